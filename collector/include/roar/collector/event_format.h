@@ -1,0 +1,149 @@
+/* The event format shared by every producer (the preload shim, roar-proxy)
+ * and the consumer (the collector). Plain C so the shim can include it
+ * without pulling in libstdc++.
+ *
+ * A ring is one shared-memory segment: a 4 KiB header page followed by
+ * `nslots` slots of ROAR_SLOT_SIZE bytes. A record is a 64-byte
+ * `struct roar_event` in its first slot, followed by up to three strings
+ * (each NUL-terminated, lengths counting the NUL) that may spill into the
+ * following slots and wrap around the end of the slot area. A record is
+ * valid only once its `stamp` equals ROAR_STAMP(first slot index); the
+ * stamp is stored last, with release ordering. See event_ring.h for the
+ * producer side and docs/ARCHITECTURE.md for the protocol. */
+#ifndef ROAR_COLLECTOR_EVENT_FORMAT_H
+#define ROAR_COLLECTOR_EVENT_FORMAT_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ROAR_RING_MAGIC 0x4e474952524f4152ull /* "ROARRING" little-endian */
+#define ROAR_RING_VERSION 1u
+#define ROAR_SLOT_SIZE 64u
+#define ROAR_HEADER_SIZE 4096u
+/* Upper bound for one record, header included (64 KiB). */
+#define ROAR_MAX_RECORD_SLOTS 1024u
+/* Longest string a producer stores; longer ones are cut and flagged. */
+#define ROAR_MAX_PATH_BYTES 4096u
+#define ROAR_MAX_ARGV_BYTES 32768u
+
+/* The commit marker of the record whose first slot has index `i`. The
+ * high bits make a stale or torn slot very unlikely to look committed. */
+#define ROAR_STAMP_TAG 0xA5F0000000000000ull
+#define ROAR_STAMP(i) (ROAR_STAMP_TAG | (((uint64_t)(i) + 1u) & 0x0000FFFFFFFFFFFFull))
+
+/* Environment variables the shim and the proxy understand. */
+#define ROAR_ENV_RING "ROAR_RING"       /* shm name of the job's ring, e.g. /roar-<job> */
+#define ROAR_ENV_PRELOAD "ROAR_PRELOAD" /* absolute path of libroar_preload.so */
+#define ROAR_ENV_JOB "ROAR_JOB_ID"      /* job uid, for humans and the proxy */
+
+/* Operations. Values are part of the format: append, never renumber. */
+enum roar_op {
+    /* Process lifecycle (shim). */
+    ROAR_OP_PROC_START = 1,  /* s1 = exe, s2 = cwd, s3 = argv (NUL-separated); flags: ROAR_START_* */
+    ROAR_OP_PROC_EXIT = 2,   /* result = exit status passed to exit()/_exit() */
+    ROAR_OP_EXEC = 3,        /* before exec: s1 = target path (as given), s3 = argv; flags: ROAR_EXEC_* */
+    ROAR_OP_EXEC_FAILED = 4, /* after a failed exec: result = -errno */
+    ROAR_OP_SPAWN = 5,       /* posix_spawn/system/popen child: result = child pid, s1 = target, s3 = argv */
+    ROAR_OP_FORK = 6,        /* in the parent: result = child pid */
+    ROAR_OP_WAIT = 7,        /* a reaped child: fd = child pid, result = wait status */
+    ROAR_OP_NOTE = 8,        /* s1 = note text about this process (e.g. "io_uring in use") */
+
+    /* File system (shim). Paths are raw, relative to `fd` (a dirfd, or
+     * ROAR_AT_FDCWD) and the process's current directory. */
+    ROAR_OP_OPEN = 16,        /* fd = dirfd, s1 = path, flags = open flags, mode, result = fd or -errno */
+    ROAR_OP_CLOSE = 17,       /* fd; fd2 = last fd for close_range (else == fd) */
+    ROAR_OP_DUP = 18,         /* fd = old fd, result = new fd */
+    ROAR_OP_CHDIR = 19,       /* s1 = path (fd = ROAR_AT_FDCWD) or fd for fchdir (s1 empty) */
+    ROAR_OP_RENAME = 20,      /* fd/s1 -> fd2/s2, flags = renameat2 flags, result */
+    ROAR_OP_LINK = 21,        /* fd/s1 -> fd2/s2, result */
+    ROAR_OP_SYMLINK = 22,     /* s1 = target text, fd2/s2 = link path, result */
+    ROAR_OP_UNLINK = 23,      /* fd/s1, flags (AT_REMOVEDIR), result */
+    ROAR_OP_TRUNCATE = 24,    /* by path (fd = dirfd, s1) or by fd (s1 empty), mode unused, result */
+    ROAR_OP_WRITE_FD = 25,    /* first write-like use of fd (write, pwrite, mmap MAP_SHARED|PROT_WRITE) */
+    ROAR_OP_TRANSFER = 26,    /* copy_file_range/sendfile/splice: fd = in, fd2 = out, result = bytes */
+    ROAR_OP_FD_INHERITED = 27,/* at start: fd, s1 = what /proc/self/fd/N names, flags = F_GETFL */
+    ROAR_OP_PRE_MODIFY = 28,  /* sync point before fd/s1 (or fd alone) is modified, see ring docs */
+    ROAR_OP_READ_FD = 29,     /* first read-like use of fd (read, pread, mmap PROT_READ) when tracked */
+    ROAR_OP_MKDIR = 30,       /* fd/s1, mode, result */
+
+    /* S3 (roar-proxy). s1 = "s3://bucket/key", s2 = ETag (quotes kept as
+     * the upstream sent them), s3 = extra "name=value\n" lines (blake3,
+     * version_id, range, source, upload_id). result = body bytes,
+     * flags = HTTP status. pid = the proxy's pid. */
+    ROAR_OP_S3_GET = 64,
+    ROAR_OP_S3_PUT = 65,
+    ROAR_OP_S3_DELETE = 66,
+    ROAR_OP_S3_COPY = 67,              /* s1 = destination; s3 carries source=s3://... */
+    ROAR_OP_S3_MULTIPART_COMPLETE = 68,
+    ROAR_OP_S3_HEAD = 69
+};
+
+/* ROAR_OP_PROC_START flags. */
+#define ROAR_START_ARGV_TRUNCATED 0x1 /* argv was longer than ROAR_MAX_ARGV_BYTES */
+#define ROAR_START_AFTER_EXEC 0x2     /* this image replaced an earlier one in the same pid */
+/* ROAR_OP_EXEC flags: what the shim found out about the target, cheaply. */
+#define ROAR_EXEC_STATIC 0x1     /* ELF without PT_INTERP: the loader never runs, no shim */
+#define ROAR_EXEC_SETID 0x2      /* setuid/setgid: the loader drops LD_PRELOAD */
+#define ROAR_EXEC_FILECAPS 0x4   /* security.capability xattr: same */
+#define ROAR_EXEC_GO 0x8         /* Go binary: raw syscalls bypass libc */
+#define ROAR_EXEC_NOT_ELF 0x10   /* script or unknown: the interpreter decides */
+/* Any record: a string was cut to fit. */
+#define ROAR_FLAG_TRUNCATED 0x40000000
+
+#define ROAR_AT_FDCWD (-100)
+
+/* The first slot of every record. Exactly ROAR_SLOT_SIZE bytes. */
+struct roar_event {
+    uint64_t stamp;   /* ROAR_STAMP(index) once committed; stored last */
+    uint16_t op;      /* enum roar_op */
+    uint16_t nslots;  /* slots this record occupies, header included */
+    uint32_t pid;
+    uint32_t tid;
+    int32_t fd;       /* fd or dirfd belonging to s1 */
+    int32_t fd2;      /* second fd, or dirfd belonging to s2 */
+    int32_t flags;
+    uint32_t mode;
+    uint32_t len1;    /* bytes of s1 including its NUL; 0 = absent */
+    uint32_t len2;
+    uint32_t len3;
+    int64_t result;   /* return value, or -errno */
+    uint64_t time_ns; /* CLOCK_REALTIME */
+};
+
+/* The header page. Producers touch `head` (reserve) and the counters;
+ * the consumer owns `tail`, `progress` and `heartbeat_ns`. */
+struct roar_ring_header {
+    uint64_t magic;
+    uint32_t version;
+    uint32_t slot_size;
+    uint64_t nslots;          /* a power of two */
+    uint64_t created_ns;
+    uint32_t sync_timeout_ms; /* longest a producer waits at a sync point */
+    uint32_t consumer_pid;
+    uint8_t pad0[64 - 32];
+
+    uint64_t head;            /* next slot to reserve (CAS by producers) */
+    uint8_t pad1[56];
+
+    uint64_t tail;            /* next slot to consume (consumer, release) */
+    uint32_t progress;        /* futex: bumped when tail moves and someone waits */
+    uint32_t sync_waiters;    /* producers blocked at a sync point */
+    uint64_t heartbeat_ns;    /* CLOCK_MONOTONIC of the consumer's last poll */
+    uint8_t pad2[40];
+
+    uint32_t doorbell;        /* futex: producers bump it to wake the consumer */
+    uint32_t pad3;
+    uint64_t dropped;         /* records refused because the ring was full */
+    uint64_t truncated;       /* records whose strings were cut */
+    uint64_t sync_timeouts;   /* sync points that gave up waiting */
+    uint8_t pad4[32];
+};
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

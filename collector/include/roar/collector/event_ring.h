@@ -1,0 +1,236 @@
+/* The producer side of the event ring, as static inline C so that the
+ * preload shim (no libstdc++, no heap, no locks) and roar-proxy share one
+ * implementation.
+ *
+ * Protocol, in short: a producer reserves `n` consecutive slots by a CAS
+ * on `head` (refusing, and counting a drop, when the ring is full: it never
+ * waits for space), copies its record in, and then stores the record's
+ * stamp with release ordering. The single consumer reads records in slot
+ * order, copies a committed one out, and publishes the new `tail` with
+ * release ordering so producers may reuse the slots. A producer killed
+ * between reserve and commit leaves one uncommitted record; the consumer
+ * skips it once the job is over (or after a grace period), so at most that
+ * record is lost.
+ *
+ * A sync point (roar_ring_sync) lets a producer wait, bounded by the
+ * header's sync_timeout_ms, until the consumer has processed a given
+ * record; the shim uses it before modifying a file so that the collector
+ * can hash the bytes the job read before they change.
+ *
+ * None of these functions touch errno's final value; callers in the shim
+ * still save and restore errno around them because futex may set it. */
+#ifndef ROAR_COLLECTOR_EVENT_RING_H
+#define ROAR_COLLECTOR_EVENT_RING_H
+
+#include "roar/collector/event_format.h"
+
+#include <linux/futex.h>
+#include <stddef.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct roar_ring {
+    struct roar_ring_header* hdr;
+    unsigned char* slots;
+    uint64_t nslots;
+};
+
+/* A string handed to roar_ring_publish: `len` bytes without the NUL; a
+ * NULL `ptr` means "absent". */
+struct roar_str {
+    const char* ptr;
+    uint32_t len;
+};
+
+/* Bytes needed for a ring of `nslots` slots (a power of two). */
+static inline uint64_t roar_ring_bytes(uint64_t nslots)
+{
+    return (uint64_t)ROAR_HEADER_SIZE + nslots * ROAR_SLOT_SIZE;
+}
+
+/* Points `r` at a mapped segment of `size` bytes at `base`; returns 0 when
+ * the header is a ring of this version that fits, -1 otherwise. */
+static inline int roar_ring_view(struct roar_ring* r, void* base, uint64_t size)
+{
+    struct roar_ring_header* h = (struct roar_ring_header*)base;
+    if (size < ROAR_HEADER_SIZE || h->magic != ROAR_RING_MAGIC || h->version != ROAR_RING_VERSION
+        || h->slot_size != ROAR_SLOT_SIZE || h->nslots == 0 || (h->nslots & (h->nslots - 1)) != 0
+        || roar_ring_bytes(h->nslots) > size) {
+        return -1;
+    }
+    r->hdr = h;
+    r->slots = (unsigned char*)base + ROAR_HEADER_SIZE;
+    r->nslots = h->nslots;
+    return 0;
+}
+
+static inline uint64_t roar_clock_ns(clockid_t clock)
+{
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Copies `len` bytes to absolute byte position `pos` of the slot area,
+ * wrapping at its end. */
+static inline void roar_ring_copy_in(struct roar_ring* r, uint64_t pos, const void* src, uint64_t len)
+{
+    const uint64_t area = r->nslots * ROAR_SLOT_SIZE;
+    const uint64_t off = pos & (area - 1);
+    const uint64_t first = len < area - off ? len : area - off;
+    __builtin_memcpy(r->slots + off, src, first);
+    if (first < len) {
+        __builtin_memcpy(r->slots, (const unsigned char*)src + first, len - first);
+    }
+}
+
+/* Copies `len` bytes from absolute byte position `pos` into `dst`. */
+static inline void roar_ring_copy_out(const struct roar_ring* r, uint64_t pos, void* dst, uint64_t len)
+{
+    const uint64_t area = r->nslots * ROAR_SLOT_SIZE;
+    const uint64_t off = pos & (area - 1);
+    const uint64_t first = len < area - off ? len : area - off;
+    __builtin_memcpy(dst, r->slots + off, first);
+    if (first < len) {
+        __builtin_memcpy((unsigned char*)dst + first, r->slots, len - first);
+    }
+}
+
+/* Reserves `n` slots; stores the first index in `*index` and returns 0, or
+ * counts a drop and returns -1 when the ring has no room. Never blocks. */
+static inline int roar_ring_reserve(struct roar_ring* r, uint32_t n, uint64_t* index)
+{
+    struct roar_ring_header* h = r->hdr;
+    uint64_t head = __atomic_load_n(&h->head, __ATOMIC_RELAXED);
+    for (;;) {
+        const uint64_t tail = __atomic_load_n(&h->tail, __ATOMIC_ACQUIRE);
+        if (head + n - tail > r->nslots) {
+            __atomic_fetch_add(&h->dropped, 1, __ATOMIC_RELAXED);
+            return -1;
+        }
+        if (__atomic_compare_exchange_n(&h->head, &head, head + n, 1, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_RELAXED)) {
+            *index = head;
+            return 0;
+        }
+    }
+}
+
+static inline uint32_t roar_clamp_len(uint32_t len, uint32_t max, int* truncated)
+{
+    if (len > max - 1) {
+        *truncated = 1;
+        return max - 1;
+    }
+    return len;
+}
+
+/* Publishes `ev` (op, pid, fds, flags, mode, result, time_ns filled by the
+ * caller) with up to three strings; fills stamp, nslots and lengths.
+ * Returns the record's slot index, or -1 when it was dropped. */
+static inline int64_t roar_ring_publish(struct roar_ring* r, struct roar_event* ev, struct roar_str s1,
+                                        struct roar_str s2, struct roar_str s3)
+{
+    int truncated = 0;
+    s1.len = roar_clamp_len(s1.len, ROAR_MAX_PATH_BYTES, &truncated);
+    s2.len = roar_clamp_len(s2.len, ROAR_MAX_PATH_BYTES, &truncated);
+    s3.len = roar_clamp_len(s3.len, ROAR_MAX_ARGV_BYTES, &truncated);
+    ev->len1 = s1.ptr ? s1.len + 1 : 0;
+    ev->len2 = s2.ptr ? s2.len + 1 : 0;
+    ev->len3 = s3.ptr ? s3.len + 1 : 0;
+    if (truncated) {
+        ev->flags |= ROAR_FLAG_TRUNCATED;
+        __atomic_fetch_add(&r->hdr->truncated, 1, __ATOMIC_RELAXED);
+    }
+    const uint64_t total = sizeof(struct roar_event) + ev->len1 + ev->len2 + ev->len3;
+    const uint32_t n = (uint32_t)((total + ROAR_SLOT_SIZE - 1) / ROAR_SLOT_SIZE);
+    uint64_t index;
+    if (roar_ring_reserve(r, n, &index) != 0) {
+        return -1;
+    }
+    ev->nslots = (uint16_t)n;
+    ev->stamp = 0;
+    uint64_t pos = index * ROAR_SLOT_SIZE;
+    struct roar_event* slot = (struct roar_event*)(r->slots + (pos & (r->nslots * ROAR_SLOT_SIZE - 1)));
+    __builtin_memcpy(slot, ev, sizeof *ev);
+    pos += sizeof *ev;
+    const struct roar_str strs[3] = {s1, s2, s3};
+    static const char nul = 0;
+    for (int i = 0; i < 3; ++i) {
+        if (strs[i].ptr) {
+            roar_ring_copy_in(r, pos, strs[i].ptr, strs[i].len);
+            roar_ring_copy_in(r, pos + strs[i].len, &nul, 1);
+            pos += strs[i].len + 1u;
+        }
+    }
+    __atomic_store_n(&slot->stamp, ROAR_STAMP(index), __ATOMIC_RELEASE);
+    return (int64_t)index;
+}
+
+static inline long roar_futex(uint32_t* addr, int op, uint32_t val, const struct timespec* timeout)
+{
+    return syscall(SYS_futex, addr, op, val, timeout, NULL, 0);
+}
+
+/* Whether a consumer polled within the last two seconds. */
+static inline int roar_ring_consumer_alive(const struct roar_ring* r)
+{
+    const uint64_t beat = __atomic_load_n(&r->hdr->heartbeat_ns, __ATOMIC_ACQUIRE);
+    return beat != 0 && roar_clock_ns(CLOCK_MONOTONIC) - beat < 2000000000ull;
+}
+
+/* Wakes the consumer now instead of at its next poll. */
+static inline void roar_ring_ring_doorbell(struct roar_ring* r)
+{
+    __atomic_fetch_add(&r->hdr->doorbell, 1, __ATOMIC_RELEASE);
+    roar_futex(&r->hdr->doorbell, FUTEX_WAKE, 1, NULL);
+}
+
+/* Waits until the consumer has processed the record at `index`, at most
+ * sync_timeout_ms. Returns 0 when it has, -1 on timeout or when no
+ * consumer is alive (the caller then simply goes on). */
+static inline int roar_ring_sync(struct roar_ring* r, uint64_t index)
+{
+    struct roar_ring_header* h = r->hdr;
+    if (__atomic_load_n(&h->tail, __ATOMIC_ACQUIRE) > index) {
+        return 0;
+    }
+    if (!roar_ring_consumer_alive(r)) {
+        return -1;
+    }
+    __atomic_fetch_add(&h->sync_waiters, 1, __ATOMIC_ACQ_REL);
+    roar_ring_ring_doorbell(r);
+    const uint64_t deadline = roar_clock_ns(CLOCK_MONOTONIC) + (uint64_t)h->sync_timeout_ms * 1000000ull;
+    int rc = 0;
+    for (;;) {
+        const uint32_t seen = __atomic_load_n(&h->progress, __ATOMIC_ACQUIRE);
+        if (__atomic_load_n(&h->tail, __ATOMIC_ACQUIRE) > index) {
+            break;
+        }
+        const uint64_t now = roar_clock_ns(CLOCK_MONOTONIC);
+        if (now >= deadline || !roar_ring_consumer_alive(r)) {
+            __atomic_fetch_add(&h->sync_timeouts, 1, __ATOMIC_RELAXED);
+            rc = -1;
+            break;
+        }
+        uint64_t wait_ns = deadline - now;
+        if (wait_ns > 50000000ull) {
+            wait_ns = 50000000ull;
+        }
+        struct timespec ts = {(time_t)(wait_ns / 1000000000ull), (long)(wait_ns % 1000000000ull)};
+        roar_futex(&h->progress, FUTEX_WAIT, seen, &ts);
+    }
+    __atomic_fetch_sub(&h->sync_waiters, 1, __ATOMIC_ACQ_REL);
+    return rc;
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs everything roar needs on Debian 12, as root.
+#   install-deps.sh          build + runtime dependencies
+#   install-deps.sh --test   also the tools and S3 peers the test suite drives
+set -euo pipefail
+
+build_pkgs=(
+  build-essential cmake pkg-config git ca-certificates
+  libboost1.74-dev libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libsqlite3-dev sqlite3
+  libtomlplusplus-dev librust-blake3-dev libexpected-dev libfmt-dev libcli11-dev libspdlog-dev
+  catch2
+)
+test_pkgs=(
+  b3sum strace file attr libcap2-bin binutils python3 python3-boto3 awscli rclone s3cmd
+  nginx libnginx-mod-http-dav-ext iperf3 hyperfine nodejs musl-tools golang-go
+  chromium
+)
+
+want=("${build_pkgs[@]}")
+if [[ "${1:-}" == "--test" ]]; then
+  want+=("${test_pkgs[@]}")
+fi
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
