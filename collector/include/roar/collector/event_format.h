@@ -38,16 +38,20 @@ extern "C" {
 #define ROAR_ENV_RING "ROAR_RING"       /* shm name of the job's ring, e.g. /roar-<job> */
 #define ROAR_ENV_PRELOAD "ROAR_PRELOAD" /* absolute path of libroar_preload.so */
 #define ROAR_ENV_JOB "ROAR_JOB_ID"      /* job uid, for humans and the proxy */
+/* Colon-separated names of further variables the shim restores into any
+ * environment passed to exec/spawn that lacks them (e.g. the S3 endpoint
+ * variables set for the job's proxy). */
+#define ROAR_ENV_KEEP "ROAR_KEEP_ENV"
 
 /* Operations. Values are part of the format: append, never renumber. */
 enum roar_op {
     /* Process lifecycle (shim). */
-    ROAR_OP_PROC_START = 1,  /* s1 = exe, s2 = cwd, s3 = argv (NUL-separated); flags: ROAR_START_* */
-    ROAR_OP_PROC_EXIT = 2,   /* result = exit status passed to exit()/_exit() */
+    ROAR_OP_PROC_START = 1,  /* fd = ppid, s1 = exe, s2 = cwd, s3 = argv (NUL-separated); flags: ROAR_START_* */
+    ROAR_OP_PROC_EXIT = 2,   /* result = status given to exit()/_exit(); flags: ROAR_EXIT_* */
     ROAR_OP_EXEC = 3,        /* before exec: s1 = target path (as given), s3 = argv; flags: ROAR_EXEC_* */
     ROAR_OP_EXEC_FAILED = 4, /* after a failed exec: result = -errno */
     ROAR_OP_SPAWN = 5,       /* posix_spawn/system/popen child: result = child pid, s1 = target, s3 = argv */
-    ROAR_OP_FORK = 6,        /* in the parent: result = child pid */
+    ROAR_OP_FORK = 6,        /* in the parent, just before fork(): the child's state is cloned from here */
     ROAR_OP_WAIT = 7,        /* a reaped child: fd = child pid, result = wait status */
     ROAR_OP_NOTE = 8,        /* s1 = note text about this process (e.g. "io_uring in use") */
 
@@ -84,6 +88,9 @@ enum roar_op {
 /* ROAR_OP_PROC_START flags. */
 #define ROAR_START_ARGV_TRUNCATED 0x1 /* argv was longer than ROAR_MAX_ARGV_BYTES */
 #define ROAR_START_AFTER_EXEC 0x2     /* this image replaced an earlier one in the same pid */
+#define ROAR_START_FORKED 0x4         /* a fork child (no exec): same image as the parent, fd = ppid */
+/* ROAR_OP_PROC_EXIT flags. */
+#define ROAR_EXIT_STATUS_UNKNOWN 0x1  /* seen from a destructor: the parent's wait says the status */
 /* ROAR_OP_EXEC flags: what the shim found out about the target, cheaply. */
 #define ROAR_EXEC_STATIC 0x1     /* ELF without PT_INTERP: the loader never runs, no shim */
 #define ROAR_EXEC_SETID 0x2      /* setuid/setgid: the loader drops LD_PRELOAD */

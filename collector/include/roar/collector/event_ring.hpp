@@ -1,0 +1,74 @@
+// The consumer side of the event ring: creates the job's shared-memory
+// segment (Boost.Interprocess), drains committed records in order, and
+// answers producers waiting at sync points. One consumer per ring.
+#pragma once
+
+#include "roar/collector/event_format.h"
+#include "roar/collector/result.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace roar::collector {
+
+// One record as the consumer sees it; the strings point into a buffer
+// that lives until the sink returns.
+struct RawEvent {
+    roar_event header;
+    uint64_t index;           // slot index, the record's global order
+    std::string_view s1, s2, s3;
+    bool has_s1 = false, has_s2 = false, has_s3 = false;
+};
+
+struct RingCounters {
+    uint64_t dropped = 0;       // refused by producers because the ring was full
+    uint64_t truncated = 0;     // records whose strings were cut
+    uint64_t sync_timeouts = 0; // producers that stopped waiting at a sync point
+    uint64_t skipped = 0;       // uncommitted records skipped (producer killed mid-record)
+    uint64_t consumed = 0;
+};
+
+class EventRing {
+public:
+    // Creates the segment `name` (a POSIX shm name such as "/roar-1a2b")
+    // holding at least `bytes` of slots; fails if it already exists.
+    static Result<EventRing> create(const std::string& name, uint64_t bytes, uint32_t sync_timeout_ms);
+
+    EventRing(EventRing&&) noexcept;
+    EventRing& operator=(EventRing&&) noexcept;
+    ~EventRing(); // unmaps and removes the segment
+
+    const std::string& name() const;
+    uint64_t capacity_slots() const;
+
+    // Calls `sink` for each committed record, in slot order. A record
+    // that stays uncommitted longer than `grace` while later ones exist is
+    // skipped (its producer died mid-record); with `final` (no producer
+    // can still be running) it is skipped at once. Returns records consumed.
+    using Sink = std::function<void(const RawEvent&)>;
+    size_t drain(const Sink& sink, bool final = false,
+                 std::chrono::milliseconds grace = std::chrono::milliseconds(2000));
+
+    // Sleeps until a producer rings the doorbell or `timeout` passes, and
+    // marks the consumer alive for producers' sync points.
+    void wait(std::chrono::milliseconds timeout);
+
+    // Marks the consumer alive (heartbeat); drain() does it too.
+    void heartbeat();
+
+    RingCounters counters() const;
+
+private:
+    struct State;
+    explicit EventRing(std::unique_ptr<State> state);
+    std::unique_ptr<State> m_state;
+};
+
+// A fresh, unguessable ring name for a job ("/roar-<job uid>").
+std::string ring_name_for_job(std::string_view job_uid);
+
+} // namespace roar::collector

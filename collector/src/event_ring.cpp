@@ -1,0 +1,215 @@
+// The consumer side of the event ring (see event_ring.h for the protocol).
+// The segment is created with Boost.Interprocess; records are read with
+// acquire loads of their stamps and released with a release store of tail.
+#include "roar/collector/event_ring.hpp"
+
+#include "roar/collector/event_ring.h"
+
+#include <boost/interprocess/mapped_region.hpp>
+#include <boost/interprocess/shared_memory_object.hpp>
+
+#include <cstring>
+#include <linux/futex.h>
+#include <random>
+#include <vector>
+
+namespace bip = boost::interprocess;
+
+namespace roar::collector {
+
+struct EventRing::State {
+    std::string name;
+    bip::shared_memory_object shm;
+    bip::mapped_region region;
+    roar_ring ring{};
+    std::vector<char> buffer;
+    uint64_t skipped = 0;
+    uint64_t consumed = 0;
+    uint64_t stuck_index = UINT64_MAX;
+    std::chrono::steady_clock::time_point stuck_since;
+};
+
+namespace {
+
+uint64_t slots_for_bytes(uint64_t bytes)
+{
+    uint64_t slots = 1024;
+    while (slots * ROAR_SLOT_SIZE < bytes) {
+        slots <<= 1;
+    }
+    return slots;
+}
+
+uint64_t load_stamp(const roar_ring& ring, uint64_t index)
+{
+    auto* slot = reinterpret_cast<roar_event*>(ring.slots + ((index & (ring.nslots - 1)) * ROAR_SLOT_SIZE));
+    return __atomic_load_n(&slot->stamp, __ATOMIC_ACQUIRE);
+}
+
+} // namespace
+
+EventRing::EventRing(std::unique_ptr<State> state) : m_state(std::move(state)) {}
+EventRing::EventRing(EventRing&&) noexcept = default;
+EventRing& EventRing::operator=(EventRing&&) noexcept = default;
+
+EventRing::~EventRing()
+{
+    if (m_state) {
+        bip::shared_memory_object::remove(m_state->name.c_str());
+    }
+}
+
+Result<EventRing> EventRing::create(const std::string& name, uint64_t bytes, uint32_t sync_timeout_ms)
+{
+    auto state = std::make_unique<State>();
+    state->name = name;
+    const uint64_t nslots = slots_for_bytes(bytes);
+    try {
+        state->shm = bip::shared_memory_object(bip::create_only, name.c_str(), bip::read_write,
+                                               bip::permissions(0600));
+        state->shm.truncate(static_cast<bip::offset_t>(roar_ring_bytes(nslots)));
+        state->region = bip::mapped_region(state->shm, bip::read_write);
+    } catch (const bip::interprocess_exception& e) {
+        bip::shared_memory_object::remove(name.c_str());
+        return fail("cannot create the event ring {} ({}): is /dev/shm full or not writable?", name, e.what());
+    }
+    auto* header = static_cast<roar_ring_header*>(state->region.get_address());
+    std::memset(header, 0, ROAR_HEADER_SIZE); // truncate() gave zeroed pages; be explicit
+    header->version = ROAR_RING_VERSION;
+    header->slot_size = ROAR_SLOT_SIZE;
+    header->nslots = nslots;
+    header->created_ns = roar_clock_ns(CLOCK_REALTIME);
+    header->sync_timeout_ms = sync_timeout_ms;
+    header->consumer_pid = static_cast<uint32_t>(getpid());
+    __atomic_store_n(&header->magic, ROAR_RING_MAGIC, __ATOMIC_RELEASE);
+    if (roar_ring_view(&state->ring, header, state->region.get_size()) != 0) {
+        return fail("internal error: the event ring {} failed its own validation", name);
+    }
+    state->buffer.resize(ROAR_MAX_RECORD_SLOTS * ROAR_SLOT_SIZE);
+    EventRing ring(std::move(state));
+    ring.heartbeat();
+    return ring;
+}
+
+const std::string& EventRing::name() const { return m_state->name; }
+uint64_t EventRing::capacity_slots() const { return m_state->ring.nslots; }
+
+void EventRing::heartbeat()
+{
+    __atomic_store_n(&m_state->ring.hdr->heartbeat_ns, roar_clock_ns(CLOCK_MONOTONIC), __ATOMIC_RELEASE);
+}
+
+size_t EventRing::drain(const Sink& sink, bool final, std::chrono::milliseconds grace)
+{
+    State& s = *m_state;
+    roar_ring& ring = s.ring;
+    roar_ring_header* header = ring.hdr;
+    heartbeat();
+    size_t count = 0;
+    uint64_t tail = __atomic_load_n(&header->tail, __ATOMIC_RELAXED);
+    for (;;) {
+        const uint64_t head = __atomic_load_n(&header->head, __ATOMIC_ACQUIRE);
+        if (tail >= head) {
+            break;
+        }
+        if (load_stamp(ring, tail) != ROAR_STAMP(tail)) {
+            // Reserved but not committed: still being written, or its
+            // producer died. Wait `grace` for it unless no producer can
+            // still be running, then resume at the next committed record.
+            const auto now = std::chrono::steady_clock::now();
+            if (s.stuck_index != tail) {
+                s.stuck_index = tail;
+                s.stuck_since = now;
+            }
+            if (!final && now - s.stuck_since < grace) {
+                break;
+            }
+            uint64_t next = tail + 1;
+            while (next < head && load_stamp(ring, next) != ROAR_STAMP(next)) {
+                ++next;
+            }
+            if (next == head && !final) {
+                break;
+            }
+            ++s.skipped;
+            tail = next;
+            __atomic_store_n(&header->tail, tail, __ATOMIC_RELEASE);
+            continue;
+        }
+        roar_event event;
+        roar_ring_copy_out(&ring, tail * ROAR_SLOT_SIZE, &event, sizeof event);
+        uint64_t nslots = event.nslots;
+        const uint64_t strings = uint64_t(event.len1) + event.len2 + event.len3;
+        if (nslots == 0 || nslots > ROAR_MAX_RECORD_SLOTS || tail + nslots > head
+            || sizeof event + strings > nslots * ROAR_SLOT_SIZE) {
+            // A committed stamp over a corrupt header: skip one slot.
+            ++s.skipped;
+            tail += 1;
+            __atomic_store_n(&header->tail, tail, __ATOMIC_RELEASE);
+            continue;
+        }
+        RawEvent raw;
+        raw.header = event;
+        raw.index = tail;
+        char* buf = s.buffer.data();
+        roar_ring_copy_out(&ring, tail * ROAR_SLOT_SIZE + sizeof event, buf, strings);
+        size_t offset = 0;
+        auto take = [&](uint32_t len, std::string_view& out, bool& has) {
+            if (len > 0) {
+                out = std::string_view(buf + offset, len - 1);
+                has = true;
+                offset += len;
+            }
+        };
+        take(event.len1, raw.s1, raw.has_s1);
+        take(event.len2, raw.s2, raw.has_s2);
+        take(event.len3, raw.s3, raw.has_s3);
+        sink(raw);
+        tail += nslots;
+        ++count;
+        ++s.consumed;
+        __atomic_store_n(&header->tail, tail, __ATOMIC_RELEASE);
+        if (__atomic_load_n(&header->sync_waiters, __ATOMIC_ACQUIRE) > 0) {
+            __atomic_fetch_add(&header->progress, 1, __ATOMIC_RELEASE);
+            roar_futex(&header->progress, FUTEX_WAKE, INT32_MAX, nullptr);
+        }
+    }
+    __atomic_fetch_add(&header->progress, 1, __ATOMIC_RELEASE);
+    if (__atomic_load_n(&header->sync_waiters, __ATOMIC_ACQUIRE) > 0) {
+        roar_futex(&header->progress, FUTEX_WAKE, INT32_MAX, nullptr);
+    }
+    return count;
+}
+
+void EventRing::wait(std::chrono::milliseconds timeout)
+{
+    roar_ring_header* header = m_state->ring.hdr;
+    heartbeat();
+    const uint32_t seen = __atomic_load_n(&header->doorbell, __ATOMIC_ACQUIRE);
+    if (__atomic_load_n(&header->head, __ATOMIC_ACQUIRE) > __atomic_load_n(&header->tail, __ATOMIC_ACQUIRE)
+        && __atomic_load_n(&header->sync_waiters, __ATOMIC_ACQUIRE) > 0) {
+        return;
+    }
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(timeout).count();
+    timespec ts{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
+    roar_futex(&header->doorbell, FUTEX_WAIT, seen, &ts);
+}
+
+RingCounters EventRing::counters() const
+{
+    const roar_ring_header* header = m_state->ring.hdr;
+    RingCounters c;
+    c.dropped = __atomic_load_n(&header->dropped, __ATOMIC_RELAXED);
+    c.truncated = __atomic_load_n(&header->truncated, __ATOMIC_RELAXED);
+    c.sync_timeouts = __atomic_load_n(&header->sync_timeouts, __ATOMIC_RELAXED);
+    c.skipped = m_state->skipped;
+    c.consumed = m_state->consumed;
+    return c;
+}
+
+std::string ring_name_for_job(std::string_view job_uid)
+{
+    return fmt::format("/roar-{}", job_uid);
+}
+
+} // namespace roar::collector

@@ -1,0 +1,150 @@
+// fork/exec of the traced command and reaping of its process tree. An
+// exec failure in the child travels back through a close-on-exec pipe so
+// the parent can report it as a clear error instead of a silent 127.
+#include "roar/collector/job_launcher.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace roar::collector {
+
+namespace {
+
+volatile sig_atomic_t g_root_pid = 0;
+struct sigaction g_saved[4];
+const int k_handled_signals[4] = {SIGTERM, SIGHUP, SIGINT, SIGQUIT};
+
+void forward_signal(int sig)
+{
+    const int saved = errno;
+    if (g_root_pid > 0) {
+        kill(g_root_pid, sig);
+    }
+    errno = saved;
+}
+
+} // namespace
+
+Result<JobLauncher> JobLauncher::start(const std::vector<std::string>& argv, const std::vector<std::string>& env)
+{
+    if (argv.empty()) {
+        return fail("no command given");
+    }
+    prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+
+    std::vector<char*> cargv;
+    for (const auto& a : argv) {
+        cargv.push_back(const_cast<char*>(a.c_str()));
+    }
+    cargv.push_back(nullptr);
+    std::vector<char*> cenv;
+    for (const auto& e : env) {
+        cenv.push_back(const_cast<char*>(e.c_str()));
+    }
+    cenv.push_back(nullptr);
+
+    int report[2];
+    if (pipe2(report, O_CLOEXEC) != 0) {
+        return fail("cannot create a pipe: {}", std::strerror(errno));
+    }
+    const pid_t child = fork();
+    if (child < 0) {
+        const int err = errno;
+        close(report[0]);
+        close(report[1]);
+        return fail("cannot fork: {}", std::strerror(err));
+    }
+    if (child == 0) {
+        close(report[0]);
+        execvpe(cargv[0], cargv.data(), cenv.data());
+        const int err = errno;
+        [[maybe_unused]] ssize_t n = write(report[1], &err, sizeof err);
+        _exit(err == ENOENT ? 127 : 126);
+    }
+    close(report[1]);
+    int child_errno = 0;
+    ssize_t n;
+    do {
+        n = read(report[0], &child_errno, sizeof child_errno);
+    } while (n < 0 && errno == EINTR);
+    close(report[0]);
+    if (n == sizeof child_errno) {
+        int status;
+        waitpid(child, &status, 0);
+        return fail("cannot run '{}': {}", argv[0], std::strerror(child_errno));
+    }
+
+    g_root_pid = child;
+    for (int i = 0; i < 4; ++i) {
+        struct sigaction sa {};
+        sa.sa_handler = k_handled_signals[i] == SIGINT || k_handled_signals[i] == SIGQUIT
+                            ? SIG_IGN
+                            : forward_signal;
+        sigemptyset(&sa.sa_mask);
+        sa.sa_flags = SA_RESTART;
+        sigaction(k_handled_signals[i], &sa, &g_saved[i]);
+    }
+    return JobLauncher(child);
+}
+
+JobLauncher::JobLauncher(JobLauncher&& other) noexcept
+    : m_root(other.m_root), m_active(other.m_active), m_root_exited(other.m_root_exited),
+      m_root_status(other.m_root_status), m_reaped(std::move(other.m_reaped))
+{
+    other.m_active = false;
+}
+
+JobLauncher::~JobLauncher()
+{
+    if (!m_active) {
+        return;
+    }
+    for (int i = 0; i < 4; ++i) {
+        sigaction(k_handled_signals[i], &g_saved[i], nullptr);
+    }
+    g_root_pid = 0;
+}
+
+bool JobLauncher::reap()
+{
+    for (;;) {
+        int status = 0;
+        const pid_t pid = waitpid(-1, &status, WNOHANG | __WALL);
+        if (pid > 0) {
+            m_reaped.push_back({pid, status});
+            if (pid == m_root) {
+                m_root_exited = true;
+                m_root_status = status;
+            }
+            continue;
+        }
+        if (pid < 0 && errno == EINTR) {
+            continue;
+        }
+        // pid == 0: descendants still running; ECHILD: none left.
+        return pid < 0 && errno == ECHILD && m_root_exited;
+    }
+}
+
+void JobLauncher::signal_root(int sig) const
+{
+    kill(m_root, sig);
+}
+
+int exit_code_of(int status)
+{
+    if (WIFEXITED(status)) {
+        return WEXITSTATUS(status);
+    }
+    if (WIFSIGNALED(status)) {
+        return 128 + WTERMSIG(status);
+    }
+    return 1;
+}
+
+} // namespace roar::collector
