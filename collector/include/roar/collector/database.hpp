@@ -1,0 +1,104 @@
+// The project's lineage store, .roar/roar.db (SQLite, WAL mode): schema
+// with a version number and forward migrations, the hash cache, and
+// storing one job in one transaction. Read-side queries use Statement.
+#pragma once
+
+#include "roar/collector/file_hasher.hpp"
+#include "roar/collector/job_record.hpp"
+#include "roar/collector/result.hpp"
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace roar::collector {
+
+// The schema version this build writes; older databases are migrated
+// forward on open, newer ones are refused.
+inline constexpr int k_schema_version = 1;
+
+// A prepared statement with positional binds (1-based) and typed columns
+// (0-based). Throws FatalError on SQL errors: those are bugs or a broken
+// database, not conditions a caller can handle.
+class Statement {
+public:
+    Statement(sqlite3* db, std::string_view sql);
+    Statement(const Statement&) = delete;
+    Statement& operator=(const Statement&) = delete;
+    ~Statement();
+
+    Statement& bind(int index, int64_t value);
+    Statement& bind(int index, double value);
+    Statement& bind(int index, std::string_view value);
+    Statement& bind(int index, std::nullopt_t);
+    Statement& bind(int index, const std::optional<int64_t>& value);
+    Statement& bind(int index, const char* value) { return bind(index, std::string_view(value)); }
+    Statement& bind(int index, int value) { return bind(index, int64_t(value)); }
+    Statement& bind(int index, uint64_t value) { return bind(index, int64_t(value)); }
+
+    bool step();  // true while a row is available
+    void run();   // steps to completion
+    void reset();
+
+    int64_t column_int(int index) const;
+    double column_double(int index) const;
+    std::string column_text(int index) const;
+    bool column_is_null(int index) const;
+    std::optional<int64_t> column_opt_int(int index) const;
+
+private:
+    sqlite3* m_db;
+    sqlite3_stmt* m_stmt = nullptr;
+};
+
+class Database {
+public:
+    // Creates a new database at `path` (which must not exist) with the
+    // current schema.
+    static Result<Database> create(const std::filesystem::path& path);
+
+    // Opens an existing database, migrating it forward. Never creates or
+    // overwrites a file: a missing, unreadable or corrupt file is an error
+    // that says so and leaves it untouched.
+    static Result<Database> open(const std::filesystem::path& path);
+
+    Database(Database&&) noexcept;
+    Database& operator=(Database&&) noexcept;
+    ~Database();
+
+    sqlite3* handle() const { return m_db; }
+
+    // Runs `sql` (no results), throwing FatalError on failure.
+    void exec(std::string_view sql);
+
+    // BLAKE3 of `path`, through the (device, inode, size, mtime_ns) cache.
+    Result<FileDigest> digest_file(const std::string& path);
+
+    // Stores `job` (and its processes, artifacts and uses) in one
+    // transaction, assigning it to the active session and a step. Returns
+    // the job's row id.
+    Result<int64_t> store_job(const JobRecord& job);
+
+private:
+    explicit Database(sqlite3* db) : m_db(db) {}
+    Result<void> migrate(const std::filesystem::path& path);
+    int64_t active_session();
+    int64_t step_for(int64_t session, const JobRecord& job);
+    int64_t artifact_for(const ArtifactUse& use, double when);
+
+    sqlite3* m_db = nullptr;
+};
+
+// The step signature of a command: the argv with run-number-like digit
+// runs replaced by '#', so `train.py --seed 3` and `--seed 4` differ only
+// in a digit and are one step.
+std::string step_signature(const std::vector<std::string>& argv, std::string_view cwd);
+
+// `argv` quoted for a shell where needed and joined with spaces.
+std::string join_command(const std::vector<std::string>& argv);
+
+} // namespace roar::collector

@@ -1,0 +1,40 @@
+// Content digests of files: BLAKE3 (the artifact identity), with a
+// (device, inode, size, mtime) cache so unchanged files are not re-read.
+#pragma once
+
+#include "roar/collector/result.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace roar::collector {
+
+// What identifies a file's content cheaply: if none of these changed, the
+// bytes are taken to be the same.
+struct FileIdentity {
+    uint64_t device = 0;
+    uint64_t inode = 0;
+    uint64_t size = 0;
+    int64_t mtime_ns = 0;
+    bool is_regular = false;
+    bool operator==(const FileIdentity&) const = default;
+};
+
+// stat() of `path` as a FileIdentity, or an error naming the path.
+Result<FileIdentity> identify_file(const std::string& path);
+
+struct FileDigest {
+    std::string blake3; // lowercase hex, 64 characters
+    FileIdentity identity;
+    bool changed_while_hashing = false; // identity differed before and after
+};
+
+// BLAKE3 of the whole of `path`, read sequentially in large blocks.
+Result<FileDigest> blake3_file(const std::string& path);
+
+// BLAKE3 of `data` as lowercase hex.
+std::string blake3_hex(std::string_view data);
+
+} // namespace roar::collector

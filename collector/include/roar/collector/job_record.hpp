@@ -1,0 +1,65 @@
+// What one `roar run` produced: the job, its processes, and the artifacts
+// it read, wrote and deleted. Built by JobTracker, stored by Database.
+#pragma once
+
+#include "roar/collector/event_ring.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace roar::collector {
+
+// A file or S3 object as one job saw it.
+struct ArtifactUse {
+    std::string path;                          // absolute path, or s3://bucket/key
+    std::string kind = "file";                 // "file" or "s3"
+    std::optional<uint64_t> size;
+    std::map<std::string, std::string> hashes; // algorithm -> digest (blake3, etag)
+    std::vector<std::string> notes;
+};
+
+struct ProcessRecord {
+    uint32_t pid = 0;
+    uint32_t ppid = 0;
+    int parent = -1;                  // index of the parent's record, or -1
+    std::string exe;
+    std::vector<std::string> argv;
+    std::string cwd;
+    double started_at = 0;            // unix seconds
+    std::optional<int> exit_code;     // shell-style: 128+N when killed by N
+    std::optional<int> signal;        // the killing signal, if any
+    bool observed = true;             // the shim ran in it
+    bool replaced_by_exec = false;    // a later image took over this pid
+    std::vector<std::string> notes;
+};
+
+struct GitState {
+    std::string commit, branch, remote;
+    bool dirty = false;
+    std::vector<std::string> dirty_files;
+};
+
+struct JobRecord {
+    std::string uid;
+    std::vector<std::string> argv;
+    std::string command;  // argv joined for display
+    std::string cwd;
+    double started_at = 0;
+    double ended_at = 0;
+    int exit_code = 0;
+    std::optional<int> signal;
+    std::vector<ArtifactUse> inputs, outputs, deleted;
+    std::vector<ProcessRecord> processes;
+    std::vector<std::string> notes;
+    RingCounters ring;
+    std::string hostname, user;
+    std::optional<GitState> git;
+    nlohmann::json env = nlohmann::json::object(); // safe-to-show variables
+};
+
+} // namespace roar::collector

@@ -1,0 +1,97 @@
+// Interprets a job's raw events: follows every process's image, working
+// directory and fd table, turns file operations into per-path facts (read
+// before written, written, removed), takes input digests at sync points
+// before the job overwrites what it read, and finally builds a JobRecord.
+#pragma once
+
+#include "roar/collector/event_ring.hpp"
+#include "roar/collector/file_hasher.hpp"
+#include "roar/collector/job_launcher.hpp"
+#include "roar/collector/job_record.hpp"
+#include "roar/collector/path_filter.hpp"
+
+#include <functional>
+#include <map>
+#include <string>
+#include <unordered_map>
+
+namespace roar::collector {
+
+// Returns the BLAKE3 digest of a file (through the hash cache when there
+// is one).
+using DigestFunction = std::function<Result<FileDigest>(const std::string& path)>;
+
+class JobTracker {
+public:
+    // `cwd`: where the job was started; `filter`: which paths are recorded;
+    // `digest`: how files are hashed.
+    JobTracker(std::string cwd, PathFilter filter, DigestFunction digest);
+
+    // The ring sink: interprets one event.
+    void on_event(const RawEvent& event);
+
+    // Declares the root command's pid and argv (known to the launcher
+    // even if the shim never starts in it).
+    void set_root(uint32_t pid, const std::vector<std::string>& argv);
+
+    // Everything the launcher reaped (exit statuses of the root and of
+    // orphans adopted by the launcher).
+    void add_reaped(const std::vector<Reaped>& reaped);
+
+    // Resolves the final state of every path, hashes inputs and outputs,
+    // and fills `job`'s inputs, outputs, deleted, processes and notes.
+    void finish(JobRecord& job);
+
+private:
+    struct FdEntry {
+        std::string path;
+        int flags = 0;
+    };
+    struct ProcState {
+        int record = -1; // index into m_processes of the current image
+        std::string cwd;
+        std::unordered_map<int, FdEntry> fds;
+        bool exec_pending = false;
+        int exec_flags = 0;
+        std::string exec_path;
+        std::vector<std::string> exec_argv;
+    };
+    struct PathState {
+        std::string kind = "file";
+        bool read_first = false;  // read before the job wrote it: an input
+        bool written = false;     // the job put content there
+        bool removed = false;     // unlinked or renamed away at the end
+        bool created = false;     // did not exist before the job wrote it
+        bool existed = false;     // known to have existed before the job touched it
+        std::optional<FileDigest> input_digest;
+        std::vector<std::string> notes;
+        // S3 objects: what the proxy reported.
+        std::optional<uint64_t> s3_in_size, s3_out_size;
+        std::map<std::string, std::string> s3_in_hashes, s3_out_hashes;
+    };
+
+    ProcState& proc(uint32_t pid);
+    int new_record(uint32_t pid, uint32_t ppid, double when);
+    std::string resolve(uint32_t pid, int dirfd, std::string_view path);
+    PathState& path_state(const std::string& path);
+    void mark_read(const std::string& path);
+    void mark_written(const std::string& path);
+    void take_input_digest(const std::string& path, PathState& st, bool late);
+    void rename_path(const std::string& from, const std::string& to);
+    void on_s3(const RawEvent& event);
+    void set_status(uint32_t pid, int status);
+
+    std::string m_cwd;
+    PathFilter m_filter;
+    DigestFunction m_digest;
+    std::unordered_map<uint32_t, ProcState> m_procs;
+    std::unordered_map<uint32_t, ProcState> m_fork_snapshots;
+    std::vector<ProcessRecord> m_processes;
+    std::map<std::string, PathState> m_paths; // ordered: renames of directories walk prefixes
+    std::vector<std::string> m_notes;
+    std::map<uint32_t, ProcessRecord> m_spawned; // pid -> what SPAWN said, until the child shows up
+    uint32_t m_root = 0;
+    std::vector<std::string> m_root_argv;
+};
+
+} // namespace roar::collector

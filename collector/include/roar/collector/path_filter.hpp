@@ -1,0 +1,32 @@
+// Which paths count as a job's inputs and outputs. System and interpreter
+// files (/usr, /lib, /proc, site-packages, .pyc, .roar/ ...) are excluded by
+// default; roar.toml's [filter] section replaces or extends the lists.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace roar::collector {
+
+class PathFilter {
+public:
+    // Patterns: a pattern ending in "/" is a directory prefix; anything
+    // else is an fnmatch(3) glob in which '*' also matches '/'. A leading
+    // "~/" means the user's home directory.
+    PathFilter(std::vector<std::string> exclude, std::vector<std::string> include);
+
+    // The built-in exclusions, plus `project_dir`/.roar/.
+    static std::vector<std::string> default_excludes();
+
+    // Whether `path` (absolute, normalised) may be recorded.
+    bool accepts(std::string_view path) const;
+
+    const std::vector<std::string>& excludes() const { return m_exclude; }
+
+private:
+    std::vector<std::string> m_exclude;
+    std::vector<std::string> m_include;
+};
+
+} // namespace roar::collector

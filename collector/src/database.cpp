@@ -1,0 +1,546 @@
+// The SQLite lineage store (see database.hpp). Schema history lives in
+// k_migrations: entry N upgrades a version-N database to N+1, and
+// PRAGMA user_version records where a file stands.
+#include "roar/collector/database.hpp"
+
+#include <fmt/format.h>
+
+#include <cctype>
+#include <chrono>
+#include <sys/stat.h>
+#include <thread>
+
+namespace fs = std::filesystem;
+
+namespace roar::collector {
+
+namespace {
+
+const char* const k_migrations[] = {
+    // 0 -> 1: the initial schema.
+    R"sql(
+CREATE TABLE sessions (
+    id          INTEGER PRIMARY KEY,
+    created_at  REAL NOT NULL,
+    active      INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE steps (
+    id          INTEGER PRIMARY KEY,
+    session_id  INTEGER NOT NULL REFERENCES sessions(id),
+    number      INTEGER NOT NULL,
+    signature   TEXT NOT NULL,
+    command     TEXT NOT NULL,
+    UNIQUE (session_id, number),
+    UNIQUE (session_id, signature)
+);
+CREATE TABLE jobs (
+    id              INTEGER PRIMARY KEY,
+    uid             TEXT NOT NULL UNIQUE,
+    session_id      INTEGER REFERENCES sessions(id),
+    step_id         INTEGER REFERENCES steps(id),
+    command         TEXT NOT NULL,
+    argv            TEXT NOT NULL,
+    cwd             TEXT NOT NULL,
+    started_at      REAL NOT NULL,
+    ended_at        REAL NOT NULL,
+    exit_code       INTEGER NOT NULL,
+    signal          INTEGER,
+    hostname        TEXT,
+    user            TEXT,
+    git_commit      TEXT,
+    git_branch      TEXT,
+    git_remote      TEXT,
+    git_dirty       INTEGER,
+    git_dirty_files TEXT,
+    env             TEXT NOT NULL DEFAULT '{}',
+    dropped_events  INTEGER NOT NULL DEFAULT 0,
+    notes           TEXT NOT NULL DEFAULT '[]',
+    roar_version    TEXT
+);
+CREATE INDEX jobs_by_step ON jobs(step_id);
+CREATE TABLE processes (
+    id          INTEGER PRIMARY KEY,
+    job_id      INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+    seq         INTEGER NOT NULL,
+    pid         INTEGER NOT NULL,
+    ppid        INTEGER,
+    parent_seq  INTEGER,
+    exe         TEXT,
+    argv        TEXT NOT NULL,
+    cwd         TEXT,
+    started_at  REAL,
+    exit_code   INTEGER,
+    signal      INTEGER,
+    observed    INTEGER NOT NULL,
+    notes       TEXT NOT NULL DEFAULT '[]'
+);
+CREATE INDEX processes_by_job ON processes(job_id);
+CREATE TABLE artifacts (
+    id          INTEGER PRIMARY KEY,
+    kind        TEXT NOT NULL,
+    size        INTEGER,
+    first_seen  REAL NOT NULL
+);
+CREATE TABLE artifact_hashes (
+    artifact_id INTEGER NOT NULL REFERENCES artifacts(id),
+    algorithm   TEXT NOT NULL,
+    digest      TEXT NOT NULL,
+    PRIMARY KEY (algorithm, digest)
+);
+CREATE INDEX artifact_hashes_by_artifact ON artifact_hashes(artifact_id);
+CREATE TABLE job_io (
+    job_id      INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+    direction   TEXT NOT NULL CHECK (direction IN ('in', 'out', 'deleted')),
+    path        TEXT NOT NULL,
+    artifact_id INTEGER REFERENCES artifacts(id),
+    size        INTEGER,
+    notes       TEXT NOT NULL DEFAULT '[]',
+    PRIMARY KEY (job_id, direction, path)
+);
+CREATE INDEX job_io_by_artifact ON job_io(artifact_id);
+CREATE INDEX job_io_by_path ON job_io(path);
+CREATE TABLE hash_cache (
+    device      INTEGER NOT NULL,
+    inode       INTEGER NOT NULL,
+    size        INTEGER NOT NULL,
+    mtime_ns    INTEGER NOT NULL,
+    algorithm   TEXT NOT NULL,
+    digest      TEXT NOT NULL,
+    PRIMARY KEY (device, inode, algorithm)
+) WITHOUT ROWID;
+)sql",
+};
+
+constexpr int k_busy_timeout_ms = 60000;
+
+std::string sqlite_message(sqlite3* db) { return db ? sqlite3_errmsg(db) : "out of memory"; }
+
+double now_seconds()
+{
+    using namespace std::chrono;
+    return duration<double>(system_clock::now().time_since_epoch()).count();
+}
+
+Result<sqlite3*> open_handle(const fs::path& path, int flags)
+{
+    sqlite3* db = nullptr;
+    const int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+    if (rc != SQLITE_OK) {
+        std::string msg = sqlite_message(db);
+        sqlite3_close(db);
+        return fail("cannot open {}: {}", path.string(), msg);
+    }
+    sqlite3_busy_timeout(db, k_busy_timeout_ms);
+    sqlite3_extended_result_codes(db, 1);
+    return db;
+}
+
+} // namespace
+
+// ---------------------------------------------------------------- Statement
+
+Statement::Statement(sqlite3* db, std::string_view sql) : m_db(db)
+{
+    if (sqlite3_prepare_v2(db, sql.data(), int(sql.size()), &m_stmt, nullptr) != SQLITE_OK) {
+        throw FatalError(fmt::format("database error: {} (in: {})", sqlite_message(db), sql.substr(0, 80)));
+    }
+}
+
+Statement::~Statement() { sqlite3_finalize(m_stmt); }
+
+Statement& Statement::bind(int index, int64_t value)
+{
+    sqlite3_bind_int64(m_stmt, index, value);
+    return *this;
+}
+Statement& Statement::bind(int index, double value)
+{
+    sqlite3_bind_double(m_stmt, index, value);
+    return *this;
+}
+Statement& Statement::bind(int index, std::string_view value)
+{
+    sqlite3_bind_text(m_stmt, index, value.data(), int(value.size()), SQLITE_TRANSIENT);
+    return *this;
+}
+Statement& Statement::bind(int index, std::nullopt_t)
+{
+    sqlite3_bind_null(m_stmt, index);
+    return *this;
+}
+Statement& Statement::bind(int index, const std::optional<int64_t>& value)
+{
+    return value ? bind(index, *value) : bind(index, std::nullopt);
+}
+
+bool Statement::step()
+{
+    const int rc = sqlite3_step(m_stmt);
+    if (rc == SQLITE_ROW) {
+        return true;
+    }
+    if (rc == SQLITE_DONE) {
+        return false;
+    }
+    throw FatalError(fmt::format("database error: {}", sqlite_message(m_db)));
+}
+
+void Statement::run()
+{
+    while (step()) {
+    }
+}
+
+void Statement::reset()
+{
+    sqlite3_reset(m_stmt);
+    sqlite3_clear_bindings(m_stmt);
+}
+
+int64_t Statement::column_int(int index) const { return sqlite3_column_int64(m_stmt, index); }
+double Statement::column_double(int index) const { return sqlite3_column_double(m_stmt, index); }
+std::string Statement::column_text(int index) const
+{
+    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(m_stmt, index));
+    return text ? std::string(text, size_t(sqlite3_column_bytes(m_stmt, index))) : std::string();
+}
+bool Statement::column_is_null(int index) const { return sqlite3_column_type(m_stmt, index) == SQLITE_NULL; }
+std::optional<int64_t> Statement::column_opt_int(int index) const
+{
+    if (column_is_null(index)) {
+        return std::nullopt;
+    }
+    return column_int(index);
+}
+
+// ----------------------------------------------------------------- Database
+
+Database::Database(Database&& other) noexcept : m_db(other.m_db) { other.m_db = nullptr; }
+Database& Database::operator=(Database&& other) noexcept
+{
+    std::swap(m_db, other.m_db);
+    return *this;
+}
+Database::~Database()
+{
+    if (m_db) {
+        sqlite3_close_v2(m_db);
+    }
+}
+
+void Database::exec(std::string_view sql)
+{
+    char* err = nullptr;
+    if (sqlite3_exec(m_db, std::string(sql).c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+        std::string msg = err ? err : sqlite_message(m_db);
+        sqlite3_free(err);
+        throw FatalError(fmt::format("database error: {}", msg));
+    }
+}
+
+Result<Database> Database::create(const fs::path& path)
+{
+    std::error_code ec;
+    if (fs::exists(path, ec)) {
+        return fail("{} already exists; refusing to overwrite it", path.string());
+    }
+    auto handle = open_handle(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    if (!handle) {
+        return tl::unexpected(handle.error());
+    }
+    Database db(*handle);
+    if (auto migrated = db.migrate(path); !migrated) {
+        return tl::unexpected(migrated.error());
+    }
+    return db;
+}
+
+Result<Database> Database::open(const fs::path& path)
+{
+    std::error_code ec;
+    if (!fs::exists(path, ec)) {
+        return fail("{} is missing (run 'roar init' to create a project here)", path.string());
+    }
+    auto handle = open_handle(path, SQLITE_OPEN_READWRITE);
+    if (!handle) {
+        return fail("cannot open {}: {} (check its permissions; it was left untouched)", path.string(),
+                    handle.error().message);
+    }
+    Database db(*handle);
+    if (auto migrated = db.migrate(path); !migrated) {
+        return tl::unexpected(migrated.error());
+    }
+    return db;
+}
+
+Result<void> Database::migrate(const fs::path& path)
+{
+    // The first read tells a corrupt or foreign file apart from a database.
+    sqlite3_stmt* probe = nullptr;
+    int rc = sqlite3_prepare_v2(m_db, "PRAGMA user_version", -1, &probe, nullptr);
+    int version = -1;
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(probe);
+        if (rc == SQLITE_ROW) {
+            version = sqlite3_column_int(probe, 0);
+            rc = SQLITE_OK;
+        }
+    }
+    sqlite3_finalize(probe);
+    if (rc != SQLITE_OK || version < 0) {
+        return fail("{} is not a readable roar database ({}); it was left untouched: restore it from a backup, "
+                    "or move it away and run 'roar init'",
+                    path.string(), sqlite_message(m_db));
+    }
+    if (version > k_schema_version) {
+        return fail("{} has schema version {}, newer than this roar understands ({}); upgrade roar",
+                    path.string(), version, k_schema_version);
+    }
+    if (version == 0) {
+        // Version 0 is a brand-new file, or something that is not ours.
+        Statement tables(m_db, "SELECT count(*) FROM sqlite_master");
+        tables.step();
+        if (tables.column_int(0) != 0) {
+            return fail("{} is a SQLite file but not a roar database; it was left untouched", path.string());
+        }
+    }
+    try {
+        char* err = nullptr;
+        if (sqlite3_exec(m_db, "PRAGMA journal_mode=WAL", nullptr, nullptr, &err) != SQLITE_OK) {
+            std::string msg = err ? err : "";
+            sqlite3_free(err);
+            return fail("cannot use {}: {} (it was left untouched)", path.string(), msg);
+        }
+        exec("PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL");
+        for (int v = version; v < k_schema_version; ++v) {
+            exec("BEGIN IMMEDIATE");
+            Statement again(m_db, "PRAGMA user_version");
+            again.step();
+            if (again.column_int(0) != v) { // another process migrated meanwhile
+                exec("ROLLBACK");
+                continue;
+            }
+            exec(k_migrations[v]);
+            exec(fmt::format("PRAGMA user_version = {}", v + 1));
+            exec("COMMIT");
+        }
+    } catch (const FatalError& e) {
+        sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
+        return fail("cannot use {}: {}", path.string(), e.what());
+    }
+    return {};
+}
+
+Result<FileDigest> Database::digest_file(const std::string& path)
+{
+    auto identity = identify_file(path);
+    if (!identity) {
+        return tl::unexpected(identity.error());
+    }
+    if (identity->is_regular) {
+        Statement lookup(m_db, "SELECT digest FROM hash_cache WHERE device = ?1 AND inode = ?2 AND algorithm = "
+                               "'blake3' AND size = ?3 AND mtime_ns = ?4");
+        lookup.bind(1, identity->device).bind(2, identity->inode).bind(3, identity->size).bind(4, identity->mtime_ns);
+        if (lookup.step()) {
+            return FileDigest{lookup.column_text(0), *identity, false};
+        }
+    }
+    auto digest = blake3_file(path);
+    if (!digest) {
+        return digest;
+    }
+    // A file modified within the last two seconds may change again without
+    // its mtime moving (coarse timestamps): don't trust it to the cache.
+    const double mtime = double(digest->identity.mtime_ns) / 1e9;
+    if (!digest->changed_while_hashing && mtime < now_seconds() - 2.0) {
+        Statement store(m_db, "INSERT OR REPLACE INTO hash_cache (device, inode, size, mtime_ns, algorithm, digest) "
+                              "VALUES (?1, ?2, ?3, ?4, 'blake3', ?5)");
+        store.bind(1, digest->identity.device)
+            .bind(2, digest->identity.inode)
+            .bind(3, digest->identity.size)
+            .bind(4, digest->identity.mtime_ns)
+            .bind(5, digest->blake3);
+        try {
+            store.run();
+        } catch (const FatalError&) {
+            // The cache is an optimisation: a busy database must not fail a job.
+        }
+    }
+    return digest;
+}
+
+int64_t Database::active_session()
+{
+    Statement find(m_db, "SELECT id FROM sessions WHERE active = 1 ORDER BY id DESC LIMIT 1");
+    if (find.step()) {
+        return find.column_int(0);
+    }
+    Statement create(m_db, "INSERT INTO sessions (created_at, active) VALUES (?1, 1)");
+    create.bind(1, now_seconds()).run();
+    return sqlite3_last_insert_rowid(m_db);
+}
+
+int64_t Database::step_for(int64_t session, const JobRecord& job)
+{
+    const std::string signature = step_signature(job.argv, job.cwd);
+    Statement find(m_db, "SELECT id FROM steps WHERE session_id = ?1 AND signature = ?2");
+    find.bind(1, session).bind(2, signature);
+    if (find.step()) {
+        return find.column_int(0);
+    }
+    Statement create(m_db, "INSERT INTO steps (session_id, number, signature, command) VALUES (?1, "
+                           "(SELECT coalesce(max(number), 0) + 1 FROM steps WHERE session_id = ?1), ?2, ?3)");
+    create.bind(1, session).bind(2, signature).bind(3, job.command).run();
+    return sqlite3_last_insert_rowid(m_db);
+}
+
+int64_t Database::artifact_for(const ArtifactUse& use, double when)
+{
+    // An artifact is identified by its strongest digest: BLAKE3 when known
+    // (files, and S3 bodies the proxy saw whole), else the S3 ETag.
+    for (const char* algorithm : {"blake3", "etag"}) {
+        auto it = use.hashes.find(algorithm);
+        if (it == use.hashes.end()) {
+            continue;
+        }
+        Statement find(m_db, "SELECT artifact_id FROM artifact_hashes WHERE algorithm = ?1 AND digest = ?2");
+        find.bind(1, algorithm).bind(2, it->second);
+        if (find.step()) {
+            const int64_t id = find.column_int(0);
+            for (const auto& [alg, digest] : use.hashes) {
+                Statement add(m_db, "INSERT OR IGNORE INTO artifact_hashes (artifact_id, algorithm, digest) "
+                                    "VALUES (?1, ?2, ?3)");
+                add.bind(1, id).bind(2, alg).bind(3, digest).run();
+            }
+            return id;
+        }
+    }
+    if (use.hashes.empty()) {
+        return 0;
+    }
+    Statement create(m_db, "INSERT INTO artifacts (kind, size, first_seen) VALUES (?1, ?2, ?3)");
+    create.bind(1, use.kind).bind(2, use.size ? std::optional<int64_t>(int64_t(*use.size)) : std::nullopt);
+    create.bind(3, when).run();
+    const int64_t id = sqlite3_last_insert_rowid(m_db);
+    for (const auto& [alg, digest] : use.hashes) {
+        Statement add(m_db, "INSERT OR IGNORE INTO artifact_hashes (artifact_id, algorithm, digest) VALUES (?1, ?2, ?3)");
+        add.bind(1, id).bind(2, alg).bind(3, digest).run();
+    }
+    return id;
+}
+
+Result<int64_t> Database::store_job(const JobRecord& job)
+{
+    try {
+        exec("BEGIN IMMEDIATE");
+        const int64_t session = active_session();
+        const int64_t step = step_for(session, job);
+        Statement insert(m_db, R"sql(
+INSERT INTO jobs (uid, session_id, step_id, command, argv, cwd, started_at, ended_at, exit_code, signal,
+                  hostname, user, git_commit, git_branch, git_remote, git_dirty, git_dirty_files, env,
+                  dropped_events, notes, roar_version)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21))sql");
+        insert.bind(1, job.uid).bind(2, session).bind(3, step).bind(4, job.command);
+        insert.bind(5, nlohmann::json(job.argv).dump()).bind(6, job.cwd).bind(7, job.started_at);
+        insert.bind(8, job.ended_at).bind(9, job.exit_code);
+        insert.bind(10, job.signal ? std::optional<int64_t>(*job.signal) : std::nullopt);
+        insert.bind(11, job.hostname).bind(12, job.user);
+        if (job.git) {
+            insert.bind(13, job.git->commit).bind(14, job.git->branch).bind(15, job.git->remote);
+            insert.bind(16, int64_t(job.git->dirty)).bind(17, nlohmann::json(job.git->dirty_files).dump());
+        } else {
+            for (int i = 13; i <= 17; ++i) {
+                insert.bind(i, std::nullopt);
+            }
+        }
+        insert.bind(18, job.env.dump()).bind(19, job.ring.dropped);
+        insert.bind(20, nlohmann::json(job.notes).dump()).bind(21, ROAR_VERSION_STRING);
+        insert.run();
+        const int64_t job_id = sqlite3_last_insert_rowid(m_db);
+
+        Statement proc(m_db, R"sql(
+INSERT INTO processes (job_id, seq, pid, ppid, parent_seq, exe, argv, cwd, started_at, exit_code, signal, observed, notes)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13))sql");
+        for (size_t i = 0; i < job.processes.size(); ++i) {
+            const ProcessRecord& p = job.processes[i];
+            proc.reset();
+            proc.bind(1, job_id).bind(2, int64_t(i)).bind(3, int64_t(p.pid)).bind(4, int64_t(p.ppid));
+            proc.bind(5, p.parent >= 0 ? std::optional<int64_t>(p.parent) : std::nullopt);
+            proc.bind(6, p.exe).bind(7, nlohmann::json(p.argv).dump()).bind(8, p.cwd).bind(9, p.started_at);
+            proc.bind(10, p.exit_code ? std::optional<int64_t>(*p.exit_code) : std::nullopt);
+            proc.bind(11, p.signal ? std::optional<int64_t>(*p.signal) : std::nullopt);
+            proc.bind(12, int64_t(p.observed)).bind(13, nlohmann::json(p.notes).dump());
+            proc.run();
+        }
+
+        Statement use_stmt(m_db, "INSERT OR REPLACE INTO job_io (job_id, direction, path, artifact_id, size, notes) "
+                                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+        auto store_uses = [&](const std::vector<ArtifactUse>& uses, const char* direction) {
+            for (const auto& use : uses) {
+                const int64_t artifact = artifact_for(use, job.ended_at);
+                use_stmt.reset();
+                use_stmt.bind(1, job_id).bind(2, direction).bind(3, use.path);
+                use_stmt.bind(4, artifact ? std::optional<int64_t>(artifact) : std::nullopt);
+                use_stmt.bind(5, use.size ? std::optional<int64_t>(int64_t(*use.size)) : std::nullopt);
+                use_stmt.bind(6, nlohmann::json(use.notes).dump());
+                use_stmt.run();
+            }
+        };
+        store_uses(job.inputs, "in");
+        store_uses(job.outputs, "out");
+        store_uses(job.deleted, "deleted");
+        exec("COMMIT");
+        return job_id;
+    } catch (const FatalError& e) {
+        sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
+        return fail("could not store job {}: {}", job.uid, e.what());
+    }
+}
+
+std::string step_signature(const std::vector<std::string>& argv, std::string_view cwd)
+{
+    std::string sig(cwd);
+    for (const auto& arg : argv) {
+        sig += '\x1f';
+        bool in_digits = false;
+        for (char c : arg) {
+            if (std::isdigit(static_cast<unsigned char>(c))) {
+                if (!in_digits) {
+                    sig += '#';
+                }
+                in_digits = true;
+            } else {
+                sig += c;
+                in_digits = false;
+            }
+        }
+    }
+    return sig;
+}
+
+std::string join_command(const std::vector<std::string>& argv)
+{
+    std::string out;
+    for (const auto& arg : argv) {
+        if (!out.empty()) {
+            out += ' ';
+        }
+        const bool plain = !arg.empty() && arg.find_first_of(" \t\n'\"\\$`;&|<>()*?[]{}!#~") == std::string::npos;
+        if (plain) {
+            out += arg;
+        } else {
+            out += '\'';
+            for (char c : arg) {
+                if (c == '\'') {
+                    out += "'\\''";
+                } else {
+                    out += c;
+                }
+            }
+            out += '\'';
+        }
+    }
+    return out;
+}
+
+} // namespace roar::collector

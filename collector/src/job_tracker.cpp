@@ -1,0 +1,667 @@
+// Event interpretation (see job_tracker.hpp). The rules that decide what
+// is an input or an output live here, in one place:
+//  - an input is a regular file first *read* by the job (before any write
+//    by the job); its digest is of the bytes before the job's first write,
+//    taken at the shim's PRE_MODIFY sync point or at the end if untouched;
+//  - an output is a path the job wrote (O_WRONLY/O_TRUNC open, a write on
+//    the fd, a transfer into it, a truncate, a rename or link onto it) that
+//    still exists at the end; a file created and deleted inside the job is
+//    neither;
+//  - deleted lists files that existed before the job and are gone after.
+#include "roar/collector/job_tracker.hpp"
+
+#include "roar/collector/path_resolver.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+namespace roar::collector {
+
+namespace {
+
+std::vector<std::string> split_nul(std::string_view s)
+{
+    std::vector<std::string> out;
+    while (!s.empty()) {
+        const size_t nul = s.find('\0');
+        out.emplace_back(s.substr(0, nul));
+        if (nul == std::string_view::npos) {
+            break;
+        }
+        s.remove_prefix(nul + 1);
+    }
+    return out;
+}
+
+double seconds(uint64_t ns) { return double(ns) / 1e9; }
+
+std::map<std::string, std::string> parse_extras(std::string_view s)
+{
+    std::map<std::string, std::string> out;
+    while (!s.empty()) {
+        const size_t nl = s.find('\n');
+        const std::string_view line = s.substr(0, nl);
+        const size_t eq = line.find('=');
+        if (eq != std::string_view::npos) {
+            out.emplace(std::string(line.substr(0, eq)), std::string(line.substr(eq + 1)));
+        }
+        if (nl == std::string_view::npos) {
+            break;
+        }
+        s.remove_prefix(nl + 1);
+    }
+    return out;
+}
+
+std::string exec_flags_note(int flags)
+{
+    if (flags & ROAR_EXEC_STATIC) {
+        return "statically linked: the shim cannot load, its file I/O was not observed";
+    }
+    if (flags & ROAR_EXEC_SETID) {
+        return "setuid/setgid executable: the loader ignores LD_PRELOAD, its file I/O was not observed";
+    }
+    if (flags & ROAR_EXEC_FILECAPS) {
+        return "executable with file capabilities: the loader ignores LD_PRELOAD, its file I/O was not observed";
+    }
+    return "the shim never started in this process: its file I/O was not observed";
+}
+
+} // namespace
+
+JobTracker::JobTracker(std::string cwd, PathFilter filter, DigestFunction digest)
+    : m_cwd(std::move(cwd)), m_filter(std::move(filter)), m_digest(std::move(digest))
+{
+}
+
+void JobTracker::set_root(uint32_t pid, const std::vector<std::string>& argv)
+{
+    m_root = pid;
+    m_root_argv = argv;
+}
+
+JobTracker::ProcState& JobTracker::proc(uint32_t pid)
+{
+    auto it = m_procs.find(pid);
+    if (it != m_procs.end()) {
+        return it->second;
+    }
+    // An event from a process we have not seen start (its PROC_START was
+    // dropped): track it anyway so its I/O still counts.
+    ProcState& st = m_procs[pid];
+    st.cwd = m_cwd;
+    st.record = new_record(pid, 0, 0);
+    return st;
+}
+
+int JobTracker::new_record(uint32_t pid, uint32_t ppid, double when)
+{
+    ProcessRecord rec;
+    rec.pid = pid;
+    rec.ppid = ppid;
+    rec.started_at = when;
+    if (auto parent = m_procs.find(ppid); parent != m_procs.end()) {
+        rec.parent = parent->second.record;
+    }
+    m_processes.push_back(std::move(rec));
+    return int(m_processes.size()) - 1;
+}
+
+std::string JobTracker::resolve(uint32_t pid, int dirfd, std::string_view path)
+{
+    ProcState& st = proc(pid);
+    if (!path.empty() && path.front() == '/') {
+        return resolve_path("/", path);
+    }
+    if (dirfd == ROAR_AT_FDCWD) {
+        return resolve_path(st.cwd, path);
+    }
+    auto it = st.fds.find(dirfd);
+    if (it != st.fds.end()) {
+        return resolve_path(it->second.path, path);
+    }
+    // Unknown dirfd (inherited without a path): best effort.
+    return resolve_path(st.cwd, path);
+}
+
+JobTracker::PathState& JobTracker::path_state(const std::string& path)
+{
+    return m_paths[path];
+}
+
+void JobTracker::take_input_digest(const std::string& path, PathState& st, bool late)
+{
+    if (st.input_digest || st.kind != "file" || !m_filter.accepts(path)) {
+        return;
+    }
+    auto digest = m_digest(path);
+    if (!digest) {
+        return;
+    }
+    st.existed = true;
+    st.input_digest = *digest;
+    if (late) {
+        st.notes.push_back("input digest taken after the job began modifying the file; it may not be the bytes read");
+    }
+}
+
+void JobTracker::mark_read(const std::string& path)
+{
+    PathState& st = path_state(path);
+    if (!st.written && !st.created) {
+        st.read_first = true;
+    }
+}
+
+void JobTracker::mark_written(const std::string& path)
+{
+    PathState& st = path_state(path);
+    if (st.read_first && !st.written && !st.input_digest) {
+        // The sync point before this write was missed (timeout, or an fd
+        // inherited from outside the job): hash what is there now.
+        take_input_digest(path, st, true);
+    }
+    if (!st.written && !st.read_first && !st.existed) {
+        st.created = true; // best knowledge: first thing the job did was write
+    }
+    st.written = true;
+    st.removed = false;
+}
+
+void JobTracker::rename_path(const std::string& from, const std::string& to)
+{
+    // Files (and, for directories, everything below) move from `from` to
+    // `to`. The content now at `to` was placed there by the job.
+    std::vector<std::pair<std::string, std::string>> moves;
+    for (auto it = m_paths.lower_bound(from); it != m_paths.end() && path_is_within(it->first, from); ++it) {
+        moves.emplace_back(it->first, to + it->first.substr(from.size()));
+    }
+    if (moves.empty()) {
+        moves.emplace_back(from, to);
+    }
+    for (const auto& [old_path, new_path] : moves) {
+        PathState& src = path_state(old_path);
+        if (src.read_first && !src.input_digest && !src.written) {
+            // The bytes read at old_path now live at new_path, unchanged.
+            auto digest = m_digest(new_path);
+            if (digest) {
+                src.input_digest = *digest;
+            }
+        }
+        PathState& dst = path_state(new_path);
+        dst.written = true;
+        dst.removed = false;
+        if (src.created || !dst.existed) {
+            dst.created = dst.created || !dst.read_first;
+        }
+        PathState& src_again = path_state(old_path);
+        src_again.removed = true;
+        src_again.written = false;
+    }
+}
+
+void JobTracker::set_status(uint32_t pid, int status)
+{
+    auto it = m_procs.find(pid);
+    ProcessRecord* rec = nullptr;
+    if (it != m_procs.end() && it->second.record >= 0) {
+        rec = &m_processes[size_t(it->second.record)];
+    } else if (auto sp = m_spawned.find(pid); sp != m_spawned.end()) {
+        rec = &sp->second;
+    }
+    if (!rec) {
+        return;
+    }
+    rec->exit_code = exit_code_of(status);
+    if (WIFSIGNALED(status)) {
+        rec->signal = WTERMSIG(status);
+    }
+}
+
+void JobTracker::on_event(const RawEvent& event)
+{
+    const roar_event& h = event.header;
+    const uint32_t pid = h.pid;
+    if (h.op >= ROAR_OP_S3_GET) {
+        on_s3(event);
+        return;
+    }
+    switch (h.op) {
+    case ROAR_OP_PROC_START: {
+        const uint32_t ppid = uint32_t(h.fd);
+        if (h.flags & ROAR_START_FORKED) {
+            auto snap = m_fork_snapshots.find(ppid);
+            ProcState child;
+            if (snap != m_fork_snapshots.end()) {
+                child = snap->second;
+            } else if (auto parent = m_procs.find(ppid); parent != m_procs.end()) {
+                child = parent->second;
+            } else {
+                child.cwd = m_cwd;
+            }
+            child.exec_pending = false;
+            const int parent_record = child.record;
+            child.record = new_record(pid, ppid, seconds(h.time_ns));
+            if (parent_record >= 0) {
+                ProcessRecord& rec = m_processes[size_t(child.record)];
+                rec.exe = m_processes[size_t(parent_record)].exe;
+                rec.argv = m_processes[size_t(parent_record)].argv;
+                rec.cwd = child.cwd;
+                rec.parent = parent_record;
+            }
+            m_procs[pid] = std::move(child);
+            break;
+        }
+        auto existing = m_procs.find(pid);
+        int previous = -1;
+        if (existing != m_procs.end()) {
+            previous = existing->second.record; // this image replaced it by exec
+        }
+        ProcState st;
+        st.cwd = event.has_s2 && !event.s2.empty() ? std::string(event.s2) : m_cwd;
+        st.record = new_record(pid, ppid, seconds(h.time_ns));
+        ProcessRecord& rec = m_processes[size_t(st.record)];
+        rec.exe = std::string(event.s1);
+        rec.argv = split_nul(event.s3);
+        rec.cwd = st.cwd;
+        if (previous >= 0) {
+            m_processes[size_t(previous)].replaced_by_exec = true;
+            rec.parent = m_processes[size_t(previous)].parent;
+            rec.ppid = m_processes[size_t(previous)].ppid;
+        }
+        if (auto sp = m_spawned.find(pid); sp != m_spawned.end()) {
+            m_spawned.erase(sp);
+        }
+        m_procs[pid] = std::move(st);
+        break;
+    }
+    case ROAR_OP_PROC_EXIT: {
+        ProcState& st = proc(pid);
+        ProcessRecord& rec = m_processes[size_t(st.record)];
+        if (!(h.flags & ROAR_EXIT_STATUS_UNKNOWN) && !rec.exit_code) {
+            rec.exit_code = int(h.result & 0xff);
+        }
+        break;
+    }
+    case ROAR_OP_EXEC: {
+        ProcState& st = proc(pid);
+        st.exec_pending = true;
+        st.exec_flags = h.flags;
+        st.exec_path = std::string(event.s1);
+        st.exec_argv = split_nul(event.s3);
+        break;
+    }
+    case ROAR_OP_EXEC_FAILED:
+        proc(pid).exec_pending = false;
+        break;
+    case ROAR_OP_SPAWN: {
+        if (h.result <= 0) {
+            break;
+        }
+        const uint32_t child = uint32_t(h.result);
+        if (m_procs.count(child)) {
+            break; // its shim already reported in
+        }
+        ProcessRecord rec;
+        rec.pid = child;
+        rec.ppid = pid;
+        rec.parent = proc(pid).record;
+        rec.exe = std::string(event.s1);
+        rec.argv = split_nul(event.s3);
+        rec.started_at = seconds(h.time_ns);
+        rec.observed = false;
+        rec.notes.push_back(exec_flags_note(h.flags));
+        m_spawned[child] = std::move(rec);
+        break;
+    }
+    case ROAR_OP_FORK:
+        m_fork_snapshots[pid] = proc(pid);
+        break;
+    case ROAR_OP_WAIT:
+        set_status(uint32_t(h.fd), int(h.result));
+        break;
+    case ROAR_OP_NOTE:
+        m_processes[size_t(proc(pid).record)].notes.emplace_back(event.s1);
+        break;
+    case ROAR_OP_OPEN: {
+        if (h.result < 0 || !event.has_s1) {
+            break;
+        }
+        ProcState& st = proc(pid);
+        const std::string path = resolve(pid, h.fd, event.s1);
+        st.fds[int(h.result)] = FdEntry{path, h.flags};
+        if (h.flags & O_DIRECTORY) {
+            break;
+        }
+        const int acc = h.flags & O_ACCMODE;
+        PathState& ps = path_state(path);
+        if ((acc == O_RDONLY || acc == O_RDWR) && !(h.flags & O_TRUNC)) {
+            // O_RDWR|O_CREAT of a file that did not exist reads nothing: the
+            // shim's PRE_MODIFY (sent only for existing files) tells us.
+            if (!(acc == O_RDWR && (h.flags & O_CREAT) && !ps.existed)) {
+                mark_read(path);
+            }
+        }
+        if (acc == O_WRONLY || (acc != O_RDONLY && (h.flags & O_TRUNC))) {
+            mark_written(path);
+        }
+        break;
+    }
+    case ROAR_OP_FD_INHERITED: {
+        if (!event.has_s1 || event.s1.empty() || event.s1.front() != '/') {
+            break;
+        }
+        std::string path = resolve_path("/", event.s1);
+        if (path.size() > 10 && path.substr(path.size() - 10) == " (deleted)") {
+            break;
+        }
+        ProcState& st = proc(pid);
+        st.fds[h.fd] = FdEntry{path, h.flags};
+        // Redirections set up outside the job (`roar run cmd < in`) only
+        // show up here: a read-only regular file handed to the root is read.
+        const ProcessRecord& rec = m_processes[size_t(st.record)];
+        if (rec.ppid != 0 && !m_procs.count(rec.ppid) && (h.flags & O_ACCMODE) == O_RDONLY) {
+            struct stat sb;
+            if (stat(path.c_str(), &sb) == 0 && S_ISREG(sb.st_mode)) {
+                mark_read(path);
+            }
+        }
+        break;
+    }
+    case ROAR_OP_CLOSE: {
+        ProcState& st = proc(pid);
+        const int last = h.fd2 >= h.fd ? h.fd2 : h.fd;
+        if (last - h.fd > 4096) {
+            std::erase_if(st.fds, [&](const auto& kv) { return kv.first >= h.fd && kv.first <= last; });
+        } else {
+            for (int fd = h.fd; fd <= last; ++fd) {
+                st.fds.erase(fd);
+            }
+        }
+        break;
+    }
+    case ROAR_OP_DUP: {
+        if (h.result < 0) {
+            break;
+        }
+        ProcState& st = proc(pid);
+        auto it = st.fds.find(h.fd);
+        if (it != st.fds.end()) {
+            st.fds[int(h.result)] = it->second;
+        } else {
+            st.fds.erase(int(h.result));
+        }
+        break;
+    }
+    case ROAR_OP_CHDIR: {
+        if (h.result < 0) {
+            break;
+        }
+        ProcState& st = proc(pid);
+        if (event.has_s1 && !event.s1.empty()) {
+            st.cwd = resolve(pid, ROAR_AT_FDCWD, event.s1);
+        } else if (auto it = st.fds.find(h.fd); it != st.fds.end()) {
+            st.cwd = it->second.path;
+        }
+        break;
+    }
+    case ROAR_OP_PRE_MODIFY: {
+        std::string path;
+        if (event.has_s1 && !event.s1.empty()) {
+            path = resolve(pid, h.fd, event.s1);
+        } else if (auto it = proc(pid).fds.find(h.fd); it != proc(pid).fds.end()) {
+            path = it->second.path;
+        } else {
+            break;
+        }
+        PathState& ps = path_state(path);
+        ps.existed = true;
+        const int acc = h.flags & O_ACCMODE;
+        const bool will_read = acc == O_RDWR && !(h.flags & O_TRUNC);
+        if (!ps.written && (ps.read_first || will_read)) {
+            take_input_digest(path, ps, false);
+        }
+        break;
+    }
+    case ROAR_OP_WRITE_FD:
+    case ROAR_OP_TRUNCATE: {
+        if (h.result < 0) {
+            break;
+        }
+        ProcState& st = proc(pid);
+        if (h.op == ROAR_OP_TRUNCATE && event.has_s1 && !event.s1.empty()) {
+            mark_written(resolve(pid, h.fd, event.s1));
+        } else if (auto it = st.fds.find(h.fd); it != st.fds.end()) {
+            mark_written(it->second.path);
+        }
+        break;
+    }
+    case ROAR_OP_READ_FD: {
+        ProcState& st = proc(pid);
+        if (auto it = st.fds.find(h.fd); it != st.fds.end()) {
+            mark_read(it->second.path);
+        }
+        break;
+    }
+    case ROAR_OP_TRANSFER: {
+        if (h.result < 0) {
+            break;
+        }
+        ProcState& st = proc(pid);
+        if (auto in = st.fds.find(h.fd); in != st.fds.end()) {
+            mark_read(in->second.path);
+        }
+        if (auto out = st.fds.find(h.fd2); out != st.fds.end()) {
+            mark_written(out->second.path);
+        }
+        break;
+    }
+    case ROAR_OP_RENAME:
+        if (h.result == 0 && event.has_s1 && event.has_s2) {
+            rename_path(resolve(pid, h.fd, event.s1), resolve(pid, h.fd2, event.s2));
+        }
+        break;
+    case ROAR_OP_LINK:
+        if (h.result == 0 && event.has_s2) {
+            mark_written(resolve(pid, h.fd2, event.s2));
+        }
+        break;
+    case ROAR_OP_UNLINK:
+        if (h.result == 0 && event.has_s1) {
+            const std::string path = resolve(pid, h.fd, event.s1);
+            for (auto it = m_paths.lower_bound(path); it != m_paths.end() && path_is_within(it->first, path); ++it) {
+                it->second.removed = true;
+                it->second.written = false;
+            }
+            path_state(path).removed = true;
+            path_state(path).written = false;
+        }
+        break;
+    default:
+        break; // SYMLINK, MKDIR and future ops carry nothing we record yet
+    }
+}
+
+void JobTracker::on_s3(const RawEvent& event)
+{
+    const roar_event& h = event.header;
+    if (!event.has_s1) {
+        return;
+    }
+    const std::string path(event.s1);
+    auto extras = parse_extras(event.s3);
+    std::map<std::string, std::string> hashes;
+    if (event.has_s2 && !event.s2.empty()) {
+        hashes["etag"] = std::string(event.s2);
+    }
+    if (auto b3 = extras.find("blake3"); b3 != extras.end()) {
+        hashes["blake3"] = b3->second;
+    }
+    PathState& ps = path_state(path);
+    ps.kind = "s3";
+    switch (h.op) {
+    case ROAR_OP_S3_GET:
+        if (!ps.written) {
+            ps.read_first = true;
+            if (ps.s3_in_hashes.empty()) {
+                ps.s3_in_hashes = hashes;
+                if (!extras.count("range")) {
+                    ps.s3_in_size = uint64_t(h.result);
+                }
+            }
+            if (auto range = extras.find("range"); range != extras.end()) {
+                ps.notes.push_back("read partially (" + range->second + ")");
+            }
+        }
+        break;
+    case ROAR_OP_S3_PUT:
+    case ROAR_OP_S3_MULTIPART_COMPLETE:
+    case ROAR_OP_S3_COPY:
+        ps.written = true;
+        ps.removed = false;
+        ps.s3_out_hashes = hashes;
+        ps.s3_out_size = h.op == ROAR_OP_S3_PUT ? std::optional<uint64_t>(uint64_t(h.result)) : std::nullopt;
+        if (auto size = extras.find("size"); size != extras.end()) {
+            ps.s3_out_size = std::stoull(size->second);
+        }
+        if (h.op == ROAR_OP_S3_COPY) {
+            if (auto src = extras.find("source"); src != extras.end()) {
+                PathState& s = path_state(src->second);
+                s.kind = "s3";
+                if (!s.written) {
+                    s.read_first = true;
+                }
+            }
+        }
+        break;
+    case ROAR_OP_S3_DELETE:
+        ps.removed = true;
+        ps.written = false;
+        break;
+    default:
+        break;
+    }
+}
+
+void JobTracker::add_reaped(const std::vector<Reaped>& reaped)
+{
+    for (const auto& r : reaped) {
+        set_status(uint32_t(r.pid), r.status);
+    }
+}
+
+void JobTracker::finish(JobRecord& job)
+{
+    // Processes: images whose exec was seen but whose shim never started.
+    for (auto& [pid, st] : m_procs) {
+        if (st.exec_pending) {
+            ProcessRecord rec;
+            rec.pid = pid;
+            rec.ppid = m_processes[size_t(st.record)].ppid;
+            rec.parent = m_processes[size_t(st.record)].parent;
+            rec.exe = st.exec_path;
+            rec.argv = st.exec_argv;
+            rec.observed = false;
+            rec.notes.push_back(exec_flags_note(st.exec_flags));
+            const ProcessRecord& old = m_processes[size_t(st.record)];
+            rec.exit_code = old.exit_code;
+            rec.signal = old.signal;
+            m_processes[size_t(st.record)].replaced_by_exec = true;
+            m_processes[size_t(st.record)].exit_code.reset();
+            m_processes[size_t(st.record)].signal.reset();
+            m_processes.push_back(std::move(rec));
+        }
+    }
+    for (auto& [pid, rec] : m_spawned) {
+        m_processes.push_back(std::move(rec));
+    }
+    m_spawned.clear();
+    bool root_seen = false;
+    for (const auto& rec : m_processes) {
+        root_seen = root_seen || rec.pid == m_root;
+    }
+    if (m_root != 0 && !root_seen) {
+        ProcessRecord rec;
+        rec.pid = m_root;
+        rec.argv = m_root_argv;
+        rec.exe = m_root_argv.empty() ? "" : m_root_argv.front();
+        rec.observed = false;
+        rec.notes.push_back(exec_flags_note(0));
+        m_processes.push_back(std::move(rec));
+    }
+    for (auto& rec : m_processes) {
+        if (rec.replaced_by_exec) {
+            rec.notes.push_back("replaced by exec");
+        } else if (rec.signal) {
+            rec.notes.push_back(fmt::format("killed by signal {} ({})", *rec.signal, strsignal(*rec.signal)));
+        } else if (!rec.exit_code && rec.observed) {
+            rec.notes.push_back("exit status not observed");
+        }
+        if (!rec.observed) {
+            job.notes.push_back(fmt::format("process {} ({}) was not observed: {}", rec.pid,
+                                            rec.argv.empty() ? rec.exe : rec.argv.front(),
+                                            rec.notes.empty() ? "" : rec.notes.front()));
+        }
+    }
+    // Fix up the root's exit code from the launcher's view.
+    job.processes = std::move(m_processes);
+
+    for (auto& [path, st] : m_paths) {
+        if (!m_filter.accepts(path)) {
+            continue;
+        }
+        if (st.kind == "s3") {
+            if (st.read_first) {
+                ArtifactUse use{path, "s3", st.s3_in_size, st.s3_in_hashes, st.notes};
+                job.inputs.push_back(std::move(use));
+            }
+            if (st.written && !st.removed) {
+                job.outputs.push_back(ArtifactUse{path, "s3", st.s3_out_size, st.s3_out_hashes, {}});
+            } else if (st.removed && !st.created) {
+                job.deleted.push_back(ArtifactUse{path, "s3", {}, {}, {}});
+            }
+            continue;
+        }
+        if (st.read_first) {
+            if (!st.input_digest && !st.written) {
+                take_input_digest(path, st, false);
+            }
+            if (st.input_digest && st.input_digest->identity.is_regular) {
+                ArtifactUse use{path, "file", st.input_digest->identity.size, {{"blake3", st.input_digest->blake3}},
+                                st.notes};
+                if (st.input_digest->changed_while_hashing) {
+                    use.notes.push_back("the file changed while it was being hashed");
+                }
+                job.inputs.push_back(std::move(use));
+            } else if (!st.input_digest) {
+                struct stat sb;
+                const bool exists = stat(path.c_str(), &sb) == 0;
+                if (!exists && st.removed) {
+                    ArtifactUse use{path, "file", std::nullopt, {}, st.notes};
+                    use.notes.push_back("read, then deleted before it could be hashed");
+                    job.inputs.push_back(std::move(use));
+                }
+            }
+        }
+        if (st.written && !st.removed) {
+            auto digest = m_digest(path);
+            if (digest && digest->identity.is_regular) {
+                ArtifactUse use{path, "file", digest->identity.size, {{"blake3", digest->blake3}}, {}};
+                if (digest->changed_while_hashing) {
+                    use.notes.push_back("the file changed while it was being hashed");
+                }
+                job.outputs.push_back(std::move(use));
+            }
+        } else if (st.removed && !st.created && (st.existed || st.read_first)) {
+            struct stat sb;
+            if (stat(path.c_str(), &sb) != 0) {
+                job.deleted.push_back(ArtifactUse{path, "file", std::nullopt, {}, {}});
+            }
+        }
+    }
+}
+
+} // namespace roar::collector
