@@ -1,0 +1,90 @@
+// The pure request step: from a request head (no sockets) decide either a
+// local response (operational endpoints, the proxy's own S3 errors) or a
+// forward plan for the relay: upstream URL, re-signed headers, how to
+// decode the body, and what the S3 call is for lineage events.
+#pragma once
+
+#include "roar/proxy/aws_chunked.hpp"
+#include "roar/proxy/credentials.hpp"
+#include "roar/proxy/request.hpp"
+#include "roar/proxy/s3_error.hpp"
+#include "roar/proxy/s3_operation.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace roar::proxy {
+
+inline constexpr std::uint64_t k_max_single_put = 5ull * 1024 * 1024 * 1024; // S3's own limit
+inline constexpr std::uint64_t k_unknown_length = ~0ull;
+
+struct LocalResponse {
+    unsigned status = 200;
+    std::string content_type;
+    std::string body;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string error_code; // for logs/metrics, empty on success
+};
+
+enum class BodyKind {
+    None,            // no request body
+    Plain,           // forwarded as is (Content-Length or chunked transfer)
+    AwsChunked,      // aws-chunked: decoded, framing dropped
+};
+
+struct ForwardPlan {
+    std::string request_id;
+    S3Op op = S3Op::Other;
+    S3Target target;
+    std::string method;
+    std::string url;                                          // absolute upstream URL
+    std::vector<std::pair<std::string, std::string>> headers; // lower-case names, signed
+    BodyKind body = BodyKind::None;
+    std::uint64_t client_length = 0;   // bytes on the wire from the client (k_unknown_length if chunked)
+    std::uint64_t upstream_length = 0; // bytes sent upstream (k_unknown_length if not known)
+    std::optional<ChunkSigning> chunk_signing; // set for signed aws-chunked
+    bool signed_trailer = false;
+    bool expect_continue = false;
+    // Lineage details.
+    std::string range;       // the request's Range header
+    std::string copy_source; // "s3://bucket/key" for copies
+    std::string upload_id;
+    std::string part_number;
+    std::string version_id;  // requested versionId
+};
+
+struct HandlerConfig {
+    std::string upstream;                          // base URL; empty = https://s3.<region>.amazonaws.com
+    std::function<std::string()> metrics_text;     // Prometheus exposition for /_roar/metrics
+    std::uint64_t max_single_put = k_max_single_put;
+};
+
+using Decision = std::variant<LocalResponse, ForwardPlan>;
+
+// Decides what to do with `head` given `config`, the proxy's credentials
+// `creds` and the time `now`. Never throws; errors come back as
+// LocalResponse carrying an S3 XML error document.
+Decision handle(const RequestHead& head, const HandlerConfig& config, const Credentials& creds,
+                std::chrono::system_clock::time_point now);
+
+// The LocalResponse for `err` about `resource` with id `request_id`.
+LocalResponse error_response(const S3Error& err, std::string_view resource, std::string_view request_id);
+
+struct Endpoint {
+    std::string scheme; // http or https
+    std::string host;   // without brackets for IPv6? kept as given
+    std::string port;   // empty = scheme default
+    // "host[:port]" as it goes in the Host header.
+    std::string authority() const { return port.empty() ? host : host + ":" + port; }
+};
+// Parses an upstream base URL `url` ("http://host:port[/]"); nullopt when
+// it is not http(s) or has a path.
+std::optional<Endpoint> parse_endpoint(std::string_view url);
+
+} // namespace roar::proxy

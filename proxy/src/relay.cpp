@@ -1,0 +1,494 @@
+// The relay's libcurl transfer. Threading: one blocking curl_easy_perform
+// on the session's thread. curl calls on_read when it can send more of the
+// request body: we read (at most one buffer) from the client socket right
+// then. curl calls on_write with each piece of the response body: we write
+// it to the client socket before returning. So a slow client stalls the
+// upstream read (TCP backpressure) and a slow upstream stalls the client
+// read; memory per transfer is curl's buffers plus one 64 KiB read buffer.
+#include "relay.hpp"
+
+#include "roar/proxy/log.hpp"
+#include "roar/proxy/s3_event.hpp"
+
+#include "blake3.h"
+
+#include <boost/beast/http/read.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <optional>
+
+#include <fmt/format.h>
+
+namespace roar::proxy {
+
+namespace http = boost::beast::http;
+
+namespace {
+
+constexpr std::size_t k_raw_buffer = 64 * 1024;
+constexpr std::size_t k_curl_buffer = 256 * 1024;
+constexpr std::size_t k_max_xml_capture = 1024 * 1024;
+
+std::string reason_for(unsigned status)
+{
+    const auto r = http::obsolete_reason(static_cast<http::status>(status));
+    return r.empty() ? std::string("Unknown") : std::string(r);
+}
+
+std::string blake3_hex(blake3_hasher& h)
+{
+    std::uint8_t out[BLAKE3_OUT_LEN];
+    blake3_hasher_finalize(&h, out, BLAKE3_OUT_LEN);
+    static constexpr char k_digits[] = "0123456789abcdef";
+    std::string s;
+    for (const auto b : out) {
+        s.push_back(k_digits[b >> 4]);
+        s.push_back(k_digits[b & 0xf]);
+    }
+    return s;
+}
+
+class Transfer {
+public:
+    Transfer(ProxyContext& ctx, ClientStream& client, boost::beast::flat_buffer& buffer, RequestParser& parser,
+             const ForwardPlan& plan, bool keep_alive)
+        : m_ctx(ctx), m_client(client), m_buffer(buffer), m_parser(parser), m_plan(plan),
+          m_client_keep_alive(keep_alive)
+    {
+        if (plan.body == BodyKind::AwsChunked) {
+            m_decoder.emplace(plan.chunk_signing, plan.signed_trailer);
+        }
+        m_hash_request = plan.op == S3Op::PutObject;
+        m_hash_response = plan.op == S3Op::GetObject;
+        blake3_hasher_init(&m_request_hash);
+        blake3_hasher_init(&m_response_hash);
+        m_raw.resize(k_raw_buffer);
+    }
+
+    RelayResult run();
+
+private:
+    static std::size_t on_read(char* dst, std::size_t size, std::size_t n, void* self)
+    {
+        return static_cast<Transfer*>(self)->produce(dst, size * n);
+    }
+    static std::size_t on_header(char* data, std::size_t size, std::size_t n, void* self)
+    {
+        static_cast<Transfer*>(self)->header_line(std::string_view(data, size * n));
+        return size * n;
+    }
+    static std::size_t on_write(char* data, std::size_t size, std::size_t n, void* self)
+    {
+        return static_cast<Transfer*>(self)->consume(data, size * n);
+    }
+    static int on_progress(void* self, curl_off_t, curl_off_t, curl_off_t, curl_off_t)
+    {
+        return static_cast<Transfer*>(self)->m_ctx.aborting.load() ? 1 : 0;
+    }
+
+    std::size_t produce(char* dst, std::size_t cap);
+    bool finish_body();
+    void account_sent(const char* data, std::size_t n);
+    void header_line(std::string_view line);
+    std::size_t consume(const char* data, std::size_t n);
+    bool send_head();
+    bool send_error(const S3Error& err);
+
+    ProxyContext& m_ctx;
+    ClientStream& m_client;
+    boost::beast::flat_buffer& m_buffer;
+    RequestParser& m_parser;
+    const ForwardPlan& m_plan;
+    bool m_client_keep_alive;
+
+    // Request body.
+    std::optional<AwsChunkedDecoder> m_decoder;
+    std::vector<char> m_raw;
+    std::string m_pending;
+    std::size_t m_pending_pos = 0;
+    std::uint64_t m_sent = 0;
+    bool m_body_done = false;
+    std::optional<S3Error> m_body_error;
+    bool m_client_failed = false;
+    bool m_hash_request = false;
+    blake3_hasher m_request_hash{};
+
+    // Response.
+    std::chrono::steady_clock::time_point m_started = std::chrono::steady_clock::now();
+    bool m_latency_seen = false;
+    unsigned m_status = 0;
+    std::string m_reason;
+    std::vector<std::pair<std::string, std::string>> m_headers;
+    bool m_head_sent = false;
+    bool m_chunked_out = false;
+    bool m_keep_alive = false;
+    std::uint64_t m_received = 0;
+    bool m_hash_response = false;
+    blake3_hasher m_response_hash{};
+    std::string m_xml;
+};
+
+std::size_t Transfer::produce(char* dst, std::size_t cap)
+{
+    for (;;) {
+        if (m_pending_pos < m_pending.size()) {
+            const std::size_t n = std::min(cap, m_pending.size() - m_pending_pos);
+            std::memcpy(dst, m_pending.data() + m_pending_pos, n);
+            m_pending_pos += n;
+            account_sent(dst, n);
+            return m_body_error ? CURL_READFUNC_ABORT : n;
+        }
+        if (m_body_done) {
+            return 0;
+        }
+        if (m_parser.is_done()) {
+            return finish_body() ? 0 : CURL_READFUNC_ABORT;
+        }
+        const bool direct = !m_decoder;
+        char* into = direct ? dst : m_raw.data();
+        const std::size_t room = direct ? cap : m_raw.size();
+        m_parser.get().body().data = into;
+        m_parser.get().body().size = room;
+        m_parser.get().body().more = true;
+        boost::system::error_code ec;
+        http::read_some(m_client, m_buffer, m_parser, ec);
+        if (ec == http::error::need_buffer) {
+            ec = {};
+        }
+        if (ec) {
+            if (ec == http::error::partial_message || ec == boost::asio::error::eof) {
+                m_client_failed = true;
+            } else if (ec == boost::beast::error::timeout || ec == boost::asio::error::operation_aborted) {
+                m_client_failed = true;
+            } else {
+                m_client_failed = true;
+            }
+            log_debug("client body read failed: {}", ec.message());
+            return CURL_READFUNC_ABORT;
+        }
+        const std::size_t n = room - m_parser.get().body().size;
+        m_ctx.metrics.bytes_in.fetch_add(n, std::memory_order_relaxed);
+        if (n == 0) {
+            continue;
+        }
+        if (direct) {
+            account_sent(dst, n);
+            return m_body_error ? CURL_READFUNC_ABORT : n;
+        }
+        m_pending.clear();
+        m_pending_pos = 0;
+        auto r = m_decoder->feed(std::string_view(m_raw.data(), n), m_pending);
+        if (!r) {
+            const auto& e = r.error();
+            m_body_error = e.kind == ChunkError::BadSignature
+                               ? S3Error{403, "SignatureDoesNotMatch", e.message}
+                               : S3Error{400, "IncompleteBody", e.message};
+            return CURL_READFUNC_ABORT;
+        }
+    }
+}
+
+bool Transfer::finish_body()
+{
+    m_body_done = true;
+    if (m_decoder) {
+        if (auto r = m_decoder->finish(); !r) {
+            m_body_error = S3Error{400, "IncompleteBody", r.error().message};
+            return false;
+        }
+    }
+    if (m_plan.upstream_length != k_unknown_length && m_sent != m_plan.upstream_length) {
+        m_body_error = S3Error{400, "IncompleteBody",
+                               fmt::format("The request body has {} bytes but {} were declared.", m_sent,
+                                           m_plan.upstream_length)};
+        return false;
+    }
+    return true;
+}
+
+void Transfer::account_sent(const char* data, std::size_t n)
+{
+    m_sent += n;
+    m_ctx.metrics.upstream_bytes_sent.fetch_add(n, std::memory_order_relaxed);
+    if (m_hash_request) {
+        blake3_hasher_update(&m_request_hash, data, n);
+    }
+    if (m_plan.upstream_length != k_unknown_length && m_sent > m_plan.upstream_length) {
+        m_body_error = S3Error{400, "IncompleteBody", "The request body is longer than declared."};
+    }
+}
+
+void Transfer::header_line(std::string_view line)
+{
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) {
+        line.remove_suffix(1);
+    }
+    if (line.rfind("HTTP/", 0) == 0) {
+        // A new response (after 1xx or a CONNECT reply) starts over.
+        m_headers.clear();
+        const auto sp = line.find(' ');
+        if (sp != std::string_view::npos && line.size() >= sp + 4) {
+            m_status = static_cast<unsigned>(std::atoi(std::string(line.substr(sp + 1, 3)).c_str()));
+            m_reason = line.size() > sp + 5 ? std::string(line.substr(sp + 5)) : reason_for(m_status);
+        }
+        if (!m_latency_seen && m_status >= 200) {
+            m_latency_seen = true;
+            m_ctx.metrics.observe_upstream_latency(
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - m_started).count());
+        }
+        return;
+    }
+    const auto colon = line.find(':');
+    if (line.empty() || colon == std::string_view::npos) {
+        return;
+    }
+    std::string_view value = line.substr(colon + 1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
+        value.remove_prefix(1);
+    }
+    m_headers.emplace_back(std::string(line.substr(0, colon)), std::string(value));
+}
+
+bool Transfer::send_head()
+{
+    m_head_sent = true;
+    bool has_length = false;
+    std::string head = fmt::format("HTTP/1.1 {} {}\r\n", m_status, m_reason.empty() ? reason_for(m_status) : m_reason);
+    for (const auto& [name, value] : m_headers) {
+        if (is_hop_by_hop(name)) {
+            continue;
+        }
+        if (iequals(name, "content-length")) {
+            has_length = true;
+        }
+        head.append(name).append(": ").append(value).append("\r\n");
+    }
+    const bool bodyless = m_plan.method == "HEAD" || m_status == 204 || m_status == 304 || m_status < 200;
+    if (!has_length && !bodyless) {
+        m_chunked_out = true;
+        head += "Transfer-Encoding: chunked\r\n";
+    }
+    m_keep_alive = m_client_keep_alive && m_parser.is_done() && !m_ctx.stopping.load();
+    head += m_keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
+    head += "\r\n";
+    boost::system::error_code ec;
+    if (!m_client.write_all(head.data(), head.size(), ec)) {
+        m_client_failed = true;
+        return false;
+    }
+    return true;
+}
+
+std::size_t Transfer::consume(const char* data, std::size_t n)
+{
+    if (!m_head_sent && !send_head()) {
+        return 0;
+    }
+    m_received += n;
+    m_ctx.metrics.upstream_bytes_received.fetch_add(n, std::memory_order_relaxed);
+    if (m_hash_response) {
+        blake3_hasher_update(&m_response_hash, data, n);
+    }
+    if (wants_xml_body(m_plan.op) && m_xml.size() < k_max_xml_capture) {
+        m_xml.append(data, std::min(n, k_max_xml_capture - m_xml.size()));
+    }
+    boost::system::error_code ec;
+    if (m_chunked_out) {
+        const std::string size_line = fmt::format("{:x}\r\n", n);
+        if (!m_client.write_all(size_line.data(), size_line.size(), ec)) {
+            m_client_failed = true;
+            return 0;
+        }
+    }
+    if (!m_client.write_all(data, n, ec) || (m_chunked_out && !m_client.write_all("\r\n", 2, ec))) {
+        m_client_failed = true;
+        return 0;
+    }
+    m_ctx.metrics.bytes_out.fetch_add(n, std::memory_order_relaxed);
+    return n;
+}
+
+bool Transfer::send_error(const S3Error& err)
+{
+    m_status = err.status;
+    const auto resp = error_response(err, m_plan.target.uri(), m_plan.request_id);
+    return write_local_response(m_client, resp, false, m_plan.method == "HEAD");
+}
+
+RelayResult Transfer::run()
+{
+    // Answer Expect: 100-continue now that the request is authenticated.
+    if (m_plan.expect_continue && m_plan.body != BodyKind::None && !m_parser.is_done()) {
+        static constexpr std::string_view k_continue = "HTTP/1.1 100 Continue\r\n\r\n";
+        boost::system::error_code ec;
+        if (!m_client.write_all(k_continue.data(), k_continue.size(), ec)) {
+            m_ctx.metrics.client_aborts.fetch_add(1);
+            return {};
+        }
+    }
+
+    CURL* h = m_ctx.curl.acquire();
+    curl_slist* headers = nullptr;
+    for (const auto& [name, value] : m_plan.headers) {
+        // curl sends "Name;" as an empty header, "Name:" would remove it.
+        headers = curl_slist_append(headers, (value.empty() ? name + ";" : name + ": " + value).c_str());
+    }
+    headers = curl_slist_append(headers, "Expect:");
+    headers = curl_slist_append(headers, "Accept:");
+    curl_easy_setopt(h, CURLOPT_URL, m_plan.url.c_str());
+    curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(h, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, static_cast<long>(m_ctx.opts.connect_timeout.count()));
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, static_cast<long>(m_ctx.opts.stall_timeout.count()));
+    curl_easy_setopt(h, CURLOPT_BUFFERSIZE, static_cast<long>(k_curl_buffer));
+    curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, static_cast<long>(k_curl_buffer));
+    curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    if (!m_ctx.ca_bundle.empty()) {
+        curl_easy_setopt(h, CURLOPT_CAINFO, m_ctx.ca_bundle.c_str());
+    }
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &Transfer::on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, this);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &Transfer::on_write);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, this);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &Transfer::on_progress);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, this);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    if (m_plan.method == "GET" && m_plan.body == BodyKind::None) {
+        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    } else if (m_plan.method == "HEAD") {
+        curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    } else {
+        curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, m_plan.method.c_str());
+        curl_easy_setopt(h, CURLOPT_READFUNCTION, &Transfer::on_read);
+        curl_easy_setopt(h, CURLOPT_READDATA, this);
+        const curl_off_t size = m_plan.body == BodyKind::None ? 0
+                                : m_plan.upstream_length == k_unknown_length
+                                    ? -1
+                                    : static_cast<curl_off_t>(m_plan.upstream_length);
+        curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, size);
+    }
+
+    m_ctx.metrics.upstream_requests.fetch_add(1, std::memory_order_relaxed);
+    const CURLcode rc = curl_easy_perform(h);
+    curl_slist_free_all(headers);
+    m_ctx.curl.release(h);
+
+    RelayResult result;
+    if (m_body_error) {
+        // The upstream body was cut short, so it cannot have stored it.
+        log_warn("{} {} refused: {} ({})", m_plan.method, m_plan.target.uri(), m_body_error->code,
+                 m_body_error->message);
+        if (!m_head_sent && send_error(*m_body_error)) {
+            result.status = m_body_error->status;
+        }
+        return result;
+    }
+    if (m_client_failed) {
+        m_ctx.metrics.client_aborts.fetch_add(1, std::memory_order_relaxed);
+        log_debug("{} {}: client went away", m_plan.method, m_plan.target.uri());
+        return result;
+    }
+    if (rc != CURLE_OK) {
+        m_ctx.metrics.upstream_errors.fetch_add(1, std::memory_order_relaxed);
+        log_warn("{} {}: upstream transfer failed: {}", m_plan.method, m_plan.target.uri(), curl_easy_strerror(rc));
+        if (m_head_sent) {
+            return result; // the client sees a truncated body and a closed connection
+        }
+        S3Error err{502, "BadGateway", std::string("roar-proxy could not reach the upstream S3 endpoint: ")
+                                           + curl_easy_strerror(rc)};
+        if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST || m_ctx.aborting.load()) {
+            err.status = 503;
+            err.code = "ServiceUnavailable";
+        } else if (rc == CURLE_OPERATION_TIMEDOUT) {
+            err.status = 504;
+            err.code = "GatewayTimeout";
+        }
+        if (send_error(err)) {
+            result.status = err.status;
+        }
+        return result;
+    }
+    if (!m_head_sent && !send_head()) {
+        m_ctx.metrics.client_aborts.fetch_add(1, std::memory_order_relaxed);
+        return result;
+    }
+    boost::system::error_code ec;
+    if (m_chunked_out && !m_client.write_all("0\r\n\r\n", 5, ec)) {
+        m_ctx.metrics.client_aborts.fetch_add(1, std::memory_order_relaxed);
+        return result;
+    }
+    result.status = m_status;
+    result.keep_alive = m_keep_alive;
+
+    // Lineage.
+    ExchangeFacts facts;
+    facts.status = m_status;
+    for (const auto& [name, value] : m_headers) {
+        facts.headers.emplace_back(to_lower(name), value);
+    }
+    facts.request_bytes = m_sent;
+    facts.response_bytes = m_received;
+    if (m_hash_request && m_status / 100 == 2) {
+        facts.blake3_hex = blake3_hex(m_request_hash);
+    } else if (m_hash_response && m_status == 200) {
+        facts.blake3_hex = blake3_hex(m_response_hash);
+    }
+    facts.xml_body = std::move(m_xml);
+    if (m_status / 100 == 2) {
+        if (m_plan.op == S3Op::UploadPart) {
+            m_ctx.parts.add_part(m_plan.upload_id, m_plan.part_number, m_sent);
+        } else if (m_plan.op == S3Op::CompleteMultipartUpload
+                   && facts.xml_body.find("<Error>") == std::string::npos) {
+            facts.multipart_bytes = m_ctx.parts.take(m_plan.upload_id);
+        } else if (m_plan.op == S3Op::AbortMultipartUpload) {
+            m_ctx.parts.forget(m_plan.upload_id);
+        }
+    }
+    if (m_ctx.ring) {
+        for (const auto& ev : lineage_events(m_plan, facts)) {
+            if (m_ctx.ring->publish(ev)) {
+                m_ctx.metrics.events_published.fetch_add(1, std::memory_order_relaxed);
+            } else {
+                m_ctx.metrics.events_dropped.fetch_add(1, std::memory_order_relaxed);
+                log_warn("event ring full: dropped the {} event for {}", op_name(m_plan.op), ev.uri);
+            }
+        }
+    }
+    return result;
+}
+
+} // namespace
+
+bool write_local_response(ClientStream& client, const LocalResponse& resp, bool keep_alive, bool head_only)
+{
+    std::string out = fmt::format("HTTP/1.1 {} {}\r\nServer: roar-proxy\r\nContent-Length: {}\r\n", resp.status,
+                                  reason_for(resp.status), resp.body.size());
+    if (!resp.content_type.empty()) {
+        out += "Content-Type: " + resp.content_type + "\r\n";
+    }
+    for (const auto& [name, value] : resp.headers) {
+        out += name + ": " + value + "\r\n";
+    }
+    out += keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";
+    if (!head_only) {
+        out += resp.body;
+    }
+    boost::system::error_code ec;
+    return client.write_all(out.data(), out.size(), ec);
+}
+
+RelayResult relay(ProxyContext& ctx, ClientStream& client, boost::beast::flat_buffer& buffer, RequestParser& parser,
+                  const ForwardPlan& plan, bool client_keep_alive)
+{
+    Transfer t(ctx, client, buffer, parser, plan, client_keep_alive);
+    return t.run();
+}
+
+} // namespace roar::proxy

@@ -1,0 +1,54 @@
+// Helpers on RequestHead and header names.
+#include "roar/proxy/request.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace roar::proxy {
+
+std::optional<std::string_view> RequestHead::header(std::string_view name) const
+{
+    for (const auto& [n, v] : headers) {
+        if (iequals(n, name)) {
+            return std::string_view(v);
+        }
+    }
+    return std::nullopt;
+}
+
+std::string_view RequestHead::raw_path() const
+{
+    const std::string_view t = target;
+    return t.substr(0, t.find('?'));
+}
+
+std::string_view RequestHead::raw_query() const
+{
+    const std::string_view t = target;
+    const auto q = t.find('?');
+    return q == std::string_view::npos ? std::string_view{} : t.substr(q + 1);
+}
+
+std::string to_lower(std::string_view s)
+{
+    std::string out(s);
+    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+    return out;
+}
+
+bool iequals(std::string_view a, std::string_view b)
+{
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
+               return std::tolower(x) == std::tolower(y);
+           });
+}
+
+bool is_hop_by_hop(std::string_view name)
+{
+    static constexpr std::string_view k_names[] = {"connection",          "keep-alive", "proxy-authenticate",
+                                                   "proxy-authorization", "te",         "trailer",
+                                                   "transfer-encoding",   "upgrade",    "proxy-connection"};
+    return std::any_of(std::begin(k_names), std::end(k_names), [&](std::string_view n) { return iequals(n, name); });
+}
+
+} // namespace roar::proxy

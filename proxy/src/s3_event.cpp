@@ -1,0 +1,212 @@
+// Lineage event construction for S3 data operations: GetObject (input,
+// ranged or not), PutObject / CompleteMultipartUpload / CopyObject
+// (outputs), DeleteObject(s) (deletes) and HeadObject (metadata).
+#include "roar/proxy/s3_event.hpp"
+
+#include "roar/collector/event_format.h"
+
+namespace roar::proxy {
+
+namespace {
+
+std::string header_value(const ExchangeFacts& f, std::string_view name)
+{
+    for (const auto& [n, v] : f.headers) {
+        if (n == name) {
+            return v;
+        }
+    }
+    return {};
+}
+
+std::string xml_unescape(std::string_view s)
+{
+    std::string out;
+    out.reserve(s.size());
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] != '&') {
+            out.push_back(s[i]);
+            continue;
+        }
+        const auto semi = s.find(';', i);
+        if (semi == std::string_view::npos) {
+            out.push_back(s[i]);
+            continue;
+        }
+        const std::string_view ent = s.substr(i + 1, semi - i - 1);
+        if (ent == "quot") {
+            out.push_back('"');
+        } else if (ent == "amp") {
+            out.push_back('&');
+        } else if (ent == "lt") {
+            out.push_back('<');
+        } else if (ent == "gt") {
+            out.push_back('>');
+        } else if (ent == "apos") {
+            out.push_back('\'');
+        } else if (ent.size() > 1 && ent[0] == '#') {
+            const bool hex = ent[1] == 'x';
+            const unsigned long cp = std::stoul(std::string(ent.substr(hex ? 2 : 1)), nullptr, hex ? 16 : 10);
+            if (cp < 0x80) {
+                out.push_back(static_cast<char>(cp));
+            } else {
+                out.append(s.substr(i, semi - i + 1));
+            }
+        } else {
+            out.append(s.substr(i, semi - i + 1));
+        }
+        i = semi;
+    }
+    return out;
+}
+
+void add_line(std::string& extra, std::string_view name, std::string_view value)
+{
+    if (!value.empty()) {
+        extra.append(name).append("=").append(value).append("\n");
+    }
+}
+
+} // namespace
+
+bool wants_xml_body(S3Op op)
+{
+    return op == S3Op::CompleteMultipartUpload || op == S3Op::CopyObject || op == S3Op::DeleteObjects;
+}
+
+std::optional<std::string> xml_element(std::string_view xml, std::string_view tag)
+{
+    const std::string open = "<" + std::string(tag) + ">";
+    const std::string close = "</" + std::string(tag) + ">";
+    const auto a = xml.find(open);
+    if (a == std::string_view::npos) {
+        return std::nullopt;
+    }
+    const auto b = xml.find(close, a + open.size());
+    if (b == std::string_view::npos) {
+        return std::nullopt;
+    }
+    return xml_unescape(xml.substr(a + open.size(), b - a - open.size()));
+}
+
+std::vector<S3Event> lineage_events(const ForwardPlan& plan, const ExchangeFacts& facts)
+{
+    std::vector<S3Event> out;
+    if (facts.status < 200 || facts.status >= 300) {
+        return out;
+    }
+    S3Event ev;
+    ev.uri = plan.target.uri();
+    ev.status = static_cast<std::int32_t>(facts.status);
+    ev.etag = header_value(facts, "etag");
+    add_line(ev.extra, "version_id", header_value(facts, "x-amz-version-id"));
+    switch (plan.op) {
+    case S3Op::GetObject:
+        ev.op = ROAR_OP_S3_GET;
+        ev.bytes = static_cast<std::int64_t>(facts.response_bytes);
+        if (facts.status == 206) {
+            add_line(ev.extra, "range", plan.range);
+            add_line(ev.extra, "content_range", header_value(facts, "content-range"));
+        } else {
+            add_line(ev.extra, "blake3", facts.blake3_hex);
+        }
+        break;
+    case S3Op::HeadObject: {
+        ev.op = ROAR_OP_S3_HEAD;
+        const std::string len = header_value(facts, "content-length");
+        ev.bytes = len.empty() ? -1 : std::stoll(len);
+        break;
+    }
+    case S3Op::PutObject:
+        ev.op = ROAR_OP_S3_PUT;
+        ev.bytes = static_cast<std::int64_t>(facts.request_bytes);
+        add_line(ev.extra, "blake3", facts.blake3_hex);
+        break;
+    case S3Op::CopyObject:
+        if (facts.xml_body.find("<Error>") != std::string::npos) {
+            return out;
+        }
+        ev.op = ROAR_OP_S3_COPY;
+        ev.etag = xml_element(facts.xml_body, "ETag").value_or(ev.etag);
+        ev.bytes = -1;
+        add_line(ev.extra, "source", plan.copy_source);
+        add_line(ev.extra, "source_version_id", header_value(facts, "x-amz-copy-source-version-id"));
+        break;
+    case S3Op::CompleteMultipartUpload:
+        // S3 may answer 200 and report the failure in the body.
+        if (facts.xml_body.find("<Error>") != std::string::npos) {
+            return out;
+        }
+        ev.op = ROAR_OP_S3_MULTIPART_COMPLETE;
+        ev.etag = xml_element(facts.xml_body, "ETag").value_or(ev.etag);
+        ev.bytes = facts.multipart_bytes;
+        add_line(ev.extra, "upload_id", plan.upload_id);
+        break;
+    case S3Op::DeleteObject:
+        ev.op = ROAR_OP_S3_DELETE;
+        ev.bytes = 0;
+        add_line(ev.extra, "delete_marker", header_value(facts, "x-amz-delete-marker"));
+        break;
+    case S3Op::DeleteObjects: {
+        // One delete per <Deleted><Key>..</Key></Deleted> in the result.
+        std::string_view rest = facts.xml_body;
+        while (true) {
+            const auto a = rest.find("<Deleted>");
+            if (a == std::string_view::npos) {
+                break;
+            }
+            const auto b = rest.find("</Deleted>", a);
+            if (b == std::string_view::npos) {
+                break;
+            }
+            const std::string_view item = rest.substr(a, b - a);
+            if (auto key = xml_element(item, "Key")) {
+                S3Event del;
+                del.op = ROAR_OP_S3_DELETE;
+                del.uri = "s3://" + plan.target.bucket + "/" + *key;
+                del.status = ev.status;
+                add_line(del.extra, "version_id", xml_element(item, "VersionId").value_or(""));
+                out.push_back(std::move(del));
+            }
+            rest.remove_prefix(b + 10);
+        }
+        return out;
+    }
+    default:
+        return out;
+    }
+    out.push_back(std::move(ev));
+    return out;
+}
+
+void MultipartSizes::add_part(const std::string& upload_id, const std::string& part, std::uint64_t bytes)
+{
+    const std::lock_guard<std::mutex> lock(m_mutex);
+    if (m_uploads.size() >= k_max_uploads && m_uploads.find(upload_id) == m_uploads.end()) {
+        m_uploads.erase(m_uploads.begin());
+    }
+    m_uploads[upload_id][part] = bytes;
+}
+
+std::int64_t MultipartSizes::take(const std::string& upload_id)
+{
+    const std::lock_guard<std::mutex> lock(m_mutex);
+    const auto it = m_uploads.find(upload_id);
+    if (it == m_uploads.end()) {
+        return -1;
+    }
+    std::uint64_t total = 0;
+    for (const auto& [part, n] : it->second) {
+        total += n;
+    }
+    m_uploads.erase(it);
+    return static_cast<std::int64_t>(total);
+}
+
+void MultipartSizes::forget(const std::string& upload_id)
+{
+    const std::lock_guard<std::mutex> lock(m_mutex);
+    m_uploads.erase(upload_id);
+}
+
+} // namespace roar::proxy
