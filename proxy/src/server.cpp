@@ -19,6 +19,7 @@
 #include <boost/beast/http/read.hpp>
 
 #include <condition_variable>
+#include <limits>
 #include <cstdlib>
 #include <thread>
 
@@ -101,7 +102,8 @@ void run_session(ProxyContext& ctx, int fd)
         }
         RequestParser parser;
         parser.header_limit(static_cast<std::uint32_t>(ctx.opts.max_header_bytes));
-        parser.body_limit(boost::none);
+        // Not boost::none: Beast 1.74 compares `len > optional` and a none limit fails.
+        parser.body_limit(std::numeric_limits<std::uint64_t>::max());
         client.set_abort_flag(ctx.stopping);
         boost::system::error_code ec;
         http::read_header(client, buffer, parser, ec);
