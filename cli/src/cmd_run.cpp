@@ -1,0 +1,222 @@
+// `roar run CMD ARGS...`: runs the command under the shim with a fresh
+// event ring, drains the ring while it runs, then resolves, hashes and
+// stores the job and prints a short report on stderr.
+#include "commands.hpp"
+
+#include "git_state.hpp"
+#include "project.hpp"
+#include "text_style.hpp"
+#include "job_queries.hpp"
+
+#include "roar/collector/event_ring.hpp"
+#include "roar/collector/install_layout.hpp"
+#include "roar/collector/job_launcher.hpp"
+#include "roar/collector/job_tracker.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstring>
+#include <future>
+#include <iostream>
+#include <pwd.h>
+#include <sys/wait.h>
+#include <random>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace fs = std::filesystem;
+using namespace roar::collector;
+
+namespace roar::cli {
+
+namespace {
+
+std::string new_job_uid()
+{
+    std::random_device rd;
+    return fmt::format("{:08x}{:04x}", rd(), rd() & 0xffff);
+}
+
+double now_seconds()
+{
+    using namespace std::chrono;
+    return duration<double>(system_clock::now().time_since_epoch()).count();
+}
+
+bool env_named(const char* entry, const char* name)
+{
+    const size_t n = std::strlen(name);
+    return std::strncmp(entry, name, n) == 0 && entry[n] == '=';
+}
+
+// The job's environment: ours plus the shim's variables.
+std::vector<std::string> job_environment(const fs::path& preload, const std::string& ring, const std::string& uid)
+{
+    std::vector<std::string> env;
+    std::string ld_preload = preload.string();
+    for (char** e = environ; *e; ++e) {
+        if (env_named(*e, "LD_PRELOAD")) {
+            std::string rest = *e + std::strlen("LD_PRELOAD=");
+            if (!rest.empty() && rest.find(preload.string()) == std::string::npos) {
+                ld_preload += ":" + rest;
+            }
+            continue;
+        }
+        if (env_named(*e, ROAR_ENV_RING) || env_named(*e, ROAR_ENV_PRELOAD) || env_named(*e, ROAR_ENV_JOB)
+            || env_named(*e, ROAR_ENV_KEEP)) {
+            continue;
+        }
+        env.emplace_back(*e);
+    }
+    env.push_back("LD_PRELOAD=" + ld_preload);
+    env.push_back(fmt::format("{}={}", ROAR_ENV_RING, ring));
+    env.push_back(fmt::format("{}={}", ROAR_ENV_PRELOAD, preload.string()));
+    env.push_back(fmt::format("{}={}", ROAR_ENV_JOB, uid));
+    return env;
+}
+
+std::string user_name()
+{
+    if (const struct passwd* pw = getpwuid(getuid())) {
+        return pw->pw_name;
+    }
+    return std::to_string(getuid());
+}
+
+std::string host_name()
+{
+    char buf[256] = {};
+    gethostname(buf, sizeof buf - 1);
+    return buf;
+}
+
+void print_report(const Project& project, const JobRecord& job, const std::string& step)
+{
+    const int fd = 2;
+    const bool ok = job.exit_code == 0;
+    std::string out;
+    out += fmt::format("{} {}\n", paint(fd, k_bold, "roar:"), job.command);
+    out += fmt::format("  {} in {} · job {}{}\n",
+                       paint(fd, ok ? k_green : k_red, fmt::format("exit {}", job.exit_code)),
+                       human_duration(job.ended_at - job.started_at), job.uid, step.empty() ? "" : " (" + step + ")");
+    auto list = [&](const char* label, const std::vector<ArtifactUse>& uses) {
+        for (const auto& use : uses) {
+            std::string digest;
+            for (const char* alg : {"blake3", "etag"}) {
+                if (auto it = use.hashes.find(alg); it != use.hashes.end()) {
+                    digest = short_digest(alg, it->second);
+                    break;
+                }
+            }
+            out += fmt::format("  {:<4} {}  {}  {}\n", label, project.display_path(use.path), human_size(use.size),
+                               paint(fd, k_dim, digest));
+        }
+    };
+    list("in", job.inputs);
+    list("out", job.outputs);
+    for (const auto& use : job.deleted) {
+        out += fmt::format("  {:<4} {}\n", "del", project.display_path(use.path));
+    }
+    if (job.inputs.empty() && job.outputs.empty()) {
+        out += "  (no files read or written outside the filtered system paths)\n";
+    }
+    for (const auto& note : job.notes) {
+        out += fmt::format("  {} {}\n", paint(fd, k_yellow, "note:"), note);
+    }
+    std::cerr << out << std::flush;
+}
+
+} // namespace
+
+int cmd_run(const RunOptions& options)
+{
+    if (options.command.empty()) {
+        throw FatalError("roar run needs a command, e.g. 'roar run python3 train.py'");
+    }
+    Project project = Project::find();
+    Database db = project.open_database(); // a broken database is reported before the job runs
+    const Config& config = project.config();
+
+    auto preload = find_preload_library();
+    if (!preload) {
+        throw FatalError(preload.error().message);
+    }
+    const std::string uid = new_job_uid();
+    auto ring = EventRing::create(ring_name_for_job(uid), config.ring_size_mb << 20, config.sync_timeout_ms);
+    if (!ring) {
+        throw FatalError(ring.error().message);
+    }
+
+    std::vector<std::string> exclude = config.filter_defaults ? PathFilter::default_excludes()
+                                                              : std::vector<std::string>{};
+    exclude.push_back(project.roar_dir().string() + "/");
+    exclude.insert(exclude.end(), config.filter_exclude.begin(), config.filter_exclude.end());
+    const std::string cwd = fs::current_path().string();
+    JobTracker tracker(cwd, PathFilter(exclude, config.filter_include),
+                       [&db](const std::string& path) { return db.digest_file(path); });
+
+    JobRecord job;
+    job.uid = uid;
+    job.argv = options.command;
+    job.command = join_command(options.command);
+    job.cwd = cwd;
+    job.hostname = host_name();
+    job.user = user_name();
+    job.started_at = now_seconds();
+    auto git = std::async(std::launch::async, [cwd] { return read_git_state(cwd); });
+
+    auto launched = JobLauncher::start(options.command, job_environment(*preload, ring->name(), uid));
+    if (!launched) {
+        throw FatalError(launched.error().message, 127);
+    }
+    JobLauncher& launcher = *launched;
+    tracker.set_root(uint32_t(launcher.root_pid()), options.command);
+    auto sink = [&tracker](const RawEvent& event) { tracker.on_event(event); };
+    while (!launcher.reap()) {
+        ring->drain(sink);
+        ring->wait(std::chrono::milliseconds(launcher.root_exited() ? 20 : 5));
+    }
+    ring->drain(sink, true);
+    job.ended_at = now_seconds();
+    const int status = launcher.root_status();
+    job.exit_code = exit_code_of(status);
+    if (WIFSIGNALED(status)) {
+        job.signal = WTERMSIG(status);
+    }
+    tracker.add_reaped(launcher.reaped());
+    job.ring = ring->counters();
+    tracker.finish(job);
+    job.git = git.get();
+    if (job.ring.dropped > 0) {
+        job.notes.push_back(fmt::format("{} events were dropped because the event ring was full; this record may "
+                                        "miss file accesses (raise run.ring_size_mb)",
+                                        job.ring.dropped));
+    }
+    if (job.ring.skipped > 0) {
+        job.notes.push_back(fmt::format("{} partly written events from killed processes were skipped",
+                                        job.ring.skipped));
+    }
+    if (job.ring.sync_timeouts > 0) {
+        job.notes.push_back(fmt::format("{} times a process stopped waiting for roar to hash a file it was about to "
+                                        "overwrite; affected input digests are marked",
+                                        job.ring.sync_timeouts));
+    }
+
+    auto stored = db.store_job(job);
+    if (!stored) {
+        throw FatalError(stored.error().message, job.exit_code ? job.exit_code : 1);
+    }
+    nlohmann::json record = job_json(db, *stored);
+    if (!options.quiet) {
+        const std::string step = record["step"].is_null() ? "" : fmt::format("@{}", record["step"].get<int64_t>());
+        print_report(project, job, step);
+    }
+    if (options.json) {
+        std::cout << record.dump(2) << std::endl;
+    }
+    return job.exit_code;
+}
+
+} // namespace roar::cli

@@ -1,0 +1,179 @@
+// `roar show REF` and `roar log`: a job's full record or an artifact's
+// history, as text for people or JSON for programs.
+#include "commands.hpp"
+
+#include "job_queries.hpp"
+#include "project.hpp"
+#include "text_style.hpp"
+
+#include <fmt/format.h>
+
+#include <iostream>
+
+namespace roar::cli {
+
+namespace {
+
+std::optional<uint64_t> size_of(const nlohmann::json& j)
+{
+    return j.is_number() ? std::optional<uint64_t>(j.get<uint64_t>()) : std::nullopt;
+}
+
+std::string digest_text(const nlohmann::json& hashes)
+{
+    for (const char* alg : {"blake3", "etag"}) {
+        if (hashes.contains(alg)) {
+            return short_digest(alg, hashes[alg].get<std::string>());
+        }
+    }
+    return "";
+}
+
+std::string step_text(const nlohmann::json& step)
+{
+    return step.is_null() ? "-" : fmt::format("@{}", step.get<int64_t>());
+}
+
+void print_job(const Project& project, const nlohmann::json& j)
+{
+    const int fd = 1;
+    std::string out;
+    out += fmt::format("{} {}  (step {})\n", paint(fd, k_bold, "Job"), j["job_id"].get<std::string>(),
+                       step_text(j["step"]));
+    out += fmt::format("  command   {}\n", j["command"].get<std::string>());
+    out += fmt::format("  cwd       {}\n", j["cwd"].get<std::string>());
+    const int code = j["exit_code"].get<int>();
+    out += fmt::format("  status    {}  (exit {})\n", paint(fd, code == 0 ? k_green : k_red, j["status"]), code);
+    out += fmt::format("  started   {}  duration {}\n", j["started_at"].get<std::string>(),
+                       human_duration(j["duration_s"].get<double>()));
+    out += fmt::format("  host      {} (user {})\n", j["host"].get<std::string>(), j["user"].get<std::string>());
+    if (!j["git"].is_null()) {
+        const auto& g = j["git"];
+        out += fmt::format("  git       {} on {}{}\n", g["commit"].get<std::string>().substr(0, 12),
+                           g["branch"].get<std::string>(),
+                           g["dirty"].get<bool>() ? fmt::format(" (dirty: {} files)", g["dirty_files"].size()) : "");
+    }
+    auto list = [&](const char* title, const nlohmann::json& items) {
+        out += fmt::format("{} ({})\n", paint(fd, k_bold, title), items.size());
+        for (const auto& item : items) {
+            out += fmt::format("  {}  {}  {}\n", project.display_path(item["path"].get<std::string>()),
+                               human_size(size_of(item["size"])), paint(fd, k_dim, digest_text(item["hashes"])));
+            if (item.contains("notes")) {
+                for (const auto& note : item["notes"]) {
+                    out += fmt::format("      note: {}\n", note.get<std::string>());
+                }
+            }
+        }
+    };
+    list("Inputs", j["inputs"]);
+    list("Outputs", j["outputs"]);
+    if (!j["deleted"].empty()) {
+        list("Deleted", j["deleted"]);
+    }
+    out += fmt::format("{} ({})\n", paint(fd, k_bold, "Processes"), j["processes"].size());
+    // Depth from the parent chain, so the tree reads as a tree.
+    std::vector<int> depth(j["processes"].size(), 0);
+    for (size_t i = 0; i < j["processes"].size(); ++i) {
+        const auto& p = j["processes"][i];
+        if (p["parent"].is_number()) {
+            const size_t parent = p["parent"].get<size_t>();
+            if (parent < i) {
+                depth[i] = depth[parent] + 1;
+            }
+        }
+        std::string argv;
+        for (const auto& a : p["argv"]) {
+            argv += (argv.empty() ? "" : " ") + a.get<std::string>();
+        }
+        if (argv.size() > 100) {
+            argv = argv.substr(0, 97) + "...";
+        }
+        const std::string exit_text = p["exit_code"].is_null() ? "" : fmt::format("exit {}", p["exit_code"].get<int>());
+        out += fmt::format("  {}{} {}  {}\n", std::string(size_t(depth[i]) * 2, ' '), p["pid"].get<int64_t>(),
+                           argv.empty() ? p["exe"].get<std::string>() : argv, paint(fd, k_dim, exit_text));
+        for (const auto& note : p["notes"]) {
+            if (note != "replaced by exec") {
+                out += fmt::format("  {}  {} {}\n", std::string(size_t(depth[i]) * 2, ' '),
+                                   paint(fd, k_yellow, "note:"), note.get<std::string>());
+            }
+        }
+    }
+    if (!j["notes"].empty()) {
+        out += fmt::format("{}\n", paint(fd, k_bold, "Notes"));
+        for (const auto& note : j["notes"]) {
+            out += fmt::format("  {}\n", note.get<std::string>());
+        }
+    }
+    std::cout << out;
+}
+
+void print_artifact(const Project& project, const nlohmann::json& a)
+{
+    const int fd = 1;
+    std::string out;
+    out += fmt::format("{} {}  ({}, {})\n", paint(fd, k_bold, "Artifact"), digest_text(a["hashes"]),
+                       a["kind"].get<std::string>(), human_size(size_of(a["size"])));
+    for (const auto& [alg, digest] : a["hashes"].items()) {
+        out += fmt::format("  {:<8} {}\n", alg, digest.get<std::string>());
+    }
+    out += fmt::format("{}\n", paint(fd, k_bold, "Seen at"));
+    for (const auto& p : a["paths"]) {
+        out += fmt::format("  {}\n", project.display_path(p.get<std::string>()));
+    }
+    auto jobs = [&](const char* title, const nlohmann::json& list) {
+        out += fmt::format("{} ({})\n", paint(fd, k_bold, title), list.size());
+        for (const auto& j : list) {
+            out += fmt::format("  {} {}  {}  {}\n", step_text(j["step"]), j["job_id"].get<std::string>(),
+                               j["started_at"].get<std::string>(), j["command"].get<std::string>());
+        }
+    };
+    jobs("Produced by", a["produced_by"]);
+    jobs("Consumed by", a["consumed_by"]);
+    std::cout << out;
+}
+
+} // namespace
+
+int cmd_show(const std::string& text, bool json)
+{
+    Project project = Project::find();
+    collector::Database db = project.open_database();
+    const Ref ref = resolve_ref(db, project, text);
+    nlohmann::json record = ref.kind == Ref::Kind::job ? job_json(db, ref.id) : artifact_json(db, ref.id);
+    if (json) {
+        std::cout << record.dump(2) << std::endl;
+    } else if (ref.kind == Ref::Kind::job) {
+        print_job(project, record);
+    } else {
+        print_artifact(project, record);
+    }
+    return 0;
+}
+
+int cmd_log(bool json)
+{
+    Project project = Project::find();
+    collector::Database db = project.open_database();
+    nlohmann::json jobs = job_summaries(db);
+    if (json) {
+        std::cout << jobs.dump(2) << std::endl;
+        return 0;
+    }
+    if (jobs.empty()) {
+        std::cout << "No jobs recorded yet (run one with 'roar run CMD ...').\n";
+        return 0;
+    }
+    for (const auto& j : jobs) {
+        const int code = j["exit_code"].get<int>();
+        std::string started = j["started_at"].get<std::string>();
+        started = started.substr(0, 19);
+        started[10] = ' ';
+        std::cout << fmt::format("{:<4} {}  {}  {:>9}  {}  {}\n", step_text(j["step"]), j["job_id"].get<std::string>(),
+                                 started, human_duration(j["duration_s"].get<double>()),
+                                 paint(1, code == 0 ? k_green : k_red, fmt::format("{:<6}", j["status"].get<std::string>())),
+                                 j["command"].get<std::string>());
+    }
+    return 0;
+}
+
+} // namespace roar::cli

@@ -1,0 +1,26 @@
+// The subcommands of `roar`, one function each. Each returns the process
+// exit code; user errors are thrown as FatalError and printed by main().
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace roar::cli {
+
+int cmd_init(bool force_here);
+
+struct RunOptions {
+    bool quiet = false;
+    bool json = false; // print the job record as JSON on stdout afterwards
+    std::vector<std::string> command;
+};
+int cmd_run(const RunOptions& options);
+
+int cmd_show(const std::string& ref, bool json);
+int cmd_log(bool json);
+
+int cmd_config_list(bool json);
+int cmd_config_get(const std::string& key);
+int cmd_config_set(const std::string& key, const std::string& value);
+
+} // namespace roar::cli

@@ -1,0 +1,278 @@
+// roar.toml handling (see config.hpp).
+#include "config.hpp"
+
+#include <toml++/toml.h>
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace fs = std::filesystem;
+
+namespace roar::cli {
+
+const std::vector<ConfigKey>& config_keys()
+{
+    static const std::vector<ConfigKey> keys = {
+        {"run.ring_size_mb", "int", "64", "size of the shared-memory event ring of each job, in MiB"},
+        {"run.sync_timeout_ms", "int", "10000",
+         "longest a traced process waits for roar to hash a file it is about to overwrite"},
+        {"filter.defaults", "bool", "true",
+         "exclude system and interpreter files (/usr, /proc, site-packages, .pyc, ...) from inputs and outputs"},
+        {"filter.exclude", "string-list", "[]",
+         "more paths never recorded: 'dir/' prefixes or globs ('*' crosses '/'); '~/' is your home"},
+        {"filter.include", "string-list", "[]", "paths always recorded, even when excluded above"},
+        {"proxy.enabled", "bool", "false", "route the job's S3 calls through roar-proxy to record S3 lineage"},
+        {"proxy.port", "int", "9090", "port of the standalone daemon ('roar proxy start')"},
+        {"proxy.upstream_endpoint", "string", "\"\"",
+         "S3 endpoint to forward to (empty: https://s3.<region>.amazonaws.com)"},
+    };
+    return keys;
+}
+
+namespace {
+
+const ConfigKey* find_key(const std::string& name)
+{
+    for (const auto& key : config_keys()) {
+        if (name == key.name) {
+            return &key;
+        }
+    }
+    return nullptr;
+}
+
+std::string valid_keys()
+{
+    std::string out;
+    for (const auto& key : config_keys()) {
+        out += out.empty() ? "" : ", ";
+        out += key.name;
+    }
+    return out;
+}
+
+// Checks `node` against the key's type; returns an error text or "".
+std::string type_error(const ConfigKey& key, const toml::node& node)
+{
+    const std::string type = key.type;
+    if (type == "bool" && !node.is_boolean()) {
+        return "expected true or false";
+    }
+    if (type == "int" && !(node.is_integer() && node.value<int64_t>().value_or(-1) >= 0)) {
+        return "expected a non-negative integer";
+    }
+    if (type == "string" && !node.is_string()) {
+        return "expected a quoted string";
+    }
+    if (type == "string-list") {
+        const auto* arr = node.as_array();
+        if (!arr || !arr->is_homogeneous(toml::node_type::string)) {
+            if (!(arr && arr->empty())) {
+                return "expected a list of strings, e.g. [\"data/raw/\", \"*.tmp\"]";
+            }
+        }
+    }
+    return "";
+}
+
+Result<toml::table> parse(const fs::path& path)
+{
+    std::error_code ec;
+    if (!fs::exists(path, ec)) {
+        return toml::table{};
+    }
+    try {
+        return toml::parse_file(path.string());
+    } catch (const toml::parse_error& e) {
+        return fail("{}:{}:{}: {}", path.string(), e.source().begin.line, e.source().begin.column,
+                    std::string(e.description()));
+    }
+}
+
+std::vector<std::string> strings_of(const toml::node* node)
+{
+    std::vector<std::string> out;
+    if (const auto* arr = node ? node->as_array() : nullptr) {
+        for (const auto& item : *arr) {
+            out.push_back(item.value<std::string>().value_or(""));
+        }
+    }
+    return out;
+}
+
+} // namespace
+
+Result<Config> Config::load(const fs::path& path)
+{
+    auto table = parse(path);
+    if (!table) {
+        return tl::unexpected(table.error());
+    }
+    // Reject what we do not know before reading what we do.
+    for (const auto& [section, node] : *table) {
+        const auto* sub = node.as_table();
+        if (!sub) {
+            return fail("{}: '{}' is not a section; valid keys: {}", path.string(), section.str(), valid_keys());
+        }
+        for (const auto& [name, value] : *sub) {
+            const std::string full = std::string(section.str()) + "." + std::string(name.str());
+            const ConfigKey* key = find_key(full);
+            if (!key) {
+                return fail("{}: unknown key '{}'; valid keys: {}", path.string(), full, valid_keys());
+            }
+            if (auto err = type_error(*key, value); !err.empty()) {
+                return fail("{}: {}: {}", path.string(), full, err);
+            }
+        }
+    }
+    Config c;
+    const toml::table& t = *table;
+    c.ring_size_mb = t["run"]["ring_size_mb"].value_or<int64_t>(int64_t(c.ring_size_mb));
+    c.sync_timeout_ms = uint32_t(t["run"]["sync_timeout_ms"].value_or<int64_t>(c.sync_timeout_ms));
+    c.filter_defaults = t["filter"]["defaults"].value_or(c.filter_defaults);
+    c.filter_exclude = strings_of(t["filter"]["exclude"].node());
+    c.filter_include = strings_of(t["filter"]["include"].node());
+    c.proxy_enabled = t["proxy"]["enabled"].value_or(c.proxy_enabled);
+    c.proxy_port = int(t["proxy"]["port"].value_or<int64_t>(c.proxy_port));
+    c.proxy_upstream = t["proxy"]["upstream_endpoint"].value_or(std::string());
+    if (c.ring_size_mb < 1 || c.ring_size_mb > 4096) {
+        return fail("{}: run.ring_size_mb must be between 1 and 4096", path.string());
+    }
+    if (c.proxy_port < 0 || c.proxy_port > 65535) {
+        return fail("{}: proxy.port must be between 0 and 65535", path.string());
+    }
+    return c;
+}
+
+std::string default_config_text()
+{
+    std::string out = "# roar project configuration. 'roar config list' shows every key;\n"
+                      "# 'roar config set KEY VALUE' edits this file.\n";
+    std::string section;
+    for (const auto& key : config_keys()) {
+        const std::string name = key.name;
+        const std::string sec = name.substr(0, name.find('.'));
+        if (sec != section) {
+            out += "\n[" + sec + "]\n";
+            section = sec;
+        }
+        out += fmt::format("# {}\n{} = {}\n", key.description, name.substr(sec.size() + 1), key.default_toml);
+    }
+    return out;
+}
+
+Result<std::string> config_get(const fs::path& path, const std::string& name)
+{
+    const ConfigKey* key = find_key(name);
+    if (!key) {
+        return fail("unknown key '{}'; valid keys: {}", name, valid_keys());
+    }
+    auto table = parse(path);
+    if (!table) {
+        return tl::unexpected(table.error());
+    }
+    const toml::node* node = table->at_path(name).node();
+    if (!node) {
+        return std::string(key->default_toml);
+    }
+    std::ostringstream os;
+    if (const auto* arr = node->as_array()) {
+        os << toml::toml_formatter(*arr);
+    } else {
+        node->visit([&](const auto& v) {
+            if constexpr (toml::is_value<decltype(v)>) {
+                os << v;
+            }
+        });
+    }
+    return os.str();
+}
+
+Result<void> config_set(const fs::path& path, const std::string& name, const std::string& value)
+{
+    const ConfigKey* key = find_key(name);
+    if (!key) {
+        return fail("unknown key '{}'; valid keys: {}", name, valid_keys());
+    }
+    // Accept bare words for strings ("roar config set proxy.upstream_endpoint http://...").
+    std::string toml_value = value;
+    if (std::string(key->type) == "string" && (value.empty() || value.front() != '"')) {
+        std::ostringstream os;
+        os << toml::value<std::string>(value);
+        toml_value = os.str();
+    }
+    const std::string section = name.substr(0, name.find('.'));
+    const std::string leaf = name.substr(section.size() + 1);
+    try {
+        auto parsed = toml::parse("v = " + toml_value);
+        if (auto err = type_error(*key, *parsed["v"].node()); !err.empty()) {
+            return fail("{}: {} (got {})", name, err, value);
+        }
+    } catch (const toml::parse_error&) {
+        return fail("{}: '{}' is not a valid {} value", name, value, key->type);
+    }
+
+    std::vector<std::string> lines;
+    {
+        std::ifstream in(path);
+        for (std::string line; std::getline(in, line);) {
+            lines.push_back(line);
+        }
+    }
+    auto trim = [](std::string s) {
+        const size_t b = s.find_first_not_of(" \t");
+        const size_t e = s.find_last_not_of(" \t");
+        return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+    };
+    std::string current;
+    int section_end = -1;
+    bool done = false;
+    for (size_t i = 0; i < lines.size() && !done; ++i) {
+        const std::string t = trim(lines[i]);
+        if (!t.empty() && t.front() == '[') {
+            current = trim(t.substr(1, t.find(']') - 1));
+            continue;
+        }
+        if (current != section) {
+            continue;
+        }
+        section_end = int(i);
+        const size_t eq = t.find('=');
+        if (!t.empty() && t.front() != '#' && eq != std::string::npos && trim(t.substr(0, eq)) == leaf) {
+            lines[i] = leaf + " = " + toml_value;
+            done = true;
+        }
+    }
+    if (!done) {
+        if (section_end >= 0) {
+            lines.insert(lines.begin() + section_end + 1, leaf + " = " + toml_value);
+        } else {
+            lines.push_back("");
+            lines.push_back("[" + section + "]");
+            lines.push_back(leaf + " = " + toml_value);
+        }
+    }
+    std::string text;
+    for (const auto& line : lines) {
+        text += line + "\n";
+    }
+    // Validate the whole result before replacing the file.
+    const fs::path tmp = path.string() + ".tmp";
+    {
+        std::ofstream out(tmp);
+        out << text;
+        if (!out) {
+            return fail("cannot write {}", tmp.string());
+        }
+    }
+    if (auto check = Config::load(tmp); !check) {
+        fs::remove(tmp);
+        return tl::unexpected(check.error());
+    }
+    fs::rename(tmp, path);
+    return {};
+}
+
+} // namespace roar::cli

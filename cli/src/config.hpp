@@ -1,0 +1,50 @@
+// roar.toml: the known keys with their types, defaults and descriptions,
+// parsed with toml++. Unknown keys are rejected with the list of valid
+// ones; `roar config set` edits the file in place so comments survive.
+#pragma once
+
+#include "roar/collector/result.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace roar::cli {
+
+struct ConfigKey {
+    const char* name;        // "section.key"
+    const char* type;        // "bool", "int", "string", "string-list"
+    const char* default_toml;
+    const char* description;
+};
+
+// Every key roar.toml may hold.
+const std::vector<ConfigKey>& config_keys();
+
+struct Config {
+    uint64_t ring_size_mb = 64;
+    uint32_t sync_timeout_ms = 10000;
+    std::vector<std::string> filter_exclude;
+    std::vector<std::string> filter_include;
+    bool filter_defaults = true;
+    bool proxy_enabled = false;
+    int proxy_port = 9090;
+    std::string proxy_upstream;
+
+    // Reads `path`; a missing file gives the defaults. Errors name the
+    // file, the key and what is wrong.
+    static Result<Config> load(const std::filesystem::path& path);
+};
+
+// The commented roar.toml that `roar init` writes.
+std::string default_config_text();
+
+// The current value of `key` in `path` as TOML text (the default if unset).
+Result<std::string> config_get(const std::filesystem::path& path, const std::string& key);
+
+// Sets `key` to `value` (parsed per the key's type) in `path`, keeping
+// the rest of the file as it is.
+Result<void> config_set(const std::filesystem::path& path, const std::string& key, const std::string& value);
+
+} // namespace roar::cli

@@ -1,0 +1,99 @@
+// roar: the command-line entry point. Parses arguments with CLI11 and
+// dispatches to one cmd_* function per subcommand; a FatalError anywhere
+// becomes one "roar: ..." line on stderr and a non-zero exit.
+#include "commands.hpp"
+#include "text_style.hpp"
+
+#include "roar/collector/result.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+using namespace roar;
+using namespace roar::cli;
+
+int main(int argc, char** argv)
+{
+    CLI::App app{"roar: records which data and code produced each file (Run Observation & Artifact Registration)",
+                 "roar"};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", ROAR_VERSION_STRING);
+    bool no_color = false;
+    app.add_flag("--no-color", no_color, "never colour the output (NO_COLOR is honoured too)");
+
+    auto* init = app.add_subcommand("init", "make the current directory a roar project (.roar/, roar.toml)");
+
+    RunOptions run_options;
+    auto* run = app.add_subcommand("run", "run a command and record the files it reads and writes");
+    run->add_flag("-q,--quiet", run_options.quiet, "no report on stderr after the job");
+    run->add_flag("--json", run_options.json, "print the job record as JSON on stdout afterwards");
+    run->add_option("command", run_options.command, "the command and its arguments")->required(false);
+    run->prefix_command();
+
+    std::string show_ref;
+    bool show_json = false;
+    auto* show = app.add_subcommand("show", "show a job (@N, job id) or an artifact (path, digest prefix)");
+    show->add_option("ref", show_ref, "@N, a job id or prefix, a path, or a digest prefix")->required();
+    show->add_flag("--json", show_json, "machine-readable output");
+
+    bool log_json = false;
+    auto* log = app.add_subcommand("log", "one line per recorded job, oldest first");
+    log->add_flag("--json", log_json, "machine-readable output");
+
+    auto* config = app.add_subcommand("config", "read or change roar.toml");
+    config->require_subcommand(1);
+    bool config_json = false;
+    auto* config_list = config->add_subcommand("list", "every key with its value and meaning");
+    config_list->add_flag("--json", config_json, "machine-readable output");
+    std::string config_key, config_value;
+    auto* config_get_cmd = config->add_subcommand("get", "print one key's value");
+    config_get_cmd->add_option("key", config_key, "e.g. proxy.enabled")->required();
+    auto* config_set_cmd = config->add_subcommand("set", "set one key's value");
+    config_set_cmd->add_option("key", config_key, "e.g. proxy.enabled")->required();
+    config_set_cmd->add_option("value", config_value, "a TOML value, e.g. true, 9090, \"text\"")->required();
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        if (e.get_exit_code() != 0) {
+            std::cerr << "roar: " << e.what() << " (see 'roar --help')\n";
+            return 2;
+        }
+        return app.exit(e);
+    }
+    if (no_color) {
+        set_color_enabled(false);
+    }
+
+    try {
+        if (init->parsed()) {
+            return cmd_init(false);
+        }
+        if (run->parsed()) {
+            return cmd_run(run_options);
+        }
+        if (show->parsed()) {
+            return cmd_show(show_ref, show_json);
+        }
+        if (log->parsed()) {
+            return cmd_log(log_json);
+        }
+        if (config_list->parsed()) {
+            return cmd_config_list(config_json);
+        }
+        if (config_get_cmd->parsed()) {
+            return cmd_config_get(config_key);
+        }
+        if (config_set_cmd->parsed()) {
+            return cmd_config_set(config_key, config_value);
+        }
+    } catch (const FatalError& e) {
+        std::cerr << "roar: " << e.what() << "\n";
+        return e.exit_code();
+    } catch (const std::exception& e) {
+        std::cerr << "roar: internal error: " << e.what() << "\n";
+        return 70;
+    }
+    return 2;
+}
