@@ -11,7 +11,7 @@ build_pkgs=(
   catch2
 )
 test_pkgs=(
-  b3sum strace file attr libcap2-bin binutils python3 python3-boto3 awscli rclone s3cmd
+  b3sum jq strace file attr libcap2-bin binutils python3 python3-boto3 awscli rclone s3cmd
   nginx libnginx-mod-http-dav-ext iperf3 hyperfine nodejs musl-tools golang-go
   chromium
 )

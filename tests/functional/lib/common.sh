@@ -1,0 +1,99 @@
+# Shared set-up for functional tests; source it first:
+#   . "$(dirname "$0")/../lib/common.sh"
+# Gives: strict mode with a failure trap naming the line, $ROAR (the CLI
+# under test), $TEST_TMP (removed at exit), skip (exit 77), new_project,
+# assertions, json helpers (jq), free_port, and on_exit for cleanups.
+set -euo pipefail
+
+ROAR_SOURCE_DIR=${ROAR_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)}
+ROAR_BUILD_DIR=${ROAR_BUILD_DIR:-$ROAR_SOURCE_DIR/build}
+ROAR=$ROAR_BUILD_DIR/bin/roar
+export NO_COLOR=1
+TEST_NAME=$(basename "$0" .sh)
+
+trap 'rc=$?; echo "FAIL: $TEST_NAME: line $LINENO: $BASH_COMMAND (exit $rc)" >&2' ERR
+
+_roar_cleanups=()
+on_exit() { _roar_cleanups+=("$*"); }
+_roar_run_cleanups() {
+  local rc=$?
+  local i
+  for ((i = ${#_roar_cleanups[@]} - 1; i >= 0; i--)); do eval "${_roar_cleanups[$i]}" || true; done
+  if [[ $rc -eq 0 || $rc -eq 77 || -z "${KEEP_TEST_TMP:-}" ]]; then rm -rf "$TEST_TMP"; fi
+  exit $rc
+}
+TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/roar-$TEST_NAME.XXXXXX")
+trap _roar_run_cleanups EXIT
+
+skip() { echo "SKIP: $TEST_NAME: $*" >&2; exit 77; }
+need() { local c; for c in "$@"; do command -v "$c" >/dev/null 2>&1 || skip "$c is not installed"; done; }
+fail() { echo "FAIL: $TEST_NAME: $*" >&2; exit 1; }
+
+[[ -x "$ROAR" ]] || fail "roar not built at $ROAR"
+need jq
+
+# Creates and enters a fresh project directory ($PROJECT).
+new_project() {
+  PROJECT=$TEST_TMP/${1:-project}
+  mkdir -p "$PROJECT"
+  cd "$PROJECT"
+  "$ROAR" init >/dev/null
+}
+
+assert_eq() { # actual expected what
+  [[ "$1" == "$2" ]] || fail "${3:-value}: expected '$2', got '$1'"
+}
+assert_ne() {
+  [[ "$1" != "$2" ]] || fail "${3:-value}: expected something other than '$2'"
+}
+assert_contains() { # haystack needle what
+  [[ "$1" == *"$2"* ]] || fail "${3:-text}: expected to contain '$2', got: $1"
+}
+assert_not_contains() {
+  [[ "$1" != *"$2"* ]] || fail "${3:-text}: expected not to contain '$2', got: $1"
+}
+# Runs a command that must fail; stores its stderr in $ERR_OUT and exit in $ERR_RC.
+expect_failure() {
+  set +e
+  ERR_OUT=$("$@" 2>&1 >/dev/null)
+  ERR_RC=$?
+  set -e
+  [[ $ERR_RC -ne 0 ]] || fail "expected failure from: $*"
+}
+
+b3() { b3sum --no-names "$1"; }
+
+# show_json REF: `roar show --json REF`.
+show_json() { "$ROAR" show --json "$1"; }
+
+# io_digest JSON DIRECTION PATH: the blake3 recorded for PATH ("" if absent).
+io_digest() {
+  jq -r --arg p "$3" ".$2[] | select(.path == \$p) | .hashes.blake3 // empty" <<<"$1"
+}
+# io_paths JSON DIRECTION: the recorded paths, one per line, sorted.
+io_paths() { jq -r ".$2[].path" <<<"$1" | sort; }
+
+# Asserts every input and output of job JSON has the blake3 b3sum gives
+# for the file now (for outputs) — inputs are checked where unchanged.
+assert_outputs_match_b3sum() {
+  local json=$1 path want got
+  while IFS= read -r path; do
+    [[ -f "$path" ]] || fail "output $path does not exist"
+    want=$(b3 "$path")
+    got=$(io_digest "$json" outputs "$path")
+    assert_eq "$got" "$want" "blake3 of output $path"
+  done < <(jq -r '.outputs[] | select(.kind == "file") | .path' <<<"$json")
+}
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Waits up to $2 seconds (default 10) for a TCP port on 127.0.0.1.
+wait_port() {
+  local port=$1 deadline=$((SECONDS + ${2:-10}))
+  while ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.1
+  done
+}

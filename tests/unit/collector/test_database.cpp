@@ -1,0 +1,140 @@
+// The SQLite store: creation, refusal of corrupt or foreign files (left
+// untouched), the hash cache, and storing a job.
+#include "roar/collector/database.hpp"
+
+#include "temp_dir.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <sstream>
+#include <sys/stat.h>
+#include <utime.h>
+
+using namespace roar::collector;
+using roar::test::TempDir;
+
+namespace {
+
+std::string slurp(const std::filesystem::path& p)
+{
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+int64_t count(const Database& db, const char* sql)
+{
+    Statement q(db.handle(), sql);
+    q.step();
+    return q.column_int(0);
+}
+
+} // namespace
+
+TEST_CASE("create writes the current schema version; create refuses an existing file", "[collector][db]")
+{
+    TempDir dir;
+    auto db = Database::create(dir / "roar.db");
+    REQUIRE(db);
+    Statement v(db->handle(), "PRAGMA user_version");
+    REQUIRE(v.step());
+    CHECK(v.column_int(0) == k_schema_version);
+    CHECK_FALSE(Database::create(dir / "roar.db"));
+}
+
+TEST_CASE("open refuses missing, corrupt and foreign files and leaves them as they were", "[collector][db]")
+{
+    TempDir dir;
+    auto missing = Database::open(dir / "none.db");
+    REQUIRE_FALSE(missing);
+    CHECK(missing.error().message.find("roar init") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(dir / "none.db"));
+
+    const std::string garbage(8192, 'x');
+    roar::test::write_file(dir / "corrupt.db", garbage);
+    auto corrupt = Database::open(dir / "corrupt.db");
+    REQUIRE_FALSE(corrupt);
+    CHECK(corrupt.error().message.find("left untouched") != std::string::npos);
+    CHECK(slurp(dir / "corrupt.db") == garbage);
+
+    {
+        sqlite3* raw = nullptr;
+        sqlite3_open((dir / "foreign.db").c_str(), &raw);
+        sqlite3_exec(raw, "CREATE TABLE t(x)", nullptr, nullptr, nullptr);
+        sqlite3_close(raw);
+    }
+    auto foreign = Database::open(dir / "foreign.db");
+    REQUIRE_FALSE(foreign);
+    CHECK(foreign.error().message.find("not a roar database") != std::string::npos);
+}
+
+TEST_CASE("the hash cache answers for an unchanged file and not for a changed one", "[collector][db][hash]")
+{
+    TempDir dir;
+    auto db = Database::create(dir / "roar.db");
+    REQUIRE(db);
+    const auto file = dir / "data.bin";
+    roar::test::write_file(file, "first content");
+    // Age the file so it is not "racily clean".
+    struct utimbuf old_times {1600000000, 1600000000};
+    utime(file.c_str(), &old_times);
+    auto first = db->digest_file(file.string());
+    REQUIRE(first);
+    CHECK(first->blake3 == blake3_hex("first content"));
+    CHECK(count(*db, "SELECT count(*) FROM hash_cache") == 1);
+
+    // Poison the cache entry: a hit must return the cached value.
+    db->exec("UPDATE hash_cache SET digest = 'cached'");
+    auto second = db->digest_file(file.string());
+    REQUIRE(second);
+    CHECK(second->blake3 == "cached");
+
+    roar::test::write_file(file, "other content!");
+    utime(file.c_str(), &old_times); // same mtime, different size: still a miss
+    auto third = db->digest_file(file.string());
+    REQUIRE(third);
+    CHECK(third->blake3 == blake3_hex("other content!"));
+}
+
+TEST_CASE("a stored job links artifacts by digest across jobs and assigns steps", "[collector][db]")
+{
+    TempDir dir;
+    auto db = Database::create(dir / "roar.db");
+    REQUIRE(db);
+    JobRecord a;
+    a.uid = "aaaa00000001";
+    a.argv = {"python3", "prep.py"};
+    a.command = "python3 prep.py";
+    a.cwd = "/p";
+    a.started_at = 1;
+    a.ended_at = 2;
+    a.outputs.push_back({"/p/features.csv", "file", 10, {{"blake3", "ff00"}}, {}});
+    REQUIRE(db->store_job(a));
+
+    JobRecord b = a;
+    b.uid = "bbbb00000002";
+    b.argv = {"python3", "train.py"};
+    b.command = "python3 train.py";
+    b.outputs.clear();
+    b.inputs.push_back({"/p/features.csv", "file", 10, {{"blake3", "ff00"}}, {}});
+    REQUIRE(db->store_job(b));
+
+    JobRecord c = b;
+    c.uid = "cccc00000003"; // a re-run of train.py: same step
+    REQUIRE(db->store_job(c));
+
+    CHECK(count(*db, "SELECT count(*) FROM artifacts") == 1);
+    CHECK(count(*db, "SELECT count(DISTINCT artifact_id) FROM job_io") == 1);
+    CHECK(count(*db, "SELECT count(*) FROM steps") == 2);
+    CHECK(count(*db, "SELECT count(*) FROM jobs WHERE step_id = (SELECT id FROM steps WHERE number = 2)") == 2);
+}
+
+TEST_CASE("step signatures ignore digit runs but not words", "[collector][db]")
+{
+    CHECK(step_signature({"python3", "train.py", "--seed", "3"}, "/p")
+          == step_signature({"python3", "train.py", "--seed", "42"}, "/p"));
+    CHECK(step_signature({"python3", "train.py"}, "/p") != step_signature({"python3", "eval.py"}, "/p"));
+    CHECK(join_command({"echo", "a b", "it's"}) == "echo 'a b' 'it'\\''s'");
+}

@@ -1,0 +1,204 @@
+// The ring's producer/consumer protocol: round trips, wrap-around, a full
+// ring counting drops, a producer killed mid-record, many producers.
+#include "roar/collector/event_ring.h"
+#include "roar/collector/event_ring.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <random>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <thread>
+#include <unistd.h>
+
+using namespace roar::collector;
+
+namespace {
+
+std::string unique_name()
+{
+    std::random_device rd;
+    return "/roar-test-" + std::to_string(getpid()) + "-" + std::to_string(rd());
+}
+
+// Maps the ring the way a producer in another process would.
+struct Producer {
+    roar_ring ring{};
+    void* base = nullptr;
+    size_t size = 0;
+    explicit Producer(const std::string& name)
+    {
+        const int fd = shm_open(name.c_str(), O_RDWR, 0);
+        REQUIRE(fd >= 0);
+        struct stat st;
+        fstat(fd, &st);
+        size = size_t(st.st_size);
+        base = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        close(fd);
+        REQUIRE(base != MAP_FAILED);
+        REQUIRE(roar_ring_view(&ring, base, size) == 0);
+    }
+    ~Producer() { munmap(base, size); }
+    int64_t publish(uint16_t op, int32_t fd, std::string_view s1, std::string_view s3 = {})
+    {
+        roar_event ev{};
+        ev.op = op;
+        ev.pid = 42;
+        ev.fd = fd;
+        roar_str a{s1.empty() ? nullptr : s1.data(), uint32_t(s1.size())};
+        roar_str none{nullptr, 0};
+        roar_str c{s3.empty() ? nullptr : s3.data(), uint32_t(s3.size())};
+        return roar_ring_publish(&ring, &ev, a, none, c);
+    }
+};
+
+} // namespace
+
+TEST_CASE("records round-trip with their strings in order", "[collector][ring]")
+{
+    auto ring = EventRing::create(unique_name(), 64 * 1024, 100);
+    REQUIRE(ring);
+    Producer producer(ring->name());
+    REQUIRE(producer.publish(ROAR_OP_OPEN, 3, "/data/a.csv") == 0);
+    REQUIRE(producer.publish(ROAR_OP_PROC_START, 1, "/usr/bin/python3", std::string("python3\0x.py", 12)) > 0);
+
+    std::vector<RawEvent> seen;
+    std::vector<std::string> s1s, s3s;
+    ring->drain([&](const RawEvent& e) {
+        seen.push_back(e);
+        s1s.emplace_back(e.s1);
+        s3s.emplace_back(e.s3);
+    });
+    REQUIRE(seen.size() == 2);
+    CHECK(seen[0].header.op == ROAR_OP_OPEN);
+    CHECK(seen[0].header.fd == 3);
+    CHECK(s1s[0] == "/data/a.csv");
+    CHECK_FALSE(seen[0].has_s2);
+    CHECK(s1s[1] == "/usr/bin/python3");
+    CHECK(s3s[1] == std::string("python3\0x.py", 12));
+    CHECK(ring->counters().consumed == 2);
+}
+
+TEST_CASE("records that straddle the end of the slot area wrap intact", "[collector][ring]")
+{
+    auto ring = EventRing::create(unique_name(), 1024 * ROAR_SLOT_SIZE, 100); // 1024 slots, the minimum
+    REQUIRE(ring);
+    Producer producer(ring->name());
+    const std::string long_path = "/" + std::string(300, 'p'); // 6 slots with the header
+    size_t total = 0;
+    for (int round = 0; round < 500; ++round) {
+        REQUIRE(producer.publish(ROAR_OP_OPEN, round, long_path) >= 0);
+        ring->drain([&](const RawEvent& e) {
+            CHECK(e.s1 == long_path);
+            CHECK(e.header.fd == int(total));
+            ++total;
+        });
+    }
+    CHECK(total == 500);
+}
+
+TEST_CASE("a full ring refuses and counts instead of blocking", "[collector][ring]")
+{
+    // Records without strings take exactly one slot.
+    auto ring = EventRing::create(unique_name(), 1024 * ROAR_SLOT_SIZE, 100);
+    REQUIRE(ring);
+    Producer producer(ring->name());
+    int accepted = 0;
+    for (int i = 0; i < 1100; ++i) {
+        if (producer.publish(ROAR_OP_CLOSE, i, "") >= 0) {
+            ++accepted;
+        }
+    }
+    CHECK(accepted == 1024);
+    CHECK(ring->counters().dropped == 1100 - 1024);
+    size_t drained = ring->drain([](const RawEvent&) {});
+    CHECK(drained == 1024);
+    CHECK(producer.publish(ROAR_OP_CLOSE, 1, "") >= 0); // room again
+}
+
+TEST_CASE("a record reserved but never committed is skipped, later records survive", "[collector][ring]")
+{
+    auto ring = EventRing::create(unique_name(), 64 * 1024, 100);
+    REQUIRE(ring);
+    Producer producer(ring->name());
+    REQUIRE(producer.publish(ROAR_OP_OPEN, 1, "/before") >= 0);
+    uint64_t index = 0;
+    REQUIRE(roar_ring_reserve(&producer.ring, 3, &index) == 0); // "killed" before commit
+    REQUIRE(producer.publish(ROAR_OP_OPEN, 2, "/after") >= 0);
+
+    std::vector<std::string> paths;
+    auto sink = [&](const RawEvent& e) { paths.emplace_back(e.s1); };
+    ring->drain(sink); // waits at the hole within the grace period
+    CHECK(paths == std::vector<std::string>{"/before"});
+    ring->drain(sink, true); // no producer left: skip it
+    CHECK(paths == std::vector<std::string>{"/before", "/after"});
+    CHECK(ring->counters().skipped == 1);
+}
+
+TEST_CASE("concurrent producers lose nothing", "[collector][ring]")
+{
+    auto ring = EventRing::create(unique_name(), 8 << 20, 100);
+    REQUIRE(ring);
+    constexpr int k_threads = 4, k_each = 20000;
+    std::vector<std::thread> threads;
+    for (int t = 0; t < k_threads; ++t) {
+        threads.emplace_back([&, t] {
+            Producer producer(ring->name());
+            for (int i = 0; i < k_each; ++i) {
+                while (producer.publish(ROAR_OP_OPEN, t, "/f/" + std::to_string(i)) < 0) {
+                    std::this_thread::yield();
+                }
+            }
+        });
+    }
+    std::vector<int> next(k_threads, 0);
+    size_t total = 0;
+    bool ordered = true;
+    auto sink = [&](const RawEvent& e) {
+        const int t = e.header.fd;
+        ordered = ordered && std::string(e.s1) == "/f/" + std::to_string(next[size_t(t)]);
+        ++next[size_t(t)];
+        ++total;
+    };
+    while (total < size_t(k_threads * k_each)) {
+        ring->drain(sink);
+    }
+    for (auto& th : threads) {
+        th.join();
+    }
+    CHECK(ordered);
+    CHECK(total == size_t(k_threads * k_each));
+    CHECK(ring->counters().consumed == size_t(k_threads * k_each));
+}
+
+TEST_CASE("a sync point returns once the consumer has processed the record", "[collector][ring]")
+{
+    auto ring = EventRing::create(unique_name(), 64 * 1024, 5000);
+    REQUIRE(ring);
+    Producer producer(ring->name());
+    const int64_t index = producer.publish(ROAR_OP_PRE_MODIFY, 0, "/x");
+    REQUIRE(index >= 0);
+    bool processed = false;
+    std::thread consumer([&] {
+        while (!processed) {
+            ring->wait(std::chrono::milliseconds(50));
+            ring->drain([&](const RawEvent& e) { processed = e.header.op == ROAR_OP_PRE_MODIFY; });
+        }
+    });
+    CHECK(roar_ring_sync(&producer.ring, uint64_t(index)) == 0);
+    CHECK(processed);
+    consumer.join();
+}
+
+TEST_CASE("a sync point does not wait for a consumer that is gone", "[collector][ring]")
+{
+    auto ring = EventRing::create(unique_name(), 64 * 1024, 60000);
+    REQUIRE(ring);
+    Producer producer(ring->name());
+    producer.ring.hdr->heartbeat_ns = 1; // consumer last seen long ago
+    const int64_t index = producer.publish(ROAR_OP_PRE_MODIFY, 0, "/x");
+    const auto start = std::chrono::steady_clock::now();
+    CHECK(roar_ring_sync(&producer.ring, uint64_t(index)) == -1);
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(1));
+}

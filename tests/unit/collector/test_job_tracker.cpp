@@ -1,0 +1,230 @@
+// Event interpretation: what becomes an input, an output or a deletion,
+// driven by synthetic events on real files.
+#include "roar/collector/job_tracker.hpp"
+
+#include "temp_dir.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <sys/wait.h>
+
+using namespace roar::collector;
+using roar::test::TempDir;
+
+namespace {
+
+struct Harness {
+    TempDir dir;
+    JobTracker tracker;
+    uint64_t index = 0;
+    Harness()
+        : tracker(dir.path().string(), PathFilter(PathFilter::default_excludes(), {}),
+                  [](const std::string& p) { return blake3_file(p); })
+    {
+    }
+    void send(uint16_t op, uint32_t pid, int fd, int flags, int64_t result, std::string s1 = {}, std::string s2 = {},
+              std::string s3 = {}, int fd2 = 0)
+    {
+        RawEvent e{};
+        e.header.op = op;
+        e.header.pid = pid;
+        e.header.fd = fd;
+        e.header.fd2 = fd2;
+        e.header.flags = flags;
+        e.header.result = result;
+        e.index = index++;
+        e.s1 = s1;
+        e.has_s1 = !s1.empty();
+        e.s2 = s2;
+        e.has_s2 = !s2.empty();
+        e.s3 = s3;
+        e.has_s3 = !s3.empty();
+        tracker.on_event(e);
+    }
+    void start(uint32_t pid, uint32_t ppid)
+    {
+        send(ROAR_OP_PROC_START, pid, int(ppid), 0, 0, "/usr/bin/python3", dir.path().string(),
+             std::string("python3\0job.py", 14));
+    }
+    JobRecord finish()
+    {
+        JobRecord job;
+        tracker.finish(job);
+        return job;
+    }
+    std::string path(const char* name) const { return (dir / name).string(); }
+};
+
+const ArtifactUse* find(const std::vector<ArtifactUse>& uses, const std::string& path)
+{
+    for (const auto& u : uses) {
+        if (u.path == path) {
+            return &u;
+        }
+    }
+    return nullptr;
+}
+
+} // namespace
+
+TEST_CASE("a read file is an input and a written file an output, with BLAKE3 digests", "[collector][tracker]")
+{
+    Harness h;
+    roar::test::write_file(h.dir / "in.csv", "a,b\n1,2\n");
+    h.start(100, 1);
+    h.send(ROAR_OP_OPEN, 100, ROAR_AT_FDCWD, O_RDONLY, 3, "in.csv");
+    h.send(ROAR_OP_OPEN, 100, ROAR_AT_FDCWD, O_WRONLY | O_CREAT | O_TRUNC, 4, "out.bin");
+    roar::test::write_file(h.dir / "out.bin", "result");
+    JobRecord job = h.finish();
+    REQUIRE(job.inputs.size() == 1);
+    CHECK(job.inputs[0].path == h.path("in.csv"));
+    CHECK(job.inputs[0].hashes.at("blake3") == blake3_hex("a,b\n1,2\n"));
+    REQUIRE(job.outputs.size() == 1);
+    CHECK(job.outputs[0].hashes.at("blake3") == blake3_hex("result"));
+    CHECK(*job.outputs[0].size == 6);
+}
+
+TEST_CASE("read then rewritten: the input digest is of the bytes before the first write", "[collector][tracker]")
+{
+    Harness h;
+    roar::test::write_file(h.dir / "state.json", "before");
+    h.start(100, 1);
+    h.send(ROAR_OP_OPEN, 100, ROAR_AT_FDCWD, O_RDONLY, 3, "state.json");
+    h.send(ROAR_OP_CLOSE, 100, 3, 0, 0);
+    // The shim's sync point before the write-open: the file is still intact.
+    h.send(ROAR_OP_PRE_MODIFY, 100, ROAR_AT_FDCWD, O_WRONLY | O_TRUNC, 0, "state.json");
+    roar::test::write_file(h.dir / "state.json", "after!");
+    h.send(ROAR_OP_OPEN, 100, ROAR_AT_FDCWD, O_WRONLY | O_TRUNC, 3, "state.json");
+    JobRecord job = h.finish();
+    const ArtifactUse* in = find(job.inputs, h.path("state.json"));
+    const ArtifactUse* out = find(job.outputs, h.path("state.json"));
+    REQUIRE(in);
+    REQUIRE(out);
+    CHECK(in->hashes.at("blake3") == blake3_hex("before"));
+    CHECK(out->hashes.at("blake3") == blake3_hex("after!"));
+}
+
+TEST_CASE("a file created and deleted inside the job is neither input nor output", "[collector][tracker]")
+{
+    Harness h;
+    h.start(100, 1);
+    h.send(ROAR_OP_OPEN, 100, ROAR_AT_FDCWD, O_WRONLY | O_CREAT | O_TRUNC, 3, "scratch.tmp");
+    h.send(ROAR_OP_OPEN, 100, ROAR_AT_FDCWD, O_RDONLY, 4, "scratch.tmp");
+    h.send(ROAR_OP_UNLINK, 100, ROAR_AT_FDCWD, 0, 0, "scratch.tmp");
+    JobRecord job = h.finish();
+    CHECK(job.inputs.empty());
+    CHECK(job.outputs.empty());
+    CHECK(job.deleted.empty());
+}
+
+TEST_CASE("atomic save: the renamed target is the output, not the temp name", "[collector][tracker]")
+{
+    Harness h;
+    h.start(100, 1);
+    h.send(ROAR_OP_OPEN, 100, ROAR_AT_FDCWD, O_WRONLY | O_CREAT | O_EXCL, 3, "model.bin.tmp");
+    h.send(ROAR_OP_WRITE_FD, 100, 3, 0, 0);
+    roar::test::write_file(h.dir / "model.bin", "weights");
+    h.send(ROAR_OP_RENAME, 100, ROAR_AT_FDCWD, 0, 0, "model.bin.tmp", "model.bin", {}, ROAR_AT_FDCWD);
+    JobRecord job = h.finish();
+    REQUIRE(job.outputs.size() == 1);
+    CHECK(job.outputs[0].path == h.path("model.bin"));
+    CHECK(job.deleted.empty());
+}
+
+TEST_CASE("O_RDWR opened but only read is an input, not an output", "[collector][tracker]")
+{
+    Harness h;
+    roar::test::write_file(h.dir / "db.sqlite", "pages");
+    h.start(100, 1);
+    h.send(ROAR_OP_PRE_MODIFY, 100, ROAR_AT_FDCWD, O_RDWR, 0, "db.sqlite");
+    h.send(ROAR_OP_OPEN, 100, ROAR_AT_FDCWD, O_RDWR, 5, "db.sqlite");
+    JobRecord job = h.finish();
+    CHECK(find(job.inputs, h.path("db.sqlite")));
+    CHECK_FALSE(find(job.outputs, h.path("db.sqlite")));
+
+    Harness w;
+    roar::test::write_file(w.dir / "db.sqlite", "pages");
+    w.start(100, 1);
+    w.send(ROAR_OP_PRE_MODIFY, 100, ROAR_AT_FDCWD, O_RDWR, 0, "db.sqlite");
+    w.send(ROAR_OP_OPEN, 100, ROAR_AT_FDCWD, O_RDWR, 5, "db.sqlite");
+    w.send(ROAR_OP_WRITE_FD, 100, 5, 0, 0);
+    JobRecord written = w.finish();
+    CHECK(find(written.inputs, w.path("db.sqlite")));
+    CHECK(find(written.outputs, w.path("db.sqlite")));
+}
+
+TEST_CASE("writes through dup'd, inherited and forked fds land on the right file", "[collector][tracker]")
+{
+    Harness h;
+    roar::test::write_file(h.dir / "log.txt", "x");
+    roar::test::write_file(h.dir / "child.txt", "y");
+    h.start(100, 1);
+    h.send(ROAR_OP_OPEN, 100, ROAR_AT_FDCWD, O_RDWR, 3, "log.txt");
+    h.send(ROAR_OP_DUP, 100, 3, 0, 1);     // dup2(3, 1)
+    h.send(ROAR_OP_FORK, 100, 0, 0, 0);
+    h.send(ROAR_OP_PROC_START, 101, 100, ROAR_START_FORKED, 0);
+    h.send(ROAR_OP_WRITE_FD, 101, 1, 0, 0); // the child writes stdout
+    // A new image inheriting fd 4 open on child.txt for writing.
+    h.send(ROAR_OP_PROC_START, 102, 100, 0, 0, "/bin/cat", h.dir.path().string(), std::string("cat", 3));
+    h.send(ROAR_OP_FD_INHERITED, 102, 4, O_WRONLY, 0, h.path("child.txt"));
+    h.send(ROAR_OP_WRITE_FD, 102, 4, 0, 0);
+    JobRecord job = h.finish();
+    CHECK(find(job.outputs, h.path("log.txt")));
+    CHECK(find(job.outputs, h.path("child.txt")));
+}
+
+TEST_CASE("relative paths follow chdir and dirfds", "[collector][tracker]")
+{
+    Harness h;
+    std::filesystem::create_directories(h.dir / "sub/deeper");
+    roar::test::write_file(h.dir / "sub/deeper/a.txt", "A");
+    roar::test::write_file(h.dir / "sub/b.txt", "B");
+    h.start(100, 1);
+    h.send(ROAR_OP_CHDIR, 100, ROAR_AT_FDCWD, 0, 0, "sub");
+    h.send(ROAR_OP_OPEN, 100, ROAR_AT_FDCWD, O_RDONLY, 3, "b.txt");
+    h.send(ROAR_OP_OPEN, 100, ROAR_AT_FDCWD, O_RDONLY | O_DIRECTORY, 4, "deeper");
+    h.send(ROAR_OP_OPEN, 100, 4, O_RDONLY, 5, "a.txt");
+    JobRecord job = h.finish();
+    CHECK(find(job.inputs, h.path("sub/b.txt")));
+    CHECK(find(job.inputs, h.path("sub/deeper/a.txt")));
+    CHECK(job.inputs.size() == 2); // the directory itself is not an input
+}
+
+TEST_CASE("killed and unobserved processes are marked", "[collector][tracker]")
+{
+    Harness h;
+    h.tracker.set_root(100, {"python3", "job.py"});
+    h.start(100, 1);
+    h.send(ROAR_OP_EXEC, 100, 0, ROAR_EXEC_STATIC, 0, "/tmp/static-tool", {}, std::string("static-tool", 11));
+    h.send(ROAR_OP_SPAWN, 100, 0, 0, 200, "/bin/sh", {}, std::string("sh\0-c\0sleep 9", 13));
+    h.tracker.add_reaped({{200, SIGKILL}});
+    JobRecord job = h.finish();
+    bool static_noted = false, killed_noted = false;
+    for (const auto& p : job.processes) {
+        if (p.pid == 100 && !p.observed) {
+            static_noted = !p.notes.empty() && p.notes.front().find("statically linked") != std::string::npos;
+        }
+        if (p.pid == 200) {
+            killed_noted = p.signal == SIGKILL && p.exit_code == 128 + SIGKILL;
+        }
+    }
+    CHECK(static_noted);
+    CHECK(killed_noted);
+    CHECK_FALSE(job.notes.empty());
+}
+
+TEST_CASE("S3 objects from the proxy become inputs and outputs", "[collector][tracker][s3]")
+{
+    Harness h;
+    h.send(ROAR_OP_S3_GET, 7, 0, 200, 1234, "s3://b/data.csv", "\"etag-in\"", "blake3=abcd\n");
+    h.send(ROAR_OP_S3_PUT, 7, 0, 200, 99, "s3://b/model.bin", "\"etag-out\"", "");
+    JobRecord job = h.finish();
+    REQUIRE(job.inputs.size() == 1);
+    CHECK(job.inputs[0].kind == "s3");
+    CHECK(job.inputs[0].hashes.at("etag") == "\"etag-in\"");
+    CHECK(job.inputs[0].hashes.at("blake3") == "abcd");
+    CHECK(*job.inputs[0].size == 1234);
+    REQUIRE(job.outputs.size() == 1);
+    CHECK(job.outputs[0].path == "s3://b/model.bin");
+}
