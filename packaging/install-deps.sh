@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything roar needs on Debian 12, as root.
 #   install-deps.sh          build + runtime dependencies
+#   install-deps.sh --demo   also what the demo pipeline uses (an S3 server, b3sum)
 #   install-deps.sh --test   also the tools and S3 peers the test suite drives
 set -euo pipefail
 
@@ -16,10 +17,13 @@ test_pkgs=(
   chromium
 )
 
+demo_pkgs=(b3sum python3)
+
 want=("${build_pkgs[@]}")
-if [[ "${1:-}" == "--test" ]]; then
-  want+=("${test_pkgs[@]}")
-fi
+case "${1:-}" in
+  --test) want+=("${test_pkgs[@]}") ;;
+  --demo) want+=("${demo_pkgs[@]}") ;;
+esac
 
 missing=()
 for p in "${want[@]}"; do

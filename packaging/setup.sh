@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The README's two commands, for a fresh Debian 12 machine, as root:
+#   bash packaging/setup.sh demo   installs, builds, runs the demo pipeline
+#   bash packaging/setup.sh test   installs (with test tools), builds, runs every test
+# Both are idempotent: re-running skips what is already installed.
+set -euo pipefail
+
+mode=${1:-}
+case "$mode" in
+  demo | test) ;;
+  *) echo "usage: $0 demo|test" >&2; exit 2 ;;
+esac
+
+src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${ROAR_BUILD_DIR:-$src/build}
+jobs=$(nproc)
+
+step() { printf '\n==> %s\n' "$*" >&2; }
+
+step "Installing dependencies"
+if [[ $mode == test ]]; then
+  "$src/packaging/install-deps.sh" --test
+  if [[ -x "$src/tests/functional/node/install.sh" ]]; then
+    "$src/tests/functional/node/install.sh"
+  fi
+else
+  "$src/packaging/install-deps.sh" --demo
+fi
+
+step "Building roar in $build"
+cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DROAR_WERROR=ON >/dev/null
+cmake --build "$build" -j "$jobs"
+
+if [[ $mode == demo ]]; then
+  step "Running the demo pipeline"
+  exec "$src/packaging/demo/run-demo.sh" "$build/bin/roar"
+fi
+
+step "Running the test suite"
+cd "$build"
+ctest --output-on-failure -j "$jobs" --timeout 1200
