@@ -1,0 +1,48 @@
+# roar run is transparent: exit status, signals, stdin/stdout pass through,
+# and failing commands are still recorded.
+. "$(dirname "$0")/../lib/common.sh"
+need python3
+new_project
+set +e
+"$ROAR" run -q sh -c 'echo partial > out.txt; exit 3'
+rc=$?
+set -e
+assert_eq "$rc" 3 "exit status passes through"
+j=$(show_json @1)
+assert_eq "$(jq -r .exit_code <<<"$j")" 3 "failing command recorded"
+assert_eq "$(io_paths "$j" outputs)" "$PROJECT/out.txt" "failing command's outputs"
+
+assert_eq "$(echo hello | "$ROAR" run -q tr a-z A-Z)" "HELLO" "stdin/stdout pass through"
+assert_eq "$("$ROAR" run -q sh -c 'echo err >&2' 2>&1 >/dev/null)" "err" "stderr passes through"
+"$ROAR" run sh -c 'true' 2>report.txt
+assert_contains "$(cat report.txt)" "exit 0" "report on stderr"
+"$ROAR" run -q true 2>quiet.txt
+assert_eq "$(cat quiet.txt)" "" "-q silences the report"
+
+# SIGTERM to roar reaches the job; roar records it and exits 128+15.
+"$ROAR" run -q python3 -c 'import time; open("started", "w").close(); time.sleep(60)' &
+roar_pid=$!
+for _ in $(seq 100); do [[ -e started ]] && break; sleep 0.1; done
+kill -TERM $roar_pid
+set +e
+wait $roar_pid
+rc=$?
+set -e
+assert_eq "$rc" 143 "SIGTERM forwarded"
+last=$("$ROAR" log --json | jq -r '.[-1].exit_code')
+assert_eq "$last" 143 "terminated job recorded"
+
+# Ctrl-C: the terminal signals the whole foreground group; roar survives
+# it, the job handles it, and the job is recorded.
+rm -f started
+setsid bash -c "exec \"$ROAR\" run -q python3 -c 'import time; open(\"started\", \"w\").close(); time.sleep(60)'" &
+for _ in $(seq 100); do [[ -e started ]] && break; sleep 0.1; done
+pgid=$(ps -o pgid= -p $! | tr -d ' ')
+kill -INT -- -"$pgid"
+set +e
+wait $!
+rc=$?
+set -e
+assert_eq "$rc" 1 "python's KeyboardInterrupt exit status"
+assert_eq "$("$ROAR" log --json | jq -r '.[-1].exit_code')" 1 "interrupted job recorded"
+echo ok
