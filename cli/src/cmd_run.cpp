@@ -15,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <future>
@@ -74,6 +75,33 @@ std::vector<std::string> job_environment(const fs::path& preload, const std::str
     env.push_back(fmt::format("{}={}", ROAR_ENV_RING, ring));
     env.push_back(fmt::format("{}={}", ROAR_ENV_PRELOAD, preload.string()));
     env.push_back(fmt::format("{}={}", ROAR_ENV_JOB, uid));
+    return env;
+}
+
+// The job's environment as recorded: values of names that look secret
+// are replaced before anything is stored; noise such as LS_COLORS is left out.
+nlohmann::json recorded_environment()
+{
+    static const char* const k_secret_words[] = {"KEY", "SECRET", "TOKEN", "PASSWORD", "PASSWD", "CREDENTIAL",
+                                                 "AUTH", "SESSION"};
+    static const char* const k_noise[] = {"LS_COLORS", "LESSOPEN", "LESSCLOSE", "_", "OLDPWD", "SHLVL", "PS1"};
+    nlohmann::json env = nlohmann::json::object();
+    for (char** e = environ; *e; ++e) {
+        const char* eq = std::strchr(*e, '=');
+        if (!eq) {
+            continue;
+        }
+        std::string name(*e, size_t(eq - *e));
+        if (std::any_of(std::begin(k_noise), std::end(k_noise), [&](const char* n) { return name == n; })
+            || name.rfind("ROAR_", 0) == 0 || name == "LD_PRELOAD") {
+            continue;
+        }
+        std::string upper = name;
+        std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
+        const bool secret = std::any_of(std::begin(k_secret_words), std::end(k_secret_words),
+                                        [&](const char* w) { return upper.find(w) != std::string::npos; });
+        env[name] = secret ? "<redacted>" : std::string(eq + 1);
+    }
     return env;
 }
 
@@ -164,6 +192,7 @@ int cmd_run(const RunOptions& options)
     job.cwd = cwd;
     job.hostname = host_name();
     job.user = user_name();
+    job.env = recorded_environment();
     job.started_at = now_seconds();
     auto git = std::async(std::launch::async, [cwd] { return read_git_state(cwd); });
 
