@@ -1,0 +1,108 @@
+/* The per-process state of the shim: the mapped event ring, the cached pid,
+ * the environment saved at start for env repair, and per-fd bookkeeping.
+ * One instance lives in the library (see lifecycle.c); unit tests make
+ * their own and attach it to a ring in ordinary memory.
+ *
+ * Nothing here allocates or locks. Fields written by several threads are
+ * bytes or word-sized values updated with relaxed atomics; a race can at
+ * worst repeat an event, never lose one or corrupt the ring. */
+#ifndef ROAR_PRELOAD_SHIM_STATE_H
+#define ROAR_PRELOAD_SHIM_STATE_H
+
+#include "roar/collector/event_ring.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum roar_shim_status {
+    ROAR_SHIM_UNINIT = 0,       /* nothing done yet */
+    ROAR_SHIM_INITIALIZING = 1, /* one thread is starting up: others pass through */
+    ROAR_SHIM_READY = 2,        /* ring mapped: hooks report */
+    ROAR_SHIM_OFF = 3           /* no ring: pure pass-through for good */
+};
+
+/* fds below this have per-fd bookkeeping; larger ones are always reported. */
+#define ROAR_FD_TRACKED 65536
+#define ROAR_SAVED_ENV_MAX 32
+#define ROAR_SAVED_ENV_BYTES 8192
+#define ROAR_PREMOD_CACHE_SIZE 256
+
+/* roar_shim.fd_flags bits. */
+#define ROAR_FD_KNOWN 0x1   /* opened, duplicated or inherited as a path: CLOSE is reported */
+#define ROAR_FD_WRITTEN 0x2 /* WRITE_FD already reported since the fd was (re)opened */
+
+struct roar_shim {
+    int status; /* enum roar_shim_status, atomic */
+    struct roar_ring ring;
+    uint32_t pid;
+    uint32_t fork_generation; /* bumped in every fork child: invalidates cached tids */
+    uint32_t cwd_generation;  /* bumped on chdir: keys the PRE_MODIFY cache */
+    int exit_status;          /* status passed to exit(), for the destructor */
+    int exit_called;          /* exit() seen: the destructor reports exit_status */
+    int exit_sent;            /* PROC_EXIT published */
+
+    /* The environment at start: "NAME=value" strings restored into any
+     * environment handed to exec/spawn. */
+    char env_buf[ROAR_SAVED_ENV_BYTES];
+    const char* env_entries[ROAR_SAVED_ENV_MAX];
+    uint16_t env_name_len[ROAR_SAVED_ENV_MAX];
+    int env_count;
+    const char* preload_path; /* absolute path of this library */
+    uint32_t preload_path_len;
+
+    /* Hashes of (cwd generation, path) already announced with PRE_MODIFY. */
+    uint64_t premod_cache[ROAR_PREMOD_CACHE_SIZE];
+    uint8_t fd_flags[ROAR_FD_TRACKED];
+};
+
+/* Per-thread state: reentry depth and the cached tid. Initial-exec TLS so
+ * that reading it never calls into the loader. */
+extern __thread int roar_t_depth __attribute__((tls_model("initial-exec")));
+
+/* Whether hooks on this thread should report: the shim is ready and this
+ * thread is not already inside the shim. */
+static inline int roar_active(const struct roar_shim* S)
+{
+    return __atomic_load_n(&S->status, __ATOMIC_ACQUIRE) == ROAR_SHIM_READY && roar_t_depth == 0;
+}
+
+/* Attaches `S` to a ring segment of `size` bytes at `base` and marks it
+ * ready; `pid` is the process id to report. Returns 0, or -1 when the
+ * segment is not a valid ring (S is then left off). */
+int roar_shim_attach(struct roar_shim* S, void* base, uint64_t size, uint32_t pid);
+
+/* Maps the ring named `name` (ROAR_RING's value, e.g. "/roar-<job>") read-
+ * write and shared through /dev/shm; closes the fd at once. Returns the
+ * mapping and stores its size in `*size`, or NULL. */
+void* roar_shim_map_ring(const char* name, uint64_t* size);
+
+/* Saves ROAR_RING, ROAR_PRELOAD, ROAR_JOB_ID, ROAR_KEEP_ENV and the
+ * variables ROAR_KEEP_ENV names from `envp` into `S`. `self_path` is this
+ * library's path, used when ROAR_PRELOAD is missing (may be NULL). */
+void roar_shim_save_env(struct roar_shim* S, char* const* envp, const char* self_path);
+
+/* The calling thread's tid, cached per thread and per fork generation. */
+uint32_t roar_shim_tid(const struct roar_shim* S);
+
+/* Returns the fd's bookkeeping byte (0 for untracked fds). */
+static inline uint8_t roar_fd_get(const struct roar_shim* S, int fd)
+{
+    return (fd >= 0 && fd < ROAR_FD_TRACKED) ? __atomic_load_n(&S->fd_flags[fd], __ATOMIC_RELAXED) : 0;
+}
+
+static inline void roar_fd_set(struct roar_shim* S, int fd, uint8_t value)
+{
+    if (fd >= 0 && fd < ROAR_FD_TRACKED) {
+        __atomic_store_n(&S->fd_flags[fd], value, __ATOMIC_RELAXED);
+    }
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,164 @@
+/* Event construction and publication, and the PRE_MODIFY sync point. */
+#include "roar/preload/event_emit.h"
+
+#include <string.h>
+#include <time.h>
+
+static void fill_header(struct roar_shim* S, struct roar_event* ev, uint16_t op, int32_t fd, int32_t fd2,
+                        int32_t flags, uint32_t mode, int64_t result)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->op = op;
+    ev->pid = S->pid;
+    ev->tid = roar_shim_tid(S);
+    ev->fd = fd;
+    ev->fd2 = fd2;
+    ev->flags = flags;
+    ev->mode = mode;
+    ev->result = result;
+    ev->time_ns = roar_clock_ns(CLOCK_REALTIME);
+}
+
+static struct roar_str str_of(const char* s, uint32_t max)
+{
+    struct roar_str r = {s, 0};
+    if (s) {
+        /* Bounded: publish cuts at max - 1 and flags the record. */
+        r.len = (uint32_t)strnlen(s, max);
+    }
+    return r;
+}
+
+int64_t roar_emit3(struct roar_shim* S, uint16_t op, int32_t fd, int32_t fd2, int32_t flags, uint32_t mode,
+                   int64_t result, const char* s1, const char* s2, const char* s3, uint32_t len3)
+{
+    struct roar_event ev;
+    fill_header(S, &ev, op, fd, fd2, flags, mode, result);
+    const struct roar_str c = {s3, len3};
+    return roar_ring_publish(&S->ring, &ev, str_of(s1, ROAR_MAX_PATH_BYTES), str_of(s2, ROAR_MAX_PATH_BYTES), c);
+}
+
+int64_t roar_emit(struct roar_shim* S, uint16_t op, int32_t fd, int32_t fd2, int32_t flags, uint32_t mode,
+                  int64_t result, const char* s1, const char* s2)
+{
+    return roar_emit3(S, op, fd, fd2, flags, mode, result, s1, s2, NULL, 0);
+}
+
+int64_t roar_emit_argv(struct roar_shim* S, uint32_t pid, uint16_t op, int32_t fd, int32_t fd2, int32_t flags,
+                       uint32_t mode, int64_t result, const char* s1, const char* s2, char* const* argv,
+                       int32_t trunc_flag)
+{
+    static char* const k_no_argv[] = {NULL};
+    if (!argv) {
+        argv = k_no_argv; /* an exec with argv NULL: s3 present and empty */
+    }
+    const uint64_t max3 = ROAR_MAX_ARGV_BYTES - 1;
+    uint64_t joined = 0;
+    int truncated = 0;
+    for (size_t i = 0; argv[i]; ++i) {
+        joined += (i > 0) + strnlen(argv[i], ROAR_MAX_ARGV_BYTES);
+        if (joined > max3) {
+            joined = max3;
+            truncated = 1;
+            break;
+        }
+    }
+    struct roar_event ev;
+    fill_header(S, &ev, op, fd, fd2, flags, mode, result);
+    if (pid) {
+        ev.pid = pid;
+    }
+    struct roar_str a = str_of(s1, ROAR_MAX_PATH_BYTES);
+    struct roar_str b = str_of(s2, ROAR_MAX_PATH_BYTES);
+    a.len = roar_clamp_len(a.len, ROAR_MAX_PATH_BYTES, &truncated);
+    b.len = roar_clamp_len(b.len, ROAR_MAX_PATH_BYTES, &truncated);
+    ev.len1 = a.ptr ? a.len + 1 : 0;
+    ev.len2 = b.ptr ? b.len + 1 : 0;
+    ev.len3 = (uint32_t)joined + 1;
+    if (truncated) {
+        ev.flags |= ROAR_FLAG_TRUNCATED | trunc_flag;
+        __atomic_fetch_add(&S->ring.hdr->truncated, 1, __ATOMIC_RELAXED);
+    }
+    const uint64_t total = sizeof ev + ev.len1 + ev.len2 + ev.len3;
+    const uint32_t n = (uint32_t)((total + ROAR_SLOT_SIZE - 1) / ROAR_SLOT_SIZE);
+    uint64_t index;
+    if (roar_ring_reserve(&S->ring, n, &index) != 0) {
+        return -1;
+    }
+    ev.nslots = (uint16_t)n;
+    ev.stamp = 0;
+    struct roar_ring* r = &S->ring;
+    uint64_t pos = index * ROAR_SLOT_SIZE;
+    struct roar_event* slot = (struct roar_event*)(r->slots + (pos & (r->nslots * ROAR_SLOT_SIZE - 1)));
+    memcpy(slot, &ev, sizeof ev);
+    pos += sizeof ev;
+    static const char nul = 0;
+    const struct roar_str strs[2] = {a, b};
+    for (int i = 0; i < 2; ++i) {
+        if (strs[i].ptr) {
+            roar_ring_copy_in(r, pos, strs[i].ptr, strs[i].len);
+            roar_ring_copy_in(r, pos + strs[i].len, &nul, 1);
+            pos += strs[i].len + 1u;
+        }
+    }
+    uint64_t budget = joined;
+    for (size_t i = 0; argv[i] && budget > 0; ++i) {
+        if (i > 0) {
+            roar_ring_copy_in(r, pos++, &nul, 1);
+            if (--budget == 0) {
+                break;
+            }
+        }
+        uint64_t len = strnlen(argv[i], ROAR_MAX_ARGV_BYTES);
+        if (len > budget) {
+            len = budget;
+        }
+        roar_ring_copy_in(r, pos, argv[i], len);
+        pos += len;
+        budget -= len;
+    }
+    roar_ring_copy_in(r, pos, &nul, 1);
+    __atomic_store_n(&slot->stamp, ROAR_STAMP(index), __ATOMIC_RELEASE);
+    return (int64_t)index;
+}
+
+static int is_pseudo_fs(const char* path)
+{
+    return strncmp(path, "/dev/", 5) == 0 || strncmp(path, "/proc/", 6) == 0 || strncmp(path, "/sys/", 5) == 0;
+}
+
+static uint64_t fnv1a(const char* s, uint64_t h)
+{
+    for (; *s; ++s) {
+        h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+    }
+    return h;
+}
+
+void roar_pre_modify(struct roar_shim* S, int dirfd, const char* path, int flags)
+{
+    uint64_t key = 0;
+    uint64_t* slot = NULL;
+    if (path) {
+        if (path[0] == '/' && is_pseudo_fs(path)) {
+            return;
+        }
+        /* A dirfd may be reused for another directory, so only paths that
+         * do not depend on one are remembered. */
+        if (path[0] == '/' || dirfd == ROAR_AT_FDCWD) {
+            const uint64_t seed = path[0] == '/' ? 0 : (uint64_t)S->cwd_generation + 1;
+            key = fnv1a(path, 0xcbf29ce484222325ull ^ (seed * 0x9e3779b97f4a7c15ull)) | 1u;
+            slot = &S->premod_cache[(key >> 7) % ROAR_PREMOD_CACHE_SIZE];
+            if (__atomic_load_n(slot, __ATOMIC_RELAXED) == key) {
+                return;
+            }
+        }
+    }
+    const int64_t index = roar_emit(S, ROAR_OP_PRE_MODIFY, dirfd, -1, flags, 0, 0, path, NULL);
+    if (index >= 0) {
+        roar_ring_sync(&S->ring, (uint64_t)index);
+    }
+    if (slot) {
+        __atomic_store_n(slot, key, __ATOMIC_RELAXED);
+    }
+}
