@@ -18,7 +18,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
-#include <future>
 #include <iostream>
 #include <pwd.h>
 #include <sys/wait.h>
@@ -194,9 +193,9 @@ int cmd_run(const RunOptions& options)
     job.user = user_name();
     job.env = recorded_environment();
     job.started_at = now_seconds();
-    auto git = std::async(std::launch::async, [cwd] { return read_git_state(cwd); });
+    job.git = read_git_state(cwd);
 
-    auto launched = JobLauncher::start(options.command, job_environment(*preload, ring->name(), uid));
+    auto launched = JobLauncher::start(options.command, job_environment(*preload, ring->name(), uid), ring->doorbell());
     if (!launched) {
         throw FatalError(launched.error().message, 127);
     }
@@ -217,7 +216,6 @@ int cmd_run(const RunOptions& options)
     tracker.add_reaped(launcher.reaped());
     job.ring = ring->counters();
     tracker.finish(job);
-    job.git = git.get();
     if (job.ring.dropped > 0) {
         job.notes.push_back(fmt::format("{} events were dropped because the event ring was full; this record may "
                                         "miss file accesses (raise run.ring_size_mb)",

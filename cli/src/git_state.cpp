@@ -1,8 +1,13 @@
-// git state through the git command itself (porcelain output), so every
-// repository layout git understands works.
+// git state through the git command itself, so every repository layout
+// git understands works. Two commands run concurrently before the job
+// starts (a few milliseconds): `git status --porcelain=v2 --branch` gives
+// the commit, the branch and the modified tracked files; `git config`
+// gives the remote. They must finish before the job starts because the
+// job's supervisor reaps every child of this process.
 #include "git_state.hpp"
 
 #include <array>
+#include <cerrno>
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -15,8 +20,13 @@ namespace roar::cli {
 
 namespace {
 
-// Output of `git -C dir ARGS...`, or nullopt if it failed.
-std::optional<std::string> git(const std::string& dir, std::vector<std::string> args)
+struct GitCall {
+    pid_t pid = -1;
+    int out = -1;
+};
+
+// Starts `git -C dir ARGS...` with its stdout on a pipe.
+GitCall start_git(const std::string& dir, std::vector<std::string> args)
 {
     args.insert(args.begin(), {"git", "-C", dir});
     std::vector<char*> argv;
@@ -26,7 +36,7 @@ std::optional<std::string> git(const std::string& dir, std::vector<std::string> 
     argv.push_back(nullptr);
     int out[2];
     if (pipe2(out, O_CLOEXEC) != 0) {
-        return std::nullopt;
+        return {};
     }
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
@@ -39,19 +49,33 @@ std::optional<std::string> git(const std::string& dir, std::vector<std::string> 
     close(out[1]);
     if (rc != 0) {
         close(out[0]);
+        return {};
+    }
+    return {pid, out[0]};
+}
+
+// Collects the output of a started call; nullopt if it failed.
+std::optional<std::string> finish_git(GitCall call)
+{
+    if (call.pid < 0) {
         return std::nullopt;
     }
     std::string text;
-    std::array<char, 4096> buf;
-    ssize_t n;
-    while ((n = read(out[0], buf.data(), buf.size())) > 0 || (n < 0 && errno == EINTR)) {
+    std::array<char, 8192> buf;
+    for (;;) {
+        const ssize_t n = read(call.out, buf.data(), buf.size());
         if (n > 0) {
             text.append(buf.data(), size_t(n));
+        } else if (n == 0 || errno != EINTR) {
+            break;
         }
     }
-    close(out[0]);
+    close(call.out);
     int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    while (waitpid(call.pid, &status, 0) < 0) {
+        if (errno != EINTR) {
+            return std::nullopt;
+        }
     }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         return std::nullopt;
@@ -66,32 +90,51 @@ std::optional<std::string> git(const std::string& dir, std::vector<std::string> 
 
 std::optional<collector::GitState> read_git_state(const std::string& dir)
 {
-    auto inside = git(dir, {"rev-parse", "--is-inside-work-tree"});
-    if (!inside || *inside != "true") {
-        return std::nullopt;
+    GitCall status_call = start_git(dir, {"status", "--porcelain=v2", "--branch", "-z", "--untracked-files=no"});
+    GitCall remote_call = start_git(dir, {"config", "--get", "remote.origin.url"});
+    auto status = finish_git(status_call);
+    auto remote = finish_git(remote_call);
+    if (!status) {
+        return std::nullopt; // not a work tree, or no git
     }
     collector::GitState state;
-    state.commit = git(dir, {"rev-parse", "HEAD"}).value_or("");
-    state.branch = git(dir, {"rev-parse", "--abbrev-ref", "HEAD"}).value_or("");
-    state.remote = git(dir, {"config", "--get", "remote.origin.url"}).value_or("");
-    if (auto status = git(dir, {"status", "--porcelain=v1", "-z", "--untracked-files=no"})) {
-        size_t pos = 0;
-        while (pos < status->size()) {
-            size_t end = status->find('\0', pos);
-            if (end == std::string::npos) {
-                end = status->size();
+    state.remote = remote.value_or("");
+    // Entries are NUL-separated; a rename ("2 ...") is followed by its source path.
+    size_t pos = 0;
+    bool skip_next = false;
+    while (pos < status->size()) {
+        size_t end = status->find('\0', pos);
+        if (end == std::string::npos) {
+            end = status->size();
+        }
+        const std::string entry = status->substr(pos, end - pos);
+        pos = end + 1;
+        if (skip_next) {
+            skip_next = false;
+            continue;
+        }
+        if (entry.rfind("# branch.oid ", 0) == 0) {
+            state.commit = entry.substr(13);
+            if (state.commit == "(initial)") {
+                state.commit.clear();
             }
-            const std::string entry = status->substr(pos, end - pos);
-            if (entry.size() > 3) {
-                state.dirty_files.push_back(entry.substr(3));
-                if (entry[0] == 'R' || entry[0] == 'C') {
-                    end = status->find('\0', end + 1); // skip the rename source
-                    if (end == std::string::npos) {
-                        end = status->size();
-                    }
+        } else if (entry.rfind("# branch.head ", 0) == 0) {
+            state.branch = entry.substr(14);
+        } else if (entry.size() > 2 && (entry[0] == '1' || entry[0] == '2' || entry[0] == 'u')) {
+            // "1 XY sub mH mI mW hH hI path": the path is after 8 fields
+            // (9 for "2", 10 for "u").
+            const int fields = entry[0] == '1' ? 8 : entry[0] == '2' ? 9 : 10;
+            size_t p = 0;
+            for (int i = 0; i < fields && p != std::string::npos; ++i) {
+                p = entry.find(' ', p);
+                if (p != std::string::npos) {
+                    ++p;
                 }
             }
-            pos = end + 1;
+            if (p != std::string::npos) {
+                state.dirty_files.push_back(entry.substr(p));
+            }
+            skip_next = entry[0] == '2';
         }
     }
     state.dirty = !state.dirty_files.empty();

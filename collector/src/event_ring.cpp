@@ -207,6 +207,8 @@ RingCounters EventRing::counters() const
     return c;
 }
 
+uint32_t* EventRing::doorbell() { return &m_state->ring.hdr->doorbell; }
+
 std::string ring_name_for_job(std::string_view job_uid)
 {
     return fmt::format("/roar-{}", job_uid);

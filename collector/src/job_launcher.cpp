@@ -7,6 +7,8 @@
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,8 +18,19 @@ namespace roar::collector {
 namespace {
 
 volatile sig_atomic_t g_root_pid = 0;
-struct sigaction g_saved[4];
-const int k_handled_signals[4] = {SIGTERM, SIGHUP, SIGINT, SIGQUIT};
+uint32_t* volatile g_wake_word = nullptr;
+struct sigaction g_saved[5];
+const int k_handled_signals[5] = {SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGCHLD};
+
+void wake_on_child(int)
+{
+    const int saved = errno;
+    if (uint32_t* word = g_wake_word) {
+        __atomic_fetch_add(word, 1, __ATOMIC_RELEASE);
+        syscall(SYS_futex, word, FUTEX_WAKE, 1, nullptr, nullptr, 0);
+    }
+    errno = saved;
+}
 
 void forward_signal(int sig)
 {
@@ -30,7 +43,8 @@ void forward_signal(int sig)
 
 } // namespace
 
-Result<JobLauncher> JobLauncher::start(const std::vector<std::string>& argv, const std::vector<std::string>& env)
+Result<JobLauncher> JobLauncher::start(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                                       uint32_t* wake_word)
 {
     if (argv.empty()) {
         return fail("no command given");
@@ -80,11 +94,11 @@ Result<JobLauncher> JobLauncher::start(const std::vector<std::string>& argv, con
     }
 
     g_root_pid = child;
-    for (int i = 0; i < 4; ++i) {
+    g_wake_word = wake_word;
+    for (int i = 0; i < 5; ++i) {
         struct sigaction sa {};
-        sa.sa_handler = k_handled_signals[i] == SIGINT || k_handled_signals[i] == SIGQUIT
-                            ? SIG_IGN
-                            : forward_signal;
+        const int sig = k_handled_signals[i];
+        sa.sa_handler = sig == SIGINT || sig == SIGQUIT ? SIG_IGN : sig == SIGCHLD ? wake_on_child : forward_signal;
         sigemptyset(&sa.sa_mask);
         sa.sa_flags = SA_RESTART;
         sigaction(k_handled_signals[i], &sa, &g_saved[i]);
@@ -104,10 +118,11 @@ JobLauncher::~JobLauncher()
     if (!m_active) {
         return;
     }
-    for (int i = 0; i < 4; ++i) {
+    for (int i = 0; i < 5; ++i) {
         sigaction(k_handled_signals[i], &g_saved[i], nullptr);
     }
     g_root_pid = 0;
+    g_wake_word = nullptr;
 }
 
 bool JobLauncher::reap()

@@ -89,7 +89,7 @@ int main(int argc, char** argv)
         out << event_to_json(event).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
     };
 
-    auto job = JobLauncher::start(command, env);
+    auto job = JobLauncher::start(command, env, ring->doorbell());
     if (!job) {
         std::fprintf(stderr, "roar-events: %s\n", job.error().message.c_str());
         return 127;

@@ -62,6 +62,10 @@ public:
 
     RingCounters counters() const;
 
+    // The futex word wait() sleeps on; bumping it and waking it (as the
+    // launcher's SIGCHLD handler does) ends a wait early.
+    uint32_t* doorbell();
+
 private:
     struct State;
     explicit EventRing(std::unique_ptr<State> state);

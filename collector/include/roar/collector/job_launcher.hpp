@@ -7,6 +7,8 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
+
 #include <string>
 #include <vector>
 
@@ -22,8 +24,12 @@ public:
     // Makes this process a child subreaper, forwards SIGTERM/SIGHUP to the
     // job and ignores SIGINT/SIGQUIT (the terminal delivers those to the
     // job itself), then starts `argv` with environment `env` ("K=V").
-    // Fails with a clear message if the command cannot be executed.
-    static Result<JobLauncher> start(const std::vector<std::string>& argv, const std::vector<std::string>& env);
+    // Fails with a clear message if the command cannot be executed. When
+    // `wake_word` is given, every SIGCHLD bumps it and wakes its futex
+    // waiters, so a loop sleeping on it (the ring's doorbell) notices an
+    // exit at once instead of at its next poll.
+    static Result<JobLauncher> start(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                                     uint32_t* wake_word = nullptr);
 
     JobLauncher(JobLauncher&&) noexcept;
     JobLauncher& operator=(JobLauncher&&) = delete;
