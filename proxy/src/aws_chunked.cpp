@@ -1,9 +1,10 @@
 // aws-chunked decoding with chunk-signature verification. Framing:
 //   hex-size [";chunk-signature=" sig] CRLF data CRLF ... 0[;sig] CRLF
 //   [trailer-name ":" value CRLF ...] CRLF
-// A chunk's bytes are forwarded as they arrive and its signature is checked
-// when the chunk ends; on a mismatch the relay aborts the upstream body so
-// the upstream never completes an object from unverified bytes.
+// A signed chunk of up to 1 MiB is held back until its signature checks;
+// bigger chunks stream and are checked when they end. On a mismatch the
+// relay aborts the upstream body, so the upstream never receives the full
+// declared length and cannot complete an object from unverified bytes.
 #include "roar/proxy/aws_chunked.hpp"
 
 #include "roar/proxy/sigv4.hpp"
@@ -20,6 +21,10 @@ namespace {
 
 constexpr std::size_t k_max_line = 4096;
 constexpr std::size_t k_max_trailers = 32;
+// Signed chunks up to this size are verified before any of their bytes is
+// released (SDKs use 8-128 KiB chunks); larger ones stream and rely on the
+// relay aborting the upstream body when the signature fails.
+constexpr std::uint64_t k_max_held_chunk = 1024 * 1024;
 
 tl::unexpected<ChunkError> malformed(std::string msg)
 {
@@ -106,7 +111,9 @@ tl::expected<void, ChunkError> AwsChunkedDecoder::feed(std::string_view in, std:
         }
         case State::Data: {
             const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(m_remaining, in.size()));
-            out.append(in.data(), n);
+            // Signed chunks small enough are held until their signature
+            // checks, so no unverified byte reaches the upstream.
+            (m_hold_chunk ? m_held : out).append(in.data(), n);
             if (m_hasher) {
                 m_hasher->update(in.substr(0, n));
             }
@@ -132,6 +139,8 @@ tl::expected<void, ChunkError> AwsChunkedDecoder::feed(std::string_view in, std:
                 if (auto r = verify_chunk(); !r) {
                     return r;
                 }
+                out.append(m_held);
+                m_held.clear();
                 m_state = State::SizeLine;
             }
             break;
@@ -175,6 +184,7 @@ tl::expected<void, ChunkError> AwsChunkedDecoder::on_size_line()
         m_state = State::Trailer;
         return {};
     }
+    m_hold_chunk = m_signing && m_remaining <= k_max_held_chunk;
     m_state = State::Data;
     return {};
 }

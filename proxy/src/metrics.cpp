@@ -48,6 +48,8 @@ std::string Metrics::render() const
             upstream_errors.load());
     counter("roar_proxy_auth_failures_total", "Requests refused by inbound signature verification.",
             auth_failures.load());
+    counter("roar_proxy_aws_chunked_requests_total", "Request bodies decoded from aws-chunked before forwarding.",
+            aws_chunked_requests.load());
     counter("roar_proxy_client_aborts_total", "Requests whose client went away mid-transfer.", client_aborts.load());
     counter("roar_proxy_events_published_total", "S3 lineage events written to the ring.", events_published.load());
     counter("roar_proxy_events_dropped_total", "S3 lineage events dropped because the ring was full or absent.",

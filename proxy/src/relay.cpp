@@ -58,6 +58,7 @@ public:
           m_client_keep_alive(keep_alive)
     {
         if (plan.body == BodyKind::AwsChunked) {
+            ctx.metrics.aws_chunked_requests.fetch_add(1, std::memory_order_relaxed);
             m_decoder.emplace(plan.chunk_signing, plan.signed_trailer);
         }
         m_hash_request = plan.op == S3Op::PutObject;

@@ -4,7 +4,7 @@
 // one with trailing checksums (STREAMING-UNSIGNED-PAYLOAD-TRAILER). The
 // relay feeds it the client's body as it arrives and forwards only the
 // decoded bytes upstream, never the framing. Memory use is bounded by one
-// framing line, whatever the chunk size.
+// framing line plus one held signed chunk (at most 1 MiB).
 #pragma once
 
 #include <cstdint>
@@ -75,6 +75,8 @@ private:
     struct Hasher;
     std::unique_ptr<Hasher> m_hasher;
     bool m_last_chunk = false;
+    bool m_hold_chunk = false;
+    std::string m_held; // bytes of the current signed chunk awaiting verification
 };
 
 } // namespace roar::proxy

@@ -36,6 +36,7 @@ public:
     std::atomic<std::uint64_t> events_dropped{0};
     std::atomic<std::uint64_t> client_aborts{0};
     std::atomic<std::uint64_t> auth_failures{0};
+    std::atomic<std::uint64_t> aws_chunked_requests{0}; // request bodies decoded from aws-chunked
 
     // The Prometheus text exposition of everything above.
     std::string render() const;
