@@ -96,6 +96,9 @@ void run_session(ProxyContext& ctx, int fd)
 {
     ClientStream client(fd, ctx.stopping, std::chrono::milliseconds(ctx.opts.idle_timeout));
     boost::beast::flat_buffer buffer;
+    // Beast reads at most the buffer's spare capacity at a time: give it
+    // room for 64 KiB reads or bodies trickle through in 4 KiB pieces.
+    buffer.reserve(64 * 1024);
     for (;;) {
         if (ctx.stopping.load()) {
             return;
