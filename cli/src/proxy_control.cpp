@@ -1,0 +1,238 @@
+// roar-proxy process control: fork/exec with a ready pipe, SIGTERM with a
+// deadline, and the daemon's pid/port files.
+#include "proxy_control.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace roar::cli::proxy_control {
+
+namespace {
+
+std::string tail_of(const std::string& path, std::size_t lines)
+{
+    std::ifstream in(path);
+    std::vector<std::string> all;
+    for (std::string line; std::getline(in, line);) {
+        all.push_back(line);
+    }
+    std::string out;
+    for (std::size_t i = all.size() > lines ? all.size() - lines : 0; i < all.size(); ++i) {
+        out += "\n  " + all[i];
+    }
+    return out;
+}
+
+bool alive(pid_t pid)
+{
+    return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM);
+}
+
+// The pid in a pid file, if that process still runs roar-proxy.
+pid_t live_pid_from(const std::string& path)
+{
+    std::ifstream in(path);
+    long pid = -1;
+    if (!(in >> pid) || pid <= 0 || !alive(static_cast<pid_t>(pid))) {
+        return -1;
+    }
+    std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
+    std::string name;
+    std::getline(comm, name);
+    return name.rfind("roar-proxy", 0) == 0 ? static_cast<pid_t>(pid) : -1;
+}
+
+} // namespace
+
+std::variant<ProxyProcess, std::string> start(const StartOptions& opts)
+{
+    int ready[2];
+    if (::pipe2(ready, O_CLOEXEC) != 0) {
+        return std::string("cannot create a pipe for roar-proxy: ") + std::strerror(errno);
+    }
+    std::vector<std::string> args = {opts.binary, "--listen", opts.listen_host + ":" + std::to_string(opts.port),
+                                     "--ready-fd", "3"};
+    if (!opts.upstream.empty()) {
+        args.insert(args.end(), {"--upstream", opts.upstream});
+    }
+    if (!opts.ring.empty()) {
+        args.insert(args.end(), {"--ring", opts.ring});
+    }
+    if (!opts.log_file.empty()) {
+        args.insert(args.end(), {"--log-file", opts.log_file});
+    }
+    if (!opts.pid_file.empty()) {
+        args.insert(args.end(), {"--pid-file", opts.pid_file});
+    }
+    std::vector<char*> argv;
+    for (auto& a : args) {
+        argv.push_back(a.data());
+    }
+    argv.push_back(nullptr);
+
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+        ::close(ready[0]);
+        ::close(ready[1]);
+        return std::string("cannot fork roar-proxy: ") + std::strerror(errno);
+    }
+    if (pid == 0) {
+        // Child: only async-signal-safe calls until exec.
+        if (opts.daemon) {
+            ::setsid();
+            const int devnull = ::open("/dev/null", O_RDWR);
+            if (devnull >= 0) {
+                ::dup2(devnull, 0);
+                ::dup2(devnull, 1);
+                ::dup2(devnull, 2);
+            }
+        }
+        ::dup2(ready[1], 3); // dup2 clears O_CLOEXEC on fd 3
+        ::execv(argv[0], argv.data());
+        ::_exit(127);
+    }
+    ::close(ready[1]);
+
+    std::string line;
+    const auto deadline = std::chrono::steady_clock::now() + opts.ready_timeout;
+    for (;;) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+            break;
+        }
+        pollfd p{ready[0], POLLIN, 0};
+        const int r = ::poll(&p, 1, static_cast<int>(left.count()));
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r <= 0) {
+            break;
+        }
+        char buf[32];
+        const ssize_t n = ::read(ready[0], buf, sizeof buf);
+        if (n <= 0) {
+            break;
+        }
+        line.append(buf, static_cast<std::size_t>(n));
+        if (line.find('\n') != std::string::npos) {
+            break;
+        }
+    }
+    ::close(ready[0]);
+    long port = -1;
+    try {
+        port = line.empty() ? -1 : std::stol(line);
+    } catch (...) {
+        port = -1;
+    }
+    if (port <= 0 || port > 65535) {
+        ::kill(pid, SIGKILL);
+        if (!opts.daemon) {
+            ::waitpid(pid, nullptr, 0);
+        } else {
+            ::waitpid(pid, nullptr, WNOHANG);
+        }
+        std::string why = "roar-proxy (" + opts.binary + ") did not start listening on " + opts.listen_host + ":"
+                          + std::to_string(opts.port);
+        if (!opts.log_file.empty()) {
+            why += "; its log says:" + tail_of(opts.log_file, 5);
+        }
+        return why;
+    }
+    return ProxyProcess{pid, static_cast<std::uint16_t>(port)};
+}
+
+bool stop(pid_t pid, std::chrono::milliseconds timeout, bool is_child)
+{
+    if (pid <= 0) {
+        return false;
+    }
+    ::kill(pid, SIGTERM);
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (is_child) {
+            int status = 0;
+            const pid_t r = ::waitpid(pid, &status, WNOHANG);
+            if (r == pid) {
+                return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+            }
+            if (r < 0) {
+                return false;
+            }
+        } else if (!alive(pid)) {
+            return true;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ::kill(pid, SIGKILL);
+    if (is_child) {
+        ::waitpid(pid, nullptr, 0);
+    }
+    return false;
+}
+
+std::vector<std::string> job_environment(std::uint16_t port)
+{
+    const std::string url = "http://127.0.0.1:" + std::to_string(port);
+    return {"AWS_ENDPOINT_URL_S3=" + url, "AWS_ENDPOINT_URL=" + url,
+            "ROAR_KEEP_ENV=AWS_ENDPOINT_URL_S3:AWS_ENDPOINT_URL"};
+}
+
+DaemonStatus daemon_status(const std::string& roar_dir)
+{
+    DaemonStatus st;
+    st.pid = live_pid_from(roar_dir + "/proxy.pid");
+    st.running = st.pid > 0;
+    if (st.running) {
+        std::ifstream in(roar_dir + "/proxy.port");
+        long port = 0;
+        if (in >> port && port > 0 && port < 65536) {
+            st.port = static_cast<std::uint16_t>(port);
+        }
+    }
+    return st;
+}
+
+std::variant<ProxyProcess, std::string> start_daemon(const std::string& roar_dir, StartOptions opts)
+{
+    const auto st = daemon_status(roar_dir);
+    if (st.running) {
+        return "a proxy daemon is already running (pid=" + std::to_string(st.pid) + ", port="
+               + std::to_string(st.port) + "); stop it first with 'roar proxy stop'";
+    }
+    opts.daemon = true;
+    opts.pid_file = roar_dir + "/proxy.pid";
+    if (opts.log_file.empty()) {
+        opts.log_file = roar_dir + "/proxy.log";
+    }
+    auto started = start(opts);
+    if (auto* p = std::get_if<ProxyProcess>(&started)) {
+        std::ofstream(roar_dir + "/proxy.port") << p->port << "\n";
+    }
+    return started;
+}
+
+std::string stop_daemon(const std::string& roar_dir)
+{
+    const auto st = daemon_status(roar_dir);
+    if (!st.running) {
+        ::unlink((roar_dir + "/proxy.port").c_str());
+        return "no proxy daemon is running for this project";
+    }
+    const bool clean = stop(st.pid, std::chrono::seconds(10), false);
+    ::unlink((roar_dir + "/proxy.port").c_str());
+    ::unlink((roar_dir + "/proxy.pid").c_str());
+    return clean ? std::string() : "the proxy daemon (pid=" + std::to_string(st.pid) + ") had to be killed";
+}
+
+} // namespace roar::cli::proxy_control

@@ -1,0 +1,64 @@
+// Process control for roar-proxy, used by `roar proxy` (the standalone
+// daemon: .roar/proxy.pid + .roar/proxy.port) and by `roar run` (a
+// job-scoped proxy on a free port). The proxy is started with --ready-fd,
+// so the caller learns the bound port from the proxy itself: no port races
+// between concurrent jobs. Interface in std types only.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <sys/types.h>
+
+namespace roar::cli::proxy_control {
+
+struct ProxyProcess {
+    pid_t pid = -1;
+    std::uint16_t port = 0;
+};
+
+struct StartOptions {
+    std::string binary;          // path of roar-proxy
+    std::string listen_host = "127.0.0.1";
+    std::uint16_t port = 0;      // 0 = a free port chosen by the proxy
+    std::string upstream;        // empty: the proxy uses $ROAR_UPSTREAM_S3_ENDPOINT or AWS
+    std::string ring;            // shm name of the job's event ring, empty = no events
+    std::string log_file;        // empty = inherit stderr
+    std::string pid_file;        // empty = none
+    bool daemon = false;         // new session, stdio on /dev/null, not a child to reap
+    std::chrono::milliseconds ready_timeout{10000};
+};
+
+// Starts roar-proxy per `opts` and waits until it listens; returns its pid
+// and port, or a message saying why it did not start (with the last lines
+// of its log when there is one).
+std::variant<ProxyProcess, std::string> start(const StartOptions& opts);
+
+// Sends SIGTERM to `pid` and waits up to `timeout` for it to exit (reaping
+// it when `is_child`), then SIGKILL. Returns true when it exited by itself
+// with status 0 (or, for a non-child, exited before the timeout).
+bool stop(pid_t pid, std::chrono::milliseconds timeout, bool is_child);
+
+// The environment entries that point a job's S3 clients at the proxy on
+// `port` and make the shim keep them across exec.
+std::vector<std::string> job_environment(std::uint16_t port);
+
+// The standalone daemon of the project whose .roar directory is `roar_dir`.
+struct DaemonStatus {
+    bool running = false;
+    pid_t pid = -1;
+    std::uint16_t port = 0;
+};
+DaemonStatus daemon_status(const std::string& roar_dir);
+
+// Starts the daemon (pid and port files under `roar_dir`, log in
+// roar_dir/proxy.log); an error when one is running already.
+std::variant<ProxyProcess, std::string> start_daemon(const std::string& roar_dir, StartOptions opts);
+
+// Stops the daemon and removes its files; an error message, or empty on success.
+std::string stop_daemon(const std::string& roar_dir);
+
+} // namespace roar::cli::proxy_control
