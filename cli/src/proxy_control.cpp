@@ -181,6 +181,13 @@ bool stop(pid_t pid, std::chrono::milliseconds timeout, bool is_child)
     return false;
 }
 
+void request_stop(pid_t pid)
+{
+    if (pid > 0) {
+        ::kill(pid, SIGTERM);
+    }
+}
+
 std::vector<std::string> job_environment(std::uint16_t port)
 {
     const std::string url = "http://127.0.0.1:" + std::to_string(port);

@@ -42,6 +42,11 @@ std::variant<ProxyProcess, std::string> start(const StartOptions& opts);
 // with status 0 (or, for a non-child, exited before the timeout).
 bool stop(pid_t pid, std::chrono::milliseconds timeout, bool is_child);
 
+// Asks `pid` to stop (SIGTERM) without waiting: for a job-scoped proxy
+// whose exit the job launcher's reap loop collects (roar is a subreaper,
+// so it must not wait for the proxy separately).
+void request_stop(pid_t pid);
+
 // The environment entries that point a job's S3 clients at the proxy on
 // `port` and make the shim keep them across exec.
 std::vector<std::string> job_environment(std::uint16_t port);

@@ -141,6 +141,8 @@ std::vector<S3Event> lineage_events(const ForwardPlan& plan, const ExchangeFacts
         ev.etag = xml_element(facts.xml_body, "ETag").value_or(ev.etag);
         ev.bytes = facts.multipart_bytes;
         add_line(ev.extra, "upload_id", plan.upload_id);
+        // The collector reads an output's size from here for non-PUT writes.
+        add_line(ev.extra, "size", facts.multipart_bytes >= 0 ? std::to_string(facts.multipart_bytes) : "");
         break;
     case S3Op::DeleteObject:
         ev.op = ROAR_OP_S3_DELETE;

@@ -74,6 +74,7 @@ assert "blake3" not in extra(rget), rget
 assert head["etag"] == exp["head"] and head["bytes"] == 1234567, head
 assert mpu["etag"] == exp["mpu"] and mpu["etag"].endswith('-2"'), mpu
 assert mpu["bytes"] == 11 * 1024 * 1024 and extra(mpu)["upload_id"] == exp["upload_id"], mpu
+assert extra(mpu)["size"] == str(11 * 1024 * 1024), mpu
 assert copy["etag"] == exp["copy"] and extra(copy)["source"] == "s3://events/in/small.bin", copy
 assert delete["status"] == 204, delete
 print("events ok:", len(evs))

@@ -104,7 +104,7 @@ TEST_CASE("PUT, copy, multipart completion and deletes", "[proxy][events]")
     CHECK(m[0].op == ROAR_OP_S3_MULTIPART_COMPLETE);
     CHECK(m[0].etag == "\"3858f62230ac3c915f300c664312c11f-2\"");
     CHECK(m[0].bytes == 130);
-    CHECK(m[0].extra == "upload_id=up1\n");
+    CHECK(m[0].extra == "upload_id=up1\nsize=130\n");
 
     ExchangeFacts del;
     del.status = 204;
