@@ -55,7 +55,7 @@ static inline uint64_t roar_probe_u(const unsigned char* p, int bytes)
 }
 
 /* The ELF facts the probe needs, independent of the file's class. */
-struct roar_probe_elf {
+struct roar_probe_elf_info {
     int is64;
     uint64_t phoff, shoff;
     unsigned phentsize, phnum, shentsize, shnum, shstrndx;
@@ -81,7 +81,7 @@ static inline int roar_probe_go_note(const unsigned char* p, uint64_t len)
 }
 
 /* Whether the section table names a ".go.buildinfo" section. */
-static inline int roar_probe_go_section(int fd, const struct roar_probe_elf* e)
+static inline int roar_probe_go_section(int fd, const struct roar_probe_elf_info* e)
 {
     static const char k_name[] = ".go.buildinfo";
     unsigned char chunk[1024];
@@ -130,7 +130,7 @@ static inline int roar_probe_go_section(int fd, const struct roar_probe_elf* e)
 /* Probes the ELF file open at `fd` whose first `len` bytes are `head`. */
 static inline int roar_probe_elf(int fd, const unsigned char* head, long len)
 {
-    struct roar_probe_elf e;
+    struct roar_probe_elf_info e;
     const int little = 1;
     if (len < 52 || head[EI_DATA] != (*(const char*)&little ? ELFDATA2LSB : ELFDATA2MSB)) {
         return 0; /* foreign byte order: the loader will refuse it anyway */
