@@ -1,0 +1,975 @@
+#!/usr/bin/env python3
+"""roar's benchmark harness (issue 6): measures roar against an untraced
+run, a ptrace tracer, direct S3 access and the machine's limits, with A and
+B interleaved in one run, and writes a table of ratios plus a JSON file.
+
+Started by bench/run.sh, which checks the tools and the build first:
+    bench.py --build BUILD_DIR [--quick] [--out FILE] [--rows 1,2,...]
+
+Each row is a function `row_N(b)` that appends results with `b.add(...)`;
+a row whose component is missing adds "n/a (reason)" entries instead of
+failing, so the command always completes. Every server is started here on
+127.0.0.1 with a free port and stopped at exit. See docs/benchmarks.md for
+the method of each row."""
+import argparse
+import atexit
+import datetime
+import json
+import os
+import platform
+import random
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE = os.path.dirname(HERE)
+MIB = 1 << 20
+GIB = 1 << 30
+
+# Sizes for the full run and for --quick (the CTest smoke run).
+SIZES = {
+    "full": dict(
+        reps=5, micro_iters=1_000_000, micro_distinct=1_000_000, distinct_reps=3, record_inputs=100_000, strace_iters=20_000,
+        startup_reps=20, train_samples=4000, train_epochs=3, train_ckpt_mib=96, tar_files=2000,
+        cp_files=1000, cp_file_kib=128, hash_bytes=2 * GIB, hash_reps=5, lat_requests=2000,
+        lat_requests_16=200, lat_reps=3, xfer_bytes=GIB, xfer_reps=3, rss_bytes=5 * GIB,
+        iperf_seconds=5, ingest_events=1_000_000, ingest_reps=3, e2e_ingest_iters=250_000,
+        query_jobs=10_000, query_artifacts=1_000_000, query_reps=3),
+    "quick": dict(
+        reps=3, micro_iters=100_000, micro_distinct=20_000, distinct_reps=2, record_inputs=5_000, strace_iters=2_000,
+        startup_reps=8, train_samples=500, train_epochs=2, train_ckpt_mib=16, tar_files=2000,
+        cp_files=200, cp_file_kib=64, hash_bytes=128 * MIB, hash_reps=3, lat_requests=300,
+        lat_requests_16=30, lat_reps=2, xfer_bytes=64 * MIB, xfer_reps=2, rss_bytes=256 * MIB,
+        iperf_seconds=1, ingest_events=100_000, ingest_reps=2, e2e_ingest_iters=20_000,
+        query_jobs=500, query_artifacts=50_000, query_reps=2),
+}
+
+BENCH_AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "AKIAROARBENCH0000000",
+    "AWS_SECRET_ACCESS_KEY": "roar-bench-secret-key-not-a-real-one",
+    "AWS_REGION": "us-east-1",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+class RoarFailed(Exception):
+    """A command succeeded untraced but failed under `roar run`: a roar bug
+    the row reports (as n/a with the message) instead of a number."""
+
+
+class NotAvailable(Exception):
+    """A row's component is missing: the row reports n/a with this reason."""
+
+
+def log(msg):
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def median(xs):
+    return statistics.median(xs) if xs else None
+
+
+def stats(xs):
+    """Median, min, max and the spread (max-min)/median of a list of values."""
+    if not xs:
+        return None
+    m = statistics.median(xs)
+    return {"median": m, "min": min(xs), "max": max(xs), "n": len(xs),
+            "spread": (max(xs) - min(xs)) / m if m else 0.0, "values": xs}
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_port(port, timeout=10.0):
+    """Waits until something listens on 127.0.0.1:port, without connecting
+    (a connection would count as iperf3's one test)."""
+    want = f"0100007F:{port:04X}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with open("/proc/net/tcp") as f:
+            for line in f:
+                fields = line.split()
+                if len(fields) > 3 and fields[1] == want and fields[3] == "0A":
+                    return True
+        time.sleep(0.05)
+    return False
+
+
+def parse_json_output(out):
+    """The JSON a tool printed on stdout: the whole text, else its last line."""
+    text = out.decode(errors="replace").strip() if out else ""
+    if not text.startswith(("{", "[")):
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return json.loads(text.splitlines()[-1])
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.mode = "quick" if args.quick else "full"
+        self.z = SIZES[self.mode]
+        self.build = os.path.abspath(args.build)
+        self.roar = os.path.join(self.build, "bin", "roar")
+        self.proxy = os.path.join(self.build, "bin", "roar-proxy")
+        self.preload = os.path.join(self.build, "lib", "roar", "libroar_preload.so")
+        self.tools = os.path.join(self.build, "bench", "bin")
+        self.out = os.path.abspath(args.out or os.path.join(self.build, "bench", "results.json"))
+        self.work = os.path.abspath(args.work or os.path.join(self.build, "bench", "work"))
+        # Generated inputs that are slow to make (distinct files, the 2 GiB
+        # file, the lineage database) are kept here between runs.
+        self.cache = os.path.join(self.work, "cache")
+        os.makedirs(self.cache, exist_ok=True)
+        self.rows = []
+        self.servers = []
+        self.pidfile = os.path.join(self.work, "servers.pids")
+        self.python = shutil.which("python3", path="/usr/bin") or sys.executable
+        self.env = dict(os.environ, NO_COLOR="1")
+        for k in ("LD_PRELOAD", "ROAR_RING", "ROAR_PRELOAD", "ROAR_JOB_ID"):
+            self.env.pop(k, None)
+
+    # ---- running things -------------------------------------------------
+
+    def tool(self, name):
+        path = os.path.join(self.tools, name)
+        if not os.access(path, os.X_OK):
+            raise NotAvailable(f"{name} not built in {self.tools}")
+        return path
+
+    def run(self, argv, cwd=None, env=None, check=True, stdout=subprocess.PIPE, timeout=None):
+        p = subprocess.run(argv, cwd=cwd, env=env or self.env, stdout=stdout, stderr=subprocess.PIPE,
+                           timeout=timeout)
+        if check and p.returncode != 0 and argv[:2] == [self.roar, "run"]:
+            err = p.stderr.decode(errors="replace").strip().splitlines()
+            raise RoarFailed(f"`{' '.join(map(str, argv[3:]))}` exited {p.returncode} under roar run"
+                             + (f": {err[0][:160]}" if err else ""))
+        if check and p.returncode != 0:
+            raise RuntimeError(f"{' '.join(map(str, argv))} exited {p.returncode}: "
+                               f"{p.stderr.decode(errors='replace')[-2000:]}")
+        return p
+
+    def timed(self, argv, cwd=None, env=None):
+        """Wall seconds of one run, and the JSON object it printed (if any)."""
+        t0 = time.perf_counter()
+        p = self.run(argv, cwd=cwd, env=env)
+        secs = time.perf_counter() - t0
+        return secs, parse_json_output(p.stdout)
+
+    def interleave(self, variants, reps):
+        """Runs each (name, fn) once per repetition, rotating the order so no
+        variant always goes first; returns name -> list of fn() results."""
+        out = {name: [] for name, _ in variants}
+        for r in range(reps):
+            order = variants[r % len(variants):] + variants[:r % len(variants)]
+            for name, fn in order:
+                out[name].append(fn())
+        return out
+
+    def roar_available(self):
+        if not os.access(self.roar, os.X_OK):
+            raise NotAvailable(f"roar not built at {self.roar}")
+        if not os.path.exists(self.preload):
+            raise NotAvailable(f"the preload library is not built ({self.preload})")
+
+    def project(self, name, fresh=True):
+        """A roar project directory under the work dir."""
+        path = os.path.join(self.work, name)
+        if fresh and os.path.exists(path):
+            shutil.rmtree(path)
+        os.makedirs(path, exist_ok=True)
+        if not os.path.exists(os.path.join(path, ".roar")):
+            self.run([self.roar, "init"], cwd=path)
+        return path
+
+    def roar_run(self, argv):
+        return [self.roar, "run", "-q"] + argv
+
+    # ---- servers ----------------------------------------------------------
+
+    def start(self, argv, env=None, pass_fds=(), name=None):
+        p = subprocess.Popen(argv, env=env or self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             pass_fds=pass_fds, start_new_session=True)
+        self.servers.append(p)
+        with open(self.pidfile, "a") as f:
+            f.write(f"{p.pid}\n")
+        return p
+
+    def stop(self, p):
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        if p in self.servers:
+            self.servers.remove(p)
+
+    def stop_all(self):
+        for p in list(self.servers):
+            self.stop(p)
+        if os.path.exists(self.pidfile):
+            os.remove(self.pidfile)
+
+    def start_nginx(self):
+        """nginx with its dav module accepting PUT: the raw upstream."""
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        if not os.access(nginx, os.X_OK):
+            raise NotAvailable("nginx is not installed (packaging/install-deps.sh --test)")
+        root = os.path.join(self.work, "nginx")
+        www = os.path.join(root, "www")
+        os.makedirs(os.path.join(www, "bench"), exist_ok=True)
+        for d in ("body", "tmp"):
+            os.makedirs(os.path.join(root, d), exist_ok=True)
+        # nginx's workers run as nobody when started by root: let them write.
+        for d in (root, www, os.path.join(www, "bench"), os.path.join(root, "body")):
+            os.chmod(d, 0o777)
+        port = free_port()
+        conf = os.path.join(root, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(f"""worker_processes 1;
+daemon off;
+pid {root}/nginx.pid;
+error_log {root}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  client_body_temp_path {root}/body;
+  proxy_temp_path {root}/tmp; fastcgi_temp_path {root}/tmp; uwsgi_temp_path {root}/tmp; scgi_temp_path {root}/tmp;
+  client_max_body_size 0;
+  client_body_buffer_size 1m;
+  sendfile on;
+  tcp_nodelay on;
+  keepalive_requests 10000000;
+  keepalive_timeout 300s;
+  server {{
+    listen 127.0.0.1:{port};
+    root {www};
+    dav_methods PUT DELETE;
+    dav_access user:rw group:rw all:r;
+    create_full_put_path on;
+  }}
+}}
+""")
+        p = self.start([nginx, "-c", conf, "-p", root + "/", "-e", os.path.join(root, "error.log")])
+        if not wait_port(port):
+            err = p.stderr.read().decode(errors="replace") if p.poll() is not None else ""
+            self.stop(p)
+            raise NotAvailable(f"nginx did not start: {err.strip()[-300:]}")
+        return p, port, www
+
+    def start_proxy(self, upstream_port):
+        """roar-proxy in front of the upstream; returns (process, port)."""
+        if not os.access(self.proxy, os.X_OK):
+            raise NotAvailable(f"roar-proxy not built at {self.proxy}")
+        r, w = os.pipe()
+        env = dict(self.env, **BENCH_AWS_ENV)
+        p = self.start([self.proxy, "--listen", "127.0.0.1:0", "--upstream", f"http://127.0.0.1:{upstream_port}",
+                        "--ready-fd", str(w)], env=env, pass_fds=(w,))
+        os.close(w)
+        line = b""
+        deadline = time.monotonic() + 10
+        os.set_blocking(r, False)
+        while not line.endswith(b"\n") and time.monotonic() < deadline and p.poll() is None:
+            try:
+                chunk = os.read(r, 64)
+                if not chunk:
+                    break
+                line += chunk
+            except BlockingIOError:
+                time.sleep(0.02)
+        os.close(r)
+        if not line.strip().isdigit():
+            self.stop(p)
+            raise NotAvailable("roar-proxy did not report its port on --ready-fd")
+        return p, int(line)
+
+    # ---- results ----------------------------------------------------------
+
+    def add(self, rid, row, name, *, unit, reference=None, ref_value=None, roar=None, ratio=None,
+            target=None, metric=None, details=None, na=None):
+        """One result line. `target` is (op, value, text) applied to `metric`
+        ("ratio", or "value" for roar's own number)."""
+        entry = {"id": rid, "row": row, "name": name, "unit": unit, "reference": reference,
+                 "reference_value": ref_value, "roar": roar, "ratio": ratio, "details": details or {}}
+        if na:
+            entry["na"] = na
+        if target:
+            op, value, text = target
+            entry["target"] = {"metric": metric or "ratio", "op": op, "value": value, "text": text}
+            got = ratio if (metric or "ratio") == "ratio" else roar
+            if got is not None and not na:
+                entry["meets"] = {"<=": got <= value, "<": got < value, ">=": got >= value,
+                                  "==": got == value}[op]
+            else:
+                entry["meets"] = None
+        self.rows.append(entry)
+        self.save()
+        return entry
+
+    def na(self, rid, row, name, reason):
+        log(f"row {rid}: n/a ({reason})")
+        self.add(rid, row, name, unit=None, na=reason)
+
+    def machine(self):
+        model = "unknown"
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+        mem = 0
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemTotal"):
+                    mem = int(line.split()[1]) * 1024
+        virt = subprocess.run(["systemd-detect-virt"], capture_output=True, text=True).stdout.strip() \
+            if shutil.which("systemd-detect-virt") else ""
+        commit = subprocess.run(["git", "-C", SOURCE, "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True).stdout.strip()
+        return {"cpu_model": model, "cores": os.cpu_count(), "kernel": platform.release(),
+                "memory_gib": round(mem / GIB, 1), "virtualization": virt or None,
+                "os": platform.freedesktop_os_release().get("PRETTY_NAME") if hasattr(
+                    platform, "freedesktop_os_release") else platform.platform(),
+                "git_commit": commit or None}
+
+    def save(self):
+        doc = {
+            "schema": 1,
+            "date": self.started.isoformat(timespec="seconds"),
+            "mode": self.mode,
+            "command": self.command,
+            "machine": self.machine_info,
+            "load_before": self.load_before,
+            "load_after": list(os.getloadavg()),
+            "duration_s": round(time.monotonic() - self.t0, 1),
+            "rows": self.rows,
+        }
+        os.makedirs(os.path.dirname(self.out), exist_ok=True)
+        tmp = self.out + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(doc, f, indent=1)
+        os.replace(tmp, self.out)
+
+
+# ---- row 1: shim microbenchmark ---------------------------------------------
+
+def row_1(b):
+    z = b.z
+    micro = b.tool("bench_shim_micro")
+    b.roar_available()
+    strace = shutil.which("strace")
+    proj = b.project("micro")
+    one = os.path.join(proj, "one.dat")
+    with open(one, "w") as f:
+        f.write("one file\n")
+    # The per-call rows read the distinct files from a directory excluded by
+    # the project's filter: the shim still reports every call (filtering
+    # happens in the collector), but roar does not hash a million inputs
+    # afterwards; recording many inputs is timed separately in row 1c.
+    distinct = ensure_distinct_files(b, micro, z["micro_distinct"])
+    b.run([b.roar, "config", "set", "filter.exclude", json.dumps([distinct + "/"])], cwd=proj)
+    target = ("<=", 1.10, "≤ 1.10x")
+    for rid, label, mode, n, reps, arg in (
+            ("1a", "open+close of one file", "open1", z["micro_iters"], z["reps"], one),
+            ("1b", "open+read+close of distinct files", "distinct", z["micro_distinct"], z["distinct_reps"],
+             distinct)):
+        log(f"row {rid}: {label}, {n} iterations x {reps}")
+        walls = {"untraced": [], "roar": []}
+
+        def variant(name, argv):
+            def fn():
+                wall, out = b.timed(argv, cwd=proj)
+                walls[name].append(wall)
+                return out["ns_per_iter"]
+            return fn
+        plain = [micro, mode, str(n), arg]
+        res = b.interleave([("untraced", variant("untraced", plain)),
+                            ("roar", variant("roar", b.roar_run(plain)))], reps)
+        ns_plain, ns_roar = median(res["untraced"]), median(res["roar"])
+        st_ns = None
+        if strace:
+            ns = z["strace_iters"]
+            st_argv = [strace, "-f", "-qq", "-e", "trace=file", "-o", "/dev/null", micro, mode, str(ns), arg]
+            st = [b.timed(st_argv, cwd=proj)[1]["ns_per_iter"] for _ in range(3)]
+            st_ns = median(st)
+        wall_plain, wall_roar = median(walls["untraced"]), median(walls["roar"])
+        loop_roar = ns_roar * n / 1e9
+        b.add(rid, 1, f"shim: {n:,} x {label} (ns/iteration, in-loop)", unit="ns/iter",
+              reference="untraced", ref_value=ns_plain, roar=ns_roar, ratio=ns_roar / ns_plain, target=target,
+              details={"iterations": n, "untraced_ns": stats(res["untraced"]), "roar_ns": stats(res["roar"]),
+                       "strace_ns": st_ns, "strace_iterations": z["strace_iters"] if strace else None,
+                       "strace_ratio": st_ns / ns_plain if st_ns else None,
+                       "untraced_wall_s": stats(walls["untraced"]), "roar_wall_s": stats(walls["roar"]),
+                       "roar_outside_loop_s": wall_roar - loop_roar,
+                       "wall_ratio": wall_roar / wall_plain})
+        if strace:
+            b.add(rid + "-strace", 1, f"  same under strace -f -e trace=file ({z['strace_iters']:,} iterations)",
+                  unit="ns/iter", reference="untraced", ref_value=ns_plain, roar=st_ns, ratio=st_ns / ns_plain,
+                  details={"note": "ptrace-class tracer for comparison; not roar"})
+        else:
+            b.na(rid + "-strace", 1, "  same under strace -f -e trace=file", "strace is not installed")
+        b.add(rid + "-wall", 1, f"  whole `roar run` wall incl. start-up, hashing, db write", unit="s",
+              reference="untraced", ref_value=wall_plain, roar=wall_roar, ratio=wall_roar / wall_plain,
+              details={"note": "information: the per-call target applies to the in-loop ratio above"})
+    row_1c(b, micro)
+
+
+def row_1c(b, micro):
+    """Recording many distinct inputs: hashing and storing them after the job."""
+    n = b.z["record_inputs"]
+    files = ensure_distinct_files(b, micro, n)
+    argv = [micro, "distinct", str(n), files]
+    proj = b.project("micro-inputs")
+    log(f"row 1c: a job reading {n:,} distinct files, all recorded as inputs")
+    plain = [b.timed(argv, cwd=proj)[0] for _ in range(2)]
+    first = b.timed(b.roar_run(argv), cwd=proj)[0]
+    cached = b.timed(b.roar_run(argv), cwd=proj)[0]
+    a = median(plain)
+    b.add("1c", 1, f"  job reading {n:,} distinct files, all recorded: first `roar run` (s)", unit="s",
+          reference="untraced", ref_value=a, roar=first, ratio=first / a,
+          details={"untraced_s": plain, "per_input_us": (first - a) / n * 1e6})
+    b.add("1c-cached", 1, f"  same, re-run with the hash cache warm (s)", unit="s", reference="untraced",
+          ref_value=a, roar=cached, ratio=cached / a, details={"per_input_us": (cached - a) / n * 1e6})
+
+
+def ensure_distinct_files(b, micro, n):
+    """N small files under the cache (made once, reused by later runs)."""
+    d = os.path.join(b.cache, f"distinct-{n}")
+    stamp = os.path.join(d, ".complete")
+    if not os.path.exists(stamp):
+        if os.path.exists(d):
+            shutil.rmtree(d)
+        os.makedirs(d)
+        log(f"creating {n:,} small files (kept in {d})")
+        b.run([micro, "mkfiles", str(n), d])
+        open(stamp, "w").close()
+    return d
+
+
+# ---- row 2: end-to-end ----------------------------------------------------------
+
+def row_2(b):
+    z = b.z
+    b.roar_available()
+    proj = b.project("e2e")
+    data = os.path.join(proj, "data")
+    rng = random.Random(6)
+    words = [bytes(rng.choice(b"abcdefghijklmnopqrstuvwxyz ") for _ in range(rng.randint(3, 9))) for _ in range(500)]
+
+    def text(size):
+        out = bytearray()
+        while len(out) < size:
+            out += rng.choice(words) + b" "
+        return bytes(out[:size])
+    for i in range(z["train_samples"]):
+        p = os.path.join(data, "samples", f"shard_{i // 500:02d}", f"sample_{i:05d}.bin")
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, "wb") as f:
+            f.write(text(4096))
+    for i in range(z["tar_files"]):
+        p = os.path.join(data, "tarsrc", f"d{i // 100:02d}", f"f{i:04d}.txt")
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, "wb") as f:
+            f.write(text(rng.randint(1024, 16384)))
+    blob = os.urandom(z["cp_file_kib"] * 1024)
+    for i in range(z["cp_files"]):
+        p = os.path.join(data, "tree", f"d{i // 50:02d}", f"f{i:04d}.bin")
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, "wb") as f:
+            f.write(blob[i:] + blob[:i])
+    # Inputs older than 2 s are trusted to the hash cache, as in real use.
+    time.sleep(2.1)
+
+    train = [b.python, os.path.join(HERE, "workloads", "train_like.py"), "data/samples", "ckpt",
+             str(z["train_epochs"]), str(z["train_ckpt_mib"])]
+    jobs = (
+        ("2a", f"python training-like job ({z['train_samples']:,} samples x {z['train_epochs']} epochs, "
+               f"{z['train_epochs'] * z['train_ckpt_mib']} MiB checkpoints)", train, ("<=", 1.05, "≤ 1.05x"),
+         "ckpt"),
+        ("2b", f"tar czf of {z['tar_files']:,} files", ["tar", "czf", "out.tgz", "-C", "data", "tarsrc"], None,
+         "out.tgz"),
+        ("2c", f"cp -r of a tree ({z['cp_files']} files, {z['cp_files'] * z['cp_file_kib'] // 1024} MiB)",
+         ["cp", "-r", "data/tree", "tree_copy"], None, "tree_copy"),
+    )
+    for rid, label, argv, target, outputs in jobs:
+        log(f"row {rid}: {label}")
+
+        def variant(cmd, outputs=outputs):
+            def fn():
+                p = os.path.join(proj, outputs)
+                if os.path.isdir(p):
+                    shutil.rmtree(p)
+                elif os.path.exists(p):
+                    os.remove(p)
+                return b.timed(cmd, cwd=proj)[0]
+            return fn
+        try:
+            res = b.interleave([("untraced", variant(argv)), ("roar", variant(b.roar_run(argv)))], z["reps"])
+        except RoarFailed as e:
+            b.na(rid, 2, f"end-to-end: {label}", f"roar failed: {e}")
+            continue
+        a, r = median(res["untraced"]), median(res["roar"])
+        b.add(rid, 2, f"end-to-end: {label}", unit="s", reference="untraced", ref_value=a, roar=r, ratio=r / a,
+              target=target, details={"untraced_s": stats(res["untraced"]), "roar_s": stats(res["roar"]),
+                                      "added_s": r - a})
+
+    log("row 2d: start-up cost, `roar run true` vs `true`")
+    true = shutil.which("true")
+    res = b.interleave([("untraced", lambda: b.timed([true], cwd=proj)[0]),
+                        ("roar", lambda: b.timed(b.roar_run([true]), cwd=proj)[0])], z["startup_reps"])
+    a, r = median(res["untraced"]), median(res["roar"])
+    b.add("2d", 2, "fixed start-up: `roar run true` minus `true` (ms)", unit="ms", reference="true",
+          ref_value=a * 1e3, roar=(r - a) * 1e3, ratio=r / a, target=("<", 50, "< 50 ms"), metric="value",
+          details={"true_s": stats(res["untraced"]), "roar_run_true_s": stats(res["roar"])})
+
+    # Dropped events of the Python jobs (default ring size), from the database.
+    db = os.path.join(proj, ".roar", "roar.db")
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    rows = con.execute("SELECT dropped_events FROM jobs WHERE command LIKE ?", ("%train_like.py%",)).fetchall()
+    con.close()
+    dropped = [r[0] for r in rows]
+    b.add("2e", 2, f"dropped events, python job at default ring size ({len(dropped)} jobs)", unit="events",
+          roar=max(dropped) if dropped else None, target=("==", 0, "= 0"), metric="value",
+          details={"per_job": dropped})
+
+
+# ---- row 3: hashing ---------------------------------------------------------------
+
+def row_3(b):
+    z = b.z
+    hasher = b.tool("bench_hash")
+    size = z["hash_bytes"]
+    big = os.path.join(b.cache, f"hash-{size}.bin")
+    if not os.path.exists(big) or os.path.getsize(big) != size:
+        log(f"creating a {size / GIB:.2f} GiB file of random bytes")
+        with open("/dev/urandom", "rb") as src, open(big + ".tmp", "wb") as dst:
+            left = size
+            while left:
+                n = min(left, 16 * MIB)
+                dst.write(src.read(n))
+                left -= n
+        os.replace(big + ".tmp", big)
+    old = time.time() - 3600  # older than the cache's 2 s freshness window
+    os.utime(big, (old, old))
+    b.run(["cat", big], stdout=subprocess.DEVNULL)  # all variants read from the page cache
+    variants = [("roar blake3_file", [hasher, "file", big])]
+    b3sum = shutil.which("b3sum")
+    if b3sum:
+        variants.append(("b3sum --num-threads 1", [b3sum, "--num-threads", "1", big]))
+    sha = shutil.which("sha256sum")
+    variants.append(("sha256sum", [sha, big]))
+    outputs = {}
+
+    def fn(name, argv):
+        def f():
+            secs, parsed = b.timed(argv)
+            outputs[name] = parsed
+            return size / secs / MIB
+        return f
+    log(f"row 3: hashing {size / GIB:.2f} GiB x {z['hash_reps']}")
+    res = b.interleave([(n, fn(n, a)) for n, a in variants], z["hash_reps"])
+    roar_mibs = median(res["roar blake3_file"])
+    if b3sum:
+        want = b.run([b3sum, "--no-names", big]).stdout.decode().strip()
+        got = outputs["roar blake3_file"]["blake3"]
+        if got != want:
+            raise RuntimeError(f"roar's BLAKE3 {got} differs from b3sum's {want}")
+        ref = median(res["b3sum --num-threads 1"])
+        b.add("3a", 3, f"BLAKE3 of a {size / GIB:.2f} GiB file (MiB/s, page cache)", unit="MiB/s",
+              reference="b3sum --num-threads 1", ref_value=ref, roar=roar_mibs, ratio=roar_mibs / ref,
+              target=(">=", 0.9, "≥ 0.9x"), details={k: stats(v) for k, v in res.items()})
+    else:
+        b.na("3a", 3, "BLAKE3 vs b3sum --num-threads 1", "b3sum is not installed")
+    ref = median(res["sha256sum"])
+    b.add("3b", 3, "  same vs sha256sum (MiB/s)", unit="MiB/s", reference="sha256sum", ref_value=ref,
+          roar=roar_mibs, ratio=roar_mibs / ref, details={"sha256sum_mibs": stats(res["sha256sum"])})
+
+    log("row 3: hash cache, first vs cached digest_file")
+    firsts, cached = [], []
+    for _ in range(3):
+        out = b.timed([hasher, "cache", os.path.join(b.work, "hashcache.db"), big])[1]
+        if not out["same_digest"]:
+            raise RuntimeError("cached digest differs from the first one")
+        firsts.append(out["first_s"])
+        cached.append(out["cached_s"])
+    f, c = median(firsts), median(cached)
+    b.add("3c", 3, "hash cache: Database::digest_file, cached vs first (ms)", unit="ms", reference="first run",
+          ref_value=f * 1e3, roar=c * 1e3, ratio=c / f, target=("<", 10, "< 10 ms"), metric="value",
+          details={"first_s": stats(firsts), "cached_s": stats(cached)})
+
+    # The same through `roar run`: a job that reads one byte of the file
+    # records it as an input and hashes all of it; a second run hits the cache.
+    try:
+        b.roar_available()
+    except NotAvailable as e:
+        b.na("3d", 3, "hash cache through `roar run`", str(e))
+        return
+    micro = b.tool("bench_shim_micro")
+    firsts, reruns = [], []
+    for _ in range(3):
+        proj = b.project("hashjob")
+        target = os.path.join(proj, "input.bin")
+        os.link(big, target) if os.stat(big).st_dev == os.stat(proj).st_dev else shutil.copy2(big, target)
+        firsts.append(b.timed(b.roar_run([micro, "readone", "input.bin"]), cwd=proj)[0])
+        reruns.append(b.timed(b.roar_run([micro, "readone", "input.bin"]), cwd=proj)[0])
+        os.remove(target)
+    f, r = median(firsts), median(reruns)
+    b.add("3d", 3, "  `roar run` reading the file: re-run (cached) vs first run (s)", unit="s",
+          reference="first run", ref_value=f, roar=r, ratio=r / f,
+          details={"first_s": stats(firsts), "rerun_s": stats(reruns)})
+
+
+# ---- rows 4 and 5: proxy ------------------------------------------------------------
+
+def row_4(b):
+    z = b.z
+    load = b.tool("bench_s3_load")
+    nginx, nport, www = b.start_nginx()
+    try:
+        proxy, pport = b.start_proxy(nport)
+        try:
+            with open(os.path.join(www, "bench", "small-1k"), "wb") as f:
+                f.write(os.urandom(1024))
+            env = dict(b.env, **BENCH_AWS_ENV)
+
+            def lat(port, method, threads, requests, signed=True):
+                url = f"http://127.0.0.1:{port}/bench/" + ("small-1k" if method == "GET" else "put-1k")
+                e = env if signed else {k: v for k, v in env.items() if not k.startswith("AWS_")}
+                p = b.run([load, "latency", url, method, str(threads), str(requests), "1024"], env=e)
+                return json.loads(p.stdout)
+            for method in ("GET", "PUT"):
+                for threads, requests in ((1, z["lat_requests"]), (16, z["lat_requests_16"])):
+                    rid = f"4{'ab'[method == 'PUT']}{threads}"
+                    log(f"row 4: 1 KiB {method}, {threads} client(s) x {requests} requests x {z['lat_reps']}")
+                    res = b.interleave([("direct", lambda: lat(nport, method, threads, requests)),
+                                        ("proxy", lambda: lat(pport, method, threads, requests))], z["lat_reps"])
+                    d50 = median([x["p50_ms"] for x in res["direct"]])
+                    p50 = median([x["p50_ms"] for x in res["proxy"]])
+                    d99 = median([x["p99_ms"] for x in res["direct"]])
+                    p99 = median([x["p99_ms"] for x in res["proxy"]])
+                    b.add(rid, 4, f"proxy: 1 KiB {method}, {threads} client{'s' if threads > 1 else ''}, "
+                                  f"added p50 (ms)", unit="ms", reference="direct to nginx", ref_value=d50,
+                          roar=p50 - d50, ratio=p50 / d50, target=("<=", 0.3, "≤ +0.3 ms"), metric="value",
+                          details={"direct_p50_ms": d50, "proxy_p50_ms": p50, "direct_p99_ms": d99,
+                                   "proxy_p99_ms": p99, "direct": res["direct"], "proxy": res["proxy"]})
+                    b.add(rid + "-p99", 4, f"  same, p99 (ms): direct vs proxy", unit="ms",
+                          reference="direct to nginx", ref_value=d99, roar=p99, ratio=p99 / d99)
+            # The client's own cost: the same requests unsigned, straight to nginx.
+            floor = median([lat(nport, "GET", 1, z["lat_requests"], signed=False)["p50_ms"]
+                            for _ in range(z["lat_reps"])])
+            b.add("4-client", 4, "  client floor: unsigned 1 KiB GET direct to nginx, p50 (ms)", unit="ms",
+                  roar=floor, details={"note": "libcurl client + nginx alone; the signed direct p50 above adds "
+                                               "the client's SigV4 signing"})
+        finally:
+            b.stop(proxy)
+    finally:
+        b.stop(nginx)
+
+
+def vm_hwm_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return None
+
+
+def row_5(b):
+    z = b.z
+    load = b.tool("bench_s3_load")
+    env = dict(b.env, **BENCH_AWS_ENV)
+    iperf = shutil.which("iperf3")
+    if iperf:
+        port = free_port()
+        srv = b.start([iperf, "-s", "-B", "127.0.0.1", "-p", str(port), "-1"])
+        try:
+            if not wait_port(port):
+                raise RuntimeError("iperf3 server did not start")
+            time.sleep(0.2)
+            p = b.run([iperf, "-c", "127.0.0.1", "-p", str(port), "-t", str(z["iperf_seconds"]), "-J"])
+            bps = json.loads(p.stdout)["end"]["sum_received"]["bits_per_second"]
+            ceiling = bps / 8 / MIB
+            b.add("5-iperf", 5, "loopback TCP ceiling: iperf3 single stream (MiB/s)", unit="MiB/s", roar=ceiling)
+        finally:
+            b.stop(srv)
+    else:
+        b.na("5-iperf", 5, "loopback TCP ceiling (iperf3)", "iperf3 is not installed")
+
+    nginx, nport, www = b.start_nginx()
+    try:
+        proxy, pport = b.start_proxy(nport)
+        try:
+            size = z["xfer_bytes"]
+            src = f"http://127.0.0.1:{nport}/bench/xfer-src"
+            b.run([load, "put", src, str(size)], env=env)
+
+            def xfer(port, method):
+                def f():
+                    if method == "GET":
+                        out = json.loads(b.run([load, "get", f"http://127.0.0.1:{port}/bench/xfer-src"],
+                                               env=env).stdout)
+                        if out["bytes"] != size:
+                            raise RuntimeError(f"GET returned {out['bytes']} bytes, expected {size}")
+                    else:
+                        out = json.loads(b.run([load, "put", f"http://127.0.0.1:{port}/bench/xfer-dst",
+                                                str(size)], env=env).stdout)
+                    return out["mib_per_s"]
+                return f
+            for method, rid in (("GET", "5a"), ("PUT", "5b")):
+                log(f"row {rid}: {size / MIB:.0f} MiB {method} x {z['xfer_reps']}")
+                res = b.interleave([("direct", xfer(nport, method)), ("proxy", xfer(pport, method))],
+                                   z["xfer_reps"])
+                d, p = median(res["direct"]), median(res["proxy"])
+                b.add(rid, 5, f"proxy: {size / MIB:.0f} MiB {method} throughput (MiB/s)", unit="MiB/s",
+                      reference="direct to nginx", ref_value=d, roar=p, ratio=p / d, target=(">=", 0.85, "≥ 0.85x"),
+                      details={"direct": stats(res["direct"]), "proxy": stats(res["proxy"])})
+            for name in ("xfer-src", "xfer-dst"):
+                path = os.path.join(www, "bench", name)
+                if os.path.exists(path):
+                    os.remove(path)
+        finally:
+            b.stop(proxy)
+
+        # Peak RSS: a fresh proxy streams rss_bytes up and back down.
+        big = z["rss_bytes"]
+        proxy, pport = b.start_proxy(nport)
+        try:
+            idle = vm_hwm_kib(proxy.pid)
+            log(f"row 5c: peak RSS while streaming {big / GIB:.2f} GiB PUT + GET through roar-proxy")
+            url = f"http://127.0.0.1:{pport}/bench/rss-obj"
+            put = json.loads(b.run([load, "put", url, str(big)], env=env).stdout)
+            get = json.loads(b.run([load, "get", url], env=env).stdout)
+            if get["bytes"] != big:
+                raise RuntimeError(f"GET of the {big}-byte object returned {get['bytes']} bytes")
+            peak = vm_hwm_kib(proxy.pid)
+            b.add("5c", 5, f"proxy peak RSS (VmHWM) streaming {big / GIB:.2f} GiB PUT then GET (MiB)", unit="MiB",
+                  reference="idle proxy", ref_value=idle / 1024, roar=peak / 1024, target=("<=", 64, "≤ 64 MiB"),
+                  metric="value", details={"put_mib_per_s": put["mib_per_s"], "get_mib_per_s": get["mib_per_s"]})
+            os.remove(os.path.join(www, "bench", "rss-obj"))
+        finally:
+            b.stop(proxy)
+    finally:
+        b.stop(nginx)
+
+
+# ---- row 6: collector ingest ----------------------------------------------------------
+
+def row_6(b):
+    z = b.z
+    ingest = b.tool("bench_ingest")
+    d = os.path.join(b.work, "ingest")
+    os.makedirs(d, exist_ok=True)
+    n = z["ingest_events"]
+    for mode, rid, label in (("ring", "6a", "into the ring (drain only)"),
+                             ("sqlite", "6b", "into SQLite (JobTracker, hashing, store_job)")):
+        log(f"row {rid}: 4 producers x {n:,} events {label}")
+        runs = []
+        for _ in range(z["ingest_reps"]):
+            argv = [ingest, mode, "4", str(n), "64", d]
+            if mode == "sqlite":
+                argv.append(os.path.join(d, "ingest.db"))
+            runs.append(b.timed(argv)[1])
+        eps = median([r["events_per_s"] for r in runs])
+        b.add(rid, 6, f"ingest: 4 producer processes {label} (events/s)", unit="events/s", roar=eps,
+              details={"runs": runs, "dropped": [r["dropped"] for r in runs],
+                       "note": "producers publish synthetic OPEN/CLOSE records as fast as they can "
+                               "through the shim's C producer; 64 MiB ring (the default)"})
+        b.add(rid + "-drop", 6, f"  dropped events, {label}", unit="events",
+              roar=max(r["dropped"] for r in runs),
+              details={"published": [r["published"] for r in runs]})
+
+    # The real path: 4 processes under `roar run`, each opening and closing files.
+    try:
+        b.roar_available()
+    except NotAvailable as e:
+        b.na("6c", 6, "4 processes under `roar run`", str(e))
+        return
+    micro = b.tool("bench_shim_micro")
+    proj = b.project("ingest-e2e")
+    for p in range(4):
+        with open(os.path.join(proj, f"p{p}"), "w") as f:
+            f.write("x\n")
+    iters = z["e2e_ingest_iters"]
+    argv = [micro, "procs", "4", str(iters), "."]
+    log(f"row 6c: 4 processes x {iters:,} open+close, untraced vs roar run")
+    res = b.interleave([("untraced", lambda: b.timed(argv, cwd=proj)[0]),
+                        ("roar", lambda: b.timed(b.roar_run(argv), cwd=proj)[0])], z["ingest_reps"])
+    con = sqlite3.connect(f"file:{os.path.join(proj, '.roar', 'roar.db')}?mode=ro", uri=True)
+    dropped = [r[0] for r in con.execute("SELECT dropped_events FROM jobs")]
+    con.close()
+    a, r = median(res["untraced"]), median(res["roar"])
+    b.add("6c", 6, f"  4 processes x {iters:,} open+close under `roar run` (calls/s)", unit="calls/s",
+          reference="untraced", ref_value=4 * iters / a, roar=4 * iters / r, ratio=a / r,
+          details={"untraced_s": stats(res["untraced"]), "roar_s": stats(res["roar"]), "dropped": dropped})
+    b.add("6c-drop", 6, "  dropped events under `roar run`, 4 processes", unit="events", roar=max(dropped),
+          details={"per_job": dropped})
+
+
+# ---- row 7: query scale --------------------------------------------------------------
+
+def row_7(b):
+    z = b.z
+    b.roar_available()
+    jobs, artifacts = z["query_jobs"], z["query_artifacts"]
+    proj = os.path.join(b.cache, f"query-{jobs}-{artifacts}")
+    stamp = os.path.join(proj, ".complete")
+    gen = find_generator()
+    if not os.path.exists(stamp):
+        if os.path.exists(proj):
+            shutil.rmtree(proj)
+        os.makedirs(proj)
+        b.run([b.roar, "init"], cwd=proj)
+        log(f"row 7: generating a database of {jobs:,} jobs / {artifacts:,} artifacts with {gen[-1]}")
+        t0 = time.perf_counter()
+        b.run(gen + ["--db", os.path.join(proj, ".roar", "roar.db"), "--jobs", str(jobs),
+                     "--artifacts", str(artifacts)], timeout=900)
+        log(f"row 7: generated in {time.perf_counter() - t0:.1f} s")
+        open(stamp, "w").close()
+    db = os.path.join(proj, ".roar", "roar.db")
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    njobs = con.execute("SELECT count(*) FROM jobs").fetchone()[0]
+    nart = con.execute("SELECT count(*) FROM artifacts").fetchone()[0]
+    mid = con.execute("SELECT uid FROM jobs ORDER BY id LIMIT 1 OFFSET ?", (njobs // 2,)).fetchone()[0]
+    path = con.execute("SELECT path FROM job_io WHERE direction = 'out' ORDER BY rowid LIMIT 1 OFFSET ?",
+                       (njobs // 2,)).fetchone()[0]
+    con.close()
+    size_mib = os.path.getsize(db) / MIB
+    queries = [("7a", "roar show --json JOB (a middle job)", [b.roar, "show", "--json", mid]),
+               ("7b", "roar show --json PATH (an artifact)", [b.roar, "show", "--json", path]),
+               ("7c", "roar log --json (every job)", [b.roar, "log", "--json"])]
+    helptext = b.run([b.roar, "--help"], check=False).stdout.decode(errors="replace")
+    has_dag = any(line.split()[:1] == ["dag"] for line in helptext.splitlines())
+    if has_dag:
+        queries.append(("7d", "roar dag --json (whole graph)", [b.roar, "dag", "--json"]))
+    for rid, label, argv in queries:
+        log(f"row {rid}: {label}")
+        times = [b.timed(argv, cwd=proj)[0] for _ in range(z["query_reps"])]
+        b.add(rid, 7, f"query: {label} on {njobs:,} jobs / {nart:,} artifacts (s)", unit="s",
+              roar=median(times), details={"times_s": stats(times), "db_mib": size_mib, "generator": gen[-1]})
+    if not has_dag:
+        b.na("7d", 7, "query: roar dag --json", "`roar dag` is not in this build yet")
+
+
+def find_generator():
+    """The lineage DB generator: bench/gen_lineage_db.* when another tool
+    provides it, else ours (bench/lineage_db_synth.py)."""
+    for name in sorted(os.listdir(HERE)):
+        if name.startswith("gen_lineage_db.") and name.endswith(".py"):
+            return [sys.executable, os.path.join(HERE, name)]
+    return [sys.executable, os.path.join(HERE, "lineage_db_synth.py")]
+
+
+# ---- the table ---------------------------------------------------------------------------
+
+def fmt_num(x, unit=None):
+    if x is None:
+        return "–"
+    if unit in ("events/s", "calls/s"):
+        return f"{x / 1e6:.2f} M" if x >= 1e6 else f"{x / 1e3:.0f} k"
+    if unit == "events":
+        return f"{x:.0f}"
+    a = abs(x)
+    if a >= 1000:
+        return f"{x:,.0f}"
+    if a >= 100:
+        return f"{x:.0f}"
+    if a >= 10:
+        return f"{x:.1f}"
+    if a >= 1:
+        return f"{x:.2f}"
+    return f"{x:.3f}"
+
+
+def table(rows):
+    """The results as a Markdown table (also readable on a terminal)."""
+    lines = ["| # | measurement | reference | roar | ratio | target | verdict |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for r in rows:
+        if r.get("na"):
+            lines.append(f"| {r['id']} | {r['name']} | | n/a ({r['na']}) | | | n/a |")
+            continue
+        ref = f"{fmt_num(r['reference_value'], r['unit'])} ({r['reference']})" if r.get("reference") else ""
+        ratio = f"{r['ratio']:.2f}x" if r.get("ratio") is not None else ""
+        t = r.get("target")
+        verdict = "" if not t else ("meets" if r.get("meets") else ("MISSES" if r.get("meets") is False else "?"))
+        lines.append(f"| {r['id']} | {r['name']} | {ref} | {fmt_num(r['roar'], r['unit'])} {r['unit'] or ''} | "
+                     f"{ratio} | {t['text'] if t else ''} | {verdict} |")
+    return "\n".join(lines)
+
+
+ROWS = {1: (row_1, "shim microbenchmark"), 2: (row_2, "end-to-end"), 3: (row_3, "hashing"),
+        4: (row_4, "proxy latency"), 5: (row_5, "proxy throughput and memory"), 6: (row_6, "collector ingest"),
+        7: (row_7, "query scale")}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build", required=True, help="the build tree (bin/roar, bench/bin/...)")
+    ap.add_argument("--quick", action="store_true", help="small sizes (about 1-2 minutes)")
+    ap.add_argument("--out", help="results JSON (default BUILD/bench/results.json)")
+    ap.add_argument("--work", help="scratch directory (default BUILD/bench/work)")
+    ap.add_argument("--rows", default="1,2,3,4,5,6,7", help="which rows to run, e.g. 1,3")
+    ap.add_argument("--command", default=None, help="the command line to record")
+    args = ap.parse_args()
+    b = Bench(args)
+    b.t0 = time.monotonic()
+    b.started = datetime.datetime.now(datetime.timezone.utc)
+    b.command = args.command or " ".join(sys.argv)
+    b.machine_info = b.machine()
+    b.load_before = list(os.getloadavg())
+    atexit.register(b.stop_all)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    log(f"{b.mode} run on {b.machine_info['cpu_model']} x{b.machine_info['cores']}, "
+        f"load {b.load_before[0]:.2f}; results -> {b.out}")
+    for n in (int(x) for x in args.rows.split(",") if x):
+        fn, title = ROWS[n]
+        t0 = time.monotonic()
+        try:
+            fn(b)
+        except NotAvailable as e:
+            b.na(str(n), n, title, str(e))
+        except RoarFailed as e:
+            b.na(str(n), n, title, f"roar failed: {e}")
+        except Exception as e:  # a broken row is reported, and the others still run
+            log(f"row {n} failed: {e}")
+            b.add(str(n), n, title, unit=None, na=f"error: {str(e).splitlines()[0][:200] if str(e) else type(e).__name__}",
+                  details={"error": str(e)[-2000:]})
+        finally:
+            b.stop_all()
+        log(f"row {n} ({title}) took {time.monotonic() - t0:.1f} s")
+    b.save()
+    load = os.getloadavg()
+    m = b.machine_info
+    summary = (f"{b.mode} run, {b.started:%Y-%m-%d %H:%M} UTC, `{b.command}`, {m['cpu_model']} x{m['cores']} "
+               f"({m['virtualization'] or 'bare metal?'}), {m['memory_gib']} GiB, kernel {m['kernel']}, "
+               f"git {m['git_commit']}, load average {b.load_before[0]:.2f} before / {load[0]:.2f} after, "
+               f"{time.monotonic() - b.t0:.0f} s")
+    misses = [r["id"] for r in b.rows if r.get("meets") is False]
+    text = table(b.rows) + "\n\n" + summary + "\n"
+    if misses:
+        text += f"\ntargets missed: {', '.join(misses)}\n"
+    with open(os.path.splitext(b.out)[0] + ".md", "w") as f:
+        f.write(text)
+    print()
+    print(text)
+    print(f"JSON: {b.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
