@@ -86,15 +86,18 @@ static void stream_opened(struct roar_shim* S, int fd, int flags)
     }
 }
 
-/* Reports CLOSE of `fd` (result `result`) if the shim knows the fd. */
-static void fd_closed(struct roar_shim* S, int fd, int result)
+/* `fd` is about to be closed: forget its bookkeeping and report CLOSE if
+ * the shim knows it. Done before the real close, while the number is still
+ * ours: once it is released another thread may get it from open(), and its
+ * OPEN must come after this CLOSE in the ring. */
+static void fd_closing(struct roar_shim* S, int fd)
 {
     const uint8_t f = roar_fd_get(S, fd);
-    if ((f & ROAR_FD_KNOWN) || fd >= ROAR_FD_TRACKED) {
-        roar_emit(S, ROAR_OP_CLOSE, fd, fd, 0, 0, result, NULL, NULL);
-    }
     if (f) {
         roar_fd_set(S, fd, 0);
+    }
+    if ((f & ROAR_FD_KNOWN) || fd >= ROAR_FD_TRACKED) {
+        roar_emit(S, ROAR_OP_CLOSE, fd, fd, 0, 0, 0, NULL, NULL);
     }
 }
 
@@ -114,6 +117,9 @@ FILE* roar_core_fopen(struct roar_libc* L, struct roar_shim* S, enum roar_fopen_
     const int flags = roar_fopen_flags(mode);
     const int old_fd = reopen && stream ? fileno(stream) : -1;
     roar_before_write_open(L, S, ROAR_AT_FDCWD, path, flags);
+    if (old_fd >= 0 && path) {
+        fd_closing(S, old_fd); /* freopen closes it inside libc */
+    }
     errno = saved;
     roar_t_depth++; /* libc may implement these with hooked calls */
     FILE* f;
@@ -126,9 +132,6 @@ FILE* roar_core_fopen(struct roar_libc* L, struct roar_shim* S, enum roar_fopen_
     roar_t_depth--;
     const int err = errno;
     const int fd = f ? fileno(f) : -1;
-    if (reopen && old_fd >= 0 && old_fd != fd) {
-        fd_closed(S, old_fd, 0);
-    }
     if (path) {
         roar_fd_opened(S, fd);
         roar_emit(S, ROAR_OP_OPEN, ROAR_AT_FDCWD, -1, flags, (flags & O_CREAT) ? 0666 : 0, f ? fd : -err, path,
@@ -159,18 +162,16 @@ int roar_core_fclose(struct roar_libc* L, struct roar_shim* S, FILE* stream)
     }
     const int saved = errno;
     const int fd = fileno(stream);
-    if (fd >= 0 && stream_putting(stream)) {
-        roar_fd_written(S, fd);
+    if (fd >= 0) {
+        if (stream_putting(stream)) {
+            roar_fd_written(S, fd);
+        }
+        fd_closing(S, fd);
     }
     errno = saved;
     roar_t_depth++;
     const int r = ROAR_REAL(L, fclose)(stream);
     roar_t_depth--;
-    const int err = errno;
-    if (fd >= 0) {
-        fd_closed(S, fd, r == 0 ? 0 : -err);
-    }
-    errno = err;
     return r;
 }
 
@@ -267,28 +268,26 @@ int roar_core_closedir(struct roar_libc* L, struct roar_shim* S, DIR* dir)
     }
     const int saved = errno;
     const int fd = dirfd(dir);
+    if (fd >= 0) {
+        fd_closing(S, fd);
+    }
     errno = saved;
     roar_t_depth++;
     const int r = ROAR_REAL(L, closedir)(dir);
     roar_t_depth--;
-    const int err = errno;
-    if (fd >= 0) {
-        fd_closed(S, fd, r == 0 ? 0 : -err);
-    }
-    errno = err;
     return r;
 }
 
 int roar_core_close(struct roar_libc* L, struct roar_shim* S, int fd)
 {
-    const int r = ROAR_REAL(L, close)(fd);
     if (roar_active(S) && fd >= 0) {
-        const int err = errno;
-        /* Linux releases the fd even when close reports an error. */
-        fd_closed(S, fd, r == 0 ? 0 : -err);
-        errno = err;
+        /* Before the call (see fd_closing); Linux releases the fd even
+         * when close reports an error, so result is always 0. */
+        const int saved = errno;
+        fd_closing(S, fd);
+        errno = saved;
     }
-    return r;
+    return ROAR_REAL(L, close)(fd);
 }
 
 /* Forgets the bookkeeping of fds first..last after a range close. */
@@ -305,28 +304,27 @@ static void fds_closed(struct roar_shim* S, unsigned int first, unsigned int las
 int roar_core_close_range(struct roar_libc* L, struct roar_shim* S, unsigned int first, unsigned int last,
                           int flags)
 {
-    const int r = ROAR_REAL(L, close_range)(first, last, flags);
-    if (roar_active(S) && !(flags & CLOSE_RANGE_CLOEXEC)) {
-        const int err = errno;
-        if (r == 0) {
-            fds_closed(S, first, last);
-        }
+    /* CLOSE_RANGE_CLOEXEC closes nothing now; the next image's
+     * FD_INHERITED snapshot shows what survived. */
+    if (roar_active(S) && !(flags & CLOSE_RANGE_CLOEXEC) && first <= last) {
+        const int saved = errno;
+        fds_closed(S, first, last);
         roar_emit(S, ROAR_OP_CLOSE, first > INT_MAX ? INT_MAX : (int)first, last > INT_MAX ? INT_MAX : (int)last,
-                  0, 0, r == 0 ? 0 : -err, NULL, NULL);
-        errno = err;
+                  0, 0, 0, NULL, NULL);
+        errno = saved;
     }
-    return r;
+    return ROAR_REAL(L, close_range)(first, last, flags);
 }
 
 void roar_core_closefrom(struct roar_libc* L, struct roar_shim* S, int lowfd)
 {
-    ROAR_REAL(L, closefrom)(lowfd);
     if (roar_active(S) && lowfd >= 0) {
-        const int err = errno;
+        const int saved = errno;
         fds_closed(S, (unsigned int)lowfd, UINT_MAX);
         roar_emit(S, ROAR_OP_CLOSE, lowfd, INT_MAX, 0, 0, 0, NULL, NULL);
-        errno = err;
+        errno = saved;
     }
+    ROAR_REAL(L, closefrom)(lowfd);
 }
 
 /* A dup made `newfd` a copy of `oldfd`. */

@@ -143,6 +143,9 @@ TEST_CASE("CLOSE is reported for fds the shim saw opened, and for fds beyond its
     ShimFixture f;
     roar_core_open(&f.L, f.S, ROAR_K_OPEN, ROAR_AT_FDCWD, "a", O_RDONLY, 0);
     roar_core_close(&f.L, f.S, 7);
+    // In the ring before the number is released (another thread's OPEN of
+    // the same number must come after it).
+    CHECK(g_fake.head_at_call == f.events().back().h.nslots + f.events().front().h.nslots);
     roar_core_close(&f.L, f.S, 7); // now unknown (e.g. a pipe got the number)
     roar_core_close(&f.L, f.S, 12); // never seen
     roar_core_close(&f.L, f.S, ROAR_FD_TRACKED + 5);
