@@ -37,7 +37,7 @@ SIZES = {
     "full": dict(
         reps=5, micro_iters=1_000_000, micro_distinct=1_000_000, distinct_reps=3, record_inputs=100_000, strace_iters=20_000,
         startup_reps=20, train_samples=4000, train_epochs=3, train_ckpt_mib=96, tar_files=2000,
-        cp_files=1000, cp_file_kib=128, hash_bytes=2 * GIB, hash_reps=5, lat_requests=2000,
+        cp_files=1000, cp_file_kib=128, hash_bytes=2 * GIB, hash_reps=3, lat_requests=2000,
         lat_requests_16=200, lat_reps=3, xfer_bytes=GIB, xfer_reps=3, rss_bytes=5 * GIB,
         iperf_seconds=5, ingest_events=1_000_000, ingest_reps=3, e2e_ingest_iters=250_000,
         query_jobs=10_000, query_artifacts=1_000_000, query_reps=3),
