@@ -88,6 +88,9 @@ std::variant<ProxyProcess, std::string> start(const StartOptions& opts)
     }
     if (pid == 0) {
         // Child: only async-signal-safe calls until exec.
+        // Own process group: a Ctrl-C meant for the job must not stop the
+        // proxy before the job's last S3 call is recorded.
+        ::setpgid(0, 0);
         if (opts.daemon) {
             ::setsid();
             const int devnull = ::open("/dev/null", O_RDWR);

@@ -1,0 +1,58 @@
+# `roar run python3 script.py` with proxy.enabled: the job's S3 reads and
+# writes (boto3 picking the proxy up from AWS_ENDPOINT_URL_S3, which roar
+# sets) show up in `roar show --json` as inputs and outputs with the ETag
+# the upstream returned (moto, SigV4 checked) and, for whole bodies, the
+# BLAKE3 of the bytes. A second job reading the first one's output is
+# linked to it. Also: the proxy is gone after the job.
+source "$(dirname "$0")/lib_s3.sh"
+need b3sum
+"$ROAR" proxy --help >/dev/null 2>&1 || skip "'roar proxy' is not wired into the CLI yet"
+start_moto
+export ROAR_UPSTREAM_S3_ENDPOINT=$MOTO_URL
+new_project
+"$ROAR" proxy enable >/dev/null
+assert_eq "$("$ROAR" config get proxy.enabled)" true "proxy.enabled"
+
+head -c 300000 /dev/urandom >"$TEST_TMP/input.bin"
+in_etag=$(python3 - "$MOTO_URL" "$TEST_TMP/input.bin" <<'PY'
+import sys, boto3
+s3 = boto3.client("s3", endpoint_url=sys.argv[1])
+s3.create_bucket(Bucket="lineage")
+print(s3.put_object(Bucket="lineage", Key="raw/input.bin", Body=open(sys.argv[2], "rb").read())["ETag"])
+PY
+)
+cat >train.py <<'PY'
+import os, boto3
+assert os.environ["AWS_ENDPOINT_URL_S3"].startswith("http://127.0.0.1:"), os.environ.get("AWS_ENDPOINT_URL_S3")
+s3 = boto3.client("s3")
+data = s3.get_object(Bucket="lineage", Key="raw/input.bin")["Body"].read()
+model = bytes(reversed(data))
+open("model.local", "wb").write(model)
+s3.put_object(Bucket="lineage", Key="ckpt/model.bin", Body=model)
+PY
+"$ROAR" run -q python3 train.py
+j=$(show_json @1)
+s3_in=$(jq -c '.inputs[] | select(.path == "s3://lineage/raw/input.bin")' <<<"$j")
+s3_out=$(jq -c '.outputs[] | select(.path == "s3://lineage/ckpt/model.bin")' <<<"$j")
+[[ -n "$s3_in" ]] || fail "S3 input missing: $(jq -c .inputs <<<"$j")"
+[[ -n "$s3_out" ]] || fail "S3 output missing: $(jq -c .outputs <<<"$j")"
+assert_eq "$(jq -r '.hashes.etag' <<<"$s3_in")" "$in_etag" "input ETag"
+assert_eq "$(jq -r '.hashes.blake3' <<<"$s3_in")" "$(b3 "$TEST_TMP/input.bin")" "input BLAKE3"
+assert_eq "$(jq -r '.size' <<<"$s3_in")" 300000 "input size"
+out_etag=$(python3 -c 'import sys,boto3; print(boto3.client("s3", endpoint_url=sys.argv[1]).head_object(
+  Bucket="lineage", Key="ckpt/model.bin")["ETag"])' "$MOTO_URL")
+assert_eq "$(jq -r '.hashes.etag' <<<"$s3_out")" "$out_etag" "output ETag"
+assert_eq "$(jq -r '.hashes.blake3' <<<"$s3_out")" "$(b3 model.local)" "output BLAKE3"
+# No proxy left behind; its log is in .roar/.
+pgrep -f "roar-proxy.*--ring" >/dev/null && fail "a job-scoped roar-proxy is still running"
+
+# A later job reading the checkpoint is linked to the job that wrote it.
+cat >eval.py <<'PY'
+import boto3
+boto3.client("s3").get_object(Bucket="lineage", Key="ckpt/model.bin")["Body"].read()
+PY
+"$ROAR" run -q python3 eval.py
+j2=$(show_json @2)
+assert_eq "$(jq -r '.inputs[] | select(.path == "s3://lineage/ckpt/model.bin") | .hashes.etag' <<<"$j2")" \
+  "$out_etag" "second job's input ETag"
+echo ok
