@@ -112,6 +112,12 @@ void roar_report_start(struct roar_libc* L, struct roar_shim* S, char* const* ar
         roar_emit3(S, ROAR_OP_PROC_START, ppid, -1, flags, 0, 0, exe, cwd, g_start_cmdline, (uint32_t)len);
     }
     for_each_fd(S, g_start_link, sizeof g_start_link, report_inherited_fd);
+    /* A Go program (even with cgo, when the shim does load) makes its own
+     * file system calls with raw syscalls: say so, from the process itself. */
+    if (roar_exec_probe_at(AT_FDCWD, "/proc/self/exe") & ROAR_EXEC_GO) {
+        roar_emit(S, ROAR_OP_NOTE, -1, -1, 0, 0, 0, "Go binary: its file I/O bypasses libc and was not observed",
+                  NULL);
+    }
 }
 
 static int find_io_uring(struct roar_shim* S, int fd, const char* target)

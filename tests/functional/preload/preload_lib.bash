@@ -56,3 +56,34 @@ assert_clean_ring() {
   assert_contains "$TRACE_SUMMARY" " 0 dropped" "ring drops"
   assert_contains "$TRACE_SUMMARY" " 0 sync timeouts" "sync timeouts"
 }
+
+# ---- job-level helpers for the real-program matrix (roar run / show) ----
+
+# job CMD...: `roar run -q -- CMD...` in the current project (new_project
+# first); the job's JSON record is then in $JOB.
+job() {
+  set +e
+  "$ROAR" run -q -- "$@"
+  JOB_RC=$?
+  set -e
+  JOB=$(show_json @"$(("$("$ROAR" log --json | jq length)"))")
+}
+# assert_io DIRECTION PATH: PATH (relative to $PROJECT) is among the job's
+# inputs/outputs, and for outputs its blake3 is b3sum of the file now.
+assert_io() {
+  local dir=$1 path=$PROJECT/$2
+  io_paths "$JOB" "$dir" | grep -qxF "$path" || fail "$path not in $dir: $(io_paths "$JOB" "$dir" | tr '\n' ' ')"
+  if [[ $dir == outputs && -f $path ]]; then
+    assert_eq "$(io_digest "$JOB" outputs "$path")" "$(b3 "$path")" "blake3 of output $2"
+  fi
+}
+assert_not_io() {
+  local dir=$1 path=$PROJECT/$2
+  if io_paths "$JOB" "$dir" | grep -qxF "$path"; then
+    fail "$path unexpectedly in $dir"
+  fi
+}
+# assert_input_digest PATH DIGEST: the recorded input digest of PATH.
+assert_input_digest() {
+  assert_eq "$(io_digest "$JOB" inputs "$PROJECT/$1")" "$2" "input digest of $1"
+}
