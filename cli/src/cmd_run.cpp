@@ -7,6 +7,7 @@
 #include "project.hpp"
 #include "text_style.hpp"
 #include "job_queries.hpp"
+#include "rerun.hpp"
 
 #include "roar/collector/event_ring.hpp"
 #include "roar/collector/install_layout.hpp"
@@ -157,8 +158,12 @@ void print_report(const Project& project, const JobRecord& job, const std::strin
 
 } // namespace
 
-int cmd_run(const RunOptions& options)
+int cmd_run(const RunOptions& given)
 {
+    // `roar run @N [--name=value]`: step N's recorded command, in its recorded cwd.
+    const RerunPlan rerun = plan_rerun(given.command, given.quiet);
+    RunOptions options = given;
+    options.command = rerun.command;
     if (options.command.empty()) {
         throw FatalError("roar run needs a command, e.g. 'roar run python3 train.py'");
     }
@@ -231,7 +236,7 @@ int cmd_run(const RunOptions& options)
                                         job.ring.sync_timeouts));
     }
 
-    auto stored = db.store_job(job);
+    auto stored = db.store_job(job, rerun.step);
     if (!stored) {
         throw FatalError(stored.error().message, job.exit_code ? job.exit_code : 1);
     }
@@ -239,6 +244,7 @@ int cmd_run(const RunOptions& options)
     if (!options.quiet) {
         const std::string step = record["step"].is_null() ? "" : fmt::format("@{}", record["step"].get<int64_t>());
         print_report(project, job, step);
+        print_stale_downstream(db, *stored);
     }
     if (options.json) {
         std::cout << record.dump(2) << std::endl;

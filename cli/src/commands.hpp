@@ -19,6 +19,18 @@ int cmd_run(const RunOptions& options);
 int cmd_show(const std::string& ref, bool json);
 int cmd_log(bool json);
 
+struct DagCommandOptions {
+    bool expanded = false;
+    bool stale_only = false;
+    bool show_artifacts = false;
+    bool json = false;
+    std::string format; // "", "dot" or "mermaid"
+    std::string html;   // write the HTML page here
+};
+int cmd_dag(const DagCommandOptions& options);
+int cmd_status(bool json);
+int cmd_reset();
+
 int cmd_config_list(bool json);
 int cmd_config_get(const std::string& key);
 int cmd_config_set(const std::string& key, const std::string& value);

@@ -41,6 +41,22 @@ int main(int argc, char** argv)
     auto* log = app.add_subcommand("log", "one line per recorded job, oldest first");
     log->add_flag("--json", log_json, "machine-readable output");
 
+    DagCommandOptions dag_options;
+    auto* dag = app.add_subcommand("dag", "the session's pipeline: steps, what they consumed, what is stale");
+    dag->add_flag("--expanded", dag_options.expanded, "every execution of each step, superseded ones included");
+    dag->add_flag("--stale-only", dag_options.stale_only, "only stale steps (with the reason) and stale artifacts");
+    dag->add_flag("--show-artifacts", dag_options.show_artifacts, "every artifact, not only final outputs");
+    dag->add_flag("--json", dag_options.json, "machine-readable output");
+    dag->add_option("--format", dag_options.format, "graph source instead of the tree: dot (Graphviz) or mermaid")
+        ->check(CLI::IsMember({"dot", "mermaid"}));
+    dag->add_option("--html", dag_options.html, "write a self-contained HTML picture of the pipeline to FILE");
+
+    bool status_json = false;
+    auto* status = app.add_subcommand("status", "tracked files present/modified/missing on disk, and stale steps");
+    status->add_flag("--json", status_json, "machine-readable output");
+
+    auto* reset = app.add_subcommand("reset", "start a new session: the next job is step @1 (history is kept)");
+
     auto* config = app.add_subcommand("config", "read or change roar.toml");
     config->require_subcommand(1);
     bool config_json = false;
@@ -78,6 +94,15 @@ int main(int argc, char** argv)
         }
         if (log->parsed()) {
             return cmd_log(log_json);
+        }
+        if (dag->parsed()) {
+            return cmd_dag(dag_options);
+        }
+        if (status->parsed()) {
+            return cmd_status(status_json);
+        }
+        if (reset->parsed()) {
+            return cmd_reset();
         }
         if (config_list->parsed()) {
             return cmd_config_list(config_json);

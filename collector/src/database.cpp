@@ -5,7 +5,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
+#include <iterator>
 #include <chrono>
 #include <sys/stat.h>
 #include <thread>
@@ -109,7 +111,16 @@ CREATE TABLE hash_cache (
     PRIMARY KEY (device, inode, algorithm)
 ) WITHOUT ROWID;
 )sql",
+    // 1 -> 2: steps remember the (digit-normalised) paths their executions
+    // used, so one command shape can be several steps (variants writing
+    // different outputs); indexes for session-wide and digest-prefix reads.
+    R"sql(
+ALTER TABLE steps ADD COLUMN io_paths TEXT NOT NULL DEFAULT '';
+CREATE INDEX jobs_by_session ON jobs(session_id, started_at);
+CREATE INDEX artifact_hashes_by_digest ON artifact_hashes(digest);
+)sql",
 };
+static_assert(sizeof k_migrations / sizeof k_migrations[0] == k_schema_version);
 
 constexpr int k_busy_timeout_ms = 60000;
 
@@ -203,6 +214,11 @@ std::string Statement::column_text(int index) const
 {
     const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(m_stmt, index));
     return text ? std::string(text, size_t(sqlite3_column_bytes(m_stmt, index))) : std::string();
+}
+std::string_view Statement::column_view(int index) const
+{
+    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(m_stmt, index));
+    return text ? std::string_view(text, size_t(sqlite3_column_bytes(m_stmt, index))) : std::string_view();
 }
 bool Statement::column_is_null(int index) const { return sqlite3_column_type(m_stmt, index) == SQLITE_NULL; }
 std::optional<int64_t> Statement::column_opt_int(int index) const
@@ -380,17 +396,103 @@ int64_t Database::active_session()
     return sqlite3_last_insert_rowid(m_db);
 }
 
-int64_t Database::step_for(int64_t session, const JobRecord& job)
+int64_t Database::start_new_session()
 {
-    const std::string signature = step_signature(job.argv, job.cwd);
-    Statement find(m_db, "SELECT id FROM steps WHERE session_id = ?1 AND signature = ?2");
-    find.bind(1, session).bind(2, signature);
-    if (find.step()) {
-        return find.column_int(0);
+    exec("BEGIN IMMEDIATE");
+    try {
+        exec("UPDATE sessions SET active = 0 WHERE active = 1");
+        Statement create(m_db, "INSERT INTO sessions (created_at, active) VALUES (?1, 1)");
+        create.bind(1, now_seconds()).run();
+        const int64_t id = sqlite3_last_insert_rowid(m_db);
+        exec("COMMIT");
+        return id;
+    } catch (const FatalError&) {
+        sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
+        throw;
     }
-    Statement create(m_db, "INSERT INTO steps (session_id, number, signature, command) VALUES (?1, "
-                           "(SELECT coalesce(max(number), 0) + 1 FROM steps WHERE session_id = ?1), ?2, ?3)");
-    create.bind(1, session).bind(2, signature).bind(3, job.command).run();
+}
+
+namespace {
+
+nlohmann::json paths_json(const StepPaths& paths) { return {{"in", paths.inputs}, {"out", paths.outputs}}; }
+
+// A step's recorded paths; nullopt for steps from schema v1, which match
+// on the command shape alone.
+std::optional<StepPaths> parse_paths(const std::string& text)
+{
+    auto j = nlohmann::json::parse(text, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+        return std::nullopt;
+    }
+    StepPaths paths;
+    paths.inputs = j.value("in", std::vector<std::string>{});
+    paths.outputs = j.value("out", std::vector<std::string>{});
+    return paths;
+}
+
+std::vector<std::string> merged(const std::vector<std::string>& a, const std::vector<std::string>& b)
+{
+    std::vector<std::string> out;
+    std::set_union(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
+    return out;
+}
+
+} // namespace
+
+int64_t Database::step_for(int64_t session, const JobRecord& job, std::optional<int64_t> step_number)
+{
+    const StepPaths paths = step_paths(job);
+    auto remember = [&](int64_t step, const std::optional<StepPaths>& known) {
+        StepPaths all = paths;
+        if (known) {
+            all.inputs = merged(known->inputs, paths.inputs);
+            all.outputs = merged(known->outputs, paths.outputs);
+        }
+        Statement update(m_db, "UPDATE steps SET io_paths = ?2 WHERE id = ?1");
+        update.bind(1, step).bind(2, paths_json(all).dump()).run();
+        return step;
+    };
+    if (step_number) {
+        Statement find(m_db, "SELECT id, io_paths FROM steps WHERE session_id = ?1 AND number = ?2");
+        find.bind(1, session).bind(2, *step_number);
+        if (!find.step()) {
+            throw FatalError(fmt::format("no step @{} in the active session", *step_number));
+        }
+        return remember(find.column_int(0), parse_paths(find.column_text(1)));
+    }
+
+    // Candidates: steps with this command shape. Signatures are the shape,
+    // then '\x1e' and what tells its steps apart (v1 steps: the shape alone).
+    const std::string shape = step_signature(job.argv, job.cwd);
+    Statement find(m_db, "SELECT id, io_paths FROM steps WHERE session_id = ?1 AND (signature = ?2 OR "
+                         "(signature >= ?3 AND signature < ?4)) ORDER BY number");
+    find.bind(1, session).bind(2, shape).bind(3, shape + '\x1e').bind(4, shape + '\x1f');
+    std::optional<std::pair<int64_t, std::optional<StepPaths>>> compatible;
+    while (find.step()) {
+        auto known = parse_paths(find.column_text(1));
+        if (known && known->inputs == paths.inputs && known->outputs == paths.outputs) {
+            return find.column_int(0); // the usual re-run: nothing new to remember
+        }
+        if (!compatible && (!known || step_io_compatible(paths, *known))) {
+            compatible.emplace(find.column_int(0), known);
+        }
+    }
+    if (compatible) {
+        return remember(compatible->first, compatible->second);
+    }
+
+    std::string signature = shape + '\x1e' + paths_json(paths).dump();
+    for (int suffix = 2;; ++suffix) { // only reachable by odd histories: keep signatures unique
+        Statement taken(m_db, "SELECT 1 FROM steps WHERE session_id = ?1 AND signature = ?2");
+        taken.bind(1, session).bind(2, signature);
+        if (!taken.step()) {
+            break;
+        }
+        signature = fmt::format("{}\x1e{}#{}", shape, paths_json(paths).dump(), suffix);
+    }
+    Statement create(m_db, "INSERT INTO steps (session_id, number, signature, command, io_paths) VALUES (?1, "
+                           "(SELECT coalesce(max(number), 0) + 1 FROM steps WHERE session_id = ?1), ?2, ?3, ?4)");
+    create.bind(1, session).bind(2, signature).bind(3, job.command).bind(4, paths_json(paths).dump()).run();
     return sqlite3_last_insert_rowid(m_db);
 }
 
@@ -429,12 +531,12 @@ int64_t Database::artifact_for(const ArtifactUse& use, double when)
     return id;
 }
 
-Result<int64_t> Database::store_job(const JobRecord& job)
+Result<int64_t> Database::store_job(const JobRecord& job, std::optional<int64_t> step_number)
 {
     try {
         exec("BEGIN IMMEDIATE");
         const int64_t session = active_session();
-        const int64_t step = step_for(session, job);
+        const int64_t step = step_for(session, job, step_number);
         Statement insert(m_db, R"sql(
 INSERT INTO jobs (uid, session_id, step_id, command, argv, cwd, started_at, ended_at, exit_code, signal,
                   hostname, user, git_commit, git_branch, git_remote, git_dirty, git_dirty_files, env,
@@ -497,25 +599,56 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13))sql");
     }
 }
 
+std::string normalise_digits(std::string_view text)
+{
+    std::string out;
+    out.reserve(text.size());
+    bool in_digits = false;
+    for (char c : text) {
+        if (std::isdigit(static_cast<unsigned char>(c))) {
+            if (!in_digits) {
+                out += '#';
+            }
+            in_digits = true;
+        } else {
+            out += c;
+            in_digits = false;
+        }
+    }
+    return out;
+}
+
 std::string step_signature(const std::vector<std::string>& argv, std::string_view cwd)
 {
     std::string sig(cwd);
     for (const auto& arg : argv) {
         sig += '\x1f';
-        bool in_digits = false;
-        for (char c : arg) {
-            if (std::isdigit(static_cast<unsigned char>(c))) {
-                if (!in_digits) {
-                    sig += '#';
-                }
-                in_digits = true;
-            } else {
-                sig += c;
-                in_digits = false;
-            }
-        }
+        sig += normalise_digits(arg);
     }
     return sig;
+}
+
+StepPaths step_paths(const JobRecord& job)
+{
+    auto normalised = [](const std::vector<ArtifactUse>& uses) {
+        std::vector<std::string> out;
+        for (const auto& use : uses) {
+            out.push_back(normalise_digits(use.path));
+        }
+        std::sort(out.begin(), out.end());
+        out.erase(std::unique(out.begin(), out.end()), out.end());
+        return out;
+    };
+    return {normalised(job.inputs), normalised(job.outputs)};
+}
+
+bool step_io_compatible(const StepPaths& job, const StepPaths& step)
+{
+    auto nested = [](const std::vector<std::string>& a, const std::vector<std::string>& b) {
+        return std::includes(a.begin(), a.end(), b.begin(), b.end())
+            || std::includes(b.begin(), b.end(), a.begin(), a.end());
+    };
+    return nested(job.inputs, step.inputs) && nested(job.outputs, step.outputs);
 }
 
 std::string join_command(const std::vector<std::string>& argv)

@@ -19,7 +19,7 @@ namespace roar::collector {
 
 // The schema version this build writes; older databases are migrated
 // forward on open, newer ones are refused.
-inline constexpr int k_schema_version = 1;
+inline constexpr int k_schema_version = 2;
 
 // A prepared statement with positional binds (1-based) and typed columns
 // (0-based). Throws FatalError on SQL errors: those are bugs or a broken
@@ -47,6 +47,8 @@ public:
     int64_t column_int(int index) const;
     double column_double(int index) const;
     std::string column_text(int index) const;
+    // The text of a column without copying; valid until the next step().
+    std::string_view column_view(int index) const;
     bool column_is_null(int index) const;
     std::optional<int64_t> column_opt_int(int index) const;
 
@@ -79,15 +81,20 @@ public:
     Result<FileDigest> digest_file(const std::string& path);
 
     // Stores `job` (and its processes, artifacts and uses) in one
-    // transaction, assigning it to the active session and a step. Returns
-    // the job's row id.
-    Result<int64_t> store_job(const JobRecord& job);
+    // transaction, assigning it to the active session and a step: step
+    // number `step_number` of that session when given (`roar run @N`),
+    // else the step with the same command shape and input/output paths
+    // (see step_signature and step_io_compatible). Returns the job's row id.
+    Result<int64_t> store_job(const JobRecord& job, std::optional<int64_t> step_number = std::nullopt);
+
+    // Ends the active session and starts a new, empty one; returns its id.
+    int64_t start_new_session();
 
 private:
     explicit Database(sqlite3* db) : m_db(db) {}
     Result<void> migrate(const std::filesystem::path& path);
     int64_t active_session();
-    int64_t step_for(int64_t session, const JobRecord& job);
+    int64_t step_for(int64_t session, const JobRecord& job, std::optional<int64_t> step_number);
     int64_t artifact_for(const ArtifactUse& use, double when);
 
     sqlite3* m_db = nullptr;
@@ -97,6 +104,24 @@ private:
 // runs replaced by '#', so `train.py --seed 3` and `--seed 4` differ only
 // in a digit and are one step.
 std::string step_signature(const std::vector<std::string>& argv, std::string_view cwd);
+
+// `text` with every run of decimal digits replaced by '#': the
+// normalisation that makes run numbers, seeds and dates not matter.
+std::string normalise_digits(std::string_view text);
+
+// The input and output paths of a job (or the union over a step's
+// executions), digit-normalised, sorted and without duplicates.
+struct StepPaths {
+    std::vector<std::string> inputs, outputs;
+};
+StepPaths step_paths(const JobRecord& job);
+
+// Whether a job with paths `job` can be another execution of a step whose
+// executions used `step`: for inputs and for outputs, one set contains the
+// other. Equal sets match; so does a failed run that stopped before
+// writing (a subset) and its retry (a superset); variants writing
+// different outputs do not.
+bool step_io_compatible(const StepPaths& job, const StepPaths& step);
 
 // `argv` quoted for a shell where needed and joined with spaces.
 std::string join_command(const std::vector<std::string>& argv);

@@ -1,0 +1,127 @@
+// `roar status`: for the active session, whether each tracked file is
+// still on disk as last recorded (present, modified, missing), and which
+// steps are stale and why.
+#include "commands.hpp"
+
+#include "dag_render.hpp"
+#include "lineage.hpp"
+#include "project.hpp"
+#include "text_style.hpp"
+
+#include <fmt/format.h>
+
+#include <iostream>
+
+namespace roar::cli {
+
+namespace {
+
+// The step that last wrote `path`, or 0.
+int64_t last_writer(const Lineage& g, const PathState& path)
+{
+    for (auto it = path.uses.rbegin(); it != path.uses.rend(); ++it) {
+        if (g.uses[*it].output) {
+            return g.steps[size_t(g.executions[size_t(g.uses[*it].execution)].step)].number;
+        }
+    }
+    return 0;
+}
+
+} // namespace
+
+int cmd_status(bool json)
+{
+    Project project = Project::find();
+    collector::Database db = project.open_database();
+    LineageOptions load_options;
+    load_options.check_all_paths = true;
+    const Lineage g = Lineage::load(db, load_options);
+    ArtifactDigests digests(db);
+
+    nlohmann::json doc;
+    doc["session_id"] = g.session_id;
+    doc["steps"] = g.steps.size();
+    doc["jobs"] = g.executions.size();
+    nlohmann::json files = nlohmann::json::array();
+    std::map<std::string, int> counts{{"present", 0}, {"modified", 0}, {"missing", 0}, {"remote", 0}};
+    for (const auto& p : g.paths) {
+        if (p.disk == DiskState::unchecked) {
+            continue; // directories, unreadable files
+        }
+        const std::string state = disk_state_name(p.disk);
+        ++counts[state];
+        const auto& recorded = digests.get(p.latest);
+        files.push_back({{"path", p.path},
+                         {"state", state},
+                         {"recorded_digest", recorded.digest},
+                         {"disk_digest", p.disk_digest.empty() ? nlohmann::json(nullptr) : nlohmann::json(p.disk_digest)},
+                         {"written_by_step", last_writer(g, p) ? nlohmann::json(last_writer(g, p)) : nlohmann::json(nullptr)}});
+    }
+    doc["files"] = files;
+    doc["counts"] = counts;
+    nlohmann::json stale = nlohmann::json::array();
+    for (const auto& s : g.steps) {
+        if (!s.stale) {
+            continue;
+        }
+        nlohmann::json reasons = nlohmann::json::array();
+        for (const auto& r : s.stale_reasons) {
+            reasons.push_back(describe_reason(g, r, project));
+        }
+        stale.push_back({{"step", s.number}, {"command", s.command}, {"reasons", reasons}});
+    }
+    doc["stale_steps"] = stale;
+    if (json) {
+        std::cout << doc.dump(2) << std::endl;
+        return 0;
+    }
+
+    const int fd = 1;
+    std::string out;
+    if (g.session_id == 0 || g.steps.empty()) {
+        std::cout << "No jobs in this session yet (run one with 'roar run CMD ...').\n";
+        return 0;
+    }
+    out += fmt::format("{} {}: {} step{}, {} job{}\n", paint(fd, k_bold, "Session"), g.session_id, g.steps.size(),
+                       g.steps.size() == 1 ? "" : "s", g.executions.size(), g.executions.size() == 1 ? "" : "s");
+    out += fmt::format("{} {} present, {} modified, {} missing{}\n", paint(fd, k_bold, "Tracked files:"),
+                       counts["present"], counts["modified"], counts["missing"],
+                       counts["remote"] ? fmt::format(", {} remote (not checked)", counts["remote"]) : "");
+    for (const auto& f : files) {
+        const std::string state = f["state"];
+        if (state != "modified" && state != "missing") {
+            continue;
+        }
+        const std::string path = project.display_path(f["path"].get<std::string>());
+        if (state == "modified") {
+            out += fmt::format("  {}  {}  (recorded {}, now {})\n", paint(fd, k_yellow, "modified"), path,
+                               f["recorded_digest"].get<std::string>().substr(0, 12),
+                               f["disk_digest"].get<std::string>().substr(0, 12));
+        } else if (f["written_by_step"].is_number()) {
+            out += fmt::format("  {}  {}  ('roar run @{}' re-creates it)\n", paint(fd, k_red, "missing "), path,
+                               f["written_by_step"].get<int64_t>());
+        } else {
+            out += fmt::format("  {}  {}\n", paint(fd, k_red, "missing "), path);
+        }
+    }
+    if (stale.empty()) {
+        out += fmt::format("{} none: every step ran on the current versions of its inputs\n",
+                           paint(fd, k_bold, "Stale steps:"));
+    } else {
+        out += fmt::format("{} {}\n", paint(fd, k_bold, "Stale steps:"), stale.size());
+        std::vector<std::string> order;
+        for (const auto& s : stale) {
+            out += fmt::format("  {} {}\n", paint(fd, k_yellow, fmt::format("@{}", s["step"].get<int64_t>())),
+                               s["command"].get<std::string>());
+            for (const auto& r : s["reasons"]) {
+                out += fmt::format("      {}\n", paint(fd, k_dim, r.get<std::string>()));
+            }
+            order.push_back(fmt::format("roar run @{}", s["step"].get<int64_t>()));
+        }
+        out += fmt::format("To bring them up to date, in order: {}\n", fmt::join(order, "; "));
+    }
+    std::cout << out;
+    return 0;
+}
+
+} // namespace roar::cli

@@ -1,0 +1,392 @@
+// The session's pipeline graph and its staleness (see lineage.hpp).
+//
+// Everything comes from four queries over the active session (steps, jobs,
+// job_io, and one digest lookup per checked path), so the cost grows with
+// the number of rows read, never with round trips per job.
+#include "lineage.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <deque>
+#include <string_view>
+#include <sys/stat.h>
+
+using roar::collector::Statement;
+
+namespace roar::cli {
+
+namespace {
+
+struct ViewHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+void add_unique(std::vector<int>& list, int value)
+{
+    if (std::find(list.begin(), list.end(), value) == list.end()) {
+        list.push_back(value);
+    }
+}
+
+// Follows `edges` (dependencies or dependents) from `start`, returning
+// the stale steps reached, ascending.
+std::vector<int> reach_stale(const Lineage& g, int start, bool downstream)
+{
+    std::vector<char> seen(g.steps.size(), 0);
+    std::vector<int> todo{start}, found;
+    seen[size_t(start)] = 1;
+    while (!todo.empty()) {
+        const int at = todo.back();
+        todo.pop_back();
+        const auto& next = downstream ? g.steps[size_t(at)].dependents : g.steps[size_t(at)].dependencies;
+        for (int n : next) {
+            if (!seen[size_t(n)]) {
+                seen[size_t(n)] = 1;
+                todo.push_back(n);
+                if (g.steps[size_t(n)].stale) {
+                    found.push_back(n);
+                }
+            }
+        }
+    }
+    std::sort(found.begin(), found.end());
+    return found;
+}
+
+} // namespace
+
+const char* state_name(NodeState state)
+{
+    switch (state) {
+    case NodeState::active:
+        return "active";
+    case NodeState::stale:
+        return "stale";
+    case NodeState::superseded:
+        return "superseded";
+    }
+    return "?";
+}
+
+const char* disk_state_name(DiskState state)
+{
+    switch (state) {
+    case DiskState::unchecked:
+        return "unchecked";
+    case DiskState::present:
+        return "present";
+    case DiskState::modified:
+        return "modified";
+    case DiskState::missing:
+        return "missing";
+    case DiskState::remote:
+        return "remote";
+    }
+    return "?";
+}
+
+std::optional<int> Lineage::step_index(int64_t number) const
+{
+    auto it = std::lower_bound(steps.begin(), steps.end(), number,
+                               [](const Step& s, int64_t n) { return s.number < n; });
+    if (it == steps.end() || it->number != number) {
+        return std::nullopt;
+    }
+    return int(it - steps.begin());
+}
+
+std::vector<int> Lineage::stale_downstream(int index) const { return reach_stale(*this, index, true); }
+std::vector<int> Lineage::stale_upstream(int index) const { return reach_stale(*this, index, false); }
+
+size_t Lineage::stale_count() const
+{
+    return size_t(std::count_if(steps.begin(), steps.end(), [](const Step& s) { return s.stale; }));
+}
+
+int64_t Lineage::current_content(uint32_t path_index) const
+{
+    const PathState& p = paths[path_index];
+    if (p.disk == DiskState::present || p.disk == DiskState::modified) {
+        return p.on_disk;
+    }
+    return p.latest;
+}
+
+Lineage Lineage::load(collector::Database& database, const LineageOptions& options)
+{
+    sqlite3* db = database.handle();
+    Lineage g;
+    {
+        Statement s(db, "SELECT id FROM sessions WHERE active = 1 ORDER BY id DESC LIMIT 1");
+        if (!s.step()) {
+            return g;
+        }
+        g.session_id = s.column_int(0);
+    }
+
+    std::unordered_map<int64_t, int> step_of_row;
+    {
+        Statement s(db, "SELECT id, number, command FROM steps WHERE session_id = ?1 ORDER BY number");
+        s.bind(1, g.session_id);
+        while (s.step()) {
+            Step step;
+            step.row = s.column_int(0);
+            step.number = s.column_int(1);
+            step.command = s.column_text(2);
+            step_of_row.emplace(step.row, int(g.steps.size()));
+            g.steps.push_back(std::move(step));
+        }
+    }
+
+    std::unordered_map<int64_t, int> execution_of_row;
+    {
+        Statement s(db, "SELECT id, uid, step_id, command, cwd, started_at, ended_at, exit_code, signal "
+                        "FROM jobs WHERE session_id = ?1 ORDER BY started_at, id");
+        s.bind(1, g.session_id);
+        while (s.step()) {
+            auto step = step_of_row.find(s.column_int(2));
+            if (step == step_of_row.end()) {
+                continue; // a job without a step of this session: not part of the pipeline
+            }
+            Execution e;
+            e.job_row = s.column_int(0);
+            e.job_id = s.column_text(1);
+            e.step = step->second;
+            e.command = s.column_text(3);
+            e.cwd = s.column_text(4);
+            e.started_at = s.column_double(5);
+            e.ended_at = s.column_double(6);
+            e.exit_code = int(s.column_int(7));
+            e.killed = !s.column_is_null(8);
+            const int index = int(g.executions.size());
+            execution_of_row.emplace(e.job_row, index);
+            g.steps[size_t(e.step)].executions.push_back(index);
+            g.executions.push_back(std::move(e));
+        }
+    }
+    // Steps with no job (possible only after manual edits) would have no current execution.
+    for (size_t i = 0; i < g.steps.size(); ++i) {
+        if (g.steps[i].executions.empty()) {
+            g.steps.erase(g.steps.begin() + long(i));
+            for (auto& e : g.executions) {
+                e.step -= e.step > int(i) ? 1 : 0;
+            }
+            --i;
+        }
+    }
+    for (auto& step : g.steps) {
+        Execution& current = g.executions[size_t(step.current())];
+        current.current = true;
+        step.command = current.command;
+    }
+
+    {
+        // Paths are interned: a project has far fewer paths than uses.
+        std::deque<std::string> storage;
+        std::unordered_map<std::string_view, uint32_t, ViewHash, std::equal_to<>> path_ids;
+        Statement s(db, "SELECT io.job_id, io.direction = 'out', io.path, coalesce(io.artifact_id, 0) "
+                        "FROM jobs j JOIN job_io io ON io.job_id = j.id "
+                        "WHERE j.session_id = ?1 AND io.direction <> 'deleted'");
+        s.bind(1, g.session_id);
+        while (s.step()) {
+            auto exec = execution_of_row.find(s.column_int(0));
+            if (exec == execution_of_row.end()) {
+                continue;
+            }
+            const std::string_view path = s.column_view(2);
+            auto it = path_ids.find(path);
+            if (it == path_ids.end()) {
+                storage.emplace_back(path);
+                it = path_ids.emplace(std::string_view(storage.back()), uint32_t(g.paths.size())).first;
+                g.paths.push_back(PathState{storage.back(), {}, 0, DiskState::unchecked, 0, {}});
+            }
+            Use use;
+            use.path = it->second;
+            use.artifact = s.column_int(3);
+            use.execution = exec->second;
+            use.output = s.column_int(1) != 0;
+            const auto index = uint32_t(g.uses.size());
+            Execution& e = g.executions[size_t(use.execution)];
+            (use.output ? e.outputs : e.inputs).push_back(index);
+            g.paths[use.path].uses.push_back(index);
+            g.uses.push_back(use);
+        }
+    }
+
+    // Each path's history in order; the latest version; who produced what each input read.
+    auto key = [&g](uint32_t u) { return std::pair(g.uses[u].execution, g.uses[u].output); };
+    for (auto& p : g.paths) {
+        std::sort(p.uses.begin(), p.uses.end(), [&](uint32_t a, uint32_t b) { return key(a) < key(b); });
+        p.latest = g.uses[p.uses.back()].artifact;
+    }
+    for (auto& use : g.uses) {
+        if (use.output || use.artifact == 0) {
+            continue;
+        }
+        const auto& history = g.paths[use.path].uses;
+        auto at = std::lower_bound(history.begin(), history.end(), use.execution,
+                                   [&g](uint32_t u, int exec) { return g.uses[u].execution < exec; });
+        // The latest write before this job is what it read, unless the file
+        // was changed outside roar in between (then nothing recorded produced it).
+        while (at != history.begin()) {
+            --at;
+            const Use& before = g.uses[*at];
+            if (before.output) {
+                if (before.artifact == use.artifact) {
+                    use.producer = before.execution;
+                }
+                break;
+            }
+        }
+    }
+
+    // The disk: what is at each path now, through the hash cache.
+    std::vector<char> check(g.paths.size(), options.check_all_paths ? 1 : 0);
+    if (!options.check_all_paths) {
+        for (const auto& step : g.steps) {
+            const Execution& e = g.executions[size_t(step.current())];
+            for (auto list : {&e.inputs, &e.outputs}) {
+                for (uint32_t u : *list) {
+                    check[g.uses[u].path] = 1;
+                }
+            }
+        }
+    }
+    Statement by_digest(db, "SELECT artifact_id FROM artifact_hashes WHERE algorithm = 'blake3' AND digest = ?1");
+    for (size_t i = 0; i < g.paths.size(); ++i) {
+        if (!check[i]) {
+            continue;
+        }
+        PathState& p = g.paths[i];
+        if (p.path.rfind("s3://", 0) == 0) {
+            p.disk = DiskState::remote;
+            continue;
+        }
+        struct stat st;
+        if (stat(p.path.c_str(), &st) != 0) {
+            if (errno == ENOENT || errno == ENOTDIR) {
+                p.disk = DiskState::missing;
+            }
+            continue;
+        }
+        if (!S_ISREG(st.st_mode)) {
+            continue;
+        }
+        auto digest = database.digest_file(p.path);
+        if (!digest) {
+            continue;
+        }
+        p.disk_digest = digest->blake3;
+        by_digest.reset();
+        by_digest.bind(1, digest->blake3);
+        p.on_disk = by_digest.step() ? by_digest.column_int(0) : -1;
+        p.disk = (p.latest == 0 || p.on_disk == p.latest) ? DiskState::present : DiskState::modified;
+    }
+
+    // Dependencies and direct staleness, from each step's current execution.
+    for (size_t si = 0; si < g.steps.size(); ++si) {
+        Step& step = g.steps[si];
+        const int current = step.current();
+        const Execution& e = g.executions[size_t(current)];
+        for (uint32_t u : e.inputs) {
+            const Use& use = g.uses[u];
+            if (use.producer >= 0) {
+                const int from = g.executions[size_t(use.producer)].step;
+                if (from != int(si)) {
+                    add_unique(step.dependencies, from);
+                    add_unique(g.steps[size_t(from)].dependents, int(si));
+                    ++step.consumed;
+                }
+            }
+            const bool rewrote = std::any_of(e.outputs.begin(), e.outputs.end(),
+                                             [&](uint32_t o) { return g.uses[o].path == use.path; });
+            const int64_t now = g.current_content(use.path);
+            if (rewrote || use.artifact == 0 || now == 0 || now == use.artifact) {
+                continue;
+            }
+            StaleReason reason{StaleReason::Kind::changed, use.path, 0};
+            for (auto it = g.paths[use.path].uses.rbegin(); it != g.paths[use.path].uses.rend(); ++it) {
+                const Use& later = g.uses[*it];
+                if (later.execution <= current) {
+                    break;
+                }
+                if (later.output && later.artifact == now) {
+                    reason = {StaleReason::Kind::reproduced, use.path,
+                              g.steps[size_t(g.executions[size_t(later.execution)].step)].number};
+                    break;
+                }
+            }
+            if (reason.kind == StaleReason::Kind::changed && g.paths[use.path].disk == DiskState::modified) {
+                reason.kind = StaleReason::Kind::modified;
+            }
+            step.stale = true;
+            step.stale_reasons.push_back(reason);
+        }
+    }
+    for (auto& step : g.steps) {
+        std::sort(step.dependencies.begin(), step.dependencies.end());
+        std::sort(step.dependents.begin(), step.dependents.end());
+    }
+
+    // Staleness flows downstream.
+    std::vector<int> todo;
+    for (size_t i = 0; i < g.steps.size(); ++i) {
+        if (g.steps[i].stale) {
+            todo.push_back(int(i));
+        }
+    }
+    while (!todo.empty()) {
+        const int at = todo.back();
+        todo.pop_back();
+        for (int d : g.steps[size_t(at)].dependents) {
+            Step& next = g.steps[size_t(d)];
+            const bool was = next.stale;
+            next.stale = true;
+            const bool listed = std::any_of(next.stale_reasons.begin(), next.stale_reasons.end(), [&](const auto& r) {
+                return r.kind == StaleReason::Kind::upstream && r.step == g.steps[size_t(at)].number;
+            });
+            if (!listed) {
+                next.stale_reasons.push_back({StaleReason::Kind::upstream, 0, g.steps[size_t(at)].number});
+            }
+            if (!was) {
+                todo.push_back(d);
+            }
+        }
+    }
+    return g;
+}
+
+ArtifactDigests::ArtifactDigests(const collector::Database& db)
+    : m_query(db.handle(), "SELECT h.algorithm, h.digest, a.size FROM artifacts a LEFT JOIN artifact_hashes h "
+                           "ON h.artifact_id = a.id WHERE a.id = ?1")
+{
+}
+
+const ArtifactDigests::Info& ArtifactDigests::get(int64_t artifact)
+{
+    auto it = m_known.find(artifact);
+    if (it != m_known.end()) {
+        return it->second;
+    }
+    Info info;
+    m_query.reset();
+    m_query.bind(1, artifact);
+    while (m_query.step()) {
+        info.size = m_query.column_opt_int(2);
+        if (m_query.column_is_null(0)) {
+            continue;
+        }
+        const std::string algorithm = m_query.column_text(0);
+        if (algorithm == "blake3" || (algorithm == "etag" && info.algorithm != "blake3")
+            || info.algorithm.empty()) {
+            info.algorithm = algorithm;
+            info.digest = m_query.column_text(1);
+        }
+    }
+    return m_known.emplace(artifact, std::move(info)).first->second;
+}
+
+} // namespace roar::cli

@@ -1,0 +1,121 @@
+// The active session as a pipeline: its steps, their executions (jobs),
+// which step consumed what another produced, the state of every path on
+// disk, and which steps are stale. Loaded in a handful of queries (no
+// per-job queries) so `roar dag` stays fast on large projects; read by
+// dag, status, `roar run`'s stale report and `roar run @N`.
+#pragma once
+
+#include "roar/collector/database.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace roar::cli {
+
+enum class NodeState { active, stale, superseded };
+const char* state_name(NodeState state);
+
+// What is at a tracked path now, compared with the latest recorded version.
+enum class DiskState { unchecked, present, modified, missing, remote };
+const char* disk_state_name(DiskState state);
+
+// One input or output of one execution.
+struct Use {
+    uint32_t path = 0;     // index into Lineage::paths
+    int64_t artifact = 0;  // artifacts.id, 0 when unknown (not hashed)
+    int execution = 0;     // index into Lineage::executions
+    bool output = false;
+    int producer = -1;     // inputs: the execution that wrote this content here, if recorded
+};
+
+// One job of the session, oldest first.
+struct Execution {
+    int64_t job_row = 0;
+    std::string job_id;
+    int step = 0;          // index into Lineage::steps
+    std::string command, cwd;
+    double started_at = 0, ended_at = 0;
+    int exit_code = 0;
+    bool killed = false;
+    std::vector<uint32_t> inputs, outputs; // indexes into Lineage::uses
+    bool current = false;  // the latest execution of its step
+};
+
+// Why a step is stale: one of its inputs changed, or a step it consumed from is stale.
+struct StaleReason {
+    enum class Kind { reproduced, modified, changed, upstream } kind;
+    uint32_t path = 0;   // the input (not for upstream)
+    int64_t step = 0;    // reproduced: the step that wrote the new content; upstream: the stale step
+};
+
+struct Step {
+    int64_t row = 0;
+    int64_t number = 0;    // the N of @N
+    std::string command;   // of the current execution
+    std::vector<int> executions; // oldest first; the last one is current
+    std::vector<int> dependencies, dependents; // step indexes, ascending
+    int consumed = 0;      // inputs of the current execution produced by other steps
+    bool stale = false;
+    std::vector<StaleReason> stale_reasons;
+    int current() const { return executions.back(); }
+};
+
+struct PathState {
+    std::string path;
+    std::vector<uint32_t> uses;  // chronological; a job's input before its output
+    int64_t latest = 0;          // artifact of the latest recorded version (0: unknown)
+    DiskState disk = DiskState::unchecked;
+    int64_t on_disk = 0;         // artifact now on disk when present; -1: content never recorded
+    std::string disk_digest;     // blake3 of what is on disk, when checked and present
+};
+
+struct LineageOptions {
+    // Which paths to compare with the disk: those the current executions
+    // used (enough for staleness), or every path of the session (status).
+    bool check_all_paths = false;
+};
+
+class Lineage {
+public:
+    // The active session of `db`; empty (session_id 0) when nothing ran yet.
+    static Lineage load(collector::Database& db, const LineageOptions& options = {});
+
+    int64_t session_id = 0;
+    std::vector<Step> steps;           // by number
+    std::vector<Execution> executions; // chronological
+    std::vector<Use> uses;
+    std::vector<PathState> paths;
+
+    // Index of step `number`, if the session has it.
+    std::optional<int> step_index(int64_t number) const;
+    // Stale steps reachable downstream from step `index` (not itself), ascending.
+    std::vector<int> stale_downstream(int index) const;
+    // Stale steps upstream of step `index` (not itself), ascending.
+    std::vector<int> stale_upstream(int index) const;
+    // The number of stale steps.
+    size_t stale_count() const;
+    // The content now current at `path_index`: what is on disk when checked
+    // and present, else the latest recorded version.
+    int64_t current_content(uint32_t path_index) const;
+};
+
+// Digests of artifacts, looked up on demand with one prepared statement
+// and remembered: rendering needs few of the many artifacts a session has.
+class ArtifactDigests {
+public:
+    explicit ArtifactDigests(const collector::Database& db);
+    struct Info {
+        std::string algorithm, digest; // blake3 preferred, else etag; empty when unknown
+        std::optional<int64_t> size;
+    };
+    const Info& get(int64_t artifact);
+
+private:
+    collector::Statement m_query;
+    std::unordered_map<int64_t, Info> m_known;
+};
+
+} // namespace roar::cli

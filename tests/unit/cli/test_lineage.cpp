@@ -1,0 +1,263 @@
+// Steps, sessions and staleness over databases filled directly with
+// store_job (no shim needed): which jobs are one step, what is stale and
+// why, the dag document, and `roar run @N` overrides.
+#include "dag_render.hpp"
+#include "lineage.hpp"
+#include "rerun.hpp"
+
+#include "../collector/temp_dir.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace roar;
+using namespace roar::cli;
+using roar::collector::ArtifactUse;
+using roar::collector::Database;
+using roar::collector::JobRecord;
+
+namespace {
+
+// A fresh project directory with .roar/roar.db.
+struct Fixture {
+    test::TempDir dir;
+    std::optional<Database> db;
+    int counter = 0;
+    double clock = 1000;
+    Fixture()
+    {
+        std::filesystem::create_directories(dir / ".roar");
+        test::write_file(dir / "roar.toml", default_config_text());
+        auto created = Database::create(dir / ".roar" / "roar.db");
+        REQUIRE(created);
+        db.emplace(std::move(*created));
+    }
+    Project project() const { return Project::find(dir.path()); }
+    std::string path(const std::string& name) const { return (dir / name).string(); }
+
+    // Stores a job running `argv` that read `inputs` and wrote `outputs`
+    // ({name, content}); returns its row id.
+    int64_t run(std::vector<std::string> argv, std::vector<std::pair<std::string, std::string>> inputs,
+                std::vector<std::pair<std::string, std::string>> outputs, int exit_code = 0,
+                std::optional<int64_t> step = std::nullopt)
+    {
+        JobRecord job;
+        job.uid = fmt::format("{:012x}", ++counter);
+        job.argv = argv;
+        job.command = collector::join_command(argv);
+        job.cwd = dir.path().string();
+        job.started_at = clock;
+        job.ended_at = clock + 1;
+        clock += 10;
+        job.exit_code = exit_code;
+        auto use = [&](const std::pair<std::string, std::string>& io) {
+            return ArtifactUse{path(io.first), "file", io.second.size(), {{"blake3", collector::blake3_hex(io.second)}}, {}};
+        };
+        for (const auto& i : inputs) {
+            job.inputs.push_back(use(i));
+        }
+        for (const auto& o : outputs) {
+            job.outputs.push_back(use(o));
+        }
+        auto stored = db->store_job(job, step);
+        REQUIRE(stored);
+        return *stored;
+    }
+};
+
+std::vector<int64_t> numbers(const Lineage& g, const std::vector<int>& steps)
+{
+    std::vector<int64_t> out;
+    for (int s : steps) {
+        out.push_back(g.steps[size_t(s)].number);
+    }
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("a failed run and its retry are one step; variants writing other outputs are not", "[cli][lineage][steps]")
+{
+    Fixture f;
+    f.run({"python3", "prep.py"}, {{"data.csv", "d"}}, {{"features.csv", "f"}});
+    // Fails after reading, before writing; then the retry.
+    f.run({"python3", "train.py", "--seed", "1"}, {{"features.csv", "f"}}, {}, 1);
+    f.run({"python3", "train.py", "--seed", "2"}, {{"features.csv", "f"}}, {{"model.bin", "m"}});
+    // Hyperparameter variants: same command shape, different output files.
+    f.run({"python3", "train.py", "--out", "model_fast.pkl"}, {{"features.csv", "f"}}, {{"model_fast.pkl", "1"}});
+    f.run({"python3", "train.py", "--out", "model_slow.pkl"}, {{"features.csv", "f"}}, {{"model_slow.pkl", "2"}});
+    // A run-number in an output name is normalised: run_7 and run_8 are one step.
+    f.run({"python3", "eval.py", "run_7"}, {{"model.bin", "m"}}, {{"run_7/metrics.json", "a"}});
+    f.run({"python3", "eval.py", "run_8"}, {{"model.bin", "m"}}, {{"run_8/metrics.json", "b"}});
+
+    const Lineage g = Lineage::load(*f.db);
+    REQUIRE(g.steps.size() == 5);
+    CHECK(g.steps[1].executions.size() == 2);
+    CHECK(g.executions[size_t(g.steps[1].current())].exit_code == 0);
+    CHECK(g.steps[2].command == "python3 train.py --out model_fast.pkl");
+    CHECK(g.steps[3].command == "python3 train.py --out model_slow.pkl");
+    CHECK(g.steps[4].executions.size() == 2);
+}
+
+TEST_CASE("step paths: subsets match, disjoint outputs do not", "[cli][lineage][steps]")
+{
+    using collector::StepPaths;
+    const StepPaths full{{"/p/a", "/p/b"}, {"/p/out"}};
+    CHECK(collector::step_io_compatible(StepPaths{{"/p/a"}, {}}, full));
+    CHECK(collector::step_io_compatible(StepPaths{{"/p/a", "/p/b", "/p/__pycache__/m.pyc"}, {"/p/out"}}, full));
+    CHECK_FALSE(collector::step_io_compatible(StepPaths{{"/p/a", "/p/b"}, {"/p/other"}}, full));
+    CHECK(collector::normalise_digits("run_0042/x9.csv") == "run_#/x#.csv");
+}
+
+TEST_CASE("re-producing an input with new content makes consumers stale, downstream too", "[cli][lineage][stale]")
+{
+    Fixture f;
+    f.run({"python3", "prep.py"}, {{"data.csv", "d1"}}, {{"features.csv", "f1"}});
+    f.run({"python3", "train.py"}, {{"features.csv", "f1"}}, {{"model.bin", "m1"}});
+    f.run({"python3", "eval.py"}, {{"model.bin", "m1"}}, {{"metrics.json", "e1"}});
+    {
+        const Lineage g = Lineage::load(*f.db);
+        CHECK(g.stale_count() == 0);
+        CHECK(g.steps[1].dependencies == std::vector<int>{0});
+        CHECK(g.steps[2].consumed == 1);
+    }
+    // Same content again: nothing is stale.
+    f.run({"python3", "prep.py"}, {{"data.csv", "d1"}}, {{"features.csv", "f1"}});
+    CHECK(Lineage::load(*f.db).stale_count() == 0);
+
+    f.run({"python3", "prep.py"}, {{"data.csv", "d2"}}, {{"features.csv", "f2"}});
+    const Lineage g = Lineage::load(*f.db);
+    CHECK_FALSE(g.steps[0].stale);
+    REQUIRE(g.steps[1].stale);
+    REQUIRE(g.steps[2].stale);
+    CHECK(g.steps[1].stale_reasons.front().kind == StaleReason::Kind::reproduced);
+    CHECK(g.steps[1].stale_reasons.front().step == 1);
+    CHECK(g.steps[2].stale_reasons.front().kind == StaleReason::Kind::upstream);
+    CHECK(numbers(g, g.stale_downstream(0)) == std::vector<int64_t>{2, 3});
+    CHECK(numbers(g, g.stale_upstream(2)) == std::vector<int64_t>{2});
+    CHECK(describe_reason(g, g.steps[1].stale_reasons.front(), f.project())
+          == "features.csv was re-produced by @1 with different content");
+
+    // Re-running @2 and @3 brings everything up to date.
+    f.run({"python3", "train.py"}, {{"features.csv", "f2"}}, {{"model.bin", "m2"}});
+    f.run({"python3", "eval.py"}, {{"model.bin", "m2"}}, {{"metrics.json", "e2"}});
+    CHECK(Lineage::load(*f.db).stale_count() == 0);
+}
+
+TEST_CASE("a file changed on disk makes its consumers stale", "[cli][lineage][stale]")
+{
+    Fixture f;
+    test::write_file(f.dir / "data.csv", "d1");
+    f.run({"python3", "prep.py"}, {{"data.csv", "d1"}}, {{"features.csv", "f1"}});
+    f.run({"python3", "train.py"}, {{"features.csv", "f1"}}, {{"model.bin", "m1"}});
+    CHECK(Lineage::load(*f.db).stale_count() == 0);
+    test::write_file(f.dir / "data.csv", "d2 edited");
+    const Lineage g = Lineage::load(*f.db);
+    CHECK(g.stale_count() == 2);
+    CHECK(g.steps[0].stale_reasons.front().kind == StaleReason::Kind::modified);
+    // A deleted output is missing, not a change: its consumer stays current.
+    test::write_file(f.dir / "data.csv", "d1");
+    CHECK(Lineage::load(*f.db).stale_count() == 0);
+}
+
+TEST_CASE("a job that reads and rewrites a file is not stale because of itself", "[cli][lineage][stale]")
+{
+    Fixture f;
+    f.run({"python3", "append.py"}, {{"log.txt", "a"}}, {{"log.txt", "ab"}});
+    CHECK(Lineage::load(*f.db).stale_count() == 0);
+}
+
+TEST_CASE("the dag document: diamond dependencies, terminal artifacts, expanded executions", "[cli][lineage][dag]")
+{
+    Fixture f;
+    f.run({"python3", "a.py"}, {{"input.csv", "i"}}, {{"features_a.csv", "a"}});
+    f.run({"python3", "b.py"}, {{"input.csv", "i"}}, {{"features_b.csv", "b"}});
+    f.run({"python3", "combine.py"}, {{"features_a.csv", "a"}, {"features_b.csv", "b"}}, {{"combined.json", "c"}});
+    f.run({"python3", "a.py"}, {{"input.csv", "i"}}, {{"features_a.csv", "a2"}});
+    const Project project = f.project();
+    const Lineage g = Lineage::load(*f.db);
+    ArtifactDigests digests(*f.db);
+
+    auto dag = dag_json(g, digests, project, {});
+    REQUIRE(dag["nodes"].size() == 3);
+    CHECK(dag["total_steps"] == 3);
+    CHECK(dag["stale_count"] == 1);
+    const auto& combine = dag["nodes"][2];
+    CHECK(combine["state"] == "stale");
+    CHECK(combine["dependencies"] == nlohmann::json::array({1, 2}));
+    CHECK(combine["metrics"]["consumed"] == 2);
+    CHECK(dag["nodes"][0]["executions"] == 2);
+    // Default: terminal outputs only: combined.json, and the new features_a.csv nothing read yet.
+    REQUIRE(dag["artifacts"].size() == 2);
+    CHECK(dag["artifacts"][0]["display_path"] == "features_a.csv");
+    CHECK(dag["artifacts"][0]["state"] == "active");
+    CHECK(dag["artifacts"][1]["display_path"] == "combined.json");
+    CHECK(dag["artifacts"][1]["state"] == "stale");
+
+    auto all = dag_json(g, digests, project, {false, false, true});
+    bool found_old_a = false;
+    for (const auto& a : all["artifacts"]) {
+        if (a["display_path"] == "features_a.csv" && a["digest"] == collector::blake3_hex("a")) {
+            found_old_a = true;
+            CHECK(a["state"] == "superseded");
+            CHECK(a["superseded_by"] == collector::blake3_hex("a2"));
+            CHECK(a["consumer_steps"] == nlohmann::json::array({3}));
+        }
+    }
+    CHECK(found_old_a);
+
+    auto expanded = dag_json(g, digests, project, {true, false, false});
+    CHECK(expanded["nodes"].size() == 4);
+    CHECK(expanded["nodes"][0]["state"] == "superseded");
+    CHECK(expanded["is_expanded"] == true);
+
+    auto stale_only = dag_json(g, digests, project, {false, true, false});
+    REQUIRE(stale_only["nodes"].size() == 1);
+    CHECK(stale_only["nodes"][0]["step"] == 3);
+
+    const std::string text = render_dag_text(dag, project, {}, 1);
+    CHECK(text.find("Pipeline: 3 steps (1 stale)") != std::string::npos);
+    CHECK(text.find("└──>@3 python3 combine.py") != std::string::npos);
+    CHECK(text.find("(also needs @1)") != std::string::npos);
+    const std::string dot = render_dag_dot(dag, project);
+    CHECK(dot.find("n__1 -> n__3") != std::string::npos);
+    const std::string mermaid = render_dag_mermaid(dag, project);
+    CHECK(mermaid.find(":::stale") != std::string::npos);
+    const std::string html = render_dag_html(all, project);
+    CHECK(html.find("<script id=\"dag-data\"") != std::string::npos);
+    CHECK(html.find("http://") == html.find("http://www.w3.org/2000/svg")); // no other URL
+}
+
+TEST_CASE("roar run @N keeps the step; reset starts an empty session", "[cli][lineage][session]")
+{
+    Fixture f;
+    f.run({"python3", "train.py", "--model=resnet"}, {{"features.csv", "f"}}, {{"model.bin", "m"}});
+    f.run({"python3", "train.py", "--model=vgg"}, {{"features.csv", "f"}}, {{"model.bin", "v"}}, 0, 1);
+    {
+        const Lineage g = Lineage::load(*f.db);
+        REQUIRE(g.steps.size() == 1);
+        CHECK(g.steps[0].executions.size() == 2);
+    }
+    const int64_t first = Lineage::load(*f.db).session_id;
+    const int64_t second = f.db->start_new_session();
+    CHECK(second != first);
+    const Lineage empty = Lineage::load(*f.db);
+    CHECK(empty.session_id == second);
+    CHECK(empty.steps.empty());
+    f.run({"python3", "train.py", "--model=resnet"}, {{"features.csv", "f"}}, {{"model.bin", "m"}});
+    const Lineage fresh = Lineage::load(*f.db);
+    REQUIRE(fresh.steps.size() == 1);
+    CHECK(fresh.steps[0].number == 1);
+    CHECK(fresh.steps[0].executions.size() == 1);
+}
+
+TEST_CASE("overrides replace --name=x and --name x, and refuse what is not there", "[cli][rerun]")
+{
+    const std::vector<std::string> argv{"python3", "train.py", "--epochs=10", "--lr", "0.1", "data.csv"};
+    CHECK(apply_overrides(argv, {"--epochs=20"}, "@2")
+          == std::vector<std::string>{"python3", "train.py", "--epochs=20", "--lr", "0.1", "data.csv"});
+    CHECK(apply_overrides(argv, {"--lr=0.5", "--epochs=3"}, "@2")
+          == std::vector<std::string>{"python3", "train.py", "--epochs=3", "--lr", "0.5", "data.csv"});
+    CHECK_THROWS_WITH(apply_overrides(argv, {"--batch=4"}, "@2"), Catch::Contains("has no --batch argument"));
+    CHECK_THROWS_WITH(apply_overrides(argv, {"epochs=4"}, "@2"), Catch::Contains("not an override"));
+    CHECK_THROWS_WITH(apply_overrides(argv, {"--epochs"}, "@2"), Catch::Contains("not an override"));
+}
