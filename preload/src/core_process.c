@@ -332,6 +332,7 @@ pid_t roar_core_fork(struct roar_libc* L, struct roar_shim* S, enum roar_fork_ki
     const int active = roar_active(S);
     if (active) {
         const int saved = errno;
+        roar_libc_preresolve_for_fork(L);
         roar_emit(S, ROAR_OP_FORK, -1, -1, 0, 0, 0, NULL, NULL);
         errno = saved;
     }

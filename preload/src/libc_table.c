@@ -50,3 +50,34 @@ void roar_libc_init_helpers(struct roar_libc* libc)
     libc->getppid_fn = roar_sys_getppid;
     libc->faccessat_fn = roar_sys_faccessat;
 }
+
+void roar_libc_preresolve_for_fork(struct roar_libc* L)
+{
+    static int done;
+    if (__atomic_load_n(&done, __ATOMIC_ACQUIRE)) {
+        return;
+    }
+    (void)ROAR_REAL(L, execve);
+    (void)ROAR_REAL(L, execvpe);
+    (void)ROAR_REAL(L, fexecve);
+    (void)ROAR_REAL(L, execveat);
+    (void)ROAR_REAL(L, close);
+    (void)ROAR_REAL(L, close_range);
+    (void)ROAR_REAL(L, closefrom);
+    (void)ROAR_REAL(L, dup);
+    (void)ROAR_REAL(L, dup2);
+    (void)ROAR_REAL(L, dup3);
+    (void)ROAR_REAL(L, fcntl);
+    (void)ROAR_REAL(L, fcntl64);
+    (void)ROAR_REAL(L, open);
+    (void)ROAR_REAL(L, open64);
+    (void)ROAR_REAL(L, openat);
+    (void)ROAR_REAL(L, openat64);
+    (void)ROAR_REAL(L, chdir);
+    (void)ROAR_REAL(L, fchdir);
+    (void)ROAR_REAL(L, write);
+    (void)ROAR_REAL(L, _exit);
+    (void)ROAR_REAL(L, exit);
+    (void)ROAR_REAL(L, fork);
+    __atomic_store_n(&done, 1, __ATOMIC_RELEASE);
+}

@@ -135,6 +135,12 @@ struct roar_libc {
  * the function, or NULL when libc has no such symbol. */
 void* roar_libc_resolve(void** slot, const char* name);
 
+/* Resolves, once, the real functions a fork child typically calls before
+ * exec (exec family, fd table, open, chdir, _exit): a first dlsym in the
+ * child of a multi-threaded parent could wait on a loader lock that a
+ * thread which no longer exists held at fork time. */
+void roar_libc_preresolve_for_fork(struct roar_libc* libc);
+
 /* Points the helpers of `libc` at raw-syscall implementations. */
 void roar_libc_init_helpers(struct roar_libc* libc);
 
