@@ -5,11 +5,13 @@
 
 #include "git_state.hpp"
 #include "project.hpp"
+#include "proxy_control.hpp"
 #include "text_style.hpp"
 #include "job_queries.hpp"
 #include "rerun.hpp"
 
 #include "roar/collector/event_ring.hpp"
+#include "roar/collector/exec_probe.h"
 #include "roar/collector/install_layout.hpp"
 #include "roar/collector/job_launcher.hpp"
 #include "roar/collector/job_tracker.hpp"
@@ -18,6 +20,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
+#include <variant>
 #include <cstring>
 #include <iostream>
 #include <pwd.h>
@@ -105,6 +109,50 @@ nlohmann::json recorded_environment()
     return env;
 }
 
+// Puts each "NAME=value" of `entries` into `env`, replacing any NAME= already there.
+void set_environment(std::vector<std::string>& env, const std::vector<std::string>& entries)
+{
+    for (const auto& entry : entries) {
+        const std::string prefix = entry.substr(0, entry.find('=') + 1);
+        std::erase_if(env, [&](const std::string& e) { return e.rfind(prefix, 0) == 0; });
+        env.push_back(entry);
+    }
+}
+
+// Starts the job-scoped roar-proxy on a free port, publishing into `ring`.
+proxy_control::ProxyProcess start_job_proxy(const Project& project, const std::string& ring, const std::string& uid)
+{
+    auto binary = find_proxy_binary();
+    if (!binary) {
+        throw FatalError(binary.error().message);
+    }
+    proxy_control::StartOptions opts;
+    opts.binary = binary->string();
+    opts.port = 0;
+    opts.ring = ring;
+    const char* env_upstream = std::getenv("ROAR_UPSTREAM_S3_ENDPOINT");
+    if (env_upstream == nullptr || *env_upstream == '\0') {
+        opts.upstream = project.config().proxy_upstream;
+    }
+    std::error_code ec;
+    fs::create_directories(project.roar_dir() / "logs", ec);
+    opts.log_file = (project.roar_dir() / "logs" / fmt::format("proxy-{}.log", uid)).string();
+    auto started = proxy_control::start(opts);
+    if (auto* err = std::get_if<std::string>(&started)) {
+        throw FatalError(fmt::format("cannot start roar-proxy for this job: {} (or run 'roar proxy disable')", *err));
+    }
+    return std::get<proxy_control::ProxyProcess>(started);
+}
+
+// What the executable of `command` is (static, setuid, Go ...: ROAR_EXEC_*),
+// so an unobserved root command is reported with the reason.
+int probe_command(const std::string& command)
+{
+    char buf[4096];
+    const char* path = roar_exec_resolve(command.c_str(), std::getenv("PATH"), buf, sizeof buf);
+    return roar_exec_probe_at(AT_FDCWD, path);
+}
+
 std::string user_name()
 {
     if (const struct passwd* pw = getpwuid(getuid())) {
@@ -184,6 +232,15 @@ int cmd_run(const RunOptions& given)
     std::vector<std::string> exclude = config.filter_defaults ? PathFilter::default_excludes()
                                                               : std::vector<std::string>{};
     exclude.push_back(project.roar_dir().string() + "/");
+    if (!options.quiet) {
+        // roar appends its report to its own stderr after hashing: if that is
+        // a file the job also writes to, its digest could never match.
+        std::error_code ec;
+        const fs::path report_target = fs::read_symlink("/proc/self/fd/2", ec);
+        if (!ec && fs::is_regular_file(report_target, ec)) {
+            exclude.push_back(report_target.string());
+        }
+    }
     exclude.insert(exclude.end(), config.filter_exclude.begin(), config.filter_exclude.end());
     const std::string cwd = fs::current_path().string();
     JobTracker tracker(cwd, PathFilter(exclude, config.filter_include),
@@ -200,16 +257,34 @@ int cmd_run(const RunOptions& given)
     job.started_at = now_seconds();
     job.git = read_git_state(cwd);
 
-    auto launched = JobLauncher::start(options.command, job_environment(*preload, ring->name(), uid), ring->doorbell());
+    std::vector<std::string> env = job_environment(*preload, ring->name(), uid);
+    std::optional<proxy_control::ProxyProcess> proxy;
+    if (config.proxy_enabled) {
+        proxy = start_job_proxy(project, ring->name(), uid);
+        set_environment(env, proxy_control::job_environment(proxy->port));
+    }
+    auto launched = JobLauncher::start(options.command, env, ring->doorbell());
+    if (!launched && proxy) {
+        proxy_control::stop(proxy->pid, std::chrono::seconds(5), true);
+    }
     if (!launched) {
         throw FatalError(launched.error().message, 127);
     }
     JobLauncher& launcher = *launched;
-    tracker.set_root(uint32_t(launcher.root_pid()), options.command);
+    tracker.set_root(uint32_t(launcher.root_pid()), options.command, probe_command(options.command.front()));
     auto sink = [&tracker](const RawEvent& event) { tracker.on_event(event); };
+    if (proxy) {
+        launcher.add_service(proxy->pid);
+    }
     while (!launcher.reap()) {
         ring->drain(sink);
         ring->wait(std::chrono::milliseconds(launcher.root_exited() ? 20 : 5));
+    }
+    if (proxy) {
+        // The proxy publishes its last events before it exits.
+        if (!proxy_control::stop(proxy->pid, std::chrono::seconds(10), true)) {
+            job.notes.push_back("roar-proxy did not stop cleanly; S3 events of requests still in flight may be missing");
+        }
     }
     ring->drain(sink, true);
     job.ended_at = now_seconds();

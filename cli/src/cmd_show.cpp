@@ -9,6 +9,8 @@
 #include <fmt/format.h>
 
 #include <iostream>
+#include <map>
+#include <set>
 
 namespace roar::cli {
 
@@ -44,14 +46,25 @@ void print_job(const Project& project, const nlohmann::json& j)
     out += fmt::format("  cwd       {}\n", j["cwd"].get<std::string>());
     const int code = j["exit_code"].get<int>();
     out += fmt::format("  status    {}  (exit {})\n", paint(fd, code == 0 ? k_green : k_red, j["status"]), code);
-    out += fmt::format("  started   {}  duration {}\n", j["started_at"].get<std::string>(),
+    out += fmt::format("  started   {}\n", j["started_at"].get<std::string>());
+    out += fmt::format("  ended     {}  (took {})\n", j["ended_at"].get<std::string>(),
                        human_duration(j["duration_s"].get<double>()));
-    out += fmt::format("  host      {} (user {})\n", j["host"].get<std::string>(), j["user"].get<std::string>());
+    out += fmt::format("  session   {}\n", j["session"].get<int64_t>());
+    out += fmt::format("  host      {} (user {}, roar {})\n", j["host"].get<std::string>(), j["user"].get<std::string>(),
+                       j["roar_version"].get<std::string>());
     if (!j["git"].is_null()) {
         const auto& g = j["git"];
         out += fmt::format("  git       {} on {}{}\n", g["commit"].get<std::string>().substr(0, 12),
                            g["branch"].get<std::string>(),
                            g["dirty"].get<bool>() ? fmt::format(" (dirty: {} files)", g["dirty_files"].size()) : "");
+        if (!g["remote"].get<std::string>().empty()) {
+            out += fmt::format("  remote    {}\n", g["remote"].get<std::string>());
+        }
+        for (const auto& f : g["dirty_files"]) {
+            out += fmt::format("            {} {}\n", paint(fd, k_yellow, "modified:"), f.get<std::string>());
+        }
+    } else {
+        out += "  git       (not in a git work tree)\n";
     }
     auto list = [&](const char* title, const nlohmann::json& items) {
         out += fmt::format("{} ({})\n", paint(fd, k_bold, title), items.size());
@@ -98,6 +111,16 @@ void print_job(const Project& project, const nlohmann::json& j)
             }
         }
     }
+    const auto& env = j["env"];
+    out += fmt::format("{} ({}; values of names with KEY, SECRET, TOKEN, PASSWORD, CREDENTIAL... are redacted)\n",
+                       paint(fd, k_bold, "Environment"), env.size());
+    for (const auto& [name, value] : env.items()) {
+        std::string text = value.is_string() ? value.get<std::string>() : value.dump();
+        if (text.size() > 120) {
+            text = text.substr(0, 117) + "...";
+        }
+        out += fmt::format("  {}={}\n", name, text == "<redacted>" ? paint(fd, k_dim, text) : text);
+    }
     if (!j["notes"].empty()) {
         out += fmt::format("{}\n", paint(fd, k_bold, "Notes"));
         for (const auto& note : j["notes"]) {
@@ -105,6 +128,59 @@ void print_job(const Project& project, const nlohmann::json& j)
         }
     }
     std::cout << out;
+}
+
+// The upstream lineage as a tree: each artifact under the job that read
+// it, each job under the artifact it produced; repeats say "see above".
+std::string lineage_text(const Project& project, const nlohmann::json& a, int fd)
+{
+    const auto& lin = a["lineage"];
+    std::map<std::string, const nlohmann::json*> by_uid;
+    for (const auto& j : lin["jobs"]) {
+        by_uid[j["job_id"].get<std::string>()] = &j;
+    }
+    std::string out = fmt::format("{} ({} job{}, {} source{})\n", paint(fd, k_bold, "Lineage"), lin["jobs"].size(),
+                                  lin["jobs"].size() == 1 ? "" : "s", lin["roots"].size(),
+                                  lin["roots"].size() == 1 ? "" : "s");
+    std::set<std::string> shown;
+    auto job_line = [&](const nlohmann::json& j) {
+        return fmt::format("{} {}  {}", paint(fd, k_cyan, step_text(j["step"])), j["command"].get<std::string>(),
+                           paint(fd, k_dim, "job " + j["job_id"].get<std::string>()));
+    };
+    auto walk = [&](auto&& self, const std::string& uid, const std::string& prefix) -> void {
+        const nlohmann::json& j = *by_uid.at(uid);
+        const auto& ins = j["inputs"];
+        for (size_t i = 0; i < ins.size(); ++i) {
+            const auto& in = ins[i];
+            const bool last = i + 1 == ins.size();
+            const std::string digest = in["digest"].get<std::string>().substr(0, 12);
+            out += prefix + (last ? "└── " : "├── ") + project.display_path(in["path"].get<std::string>()) + "  "
+                   + paint(fd, k_dim, digest);
+            const std::string child = prefix + (last ? "    " : "│   ");
+            if (in["producer_job"].is_null()) {
+                out += "  " + paint(fd, k_dim, "(source)") + "\n";
+                continue;
+            }
+            const std::string from = in["producer_job"].get<std::string>();
+            out += "\n" + child + "← " + job_line(*by_uid.at(from));
+            if (!shown.insert(from).second) {
+                out += paint(fd, k_dim, "  (inputs shown above)") + "\n";
+                continue;
+            }
+            out += "\n";
+            self(self, from, child);
+        }
+    };
+    const std::string top = project.display_path(a["paths"].empty() ? "" : a["paths"][0].get<std::string>());
+    if (lin["produced_by"].is_null()) {
+        out += fmt::format("  {}  {}\n", top, paint(fd, k_dim, "(source: no recorded job produced it)"));
+        return out;
+    }
+    const std::string uid = lin["produced_by"].get<std::string>();
+    shown.insert(uid);
+    out += fmt::format("  {}\n  ← {}\n", top, job_line(*by_uid.at(uid)));
+    walk(walk, uid, "  ");
+    return out;
 }
 
 void print_artifact(const Project& project, const nlohmann::json& a)
@@ -129,17 +205,28 @@ void print_artifact(const Project& project, const nlohmann::json& a)
     };
     jobs("Produced by", a["produced_by"]);
     jobs("Consumed by", a["consumed_by"]);
+    if (a.contains("lineage")) {
+        out += lineage_text(project, a, fd);
+    }
     std::cout << out;
 }
 
 } // namespace
 
-int cmd_show(const std::string& text, bool json)
+int cmd_show(const std::string& text, bool json, bool lineage)
 {
     Project project = Project::find();
     collector::Database db = project.open_database();
     const Ref ref = resolve_ref(db, project, text);
+    if (lineage && ref.kind == Ref::Kind::job) {
+        throw FatalError(fmt::format("--lineage is for artifacts: '{}' is a job; give one of its outputs (a path or "
+                                     "digest) instead",
+                                     text));
+    }
     nlohmann::json record = ref.kind == Ref::Kind::job ? job_json(db, ref.id) : artifact_json(db, ref.id);
+    if (lineage) {
+        record["lineage"] = upstream_lineage(db, ref.id);
+    }
     if (json) {
         std::cout << record.dump(2) << std::endl;
     } else if (ref.kind == Ref::Kind::job) {

@@ -16,7 +16,7 @@ struct RunOptions {
 };
 int cmd_run(const RunOptions& options);
 
-int cmd_show(const std::string& ref, bool json);
+int cmd_show(const std::string& ref, bool json, bool lineage);
 int cmd_log(bool json);
 
 struct DagCommandOptions {

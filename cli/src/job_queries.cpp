@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 
 #include <cctype>
+#include <map>
+#include <set>
 #include <ctime>
 
 namespace fs = std::filesystem;
@@ -131,15 +133,17 @@ ORDER BY j.started_at DESC, j.id DESC LIMIT 1)sql");
     if (is_hex(key)) {
         std::string lower = key;
         std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
-        const std::string pattern = lower + "%";
-        Statement jobs(db, "SELECT id FROM jobs WHERE uid LIKE ?1 LIMIT 2");
-        jobs.bind(1, pattern);
+        // Prefix ranges ('~' sorts after every hex digit) use the uid and digest indexes.
+        const std::string upper = lower + "~";
+        Statement jobs(db, "SELECT id FROM jobs WHERE uid >= ?1 AND uid < ?2 LIMIT 2");
+        jobs.bind(1, lower).bind(2, upper);
         std::vector<int64_t> job_ids;
         while (jobs.step()) {
             job_ids.push_back(jobs.column_int(0));
         }
-        Statement arts(db, "SELECT DISTINCT artifact_id FROM artifact_hashes WHERE digest LIKE ?1 LIMIT 2");
-        arts.bind(1, pattern);
+        Statement arts(db, "SELECT DISTINCT artifact_id FROM artifact_hashes WHERE digest >= ?1 AND digest < ?2 "
+                           "LIMIT 2");
+        arts.bind(1, lower).bind(2, upper);
         std::vector<int64_t> artifact_ids;
         while (arts.step()) {
             artifact_ids.push_back(arts.column_int(0));
@@ -259,6 +263,92 @@ nlohmann::json artifact_json(const collector::Database& database, int64_t artifa
     j["produced_by"] = jobs_touching(db, artifact_id, "out");
     j["consumed_by"] = jobs_touching(db, artifact_id, "in");
     return j;
+}
+
+nlohmann::json upstream_lineage(const collector::Database& database, int64_t artifact_id)
+{
+    sqlite3* db = database.handle();
+    // The job that wrote `artifact` most recently before `before` (a consumer's start).
+    Statement producer(db, R"sql(
+SELECT j.id, j.uid, st.number, j.command, j.started_at, j.exit_code, j.session_id
+FROM job_io io JOIN jobs j ON j.id = io.job_id LEFT JOIN steps st ON st.id = j.step_id
+WHERE io.artifact_id = ?1 AND io.direction = 'out' AND j.started_at < ?2
+ORDER BY j.started_at DESC, j.id DESC LIMIT 1)sql");
+    Statement inputs(db, R"sql(
+SELECT io.path, io.artifact_id, h.algorithm, h.digest FROM job_io io
+LEFT JOIN artifact_hashes h ON h.artifact_id = io.artifact_id AND h.algorithm IN ('blake3', 'etag')
+WHERE io.job_id = ?1 AND io.direction = 'in' ORDER BY io.path, h.algorithm)sql");
+
+    nlohmann::json jobs = nlohmann::json::array();
+    nlohmann::json roots = nlohmann::json::array();
+    std::map<int64_t, std::string> seen; // job row -> uid
+    std::set<std::pair<std::string, int64_t>> seen_roots;
+
+    // Returns the uid of the producing job (visiting it), or "" for a root.
+    auto visit = [&](auto&& self, int64_t artifact, double before, const std::string& path,
+                     const std::string& digest) -> std::string {
+        producer.reset();
+        producer.bind(1, artifact).bind(2, before);
+        if (artifact == 0 || !producer.step()) {
+            if (seen_roots.insert({path, artifact}).second) {
+                roots.push_back({{"path", path}, {"digest", digest}, {"artifact_id", artifact}});
+            }
+            return "";
+        }
+        const int64_t row = producer.column_int(0);
+        const std::string uid = producer.column_text(1);
+        if (seen.count(row)) {
+            return uid;
+        }
+        seen[row] = uid;
+        nlohmann::json job = {
+            {"job_id", uid},
+            {"step", producer.column_is_null(2) ? nlohmann::json(nullptr) : nlohmann::json(producer.column_int(2))},
+            {"command", producer.column_text(3)},
+            {"started_at", iso_time(producer.column_double(4))},
+            {"exit_code", producer.column_int(5)},
+            {"session", producer.column_int(6)},
+        };
+        const double started = producer.column_double(4);
+        struct Input {
+            std::string path, digest;
+            int64_t artifact;
+        };
+        std::vector<Input> ins;
+        inputs.reset();
+        inputs.bind(1, row);
+        while (inputs.step()) {
+            std::string p = inputs.column_text(0);
+            std::string d = inputs.column_is_null(3) ? "" : inputs.column_text(3);
+            if (!ins.empty() && ins.back().path == p) {
+                continue; // blake3 sorts before etag: keep it
+            }
+            ins.push_back({p, d, inputs.column_is_null(1) ? 0 : inputs.column_int(1)});
+        }
+        const size_t index = jobs.size();
+        jobs.push_back(job);
+        nlohmann::json in_list = nlohmann::json::array();
+        for (const auto& in : ins) {
+            const std::string from = self(self, in.artifact, started, in.path, in.digest);
+            in_list.push_back({{"path", in.path},
+                               {"digest", in.digest},
+                               {"artifact_id", in.artifact},
+                               {"producer_job", from.empty() ? nlohmann::json(nullptr) : nlohmann::json(from)}});
+        }
+        jobs[index]["inputs"] = in_list;
+        return uid;
+    };
+    Statement top(db, "SELECT h.digest FROM artifact_hashes h WHERE h.artifact_id = ?1 "
+                      "AND h.algorithm IN ('blake3', 'etag') ORDER BY h.algorithm LIMIT 1");
+    top.bind(1, artifact_id);
+    const std::string digest = top.step() ? top.column_text(0) : "";
+    const std::string from = visit(visit, artifact_id, 1e300, "", digest);
+    if (from.empty()) {
+        roots.clear(); // the artifact itself: nothing recorded produced it
+    }
+    return {{"produced_by", from.empty() ? nlohmann::json(nullptr) : nlohmann::json(from)},
+            {"jobs", jobs},
+            {"roots", roots}};
 }
 
 nlohmann::json job_summaries(const collector::Database& database)

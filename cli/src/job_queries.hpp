@@ -28,6 +28,12 @@ nlohmann::json job_json(const collector::Database& db, int64_t job_id);
 // An artifact: digests, size, paths seen, producers and consumers.
 nlohmann::json artifact_json(const collector::Database& db, int64_t artifact_id);
 
+// The full upstream lineage of `artifact_id`, to the roots: every job that
+// (transitively) produced what led to it, each with its inputs and the job
+// that produced each input (null for roots: sources no recorded job made).
+// Shape: {"produced_by": uid|null, "jobs": [...], "roots": [{path, digest}]}.
+nlohmann::json upstream_lineage(const collector::Database& db, int64_t artifact_id);
+
 // One summary per job, oldest first (the `roar log --json` shape).
 nlohmann::json job_summaries(const collector::Database& db);
 

@@ -12,6 +12,9 @@
 #include <deque>
 #include <string_view>
 #include <sys/stat.h>
+#include <chrono>
+#include <cstdio>
+static double tnow(){return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();}
 
 using roar::collector::Statement;
 
@@ -127,7 +130,7 @@ Lineage Lineage::load(collector::Database& database, const LineageOptions& optio
         g.session_id = s.column_int(0);
     }
 
-    std::unordered_map<int64_t, int> step_of_row;
+    double T0=tnow(); std::unordered_map<int64_t, int> step_of_row;
     {
         Statement s(db, "SELECT id, number, command FROM steps WHERE session_id = ?1 ORDER BY number");
         s.bind(1, g.session_id);
@@ -183,6 +186,7 @@ Lineage Lineage::load(collector::Database& database, const LineageOptions& optio
         step.command = current.command;
     }
 
+    fprintf(stderr,"jobs %.3f\n",tnow()-T0);
     {
         // Paths are interned: a project has far fewer paths than uses.
         std::deque<std::string> storage;
@@ -216,6 +220,7 @@ Lineage Lineage::load(collector::Database& database, const LineageOptions& optio
         }
     }
 
+    fprintf(stderr,"io %.3f\n",tnow()-T0);
     // Each path's history in order; the latest version; who produced what each input read.
     auto key = [&g](uint32_t u) { return std::pair(g.uses[u].execution, g.uses[u].output); };
     for (auto& p : g.paths) {
@@ -243,6 +248,7 @@ Lineage Lineage::load(collector::Database& database, const LineageOptions& optio
         }
     }
 
+    fprintf(stderr,"producers %.3f\n",tnow()-T0);
     // The disk: what is at each path now, through the hash cache.
     std::vector<char> check(g.paths.size(), options.check_all_paths ? 1 : 0);
     if (!options.check_all_paths) {
@@ -286,6 +292,7 @@ Lineage Lineage::load(collector::Database& database, const LineageOptions& optio
         p.disk = (p.latest == 0 || p.on_disk == p.latest) ? DiskState::present : DiskState::modified;
     }
 
+    fprintf(stderr,"disk %.3f\n",tnow()-T0);
     // Dependencies and direct staleness, from each step's current execution.
     for (size_t si = 0; si < g.steps.size(); ++si) {
         Step& step = g.steps[si];
@@ -331,6 +338,7 @@ Lineage Lineage::load(collector::Database& database, const LineageOptions& optio
         std::sort(step.dependents.begin(), step.dependents.end());
     }
 
+    fprintf(stderr,"deps %.3f\n",tnow()-T0);
     // Staleness flows downstream.
     std::vector<int> todo;
     for (size_t i = 0; i < g.steps.size(); ++i) {

@@ -1,6 +1,7 @@
 // roar: the command-line entry point. Parses arguments with CLI11 and
 // dispatches to one cmd_* function per subcommand; a FatalError anywhere
 // becomes one "roar: ..." line on stderr and a non-zero exit.
+#include "cmd_proxy.hpp"
 #include "commands.hpp"
 #include "text_style.hpp"
 
@@ -8,6 +9,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <iostream>
 
 using namespace roar;
@@ -28,14 +30,15 @@ int main(int argc, char** argv)
     auto* run = app.add_subcommand("run", "run a command and record the files it reads and writes");
     run->add_flag("-q,--quiet", run_options.quiet, "no report on stderr after the job");
     run->add_flag("--json", run_options.json, "print the job record as JSON on stdout afterwards");
-    run->add_option("command", run_options.command, "the command and its arguments")->required(false);
-    run->prefix_command();
+    run->footer("Usage: roar run [-q] [--json] [--] COMMAND [ARGS...]");
 
     std::string show_ref;
     bool show_json = false;
     auto* show = app.add_subcommand("show", "show a job (@N, job id) or an artifact (path, digest prefix)");
     show->add_option("ref", show_ref, "@N, a job id or prefix, a path, or a digest prefix")->required();
     show->add_flag("--json", show_json, "machine-readable output");
+    bool show_lineage = false;
+    show->add_flag("--lineage", show_lineage, "for an artifact: every job and source upstream of it, to the roots");
 
     bool log_json = false;
     auto* log = app.add_subcommand("log", "one line per recorded job, oldest first");
@@ -69,8 +72,35 @@ int main(int argc, char** argv)
     config_set_cmd->add_option("key", config_key, "e.g. proxy.enabled")->required();
     config_set_cmd->add_option("value", config_value, "a TOML value, e.g. true, 9090, \"text\"")->required();
 
+    ProxyCommand proxy_cmd;
+    auto* proxy = add_proxy_subcommand(app, proxy_cmd);
+
+    // `roar run` takes the rest of the line verbatim after its own options
+    // (and an optional "--"), so split it off before CLI11 sees it.
+    std::vector<std::string> args(argv + 1, argv + argc);
+    std::vector<std::string> command;
+    if (auto run_at = std::find(args.begin(), args.end(), "run"); run_at != args.end()) {
+        const bool before_is_options = std::all_of(args.begin(), run_at, [](const std::string& a) {
+            return !a.empty() && a.front() == '-';
+        });
+        if (before_is_options) {
+            auto it = run_at + 1;
+            while (it != args.end() && (*it == "-q" || *it == "--quiet" || *it == "--json" || *it == "-h"
+                                        || *it == "--help")) {
+                ++it;
+            }
+            auto cmd_start = it;
+            if (it != args.end() && *it == "--") {
+                cmd_start = it + 1;
+            }
+            command.assign(cmd_start, args.end());
+            args.erase(it, args.end());
+        }
+    }
+    std::reverse(args.begin(), args.end()); // CLI11 takes a reversed vector
+
     try {
-        app.parse(argc, argv);
+        app.parse(args);
     } catch (const CLI::ParseError& e) {
         if (e.get_exit_code() != 0) {
             std::cerr << "roar: " << e.what() << " (see 'roar --help')\n";
@@ -87,10 +117,11 @@ int main(int argc, char** argv)
             return cmd_init(false);
         }
         if (run->parsed()) {
+            run_options.command = command;
             return cmd_run(run_options);
         }
         if (show->parsed()) {
-            return cmd_show(show_ref, show_json);
+            return cmd_show(show_ref, show_json, show_lineage);
         }
         if (log->parsed()) {
             return cmd_log(log_json);
@@ -103,6 +134,9 @@ int main(int argc, char** argv)
         }
         if (reset->parsed()) {
             return cmd_reset();
+        }
+        if (proxy->parsed()) {
+            return cmd_proxy(proxy_cmd);
         }
         if (config_list->parsed()) {
             return cmd_config_list(config_json);

@@ -630,16 +630,20 @@ std::string step_signature(const std::vector<std::string>& argv, std::string_vie
 
 StepPaths step_paths(const JobRecord& job)
 {
-    auto normalised = [](const std::vector<ArtifactUse>& uses) {
+    // Inputs are compared exactly: step_1.py and step_2.py are different
+    // code, output_1.txt and output_2.txt different data. Outputs are
+    // compared up to digit runs: run_7/metrics.json and run_8/metrics.json
+    // are one step run twice.
+    auto normalised = [](const std::vector<ArtifactUse>& uses, bool digits) {
         std::vector<std::string> out;
         for (const auto& use : uses) {
-            out.push_back(normalise_digits(use.path));
+            out.push_back(digits ? normalise_digits(use.path) : use.path);
         }
         std::sort(out.begin(), out.end());
         out.erase(std::unique(out.begin(), out.end()), out.end());
         return out;
     };
-    return {normalised(job.inputs), normalised(job.outputs)};
+    return {normalised(job.inputs, false), normalised(job.outputs, true)};
 }
 
 bool step_io_compatible(const StepPaths& job, const StepPaths& step)

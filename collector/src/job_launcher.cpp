@@ -3,7 +3,10 @@
 // the parent can report it as a clear error instead of a silent 127.
 #include "roar/collector/job_launcher.hpp"
 
+#include <algorithm>
 #include <cerrno>
+#include <filesystem>
+#include <fstream>
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
@@ -108,7 +111,7 @@ Result<JobLauncher> JobLauncher::start(const std::vector<std::string>& argv, con
 
 JobLauncher::JobLauncher(JobLauncher&& other) noexcept
     : m_root(other.m_root), m_active(other.m_active), m_root_exited(other.m_root_exited),
-      m_root_status(other.m_root_status), m_reaped(std::move(other.m_reaped))
+      m_root_status(other.m_root_status), m_reaped(std::move(other.m_reaped)), m_services(std::move(other.m_services))
 {
     other.m_active = false;
 }
@@ -141,9 +144,33 @@ bool JobLauncher::reap()
         if (pid < 0 && errno == EINTR) {
             continue;
         }
-        // pid == 0: descendants still running; ECHILD: none left.
-        return pid < 0 && errno == ECHILD && m_root_exited;
+        if (pid < 0) {
+            return errno == ECHILD && m_root_exited; // ECHILD: no children left
+        }
+        // pid == 0: children still running. Once the root is gone, the job is
+        // over when every remaining child is a service.
+        return m_root_exited && only_services_remain();
     }
+}
+
+bool JobLauncher::only_services_remain() const
+{
+    if (m_services.empty()) {
+        return false;
+    }
+    // Children hang off the thread that forked them (or, for adopted
+    // orphans, the main thread): read every thread's children list.
+    std::error_code ec;
+    for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", ec)) {
+        std::ifstream in(task.path() / "children");
+        pid_t child;
+        while (in >> child) {
+            if (std::find(m_services.begin(), m_services.end(), child) == m_services.end()) {
+                return false;
+            }
+        }
+    }
+    return !ec;
 }
 
 void JobLauncher::signal_root(int sig) const

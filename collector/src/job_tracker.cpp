@@ -77,10 +77,11 @@ JobTracker::JobTracker(std::string cwd, PathFilter filter, DigestFunction digest
 {
 }
 
-void JobTracker::set_root(uint32_t pid, const std::vector<std::string>& argv)
+void JobTracker::set_root(uint32_t pid, const std::vector<std::string>& argv, int exec_flags)
 {
     m_root = pid;
     m_root_argv = argv;
+    m_root_flags = exec_flags;
 }
 
 JobTracker::ProcState& JobTracker::proc(uint32_t pid)
@@ -589,7 +590,7 @@ void JobTracker::finish(JobRecord& job)
         rec.argv = m_root_argv;
         rec.exe = m_root_argv.empty() ? "" : m_root_argv.front();
         rec.observed = false;
-        rec.notes.push_back(exec_flags_note(0));
+        rec.notes.push_back(exec_flags_note(m_root_flags));
         m_processes.push_back(std::move(rec));
     }
     for (auto& rec : m_processes) {

@@ -11,7 +11,8 @@ ROAR=$ROAR_BUILD_DIR/bin/roar
 export NO_COLOR=1
 TEST_NAME=$(basename "$0" .sh)
 
-trap 'rc=$?; echo "FAIL: $TEST_NAME: line $LINENO: $BASH_COMMAND (exit $rc)" >&2' ERR
+# Only under errexit: a command failing inside `set +e` is expected.
+trap 'rc=$?; [[ $- == *e* ]] && echo "FAIL: $TEST_NAME: line $LINENO: $BASH_COMMAND (exit $rc)" >&2' ERR
 
 _roar_cleanups=()
 on_exit() { _roar_cleanups+=("$*"); }
@@ -63,8 +64,13 @@ expect_failure() {
 
 b3() { b3sum --no-names "$1"; }
 
-# show_json REF: `roar show --json REF`.
+# show_json REF: `roar show --json REF`; last_job: the newest job's record.
 show_json() { "$ROAR" show --json "$1"; }
+last_job() { "$ROAR" show --json "$("$ROAR" log --json | jq -r '.[-1].job_id')"; }
+
+# The real Python interpreter (python3 on PATH may be a pyenv shim script,
+# which costs dozens of processes per start).
+PYTHON=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null || echo python3)
 
 # io_digest JSON DIRECTION PATH: the blake3 recorded for PATH ("" if absent).
 io_digest() {

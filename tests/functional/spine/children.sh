@@ -13,7 +13,7 @@ pid = os.posix_spawn("/bin/cp", ["cp", "g.txt", "h.txt"], {})            # posix
 os.waitpid(pid, 0)
 subprocess.run(["env", "-i", "/bin/sh", "-c", "cp i.txt j.txt"], check=True)  # env -i
 PY
-"$ROAR" run -q python3 spawn.py
+"$ROAR" run -q "$PYTHON" spawn.py
 j=$(show_json @1)
 for f in a c e g i; do
   assert_eq "$(io_digest "$j" inputs "$PROJECT/$f.txt")" "$(b3 "$f.txt")" "input $f.txt"
@@ -23,6 +23,6 @@ for f in b d f h j; do
 done
 # The process tree holds the children, with python3 at the root.
 assert_eq "$(jq '[.processes[] | select(.argv[0] == "cp" or .argv[0] == "/bin/cp")] | length' <<<"$j")" 4 "cp processes"
-assert_eq "$(jq -r '.processes[0].argv[0]' <<<"$j")" python3 "root"
+assert_eq "$(jq -r '.processes[0].argv[0]' <<<"$j")" "$PYTHON" "root"
 assert_eq "$(jq '[.processes[] | select(.observed == false)] | length' <<<"$j")" 0 "all observed"
 echo ok

@@ -9,9 +9,9 @@ for i in range(20):
         f.write(f"{sys.argv[1]} {i}\n")
     time.sleep(0.02)
 PY
-"$ROAR" run -q python3 slow.py left &
+"$ROAR" run -q "$PYTHON" slow.py left &
 p1=$!
-"$ROAR" run -q python3 slow.py right &
+"$ROAR" run -q "$PYTHON" slow.py right &
 p2=$!
 wait $p1
 wait $p2

@@ -20,7 +20,7 @@ assert_contains "$(cat report.txt)" "exit 0" "report on stderr"
 assert_eq "$(cat quiet.txt)" "" "-q silences the report"
 
 # SIGTERM to roar reaches the job; roar records it and exits 128+15.
-"$ROAR" run -q python3 -c 'import time; open("started", "w").close(); time.sleep(60)' &
+"$ROAR" run -q "$PYTHON" -c 'import time; open("started", "w").close(); time.sleep(60)' &
 roar_pid=$!
 for _ in $(seq 100); do [[ -e started ]] && break; sleep 0.1; done
 kill -TERM $roar_pid
@@ -33,16 +33,18 @@ last=$("$ROAR" log --json | jq -r '.[-1].exit_code')
 assert_eq "$last" 143 "terminated job recorded"
 
 # Ctrl-C: the terminal signals the whole foreground group; roar survives
-# it, the job handles it, and the job is recorded.
+# it, the job handles it, and the job is recorded. (A background job of a
+# script starts with SIGINT ignored: restore the default, as a terminal has.)
 rm -f started
-setsid bash -c "exec \"$ROAR\" run -q python3 -c 'import time; open(\"started\", \"w\").close(); time.sleep(60)'" &
+"$PYTHON" -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.setsid(); os.execv(sys.argv[1], sys.argv[1:])' \
+  "$ROAR" run -q "$PYTHON" -c 'import time; open("started", "w").close(); time.sleep(60)' 2>/dev/null &
+leader=$!
 for _ in $(seq 100); do [[ -e started ]] && break; sleep 0.1; done
-pgid=$(ps -o pgid= -p $! | tr -d ' ')
-kill -INT -- -"$pgid"
+kill -INT -- -"$leader"
 set +e
-wait $!
+wait $leader
 rc=$?
 set -e
-assert_eq "$rc" 1 "python's KeyboardInterrupt exit status"
-assert_eq "$("$ROAR" log --json | jq -r '.[-1].exit_code')" 1 "interrupted job recorded"
+assert_eq "$rc" 130 "python re-raises SIGINT after KeyboardInterrupt: 128+2"
+assert_eq "$("$ROAR" log --json | jq -r '.[-1].exit_code')" 130 "interrupted job recorded"
 echo ok

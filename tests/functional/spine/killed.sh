@@ -17,7 +17,7 @@ os.kill(child.pid, signal.SIGKILL)
 child.wait()
 open("after.txt", "w").write("parent carried on\n")
 PY
-"$ROAR" run -q python3 killer.py
+"$ROAR" run -q "$PYTHON" killer.py
 j=$(show_json @1)
 assert_eq "$(jq -r .exit_code <<<"$j")" 0 "job exit"
 assert_eq "$(io_digest "$j" outputs "$PROJECT/after.txt")" "$(b3sum --no-names after.txt)" "parent output intact"

@@ -16,8 +16,8 @@ data = open(sys.argv[1], "rb").read()
 open(sys.argv[2], "wb").write(hashlib.sha256(data).digest() * 1000)
 PY
 
-"$ROAR" run -q python3 preprocess.py data.csv features.csv
-"$ROAR" run -q python3 train.py features.csv model.bin
+"$ROAR" run -q "$PYTHON" preprocess.py data.csv features.csv
+"$ROAR" run -q "$PYTHON" train.py features.csv model.bin
 
 j1=$(show_json @1)
 j2=$(show_json @2)
@@ -34,12 +34,12 @@ for key in job_id step command argv cwd exit_code started_at duration_s inputs o
   jq -e "has(\"$key\")" <<<"$j2" >/dev/null || fail "show --json lacks $key"
 done
 assert_eq "$(jq -r .step <<<"$j2")" 2 "step"
-assert_eq "$(jq -r '.argv | join(" ")' <<<"$j2")" "python3 train.py features.csv model.bin" "argv"
+assert_eq "$(jq -r '.argv | join(" ")' <<<"$j2")" "$PYTHON train.py features.csv model.bin" "argv"
 assert_eq "$(jq -r .cwd <<<"$j2")" "$PROJECT" "cwd"
 assert_eq "$(jq -r .exit_code <<<"$j2")" 0 "exit code"
 jq -e '.processes[0] | has("pid") and has("ppid") and has("argv") and has("exit_code") and has("notes")' \
   <<<"$j2" >/dev/null || fail "process fields"
-assert_eq "$(jq -r '.processes[0].argv[0]' <<<"$j2")" python3 "root process argv"
+assert_eq "$(jq -r '.processes[0].argv[0]' <<<"$j2")" "$PYTHON" "root process argv"
 
 # An artifact by path: produced by @2's job, digest equals b3sum.
 art=$(show_json model.bin)
@@ -64,5 +64,5 @@ jq -e '.[1] | has("job_id") and has("step") and has("command") and has("exit_cod
 text=$("$ROAR" show @2)
 assert_contains "$text" "model.bin" "show text"
 assert_contains "$text" "${digest:0:12}" "show text digest"
-assert_contains "$("$ROAR" log)" "python3 train.py" "log text"
+assert_contains "$("$ROAR" log)" "train.py features.csv model.bin" "log text"
 echo "ok"

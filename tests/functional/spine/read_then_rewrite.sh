@@ -11,7 +11,7 @@ data = open(sys.argv[1], "rb").read()
 with open(sys.argv[1], "wb") as f:      # truncate and rewrite in place
     f.write(data[::-1] + b"more")
 PY
-"$ROAR" run -q python3 bump.py state.bin
+"$ROAR" run -q "$PYTHON" bump.py state.bin
 after=$(b3 state.bin)
 assert_ne "$before" "$after" "file changed"
 j=$(show_json @1)

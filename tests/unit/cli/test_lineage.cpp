@@ -89,8 +89,14 @@ TEST_CASE("a failed run and its retry are one step; variants writing other outpu
     f.run({"python3", "eval.py", "run_7"}, {{"model.bin", "m"}}, {{"run_7/metrics.json", "a"}});
     f.run({"python3", "eval.py", "run_8"}, {{"model.bin", "m"}}, {{"run_8/metrics.json", "b"}});
 
+    // A chain of numbered scripts: different inputs, so different steps.
+    f.run({"python3", "step_1.py"}, {{"input.csv", "i"}, {"step_1.py", "s1"}}, {{"output_1.txt", "o1"}});
+    f.run({"python3", "step_2.py"}, {{"output_1.txt", "o1"}, {"step_2.py", "s2"}}, {{"output_2.txt", "o2"}});
+    f.run({"python3", "step_3.py"}, {{"output_2.txt", "o2"}, {"step_3.py", "s3"}}, {{"output_3.txt", "o3"}});
+
     const Lineage g = Lineage::load(*f.db);
-    REQUIRE(g.steps.size() == 5);
+    REQUIRE(g.steps.size() == 8);
+    CHECK(g.steps[7].dependencies == std::vector<int>{6});
     CHECK(g.steps[1].executions.size() == 2);
     CHECK(g.executions[size_t(g.steps[1].current())].exit_code == 0);
     CHECK(g.steps[2].command == "python3 train.py --out model_fast.pkl");

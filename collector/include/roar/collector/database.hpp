@@ -109,8 +109,8 @@ std::string step_signature(const std::vector<std::string>& argv, std::string_vie
 // normalisation that makes run numbers, seeds and dates not matter.
 std::string normalise_digits(std::string_view text);
 
-// The input and output paths of a job (or the union over a step's
-// executions), digit-normalised, sorted and without duplicates.
+// The input paths (exact) and output paths (digit-normalised) of a job, or
+// their union over a step's executions; sorted, without duplicates.
 struct StepPaths {
     std::vector<std::string> inputs, outputs;
 };

@@ -37,8 +37,13 @@ public:
 
     pid_t root_pid() const { return m_root; }
 
+    // Declares `pid`, a child of this process, part of the job's machinery
+    // (roar-proxy) rather than of the job: it does not keep the job alive.
+    void add_service(pid_t pid) { m_services.push_back(pid); }
+
     // Reaps exited descendants without blocking. Returns true once the root
-    // command and every orphan adopted from it have exited.
+    // command and every orphan adopted from it have exited (services may
+    // still run; the caller stops them).
     bool reap();
 
     // Raw wait status of the root command (valid once reap() returned true
@@ -54,11 +59,13 @@ public:
 
 private:
     explicit JobLauncher(pid_t root) : m_root(root) {}
+    bool only_services_remain() const;
     pid_t m_root;
     bool m_active = true;
     bool m_root_exited = false;
     int m_root_status = 0;
     std::vector<Reaped> m_reaped;
+    std::vector<pid_t> m_services;
 };
 
 // The shell-style exit code for raw wait status `status`: the exit code,

@@ -30,9 +30,10 @@ public:
     // The ring sink: interprets one event.
     void on_event(const RawEvent& event);
 
-    // Declares the root command's pid and argv (known to the launcher
-    // even if the shim never starts in it).
-    void set_root(uint32_t pid, const std::vector<std::string>& argv);
+    // Declares the root command's pid, argv and what probing its
+    // executable found (ROAR_EXEC_* flags): known to the launcher even if
+    // the shim never starts in it.
+    void set_root(uint32_t pid, const std::vector<std::string>& argv, int exec_flags = 0);
 
     // Everything the launcher reaped (exit statuses of the root and of
     // orphans adopted by the launcher).
@@ -92,6 +93,7 @@ private:
     std::map<uint32_t, ProcessRecord> m_spawned; // pid -> what SPAWN said, until the child shows up
     uint32_t m_root = 0;
     std::vector<std::string> m_root_argv;
+    int m_root_flags = 0;
 };
 
 } // namespace roar::collector
