@@ -323,16 +323,19 @@ void Server::stop()
     if (m_impl->ctx.stopping.exchange(true)) {
         return;
     }
-    asio::post(m_impl->ioc, [this] {
-        boost::system::error_code ec;
-        m_impl->acceptor.close(ec);
-    });
+    // The drain timer must exist before the acceptor closes: closing lets
+    // run() return and the owner destroy this Server, which joins it.
     m_impl->drain_timer = std::thread([this] {
         std::unique_lock<std::mutex> lock(m_impl->mutex);
         if (!m_impl->idle.wait_for(lock, m_impl->ctx.opts.drain_timeout, [this] { return m_impl->sessions == 0; })) {
             log_warn("aborting {} in-flight session(s) at shutdown", m_impl->sessions);
             m_impl->ctx.aborting.store(true);
         }
+    });
+    // Nothing may touch *this after this post.
+    asio::post(m_impl->ioc, [this] {
+        boost::system::error_code ec;
+        m_impl->acceptor.close(ec);
     });
 }
 
