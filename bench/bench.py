@@ -135,6 +135,7 @@ class Bench:
         self.cache = os.path.join(self.work, "cache")
         os.makedirs(self.cache, exist_ok=True)
         self.rows = []
+        self.dashdash = None
         self.servers = []
         self.pidfile = os.path.join(self.work, "servers.pids")
         self.python = shutil.which("python3", path="/usr/bin") or sys.executable
@@ -155,7 +156,7 @@ class Bench:
                            timeout=timeout)
         if check and p.returncode != 0 and argv[:2] == [self.roar, "run"]:
             err = p.stderr.decode(errors="replace").strip().splitlines()
-            raise RoarFailed(f"`{' '.join(map(str, argv[3:]))}` exited {p.returncode} under roar run"
+            raise RoarFailed(f"`{' '.join(str(a) for a in argv[3:] if a != '--')}` exited {p.returncode} under roar run"
                              + (f": {err[0][:160]}" if err else ""))
         if check and p.returncode != 0:
             raise RuntimeError(f"{' '.join(map(str, argv))} exited {p.returncode}: "
@@ -196,7 +197,15 @@ class Bench:
         return path
 
     def roar_run(self, argv):
-        return [self.roar, "run", "-q"] + argv
+        """`roar run -q [--] ARGV`. The `--` keeps roar's option parser off
+        the command's own options (`cp -r`, `sh -c`); it is left out if this
+        roar does not accept it."""
+        if self.dashdash is None:
+            proj = self.project("dashdash")
+            self.dashdash = self.run([self.roar, "run", "-q", "--", "true"], cwd=proj, check=False).returncode == 0
+            if not self.dashdash:
+                log("note: `roar run -- CMD` is refused by this roar; running `roar run CMD` instead")
+        return [self.roar, "run", "-q"] + (["--"] if self.dashdash else []) + argv
 
     # ---- servers ----------------------------------------------------------
 

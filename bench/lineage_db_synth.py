@@ -2,53 +2,40 @@
 """Fills a fresh roar database (made by `roar init`) with a synthetic
 lineage graph for bench row 7: JOBS jobs in ten repeating steps, each
 writing ARTIFACTS/JOBS new artifacts and reading half as many outputs of
-earlier jobs (mostly the previous job's, some far older), so the graph is a
-long chain with cross links, like a project that has run for months.
+earlier jobs (four fifths from the previous job, the rest from any older
+job), so the graph is a long chain with cross links, like a project that
+has run for months.
 
 usage: lineage_db_synth.py --db PATH/.roar/roar.db --jobs 10000 --artifacts 1000000
 
-Rows are inserted with SQL into the schema roar itself created; columns the
-generator does not know and that need a value get a neutral one, so a newer
-schema still loads. Deterministic (fixed seed)."""
+The rows are generated inside SQLite (recursive CTEs) into the schema roar
+itself created; columns the generator does not know and that need a value
+get a neutral one, so a newer schema still loads. Secondary indexes are
+dropped during the load and recreated from their own SQL afterwards."""
 import argparse
-import hashlib
 import json
-import random
 import sqlite3
 import sys
 import time
 
-STEPS = ["prepare.py", "tokenize.py", "split.py", "train.py", "evaluate.py",
-         "export.py", "report.py", "sweep.py", "distill.py", "package.py"]
+STEPS = ["prepare", "tokenize", "split", "train", "evaluate", "export", "report", "sweep", "distill", "package"]
 
 
-def columns(con, table):
-    """name -> (type, notnull, has_default, is_pk) for `table`."""
-    return {r[1]: (r[2].upper(), bool(r[3]), r[4] is not None, bool(r[5]))
+def insert_select(con, table, exprs, source):
+    """INSERT OR IGNORE INTO table (known columns...) SELECT exprs FROM source,
+    adding neutral values for unknown NOT NULL columns without defaults."""
+    cols = {r[1]: (r[2].upper(), bool(r[3]), r[4] is not None, bool(r[5]))
             for r in con.execute(f"PRAGMA table_info({table})")}
-
-
-def inserter(con, table, known):
-    """An INSERT for `table` taking the `known` column names in order, plus
-    neutral values for unknown NOT NULL columns without defaults."""
-    cols = columns(con, table)
     if not cols:
         sys.exit(f"lineage_db_synth: table {table} is missing: is this a roar database?")
-    names = [c for c in known if c in cols]
-    extra = {}
+    names = [c for c in exprs if c in cols]
+    values = [exprs[c] for c in names]
     for name, (ctype, notnull, has_default, pk) in cols.items():
-        if name in known or not notnull or has_default or pk:
+        if name in exprs or not notnull or has_default or pk:
             continue
-        extra[name] = 0 if ("INT" in ctype or "REAL" in ctype) else ("[]" if "json" in name else "")
-    keep = [known.index(n) for n in names]
-    sql = (f"INSERT INTO {table} ({', '.join(names + list(extra))}) "
-           f"VALUES ({', '.join('?' * (len(names) + len(extra)))})")
-    tail = tuple(extra.values())
-
-    def rows(values):
-        for v in values:
-            yield tuple(v[i] for i in keep) + tail
-    return lambda values: con.executemany(sql, rows(values))
+        names.append(name)
+        values.append("0" if ("INT" in ctype or "REAL" in ctype) else "''")
+    con.execute(f"INSERT OR IGNORE INTO {table} ({', '.join(names)}) SELECT {', '.join(values)} FROM {source}")
 
 
 def main():
@@ -57,73 +44,80 @@ def main():
     ap.add_argument("--jobs", type=int, default=10_000)
     ap.add_argument("--artifacts", type=int, default=1_000_000)
     a = ap.parse_args()
-    rng = random.Random(20240607)
-    per_job = max(1, a.artifacts // a.jobs)
+    jobs = a.jobs
+    per_job = max(1, a.artifacts // jobs)
     reads = max(1, per_job // 2)
-    t0 = time.time() - a.jobs * 60.0  # one job a minute, ending now
+    n_art = per_job * jobs
+    t0 = time.time() - jobs * 60.0  # one job a minute, ending now
+    ns = len(STEPS)
 
-    con = sqlite3.connect(a.db)
+    con = sqlite3.connect(a.db, isolation_level=None)
+    # Written once, then only read: no journal while loading, WAL (roar's
+    # mode) again at the end.
+    con.execute("PRAGMA journal_mode = OFF")
     con.execute("PRAGMA synchronous = OFF")
-    con.execute("BEGIN")
+    con.execute("PRAGMA cache_size = -400000")
+    con.execute("PRAGMA temp_store = MEMORY")
     if con.execute("SELECT count(*) FROM jobs").fetchone()[0]:
         sys.exit("lineage_db_synth: the database already has jobs; start from a fresh `roar init`")
+    con.execute("BEGIN")
+    tables = ("jobs", "processes", "artifacts", "artifact_hashes", "job_io", "steps")
+    indexes = con.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+                          f"AND tbl_name IN ({','.join('?' * len(tables))})", tables).fetchall()
+    for name, _ in indexes:
+        con.execute(f'DROP INDEX "{name}"')
+    con.execute("CREATE TEMP TABLE step_names (i INTEGER PRIMARY KEY, name TEXT)")
+    con.executemany("INSERT INTO step_names VALUES (?, ?)", list(enumerate(STEPS)))
     con.execute("INSERT INTO sessions (id, created_at, active) VALUES (1, ?, 1)", (t0,))
-    add_step = inserter(con, "steps", ["id", "session_id", "number", "signature", "command"])
-    add_step([(i + 1, 1, i + 1, f"python3 {s} #", f"python3 {s}") for i, s in enumerate(STEPS)])
+    insert_select(con, "steps", {"id": "i + 1", "session_id": "1", "number": "i + 1",
+                                 "signature": "'python3 ' || name || '.py --run #'",
+                                 "command": "'python3 ' || name || '.py'"}, "step_names")
 
-    add_job = inserter(con, "jobs", ["id", "uid", "session_id", "step_id", "command", "argv", "cwd", "started_at",
-                                     "ended_at", "exit_code", "hostname", "user", "git_commit", "git_branch",
-                                     "git_dirty", "env", "dropped_events", "notes", "roar_version"])
-    add_proc = inserter(con, "processes", ["job_id", "seq", "pid", "ppid", "parent_seq", "exe", "argv", "cwd",
-                                           "started_at", "exit_code", "observed", "notes"])
-    add_art = inserter(con, "artifacts", ["id", "kind", "size", "first_seen"])
-    add_hash = inserter(con, "artifact_hashes", ["artifact_id", "algorithm", "digest"])
-    add_io = inserter(con, "job_io", ["job_id", "direction", "path", "artifact_id", "size", "notes"])
-
-    def job_rows():
-        for j in range(a.jobs):
-            step = j % len(STEPS)
-            argv = ["python3", STEPS[step], "--run", str(j // len(STEPS))]
-            start = t0 + j * 60.0
-            yield (j + 1, f"{j:08x}{rng.getrandbits(16):04x}", 1, step + 1, " ".join(argv), json.dumps(argv),
-                   "/data/proj", start, start + 30.0, 0, "bench-host", "bench", "0" * 40, "main", 0, "{}", 0, "[]",
-                   "0.1.0")
-    add_job(job_rows())
-    add_proc((j + 1, 0, 1000 + j, 1, None, "/usr/bin/python3", "[]", "/data/proj", t0 + j * 60.0, 0, 1, "[]")
-             for j in range(a.jobs))
-
-    def path(art):
-        j, k = divmod(art - 1, per_job)
-        return f"/data/proj/run{j // len(STEPS):05d}/{STEPS[j % len(STEPS)][:-3]}/part-{k:04d}.bin"
-    n_art = per_job * a.jobs
-    add_art(((i, "file", 4096 + i % 65536, t0 + ((i - 1) // per_job) * 60.0) for i in range(1, n_art + 1)))
-    add_hash(((i, "blake3", hashlib.blake2s(i.to_bytes(8, "little"), digest_size=32).hexdigest())
-              for i in range(1, n_art + 1)))
-
-    def io_rows():
-        for j in range(a.jobs):
-            first = j * per_job + 1
-            for art in range(first, first + per_job):
-                yield (j + 1, "out", path(art), art, 4096 + art % 65536, "[]")
-            if j == 0:
-                continue
-            chosen = set()
-            prev = (j - 1) * per_job + 1
-            for k in range(reads):
-                if k < reads * 4 // 5:
-                    art = prev + k
-                else:
-                    art = rng.randrange(1, first)
-                if art in chosen:
-                    continue
-                chosen.add(art)
-                yield (j + 1, "in", path(art), art, 4096 + art % 65536, "[]")
-    add_io(io_rows())
-    con.commit()
-    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    def seq(n):
+        return f"(WITH RECURSIVE s(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM s WHERE x + 1 < {n}) SELECT x FROM s)"
+    step = f"(SELECT name FROM step_names WHERE i = {{j}} % {ns})"
+    cmd = f"'python3 ' || {step} || '.py --run ' || ({{j}} / {ns})"
+    jcmd = cmd.format(j="x")
+    insert_select(con, "jobs", {
+        "id": "x + 1", "uid": "printf('%08x%04x', x, abs(random()) % 65536)", "session_id": "1",
+        "step_id": f"x % {ns} + 1", "command": jcmd,
+        "argv": f"json_array('python3', {step.format(j='x')} || '.py', '--run', x / {ns})",
+        "cwd": "'/data/proj'", "started_at": f"{t0} + x * 60.0", "ended_at": f"{t0} + x * 60.0 + 30.0",
+        "exit_code": "0", "hostname": "'bench-host'", "user": "'bench'", "git_commit": f"'{'0' * 40}'",
+        "git_branch": "'main'", "git_dirty": "0", "env": "'{}'", "dropped_events": "0", "notes": "'[]'",
+        "roar_version": "'0.1.0'"}, seq(jobs))
+    insert_select(con, "processes", {
+        "job_id": "x + 1", "seq": "0", "pid": "1000 + x", "ppid": "1", "exe": "'/usr/bin/python3'",
+        "argv": "'[]'", "cwd": "'/data/proj'", "started_at": f"{t0} + x * 60.0", "exit_code": "0",
+        "observed": "1", "notes": "'[]'"}, seq(jobs))
+    # Artifact i (1-based) is output number (i-1) % per_job of job (i-1) / per_job.
+    path = (f"printf('/data/proj/run%05d/%s/part-%04d.bin', ({{a}} - 1) / {per_job} / {ns}, "
+            f"(SELECT name FROM step_names WHERE i = ({{a}} - 1) / {per_job} % {ns}), ({{a}} - 1) % {per_job})")
+    insert_select(con, "artifacts", {"id": "x + 1", "kind": "'file'", "size": "4096 + (x + 1) % 65536",
+                                     "first_seen": f"{t0} + (x / {per_job}) * 60.0"}, seq(n_art))
+    insert_select(con, "artifact_hashes", {"artifact_id": "x + 1", "algorithm": "'blake3'",
+                                           "digest": "lower(hex(randomblob(32)))"}, seq(n_art))
+    insert_select(con, "job_io", {"job_id": f"x / {per_job} + 1", "direction": "'out'",
+                                  "path": path.format(a="(x + 1)"), "artifact_id": "x + 1",
+                                  "size": "4096 + (x + 1) % 65536", "notes": "'[]'"}, seq(n_art))
+    # Inputs of job j >= 1 (0-based): k-th read, k < reads.
+    near = reads * 4 // 5
+    art = (f"(CASE WHEN x % {reads} < {near} THEN (x / {reads}) * {per_job} + 1 + x % {reads} "
+           f"ELSE 1 + abs(random()) % ((x / {reads} + 1) * {per_job}) END)")
+    con.execute(f"CREATE TEMP TABLE inputs AS SELECT x / {reads} + 2 AS job, {art} AS art "
+                f"FROM {seq((jobs - 1) * reads)}")
+    insert_select(con, "job_io", {"job_id": "job", "direction": "'in'", "path": path.format(a="art"),
+                                  "artifact_id": "art", "size": "4096 + art % 65536", "notes": "'[]'"},
+                  "temp.inputs")
+    for _, sql in indexes:
+        con.execute(sql)
+    con.execute("COMMIT")
     con.execute("ANALYZE")
+    con.execute("PRAGMA journal_mode = WAL")
+    counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("jobs", "artifacts", "job_io")}
     con.close()
-    print(json.dumps({"jobs": a.jobs, "artifacts": n_art, "outputs_per_job": per_job, "inputs_per_job": reads}))
+    print(json.dumps({"jobs": counts["jobs"], "artifacts": counts["artifacts"], "job_io": counts["job_io"],
+                      "outputs_per_job": per_job, "inputs_per_job": reads}))
 
 
 if __name__ == "__main__":
