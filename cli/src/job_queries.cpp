@@ -45,7 +45,7 @@ ORDER BY io.path, h.algorithm)sql");
         if (list.empty() || path != last) {
             nlohmann::json item = {{"path", path}, {"hashes", nlohmann::json::object()}};
             item["size"] = q.column_is_null(1) ? nlohmann::json(nullptr) : nlohmann::json(q.column_int(1));
-            item["kind"] = q.column_is_null(3) ? (path.rfind("s3://", 0) == 0 ? "s3" : "file") : q.column_text(3);
+            item["kind"] = path.rfind("s3://", 0) == 0 ? "s3" : "file"; // one artifact may live in both places
             auto notes = parse_json(q.column_text(2), nlohmann::json::array());
             if (!notes.empty()) {
                 item["notes"] = notes;
