@@ -321,6 +321,9 @@ void roar_fork_child(struct roar_libc* L, struct roar_shim* S, uint32_t new_pid)
     __atomic_fetch_add(&S->fork_generation, 1, __ATOMIC_RELAXED);
     S->exit_called = 0;
     S->exit_sent = 0;
+    /* fork does not copy the page table of a shared file mapping. */
+    S->prefault_state = 0;
+    S->prefault_countdown = 0;
     roar_emit(S, ROAR_OP_PROC_START, (int)L->getppid_fn(), -1, ROAR_START_FORKED, 0, 0, NULL, NULL);
 }
 

@@ -44,6 +44,12 @@ struct roar_shim {
     int exit_status;          /* status passed to exit(), for the destructor */
     int exit_called;          /* exit() seen: the destructor reports exit_status */
     int exit_sent;            /* PROC_EXIT published */
+    /* Ring pages this process has made writable in its page table ahead
+     * of use (byte offsets into the slot area; see event_emit.c). */
+    uint64_t prefault_start;
+    uint64_t prefault_next;
+    int prefault_state;       /* 0 not started, 1 running, 2 done or unsupported */
+    uint32_t prefault_countdown; /* events to publish before starting */
 
     /* The environment at start: "NAME=value" strings restored into any
      * environment handed to exec/spawn. */
