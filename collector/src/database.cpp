@@ -376,11 +376,15 @@ Result<FileDigest> Database::digest_file(const std::string& path)
             .bind(3, digest->identity.size)
             .bind(4, digest->identity.mtime_ns)
             .bind(5, digest->blake3);
+        // The cache is an optimisation: while another job holds the write
+        // lock, skip the insert rather than stall the drain loop (processes
+        // may be waiting at a sync point for this very digest).
+        sqlite3_busy_timeout(m_db, 0);
         try {
             store.run();
         } catch (const FatalError&) {
-            // The cache is an optimisation: a busy database must not fail a job.
         }
+        sqlite3_busy_timeout(m_db, k_busy_timeout_ms);
     }
     return digest;
 }
