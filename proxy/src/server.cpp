@@ -19,6 +19,8 @@
 #include <boost/beast/http/read.hpp>
 
 #include <condition_variable>
+#include <map>
+#include <vector>
 #include <limits>
 #include <cstdlib>
 #include <thread>
@@ -195,7 +197,31 @@ struct Server::Impl {
     std::mutex mutex;
     std::condition_variable idle;
     std::size_t sessions = 0;
+    // Session threads are joined (not detached) so that shutdown ends only
+    // once every thread is gone: finished ones are collected on each accept
+    // and at the end of run().
+    std::map<std::thread::id, std::thread> threads;
+    std::vector<std::thread::id> finished;
     std::thread drain_timer;
+
+    void join_finished()
+    {
+        std::vector<std::thread> done;
+        {
+            const std::lock_guard<std::mutex> lock(mutex);
+            for (const auto& id : finished) {
+                auto it = threads.find(id);
+                if (it != threads.end()) {
+                    done.push_back(std::move(it->second));
+                    threads.erase(it);
+                }
+            }
+            finished.clear();
+        }
+        for (auto& t : done) {
+            t.join();
+        }
+    }
 
     void accept_next()
     {
@@ -209,6 +235,7 @@ struct Server::Impl {
                 }
                 return;
             }
+            join_finished();
             start_session(std::move(socket));
             accept_next();
         });
@@ -232,16 +259,22 @@ struct Server::Impl {
             return;
         }
         ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
-        std::thread([this, fd] {
+        const std::lock_guard<std::mutex> lock(mutex);
+        std::thread t([this, fd] {
             run_session(ctx, fd);
-            end_session();
-        }).detach();
+            end_session(std::this_thread::get_id());
+        });
+        const auto id = t.get_id();
+        threads.emplace(id, std::move(t));
     }
 
-    void end_session()
+    void end_session(std::thread::id self = {})
     {
         const std::lock_guard<std::mutex> lock(mutex);
         --sessions;
+        if (self != std::thread::id{}) {
+            finished.push_back(self);
+        }
         idle.notify_all();
     }
 };
@@ -311,8 +344,11 @@ void Server::run()
 {
     m_impl->accept_next();
     m_impl->ioc.run();
-    std::unique_lock<std::mutex> lock(m_impl->mutex);
-    m_impl->idle.wait(lock, [this] { return m_impl->sessions == 0; });
+    {
+        std::unique_lock<std::mutex> lock(m_impl->mutex);
+        m_impl->idle.wait(lock, [this] { return m_impl->sessions == 0; });
+    }
+    m_impl->join_finished();
     if (m_impl->ctx.ring) {
         m_impl->ctx.ring->ring_doorbell();
     }
