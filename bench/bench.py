@@ -17,6 +17,8 @@ import datetime
 import json
 import os
 import platform
+import pwd
+import grp
 import random
 import shutil
 import signal
@@ -244,13 +246,15 @@ class Bench:
         os.makedirs(os.path.join(www, "bench"), exist_ok=True)
         for d in ("body", "tmp"):
             os.makedirs(os.path.join(root, d), exist_ok=True)
-        # nginx's workers run as nobody when started by root: let them write.
-        for d in (root, www, os.path.join(www, "bench"), os.path.join(root, "body")):
-            os.chmod(d, 0o777)
         port = free_port()
+        # Workers run as whoever runs the bench (not nobody), so they can
+        # reach a private scratch directory.
+        user = f"user {pwd.getpwuid(os.getuid()).pw_name} {grp.getgrgid(os.getgid()).gr_name};" \
+            if os.geteuid() == 0 else ""
         conf = os.path.join(root, "nginx.conf")
         with open(conf, "w") as f:
-            f.write(f"""worker_processes 1;
+            f.write(f"""{user}
+worker_processes 1;
 daemon off;
 pid {root}/nginx.pid;
 error_log {root}/error.log warn;
@@ -835,9 +839,10 @@ def row_7(b):
     z = b.z
     b.roar_available()
     jobs, artifacts = z["query_jobs"], z["query_artifacts"]
-    proj = os.path.join(b.cache, f"query-{jobs}-{artifacts}")
-    stamp = os.path.join(proj, ".complete")
     gen = find_generator()
+    gen_name = os.path.splitext(os.path.basename(gen[-1]))[0]
+    proj = os.path.join(b.cache, f"query-{gen_name}-{jobs}-{artifacts}")
+    stamp = os.path.join(proj, ".complete")
     if not os.path.exists(stamp):
         if os.path.exists(proj):
             shutil.rmtree(proj)
@@ -879,8 +884,12 @@ def find_generator():
     provides it, else ours (bench/lineage_db_synth.py)."""
     for name in sorted(os.listdir(HERE)):
         if name.startswith("gen_lineage_db.") and name.endswith(".py"):
-            return [sys.executable, os.path.join(HERE, name)]
-    return [sys.executable, os.path.join(HERE, "lineage_db_synth.py")]
+            return [b_python(), os.path.join(HERE, name)]
+    return [b_python(), os.path.join(HERE, "lineage_db_synth.py")]
+
+
+def b_python():
+    return shutil.which("python3", path="/usr/bin") or sys.executable
 
 
 # ---- the table ---------------------------------------------------------------------------
