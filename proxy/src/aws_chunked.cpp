@@ -31,17 +31,6 @@ tl::unexpected<ChunkError> malformed(std::string msg)
     return tl::unexpected(ChunkError{ChunkError::Malformed, std::move(msg)});
 }
 
-std::string_view trim(std::string_view s)
-{
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
-
 } // namespace
 
 struct AwsChunkedDecoder::Hasher {
@@ -156,7 +145,7 @@ tl::expected<void, ChunkError> AwsChunkedDecoder::on_size_line()
 {
     std::string_view line = m_line;
     const auto semi = line.find(';');
-    const std::string_view size_text = trim(line.substr(0, semi));
+    const std::string_view size_text = sigv4::trim_blanks(line.substr(0, semi));
     if (size_text.empty() || size_text.size() > 15
         || !std::all_of(size_text.begin(), size_text.end(),
                         [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; })) {
@@ -167,7 +156,7 @@ tl::expected<void, ChunkError> AwsChunkedDecoder::on_size_line()
     if (semi != std::string_view::npos) {
         std::string_view ext = line.substr(semi + 1);
         constexpr std::string_view k_sig = "chunk-signature=";
-        ext = trim(ext);
+        ext = sigv4::trim_blanks(ext);
         if (ext.substr(0, k_sig.size()) == k_sig) {
             m_chunk_signature = std::string(ext.substr(k_sig.size()));
         }
@@ -218,9 +207,9 @@ tl::expected<void, ChunkError> AwsChunkedDecoder::on_trailer_line()
     if (colon == std::string::npos) {
         return malformed("aws-chunked trailer line without ':'");
     }
-    std::string name(trim(std::string_view(m_line).substr(0, colon)));
+    std::string name(sigv4::trim_blanks(std::string_view(m_line).substr(0, colon)));
     std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
-    std::string value(trim(std::string_view(m_line).substr(colon + 1)));
+    std::string value(sigv4::trim_blanks(std::string_view(m_line).substr(colon + 1)));
     if (name == "x-amz-trailer-signature") {
         if (m_signed_trailer && m_signing) {
             std::string to_sign = "AWS4-HMAC-SHA256-TRAILER\n";

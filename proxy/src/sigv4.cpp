@@ -34,7 +34,9 @@ int hex_value(char c)
     return -1;
 }
 
-std::string_view trim(std::string_view s)
+} // namespace
+
+std::string_view trim_blanks(std::string_view s)
 {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
         s.remove_prefix(1);
@@ -44,8 +46,6 @@ std::string_view trim(std::string_view s)
     }
     return s;
 }
-
-} // namespace
 
 std::string hex(std::string_view raw)
 {
@@ -170,7 +170,7 @@ std::string canonical_query(const std::vector<QueryParam>& params)
 
 std::string canonical_header_value(std::string_view value)
 {
-    value = trim(value);
+    value = trim_blanks(value);
     std::string out;
     out.reserve(value.size());
     bool in_space = false;
@@ -274,7 +274,7 @@ std::optional<Credential> parse_credential(std::string_view text)
 
 std::optional<AuthFields> parse_authorization(std::string_view value)
 {
-    value = trim(value);
+    value = trim_blanks(value);
     if (value.substr(0, k_algorithm.size()) != k_algorithm) {
         return std::nullopt;
     }
@@ -288,7 +288,7 @@ std::optional<AuthFields> parse_authorization(std::string_view value)
     bool have_sig = false;
     while (!value.empty()) {
         const auto comma = value.find(',');
-        const std::string_view item = trim(value.substr(0, comma));
+        const std::string_view item = trim_blanks(value.substr(0, comma));
         value = comma == std::string_view::npos ? std::string_view{} : value.substr(comma + 1);
         if (item.empty()) {
             continue;
@@ -297,8 +297,8 @@ std::optional<AuthFields> parse_authorization(std::string_view value)
         if (eq == std::string_view::npos) {
             return std::nullopt;
         }
-        const std::string_view key = trim(item.substr(0, eq));
-        const std::string_view val = trim(item.substr(eq + 1));
+        const std::string_view key = trim_blanks(item.substr(0, eq));
+        const std::string_view val = trim_blanks(item.substr(eq + 1));
         if (key == "Credential") {
             auto cred = parse_credential(val);
             if (!cred) {

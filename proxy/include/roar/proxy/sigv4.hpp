@@ -19,6 +19,10 @@ inline constexpr std::string_view k_empty_sha256 = "e3b0c44298fc1c149afbf4c8996f
 inline constexpr std::string_view k_unsigned_payload = "UNSIGNED-PAYLOAD";
 
 // Lower-case hex of the raw bytes `raw`.
+// `s` without leading and trailing spaces and tabs (HTTP's optional
+// whitespace around header values and chunk extensions).
+std::string_view trim_blanks(std::string_view s);
+
 std::string hex(std::string_view raw);
 // Lower-case hex SHA-256 of `data`.
 std::string sha256_hex(std::string_view data);
