@@ -17,7 +17,9 @@ int cmd_dag(const DagCommandOptions& options)
 {
     Project project = Project::find();
     collector::Database db = project.open_database();
-    const Lineage lineage = Lineage::load(db);
+    LineageOptions load_options;
+    load_options.all_inputs = options.expanded;
+    const Lineage lineage = Lineage::load(db, load_options);
     ArtifactDigests digests(db);
     DagOptions view{options.expanded, options.stale_only, options.show_artifacts};
 

@@ -170,6 +170,14 @@ json dag_json(const Lineage& g, ArtifactDigests& digests, const Project& project
             }
         }
     }
+    {
+        std::vector<int64_t> wanted;
+        for (const auto& [key, entry] : entries) {
+            wanted.push_back(entry.artifact);
+            wanted.push_back(g.current_content(entry.path));
+        }
+        digests.prefetch(std::move(wanted));
+    }
     // A producer outside the view (an older execution) is still named.
     json artifacts = json::array();
     json edges = json::array();
@@ -221,7 +229,7 @@ json dag_json(const Lineage& g, ArtifactDigests& digests, const Project& project
         const auto& info = digests.get(entry.artifact);
         json a;
         a["artifact_id"] = entry.artifact;
-        a["id"] = fmt::format("a{}:{}", entry.artifact, entry.path);
+        a["id"] = fmt::format("a{}:{}", entry.artifact, path.path);
         a["path"] = path.path;
         a["display_path"] = project.display_path(path.path);
         a["digest"] = info.digest;

@@ -12,9 +12,6 @@
 #include <deque>
 #include <string_view>
 #include <sys/stat.h>
-#include <chrono>
-#include <cstdio>
-static double tnow(){return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();}
 
 using roar::collector::Statement;
 
@@ -130,7 +127,7 @@ Lineage Lineage::load(collector::Database& database, const LineageOptions& optio
         g.session_id = s.column_int(0);
     }
 
-    double T0=tnow(); std::unordered_map<int64_t, int> step_of_row;
+    std::unordered_map<int64_t, int> step_of_row;
     {
         Statement s(db, "SELECT id, number, command FROM steps WHERE session_id = ?1 ORDER BY number");
         s.bind(1, g.session_id);
@@ -144,7 +141,7 @@ Lineage Lineage::load(collector::Database& database, const LineageOptions& optio
         }
     }
 
-    std::unordered_map<int64_t, int> execution_of_row;
+    int64_t max_job_row = 0;
     {
         Statement s(db, "SELECT id, uid, step_id, command, cwd, started_at, ended_at, exit_code, signal "
                         "FROM jobs WHERE session_id = ?1 ORDER BY started_at, id");
@@ -165,7 +162,7 @@ Lineage Lineage::load(collector::Database& database, const LineageOptions& optio
             e.exit_code = int(s.column_int(7));
             e.killed = !s.column_is_null(8);
             const int index = int(g.executions.size());
-            execution_of_row.emplace(e.job_row, index);
+            max_job_row = std::max(max_job_row, e.job_row);
             g.steps[size_t(e.step)].executions.push_back(index);
             g.executions.push_back(std::move(e));
         }
@@ -186,41 +183,92 @@ Lineage Lineage::load(collector::Database& database, const LineageOptions& optio
         step.command = current.command;
     }
 
-    fprintf(stderr,"jobs %.3f\n",tnow()-T0);
+    // Every output of the session, and the inputs of each step's current
+    // execution; older executions' inputs only when asked (expanded views):
+    // nobody's staleness depends on what a superseded run read.
     {
+        std::vector<int> execution_of(size_t(max_job_row + 1), -1);
+        for (size_t i = 0; i < g.executions.size(); ++i) {
+            execution_of[size_t(g.executions[i].job_row)] = int(i);
+        }
         // Paths are interned: a project has far fewer paths than uses.
         std::deque<std::string> storage;
         std::unordered_map<std::string_view, uint32_t, ViewHash, std::equal_to<>> path_ids;
-        Statement s(db, "SELECT io.job_id, io.direction = 'out', io.path, coalesce(io.artifact_id, 0) "
-                        "FROM jobs j JOIN job_io io ON io.job_id = j.id "
-                        "WHERE j.session_id = ?1 AND io.direction <> 'deleted'");
-        s.bind(1, g.session_id);
-        while (s.step()) {
-            auto exec = execution_of_row.find(s.column_int(0));
-            if (exec == execution_of_row.end()) {
-                continue;
-            }
-            const std::string_view path = s.column_view(2);
+        path_ids.reserve(1 << 14);
+        // Executions of one step use the same paths in the same (index)
+        // order, so the previous execution's list usually names the next
+        // path without hashing it.
+        std::vector<std::vector<uint32_t>> last_paths(g.steps.size());
+        std::vector<uint32_t> this_paths;
+        int this_exec = -1;
+        auto intern = [&](std::string_view path) {
             auto it = path_ids.find(path);
             if (it == path_ids.end()) {
                 storage.emplace_back(path);
                 it = path_ids.emplace(std::string_view(storage.back()), uint32_t(g.paths.size())).first;
                 g.paths.push_back(PathState{storage.back(), {}, 0, DiskState::unchecked, 0, {}});
             }
-            Use use;
-            use.path = it->second;
-            use.artifact = s.column_int(3);
-            use.execution = exec->second;
-            use.output = s.column_int(1) != 0;
+            return it->second;
+        };
+        auto add = [&](int exec, std::string_view path, int64_t artifact, bool output) {
+            Execution& e = g.executions[size_t(exec)];
+            if (exec != this_exec) {
+                if (this_exec >= 0) {
+                    last_paths[size_t(g.executions[size_t(this_exec)].step)].swap(this_paths);
+                }
+                this_paths.clear();
+                this_exec = exec;
+            }
+            const auto& hint = last_paths[size_t(e.step)];
+            const size_t at = this_paths.size();
+            const uint32_t id = at < hint.size() && g.paths[hint[at]].path == path ? hint[at] : intern(path);
+            this_paths.push_back(id);
             const auto index = uint32_t(g.uses.size());
-            Execution& e = g.executions[size_t(use.execution)];
-            (use.output ? e.outputs : e.inputs).push_back(index);
-            g.paths[use.path].uses.push_back(index);
-            g.uses.push_back(use);
+            (output ? e.outputs : e.inputs).push_back(index);
+            g.uses.push_back(Use{id, artifact, exec, output, -1});
+        };
+        auto scan = [&](const char* direction) {
+            Statement s(db, fmt::format("SELECT io.job_id, io.path, coalesce(io.artifact_id, 0) FROM jobs j "
+                                        "JOIN job_io io ON io.job_id = j.id AND io.direction = '{}' "
+                                        "WHERE j.session_id = ?1",
+                                        direction));
+            s.bind(1, g.session_id);
+            while (s.step()) {
+                const int64_t row = s.column_int(0);
+                const int exec = row >= 0 && row <= max_job_row ? execution_of[size_t(row)] : -1;
+                if (exec >= 0) {
+                    add(exec, s.column_view(1), s.column_int(2), direction[0] == 'o');
+                }
+            }
+        };
+        scan("out");
+        if (options.all_inputs) {
+            std::fill(last_paths.begin(), last_paths.end(), std::vector<uint32_t>{});
+            this_exec = -1;
+            scan("in");
+        } else {
+            Statement s(db, "SELECT path, coalesce(artifact_id, 0) FROM job_io WHERE job_id = ?1 AND direction = 'in'");
+            for (const auto& step : g.steps) {
+                const int exec = step.current();
+                s.reset();
+                s.bind(1, g.executions[size_t(exec)].job_row);
+                while (s.step()) {
+                    add(exec, s.column_view(0), s.column_int(1), false);
+                }
+            }
+        }
+        std::vector<uint32_t> counts(g.paths.size(), 0);
+        for (const auto& use : g.uses) {
+            ++counts[use.path];
+        }
+        for (size_t i = 0; i < g.paths.size(); ++i) {
+            g.paths[i].uses.reserve(counts[i]);
+        }
+        for (uint32_t u = 0; u < g.uses.size(); ++u) {
+            g.paths[g.uses[u].path].uses.push_back(u);
         }
     }
 
-    fprintf(stderr,"io %.3f\n",tnow()-T0);
     // Each path's history in order; the latest version; who produced what each input read.
     auto key = [&g](uint32_t u) { return std::pair(g.uses[u].execution, g.uses[u].output); };
     for (auto& p : g.paths) {
@@ -248,7 +296,6 @@ Lineage Lineage::load(collector::Database& database, const LineageOptions& optio
         }
     }
 
-    fprintf(stderr,"producers %.3f\n",tnow()-T0);
     // The disk: what is at each path now, through the hash cache.
     std::vector<char> check(g.paths.size(), options.check_all_paths ? 1 : 0);
     if (!options.check_all_paths) {
@@ -292,7 +339,6 @@ Lineage Lineage::load(collector::Database& database, const LineageOptions& optio
         p.disk = (p.latest == 0 || p.on_disk == p.latest) ? DiskState::present : DiskState::modified;
     }
 
-    fprintf(stderr,"disk %.3f\n",tnow()-T0);
     // Dependencies and direct staleness, from each step's current execution.
     for (size_t si = 0; si < g.steps.size(); ++si) {
         Step& step = g.steps[si];
@@ -338,7 +384,6 @@ Lineage Lineage::load(collector::Database& database, const LineageOptions& optio
         std::sort(step.dependents.begin(), step.dependents.end());
     }
 
-    fprintf(stderr,"deps %.3f\n",tnow()-T0);
     // Staleness flows downstream.
     std::vector<int> todo;
     for (size_t i = 0; i < g.steps.size(); ++i) {
@@ -368,9 +413,52 @@ Lineage Lineage::load(collector::Database& database, const LineageOptions& optio
 }
 
 ArtifactDigests::ArtifactDigests(const collector::Database& db)
-    : m_query(db.handle(), "SELECT h.algorithm, h.digest, a.size FROM artifacts a LEFT JOIN artifact_hashes h "
+    : m_db(db.handle()),
+      m_query(db.handle(), "SELECT a.id, h.algorithm, h.digest, a.size FROM artifacts a LEFT JOIN artifact_hashes h "
                            "ON h.artifact_id = a.id WHERE a.id = ?1")
 {
+}
+
+void ArtifactDigests::remember(collector::Statement& q)
+{
+    while (q.step()) {
+        Info& info = m_known[q.column_int(0)];
+        info.size = q.column_opt_int(3);
+        if (q.column_is_null(1)) {
+            continue;
+        }
+        const std::string algorithm = q.column_text(1);
+        if (algorithm == "blake3" || info.algorithm.empty() || (algorithm == "etag" && info.algorithm != "blake3")) {
+            info.algorithm = algorithm;
+            info.digest = q.column_text(2);
+        }
+    }
+}
+
+void ArtifactDigests::prefetch(std::vector<int64_t> ids)
+{
+    // Batches of bound ids: one statement run per batch instead of per artifact.
+    constexpr size_t k_batch = 256;
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    std::erase_if(ids, [this](int64_t id) { return id <= 0 || m_known.count(id); });
+    if (ids.empty()) {
+        return;
+    }
+    std::string sql = "SELECT a.id, h.algorithm, h.digest, a.size FROM artifacts a LEFT JOIN artifact_hashes h "
+                      "ON h.artifact_id = a.id WHERE a.id IN (?1";
+    for (size_t i = 2; i <= k_batch; ++i) {
+        sql += fmt::format(", ?{}", i);
+    }
+    sql += ")";
+    collector::Statement q(m_db, sql);
+    for (size_t start = 0; start < ids.size(); start += k_batch) {
+        q.reset();
+        for (size_t i = 0; i < k_batch; ++i) {
+            q.bind(int(i + 1), ids[std::min(start + i, ids.size() - 1)]);
+        }
+        remember(q);
+    }
 }
 
 const ArtifactDigests::Info& ArtifactDigests::get(int64_t artifact)
@@ -379,22 +467,10 @@ const ArtifactDigests::Info& ArtifactDigests::get(int64_t artifact)
     if (it != m_known.end()) {
         return it->second;
     }
-    Info info;
     m_query.reset();
     m_query.bind(1, artifact);
-    while (m_query.step()) {
-        info.size = m_query.column_opt_int(2);
-        if (m_query.column_is_null(0)) {
-            continue;
-        }
-        const std::string algorithm = m_query.column_text(0);
-        if (algorithm == "blake3" || (algorithm == "etag" && info.algorithm != "blake3")
-            || info.algorithm.empty()) {
-            info.algorithm = algorithm;
-            info.digest = m_query.column_text(1);
-        }
-    }
-    return m_known.emplace(artifact, std::move(info)).first->second;
+    remember(m_query);
+    return m_known[artifact];
 }
 
 } // namespace roar::cli

@@ -76,6 +76,9 @@ struct LineageOptions {
     // Which paths to compare with the disk: those the current executions
     // used (enough for staleness), or every path of the session (status).
     bool check_all_paths = false;
+    // Load what every execution read, not only the current ones (needed
+    // to draw superseded executions' inputs).
+    bool all_inputs = false;
 };
 
 class Lineage {
@@ -112,8 +115,12 @@ public:
         std::optional<int64_t> size;
     };
     const Info& get(int64_t artifact);
+    // Looks up all of `ids` at once (in batches), for get() to answer from memory.
+    void prefetch(std::vector<int64_t> ids);
 
 private:
+    void remember(collector::Statement& q);
+    sqlite3* m_db;
     collector::Statement m_query;
     std::unordered_map<int64_t, Info> m_known;
 };
