@@ -8,7 +8,12 @@
 #include <boost/interprocess/mapped_region.hpp>
 #include <boost/interprocess/shared_memory_object.hpp>
 
+#include <cerrno>
+#include <csignal>
 #include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <unistd.h>
 #include <linux/futex.h>
 #include <random>
 #include <vector>
@@ -46,6 +51,30 @@ uint64_t load_stamp(const roar_ring& ring, uint64_t index)
     return __atomic_load_n(&slot->stamp, __ATOMIC_ACQUIRE);
 }
 
+// Removes rings left in /dev/shm by consumers that died without cleaning
+// up (roar run killed with SIGKILL): their header names the consumer's pid.
+void remove_stale_rings()
+{
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator("/dev/shm", ec)) {
+        const std::string name = entry.path().filename().string();
+        if (name.rfind("roar-", 0) != 0) {
+            continue;
+        }
+        const int fd = open(entry.path().c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0) {
+            continue;
+        }
+        roar_ring_header header{};
+        const bool read_ok = pread(fd, &header, sizeof header, 0) == ssize_t(sizeof header);
+        close(fd);
+        if (read_ok && header.magic == ROAR_RING_MAGIC && header.consumer_pid != 0
+            && kill(pid_t(header.consumer_pid), 0) != 0 && errno == ESRCH) {
+            bip::shared_memory_object::remove(("/" + name).c_str());
+        }
+    }
+}
+
 } // namespace
 
 EventRing::EventRing(std::unique_ptr<State> state) : m_state(std::move(state)) {}
@@ -61,6 +90,7 @@ EventRing::~EventRing()
 
 Result<EventRing> EventRing::create(const std::string& name, uint64_t bytes, uint32_t sync_timeout_ms)
 {
+    remove_stale_rings();
     auto state = std::make_unique<State>();
     state->name = name;
     const uint64_t nslots = slots_for_bytes(bytes);

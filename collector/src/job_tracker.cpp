@@ -58,6 +58,9 @@ std::map<std::string, std::string> parse_extras(std::string_view s)
 
 std::string exec_flags_note(int flags)
 {
+    if (flags & ROAR_EXEC_GO) {
+        return "Go executable: it makes system calls itself, bypassing the shim; its file I/O was not observed";
+    }
     if (flags & ROAR_EXEC_STATIC) {
         return "statically linked: the shim cannot load, its file I/O was not observed";
     }
@@ -198,9 +201,11 @@ void JobTracker::rename_path(const std::string& from, const std::string& to)
         if (src.created || !dst.existed) {
             dst.created = dst.created || !dst.read_first;
         }
+        dst.existed = true;
         PathState& src_again = path_state(old_path);
         src_again.removed = true;
         src_again.written = false;
+        src_again.existed = false;
     }
 }
 
@@ -346,7 +351,14 @@ void JobTracker::on_event(const RawEvent& event)
                 mark_read(path);
             }
         }
-        if (acc == O_WRONLY || (acc != O_RDONLY && (h.flags & O_TRUNC))) {
+        // Opening for writing changes content only when it truncates or
+        // creates the file (the shim's PRE_MODIFY, sent just before opens of
+        // existing files, tells creation apart). Otherwise the first write,
+        // truncate or transfer through the fd does: `sort -o f f` opens f
+        // for writing, then reads it, and only then truncates it.
+        const bool truncates = acc != O_RDONLY && (h.flags & O_TRUNC);
+        const bool creates = acc != O_RDONLY && (h.flags & O_CREAT) && !ps.existed;
+        if (truncates || creates) {
             mark_written(path);
         }
         break;
@@ -477,8 +489,10 @@ void JobTracker::on_event(const RawEvent& event)
                 it->second.removed = true;
                 it->second.written = false;
             }
-            path_state(path).removed = true;
-            path_state(path).written = false;
+            PathState& gone = path_state(path);
+            gone.removed = true;
+            gone.written = false;
+            gone.existed = false;
         }
         break;
     default:

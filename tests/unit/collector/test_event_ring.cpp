@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+
 #include <fcntl.h>
 #include <random>
 #include <sys/mman.h>
@@ -201,4 +203,23 @@ TEST_CASE("a sync point does not wait for a consumer that is gone", "[collector]
     const auto start = std::chrono::steady_clock::now();
     CHECK(roar_ring_sync(&producer.ring, uint64_t(index)) == -1);
     CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(1));
+}
+
+TEST_CASE("rings left behind by a dead consumer are removed by the next create", "[collector][ring]")
+{
+    const std::string stale = unique_name();
+    {
+        auto ring = EventRing::create(stale, 64 * 1024, 100);
+        REQUIRE(ring);
+        // Simulate a consumer killed before its destructor: claim a pid that
+        // cannot exist and keep the segment by renaming it away from RAII.
+        Producer producer(ring->name());
+        producer.ring.hdr->consumer_pid = 0x3ffffff0;
+        std::filesystem::copy_file("/dev/shm" + stale, "/dev/shm" + stale + "-copy");
+    }
+    const std::string leftover = "/dev/shm" + stale + "-copy";
+    REQUIRE(std::filesystem::exists(leftover));
+    auto fresh = EventRing::create(unique_name(), 64 * 1024, 100);
+    REQUIRE(fresh);
+    CHECK_FALSE(std::filesystem::exists(leftover));
 }

@@ -105,6 +105,27 @@ TEST_CASE("read then rewritten: the input digest is of the bytes before the firs
     CHECK(out->hashes.at("blake3") == blake3_hex("after!"));
 }
 
+TEST_CASE("a write-only open without truncation changes nothing until the first write", "[collector][tracker]")
+{
+    // `sort -o f f`: opens f for writing, reads it, then truncates and writes.
+    Harness h;
+    roar::test::write_file(h.dir / "f", "b\na\n");
+    h.start(100, 1);
+    h.send(ROAR_OP_PRE_MODIFY, 100, ROAR_AT_FDCWD, O_WRONLY | O_CREAT, 0, "f");
+    h.send(ROAR_OP_OPEN, 100, ROAR_AT_FDCWD, O_WRONLY | O_CREAT, 3, "f");
+    h.send(ROAR_OP_OPEN, 100, ROAR_AT_FDCWD, O_RDONLY, 4, "f");
+    h.send(ROAR_OP_PRE_MODIFY, 100, 3, 0, 0);
+    roar::test::write_file(h.dir / "f", "a\nb\n");
+    h.send(ROAR_OP_TRUNCATE, 100, 3, 0, 0);
+    JobRecord job = h.finish();
+    const ArtifactUse* in = find(job.inputs, h.path("f"));
+    const ArtifactUse* out = find(job.outputs, h.path("f"));
+    REQUIRE(in);
+    REQUIRE(out);
+    CHECK(in->hashes.at("blake3") == blake3_hex("b\na\n"));
+    CHECK(out->hashes.at("blake3") == blake3_hex("a\nb\n"));
+}
+
 TEST_CASE("a file created and deleted inside the job is neither input nor output", "[collector][tracker]")
 {
     Harness h;
@@ -189,6 +210,19 @@ TEST_CASE("relative paths follow chdir and dirfds", "[collector][tracker]")
     CHECK(find(job.inputs, h.path("sub/b.txt")));
     CHECK(find(job.inputs, h.path("sub/deeper/a.txt")));
     CHECK(job.inputs.size() == 2); // the directory itself is not an input
+}
+
+TEST_CASE("a Go executable that never ran the shim gets the Go note", "[collector][tracker]")
+{
+    Harness h;
+    h.start(100, 1);
+    h.send(ROAR_OP_EXEC, 100, 0, ROAR_EXEC_GO | ROAR_EXEC_STATIC, 0, "/opt/tool", {}, std::string("tool", 4));
+    JobRecord job = h.finish();
+    bool go_noted = false;
+    for (const auto& p : job.processes) {
+        go_noted = go_noted || (!p.observed && p.notes.front().find("Go executable") != std::string::npos);
+    }
+    CHECK(go_noted);
 }
 
 TEST_CASE("killed and unobserved processes are marked", "[collector][tracker]")
