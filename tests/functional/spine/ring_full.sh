@@ -1,0 +1,32 @@
+# A full ring never blocks the job: events are dropped and counted, the
+# job record carries the count, and `roar show` warns about it.
+. "$(dirname "$0")/../lib/common.sh"
+need python3
+new_project
+"$ROAR" config set run.ring_size_mb 1 >/dev/null
+echo data >f.txt
+# roar is stopped while the job opens f.txt 300,000 times: the 1 MiB ring
+# (16,384 slots) must overflow, and the job must finish regardless.
+"$ROAR" run -q "$PYTHON" -c '
+import time
+open("started", "w").close()
+while open("f.txt").read() and not __import__("os").path.exists("resume"):
+    pass
+for _ in range(300000):
+    open("f.txt").close()
+open("done.txt", "w").write("finished\n")
+' &
+roar_pid=$!
+for _ in $(seq 100); do [[ -e started ]] && break; sleep 0.1; done
+kill -STOP "$roar_pid"
+touch resume
+for _ in $(seq 300); do [[ -e done.txt ]] && break; sleep 0.1; done
+[[ -e done.txt ]] || { kill -CONT "$roar_pid"; fail "the job blocked while roar was stopped"; }
+kill -CONT "$roar_pid"
+wait "$roar_pid"
+j=$(last_job)
+dropped=$(jq -r .dropped_events <<<"$j")
+[[ "$dropped" =~ ^[0-9]+$ && "$dropped" -gt 0 ]] || fail "expected dropped events, got '$dropped'"
+assert_contains "$(jq -r '.notes | join(";")' <<<"$j")" "dropped because the event ring was full" "job note"
+assert_contains "$("$ROAR" show "$(jq -r .job_id <<<"$j")")" "dropped" "show warns"
+echo ok
