@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # roar's benchmarks in one command (issue 6; method in docs/benchmarks.md):
-#   bench/run.sh [--quick] [--build DIR] [--rows 1,2,...] [--out FILE] [--work DIR]
+#   bench/run.sh [--quick] [--build DIR] [--rows 1,2,...] [--out FILE] [--work DIR] [--update-docs]
 # Builds what is missing (Release, in DIR, default ./build), checks the
 # public tools it drives, runs bench/bench.py, prints the table of ratios
-# and writes DIR/bench/results.json (+ results.md). --quick uses small sizes
+# and writes DIR/bench/results.json (+ results.md; --update-docs also puts
+# the table into docs/benchmarks.md). --quick uses small sizes
 # (about 1-2 minutes) and is what the CTest smoke test runs. Every server
 # (nginx, roar-proxy, iperf3) listens on 127.0.0.1 only and is stopped at
 # exit. Missing tools are installed with packaging/install-deps.sh --test
@@ -22,7 +23,8 @@ while (($#)); do
     --build=*) build=${1#--build=} ;;
     --work) work=$2; pass+=(--work "$2"); shift ;;
     --rows | --out) pass+=("$1" "$2"); shift ;;
-    -h | --help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --update-docs) pass+=(--update-docs "$src/docs/benchmarks.md") ;;
+    -h | --help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown option $1 (see bench/run.sh --help)" >&2; exit 2 ;;
   esac
   shift
