@@ -81,6 +81,14 @@ const char* const k_page_tail = R"html(</script>
     while (n >= 1024 && i < u.length - 1) { n /= 1024; i++; }
     return (i ? n.toFixed(1) : n) + " " + u[i];
   }
+  // What a step runs, in a word: the script after an interpreter, else the program.
+  function program(command) {
+    var words = command.split(" ").map(function (w) { return w.split("/").pop(); });
+    var interp = /^(python[0-9.]*|bash|sh|node|Rscript|ruby|perl|julia|env)$/;
+    var i = 0;
+    while (i < words.length - 1 && (interp.test(words[i]) || words[i].charAt(0) === "-")) i++;
+    return words[i] || command;
+  }
   function cut(s, n) { s = String(s); return s.length > n ? s.slice(0, n - 1) + "\u2026" : s; }
 
   var stale = dag.stale_count;
@@ -177,7 +185,7 @@ const char* const k_page_tail = R"html(</script>
     g.setAttribute("transform", "translate(" + v.x + "," + v.y + ")");
     var title, sub;
     if (v.kind === "step") {
-      title = "@" + d.step + (d.id !== "@" + d.step ? " " + d.job_id : "") + "  " + cut(d.command.split(" ").slice(0, 2).join(" "), 22);
+      title = "@" + d.step + (d.id !== "@" + d.step ? " " + d.job_id : "") + "  " + cut(program(d.command), 20);
       sub = cut(d.command, 36);
     } else {
       title = cut(d.display_path, 32);

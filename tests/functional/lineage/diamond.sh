@@ -11,9 +11,9 @@ run extract_features_b.py input.csv features_b.csv
 run combine.py features_a.csv features_b.csv combined.json
 d=$(dag_json)
 assert_eq "$(jq .total_steps <<<"$d")" 3 "total steps"
-assert_eq "$(node "$d" .metrics.consumed combine.py)" 2 "combine consumed"
-assert_eq "$(node "$d" .dependencies combine.py)" "[1,2]" "combine dependencies"
-assert_eq "$(node "$d" .dependents extract_features_a.py)" "[3]" "a's dependents"
+assert_eq "$(dag_node "$d" .metrics.consumed combine.py)" 2 "combine consumed"
+assert_eq "$(dag_node "$d" .dependencies combine.py)" "[1,2]" "combine dependencies"
+assert_eq "$(dag_node "$d" .dependents extract_features_a.py)" "[3]" "a's dependents"
 assert_contains "$("$ROAR" dag)" "(also needs @1)" "second parent named in the tree"
 
 # Partial invalidation: only branch a changes.
@@ -21,7 +21,7 @@ assert_contains "$("$ROAR" dag)" "(also needs @1)" "second parent named in the t
 echo 'open(sys.argv[-1], "a").write("v2")' >>extract_features_a.py
 run extract_features_a.py input.csv features_a.csv
 d=$(dag_json)
-assert_eq "$(node "$d" .state combine.py)" '"stale"' "combine stale"
-assert_eq "$(node "$d" .state extract_features_b.py)" '"active"' "branch b untouched"
-assert_eq "$(node "$d" '.stale_reasons[0]' combine.py)" '"features_a.csv was re-produced by @1 with different content"' "reason"
+assert_eq "$(dag_node "$d" .state combine.py)" '"stale"' "combine stale"
+assert_eq "$(dag_node "$d" .state extract_features_b.py)" '"active"' "branch b untouched"
+assert_eq "$(dag_node "$d" '.stale_reasons[0]' combine.py)" '"features_a.csv was re-produced by @1 with different content"' "reason"
 echo ok

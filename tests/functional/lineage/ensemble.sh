@@ -15,7 +15,7 @@ for m in a b c; do run train_model_$m.py; done
 run train_ensemble.py
 d=$(dag_json)
 assert_eq "$(jq .total_steps <<<"$d")" 4 "total steps"
-assert_eq "$(node "$d" .metrics.consumed train_ensemble.py)" 3 "ensemble consumed"
-assert_eq "$(node "$d" .metrics.inputs train_ensemble.py)" 5 "ensemble inputs (3 models, input, script)"
-assert_eq "$(node "$d" .dependencies train_ensemble.py)" "[1,2,3]" "ensemble dependencies"
+assert_eq "$(dag_node "$d" .metrics.consumed train_ensemble.py)" 3 "ensemble consumed"
+assert_eq "$(dag_node "$d" .metrics.inputs train_ensemble.py)" 5 "ensemble inputs (3 models, input, script)"
+assert_eq "$(dag_node "$d" .dependencies train_ensemble.py)" "[1,2,3]" "ensemble dependencies"
 echo ok

@@ -19,13 +19,13 @@ set -e
 assert_eq "$rc" 1 "failed run's exit status"
 [[ ! -e output.json ]] || fail "the failed run wrote output.json"
 d=$(dag_json)
-assert_eq "$(node "$d" .exit_code might_fail)" 1 "failed current execution"
+assert_eq "$(dag_node "$d" .exit_code might_fail)" 1 "failed current execution"
 assert_contains "$("$ROAR" dag)" "!" "failure mark"
 run might_fail.py output.json
 d=$(dag_json)
 assert_eq "$(jq .total_steps <<<"$d")" 1 "failure and retry are one step"
-assert_eq "$(node "$d" .executions might_fail)" 2 "two executions"
-assert_eq "$(node "$d" .exit_code might_fail)" 0 "current execution succeeded"
+assert_eq "$(dag_node "$d" .executions might_fail)" 2 "two executions"
+assert_eq "$(dag_node "$d" .exit_code might_fail)" 0 "current execution succeeded"
 ex=$(dag_json --expanded)
 assert_eq "$(jq .is_expanded <<<"$ex")" true "is_expanded"
 assert_eq "$(jq -c '[.nodes[] | [.state, .exit_code]]' <<<"$ex")" '[["superseded",1],["active",0]]' "expanded executions"

@@ -10,9 +10,9 @@ run combine.py features_a.csv features_b.csv features_c.csv combined.json
 run train.py combined.json model.pkl
 d=$(dag_json)
 assert_eq "$(jq .total_steps <<<"$d")" 5 "total steps"
-assert_eq "$(node "$d" .metrics.consumed combine.py)" 3 "combine consumed"
-assert_eq "$(node "$d" .dependencies combine.py)" "[1,2,3]" "combine dependencies"
-assert_eq "$(node "$d" .dependencies train.py)" "[4]" "train dependencies"
+assert_eq "$(dag_node "$d" .metrics.consumed combine.py)" 3 "combine consumed"
+assert_eq "$(dag_node "$d" .dependencies combine.py)" "[1,2,3]" "combine dependencies"
+assert_eq "$(dag_node "$d" .dependencies train.py)" "[4]" "train dependencies"
 assert_eq "$(jq -r '[.artifacts[].display_path] | join(",")' <<<"$d")" model.pkl "terminal artifact"
 text=$("$ROAR" dag)
 assert_contains "$text" "Pipeline: 5 steps" "text"

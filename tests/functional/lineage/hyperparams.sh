@@ -21,7 +21,7 @@ assert_eq "$(jq -c '[.nodes[] | select(.command | contains("train.py")) | .depen
 run train.py processed.csv model_slow.pkl --lr=0.002 --epochs=200
 d=$(dag_json)
 assert_eq "$(jq .total_steps <<<"$d")" 4 "a re-run of a variant is not a new step"
-assert_eq "$(node "$d" .executions model_slow)" 2 "executions of the slow variant"
+assert_eq "$(dag_node "$d" .executions model_slow)" 2 "executions of the slow variant"
 assert_eq "$(jq .epochs model_slow.pkl)" 200 "variant output"
 lin=$("$ROAR" show --json --lineage model_slow.pkl)
 assert_eq "$(jq -r '[.lineage.jobs[].command] | join(";")' <<<"$lin")" \

@@ -1,7 +1,7 @@
 # Helpers for the lineage tests; source after ../lib/common.sh.
 # Gives: $PY (the real interpreter, no pyenv/venv shims, so jobs are quick),
 # write_copy_script NAME (reads argv[1..n-1], writes argv[n]: the inputs
-# upper-cased and joined), run (roar run -q), dag_json, node FIELD CMD_SUBSTR.
+# upper-cased and joined), run (roar run -q), dag_json, dag_node JSON FIELD CMD_SUBSTR.
 PY=${ROAR_TEST_PYTHON:-/usr/bin/python3}
 [[ -x "$PY" ]] || skip "$PY is not installed"
 
@@ -17,5 +17,5 @@ PY
 
 run() { "$ROAR" run -q "$PY" "$@"; }
 dag_json() { "$ROAR" dag --json "$@"; }
-# node JSON FIELD CMD_SUBSTR: FIELD (a jq path) of the node whose command contains CMD_SUBSTR.
-node() { jq -c --arg c "$3" "[.nodes[] | select(.command | contains(\$c))][0] | $2" <<<"$1"; }
+# dag_node JSON FIELD CMD_SUBSTR: FIELD (a jq path) of the node whose command contains CMD_SUBSTR.
+dag_node() { jq -c --arg c "$3" "[.nodes[] | select(.command | contains(\$c))][0] | $2" <<<"$1"; }

@@ -15,7 +15,7 @@ for m in rf xgb nn; do run train_$m.py model_$m.pkl; done
 run select_best.py
 d=$(dag_json)
 assert_eq "$(jq .total_steps <<<"$d")" 4 "total steps"
-assert_eq "$(node "$d" .metrics.consumed select_best.py)" 3 "select_best consumed"
-assert_eq "$(node "$d" .dependencies select_best.py)" "[1,2,3]" "select_best dependencies"
-assert_eq "$(node "$d" .dependencies train_rf.py)" "[]" "a trainer has no upstream step"
+assert_eq "$(dag_node "$d" .metrics.consumed select_best.py)" 3 "select_best consumed"
+assert_eq "$(dag_node "$d" .dependencies select_best.py)" "[1,2,3]" "select_best dependencies"
+assert_eq "$(dag_node "$d" .dependencies train_rf.py)" "[]" "a trainer has no upstream step"
 echo ok

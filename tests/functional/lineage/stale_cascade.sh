@@ -15,8 +15,8 @@ assert_eq "$(dag_json | jq .stale_count)" 0 "fresh pipeline"
 printf 'id,value\n1,new_data\n2,changed\n' >input.csv
 d=$(dag_json)
 assert_eq "$(jq -c '[.nodes[] | .state]' <<<"$d")" '["stale","stale","stale"]' "cascade from a changed source"
-assert_eq "$(node "$d" '.stale_reasons[0]' preprocess.py)" '"input.csv changed on disk since it was read"' "reason @1"
-assert_eq "$(node "$d" '.stale_reasons[0]' evaluate.py)" '"upstream step @2 is stale"' "reason @3"
+assert_eq "$(dag_node "$d" '.stale_reasons[0]' preprocess.py)" '"input.csv changed on disk since it was read"' "reason @1"
+assert_eq "$(dag_node "$d" '.stale_reasons[0]' evaluate.py)" '"upstream step @2 is stale"' "reason @3"
 st=$("$ROAR" status --json)
 assert_eq "$(jq -r '.files[] | select(.path | endswith("/input.csv")) | .state' <<<"$st")" modified "input.csv on disk"
 assert_contains "$("$ROAR" status)" "modified  input.csv" "status text"
@@ -26,7 +26,7 @@ report=$("$ROAR" run "$PY" preprocess.py input.csv processed.csv 2>&1 >/dev/null
 assert_contains "$report" "Downstream steps are stale: @2, @3" "stale report after run"
 d=$(dag_json)
 assert_eq "$(jq -c '[.nodes[] | .state]' <<<"$d")" '["active","stale","stale"]' "after re-running @1"
-assert_eq "$(node "$d" '.stale_reasons[0]' train.py)" '"processed.csv was re-produced by @1 with different content"' "reason @2"
+assert_eq "$(dag_node "$d" '.stale_reasons[0]' train.py)" '"processed.csv was re-produced by @1 with different content"' "reason @2"
 assert_eq "$(jq '[.artifacts[] | select(.display_path == "metrics.json")][0].state' <<<"$d")" '"stale"' "stale artifact"
 so=$(dag_json --stale-only)
 assert_eq "$(jq -c '[.nodes[].step]' <<<"$so")" "[2,3]" "stale-only nodes"
