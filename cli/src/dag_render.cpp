@@ -398,7 +398,8 @@ std::string render_dag_text(const json& dag, const Project& project, const DagOp
                                                                     : std::nullopt),
                                                      paint(fd, k_dim, short_digest((*a)["algorithm"], (*a)["digest"])),
                                                      st == "active" ? "" : " [" + st + "]",
-                                                     (*a)["on_disk"] == "missing" || (*a)["on_disk"] == "modified"
+                                                     st != "superseded"
+                                                             && ((*a)["on_disk"] == "missing" || (*a)["on_disk"] == "modified")
                                                          ? " (" + (*a)["on_disk"].get<std::string>() + " on disk)"
                                                          : "")});
             }
