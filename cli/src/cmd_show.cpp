@@ -144,7 +144,7 @@ std::string lineage_text(const Project& project, const nlohmann::json& a, int fd
                                   lin["roots"].size() == 1 ? "" : "s");
     std::set<std::string> shown;
     auto job_line = [&](const nlohmann::json& j) {
-        return fmt::format("{} {}  {}", paint(fd, k_cyan, step_text(j["step"])), j["command"].get<std::string>(),
+        return fmt::format("{} {}  {}", paint(fd, k_cyan, step_text(j["step"])), display_command(j["command"].get<std::string>()),
                            paint(fd, k_dim, "job " + j["job_id"].get<std::string>()));
     };
     auto walk = [&](auto&& self, const std::string& uid, const std::string& prefix) -> void {
@@ -200,7 +200,7 @@ void print_artifact(const Project& project, const nlohmann::json& a)
         out += fmt::format("{} ({})\n", paint(fd, k_bold, title), list.size());
         for (const auto& j : list) {
             out += fmt::format("  {} {}  {}  {}\n", step_text(j["step"]), j["job_id"].get<std::string>(),
-                               j["started_at"].get<std::string>(), j["command"].get<std::string>());
+                               j["started_at"].get<std::string>(), display_command(j["command"].get<std::string>()));
         }
     };
     jobs("Produced by", a["produced_by"]);
@@ -258,7 +258,7 @@ int cmd_log(bool json)
         std::cout << fmt::format("{:<4} {}  {}  {:>9}  {}  {}\n", step_text(j["step"]), j["job_id"].get<std::string>(),
                                  started, human_duration(j["duration_s"].get<double>()),
                                  paint(1, code == 0 ? k_green : k_red, fmt::format("{:<6}", j["status"].get<std::string>())),
-                                 j["command"].get<std::string>());
+                                 display_command(j["command"].get<std::string>()));
     }
     return 0;
 }

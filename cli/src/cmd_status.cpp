@@ -112,7 +112,7 @@ int cmd_status(bool json)
         std::vector<std::string> order;
         for (const auto& s : stale) {
             out += fmt::format("  {} {}\n", paint(fd, k_yellow, fmt::format("@{}", s["step"].get<int64_t>())),
-                               s["command"].get<std::string>());
+                               display_command(s["command"].get<std::string>()));
             for (const auto& r : s["reasons"]) {
                 out += fmt::format("      {}\n", paint(fd, k_dim, r.get<std::string>()));
             }

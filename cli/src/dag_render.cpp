@@ -350,7 +350,7 @@ std::string render_dag_text(const json& dag, const Project& project, const DagOp
         }
         const json& n = nodes[representative(s)];
         const std::string state = n["state"].get<std::string>();
-        std::string left = prefix + connector + fmt::format("@{} {}", s, shorten(n["command"], command_width));
+        std::string left = prefix + connector + fmt::format("@{} {}", s, shorten(display_command(n["command"]), command_width));
         const auto& m = n["metrics"];
         std::string right = fmt::format("in:{} out:{}", m["inputs"].get<int>(), m["outputs"].get<int>());
         if (m["consumed"].get<int>() > 0) {
@@ -508,7 +508,7 @@ std::string node_label(const json& n)
     if (n["state"] != "active") {
         label += " (" + n["state"].get<std::string>() + ")";
     }
-    return label + "\n" + shorten(n["command"], 50);
+    return label + "\n" + shorten(display_command(n["command"]), 50);
 }
 
 } // namespace

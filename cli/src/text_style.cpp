@@ -43,6 +43,16 @@ std::string human_duration(double s)
     return fmt::format("{} h {} min", int(s) / 3600, (int(s) % 3600) / 60);
 }
 
+std::string display_command(const std::string& command)
+{
+    if (command.empty() || command.front() != '/') {
+        return command;
+    }
+    const size_t end = command.find(' ');
+    const size_t slash = command.rfind('/', end == std::string::npos ? std::string::npos : end);
+    return command.substr(slash + 1);
+}
+
 void set_color_enabled(bool enabled) { g_color_override = enabled ? 1 : 0; }
 
 bool color_enabled(int fd)

@@ -17,6 +17,11 @@ std::string short_digest(const std::string& algorithm, const std::string& digest
 // "0.42 s", "3 min 2 s".
 std::string human_duration(double seconds);
 
+// `command` for one-line listings: an absolute program path is cut to its
+// file name ("/root/.pyenv/versions/3.11/bin/python3 train.py" becomes
+// "python3 train.py"); records and JSON keep the full command.
+std::string display_command(const std::string& command);
+
 // Colour control: decided once from the stream, NO_COLOR and --no-color.
 void set_color_enabled(bool enabled);
 bool color_enabled(int fd);

@@ -14,7 +14,7 @@ assert_eq "$(jq .total_steps <<<"$d")" 12 "total steps"
 assert_eq "$(jq '[.nodes[] | select(.step > 1) | select(.dependencies != [.step - 1])] | length' <<<"$d")" 0 "chain deps"
 text=$("$ROAR" dag)
 assert_contains "$text" "Pipeline: 12 steps" "text"
-assert_contains "$text" "@12 $PY step_12.py" "last step in the tree"
+assert_contains "$text" "@12 $(basename "$PY") step_12.py" "last step in the tree"
 # A change at the head makes the whole chain stale.
 printf 'id,value\n1,b\n' >input.csv
 assert_eq "$(dag_json | jq .stale_count)" 12 "all stale after the input changed"

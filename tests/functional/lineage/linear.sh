@@ -32,9 +32,9 @@ assert_eq "$(jq -r '[.artifacts[] | select(.display_path == "input.csv")][0].pro
 
 text=$("$ROAR" dag)
 assert_contains "$text" "Pipeline: 3 steps" "dag text"
-assert_contains "$text" "@1 $PY preprocess.py input.csv processed.csv" "root line"
-assert_contains "$text" "└──>@2 $PY train.py processed.csv model.pkl" "child line"
-assert_contains "$text" "    └──>@3 $PY evaluate.py model.pkl test.csv metrics.json" "grandchild line"
+assert_contains "$text" "@1 $(basename "$PY") preprocess.py input.csv processed.csv" "root line"
+assert_contains "$text" "└──>@2 $(basename "$PY") train.py processed.csv model.pkl" "child line"
+assert_contains "$text" "    └──>@3 $(basename "$PY") evaluate.py model.pkl test.csv metrics.json" "grandchild line"
 assert_contains "$text" "in:2 out:1" "counts"
 assert_contains "$text" "stale:" "legend"
 assert_not_contains "$("$ROAR" --no-color dag)" $'\033[' "no colour"
@@ -51,6 +51,6 @@ assert_eq "$(jq -c '[.lineage.jobs[].step]' <<<"$lin")" "[3,2,1]" "lineage jobs"
 assert_eq "$(jq -r '[.lineage.roots[].path | split("/") | last] | sort | join(",")' <<<"$lin")" \
   "evaluate.py,input.csv,preprocess.py,test.csv,train.py" "lineage roots"
 ltext=$("$ROAR" show --lineage metrics.json)
-assert_contains "$ltext" "← @1 $PY preprocess.py" "lineage text"
+assert_contains "$ltext" "← @1 $(basename "$PY") preprocess.py" "lineage text"
 assert_contains "$ltext" "input.csv" "lineage text source"
 echo ok
