@@ -231,17 +231,66 @@ std::optional<int64_t> Statement::column_opt_int(int index) const
 
 // ----------------------------------------------------------------- Database
 
-Database::Database(Database&& other) noexcept : m_db(other.m_db) { other.m_db = nullptr; }
+Database::Database(Database&& other) noexcept
+    : m_db(other.m_db), m_statements(std::move(other.m_statements)), m_pending_cache(std::move(other.m_pending_cache))
+{
+    other.m_db = nullptr;
+}
 Database& Database::operator=(Database&& other) noexcept
 {
     std::swap(m_db, other.m_db);
+    std::swap(m_statements, other.m_statements);
+    std::swap(m_pending_cache, other.m_pending_cache);
     return *this;
 }
 Database::~Database()
 {
     if (m_db) {
+        flush_hash_cache();
+        m_statements.clear();
         sqlite3_close_v2(m_db);
     }
+}
+
+Statement& Database::prepared(const char* sql)
+{
+    auto& slot = m_statements[sql];
+    if (!slot) {
+        slot = std::make_unique<Statement>(m_db, sql);
+    }
+    slot->reset();
+    return *slot;
+}
+
+void Database::write_pending_cache()
+{
+    Statement& store = prepared("INSERT OR REPLACE INTO hash_cache (device, inode, size, mtime_ns, algorithm, digest) "
+                                "VALUES (?1, ?2, ?3, ?4, 'blake3', ?5)");
+    for (const auto& [key, digest] : m_pending_cache) {
+        store.reset();
+        store.bind(1, std::get<0>(key)).bind(2, std::get<1>(key)).bind(3, std::get<2>(key));
+        store.bind(4, std::get<3>(key)).bind(5, digest);
+        store.run();
+    }
+    m_pending_cache.clear();
+}
+
+void Database::flush_hash_cache()
+{
+    if (m_pending_cache.empty() || !m_db) {
+        return;
+    }
+    // The cache is an optimisation: never wait long for another job's lock.
+    sqlite3_busy_timeout(m_db, 200);
+    try {
+        exec("BEGIN IMMEDIATE");
+        write_pending_cache();
+        exec("COMMIT");
+    } catch (const FatalError&) {
+        sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
+        m_pending_cache.clear();
+    }
+    sqlite3_busy_timeout(m_db, k_busy_timeout_ms);
 }
 
 void Database::exec(std::string_view sql)
@@ -353,13 +402,20 @@ Result<FileDigest> Database::digest_file(const std::string& path)
     if (!identity) {
         return tl::unexpected(identity.error());
     }
+    const auto key = std::make_tuple(identity->device, identity->inode, identity->size, identity->mtime_ns);
     if (identity->is_regular) {
-        Statement lookup(m_db, "SELECT digest FROM hash_cache WHERE device = ?1 AND inode = ?2 AND algorithm = "
-                               "'blake3' AND size = ?3 AND mtime_ns = ?4");
+        if (auto pending = m_pending_cache.find(key); pending != m_pending_cache.end()) {
+            return FileDigest{pending->second, *identity, false};
+        }
+        Statement& lookup = prepared("SELECT digest FROM hash_cache WHERE device = ?1 AND inode = ?2 AND "
+                                     "algorithm = 'blake3' AND size = ?3 AND mtime_ns = ?4");
         lookup.bind(1, identity->device).bind(2, identity->inode).bind(3, identity->size).bind(4, identity->mtime_ns);
         if (lookup.step()) {
-            return FileDigest{lookup.column_text(0), *identity, false};
+            FileDigest hit{lookup.column_text(0), *identity, false};
+            lookup.reset();
+            return hit;
         }
+        lookup.reset();
     }
     auto digest = blake3_file(path);
     if (!digest) {
@@ -369,22 +425,8 @@ Result<FileDigest> Database::digest_file(const std::string& path)
     // its mtime moving (coarse timestamps): don't trust it to the cache.
     const double mtime = double(digest->identity.mtime_ns) / 1e9;
     if (!digest->changed_while_hashing && mtime < now_seconds() - 2.0) {
-        Statement store(m_db, "INSERT OR REPLACE INTO hash_cache (device, inode, size, mtime_ns, algorithm, digest) "
-                              "VALUES (?1, ?2, ?3, ?4, 'blake3', ?5)");
-        store.bind(1, digest->identity.device)
-            .bind(2, digest->identity.inode)
-            .bind(3, digest->identity.size)
-            .bind(4, digest->identity.mtime_ns)
-            .bind(5, digest->blake3);
-        // The cache is an optimisation: while another job holds the write
-        // lock, skip the insert rather than stall the drain loop (processes
-        // may be waiting at a sync point for this very digest).
-        sqlite3_busy_timeout(m_db, 0);
-        try {
-            store.run();
-        } catch (const FatalError&) {
-        }
-        sqlite3_busy_timeout(m_db, k_busy_timeout_ms);
+        const FileIdentity& id = digest->identity;
+        m_pending_cache[std::make_tuple(id.device, id.inode, id.size, id.mtime_ns)] = digest->blake3;
     }
     return digest;
 }
@@ -504,34 +546,37 @@ int64_t Database::artifact_for(const ArtifactUse& use, double when)
 {
     // An artifact is identified by its strongest digest: BLAKE3 when known
     // (files, and S3 bodies the proxy saw whole), else the S3 ETag.
+    Statement& add = prepared("INSERT OR IGNORE INTO artifact_hashes (artifact_id, algorithm, digest) "
+                              "VALUES (?1, ?2, ?3)");
+    auto add_hashes = [&](int64_t id) {
+        for (const auto& [alg, digest] : use.hashes) {
+            add.reset();
+            add.bind(1, id).bind(2, alg).bind(3, digest).run();
+        }
+    };
     for (const char* algorithm : {"blake3", "etag"}) {
         auto it = use.hashes.find(algorithm);
         if (it == use.hashes.end()) {
             continue;
         }
-        Statement find(m_db, "SELECT artifact_id FROM artifact_hashes WHERE algorithm = ?1 AND digest = ?2");
+        Statement& find = prepared("SELECT artifact_id FROM artifact_hashes WHERE algorithm = ?1 AND digest = ?2");
         find.bind(1, algorithm).bind(2, it->second);
         if (find.step()) {
             const int64_t id = find.column_int(0);
-            for (const auto& [alg, digest] : use.hashes) {
-                Statement add(m_db, "INSERT OR IGNORE INTO artifact_hashes (artifact_id, algorithm, digest) "
-                                    "VALUES (?1, ?2, ?3)");
-                add.bind(1, id).bind(2, alg).bind(3, digest).run();
-            }
+            find.reset();
+            add_hashes(id);
             return id;
         }
+        find.reset();
     }
     if (use.hashes.empty()) {
         return 0;
     }
-    Statement create(m_db, "INSERT INTO artifacts (kind, size, first_seen) VALUES (?1, ?2, ?3)");
+    Statement& create = prepared("INSERT INTO artifacts (kind, size, first_seen) VALUES (?1, ?2, ?3)");
     create.bind(1, use.kind).bind(2, use.size ? std::optional<int64_t>(int64_t(*use.size)) : std::nullopt);
     create.bind(3, when).run();
     const int64_t id = sqlite3_last_insert_rowid(m_db);
-    for (const auto& [alg, digest] : use.hashes) {
-        Statement add(m_db, "INSERT OR IGNORE INTO artifact_hashes (artifact_id, algorithm, digest) VALUES (?1, ?2, ?3)");
-        add.bind(1, id).bind(2, alg).bind(3, digest).run();
-    }
+    add_hashes(id);
     return id;
 }
 
@@ -595,6 +640,7 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13))sql");
         store_uses(job.inputs, "in");
         store_uses(job.outputs, "out");
         store_uses(job.deleted, "deleted");
+        write_pending_cache(); // the digests taken for this job, in the same transaction
         exec("COMMIT");
         return job_id;
     } catch (const FatalError& e) {

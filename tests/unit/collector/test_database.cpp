@@ -83,7 +83,21 @@ TEST_CASE("the hash cache answers for an unchanged file and not for a changed on
     auto first = db->digest_file(file.string());
     REQUIRE(first);
     CHECK(first->blake3 == blake3_hex("first content"));
+    CHECK(count(*db, "SELECT count(*) FROM hash_cache") == 0); // kept until the next write
+    db->flush_hash_cache();
     CHECK(count(*db, "SELECT count(*) FROM hash_cache") == 1);
+
+    // store_job writes pending entries in its own transaction.
+    roar::test::write_file(dir / "second.bin", "second");
+    utime((dir / "second.bin").c_str(), &old_times);
+    REQUIRE(db->digest_file((dir / "second.bin").string()));
+    JobRecord job;
+    job.uid = "cache0000001";
+    job.argv = {"true"};
+    job.command = "true";
+    job.cwd = "/";
+    REQUIRE(db->store_job(job));
+    CHECK(count(*db, "SELECT count(*) FROM hash_cache") == 2);
 
     // Poison the cache entry: a hit must return the cached value.
     db->exec("UPDATE hash_cache SET digest = 'cached'");

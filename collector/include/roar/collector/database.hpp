@@ -11,6 +11,10 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
+#include <memory>
+#include <tuple>
+#include <unordered_map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -78,7 +82,13 @@ public:
     void exec(std::string_view sql);
 
     // BLAKE3 of `path`, through the (device, inode, size, mtime_ns) cache.
+    // New cache entries are kept in memory and written by the next
+    // store_job (inside its transaction) or flush_hash_cache().
     Result<FileDigest> digest_file(const std::string& path);
+
+    // Writes pending hash-cache entries now, in one transaction; skips them
+    // (they are only an optimisation) if another job holds the write lock.
+    void flush_hash_cache();
 
     // Stores `job` (and its processes, artifacts and uses) in one
     // transaction, assigning it to the active session and a step: step
@@ -96,8 +106,16 @@ private:
     int64_t active_session();
     int64_t step_for(int64_t session, const JobRecord& job, std::optional<int64_t> step_number);
     int64_t artifact_for(const ArtifactUse& use, double when);
+    void write_pending_cache();
+
+    // The statement for `sql`, prepared once per connection and reset for
+    // reuse; `sql` must be a string literal (its address is the key).
+    Statement& prepared(const char* sql);
 
     sqlite3* m_db = nullptr;
+    std::unordered_map<const char*, std::unique_ptr<Statement>> m_statements;
+    // Hash-cache entries not yet written, by (device, inode, size, mtime_ns).
+    std::map<std::tuple<uint64_t, uint64_t, uint64_t, int64_t>, std::string> m_pending_cache;
 };
 
 // The step signature of a command: the argv with run-number-like digit
