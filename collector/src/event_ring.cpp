@@ -216,6 +216,7 @@ void EventRing::wait(std::chrono::milliseconds timeout)
     roar_ring_header* header = m_state->ring.hdr;
     heartbeat();
     const uint32_t seen = __atomic_load_n(&header->doorbell, __ATOMIC_ACQUIRE);
+    __atomic_store_n(&header->wake_requested, 0, __ATOMIC_RELEASE); // the next filling producer may ring again
     if (__atomic_load_n(&header->head, __ATOMIC_ACQUIRE) > __atomic_load_n(&header->tail, __ATOMIC_ACQUIRE)
         && __atomic_load_n(&header->sync_waiters, __ATOMIC_ACQUIRE) > 0) {
         return;

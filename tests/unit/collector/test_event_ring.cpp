@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <filesystem>
 
 #include <fcntl.h>
@@ -222,4 +223,29 @@ TEST_CASE("rings left behind by a dead consumer are removed by the next create",
     auto fresh = EventRing::create(unique_name(), 64 * 1024, 100);
     REQUIRE(fresh);
     CHECK_FALSE(std::filesystem::exists(leftover));
+}
+
+TEST_CASE("a producer that finds the ring half full wakes a sleeping consumer", "[collector][ring]")
+{
+    auto ring = EventRing::create(unique_name(), 1024 * ROAR_SLOT_SIZE, 100);
+    REQUIRE(ring);
+    Producer producer(ring->name());
+    std::atomic<bool> woke{false};
+    std::thread consumer([&] {
+        ring->wait(std::chrono::milliseconds(20000));
+        woke = true;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    for (int i = 0; i < 400; ++i) { // below half: nobody rings
+        REQUIRE(producer.publish(ROAR_OP_CLOSE, i, "") >= 0);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    CHECK_FALSE(woke);
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < 200; ++i) { // past half: the first one over rings
+        REQUIRE(producer.publish(ROAR_OP_CLOSE, i, "") >= 0);
+    }
+    consumer.join();
+    CHECK(woke);
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
 }

@@ -142,7 +142,7 @@ struct roar_ring_header {
     uint8_t pad2[40];
 
     uint32_t doorbell;        /* futex: producers bump it to wake the consumer */
-    uint32_t pad3;
+    uint32_t wake_requested;  /* set by the producer that rang for a filling ring; the consumer clears it */
     uint64_t dropped;         /* records refused because the ring was full */
     uint64_t truncated;       /* records whose strings were cut */
     uint64_t sync_timeouts;   /* sync points that gave up waiting */

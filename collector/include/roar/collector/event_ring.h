@@ -101,8 +101,12 @@ static inline void roar_ring_copy_out(const struct roar_ring* r, uint64_t pos, v
     }
 }
 
+static inline long roar_futex(uint32_t* addr, int op, uint32_t val, const struct timespec* timeout);
+
 /* Reserves `n` slots; stores the first index in `*index` and returns 0, or
- * counts a drop and returns -1 when the ring has no room. Never blocks. */
+ * counts a drop and returns -1 when the ring has no room. Never blocks.
+ * The producer that finds the ring more than half full wakes the consumer
+ * (once per consumer wake-up), so a burst does not wait for its next poll. */
 static inline int roar_ring_reserve(struct roar_ring* r, uint32_t n, uint64_t* index)
 {
     struct roar_ring_header* h = r->hdr;
@@ -116,6 +120,10 @@ static inline int roar_ring_reserve(struct roar_ring* r, uint32_t n, uint64_t* i
         if (__atomic_compare_exchange_n(&h->head, &head, head + n, 1, __ATOMIC_ACQ_REL,
                                         __ATOMIC_RELAXED)) {
             *index = head;
+            if (head + n - tail > r->nslots / 2 && !__atomic_exchange_n(&h->wake_requested, 1, __ATOMIC_ACQ_REL)) {
+                __atomic_fetch_add(&h->doorbell, 1, __ATOMIC_RELEASE);
+                roar_futex(&h->doorbell, FUTEX_WAKE, 1, NULL);
+            }
             return 0;
         }
     }
