@@ -29,6 +29,8 @@ namespace {
 
 constexpr std::size_t k_raw_buffer = 64 * 1024;
 constexpr std::size_t k_curl_buffer = 256 * 1024;
+constexpr std::size_t k_out_buffer = 256 * 1024;
+constexpr auto k_out_max_delay = std::chrono::milliseconds(20);
 constexpr std::size_t k_max_xml_capture = 1024 * 1024;
 
 std::string reason_for(unsigned status)
@@ -86,7 +88,13 @@ private:
     }
     static int on_progress(void* self, curl_off_t, curl_off_t, curl_off_t, curl_off_t)
     {
-        return static_cast<Transfer*>(self)->m_ctx.aborting.load() ? 1 : 0;
+        auto* t = static_cast<Transfer*>(self);
+        // A slow upstream must not leave bytes waiting in our buffer.
+        if (t->m_out_len > 0 && std::chrono::steady_clock::now() - t->m_out_since > k_out_max_delay
+            && !t->flush_out()) {
+            return 1;
+        }
+        return t->m_ctx.aborting.load() ? 1 : 0;
     }
 
     std::size_t produce(char* dst, std::size_t cap);
@@ -94,6 +102,8 @@ private:
     void account_sent(const char* data, std::size_t n);
     void header_line(std::string_view line);
     std::size_t consume(const char* data, std::size_t n);
+    bool write_out(const char* data, std::size_t n);
+    bool flush_out();
     bool send_head();
     bool send_error(const S3Error& err);
 
@@ -126,6 +136,11 @@ private:
     bool m_chunked_out = false;
     bool m_keep_alive = false;
     std::uint64_t m_received = 0;
+    // Response bytes waiting to go to the client: curl hands over 16 KiB at
+    // a time, and one write per piece costs more than the copy.
+    std::vector<char> m_out = std::vector<char>(k_out_buffer);
+    std::size_t m_out_len = 0;
+    std::chrono::steady_clock::time_point m_out_since;
     bool m_hash_response = false;
     blake3_hasher m_response_hash{};
     std::string m_xml;
@@ -295,20 +310,43 @@ std::size_t Transfer::consume(const char* data, std::size_t n)
     if (wants_xml_body(m_plan.op) && m_xml.size() < k_max_xml_capture) {
         m_xml.append(data, std::min(n, k_max_xml_capture - m_xml.size()));
     }
+    if (m_out_len + n > m_out.size() && !flush_out()) {
+        return 0;
+    }
+    if (n >= m_out.size()) {
+        return write_out(data, n) ? n : 0;
+    }
+    if (m_out_len == 0) {
+        m_out_since = std::chrono::steady_clock::now();
+    }
+    std::memcpy(m_out.data() + m_out_len, data, n);
+    m_out_len += n;
+    return n;
+}
+
+bool Transfer::flush_out()
+{
+    const std::size_t n = m_out_len;
+    m_out_len = 0;
+    return n == 0 || write_out(m_out.data(), n);
+}
+
+bool Transfer::write_out(const char* data, std::size_t n)
+{
     boost::system::error_code ec;
     if (m_chunked_out) {
         const std::string size_line = fmt::format("{:x}\r\n", n);
         if (!m_client.write_all(size_line.data(), size_line.size(), ec)) {
             m_client_failed = true;
-            return 0;
+            return false;
         }
     }
     if (!m_client.write_all(data, n, ec) || (m_chunked_out && !m_client.write_all("\r\n", 2, ec))) {
         m_client_failed = true;
-        return 0;
+        return false;
     }
     m_ctx.metrics.bytes_out.fetch_add(n, std::memory_order_relaxed);
-    return n;
+    return true;
 }
 
 bool Transfer::send_error(const S3Error& err)
@@ -377,9 +415,12 @@ RelayResult Transfer::run()
     }
 
     m_ctx.metrics.upstream_requests.fetch_add(1, std::memory_order_relaxed);
-    const CURLcode rc = curl_easy_perform(h);
+    CURLcode rc = curl_easy_perform(h);
     curl_slist_free_all(headers);
     m_ctx.curl.release(h);
+    if (!m_client_failed && !flush_out() && rc == CURLE_OK) {
+        rc = CURLE_WRITE_ERROR;
+    }
 
     RelayResult result;
     if (m_body_error) {
