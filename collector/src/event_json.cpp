@@ -58,17 +58,7 @@ nlohmann::json event_to_json(const RawEvent& event)
     }
     if (event.has_s3) {
         if (h.op == ROAR_OP_PROC_START || h.op == ROAR_OP_EXEC || h.op == ROAR_OP_SPAWN) {
-            nlohmann::json argv = nlohmann::json::array();
-            std::string_view rest = event.s3;
-            while (!rest.empty()) {
-                const size_t nul = rest.find('\0');
-                argv.push_back(std::string(rest.substr(0, nul)));
-                if (nul == std::string_view::npos) {
-                    break;
-                }
-                rest.remove_prefix(nul + 1);
-            }
-            j["argv"] = argv;
+            j["argv"] = split_argv(event.s3);
         } else {
             j["s3"] = std::string(event.s3);
         }

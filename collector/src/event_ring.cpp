@@ -238,6 +238,20 @@ RingCounters EventRing::counters() const
     return c;
 }
 
+std::vector<std::string> split_argv(std::string_view packed)
+{
+    std::vector<std::string> out;
+    while (!packed.empty()) {
+        const size_t nul = packed.find('\0');
+        out.emplace_back(packed.substr(0, nul));
+        if (nul == std::string_view::npos) {
+            break;
+        }
+        packed.remove_prefix(nul + 1);
+    }
+    return out;
+}
+
 uint32_t* EventRing::doorbell() { return &m_state->ring.hdr->doorbell; }
 
 std::string ring_name_for_job(std::string_view job_uid)

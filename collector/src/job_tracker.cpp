@@ -22,20 +22,6 @@ namespace roar::collector {
 
 namespace {
 
-std::vector<std::string> split_nul(std::string_view s)
-{
-    std::vector<std::string> out;
-    while (!s.empty()) {
-        const size_t nul = s.find('\0');
-        out.emplace_back(s.substr(0, nul));
-        if (nul == std::string_view::npos) {
-            break;
-        }
-        s.remove_prefix(nul + 1);
-    }
-    return out;
-}
-
 double seconds(uint64_t ns) { return double(ns) / 1e9; }
 
 std::map<std::string, std::string> parse_extras(std::string_view s)
@@ -271,7 +257,7 @@ void JobTracker::on_event(const RawEvent& event)
         st.record = new_record(pid, ppid, seconds(h.time_ns));
         ProcessRecord& rec = m_processes[size_t(st.record)];
         rec.exe = std::string(event.s1);
-        rec.argv = split_nul(event.s3);
+        rec.argv = split_argv(event.s3);
         rec.cwd = st.cwd;
         if (previous >= 0) {
             m_processes[size_t(previous)].replaced_by_exec = true;
@@ -297,7 +283,7 @@ void JobTracker::on_event(const RawEvent& event)
         st.exec_pending = true;
         st.exec_flags = h.flags;
         st.exec_path = std::string(event.s1);
-        st.exec_argv = split_nul(event.s3);
+        st.exec_argv = split_argv(event.s3);
         break;
     }
     case ROAR_OP_EXEC_FAILED:
@@ -316,7 +302,7 @@ void JobTracker::on_event(const RawEvent& event)
         rec.ppid = pid;
         rec.parent = proc(pid).record;
         rec.exe = std::string(event.s1);
-        rec.argv = split_nul(event.s3);
+        rec.argv = split_argv(event.s3);
         rec.started_at = seconds(h.time_ns);
         rec.observed = false;
         rec.notes.push_back(exec_flags_note(h.flags));

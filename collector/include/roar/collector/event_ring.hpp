@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace roar::collector {
 
@@ -23,6 +24,10 @@ struct RawEvent {
     std::string_view s1, s2, s3;
     bool has_s1 = false, has_s2 = false, has_s3 = false;
 };
+
+// The argv carried by a PROC_START, EXEC or SPAWN record (its s3: the
+// arguments separated by NULs).
+std::vector<std::string> split_argv(std::string_view packed);
 
 struct RingCounters {
     uint64_t dropped = 0;       // refused by producers because the ring was full
