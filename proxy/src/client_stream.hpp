@@ -15,6 +15,7 @@
 #include <chrono>
 
 #include <poll.h>
+#include <sys/uio.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -165,6 +166,49 @@ public:
             }
             p += n;
             size -= n;
+        }
+        return true;
+    }
+
+    // Writes all of the `count` buffers at `bufs` (one sendmsg when the
+    // socket takes it all, e.g. a response head with its first body
+    // bytes); false on error (ec set). Modifies `bufs`.
+    bool write_all(iovec* bufs, std::size_t count, boost::system::error_code& ec)
+    {
+        ec = {};
+        while (count > 0) {
+            if (bufs->iov_len == 0) {
+                ++bufs;
+                --count;
+                continue;
+            }
+            msghdr msg{};
+            msg.msg_iov = bufs;
+            msg.msg_iovlen = count;
+            const ssize_t n = ::sendmsg(m_fd, &msg, MSG_NOSIGNAL);
+            if (n < 0) {
+                if (errno == EINTR) {
+                    continue;
+                }
+                if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                    ec.assign(errno, boost::system::system_category());
+                    return false;
+                }
+                if (!wait(POLLOUT, ec)) {
+                    return false;
+                }
+                continue;
+            }
+            auto left = static_cast<std::size_t>(n);
+            while (count > 0 && left >= bufs->iov_len) {
+                left -= bufs->iov_len;
+                ++bufs;
+                --count;
+            }
+            if (count > 0) {
+                bufs->iov_base = static_cast<char*>(bufs->iov_base) + left;
+                bufs->iov_len -= left;
+            }
         }
         return true;
     }

@@ -7,10 +7,9 @@
 // read; memory per transfer is curl's buffers plus one 64 KiB read buffer.
 #include "relay.hpp"
 
+#include "body_hash.hpp"
 #include "roar/proxy/log.hpp"
 #include "roar/proxy/s3_event.hpp"
-
-#include "blake3.h"
 
 #include <boost/beast/http/read.hpp>
 
@@ -29,7 +28,7 @@ namespace {
 
 constexpr std::size_t k_raw_buffer = 64 * 1024;
 constexpr std::size_t k_curl_buffer = 256 * 1024;
-constexpr std::size_t k_out_buffer = 256 * 1024;
+constexpr std::size_t k_out_buffer = BodyHash::k_block;
 constexpr auto k_out_max_delay = std::chrono::milliseconds(20);
 constexpr std::size_t k_max_xml_capture = 1024 * 1024;
 
@@ -37,19 +36,6 @@ std::string reason_for(unsigned status)
 {
     const auto r = http::obsolete_reason(static_cast<http::status>(status));
     return r.empty() ? std::string("Unknown") : std::string(r);
-}
-
-std::string blake3_hex(blake3_hasher& h)
-{
-    std::uint8_t out[BLAKE3_OUT_LEN];
-    blake3_hasher_finalize(&h, out, BLAKE3_OUT_LEN);
-    static constexpr char k_digits[] = "0123456789abcdef";
-    std::string s;
-    for (const auto b : out) {
-        s.push_back(k_digits[b >> 4]);
-        s.push_back(k_digits[b & 0xf]);
-    }
-    return s;
 }
 
 class Transfer {
@@ -63,11 +49,12 @@ public:
             ctx.metrics.aws_chunked_requests.fetch_add(1, std::memory_order_relaxed);
             m_decoder.emplace(plan.chunk_signing, plan.signed_trailer);
         }
-        m_hash_request = plan.op == S3Op::PutObject;
-        m_hash_response = plan.op == S3Op::GetObject;
-        blake3_hasher_init(&m_request_hash);
-        blake3_hasher_init(&m_response_hash);
-        m_raw.resize(k_raw_buffer);
+        if (plan.op == S3Op::PutObject) {
+            m_request_hash.emplace();
+        }
+        if (m_decoder) {
+            m_raw.reset(new char[k_raw_buffer]); // not zeroed: only bytes read into it are used
+        }
     }
 
     RelayResult run();
@@ -90,7 +77,7 @@ private:
     {
         auto* t = static_cast<Transfer*>(self);
         // A slow upstream must not leave bytes waiting in our buffer.
-        if (t->m_out_len > 0 && std::chrono::steady_clock::now() - t->m_out_since > k_out_max_delay
+        if ((t->m_out_len > t->m_out_sent || !t->m_head.empty()) && std::chrono::steady_clock::now() - t->m_out_since > k_out_max_delay
             && !t->flush_out()) {
             return 1;
         }
@@ -104,6 +91,7 @@ private:
     std::size_t consume(const char* data, std::size_t n);
     bool write_out(const char* data, std::size_t n);
     bool flush_out();
+    std::string response_blake3();
     bool send_head();
     bool send_error(const S3Error& err);
 
@@ -116,15 +104,14 @@ private:
 
     // Request body.
     std::optional<AwsChunkedDecoder> m_decoder;
-    std::vector<char> m_raw;
+    std::unique_ptr<char[]> m_raw;
     std::string m_pending;
     std::size_t m_pending_pos = 0;
     std::uint64_t m_sent = 0;
     bool m_body_done = false;
     std::optional<S3Error> m_body_error;
     bool m_client_failed = false;
-    bool m_hash_request = false;
-    blake3_hasher m_request_hash{};
+    std::optional<BodyHash> m_request_hash; // PutObject only
 
     // Response.
     std::chrono::steady_clock::time_point m_started = std::chrono::steady_clock::now();
@@ -132,17 +119,21 @@ private:
     unsigned m_status = 0;
     std::string m_reason;
     std::vector<std::pair<std::string, std::string>> m_headers;
-    bool m_head_sent = false;
+    bool m_head_sent = false;   // built; it goes out with the first body bytes
+    std::string m_head;         // built but not written yet
     bool m_chunked_out = false;
     bool m_keep_alive = false;
     std::uint64_t m_received = 0;
-    // Response bytes waiting to go to the client: curl hands over 16 KiB at
-    // a time, and one write per piece costs more than the copy.
-    std::vector<char> m_out = std::vector<char>(k_out_buffer);
+    // Response bytes gathered for the client: curl hands over 16 KiB at a
+    // time, and one write per piece costs more than the copy. Allocated
+    // with the first body byte, not zeroed; [m_out_sent, m_out_len) is
+    // still to be written.
+    std::unique_ptr<char[]> m_out;
     std::size_t m_out_len = 0;
+    std::size_t m_out_sent = 0;
     std::chrono::steady_clock::time_point m_out_since;
-    bool m_hash_response = false;
-    blake3_hasher m_response_hash{};
+    bool m_response_hash_decided = false;
+    std::optional<BodyHash> m_response_hash; // GetObject answered 200 only
     std::string m_xml;
 };
 
@@ -163,8 +154,8 @@ std::size_t Transfer::produce(char* dst, std::size_t cap)
             return finish_body() ? 0 : CURL_READFUNC_ABORT;
         }
         const bool direct = !m_decoder;
-        char* into = direct ? dst : m_raw.data();
-        const std::size_t room = direct ? cap : m_raw.size();
+        char* into = direct ? dst : m_raw.get();
+        const std::size_t room = direct ? cap : k_raw_buffer;
         m_parser.get().body().data = into;
         m_parser.get().body().size = room;
         m_parser.get().body().more = true;
@@ -195,7 +186,7 @@ std::size_t Transfer::produce(char* dst, std::size_t cap)
         }
         m_pending.clear();
         m_pending_pos = 0;
-        auto r = m_decoder->feed(std::string_view(m_raw.data(), n), m_pending);
+        auto r = m_decoder->feed(std::string_view(m_raw.get(), n), m_pending);
         if (!r) {
             const auto& e = r.error();
             m_body_error = e.kind == ChunkError::BadSignature
@@ -228,8 +219,8 @@ void Transfer::account_sent(const char* data, std::size_t n)
 {
     m_sent += n;
     m_ctx.metrics.upstream_bytes_sent.fetch_add(n, std::memory_order_relaxed);
-    if (m_hash_request) {
-        blake3_hasher_update(&m_request_hash, data, n);
+    if (m_request_hash) {
+        m_request_hash->update(data, n);
     }
     if (m_plan.upstream_length != k_unknown_length && m_sent > m_plan.upstream_length) {
         m_body_error = S3Error{400, "IncompleteBody", "The request body is longer than declared."};
@@ -271,7 +262,9 @@ bool Transfer::send_head()
 {
     m_head_sent = true;
     bool has_length = false;
-    std::string head = fmt::format("HTTP/1.1 {} {}\r\n", m_status, m_reason.empty() ? reason_for(m_status) : m_reason);
+    std::string head;
+    head.reserve(512);
+    head = fmt::format("HTTP/1.1 {} {}\r\n", m_status, m_reason.empty() ? reason_for(m_status) : m_reason);
     for (const auto& [name, value] : m_headers) {
         if (is_hop_by_hop(name)) {
             continue;
@@ -289,59 +282,102 @@ bool Transfer::send_head()
     m_keep_alive = m_client_keep_alive && m_parser.is_done() && !m_ctx.stopping.load();
     head += m_keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
     head += "\r\n";
-    boost::system::error_code ec;
-    if (!m_client.write_all(head.data(), head.size(), ec)) {
-        m_client_failed = true;
-        return false;
-    }
+    m_head = std::move(head);
+    m_out_since = std::chrono::steady_clock::now();
     return true;
 }
 
-std::size_t Transfer::consume(const char* data, std::size_t n)
+std::size_t Transfer::consume(const char* data, const std::size_t n)
 {
     if (!m_head_sent && !send_head()) {
         return 0;
     }
     m_received += n;
     m_ctx.metrics.upstream_bytes_received.fetch_add(n, std::memory_order_relaxed);
-    if (m_hash_response) {
-        blake3_hasher_update(&m_response_hash, data, n);
+    if (!m_response_hash_decided) {
+        // Only a whole object (200) gets a BLAKE3 in its event.
+        m_response_hash_decided = true;
+        if (m_plan.op == S3Op::GetObject && m_status == 200) {
+            m_response_hash.emplace();
+        }
     }
     if (wants_xml_body(m_plan.op) && m_xml.size() < k_max_xml_capture) {
         m_xml.append(data, std::min(n, k_max_xml_capture - m_xml.size()));
     }
-    if (m_out_len + n > m_out.size() && !flush_out()) {
-        return 0;
+    for (std::size_t done = 0; done < n;) {
+        if (!m_out) {
+            // When hashing, the gather buffer is the hasher's block: it is
+            // sent and hashed from the same memory, with no second copy.
+            m_out = m_response_hash ? m_response_hash->take_block() : std::unique_ptr<char[]>(new char[k_out_buffer]);
+            m_out_len = 0;
+            m_out_sent = 0;
+        }
+        if (m_out_len == m_out_sent && m_head.empty()) {
+            m_out_since = std::chrono::steady_clock::now();
+        }
+        const std::size_t take = std::min(n - done, k_out_buffer - m_out_len);
+        std::memcpy(m_out.get() + m_out_len, data + done, take);
+        m_out_len += take;
+        done += take;
+        if (m_out_len == k_out_buffer && !flush_out()) {
+            return 0;
+        }
     }
-    if (n >= m_out.size()) {
-        return write_out(data, n) ? n : 0;
-    }
-    if (m_out_len == 0) {
-        m_out_since = std::chrono::steady_clock::now();
-    }
-    std::memcpy(m_out.data() + m_out_len, data, n);
-    m_out_len += n;
     return n;
 }
 
 bool Transfer::flush_out()
 {
-    const std::size_t n = m_out_len;
-    m_out_len = 0;
-    return n == 0 || write_out(m_out.data(), n);
+    const std::size_t from = m_out_sent;
+    const std::size_t to = m_out_len;
+    const char* block = m_out.get();
+    const bool full = to == k_out_buffer;
+    if (full && m_response_hash) {
+        // Hashing starts while the block is being sent; it is not written
+        // again before our next take_block().
+        m_response_hash->submit(std::move(m_out), to);
+    }
+    m_out_sent = to;
+    const bool ok = (to == from && m_head.empty()) || write_out(block + from, to - from);
+    if (full) {
+        m_out_len = 0;
+        m_out_sent = 0;
+    }
+    return ok;
+}
+
+std::string Transfer::response_blake3()
+{
+    if (m_out && m_out_len > 0) {
+        m_response_hash->submit(std::move(m_out), m_out_len);
+    }
+    return m_response_hash->finish_hex();
 }
 
 bool Transfer::write_out(const char* data, std::size_t n)
 {
-    boost::system::error_code ec;
-    if (m_chunked_out) {
-        const std::string size_line = fmt::format("{:x}\r\n", n);
-        if (!m_client.write_all(size_line.data(), size_line.size(), ec)) {
-            m_client_failed = true;
-            return false;
+    // One sendmsg for the pending head, the chunk-size line, the bytes and
+    // the chunk's CRLF: a small response leaves in one segment.
+    char size_line[24];
+    iovec parts[4];
+    std::size_t count = 0;
+    if (!m_head.empty()) {
+        parts[count++] = {m_head.data(), m_head.size()};
+    }
+    if (n > 0) {
+        if (m_chunked_out) {
+            const auto end = fmt::format_to_n(size_line, sizeof size_line, "{:x}\r\n", n).out;
+            parts[count++] = {size_line, static_cast<std::size_t>(end - size_line)};
+        }
+        parts[count++] = {const_cast<char*>(data), n};
+        if (m_chunked_out) {
+            parts[count++] = {const_cast<char*>("\r\n"), 2};
         }
     }
-    if (!m_client.write_all(data, n, ec) || (m_chunked_out && !m_client.write_all("\r\n", 2, ec))) {
+    boost::system::error_code ec;
+    const bool ok = m_client.write_all(parts, count, ec);
+    m_head.clear();
+    if (!ok) {
         m_client_failed = true;
         return false;
     }
@@ -457,7 +493,7 @@ RelayResult Transfer::run()
         }
         return result;
     }
-    if (!m_head_sent && !send_head()) {
+    if (!m_head_sent && (!send_head() || !flush_out())) {
         m_ctx.metrics.client_aborts.fetch_add(1, std::memory_order_relaxed);
         return result;
     }
@@ -477,10 +513,10 @@ RelayResult Transfer::run()
     }
     facts.request_bytes = m_sent;
     facts.response_bytes = m_received;
-    if (m_hash_request && m_status / 100 == 2) {
-        facts.blake3_hex = blake3_hex(m_request_hash);
-    } else if (m_hash_response && m_status == 200) {
-        facts.blake3_hex = blake3_hex(m_response_hash);
+    if (m_request_hash && m_status / 100 == 2) {
+        facts.blake3_hex = m_request_hash->finish_hex();
+    } else if (m_response_hash && m_status == 200) {
+        facts.blake3_hex = response_blake3();
     }
     facts.xml_body = std::move(m_xml);
     if (m_status / 100 == 2) {

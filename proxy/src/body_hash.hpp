@@ -1,0 +1,67 @@
+// BLAKE3 of a body streaming through the relay, computed beside it: the
+// relay copies the bytes it moves into 256 KiB blocks and a helper thread
+// hashes each full block while the relay moves the next ones. Hashing is
+// most of the relay's own CPU per byte, so on two cores this overlap (and
+// feeding BLAKE3 whole blocks instead of curl's 16 KiB pieces) is what
+// lets a proxied transfer keep up with a direct one. At most k_blocks
+// blocks exist per body; when all of them wait to be hashed, update()
+// waits, so memory stays bounded however large the body.
+#pragma once
+
+#include "blake3.h"
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace roar::proxy {
+
+class BodyHash {
+public:
+    static constexpr std::size_t k_block = 256 * 1024;
+    static constexpr std::size_t k_blocks = 4;
+
+    BodyHash();
+    ~BodyHash();
+    BodyHash(const BodyHash&) = delete;
+    BodyHash& operator=(const BodyHash&) = delete;
+
+    // Appends the `n` bytes at `data` to the hashed body.
+    void update(const char* data, std::size_t n);
+    // Zero-copy variant for a caller that gathers bytes in blocks anyway:
+    // take_block() lends a k_block-byte block (waiting while all blocks are
+    // queued), submit() appends its first `len` bytes to the body. The
+    // caller may still read the block after submit() (e.g. to send it) but
+    // must not write it, until its next take_block(). Not to be mixed with
+    // update() on one body.
+    std::unique_ptr<char[]> take_block();
+    void submit(std::unique_ptr<char[]> block, std::size_t len);
+    // Waits for the blocks still being hashed and returns the lowercase hex
+    // BLAKE3 of everything passed to update(); call once, last.
+    std::string finish_hex();
+
+private:
+    struct Block {
+        std::unique_ptr<char[]> data;
+        std::size_t len = 0;
+    };
+    void work();
+
+    blake3_hasher m_hasher{}; // only the helper thread touches it while it runs
+    Block m_current;          // being filled by update()
+
+    std::mutex m_mutex;
+    std::condition_variable m_cv;
+    std::deque<Block> m_full;  // waiting for the helper, in body order
+    std::vector<Block> m_free; // hashed, ready to be filled again
+    std::size_t m_allocated = 0;
+    bool m_closing = false;
+    std::thread m_helper;      // started with the first full block
+};
+
+} // namespace roar::proxy
