@@ -17,36 +17,42 @@ int cmd_dag(const DagCommandOptions& options)
 {
     Project project = Project::find();
     collector::Database db = project.open_database();
+    const ReadSnapshot snapshot(db);
     LineageOptions load_options;
     load_options.all_inputs = options.expanded;
     const Lineage lineage = Lineage::load(db, load_options);
     ArtifactDigests digests(db);
-    DagOptions view{options.expanded, options.stale_only, options.show_artifacts};
+    const DagOptions view{options.expanded, options.stale_only, options.show_artifacts};
 
     if (!options.html.empty()) {
         DagOptions everything = view;
         everything.show_artifacts = true; // the picture draws artifacts as nodes
-        const nlohmann::json dag = dag_json(lineage, digests, project, everything);
+        const Dag dag = build_dag(lineage, everything);
         std::ofstream out(options.html, std::ios::binary | std::ios::trunc);
-        out << render_dag_html(dag, project);
+        write_dag_html(out, dag, lineage, digests, project);
         out.close();
         if (!out) {
             throw FatalError(fmt::format("cannot write {} (check the directory exists and is writable)", options.html));
         }
         std::cerr << fmt::format("Wrote {}: {} steps, {} artifacts (open it in a browser)\n", options.html,
-                                 dag["nodes"].size(), dag["artifacts"].size());
+                                 dag.nodes.size(), dag.artifacts.size());
         if (!options.json && options.format.empty()) {
             return 0;
         }
     }
+    const Dag dag = build_dag(lineage, view);
     if (options.json) {
-        std::cout << dag_json(lineage, digests, project, view).dump(2) << std::endl;
+        write_dag_json(std::cout, dag, lineage, digests, project);
     } else if (options.format == "dot") {
-        std::cout << render_dag_dot(dag_json(lineage, digests, project, view), project);
+        std::cout << render_dag_dot(dag, lineage, project);
     } else if (options.format == "mermaid") {
-        std::cout << render_dag_mermaid(dag_json(lineage, digests, project, view), project);
+        std::cout << render_dag_mermaid(dag, lineage, project);
     } else {
-        std::cout << render_dag_text(dag_json(lineage, digests, project, view), project, view, 1);
+        std::cout << render_dag_text(dag, lineage, digests, project, 1);
+    }
+    std::cout.flush();
+    if (!std::cout) {
+        throw FatalError("cannot write the output");
     }
     return 0;
 }

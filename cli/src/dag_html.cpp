@@ -253,22 +253,14 @@ const char* const k_page_tail = R"html(</script>
 
 } // namespace
 
-std::string render_dag_html(const nlohmann::json& dag, const Project& project)
+void write_dag_html(std::ostream& out, const Dag& dag, const Lineage& g, ArtifactDigests& digests,
+                    const Project& project)
 {
-    (void)project;
-    // '<' only occurs inside JSON strings, where \u003c is the same text and
-    // cannot close the script element.
-    std::string data = dag.dump();
-    std::string safe;
-    safe.reserve(data.size());
-    for (char c : data) {
-        if (c == '<') {
-            safe += "\\u003c";
-        } else {
-            safe += c;
-        }
-    }
-    return std::string(k_page_head) + safe + k_page_tail;
+    // The document goes in compact, with '<' written as \u003c (the same
+    // JSON text) so nothing in it can close the script element.
+    out << k_page_head;
+    write_dag_json(out, dag, g, digests, project, 0, true);
+    out << k_page_tail;
 }
 
 } // namespace roar::cli

@@ -1,22 +1,34 @@
-// The `roar dag` document and its text, dot and Mermaid renderings (see
+// The `roar dag` model and its JSON, text, dot and Mermaid renderings (see
 // dag_render.hpp; the HTML page is in dag_html.cpp).
+//
+// Everything here is linear in what is in view (plus one sort): artifacts
+// are grouped by sorting (path, content, direction, node) records instead
+// of a map of per-artifact objects, digests are fetched in batches for the
+// artifacts actually shown, and the JSON goes out as it is produced.
 #include "dag_render.hpp"
 
 #include "job_queries.hpp"
+#include "json_writer.hpp"
 #include "text_style.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
-#include <map>
-#include <set>
+#include <deque>
+#include <sstream>
 
 namespace roar::cli {
 
 namespace {
 
-using json = nlohmann::json;
+// Text trees deeper than this continue as a new tree at the left margin,
+// so a long chain of steps stays readable on a terminal.
+constexpr int k_max_depth = 16;
+// Names listed on the "Inputs from outside the pipeline" line.
+constexpr size_t k_max_sources = 12;
+// Reasons listed under a stale step with --stale-only.
+constexpr size_t k_max_reasons = 5;
 
 // Terminal columns taken by UTF-8 `text` (box-drawing characters are one
 // column but three bytes).
@@ -35,9 +47,19 @@ NodeState state_of(const Lineage& g, const Execution& e)
     return g.steps[size_t(e.step)].stale ? NodeState::stale : NodeState::active;
 }
 
-std::string node_id(const Lineage& g, const Execution& e, bool expanded)
+int64_t step_number(const Lineage& g, int execution)
 {
-    return expanded ? e.job_id : fmt::format("@{}", g.steps[size_t(e.step)].number);
+    return g.steps[size_t(g.executions[size_t(execution)].step)].number;
+}
+
+std::string node_id(const Lineage& g, int execution, bool expanded)
+{
+    return expanded ? g.executions[size_t(execution)].job_id : fmt::format("@{}", step_number(g, execution));
+}
+
+std::string artifact_id(const Lineage& g, const DagArtifact& a)
+{
+    return fmt::format("a{}:{}", a.artifact, g.paths[a.path].path);
 }
 
 // Command lines are shown on one line; long ones end in "...".
@@ -49,7 +71,184 @@ std::string shorten(const std::string& text, size_t width)
     return text.substr(0, width - 3) + "...";
 }
 
+// The digests the artifacts in view need: their own and what superseded them.
+void prefetch(ArtifactDigests& digests, const Dag& dag)
+{
+    std::vector<int64_t> wanted;
+    wanted.reserve(dag.artifacts.size());
+    for (const auto& a : dag.artifacts) {
+        wanted.push_back(a.artifact);
+        if (a.now > 0 && a.now != a.artifact) {
+            wanted.push_back(a.now);
+        }
+    }
+    digests.prefetch(std::move(wanted));
+}
+
+// {"id": ..., "step": N, "job_id": ...} naming execution `e` as a node.
+void write_node_ref(JsonWriter& w, const Lineage& g, int e, bool expanded)
+{
+    w.begin_object()
+        .field("id", node_id(g, e, expanded))
+        .field("job_id", g.executions[size_t(e)].job_id)
+        .field("step", step_number(g, e))
+        .end_object();
+}
+
 } // namespace
+
+Dag build_dag(const Lineage& g, const DagOptions& options)
+{
+    Dag dag;
+    dag.options = options;
+
+    // The executions in view: every one when expanded, else each step's
+    // current one; by step number, a step's executions oldest first.
+    std::vector<int> node_of(g.executions.size(), -1);
+    for (const Step& step : g.steps) {
+        for (int i : step.executions) {
+            const Execution& e = g.executions[size_t(i)];
+            const NodeState state = state_of(g, e);
+            if ((options.expanded || e.current) && (!options.stale_only || state == NodeState::stale)) {
+                node_of[size_t(i)] = int(dag.nodes.size());
+                dag.nodes.push_back(DagNode{i, state, {}, 0});
+            }
+        }
+    }
+    // The node standing for execution `e`: itself when expanded, else its step.
+    auto node_for = [&](int e) {
+        return options.expanded ? node_of[size_t(e)]
+                                : node_of[size_t(g.steps[size_t(g.executions[size_t(e)].step)].current())];
+    };
+
+    // Dependencies: the steps whose outputs each execution read.
+    for (DagNode& n : dag.nodes) {
+        const Execution& e = g.executions[size_t(n.execution)];
+        for (uint32_t u : e.inputs) {
+            const Use& use = g.uses[u];
+            if (use.producer >= 0 && g.executions[size_t(use.producer)].step != e.step) {
+                n.dependencies.push_back(step_number(g, use.producer));
+                ++n.consumed;
+            }
+        }
+        std::sort(n.dependencies.begin(), n.dependencies.end());
+        n.dependencies.erase(std::unique(n.dependencies.begin(), n.dependencies.end()), n.dependencies.end());
+    }
+
+    // Every (path, content) a node in view wrote or read, grouped by sorting.
+    struct Record {
+        uint32_t path;
+        int64_t artifact;
+        bool input;
+        int node;
+        uint32_t use;
+        bool operator<(const Record& o) const
+        {
+            return std::tie(path, artifact, input, node) < std::tie(o.path, o.artifact, o.input, o.node);
+        }
+    };
+    std::vector<Record> records;
+    size_t total_uses = 0;
+    for (const DagNode& n : dag.nodes) {
+        total_uses += g.executions[size_t(n.execution)].inputs.size() + g.executions[size_t(n.execution)].outputs.size();
+    }
+    records.reserve(total_uses);
+    for (size_t ni = 0; ni < dag.nodes.size(); ++ni) {
+        const Execution& e = g.executions[size_t(dag.nodes[ni].execution)];
+        for (uint32_t u : e.outputs) {
+            records.push_back({g.uses[u].path, g.uses[u].artifact, false, int(ni), u});
+        }
+        for (uint32_t u : e.inputs) {
+            records.push_back({g.uses[u].path, g.uses[u].artifact, true, int(ni), u});
+        }
+    }
+    std::sort(records.begin(), records.end());
+
+    struct EdgePath {
+        int from, to;
+        uint32_t path;
+        bool operator<(const EdgePath& o) const { return std::tie(from, to) < std::tie(o.from, o.to); }
+    };
+    std::vector<EdgePath> edge_paths;
+    std::vector<int> consumers;
+    for (size_t begin = 0; begin < records.size();) {
+        size_t end = begin;
+        while (end < records.size() && records[end].path == records[begin].path
+               && records[end].artifact == records[begin].artifact) {
+            ++end;
+        }
+        // The producer: the last execution in view that wrote it, else
+        // whoever wrote what the first reader read (possibly out of view).
+        int producer = -1;
+        consumers.clear();
+        for (size_t r = begin; r < end; ++r) {
+            const int exec = dag.nodes[size_t(records[r].node)].execution;
+            if (!records[r].input) {
+                producer = exec;
+            } else {
+                consumers.push_back(exec);
+                if (producer < 0) {
+                    producer = g.uses[records[r].use].producer;
+                }
+            }
+        }
+        const uint32_t path_index = records[begin].path;
+        const int64_t artifact = records[begin].artifact;
+        begin = end;
+
+        const PathState& path = g.paths[path_index];
+        const bool produced_in_view = producer >= 0 && node_of[size_t(producer)] >= 0;
+        const int producer_node = producer >= 0 ? node_for(producer) : -1;
+        if (producer_node >= 0) {
+            for (int c : consumers) {
+                if (g.executions[size_t(c)].step != g.executions[size_t(producer)].step) {
+                    edge_paths.push_back({producer_node, node_of[size_t(c)], path_index});
+                }
+            }
+        }
+        DagArtifact a;
+        a.path = path_index;
+        a.artifact = artifact;
+        a.producer = producer;
+        a.producer_node = producer_node;
+        const int64_t now = g.current_content(path_index);
+        if (producer >= 0 && !g.executions[size_t(producer)].current) {
+            a.state = "superseded";
+        }
+        if (now != 0 && now != artifact) {
+            a.state = "superseded";
+            a.now = now;
+        }
+        if (std::string_view(a.state) == "active" && producer >= 0
+            && g.steps[size_t(g.executions[size_t(producer)].step)].stale) {
+            a.state = "stale";
+        }
+        if (options.stale_only && std::string_view(a.state) != "stale") {
+            continue;
+        }
+        a.terminal = consumers.empty();
+        if (!options.show_artifacts && !(a.terminal && produced_in_view)) {
+            continue;
+        }
+        a.consumers = consumers;
+        a.on_disk = disk_state_name(path.disk);
+        if (path.disk == DiskState::present || path.disk == DiskState::modified) {
+            a.on_disk = path.on_disk == artifact ? "present" : "modified";
+        }
+        dag.stale_artifacts += std::string_view(a.state) == "stale";
+        dag.superseded_artifacts += std::string_view(a.state) == "superseded";
+        dag.artifacts.push_back(std::move(a));
+    }
+
+    std::stable_sort(edge_paths.begin(), edge_paths.end());
+    for (const auto& ep : edge_paths) {
+        if (dag.edges.empty() || dag.edges.back().from != ep.from || dag.edges.back().to != ep.to) {
+            dag.edges.push_back(DagEdge{ep.from, ep.to, {}});
+        }
+        dag.edges.back().paths.push_back(ep.path);
+    }
+    return dag;
+}
 
 std::string describe_reason(const Lineage& g, const StaleReason& reason, const Project& project)
 {
@@ -69,221 +268,148 @@ std::string describe_reason(const Lineage& g, const StaleReason& reason, const P
     return "";
 }
 
-json dag_json(const Lineage& g, ArtifactDigests& digests, const Project& project, const DagOptions& options)
+void write_dag_json(std::ostream& out, const Dag& dag, const Lineage& g, ArtifactDigests& digests,
+                    const Project& project, int indent, bool escape_lt)
 {
-    json doc;
-    doc["session_id"] = g.session_id;
-    doc["is_expanded"] = options.expanded;
-    doc["show_artifacts"] = options.show_artifacts;
-    doc["total_steps"] = g.steps.size();
-    doc["stale_count"] = g.stale_count();
-    doc["project"] = project.root().string();
+    prefetch(digests, dag);
+    const bool expanded = dag.options.expanded;
+    JsonWriter w(out, indent, escape_lt);
+    w.begin_object()
+        .field("session_id", g.session_id)
+        .field("project", project.root().string())
+        .field("is_expanded", expanded)
+        .field("show_artifacts", dag.options.show_artifacts)
+        .field("total_steps", uint64_t(g.steps.size()))
+        .field("stale_count", uint64_t(g.stale_count()))
+        .field("stale_artifact_count", uint64_t(dag.stale_artifacts))
+        .field("superseded_artifact_count", uint64_t(dag.superseded_artifacts));
 
-    // The executions in view: every one when expanded, else each step's current one.
-    // Ordered by step number, a step's executions oldest first.
-    std::vector<int> shown;
-    for (const Step& step : g.steps) {
-        for (int i : step.executions) {
-            const Execution& e = g.executions[size_t(i)];
-            if ((options.expanded || e.current) && (!options.stale_only || state_of(g, e) == NodeState::stale)) {
-                shown.push_back(i);
-            }
-        }
-    }
-    std::vector<char> in_view(g.executions.size(), 0);
-    for (int i : shown) {
-        in_view[size_t(i)] = 1;
-    }
-
-    json nodes = json::array();
-    for (int i : shown) {
-        const Execution& e = g.executions[size_t(i)];
+    w.key("nodes").begin_array();
+    for (const DagNode& n : dag.nodes) {
+        const Execution& e = g.executions[size_t(n.execution)];
         const Step& step = g.steps[size_t(e.step)];
-        json n;
-        n["id"] = node_id(g, e, options.expanded);
-        n["step"] = step.number;
-        n["step_number"] = step.number;
-        n["step_name"] = nullptr;
-        n["job_id"] = e.job_id;
-        json job_ids = json::array();
-        for (int x : step.executions) {
-            job_ids.push_back(g.executions[size_t(x)].job_id);
-        }
-        n["job_ids"] = options.expanded ? json::array({e.job_id}) : job_ids;
-        n["executions"] = step.executions.size();
-        n["command"] = e.command;
-        n["cwd"] = e.cwd;
-        n["state"] = state_name(state_of(g, e));
-        n["exit_code"] = e.exit_code;
-        n["status"] = status_of(e);
-        n["started_at"] = iso_time(e.started_at);
-        n["ended_at"] = iso_time(e.ended_at);
-        n["duration_s"] = std::round((e.ended_at - e.started_at) * 1000.0) / 1000.0;
-        // Dependencies of this execution: the steps whose outputs it read.
-        std::set<int64_t> deps;
-        int consumed = 0;
-        for (uint32_t u : e.inputs) {
-            const Use& use = g.uses[u];
-            if (use.producer >= 0 && g.executions[size_t(use.producer)].step != e.step) {
-                deps.insert(g.steps[size_t(g.executions[size_t(use.producer)].step)].number);
-                ++consumed;
+        w.begin_object()
+            .field("id", node_id(g, n.execution, expanded))
+            .field("step", step.number)
+            .field("step_number", step.number)
+            .key("step_name")
+            .null()
+            .field("job_id", e.job_id);
+        w.key("job_ids").begin_array();
+        if (expanded) {
+            w.value(e.job_id);
+        } else {
+            for (int x : step.executions) {
+                w.value(g.executions[size_t(x)].job_id);
             }
         }
-        n["dependencies"] = deps;
-        json dependents = json::array();
-        for (int d : step.dependents) {
-            dependents.push_back(g.steps[size_t(d)].number);
+        w.end_array()
+            .field("executions", uint64_t(step.executions.size()))
+            .field("command", e.command)
+            .field("cwd", e.cwd)
+            .field("state", state_name(n.state))
+            .field("exit_code", e.exit_code)
+            .field("status", status_of(e))
+            .field("started_at", iso_time(e.started_at))
+            .field("ended_at", iso_time(e.ended_at))
+            .field("duration_s", std::round((e.ended_at - e.started_at) * 1000.0) / 1000.0);
+        w.key("dependencies").begin_array();
+        for (int64_t d : n.dependencies) {
+            w.value(d);
         }
-        n["dependents"] = e.current ? dependents : json::array();
-        n["metrics"] = {{"inputs", e.inputs.size()}, {"outputs", e.outputs.size()}, {"consumed", consumed}};
-        json reasons = json::array();
+        w.end_array().key("dependents").begin_array();
+        if (e.current) {
+            for (int d : step.dependents) {
+                w.value(g.steps[size_t(d)].number);
+            }
+        }
+        w.end_array()
+            .key("metrics")
+            .begin_object()
+            .field("inputs", uint64_t(e.inputs.size()))
+            .field("outputs", uint64_t(e.outputs.size()))
+            .field("consumed", n.consumed)
+            .end_object();
+        w.key("stale_reasons").begin_array();
         if (e.current) {
             for (const auto& r : step.stale_reasons) {
-                reasons.push_back(describe_reason(g, r, project));
+                w.value(describe_reason(g, r, project));
             }
         }
-        n["stale_reasons"] = reasons;
-        nodes.push_back(std::move(n));
+        w.end_array().end_object();
     }
+    w.end_array();
 
-    // Artifacts: every (path, content) an execution in view wrote or read.
-    struct Entry {
-        uint32_t path;
-        int64_t artifact;
-        int producer = -1;
-        std::vector<int> consumers;
-    };
-    std::map<std::pair<uint32_t, int64_t>, Entry> entries;
-    for (int i : shown) {
-        const Execution& e = g.executions[size_t(i)];
-        for (uint32_t u : e.outputs) {
-            const Use& use = g.uses[u];
-            auto& entry = entries.try_emplace({use.path, use.artifact}, Entry{use.path, use.artifact}).first->second;
-            entry.producer = i;
+    w.key("edges").begin_array();
+    for (const DagEdge& edge : dag.edges) {
+        w.begin_object()
+            .field("from", node_id(g, dag.nodes[size_t(edge.from)].execution, expanded))
+            .field("to", node_id(g, dag.nodes[size_t(edge.to)].execution, expanded))
+            .key("paths")
+            .begin_array();
+        for (uint32_t p : edge.paths) {
+            w.value(project.display_path(g.paths[p].path));
         }
-        for (uint32_t u : e.inputs) {
-            const Use& use = g.uses[u];
-            auto& entry = entries.try_emplace({use.path, use.artifact}, Entry{use.path, use.artifact}).first->second;
-            entry.consumers.push_back(i);
-            if (entry.producer < 0) {
-                entry.producer = use.producer;
-            }
-        }
+        w.end_array().end_object();
     }
-    {
-        std::vector<int64_t> wanted;
-        for (const auto& [key, entry] : entries) {
-            wanted.push_back(entry.artifact);
-            wanted.push_back(g.current_content(entry.path));
-        }
-        digests.prefetch(std::move(wanted));
-    }
-    // A producer outside the view (an older execution) is still named.
-    json artifacts = json::array();
-    json edges = json::array();
-    std::map<std::pair<std::string, std::string>, json> edge_paths;
-    size_t stale_artifacts = 0, superseded_artifacts = 0;
-    for (auto& [key, entry] : entries) {
-        const PathState& path = g.paths[entry.path];
-        const bool consumed_in_view = !entry.consumers.empty();
-        const bool produced_in_view = entry.producer >= 0 && in_view[size_t(entry.producer)];
-        // Steps are nodes unless expanded, so an older execution's output still links its step.
-        const bool producer_shown = entry.producer >= 0
-                                    && (produced_in_view
-                                        || (!options.expanded
-                                            && in_view[size_t(g.steps[size_t(g.executions[size_t(entry.producer)].step)].current())]));
-        if (producer_shown) {
-            for (int c : entry.consumers) {
-                if (g.executions[size_t(c)].step == g.executions[size_t(entry.producer)].step) {
-                    continue;
-                }
-                auto& paths = edge_paths[{node_id(g, g.executions[size_t(entry.producer)], options.expanded),
-                                          node_id(g, g.executions[size_t(c)], options.expanded)}];
-                paths.push_back(project.display_path(path.path));
-            }
-        }
-        const int64_t now = g.current_content(entry.path);
-        std::string state = "active";
-        json superseded_by = nullptr;
-        if (entry.producer >= 0 && !g.executions[size_t(entry.producer)].current) {
-            state = "superseded";
-        }
-        if (now != 0 && now != entry.artifact) {
-            state = "superseded";
-            if (now > 0) {
-                superseded_by = digests.get(now).digest;
-            } else if (!path.disk_digest.empty()) {
-                superseded_by = path.disk_digest;
-            }
-        }
-        if (state == "active" && entry.producer >= 0 && g.steps[size_t(g.executions[size_t(entry.producer)].step)].stale) {
-            state = "stale";
-        }
-        if (options.stale_only && state != "stale") {
-            continue;
-        }
-        const bool terminal = !consumed_in_view;
-        if (!options.show_artifacts && !(terminal && produced_in_view)) {
-            continue;
-        }
-        const auto& info = digests.get(entry.artifact);
-        json a;
-        a["artifact_id"] = entry.artifact;
-        a["id"] = fmt::format("a{}:{}", entry.artifact, path.path);
-        a["path"] = path.path;
-        a["display_path"] = project.display_path(path.path);
-        a["digest"] = info.digest;
-        a["algorithm"] = info.algorithm;
-        a["size"] = info.size ? json(*info.size) : json(nullptr);
-        if (entry.producer >= 0) {
-            const Execution& p = g.executions[size_t(entry.producer)];
-            a["producer"] = {{"id", node_id(g, p, options.expanded)},
-                             {"step", g.steps[size_t(p.step)].number},
-                             {"job_id", p.job_id}};
-            a["producer_step"] = g.steps[size_t(p.step)].number;
+    w.end_array();
+
+    w.key("artifacts").begin_array();
+    std::vector<int64_t> steps;
+    for (const DagArtifact& a : dag.artifacts) {
+        const PathState& path = g.paths[a.path];
+        const auto& info = digests.get(a.artifact);
+        w.begin_object()
+            .field("id", artifact_id(g, a))
+            .field("artifact_id", a.artifact)
+            .field("path", path.path)
+            .field("display_path", project.display_path(path.path))
+            .field("digest", info.digest)
+            .field("algorithm", info.algorithm)
+            .field("size", info.size);
+        w.key("producer");
+        if (a.producer >= 0) {
+            write_node_ref(w, g, a.producer, expanded);
+            w.field("producer_step", step_number(g, a.producer));
         } else {
-            a["producer"] = nullptr;
-            a["producer_step"] = nullptr;
+            w.null().key("producer_step").null();
         }
-        json consumers = json::array();
-        std::set<int64_t> consumer_steps;
-        for (int c : entry.consumers) {
-            const Execution& e = g.executions[size_t(c)];
-            consumers.push_back({{"id", node_id(g, e, options.expanded)},
-                                 {"step", g.steps[size_t(e.step)].number},
-                                 {"job_id", e.job_id}});
-            consumer_steps.insert(g.steps[size_t(e.step)].number);
+        w.key("consumers").begin_array();
+        steps.clear();
+        for (int c : a.consumers) {
+            write_node_ref(w, g, c, expanded);
+            steps.push_back(step_number(g, c));
         }
-        a["consumers"] = consumers;
-        a["consumer_steps"] = consumer_steps;
-        a["is_terminal"] = terminal;
-        a["state"] = state;
-        a["superseded_by"] = superseded_by;
-        std::string disk = disk_state_name(path.disk);
-        if (path.disk == DiskState::present || path.disk == DiskState::modified) {
-            disk = path.on_disk == entry.artifact ? "present" : "modified";
+        std::sort(steps.begin(), steps.end());
+        steps.erase(std::unique(steps.begin(), steps.end()), steps.end());
+        w.end_array().key("consumer_steps").begin_array();
+        for (int64_t s : steps) {
+            w.value(s);
         }
-        a["on_disk"] = disk;
-        stale_artifacts += state == "stale";
-        superseded_artifacts += state == "superseded";
-        artifacts.push_back(std::move(a));
+        w.end_array().field("is_terminal", a.terminal).field("state", a.state).key("superseded_by");
+        if (a.now > 0) {
+            w.value(digests.get(a.now).digest);
+        } else if (a.now < 0 && !path.disk_digest.empty()) {
+            w.value(path.disk_digest);
+        } else {
+            w.null();
+        }
+        w.field("on_disk", a.on_disk).end_object();
     }
-    for (auto& [ends, paths] : edge_paths) {
-        edges.push_back({{"from", ends.first}, {"to", ends.second}, {"paths", paths}});
+    w.end_array().end_object();
+    if (indent > 0) {
+        w.flush();
+        out << '\n';
     }
-    doc["nodes"] = std::move(nodes);
-    doc["edges"] = std::move(edges);
-    doc["artifacts"] = std::move(artifacts);
-    doc["stale_artifact_count"] = stale_artifacts;
-    doc["superseded_artifact_count"] = superseded_artifacts;
-    return doc;
 }
 
-std::string render_dag_text(const json& dag, const Project& project, const DagOptions& options, int fd)
+std::string render_dag_text(const Dag& dag, const Lineage& g, ArtifactDigests& digests, const Project& project,
+                            int fd)
 {
+    const DagOptions& options = dag.options;
     std::string out;
-    const size_t total = dag["total_steps"].get<size_t>();
-    const size_t stale = dag["stale_count"].get<size_t>();
+    const size_t total = g.steps.size();
+    const size_t stale = g.stale_count();
     out += paint(fd, k_bold, fmt::format("Pipeline: {} step{}", total, total == 1 ? "" : "s"));
     out += stale ? paint(fd, k_yellow, fmt::format(" ({} stale)", stale)) : "";
     out += "\n";
@@ -291,49 +417,53 @@ std::string render_dag_text(const json& dag, const Project& project, const DagOp
         out += "No steps in this session yet (run one with 'roar run CMD ...').\n";
         return out;
     }
-    const json& nodes = dag["nodes"];
-    if (nodes.empty()) {
+    if (dag.nodes.empty()) {
         out += options.stale_only ? "Nothing is stale.\n" : "";
         return out;
     }
+    if (options.show_artifacts) {
+        prefetch(digests, dag);
+    }
 
-    // One line per step (or execution), placed under its latest dependency.
-    std::map<std::string, size_t> index;
-    for (size_t i = 0; i < nodes.size(); ++i) {
-        index[nodes[i]["id"].get<std::string>()] = i;
+    // One line per step, placed under its latest dependency in view; its
+    // nodes (executions, when expanded) are consecutive, the current one last.
+    struct StepView {
+        int64_t number = 0;
+        size_t first = 0, last = 0; // node range
+        int parent = -1;
+        std::vector<int> children;
+        std::vector<const DagArtifact*> outputs;
+    };
+    std::vector<StepView> views;
+    for (size_t i = 0; i < dag.nodes.size(); ++i) {
+        const int64_t number = step_number(g, dag.nodes[i].execution);
+        if (views.empty() || views.back().number != number) {
+            views.push_back(StepView{number, i, i, -1, {}, {}});
+        }
+        views.back().last = i;
     }
-    std::map<int64_t, std::vector<size_t>> by_step; // expanded: a step's executions
-    for (size_t i = 0; i < nodes.size(); ++i) {
-        by_step[nodes[i]["step"].get<int64_t>()].push_back(i);
-    }
-    std::vector<int64_t> steps;
-    for (auto& [n, list] : by_step) {
-        steps.push_back(n);
-    }
-    auto representative = [&](int64_t step) { return by_step[step].back(); }; // current execution last
-    std::map<int64_t, int64_t> parent;
-    std::map<int64_t, std::vector<int64_t>> children;
-    for (int64_t s : steps) {
-        const json& deps = nodes[representative(s)]["dependencies"];
-        int64_t best = 0;
-        for (const auto& d : deps) {
-            const int64_t dn = d.get<int64_t>();
-            if (by_step.count(dn) && dn != s && dn > best) {
-                best = dn;
+    auto view_of = [&views](int64_t number) {
+        auto it = std::lower_bound(views.begin(), views.end(), number,
+                                   [](const StepView& v, int64_t n) { return v.number < n; });
+        return it != views.end() && it->number == number ? int(it - views.begin()) : -1;
+    };
+    for (size_t v = 0; v < views.size(); ++v) {
+        const auto& deps = dag.nodes[views[v].last].dependencies;
+        for (auto d = deps.rbegin(); d != deps.rend(); ++d) {
+            const int p = *d != views[v].number ? view_of(*d) : -1;
+            if (p >= 0) {
+                views[v].parent = p;
+                views[size_t(p)].children.push_back(int(v));
+                break;
             }
         }
-        if (best) {
-            parent[s] = best;
-            children[best].push_back(s);
-        }
     }
-    std::map<int64_t, std::vector<const json*>> outputs_of; // --show-artifacts
-    std::vector<const json*> sources;
-    for (const auto& a : dag["artifacts"]) {
-        if (a["producer"].is_null()) {
+    std::vector<const DagArtifact*> sources;
+    for (const auto& a : dag.artifacts) {
+        if (a.producer < 0) {
             sources.push_back(&a);
-        } else if (by_step.count(a["producer"]["step"].get<int64_t>())) {
-            outputs_of[a["producer"]["step"].get<int64_t>()].push_back(&a);
+        } else if (const int v = view_of(step_number(g, a.producer)); v >= 0) {
+            views[size_t(v)].outputs.push_back(&a);
         }
     }
 
@@ -341,94 +471,130 @@ std::string render_dag_text(const json& dag, const Project& project, const DagOp
         std::string left, right, detail;
     };
     std::vector<Line> lines;
-    std::set<int64_t> printed;
+    std::vector<char> printed(views.size(), 0);
+    std::deque<int> continued; // subtrees cut at k_max_depth, drawn afterwards
     const size_t command_width = 60;
-    auto emit = [&](auto&& self, int64_t s, const std::string& prefix, const std::string& connector,
-                    const std::string& child_prefix) -> void {
-        if (!printed.insert(s).second) {
+    auto emit = [&](auto&& self, int v, const std::string& prefix, const std::string& connector,
+                    const std::string& child_prefix, int depth) -> void {
+        if (printed[size_t(v)]) {
             return;
         }
-        const json& n = nodes[representative(s)];
-        const std::string state = n["state"].get<std::string>();
-        std::string left = prefix + connector + fmt::format("@{} {}", s, shorten(display_command(n["command"]), command_width));
-        const auto& m = n["metrics"];
-        std::string right = fmt::format("in:{} out:{}", m["inputs"].get<int>(), m["outputs"].get<int>());
-        if (m["consumed"].get<int>() > 0) {
-            right += fmt::format(" consumed:{}", m["consumed"].get<int>());
+        printed[size_t(v)] = 1;
+        const StepView& view = views[size_t(v)];
+        const DagNode& n = dag.nodes[view.last];
+        const Execution& e = g.executions[size_t(n.execution)];
+        const Step& step = g.steps[size_t(e.step)];
+        std::string left = prefix + connector
+                           + fmt::format("@{} {}", view.number, shorten(display_command(e.command), command_width));
+        std::string right = fmt::format("in:{} out:{}", e.inputs.size(), e.outputs.size());
+        if (n.consumed > 0) {
+            right += fmt::format(" consumed:{}", n.consumed);
         }
-        if (n["executions"].get<int>() > 1 && !options.expanded) {
-            right += fmt::format(" ×{}", n["executions"].get<int>());
+        if (step.executions.size() > 1 && !options.expanded) {
+            right += fmt::format(" ×{}", step.executions.size());
         }
         std::vector<std::string> also;
-        for (const auto& d : n["dependencies"]) {
-            if (parent.count(s) && d.get<int64_t>() != parent[s]) {
-                also.push_back(fmt::format("@{}", d.get<int64_t>()));
+        const int64_t parent = view.parent >= 0 ? views[size_t(view.parent)].number : 0;
+        for (int64_t d : n.dependencies) {
+            if (view.parent >= 0 && d != parent) {
+                also.push_back(fmt::format("@{}", d));
             }
         }
         if (!also.empty()) {
             right += fmt::format(" (also needs {})", fmt::join(also, ", "));
         }
-        if (n["exit_code"].get<int>() != 0) {
-            right += " " + paint(fd, k_red, "!");
+        if (depth == 0 && view.parent >= 0) {
+            right += fmt::format(" (under @{})", parent);
         }
-        if (state == "stale") {
-            right += " " + paint(fd, k_yellow, "*");
+        if (e.exit_code != 0) {
+            right += ' ';
+            right += paint(fd, k_red, "!");
+        }
+        if (n.state == NodeState::stale) {
+            right += ' ';
+            right += paint(fd, k_yellow, "*");
         }
         lines.push_back({left, right, ""});
-        const std::string inner = child_prefix + (children.count(s) ? "│   " : "    ");
+        const std::string inner = child_prefix + (view.children.empty() ? "    " : "│   ");
         if (options.expanded) {
-            for (size_t x : by_step[s]) {
-                const json& e = nodes[x];
-                std::string started = e["started_at"].get<std::string>().substr(0, 19);
+            for (size_t x = view.first; x <= view.last; ++x) {
+                const Execution& ex = g.executions[size_t(dag.nodes[x].execution)];
+                std::string started = iso_time(ex.started_at).substr(0, 19);
                 started[10] = ' ';
-                const std::string es = e["state"].get<std::string>();
+                const std::string es = state_name(dag.nodes[x].state);
                 lines.push_back({"", "",
-                                 inner + fmt::format("  {}  {}  exit {:<3}  {}", e["job_id"].get<std::string>(), started,
-                                                     e["exit_code"].get<int>(),
+                                 inner + fmt::format("  {}  {}  exit {:<3}  {}", ex.job_id, started, ex.exit_code,
                                                      es == "superseded" ? paint(fd, k_dim, es) : es)});
             }
         }
         if (options.show_artifacts) {
-            for (const json* a : outputs_of[s]) {
-                const std::string st = (*a)["state"].get<std::string>();
+            for (const DagArtifact* a : view.outputs) {
+                const auto& info = digests.get(a->artifact);
+                const std::string st = a->state;
+                const std::string disk = a->on_disk;
+                lines.push_back(
+                    {"", "",
+                     inner
+                         + fmt::format("  → {}  {}  {}{}{}", project.display_path(g.paths[a->path].path),
+                                       human_size(info.size ? std::optional<uint64_t>(uint64_t(*info.size))
+                                                            : std::nullopt),
+                                       paint(fd, k_dim, short_digest(info.algorithm, info.digest)),
+                                       st == "active" ? "" : " [" + st + "]",
+                                       st != "superseded" && (disk == "missing" || disk == "modified")
+                                           ? " (" + disk + " on disk)"
+                                           : "")});
+            }
+        }
+        if (options.stale_only && e.current) {
+            const auto& reasons = step.stale_reasons;
+            for (size_t i = 0; i < reasons.size() && i < k_max_reasons; ++i) {
+                lines.push_back({"", "", inner + "  " + paint(fd, k_dim, describe_reason(g, reasons[i], project))});
+            }
+            if (reasons.size() > k_max_reasons) {
                 lines.push_back({"", "",
-                                 inner + fmt::format("  → {}  {}  {}{}{}", (*a)["display_path"].get<std::string>(),
-                                                     human_size((*a)["size"].is_number()
-                                                                    ? std::optional<uint64_t>((*a)["size"].get<uint64_t>())
-                                                                    : std::nullopt),
-                                                     paint(fd, k_dim, short_digest((*a)["algorithm"], (*a)["digest"])),
-                                                     st == "active" ? "" : " [" + st + "]",
-                                                     st != "superseded"
-                                                             && ((*a)["on_disk"] == "missing" || (*a)["on_disk"] == "modified")
-                                                         ? " (" + (*a)["on_disk"].get<std::string>() + " on disk)"
-                                                         : "")});
+                                 inner + "  "
+                                     + paint(fd, k_dim,
+                                             fmt::format("... and {} more reasons (see --json)",
+                                                         reasons.size() - k_max_reasons))});
             }
         }
-        if (options.stale_only) {
-            for (const auto& r : n["stale_reasons"]) {
-                lines.push_back({"", "", inner + "  " + paint(fd, k_dim, r.get<std::string>())});
-            }
+        const auto& kids = view.children;
+        if (depth + 1 > k_max_depth) {
+            continued.insert(continued.end(), kids.begin(), kids.end());
+            return;
         }
-        const auto& kids = children[s];
         for (size_t k = 0; k < kids.size(); ++k) {
             const bool last = k + 1 == kids.size();
-            self(self, kids[k], child_prefix, last ? "└──>" : "├──>", child_prefix + (last ? "    " : "│   "));
+            self(self, kids[k], child_prefix, last ? "└──>" : "├──>", child_prefix + (last ? "    " : "│   "),
+                 depth + 1);
         }
     };
     if (options.show_artifacts && !sources.empty()) {
         std::vector<std::string> names;
-        for (const json* a : sources) {
-            names.push_back((*a)["display_path"].get<std::string>() + ((*a)["state"] == "superseded" ? " [changed]" : ""));
+        for (size_t i = 0; i < sources.size() && i < k_max_sources; ++i) {
+            names.push_back(project.display_path(g.paths[sources[i]->path].path)
+                            + (std::string_view(sources[i]->state) == "superseded" ? " [changed]" : ""));
         }
-        out += fmt::format("Inputs from outside the pipeline: {}\n", fmt::join(names, ", "));
+        out += fmt::format("Inputs from outside the pipeline: {}{}\n", fmt::join(names, ", "),
+                           sources.size() > k_max_sources
+                               ? fmt::format(" and {} more (see --json)", sources.size() - k_max_sources)
+                               : "");
     }
-    for (int64_t s : steps) {
-        if (!parent.count(s)) {
-            emit(emit, s, "", "", "");
+    auto emit_tree = [&](int root) {
+        emit(emit, root, "", "", "", 0);
+        while (!continued.empty()) {
+            const int v = continued.front();
+            continued.pop_front();
+            emit(emit, v, "", "", "", 0);
+        }
+    };
+    for (size_t v = 0; v < views.size(); ++v) {
+        if (views[v].parent < 0) {
+            emit_tree(int(v));
         }
     }
-    for (int64_t s : steps) { // cycles (a step consuming its consumer's output) have no root
-        emit(emit, s, "", "", "");
+    for (size_t v = 0; v < views.size(); ++v) { // cycles (a step consuming its consumer's output) have no root
+        emit_tree(int(v));
     }
     size_t width = 0;
     for (const auto& l : lines) {
@@ -447,7 +613,6 @@ std::string render_dag_text(const json& dag, const Project& project, const DagOp
     out += "\n";
     out += paint(fd, k_dim, "* stale: an input changed since it ran (re-run it with 'roar run @N')   ! last run failed\n");
     out += paint(fd, k_dim, "×N: N runs of the step (see --expanded)   consumed: inputs produced by other steps\n");
-    (void)project;
     return out;
 }
 
@@ -499,86 +664,107 @@ std::string graph_id(const std::string& id)
     return out;
 }
 
-std::string node_label(const json& n)
+std::string node_label(const Lineage& g, const DagNode& n, bool expanded)
 {
-    std::string label = fmt::format("@{}", n["step"].get<int64_t>());
-    if (n["id"] != label) {
-        label += " " + n["job_id"].get<std::string>();
+    const Execution& e = g.executions[size_t(n.execution)];
+    std::string label = fmt::format("@{}", step_number(g, n.execution));
+    if (expanded) {
+        label += " " + e.job_id;
     }
-    if (n["state"] != "active") {
-        label += " (" + n["state"].get<std::string>() + ")";
+    if (n.state != NodeState::active) {
+        label += fmt::format(" ({})", state_name(n.state));
     }
-    return label + "\n" + shorten(display_command(n["command"]), 50);
+    return label + "\n" + shorten(display_command(e.command), 50);
+}
+
+std::string node_graph_id(const Lineage& g, int execution, bool expanded)
+{
+    return graph_id(node_id(g, execution, expanded));
+}
+
+std::string edge_label(const Lineage& g, const Project& project, const DagEdge& edge, const char* separator)
+{
+    std::vector<std::string> paths;
+    for (uint32_t p : edge.paths) {
+        paths.push_back(project.display_path(g.paths[p].path));
+    }
+    return fmt::format("{}", fmt::join(paths, separator));
 }
 
 } // namespace
 
-std::string render_dag_dot(const json& dag, const Project& project)
+std::string render_dag_dot(const Dag& dag, const Lineage& g, const Project& project)
 {
-    (void)project;
+    const bool expanded = dag.options.expanded;
     std::string out = "digraph roar {\n  rankdir=LR;\n  node [fontname=\"Helvetica\", fontsize=10];\n";
-    for (const auto& n : dag["nodes"]) {
-        const std::string state = n["state"];
-        const char* fill = state == "stale" ? "#fdecc8" : state == "superseded" ? "#eeeeee" : "#dbe8fb";
-        const char* color = state == "stale" ? "#c77700" : n["exit_code"] != 0 ? "#c62828" : "#3367d6";
+    for (const DagNode& n : dag.nodes) {
+        const char* fill = n.state == NodeState::stale        ? "#fdecc8"
+                           : n.state == NodeState::superseded ? "#eeeeee"
+                                                              : "#dbe8fb";
+        const char* color = n.state == NodeState::stale                           ? "#c77700"
+                            : g.executions[size_t(n.execution)].exit_code != 0 ? "#c62828"
+                                                                                 : "#3367d6";
         out += fmt::format("  {} [shape=box, style=\"rounded,filled\", fillcolor=\"{}\", color=\"{}\", label={}];\n",
-                           graph_id(n["id"]), fill, color, dot_quote(node_label(n)));
+                           node_graph_id(g, n.execution, expanded), fill, color,
+                           dot_quote(node_label(g, n, expanded)));
     }
-    if (!dag["show_artifacts"].get<bool>()) {
-        for (const auto& e : dag["edges"]) {
-            std::vector<std::string> paths = e["paths"];
-            out += fmt::format("  {} -> {} [label={}];\n", graph_id(e["from"]), graph_id(e["to"]),
-                               dot_quote(fmt::format("{}", fmt::join(paths, "\\n"))));
+    if (!dag.options.show_artifacts) {
+        for (const DagEdge& e : dag.edges) {
+            out += fmt::format("  {} -> {} [label={}];\n", node_graph_id(g, dag.nodes[size_t(e.from)].execution, expanded),
+                               node_graph_id(g, dag.nodes[size_t(e.to)].execution, expanded),
+                               dot_quote(edge_label(g, project, e, "\\n")));
         }
-    } else {
-        for (const auto& a : dag["artifacts"]) {
-            const std::string state = a["state"];
-            out += fmt::format("  {} [shape=note, style=filled, fillcolor=\"{}\", label={}];\n", graph_id(a["id"]),
-                               state == "stale" ? "#fdecc8" : state == "superseded" ? "#eeeeee" : "#ffffff",
-                               dot_quote(a["display_path"].get<std::string>()
-                                         + (state == "active" ? "" : " (" + state + ")")));
-            if (!a["producer"].is_null()) {
-                out += fmt::format("  {} -> {};\n", graph_id(a["producer"]["id"]), graph_id(a["id"]));
-            }
-            for (const auto& c : a["consumers"]) {
-                out += fmt::format("  {} -> {};\n", graph_id(a["id"]), graph_id(c["id"]));
-            }
+        return out + "}\n";
+    }
+    for (const DagArtifact& a : dag.artifacts) {
+        const std::string state = a.state;
+        const std::string id = graph_id(artifact_id(g, a));
+        out += fmt::format("  {} [shape=note, style=filled, fillcolor=\"{}\", label={}];\n", id,
+                           state == "stale" ? "#fdecc8" : state == "superseded" ? "#eeeeee" : "#ffffff",
+                           dot_quote(project.display_path(g.paths[a.path].path)
+                                     + (state == "active" ? "" : " (" + state + ")")));
+        if (a.producer_node >= 0) {
+            out += fmt::format("  {} -> {};\n", node_graph_id(g, dag.nodes[size_t(a.producer_node)].execution, expanded), id);
+        }
+        for (int c : a.consumers) {
+            out += fmt::format("  {} -> {};\n", id, node_graph_id(g, c, expanded));
         }
     }
     return out + "}\n";
 }
 
-std::string render_dag_mermaid(const json& dag, const Project& project)
+std::string render_dag_mermaid(const Dag& dag, const Lineage& g, const Project& project)
 {
-    (void)project;
+    const bool expanded = dag.options.expanded;
     std::string out = "flowchart LR\n";
-    for (const auto& n : dag["nodes"]) {
-        std::string label = node_label(n);
+    for (const DagNode& n : dag.nodes) {
+        std::string label = node_label(g, n, expanded);
         std::replace(label.begin(), label.end(), '\n', ' ');
-        out += fmt::format("  {}[\"{}\"]", graph_id(n["id"]), mermaid_label(label));
-        if (n["state"] != "active") {
-            out += ":::" + n["state"].get<std::string>();
+        out += fmt::format("  {}[\"{}\"]", node_graph_id(g, n.execution, expanded), mermaid_label(label));
+        if (n.state != NodeState::active) {
+            out += fmt::format(":::{}", state_name(n.state));
         }
         out += "\n";
     }
-    if (!dag["show_artifacts"].get<bool>()) {
-        for (const auto& e : dag["edges"]) {
-            std::vector<std::string> paths = e["paths"];
-            out += fmt::format("  {} -->|\"{}\"| {}\n", graph_id(e["from"]),
-                               mermaid_label(fmt::format("{}", fmt::join(paths, ", "))), graph_id(e["to"]));
+    if (!dag.options.show_artifacts) {
+        for (const DagEdge& e : dag.edges) {
+            out += fmt::format("  {} -->|\"{}\"| {}\n", node_graph_id(g, dag.nodes[size_t(e.from)].execution, expanded),
+                               mermaid_label(edge_label(g, project, e, ", ")),
+                               node_graph_id(g, dag.nodes[size_t(e.to)].execution, expanded));
         }
     } else {
-        for (const auto& a : dag["artifacts"]) {
-            out += fmt::format("  {}[/\"{}\"/]", graph_id(a["id"]), mermaid_label(a["display_path"]));
-            if (a["state"] != "active") {
-                out += ":::" + a["state"].get<std::string>();
+        for (const DagArtifact& a : dag.artifacts) {
+            const std::string id = graph_id(artifact_id(g, a));
+            out += fmt::format("  {}[/\"{}\"/]", id, mermaid_label(project.display_path(g.paths[a.path].path)));
+            if (std::string_view(a.state) != "active") {
+                out += fmt::format(":::{}", a.state);
             }
             out += "\n";
-            if (!a["producer"].is_null()) {
-                out += fmt::format("  {} --> {}\n", graph_id(a["producer"]["id"]), graph_id(a["id"]));
+            if (a.producer_node >= 0) {
+                out += fmt::format("  {} --> {}\n", node_graph_id(g, dag.nodes[size_t(a.producer_node)].execution, expanded), id);
             }
-            for (const auto& c : a["consumers"]) {
-                out += fmt::format("  {} --> {}\n", graph_id(a["id"]), graph_id(c["id"]));
+            for (int c : a.consumers) {
+                out += fmt::format("  {} --> {}\n", id, node_graph_id(g, c, expanded));
             }
         }
     }

@@ -118,6 +118,10 @@ int64_t Lineage::current_content(uint32_t path_index) const
 Lineage Lineage::load(collector::Database& database, const LineageOptions& options)
 {
     sqlite3* db = database.handle();
+    // Reading a large history through the page cache's mapping saves
+    // copying every page (a quarter of the time at 1M job_io rows). Only
+    // address space: SQLite maps what it reads, up to this size.
+    sqlite3_exec(db, "PRAGMA mmap_size = 4294967296", nullptr, nullptr, nullptr);
     Lineage g;
     {
         Statement s(db, "SELECT id FROM sessions WHERE active = 1 ORDER BY id DESC LIMIT 1");

@@ -43,4 +43,20 @@ std::string Project::display_path(const std::string& path) const
     return path;
 }
 
+ReadSnapshot::ReadSnapshot(collector::Database& db) : m_db(db.handle())
+{
+    // Deferred: the snapshot starts at the first read, and nothing is locked
+    // for writers (WAL readers never block them).
+    if (sqlite3_exec(m_db, "BEGIN DEFERRED", nullptr, nullptr, nullptr) != SQLITE_OK) {
+        m_db = nullptr; // already in a transaction: queries simply run in that one
+    }
+}
+
+ReadSnapshot::~ReadSnapshot()
+{
+    if (m_db) {
+        sqlite3_exec(m_db, "COMMIT", nullptr, nullptr, nullptr);
+    }
+}
+
 } // namespace roar::cli

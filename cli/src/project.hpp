@@ -35,4 +35,19 @@ private:
     Config m_config;
 };
 
+// One read transaction over `db` for as long as it lives: every query of a
+// command then sees the same snapshot (a job finishing meanwhile does not
+// show up half-way), and SQLite takes its shared lock once instead of once
+// per statement, which is most of the cost of many small lookups.
+class ReadSnapshot {
+public:
+    explicit ReadSnapshot(collector::Database& db);
+    ~ReadSnapshot();
+    ReadSnapshot(const ReadSnapshot&) = delete;
+    ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+
+private:
+    sqlite3* m_db;
+};
+
 } // namespace roar::cli

@@ -9,6 +9,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <sstream>
+
 using namespace roar;
 using namespace roar::cli;
 using roar::collector::ArtifactUse;
@@ -172,6 +174,18 @@ TEST_CASE("a job that reads and rewrites a file is not stale because of itself",
     CHECK(Lineage::load(*f.db).stale_count() == 0);
 }
 
+namespace {
+
+// The `roar dag --json` document for `options`, parsed back.
+nlohmann::json dag_json(const Lineage& g, ArtifactDigests& digests, const Project& project, const DagOptions& options)
+{
+    std::ostringstream out;
+    write_dag_json(out, build_dag(g, options), g, digests, project);
+    return nlohmann::json::parse(out.str());
+}
+
+} // namespace
+
 TEST_CASE("the dag document: diamond dependencies, terminal artifacts, expanded executions", "[cli][lineage][dag]")
 {
     Fixture f;
@@ -220,17 +234,55 @@ TEST_CASE("the dag document: diamond dependencies, terminal artifacts, expanded 
     REQUIRE(stale_only["nodes"].size() == 1);
     CHECK(stale_only["nodes"][0]["step"] == 3);
 
-    const std::string text = render_dag_text(dag, project, {}, 1);
+    const Dag view = build_dag(g, {});
+    const std::string text = render_dag_text(view, g, digests, project, 1);
     CHECK(text.find("Pipeline: 3 steps (1 stale)") != std::string::npos);
     CHECK(text.find("└──>@3 python3 combine.py") != std::string::npos);
     CHECK(text.find("(also needs @1)") != std::string::npos);
-    const std::string dot = render_dag_dot(dag, project);
+    const std::string dot = render_dag_dot(view, g, project);
     CHECK(dot.find("n__1 -> n__3") != std::string::npos);
-    const std::string mermaid = render_dag_mermaid(dag, project);
+    const std::string mermaid = render_dag_mermaid(view, g, project);
     CHECK(mermaid.find(":::stale") != std::string::npos);
-    const std::string html = render_dag_html(all, project);
+    std::ostringstream page;
+    write_dag_html(page, build_dag(g, {false, false, true}), g, digests, project);
+    const std::string html = page.str();
     CHECK(html.find("<script id=\"dag-data\"") != std::string::npos);
     CHECK(html.find("http://") == html.find("http://www.w3.org/2000/svg")); // no other URL
+}
+
+TEST_CASE("a long chain is drawn in pieces no deeper than the depth limit", "[cli][lineage][dag]")
+{
+    Fixture f;
+    const int n = 40;
+    for (int i = 1; i <= n; ++i) {
+        const std::string script = fmt::format("step_{}.py", i);
+        f.run({"python3", script}, {{fmt::format("out_{}.txt", i - 1), fmt::format("o{}", i - 1)}},
+              {{fmt::format("out_{}.txt", i), fmt::format("o{}", i)}});
+    }
+    const Project project = f.project();
+    const Lineage g = Lineage::load(*f.db);
+    ArtifactDigests digests(*f.db);
+    const std::string text = render_dag_text(build_dag(g, {}), g, digests, project, 1);
+    size_t deepest = 0, steps = 0, lines_at_margin = 0;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+        if (line.find(".py") == std::string::npos) {
+            continue;
+        }
+        ++steps;
+        const size_t at = line.find('@');
+        // Columns, not bytes: the box-drawing characters take three bytes each.
+        const size_t column = size_t(std::count_if(line.begin(), line.begin() + long(at),
+                                                   [](char c) { return (c & 0xC0) != 0x80; }));
+        deepest = std::max(deepest, column);
+        lines_at_margin += at == 0;
+    }
+    CHECK(steps == size_t(n));           // every step once
+    CHECK(lines_at_margin == 3);         // @1, and the two continuations of a 40-deep chain
+    CHECK(deepest <= 16 * 4 + 4);        // "│   " or "    " per level, then the connector
+    CHECK(text.find("@18 python3 step_18.py") != std::string::npos);
+    CHECK(text.find("(under @17)") != std::string::npos);
+    CHECK(text.find("(under @34)") != std::string::npos);
 }
 
 TEST_CASE("roar run @N keeps the step; reset starts an empty session", "[cli][lineage][session]")
