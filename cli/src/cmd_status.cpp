@@ -33,10 +33,19 @@ int cmd_status(bool json)
 {
     Project project = Project::find();
     collector::Database db = project.open_database();
+    const ReadSnapshot snapshot(db);
     LineageOptions load_options;
     load_options.check_all_paths = true;
     const Lineage g = Lineage::load(db, load_options);
     ArtifactDigests digests(db);
+    {
+        std::vector<int64_t> recorded;
+        recorded.reserve(g.paths.size());
+        for (const auto& p : g.paths) {
+            recorded.push_back(p.latest);
+        }
+        digests.prefetch(std::move(recorded));
+    }
 
     nlohmann::json doc;
     doc["session_id"] = g.session_id;
@@ -87,9 +96,16 @@ int cmd_status(bool json)
     out += fmt::format("{} {} present, {} modified, {} missing{}\n", paint(fd, k_bold, "Tracked files:"),
                        counts["present"], counts["modified"], counts["missing"],
                        counts["remote"] ? fmt::format(", {} remote (not checked)", counts["remote"]) : "");
+    // A long list of changed files is cut: --json has every one.
+    constexpr int k_listed = 20;
+    constexpr size_t k_reasons_listed = 5;
+    int listed = 0;
     for (const auto& f : files) {
         const std::string state = f["state"];
         if (state != "modified" && state != "missing") {
+            continue;
+        }
+        if (++listed > k_listed) {
             continue;
         }
         const std::string path = project.display_path(f["path"].get<std::string>());
@@ -104,6 +120,9 @@ int cmd_status(bool json)
             out += fmt::format("  {}  {}\n", paint(fd, k_red, "missing "), path);
         }
     }
+    if (listed > k_listed) {
+        out += fmt::format("  ... and {} more ('roar status --json' lists every file)\n", listed - k_listed);
+    }
     if (stale.empty()) {
         out += fmt::format("{} none: every step ran on the current versions of its inputs\n",
                            paint(fd, k_bold, "Stale steps:"));
@@ -113,8 +132,13 @@ int cmd_status(bool json)
         for (const auto& s : stale) {
             out += fmt::format("  {} {}\n", paint(fd, k_yellow, fmt::format("@{}", s["step"].get<int64_t>())),
                                display_command(s["command"].get<std::string>()));
-            for (const auto& r : s["reasons"]) {
-                out += fmt::format("      {}\n", paint(fd, k_dim, r.get<std::string>()));
+            const auto& reasons = s["reasons"];
+            for (size_t i = 0; i < reasons.size() && i < k_reasons_listed; ++i) {
+                out += fmt::format("      {}\n", paint(fd, k_dim, reasons[i].get<std::string>()));
+            }
+            if (reasons.size() > k_reasons_listed) {
+                out += fmt::format("      {}\n", paint(fd, k_dim, fmt::format("... and {} more reasons",
+                                                                         reasons.size() - k_reasons_listed)));
             }
             order.push_back(fmt::format("roar run @{}", s["step"].get<int64_t>()));
         }
