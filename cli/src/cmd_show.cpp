@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
+
 #include <iostream>
 #include <map>
 #include <set>
@@ -96,7 +98,10 @@ void print_job(const Project& project, const nlohmann::json& j)
         }
         std::string argv;
         for (const auto& a : p["argv"]) {
-            argv += (argv.empty() ? "" : " ") + a.get<std::string>();
+            if (!argv.empty()) {
+                argv += ' ';
+            }
+            argv += a.get<std::string>();
         }
         if (argv.size() > 100) {
             argv = argv.substr(0, 97) + "...";
@@ -237,27 +242,69 @@ int cmd_show(const std::string& text, bool json, bool lineage)
     return 0;
 }
 
-int cmd_log(bool json)
+int cmd_log(const LogOptions& options)
 {
     Project project = Project::find();
     collector::Database db = project.open_database();
-    nlohmann::json jobs = job_summaries(db);
-    if (json) {
+    LogFilter filter;
+    filter.failed_only = options.failed_only;
+    if (options.last) {
+        if (*options.last <= 0) {
+            throw FatalError(fmt::format("-n takes a positive number of jobs, not {}", *options.last));
+        }
+        filter.last = options.last;
+    }
+    const std::optional<int64_t> active = active_session(db);
+    if (options.session == "current") {
+        // Nothing ran in this project yet: no session, so nothing to list.
+        filter.session = active.value_or(0);
+    } else if (!options.session.empty()) {
+        int64_t n = 0;
+        const auto* end = options.session.data() + options.session.size();
+        if (std::from_chars(options.session.data(), end, n).ptr != end || n <= 0) {
+            throw FatalError(fmt::format("--session takes a session number or 'current', not '{}'", options.session));
+        }
+        collector::Statement q(db.handle(), "SELECT 1 FROM sessions WHERE id = ?1");
+        q.bind(1, n);
+        if (!q.step()) {
+            throw FatalError(fmt::format("no session {} in this project (sessions are numbered from 1; "
+                                         "'roar reset' starts a new one)",
+                                         n));
+        }
+        filter.session = n;
+    }
+    nlohmann::json jobs = job_summaries(db, filter);
+    if (options.json) {
         std::cout << jobs.dump(2) << std::endl;
         return 0;
     }
     if (jobs.empty()) {
-        std::cout << "No jobs recorded yet (run one with 'roar run CMD ...').\n";
+        std::cout << (filter.session || filter.failed_only ? "No jobs match.\n"
+                                                            : "No jobs recorded yet (run one with 'roar run CMD ...').\n");
         return 0;
     }
+    // Step numbers start again at @1 in each session, so a listing that
+    // spans sessions says where each one begins.
+    const bool several = jobs.front()["session"] != jobs.back()["session"];
+    nlohmann::json session_shown;
     for (const auto& j : jobs) {
-        const int code = j["exit_code"].get<int>();
+        if (several && j["session"] != session_shown) {
+            session_shown = j["session"];
+            const bool current = session_shown.is_number() && active && session_shown.get<int64_t>() == *active;
+            std::cout << paint(1, k_dim,
+                               session_shown.is_null()
+                                   ? std::string("-- jobs outside any session --")
+                                   : fmt::format("-- session {}{} --", session_shown.get<int64_t>(),
+                                                 current ? " (current)" : ""))
+                      << "\n";
+        }
         std::string started = j["started_at"].get<std::string>();
         started = started.substr(0, 19);
         started[10] = ' ';
-        std::cout << fmt::format("{:<4} {}  {}  {:>9}  {}  {}\n", step_text(j["step"]), j["job_id"].get<std::string>(),
+        std::cout << fmt::format("{:<5} {}  {}  {:>9}  {}  {}\n", step_text(j["step"]), j["job_id"].get<std::string>(),
                                  started, human_duration(j["duration_s"].get<double>()),
-                                 paint(1, code == 0 ? k_green : k_red, fmt::format("{:<6}", j["status"].get<std::string>())),
+                                 paint(1, j["status"] == "ok" ? k_green : k_red,
+                                       fmt::format("{:<6}", j["status"].get<std::string>())),
                                  display_command(j["command"].get<std::string>()));
     }
     return 0;

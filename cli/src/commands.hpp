@@ -2,6 +2,8 @@
 // exit code; user errors are thrown as FatalError and printed by main().
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,7 +19,13 @@ struct RunOptions {
 int cmd_run(const RunOptions& options);
 
 int cmd_show(const std::string& ref, bool json, bool lineage);
-int cmd_log(bool json);
+struct LogOptions {
+    bool json = false;
+    std::string session;          // "", "current" or a session number
+    std::optional<int64_t> last;  // -n: the newest N jobs
+    bool failed_only = false;
+};
+int cmd_log(const LogOptions& options);
 
 struct DagCommandOptions {
     bool expanded = false;

@@ -351,11 +351,30 @@ WHERE io.job_id = ?1 AND io.direction = 'in' ORDER BY io.path, h.algorithm)sql")
             {"roots", roots}};
 }
 
-nlohmann::json job_summaries(const collector::Database& database)
+std::optional<int64_t> active_session(const collector::Database& database)
 {
+    Statement q(database.handle(), "SELECT id FROM sessions WHERE active = 1 ORDER BY id DESC LIMIT 1");
+    if (!q.step()) {
+        return std::nullopt;
+    }
+    return q.column_int(0);
+}
+
+nlohmann::json job_summaries(const collector::Database& database, const LogFilter& filter)
+{
+    // The newest N are picked in descending order, then listed oldest first.
     Statement q(database.handle(), R"sql(
-SELECT j.uid, st.number, j.command, j.exit_code, j.signal, j.started_at, j.ended_at
-FROM jobs j LEFT JOIN steps st ON st.id = j.step_id ORDER BY j.started_at, j.id)sql");
+SELECT * FROM (
+  SELECT j.uid, st.number, j.command, j.exit_code, j.signal, j.started_at, j.ended_at, j.session_id, j.id
+  FROM jobs j LEFT JOIN steps st ON st.id = j.step_id
+  WHERE (?1 IS NULL OR j.session_id = ?1) AND (?2 = 0 OR j.exit_code != 0 OR j.signal IS NOT NULL)
+  ORDER BY j.started_at DESC, j.id DESC LIMIT ?3)
+ORDER BY started_at, id)sql");
+    if (filter.session) {
+        q.bind(1, *filter.session);
+    }
+    q.bind(2, int64_t(filter.failed_only ? 1 : 0));
+    q.bind(3, filter.last ? *filter.last : int64_t(-1));
     nlohmann::json list = nlohmann::json::array();
     while (q.step()) {
         list.push_back({
@@ -363,9 +382,10 @@ FROM jobs j LEFT JOIN steps st ON st.id = j.step_id ORDER BY j.started_at, j.id)
             {"step", q.column_is_null(1) ? nlohmann::json(nullptr) : nlohmann::json(q.column_int(1))},
             {"command", q.column_text(2)},
             {"exit_code", q.column_int(3)},
-            {"status", q.column_int(3) == 0 ? "ok" : (q.column_is_null(4) ? "failed" : "killed")},
+            {"status", q.column_int(3) == 0 && q.column_is_null(4) ? "ok" : (q.column_is_null(4) ? "failed" : "killed")},
             {"started_at", iso_time(q.column_double(5))},
             {"duration_s", std::round((q.column_double(6) - q.column_double(5)) * 1000.0) / 1000.0},
+            {"session", q.column_is_null(7) ? nlohmann::json(nullptr) : nlohmann::json(q.column_int(7))},
         });
     }
     return list;

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace roar::cli {
@@ -34,8 +35,18 @@ nlohmann::json artifact_json(const collector::Database& db, int64_t artifact_id)
 // Shape: {"produced_by": uid|null, "jobs": [...], "roots": [{path, digest}]}.
 nlohmann::json upstream_lineage(const collector::Database& db, int64_t artifact_id);
 
-// One summary per job, oldest first (the `roar log --json` shape).
-nlohmann::json job_summaries(const collector::Database& db);
+// Which jobs `roar log` lists.
+struct LogFilter {
+    std::optional<int64_t> session; // sessions.id; every session when empty
+    std::optional<int64_t> last;    // only the newest N (still printed oldest first)
+    bool failed_only = false;       // only jobs that exited non-zero or were killed
+};
+
+// The id of the active session, if a job or `roar reset` made one.
+std::optional<int64_t> active_session(const collector::Database& db);
+
+// One summary per job matching `filter`, oldest first (the `roar log --json` shape).
+nlohmann::json job_summaries(const collector::Database& db, const LogFilter& filter = {});
 
 // Unix seconds as an ISO-8601 UTC timestamp with milliseconds.
 std::string iso_time(double seconds);

@@ -40,9 +40,12 @@ int main(int argc, char** argv)
     bool show_lineage = false;
     show->add_flag("--lineage", show_lineage, "for an artifact: every job and source upstream of it, to the roots");
 
-    bool log_json = false;
+    LogOptions log_options;
     auto* log = app.add_subcommand("log", "one line per recorded job, oldest first");
-    log->add_flag("--json", log_json, "machine-readable output");
+    log->add_flag("--json", log_options.json, "machine-readable output");
+    log->add_option("--session", log_options.session, "only session N, or 'current' (the active one)");
+    log->add_option("-n,--last", log_options.last, "only the newest N jobs");
+    log->add_flag("--failed", log_options.failed_only, "only jobs that failed or were killed");
 
     DagCommandOptions dag_options;
     auto* dag = app.add_subcommand("dag", "the session's pipeline: steps, what they consumed, what is stale");
@@ -124,7 +127,7 @@ int main(int argc, char** argv)
             return cmd_show(show_ref, show_json, show_lineage);
         }
         if (log->parsed()) {
-            return cmd_log(log_json);
+            return cmd_log(log_options);
         }
         if (dag->parsed()) {
             return cmd_dag(dag_options);
