@@ -123,8 +123,21 @@ void print_stale_downstream(collector::Database& db, int64_t job_row)
     if (!q.step()) {
         return;
     }
+    const int64_t number = q.column_int(0);
+    // Only what this job wrote can have made later steps stale: when no
+    // other job of the session read any of it, skip loading the pipeline
+    // (a noticeable cost on a project with thousands of jobs).
+    Statement consumed(db.handle(), R"sql(
+SELECT 1 FROM job_io o
+JOIN job_io i ON i.path = o.path AND i.direction = 'in' AND i.job_id != o.job_id
+JOIN jobs j ON j.id = i.job_id AND j.session_id = (SELECT session_id FROM jobs WHERE id = ?1)
+WHERE o.job_id = ?1 AND o.direction = 'out' LIMIT 1)sql");
+    consumed.bind(1, job_row);
+    if (!consumed.step()) {
+        return;
+    }
     const Lineage g = Lineage::load(db);
-    const auto index = g.step_index(q.column_int(0));
+    const auto index = g.step_index(number);
     if (!index) {
         return;
     }
