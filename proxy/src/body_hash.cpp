@@ -7,7 +7,7 @@
 
 namespace roar::proxy {
 
-BodyHash::BodyHash()
+BodyHash::BodyHash(std::uint64_t expected_size) : m_inline(expected_size <= k_block)
 {
     blake3_hasher_init(&m_hasher);
 }
@@ -26,6 +26,10 @@ BodyHash::~BodyHash()
 
 void BodyHash::update(const char* data, std::size_t n)
 {
+    if (m_inline) {
+        blake3_hasher_update(&m_hasher, data, n);
+        return;
+    }
     while (n > 0) {
         if (!m_current.data) {
             m_current.data = take_block();

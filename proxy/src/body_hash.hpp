@@ -12,6 +12,7 @@
 
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -26,11 +27,15 @@ public:
     static constexpr std::size_t k_block = 256 * 1024;
     static constexpr std::size_t k_blocks = 4;
 
-    BodyHash();
+    // `expected_size`: the body's length when known; a body that fits in
+    // one block is hashed inline by update(), with no block and no thread.
+    explicit BodyHash(std::uint64_t expected_size = UINT64_MAX);
     ~BodyHash();
     BodyHash(const BodyHash&) = delete;
     BodyHash& operator=(const BodyHash&) = delete;
 
+    // Whether this body is hashed inline (small): use update() only.
+    bool is_inline() const { return m_inline; }
     // Appends the `n` bytes at `data` to the hashed body.
     void update(const char* data, std::size_t n);
     // Zero-copy variant for a caller that gathers bytes in blocks anyway:
@@ -53,6 +58,7 @@ private:
     void work();
 
     blake3_hasher m_hasher{}; // only the helper thread touches it while it runs
+    bool m_inline = false;
     Block m_current;          // being filled by update()
 
     std::mutex m_mutex;

@@ -26,7 +26,7 @@ namespace http = boost::beast::http;
 
 namespace {
 
-constexpr std::size_t k_raw_buffer = 64 * 1024;
+constexpr std::size_t k_raw_buffer = 256 * 1024;
 constexpr std::size_t k_curl_buffer = 256 * 1024;
 constexpr std::size_t k_out_buffer = BodyHash::k_block;
 constexpr auto k_out_max_delay = std::chrono::milliseconds(20);
@@ -85,6 +85,8 @@ private:
     }
 
     std::size_t produce(char* dst, std::size_t cap);
+    // Whether the whole request body has been read from the client.
+    bool body_complete() const { return m_raw_mode ? m_raw_left == 0 : m_parser.is_done(); }
     bool finish_body();
     void account_sent(const char* data, std::size_t n);
     void header_line(std::string_view line);
@@ -105,6 +107,8 @@ private:
     // Request body.
     std::optional<AwsChunkedDecoder> m_decoder;
     std::unique_ptr<char[]> m_raw;
+    bool m_raw_mode = false;      // reading the body past the parser, see produce()
+    std::uint64_t m_raw_left = 0; // body bytes still to read in raw mode
     std::string m_pending;
     std::size_t m_pending_pos = 0;
     std::uint64_t m_sent = 0;
@@ -129,8 +133,10 @@ private:
     // with the first body byte, not zeroed; [m_out_sent, m_out_len) is
     // still to be written.
     std::unique_ptr<char[]> m_out;
+    std::size_t m_out_cap = 0;
     std::size_t m_out_len = 0;
     std::size_t m_out_sent = 0;
+    std::uint64_t m_response_length = UINT64_MAX; // Content-Length of the response, when sent
     std::chrono::steady_clock::time_point m_out_since;
     bool m_response_hash_decided = false;
     std::optional<BodyHash> m_response_hash; // GetObject answered 200 only
@@ -150,32 +156,42 @@ std::size_t Transfer::produce(char* dst, std::size_t cap)
         if (m_body_done) {
             return 0;
         }
-        if (m_parser.is_done()) {
+        if (body_complete()) {
             return finish_body() ? 0 : CURL_READFUNC_ABORT;
         }
         const bool direct = !m_decoder;
         char* into = direct ? dst : m_raw.get();
         const std::size_t room = direct ? cap : k_raw_buffer;
-        m_parser.get().body().data = into;
-        m_parser.get().body().size = room;
-        m_parser.get().body().more = true;
         boost::system::error_code ec;
-        http::read_some(m_client, m_buffer, m_parser, ec);
-        if (ec == http::error::need_buffer) {
-            ec = {};
+        std::size_t n = 0;
+        if (!m_raw_mode && !m_parser.chunked() && m_buffer.size() == 0 && m_parser.content_length_remaining()) {
+            // Beast reads a body at most 64 KiB at a time, through its
+            // buffer; once that buffer is drained, the rest of a
+            // Content-Length body is read straight from the socket, exactly
+            // that many bytes (a pipelined next request stays unread).
+            m_raw_mode = true;
+            m_raw_left = *m_parser.content_length_remaining();
+        }
+        if (m_raw_mode) {
+            n = m_client.read_some(boost::asio::buffer(into, static_cast<std::size_t>(
+                                                                 std::min<std::uint64_t>(room, m_raw_left))),
+                                   ec);
+            m_raw_left -= n;
+        } else {
+            m_parser.get().body().data = into;
+            m_parser.get().body().size = room;
+            m_parser.get().body().more = true;
+            http::read_some(m_client, m_buffer, m_parser, ec);
+            if (ec == http::error::need_buffer) {
+                ec = {};
+            }
+            n = room - m_parser.get().body().size;
         }
         if (ec) {
-            if (ec == http::error::partial_message || ec == boost::asio::error::eof) {
-                m_client_failed = true;
-            } else if (ec == boost::beast::error::timeout || ec == boost::asio::error::operation_aborted) {
-                m_client_failed = true;
-            } else {
-                m_client_failed = true;
-            }
+            m_client_failed = true;
             log_debug("client body read failed: {}", ec.message());
             return CURL_READFUNC_ABORT;
         }
-        const std::size_t n = room - m_parser.get().body().size;
         m_ctx.metrics.bytes_in.fetch_add(n, std::memory_order_relaxed);
         if (n == 0) {
             continue;
@@ -235,6 +251,7 @@ void Transfer::header_line(std::string_view line)
     if (line.rfind("HTTP/", 0) == 0) {
         // A new response (after 1xx or a CONNECT reply) starts over.
         m_headers.clear();
+        m_response_length = UINT64_MAX;
         const auto sp = line.find(' ');
         if (sp != std::string_view::npos && line.size() >= sp + 4) {
             m_status = static_cast<unsigned>(std::atoi(std::string(line.substr(sp + 1, 3)).c_str()));
@@ -254,6 +271,9 @@ void Transfer::header_line(std::string_view line)
     std::string_view value = line.substr(colon + 1);
     while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
         value.remove_prefix(1);
+    }
+    if (iequals(line.substr(0, colon), "content-length")) {
+        m_response_length = std::strtoull(std::string(value).c_str(), nullptr, 10);
     }
     m_headers.emplace_back(std::string(line.substr(0, colon)), std::string(value));
 }
@@ -279,7 +299,7 @@ bool Transfer::send_head()
         m_chunked_out = true;
         head += "Transfer-Encoding: chunked\r\n";
     }
-    m_keep_alive = m_client_keep_alive && m_parser.is_done() && !m_ctx.stopping.load();
+    m_keep_alive = m_client_keep_alive && body_complete() && !m_ctx.stopping.load();
     head += m_keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
     head += "\r\n";
     m_head = std::move(head);
@@ -298,7 +318,7 @@ std::size_t Transfer::consume(const char* data, const std::size_t n)
         // Only a whole object (200) gets a BLAKE3 in its event.
         m_response_hash_decided = true;
         if (m_plan.op == S3Op::GetObject && m_status == 200) {
-            m_response_hash.emplace();
+            m_response_hash.emplace(m_response_length);
         }
     }
     if (wants_xml_body(m_plan.op) && m_xml.size() < k_max_xml_capture) {
@@ -306,20 +326,31 @@ std::size_t Transfer::consume(const char* data, const std::size_t n)
     }
     for (std::size_t done = 0; done < n;) {
         if (!m_out) {
-            // When hashing, the gather buffer is the hasher's block: it is
-            // sent and hashed from the same memory, with no second copy.
-            m_out = m_response_hash ? m_response_hash->take_block() : std::unique_ptr<char[]>(new char[k_out_buffer]);
+            // When hashing a large body, the gather buffer is the hasher's
+            // block: it is sent and hashed from the same memory, with no
+            // second copy. A small body gets a buffer of its own size.
+            if (m_response_hash && !m_response_hash->is_inline()) {
+                m_out = m_response_hash->take_block();
+                m_out_cap = k_out_buffer;
+            } else {
+                m_out_cap = static_cast<std::size_t>(
+                    std::clamp<std::uint64_t>(m_response_length, 1, k_out_buffer));
+                m_out.reset(new char[m_out_cap]);
+            }
             m_out_len = 0;
             m_out_sent = 0;
         }
         if (m_out_len == m_out_sent && m_head.empty()) {
             m_out_since = std::chrono::steady_clock::now();
         }
-        const std::size_t take = std::min(n - done, k_out_buffer - m_out_len);
+        const std::size_t take = std::min(n - done, m_out_cap - m_out_len);
         std::memcpy(m_out.get() + m_out_len, data + done, take);
+        if (m_response_hash && m_response_hash->is_inline()) {
+            m_response_hash->update(data + done, take);
+        }
         m_out_len += take;
         done += take;
-        if (m_out_len == k_out_buffer && !flush_out()) {
+        if (m_out_len == m_out_cap && !flush_out()) {
             return 0;
         }
     }
@@ -331,8 +362,8 @@ bool Transfer::flush_out()
     const std::size_t from = m_out_sent;
     const std::size_t to = m_out_len;
     const char* block = m_out.get();
-    const bool full = to == k_out_buffer;
-    if (full && m_response_hash) {
+    const bool full = m_out && to == m_out_cap;
+    if (full && m_response_hash && !m_response_hash->is_inline()) {
         // Hashing starts while the block is being sent; it is not written
         // again before our next take_block().
         m_response_hash->submit(std::move(m_out), to);
@@ -348,7 +379,7 @@ bool Transfer::flush_out()
 
 std::string Transfer::response_blake3()
 {
-    if (m_out && m_out_len > 0) {
+    if (m_out && m_out_len > 0 && !m_response_hash->is_inline()) {
         m_response_hash->submit(std::move(m_out), m_out_len);
     }
     return m_response_hash->finish_hex();
@@ -395,7 +426,7 @@ bool Transfer::send_error(const S3Error& err)
 RelayResult Transfer::run()
 {
     // Answer Expect: 100-continue now that the request is authenticated.
-    if (m_plan.expect_continue && m_plan.body != BodyKind::None && !m_parser.is_done()) {
+    if (m_plan.expect_continue && m_plan.body != BodyKind::None && !body_complete()) {
         static constexpr std::string_view k_continue = "HTTP/1.1 100 Continue\r\n\r\n";
         boost::system::error_code ec;
         if (!m_client.write_all(k_continue.data(), k_continue.size(), ec)) {

@@ -54,7 +54,10 @@ TEST_CASE("BodyHash of pieces equals BLAKE3 of the whole", "[proxy][body_hash]")
                                            (BodyHash::k_blocks * 3) * block + 4097);
     const std::size_t piece = GENERATE(std::size_t{1000}, std::size_t{16384}, std::size_t{400000});
     const auto data = random_bytes(size, static_cast<unsigned>(size + piece));
-    BodyHash h;
+    // Told the size (small bodies are then hashed inline) or not.
+    const bool hinted = GENERATE(false, true);
+    BodyHash h(hinted ? size : UINT64_MAX);
+    CHECK(h.is_inline() == (hinted && size <= block));
     for (std::size_t at = 0; at < size; at += piece) {
         h.update(data.data() + at, std::min(piece, size - at));
     }
