@@ -238,14 +238,37 @@ std::string string_to_sign(std::string_view amz_date, std::string_view scope, st
     return out;
 }
 
-std::string signing_key(std::string_view secret, std::string_view date8, std::string_view region,
-                        std::string_view service)
+namespace {
+
+std::string derive_signing_key(std::string_view secret, std::string_view date8, std::string_view region,
+                               std::string_view service)
 {
     const std::string k_secret = "AWS4" + std::string(secret);
     const std::string k_date = hmac_sha256(k_secret, date8);
     const std::string k_region = hmac_sha256(k_date, region);
     const std::string k_service = hmac_sha256(k_region, service);
     return hmac_sha256(k_service, "aws4_request");
+}
+
+} // namespace
+
+std::string signing_key(std::string_view secret, std::string_view date8, std::string_view region,
+                        std::string_view service)
+{
+    // The key changes once a day: verifying a request and re-signing it
+    // derive the same one, so each thread remembers its last key (four
+    // HMACs saved twice per request).
+    struct Last {
+        std::string secret, date8, region, service, key;
+    };
+    thread_local Last last;
+    if (!last.key.empty() && last.date8 == date8 && last.region == region && last.service == service
+        && last.secret == secret) {
+        return last.key;
+    }
+    last = Last{std::string(secret), std::string(date8), std::string(region), std::string(service),
+                derive_signing_key(secret, date8, region, service)};
+    return last.key;
 }
 
 std::string signature(std::string_view key, std::string_view to_sign)

@@ -36,6 +36,30 @@ TEST_CASE("signing key matches the IAM documentation example", "[proxy][sigv4]")
     CHECK(hex(key) == "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d");
 }
 
+TEST_CASE("the remembered signing key follows every input", "[proxy][sigv4]")
+{
+    // signing_key() keeps the last key per thread: alternate each input and
+    // check against the documented key and against a fresh derivation.
+    const std::string secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+    const std::string doc = "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d";
+    CHECK(hex(signing_key(secret, "20120215", "us-east-1", "iam")) == doc);
+    const std::string other_date = hex(signing_key(secret, "20120216", "us-east-1", "iam"));
+    const std::string other_region = hex(signing_key(secret, "20120215", "eu-west-1", "iam"));
+    const std::string other_service = hex(signing_key(secret, "20120215", "us-east-1", "s3"));
+    const std::string other_secret = hex(signing_key(secret + "x", "20120215", "us-east-1", "iam"));
+    for (const auto& k : {other_date, other_region, other_service, other_secret}) {
+        CHECK(k != doc);
+    }
+    CHECK(hex(signing_key(secret, "20120215", "us-east-1", "iam")) == doc);
+    CHECK(hex(signing_key(secret, "20120215", "us-east-1", "iam")) == doc);
+    CHECK(hex(signing_key(secret, "20120216", "us-east-1", "iam")) == other_date);
+    CHECK(hex(signing_key(secret + "x", "20120215", "us-east-1", "iam")) == other_secret);
+    // The chain by hand: kDate = HMAC("AWS4" + secret, date), and so on.
+    const std::string by_hand = hmac_sha256(
+        hmac_sha256(hmac_sha256(hmac_sha256("AWS4" + secret, "20120216"), "us-east-1"), "iam"), "aws4_request");
+    CHECK(hex(by_hand) == other_date);
+}
+
 TEST_CASE("sigv4 test suite: get-vanilla", "[proxy][sigv4]")
 {
     CanonicalParts p;
