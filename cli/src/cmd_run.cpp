@@ -12,6 +12,7 @@
 
 #include "roar/collector/event_ring.hpp"
 #include "roar/collector/exec_probe.h"
+#include "roar/collector/hash_pool.hpp"
 #include "roar/collector/install_layout.hpp"
 #include "roar/collector/job_launcher.hpp"
 #include "roar/collector/job_tracker.hpp"
@@ -243,8 +244,16 @@ int cmd_run(const RunOptions& given)
     }
     exclude.insert(exclude.end(), config.filter_exclude.begin(), config.filter_exclude.end());
     const std::string cwd = fs::current_path().string();
-    JobTracker tracker(cwd, PathFilter(exclude, config.filter_include),
-                       [&db](const std::string& path) { return db.digest_file(path); });
+    // Hashing threads start only after the job (never fork with them running).
+    std::optional<HashPool> hash_pool;
+    JobTracker tracker(
+        cwd, PathFilter(exclude, config.filter_include), [&db](const std::string& path) { return db.digest_file(path); },
+        [&db, &hash_pool](const std::vector<std::string>& paths) {
+            if (!hash_pool) {
+                hash_pool.emplace(HashPool::default_threads());
+            }
+            return db.digest_files(paths, *hash_pool);
+        });
 
     JobRecord job;
     job.uid = uid;
@@ -314,6 +323,9 @@ int cmd_run(const RunOptions& given)
     auto stored = db.store_job(job, rerun.step);
     if (!stored) {
         throw FatalError(stored.error().message, job.exit_code ? job.exit_code : 1);
+    }
+    if (options.quiet && !options.json) {
+        return job.exit_code; // nothing to show: don't read the job back
     }
     nlohmann::json record = job_json(db, *stored);
     if (!options.quiet) {

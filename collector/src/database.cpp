@@ -124,6 +124,9 @@ static_assert(sizeof k_migrations / sizeof k_migrations[0] == k_schema_version);
 
 constexpr int k_busy_timeout_ms = 60000;
 
+constexpr const char* k_cache_lookup = "SELECT digest FROM hash_cache WHERE device = ?1 AND inode = ?2 AND "
+                                       "algorithm = 'blake3' AND size = ?3 AND mtime_ns = ?4";
+
 std::string sqlite_message(sqlite3* db) { return db ? sqlite3_errmsg(db) : "out of memory"; }
 
 double now_seconds()
@@ -376,7 +379,11 @@ Result<void> Database::migrate(const fs::path& path)
             sqlite3_free(err);
             return fail("cannot use {}: {} (it was left untouched)", path.string(), msg);
         }
-        exec("PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL");
+        // Statement journals (INSERT OR REPLACE, foreign keys) stay in memory:
+        // once one spills to a temp file, every later statement of the job's
+        // transaction writes its pages there too. A 64 MiB page cache keeps
+        // a job with 100,000 inputs from spilling pages to the WAL twice.
+        exec("PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536");
         for (int v = version; v < k_schema_version; ++v) {
             exec("BEGIN IMMEDIATE");
             Statement again(m_db, "PRAGMA user_version");
@@ -407,8 +414,7 @@ Result<FileDigest> Database::digest_file(const std::string& path)
         if (auto pending = m_pending_cache.find(key); pending != m_pending_cache.end()) {
             return FileDigest{pending->second, *identity, false};
         }
-        Statement& lookup = prepared("SELECT digest FROM hash_cache WHERE device = ?1 AND inode = ?2 AND "
-                                     "algorithm = 'blake3' AND size = ?3 AND mtime_ns = ?4");
+        Statement& lookup = prepared(k_cache_lookup);
         lookup.bind(1, identity->device).bind(2, identity->inode).bind(3, identity->size).bind(4, identity->mtime_ns);
         if (lookup.step()) {
             FileDigest hit{lookup.column_text(0), *identity, false};
@@ -418,17 +424,91 @@ Result<FileDigest> Database::digest_file(const std::string& path)
         lookup.reset();
     }
     auto digest = blake3_file(path);
-    if (!digest) {
-        return digest;
-    }
-    // A file modified within the last two seconds may change again without
-    // its mtime moving (coarse timestamps): don't trust it to the cache.
-    const double mtime = double(digest->identity.mtime_ns) / 1e9;
-    if (!digest->changed_while_hashing && mtime < now_seconds() - 2.0) {
-        const FileIdentity& id = digest->identity;
-        m_pending_cache[std::make_tuple(id.device, id.inode, id.size, id.mtime_ns)] = digest->blake3;
+    if (digest) {
+        remember_digest(*digest);
     }
     return digest;
+}
+
+std::vector<Result<FileDigest>> Database::digest_files(const std::vector<std::string>& paths, HashPool& pool)
+{
+    std::vector<Result<FileDigest>> out(paths.size());
+    std::vector<FileIdentity> ids(paths.size());
+    std::vector<size_t> regular;
+    regular.reserve(paths.size());
+    for (size_t i = 0; i < paths.size(); ++i) {
+        auto identity = identify_file(paths[i]);
+        if (!identity) {
+            out[i] = tl::unexpected(identity.error());
+        } else if (!identity->is_regular) {
+            // Not opened at all: opening a FIFO for reading would block.
+            out[i] = fail("{} is not a regular file", paths[i]);
+        } else {
+            ids[i] = *identity;
+            regular.push_back(i);
+        }
+    }
+    // In (device, inode) order the lookups walk the cache's b-tree forwards.
+    std::sort(regular.begin(), regular.end(), [&](size_t a, size_t b) {
+        return std::tie(ids[a].device, ids[a].inode) < std::tie(ids[b].device, ids[b].inode);
+    });
+    std::vector<size_t> misses;
+    // One read transaction for all lookups, not one (with its file locks) each.
+    const bool own_transaction = sqlite3_get_autocommit(m_db) != 0;
+    if (own_transaction) {
+        exec("BEGIN");
+    }
+    try {
+        Statement& lookup = prepared(k_cache_lookup);
+        for (size_t i : regular) {
+            const FileIdentity& id = ids[i];
+            if (auto pending = m_pending_cache.find(std::make_tuple(id.device, id.inode, id.size, id.mtime_ns));
+                pending != m_pending_cache.end()) {
+                out[i] = FileDigest{pending->second, id, false};
+                continue;
+            }
+            lookup.reset();
+            lookup.bind(1, id.device).bind(2, id.inode).bind(3, id.size).bind(4, id.mtime_ns);
+            if (lookup.step()) {
+                out[i] = FileDigest{lookup.column_text(0), id, false};
+            } else {
+                misses.push_back(i);
+            }
+        }
+        lookup.reset();
+    } catch (const FatalError&) {
+        if (own_transaction) {
+            sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
+        }
+        throw;
+    }
+    if (own_transaction) {
+        exec("COMMIT");
+    }
+    std::vector<std::string> to_hash;
+    to_hash.reserve(misses.size());
+    for (size_t i : misses) {
+        to_hash.push_back(paths[i]);
+    }
+    auto hashed = pool.hash_all(to_hash);
+    for (size_t k = 0; k < misses.size(); ++k) {
+        if (hashed[k]) {
+            remember_digest(*hashed[k]);
+        }
+        out[misses[k]] = std::move(hashed[k]);
+    }
+    return out;
+}
+
+void Database::remember_digest(const FileDigest& digest)
+{
+    // A file modified within the last two seconds may change again without
+    // its mtime moving (coarse timestamps): don't trust it to the cache.
+    const double mtime = double(digest.identity.mtime_ns) / 1e9;
+    if (!digest.changed_while_hashing && mtime < now_seconds() - 2.0) {
+        const FileIdentity& id = digest.identity;
+        m_pending_cache[std::make_tuple(id.device, id.inode, id.size, id.mtime_ns)] = digest.blake3;
+    }
 }
 
 int64_t Database::active_session()
@@ -548,8 +628,11 @@ int64_t Database::artifact_for(const ArtifactUse& use, double when)
     // (files, and S3 bodies the proxy saw whole), else the S3 ETag.
     Statement& add = prepared("INSERT OR IGNORE INTO artifact_hashes (artifact_id, algorithm, digest) "
                               "VALUES (?1, ?2, ?3)");
-    auto add_hashes = [&](int64_t id) {
+    auto add_hashes = [&](int64_t id, std::string_view known) {
         for (const auto& [alg, digest] : use.hashes) {
+            if (alg == known) {
+                continue; // how the artifact was just found: already there
+            }
             add.reset();
             add.bind(1, id).bind(2, alg).bind(3, digest).run();
         }
@@ -564,7 +647,7 @@ int64_t Database::artifact_for(const ArtifactUse& use, double when)
         if (find.step()) {
             const int64_t id = find.column_int(0);
             find.reset();
-            add_hashes(id);
+            add_hashes(id, algorithm);
             return id;
         }
         find.reset();
@@ -576,7 +659,7 @@ int64_t Database::artifact_for(const ArtifactUse& use, double when)
     create.bind(1, use.kind).bind(2, use.size ? std::optional<int64_t>(int64_t(*use.size)) : std::nullopt);
     create.bind(3, when).run();
     const int64_t id = sqlite3_last_insert_rowid(m_db);
-    add_hashes(id);
+    add_hashes(id, {});
     return id;
 }
 
@@ -624,22 +707,54 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13))sql");
             proc.run();
         }
 
-        Statement use_stmt(m_db, "INSERT OR REPLACE INTO job_io (job_id, direction, path, artifact_id, size, notes) "
-                                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-        auto store_uses = [&](const std::vector<ArtifactUse>& uses, const char* direction) {
-            for (const auto& use : uses) {
-                const int64_t artifact = artifact_for(use, job.ended_at);
-                use_stmt.reset();
-                use_stmt.bind(1, job_id).bind(2, direction).bind(3, use.path);
-                use_stmt.bind(4, artifact ? std::optional<int64_t>(artifact) : std::nullopt);
-                use_stmt.bind(5, use.size ? std::optional<int64_t>(int64_t(*use.size)) : std::nullopt);
-                use_stmt.bind(6, nlohmann::json(use.notes).dump());
-                use_stmt.run();
-            }
+        // Artifacts are resolved in digest order, so that creating many
+        // walks the digest indexes forwards instead of hitting random pages;
+        // the uses are then written in path order. (direction, path) is
+        // unique within a job, so no use replaces another: INSERT OR IGNORE
+        // needs no statement journal, INSERT OR REPLACE would.
+        struct Row {
+            const ArtifactUse* use;
+            const char* direction;
+            std::string_view digest; // the identifying one: BLAKE3, else the ETag
+            int64_t artifact = 0;
         };
-        store_uses(job.inputs, "in");
-        store_uses(job.outputs, "out");
-        store_uses(job.deleted, "deleted");
+        auto identity_digest = [](const ArtifactUse& use) -> std::string_view {
+            for (const char* algorithm : {"blake3", "etag"}) {
+                if (auto it = use.hashes.find(algorithm); it != use.hashes.end()) {
+                    return it->second;
+                }
+            }
+            return {};
+        };
+        std::vector<Row> rows;
+        rows.reserve(job.inputs.size() + job.outputs.size() + job.deleted.size());
+        for (const auto* uses : {&job.inputs, &job.outputs, &job.deleted}) {
+            const char* direction = uses == &job.inputs ? "in" : uses == &job.outputs ? "out" : "deleted";
+            for (const auto& use : *uses) {
+                rows.push_back({&use, direction, identity_digest(use)});
+            }
+        }
+        std::vector<Row*> by_digest;
+        by_digest.reserve(rows.size());
+        for (auto& row : rows) {
+            by_digest.push_back(&row);
+        }
+        std::sort(by_digest.begin(), by_digest.end(), [](const Row* a, const Row* b) { return a->digest < b->digest; });
+        for (Row* row : by_digest) {
+            row->artifact = artifact_for(*row->use, job.ended_at);
+        }
+        Statement& use_stmt = prepared("INSERT OR IGNORE INTO job_io (job_id, direction, path, artifact_id, size, "
+                                       "notes) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+        for (const Row& row : rows) {
+            const ArtifactUse& use = *row.use;
+            use_stmt.reset();
+            use_stmt.bind(1, job_id).bind(2, row.direction).bind(3, use.path);
+            use_stmt.bind(4, row.artifact ? std::optional<int64_t>(row.artifact) : std::nullopt);
+            use_stmt.bind(5, use.size ? std::optional<int64_t>(int64_t(*use.size)) : std::nullopt);
+            use_stmt.bind(6, use.notes.empty() ? std::string("[]") : nlohmann::json(use.notes).dump());
+            use_stmt.run();
+        }
+        use_stmt.reset();
         write_pending_cache(); // the digests taken for this job, in the same transaction
         exec("COMMIT");
         return job_id;

@@ -61,9 +61,20 @@ std::string exec_flags_note(int flags)
 
 } // namespace
 
-JobTracker::JobTracker(std::string cwd, PathFilter filter, DigestFunction digest)
-    : m_cwd(std::move(cwd)), m_filter(std::move(filter)), m_digest(std::move(digest))
+JobTracker::JobTracker(std::string cwd, PathFilter filter, DigestFunction digest, BatchDigestFunction digest_many)
+    : m_cwd(std::move(cwd)), m_filter(std::move(filter)), m_digest(std::move(digest)),
+      m_digest_many(std::move(digest_many))
 {
+    if (!m_digest_many) {
+        m_digest_many = [this](const std::vector<std::string>& paths) {
+            std::vector<Result<FileDigest>> out;
+            out.reserve(paths.size());
+            for (const auto& path : paths) {
+                out.push_back(m_digest(path));
+            }
+            return out;
+        };
+    }
 }
 
 void JobTracker::set_root(uint32_t pid, const std::vector<std::string>& argv, int exec_flags)
@@ -610,10 +621,35 @@ void JobTracker::finish(JobRecord& job)
     // Fix up the root's exit code from the launcher's view.
     job.processes = std::move(m_processes);
 
+    // Which recorded files still need a digest: an input nobody modified
+    // (hashed now, as it was read) or an output (hashed as it was left).
+    // They are hashed together, so the hash cache is asked once and
+    // uncached files are hashed in parallel.
+    std::vector<std::pair<const std::string*, PathState*>> recorded;
+    std::vector<std::string> to_hash;
+    std::vector<size_t> hash_slot; // per recorded path: index into to_hash, or npos
+    constexpr size_t k_none = size_t(-1);
     for (auto& [path, st] : m_paths) {
         if (!m_filter.accepts(path)) {
             continue;
         }
+        recorded.emplace_back(&path, &st);
+        size_t slot = k_none;
+        if (st.kind == "file") {
+            const bool needs_input = st.read_first && !st.input_digest && !st.written;
+            const bool needs_output = st.written && !st.removed;
+            if (needs_input || needs_output) {
+                slot = to_hash.size();
+                to_hash.push_back(path);
+            }
+        }
+        hash_slot.push_back(slot);
+    }
+    std::vector<Result<FileDigest>> digests = m_digest_many(to_hash);
+
+    for (size_t r = 0; r < recorded.size(); ++r) {
+        const std::string& path = *recorded[r].first;
+        PathState& st = *recorded[r].second;
         if (st.kind == "s3") {
             if (st.read_first) {
                 ArtifactUse use{path, "s3", st.s3_in_size, st.s3_in_hashes, st.notes};
@@ -626,9 +662,11 @@ void JobTracker::finish(JobRecord& job)
             }
             continue;
         }
+        Result<FileDigest>* digest = hash_slot[r] == k_none ? nullptr : &digests[hash_slot[r]];
         if (st.read_first) {
-            if (!st.input_digest && !st.written) {
-                take_input_digest(path, st, false);
+            if (!st.input_digest && !st.written && digest && *digest) {
+                st.existed = true;
+                st.input_digest = **digest;
             }
             if (st.input_digest && st.input_digest->identity.is_regular) {
                 ArtifactUse use{path, "file", st.input_digest->identity.size, {{"blake3", st.input_digest->blake3}},
@@ -648,10 +686,9 @@ void JobTracker::finish(JobRecord& job)
             }
         }
         if (st.written && !st.removed) {
-            auto digest = m_digest(path);
-            if (digest && digest->identity.is_regular) {
-                ArtifactUse use{path, "file", digest->identity.size, {{"blake3", digest->blake3}}, {}};
-                if (digest->changed_while_hashing) {
+            if (digest && *digest && (*digest)->identity.is_regular) {
+                ArtifactUse use{path, "file", (*digest)->identity.size, {{"blake3", (*digest)->blake3}}, {}};
+                if ((*digest)->changed_while_hashing) {
                     use.notes.push_back("the file changed while it was being hashed");
                 }
                 job.outputs.push_back(std::move(use));

@@ -112,6 +112,101 @@ TEST_CASE("the hash cache answers for an unchanged file and not for a changed on
     CHECK(third->blake3 == blake3_hex("other content!"));
 }
 
+TEST_CASE("digest_files answers from the cache, hashes the rest and refuses what is not a file",
+          "[collector][db][hash]")
+{
+    TempDir dir;
+    auto db = Database::create(dir / "roar.db");
+    REQUIRE(db);
+    struct utimbuf old_times {1600000000, 1600000000};
+    std::vector<std::string> paths;
+    for (int i = 0; i < 30; ++i) {
+        const auto file = dir / ("old" + std::to_string(i));
+        roar::test::write_file(file, "content " + std::to_string(i));
+        utime(file.c_str(), &old_times);
+        paths.push_back(file.string());
+    }
+    const auto recent = dir / "recent"; // modified just now: "racily clean", never cached
+    roar::test::write_file(recent, "recent");
+    paths.push_back(recent.string());
+    const auto fifo = dir / "fifo"; // must not be opened: reading it would block
+    REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+    paths.push_back(fifo.string());
+    paths.push_back((dir / "missing").string());
+
+    HashPool pool(2);
+    auto first = db->digest_files(paths, pool);
+    REQUIRE(first.size() == paths.size());
+    for (int i = 0; i < 30; ++i) {
+        REQUIRE(first[size_t(i)]);
+        CHECK(first[size_t(i)]->blake3 == blake3_hex("content " + std::to_string(i)));
+    }
+    REQUIRE(first[30]);
+    CHECK(first[30]->blake3 == blake3_hex("recent"));
+    CHECK_FALSE(first[31]);
+    CHECK_FALSE(first[32]);
+    db->flush_hash_cache();
+    CHECK(count(*db, "SELECT count(*) FROM hash_cache") == 30);
+
+    // Hits come from the cache (poisoned here), misses are hashed again.
+    db->exec("UPDATE hash_cache SET digest = 'cached-' || inode");
+    roar::test::write_file(paths[3], "changed, longer");
+    utime(paths[3].c_str(), &old_times);
+    auto second = db->digest_files(paths, pool);
+    for (int i = 0; i < 30; ++i) {
+        REQUIRE(second[size_t(i)]);
+        if (i == 3) {
+            CHECK(second[3]->blake3 == blake3_hex("changed, longer"));
+        } else {
+            CHECK(second[size_t(i)]->blake3 == "cached-" + std::to_string(second[size_t(i)]->identity.inode));
+        }
+    }
+    CHECK(second[30]->blake3 == blake3_hex("recent"));
+
+    // Inside a transaction (as during store_job) it uses that transaction.
+    db->exec("BEGIN");
+    auto third = db->digest_files({paths[0]}, pool);
+    db->exec("COMMIT");
+    REQUIRE(third[0]);
+    CHECK(third[0]->blake3 == second[0]->blake3);
+}
+
+TEST_CASE("store_job records every use, shares artifacts, and adds an S3 object's other hashes",
+          "[collector][db]")
+{
+    TempDir dir;
+    auto db = Database::create(dir / "roar.db");
+    REQUIRE(db);
+    JobRecord job;
+    job.uid = "many00000001";
+    job.argv = {"cp", "-r", "a", "b"};
+    job.command = "cp -r a b";
+    job.cwd = "/p";
+    for (int i = 0; i < 500; ++i) {
+        // Digests in an order unlike the paths', shared pairwise between input and output.
+        const std::string digest = std::to_string((i * 7919) % 500);
+        job.inputs.push_back({"/p/a/" + std::to_string(i), "file", 1, {{"blake3", digest}}, {}});
+        job.outputs.push_back({"/p/b/" + std::to_string(i), "file", 1, {{"blake3", digest}}, {"a note"}});
+    }
+    job.deleted.push_back({"/p/gone", "file", std::nullopt, {}, {}});
+    job.inputs.push_back({"s3://bucket/key", "s3", 5, {{"blake3", "0"}, {"etag", "\"e1\""}}, {}});
+    auto id = db->store_job(job);
+    REQUIRE(id);
+    CHECK(count(*db, "SELECT count(*) FROM job_io WHERE direction = 'in'") == 501);
+    CHECK(count(*db, "SELECT count(*) FROM job_io WHERE direction = 'out'") == 500);
+    CHECK(count(*db, "SELECT count(*) FROM job_io WHERE direction = 'deleted' AND artifact_id IS NULL") == 1);
+    CHECK(count(*db, "SELECT count(*) FROM artifacts") == 500);
+    CHECK(count(*db, "SELECT count(*) FROM job_io a JOIN job_io b ON a.artifact_id = b.artifact_id "
+                     "WHERE a.direction = 'in' AND b.direction = 'out' AND substr(a.path, 6) = substr(b.path, 6)")
+          == 500);
+    CHECK(count(*db, "SELECT count(*) FROM job_io WHERE notes = '[\"a note\"]'") == 500);
+    CHECK(count(*db, "SELECT count(*) FROM job_io WHERE notes = '[]'") == 502);
+    // The S3 object was found by its BLAKE3 (the file "0") and gained its ETag.
+    CHECK(count(*db, "SELECT count(*) FROM artifact_hashes WHERE algorithm = 'etag' AND artifact_id = "
+                     "(SELECT artifact_id FROM artifact_hashes WHERE algorithm = 'blake3' AND digest = '0')")
+          == 1);
+}
+
 TEST_CASE("a stored job links artifacts by digest across jobs and assigns steps", "[collector][db]")
 {
     TempDir dir;

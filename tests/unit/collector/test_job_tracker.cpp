@@ -262,3 +262,66 @@ TEST_CASE("S3 objects from the proxy become inputs and outputs", "[collector][tr
     REQUIRE(job.outputs.size() == 1);
     CHECK(job.outputs[0].path == "s3://b/model.bin");
 }
+
+TEST_CASE("finish hashes the remaining inputs and outputs in one batch, in path order", "[collector][tracker]")
+{
+    TempDir dir;
+    std::vector<std::vector<std::string>> batches;
+    int single = 0;
+    JobTracker tracker(
+        dir.path().string(), PathFilter(PathFilter::default_excludes(), {}),
+        [&](const std::string& p) {
+            ++single;
+            return blake3_file(p);
+        },
+        [&](const std::vector<std::string>& paths) {
+            batches.push_back(paths);
+            std::vector<roar::Result<FileDigest>> out;
+            for (const auto& p : paths) {
+                out.push_back(blake3_file(p));
+            }
+            return out;
+        });
+    roar::test::write_file(dir / "b_in", "input b");
+    roar::test::write_file(dir / "a_in", "input a");
+    roar::test::write_file(dir / "rewritten", "before");
+    auto send = [&](uint16_t op, int fd, int flags, int64_t result, std::string s1) {
+        RawEvent e{};
+        e.header.op = op;
+        e.header.pid = 100;
+        e.header.fd = fd;
+        e.header.flags = flags;
+        e.header.result = result;
+        e.s1 = s1;
+        e.has_s1 = !s1.empty();
+        tracker.on_event(e);
+    };
+    send(ROAR_OP_PROC_START, 1, 0, 0, "/bin/sh");
+    send(ROAR_OP_OPEN, ROAR_AT_FDCWD, O_RDONLY, 3, "b_in");
+    send(ROAR_OP_OPEN, ROAR_AT_FDCWD, O_RDONLY, 4, "a_in");
+    send(ROAR_OP_OPEN, ROAR_AT_FDCWD, O_RDONLY, 5, "rewritten");
+    // The sync point before the rewrite hashes the input there and then.
+    send(ROAR_OP_PRE_MODIFY, ROAR_AT_FDCWD, O_WRONLY | O_TRUNC, 0, "rewritten");
+    CHECK(single == 1);
+    send(ROAR_OP_OPEN, ROAR_AT_FDCWD, O_WRONLY | O_TRUNC, 6, "rewritten");
+    roar::test::write_file(dir / "rewritten", "after");
+    send(ROAR_OP_OPEN, ROAR_AT_FDCWD, O_WRONLY | O_CREAT | O_TRUNC, 7, "out");
+    roar::test::write_file(dir / "out", "output");
+    send(ROAR_OP_OPEN, ROAR_AT_FDCWD, O_RDONLY, 8, "vanished"); // failed to hash: not recorded
+
+    JobRecord job;
+    tracker.finish(job);
+    CHECK(single == 1);
+    REQUIRE(batches.size() == 1);
+    const std::string d = dir.path().string() + "/";
+    CHECK(batches[0] == std::vector<std::string>{d + "a_in", d + "b_in", d + "out", d + "rewritten", d + "vanished"});
+    REQUIRE(job.inputs.size() == 3);
+    CHECK(job.inputs[0].path == d + "a_in");
+    CHECK(job.inputs[0].hashes.at("blake3") == blake3_hex("input a"));
+    CHECK(job.inputs[1].hashes.at("blake3") == blake3_hex("input b"));
+    CHECK(job.inputs[2].path == d + "rewritten");
+    CHECK(job.inputs[2].hashes.at("blake3") == blake3_hex("before"));
+    REQUIRE(job.outputs.size() == 2);
+    CHECK(job.outputs[0].hashes.at("blake3") == blake3_hex("output"));
+    CHECK(job.outputs[1].hashes.at("blake3") == blake3_hex("after"));
+}

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "roar/collector/file_hasher.hpp"
+#include "roar/collector/hash_pool.hpp"
 #include "roar/collector/job_record.hpp"
 #include "roar/collector/result.hpp"
 
@@ -86,6 +87,11 @@ public:
     // store_job (inside its transaction) or flush_hash_cache().
     Result<FileDigest> digest_file(const std::string& path);
 
+    // digest_file of each of `paths`, results in the same order, for many
+    // files at once: every path is stat()ed, cached digests are looked up in
+    // one read transaction, and the rest are hashed on `pool`'s threads.
+    std::vector<Result<FileDigest>> digest_files(const std::vector<std::string>& paths, HashPool& pool);
+
     // Writes pending hash-cache entries now, in one transaction; skips them
     // (they are only an optimisation) if another job holds the write lock.
     void flush_hash_cache();
@@ -107,6 +113,9 @@ private:
     int64_t step_for(int64_t session, const JobRecord& job, std::optional<int64_t> step_number);
     int64_t artifact_for(const ArtifactUse& use, double when);
     void write_pending_cache();
+    // Keeps `digest` for the hash cache unless the file may still change
+    // unseen (modified in the last two seconds, or while it was hashed).
+    void remember_digest(const FileDigest& digest);
 
     // The statement for `sql`, prepared once per connection and reset for
     // reuse; `sql` must be a string literal (its address is the key).

@@ -21,11 +21,15 @@ namespace roar::collector {
 // is one).
 using DigestFunction = std::function<Result<FileDigest>(const std::string& path)>;
 
+// Returns the digests of many files at once, in the order of `paths`.
+using BatchDigestFunction = std::function<std::vector<Result<FileDigest>>(const std::vector<std::string>& paths)>;
+
 class JobTracker {
 public:
     // `cwd`: where the job was started; `filter`: which paths are recorded;
-    // `digest`: how files are hashed.
-    JobTracker(std::string cwd, PathFilter filter, DigestFunction digest);
+    // `digest`: how files are hashed; `digest_many`: how the files left to
+    // hash at the end are (by default `digest` on each, one after another).
+    JobTracker(std::string cwd, PathFilter filter, DigestFunction digest, BatchDigestFunction digest_many = {});
 
     // The ring sink: interprets one event.
     void on_event(const RawEvent& event);
@@ -85,6 +89,7 @@ private:
     std::string m_cwd;
     PathFilter m_filter;
     DigestFunction m_digest;
+    BatchDigestFunction m_digest_many;
     std::unordered_map<uint32_t, ProcState> m_procs;
     std::unordered_map<uint32_t, ProcState> m_fork_snapshots;
     std::vector<ProcessRecord> m_processes;
