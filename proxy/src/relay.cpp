@@ -2,9 +2,11 @@
 // on the session's thread. curl calls on_read when it can send more of the
 // request body: we read (at most one buffer) from the client socket right
 // then. curl calls on_write with each piece of the response body: we write
-// it to the client socket before returning. So a slow client stalls the
-// upstream read (TCP backpressure) and a slow upstream stalls the client
-// read; memory per transfer is curl's buffers plus one 64 KiB read buffer.
+// it to the client socket (gathered into 256 KiB writes). So a slow
+// client stalls the upstream read (TCP backpressure) and a slow upstream
+// stalls the client read; memory per transfer is curl's buffers, one
+// gather buffer, one read buffer when decoding aws-chunked, and the
+// bounded blocks of the body's BLAKE3 (body_hash.hpp).
 #include "relay.hpp"
 
 #include "body_hash.hpp"
