@@ -5,6 +5,8 @@
 // the number of rows read, never with round trips per job.
 #include "lineage.hpp"
 
+#include "roar/collector/hash_pool.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -312,7 +314,10 @@ Lineage Lineage::load(collector::Database& database, const LineageOptions& optio
             }
         }
     }
-    Statement by_digest(db, "SELECT artifact_id FROM artifact_hashes WHERE algorithm = 'blake3' AND digest = ?1");
+    // Missing files are told apart by stat; the regular ones are digested
+    // in one batch (cache lookups together, changed files hashed in parallel).
+    std::vector<uint32_t> regular;
+    std::vector<std::string> regular_paths;
     for (size_t i = 0; i < g.paths.size(); ++i) {
         if (!check[i]) {
             continue;
@@ -329,18 +334,26 @@ Lineage Lineage::load(collector::Database& database, const LineageOptions& optio
             }
             continue;
         }
-        if (!S_ISREG(st.st_mode)) {
-            continue;
+        if (S_ISREG(st.st_mode)) {
+            regular.push_back(uint32_t(i));
+            regular_paths.push_back(p.path);
         }
-        auto digest = database.digest_file(p.path);
-        if (!digest) {
-            continue;
+    }
+    if (!regular.empty()) {
+        collector::HashPool pool(collector::HashPool::default_threads());
+        const auto digests = database.digest_files(regular_paths, pool);
+        Statement by_digest(db, "SELECT artifact_id FROM artifact_hashes WHERE algorithm = 'blake3' AND digest = ?1");
+        for (size_t k = 0; k < regular.size(); ++k) {
+            if (!digests[k]) {
+                continue; // unreadable now: left unchecked
+            }
+            PathState& p = g.paths[regular[k]];
+            p.disk_digest = digests[k]->blake3;
+            by_digest.reset();
+            by_digest.bind(1, p.disk_digest);
+            p.on_disk = by_digest.step() ? by_digest.column_int(0) : -1;
+            p.disk = (p.latest == 0 || p.on_disk == p.latest) ? DiskState::present : DiskState::modified;
         }
-        p.disk_digest = digest->blake3;
-        by_digest.reset();
-        by_digest.bind(1, digest->blake3);
-        p.on_disk = by_digest.step() ? by_digest.column_int(0) : -1;
-        p.disk = (p.latest == 0 || p.on_disk == p.latest) ? DiskState::present : DiskState::modified;
     }
 
     // Dependencies and direct staleness, from each step's current execution.
