@@ -27,15 +27,29 @@ int cmd_dag(const DagCommandOptions& options)
     if (!options.html.empty()) {
         DagOptions everything = view;
         everything.show_artifacts = true; // the picture draws artifacts as nodes
-        const Dag dag = build_dag(lineage, everything);
+        Dag dag = build_dag(lineage, everything);
+        if (dag.artifacts.size() > k_html_max_artifacts) {
+            const size_t total = dag.artifacts.size();
+            DagOptions steps_only = view;
+            steps_only.show_artifacts = false;
+            dag = build_dag(lineage, steps_only);
+            dag.artifacts.clear();
+            dag.artifacts_omitted = total;
+        }
         std::ofstream out(options.html, std::ios::binary | std::ios::trunc);
         write_dag_html(out, dag, lineage, digests, project);
         out.close();
         if (!out) {
             throw FatalError(fmt::format("cannot write {} (check the directory exists and is writable)", options.html));
         }
-        std::cerr << fmt::format("Wrote {}: {} steps, {} artifacts (open it in a browser)\n", options.html,
-                                 dag.nodes.size(), dag.artifacts.size());
+        if (dag.artifacts_omitted > 0) {
+            std::cerr << fmt::format("Wrote {}: {} steps; {} artifacts are too many to draw, so the page shows the "
+                                     "steps only ('roar dag --json --show-artifacts' lists them)\n",
+                                     options.html, dag.nodes.size(), dag.artifacts_omitted);
+        } else {
+            std::cerr << fmt::format("Wrote {}: {} steps, {} artifacts (open it in a browser)\n", options.html,
+                                     dag.nodes.size(), dag.artifacts.size());
+        }
         if (!options.json && options.format.empty()) {
             return 0;
         }

@@ -93,7 +93,9 @@ const char* const k_page_tail = R"html(</script>
 
   var stale = dag.stale_count;
   document.getElementById("title").textContent =
-    "Pipeline: " + dag.total_steps + " step" + (dag.total_steps === 1 ? "" : "s") + (stale ? " (" + stale + " stale)" : "");
+    "Pipeline: " + dag.total_steps + " step" + (dag.total_steps === 1 ? "" : "s") + (stale ? " (" + stale + " stale)" : "") +
+    (dag.artifacts_omitted ? " \u2014 steps only: " + dag.artifacts_omitted + " artifacts are too many to draw" +
+      " ('roar dag --json --show-artifacts' lists them)" : "");
 
   // Graph: steps and artifacts as nodes; producer -> artifact -> consumer.
   var nodes = [], byId = {};

@@ -283,6 +283,9 @@ void write_dag_json(std::ostream& out, const Dag& dag, const Lineage& g, Artifac
         .field("stale_count", uint64_t(g.stale_count()))
         .field("stale_artifact_count", uint64_t(dag.stale_artifacts))
         .field("superseded_artifact_count", uint64_t(dag.superseded_artifacts));
+    if (dag.artifacts_omitted > 0) {
+        w.field("artifacts_omitted", uint64_t(dag.artifacts_omitted));
+    }
 
     w.key("nodes").begin_array();
     for (const DagNode& n : dag.nodes) {

@@ -54,6 +54,7 @@ struct Dag {
     std::vector<DagEdge> edges;       // by (from, to)
     std::vector<DagArtifact> artifacts; // by path, then content
     size_t stale_artifacts = 0, superseded_artifacts = 0;
+    size_t artifacts_omitted = 0; // artifacts left out of a picture that could not draw them all
 };
 
 // What `options` shows of `g`.
@@ -74,6 +75,10 @@ std::string render_dag_text(const Dag& dag, const Lineage& g, ArtifactDigests& d
 // Graphviz and Mermaid sources of `dag` (artifacts drawn as nodes with show_artifacts).
 std::string render_dag_dot(const Dag& dag, const Lineage& g, const Project& project);
 std::string render_dag_mermaid(const Dag& dag, const Lineage& g, const Project& project);
+
+// Artifacts a picture draws at most; beyond that a page would take minutes
+// to lay out in a browser, so --html draws the steps only.
+inline constexpr size_t k_html_max_artifacts = 2000;
 
 // One HTML file with inline CSS, JS and SVG that draws `dag` (which should
 // show every artifact) and shows a node's details on click. Needs no network.
