@@ -1,5 +1,6 @@
 // BodyHash: a bounded pipeline of 256 KiB blocks between the relay's
-// thread (filling) and one helper thread (hashing), see body_hash.hpp.
+// thread (filling) and one helper thread (sinking and hashing), see
+// body_hash.hpp.
 #include "body_hash.hpp"
 
 #include <algorithm>
@@ -86,6 +87,9 @@ void BodyHash::work()
         Block b = std::move(m_full.front());
         m_full.pop_front();
         lock.unlock();
+        if (m_sink && !m_sink_failed.load(std::memory_order_relaxed) && !m_sink(b.data.get(), b.len)) {
+            m_sink_failed.store(true, std::memory_order_release);
+        }
         blake3_hasher_update(&m_hasher, b.data.get(), b.len);
         lock.lock();
         m_free.push_back(std::move(b));

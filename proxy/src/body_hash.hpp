@@ -6,14 +6,21 @@
 // lets a proxied transfer keep up with a direct one. At most k_blocks
 // blocks exist per body; when all of them wait to be hashed, update()
 // waits, so memory stays bounded however large the body.
+// A body may also have a sink (a proxied GET: the write to the client):
+// the helper then passes each block to the sink before hashing it, so the
+// relay's thread only receives and copies while the helper sends and
+// hashes. Once a sink fails, later blocks are hashed but not sunk, so the
+// relay never waits for a block that nobody will release.
 #pragma once
 
 #include "blake3.h"
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -50,6 +57,16 @@ public:
     // BLAKE3 of everything passed to update(); call once, last.
     std::string finish_hex();
 
+    // Sink for lent blocks: `sink(data, len)` is called on the helper
+    // thread with each submitted block, in body order, before it is hashed;
+    // false means it failed (then it is not called again). Set before the
+    // first submit(); once set, the caller must not read a block after
+    // submitting it, and finish_hex() (or the destructor) is the point after
+    // which the sink is no longer running.
+    void set_sink(std::function<bool(const char*, std::size_t)> sink) { m_sink = std::move(sink); }
+    // Whether the sink has failed (may be called while the helper runs).
+    bool sink_failed() const { return m_sink_failed.load(std::memory_order_acquire); }
+
 private:
     struct Block {
         std::unique_ptr<char[]> data;
@@ -67,6 +84,8 @@ private:
     std::vector<Block> m_free; // hashed, ready to be filled again
     std::size_t m_allocated = 0;
     bool m_closing = false;
+    std::function<bool(const char*, std::size_t)> m_sink; // run by the helper only
+    std::atomic<bool> m_sink_failed{false};
     std::thread m_helper;      // started with the first full block
 };
 

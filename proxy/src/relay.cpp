@@ -2,11 +2,16 @@
 // on the session's thread. curl calls on_read when it can send more of the
 // request body: we read (at most one buffer) from the client socket right
 // then. curl calls on_write with each piece of the response body: we write
-// it to the client socket (gathered into 256 KiB writes). So a slow
-// client stalls the upstream read (TCP backpressure) and a slow upstream
-// stalls the client read; memory per transfer is curl's buffers, one
-// gather buffer, one read buffer when decoding aws-chunked, and the
-// bounded blocks of the body's BLAKE3 (body_hash.hpp).
+// it to the client socket (gathered into 256 KiB writes). A GetObject
+// answered 200 with a large body is pipelined instead: the session thread
+// only gathers curl's pieces into blocks, and the BLAKE3 helper thread
+// writes each block to the client and then hashes it (body_hash.hpp); from
+// the first block on, only the helper writes to the client until the
+// session thread has joined it. Either way a slow client stalls the
+// upstream read (TCP backpressure, at most 4 blocks queued) and a slow
+// upstream stalls the client read; memory per transfer is curl's buffers,
+// one gather buffer or the hash blocks, and one read buffer when decoding
+// aws-chunked.
 #include "relay.hpp"
 
 #include "body_hash.hpp"
@@ -79,8 +84,8 @@ private:
     {
         auto* t = static_cast<Transfer*>(self);
         // A slow upstream must not leave bytes waiting in our buffer.
-        if ((t->m_out_len > t->m_out_sent || !t->m_head.empty()) && std::chrono::steady_clock::now() - t->m_out_since > k_out_max_delay
-            && !t->flush_out()) {
+        if ((t->m_out_len > t->m_out_sent || !t->m_head.empty())
+            && std::chrono::steady_clock::now() - t->m_out_since > k_out_max_delay && !t->flush_out()) {
             return 1;
         }
         return t->m_ctx.aborting.load() ? 1 : 0;
@@ -93,9 +98,9 @@ private:
     void account_sent(const char* data, std::size_t n);
     void header_line(std::string_view line);
     std::size_t consume(const char* data, std::size_t n);
-    bool write_out(const char* data, std::size_t n);
+    bool write_out(std::string& head, const char* data, std::size_t n);
     bool flush_out();
-    std::string response_blake3();
+    bool finish_pipeline();
     bool send_head();
     bool send_error(const S3Error& err);
 
@@ -141,7 +146,14 @@ private:
     std::uint64_t m_response_length = UINT64_MAX; // Content-Length of the response, when sent
     std::chrono::steady_clock::time_point m_out_since;
     bool m_response_hash_decided = false;
+    // Pipelined response (see the top of this file): the helper writes the
+    // blocks; m_pipe_head is the response head, handed over with the first
+    // block and written with it by the helper. Declared before the hash,
+    // whose destructor joins the helper, so it outlives the helper.
+    bool m_pipelined = false;
+    std::string m_pipe_head;
     std::optional<BodyHash> m_response_hash; // GetObject answered 200 only
+    std::string m_response_blake3;
     std::string m_xml;
 };
 
@@ -321,7 +333,18 @@ std::size_t Transfer::consume(const char* data, const std::size_t n)
         m_response_hash_decided = true;
         if (m_plan.op == S3Op::GetObject && m_status == 200) {
             m_response_hash.emplace(m_response_length);
+            // No request body (nothing else touches the client socket
+            // meanwhile) and large: the helper writes the blocks.
+            if (!m_response_hash->is_inline() && m_plan.body == BodyKind::None) {
+                m_pipelined = true;
+                m_response_hash->set_sink(
+                    [this](const char* block, std::size_t len) { return write_out(m_pipe_head, block, len); });
+            }
         }
+    }
+    if (m_pipelined && m_response_hash->sink_failed()) {
+        m_client_failed = true; // the helper could not write to the client
+        return 0;
     }
     if (wants_xml_body(m_plan.op) && m_xml.size() < k_max_xml_capture) {
         m_xml.append(data, std::min(n, k_max_xml_capture - m_xml.size()));
@@ -361,6 +384,24 @@ std::size_t Transfer::consume(const char* data, const std::size_t n)
 
 bool Transfer::flush_out()
 {
+    if (m_pipelined) {
+        // Hand the gathered bytes (a full block, or what a slow upstream
+        // sent in 20 ms) to the helper; the next byte goes into a new block.
+        if (m_out && m_out_len > 0) {
+            if (!m_head.empty()) {
+                m_pipe_head = std::move(m_head); // before the helper can run
+                m_head.clear();
+            }
+            m_response_hash->submit(std::move(m_out), m_out_len);
+            m_out_len = 0;
+            m_out_sent = 0;
+        }
+        if (m_response_hash->sink_failed()) {
+            m_client_failed = true;
+            return false;
+        }
+        return true;
+    }
     const std::size_t from = m_out_sent;
     const std::size_t to = m_out_len;
     const char* block = m_out.get();
@@ -371,31 +412,45 @@ bool Transfer::flush_out()
         m_response_hash->submit(std::move(m_out), to);
     }
     m_out_sent = to;
-    const bool ok = (to == from && m_head.empty()) || write_out(block + from, to - from);
+    const bool ok = (to == from && m_head.empty()) || write_out(m_head, block + from, to - from);
     if (full) {
         m_out_len = 0;
         m_out_sent = 0;
     }
+    if (!ok) {
+        m_client_failed = true;
+    }
     return ok;
 }
 
-std::string Transfer::response_blake3()
+bool Transfer::finish_pipeline()
 {
-    if (m_out && m_out_len > 0 && !m_response_hash->is_inline()) {
+    // Submits the last, short block, waits until the helper has written
+    // and hashed every block: after this, the session thread owns the
+    // client socket again. False when a write to the client failed.
+    if (m_out && m_out_len > 0) {
         m_response_hash->submit(std::move(m_out), m_out_len);
+        m_out_len = 0;
     }
-    return m_response_hash->finish_hex();
+    m_response_blake3 = m_response_hash->finish_hex();
+    if (m_response_hash->sink_failed()) {
+        m_client_failed = true;
+        return false;
+    }
+    return true;
 }
 
-bool Transfer::write_out(const char* data, std::size_t n)
+bool Transfer::write_out(std::string& head, const char* data, std::size_t n)
 {
+    // Runs on the session thread, or on the hashing helper when pipelined;
+    // it touches only `head`, the client socket and atomic counters.
     // One sendmsg for the pending head, the chunk-size line, the bytes and
     // the chunk's CRLF: a small response leaves in one segment.
     char size_line[24];
     iovec parts[4];
     std::size_t count = 0;
-    if (!m_head.empty()) {
-        parts[count++] = {m_head.data(), m_head.size()};
+    if (!head.empty()) {
+        parts[count++] = {head.data(), head.size()};
     }
     if (n > 0) {
         if (m_chunked_out) {
@@ -409,9 +464,8 @@ bool Transfer::write_out(const char* data, std::size_t n)
     }
     boost::system::error_code ec;
     const bool ok = m_client.write_all(parts, count, ec);
-    m_head.clear();
+    head.clear();
     if (!ok) {
-        m_client_failed = true;
         return false;
     }
     m_ctx.metrics.bytes_out.fetch_add(n, std::memory_order_relaxed);
@@ -490,6 +544,11 @@ RelayResult Transfer::run()
     if (!m_client_failed && !flush_out() && rc == CURLE_OK) {
         rc = CURLE_WRITE_ERROR;
     }
+    // Whatever happened, the helper finishes writing before anyone else
+    // writes to the client or closes it.
+    if (m_pipelined && !finish_pipeline() && rc == CURLE_OK) {
+        rc = CURLE_WRITE_ERROR;
+    }
 
     RelayResult result;
     if (m_body_error) {
@@ -549,7 +608,14 @@ RelayResult Transfer::run()
     if (m_request_hash && m_status / 100 == 2) {
         facts.blake3_hex = m_request_hash->finish_hex();
     } else if (m_response_hash && m_status == 200) {
-        facts.blake3_hex = response_blake3();
+        if (!m_pipelined) {
+            // The gather buffer is lent by the hash: its last, short block.
+            if (m_out && m_out_len > 0 && !m_response_hash->is_inline()) {
+                m_response_hash->submit(std::move(m_out), m_out_len);
+            }
+            m_response_blake3 = m_response_hash->finish_hex();
+        }
+        facts.blake3_hex = m_response_blake3;
     }
     facts.xml_body = std::move(m_xml);
     if (m_status / 100 == 2) {
