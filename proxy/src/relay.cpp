@@ -35,6 +35,7 @@ namespace {
 
 constexpr std::size_t k_raw_buffer = 256 * 1024;
 constexpr std::size_t k_curl_buffer = 256 * 1024;
+constexpr std::size_t k_curl_download_buffer = 512 * 1024;
 constexpr std::size_t k_out_buffer = BodyHash::k_block;
 constexpr auto k_out_max_delay = std::chrono::milliseconds(20);
 constexpr std::size_t k_max_xml_capture = 1024 * 1024;
@@ -508,7 +509,7 @@ RelayResult Transfer::run()
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, static_cast<long>(m_ctx.opts.connect_timeout.count()));
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, static_cast<long>(m_ctx.opts.stall_timeout.count()));
-    curl_easy_setopt(h, CURLOPT_BUFFERSIZE, static_cast<long>(k_curl_buffer));
+    curl_easy_setopt(h, CURLOPT_BUFFERSIZE, static_cast<long>(k_curl_download_buffer));
     curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, static_cast<long>(k_curl_buffer));
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
     if (!m_ctx.ca_bundle.empty()) {
