@@ -8,7 +8,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
+#include <cstdint>
 
 #include <iostream>
 #include <map>
@@ -33,13 +35,26 @@ std::string digest_text(const nlohmann::json& hashes)
     return "";
 }
 
+// Entries a list shows before "... and N more" unless --all is given.
+constexpr size_t k_listed = 50;
+
+// The line after a list cut at `shown` of `total` entries, or "".
+std::string more_line(size_t shown, size_t total, const char* indent = "  ")
+{
+    if (shown >= total) {
+        return "";
+    }
+    return fmt::format("{}... and {} more ('--all' lists every one; '--json' has them all)\n", indent, total - shown);
+}
+
 std::string step_text(const nlohmann::json& step)
 {
     return step.is_null() ? "-" : fmt::format("@{}", step.get<int64_t>());
 }
 
-void print_job(const Project& project, const nlohmann::json& j)
+void print_job(const Project& project, const nlohmann::json& j, bool all)
 {
+    const size_t limit = all ? SIZE_MAX : k_listed;
     const int fd = 1;
     std::string out;
     out += fmt::format("{} {}  (step {})\n", paint(fd, k_bold, "Job"), j["job_id"].get<std::string>(),
@@ -70,7 +85,11 @@ void print_job(const Project& project, const nlohmann::json& j)
     }
     auto list = [&](const char* title, const nlohmann::json& items) {
         out += fmt::format("{} ({})\n", paint(fd, k_bold, title), items.size());
+        size_t shown = 0;
         for (const auto& item : items) {
+            if (shown++ == limit) {
+                break;
+            }
             out += fmt::format("  {}  {}  {}\n", project.display_path(item["path"].get<std::string>()),
                                human_size(size_of(item["size"])), paint(fd, k_dim, digest_text(item["hashes"])));
             if (item.contains("notes")) {
@@ -79,6 +98,7 @@ void print_job(const Project& project, const nlohmann::json& j)
                 }
             }
         }
+        out += more_line(std::min(limit, items.size()), items.size());
     };
     list("Inputs", j["inputs"]);
     list("Outputs", j["outputs"]);
@@ -188,8 +208,9 @@ std::string lineage_text(const Project& project, const nlohmann::json& a, int fd
     return out;
 }
 
-void print_artifact(const Project& project, const nlohmann::json& a)
+void print_artifact(const Project& project, const nlohmann::json& a, bool all)
 {
+    const size_t limit = all ? SIZE_MAX : k_listed;
     const int fd = 1;
     std::string out;
     out += fmt::format("{} {}  ({}, {})\n", paint(fd, k_bold, "Artifact"), digest_text(a["hashes"]),
@@ -198,15 +219,18 @@ void print_artifact(const Project& project, const nlohmann::json& a)
         out += fmt::format("  {:<8} {}\n", alg, digest.get<std::string>());
     }
     out += fmt::format("{}\n", paint(fd, k_bold, "Seen at"));
-    for (const auto& p : a["paths"]) {
-        out += fmt::format("  {}\n", project.display_path(p.get<std::string>()));
+    for (size_t i = 0; i < a["paths"].size() && i < limit; ++i) {
+        out += fmt::format("  {}\n", project.display_path(a["paths"][i].get<std::string>()));
     }
+    out += more_line(std::min(limit, a["paths"].size()), a["paths"].size());
     auto jobs = [&](const char* title, const nlohmann::json& list) {
         out += fmt::format("{} ({})\n", paint(fd, k_bold, title), list.size());
-        for (const auto& j : list) {
+        for (size_t i = 0; i < list.size() && i < limit; ++i) {
+            const auto& j = list[i];
             out += fmt::format("  {} {}  {}  {}\n", step_text(j["step"]), j["job_id"].get<std::string>(),
                                j["started_at"].get<std::string>(), display_command(j["command"].get<std::string>()));
         }
+        out += more_line(std::min(limit, list.size()), list.size());
     };
     jobs("Produced by", a["produced_by"]);
     jobs("Consumed by", a["consumed_by"]);
@@ -218,7 +242,7 @@ void print_artifact(const Project& project, const nlohmann::json& a)
 
 } // namespace
 
-int cmd_show(const std::string& text, bool json, bool lineage)
+int cmd_show(const std::string& text, bool json, bool lineage, bool all)
 {
     Project project = Project::find();
     collector::Database db = project.open_database();
@@ -235,9 +259,9 @@ int cmd_show(const std::string& text, bool json, bool lineage)
     if (json) {
         std::cout << record.dump(2) << std::endl;
     } else if (ref.kind == Ref::Kind::job) {
-        print_job(project, record);
+        print_job(project, record, all);
     } else {
-        print_artifact(project, record);
+        print_artifact(project, record, all);
     }
     return 0;
 }

@@ -18,7 +18,8 @@ struct RunOptions {
 };
 int cmd_run(const RunOptions& options);
 
-int cmd_show(const std::string& ref, bool json, bool lineage);
+// `all`: every input, output, path and job in the text view (lists are cut at 50 otherwise).
+int cmd_show(const std::string& ref, bool json, bool lineage, bool all);
 struct LogOptions {
     bool json = false;
     std::string session;          // "", "current" or a session number

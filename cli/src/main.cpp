@@ -39,6 +39,8 @@ int main(int argc, char** argv)
     show->add_flag("--json", show_json, "machine-readable output");
     bool show_lineage = false;
     show->add_flag("--lineage", show_lineage, "for an artifact: every job and source upstream of it, to the roots");
+    bool show_all = false;
+    show->add_flag("--all", show_all, "list every input, output, path and job (long lists are cut at 50)");
 
     LogOptions log_options;
     auto* log = app.add_subcommand("log", "one line per recorded job, oldest first");
@@ -124,7 +126,7 @@ int main(int argc, char** argv)
             return cmd_run(run_options);
         }
         if (show->parsed()) {
-            return cmd_show(show_ref, show_json, show_lineage);
+            return cmd_show(show_ref, show_json, show_lineage, show_all);
         }
         if (log->parsed()) {
             return cmd_log(log_options);

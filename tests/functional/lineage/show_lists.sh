@@ -1,0 +1,22 @@
+# roar show cuts long lists in the text view at 50 entries and says how
+# many more there are; --all and --json list every one.
+. "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/lib_lineage.bash"
+new_project
+mkdir data
+for i in $(seq -w 1 60); do printf 'same\n' >"data/f$i.txt"; done
+"$ROAR" run -q "$PY" -c 'import glob; [open(p).read() for p in sorted(glob.glob("data/*.txt"))]; open("out.txt", "w").write("x")'
+text=$("$ROAR" --no-color show @1)
+assert_contains "$text" "Inputs (60)" "input count"
+assert_contains "$text" "data/f50.txt" "the 50th input"
+assert_not_contains "$text" "data/f51.txt" "the 51st input is cut"
+assert_contains "$text" "... and 10 more ('--all' lists every one" "cut line"
+all=$("$ROAR" --no-color show @1 --all)
+assert_contains "$all" "data/f60.txt" "--all lists the last input"
+assert_not_contains "$all" "more ('--all'" "--all cuts nothing"
+assert_eq "$(show_json @1 | jq '.inputs | length')" 60 "--json has every input"
+# One content at 60 paths: "Seen at" is cut the same way.
+art=$("$ROAR" --no-color show data/f01.txt)
+assert_contains "$art" "... and 10 more" "paths of one artifact cut"
+assert_eq "$("$ROAR" --no-color show data/f01.txt --all | grep -c '^  data/')" 60 "--all lists every path"
+echo ok
