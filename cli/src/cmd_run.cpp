@@ -10,6 +10,7 @@
 #include "job_queries.hpp"
 #include "rerun.hpp"
 
+#include "roar/collector/early_hasher.hpp"
 #include "roar/collector/event_ring.hpp"
 #include "roar/collector/exec_probe.h"
 #include "roar/collector/hash_pool.hpp"
@@ -246,14 +247,19 @@ int cmd_run(const RunOptions& given)
     const std::string cwd = fs::current_path().string();
     // Hashing threads start only after the job (never fork with them running).
     std::optional<HashPool> hash_pool;
+    auto pool = [&hash_pool]() -> HashPool& {
+        if (!hash_pool) {
+            hash_pool.emplace(HashPool::default_threads());
+        }
+        return *hash_pool;
+    };
+    // Files the job has finished writing are hashed while it runs (first
+    // used after the fork, so the pool's threads start after it too).
+    EarlyHasher early(pool);
     JobTracker tracker(
         cwd, PathFilter(exclude, config.filter_include), [&db](const std::string& path) { return db.digest_file(path); },
-        [&db, &hash_pool](const std::vector<std::string>& paths) {
-            if (!hash_pool) {
-                hash_pool.emplace(HashPool::default_threads());
-            }
-            return db.digest_files(paths, *hash_pool);
-        });
+        [&db, &pool, &early](const std::vector<std::string>& paths) { return db.digest_files(paths, pool(), &early); });
+    tracker.hash_early(&early);
 
     JobRecord job;
     job.uid = uid;
@@ -287,6 +293,7 @@ int cmd_run(const RunOptions& given)
     }
     while (!launcher.reap()) {
         ring->drain(sink);
+        tracker.start_early_hashes();
         ring->wait(std::chrono::milliseconds(launcher.root_exited() ? 20 : 5));
     }
     if (proxy) {

@@ -430,7 +430,8 @@ Result<FileDigest> Database::digest_file(const std::string& path)
     return digest;
 }
 
-std::vector<Result<FileDigest>> Database::digest_files(const std::vector<std::string>& paths, HashPool& pool)
+std::vector<Result<FileDigest>> Database::digest_files(const std::vector<std::string>& paths, HashPool& pool,
+                                                       const EarlyHasher* early)
 {
     std::vector<Result<FileDigest>> out(paths.size());
     std::vector<FileIdentity> ids(paths.size());
@@ -443,6 +444,9 @@ std::vector<Result<FileDigest>> Database::digest_files(const std::vector<std::st
         } else if (!identity->is_regular) {
             // Not opened at all: opening a FIFO for reading would block.
             out[i] = fail("{} is not a regular file", paths[i]);
+        } else if (auto hashed = early ? early->digest_for(*identity) : std::nullopt) {
+            out[i] = std::move(*hashed);
+            remember_digest(*out[i]);
         } else {
             ids[i] = *identity;
             regular.push_back(i);

@@ -57,33 +57,38 @@ Result<FileDigest> blake3_file(const std::string& path)
     if (fd < 0) {
         return fail("cannot open {}: {}", path, std::strerror(errno));
     }
+    auto digest = blake3_fd(fd, path);
+    close(fd);
+    return digest;
+}
+
+Result<FileDigest> blake3_fd(int fd, const std::string& path)
+{
     struct stat before;
     if (fstat(fd, &before) != 0 || !S_ISREG(before.st_mode)) {
-        close(fd);
         return fail("{} is not a regular file", path);
     }
     posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     blake3_hasher hasher;
     blake3_hasher_init(&hasher);
     std::unique_ptr<uint8_t[]> buffer(new uint8_t[k_read_block]);
+    off_t offset = 0;
     for (;;) {
-        const ssize_t n = read(fd, buffer.get(), k_read_block);
+        const ssize_t n = pread(fd, buffer.get(), k_read_block, offset);
         if (n < 0) {
             if (errno == EINTR) {
                 continue;
             }
-            const int err = errno;
-            close(fd);
-            return fail("cannot read {}: {}", path, std::strerror(err));
+            return fail("cannot read {}: {}", path, std::strerror(errno));
         }
         if (n == 0) {
             break;
         }
+        offset += n;
         blake3_hasher_update(&hasher, buffer.get(), static_cast<size_t>(n));
     }
     struct stat after;
     fstat(fd, &after);
-    close(fd);
     uint8_t out[BLAKE3_OUT_LEN];
     blake3_hasher_finalize(&hasher, out, BLAKE3_OUT_LEN);
     FileDigest digest;

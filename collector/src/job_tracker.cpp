@@ -10,6 +10,7 @@
 //  - deleted lists files that existed before the job and are gone after.
 #include "roar/collector/job_tracker.hpp"
 
+#include "roar/collector/early_hasher.hpp"
 #include "roar/collector/path_resolver.hpp"
 
 #include <fcntl.h>
@@ -192,7 +193,13 @@ void JobTracker::rename_path(const std::string& from, const std::string& to)
                 src.input_digest = *digest;
             }
         }
+        for (auto& pending : m_early_pending) {
+            if (pending == old_path) {
+                pending = new_path;
+            }
+        }
         PathState& dst = path_state(new_path);
+        dst.early_hashes = path_state(old_path).early_hashes;
         dst.written = true;
         dst.removed = false;
         if (src.created || !dst.existed) {
@@ -204,6 +211,47 @@ void JobTracker::rename_path(const std::string& from, const std::string& to)
         src_again.written = false;
         src_again.existed = false;
     }
+}
+
+void JobTracker::closing(const FdEntry& fd)
+{
+    // A file the job wrote and has now closed is likely finished: hash it
+    // while the job goes on. Twice at most, so a file reopened and appended
+    // to again and again is hashed once, at the end.
+    constexpr int k_max_early_hashes = 2;
+    if (!m_early || (fd.flags & O_ACCMODE) == O_RDONLY || (fd.flags & O_DIRECTORY)) {
+        return;
+    }
+    auto it = m_paths.find(fd.path);
+    if (it == m_paths.end() || !it->second.written || it->second.removed || it->second.kind != "file"
+        || it->second.early_hashes >= k_max_early_hashes || !m_filter.accepts(fd.path)) {
+        return;
+    }
+    ++it->second.early_hashes;
+    m_early_pending.push_back(fd.path);
+}
+
+void JobTracker::start_early_hashes()
+{
+    for (const auto& path : m_early_pending) {
+        m_early->submit(path);
+    }
+    m_early_pending.clear();
+}
+
+void JobTracker::opened_read_write(const std::string& path, bool has_path)
+{
+    // A read-write fd can back a shared writable mapping, whose stores
+    // change a file without any event roar or the kernel reports.
+    // Devices (a terminal, /dev/null) cannot be outputs.
+    if (!m_early) {
+        return;
+    }
+    struct stat sb;
+    if (has_path && stat(path.c_str(), &sb) == 0 && (S_ISCHR(sb.st_mode) || S_ISBLK(sb.st_mode) || S_ISDIR(sb.st_mode))) {
+        return;
+    }
+    m_early->discard(fmt::format("{} was opened read-write", has_path ? path : "a file"));
 }
 
 void JobTracker::set_status(uint32_t pid, int status)
@@ -328,8 +376,14 @@ void JobTracker::on_event(const RawEvent& event)
         break;
     case ROAR_OP_NOTE:
         m_processes[size_t(proc(pid).record)].notes.emplace_back(event.s1);
+        if (m_early) {
+            m_early->discard(std::string(event.s1)); // io_uring: I/O roar does not see
+        }
         break;
     case ROAR_OP_OPEN: {
+        if (h.result >= 0 && (h.flags & O_ACCMODE) == O_RDWR) {
+            opened_read_write(event.has_s1 ? resolve(pid, h.fd, event.s1) : std::string(), event.has_s1);
+        }
         if (h.result < 0 || !event.has_s1) {
             break;
         }
@@ -370,6 +424,9 @@ void JobTracker::on_event(const RawEvent& event)
         }
         ProcState& st = proc(pid);
         st.fds[h.fd] = FdEntry{path, h.flags};
+        if ((h.flags & O_ACCMODE) == O_RDWR) {
+            opened_read_write(path, true);
+        }
         // Redirections set up outside the job (`roar run cmd < in`) only
         // show up here: a read-only regular file handed to the root is read.
         const ProcessRecord& rec = m_processes[size_t(st.record)];
@@ -385,10 +442,19 @@ void JobTracker::on_event(const RawEvent& event)
         ProcState& st = proc(pid);
         const int last = h.fd2 >= h.fd ? h.fd2 : h.fd;
         if (last - h.fd > 4096) {
-            std::erase_if(st.fds, [&](const auto& kv) { return kv.first >= h.fd && kv.first <= last; });
+            std::erase_if(st.fds, [&](const auto& kv) {
+                if (kv.first >= h.fd && kv.first <= last) {
+                    closing(kv.second);
+                    return true;
+                }
+                return false;
+            });
         } else {
             for (int fd = h.fd; fd <= last; ++fd) {
-                st.fds.erase(fd);
+                if (auto it = st.fds.find(fd); it != st.fds.end()) {
+                    closing(it->second);
+                    st.fds.erase(it);
+                }
             }
         }
         break;
@@ -620,6 +686,19 @@ void JobTracker::finish(JobRecord& job)
     }
     // Fix up the root's exit code from the launcher's view.
     job.processes = std::move(m_processes);
+    if (m_early) {
+        // A lost event may have been a read-write open, an unobserved
+        // process may have mapped a file: early digests are then not trusted.
+        if (job.ring.dropped > 0 || job.ring.skipped > 0) {
+            m_early->discard("events were lost");
+        }
+        for (const auto& rec : job.processes) {
+            if (!rec.observed) {
+                m_early->discard("a process was not observed");
+            }
+        }
+        m_early->finish();
+    }
 
     // Which recorded files still need a digest: an input nobody modified
     // (hashed now, as it was read) or an output (hashed as it was left).

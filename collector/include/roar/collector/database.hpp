@@ -3,6 +3,7 @@
 // storing one job in one transaction. Read-side queries use Statement.
 #pragma once
 
+#include "roar/collector/early_hasher.hpp"
 #include "roar/collector/file_hasher.hpp"
 #include "roar/collector/hash_pool.hpp"
 #include "roar/collector/job_record.hpp"
@@ -88,9 +89,12 @@ public:
     Result<FileDigest> digest_file(const std::string& path);
 
     // digest_file of each of `paths`, results in the same order, for many
-    // files at once: every path is stat()ed, cached digests are looked up in
-    // one read transaction, and the rest are hashed on `pool`'s threads.
-    std::vector<Result<FileDigest>> digest_files(const std::vector<std::string>& paths, HashPool& pool);
+    // files at once: every path is stat()ed, files `early` (when given,
+    // finished) hashed during the job and that are unchanged take that
+    // digest, cached digests are looked up in one read transaction, and the
+    // rest are hashed on `pool`'s threads.
+    std::vector<Result<FileDigest>> digest_files(const std::vector<std::string>& paths, HashPool& pool,
+                                                 const EarlyHasher* early = nullptr);
 
     // Writes pending hash-cache entries now, in one transaction; skips them
     // (they are only an optimisation) if another job holds the write lock.

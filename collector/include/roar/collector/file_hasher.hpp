@@ -34,6 +34,10 @@ struct FileDigest {
 // BLAKE3 of the whole of `path`, read sequentially in large blocks.
 Result<FileDigest> blake3_file(const std::string& path);
 
+// BLAKE3 of the whole of the regular file open on `fd` (read from its
+// start with pread; `fd` stays open); `path` only names it in errors.
+Result<FileDigest> blake3_fd(int fd, const std::string& path);
+
 // BLAKE3 of `data` as lowercase hex.
 std::string blake3_hex(std::string_view data);
 

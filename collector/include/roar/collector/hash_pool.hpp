@@ -37,9 +37,12 @@ public:
     // thread hashes too, so this never waits behind queued work alone.
     std::vector<Result<FileDigest>> hash_all(const std::vector<std::string>& paths);
 
+    // Queues `task` to run on a worker thread (after the tasks queued
+    // before it); the destructor still runs it if it has not started.
+    void post(std::function<void()> task);
+
 private:
     void run_worker();
-    void post(std::function<void()> task);
 
     std::mutex m_mutex;
     std::condition_variable m_ready;

@@ -17,6 +17,8 @@
 
 namespace roar::collector {
 
+class EarlyHasher;
+
 // Returns the BLAKE3 digest of a file (through the hash cache when there
 // is one).
 using DigestFunction = std::function<Result<FileDigest>(const std::string& path)>;
@@ -43,8 +45,19 @@ public:
     // orphans adopted by the launcher).
     void add_reaped(const std::vector<Reaped>& reaped);
 
+    // Hash files the job has finished writing on `early` while the job
+    // runs (see early_hasher.hpp); finish() ends it, telling it first
+    // whether anything could have changed a file unseen. Must outlive this.
+    void hash_early(EarlyHasher* early) { m_early = early; }
+
+    // Hands the files closed since the last call to the early hasher,
+    // under the names they have now (a temp file is often renamed right
+    // after it is closed): call after each batch of events.
+    void start_early_hashes();
+
     // Resolves the final state of every path, hashes inputs and outputs,
     // and fills `job`'s inputs, outputs, deleted, processes and notes.
+    // `job.ring` must already hold the ring's counters.
     void finish(JobRecord& job);
 
 private:
@@ -69,6 +82,7 @@ private:
         bool created = false;     // did not exist before the job wrote it
         bool existed = false;     // known to have existed before the job touched it
         std::optional<FileDigest> input_digest;
+        int early_hashes = 0;     // times submitted for early hashing
         std::vector<std::string> notes;
         // S3 objects: what the proxy reported.
         std::optional<uint64_t> s3_in_size, s3_out_size;
@@ -84,6 +98,8 @@ private:
     void take_input_digest(const std::string& path, PathState& st, bool late);
     void rename_path(const std::string& from, const std::string& to);
     void on_s3(const RawEvent& event);
+    void closing(const FdEntry& fd);
+    void opened_read_write(const std::string& path, bool has_path);
     void set_status(uint32_t pid, int status);
 
     std::string m_cwd;
@@ -95,6 +111,8 @@ private:
     std::vector<ProcessRecord> m_processes;
     std::map<std::string, PathState> m_paths; // ordered: renames of directories walk prefixes
     std::vector<std::string> m_notes;
+    EarlyHasher* m_early = nullptr;
+    std::vector<std::string> m_early_pending; // closed, not yet handed to m_early
     std::map<uint32_t, ProcessRecord> m_spawned; // pid -> what SPAWN said, until the child shows up
     uint32_t m_root = 0;
     std::vector<std::string> m_root_argv;

@@ -1,0 +1,69 @@
+// Hashing files the job has finished writing while the job still runs, so
+// that little is left to hash after it (docs/ARCHITECTURE.md, "Hashing
+// during the job"). A digest taken early is used only if the kernel
+// reported no change to the file's inode since it was opened for hashing
+// (inotify), its identity is the same at the end, and nothing in the job
+// could have changed it unseen (a shared writable mapping, an unobserved
+// process, a lost event): the tracker says so through discard().
+#pragma once
+
+#include "roar/collector/file_hasher.hpp"
+#include "roar/collector/hash_pool.hpp"
+
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <tuple>
+
+namespace roar::collector {
+
+class EarlyHasher {
+public:
+    // `pool` returns the pool to hash on; it is first called at the first
+    // submit (so its threads start only after the job has been forked).
+    explicit EarlyHasher(std::function<HashPool&()> pool);
+    EarlyHasher(const EarlyHasher&) = delete;
+    EarlyHasher& operator=(const EarlyHasher&) = delete;
+    ~EarlyHasher();
+
+    // Queues the hashing of the file at `path` (which the job has just
+    // closed after writing); does nothing once discarded or finished.
+    void submit(const std::string& path);
+
+    // Trusts no early digest from now on and takes no more; `reason` is
+    // kept for reason().
+    void discard(const std::string& reason);
+
+    // Ends early hashing, after the job: drops queued hashes, waits for
+    // running ones and reads what the kernel reported about watched files.
+    void finish();
+
+    // After finish(): the early digest of the file with identity `id`, if
+    // it was hashed early and nothing has changed it since.
+    std::optional<FileDigest> digest_for(const FileIdentity& id) const;
+
+    // Why early digests are not used ("" if they are), and how many there are.
+    std::string reason() const;
+    size_t size() const;
+
+private:
+    void hash(const std::string& path);
+
+    std::function<HashPool&()> m_pool;
+    int m_inotify = -1;
+    mutable std::mutex m_mutex;
+    std::condition_variable m_idle;
+    size_t m_queued = 0;          // submitted and not yet done or dropped
+    bool m_closed = false;        // finish() or discard(): no new hashes
+    bool m_discarded = false;     // discard(): no digest is kept
+    std::string m_reason;
+    // Digests by (device, inode, size, mtime_ns), with the inotify watch of the inode.
+    std::map<std::tuple<uint64_t, uint64_t, uint64_t, int64_t>, std::pair<FileDigest, int>> m_digests;
+    std::set<int> m_changed; // watches that reported a change
+};
+
+} // namespace roar::collector

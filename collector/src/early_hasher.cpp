@@ -1,0 +1,172 @@
+// Early hashing (see early_hasher.hpp). Why each check is there:
+//  - the inotify watch is added on the open file (/proc/self/fd/N) before
+//    its identity is taken and its bytes read: any write, truncate or
+//    transfer into it that completes later (even one already running, or
+//    by a process roar does not see) queues IN_MODIFY, and a new hard link
+//    or a timestamp reset IN_ATTRIB, so a change can never hide behind an
+//    unchanged size and mtime;
+//  - the file must be reached by its own path and have one link, so that
+//    the job's opens of other names (which the tracker cannot tie to it)
+//    do not exist;
+//  - stores through a shared writable mapping are the one change inotify
+//    does not report: the tracker discards everything when the job opens
+//    a file read-write (a mapping needs that) or when it may have missed
+//    such an open.
+#include "roar/collector/early_hasher.hpp"
+
+#include <fcntl.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <climits>
+#include <fmt/format.h>
+
+namespace roar::collector {
+
+namespace {
+
+auto key_of(const FileIdentity& id) { return std::make_tuple(id.device, id.inode, id.size, id.mtime_ns); }
+
+} // namespace
+
+EarlyHasher::EarlyHasher(std::function<HashPool&()> pool) : m_pool(std::move(pool))
+{
+    m_inotify = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (m_inotify < 0) {
+        m_closed = true;
+        m_reason = fmt::format("inotify is not available ({})", std::strerror(errno));
+    }
+}
+
+EarlyHasher::~EarlyHasher()
+{
+    finish();
+    if (m_inotify >= 0) {
+        close(m_inotify);
+    }
+}
+
+void EarlyHasher::submit(const std::string& path)
+{
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_closed) {
+            return;
+        }
+        ++m_queued;
+    }
+    m_pool().post([this, path] {
+        hash(path);
+        std::lock_guard lock(m_mutex);
+        --m_queued;
+        m_idle.notify_all();
+    });
+}
+
+void EarlyHasher::hash(const std::string& path)
+{
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_closed) {
+            return; // finish() came first: the end-of-job batch hashes it
+        }
+    }
+    const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
+    if (fd < 0) {
+        return;
+    }
+    const std::string self = fmt::format("/proc/self/fd/{}", fd);
+    struct stat st;
+    char target[PATH_MAX];
+    const ssize_t n = readlink(self.c_str(), target, sizeof target);
+    const bool own_name = n > 0 && size_t(n) < sizeof target && std::string_view(target, size_t(n)) == path;
+    int wd = -1;
+    if (own_name && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1) {
+        wd = inotify_add_watch(m_inotify, self.c_str(), IN_MODIFY | IN_ATTRIB);
+    }
+    if (wd < 0) {
+        close(fd);
+        return;
+    }
+    auto digest = blake3_fd(fd, path);
+    close(fd);
+    if (!digest || digest->changed_while_hashing) {
+        return;
+    }
+    std::lock_guard lock(m_mutex);
+    if (!m_discarded) {
+        m_digests[key_of(digest->identity)] = {*digest, wd};
+    }
+}
+
+void EarlyHasher::discard(const std::string& reason)
+{
+    std::lock_guard lock(m_mutex);
+    if (m_reason.empty()) {
+        m_reason = reason;
+    }
+    m_closed = true;
+    m_discarded = true;
+    m_digests.clear();
+}
+
+void EarlyHasher::finish()
+{
+    std::unique_lock lock(m_mutex);
+    m_closed = true;
+    m_idle.wait(lock, [this] { return m_queued == 0; });
+    if (m_inotify < 0) {
+        return;
+    }
+    // Every change to a watched inode made so far is queued: the job is over.
+    alignas(inotify_event) char buf[64 * 1024];
+    for (;;) {
+        const ssize_t n = read(m_inotify, buf, sizeof buf);
+        if (n <= 0) {
+            if (n < 0 && errno == EINTR) {
+                continue;
+            }
+            break;
+        }
+        for (ssize_t off = 0; off < n;) {
+            const auto* ev = reinterpret_cast<const inotify_event*>(buf + off);
+            if (ev->mask & IN_Q_OVERFLOW) {
+                if (m_reason.empty()) {
+                    m_reason = "too many file changes were reported to tell which files changed";
+                }
+                m_digests.clear();
+            } else if (ev->mask & (IN_MODIFY | IN_ATTRIB)) {
+                m_changed.insert(ev->wd);
+            }
+            off += ssize_t(sizeof(inotify_event) + ev->len);
+        }
+    }
+    std::erase_if(m_digests, [this](const auto& kv) { return m_changed.count(kv.second.second) != 0; });
+}
+
+std::optional<FileDigest> EarlyHasher::digest_for(const FileIdentity& id) const
+{
+    std::lock_guard lock(m_mutex);
+    auto it = m_digests.find(key_of(id));
+    if (it == m_digests.end() || !m_closed || m_queued != 0) {
+        return std::nullopt;
+    }
+    return it->second.first;
+}
+
+std::string EarlyHasher::reason() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_reason;
+}
+
+size_t EarlyHasher::size() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_digests.size();
+}
+
+} // namespace roar::collector

@@ -1,0 +1,168 @@
+// Early hashing: a digest taken while the job runs is used only for a file
+// that nothing changed since, even when a change keeps its size and
+// mtime; the tracker hands it closed outputs under their final names and
+// turns it off when a file is opened read-write.
+#include "roar/collector/early_hasher.hpp"
+#include "roar/collector/job_tracker.hpp"
+
+#include "temp_dir.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <thread>
+#include <unistd.h>
+
+using namespace roar::collector;
+using roar::test::TempDir;
+
+namespace {
+
+// Waits until `early` holds `n` digests (hashing runs on the pool).
+bool wait_for_digests(const EarlyHasher& early, size_t n)
+{
+    for (int i = 0; i < 500 && early.size() < n; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return early.size() == n;
+}
+
+// Overwrites the first bytes of `path` in place and puts its mtime back:
+// the same size, inode and mtime, different bytes.
+void rewrite_keeping_identity(const std::string& path, const std::string& bytes)
+{
+    struct stat before;
+    REQUIRE(stat(path.c_str(), &before) == 0);
+    const int fd = open(path.c_str(), O_WRONLY);
+    REQUIRE(fd >= 0);
+    REQUIRE(pwrite(fd, bytes.data(), bytes.size(), 0) == ssize_t(bytes.size()));
+    close(fd);
+    const struct timespec times[2] = {before.st_atim, before.st_mtim};
+    REQUIRE(utimensat(AT_FDCWD, path.c_str(), times, 0) == 0);
+    REQUIRE(*identify_file(path) == FileIdentity{uint64_t(before.st_dev), uint64_t(before.st_ino),
+                                                 uint64_t(before.st_size),
+                                                 int64_t(before.st_mtim.tv_sec) * 1000000000 + before.st_mtim.tv_nsec,
+                                                 true});
+}
+
+} // namespace
+
+TEST_CASE("an unchanged file keeps its early digest", "[collector][early_hasher]")
+{
+    TempDir dir;
+    const std::string path = (dir / "out.bin").string();
+    const std::string content(3 << 20, 'x');
+    roar::test::write_file(path, content);
+    HashPool pool(1);
+    EarlyHasher early([&]() -> HashPool& { return pool; });
+    early.submit(path);
+    REQUIRE(wait_for_digests(early, 1));
+    CHECK_FALSE(early.digest_for(*identify_file(path))); // not before finish()
+    early.finish();
+    auto digest = early.digest_for(*identify_file(path));
+    REQUIRE(digest);
+    CHECK(digest->blake3 == blake3_hex(content));
+    CHECK(early.reason().empty());
+}
+
+TEST_CASE("a file changed after its early hash is not taken, even with the same size and mtime",
+          "[collector][early_hasher]")
+{
+    TempDir dir;
+    const std::string path = (dir / "out.bin").string();
+    roar::test::write_file(path, std::string(100000, 'a'));
+    HashPool pool(1);
+    EarlyHasher early([&]() -> HashPool& { return pool; });
+    early.submit(path);
+    REQUIRE(wait_for_digests(early, 1));
+    rewrite_keeping_identity(path, "bbbb");
+    early.finish();
+    CHECK_FALSE(early.digest_for(*identify_file(path)));
+}
+
+TEST_CASE("a file that gains a second name, or is reached through a symlink, is not taken",
+          "[collector][early_hasher]")
+{
+    TempDir dir;
+    const std::string linked = (dir / "linked.bin").string();
+    const std::string real = (dir / "real.bin").string();
+    const std::string alias = (dir / "alias.bin").string();
+    roar::test::write_file(linked, "linked");
+    roar::test::write_file(real, "real");
+    REQUIRE(symlink(real.c_str(), alias.c_str()) == 0);
+    HashPool pool(1);
+    EarlyHasher early([&]() -> HashPool& { return pool; });
+    early.submit(linked);
+    early.submit(alias);
+    REQUIRE(wait_for_digests(early, 1));
+    REQUIRE(link(linked.c_str(), (dir / "second_name").c_str()) == 0);
+    early.finish();
+    CHECK_FALSE(early.digest_for(*identify_file(linked)));
+    CHECK_FALSE(early.digest_for(*identify_file(real)));
+}
+
+TEST_CASE("discard drops early digests and stops taking more", "[collector][early_hasher]")
+{
+    TempDir dir;
+    const std::string a = (dir / "a").string(), b = (dir / "b").string();
+    roar::test::write_file(a, "a");
+    roar::test::write_file(b, "b");
+    HashPool pool(1);
+    EarlyHasher early([&]() -> HashPool& { return pool; });
+    early.submit(a);
+    REQUIRE(wait_for_digests(early, 1));
+    early.discard("a file was opened read-write");
+    early.submit(b);
+    early.finish();
+    CHECK_FALSE(early.digest_for(*identify_file(a)));
+    CHECK_FALSE(early.digest_for(*identify_file(b)));
+    CHECK(early.reason() == "a file was opened read-write");
+}
+
+TEST_CASE("the tracker hashes a closed output early under its final name, and stops at a read-write open",
+          "[collector][early_hasher][tracker]")
+{
+    TempDir dir;
+    HashPool pool(1);
+    EarlyHasher early([&]() -> HashPool& { return pool; });
+    JobTracker tracker(dir.path().string(), PathFilter(PathFilter::default_excludes(), {}),
+                       [](const std::string& p) { return blake3_file(p); });
+    tracker.hash_early(&early);
+    auto send = [&](uint16_t op, int fd, int flags, int64_t result, std::string s1, std::string s2 = {}) {
+        RawEvent e{};
+        e.header.op = op;
+        e.header.pid = 100;
+        e.header.fd = fd;
+        e.header.flags = flags;
+        e.header.result = result;
+        e.s1 = s1;
+        e.has_s1 = !s1.empty();
+        e.s2 = s2;
+        e.has_s2 = !s2.empty();
+        e.header.fd2 = ROAR_AT_FDCWD;
+        tracker.on_event(e);
+    };
+    send(ROAR_OP_PROC_START, 1, 0, 0, "/bin/sh");
+    // Written, closed, then renamed before the tracker hands it over.
+    send(ROAR_OP_OPEN, ROAR_AT_FDCWD, O_WRONLY | O_CREAT | O_TRUNC, 3, "ckpt.tmp");
+    roar::test::write_file(dir / "ckpt.tmp", "weights");
+    send(ROAR_OP_CLOSE, 3, 0, 0, "");
+    REQUIRE(rename((dir / "ckpt.tmp").c_str(), (dir / "epoch_0.pt").c_str()) == 0);
+    send(ROAR_OP_RENAME, ROAR_AT_FDCWD, 0, 0, "ckpt.tmp", "epoch_0.pt");
+    tracker.start_early_hashes();
+    REQUIRE(wait_for_digests(early, 1));
+    // A read-only open changes nothing; a read-write one could back a mapping.
+    roar::test::write_file(dir / "in.txt", "in");
+    send(ROAR_OP_OPEN, ROAR_AT_FDCWD, O_RDONLY, 4, "in.txt");
+    CHECK(early.size() == 1);
+    send(ROAR_OP_OPEN, ROAR_AT_FDCWD, O_RDWR, 5, "in.txt");
+    CHECK(early.size() == 0);
+    CHECK(early.reason().find("in.txt was opened read-write") != std::string::npos);
+    JobRecord job;
+    tracker.finish(job);
+    REQUIRE(job.outputs.size() == 1);
+    CHECK(job.outputs[0].path == (dir / "epoch_0.pt").string());
+    CHECK(job.outputs[0].hashes.at("blake3") == blake3_hex("weights"));
+}
