@@ -41,10 +41,7 @@ std::string pool_path(const std::string& dir, int proc, int i)
     return dir + buf;
 }
 
-uint64_t realtime_ns()
-{
-    return roar_clock_ns(CLOCK_REALTIME);
-}
+uint64_t realtime_ns() { return roar_clock_ns(CLOCK_REALTIME); }
 
 // The producer: maps the ring by name and publishes `events` records.
 [[noreturn]] void produce(const std::string& ring_name, int proc, long events, const std::string& dir)

@@ -137,8 +137,8 @@ int latency(const std::string& url, bool put, int threads, int requests, size_t 
                 }
                 if (status < 200 || status > 299) {
                     if (errors[size_t(t)]++ == 0) {
-                        std::fprintf(stderr, "bench_s3_load: %s %s -> HTTP %ld\n", put ? "PUT" : "GET",
-                                     target.c_str(), status);
+                        std::fprintf(stderr, "bench_s3_load: %s %s -> HTTP %ld\n", put ? "PUT" : "GET", target.c_str(),
+                                     status);
                     }
                     continue;
                 }
@@ -201,7 +201,8 @@ int main(int argc, char** argv)
     } else if (mode == "put" && argc >= 4) {
         rc = transfer(argv[2], true, std::strtoull(argv[3], nullptr, 10));
     } else {
-        std::fprintf(stderr, "usage: bench_s3_load latency URL GET|PUT THREADS REQUESTS SIZE | get URL | put URL BYTES\n");
+        std::fprintf(stderr,
+                     "usage: bench_s3_load latency URL GET|PUT THREADS REQUESTS SIZE | get URL | put URL BYTES\n");
     }
     curl_global_cleanup();
     return rc;

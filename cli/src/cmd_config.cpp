@@ -21,7 +21,10 @@ int cmd_config_list(bool json)
             throw FatalError(value.error().message);
         }
         if (json) {
-            out.push_back({{"key", key.name}, {"value", *value}, {"type", key.type}, {"default", key.default_toml},
+            out.push_back({{"key", key.name},
+                           {"value", *value},
+                           {"type", key.type},
+                           {"default", key.default_toml},
                            {"description", key.description}});
         } else {
             std::cout << fmt::format("{} = {}\n    {}\n", key.name, *value, key.description);

@@ -36,8 +36,7 @@ int cmd_proxy(const ProxyCommand& cmd)
         if (auto r = config_set(project.config_path(), "proxy.enabled", on ? "true" : "false"); !r) {
             throw FatalError(r.error().message);
         }
-        std::cout << (on ? "Proxy enabled: 'roar run' records the job's S3 reads and writes.\n"
-                         : "Proxy disabled.\n");
+        std::cout << (on ? "Proxy enabled: 'roar run' records the job's S3 reads and writes.\n" : "Proxy disabled.\n");
         return 0;
     }
     if (cmd.action == "start") {
@@ -78,7 +77,8 @@ int cmd_proxy(const ProxyCommand& cmd)
     const auto st = proxy_control::daemon_status(roar_dir);
     std::cout << fmt::format("enabled:  {} (proxy.enabled in {})\n", project.config().proxy_enabled ? "yes" : "no",
                              project.config_path().string());
-    std::cout << fmt::format("binary:   {}\n", binary ? binary->string() : "not found (" + binary.error().message + ")");
+    std::cout << fmt::format("binary:   {}\n",
+                             binary ? binary->string() : "not found (" + binary.error().message + ")");
     const char* env_upstream = std::getenv("ROAR_UPSTREAM_S3_ENDPOINT");
     const std::string upstream = env_upstream != nullptr && *env_upstream != '\0' ? std::string(env_upstream)
                                  : !project.config().proxy_upstream.empty()

@@ -88,8 +88,8 @@ std::vector<std::string> job_environment(const fs::path& preload, const std::str
 // are replaced before anything is stored; noise such as LS_COLORS is left out.
 nlohmann::json recorded_environment()
 {
-    static const char* const k_secret_words[] = {"KEY", "SECRET", "TOKEN", "PASSWORD", "PASSWD", "CREDENTIAL",
-                                                 "AUTH", "SESSION"};
+    static const char* const k_secret_words[] = {"KEY",    "SECRET",     "TOKEN", "PASSWORD",
+                                                 "PASSWD", "CREDENTIAL", "AUTH",  "SESSION"};
     static const char* const k_noise[] = {"LS_COLORS", "LESSOPEN", "LESSCLOSE", "_", "OLDPWD", "SHLVL", "PS1"};
     nlohmann::json env = nlohmann::json::object();
     for (char** e = environ; *e; ++e) {
@@ -176,9 +176,9 @@ void print_report(const Project& project, const JobRecord& job, const std::strin
     const bool ok = job.exit_code == 0;
     std::string out;
     out += fmt::format("{} {}\n", paint(fd, k_bold, "roar:"), job.command);
-    out += fmt::format("  {} in {} · job {}{}\n",
-                       paint(fd, ok ? k_green : k_red, fmt::format("exit {}", job.exit_code)),
-                       human_duration(job.ended_at - job.started_at), job.uid, step.empty() ? "" : " (" + step + ")");
+    out +=
+        fmt::format("  {} in {} · job {}{}\n", paint(fd, ok ? k_green : k_red, fmt::format("exit {}", job.exit_code)),
+                    human_duration(job.ended_at - job.started_at), job.uid, step.empty() ? "" : " (" + step + ")");
     auto list = [&](const char* label, const std::vector<ArtifactUse>& uses) {
         for (const auto& use : uses) {
             std::string digest;
@@ -231,8 +231,8 @@ int cmd_run(const RunOptions& given)
         throw FatalError(ring.error().message);
     }
 
-    std::vector<std::string> exclude = config.filter_defaults ? PathFilter::default_excludes()
-                                                              : std::vector<std::string>{};
+    std::vector<std::string> exclude =
+        config.filter_defaults ? PathFilter::default_excludes() : std::vector<std::string>{};
     exclude.push_back(project.roar_dir().string() + "/");
     if (!options.quiet) {
         // roar appends its report to its own stderr after hashing: if that is
@@ -257,7 +257,8 @@ int cmd_run(const RunOptions& given)
     // used after the fork, so the pool's threads start after it too).
     EarlyHasher early(pool);
     JobTracker tracker(
-        cwd, PathFilter(exclude, config.filter_include), [&db](const std::string& path) { return db.digest_file(path); },
+        cwd, PathFilter(exclude, config.filter_include),
+        [&db](const std::string& path) { return db.digest_file(path); },
         [&db, &pool, &early](const std::vector<std::string>& paths) { return db.digest_files(paths, pool(), &early); });
     tracker.hash_early(&early);
 
@@ -299,7 +300,8 @@ int cmd_run(const RunOptions& given)
     if (proxy) {
         // The proxy publishes its last events before it exits.
         if (!proxy_control::stop(proxy->pid, std::chrono::seconds(10), true)) {
-            job.notes.push_back("roar-proxy did not stop cleanly; S3 events of requests still in flight may be missing");
+            job.notes.push_back(
+                "roar-proxy did not stop cleanly; S3 events of requests still in flight may be missing");
         }
     }
     ring->drain(sink, true);
@@ -318,8 +320,8 @@ int cmd_run(const RunOptions& given)
                                         job.ring.dropped));
     }
     if (job.ring.skipped > 0) {
-        job.notes.push_back(fmt::format("{} partly written events from killed processes were skipped",
-                                        job.ring.skipped));
+        job.notes.push_back(
+            fmt::format("{} partly written events from killed processes were skipped", job.ring.skipped));
     }
     if (job.ring.sync_timeouts > 0) {
         job.notes.push_back(fmt::format("{} times a process stopped waiting for roar to hash a file it was about to "

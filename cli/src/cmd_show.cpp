@@ -67,8 +67,8 @@ void print_job(const Project& project, const nlohmann::json& j, bool all)
     out += fmt::format("  ended     {}  (took {})\n", j["ended_at"].get<std::string>(),
                        human_duration(j["duration_s"].get<double>()));
     out += fmt::format("  session   {}\n", j["session"].get<int64_t>());
-    out += fmt::format("  host      {} (user {}, roar {})\n", j["host"].get<std::string>(), j["user"].get<std::string>(),
-                       j["roar_version"].get<std::string>());
+    out += fmt::format("  host      {} (user {}, roar {})\n", j["host"].get<std::string>(),
+                       j["user"].get<std::string>(), j["roar_version"].get<std::string>());
     if (!j["git"].is_null()) {
         const auto& g = j["git"];
         out += fmt::format("  git       {} on {}{}\n", g["commit"].get<std::string>().substr(0, 12),
@@ -164,12 +164,13 @@ std::string lineage_text(const Project& project, const nlohmann::json& a, int fd
     for (const auto& j : lin["jobs"]) {
         by_uid[j["job_id"].get<std::string>()] = &j;
     }
-    std::string out = fmt::format("{} ({} job{}, {} source{})\n", paint(fd, k_bold, "Lineage"), lin["jobs"].size(),
-                                  lin["jobs"].size() == 1 ? "" : "s", lin["roots"].size(),
-                                  lin["roots"].size() == 1 ? "" : "s");
+    std::string out =
+        fmt::format("{} ({} job{}, {} source{})\n", paint(fd, k_bold, "Lineage"), lin["jobs"].size(),
+                    lin["jobs"].size() == 1 ? "" : "s", lin["roots"].size(), lin["roots"].size() == 1 ? "" : "s");
     std::set<std::string> shown;
     auto job_line = [&](const nlohmann::json& j) {
-        return fmt::format("{} {}  {}", paint(fd, k_cyan, step_text(j["step"])), display_command(j["command"].get<std::string>()),
+        return fmt::format("{} {}  {}", paint(fd, k_cyan, step_text(j["step"])),
+                           display_command(j["command"].get<std::string>()),
                            paint(fd, k_dim, "job " + j["job_id"].get<std::string>()));
     };
     auto walk = [&](auto&& self, const std::string& uid, const std::string& prefix) -> void {
@@ -303,8 +304,9 @@ int cmd_log(const LogOptions& options)
         return 0;
     }
     if (jobs.empty()) {
-        std::cout << (filter.session || filter.failed_only ? "No jobs match.\n"
-                                                            : "No jobs recorded yet (run one with 'roar run CMD ...').\n");
+        std::cout << (filter.session || filter.failed_only
+                          ? "No jobs match.\n"
+                          : "No jobs recorded yet (run one with 'roar run CMD ...').\n");
         return 0;
     }
     // Step numbers start again at @1 in each session, so a listing that
@@ -316,20 +318,19 @@ int cmd_log(const LogOptions& options)
             session_shown = j["session"];
             const bool current = session_shown.is_number() && active && session_shown.get<int64_t>() == *active;
             std::cout << paint(1, k_dim,
-                               session_shown.is_null()
-                                   ? std::string("-- jobs outside any session --")
-                                   : fmt::format("-- session {}{} --", session_shown.get<int64_t>(),
-                                                 current ? " (current)" : ""))
+                               session_shown.is_null() ? std::string("-- jobs outside any session --")
+                                                       : fmt::format("-- session {}{} --", session_shown.get<int64_t>(),
+                                                                     current ? " (current)" : ""))
                       << "\n";
         }
         std::string started = j["started_at"].get<std::string>();
         started = started.substr(0, 19);
         started[10] = ' ';
-        std::cout << fmt::format("{:<5} {}  {}  {:>9}  {}  {}\n", step_text(j["step"]), j["job_id"].get<std::string>(),
-                                 started, human_duration(j["duration_s"].get<double>()),
-                                 paint(1, j["status"] == "ok" ? k_green : k_red,
-                                       fmt::format("{:<6}", j["status"].get<std::string>())),
-                                 display_command(j["command"].get<std::string>()));
+        std::cout << fmt::format(
+            "{:<5} {}  {}  {:>9}  {}  {}\n", step_text(j["step"]), j["job_id"].get<std::string>(), started,
+            human_duration(j["duration_s"].get<double>()),
+            paint(1, j["status"] == "ok" ? k_green : k_red, fmt::format("{:<6}", j["status"].get<std::string>())),
+            display_command(j["command"].get<std::string>()));
     }
     return 0;
 }

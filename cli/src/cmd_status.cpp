@@ -60,11 +60,12 @@ int cmd_status(bool json)
         const std::string state = disk_state_name(p.disk);
         ++counts[state];
         const auto& recorded = digests.get(p.latest);
-        files.push_back({{"path", p.path},
-                         {"state", state},
-                         {"recorded_digest", recorded.digest},
-                         {"disk_digest", p.disk_digest.empty() ? nlohmann::json(nullptr) : nlohmann::json(p.disk_digest)},
-                         {"written_by_step", last_writer(g, p) ? nlohmann::json(last_writer(g, p)) : nlohmann::json(nullptr)}});
+        files.push_back(
+            {{"path", p.path},
+             {"state", state},
+             {"recorded_digest", recorded.digest},
+             {"disk_digest", p.disk_digest.empty() ? nlohmann::json(nullptr) : nlohmann::json(p.disk_digest)},
+             {"written_by_step", last_writer(g, p) ? nlohmann::json(last_writer(g, p)) : nlohmann::json(nullptr)}});
     }
     doc["files"] = files;
     doc["counts"] = counts;
@@ -137,8 +138,9 @@ int cmd_status(bool json)
                 out += fmt::format("      {}\n", paint(fd, k_dim, reasons[i].get<std::string>()));
             }
             if (reasons.size() > k_reasons_listed) {
-                out += fmt::format("      {}\n", paint(fd, k_dim, fmt::format("... and {} more reasons",
-                                                                         reasons.size() - k_reasons_listed)));
+                out += fmt::format(
+                    "      {}\n",
+                    paint(fd, k_dim, fmt::format("... and {} more reasons", reasons.size() - k_reasons_listed)));
             }
             order.push_back(fmt::format("roar run @{}", s["step"].get<int64_t>()));
         }

@@ -13,8 +13,8 @@
 namespace roar::cli {
 
 struct ConfigKey {
-    const char* name;        // "section.key"
-    const char* type;        // "bool", "int", "string", "string-list"
+    const char* name; // "section.key"
+    const char* type; // "bool", "int", "string", "string-list"
     const char* default_toml;
     const char* description;
 };

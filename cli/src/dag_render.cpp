@@ -150,7 +150,8 @@ Dag build_dag(const Lineage& g, const DagOptions& options)
     std::vector<Record> records;
     size_t total_uses = 0;
     for (const DagNode& n : dag.nodes) {
-        total_uses += g.executions[size_t(n.execution)].inputs.size() + g.executions[size_t(n.execution)].outputs.size();
+        total_uses +=
+            g.executions[size_t(n.execution)].inputs.size() + g.executions[size_t(n.execution)].outputs.size();
     }
     records.reserve(total_uses);
     for (size_t ni = 0; ni < dag.nodes.size(); ++ni) {
@@ -252,18 +253,14 @@ Dag build_dag(const Lineage& g, const DagOptions& options)
 
 std::string describe_reason(const Lineage& g, const StaleReason& reason, const Project& project)
 {
-    const std::string path = reason.kind == StaleReason::Kind::upstream
-                                 ? ""
-                                 : project.display_path(g.paths[reason.path].path);
+    const std::string path =
+        reason.kind == StaleReason::Kind::upstream ? "" : project.display_path(g.paths[reason.path].path);
     switch (reason.kind) {
     case StaleReason::Kind::reproduced:
         return fmt::format("{} was re-produced by @{} with different content", path, reason.step);
-    case StaleReason::Kind::modified:
-        return fmt::format("{} changed on disk since it was read", path);
-    case StaleReason::Kind::changed:
-        return fmt::format("{} changed since it was read", path);
-    case StaleReason::Kind::upstream:
-        return fmt::format("upstream step @{} is stale", reason.step);
+    case StaleReason::Kind::modified: return fmt::format("{} changed on disk since it was read", path);
+    case StaleReason::Kind::changed: return fmt::format("{} changed since it was read", path);
+    case StaleReason::Kind::upstream: return fmt::format("upstream step @{} is stale", reason.step);
     }
     return "";
 }
@@ -406,8 +403,7 @@ void write_dag_json(std::ostream& out, const Dag& dag, const Lineage& g, Artifac
     }
 }
 
-std::string render_dag_text(const Dag& dag, const Lineage& g, ArtifactDigests& digests, const Project& project,
-                            int fd)
+std::string render_dag_text(const Dag& dag, const Lineage& g, ArtifactDigests& digests, const Project& project, int fd)
 {
     const DagOptions& options = dag.options;
     std::string out;
@@ -487,8 +483,8 @@ std::string render_dag_text(const Dag& dag, const Lineage& g, ArtifactDigests& d
         const DagNode& n = dag.nodes[view.last];
         const Execution& e = g.executions[size_t(n.execution)];
         const Step& step = g.steps[size_t(e.step)];
-        std::string left = prefix + connector
-                           + fmt::format("@{} {}", view.number, shorten(display_command(e.command), command_width));
+        std::string left =
+            prefix + connector + fmt::format("@{} {}", view.number, shorten(display_command(e.command), command_width));
         std::string right = fmt::format("in:{} out:{}", e.inputs.size(), e.outputs.size());
         if (n.consumed > 0) {
             right += fmt::format(" consumed:{}", n.consumed);
@@ -526,8 +522,9 @@ std::string render_dag_text(const Dag& dag, const Lineage& g, ArtifactDigests& d
                 started[10] = ' ';
                 const std::string es = state_name(dag.nodes[x].state);
                 lines.push_back({"", "",
-                                 inner + fmt::format("  {}  {}  exit {:<3}  {}", ex.job_id, started, ex.exit_code,
-                                                     es == "superseded" ? paint(fd, k_dim, es) : es)});
+                                 inner
+                                     + fmt::format("  {}  {}  exit {:<3}  {}", ex.job_id, started, ex.exit_code,
+                                                   es == "superseded" ? paint(fd, k_dim, es) : es)});
             }
         }
         if (options.show_artifacts) {
@@ -538,14 +535,13 @@ std::string render_dag_text(const Dag& dag, const Lineage& g, ArtifactDigests& d
                 lines.push_back(
                     {"", "",
                      inner
-                         + fmt::format("  → {}  {}  {}{}{}", project.display_path(g.paths[a->path].path),
-                                       human_size(info.size ? std::optional<uint64_t>(uint64_t(*info.size))
-                                                            : std::nullopt),
-                                       paint(fd, k_dim, short_digest(info.algorithm, info.digest)),
-                                       st == "active" ? "" : " [" + st + "]",
-                                       st != "superseded" && (disk == "missing" || disk == "modified")
-                                           ? " (" + disk + " on disk)"
-                                           : "")});
+                         + fmt::format(
+                             "  → {}  {}  {}{}{}", project.display_path(g.paths[a->path].path),
+                             human_size(info.size ? std::optional<uint64_t>(uint64_t(*info.size)) : std::nullopt),
+                             paint(fd, k_dim, short_digest(info.algorithm, info.digest)),
+                             st == "active" ? "" : " [" + st + "]",
+                             st != "superseded" && (disk == "missing" || disk == "modified") ? " (" + disk + " on disk)"
+                                                                                             : "")});
             }
         }
         if (options.stale_only && e.current) {
@@ -554,11 +550,11 @@ std::string render_dag_text(const Dag& dag, const Lineage& g, ArtifactDigests& d
                 lines.push_back({"", "", inner + "  " + paint(fd, k_dim, describe_reason(g, reasons[i], project))});
             }
             if (reasons.size() > k_max_reasons) {
-                lines.push_back({"", "",
-                                 inner + "  "
-                                     + paint(fd, k_dim,
-                                             fmt::format("... and {} more reasons (see --json)",
-                                                         reasons.size() - k_max_reasons))});
+                lines.push_back(
+                    {"", "",
+                     inner + "  "
+                         + paint(fd, k_dim,
+                                 fmt::format("... and {} more reasons (see --json)", reasons.size() - k_max_reasons))});
             }
         }
         const auto& kids = view.children;
@@ -614,7 +610,8 @@ std::string render_dag_text(const Dag& dag, const Lineage& g, ArtifactDigests& d
         out += l.left + std::string(w < width ? width - w : 0, ' ') + "  " + l.right + "\n";
     }
     out += "\n";
-    out += paint(fd, k_dim, "* stale: an input changed since it ran (re-run it with 'roar run @N')   ! last run failed\n");
+    out +=
+        paint(fd, k_dim, "* stale: an input changed since it ran (re-run it with 'roar run @N')   ! last run failed\n");
     out += paint(fd, k_dim, "×N: N runs of the step (see --expanded)   consumed: inputs produced by other steps\n");
     return out;
 }
@@ -638,20 +635,11 @@ std::string mermaid_label(const std::string& s)
     std::string out;
     for (char c : s) {
         switch (c) {
-        case '"':
-            out += "#quot;";
-            break;
-        case '<':
-            out += "#lt;";
-            break;
-        case '>':
-            out += "#gt;";
-            break;
-        case '|':
-            out += "#124;";
-            break;
-        default:
-            out += c;
+        case '"': out += "#quot;"; break;
+        case '<': out += "#lt;"; break;
+        case '>': out += "#gt;"; break;
+        case '|': out += "#124;"; break;
+        default: out += c;
         }
     }
     return out;
@@ -704,30 +692,33 @@ std::string render_dag_dot(const Dag& dag, const Lineage& g, const Project& proj
         const char* fill = n.state == NodeState::stale        ? "#fdecc8"
                            : n.state == NodeState::superseded ? "#eeeeee"
                                                               : "#dbe8fb";
-        const char* color = n.state == NodeState::stale                           ? "#c77700"
+        const char* color = n.state == NodeState::stale                        ? "#c77700"
                             : g.executions[size_t(n.execution)].exit_code != 0 ? "#c62828"
-                                                                                 : "#3367d6";
+                                                                               : "#3367d6";
         out += fmt::format("  {} [shape=box, style=\"rounded,filled\", fillcolor=\"{}\", color=\"{}\", label={}];\n",
-                           node_graph_id(g, n.execution, expanded), fill, color,
-                           dot_quote(node_label(g, n, expanded)));
+                           node_graph_id(g, n.execution, expanded), fill, color, dot_quote(node_label(g, n, expanded)));
     }
     if (!dag.options.show_artifacts) {
         for (const DagEdge& e : dag.edges) {
-            out += fmt::format("  {} -> {} [label={}];\n", node_graph_id(g, dag.nodes[size_t(e.from)].execution, expanded),
-                               node_graph_id(g, dag.nodes[size_t(e.to)].execution, expanded),
-                               dot_quote(edge_label(g, project, e, "\\n")));
+            out +=
+                fmt::format("  {} -> {} [label={}];\n", node_graph_id(g, dag.nodes[size_t(e.from)].execution, expanded),
+                            node_graph_id(g, dag.nodes[size_t(e.to)].execution, expanded),
+                            dot_quote(edge_label(g, project, e, "\\n")));
         }
         return out + "}\n";
     }
     for (const DagArtifact& a : dag.artifacts) {
         const std::string state = a.state;
         const std::string id = graph_id(artifact_id(g, a));
-        out += fmt::format("  {} [shape=note, style=filled, fillcolor=\"{}\", label={}];\n", id,
-                           state == "stale" ? "#fdecc8" : state == "superseded" ? "#eeeeee" : "#ffffff",
-                           dot_quote(project.display_path(g.paths[a.path].path)
-                                     + (state == "active" ? "" : " (" + state + ")")));
+        out += fmt::format(
+            "  {} [shape=note, style=filled, fillcolor=\"{}\", label={}];\n", id,
+            state == "stale"        ? "#fdecc8"
+            : state == "superseded" ? "#eeeeee"
+                                    : "#ffffff",
+            dot_quote(project.display_path(g.paths[a.path].path) + (state == "active" ? "" : " (" + state + ")")));
         if (a.producer_node >= 0) {
-            out += fmt::format("  {} -> {};\n", node_graph_id(g, dag.nodes[size_t(a.producer_node)].execution, expanded), id);
+            out += fmt::format("  {} -> {};\n",
+                               node_graph_id(g, dag.nodes[size_t(a.producer_node)].execution, expanded), id);
         }
         for (int c : a.consumers) {
             out += fmt::format("  {} -> {};\n", id, node_graph_id(g, c, expanded));
@@ -764,7 +755,8 @@ std::string render_dag_mermaid(const Dag& dag, const Lineage& g, const Project& 
             }
             out += "\n";
             if (a.producer_node >= 0) {
-                out += fmt::format("  {} --> {}\n", node_graph_id(g, dag.nodes[size_t(a.producer_node)].execution, expanded), id);
+                out += fmt::format("  {} --> {}\n",
+                                   node_graph_id(g, dag.nodes[size_t(a.producer_node)].execution, expanded), id);
             }
             for (int c : a.consumers) {
                 out += fmt::format("  {} --> {}\n", id, node_graph_id(g, c, expanded));

@@ -23,22 +23,22 @@ struct DagOptions {
 
 // One step (or, expanded, one execution) in view.
 struct DagNode {
-    int execution = 0;                  // index into Lineage::executions
+    int execution = 0; // index into Lineage::executions
     NodeState state = NodeState::active;
-    std::vector<int64_t> dependencies;  // step numbers whose outputs it read, ascending
-    int consumed = 0;                   // inputs produced by other steps
+    std::vector<int64_t> dependencies; // step numbers whose outputs it read, ascending
+    int consumed = 0;                  // inputs produced by other steps
 };
 
 // Content `artifact` at path `path`, as the executions in view wrote or read it.
 struct DagArtifact {
-    uint32_t path = 0;       // index into Lineage::paths
-    int64_t artifact = 0;    // artifacts.id (0: not hashed)
-    int producer = -1;       // execution index, possibly out of view; -1: from outside the pipeline
-    int producer_node = -1;  // the node in view standing for the producer, if any
-    std::vector<int> consumers; // execution indexes in view, in view order
+    uint32_t path = 0;            // index into Lineage::paths
+    int64_t artifact = 0;         // artifacts.id (0: not hashed)
+    int producer = -1;            // execution index, possibly out of view; -1: from outside the pipeline
+    int producer_node = -1;       // the node in view standing for the producer, if any
+    std::vector<int> consumers;   // execution indexes in view, in view order
     const char* state = "active"; // active | stale | superseded
-    int64_t now = 0;         // superseded: the content now current (-1: unrecorded content on disk)
-    bool terminal = false;   // nothing in view read it
+    int64_t now = 0;              // superseded: the content now current (-1: unrecorded content on disk)
+    bool terminal = false;        // nothing in view read it
     const char* on_disk = "unchecked";
 };
 
@@ -50,8 +50,8 @@ struct DagEdge {
 
 struct Dag {
     DagOptions options;
-    std::vector<DagNode> nodes;       // by step number, a step's executions oldest first
-    std::vector<DagEdge> edges;       // by (from, to)
+    std::vector<DagNode> nodes;         // by step number, a step's executions oldest first
+    std::vector<DagEdge> edges;         // by (from, to)
     std::vector<DagArtifact> artifacts; // by path, then content
     size_t stale_artifacts = 0, superseded_artifacts = 0;
     size_t artifacts_omitted = 0; // artifacts left out of a picture that could not draw them all
@@ -69,8 +69,7 @@ void write_dag_json(std::ostream& out, const Dag& dag, const Lineage& g, Artifac
                     const Project& project, int indent = 2, bool escape_lt = false);
 
 // The tree for people; colours follow color_enabled(fd).
-std::string render_dag_text(const Dag& dag, const Lineage& g, ArtifactDigests& digests, const Project& project,
-                            int fd);
+std::string render_dag_text(const Dag& dag, const Lineage& g, ArtifactDigests& digests, const Project& project, int fd);
 
 // Graphviz and Mermaid sources of `dag` (artifacts drawn as nodes with show_artifacts).
 std::string render_dag_dot(const Dag& dag, const Lineage& g, const Project& project);

@@ -15,8 +15,8 @@ namespace roar::cli {
 
 struct Ref {
     enum class Kind { job, artifact } kind;
-    int64_t id;        // jobs.id or artifacts.id
-    std::string path;  // for artifacts: the path the user named, if any
+    int64_t id;       // jobs.id or artifacts.id
+    std::string path; // for artifacts: the path the user named, if any
 };
 
 // Resolves `text` to a job or an artifact, or throws FatalError saying

@@ -167,27 +167,13 @@ void JsonWriter::put_string(std::string_view s)
             continue;
         }
         switch (c) {
-        case '"':
-            m_buffer += "\\\"";
-            break;
-        case '\\':
-            m_buffer += "\\\\";
-            break;
-        case '\b':
-            m_buffer += "\\b";
-            break;
-        case '\f':
-            m_buffer += "\\f";
-            break;
-        case '\n':
-            m_buffer += "\\n";
-            break;
-        case '\r':
-            m_buffer += "\\r";
-            break;
-        case '\t':
-            m_buffer += "\\t";
-            break;
+        case '"': m_buffer += "\\\""; break;
+        case '\\': m_buffer += "\\\\"; break;
+        case '\b': m_buffer += "\\b"; break;
+        case '\f': m_buffer += "\\f"; break;
+        case '\n': m_buffer += "\\n"; break;
+        case '\r': m_buffer += "\\r"; break;
+        case '\t': m_buffer += "\\t"; break;
         default:
             if (c < 0x20 || (c == '<' && m_escape_lt)) {
                 m_buffer += fmt::format("\\u{:04x}", c);

@@ -42,10 +42,7 @@ public:
     JsonWriter& value(double number); // NaN and infinities become null, as in nlohmann::json
     JsonWriter& value(bool flag);
     JsonWriter& null();
-    template <typename T> JsonWriter& value(const std::optional<T>& maybe)
-    {
-        return maybe ? value(*maybe) : null();
-    }
+    template <typename T> JsonWriter& value(const std::optional<T>& maybe) { return maybe ? value(*maybe) : null(); }
 
     // key(name) then value(v).
     template <typename T> JsonWriter& field(std::string_view name, const T& v) { return key(name).value(v); }

@@ -63,12 +63,9 @@ std::vector<int> reach_stale(const Lineage& g, int start, bool downstream)
 const char* state_name(NodeState state)
 {
     switch (state) {
-    case NodeState::active:
-        return "active";
-    case NodeState::stale:
-        return "stale";
-    case NodeState::superseded:
-        return "superseded";
+    case NodeState::active: return "active";
+    case NodeState::stale: return "stale";
+    case NodeState::superseded: return "superseded";
     }
     return "?";
 }
@@ -76,24 +73,19 @@ const char* state_name(NodeState state)
 const char* disk_state_name(DiskState state)
 {
     switch (state) {
-    case DiskState::unchecked:
-        return "unchecked";
-    case DiskState::present:
-        return "present";
-    case DiskState::modified:
-        return "modified";
-    case DiskState::missing:
-        return "missing";
-    case DiskState::remote:
-        return "remote";
+    case DiskState::unchecked: return "unchecked";
+    case DiskState::present: return "present";
+    case DiskState::modified: return "modified";
+    case DiskState::missing: return "missing";
+    case DiskState::remote: return "remote";
     }
     return "?";
 }
 
 std::optional<int> Lineage::step_index(int64_t number) const
 {
-    auto it = std::lower_bound(steps.begin(), steps.end(), number,
-                               [](const Step& s, int64_t n) { return s.number < n; });
+    auto it =
+        std::lower_bound(steps.begin(), steps.end(), number, [](const Step& s, int64_t n) { return s.number < n; });
     if (it == steps.end() || it->number != number) {
         return std::nullopt;
     }
@@ -371,8 +363,8 @@ Lineage Lineage::load(collector::Database& database, const LineageOptions& optio
                     ++step.consumed;
                 }
             }
-            const bool rewrote = std::any_of(e.outputs.begin(), e.outputs.end(),
-                                             [&](uint32_t o) { return g.uses[o].path == use.path; });
+            const bool rewrote =
+                std::any_of(e.outputs.begin(), e.outputs.end(), [&](uint32_t o) { return g.uses[o].path == use.path; });
             const int64_t now = g.current_content(use.path);
             if (rewrote || use.artifact == 0 || now == 0 || now == use.artifact) {
                 continue;
@@ -433,8 +425,7 @@ ArtifactDigests::ArtifactDigests(const collector::Database& db)
     : m_db(db.handle()),
       m_query(db.handle(), "SELECT a.id, h.algorithm, h.digest, a.size FROM artifacts a LEFT JOIN artifact_hashes h "
                            "ON h.artifact_id = a.id WHERE a.id = ?1")
-{
-}
+{ }
 
 void ArtifactDigests::remember(collector::Statement& q)
 {

@@ -24,40 +24,40 @@ const char* disk_state_name(DiskState state);
 
 // One input or output of one execution.
 struct Use {
-    uint32_t path = 0;     // index into Lineage::paths
-    int64_t artifact = 0;  // artifacts.id, 0 when unknown (not hashed)
-    int execution = 0;     // index into Lineage::executions
+    uint32_t path = 0;    // index into Lineage::paths
+    int64_t artifact = 0; // artifacts.id, 0 when unknown (not hashed)
+    int execution = 0;    // index into Lineage::executions
     bool output = false;
-    int producer = -1;     // inputs: the execution that wrote this content here, if recorded
+    int producer = -1; // inputs: the execution that wrote this content here, if recorded
 };
 
 // One job of the session, oldest first.
 struct Execution {
     int64_t job_row = 0;
     std::string job_id;
-    int step = 0;          // index into Lineage::steps
+    int step = 0; // index into Lineage::steps
     std::string command, cwd;
     double started_at = 0, ended_at = 0;
     int exit_code = 0;
     bool killed = false;
     std::vector<uint32_t> inputs, outputs; // indexes into Lineage::uses
-    bool current = false;  // the latest execution of its step
+    bool current = false;                  // the latest execution of its step
 };
 
 // Why a step is stale: one of its inputs changed, or a step it consumed from is stale.
 struct StaleReason {
     enum class Kind { reproduced, modified, changed, upstream } kind;
-    uint32_t path = 0;   // the input (not for upstream)
-    int64_t step = 0;    // reproduced: the step that wrote the new content; upstream: the stale step
+    uint32_t path = 0; // the input (not for upstream)
+    int64_t step = 0;  // reproduced: the step that wrote the new content; upstream: the stale step
 };
 
 struct Step {
     int64_t row = 0;
-    int64_t number = 0;    // the N of @N
-    std::string command;   // of the current execution
-    std::vector<int> executions; // oldest first; the last one is current
+    int64_t number = 0;                        // the N of @N
+    std::string command;                       // of the current execution
+    std::vector<int> executions;               // oldest first; the last one is current
     std::vector<int> dependencies, dependents; // step indexes, ascending
-    int consumed = 0;      // inputs of the current execution produced by other steps
+    int consumed = 0;                          // inputs of the current execution produced by other steps
     bool stale = false;
     std::vector<StaleReason> stale_reasons;
     int current() const { return executions.back(); }
@@ -65,11 +65,11 @@ struct Step {
 
 struct PathState {
     std::string path;
-    std::vector<uint32_t> uses;  // chronological; a job's input before its output
-    int64_t latest = 0;          // artifact of the latest recorded version (0: unknown)
+    std::vector<uint32_t> uses; // chronological; a job's input before its output
+    int64_t latest = 0;         // artifact of the latest recorded version (0: unknown)
     DiskState disk = DiskState::unchecked;
-    int64_t on_disk = 0;         // artifact now on disk when present; -1: content never recorded
-    std::string disk_digest;     // blake3 of what is on disk, when checked and present
+    int64_t on_disk = 0;     // artifact now on disk when present; -1: content never recorded
+    std::string disk_digest; // blake3 of what is on disk, when checked and present
 };
 
 struct LineageOptions {

@@ -85,13 +85,12 @@ int main(int argc, char** argv)
     std::vector<std::string> args(argv + 1, argv + argc);
     std::vector<std::string> command;
     if (auto run_at = std::find(args.begin(), args.end(), "run"); run_at != args.end()) {
-        const bool before_is_options = std::all_of(args.begin(), run_at, [](const std::string& a) {
-            return !a.empty() && a.front() == '-';
-        });
+        const bool before_is_options =
+            std::all_of(args.begin(), run_at, [](const std::string& a) { return !a.empty() && a.front() == '-'; });
         if (before_is_options) {
             auto it = run_at + 1;
-            while (it != args.end() && (*it == "-q" || *it == "--quiet" || *it == "--json" || *it == "-h"
-                                        || *it == "--help")) {
+            while (it != args.end()
+                   && (*it == "-q" || *it == "--quiet" || *it == "--json" || *it == "-h" || *it == "--help")) {
                 ++it;
             }
             auto cmd_start = it;

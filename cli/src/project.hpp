@@ -30,7 +30,7 @@ public:
     std::string display_path(const std::string& path) const;
 
 private:
-    Project(std::filesystem::path root, Config config) : m_root(std::move(root)), m_config(std::move(config)) {}
+    Project(std::filesystem::path root, Config config) : m_root(std::move(root)), m_config(std::move(config)) { }
     std::filesystem::path m_root;
     Config m_config;
 };

@@ -33,10 +33,7 @@ std::string tail_of(const std::string& path, std::size_t lines)
     return out;
 }
 
-bool alive(pid_t pid)
-{
-    return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM);
-}
+bool alive(pid_t pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM); }
 
 // The pid in a pid file, if that process still runs roar-proxy.
 pid_t live_pid_from(const std::string& path)
@@ -109,7 +106,8 @@ std::variant<ProxyProcess, std::string> start(const StartOptions& opts)
     std::string line;
     const auto deadline = std::chrono::steady_clock::now() + opts.ready_timeout;
     for (;;) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) {
             break;
         }
@@ -217,8 +215,8 @@ std::variant<ProxyProcess, std::string> start_daemon(const std::string& roar_dir
 {
     const auto st = daemon_status(roar_dir);
     if (st.running) {
-        return "a proxy daemon is already running (pid=" + std::to_string(st.pid) + ", port="
-               + std::to_string(st.port) + "); stop it first with 'roar proxy stop'";
+        return "a proxy daemon is already running (pid=" + std::to_string(st.pid) + ", port=" + std::to_string(st.port)
+               + "); stop it first with 'roar proxy stop'";
     }
     opts.daemon = true;
     opts.pid_file = roar_dir + "/proxy.pid";

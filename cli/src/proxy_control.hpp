@@ -21,14 +21,14 @@ struct ProxyProcess {
 };
 
 struct StartOptions {
-    std::string binary;          // path of roar-proxy
+    std::string binary; // path of roar-proxy
     std::string listen_host = "127.0.0.1";
-    std::uint16_t port = 0;      // 0 = a free port chosen by the proxy
-    std::string upstream;        // empty: the proxy uses $ROAR_UPSTREAM_S3_ENDPOINT or AWS
-    std::string ring;            // shm name of the job's event ring, empty = no events
-    std::string log_file;        // empty = inherit stderr
-    std::string pid_file;        // empty = none
-    bool daemon = false;         // new session, stdio on /dev/null, not a child to reap
+    std::uint16_t port = 0; // 0 = a free port chosen by the proxy
+    std::string upstream;   // empty: the proxy uses $ROAR_UPSTREAM_S3_ENDPOINT or AWS
+    std::string ring;       // shm name of the job's event ring, empty = no events
+    std::string log_file;   // empty = inherit stderr
+    std::string pid_file;   // empty = none
+    bool daemon = false;    // new session, stdio on /dev/null, not a child to reap
     std::chrono::milliseconds ready_timeout{10000};
 };
 

@@ -12,8 +12,8 @@
 namespace roar::cli {
 
 struct RerunPlan {
-    std::vector<std::string> command;  // what to run
-    std::optional<int64_t> step;       // the step the job belongs to, for `@N`
+    std::vector<std::string> command; // what to run
+    std::optional<int64_t> step;      // the step the job belongs to, for `@N`
 };
 
 // For `command` = {"@N", "--name=value"...}: step N's recorded argv with

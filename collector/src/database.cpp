@@ -361,8 +361,8 @@ Result<void> Database::migrate(const fs::path& path)
                     path.string(), sqlite_message(m_db));
     }
     if (version > k_schema_version) {
-        return fail("{} has schema version {}, newer than this roar understands ({}); upgrade roar",
-                    path.string(), version, k_schema_version);
+        return fail("{} has schema version {}, newer than this roar understands ({}); upgrade roar", path.string(),
+                    version, k_schema_version);
     }
     if (version == 0) {
         // Version 0 is a brand-new file, or something that is not ours.
@@ -819,7 +819,7 @@ bool step_io_compatible(const StepPaths& job, const StepPaths& step)
 {
     auto nested = [](const std::vector<std::string>& a, const std::vector<std::string>& b) {
         return std::includes(a.begin(), a.end(), b.begin(), b.end())
-            || std::includes(b.begin(), b.end(), a.begin(), a.end());
+               || std::includes(b.begin(), b.end(), a.begin(), a.end());
     };
     return nested(job.inputs, step.inputs) && nested(job.outputs, step.outputs);
 }

@@ -46,9 +46,8 @@ nlohmann::json event_to_json(const RawEvent& event)
 {
     const roar_event& h = event.header;
     nlohmann::json j = {
-        {"index", event.index}, {"op", op_name(h.op)}, {"pid", h.pid},       {"tid", h.tid},
-        {"fd", h.fd},           {"fd2", h.fd2},        {"flags", h.flags},   {"mode", h.mode},
-        {"result", h.result},   {"time_ns", h.time_ns},
+        {"index", event.index}, {"op", op_name(h.op)}, {"pid", h.pid},   {"tid", h.tid},       {"fd", h.fd},
+        {"fd2", h.fd2},         {"flags", h.flags},    {"mode", h.mode}, {"result", h.result}, {"time_ns", h.time_ns},
     };
     if (event.has_s1) {
         j["s1"] = std::string(event.s1);

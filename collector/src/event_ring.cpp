@@ -77,7 +77,7 @@ void remove_stale_rings()
 
 } // namespace
 
-EventRing::EventRing(std::unique_ptr<State> state) : m_state(std::move(state)) {}
+EventRing::EventRing(std::unique_ptr<State> state) : m_state(std::move(state)) { }
 EventRing::EventRing(EventRing&&) noexcept = default;
 EventRing& EventRing::operator=(EventRing&&) noexcept = default;
 
@@ -95,8 +95,7 @@ Result<EventRing> EventRing::create(const std::string& name, uint64_t bytes, uin
     state->name = name;
     const uint64_t nslots = slots_for_bytes(bytes);
     try {
-        state->shm = bip::shared_memory_object(bip::create_only, name.c_str(), bip::read_write,
-                                               bip::permissions(0600));
+        state->shm = bip::shared_memory_object(bip::create_only, name.c_str(), bip::read_write, bip::permissions(0600));
         state->shm.truncate(static_cast<bip::offset_t>(roar_ring_bytes(nslots)));
         state->region = bip::mapped_region(state->shm, bip::read_write);
     } catch (const bip::interprocess_exception& e) {
@@ -254,9 +253,6 @@ std::vector<std::string> split_argv(std::string_view packed)
 
 uint32_t* EventRing::doorbell() { return &m_state->ring.hdr->doorbell; }
 
-std::string ring_name_for_job(std::string_view job_uid)
-{
-    return fmt::format("/roar-{}", job_uid);
-}
+std::string ring_name_for_job(std::string_view job_uid) { return fmt::format("/roar-{}", job_uid); }
 
 } // namespace roar::collector

@@ -44,10 +44,10 @@ Result<fs::path> find_first(const char* env_name, const std::vector<fs::path>& c
 Result<fs::path> find_preload_library()
 {
     const fs::path dir = self_exe_dir();
-    return find_first("ROAR_PRELOAD_LIBRARY",
-                      {dir / "../lib/roar/libroar_preload.so",
-                       fs::path(ROAR_INSTALL_PREFIX) / "lib/roar/libroar_preload.so"},
-                      "libroar_preload.so");
+    return find_first(
+        "ROAR_PRELOAD_LIBRARY",
+        {dir / "../lib/roar/libroar_preload.so", fs::path(ROAR_INSTALL_PREFIX) / "lib/roar/libroar_preload.so"},
+        "libroar_preload.so");
 }
 
 Result<fs::path> find_proxy_binary()

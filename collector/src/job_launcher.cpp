@@ -99,7 +99,7 @@ Result<JobLauncher> JobLauncher::start(const std::vector<std::string>& argv, con
     g_root_pid = child;
     g_wake_word = wake_word;
     for (int i = 0; i < 5; ++i) {
-        struct sigaction sa {};
+        struct sigaction sa { };
         const int sig = k_handled_signals[i];
         sa.sa_handler = sig == SIGINT || sig == SIGQUIT ? SIG_IGN : sig == SIGCHLD ? wake_on_child : forward_signal;
         sigemptyset(&sa.sa_mask);
@@ -110,8 +110,12 @@ Result<JobLauncher> JobLauncher::start(const std::vector<std::string>& argv, con
 }
 
 JobLauncher::JobLauncher(JobLauncher&& other) noexcept
-    : m_root(other.m_root), m_active(other.m_active), m_root_exited(other.m_root_exited),
-      m_root_status(other.m_root_status), m_reaped(std::move(other.m_reaped)), m_services(std::move(other.m_services))
+    : m_root(other.m_root),
+      m_active(other.m_active),
+      m_root_exited(other.m_root_exited),
+      m_root_status(other.m_root_status),
+      m_reaped(std::move(other.m_reaped)),
+      m_services(std::move(other.m_services))
 {
     other.m_active = false;
 }
@@ -173,10 +177,7 @@ bool JobLauncher::only_services_remain() const
     return !ec;
 }
 
-void JobLauncher::signal_root(int sig) const
-{
-    kill(m_root, sig);
-}
+void JobLauncher::signal_root(int sig) const { kill(m_root, sig); }
 
 int exit_code_of(int status)
 {

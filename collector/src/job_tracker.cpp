@@ -63,7 +63,9 @@ std::string exec_flags_note(int flags)
 } // namespace
 
 JobTracker::JobTracker(std::string cwd, PathFilter filter, DigestFunction digest, BatchDigestFunction digest_many)
-    : m_cwd(std::move(cwd)), m_filter(std::move(filter)), m_digest(std::move(digest)),
+    : m_cwd(std::move(cwd)),
+      m_filter(std::move(filter)),
+      m_digest(std::move(digest)),
       m_digest_many(std::move(digest_many))
 {
     if (!m_digest_many) {
@@ -129,10 +131,7 @@ std::string JobTracker::resolve(uint32_t pid, int dirfd, std::string_view path)
     return resolve_path(st.cwd, path);
 }
 
-JobTracker::PathState& JobTracker::path_state(const std::string& path)
-{
-    return m_paths[path];
-}
+JobTracker::PathState& JobTracker::path_state(const std::string& path) { return m_paths[path]; }
 
 void JobTracker::take_input_digest(const std::string& path, PathState& st, bool late)
 {
@@ -248,7 +247,8 @@ void JobTracker::opened_read_write(const std::string& path, bool has_path)
         return;
     }
     struct stat sb;
-    if (has_path && stat(path.c_str(), &sb) == 0 && (S_ISCHR(sb.st_mode) || S_ISBLK(sb.st_mode) || S_ISDIR(sb.st_mode))) {
+    if (has_path && stat(path.c_str(), &sb) == 0
+        && (S_ISCHR(sb.st_mode) || S_ISBLK(sb.st_mode) || S_ISDIR(sb.st_mode))) {
         return;
     }
     m_early->discard(fmt::format("{} was opened read-write", has_path ? path : "a file"));
@@ -345,9 +345,7 @@ void JobTracker::on_event(const RawEvent& event)
         st.exec_argv = split_argv(event.s3);
         break;
     }
-    case ROAR_OP_EXEC_FAILED:
-        proc(pid).exec_pending = false;
-        break;
+    case ROAR_OP_EXEC_FAILED: proc(pid).exec_pending = false; break;
     case ROAR_OP_SPAWN: {
         if (h.result <= 0) {
             break;
@@ -368,12 +366,8 @@ void JobTracker::on_event(const RawEvent& event)
         m_spawned[child] = std::move(rec);
         break;
     }
-    case ROAR_OP_FORK:
-        m_fork_snapshots[pid] = proc(pid);
-        break;
-    case ROAR_OP_WAIT:
-        set_status(uint32_t(h.fd), int(h.result));
-        break;
+    case ROAR_OP_FORK: m_fork_snapshots[pid] = proc(pid); break;
+    case ROAR_OP_WAIT: set_status(uint32_t(h.fd), int(h.result)); break;
     case ROAR_OP_NOTE:
         m_processes[size_t(proc(pid).record)].notes.emplace_back(event.s1);
         if (m_early) {
@@ -558,8 +552,7 @@ void JobTracker::on_event(const RawEvent& event)
             gone.existed = false;
         }
         break;
-    default:
-        break; // SYMLINK, MKDIR and future ops carry nothing we record yet
+    default: break; // SYMLINK, MKDIR and future ops carry nothing we record yet
     }
 }
 
@@ -619,8 +612,7 @@ void JobTracker::on_s3(const RawEvent& event)
         ps.removed = true;
         ps.written = false;
         break;
-    default:
-        break;
+    default: break;
     }
 }
 
@@ -748,8 +740,8 @@ void JobTracker::finish(JobRecord& job)
                 st.input_digest = **digest;
             }
             if (st.input_digest && st.input_digest->identity.is_regular) {
-                ArtifactUse use{path, "file", st.input_digest->identity.size, {{"blake3", st.input_digest->blake3}},
-                                st.notes};
+                ArtifactUse use{
+                    path, "file", st.input_digest->identity.size, {{"blake3", st.input_digest->blake3}}, st.notes};
                 if (st.input_digest->changed_while_hashing) {
                     use.notes.push_back("the file changed while it was being hashed");
                 }

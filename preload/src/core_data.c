@@ -5,9 +5,8 @@
 
 #include <sys/mman.h>
 
-ssize_t roar_core_write(struct roar_libc* L, struct roar_shim* S, enum roar_write_kind kind, int fd,
-                        const void* buf, size_t count, const struct iovec* iov, int iovcnt, off_t offset,
-                        int flags)
+ssize_t roar_core_write(struct roar_libc* L, struct roar_shim* S, enum roar_write_kind kind, int fd, const void* buf,
+                        size_t count, const struct iovec* iov, int iovcnt, off_t offset, int flags)
 {
     /* Hot path: one byte load once the fd has been reported. Reported
      * before the write so a process killed mid-write still shows it. */
@@ -30,8 +29,8 @@ ssize_t roar_core_write(struct roar_libc* L, struct roar_shim* S, enum roar_writ
     return -1;
 }
 
-void* roar_core_mmap(struct roar_libc* L, struct roar_shim* S, int is64, void* addr, size_t length, int prot,
-                     int flags, int fd, off_t offset)
+void* roar_core_mmap(struct roar_libc* L, struct roar_shim* S, int is64, void* addr, size_t length, int prot, int flags,
+                     int fd, off_t offset)
 {
     void* p = is64 ? ROAR_REAL(L, mmap64)(addr, length, prot, flags, fd, offset)
                    : ROAR_REAL(L, mmap)(addr, length, prot, flags, fd, offset);

@@ -89,8 +89,8 @@ int roar_core_link(struct roar_libc* L, struct roar_shim* S, enum roar_link_kind
     return r;
 }
 
-int roar_core_unlink(struct roar_libc* L, struct roar_shim* S, enum roar_unlink_kind kind, int dirfd,
-                     const char* path, int flags)
+int roar_core_unlink(struct roar_libc* L, struct roar_shim* S, enum roar_unlink_kind kind, int dirfd, const char* path,
+                     int flags)
 {
     const int active = roar_active(S);
     if (kind == ROAR_K_RMDIR) {

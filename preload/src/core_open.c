@@ -12,8 +12,7 @@
 /* glibc's stdio flag for a stream in write mode (libio.h). */
 #define ROAR_IO_CURRENTLY_PUTTING 0x0800
 
-static int call_open(struct roar_libc* L, enum roar_open_kind kind, int dirfd, const char* path, int flags,
-                     mode_t mode)
+static int call_open(struct roar_libc* L, enum roar_open_kind kind, int dirfd, const char* path, int flags, mode_t mode)
 {
     switch (kind) {
     case ROAR_K_OPEN: return ROAR_REAL(L, open)(path, flags, mode);
@@ -44,8 +43,8 @@ int roar_core_open(struct roar_libc* L, struct roar_shim* S, enum roar_open_kind
     const int fd = call_open(L, kind, dirfd, path, flags, mode);
     const int err = errno;
     roar_fd_opened(S, fd);
-    roar_emit(S, ROAR_OP_OPEN, dirfd, -1, flags, roar_needs_mode(flags) ? (uint32_t)mode : 0,
-              fd >= 0 ? fd : -err, path, NULL);
+    roar_emit(S, ROAR_OP_OPEN, dirfd, -1, flags, roar_needs_mode(flags) ? (uint32_t)mode : 0, fd >= 0 ? fd : -err, path,
+              NULL);
     errno = err;
     return fd;
 }
@@ -134,8 +133,7 @@ FILE* roar_core_fopen(struct roar_libc* L, struct roar_shim* S, enum roar_fopen_
     const int fd = f ? fileno(f) : -1;
     if (path) {
         roar_fd_opened(S, fd);
-        roar_emit(S, ROAR_OP_OPEN, ROAR_AT_FDCWD, -1, flags, (flags & O_CREAT) ? 0666 : 0, f ? fd : -err, path,
-                  NULL);
+        roar_emit(S, ROAR_OP_OPEN, ROAR_AT_FDCWD, -1, flags, (flags & O_CREAT) ? 0666 : 0, f ? fd : -err, path, NULL);
     }
     if (f) {
         stream_opened(S, fd, flags);
@@ -185,8 +183,8 @@ void roar_check_stdio(struct roar_shim* S)
     }
 }
 
-int roar_core_mkstemp(struct roar_libc* L, struct roar_shim* S, enum roar_mkstemp_kind kind, char* templ,
-                      int suffixlen, int flags)
+int roar_core_mkstemp(struct roar_libc* L, struct roar_shim* S, enum roar_mkstemp_kind kind, char* templ, int suffixlen,
+                      int flags)
 {
     int fd;
     const int active = roar_active(S);
@@ -209,8 +207,8 @@ int roar_core_mkstemp(struct roar_libc* L, struct roar_shim* S, enum roar_mkstem
     roar_t_depth--;
     const int err = errno;
     roar_fd_opened(S, fd);
-    roar_emit(S, ROAR_OP_OPEN, ROAR_AT_FDCWD, -1, O_RDWR | O_CREAT | O_EXCL | flags, 0600, fd >= 0 ? fd : -err,
-              templ, NULL);
+    roar_emit(S, ROAR_OP_OPEN, ROAR_AT_FDCWD, -1, O_RDWR | O_CREAT | O_EXCL | flags, 0600, fd >= 0 ? fd : -err, templ,
+              NULL);
     errno = err;
     return fd;
 }
@@ -301,16 +299,15 @@ static void fds_closed(struct roar_shim* S, unsigned int first, unsigned int las
     }
 }
 
-int roar_core_close_range(struct roar_libc* L, struct roar_shim* S, unsigned int first, unsigned int last,
-                          int flags)
+int roar_core_close_range(struct roar_libc* L, struct roar_shim* S, unsigned int first, unsigned int last, int flags)
 {
     /* CLOSE_RANGE_CLOEXEC closes nothing now; the next image's
      * FD_INHERITED snapshot shows what survived. */
     if (roar_active(S) && !(flags & CLOSE_RANGE_CLOEXEC) && first <= last) {
         const int saved = errno;
         fds_closed(S, first, last);
-        roar_emit(S, ROAR_OP_CLOSE, first > INT_MAX ? INT_MAX : (int)first, last > INT_MAX ? INT_MAX : (int)last,
-                  0, 0, 0, NULL, NULL);
+        roar_emit(S, ROAR_OP_CLOSE, first > INT_MAX ? INT_MAX : (int)first, last > INT_MAX ? INT_MAX : (int)last, 0, 0,
+                  0, NULL, NULL);
         errno = saved;
     }
     return ROAR_REAL(L, close_range)(first, last, flags);
@@ -336,8 +333,7 @@ static void fd_duplicated(struct roar_shim* S, int oldfd, int newfd, int result,
     roar_emit(S, ROAR_OP_DUP, oldfd, newfd, flags, 0, result, NULL, NULL);
 }
 
-int roar_core_dup(struct roar_libc* L, struct roar_shim* S, enum roar_dup_kind kind, int oldfd, int newfd,
-                  int flags)
+int roar_core_dup(struct roar_libc* L, struct roar_shim* S, enum roar_dup_kind kind, int oldfd, int newfd, int flags)
 {
     int r;
     switch (kind) {

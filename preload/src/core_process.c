@@ -37,7 +37,7 @@ static const char* read_link(int dirfd, const char* path, char* buf, size_t cap)
  * with what /proc/self/fd names it. Stops at, and returns, the first
  * non-zero value `fn` returns; 0 otherwise. */
 static int for_each_fd(struct roar_shim* S, char* link, size_t cap,
-                        int (*fn)(struct roar_shim* S, int fd, const char* target))
+                       int (*fn)(struct roar_shim* S, int fd, const char* target))
 {
     const long dfd = syscall(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0) {
@@ -115,8 +115,7 @@ void roar_report_start(struct roar_libc* L, struct roar_shim* S, char* const* ar
     /* A Go program (even with cgo, when the shim does load) makes its own
      * file system calls with raw syscalls: say so, from the process itself. */
     if (roar_exec_probe_at(AT_FDCWD, "/proc/self/exe") & ROAR_EXEC_GO) {
-        roar_emit(S, ROAR_OP_NOTE, -1, -1, 0, 0, 0, "Go binary: its file I/O bypasses libc and was not observed",
-                  NULL);
+        roar_emit(S, ROAR_OP_NOTE, -1, -1, 0, 0, 0, "Go binary: its file I/O bypasses libc and was not observed", NULL);
     }
 }
 
@@ -422,8 +421,7 @@ pid_t roar_core_wait(struct roar_libc* L, struct roar_shim* S, enum roar_wait_ki
     return r;
 }
 
-int roar_core_waitid(struct roar_libc* L, struct roar_shim* S, idtype_t idtype, id_t id, siginfo_t* info,
-                     int options)
+int roar_core_waitid(struct roar_libc* L, struct roar_shim* S, idtype_t idtype, id_t id, siginfo_t* info, int options)
 {
     siginfo_t local;
     siginfo_t* si = info;

@@ -11,16 +11,10 @@
 #include <fcntl.h>
 
 /* Whether open flags can change the file's bytes. */
-static inline int roar_write_intent(int flags)
-{
-    return (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
-}
+static inline int roar_write_intent(int flags) { return (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC); }
 
 /* Whether open(2) reads its mode argument for these flags. */
-static inline int roar_needs_mode(int flags)
-{
-    return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE;
-}
+static inline int roar_needs_mode(int flags) { return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE; }
 
 /* A successful open/dup returned `fd`: CLOSE will be reported, and the
  * first write will be again. */

@@ -64,8 +64,8 @@ static void prefault_ahead(struct roar_shim* S, int64_t index)
     S->prefault_next += ROAR_PREFAULT_CHUNK;
 }
 
-static void fill_header(struct roar_shim* S, struct roar_event* ev, uint16_t op, int32_t fd, int32_t fd2,
-                        int32_t flags, uint32_t mode, int64_t result)
+static void fill_header(struct roar_shim* S, struct roar_event* ev, uint16_t op, int32_t fd, int32_t fd2, int32_t flags,
+                        uint32_t mode, int64_t result)
 {
     memset(ev, 0, sizeof *ev);
     ev->op = op;

@@ -18,6 +18,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* One line per hook, kept as a table: clang-format would spread it out. */
+/* clang-format off */
 #define ROAR_HOOK __attribute__((visibility("default")))
 #define L_ (&g_roar_libc)
 #define S_ (roar_shim_get())
@@ -224,3 +226,4 @@ ROAR_HOOK pid_t waitpid(pid_t pid, int* status, int options) { return roar_core_
 ROAR_HOOK pid_t wait3(int* status, int options, struct rusage* usage) { return roar_core_wait(L_, S_, ROAR_K_WAIT3, -1, status, options, usage); }
 ROAR_HOOK pid_t wait4(pid_t pid, int* status, int options, struct rusage* usage) { return roar_core_wait(L_, S_, ROAR_K_WAIT4, pid, status, options, usage); }
 ROAR_HOOK int waitid(idtype_t idtype, id_t id, siginfo_t* info, int options) { return roar_core_waitid(L_, S_, idtype, id, info, options); }
+/* clang-format on */

@@ -28,15 +28,9 @@ void* roar_libc_resolve(void** slot, const char* name)
     return fn;
 }
 
-pid_t roar_sys_getpid(void)
-{
-    return (pid_t)syscall(SYS_getpid);
-}
+pid_t roar_sys_getpid(void) { return (pid_t)syscall(SYS_getpid); }
 
-pid_t roar_sys_getppid(void)
-{
-    return (pid_t)syscall(SYS_getppid);
-}
+pid_t roar_sys_getppid(void) { return (pid_t)syscall(SYS_getppid); }
 
 int roar_sys_faccessat(int dirfd, const char* path, int mode, int flags)
 {

@@ -77,8 +77,7 @@ static int env_in_list(const char* entry, const char* list)
 
 /* Appends "name=value" (or `entry` as is when name is NULL) to the saved
  * environment, if it fits. */
-static const char* save_entry(struct roar_shim* S, const char* entry, const char* name, const char* value,
-                              size_t* used)
+static const char* save_entry(struct roar_shim* S, const char* entry, const char* name, const char* value, size_t* used)
 {
     if (S->env_count >= ROAR_SAVED_ENV_MAX) {
         return NULL;

@@ -134,8 +134,7 @@ tl::expected<void, ChunkError> AwsChunkedDecoder::feed(std::string_view in, std:
             }
             break;
         }
-        case State::Done:
-            return malformed("data after the end of the aws-chunked body");
+        case State::Done: return malformed("data after the end of the aws-chunked body");
         }
     }
     return {};
@@ -146,9 +145,9 @@ tl::expected<void, ChunkError> AwsChunkedDecoder::on_size_line()
     std::string_view line = m_line;
     const auto semi = line.find(';');
     const std::string_view size_text = sigv4::trim_blanks(line.substr(0, semi));
-    if (size_text.empty() || size_text.size() > 15
-        || !std::all_of(size_text.begin(), size_text.end(),
-                        [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; })) {
+    if (size_text.empty() || size_text.size() > 15 || !std::all_of(size_text.begin(), size_text.end(), [](char c) {
+            return std::isxdigit(static_cast<unsigned char>(c)) != 0;
+        })) {
         return malformed("aws-chunked chunk size is not hexadecimal");
     }
     m_remaining = std::stoull(std::string(size_text), nullptr, 16);
@@ -186,9 +185,9 @@ tl::expected<void, ChunkError> AwsChunkedDecoder::verify_chunk()
     const std::string to_sign = chunk_string_to_sign(*m_signing, m_previous_signature, m_hasher->hex_final());
     const std::string expected = sigv4::signature(m_signing->key, to_sign);
     if (expected != m_chunk_signature) {
-        return tl::unexpected(ChunkError{ChunkError::BadSignature,
-                                         "aws-chunked chunk signature does not match (chunk ending at byte "
-                                             + std::to_string(m_decoded) + ")"});
+        return tl::unexpected(
+            ChunkError{ChunkError::BadSignature, "aws-chunked chunk signature does not match (chunk ending at byte "
+                                                     + std::to_string(m_decoded) + ")"});
     }
     m_previous_signature = expected;
     return {};
@@ -216,7 +215,8 @@ tl::expected<void, ChunkError> AwsChunkedDecoder::on_trailer_line()
             to_sign.append(m_signing->amz_date).append("\n").append(m_signing->scope).append("\n");
             to_sign.append(m_previous_signature).append("\n").append(sigv4::sha256_hex(m_trailer_text));
             if (sigv4::signature(m_signing->key, to_sign) != value) {
-                return tl::unexpected(ChunkError{ChunkError::BadSignature, "aws-chunked trailer signature does not match"});
+                return tl::unexpected(
+                    ChunkError{ChunkError::BadSignature, "aws-chunked trailer signature does not match"});
             }
             // Signed: the terminating empty line needs no further check.
             m_signed_trailer = false;

@@ -8,10 +8,7 @@
 
 namespace roar::proxy {
 
-BodyHash::BodyHash(std::uint64_t expected_size) : m_inline(expected_size <= k_block)
-{
-    blake3_hasher_init(&m_hasher);
-}
+BodyHash::BodyHash(std::uint64_t expected_size) : m_inline(expected_size <= k_block) { blake3_hasher_init(&m_hasher); }
 
 BodyHash::~BodyHash()
 {

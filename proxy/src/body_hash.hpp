@@ -76,7 +76,7 @@ private:
 
     blake3_hasher m_hasher{}; // only the helper thread touches it while it runs
     bool m_inline = false;
-    Block m_current;          // being filled by update()
+    Block m_current; // being filled by update()
 
     std::mutex m_mutex;
     std::condition_variable m_cv;
@@ -86,7 +86,7 @@ private:
     bool m_closing = false;
     std::function<bool(const char*, std::size_t)> m_sink; // run by the helper only
     std::atomic<bool> m_sink_failed{false};
-    std::thread m_helper;      // started with the first full block
+    std::thread m_helper; // started with the first full block
 };
 
 } // namespace roar::proxy

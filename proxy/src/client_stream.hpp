@@ -25,8 +25,7 @@ class ClientStream {
 public:
     ClientStream(int fd, const std::atomic<bool>& abort, std::chrono::milliseconds timeout)
         : m_fd(fd), m_abort(&abort), m_timeout(timeout)
-    {
-    }
+    { }
     ~ClientStream()
     {
         if (m_fd >= 0) {
@@ -54,8 +53,8 @@ public:
                 ec = boost::asio::error::operation_aborted;
                 return false;
             }
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                deadline - std::chrono::steady_clock::now());
+            const auto left =
+                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
             if (left.count() <= 0) {
                 m_timed_out = true;
                 ec = boost::beast::error::timeout;

@@ -20,7 +20,7 @@ struct RingPublisher::Impl {
     roar_ring ring{};
 };
 
-RingPublisher::RingPublisher() : m_impl(std::make_unique<Impl>()) {}
+RingPublisher::RingPublisher() : m_impl(std::make_unique<Impl>()) { }
 RingPublisher::~RingPublisher() = default;
 
 tl::expected<std::unique_ptr<RingPublisher>, std::string> RingPublisher::open(const std::string& name)
@@ -61,9 +61,6 @@ bool RingPublisher::publish(const S3Event& ev)
     return ok;
 }
 
-void RingPublisher::ring_doorbell()
-{
-    roar_ring_ring_doorbell(&m_impl->ring);
-}
+void RingPublisher::ring_doorbell() { roar_ring_ring_doorbell(&m_impl->ring); }
 
 } // namespace roar::proxy

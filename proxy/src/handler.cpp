@@ -14,11 +14,16 @@ namespace {
 // Headers the proxy sets itself or that must not reach the upstream.
 bool is_dropped(std::string_view lname)
 {
-    static constexpr std::string_view k_names[] = {
-        "host",      "authorization",          "expect", "content-length", "x-amz-date", "x-amz-content-sha256",
-        "x-amz-decoded-content-length", "x-amz-trailer", "x-amz-security-token"};
-    return is_hop_by_hop(lname)
-           || std::find(std::begin(k_names), std::end(k_names), lname) != std::end(k_names);
+    static constexpr std::string_view k_names[] = {"host",
+                                                   "authorization",
+                                                   "expect",
+                                                   "content-length",
+                                                   "x-amz-date",
+                                                   "x-amz-content-sha256",
+                                                   "x-amz-decoded-content-length",
+                                                   "x-amz-trailer",
+                                                   "x-amz-security-token"};
+    return is_hop_by_hop(lname) || std::find(std::begin(k_names), std::end(k_names), lname) != std::end(k_names);
 }
 
 // Header names listed in the Connection header are hop-by-hop too.
@@ -138,11 +143,11 @@ Decision handle(const RequestHead& head, const HandlerConfig& config, const Cred
             return LocalResponse{200, "text/plain", "ok\n", {}, {}};
         }
         if (path == "/_roar/metrics") {
-            return LocalResponse{200, "text/plain; version=0.0.4",
-                                 config.metrics_text ? config.metrics_text() : std::string(), {}, {}};
+            return LocalResponse{
+                200, "text/plain; version=0.0.4", config.metrics_text ? config.metrics_text() : std::string(), {}, {}};
         }
-        return error_response({404, "NoSuchKey", "No such roar endpoint (try /_roar/health or /_roar/metrics)."},
-                              path, request_id);
+        return error_response({404, "NoSuchKey", "No such roar endpoint (try /_roar/health or /_roar/metrics)."}, path,
+                              request_id);
     }
 
     auto auth = verify_request(head, creds, now);
@@ -236,9 +241,9 @@ Decision handle(const RequestHead& head, const HandlerConfig& config, const Cred
         }
         const auto decoded = parse_u64(head.header("x-amz-decoded-content-length").value_or(""));
         if (!decoded) {
-            return error_response({411, "MissingContentLength",
-                                   "aws-chunked uploads need x-amz-decoded-content-length."},
-                                  path, request_id);
+            return error_response(
+                {411, "MissingContentLength", "aws-chunked uploads need x-amz-decoded-content-length."}, path,
+                request_id);
         }
         plan.body = BodyKind::AwsChunked;
         plan.upstream_length = *decoded;

@@ -53,10 +53,10 @@ int run(int argc, char** argv)
     std::string pid_file;
     std::string log_file;
     bool verbose = false;
-    app.add_option("--listen", listen, "HOST:PORT to listen on (port 0 picks a free port)")
-        ->capture_default_str();
-    app.add_option("--upstream", upstream,
-                   "upstream S3 endpoint URL (else $ROAR_UPSTREAM_S3_ENDPOINT, else https://s3.<region>.amazonaws.com)");
+    app.add_option("--listen", listen, "HOST:PORT to listen on (port 0 picks a free port)")->capture_default_str();
+    app.add_option(
+        "--upstream", upstream,
+        "upstream S3 endpoint URL (else $ROAR_UPSTREAM_S3_ENDPOINT, else https://s3.<region>.amazonaws.com)");
     app.add_option("--ring", ring_name, "POSIX shm name of the job's event ring (else $ROAR_RING)");
     app.add_option("--ready-fd", ready_fd, "write the listening port and a newline to this fd, then close it");
     app.add_option("--pid-file", pid_file, "write the proxy's pid to this file");

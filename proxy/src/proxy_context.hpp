@@ -55,9 +55,9 @@ struct ProxyContext {
     MultipartSizes parts;
     CurlPool curl;
     CredentialCache creds;
-    std::string ca_bundle;               // AWS_CA_BUNDLE, used for https upstreams
-    std::atomic<bool> stopping{false};   // no new requests
-    std::atomic<bool> aborting{false};   // cut in-flight transfers now
+    std::string ca_bundle;             // AWS_CA_BUNDLE, used for https upstreams
+    std::atomic<bool> stopping{false}; // no new requests
+    std::atomic<bool> aborting{false}; // cut in-flight transfers now
 };
 
 } // namespace roar::proxy

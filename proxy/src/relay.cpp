@@ -50,7 +50,11 @@ class Transfer {
 public:
     Transfer(ProxyContext& ctx, ClientStream& client, boost::beast::flat_buffer& buffer, RequestParser& parser,
              const ForwardPlan& plan, bool keep_alive)
-        : m_ctx(ctx), m_client(client), m_buffer(buffer), m_parser(parser), m_plan(plan),
+        : m_ctx(ctx),
+          m_client(client),
+          m_buffer(buffer),
+          m_parser(parser),
+          m_plan(plan),
           m_client_keep_alive(keep_alive)
     {
         if (plan.body == BodyKind::AwsChunked) {
@@ -131,8 +135,8 @@ private:
     unsigned m_status = 0;
     std::string m_reason;
     std::vector<std::pair<std::string, std::string>> m_headers;
-    bool m_head_sent = false;   // built; it goes out with the first body bytes
-    std::string m_head;         // built but not written yet
+    bool m_head_sent = false; // built; it goes out with the first body bytes
+    std::string m_head;       // built but not written yet
     bool m_chunked_out = false;
     bool m_keep_alive = false;
     std::uint64_t m_received = 0;
@@ -188,9 +192,8 @@ std::size_t Transfer::produce(char* dst, std::size_t cap)
             m_raw_left = *m_parser.content_length_remaining();
         }
         if (m_raw_mode) {
-            n = m_client.read_some(boost::asio::buffer(into, static_cast<std::size_t>(
-                                                                 std::min<std::uint64_t>(room, m_raw_left))),
-                                   ec);
+            n = m_client.read_some(
+                boost::asio::buffer(into, static_cast<std::size_t>(std::min<std::uint64_t>(room, m_raw_left))), ec);
             m_raw_left -= n;
         } else {
             m_parser.get().body().data = into;
@@ -220,9 +223,8 @@ std::size_t Transfer::produce(char* dst, std::size_t cap)
         auto r = m_decoder->feed(std::string_view(m_raw.get(), n), m_pending);
         if (!r) {
             const auto& e = r.error();
-            m_body_error = e.kind == ChunkError::BadSignature
-                               ? S3Error{403, "SignatureDoesNotMatch", e.message}
-                               : S3Error{400, "IncompleteBody", e.message};
+            m_body_error = e.kind == ChunkError::BadSignature ? S3Error{403, "SignatureDoesNotMatch", e.message}
+                                                              : S3Error{400, "IncompleteBody", e.message};
             return CURL_READFUNC_ABORT;
         }
     }
@@ -238,9 +240,9 @@ bool Transfer::finish_body()
         }
     }
     if (m_plan.upstream_length != k_unknown_length && m_sent != m_plan.upstream_length) {
-        m_body_error = S3Error{400, "IncompleteBody",
-                               fmt::format("The request body has {} bytes but {} were declared.", m_sent,
-                                           m_plan.upstream_length)};
+        m_body_error =
+            S3Error{400, "IncompleteBody",
+                    fmt::format("The request body has {} bytes but {} were declared.", m_sent, m_plan.upstream_length)};
         return false;
     }
     return true;
@@ -359,8 +361,7 @@ std::size_t Transfer::consume(const char* data, const std::size_t n)
                 m_out = m_response_hash->take_block();
                 m_out_cap = k_out_buffer;
             } else {
-                m_out_cap = static_cast<std::size_t>(
-                    std::clamp<std::uint64_t>(m_response_length, 1, k_out_buffer));
+                m_out_cap = static_cast<std::size_t>(std::clamp<std::uint64_t>(m_response_length, 1, k_out_buffer));
                 m_out.reset(new char[m_out_cap]);
             }
             m_out_len = 0;
@@ -572,8 +573,8 @@ RelayResult Transfer::run()
         if (m_head_sent) {
             return result; // the client sees a truncated body and a closed connection
         }
-        S3Error err{502, "BadGateway", std::string("roar-proxy could not reach the upstream S3 endpoint: ")
-                                           + curl_easy_strerror(rc)};
+        S3Error err{502, "BadGateway",
+                    std::string("roar-proxy could not reach the upstream S3 endpoint: ") + curl_easy_strerror(rc)};
         if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST || m_ctx.aborting.load()) {
             err.status = 503;
             err.code = "ServiceUnavailable";
@@ -622,8 +623,7 @@ RelayResult Transfer::run()
     if (m_status / 100 == 2) {
         if (m_plan.op == S3Op::UploadPart) {
             m_ctx.parts.add_part(m_plan.upload_id, m_plan.part_number, m_sent);
-        } else if (m_plan.op == S3Op::CompleteMultipartUpload
-                   && facts.xml_body.find("<Error>") == std::string::npos) {
+        } else if (m_plan.op == S3Op::CompleteMultipartUpload && facts.xml_body.find("<Error>") == std::string::npos) {
             facts.multipart_bytes = m_ctx.parts.take(m_plan.upload_id);
         } else if (m_plan.op == S3Op::AbortMultipartUpload) {
             m_ctx.parts.forget(m_plan.upload_id);

@@ -214,9 +214,9 @@ std::string sign_outbound(OutboundRequest& req, const Credentials& creds, std::s
     const std::string date = amz_date(now);
     const std::string date8 = date.substr(0, 8);
     auto set = [&](std::string name, std::string value) {
-        req.headers.erase(std::remove_if(req.headers.begin(), req.headers.end(),
-                                         [&](const auto& h) { return h.first == name; }),
-                          req.headers.end());
+        req.headers.erase(
+            std::remove_if(req.headers.begin(), req.headers.end(), [&](const auto& h) { return h.first == name; }),
+            req.headers.end());
         req.headers.emplace_back(std::move(name), std::move(value));
     };
     set("x-amz-date", date);

@@ -174,8 +174,7 @@ std::vector<S3Event> lineage_events(const ForwardPlan& plan, const ExchangeFacts
         }
         return out;
     }
-    default:
-        return out;
+    default: return out;
     }
     out.push_back(std::move(ev));
     return out;

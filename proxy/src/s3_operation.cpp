@@ -19,9 +19,9 @@ bool has_param(const std::vector<sigv4::QueryParam>& query, std::string_view nam
 // something else than list/create/delete.
 bool has_bucket_subresource(const std::vector<sigv4::QueryParam>& query)
 {
-    static constexpr std::string_view k_listing[] = {"list-type", "prefix", "delimiter", "marker", "max-keys",
-                                                     "continuation-token", "start-after", "encoding-type",
-                                                     "fetch-owner", "versions", "x-id"};
+    static constexpr std::string_view k_listing[] = {
+        "list-type",   "prefix",        "delimiter",   "marker",   "max-keys", "continuation-token",
+        "start-after", "encoding-type", "fetch-owner", "versions", "x-id"};
     return std::any_of(query.begin(), query.end(), [](const auto& p) {
         return std::find(std::begin(k_listing), std::end(k_listing), p.name) == std::end(k_listing);
     });
@@ -164,8 +164,8 @@ S3Op classify(std::string_view method, const S3Target& target, const std::vector
     // Any other sub-resource (?tagging, ?acl, ?retention, ...) is not a data
     // operation; "versionId", "partNumber" and response-* overrides are.
     const bool other_subresource = std::any_of(query.begin(), query.end(), [](const auto& p) {
-        return p.name != "versionId" && p.name != "partNumber" && p.name != "x-id"
-               && p.name.rfind("response-", 0) != 0 && p.name.rfind("X-Amz-", 0) != 0;
+        return p.name != "versionId" && p.name != "partNumber" && p.name != "x-id" && p.name.rfind("response-", 0) != 0
+               && p.name.rfind("X-Amz-", 0) != 0;
     });
     if (other_subresource) {
         return S3Op::ObjectOther;

@@ -119,12 +119,11 @@ void run_session(ProxyContext& ctx, int fd)
                                                      "Your request header section exceeds the maximum allowed size."},
                                                     "/", new_request_id()),
                                      false, false);
-            } else if (ec != http::error::end_of_stream && ec != asio::error::eof
-                       && ec != boost::beast::error::timeout && ec != asio::error::operation_aborted
-                       && ec != asio::error::connection_reset) {
+            } else if (ec != http::error::end_of_stream && ec != asio::error::eof && ec != boost::beast::error::timeout
+                       && ec != asio::error::operation_aborted && ec != asio::error::connection_reset) {
                 write_local_response(client,
-                                     error_response({400, "BadRequest", "Malformed HTTP request: " + ec.message()},
-                                                    "/", new_request_id()),
+                                     error_response({400, "BadRequest", "Malformed HTTP request: " + ec.message()}, "/",
+                                                    new_request_id()),
                                      false, false);
             }
             return;
@@ -279,7 +278,7 @@ struct Server::Impl {
     }
 };
 
-Server::Server() : m_impl(std::make_unique<Impl>()) {}
+Server::Server() : m_impl(std::make_unique<Impl>()) { }
 
 Server::~Server()
 {
@@ -318,8 +317,8 @@ tl::expected<std::unique_ptr<Server>, std::string> Server::create(const ServerOp
         impl.acceptor.listen(asio::socket_base::max_listen_connections, ec);
     }
     if (ec) {
-        return tl::unexpected(fmt::format("cannot listen on {}:{}: {}", opts.listen_host, opts.listen_port,
-                                          ec.message()));
+        return tl::unexpected(
+            fmt::format("cannot listen on {}:{}: {}", opts.listen_host, opts.listen_port, ec.message()));
     }
     if (auto creds = impl.ctx.creds.get(); creds) {
         log_info("verifying and re-signing with credentials from {}", creds->source);
@@ -335,10 +334,7 @@ std::uint16_t Server::port() const
     return m_impl->acceptor.local_endpoint(ec).port();
 }
 
-Metrics& Server::metrics()
-{
-    return m_impl->ctx.metrics;
-}
+Metrics& Server::metrics() { return m_impl->ctx.metrics; }
 
 void Server::run()
 {

@@ -271,10 +271,7 @@ std::string signing_key(std::string_view secret, std::string_view date8, std::st
     return last.key;
 }
 
-std::string signature(std::string_view key, std::string_view to_sign)
-{
-    return hex(hmac_sha256(key, to_sign));
-}
+std::string signature(std::string_view key, std::string_view to_sign) { return hex(hmac_sha256(key, to_sign)); }
 
 std::optional<Credential> parse_credential(std::string_view text)
 {
@@ -288,8 +285,8 @@ std::optional<Credential> parse_credential(std::string_view text)
         }
         text.remove_prefix(slash + 1);
     }
-    if (parts.size() != 5 || parts[4] != "aws4_request" || parts[0].empty() || parts[1].size() != 8
-        || parts[2].empty() || parts[3].empty()) {
+    if (parts.size() != 5 || parts[4] != "aws4_request" || parts[0].empty() || parts[1].size() != 8 || parts[2].empty()
+        || parts[3].empty()) {
         return std::nullopt;
     }
     return Credential{std::string(parts[0]), std::string(parts[1]), std::string(parts[2]), std::string(parts[3])};

@@ -37,10 +37,17 @@ void write_sample(JsonWriter& w)
 
 nlohmann::json sample_json()
 {
-    return {{"name", "roar"},   {"count", -42},      {"big", 18446744073709551615ULL},
-            {"ratio", 0.125},   {"whole", 3.0},      {"yes", true},
-            {"no", false},      {"nothing", nullptr}, {"maybe", nullptr},
-            {"some", 7},        {"empty_list", nlohmann::json::array()},
+    return {{"name", "roar"},
+            {"count", -42},
+            {"big", 18446744073709551615ULL},
+            {"ratio", 0.125},
+            {"whole", 3.0},
+            {"yes", true},
+            {"no", false},
+            {"nothing", nullptr},
+            {"maybe", nullptr},
+            {"some", 7},
+            {"empty_list", nlohmann::json::array()},
             {"empty_map", nlohmann::json::object()},
             {"list", nlohmann::json::array({1, "two", {{"three", 3}}})}};
 }
@@ -71,7 +78,8 @@ TEST_CASE("json writer: layout is nlohmann's dump() for the same keys in the sam
         w.begin_object().field("a", 1).key("b").begin_array().value("x").value(2.5).end_array();
         w.key("c").begin_object().end_object().key("d").begin_array().end_array().end_object();
     };
-    const nlohmann::json same = {{"a", 1}, {"b", {"x", 2.5}}, {"c", nlohmann::json::object()}, {"d", nlohmann::json::array()}};
+    const nlohmann::json same = {
+        {"a", 1}, {"b", {"x", 2.5}}, {"c", nlohmann::json::object()}, {"d", nlohmann::json::array()}};
     CHECK(written(2, false, fill) == same.dump(2));
     CHECK(written(0, false, fill) == same.dump());
 }
@@ -88,9 +96,16 @@ TEST_CASE("json writer: strings are escaped; invalid UTF-8 becomes U+FFFD", "[cl
     CHECK(nlohmann::json::parse(html).get<std::string>() == "</script>");
 
     // A lone continuation byte, a truncated sequence, an overlong '/', a surrogate.
-    const std::string bad = "a\x80" "b\xE2\x82" "c\xC0\xAF" "d\xED\xA0\x80";
+    const std::string bad = "a\x80"
+                            "b\xE2\x82"
+                            "c\xC0\xAF"
+                            "d\xED\xA0\x80";
     const std::string repaired = nlohmann::json::parse(written(0, false, [&](JsonWriter& w) { w.value(bad); }));
-    CHECK(repaired == "a\uFFFD" "b\uFFFD\uFFFD" "c\uFFFD\uFFFD" "d\uFFFD\uFFFD\uFFFD");
+    CHECK(repaired
+          == "a\uFFFD"
+             "b\uFFFD\uFFFD"
+             "c\uFFFD\uFFFD"
+             "d\uFFFD\uFFFD\uFFFD");
 }
 
 TEST_CASE("json writer: non-finite numbers are null; doubles round-trip", "[cli][json_writer]")

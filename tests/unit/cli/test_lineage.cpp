@@ -52,7 +52,8 @@ struct Fixture {
         clock += 10;
         job.exit_code = exit_code;
         auto use = [&](const std::pair<std::string, std::string>& io) {
-            return ArtifactUse{path(io.first), "file", io.second.size(), {{"blake3", collector::blake3_hex(io.second)}}, {}};
+            return ArtifactUse{
+                path(io.first), "file", io.second.size(), {{"blake3", collector::blake3_hex(io.second)}}, {}};
         };
         for (const auto& i : inputs) {
             job.inputs.push_back(use(i));
@@ -272,14 +273,14 @@ TEST_CASE("a long chain is drawn in pieces no deeper than the depth limit", "[cl
         ++steps;
         const size_t at = line.find('@');
         // Columns, not bytes: the box-drawing characters take three bytes each.
-        const size_t column = size_t(std::count_if(line.begin(), line.begin() + long(at),
-                                                   [](char c) { return (c & 0xC0) != 0x80; }));
+        const size_t column =
+            size_t(std::count_if(line.begin(), line.begin() + long(at), [](char c) { return (c & 0xC0) != 0x80; }));
         deepest = std::max(deepest, column);
         lines_at_margin += at == 0;
     }
-    CHECK(steps == size_t(n));           // every step once
-    CHECK(lines_at_margin == 3);         // @1, and the two continuations of a 40-deep chain
-    CHECK(deepest <= 16 * 4 + 4);        // "│   " or "    " per level, then the connector
+    CHECK(steps == size_t(n));    // every step once
+    CHECK(lines_at_margin == 3);  // @1, and the two continuations of a 40-deep chain
+    CHECK(deepest <= 16 * 4 + 4); // "│   " or "    " per level, then the connector
     CHECK(text.find("@18 python3 step_18.py") != std::string::npos);
     CHECK(text.find("(under @17)") != std::string::npos);
     CHECK(text.find("(under @34)") != std::string::npos);

@@ -155,10 +155,12 @@ void write_v1_project(const std::filesystem::path& file, const std::string& dir)
                  + quoted(collector::step_signature(train, dir)) + ", 'python3 train.py features.csv model.bin')");
     exec(db, "INSERT INTO jobs (id, uid, session_id, step_id, command, argv, cwd, started_at, ended_at, exit_code) "
              "VALUES (1, 'aaaaaaaaaaaa', 1, 1, 'python3 prep.py data.csv features.csv', "
-             "'[\"python3\",\"prep.py\",\"data.csv\",\"features.csv\"]', " + quoted(dir) + ", 1000, 1001, 0)");
+             "'[\"python3\",\"prep.py\",\"data.csv\",\"features.csv\"]', "
+                 + quoted(dir) + ", 1000, 1001, 0)");
     exec(db, "INSERT INTO jobs (id, uid, session_id, step_id, command, argv, cwd, started_at, ended_at, exit_code) "
              "VALUES (2, 'bbbbbbbbbbbb', 1, 2, 'python3 train.py features.csv model.bin', "
-             "'[\"python3\",\"train.py\",\"features.csv\",\"model.bin\"]', " + quoted(dir) + ", 1010, 1011, 0)");
+             "'[\"python3\",\"train.py\",\"features.csv\",\"model.bin\"]', "
+                 + quoted(dir) + ", 1010, 1011, 0)");
     const std::vector<std::pair<std::string, std::string>> contents{
         {"data.csv", "d"}, {"prep.py", "p"}, {"features.csv", "f"}, {"train.py", "t"}, {"model.bin", "m"}};
     for (size_t i = 0; i < contents.size(); ++i) {
@@ -216,8 +218,8 @@ TEST_CASE("a version-1 database is migrated on open and its pipeline reads the s
     job.started_at = 2000;
     job.ended_at = 2001;
     auto use = [&](const std::string& name, const std::string& content) {
-        return collector::ArtifactUse{(dir / name).string(), "file", content.size(),
-                                      {{"blake3", collector::blake3_hex(content)}}, {}};
+        return collector::ArtifactUse{
+            (dir / name).string(), "file", content.size(), {{"blake3", collector::blake3_hex(content)}}, {}};
     };
     job.inputs = {use("data.csv", "d2"), use("prep.py", "p")};
     job.outputs = {use("features.csv", "f2")};

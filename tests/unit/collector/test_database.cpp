@@ -78,7 +78,9 @@ TEST_CASE("the hash cache answers for an unchanged file and not for a changed on
     const auto file = dir / "data.bin";
     roar::test::write_file(file, "first content");
     // Age the file so it is not "racily clean".
-    struct utimbuf old_times {1600000000, 1600000000};
+    struct utimbuf old_times {
+        1600000000, 1600000000
+    };
     utime(file.c_str(), &old_times);
     auto first = db->digest_file(file.string());
     REQUIRE(first);
@@ -118,7 +120,9 @@ TEST_CASE("digest_files answers from the cache, hashes the rest and refuses what
     TempDir dir;
     auto db = Database::create(dir / "roar.db");
     REQUIRE(db);
-    struct utimbuf old_times {1600000000, 1600000000};
+    struct utimbuf old_times {
+        1600000000, 1600000000
+    };
     std::vector<std::string> paths;
     for (int i = 0; i < 30; ++i) {
         const auto file = dir / ("old" + std::to_string(i));
@@ -171,8 +175,7 @@ TEST_CASE("digest_files answers from the cache, hashes the rest and refuses what
     CHECK(third[0]->blake3 == second[0]->blake3);
 }
 
-TEST_CASE("store_job records every use, shares artifacts, and adds an S3 object's other hashes",
-          "[collector][db]")
+TEST_CASE("store_job records every use, shares artifacts, and adds an S3 object's other hashes", "[collector][db]")
 {
     TempDir dir;
     auto db = Database::create(dir / "roar.db");

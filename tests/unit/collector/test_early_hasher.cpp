@@ -41,10 +41,9 @@ void rewrite_keeping_identity(const std::string& path, const std::string& bytes)
     close(fd);
     const struct timespec times[2] = {before.st_atim, before.st_mtim};
     REQUIRE(utimensat(AT_FDCWD, path.c_str(), times, 0) == 0);
-    REQUIRE(*identify_file(path) == FileIdentity{uint64_t(before.st_dev), uint64_t(before.st_ino),
-                                                 uint64_t(before.st_size),
-                                                 int64_t(before.st_mtim.tv_sec) * 1000000000 + before.st_mtim.tv_nsec,
-                                                 true});
+    REQUIRE(*identify_file(path)
+            == FileIdentity{uint64_t(before.st_dev), uint64_t(before.st_ino), uint64_t(before.st_size),
+                            int64_t(before.st_mtim.tv_sec) * 1000000000 + before.st_mtim.tv_nsec, true});
 }
 
 } // namespace
@@ -82,8 +81,7 @@ TEST_CASE("a file changed after its early hash is not taken, even with the same 
     CHECK_FALSE(early.digest_for(*identify_file(path)));
 }
 
-TEST_CASE("a file that gains a second name, or is reached through a symlink, is not taken",
-          "[collector][early_hasher]")
+TEST_CASE("a file that gains a second name, or is reached through a symlink, is not taken", "[collector][early_hasher]")
 {
     TempDir dir;
     const std::string linked = (dir / "linked.bin").string();

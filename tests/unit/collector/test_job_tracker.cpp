@@ -21,8 +21,7 @@ struct Harness {
     Harness()
         : tracker(dir.path().string(), PathFilter(PathFilter::default_excludes(), {}),
                   [](const std::string& p) { return blake3_file(p); })
-    {
-    }
+    { }
     void send(uint16_t op, uint32_t pid, int fd, int flags, int64_t result, std::string s1 = {}, std::string s2 = {},
               std::string s3 = {}, int fd2 = 0)
     {
@@ -182,7 +181,7 @@ TEST_CASE("writes through dup'd, inherited and forked fds land on the right file
     roar::test::write_file(h.dir / "child.txt", "y");
     h.start(100, 1);
     h.send(ROAR_OP_OPEN, 100, ROAR_AT_FDCWD, O_RDWR, 3, "log.txt");
-    h.send(ROAR_OP_DUP, 100, 3, 0, 1);     // dup2(3, 1)
+    h.send(ROAR_OP_DUP, 100, 3, 0, 1); // dup2(3, 1)
     h.send(ROAR_OP_FORK, 100, 0, 0, 0);
     h.send(ROAR_OP_PROC_START, 101, 100, ROAR_START_FORKED, 0);
     h.send(ROAR_OP_WRITE_FD, 101, 1, 0, 0); // the child writes stdout

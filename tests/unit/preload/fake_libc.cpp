@@ -12,10 +12,7 @@ FakeState g_fake;
 
 namespace {
 
-uint64_t head_now()
-{
-    return g_fake.hdr ? __atomic_load_n(&g_fake.hdr->head, __ATOMIC_ACQUIRE) : 0;
-}
+uint64_t head_now() { return g_fake.hdr ? __atomic_load_n(&g_fake.hdr->head, __ATOMIC_ACQUIRE) : 0; }
 
 // The common body of a fake syscall wrapper: log, note the ring head, and
 // either fail with the configured errno or return `ok`.
@@ -44,20 +41,11 @@ void capture(char* const* argv, char* const* envp)
 }
 
 // Variadic fakes cannot be lambdas.
-int fake_open(const char* p, int, ...)
-{
-    return (int)fake_call(std::string("open ") + p, g_fake.next_fd);
-}
+int fake_open(const char* p, int, ...) { return (int)fake_call(std::string("open ") + p, g_fake.next_fd); }
 
-int fake_openat(int, const char* p, int, ...)
-{
-    return (int)fake_call(std::string("openat ") + p, g_fake.next_fd);
-}
+int fake_openat(int, const char* p, int, ...) { return (int)fake_call(std::string("openat ") + p, g_fake.next_fd); }
 
-int fake_fcntl(int, int, ...)
-{
-    return (int)fake_call("fcntl", g_fake.next_fd);
-}
+int fake_fcntl(int, int, ...) { return (int)fake_call("fcntl", g_fake.next_fd); }
 
 } // namespace
 

@@ -25,16 +25,16 @@ struct Event {
 };
 
 struct FakeState {
-    int next_fd = 7;            // what a successful open/dup returns
-    int fail_errno = 0;         // non-zero: the next real call fails with it
-    bool exists = true;         // what faccessat reports
+    int next_fd = 7;    // what a successful open/dup returns
+    int fail_errno = 0; // non-zero: the next real call fails with it
+    bool exists = true; // what faccessat reports
     pid_t pid = 1000, ppid = 999;
     pid_t fork_result = 4242;
-    pid_t new_pid = 0;          // getpid after a fake fork returned 0
+    pid_t new_pid = 0; // getpid after a fake fork returned 0
     int wait_status = 0;
     siginfo_t waitid_info{};
     std::vector<std::string> calls;
-    std::vector<std::string> env_seen;  // envp handed to exec/spawn
+    std::vector<std::string> env_seen; // envp handed to exec/spawn
     std::vector<std::string> argv_seen;
     uint64_t head_at_call = UINT64_MAX;
     roar_ring_header* hdr = nullptr;

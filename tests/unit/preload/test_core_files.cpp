@@ -119,14 +119,8 @@ TEST_CASE("PRE_MODIFY is sent once per path and working directory", "[preload][o
 TEST_CASE("an inactive shim is a pure pass-through", "[preload][passthrough]")
 {
     ShimFixture f;
-    SECTION("shim off")
-    {
-        f.S->status = ROAR_SHIM_OFF;
-    }
-    SECTION("inside the shim on this thread")
-    {
-        roar_t_depth = 1;
-    }
+    SECTION("shim off") { f.S->status = ROAR_SHIM_OFF; }
+    SECTION("inside the shim on this thread") { roar_t_depth = 1; }
     errno = 77;
     CHECK(roar_core_open(&f.L, f.S, ROAR_K_OPEN, ROAR_AT_FDCWD, "a", O_WRONLY | O_TRUNC, 0) == 7);
     CHECK(roar_core_close(&f.L, f.S, 7) == 0);
@@ -146,7 +140,7 @@ TEST_CASE("CLOSE is reported for fds the shim saw opened, and for fds beyond its
     // In the ring before the number is released (another thread's OPEN of
     // the same number must come after it).
     CHECK(g_fake.head_at_call == f.events().back().h.nslots + f.events().front().h.nslots);
-    roar_core_close(&f.L, f.S, 7); // now unknown (e.g. a pipe got the number)
+    roar_core_close(&f.L, f.S, 7);  // now unknown (e.g. a pipe got the number)
     roar_core_close(&f.L, f.S, 12); // never seen
     roar_core_close(&f.L, f.S, ROAR_FD_TRACKED + 5);
     auto ev = f.events_of(ROAR_OP_CLOSE);

@@ -41,10 +41,13 @@ std::string value_of(const std::vector<std::string>& v, const std::string& name)
 TEST_CASE("a complete environment is passed through as the same array", "[preload][env]")
 {
     ShimFixture f;
-    char* envp[] = {(char*)"ROAR_RING=/roar-test", (char*)"ROAR_PRELOAD=/opt/roar/lib/roar/libroar_preload.so",
-                    (char*)"ROAR_JOB_ID=job1", (char*)"ROAR_KEEP_ENV=AWS_ENDPOINT_URL:AWS_ENDPOINT_URL_S3",
+    char* envp[] = {(char*)"ROAR_RING=/roar-test",
+                    (char*)"ROAR_PRELOAD=/opt/roar/lib/roar/libroar_preload.so",
+                    (char*)"ROAR_JOB_ID=job1",
+                    (char*)"ROAR_KEEP_ENV=AWS_ENDPOINT_URL:AWS_ENDPOINT_URL_S3",
                     (char*)"AWS_ENDPOINT_URL=http://127.0.0.1:9",
-                    (char*)"LD_PRELOAD=/opt/roar/lib/roar/libroar_preload.so", nullptr};
+                    (char*)"LD_PRELOAD=/opt/roar/lib/roar/libroar_preload.so",
+                    nullptr};
     roar_env_scratch scratch;
     CHECK(roar_env_repair(f.S, envp, &scratch) == envp);
     CHECK(scratch.map == nullptr);

@@ -30,9 +30,9 @@ int main(int argc, char** argv)
     if (cmd == "dump") {
         std::uint64_t dropped = 0;
         for (const auto& r : roar::proxy::test::read_ring(name, &dropped)) {
-            nlohmann::json j = {{"op", r.ev.op},       {"pid", r.ev.pid},       {"status", r.ev.flags},
-                                {"bytes", r.ev.result}, {"time_ns", r.ev.time_ns}, {"uri", r.s1},
-                                {"etag", r.s2},         {"extra", r.s3}};
+            nlohmann::json j = {
+                {"op", r.ev.op},           {"pid", r.ev.pid}, {"status", r.ev.flags}, {"bytes", r.ev.result},
+                {"time_ns", r.ev.time_ns}, {"uri", r.s1},     {"etag", r.s2},         {"extra", r.s3}};
             std::cout << j.dump() << "\n";
         }
         std::cerr << "dropped=" << dropped << "\n";

@@ -48,20 +48,20 @@ tl::expected<std::string, ChunkError> decode(AwsChunkedDecoder& d, const std::st
 TEST_CASE("S3 example: the seed signature of a signed-chunk upload", "[proxy][aws_chunked]")
 {
     const Credentials creds{"AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "", ""};
-    RequestHead head{"PUT",
-                     "/examplebucket/chunkObject.txt",
-                     {{"Host", "s3.amazonaws.com"},
-                      {"x-amz-date", "20130524T000000Z"},
-                      {"x-amz-storage-class", "REDUCED_REDUNDANCY"},
-                      {"x-amz-content-sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"},
-                      {"Content-Encoding", "aws-chunked"},
-                      {"x-amz-decoded-content-length", "66560"},
-                      {"Content-Length", "66824"},
-                      {"Authorization",
-                       "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,"
-                       "SignedHeaders=content-encoding;content-length;host;x-amz-content-sha256;x-amz-date;"
-                       "x-amz-decoded-content-length;x-amz-storage-class,Signature="
-                           + k_seed}}};
+    RequestHead head{
+        "PUT",
+        "/examplebucket/chunkObject.txt",
+        {{"Host", "s3.amazonaws.com"},
+         {"x-amz-date", "20130524T000000Z"},
+         {"x-amz-storage-class", "REDUCED_REDUNDANCY"},
+         {"x-amz-content-sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"},
+         {"Content-Encoding", "aws-chunked"},
+         {"x-amz-decoded-content-length", "66560"},
+         {"Content-Length", "66824"},
+         {"Authorization", "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,"
+                           "SignedHeaders=content-encoding;content-length;host;x-amz-content-sha256;x-amz-date;"
+                           "x-amz-decoded-content-length;x-amz-storage-class,Signature="
+                               + k_seed}}};
     auto v = verify_request(head, creds, *parse_amz_date("20130524T000000Z"));
     REQUIRE(v);
     CHECK(v->signature == k_seed);
@@ -73,7 +73,8 @@ TEST_CASE("S3 example: signed chunks decode and every chunk signature checks", "
     const auto signing = example_signing();
     CHECK(chunk_string_to_sign(signing, k_seed, sigv4::sha256_hex(std::string(65536, 'a')))
           == "AWS4-HMAC-SHA256-PAYLOAD\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\n" + k_seed + "\n"
-                 + std::string(sigv4::k_empty_sha256) + "\nbf718b6f653bebc184e1479f1935b8da974d701b893afcf49e701f3e2f9f9c5a");
+                 + std::string(sigv4::k_empty_sha256)
+                 + "\nbf718b6f653bebc184e1479f1935b8da974d701b893afcf49e701f3e2f9f9c5a");
     for (const std::size_t piece : {std::size_t{1}, std::size_t{7}, std::size_t{1000}, std::size_t{70000}}) {
         AwsChunkedDecoder d(signing);
         auto out = decode(d, example_body(), piece);
@@ -139,13 +140,13 @@ TEST_CASE("unsigned payload with trailing checksum", "[proxy][aws_chunked]")
 TEST_CASE("malformed aws-chunked framing is refused", "[proxy][aws_chunked]")
 {
     const char* bodies[] = {
-        "zz\r\nhello\r\n0\r\n\r\n",         // size not hex
-        "5\r\nhelloXX0\r\n\r\n",            // no CRLF after data
-        "5\nhello\r\n0\r\n\r\n",            // LF-only line
+        "zz\r\nhello\r\n0\r\n\r\n",               // size not hex
+        "5\r\nhelloXX0\r\n\r\n",                  // no CRLF after data
+        "5\nhello\r\n0\r\n\r\n",                  // LF-only line
         "5\r\nhello\r\n0\r\nbad trailer\r\n\r\n", // trailer without ':'
-        "5\r\nhello\r\n0\r\n\r\nextra",     // bytes after the end
-        "5\r\nhel",                         // truncated
-        "",                                 // nothing at all
+        "5\r\nhello\r\n0\r\n\r\nextra",           // bytes after the end
+        "5\r\nhel",                               // truncated
+        "",                                       // nothing at all
     };
     for (const char* body : bodies) {
         INFO(body);

@@ -49,9 +49,9 @@ std::vector<char> random_bytes(std::size_t n, unsigned seed)
 TEST_CASE("BodyHash of pieces equals BLAKE3 of the whole", "[proxy][body_hash]")
 {
     const std::size_t block = BodyHash::k_block;
-    const std::size_t size = GENERATE_COPY(std::size_t{0}, std::size_t{1}, std::size_t{1023}, std::size_t{1024},
-                                           block - 1, block, block + 1, 3 * block + 17,
-                                           (BodyHash::k_blocks * 3) * block + 4097);
+    const std::size_t size =
+        GENERATE_COPY(std::size_t{0}, std::size_t{1}, std::size_t{1023}, std::size_t{1024}, block - 1, block, block + 1,
+                      3 * block + 17, (BodyHash::k_blocks * 3) * block + 4097);
     const std::size_t piece = GENERATE(std::size_t{1000}, std::size_t{16384}, std::size_t{400000});
     const auto data = random_bytes(size, static_cast<unsigned>(size + piece));
     // Told the size (small bodies are then hashed inline) or not.
@@ -68,7 +68,8 @@ TEST_CASE("BodyHash with lent blocks equals BLAKE3 of the whole", "[proxy][body_
 {
     const std::size_t block = BodyHash::k_block;
     // Full blocks then a short one, more blocks than the pipeline owns.
-    const std::size_t size = GENERATE_COPY(std::size_t{5}, block, 2 * block + 3, (BodyHash::k_blocks * 4) * block + 999);
+    const std::size_t size =
+        GENERATE_COPY(std::size_t{5}, block, 2 * block + 3, (BodyHash::k_blocks * 4) * block + 999);
     const auto data = random_bytes(size, static_cast<unsigned>(size));
     BodyHash h;
     std::vector<const char*> seen;

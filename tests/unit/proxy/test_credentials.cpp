@@ -63,8 +63,9 @@ TEST_CASE("environment variables come first", "[proxy][credentials]")
 TEST_CASE("the default profile of ~/.aws/credentials", "[proxy][credentials]")
 {
     TempDir dir;
-    dir.write(".aws/credentials", "# comment\n[other]\naws_access_key_id=OTHER\naws_secret_access_key=X\n\n"
-                                  "[default]\r\naws_access_key_id = DEFKEY \r\n; note\r\naws_secret_access_key= DEF/SE+CRET\r\n");
+    dir.write(".aws/credentials",
+              "# comment\n[other]\naws_access_key_id=OTHER\naws_secret_access_key=X\n\n"
+              "[default]\r\naws_access_key_id = DEFKEY \r\n; note\r\naws_secret_access_key= DEF/SE+CRET\r\n");
     auto c = resolve_credentials(env_of({{"HOME", dir.path.string()}}));
     REQUIRE(c);
     CHECK(c->access_key == "DEFKEY");

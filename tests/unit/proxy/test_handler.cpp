@@ -19,8 +19,11 @@ RequestHead signed_request(const std::string& method, const std::string& path, c
                            std::vector<std::pair<std::string, std::string>> extra, const std::string& payload_hash,
                            const std::string& secret = k_creds.secret_key, const std::string& host = "127.0.0.1:9090")
 {
-    OutboundRequest r{method, *sigv4::canonical_uri(path), sigv4::canonical_query(*sigv4::parse_query(query)),
-                      {{"host", host}}, payload_hash};
+    OutboundRequest r{method,
+                      *sigv4::canonical_uri(path),
+                      sigv4::canonical_query(*sigv4::parse_query(query)),
+                      {{"host", host}},
+                      payload_hash};
     for (auto& h : extra) {
         r.headers.push_back(std::move(h));
     }
@@ -95,8 +98,11 @@ TEST_CASE("error XML escapes and carries the request id", "[proxy][handler]")
 TEST_CASE("a signed GET becomes a re-signed path-style upstream request", "[proxy][handler]")
 {
     auto head = signed_request("GET", "/bucket/dir/a%20b.txt", "versionId=v1",
-                               {{"range", "bytes=0-9"}, {"connection", "keep-alive, x-hop"}, {"x-hop", "1"},
-                                {"te", "trailers"}, {"user-agent", "unit"}},
+                               {{"range", "bytes=0-9"},
+                                {"connection", "keep-alive, x-hop"},
+                                {"x-hop", "1"},
+                                {"te", "trailers"},
+                                {"user-agent", "unit"}},
                                std::string(sigv4::k_empty_sha256));
     auto d = handle(head, config(), k_creds, k_now);
     REQUIRE(std::holds_alternative<ForwardPlan>(d));
@@ -138,8 +144,10 @@ TEST_CASE("virtual-host requests go upstream path-style", "[proxy][handler]")
 TEST_CASE("aws-chunked uploads are forwarded decoded and unsigned-payload", "[proxy][handler]")
 {
     auto head = signed_request("PUT", "/bucket/k", "",
-                               {{"content-encoding", "aws-chunked"}, {"content-length", "52"},
-                                {"x-amz-decoded-content-length", "11"}, {"x-amz-trailer", "x-amz-checksum-crc32"},
+                               {{"content-encoding", "aws-chunked"},
+                                {"content-length", "52"},
+                                {"x-amz-decoded-content-length", "11"},
+                                {"x-amz-trailer", "x-amz-checksum-crc32"},
                                 {"expect", "100-continue"}},
                                "STREAMING-UNSIGNED-PAYLOAD-TRAILER");
     auto d = handle(head, config(), k_creds, k_now);
@@ -156,17 +164,17 @@ TEST_CASE("aws-chunked uploads are forwarded decoded and unsigned-payload", "[pr
     CHECK(header(p, "expect") == "<absent>");
     CHECK(header(p, "x-amz-content-sha256") == "UNSIGNED-PAYLOAD");
 
-    auto signed_head = signed_request("PUT", "/bucket/k", "",
-                                      {{"content-encoding", "aws-chunked,gzip"}, {"content-length", "300"},
-                                       {"x-amz-decoded-content-length", "100"}},
-                                      "STREAMING-AWS4-HMAC-SHA256-PAYLOAD");
+    auto signed_head = signed_request(
+        "PUT", "/bucket/k", "",
+        {{"content-encoding", "aws-chunked,gzip"}, {"content-length", "300"}, {"x-amz-decoded-content-length", "100"}},
+        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD");
     auto s = handle(signed_head, config(), k_creds, k_now);
     REQUIRE(std::holds_alternative<ForwardPlan>(s));
     CHECK(std::get<ForwardPlan>(s).chunk_signing.has_value());
     CHECK(header(std::get<ForwardPlan>(s), "content-encoding") == "gzip");
 
-    auto no_length = signed_request("PUT", "/bucket/k", "", {{"content-length", "300"}},
-                                    "STREAMING-AWS4-HMAC-SHA256-PAYLOAD");
+    auto no_length =
+        signed_request("PUT", "/bucket/k", "", {{"content-length", "300"}}, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD");
     auto e = handle(no_length, config(), k_creds, k_now);
     REQUIRE(std::holds_alternative<LocalResponse>(e));
     CHECK(std::get<LocalResponse>(e).error_code == "MissingContentLength");

@@ -70,8 +70,7 @@ TEST_CASE("sigv4 test suite: get-vanilla", "[proxy][sigv4]")
     p.signed_headers = {"host", "x-amz-date"};
     p.payload_hash = k_empty;
     const std::string creq = canonical_request(p);
-    CHECK(creq
-          == "GET\n/\n\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\nhost;x-amz-date\n" + k_empty);
+    CHECK(creq == "GET\n/\n\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\nhost;x-amz-date\n" + k_empty);
     const std::string scope = credential_scope("20150830", "us-east-1", "service");
     const std::string sts = string_to_sign("20150830T123600Z", scope, creq);
     CHECK(sts
@@ -112,8 +111,7 @@ TEST_CASE("S3 example: GET object with Range", "[proxy][sigv4]")
     p.signed_headers = {"host", "range", "x-amz-content-sha256", "x-amz-date"};
     p.payload_hash = k_empty;
     std::string creq;
-    const auto sig =
-        s3_example_signature(p, "7344ae5b7ee6c3e7e6b0fe0640412a37625d1fbfff95c48bbb2dc43964946972", &creq);
+    const auto sig = s3_example_signature(p, "7344ae5b7ee6c3e7e6b0fe0640412a37625d1fbfff95c48bbb2dc43964946972", &creq);
     CHECK(creq
           == "GET\n/test.txt\n\nhost:examplebucket.s3.amazonaws.com\nrange:bytes=0-9\nx-amz-content-sha256:" + k_empty
                  + "\nx-amz-date:20130524T000000Z\n\nhost;range;x-amz-content-sha256;x-amz-date\n" + k_empty);
@@ -211,16 +209,16 @@ TEST_CASE("S3 example: presigned GET verifies, and fails when tampered or expire
 
 TEST_CASE("header-signed S3 example verifies; wrong secret or key is refused", "[proxy][sigv4]")
 {
-    RequestHead head{"GET",
-                     "/test.txt",
-                     {{"Host", "examplebucket.s3.amazonaws.com"},
-                      {"Range", "bytes=0-9"},
-                      {"x-amz-content-sha256", k_empty},
-                      {"x-amz-date", "20130524T000000Z"},
-                      {"Authorization",
-                       "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,"
-                       "SignedHeaders=host;range;x-amz-content-sha256;x-amz-date,"
-                       "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41"}}};
+    RequestHead head{
+        "GET",
+        "/test.txt",
+        {{"Host", "examplebucket.s3.amazonaws.com"},
+         {"Range", "bytes=0-9"},
+         {"x-amz-content-sha256", k_empty},
+         {"x-amz-date", "20130524T000000Z"},
+         {"Authorization", "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,"
+                           "SignedHeaders=host;range;x-amz-content-sha256;x-amz-date,"
+                           "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41"}}};
     const auto now = *parse_amz_date("20130524T000500Z");
     CHECK(verify_request(head, {"AKIAIOSFODNN7EXAMPLE", k_s3_secret, "", ""}, now));
 
@@ -311,7 +309,9 @@ TEST_CASE("outbound signing produces a request that verifies for the upstream ho
 {
     const Credentials creds{"AKIDOUT", "secret/with+chars", "token123", "test"};
     const auto now = *parse_amz_date("20240102T030405Z");
-    OutboundRequest out{"PUT", "/bucket/a%20b", "partNumber=1&uploadId=xyz",
+    OutboundRequest out{"PUT",
+                        "/bucket/a%20b",
+                        "partNumber=1&uploadId=xyz",
                         {{"host", "127.0.0.1:9000"}, {"content-type", "text/plain"}, {"x-amz-meta-a", "1"}},
                         "UNSIGNED-PAYLOAD"};
     sign_outbound(out, creds, "eu-central-1", now);
@@ -323,7 +323,8 @@ TEST_CASE("outbound signing produces a request that verifies for the upstream ho
     REQUIRE(v);
     CHECK(v->credential.region == "eu-central-1");
     CHECK(head.header("x-amz-security-token").value_or("") == "token123");
-    CHECK(head.header("authorization")->find("SignedHeaders=content-type;host;x-amz-content-sha256;x-amz-date;"
-                                             "x-amz-meta-a;x-amz-security-token,")
+    CHECK(head.header("authorization")
+              ->find("SignedHeaders=content-type;host;x-amz-content-sha256;x-amz-date;"
+                     "x-amz-meta-a;x-amz-security-token,")
           != std::string_view::npos);
 }

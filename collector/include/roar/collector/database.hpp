@@ -46,8 +46,8 @@ public:
     Statement& bind(int index, int value) { return bind(index, int64_t(value)); }
     Statement& bind(int index, uint64_t value) { return bind(index, int64_t(value)); }
 
-    bool step();  // true while a row is available
-    void run();   // steps to completion
+    bool step(); // true while a row is available
+    void run();  // steps to completion
     void reset();
 
     int64_t column_int(int index) const;
@@ -111,7 +111,7 @@ public:
     int64_t start_new_session();
 
 private:
-    explicit Database(sqlite3* db) : m_db(db) {}
+    explicit Database(sqlite3* db) : m_db(db) { }
     Result<void> migrate(const std::filesystem::path& path);
     int64_t active_session();
     int64_t step_for(int64_t session, const JobRecord& job, std::optional<int64_t> step_number);

@@ -57,9 +57,9 @@ private:
     int m_inotify = -1;
     mutable std::mutex m_mutex;
     std::condition_variable m_idle;
-    size_t m_queued = 0;          // submitted and not yet done or dropped
-    bool m_closed = false;        // finish() or discard(): no new hashes
-    bool m_discarded = false;     // discard(): no digest is kept
+    size_t m_queued = 0;      // submitted and not yet done or dropped
+    bool m_closed = false;    // finish() or discard(): no new hashes
+    bool m_discarded = false; // discard(): no digest is kept
     std::string m_reason;
     // Digests by (device, inode, size, mtime_ns), with the inotify watch of the inode.
     std::map<std::tuple<uint64_t, uint64_t, uint64_t, int64_t>, std::pair<FileDigest, int>> m_digests;

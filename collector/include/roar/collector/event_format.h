@@ -57,21 +57,21 @@ enum roar_op {
 
     /* File system (shim). Paths are raw, relative to `fd` (a dirfd, or
      * ROAR_AT_FDCWD) and the process's current directory. */
-    ROAR_OP_OPEN = 16,        /* fd = dirfd, s1 = path, flags = open flags, mode, result = fd or -errno */
-    ROAR_OP_CLOSE = 17,       /* fd; fd2 = last fd for close_range (else == fd) */
-    ROAR_OP_DUP = 18,         /* fd = old fd, result = new fd */
-    ROAR_OP_CHDIR = 19,       /* s1 = path (fd = ROAR_AT_FDCWD) or fd for fchdir (s1 empty) */
-    ROAR_OP_RENAME = 20,      /* fd/s1 -> fd2/s2, flags = renameat2 flags, result */
-    ROAR_OP_LINK = 21,        /* fd/s1 -> fd2/s2, result */
-    ROAR_OP_SYMLINK = 22,     /* s1 = target text, fd2/s2 = link path, result */
-    ROAR_OP_UNLINK = 23,      /* fd/s1, flags (AT_REMOVEDIR), result */
-    ROAR_OP_TRUNCATE = 24,    /* by path (fd = dirfd, s1) or by fd (s1 empty), mode unused, result */
-    ROAR_OP_WRITE_FD = 25,    /* first write-like use of fd (write, pwrite, mmap MAP_SHARED|PROT_WRITE) */
-    ROAR_OP_TRANSFER = 26,    /* copy_file_range/sendfile/splice: fd = in, fd2 = out, result = bytes */
-    ROAR_OP_FD_INHERITED = 27,/* at start: fd, s1 = what /proc/self/fd/N names, flags = F_GETFL */
-    ROAR_OP_PRE_MODIFY = 28,  /* sync point before fd/s1 (or fd alone) is modified, see ring docs */
-    ROAR_OP_READ_FD = 29,     /* first read-like use of fd (read, pread, mmap PROT_READ) when tracked */
-    ROAR_OP_MKDIR = 30,       /* fd/s1, mode, result */
+    ROAR_OP_OPEN = 16,         /* fd = dirfd, s1 = path, flags = open flags, mode, result = fd or -errno */
+    ROAR_OP_CLOSE = 17,        /* fd; fd2 = last fd for close_range (else == fd) */
+    ROAR_OP_DUP = 18,          /* fd = old fd, result = new fd */
+    ROAR_OP_CHDIR = 19,        /* s1 = path (fd = ROAR_AT_FDCWD) or fd for fchdir (s1 empty) */
+    ROAR_OP_RENAME = 20,       /* fd/s1 -> fd2/s2, flags = renameat2 flags, result */
+    ROAR_OP_LINK = 21,         /* fd/s1 -> fd2/s2, result */
+    ROAR_OP_SYMLINK = 22,      /* s1 = target text, fd2/s2 = link path, result */
+    ROAR_OP_UNLINK = 23,       /* fd/s1, flags (AT_REMOVEDIR), result */
+    ROAR_OP_TRUNCATE = 24,     /* by path (fd = dirfd, s1) or by fd (s1 empty), mode unused, result */
+    ROAR_OP_WRITE_FD = 25,     /* first write-like use of fd (write, pwrite, mmap MAP_SHARED|PROT_WRITE) */
+    ROAR_OP_TRANSFER = 26,     /* copy_file_range/sendfile/splice: fd = in, fd2 = out, result = bytes */
+    ROAR_OP_FD_INHERITED = 27, /* at start: fd, s1 = what /proc/self/fd/N names, flags = F_GETFL */
+    ROAR_OP_PRE_MODIFY = 28,   /* sync point before fd/s1 (or fd alone) is modified, see ring docs */
+    ROAR_OP_READ_FD = 29,      /* first read-like use of fd (read, pread, mmap PROT_READ) when tracked */
+    ROAR_OP_MKDIR = 30,        /* fd/s1, mode, result */
 
     /* S3 (roar-proxy). s1 = "s3://bucket/key", s2 = ETag (quotes kept as
      * the upstream sent them), s3 = extra "name=value\n" lines (blake3,
@@ -80,7 +80,7 @@ enum roar_op {
     ROAR_OP_S3_GET = 64,
     ROAR_OP_S3_PUT = 65,
     ROAR_OP_S3_DELETE = 66,
-    ROAR_OP_S3_COPY = 67,              /* s1 = destination; s3 carries source=s3://... */
+    ROAR_OP_S3_COPY = 67, /* s1 = destination; s3 carries source=s3://... */
     ROAR_OP_S3_MULTIPART_COMPLETE = 68,
     ROAR_OP_S3_HEAD = 69
 };
@@ -90,13 +90,13 @@ enum roar_op {
 #define ROAR_START_AFTER_EXEC 0x2     /* this image replaced an earlier one in the same pid */
 #define ROAR_START_FORKED 0x4         /* a fork child (no exec): same image as the parent, fd = ppid */
 /* ROAR_OP_PROC_EXIT flags. */
-#define ROAR_EXIT_STATUS_UNKNOWN 0x1  /* seen from a destructor: the parent's wait says the status */
+#define ROAR_EXIT_STATUS_UNKNOWN 0x1 /* seen from a destructor: the parent's wait says the status */
 /* ROAR_OP_EXEC flags: what the shim found out about the target, cheaply. */
-#define ROAR_EXEC_STATIC 0x1     /* ELF without PT_INTERP: the loader never runs, no shim */
-#define ROAR_EXEC_SETID 0x2      /* setuid/setgid: the loader drops LD_PRELOAD */
-#define ROAR_EXEC_FILECAPS 0x4   /* security.capability xattr: same */
-#define ROAR_EXEC_GO 0x8         /* Go binary: raw syscalls bypass libc */
-#define ROAR_EXEC_NOT_ELF 0x10   /* script or unknown: the interpreter decides */
+#define ROAR_EXEC_STATIC 0x1   /* ELF without PT_INTERP: the loader never runs, no shim */
+#define ROAR_EXEC_SETID 0x2    /* setuid/setgid: the loader drops LD_PRELOAD */
+#define ROAR_EXEC_FILECAPS 0x4 /* security.capability xattr: same */
+#define ROAR_EXEC_GO 0x8       /* Go binary: raw syscalls bypass libc */
+#define ROAR_EXEC_NOT_ELF 0x10 /* script or unknown: the interpreter decides */
 /* Any record: a string was cut to fit. */
 #define ROAR_FLAG_TRUNCATED 0x40000000
 
@@ -104,16 +104,16 @@ enum roar_op {
 
 /* The first slot of every record. Exactly ROAR_SLOT_SIZE bytes. */
 struct roar_event {
-    uint64_t stamp;   /* ROAR_STAMP(index) once committed; stored last */
-    uint16_t op;      /* enum roar_op */
-    uint16_t nslots;  /* slots this record occupies, header included */
+    uint64_t stamp;  /* ROAR_STAMP(index) once committed; stored last */
+    uint16_t op;     /* enum roar_op */
+    uint16_t nslots; /* slots this record occupies, header included */
     uint32_t pid;
     uint32_t tid;
-    int32_t fd;       /* fd or dirfd belonging to s1 */
-    int32_t fd2;      /* second fd, or dirfd belonging to s2 */
+    int32_t fd;  /* fd or dirfd belonging to s1 */
+    int32_t fd2; /* second fd, or dirfd belonging to s2 */
     int32_t flags;
     uint32_t mode;
-    uint32_t len1;    /* bytes of s1 including its NUL; 0 = absent */
+    uint32_t len1; /* bytes of s1 including its NUL; 0 = absent */
     uint32_t len2;
     uint32_t len3;
     int64_t result;   /* return value, or -errno */
@@ -126,26 +126,26 @@ struct roar_ring_header {
     uint64_t magic;
     uint32_t version;
     uint32_t slot_size;
-    uint64_t nslots;          /* a power of two */
+    uint64_t nslots; /* a power of two */
     uint64_t created_ns;
     uint32_t sync_timeout_ms; /* longest a producer waits at a sync point */
     uint32_t consumer_pid;
     uint8_t pad0[64 - 32];
 
-    uint64_t head;            /* next slot to reserve (CAS by producers) */
+    uint64_t head; /* next slot to reserve (CAS by producers) */
     uint8_t pad1[56];
 
-    uint64_t tail;            /* next slot to consume (consumer, release) */
-    uint32_t progress;        /* futex: bumped when tail moves and someone waits */
-    uint32_t sync_waiters;    /* producers blocked at a sync point */
-    uint64_t heartbeat_ns;    /* CLOCK_MONOTONIC of the consumer's last poll */
+    uint64_t tail;         /* next slot to consume (consumer, release) */
+    uint32_t progress;     /* futex: bumped when tail moves and someone waits */
+    uint32_t sync_waiters; /* producers blocked at a sync point */
+    uint64_t heartbeat_ns; /* CLOCK_MONOTONIC of the consumer's last poll */
     uint8_t pad2[40];
 
-    uint32_t doorbell;        /* futex: producers bump it to wake the consumer */
-    uint32_t wake_requested;  /* set by the producer that rang for a filling ring; the consumer clears it */
-    uint64_t dropped;         /* records refused because the ring was full */
-    uint64_t truncated;       /* records whose strings were cut */
-    uint64_t sync_timeouts;   /* sync points that gave up waiting */
+    uint32_t doorbell;       /* futex: producers bump it to wake the consumer */
+    uint32_t wake_requested; /* set by the producer that rang for a filling ring; the consumer clears it */
+    uint64_t dropped;        /* records refused because the ring was full */
+    uint64_t truncated;      /* records whose strings were cut */
+    uint64_t sync_timeouts;  /* sync points that gave up waiting */
     uint8_t pad4[32];
 };
 

@@ -48,10 +48,7 @@ struct roar_str {
 };
 
 /* Bytes needed for a ring of `nslots` slots (a power of two). */
-static inline uint64_t roar_ring_bytes(uint64_t nslots)
-{
-    return (uint64_t)ROAR_HEADER_SIZE + nslots * ROAR_SLOT_SIZE;
-}
+static inline uint64_t roar_ring_bytes(uint64_t nslots) { return (uint64_t)ROAR_HEADER_SIZE + nslots * ROAR_SLOT_SIZE; }
 
 /* Points `r` at a mapped segment of `size` bytes at `base`; returns 0 when
  * the header is a ring of this version that fits, -1 otherwise. */
@@ -117,8 +114,7 @@ static inline int roar_ring_reserve(struct roar_ring* r, uint32_t n, uint64_t* i
             __atomic_fetch_add(&h->dropped, 1, __ATOMIC_RELAXED);
             return -1;
         }
-        if (__atomic_compare_exchange_n(&h->head, &head, head + n, 1, __ATOMIC_ACQ_REL,
-                                        __ATOMIC_RELAXED)) {
+        if (__atomic_compare_exchange_n(&h->head, &head, head + n, 1, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
             *index = head;
             if (head + n - tail > r->nslots / 2 && !__atomic_exchange_n(&h->wake_requested, 1, __ATOMIC_ACQ_REL)) {
                 __atomic_fetch_add(&h->doorbell, 1, __ATOMIC_RELEASE);

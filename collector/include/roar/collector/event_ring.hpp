@@ -20,7 +20,7 @@ namespace roar::collector {
 // that lives until the sink returns.
 struct RawEvent {
     roar_event header;
-    uint64_t index;           // slot index, the record's global order
+    uint64_t index; // slot index, the record's global order
     std::string_view s1, s2, s3;
     bool has_s1 = false, has_s2 = false, has_s3 = false;
 };

@@ -113,8 +113,7 @@ static inline int roar_probe_go_section(int fd, const struct roar_probe_elf_info
             const char* cand;
             if (name + sizeof k_name <= (uint64_t)have) {
                 cand = (const char*)strtab + name;
-            } else if (name < str_size
-                       && roar_probe_pread(fd, buf, sizeof buf, str_off + name) == (long)sizeof buf) {
+            } else if (name < str_size && roar_probe_pread(fd, buf, sizeof buf, str_off + name) == (long)sizeof buf) {
                 cand = buf;
             } else {
                 continue;

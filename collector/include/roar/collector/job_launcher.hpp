@@ -58,7 +58,7 @@ public:
     void signal_root(int sig) const;
 
 private:
-    explicit JobLauncher(pid_t root) : m_root(root) {}
+    explicit JobLauncher(pid_t root) : m_root(root) { }
     bool only_services_remain() const;
     pid_t m_root;
     bool m_active = true;

@@ -16,8 +16,8 @@ namespace roar::collector {
 
 // A file or S3 object as one job saw it.
 struct ArtifactUse {
-    std::string path;                          // absolute path, or s3://bucket/key
-    std::string kind = "file";                 // "file" or "s3"
+    std::string path;          // absolute path, or s3://bucket/key
+    std::string kind = "file"; // "file" or "s3"
     std::optional<uint64_t> size;
     std::map<std::string, std::string> hashes; // algorithm -> digest (blake3, etag)
     std::vector<std::string> notes;
@@ -26,15 +26,15 @@ struct ArtifactUse {
 struct ProcessRecord {
     uint32_t pid = 0;
     uint32_t ppid = 0;
-    int parent = -1;                  // index of the parent's record, or -1
+    int parent = -1; // index of the parent's record, or -1
     std::string exe;
     std::vector<std::string> argv;
     std::string cwd;
-    double started_at = 0;            // unix seconds
-    std::optional<int> exit_code;     // shell-style: 128+N when killed by N
-    std::optional<int> signal;        // the killing signal, if any
-    bool observed = true;             // the shim ran in it
-    bool replaced_by_exec = false;    // a later image took over this pid
+    double started_at = 0;         // unix seconds
+    std::optional<int> exit_code;  // shell-style: 128+N when killed by N
+    std::optional<int> signal;     // the killing signal, if any
+    bool observed = true;          // the shim ran in it
+    bool replaced_by_exec = false; // a later image took over this pid
     std::vector<std::string> notes;
 };
 
@@ -47,7 +47,7 @@ struct GitState {
 struct JobRecord {
     std::string uid;
     std::vector<std::string> argv;
-    std::string command;  // argv joined for display
+    std::string command; // argv joined for display
     std::string cwd;
     double started_at = 0;
     double ended_at = 0;

@@ -76,13 +76,13 @@ private:
     };
     struct PathState {
         std::string kind = "file";
-        bool read_first = false;  // read before the job wrote it: an input
-        bool written = false;     // the job put content there
-        bool removed = false;     // unlinked or renamed away at the end
-        bool created = false;     // did not exist before the job wrote it
-        bool existed = false;     // known to have existed before the job touched it
+        bool read_first = false; // read before the job wrote it: an input
+        bool written = false;    // the job put content there
+        bool removed = false;    // unlinked or renamed away at the end
+        bool created = false;    // did not exist before the job wrote it
+        bool existed = false;    // known to have existed before the job touched it
         std::optional<FileDigest> input_digest;
-        int early_hashes = 0;     // times submitted for early hashing
+        int early_hashes = 0; // times submitted for early hashing
         std::vector<std::string> notes;
         // S3 objects: what the proxy reported.
         std::optional<uint64_t> s3_in_size, s3_out_size;
@@ -112,7 +112,7 @@ private:
     std::map<std::string, PathState> m_paths; // ordered: renames of directories walk prefixes
     std::vector<std::string> m_notes;
     EarlyHasher* m_early = nullptr;
-    std::vector<std::string> m_early_pending; // closed, not yet handed to m_early
+    std::vector<std::string> m_early_pending;    // closed, not yet handed to m_early
     std::map<uint32_t, ProcessRecord> m_spawned; // pid -> what SPAWN said, until the child shows up
     uint32_t m_root = 0;
     std::vector<std::string> m_root_argv;

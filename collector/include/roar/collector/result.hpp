@@ -15,12 +15,10 @@ struct Error {
     std::string message;
 };
 
-template <typename T>
-using Result = tl::expected<T, Error>;
+template <typename T> using Result = tl::expected<T, Error>;
 
 // Builds the unexpected value of a Result from a fmt format string.
-template <typename... Args>
-tl::unexpected<Error> fail(fmt::format_string<Args...> format, Args&&... args)
+template <typename... Args> tl::unexpected<Error> fail(fmt::format_string<Args...> format, Args&&... args)
 {
     return tl::unexpected<Error>(Error{fmt::format(format, std::forward<Args>(args)...)});
 }
@@ -29,10 +27,8 @@ tl::unexpected<Error> fail(fmt::format_string<Args...> format, Args&&... args)
 // with `exit_code`.
 class FatalError : public std::runtime_error {
 public:
-    explicit FatalError(const std::string& what, int exit_code = 1)
-        : std::runtime_error(what), m_exit_code(exit_code)
-    {
-    }
+    explicit FatalError(const std::string& what, int exit_code = 1) : std::runtime_error(what), m_exit_code(exit_code)
+    { }
     int exit_code() const { return m_exit_code; }
 
 private:

@@ -23,22 +23,41 @@ extern "C" {
 #endif
 
 enum roar_open_kind {
-    ROAR_K_OPEN, ROAR_K_OPEN64, ROAR_K_OPENAT, ROAR_K_OPENAT64,
-    ROAR_K_OPEN_2, ROAR_K_OPEN64_2, ROAR_K_OPENAT_2, ROAR_K_OPENAT64_2,
-    ROAR_K_CREAT, ROAR_K_CREAT64
+    ROAR_K_OPEN,
+    ROAR_K_OPEN64,
+    ROAR_K_OPENAT,
+    ROAR_K_OPENAT64,
+    ROAR_K_OPEN_2,
+    ROAR_K_OPEN64_2,
+    ROAR_K_OPENAT_2,
+    ROAR_K_OPENAT64_2,
+    ROAR_K_CREAT,
+    ROAR_K_CREAT64
 };
 enum roar_fopen_kind { ROAR_K_FOPEN, ROAR_K_FOPEN64, ROAR_K_FREOPEN, ROAR_K_FREOPEN64 };
 enum roar_mkstemp_kind {
-    ROAR_K_MKSTEMP, ROAR_K_MKSTEMP64, ROAR_K_MKOSTEMP, ROAR_K_MKOSTEMP64,
-    ROAR_K_MKSTEMPS, ROAR_K_MKSTEMPS64, ROAR_K_MKOSTEMPS, ROAR_K_MKOSTEMPS64
+    ROAR_K_MKSTEMP,
+    ROAR_K_MKSTEMP64,
+    ROAR_K_MKOSTEMP,
+    ROAR_K_MKOSTEMP64,
+    ROAR_K_MKSTEMPS,
+    ROAR_K_MKSTEMPS64,
+    ROAR_K_MKOSTEMPS,
+    ROAR_K_MKOSTEMPS64
 };
 enum roar_dup_kind { ROAR_K_DUP, ROAR_K_DUP2, ROAR_K_DUP3 };
 enum roar_rename_kind { ROAR_K_RENAME, ROAR_K_RENAMEAT, ROAR_K_RENAMEAT2 };
 enum roar_link_kind { ROAR_K_LINK, ROAR_K_LINKAT, ROAR_K_SYMLINK, ROAR_K_SYMLINKAT };
 enum roar_unlink_kind { ROAR_K_UNLINK, ROAR_K_UNLINKAT, ROAR_K_REMOVE, ROAR_K_RMDIR };
 enum roar_write_kind {
-    ROAR_K_WRITE, ROAR_K_PWRITE, ROAR_K_PWRITE64, ROAR_K_WRITEV,
-    ROAR_K_PWRITEV, ROAR_K_PWRITEV64, ROAR_K_PWRITEV2, ROAR_K_PWRITEV64V2
+    ROAR_K_WRITE,
+    ROAR_K_PWRITE,
+    ROAR_K_PWRITE64,
+    ROAR_K_WRITEV,
+    ROAR_K_PWRITEV,
+    ROAR_K_PWRITEV64,
+    ROAR_K_PWRITEV2,
+    ROAR_K_PWRITEV64V2
 };
 enum roar_transfer_kind { ROAR_K_COPY_FILE_RANGE, ROAR_K_SENDFILE, ROAR_K_SENDFILE64, ROAR_K_SPLICE };
 enum roar_exec_kind { ROAR_K_EXECVE, ROAR_K_EXECV, ROAR_K_EXECVP, ROAR_K_EXECVPE, ROAR_K_FEXECVE, ROAR_K_EXECVEAT };
@@ -54,8 +73,8 @@ FILE* roar_core_fopen(struct roar_libc* L, struct roar_shim* S, enum roar_fopen_
                       const char* mode, FILE* stream);
 FILE* roar_core_fdopen(struct roar_libc* L, struct roar_shim* S, int fd, const char* mode);
 int roar_core_fclose(struct roar_libc* L, struct roar_shim* S, FILE* stream);
-int roar_core_mkstemp(struct roar_libc* L, struct roar_shim* S, enum roar_mkstemp_kind kind, char* templ,
-                      int suffixlen, int flags);
+int roar_core_mkstemp(struct roar_libc* L, struct roar_shim* S, enum roar_mkstemp_kind kind, char* templ, int suffixlen,
+                      int flags);
 FILE* roar_core_tmpfile(struct roar_libc* L, struct roar_shim* S, int is64);
 DIR* roar_core_opendir(struct roar_libc* L, struct roar_shim* S, const char* path);
 DIR* roar_core_fdopendir(struct roar_libc* L, struct roar_shim* S, int fd);
@@ -63,11 +82,9 @@ int roar_core_closedir(struct roar_libc* L, struct roar_shim* S, DIR* dir);
 
 /* The fd table. */
 int roar_core_close(struct roar_libc* L, struct roar_shim* S, int fd);
-int roar_core_close_range(struct roar_libc* L, struct roar_shim* S, unsigned int first, unsigned int last,
-                          int flags);
+int roar_core_close_range(struct roar_libc* L, struct roar_shim* S, unsigned int first, unsigned int last, int flags);
 void roar_core_closefrom(struct roar_libc* L, struct roar_shim* S, int lowfd);
-int roar_core_dup(struct roar_libc* L, struct roar_shim* S, enum roar_dup_kind kind, int oldfd, int newfd,
-                  int flags);
+int roar_core_dup(struct roar_libc* L, struct roar_shim* S, enum roar_dup_kind kind, int oldfd, int newfd, int flags);
 int roar_core_fcntl(struct roar_libc* L, struct roar_shim* S, int is64, int fd, int cmd, void* arg);
 
 /* Working directory and namespace changes. */
@@ -77,18 +94,17 @@ int roar_core_rename(struct roar_libc* L, struct roar_shim* S, enum roar_rename_
                      const char* oldpath, int newdirfd, const char* newpath, unsigned int flags);
 int roar_core_link(struct roar_libc* L, struct roar_shim* S, enum roar_link_kind kind, int olddirfd,
                    const char* oldpath, int newdirfd, const char* newpath, int flags);
-int roar_core_unlink(struct roar_libc* L, struct roar_shim* S, enum roar_unlink_kind kind, int dirfd,
-                     const char* path, int flags);
+int roar_core_unlink(struct roar_libc* L, struct roar_shim* S, enum roar_unlink_kind kind, int dirfd, const char* path,
+                     int flags);
 int roar_core_mkdir(struct roar_libc* L, struct roar_shim* S, int dirfd, const char* path, mode_t mode);
 int roar_core_truncate(struct roar_libc* L, struct roar_shim* S, int is64, const char* path, off_t length);
 int roar_core_ftruncate(struct roar_libc* L, struct roar_shim* S, int is64, int fd, off_t length);
 
 /* Data written without an open for writing being enough to tell. */
-ssize_t roar_core_write(struct roar_libc* L, struct roar_shim* S, enum roar_write_kind kind, int fd,
-                        const void* buf, size_t count, const struct iovec* iov, int iovcnt, off_t offset,
-                        int flags);
-void* roar_core_mmap(struct roar_libc* L, struct roar_shim* S, int is64, void* addr, size_t length, int prot,
-                     int flags, int fd, off_t offset);
+ssize_t roar_core_write(struct roar_libc* L, struct roar_shim* S, enum roar_write_kind kind, int fd, const void* buf,
+                        size_t count, const struct iovec* iov, int iovcnt, off_t offset, int flags);
+void* roar_core_mmap(struct roar_libc* L, struct roar_shim* S, int is64, void* addr, size_t length, int prot, int flags,
+                     int fd, off_t offset);
 ssize_t roar_core_transfer(struct roar_libc* L, struct roar_shim* S, enum roar_transfer_kind kind, int fd_in,
                            off_t* off_in, int fd_out, off_t* off_out, size_t length, unsigned int flags);
 
@@ -107,8 +123,7 @@ void roar_core_exit(struct roar_libc* L, struct roar_shim* S, enum roar_exit_kin
     __attribute__((noreturn));
 pid_t roar_core_wait(struct roar_libc* L, struct roar_shim* S, enum roar_wait_kind kind, pid_t pid, int* status,
                      int options, struct rusage* usage);
-int roar_core_waitid(struct roar_libc* L, struct roar_shim* S, idtype_t idtype, id_t id, siginfo_t* info,
-                     int options);
+int roar_core_waitid(struct roar_libc* L, struct roar_shim* S, idtype_t idtype, id_t id, siginfo_t* info, int options);
 
 /* Lifecycle (also used by lifecycle.c). */
 

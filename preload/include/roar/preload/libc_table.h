@@ -26,99 +26,97 @@ extern "C" {
 
 /* X(return type, name, parameter list) for every interposed function whose
  * real implementation the core calls. */
-#define ROAR_LIBC_FUNCS(X)                                                                                   \
-    X(int, open, (const char*, int, ...))                                                                    \
-    X(int, open64, (const char*, int, ...))                                                                  \
-    X(int, openat, (int, const char*, int, ...))                                                             \
-    X(int, openat64, (int, const char*, int, ...))                                                           \
-    X(int, __open_2, (const char*, int))                                                                     \
-    X(int, __open64_2, (const char*, int))                                                                   \
-    X(int, __openat_2, (int, const char*, int))                                                              \
-    X(int, __openat64_2, (int, const char*, int))                                                            \
-    X(int, creat, (const char*, mode_t))                                                                     \
-    X(int, creat64, (const char*, mode_t))                                                                   \
-    X(FILE*, fopen, (const char*, const char*))                                                              \
-    X(FILE*, fopen64, (const char*, const char*))                                                            \
-    X(FILE*, freopen, (const char*, const char*, FILE*))                                                     \
-    X(FILE*, freopen64, (const char*, const char*, FILE*))                                                   \
-    X(FILE*, fdopen, (int, const char*))                                                                     \
-    X(int, fclose, (FILE*))                                                                                  \
-    X(int, mkstemp, (char*))                                                                                 \
-    X(int, mkstemp64, (char*))                                                                               \
-    X(int, mkostemp, (char*, int))                                                                           \
-    X(int, mkostemp64, (char*, int))                                                                         \
-    X(int, mkstemps, (char*, int))                                                                           \
-    X(int, mkstemps64, (char*, int))                                                                         \
-    X(int, mkostemps, (char*, int, int))                                                                     \
-    X(int, mkostemps64, (char*, int, int))                                                                   \
-    X(FILE*, tmpfile, (void))                                                                                \
-    X(FILE*, tmpfile64, (void))                                                                              \
-    X(DIR*, opendir, (const char*))                                                                          \
-    X(DIR*, fdopendir, (int))                                                                                \
-    X(int, closedir, (DIR*))                                                                                 \
-    X(int, close, (int))                                                                                     \
-    X(int, close_range, (unsigned int, unsigned int, int))                                                   \
-    X(void, closefrom, (int))                                                                                \
-    X(int, dup, (int))                                                                                       \
-    X(int, dup2, (int, int))                                                                                 \
-    X(int, dup3, (int, int, int))                                                                            \
-    X(int, fcntl, (int, int, ...))                                                                           \
-    X(int, fcntl64, (int, int, ...))                                                                         \
-    X(int, chdir, (const char*))                                                                             \
-    X(int, fchdir, (int))                                                                                    \
-    X(int, rename, (const char*, const char*))                                                               \
-    X(int, renameat, (int, const char*, int, const char*))                                                   \
-    X(int, renameat2, (int, const char*, int, const char*, unsigned int))                                    \
-    X(int, link, (const char*, const char*))                                                                 \
-    X(int, linkat, (int, const char*, int, const char*, int))                                                \
-    X(int, symlink, (const char*, const char*))                                                              \
-    X(int, symlinkat, (const char*, int, const char*))                                                       \
-    X(int, unlink, (const char*))                                                                            \
-    X(int, unlinkat, (int, const char*, int))                                                                \
-    X(int, remove, (const char*))                                                                            \
-    X(int, rmdir, (const char*))                                                                             \
-    X(int, mkdir, (const char*, mode_t))                                                                     \
-    X(int, mkdirat, (int, const char*, mode_t))                                                              \
-    X(int, truncate, (const char*, off_t))                                                                   \
-    X(int, truncate64, (const char*, off_t))                                                                 \
-    X(int, ftruncate, (int, off_t))                                                                          \
-    X(int, ftruncate64, (int, off_t))                                                                        \
-    X(ssize_t, copy_file_range, (int, off_t*, int, off_t*, size_t, unsigned int))                           \
-    X(ssize_t, sendfile, (int, int, off_t*, size_t))                                                         \
-    X(ssize_t, sendfile64, (int, int, off_t*, size_t))                                                       \
-    X(ssize_t, splice, (int, off_t*, int, off_t*, size_t, unsigned int))                                     \
-    X(ssize_t, write, (int, const void*, size_t))                                                            \
-    X(ssize_t, pwrite, (int, const void*, size_t, off_t))                                                    \
-    X(ssize_t, pwrite64, (int, const void*, size_t, off_t))                                                  \
-    X(ssize_t, writev, (int, const struct iovec*, int))                                                      \
-    X(ssize_t, pwritev, (int, const struct iovec*, int, off_t))                                              \
-    X(ssize_t, pwritev64, (int, const struct iovec*, int, off_t))                                            \
-    X(ssize_t, pwritev2, (int, const struct iovec*, int, off_t, int))                                        \
-    X(ssize_t, pwritev64v2, (int, const struct iovec*, int, off_t, int))                                     \
-    X(void*, mmap, (void*, size_t, int, int, int, off_t))                                                    \
-    X(void*, mmap64, (void*, size_t, int, int, int, off_t))                                                  \
-    X(int, execve, (const char*, char* const*, char* const*))                                                \
-    X(int, execvpe, (const char*, char* const*, char* const*))                                               \
-    X(int, fexecve, (int, char* const*, char* const*))                                                       \
-    X(int, execveat, (int, const char*, char* const*, char* const*, int))                                    \
-    X(int, posix_spawn,                                                                                      \
-      (pid_t*, const char*, const posix_spawn_file_actions_t*, const posix_spawnattr_t*, char* const*,      \
-       char* const*))                                                                                        \
-    X(int, posix_spawnp,                                                                                     \
-      (pid_t*, const char*, const posix_spawn_file_actions_t*, const posix_spawnattr_t*, char* const*,      \
-       char* const*))                                                                                        \
-    X(int, system, (const char*))                                                                            \
-    X(FILE*, popen, (const char*, const char*))                                                              \
-    X(pid_t, fork, (void))                                                                                   \
-    X(pid_t, _Fork, (void))                                                                                  \
-    X(int, clone, (int (*)(void*), void*, int, void*, ...))                                                  \
-    X(void, exit, (int))                                                                                     \
-    X(void, _exit, (int))                                                                                    \
-    X(void, _Exit, (int))                                                                                    \
-    X(pid_t, wait, (int*))                                                                                   \
-    X(pid_t, waitpid, (pid_t, int*, int))                                                                    \
-    X(pid_t, wait3, (int*, int, struct rusage*))                                                             \
-    X(pid_t, wait4, (pid_t, int*, int, struct rusage*))                                                      \
+#define ROAR_LIBC_FUNCS(X)                                                                                             \
+    X(int, open, (const char*, int, ...))                                                                              \
+    X(int, open64, (const char*, int, ...))                                                                            \
+    X(int, openat, (int, const char*, int, ...))                                                                       \
+    X(int, openat64, (int, const char*, int, ...))                                                                     \
+    X(int, __open_2, (const char*, int))                                                                               \
+    X(int, __open64_2, (const char*, int))                                                                             \
+    X(int, __openat_2, (int, const char*, int))                                                                        \
+    X(int, __openat64_2, (int, const char*, int))                                                                      \
+    X(int, creat, (const char*, mode_t))                                                                               \
+    X(int, creat64, (const char*, mode_t))                                                                             \
+    X(FILE*, fopen, (const char*, const char*))                                                                        \
+    X(FILE*, fopen64, (const char*, const char*))                                                                      \
+    X(FILE*, freopen, (const char*, const char*, FILE*))                                                               \
+    X(FILE*, freopen64, (const char*, const char*, FILE*))                                                             \
+    X(FILE*, fdopen, (int, const char*))                                                                               \
+    X(int, fclose, (FILE*))                                                                                            \
+    X(int, mkstemp, (char*))                                                                                           \
+    X(int, mkstemp64, (char*))                                                                                         \
+    X(int, mkostemp, (char*, int))                                                                                     \
+    X(int, mkostemp64, (char*, int))                                                                                   \
+    X(int, mkstemps, (char*, int))                                                                                     \
+    X(int, mkstemps64, (char*, int))                                                                                   \
+    X(int, mkostemps, (char*, int, int))                                                                               \
+    X(int, mkostemps64, (char*, int, int))                                                                             \
+    X(FILE*, tmpfile, (void))                                                                                          \
+    X(FILE*, tmpfile64, (void))                                                                                        \
+    X(DIR*, opendir, (const char*))                                                                                    \
+    X(DIR*, fdopendir, (int))                                                                                          \
+    X(int, closedir, (DIR*))                                                                                           \
+    X(int, close, (int))                                                                                               \
+    X(int, close_range, (unsigned int, unsigned int, int))                                                             \
+    X(void, closefrom, (int))                                                                                          \
+    X(int, dup, (int))                                                                                                 \
+    X(int, dup2, (int, int))                                                                                           \
+    X(int, dup3, (int, int, int))                                                                                      \
+    X(int, fcntl, (int, int, ...))                                                                                     \
+    X(int, fcntl64, (int, int, ...))                                                                                   \
+    X(int, chdir, (const char*))                                                                                       \
+    X(int, fchdir, (int))                                                                                              \
+    X(int, rename, (const char*, const char*))                                                                         \
+    X(int, renameat, (int, const char*, int, const char*))                                                             \
+    X(int, renameat2, (int, const char*, int, const char*, unsigned int))                                              \
+    X(int, link, (const char*, const char*))                                                                           \
+    X(int, linkat, (int, const char*, int, const char*, int))                                                          \
+    X(int, symlink, (const char*, const char*))                                                                        \
+    X(int, symlinkat, (const char*, int, const char*))                                                                 \
+    X(int, unlink, (const char*))                                                                                      \
+    X(int, unlinkat, (int, const char*, int))                                                                          \
+    X(int, remove, (const char*))                                                                                      \
+    X(int, rmdir, (const char*))                                                                                       \
+    X(int, mkdir, (const char*, mode_t))                                                                               \
+    X(int, mkdirat, (int, const char*, mode_t))                                                                        \
+    X(int, truncate, (const char*, off_t))                                                                             \
+    X(int, truncate64, (const char*, off_t))                                                                           \
+    X(int, ftruncate, (int, off_t))                                                                                    \
+    X(int, ftruncate64, (int, off_t))                                                                                  \
+    X(ssize_t, copy_file_range, (int, off_t*, int, off_t*, size_t, unsigned int))                                      \
+    X(ssize_t, sendfile, (int, int, off_t*, size_t))                                                                   \
+    X(ssize_t, sendfile64, (int, int, off_t*, size_t))                                                                 \
+    X(ssize_t, splice, (int, off_t*, int, off_t*, size_t, unsigned int))                                               \
+    X(ssize_t, write, (int, const void*, size_t))                                                                      \
+    X(ssize_t, pwrite, (int, const void*, size_t, off_t))                                                              \
+    X(ssize_t, pwrite64, (int, const void*, size_t, off_t))                                                            \
+    X(ssize_t, writev, (int, const struct iovec*, int))                                                                \
+    X(ssize_t, pwritev, (int, const struct iovec*, int, off_t))                                                        \
+    X(ssize_t, pwritev64, (int, const struct iovec*, int, off_t))                                                      \
+    X(ssize_t, pwritev2, (int, const struct iovec*, int, off_t, int))                                                  \
+    X(ssize_t, pwritev64v2, (int, const struct iovec*, int, off_t, int))                                               \
+    X(void*, mmap, (void*, size_t, int, int, int, off_t))                                                              \
+    X(void*, mmap64, (void*, size_t, int, int, int, off_t))                                                            \
+    X(int, execve, (const char*, char* const*, char* const*))                                                          \
+    X(int, execvpe, (const char*, char* const*, char* const*))                                                         \
+    X(int, fexecve, (int, char* const*, char* const*))                                                                 \
+    X(int, execveat, (int, const char*, char* const*, char* const*, int))                                              \
+    X(int, posix_spawn,                                                                                                \
+      (pid_t*, const char*, const posix_spawn_file_actions_t*, const posix_spawnattr_t*, char* const*, char* const*))  \
+    X(int, posix_spawnp,                                                                                               \
+      (pid_t*, const char*, const posix_spawn_file_actions_t*, const posix_spawnattr_t*, char* const*, char* const*))  \
+    X(int, system, (const char*))                                                                                      \
+    X(FILE*, popen, (const char*, const char*))                                                                        \
+    X(pid_t, fork, (void))                                                                                             \
+    X(pid_t, _Fork, (void))                                                                                            \
+    X(int, clone, (int (*)(void*), void*, int, void*, ...))                                                            \
+    X(void, exit, (int))                                                                                               \
+    X(void, _exit, (int))                                                                                              \
+    X(void, _Exit, (int))                                                                                              \
+    X(pid_t, wait, (int*))                                                                                             \
+    X(pid_t, waitpid, (pid_t, int*, int))                                                                              \
+    X(pid_t, wait3, (int*, int, struct rusage*))                                                                       \
+    X(pid_t, wait4, (pid_t, int*, int, struct rusage*))                                                                \
     X(int, waitid, (idtype_t, id_t, siginfo_t*, int))
 
 struct roar_libc {
@@ -150,10 +148,9 @@ pid_t roar_sys_getppid(void);
 int roar_sys_faccessat(int dirfd, const char* path, int mode, int flags);
 
 /* The real `fn` of table `L`, resolved on first use. */
-#define ROAR_REAL(L, fn)                                                                                     \
-    (__atomic_load_n(&(L)->fn, __ATOMIC_RELAXED)                                                             \
-         ? (L)->fn                                                                                           \
-         : (__typeof__((L)->fn))roar_libc_resolve((void**)&(L)->fn, #fn))
+#define ROAR_REAL(L, fn)                                                                                               \
+    (__atomic_load_n(&(L)->fn, __ATOMIC_RELAXED) ? (L)->fn                                                             \
+                                                 : (__typeof__((L)->fn))roar_libc_resolve((void**)&(L)->fn, #fn))
 
 #ifdef __cplusplus
 }

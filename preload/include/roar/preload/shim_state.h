@@ -48,7 +48,7 @@ struct roar_shim {
      * of use (byte offsets into the slot area; see event_emit.c). */
     uint64_t prefault_start;
     uint64_t prefault_next;
-    int prefault_state;       /* 0 not started, 1 running, 2 done or unsupported */
+    int prefault_state;          /* 0 not started, 1 running, 2 done or unsupported */
     uint32_t prefault_countdown; /* events to publish before starting */
 
     /* The environment at start: "NAME=value" strings restored into any

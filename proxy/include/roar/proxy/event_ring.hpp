@@ -13,12 +13,12 @@
 namespace roar::proxy {
 
 struct S3Event {
-    std::uint16_t op = 0;     // ROAR_OP_S3_*
-    std::string uri;          // s3://bucket/key
-    std::string etag;         // exactly as the upstream sent it
-    std::string extra;        // "name=value\n" lines
-    std::int64_t bytes = 0;   // body bytes
-    std::int32_t status = 0;  // HTTP status
+    std::uint16_t op = 0;    // ROAR_OP_S3_*
+    std::string uri;         // s3://bucket/key
+    std::string etag;        // exactly as the upstream sent it
+    std::string extra;       // "name=value\n" lines
+    std::int64_t bytes = 0;  // body bytes
+    std::int32_t status = 0; // HTTP status
 };
 
 class RingPublisher {

@@ -33,9 +33,9 @@ struct LocalResponse {
 };
 
 enum class BodyKind {
-    None,            // no request body
-    Plain,           // forwarded as is (Content-Length or chunked transfer)
-    AwsChunked,      // aws-chunked: decoded, framing dropped
+    None,       // no request body
+    Plain,      // forwarded as is (Content-Length or chunked transfer)
+    AwsChunked, // aws-chunked: decoded, framing dropped
 };
 
 struct ForwardPlan {
@@ -46,8 +46,8 @@ struct ForwardPlan {
     std::string url;                                          // absolute upstream URL
     std::vector<std::pair<std::string, std::string>> headers; // lower-case names, signed
     BodyKind body = BodyKind::None;
-    std::uint64_t client_length = 0;   // bytes on the wire from the client (k_unknown_length if chunked)
-    std::uint64_t upstream_length = 0; // bytes sent upstream (k_unknown_length if not known)
+    std::uint64_t client_length = 0;           // bytes on the wire from the client (k_unknown_length if chunked)
+    std::uint64_t upstream_length = 0;         // bytes sent upstream (k_unknown_length if not known)
     std::optional<ChunkSigning> chunk_signing; // set for signed aws-chunked
     bool signed_trailer = false;
     bool expect_continue = false;
@@ -56,12 +56,12 @@ struct ForwardPlan {
     std::string copy_source; // "s3://bucket/key" for copies
     std::string upload_id;
     std::string part_number;
-    std::string version_id;  // requested versionId
+    std::string version_id; // requested versionId
 };
 
 struct HandlerConfig {
-    std::string upstream;                          // base URL; empty = https://s3.<region>.amazonaws.com
-    std::function<std::string()> metrics_text;     // Prometheus exposition for /_roar/metrics
+    std::string upstream;                      // base URL; empty = https://s3.<region>.amazonaws.com
+    std::function<std::string()> metrics_text; // Prometheus exposition for /_roar/metrics
     std::uint64_t max_single_put = k_max_single_put;
 };
 

@@ -18,7 +18,7 @@ namespace roar::proxy {
 class Metrics {
 public:
     static constexpr std::array<double, 12> k_buckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                                          0.1,   0.25,   0.5,   1.0,  2.5,   10.0};
+                                                         0.1,   0.25,   0.5,   1.0,  2.5,   10.0};
 
     // Counts one finished request of operation `op` answered with `status`.
     void count_request(std::string_view op, unsigned status);

@@ -13,7 +13,7 @@ namespace roar::proxy {
 
 struct RequestHead {
     std::string method;
-    std::string target; // raw request-target: path[?query], still percent-encoded
+    std::string target;                                       // raw request-target: path[?query], still percent-encoded
     std::vector<std::pair<std::string, std::string>> headers; // names as received
 
     // Value of the first header named `name` (case-insensitive), if any.

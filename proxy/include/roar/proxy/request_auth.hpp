@@ -19,8 +19,8 @@ namespace roar::proxy {
 struct VerifiedAuth {
     sigv4::Credential credential;
     std::string amz_date;
-    std::string signing_key; // raw, for aws-chunked chunk signatures
-    std::string signature;   // the request's (seed) signature
+    std::string signing_key;  // raw, for aws-chunked chunk signatures
+    std::string signature;    // the request's (seed) signature
     std::string payload_hash; // x-amz-content-sha256 as signed
     bool presigned = false;
 };

@@ -20,11 +20,11 @@ namespace roar::proxy {
 struct ExchangeFacts {
     unsigned status = 0;
     std::vector<std::pair<std::string, std::string>> headers; // response headers, lower-case names
-    std::uint64_t request_bytes = 0;  // decoded request body bytes sent upstream
-    std::uint64_t response_bytes = 0; // response body bytes received from upstream
-    std::string blake3_hex;           // of the whole object body, when the proxy saw all of it
-    std::string xml_body;             // captured response body of Complete/Copy/DeleteObjects
-    std::int64_t multipart_bytes = -1; // sum of the upload's parts, when known
+    std::uint64_t request_bytes = 0;                          // decoded request body bytes sent upstream
+    std::uint64_t response_bytes = 0;                         // response body bytes received from upstream
+    std::string blake3_hex;                                   // of the whole object body, when the proxy saw all of it
+    std::string xml_body;                                     // captured response body of Complete/Copy/DeleteObjects
+    std::int64_t multipart_bytes = -1;                        // sum of the upload's parts, when known
 };
 
 // Response bodies the relay must capture (bounded) for `op`.

@@ -41,8 +41,8 @@ enum class S3Op {
 std::string_view op_name(S3Op op);
 
 struct S3Target {
-    std::string bucket;       // empty for service-level calls
-    std::string key;          // decoded; empty for bucket-level calls
+    std::string bucket;        // empty for service-level calls
+    std::string key;           // decoded; empty for bucket-level calls
     bool virtual_host = false; // the bucket came from the Host header
     // "s3://bucket/key".
     std::string uri() const { return "s3://" + bucket + "/" + key; }
