@@ -12,6 +12,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <deque>
+#include <exception>
+#include <limits>
+#include <thread>
 #include <string_view>
 #include <sys/stat.h>
 
@@ -24,6 +27,38 @@ namespace {
 struct ViewHash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+// Sessions with at least this many jobs read job_io on two threads.
+constexpr size_t k_parallel_scan_jobs = 2000;
+
+// A second, read-only connection to the database of `db`, inside a read
+// transaction, for reading on another thread.
+class ReadConnection {
+public:
+    explicit ReadConnection(sqlite3* db)
+    {
+        const char* file = sqlite3_db_filename(db, "main");
+        if (sqlite3_open_v2(file ? file : "", &m_db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr)
+            != SQLITE_OK) {
+            const std::string message = m_db ? sqlite3_errmsg(m_db) : "out of memory";
+            sqlite3_close(m_db);
+            throw FatalError(fmt::format("cannot open {} a second time for reading: {}", file ? file : "?", message));
+        }
+        sqlite3_busy_timeout(m_db, 60000);
+        sqlite3_exec(m_db, "PRAGMA mmap_size = 4294967296; BEGIN", nullptr, nullptr, nullptr);
+    }
+    ~ReadConnection()
+    {
+        sqlite3_exec(m_db, "COMMIT", nullptr, nullptr, nullptr);
+        sqlite3_close(m_db);
+    }
+    ReadConnection(const ReadConnection&) = delete;
+    ReadConnection& operator=(const ReadConnection&) = delete;
+    sqlite3* handle() const { return m_db; }
+
+private:
+    sqlite3* m_db = nullptr;
 };
 
 void add_unique(std::vector<int>& list, int value)
@@ -225,17 +260,80 @@ Lineage Lineage::load(collector::Database& database, const LineageOptions& optio
             (output ? e.outputs : e.inputs).push_back(index);
             g.uses.push_back(Use{id, artifact, exec, output, -1});
         };
+        // One pass over the session's job_io rows in `direction`. Past a
+        // few thousand jobs, the later half is stepped through on a second
+        // connection and thread (into a flat buffer) while this thread
+        // interns the first half: stepping through SQLite is most of the
+        // cost of a long history. A stored job's rows never change, so both
+        // read transactions agree on every job listed above.
+        auto io_sql = [](const char* op) {
+            return fmt::format("SELECT io.job_id, io.path, coalesce(io.artifact_id, 0) FROM jobs j "
+                               "JOIN job_io io ON io.job_id = j.id AND io.direction = ?4 "
+                               "WHERE j.session_id = ?1 AND (j.started_at, j.id) {} (?2, ?3)",
+                               op);
+        };
+        const Execution* split = g.executions.size() >= k_parallel_scan_jobs && std::thread::hardware_concurrency() > 1
+                                     ? &g.executions[g.executions.size() / 2]
+                                     : nullptr;
+        auto bind_part = [&](Statement& q, const char* direction) {
+            q.bind(1, g.session_id).bind(4, direction);
+            if (split) {
+                q.bind(2, split->started_at).bind(3, split->job_row);
+            } else {
+                q.bind(2, std::numeric_limits<double>::infinity()).bind(3, int64_t(0)); // every job
+            }
+        };
+        auto exec_of = [&](int64_t row) { return row >= 0 && row <= max_job_row ? execution_of[size_t(row)] : -1; };
         auto scan = [&](const char* direction) {
-            Statement s(db, fmt::format("SELECT io.job_id, io.path, coalesce(io.artifact_id, 0) FROM jobs j "
-                                        "JOIN job_io io ON io.job_id = j.id AND io.direction = '{}' "
-                                        "WHERE j.session_id = ?1",
-                                        direction));
-            s.bind(1, g.session_id);
-            while (s.step()) {
-                const int64_t row = s.column_int(0);
-                const int exec = row >= 0 && row <= max_job_row ? execution_of[size_t(row)] : -1;
-                if (exec >= 0) {
-                    add(exec, s.column_view(1), s.column_int(2), direction[0] == 'o');
+            const bool output = direction[0] == 'o';
+            struct Rows {
+                std::vector<int> exec;
+                std::vector<int64_t> artifact;
+                std::vector<size_t> end; // of each path in text
+                std::string text;
+            } later;
+            std::exception_ptr failed;
+            std::thread reader;
+            if (split) {
+                reader = std::thread([&] {
+                    try {
+                        ReadConnection conn(db);
+                        Statement q(conn.handle(), io_sql(">="));
+                        bind_part(q, direction);
+                        while (q.step()) {
+                            const int exec = exec_of(q.column_int(0));
+                            if (exec >= 0) {
+                                later.exec.push_back(exec);
+                                later.artifact.push_back(q.column_int(2));
+                                later.text += q.column_view(1);
+                                later.end.push_back(later.text.size());
+                            }
+                        }
+                    } catch (...) {
+                        failed = std::current_exception();
+                    }
+                });
+            }
+            {
+                Statement q(db, io_sql("<"));
+                bind_part(q, direction);
+                while (q.step()) {
+                    const int exec = exec_of(q.column_int(0));
+                    if (exec >= 0) {
+                        add(exec, q.column_view(1), q.column_int(2), output);
+                    }
+                }
+            }
+            if (reader.joinable()) {
+                reader.join();
+                if (failed) {
+                    std::rethrow_exception(failed);
+                }
+                size_t start = 0;
+                for (size_t i = 0; i < later.exec.size(); ++i) {
+                    add(later.exec[i], std::string_view(later.text).substr(start, later.end[i] - start),
+                        later.artifact[i], output);
+                    start = later.end[i];
                 }
             }
         };
