@@ -4,6 +4,7 @@
 #include "commands.hpp"
 
 #include "dag_render.hpp"
+#include "json_writer.hpp"
 #include "lineage.hpp"
 #include "project.hpp"
 #include "text_style.hpp"
@@ -47,28 +48,17 @@ int cmd_status(bool json)
         digests.prefetch(std::move(recorded));
     }
 
-    nlohmann::json doc;
-    doc["session_id"] = g.session_id;
-    doc["steps"] = g.steps.size();
-    doc["jobs"] = g.executions.size();
-    nlohmann::json files = nlohmann::json::array();
+    // Every checked path; the JSON is streamed (a long history tracks
+    // hundreds of thousands of paths), in the key order nlohmann would use.
+    std::vector<const PathState*> files;
     std::map<std::string, int> counts{{"present", 0}, {"modified", 0}, {"missing", 0}, {"remote", 0}};
     for (const auto& p : g.paths) {
         if (p.disk == DiskState::unchecked) {
             continue; // directories, unreadable files
         }
-        const std::string state = disk_state_name(p.disk);
-        ++counts[state];
-        const auto& recorded = digests.get(p.latest);
-        files.push_back(
-            {{"path", p.path},
-             {"state", state},
-             {"recorded_digest", recorded.digest},
-             {"disk_digest", p.disk_digest.empty() ? nlohmann::json(nullptr) : nlohmann::json(p.disk_digest)},
-             {"written_by_step", last_writer(g, p) ? nlohmann::json(last_writer(g, p)) : nlohmann::json(nullptr)}});
+        ++counts[disk_state_name(p.disk)];
+        files.push_back(&p);
     }
-    doc["files"] = files;
-    doc["counts"] = counts;
     nlohmann::json stale = nlohmann::json::array();
     for (const auto& s : g.steps) {
         if (!s.stale) {
@@ -80,9 +70,39 @@ int cmd_status(bool json)
         }
         stale.push_back({{"step", s.number}, {"command", s.command}, {"reasons", reasons}});
     }
-    doc["stale_steps"] = stale;
     if (json) {
-        std::cout << doc.dump(2) << std::endl;
+        JsonWriter w(std::cout);
+        w.begin_object().key("counts").begin_object();
+        for (const auto& [state, n] : counts) {
+            w.field(state, n);
+        }
+        w.end_object().key("files").begin_array();
+        for (const PathState* p : files) {
+            const int64_t writer = last_writer(g, *p);
+            w.begin_object().key("disk_digest");
+            p->disk_digest.empty() ? w.null() : w.value(p->disk_digest);
+            w.field("path", p->path)
+                .field("recorded_digest", digests.get(p->latest).digest)
+                .field("state", disk_state_name(p->disk))
+                .key("written_by_step");
+            writer ? w.value(writer) : w.null();
+            w.end_object();
+        }
+        w.end_array()
+            .field("jobs", uint64_t(g.executions.size()))
+            .field("session_id", g.session_id)
+            .key("stale_steps")
+            .begin_array();
+        for (const auto& st : stale) {
+            w.begin_object().field("command", st["command"].get<std::string>()).key("reasons").begin_array();
+            for (const auto& r : st["reasons"]) {
+                w.value(r.get<std::string>());
+            }
+            w.end_array().field("step", st["step"].get<int64_t>()).end_object();
+        }
+        w.end_array().field("steps", uint64_t(g.steps.size())).end_object();
+        w.flush();
+        std::cout << std::endl;
         return 0;
     }
 
@@ -101,22 +121,21 @@ int cmd_status(bool json)
     constexpr int k_listed = 20;
     constexpr size_t k_reasons_listed = 5;
     int listed = 0;
-    for (const auto& f : files) {
-        const std::string state = f["state"];
-        if (state != "modified" && state != "missing") {
+    for (const PathState* f : files) {
+        if (f->disk != DiskState::modified && f->disk != DiskState::missing) {
             continue;
         }
         if (++listed > k_listed) {
             continue;
         }
-        const std::string path = project.display_path(f["path"].get<std::string>());
-        if (state == "modified") {
+        const std::string path = project.display_path(f->path);
+        const int64_t writer = last_writer(g, *f);
+        if (f->disk == DiskState::modified) {
             out += fmt::format("  {}  {}  (recorded {}, now {})\n", paint(fd, k_yellow, "modified"), path,
-                               f["recorded_digest"].get<std::string>().substr(0, 12),
-                               f["disk_digest"].get<std::string>().substr(0, 12));
-        } else if (f["written_by_step"].is_number()) {
-            out += fmt::format("  {}  {}  ('roar run @{}' re-creates it)\n", paint(fd, k_red, "missing "), path,
-                               f["written_by_step"].get<int64_t>());
+                               digests.get(f->latest).digest.substr(0, 12), f->disk_digest.substr(0, 12));
+        } else if (writer) {
+            out +=
+                fmt::format("  {}  {}  ('roar run @{}' re-creates it)\n", paint(fd, k_red, "missing "), path, writer);
         } else {
             out += fmt::format("  {}  {}\n", paint(fd, k_red, "missing "), path);
         }
