@@ -314,7 +314,7 @@ Lineage Lineage::load(collector::Database& database, const LineageOptions& optio
                     }
                 });
             }
-            {
+            try {
                 Statement q(db, io_sql("<"));
                 bind_part(q, direction);
                 while (q.step()) {
@@ -323,6 +323,11 @@ Lineage Lineage::load(collector::Database& database, const LineageOptions& optio
                         add(exec, q.column_view(1), q.column_int(2), output);
                     }
                 }
+            } catch (...) {
+                if (reader.joinable()) {
+                    reader.join(); // never leave it running on this frame's buffers
+                }
+                throw;
             }
             if (reader.joinable()) {
                 reader.join();
