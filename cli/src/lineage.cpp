@@ -5,6 +5,8 @@
 // the number of rows read, never with round trips per job.
 #include "lineage.hpp"
 
+#include "project.hpp"
+
 #include "roar/collector/hash_pool.hpp"
 
 #include <fmt/format.h>
@@ -32,34 +34,10 @@ struct ViewHash {
 // Sessions with at least this many jobs read job_io on two threads.
 constexpr size_t k_parallel_scan_jobs = 2000;
 
-// A second, read-only connection to the database of `db`, inside a read
-// transaction, for reading on another thread.
-class ReadConnection {
-public:
-    explicit ReadConnection(sqlite3* db)
-    {
-        const char* file = sqlite3_db_filename(db, "main");
-        if (sqlite3_open_v2(file ? file : "", &m_db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr)
-            != SQLITE_OK) {
-            const std::string message = m_db ? sqlite3_errmsg(m_db) : "out of memory";
-            sqlite3_close(m_db);
-            throw FatalError(fmt::format("cannot open {} a second time for reading: {}", file ? file : "?", message));
-        }
-        sqlite3_busy_timeout(m_db, 60000);
-        sqlite3_exec(m_db, "PRAGMA mmap_size = 4294967296; BEGIN", nullptr, nullptr, nullptr);
-    }
-    ~ReadConnection()
-    {
-        sqlite3_exec(m_db, "COMMIT", nullptr, nullptr, nullptr);
-        sqlite3_close(m_db);
-    }
-    ReadConnection(const ReadConnection&) = delete;
-    ReadConnection& operator=(const ReadConnection&) = delete;
-    sqlite3* handle() const { return m_db; }
-
-private:
-    sqlite3* m_db = nullptr;
-};
+// Reading a large history through the page cache's mapping saves copying
+// every page (a quarter of the time at 1M job_io rows). Only address
+// space: SQLite maps what it reads, up to this size.
+void map_for_reading(sqlite3* db) { sqlite3_exec(db, "PRAGMA mmap_size = 4294967296", nullptr, nullptr, nullptr); }
 
 void add_unique(std::vector<int>& list, int value)
 {
@@ -147,10 +125,7 @@ int64_t Lineage::current_content(uint32_t path_index) const
 Lineage Lineage::load(collector::Database& database, const LineageOptions& options)
 {
     sqlite3* db = database.handle();
-    // Reading a large history through the page cache's mapping saves
-    // copying every page (a quarter of the time at 1M job_io rows). Only
-    // address space: SQLite maps what it reads, up to this size.
-    sqlite3_exec(db, "PRAGMA mmap_size = 4294967296", nullptr, nullptr, nullptr);
+    map_for_reading(db);
     Lineage g;
     {
         Statement s(db, "SELECT id FROM sessions WHERE active = 1 ORDER BY id DESC LIMIT 1");
@@ -297,8 +272,14 @@ Lineage Lineage::load(collector::Database& database, const LineageOptions& optio
             if (split) {
                 reader = std::thread([&] {
                     try {
-                        ReadConnection conn(db);
-                        Statement q(conn.handle(), io_sql(">="));
+                        const char* file = sqlite3_db_filename(db, "main");
+                        auto second = collector::Database::open(file ? file : "");
+                        if (!second) {
+                            throw FatalError(second.error().message);
+                        }
+                        map_for_reading(second->handle());
+                        const ReadSnapshot snapshot(*second);
+                        Statement q(second->handle(), io_sql(">="));
                         bind_part(q, direction);
                         while (q.step()) {
                             const int exec = exec_of(q.column_int(0));
