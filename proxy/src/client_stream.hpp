@@ -72,6 +72,21 @@ public:
         }
     }
 
+    // After a socket call failed with errno: true to call again (it was
+    // interrupted, or the socket became ready per `events`), false with `ec`
+    // set (a real error, the timeout, or abort).
+    bool retry_after_failure(short events, boost::system::error_code& ec)
+    {
+        if (errno == EINTR) {
+            return true;
+        }
+        if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            ec.assign(errno, boost::system::system_category());
+            return false;
+        }
+        return wait(events, ec);
+    }
+
     template <class MutableBufferSequence>
     std::size_t read_some(const MutableBufferSequence& buffers, boost::system::error_code& ec)
     {
@@ -91,14 +106,7 @@ public:
                     ec = boost::asio::error::eof;
                     return 0;
                 }
-                if (errno == EINTR) {
-                    continue;
-                }
-                if (errno != EAGAIN && errno != EWOULDBLOCK) {
-                    ec.assign(errno, boost::system::system_category());
-                    return 0;
-                }
-                if (!wait(POLLIN, ec)) {
+                if (!retry_after_failure(POLLIN, ec)) {
                     return 0;
                 }
             }
@@ -130,14 +138,7 @@ public:
                 if (n >= 0) {
                     return static_cast<std::size_t>(n);
                 }
-                if (errno == EINTR) {
-                    continue;
-                }
-                if (errno != EAGAIN && errno != EWOULDBLOCK) {
-                    ec.assign(errno, boost::system::system_category());
-                    return 0;
-                }
-                if (!wait(POLLOUT, ec)) {
+                if (!retry_after_failure(POLLOUT, ec)) {
                     return 0;
                 }
             }
@@ -186,14 +187,7 @@ public:
             msg.msg_iovlen = count;
             const ssize_t n = ::sendmsg(m_fd, &msg, MSG_NOSIGNAL);
             if (n < 0) {
-                if (errno == EINTR) {
-                    continue;
-                }
-                if (errno != EAGAIN && errno != EWOULDBLOCK) {
-                    ec.assign(errno, boost::system::system_category());
-                    return false;
-                }
-                if (!wait(POLLOUT, ec)) {
+                if (!retry_after_failure(POLLOUT, ec)) {
                     return false;
                 }
                 continue;
