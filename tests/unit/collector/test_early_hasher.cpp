@@ -5,6 +5,7 @@
 #include "roar/collector/early_hasher.hpp"
 #include "roar/collector/job_tracker.hpp"
 
+#include "raw_event.hpp"
 #include "temp_dir.hpp"
 
 #include <catch2/catch.hpp>
@@ -129,18 +130,7 @@ TEST_CASE("the tracker hashes a closed output early under its final name, and st
                        [](const std::string& p) { return blake3_file(p); });
     tracker.hash_early(&early);
     auto send = [&](uint16_t op, int fd, int flags, int64_t result, std::string s1, std::string s2 = {}) {
-        RawEvent e{};
-        e.header.op = op;
-        e.header.pid = 100;
-        e.header.fd = fd;
-        e.header.flags = flags;
-        e.header.result = result;
-        e.s1 = s1;
-        e.has_s1 = !s1.empty();
-        e.s2 = s2;
-        e.has_s2 = !s2.empty();
-        e.header.fd2 = ROAR_AT_FDCWD;
-        tracker.on_event(e);
+        tracker.on_event(roar::test::raw_event(op, 100, fd, flags, result, s1, s2, {}, ROAR_AT_FDCWD));
     };
     send(ROAR_OP_PROC_START, 1, 0, 0, "/bin/sh");
     // Written, closed, then renamed before the tracker hands it over.

@@ -2,6 +2,7 @@
 // driven by synthetic events on real files.
 #include "roar/collector/job_tracker.hpp"
 
+#include "raw_event.hpp"
 #include "temp_dir.hpp"
 
 #include <catch2/catch.hpp>
@@ -25,20 +26,8 @@ struct Harness {
     void send(uint16_t op, uint32_t pid, int fd, int flags, int64_t result, std::string s1 = {}, std::string s2 = {},
               std::string s3 = {}, int fd2 = 0)
     {
-        RawEvent e{};
-        e.header.op = op;
-        e.header.pid = pid;
-        e.header.fd = fd;
-        e.header.fd2 = fd2;
-        e.header.flags = flags;
-        e.header.result = result;
+        RawEvent e = roar::test::raw_event(op, pid, fd, flags, result, s1, s2, s3, fd2);
         e.index = index++;
-        e.s1 = s1;
-        e.has_s1 = !s1.empty();
-        e.s2 = s2;
-        e.has_s2 = !s2.empty();
-        e.s3 = s3;
-        e.has_s3 = !s3.empty();
         tracker.on_event(e);
     }
     void start(uint32_t pid, uint32_t ppid)
@@ -285,15 +274,7 @@ TEST_CASE("finish hashes the remaining inputs and outputs in one batch, in path 
     roar::test::write_file(dir / "a_in", "input a");
     roar::test::write_file(dir / "rewritten", "before");
     auto send = [&](uint16_t op, int fd, int flags, int64_t result, std::string s1) {
-        RawEvent e{};
-        e.header.op = op;
-        e.header.pid = 100;
-        e.header.fd = fd;
-        e.header.flags = flags;
-        e.header.result = result;
-        e.s1 = s1;
-        e.has_s1 = !s1.empty();
-        tracker.on_event(e);
+        tracker.on_event(roar::test::raw_event(op, 100, fd, flags, result, s1));
     };
     send(ROAR_OP_PROC_START, 1, 0, 0, "/bin/sh");
     send(ROAR_OP_OPEN, ROAR_AT_FDCWD, O_RDONLY, 3, "b_in");
