@@ -10,7 +10,9 @@ file(GLOB_RECURSE ROAR_STYLE_SOURCES CONFIGURE_DEPENDS
      ${PROJECT_SOURCE_DIR}/proxy/*.cpp ${PROJECT_SOURCE_DIR}/proxy/*.hpp
      ${PROJECT_SOURCE_DIR}/cli/*.cpp ${PROJECT_SOURCE_DIR}/cli/*.hpp
      ${PROJECT_SOURCE_DIR}/tests/unit/*.cpp ${PROJECT_SOURCE_DIR}/tests/unit/*.hpp
+     ${PROJECT_SOURCE_DIR}/tests/functional/*.c
      ${PROJECT_SOURCE_DIR}/bench/tools/*.c ${PROJECT_SOURCE_DIR}/bench/tools/*.cpp)
+list(FILTER ROAR_STYLE_SOURCES EXCLUDE REGEX "/node_modules/")
 
 find_program(ROAR_CLANG_FORMAT NAMES clang-format clang-format-14)
 if(ROAR_CLANG_FORMAT)

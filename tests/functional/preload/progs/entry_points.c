@@ -25,12 +25,12 @@ extern char** environ;
 int __open_2(const char* path, int flags);
 int __openat_2(int dirfd, const char* path, int flags);
 
-#define CHECK(cond)                                                                                                 \
-    do {                                                                                                            \
-        if (!(cond)) {                                                                                              \
-            fprintf(stderr, "entry_points: %s: check failed: %s (errno %d)\n", name, #cond, errno);                 \
-            return 1;                                                                                               \
-        }                                                                                                           \
+#define CHECK(cond)                                                                                                    \
+    do {                                                                                                               \
+        if (!(cond)) {                                                                                                 \
+            fprintf(stderr, "entry_points: %s: check failed: %s (errno %d)\n", name, #cond, errno);                    \
+            return 1;                                                                                                  \
+        }                                                                                                              \
     } while (0)
 
 static int child_fn(void* arg)
@@ -161,14 +161,14 @@ static int run(const char* name, char** a)
         CHECK((fd = open(".", O_RDONLY | O_DIRECTORY)) >= 0);
         CHECK(chdir("/") == 0);
         return fchdir(fd) != 0;
-    } else if (!strcmp(name, "write") || !strcmp(name, "pwrite") || !strcmp(name, "writev")
-               || !strcmp(name, "pwritev") || !strcmp(name, "pwritev2")) {
+    } else if (!strcmp(name, "write") || !strcmp(name, "pwrite") || !strcmp(name, "writev") || !strcmp(name, "pwritev")
+               || !strcmp(name, "pwritev2")) {
         struct iovec iov[2] = {{"ab", 2}, {"cd", 2}};
         CHECK((fd = open(a[0], O_RDWR)) >= 0);
         for (int i = 0; i < 3; ++i) {
-            ssize_t n = !strcmp(name, "write")    ? write(fd, "abcd", 4)
-                        : !strcmp(name, "pwrite") ? pwrite(fd, "abcd", 4, 0)
-                        : !strcmp(name, "writev") ? writev(fd, iov, 2)
+            ssize_t n = !strcmp(name, "write")     ? write(fd, "abcd", 4)
+                        : !strcmp(name, "pwrite")  ? pwrite(fd, "abcd", 4, 0)
+                        : !strcmp(name, "writev")  ? writev(fd, iov, 2)
                         : !strcmp(name, "pwritev") ? pwritev(fd, iov, 2, 0)
                                                    : pwritev2(fd, iov, 2, 0, 0);
             CHECK(n == 4);
@@ -202,9 +202,9 @@ static int run(const char* name, char** a)
         }
         CHECK(n == st.st_size);
         return 0;
-    } else if (!strcmp(name, "execve") || !strcmp(name, "execv") || !strcmp(name, "execvp")
-               || !strcmp(name, "execvpe") || !strcmp(name, "execl") || !strcmp(name, "execlp")
-               || !strcmp(name, "execle") || !strcmp(name, "fexecve") || !strcmp(name, "execveat")) {
+    } else if (!strcmp(name, "execve") || !strcmp(name, "execv") || !strcmp(name, "execvp") || !strcmp(name, "execvpe")
+               || !strcmp(name, "execl") || !strcmp(name, "execlp") || !strcmp(name, "execle")
+               || !strcmp(name, "fexecve") || !strcmp(name, "execveat")) {
         /* a[0] = program, a[1] = its single argument; env: ours, or empty */
         char* argv[] = {a[0], a[1], NULL};
         char* empty[] = {NULL};
