@@ -5,6 +5,7 @@
 // the number of rows read, never with round trips per job.
 #include "lineage.hpp"
 
+#include "job_queries.hpp"
 #include "project.hpp"
 
 #include "roar/collector/hash_pool.hpp"
@@ -127,12 +128,10 @@ Lineage Lineage::load(collector::Database& database, const LineageOptions& optio
     sqlite3* db = database.handle();
     map_for_reading(db);
     Lineage g;
-    {
-        Statement s(db, "SELECT id FROM sessions WHERE active = 1 ORDER BY id DESC LIMIT 1");
-        if (!s.step()) {
-            return g;
-        }
-        g.session_id = s.column_int(0);
+    if (const auto session = active_session(database)) {
+        g.session_id = *session;
+    } else {
+        return g;
     }
 
     std::unordered_map<int64_t, int> step_of_row;
