@@ -26,7 +26,16 @@ _s3_dump_logs() {
   done
   return 0
 }
-trap 'rc=$?; echo "FAIL: $TEST_NAME: line $LINENO: $BASH_COMMAND (exit $rc)" >&2; _s3_dump_logs' ERR
+trap 'rc=$?; echo "FAIL: $TEST_NAME: line $LINENO: $BASH_COMMAND (exit $rc)${CHECKING:+ while checking: $CHECKING}" >&2; _s3_dump_logs' ERR
+
+# check WHAT: names the behaviour the lines that follow assert, so a failure
+# says which one broke (unless common.sh already provides it).
+if ! declare -F check >/dev/null; then
+  check() {
+    CHECKING=$*
+    echo "check: $*"
+  }
+fi
 
 # bg_start NAME CMD...: runs CMD in the background (log in $TEST_TMP/NAME.log),
 # registered to be killed at exit; sets BG_PID.

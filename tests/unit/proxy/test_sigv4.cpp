@@ -271,7 +271,13 @@ TEST_CASE("canonical query encoding edge cases", "[proxy][sigv4]")
     CHECK(canonical_query(*parse_query("prefix=a%2Fb&delimiter=%2F")) == "delimiter=%2F&prefix=a%2Fb");
     CHECK(canonical_query(*parse_query("prefix=a/b")) == "prefix=a%2Fb");
     CHECK(canonical_query(*parse_query("prefix=a%20b")) == "prefix=a%20b");
-    CHECK(canonical_query(*parse_query("prefix=a+b")) == "prefix=a%2Bb");
+    // S3 reads a raw '+' in a query as a space (form encoding); an encoded
+    // one stays a plus.
+    CHECK(canonical_query(*parse_query("prefix=a+b")) == "prefix=a%20b");
+    CHECK(canonical_query(*parse_query("prefix=a%2Bb")) == "prefix=a%2Bb");
+    CHECK(canonical_query(*parse_query("a+b=c++d")) == "a%20b=c%20%20d");
+    CHECK(*query_decode("a+b%2B") == "a b+");
+    CHECK(*percent_decode("a+b%2B") == "a+b+");
     CHECK(canonical_query(*parse_query("prefix=%7E~")) == "prefix=~~");
     CHECK(canonical_query(*parse_query("k=%E1%88%B4")) == "k=%E1%88%B4");
     CHECK(canonical_query(*parse_query("%E1%88%B4=bar")) == "%E1%88%B4=bar");
