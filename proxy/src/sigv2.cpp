@@ -107,6 +107,11 @@ std::string canonical_resource(std::string_view bucket, std::string_view raw_pat
         out.append("/").append(bucket);
     }
     out.append(raw_path.empty() ? std::string_view("/") : raw_path);
+    // A path-style request for a bucket alone is signed as "/bucket/" (what
+    // S3 expects and the SDKs sign), like the virtual-host form.
+    if (bucket.empty() && raw_path.size() > 1 && raw_path.find('/', 1) == std::string_view::npos) {
+        out.push_back('/');
+    }
 
     // (name, "=value" or "") in the order sent; a stable sort by name keeps
     // repeated names in that order.

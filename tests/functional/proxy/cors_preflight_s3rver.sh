@@ -14,7 +14,7 @@ cat >"$TEST_TMP/cors.xml" <<'XML'
   </CORSRule>
 </CORSConfiguration>
 XML
-start_s3rver cors "$TEST_TMP/cors.xml"
+start_s3rver "cors=$TEST_TMP/cors.xml"
 start_proxy "$S3RVER_URL"
 
 # preflight BASE_URL METHOD: status and the CORS response headers, one per line.
@@ -22,7 +22,7 @@ preflight() {
   curl -sS -o /dev/null -D "$TEST_TMP/h" -w '%{http_code}\n' -X OPTIONS "$1/cors/some/key.txt" \
     -H 'Origin: http://app.example' -H "Access-Control-Request-Method: $2" \
     -H 'Access-Control-Request-Headers: content-type, x-amz-meta-a'
-  grep -i '^access-control-allow' "$TEST_TMP/h" | tr -d '\r' | sort
+  { grep -i '^access-control-allow' "$TEST_TMP/h" || true; } | tr -d '\r' | sort
 }
 
 check "an allowed preflight is answered by the upstream through the proxy, as direct"

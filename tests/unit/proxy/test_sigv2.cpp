@@ -101,12 +101,15 @@ TEST_CASE("S3 example: query-string authentication signs Expires in the date lin
 TEST_CASE("canonical resource: sub-resources sorted, values decoded, '=' kept as sent", "[proxy][sigv2]")
 {
     CHECK(canonical_resource("", "/b/k", "uploadId=a%2Fb&partNumber=2") == "/b/k?partNumber=2&uploadId=a/b");
-    CHECK(canonical_resource("", "/b", "uploads") == "/b?uploads");
-    CHECK(canonical_resource("", "/b", "uploads=") == "/b?uploads=");
+    // A bucket alone, path style, is signed with a trailing slash.
+    CHECK(canonical_resource("", "/b", "uploads") == "/b/?uploads");
+    CHECK(canonical_resource("", "/b/", "uploads=") == "/b/?uploads=");
+    CHECK(canonical_resource("", "/b", "prefix=x") == "/b/");
+    CHECK(canonical_resource("b", "/", "") == "/b/");
     CHECK(canonical_resource("", "/b/k", "response-content-disposition=attachment%3B%20filename%3Da.txt&x-id=GetObject")
           == "/b/k?response-content-disposition=attachment; filename=a.txt");
     CHECK(canonical_resource("", "/b/k", "AWSAccessKeyId=A&Expires=1&Signature=S&versionId=v1") == "/b/k?versionId=v1");
-    CHECK(canonical_resource("", "/b", "delete") == "/b?delete");
+    CHECK(canonical_resource("", "/b", "delete") == "/b/?delete");
     CHECK(is_signed_subresource("tagging"));
     CHECK_FALSE(is_signed_subresource("prefix"));
     CHECK_FALSE(is_signed_subresource("Signature"));

@@ -30,9 +30,10 @@ bool is_signed_subresource(std::string_view name);
 
 // The CanonicalizedResource of a request: "/" + `bucket` when the bucket
 // came from the Host header (virtual-host style; empty otherwise), then the
-// raw (still percent-encoded) request path `raw_path`, then "?" and the
-// signed sub-resources of the raw query `raw_query`, sorted by name, each
-// "name" or "name=decoded value" as sent.
+// raw (still percent-encoded) request path `raw_path` ("/bucket" alone
+// becomes "/bucket/"), then "?" and the signed sub-resources of the raw
+// query `raw_query`, sorted by name, each "name" or "name=decoded value"
+// as sent.
 std::string canonical_resource(std::string_view bucket, std::string_view raw_path, std::string_view raw_query);
 
 // The CanonicalizedAmzHeaders of `headers` ((name, value) pairs, any case):
