@@ -15,7 +15,6 @@
 #include <charconv>
 #include <cstdint>
 #include <limits>
-#include <cstdio>
 #include <ctime>
 
 namespace roar::proxy {
@@ -59,18 +58,36 @@ std::string amz_date(std::chrono::system_clock::time_point t)
 
 std::optional<std::chrono::system_clock::time_point> parse_amz_date(std::string_view text)
 {
+    // YYYYMMDDTHHMMSSZ, digits only; years up to 2199 (a time_point counts
+    // nanoseconds in 64 bits and ends in 2262).
     if (text.size() != 16 || text[8] != 'T' || text[15] != 'Z') {
         return std::nullopt;
     }
-    std::tm tm{};
-    const std::string s(text);
-    if (std::sscanf(s.c_str(), "%4d%2d%2dT%2d%2d%2dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
-                    &tm.tm_sec)
-        != 6) {
+    auto field = [&](std::size_t pos, std::size_t len, int lo, int hi) -> std::optional<int> {
+        int v = 0;
+        const char* begin = text.data() + pos;
+        const auto [end, ec] = std::from_chars(begin, begin + len, v);
+        if (ec != std::errc() || end != begin + len || *begin == '-' || *begin == '+' || v < lo || v > hi) {
+            return std::nullopt;
+        }
+        return v;
+    };
+    const auto year = field(0, 4, 1970, 2199);
+    const auto month = field(4, 2, 1, 12);
+    const auto day = field(6, 2, 1, 31);
+    const auto hour = field(9, 2, 0, 23);
+    const auto minute = field(11, 2, 0, 59);
+    const auto second = field(13, 2, 0, 60);
+    if (!year || !month || !day || !hour || !minute || !second) {
         return std::nullopt;
     }
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
+    std::tm tm{};
+    tm.tm_year = *year - 1900;
+    tm.tm_mon = *month - 1;
+    tm.tm_mday = *day;
+    tm.tm_hour = *hour;
+    tm.tm_min = *minute;
+    tm.tm_sec = *second;
     const std::time_t tt = timegm(&tm);
     if (tt == static_cast<std::time_t>(-1)) {
         return std::nullopt;

@@ -252,7 +252,8 @@ std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string
                                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
     const auto month = std::find(std::begin(k_months), std::end(k_months), fields[1]);
     const auto day = number(fields[0], 1, 31);
-    const auto year = number(fields[2], 1970, 9999);
+    // Years up to 2199: a time_point counts nanoseconds in 64 bits.
+    const auto year = number(fields[2], 1970, 2199);
     const auto hour = number(fields[3].substr(0, 2), 0, 23);
     const auto minute = number(fields[3].substr(3, 2), 0, 59);
     const auto second = number(fields[3].substr(6, 2), 0, 60);
