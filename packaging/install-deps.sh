@@ -14,7 +14,7 @@ build_pkgs=(
 test_pkgs=(
   b3sum jq strace file attr libcap2-bin binutils python3 python3-boto3 awscli rclone s3cmd
   nginx libnginx-mod-http-dav-ext iperf3 hyperfine nodejs musl-tools golang-go
-  chromium clang-format clang-tidy
+  chromium clang-format clang-tidy clang libclang-rt-14-dev
 )
 
 demo_pkgs=(b3sum python3)
