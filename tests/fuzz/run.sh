@@ -4,10 +4,10 @@
 # the CTest test fuzz/short.
 #   run.sh [--build-dir DIR] [--seconds N | --total-seconds N] [--jobs N] [TARGET...]
 # --seconds N: each target runs N seconds (default 300); --total-seconds N:
-# the time is shared out among the targets. New inputs go to
-# DIR/corpus/<target>/ (the committed seeds stay as they are); a crash
-# leaves DIR/crash-<target>-* and a non-zero exit, with the command that
-# reproduces it.
+# the time is shared out among the targets. The seeds of fuzz_<name> are
+# tests/fuzz/corpus/<name>/; new inputs go to DIR/corpus/<name>/ (the
+# committed seeds stay as they are); a crash leaves DIR/crash-<target>-*
+# and a non-zero exit, with the command that reproduces it.
 set -euo pipefail
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 build=$src/build/fuzz
@@ -43,8 +43,8 @@ fi
 
 failed=()
 for t in "${targets[@]}"; do
-  seeds=$src/tests/fuzz/corpus/$t
-  work=$build/corpus/$t
+  seeds=$src/tests/fuzz/corpus/${t#fuzz_}
+  work=$build/corpus/${t#fuzz_}
   mkdir -p "$work"
   [[ -d $seeds ]] || { echo "run.sh: no seed corpus $seeds" >&2; exit 1; }
   dict=()
