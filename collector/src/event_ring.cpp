@@ -167,32 +167,18 @@ size_t EventRing::drain(const Sink& sink, bool final, std::chrono::milliseconds 
         }
         roar_event event;
         roar_ring_copy_out(&ring, tail * ROAR_SLOT_SIZE, &event, sizeof event);
-        uint64_t nslots = event.nslots;
-        const uint64_t strings = uint64_t(event.len1) + event.len2 + event.len3;
-        if (nslots == 0 || nslots > ROAR_MAX_RECORD_SLOTS || tail + nslots > head
-            || sizeof event + strings > nslots * ROAR_SLOT_SIZE) {
+        if (!record_fits(event, head - tail)) {
             // A committed stamp over a corrupt header: skip one slot.
             ++s.skipped;
             tail += 1;
             __atomic_store_n(&header->tail, tail, __ATOMIC_RELEASE);
             continue;
         }
-        RawEvent raw;
-        raw.header = event;
-        raw.index = tail;
+        const uint64_t strings = uint64_t(event.len1) + event.len2 + event.len3;
         char* buf = s.buffer.data();
         roar_ring_copy_out(&ring, tail * ROAR_SLOT_SIZE + sizeof event, buf, strings);
-        size_t offset = 0;
-        auto take = [&](uint32_t len, std::string_view& out, bool& has) {
-            if (len > 0) {
-                out = std::string_view(buf + offset, len - 1);
-                has = true;
-                offset += len;
-            }
-        };
-        take(event.len1, raw.s1, raw.has_s1);
-        take(event.len2, raw.s2, raw.has_s2);
-        take(event.len3, raw.s3, raw.has_s3);
+        const RawEvent raw = *decode_record(event, tail, head - tail, std::string_view(buf, strings));
+        const uint64_t nslots = event.nslots;
         sink(raw);
         tail += nslots;
         ++count;
@@ -235,6 +221,37 @@ RingCounters EventRing::counters() const
     c.skipped = m_state->skipped;
     c.consumed = m_state->consumed;
     return c;
+}
+
+bool record_fits(const roar_event& header, uint64_t available)
+{
+    const uint64_t nslots = header.nslots;
+    const uint64_t strings = uint64_t(header.len1) + header.len2 + header.len3;
+    return nslots > 0 && nslots <= ROAR_MAX_RECORD_SLOTS && nslots <= available
+           && sizeof header + strings <= nslots * ROAR_SLOT_SIZE;
+}
+
+std::optional<RawEvent> decode_record(const roar_event& header, uint64_t index, uint64_t available,
+                                      std::string_view strings)
+{
+    if (!record_fits(header, available) || strings.size() < uint64_t(header.len1) + header.len2 + header.len3) {
+        return std::nullopt;
+    }
+    RawEvent raw;
+    raw.header = header;
+    raw.index = index;
+    size_t offset = 0;
+    auto take = [&](uint32_t len, std::string_view& out, bool& has) {
+        if (len > 0) {
+            out = strings.substr(offset, len - 1); // without the NUL
+            has = true;
+            offset += len;
+        }
+    };
+    take(header.len1, raw.s1, raw.has_s1);
+    take(header.len2, raw.s2, raw.has_s2);
+    take(header.len3, raw.s3, raw.has_s3);
+    return raw;
 }
 
 std::vector<std::string> split_argv(std::string_view packed)

@@ -84,12 +84,14 @@ std::optional<std::string> ini_value(std::string_view text, std::string_view sec
     return std::nullopt;
 }
 
-tl::expected<Credentials, std::string> resolve_credentials(const EnvLookup& env)
+namespace {
+
+tl::expected<Credentials, std::string> resolve_keys(const EnvLookup& env)
 {
     const auto env_key = env("AWS_ACCESS_KEY_ID");
     const auto env_secret = env("AWS_SECRET_ACCESS_KEY");
     if (env_key && env_secret && !env_key->empty() && !env_secret->empty()) {
-        return Credentials{*env_key, *env_secret, env("AWS_SESSION_TOKEN").value_or(""), "env"};
+        return Credentials{*env_key, *env_secret, env("AWS_SESSION_TOKEN").value_or(""), "env", {}};
     }
 
     std::string profile = env("AWS_PROFILE").value_or(env("AWS_DEFAULT_PROFILE").value_or("default"));
@@ -119,13 +121,48 @@ tl::expected<Credentials, std::string> resolve_credentials(const EnvLookup& env)
         auto key = ini_value(*text, src.section, "aws_access_key_id");
         auto secret = ini_value(*text, src.section, "aws_secret_access_key");
         if (key && secret && !key->empty() && !secret->empty()) {
-            return Credentials{*key, *secret, ini_value(*text, src.section, "aws_session_token").value_or(""),
-                               "profile " + profile + " in " + src.path};
+            return Credentials{*key,
+                               *secret,
+                               ini_value(*text, src.section, "aws_session_token").value_or(""),
+                               "profile " + profile + " in " + src.path,
+                               {}};
         }
     }
     return tl::unexpected("no AWS credentials found (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE "
                           "naming a profile with static keys in "
                           + cred_path + " or " + config_path + ")");
+}
+
+// The region as the SDKs resolve it: environment, then the profile's config.
+std::string resolve_region(const EnvLookup& env)
+{
+    for (const char* name : {"AWS_REGION", "AWS_DEFAULT_REGION"}) {
+        if (auto v = env(name); v && !v->empty()) {
+            return *v;
+        }
+    }
+    std::string profile = env("AWS_PROFILE").value_or(env("AWS_DEFAULT_PROFILE").value_or("default"));
+    if (profile.empty()) {
+        profile = "default";
+    }
+    const std::string config_path =
+        expand_home(env("AWS_CONFIG_FILE").value_or(env("HOME").value_or("") + "/.aws/config"), env);
+    if (const auto text = read_file(config_path)) {
+        return ini_value(*text, profile == "default" ? std::string("default") : "profile " + profile, "region")
+            .value_or("");
+    }
+    return {};
+}
+
+} // namespace
+
+tl::expected<Credentials, std::string> resolve_credentials(const EnvLookup& env)
+{
+    auto creds = resolve_keys(env);
+    if (creds) {
+        creds->region = resolve_region(env);
+    }
+    return creds;
 }
 
 } // namespace roar::proxy

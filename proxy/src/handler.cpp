@@ -155,8 +155,10 @@ Decision handle(const RequestHead& head, const HandlerConfig& config, const Cred
         return error_response(auth.error(), path, request_id);
     }
 
-    // Verified above, so these parse.
-    auto query = *sigv4::parse_query(head.raw_query());
+    // Verified above, so these parse. Presigned auth parameters are
+    // replaced by header auth upstream and take no part in classification.
+    std::vector<std::pair<std::string, std::string>> query_headers;
+    auto query = forwarded_query(*auth, *sigv4::parse_query(head.raw_query()), query_headers);
     const std::string decoded_path = *sigv4::percent_decode(path.empty() ? std::string_view("/") : path);
 
     ForwardPlan plan;
@@ -187,7 +189,7 @@ Decision handle(const RequestHead& head, const HandlerConfig& config, const Cred
     // Upstream endpoint.
     std::string upstream = config.upstream;
     if (upstream.empty()) {
-        upstream = "https://s3." + auth->credential.region + ".amazonaws.com";
+        upstream = "https://s3." + auth->region + ".amazonaws.com";
     }
     const auto ep = parse_endpoint(upstream);
     if (!ep) {
@@ -199,19 +201,6 @@ Decision handle(const RequestHead& head, const HandlerConfig& config, const Cred
     std::string uri = *sigv4::canonical_uri(path);
     if (plan.target.virtual_host) {
         uri = "/" + sigv4::uri_encode(plan.target.bucket, false) + (uri == "/" && plan.target.key.empty() ? "" : uri);
-    }
-    // Presigned auth parameters are replaced by header auth upstream.
-    std::optional<std::string> presigned_token;
-    if (auth->presigned) {
-        std::vector<sigv4::QueryParam> kept;
-        for (auto& p : query) {
-            if (p.name == "X-Amz-Security-Token") {
-                presigned_token = p.value;
-            } else if (p.name.rfind("X-Amz-", 0) != 0) {
-                kept.push_back(std::move(p));
-            }
-        }
-        query = std::move(kept);
     }
     const std::string cquery = sigv4::canonical_query(query);
 
@@ -254,6 +243,14 @@ Decision handle(const RequestHead& head, const HandlerConfig& config, const Cred
         }
         // The decoded bytes are not covered by any hash we know up front.
         upstream_hash = std::string(sigv4::k_unsigned_payload);
+        // A trailing checksum is verified by the decoder; refuse what it
+        // cannot verify before a byte moves.
+        plan.trailer = std::string(sigv4::trim_blanks(head.header("x-amz-trailer").value_or("")));
+        if (!plan.trailer.empty()) {
+            if (auto declared = parse_declared_trailer(plan.trailer); !declared) {
+                return error_response(to_s3_error(declared.error()), path, request_id);
+            }
+        }
     }
     if (plan.upstream_length != k_unknown_length && plan.upstream_length > config.max_single_put
         && (plan.op == S3Op::PutObject || plan.op == S3Op::UploadPart)) {
@@ -275,6 +272,11 @@ Decision handle(const RequestHead& head, const HandlerConfig& config, const Cred
         if (is_dropped(lname) || named_in_connection(head, lname)) {
             continue;
         }
+        // The trailer's checksum is not passed on (see AwsChunkedEncoder),
+        // and S3 refuses an algorithm without its checksum.
+        if (lname == "x-amz-sdk-checksum-algorithm" && !plan.trailer.empty()) {
+            continue;
+        }
         if (lname == "content-encoding" && aws_chunked) {
             std::string rest = strip_aws_chunked(value);
             if (!rest.empty()) {
@@ -286,10 +288,16 @@ Decision handle(const RequestHead& head, const HandlerConfig& config, const Cred
     }
     if (auto token = head.header("x-amz-security-token")) {
         out.headers.emplace_back("x-amz-security-token", std::string(*token));
-    } else if (presigned_token) {
-        out.headers.emplace_back("x-amz-security-token", *presigned_token);
     }
-    sign_outbound(out, creds, auth->credential.region, now);
+    for (auto& [name, value] : query_headers) {
+        if (!head.header(name)) {
+            out.headers.emplace_back(std::move(name), std::move(value));
+        }
+    }
+    // A CORS preflight carries no credentials and goes upstream as it came.
+    if (auth->scheme != AuthScheme::Preflight) {
+        sign_outbound(out, creds, auth->region, now);
+    }
 
     plan.url = ep->scheme + "://" + ep->authority() + out.uri + (out.query.empty() ? "" : "?" + out.query);
     plan.headers = std::move(out.headers);

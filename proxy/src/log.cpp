@@ -1,10 +1,13 @@
-// The proxy's logger and the redaction rules for request data.
+// The proxy's logger and the redaction rules for request data: one
+// scanner, redact(), that every log line goes through.
 #include "roar/proxy/log.hpp"
 
 #include "roar/proxy/request.hpp"
+#include "roar/proxy/sigv4.hpp"
 
 #include <chrono>
 #include <ctime>
+#include <initializer_list>
 
 #include <unistd.h>
 
@@ -47,49 +50,124 @@ void Logger::write(std::string_view level, std::string_view text)
     gmtime_r(&tt, &tm);
     char stamp[32];
     std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-    const std::string line = fmt::format("{}.{:03d}Z roar-proxy[{}] {}: {}\n", stamp, ms, getpid(), level, text);
+    const std::string line =
+        fmt::format("{}.{:03d}Z roar-proxy[{}] {}: {}\n", stamp, ms, getpid(), level, redact(text));
     const std::lock_guard<std::mutex> lock(m_mutex);
     std::fwrite(line.data(), 1, line.size(), m_file);
     std::fflush(m_file);
 }
 
-std::string redact_target(std::string_view target)
+namespace {
+
+bool is_name_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_'
+           || c == '.' || c == '%';
+}
+
+// Where a redacted `name=value` value ends: the next parameter, field or word.
+bool ends_value(char c)
+{
+    return c == '&' || c == ',' || c == ';' || c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '"' || c == '\''
+           || c == '<' || c == '>';
+}
+
+bool name_in(std::string_view name, std::initializer_list<std::string_view> names)
+{
+    // A client may percent-encode a parameter name; S3 decodes it, so do we.
+    std::string decoded;
+    if (name.find('%') != std::string_view::npos) {
+        decoded = sigv4::query_decode(name).value_or(std::string(name));
+        name = decoded;
+    }
+    for (const auto n : names) {
+        if (iequals(n, name)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+} // namespace
+
+bool is_secret_parameter(std::string_view name)
+{
+    return name_in(name, {// SigV4: presigned query parameters and Authorization fields.
+                          "X-Amz-Signature", "X-Amz-Credential", "X-Amz-Security-Token", "Credential", "Signature",
+                          // SigV2 (query string and the Authorization header's AWS form).
+                          "AWSAccessKeyId",
+                          // aws-chunked framing.
+                          "chunk-signature", "x-amz-trailer-signature",
+                          // Other stores' presigned URLs and common token names.
+                          "X-Goog-Signature", "X-Goog-Credential", "sig", "access_token", "id_token", "refresh_token",
+                          "token", "password", "secret", "client_secret", "api_key", "apikey"});
+}
+
+bool is_secret_header(std::string_view name)
+{
+    return name_in(name, {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-amz-security-token",
+                          "x-amz-server-side-encryption-customer-key",
+                          "x-amz-copy-source-server-side-encryption-customer-key"});
+}
+
+std::string redact(std::string_view text)
 {
     std::string out;
-    const auto q = target.find('?');
-    out.append(target.substr(0, q));
-    if (q == std::string_view::npos) {
-        return out;
-    }
-    out.push_back('?');
-    std::string_view rest = target.substr(q + 1);
-    bool first = true;
-    while (!rest.empty()) {
-        const auto amp = rest.find('&');
-        const std::string_view part = rest.substr(0, amp);
-        rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
-        const std::string_view name = part.substr(0, part.find('='));
-        if (!first) {
-            out.push_back('&');
+    out.reserve(text.size());
+    std::size_t i = 0;
+    while (i < text.size()) {
+        if (!is_name_char(text[i])) {
+            out.push_back(text[i++]);
+            continue;
         }
-        first = false;
-        if (iequals(name, "X-Amz-Signature") || iequals(name, "X-Amz-Security-Token")
-            || iequals(name, "X-Amz-Credential")) {
-            out.append(name).append("=REDACTED");
-        } else {
-            out.append(part);
+        std::size_t j = i;
+        while (j < text.size() && is_name_char(text[j])) {
+            ++j;
+        }
+        const std::string_view name = text.substr(i, j - i);
+        out.append(name);
+        i = j;
+        if (j == text.size()) {
+            break;
+        }
+        if (text[j] == '=' && is_secret_parameter(name)) {
+            std::size_t k = j + 1;
+            while (k < text.size() && !ends_value(text[k])) {
+                ++k;
+            }
+            out.push_back('=');
+            if (k > j + 1) {
+                out.append(k_redacted);
+            }
+            i = k;
+        } else if (text[j] == ':' && is_secret_header(name)) {
+            // "Name: value" up to the end of its line.
+            std::size_t k = j + 1;
+            while (k < text.size() && (text[k] == ' ' || text[k] == '\t')) {
+                ++k;
+            }
+            out.append(text.substr(j, k - j));
+            std::size_t end = k;
+            while (end < text.size() && text[end] != '\r' && text[end] != '\n') {
+                ++end;
+            }
+            if (end > k) {
+                out.append(k_redacted);
+            }
+            i = end;
         }
     }
     return out;
 }
 
+std::string redact_target(std::string_view target) { return redact(target); }
+
 std::string redact_header(std::string_view name, std::string_view value)
 {
-    if (iequals(name, "authorization") || iequals(name, "x-amz-security-token") || iequals(name, "cookie")
-        || iequals(name, "proxy-authorization")) {
-        return "REDACTED";
+    if (is_secret_header(name)) {
+        return std::string(k_redacted);
     }
-    return std::string(value);
+    return redact(value);
 }
 
 } // namespace roar::proxy

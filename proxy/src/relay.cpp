@@ -59,7 +59,7 @@ public:
     {
         if (plan.body == BodyKind::AwsChunked) {
             ctx.metrics.aws_chunked_requests.fetch_add(1, std::memory_order_relaxed);
-            m_decoder.emplace(plan.chunk_signing, plan.signed_trailer);
+            m_decoder.emplace(plan.chunk_signing, plan.signed_trailer, plan.trailer);
         }
         if (plan.op == S3Op::PutObject) {
             m_request_hash.emplace();
@@ -222,9 +222,7 @@ std::size_t Transfer::produce(char* dst, std::size_t cap)
         m_pending_pos = 0;
         auto r = m_decoder->feed(std::string_view(m_raw.get(), n), m_pending);
         if (!r) {
-            const auto& e = r.error();
-            m_body_error = e.kind == ChunkError::BadSignature ? S3Error{403, "SignatureDoesNotMatch", e.message}
-                                                              : S3Error{400, "IncompleteBody", e.message};
+            m_body_error = to_s3_error(r.error());
             return CURL_READFUNC_ABORT;
         }
     }
@@ -235,7 +233,7 @@ bool Transfer::finish_body()
     m_body_done = true;
     if (m_decoder) {
         if (auto r = m_decoder->finish(); !r) {
-            m_body_error = S3Error{400, "IncompleteBody", r.error().message};
+            m_body_error = to_s3_error(r.error());
             return false;
         }
     }

@@ -5,6 +5,8 @@
 
 #include "roar/collector/event_format.h"
 
+#include <charconv>
+
 namespace roar::proxy {
 
 namespace {
@@ -45,8 +47,14 @@ std::string xml_unescape(std::string_view s)
         } else if (ent == "apos") {
             out.push_back('\'');
         } else if (ent.size() > 1 && ent[0] == '#') {
+            // A numeric reference; a malformed one ("&#x;") stays as it is.
             const bool hex = ent[1] == 'x';
-            const unsigned long cp = std::stoul(std::string(ent.substr(hex ? 2 : 1)), nullptr, hex ? 16 : 10);
+            const std::string_view digits = ent.substr(hex ? 2 : 1);
+            unsigned long cp = 0x80;
+            const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), cp, hex ? 16 : 10);
+            if (ec != std::errc() || end != digits.data() + digits.size() || digits.empty()) {
+                cp = 0x80;
+            }
             if (cp < 0x80) {
                 out.push_back(static_cast<char>(cp));
             } else {
@@ -113,8 +121,14 @@ std::vector<S3Event> lineage_events(const ForwardPlan& plan, const ExchangeFacts
         break;
     case S3Op::HeadObject: {
         ev.op = ROAR_OP_S3_HEAD;
+        // The upstream's Content-Length; -1 when absent or not a number.
         const std::string len = header_value(facts, "content-length");
-        ev.bytes = len.empty() ? -1 : std::stoll(len);
+        ev.bytes = -1;
+        std::int64_t n = 0;
+        const auto [end, ec] = std::from_chars(len.data(), len.data() + len.size(), n);
+        if (!len.empty() && ec == std::errc() && end == len.data() + len.size() && n >= 0) {
+            ev.bytes = n;
+        }
         break;
     }
     case S3Op::PutObject:

@@ -92,13 +92,15 @@ std::string uri_encode(std::string_view s, bool keep_slash)
     return out;
 }
 
-std::optional<std::string> percent_decode(std::string_view s)
+namespace {
+
+std::optional<std::string> decode(std::string_view s, bool plus_is_space)
 {
     std::string out;
     out.reserve(s.size());
     for (std::size_t i = 0; i < s.size(); ++i) {
         if (s[i] != '%') {
-            out.push_back(s[i]);
+            out.push_back(plus_is_space && s[i] == '+' ? ' ' : s[i]);
             continue;
         }
         if (i + 2 >= s.size()) {
@@ -114,6 +116,12 @@ std::optional<std::string> percent_decode(std::string_view s)
     }
     return out;
 }
+
+} // namespace
+
+std::optional<std::string> percent_decode(std::string_view s) { return decode(s, false); }
+
+std::optional<std::string> query_decode(std::string_view s) { return decode(s, true); }
 
 std::optional<std::string> canonical_uri(std::string_view raw_path)
 {
@@ -138,8 +146,8 @@ std::optional<std::vector<QueryParam>> parse_query(std::string_view raw)
             continue;
         }
         const auto eq = part.find('=');
-        auto name = percent_decode(part.substr(0, eq));
-        auto value = percent_decode(eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1));
+        auto name = query_decode(part.substr(0, eq));
+        auto value = query_decode(eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1));
         if (!name || !value) {
             return std::nullopt;
         }

@@ -26,7 +26,16 @@ _s3_dump_logs() {
   done
   return 0
 }
-trap 'rc=$?; echo "FAIL: $TEST_NAME: line $LINENO: $BASH_COMMAND (exit $rc)" >&2; _s3_dump_logs' ERR
+trap 'rc=$?; echo "FAIL: $TEST_NAME: line $LINENO: $BASH_COMMAND (exit $rc)${CHECKING:+ while checking: $CHECKING}" >&2; _s3_dump_logs' ERR
+
+# check WHAT: names the behaviour the lines that follow assert, so a failure
+# says which one broke (unless common.sh already provides it).
+if ! declare -F check >/dev/null; then
+  check() {
+    CHECKING=$*
+    echo "check: $*"
+  }
+fi
 
 # bg_start NAME CMD...: runs CMD in the background (log in $TEST_TMP/NAME.log),
 # registered to be killed at exit; sets BG_PID.
@@ -62,8 +71,9 @@ PY
   export AWS_ACCESS_KEY_ID=${creds%% *} AWS_SECRET_ACCESS_KEY=${creds#* }
 }
 
-# start_s3rver BUCKET...: s3rver (npm, tests/functional/node) with BUCKETs;
-# sets S3RVER_URL, S3RVER_DIR and the S3RVER/S3RVER credentials.
+# start_s3rver BUCKET...: s3rver (npm, tests/functional/node) with BUCKETs
+# (BUCKET=FILE also configures it with FILE, e.g. a CORS XML); sets
+# S3RVER_URL, S3RVER_DIR and the S3RVER/S3RVER credentials.
 start_s3rver() {
   local bin=$NODE_DIR/node_modules/s3rver/bin/s3rver.js
   [[ -f "$bin" ]] || skip "s3rver not installed (run tests/functional/node/install.sh)"
@@ -73,7 +83,13 @@ start_s3rver() {
   S3RVER_URL=http://127.0.0.1:$port
   S3RVER_DIR=$TEST_TMP/s3rver-data
   mkdir -p "$S3RVER_DIR"
-  for b in "$@"; do args+=(--configure-bucket "$b"); done
+  for b in "$@"; do
+    if [[ $b == *=* ]]; then
+      args+=(--configure-bucket "${b%%=*}" "${b#*=}")
+    else
+      args+=(--configure-bucket "$b")
+    fi
+  done
   bg_start s3rver node "$bin" -d "$S3RVER_DIR" -a 127.0.0.1 -p "$port" "${args[@]}"
   wait_port "$port" 30 || fail "s3rver did not start"
   export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER

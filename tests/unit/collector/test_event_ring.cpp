@@ -249,3 +249,32 @@ TEST_CASE("a producer that finds the ring half full wakes a sleeping consumer", 
     CHECK(woke);
     CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
 }
+
+TEST_CASE("decode_record: strings in order, corrupt headers refused", "[collector][ring]")
+{
+    roar_event ev{};
+    ev.op = ROAR_OP_OPEN;
+    ev.nslots = 2;
+    ev.len1 = 4; // "abc\0"
+    ev.len3 = 3; // "de\0"
+    const std::string strings("abc\0de\0", 7);
+    const auto raw = decode_record(ev, 9, 2, strings);
+    REQUIRE(raw);
+    CHECK(raw->index == 9);
+    CHECK(raw->s1 == "abc");
+    CHECK_FALSE(raw->has_s2);
+    CHECK(raw->s3 == "de");
+
+    CHECK_FALSE(decode_record(ev, 9, 1, strings));                                // more slots than the ring holds
+    CHECK_FALSE(decode_record(ev, 9, 2, std::string_view(strings).substr(0, 6))); // strings cut short
+    roar_event zero = ev;
+    zero.nslots = 0;
+    CHECK_FALSE(decode_record(zero, 9, 2, strings));
+    roar_event too_many = ev;
+    too_many.nslots = ROAR_MAX_RECORD_SLOTS + 1;
+    CHECK_FALSE(decode_record(too_many, 9, UINT64_MAX, strings));
+    roar_event overflow = ev;
+    overflow.len2 = UINT32_MAX; // strings that cannot fit the record's slots
+    CHECK_FALSE(decode_record(overflow, 9, 2, strings));
+    CHECK_FALSE(record_fits(overflow, 2));
+}

@@ -4,6 +4,7 @@
 #include "roar/proxy/handler.hpp"
 #include "roar/proxy/request_auth.hpp"
 #include "roar/proxy/s3_error.hpp"
+#include "roar/proxy/sigv2.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -198,4 +199,120 @@ TEST_CASE("default upstream is the regional AWS endpoint", "[proxy][handler]")
     CHECK(parse_endpoint("http://[::1]:9000/")->authority() == "[::1]:9000");
     CHECK_FALSE(parse_endpoint("ftp://x"));
     CHECK_FALSE(parse_endpoint("http://host/path"));
+}
+
+TEST_CASE("a raw '+' in the query is a space: verified, re-signed and forwarded as %20", "[proxy][handler]")
+{
+    // The client signs prefix=a%20b (how S3 reads prefix=a+b) and sends the raw '+'.
+    auto head = signed_request("GET", "/bucket", "list-type=2&prefix=a+b", {}, std::string(sigv4::k_empty_sha256));
+    CHECK(head.target == "/bucket?list-type=2&prefix=a+b");
+    auto d = handle(head, config(), k_creds, k_now);
+    REQUIRE(std::holds_alternative<ForwardPlan>(d));
+    const auto& p = std::get<ForwardPlan>(d);
+    CHECK(p.url == "http://127.0.0.1:7000/bucket?list-type=2&prefix=a%20b");
+    RequestHead up{"GET", "/bucket?list-type=2&prefix=a%20b", {}};
+    for (const auto& h : p.headers) {
+        up.headers.push_back(h);
+    }
+    CHECK(verify_request(up, k_creds, k_now)); // what is sent is what was signed
+
+    // An encoded plus stays a plus.
+    auto plus = handle(signed_request("GET", "/bucket", "prefix=a%2Bb", {}, std::string(sigv4::k_empty_sha256)),
+                       config(), k_creds, k_now);
+    REQUIRE(std::holds_alternative<ForwardPlan>(plus));
+    CHECK(std::get<ForwardPlan>(plus).url == "http://127.0.0.1:7000/bucket?prefix=a%2Bb");
+}
+
+TEST_CASE("a SigV2 presigned GET is forwarded re-signed with SigV4, without its auth parameters", "[proxy][handler]")
+{
+    Credentials creds = k_creds;
+    creds.region = "eu-west-1";
+    const auto expires = std::chrono::system_clock::to_time_t(k_now) + 600;
+    const std::string sts = "GET\n\n\n" + std::to_string(expires) + "\n/bucket/dir/a%20b.txt";
+    RequestHead head{"GET",
+                     "/bucket/dir/a%20b.txt?AWSAccessKeyId=AKIDTEST&Signature="
+                         + sigv4::uri_encode(sigv2::signature(creds.secret_key, sts), false)
+                         + "&Expires=" + std::to_string(expires),
+                     {{"Host", "127.0.0.1:9090"}}};
+    auto d = handle(head, config(), creds, k_now);
+    REQUIRE(std::holds_alternative<ForwardPlan>(d));
+    const auto& p = std::get<ForwardPlan>(d);
+    CHECK(p.op == S3Op::GetObject); // the auth parameters are no sub-resources
+    CHECK(p.url == "http://127.0.0.1:7000/bucket/dir/a%20b.txt");
+    CHECK(header(p, "authorization").rfind("AWS4-HMAC-SHA256 Credential=AKIDTEST/20240301/eu-west-1/s3/", 0) == 0);
+    CHECK(header(p, "x-amz-content-sha256") == "UNSIGNED-PAYLOAD");
+    RequestHead up{"GET", "/bucket/dir/a%20b.txt", {}};
+    for (const auto& h : p.headers) {
+        up.headers.push_back(h);
+    }
+    CHECK(verify_request(up, creds, k_now));
+
+    // Without a configured region, us-east-1 (SigV2 names none).
+    HandlerConfig aws = config();
+    aws.upstream.clear();
+    auto d2 = handle(head, aws, k_creds, k_now);
+    REQUIRE(std::holds_alternative<ForwardPlan>(d2));
+    CHECK(std::get<ForwardPlan>(d2).url == "https://s3.us-east-1.amazonaws.com/bucket/dir/a%20b.txt");
+}
+
+TEST_CASE("an unsigned CORS preflight is forwarded unsigned; other unsigned OPTIONS are refused", "[proxy][handler]")
+{
+    RequestHead preflight{"OPTIONS",
+                          "/bucket/key",
+                          {{"Host", "127.0.0.1:9090"},
+                           {"Origin", "http://app.example"},
+                           {"Access-Control-Request-Method", "PUT"},
+                           {"Access-Control-Request-Headers", "content-type"}}};
+    auto d = handle(preflight, config(), k_creds, k_now);
+    REQUIRE(std::holds_alternative<ForwardPlan>(d));
+    const auto& p = std::get<ForwardPlan>(d);
+    CHECK(p.method == "OPTIONS");
+    CHECK(p.url == "http://127.0.0.1:7000/bucket/key");
+    CHECK(p.body == BodyKind::None);
+    CHECK(header(p, "host") == "127.0.0.1:7000");
+    CHECK(header(p, "origin") == "http://app.example");
+    CHECK(header(p, "access-control-request-method") == "PUT");
+    CHECK(header(p, "access-control-request-headers") == "content-type");
+    CHECK(header(p, "authorization") == "<absent>");
+    CHECK(header(p, "x-amz-date") == "<absent>");
+
+    RequestHead no_origin{
+        "OPTIONS", "/bucket/key", {{"Host", "127.0.0.1:9090"}, {"Access-Control-Request-Method", "PUT"}}};
+    auto refused = handle(no_origin, config(), k_creds, k_now);
+    REQUIRE(std::holds_alternative<LocalResponse>(refused));
+    CHECK(std::get<LocalResponse>(refused).status == 403);
+
+    RequestHead with_body = preflight;
+    with_body.headers.emplace_back("Content-Length", "5");
+    CHECK(std::holds_alternative<LocalResponse>(handle(with_body, config(), k_creds, k_now)));
+}
+
+TEST_CASE("an aws-chunked trailer is declared to the decoder, and what it cannot verify is refused up front",
+          "[proxy][handler]")
+{
+    auto head = signed_request("PUT", "/bucket/k", "",
+                               {{"content-encoding", "aws-chunked"},
+                                {"content-length", "52"},
+                                {"x-amz-decoded-content-length", "11"},
+                                {"x-amz-sdk-checksum-algorithm", "CRC32"},
+                                {"x-amz-trailer", "x-amz-checksum-crc32"}},
+                               "STREAMING-UNSIGNED-PAYLOAD-TRAILER");
+    auto d = handle(head, config(), k_creds, k_now);
+    REQUIRE(std::holds_alternative<ForwardPlan>(d));
+    const auto& p = std::get<ForwardPlan>(d);
+    CHECK(p.trailer == "x-amz-checksum-crc32");
+    // The checksum stays with the proxy, so S3 must not expect one.
+    CHECK(header(p, "x-amz-sdk-checksum-algorithm") == "<absent>");
+
+    auto crc64 = signed_request("PUT", "/bucket/k", "",
+                                {{"content-encoding", "aws-chunked"},
+                                 {"content-length", "52"},
+                                 {"x-amz-decoded-content-length", "11"},
+                                 {"x-amz-trailer", "x-amz-checksum-crc64nvme"}},
+                                "STREAMING-UNSIGNED-PAYLOAD-TRAILER");
+    auto e = handle(crc64, config(), k_creds, k_now);
+    REQUIRE(std::holds_alternative<LocalResponse>(e));
+    CHECK(std::get<LocalResponse>(e).status == 400);
+    CHECK(std::get<LocalResponse>(e).error_code == "InvalidRequest");
+    CHECK(std::get<LocalResponse>(e).body.find("x-amz-checksum-crc64nvme") != std::string::npos);
 }

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +25,20 @@ struct RawEvent {
     std::string_view s1, s2, s3;
     bool has_s1 = false, has_s2 = false, has_s3 = false;
 };
+
+// Whether a record whose first slot holds `header` is well formed and fits
+// in the `available` slots from its own to the ring's head: 1 to
+// ROAR_MAX_RECORD_SLOTS slots that hold the header and its strings.
+bool record_fits(const roar_event& header, uint64_t available);
+
+// Decodes the record whose first slot holds `header`, at slot `index` with
+// `available` slots up to the ring's head, its string bytes (everything
+// after the 64-byte header, as copied out of the ring) in `strings`;
+// nullopt for a corrupt record (record_fits() fails, or `strings` is
+// shorter than the strings it declares). The views point into `strings`.
+// Pure, so the consumer's decoding is fuzzed on arbitrary bytes.
+std::optional<RawEvent> decode_record(const roar_event& header, uint64_t index, uint64_t available,
+                                      std::string_view strings);
 
 // The argv carried by a PROC_START, EXEC or SPAWN record (its s3: the
 // arguments separated by NULs).

@@ -20,6 +20,12 @@ struct Credentials {
     std::string secret_key;
     std::string session_token; // empty when none
     std::string source;        // "env" or "profile <name> in <file>", for logs (never the secret)
+    // The region SigV2 requests are re-signed for (SigV2 names none):
+    // AWS_REGION, else AWS_DEFAULT_REGION, else the profile's `region` in
+    // the config file; empty means us-east-1.
+    std::string region;
+    // region, or us-east-1 when none is configured.
+    std::string region_or_default() const { return region.empty() ? std::string("us-east-1") : region; }
 };
 
 // Reads an environment variable; returns nullopt when unset.
@@ -32,9 +38,9 @@ EnvLookup process_env();
 // '#'/';' comments, "key = value", case-sensitive section names).
 std::optional<std::string> ini_value(std::string_view text, std::string_view section, std::string_view key);
 
-// Resolves credentials through the chain using `env` for variables and the
-// file system for the shared files; the error says what is missing and
-// how to fix it.
+// Resolves credentials (and the default region) through the chain using
+// `env` for variables and the file system for the shared files; the error
+// says what is missing and how to fix it.
 tl::expected<Credentials, std::string> resolve_credentials(const EnvLookup& env);
 
 } // namespace roar::proxy

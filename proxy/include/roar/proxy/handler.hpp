@@ -50,6 +50,7 @@ struct ForwardPlan {
     std::uint64_t upstream_length = 0;         // bytes sent upstream (k_unknown_length if not known)
     std::optional<ChunkSigning> chunk_signing; // set for signed aws-chunked
     bool signed_trailer = false;
+    std::string trailer; // aws-chunked: the x-amz-trailer the decoder must verify (empty: none)
     bool expect_continue = false;
     // Lineage details.
     std::string range;       // the request's Range header

@@ -1,7 +1,9 @@
-// One-line log records to stderr or a file, with secrets redacted: the
-// proxy never logs Authorization, X-Amz-Signature, security tokens or
-// secret keys; redact_target() and redact_header() are the only ways
-// request data reaches a log line.
+// One-line log records to stderr or a file, with secrets redacted: every
+// line passes through redact() on its way out, so no call site can print
+// an Authorization header, a SigV2 or SigV4 signature, a credential, a
+// security token or a cookie, whatever it formats. redact_target() and
+// redact_header() are the same rules for callers that want the redacted
+// value itself.
 #pragma once
 
 #include <cstdio>
@@ -18,7 +20,7 @@ public:
     // Logs to `path` (appending) or stderr when empty; `verbose` enables debug lines.
     bool open(const std::string& path, bool verbose);
     bool verbose() const { return m_verbose; }
-    // Writes one line "<UTC time> roar-proxy[pid] <level>: <text>".
+    // Writes one line "<UTC time> roar-proxy[pid] <level>: <redact(text)>".
     void write(std::string_view level, std::string_view text);
     ~Logger();
 
@@ -45,10 +47,29 @@ template <typename... Args> void log_debug(fmt::format_string<Args...> f, Args&&
     }
 }
 
-// `target` (path?query) with the values of X-Amz-Signature,
-// X-Amz-Security-Token and X-Amz-Credential replaced by "REDACTED".
+// The redacted form of a secret.
+inline constexpr std::string_view k_redacted = "REDACTED";
+
+// Whether a query parameter or `key=value` field named `name` carries a
+// credential: SigV4's X-Amz-Signature, X-Amz-Credential,
+// X-Amz-Security-Token and the Credential/Signature fields of its
+// Authorization header, SigV2's AWSAccessKeyId and Signature, chunk and
+// trailer signatures, and the usual token names. `name` may be
+// percent-encoded; case does not matter.
+bool is_secret_parameter(std::string_view name);
+// Whether the whole value of header `name` is secret (Authorization,
+// Proxy-Authorization, Cookie, Set-Cookie, X-Amz-Security-Token, SSE-C keys).
+bool is_secret_header(std::string_view name);
+
+// `text` with the value of every credential-bearing `name=value` (query
+// parameters, Authorization header fields) and of every secret header
+// written as `Name: value` (to the end of its line) replaced by REDACTED.
+std::string redact(std::string_view text);
+// `target` (path?query) with the value of every secret query parameter
+// replaced by REDACTED.
 std::string redact_target(std::string_view target);
-// `value` of header `name`, or "REDACTED" for Authorization, tokens and cookies.
+// `value` of header `name`, or REDACTED when is_secret_header(name) (and
+// with secret fields redacted otherwise).
 std::string redact_header(std::string_view name, std::string_view value);
 
 } // namespace roar::proxy

@@ -32,8 +32,12 @@ std::string hmac_sha256(std::string_view key, std::string_view data);
 // Percent-encodes `s` per SigV4: unreserved A-Z a-z 0-9 - . _ ~ stay, every
 // other byte becomes %XX (upper-case hex); '/' stays when `keep_slash`.
 std::string uri_encode(std::string_view s, bool keep_slash);
-// Decodes %XX escapes in `s` ('+' stays '+'); nullopt on a malformed escape.
+// Decodes %XX escapes in `s` ('+' stays '+', as in a path); nullopt on a
+// malformed escape.
 std::optional<std::string> percent_decode(std::string_view s);
+// Decodes a query-string name or value `s` as S3 reads it: %XX escapes, and
+// a raw '+' is a space (form encoding); nullopt on a malformed escape.
+std::optional<std::string> query_decode(std::string_view s);
 
 // The canonical URI of a raw request path `raw_path` as S3 computes it:
 // decode once, encode once, keep '/', no dot-segment normalisation.
@@ -43,8 +47,11 @@ struct QueryParam {
     std::string name;  // decoded
     std::string value; // decoded
 };
-// Splits the raw query string `raw` (without '?') into decoded parameters in
-// their original order; a parameter without '=' has an empty value.
+// Splits the raw query string `raw` (without '?') into parameters decoded
+// with query_decode(), in their original order; a parameter without '='
+// has an empty value. Canonicalising these (canonical_query) gives both
+// the string the caller's signature is checked against and the query the
+// proxy forwards, so `prefix=a+b` is signed and sent as `prefix=a%20b`.
 std::optional<std::vector<QueryParam>> parse_query(std::string_view raw);
 // The canonical query string of `params`: each name and value encoded,
 // sorted by encoded name then value, joined with '&'.
