@@ -602,6 +602,7 @@ def row_3(b):
     b3sum = shutil.which("b3sum")
     if b3sum:
         variants.append(("b3sum --num-threads 1", [b3sum, "--num-threads", "1", big]))
+        variants.append(("b3sum", [b3sum, big]))
     sha = shutil.which("sha256sum")
     variants.append(("sha256sum", [sha, big]))
     outputs = {}
@@ -624,7 +625,10 @@ def row_3(b):
         b.add("3a", 3, f"BLAKE3 of a {size / GIB:.2f} GiB file (MiB/s, page cache)", unit="MiB/s",
               reference="b3sum --num-threads 1", ref_value=ref, roar=roar_mibs,
               ratio=paired_ratio(res["b3sum --num-threads 1"], res["roar blake3_file"]),
-              target=(">=", 0.9, "≥ 0.9x"), details={k: stats(v) for k, v in res.items()})
+              target=(">=", 0.95, "≥ 0.95x"), details={k: stats(v) for k, v in res.items()})
+        b.add("3a-mt", 3, f"  same vs b3sum on every core ({os.cpu_count()}; roar hashes files of 32 MiB+ as a tree)",
+              unit="MiB/s", reference="b3sum", ref_value=median(res["b3sum"]), roar=roar_mibs,
+              ratio=paired_ratio(res["b3sum"], res["roar blake3_file"]), target=(">=", 0.95, "≥ 0.95x"))
     else:
         b.na("3a", 3, "BLAKE3 vs b3sum --num-threads 1", "b3sum is not installed")
     ref = median(res["sha256sum"])

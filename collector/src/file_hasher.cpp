@@ -1,14 +1,22 @@
 // BLAKE3 over files with the reference C implementation. Files are read
-// with plain read() into one 1 MiB buffer: large enough for the SIMD
-// kernels to work on many chunks at once, small enough to stay in cache.
+// with pread() into 1 MiB buffers: large enough for the SIMD kernels to
+// work on many chunks at once, small enough to stay in cache. Files of
+// k_parallel_bytes and more are hashed as BLAKE3's tree on every core
+// (each thread preads and hashes its own subtrees), as b3sum does; no
+// mmap, so a file truncated while it is hashed cannot fault the process.
 #include "roar/collector/file_hasher.hpp"
+
+#include "roar/collector/blake3_tree.hpp"
 
 #include <blake3.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
 #include <memory>
+#include <optional>
+#include <thread>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,6 +25,10 @@ namespace roar::collector {
 namespace {
 
 constexpr size_t k_read_block = 1 << 20;
+// Files at least this large are hashed on several threads.
+constexpr uint64_t k_parallel_bytes = uint64_t(32) << 20;
+// Subtrees at least this large give their right half to another thread.
+constexpr uint64_t k_fork_bytes = uint64_t(8) << 20;
 
 FileIdentity identity_of(const struct stat& st)
 {
@@ -29,15 +41,55 @@ FileIdentity identity_of(const struct stat& st)
     return id;
 }
 
-std::string to_hex(const uint8_t* bytes, size_t n)
+// Reads exactly `len` bytes at `offset`; false on an error or a short
+// read (the file shrank).
+bool pread_exact(int fd, uint8_t* buf, size_t len, uint64_t offset)
 {
-    static const char digits[] = "0123456789abcdef";
-    std::string hex(n * 2, '0');
-    for (size_t i = 0; i < n; ++i) {
-        hex[2 * i] = digits[bytes[i] >> 4];
-        hex[2 * i + 1] = digits[bytes[i] & 0xf];
+    size_t got = 0;
+    while (got < len) {
+        const ssize_t n = pread(fd, buf + got, len - got, off_t(offset + got));
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return false;
+        }
+        got += size_t(n);
     }
-    return hex;
+    return true;
+}
+
+// The BLAKE3 node (or with `root` the digest) of the `len` bytes of `fd`
+// at `offset` (a multiple of the chunk size), on up to `threads` threads;
+// `buf` is k_read_block bytes. Leaves are at most k_read_block long.
+std::optional<blake3::Cv> fd_subtree(int fd, uint64_t offset, uint64_t len, bool root, unsigned threads, uint8_t* buf)
+{
+    if (len <= k_read_block) {
+        if (!pread_exact(fd, buf, size_t(len), offset)) {
+            return std::nullopt;
+        }
+        return blake3::subtree_cv(buf, len, offset / blake3::k_chunk_len, root);
+    }
+    const uint64_t left = blake3::left_subtree_len(len);
+    std::optional<blake3::Cv> l, r;
+    if (threads > 1 && len >= k_fork_bytes) {
+        const unsigned right_threads = threads / 2;
+        std::thread helper([&] {
+            std::unique_ptr<uint8_t[]> own(new uint8_t[k_read_block]);
+            r = fd_subtree(fd, offset + left, len - left, false, right_threads, own.get());
+        });
+        l = fd_subtree(fd, offset, left, false, threads - right_threads, buf);
+        helper.join();
+    } else {
+        l = fd_subtree(fd, offset, left, false, threads, buf);
+        if (l) {
+            r = fd_subtree(fd, offset + left, len - left, false, threads, buf);
+        }
+    }
+    if (!l || !r) {
+        return std::nullopt;
+    }
+    return blake3::parent_cv(*l, *r, root);
 }
 
 } // namespace
@@ -69,6 +121,22 @@ Result<FileDigest> blake3_fd(int fd, const std::string& path)
         return fail("{} is not a regular file", path);
     }
     posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    const uint64_t size = uint64_t(before.st_size);
+    const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+    if (size >= k_parallel_bytes && threads > 1) {
+        std::unique_ptr<uint8_t[]> buffer(new uint8_t[k_read_block]);
+        if (auto root = fd_subtree(fd, 0, size, true, threads, buffer.get())) {
+            struct stat after;
+            fstat(fd, &after);
+            FileDigest digest;
+            digest.blake3 = blake3::to_hex(*root);
+            digest.identity = identity_of(before);
+            digest.changed_while_hashing = !(identity_of(after) == digest.identity);
+            return digest;
+        }
+        // Shrank or failed part-way: hash what is there, sequentially,
+        // and let the identity check below report the change.
+    }
     blake3_hasher hasher;
     blake3_hasher_init(&hasher);
     std::unique_ptr<uint8_t[]> buffer(new uint8_t[k_read_block]);
@@ -89,10 +157,10 @@ Result<FileDigest> blake3_fd(int fd, const std::string& path)
     }
     struct stat after;
     fstat(fd, &after);
-    uint8_t out[BLAKE3_OUT_LEN];
-    blake3_hasher_finalize(&hasher, out, BLAKE3_OUT_LEN);
+    blake3::Cv out;
+    blake3_hasher_finalize(&hasher, out.data(), out.size());
     FileDigest digest;
-    digest.blake3 = to_hex(out, BLAKE3_OUT_LEN);
+    digest.blake3 = blake3::to_hex(out);
     digest.identity = identity_of(before);
     digest.changed_while_hashing = !(identity_of(after) == digest.identity);
     return digest;
@@ -103,9 +171,9 @@ std::string blake3_hex(std::string_view data)
     blake3_hasher hasher;
     blake3_hasher_init(&hasher);
     blake3_hasher_update(&hasher, data.data(), data.size());
-    uint8_t out[BLAKE3_OUT_LEN];
-    blake3_hasher_finalize(&hasher, out, BLAKE3_OUT_LEN);
-    return to_hex(out, BLAKE3_OUT_LEN);
+    blake3::Cv out;
+    blake3_hasher_finalize(&hasher, out.data(), out.size());
+    return blake3::to_hex(out);
 }
 
 } // namespace roar::collector
