@@ -218,6 +218,9 @@ StoredJob JobSession::store(Store& store, const JobRecord& job, std::optional<in
             failure = fmt::format("could not store job {}: {} while the job ran, and {}", job.uid, moved,
                                   reopened.error().message);
         } else {
+            if (gone) {
+                step.reset(); // a new database has no step @N to join
+            }
             out.notes.push_back(fmt::format("{} while the job ran; {}", moved,
                                             gone ? "created a new database there and stored this job in it "
                                                    "(earlier jobs are not in it)"
