@@ -36,8 +36,8 @@ std::vector<std::string> job_environment(const fs::path& preload, const std::str
             }
             continue;
         }
-        if (env_named(*e, ROAR_ENV_RING) || env_named(*e, ROAR_ENV_PRELOAD) || env_named(*e, ROAR_ENV_JOB)
-            || env_named(*e, ROAR_ENV_KEEP)) {
+        // The names in ROAR_KEEP_ENV are the caller's to choose and stay.
+        if (env_named(*e, ROAR_ENV_RING) || env_named(*e, ROAR_ENV_PRELOAD) || env_named(*e, ROAR_ENV_JOB)) {
             continue;
         }
         env.emplace_back(*e);
@@ -76,10 +76,20 @@ nlohmann::json recorded_environment()
 
 void set_environment(std::vector<std::string>& env, const std::vector<std::string>& entries)
 {
+    const std::string keep_prefix = std::string(ROAR_ENV_KEEP) + "=";
     for (const auto& entry : entries) {
         const std::string prefix = entry.substr(0, entry.find('=') + 1);
+        std::string value = entry.substr(prefix.size());
+        if (prefix == keep_prefix) {
+            // A list of names: the caller's names stay, the new ones join them.
+            for (const auto& e : env) {
+                if (e.rfind(keep_prefix, 0) == 0 && e.size() > keep_prefix.size()) {
+                    value = e.substr(keep_prefix.size()) + (value.empty() ? "" : ":" + value);
+                }
+            }
+        }
         std::erase_if(env, [&](const std::string& e) { return e.rfind(prefix, 0) == 0; });
-        env.push_back(entry);
+        env.push_back(prefix + value);
     }
 }
 
