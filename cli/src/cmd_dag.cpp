@@ -16,12 +16,12 @@ namespace roar::cli {
 int cmd_dag(const DagCommandOptions& options)
 {
     Project project = Project::find();
-    collector::Database db = project.open_database();
-    const ReadSnapshot snapshot(db);
+    collector::Store store = project.open_store(collector::Access::read);
+    const auto snapshot = store.snapshot();
     LineageOptions load_options;
     load_options.all_inputs = options.expanded;
-    const Lineage lineage = Lineage::load(db, load_options);
-    ArtifactDigests digests(db);
+    const Lineage lineage = Lineage::load(store, load_options);
+    ArtifactDigests digests(store);
     const DagOptions view{options.expanded, options.stale_only, options.show_artifacts};
 
     if (!options.html.empty()) {

@@ -4,7 +4,7 @@
 
 #include "config.hpp"
 
-#include "roar/collector/database.hpp"
+#include "roar/collector/store/store.hpp"
 #include "roar/collector/result.hpp"
 
 #include <filesystem>
@@ -29,7 +29,7 @@ int cmd_init(bool /*force_here*/)
     if (ec) {
         throw FatalError(fmt::format("cannot create {}: {}", dir.string(), ec.message()));
     }
-    auto created = collector::Database::create(db);
+    auto created = collector::Store::create({db});
     if (!created) {
         throw FatalError(created.error().message);
     }

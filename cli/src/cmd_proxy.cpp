@@ -5,9 +5,9 @@
 #include "cmd_proxy.hpp"
 
 #include "project.hpp"
-#include "proxy_control.hpp"
 
 #include "roar/collector/install_layout.hpp"
+#include "roar/collector/proxy_control.hpp"
 #include "roar/collector/result.hpp"
 
 #include <CLI/CLI.hpp>
@@ -17,6 +17,8 @@
 #include <iostream>
 
 namespace roar::cli {
+
+namespace proxy_control = collector::proxy_control;
 
 CLI::App* add_proxy_subcommand(CLI::App& app, ProxyCommand& cmd)
 {

@@ -246,16 +246,30 @@ void print_artifact(const Project& project, const nlohmann::json& a, bool all)
 int cmd_show(const std::string& text, bool json, bool lineage, bool all)
 {
     Project project = Project::find();
-    collector::Database db = project.open_database();
-    const Ref ref = resolve_ref(db, project, text);
+    collector::Store store = project.open_store(collector::Access::read);
+    const auto snapshot = store.snapshot();
+    const Ref ref = resolve_ref(store, project, text);
     if (lineage && ref.kind == Ref::Kind::job) {
         throw FatalError(fmt::format("--lineage is for artifacts: '{}' is a job; give one of its outputs (a path or "
                                      "digest) instead",
                                      text));
     }
-    nlohmann::json record = ref.kind == Ref::Kind::job ? job_json(db, ref.id) : artifact_json(db, ref.id);
+    nlohmann::json record;
+    if (ref.kind == Ref::Kind::job) {
+        const auto job = store.job(ref.id);
+        if (!job) {
+            throw FatalError(fmt::format("job {} vanished from the database", ref.id));
+        }
+        record = job_json(*job);
+    } else {
+        const auto artifact = store.artifact(ref.id);
+        if (!artifact) {
+            throw FatalError(fmt::format("artifact {} vanished from the database", ref.id));
+        }
+        record = artifact_json(*artifact);
+    }
     if (lineage) {
-        record["lineage"] = upstream_lineage(db, ref.id);
+        record["lineage"] = upstream_json(store.upstream(ref.id));
     }
     if (json) {
         std::cout << record.dump(2) << std::endl;
@@ -270,8 +284,9 @@ int cmd_show(const std::string& text, bool json, bool lineage, bool all)
 int cmd_log(const LogOptions& options)
 {
     Project project = Project::find();
-    collector::Database db = project.open_database();
-    LogFilter filter;
+    collector::Store store = project.open_store(collector::Access::read);
+    const auto snapshot = store.snapshot();
+    collector::JobFilter filter;
     filter.failed_only = options.failed_only;
     if (options.last) {
         if (*options.last <= 0) {
@@ -279,7 +294,7 @@ int cmd_log(const LogOptions& options)
         }
         filter.last = options.last;
     }
-    const std::optional<int64_t> active = active_session(db);
+    const std::optional<int64_t> active = store.active_session();
     if (options.session == "current") {
         // Nothing ran in this project yet: no session, so nothing to list.
         filter.session = active.value_or(0);
@@ -289,16 +304,14 @@ int cmd_log(const LogOptions& options)
         if (std::from_chars(options.session.data(), end, n).ptr != end || n <= 0) {
             throw FatalError(fmt::format("--session takes a session number or 'current', not '{}'", options.session));
         }
-        collector::Statement q(db.handle(), "SELECT 1 FROM sessions WHERE id = ?1");
-        q.bind(1, n);
-        if (!q.step()) {
+        if (!store.session_exists(n)) {
             throw FatalError(fmt::format("no session {} in this project (sessions are numbered from 1; "
                                          "'roar reset' starts a new one)",
                                          n));
         }
         filter.session = n;
     }
-    nlohmann::json jobs = job_summaries(db, filter);
+    nlohmann::json jobs = job_summaries_json(store.job_summaries(filter));
     if (options.json) {
         std::cout << jobs.dump(2) << std::endl;
         return 0;

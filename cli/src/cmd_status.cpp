@@ -33,12 +33,12 @@ int64_t last_writer(const Lineage& g, const PathState& path)
 int cmd_status(bool json)
 {
     Project project = Project::find();
-    collector::Database db = project.open_database();
-    const ReadSnapshot snapshot(db);
+    collector::Store store = project.open_store(collector::Access::read);
+    const auto snapshot = store.snapshot();
     LineageOptions load_options;
     load_options.check_all_paths = true;
-    const Lineage g = Lineage::load(db, load_options);
-    ArtifactDigests digests(db);
+    const Lineage g = Lineage::load(store, load_options);
+    ArtifactDigests digests(store);
     {
         std::vector<int64_t> recorded;
         recorded.reserve(g.paths.size());

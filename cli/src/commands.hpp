@@ -39,6 +39,8 @@ struct DagCommandOptions {
 int cmd_dag(const DagCommandOptions& options);
 int cmd_status(bool json);
 int cmd_reset();
+// Stores the job records saved in `files` when storing them failed.
+int cmd_import(const std::vector<std::string>& files);
 
 int cmd_config_list(bool json);
 int cmd_config_get(const std::string& key);

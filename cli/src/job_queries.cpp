@@ -1,17 +1,18 @@
-// Queries behind show/log (see job_queries.hpp).
+// show and log's records (see job_queries.hpp): the store answers, this
+// file turns the answers into the JSON shapes users and scripts read.
 #include "job_queries.hpp"
 
 #include "roar/collector/path_resolver.hpp"
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
-#include <map>
-#include <set>
+#include <charconv>
+#include <cmath>
 #include <ctime>
 
 namespace fs = std::filesystem;
-using roar::collector::Statement;
 
 namespace roar::cli {
 
@@ -22,63 +23,41 @@ bool is_hex(const std::string& s)
     return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return std::isxdigit((unsigned char)c); });
 }
 
-nlohmann::json parse_json(const std::string& text, nlohmann::json fallback)
+nlohmann::json nullable(const std::optional<int64_t>& value)
 {
-    auto j = nlohmann::json::parse(text, nullptr, false);
-    return j.is_discarded() ? fallback : j;
+    return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
 }
 
-nlohmann::json io_list(sqlite3* db, int64_t job_id, const char* direction)
+nlohmann::json uses_json(const std::vector<collector::UseDetail>& uses)
 {
-    Statement q(db, R"sql(
-SELECT io.path, io.size, io.notes, a.kind, h.algorithm, h.digest
-FROM job_io io
-LEFT JOIN artifacts a ON a.id = io.artifact_id
-LEFT JOIN artifact_hashes h ON h.artifact_id = io.artifact_id
-WHERE io.job_id = ?1 AND io.direction = ?2
-ORDER BY io.path, h.algorithm)sql");
-    q.bind(1, job_id).bind(2, direction);
     nlohmann::json list = nlohmann::json::array();
-    std::string last;
-    while (q.step()) {
-        const std::string path = q.column_text(0);
-        if (list.empty() || path != last) {
-            nlohmann::json item = {{"path", path}, {"hashes", nlohmann::json::object()}};
-            item["size"] = q.column_is_null(1) ? nlohmann::json(nullptr) : nlohmann::json(q.column_int(1));
-            item["kind"] = path.rfind("s3://", 0) == 0 ? "s3" : "file"; // one artifact may live in both places
-            auto notes = parse_json(q.column_text(2), nlohmann::json::array());
-            if (!notes.empty()) {
-                item["notes"] = notes;
-            }
-            list.push_back(std::move(item));
-            last = path;
+    for (const auto& use : uses) {
+        nlohmann::json item = {{"path", use.path}, {"hashes", use.hashes}};
+        item["size"] = nullable(use.size);
+        item["kind"] = use.path.rfind("s3://", 0) == 0 ? "s3" : "file"; // one artifact may live in both places
+        if (!use.notes.empty()) {
+            item["notes"] = use.notes;
         }
-        if (!q.column_is_null(4)) {
-            list.back()["hashes"][q.column_text(4)] = q.column_text(5);
-        }
+        list.push_back(std::move(item));
     }
     return list;
 }
 
-nlohmann::json jobs_touching(sqlite3* db, int64_t artifact_id, const char* direction)
+nlohmann::json jobs_touching_json(const std::vector<collector::ArtifactUseByJob>& jobs)
 {
-    Statement q(db, R"sql(
-SELECT j.uid, st.number, j.command, j.started_at, io.path, j.exit_code
-FROM job_io io JOIN jobs j ON j.id = io.job_id LEFT JOIN steps st ON st.id = j.step_id
-WHERE io.artifact_id = ?1 AND io.direction = ?2
-ORDER BY j.started_at, j.id)sql");
-    q.bind(1, artifact_id).bind(2, direction);
     nlohmann::json list = nlohmann::json::array();
-    while (q.step()) {
-        list.push_back({{"job_id", q.column_text(0)},
-                        {"step", q.column_is_null(1) ? nlohmann::json(nullptr) : nlohmann::json(q.column_int(1))},
-                        {"command", q.column_text(2)},
-                        {"started_at", iso_time(q.column_double(3))},
-                        {"path", q.column_text(4)},
-                        {"exit_code", q.column_int(5)}});
+    for (const auto& j : jobs) {
+        list.push_back({{"job_id", j.uid},
+                        {"step", nullable(j.step)},
+                        {"command", j.command},
+                        {"started_at", iso_time(j.started_at)},
+                        {"path", j.path},
+                        {"exit_code", j.exit_code}});
     }
     return list;
 }
+
+double duration_of(double started, double ended) { return std::round((ended - started) * 1000.0) / 1000.0; }
 
 } // namespace
 
@@ -93,38 +72,30 @@ std::string iso_time(double seconds)
     return fmt::format("{}.{:03d}Z", buf, millis);
 }
 
-Ref resolve_ref(const collector::Database& database, const Project& project, const std::string& text)
+Ref resolve_ref(collector::Store& store, const Project& project, const std::string& text)
 {
-    sqlite3* db = database.handle();
     if (text.empty()) {
         throw FatalError("empty reference: give @N, a job id, a path or a digest prefix");
     }
     if (text.front() == '@') {
         const std::string number = text.substr(1);
-        if (number.empty() || !std::all_of(number.begin(), number.end(), ::isdigit)) {
+        int64_t n = 0;
+        const char* end = number.data() + number.size();
+        if (number.empty() || !std::all_of(number.begin(), number.end(), ::isdigit)
+            || std::from_chars(number.data(), end, n).ptr != end) {
             throw FatalError(fmt::format("'{}' is not a step reference (expected @N, e.g. @2)", text));
         }
-        Statement q(db, R"sql(
-SELECT j.id FROM jobs j JOIN steps st ON st.id = j.step_id
-WHERE st.number = ?1 AND st.session_id = (SELECT id FROM sessions WHERE active = 1 ORDER BY id DESC LIMIT 1)
-ORDER BY j.started_at DESC, j.id DESC LIMIT 1)sql");
-        q.bind(1, int64_t(std::stoll(number)));
-        if (q.step()) {
-            return {Ref::Kind::job, q.column_int(0), ""};
+        if (auto job = store.latest_job_of_step(n)) {
+            return {Ref::Kind::job, job->row, ""};
         }
         throw FatalError(fmt::format("no step {} in this session ('roar log' lists the jobs)", text));
     }
     // A path: as given, relative to the current directory.
     std::error_code ec;
     const std::string abs = collector::resolve_path(fs::current_path(ec).string(), text);
-    {
-        Statement q(db, "SELECT artifact_id FROM job_io io JOIN jobs j ON j.id = io.job_id "
-                        "WHERE io.path = ?1 AND io.artifact_id IS NOT NULL "
-                        "ORDER BY (io.direction = 'out') DESC, j.ended_at DESC LIMIT 1");
-        q.bind(1, text.rfind("s3://", 0) == 0 ? text : abs);
-        if (q.step()) {
-            return {Ref::Kind::artifact, q.column_int(0), text.rfind("s3://", 0) == 0 ? text : abs};
-        }
+    const std::string path = text.rfind("s3://", 0) == 0 ? text : abs;
+    if (auto artifact = store.artifact_at_path(path)) {
+        return {Ref::Kind::artifact, *artifact, path};
     }
     std::string key = text;
     if (auto colon = key.find(':'); colon != std::string::npos) {
@@ -133,31 +104,17 @@ ORDER BY j.started_at DESC, j.id DESC LIMIT 1)sql");
     if (is_hex(key)) {
         std::string lower = key;
         std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
-        // Prefix ranges ('~' sorts after every hex digit) use the uid and digest indexes.
-        const std::string upper = lower + "~";
-        Statement jobs(db, "SELECT id FROM jobs WHERE uid >= ?1 AND uid < ?2 LIMIT 2");
-        jobs.bind(1, lower).bind(2, upper);
-        std::vector<int64_t> job_ids;
-        while (jobs.step()) {
-            job_ids.push_back(jobs.column_int(0));
-        }
-        Statement arts(db, "SELECT DISTINCT artifact_id FROM artifact_hashes WHERE digest >= ?1 AND digest < ?2 "
-                           "LIMIT 2");
-        arts.bind(1, lower).bind(2, upper);
-        std::vector<int64_t> artifact_ids;
-        while (arts.step()) {
-            artifact_ids.push_back(arts.column_int(0));
-        }
-        if (job_ids.size() + artifact_ids.size() > 1) {
+        const collector::PrefixMatches matches = store.match_prefix(lower);
+        if (matches.jobs.size() + matches.artifacts.size() > 1) {
             throw FatalError(fmt::format("'{}' is ambiguous: it matches more than one job or artifact; give more "
                                          "characters",
                                          text));
         }
-        if (job_ids.size() == 1) {
-            return {Ref::Kind::job, job_ids.front(), ""};
+        if (matches.jobs.size() == 1) {
+            return {Ref::Kind::job, matches.jobs.front(), ""};
         }
-        if (artifact_ids.size() == 1) {
-            return {Ref::Kind::artifact, artifact_ids.front(), ""};
+        if (matches.artifacts.size() == 1) {
+            return {Ref::Kind::artifact, matches.artifacts.front(), ""};
         }
     }
     if (fs::exists(abs, ec)) {
@@ -166,227 +123,114 @@ ORDER BY j.started_at DESC, j.id DESC LIMIT 1)sql");
     throw FatalError(fmt::format("no job, step, path or digest matches '{}' ('roar log' lists the jobs)", text));
 }
 
-nlohmann::json job_json(const collector::Database& database, int64_t job_id)
+nlohmann::json job_json(const collector::JobDetail& job)
 {
-    sqlite3* db = database.handle();
-    Statement q(db, R"sql(
-SELECT j.uid, st.number, j.command, j.argv, j.cwd, j.exit_code, j.signal, j.started_at, j.ended_at,
-       j.hostname, j.user, j.git_commit, j.git_branch, j.git_remote, j.git_dirty, j.git_dirty_files,
-       j.env, j.dropped_events, j.notes, j.roar_version, j.session_id
-FROM jobs j LEFT JOIN steps st ON st.id = j.step_id WHERE j.id = ?1)sql");
-    q.bind(1, job_id);
-    if (!q.step()) {
-        throw FatalError(fmt::format("job {} vanished from the database", job_id));
-    }
     nlohmann::json j;
-    j["job_id"] = q.column_text(0);
-    j["step"] = q.column_is_null(1) ? nlohmann::json(nullptr) : nlohmann::json(q.column_int(1));
-    j["session"] = q.column_int(20);
-    j["command"] = q.column_text(2);
-    j["argv"] = parse_json(q.column_text(3), nlohmann::json::array());
-    j["cwd"] = q.column_text(4);
-    j["exit_code"] = q.column_int(5);
-    j["signal"] = q.column_is_null(6) ? nlohmann::json(nullptr) : nlohmann::json(q.column_int(6));
-    j["status"] = q.column_int(5) == 0 ? "ok" : (q.column_is_null(6) ? "failed" : "killed");
-    j["started_at"] = iso_time(q.column_double(7));
-    j["ended_at"] = iso_time(q.column_double(8));
-    j["duration_s"] = std::round((q.column_double(8) - q.column_double(7)) * 1000.0) / 1000.0;
-    j["host"] = q.column_text(9);
-    j["user"] = q.column_text(10);
-    if (!q.column_is_null(11)) {
-        j["git"] = {{"commit", q.column_text(11)},
-                    {"branch", q.column_text(12)},
-                    {"remote", q.column_text(13)},
-                    {"dirty", q.column_int(14) != 0},
-                    {"dirty_files", parse_json(q.column_text(15), nlohmann::json::array())}};
+    j["job_id"] = job.uid;
+    j["step"] = nullable(job.step);
+    j["session"] = job.session;
+    j["command"] = job.command;
+    j["argv"] = job.argv;
+    j["cwd"] = job.cwd;
+    j["exit_code"] = job.exit_code;
+    j["signal"] = nullable(job.signal);
+    j["status"] = job.exit_code == 0 ? "ok" : (job.signal ? "killed" : "failed");
+    j["started_at"] = iso_time(job.started_at);
+    j["ended_at"] = iso_time(job.ended_at);
+    j["duration_s"] = duration_of(job.started_at, job.ended_at);
+    j["host"] = job.host;
+    j["user"] = job.user;
+    if (job.git) {
+        j["git"] = {{"commit", job.git->commit},
+                    {"branch", job.git->branch},
+                    {"remote", job.git->remote},
+                    {"dirty", job.git->dirty},
+                    {"dirty_files", job.git->dirty_files}};
     } else {
         j["git"] = nullptr;
     }
-    j["env"] = parse_json(q.column_text(16), nlohmann::json::object());
-    j["dropped_events"] = q.column_int(17);
-    j["notes"] = parse_json(q.column_text(18), nlohmann::json::array());
-    j["roar_version"] = q.column_text(19);
-    j["inputs"] = io_list(db, job_id, "in");
-    j["outputs"] = io_list(db, job_id, "out");
-    j["deleted"] = io_list(db, job_id, "deleted");
-
-    Statement p(db, "SELECT seq, pid, ppid, parent_seq, exe, argv, cwd, exit_code, signal, observed, notes "
-                    "FROM processes WHERE job_id = ?1 ORDER BY seq");
-    p.bind(1, job_id);
+    j["env"] = job.env;
+    j["dropped_events"] = job.dropped_events;
+    j["notes"] = job.notes;
+    j["roar_version"] = job.roar_version;
+    j["inputs"] = uses_json(job.inputs);
+    j["outputs"] = uses_json(job.outputs);
+    j["deleted"] = uses_json(job.deleted);
     nlohmann::json procs = nlohmann::json::array();
-    while (p.step()) {
+    for (const auto& p : job.processes) {
         procs.push_back({
-            {"seq", p.column_int(0)},
-            {"pid", p.column_int(1)},
-            {"ppid", p.column_int(2)},
-            {"parent", p.column_is_null(3) ? nlohmann::json(nullptr) : nlohmann::json(p.column_int(3))},
-            {"exe", p.column_text(4)},
-            {"argv", parse_json(p.column_text(5), nlohmann::json::array())},
-            {"cwd", p.column_text(6)},
-            {"exit_code", p.column_is_null(7) ? nlohmann::json(nullptr) : nlohmann::json(p.column_int(7))},
-            {"signal", p.column_is_null(8) ? nlohmann::json(nullptr) : nlohmann::json(p.column_int(8))},
-            {"observed", p.column_int(9) != 0},
-            {"notes", parse_json(p.column_text(10), nlohmann::json::array())},
+            {"seq", p.seq},
+            {"pid", p.pid},
+            {"ppid", p.ppid},
+            {"parent", nullable(p.parent)},
+            {"exe", p.exe},
+            {"argv", p.argv},
+            {"cwd", p.cwd},
+            {"exit_code", nullable(p.exit_code)},
+            {"signal", nullable(p.signal)},
+            {"observed", p.observed},
+            {"notes", p.notes},
         });
     }
     j["processes"] = procs;
     return j;
 }
 
-nlohmann::json artifact_json(const collector::Database& database, int64_t artifact_id)
+nlohmann::json artifact_json(const collector::ArtifactDetail& a)
 {
-    sqlite3* db = database.handle();
-    Statement a(db, "SELECT kind, size, first_seen FROM artifacts WHERE id = ?1");
-    a.bind(1, artifact_id);
-    if (!a.step()) {
-        throw FatalError(fmt::format("artifact {} vanished from the database", artifact_id));
-    }
     nlohmann::json j;
-    j["artifact_id"] = artifact_id;
-    j["kind"] = a.column_text(0);
-    j["size"] = a.column_is_null(1) ? nlohmann::json(nullptr) : nlohmann::json(a.column_int(1));
-    j["first_seen"] = iso_time(a.column_double(2));
-    nlohmann::json hashes = nlohmann::json::object();
-    Statement h(db, "SELECT algorithm, digest FROM artifact_hashes WHERE artifact_id = ?1 ORDER BY algorithm");
-    h.bind(1, artifact_id);
-    while (h.step()) {
-        hashes[h.column_text(0)] = h.column_text(1);
-    }
-    j["hashes"] = hashes;
-    nlohmann::json paths = nlohmann::json::array();
-    Statement p(db, "SELECT DISTINCT path FROM job_io WHERE artifact_id = ?1 ORDER BY path");
-    p.bind(1, artifact_id);
-    while (p.step()) {
-        paths.push_back(p.column_text(0));
-    }
-    j["paths"] = paths;
-    j["produced_by"] = jobs_touching(db, artifact_id, "out");
-    j["consumed_by"] = jobs_touching(db, artifact_id, "in");
+    j["artifact_id"] = a.id;
+    j["kind"] = a.kind;
+    j["size"] = nullable(a.size);
+    j["first_seen"] = iso_time(a.first_seen);
+    j["hashes"] = a.hashes;
+    j["paths"] = a.paths;
+    j["produced_by"] = jobs_touching_json(a.produced_by);
+    j["consumed_by"] = jobs_touching_json(a.consumed_by);
     return j;
 }
 
-nlohmann::json upstream_lineage(const collector::Database& database, int64_t artifact_id)
+nlohmann::json upstream_json(const collector::Upstream& upstream)
 {
-    sqlite3* db = database.handle();
-    // The job that wrote `artifact` most recently before `before` (a consumer's start).
-    Statement producer(db, R"sql(
-SELECT j.id, j.uid, st.number, j.command, j.started_at, j.exit_code, j.session_id
-FROM job_io io JOIN jobs j ON j.id = io.job_id LEFT JOIN steps st ON st.id = j.step_id
-WHERE io.artifact_id = ?1 AND io.direction = 'out' AND j.started_at < ?2
-ORDER BY j.started_at DESC, j.id DESC LIMIT 1)sql");
-    Statement inputs(db, R"sql(
-SELECT io.path, io.artifact_id, h.algorithm, h.digest FROM job_io io
-LEFT JOIN artifact_hashes h ON h.artifact_id = io.artifact_id AND h.algorithm IN ('blake3', 'etag')
-WHERE io.job_id = ?1 AND io.direction = 'in' ORDER BY io.path, h.algorithm)sql");
-
     nlohmann::json jobs = nlohmann::json::array();
-    nlohmann::json roots = nlohmann::json::array();
-    std::map<int64_t, std::string> seen; // job row -> uid
-    std::set<std::pair<std::string, int64_t>> seen_roots;
-
-    // Returns the uid of the producing job (visiting it), or "" for a root.
-    auto visit = [&](auto&& self, int64_t artifact, double before, const std::string& path,
-                     const std::string& digest) -> std::string {
-        producer.reset();
-        producer.bind(1, artifact).bind(2, before);
-        if (artifact == 0 || !producer.step()) {
-            if (seen_roots.insert({path, artifact}).second) {
-                roots.push_back({{"path", path}, {"digest", digest}, {"artifact_id", artifact}});
-            }
-            return "";
+    for (const auto& job : upstream.jobs) {
+        nlohmann::json inputs = nlohmann::json::array();
+        for (const auto& in : job.inputs) {
+            inputs.push_back({{"path", in.path},
+                              {"digest", in.digest},
+                              {"artifact_id", in.artifact},
+                              {"producer_job", in.producer ? nlohmann::json(*in.producer) : nlohmann::json(nullptr)}});
         }
-        const int64_t row = producer.column_int(0);
-        const std::string uid = producer.column_text(1);
-        if (seen.count(row)) {
-            return uid;
-        }
-        seen[row] = uid;
-        nlohmann::json job = {
-            {"job_id", uid},
-            {"step", producer.column_is_null(2) ? nlohmann::json(nullptr) : nlohmann::json(producer.column_int(2))},
-            {"command", producer.column_text(3)},
-            {"started_at", iso_time(producer.column_double(4))},
-            {"exit_code", producer.column_int(5)},
-            {"session", producer.column_int(6)},
-        };
-        const double started = producer.column_double(4);
-        struct Input {
-            std::string path, digest;
-            int64_t artifact;
-        };
-        std::vector<Input> ins;
-        inputs.reset();
-        inputs.bind(1, row);
-        while (inputs.step()) {
-            std::string p = inputs.column_text(0);
-            std::string d = inputs.column_is_null(3) ? "" : inputs.column_text(3);
-            if (!ins.empty() && ins.back().path == p) {
-                continue; // blake3 sorts before etag: keep it
-            }
-            ins.push_back({p, d, inputs.column_is_null(1) ? 0 : inputs.column_int(1)});
-        }
-        const size_t index = jobs.size();
-        jobs.push_back(job);
-        nlohmann::json in_list = nlohmann::json::array();
-        for (const auto& in : ins) {
-            const std::string from = self(self, in.artifact, started, in.path, in.digest);
-            in_list.push_back({{"path", in.path},
-                               {"digest", in.digest},
-                               {"artifact_id", in.artifact},
-                               {"producer_job", from.empty() ? nlohmann::json(nullptr) : nlohmann::json(from)}});
-        }
-        jobs[index]["inputs"] = in_list;
-        return uid;
-    };
-    Statement top(db, "SELECT h.digest FROM artifact_hashes h WHERE h.artifact_id = ?1 "
-                      "AND h.algorithm IN ('blake3', 'etag') ORDER BY h.algorithm LIMIT 1");
-    top.bind(1, artifact_id);
-    const std::string digest = top.step() ? top.column_text(0) : "";
-    const std::string from = visit(visit, artifact_id, 1e300, "", digest);
-    if (from.empty()) {
-        roots.clear(); // the artifact itself: nothing recorded produced it
+        jobs.push_back({{"job_id", job.uid},
+                        {"step", nullable(job.step)},
+                        {"command", job.command},
+                        {"started_at", iso_time(job.started_at)},
+                        {"exit_code", job.exit_code},
+                        {"session", job.session},
+                        {"inputs", inputs}});
     }
-    return {{"produced_by", from.empty() ? nlohmann::json(nullptr) : nlohmann::json(from)},
+    nlohmann::json roots = nlohmann::json::array();
+    for (const auto& root : upstream.roots) {
+        roots.push_back({{"path", root.path}, {"digest", root.digest}, {"artifact_id", root.artifact}});
+    }
+    return {{"produced_by", upstream.produced_by ? nlohmann::json(*upstream.produced_by) : nlohmann::json(nullptr)},
             {"jobs", jobs},
             {"roots", roots}};
 }
 
-std::optional<int64_t> active_session(const collector::Database& database)
+nlohmann::json job_summaries_json(const std::vector<collector::JobSummary>& jobs)
 {
-    Statement q(database.handle(), "SELECT id FROM sessions WHERE active = 1 ORDER BY id DESC LIMIT 1");
-    if (!q.step()) {
-        return std::nullopt;
-    }
-    return q.column_int(0);
-}
-
-nlohmann::json job_summaries(const collector::Database& database, const LogFilter& filter)
-{
-    // The newest N are picked in descending order, then listed oldest first.
-    Statement q(database.handle(), R"sql(
-SELECT * FROM (
-  SELECT j.uid, st.number, j.command, j.exit_code, j.signal, j.started_at, j.ended_at, j.session_id, j.id
-  FROM jobs j LEFT JOIN steps st ON st.id = j.step_id
-  WHERE (?1 IS NULL OR j.session_id = ?1) AND (?2 = 0 OR j.exit_code != 0 OR j.signal IS NOT NULL)
-  ORDER BY j.started_at DESC, j.id DESC LIMIT ?3)
-ORDER BY started_at, id)sql");
-    if (filter.session) {
-        q.bind(1, *filter.session);
-    }
-    q.bind(2, int64_t(filter.failed_only ? 1 : 0));
-    q.bind(3, filter.last ? *filter.last : int64_t(-1));
     nlohmann::json list = nlohmann::json::array();
-    while (q.step()) {
+    for (const auto& s : jobs) {
         list.push_back({
-            {"job_id", q.column_text(0)},
-            {"step", q.column_is_null(1) ? nlohmann::json(nullptr) : nlohmann::json(q.column_int(1))},
-            {"command", q.column_text(2)},
-            {"exit_code", q.column_int(3)},
-            {"status",
-             q.column_int(3) == 0 && q.column_is_null(4) ? "ok" : (q.column_is_null(4) ? "failed" : "killed")},
-            {"started_at", iso_time(q.column_double(5))},
-            {"duration_s", std::round((q.column_double(6) - q.column_double(5)) * 1000.0) / 1000.0},
-            {"session", q.column_is_null(7) ? nlohmann::json(nullptr) : nlohmann::json(q.column_int(7))},
+            {"job_id", s.uid},
+            {"step", nullable(s.step)},
+            {"command", s.command},
+            {"exit_code", s.exit_code},
+            {"status", s.exit_code == 0 && !s.killed ? "ok" : (s.killed ? "killed" : "failed")},
+            {"started_at", iso_time(s.started_at)},
+            {"duration_s", duration_of(s.started_at, s.ended_at)},
+            {"session", nullable(s.session)},
         });
     }
     return list;

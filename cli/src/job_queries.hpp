@@ -1,52 +1,44 @@
-// Read-side queries over roar.db used by show, log and friends: resolving
-// a user's reference (@N, job id prefix, path, digest prefix) and building
-// the JSON records the commands print.
+// What show and log print, built from the store's answers: resolving a
+// user's reference (@N, job id prefix, path, digest prefix) and the JSON
+// records the commands print (also the source of their text views).
 #pragma once
 
 #include "project.hpp"
+
+#include "roar/collector/store/records.hpp"
+#include "roar/collector/store/store.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace roar::cli {
 
 struct Ref {
     enum class Kind { job, artifact } kind;
-    int64_t id;       // jobs.id or artifacts.id
+    int64_t id;       // the job's row or the artifact's id
     std::string path; // for artifacts: the path the user named, if any
 };
 
-// Resolves `text` to a job or an artifact, or throws FatalError saying
-// what was not found or what is ambiguous.
-Ref resolve_ref(const collector::Database& db, const Project& project, const std::string& text);
+// Resolves `text` to a job or an artifact of `store`, or throws FatalError
+// saying what was not found or what is ambiguous.
+Ref resolve_ref(collector::Store& store, const Project& project, const std::string& text);
 
-// The full record of job `job_id` (the `roar show --json` shape).
-nlohmann::json job_json(const collector::Database& db, int64_t job_id);
+// A job's full record in the `roar show --json` shape.
+nlohmann::json job_json(const collector::JobDetail& job);
 
 // An artifact: digests, size, paths seen, producers and consumers.
-nlohmann::json artifact_json(const collector::Database& db, int64_t artifact_id);
+nlohmann::json artifact_json(const collector::ArtifactDetail& artifact);
 
-// The full upstream lineage of `artifact_id`, to the roots: every job that
-// (transitively) produced what led to it, each with its inputs and the job
-// that produced each input (null for roots: sources no recorded job made).
-// Shape: {"produced_by": uid|null, "jobs": [...], "roots": [{path, digest}]}.
-nlohmann::json upstream_lineage(const collector::Database& db, int64_t artifact_id);
+// An artifact's upstream lineage, to the roots. Shape:
+// {"produced_by": uid|null, "jobs": [...], "roots": [{path, digest}]}.
+nlohmann::json upstream_json(const collector::Upstream& upstream);
 
-// Which jobs `roar log` lists.
-struct LogFilter {
-    std::optional<int64_t> session; // sessions.id; every session when empty
-    std::optional<int64_t> last;    // only the newest N (still printed oldest first)
-    bool failed_only = false;       // only jobs that exited non-zero or were killed
-};
-
-// The id of the active session, if a job or `roar reset` made one.
-std::optional<int64_t> active_session(const collector::Database& db);
-
-// One summary per job matching `filter`, oldest first (the `roar log --json` shape).
-nlohmann::json job_summaries(const collector::Database& db, const LogFilter& filter = {});
+// The `roar log --json` shape of `jobs`.
+nlohmann::json job_summaries_json(const std::vector<collector::JobSummary>& jobs);
 
 // Unix seconds as an ISO-8601 UTC timestamp with milliseconds.
 std::string iso_time(double seconds);

@@ -1,6 +1,6 @@
 // The session's pipeline graph and its staleness (see lineage.hpp).
 //
-// Everything comes from four queries over the active session (steps, jobs,
+// Everything comes from a few of the store's session reads (steps, jobs,
 // job_io, and one digest lookup per checked path), so the cost grows with
 // the number of rows read, never with round trips per job.
 #include "lineage.hpp"
@@ -21,8 +21,6 @@
 #include <string_view>
 #include <sys/stat.h>
 
-using roar::collector::Statement;
-
 namespace roar::cli {
 
 namespace {
@@ -31,14 +29,6 @@ struct ViewHash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
-
-// Sessions with at least this many jobs read job_io on two threads.
-constexpr size_t k_parallel_scan_jobs = 2000;
-
-// Reading a large history through the page cache's mapping saves copying
-// every page (a quarter of the time at 1M job_io rows). Only address
-// space: SQLite maps what it reads, up to this size.
-void map_for_reading(sqlite3* db) { sqlite3_exec(db, "PRAGMA mmap_size = 4294967296", nullptr, nullptr, nullptr); }
 
 void add_unique(std::vector<int>& list, int value)
 {
@@ -123,51 +113,43 @@ int64_t Lineage::current_content(uint32_t path_index) const
     return p.latest;
 }
 
-Lineage Lineage::load(collector::Database& database, const LineageOptions& options)
+Lineage Lineage::load(collector::Store& store, const LineageOptions& options)
 {
-    sqlite3* db = database.handle();
-    map_for_reading(db);
     Lineage g;
-    if (const auto session = active_session(database)) {
+    if (const auto session = store.active_session()) {
         g.session_id = *session;
     } else {
         return g;
     }
 
     std::unordered_map<int64_t, int> step_of_row;
-    {
-        Statement s(db, "SELECT id, number, command FROM steps WHERE session_id = ?1 ORDER BY number");
-        s.bind(1, g.session_id);
-        while (s.step()) {
-            Step step;
-            step.row = s.column_int(0);
-            step.number = s.column_int(1);
-            step.command = s.column_text(2);
-            step_of_row.emplace(step.row, int(g.steps.size()));
-            g.steps.push_back(std::move(step));
-        }
+    for (auto& row : store.session_steps(g.session_id)) {
+        Step step;
+        step.row = row.row;
+        step.number = row.number;
+        step.command = std::move(row.command);
+        step_of_row.emplace(step.row, int(g.steps.size()));
+        g.steps.push_back(std::move(step));
     }
 
     int64_t max_job_row = 0;
+    const std::vector<collector::SessionJob> jobs = store.session_jobs(g.session_id);
     {
-        Statement s(db, "SELECT id, uid, step_id, command, cwd, started_at, ended_at, exit_code, signal "
-                        "FROM jobs WHERE session_id = ?1 ORDER BY started_at, id");
-        s.bind(1, g.session_id);
-        while (s.step()) {
-            auto step = step_of_row.find(s.column_int(2));
+        for (const auto& job : jobs) {
+            auto step = step_of_row.find(job.step_row);
             if (step == step_of_row.end()) {
                 continue; // a job without a step of this session: not part of the pipeline
             }
             Execution e;
-            e.job_row = s.column_int(0);
-            e.job_id = s.column_text(1);
+            e.job_row = job.row;
+            e.job_id = job.uid;
             e.step = step->second;
-            e.command = s.column_text(3);
-            e.cwd = s.column_text(4);
-            e.started_at = s.column_double(5);
-            e.ended_at = s.column_double(6);
-            e.exit_code = int(s.column_int(7));
-            e.killed = !s.column_is_null(8);
+            e.command = job.command;
+            e.cwd = job.cwd;
+            e.started_at = job.started_at;
+            e.ended_at = job.ended_at;
+            e.exit_code = job.exit_code;
+            e.killed = job.killed;
             const int index = int(g.executions.size());
             max_job_row = std::max(max_job_row, e.job_row);
             g.steps[size_t(e.step)].executions.push_back(index);
@@ -234,108 +216,28 @@ Lineage Lineage::load(collector::Database& database, const LineageOptions& optio
             (output ? e.outputs : e.inputs).push_back(index);
             g.uses.push_back(Use{id, artifact, exec, output, -1});
         };
-        // One pass over the session's job_io rows in `direction`. Past a
-        // few thousand jobs, the later half is stepped through on a second
-        // connection and thread (into a flat buffer) while this thread
-        // interns the first half: stepping through SQLite is most of the
-        // cost of a long history. A stored job's rows never change, so both
-        // read transactions agree on every job listed above.
-        auto io_sql = [](const char* op) {
-            return fmt::format("SELECT io.job_id, io.path, coalesce(io.artifact_id, 0) FROM jobs j "
-                               "JOIN job_io io ON io.job_id = j.id AND io.direction = ?4 "
-                               "WHERE j.session_id = ?1 AND (j.started_at, j.id) {} (?2, ?3)",
-                               op);
-        };
-        const Execution* split = g.executions.size() >= k_parallel_scan_jobs && std::thread::hardware_concurrency() > 1
-                                     ? &g.executions[g.executions.size() / 2]
-                                     : nullptr;
-        auto bind_part = [&](Statement& q, const char* direction) {
-            q.bind(1, g.session_id).bind(4, direction);
-            if (split) {
-                q.bind(2, split->started_at).bind(3, split->job_row);
-            } else {
-                q.bind(2, std::numeric_limits<double>::infinity()).bind(3, int64_t(0)); // every job
-            }
-        };
+        // One pass over the session's job_io rows in `direction` (the store
+        // reads a long history on two threads).
         auto exec_of = [&](int64_t row) { return row >= 0 && row <= max_job_row ? execution_of[size_t(row)] : -1; };
-        auto scan = [&](const char* direction) {
-            const bool output = direction[0] == 'o';
-            struct Rows {
-                std::vector<int> exec;
-                std::vector<int64_t> artifact;
-                std::vector<size_t> end; // of each path in text
-                std::string text;
-            } later;
-            std::exception_ptr failed;
-            std::thread reader;
-            if (split) {
-                reader = std::thread([&] {
-                    try {
-                        const char* file = sqlite3_db_filename(db, "main");
-                        auto second = collector::Database::open(file ? file : "");
-                        if (!second) {
-                            throw FatalError(second.error().message);
-                        }
-                        map_for_reading(second->handle());
-                        const ReadSnapshot snapshot(*second);
-                        Statement q(second->handle(), io_sql(">="));
-                        bind_part(q, direction);
-                        while (q.step()) {
-                            const int exec = exec_of(q.column_int(0));
-                            if (exec >= 0) {
-                                later.exec.push_back(exec);
-                                later.artifact.push_back(q.column_int(2));
-                                later.text += q.column_view(1);
-                                later.end.push_back(later.text.size());
-                            }
-                        }
-                    } catch (...) {
-                        failed = std::current_exception();
-                    }
-                });
-            }
-            try {
-                Statement q(db, io_sql("<"));
-                bind_part(q, direction);
-                while (q.step()) {
-                    const int exec = exec_of(q.column_int(0));
-                    if (exec >= 0) {
-                        add(exec, q.column_view(1), q.column_int(2), output);
-                    }
-                }
-            } catch (...) {
-                if (reader.joinable()) {
-                    reader.join(); // never leave it running on this frame's buffers
-                }
-                throw;
-            }
-            if (reader.joinable()) {
-                reader.join();
-                if (failed) {
-                    std::rethrow_exception(failed);
-                }
-                size_t start = 0;
-                for (size_t i = 0; i < later.exec.size(); ++i) {
-                    add(later.exec[i], std::string_view(later.text).substr(start, later.end[i] - start),
-                        later.artifact[i], output);
-                    start = later.end[i];
-                }
-            }
+        auto scan = [&](bool output) {
+            store.scan_session_uses(g.session_id, jobs, output,
+                                    [&](int64_t job_row, std::string_view path, int64_t artifact) {
+                                        if (const int exec = exec_of(job_row); exec >= 0) {
+                                            add(exec, path, artifact, output);
+                                        }
+                                    });
         };
-        scan("out");
+        scan(true);
         if (options.all_inputs) {
             std::fill(last_paths.begin(), last_paths.end(), std::vector<uint32_t>{});
             this_exec = -1;
-            scan("in");
+            scan(false);
         } else {
-            Statement s(db, "SELECT path, coalesce(artifact_id, 0) FROM job_io WHERE job_id = ?1 AND direction = 'in'");
             for (const auto& step : g.steps) {
                 const int exec = step.current();
-                s.reset();
-                s.bind(1, g.executions[size_t(exec)].job_row);
-                while (s.step()) {
-                    add(exec, s.column_view(0), s.column_int(1), false);
-                }
+                store.scan_job_inputs(
+                    g.executions[size_t(exec)].job_row,
+                    [&](int64_t, std::string_view path, int64_t artifact) { add(exec, path, artifact, false); });
             }
         }
         std::vector<uint32_t> counts(g.paths.size(), 0);
@@ -416,17 +318,20 @@ Lineage Lineage::load(collector::Database& database, const LineageOptions& optio
     }
     if (!regular.empty()) {
         collector::HashPool pool(collector::HashPool::default_threads());
-        const auto digests = database.digest_files(regular_paths, pool);
-        Statement by_digest(db, "SELECT artifact_id FROM artifact_hashes WHERE algorithm = 'blake3' AND digest = ?1");
+        const auto digests = store.digest_files(regular_paths, pool);
+        std::vector<size_t> readable;
+        std::vector<std::string> blake3;
         for (size_t k = 0; k < regular.size(); ++k) {
-            if (!digests[k]) {
-                continue; // unreadable now: left unchecked
+            if (digests[k]) { // unreadable now: left unchecked
+                readable.push_back(k);
+                blake3.push_back(digests[k]->blake3);
             }
-            PathState& p = g.paths[regular[k]];
-            p.disk_digest = digests[k]->blake3;
-            by_digest.reset();
-            by_digest.bind(1, p.disk_digest);
-            p.on_disk = by_digest.step() ? by_digest.column_int(0) : -1;
+        }
+        const auto artifacts = store.artifacts_by_blake3(blake3);
+        for (size_t i = 0; i < readable.size(); ++i) {
+            PathState& p = g.paths[regular[readable[i]]];
+            p.disk_digest = std::move(blake3[i]);
+            p.on_disk = artifacts[i].value_or(-1);
             p.disk = (p.latest == 0 || p.on_disk == p.latest) ? DiskState::present : DiskState::modified;
         }
     }
@@ -504,51 +409,14 @@ Lineage Lineage::load(collector::Database& database, const LineageOptions& optio
     return g;
 }
 
-ArtifactDigests::ArtifactDigests(const collector::Database& db)
-    : m_db(db.handle()),
-      m_query(db.handle(), "SELECT a.id, h.algorithm, h.digest, a.size FROM artifacts a LEFT JOIN artifact_hashes h "
-                           "ON h.artifact_id = a.id WHERE a.id = ?1")
-{ }
-
-void ArtifactDigests::remember(collector::Statement& q)
-{
-    while (q.step()) {
-        Info& info = m_known[q.column_int(0)];
-        info.size = q.column_opt_int(3);
-        if (q.column_is_null(1)) {
-            continue;
-        }
-        const std::string algorithm = q.column_text(1);
-        if (algorithm == "blake3" || info.algorithm.empty() || (algorithm == "etag" && info.algorithm != "blake3")) {
-            info.algorithm = algorithm;
-            info.digest = q.column_text(2);
-        }
-    }
-}
-
 void ArtifactDigests::prefetch(std::vector<int64_t> ids)
 {
-    // Batches of bound ids: one statement run per batch instead of per artifact.
-    constexpr size_t k_batch = 256;
-    std::sort(ids.begin(), ids.end());
-    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     std::erase_if(ids, [this](int64_t id) { return id <= 0 || m_known.count(id); });
     if (ids.empty()) {
         return;
     }
-    std::string sql = "SELECT a.id, h.algorithm, h.digest, a.size FROM artifacts a LEFT JOIN artifact_hashes h "
-                      "ON h.artifact_id = a.id WHERE a.id IN (?1";
-    for (size_t i = 2; i <= k_batch; ++i) {
-        sql += fmt::format(", ?{}", i);
-    }
-    sql += ")";
-    collector::Statement q(m_db, sql);
-    for (size_t start = 0; start < ids.size(); start += k_batch) {
-        q.reset();
-        for (size_t i = 0; i < k_batch; ++i) {
-            q.bind(int(i + 1), ids[std::min(start + i, ids.size() - 1)]);
-        }
-        remember(q);
+    for (auto& [id, info] : m_store.artifact_digests(std::move(ids))) {
+        m_known.emplace(id, std::move(info));
     }
 }
 
@@ -558,10 +426,9 @@ const ArtifactDigests::Info& ArtifactDigests::get(int64_t artifact)
     if (it != m_known.end()) {
         return it->second;
     }
-    m_query.reset();
-    m_query.bind(1, artifact);
-    remember(m_query);
-    return m_known[artifact];
+    auto found = m_store.artifact_digests({artifact});
+    auto at = found.find(artifact);
+    return m_known[artifact] = at == found.end() ? Info{} : std::move(at->second);
 }
 
 } // namespace roar::cli

@@ -1,11 +1,11 @@
 // The active session as a pipeline: its steps, their executions (jobs),
 // which step consumed what another produced, the state of every path on
-// disk, and which steps are stale. Loaded in a handful of queries (no
-// per-job queries) so `roar dag` stays fast on large projects; read by
-// dag, status, `roar run`'s stale report and `roar run @N`.
+// disk, and which steps are stale. Built from a handful of the store's
+// session reads (no per-job queries) so `roar dag` stays fast on large
+// projects; read by dag, status, `roar run`'s stale report and `roar run @N`.
 #pragma once
 
-#include "roar/collector/database.hpp"
+#include "roar/collector/store/store.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -83,8 +83,8 @@ struct LineageOptions {
 
 class Lineage {
 public:
-    // The active session of `db`; empty (session_id 0) when nothing ran yet.
-    static Lineage load(collector::Database& db, const LineageOptions& options = {});
+    // The active session of `store`; empty (session_id 0) when nothing ran yet.
+    static Lineage load(collector::Store& store, const LineageOptions& options = {});
 
     int64_t session_id = 0;
     std::vector<Step> steps;           // by number
@@ -105,23 +105,18 @@ public:
     int64_t current_content(uint32_t path_index) const;
 };
 
-// Digests of artifacts, looked up on demand with one prepared statement
-// and remembered: rendering needs few of the many artifacts a session has.
+// Digests of artifacts, looked up on demand and remembered: rendering
+// needs few of the many artifacts a session has.
 class ArtifactDigests {
 public:
-    explicit ArtifactDigests(const collector::Database& db);
-    struct Info {
-        std::string algorithm, digest; // blake3 preferred, else etag; empty when unknown
-        std::optional<int64_t> size;
-    };
+    explicit ArtifactDigests(collector::Store& store) : m_store(store) { }
+    using Info = collector::ArtifactDigest; // blake3 preferred, else etag; empty when unknown
     const Info& get(int64_t artifact);
     // Looks up all of `ids` at once (in batches), for get() to answer from memory.
     void prefetch(std::vector<int64_t> ids);
 
 private:
-    void remember(collector::Statement& q);
-    sqlite3* m_db;
-    collector::Statement m_query;
+    collector::Store& m_store;
     std::unordered_map<int64_t, Info> m_known;
 };
 

@@ -65,6 +65,11 @@ int main(int argc, char** argv)
 
     auto* reset = app.add_subcommand("reset", "start a new session: the next job is step @1 (history is kept)");
 
+    std::vector<std::string> import_files;
+    auto* import = app.add_subcommand("import", "store job records saved to recovery files when storing failed");
+    import->add_option("files", import_files, "recovery files (.roar/recovery/<job>.json, or where roar said)")
+        ->required();
+
     auto* config = app.add_subcommand("config", "read or change roar.toml");
     config->require_subcommand(1);
     bool config_json = false;
@@ -138,6 +143,9 @@ int main(int argc, char** argv)
         }
         if (reset->parsed()) {
             return cmd_reset();
+        }
+        if (import->parsed()) {
+            return cmd_import(import_files);
         }
         if (proxy->parsed()) {
             return cmd_proxy(proxy_cmd);

@@ -3,6 +3,8 @@
 
 #include "roar/collector/path_resolver.hpp"
 
+#include <iostream>
+
 namespace fs = std::filesystem;
 
 namespace roar::cli {
@@ -25,13 +27,18 @@ Project Project::find(const fs::path& start)
     throw FatalError("no roar project here or in any parent directory (run 'roar init' first)");
 }
 
-collector::Database Project::open_database() const
+collector::Store Project::open_store(collector::Access access, bool import_saved) const
 {
-    auto db = collector::Database::open(db_path());
-    if (!db) {
-        throw FatalError(db.error().message);
+    auto store = collector::Store::open(store_location(), access);
+    if (!store) {
+        throw FatalError(store.error().message);
     }
-    return std::move(*db);
+    if (access == collector::Access::write && import_saved) {
+        for (const auto& line : collector::import_pending_recovery_files(*store, recovery_places())) {
+            std::cerr << "roar: " << line << "\n";
+        }
+    }
+    return std::move(*store);
 }
 
 std::string Project::display_path(const std::string& path) const
@@ -41,22 +48,6 @@ std::string Project::display_path(const std::string& path) const
         return path.substr(root.size() + 1);
     }
     return path;
-}
-
-ReadSnapshot::ReadSnapshot(collector::Database& db) : m_db(db.handle())
-{
-    // Deferred: the snapshot starts at the first read, and nothing is locked
-    // for writers (WAL readers never block them).
-    if (sqlite3_exec(m_db, "BEGIN DEFERRED", nullptr, nullptr, nullptr) != SQLITE_OK) {
-        m_db = nullptr; // already in a transaction: queries simply run in that one
-    }
-}
-
-ReadSnapshot::~ReadSnapshot()
-{
-    if (m_db) {
-        sqlite3_exec(m_db, "COMMIT", nullptr, nullptr, nullptr);
-    }
 }
 
 } // namespace roar::cli

@@ -1,11 +1,12 @@
 // A roar project: the directory holding .roar/ (found by walking up from
-// the current directory), its database and its roar.toml.
+// the current directory), its lineage store and its roar.toml.
 #pragma once
 
 #include "config.hpp"
 
-#include "roar/collector/database.hpp"
 #include "roar/collector/result.hpp"
+#include "roar/collector/store/recovery.hpp"
+#include "roar/collector/store/store.hpp"
 
 #include <filesystem>
 
@@ -22,9 +23,14 @@ public:
     std::filesystem::path db_path() const { return roar_dir() / "roar.db"; }
     std::filesystem::path config_path() const { return m_root / "roar.toml"; }
     const Config& config() const { return m_config; }
+    collector::StoreLocation store_location() const { return {db_path()}; }
+    // Where records that could not be stored are saved until imported.
+    collector::RecoveryPlaces recovery_places() const { return collector::recovery_places(roar_dir()); }
 
-    // Opens the database, or throws FatalError with the reason.
-    collector::Database open_database() const;
+    // Opens the lineage store for `access`, or throws FatalError with the
+    // reason. Opening for writing first imports records saved earlier when
+    // storing failed (unless `import_saved` is false), saying so on stderr.
+    collector::Store open_store(collector::Access access, bool import_saved = true) const;
 
     // `path` shown relative to the project root when it lies inside it.
     std::string display_path(const std::string& path) const;
@@ -33,21 +39,6 @@ private:
     Project(std::filesystem::path root, Config config) : m_root(std::move(root)), m_config(std::move(config)) { }
     std::filesystem::path m_root;
     Config m_config;
-};
-
-// One read transaction over `db` for as long as it lives: every query of a
-// command then sees the same snapshot (a job finishing meanwhile does not
-// show up half-way), and SQLite takes its shared lock once instead of once
-// per statement, which is most of the cost of many small lookups.
-class ReadSnapshot {
-public:
-    explicit ReadSnapshot(collector::Database& db);
-    ~ReadSnapshot();
-    ReadSnapshot(const ReadSnapshot&) = delete;
-    ReadSnapshot& operator=(const ReadSnapshot&) = delete;
-
-private:
-    sqlite3* m_db;
 };
 
 } // namespace roar::cli

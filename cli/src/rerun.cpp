@@ -7,12 +7,14 @@
 #include "project.hpp"
 #include "text_style.hpp"
 
+#include "roar/collector/store/step_matching.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <iostream>
 
-using roar::collector::Statement;
 namespace fs = std::filesystem;
 
 namespace roar::cli {
@@ -62,7 +64,7 @@ std::vector<std::string> apply_overrides(std::vector<std::string> argv, const st
     return argv;
 }
 
-RerunPlan plan_rerun(const std::vector<std::string>& command, bool quiet)
+RerunPlan plan_rerun(collector::Store& store, const std::vector<std::string>& command, bool quiet)
 {
     if (command.empty() || command.front().empty() || command.front()[0] != '@') {
         return {command, std::nullopt};
@@ -74,29 +76,22 @@ RerunPlan plan_rerun(const std::vector<std::string>& command, bool quiet)
                                      "lists the steps)",
                                      label));
     }
-    const int64_t number = std::stoll(digits);
-    Project project = Project::find();
-    collector::Database db = project.open_database();
-    Statement q(db.handle(), R"sql(
-SELECT j.argv, j.cwd FROM jobs j JOIN steps st ON st.id = j.step_id
-WHERE st.number = ?1 AND st.session_id = (SELECT id FROM sessions WHERE active = 1 ORDER BY id DESC LIMIT 1)
-ORDER BY j.started_at DESC, j.id DESC LIMIT 1)sql");
-    q.bind(1, number);
-    if (!q.step()) {
+    int64_t number = 0;
+    std::from_chars(digits.data(), digits.data() + digits.size(), number); // at most 12 digits: fits
+    const auto recorded = store.latest_job_of_step(number);
+    if (!recorded) {
         throw FatalError(fmt::format("no step {} in this session ('roar dag' lists the steps)", label));
     }
-    auto argv = nlohmann::json::parse(q.column_text(0), nullptr, false);
-    const std::string cwd = q.column_text(1);
-    if (argv.is_discarded() || !argv.is_array() || argv.empty()) {
+    if (recorded->argv.empty()) {
         throw FatalError(fmt::format("step {} has no recorded command to re-run", label));
     }
+    const std::string cwd = recorded->cwd;
     RerunPlan plan;
     plan.step = number;
-    plan.command = apply_overrides(argv.get<std::vector<std::string>>(),
-                                   std::vector<std::string>(command.begin() + 1, command.end()), label);
+    plan.command = apply_overrides(recorded->argv, std::vector<std::string>(command.begin() + 1, command.end()), label);
 
     if (!quiet) {
-        const Lineage g = Lineage::load(db);
+        const Lineage g = Lineage::load(store);
         if (auto index = g.step_index(number)) {
             const auto upstream = g.stale_upstream(*index);
             if (!upstream.empty()) {
@@ -116,28 +111,17 @@ ORDER BY j.started_at DESC, j.id DESC LIMIT 1)sql");
     return plan;
 }
 
-void print_stale_downstream(collector::Database& db, int64_t job_row)
+void print_stale_downstream(collector::Store& store, int64_t job_row)
 {
-    Statement q(db.handle(), "SELECT st.number FROM jobs j JOIN steps st ON st.id = j.step_id WHERE j.id = ?1");
-    q.bind(1, job_row);
-    if (!q.step()) {
-        return;
-    }
-    const int64_t number = q.column_int(0);
+    const auto number = store.step_number_of_job(job_row);
     // Only what this job wrote can have made later steps stale: when no
     // other job of the session read any of it, skip loading the pipeline
     // (a noticeable cost on a project with thousands of jobs).
-    Statement consumed(db.handle(), R"sql(
-SELECT 1 FROM job_io o
-JOIN job_io i ON i.path = o.path AND i.direction = 'in' AND i.job_id != o.job_id
-JOIN jobs j ON j.id = i.job_id AND j.session_id = (SELECT session_id FROM jobs WHERE id = ?1)
-WHERE o.job_id = ?1 AND o.direction = 'out' LIMIT 1)sql");
-    consumed.bind(1, job_row);
-    if (!consumed.step()) {
+    if (!number || !store.outputs_read_in_session(job_row)) {
         return;
     }
-    const Lineage g = Lineage::load(db);
-    const auto index = g.step_index(number);
+    const Lineage g = Lineage::load(store);
+    const auto index = g.step_index(*number);
     if (!index) {
         return;
     }

@@ -1,8 +1,9 @@
 # Shared set-up for functional tests; source it first:
 #   . "$(dirname "$0")/../lib/common.sh"
 # Gives: strict mode with a failure trap naming the line, $ROAR (the CLI
-# under test), $TEST_TMP (removed at exit), skip (exit 77), new_project,
-# assertions, json helpers (jq), free_port, and on_exit for cleanups.
+# under test), $TEST_TMP (removed at exit), skip (exit 77), check (names
+# the behaviour under test), new_project, assertions, json helpers (jq),
+# free_port, and on_exit for cleanups.
 set -euo pipefail
 
 ROAR_SOURCE_DIR=${ROAR_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)}
@@ -12,7 +13,7 @@ export NO_COLOR=1
 TEST_NAME=$(basename "$0" .sh)
 
 # Only under errexit: a command failing inside `set +e` is expected.
-trap 'rc=$?; [[ $- == *e* ]] && echo "FAIL: $TEST_NAME: line $LINENO: $BASH_COMMAND (exit $rc)" >&2' ERR
+trap 'rc=$?; [[ $- == *e* ]] && echo "FAIL: $TEST_NAME: ${CHECKING:+$CHECKING: }line $LINENO: $BASH_COMMAND (exit $rc)" >&2' ERR
 
 _roar_cleanups=()
 on_exit() { _roar_cleanups+=("$*"); }
@@ -28,7 +29,11 @@ trap _roar_run_cleanups EXIT
 
 skip() { echo "SKIP: $TEST_NAME: $*" >&2; exit 77; }
 need() { local c; for c in "$@"; do command -v "$c" >/dev/null 2>&1 || skip "$c is not installed"; done; }
-fail() { echo "FAIL: $TEST_NAME: $*" >&2; exit 1; }
+# check "what": names the behaviour the assertions after it prove, so a
+# failure says which one broke.
+CHECKING=
+check() { CHECKING=$*; }
+fail() { echo "FAIL: $TEST_NAME: ${CHECKING:+$CHECKING: }$*" >&2; exit 1; }
 
 [[ -x "$ROAR" ]] || fail "roar not built at $ROAR"
 need jq

@@ -5,6 +5,8 @@
 #include "lineage.hpp"
 #include "rerun.hpp"
 
+#include "roar/collector/database.hpp"
+
 #include "../collector/temp_dir.hpp"
 
 #include <catch2/catch.hpp>

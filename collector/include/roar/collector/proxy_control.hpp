@@ -1,8 +1,11 @@
 // Process control for roar-proxy, used by `roar proxy` (the standalone
-// daemon: .roar/proxy.pid + .roar/proxy.port) and by `roar run` (a
-// job-scoped proxy on a free port). The proxy is started with --ready-fd,
-// so the caller learns the bound port from the proxy itself: no port races
-// between concurrent jobs. Interface in std types only.
+// daemon: .roar/proxy.pid + .roar/proxy.port) and by a job session (a
+// job-scoped proxy on a free port, owned by a ProxyChild). The proxy is
+// started with --ready-fd, so the caller learns the bound port from the
+// proxy itself: no port races between concurrent jobs. A job-scoped proxy
+// is killed by the kernel when the thread that started it dies
+// (PR_SET_PDEATHSIG), so it never outlives a killed `roar run` with the
+// user's credentials in memory.
 #pragma once
 
 #include <chrono>
@@ -13,7 +16,7 @@
 
 #include <sys/types.h>
 
-namespace roar::cli::proxy_control {
+namespace roar::collector::proxy_control {
 
 struct ProxyProcess {
     pid_t pid = -1;
@@ -28,7 +31,7 @@ struct StartOptions {
     std::string ring;       // shm name of the job's event ring, empty = no events
     std::string log_file;   // empty = inherit stderr
     std::string pid_file;   // empty = none
-    bool daemon = false;    // new session, stdio on /dev/null, not a child to reap
+    bool daemon = false;    // new session, stdio on /dev/null, not a child to reap; outlives its starter
     std::chrono::milliseconds ready_timeout{10000};
 };
 
@@ -46,6 +49,32 @@ bool stop(pid_t pid, std::chrono::milliseconds timeout, bool is_child);
 // whose exit the job launcher's reap loop collects (roar is a subreaper,
 // so it must not wait for the proxy separately).
 void request_stop(pid_t pid);
+
+// Owns a job-scoped roar-proxy child: stops it (SIGTERM, then SIGKILL after
+// a deadline) and reaps it when asked, and on every other path out of the
+// owner's scope, exceptions included.
+class ProxyChild {
+public:
+    // Starts roar-proxy per `opts` (which must not be a daemon).
+    static std::variant<ProxyChild, std::string> start(const StartOptions& opts);
+
+    ProxyChild(ProxyChild&& other) noexcept : m_process(other.m_process) { other.m_process.pid = -1; }
+    ProxyChild& operator=(ProxyChild&&) = delete;
+    ProxyChild(const ProxyChild&) = delete;
+    ~ProxyChild();
+
+    pid_t pid() const { return m_process.pid; }
+    std::uint16_t port() const { return m_process.port; }
+
+    // Stops the proxy, waiting up to `timeout` for it to finish what is in
+    // flight; true when it exited by itself with status 0. Later calls (and
+    // the destructor) do nothing.
+    bool stop(std::chrono::milliseconds timeout);
+
+private:
+    explicit ProxyChild(ProxyProcess process) : m_process(process) { }
+    ProxyProcess m_process;
+};
 
 // The environment entries that point a job's S3 clients at the proxy on
 // `port` and make the shim keep them across exec.
@@ -66,4 +95,4 @@ std::variant<ProxyProcess, std::string> start_daemon(const std::string& roar_dir
 // Stops the daemon and removes its files; an error message, or empty on success.
 std::string stop_daemon(const std::string& roar_dir);
 
-} // namespace roar::cli::proxy_control
+} // namespace roar::collector::proxy_control

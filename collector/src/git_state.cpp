@@ -4,7 +4,7 @@
 // the commit, the branch and the modified tracked files; `git config`
 // gives the remote. They must finish before the job starts because the
 // job's supervisor reaps every child of this process.
-#include "git_state.hpp"
+#include "roar/collector/git_state.hpp"
 
 #include <array>
 #include <cerrno>
@@ -16,7 +16,7 @@
 
 extern char** environ;
 
-namespace roar::cli {
+namespace roar::collector {
 
 namespace {
 
@@ -88,7 +88,7 @@ std::optional<std::string> finish_git(GitCall call)
 
 } // namespace
 
-std::optional<collector::GitState> read_git_state(const std::string& dir)
+std::optional<GitState> read_git_state(const std::string& dir)
 {
     GitCall status_call = start_git(dir, {"status", "--porcelain=v2", "--branch", "-z", "--untracked-files=no"});
     GitCall remote_call = start_git(dir, {"config", "--get", "remote.origin.url"});
@@ -97,7 +97,7 @@ std::optional<collector::GitState> read_git_state(const std::string& dir)
     if (!status) {
         return std::nullopt; // not a work tree, or no git
     }
-    collector::GitState state;
+    GitState state;
     state.remote = remote.value_or("");
     // Entries are NUL-separated; a rename ("2 ...") is followed by its source path.
     size_t pos = 0;
@@ -141,4 +141,4 @@ std::optional<collector::GitState> read_git_state(const std::string& dir)
     return state;
 }
 
-} // namespace roar::cli
+} // namespace roar::collector

@@ -7,9 +7,9 @@
 #include <optional>
 #include <string>
 
-namespace roar::cli {
+namespace roar::collector {
 
 // Runs git (if installed) in `dir`; nullopt outside a work tree.
-std::optional<collector::GitState> read_git_state(const std::string& dir);
+std::optional<GitState> read_git_state(const std::string& dir);
 
-} // namespace roar::cli
+} // namespace roar::collector

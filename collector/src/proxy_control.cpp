@@ -1,8 +1,9 @@
 // roar-proxy process control: fork/exec with a ready pipe, SIGTERM with a
 // deadline, and the daemon's pid/port files.
-#include "proxy_control.hpp"
+#include "roar/collector/proxy_control.hpp"
 
 #include <cerrno>
+#include <charconv>
 #include <csignal>
 #include <cstring>
 #include <fstream>
@@ -11,11 +12,12 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-namespace roar::cli::proxy_control {
+namespace roar::collector::proxy_control {
 
 namespace {
 
@@ -77,6 +79,7 @@ std::variant<ProxyProcess, std::string> start(const StartOptions& opts)
     }
     argv.push_back(nullptr);
 
+    const pid_t parent = ::getpid();
     const pid_t pid = ::fork();
     if (pid < 0) {
         ::close(ready[0]);
@@ -88,6 +91,14 @@ std::variant<ProxyProcess, std::string> start(const StartOptions& opts)
         // Own process group: a Ctrl-C meant for the job must not stop the
         // proxy before the job's last S3 call is recorded.
         ::setpgid(0, 0);
+        if (!opts.daemon) {
+            // Dies with the thread that started it; the parent check closes
+            // the window where the parent died before the request was made.
+            ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+            if (::getppid() != parent) {
+                ::_exit(1);
+            }
+        }
         if (opts.daemon) {
             ::setsid();
             const int devnull = ::open("/dev/null", O_RDWR);
@@ -131,9 +142,7 @@ std::variant<ProxyProcess, std::string> start(const StartOptions& opts)
     }
     ::close(ready[0]);
     long port = -1;
-    try {
-        port = line.empty() ? -1 : std::stol(line);
-    } catch (...) {
+    if (std::from_chars(line.data(), line.data() + line.size(), port).ec != std::errc()) {
         port = -1;
     }
     if (port <= 0 || port > 65535) {
@@ -187,6 +196,29 @@ void request_stop(pid_t pid)
     if (pid > 0) {
         ::kill(pid, SIGTERM);
     }
+}
+
+std::variant<ProxyChild, std::string> ProxyChild::start(const StartOptions& opts)
+{
+    StartOptions child = opts;
+    child.daemon = false;
+    auto started = proxy_control::start(child);
+    if (auto* err = std::get_if<std::string>(&started)) {
+        return *err;
+    }
+    return ProxyChild(std::get<ProxyProcess>(started));
+}
+
+ProxyChild::~ProxyChild() { stop(std::chrono::seconds(5)); }
+
+bool ProxyChild::stop(std::chrono::milliseconds timeout)
+{
+    if (m_process.pid <= 0) {
+        return false;
+    }
+    const bool clean = proxy_control::stop(m_process.pid, timeout, true);
+    m_process.pid = -1;
+    return clean;
 }
 
 std::vector<std::string> job_environment(std::uint16_t port)
@@ -243,4 +275,4 @@ std::string stop_daemon(const std::string& roar_dir)
     return clean ? std::string() : "the proxy daemon (pid=" + std::to_string(st.pid) + ") had to be killed";
 }
 
-} // namespace roar::cli::proxy_control
+} // namespace roar::collector::proxy_control

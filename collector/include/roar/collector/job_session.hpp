@@ -1,0 +1,92 @@
+// One job from launch to record, below every entry point that runs one
+// (`roar run`, `roar-events`): the event ring, the job's environment, the
+// job-scoped roar-proxy (owned by the session, so it stops on every path
+// out, exceptions included), launching and supervising the command, and
+// draining the ring while it runs. For `roar run` the session also
+// interprets the events, hashes what the job read and wrote, and stores
+// the record, saving it to a recovery file when the store cannot take it.
+#pragma once
+
+#include "roar/collector/event_ring.hpp"
+#include "roar/collector/job_launcher.hpp"
+#include "roar/collector/job_record.hpp"
+#include "roar/collector/path_filter.hpp"
+#include "roar/collector/proxy_control.hpp"
+#include "roar/collector/store/recovery.hpp"
+#include "roar/collector/store/store.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace roar::collector {
+
+struct JobSessionOptions {
+    std::vector<std::string> command;
+    std::string uid; // empty: a fresh one
+    uint64_t ring_bytes = 64ull << 20;
+    uint32_t sync_timeout_ms = 10000;
+    // Run a roar-proxy for the job's S3 calls (binary, upstream; listen
+    // address, ring and readiness are the session's). Its log goes to
+    // `proxy_log_dir`/proxy-<uid>.log when that is set.
+    std::optional<proxy_control::StartOptions> proxy;
+    std::filesystem::path proxy_log_dir;
+};
+
+// What `roar run` records and how (the CLI builds it from roar.toml).
+struct RecordingOptions {
+    std::string cwd; // where the job runs
+    PathFilter filter;
+};
+
+// How storing a job went.
+struct StoredJob {
+    std::optional<int64_t> row;     // the stored job; empty when it was not stored
+    std::vector<std::string> notes; // one line each for the user (database moved, recovery file)
+};
+
+class JobSession {
+public:
+    explicit JobSession(JobSessionOptions options);
+
+    const std::string& uid() const { return m_options.uid; }
+
+    // Runs the command under the shim, handing every raw event to `sink`
+    // until the command and every orphan it left have exited; returns the
+    // command's raw wait status. Throws FatalError when the job cannot be
+    // started (exit code 127 when the command cannot be executed).
+    int run(const EventRing::Sink& sink);
+
+    // Runs the command (as run()) and returns its record: the processes,
+    // what it read, wrote and deleted, hashed through `store`'s cache
+    // (files the job finished writing are hashed while it runs), and notes
+    // on anything that makes the record incomplete.
+    JobRecord record(Store& store, const RecordingOptions& recording);
+
+    // The ring's counters and the session's own notes, after run() or record().
+    const RingCounters& counters() const { return m_counters; }
+    const std::vector<std::string>& notes() const { return m_notes; }
+
+    // Stores `job` in `store` (opened for writing) as step `step` when
+    // given. When the database was deleted or replaced since `store` was
+    // opened, the job goes into the database now at that path (a new one
+    // when it is gone) and a note says so; when storing fails, the record
+    // is saved to a recovery file in `places` and a note says where.
+    static StoredJob store(Store& store, const JobRecord& job, std::optional<int64_t> step,
+                           const RecoveryPlaces& places);
+
+private:
+    void run_job(const EventRing::Sink& sink, const std::function<void(const JobLauncher&)>& launched,
+                 const std::function<void()>& after_batch);
+
+    JobSessionOptions m_options;
+    int m_root_status = 0;
+    std::vector<Reaped> m_reaped;
+    RingCounters m_counters;
+    std::vector<std::string> m_notes;
+};
+
+} // namespace roar::collector

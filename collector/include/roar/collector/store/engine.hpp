@@ -1,0 +1,124 @@
+// The engine layer under the store: one connection to one database engine
+// (SQLite today), prepared statements with positional parameters written
+// ?1, ?2 ... (an engine with other placeholders rewrites them when
+// preparing), transactions, and the few operations where engines truly
+// differ. The store's queries (store.hpp) are written once against this;
+// adding an engine means implementing StoreEngine and SqlStatement.
+#pragma once
+
+#include "roar/collector/result.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace roar::collector {
+
+// How long a connection waits for another's write lock: a job's write
+// queues behind concurrent `roar run`s rather than failing.
+inline constexpr std::chrono::milliseconds k_store_lock_wait{60000};
+
+// Whether a store is opened to record (run, reset, import) or only to read
+// (show, log, dag, status). A reader never writes: no migration, no
+// journal-mode switch, no hash-cache entries.
+enum class Access { read, write };
+
+// The SQL spelling an engine understands, for the few statements whose
+// text differs between engines.
+enum class Dialect { sqlite, postgresql };
+
+// One statement's text per dialect; `postgresql` is null when the SQLite
+// text is standard enough for both.
+struct DialectSql {
+    const char* sqlite;
+    const char* postgresql = nullptr;
+    const char* text(Dialect dialect) const
+    {
+        return dialect == Dialect::postgresql && postgresql ? postgresql : sqlite;
+    }
+};
+
+// A prepared statement: positional binds (1-based) and typed columns
+// (0-based). Throws FatalError on engine errors: those are bugs or a
+// broken database, not conditions a caller can handle.
+class SqlStatement {
+public:
+    virtual ~SqlStatement() = default;
+
+    virtual SqlStatement& bind(int index, int64_t value) = 0;
+    virtual SqlStatement& bind(int index, double value) = 0;
+    virtual SqlStatement& bind(int index, std::string_view value) = 0;
+    virtual SqlStatement& bind(int index, std::nullopt_t) = 0;
+    SqlStatement& bind(int index, const std::optional<int64_t>& value)
+    {
+        return value ? bind(index, *value) : bind(index, std::nullopt);
+    }
+    SqlStatement& bind(int index, const char* value) { return bind(index, std::string_view(value)); }
+    SqlStatement& bind(int index, int value) { return bind(index, int64_t(value)); }
+    SqlStatement& bind(int index, uint64_t value) { return bind(index, int64_t(value)); }
+
+    virtual bool step() = 0; // true while a row is available
+    void run()               // steps to completion
+    {
+        while (step()) {
+        }
+    }
+    virtual void reset() = 0; // ready to run again, binds cleared
+
+    virtual int64_t column_int(int index) const = 0;
+    virtual double column_double(int index) const = 0;
+    // The text of a column without copying; valid until the next step().
+    virtual std::string_view column_view(int index) const = 0;
+    std::string column_text(int index) const { return std::string(column_view(index)); }
+    virtual bool column_is_null(int index) const = 0;
+    std::optional<int64_t> column_opt_int(int index) const
+    {
+        return column_is_null(index) ? std::nullopt : std::optional<int64_t>(column_int(index));
+    }
+};
+
+// One connection to a store's database. Methods throw FatalError on
+// engine errors unless they return a Result.
+class StoreEngine {
+public:
+    virtual ~StoreEngine() = default;
+
+    // The database as messages name it: a path, or a URL without password.
+    virtual std::string describe() const = 0;
+    virtual Access access() const = 0;
+    virtual Dialect dialect() const = 0;
+
+    // A statement for `sql` (placeholders ?1, ?2 ...).
+    virtual std::unique_ptr<SqlStatement> prepare(std::string_view sql) = 0;
+    // Runs `sql` (one or more statements, no results).
+    virtual void exec(std::string_view sql) = 0;
+
+    // begin_write takes the write lock at once, so concurrent writers
+    // queue instead of failing half-way; begin_read starts one snapshot
+    // that every read until commit() sees.
+    virtual void begin_write() = 0;
+    virtual void begin_read() = 0;
+    virtual void commit() = 0;
+    virtual void rollback() noexcept = 0;
+    virtual bool in_transaction() const = 0;
+    // The row id the last INSERT on this connection created.
+    virtual int64_t last_insert_id() = 0;
+    // How long to wait for another connection's write lock before failing.
+    virtual void set_lock_wait(std::chrono::milliseconds wait) = 0;
+
+    // --- Where engines differ ---
+
+    // Large reads follow (SQLite maps the file instead of copying pages).
+    virtual void prepare_bulk_read() { }
+    // Another read-only connection to the same database, for reading one
+    // scan on two threads; null when the engine has no use for one.
+    virtual Result<std::unique_ptr<StoreEngine>> open_reader() const { return std::unique_ptr<StoreEngine>(); }
+    // "" while this connection still reaches the database at its location;
+    // otherwise what happened to it ("... was deleted", "... was replaced").
+    virtual std::string moved() const { return {}; }
+};
+
+} // namespace roar::collector

@@ -1,0 +1,103 @@
+// The SQLite engine of the store: .roar/roar.db in WAL mode, its schema
+// version (PRAGMA user_version) and forward migrations, and read-only
+// connections for readers (including a read-only .roar, where SQLite
+// cannot create the WAL index and the file is read as immutable).
+#pragma once
+
+#include "roar/collector/store/engine.hpp"
+
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <sys/types.h>
+
+namespace roar::collector {
+
+// The schema version this build writes; older databases are migrated
+// forward by writers, newer ones are refused.
+inline constexpr int k_schema_version = 2;
+
+// SqlStatement over sqlite3_stmt. Also usable on a raw handle, which only
+// tests of the on-disk format do.
+class SqliteStatement final : public SqlStatement {
+public:
+    SqliteStatement(sqlite3* db, std::string_view sql);
+    SqliteStatement(const SqliteStatement&) = delete;
+    SqliteStatement& operator=(const SqliteStatement&) = delete;
+    ~SqliteStatement() override;
+
+    using SqlStatement::bind;
+    SqliteStatement& bind(int index, int64_t value) override;
+    SqliteStatement& bind(int index, double value) override;
+    SqliteStatement& bind(int index, std::string_view value) override;
+    SqliteStatement& bind(int index, std::nullopt_t) override;
+
+    bool step() override;
+    void reset() override;
+
+    int64_t column_int(int index) const override;
+    double column_double(int index) const override;
+    std::string_view column_view(int index) const override;
+    bool column_is_null(int index) const override;
+
+private:
+    sqlite3* m_db;
+    sqlite3_stmt* m_stmt = nullptr;
+};
+
+class SqliteEngine final : public StoreEngine {
+public:
+    // Creates a new database at `path` (which must not exist) with the
+    // current schema, open for writing.
+    static Result<std::unique_ptr<SqliteEngine>> create(const std::filesystem::path& path);
+
+    // Opens the existing database at `path`. Never creates or overwrites a
+    // file: a missing, unreadable or corrupt file is an error that says so
+    // and leaves it untouched. For `Access::write` the file and its
+    // directory must be writable (the error says a writer needs that), and
+    // an older schema is migrated; for `Access::read` the file is opened
+    // read-only and an older schema is left as it is (see schema_version()).
+    static Result<std::unique_ptr<SqliteEngine>> open(const std::filesystem::path& path, Access access);
+
+    SqliteEngine(const SqliteEngine&) = delete;
+    SqliteEngine& operator=(const SqliteEngine&) = delete;
+    ~SqliteEngine() override;
+
+    // The raw connection: for the second reader and for tests of the file.
+    sqlite3* handle() const { return m_db; }
+    const std::filesystem::path& path() const { return m_path; }
+    // The file's schema version: k_schema_version, or older for a reader
+    // (which never migrates; 0 is a file no roar has written yet).
+    int schema_version() const { return m_schema_version; }
+
+    std::string describe() const override { return m_path.string(); }
+    Access access() const override { return m_access; }
+    Dialect dialect() const override { return Dialect::sqlite; }
+    std::unique_ptr<SqlStatement> prepare(std::string_view sql) override;
+    void exec(std::string_view sql) override;
+    void begin_write() override;
+    void begin_read() override;
+    void commit() override;
+    void rollback() noexcept override;
+    bool in_transaction() const override;
+    int64_t last_insert_id() override;
+    void set_lock_wait(std::chrono::milliseconds wait) override;
+    void prepare_bulk_read() override;
+    Result<std::unique_ptr<StoreEngine>> open_reader() const override;
+    std::string moved() const override;
+
+private:
+    SqliteEngine(sqlite3* db, std::filesystem::path path, Access access, bool immutable);
+    Result<void> check_and_migrate();
+    Result<void> probe_read_only();
+
+    sqlite3* m_db = nullptr;
+    std::filesystem::path m_path;
+    Access m_access;
+    bool m_immutable = false; // read-only .roar: no locks, no WAL index
+    int m_schema_version = 0;
+    dev_t m_device = 0; // the file opened, to notice it deleted or replaced
+    ino_t m_inode = 0;
+};
+
+} // namespace roar::collector

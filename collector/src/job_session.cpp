@@ -1,0 +1,250 @@
+// A job session (see job_session.hpp): ring, environment, proxy, launch and
+// drain loop once for every entry point; recording and storing for roar run.
+#include "roar/collector/job_session.hpp"
+
+#include "roar/collector/early_hasher.hpp"
+#include "roar/collector/exec_probe.h"
+#include "roar/collector/git_state.hpp"
+#include "roar/collector/hash_pool.hpp"
+#include "roar/collector/install_layout.hpp"
+#include "roar/collector/job_environment.hpp"
+#include "roar/collector/job_tracker.hpp"
+#include "roar/collector/store/step_matching.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <fcntl.h>
+#include <pwd.h>
+#include <random>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+
+namespace roar::collector {
+
+namespace {
+
+std::string new_job_uid()
+{
+    std::random_device rd;
+    return fmt::format("{:08x}{:04x}", rd(), rd() & 0xffff);
+}
+
+double now_seconds()
+{
+    using namespace std::chrono;
+    return duration<double>(system_clock::now().time_since_epoch()).count();
+}
+
+// What the executable of `command` is (static, setuid, Go ...: ROAR_EXEC_*),
+// so an unobserved root command is reported with the reason.
+int probe_command(const std::string& command)
+{
+    char buf[4096];
+    const char* path = roar_exec_resolve(command.c_str(), std::getenv("PATH"), buf, sizeof buf);
+    return roar_exec_probe_at(AT_FDCWD, path);
+}
+
+std::string user_name()
+{
+    if (const struct passwd* pw = getpwuid(getuid())) {
+        return pw->pw_name;
+    }
+    return std::to_string(getuid());
+}
+
+std::string host_name()
+{
+    char buf[256] = {};
+    gethostname(buf, sizeof buf - 1);
+    return buf;
+}
+
+} // namespace
+
+JobSession::JobSession(JobSessionOptions options) : m_options(std::move(options))
+{
+    if (m_options.uid.empty()) {
+        m_options.uid = new_job_uid();
+    }
+}
+
+void JobSession::run_job(const EventRing::Sink& sink, const std::function<void(const JobLauncher&)>& launched,
+                         const std::function<void()>& after_batch)
+{
+    if (m_options.command.empty()) {
+        throw FatalError("no command given");
+    }
+    auto preload = find_preload_library();
+    if (!preload) {
+        throw FatalError(preload.error().message);
+    }
+    auto ring = EventRing::create(ring_name_for_job(m_options.uid), m_options.ring_bytes, m_options.sync_timeout_ms);
+    if (!ring) {
+        throw FatalError(ring.error().message);
+    }
+    std::vector<std::string> env = job_environment(*preload, ring->name(), m_options.uid);
+
+    // Declared before the launcher: on any way out, the launcher restores
+    // the signal dispositions first, then the proxy is stopped and reaped.
+    std::optional<proxy_control::ProxyChild> proxy;
+    if (m_options.proxy) {
+        proxy_control::StartOptions opts = *m_options.proxy;
+        opts.port = 0;
+        opts.ring = ring->name();
+        if (!m_options.proxy_log_dir.empty()) {
+            std::error_code ec;
+            fs::create_directories(m_options.proxy_log_dir, ec);
+            opts.log_file = (m_options.proxy_log_dir / fmt::format("proxy-{}.log", m_options.uid)).string();
+        }
+        auto started = proxy_control::ProxyChild::start(opts);
+        if (auto* err = std::get_if<std::string>(&started)) {
+            throw FatalError(
+                fmt::format("cannot start roar-proxy for this job: {} (or run 'roar proxy disable')", *err));
+        }
+        proxy.emplace(std::move(std::get<proxy_control::ProxyChild>(started)));
+        set_environment(env, proxy_control::job_environment(proxy->port()));
+    }
+    auto launcher = JobLauncher::start(m_options.command, env, ring->doorbell());
+    if (!launcher) {
+        throw FatalError(launcher.error().message, 127);
+    }
+    if (launched) {
+        launched(*launcher);
+    }
+    if (proxy) {
+        launcher->add_service(proxy->pid());
+    }
+    while (!launcher->reap()) {
+        ring->drain(sink);
+        if (after_batch) {
+            after_batch();
+        }
+        ring->wait(std::chrono::milliseconds(launcher->root_exited() ? 20 : 5));
+    }
+    if (proxy) {
+        // The proxy publishes its last events before it exits.
+        if (!proxy->stop(std::chrono::seconds(10))) {
+            m_notes.push_back("roar-proxy did not stop cleanly; S3 events of requests still in flight may be missing");
+        }
+    }
+    ring->drain(sink, true);
+    m_root_status = launcher->root_status();
+    m_reaped = launcher->reaped();
+    m_counters = ring->counters();
+}
+
+int JobSession::run(const EventRing::Sink& sink)
+{
+    run_job(sink, {}, {});
+    return m_root_status;
+}
+
+JobRecord JobSession::record(Store& store, const RecordingOptions& recording)
+{
+    // Hashing threads start only after the job (never fork with them running).
+    std::optional<HashPool> hash_pool;
+    auto pool = [&hash_pool]() -> HashPool& {
+        if (!hash_pool) {
+            hash_pool.emplace(HashPool::default_threads());
+        }
+        return *hash_pool;
+    };
+    // Files the job has finished writing are hashed while it runs (first
+    // used after the fork, so the pool's threads start after it too).
+    EarlyHasher early(pool);
+    JobTracker tracker(
+        recording.cwd, recording.filter, [&store](const std::string& path) { return store.digest_file(path); },
+        [&store, &pool, &early](const std::vector<std::string>& paths) {
+            return store.digest_files(paths, pool(), &early);
+        });
+    tracker.hash_early(&early);
+
+    JobRecord job;
+    job.uid = m_options.uid;
+    job.argv = m_options.command;
+    job.command = join_command(m_options.command);
+    job.cwd = recording.cwd;
+    job.hostname = host_name();
+    job.user = user_name();
+    job.env = recorded_environment();
+    job.started_at = now_seconds();
+    // git runs before the job: the launcher reaps every child of this process.
+    job.git = read_git_state(recording.cwd);
+
+    run_job([&tracker](const RawEvent& event) { tracker.on_event(event); },
+            [&](const JobLauncher& launcher) {
+                tracker.set_root(uint32_t(launcher.root_pid()), m_options.command,
+                                 probe_command(m_options.command.front()));
+            },
+            [&tracker] { tracker.start_early_hashes(); });
+    job.notes = m_notes;
+    job.ended_at = now_seconds();
+    job.exit_code = exit_code_of(m_root_status);
+    if (WIFSIGNALED(m_root_status)) {
+        job.signal = WTERMSIG(m_root_status);
+    }
+    tracker.add_reaped(m_reaped);
+    job.ring = m_counters;
+    tracker.finish(job);
+    if (job.ring.dropped > 0) {
+        job.notes.push_back(fmt::format("{} events were dropped because the event ring was full; this record may "
+                                        "miss file accesses (raise run.ring_size_mb)",
+                                        job.ring.dropped));
+    }
+    if (job.ring.skipped > 0) {
+        job.notes.push_back(
+            fmt::format("{} partly written events from killed processes were skipped", job.ring.skipped));
+    }
+    if (job.ring.sync_timeouts > 0) {
+        job.notes.push_back(fmt::format("{} times a process stopped waiting for roar to hash a file it was about to "
+                                        "overwrite; affected input digests are marked",
+                                        job.ring.sync_timeouts));
+    }
+    return job;
+}
+
+StoredJob JobSession::store(Store& store, const JobRecord& job, std::optional<int64_t> step,
+                            const RecoveryPlaces& places)
+{
+    StoredJob out;
+    std::string failure;
+    if (const std::string moved = store.moved(); !moved.empty()) {
+        // Never into an unlinked file: the path is what later commands read.
+        const bool gone = moved.ends_with("was deleted");
+        if (auto reopened = store.reopen(true); !reopened) {
+            failure = fmt::format("could not store job {}: {} while the job ran, and {}", job.uid, moved,
+                                  reopened.error().message);
+        } else {
+            if (gone) {
+                step.reset(); // a new database has no step @N to join
+            }
+            out.notes.push_back(fmt::format("{} while the job ran; {}", moved,
+                                            gone ? "created a new database there and stored this job in it "
+                                                   "(earlier jobs are not in it)"
+                                                 : "stored this job in the database now there"));
+        }
+    }
+    if (failure.empty()) {
+        auto stored = store.store_job(job, step);
+        if (stored) {
+            out.row = *stored;
+            return out;
+        }
+        failure = stored.error().message;
+    }
+    auto saved = write_recovery_file(places, job, step, failure);
+    if (saved) {
+        out.notes.push_back(fmt::format("{}; its record is saved in {} ('roar import {}' stores it; the next 'roar "
+                                        "run' does so by itself)",
+                                        failure, saved->string(), saved->string()));
+    } else {
+        out.notes.push_back(fmt::format("{}, and its record could not be saved anywhere either ({}); it is lost",
+                                        failure, saved.error().message));
+    }
+    return out;
+}
+
+} // namespace roar::collector

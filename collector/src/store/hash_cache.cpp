@@ -1,0 +1,173 @@
+// The hash cache (see Store::digest_file): (device, inode, size,
+// mtime_ns) -> BLAKE3, looked up in (device, inode) order inside one read
+// transaction, with new entries kept in memory until a writer's next
+// transaction. A reader only looks up.
+#include "roar/collector/store/store.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+namespace roar::collector {
+
+namespace {
+
+constexpr const char* k_cache_lookup = "SELECT digest FROM hash_cache WHERE device = ?1 AND inode = ?2 AND "
+                                       "algorithm = 'blake3' AND size = ?3 AND mtime_ns = ?4";
+constexpr DialectSql k_cache_store{
+    "INSERT OR REPLACE INTO hash_cache (device, inode, size, mtime_ns, algorithm, digest) "
+    "VALUES (?1, ?2, ?3, ?4, 'blake3', ?5)",
+    "INSERT INTO hash_cache (device, inode, size, mtime_ns, algorithm, digest) VALUES (?1, ?2, ?3, ?4, 'blake3', ?5) "
+    "ON CONFLICT (device, inode, algorithm) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns, "
+    "digest = excluded.digest"};
+
+double now_seconds()
+{
+    using namespace std::chrono;
+    return duration<double>(system_clock::now().time_since_epoch()).count();
+}
+
+} // namespace
+
+void Store::write_pending_cache()
+{
+    SqlStatement& store = prepared(k_cache_store);
+    for (const auto& [key, digest] : m_pending_cache) {
+        store.reset();
+        store.bind(1, std::get<0>(key)).bind(2, std::get<1>(key)).bind(3, std::get<2>(key));
+        store.bind(4, std::get<3>(key)).bind(5, digest);
+        store.run();
+    }
+    m_pending_cache.clear();
+}
+
+void Store::flush_hash_cache()
+{
+    if (m_pending_cache.empty() || !m_engine || m_engine->access() != Access::write) {
+        return;
+    }
+    // The cache is an optimisation: never wait long for another job's lock.
+    m_engine->set_lock_wait(std::chrono::milliseconds(200));
+    try {
+        m_engine->begin_write();
+        write_pending_cache();
+        m_engine->commit();
+    } catch (const FatalError&) {
+        m_engine->rollback();
+        m_pending_cache.clear();
+    }
+    m_engine->set_lock_wait(k_store_lock_wait);
+}
+
+Result<FileDigest> Store::digest_file(const std::string& path)
+{
+    auto identity = identify_file(path);
+    if (!identity) {
+        return tl::unexpected(identity.error());
+    }
+    const auto key = std::make_tuple(identity->device, identity->inode, identity->size, identity->mtime_ns);
+    if (identity->is_regular) {
+        if (auto pending = m_pending_cache.find(key); pending != m_pending_cache.end()) {
+            return FileDigest{pending->second, *identity, false};
+        }
+        SqlStatement& lookup = prepared(k_cache_lookup);
+        lookup.bind(1, identity->device).bind(2, identity->inode).bind(3, identity->size).bind(4, identity->mtime_ns);
+        if (lookup.step()) {
+            FileDigest hit{lookup.column_text(0), *identity, false};
+            lookup.reset();
+            return hit;
+        }
+        lookup.reset();
+    }
+    auto digest = blake3_file(path);
+    if (digest) {
+        remember_digest(*digest);
+    }
+    return digest;
+}
+
+std::vector<Result<FileDigest>> Store::digest_files(const std::vector<std::string>& paths, HashPool& pool,
+                                                    const EarlyHasher* early)
+{
+    std::vector<Result<FileDigest>> out(paths.size());
+    std::vector<FileIdentity> ids(paths.size());
+    std::vector<size_t> regular;
+    regular.reserve(paths.size());
+    for (size_t i = 0; i < paths.size(); ++i) {
+        auto identity = identify_file(paths[i]);
+        if (!identity) {
+            out[i] = tl::unexpected(identity.error());
+        } else if (!identity->is_regular) {
+            // Not opened at all: opening a FIFO for reading would block.
+            out[i] = fail("{} is not a regular file", paths[i]);
+        } else if (auto hashed = early ? early->digest_for(*identity) : std::nullopt) {
+            out[i] = std::move(*hashed);
+            remember_digest(*out[i]);
+        } else {
+            ids[i] = *identity;
+            regular.push_back(i);
+        }
+    }
+    // In (device, inode) order the lookups walk the cache's b-tree forwards.
+    std::sort(regular.begin(), regular.end(), [&](size_t a, size_t b) {
+        return std::tie(ids[a].device, ids[a].inode) < std::tie(ids[b].device, ids[b].inode);
+    });
+    std::vector<size_t> misses;
+    // One read transaction for all lookups, not one (with its file locks) each.
+    const bool own_transaction = !m_engine->in_transaction();
+    if (own_transaction) {
+        m_engine->begin_read();
+    }
+    try {
+        SqlStatement& lookup = prepared(k_cache_lookup);
+        for (size_t i : regular) {
+            const FileIdentity& id = ids[i];
+            if (auto pending = m_pending_cache.find(std::make_tuple(id.device, id.inode, id.size, id.mtime_ns));
+                pending != m_pending_cache.end()) {
+                out[i] = FileDigest{pending->second, id, false};
+                continue;
+            }
+            lookup.reset();
+            lookup.bind(1, id.device).bind(2, id.inode).bind(3, id.size).bind(4, id.mtime_ns);
+            if (lookup.step()) {
+                out[i] = FileDigest{lookup.column_text(0), id, false};
+            } else {
+                misses.push_back(i);
+            }
+        }
+        lookup.reset();
+    } catch (const FatalError&) {
+        if (own_transaction) {
+            m_engine->rollback();
+        }
+        throw;
+    }
+    if (own_transaction) {
+        m_engine->commit();
+    }
+    std::vector<std::string> to_hash;
+    to_hash.reserve(misses.size());
+    for (size_t i : misses) {
+        to_hash.push_back(paths[i]);
+    }
+    auto hashed = pool.hash_all(to_hash);
+    for (size_t k = 0; k < misses.size(); ++k) {
+        if (hashed[k]) {
+            remember_digest(*hashed[k]);
+        }
+        out[misses[k]] = std::move(hashed[k]);
+    }
+    return out;
+}
+
+void Store::remember_digest(const FileDigest& digest)
+{
+    // A file modified within the last two seconds may change again without
+    // its mtime moving (coarse timestamps): don't trust it to the cache.
+    const double mtime = double(digest.identity.mtime_ns) / 1e9;
+    if (m_engine->access() == Access::write && !digest.changed_while_hashing && mtime < now_seconds() - 2.0) {
+        const FileIdentity& id = digest.identity;
+        m_pending_cache[std::make_tuple(id.device, id.inode, id.size, id.mtime_ns)] = digest.blake3;
+    }
+}
+
+} // namespace roar::collector

@@ -1,0 +1,220 @@
+// Reading a session for its pipeline (see Store::session_steps and
+// friends): steps, jobs, and every job_io row in a handful of queries, so
+// `roar dag` costs rows read, never round trips per job. Past a few
+// thousand jobs, the later half of a scan is stepped through on a second
+// connection and thread (into a flat buffer) while the caller's sink takes
+// the first half: stepping through SQLite is most of the cost of a long
+// history. A stored job's rows never change, so both read transactions
+// agree on every job the caller listed.
+#include "roar/collector/store/store.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <exception>
+#include <limits>
+#include <thread>
+
+namespace roar::collector {
+
+namespace {
+
+// Sessions with at least this many jobs read job_io on two threads.
+constexpr size_t k_parallel_scan_jobs = 2000;
+
+std::string uses_sql(const char* op)
+{
+    return fmt::format("SELECT io.job_id, io.path, coalesce(io.artifact_id, 0) FROM jobs j "
+                       "JOIN job_io io ON io.job_id = j.id AND io.direction = ?4 "
+                       "WHERE j.session_id = ?1 AND (j.started_at, j.id) {} (?2, ?3)",
+                       op);
+}
+
+} // namespace
+
+std::vector<SessionStep> Store::session_steps(int64_t session)
+{
+    m_engine->prepare_bulk_read();
+    std::vector<SessionStep> steps;
+    auto s = m_engine->prepare("SELECT id, number, command FROM steps WHERE session_id = ?1 ORDER BY number");
+    s->bind(1, session);
+    while (s->step()) {
+        steps.push_back({s->column_int(0), s->column_int(1), s->column_text(2)});
+    }
+    return steps;
+}
+
+std::vector<SessionJob> Store::session_jobs(int64_t session)
+{
+    std::vector<SessionJob> jobs;
+    auto s = m_engine->prepare("SELECT id, uid, step_id, command, cwd, started_at, ended_at, exit_code, signal "
+                               "FROM jobs WHERE session_id = ?1 ORDER BY started_at, id");
+    s->bind(1, session);
+    while (s->step()) {
+        SessionJob j;
+        j.row = s->column_int(0);
+        j.uid = s->column_text(1);
+        j.step_row = s->column_int(2);
+        j.command = s->column_text(3);
+        j.cwd = s->column_text(4);
+        j.started_at = s->column_double(5);
+        j.ended_at = s->column_double(6);
+        j.exit_code = int(s->column_int(7));
+        j.killed = !s->column_is_null(8);
+        jobs.push_back(std::move(j));
+    }
+    return jobs;
+}
+
+void Store::scan_session_uses(int64_t session, const std::vector<SessionJob>& jobs, bool outputs, const UseSink& sink)
+{
+    const char* direction = outputs ? "out" : "in";
+    const SessionJob* split = jobs.size() >= k_parallel_scan_jobs && std::thread::hardware_concurrency() > 1
+                                  ? &jobs[jobs.size() / 2]
+                                  : nullptr;
+    auto bind_part = [&](SqlStatement& q) {
+        q.bind(1, session).bind(4, direction);
+        if (split) {
+            q.bind(2, split->started_at).bind(3, split->row);
+        } else {
+            q.bind(2, std::numeric_limits<double>::infinity()).bind(3, int64_t(0)); // every job
+        }
+    };
+    struct Rows {
+        std::vector<int64_t> job, artifact;
+        std::vector<size_t> end; // of each path in text
+        std::string text;
+    } later;
+    std::exception_ptr failed;
+    std::thread reader;
+    if (split) {
+        reader = std::thread([&] {
+            try {
+                auto second = m_engine->open_reader();
+                if (!second) {
+                    throw FatalError(second.error().message);
+                }
+                if (!*second) {
+                    throw FatalError("internal error: the engine gave no second reader");
+                }
+                StoreEngine& engine = **second;
+                engine.prepare_bulk_read();
+                engine.begin_read();
+                auto q = engine.prepare(uses_sql(">="));
+                bind_part(*q);
+                while (q->step()) {
+                    later.job.push_back(q->column_int(0));
+                    later.artifact.push_back(q->column_int(2));
+                    later.text += q->column_view(1);
+                    later.end.push_back(later.text.size());
+                }
+                q.reset();
+                engine.commit();
+            } catch (...) {
+                failed = std::current_exception();
+            }
+        });
+    }
+    try {
+        m_engine->prepare_bulk_read();
+        auto q = m_engine->prepare(uses_sql("<"));
+        bind_part(*q);
+        while (q->step()) {
+            sink(q->column_int(0), q->column_view(1), q->column_int(2));
+        }
+    } catch (...) {
+        if (reader.joinable()) {
+            reader.join(); // never leave it running on this frame's buffers
+        }
+        throw;
+    }
+    if (reader.joinable()) {
+        reader.join();
+        if (failed) {
+            std::rethrow_exception(failed);
+        }
+        size_t start = 0;
+        for (size_t i = 0; i < later.job.size(); ++i) {
+            sink(later.job[i], std::string_view(later.text).substr(start, later.end[i] - start), later.artifact[i]);
+            start = later.end[i];
+        }
+    }
+}
+
+void Store::scan_job_inputs(int64_t row, const UseSink& sink)
+{
+    SqlStatement& s =
+        prepared("SELECT path, coalesce(artifact_id, 0) FROM job_io WHERE job_id = ?1 AND direction = 'in'");
+    s.bind(1, row);
+    while (s.step()) {
+        sink(row, s.column_view(0), s.column_int(1));
+    }
+}
+
+std::unordered_map<int64_t, ArtifactDigest> Store::artifact_digests(std::vector<int64_t> ids)
+{
+    // Batches of bound ids: one statement run per batch instead of per artifact.
+    constexpr size_t k_batch = 256;
+    static const std::string batch_sql = [] {
+        std::string sql = "SELECT a.id, h.algorithm, h.digest, a.size FROM artifacts a LEFT JOIN artifact_hashes h "
+                          "ON h.artifact_id = a.id WHERE a.id IN (?1";
+        for (size_t i = 2; i <= k_batch; ++i) {
+            sql += fmt::format(", ?{}", i);
+        }
+        return sql + ")";
+    }();
+    std::unordered_map<int64_t, ArtifactDigest> out;
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    std::erase_if(ids, [](int64_t id) { return id <= 0; });
+    if (ids.empty()) {
+        return out;
+    }
+    auto remember = [&out](SqlStatement& q) {
+        while (q.step()) {
+            ArtifactDigest& info = out[q.column_int(0)];
+            info.size = q.column_opt_int(3);
+            if (q.column_is_null(1)) {
+                continue;
+            }
+            const std::string_view algorithm = q.column_view(1);
+            if (algorithm == "blake3" || info.algorithm.empty()
+                || (algorithm == "etag" && info.algorithm != "blake3")) {
+                info.algorithm = std::string(algorithm);
+                info.digest = q.column_text(2);
+            }
+        }
+    };
+    if (ids.size() == 1) {
+        SqlStatement& q = prepared("SELECT a.id, h.algorithm, h.digest, a.size FROM artifacts a LEFT JOIN "
+                                   "artifact_hashes h ON h.artifact_id = a.id WHERE a.id = ?1");
+        q.bind(1, ids.front());
+        remember(q);
+        return out;
+    }
+    SqlStatement& q = prepared(batch_sql.c_str());
+    for (size_t start = 0; start < ids.size(); start += k_batch) {
+        q.reset();
+        for (size_t i = 0; i < k_batch; ++i) {
+            q.bind(int(i + 1), ids[std::min(start + i, ids.size() - 1)]);
+        }
+        remember(q);
+    }
+    return out;
+}
+
+std::vector<std::optional<int64_t>> Store::artifacts_by_blake3(const std::vector<std::string>& digests)
+{
+    std::vector<std::optional<int64_t>> out;
+    out.reserve(digests.size());
+    SqlStatement& q = prepared("SELECT artifact_id FROM artifact_hashes WHERE algorithm = 'blake3' AND digest = ?1");
+    for (const auto& digest : digests) {
+        q.reset();
+        q.bind(1, digest);
+        out.push_back(q.step() ? std::optional<int64_t>(q.column_int(0)) : std::nullopt);
+    }
+    q.reset();
+    return out;
+}
+
+} // namespace roar::collector

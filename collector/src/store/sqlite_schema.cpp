@@ -1,0 +1,167 @@
+// The SQLite schema and its history: entry N of k_migrations upgrades a
+// version-N database to N+1, and PRAGMA user_version records where a file
+// stands. Only writers run this (SqliteEngine::create and open for writing).
+#include "roar/collector/store/sqlite_engine.hpp"
+
+#include <fmt/format.h>
+
+namespace fs = std::filesystem;
+
+namespace roar::collector {
+
+namespace {
+
+const char* const k_migrations[] = {
+    // 0 -> 1: the initial schema.
+    R"sql(
+CREATE TABLE sessions (
+    id          INTEGER PRIMARY KEY,
+    created_at  REAL NOT NULL,
+    active      INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE steps (
+    id          INTEGER PRIMARY KEY,
+    session_id  INTEGER NOT NULL REFERENCES sessions(id),
+    number      INTEGER NOT NULL,
+    signature   TEXT NOT NULL,
+    command     TEXT NOT NULL,
+    UNIQUE (session_id, number),
+    UNIQUE (session_id, signature)
+);
+CREATE TABLE jobs (
+    id              INTEGER PRIMARY KEY,
+    uid             TEXT NOT NULL UNIQUE,
+    session_id      INTEGER REFERENCES sessions(id),
+    step_id         INTEGER REFERENCES steps(id),
+    command         TEXT NOT NULL,
+    argv            TEXT NOT NULL,
+    cwd             TEXT NOT NULL,
+    started_at      REAL NOT NULL,
+    ended_at        REAL NOT NULL,
+    exit_code       INTEGER NOT NULL,
+    signal          INTEGER,
+    hostname        TEXT,
+    user            TEXT,
+    git_commit      TEXT,
+    git_branch      TEXT,
+    git_remote      TEXT,
+    git_dirty       INTEGER,
+    git_dirty_files TEXT,
+    env             TEXT NOT NULL DEFAULT '{}',
+    dropped_events  INTEGER NOT NULL DEFAULT 0,
+    notes           TEXT NOT NULL DEFAULT '[]',
+    roar_version    TEXT
+);
+CREATE INDEX jobs_by_step ON jobs(step_id);
+CREATE TABLE processes (
+    id          INTEGER PRIMARY KEY,
+    job_id      INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+    seq         INTEGER NOT NULL,
+    pid         INTEGER NOT NULL,
+    ppid        INTEGER,
+    parent_seq  INTEGER,
+    exe         TEXT,
+    argv        TEXT NOT NULL,
+    cwd         TEXT,
+    started_at  REAL,
+    exit_code   INTEGER,
+    signal      INTEGER,
+    observed    INTEGER NOT NULL,
+    notes       TEXT NOT NULL DEFAULT '[]'
+);
+CREATE INDEX processes_by_job ON processes(job_id);
+CREATE TABLE artifacts (
+    id          INTEGER PRIMARY KEY,
+    kind        TEXT NOT NULL,
+    size        INTEGER,
+    first_seen  REAL NOT NULL
+);
+CREATE TABLE artifact_hashes (
+    artifact_id INTEGER NOT NULL REFERENCES artifacts(id),
+    algorithm   TEXT NOT NULL,
+    digest      TEXT NOT NULL,
+    PRIMARY KEY (algorithm, digest)
+);
+CREATE INDEX artifact_hashes_by_artifact ON artifact_hashes(artifact_id);
+CREATE TABLE job_io (
+    job_id      INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+    direction   TEXT NOT NULL CHECK (direction IN ('in', 'out', 'deleted')),
+    path        TEXT NOT NULL,
+    artifact_id INTEGER REFERENCES artifacts(id),
+    size        INTEGER,
+    notes       TEXT NOT NULL DEFAULT '[]',
+    PRIMARY KEY (job_id, direction, path)
+);
+CREATE INDEX job_io_by_artifact ON job_io(artifact_id);
+CREATE INDEX job_io_by_path ON job_io(path);
+CREATE TABLE hash_cache (
+    device      INTEGER NOT NULL,
+    inode       INTEGER NOT NULL,
+    size        INTEGER NOT NULL,
+    mtime_ns    INTEGER NOT NULL,
+    algorithm   TEXT NOT NULL,
+    digest      TEXT NOT NULL,
+    PRIMARY KEY (device, inode, algorithm)
+) WITHOUT ROWID;
+)sql",
+    // 1 -> 2: steps remember the (digit-normalised) paths their executions
+    // used, so one command shape can be several steps (variants writing
+    // different outputs); indexes for session-wide and digest-prefix reads.
+    R"sql(
+ALTER TABLE steps ADD COLUMN io_paths TEXT NOT NULL DEFAULT '';
+CREATE INDEX jobs_by_session ON jobs(session_id, started_at);
+CREATE INDEX artifact_hashes_by_digest ON artifact_hashes(digest);
+)sql",
+};
+static_assert(sizeof k_migrations / sizeof k_migrations[0] == k_schema_version);
+
+void exec(sqlite3* db, const std::string& sql)
+{
+    char* err = nullptr;
+    if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+        std::string msg = err ? err : sqlite3_errmsg(db);
+        sqlite3_free(err);
+        throw FatalError(fmt::format("database error: {}", msg));
+    }
+}
+
+} // namespace
+
+// Puts a writer's connection in WAL mode with roar's settings and brings the
+// file from `from_version` to k_schema_version, one transaction per step
+// (another process may migrate the same file at the same time).
+Result<void> migrate_sqlite(sqlite3* db, const fs::path& path, int from_version)
+{
+    try {
+        char* err = nullptr;
+        if (sqlite3_exec(db, "PRAGMA journal_mode=WAL", nullptr, nullptr, &err) != SQLITE_OK) {
+            std::string msg = err ? err : "";
+            sqlite3_free(err);
+            return fail("cannot use {}: {} (it was left untouched)", path.string(), msg);
+        }
+        // Statement journals (INSERT OR REPLACE, foreign keys) stay in memory:
+        // once one spills to a temp file, every later statement of the job's
+        // transaction writes its pages there too. A 64 MiB page cache keeps
+        // a job with 100,000 inputs from spilling pages to the WAL twice.
+        exec(db, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY; "
+                 "PRAGMA cache_size=-65536");
+        for (int v = from_version; v < k_schema_version; ++v) {
+            exec(db, "BEGIN IMMEDIATE");
+            SqliteStatement again(db, "PRAGMA user_version");
+            again.step();
+            if (again.column_int(0) != v) { // another process migrated meanwhile
+                exec(db, "ROLLBACK");
+                continue;
+            }
+            exec(db, k_migrations[v]);
+            exec(db, fmt::format("PRAGMA user_version = {}", v + 1));
+            exec(db, "COMMIT");
+        }
+    } catch (const FatalError& e) {
+        sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+        return fail("cannot use {}: {}", path.string(), e.what());
+    }
+    return {};
+}
+
+} // namespace roar::collector

@@ -1,0 +1,91 @@
+// Step matching (see step_matching.hpp): command shapes and the path sets
+// that tell a re-run from a variant.
+#include "roar/collector/store/step_matching.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace roar::collector {
+
+std::string normalise_digits(std::string_view text)
+{
+    std::string out;
+    out.reserve(text.size());
+    bool in_digits = false;
+    for (char c : text) {
+        if (std::isdigit(static_cast<unsigned char>(c))) {
+            if (!in_digits) {
+                out += '#';
+            }
+            in_digits = true;
+        } else {
+            out += c;
+            in_digits = false;
+        }
+    }
+    return out;
+}
+
+std::string step_signature(const std::vector<std::string>& argv, std::string_view cwd)
+{
+    std::string sig(cwd);
+    for (const auto& arg : argv) {
+        sig += '\x1f';
+        sig += normalise_digits(arg);
+    }
+    return sig;
+}
+
+StepPaths step_paths(const JobRecord& job)
+{
+    // Inputs are compared exactly: step_1.py and step_2.py are different
+    // code, output_1.txt and output_2.txt different data. Outputs are
+    // compared up to digit runs: run_7/metrics.json and run_8/metrics.json
+    // are one step run twice.
+    auto normalised = [](const std::vector<ArtifactUse>& uses, bool digits) {
+        std::vector<std::string> out;
+        for (const auto& use : uses) {
+            out.push_back(digits ? normalise_digits(use.path) : use.path);
+        }
+        std::sort(out.begin(), out.end());
+        out.erase(std::unique(out.begin(), out.end()), out.end());
+        return out;
+    };
+    return {normalised(job.inputs, false), normalised(job.outputs, true)};
+}
+
+bool step_io_compatible(const StepPaths& job, const StepPaths& step)
+{
+    auto nested = [](const std::vector<std::string>& a, const std::vector<std::string>& b) {
+        return std::includes(a.begin(), a.end(), b.begin(), b.end())
+               || std::includes(b.begin(), b.end(), a.begin(), a.end());
+    };
+    return nested(job.inputs, step.inputs) && nested(job.outputs, step.outputs);
+}
+
+std::string join_command(const std::vector<std::string>& argv)
+{
+    std::string out;
+    for (const auto& arg : argv) {
+        if (!out.empty()) {
+            out += ' ';
+        }
+        const bool plain = !arg.empty() && arg.find_first_of(" \t\n'\"\\$`;&|<>()*?[]{}!#~") == std::string::npos;
+        if (plain) {
+            out += arg;
+        } else {
+            out += '\'';
+            for (char c : arg) {
+                if (c == '\'') {
+                    out += "'\\''";
+                } else {
+                    out += c;
+                }
+            }
+            out += '\'';
+        }
+    }
+    return out;
+}
+
+} // namespace roar::collector

@@ -1,0 +1,243 @@
+// The store's promises beyond what test_database.cpp covers: a reader
+// never writes (no cache entries, no migration it cannot make, no job),
+// a database deleted or replaced under a writer is noticed, and a job that
+// cannot be stored is saved to a recovery file and imported exactly once.
+#include "roar/collector/database.hpp"
+#include "roar/collector/job_session.hpp"
+#include "roar/collector/store/recovery.hpp"
+
+#include "temp_dir.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <sstream>
+#include <sys/stat.h>
+#include <utime.h>
+
+using namespace roar::collector;
+using roar::test::TempDir;
+
+namespace {
+
+int64_t count(const std::filesystem::path& file, const char* sql)
+{
+    sqlite3* raw = nullptr;
+    REQUIRE(sqlite3_open_v2(file.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+    int64_t n = -1;
+    {
+        Statement q(raw, sql);
+        if (q.step()) {
+            n = q.column_int(0);
+        }
+    }
+    sqlite3_close(raw);
+    return n;
+}
+
+std::string slurp(const std::filesystem::path& p)
+{
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+JobRecord sample_job(const std::string& uid)
+{
+    JobRecord job;
+    job.uid = uid;
+    job.argv = {"python3", "train.py", "--seed", "3"};
+    job.command = join_command(job.argv);
+    job.cwd = "/p";
+    job.started_at = 1700000000.125;
+    job.ended_at = 1700000001.5;
+    job.exit_code = 3;
+    job.signal = std::nullopt;
+    job.inputs.push_back({"/p/data.csv", "file", 10, {{"blake3", "aa11"}}, {}});
+    job.inputs.push_back({"s3://bucket/key", "s3", 5, {{"blake3", "bb22"}, {"etag", "\"e1\""}}, {}});
+    job.outputs.push_back({"/p/model.bin", "file", 20, {{"blake3", "cc33"}}, {"a note"}});
+    job.deleted.push_back({"/p/tmp.txt", "file", std::nullopt, {}, {}});
+    ProcessRecord proc;
+    proc.pid = 42;
+    proc.ppid = 1;
+    proc.exe = "/usr/bin/python3";
+    proc.argv = job.argv;
+    proc.cwd = "/p";
+    proc.exit_code = 3;
+    job.processes.push_back(proc);
+    job.notes = {"1 events were dropped"};
+    job.ring.dropped = 1;
+    job.hostname = "host";
+    job.user = "me";
+    job.git = GitState{"abc", "main", "origin", true, {"train.py"}};
+    job.env = {{"HOME", "/home/me"}, {"API_KEY", "<redacted>"}};
+    return job;
+}
+
+} // namespace
+
+TEST_CASE("a reader looks up the hash cache but never writes it, and cannot store or start sessions",
+          "[collector][store]")
+{
+    TempDir dir;
+    const auto file = dir / "roar.db";
+    REQUIRE(Database::create(file));
+    const auto data = dir / "data.bin";
+    roar::test::write_file(data, "content");
+    struct utimbuf old_times {
+        1600000000, 1600000000
+    };
+    utime(data.c_str(), &old_times);
+    const std::string before = slurp(file);
+    {
+        auto reader = Database::open_read_only(file);
+        REQUIRE(reader);
+        CHECK(reader->access() == Access::read);
+        auto digest = reader->digest_file(data.string());
+        REQUIRE(digest);
+        CHECK(digest->blake3 == blake3_hex("content"));
+        reader->flush_hash_cache();
+        auto stored = reader->store_job(sample_job("reader000001"));
+        REQUIRE_FALSE(stored);
+        CHECK(stored.error().message.find("not open for writing") != std::string::npos);
+        CHECK_THROWS_AS(reader->start_new_session(), roar::FatalError);
+    }
+    CHECK(count(file, "SELECT count(*) FROM hash_cache") == 0);
+    CHECK(slurp(file) == before);
+    // SQLite may leave an empty WAL beside the file (for its read locks), never frames.
+    CHECK(slurp(dir / "roar.db-wal").empty());
+}
+
+TEST_CASE("a reader that can write an older database upgrades it; the upgrade is the only write", "[collector][store]")
+{
+    TempDir dir;
+    const auto file = dir / "roar.db";
+    {
+        auto db = Database::create(file);
+        REQUIRE(db);
+        REQUIRE(db->store_job(sample_job("older0000001")));
+        // Back to version 1: the column and indexes migration 1 -> 2 adds.
+        db->exec("DROP INDEX jobs_by_session; DROP INDEX artifact_hashes_by_digest; "
+                 "ALTER TABLE steps DROP COLUMN io_paths; PRAGMA user_version = 1");
+    }
+    auto reader = Database::open_read_only(file);
+    REQUIRE(reader);
+    CHECK(count(file, "PRAGMA user_version") == k_schema_version);
+    CHECK(reader->job_summaries({}).size() == 1);
+}
+
+TEST_CASE("a newer or foreign database is refused by a reader too, untouched", "[collector][store]")
+{
+    TempDir dir;
+    const auto file = dir / "roar.db";
+    {
+        auto db = Database::create(file);
+        REQUIRE(db);
+        db->exec("PRAGMA user_version = 99");
+    }
+    const std::string before = slurp(file);
+    auto newer = Database::open_read_only(file);
+    REQUIRE_FALSE(newer);
+    CHECK(newer.error().message.find("newer than this roar") != std::string::npos);
+    CHECK(slurp(file) == before);
+    CHECK_FALSE(Database::open_read_only(dir / "missing.db"));
+}
+
+TEST_CASE("a writer notices its database deleted or replaced, and reopen stores into the file now there",
+          "[collector][store]")
+{
+    TempDir dir;
+    const auto file = dir / "roar.db";
+    auto db = Database::create(file);
+    REQUIRE(db);
+    REQUIRE(db->store_job(sample_job("first0000001")));
+    CHECK(db->moved().empty());
+
+    std::filesystem::remove(file);
+    CHECK(db->moved().find("was deleted") != std::string::npos);
+    REQUIRE(db->reopen(true));
+    CHECK(db->moved().empty());
+    REQUIRE(db->store_job(sample_job("second000001")));
+    CHECK(count(file, "SELECT count(*) FROM jobs") == 1);
+
+    // Replaced: another roar database renamed over the path.
+    const auto other = dir / "other.db";
+    {
+        auto replacement = Database::create(other);
+        REQUIRE(replacement);
+        REQUIRE(replacement->store_job(sample_job("other0000001")));
+    }
+    std::filesystem::rename(other, file);
+    CHECK(db->moved().find("was replaced") != std::string::npos);
+    REQUIRE(db->reopen(false));
+    REQUIRE(db->store_job(sample_job("third0000001")));
+    CHECK(count(file, "SELECT count(*) FROM jobs") == 2);
+}
+
+TEST_CASE("a job record round-trips through a recovery file and is imported exactly once", "[collector][store]")
+{
+    TempDir dir;
+    RecoveryPlaces places;
+    roar::test::write_file(dir / "blocked", "a file where a directory should be");
+    places.dirs = {dir / "blocked" / "recovery", dir / "fallback"};
+    const JobRecord job = sample_job("recover00001");
+    auto saved = write_recovery_file(places, job, std::nullopt, "disk full");
+    REQUIRE(saved);
+    CHECK(saved->parent_path() == dir / "fallback"); // the first place could not take it
+    struct stat st;
+    REQUIRE(stat(saved->c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
+
+    auto back = job_record_from_json(job_record_json(job));
+    REQUIRE(back);
+    CHECK(job_record_json(*back) == job_record_json(job));
+
+    auto db = Database::create(dir / "roar.db");
+    REQUIRE(db);
+    const auto lines = import_pending_recovery_files(*db, places);
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0].find("stored job recover00001") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(*saved));
+    auto row = db->latest_job_of_step(1);
+    REQUIRE(row);
+    auto detail = db->job(row->row);
+    REQUIRE(detail);
+    CHECK(detail->exit_code == 3);
+    CHECK(detail->inputs.size() == 2);
+    CHECK(detail->outputs[0].notes == std::vector<std::string>{"a note"});
+    REQUIRE(detail->git);
+    CHECK(detail->git->dirty_files == std::vector<std::string>{"train.py"});
+
+    // The same record again (a second copy): not stored twice, file removed.
+    saved = write_recovery_file(places, job, std::nullopt, "disk full");
+    REQUIRE(saved);
+    auto again = import_recovery_file(*db, *saved);
+    REQUIRE(again);
+    CHECK_FALSE(again->row);
+    CHECK(count(dir / "roar.db", "SELECT count(*) FROM jobs") == 1);
+    CHECK_FALSE(std::filesystem::exists(*saved));
+
+    roar::test::write_file(dir / "junk.json", "{\"not\": \"ours\"}");
+    CHECK_FALSE(import_recovery_file(*db, dir / "junk.json"));
+}
+
+TEST_CASE("a job the store refuses keeps its record in a recovery file and the note says where", "[collector][store]")
+{
+    TempDir dir;
+    auto db = Database::create(dir / "roar.db");
+    REQUIRE(db);
+    db->exec("PRAGMA query_only = ON"); // every write now fails, as on a full disk
+    RecoveryPlaces places{{dir / "recovery"}};
+    const StoredJob stored = JobSession::store(*db, sample_job("refused00001"), std::nullopt, places);
+    CHECK_FALSE(stored.row);
+    REQUIRE(stored.notes.size() == 1);
+    CHECK(stored.notes[0].find("could not store job refused00001") != std::string::npos);
+    CHECK(stored.notes[0].find((dir / "recovery" / "refused00001.json").string()) != std::string::npos);
+    CHECK(std::filesystem::exists(dir / "recovery" / "refused00001.json"));
+
+    db->exec("PRAGMA query_only = OFF");
+    auto imported = import_recovery_file(*db, dir / "recovery" / "refused00001.json");
+    REQUIRE(imported);
+    CHECK(imported->row);
+}
