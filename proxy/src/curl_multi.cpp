@@ -86,9 +86,15 @@ bool CurlMulti::add(CURL* easy, CurlTransfer* owner)
 
 void CurlMulti::reset_connection(CURL* easy)
 {
+    // curl reports a transfer's socket through CURLINFO_ACTIVESOCKET only
+    // once its connection is settled; the socket callback says it earlier.
     curl_socket_t fd = CURL_SOCKET_BAD;
     if (curl_easy_getinfo(easy, CURLINFO_ACTIVESOCKET, &fd) != CURLE_OK || fd == CURL_SOCKET_BAD) {
-        return;
+        const auto it = m_easy_socket.find(easy);
+        if (it == m_easy_socket.end()) {
+            return;
+        }
+        fd = it->second;
     }
     // Set now as well as at close: whatever curl does next, the socket ends in an RST.
     const linger lg{1, 0};
@@ -103,6 +109,7 @@ void CurlMulti::remove(CURL* easy, bool reset)
     if (reset) {
         reset_connection(easy);
     }
+    m_easy_socket.erase(easy);
     if (curl_multi_remove_handle(m_multi, easy) == CURLM_OK && m_running > 0) {
         --m_running;
     }
@@ -154,9 +161,12 @@ int CurlMulti::on_close(void* self, curl_socket_t fd)
     return ::close(fd);
 }
 
-int CurlMulti::on_socket(CURL*, curl_socket_t fd, int what, void* self, void*)
+int CurlMulti::on_socket(CURL* easy, curl_socket_t fd, int what, void* self, void*)
 {
     auto* m = static_cast<CurlMulti*>(self);
+    if (what != CURL_POLL_REMOVE) {
+        m->m_easy_socket[easy] = fd;
+    }
     const auto it = m->m_sockets.find(fd);
     if (it == m->m_sockets.end()) {
         return 0; // not one of ours (e.g. a resolver's): curl's timer covers it
@@ -235,6 +245,7 @@ void CurlMulti::check_done()
         char* priv = nullptr;
         curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
         auto* owner = reinterpret_cast<CurlTransfer*>(priv);
+        m_easy_socket.erase(easy);
         curl_multi_remove_handle(m_multi, easy);
         if (m_running > 0) {
             --m_running;

@@ -72,6 +72,7 @@ private:
     CURLM* m_multi;
     boost::asio::steady_timer m_timer;
     std::unordered_map<curl_socket_t, std::shared_ptr<Watch>> m_sockets;
+    std::unordered_map<CURL*, curl_socket_t> m_easy_socket; // the socket a running transfer uses
     std::vector<CURL*> m_idle;
     std::size_t m_running = 0;
     bool m_in_action = false;

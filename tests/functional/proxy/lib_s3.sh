@@ -26,7 +26,16 @@ _s3_dump_logs() {
   done
   return 0
 }
-trap 'rc=$?; echo "FAIL: $TEST_NAME: line $LINENO: $BASH_COMMAND (exit $rc)" >&2; _s3_dump_logs' ERR
+trap 'rc=$?; echo "FAIL: $TEST_NAME: ${CHECK_NAME:+$CHECK_NAME: }line $LINENO: $BASH_COMMAND (exit $rc)" >&2; _s3_dump_logs' ERR
+
+# check "WHAT": names the behaviour the following lines check; a failure
+# after it is reported under that name.
+if ! declare -F check >/dev/null; then
+  check() {
+    CHECK_NAME=$1
+    echo "-- $TEST_NAME: $1" >&2
+  }
+fi
 
 # bg_start NAME CMD...: runs CMD in the background (log in $TEST_TMP/NAME.log),
 # registered to be killed at exit; sets BG_PID.
