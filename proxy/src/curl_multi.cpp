@@ -117,7 +117,13 @@ void CurlMulti::remove(CURL* easy, bool reset)
 
 void CurlMulti::kick()
 {
-    boost::asio::post(m_io, [this] { action(CURL_SOCKET_TIMEOUT, 0); });
+    if (!m_kick_posted) {
+        m_kick_posted = true;
+        boost::asio::post(m_io, [this] {
+            m_kick_posted = false;
+            action(CURL_SOCKET_TIMEOUT, 0);
+        });
+    }
 }
 
 curl_socket_t CurlMulti::on_open(void* self, curlsocktype purpose, curl_sockaddr* address)
@@ -210,18 +216,56 @@ void CurlMulti::arm(const std::shared_ptr<Watch>& w, bool write)
 
 int CurlMulti::on_timer(CURLM*, long timeout_ms, void* self)
 {
+    // Each call replaces curl's previous timeout. Timer changes cost a
+    // timerfd_settime each, which adds up at thousands of requests per
+    // second: "now" becomes a posted handler, and an armed timer that fires
+    // no later than wanted is kept (curl just re-arms it if it fires early).
     auto* m = static_cast<CurlMulti*>(self);
-    m->m_timer.cancel();
     if (timeout_ms < 0) {
+        m->m_timer_wanted = false;
         return 0;
     }
-    m->m_timer.expires_after(std::chrono::milliseconds(timeout_ms));
-    m->m_timer.async_wait([m](const boost::system::error_code& ec) {
-        if (!ec) {
-            m->action(CURL_SOCKET_TIMEOUT, 0);
+    if (timeout_ms == 0) {
+        m->m_timer_wanted = false;
+        if (!m->m_kick_posted) {
+            m->m_kick_posted = true;
+            boost::asio::post(m->m_io, [m] {
+                m->m_kick_posted = false;
+                m->action(CURL_SOCKET_TIMEOUT, 0);
+            });
         }
-    });
+        return 0;
+    }
+    m->m_timer_wanted = true;
+    m->m_timer_due = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    if (m->m_timer_armed && m->m_timer_expiry <= m->m_timer_due) {
+        return 0;
+    }
+    m->arm_timer();
     return 0;
+}
+
+void CurlMulti::arm_timer()
+{
+    m_timer_armed = true;
+    m_timer_expiry = m_timer_due;
+    const auto generation = ++m_timer_generation;
+    m_timer.expires_at(m_timer_due);
+    m_timer.async_wait([this, generation](const boost::system::error_code& ec) {
+        if (ec || generation != m_timer_generation) {
+            return; // replaced by a later arm_timer()
+        }
+        m_timer_armed = false;
+        if (!m_timer_wanted) {
+            return;
+        }
+        if (std::chrono::steady_clock::now() < m_timer_due) {
+            arm_timer(); // curl moved its timeout later meanwhile
+            return;
+        }
+        m_timer_wanted = false;
+        action(CURL_SOCKET_TIMEOUT, 0);
+    });
 }
 
 void CurlMulti::action(curl_socket_t fd, int flags)

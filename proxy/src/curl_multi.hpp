@@ -14,7 +14,9 @@
 
 #include <curl/curl.h>
 
+#include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <unordered_map>
 #include <vector>
@@ -65,12 +67,19 @@ private:
     static curl_socket_t on_open(void* self, curlsocktype purpose, curl_sockaddr* address);
     static int on_close(void* self, curl_socket_t fd);
     void arm(const std::shared_ptr<Watch>& w, bool write);
+    void arm_timer();
     void action(curl_socket_t fd, int flags);
     void check_done();
 
     boost::asio::io_context& m_io;
     CURLM* m_multi;
     boost::asio::steady_timer m_timer;
+    bool m_timer_wanted = false; // curl asked to be called at m_timer_due
+    bool m_timer_armed = false;  // m_timer waits until m_timer_expiry
+    bool m_kick_posted = false;  // a "call curl now" handler is queued
+    std::chrono::steady_clock::time_point m_timer_due{};
+    std::chrono::steady_clock::time_point m_timer_expiry{};
+    std::uint64_t m_timer_generation = 0;
     std::unordered_map<curl_socket_t, std::shared_ptr<Watch>> m_sockets;
     std::unordered_map<CURL*, curl_socket_t> m_easy_socket; // the socket a running transfer uses
     std::vector<CURL*> m_idle;

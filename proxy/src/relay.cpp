@@ -28,11 +28,11 @@ namespace roar::proxy {
 
 namespace {
 
-constexpr std::size_t k_block = 256 * 1024;
-constexpr std::size_t k_max_blocks = 8;               // per hashed body: 2 MiB
+constexpr std::size_t k_block = 1024 * 1024;
+constexpr std::size_t k_max_blocks = 4;               // per hashed body: 4 MiB
 constexpr std::size_t k_inline_hash = 64 * 1024;      // bodies declared this small are hashed on the loop
 constexpr std::size_t k_curl_buffer = 512 * 1024;     // curl's receive and upload buffers
-constexpr std::size_t k_max_queued = 2 * 1024 * 1024; // response bytes queued for the client before curl pauses
+constexpr std::size_t k_max_queued = 4 * 1024 * 1024; // response bytes queued for the client before curl pauses
 constexpr std::size_t k_raw_read = 256 * 1024;        // client reads of bodies that are decoded
 constexpr std::size_t k_max_capture = 1024 * 1024;
 
