@@ -11,6 +11,7 @@
 
 #include "admission.hpp"
 #include "event_loop.hpp"
+#include "peer_identity.hpp"
 #include "proxy_context.hpp"
 #include "roar/proxy/handler.hpp"
 #include "roar/proxy/log.hpp"
@@ -105,8 +106,10 @@ struct Server::Impl {
     void on_accepted(EventLoop& target, tcp::socket socket)
     {
         boost::system::error_code ec;
+        boost::system::error_code ec2;
         const auto remote = socket.remote_endpoint(ec);
-        std::string peer = ec ? std::string("unknown") : remote.address().to_string();
+        const auto local = socket.local_endpoint(ec2);
+        std::string peer = ec || ec2 ? std::string("unknown") : peer_key(local, remote);
         auto holder = std::make_shared<tcp::socket>(std::move(socket));
         auto admit = [this, &target, holder, peer] {
             ctx.metrics.connections_waiting.fetch_sub(1, std::memory_order_relaxed);

@@ -1,8 +1,9 @@
 # Connections over a cap wait instead of being refused (issue 10 item 6):
 # with --max-connections 3, a fourth connection is not reset but served as
 # soon as one of the first three ends; with --max-per-peer 2, a peer at
-# its cap waits while another peer (127.0.0.2, also loopback) is served at
-# once; an idle connection ends after the idle timeout and frees its slot.
+# its cap waits while another peer (127.0.0.2, or another user on
+# 127.0.0.1) is served at once; an idle connection ends after the idle
+# timeout and frees its slot.
 source "$(dirname "$0")/lib_s3.sh"
 export AWS_ACCESS_KEY_ID=AKIAROARQUEUE AWS_SECRET_ACCESS_KEY=queue-secret
 
@@ -52,5 +53,10 @@ hold 2 30
 assert_eq "$(curl -fsS --max-time 2 --interface 127.0.0.2 "$PROXY_URL/_roar/health")" ok "health from another peer"
 if curl -fsS --max-time 2 "$PROXY_URL/_roar/health" >/dev/null 2>&1; then
   fail "a third connection from the capped peer was served at once"
+fi
+if [[ $(id -u) -eq 0 ]] && command -v setpriv >/dev/null; then
+  check "another local user on 127.0.0.1 is another peer"
+  got=$(setpriv --reuid=65534 --regid=65534 --clear-groups curl -fsS --max-time 2 "$PROXY_URL/_roar/health")
+  assert_eq "$got" ok "health as another user"
 fi
 stop_proxy

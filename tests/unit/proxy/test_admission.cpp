@@ -1,11 +1,18 @@
 // Admission: total and per-peer caps; the ones over a cap wait and are
-// admitted in arrival order; a full waiting queue pauses accepting.
+// admitted in arrival order; a full waiting queue pauses accepting; a
+// loopback peer is told apart by the user owning its socket.
 #include "admission.hpp"
+#include "peer_identity.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 
 #include <catch2/catch.hpp>
 
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 using roar::proxy::Admission;
 
@@ -56,4 +63,22 @@ TEST_CASE("a full waiting queue pauses accepting until there is room", "[proxy][
     CHECK(admitted == 1);
     a.clear_waiting();
     CHECK(a.waiting() == 0);
+}
+
+TEST_CASE("a loopback peer is keyed by its address and its socket's owner", "[proxy][admission][peer]")
+{
+    namespace asio = boost::asio;
+    asio::io_context io;
+    asio::ip::tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
+    asio::ip::tcp::socket client(io);
+    client.connect(acceptor.local_endpoint());
+    asio::ip::tcp::socket server = acceptor.accept();
+    const auto uid = roar::proxy::loopback_socket_uid(server.remote_endpoint(), server.local_endpoint());
+    REQUIRE(uid.has_value());
+    CHECK(*uid == ::getuid());
+    CHECK(roar::proxy::peer_key(server.local_endpoint(), server.remote_endpoint())
+          == "127.0.0.1 uid " + std::to_string(::getuid()));
+    // Not a socket of this machine: no owner, the address alone.
+    const asio::ip::tcp::endpoint far(asio::ip::make_address("192.0.2.7"), 4444);
+    CHECK(roar::proxy::peer_key(server.local_endpoint(), far) == "192.0.2.7");
 }
