@@ -52,6 +52,13 @@ std::optional<std::uint64_t> parse_length(std::string_view s)
     return v;
 }
 
+// The S3 error a client gets for an aws-chunked decoding error `e`.
+S3Error s3_error_of(const ChunkError& e)
+{
+    return e.kind == ChunkError::BadSignature ? S3Error{403, "SignatureDoesNotMatch", e.message}
+                                              : S3Error{400, "IncompleteBody", e.message};
+}
+
 } // namespace
 
 // The BLAKE3 of one body: inline on the loop for small bodies, else in
@@ -463,9 +470,7 @@ std::size_t Exchange::produce_decoded(char* dst, std::size_t cap)
             if (m_aws) {
                 auto r = m_aws->feed(payload, m_pending);
                 if (!r) {
-                    const auto& e = r.error();
-                    body_error(e.kind == ChunkError::BadSignature ? S3Error{403, "SignatureDoesNotMatch", e.message}
-                                                                  : S3Error{400, "IncompleteBody", e.message});
+                    body_error(s3_error_of(r.error()));
                     return CURL_READFUNC_ABORT;
                 }
             } else {
@@ -480,9 +485,7 @@ std::size_t Exchange::produce_decoded(char* dst, std::size_t cap)
             m_raw_left -= take;
             m_raw_done = m_raw_left == 0;
             if (!r) {
-                const auto& e = r.error();
-                body_error(e.kind == ChunkError::BadSignature ? S3Error{403, "SignatureDoesNotMatch", e.message}
-                                                              : S3Error{400, "IncompleteBody", e.message});
+                body_error(s3_error_of(r.error()));
                 return CURL_READFUNC_ABORT;
             }
         }
@@ -494,7 +497,7 @@ bool Exchange::finish_body()
     m_body_done = true;
     if (m_aws) {
         if (auto r = m_aws->finish(); !r) {
-            body_error({400, "IncompleteBody", r.error().message});
+            body_error(s3_error_of(r.error()));
             return false;
         }
     }
