@@ -1,5 +1,7 @@
-// Lineage events: which S3 exchanges publish what, and the ring publisher
-// writing them into a real shared-memory ring.
+// Lineage events: which S3 exchanges publish what, the ring publisher
+// writing them into a real shared-memory ring, and the recorder between
+// the relay's records and the ring.
+#include "recorder.hpp"
 #include "ring_test_support.hpp"
 #include "roar/proxy/event_ring.hpp"
 #include "roar/proxy/s3_event.hpp"
@@ -179,5 +181,40 @@ TEST_CASE("RingPublisher writes records a consumer can read; a full ring drops",
     CHECK(dropped == 1);
 
     CHECK_FALSE(RingPublisher::open("/roar-proxy-unit-missing-ring"));
+    ::shm_unlink(name.c_str());
+}
+
+TEST_CASE("the recorder sums parts into the completion event and stamps the record's pid", "[proxy][events][recorder]")
+{
+    std::random_device rd;
+    const std::string name = "/roar-proxy-unit-rec-" + std::to_string(rd());
+    REQUIRE(test::create_ring(name, 64));
+    auto pub = RingPublisher::open(name);
+    REQUIRE(pub);
+    Metrics metrics;
+    Recorder recorder(std::move(*pub), metrics);
+
+    for (const auto& [part, bytes] : {std::pair<std::string, std::uint64_t>{"1", 100}, {"2", 50}}) {
+        auto up = record_for(S3Op::UploadPart, "b", "big", 200);
+        up.upload_id = "u1";
+        up.part_number = part;
+        up.request_bytes = bytes;
+        recorder.record(up);
+    }
+    auto done = record_for(S3Op::CompleteMultipartUpload, "b", "big", 200);
+    done.upload_id = "u1";
+    done.pid = 4242;
+    done.response_body = "<CompleteMultipartUploadResult><ETag>\"x-2\"</ETag></CompleteMultipartUploadResult>";
+    recorder.record(done);
+    recorder.record(record_for(S3Op::GetObject, "b", "missing", 404));
+
+    const auto recs = test::read_ring(name);
+    REQUIRE(recs.size() == 1); // parts and failures publish nothing
+    CHECK(recs[0].ev.op == ROAR_OP_S3_MULTIPART_COMPLETE);
+    CHECK(recs[0].ev.pid == 4242);
+    CHECK(recs[0].ev.result == 150);
+    CHECK(recs[0].s2 == "\"x-2\"");
+    CHECK(recs[0].s3 == "upload_id=u1\nsize=150\n");
+    CHECK(metrics.events_published.load() == 1);
     ::shm_unlink(name.c_str());
 }
