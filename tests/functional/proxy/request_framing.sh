@@ -49,6 +49,23 @@ check "more than 100 header fields is 431 and closes"
 fields=$(for i in $(seq 1 150); do printf 'X-Many-%d: v\\r\\n' "$i"; done)
 assert_eq "$(raw "GET /b/k HTTP/1.1\r\nHost: 127.0.0.1\r\n${fields}\r\n")" "431 closed" "answer"
 
+check "pipelined requests are answered in order on one connection"
+got=$(python3 - "$PROXY_PORT" <<'PY'
+import re, socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+s.sendall(b"GET /_roar/health HTTP/1.1\r\nHost: x\r\n\r\n" * 3
+          + b"GET /_roar/nothing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+data = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    data += b
+print(" ".join(m.decode() for m in re.findall(rb"HTTP/1\.1 (\d{3}) ", data)))
+PY
+)
+assert_eq "$got" "200 200 200 404" "statuses of four pipelined requests"
+
 check "nothing reached the upstream"
 [[ ! -s "$TEST_TMP/bodies.jsonl" ]] || fail "the upstream saw: $(cat "$TEST_TMP/bodies.jsonl")"
 assert_eq "$(metric 'roar_proxy_requests_total{operation="rejected",status="400"}')" 4 "rejected with 400"
