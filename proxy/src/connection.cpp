@@ -325,6 +325,9 @@ void Connection::relay(ForwardPlan plan, const ParsedHead& parsed)
 void Connection::on_relay_done(RelayOutcome outcome)
 {
     m_exchange.reset();
+    if (m_phase != Phase::Relaying) {
+        return; // the connection already gave up on this exchange (closed, or answered an internal error)
+    }
     m_response_started = true;
     if (outcome.record) {
         m_ctx.recorder->record(*outcome.record);
@@ -332,9 +335,6 @@ void Connection::on_relay_done(RelayOutcome outcome)
     log_debug("{} {} ({}) -> {} in {:.3f}s", m_method, m_target, m_op, outcome.status,
               std::chrono::duration<double>(std::chrono::steady_clock::now() - m_request_started).count());
     end_request(outcome.status);
-    if (m_phase == Phase::Closed) {
-        return;
-    }
     if (outcome.status == 0) {
         close_now(); // cut short: the client cannot tell where the response ends
         return;
