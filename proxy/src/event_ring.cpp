@@ -45,7 +45,7 @@ bool RingPublisher::publish(const S3Event& ev)
 {
     roar_event rec{};
     rec.op = ev.op;
-    rec.pid = static_cast<std::uint32_t>(getpid());
+    rec.pid = ev.pid != 0 ? ev.pid : static_cast<std::uint32_t>(getpid());
     rec.tid = static_cast<std::uint32_t>(syscall(SYS_gettid));
     rec.fd = -1;
     rec.fd2 = -1;

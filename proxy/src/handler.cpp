@@ -6,6 +6,7 @@
 #include "roar/proxy/request_auth.hpp"
 
 #include <algorithm>
+#include <charconv>
 
 namespace roar::proxy {
 
@@ -77,10 +78,15 @@ std::string strip_aws_chunked(std::string_view enc)
 
 std::optional<std::uint64_t> parse_u64(std::string_view s)
 {
-    if (s.empty() || s.size() > 19 || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    std::uint64_t v = 0;
+    if (s.empty() || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
         return std::nullopt;
     }
-    return std::stoull(std::string(s));
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v, 10);
+    if (ec != std::errc() || end != s.data() + s.size()) {
+        return std::nullopt; // out of range
+    }
+    return v;
 }
 
 } // namespace

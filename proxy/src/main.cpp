@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <curl/curl.h>
 
+#include <charconv>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -35,12 +36,13 @@ std::pair<std::string, std::uint16_t> parse_listen(const std::string& text)
     if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
         host = host.substr(1, host.size() - 2);
     }
-    char* end = nullptr;
-    const long port = std::strtol(text.c_str() + colon + 1, &end, 10);
-    if (*end != '\0' || port < 0 || port > 65535) {
-        throw Fatal{"--listen port must be 0..65535, got '" + text.substr(colon + 1) + "'"};
+    const std::string_view digits = std::string_view(text).substr(colon + 1);
+    std::uint16_t port = 0;
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port, 10);
+    if (ec != std::errc() || end != digits.data() + digits.size()) {
+        throw Fatal{"--listen port must be 0..65535, got '" + std::string(digits) + "'"};
     }
-    return {host, static_cast<std::uint16_t>(port)};
+    return {host, port};
 }
 
 int run(int argc, char** argv)
@@ -53,6 +55,9 @@ int run(int argc, char** argv)
     std::string pid_file;
     std::string log_file;
     bool verbose = false;
+    roar::proxy::ServerOptions opts;
+    long header_timeout_ms = static_cast<long>(opts.header_timeout.count());
+    long idle_timeout_ms = static_cast<long>(opts.idle_timeout.count());
     app.add_option("--listen", listen, "HOST:PORT to listen on (port 0 picks a free port)")->capture_default_str();
     app.add_option(
         "--upstream", upstream,
@@ -62,6 +67,25 @@ int run(int argc, char** argv)
     app.add_option("--pid-file", pid_file, "write the proxy's pid to this file");
     app.add_option("--log-file", log_file, "append log lines here instead of stderr");
     app.add_flag("--verbose", verbose, "log every request (secrets redacted)");
+    app.add_option("--threads", opts.threads, "event loops moving bytes")
+        ->check(CLI::Range(1, 64))
+        ->capture_default_str();
+    app.add_option("--hash-threads", opts.hash_threads, "threads computing BLAKE3 of bodies")
+        ->check(CLI::Range(1, 64))
+        ->capture_default_str();
+    app.add_option("--max-connections", opts.max_connections, "connections served at once; more wait their turn")
+        ->check(CLI::Range(1, 1000000))
+        ->capture_default_str();
+    app.add_option("--max-per-peer", opts.max_per_peer, "connections served at once from one peer address")
+        ->check(CLI::Range(1, 1000000))
+        ->capture_default_str();
+    app.add_option("--header-timeout-ms", header_timeout_ms, "time allowed for a request head once it has started")
+        ->check(CLI::Range(100L, 3600000L))
+        ->capture_default_str();
+    app.add_option("--idle-timeout-ms", idle_timeout_ms,
+                   "time a connection may stay without a request or without client progress")
+        ->check(CLI::Range(100L, 86400000L))
+        ->capture_default_str();
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -101,8 +125,9 @@ int run(int argc, char** argv)
         ring = std::move(*opened);
     }
 
-    roar::proxy::ServerOptions opts;
     std::tie(opts.listen_host, opts.listen_port) = parse_listen(listen);
+    opts.header_timeout = std::chrono::milliseconds(header_timeout_ms);
+    opts.idle_timeout = std::chrono::milliseconds(idle_timeout_ms);
     opts.upstream = upstream;
     auto server = roar::proxy::Server::create(opts, std::move(ring));
     if (!server) {

@@ -50,6 +50,8 @@ std::string Metrics::render() const
             auth_failures.load());
     counter("roar_proxy_aws_chunked_requests_total", "Request bodies decoded from aws-chunked before forwarding.",
             aws_chunked_requests.load());
+    counter("roar_proxy_header_timeouts_total", "Connections closed because a request head did not arrive in time.",
+            header_timeouts.load());
     counter("roar_proxy_client_aborts_total", "Requests whose client went away mid-transfer.", client_aborts.load());
     counter("roar_proxy_events_published_total", "S3 lineage events written to the ring.", events_published.load());
     counter("roar_proxy_events_dropped_total", "S3 lineage events dropped because the ring was full or absent.",
@@ -57,6 +59,12 @@ std::string Metrics::render() const
     out += fmt::format("# HELP roar_proxy_inflight_requests Requests being served now.\n"
                        "# TYPE roar_proxy_inflight_requests gauge\nroar_proxy_inflight_requests {}\n",
                        inflight.load());
+    out += fmt::format("# HELP roar_proxy_connections Client connections being served.\n"
+                       "# TYPE roar_proxy_connections gauge\nroar_proxy_connections {}\n",
+                       connections_open.load());
+    out += fmt::format("# HELP roar_proxy_connections_waiting Client connections accepted and waiting for a slot.\n"
+                       "# TYPE roar_proxy_connections_waiting gauge\nroar_proxy_connections_waiting {}\n",
+                       connections_waiting.load());
     out += "# HELP roar_proxy_upstream_latency_seconds Time from sending a request upstream to its response head.\n"
            "# TYPE roar_proxy_upstream_latency_seconds histogram\n";
     std::uint64_t cumulative = 0;

@@ -1,39 +1,23 @@
-// State shared by the listener, its sessions and their relays: options,
-// the handler configuration, credentials, metrics, the event ring, the
-// curl handle pool and the shutdown flags.
+// State shared by the listener, every event loop and their connections:
+// options, the handler configuration, credentials, metrics, the recorder,
+// the hashing pool and the shutdown flags. Everything here is safe to use
+// from any loop thread.
 #pragma once
 
+#include "hash_pool.hpp"
+#include "recorder.hpp"
 #include "roar/proxy/credentials.hpp"
-#include "roar/proxy/event_ring.hpp"
 #include "roar/proxy/handler.hpp"
 #include "roar/proxy/metrics.hpp"
-#include "roar/proxy/s3_event.hpp"
 #include "roar/proxy/server.hpp"
-
-#include <curl/curl.h>
 
 #include <atomic>
 #include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <vector>
 
 namespace roar::proxy {
-
-// Idle curl easy handles; each keeps its own connection cache, so taking a
-// handle back from the pool reuses its upstream connections.
-class CurlPool {
-public:
-    static constexpr std::size_t k_max_idle = 32;
-    ~CurlPool();
-    CURL* acquire();
-    void release(CURL* h);
-
-private:
-    std::mutex m_mutex;
-    std::vector<CURL*> m_idle;
-};
 
 // The credential chain, re-resolved at most every few seconds so edited
 // credential files and a late `aws configure` are picked up.
@@ -51,13 +35,11 @@ struct ProxyContext {
     ServerOptions opts;
     HandlerConfig handler;
     Metrics metrics;
-    std::unique_ptr<RingPublisher> ring;
-    MultipartSizes parts;
-    CurlPool curl;
+    std::unique_ptr<Recorder> recorder;
+    std::unique_ptr<HashPool> hashes;
     CredentialCache creds;
     std::string ca_bundle;             // AWS_CA_BUNDLE, used for https upstreams
-    std::atomic<bool> stopping{false}; // no new requests
-    std::atomic<bool> aborting{false}; // cut in-flight transfers now
+    std::atomic<bool> stopping{false}; // no new requests; idle connections close
 };
 
 } // namespace roar::proxy

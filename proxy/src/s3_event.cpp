@@ -11,14 +11,24 @@ namespace roar::proxy {
 
 namespace {
 
-std::string header_value(const ExchangeFacts& f, std::string_view name)
+// The code point of a numeric character reference body `ent` ("#65",
+// "#x41"); nullopt when it is not a well-formed one.
+std::optional<std::uint32_t> char_ref(std::string_view ent)
 {
-    for (const auto& [n, v] : f.headers) {
-        if (n == name) {
-            return v;
-        }
+    if (ent.size() < 2 || ent[0] != '#') {
+        return std::nullopt;
     }
-    return {};
+    const bool hex = ent[1] == 'x' || ent[1] == 'X';
+    const std::string_view digits = ent.substr(hex ? 2 : 1);
+    std::uint32_t cp = 0;
+    if (digits.empty()) {
+        return std::nullopt;
+    }
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), cp, hex ? 16 : 10);
+    if (ec != std::errc() || end != digits.data() + digits.size()) {
+        return std::nullopt;
+    }
+    return cp;
 }
 
 std::string xml_unescape(std::string_view s)
@@ -46,20 +56,8 @@ std::string xml_unescape(std::string_view s)
             out.push_back('>');
         } else if (ent == "apos") {
             out.push_back('\'');
-        } else if (ent.size() > 1 && ent[0] == '#') {
-            // A numeric reference; a malformed one ("&#x;") stays as it is.
-            const bool hex = ent[1] == 'x';
-            const std::string_view digits = ent.substr(hex ? 2 : 1);
-            unsigned long cp = 0x80;
-            const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), cp, hex ? 16 : 10);
-            if (ec != std::errc() || end != digits.data() + digits.size() || digits.empty()) {
-                cp = 0x80;
-            }
-            if (cp < 0x80) {
-                out.push_back(static_cast<char>(cp));
-            } else {
-                out.append(s.substr(i, semi - i + 1));
-            }
+        } else if (const auto cp = char_ref(ent); cp && *cp > 0 && *cp < 0x80) {
+            out.push_back(static_cast<char>(*cp));
         } else {
             out.append(s.substr(i, semi - i + 1));
         }
@@ -97,75 +95,70 @@ std::optional<std::string> xml_element(std::string_view xml, std::string_view ta
     return xml_unescape(xml.substr(a + open.size(), b - a - open.size()));
 }
 
-std::vector<S3Event> lineage_events(const ForwardPlan& plan, const ExchangeFacts& facts)
+std::vector<S3Event> lineage_events(const ExchangeRecord& record, std::int64_t multipart_bytes)
 {
     std::vector<S3Event> out;
-    if (facts.status < 200 || facts.status >= 300) {
+    if (record.status < 200 || record.status >= 300) {
         return out;
     }
     S3Event ev;
-    ev.uri = plan.target.uri();
-    ev.status = static_cast<std::int32_t>(facts.status);
-    ev.etag = header_value(facts, "etag");
-    add_line(ev.extra, "version_id", header_value(facts, "x-amz-version-id"));
-    switch (plan.op) {
+    ev.uri = record.target.uri();
+    ev.status = static_cast<std::int32_t>(record.status);
+    ev.etag = record.etag;
+    ev.pid = record.pid;
+    add_line(ev.extra, "version_id", record.version_id);
+    switch (record.op) {
     case S3Op::GetObject:
         ev.op = ROAR_OP_S3_GET;
-        ev.bytes = static_cast<std::int64_t>(facts.response_bytes);
-        if (facts.status == 206) {
-            add_line(ev.extra, "range", plan.range);
-            add_line(ev.extra, "content_range", header_value(facts, "content-range"));
+        ev.bytes = static_cast<std::int64_t>(record.response_bytes);
+        if (record.status == 206) {
+            add_line(ev.extra, "range", record.range);
+            add_line(ev.extra, "content_range", record.content_range);
         } else {
-            add_line(ev.extra, "blake3", facts.blake3_hex);
+            add_line(ev.extra, "blake3", record.blake3_hex);
         }
         break;
-    case S3Op::HeadObject: {
+    case S3Op::HeadObject:
         ev.op = ROAR_OP_S3_HEAD;
-        // The upstream's Content-Length; -1 when absent or not a number.
-        const std::string len = header_value(facts, "content-length");
-        ev.bytes = -1;
-        std::int64_t n = 0;
-        const auto [end, ec] = std::from_chars(len.data(), len.data() + len.size(), n);
-        if (!len.empty() && ec == std::errc() && end == len.data() + len.size() && n >= 0) {
-            ev.bytes = n;
-        }
+        ev.bytes = record.content_length && *record.content_length <= INT64_MAX
+                       ? static_cast<std::int64_t>(*record.content_length)
+                       : -1;
         break;
-    }
     case S3Op::PutObject:
         ev.op = ROAR_OP_S3_PUT;
-        ev.bytes = static_cast<std::int64_t>(facts.request_bytes);
-        add_line(ev.extra, "blake3", facts.blake3_hex);
+        ev.bytes = static_cast<std::int64_t>(record.request_bytes);
+        add_line(ev.extra, "blake3", record.blake3_hex);
         break;
     case S3Op::CopyObject:
-        if (facts.xml_body.find("<Error>") != std::string::npos) {
+        if (record.response_body.find("<Error>") != std::string::npos) {
             return out;
         }
         ev.op = ROAR_OP_S3_COPY;
-        ev.etag = xml_element(facts.xml_body, "ETag").value_or(ev.etag);
+        ev.etag = xml_element(record.response_body, "ETag").value_or(ev.etag);
         ev.bytes = -1;
-        add_line(ev.extra, "source", plan.copy_source);
-        add_line(ev.extra, "source_version_id", header_value(facts, "x-amz-copy-source-version-id"));
+        add_line(ev.extra, "source", record.copy_source);
+        add_line(ev.extra, "source_version_id", record.copy_source_version_id);
         break;
     case S3Op::CompleteMultipartUpload:
         // S3 may answer 200 and report the failure in the body.
-        if (facts.xml_body.find("<Error>") != std::string::npos) {
+        if (record.response_body.find("<Error>") != std::string::npos) {
             return out;
         }
         ev.op = ROAR_OP_S3_MULTIPART_COMPLETE;
-        ev.etag = xml_element(facts.xml_body, "ETag").value_or(ev.etag);
-        ev.bytes = facts.multipart_bytes;
-        add_line(ev.extra, "upload_id", plan.upload_id);
+        ev.etag = xml_element(record.response_body, "ETag").value_or(ev.etag);
+        ev.bytes = multipart_bytes;
+        add_line(ev.extra, "upload_id", record.upload_id);
         // The collector reads an output's size from here for non-PUT writes.
-        add_line(ev.extra, "size", facts.multipart_bytes >= 0 ? std::to_string(facts.multipart_bytes) : "");
+        add_line(ev.extra, "size", multipart_bytes >= 0 ? std::to_string(multipart_bytes) : "");
         break;
     case S3Op::DeleteObject:
         ev.op = ROAR_OP_S3_DELETE;
         ev.bytes = 0;
-        add_line(ev.extra, "delete_marker", header_value(facts, "x-amz-delete-marker"));
+        add_line(ev.extra, "delete_marker", record.delete_marker);
         break;
     case S3Op::DeleteObjects: {
         // One delete per <Deleted><Key>..</Key></Deleted> in the result.
-        std::string_view rest = facts.xml_body;
+        std::string_view rest = record.response_body;
         while (true) {
             const auto a = rest.find("<Deleted>");
             if (a == std::string_view::npos) {
@@ -179,8 +172,9 @@ std::vector<S3Event> lineage_events(const ForwardPlan& plan, const ExchangeFacts
             if (auto key = xml_element(item, "Key")) {
                 S3Event del;
                 del.op = ROAR_OP_S3_DELETE;
-                del.uri = "s3://" + plan.target.bucket + "/" + *key;
+                del.uri = "s3://" + record.target.bucket + "/" + *key;
                 del.status = ev.status;
+                del.pid = record.pid;
                 add_line(del.extra, "version_id", xml_element(item, "VersionId").value_or(""));
                 out.push_back(std::move(del));
             }

@@ -1,70 +1,33 @@
-// Listener and sessions. The listener runs an Asio accept loop on the
-// thread that calls run(); each accepted connection gets a session thread
-// (bounded by max_connections) that reads request heads with Beast, asks
-// handle() for a decision and answers locally or through the relay.
-// Shutdown: stop() closes the acceptor and sets `stopping` (idle sessions
-// leave at once, busy ones after their current exchange); after
-// drain_timeout `aborting` cuts what is still in flight.
+// The listener, the event loops and shutdown. The acceptor runs on loop 0
+// and hands each accepted socket to the next loop in turn, through
+// admission: a connection over the total or per-peer cap waits, unread,
+// and is served in arrival order when one ends; when even the waiting
+// queue is full the listener stops accepting (the kernel's backlog holds
+// the rest) until there is room. Shutdown: stop() closes the acceptor and
+// the idle connections at once, lets requests in flight finish for
+// drain_timeout, then aborts them; the loops stop once no connection is
+// left.
 #include "roar/proxy/server.hpp"
 
-#include "client_stream.hpp"
+#include "admission.hpp"
+#include "event_loop.hpp"
+#include "peer_identity.hpp"
 #include "proxy_context.hpp"
-#include "relay.hpp"
 #include "roar/proxy/handler.hpp"
 #include "roar/proxy/log.hpp"
 
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/beast/http/read.hpp>
+#include <boost/asio/steady_timer.hpp>
 
-#include <condition_variable>
-#include <map>
-#include <vector>
-#include <limits>
 #include <cstdlib>
 #include <thread>
-
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
+#include <vector>
 
 namespace roar::proxy {
 
 namespace asio = boost::asio;
-namespace http = boost::beast::http;
 using tcp = asio::ip::tcp;
-
-CurlPool::~CurlPool()
-{
-    for (CURL* h : m_idle) {
-        curl_easy_cleanup(h);
-    }
-}
-
-CURL* CurlPool::acquire()
-{
-    {
-        const std::lock_guard<std::mutex> lock(m_mutex);
-        if (!m_idle.empty()) {
-            CURL* h = m_idle.back();
-            m_idle.pop_back();
-            return h;
-        }
-    }
-    return curl_easy_init();
-}
-
-void CurlPool::release(CURL* h)
-{
-    curl_easy_reset(h); // keeps the handle's connection cache
-    const std::lock_guard<std::mutex> lock(m_mutex);
-    if (m_idle.size() < k_max_idle) {
-        m_idle.push_back(h);
-        return;
-    }
-    curl_easy_cleanup(h);
-}
 
 tl::expected<Credentials, std::string> CredentialCache::get()
 {
@@ -80,212 +43,163 @@ tl::expected<Credentials, std::string> CredentialCache::get()
     return m_value;
 }
 
-namespace {
-
-RequestHead to_head(const http::request_parser<http::buffer_body>& parser)
-{
-    const auto& msg = parser.get();
-    RequestHead head;
-    head.method = std::string(msg.method_string());
-    head.target = std::string(msg.target());
-    for (const auto& field : msg) {
-        head.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-    }
-    return head;
-}
-
-void run_session(ProxyContext& ctx, int fd)
-{
-    ClientStream client(fd, ctx.stopping, std::chrono::milliseconds(ctx.opts.idle_timeout));
-    boost::beast::flat_buffer buffer;
-    // Beast reads at most the buffer's spare capacity at a time: give it
-    // room for 64 KiB reads or bodies trickle through in 4 KiB pieces.
-    buffer.reserve(64 * 1024);
-    for (;;) {
-        if (ctx.stopping.load()) {
-            return;
-        }
-        RequestParser parser;
-        parser.header_limit(static_cast<std::uint32_t>(ctx.opts.max_header_bytes));
-        // Not boost::none: Beast 1.74 compares `len > optional` and a none limit fails.
-        parser.body_limit(std::numeric_limits<std::uint64_t>::max());
-        client.set_abort_flag(ctx.stopping);
-        boost::system::error_code ec;
-        http::read_header(client, buffer, parser, ec);
-        if (ec) {
-            if (ec == http::error::header_limit) {
-                write_local_response(client,
-                                     error_response({431, "RequestHeaderSectionTooLarge",
-                                                     "Your request header section exceeds the maximum allowed size."},
-                                                    "/", new_request_id()),
-                                     false, false);
-            } else if (ec != http::error::end_of_stream && ec != asio::error::eof && ec != boost::beast::error::timeout
-                       && ec != asio::error::operation_aborted && ec != asio::error::connection_reset) {
-                write_local_response(client,
-                                     error_response({400, "BadRequest", "Malformed HTTP request: " + ec.message()}, "/",
-                                                    new_request_id()),
-                                     false, false);
-            }
-            return;
-        }
-        client.set_abort_flag(ctx.aborting);
-        ctx.metrics.inflight.fetch_add(1);
-        const RequestHead head = to_head(parser);
-        const bool keep_alive = parser.get().keep_alive();
-        const bool head_only = head.method == "HEAD";
-
-        HandlerConfig cfg = ctx.handler;
-        Credentials creds;
-        auto resolved = ctx.creds.get();
-        const bool operational = head.raw_path().rfind("/_roar/", 0) == 0;
-        unsigned status = 0;
-        std::string op = "roar";
-        bool keep = false;
-        if (resolved) {
-            creds = *resolved;
-        }
-        Decision decision = (!resolved && !operational)
-                                ? Decision(error_response({403, "InvalidAccessKeyId",
-                                                           "roar-proxy has no AWS credentials to verify or re-sign "
-                                                           "requests: "
-                                                               + resolved.error()},
-                                                          head.raw_path(), new_request_id()))
-                                : handle(head, cfg, creds, std::chrono::system_clock::now());
-        if (auto* local = std::get_if<LocalResponse>(&decision)) {
-            status = local->status;
-            if (local->status == 403) {
-                ctx.metrics.auth_failures.fetch_add(1);
-            }
-            if (!operational || local->status >= 400) {
-                log_info("{} {} -> {} {}", head.method, redact_target(head.target), local->status, local->error_code);
-            }
-            // A request body we did not read poisons the connection.
-            keep = keep_alive && parser.is_done() && !ctx.stopping.load();
-            if (!write_local_response(client, *local, keep, head_only)) {
-                keep = false;
-            }
-            if (!operational) {
-                op = "rejected";
-            }
-        } else {
-            const auto& plan = std::get<ForwardPlan>(decision);
-            op = std::string(op_name(plan.op));
-            const auto started = std::chrono::steady_clock::now();
-            const RelayResult r = relay(ctx, client, buffer, parser, plan, keep_alive);
-            status = r.status;
-            keep = r.keep_alive;
-            log_debug("{} {} ({}) -> {} in {:.3f}s", head.method, redact_target(head.target), op, r.status,
-                      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-        }
-        if (!operational) {
-            ctx.metrics.count_request(op, status);
-        }
-        ctx.metrics.inflight.fetch_sub(1);
-        if (!keep) {
-            return;
-        }
-    }
-}
-
-} // namespace
-
 struct Server::Impl {
     ProxyContext ctx;
-    asio::io_context ioc;
-    tcp::acceptor acceptor{ioc};
-    std::mutex mutex;
-    std::condition_variable idle;
-    std::size_t sessions = 0;
-    // Session threads are joined (not detached) so that shutdown ends only
-    // once every thread is gone: finished ones are collected on each accept
-    // and at the end of run().
-    std::map<std::thread::id, std::thread> threads;
-    std::vector<std::thread::id> finished;
-    std::thread drain_timer;
+    std::unique_ptr<Admission> admission;
+    std::vector<std::unique_ptr<EventLoop>> loops; // loops[0] runs the acceptor
+    std::unique_ptr<tcp::acceptor> acceptor;
+    std::unique_ptr<asio::steady_timer> drain_timer;
+    std::unique_ptr<asio::steady_timer> retry_timer;
+    std::size_t next_loop = 0;
+    bool accept_paused = false; // loop 0 only
+    std::atomic<bool> loops_stopped{false};
 
-    void join_finished()
+    ~Impl()
     {
-        std::vector<std::thread> done;
-        {
-            const std::lock_guard<std::mutex> lock(mutex);
-            for (const auto& id : finished) {
-                auto it = threads.find(id);
-                if (it != threads.end()) {
-                    done.push_back(std::move(it->second));
-                    threads.erase(it);
-                }
-            }
-            finished.clear();
+        // Hashing threads first (they post to the loops), then the loops,
+        // whose connections still call back into this object as they close.
+        ctx.hashes.reset();
+        if (admission) {
+            admission->clear_waiting();
         }
-        for (auto& t : done) {
-            t.join();
-        }
+        acceptor.reset();
+        drain_timer.reset();
+        retry_timer.reset();
+        loops.clear();
     }
+
+    EventLoop& main_loop() { return *loops.front(); }
 
     void accept_next()
     {
-        acceptor.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
-            if (ec) {
-                if (ec != asio::error::operation_aborted) {
-                    log_warn("accept failed: {}", ec.message());
-                    if (!ctx.stopping.load()) {
-                        accept_next();
-                    }
-                }
-                return;
-            }
-            join_finished();
-            start_session(std::move(socket));
-            accept_next();
-        });
-    }
-
-    void start_session(tcp::socket socket)
-    {
-        boost::system::error_code ec;
-        socket.set_option(tcp::no_delay(true), ec);
-        {
-            const std::lock_guard<std::mutex> lock(mutex);
-            if (sessions >= ctx.opts.max_connections) {
-                log_warn("refusing a connection: {} sessions already open", sessions);
-                return; // socket closes
-            }
-            ++sessions;
-        }
-        const int fd = socket.release(ec);
-        if (ec) {
-            end_session();
+        if (ctx.stopping.load() || !acceptor || !acceptor->is_open()) {
             return;
         }
-        ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
-        const std::lock_guard<std::mutex> lock(mutex);
-        std::thread t([this, fd] {
-            run_session(ctx, fd);
-            end_session(std::this_thread::get_id());
+        EventLoop& target = *loops[next_loop++ % loops.size()];
+        acceptor->async_accept(target.io(), [this, &target](const boost::system::error_code& ec, tcp::socket socket) {
+            if (ec) {
+                if (ec == asio::error::operation_aborted || ctx.stopping.load()) {
+                    return;
+                }
+                // Out of file descriptors and the like: try again shortly
+                // rather than spinning or giving up.
+                log_warn("accept failed: {}", ec.message());
+                retry_timer->expires_after(std::chrono::milliseconds(100));
+                retry_timer->async_wait([this](const boost::system::error_code& e) {
+                    if (!e) {
+                        accept_next();
+                    }
+                });
+                return;
+            }
+            try {
+                on_accepted(target, std::move(socket));
+            } catch (const std::exception& e) {
+                log_warn("dropping an accepted connection: {}", e.what());
+            }
+            if (!accept_paused) {
+                accept_next();
+            }
         });
-        const auto id = t.get_id();
-        threads.emplace(id, std::move(t));
     }
 
-    void end_session(std::thread::id self = {})
+    void on_accepted(EventLoop& target, tcp::socket socket)
     {
-        const std::lock_guard<std::mutex> lock(mutex);
-        --sessions;
-        if (self != std::thread::id{}) {
-            finished.push_back(self);
+        boost::system::error_code ec;
+        boost::system::error_code ec2;
+        const auto remote = socket.remote_endpoint(ec);
+        const auto local = socket.local_endpoint(ec2);
+        std::string peer = ec || ec2 ? std::string("unknown") : peer_key(local, remote);
+        auto holder = std::make_shared<tcp::socket>(std::move(socket));
+        auto admit = [this, &target, holder, peer] {
+            ctx.metrics.connections_waiting.fetch_sub(1, std::memory_order_relaxed);
+            asio::post(target.io(), [this, &target, holder, peer] { serve(target, std::move(*holder), peer); });
+        };
+        switch (admission->arrive(peer, admit)) {
+        case Admission::Result::Admitted:
+            asio::post(target.io(), [this, &target, holder, peer] { serve(target, std::move(*holder), peer); });
+            break;
+        case Admission::Result::Queued:
+            ctx.metrics.connections_waiting.fetch_add(1, std::memory_order_relaxed);
+            log_debug("connection from {} waits: {} connections are being served", peer, admission->active());
+            break;
+        case Admission::Result::Full:
+            ctx.metrics.connections_waiting.fetch_add(1, std::memory_order_relaxed);
+            accept_paused = true;
+            log_warn("{} connections are waiting to be served; not accepting more until one ends",
+                     admission->waiting());
+            break;
         }
-        idle.notify_all();
+    }
+
+    void serve(EventLoop& loop, tcp::socket socket, const std::string& peer)
+    {
+        ctx.metrics.connections_open.fetch_add(1, std::memory_order_relaxed);
+        loop.serve(std::move(socket), peer, [this, peer] { connection_closed(peer); });
+    }
+
+    void connection_closed(const std::string& peer)
+    {
+        ctx.metrics.connections_open.fetch_sub(1, std::memory_order_relaxed);
+        if (admission->leave(peer)) {
+            asio::post(main_loop().io(), [this] {
+                if (accept_paused) {
+                    accept_paused = false;
+                    accept_next();
+                }
+            });
+        }
+        if (ctx.stopping.load()) {
+            check_stopped();
+        }
+    }
+
+    void check_stopped()
+    {
+        if (ctx.metrics.connections_open.load() > 0 || loops_stopped.exchange(true)) {
+            return;
+        }
+        for (auto& loop : loops) {
+            EventLoop* l = loop.get();
+            asio::post(l->io(), [l] { l->stop(); });
+        }
+    }
+
+    void begin_shutdown()
+    {
+        boost::system::error_code ec;
+        acceptor->close(ec);
+        retry_timer->cancel();
+        const auto dropped = admission->waiting();
+        admission->clear_waiting();
+        ctx.metrics.connections_waiting.fetch_sub(static_cast<std::int64_t>(dropped), std::memory_order_relaxed);
+        for (auto& loop : loops) {
+            EventLoop* l = loop.get();
+            asio::post(l->io(), [l] { l->close_idle(); });
+        }
+        drain_timer->expires_after(ctx.opts.drain_timeout);
+        drain_timer->async_wait([this](const boost::system::error_code& e) {
+            if (e) {
+                return;
+            }
+            if (const auto n = ctx.metrics.inflight.load(); n > 0) {
+                log_warn("aborting {} in-flight session(s) at shutdown", n);
+            }
+            for (auto& loop : loops) {
+                EventLoop* l = loop.get();
+                asio::post(l->io(), [l] { l->abort_all(); });
+            }
+            // Connections already closed report through connection_closed();
+            // none open at all: stop now.
+            check_stopped();
+        });
+        check_stopped();
     }
 };
 
 Server::Server() : m_impl(std::make_unique<Impl>()) { }
 
-Server::~Server()
-{
-    if (m_impl && m_impl->drain_timer.joinable()) {
-        m_impl->drain_timer.join();
-    }
-}
+Server::~Server() = default;
 
 tl::expected<std::unique_ptr<Server>, std::string> Server::create(const ServerOptions& opts,
                                                                   std::unique_ptr<RingPublisher> ring)
@@ -293,28 +207,37 @@ tl::expected<std::unique_ptr<Server>, std::string> Server::create(const ServerOp
     std::unique_ptr<Server> s(new Server());
     Impl& impl = *s->m_impl;
     impl.ctx.opts = opts;
-    impl.ctx.ring = std::move(ring);
+    impl.ctx.recorder = std::make_unique<Recorder>(std::move(ring), impl.ctx.metrics);
+    impl.ctx.hashes = std::make_unique<HashPool>(opts.hash_threads);
     impl.ctx.handler.upstream = opts.upstream;
     impl.ctx.handler.metrics_text = [&impl] { return impl.ctx.metrics.render(); };
     if (const char* ca = std::getenv("AWS_CA_BUNDLE"); ca != nullptr && *ca != '\0') {
         impl.ctx.ca_bundle = ca;
     }
-    if (opts.upstream.size() > 0 && !parse_endpoint(opts.upstream)) {
+    if (!opts.upstream.empty() && !parse_endpoint(opts.upstream)) {
         return tl::unexpected("upstream '" + opts.upstream + "' is not an http(s)://host[:port] URL");
     }
+    impl.admission = std::make_unique<Admission>(opts.max_connections, opts.max_per_peer, opts.max_waiting);
+    for (std::size_t i = 0; i < std::max<std::size_t>(opts.threads, 1); ++i) {
+        impl.loops.push_back(std::make_unique<EventLoop>(impl.ctx));
+    }
+    impl.acceptor = std::make_unique<tcp::acceptor>(impl.main_loop().io());
+    impl.drain_timer = std::make_unique<asio::steady_timer>(impl.main_loop().io());
+    impl.retry_timer = std::make_unique<asio::steady_timer>(impl.main_loop().io());
+
     boost::system::error_code ec;
     const auto addr = asio::ip::make_address(opts.listen_host, ec);
     if (ec) {
         return tl::unexpected("cannot listen on '" + opts.listen_host + "': not an IP address");
     }
     const tcp::endpoint ep(addr, opts.listen_port);
-    impl.acceptor.open(ep.protocol(), ec);
+    impl.acceptor->open(ep.protocol(), ec);
     if (!ec) {
-        impl.acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-        impl.acceptor.bind(ep, ec);
+        impl.acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+        impl.acceptor->bind(ep, ec);
     }
     if (!ec) {
-        impl.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+        impl.acceptor->listen(asio::socket_base::max_listen_connections, ec);
     }
     if (ec) {
         return tl::unexpected(
@@ -331,23 +254,25 @@ tl::expected<std::unique_ptr<Server>, std::string> Server::create(const ServerOp
 std::uint16_t Server::port() const
 {
     boost::system::error_code ec;
-    return m_impl->acceptor.local_endpoint(ec).port();
+    return m_impl->acceptor->local_endpoint(ec).port();
 }
 
 Metrics& Server::metrics() { return m_impl->ctx.metrics; }
 
 void Server::run()
 {
-    m_impl->accept_next();
-    m_impl->ioc.run();
-    {
-        std::unique_lock<std::mutex> lock(m_impl->mutex);
-        m_impl->idle.wait(lock, [this] { return m_impl->sessions == 0; });
+    Impl& impl = *m_impl;
+    asio::post(impl.main_loop().io(), [&impl] { impl.accept_next(); });
+    std::vector<std::thread> threads;
+    for (std::size_t i = 1; i < impl.loops.size(); ++i) {
+        EventLoop* l = impl.loops[i].get();
+        threads.emplace_back([l] { l->run(); });
     }
-    m_impl->join_finished();
-    if (m_impl->ctx.ring) {
-        m_impl->ctx.ring->ring_doorbell();
+    impl.main_loop().run();
+    for (auto& t : threads) {
+        t.join();
     }
+    impl.ctx.recorder->flush();
 }
 
 void Server::stop()
@@ -355,20 +280,8 @@ void Server::stop()
     if (m_impl->ctx.stopping.exchange(true)) {
         return;
     }
-    // The drain timer must exist before the acceptor closes: closing lets
-    // run() return and the owner destroy this Server, which joins it.
-    m_impl->drain_timer = std::thread([this] {
-        std::unique_lock<std::mutex> lock(m_impl->mutex);
-        if (!m_impl->idle.wait_for(lock, m_impl->ctx.opts.drain_timeout, [this] { return m_impl->sessions == 0; })) {
-            log_warn("aborting {} in-flight session(s) at shutdown", m_impl->sessions);
-            m_impl->ctx.aborting.store(true);
-        }
-    });
-    // Nothing may touch *this after this post.
-    asio::post(m_impl->ioc, [this] {
-        boost::system::error_code ec;
-        m_impl->acceptor.close(ec);
-    });
+    Impl* impl = m_impl.get();
+    asio::post(impl->main_loop().io(), [impl] { impl->begin_shutdown(); });
 }
 
 } // namespace roar::proxy

@@ -1,5 +1,7 @@
-// Lineage events: which S3 exchanges publish what, and the ring publisher
-// writing them into a real shared-memory ring.
+// Lineage events: which S3 exchanges publish what, the ring publisher
+// writing them into a real shared-memory ring, and the recorder between
+// the relay's records and the ring.
+#include "recorder.hpp"
 #include "ring_test_support.hpp"
 #include "roar/proxy/event_ring.hpp"
 #include "roar/proxy/s3_event.hpp"
@@ -14,113 +16,131 @@ using namespace roar::proxy;
 
 namespace {
 
-ForwardPlan plan_for(S3Op op, const std::string& bucket, const std::string& key)
+ExchangeRecord record_for(S3Op op, const std::string& bucket, const std::string& key, unsigned status)
 {
-    ForwardPlan p;
-    p.op = op;
-    p.target.bucket = bucket;
-    p.target.key = key;
-    return p;
+    ExchangeRecord r;
+    r.op = op;
+    r.target.bucket = bucket;
+    r.target.key = key;
+    r.status = status;
+    return r;
 }
 
 } // namespace
 
 TEST_CASE("GET: whole body carries blake3, ranged carries the range", "[proxy][events]")
 {
-    auto p = plan_for(S3Op::GetObject, "b", "k");
-    ExchangeFacts f;
-    f.status = 200;
-    f.headers = {{"etag", "\"abc\""}, {"x-amz-version-id", "v9"}};
-    f.response_bytes = 42;
-    f.blake3_hex = "deadbeef";
-    auto evs = lineage_events(p, f);
+    auto r = record_for(S3Op::GetObject, "b", "k", 200);
+    r.etag = "\"abc\"";
+    r.version_id = "v9";
+    r.response_bytes = 42;
+    r.blake3_hex = "deadbeef";
+    r.pid = 4321;
+    auto evs = lineage_events(r);
     REQUIRE(evs.size() == 1);
     CHECK(evs[0].op == ROAR_OP_S3_GET);
     CHECK(evs[0].uri == "s3://b/k");
     CHECK(evs[0].etag == "\"abc\"");
     CHECK(evs[0].bytes == 42);
     CHECK(evs[0].status == 200);
+    CHECK(evs[0].pid == 4321);
     CHECK(evs[0].extra == "version_id=v9\nblake3=deadbeef\n");
 
-    p.range = "bytes=0-9";
-    f.status = 206;
-    f.response_bytes = 10;
-    f.headers.emplace_back("content-range", "bytes 0-9/42");
-    auto ranged = lineage_events(p, f);
+    r.range = "bytes=0-9";
+    r.status = 206;
+    r.response_bytes = 10;
+    r.content_range = "bytes 0-9/42";
+    auto ranged = lineage_events(r);
     REQUIRE(ranged.size() == 1);
     CHECK(ranged[0].extra == "version_id=v9\nrange=bytes=0-9\ncontent_range=bytes 0-9/42\n");
 }
 
 TEST_CASE("failed calls and non-data calls publish nothing", "[proxy][events]")
 {
-    ExchangeFacts f;
-    f.status = 404;
-    CHECK(lineage_events(plan_for(S3Op::GetObject, "b", "k"), f).empty());
-    f.status = 200;
-    CHECK(lineage_events(plan_for(S3Op::ListObjects, "b", ""), f).empty());
-    CHECK(lineage_events(plan_for(S3Op::UploadPart, "b", "k"), f).empty());
-    f.xml_body = "<Error><Code>InternalError</Code></Error>";
-    CHECK(lineage_events(plan_for(S3Op::CompleteMultipartUpload, "b", "k"), f).empty());
+    CHECK(lineage_events(record_for(S3Op::GetObject, "b", "k", 404)).empty());
+    CHECK(lineage_events(record_for(S3Op::ListObjects, "b", "", 200)).empty());
+    CHECK(lineage_events(record_for(S3Op::UploadPart, "b", "k", 200)).empty());
+    auto failed = record_for(S3Op::CompleteMultipartUpload, "b", "k", 200);
+    failed.response_body = "<Error><Code>InternalError</Code></Error>";
+    CHECK(lineage_events(failed).empty());
 }
 
 TEST_CASE("PUT, copy, multipart completion and deletes", "[proxy][events]")
 {
-    ExchangeFacts put;
-    put.status = 200;
-    put.headers = {{"etag", "\"e1\""}};
+    auto put = record_for(S3Op::PutObject, "b", "out/x", 200);
+    put.etag = "\"e1\"";
     put.request_bytes = 5;
     put.blake3_hex = "ea8f163db38682925e4491c5e58d4bb3506ef8c14eb78a86e908c5624a67200f";
-    auto p = lineage_events(plan_for(S3Op::PutObject, "b", "out/x"), put);
+    auto p = lineage_events(put);
     REQUIRE(p.size() == 1);
     CHECK(p[0].op == ROAR_OP_S3_PUT);
     CHECK(p[0].bytes == 5);
     CHECK(p[0].extra == "blake3=" + put.blake3_hex + "\n");
 
-    auto copy_plan = plan_for(S3Op::CopyObject, "b", "dst");
-    copy_plan.copy_source = "s3://b/src";
-    ExchangeFacts copy;
-    copy.status = 200;
-    copy.xml_body = "<CopyObjectResult><LastModified>x</LastModified><ETag>&quot;c0&quot;</ETag></CopyObjectResult>";
-    auto c = lineage_events(copy_plan, copy);
+    auto copy = record_for(S3Op::CopyObject, "b", "dst", 200);
+    copy.copy_source = "s3://b/src";
+    copy.response_body =
+        "<CopyObjectResult><LastModified>x</LastModified><ETag>&quot;c0&quot;</ETag></CopyObjectResult>";
+    auto c = lineage_events(copy);
     REQUIRE(c.size() == 1);
     CHECK(c[0].op == ROAR_OP_S3_COPY);
     CHECK(c[0].etag == "\"c0\"");
     CHECK(c[0].extra == "source=s3://b/src\n");
 
-    auto mpu_plan = plan_for(S3Op::CompleteMultipartUpload, "b", "big");
-    mpu_plan.upload_id = "up1";
+    auto mpu = record_for(S3Op::CompleteMultipartUpload, "b", "big", 200);
+    mpu.upload_id = "up1";
     MultipartSizes sizes;
     sizes.add_part("up1", "1", 100);
     sizes.add_part("up1", "2", 50);
     sizes.add_part("up1", "1", 80); // re-uploaded part replaces the first
-    ExchangeFacts mpu;
-    mpu.status = 200;
-    mpu.xml_body = "<CompleteMultipartUploadResult><Bucket>b</Bucket><Key>big</Key>"
-                   "<ETag>\"3858f62230ac3c915f300c664312c11f-2\"</ETag></CompleteMultipartUploadResult>";
-    mpu.multipart_bytes = sizes.take("up1");
+    mpu.response_body = "<CompleteMultipartUploadResult><Bucket>b</Bucket><Key>big</Key>"
+                        "<ETag>\"3858f62230ac3c915f300c664312c11f-2\"</ETag></CompleteMultipartUploadResult>";
+    const auto total = sizes.take("up1");
     CHECK(sizes.take("up1") == -1);
-    auto m = lineage_events(mpu_plan, mpu);
+    auto m = lineage_events(mpu, total);
     REQUIRE(m.size() == 1);
     CHECK(m[0].op == ROAR_OP_S3_MULTIPART_COMPLETE);
     CHECK(m[0].etag == "\"3858f62230ac3c915f300c664312c11f-2\"");
     CHECK(m[0].bytes == 130);
     CHECK(m[0].extra == "upload_id=up1\nsize=130\n");
 
-    ExchangeFacts del;
-    del.status = 204;
-    auto d = lineage_events(plan_for(S3Op::DeleteObject, "b", "gone"), del);
+    auto d = lineage_events(record_for(S3Op::DeleteObject, "b", "gone", 204));
     REQUIRE(d.size() == 1);
     CHECK(d[0].op == ROAR_OP_S3_DELETE);
 
-    ExchangeFacts many;
-    many.status = 200;
-    many.xml_body = "<DeleteResult><Deleted><Key>a&amp;b</Key></Deleted><Deleted><Key>c</Key>"
-                    "<VersionId>v2</VersionId></Deleted><Error><Key>d</Key></Error></DeleteResult>";
-    auto dm = lineage_events(plan_for(S3Op::DeleteObjects, "b", ""), many);
+    auto many = record_for(S3Op::DeleteObjects, "b", "", 200);
+    many.pid = 77;
+    many.response_body = "<DeleteResult><Deleted><Key>a&amp;b</Key></Deleted><Deleted><Key>c</Key>"
+                         "<VersionId>v2</VersionId></Deleted><Error><Key>d</Key></Error></DeleteResult>";
+    auto dm = lineage_events(many);
     REQUIRE(dm.size() == 2);
     CHECK(dm[0].uri == "s3://b/a&b");
     CHECK(dm[1].uri == "s3://b/c");
     CHECK(dm[1].extra == "version_id=v2\n");
+    CHECK(dm[1].pid == 77);
+}
+
+TEST_CASE("malformed values from the upstream never throw", "[proxy][events][malformed]")
+{
+    // Issue 10 item 11: an ETag with an empty character reference used to
+    // end the process through std::stoul.
+    for (const char* etag : {"&#x;", "&#;", "&#xZZ;", "&#99999999999999999999;", "&#x110000;", "&#0;", "&#-1;"}) {
+        auto copy = record_for(S3Op::CopyObject, "b", "dst", 200);
+        copy.response_body = std::string("<CopyObjectResult><ETag>") + etag + "</ETag></CopyObjectResult>";
+        std::vector<S3Event> evs;
+        REQUIRE_NOTHROW(evs = lineage_events(copy));
+        REQUIRE(evs.size() == 1);
+        CHECK(evs[0].etag == etag); // kept as sent
+    }
+    CHECK(xml_element("<ETag>&#x41;&#66;&#x;</ETag>", "ETag") == "AB&#x;");
+
+    // A HEAD whose Content-Length the relay could not read: size unknown.
+    auto head = record_for(S3Op::HeadObject, "b", "k", 200);
+    CHECK(lineage_events(head).at(0).bytes == -1);
+    head.content_length = 12;
+    CHECK(lineage_events(head).at(0).bytes == 12);
+    head.content_length = UINT64_MAX;
+    CHECK(lineage_events(head).at(0).bytes == -1);
 }
 
 TEST_CASE("malformed upstream values never throw: bad character references, a non-numeric length", "[proxy][events]")
@@ -185,5 +205,40 @@ TEST_CASE("RingPublisher writes records a consumer can read; a full ring drops",
     CHECK(dropped == 1);
 
     CHECK_FALSE(RingPublisher::open("/roar-proxy-unit-missing-ring"));
+    ::shm_unlink(name.c_str());
+}
+
+TEST_CASE("the recorder sums parts into the completion event and stamps the record's pid", "[proxy][events][recorder]")
+{
+    std::random_device rd;
+    const std::string name = "/roar-proxy-unit-rec-" + std::to_string(rd());
+    REQUIRE(test::create_ring(name, 64));
+    auto pub = RingPublisher::open(name);
+    REQUIRE(pub);
+    Metrics metrics;
+    Recorder recorder(std::move(*pub), metrics);
+
+    for (const auto& [part, bytes] : {std::pair<std::string, std::uint64_t>{"1", 100}, {"2", 50}}) {
+        auto up = record_for(S3Op::UploadPart, "b", "big", 200);
+        up.upload_id = "u1";
+        up.part_number = part;
+        up.request_bytes = bytes;
+        recorder.record(up);
+    }
+    auto done = record_for(S3Op::CompleteMultipartUpload, "b", "big", 200);
+    done.upload_id = "u1";
+    done.pid = 4242;
+    done.response_body = "<CompleteMultipartUploadResult><ETag>\"x-2\"</ETag></CompleteMultipartUploadResult>";
+    recorder.record(done);
+    recorder.record(record_for(S3Op::GetObject, "b", "missing", 404));
+
+    const auto recs = test::read_ring(name);
+    REQUIRE(recs.size() == 1); // parts and failures publish nothing
+    CHECK(recs[0].ev.op == ROAR_OP_S3_MULTIPART_COMPLETE);
+    CHECK(recs[0].ev.pid == 4242);
+    CHECK(recs[0].ev.result == 150);
+    CHECK(recs[0].s2 == "\"x-2\"");
+    CHECK(recs[0].s3 == "upload_id=u1\nsize=150\n");
+    CHECK(metrics.events_published.load() == 1);
     ::shm_unlink(name.c_str());
 }

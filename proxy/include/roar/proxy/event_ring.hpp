@@ -19,6 +19,7 @@ struct S3Event {
     std::string extra;       // "name=value\n" lines
     std::int64_t bytes = 0;  // body bytes
     std::int32_t status = 0; // HTTP status
+    std::uint32_t pid = 0;   // process the call is attributed to; 0 = the proxy itself
 };
 
 class RingPublisher {
@@ -29,7 +30,7 @@ public:
     RingPublisher(const RingPublisher&) = delete;
     RingPublisher& operator=(const RingPublisher&) = delete;
 
-    // Publishes `ev` stamped with this process's pid and CLOCK_REALTIME;
+    // Publishes `ev` stamped with its pid (else this process's) and CLOCK_REALTIME;
     // false when the ring had no room (the record is dropped).
     bool publish(const S3Event& ev);
     // Wakes the consumer (after a burst, and at shutdown).

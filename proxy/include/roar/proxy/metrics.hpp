@@ -37,6 +37,9 @@ public:
     std::atomic<std::uint64_t> client_aborts{0};
     std::atomic<std::uint64_t> auth_failures{0};
     std::atomic<std::uint64_t> aws_chunked_requests{0}; // request bodies decoded from aws-chunked
+    std::atomic<std::uint64_t> header_timeouts{0};      // connections closed for a request head that took too long
+    std::atomic<std::int64_t> connections_open{0};      // admitted and being served
+    std::atomic<std::int64_t> connections_waiting{0};   // accepted, waiting for admission
 
     // The Prometheus text exposition of everything above.
     std::string render() const;

@@ -1,12 +1,11 @@
-// The listener and its sessions. The listener accepts on an Asio
-// io_context thread and hands each connection to its own session thread;
-// a session parses requests with Beast, asks the pure handle() what to do
-// and either answers locally or runs the relay, whose upstream transfer is
-// a blocking libcurl easy transfer on that same thread: curl's read
-// callback pulls the client's body from the socket and its write callback
-// pushes the upstream's body to the socket, so both directions are
-// backpressured by the sockets themselves; only the BLAKE3 of a body runs
-// beside the session, on at most four 256 KiB blocks.
+// The proxy server: a listener and a small fixed pool of event loops. Each
+// loop is an Asio io_context that owns its client connections and a libcurl
+// multi handle driven from the same io_context (multi-socket API), so one
+// thread moves the bytes of many connections in both directions, pausing
+// curl when a client is slow and the client when the upstream is slow.
+// BLAKE3 of bodies runs on a separate hashing pool. Connections are
+// admitted under a total and a per-peer cap; the ones over a cap wait in
+// arrival order instead of being refused.
 #pragma once
 
 #include "roar/proxy/credentials.hpp"
@@ -27,12 +26,18 @@ struct ServerOptions {
     std::string listen_host = "127.0.0.1";
     std::uint16_t listen_port = 9090; // 0 = any free port
     std::string upstream;             // empty = per-request AWS endpoint from the credential scope
+    std::size_t threads = 1;          // event loops
+    std::size_t hash_threads = 1;     // BLAKE3 threads
     std::size_t max_header_bytes = 64 * 1024;
-    std::size_t max_connections = 256;
-    std::chrono::seconds idle_timeout{60};    // waiting for a request head or for socket progress
-    std::chrono::seconds connect_timeout{10}; // upstream TCP/TLS connect
-    std::chrono::seconds stall_timeout{120};  // upstream transfer without progress
-    std::chrono::seconds drain_timeout{5};    // in-flight grace period at shutdown
+    std::size_t max_header_fields = 100;
+    std::size_t max_connections = 1024;              // admitted at once, all peers
+    std::size_t max_per_peer = 512;                  // admitted at once from one peer
+    std::size_t max_waiting = 4096;                  // accepted and waiting for admission; beyond, accepting pauses
+    std::chrono::milliseconds header_timeout{10000}; // first byte of a request head to its end
+    std::chrono::milliseconds idle_timeout{60000};   // no request started, or no progress on the client socket
+    std::chrono::seconds connect_timeout{10};        // upstream TCP/TLS connect
+    std::chrono::seconds stall_timeout{120};         // upstream transfer without progress
+    std::chrono::seconds drain_timeout{5};           // in-flight grace period at shutdown
 };
 
 class Server {
@@ -46,10 +51,12 @@ public:
     Server& operator=(const Server&) = delete;
 
     std::uint16_t port() const;
-    // Serves until stop() is called; returns once every session ended.
+    // Serves on this thread (and opts.threads - 1 more) until stop() has
+    // taken effect; returns once every connection is closed.
     void run();
-    // Stops accepting, lets in-flight requests finish for drain_timeout,
-    // then aborts them. Safe to call from any thread (not from a signal handler).
+    // Stops accepting, closes idle connections, lets in-flight requests
+    // finish for drain_timeout, then aborts them. Safe to call from any
+    // thread (not from a signal handler).
     void stop();
     Metrics& metrics();
 
