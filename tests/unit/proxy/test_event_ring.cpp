@@ -148,23 +148,15 @@ TEST_CASE("malformed upstream values never throw: bad character references, a no
     // Found by fuzz_s3_xml: "&#x;" used to throw out of std::stoul.
     CHECK(*xml_element("<ETag>&#x;&#;&#x41;&#66;&#xZZ;&#99999999999999999999;</ETag>", "ETag")
           == "&#x;&#;AB&#xZZ;&#99999999999999999999;");
-    auto copy_plan = plan_for(S3Op::CopyObject, "b", "dst");
-    ExchangeFacts copy;
-    copy.status = 200;
-    copy.xml_body = "<CopyObjectResult><ETag>&#x;</ETag></CopyObjectResult>";
-    REQUIRE(lineage_events(copy_plan, copy).size() == 1);
-    CHECK(lineage_events(copy_plan, copy)[0].etag == "&#x;");
-
-    ExchangeFacts head;
-    head.status = 200;
-    for (const char* length : {"12x", "", "-5", "99999999999999999999"}) {
-        head.headers = {{"content-length", length}};
-        auto h = lineage_events(plan_for(S3Op::HeadObject, "b", "k"), head);
-        REQUIRE(h.size() == 1);
-        CHECK(h[0].bytes == -1);
-    }
-    head.headers = {{"content-length", "42"}};
-    CHECK(lineage_events(plan_for(S3Op::HeadObject, "b", "k"), head)[0].bytes == 42);
+    auto copy = record_for(S3Op::CopyObject, "b", "dst", 200);
+    copy.response_body = "<CopyObjectResult><ETag>&#x;</ETag></CopyObjectResult>";
+    REQUIRE(lineage_events(copy).size() == 1);
+    CHECK(lineage_events(copy)[0].etag == "&#x;");
+    // A HEAD's Content-Length is read by the relay with a checked conversion
+    // (parse_length); one it could not read arrives as "unknown".
+    auto head = record_for(S3Op::HeadObject, "b", "k", 200);
+    head.content_length.reset();
+    CHECK(lineage_events(head).at(0).bytes == -1);
 }
 
 TEST_CASE("RingPublisher writes records a consumer can read; a full ring drops", "[proxy][events]")
