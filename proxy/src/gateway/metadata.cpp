@@ -8,6 +8,7 @@
 
 #include <array>
 #include <chrono>
+#include <filesystem>
 
 namespace roar::proxy::gateway {
 
@@ -87,6 +88,14 @@ Result<std::unique_ptr<MetadataStore>> open_metadata_store(const MetadataConfig&
     if (config.engine == MetadataEngine::postgresql) {
         return fail("metadata.url: PostgreSQL metadata needs the shared store layer, which this build does not have "
                     "yet; use sqlite:///PATH for now");
+    }
+    // A fresh deployment's directory is made here rather than failing on it.
+    std::error_code ec;
+    if (const auto dir = config.sqlite_path.parent_path(); !dir.empty()) {
+        std::filesystem::create_directories(dir, ec);
+        if (ec) {
+            return fail("cannot create the directory {} of the gateway metadata: {}", dir.string(), ec.message());
+        }
     }
     return open_sqlite_metadata(config.sqlite_path);
 }

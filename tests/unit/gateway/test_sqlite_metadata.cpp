@@ -536,6 +536,17 @@ TEST_CASE("ids are time-ordered and unique", "[gateway][metadata]")
     CHECK(new_id(1000) != new_id(1000));
 }
 
+TEST_CASE("opening the configured store makes its directory", "[gateway][metadata]")
+{
+    TempDir dir;
+    MetadataConfig c;
+    c.url = "sqlite://" + (dir / "new/sub/gw.db").string();
+    c.sqlite_path = dir / "new/sub/gw.db";
+    auto s = open_metadata_store(c);
+    REQUIRE(s);
+    CHECK(std::filesystem::exists(dir / "new/sub/gw.db"));
+}
+
 TEST_CASE("PostgreSQL metadata is refused until the shared store layer exists", "[gateway][metadata]")
 {
     MetadataConfig c;
