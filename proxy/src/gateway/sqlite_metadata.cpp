@@ -292,11 +292,90 @@ const char* const k_setting_get = "SELECT value FROM gw_settings WHERE name = $1
 const char* const k_setting_init =
     "INSERT INTO gw_settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING";
 
+// Every statement above except the SQLite-only k_settings_table_exists
+// (metadata_statements() hands them to the portability test).
+const char* const k_all[] = {
+    k_schema_version_get,
+    k_schema_version_set,
+    k_backend_upsert,
+    k_backend_usage,
+    k_reserve,
+    k_reservation_insert,
+    k_reservation_delete,
+    k_reservations_expired,
+    k_unreserve,
+    k_add_reserved,
+    k_add_used,
+    k_release_used,
+    k_object_by_key,
+    k_object_by_id,
+    k_object_insert,
+    k_object_delete,
+    k_object_list,
+    k_object_list_bounded,
+    k_objects_on_backend,
+    k_object_set_blake3,
+    k_copies_of,
+    k_copy_insert,
+    k_copy_exists_on,
+    k_copy_delete_on,
+    k_copies_delete,
+    k_copy_at,
+    k_upload_insert,
+    k_upload_by_id,
+    k_upload_delete,
+    k_uploads_list,
+    k_uploads_stale,
+    k_part_size,
+    k_part_upsert,
+    k_parts_list,
+    k_parts_delete,
+    k_job_insert_remove,
+    k_job_insert_replicate,
+    k_jobs_enqueue_bucket,
+    k_jobs_runnable,
+    k_job_claim,
+    k_job_by_id,
+    k_job_finish,
+    k_job_retry,
+    k_job_fail,
+    k_job_backlog,
+    k_tenant_insert,
+    k_tenants_list,
+    k_tenant_by_name,
+    k_tenant_set_disabled,
+    k_key_insert,
+    k_key_by_id,
+    k_keys_of_tenant,
+    k_key_revoke,
+    k_key_expire,
+    k_policy_upsert,
+    k_policy_get,
+    k_namespace_insert,
+    k_namespace_get,
+    k_namespace_owner,
+    k_namespaces_of_tenant,
+    k_namespace_delete,
+    k_setting_get,
+    k_setting_init,
+};
+
 } // namespace sql
 
 namespace {
 
 constexpr int k_busy_timeout_ms = 60000;
+
+// Migration `v` with the engine's type for object keys (byte order).
+std::string schema_text(int v, MetadataEngine engine)
+{
+    std::string ddl = sql::k_schema[v];
+    const char* key_type = engine == MetadataEngine::sqlite ? "TEXT" : "TEXT COLLATE \"C\"";
+    for (std::size_t at; (at = ddl.find("{key_type}")) != std::string::npos;) {
+        ddl.replace(at, 10, key_type);
+    }
+    return ddl;
+}
 
 // --- the SQLite-specific part: one connection, cached statements ------------------
 
@@ -1491,11 +1570,7 @@ private:
                         version, sql::k_schema_version);
         }
         for (int v = version; v < sql::k_schema_version; ++v) {
-            std::string ddl = sql::k_schema[v];
-            for (std::size_t at; (at = ddl.find("{key_type}")) != std::string::npos;) {
-                ddl.replace(at, 10, "TEXT");
-            }
-            GW_CHECK(m_c.exec(ddl));
+            GW_CHECK(m_c.exec(schema_text(v, MetadataEngine::sqlite)));
         }
         if (version != sql::k_schema_version) {
             GW_TRY(s, m_c.prepare(sql::k_schema_version_set));
@@ -1737,6 +1812,17 @@ private:
 };
 
 } // namespace
+
+std::string metadata_schema_sql(MetadataEngine engine)
+{
+    std::string out;
+    for (int v = 0; v < sql::k_schema_version; ++v) {
+        out += schema_text(v, engine);
+    }
+    return out;
+}
+
+std::vector<std::string_view> metadata_statements() { return {std::begin(sql::k_all), std::end(sql::k_all)}; }
 
 Result<std::unique_ptr<MetadataStore>> open_sqlite_metadata(const fs::path& path)
 {

@@ -9,6 +9,7 @@
 #   source "$(dirname "$0")/lib_backends.sh"
 #   start_backends            # all three; or start_backend_a / _b / _c
 #   backends_toml 1048576 2097152 ""   # [[backend]] tables with these quotas ("" = unlimited)
+#   start_postgres            # a throwaway PostgreSQL 15: PG_PORT, PG_URL, pg (psql)
 # After start, GW_A_URL/GW_A_KEY/GW_A_SECRET (and _B, _C) are exported; the
 # keys are meant to be referenced from gateway.toml as access_key_env /
 # secret_key_env. GW_x_PID is the server's pid, and stop_backend A|B|C
@@ -163,3 +164,32 @@ backend_tool() {
   local url=GW_${v}_URL
   "$BACKEND_TOOL" --endpoint "${!url}" --access-key-env "GW_${v}_KEY" --secret-key-env "GW_${v}_SECRET" "$@"
 }
+
+# start_postgres: a throwaway PostgreSQL 15 on a free loopback port with a
+# database "gw" owned by role "roar" (trust auth), stopped at exit. Run as
+# root, the server runs as the postgres account (initdb refuses root).
+# Sets PG_PORT and PG_URL (postgresql://roar@127.0.0.1:PORT/gw); pg ARGS...
+# runs psql against it with ON_ERROR_STOP.
+start_postgres() {
+  local bin=/usr/lib/postgresql/15/bin as=()
+  [[ -x $bin/initdb ]] || skip "PostgreSQL 15 is not installed (postgresql-15)"
+  need psql
+  PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/roar-pg.XXXXXX")
+  on_exit "rm -rf '$PG_DIR'"
+  if [[ $(id -u) == 0 ]]; then
+    chown postgres "$PG_DIR"
+    as=(runuser -u postgres --)
+  fi
+  PG_PORT=$(free_port)
+  "${as[@]}" "$bin/initdb" -D "$PG_DIR/data" -U roar --auth=trust >"$TEST_TMP/initdb.log" 2>&1 ||
+    fail "initdb failed: $(tail -3 "$TEST_TMP/initdb.log")"
+  "${as[@]}" "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -w \
+    -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1" start >/dev/null ||
+    fail "PostgreSQL did not start: $(tail -3 "$PG_DIR/postgres.log")"
+  on_exit "${as[*]} $bin/pg_ctl -D '$PG_DIR/data' -m immediate stop >/dev/null 2>&1"
+  "$bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U roar gw
+  PG_URL=postgresql://roar@127.0.0.1:$PG_PORT/gw
+  export PG_PORT PG_URL
+}
+
+pg() { psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U roar -d gw "$@"; }

@@ -8,8 +8,19 @@
 
 #include <filesystem>
 #include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
 
 namespace roar::proxy::gateway {
+
+// The schema (every migration in order) for `engine`: object keys are
+// TEXT on SQLite and TEXT COLLATE "C" on PostgreSQL, so both sort bytes.
+std::string metadata_schema_sql(MetadataEngine engine);
+
+// Every data statement of the gateway (all but SQLite's own "does the
+// schema exist" probe), for the test that prepares each on PostgreSQL.
+std::vector<std::string_view> metadata_statements();
 
 // Opens or creates the gateway metadata database at `path` (WAL mode,
 // schema created or upgraded).
