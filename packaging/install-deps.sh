@@ -8,7 +8,7 @@ set -euo pipefail
 build_pkgs=(
   build-essential cmake pkg-config git ca-certificates
   libboost1.74-dev libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libsqlite3-dev sqlite3
-  libtomlplusplus-dev librust-blake3-dev libexpected-dev libfmt-dev libcli11-dev libspdlog-dev libisal-dev
+  libtomlplusplus-dev librust-blake3-dev libexpected-dev libfmt-dev libcli11-dev libspdlog-dev libisal-dev libexpat1-dev
   catch2
 )
 test_pkgs=(

@@ -1,0 +1,47 @@
+// Copying an object from one backend to another in bounded memory: a
+// thread streams the source GET into a small pipe that the target PUT (or
+// each UploadPart) reads from, hashing the bytes on the way. Every PUT is
+// verified: the bytes sent must be exactly the expected size, and a plain
+// MD5 ETag from the target must be the MD5 of those bytes. Used by the
+// replication worker and by rebalance.
+#pragma once
+
+#include "roar/proxy/gateway/metadata.hpp"
+#include "roar/proxy/gateway/object_backend.hpp"
+
+#include <cstdint>
+#include <string>
+
+namespace roar::proxy::gateway {
+
+struct CopyRequest {
+    ObjectBackend* source = nullptr;
+    Location from;
+    ObjectBackend* target = nullptr;
+    Location to;
+    std::uint64_t size = 0;
+    PutOptions put;                                 // content type and user metadata of the new copy
+    std::uint64_t multipart_threshold = 5ull << 30; // larger objects are copied as multipart uploads
+    std::uint64_t part_size = 64ull << 20;
+    std::size_t pipe_bytes = 1u << 20; // memory between the GET and the PUT
+};
+
+struct CopyResult {
+    std::string etag;   // the target's ETag
+    std::string blake3; // lower-case hex of the bytes copied
+};
+
+// Streams `req.from` on `req.source` to `req.to` on `req.target`. On failure
+// nothing is left on the target that a completed PUT made (a failed
+// multipart upload is aborted), except what a PUT that the target accepted
+// but whose verification failed wrote: the caller deletes `req.to` then.
+BackendResult<CopyResult> stream_copy(const CopyRequest& req);
+
+// Whether `etag` (quotes allowed) is a plain MD5 hex digest, as S3 gives
+// for single PUTs without KMS encryption.
+bool is_plain_md5_etag(std::string_view etag);
+
+// `etag` without surrounding double quotes.
+std::string_view unquote_etag(std::string_view etag);
+
+} // namespace roar::proxy::gateway

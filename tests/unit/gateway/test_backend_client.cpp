@@ -1,0 +1,137 @@
+// The backend client's pure parts: signed requests (checked by the proxy's
+// own SigV4 verifier, which S3 servers agree with), addressing styles, and
+// the parsing of backend answers.
+#include "gateway_test_support.hpp"
+
+#include "roar/proxy/gateway/backend_client.hpp"
+#include "roar/proxy/gateway/xml_tree.hpp"
+#include "roar/proxy/request_auth.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace roar::test;
+using namespace roar::proxy::gateway;
+namespace proxy = roar::proxy;
+
+namespace {
+
+const auto k_now = *proxy::parse_amz_date("20240301T120000Z");
+
+// The request a server receives for `r`.
+proxy::RequestHead as_received(const SignedRequest& r)
+{
+    const auto host_start = r.url.find("://") + 3;
+    const auto path_start = r.url.find('/', host_start);
+    proxy::RequestHead head;
+    head.method = r.method;
+    head.target = r.url.substr(path_start);
+    for (const auto& [n, v] : r.headers) {
+        head.headers.emplace_back(n, v);
+    }
+    return head;
+}
+
+} // namespace
+
+TEST_CASE("a path-style request is signed so that a SigV4 verifier accepts it", "[gateway][backend]")
+{
+    const GatewayConfig c = example_config();
+    const BackendConfig& a = c.backends[0];
+    const SignedRequest r =
+        sign_backend_request(a, "PUT", "store-a", "dir/a b+c~v.bin", {{"partNumber", "2"}, {"uploadId", "x/y="}},
+                             {{"content-type", "text/plain"}}, "UNSIGNED-PAYLOAD", k_now);
+    CHECK(r.url == "http://127.0.0.1:7001/store-a/dir/a%20b%2Bc~v.bin?partNumber=2&uploadId=x%2Fy%3D");
+    auto verified = proxy::verify_request(as_received(r), a.credentials, k_now);
+    REQUIRE(verified);
+    CHECK(verified->credential.access_key == "akey");
+    CHECK(verified->credential.region == "us-east-1");
+    // Another secret does not verify.
+    proxy::Credentials wrong = a.credentials;
+    wrong.secret_key = "other";
+    CHECK_FALSE(proxy::verify_request(as_received(r), wrong, k_now));
+}
+
+TEST_CASE("a virtual-host request puts the bucket in the host", "[gateway][backend]")
+{
+    GatewayConfig c = example_config();
+    BackendConfig b = c.backends[1];
+    b.path_style = false;
+    b.endpoint = "https://s3.example.com";
+    const SignedRequest r = sign_backend_request(b, "GET", "store-b", "k", {}, {}, proxy::sigv4::k_empty_sha256, k_now);
+    CHECK(r.url == "https://store-b.s3.example.com/k");
+    bool host_ok = false;
+    for (const auto& [n, v] : r.headers) {
+        host_ok = host_ok || (n == "host" && v == "store-b.s3.example.com");
+    }
+    CHECK(host_ok);
+    CHECK(proxy::verify_request(as_received(r), b.credentials, k_now));
+    const SignedRequest bucket_call = sign_backend_request(c.backends[1], "GET", "store-b", "", {{"list-type", "2"}},
+                                                           {}, proxy::sigv4::k_empty_sha256, k_now);
+    CHECK(bucket_call.url == "http://127.0.0.1:7002/store-b?list-type=2");
+}
+
+TEST_CASE("backend errors are read from their XML, or from the status alone", "[gateway][backend]")
+{
+    auto e = parse_backend_error(403, "<Error><Code>SignatureDoesNotMatch</Code><Message>nope</Message></Error>");
+    CHECK(e.code == "SignatureDoesNotMatch");
+    CHECK(e.message == "nope");
+    CHECK_FALSE(e.retryable());
+    CHECK(parse_backend_error(404, "").code == "NotFound");
+    CHECK(parse_backend_error(404, "").not_found());
+    CHECK(parse_backend_error(503, "garbage").retryable());
+    CHECK(parse_backend_error(429, "").retryable());
+    CHECK(BackendError{0, "Transport", "refused"}.retryable());
+    CHECK(BackendError{0, "Transport", "refused"}.describe() == "Transport: refused");
+    CHECK(parse_backend_error(500, "").describe() == "HTTP 500 InternalError: the backend answered HTTP 500");
+}
+
+TEST_CASE("listing responses are parsed with their continuation", "[gateway][backend]")
+{
+    auto page = parse_list_objects_response(
+        R"(<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">)"
+        R"(<Name>b</Name><IsTruncated>true</IsTruncated><NextContinuationToken>tok</NextContinuationToken>)"
+        R"(<Contents><Key>a&amp;b</Key><LastModified>2024-03-01T12:00:00.500Z</LastModified>)"
+        R"(<ETag>&quot;abc&quot;</ETag><Size>42</Size></Contents><CommonPrefixes><Prefix>d/</Prefix></CommonPrefixes>)"
+        R"(</ListBucketResult>)");
+    REQUIRE(page);
+    REQUIRE(page->objects.size() == 1);
+    CHECK(page->objects[0].key == "a&b");
+    CHECK(page->objects[0].size == 42);
+    CHECK(page->objects[0].etag == "\"abc\"");
+    CHECK(page->objects[0].last_modified == 1709294400500);
+    CHECK(page->prefixes == std::vector<std::string>{"d/"});
+    CHECK(page->truncated);
+    CHECK(page->next_token == "tok");
+    CHECK_FALSE(parse_list_objects_response("<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>"));
+    CHECK_FALSE(parse_list_objects_response("<Error/>"));
+}
+
+TEST_CASE("multipart and copy answers are parsed, including errors sent with 200", "[gateway][backend]")
+{
+    CHECK(*parse_upload_id("<InitiateMultipartUploadResult><UploadId>u1</UploadId></InitiateMultipartUploadResult>")
+          == "u1");
+    CHECK_FALSE(parse_upload_id("<InitiateMultipartUploadResult/>"));
+    CHECK(*parse_etag_result("<CopyObjectResult><ETag>\"e\"</ETag></CopyObjectResult>") == "\"e\"");
+    auto late = parse_etag_result("<Error><Code>InternalError</Code><Message>try again</Message></Error>");
+    REQUIRE_FALSE(late);
+    CHECK(late.error().code == "InternalError");
+    CHECK(late.error().retryable());
+    auto body = complete_multipart_body({{1, "\"a\""}, {2, "\"b\""}});
+    auto doc = parse_xml(body);
+    REQUIRE(doc);
+    CHECK(doc->children_named("Part").size() == 2);
+    CHECK(doc->children[1].child_text("ETag") == "\"b\"");
+}
+
+TEST_CASE("a client to a closed port reports a retryable transport error", "[gateway][backend]")
+{
+    GatewayConfig c = example_config();
+    BackendConfig b = c.backends[0];
+    b.endpoint = "http://127.0.0.1:1"; // nothing listens on port 1
+    b.connect_timeout = std::chrono::seconds(2);
+    BackendClient client(b);
+    auto head = client.head_object("store-a", "k");
+    REQUIRE_FALSE(head);
+    CHECK(head.error().status == 0);
+    CHECK(head.error().retryable());
+}

@@ -1,0 +1,558 @@
+// The metadata model on SQLite: quota reservations that never over-allocate
+// (also from concurrent connections), objects and copies changing with the
+// counters in one transaction, multipart state, the job queue's leases, and
+// tenants, keys, policies and namespaces.
+#include "gateway_test_support.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <thread>
+
+using namespace roar::test;
+using namespace roar::proxy::gateway;
+
+namespace {
+
+const BucketRef k_data{"default", "data"};
+
+BackendUsage usage_of(MetadataStore& s, const std::string& name)
+{
+    auto all = s.backend_usage();
+    REQUIRE(all);
+    for (const auto& u : *all) {
+        if (u.name == name) {
+            return u;
+        }
+    }
+    FAIL("no backend " << name);
+    return {};
+}
+
+Reservation reserve_ok(MetadataStore& s, const std::string& backend, std::uint64_t bytes, Millis now = 1000)
+{
+    auto r = s.reserve(backend, bytes, now, now + 60000);
+    REQUIRE(r);
+    REQUIRE(*r);
+    return **r;
+}
+
+PutResult put(MetadataStore& s, const std::string& key, std::uint64_t size, const std::string& backend = "a",
+              unsigned replicas = 1, Millis now = 1000)
+{
+    const Reservation r = reserve_ok(s, backend, size, now);
+    NewObject o;
+    o.bucket = k_data;
+    o.key = key;
+    o.size = size;
+    o.etag = "\"etag-" + key + "\"";
+    o.version = new_id(now);
+    o.location = {backend, "store-" + backend, "data/" + key + "~" + o.version};
+    o.reservation = r;
+    o.replicas = replicas;
+    o.now = now;
+    o.delete_at = now;
+    auto result = s.commit_object(o);
+    REQUIRE(result);
+    return *result;
+}
+
+void register_abc(MetadataStore& s) { REQUIRE(s.register_backends({{"a", 1000}, {"b", 2000}, {"c", std::nullopt}})); }
+
+} // namespace
+
+TEST_CASE("a reservation succeeds only while used + reserved + bytes fits the quota", "[gateway][metadata]")
+{
+    TempStore s;
+    register_abc(*s);
+    const Reservation r1 = reserve_ok(*s, "a", 600);
+    CHECK(usage_of(*s, "a").reserved_bytes == 600);
+    auto r2 = s->reserve("a", 401, 1000, 61000);
+    REQUIRE(r2);
+    CHECK_FALSE(*r2); // 600 + 401 > 1000
+    CHECK(usage_of(*s, "a").reserved_bytes == 600);
+    reserve_ok(*s, "a", 400); // exactly full
+    CHECK(usage_of(*s, "a").available() == std::optional<std::uint64_t>(0));
+    REQUIRE(s->release(r1));
+    REQUIRE(s->release(r1)); // a second release changes nothing
+    CHECK(usage_of(*s, "a").reserved_bytes == 400);
+    // Unlimited backends always have room.
+    reserve_ok(*s, "c", 1ull << 40);
+    CHECK_FALSE(usage_of(*s, "c").available());
+    // Unknown backends never do.
+    auto none = s->reserve("zzz", 1, 1000, 2000);
+    REQUIRE(none);
+    CHECK_FALSE(*none);
+}
+
+TEST_CASE("registering backends again keeps their counters and updates their quota", "[gateway][metadata]")
+{
+    TempStore s;
+    register_abc(*s);
+    put(*s, "k", 100);
+    REQUIRE(s->register_backends({{"a", 5000}}));
+    CHECK(usage_of(*s, "a").used_bytes == 100);
+    CHECK(usage_of(*s, "a").quota_bytes == std::optional<std::uint64_t>(5000));
+}
+
+TEST_CASE("lapsed reservations are released", "[gateway][metadata]")
+{
+    TempStore s;
+    register_abc(*s);
+    auto r = s->reserve("a", 500, 1000, 2000);
+    REQUIRE(r);
+    auto early = s->expire_reservations(1999);
+    REQUIRE(early);
+    CHECK(*early == 0);
+    auto late = s->expire_reservations(2001);
+    REQUIRE(late);
+    CHECK(*late == 1);
+    CHECK(usage_of(*s, "a").reserved_bytes == 0);
+}
+
+TEST_CASE("concurrent connections on one file never over-allocate a quota", "[gateway][metadata]")
+{
+    TempDir dir;
+    {
+        auto first = open_sqlite_metadata(dir / "gw.db");
+        REQUIRE(first);
+        REQUIRE((*first)->register_backends({{"a", 1000}}));
+    }
+    // Four gateways (connections) race to reserve 100 bytes each, 10 times.
+    std::atomic<int> granted{0};
+    std::vector<std::thread> threads;
+    std::atomic<bool> failed{false};
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&] {
+            auto store = open_sqlite_metadata(dir / "gw.db");
+            if (!store) {
+                failed = true;
+                return;
+            }
+            for (int i = 0; i < 10; ++i) {
+                auto r = (*store)->reserve("a", 100, 1000, 100000);
+                if (!r) {
+                    failed = true;
+                    return;
+                }
+                granted += r->has_value() ? 1 : 0;
+            }
+        });
+    }
+    for (auto& t : threads) {
+        t.join();
+    }
+    REQUIRE_FALSE(failed);
+    CHECK(granted == 10);
+    auto check = open_sqlite_metadata(dir / "gw.db");
+    REQUIRE(check);
+    CHECK(usage_of(**check, "a").reserved_bytes == 1000);
+}
+
+TEST_CASE("committing an object records it, its copy and its bytes in one step", "[gateway][metadata]")
+{
+    TempStore s;
+    register_abc(*s);
+    const PutResult p = put(*s, "dir/file", 300);
+    CHECK(p.replaced.empty());
+    const BackendUsage a = usage_of(*s, "a");
+    CHECK(a.used_bytes == 300);
+    CHECK(a.reserved_bytes == 0);
+    CHECK(a.objects == 1);
+    auto o = s->find_object(k_data, "dir/file");
+    REQUIRE(o);
+    REQUIRE(*o);
+    CHECK((*o)->id == p.id);
+    CHECK((*o)->size == 300);
+    CHECK((*o)->etag == "\"etag-dir/file\"");
+    REQUIRE((*o)->copies.size() == 1);
+    CHECK((*o)->copies[0].backend == "a");
+    CHECK((*o)->copies[0].key == "data/dir/file~" + p.id);
+    auto by_id = s->find_object_by_id(p.id);
+    REQUIRE(by_id);
+    REQUIRE(*by_id);
+    CHECK((*by_id)->key == "dir/file");
+    // Another tenant's bucket of the same name does not see it.
+    auto other = s->find_object({"other", "data"}, "dir/file");
+    REQUIRE(other);
+    CHECK_FALSE(*other);
+}
+
+TEST_CASE("replacing a key queues the old copies' deletion and keeps their bytes until then", "[gateway][metadata]")
+{
+    TempStore s;
+    register_abc(*s);
+    const PutResult first = put(*s, "k", 300, "a");
+    const PutResult second = put(*s, "k", 200, "b", 1, 2000);
+    REQUIRE(second.replaced.size() == 1);
+    CHECK(second.replaced[0].backend == "a");
+    CHECK(usage_of(*s, "a").used_bytes == 300); // still on the backend
+    CHECK(usage_of(*s, "a").objects == 0);
+    CHECK(usage_of(*s, "b").used_bytes == 200);
+    auto job = s->claim_job("w1", 5000, 9000);
+    REQUIRE(job);
+    REQUIRE(*job);
+    CHECK((*job)->kind == JobKind::remove);
+    CHECK((*job)->location.key == "data/k~" + first.id);
+    CHECK((*job)->bytes == 300);
+    auto finished = s->finish_job(**job, "w1");
+    REQUIRE(finished);
+    CHECK(*finished);
+    CHECK(usage_of(*s, "a").used_bytes == 0);
+}
+
+TEST_CASE("deleting an object removes its rows and queues every copy's deletion", "[gateway][metadata]")
+{
+    TempStore s;
+    register_abc(*s);
+    const PutResult p = put(*s, "k", 100, "a");
+    auto o = s->find_object(k_data, "k");
+    REQUIRE(s->add_copy(p.id, (*o)->etag, {"b", "store-b", "data/k~" + p.id}, reserve_ok(*s, "b", 100), 1500));
+    auto removed = s->delete_object(k_data, "k", 2000, 2000);
+    REQUIRE(removed);
+    REQUIRE(*removed);
+    CHECK((*removed)->copies.size() == 2);
+    auto gone = s->find_object(k_data, "k");
+    REQUIRE(gone);
+    CHECK_FALSE(*gone);
+    auto backlog = s->job_backlog();
+    REQUIRE(backlog);
+    REQUIRE(backlog->size() == 1);
+    CHECK((*backlog)[0].kind == JobKind::remove);
+    CHECK((*backlog)[0].count == 2);
+    auto again = s->delete_object(k_data, "k", 2000, 2000);
+    REQUIRE(again);
+    CHECK_FALSE(*again);
+}
+
+TEST_CASE("listing returns keys after a position, within a prefix, in byte order", "[gateway][metadata]")
+{
+    TempStore s;
+    REQUIRE(s->register_backends({{"a", std::nullopt}}));
+    for (const char* k : {"a/1", "a/2", "a/3", "b", "a0", "é/x", "\xF4\x8F\xBF\xBF"}) {
+        put(*s, k, 1);
+    }
+    auto keys = [&](std::string_view prefix, std::string_view after, std::size_t limit) {
+        auto l = s->list_objects(k_data, prefix, after, limit);
+        REQUIRE(l);
+        std::vector<std::string> out;
+        for (const auto& o : *l) {
+            out.push_back(o.key);
+        }
+        return out;
+    };
+    CHECK(keys("", "", 100) == std::vector<std::string>{"a/1", "a/2", "a/3", "a0", "b", "é/x", "\xF4\x8F\xBF\xBF"});
+    CHECK(keys("a/", "", 100) == std::vector<std::string>{"a/1", "a/2", "a/3"});
+    CHECK(keys("a/", "a/1", 1) == std::vector<std::string>{"a/2"});
+    CHECK(keys("a", "a/3", 100) == std::vector<std::string>{"a0"});
+    CHECK(keys("é", "", 100) == std::vector<std::string>{"é/x"});
+    CHECK(keys("\xF4\x8F\xBF\xBF", "", 100) == std::vector<std::string>{"\xF4\x8F\xBF\xBF"});
+    CHECK(keys("zz", "", 100).empty());
+}
+
+TEST_CASE("a copy is recorded only for the version it was made of", "[gateway][metadata]")
+{
+    TempStore s;
+    register_abc(*s);
+    const PutResult p = put(*s, "k", 100, "a");
+    const Reservation r = reserve_ok(*s, "b", 100);
+    auto stale = s->add_copy(p.id, "\"another-etag\"", {"b", "store-b", "x"}, r, 2000);
+    REQUIRE(stale);
+    CHECK_FALSE(*stale);
+    auto ok = s->add_copy(p.id, "\"etag-k\"", {"b", "store-b", "x"}, r, 2000);
+    REQUIRE(ok);
+    CHECK(*ok);
+    CHECK(usage_of(*s, "b").used_bytes == 100);
+    CHECK(usage_of(*s, "b").reserved_bytes == 0);
+    auto twice = s->add_copy(p.id, "\"etag-k\"", {"b", "store-b", "y"}, reserve_ok(*s, "b", 100), 2000);
+    REQUIRE(twice);
+    CHECK_FALSE(*twice); // one copy per backend
+    auto referenced = s->location_referenced({"b", "store-b", "x"});
+    REQUIRE(referenced);
+    CHECK(*referenced);
+}
+
+TEST_CASE("moving a copy swaps the rows and queues the source's deletion", "[gateway][metadata]")
+{
+    TempStore s;
+    register_abc(*s);
+    const PutResult p = put(*s, "k", 100, "a");
+    auto moved = s->move_copy(p.id, "a", {"b", "store-b", "data/k~" + p.id}, reserve_ok(*s, "b", 100), 2000, 2000);
+    REQUIRE(moved);
+    CHECK(*moved);
+    auto o = s->find_object(k_data, "k");
+    REQUIRE((*o)->copies.size() == 1);
+    CHECK((*o)->copies[0].backend == "b");
+    CHECK(usage_of(*s, "a").used_bytes == 100); // until the deletion job ran
+    CHECK(usage_of(*s, "b").used_bytes == 100);
+    auto job = s->claim_job("w", 3000, 4000);
+    REQUIRE(*job);
+    CHECK((*job)->location.backend == "a");
+}
+
+TEST_CASE("abandoned bytes are charged and queued for deletion", "[gateway][metadata]")
+{
+    TempStore s;
+    register_abc(*s);
+    const Reservation r = reserve_ok(*s, "a", 100);
+    REQUIRE(s->abandon_copy(r, {"a", "store-a", "orphan"}, 2000));
+    CHECK(usage_of(*s, "a").used_bytes == 100);
+    CHECK(usage_of(*s, "a").reserved_bytes == 0);
+    auto job = s->claim_job("w", 3000, 4000);
+    REQUIRE(*job);
+    CHECK((*job)->location.key == "orphan");
+    REQUIRE(s->finish_job(**job, "w"));
+    CHECK(usage_of(*s, "a").used_bytes == 0);
+}
+
+TEST_CASE("multipart parts hold reserved bytes until the upload completes", "[gateway][metadata]")
+{
+    TempStore s;
+    register_abc(*s);
+    UploadRecord u;
+    u.id = new_id(1000);
+    u.bucket = k_data;
+    u.key = "big";
+    u.location = {"b", "store-b", "data/big~" + u.id};
+    u.backend_upload_id = "backend-upload-1";
+    u.created_at = 1000;
+    REQUIRE(s->create_upload(u));
+    REQUIRE(*s->record_part(u.id, 1, 500, "\"p1\"", reserve_ok(*s, "b", 500), 1100));
+    REQUIRE(*s->record_part(u.id, 2, 300, "\"p2\"", reserve_ok(*s, "b", 300), 1200));
+    REQUIRE(*s->record_part(u.id, 3, 100, "\"p3\"", reserve_ok(*s, "b", 100), 1200));
+    CHECK(usage_of(*s, "b").reserved_bytes == 900);
+    // Part 2 uploaded again, smaller: the first one's bytes are freed.
+    REQUIRE(*s->record_part(u.id, 2, 200, "\"p2b\"", reserve_ok(*s, "b", 200), 1300));
+    CHECK(usage_of(*s, "b").reserved_bytes == 800);
+    CHECK(usage_of(*s, "b").active_uploads == 1);
+    auto parts = s->list_parts(u.id, 0, 10);
+    REQUIRE(parts);
+    REQUIRE(parts->size() == 3);
+    CHECK((*parts)[1].etag == "\"p2b\"");
+    auto after1 = s->list_parts(u.id, 1, 1);
+    REQUIRE(after1->size() == 1);
+    CHECK((*after1)[0].number == 2);
+
+    // A missing part is refused and changes nothing.
+    CHECK_FALSE(s->complete_upload({u.id, {1, 4}, "\"x-2\"", 1, 2000, 2000}));
+    CHECK(usage_of(*s, "b").reserved_bytes == 800);
+
+    // Completing with parts 1 and 2: part 3 is dropped and freed.
+    auto done = s->complete_upload({u.id, {1, 2}, "\"final-2\"", 1, 2000, 2000});
+    REQUIRE(done);
+    CHECK(done->id == u.id);
+    const BackendUsage b = usage_of(*s, "b");
+    CHECK(b.reserved_bytes == 0);
+    CHECK(b.used_bytes == 700);
+    CHECK(b.active_uploads == 0);
+    auto o = s->find_object(k_data, "big");
+    REQUIRE(*o);
+    CHECK((*o)->size == 700);
+    CHECK((*o)->etag == "\"final-2\"");
+    CHECK((*o)->copies[0].key == "data/big~" + u.id);
+    auto gone = s->find_upload(u.id);
+    REQUIRE(gone);
+    CHECK_FALSE(*gone);
+}
+
+TEST_CASE("removing an upload frees its parts, and stale uploads are found by age", "[gateway][metadata]")
+{
+    TempStore s;
+    register_abc(*s);
+    for (int i = 0; i < 3; ++i) {
+        UploadRecord u;
+        u.id = new_id(1000 + i);
+        u.bucket = k_data;
+        u.key = "k" + std::to_string(i);
+        u.location = {"a", "store-a", u.key};
+        u.backend_upload_id = "b" + std::to_string(i);
+        u.created_at = 1000 + i * 1000;
+        REQUIRE(s->create_upload(u));
+        REQUIRE(*s->record_part(u.id, 1, 100, "\"e\"", reserve_ok(*s, "a", 100), 1000));
+    }
+    auto stale = s->stale_uploads(2500, 10);
+    REQUIRE(stale);
+    REQUIRE(stale->size() == 2);
+    CHECK((*stale)[0].key == "k0");
+    auto removed = s->remove_upload((*stale)[0].id);
+    REQUIRE(removed);
+    REQUIRE(*removed);
+    CHECK((*removed)->backend_upload_id == "b0");
+    CHECK(usage_of(*s, "a").reserved_bytes == 200);
+    auto listed = s->list_uploads(k_data, "k", "", "", 10);
+    REQUIRE(listed);
+    CHECK(listed->size() == 2);
+    auto after = s->list_uploads(k_data, "", "k1", (*listed)[0].id, 10);
+    REQUIRE(after);
+    REQUIRE(after->size() == 1);
+    CHECK((*after)[0].key == "k2");
+}
+
+TEST_CASE("a job is leased to one worker, taken over when the lease ends, and finished once",
+          "[gateway][metadata][jobs]")
+{
+    TempStore s;
+    register_abc(*s);
+    put(*s, "k", 100, "a", 2, 1000); // replicas = 2 queues a replication job
+    auto first = s->claim_job("w1", 1000, 5000);
+    REQUIRE(first);
+    REQUIRE(*first);
+    CHECK((*first)->kind == JobKind::replicate);
+    CHECK((*first)->attempts == 1);
+    auto none = s->claim_job("w2", 2000, 6000);
+    REQUIRE(none);
+    CHECK_FALSE(*none); // leased to w1
+    // w1 dies; after its lease w2 takes the job over.
+    auto taken = s->claim_job("w2", 5001, 9000);
+    REQUIRE(*taken);
+    CHECK((*taken)->id == (*first)->id);
+    CHECK((*taken)->attempts == 2);
+    auto late = s->finish_job(**first, "w1");
+    REQUIRE(late);
+    CHECK_FALSE(*late); // w1 lost the lease
+    auto retried = s->retry_job(**taken, "w2", 20000, "backend b is down");
+    REQUIRE(retried);
+    CHECK(*retried);
+    auto early = s->claim_job("w3", 19999, 30000);
+    CHECK_FALSE(*early);
+    auto again = s->claim_job("w3", 20000, 30000);
+    REQUIRE(*again);
+    CHECK((*again)->last_error == "backend b is down");
+    REQUIRE(*s->fail_job(**again, "w3", "gave up"));
+    auto parked = s->claim_job("w4", 99999, 200000);
+    CHECK_FALSE(*parked);
+    auto backlog = s->job_backlog();
+    REQUIRE(backlog->size() == 1);
+    CHECK((*backlog)[0].state == "failed");
+}
+
+TEST_CASE("a bucket's objects get replication jobs unless one is pending", "[gateway][metadata][jobs]")
+{
+    TempStore s;
+    register_abc(*s);
+    put(*s, "x", 1);
+    put(*s, "y", 1);
+    put(*s, "z", 1, "a", 2); // already has a job
+    auto queued = s->enqueue_replication(k_data, 5000);
+    REQUIRE(queued);
+    CHECK(*queued == 2);
+    auto again = s->enqueue_replication(k_data, 6000);
+    REQUIRE(again);
+    CHECK(*again == 0);
+}
+
+TEST_CASE("sync imports count bytes and skip what is known", "[gateway][metadata]")
+{
+    TempStore s;
+    register_abc(*s);
+    ImportRecord rec{k_data, "old", 50, "\"e1\"", 500, {"a", "store-a", "data/old"}, new_id(1000)};
+    CHECK(*s->import_object(rec, 1000) == ImportOutcome::imported);
+    CHECK(*s->import_object(rec, 1000) == ImportOutcome::known);
+    CHECK(usage_of(*s, "a").used_bytes == 50);
+    ImportRecord replica = rec;
+    replica.location = {"b", "store-b", "data/old"};
+    CHECK(*s->import_object(replica, 1000) == ImportOutcome::added_copy);
+    ImportRecord other = rec;
+    other.location = {"c", "store-c", "data/old"};
+    other.etag = "\"different\"";
+    CHECK(*s->import_object(other, 1000) == ImportOutcome::conflict);
+    auto o = s->find_object(k_data, "old");
+    REQUIRE((*o)->copies.size() == 2);
+    CHECK((*o)->last_modified == 500);
+}
+
+TEST_CASE("tenants, keys, policies and namespaces", "[gateway][metadata][tenants]")
+{
+    TempStore s;
+    CHECK(*s->create_tenant("team-a", 1000));
+    CHECK_FALSE(*s->create_tenant("team-a", 2000));
+    CHECK(*s->create_tenant("team-b", 1000));
+    CHECK(s->list_tenants()->size() == 2);
+    CHECK(*s->set_tenant_disabled("team-a", true));
+    CHECK((*s->find_tenant("team-a"))->disabled);
+    CHECK_FALSE(*s->set_tenant_disabled("nobody", true));
+
+    REQUIRE(s->create_key({"RKAAA", "team-a", "v1:sealed", KeyState::active, 1000, std::nullopt}));
+    auto k = s->find_key("RKAAA");
+    REQUIRE(*k);
+    CHECK((*k)->secret_sealed == "v1:sealed");
+    CHECK(*s->expire_key("RKAAA", 5000));
+    CHECK((*s->find_key("RKAAA"))->expires_at == std::optional<Millis>(5000));
+    CHECK(*s->revoke_key("RKAAA", 2000));
+    CHECK_FALSE(*s->revoke_key("RKAAA", 2000));
+    CHECK((*s->find_key("RKAAA"))->state == KeyState::revoked);
+    CHECK(s->list_keys("team-a")->size() == 1);
+    CHECK(s->list_keys("team-b")->empty());
+
+    StoredPolicy p;
+    p.replicas = 2;
+    p.residencies = std::vector<std::string>{"eu-*", "ch"};
+    p.updated_at = 3000;
+    REQUIRE(s->set_bucket_policy({"team-a", "analytics"}, p));
+    auto got = s->find_bucket_policy({"team-a", "analytics"});
+    REQUIRE(*got);
+    CHECK((*got)->replicas == std::optional<unsigned>(2));
+    CHECK_FALSE((*got)->placement);
+    CHECK((*got)->residencies == std::optional<std::vector<std::string>>({"eu-*", "ch"}));
+    p.residencies = std::vector<std::string>{};
+    REQUIRE(s->set_bucket_policy({"team-a", "analytics"}, p));
+    CHECK((*s->find_bucket_policy({"team-a", "analytics"}))->residencies
+          == std::optional<std::vector<std::string>>(std::vector<std::string>{}));
+
+    REQUIRE(s->bind_namespace({"team-a", "analytics"}, "roar-analytics-aaaa", 1000));
+    REQUIRE(s->bind_namespace({"team-a", "analytics"}, "roar-analytics-aaaa", 1000)); // idempotent
+    auto clash = s->bind_namespace({"team-b", "analytics"}, "roar-analytics-aaaa", 1000);
+    REQUIRE_FALSE(clash);
+    CHECK(clash.error().message.find("already belongs to bucket analytics of tenant team-a") != std::string::npos);
+    CHECK((*s->find_namespace({"team-a", "analytics"}))->backend_bucket == "roar-analytics-aaaa");
+    CHECK(s->list_namespaces("team-a")->size() == 1);
+    REQUIRE(s->remove_namespace({"team-a", "analytics"}));
+    CHECK_FALSE(*s->find_namespace({"team-a", "analytics"}));
+}
+
+TEST_CASE("settings are set once; reopening keeps the schema and the data", "[gateway][metadata]")
+{
+    TempDir dir;
+    {
+        auto s = open_sqlite_metadata(dir / "gw.db");
+        REQUIRE(s);
+        CHECK(*(*s)->init_setting("x", "first") == "first");
+        CHECK(*(*s)->init_setting("x", "second") == "first");
+        REQUIRE((*s)->register_backends({{"a", 10}}));
+    }
+    auto s = open_sqlite_metadata(dir / "gw.db");
+    REQUIRE(s);
+    CHECK(*(*s)->setting("x") == std::optional<std::string>("first"));
+    CHECK(*(*s)->setting("schema_version") == std::optional<std::string>("1"));
+    CHECK((*s)->backend_usage()->size() == 1);
+}
+
+TEST_CASE("ids are time-ordered and unique", "[gateway][metadata]")
+{
+    const std::string a = new_id(1000);
+    const std::string b = new_id(2000);
+    CHECK(a.size() == 26);
+    CHECK(a < b);
+    CHECK(new_id(1000) != new_id(1000));
+}
+
+TEST_CASE("opening the configured store makes its directory", "[gateway][metadata]")
+{
+    TempDir dir;
+    MetadataConfig c;
+    c.url = "sqlite://" + (dir / "new/sub/gw.db").string();
+    c.sqlite_path = dir / "new/sub/gw.db";
+    auto s = open_metadata_store(c);
+    REQUIRE(s);
+    CHECK(std::filesystem::exists(dir / "new/sub/gw.db"));
+}
+
+TEST_CASE("PostgreSQL metadata is refused until the shared store layer exists", "[gateway][metadata]")
+{
+    MetadataConfig c;
+    c.url = "postgresql://roar:secret@127.0.0.1/gw";
+    c.engine = MetadataEngine::postgresql;
+    auto s = open_metadata_store(c);
+    REQUIRE_FALSE(s);
+    CHECK(s.error().message.find("secret") == std::string::npos);
+}
