@@ -25,6 +25,15 @@ namespace {
 
 double seconds(uint64_t ns) { return double(ns) / 1e9; }
 
+// Who published a PROC_START with `flags` (ProcessRecord::tracer).
+const char* tracer_of(int flags)
+{
+    if (flags & ROAR_START_TRACED) {
+        return "ptrace";
+    }
+    return (flags & ROAR_START_FS_TRACED) ? "shim+ptrace" : "shim";
+}
+
 std::map<std::string, std::string> parse_extras(std::string_view s)
 {
     std::map<std::string, std::string> out;
@@ -45,6 +54,9 @@ std::map<std::string, std::string> parse_extras(std::string_view s)
 
 std::string exec_flags_note(int flags)
 {
+    if (flags & ROAR_EXEC_32BIT) {
+        return "32-bit executable: neither the shim nor the tracer can observe it; its file I/O was not observed";
+    }
     if (flags & ROAR_EXEC_GO) {
         return "Go executable: it makes system calls itself, bypassing the shim; its file I/O was not observed";
     }
@@ -296,6 +308,7 @@ void JobTracker::on_event(const RawEvent& event)
             child.exec_pending = false;
             const int parent_record = child.record;
             child.record = new_record(pid, ppid, seconds(h.time_ns));
+            m_processes[size_t(child.record)].tracer = tracer_of(h.flags);
             if (parent_record >= 0) {
                 ProcessRecord& rec = m_processes[size_t(child.record)];
                 rec.exe = m_processes[size_t(parent_record)].exe;
@@ -318,6 +331,7 @@ void JobTracker::on_event(const RawEvent& event)
         rec.exe = std::string(event.s1);
         rec.argv = split_argv(event.s3);
         rec.cwd = st.cwd;
+        rec.tracer = tracer_of(h.flags);
         if (previous >= 0) {
             m_processes[size_t(previous)].replaced_by_exec = true;
             rec.parent = m_processes[size_t(previous)].parent;
@@ -548,8 +562,7 @@ void JobTracker::on_event(const RawEvent& event)
             }
             PathState& gone = path_state(path);
             gone.removed = true;
-            gone.written = false;
-            gone.existed = false;
+            gone.written = false; // `existed` stays: a file from before the job, now gone, is deleted
         }
         break;
     default: break; // SYMLINK, MKDIR and future ops carry nothing we record yet

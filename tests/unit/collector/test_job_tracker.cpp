@@ -127,6 +127,21 @@ TEST_CASE("a file created and deleted inside the job is neither input nor output
     CHECK(job.deleted.empty());
 }
 
+TEST_CASE("a file from before the job that the job unlinks is deleted", "[collector][tracker]")
+{
+    Harness h;
+    roar::test::write_file(h.dir / "old.log", "stale");
+    h.start(100, 1);
+    h.send(ROAR_OP_PRE_MODIFY, 100, ROAR_AT_FDCWD, 0, 0, "old.log");
+    std::filesystem::remove(h.dir / "old.log");
+    h.send(ROAR_OP_UNLINK, 100, ROAR_AT_FDCWD, 0, 0, "old.log");
+    JobRecord job = h.finish();
+    REQUIRE(job.deleted.size() == 1);
+    CHECK(job.deleted[0].path == h.path("old.log"));
+    CHECK(job.inputs.empty());
+    CHECK(job.outputs.empty());
+}
+
 TEST_CASE("atomic save: the renamed target is the output, not the temp name", "[collector][tracker]")
 {
     Harness h;

@@ -117,9 +117,10 @@ TEST_CASE("a reader that can write an older database upgrades it; the upgrade is
         auto db = Database::create(file);
         REQUIRE(db);
         REQUIRE(db->store_job(sample_job("older0000001")));
-        // Back to version 1: the column and indexes migration 1 -> 2 adds.
+        // Back to version 1: what migrations 1 -> 2 and 2 -> 3 add.
         db->exec("DROP INDEX jobs_by_session; DROP INDEX artifact_hashes_by_digest; "
-                 "ALTER TABLE steps DROP COLUMN io_paths; PRAGMA user_version = 1");
+                 "ALTER TABLE steps DROP COLUMN io_paths; ALTER TABLE processes DROP COLUMN tracer; "
+                 "PRAGMA user_version = 1");
     }
     auto reader = Database::open_read_only(file);
     REQUIRE(reader);
