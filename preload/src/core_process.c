@@ -40,7 +40,7 @@ static const char* read_link(int dirfd, const char* path, char* buf, size_t cap)
 static int for_each_fd(struct roar_shim* S, char* link, size_t cap,
                        int (*fn)(struct roar_shim* S, int fd, const char* target))
 {
-    const long dfd = syscall(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    const long dfd = syscall(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC | ROAR_OPEN_OWN);
     if (dfd < 0) {
         return 0;
     }
@@ -95,7 +95,7 @@ void roar_report_start(struct roar_libc* L, struct roar_shim* S, char* const* ar
         /* No constructor arguments (a hook ran first): /proc/self/cmdline. */
         int flags = traced;
         long len = 0;
-        const long fd = syscall(SYS_openat, AT_FDCWD, "/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+        const long fd = syscall(SYS_openat, AT_FDCWD, "/proc/self/cmdline", O_RDONLY | O_CLOEXEC | ROAR_OPEN_OWN);
         if (fd >= 0) {
             long n;
             while (len < (long)sizeof g_start_cmdline

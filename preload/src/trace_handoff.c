@@ -15,7 +15,7 @@ int roar_traced_by_roar(const struct roar_ring* ring)
     if (tracer == 0) {
         return 0;
     }
-    const long fd = syscall(SYS_openat, AT_FDCWD, "/proc/thread-self/status", O_RDONLY | O_CLOEXEC);
+    const long fd = syscall(SYS_openat, AT_FDCWD, "/proc/thread-self/status", O_RDONLY | O_CLOEXEC | ROAR_OPEN_OWN);
     if (fd < 0) {
         return 0;
     }

@@ -120,7 +120,11 @@ SyscallCall decode_syscall(long nr, const uint64_t a[6])
 #if defined(__x86_64__)
     switch (nr) {
     case SYS_open: return open_call(ROAR_AT_FDCWD, a[0], int64_t(a[1]), uint32_t(a[2]));
-    case SYS_openat: return open_call(as_fd(a[0]), a[1], int64_t(a[2]), uint32_t(a[3]));
+    case SYS_openat:
+        if (a[2] & ROAR_OPEN_OWN) {
+            return {}; // the shim's own probe (the filter normally lets it pass)
+        }
+        return open_call(as_fd(a[0]), a[1], int64_t(a[2]), uint32_t(a[3]));
     case SYS_creat: return open_call(ROAR_AT_FDCWD, a[0], O_CREAT | O_WRONLY | O_TRUNC, uint32_t(a[1]));
     case SYS_openat2: {
         SyscallCall c = make(SyscallKind::open, ROAR_OP_OPEN);

@@ -109,6 +109,12 @@ enum roar_op {
 
 #define ROAR_AT_FDCWD (-100)
 
+/* An openat flag bit the kernel ignores (open(2) drops unknown flags): roar's
+ * own opens inside a job's processes (the shim's exec probe and /proc
+ * reads) carry it, so the tracer's filter lets them through unstopped and
+ * unreported. Never set by programs. */
+#define ROAR_OPEN_OWN 0x40000000
+
 /* The first slot of every record. Exactly ROAR_SLOT_SIZE bytes. */
 struct roar_event {
     uint64_t stamp;  /* ROAR_STAMP(index) once committed; stored last */

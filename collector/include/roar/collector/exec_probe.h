@@ -231,7 +231,7 @@ static inline int roar_exec_probe_fd(int fd, char* interp)
  * a script probes its interpreter too. */
 static inline int roar_exec_probe_at(int dirfd, const char* path)
 {
-    const long fd = syscall(SYS_openat, dirfd, path, O_RDONLY | O_CLOEXEC);
+    const long fd = syscall(SYS_openat, dirfd, path, O_RDONLY | O_CLOEXEC | ROAR_OPEN_OWN);
     if (fd < 0) {
         return 0;
     }
@@ -239,7 +239,7 @@ static inline int roar_exec_probe_at(int dirfd, const char* path)
     int flags = roar_exec_probe_fd((int)fd, interp);
     syscall(SYS_close, fd);
     if (interp[0]) {
-        const long ifd = syscall(SYS_openat, AT_FDCWD, interp, O_RDONLY | O_CLOEXEC);
+        const long ifd = syscall(SYS_openat, AT_FDCWD, interp, O_RDONLY | O_CLOEXEC | ROAR_OPEN_OWN);
         if (ifd >= 0) {
             flags |= roar_exec_probe_fd((int)ifd, (char*)0)
                      & (ROAR_EXEC_STATIC | ROAR_EXEC_SETID | ROAR_EXEC_FILECAPS | ROAR_EXEC_GO | ROAR_EXEC_32BIT);

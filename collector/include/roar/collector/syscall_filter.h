@@ -6,6 +6,9 @@
  * in a process handing itself to the tracer, the launcher's child for a
  * traced root command, and the tracer's own availability check.
  *
+ * An openat whose flags carry ROAR_OPEN_OWN (roar's own probes inside a
+ * job's process) is allowed unstopped.
+ *
  * Only the x86_64 syscall ABI is decoded. Calls made through any other ABI
  * (i386 `int 0x80`, x32) are allowed untouched: a 32-bit program under the
  * filter runs at full speed and unobserved (its EXEC carries
@@ -17,6 +20,8 @@
  * the tracer dies), so a job never sees that ENOSYS. */
 #ifndef ROAR_COLLECTOR_SYSCALL_FILTER_H
 #define ROAR_COLLECTOR_SYSCALL_FILTER_H
+
+#include "roar/collector/event_format.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -95,7 +100,7 @@ static inline unsigned roar_filter_build(struct sock_filter* out, unsigned cap, 
 #if defined(__x86_64__)
     /* Layout: checks first, then the two returns; jumps are forward
      * offsets to ALLOW (n - 2) or TRACE (n - 1), patched at the end. */
-    const unsigned n = 4 + (unsigned)ROAR_FILTER_NSYSCALLS + 4 + ((flags & ROAR_FILTER_CONNECT) ? 1 : 0) + 2;
+    const unsigned n = 4 + 3 + (unsigned)ROAR_FILTER_NSYSCALLS + 4 + ((flags & ROAR_FILTER_CONNECT) ? 1 : 0) + 2;
     if (cap < n || n > ROAR_FILTER_MAX) {
         return 0;
     }
@@ -110,6 +115,15 @@ static inline unsigned roar_filter_build(struct sock_filter* out, unsigned cap, 
     out[i] = roar_bpf(BPF_LD | BPF_W | BPF_ABS, 0, 0, offsetof(struct seccomp_data, nr));
     ++i;
     out[i] = roar_bpf(BPF_JMP | BPF_JGE | BPF_K, ROAR_JUMP_TO(allow), 0, __X32_SYSCALL_BIT);
+    ++i;
+    /* roar's own opens (ROAR_OPEN_OWN in the flags, args[2]) pass; other
+     * openat calls stop. Anything else goes on to the list with nr still
+     * in the accumulator. */
+    out[i] = roar_bpf(BPF_JMP | BPF_JEQ | BPF_K, 0, 2, SYS_openat);
+    ++i;
+    out[i] = roar_bpf(BPF_LD | BPF_W | BPF_ABS, 0, 0, offsetof(struct seccomp_data, args[2]));
+    ++i;
+    out[i] = roar_bpf(BPF_JMP | BPF_JSET | BPF_K, ROAR_JUMP_TO(allow), ROAR_JUMP_TO(trace), ROAR_OPEN_OWN);
     ++i;
     for (unsigned s = 0; s < ROAR_FILTER_NSYSCALLS; ++s) {
         out[i] = roar_bpf(BPF_JMP | BPF_JEQ | BPF_K, ROAR_JUMP_TO(trace), 0, (unsigned)roar_filter_syscalls[s]);
