@@ -96,16 +96,35 @@ struct Task {
     int64_t clone_flags = 0; // of the clone/clone3 it is in
 };
 
+// A write-capable fd of an owned process whose writes the tracer does not
+// stop on (inherited, or opened without O_TRUNC): the file as it was, to
+// tell at close, exit or exec whether anything was written through it.
+struct WatchedFd {
+    dev_t dev = 0;
+    ino_t ino = 0;
+    off_t size = 0;
+    int64_t mtime_ns = 0;
+    std::string path; // to look again once the process is gone
+};
+
 // One traced process (its current image).
 struct Proc {
     bool owned = false;         // no shim in this image: the tracer publishes its process events too
     bool reports_files = false; // the tracer publishes its file syscalls (an image started under tracing)
     bool filtered = false;      // a filter stop came from it: the filter is in place
     uint32_t cwd_generation = 0;
-    std::unordered_set<std::string> announced; // PRE_MODIFY already published for these
-    std::unordered_set<int> written_fds;       // WRITE_FD or TRUNCATE published since the fd's open
+    std::unordered_set<std::string> announced;  // PRE_MODIFY already published for these
+    std::unordered_set<int> written_fds;        // WRITE_FD or TRUNCATE published since the fd's open
+    std::unordered_map<int, WatchedFd> watched; // write-capable fds to check for writes (owned images)
     bool io_uring_noted = false;
 };
+
+int64_t mtime_ns(const struct stat& st) { return int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec; }
+
+bool stat_fd(pid_t tid, int fd, struct stat& st)
+{
+    return stat(("/proc/" + std::to_string(tid) + "/fd/" + std::to_string(fd)).c_str(), &st) == 0;
+}
 
 } // namespace
 
@@ -188,6 +207,8 @@ struct Tracer::State {
     bool should_announce(const Task& t, Proc& p, int dirfd, const std::string& path, bool follow);
     void publish_result(Task& t, Proc& p, const PendingCall& pc, int64_t result);
     void publish_start(Task& t, Proc& p);
+    void watch_fd(const Task& t, Proc& p, int fd, const std::string& path);
+    void check_watched(const Task& t, Proc& p, int first, int last, bool gone);
     int64_t publish(const Task& t, uint16_t op, int fd, int fd2, int flags, uint32_t mode, int64_t result,
                     const std::string* s1 = nullptr, const std::string* s2 = nullptr, const std::string* s3 = nullptr);
 };
@@ -587,9 +608,13 @@ void Tracer::State::on_gone(pid_t tid, int status)
         if (it->second.parked) {
             parked_count.fetch_sub(1, std::memory_order_release);
         }
+        const Task dead = it->second;
         tasks.erase(it);
         if (pid == tid) {
-            procs.erase(pid);
+            if (auto p = procs.find(pid); p != procs.end()) {
+                check_watched(dead, p->second, 0, INT_MAX, true); // killed before it closed them
+                procs.erase(p);
+            }
         } else {
             process = false; // a thread
         }
@@ -642,6 +667,7 @@ Task& Tracer::State::add_child(pid_t parent_pid, pid_t child, bool thread)
         p.filtered = parent.filtered;
         p.cwd_generation = parent.cwd_generation;
         p.written_fds = parent.written_fds;
+        p.watched = parent.watched;
         if (p.owned) {
             publish(t, ROAR_OP_PROC_START, parent_pid, -1, ROAR_START_FORKED | ROAR_START_TRACED, 0, 0);
         }
@@ -697,6 +723,7 @@ void Tracer::State::on_exec(Task& leader)
     } else {
         p.owned = !environment_has_shim(t.pid, options.preload_path, options.ring_name);
     }
+    check_watched(t, p, 0, INT_MAX, true); // what the old image wrote (by path: exec closed the CLOEXEC ones)
     p.announced.clear();
     p.written_fds.clear();
     p.io_uring_noted = false;
@@ -708,6 +735,49 @@ void Tracer::State::on_exec(Task& leader)
     resume(t);
 }
 
+void Tracer::State::watch_fd(const Task& t, Proc& p, int fd, const std::string& path)
+{
+    struct stat st { };
+    if (!stat_fd(t.tid, fd, st) || !S_ISREG(st.st_mode)) {
+        return; // a terminal, /dev/null, a pipe: never an output
+    }
+    WatchedFd w;
+    w.dev = st.st_dev;
+    w.ino = st.st_ino;
+    w.size = st.st_size;
+    w.mtime_ns = mtime_ns(st);
+    // A relative name is read from /proc, for when the process is gone.
+    std::string abs = path;
+    if (abs.empty() || abs.front() != '/') {
+        char buf[ROAR_MAX_PATH_BYTES];
+        const std::string link = "/proc/" + std::to_string(t.tid) + "/fd/" + std::to_string(fd);
+        const ssize_t n = readlink(link.c_str(), buf, sizeof buf);
+        abs = n > 0 ? std::string(buf, size_t(n)) : std::string();
+    }
+    w.path = std::move(abs);
+    p.watched[fd] = std::move(w);
+}
+
+void Tracer::State::check_watched(const Task& t, Proc& p, int first, int last, bool gone)
+{
+    // WRITE_FD for every watched fd in [first, last] whose file changed
+    // (size or mtime) since it was watched; then they are forgotten.
+    for (auto it = p.watched.begin(); it != p.watched.end();) {
+        if (it->first < first || it->first > last) {
+            ++it;
+            continue;
+        }
+        const WatchedFd& w = it->second;
+        struct stat now { };
+        const bool ok = gone ? (!w.path.empty() && stat(w.path.c_str(), &now) == 0) : stat_fd(t.tid, it->first, now);
+        if (ok && now.st_dev == w.dev && now.st_ino == w.ino && (now.st_size != w.size || mtime_ns(now) != w.mtime_ns)
+            && !p.written_fds.count(it->first)) {
+            publish(t, ROAR_OP_WRITE_FD, it->first, -1, 0, 0, 0);
+        }
+        it = p.watched.erase(it);
+    }
+}
+
 void Tracer::State::publish_start(Task& t, Proc& p)
 {
     const ProcessImage img = read_image(t.pid);
@@ -715,11 +785,8 @@ void Tracer::State::publish_start(Task& t, Proc& p)
     publish(t, ROAR_OP_PROC_START, img.ppid, -1, flags, 0, 0, &img.exe, &img.cwd, &img.argv);
     for (const OpenFd& fd : read_path_fds(t.pid)) {
         publish(t, ROAR_OP_FD_INHERITED, fd.fd, -1, fd.flags, 0, 0, &fd.target);
-        // Writes are not stopped on: a regular file it may write counts as written.
-        struct stat st { };
-        if (open_can_write(fd.flags) && stat(fd.target.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
-            publish(t, ROAR_OP_WRITE_FD, fd.fd, -1, 0, 0, 0);
-            p.written_fds.insert(fd.fd);
+        if (open_can_write(fd.flags)) {
+            watch_fd(t, p, fd.fd, fd.target); // `> log`: written only if it changes
         }
     }
     stat_processes.fetch_add(1, std::memory_order_relaxed);
@@ -749,6 +816,7 @@ void Tracer::State::on_syscall_entry(Task& t)
     case SyscallKind::none: break;
     case SyscallKind::exit_group:
         if (p.owned) {
+            check_watched(t, p, 0, INT_MAX, false);
             publish(t, ROAR_OP_PROC_EXIT, -1, -1, 0, 0, call.flags);
         }
         break;
@@ -841,6 +909,7 @@ void Tracer::State::file_entry(Task& t, Proc& p, const SyscallCall& decoded)
     }
     if (call.kind == SyscallKind::close) {
         // Published before the fds are released, as the shim does.
+        check_watched(t, p, call.fd, call.fd2, false);
         publish(t, ROAR_OP_CLOSE, call.fd, call.fd2, 0, 0, 0);
         if (call.fd2 - call.fd < 4096) {
             for (int fd = call.fd; fd <= call.fd2 && fd >= 0; ++fd) {
@@ -950,10 +1019,11 @@ void Tracer::State::publish_result(Task& t, Proc& p, const PendingCall& pc, int6
         publish(t, ROAR_OP_OPEN, c.dirfd, -1, flags, c.mode, result, s1);
         if (result >= 0) {
             p.written_fds.erase(int(result));
-            if (p.owned && open_can_write(c.flags) && !(c.flags & O_DIRECTORY)) {
-                // Writes are not stopped on: a write-capable open counts as one.
-                publish(t, ROAR_OP_WRITE_FD, int(result), -1, 0, 0, 0);
-                p.written_fds.insert(int(result));
+            p.watched.erase(int(result));
+            // Writes are not stopped on: a write-capable fd that did not
+            // truncate (which counts as writing) is checked for changes.
+            if (p.owned && open_can_write(c.flags) && !(c.flags & (O_TRUNC | O_DIRECTORY)) && s1) {
+                watch_fd(t, p, int(result), pc.path);
             }
         }
         break;
@@ -964,6 +1034,12 @@ void Tracer::State::publish_result(Task& t, Proc& p, const PendingCall& pc, int6
                 p.written_fds.insert(int(result));
             } else {
                 p.written_fds.erase(int(result));
+            }
+            if (auto w = p.watched.find(c.fd); w != p.watched.end()) {
+                WatchedFd copy = w->second;
+                p.watched[int(result)] = std::move(copy);
+            } else {
+                p.watched.erase(int(result));
             }
         }
         break;

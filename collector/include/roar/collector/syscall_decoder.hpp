@@ -76,9 +76,8 @@ SyscallCall decode_syscall(long nr, const uint64_t args[6]);
 void apply_open_flags(SyscallCall& call, int64_t flags, uint32_t mode);
 
 // Whether an fd opened with `flags` can be written through. The tracer does
-// not stop on write(2): for a process it owns it publishes WRITE_FD with
-// the OPEN of such an fd (an over-approximation: an O_RDWR file that is
-// only read is also recorded as written).
+// not stop on write(2): for a process it owns it notes such an fd's file
+// (size, mtime) and publishes WRITE_FD at close, exit or exec if it changed.
 bool open_can_write(int64_t flags);
 
 } // namespace roar::collector
