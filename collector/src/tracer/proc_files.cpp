@@ -127,6 +127,13 @@ std::vector<OpenFd> read_path_fds(pid_t pid)
     return fds;
 }
 
+int64_t read_fd_pos(pid_t tid, int fd)
+{
+    const std::string info = read_file(proc_path(tid, "fdinfo/") + std::to_string(fd), 4096);
+    const std::string_view pos = field(info, "pos");
+    return pos.empty() ? -1 : number<int64_t>(pos);
+}
+
 bool environment_has_shim(pid_t pid, const std::string& preload, const std::string& ring)
 {
     const std::string env = read_file(proc_path(pid, "environ"), 1 << 20);

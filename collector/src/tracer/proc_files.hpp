@@ -36,6 +36,9 @@ struct OpenFd {
 // left out, as the shim does).
 std::vector<OpenFd> read_path_fds(pid_t pid);
 
+// The file offset of `fd` in thread `tid` (fdinfo's "pos"), or -1.
+int64_t read_fd_pos(pid_t tid, int fd);
+
 // Whether the environment of `pid` makes the loader map `preload` (in
 // LD_PRELOAD) and the shim find `ring` (ROAR_RING).
 bool environment_has_shim(pid_t pid, const std::string& preload, const std::string& ring);

@@ -104,6 +104,7 @@ struct WatchedFd {
     ino_t ino = 0;
     off_t size = 0;
     int64_t mtime_ns = 0;
+    int64_t pos = -1; // the fd's offset then, for write-only fds (-1: not used)
     std::string path; // to look again once the process is gone
 };
 
@@ -207,7 +208,7 @@ struct Tracer::State {
     bool should_announce(const Task& t, Proc& p, int dirfd, const std::string& path, bool follow);
     void publish_result(Task& t, Proc& p, const PendingCall& pc, int64_t result);
     void publish_start(Task& t, Proc& p);
-    void watch_fd(const Task& t, Proc& p, int fd, const std::string& path);
+    void watch_fd(const Task& t, Proc& p, int fd, const std::string& path, bool write_only);
     void check_watched(const Task& t, Proc& p, int first, int last, bool gone);
     int64_t publish(const Task& t, uint16_t op, int fd, int fd2, int flags, uint32_t mode, int64_t result,
                     const std::string* s1 = nullptr, const std::string* s2 = nullptr, const std::string* s3 = nullptr);
@@ -735,7 +736,7 @@ void Tracer::State::on_exec(Task& leader)
     resume(t);
 }
 
-void Tracer::State::watch_fd(const Task& t, Proc& p, int fd, const std::string& path)
+void Tracer::State::watch_fd(const Task& t, Proc& p, int fd, const std::string& path, bool write_only)
 {
     struct stat st { };
     if (!stat_fd(t.tid, fd, st) || !S_ISREG(st.st_mode)) {
@@ -746,6 +747,9 @@ void Tracer::State::watch_fd(const Task& t, Proc& p, int fd, const std::string& 
     w.ino = st.st_ino;
     w.size = st.st_size;
     w.mtime_ns = mtime_ns(st);
+    // Through a write-only fd only writes (or seeks) move the offset: that
+    // catches a same-size overwrite within one mtime tick.
+    w.pos = write_only ? read_fd_pos(t.tid, fd) : -1;
     // A relative name is read from /proc, for when the process is gone.
     std::string abs = path;
     if (abs.empty() || abs.front() != '/') {
@@ -770,8 +774,9 @@ void Tracer::State::check_watched(const Task& t, Proc& p, int first, int last, b
         const WatchedFd& w = it->second;
         struct stat now { };
         const bool ok = gone ? (!w.path.empty() && stat(w.path.c_str(), &now) == 0) : stat_fd(t.tid, it->first, now);
-        if (ok && now.st_dev == w.dev && now.st_ino == w.ino && (now.st_size != w.size || mtime_ns(now) != w.mtime_ns)
-            && !p.written_fds.count(it->first)) {
+        const bool moved = !gone && w.pos >= 0 && read_fd_pos(t.tid, it->first) != w.pos;
+        const bool changed = now.st_size != w.size || mtime_ns(now) != w.mtime_ns || moved;
+        if (ok && now.st_dev == w.dev && now.st_ino == w.ino && changed && !p.written_fds.count(it->first)) {
             publish(t, ROAR_OP_WRITE_FD, it->first, -1, 0, 0, 0);
         }
         it = p.watched.erase(it);
@@ -786,7 +791,7 @@ void Tracer::State::publish_start(Task& t, Proc& p)
     for (const OpenFd& fd : read_path_fds(t.pid)) {
         publish(t, ROAR_OP_FD_INHERITED, fd.fd, -1, fd.flags, 0, 0, &fd.target);
         if (open_can_write(fd.flags)) {
-            watch_fd(t, p, fd.fd, fd.target); // `> log`: written only if it changes
+            watch_fd(t, p, fd.fd, fd.target, (fd.flags & O_ACCMODE) == O_WRONLY); // `> log`: written if it changes
         }
     }
     stat_processes.fetch_add(1, std::memory_order_relaxed);
@@ -1023,7 +1028,7 @@ void Tracer::State::publish_result(Task& t, Proc& p, const PendingCall& pc, int6
             // Writes are not stopped on: a write-capable fd that did not
             // truncate (which counts as writing) is checked for changes.
             if (p.owned && open_can_write(c.flags) && !(c.flags & (O_TRUNC | O_DIRECTORY)) && s1) {
-                watch_fd(t, p, int(result), pc.path);
+                watch_fd(t, p, int(result), pc.path, (c.flags & O_ACCMODE) == O_WRONLY && !(c.flags & O_APPEND));
             }
         }
         break;

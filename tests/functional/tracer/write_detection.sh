@@ -31,6 +31,12 @@ assert_eq "$(io_paths "$said" outputs)" "$PROJECT/said.txt" "outputs of 'say'"
 assert_eq "$(io_digest "$said" outputs "$PROJECT/said.txt")" "$(b3 said.txt)" "blake3 of said.txt"
 assert_eq "$(io_paths "$JOB" outputs)" "" "outputs of 'silent'"
 
+printf 'abcdefgh\n' >patched.txt
+job "$BIN/fd_writes" overwrite patched.txt
+check "a same-size overwrite in place through a write-only fd makes the file an output"
+assert_eq "$(cat patched.txt)" "XXXXefgh" "the file"
+assert_output "$PROJECT/patched.txt"
+
 printf 'before\n' >dying.txt
 job "$BIN/fd_writes" append-die dying.txt
 check "killed before closing: what it appended still makes the file an output"

@@ -4,7 +4,9 @@
  *   fd_writes rdwr-read FILE  opens O_RDWR and only reads
  *   fd_writes say TEXT        writes TEXT to stdout (a redirection of the caller)
  *   fd_writes silent          writes nothing
- *   fd_writes append-die FILE appends, then is killed by SIGKILL before closing */
+ *   fd_writes append-die FILE appends, then is killed by SIGKILL before closing
+ *   fd_writes overwrite FILE  rewrites the first 4 bytes in place through O_WRONLY
+ *                             (same size, likely within one mtime tick) */
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
@@ -29,6 +31,10 @@ int main(int argc, char** argv)
         char buf[64];
         const int fd = open(argv[2], O_RDWR);
         return fd >= 0 && read(fd, buf, sizeof buf) >= 0 && close(fd) == 0 ? 0 : 1;
+    }
+    if (strcmp(mode, "overwrite") == 0) {
+        const int fd = open(argv[2], O_WRONLY);
+        return fd >= 0 && write(fd, "XXXX", 4) == 4 && close(fd) == 0 ? 0 : 1;
     }
     const int fd = open(argv[2], O_WRONLY | O_APPEND);
     if (fd < 0 || write(fd, "appended\n", 9) != 9) {
