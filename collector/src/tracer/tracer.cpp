@@ -640,6 +640,14 @@ Task& Tracer::State::adopt(pid_t tid)
     if (tgid > 0 && tgid != tid && procs.count(tgid)) {
         return add_child(tgid, tid, true);
     }
+    if (procs.count(tid)) {
+        // A leader we know only through another thread: the one that was
+        // seized and then exec'd, taking the leader's id.
+        Task& t = tasks[tid];
+        t.tid = tid;
+        t.pid = tid;
+        return t;
+    }
     if (!procs.count(ppid)) {
         Proc& p = procs[tid];
         p.filtered = true; // it was auto-attached: its creator runs under the filter
@@ -697,6 +705,9 @@ void Tracer::State::on_exec(Task& leader)
             Task moved = it->second;
             moved.tid = tid;
             tasks.erase(it);
+            if (leader.parked) {
+                parked_count.fetch_sub(1, std::memory_order_release); // the old leader died in the exec
+            }
             leader = moved;
         }
     }

@@ -44,4 +44,17 @@ assert_input "$d/cat_in.txt" "$(b3 "$d/cat_in.txt")"
 assert_output "$d/cat_out2.txt"
 assert_eq "$(jq -r '[.processes[] | select(.argv[0] == "cat")] | last | .tracer' <<<"$JOB")" "shim+ptrace" "tracer of cat"
 assert_eq "$(jq -r '[.processes[] | select(.argv[0] == "'"$BIN/spawn"'")] | last | .tracer' <<<"$JOB")" ptrace "tracer of spawn"
+check "a thread other than the main one asks for the tracer and execs (it takes over the process id)"
+if [[ -x /usr/bin/python3 ]]; then
+  seed "$PROJECT/thread"
+  job /usr/bin/python3 -c "
+import os, sys, threading, time
+threading.Thread(target=lambda: os.execv(sys.argv[1], [sys.argv[1], sys.argv[2]])).start()
+time.sleep(30)
+" "$BIN/file_ops" "$PROJECT/thread"
+  assert_eq "$JOB_RC" 0 "exit status"
+  assert_output "$PROJECT/thread/out.txt"
+  assert_output "$PROJECT/thread/child.txt"
+  assert_eq "$(tracer_of "$PROJECT/thread")" ptrace "tracer of file_ops"
+fi
 echo ok
