@@ -42,14 +42,16 @@ SIZES = {
         cp_files=1000, cp_file_kib=128, hash_bytes=2 * GIB, hash_reps=3, lat_requests=2000,
         lat_requests_16=200, lat_reps=3, xfer_bytes=GIB, xfer_reps=3, rss_bytes=5 * GIB,
         iperf_seconds=5, ingest_events=1_000_000, ingest_fit_events=150_000, ingest_reps=3, e2e_ingest_iters=250_000,
-        query_jobs=10_000, query_artifacts=1_000_000, query_reps=3),
+        query_jobs=10_000, query_artifacts=1_000_000, query_reps=3, tracer_files=1000, tracer_file_kib=128,
+        tracer_iters=100_000, tracer_reps=3),
     "quick": dict(
         reps=3, micro_iters=100_000, micro_distinct=20_000, distinct_reps=2, record_inputs=5_000, strace_iters=2_000,
         startup_reps=8, train_samples=500, train_epochs=2, train_ckpt_mib=16, tar_files=2000,
         cp_files=200, cp_file_kib=64, hash_bytes=128 * MIB, hash_reps=3, lat_requests=300,
         lat_requests_16=30, lat_reps=2, xfer_bytes=64 * MIB, xfer_reps=2, rss_bytes=256 * MIB,
         iperf_seconds=1, ingest_events=100_000, ingest_fit_events=50_000, ingest_reps=2, e2e_ingest_iters=20_000,
-        query_jobs=500, query_artifacts=50_000, query_reps=2),
+        query_jobs=500, query_artifacts=50_000, query_reps=2, tracer_files=100, tracer_file_kib=64,
+        tracer_iters=5_000, tracer_reps=2),
 }
 
 BENCH_AWS_ENV = {
@@ -971,9 +973,129 @@ def table(rows):
     return "\n".join(lines)
 
 
+# ---- row 8: the ptrace tracer (static and Go programs) -----------------------
+
+def go_program(b, name):
+    """tests/functional/tracer/progs/NAME/main.go built with Debian's Go,
+    offline (GO111MODULE=off), once into the cache."""
+    go = shutil.which("go")
+    if not go:
+        raise NotAvailable("go is not installed (golang-go)")
+    src = os.path.join(SOURCE, "tests", "functional", "tracer", "progs", name, "main.go")
+    out = os.path.join(b.cache, name)
+    if not os.path.exists(out) or os.path.getmtime(out) < os.path.getmtime(src):
+        d = os.path.join(b.cache, name + "-src")
+        os.makedirs(d, exist_ok=True)
+        shutil.copy(src, d)
+        env = dict(b.env, GO111MODULE="off", CGO_ENABLED="0", GOFLAGS="", GOPROXY="off")
+        b.run([go, "build", "-o", out, "main.go"], cwd=d, env=env)
+    return out
+
+
+def row_8(b):
+    z = b.z
+    b.roar_available()
+    reps = z["tracer_reps"]
+
+    # 8a: rclone (a Go program) copying a directory tree locally.
+    rclone = shutil.which("rclone")
+    n, kib = z["tracer_files"], z["tracer_file_kib"]
+    label = f"tracer: rclone copy of {n:,} files ({n * kib // 1024} MiB), local (s)"
+    if not rclone:
+        b.na("8a", 8, label, "rclone is not installed")
+    else:
+        src = os.path.join(b.cache, f"rclone-src-{n}x{kib}")
+        if not os.path.exists(os.path.join(src, ".complete")):
+            shutil.rmtree(src, ignore_errors=True)
+            os.makedirs(src)
+            for i in range(n):
+                with open(os.path.join(src, f"f{i:04d}.bin"), "wb") as f:
+                    f.write(os.urandom(kib * 1024))
+            open(os.path.join(src, ".complete"), "w").close()
+        proj = b.project("tracer-rclone")
+        log(f"row 8a: {label}")
+
+        def copy(wrap):
+            def fn():
+                dst = os.path.join(proj, "dst")
+                shutil.rmtree(dst, ignore_errors=True)
+                return b.timed(wrap([rclone, "copy", "--config", "/dev/null", src, dst]), cwd=proj)[0]
+            return fn
+        res = b.interleave([("untraced", copy(lambda a: a)), ("roar", copy(b.roar_run))], reps)
+        a, r = median(res["untraced"]), median(res["roar"])
+        b.add("8a", 8, label, unit="s", reference="untraced", ref_value=a, roar=r,
+              ratio=paired_ratio(res["untraced"], res["roar"]), target=("<=", 1.3, "≤ 1.3x"),
+              details={"untraced_s": stats(res["untraced"]), "roar_s": stats(res["roar"]),
+                       "note": "roar's time includes hashing every input and output (BLAKE3) and the db write"})
+
+    # 8b: a Go program doing nothing but open+close: the tracer's per-call
+    # cost (three ptrace stops per iteration), against strace -f.
+    iters = z["tracer_iters"]
+    label = f"tracer: Go program, {iters:,} x open+close of one file (s)"
+    try:
+        loop = go_program(b, "go_open_loop")
+    except (NotAvailable, RuntimeError) as e:
+        b.na("8b", 8, label, str(e).splitlines()[0][:200])
+        loop = None
+    if loop:
+        proj = b.project("tracer-go")
+        one = os.path.join(proj, "one.dat")
+        with open(one, "w") as f:
+            f.write("one file\n")
+        argv = [loop, one, str(iters)]
+        variants = [("untraced", lambda: b.timed(argv, cwd=proj)[0]),
+                    ("roar", lambda: b.timed(b.roar_run(argv), cwd=proj)[0])]
+        strace = shutil.which("strace")
+        if strace:
+            st_argv = [strace, "-f", "-qq", "-o", "/dev/null"] + argv
+            variants.append(("strace", lambda: b.timed(st_argv, cwd=proj)[0]))
+        log(f"row 8b: {label}")
+        res = b.interleave(variants, reps)
+        a, r = median(res["untraced"]), median(res["roar"])
+        b.add("8b", 8, label, unit="s", reference="untraced", ref_value=a, roar=r,
+              ratio=paired_ratio(res["untraced"], res["roar"]),
+              details={"untraced_s": stats(res["untraced"]), "roar_s": stats(res["roar"]),
+                       "roar_us_per_iteration": (r - a) / iters * 1e6})
+        if strace:
+            st = median(res["strace"])
+            b.add("8b-strace", 8, "  same under strace -f (s)", unit="s", reference="untraced", ref_value=a, roar=st,
+                  ratio=paired_ratio(res["untraced"], res["strace"]),
+                  details={"strace_s": stats(res["strace"]), "note": "ptrace on every syscall; not roar"})
+            b.add("8b-vs-strace", 8, "  strace -f time / roar time (how much cheaper roar's tracer is)", unit="x",
+                  reference="strace -f", ref_value=st, roar=st / r, target=(">=", 3.0, "≥ 3x"), metric="value",
+                  details={"strace_s": st, "roar_s": r})
+        else:
+            b.na("8b-strace", 8, "  same under strace -f", "strace is not installed")
+
+    # 8c: what run.tracer = "complete" costs a dynamically linked program
+    # (the shim microbenchmark's open+close loop): every file syscall stops.
+    micro = b.tool("bench_shim_micro")
+    label = f"tracer: run.tracer = complete, {iters:,} x open+close in a dynamic C program (ns/iteration)"
+    proj_d = b.project("tracer-default")
+    proj_c = b.project("tracer-complete")
+    b.run([b.roar, "config", "set", "run.tracer", "complete"], cwd=proj_c)
+    one = os.path.join(proj_d, "one.dat")
+    with open(one, "w") as f:
+        f.write("one file\n")
+    argv = [micro, "open1", str(iters), one]
+
+    def ns(cmd, cwd):
+        return lambda: b.timed(cmd, cwd=cwd)[1]["ns_per_iter"]
+    log(f"row 8c: {label}")
+    res = b.interleave([("untraced", ns(argv, proj_d)), ("default", ns(b.roar_run(argv), proj_d)),
+                        ("complete", ns(b.roar_run(argv), proj_c))], reps)
+    a, d, c = median(res["untraced"]), median(res["default"]), median(res["complete"])
+    b.add("8c", 8, label, unit="ns/iter", reference="untraced", ref_value=a, roar=c,
+          ratio=paired_ratio(res["untraced"], res["complete"]),
+          details={"untraced_ns": stats(res["untraced"]), "default_ns": stats(res["default"]),
+                   "complete_ns": stats(res["complete"]), "added_us_per_iteration": (c - a) / 1e3})
+    b.add("8c-default", 8, "  same with run.tracer = auto (the default: the shim alone)", unit="ns/iter",
+          reference="untraced", ref_value=a, roar=d, ratio=paired_ratio(res["untraced"], res["default"]))
+
+
 ROWS = {1: (row_1, "shim microbenchmark"), 2: (row_2, "end-to-end"), 3: (row_3, "hashing"),
         4: (row_4, "proxy latency"), 5: (row_5, "proxy throughput and memory"), 6: (row_6, "collector ingest"),
-        7: (row_7, "query scale")}
+        7: (row_7, "query scale"), 8: (row_8, "ptrace tracer")}
 
 
 def main():
@@ -982,7 +1104,7 @@ def main():
     ap.add_argument("--quick", action="store_true", help="small sizes (about 1-2 minutes)")
     ap.add_argument("--out", help="results JSON (default BUILD/bench/results.json)")
     ap.add_argument("--work", help="scratch directory (default BUILD/bench/work)")
-    ap.add_argument("--rows", default="1,2,3,4,5,6,7", help="which rows to run, e.g. 1,3")
+    ap.add_argument("--rows", default="1,2,3,4,5,6,7,8", help="which rows to run, e.g. 1,3")
     ap.add_argument("--command", default=None, help="the command line to record")
     ap.add_argument("--update-docs", metavar="FILE", help="replace the results block of FILE (docs/benchmarks.md)")
     args = ap.parse_args()

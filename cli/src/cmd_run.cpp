@@ -33,6 +33,9 @@ PathFilter recording_filter(const Project& project, bool quiet)
     std::vector<std::string> exclude =
         config.filter_defaults ? PathFilter::default_excludes() : std::vector<std::string>{};
     exclude.push_back(project.roar_dir().string() + "/");
+    if (auto preload = find_preload_library()) {
+        exclude.push_back(preload->string()); // the loader maps it into every process; the tracer sees that open
+    }
     if (!quiet) {
         // roar appends its report to its own stderr after hashing: if that is
         // a file the job also writes to, its digest could never match.
@@ -117,6 +120,7 @@ int cmd_run(const RunOptions& given)
     options.command = rerun.command;
     options.ring_bytes = config.ring_size_mb << 20;
     options.sync_timeout_ms = config.sync_timeout_ms;
+    options.tracer = parse_tracer_mode(config.tracer).value_or(TracerMode::off); // Config::load checked it
     if (config.proxy_enabled) {
         options.proxy = job_proxy_options(project);
         options.proxy_log_dir = project.roar_dir() / "logs";

@@ -126,7 +126,11 @@ void print_job(const Project& project, const nlohmann::json& j, bool all)
         if (argv.size() > 100) {
             argv = argv.substr(0, 97) + "...";
         }
-        const std::string exit_text = p["exit_code"].is_null() ? "" : fmt::format("exit {}", p["exit_code"].get<int>());
+        std::string exit_text = p["exit_code"].is_null() ? "" : fmt::format("exit {}", p["exit_code"].get<int>());
+        if (p.contains("tracer") && p["tracer"].is_string() && p["tracer"] != "shim") {
+            // Seen by roar's ptrace tracer rather than (only) the shim.
+            exit_text += (exit_text.empty() ? "" : " · ") + p["tracer"].get<std::string>();
+        }
         out += fmt::format("  {}{} {}  {}\n", std::string(size_t(depth[i]) * 2, ' '), p["pid"].get<int64_t>(),
                            argv.empty() ? p["exe"].get<std::string>() : argv, paint(fd, k_dim, exit_text));
         for (const auto& note : p["notes"]) {

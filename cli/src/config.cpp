@@ -18,6 +18,9 @@ const std::vector<ConfigKey>& config_keys()
         {"run.ring_size_mb", "int", "64", "size of the shared-memory event ring of each job, in MiB"},
         {"run.sync_timeout_ms", "int", "10000",
          "longest a traced process waits for roar to hash a file it is about to overwrite"},
+        {"run.tracer", "string", "\"auto\"",
+         "ptrace tracing of what the shim cannot enter: \"auto\" (static and Go programs), \"complete\" (every "
+         "process, catching raw syscalls too; costs a stop per file syscall) or \"off\""},
         {"filter.defaults", "bool", "true",
          "exclude system and interpreter files (/usr, /proc, site-packages, .pyc, ...) from inputs and outputs"},
         {"filter.exclude", "string-list", "[]",
@@ -131,6 +134,10 @@ Result<Config> Config::load(const fs::path& path)
     const toml::table& t = *table;
     c.ring_size_mb = t["run"]["ring_size_mb"].value_or<int64_t>(int64_t(c.ring_size_mb));
     c.sync_timeout_ms = uint32_t(t["run"]["sync_timeout_ms"].value_or<int64_t>(c.sync_timeout_ms));
+    c.tracer = t["run"]["tracer"].value_or(c.tracer);
+    if (c.tracer != "auto" && c.tracer != "complete" && c.tracer != "off") {
+        return fail("{}: run.tracer must be \"auto\", \"complete\" or \"off\", not \"{}\"", path.string(), c.tracer);
+    }
     c.filter_defaults = t["filter"]["defaults"].value_or(c.filter_defaults);
     c.filter_exclude = strings_of(t["filter"]["exclude"].node());
     c.filter_include = strings_of(t["filter"]["include"].node());

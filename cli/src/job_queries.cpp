@@ -169,6 +169,7 @@ nlohmann::json job_json(const collector::JobDetail& job)
             {"exit_code", nullable(p.exit_code)},
             {"signal", nullable(p.signal)},
             {"observed", p.observed},
+            {"tracer", p.tracer ? nlohmann::json(*p.tracer) : nlohmann::json(nullptr)},
             {"notes", p.notes},
         });
     }

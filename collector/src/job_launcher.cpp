@@ -47,7 +47,7 @@ void forward_signal(int sig)
 } // namespace
 
 Result<JobLauncher> JobLauncher::start(const std::vector<std::string>& argv, const std::vector<std::string>& env,
-                                       uint32_t* wake_word)
+                                       uint32_t* wake_word, ChildTracer* tracer, bool trace_root)
 {
     if (argv.empty()) {
         return fail("no command given");
@@ -69,21 +69,52 @@ Result<JobLauncher> JobLauncher::start(const std::vector<std::string>& argv, con
     if (pipe2(report, O_CLOEXEC) != 0) {
         return fail("cannot create a pipe: {}", std::strerror(errno));
     }
+    // A traced root waits at this gate until the tracer has attached: its
+    // filter must never be in place without a tracer (syscalls would fail
+    // with ENOSYS).
+    int gate[2] = {-1, -1};
+    if (tracer && trace_root && pipe2(gate, O_CLOEXEC) != 0) {
+        gate[0] = gate[1] = -1;
+    }
     const pid_t child = fork();
     if (child < 0) {
         const int err = errno;
         close(report[0]);
         close(report[1]);
+        if (gate[0] >= 0) {
+            close(gate[0]);
+            close(gate[1]);
+        }
         return fail("cannot fork: {}", std::strerror(err));
     }
     if (child == 0) {
         close(report[0]);
+        if (gate[0] >= 0) {
+            close(gate[1]);
+            char verdict = 0;
+            ssize_t got;
+            do {
+                got = read(gate[0], &verdict, 1);
+            } while (got < 0 && errno == EINTR);
+            // A filter that fails to install leaves the command traced but
+            // unfiltered: the tracer notices at exec and lets it go.
+            if (got == 1 && verdict == 1) {
+                tracer->install_filter();
+            }
+            close(gate[0]);
+        }
         execvpe(cargv[0], cargv.data(), cenv.data());
         const int err = errno;
         [[maybe_unused]] ssize_t n = write(report[1], &err, sizeof err);
         _exit(err == ENOENT ? 127 : 126);
     }
     close(report[1]);
+    if (gate[0] >= 0) {
+        close(gate[0]);
+        const char verdict = tracer->attach_root(child) ? 1 : 0;
+        [[maybe_unused]] ssize_t sent = write(gate[1], &verdict, 1);
+        close(gate[1]);
+    }
     int child_errno = 0;
     ssize_t n;
     do {
@@ -91,8 +122,10 @@ Result<JobLauncher> JobLauncher::start(const std::vector<std::string>& argv, con
     } while (n < 0 && errno == EINTR);
     close(report[0]);
     if (n == sizeof child_errno) {
-        int status;
-        waitpid(child, &status, 0);
+        if (!(tracer && tracer->waits_for_children())) { // else the tracer's thread reaps it
+            int status;
+            waitpid(child, &status, 0);
+        }
         return fail("cannot run '{}': {}", argv[0], std::strerror(child_errno));
     }
 
@@ -102,15 +135,21 @@ Result<JobLauncher> JobLauncher::start(const std::vector<std::string>& argv, con
         struct sigaction sa { };
         const int sig = k_handled_signals[i];
         sa.sa_handler = sig == SIGINT || sig == SIGQUIT ? SIG_IGN : sig == SIGCHLD ? wake_on_child : forward_signal;
+        if (sig == SIGCHLD && tracer && tracer->waits_for_children()) {
+            // The tracer's thread is woken by the wait itself and rings the
+            // doorbell on exits: a handler would wake us on every ptrace stop.
+            sa.sa_handler = SIG_DFL;
+        }
         sigemptyset(&sa.sa_mask);
         sa.sa_flags = SA_RESTART;
         sigaction(k_handled_signals[i], &sa, &g_saved[i]);
     }
-    return JobLauncher(child);
+    return JobLauncher(child, tracer);
 }
 
 JobLauncher::JobLauncher(JobLauncher&& other) noexcept
     : m_root(other.m_root),
+      m_tracer(other.m_tracer),
       m_active(other.m_active),
       m_root_exited(other.m_root_exited),
       m_root_status(other.m_root_status),
@@ -132,17 +171,32 @@ JobLauncher::~JobLauncher()
     g_wake_word = nullptr;
 }
 
+void JobLauncher::reaped_one(pid_t pid, int status)
+{
+    m_reaped.push_back({pid, status});
+    if (pid == m_root) {
+        m_root_exited = true;
+        m_root_status = status;
+    }
+}
+
 bool JobLauncher::reap()
 {
+    if (m_tracer && m_tracer->waits_for_children()) {
+        // Waiting here too would take ptrace stops from the tracer's thread.
+        std::vector<Reaped> exits;
+        bool none_left = false;
+        m_tracer->take_reaped(exits, none_left);
+        for (const auto& r : exits) {
+            reaped_one(r.pid, r.status);
+        }
+        return m_root_exited && (none_left || only_services_remain());
+    }
     for (;;) {
         int status = 0;
         const pid_t pid = waitpid(-1, &status, WNOHANG | __WALL);
         if (pid > 0) {
-            m_reaped.push_back({pid, status});
-            if (pid == m_root) {
-                m_root_exited = true;
-                m_root_status = status;
-            }
+            reaped_one(pid, status);
             continue;
         }
         if (pid < 0 && errno == EINTR) {

@@ -107,7 +107,27 @@ void JobSession::run_job(const EventRing::Sink& sink, const std::function<void(c
         proxy.emplace(std::move(std::get<proxy_control::ProxyChild>(started)));
         set_environment(env, proxy_control::job_environment(proxy->port()));
     }
-    auto launcher = JobLauncher::start(m_options.command, env, ring->doorbell());
+    // Created after the proxy (and git, before run_job): once its thread
+    // runs, it reaps every child until stop().
+    std::unique_ptr<Tracer> tracer;
+    m_root_flags = probe_command(m_options.command.front());
+    bool trace_root = false;
+    if (m_options.tracer != TracerMode::off) {
+        auto created = Tracer::create(TracerOptions{m_options.tracer, ring->name(), preload->string()});
+        if (created) {
+            tracer = std::move(*created);
+            trace_root = tracer->wants_root(m_root_flags);
+        } else {
+            m_notes.push_back(created.error().message);
+        }
+    }
+    const EventRing::Sink traced_sink = [&sink, &tracer](const RawEvent& event) {
+        sink(event);
+        if (tracer) {
+            tracer->on_event(event); // after the sink: it may release a tracee parked at this record
+        }
+    };
+    auto launcher = JobLauncher::start(m_options.command, env, ring->doorbell(), tracer.get(), trace_root);
     if (!launcher) {
         throw FatalError(launcher.error().message, 127);
     }
@@ -118,11 +138,17 @@ void JobSession::run_job(const EventRing::Sink& sink, const std::function<void(c
         launcher->add_service(proxy->pid());
     }
     while (!launcher->reap()) {
-        ring->drain(sink);
+        ring->drain(traced_sink);
         if (after_batch) {
             after_batch();
         }
         ring->wait(std::chrono::milliseconds(launcher->root_exited() ? 20 : 5));
+    }
+    if (tracer) {
+        tracer->stop(); // every tracee is gone; from here on waitpid is ours again
+        for (auto& note : tracer->notes()) {
+            m_notes.push_back(std::move(note));
+        }
     }
     if (proxy) {
         // The proxy publishes its last events before it exits.
@@ -176,8 +202,7 @@ JobRecord JobSession::record(Store& store, const RecordingOptions& recording)
 
     run_job([&tracker](const RawEvent& event) { tracker.on_event(event); },
             [&](const JobLauncher& launcher) {
-                tracker.set_root(uint32_t(launcher.root_pid()), m_options.command,
-                                 probe_command(m_options.command.front()));
+                tracker.set_root(uint32_t(launcher.root_pid()), m_options.command, m_root_flags);
             },
             [&tracker] { tracker.start_early_hashes(); });
     job.notes = m_notes;

@@ -25,6 +25,15 @@ namespace {
 
 double seconds(uint64_t ns) { return double(ns) / 1e9; }
 
+// Who published a PROC_START with `flags` (ProcessRecord::tracer).
+const char* tracer_of(int flags)
+{
+    if (flags & ROAR_START_TRACED) {
+        return "ptrace";
+    }
+    return (flags & ROAR_START_FS_TRACED) ? "shim+ptrace" : "shim";
+}
+
 std::map<std::string, std::string> parse_extras(std::string_view s)
 {
     std::map<std::string, std::string> out;
@@ -45,6 +54,9 @@ std::map<std::string, std::string> parse_extras(std::string_view s)
 
 std::string exec_flags_note(int flags)
 {
+    if (flags & ROAR_EXEC_32BIT) {
+        return "32-bit executable: neither the shim nor the tracer can observe it; its file I/O was not observed";
+    }
     if (flags & ROAR_EXEC_GO) {
         return "Go executable: it makes system calls itself, bypassing the shim; its file I/O was not observed";
     }
@@ -98,7 +110,26 @@ JobTracker::ProcState& JobTracker::proc(uint32_t pid)
     ProcState& st = m_procs[pid];
     st.cwd = m_cwd;
     st.record = new_record(pid, 0, 0);
+    st.placeholder = true;
     return st;
+}
+
+int JobTracker::start_record(uint32_t pid, uint32_t ppid, double when)
+{
+    // Events can precede a process's PROC_START (the tracer reports the
+    // loader's opens before the shim in that image starts): the record made
+    // for them is this process's, not an earlier image's.
+    auto it = m_procs.find(pid);
+    if (it == m_procs.end() || !it->second.placeholder || it->second.record < 0) {
+        return new_record(pid, ppid, when);
+    }
+    ProcessRecord& rec = m_processes[size_t(it->second.record)];
+    rec.ppid = ppid;
+    rec.started_at = when;
+    if (auto parent = m_procs.find(ppid); parent != m_procs.end() && parent->first != pid) {
+        rec.parent = parent->second.record;
+    }
+    return it->second.record;
 }
 
 int JobTracker::new_record(uint32_t pid, uint32_t ppid, double when)
@@ -295,7 +326,8 @@ void JobTracker::on_event(const RawEvent& event)
             }
             child.exec_pending = false;
             const int parent_record = child.record;
-            child.record = new_record(pid, ppid, seconds(h.time_ns));
+            child.record = start_record(pid, ppid, seconds(h.time_ns));
+            m_processes[size_t(child.record)].tracer = tracer_of(h.flags);
             if (parent_record >= 0) {
                 ProcessRecord& rec = m_processes[size_t(child.record)];
                 rec.exe = m_processes[size_t(parent_record)].exe;
@@ -308,16 +340,17 @@ void JobTracker::on_event(const RawEvent& event)
         }
         auto existing = m_procs.find(pid);
         int previous = -1;
-        if (existing != m_procs.end()) {
+        if (existing != m_procs.end() && !existing->second.placeholder) {
             previous = existing->second.record; // this image replaced it by exec
         }
         ProcState st;
         st.cwd = event.has_s2 && !event.s2.empty() ? std::string(event.s2) : m_cwd;
-        st.record = new_record(pid, ppid, seconds(h.time_ns));
+        st.record = start_record(pid, ppid, seconds(h.time_ns));
         ProcessRecord& rec = m_processes[size_t(st.record)];
         rec.exe = std::string(event.s1);
         rec.argv = split_argv(event.s3);
         rec.cwd = st.cwd;
+        rec.tracer = tracer_of(h.flags);
         if (previous >= 0) {
             m_processes[size_t(previous)].replaced_by_exec = true;
             rec.parent = m_processes[size_t(previous)].parent;
@@ -548,8 +581,7 @@ void JobTracker::on_event(const RawEvent& event)
             }
             PathState& gone = path_state(path);
             gone.removed = true;
-            gone.written = false;
-            gone.existed = false;
+            gone.written = false; // `existed` stays: a file from before the job, now gone, is deleted
         }
         break;
     default: break; // SYMLINK, MKDIR and future ops carry nothing we record yet

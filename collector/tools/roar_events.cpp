@@ -3,7 +3,10 @@
 // into what the shim sees; `roar run` runs the same JobSession and then
 // interprets.
 //
-//   roar-events [--output FILE] [--ring-size BYTES] -- CMD ARGS...
+//   roar-events [--output FILE] [--ring-size BYTES] [--tracer auto|complete] -- CMD ARGS...
+//
+// --tracer adds roar run's ptrace tracer (static and Go programs; with
+// "complete", every process), off by default.
 #include "roar/collector/event_json.hpp"
 #include "roar/collector/job_session.hpp"
 
@@ -22,6 +25,7 @@ int main(int argc, char** argv)
 {
     std::string output;
     uint64_t ring_bytes = 64ull << 20;
+    TracerMode tracer = TracerMode::off;
     int i = 1;
     for (; i < argc; ++i) {
         std::string arg = argv[i];
@@ -31,6 +35,13 @@ int main(int argc, char** argv)
         }
         if (arg == "--output" && i + 1 < argc) {
             output = argv[++i];
+        } else if (arg == "--tracer" && i + 1 < argc) {
+            auto mode = parse_tracer_mode(argv[++i]);
+            if (!mode) {
+                std::fprintf(stderr, "roar-events: %s\n", mode.error().message.c_str());
+                return 2;
+            }
+            tracer = *mode;
         } else if (arg == "--ring-size" && i + 1 < argc) {
             const std::string_view text = argv[++i];
             if (std::from_chars(text.data(), text.data() + text.size(), ring_bytes).ptr != text.data() + text.size()
@@ -43,7 +54,8 @@ int main(int argc, char** argv)
         }
     }
     if (i >= argc) {
-        std::fprintf(stderr, "usage: roar-events [--output FILE] [--ring-size BYTES] -- CMD ARGS...\n");
+        std::fprintf(
+            stderr, "usage: roar-events [--output FILE] [--ring-size BYTES] [--tracer auto|complete] -- CMD ARGS...\n");
         return 2;
     }
     std::vector<std::string> command(argv + i, argv + argc);
@@ -53,6 +65,7 @@ int main(int argc, char** argv)
     options.command = command;
     options.uid = fmt::format("ev{:08x}{:08x}", rd(), rd());
     options.ring_bytes = ring_bytes;
+    options.tracer = tracer;
     JobSession session(options);
 
     std::ofstream file;
@@ -71,6 +84,9 @@ int main(int argc, char** argv)
         return e.exit_code() == 127 ? 127 : 2;
     }
     out.flush();
+    for (const auto& note : session.notes()) {
+        std::fprintf(stderr, "roar-events: note: %s\n", note.c_str());
+    }
     const RingCounters& c = session.counters();
     std::fprintf(stderr, "roar-events: %llu events, %llu dropped, %llu truncated, %llu skipped, %llu sync timeouts\n",
                  (unsigned long long)c.consumed, (unsigned long long)c.dropped, (unsigned long long)c.truncated,

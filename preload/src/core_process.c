@@ -4,6 +4,7 @@
 #include "core_util.h"
 #include "roar/collector/exec_probe.h"
 #include "roar/preload/env_repair.h"
+#include "roar/preload/trace_handoff.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -39,7 +40,7 @@ static const char* read_link(int dirfd, const char* path, char* buf, size_t cap)
 static int for_each_fd(struct roar_shim* S, char* link, size_t cap,
                        int (*fn)(struct roar_shim* S, int fd, const char* target))
 {
-    const long dfd = syscall(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    const long dfd = syscall(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC | ROAR_OPEN_OWN);
     if (dfd < 0) {
         return 0;
     }
@@ -85,15 +86,16 @@ static int report_inherited_fd(struct roar_shim* S, int fd, const char* target)
 void roar_report_start(struct roar_libc* L, struct roar_shim* S, char* const* argv)
 {
     const int ppid = (int)L->getppid_fn();
+    const int traced = S->fs_by_tracer ? ROAR_START_FS_TRACED : 0;
     const char* exe = read_link(AT_FDCWD, "/proc/self/exe", g_start_exe, sizeof g_start_exe);
     const char* cwd = syscall(SYS_getcwd, g_start_cwd, sizeof g_start_cwd) > 0 ? g_start_cwd : NULL;
     if (argv) {
-        roar_emit_argv(S, 0, ROAR_OP_PROC_START, ppid, -1, 0, 0, 0, exe, cwd, argv, ROAR_START_ARGV_TRUNCATED);
+        roar_emit_argv(S, 0, ROAR_OP_PROC_START, ppid, -1, traced, 0, 0, exe, cwd, argv, ROAR_START_ARGV_TRUNCATED);
     } else {
         /* No constructor arguments (a hook ran first): /proc/self/cmdline. */
-        int flags = 0;
+        int flags = traced;
         long len = 0;
-        const long fd = syscall(SYS_openat, AT_FDCWD, "/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+        const long fd = syscall(SYS_openat, AT_FDCWD, "/proc/self/cmdline", O_RDONLY | O_CLOEXEC | ROAR_OPEN_OWN);
         if (fd >= 0) {
             long n;
             while (len < (long)sizeof g_start_cmdline
@@ -209,7 +211,16 @@ int roar_core_exec(struct roar_libc* L, struct roar_shim* S, enum roar_exec_kind
         probe = roar_exec_probe_at(kind == ROAR_K_EXECVEAT ? dirfd : AT_FDCWD, path);
         fd = kind == ROAR_K_EXECVEAT ? dirfd : ROAR_AT_FDCWD;
     }
-    roar_emit_argv(S, pid, ROAR_OP_EXEC, fd, -1, probe, 0, 0, target, NULL, argv, 0);
+    /* A target the shim cannot enter is handed to roar run's tracer: the
+     * EXEC is then a sync point naming this thread (mode), answered with
+     * PTRACE_SEIZE, after which the filter goes in just before execve. */
+    const int handoff = roar_handoff_wanted(S, probe);
+    const uint32_t self = handoff ? (uint32_t)syscall(SYS_gettid) : 0;
+    const int64_t index = roar_emit_argv(S, pid, ROAR_OP_EXEC, fd, -1, probe | (handoff ? ROAR_EXEC_TRACE_REQUEST : 0),
+                                         self, 0, target, NULL, argv, 0);
+    if (handoff) {
+        roar_handoff_complete(S, index);
+    }
     errno = saved;
     /* No reentry guard here: a memory-sharing child that execs would leave
      * it raised in its parent's thread. libc's exec* do not re-enter. */
@@ -323,7 +334,8 @@ void roar_fork_child(struct roar_libc* L, struct roar_shim* S, uint32_t new_pid)
     /* fork does not copy the page table of a shared file mapping. */
     S->prefault_state = 0;
     S->prefault_countdown = 0;
-    roar_emit(S, ROAR_OP_PROC_START, (int)L->getppid_fn(), -1, ROAR_START_FORKED, 0, 0, NULL, NULL);
+    roar_emit(S, ROAR_OP_PROC_START, (int)L->getppid_fn(), -1,
+              ROAR_START_FORKED | (S->fs_by_tracer ? ROAR_START_FS_TRACED : 0), 0, 0, NULL, NULL);
 }
 
 pid_t roar_core_fork(struct roar_libc* L, struct roar_shim* S, enum roar_fork_kind kind)

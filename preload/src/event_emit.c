@@ -1,6 +1,8 @@
 /* Event construction and publication, and the PRE_MODIFY sync point. */
 #include "roar/preload/event_emit.h"
 
+#include "roar/preload/trace_handoff.h"
+
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -92,6 +94,9 @@ static struct roar_str str_of(const char* s, uint32_t max)
 int64_t roar_emit3(struct roar_shim* S, uint16_t op, int32_t fd, int32_t fd2, int32_t flags, uint32_t mode,
                    int64_t result, const char* s1, const char* s2, const char* s3, uint32_t len3)
 {
+    if (S->fs_by_tracer && roar_op_from_tracer(op)) {
+        return -1; /* the tracer publishes it from the syscall */
+    }
     struct roar_event ev;
     fill_header(S, &ev, op, fd, fd2, flags, mode, result);
     const struct roar_str c = {s3, len3};

@@ -4,6 +4,9 @@
  * did not go through exit()/_exit() (a return from main). */
 #include "lifecycle.h"
 
+#include "roar/collector/exec_probe.h"
+#include "roar/preload/trace_handoff.h"
+
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
@@ -40,7 +43,13 @@ void roar_lifecycle_start(char* const* argv)
     const char* name = getenv(ROAR_ENV_RING);
     uint64_t size = 0;
     void* base = name && *name ? roar_shim_map_ring(name, &size) : NULL;
-    if (base && roar_ring_view(&S->ring, base, size) == 0) {
+    const int viewed = base && roar_ring_view(&S->ring, base, size) == 0;
+    const int traced = viewed && roar_traced_by_roar(&S->ring);
+    /* A Go program (cgo loads the shim) traced by roar: the tracer reports
+     * all of it, the shim would only see the libc part. */
+    const int go_traced = traced && (roar_exec_probe_at(AT_FDCWD, "/proc/self/exe") & ROAR_EXEC_GO);
+    if (viewed && !go_traced) {
+        S->fs_by_tracer = traced;
         Dl_info info;
         const char* self = dladdr((void*)roar_lifecycle_start, &info) ? info.dli_fname : NULL;
         roar_shim_save_env(S, environ, self);

@@ -37,7 +37,7 @@ void* roar_shim_map_ring(const char* name, uint64_t* size)
     }
     memcpy(path, k_dir, sizeof k_dir - 1);
     memcpy(path + sizeof k_dir - 1, name, len + 1);
-    const long fd = syscall(SYS_openat, AT_FDCWD, path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+    const long fd = syscall(SYS_openat, AT_FDCWD, path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | ROAR_OPEN_OWN);
     if (fd < 0) {
         return NULL;
     }

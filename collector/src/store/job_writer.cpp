@@ -190,8 +190,9 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?
         const int64_t job_id = m_engine->last_insert_id();
 
         SqlStatement& proc = prepared(R"sql(
-INSERT INTO processes (job_id, seq, pid, ppid, parent_seq, exe, argv, cwd, started_at, exit_code, signal, observed, notes)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13))sql");
+INSERT INTO processes (job_id, seq, pid, ppid, parent_seq, exe, argv, cwd, started_at, exit_code, signal, observed, notes,
+                       tracer)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14))sql");
         for (size_t i = 0; i < job.processes.size(); ++i) {
             const ProcessRecord& p = job.processes[i];
             proc.reset();
@@ -201,6 +202,11 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13))sql");
             proc.bind(10, p.exit_code ? std::optional<int64_t>(*p.exit_code) : std::nullopt);
             proc.bind(11, p.signal ? std::optional<int64_t>(*p.signal) : std::nullopt);
             proc.bind(12, int64_t(p.observed)).bind(13, nlohmann::json(p.notes).dump());
+            if (p.tracer.empty()) {
+                proc.bind(14, std::nullopt);
+            } else {
+                proc.bind(14, std::string_view(p.tracer));
+            }
             proc.run();
         }
 

@@ -151,7 +151,7 @@ FROM jobs j LEFT JOIN steps st ON st.id = j.step_id WHERE j.id = ?1)sql");
     j.deleted = uses_of(row, "deleted");
 
     auto p = m_engine->prepare("SELECT seq, pid, ppid, parent_seq, exe, argv, cwd, exit_code, signal, observed, "
-                               "notes FROM processes WHERE job_id = ?1 ORDER BY seq");
+                               "notes, tracer FROM processes WHERE job_id = ?1 ORDER BY seq");
     p->bind(1, row);
     while (p->step()) {
         ProcessDetail proc;
@@ -166,6 +166,9 @@ FROM jobs j LEFT JOIN steps st ON st.id = j.step_id WHERE j.id = ?1)sql");
         proc.signal = opt_int(*p, 8);
         proc.observed = p->column_int(9) != 0;
         proc.notes = string_list(p->column_view(10));
+        if (!p->column_is_null(11)) {
+            proc.tracer = p->column_text(11);
+        }
         j.processes.push_back(std::move(proc));
     }
     return j;

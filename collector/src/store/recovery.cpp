@@ -47,6 +47,7 @@ nlohmann::json process_json(const ProcessRecord& p)
             {"exit_code", opt(p.exit_code)},
             {"signal", opt(p.signal)},
             {"observed", p.observed},
+            {"tracer", p.tracer},
             {"replaced_by_exec", p.replaced_by_exec},
             {"notes", p.notes}};
 }
@@ -83,6 +84,7 @@ ProcessRecord process_from(const nlohmann::json& j)
     p.exit_code = opt_int(j, "exit_code");
     p.signal = opt_int(j, "signal");
     p.observed = j.value("observed", true);
+    p.tracer = j.value("tracer", "");
     p.replaced_by_exec = j.value("replaced_by_exec", false);
     p.notes = j.value("notes", std::vector<std::string>{});
     return p;

@@ -112,6 +112,11 @@ ALTER TABLE steps ADD COLUMN io_paths TEXT NOT NULL DEFAULT '';
 CREATE INDEX jobs_by_session ON jobs(session_id, started_at);
 CREATE INDEX artifact_hashes_by_digest ON artifact_hashes(digest);
 )sql",
+    // 2 -> 3: which tracer reported each process ("shim", "ptrace",
+    // "shim+ptrace"; NULL when none did, and for jobs recorded before).
+    R"sql(
+ALTER TABLE processes ADD COLUMN tracer TEXT;
+)sql",
 };
 static_assert(sizeof k_migrations / sizeof k_migrations[0] == k_schema_version);
 

@@ -3,6 +3,9 @@
 # (owned by another user) are recorded as processes with a note.
 . "$(dirname "$0")/preload_lib.bash"
 new_project
+# With the ptrace tracer off, what the shim cannot enter is noted, never
+# silent (tests/functional/tracer/ covers tracing it, the default).
+"$ROAR" config set run.tracer off >/dev/null
 cat >writer.c <<'C'
 #include <stdio.h>
 int main(int argc, char **argv) { FILE *f = fopen(argv[1], "w"); fputs("x\n", f); return fclose(f); }

@@ -1,7 +1,11 @@
-# Programs the shim cannot enter are recorded with a note, never silently.
+# Programs the shim cannot enter are recorded with a note, never silently,
+# when the ptrace tracer is off.
 . "$(dirname "$0")/../lib/common.sh"
 need gcc python3
 new_project
+# With the ptrace tracer off, what the shim cannot enter is noted, never
+# silent (tests/functional/tracer/ covers tracing it, the default).
+"$ROAR" config set run.tracer off >/dev/null
 cat >writer.c <<'C'
 #include <stdio.h>
 int main(int argc, char **argv) { FILE *f = fopen(argv[1], "w"); fputs("static\n", f); return fclose(f); }

@@ -197,6 +197,8 @@ TEST_CASE("a version-1 database is migrated on open and its pipeline reads the s
     CHECK(scalar(db.handle(), "PRAGMA user_version") == collector::k_schema_version);
     CHECK(scalar(db.handle(), "SELECT count(*) FROM pragma_table_info('steps') WHERE name = 'io_paths'") == 1);
     CHECK(scalar(db.handle(), "SELECT count(*) FROM sqlite_master WHERE name = 'jobs_by_session'") == 1);
+    // 2 -> 3: which tracer reported each process.
+    CHECK(scalar(db.handle(), "SELECT count(*) FROM pragma_table_info('processes') WHERE name = 'tracer'") == 1);
     CHECK(scalar(db.handle(), "SELECT count(*) FROM jobs") == 2);
     CHECK(scalar(db.handle(), "SELECT count(*) FROM job_io") == 6);
 

@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
+#include <map>
 #include <sys/wait.h>
 
 using namespace roar::collector;
@@ -127,6 +128,21 @@ TEST_CASE("a file created and deleted inside the job is neither input nor output
     CHECK(job.deleted.empty());
 }
 
+TEST_CASE("a file from before the job that the job unlinks is deleted", "[collector][tracker]")
+{
+    Harness h;
+    roar::test::write_file(h.dir / "old.log", "stale");
+    h.start(100, 1);
+    h.send(ROAR_OP_PRE_MODIFY, 100, ROAR_AT_FDCWD, 0, 0, "old.log");
+    std::filesystem::remove(h.dir / "old.log");
+    h.send(ROAR_OP_UNLINK, 100, ROAR_AT_FDCWD, 0, 0, "old.log");
+    JobRecord job = h.finish();
+    REQUIRE(job.deleted.size() == 1);
+    CHECK(job.deleted[0].path == h.path("old.log"));
+    CHECK(job.inputs.empty());
+    CHECK(job.outputs.empty());
+}
+
 TEST_CASE("atomic save: the renamed target is the output, not the temp name", "[collector][tracker]")
 {
     Harness h;
@@ -234,6 +250,43 @@ TEST_CASE("killed and unobserved processes are marked", "[collector][tracker]")
     CHECK(static_noted);
     CHECK(killed_noted);
     CHECK_FALSE(job.notes.empty());
+}
+
+TEST_CASE("the tracer field says who reported each process", "[collector][tracker][tracer]")
+{
+    Harness h;
+    h.start(100, 1);
+    h.send(ROAR_OP_PROC_START, 200, 100, ROAR_START_TRACED, 0, "/tmp/static-tool", h.dir.path().string(),
+           std::string("static-tool", 11));
+    h.send(ROAR_OP_PROC_START, 201, 200, ROAR_START_FORKED | ROAR_START_TRACED, 0);
+    h.send(ROAR_OP_PROC_START, 300, 200, ROAR_START_FS_TRACED, 0, "/usr/bin/cat", h.dir.path().string(),
+           std::string("cat", 3));
+    h.send(ROAR_OP_EXEC, 100, 0, ROAR_EXEC_STATIC, 0, "/tmp/other-static", {}, std::string("other-static", 12));
+    JobRecord job = h.finish();
+    std::map<uint32_t, std::string> tracer;
+    for (const auto& p : job.processes) {
+        tracer[p.pid] = p.observed ? p.tracer : "unobserved:" + p.tracer;
+    }
+    CHECK(tracer[200] == "ptrace");
+    CHECK(tracer[201] == "ptrace");
+    CHECK(tracer[300] == "shim+ptrace");
+    CHECK(tracer[100] == "unobserved:"); // its exec of a static program was not followed
+}
+
+TEST_CASE("events before a process's PROC_START belong to it, not to an earlier image", "[collector][tracker][tracer]")
+{
+    // Under the tracer, the loader's opens precede the shim's PROC_START.
+    Harness h;
+    h.send(ROAR_OP_OPEN, 100, ROAR_AT_FDCWD, O_RDONLY | O_CLOEXEC, 3, "/etc/ld.so.cache");
+    h.send(ROAR_OP_CLOSE, 100, 3, 0, 0, {}, {}, {}, 3);
+    h.start(100, 1);
+    JobRecord job = h.finish();
+    REQUIRE(job.processes.size() == 1);
+    CHECK(job.processes[0].exe == "/usr/bin/python3");
+    CHECK(job.processes[0].tracer == "shim");
+    for (const auto& note : job.processes[0].notes) {
+        CHECK(note != "replaced by exec");
+    }
 }
 
 TEST_CASE("S3 objects from the proxy become inputs and outputs", "[collector][tracker][s3]")

@@ -65,7 +65,24 @@ JobRecord sample_job(const std::string& uid)
     proc.argv = job.argv;
     proc.cwd = "/p";
     proc.exit_code = 3;
+    proc.tracer = "shim";
     job.processes.push_back(proc);
+    ProcessRecord traced; // a static program roar's ptrace tracer followed
+    traced.pid = 43;
+    traced.ppid = 42;
+    traced.parent = 0;
+    traced.exe = "/p/static-tool";
+    traced.argv = {"static-tool"};
+    traced.exit_code = 0;
+    traced.tracer = "ptrace";
+    job.processes.push_back(traced);
+    ProcessRecord unobserved; // nobody could watch it (setuid): no tracer
+    unobserved.pid = 44;
+    unobserved.ppid = 42;
+    unobserved.parent = 0;
+    unobserved.exe = "/usr/bin/sudo";
+    unobserved.observed = false;
+    job.processes.push_back(unobserved);
     job.notes = {"1 events were dropped"};
     job.ring.dropped = 1;
     job.hostname = "host";
@@ -117,9 +134,10 @@ TEST_CASE("a reader that can write an older database upgrades it; the upgrade is
         auto db = Database::create(file);
         REQUIRE(db);
         REQUIRE(db->store_job(sample_job("older0000001")));
-        // Back to version 1: the column and indexes migration 1 -> 2 adds.
+        // Back to version 1: what migrations 1 -> 2 and 2 -> 3 add.
         db->exec("DROP INDEX jobs_by_session; DROP INDEX artifact_hashes_by_digest; "
-                 "ALTER TABLE steps DROP COLUMN io_paths; PRAGMA user_version = 1");
+                 "ALTER TABLE steps DROP COLUMN io_paths; ALTER TABLE processes DROP COLUMN tracer; "
+                 "PRAGMA user_version = 1");
     }
     auto reader = Database::open_read_only(file);
     REQUIRE(reader);
@@ -208,6 +226,11 @@ TEST_CASE("a job record round-trips through a recovery file and is imported exac
     CHECK(detail->outputs[0].notes == std::vector<std::string>{"a note"});
     REQUIRE(detail->git);
     CHECK(detail->git->dirty_files == std::vector<std::string>{"train.py"});
+    // Which tracer reported each process survives the file and the store.
+    REQUIRE(detail->processes.size() == 3);
+    CHECK(detail->processes[0].tracer == "shim");
+    CHECK(detail->processes[1].tracer == "ptrace");
+    CHECK_FALSE(detail->processes[2].tracer);
 
     // The same record again (a second copy): not stored twice, file removed.
     saved = write_recovery_file(places, job, std::nullopt, "disk full");

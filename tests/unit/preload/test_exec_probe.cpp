@@ -89,6 +89,36 @@ std::vector<unsigned char> make_elf(Kind kind)
     return out;
 }
 
+// A minimal ELF32 executable (i386, or x32 with `machine` EM_X86_64),
+// static or with an interpreter.
+std::vector<unsigned char> make_elf32(bool dynamic, Elf32_Half machine = EM_386)
+{
+    std::vector<unsigned char> out(2048, 0);
+    auto* eh = reinterpret_cast<Elf32_Ehdr*>(out.data());
+    std::memcpy(eh->e_ident, ELFMAG, SELFMAG);
+    eh->e_ident[EI_CLASS] = ELFCLASS32;
+    eh->e_ident[EI_DATA] = ELFDATA2LSB;
+    eh->e_ident[EI_VERSION] = EV_CURRENT;
+    eh->e_type = ET_EXEC;
+    eh->e_machine = machine;
+    eh->e_version = EV_CURRENT;
+    eh->e_phoff = sizeof(Elf32_Ehdr);
+    eh->e_phentsize = sizeof(Elf32_Phdr);
+    eh->e_ehsize = sizeof(Elf32_Ehdr);
+    auto* ph = reinterpret_cast<Elf32_Phdr*>(out.data() + eh->e_phoff);
+    int n = 0;
+    ph[n++].p_type = PT_LOAD;
+    if (dynamic) {
+        ph[n].p_type = PT_INTERP;
+        ph[n].p_offset = 1024;
+        ph[n].p_filesz = 19;
+        std::memcpy(out.data() + 1024, "/lib/ld-linux.so.2", 19);
+        ++n;
+    }
+    eh->e_phnum = (Elf32_Half)n;
+    return out;
+}
+
 fs::path write_file(const fs::path& path, const std::vector<unsigned char>& bytes, mode_t mode = 0755)
 {
     std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), (long)bytes.size());
@@ -117,6 +147,20 @@ TEST_CASE("an ELF without PT_INTERP is static", "[preload][probe]")
     TempDir d;
     auto p = write_file(d.path / "static", make_elf(Kind::Static));
     CHECK(roar_exec_probe_at(AT_FDCWD, p.c_str()) == ROAR_EXEC_STATIC);
+}
+
+TEST_CASE("32-bit executables (i386 and x32) are flagged, static or not", "[preload][probe]")
+{
+    TempDir d;
+    auto dyn = write_file(d.path / "i386-dyn", make_elf32(true));
+    CHECK(roar_exec_probe_at(AT_FDCWD, dyn.c_str()) == ROAR_EXEC_32BIT);
+    auto st = write_file(d.path / "i386-static", make_elf32(false));
+    CHECK(roar_exec_probe_at(AT_FDCWD, st.c_str()) == (ROAR_EXEC_32BIT | ROAR_EXEC_STATIC));
+    auto x32 = write_file(d.path / "x32", make_elf32(true, EM_X86_64));
+    CHECK(roar_exec_probe_at(AT_FDCWD, x32.c_str()) == ROAR_EXEC_32BIT);
+    // A 64-bit one is not.
+    auto dyn64 = write_file(d.path / "dyn64", make_elf(Kind::Dynamic));
+    CHECK((roar_exec_probe_at(AT_FDCWD, dyn64.c_str()) & ROAR_EXEC_32BIT) == 0);
 }
 
 TEST_CASE("Go binaries are recognised by their note or their .go.buildinfo section", "[preload][probe]")

@@ -89,6 +89,8 @@ enum roar_op {
 #define ROAR_START_ARGV_TRUNCATED 0x1 /* argv was longer than ROAR_MAX_ARGV_BYTES */
 #define ROAR_START_AFTER_EXEC 0x2     /* this image replaced an earlier one in the same pid */
 #define ROAR_START_FORKED 0x4         /* a fork child (no exec): same image as the parent, fd = ppid */
+#define ROAR_START_TRACED 0x8         /* published by roar run's ptrace tracer: the shim is not in this image */
+#define ROAR_START_FS_TRACED 0x10     /* the shim runs here, but the tracer reports this process's file syscalls */
 /* ROAR_OP_PROC_EXIT flags. */
 #define ROAR_EXIT_STATUS_UNKNOWN 0x1 /* seen from a destructor: the parent's wait says the status */
 /* ROAR_OP_EXEC flags: what the shim found out about the target, cheaply. */
@@ -97,10 +99,21 @@ enum roar_op {
 #define ROAR_EXEC_FILECAPS 0x4 /* security.capability xattr: same */
 #define ROAR_EXEC_GO 0x8       /* Go binary: raw syscalls bypass libc */
 #define ROAR_EXEC_NOT_ELF 0x10 /* script or unknown: the interpreter decides */
+#define ROAR_EXEC_32BIT 0x20   /* 32-bit ELF (i386 or x32): neither the shim nor the tracer can observe it */
+/* Set by the shim on the EXEC of a target it cannot enter (STATIC/GO) when
+ * the ring's tracer_mode allows it: a sync point asking roar run's tracer to
+ * PTRACE_SEIZE the publishing thread (event tid) before it calls execve. */
+#define ROAR_EXEC_TRACE_REQUEST 0x40
 /* Any record: a string was cut to fit. */
 #define ROAR_FLAG_TRUNCATED 0x40000000
 
 #define ROAR_AT_FDCWD (-100)
+
+/* An openat flag bit the kernel ignores (open(2) drops unknown flags): roar's
+ * own opens inside a job's processes (the shim's exec probe and /proc
+ * reads) carry it, so the tracer's filter lets them through unstopped and
+ * unreported. Never set by programs. */
+#define ROAR_OPEN_OWN 0x40000000
 
 /* The first slot of every record. Exactly ROAR_SLOT_SIZE bytes. */
 struct roar_event {
@@ -147,7 +160,16 @@ struct roar_ring_header {
     uint64_t truncated;      /* records whose strings were cut */
     uint64_t sync_timeouts;  /* sync points that gave up waiting */
     uint8_t pad4[32];
+
+    /* The ptrace tracer (collector/src/tracer), written by the consumer. */
+    uint32_t tracer_mode; /* ROAR_TRACER_*: whether the shim may hand a process to the tracer */
+    uint32_t tracer_tid;  /* the tracing thread once it runs (the TracerPid of its tracees), else 0 */
 };
+
+/* roar_ring_header.tracer_mode. */
+#define ROAR_TRACER_OFF 0u      /* no ptrace: what the shim cannot enter is reported as not observed */
+#define ROAR_TRACER_AUTO 1u     /* static and Go programs are traced (run.tracer = "auto", the default) */
+#define ROAR_TRACER_COMPLETE 2u /* the whole job runs under the tracer's syscall filter */
 
 #ifdef __cplusplus
 }

@@ -14,6 +14,8 @@
  *  - FILECAPS: a security.capability xattr, same effect as SETID.
  *  - GO: a Go binary (a PT_NOTE named "Go", or a .go.buildinfo section):
  *    Go makes raw syscalls, even when dynamically linked with cgo.
+ *  - 32BIT: an ELFCLASS32 file (i386, or x32 on x86_64): the 64-bit shim
+ *    cannot load into it, and roar's tracer does not decode its syscalls.
  *  - NOT_ELF: anything else, normally a "#!" script; for a script the
  *    interpreter named on its first line is probed too (one level) and its
  *    STATIC/SETID/FILECAPS/GO flags are or-ed in.
@@ -180,7 +182,7 @@ static inline int roar_probe_elf(int fd, const unsigned char* head, long len)
     if (!go) {
         go = roar_probe_go_section(fd, &e);
     }
-    return (has_interp ? 0 : ROAR_EXEC_STATIC) | (go ? ROAR_EXEC_GO : 0);
+    return (has_interp ? 0 : ROAR_EXEC_STATIC) | (go ? ROAR_EXEC_GO : 0) | (e.is64 ? 0 : ROAR_EXEC_32BIT);
 }
 
 /* Probes the file open at `fd`. When it is a "#!" script and `interp` is
@@ -229,7 +231,7 @@ static inline int roar_exec_probe_fd(int fd, char* interp)
  * a script probes its interpreter too. */
 static inline int roar_exec_probe_at(int dirfd, const char* path)
 {
-    const long fd = syscall(SYS_openat, dirfd, path, O_RDONLY | O_CLOEXEC);
+    const long fd = syscall(SYS_openat, dirfd, path, O_RDONLY | O_CLOEXEC | ROAR_OPEN_OWN);
     if (fd < 0) {
         return 0;
     }
@@ -237,10 +239,10 @@ static inline int roar_exec_probe_at(int dirfd, const char* path)
     int flags = roar_exec_probe_fd((int)fd, interp);
     syscall(SYS_close, fd);
     if (interp[0]) {
-        const long ifd = syscall(SYS_openat, AT_FDCWD, interp, O_RDONLY | O_CLOEXEC);
+        const long ifd = syscall(SYS_openat, AT_FDCWD, interp, O_RDONLY | O_CLOEXEC | ROAR_OPEN_OWN);
         if (ifd >= 0) {
             flags |= roar_exec_probe_fd((int)ifd, (char*)0)
-                     & (ROAR_EXEC_STATIC | ROAR_EXEC_SETID | ROAR_EXEC_FILECAPS | ROAR_EXEC_GO);
+                     & (ROAR_EXEC_STATIC | ROAR_EXEC_SETID | ROAR_EXEC_FILECAPS | ROAR_EXEC_GO | ROAR_EXEC_32BIT);
             syscall(SYS_close, ifd);
         }
     }

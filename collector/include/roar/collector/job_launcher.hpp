@@ -19,6 +19,26 @@ struct Reaped {
     int status; // raw wait status
 };
 
+// What the launcher needs from roar's ptrace tracer (tracer.hpp). While the
+// tracer's thread runs it is the only thread of this process that waits
+// for children (ptrace stops are reported to any waiter in the thread
+// group), and it hands every exit it reaps to the launcher.
+class ChildTracer {
+public:
+    virtual ~ChildTracer() = default;
+    // In the parent, right after fork: attaches to `child`. True when the
+    // child must install the tracer's filter (install_filter) before exec.
+    virtual bool attach_root(pid_t child) = 0;
+    // In the child, between fork and exec: installs the syscall filter.
+    // Async-signal-safe. Returns 0 or -errno.
+    virtual int install_filter() const noexcept = 0;
+    // Whether the tracer's thread now waits for every child in our stead.
+    virtual bool waits_for_children() const = 0;
+    // Moves the exits reaped since the last call into `out`; `none_left` is
+    // set when the tracer found no child or tracee left at all.
+    virtual void take_reaped(std::vector<Reaped>& out, bool& none_left) = 0;
+};
+
 class JobLauncher {
 public:
     // Makes this process a child subreaper, forwards SIGTERM/SIGHUP to the
@@ -27,9 +47,12 @@ public:
     // Fails with a clear message if the command cannot be executed. When
     // `wake_word` is given, every SIGCHLD bumps it and wakes its futex
     // waiters, so a loop sleeping on it (the ring's doorbell) notices an
-    // exit at once instead of at its next poll.
+    // exit at once instead of at its next poll. With `tracer`, reaping goes
+    // through it whenever its thread runs, and with `trace_root` the
+    // command runs under its ptrace filter from its first instruction.
     static Result<JobLauncher> start(const std::vector<std::string>& argv, const std::vector<std::string>& env,
-                                     uint32_t* wake_word = nullptr);
+                                     uint32_t* wake_word = nullptr, ChildTracer* tracer = nullptr,
+                                     bool trace_root = false);
 
     JobLauncher(JobLauncher&&) noexcept;
     JobLauncher& operator=(JobLauncher&&) = delete;
@@ -58,9 +81,11 @@ public:
     void signal_root(int sig) const;
 
 private:
-    explicit JobLauncher(pid_t root) : m_root(root) { }
+    JobLauncher(pid_t root, ChildTracer* tracer) : m_root(root), m_tracer(tracer) { }
     bool only_services_remain() const;
+    void reaped_one(pid_t pid, int status);
     pid_t m_root;
+    ChildTracer* m_tracer = nullptr;
     bool m_active = true;
     bool m_root_exited = false;
     int m_root_status = 0;

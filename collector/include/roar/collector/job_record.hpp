@@ -30,10 +30,14 @@ struct ProcessRecord {
     std::string exe;
     std::vector<std::string> argv;
     std::string cwd;
-    double started_at = 0;         // unix seconds
-    std::optional<int> exit_code;  // shell-style: 128+N when killed by N
-    std::optional<int> signal;     // the killing signal, if any
-    bool observed = true;          // the shim ran in it
+    double started_at = 0;        // unix seconds
+    std::optional<int> exit_code; // shell-style: 128+N when killed by N
+    std::optional<int> signal;    // the killing signal, if any
+    bool observed = true;         // the shim or the ptrace tracer ran in it
+    // Who reported it: "shim", "ptrace" (roar run's tracer, for what the shim
+    // cannot enter) or "shim+ptrace" (the shim, with its file syscalls seen
+    // by the tracer); empty when not observed.
+    std::string tracer;
     bool replaced_by_exec = false; // a later image took over this pid
     std::vector<std::string> notes;
 };

@@ -14,6 +14,7 @@
 #include "roar/collector/proxy_control.hpp"
 #include "roar/collector/store/recovery.hpp"
 #include "roar/collector/store/store.hpp"
+#include "roar/collector/tracer.hpp"
 
 #include <cstdint>
 #include <filesystem>
@@ -34,6 +35,9 @@ struct JobSessionOptions {
     // `proxy_log_dir`/proxy-<uid>.log when that is set.
     std::optional<proxy_control::StartOptions> proxy;
     std::filesystem::path proxy_log_dir;
+    // ptrace tracing of what the shim cannot enter (run.tracer, see
+    // tracer.hpp); when it cannot run here, a note says why.
+    TracerMode tracer = TracerMode::off;
 };
 
 // What `roar run` records and how (the CLI builds it from roar.toml).
@@ -83,6 +87,7 @@ private:
                  const std::function<void()>& after_batch);
 
     JobSessionOptions m_options;
+    int m_root_flags = 0; // what the command's executable is (ROAR_EXEC_*)
     int m_root_status = 0;
     std::vector<Reaped> m_reaped;
     RingCounters m_counters;

@@ -70,6 +70,7 @@ private:
         std::string cwd;
         std::unordered_map<int, FdEntry> fds;
         bool exec_pending = false;
+        bool placeholder = false; // made for an event that came before any PROC_START of this pid
         int exec_flags = 0;
         std::string exec_path;
         std::vector<std::string> exec_argv;
@@ -91,6 +92,7 @@ private:
 
     ProcState& proc(uint32_t pid);
     int new_record(uint32_t pid, uint32_t ppid, double when);
+    int start_record(uint32_t pid, uint32_t ppid, double when);
     std::string resolve(uint32_t pid, int dirfd, std::string_view path);
     PathState& path_state(const std::string& path);
     void mark_read(const std::string& path);

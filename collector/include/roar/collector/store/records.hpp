@@ -29,6 +29,7 @@ struct ProcessDetail {
     std::vector<std::string> argv;
     std::optional<int64_t> exit_code, signal;
     bool observed = true;
+    std::optional<std::string> tracer; // ProcessRecord::tracer; none for jobs recorded before schema 3
     std::vector<std::string> notes;
 };
 

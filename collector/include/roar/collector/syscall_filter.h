@@ -1,0 +1,195 @@
+/* The seccomp-BPF program of roar's ptrace tracer: which system calls stop
+ * a traced process (SECCOMP_RET_TRACE, answered by roar run's tracer
+ * thread) and which run at full speed (SECCOMP_RET_ALLOW). Plain C, static
+ * inline, raw syscalls and caller-provided buffers only, because three
+ * places install it before an execve: the shim (preload/src/trace_handoff.c)
+ * in a process handing itself to the tracer, the launcher's child for a
+ * traced root command, and the tracer's own availability check.
+ *
+ * An openat whose flags carry ROAR_OPEN_OWN (roar's own probes inside a
+ * job's process) is allowed unstopped.
+ *
+ * Only the x86_64 syscall ABI is decoded. Calls made through any other ABI
+ * (i386 `int 0x80`, x32) are allowed untouched: a 32-bit program under the
+ * filter runs at full speed and unobserved (its EXEC carries
+ * ROAR_EXEC_32BIT), never with a stop the tracer could not decode.
+ *
+ * A RET_TRACE filter makes a syscall fail with ENOSYS when no tracer with
+ * PTRACE_O_TRACESECCOMP is attached. Installers therefore install it only
+ * once the tracer has seized them (PTRACE_O_EXITKILL kills the tracee if
+ * the tracer dies), so a job never sees that ENOSYS. */
+#ifndef ROAR_COLLECTOR_SYSCALL_FILTER_H
+#define ROAR_COLLECTOR_SYSCALL_FILTER_H
+
+#include "roar/collector/event_format.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Newer syscalls older headers may lack (x86_64 numbers). */
+#if defined(__x86_64__)
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
+#endif
+#ifndef SECCOMP_FILTER_FLAG_SPEC_ALLOW
+#define SECCOMP_FILTER_FLAG_SPEC_ALLOW (1UL << 2)
+#endif
+#ifndef __X32_SYSCALL_BIT
+#define __X32_SYSCALL_BIT 0x40000000
+#endif
+
+/* roar_filter_build flags. */
+#define ROAR_FILTER_CONNECT 0x1 /* also stop on connect (S3 routing of traced programs) */
+
+/* Longest program roar_filter_build writes. */
+#define ROAR_FILTER_MAX 96
+
+#if defined(__x86_64__)
+/* The system calls that stop a traced process (fcntl only for F_DUPFD and
+ * F_DUPFD_CLOEXEC; connect only with ROAR_FILTER_CONNECT). The tracer's
+ * decoder (syscall_decoder.cpp) gives each its event. */
+static const int roar_filter_syscalls[] = {
+    /* opens */
+    SYS_open, SYS_openat, SYS_openat2, SYS_creat,
+    /* the fd table */
+    SYS_close, SYS_close_range, SYS_dup, SYS_dup2, SYS_dup3,
+    /* the namespace */
+    SYS_rename, SYS_renameat, SYS_renameat2, SYS_link, SYS_linkat, SYS_symlink, SYS_symlinkat, SYS_unlink, SYS_unlinkat,
+    SYS_rmdir, SYS_truncate, SYS_ftruncate, SYS_mkdir, SYS_mkdirat, SYS_chdir, SYS_fchdir,
+    /* in-kernel copies */
+    SYS_sendfile, SYS_copy_file_range, SYS_splice,
+    /* processes */
+    SYS_execve, SYS_execveat, SYS_clone, SYS_clone3, SYS_fork, SYS_vfork, SYS_exit_group,
+    /* I/O the tracer cannot follow, reported as a note */
+    SYS_io_uring_setup};
+#define ROAR_FILTER_NSYSCALLS (sizeof roar_filter_syscalls / sizeof roar_filter_syscalls[0])
+#endif
+
+static inline struct sock_filter roar_bpf(unsigned short code, unsigned char jt, unsigned char jf, unsigned k)
+{
+    struct sock_filter f;
+    f.code = code;
+    f.jt = jt;
+    f.jf = jf;
+    f.k = k;
+    return f;
+}
+
+/* Writes the filter into `out` (room for `cap` instructions) and returns
+ * its length, or 0 when `cap` is too small or this is not x86_64. */
+static inline unsigned roar_filter_build(struct sock_filter* out, unsigned cap, unsigned flags)
+{
+#if defined(__x86_64__)
+    /* Layout: checks first, then the two returns; jumps are forward
+     * offsets to ALLOW (n - 2) or TRACE (n - 1), patched at the end. */
+    const unsigned n = 4 + 3 + (unsigned)ROAR_FILTER_NSYSCALLS + 4 + ((flags & ROAR_FILTER_CONNECT) ? 1 : 0) + 2;
+    if (cap < n || n > ROAR_FILTER_MAX) {
+        return 0;
+    }
+    const unsigned allow = n - 2;
+    const unsigned trace = n - 1;
+    unsigned i = 0;
+#define ROAR_JUMP_TO(target) ((unsigned char)((target)-i - 1))
+    out[i] = roar_bpf(BPF_LD | BPF_W | BPF_ABS, 0, 0, offsetof(struct seccomp_data, arch));
+    ++i;
+    out[i] = roar_bpf(BPF_JMP | BPF_JEQ | BPF_K, 0, ROAR_JUMP_TO(allow), AUDIT_ARCH_X86_64);
+    ++i;
+    out[i] = roar_bpf(BPF_LD | BPF_W | BPF_ABS, 0, 0, offsetof(struct seccomp_data, nr));
+    ++i;
+    out[i] = roar_bpf(BPF_JMP | BPF_JGE | BPF_K, ROAR_JUMP_TO(allow), 0, __X32_SYSCALL_BIT);
+    ++i;
+    /* roar's own opens (ROAR_OPEN_OWN in the flags, args[2]) pass; other
+     * openat calls stop. Anything else goes on to the list with nr still
+     * in the accumulator. */
+    out[i] = roar_bpf(BPF_JMP | BPF_JEQ | BPF_K, 0, 2, SYS_openat);
+    ++i;
+    out[i] = roar_bpf(BPF_LD | BPF_W | BPF_ABS, 0, 0, offsetof(struct seccomp_data, args[2]));
+    ++i;
+    out[i] = roar_bpf(BPF_JMP | BPF_JSET | BPF_K, ROAR_JUMP_TO(allow), ROAR_JUMP_TO(trace), ROAR_OPEN_OWN);
+    ++i;
+    for (unsigned s = 0; s < ROAR_FILTER_NSYSCALLS; ++s) {
+        out[i] = roar_bpf(BPF_JMP | BPF_JEQ | BPF_K, ROAR_JUMP_TO(trace), 0, (unsigned)roar_filter_syscalls[s]);
+        ++i;
+    }
+    if (flags & ROAR_FILTER_CONNECT) {
+        out[i] = roar_bpf(BPF_JMP | BPF_JEQ | BPF_K, ROAR_JUMP_TO(trace), 0, SYS_connect);
+        ++i;
+    }
+    /* fcntl stops only when it duplicates: the command is args[1] (an
+     * int: the low half of the 64-bit argument on little-endian). */
+    out[i] = roar_bpf(BPF_JMP | BPF_JEQ | BPF_K, 0, ROAR_JUMP_TO(allow), SYS_fcntl);
+    ++i;
+    out[i] = roar_bpf(BPF_LD | BPF_W | BPF_ABS, 0, 0, offsetof(struct seccomp_data, args[1]));
+    ++i;
+    out[i] = roar_bpf(BPF_JMP | BPF_JEQ | BPF_K, ROAR_JUMP_TO(trace), 0, F_DUPFD);
+    ++i;
+    out[i] = roar_bpf(BPF_JMP | BPF_JEQ | BPF_K, ROAR_JUMP_TO(trace), ROAR_JUMP_TO(allow), F_DUPFD_CLOEXEC);
+    ++i;
+#undef ROAR_JUMP_TO
+    out[i++] = roar_bpf(BPF_RET | BPF_K, 0, 0, SECCOMP_RET_ALLOW);
+    out[i++] = roar_bpf(BPF_RET | BPF_K, 0, 0, SECCOMP_RET_TRACE);
+    return i;
+#else
+    (void)out;
+    (void)cap;
+    (void)flags;
+    return 0;
+#endif
+}
+
+/* Installs `len` instructions at `prog` on the calling thread. Without
+ * CAP_SYS_ADMIN the kernel requires no_new_privs, which is then set (so a
+ * setuid program the process later runs gets no privileges from it); with
+ * it (root), no_new_privs is left alone. Asks the kernel not to force the
+ * speculative-store-bypass mitigation a filter otherwise brings. Returns 0
+ * or -errno; clobbers errno. Async-signal-safe. */
+static inline int roar_filter_install(const struct sock_filter* prog, unsigned len)
+{
+    if (len == 0) {
+        return -ENOSYS;
+    }
+    struct sock_fprog fp;
+    fp.len = (unsigned short)len;
+    fp.filter = (struct sock_filter*)prog;
+    unsigned long flags = SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+    for (int attempt = 0; attempt < 4; ++attempt) {
+        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &fp) == 0) {
+            return 0;
+        }
+        const int err = errno;
+        if (err == EINVAL && flags != 0) {
+            flags = 0; /* a kernel older than 4.17 */
+        } else if (err == EACCES) {
+            if (syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+                return -errno;
+            }
+        } else {
+            return -err;
+        }
+    }
+    return -EACCES;
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

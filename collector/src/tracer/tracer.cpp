@@ -1,0 +1,1108 @@
+// The tracing thread (see tracer.hpp for what it is for, and
+// docs/ARCHITECTURE.md, "The ptrace tracer", for the design). Everything
+// below State::run() happens on that thread; the public methods are called
+// on roar run's main thread and talk to it through a request queue, a
+// futex word and a signal that interrupts its waitpid.
+//
+// A tracee is resumed with PTRACE_SYSCALL only when the event it stopped
+// for needs the call's result (an OPEN's fd); otherwise with PTRACE_CONT,
+// so most filter stops cost one round trip. A call that may destroy an
+// existing file's bytes is announced with PRE_MODIFY and the tracee stays
+// stopped (parked) until the collector has taken that record, as the shim
+// waits at its sync point; the thread meanwhile serves every other tracee.
+#include "roar/collector/tracer.hpp"
+
+#include "availability.hpp"
+#include "connect_route.hpp"
+#include "proc_files.hpp"
+#include "tracee_memory.hpp"
+
+#include "roar/collector/event_ring.h"
+#include "roar/collector/exec_probe.h"
+#include "roar/collector/syscall_decoder.hpp"
+#include "roar/collector/syscall_filter.h"
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <climits>
+#include <csignal>
+#include <cstring>
+#include <deque>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <mutex>
+#include <sched.h>
+#include <set>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace roar::collector {
+
+using namespace tracer;
+
+namespace {
+
+constexpr int k_kick_signal = SIGURG;
+constexpr size_t k_announced_max = 4096;
+
+void on_kick(int) { }
+
+long futex(uint32_t* word, int op, uint32_t value, const timespec* timeout)
+{
+    return syscall(SYS_futex, word, op, value, timeout, nullptr, 0);
+}
+
+uint64_t monotonic_ns() { return roar_clock_ns(CLOCK_MONOTONIC); }
+
+bool is_pseudo_fs(const std::string& path)
+{
+    return path.rfind("/dev/", 0) == 0 || path.rfind("/proc/", 0) == 0 || path.rfind("/sys/", 0) == 0;
+}
+
+// Something the main thread asks of the tracing thread.
+struct Request {
+    enum class Kind { seize, stop } kind = Kind::seize;
+    pid_t tid = 0;
+    uint32_t done = 0; // futex word: 1 once answered
+    int error = 0;
+};
+
+// A syscall stopped at its entry, with what was read from the tracee then.
+struct PendingCall {
+    SyscallCall call;
+    std::string path, path2;
+};
+
+// One traced thread.
+struct Task {
+    pid_t tid = 0;
+    pid_t pid = 0;              // its thread group
+    bool awaiting_exit = false; // resumed with PTRACE_SYSCALL: the exit stop publishes `pending`
+    PendingCall pending;
+    bool parked = false; // stopped until the collector takes the record at park_index
+    uint64_t park_index = 0;
+    uint64_t parked_at_ns = 0;
+    int64_t clone_flags = 0; // of the clone/clone3 it is in
+};
+
+// A write-capable fd of an owned process whose writes the tracer does not
+// stop on (inherited, or opened without O_TRUNC): the file as it was, to
+// tell at close, exit or exec whether anything was written through it.
+struct WatchedFd {
+    dev_t dev = 0;
+    ino_t ino = 0;
+    off_t size = 0;
+    int64_t mtime_ns = 0;
+    int64_t pos = -1; // the fd's offset then, for write-only fds (-1: not used)
+    std::string path; // to look again once the process is gone
+};
+
+// One traced process (its current image).
+struct Proc {
+    bool owned = false;         // no shim in this image: the tracer publishes its process events too
+    bool reports_files = false; // the tracer publishes its file syscalls (an image started under tracing)
+    bool filtered = false;      // a filter stop came from it: the filter is in place
+    uint32_t cwd_generation = 0;
+    std::unordered_set<std::string> announced;  // PRE_MODIFY already published for these
+    std::unordered_set<int> written_fds;        // WRITE_FD or TRUNCATE published since the fd's open
+    std::unordered_map<int, WatchedFd> watched; // write-capable fds to check for writes (owned images)
+    bool io_uring_noted = false;
+};
+
+int64_t mtime_ns(const struct stat& st) { return int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec; }
+
+bool stat_fd(pid_t tid, int fd, struct stat& st)
+{
+    return stat(("/proc/" + std::to_string(tid) + "/fd/" + std::to_string(fd)).c_str(), &st) == 0;
+}
+
+} // namespace
+
+struct Tracer::State {
+    TracerOptions options;
+    void* map = MAP_FAILED;
+    size_t map_size = 0;
+    roar_ring ring{};
+    sock_filter filter[ROAR_FILTER_MAX];
+    unsigned filter_len = 0;
+
+    // Main thread only.
+    bool started = false;
+    bool stopped = false;
+    bool needed = false; // something asked to be traced
+    struct sigaction saved_kick { };
+    std::thread worker;
+
+    // Shared with the tracing thread.
+    std::mutex mutex;
+    std::deque<std::shared_ptr<Request>> requests;
+    std::vector<Reaped> reaped;
+    std::vector<std::string> notes;
+    std::set<std::string> noted;
+    std::string unavailable;
+    uint32_t kick = 0;  // futex word: bumped for every request
+    uint32_t ready = 0; // futex word: 1 once the availability check is done
+    std::atomic<bool> available{false};
+    std::atomic<bool> waiting{false}; // the thread waits for every child
+    std::atomic<bool> none_left{false};
+    std::atomic<pid_t> thread_tid{0};
+    std::atomic<uint64_t> consumed{0}; // records below this index have been taken by the collector
+    std::atomic<int> parked_count{0};
+    std::atomic<uint64_t> stat_processes{0}, stat_stops{0}, stat_syscalls{0};
+
+    // Tracing thread only.
+    std::unordered_map<pid_t, Task> tasks;
+    std::unordered_map<pid_t, Proc> procs;
+    std::vector<pid_t> parked;
+
+    ~State()
+    {
+        if (map != MAP_FAILED) {
+            munmap(map, map_size);
+        }
+    }
+
+    // ---- main thread ----------------------------------------------------
+
+    void note(const std::string& text)
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (noted.insert(text).second) {
+            notes.push_back(text);
+        }
+    }
+
+    bool ensure_running();
+    int submit(Request::Kind kind, pid_t target);
+    void kick_thread();
+
+    // ---- tracing thread -------------------------------------------------
+
+    void run();
+    bool serve_requests();
+    void seize(Request& request);
+    void release_parked();
+    void wait_for_kick(uint32_t seen, long timeout_ns);
+    void on_status(pid_t tid, int status);
+    void on_gone(pid_t tid, int status);
+    void resume(Task& t, int sig = 0);
+    void park(Task& t, int64_t index);
+    Task& adopt(pid_t tid);
+    Task& add_child(pid_t parent_pid, pid_t child, bool thread);
+    void on_new_child(Task& t, int event);
+    void on_exec(Task& t);
+    void on_syscall_entry(Task& t);
+    void on_syscall_exit(Task& t);
+    void file_entry(Task& t, Proc& p, const SyscallCall& call);
+    bool should_announce(const Task& t, Proc& p, int dirfd, const std::string& path, bool follow);
+    void publish_result(Task& t, Proc& p, const PendingCall& pc, int64_t result);
+    void publish_start(Task& t, Proc& p);
+    void watch_fd(const Task& t, Proc& p, int fd, const std::string& path, bool write_only);
+    void check_watched(const Task& t, Proc& p, int first, int last, bool gone);
+    int64_t publish(const Task& t, uint16_t op, int fd, int fd2, int flags, uint32_t mode, int64_t result,
+                    const std::string* s1 = nullptr, const std::string* s2 = nullptr, const std::string* s3 = nullptr);
+};
+
+Result<TracerMode> parse_tracer_mode(const std::string& text)
+{
+    if (text == "off") {
+        return TracerMode::off;
+    }
+    if (text == "auto") {
+        return TracerMode::automatic;
+    }
+    if (text == "complete") {
+        return TracerMode::complete;
+    }
+    return fail("run.tracer must be \"auto\", \"complete\" or \"off\", not \"{}\"", text);
+}
+
+Tracer::Tracer(std::unique_ptr<State> state) : m_state(std::move(state)) { }
+
+Tracer::~Tracer() { stop(); }
+
+Result<std::unique_ptr<Tracer>> Tracer::create(const TracerOptions& options)
+{
+    auto state = std::make_unique<State>();
+    state->options = options;
+    const int fd = shm_open(options.ring_name.c_str(), O_RDWR | O_CLOEXEC, 0);
+    if (fd < 0) {
+        return fail("cannot open the event ring {} for the tracer: {}", options.ring_name, std::strerror(errno));
+    }
+    struct stat st { };
+    if (fstat(fd, &st) == 0) {
+        state->map_size = size_t(st.st_size);
+        state->map = mmap(nullptr, state->map_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    }
+    close(fd);
+    if (state->map == MAP_FAILED || roar_ring_view(&state->ring, state->map, state->map_size) != 0) {
+        return fail("cannot map the event ring {} for the tracer", options.ring_name);
+    }
+    state->filter_len = roar_filter_build(state->filter, ROAR_FILTER_MAX, 0);
+    const uint32_t mode = options.mode == TracerMode::off        ? ROAR_TRACER_OFF
+                          : options.mode == TracerMode::complete ? ROAR_TRACER_COMPLETE
+                                                                 : ROAR_TRACER_AUTO;
+    __atomic_store_n(&state->ring.hdr->tracer_mode, mode, __ATOMIC_RELEASE);
+    return std::unique_ptr<Tracer>(new Tracer(std::move(state)));
+}
+
+bool Tracer::wants_root(int exec_flags)
+{
+    const TracerMode mode = m_state->options.mode;
+    if (mode == TracerMode::off || (exec_flags & (ROAR_EXEC_SETID | ROAR_EXEC_FILECAPS | ROAR_EXEC_32BIT))) {
+        return false;
+    }
+    if (mode == TracerMode::automatic && !(exec_flags & (ROAR_EXEC_STATIC | ROAR_EXEC_GO))) {
+        return false;
+    }
+    return m_state->ensure_running();
+}
+
+bool Tracer::attach_root(pid_t child) { return m_state->submit(Request::Kind::seize, child) == 0; }
+
+int Tracer::install_filter() const noexcept { return roar_filter_install(m_state->filter, m_state->filter_len); }
+
+bool Tracer::waits_for_children() const { return m_state->waiting.load(std::memory_order_acquire); }
+
+void Tracer::take_reaped(std::vector<Reaped>& out, bool& none_left)
+{
+    // Read before taking: an exit reaped after this read is taken next time.
+    none_left = m_state->none_left.load(std::memory_order_acquire);
+    std::lock_guard<std::mutex> lock(m_state->mutex);
+    out.insert(out.end(), m_state->reaped.begin(), m_state->reaped.end());
+    m_state->reaped.clear();
+}
+
+void Tracer::on_event(const RawEvent& event)
+{
+    State& s = *m_state;
+    const roar_event& h = event.header;
+    s.consumed.store(event.index + 1, std::memory_order_release);
+    if (h.op == ROAR_OP_EXEC && (h.flags & ROAR_EXEC_TRACE_REQUEST)) {
+        // The shim waits at this record: seize the thread before it is
+        // consumed, so it finds itself traced when it wakes up.
+        const pid_t thread = pid_t(h.mode != 0 ? h.mode : h.tid);
+        if (s.options.mode == TracerMode::off || !s.ensure_running()) {
+            return;
+        }
+        if (const int err = s.submit(Request::Kind::seize, thread)) {
+            s.note(fmt::format("process {} could not be traced ({}); it was not observed", h.pid, std::strerror(err)));
+        }
+    } else if (h.op == ROAR_OP_PRE_MODIFY && s.parked_count.load(std::memory_order_acquire) > 0) {
+        __atomic_fetch_add(&s.kick, 1, __ATOMIC_RELEASE);
+        futex(&s.kick, FUTEX_WAKE, INT_MAX, nullptr);
+    }
+}
+
+void Tracer::stop()
+{
+    State& s = *m_state;
+    if (s.worker.joinable()) {
+        s.submit(Request::Kind::stop, 0);
+        s.worker.join();
+        s.waiting.store(false, std::memory_order_release);
+        __atomic_store_n(&s.ring.hdr->tracer_tid, 0u, __ATOMIC_RELEASE);
+    }
+    if (s.started && !s.stopped) {
+        sigaction(k_kick_signal, &s.saved_kick, nullptr);
+    }
+    s.stopped = true;
+}
+
+std::vector<std::string> Tracer::notes() const
+{
+    State& s = *m_state;
+    std::lock_guard<std::mutex> lock(s.mutex);
+    std::vector<std::string> out;
+    if (s.needed && !s.unavailable.empty()) {
+        out.push_back(fmt::format("programs the shim cannot enter (static, Go) were not traced: {}", s.unavailable));
+    }
+    out.insert(out.end(), s.notes.begin(), s.notes.end());
+    return out;
+}
+
+TracerStats Tracer::stats() const
+{
+    return TracerStats{m_state->stat_processes.load(), m_state->stat_stops.load(), m_state->stat_syscalls.load()};
+}
+
+// ---- main thread side ---------------------------------------------------
+
+bool Tracer::State::ensure_running()
+{
+    if (stopped) {
+        return false; // the job is over
+    }
+    needed = true;
+    if (started) {
+        return available.load(std::memory_order_acquire);
+    }
+    started = true;
+    struct sigaction sa { };
+    sa.sa_handler = on_kick; // no SA_RESTART: interrupts the thread's waitpid
+    sigemptyset(&sa.sa_mask);
+    sigaction(k_kick_signal, &sa, &saved_kick);
+    worker = std::thread([this] { run(); });
+    while (!__atomic_load_n(&ready, __ATOMIC_ACQUIRE)) {
+        futex(&ready, FUTEX_WAIT, 0, nullptr);
+    }
+    if (!available.load(std::memory_order_acquire)) {
+        worker.join();
+        __atomic_store_n(&ring.hdr->tracer_mode, ROAR_TRACER_OFF, __ATOMIC_RELEASE); // shims stop asking
+        return false;
+    }
+    // From now on the thread waits for every child; it is woken by the
+    // wait itself, so SIGCHLD needs no handler (one would wake the main
+    // loop on every ptrace stop). It rings the ring's doorbell on exits.
+    struct sigaction dfl { };
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    sigaction(SIGCHLD, &dfl, nullptr);
+    waiting.store(true, std::memory_order_release);
+    return true;
+}
+
+void Tracer::State::kick_thread()
+{
+    __atomic_fetch_add(&kick, 1, __ATOMIC_RELEASE);
+    futex(&kick, FUTEX_WAKE, INT_MAX, nullptr);
+    if (const pid_t t = thread_tid.load(std::memory_order_acquire)) {
+        syscall(SYS_tgkill, getpid(), t, k_kick_signal);
+    }
+}
+
+int Tracer::State::submit(Request::Kind kind, pid_t target)
+{
+    if (!worker.joinable()) {
+        return ESRCH;
+    }
+    auto request = std::make_shared<Request>();
+    request->kind = kind;
+    request->tid = target;
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        requests.push_back(request);
+    }
+    // The signal may land just before the thread enters waitpid and be
+    // lost; kicking again every millisecond bounds that.
+    for (int i = 0; i < 10000 && !__atomic_load_n(&request->done, __ATOMIC_ACQUIRE); ++i) {
+        kick_thread();
+        const timespec ms{0, 1000000};
+        futex(&request->done, FUTEX_WAIT, 0, &ms);
+    }
+    return __atomic_load_n(&request->done, __ATOMIC_ACQUIRE) ? request->error : ETIMEDOUT;
+}
+
+// ---- the tracing thread ---------------------------------------------------
+
+void Tracer::State::run()
+{
+    // Signals for roar run (SIGTERM to forward, SIGCHLD) go to the main
+    // thread; this one takes only its kick.
+    sigset_t mask;
+    sigfillset(&mask);
+    sigdelset(&mask, k_kick_signal);
+    pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+    thread_tid.store(pid_t(syscall(SYS_gettid)), std::memory_order_release);
+
+    const std::string reason = check_tracing_permitted(filter, filter_len);
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        unavailable = reason;
+    }
+    available.store(reason.empty(), std::memory_order_release);
+    __atomic_store_n(&ready, 1u, __ATOMIC_RELEASE);
+    futex(&ready, FUTEX_WAKE, INT_MAX, nullptr);
+    if (!reason.empty()) {
+        return;
+    }
+    __atomic_store_n(&ring.hdr->tracer_tid, uint32_t(thread_tid.load()), __ATOMIC_RELEASE);
+
+    for (;;) {
+        const uint32_t seen = __atomic_load_n(&kick, __ATOMIC_ACQUIRE);
+        if (!serve_requests()) {
+            break;
+        }
+        release_parked();
+        int status = 0;
+        pid_t pid;
+        if (!parked.empty()) {
+            pid = waitpid(-1, &status, __WALL | WNOHANG);
+            if (pid == 0) {
+                wait_for_kick(seen, 1000000);
+                continue;
+            }
+        } else {
+            pid = waitpid(-1, &status, __WALL);
+        }
+        if (pid < 0) {
+            if (errno == ECHILD) {
+                none_left.store(true, std::memory_order_release);
+                roar_ring_ring_doorbell(&ring);
+                wait_for_kick(seen, 20000000);
+            }
+            continue; // EINTR: a kick
+        }
+        none_left.store(false, std::memory_order_release);
+        stat_stops.fetch_add(1, std::memory_order_relaxed);
+        on_status(pid, status);
+    }
+    // Answer whatever is still queued.
+    std::lock_guard<std::mutex> lock(mutex);
+    for (auto& request : requests) {
+        request->error = ESRCH;
+        __atomic_store_n(&request->done, 1u, __ATOMIC_RELEASE);
+        futex(&request->done, FUTEX_WAKE, INT_MAX, nullptr);
+    }
+    requests.clear();
+}
+
+void Tracer::State::wait_for_kick(uint32_t seen, long timeout_ns)
+{
+    const timespec ts{0, timeout_ns};
+    futex(&kick, FUTEX_WAIT, seen, &ts);
+}
+
+bool Tracer::State::serve_requests()
+{
+    for (;;) {
+        std::shared_ptr<Request> request;
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            if (requests.empty()) {
+                return true;
+            }
+            request = requests.front();
+            requests.pop_front();
+        }
+        const bool stopping = request->kind == Request::Kind::stop;
+        if (!stopping) {
+            seize(*request);
+        }
+        __atomic_store_n(&request->done, 1u, __ATOMIC_RELEASE);
+        futex(&request->done, FUTEX_WAKE, INT_MAX, nullptr);
+        if (stopping) {
+            return false;
+        }
+    }
+}
+
+void Tracer::State::seize(Request& request)
+{
+    if (ptrace(PTRACE_SEIZE, request.tid, nullptr, reinterpret_cast<void*>(tracee_options())) != 0) {
+        request.error = errno;
+        return;
+    }
+    pid_t tgid = 0;
+    pid_t ppid = 0;
+    read_ids(request.tid, tgid, ppid);
+    Task& t = tasks[request.tid];
+    t = Task{};
+    t.tid = request.tid;
+    t.pid = tgid > 0 ? tgid : request.tid;
+    // The image it runs now has the shim (a hand-off) or is roar's own
+    // fork (the root): the tracer publishes its process events only after
+    // the exec, when the new image has no shim.
+    procs[t.pid] = Proc{};
+}
+
+void Tracer::State::release_parked()
+{
+    if (parked.empty()) {
+        return;
+    }
+    const uint64_t taken = consumed.load(std::memory_order_acquire);
+    const uint64_t timeout_ns = uint64_t(ring.hdr->sync_timeout_ms) * 1000000ull;
+    const uint64_t now = monotonic_ns();
+    std::erase_if(parked, [&](pid_t tid) {
+        auto it = tasks.find(tid);
+        if (it == tasks.end() || !it->second.parked) {
+            return true;
+        }
+        Task& t = it->second;
+        const bool timed_out = now - t.parked_at_ns >= timeout_ns;
+        if (taken <= t.park_index && !timed_out) {
+            return false;
+        }
+        if (taken <= t.park_index) {
+            __atomic_fetch_add(&ring.hdr->sync_timeouts, 1, __ATOMIC_RELAXED);
+        }
+        t.parked = false;
+        parked_count.fetch_sub(1, std::memory_order_release);
+        resume(t);
+        return true;
+    });
+}
+
+void Tracer::State::park(Task& t, int64_t index)
+{
+    t.parked = true;
+    t.park_index = uint64_t(index);
+    t.parked_at_ns = monotonic_ns();
+    parked.push_back(t.tid);
+    parked_count.fetch_add(1, std::memory_order_release);
+    roar_ring_ring_doorbell(&ring); // the collector takes it now, not at its next poll
+}
+
+void Tracer::State::resume(Task& t, int sig)
+{
+    ptrace(t.awaiting_exit ? PTRACE_SYSCALL : PTRACE_CONT, t.tid, nullptr, reinterpret_cast<void*>(long(sig)));
+}
+
+void Tracer::State::on_status(pid_t tid, int status)
+{
+    if (WIFEXITED(status) || WIFSIGNALED(status)) {
+        on_gone(tid, status);
+        return;
+    }
+    if (!WIFSTOPPED(status)) {
+        return;
+    }
+    auto it = tasks.find(tid);
+    Task& t = it != tasks.end() ? it->second : adopt(tid);
+    const int sig = WSTOPSIG(status);
+    const int event = status >> 16;
+    switch (event) {
+    case PTRACE_EVENT_SECCOMP: on_syscall_entry(t); return;
+    case PTRACE_EVENT_FORK:
+    case PTRACE_EVENT_VFORK:
+    case PTRACE_EVENT_CLONE:
+        on_new_child(t, event);
+        resume(t);
+        return;
+    case PTRACE_EVENT_EXEC: on_exec(t); return;
+    case PTRACE_EVENT_STOP:
+        if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
+            ptrace(PTRACE_LISTEN, tid, nullptr, nullptr); // a group stop: stay stopped until SIGCONT
+        } else {
+            resume(t); // the stop a new tracee starts with
+        }
+        return;
+    case 0:
+        if (sig == (SIGTRAP | 0x80)) {
+            on_syscall_exit(t);
+        } else {
+            resume(t, sig); // a signal for the tracee: deliver it
+        }
+        return;
+    default: resume(t); return;
+    }
+}
+
+void Tracer::State::on_gone(pid_t tid, int status)
+{
+    bool process = true;
+    auto it = tasks.find(tid);
+    if (it != tasks.end()) {
+        const pid_t pid = it->second.pid;
+        if (it->second.parked) {
+            parked_count.fetch_sub(1, std::memory_order_release);
+        }
+        const Task dead = it->second;
+        tasks.erase(it);
+        if (pid == tid) {
+            if (auto p = procs.find(pid); p != procs.end()) {
+                check_watched(dead, p->second, 0, INT_MAX, true); // killed before it closed them
+                procs.erase(p);
+            }
+        } else {
+            process = false; // a thread
+        }
+    }
+    if (process) {
+        // A child of ours (the root, an adopted orphan) or a tracee whose
+        // parent will also wait for it: the launcher records its status.
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            reaped.push_back({tid, status});
+        }
+        roar_ring_ring_doorbell(&ring);
+    }
+}
+
+Task& Tracer::State::adopt(pid_t tid)
+{
+    // A new tracee whose creator's fork/clone event has not come in yet.
+    pid_t tgid = 0;
+    pid_t ppid = 0;
+    read_ids(tid, tgid, ppid);
+    if (tgid > 0 && tgid != tid && procs.count(tgid)) {
+        return add_child(tgid, tid, true);
+    }
+    if (procs.count(tid)) {
+        // A leader we know only through another thread: the one that was
+        // seized and then exec'd, taking the leader's id.
+        Task& t = tasks[tid];
+        t.tid = tid;
+        t.pid = tid;
+        return t;
+    }
+    if (!procs.count(ppid)) {
+        Proc& p = procs[tid];
+        p.filtered = true; // it was auto-attached: its creator runs under the filter
+        p.reports_files = true;
+        Task& t = tasks[tid];
+        t.tid = tid;
+        t.pid = tid;
+        return t;
+    }
+    return add_child(ppid, tid, false);
+}
+
+Task& Tracer::State::add_child(pid_t parent_pid, pid_t child, bool thread)
+{
+    if (auto it = tasks.find(child); it != tasks.end()) {
+        return it->second; // its own first stop came first
+    }
+    Task& t = tasks[child];
+    t.tid = child;
+    t.pid = thread ? parent_pid : child;
+    if (!thread) {
+        const Proc parent = procs[parent_pid];
+        Proc& p = procs[child];
+        p.owned = parent.owned;
+        p.reports_files = parent.reports_files;
+        p.filtered = parent.filtered;
+        p.cwd_generation = parent.cwd_generation;
+        p.written_fds = parent.written_fds;
+        p.watched = parent.watched;
+        if (p.owned) {
+            publish(t, ROAR_OP_PROC_START, parent_pid, -1, ROAR_START_FORKED | ROAR_START_TRACED, 0, 0);
+        }
+    }
+    return t;
+}
+
+void Tracer::State::on_new_child(Task& t, int event)
+{
+    unsigned long msg = 0;
+    if (ptrace(PTRACE_GETEVENTMSG, t.tid, nullptr, &msg) != 0 || msg == 0) {
+        return;
+    }
+    const bool thread = event == PTRACE_EVENT_CLONE && (t.clone_flags & CLONE_THREAD);
+    add_child(t.pid, pid_t(msg), thread);
+}
+
+void Tracer::State::on_exec(Task& leader)
+{
+    unsigned long former = 0;
+    ptrace(PTRACE_GETEVENTMSG, leader.tid, nullptr, &former);
+    const pid_t tid = leader.tid;
+    if (pid_t(former) != tid && former != 0) {
+        // A thread other than the leader exec'd: it now has the leader's id.
+        if (auto it = tasks.find(pid_t(former)); it != tasks.end()) {
+            Task moved = it->second;
+            moved.tid = tid;
+            tasks.erase(it);
+            if (leader.parked) {
+                parked_count.fetch_sub(1, std::memory_order_release); // the old leader died in the exec
+            }
+            leader = moved;
+        }
+    }
+    Task& t = tasks.at(tid);
+    t.awaiting_exit = false;
+    t.pending = PendingCall{};
+    Proc& p = procs[t.pid];
+    if (!p.filtered) {
+        // The filter did not go in (the installer failed): nothing would
+        // ever stop here, and without a filter there is nothing to keep
+        // the tracer for. Its EXEC's note reports it unobserved.
+        const pid_t pid = t.pid;
+        note(fmt::format("process {} could not install the tracer's seccomp filter; it was not observed", pid));
+        ptrace(PTRACE_DETACH, tid, nullptr, nullptr);
+        tasks.erase(tid);
+        procs.erase(pid);
+        return;
+    }
+    const std::string exe = "/proc/" + std::to_string(t.pid) + "/exe";
+    const int probe = roar_exec_probe_at(AT_FDCWD, exe.c_str());
+    if (probe & ROAR_EXEC_32BIT) {
+        p.owned = false; // its syscalls pass the filter unstopped; its EXEC says why it is unobserved
+    } else if (probe & (ROAR_EXEC_STATIC | ROAR_EXEC_GO)) {
+        p.owned = true;
+    } else {
+        p.owned = !environment_has_shim(t.pid, options.preload_path, options.ring_name);
+    }
+    check_watched(t, p, 0, INT_MAX, true); // what the old image wrote (by path: exec closed the CLOEXEC ones)
+    p.announced.clear();
+    p.written_fds.clear();
+    p.io_uring_noted = false;
+    p.reports_files = true; // a shim in this image finds itself traced and leaves them to us
+    ++p.cwd_generation;
+    if (p.owned) {
+        publish_start(t, p);
+    }
+    resume(t);
+}
+
+void Tracer::State::watch_fd(const Task& t, Proc& p, int fd, const std::string& path, bool write_only)
+{
+    struct stat st { };
+    if (!stat_fd(t.tid, fd, st) || !S_ISREG(st.st_mode)) {
+        return; // a terminal, /dev/null, a pipe: never an output
+    }
+    WatchedFd w;
+    w.dev = st.st_dev;
+    w.ino = st.st_ino;
+    w.size = st.st_size;
+    w.mtime_ns = mtime_ns(st);
+    // Through a write-only fd only writes (or seeks) move the offset: that
+    // catches a same-size overwrite within one mtime tick.
+    w.pos = write_only ? read_fd_pos(t.tid, fd) : -1;
+    // A relative name is read from /proc, for when the process is gone.
+    std::string abs = path;
+    if (abs.empty() || abs.front() != '/') {
+        char buf[ROAR_MAX_PATH_BYTES];
+        const std::string link = "/proc/" + std::to_string(t.tid) + "/fd/" + std::to_string(fd);
+        const ssize_t n = readlink(link.c_str(), buf, sizeof buf);
+        abs = n > 0 ? std::string(buf, size_t(n)) : std::string();
+    }
+    w.path = std::move(abs);
+    p.watched[fd] = std::move(w);
+}
+
+void Tracer::State::check_watched(const Task& t, Proc& p, int first, int last, bool gone)
+{
+    // WRITE_FD for every watched fd in [first, last] whose file changed
+    // (size or mtime) since it was watched; then they are forgotten.
+    for (auto it = p.watched.begin(); it != p.watched.end();) {
+        if (it->first < first || it->first > last) {
+            ++it;
+            continue;
+        }
+        const WatchedFd& w = it->second;
+        struct stat now { };
+        const bool ok = gone ? (!w.path.empty() && stat(w.path.c_str(), &now) == 0) : stat_fd(t.tid, it->first, now);
+        const bool moved = !gone && w.pos >= 0 && read_fd_pos(t.tid, it->first) != w.pos;
+        const bool changed = now.st_size != w.size || mtime_ns(now) != w.mtime_ns || moved;
+        if (ok && now.st_dev == w.dev && now.st_ino == w.ino && changed && !p.written_fds.count(it->first)) {
+            publish(t, ROAR_OP_WRITE_FD, it->first, -1, 0, 0, 0);
+        }
+        it = p.watched.erase(it);
+    }
+}
+
+void Tracer::State::publish_start(Task& t, Proc& p)
+{
+    const ProcessImage img = read_image(t.pid);
+    const int flags = ROAR_START_TRACED | (img.argv_truncated ? ROAR_START_ARGV_TRUNCATED : 0);
+    publish(t, ROAR_OP_PROC_START, img.ppid, -1, flags, 0, 0, &img.exe, &img.cwd, &img.argv);
+    for (const OpenFd& fd : read_path_fds(t.pid)) {
+        publish(t, ROAR_OP_FD_INHERITED, fd.fd, -1, fd.flags, 0, 0, &fd.target);
+        if (open_can_write(fd.flags)) {
+            watch_fd(t, p, fd.fd, fd.target, (fd.flags & O_ACCMODE) == O_WRONLY); // `> log`: written if it changes
+        }
+    }
+    stat_processes.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Tracer::State::on_syscall_entry(Task& t)
+{
+    __ptrace_syscall_info info{};
+    if (ptrace(PTRACE_GET_SYSCALL_INFO, t.tid, reinterpret_cast<void*>(sizeof info), &info) <= 0
+        || info.op != PTRACE_SYSCALL_INFO_SECCOMP) {
+        resume(t);
+        return;
+    }
+    stat_syscalls.fetch_add(1, std::memory_order_relaxed);
+    Proc& p = procs[t.pid];
+    p.filtered = true;
+    if (info.arch != AUDIT_ARCH_X86_64) {
+        resume(t);
+        return;
+    }
+    uint64_t args[6];
+    for (int i = 0; i < 6; ++i) {
+        args[i] = info.seccomp.args[i];
+    }
+    const SyscallCall call = decode_syscall(long(info.seccomp.nr), args);
+    switch (call.kind) {
+    case SyscallKind::none: break;
+    case SyscallKind::exit_group:
+        if (p.owned) {
+            check_watched(t, p, 0, INT_MAX, false);
+            publish(t, ROAR_OP_PROC_EXIT, -1, -1, 0, 0, call.flags);
+        }
+        break;
+    case SyscallKind::fork: {
+        int64_t flags = call.flags;
+        if (call.flags_in_memory) {
+            uint64_t in_memory = 0;
+            if (read_bytes(t.tid, call.argv, &in_memory, sizeof in_memory)) {
+                flags = int64_t(in_memory);
+                if (in_memory & CLONE_UNTRACED) { // a child we could not follow would meet the filter alone
+                    in_memory &= ~uint64_t(CLONE_UNTRACED);
+                    write_bytes(t.tid, call.argv, &in_memory, sizeof in_memory);
+                }
+            }
+        } else if (flags & CLONE_UNTRACED) {
+            user_regs_struct regs{};
+            if (ptrace(PTRACE_GETREGS, t.tid, nullptr, &regs) == 0) {
+                regs.rdi &= ~uint64_t(CLONE_UNTRACED);
+                ptrace(PTRACE_SETREGS, t.tid, nullptr, &regs);
+            }
+        }
+        t.clone_flags = flags;
+        if (!(flags & CLONE_THREAD) && p.owned) {
+            publish(t, ROAR_OP_FORK, -1, -1, 0, 0, 0);
+        }
+        break;
+    }
+    case SyscallKind::exec: {
+        if (!p.owned) {
+            break; // the shim published this process's EXEC
+        }
+        PendingCall pc;
+        pc.call = call;
+        bool cut = false;
+        read_string(t.tid, call.path, ROAR_MAX_PATH_BYTES - 1, pc.path, cut);
+        std::string target = path_from_here(t.tid, call.dirfd, pc.path);
+        if (pc.path.empty() && (call.flags & AT_EMPTY_PATH)) {
+            target = "/proc/" + std::to_string(t.tid) + "/fd/" + std::to_string(call.dirfd);
+        }
+        const int probe = target.empty() ? 0 : roar_exec_probe_at(AT_FDCWD, target.c_str());
+        std::string argv; // NUL-separated, as the shim's
+        bool first = true;
+        for (const auto& arg : read_argv(t.tid, call.argv, ROAR_MAX_ARGV_BYTES - 1, cut)) {
+            if (!first) {
+                argv.push_back('\0');
+            }
+            argv += arg;
+            first = false;
+        }
+        publish(t, ROAR_OP_EXEC, call.dirfd, -1, probe, 0, 0, &pc.path, nullptr, &argv);
+        t.pending = std::move(pc);
+        t.awaiting_exit = true; // EXEC_FAILED if it returns
+        break;
+    }
+    case SyscallKind::io_uring:
+        if (p.owned && !p.io_uring_noted) {
+            p.io_uring_noted = true;
+            const std::string text = "io_uring in use: its file I/O is not observed";
+            publish(t, ROAR_OP_NOTE, -1, -1, 0, 0, 0, &text);
+        }
+        break;
+    case SyscallKind::connect: route_connect(t.pid, t.tid, call); break;
+    default:
+        if (p.reports_files) {
+            file_entry(t, p, call);
+            return;
+        }
+        break; // an image from before the seize (the root's fork, a hand-off): the shim, if any, reports it
+    }
+    resume(t);
+}
+
+void Tracer::State::file_entry(Task& t, Proc& p, const SyscallCall& decoded)
+{
+    PendingCall pc;
+    pc.call = decoded;
+    SyscallCall& call = pc.call;
+    bool cut = false;
+    if (call.path) {
+        read_string(t.tid, call.path, ROAR_MAX_PATH_BYTES - 1, pc.path, cut);
+    }
+    if (call.path2) {
+        read_string(t.tid, call.path2, ROAR_MAX_PATH_BYTES - 1, pc.path2, cut);
+    }
+    if (call.open_how) {
+        uint64_t how[2] = {0, 0}; // struct open_how: flags, mode, resolve
+        if (read_bytes(t.tid, call.open_how, how, sizeof how)) {
+            apply_open_flags(call, int64_t(how[0]), uint32_t(how[1]));
+        }
+    }
+    if (call.kind == SyscallKind::close) {
+        // Published before the fds are released, as the shim does.
+        check_watched(t, p, call.fd, call.fd2, false);
+        publish(t, ROAR_OP_CLOSE, call.fd, call.fd2, 0, 0, 0);
+        if (call.fd2 - call.fd < 4096) {
+            for (int fd = call.fd; fd <= call.fd2 && fd >= 0; ++fd) {
+                p.written_fds.erase(fd);
+            }
+        } else {
+            std::erase_if(p.written_fds, [&](int fd) { return fd >= call.fd && fd <= call.fd2; });
+        }
+        resume(t);
+        return;
+    }
+    int64_t index = -1;
+    switch (call.pre_modify) {
+    case PreModify::none: break;
+    case PreModify::path:
+        if (should_announce(t, p, call.dirfd, pc.path, call.follows_symlinks)) {
+            index = publish(t, ROAR_OP_PRE_MODIFY, call.dirfd, -1, call.pre_modify_flags, 0, 0, &pc.path);
+        }
+        break;
+    case PreModify::both_paths:
+        if (should_announce(t, p, call.dirfd, pc.path, false)) {
+            index = publish(t, ROAR_OP_PRE_MODIFY, call.dirfd, -1, 0, 0, 0, &pc.path);
+        }
+        [[fallthrough]];
+    case PreModify::path2:
+        if (should_announce(t, p, call.dirfd2, pc.path2, false)) {
+            index = std::max(index, publish(t, ROAR_OP_PRE_MODIFY, call.dirfd2, -1, 0, 0, 0, &pc.path2));
+        }
+        break;
+    case PreModify::fd:
+        if (!p.written_fds.count(call.fd)) {
+            index = publish(t, ROAR_OP_PRE_MODIFY, call.fd, -1, 0, 0, 0);
+        }
+        break;
+    }
+    t.awaiting_exit = call.needs_result;
+    t.pending = std::move(pc);
+    if (index >= 0) {
+        park(t, index);
+        return;
+    }
+    resume(t);
+}
+
+bool Tracer::State::should_announce(const Task& t, Proc& p, int dirfd, const std::string& path, bool follow)
+{
+    if (path.empty() || (path.front() == '/' && is_pseudo_fs(path))) {
+        return false;
+    }
+    // A dirfd may be reused for another directory: only paths that do not
+    // depend on one are remembered.
+    std::string key;
+    if (path.front() == '/') {
+        key = path;
+    } else if (dirfd == ROAR_AT_FDCWD) {
+        key = std::to_string(p.cwd_generation) + '\n' + path;
+    }
+    if (!key.empty() && p.announced.count(key)) {
+        return false;
+    }
+    if (!path_exists(t.tid, dirfd, path, follow)) {
+        return false; // nothing to lose
+    }
+    if (!key.empty()) {
+        if (p.announced.size() >= k_announced_max) {
+            p.announced.clear();
+        }
+        p.announced.insert(std::move(key));
+    }
+    return true;
+}
+
+void Tracer::State::on_syscall_exit(Task& t)
+{
+    if (!t.awaiting_exit) {
+        resume(t);
+        return;
+    }
+    t.awaiting_exit = false;
+    __ptrace_syscall_info info{};
+    if (ptrace(PTRACE_GET_SYSCALL_INFO, t.tid, reinterpret_cast<void*>(sizeof info), &info) <= 0
+        || info.op != PTRACE_SYSCALL_INFO_EXIT) {
+        resume(t);
+        return;
+    }
+    const int64_t result = info.exit.rval;
+    if (result <= -512 && result >= -516) {
+        resume(t); // ERESTART*: the call runs again and stops at its entry again
+        return;
+    }
+    auto proc = procs.find(t.pid);
+    if (proc != procs.end()) {
+        publish_result(t, proc->second, t.pending, result);
+    }
+    t.pending = PendingCall{};
+    resume(t);
+}
+
+void Tracer::State::publish_result(Task& t, Proc& p, const PendingCall& pc, int64_t result)
+{
+    const SyscallCall& c = pc.call;
+    const std::string* s1 = c.path && !c.anonymous ? &pc.path : nullptr;
+    const std::string* s2 = c.path2 ? &pc.path2 : nullptr;
+    const int flags = int(c.flags);
+    switch (c.kind) {
+    case SyscallKind::open:
+        publish(t, ROAR_OP_OPEN, c.dirfd, -1, flags, c.mode, result, s1);
+        if (result >= 0) {
+            p.written_fds.erase(int(result));
+            p.watched.erase(int(result));
+            // Writes are not stopped on: a write-capable fd that did not
+            // truncate (which counts as writing) is checked for changes.
+            if (p.owned && open_can_write(c.flags) && !(c.flags & (O_TRUNC | O_DIRECTORY)) && s1) {
+                watch_fd(t, p, int(result), pc.path, (c.flags & O_ACCMODE) == O_WRONLY && !(c.flags & O_APPEND));
+            }
+        }
+        break;
+    case SyscallKind::dup:
+        publish(t, ROAR_OP_DUP, c.fd, -1, 0, 0, result);
+        if (result >= 0) {
+            if (p.written_fds.count(c.fd)) {
+                p.written_fds.insert(int(result));
+            } else {
+                p.written_fds.erase(int(result));
+            }
+            if (auto w = p.watched.find(c.fd); w != p.watched.end()) {
+                WatchedFd copy = w->second;
+                p.watched[int(result)] = std::move(copy);
+            } else {
+                p.watched.erase(int(result));
+            }
+        }
+        break;
+    case SyscallKind::chdir:
+        publish(t, ROAR_OP_CHDIR, c.path ? ROAR_AT_FDCWD : c.fd, -1, 0, 0, result, s1);
+        if (result == 0) {
+            ++p.cwd_generation;
+        }
+        break;
+    case SyscallKind::rename:
+    case SyscallKind::link: publish(t, c.op, c.dirfd, c.dirfd2, flags, 0, result, s1, s2); break;
+    case SyscallKind::symlink: publish(t, ROAR_OP_SYMLINK, -1, c.dirfd2, 0, 0, result, s1, s2); break;
+    case SyscallKind::unlink: publish(t, ROAR_OP_UNLINK, c.dirfd, -1, flags, 0, result, s1); break;
+    case SyscallKind::mkdir: publish(t, ROAR_OP_MKDIR, c.dirfd, -1, 0, c.mode, result, s1); break;
+    case SyscallKind::truncate:
+        publish(t, ROAR_OP_TRUNCATE, c.path ? c.dirfd : c.fd, -1, 0, 0, result, s1);
+        if (!c.path) {
+            p.written_fds.insert(c.fd);
+        }
+        break;
+    case SyscallKind::transfer: publish(t, ROAR_OP_TRANSFER, c.fd, c.fd2, 0, 0, result); break;
+    case SyscallKind::exec:
+        if (result < 0) {
+            publish(t, ROAR_OP_EXEC_FAILED, c.dirfd, -1, 0, 0, result);
+        }
+        break;
+    default: break;
+    }
+}
+
+int64_t Tracer::State::publish(const Task& t, uint16_t op, int fd, int fd2, int flags, uint32_t mode, int64_t result,
+                               const std::string* s1, const std::string* s2, const std::string* s3)
+{
+    roar_event ev{};
+    ev.op = op;
+    ev.pid = uint32_t(t.pid);
+    ev.tid = uint32_t(t.tid);
+    ev.fd = fd;
+    ev.fd2 = fd2;
+    ev.flags = flags;
+    ev.mode = mode;
+    ev.result = result;
+    ev.time_ns = roar_clock_ns(CLOCK_REALTIME);
+    auto str = [](const std::string* s) {
+        return s ? roar_str{s->c_str(), uint32_t(std::min<size_t>(s->size(), UINT32_MAX - 1))} : roar_str{nullptr, 0};
+    };
+    return roar_ring_publish(&ring, &ev, str(s1), str(s2), str(s3));
+}
+
+} // namespace roar::collector
