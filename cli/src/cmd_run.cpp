@@ -126,7 +126,8 @@ int cmd_run(const RunOptions& given)
         options.proxy_log_dir = project.roar_dir() / "logs";
     }
     JobSession session(options);
-    const JobRecord job = session.record(store, {fs::current_path().string(), recording_filter(project, given.quiet)});
+    const JobRecord job = session.record(
+        store, {fs::current_path().string(), recording_filter(project, given.quiet), project.redactor()});
     const StoredJob stored = JobSession::store(store, job, rerun.step, project.recovery_places());
     for (const auto& note : stored.notes) {
         std::cerr << "roar: " << note << "\n";

@@ -141,8 +141,8 @@ void print_job(const Project& project, const nlohmann::json& j, bool all)
         }
     }
     const auto& env = j["env"];
-    out += fmt::format("{} ({}; values of names with KEY, SECRET, TOKEN, PASSWORD, CREDENTIAL... are redacted)\n",
-                       paint(fd, k_bold, "Environment"), env.size());
+    out += fmt::format("{} ({}; secrets are redacted, see docs/redaction.md)\n", paint(fd, k_bold, "Environment"),
+                       env.size());
     for (const auto& [name, value] : env.items()) {
         std::string text = value.is_string() ? value.get<std::string>() : value.dump();
         if (text.size() > 120) {

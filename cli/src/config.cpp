@@ -1,6 +1,8 @@
 // roar.toml handling (see config.hpp).
 #include "config.hpp"
 
+#include "roar/collector/redact.hpp"
+
 #include <toml++/toml.h>
 
 #include <fmt/format.h>
@@ -30,6 +32,9 @@ const std::vector<ConfigKey>& config_keys()
         {"proxy.port", "int", "9090", "port of the standalone daemon ('roar proxy start')"},
         {"proxy.upstream_endpoint", "string", "\"\"",
          "S3 endpoint to forward to (empty: https://s3.<region>.amazonaws.com)"},
+        {"redact.extra_patterns", "string-list", "[]",
+         "more secrets to redact from recorded commands, environment and URLs: extended regular expressions "
+         "(case-insensitive); a capture group limits redaction to that part (docs/redaction.md)"},
     };
     return keys;
 }
@@ -144,11 +149,15 @@ Result<Config> Config::load(const fs::path& path)
     c.proxy_enabled = t["proxy"]["enabled"].value_or(c.proxy_enabled);
     c.proxy_port = int(t["proxy"]["port"].value_or<int64_t>(c.proxy_port));
     c.proxy_upstream = t["proxy"]["upstream_endpoint"].value_or(std::string());
+    c.redact_extra_patterns = strings_of(t["redact"]["extra_patterns"].node());
     if (c.ring_size_mb < 1 || c.ring_size_mb > 4096) {
         return fail("{}: run.ring_size_mb must be between 1 and 4096", path.string());
     }
     if (c.proxy_port < 0 || c.proxy_port > 65535) {
         return fail("{}: proxy.port must be between 0 and 65535", path.string());
+    }
+    if (auto redactor = collector::Redactor::create(c.redact_extra_patterns); !redactor) {
+        return fail("{}: {}", path.string(), redactor.error().message);
     }
     return c;
 }

@@ -32,6 +32,7 @@ struct Config {
     bool proxy_enabled = false;
     int proxy_port = 9090;
     std::string proxy_upstream;
+    std::vector<std::string> redact_extra_patterns; // checked by Redactor::create when loaded
 
     // Reads `path`; a missing file gives the defaults. Errors name the
     // file, the key and what is wrong.

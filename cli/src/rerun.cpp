@@ -7,6 +7,7 @@
 #include "project.hpp"
 #include "text_style.hpp"
 
+#include "roar/collector/redact.hpp"
 #include "roar/collector/store/step_matching.hpp"
 
 #include <fmt/format.h>
@@ -89,6 +90,14 @@ RerunPlan plan_rerun(collector::Store& store, const std::vector<std::string>& co
     RerunPlan plan;
     plan.step = number;
     plan.command = apply_overrides(recorded->argv, std::vector<std::string>(command.begin() + 1, command.end()), label);
+    // A secret was never stored: re-running would pass the placeholder.
+    for (const auto& arg : plan.command) {
+        if (arg.find(collector::k_redacted) != std::string::npos) {
+            throw FatalError(fmt::format("{}'s recorded command had secrets redacted: {} (give them again as "
+                                         "overrides, e.g. 'roar run {} --password=...', or run the command yourself)",
+                                         label, collector::join_command(plan.command), label));
+        }
+    }
 
     if (!quiet) {
         const Lineage g = Lineage::load(store);
