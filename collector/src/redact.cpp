@@ -188,6 +188,20 @@ std::string upper(std::string_view s)
     return out;
 }
 
+// Whether `s` holds `lower_word` at `at`, ignoring case.
+bool iequals_at(std::string_view s, size_t at, std::string_view lower_word)
+{
+    if (s.size() - at < lower_word.size()) {
+        return false;
+    }
+    for (size_t k = 0; k < lower_word.size(); ++k) {
+        if (std::tolower(static_cast<unsigned char>(s[at + k])) != lower_word[k]) {
+            return false;
+        }
+    }
+    return true;
+}
+
 // `name` split into lower-case words (see the note above the tables).
 std::vector<std::string> name_words(std::string_view name)
 {
@@ -254,7 +268,29 @@ Secrecy classify(const std::vector<std::string>& words)
     return result;
 }
 
-Secrecy classify_name(std::string_view name) { return classify(name_words(name)); }
+// Every secret word above contains one of these: a name with none of them
+// is not split into words at all (most names, and most of the cost).
+constexpr std::array<std::string_view, 14> k_name_triggers = {"pass",   "pw",      "tok",     "sig",   "cookie",
+                                                              "bearer", "key",     "auth",    "cred",  "jwt",
+                                                              "otp",    "session", "private", "secret"};
+
+bool contains_trigger(std::string_view name)
+{
+    for (size_t i = 0; i < name.size(); ++i) {
+        const char c = char(std::tolower(static_cast<unsigned char>(name[i])));
+        for (std::string_view t : k_name_triggers) {
+            if (t.front() == c && iequals_at(name, i, t)) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+Secrecy classify_name(std::string_view name)
+{
+    return contains_trigger(name) ? classify(name_words(name)) : Secrecy::none;
+}
 
 // An environment variable's name, matched by substring.
 Secrecy classify_env(std::string_view name)
@@ -506,9 +542,8 @@ void header_spans(std::string_view s, Spans& out)
 // "Bearer X" anywhere (curl --oauth2-bearer aside, it is how tokens travel).
 void bearer_spans(std::string_view s, Spans& out)
 {
-    const std::string low = lower(s);
-    for (size_t p = low.find("bearer"); p != std::string::npos; p = low.find("bearer", p + 6)) {
-        if (p > 0 && is_alnum(s[p - 1])) {
+    for (size_t p = s.find_first_of("bB"); p != std::string_view::npos; p = s.find_first_of("bB", p + 1)) {
+        if ((p > 0 && is_alnum(s[p - 1])) || !iequals_at(s, p, "bearer")) {
             continue;
         }
         size_t v = p + 6;
@@ -537,11 +572,23 @@ bool shape_char(Chars chars, char c)
     return false;
 }
 
+// The first characters of k_token_shapes' prefixes, to skip the rest fast.
+constexpr std::array<bool, 256> k_shape_starts = [] {
+    std::array<bool, 256> starts{};
+    for (const TokenShape& shape : k_token_shapes) {
+        starts[static_cast<unsigned char>(shape.prefix.front())] = true;
+    }
+    return starts;
+}();
+
 // Tokens recognisable by their prefix (k_token_shapes).
 void token_shape_spans(std::string_view s, Spans& out)
 {
     for (size_t i = 0; i < s.size(); ++i) {
         if (i > 0 && (is_alnum(s[i - 1]) || s[i - 1] == '_' || s[i - 1] == '-')) {
+            continue;
+        }
+        if (!k_shape_starts[static_cast<unsigned char>(s[i])]) {
             continue;
         }
         for (const TokenShape& shape : k_token_shapes) {
@@ -603,10 +650,10 @@ std::string redact_shapes(std::string_view s)
 
 // ---- Command lines ---------------------------------------------------------
 
-bool program_matches(std::string_view pattern, std::string_view word)
+// Whether `base` (a basename) is `pattern` (a trailing '*' matches any suffix).
+bool program_matches(std::string_view pattern, std::string_view base)
 {
-    const std::string_view base = word.substr(word.rfind('/') == std::string_view::npos ? 0 : word.rfind('/') + 1);
-    if (!pattern.empty() && pattern.back() == '*') {
+    if (pattern.back() == '*') {
         return base.substr(0, pattern.size() - 1) == pattern.substr(0, pattern.size() - 1);
     }
     return base == pattern;
@@ -703,14 +750,7 @@ private:
             && one_of(k_script_options, unquote(m_words[i - 1]).bare)) {
             return; // a script (sh -c TEXT): read word by word, not as one assignment
         }
-        bool activated = false;
-        for (const ProgramRule& rule : k_program_rules) {
-            if (program_matches(rule.program, w) && (rule.requires_word.empty() || segment_has(rule.requires_word))) {
-                m_active.push_back(&rule);
-                activated = true;
-            }
-        }
-        if (activated) {
+        if (activates_programs(w)) {
             return;
         }
         for (const ProgramRule* rule : m_active) {
@@ -723,6 +763,26 @@ private:
             return;
         }
         assignment(w, u.offset, spans);
+    }
+
+    // Whether `w` names a program of k_program_rules (whose rules then
+    // apply to the rest of the command).
+    bool activates_programs(std::string_view w)
+    {
+        if (w.empty() || w.front() == '-' || w.find('=') != std::string_view::npos) {
+            return false;
+        }
+        const size_t slash = w.rfind('/');
+        const std::string_view base = slash == std::string_view::npos ? w : w.substr(slash + 1);
+        bool activated = false;
+        for (const ProgramRule& rule : k_program_rules) {
+            if (!base.empty() && rule.program.front() == base.front() && program_matches(rule.program, base)
+                && (rule.requires_word.empty() || segment_has(rule.requires_word))) {
+                m_active.push_back(&rule);
+                activated = true;
+            }
+        }
+        return activated;
     }
 
     // A program-specific rule; true if it applied to this word.
