@@ -4,30 +4,24 @@
 # lost or changed, and the next job (with a fresh ring) is recorded whole.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/lib_faults.bash"
-need python3
+need python3 gcc
 new_project
 "$ROAR" config set run.ring_size_mb 1 >/dev/null
 echo data >f.txt
 for i in 1 2; do "$ROAR" run -q sh -c "cat f.txt > before$i.txt"; done
 snapshot_history "$TEST_TMP/history"
 
+gcc -O1 -o "$TEST_TMP/flood" "$ROAR_SOURCE_DIR/tests/functional/faults/progs/flood.c"
+
 # flood_while_stopped: runs a job that floods the ring while roar is stopped.
 flood_while_stopped() {
   rm -f started resume done.txt
-  "$ROAR" run -q "$PYTHON" -c '
-import os
-open("started", "w").close()
-while not os.path.exists("resume"):
-    pass
-for _ in range(300000):
-    open("f.txt").close()
-open("done.txt", "w").write("finished\n")
-' &
-  local roar_pid=$! i
+  "$ROAR" run -q "$TEST_TMP/flood" f.txt 300000 &
+  local roar_pid=$!
   wait_file started 30 || true
   kill -STOP "$roar_pid"
   touch resume
-  wait_file done.txt 60 || true
+  wait_file done.txt 120 || true
   kill -CONT "$roar_pid"
   [[ -e done.txt ]] || fail "the job blocked on the full ring while roar was stopped"
   wait "$roar_pid" || fail "roar run failed after the ring overflowed"

@@ -9,7 +9,7 @@ need curl
 [[ -x "$RING_TOOL" ]] || fail "ring tool not built at $RING_TOOL"
 export AWS_ACCESS_KEY_ID=AKIAROARTEST AWS_SECRET_ACCESS_KEY=secret
 up=$(free_port)
-bg_start upstream python3 "$(dirname "$0")/broken_upstream.py" "$up" "$TEST_TMP/upstream-puts.log"
+bg_start upstream python3 "$ROAR_SOURCE_DIR/tests/functional/faults/broken_upstream.py" "$up" "$TEST_TMP/upstream-puts.log"
 wait_port "$up" 10 || fail "the scripted upstream did not start"
 ring=/roar-faulttest-$$-$RANDOM
 "$RING_TOOL" create "$ring" 256

@@ -6,7 +6,7 @@ pending "the proxy relays an upstream 200 with two different Content-Length head
 need curl
 export AWS_ACCESS_KEY_ID=AKIAROARTEST AWS_SECRET_ACCESS_KEY=secret
 up=$(free_port)
-bg_start upstream python3 "$(dirname "$0")/broken_upstream.py" "$up" "$TEST_TMP/upstream-puts.log"
+bg_start upstream python3 "$ROAR_SOURCE_DIR/tests/functional/faults/broken_upstream.py" "$up" "$TEST_TMP/upstream-puts.log"
 wait_port "$up" 10 || fail "the scripted upstream did not start"
 start_proxy "http://127.0.0.1:$up"
 sig=(--aws-sigv4 "aws:amz:us-east-1:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY"
