@@ -3,7 +3,6 @@
 # drained is an output of the job, not an input.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/lib_faults.bash"
-pending "with a full ring a file the job created is recorded as an input (issue 10 item 5; owner: collector JobTracker, not assigned to a helper in this round)"
 need gcc
 new_project
 "$ROAR" config set run.ring_size_mb 1 >/dev/null
