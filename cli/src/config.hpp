@@ -17,6 +17,10 @@ struct ConfigKey {
     const char* type; // "bool", "int", "string", "string-list"
     const char* default_toml;
     const char* description;
+    // For "int" keys, the valid range (inclusive); a value outside it is
+    // rejected with this range, by Config::load and `roar config set`.
+    int64_t min = 0;
+    int64_t max = 0;
 };
 
 // Every key roar.toml may hold.
