@@ -228,6 +228,9 @@ Result<void> config_set(const fs::path& path, const std::string& name, const std
             return fail("{}: {} (got {})", name, err, value);
         }
     } catch (const toml::parse_error&) {
+        if (std::string_view(key->type) == "int") { // also a number too large for TOML's 64 bits
+            return fail("{}: '{}' is not a whole number from {} to {}", name, value, key->min, key->max);
+        }
         return fail("{}: '{}' is not a valid {} value", name, value, key->type);
     }
 

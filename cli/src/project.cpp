@@ -1,6 +1,8 @@
 // Finding the project and opening its pieces.
 #include "project.hpp"
 
+#include "text_style.hpp"
+
 #include "roar/collector/path_resolver.hpp"
 
 #include <iostream>
@@ -44,11 +46,13 @@ collector::Store Project::open_store(collector::Access access, bool import_saved
     }
     if (access == collector::Access::write && import_saved) {
         for (const auto& line : collector::import_pending_recovery_files(*store, recovery_places(), redactor())) {
-            std::cerr << "roar: " << line << "\n";
+            std::cerr << "roar: " << printable(line) << "\n";
         }
     }
     return std::move(*store);
 }
+
+std::string Project::shown_path(const std::string& path) const { return printable(display_path(path)); }
 
 std::string Project::display_path(const std::string& path) const
 {

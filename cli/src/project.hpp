@@ -37,6 +37,8 @@ public:
 
     // `path` shown relative to the project root when it lies inside it.
     std::string display_path(const std::string& path) const;
+    // display_path() for text views: control characters escaped (printable()).
+    std::string shown_path(const std::string& path) const;
 
 private:
     Project(std::filesystem::path root, Config config) : m_root(std::move(root)), m_config(std::move(config)) { }
