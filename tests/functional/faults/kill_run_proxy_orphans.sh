@@ -2,7 +2,6 @@
 # holds the user's credentials in memory) exits too, within a few seconds.
 source "$(dirname "$0")/../proxy/lib_s3.sh"
 . "$(dirname "$0")/lib_faults.bash"
-pending "the job's roar-proxy outlives a SIGKILLed roar run (issue 10 item 10; owner: store, RAII proxy handle + PR_SET_PDEATHSIG or a parent pipe in the proxy)"
 start_s3rver bucket
 export ROAR_UPSTREAM_S3_ENDPOINT=$S3RVER_URL
 new_project
