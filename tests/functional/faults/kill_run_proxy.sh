@@ -42,7 +42,7 @@ recorded_killed=0
 for ((it = 1; it <= iterations; it++)); do
   delay=$(rand_ms $((duration * 13 / 10)))
   check "SIGKILL $it/$iterations after ${delay} ms (proxy on) keeps the history intact"
-  marked "$ROAR" run -q sh job.sh "kill$it" "$objects" &
+  FAULT_MARK=$FAULT_MARK "$ROAR" run -q sh job.sh "kill$it" "$objects" &
   roar_pid=$!
   ms_sleep "$delay"
   kill -9 "$roar_pid" 2>/dev/null || true

@@ -17,7 +17,7 @@ marked_proxies() {
 }
 
 check "the job-scoped proxy exits once roar run is killed"
-marked "$ROAR" run -q sh -c 'touch started; sleep 60' &
+FAULT_MARK=$FAULT_MARK "$ROAR" run -q sh -c 'touch started; sleep 60' &
 roar_pid=$!
 wait_file started 30 || true
 [[ -e started ]] || fail "the job did not start"

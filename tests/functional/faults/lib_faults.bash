@@ -13,6 +13,9 @@ echo "fault seed: $FAULT_SEED (ROAR_FAULT_SEED=$FAULT_SEED reproduces this run)"
 # of a job started that way (and its roar-proxy) inherits it, so they can
 # be found, and must be gone, after roar run is killed.
 FAULT_MARK="roar-fault-$$-$FAULT_SEED"
+# In the background, write `FAULT_MARK=$FAULT_MARK CMD... &` instead: a
+# function run with & is a subshell of its own, so $! would be that
+# subshell and a kill -9 of $! would miss CMD.
 marked() { FAULT_MARK=$FAULT_MARK "$@"; }
 on_exit kill_marked
 
