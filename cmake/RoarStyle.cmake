@@ -11,7 +11,7 @@ file(GLOB_RECURSE ROAR_STYLE_SOURCES CONFIGURE_DEPENDS
      ${PROJECT_SOURCE_DIR}/cli/*.cpp ${PROJECT_SOURCE_DIR}/cli/*.hpp
      ${PROJECT_SOURCE_DIR}/tests/unit/*.cpp ${PROJECT_SOURCE_DIR}/tests/unit/*.hpp
      ${PROJECT_SOURCE_DIR}/tests/fuzz/*.cpp ${PROJECT_SOURCE_DIR}/tests/fuzz/*.hpp
-     ${PROJECT_SOURCE_DIR}/tests/functional/*.c
+     ${PROJECT_SOURCE_DIR}/tests/functional/*.c ${PROJECT_SOURCE_DIR}/cmake/*.cpp
      ${PROJECT_SOURCE_DIR}/bench/tools/*.c ${PROJECT_SOURCE_DIR}/bench/tools/*.cpp)
 list(FILTER ROAR_STYLE_SOURCES EXCLUDE REGEX "/node_modules/")
 

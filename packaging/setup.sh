@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's two commands, for a fresh Debian 12 machine, as root:
 #   bash packaging/setup.sh demo   installs, builds, runs the demo pipeline
-#   bash packaging/setup.sh test   installs (with test tools), builds, runs every test
+#   bash packaging/setup.sh test   installs (with test tools), builds, runs every test,
+#                                  then again under ASan+UBSan and TSan (build-asan, build-tsan)
 # Both are idempotent: re-running skips what is already installed.
 set -euo pipefail
 
@@ -37,5 +38,23 @@ if [[ $mode == demo ]]; then
 fi
 
 step "Running the test suite"
-cd "$build"
-ctest --output-on-failure -j "$jobs" --timeout 1200
+ctest --test-dir "$build" --output-on-failure -j "$jobs" --timeout 1200
+
+# The same sources under sanitizers, each in its own tree (README "Working
+# on roar"): ASan+UBSan over the unit and functional suites (label asan),
+# TSan over the ring's and the proxy's concurrency tests (label tsan). The
+# preload shim is never sanitized. Any sanitizer report fails the run.
+step "Building with ASan+UBSan in $build-asan"
+cmake -S "$src" -B "$build-asan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DROAR_WERROR=ON \
+  -DROAR_SANITIZE="address;undefined" >/dev/null
+# Only what the asan selection runs (no gateway, benchmarks or preload unit tests).
+cmake --build "$build-asan" -j "$jobs" --target roar roar-proxy roar-events roar_preload roar_proxy_ring_tool \
+  roar_collector_tests roar_cli_tests roar_proxy_tests
+step "Running the asan tests"
+ctest --test-dir "$build-asan" -L asan --output-on-failure -j "$jobs" --timeout 1200
+
+step "Building with TSan in $build-tsan"
+cmake -S "$src" -B "$build-tsan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DROAR_WERROR=ON -DROAR_SANITIZE=thread >/dev/null
+cmake --build "$build-tsan" -j "$jobs" --target roar roar-proxy roar_proxy_ring_tool roar_collector_tests roar_proxy_tests
+step "Running the tsan tests"
+ctest --test-dir "$build-tsan" -L tsan --output-on-failure -j "$jobs" --timeout 1200

@@ -26,6 +26,13 @@ int cmd_config_list(bool json)
                            {"type", key.type},
                            {"default", key.default_toml},
                            {"description", key.description}});
+            if (std::string_view(key.type) == "int") {
+                out.back()["min"] = key.min;
+                out.back()["max"] = key.max;
+            }
+        } else if (std::string_view(key.type) == "int") {
+            std::cout << fmt::format("{} = {}\n    {} ({} to {})\n", key.name, *value, key.description, key.min,
+                                     key.max);
         } else {
             std::cout << fmt::format("{} = {}\n    {}\n", key.name, *value, key.description);
         }

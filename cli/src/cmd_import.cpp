@@ -20,7 +20,7 @@ int cmd_import(const std::vector<std::string>& files)
     collector::Store store = project.open_store(collector::Access::write, false);
     int failed = 0;
     for (const auto& file : files) {
-        auto imported = collector::import_recovery_file(store, file);
+        auto imported = collector::import_recovery_file(store, file, project.redactor());
         if (!imported) {
             std::cerr << "roar: " << imported.error().message << "\n";
             ++failed;

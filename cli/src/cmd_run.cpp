@@ -71,7 +71,7 @@ void print_report(const Project& project, const JobRecord& job, const std::strin
     const int fd = 2;
     const bool ok = job.exit_code == 0;
     std::string out;
-    out += fmt::format("{} {}\n", paint(fd, k_bold, "roar:"), job.command);
+    out += fmt::format("{} {}\n", paint(fd, k_bold, "roar:"), printable(job.command));
     out +=
         fmt::format("  {} in {} · job {}{}\n", paint(fd, ok ? k_green : k_red, fmt::format("exit {}", job.exit_code)),
                     human_duration(job.ended_at - job.started_at), job.uid, step.empty() ? "" : " (" + step + ")");
@@ -84,20 +84,20 @@ void print_report(const Project& project, const JobRecord& job, const std::strin
                     break;
                 }
             }
-            out += fmt::format("  {:<4} {}  {}  {}\n", label, project.display_path(use.path), human_size(use.size),
+            out += fmt::format("  {:<4} {}  {}  {}\n", label, project.shown_path(use.path), human_size(use.size),
                                paint(fd, k_dim, digest));
         }
     };
     list("in", job.inputs);
     list("out", job.outputs);
     for (const auto& use : job.deleted) {
-        out += fmt::format("  {:<4} {}\n", "del", project.display_path(use.path));
+        out += fmt::format("  {:<4} {}\n", "del", project.shown_path(use.path));
     }
     if (job.inputs.empty() && job.outputs.empty()) {
         out += "  (no files read or written outside the filtered system paths)\n";
     }
     for (const auto& note : job.notes) {
-        out += fmt::format("  {} {}\n", paint(fd, k_yellow, "note:"), note);
+        out += fmt::format("  {} {}\n", paint(fd, k_yellow, "note:"), printable(note));
     }
     std::cerr << out << std::flush;
 }
@@ -126,10 +126,11 @@ int cmd_run(const RunOptions& given)
         options.proxy_log_dir = project.roar_dir() / "logs";
     }
     JobSession session(options);
-    const JobRecord job = session.record(store, {fs::current_path().string(), recording_filter(project, given.quiet)});
+    const JobRecord job = session.record(
+        store, {fs::current_path().string(), recording_filter(project, given.quiet), project.redactor()});
     const StoredJob stored = JobSession::store(store, job, rerun.step, project.recovery_places());
     for (const auto& note : stored.notes) {
-        std::cerr << "roar: " << note << "\n";
+        std::cerr << "roar: " << printable(note) << "\n";
     }
     if (!stored.row || (given.quiet && !given.json)) {
         return job.exit_code; // nothing to show: don't read the job back

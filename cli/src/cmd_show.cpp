@@ -3,6 +3,7 @@
 #include "commands.hpp"
 
 #include "job_queries.hpp"
+#include "numbers.hpp"
 #include "project.hpp"
 #include "text_style.hpp"
 
@@ -90,7 +91,7 @@ void print_job(const Project& project, const nlohmann::json& j, bool all)
             if (shown++ == limit) {
                 break;
             }
-            out += fmt::format("  {}  {}  {}\n", project.display_path(item["path"].get<std::string>()),
+            out += fmt::format("  {}  {}  {}\n", project.shown_path(item["path"].get<std::string>()),
                                human_size(size_of(item["size"])), paint(fd, k_dim, digest_text(item["hashes"])));
             if (item.contains("notes")) {
                 for (const auto& note : item["notes"]) {
@@ -141,8 +142,8 @@ void print_job(const Project& project, const nlohmann::json& j, bool all)
         }
     }
     const auto& env = j["env"];
-    out += fmt::format("{} ({}; values of names with KEY, SECRET, TOKEN, PASSWORD, CREDENTIAL... are redacted)\n",
-                       paint(fd, k_bold, "Environment"), env.size());
+    out += fmt::format("{} ({}; secrets are redacted, see docs/redaction.md)\n", paint(fd, k_bold, "Environment"),
+                       env.size());
     for (const auto& [name, value] : env.items()) {
         std::string text = value.is_string() ? value.get<std::string>() : value.dump();
         if (text.size() > 120) {
@@ -184,7 +185,7 @@ std::string lineage_text(const Project& project, const nlohmann::json& a, int fd
             const auto& in = ins[i];
             const bool last = i + 1 == ins.size();
             const std::string digest = in["digest"].get<std::string>().substr(0, 12);
-            out += prefix + (last ? "└── " : "├── ") + project.display_path(in["path"].get<std::string>()) + "  "
+            out += prefix + (last ? "└── " : "├── ") + project.shown_path(in["path"].get<std::string>()) + "  "
                    + paint(fd, k_dim, digest);
             const std::string child = prefix + (last ? "    " : "│   ");
             if (in["producer_job"].is_null()) {
@@ -201,7 +202,7 @@ std::string lineage_text(const Project& project, const nlohmann::json& a, int fd
             self(self, from, child);
         }
     };
-    const std::string top = project.display_path(a["paths"].empty() ? "" : a["paths"][0].get<std::string>());
+    const std::string top = project.shown_path(a["paths"].empty() ? "" : a["paths"][0].get<std::string>());
     if (lin["produced_by"].is_null()) {
         out += fmt::format("  {}  {}\n", top, paint(fd, k_dim, "(source: no recorded job produced it)"));
         return out;
@@ -225,7 +226,7 @@ void print_artifact(const Project& project, const nlohmann::json& a, bool all)
     }
     out += fmt::format("{}\n", paint(fd, k_bold, "Seen at"));
     for (size_t i = 0; i < a["paths"].size() && i < limit; ++i) {
-        out += fmt::format("  {}\n", project.display_path(a["paths"][i].get<std::string>()));
+        out += fmt::format("  {}\n", project.shown_path(a["paths"][i].get<std::string>()));
     }
     out += more_line(std::min(limit, a["paths"].size()), a["paths"].size());
     auto jobs = [&](const char* title, const nlohmann::json& list) {
@@ -278,9 +279,9 @@ int cmd_show(const std::string& text, bool json, bool lineage, bool all)
     if (json) {
         std::cout << record.dump(2) << std::endl;
     } else if (ref.kind == Ref::Kind::job) {
-        print_job(project, record, all);
+        print_job(project, printable(record), all);
     } else {
-        print_artifact(project, record, all);
+        print_artifact(project, printable(record), all);
     }
     return 0;
 }
@@ -292,22 +293,23 @@ int cmd_log(const LogOptions& options)
     const auto snapshot = store.snapshot();
     collector::JobFilter filter;
     filter.failed_only = options.failed_only;
-    if (options.last) {
-        if (*options.last <= 0) {
-            throw FatalError(fmt::format("-n takes a positive number of jobs, not {}", *options.last));
+    if (!options.last.empty()) {
+        const auto n = parse_number(options.last, 1, INT64_MAX, "-n (a number of jobs)");
+        if (!n) {
+            throw FatalError(n.error().message);
         }
-        filter.last = options.last;
+        filter.last = *n;
     }
     const std::optional<int64_t> active = store.active_session();
     if (options.session == "current") {
         // Nothing ran in this project yet: no session, so nothing to list.
         filter.session = active.value_or(0);
     } else if (!options.session.empty()) {
-        int64_t n = 0;
-        const auto* end = options.session.data() + options.session.size();
-        if (std::from_chars(options.session.data(), end, n).ptr != end || n <= 0) {
-            throw FatalError(fmt::format("--session takes a session number or 'current', not '{}'", options.session));
+        const auto parsed = parse_number(options.session, 1, INT64_MAX, "--session (a session number or 'current')");
+        if (!parsed) {
+            throw FatalError(parsed.error().message);
         }
+        const int64_t n = *parsed;
         if (!store.session_exists(n)) {
             throw FatalError(fmt::format("no session {} in this project (sessions are numbered from 1; "
                                          "'roar reset' starts a new one)",
@@ -326,6 +328,7 @@ int cmd_log(const LogOptions& options)
                           : "No jobs recorded yet (run one with 'roar run CMD ...').\n");
         return 0;
     }
+    jobs = printable(jobs); // the text view: control characters escaped
     // Step numbers start again at @1 in each session, so a listing that
     // spans sessions says where each one begins.
     const bool several = jobs.front()["session"] != jobs.back()["session"];

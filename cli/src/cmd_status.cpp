@@ -128,7 +128,7 @@ int cmd_status(bool json)
         if (++listed > k_listed) {
             continue;
         }
-        const std::string path = project.display_path(f->path);
+        const std::string path = project.shown_path(f->path);
         const int64_t writer = last_writer(g, *f);
         if (f->disk == DiskState::modified) {
             out += fmt::format("  {}  {}  (recorded {}, now {})\n", paint(fd, k_yellow, "modified"), path,
@@ -154,7 +154,7 @@ int cmd_status(bool json)
                                display_command(s["command"].get<std::string>()));
             const auto& reasons = s["reasons"];
             for (size_t i = 0; i < reasons.size() && i < k_reasons_listed; ++i) {
-                out += fmt::format("      {}\n", paint(fd, k_dim, reasons[i].get<std::string>()));
+                out += fmt::format("      {}\n", paint(fd, k_dim, printable(reasons[i].get<std::string>())));
             }
             if (reasons.size() > k_reasons_listed) {
                 out += fmt::format(

@@ -22,8 +22,8 @@ int cmd_run(const RunOptions& options);
 int cmd_show(const std::string& ref, bool json, bool lineage, bool all);
 struct LogOptions {
     bool json = false;
-    std::string session;         // "", "current" or a session number
-    std::optional<int64_t> last; // -n: the newest N jobs
+    std::string session; // "", "current" or a session number
+    std::string last;    // -n: the newest N jobs (checked by cmd_log)
     bool failed_only = false;
 };
 int cmd_log(const LogOptions& options);

@@ -1,6 +1,8 @@
 // roar.toml handling (see config.hpp).
 #include "config.hpp"
 
+#include "roar/collector/redact.hpp"
+
 #include <toml++/toml.h>
 
 #include <fmt/format.h>
@@ -15,9 +17,9 @@ namespace roar::cli {
 const std::vector<ConfigKey>& config_keys()
 {
     static const std::vector<ConfigKey> keys = {
-        {"run.ring_size_mb", "int", "64", "size of the shared-memory event ring of each job, in MiB"},
+        {"run.ring_size_mb", "int", "64", "size of the shared-memory event ring of each job, in MiB", 1, 4096},
         {"run.sync_timeout_ms", "int", "10000",
-         "longest a traced process waits for roar to hash a file it is about to overwrite"},
+         "longest a traced process waits for roar to hash a file it is about to overwrite (0: never waits)", 0, 600000},
         {"run.tracer", "string", "\"auto\"",
          "ptrace tracing of what the shim cannot enter: \"auto\" (static and Go programs), \"complete\" (every "
          "process, catching raw syscalls too; costs a stop per file syscall) or \"off\""},
@@ -27,9 +29,12 @@ const std::vector<ConfigKey>& config_keys()
          "more paths never recorded: 'dir/' prefixes or globs ('*' crosses '/'); '~/' is your home"},
         {"filter.include", "string-list", "[]", "paths always recorded, even when excluded above"},
         {"proxy.enabled", "bool", "false", "route the job's S3 calls through roar-proxy to record S3 lineage"},
-        {"proxy.port", "int", "9090", "port of the standalone daemon ('roar proxy start')"},
+        {"proxy.port", "int", "9090", "port of the standalone daemon ('roar proxy start')", 1, 65535},
         {"proxy.upstream_endpoint", "string", "\"\"",
          "S3 endpoint to forward to (empty: https://s3.<region>.amazonaws.com)"},
+        {"redact.extra_patterns", "string-list", "[]",
+         "more secrets to redact from recorded commands, environment and URLs: extended regular expressions "
+         "(case-insensitive); a capture group limits redaction to that part (docs/redaction.md)"},
     };
     return keys;
 }
@@ -63,8 +68,14 @@ std::string type_error(const ConfigKey& key, const toml::node& node)
     if (type == "bool" && !node.is_boolean()) {
         return "expected true or false";
     }
-    if (type == "int" && !(node.is_integer() && node.value<int64_t>().value_or(-1) >= 0)) {
-        return "expected a non-negative integer";
+    if (type == "int") {
+        if (!node.is_integer()) {
+            return fmt::format("expected a whole number from {} to {}", key.min, key.max);
+        }
+        const int64_t value = node.value<int64_t>().value_or(key.min - 1);
+        if (value < key.min || value > key.max) {
+            return fmt::format("{} is out of range (valid: {} to {})", value, key.min, key.max);
+        }
     }
     if (type == "string" && !node.is_string()) {
         return "expected a quoted string";
@@ -132,7 +143,8 @@ Result<Config> Config::load(const fs::path& path)
     }
     Config c;
     const toml::table& t = *table;
-    c.ring_size_mb = t["run"]["ring_size_mb"].value_or<int64_t>(int64_t(c.ring_size_mb));
+    // Every int key was range-checked above (type_error).
+    c.ring_size_mb = uint64_t(t["run"]["ring_size_mb"].value_or<int64_t>(int64_t(c.ring_size_mb)));
     c.sync_timeout_ms = uint32_t(t["run"]["sync_timeout_ms"].value_or<int64_t>(c.sync_timeout_ms));
     c.tracer = t["run"]["tracer"].value_or(c.tracer);
     if (c.tracer != "auto" && c.tracer != "complete" && c.tracer != "off") {
@@ -144,11 +156,9 @@ Result<Config> Config::load(const fs::path& path)
     c.proxy_enabled = t["proxy"]["enabled"].value_or(c.proxy_enabled);
     c.proxy_port = int(t["proxy"]["port"].value_or<int64_t>(c.proxy_port));
     c.proxy_upstream = t["proxy"]["upstream_endpoint"].value_or(std::string());
-    if (c.ring_size_mb < 1 || c.ring_size_mb > 4096) {
-        return fail("{}: run.ring_size_mb must be between 1 and 4096", path.string());
-    }
-    if (c.proxy_port < 0 || c.proxy_port > 65535) {
-        return fail("{}: proxy.port must be between 0 and 65535", path.string());
+    c.redact_extra_patterns = strings_of(t["redact"]["extra_patterns"].node());
+    if (auto redactor = collector::Redactor::create(c.redact_extra_patterns); !redactor) {
+        return fail("{}: {}", path.string(), redactor.error().message);
     }
     return c;
 }
@@ -218,6 +228,9 @@ Result<void> config_set(const fs::path& path, const std::string& name, const std
             return fail("{}: {} (got {})", name, err, value);
         }
     } catch (const toml::parse_error&) {
+        if (std::string_view(key->type) == "int") { // also a number too large for TOML's 64 bits
+            return fail("{}: '{}' is not a whole number from {} to {}", name, value, key->min, key->max);
+        }
         return fail("{}: '{}' is not a valid {} value", name, value, key->type);
     }
 

@@ -17,6 +17,10 @@ struct ConfigKey {
     const char* type; // "bool", "int", "string", "string-list"
     const char* default_toml;
     const char* description;
+    // For "int" keys, the valid range (inclusive); a value outside it is
+    // rejected with this range, by Config::load and `roar config set`.
+    int64_t min = 0;
+    int64_t max = 0;
 };
 
 // Every key roar.toml may hold.
@@ -32,6 +36,7 @@ struct Config {
     bool proxy_enabled = false;
     int proxy_port = 9090;
     std::string proxy_upstream;
+    std::vector<std::string> redact_extra_patterns; // checked by Redactor::create when loaded
 
     // Reads `path`; a missing file gives the defaults. Errors name the
     // file, the key and what is wrong.

@@ -536,7 +536,7 @@ std::string render_dag_text(const Dag& dag, const Lineage& g, ArtifactDigests& d
                     {"", "",
                      inner
                          + fmt::format(
-                             "  → {}  {}  {}{}{}", project.display_path(g.paths[a->path].path),
+                             "  → {}  {}  {}{}{}", project.shown_path(g.paths[a->path].path),
                              human_size(info.size ? std::optional<uint64_t>(uint64_t(*info.size)) : std::nullopt),
                              paint(fd, k_dim, short_digest(info.algorithm, info.digest)),
                              st == "active" ? "" : " [" + st + "]",
@@ -547,7 +547,8 @@ std::string render_dag_text(const Dag& dag, const Lineage& g, ArtifactDigests& d
         if (options.stale_only && e.current) {
             const auto& reasons = step.stale_reasons;
             for (size_t i = 0; i < reasons.size() && i < k_max_reasons; ++i) {
-                lines.push_back({"", "", inner + "  " + paint(fd, k_dim, describe_reason(g, reasons[i], project))});
+                lines.push_back(
+                    {"", "", inner + "  " + paint(fd, k_dim, printable(describe_reason(g, reasons[i], project)))});
             }
             if (reasons.size() > k_max_reasons) {
                 lines.push_back(
@@ -571,7 +572,7 @@ std::string render_dag_text(const Dag& dag, const Lineage& g, ArtifactDigests& d
     if (options.show_artifacts && !sources.empty()) {
         std::vector<std::string> names;
         for (size_t i = 0; i < sources.size() && i < k_max_sources; ++i) {
-            names.push_back(project.display_path(g.paths[sources[i]->path].path)
+            names.push_back(project.shown_path(g.paths[sources[i]->path].path)
                             + (std::string_view(sources[i]->state) == "superseded" ? " [changed]" : ""));
         }
         out += fmt::format("Inputs from outside the pipeline: {}{}\n", fmt::join(names, ", "),
@@ -677,7 +678,7 @@ std::string edge_label(const Lineage& g, const Project& project, const DagEdge& 
 {
     std::vector<std::string> paths;
     for (uint32_t p : edge.paths) {
-        paths.push_back(project.display_path(g.paths[p].path));
+        paths.push_back(project.shown_path(g.paths[p].path));
     }
     return fmt::format("{}", fmt::join(paths, separator));
 }
@@ -715,7 +716,7 @@ std::string render_dag_dot(const Dag& dag, const Lineage& g, const Project& proj
             state == "stale"        ? "#fdecc8"
             : state == "superseded" ? "#eeeeee"
                                     : "#ffffff",
-            dot_quote(project.display_path(g.paths[a.path].path) + (state == "active" ? "" : " (" + state + ")")));
+            dot_quote(project.shown_path(g.paths[a.path].path) + (state == "active" ? "" : " (" + state + ")")));
         if (a.producer_node >= 0) {
             out += fmt::format("  {} -> {};\n",
                                node_graph_id(g, dag.nodes[size_t(a.producer_node)].execution, expanded), id);
@@ -749,7 +750,7 @@ std::string render_dag_mermaid(const Dag& dag, const Lineage& g, const Project& 
     } else {
         for (const DagArtifact& a : dag.artifacts) {
             const std::string id = graph_id(artifact_id(g, a));
-            out += fmt::format("  {}[/\"{}\"/]", id, mermaid_label(project.display_path(g.paths[a.path].path)));
+            out += fmt::format("  {}[/\"{}\"/]", id, mermaid_label(project.shown_path(g.paths[a.path].path)));
             if (std::string_view(a.state) != "active") {
                 out += fmt::format(":::{}", a.state);
             }

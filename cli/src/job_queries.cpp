@@ -2,6 +2,8 @@
 // file turns the answers into the JSON shapes users and scripts read.
 #include "job_queries.hpp"
 
+#include "numbers.hpp"
+
 #include "roar/collector/path_resolver.hpp"
 
 #include <fmt/format.h>
@@ -79,13 +81,14 @@ Ref resolve_ref(collector::Store& store, const Project& project, const std::stri
     }
     if (text.front() == '@') {
         const std::string number = text.substr(1);
-        int64_t n = 0;
-        const char* end = number.data() + number.size();
-        if (number.empty() || !std::all_of(number.begin(), number.end(), ::isdigit)
-            || std::from_chars(number.data(), end, n).ptr != end) {
+        if (number.empty() || !std::all_of(number.begin(), number.end(), ::isdigit)) {
             throw FatalError(fmt::format("'{}' is not a step reference (expected @N, e.g. @2)", text));
         }
-        if (auto job = store.latest_job_of_step(n)) {
+        const auto n = parse_number(number, 1, INT64_MAX, "step number");
+        if (!n) {
+            throw FatalError(n.error().message);
+        }
+        if (auto job = store.latest_job_of_step(*n)) {
             return {Ref::Kind::job, job->row, ""};
         }
         throw FatalError(fmt::format("no step {} in this session ('roar log' lists the jobs)", text));

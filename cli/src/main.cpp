@@ -112,7 +112,7 @@ int main(int argc, char** argv)
         app.parse(args);
     } catch (const CLI::ParseError& e) {
         if (e.get_exit_code() != 0) {
-            std::cerr << "roar: " << e.what() << " (see 'roar --help')\n";
+            std::cerr << "roar: " << printable(e.what()) << " (see 'roar --help')\n";
             return 2;
         }
         return app.exit(e);
@@ -160,10 +160,10 @@ int main(int argc, char** argv)
             return cmd_config_set(config_key, config_value);
         }
     } catch (const FatalError& e) {
-        std::cerr << "roar: " << e.what() << "\n";
+        std::cerr << "roar: " << printable(e.what()) << "\n"; // messages quote paths and commands
         return e.exit_code();
     } catch (const std::exception& e) {
-        std::cerr << "roar: internal error: " << e.what() << "\n";
+        std::cerr << "roar: internal error: " << printable(e.what()) << "\n";
         return 70;
     }
     return 2;

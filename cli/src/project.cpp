@@ -1,6 +1,8 @@
 // Finding the project and opening its pieces.
 #include "project.hpp"
 
+#include "text_style.hpp"
+
 #include "roar/collector/path_resolver.hpp"
 
 #include <iostream>
@@ -27,6 +29,15 @@ Project Project::find(const fs::path& start)
     throw FatalError("no roar project here or in any parent directory (run 'roar init' first)");
 }
 
+collector::Redactor Project::redactor() const
+{
+    auto redactor = collector::Redactor::create(m_config.redact_extra_patterns);
+    if (!redactor) {
+        throw FatalError(redactor.error().message);
+    }
+    return std::move(*redactor);
+}
+
 collector::Store Project::open_store(collector::Access access, bool import_saved) const
 {
     auto store = collector::Store::open(store_location(), access);
@@ -34,12 +45,14 @@ collector::Store Project::open_store(collector::Access access, bool import_saved
         throw FatalError(store.error().message);
     }
     if (access == collector::Access::write && import_saved) {
-        for (const auto& line : collector::import_pending_recovery_files(*store, recovery_places())) {
-            std::cerr << "roar: " << line << "\n";
+        for (const auto& line : collector::import_pending_recovery_files(*store, recovery_places(), redactor())) {
+            std::cerr << "roar: " << printable(line) << "\n";
         }
     }
     return std::move(*store);
 }
+
+std::string Project::shown_path(const std::string& path) const { return printable(display_path(path)); }
 
 std::string Project::display_path(const std::string& path) const
 {

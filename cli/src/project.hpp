@@ -26,6 +26,9 @@ public:
     collector::StoreLocation store_location() const { return {db_path()}; }
     // Where records that could not be stored are saved until imported.
     collector::RecoveryPlaces recovery_places() const { return collector::recovery_places(roar_dir()); }
+    // The built-in redaction rules plus roar.toml's redact.extra_patterns
+    // (checked when the config was loaded).
+    collector::Redactor redactor() const;
 
     // Opens the lineage store for `access`, or throws FatalError with the
     // reason. Opening for writing first imports records saved earlier when
@@ -34,6 +37,8 @@ public:
 
     // `path` shown relative to the project root when it lies inside it.
     std::string display_path(const std::string& path) const;
+    // display_path() for text views: control characters escaped (printable()).
+    std::string shown_path(const std::string& path) const;
 
 private:
     Project(std::filesystem::path root, Config config) : m_root(std::move(root)), m_config(std::move(config)) { }

@@ -4,9 +4,11 @@
 #include "rerun.hpp"
 
 #include "lineage.hpp"
+#include "numbers.hpp"
 #include "project.hpp"
 #include "text_style.hpp"
 
+#include "roar/collector/redact.hpp"
 #include "roar/collector/store/step_matching.hpp"
 
 #include <fmt/format.h>
@@ -71,13 +73,16 @@ RerunPlan plan_rerun(collector::Store& store, const std::vector<std::string>& co
     }
     const std::string label = command.front();
     const std::string digits = label.substr(1);
-    if (digits.empty() || !std::all_of(digits.begin(), digits.end(), ::isdigit) || digits.size() > 12) {
+    if (digits.empty() || !std::all_of(digits.begin(), digits.end(), ::isdigit)) {
         throw FatalError(fmt::format("'{}' is not a step reference (expected @N, e.g. 'roar run @2'; 'roar dag' "
                                      "lists the steps)",
                                      label));
     }
-    int64_t number = 0;
-    std::from_chars(digits.data(), digits.data() + digits.size(), number); // at most 12 digits: fits
+    const auto parsed = parse_number(digits, 1, INT64_MAX, "step number");
+    if (!parsed) {
+        throw FatalError(parsed.error().message);
+    }
+    const int64_t number = *parsed;
     const auto recorded = store.latest_job_of_step(number);
     if (!recorded) {
         throw FatalError(fmt::format("no step {} in this session ('roar dag' lists the steps)", label));
@@ -89,6 +94,14 @@ RerunPlan plan_rerun(collector::Store& store, const std::vector<std::string>& co
     RerunPlan plan;
     plan.step = number;
     plan.command = apply_overrides(recorded->argv, std::vector<std::string>(command.begin() + 1, command.end()), label);
+    // A secret was never stored: re-running would pass the placeholder.
+    for (const auto& arg : plan.command) {
+        if (arg.find(collector::k_redacted) != std::string::npos) {
+            throw FatalError(fmt::format("{}'s recorded command had secrets redacted: {} (give them again as "
+                                         "overrides, e.g. 'roar run {} --password=...', or run the command yourself)",
+                                         label, collector::join_command(plan.command), label));
+        }
+    }
 
     if (!quiet) {
         const Lineage g = Lineage::load(store);
@@ -101,7 +114,7 @@ RerunPlan plan_rerun(collector::Store& store, const std::vector<std::string>& co
                                          step_list(g, upstream), upstream.size() == 1 ? "it" : "them");
             }
         }
-        std::cerr << fmt::format("roar: re-running {}: {}\n", label, collector::join_command(plan.command));
+        std::cerr << fmt::format("roar: re-running {}: {}\n", label, printable(collector::join_command(plan.command)));
     }
     std::error_code ec;
     fs::current_path(cwd, ec);

@@ -2,6 +2,7 @@
 #include "text_style.hpp"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <cstdlib>
 #include <unistd.h>
@@ -43,14 +44,65 @@ std::string human_duration(double s)
     return fmt::format("{} h {} min", int(s) / 3600, (int(s) % 3600) / 60);
 }
 
+std::string printable(std::string_view text)
+{
+    std::string out;
+    out.reserve(text.size());
+    for (size_t i = 0; i < text.size(); ++i) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        if (c == 0xc2 && i + 1 < text.size()) {
+            // C1 controls in UTF-8: U+0080..U+009F (U+009B is a CSI).
+            const auto next = static_cast<unsigned char>(text[i + 1]);
+            if (next >= 0x80 && next <= 0x9f) {
+                out += fmt::format("\\u{:04x}", unsigned(next));
+                ++i;
+                continue;
+            }
+        }
+        if (c >= 0x20 && c != 0x7f) {
+            out += char(c);
+            continue;
+        }
+        switch (c) {
+        case '\n': out += "\\n"; break;
+        case '\t': out += "\\t"; break;
+        case '\r': out += "\\r"; break;
+        default: out += fmt::format("\\x{:02x}", unsigned(c));
+        }
+    }
+    return out;
+}
+
+nlohmann::json printable(const nlohmann::json& doc)
+{
+    if (doc.is_string()) {
+        return printable(doc.get_ref<const std::string&>());
+    }
+    if (doc.is_array()) {
+        nlohmann::json out = nlohmann::json::array();
+        for (const auto& item : doc) {
+            out.push_back(printable(item));
+        }
+        return out;
+    }
+    if (doc.is_object()) {
+        nlohmann::json out = nlohmann::json::object();
+        for (const auto& [key, value] : doc.items()) {
+            out[printable(key)] = printable(value);
+        }
+        return out;
+    }
+    return doc;
+}
+
 std::string display_command(const std::string& command)
 {
     if (command.empty() || command.front() != '/') {
-        return command;
+        return printable(command);
     }
     const size_t end = command.find(' ');
     const size_t slash = command.rfind('/', end == std::string::npos ? std::string::npos : end);
-    return command.substr(slash + 1);
+    return printable(std::string_view(command).substr(slash + 1));
 }
 
 void set_color_enabled(bool enabled) { g_color_override = enabled ? 1 : 0; }

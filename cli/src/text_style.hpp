@@ -2,9 +2,12 @@
 // that appears only on a terminal and never with NO_COLOR or --no-color.
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace roar::cli {
 
@@ -17,7 +20,21 @@ std::string short_digest(const std::string& algorithm, const std::string& digest
 // "0.42 s", "3 min 2 s".
 std::string human_duration(double seconds);
 
-// `command` for one-line listings: an absolute program path is cut to its
+// `text` safe to print on a terminal: every control character (C0, DEL,
+// and C1 such as U+009B CSI) is written as an escape (\n, \t, \r,
+// \x1b, \u009b), so a file name, command or note recorded from a job can
+// neither inject terminal escapes nor forge lines. Every text view (show,
+// log, status, dag, the run report, error messages) prints recorded text
+// through this; JSON output is left to the JSON encoder.
+std::string printable(std::string_view text);
+inline std::string printable(const std::string& text) { return printable(std::string_view(text)); }
+inline std::string printable(const char* text) { return printable(std::string_view(text)); }
+
+// `doc` with printable() applied to every string in it (keys too), for
+// text views that render a JSON record.
+nlohmann::json printable(const nlohmann::json& doc);
+
+// `command` for one-line listings (printable): an absolute program path is cut to its
 // file name ("/root/.pyenv/versions/3.11/bin/python3 train.py" becomes
 // "python3 train.py"); records and JSON keep the full command.
 std::string display_command(const std::string& command);

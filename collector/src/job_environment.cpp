@@ -51,8 +51,6 @@ std::vector<std::string> job_environment(const fs::path& preload, const std::str
 
 nlohmann::json recorded_environment()
 {
-    static const char* const k_secret_words[] = {"KEY",    "SECRET",     "TOKEN", "PASSWORD",
-                                                 "PASSWD", "CREDENTIAL", "AUTH",  "SESSION"};
     static const char* const k_noise[] = {"LS_COLORS", "LESSOPEN", "LESSCLOSE", "_", "OLDPWD", "SHLVL", "PS1"};
     nlohmann::json env = nlohmann::json::object();
     for (char** e = environ; *e; ++e) {
@@ -65,11 +63,7 @@ nlohmann::json recorded_environment()
             || name.rfind("ROAR_", 0) == 0 || name == "LD_PRELOAD") {
             continue;
         }
-        std::string upper = name;
-        std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
-        const bool secret = std::any_of(std::begin(k_secret_words), std::end(k_secret_words),
-                                        [&](const char* w) { return upper.find(w) != std::string::npos; });
-        env[name] = secret ? "<redacted>" : std::string(eq + 1);
+        env[name] = std::string(eq + 1); // secrets: Redactor::apply, before the record leaves the session
     }
     return env;
 }

@@ -228,6 +228,7 @@ JobRecord JobSession::record(Store& store, const RecordingOptions& recording)
                                         "overwrite; affected input digests are marked",
                                         job.ring.sync_timeouts));
     }
+    recording.redactor.apply(job);
     return job;
 }
 

@@ -13,6 +13,7 @@
 #include "roar/collector/early_hasher.hpp"
 #include "roar/collector/path_resolver.hpp"
 
+#include <charconv>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <string.h>
@@ -80,6 +81,8 @@ JobTracker::JobTracker(std::string cwd, PathFilter filter, DigestFunction digest
       m_digest(std::move(digest)),
       m_digest_many(std::move(digest_many))
 {
+    clock_gettime(CLOCK_REALTIME_COARSE, &m_start_coarse);
+    clock_gettime(CLOCK_REALTIME, &m_start_precise);
     if (!m_digest_many) {
         m_digest_many = [this](const std::vector<std::string>& paths) {
             std::vector<Result<FileDigest>> out;
@@ -628,7 +631,12 @@ void JobTracker::on_s3(const RawEvent& event)
         ps.s3_out_hashes = hashes;
         ps.s3_out_size = h.op == ROAR_OP_S3_PUT ? std::optional<uint64_t>(uint64_t(h.result)) : std::nullopt;
         if (auto size = extras.find("size"); size != extras.end()) {
-            ps.s3_out_size = std::stoull(size->second);
+            // From the ring, which any process of the job can write: a
+            // value that is not a size leaves the size unknown.
+            uint64_t n = 0;
+            const char* end = size->second.data() + size->second.size();
+            const auto [ptr, ec] = std::from_chars(size->second.data(), end, n);
+            ps.s3_out_size = ec == std::errc() && ptr == end ? std::optional<uint64_t>(n) : std::nullopt;
         }
         if (h.op == ROAR_OP_S3_COPY) {
             if (auto src = extras.find("source"); src != extras.end()) {
@@ -652,6 +660,84 @@ void JobTracker::add_reaped(const std::vector<Reaped>& reaped)
 {
     for (const auto& r : reaped) {
         set_status(uint32_t(r.pid), r.status);
+    }
+}
+
+namespace {
+
+bool before(const statx_timestamp& t, const timespec& ref)
+{
+    return t.tv_sec < ref.tv_sec || (t.tv_sec == ref.tv_sec && int64_t(t.tv_nsec) < int64_t(ref.tv_nsec));
+}
+
+bool after(const statx_timestamp& t, const timespec& ref)
+{
+    return t.tv_sec > ref.tv_sec || (t.tv_sec == ref.tv_sec && int64_t(t.tv_nsec) > int64_t(ref.tv_nsec));
+}
+
+std::string path_list(const std::vector<std::string>& paths)
+{
+    constexpr size_t k_named = 10;
+    std::string out;
+    for (size_t i = 0; i < paths.size() && i < k_named; ++i) {
+        out += (i ? ", " : "") + paths[i];
+    }
+    if (paths.size() > k_named) {
+        out += fmt::format(" and {} more", paths.size() - k_named);
+    }
+    return out;
+}
+
+} // namespace
+
+// Events were lost (a full ring, a killed producer): a file the job read
+// with no write seen may have been created by the job, its open(O_CREAT)
+// among the lost events. The file system says when: a file born after the
+// job started is the job's output, never its input; one unchanged since
+// before the start is an input; for the rest the record says it cannot
+// tell. File times come from the kernel's coarse clock, so "after" means
+// after the precise start and "before" before the coarse one; a birth in
+// between, or a file system without birth times, is undecidable.
+void JobTracker::settle_lost_writes(JobRecord& job)
+{
+    std::vector<std::string> created, undecidable;
+    for (auto& [path, st] : m_paths) {
+        if (st.kind != "file" || !st.read_first || st.written || st.input_digest || !m_filter.accepts(path)) {
+            continue;
+        }
+        struct statx sx { };
+        if (statx(AT_FDCWD, path.c_str(), AT_STATX_SYNC_AS_STAT, STATX_BTIME | STATX_MTIME, &sx) != 0) {
+            continue; // gone: what finish() does with a vanished input
+        }
+        if (before(sx.stx_mtime, m_start_coarse)) {
+            continue; // its content predates the job: an input
+        }
+        if ((sx.stx_mask & STATX_BTIME) && before(sx.stx_btime, m_start_coarse)) {
+            // It existed before the job and changed while it ran.
+            st.notes.push_back("changed while the job ran and events were lost: whether the job read it before "
+                               "changing it is undecidable, and this digest may not be of the version it read");
+            continue;
+        }
+        st.read_first = false;
+        if ((sx.stx_mask & STATX_BTIME) && after(sx.stx_btime, m_start_precise)) {
+            st.written = true; // born while the job ran: its creation was among the lost events
+            st.created = true;
+            created.push_back(path);
+        } else {
+            undecidable.push_back(path); // neither an input nor an output
+        }
+    }
+    if (!created.empty()) {
+        job.notes.push_back(fmt::format("{} file{} the job read {} created while it ran (the events of the "
+                                        "creation were lost): recorded as output{}, not input{}: {}",
+                                        created.size(), created.size() == 1 ? "" : "s",
+                                        created.size() == 1 ? "was" : "were", created.size() == 1 ? "" : "s",
+                                        created.size() == 1 ? "" : "s", path_list(created)));
+    }
+    if (!undecidable.empty()) {
+        job.notes.push_back(fmt::format("undecidable: events were lost, so whether the job created {} or read "
+                                        "an earlier version cannot be told; recorded as neither input nor output: {}",
+                                        undecidable.size() == 1 ? "this file" : "these files", path_list(undecidable)));
     }
 }
 
@@ -722,6 +808,10 @@ void JobTracker::finish(JobRecord& job)
             }
         }
         m_early->finish();
+    }
+
+    if (job.ring.dropped > 0 || job.ring.skipped > 0) {
+        settle_lost_writes(job);
     }
 
     // Which recorded files still need a digest: an input nobody modified

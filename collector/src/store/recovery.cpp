@@ -276,7 +276,7 @@ Result<fs::path> write_recovery_file(const RecoveryPlaces& places, const JobReco
     return fail("{}", fmt::join(failures, "; "));
 }
 
-Result<ImportedJob> import_recovery_file(Store& store, const fs::path& file)
+Result<ImportedJob> import_recovery_file(Store& store, const fs::path& file, const Redactor& redactor)
 {
     std::ifstream in(file, std::ios::binary);
     if (!in) {
@@ -296,6 +296,7 @@ Result<ImportedJob> import_recovery_file(Store& store, const fs::path& file)
     if (!job) {
         return fail("{}: {}", file.string(), job.error().message);
     }
+    redactor.apply(*job);
     ImportedJob out{job->uid, std::nullopt};
     if (!store.has_job(job->uid)) {
         std::optional<int64_t> step;
@@ -316,7 +317,8 @@ Result<ImportedJob> import_recovery_file(Store& store, const fs::path& file)
     return out;
 }
 
-std::vector<std::string> import_pending_recovery_files(Store& store, const RecoveryPlaces& places)
+std::vector<std::string> import_pending_recovery_files(Store& store, const RecoveryPlaces& places,
+                                                       const Redactor& redactor)
 {
     std::vector<std::pair<fs::file_time_type, fs::path>> files;
     for (const auto& dir : places.dirs) {
@@ -330,7 +332,7 @@ std::vector<std::string> import_pending_recovery_files(Store& store, const Recov
     std::sort(files.begin(), files.end());
     std::vector<std::string> lines;
     for (const auto& [when, file] : files) {
-        auto imported = import_recovery_file(store, file);
+        auto imported = import_recovery_file(store, file, redactor);
         if (!imported) {
             lines.push_back(
                 fmt::format("could not import the saved record {} yet: {}", file.string(), imported.error().message));

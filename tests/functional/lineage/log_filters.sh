@@ -41,5 +41,5 @@ assert_contains "$("$ROAR" log --failed --session 1)" "No jobs match." "empty fi
 expect_failure "$ROAR" log --session 9
 assert_contains "$("$ROAR" log --session 9 2>&1 || true)" "no session 9" "unknown session"
 assert_contains "$("$ROAR" log --session x 2>&1 || true)" "session number or 'current'" "bad session"
-assert_contains "$("$ROAR" log -n 0 2>&1 || true)" "positive number" "bad count"
+assert_contains "$("$ROAR" log -n 0 2>&1 || true)" "0 is out of range (valid: 1 to" "bad count"
 echo ok

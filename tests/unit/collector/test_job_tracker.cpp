@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <ctime>
 #include <fcntl.h>
 #include <map>
 #include <sys/wait.h>
@@ -357,4 +358,85 @@ TEST_CASE("finish hashes the remaining inputs and outputs in one batch, in path 
     REQUIRE(job.outputs.size() == 2);
     CHECK(job.outputs[0].hashes.at("blake3") == blake3_hex("output"));
     CHECK(job.outputs[1].hashes.at("blake3") == blake3_hex("after"));
+}
+
+namespace {
+
+// The tracker's start, read now (after a pause, so file times taken before
+// this fall in an earlier tick of the kernel's coarse clock than the start).
+void restart_clock(JobTracker& tracker)
+{
+    const timespec pause{0, 50 * 1000 * 1000};
+    nanosleep(&pause, nullptr);
+    timespec coarse{};
+    timespec precise{};
+    clock_gettime(CLOCK_REALTIME_COARSE, &coarse);
+    clock_gettime(CLOCK_REALTIME, &precise);
+    tracker.set_start(coarse, precise);
+    nanosleep(&pause, nullptr);
+}
+
+JobRecord finish_with_drops(JobTracker& tracker, uint64_t dropped)
+{
+    JobRecord job;
+    job.ring.dropped = dropped;
+    tracker.finish(job);
+    return job;
+}
+
+} // namespace
+
+TEST_CASE("events dropped: a file the job created and read back is its output, never its input",
+          "[collector][tracker][faults]")
+{
+    Harness h;
+    roar::test::write_file(h.dir / "old.csv", "before the job\n");
+    restart_clock(h.tracker);
+    h.start(100, 1);
+    // The job's open(O_CREAT) of made.csv was among the dropped events;
+    // only its later read is seen.
+    roar::test::write_file(h.dir / "made.csv", "made by the job\n");
+    h.send(ROAR_OP_OPEN, 100, ROAR_AT_FDCWD, O_RDONLY, 3, "made.csv");
+    h.send(ROAR_OP_OPEN, 100, ROAR_AT_FDCWD, O_RDONLY, 4, "old.csv");
+    JobRecord job = finish_with_drops(h.tracker, 7);
+    CHECK(find(job.inputs, h.path("made.csv")) == nullptr);
+    REQUIRE(find(job.outputs, h.path("made.csv")) != nullptr);
+    CHECK(find(job.outputs, h.path("made.csv"))->hashes.at("blake3") == blake3_hex("made by the job\n"));
+    REQUIRE(find(job.inputs, h.path("old.csv")) != nullptr); // unchanged since before the job: still an input
+    CHECK(find(job.inputs, h.path("old.csv"))->notes.empty());
+    bool noted = false;
+    for (const auto& note : job.notes) {
+        noted =
+            noted
+            || (note.find("created while it ran") != std::string::npos && note.find("made.csv") != std::string::npos);
+    }
+    CHECK(noted);
+}
+
+TEST_CASE("events dropped: an input that changed while the job ran says it is undecidable",
+          "[collector][tracker][faults]")
+{
+    Harness h;
+    roar::test::write_file(h.dir / "shared.csv", "v1\n");
+    restart_clock(h.tracker);
+    h.start(100, 1);
+    roar::test::write_file(h.dir / "shared.csv", "v2\n"); // a write the tracker never saw
+    h.send(ROAR_OP_OPEN, 100, ROAR_AT_FDCWD, O_RDONLY, 3, "shared.csv");
+    JobRecord job = finish_with_drops(h.tracker, 1);
+    const ArtifactUse* in = find(job.inputs, h.path("shared.csv"));
+    REQUIRE(in != nullptr); // it existed before the job
+    REQUIRE(!in->notes.empty());
+    CHECK(in->notes.back().find("undecidable") != std::string::npos);
+}
+
+TEST_CASE("no events dropped: a file someone else created and the job read is an input", "[collector][tracker]")
+{
+    Harness h;
+    restart_clock(h.tracker);
+    h.start(100, 1);
+    roar::test::write_file(h.dir / "given.csv", "from outside\n");
+    h.send(ROAR_OP_OPEN, 100, ROAR_AT_FDCWD, O_RDONLY, 3, "given.csv");
+    JobRecord job = finish_with_drops(h.tracker, 0);
+    CHECK(find(job.inputs, h.path("given.csv")) != nullptr);
+    CHECK(find(job.outputs, h.path("given.csv")) == nullptr);
 }

@@ -264,3 +264,34 @@ TEST_CASE("a job the store refuses keeps its record in a recovery file and the n
     REQUIRE(imported);
     CHECK(imported->row);
 }
+
+TEST_CASE("a recovery file holding a secret (an older roar, a new extra pattern) is stored redacted",
+          "[collector][store][redact]")
+{
+    TempDir dir;
+    RecoveryPlaces places{{dir / "recovery"}};
+    JobRecord job = sample_job("secret00001");
+    job.argv = {"mysql", "--password=hunter2", "-e", "select project_code_ZX81"};
+    job.command = join_command(job.argv);
+    job.processes[0].argv = job.argv;
+    job.env = {{"HOME", "/home/me"}, {"DB_PASSWORD", "hunter2"}};
+    job.notes.push_back("fetched https://user:hunter2@example.com/x");
+    auto saved = write_recovery_file(places, job, std::nullopt, "disk full");
+    REQUIRE(saved);
+
+    auto db = Database::create(dir / "roar.db");
+    REQUIRE(db);
+    auto redactor = Redactor::create({"project_code_(ZX[0-9]+)"});
+    REQUIRE(redactor);
+    const auto lines = import_pending_recovery_files(*db, places, *redactor);
+    REQUIRE(lines.size() == 1);
+    auto row = db->latest_job_of_step(1);
+    REQUIRE(row);
+    const std::string stored = slurp(dir / "roar.db") + slurp(dir / "roar.db-wal");
+    CHECK(stored.find("hunter2") == std::string::npos);
+    CHECK(stored.find("ZX81") == std::string::npos);
+    auto detail = db->job(row->row);
+    REQUIRE(detail);
+    CHECK(detail->argv
+          == std::vector<std::string>{"mysql", "--password=<redacted>", "-e", "select project_code_<redacted>"});
+}

@@ -22,9 +22,9 @@ std::vector<std::string> job_environment(const std::filesystem::path& preload, c
 // there; for ROAR_KEEP_ENV the names are added to those already listed.
 void set_environment(std::vector<std::string>& env, const std::vector<std::string>& entries);
 
-// This process's environment as recorded with a job: values of names
-// that look secret are replaced before anything is stored; noise such as
-// LS_COLORS is left out.
+// This process's environment as recorded with a job, before redaction
+// (JobSession::record applies the Redactor, the one list of secret names);
+// noise such as LS_COLORS is left out.
 nlohmann::json recorded_environment();
 
 } // namespace roar::collector

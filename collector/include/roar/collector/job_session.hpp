@@ -12,6 +12,7 @@
 #include "roar/collector/job_record.hpp"
 #include "roar/collector/path_filter.hpp"
 #include "roar/collector/proxy_control.hpp"
+#include "roar/collector/redact.hpp"
 #include "roar/collector/store/recovery.hpp"
 #include "roar/collector/store/store.hpp"
 #include "roar/collector/tracer.hpp"
@@ -44,6 +45,7 @@ struct JobSessionOptions {
 struct RecordingOptions {
     std::string cwd; // where the job runs
     PathFilter filter;
+    Redactor redactor; // secrets leave the record before it is returned (default: the built-in rules)
 };
 
 // How storing a job went.
@@ -67,7 +69,9 @@ public:
     // Runs the command (as run()) and returns its record: the processes,
     // what it read, wrote and deleted, hashed through `store`'s cache
     // (files the job finished writing are hashed while it runs), and notes
-    // on anything that makes the record incomplete.
+    // on anything that makes the record incomplete; secrets redacted by
+    // `recording.redactor`, so neither the store, a recovery file nor a
+    // report ever sees them.
     JobRecord record(Store& store, const RecordingOptions& recording);
 
     // The ring's counters and the session's own notes, after run() or record().

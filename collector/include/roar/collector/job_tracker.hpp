@@ -10,6 +10,7 @@
 #include "roar/collector/job_record.hpp"
 #include "roar/collector/path_filter.hpp"
 
+#include <ctime>
 #include <functional>
 #include <map>
 #include <string>
@@ -57,8 +58,19 @@ public:
 
     // Resolves the final state of every path, hashes inputs and outputs,
     // and fills `job`'s inputs, outputs, deleted, processes and notes.
-    // `job.ring` must already hold the ring's counters.
+    // `job.ring` must already hold the ring's counters: when events were
+    // lost, a file the job read with no write seen is checked against the
+    // job's start (see settle_lost_writes), so a file the job created is
+    // never recorded as its input.
     void finish(JobRecord& job);
+
+    // When the job started (by default: when this tracker was made), as
+    // the file system's coarse clock and the precise clock read then.
+    void set_start(const timespec& coarse, const timespec& precise)
+    {
+        m_start_coarse = coarse;
+        m_start_precise = precise;
+    }
 
 private:
     struct FdEntry {
@@ -103,6 +115,7 @@ private:
     void closing(const FdEntry& fd);
     void opened_read_write(const std::string& path, bool has_path);
     void set_status(uint32_t pid, int status);
+    void settle_lost_writes(JobRecord& job);
 
     std::string m_cwd;
     PathFilter m_filter;
@@ -119,6 +132,8 @@ private:
     uint32_t m_root = 0;
     std::vector<std::string> m_root_argv;
     int m_root_flags = 0;
+    timespec m_start_coarse{};
+    timespec m_start_precise{};
 };
 
 } // namespace roar::collector

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "roar/collector/job_record.hpp"
+#include "roar/collector/redact.hpp"
 #include "roar/collector/result.hpp"
 #include "roar/collector/store/store.hpp"
 
@@ -46,11 +47,15 @@ struct ImportedJob {
 };
 
 // Stores the job in recovery file `file` into `store` (opened for writing)
-// and removes the file; a job recorded already is not stored twice.
-Result<ImportedJob> import_recovery_file(Store& store, const std::filesystem::path& file);
+// and removes the file; a job recorded already is not stored twice. The
+// record is redacted by `redactor` first (a file written by an older roar,
+// or before redact.extra_patterns grew, may still hold a secret).
+Result<ImportedJob> import_recovery_file(Store& store, const std::filesystem::path& file,
+                                         const Redactor& redactor = Redactor());
 
 // Imports every recovery file waiting in `places`, oldest first; returns
 // one line per file for the user (imported, or why not yet).
-std::vector<std::string> import_pending_recovery_files(Store& store, const RecoveryPlaces& places);
+std::vector<std::string> import_pending_recovery_files(Store& store, const RecoveryPlaces& places,
+                                                       const Redactor& redactor = Redactor());
 
 } // namespace roar::collector
