@@ -231,6 +231,26 @@ bool valid_utf8(std::string_view s)
     return true;
 }
 
+// Whether every string of `j` (keys too) is valid UTF-8: the common case,
+// checked without copying the document.
+bool all_valid(const nlohmann::json& j)
+{
+    if (j.is_string()) {
+        return valid_utf8(j.get_ref<const std::string&>());
+    }
+    if (j.is_array()) {
+        return std::all_of(j.begin(), j.end(), [](const nlohmann::json& item) { return all_valid(item); });
+    }
+    if (j.is_object()) {
+        for (const auto& [key, value] : j.items()) {
+            if (!valid_utf8(key) || !all_valid(value)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 // `j` with every string (keys too) made valid UTF-8.
 nlohmann::json sanitized(const nlohmann::json& j)
 {
@@ -311,6 +331,9 @@ std::vector<nlohmann::json> run_events(const collector::JobDetail& job, const Ev
             event(ok ? "COMPLETE" : "FAIL", job.ended_at, job, options, true)};
 }
 
-std::string to_json_line(const nlohmann::json& event) { return sanitized(event).dump(); }
+std::string to_json_line(const nlohmann::json& event)
+{
+    return all_valid(event) ? event.dump() : sanitized(event).dump();
+}
 
 } // namespace roar::cli::openlineage
