@@ -38,6 +38,15 @@ struct DagCommandOptions {
 };
 int cmd_dag(const DagCommandOptions& options);
 int cmd_status(bool json);
+
+struct ExportOptions {
+    std::string format;        // "openlineage"
+    std::string ref;           // a job, or an artifact (its upstream jobs); "" for all or --session
+    std::string session;       // "", "current" or a session number
+    std::string url;           // POST the events here instead of printing them
+    std::string job_namespace; // the jobs' OpenLineage namespace ("" for roar/<project directory>)
+};
+int cmd_export(const ExportOptions& options);
 int cmd_reset();
 // Stores the job records saved in `files` when storing them failed.
 int cmd_import(const std::vector<std::string>& files);

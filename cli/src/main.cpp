@@ -63,6 +63,22 @@ int main(int argc, char** argv)
     auto* status = app.add_subcommand("status", "tracked files present/modified/missing on disk, and stale steps");
     status->add_flag("--json", status_json, "machine-readable output");
 
+    ExportOptions export_options;
+    auto* export_cmd =
+        app.add_subcommand("export", "write recorded jobs as OpenLineage events (one JSON per line) or POST them");
+    export_cmd->add_option("--format", export_options.format, "the event format: openlineage")
+        ->required()
+        ->check(CLI::IsMember({"openlineage"}));
+    export_cmd->add_option("ref", export_options.ref,
+                           "a job (@N, job id), or an artifact (path, digest): the jobs upstream of it");
+    export_cmd->add_option("--session", export_options.session, "only session N, or 'current' (default: every job)");
+    export_cmd->add_option("--url", export_options.url,
+                           "POST each event to this OpenLineage endpoint (URL/api/v1/lineage when URL has no path)");
+    export_cmd->add_option("--namespace", export_options.job_namespace,
+                           "the jobs' OpenLineage namespace (default: roar/<project directory name>)");
+    export_cmd->footer("Usage: roar export --format openlineage [REF | --session N] [--url URL] [--namespace NS]\n"
+                       "OPENLINEAGE_API_KEY, when set, is sent as a bearer token with --url.");
+
     auto* reset = app.add_subcommand("reset", "start a new session: the next job is step @1 (history is kept)");
 
     std::vector<std::string> import_files;
@@ -140,6 +156,9 @@ int main(int argc, char** argv)
         }
         if (status->parsed()) {
             return cmd_status(status_json);
+        }
+        if (export_cmd->parsed()) {
+            return cmd_export(export_options);
         }
         if (reset->parsed()) {
             return cmd_reset();

@@ -224,6 +224,16 @@ bool Store::session_exists(int64_t id)
     return q->step();
 }
 
+std::optional<double> Store::session_created_at(int64_t id)
+{
+    auto& q = prepared("SELECT created_at FROM sessions WHERE id = ?1");
+    q.bind(1, id);
+    if (!q.step()) {
+        return std::nullopt;
+    }
+    return q.column_double(0);
+}
+
 bool Store::has_job(std::string_view uid)
 {
     auto q = m_engine->prepare("SELECT 1 FROM jobs WHERE uid = ?1");

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the npm-only test peers (s3rver, @aws-sdk/client-s3) into
+# Installs the npm-only test tools (s3rver, @aws-sdk/client-s3, playwright-core, ajv and ajv-formats for the OpenLineage schema) into
 # tests/functional/node/node_modules from package-lock.json. Idempotent:
 # does nothing when node_modules already matches the lock file.
 set -euo pipefail

@@ -128,6 +128,8 @@ public:
     // The number of jobs in the active session.
     int64_t active_session_job_count();
     bool session_exists(int64_t id);
+    // When session `id` was created (unix seconds), if it exists.
+    std::optional<double> session_created_at(int64_t id);
 
     // The newest job of step `number` of the active session.
     std::optional<StepJob> latest_job_of_step(int64_t number);
