@@ -2,6 +2,8 @@
 // file turns the answers into the JSON shapes users and scripts read.
 #include "job_queries.hpp"
 
+#include "lineage.hpp"
+
 #include "roar/collector/path_resolver.hpp"
 
 #include <fmt/format.h>
@@ -81,9 +83,15 @@ Ref resolve_ref(collector::Store& store, const Project& project, const std::stri
         const std::string number = text.substr(1);
         int64_t n = 0;
         const char* end = number.data() + number.size();
-        if (number.empty() || !std::all_of(number.begin(), number.end(), ::isdigit)
-            || std::from_chars(number.data(), end, n).ptr != end) {
-            throw FatalError(fmt::format("'{}' is not a step reference (expected @N, e.g. @2)", text));
+        if (valid_step_name(number)) { // @NAME
+            const auto named = store.step_number_named(number);
+            if (!named) {
+                throw FatalError(fmt::format("no step {} in this session ('roar dag' lists the steps)", text));
+            }
+            n = *named;
+        } else if (number.empty() || !std::all_of(number.begin(), number.end(), ::isdigit)
+                   || std::from_chars(number.data(), end, n).ptr != end) {
+            throw FatalError(fmt::format("'{}' is not a step reference (expected @N or @NAME, e.g. @2)", text));
         }
         if (auto job = store.latest_job_of_step(n)) {
             return {Ref::Kind::job, job->row, ""};

@@ -311,14 +311,24 @@ TEST_CASE("roar run @N keeps the step; reset starts an empty session", "[cli][li
     CHECK(fresh.steps[0].executions.size() == 1);
 }
 
-TEST_CASE("overrides replace --name=x and --name x, and refuse what is not there", "[cli][rerun]")
+TEST_CASE("overrides replace --name=x and --name x, append what is not there, and refuse non-options", "[cli][rerun]")
 {
     const std::vector<std::string> argv{"python3", "train.py", "--epochs=10", "--lr", "0.1", "data.csv"};
     CHECK(apply_overrides(argv, {"--epochs=20"}, "@2")
           == std::vector<std::string>{"python3", "train.py", "--epochs=20", "--lr", "0.1", "data.csv"});
     CHECK(apply_overrides(argv, {"--lr=0.5", "--epochs=3"}, "@2")
           == std::vector<std::string>{"python3", "train.py", "--epochs=3", "--lr", "0.5", "data.csv"});
-    CHECK_THROWS_WITH(apply_overrides(argv, {"--batch=4"}, "@2"), Catch::Contains("has no --batch argument"));
+    // `--name value` is understood like `--name=value`; the recorded form is kept.
+    CHECK(apply_overrides(argv, {"--lr", "0.5", "--epochs", "3"}, "@2")
+          == std::vector<std::string>{"python3", "train.py", "--epochs=3", "--lr", "0.5", "data.csv"});
+    // Absent: appended in the form given.
+    CHECK(apply_overrides(argv, {"--batch=4"}, "@2")
+          == std::vector<std::string>{"python3", "train.py", "--epochs=10", "--lr", "0.1", "data.csv", "--batch=4"});
+    CHECK(apply_overrides(argv, {"--opt", "sgd"}, "@2")
+          == std::vector<std::string>{"python3", "train.py", "--epochs=10", "--lr", "0.1", "data.csv", "--opt", "sgd"});
+    // A lone flag is appended once.
+    CHECK(apply_overrides(argv, {"--verbose"}, "@2").back() == "--verbose");
+    CHECK(apply_overrides(argv, {"--epochs"}, "@2") == argv);
     CHECK_THROWS_WITH(apply_overrides(argv, {"epochs=4"}, "@2"), Catch::Contains("not an override"));
-    CHECK_THROWS_WITH(apply_overrides(argv, {"--epochs"}, "@2"), Catch::Contains("not an override"));
+    CHECK_THROWS_WITH(apply_overrides(argv, {"--=4"}, "@2"), Catch::Contains("not an override"));
 }
