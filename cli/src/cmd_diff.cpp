@@ -93,10 +93,7 @@ nlohmann::json git_json(const std::optional<collector::GitDetail>& git)
     return {{"commit", git->commit}, {"branch", git->branch}, {"remote", git->remote}, {"dirty", git->dirty}};
 }
 
-std::string step_text(const collector::JobDetail& job)
-{
-    return job.step ? fmt::format(" (@{})", *job.step) : "";
-}
+std::string step_text(const collector::JobDetail& job) { return job.step ? fmt::format(" (@{})", *job.step) : ""; }
 
 } // namespace
 
@@ -116,9 +113,9 @@ int cmd_diff(const std::vector<std::string>& refs, bool json)
         const std::string name = ref.substr(1);
         if (valid_step_name(name)) {
             index = g.step_named(name);
-        } else if (int64_t n = 0; !name.empty() && name.size() < 12
-                                   && std::from_chars(name.data(), name.data() + name.size(), n).ptr
-                                          == name.data() + name.size()) {
+        } else if (int64_t n = 0;
+                   !name.empty() && name.size() < 12
+                   && std::from_chars(name.data(), name.data() + name.size(), n).ptr == name.data() + name.size()) {
             index = g.step_index(n);
         } else {
             throw FatalError(fmt::format("'{}' is not a step reference (expected @N or @NAME)", ref));

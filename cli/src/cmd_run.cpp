@@ -105,8 +105,7 @@ void print_report(const Project& project, const JobRecord& job, const std::strin
 
 // Runs and records one job; its exit status and stored row.
 std::pair<int, std::optional<int64_t>> run_one(const Project& project, Store& store, const RunOptions& given,
-                                               const std::vector<std::string>& command,
-                                               std::optional<int64_t> step)
+                                               const std::vector<std::string>& command, std::optional<int64_t> step)
 {
     const Config& config = project.config();
     JobSessionOptions options;
@@ -169,7 +168,8 @@ int cmd_run(const RunOptions& given)
                                          name));
         }
         if (rerun.step) {
-            throw FatalError(fmt::format("-n names the step of a new command; {} already refers to a step", rerun.label));
+            throw FatalError(
+                fmt::format("-n names the step of a new command; {} already refers to a step", rerun.label));
         }
         rerun.step = store.step_number_named(name);
     }
@@ -193,6 +193,5 @@ int cmd_run(const RunOptions& given)
     }
     return status;
 }
-
 
 } // namespace roar::cli

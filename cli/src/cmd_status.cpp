@@ -97,10 +97,7 @@ int cmd_status(bool json)
             writer ? w.value(writer) : w.null();
             w.end_object();
         }
-        w.end_array()
-            .field("jobs", uint64_t(g.executions.size()))
-            .key("plan")
-            .begin_array();
+        w.end_array().field("jobs", uint64_t(g.executions.size())).key("plan").begin_array();
         for (const auto& line : plan) {
             w.value(line);
         }
@@ -121,9 +118,7 @@ int cmd_status(bool json)
             }
             w.end_array().field("step", g.steps[size_t(e.step)].number).end_object();
         }
-        w.end_array()
-            .key("stale_steps")
-            .begin_array();
+        w.end_array().key("stale_steps").begin_array();
         for (const auto& st : stale) {
             w.begin_object().field("command", st["command"].get<std::string>()).key("reasons").begin_array();
             for (const auto& r : st["reasons"]) {

@@ -15,7 +15,7 @@ int cmd_init(std::optional<bool> gitignore);
 
 struct RunOptions {
     bool quiet = false;
-    bool json = false; // print the job record as JSON on stdout afterwards
+    bool json = false;     // print the job record as JSON on stdout afterwards
     std::string step_name; // -n NAME: the job's step is named NAME (joining the step of that name)
     std::vector<std::string> command;
 };

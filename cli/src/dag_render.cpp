@@ -522,7 +522,8 @@ std::string render_dag_text(const Dag& dag, const Lineage& g, ArtifactDigests& d
         const Execution& e = g.executions[size_t(n.execution)];
         const Step& step = g.steps[size_t(e.step)];
         std::string left =
-            prefix + connector + fmt::format("{} {}", g.step_ref(e.step), shorten(display_command(e.command), command_width));
+            prefix + connector
+            + fmt::format("{} {}", g.step_ref(e.step), shorten(display_command(e.command), command_width));
         std::string right = fmt::format("in:{} out:{}", e.inputs.size(), e.outputs.size());
         if (n.consumed > 0) {
             right += fmt::format(" consumed:{}", n.consumed);

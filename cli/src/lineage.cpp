@@ -438,10 +438,11 @@ Lineage Lineage::load(collector::Store& store, const LineageOptions& options)
             }
             step.stale = true;
             for (const auto& r : e.stale_reasons) {
-                const bool listed = std::any_of(step.stale_reasons.begin(), step.stale_reasons.end(), [&](const auto& o) {
-                    return o.kind == r.kind && o.step == r.step
-                           && (r.kind == StaleReason::Kind::upstream || o.path == r.path);
-                });
+                const bool listed =
+                    std::any_of(step.stale_reasons.begin(), step.stale_reasons.end(), [&](const auto& o) {
+                        return o.kind == r.kind && o.step == r.step
+                               && (r.kind == StaleReason::Kind::upstream || o.path == r.path);
+                    });
                 if (!listed) {
                     step.stale_reasons.push_back(r);
                 }
@@ -457,8 +458,8 @@ Lineage Lineage::load(collector::Store& store, const LineageOptions& options)
 
 size_t Lineage::stale_job_count() const
 {
-    return size_t(std::count_if(executions.begin(), executions.end(),
-                                [](const Execution& e) { return e.current && e.stale; }));
+    return size_t(
+        std::count_if(executions.begin(), executions.end(), [](const Execution& e) { return e.current && e.stale; }));
 }
 
 std::vector<int> Lineage::plan() const
@@ -541,9 +542,9 @@ std::optional<int> Lineage::step_named(std::string_view name) const
 bool valid_step_name(std::string_view name)
 {
     auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
-    return !name.empty() && name.size() <= 64 && letter(name[0])
-           && std::all_of(name.begin(), name.end(),
-                          [&](char c) { return letter(c) || (c >= '0' && c <= '9') || c == '-' || c == '.'; });
+    return !name.empty() && name.size() <= 64 && letter(name[0]) && std::all_of(name.begin(), name.end(), [&](char c) {
+        return letter(c) || (c >= '0' && c <= '9') || c == '-' || c == '.';
+    });
 }
 
 void ArtifactDigests::prefetch(std::vector<int64_t> ids)

@@ -60,10 +60,10 @@ struct Execution {
 
 struct Step {
     int64_t row = 0;
-    int64_t number = 0;                        // the N of @N
-    std::string name;                          // given with `roar run -n NAME`; empty when unnamed
-    std::string command;                       // of the latest current execution
-    std::vector<int> executions;               // oldest first
+    int64_t number = 0;          // the N of @N
+    std::string name;            // given with `roar run -n NAME`; empty when unnamed
+    std::string command;         // of the latest current execution
+    std::vector<int> executions; // oldest first
     // Its current executions, oldest first; when none is current (other
     // steps re-wrote all it wrote), its latest execution, superseded.
     std::vector<int> current_jobs;

@@ -167,7 +167,8 @@ int main(int argc, char** argv)
         }
     }
     // An unknown subcommand: say so, with the closest name.
-    if (auto first = std::find_if(args.begin(), args.end(), [](const std::string& a) { return a.empty() || a[0] != '-'; });
+    if (auto first =
+            std::find_if(args.begin(), args.end(), [](const std::string& a) { return a.empty() || a[0] != '-'; });
         first != args.end()) {
         std::vector<std::string> names;
         for (const auto* sub : app.get_subcommands([](CLI::App*) { return true; })) {

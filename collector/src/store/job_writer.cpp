@@ -36,8 +36,8 @@ nlohmann::json paths_json(const StepPaths& paths) { return {{"in", paths.inputs}
 // outputs (StepPaths), or nothing (schema v1).
 struct KnownPaths {
     bool v3 = false;
-    std::vector<std::string> outputs;   // v3
-    std::optional<StepPaths> legacy;    // before v3; nullopt for v1 (matches on the command shape alone)
+    std::vector<std::string> outputs; // v3
+    std::optional<StepPaths> legacy;  // before v3; nullopt for v1 (matches on the command shape alone)
 };
 
 KnownPaths parse_paths(const std::string& text)
@@ -204,9 +204,9 @@ void Store::name_job_step(int64_t row, const std::string& name)
             SqlStatement& set = prepared("UPDATE steps SET name = ?2 WHERE id = ?1");
             set.bind(1, step).bind(2, name).run();
         } else if (current != name) {
-            SqlStatement& create = prepared(
-                "INSERT INTO steps (session_id, number, signature, command, io_paths, name) VALUES (?1, "
-                "(SELECT coalesce(max(number), 0) + 1 FROM steps WHERE session_id = ?1), ?2, ?3, ?4, ?5)");
+            SqlStatement& create =
+                prepared("INSERT INTO steps (session_id, number, signature, command, io_paths, name) VALUES (?1, "
+                         "(SELECT coalesce(max(number), 0) + 1 FROM steps WHERE session_id = ?1), ?2, ?3, ?4, ?5)");
             create.bind(1, session).bind(2, "n\x1f" + name).bind(3, command).bind(4, v3_json({}).dump());
             create.bind(5, name).run();
             const int64_t named = m_engine->last_insert_id();

@@ -30,12 +30,13 @@ std::string step_program(const std::vector<std::string>& argv, std::string_view 
         if (arg.empty() || arg[0] == '-') {
             continue;
         }
+        // The script as named when the job read it (step_1.py and step_2.py
+        // are different code); else digit runs do not count (`./fit 0.1`).
         const std::string path = resolve_path(cwd, arg);
-        const bool read = std::any_of(inputs.begin(), inputs.end(), [&](const ArtifactUse& u) { return u.path == path; });
-        if (read) {
-            program += '\x1f';
-            program += arg;
-        }
+        const bool read =
+            std::any_of(inputs.begin(), inputs.end(), [&](const ArtifactUse& u) { return u.path == path; });
+        program += '\x1f';
+        program += read ? arg : normalise_digits(arg);
         break;
     }
     return program;
@@ -55,7 +56,8 @@ std::vector<std::string> output_paths(const JobRecord& job)
 
 bool nested_paths(const std::vector<std::string>& a, const std::vector<std::string>& b)
 {
-    return std::includes(a.begin(), a.end(), b.begin(), b.end()) || std::includes(b.begin(), b.end(), a.begin(), a.end());
+    return std::includes(a.begin(), a.end(), b.begin(), b.end())
+           || std::includes(b.begin(), b.end(), a.begin(), a.end());
 }
 
 std::string normalise_digits(std::string_view text)

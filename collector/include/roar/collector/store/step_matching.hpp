@@ -17,9 +17,10 @@
 namespace roar::collector {
 
 // The program a job ran, as a step key: the working directory, argv[0],
-// and what says which code it ran: the script (the first non-option
-// argument, when the job read that file) or the text after -c/-e/-m
-// (digit runs normalised). Options and data arguments are left out.
+// and what says which code it ran: the first non-option argument (the
+// script; digit runs normalised unless the job read that file, so
+// step_1.py and step_2.py differ) or the text after -c/-e/-m (digit runs
+// normalised). Other options and arguments are left out.
 std::string step_program(const std::vector<std::string>& argv, std::string_view cwd,
                          const std::vector<ArtifactUse>& inputs);
 
