@@ -1,7 +1,7 @@
 // `roar diff REF REF` / `roar diff @N`: what differs between two jobs
 // (arguments, working directory, exit status, inputs and outputs with
 // their digests, environment, git state). `@N` alone compares the step's
-// last two runs.
+// last run with the one before it that wrote the same paths.
 #include "commands.hpp"
 
 #include "job_queries.hpp"
@@ -127,7 +127,25 @@ int cmd_diff(const std::vector<std::string>& refs, bool json)
         if (runs.size() < 2) {
             throw FatalError(fmt::format("step {} ran once: nothing to compare it with", ref));
         }
-        row_a = g.executions[size_t(runs[runs.size() - 2])].job_row;
+        // The latest run, and the run before it that wrote the same paths
+        // (a named step's runs may write different files), else the one before.
+        auto written = [&g](int x) {
+            std::vector<uint32_t> paths;
+            for (uint32_t u : g.executions[size_t(x)].outputs) {
+                paths.push_back(g.uses[u].path);
+            }
+            std::sort(paths.begin(), paths.end());
+            return paths;
+        };
+        const auto latest = written(runs.back());
+        int previous = runs[runs.size() - 2];
+        for (size_t k = runs.size() - 1; k-- > 0;) {
+            if (written(runs[k]) == latest) {
+                previous = runs[k];
+                break;
+            }
+        }
+        row_a = g.executions[size_t(previous)].job_row;
         row_b = g.executions[size_t(runs.back())].job_row;
     } else if (refs.size() == 2) {
         int64_t* rows[] = {&row_a, &row_b};
