@@ -31,13 +31,13 @@ namespace {
 
 nlohmann::json paths_json(const StepPaths& paths) { return {{"in", paths.inputs}, {"out", paths.outputs}}; }
 
-// What a step remembers of its executions' paths: since schema v3, the
+// What a step remembers of its executions' paths: since schema v4, the
 // outputs (exact) under "v": 3; before, the inputs and digit-normalised
 // outputs (StepPaths), or nothing (schema v1).
 struct KnownPaths {
     bool v3 = false;
     std::vector<std::string> outputs; // v3
-    std::optional<StepPaths> legacy;  // before v3; nullopt for v1 (matches on the command shape alone)
+    std::optional<StepPaths> legacy;  // before v4; nullopt for v1 (matches on the command shape alone)
 };
 
 KnownPaths parse_paths(const std::string& text)
@@ -136,7 +136,7 @@ int64_t Store::step_for(int64_t session, const JobRecord& job, std::optional<int
         }
     }
 
-    // Steps recorded before schema v3, by their command shape: a re-run
+    // Steps recorded before schema v4, by their command shape: a re-run
     // joins them as it did then.
     {
         const StepPaths paths = step_paths(job);

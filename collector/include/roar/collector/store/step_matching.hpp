@@ -4,7 +4,7 @@
 // sgd`) are one step; `... model_1.pkl` and `... model_3.pkl` are two.
 // A run that wrote a subset or superset of a step's outputs (a failed run
 // that stopped early, its retry) joins that step. Steps recorded before
-// schema v3 keep the older rule (step_signature and step_paths below).
+// schema v4 keep the older rule (step_signature and step_paths below).
 // Pure functions; the store applies them when it assigns a job its step.
 #pragma once
 
@@ -30,7 +30,7 @@ std::vector<std::string> output_paths(const JobRecord& job);
 // Whether one of two sorted path sets contains the other.
 bool nested_paths(const std::vector<std::string>& a, const std::vector<std::string>& b);
 
-// Before schema v3: the step signature of a command: the argv with run-number-like digit
+// Before schema v4: the step signature of a command: the argv with run-number-like digit
 // runs replaced by '#', so `train.py --seed 3` and `--seed 4` differ only
 // in a digit and are one step.
 std::string step_signature(const std::vector<std::string>& argv, std::string_view cwd);
