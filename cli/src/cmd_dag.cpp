@@ -18,9 +18,7 @@ int cmd_dag(const DagCommandOptions& options)
     Project project = Project::find();
     collector::Store store = project.open_store(collector::Access::read);
     const auto snapshot = store.snapshot();
-    LineageOptions load_options;
-    load_options.all_inputs = options.expanded;
-    const Lineage lineage = Lineage::load(store, load_options);
+    const Lineage lineage = Lineage::load(store);
     ArtifactDigests digests(store);
     const DagOptions view{options.expanded, options.stale_only, options.show_artifacts};
 

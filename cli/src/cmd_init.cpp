@@ -10,12 +10,14 @@
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
+#include <iterator>
+#include <optional>
 
 namespace fs = std::filesystem;
 
 namespace roar::cli {
 
-int cmd_init(bool /*force_here*/)
+int cmd_init(std::optional<bool> gitignore)
 {
     const fs::path root = fs::current_path();
     const fs::path dir = root / ".roar";
@@ -46,6 +48,23 @@ int cmd_init(bool /*force_here*/)
         }
     }
     fmt::print("Initialized roar project in {} (database .roar/roar.db, settings roar.toml)\n", root.string());
+    // .roar/ holds its own .gitignore; -y also lists it in the project's.
+    if (gitignore.value_or(false)) {
+        const fs::path project_ignore = root / ".gitignore";
+        std::string text;
+        {
+            std::ifstream in(project_ignore);
+            text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+        }
+        if (text.find(".roar/") == std::string::npos) {
+            std::ofstream out(project_ignore, std::ios::app);
+            out << (text.empty() || text.back() == '\n' ? "" : "\n") << ".roar/\n";
+            if (!out) {
+                throw FatalError(fmt::format("cannot write {}", project_ignore.string()));
+            }
+            fmt::print("Added .roar/ to .gitignore\n");
+        }
+    }
     return 0;
 }
 

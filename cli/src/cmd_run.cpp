@@ -5,6 +5,7 @@
 #include "commands.hpp"
 
 #include "job_queries.hpp"
+#include "lineage.hpp"
 #include "project.hpp"
 #include "rerun.hpp"
 #include "text_style.hpp"
@@ -102,22 +103,13 @@ void print_report(const Project& project, const JobRecord& job, const std::strin
     std::cerr << out << std::flush;
 }
 
-} // namespace
-
-int cmd_run(const RunOptions& given)
+// Runs and records one job; its exit status and stored row.
+std::pair<int, std::optional<int64_t>> run_one(const Project& project, Store& store, const RunOptions& given,
+                                               const std::vector<std::string>& command, std::optional<int64_t> step)
 {
-    Project project = Project::find();
-    // A broken or read-only database is reported before the job runs.
-    Store store = project.open_store(Access::write);
-    // `roar run @N [--name=value]`: step N's recorded command, in its recorded cwd.
-    const RerunPlan rerun = plan_rerun(store, given.command, given.quiet);
-    if (rerun.command.empty()) {
-        throw FatalError("roar run needs a command, e.g. 'roar run python3 train.py'");
-    }
     const Config& config = project.config();
-
     JobSessionOptions options;
-    options.command = rerun.command;
+    options.command = command;
     options.ring_bytes = config.ring_size_mb << 20;
     options.sync_timeout_ms = config.sync_timeout_ms;
     options.tracer = parse_tracer_mode(config.tracer).value_or(TracerMode::off); // Config::load checked it
@@ -128,25 +120,79 @@ int cmd_run(const RunOptions& given)
     JobSession session(options);
     const JobRecord job = session.record(
         store, {fs::current_path().string(), recording_filter(project, given.quiet), project.redactor()});
-    const StoredJob stored = JobSession::store(store, job, rerun.step, project.recovery_places());
+    const StoredJob stored = JobSession::store(store, job, step, project.recovery_places());
     for (const auto& note : stored.notes) {
         std::cerr << "roar: " << printable(note) << "\n";
     }
+    if (stored.row && !given.step_name.empty()) {
+        store.name_job_step(*stored.row, given.step_name);
+    }
     if (!stored.row || (given.quiet && !given.json)) {
-        return job.exit_code; // nothing to show: don't read the job back
+        return {job.exit_code, stored.row}; // nothing to show: don't read the job back
     }
     const auto detail = store.job(*stored.row);
     if (!detail) {
         throw FatalError(fmt::format("job {} vanished from the database", job.uid));
     }
     if (!given.quiet) {
-        print_report(project, job, detail->step ? fmt::format("@{}", *detail->step) : "");
-        print_stale_downstream(store, *stored.row);
+        std::string step_ref = detail->step ? fmt::format("@{}", *detail->step) : "";
+        if (!given.step_name.empty() && detail->step) {
+            step_ref = fmt::format("@{} = @{}", given.step_name, *detail->step);
+        }
+        print_report(project, job, step_ref);
     }
     if (given.json) {
         std::cout << job_json(*detail).dump(2) << std::endl;
     }
-    return job.exit_code;
+    return {job.exit_code, stored.row};
+}
+
+} // namespace
+
+int cmd_run(const RunOptions& given)
+{
+    Project project = Project::find();
+    // A broken or read-only database is reported before the job runs.
+    Store store = project.open_store(Access::write);
+    // `roar run @N [--name=value]`: each current job of step N, recorded
+    // command and directory; else the command given.
+    RerunPlan rerun = plan_rerun(store, given.command, given.quiet);
+    if (rerun.jobs.empty() || rerun.jobs.front().command.empty()) {
+        throw FatalError("roar run needs a command, e.g. 'roar run python3 train.py'");
+    }
+    // -n NAME: the step of that name, else the matched step gets the name.
+    const std::string& name = given.step_name;
+    if (!name.empty()) {
+        if (!valid_step_name(name)) {
+            throw FatalError(fmt::format("'{}' cannot name a step: use a letter or '_' first, then letters, digits, "
+                                         "'_', '-' or '.' (e.g. 'roar run -n train -- python3 train.py')",
+                                         name));
+        }
+        if (rerun.step) {
+            throw FatalError(
+                fmt::format("-n names the step of a new command; {} already refers to a step", rerun.label));
+        }
+        rerun.step = store.step_number_named(name);
+    }
+    int status = 0;
+    std::optional<int64_t> last_row;
+    for (const RerunJob& planned : rerun.jobs) {
+        if (!planned.cwd.empty()) {
+            std::error_code ec;
+            fs::current_path(planned.cwd, ec);
+            if (ec) {
+                throw FatalError(fmt::format("cannot re-run {} in its recorded directory {}: {}", rerun.label,
+                                             planned.cwd, ec.message()));
+            }
+        }
+        const auto [exit_code, row] = run_one(project, store, given, planned.command, rerun.step);
+        status = status != 0 ? status : exit_code;
+        last_row = row ? row : last_row;
+    }
+    if (!given.quiet && last_row) {
+        print_stale_downstream(store, *last_row);
+    }
+    return status;
 }
 
 } // namespace roar::cli

@@ -60,15 +60,23 @@ int cmd_status(bool json)
         files.push_back(&p);
     }
     nlohmann::json stale = nlohmann::json::array();
-    for (const auto& s : g.steps) {
+    std::vector<std::string> stale_refs;
+    for (size_t i = 0; i < g.steps.size(); ++i) {
+        const Step& s = g.steps[i];
         if (!s.stale) {
             continue;
         }
+        stale_refs.push_back(g.step_ref(int(i)));
         nlohmann::json reasons = nlohmann::json::array();
         for (const auto& r : s.stale_reasons) {
             reasons.push_back(describe_reason(g, r, project));
         }
         stale.push_back({{"step", s.number}, {"command", s.command}, {"reasons", reasons}});
+    }
+    // What to run, in order, for nothing to be stale.
+    std::vector<std::string> plan;
+    for (int s : g.plan()) {
+        plan.push_back("roar run " + g.step_ref(s));
     }
     if (json) {
         JsonWriter w(std::cout);
@@ -82,17 +90,35 @@ int cmd_status(bool json)
             w.begin_object().key("disk_digest");
             p->disk_digest.empty() ? w.null() : w.value(p->disk_digest);
             w.field("path", p->path)
+                .field("is_stale", p->stale)
                 .field("recorded_digest", digests.get(p->latest).digest)
                 .field("state", disk_state_name(p->disk))
                 .key("written_by_step");
             writer ? w.value(writer) : w.null();
             w.end_object();
         }
-        w.end_array()
-            .field("jobs", uint64_t(g.executions.size()))
-            .field("session_id", g.session_id)
-            .key("stale_steps")
-            .begin_array();
+        w.end_array().field("jobs", uint64_t(g.executions.size())).key("plan").begin_array();
+        for (const auto& line : plan) {
+            w.value(line);
+        }
+        w.end_array().field("session_id", g.session_id).key("stale_artifacts").begin_array();
+        for (const PathState* p : files) {
+            if (p->stale) {
+                w.value(p->path);
+            }
+        }
+        w.end_array().key("stale_jobs").begin_array();
+        for (const auto& e : g.executions) {
+            if (!e.current || !e.stale) {
+                continue;
+            }
+            w.begin_object().field("command", e.command).field("job_uid", e.job_id).key("reasons").begin_array();
+            for (const auto& r : e.stale_reasons) {
+                w.value(describe_reason(g, r, project));
+            }
+            w.end_array().field("step", g.steps[size_t(e.step)].number).end_object();
+        }
+        w.end_array().key("stale_steps").begin_array();
         for (const auto& st : stale) {
             w.begin_object().field("command", st["command"].get<std::string>()).key("reasons").begin_array();
             for (const auto& r : st["reasons"]) {
@@ -148,9 +174,9 @@ int cmd_status(bool json)
                            paint(fd, k_bold, "Stale steps:"));
     } else {
         out += fmt::format("{} {}\n", paint(fd, k_bold, "Stale steps:"), stale.size());
-        std::vector<std::string> order;
-        for (const auto& s : stale) {
-            out += fmt::format("  {} {}\n", paint(fd, k_yellow, fmt::format("@{}", s["step"].get<int64_t>())),
+        for (size_t k = 0; k < stale.size(); ++k) {
+            const auto& s = stale[k];
+            out += fmt::format("  {} {}\n", paint(fd, k_yellow, stale_refs[k]),
                                display_command(s["command"].get<std::string>()));
             const auto& reasons = s["reasons"];
             for (size_t i = 0; i < reasons.size() && i < k_reasons_listed; ++i) {
@@ -161,9 +187,8 @@ int cmd_status(bool json)
                     "      {}\n",
                     paint(fd, k_dim, fmt::format("... and {} more reasons", reasons.size() - k_reasons_listed)));
             }
-            order.push_back(fmt::format("roar run @{}", s["step"].get<int64_t>()));
         }
-        out += fmt::format("To bring them up to date, in order: {}\n", fmt::join(order, "; "));
+        out += fmt::format("To bring them up to date, in order: {}\n", fmt::join(plan, "; "));
     }
     std::cout << out;
     return 0;

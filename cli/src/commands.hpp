@@ -9,11 +9,14 @@
 
 namespace roar::cli {
 
-int cmd_init(bool force_here);
+// `gitignore`: true (-y) adds .roar/ to the project's .gitignore, false
+// (-n) leaves it alone, unset: a hint is printed (no question is asked).
+int cmd_init(std::optional<bool> gitignore);
 
 struct RunOptions {
     bool quiet = false;
-    bool json = false; // print the job record as JSON on stdout afterwards
+    bool json = false;     // print the job record as JSON on stdout afterwards
+    std::string step_name; // -n NAME: the job's step is named NAME (joining the step of that name)
     std::vector<std::string> command;
 };
 int cmd_run(const RunOptions& options);
@@ -48,6 +51,10 @@ struct ExportOptions {
 };
 int cmd_export(const ExportOptions& options);
 int cmd_reset();
+// `refs`: two jobs, or one step (@N, @NAME) whose last two runs are compared.
+int cmd_diff(const std::vector<std::string>& refs, bool json);
+// `yes`: remove without asking.
+int cmd_pop(bool yes);
 // Stores the job records saved in `files` when storing them failed.
 int cmd_import(const std::vector<std::string>& files);
 

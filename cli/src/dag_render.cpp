@@ -39,12 +39,13 @@ size_t display_width(const std::string& text)
 
 const char* status_of(const Execution& e) { return e.exit_code == 0 ? "ok" : (e.killed ? "killed" : "failed"); }
 
-NodeState state_of(const Lineage& g, const Execution& e)
+// An execution's state; a step's (its current executions') when not expanded.
+NodeState state_of(const Lineage& g, const Execution& e, bool expanded)
 {
     if (!e.current) {
         return NodeState::superseded;
     }
-    return g.steps[size_t(e.step)].stale ? NodeState::stale : NodeState::active;
+    return (expanded ? e.stale : g.steps[size_t(e.step)].stale) ? NodeState::stale : NodeState::active;
 }
 
 int64_t step_number(const Lineage& g, int execution)
@@ -102,16 +103,31 @@ Dag build_dag(const Lineage& g, const DagOptions& options)
     Dag dag;
     dag.options = options;
 
-    // The executions in view: every one when expanded, else each step's
-    // current one; by step number, a step's executions oldest first.
+    // The executions in view: every one when expanded, else one node per
+    // step for its current executions (standing as the latest of them); by
+    // step number, a step's executions oldest first.
     std::vector<int> node_of(g.executions.size(), -1);
     for (const Step& step : g.steps) {
         for (int i : step.executions) {
             const Execution& e = g.executions[size_t(i)];
-            const NodeState state = state_of(g, e);
-            if ((options.expanded || e.current) && (!options.stale_only || state == NodeState::stale)) {
+            const NodeState state = state_of(g, e, options.expanded);
+            if (!options.expanded && i != step.current()) {
+                continue;
+            }
+            if (!options.stale_only || state == NodeState::stale) {
                 node_of[size_t(i)] = int(dag.nodes.size());
-                dag.nodes.push_back(DagNode{i, state, {}, 0});
+                DagNode node{i, state, {}, 0, {i}};
+                if (!options.expanded) {
+                    node.members = step.current_jobs;
+                }
+                dag.nodes.push_back(std::move(node));
+            }
+        }
+    }
+    if (!options.expanded) {
+        for (const DagNode& n : dag.nodes) {
+            for (int m : n.members) {
+                node_of[size_t(m)] = node_of[size_t(n.execution)];
             }
         }
     }
@@ -123,12 +139,14 @@ Dag build_dag(const Lineage& g, const DagOptions& options)
 
     // Dependencies: the steps whose outputs each execution read.
     for (DagNode& n : dag.nodes) {
-        const Execution& e = g.executions[size_t(n.execution)];
-        for (uint32_t u : e.inputs) {
-            const Use& use = g.uses[u];
-            if (use.producer >= 0 && g.executions[size_t(use.producer)].step != e.step) {
-                n.dependencies.push_back(step_number(g, use.producer));
-                ++n.consumed;
+        for (int m : n.members) {
+            const Execution& e = g.executions[size_t(m)];
+            for (uint32_t u : e.inputs) {
+                const Use& use = g.uses[u];
+                if (use.producer >= 0 && g.executions[size_t(use.producer)].step != e.step) {
+                    n.dependencies.push_back(step_number(g, use.producer));
+                    ++n.consumed;
+                }
             }
         }
         std::sort(n.dependencies.begin(), n.dependencies.end());
@@ -150,17 +168,20 @@ Dag build_dag(const Lineage& g, const DagOptions& options)
     std::vector<Record> records;
     size_t total_uses = 0;
     for (const DagNode& n : dag.nodes) {
-        total_uses +=
-            g.executions[size_t(n.execution)].inputs.size() + g.executions[size_t(n.execution)].outputs.size();
+        for (int m : n.members) {
+            total_uses += g.executions[size_t(m)].inputs.size() + g.executions[size_t(m)].outputs.size();
+        }
     }
     records.reserve(total_uses);
     for (size_t ni = 0; ni < dag.nodes.size(); ++ni) {
-        const Execution& e = g.executions[size_t(dag.nodes[ni].execution)];
-        for (uint32_t u : e.outputs) {
-            records.push_back({g.uses[u].path, g.uses[u].artifact, false, int(ni), u});
-        }
-        for (uint32_t u : e.inputs) {
-            records.push_back({g.uses[u].path, g.uses[u].artifact, true, int(ni), u});
+        for (int m : dag.nodes[ni].members) {
+            const Execution& e = g.executions[size_t(m)];
+            for (uint32_t u : e.outputs) {
+                records.push_back({g.uses[u].path, g.uses[u].artifact, false, int(ni), u});
+            }
+            for (uint32_t u : e.inputs) {
+                records.push_back({g.uses[u].path, g.uses[u].artifact, true, int(ni), u});
+            }
         }
     }
     std::sort(records.begin(), records.end());
@@ -183,7 +204,7 @@ Dag build_dag(const Lineage& g, const DagOptions& options)
         int producer = -1;
         consumers.clear();
         for (size_t r = begin; r < end; ++r) {
-            const int exec = dag.nodes[size_t(records[r].node)].execution;
+            const int exec = g.uses[records[r].use].execution;
             if (!records[r].input) {
                 producer = exec;
             } else {
@@ -220,8 +241,7 @@ Dag build_dag(const Lineage& g, const DagOptions& options)
             a.state = "superseded";
             a.now = now;
         }
-        if (std::string_view(a.state) == "active" && producer >= 0
-            && g.steps[size_t(g.executions[size_t(producer)].step)].stale) {
+        if (std::string_view(a.state) == "active" && producer >= 0 && g.executions[size_t(producer)].stale) {
             a.state = "stale";
         }
         if (options.stale_only && std::string_view(a.state) != "stale") {
@@ -292,9 +312,9 @@ void write_dag_json(std::ostream& out, const Dag& dag, const Lineage& g, Artifac
             .field("id", node_id(g, n.execution, expanded))
             .field("step", step.number)
             .field("step_number", step.number)
-            .key("step_name")
-            .null()
-            .field("job_id", e.job_id);
+            .key("step_name");
+        step.name.empty() ? w.null() : w.value(step.name);
+        w.field("job_id", e.job_id);
         w.key("job_ids").begin_array();
         if (expanded) {
             w.value(e.job_id);
@@ -308,6 +328,7 @@ void write_dag_json(std::ostream& out, const Dag& dag, const Lineage& g, Artifac
             .field("command", e.command)
             .field("cwd", e.cwd)
             .field("state", state_name(n.state))
+            .field("is_stale", n.state == NodeState::stale)
             .field("exit_code", e.exit_code)
             .field("status", status_of(e))
             .field("started_at", iso_time(e.started_at))
@@ -332,9 +353,22 @@ void write_dag_json(std::ostream& out, const Dag& dag, const Lineage& g, Artifac
             .end_object();
         w.key("stale_reasons").begin_array();
         if (e.current) {
-            for (const auto& r : step.stale_reasons) {
+            for (const auto& r : expanded ? e.stale_reasons : step.stale_reasons) {
                 w.value(describe_reason(g, r, project));
             }
+        }
+        w.end_array();
+        // Each job the node stands for: a step's executions, or the one execution.
+        w.key("jobs").begin_array();
+        for (int x : expanded ? std::vector<int>{n.execution} : step.executions) {
+            const Execution& j = g.executions[size_t(x)];
+            w.begin_object()
+                .field("job_uid", j.job_id)
+                .field("command", j.command)
+                .field("is_current", j.current)
+                .field("is_stale", j.current && j.stale)
+                .field("exit_code", j.exit_code)
+                .end_object();
         }
         w.end_array().end_object();
     }
@@ -365,8 +399,12 @@ void write_dag_json(std::ostream& out, const Dag& dag, const Lineage& g, Artifac
             .field("path", path.path)
             .field("display_path", project.display_path(path.path))
             .field("digest", info.digest)
+            .field("hash", info.digest)
             .field("algorithm", info.algorithm)
             .field("size", info.size);
+        w.key("job_uid");
+        a.producer >= 0 ? w.value(g.executions[size_t(a.producer)].job_id) : w.null();
+        w.field("is_stale", std::string_view(a.state) == "stale");
         w.key("producer");
         if (a.producer >= 0) {
             write_node_ref(w, g, a.producer, expanded);
@@ -484,13 +522,17 @@ std::string render_dag_text(const Dag& dag, const Lineage& g, ArtifactDigests& d
         const Execution& e = g.executions[size_t(n.execution)];
         const Step& step = g.steps[size_t(e.step)];
         std::string left =
-            prefix + connector + fmt::format("@{} {}", view.number, shorten(display_command(e.command), command_width));
+            prefix + connector
+            + fmt::format("{} {}", g.step_ref(e.step), shorten(display_command(e.command), command_width));
         std::string right = fmt::format("in:{} out:{}", e.inputs.size(), e.outputs.size());
         if (n.consumed > 0) {
             right += fmt::format(" consumed:{}", n.consumed);
         }
         if (step.executions.size() > 1 && !options.expanded) {
             right += fmt::format(" ×{}", step.executions.size());
+        }
+        if (step.current_jobs.size() > 1 && !options.expanded) {
+            right += fmt::format(" ({} current)", step.current_jobs.size());
         }
         std::vector<std::string> also;
         const int64_t parent = view.parent >= 0 ? views[size_t(view.parent)].number : 0;

@@ -27,6 +27,7 @@ struct DagNode {
     NodeState state = NodeState::active;
     std::vector<int64_t> dependencies; // step numbers whose outputs it read, ascending
     int consumed = 0;                  // inputs produced by other steps
+    std::vector<int> members;          // the executions it stands for (a step's current ones)
 };
 
 // Content `artifact` at path `path`, as the executions in view wrote or read it.

@@ -3,6 +3,7 @@
 #include "job_queries.hpp"
 
 #include "numbers.hpp"
+#include "lineage.hpp"
 
 #include "roar/collector/path_resolver.hpp"
 
@@ -81,14 +82,23 @@ Ref resolve_ref(collector::Store& store, const Project& project, const std::stri
     }
     if (text.front() == '@') {
         const std::string number = text.substr(1);
-        if (number.empty() || !std::all_of(number.begin(), number.end(), ::isdigit)) {
-            throw FatalError(fmt::format("'{}' is not a step reference (expected @N, e.g. @2)", text));
+        int64_t n = 0;
+        if (valid_step_name(number)) { // @NAME
+            const auto named = store.step_number_named(number);
+            if (!named) {
+                throw FatalError(fmt::format("no step {} in this session ('roar dag' lists the steps)", text));
+            }
+            n = *named;
+        } else if (number.empty() || !std::all_of(number.begin(), number.end(), ::isdigit)) {
+            throw FatalError(fmt::format("'{}' is not a step reference (expected @N or @NAME, e.g. @2)", text));
+        } else {
+            const auto parsed = parse_number(number, 1, INT64_MAX, "step number");
+            if (!parsed) {
+                throw FatalError(parsed.error().message);
+            }
+            n = *parsed;
         }
-        const auto n = parse_number(number, 1, INT64_MAX, "step number");
-        if (!n) {
-            throw FatalError(n.error().message);
-        }
-        if (auto job = store.latest_job_of_step(*n)) {
+        if (auto job = store.latest_job_of_step(n)) {
             return {Ref::Kind::job, job->row, ""};
         }
         throw FatalError(fmt::format("no step {} in this session ('roar log' lists the jobs)", text));

@@ -128,6 +128,7 @@ Lineage Lineage::load(collector::Store& store, const LineageOptions& options)
         step.row = row.row;
         step.number = row.number;
         step.command = std::move(row.command);
+        step.name = std::move(row.name);
         step_of_row.emplace(step.row, int(g.steps.size()));
         g.steps.push_back(std::move(step));
     }
@@ -166,15 +167,8 @@ Lineage Lineage::load(collector::Store& store, const LineageOptions& options)
             --i;
         }
     }
-    for (auto& step : g.steps) {
-        Execution& current = g.executions[size_t(step.current())];
-        current.current = true;
-        step.command = current.command;
-    }
-
-    // Every output of the session, and the inputs of each step's current
-    // execution; older executions' inputs only when asked (expanded views):
-    // nobody's staleness depends on what a superseded run read.
+    // Every output and every input of the session: a job's staleness can
+    // depend on what a job it read from read, current or not.
     {
         std::vector<int> execution_of(size_t(max_job_row + 1), -1);
         for (size_t i = 0; i < g.executions.size(); ++i) {
@@ -228,18 +222,9 @@ Lineage Lineage::load(collector::Store& store, const LineageOptions& options)
                                     });
         };
         scan(true);
-        if (options.all_inputs) {
-            std::fill(last_paths.begin(), last_paths.end(), std::vector<uint32_t>{});
-            this_exec = -1;
-            scan(false);
-        } else {
-            for (const auto& step : g.steps) {
-                const int exec = step.current();
-                store.scan_job_inputs(
-                    g.executions[size_t(exec)].job_row,
-                    [&](int64_t, std::string_view path, int64_t artifact) { add(exec, path, artifact, false); });
-            }
-        }
+        std::fill(last_paths.begin(), last_paths.end(), std::vector<uint32_t>{});
+        this_exec = -1;
+        scan(false);
         std::vector<uint32_t> counts(g.paths.size(), 0);
         for (const auto& use : g.uses) {
             ++counts[use.path];
@@ -257,6 +242,35 @@ Lineage Lineage::load(collector::Store& store, const LineageOptions& options)
     for (auto& p : g.paths) {
         std::sort(p.uses.begin(), p.uses.end(), [&](uint32_t a, uint32_t b) { return key(a) < key(b); });
         p.latest = g.uses[p.uses.back()].artifact;
+        for (auto it = p.uses.rbegin(); it != p.uses.rend(); ++it) {
+            if (g.uses[*it].output) {
+                p.writer = g.uses[*it].execution;
+                break;
+            }
+        }
+    }
+    // Current executions: the latest writers, and each step's latest
+    // execution when no job of the step is the latest writer of anything.
+    for (const auto& p : g.paths) {
+        if (p.writer >= 0) {
+            g.executions[size_t(p.writer)].current = true;
+        }
+    }
+    for (auto& step : g.steps) {
+        for (int x : step.executions) {
+            if (g.executions[size_t(x)].current) {
+                step.current_jobs.push_back(x);
+            }
+        }
+        if (step.current_jobs.empty()) {
+            // Nothing it wrote is still its: either it writes nothing (it
+            // stays current), or other steps re-wrote all of it (superseded).
+            step.current_jobs.push_back(step.executions.back());
+            const bool wrote = std::any_of(step.executions.begin(), step.executions.end(),
+                                           [&g](int x) { return !g.executions[size_t(x)].outputs.empty(); });
+            g.executions[size_t(step.executions.back())].current = !wrote;
+        }
+        step.command = g.executions[size_t(step.current())].command;
     }
     for (auto& use : g.uses) {
         if (use.output || use.artifact == 0) {
@@ -280,14 +294,13 @@ Lineage Lineage::load(collector::Store& store, const LineageOptions& options)
     }
 
     // The disk: what is at each path now, through the hash cache.
+    // Every path an input of some execution or an output of a current one
+    // (a superseded execution's outputs matter to status only).
     std::vector<char> check(g.paths.size(), options.check_all_paths ? 1 : 0);
     if (!options.check_all_paths) {
-        for (const auto& step : g.steps) {
-            const Execution& e = g.executions[size_t(step.current())];
-            for (auto list : {&e.inputs, &e.outputs}) {
-                for (uint32_t u : *list) {
-                    check[g.uses[u].path] = 1;
-                }
+        for (const auto& use : g.uses) {
+            if (!use.output || g.executions[size_t(use.execution)].current) {
+                check[use.path] = 1;
             }
         }
     }
@@ -336,77 +349,202 @@ Lineage Lineage::load(collector::Store& store, const LineageOptions& options)
         }
     }
 
-    // Dependencies and direct staleness, from each step's current execution.
-    for (size_t si = 0; si < g.steps.size(); ++si) {
-        Step& step = g.steps[si];
-        const int current = step.current();
-        const Execution& e = g.executions[size_t(current)];
+    // Staleness of every execution, oldest first: an input whose content
+    // now differs from what was read, or that came from a stale job. The
+    // job an input came from is the path's latest writer when that wrote
+    // the same content (a re-run that reproduced it), else the job that
+    // wrote it before the read; the former can be later, hence the memo.
+    std::vector<char> visit(g.executions.size(), 0); // 0: not yet, 1: under way (a cycle), 2: done
+    auto step_number_of = [&g](int exec) { return g.steps[size_t(g.executions[size_t(exec)].step)].number; };
+    auto evaluate = [&](auto& self, int x) -> bool {
+        if (visit[size_t(x)] != 0) {
+            return visit[size_t(x)] == 2 && g.executions[size_t(x)].stale;
+        }
+        visit[size_t(x)] = 1;
+        Execution& e = g.executions[size_t(x)];
+        std::vector<StaleReason> reasons;
         for (uint32_t u : e.inputs) {
             const Use& use = g.uses[u];
-            if (use.producer >= 0) {
-                const int from = g.executions[size_t(use.producer)].step;
-                if (from != int(si)) {
-                    add_unique(step.dependencies, from);
-                    add_unique(g.steps[size_t(from)].dependents, int(si));
-                    ++step.consumed;
-                }
-            }
             const bool rewrote =
                 std::any_of(e.outputs.begin(), e.outputs.end(), [&](uint32_t o) { return g.uses[o].path == use.path; });
-            const int64_t now = g.current_content(use.path);
-            if (rewrote || use.artifact == 0 || now == 0 || now == use.artifact) {
+            if (rewrote || use.artifact == 0) {
                 continue;
             }
-            StaleReason reason{StaleReason::Kind::changed, use.path, 0};
-            for (auto it = g.paths[use.path].uses.rbegin(); it != g.paths[use.path].uses.rend(); ++it) {
-                const Use& later = g.uses[*it];
-                if (later.execution <= current) {
-                    break;
+            const PathState& path = g.paths[use.path];
+            const int64_t now = g.current_content(use.path);
+            if (now != 0 && now != use.artifact) {
+                StaleReason reason{StaleReason::Kind::changed, use.path, 0};
+                for (auto it = path.uses.rbegin(); it != path.uses.rend(); ++it) {
+                    const Use& later = g.uses[*it];
+                    if (later.execution <= x) {
+                        break;
+                    }
+                    if (later.output && later.artifact == now) {
+                        reason = {StaleReason::Kind::reproduced, use.path, step_number_of(later.execution)};
+                        break;
+                    }
                 }
-                if (later.output && later.artifact == now) {
-                    reason = {StaleReason::Kind::reproduced, use.path,
-                              g.steps[size_t(g.executions[size_t(later.execution)].step)].number};
-                    break;
+                if (reason.kind == StaleReason::Kind::changed && path.disk == DiskState::modified) {
+                    reason.kind = StaleReason::Kind::modified;
+                }
+                reasons.push_back(reason);
+                continue;
+            }
+            int from = use.producer;
+            if (path.writer >= 0 && path.writer != x && path.latest == use.artifact) {
+                from = path.writer;
+            }
+            if (from < 0 || from == x || !self(self, from)) {
+                continue;
+            }
+            const StaleReason reason{StaleReason::Kind::upstream, use.path, step_number_of(from)};
+            if (std::none_of(reasons.begin(), reasons.end(), [&](const StaleReason& r) {
+                    return r.kind == StaleReason::Kind::upstream && r.step == reason.step;
+                })) {
+                reasons.push_back(reason);
+            }
+        }
+        e.stale = !reasons.empty();
+        e.stale_reasons = std::move(reasons);
+        visit[size_t(x)] = 2;
+        return e.stale;
+    };
+    for (size_t x = 0; x < g.executions.size(); ++x) {
+        evaluate(evaluate, int(x));
+    }
+    for (auto& p : g.paths) {
+        p.stale = p.writer >= 0 && g.executions[size_t(p.writer)].stale;
+    }
+
+    // Steps: dependencies through their current executions' inputs, and
+    // staleness from those executions.
+    for (size_t si = 0; si < g.steps.size(); ++si) {
+        Step& step = g.steps[si];
+        for (int x : step.current_jobs) {
+            const Execution& e = g.executions[size_t(x)];
+            for (uint32_t u : e.inputs) {
+                const Use& use = g.uses[u];
+                if (use.producer >= 0) {
+                    const int from = g.executions[size_t(use.producer)].step;
+                    if (from != int(si)) {
+                        add_unique(step.dependencies, from);
+                        add_unique(g.steps[size_t(from)].dependents, int(si));
+                        ++step.consumed;
+                    }
                 }
             }
-            if (reason.kind == StaleReason::Kind::changed && g.paths[use.path].disk == DiskState::modified) {
-                reason.kind = StaleReason::Kind::modified;
+            if (!e.stale || !e.current) {
+                continue;
             }
             step.stale = true;
-            step.stale_reasons.push_back(reason);
+            for (const auto& r : e.stale_reasons) {
+                const bool listed =
+                    std::any_of(step.stale_reasons.begin(), step.stale_reasons.end(), [&](const auto& o) {
+                        return o.kind == r.kind && o.step == r.step
+                               && (r.kind == StaleReason::Kind::upstream || o.path == r.path);
+                    });
+                if (!listed) {
+                    step.stale_reasons.push_back(r);
+                }
+            }
         }
     }
     for (auto& step : g.steps) {
         std::sort(step.dependencies.begin(), step.dependencies.end());
         std::sort(step.dependents.begin(), step.dependents.end());
     }
-
-    // Staleness flows downstream.
-    std::vector<int> todo;
-    for (size_t i = 0; i < g.steps.size(); ++i) {
-        if (g.steps[i].stale) {
-            todo.push_back(int(i));
-        }
-    }
-    while (!todo.empty()) {
-        const int at = todo.back();
-        todo.pop_back();
-        for (int d : g.steps[size_t(at)].dependents) {
-            Step& next = g.steps[size_t(d)];
-            const bool was = next.stale;
-            next.stale = true;
-            const bool listed = std::any_of(next.stale_reasons.begin(), next.stale_reasons.end(), [&](const auto& r) {
-                return r.kind == StaleReason::Kind::upstream && r.step == g.steps[size_t(at)].number;
-            });
-            if (!listed) {
-                next.stale_reasons.push_back({StaleReason::Kind::upstream, 0, g.steps[size_t(at)].number});
-            }
-            if (!was) {
-                todo.push_back(d);
-            }
-        }
-    }
     return g;
+}
+
+size_t Lineage::stale_job_count() const
+{
+    return size_t(
+        std::count_if(executions.begin(), executions.end(), [](const Execution& e) { return e.current && e.stale; }));
+}
+
+std::vector<int> Lineage::plan() const
+{
+    // Stale steps, ordered so that a step comes after every step whose
+    // jobs wrote (or last wrote) what its current executions read; ties
+    // (and cycles, which only odd histories have) by step number.
+    std::vector<char> wanted(steps.size(), 0);
+    for (size_t i = 0; i < steps.size(); ++i) {
+        wanted[i] = steps[i].stale ? 1 : 0;
+    }
+    std::vector<std::vector<int>> after(steps.size());
+    std::vector<int> waiting(steps.size(), 0);
+    for (size_t t = 0; t < steps.size(); ++t) {
+        if (!wanted[t]) {
+            continue;
+        }
+        std::vector<int> sources;
+        for (int x : steps[t].current_jobs) {
+            for (uint32_t u : executions[size_t(x)].inputs) {
+                for (int from : {uses[u].producer, paths[uses[u].path].writer}) {
+                    if (from >= 0) {
+                        const int s = executions[size_t(from)].step;
+                        if (s != int(t) && wanted[size_t(s)]) {
+                            add_unique(sources, s);
+                        }
+                    }
+                }
+            }
+        }
+        for (int s : sources) {
+            after[size_t(s)].push_back(int(t));
+            ++waiting[t];
+        }
+    }
+    std::vector<int> order;
+    std::vector<char> done(steps.size(), 0);
+    for (;;) {
+        int next = -1;
+        for (size_t i = 0; i < steps.size() && next < 0; ++i) {
+            if (wanted[i] && !done[i] && waiting[i] == 0) {
+                next = int(i);
+            }
+        }
+        if (next < 0) { // a cycle: take the lowest-numbered step left
+            for (size_t i = 0; i < steps.size() && next < 0; ++i) {
+                if (wanted[i] && !done[i]) {
+                    next = int(i);
+                }
+            }
+        }
+        if (next < 0) {
+            break;
+        }
+        done[size_t(next)] = 1;
+        order.push_back(next);
+        for (int t : after[size_t(next)]) {
+            --waiting[size_t(t)];
+        }
+    }
+    return order;
+}
+
+std::string Lineage::step_ref(int index) const
+{
+    const Step& step = steps[size_t(index)];
+    return step.name.empty() ? fmt::format("@{}", step.number) : "@" + step.name;
+}
+
+std::optional<int> Lineage::step_named(std::string_view name) const
+{
+    for (size_t i = 0; i < steps.size(); ++i) {
+        if (!steps[i].name.empty() && steps[i].name == name) {
+            return int(i);
+        }
+    }
+    return std::nullopt;
+}
+
+bool valid_step_name(std::string_view name)
+{
+    auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
+    return !name.empty() && name.size() <= 64 && letter(name[0]) && std::all_of(name.begin(), name.end(), [&](char c) {
+        return letter(c) || (c >= '0' && c <= '9') || c == '-' || c == '.';
+    });
 }
 
 void ArtifactDigests::prefetch(std::vector<int64_t> ids)

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -31,6 +32,13 @@ struct Use {
     int producer = -1; // inputs: the execution that wrote this content here, if recorded
 };
 
+// Why a job (or step) is stale: one of its inputs changed, or a step it consumed from is stale.
+struct StaleReason {
+    enum class Kind { reproduced, modified, changed, upstream } kind;
+    uint32_t path = 0; // the input (not for upstream)
+    int64_t step = 0;  // reproduced: the step that wrote the new content; upstream: the stale step
+};
+
 // One job of the session, oldest first.
 struct Execution {
     int64_t job_row = 0;
@@ -41,26 +49,29 @@ struct Execution {
     int exit_code = 0;
     bool killed = false;
     std::vector<uint32_t> inputs, outputs; // indexes into Lineage::uses
-    bool current = false;                  // the latest execution of its step
-};
-
-// Why a step is stale: one of its inputs changed, or a step it consumed from is stale.
-struct StaleReason {
-    enum class Kind { reproduced, modified, changed, upstream } kind;
-    uint32_t path = 0; // the input (not for upstream)
-    int64_t step = 0;  // reproduced: the step that wrote the new content; upstream: the stale step
+    // Still the latest writer of one of its outputs (or, for a step none of
+    // whose jobs is, the step's latest execution).
+    bool current = false;
+    // An input's content now differs from what it read, or what it read
+    // came from a stale job (see Lineage::load).
+    bool stale = false;
+    std::vector<StaleReason> stale_reasons;
 };
 
 struct Step {
     int64_t row = 0;
-    int64_t number = 0;                        // the N of @N
-    std::string command;                       // of the current execution
-    std::vector<int> executions;               // oldest first; the last one is current
+    int64_t number = 0;          // the N of @N
+    std::string name;            // given with `roar run -n NAME`; empty when unnamed
+    std::string command;         // of the latest current execution
+    std::vector<int> executions; // oldest first
+    // Its current executions, oldest first; when none is current (other
+    // steps re-wrote all it wrote), its latest execution, superseded.
+    std::vector<int> current_jobs;
     std::vector<int> dependencies, dependents; // step indexes, ascending
-    int consumed = 0;                          // inputs of the current execution produced by other steps
-    bool stale = false;
-    std::vector<StaleReason> stale_reasons;
-    int current() const { return executions.back(); }
+    int consumed = 0;                          // inputs of the current executions produced by other steps
+    bool stale = false;                        // one of its current executions is stale
+    std::vector<StaleReason> stale_reasons;    // theirs, without repeats
+    int current() const { return current_jobs.back(); }
 };
 
 struct PathState {
@@ -70,15 +81,14 @@ struct PathState {
     DiskState disk = DiskState::unchecked;
     int64_t on_disk = 0;     // artifact now on disk when present; -1: content never recorded
     std::string disk_digest; // blake3 of what is on disk, when checked and present
+    int writer = -1;         // the execution that wrote it last, if any
+    bool stale = false;      // its latest writer is stale
 };
 
 struct LineageOptions {
     // Which paths to compare with the disk: those the current executions
     // used (enough for staleness), or every path of the session (status).
     bool check_all_paths = false;
-    // Load what every execution read, not only the current ones (needed
-    // to draw superseded executions' inputs).
-    bool all_inputs = false;
 };
 
 class Lineage {
@@ -100,10 +110,24 @@ public:
     std::vector<int> stale_upstream(int index) const;
     // The number of stale steps.
     size_t stale_count() const;
+    // The number of stale executions still current (the latest writer of something).
+    size_t stale_job_count() const;
+    // The steps to re-run, in dependency order, so that nothing is stale:
+    // every step with a stale current execution (`roar run @N` re-runs all
+    // of a step's current executions). Step indexes.
+    std::vector<int> plan() const;
+    // "@N", or "@NAME" for a named step.
+    std::string step_ref(int index) const;
+    // Index of the step named `name`, if the session has it.
+    std::optional<int> step_named(std::string_view name) const;
     // The content now current at `path_index`: what is on disk when checked
     // and present, else the latest recorded version.
     int64_t current_content(uint32_t path_index) const;
 };
+
+// Whether `name` can name a step (`roar run -n NAME`, `@NAME`): a letter
+// or '_' first, then letters, digits, '_', '-' and '.'.
+bool valid_step_name(std::string_view name);
 
 // Digests of artifacts, looked up on demand and remembered: rendering
 // needs few of the many artifacts a session has.

@@ -15,22 +15,66 @@
 using namespace roar;
 using namespace roar::cli;
 
+namespace {
+
+// The edit distance between `a` and `b` (insertions, deletions, substitutions).
+size_t edit_distance(const std::string& a, const std::string& b)
+{
+    std::vector<size_t> row(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j) {
+        row[j] = j;
+    }
+    for (size_t i = 1; i <= a.size(); ++i) {
+        size_t diagonal = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= b.size(); ++j) {
+            const size_t up = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            diagonal = up;
+        }
+    }
+    return row[b.size()];
+}
+
+// The name of `names` closest to `word` (a prefix of it counts as close),
+// or "" when none is within a couple of edits.
+std::string closest_name(const std::string& word, const std::vector<std::string>& names)
+{
+    std::string best;
+    size_t best_distance = std::max<size_t>(2, word.size() / 3) + 1;
+    for (const auto& name : names) {
+        const size_t d = name.rfind(word, 0) == 0 ? 1 : edit_distance(word, name);
+        if (d < best_distance) {
+            best = name;
+            best_distance = d;
+        }
+    }
+    return best;
+}
+
+} // namespace
+
 int main(int argc, char** argv)
 {
     CLI::App app{"roar: records which data and code produced each file (Run Observation & Artifact Registration)",
                  "roar"};
     app.require_subcommand(1);
+    app.fallthrough(); // global flags (--no-color) are accepted after the subcommand too
     app.set_version_flag("--version", ROAR_VERSION_STRING);
     bool no_color = false;
     app.add_flag("--no-color", no_color, "never colour the output (NO_COLOR is honoured too)");
 
     auto* init = app.add_subcommand("init", "make the current directory a roar project (.roar/, roar.toml)");
+    bool init_yes = false, init_no = false;
+    auto* init_yes_flag = init->add_flag("-y,--yes", init_yes, "add .roar/ to the project's .gitignore");
+    init->add_flag("-n,--no", init_no, "leave .gitignore alone")->excludes(init_yes_flag);
 
     RunOptions run_options;
     auto* run = app.add_subcommand("run", "run a command and record the files it reads and writes");
     run->add_flag("-q,--quiet", run_options.quiet, "no report on stderr after the job");
     run->add_flag("--json", run_options.json, "print the job record as JSON on stdout afterwards");
-    run->footer("Usage: roar run [-q] [--json] [--] COMMAND [ARGS...]");
+    run->add_option("-n,--name", run_options.step_name, "name the job's step (then @NAME refers to it)");
+    run->footer("Usage: roar run [-q] [--json] [-n NAME] [--] COMMAND [ARGS...]");
 
     std::string show_ref;
     bool show_json = false;
@@ -78,6 +122,15 @@ int main(int argc, char** argv)
                            "the jobs' OpenLineage namespace (default: roar/<project directory name>)");
     export_cmd->footer("Usage: roar export --format openlineage [REF | --session N] [--url URL] [--namespace NS]\n"
                        "OPENLINEAGE_API_KEY, when set, is sent as a bearer token with --url.");
+    std::vector<std::string> diff_refs;
+    bool diff_json = false;
+    auto* diff = app.add_subcommand("diff", "compare two jobs (REF REF), or a step's last two runs (@N)");
+    diff->add_option("refs", diff_refs, "two jobs (@N, job id), or one step")->required()->expected(1, 2);
+    diff->add_flag("--json", diff_json, "machine-readable output");
+
+    bool pop_yes = false;
+    auto* pop = app.add_subcommand("pop", "remove the session's newest job from the record (files are left alone)");
+    pop->add_flag("-y,--yes", pop_yes, "do not ask first");
 
     auto* reset = app.add_subcommand("reset", "start a new session: the next job is step @1 (history is kept)");
 
@@ -110,9 +163,15 @@ int main(int argc, char** argv)
             std::all_of(args.begin(), run_at, [](const std::string& a) { return !a.empty() && a.front() == '-'; });
         if (before_is_options) {
             auto it = run_at + 1;
-            while (it != args.end()
-                   && (*it == "-q" || *it == "--quiet" || *it == "--json" || *it == "-h" || *it == "--help")) {
-                ++it;
+            while (it != args.end()) {
+                if (*it == "-q" || *it == "--quiet" || *it == "--json" || *it == "-h" || *it == "--help"
+                    || it->rfind("--name=", 0) == 0 || (it->rfind("-n", 0) == 0 && it->size() > 2)) {
+                    ++it;
+                } else if ((*it == "-n" || *it == "--name") && it + 1 != args.end()) {
+                    it += 2;
+                } else {
+                    break;
+                }
             }
             auto cmd_start = it;
             if (it != args.end() && *it == "--") {
@@ -120,6 +179,23 @@ int main(int argc, char** argv)
             }
             command.assign(cmd_start, args.end());
             args.erase(it, args.end());
+        }
+    }
+    // An unknown subcommand: say so, with the closest name.
+    if (auto first =
+            std::find_if(args.begin(), args.end(), [](const std::string& a) { return a.empty() || a[0] != '-'; });
+        first != args.end()) {
+        std::vector<std::string> names;
+        for (const auto* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+            names.push_back(sub->get_name());
+        }
+        if (std::find(names.begin(), names.end(), *first) == names.end()) {
+            std::cerr << "roar: unknown command '" << *first << "'";
+            if (const std::string near = closest_name(*first, names); !near.empty()) {
+                std::cerr << " (did you mean '" << near << "'?)";
+            }
+            std::cerr << "; 'roar --help' lists the commands\n";
+            return 2;
         }
     }
     std::reverse(args.begin(), args.end()); // CLI11 takes a reversed vector
@@ -139,7 +215,7 @@ int main(int argc, char** argv)
 
     try {
         if (init->parsed()) {
-            return cmd_init(false);
+            return cmd_init(init_yes ? std::optional<bool>(true) : init_no ? std::optional<bool>(false) : std::nullopt);
         }
         if (run->parsed()) {
             run_options.command = command;
@@ -159,6 +235,12 @@ int main(int argc, char** argv)
         }
         if (export_cmd->parsed()) {
             return cmd_export(export_options);
+        }
+        if (diff->parsed()) {
+            return cmd_diff(diff_refs, diff_json);
+        }
+        if (pop->parsed()) {
+            return cmd_pop(pop_yes);
         }
         if (reset->parsed()) {
             return cmd_reset();

@@ -17,8 +17,6 @@
 #include <charconv>
 #include <iostream>
 
-namespace fs = std::filesystem;
-
 namespace roar::cli {
 
 namespace {
@@ -27,7 +25,7 @@ std::string step_list(const Lineage& g, const std::vector<int>& steps)
 {
     std::vector<std::string> names;
     for (int s : steps) {
-        names.push_back(fmt::format("@{}", g.steps[size_t(s)].number));
+        names.push_back(g.step_ref(s));
     }
     return fmt::format("{}", fmt::join(names, ", "));
 }
@@ -37,30 +35,47 @@ std::string step_list(const Lineage& g, const std::vector<int>& steps)
 std::vector<std::string> apply_overrides(std::vector<std::string> argv, const std::vector<std::string>& overrides,
                                          const std::string& label)
 {
-    for (const auto& o : overrides) {
-        const auto eq = o.find('=');
-        if (o.rfind("--", 0) != 0 || eq == std::string::npos || eq <= 2) {
-            throw FatalError(fmt::format("'{}' is not an override: after {} give only --name=value arguments, e.g. "
-                                         "'roar run {} --epochs=20'",
+    for (size_t k = 0; k < overrides.size(); ++k) {
+        const std::string& o = overrides[k];
+        if (o.rfind("--", 0) != 0 || o.size() < 3 || o[2] == '=') {
+            throw FatalError(fmt::format("'{}' is not an override: after {} give only --name=value or --name value "
+                                         "arguments, e.g. 'roar run {} --epochs=20'",
                                          o, label, label));
         }
-        const std::string name = o.substr(0, eq);
-        const std::string value = o.substr(eq + 1);
+        const auto eq = o.find('=');
+        const bool joined = eq != std::string::npos;
+        const std::string name = joined ? o.substr(0, eq) : o;
+        std::optional<std::string> value;
+        if (joined) {
+            value = o.substr(eq + 1);
+        } else if (k + 1 < overrides.size() && overrides[k + 1].rfind("--", 0) != 0) {
+            value = overrides[++k];
+        }
         bool found = false;
         for (size_t i = 1; i < argv.size(); ++i) {
-            if (argv[i].rfind(name + "=", 0) == 0) {
-                argv[i] = name + "=" + value;
+            if (!value) { // a flag: present already, or appended
+                found = found || argv[i] == name || argv[i].rfind(name + "=", 0) == 0;
+            } else if (argv[i].rfind(name + "=", 0) == 0) {
+                argv[i] = name + "=" + *value;
                 found = true;
-            } else if (argv[i] == name && i + 1 < argv.size()) {
-                argv[i + 1] = value;
+            } else if (argv[i] == name) {
                 found = true;
-                ++i;
+                if (i + 1 < argv.size() && argv[i + 1].rfind("--", 0) != 0) {
+                    argv[i + 1] = *value;
+                    ++i;
+                } else {
+                    argv.insert(argv.begin() + long(i) + 1, *value);
+                    ++i;
+                }
             }
         }
         if (!found) {
-            throw FatalError(fmt::format("{}'s command has no {} argument to override: {} (an override replaces "
-                                         "an existing --name=x or --name x)",
-                                         label, name, collector::join_command(argv)));
+            if (joined || !value) {
+                argv.push_back(o);
+            } else {
+                argv.push_back(name);
+                argv.push_back(*value);
+            }
         }
     }
     return argv;
@@ -69,57 +84,63 @@ std::vector<std::string> apply_overrides(std::vector<std::string> argv, const st
 RerunPlan plan_rerun(collector::Store& store, const std::vector<std::string>& command, bool quiet)
 {
     if (command.empty() || command.front().empty() || command.front()[0] != '@') {
-        return {command, std::nullopt};
+        return {{RerunJob{command, {}}}, std::nullopt, {}};
     }
     const std::string label = command.front();
-    const std::string digits = label.substr(1);
-    if (digits.empty() || !std::all_of(digits.begin(), digits.end(), ::isdigit)) {
-        throw FatalError(fmt::format("'{}' is not a step reference (expected @N, e.g. 'roar run @2'; 'roar dag' "
-                                     "lists the steps)",
+    const std::string ref = label.substr(1);
+    const Lineage g = Lineage::load(store);
+    std::optional<int> index;
+    if (!ref.empty() && std::all_of(ref.begin(), ref.end(), ::isdigit)) {
+        const auto number = parse_number(ref, 1, INT64_MAX, "step number");
+        if (!number) {
+            throw FatalError(number.error().message);
+        }
+        index = g.step_index(*number);
+    } else if (valid_step_name(ref)) {
+        index = g.step_named(ref);
+    } else {
+        throw FatalError(fmt::format("'{}' is not a step reference (expected @N or @NAME, e.g. 'roar run @2'; "
+                                     "'roar dag' lists the steps)",
                                      label));
     }
-    const auto parsed = parse_number(digits, 1, INT64_MAX, "step number");
-    if (!parsed) {
-        throw FatalError(parsed.error().message);
-    }
-    const int64_t number = *parsed;
-    const auto recorded = store.latest_job_of_step(number);
-    if (!recorded) {
+    if (!index) {
         throw FatalError(fmt::format("no step {} in this session ('roar dag' lists the steps)", label));
     }
-    if (recorded->argv.empty()) {
-        throw FatalError(fmt::format("step {} has no recorded command to re-run", label));
-    }
-    const std::string cwd = recorded->cwd;
+    const Step& step = g.steps[size_t(*index)];
+    const std::vector<std::string> overrides(command.begin() + 1, command.end());
     RerunPlan plan;
-    plan.step = number;
-    plan.command = apply_overrides(recorded->argv, std::vector<std::string>(command.begin() + 1, command.end()), label);
-    // A secret was never stored: re-running would pass the placeholder.
-    for (const auto& arg : plan.command) {
-        if (arg.find(collector::k_redacted) != std::string::npos) {
-            throw FatalError(fmt::format("{}'s recorded command had secrets redacted: {} (give them again as "
-                                         "overrides, e.g. 'roar run {} --password=...', or run the command yourself)",
-                                         label, collector::join_command(plan.command), label));
+    plan.step = step.number;
+    plan.label = label;
+    for (int x : step.current_jobs) {
+        const auto detail = store.job(g.executions[size_t(x)].job_row);
+        if (!detail || detail->argv.empty()) {
+            throw FatalError(fmt::format("step {} has no recorded command to re-run", label));
         }
+        RerunJob job{apply_overrides(detail->argv, overrides, label), detail->cwd};
+        // A secret was never stored: re-running would pass the placeholder.
+        for (const auto& arg : job.command) {
+            if (arg.find(collector::k_redacted) != std::string::npos) {
+                throw FatalError(fmt::format("{}'s recorded command had secrets redacted: {} (give them again as "
+                                             "overrides, e.g. 'roar run {} --password=...', or run the command "
+                                             "yourself)",
+                                             label, printable(collector::join_command(job.command)), label));
+            }
+        }
+        plan.jobs.push_back(std::move(job));
     }
 
     if (!quiet) {
-        const Lineage g = Lineage::load(store);
-        if (auto index = g.step_index(number)) {
-            const auto upstream = g.stale_upstream(*index);
-            if (!upstream.empty()) {
-                std::cerr << fmt::format("{} {} depends on stale step{} {}: re-run {} first, or this run's outputs "
-                                         "will be stale too\n",
-                                         paint(2, k_yellow, "roar: note:"), label, upstream.size() == 1 ? "" : "s",
-                                         step_list(g, upstream), upstream.size() == 1 ? "it" : "them");
-            }
+        const auto upstream = g.stale_upstream(*index);
+        if (!upstream.empty()) {
+            std::cerr << fmt::format("{} {} depends on stale step{} {}: re-run {} first, or this run's outputs "
+                                     "will be stale too\n",
+                                     paint(2, k_yellow, "roar: note:"), label, upstream.size() == 1 ? "" : "s",
+                                     step_list(g, upstream), upstream.size() == 1 ? "it" : "them");
         }
-        std::cerr << fmt::format("roar: re-running {}: {}\n", label, printable(collector::join_command(plan.command)));
-    }
-    std::error_code ec;
-    fs::current_path(cwd, ec);
-    if (ec) {
-        throw FatalError(fmt::format("cannot re-run {} in its recorded directory {}: {}", label, cwd, ec.message()));
+        for (const auto& job : plan.jobs) {
+            std::cerr << fmt::format("roar: re-running {}: {}\n", label,
+                                     printable(collector::join_command(job.command)));
+        }
     }
     return plan;
 }
@@ -138,10 +159,17 @@ void print_stale_downstream(collector::Store& store, int64_t job_row)
     if (!index) {
         return;
     }
-    const auto stale = g.stale_downstream(*index);
+    // Stale steps downstream of this one, in the order the plan runs them.
+    const auto downstream = g.stale_downstream(*index);
+    std::vector<int> stale;
+    for (int s : g.plan()) {
+        if (std::binary_search(downstream.begin(), downstream.end(), s)) {
+            stale.push_back(s);
+        }
+    }
     if (!stale.empty()) {
         std::cerr << paint(2, k_yellow, fmt::format("Downstream steps are stale: {}", step_list(g, stale)))
-                  << " (re-run them with 'roar run @N'; 'roar status' says why)\n";
+                  << " (re-run them in this order with 'roar run @N'; 'roar status' says why)\n";
     }
 }
 

@@ -11,27 +11,38 @@
 
 namespace roar::cli {
 
-struct RerunPlan {
-    std::vector<std::string> command; // what to run
-    std::optional<int64_t> step;      // the step the job belongs to, for `@N`
+// One job to run: a command and the directory to run it in (empty: here).
+struct RerunJob {
+    std::vector<std::string> command;
+    std::string cwd;
 };
 
-// For `command` = {"@N", "--name=value"...}: step N's recorded argv with
-// each --name=value replacing the recorded `--name=x` or `--name x`; the
-// process changes into the step's recorded working directory, and (unless
-// `quiet`) a note on stderr says when steps upstream of N are stale. Any
-// other `command` is returned unchanged. Step N is looked up in `store`.
-// Throws FatalError for an unknown step, a malformed override, or one
-// naming an argument the step lacks.
+struct RerunPlan {
+    std::vector<RerunJob> jobs;  // what to run, in order
+    std::optional<int64_t> step; // the step the jobs belong to, for `@N`
+    std::string label;           // "@N" or "@NAME" as the user gave it
+};
+
+// For `command` = {"@N" or "@NAME", overrides...}: one job per current
+// execution of the step (the latest writer of one of its outputs; the
+// step's latest execution when none is), oldest first, each its recorded
+// argv with the overrides applied (see apply_overrides), to run in its
+// recorded working directory. Unless `quiet`, a note on stderr says when
+// steps upstream are stale. Any other `command` is one job, unchanged.
+// Throws FatalError for an unknown step or a malformed override.
 RerunPlan plan_rerun(collector::Store& store, const std::vector<std::string>& command, bool quiet);
 
-// `argv` with each override ("--name=value") applied (see plan_rerun);
-// throws FatalError naming the step `label` when an override matches nothing.
+// `argv` with each override applied: `--name=value` or `--name value`
+// replaces the recorded `--name=x` or `--name x` (keeping its form), and is
+// appended (in the form given) when the command has no --name; a lone
+// `--name` is appended when absent. Throws FatalError naming the step
+// `label` for an argument that is not an override.
 std::vector<std::string> apply_overrides(std::vector<std::string> argv, const std::vector<std::string>& overrides,
                                          const std::string& label);
 
 // After job `job_row` was stored: "Downstream steps are stale: @2, @3" on
-// stderr when steps depending on its step are now stale.
+// stderr when steps depending on its step are now stale (in the order to
+// re-run them).
 void print_stale_downstream(collector::Store& store, int64_t job_row);
 
 } // namespace roar::cli

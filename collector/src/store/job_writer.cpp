@@ -31,18 +31,32 @@ namespace {
 
 nlohmann::json paths_json(const StepPaths& paths) { return {{"in", paths.inputs}, {"out", paths.outputs}}; }
 
-// A step's recorded paths; nullopt for steps from schema v1, which match
-// on the command shape alone.
-std::optional<StepPaths> parse_paths(const std::string& text)
+// What a step remembers of its executions' paths: since schema v4, the
+// outputs (exact) under "v": 3; before, the inputs and digit-normalised
+// outputs (StepPaths), or nothing (schema v1).
+struct KnownPaths {
+    bool v3 = false;
+    std::vector<std::string> outputs; // v3
+    std::optional<StepPaths> legacy;  // before v4; nullopt for v1 (matches on the command shape alone)
+};
+
+KnownPaths parse_paths(const std::string& text)
 {
+    KnownPaths known;
     auto j = nlohmann::json::parse(text, nullptr, false);
     if (j.is_discarded() || !j.is_object()) {
-        return std::nullopt;
+        return known;
+    }
+    if (j.value("v", 0) >= 3) {
+        known.v3 = true;
+        known.outputs = j.value("out", std::vector<std::string>{});
+        return known;
     }
     StepPaths paths;
     paths.inputs = j.value("in", std::vector<std::string>{});
     paths.outputs = j.value("out", std::vector<std::string>{});
-    return paths;
+    known.legacy = std::move(paths);
+    return known;
 }
 
 std::vector<std::string> merged(const std::vector<std::string>& a, const std::vector<std::string>& b)
@@ -52,19 +66,32 @@ std::vector<std::string> merged(const std::vector<std::string>& a, const std::ve
     return out;
 }
 
+nlohmann::json v3_json(const std::vector<std::string>& outputs) { return {{"out", outputs}, {"v", 3}}; }
+
 } // namespace
 
 int64_t Store::step_for(int64_t session, const JobRecord& job, std::optional<int64_t> step_number)
 {
-    const StepPaths paths = step_paths(job);
-    auto remember = [&](int64_t step, const std::optional<StepPaths>& known) {
-        StepPaths all = paths;
-        if (known) {
-            all.inputs = merged(known->inputs, paths.inputs);
-            all.outputs = merged(known->outputs, paths.outputs);
+    const std::vector<std::string> outputs = output_paths(job);
+    // Adds this job's paths to what step `step` remembers.
+    auto remember = [&](int64_t step, const KnownPaths& known) {
+        std::string text;
+        if (known.v3) {
+            const auto all = merged(known.outputs, outputs);
+            if (all == known.outputs) {
+                return step;
+            }
+            text = v3_json(all).dump();
+        } else {
+            StepPaths all = step_paths(job);
+            if (known.legacy) {
+                all.inputs = merged(known.legacy->inputs, all.inputs);
+                all.outputs = merged(known.legacy->outputs, all.outputs);
+            }
+            text = paths_json(all).dump();
         }
         SqlStatement& update = prepared("UPDATE steps SET io_paths = ?2 WHERE id = ?1");
-        update.bind(1, step).bind(2, paths_json(all).dump()).run();
+        update.bind(1, step).bind(2, text).run();
         return step;
     };
     if (step_number) {
@@ -79,42 +106,148 @@ int64_t Store::step_for(int64_t session, const JobRecord& job, std::optional<int
         return remember(step, known);
     }
 
-    // Candidates: steps with this command shape. Signatures are the shape,
-    // then '\x1e' and what tells its steps apart (v1 steps: the shape alone).
-    const std::string shape = step_signature(job.argv, job.cwd);
-    SqlStatement& find = prepared("SELECT id, io_paths FROM steps WHERE session_id = ?1 AND (signature = ?2 OR "
-                                  "(signature >= ?3 AND signature < ?4)) ORDER BY number");
-    find.bind(1, session).bind(2, shape).bind(3, shape + '\x1e').bind(4, shape + '\x1f');
-    std::optional<std::pair<int64_t, std::optional<StepPaths>>> compatible;
-    while (find.step()) {
-        auto known = parse_paths(find.column_text(1));
-        if (known && known->inputs == paths.inputs && known->outputs == paths.outputs) {
-            const int64_t step = find.column_int(0);
-            find.reset();
-            return step; // the usual re-run: nothing new to remember
+    // Steps of this program: the one with the same outputs, else one whose
+    // outputs contain or are contained in this job's (the same command
+    // preferred: a failed run and its retry).
+    const std::string key = "p\x1f" + step_program(job.argv, job.cwd, job.inputs) + '\x1e';
+    {
+        SqlStatement& find = prepared("SELECT id, io_paths, command FROM steps WHERE session_id = ?1 AND "
+                                      "signature >= ?2 AND signature < ?3 ORDER BY number");
+        find.bind(1, session).bind(2, key).bind(3, key.substr(0, key.size() - 1) + '\x1f');
+        std::optional<std::pair<int64_t, KnownPaths>> nested;
+        bool nested_same_command = false;
+        while (find.step()) {
+            auto known = parse_paths(find.column_text(1));
+            if (known.v3 && known.outputs == outputs) {
+                const int64_t step = find.column_int(0);
+                find.reset();
+                return step;
+            }
+            if (known.v3 && nested_paths(known.outputs, outputs)) {
+                const bool same_command = find.column_text(2) == job.command;
+                if (!nested || (same_command && !nested_same_command)) {
+                    nested.emplace(find.column_int(0), std::move(known));
+                    nested_same_command = same_command;
+                }
+            }
         }
-        if (!compatible && (!known || step_io_compatible(paths, *known))) {
-            compatible.emplace(find.column_int(0), known);
+        if (nested) {
+            return remember(nested->first, nested->second);
         }
-    }
-    if (compatible) {
-        return remember(compatible->first, compatible->second);
     }
 
-    std::string signature = shape + '\x1e' + paths_json(paths).dump();
+    // Steps recorded before schema v4, by their command shape: a re-run
+    // joins them as it did then.
+    {
+        const StepPaths paths = step_paths(job);
+        const std::string shape = step_signature(job.argv, job.cwd);
+        SqlStatement& find = prepared("SELECT id, io_paths FROM steps WHERE session_id = ?1 AND (signature = ?2 OR "
+                                      "(signature >= ?3 AND signature < ?4)) ORDER BY number");
+        find.bind(1, session).bind(2, shape).bind(3, shape + '\x1e').bind(4, shape + '\x1f');
+        std::optional<std::pair<int64_t, KnownPaths>> compatible;
+        while (find.step()) {
+            auto known = parse_paths(find.column_text(1));
+            if (known.v3) {
+                continue;
+            }
+            if (!compatible && (!known.legacy || step_io_compatible(paths, *known.legacy))) {
+                compatible.emplace(find.column_int(0), std::move(known));
+            }
+        }
+        if (compatible) {
+            return remember(compatible->first, compatible->second);
+        }
+    }
+
+    std::string signature = key + v3_json(outputs).dump();
     for (int suffix = 2;; ++suffix) { // only reachable by odd histories: keep signatures unique
         SqlStatement& taken = prepared("SELECT 1 FROM steps WHERE session_id = ?1 AND signature = ?2");
         taken.bind(1, session).bind(2, signature);
         if (!taken.step()) {
             break;
         }
-        signature = fmt::format("{}\x1e{}#{}", shape, paths_json(paths).dump(), suffix);
+        taken.reset();
+        signature = fmt::format("{}{}#{}", key, v3_json(outputs).dump(), suffix);
     }
     SqlStatement& create =
         prepared("INSERT INTO steps (session_id, number, signature, command, io_paths) VALUES (?1, "
                  "(SELECT coalesce(max(number), 0) + 1 FROM steps WHERE session_id = ?1), ?2, ?3, ?4)");
-    create.bind(1, session).bind(2, signature).bind(3, job.command).bind(4, paths_json(paths).dump()).run();
+    create.bind(1, session).bind(2, signature).bind(3, job.command).bind(4, v3_json(outputs).dump()).run();
     return m_engine->last_insert_id();
+}
+
+void Store::name_job_step(int64_t row, const std::string& name)
+{
+    require_writer("naming a step");
+    m_engine->begin_write();
+    try {
+        SqlStatement& find = prepared("SELECT st.id, coalesce(st.name, ''), st.session_id, j.command FROM jobs j "
+                                      "JOIN steps st ON st.id = j.step_id WHERE j.id = ?1");
+        find.bind(1, row);
+        if (!find.step()) {
+            throw FatalError(fmt::format("job {} has no step to name", row));
+        }
+        const int64_t step = find.column_int(0);
+        const std::string current = find.column_text(1);
+        const int64_t session = find.column_int(2);
+        const std::string command = find.column_text(3);
+        find.reset();
+        SqlStatement& taken = prepared("SELECT id FROM steps WHERE session_id = ?1 AND name = ?2");
+        taken.bind(1, session).bind(2, name);
+        const bool exists = taken.step();
+        const int64_t holder = exists ? taken.column_int(0) : 0;
+        taken.reset();
+        if (exists && holder != step) {
+            throw FatalError(fmt::format("another step is already named '{}'", name));
+        }
+        if (current.empty()) {
+            SqlStatement& set = prepared("UPDATE steps SET name = ?2 WHERE id = ?1");
+            set.bind(1, step).bind(2, name).run();
+        } else if (current != name) {
+            SqlStatement& create =
+                prepared("INSERT INTO steps (session_id, number, signature, command, io_paths, name) VALUES (?1, "
+                         "(SELECT coalesce(max(number), 0) + 1 FROM steps WHERE session_id = ?1), ?2, ?3, ?4, ?5)");
+            create.bind(1, session).bind(2, "n\x1f" + name).bind(3, command).bind(4, v3_json({}).dump());
+            create.bind(5, name).run();
+            const int64_t named = m_engine->last_insert_id();
+            SqlStatement& move = prepared("UPDATE jobs SET step_id = ?2 WHERE id = ?1");
+            move.bind(1, row).bind(2, named).run();
+        }
+        m_engine->commit();
+    } catch (const FatalError&) {
+        m_engine->rollback();
+        throw;
+    }
+}
+
+void Store::delete_job(int64_t row)
+{
+    require_writer("removing a job");
+    m_engine->begin_write();
+    try {
+        SqlStatement& step = prepared("SELECT step_id FROM jobs WHERE id = ?1");
+        step.bind(1, row);
+        int64_t step_id = 0; // 0: none
+        if (step.step()) {
+            step_id = step.column_int(0);
+        }
+        step.reset();
+        SqlStatement& uses = prepared("DELETE FROM job_io WHERE job_id = ?1");
+        uses.bind(1, row).run();
+        SqlStatement& processes = prepared("DELETE FROM processes WHERE job_id = ?1");
+        processes.bind(1, row).run();
+        SqlStatement& job = prepared("DELETE FROM jobs WHERE id = ?1");
+        job.bind(1, row).run();
+        if (step_id != 0) {
+            SqlStatement& empty =
+                prepared("DELETE FROM steps WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM jobs WHERE step_id = ?1)");
+            empty.bind(1, step_id).run();
+        }
+        m_engine->commit();
+    } catch (const FatalError&) {
+        m_engine->rollback();
+        throw;
+    }
 }
 
 int64_t Store::artifact_for(const ArtifactUse& use, double when)

@@ -329,6 +329,20 @@ ORDER BY started_at, id)sql");
     return list;
 }
 
+std::optional<int64_t> Store::step_number_named(const std::string& name)
+{
+    const auto session = active_session();
+    if (!session) {
+        return std::nullopt;
+    }
+    auto q = m_engine->prepare("SELECT number FROM steps WHERE session_id = ?1 AND name = ?2");
+    q->bind(1, *session).bind(2, name);
+    if (!q->step()) {
+        return std::nullopt;
+    }
+    return q->column_int(0);
+}
+
 std::optional<int64_t> Store::step_number_of_job(int64_t row)
 {
     auto q = m_engine->prepare("SELECT st.number FROM jobs j JOIN steps st ON st.id = j.step_id WHERE j.id = ?1");

@@ -36,10 +36,11 @@ std::vector<SessionStep> Store::session_steps(int64_t session)
 {
     m_engine->prepare_bulk_read();
     std::vector<SessionStep> steps;
-    auto s = m_engine->prepare("SELECT id, number, command FROM steps WHERE session_id = ?1 ORDER BY number");
+    auto s = m_engine->prepare(
+        "SELECT id, number, command, coalesce(name, '') FROM steps WHERE session_id = ?1 ORDER BY number");
     s->bind(1, session);
     while (s->step()) {
-        steps.push_back({s->column_int(0), s->column_int(1), s->column_text(2)});
+        steps.push_back({s->column_int(0), s->column_int(1), s->column_text(2), s->column_text(3)});
     }
     return steps;
 }

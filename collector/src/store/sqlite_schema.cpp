@@ -117,6 +117,13 @@ CREATE INDEX artifact_hashes_by_digest ON artifact_hashes(digest);
     R"sql(
 ALTER TABLE processes ADD COLUMN tracer TEXT;
 )sql",
+    // 3 -> 4: steps a user named (`roar run -n NAME`); steps are now the
+    // runs of one program writing the same outputs (new signatures start
+    // with "p\x1f", older steps keep theirs and still match the old way).
+    R"sql(
+ALTER TABLE steps ADD COLUMN name TEXT;
+CREATE UNIQUE INDEX steps_by_name ON steps(session_id, name) WHERE name IS NOT NULL;
+)sql",
 };
 static_assert(sizeof k_migrations / sizeof k_migrations[0] == k_schema_version);
 

@@ -2,10 +2,63 @@
 // that tell a re-run from a variant.
 #include "roar/collector/store/step_matching.hpp"
 
+#include "roar/collector/path_resolver.hpp"
+
 #include <algorithm>
 #include <cctype>
 
 namespace roar::collector {
+
+std::string step_program(const std::vector<std::string>& argv, std::string_view cwd,
+                         const std::vector<ArtifactUse>& inputs)
+{
+    std::string program(cwd);
+    if (argv.empty()) {
+        return program;
+    }
+    program += '\x1f';
+    program += argv[0];
+    for (size_t i = 1; i < argv.size(); ++i) {
+        const std::string& arg = argv[i];
+        if ((arg == "-c" || arg == "-e" || arg == "-m") && i + 1 < argv.size()) {
+            program += '\x1f';
+            program += arg;
+            program += ' ';
+            program += normalise_digits(argv[i + 1]);
+            break;
+        }
+        if (arg.empty() || arg[0] == '-') {
+            continue;
+        }
+        // The script as named when the job read it (step_1.py and step_2.py
+        // are different code); else digit runs do not count (`./fit 0.1`).
+        const std::string path = resolve_path(cwd, arg);
+        const bool read =
+            std::any_of(inputs.begin(), inputs.end(), [&](const ArtifactUse& u) { return u.path == path; });
+        program += '\x1f';
+        program += read ? arg : normalise_digits(arg);
+        break;
+    }
+    return program;
+}
+
+std::vector<std::string> output_paths(const JobRecord& job)
+{
+    std::vector<std::string> out;
+    out.reserve(job.outputs.size());
+    for (const auto& use : job.outputs) {
+        out.push_back(use.path);
+    }
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+}
+
+bool nested_paths(const std::vector<std::string>& a, const std::vector<std::string>& b)
+{
+    return std::includes(a.begin(), a.end(), b.begin(), b.end())
+           || std::includes(b.begin(), b.end(), a.begin(), a.end());
+}
 
 std::string normalise_digits(std::string_view text)
 {

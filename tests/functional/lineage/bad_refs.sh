@@ -17,6 +17,8 @@ run copy.py in.txt out.txt
 expect_failure "$ROAR" show @7
 assert_contains "$ERR_OUT" "no step @7 in this session" "unknown step"
 expect_failure "$ROAR" show @seven
+assert_contains "$ERR_OUT" "no step @seven in this session" "unknown step name"
+expect_failure "$ROAR" show @7x!
 assert_contains "$ERR_OUT" "is not a step reference" "bad step"
 expect_failure "$ROAR" show no-such-file.csv
 assert_contains "$ERR_OUT" "no job, step, path or digest matches 'no-such-file.csv'" "unknown path"

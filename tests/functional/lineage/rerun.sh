@@ -1,6 +1,6 @@
 # roar run @N: re-runs the step's recorded command in its recorded
 # directory (re-creating a deleted output), as the same step; --name=value
-# overrides an argument; a stale upstream is pointed out first.
+# overrides an argument (or appends it); a stale upstream is pointed out first.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/lib_lineage.bash"
 new_project
@@ -9,7 +9,7 @@ write_copy_script preprocess.py
 cat >train.py <<'PY'
 import argparse
 p = argparse.ArgumentParser()
-p.add_argument("src"); p.add_argument("out"); p.add_argument("--epochs"); p.add_argument("--lr")
+p.add_argument("src"); p.add_argument("out"); p.add_argument("--epochs"); p.add_argument("--lr"); p.add_argument("--batch")
 a = p.parse_args()
 open(a.out, "w").write(f"epochs={a.epochs} lr={a.lr} " + open(a.src).read())
 PY
@@ -35,13 +35,18 @@ assert_contains "$(cat sub/model.bin)" "epochs=20 lr=0.5" "override reached the 
 assert_eq "$(show_json @2 | jq -r '.argv | join(" ")')" "$PY ../train.py ../processed.csv model.bin --epochs=20 --lr 0.5" "argv"
 assert_eq "$(dag_json | jq '.nodes[1].executions')" 3 "the override run is the same step"
 
-expect_failure "$ROAR" run @2 --batch=4
-assert_contains "$ERR_OUT" "has no --batch argument" "unknown override"
+# An override the command lacks is appended (--name value and --name=value).
+"$ROAR" run -q @2 --batch 4
+assert_eq "$(show_json @2 | jq -r '.argv | join(" ")')" "$PY ../train.py ../processed.csv model.bin --epochs=20 --lr 0.5 --batch 4" "appended --batch 4"
+"$ROAR" run -q @2 --batch=8
+assert_eq "$(show_json @2 | jq -r '.argv | join(" ")')" "$PY ../train.py ../processed.csv model.bin --epochs=20 --lr 0.5 --batch 8" "replaced --batch"
 expect_failure "$ROAR" run @2 epochs=4
 assert_contains "$ERR_OUT" "not an override" "malformed override"
 expect_failure "$ROAR" run @9
 assert_contains "$ERR_OUT" "no step @9 in this session" "unknown step"
 expect_failure "$ROAR" run @x
+assert_contains "$ERR_OUT" "no step @x in this session" "unknown step name"
+expect_failure "$ROAR" run @-x
 assert_contains "$ERR_OUT" "not a step reference" "bad step syntax"
 
 # A stale upstream is pointed out before re-running.

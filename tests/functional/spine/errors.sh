@@ -15,8 +15,10 @@ expect_failure "$ROAR" show @7
 assert_contains "$ERR_OUT" "no step @7" "unknown step"
 expect_failure "$ROAR" show does-not-exist.txt
 assert_contains "$ERR_OUT" "no job, step, path or digest" "unknown ref"
-expect_failure "$ROAR" show @x
+expect_failure "$ROAR" show @-x
 assert_contains "$ERR_OUT" "not a step reference" "malformed step"
+expect_failure "$ROAR" show @x
+assert_contains "$ERR_OUT" "no step @x in this session" "unknown step name"
 expect_failure "$ROAR" run ./no-such-program
 assert_contains "$ERR_OUT" "cannot run './no-such-program'" "missing program"
 assert_eq "$ERR_RC" 127 "exit code for a missing program"

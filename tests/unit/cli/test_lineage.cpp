@@ -87,26 +87,89 @@ TEST_CASE("a failed run and its retry are one step; variants writing other outpu
     // Fails after reading, before writing; then the retry.
     f.run({"python3", "train.py", "--seed", "1"}, {{"features.csv", "f"}}, {}, 1);
     f.run({"python3", "train.py", "--seed", "2"}, {{"features.csv", "f"}}, {{"model.bin", "m"}});
-    // Hyperparameter variants: same command shape, different output files.
+    // Hyperparameter variants: same program, different output files.
     f.run({"python3", "train.py", "--out", "model_fast.pkl"}, {{"features.csv", "f"}}, {{"model_fast.pkl", "1"}});
     f.run({"python3", "train.py", "--out", "model_slow.pkl"}, {{"features.csv", "f"}}, {{"model_slow.pkl", "2"}});
-    // A run-number in an output name is normalised: run_7 and run_8 are one step.
+    // Different outputs are different steps, run numbers or not.
     f.run({"python3", "eval.py", "run_7"}, {{"model.bin", "m"}}, {{"run_7/metrics.json", "a"}});
     f.run({"python3", "eval.py", "run_8"}, {{"model.bin", "m"}}, {{"run_8/metrics.json", "b"}});
+    // The same outputs with other option values: one step.
+    f.run({"python3", "eval.py", "run_8", "--opt", "sgd"}, {{"model.bin", "m"}}, {{"run_8/metrics.json", "c"}});
 
-    // A chain of numbered scripts: different inputs, so different steps.
+    // A chain of numbered scripts: different programs, so different steps.
     f.run({"python3", "step_1.py"}, {{"input.csv", "i"}, {"step_1.py", "s1"}}, {{"output_1.txt", "o1"}});
     f.run({"python3", "step_2.py"}, {{"output_1.txt", "o1"}, {"step_2.py", "s2"}}, {{"output_2.txt", "o2"}});
     f.run({"python3", "step_3.py"}, {{"output_2.txt", "o2"}, {"step_3.py", "s3"}}, {{"output_3.txt", "o3"}});
 
     const Lineage g = Lineage::load(*f.db);
-    REQUIRE(g.steps.size() == 8);
-    CHECK(g.steps[7].dependencies == std::vector<int>{6});
+    REQUIRE(g.steps.size() == 9);
+    CHECK(g.steps[8].dependencies == std::vector<int>{7});
     CHECK(g.steps[1].executions.size() == 2);
     CHECK(g.executions[size_t(g.steps[1].current())].exit_code == 0);
     CHECK(g.steps[2].command == "python3 train.py --out model_fast.pkl");
     CHECK(g.steps[3].command == "python3 train.py --out model_slow.pkl");
-    CHECK(g.steps[4].executions.size() == 2);
+    CHECK(g.steps[4].executions.size() == 1);
+    CHECK(g.steps[5].executions.size() == 2);
+}
+
+TEST_CASE("the program of a step: the script it read or the -c text, not options or data", "[cli][lineage][steps]")
+{
+    using collector::ArtifactUse;
+    const std::vector<ArtifactUse> read{{"/p/train.py", "file", 1, {}, {}}, {"/p/data.csv", "file", 1, {}, {}}};
+    const auto program = [&](std::vector<std::string> argv) { return collector::step_program(argv, "/p", read); };
+    CHECK(program({"python3", "train.py", "data.csv", "--lr", "0.1"})
+          == program({"python3", "train.py", "data.csv", "--lr", "0.5"}));
+    CHECK(program({"python3", "-u", "train.py", "--opt", "adam"}) == program({"python3", "train.py", "data.csv"}));
+    CHECK(program({"python3", "train.py"}) != program({"python3", "other.py"}));
+    CHECK(program({"./fit", "0.1", "out.txt"})
+          == program({"./fit", "0.5", "out.txt"}));                                // not read: digits do not count
+    CHECK(program({"python3", "step_1.py"}) == program({"python3", "step_2.py"})); // neither read
+    const std::vector<ArtifactUse> scripts{{"/p/step_1.py", "file", 1, {}, {}}, {"/p/step_2.py", "file", 1, {}, {}}};
+    CHECK(collector::step_program({"python3", "step_1.py"}, "/p", scripts)
+          != collector::step_program({"python3", "step_2.py"}, "/p", scripts)); // read: as named
+    CHECK(program({"sh", "-c", "sort a > b"}) != program({"sh", "-c", "cat a > b"}));
+    CHECK(program({"sh", "-c", "sleep 1"}) == program({"sh", "-c", "sleep 2"}));
+}
+
+TEST_CASE("staleness is per job: a step with several current jobs, and a plan in dependency order",
+          "[cli][lineage][stale]")
+{
+    Fixture f;
+    f.run({"python3", "prep.py"}, {{"input.csv", "i1"}}, {{"processed.csv", "p1"}});
+    for (int i = 1; i <= 3; ++i) {
+        const std::string model = fmt::format("model_{}.pkl", i);
+        f.run({"python3", "train.py", model}, {{"processed.csv", "p1"}}, {{model, "m1"}}, 0,
+              i == 1 ? std::nullopt : std::optional<int64_t>(2));
+    }
+    f.run({"python3", "combine.py"}, {{"model_1.pkl", "m1"}, {"model_2.pkl", "m1"}, {"model_3.pkl", "m1"}},
+          {{"best.json", "b1"}});
+    {
+        const Lineage g = Lineage::load(*f.db);
+        REQUIRE(g.steps.size() == 3);
+        CHECK(g.steps[1].current_jobs.size() == 3);
+        CHECK(g.stale_count() == 0);
+        CHECK(g.plan().empty());
+    }
+    // prep re-run with new content: every train job is stale, not only the last.
+    f.run({"python3", "prep.py"}, {{"input.csv", "i2"}}, {{"processed.csv", "p2"}});
+    {
+        const Lineage g = Lineage::load(*f.db);
+        CHECK(g.stale_job_count() == 4);
+        CHECK(numbers(g, g.plan()) == std::vector<int64_t>{2, 3});
+    }
+    // Only the last train job re-run: model_1 and model_2 (and so best.json) stay stale.
+    f.run({"python3", "train.py", "model_3.pkl"}, {{"processed.csv", "p2"}}, {{"model_3.pkl", "m2"}}, 0, 2);
+    {
+        const Lineage g = Lineage::load(*f.db);
+        CHECK(g.stale_job_count() == 3);
+        CHECK(g.steps[1].stale);
+        CHECK(numbers(g, g.plan()) == std::vector<int64_t>{2, 3});
+        size_t stale_paths = 0;
+        for (const auto& p : g.paths) {
+            stale_paths += p.stale ? 1 : 0;
+        }
+        CHECK(stale_paths == 3); // model_1, model_2, best.json
+    }
 }
 
 TEST_CASE("step paths: subsets match, disjoint outputs do not", "[cli][lineage][steps]")
@@ -311,14 +374,24 @@ TEST_CASE("roar run @N keeps the step; reset starts an empty session", "[cli][li
     CHECK(fresh.steps[0].executions.size() == 1);
 }
 
-TEST_CASE("overrides replace --name=x and --name x, and refuse what is not there", "[cli][rerun]")
+TEST_CASE("overrides replace --name=x and --name x, append what is not there, and refuse non-options", "[cli][rerun]")
 {
     const std::vector<std::string> argv{"python3", "train.py", "--epochs=10", "--lr", "0.1", "data.csv"};
     CHECK(apply_overrides(argv, {"--epochs=20"}, "@2")
           == std::vector<std::string>{"python3", "train.py", "--epochs=20", "--lr", "0.1", "data.csv"});
     CHECK(apply_overrides(argv, {"--lr=0.5", "--epochs=3"}, "@2")
           == std::vector<std::string>{"python3", "train.py", "--epochs=3", "--lr", "0.5", "data.csv"});
-    CHECK_THROWS_WITH(apply_overrides(argv, {"--batch=4"}, "@2"), Catch::Contains("has no --batch argument"));
+    // `--name value` is understood like `--name=value`; the recorded form is kept.
+    CHECK(apply_overrides(argv, {"--lr", "0.5", "--epochs", "3"}, "@2")
+          == std::vector<std::string>{"python3", "train.py", "--epochs=3", "--lr", "0.5", "data.csv"});
+    // Absent: appended in the form given.
+    CHECK(apply_overrides(argv, {"--batch=4"}, "@2")
+          == std::vector<std::string>{"python3", "train.py", "--epochs=10", "--lr", "0.1", "data.csv", "--batch=4"});
+    CHECK(apply_overrides(argv, {"--opt", "sgd"}, "@2")
+          == std::vector<std::string>{"python3", "train.py", "--epochs=10", "--lr", "0.1", "data.csv", "--opt", "sgd"});
+    // A lone flag is appended once.
+    CHECK(apply_overrides(argv, {"--verbose"}, "@2").back() == "--verbose");
+    CHECK(apply_overrides(argv, {"--epochs"}, "@2") == argv);
     CHECK_THROWS_WITH(apply_overrides(argv, {"epochs=4"}, "@2"), Catch::Contains("not an override"));
-    CHECK_THROWS_WITH(apply_overrides(argv, {"--epochs"}, "@2"), Catch::Contains("not an override"));
+    CHECK_THROWS_WITH(apply_overrides(argv, {"--=4"}, "@2"), Catch::Contains("not an override"));
 }

@@ -259,3 +259,63 @@ TEST_CASE("a database newer than this roar is refused and left untouched", "[cli
     CHECK(opened.error().message.find("newer than this roar understands") != std::string::npos);
     CHECK(std::filesystem::file_size(file) == before);
 }
+
+TEST_CASE("a version-2 database is migrated to named steps; old steps keep matching the old way", "[cli][migration]")
+{
+    test::TempDir dir;
+    std::filesystem::create_directories(dir / ".roar");
+    const auto file = dir / ".roar" / "roar.db";
+    write_v1_project(file, dir.path().string());
+    {
+        // The 1 -> 2 migration as roar 0.2 ran it, frozen, and the paths it recorded for @2.
+        sqlite3* db = nullptr;
+        REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
+        exec(db, "ALTER TABLE steps ADD COLUMN io_paths TEXT NOT NULL DEFAULT ''; "
+                 "CREATE INDEX jobs_by_session ON jobs(session_id, started_at); "
+                 "CREATE INDEX artifact_hashes_by_digest ON artifact_hashes(digest); PRAGMA user_version = 2");
+        // v2 recorded inputs exactly and outputs with digit runs replaced.
+        const std::string in = dir.path().string();
+        const std::string out = collector::normalise_digits(in);
+        exec(db, "UPDATE steps SET io_paths = "
+                     + quoted(R"({"in":[")" + in + R"(/features.csv",")" + in + R"(/train.py"],"out":[")" + out
+                              + R"(/model.bin"]})")
+                     + " WHERE id = 2");
+        sqlite3_close(db);
+    }
+
+    auto opened = collector::Database::open(file);
+    REQUIRE(opened);
+    collector::Database& db = *opened;
+    CHECK(scalar(db.handle(), "PRAGMA user_version") == collector::k_schema_version);
+    CHECK(scalar(db.handle(), "SELECT count(*) FROM pragma_table_info('steps') WHERE name = 'name'") == 1);
+    {
+        const Lineage g = Lineage::load(db);
+        REQUIRE(g.steps.size() == 2);
+        CHECK(g.steps[1].name.empty());
+        CHECK(g.steps[1].dependencies == std::vector<int>{0});
+    }
+
+    // A re-run of the v2 step joins it; naming it makes @train refer to it.
+    collector::JobRecord job;
+    job.uid = "dddddddddddd";
+    job.argv = {"python3", "train.py", "features.csv", "model.bin"};
+    job.command = collector::join_command(job.argv);
+    job.cwd = dir.path().string();
+    job.started_at = 2000;
+    job.ended_at = 2001;
+    auto use = [&](const std::string& name, const std::string& content) {
+        return collector::ArtifactUse{
+            (dir / name).string(), "file", content.size(), {{"blake3", collector::blake3_hex(content)}}, {}};
+    };
+    job.inputs = {use("features.csv", "f"), use("train.py", "t")};
+    job.outputs = {use("model.bin", "m2")};
+    auto stored = db.store_job(job);
+    REQUIRE(stored);
+    db.name_job_step(*stored, "train");
+    CHECK(db.step_number_named("train") == std::optional<int64_t>(2));
+    const Lineage g = Lineage::load(db);
+    REQUIRE(g.steps.size() == 2);
+    CHECK(g.steps[1].executions.size() == 2);
+    CHECK(g.steps[1].name == "train");
+    CHECK(g.step_ref(1) == "@train");
+}

@@ -140,6 +140,7 @@ struct PrefixMatches {
 struct SessionStep {
     int64_t row = 0, number = 0;
     std::string command;
+    std::string name; // empty when unnamed
 };
 struct SessionJob {
     int64_t row = 0;

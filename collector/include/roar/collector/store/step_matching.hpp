@@ -1,5 +1,10 @@
-// Which executions are one step: a command's shape (argv and working
-// directory with digit runs normalised) and the paths it read and wrote.
+// Which executions are one step: runs of the same program (in the same
+// directory) that write the same output paths. `train.py data.csv
+// model.pkl --lr 0.1` and `... --lr 0.5` (or `--opt adam` and `--opt
+// sgd`) are one step; `... model_1.pkl` and `... model_3.pkl` are two.
+// A run that wrote a subset or superset of a step's outputs (a failed run
+// that stopped early, its retry) joins that step. Steps recorded before
+// schema v4 keep the older rule (step_signature and step_paths below).
 // Pure functions; the store applies them when it assigns a job its step.
 #pragma once
 
@@ -11,7 +16,21 @@
 
 namespace roar::collector {
 
-// The step signature of a command: the argv with run-number-like digit
+// The program a job ran, as a step key: the working directory, argv[0],
+// and what says which code it ran: the first non-option argument (the
+// script; digit runs normalised unless the job read that file, so
+// step_1.py and step_2.py differ) or the text after -c/-e/-m (digit runs
+// normalised). Other options and arguments are left out.
+std::string step_program(const std::vector<std::string>& argv, std::string_view cwd,
+                         const std::vector<ArtifactUse>& inputs);
+
+// The paths a job wrote, exactly, sorted and without duplicates.
+std::vector<std::string> output_paths(const JobRecord& job);
+
+// Whether one of two sorted path sets contains the other.
+bool nested_paths(const std::vector<std::string>& a, const std::vector<std::string>& b);
+
+// Before schema v4: the step signature of a command: the argv with run-number-like digit
 // runs replaced by '#', so `train.py --seed 3` and `--seed 4` differ only
 // in a digit and are one step.
 std::string step_signature(const std::vector<std::string>& argv, std::string_view cwd);

@@ -70,6 +70,16 @@ public:
     // the same transaction. Returns the job's row id.
     Result<int64_t> store_job(const JobRecord& job, std::optional<int64_t> step_number = std::nullopt);
 
+    // Names job `row`'s step `name` (`roar run -n NAME`): its step takes the
+    // name when it has none; when it has another, the job moves to a new
+    // step of that name. Throws FatalError when another step has the name.
+    void name_job_step(int64_t row, const std::string& name);
+
+    // Removes job `row` from the record (`roar pop`): its uses and
+    // processes, and its step when no other job is left in it. Artifacts
+    // stay (other jobs may name them); no file is touched.
+    void delete_job(int64_t row);
+
     // Ends the active session and starts a new, empty one; returns its id.
     int64_t start_new_session();
 
@@ -146,6 +156,8 @@ public:
     // One summary per job matching `filter`, oldest first.
     std::vector<JobSummary> job_summaries(const JobFilter& filter);
 
+    // The number of the active session's step named `name`, if any.
+    std::optional<int64_t> step_number_named(const std::string& name);
     // The number of job `row`'s step, if it has one.
     std::optional<int64_t> step_number_of_job(int64_t row);
     // Whether another job of job `row`'s session read a path job `row` wrote.
