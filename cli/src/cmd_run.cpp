@@ -9,6 +9,7 @@
 #include "rerun.hpp"
 #include "text_style.hpp"
 
+#include "roar/collector/byte_text.hpp"
 #include "roar/collector/install_layout.hpp"
 #include "roar/collector/job_session.hpp"
 #include "roar/collector/path_filter.hpp"
@@ -71,7 +72,7 @@ void print_report(const Project& project, const JobRecord& job, const std::strin
     const int fd = 2;
     const bool ok = job.exit_code == 0;
     std::string out;
-    out += fmt::format("{} {}\n", paint(fd, k_bold, "roar:"), job.command);
+    out += fmt::format("{} {}\n", paint(fd, k_bold, "roar:"), escaped_text(job.command));
     out +=
         fmt::format("  {} in {} · job {}{}\n", paint(fd, ok ? k_green : k_red, fmt::format("exit {}", job.exit_code)),
                     human_duration(job.ended_at - job.started_at), job.uid, step.empty() ? "" : " (" + step + ")");
@@ -97,7 +98,7 @@ void print_report(const Project& project, const JobRecord& job, const std::strin
         out += "  (no files read or written outside the filtered system paths)\n";
     }
     for (const auto& note : job.notes) {
-        out += fmt::format("  {} {}\n", paint(fd, k_yellow, "note:"), note);
+        out += fmt::format("  {} {}\n", paint(fd, k_yellow, "note:"), escaped_text(note));
     }
     std::cerr << out << std::flush;
 }
@@ -129,21 +130,27 @@ int cmd_run(const RunOptions& given)
     const JobRecord job = session.record(store, {fs::current_path().string(), recording_filter(project, given.quiet)});
     const StoredJob stored = JobSession::store(store, job, rerun.step, project.recovery_places());
     for (const auto& note : stored.notes) {
-        std::cerr << "roar: " << note << "\n";
+        std::cerr << "roar: " << escaped_text(note) << "\n";
     }
     if (!stored.row || (given.quiet && !given.json)) {
         return job.exit_code; // nothing to show: don't read the job back
     }
-    const auto detail = store.job(*stored.row);
-    if (!detail) {
-        throw FatalError(fmt::format("job {} vanished from the database", job.uid));
-    }
-    if (!given.quiet) {
-        print_report(project, job, detail->step ? fmt::format("@{}", *detail->step) : "");
-        print_stale_downstream(store, *stored.row);
-    }
-    if (given.json) {
-        std::cout << job_json(*detail).dump(2) << std::endl;
+    // The job ran and is stored: whatever goes wrong from here on is said,
+    // and the job's own exit status stays the command's.
+    try {
+        const auto detail = store.job(*stored.row);
+        if (!detail) {
+            throw FatalError(fmt::format("job {} vanished from the database", job.uid));
+        }
+        if (!given.quiet) {
+            print_report(project, job, detail->step ? fmt::format("@{}", *detail->step) : "");
+            print_stale_downstream(store, *stored.row);
+        }
+        if (given.json) {
+            std::cout << job_json(*detail).dump(2) << std::endl;
+        }
+    } catch (const std::exception& e) {
+        std::cerr << "roar: job " << job.uid << " is stored, but showing it failed: " << escaped_text(e.what()) << "\n";
     }
     return job.exit_code;
 }

@@ -2,6 +2,7 @@
 // file turns the answers into the JSON shapes users and scripts read.
 #include "job_queries.hpp"
 
+#include "roar/collector/byte_text.hpp"
 #include "roar/collector/path_resolver.hpp"
 
 #include <fmt/format.h>
@@ -174,7 +175,7 @@ nlohmann::json job_json(const collector::JobDetail& job)
         });
     }
     j["processes"] = procs;
-    return j;
+    return collector::bytes_json(j);
 }
 
 nlohmann::json artifact_json(const collector::ArtifactDetail& a)
@@ -188,7 +189,7 @@ nlohmann::json artifact_json(const collector::ArtifactDetail& a)
     j["paths"] = a.paths;
     j["produced_by"] = jobs_touching_json(a.produced_by);
     j["consumed_by"] = jobs_touching_json(a.consumed_by);
-    return j;
+    return collector::bytes_json(j);
 }
 
 nlohmann::json upstream_json(const collector::Upstream& upstream)
@@ -214,9 +215,10 @@ nlohmann::json upstream_json(const collector::Upstream& upstream)
     for (const auto& root : upstream.roots) {
         roots.push_back({{"path", root.path}, {"digest", root.digest}, {"artifact_id", root.artifact}});
     }
-    return {{"produced_by", upstream.produced_by ? nlohmann::json(*upstream.produced_by) : nlohmann::json(nullptr)},
-            {"jobs", jobs},
-            {"roots", roots}};
+    return collector::bytes_json(
+        {{"produced_by", upstream.produced_by ? nlohmann::json(*upstream.produced_by) : nlohmann::json(nullptr)},
+         {"jobs", jobs},
+         {"roots", roots}});
 }
 
 nlohmann::json job_summaries_json(const std::vector<collector::JobSummary>& jobs)
@@ -234,7 +236,7 @@ nlohmann::json job_summaries_json(const std::vector<collector::JobSummary>& jobs
             {"session", nullable(s.session)},
         });
     }
-    return list;
+    return collector::bytes_json(list);
 }
 
 } // namespace roar::cli

@@ -1,6 +1,8 @@
 // Text helpers (see text_style.hpp).
 #include "text_style.hpp"
 
+#include "roar/collector/byte_text.hpp"
+
 #include <fmt/format.h>
 
 #include <cstdlib>
@@ -46,11 +48,11 @@ std::string human_duration(double s)
 std::string display_command(const std::string& command)
 {
     if (command.empty() || command.front() != '/') {
-        return command;
+        return collector::escaped_text(command);
     }
     const size_t end = command.find(' ');
     const size_t slash = command.rfind('/', end == std::string::npos ? std::string::npos : end);
-    return command.substr(slash + 1);
+    return collector::escaped_text(std::string_view(command).substr(slash + 1));
 }
 
 void set_color_enabled(bool enabled) { g_color_override = enabled ? 1 : 0; }

@@ -19,7 +19,8 @@ std::string human_duration(double seconds);
 
 // `command` for one-line listings: an absolute program path is cut to its
 // file name ("/root/.pyenv/versions/3.11/bin/python3 train.py" becomes
-// "python3 train.py"); records and JSON keep the full command.
+// "python3 train.py"), escaped for a terminal (collector::escaped_text);
+// records and JSON keep the full command.
 std::string display_command(const std::string& command);
 
 // Colour control: decided once from the stream, NO_COLOR and --no-color.
