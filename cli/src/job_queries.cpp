@@ -98,6 +98,14 @@ Ref resolve_ref(collector::Store& store, const Project& project, const std::stri
     if (auto artifact = store.artifact_at_path(path)) {
         return {Ref::Kind::artifact, *artifact, path};
     }
+    // A path copied from a text view: its escapes ("a\xff") stand for the recorded bytes.
+    if (const std::string raw = collector::unescaped_text(text); raw != text) {
+        const std::string raw_path =
+            raw.rfind("s3://", 0) == 0 ? raw : collector::resolve_path(fs::current_path(ec).string(), raw);
+        if (auto artifact = store.artifact_at_path(raw_path)) {
+            return {Ref::Kind::artifact, *artifact, raw_path};
+        }
+    }
     std::string key = text;
     if (auto colon = key.find(':'); colon != std::string::npos) {
         key = key.substr(colon + 1); // "blake3:abcd" -> "abcd"

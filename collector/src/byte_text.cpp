@@ -170,6 +170,45 @@ std::string escaped_text(std::string_view bytes)
     return out;
 }
 
+std::string unescaped_text(std::string_view text)
+{
+    auto hex = [](std::string_view digits) -> int {
+        int v = 0;
+        for (const char c : digits) {
+            const int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+            if (d < 0) {
+                return -1;
+            }
+            v = v * 16 + d;
+        }
+        return v;
+    };
+    std::string out;
+    out.reserve(text.size());
+    for (size_t i = 0; i < text.size(); ++i) {
+        if (text[i] != '\\' || i + 1 == text.size()) {
+            out += text[i];
+            continue;
+        }
+        const char kind = text[i + 1];
+        if (kind == 'n' || kind == 't' || kind == 'r') {
+            out += kind == 'n' ? '\n' : kind == 't' ? '\t' : '\r';
+            ++i;
+        } else if (int v = kind == 'x' ? hex(text.substr(i + 2, 2)) : -1; v >= 0 && i + 4 <= text.size()) {
+            out += char(v);
+            i += 3;
+        } else if (int u = kind == 'u' && text.substr(i + 2, 2) == "00" ? hex(text.substr(i + 4, 2)) : -1;
+                   u >= 0x80 && u <= 0x9F && i + 6 <= text.size()) {
+            out += '\xC2';
+            out += char(u);
+            i += 5;
+        } else {
+            out += text[i];
+        }
+    }
+    return out;
+}
+
 std::string base64_encode(std::string_view bytes)
 {
     std::string out;

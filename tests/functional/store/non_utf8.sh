@@ -111,6 +111,8 @@ assert_eq "$(jq -r '.paths_b64[0]' <<<"$a")" "$(b64 "$PROJECT/d$ff/out.txt")" "t
 back=$(jq -r '.paths_b64[0]' <<<"$a" | base64 -d)
 assert_eq "$("$ROAR" show --json "$back" | jq -r .artifact_id)" "$(jq -r .artifact_id <<<"$a")" "show of the decoded path"
 assert_eq "$("$ROAR" show --json "d$ff/out.txt" | jq -r .artifact_id)" "$(jq -r .artifact_id <<<"$a")" "relative path"
+assert_eq "$("$ROAR" show --json 'd\xff/out.txt' | jq -r .artifact_id)" "$(jq -r .artifact_id <<<"$a")" \
+  "the escaped path copied from a text view"
 text=$("$ROAR" show "d$ff/out.txt")
 assert_contains "$text" 'd\xff/out.txt' "the artifact's text view"
 no_raw_byte "$text" "show of the artifact"

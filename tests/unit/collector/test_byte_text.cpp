@@ -50,6 +50,15 @@ TEST_CASE("byte text: escaped_text writes invalid bytes and controls as escapes 
     CHECK(shown.find('\x1b') == std::string::npos);
 }
 
+TEST_CASE("byte text: unescaped_text gives back the bytes escaped_text wrote", "[collector][byte_text]")
+{
+    const std::string all = every_byte();
+    CHECK(unescaped_text(escaped_text(all)) == all);
+    CHECK(unescaped_text(R"(a\xff)") == "a\xff");
+    CHECK(unescaped_text(R"(csi\u009b)") == "csi\xC2\x9B");
+    CHECK(unescaped_text(R"(plain\ \x \xg1 \u0041 end\)") == R"(plain\ \x \xg1 \u0041 end\)");
+}
+
 TEST_CASE("byte text: base64 round-trips every length and byte and rejects what is not base64",
           "[collector][byte_text]")
 {

@@ -29,6 +29,12 @@ bool is_utf8(std::string_view bytes);
 // control (U+0080..U+009F) as \u00HH. Backslashes are kept as they are.
 std::string escaped_text(std::string_view bytes);
 
+// The bytes escaped_text() stands for: \xHH, \n, \t, \r and \u00HH
+// (HH in 80..9f) are replaced by what they escape; everything else,
+// including a backslash that starts no such escape, is kept. Lets a path
+// copied from a text view ("a\xff") name the recorded one.
+std::string unescaped_text(std::string_view text);
+
 // Standard base64 (RFC 4648, with padding) of `bytes`, and back; decoding
 // returns nullopt for text that is not base64.
 std::string base64_encode(std::string_view bytes);
