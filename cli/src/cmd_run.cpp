@@ -10,6 +10,7 @@
 #include "rerun.hpp"
 #include "text_style.hpp"
 
+#include "roar/collector/byte_text.hpp"
 #include "roar/collector/install_layout.hpp"
 #include "roar/collector/job_session.hpp"
 #include "roar/collector/path_filter.hpp"

@@ -5,6 +5,7 @@
 #include "numbers.hpp"
 #include "lineage.hpp"
 
+#include "roar/collector/byte_text.hpp"
 #include "roar/collector/path_resolver.hpp"
 
 #include <fmt/format.h>
@@ -110,6 +111,14 @@ Ref resolve_ref(collector::Store& store, const Project& project, const std::stri
     if (auto artifact = store.artifact_at_path(path)) {
         return {Ref::Kind::artifact, *artifact, path};
     }
+    // A path copied from a text view: its escapes ("a\xff") stand for the recorded bytes.
+    if (const std::string raw = collector::unescaped_text(text); raw != text) {
+        const std::string raw_path =
+            raw.rfind("s3://", 0) == 0 ? raw : collector::resolve_path(fs::current_path(ec).string(), raw);
+        if (auto artifact = store.artifact_at_path(raw_path)) {
+            return {Ref::Kind::artifact, *artifact, raw_path};
+        }
+    }
     std::string key = text;
     if (auto colon = key.find(':'); colon != std::string::npos) {
         key = key.substr(colon + 1); // "blake3:abcd" -> "abcd"
@@ -187,7 +196,7 @@ nlohmann::json job_json(const collector::JobDetail& job)
         });
     }
     j["processes"] = procs;
-    return j;
+    return collector::bytes_json(j);
 }
 
 nlohmann::json artifact_json(const collector::ArtifactDetail& a)
@@ -201,7 +210,7 @@ nlohmann::json artifact_json(const collector::ArtifactDetail& a)
     j["paths"] = a.paths;
     j["produced_by"] = jobs_touching_json(a.produced_by);
     j["consumed_by"] = jobs_touching_json(a.consumed_by);
-    return j;
+    return collector::bytes_json(j);
 }
 
 nlohmann::json upstream_json(const collector::Upstream& upstream)
@@ -227,9 +236,10 @@ nlohmann::json upstream_json(const collector::Upstream& upstream)
     for (const auto& root : upstream.roots) {
         roots.push_back({{"path", root.path}, {"digest", root.digest}, {"artifact_id", root.artifact}});
     }
-    return {{"produced_by", upstream.produced_by ? nlohmann::json(*upstream.produced_by) : nlohmann::json(nullptr)},
-            {"jobs", jobs},
-            {"roots", roots}};
+    return collector::bytes_json(
+        {{"produced_by", upstream.produced_by ? nlohmann::json(*upstream.produced_by) : nlohmann::json(nullptr)},
+         {"jobs", jobs},
+         {"roots", roots}});
 }
 
 nlohmann::json job_summaries_json(const std::vector<collector::JobSummary>& jobs)
@@ -247,7 +257,7 @@ nlohmann::json job_summaries_json(const std::vector<collector::JobSummary>& jobs
             {"session", nullable(s.session)},
         });
     }
-    return list;
+    return collector::bytes_json(list);
 }
 
 } // namespace roar::cli

@@ -27,6 +27,10 @@ struct Ref {
 // saying what was not found or what is ambiguous.
 Ref resolve_ref(collector::Store& store, const Project& project, const std::string& text);
 
+// The records below are in the JSON form for bytes (collector/byte_text.hpp):
+// a path, argument or value that is not UTF-8 is escaped, with its exact
+// bytes in a sibling "<name>_b64"; text views print the escaped string.
+
 // A job's full record in the `roar show --json` shape.
 nlohmann::json job_json(const collector::JobDetail& job);
 

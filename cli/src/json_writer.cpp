@@ -1,8 +1,11 @@
 // The streaming JSON writer (see json_writer.hpp). Strings are written as
-// UTF-8 with the escapes JSON requires; bytes that are not valid UTF-8
-// (a path on Linux can hold any byte) become U+FFFD rather than making an
-// invalid document.
+// UTF-8 with the escapes JSON requires; a string that is not valid UTF-8
+// (a path on Linux can hold any byte) is written as its escaped text
+// (collector::escaped_text, "a\xff"), never as an invalid document, and
+// field() adds its exact bytes as "<name>_b64".
 #include "json_writer.hpp"
+
+#include "roar/collector/byte_text.hpp"
 
 #include <fmt/format.h>
 
@@ -13,38 +16,6 @@ namespace roar::cli {
 namespace {
 
 constexpr size_t k_flush_at = 1 << 16;
-
-// Length of the valid UTF-8 sequence starting at `s[i]`, or 0.
-size_t utf8_length(std::string_view s, size_t i)
-{
-    const auto c = static_cast<unsigned char>(s[i]);
-    size_t n = 0;
-    uint32_t min = 0;
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2, min = 0x80;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3, min = 0x800;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (i + n > s.size()) {
-        return 0;
-    }
-    uint32_t code = c & (0x7F >> n);
-    for (size_t k = 1; k < n; ++k) {
-        const auto b = static_cast<unsigned char>(s[i + k]);
-        if ((b & 0xC0) != 0x80) {
-            return 0;
-        }
-        code = (code << 6) | (b & 0x3F);
-    }
-    if (code < min || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) {
-        return 0;
-    }
-    return n;
-}
 
 } // namespace
 
@@ -137,6 +108,10 @@ JsonWriter& JsonWriter::key(std::string_view name)
 
 void JsonWriter::put_string(std::string_view s)
 {
+    if (!collector::is_utf8(s)) {
+        put_string(collector::escaped_text(s)); // valid UTF-8: the exact bytes go in field()'s "_b64"
+        return;
+    }
     m_buffer += '"';
     size_t i = 0;
     while (i < s.size()) {
@@ -155,15 +130,9 @@ void JsonWriter::put_string(std::string_view s)
             break;
         }
         const auto c = static_cast<unsigned char>(s[i]);
-        if (c >= 0x80) {
-            const size_t n = utf8_length(s, i);
-            if (n == 0) {
-                m_buffer += "\xEF\xBF\xBD"; // U+FFFD
-                ++i;
-            } else {
-                m_buffer.append(s.substr(i, n));
-                i += n;
-            }
+        if (c >= 0x80) { // part of a valid UTF-8 sequence (checked above)
+            m_buffer += char(c);
+            ++i;
             continue;
         }
         switch (c) {
@@ -190,6 +159,15 @@ JsonWriter& JsonWriter::value(std::string_view text)
 {
     before_value();
     put_string(text);
+    return *this;
+}
+
+JsonWriter& JsonWriter::field(std::string_view name, std::string_view text)
+{
+    key(name).value(text);
+    if (!collector::is_utf8(text)) {
+        key(std::string(name) + "_b64").value(collector::base64_encode(text));
+    }
     return *this;
 }
 

@@ -46,6 +46,12 @@ public:
 
     // key(name) then value(v).
     template <typename T> JsonWriter& field(std::string_view name, const T& v) { return key(name).value(v); }
+    // A string member in the JSON form for bytes (collector/byte_text.hpp):
+    // text that is not UTF-8 is written escaped, followed by a member
+    // "<name>_b64" with its exact bytes in base64.
+    JsonWriter& field(std::string_view name, std::string_view text);
+    JsonWriter& field(std::string_view name, const std::string& text) { return field(name, std::string_view(text)); }
+    JsonWriter& field(std::string_view name, const char* text) { return field(name, std::string_view(text)); }
 
     // Sends the buffer to the stream; the document may be unfinished.
     void flush();

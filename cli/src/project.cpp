@@ -1,8 +1,12 @@
 // Finding the project and opening its pieces.
 #include "project.hpp"
 
+<<<<<<< HEAD
 #include "text_style.hpp"
 
+=======
+#include "roar/collector/byte_text.hpp"
+>>>>>>> bytes
 #include "roar/collector/path_resolver.hpp"
 
 #include <iostream>
@@ -58,9 +62,9 @@ std::string Project::display_path(const std::string& path) const
 {
     const std::string root = m_root.string();
     if (collector::path_is_within(path, root) && path.size() > root.size()) {
-        return path.substr(root.size() + 1);
+        return collector::escaped_text(std::string_view(path).substr(root.size() + 1));
     }
-    return path;
+    return collector::escaped_text(path);
 }
 
 } // namespace roar::cli

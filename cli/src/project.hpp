@@ -35,7 +35,8 @@ public:
     // storing failed (unless `import_saved` is false), saying so on stderr.
     collector::Store open_store(collector::Access access, bool import_saved = true) const;
 
-    // `path` shown relative to the project root when it lies inside it.
+    // `path` shown relative to the project root when it lies inside it,
+    // escaped for a terminal (collector::escaped_text: "a\xff").
     std::string display_path(const std::string& path) const;
     // display_path() for text views: control characters escaped (printable()).
     std::string shown_path(const std::string& path) const;

@@ -1,6 +1,8 @@
 // Text helpers (see text_style.hpp).
 #include "text_style.hpp"
 
+#include "roar/collector/byte_text.hpp"
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -46,31 +48,9 @@ std::string human_duration(double s)
 
 std::string printable(std::string_view text)
 {
-    std::string out;
-    out.reserve(text.size());
-    for (size_t i = 0; i < text.size(); ++i) {
-        const auto c = static_cast<unsigned char>(text[i]);
-        if (c == 0xc2 && i + 1 < text.size()) {
-            // C1 controls in UTF-8: U+0080..U+009F (U+009B is a CSI).
-            const auto next = static_cast<unsigned char>(text[i + 1]);
-            if (next >= 0x80 && next <= 0x9f) {
-                out += fmt::format("\\u{:04x}", unsigned(next));
-                ++i;
-                continue;
-            }
-        }
-        if (c >= 0x20 && c != 0x7f) {
-            out += char(c);
-            continue;
-        }
-        switch (c) {
-        case '\n': out += "\\n"; break;
-        case '\t': out += "\\t"; break;
-        case '\r': out += "\\r"; break;
-        default: out += fmt::format("\\x{:02x}", unsigned(c));
-        }
-    }
-    return out;
+    // One escaping for every text view: control characters (C0, DEL, C1)
+    // and bytes that are not UTF-8 (collector/byte_text.hpp).
+    return collector::escaped_text(text);
 }
 
 nlohmann::json printable(const nlohmann::json& doc)
@@ -98,11 +78,19 @@ nlohmann::json printable(const nlohmann::json& doc)
 std::string display_command(const std::string& command)
 {
     if (command.empty() || command.front() != '/') {
+<<<<<<< HEAD
         return printable(command);
     }
     const size_t end = command.find(' ');
     const size_t slash = command.rfind('/', end == std::string::npos ? std::string::npos : end);
     return printable(std::string_view(command).substr(slash + 1));
+=======
+        return collector::escaped_text(command);
+    }
+    const size_t end = command.find(' ');
+    const size_t slash = command.rfind('/', end == std::string::npos ? std::string::npos : end);
+    return collector::escaped_text(std::string_view(command).substr(slash + 1));
+>>>>>>> bytes
 }
 
 void set_color_enabled(bool enabled) { g_color_override = enabled ? 1 : 0; }

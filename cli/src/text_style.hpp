@@ -36,7 +36,8 @@ nlohmann::json printable(const nlohmann::json& doc);
 
 // `command` for one-line listings (printable): an absolute program path is cut to its
 // file name ("/root/.pyenv/versions/3.11/bin/python3 train.py" becomes
-// "python3 train.py"); records and JSON keep the full command.
+// "python3 train.py"), escaped for a terminal (collector::escaped_text);
+// records and JSON keep the full command.
 std::string display_command(const std::string& command);
 
 // Colour control: decided once from the stream, NO_COLOR and --no-color.

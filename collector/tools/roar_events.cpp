@@ -7,6 +7,7 @@
 //
 // --tracer adds roar run's ptrace tracer (static and Go programs; with
 // "complete", every process), off by default.
+#include "roar/collector/byte_text.hpp"
 #include "roar/collector/event_json.hpp"
 #include "roar/collector/job_session.hpp"
 
@@ -74,7 +75,7 @@ int main(int argc, char** argv)
     }
     std::ostream& out = output.empty() ? std::cout : file;
     auto sink = [&](const RawEvent& event) {
-        out << event_to_json(event).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+        out << bytes_json(event_to_json(event)).dump() << '\n'; // paths and argv are bytes: escaped + "_b64"
     };
     int status = 0;
     try {

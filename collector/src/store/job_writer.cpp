@@ -4,6 +4,7 @@
 // its digests produced.
 #include "roar/collector/store/store.hpp"
 
+#include "roar/collector/byte_text.hpp"
 #include "roar/collector/store/step_matching.hpp"
 
 #include <fmt/format.h>
@@ -43,8 +44,8 @@ struct KnownPaths {
 KnownPaths parse_paths(const std::string& text)
 {
     KnownPaths known;
-    auto j = nlohmann::json::parse(text, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) {
+    auto j = parse_stored_json(text, nullptr);
+    if (!j.is_object()) {
         return known;
     }
     if (j.value("v", 0) >= 3) {
@@ -81,14 +82,14 @@ int64_t Store::step_for(int64_t session, const JobRecord& job, std::optional<int
             if (all == known.outputs) {
                 return step;
             }
-            text = v3_json(all).dump();
+            text = stored_json(v3_json(all));
         } else {
             StepPaths all = step_paths(job);
             if (known.legacy) {
                 all.inputs = merged(known.legacy->inputs, all.inputs);
                 all.outputs = merged(known.legacy->outputs, all.outputs);
             }
-            text = paths_json(all).dump();
+            text = stored_json(paths_json(all));
         }
         SqlStatement& update = prepared("UPDATE steps SET io_paths = ?2 WHERE id = ?1");
         update.bind(1, step).bind(2, text).run();
@@ -159,7 +160,7 @@ int64_t Store::step_for(int64_t session, const JobRecord& job, std::optional<int
         }
     }
 
-    std::string signature = key + v3_json(outputs).dump();
+    std::string signature = key + stored_json(v3_json(outputs));
     for (int suffix = 2;; ++suffix) { // only reachable by odd histories: keep signatures unique
         SqlStatement& taken = prepared("SELECT 1 FROM steps WHERE session_id = ?1 AND signature = ?2");
         taken.bind(1, session).bind(2, signature);
@@ -167,12 +168,12 @@ int64_t Store::step_for(int64_t session, const JobRecord& job, std::optional<int
             break;
         }
         taken.reset();
-        signature = fmt::format("{}{}#{}", key, v3_json(outputs).dump(), suffix);
+        signature = fmt::format("{}{}#{}", key, stored_json(v3_json(outputs)), suffix);
     }
     SqlStatement& create =
         prepared("INSERT INTO steps (session_id, number, signature, command, io_paths) VALUES (?1, "
                  "(SELECT coalesce(max(number), 0) + 1 FROM steps WHERE session_id = ?1), ?2, ?3, ?4)");
-    create.bind(1, session).bind(2, signature).bind(3, job.command).bind(4, v3_json(outputs).dump()).run();
+    create.bind(1, session).bind(2, signature).bind(3, job.command).bind(4, stored_json(v3_json(outputs))).run();
     return m_engine->last_insert_id();
 }
 
@@ -305,20 +306,20 @@ INSERT INTO jobs (uid, session_id, step_id, command, argv, cwd, started_at, ende
                   dropped_events, notes, roar_version)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21))sql");
         insert.bind(1, job.uid).bind(2, session).bind(3, step).bind(4, job.command);
-        insert.bind(5, nlohmann::json(job.argv).dump()).bind(6, job.cwd).bind(7, job.started_at);
+        insert.bind(5, stored_json(job.argv)).bind(6, job.cwd).bind(7, job.started_at);
         insert.bind(8, job.ended_at).bind(9, job.exit_code);
         insert.bind(10, job.signal ? std::optional<int64_t>(*job.signal) : std::nullopt);
         insert.bind(11, job.hostname).bind(12, job.user);
         if (job.git) {
             insert.bind(13, job.git->commit).bind(14, job.git->branch).bind(15, job.git->remote);
-            insert.bind(16, int64_t(job.git->dirty)).bind(17, nlohmann::json(job.git->dirty_files).dump());
+            insert.bind(16, int64_t(job.git->dirty)).bind(17, stored_json(job.git->dirty_files));
         } else {
             for (int i = 13; i <= 17; ++i) {
                 insert.bind(i, std::nullopt);
             }
         }
-        insert.bind(18, job.env.dump()).bind(19, job.ring.dropped);
-        insert.bind(20, nlohmann::json(job.notes).dump()).bind(21, ROAR_VERSION_STRING);
+        insert.bind(18, stored_json(job.env)).bind(19, job.ring.dropped);
+        insert.bind(20, stored_json(job.notes)).bind(21, ROAR_VERSION_STRING);
         insert.run();
         const int64_t job_id = m_engine->last_insert_id();
 
@@ -331,10 +332,10 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14))sql");
             proc.reset();
             proc.bind(1, job_id).bind(2, int64_t(i)).bind(3, int64_t(p.pid)).bind(4, int64_t(p.ppid));
             proc.bind(5, p.parent >= 0 ? std::optional<int64_t>(p.parent) : std::nullopt);
-            proc.bind(6, p.exe).bind(7, nlohmann::json(p.argv).dump()).bind(8, p.cwd).bind(9, p.started_at);
+            proc.bind(6, p.exe).bind(7, stored_json(p.argv)).bind(8, p.cwd).bind(9, p.started_at);
             proc.bind(10, p.exit_code ? std::optional<int64_t>(*p.exit_code) : std::nullopt);
             proc.bind(11, p.signal ? std::optional<int64_t>(*p.signal) : std::nullopt);
-            proc.bind(12, int64_t(p.observed)).bind(13, nlohmann::json(p.notes).dump());
+            proc.bind(12, int64_t(p.observed)).bind(13, stored_json(p.notes));
             if (p.tracer.empty()) {
                 proc.bind(14, std::nullopt);
             } else {
@@ -386,7 +387,7 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14))sql");
             use_stmt.bind(1, job_id).bind(2, row.direction).bind(3, use.path);
             use_stmt.bind(4, row.artifact ? std::optional<int64_t>(row.artifact) : std::nullopt);
             use_stmt.bind(5, use.size ? std::optional<int64_t>(int64_t(*use.size)) : std::nullopt);
-            use_stmt.bind(6, use.notes.empty() ? std::string("[]") : nlohmann::json(use.notes).dump());
+            use_stmt.bind(6, use.notes.empty() ? std::string("[]") : stored_json(use.notes));
             use_stmt.run();
         }
         use_stmt.reset();

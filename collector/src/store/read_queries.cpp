@@ -4,6 +4,8 @@
 // reference names.
 #include "roar/collector/store/store.hpp"
 
+#include "roar/collector/byte_text.hpp"
+
 #include <fmt/format.h>
 
 #include <limits>
@@ -14,10 +16,10 @@ namespace roar::collector {
 
 namespace {
 
+// A JSON column as stored (stored_json(): the exact bytes of every string).
 nlohmann::json parse_json(std::string_view text, nlohmann::json fallback)
 {
-    auto j = nlohmann::json::parse(text, nullptr, false);
-    return j.is_discarded() ? fallback : j;
+    return parse_stored_json(text, std::move(fallback));
 }
 
 // A JSON array of strings stored as text; what is not one reads as empty.

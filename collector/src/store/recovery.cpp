@@ -3,6 +3,7 @@
 // uid so a job is never stored twice.
 #include "roar/collector/store/recovery.hpp"
 
+#include "roar/collector/byte_text.hpp"
 #include "roar/collector/file_hasher.hpp"
 
 #include <fmt/format.h>
@@ -201,12 +202,13 @@ nlohmann::json job_record_json(const JobRecord& job)
         j["git"] = nullptr;
     }
     j["env"] = job.env;
-    return j;
+    return bytes_json(j); // paths, arguments and environment are bytes: keep them exactly
 }
 
-Result<JobRecord> job_record_from_json(const nlohmann::json& j)
+Result<JobRecord> job_record_from_json(const nlohmann::json& doc)
 {
     try {
+        const nlohmann::json j = bytes_from_json(doc);
         JobRecord job;
         job.uid = j.at("uid").get<std::string>();
         job.argv = j.at("argv").get<std::vector<std::string>>();

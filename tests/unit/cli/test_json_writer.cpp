@@ -84,7 +84,7 @@ TEST_CASE("json writer: layout is nlohmann's dump() for the same keys in the sam
     CHECK(written(0, false, fill) == same.dump());
 }
 
-TEST_CASE("json writer: strings are escaped; invalid UTF-8 becomes U+FFFD", "[cli][json_writer]")
+TEST_CASE("json writer: strings are escaped; invalid UTF-8 is written as its escaped text", "[cli][json_writer]")
 {
     const std::string tricky = std::string("quote\" back\\ nl\n tab\t bell\x07 nul") + '\0' + "é 😀 <b>";
     const std::string text = written(0, false, [&](JsonWriter& w) { w.value(tricky); });
@@ -101,11 +101,19 @@ TEST_CASE("json writer: strings are escaped; invalid UTF-8 becomes U+FFFD", "[cl
                             "c\xC0\xAF"
                             "d\xED\xA0\x80";
     const std::string repaired = nlohmann::json::parse(written(0, false, [&](JsonWriter& w) { w.value(bad); }));
-    CHECK(repaired
-          == "a\uFFFD"
-             "b\uFFFD\uFFFD"
-             "c\uFFFD\uFFFD"
-             "d\uFFFD\uFFFD\uFFFD");
+    CHECK(repaired == R"(a\x80b\xe2\x82c\xc0\xafd\xed\xa0\x80)");
+}
+
+TEST_CASE("json writer: a string member that is not UTF-8 gets its exact bytes in <name>_b64", "[cli][json_writer]")
+{
+    const std::string path = "/p/a\xff\n";
+    const auto doc = nlohmann::json::parse(written(2, false, [&](JsonWriter& w) {
+        w.begin_object().field("path", path).field("plain", std::string("é")).end_object();
+    }));
+    CHECK(doc["path"] == R"(/p/a\xff\n)");
+    CHECK(doc["path_b64"] == "L3AvYf8K");
+    CHECK(doc["plain"] == "é");
+    CHECK_FALSE(doc.contains("plain_b64"));
 }
 
 TEST_CASE("json writer: non-finite numbers are null; doubles round-trip", "[cli][json_writer]")

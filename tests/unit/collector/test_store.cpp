@@ -296,3 +296,81 @@ TEST_CASE("a recovery file holding a secret (an older roar, a new extra pattern)
     CHECK(detail->argv
           == std::vector<std::string>{"mysql", "--password=<redacted>", "-e", "select project_code_<redacted>"});
 }
+
+TEST_CASE("paths, arguments, cwd and environment values that are not UTF-8 are stored and read back exactly",
+          "[collector][store][byte_text]")
+{
+    TempDir dir;
+    JobRecord job = sample_job("bytes0000001");
+    job.argv = {"true", "\xff", "a\xc3"};
+    job.command = join_command(job.argv);
+    job.cwd = "/p/d\xfe";
+    job.inputs[0].path = "/p/in\xff.csv";
+    job.outputs[0].path = "/p/d\xfe/out\x80";
+    job.outputs[0].notes = {"note \xff"};
+    job.processes[0].argv = job.argv;
+    job.processes[0].cwd = job.cwd;
+    job.processes[0].exe = "/bin/tr\xffue";
+    job.env["FOO"] = "v\xff";
+    job.notes = {"dropped \xfe"};
+    job.git->dirty_files = {"f\xff"};
+
+    auto db = Database::create(dir / "roar.db");
+    REQUIRE(db);
+    auto row = db->store_job(job);
+    REQUIRE(row);
+    auto detail = db->job(*row);
+    REQUIRE(detail);
+    CHECK(detail->argv == job.argv);
+    CHECK(detail->command == job.command);
+    CHECK(detail->cwd == job.cwd);
+    CHECK(detail->inputs[0].path == "/p/in\xff.csv");
+    CHECK(detail->outputs[0].path == job.outputs[0].path);
+    CHECK(detail->outputs[0].notes == job.outputs[0].notes);
+    CHECK(detail->processes[0].argv == job.argv);
+    CHECK(detail->processes[0].cwd == job.cwd);
+    CHECK(detail->processes[0].exe == job.processes[0].exe);
+    CHECK(detail->env["FOO"] == "v\xff");
+    CHECK(detail->notes == job.notes);
+    CHECK(detail->git->dirty_files == job.git->dirty_files);
+    CHECK(db->artifact_at_path("/p/d\xfe/out\x80").has_value());
+    const auto step = db->latest_job_of_step(1);
+    REQUIRE(step);
+    CHECK(step->argv == job.argv);
+    CHECK(step->cwd == job.cwd);
+    // The same job shape again joins the same step (the signature is stable).
+    JobRecord again = job;
+    again.uid = "bytes0000002";
+    REQUIRE(db->store_job(again));
+    CHECK(count(dir / "roar.db", "SELECT count(*) FROM steps") == 1);
+}
+
+TEST_CASE("a recovery file keeps bytes that are not UTF-8 exactly and is valid JSON", "[collector][store][byte_text]")
+{
+    TempDir dir;
+    JobRecord job = sample_job("bytes0000003");
+    job.argv = {"true", "\xff"};
+    job.cwd = "/p/d\xfe";
+    job.outputs[0].path = "/p/out\xff";
+    job.env["FOO"] = "v\xff";
+    RecoveryPlaces places;
+    places.dirs = {dir / "recovery"};
+    auto saved = write_recovery_file(places, job, std::nullopt, "disk full");
+    REQUIRE(saved);
+    const auto doc = nlohmann::json::parse(slurp(*saved)); // throws when not valid JSON
+    CHECK(doc["job"]["outputs"][0]["path"] == R"(/p/out\xff)");
+    CHECK(doc["job"]["outputs"][0]["path_b64"] == "L3Avb3V0/w==");
+    auto back = job_record_from_json(doc["job"]);
+    REQUIRE(back);
+    CHECK(back->argv == job.argv);
+    CHECK(back->cwd == job.cwd);
+    CHECK(back->outputs[0].path == job.outputs[0].path);
+    CHECK(back->env["FOO"] == "v\xff");
+
+    auto db = Database::create(dir / "roar.db");
+    REQUIRE(db);
+    auto imported = import_recovery_file(*db, *saved);
+    REQUIRE(imported);
+    REQUIRE(imported->row);
+    CHECK(db->job(*imported->row)->outputs[0].path == "/p/out\xff");
+}

@@ -30,7 +30,8 @@ struct RecoveryPlaces {
 RecoveryPlaces recovery_places(const std::filesystem::path& roar_dir);
 
 // A JobRecord as JSON and back (every field, so an import stores what the
-// failed store would have).
+// failed store would have), in the JSON form for bytes (byte_text.hpp):
+// paths, arguments and environment values that are not UTF-8 round-trip.
 nlohmann::json job_record_json(const JobRecord& job);
 Result<JobRecord> job_record_from_json(const nlohmann::json& j);
 
