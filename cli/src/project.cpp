@@ -1,12 +1,9 @@
 // Finding the project and opening its pieces.
 #include "project.hpp"
 
-<<<<<<< HEAD
 #include "text_style.hpp"
 
-=======
 #include "roar/collector/byte_text.hpp"
->>>>>>> bytes
 #include "roar/collector/path_resolver.hpp"
 
 #include <iostream>

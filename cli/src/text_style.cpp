@@ -78,19 +78,11 @@ nlohmann::json printable(const nlohmann::json& doc)
 std::string display_command(const std::string& command)
 {
     if (command.empty() || command.front() != '/') {
-<<<<<<< HEAD
         return printable(command);
     }
     const size_t end = command.find(' ');
     const size_t slash = command.rfind('/', end == std::string::npos ? std::string::npos : end);
     return printable(std::string_view(command).substr(slash + 1));
-=======
-        return collector::escaped_text(command);
-    }
-    const size_t end = command.find(' ');
-    const size_t slash = command.rfind('/', end == std::string::npos ? std::string::npos : end);
-    return collector::escaped_text(std::string_view(command).substr(slash + 1));
->>>>>>> bytes
 }
 
 void set_color_enabled(bool enabled) { g_color_override = enabled ? 1 : 0; }
