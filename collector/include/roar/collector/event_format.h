@@ -53,7 +53,7 @@ enum roar_op {
     ROAR_OP_SPAWN = 5,       /* posix_spawn/system/popen child: result = child pid, s1 = target, s3 = argv */
     ROAR_OP_FORK = 6,        /* in the parent, just before fork(): the child's state is cloned from here */
     ROAR_OP_WAIT = 7,        /* a reaped child: fd = child pid, result = wait status */
-    ROAR_OP_NOTE = 8,        /* s1 = note text about this process (e.g. "io_uring in use") */
+    ROAR_OP_NOTE = 8,        /* s1 = note text about this process (e.g. "io_uring in use"); flags: ROAR_NOTE_* */
 
     /* File system (shim). Paths are raw, relative to `fd` (a dirfd, or
      * ROAR_AT_FDCWD) and the process's current directory. */
@@ -104,6 +104,8 @@ enum roar_op {
  * the ring's tracer_mode allows it: a sync point asking roar run's tracer to
  * PTRACE_SEIZE the publishing thread (event tid) before it calls execve. */
 #define ROAR_EXEC_TRACE_REQUEST 0x40
+/* ROAR_OP_NOTE flags. */
+#define ROAR_NOTE_NETWORK 0x1 /* about network traffic (S3 not observed), not about file I/O */
 /* Any record: a string was cut to fit. */
 #define ROAR_FLAG_TRUNCATED 0x40000000
 
