@@ -215,9 +215,15 @@ JobRecord JobSession::record(Store& store, const RecordingOptions& recording)
     job.ring = m_counters;
     tracker.finish(job);
     if (job.ring.dropped > 0) {
-        job.notes.push_back(fmt::format("{} events were dropped because the event ring was full; this record may "
-                                        "miss file accesses (raise run.ring_size_mb)",
+        job.notes.push_back(fmt::format("{} events were dropped because the event ring was full and roar was not "
+                                        "draining it (stalled for run.sync_timeout_ms, or gone); this record may "
+                                        "miss file accesses",
                                         job.ring.dropped));
+    }
+    if (job.ring.full_waits > 0) {
+        job.notes.push_back(fmt::format("processes waited {} times ({:.1f} ms in all) for roar to drain a full event "
+                                        "ring",
+                                        job.ring.full_waits, double(job.ring.full_wait_ns) / 1e6));
     }
     if (job.ring.skipped > 0) {
         job.notes.push_back(
