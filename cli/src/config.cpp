@@ -37,8 +37,8 @@ const std::vector<ConfigKey>& config_keys()
          "more secrets to redact from recorded commands, environment and URLs: extended regular expressions "
          "(case-insensitive); a capture group limits redaction to that part (docs/redaction.md)"},
         {"proxy.s3_hosts", "string-list", "[]",
-         "more S3 endpoints whose connections are routed to the job's proxy (MinIO, Ceph...): 'host', 'host:port', "
-         "'*.suffix', 'ip[:port]', '[v6]:port', optionally with http:// or https://"},
+         "more S3 endpoints routed to the job's proxy (MinIO, Ceph...): host, host:port, *.suffix, ip[:port] or "
+         "[v6]:port, optionally with http:// or https://"},
         {"proxy.intercept_tls", "bool", "false",
          "also route S3 connections that use TLS (HTTPS); off: they are not observed and the job gets a note"},
     };
