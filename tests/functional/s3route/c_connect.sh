@@ -58,11 +58,12 @@ assert_contains "$(out status)" "HTTP/1.1" "direct response"
 udp_port=$(free_port)
 "$PYTHON" -c '
 import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", int(sys.argv[1]))); s.settimeout(20)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", int(sys.argv[1]))); s.settimeout(60)
+open(sys.argv[2] + ".ready", "w").close()
 open(sys.argv[2], "w").write(s.recv(64).decode())' "$udp_port" "$TEST_TMP/udp.got" &
 udp_pid=$!
 on_exit "kill $udp_pid 2>/dev/null"
-sleep 0.3
+for _ in $(seq 100); do [[ -e $TEST_TMP/udp.got.ready ]] && break; sleep 0.1; done
 traced "127.0.0.1:$udp_port" "$c" udp 127.0.0.1 "$udp_port"
 wait "$udp_pid"
 assert_eq "$(cat "$TEST_TMP/udp.got")" ping "UDP datagram delivered directly"
@@ -70,7 +71,7 @@ assert_eq "$(out peer)" "127.0.0.1:$udp_port" "UDP getpeername"
 sock=$TEST_TMP/echo.sock
 "$PYTHON" -c '
 import socket, sys
-s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1); s.settimeout(20)
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1); s.settimeout(60)
 c, _ = s.accept(); c.sendall(c.recv(64))' "$sock" &
 unix_pid=$!
 on_exit "kill $unix_pid 2>/dev/null"
