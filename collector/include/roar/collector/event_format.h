@@ -132,7 +132,7 @@ struct roar_event {
     uint32_t len2;
     uint32_t len3;
     int64_t result;   /* return value, or -errno */
-    uint64_t time_ns; /* CLOCK_REALTIME */
+    uint64_t time_ns; /* CLOCK_REALTIME; the shim's file records (op >= 16): CLOCK_REALTIME_COARSE */
 };
 
 /* The header page. Producers touch `head` (reserve) and the counters;
