@@ -203,10 +203,12 @@ int main(int argc, char** argv)
     }
     const uint64_t published = counters.consumed + counters.dropped;
     std::printf("{\"mode\":\"%s\",\"producers\":%d,\"published\":%llu,\"consumed\":%llu,\"dropped\":%llu,"
+                "\"full_waits\":%llu,\"full_wait_ms\":%.1f,"
                 "\"ring_mb\":%llu,\"ingest_s\":%.6f,\"events_per_s\":%.0f,\"finish_s\":%.6f,\"store_s\":%.6f,"
                 "\"inputs\":%zu,\"total_events_per_s\":%.0f}\n",
                 argv[1], procs, (unsigned long long)published, (unsigned long long)counters.consumed,
-                (unsigned long long)counters.dropped, (unsigned long long)ring_mb, ingest_s,
+                (unsigned long long)counters.dropped, (unsigned long long)counters.full_waits,
+                double(counters.full_wait_ns) / 1e6, (unsigned long long)ring_mb, ingest_s,
                 double(counters.consumed) / ingest_s, finish_s, store_s, inputs,
                 double(counters.consumed) / (ingest_s + finish_s + store_s));
     return 0;

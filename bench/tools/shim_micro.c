@@ -8,14 +8,23 @@
  *   shim_micro mkfiles N DIR       creates the files `distinct` reads
  *   shim_micro readone FILE        reads one byte of FILE (an input for the hash-cache row)
  *   shim_micro procs P N DIR       P child processes, each N x open+close of DIR/p<i>
+ *   shim_micro connect N           N x a TCP connect to a loopback listener of its own
+ *                                  (socket, connect, accept, close both): the cost of
+ *                                  the shim's connect hook for traffic that is not S3
  *
- * Prints one JSON object: {"iterations":N,"loop_s":S,"ns_per_iter":X}. */
+ * Prints one JSON object: {"iterations":N,"loop_s":S,"ns_per_iter":X,"cpu_ns_per_iter":C}:
+ * C is the CPU time (user+sys) the loop's process(es) used per iteration,
+ * which a loaded machine disturbs much less than the wall time X. */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -34,9 +43,22 @@ static void die(const char* what, const char* path)
     exit(1);
 }
 
-static void report(long n, double secs)
+/* CPU seconds (user+sys) used so far by this process (who = RUSAGE_SELF)
+ * or by its reaped children (RUSAGE_CHILDREN). */
+static double cpu_s(int who)
 {
-    printf("{\"iterations\":%ld,\"loop_s\":%.6f,\"ns_per_iter\":%.2f}\n", n, secs, secs * 1e9 / (double)n);
+    struct rusage ru;
+    getrusage(who, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec
+           + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static double g_cpu0;
+
+static void report(long n, double secs, double cpu)
+{
+    printf("{\"iterations\":%ld,\"loop_s\":%.6f,\"ns_per_iter\":%.2f,\"cpu_ns_per_iter\":%.2f}\n", n, secs,
+           secs * 1e9 / (double)n, cpu * 1e9 / (double)n);
 }
 
 static void distinct_path(char* buf, size_t size, const char* dir, long i)
@@ -57,10 +79,40 @@ static double open_close_loop(long n, const char* path)
     return now_s() - t0;
 }
 
+static double connect_loop(long n)
+{
+    const int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (lfd < 0 || bind(lfd, (struct sockaddr*)&a, sizeof a) != 0 || listen(lfd, 16) != 0
+        || getsockname(lfd, (struct sockaddr*)&a, &len) != 0) {
+        die("cannot listen on", "127.0.0.1");
+    }
+    const double t0 = now_s();
+    for (long i = 0; i < n; ++i) {
+        const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0 || connect(fd, (struct sockaddr*)&a, sizeof a) != 0) {
+            die("cannot connect to", "127.0.0.1");
+        }
+        const int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+        if (c < 0) {
+            die("cannot accept on", "127.0.0.1");
+        }
+        close(c);
+        close(fd);
+    }
+    const double secs = now_s() - t0;
+    close(lfd);
+    return secs;
+}
+
 int main(int argc, char** argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: shim_micro open1|distinct|mkfiles|readone|procs ...\n");
+        fprintf(stderr, "usage: shim_micro open1|distinct|mkfiles|readone|procs|connect ...\n");
         return 2;
     }
     const char* mode = argv[1];
@@ -73,13 +125,22 @@ int main(int argc, char** argv)
         close(fd);
         return 0;
     }
+    if (strcmp(mode, "connect") == 0) {
+        const long n = atol(argv[2]);
+        g_cpu0 = cpu_s(RUSAGE_SELF);
+        const double secs = connect_loop(n);
+        report(n, secs, cpu_s(RUSAGE_SELF) - g_cpu0);
+        return 0;
+    }
     if (argc < 4) {
         fprintf(stderr, "shim_micro %s: missing arguments\n", mode);
         return 2;
     }
     if (strcmp(mode, "open1") == 0) {
         const long n = atol(argv[2]);
-        report(n, open_close_loop(n, argv[3]));
+        g_cpu0 = cpu_s(RUSAGE_SELF);
+        const double secs = open_close_loop(n, argv[3]);
+        report(n, secs, cpu_s(RUSAGE_SELF) - g_cpu0);
         return 0;
     }
     if (strcmp(mode, "mkfiles") == 0 || strcmp(mode, "distinct") == 0) {
@@ -88,6 +149,7 @@ int main(int argc, char** argv)
         const int make = strcmp(mode, "mkfiles") == 0;
         char path[4096];
         char buf[64];
+        g_cpu0 = cpu_s(RUSAGE_SELF);
         const double t0 = now_s();
         for (long i = 0; i < n; ++i) {
             if (make && i % 1000 == 0) {
@@ -119,7 +181,7 @@ int main(int argc, char** argv)
                 close(fd);
             }
         }
-        report(n, now_s() - t0);
+        report(n, now_s() - t0, cpu_s(RUSAGE_SELF) - g_cpu0);
         return 0;
     }
     if (strcmp(mode, "procs") == 0 && argc >= 5) {
@@ -142,7 +204,7 @@ int main(int argc, char** argv)
         while (wait(&status) > 0) {
             failed |= !WIFEXITED(status) || WEXITSTATUS(status) != 0;
         }
-        report(n * procs, now_s() - t0);
+        report(n * procs, now_s() - t0, cpu_s(RUSAGE_CHILDREN));
         return failed;
     }
     fprintf(stderr, "shim_micro: unknown mode %s\n", mode);

@@ -117,6 +117,12 @@ std::pair<int, std::optional<int64_t>> run_one(const Project& project, Store& st
     if (config.proxy_enabled) {
         options.proxy = job_proxy_options(project);
         options.proxy_log_dir = project.roar_dir() / "logs";
+        options.s3_routing.upstream_endpoint = options.proxy->upstream;
+        if (const char* env = std::getenv("ROAR_UPSTREAM_S3_ENDPOINT"); env != nullptr && *env != '\0') {
+            options.s3_routing.upstream_endpoint = env;
+        }
+        options.s3_routing.s3_hosts = config.proxy_s3_hosts;
+        options.s3_routing.intercept_tls = config.proxy_intercept_tls;
     }
     JobSession session(options);
     const JobRecord job = session.record(

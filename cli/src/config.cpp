@@ -2,6 +2,7 @@
 #include "config.hpp"
 
 #include "roar/collector/redact.hpp"
+#include "roar/collector/s3_routing.hpp"
 
 #include <toml++/toml.h>
 
@@ -35,6 +36,11 @@ const std::vector<ConfigKey>& config_keys()
         {"redact.extra_patterns", "string-list", "[]",
          "more secrets to redact from recorded commands, environment and URLs: extended regular expressions "
          "(case-insensitive); a capture group limits redaction to that part (docs/redaction.md)"},
+        {"proxy.s3_hosts", "string-list", "[]",
+         "more S3 endpoints routed to the job's proxy (MinIO, Ceph...): host, host:port, *.suffix, ip[:port] or "
+         "[v6]:port, optionally with http:// or https://"},
+        {"proxy.intercept_tls", "bool", "false",
+         "also route S3 connections that use TLS (HTTPS); off: they are not observed and the job gets a note"},
     };
     return keys;
 }
@@ -159,6 +165,13 @@ Result<Config> Config::load(const fs::path& path)
     c.redact_extra_patterns = strings_of(t["redact"]["extra_patterns"].node());
     if (auto redactor = collector::Redactor::create(c.redact_extra_patterns); !redactor) {
         return fail("{}: {}", path.string(), redactor.error().message);
+    }
+    c.proxy_s3_hosts = strings_of(t["proxy"]["s3_hosts"].node());
+    c.proxy_intercept_tls = t["proxy"]["intercept_tls"].value_or(c.proxy_intercept_tls);
+    for (const auto& host : c.proxy_s3_hosts) {
+        if (auto ok = collector::check_s3_host_entry(host); !ok) {
+            return fail("{}: proxy.s3_hosts: {}", path.string(), ok.error().message);
+        }
     }
     return c;
 }

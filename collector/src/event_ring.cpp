@@ -1,6 +1,8 @@
 // The consumer side of the event ring (see event_ring.h for the protocol).
 // The segment is created with Boost.Interprocess; records are read with
-// acquire loads of their stamps and released with a release store of tail.
+// acquire loads of their stamps and released in batches with a release
+// store of tail, after which producers waiting for space or at a sync
+// point are woken.
 #include "roar/collector/event_ring.hpp"
 
 #include "roar/collector/event_ring.h"
@@ -8,6 +10,7 @@
 #include <boost/interprocess/mapped_region.hpp>
 #include <boost/interprocess/shared_memory_object.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -109,6 +112,7 @@ Result<EventRing> EventRing::create(const std::string& name, uint64_t bytes, uin
     header->nslots = nslots;
     header->created_ns = roar_clock_ns(CLOCK_REALTIME);
     header->sync_timeout_ms = sync_timeout_ms;
+    header->full_wait_ms = sync_timeout_ms; // a consumer busy hashing at a sync point is not stalled
     header->consumer_pid = static_cast<uint32_t>(getpid());
     __atomic_store_n(&header->magic, ROAR_RING_MAGIC, __ATOMIC_RELEASE);
     if (roar_ring_view(&state->ring, header, state->region.get_size()) != 0) {
@@ -128,6 +132,27 @@ void EventRing::heartbeat()
     __atomic_store_n(&m_state->ring.hdr->heartbeat_ns, roar_clock_ns(CLOCK_MONOTONIC), __ATOMIC_RELEASE);
 }
 
+namespace {
+
+// Publishes `tail` to producers, and wakes those waiting for space or at a
+// sync point. The fence pairs with the one in roar_ring_wait_space: either
+// the producer sees the new tail or this sees its space_wanted.
+void publish_tail(roar_ring_header* header, uint64_t tail)
+{
+    __atomic_store_n(&header->tail, tail, __ATOMIC_RELEASE);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    const bool space = __atomic_load_n(&header->space_wanted, __ATOMIC_RELAXED) != 0;
+    if (space || __atomic_load_n(&header->sync_waiters, __ATOMIC_ACQUIRE) > 0) {
+        if (space) {
+            __atomic_store_n(&header->space_wanted, 0, __ATOMIC_RELAXED);
+        }
+        __atomic_fetch_add(&header->progress, 1, __ATOMIC_RELEASE);
+        roar_futex(&header->progress, FUTEX_WAKE, INT32_MAX, nullptr);
+    }
+}
+
+} // namespace
+
 size_t EventRing::drain(const Sink& sink, bool final, std::chrono::milliseconds grace)
 {
     State& s = *m_state;
@@ -136,59 +161,76 @@ size_t EventRing::drain(const Sink& sink, bool final, std::chrono::milliseconds 
     heartbeat();
     size_t count = 0;
     uint64_t tail = __atomic_load_n(&header->tail, __ATOMIC_RELAXED);
+    uint64_t published = tail;
+    // Producers see freed slots at least every 1/64 of the ring (and when
+    // the drain ends); publishing after every record would bounce the
+    // tail's cache line between the consumer and every producer.
+    const uint64_t batch = std::max<uint64_t>(64, ring.nslots / 64);
+    auto release = [&] {
+        if (tail != published) {
+            publish_tail(header, tail);
+            published = tail;
+        }
+    };
     for (;;) {
+        // head is read once per batch for the same reason.
         const uint64_t head = __atomic_load_n(&header->head, __ATOMIC_ACQUIRE);
         if (tail >= head) {
             break;
         }
-        if (load_stamp(ring, tail) != ROAR_STAMP(tail)) {
-            // Reserved but not committed: still being written, or its
-            // producer died. Wait `grace` for it unless no producer can
-            // still be running, then resume at the next committed record.
-            const auto now = std::chrono::steady_clock::now();
-            if (s.stuck_index != tail) {
-                s.stuck_index = tail;
-                s.stuck_since = now;
-            }
-            if (!final && now - s.stuck_since < grace) {
+        bool stuck = false;
+        while (tail < head) {
+            if (load_stamp(ring, tail) != ROAR_STAMP(tail)) {
+                stuck = true;
                 break;
             }
-            uint64_t next = tail + 1;
-            while (next < head && load_stamp(ring, next) != ROAR_STAMP(next)) {
-                ++next;
+            roar_event event;
+            roar_ring_copy_out(&ring, tail * ROAR_SLOT_SIZE, &event, sizeof event);
+            if (!record_fits(event, head - tail)) {
+                // A committed stamp over a corrupt header: skip one slot.
+                ++s.skipped;
+                tail += 1;
+                continue;
             }
-            if (next == head && !final) {
-                break;
+            const uint64_t strings = uint64_t(event.len1) + event.len2 + event.len3;
+            char* buf = s.buffer.data();
+            roar_ring_copy_out(&ring, tail * ROAR_SLOT_SIZE + sizeof event, buf, strings);
+            const RawEvent raw = *decode_record(event, tail, head - tail, std::string_view(buf, strings));
+            const uint64_t nslots = event.nslots;
+            sink(raw);
+            tail += nslots;
+            ++count;
+            ++s.consumed;
+            if (tail - published >= batch) {
+                release();
             }
-            ++s.skipped;
-            tail = next;
-            __atomic_store_n(&header->tail, tail, __ATOMIC_RELEASE);
+        }
+        if (!stuck) {
             continue;
         }
-        roar_event event;
-        roar_ring_copy_out(&ring, tail * ROAR_SLOT_SIZE, &event, sizeof event);
-        if (!record_fits(event, head - tail)) {
-            // A committed stamp over a corrupt header: skip one slot.
-            ++s.skipped;
-            tail += 1;
-            __atomic_store_n(&header->tail, tail, __ATOMIC_RELEASE);
-            continue;
+        // Reserved but not committed: still being written, or its
+        // producer died. Wait `grace` for it unless no producer can still
+        // be running, then resume at the next committed record.
+        release();
+        const auto now = std::chrono::steady_clock::now();
+        if (s.stuck_index != tail) {
+            s.stuck_index = tail;
+            s.stuck_since = now;
         }
-        const uint64_t strings = uint64_t(event.len1) + event.len2 + event.len3;
-        char* buf = s.buffer.data();
-        roar_ring_copy_out(&ring, tail * ROAR_SLOT_SIZE + sizeof event, buf, strings);
-        const RawEvent raw = *decode_record(event, tail, head - tail, std::string_view(buf, strings));
-        const uint64_t nslots = event.nslots;
-        sink(raw);
-        tail += nslots;
-        ++count;
-        ++s.consumed;
-        __atomic_store_n(&header->tail, tail, __ATOMIC_RELEASE);
-        if (__atomic_load_n(&header->sync_waiters, __ATOMIC_ACQUIRE) > 0) {
-            __atomic_fetch_add(&header->progress, 1, __ATOMIC_RELEASE);
-            roar_futex(&header->progress, FUTEX_WAKE, INT32_MAX, nullptr);
+        if (!final && now - s.stuck_since < grace) {
+            break;
         }
+        uint64_t next = tail + 1;
+        while (next < head && load_stamp(ring, next) != ROAR_STAMP(next)) {
+            ++next;
+        }
+        if (next == head && !final) {
+            break;
+        }
+        ++s.skipped;
+        tail = next;
     }
+    release();
     __atomic_fetch_add(&header->progress, 1, __ATOMIC_RELEASE);
     if (__atomic_load_n(&header->sync_waiters, __ATOMIC_ACQUIRE) > 0) {
         roar_futex(&header->progress, FUTEX_WAKE, INT32_MAX, nullptr);
@@ -203,7 +245,8 @@ void EventRing::wait(std::chrono::milliseconds timeout)
     const uint32_t seen = __atomic_load_n(&header->doorbell, __ATOMIC_ACQUIRE);
     __atomic_store_n(&header->wake_requested, 0, __ATOMIC_RELEASE); // the next filling producer may ring again
     if (__atomic_load_n(&header->head, __ATOMIC_ACQUIRE) > __atomic_load_n(&header->tail, __ATOMIC_ACQUIRE)
-        && __atomic_load_n(&header->sync_waiters, __ATOMIC_ACQUIRE) > 0) {
+        && (__atomic_load_n(&header->sync_waiters, __ATOMIC_ACQUIRE) > 0
+            || __atomic_load_n(&header->space_wanted, __ATOMIC_ACQUIRE) != 0)) {
         return;
     }
     const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(timeout).count();
@@ -218,6 +261,8 @@ RingCounters EventRing::counters() const
     c.dropped = __atomic_load_n(&header->dropped, __ATOMIC_RELAXED);
     c.truncated = __atomic_load_n(&header->truncated, __ATOMIC_RELAXED);
     c.sync_timeouts = __atomic_load_n(&header->sync_timeouts, __ATOMIC_RELAXED);
+    c.full_waits = __atomic_load_n(&header->full_waits, __ATOMIC_RELAXED);
+    c.full_wait_ns = __atomic_load_n(&header->full_wait_ns, __ATOMIC_RELAXED);
     c.skipped = m_state->skipped;
     c.consumed = m_state->consumed;
     return c;

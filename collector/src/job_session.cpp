@@ -9,6 +9,7 @@
 #include "roar/collector/install_layout.hpp"
 #include "roar/collector/job_environment.hpp"
 #include "roar/collector/job_tracker.hpp"
+#include "roar/collector/s3_route.h"
 #include "roar/collector/store/step_matching.hpp"
 
 #include <fmt/format.h>
@@ -94,6 +95,32 @@ void JobSession::run_job(const EventRing::Sink& sink, const std::function<void(c
         proxy_control::StartOptions opts = *m_options.proxy;
         opts.port = 0;
         opts.ring = ring->name();
+        // The shim routes the job's S3 connections to the proxy (issue 17):
+        // the proxy gets the job's secret and routing rules, the job gets
+        // them plus the proxy's address once it listens.
+        auto secret = new_s3_route_secret();
+        if (!secret) {
+            throw FatalError(secret.error().message);
+        }
+        S3RoutingConfig routing = m_options.s3_routing;
+        if (routing.intercept_tls) {
+            m_notes.push_back("proxy.intercept_tls is set, but this roar-proxy does not intercept TLS yet: S3 calls "
+                              "over TLS are not observed");
+            routing.intercept_tls = false;
+        }
+        routing.proxy_address = "127.0.0.1:1"; // replaced once the proxy listens
+        std::vector<std::string> warnings;
+        auto routing_env = s3_routing_environment(
+            routing, *secret, [](const char* name) { return std::getenv(name); }, &warnings);
+        if (!routing_env) {
+            throw FatalError(routing_env.error().message);
+        }
+        m_notes.insert(m_notes.end(), warnings.begin(), warnings.end());
+        for (const auto& entry : *routing_env) {
+            if (entry.rfind(ROAR_ENV_S3_SECRET "=", 0) == 0 || entry.rfind(ROAR_ENV_S3_HOSTS "=", 0) == 0) {
+                opts.env.push_back(entry);
+            }
+        }
         if (!m_options.proxy_log_dir.empty()) {
             std::error_code ec;
             fs::create_directories(m_options.proxy_log_dir, ec);
@@ -105,7 +132,12 @@ void JobSession::run_job(const EventRing::Sink& sink, const std::function<void(c
                 fmt::format("cannot start roar-proxy for this job: {} (or run 'roar proxy disable')", *err));
         }
         proxy.emplace(std::move(std::get<proxy_control::ProxyChild>(started)));
-        set_environment(env, proxy_control::job_environment(proxy->port()));
+        for (auto& entry : *routing_env) {
+            if (entry.rfind(ROAR_ENV_S3_PROXY "=", 0) == 0) {
+                entry = fmt::format(ROAR_ENV_S3_PROXY "=127.0.0.1:{}", proxy->port());
+            }
+        }
+        set_environment(env, *routing_env);
     }
     // Created after the proxy (and git, before run_job): once its thread
     // runs, it reaps every child until stop().
@@ -215,9 +247,15 @@ JobRecord JobSession::record(Store& store, const RecordingOptions& recording)
     job.ring = m_counters;
     tracker.finish(job);
     if (job.ring.dropped > 0) {
-        job.notes.push_back(fmt::format("{} events were dropped because the event ring was full; this record may "
-                                        "miss file accesses (raise run.ring_size_mb)",
+        job.notes.push_back(fmt::format("{} events were dropped because the event ring was full and roar was not "
+                                        "draining it (stalled for run.sync_timeout_ms, or gone); this record may "
+                                        "miss file accesses",
                                         job.ring.dropped));
+    }
+    if (job.ring.full_waits > 0) {
+        job.notes.push_back(fmt::format("processes waited {} times ({:.1f} ms in all) for roar to drain a full event "
+                                        "ring",
+                                        job.ring.full_waits, double(job.ring.full_wait_ns) / 1e6));
     }
     if (job.ring.skipped > 0) {
         job.notes.push_back(

@@ -14,6 +14,7 @@
 #include "roar/collector/path_resolver.hpp"
 
 #include <charconv>
+#include <algorithm>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <string.h>
@@ -406,7 +407,12 @@ void JobTracker::on_event(const RawEvent& event)
     case ROAR_OP_WAIT: set_status(uint32_t(h.fd), int(h.result)); break;
     case ROAR_OP_NOTE:
         m_processes[size_t(proc(pid).record)].notes.emplace_back(event.s1);
-        if (m_early) {
+        if (h.flags & ROAR_NOTE_NETWORK) {
+            // S3 traffic not observed: the job's record says so once.
+            if (std::find(m_notes.begin(), m_notes.end(), event.s1) == m_notes.end()) {
+                m_notes.emplace_back(event.s1);
+            }
+        } else if (m_early) {
             m_early->discard(std::string(event.s1)); // io_uring: I/O roar does not see
         }
         break;
@@ -794,6 +800,7 @@ void JobTracker::finish(JobRecord& job)
                                             rec.notes.empty() ? "" : rec.notes.front()));
         }
     }
+    job.notes.insert(job.notes.end(), m_notes.begin(), m_notes.end());
     // Fix up the root's exit code from the launcher's view.
     job.processes = std::move(m_processes);
     if (m_early) {

@@ -2,12 +2,14 @@
 // deadline, and the daemon's pid/port files.
 #include "roar/collector/proxy_control.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <csignal>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 #include <thread>
 
 #include <fcntl.h>
@@ -78,6 +80,24 @@ std::variant<ProxyProcess, std::string> start(const StartOptions& opts)
         argv.push_back(a.data());
     }
     argv.push_back(nullptr);
+    // The proxy's environment: roar's own plus opts.env (which wins), built
+    // before the fork.
+    std::vector<std::string> env_entries;
+    for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+        const std::string_view entry(*e);
+        const std::string_view name = entry.substr(0, entry.find('=') + 1);
+        const bool replaced = std::any_of(opts.env.begin(), opts.env.end(),
+                                          [&](const std::string& extra) { return extra.rfind(name, 0) == 0; });
+        if (!replaced) {
+            env_entries.emplace_back(entry);
+        }
+    }
+    env_entries.insert(env_entries.end(), opts.env.begin(), opts.env.end());
+    std::vector<char*> envp;
+    for (auto& e : env_entries) {
+        envp.push_back(e.data());
+    }
+    envp.push_back(nullptr);
 
     const pid_t parent = ::getpid();
     const pid_t pid = ::fork();
@@ -109,7 +129,7 @@ std::variant<ProxyProcess, std::string> start(const StartOptions& opts)
             }
         }
         ::dup2(ready[1], 3); // dup2 clears O_CLOEXEC on fd 3
-        ::execv(argv[0], argv.data());
+        ::execve(argv[0], argv.data(), envp.data());
         ::_exit(127);
     }
     ::close(ready[1]);
@@ -219,13 +239,6 @@ bool ProxyChild::stop(std::chrono::milliseconds timeout)
     const bool clean = proxy_control::stop(m_process.pid, timeout, true);
     m_process.pid = -1;
     return clean;
-}
-
-std::vector<std::string> job_environment(std::uint16_t port)
-{
-    const std::string url = "http://127.0.0.1:" + std::to_string(port);
-    return {"AWS_ENDPOINT_URL_S3=" + url, "AWS_ENDPOINT_URL=" + url,
-            "ROAR_KEEP_ENV=AWS_ENDPOINT_URL_S3:AWS_ENDPOINT_URL"};
 }
 
 DaemonStatus daemon_status(const std::string& roar_dir)

@@ -89,8 +89,10 @@ int main(int argc, char** argv)
         std::fprintf(stderr, "roar-events: note: %s\n", note.c_str());
     }
     const RingCounters& c = session.counters();
-    std::fprintf(stderr, "roar-events: %llu events, %llu dropped, %llu truncated, %llu skipped, %llu sync timeouts\n",
+    std::fprintf(stderr,
+                 "roar-events: %llu events, %llu dropped, %llu truncated, %llu skipped, %llu sync timeouts, "
+                 "%llu full-ring waits\n",
                  (unsigned long long)c.consumed, (unsigned long long)c.dropped, (unsigned long long)c.truncated,
-                 (unsigned long long)c.skipped, (unsigned long long)c.sync_timeouts);
+                 (unsigned long long)c.skipped, (unsigned long long)c.sync_timeouts, (unsigned long long)c.full_waits);
     return exit_code_of(status);
 }

@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <sched.h>
 #include <spawn.h>
 #include <stdarg.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -226,4 +228,15 @@ ROAR_HOOK pid_t waitpid(pid_t pid, int* status, int options) { return roar_core_
 ROAR_HOOK pid_t wait3(int* status, int options, struct rusage* usage) { return roar_core_wait(L_, S_, ROAR_K_WAIT3, -1, status, options, usage); }
 ROAR_HOOK pid_t wait4(pid_t pid, int* status, int options, struct rusage* usage) { return roar_core_wait(L_, S_, ROAR_K_WAIT4, pid, status, options, usage); }
 ROAR_HOOK int waitid(idtype_t idtype, id_t id, siginfo_t* info, int options) { return roar_core_waitid(L_, S_, idtype, id, info, options); }
+
+/* ---- S3 routing: connect, getpeername and the resolver ---- */
+/* With _GNU_SOURCE glibc declares the sockaddr arguments as transparent
+ * unions; __sockaddr__ is the plain pointer inside. */
+ROAR_HOOK int connect(int fd, __CONST_SOCKADDR_ARG addr, socklen_t len) { return roar_core_connect(L_, S_, fd, addr.__sockaddr__, len); }
+ROAR_HOOK int getpeername(int fd, __SOCKADDR_ARG addr, socklen_t* __restrict len) { return roar_core_getpeername(L_, S_, fd, addr.__sockaddr__, len); }
+ROAR_HOOK int getaddrinfo(const char* __restrict node, const char* __restrict service, const struct addrinfo* __restrict hints, struct addrinfo** __restrict res) { return roar_core_getaddrinfo(L_, S_, node, service, hints, res); }
+ROAR_HOOK struct hostent* gethostbyname(const char* name) { return roar_core_gethostbyname(L_, S_, ROAR_K_GETHOSTBYNAME, name, AF_INET); }
+ROAR_HOOK struct hostent* gethostbyname2(const char* name, int af) { return roar_core_gethostbyname(L_, S_, ROAR_K_GETHOSTBYNAME2, name, af); }
+ROAR_HOOK int gethostbyname_r(const char* __restrict name, struct hostent* __restrict ret, char* __restrict buf, size_t buflen, struct hostent** __restrict result, int* __restrict h_errnop) { return roar_core_gethostbyname_r(L_, S_, ROAR_K_GETHOSTBYNAME_R, name, AF_INET, ret, buf, buflen, result, h_errnop); }
+ROAR_HOOK int gethostbyname2_r(const char* __restrict name, int af, struct hostent* __restrict ret, char* __restrict buf, size_t buflen, struct hostent** __restrict result, int* __restrict h_errnop) { return roar_core_gethostbyname_r(L_, S_, ROAR_K_GETHOSTBYNAME2_R, name, af, ret, buf, buflen, result, h_errnop); }
 /* clang-format on */

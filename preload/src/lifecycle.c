@@ -54,8 +54,11 @@ void roar_lifecycle_start(char* const* argv)
         const char* self = dladdr((void*)roar_lifecycle_start, &info) ? info.dli_fname : NULL;
         roar_shim_save_env(S, environ, self);
         S->pid = (uint32_t)roar_sys_getpid();
+        const int s3 = roar_s3_setup(S, getenv(ROAR_ENV_S3_PROXY), getenv(ROAR_ENV_S3_SECRET),
+                                     getenv(ROAR_ENV_S3_HOSTS), getenv(ROAR_ENV_S3_TLS));
         pthread_atfork(NULL, NULL, atfork_child);
         roar_report_start(&g_roar_libc, S, argv);
+        roar_s3_report_setup(S, s3);
         status = ROAR_SHIM_READY;
     } else if (base) {
         syscall(SYS_munmap, base, size);

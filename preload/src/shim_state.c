@@ -105,7 +105,8 @@ static const char* save_entry(struct roar_shim* S, const char* entry, const char
 
 void roar_shim_save_env(struct roar_shim* S, char* const* envp, const char* self_path)
 {
-    static const char* const k_fixed[] = {ROAR_ENV_RING, ROAR_ENV_PRELOAD, ROAR_ENV_JOB, ROAR_ENV_KEEP};
+    static const char* const k_fixed[] = {ROAR_ENV_RING,     ROAR_ENV_PRELOAD,   ROAR_ENV_JOB,      ROAR_ENV_KEEP,
+                                          ROAR_ENV_S3_PROXY, ROAR_ENV_S3_SECRET, ROAR_ENV_S3_HOSTS, ROAR_ENV_S3_TLS};
     size_t used = 0;
     const char* keep = NULL;
     S->env_count = 0;

@@ -14,6 +14,7 @@
 #include "connection.hpp"
 
 #include "roar/proxy/log.hpp"
+#include "roar/proxy/redirect.hpp"
 
 #include <boost/asio/post.hpp>
 
@@ -193,15 +194,34 @@ void Connection::on_preamble_bytes()
 
 void Connection::accept_redirected()
 {
-    // The seam for redirected connections (S3-ROUTING): decode the PROXY v2
-    // header at the start of in() (loopback peers only, the job's secret,
-    // a destination the routing rules would redirect), consume it, set
-    // m_route (mode Forward, destination, authority, pid, tls), then go on
-    // as for HTTP. Until that lands, such connections are refused.
-    log_warn("refusing a redirected (PROXY protocol v2) connection from {}: this roar-proxy does not forward "
-             "redirected connections yet",
-             m_route.peer);
-    close_now();
+    // A redirected connection (S3-ROUTING): the PROXY v2 header at the
+    // start of in() is admitted only from a loopback peer, with the job's
+    // secret, naming a destination the job's routing rules redirect; it
+    // becomes this connection's route (Forward, destination, pid), and the
+    // client's HTTP follows.
+    // The peer is "ADDRESS" or "ADDRESS uid N" (peer_identity.hpp).
+    const std::string_view address = std::string_view(m_route.peer).substr(0, m_route.peer.find(' '));
+    RedirectVerdict v = admit_redirect(m_io->in().view(), address, m_ctx.redirect);
+    switch (v.kind) {
+    case RedirectVerdict::Kind::NeedMore: return;
+    case RedirectVerdict::Kind::Refused:
+        m_ctx.metrics.redirects_refused.fetch_add(1, std::memory_order_relaxed);
+        log_warn("refusing a redirected connection from {}: {}", m_route.peer, v.reason);
+        close_now();
+        return;
+    case RedirectVerdict::Kind::Admitted: break;
+    }
+    m_io->in().consume(v.consumed);
+    if (v.route.pid == 0) {
+        v.route.pid = m_route.pid;
+    }
+    v.route.peer = m_route.peer;
+    m_route = std::move(v.route);
+    m_ctx.metrics.redirects_admitted.fetch_add(1, std::memory_order_relaxed);
+    log_debug("redirected connection from {} (pid {}) to {}{}", m_route.peer, m_route.pid,
+              m_route.authority.empty() ? "" : m_route.authority + " at ", m_route.destination);
+    m_phase = Phase::Head;
+    on_head_bytes();
 }
 
 void Connection::on_head_bytes()
@@ -214,6 +234,14 @@ void Connection::on_head_bytes()
         arm_timer();
     }
     const std::string_view bytes = m_io->in().view();
+    if (m_route.mode == ConnectionRoute::Mode::Forward && bytes.front() == '\x16') {
+        // A TLS ClientHello after the header: this proxy does not intercept TLS.
+        m_ctx.metrics.redirects_refused.fetch_add(1, std::memory_order_relaxed);
+        log_warn("refusing a redirected TLS connection from pid {} to {}: this roar-proxy does not intercept TLS",
+                 m_route.pid, m_route.authority.empty() ? m_route.destination : m_route.authority);
+        close_now();
+        return;
+    }
     const HeadLimits limits{m_ctx.opts.max_header_bytes, m_ctx.opts.max_header_fields};
     const std::size_t end = find_head_end(bytes.substr(0, std::min(bytes.size(), limits.max_bytes)), m_scanned);
     if (end == std::string_view::npos && bytes.size() < limits.max_bytes) {
@@ -251,11 +279,10 @@ Decision Connection::decide(const RequestHead& head, bool operational)
         return handle(head, m_ctx.handler, Credentials{}, std::chrono::system_clock::now());
     }
     if (m_route.mode == ConnectionRoute::Mode::Forward) {
-        // Redirected connections: forward `head` unchanged (same Host and
-        // Authorization, no verification, no re-signing) to the route's
-        // destination. Not reachable until accept_redirected() admits them.
-        return error_response({501, "NotImplemented", "Forwarding redirected connections is not implemented."},
-                              head.raw_path(), new_request_id());
+        // Redirected connections: `head` goes on unchanged (same Host and
+        // Authorization, no verification, no re-signing); the upstream
+        // authenticates it.
+        return forward_plan(head, m_route, m_ctx.handler);
     }
     auto creds = m_ctx.creds.get();
     if (!creds) {

@@ -2,6 +2,7 @@
 // requests, streams bodies to the upstream endpoint, and publishes S3
 // lineage events into a job's event ring. See docs/proxy.md.
 #include "roar/collector/event_format.h"
+#include "roar/collector/s3_route.h"
 #include "roar/proxy/event_ring.hpp"
 #include "roar/proxy/log.hpp"
 #include "roar/proxy/server.hpp"
@@ -129,6 +130,15 @@ int run(int argc, char** argv)
     opts.header_timeout = std::chrono::milliseconds(header_timeout_ms);
     opts.idle_timeout = std::chrono::milliseconds(idle_timeout_ms);
     opts.upstream = upstream;
+    // Redirected connections (S3-ROUTING): the job's secret and routing
+    // rules come in the environment (readable only by the proxy's owner),
+    // never on the command line.
+    if (const char* env = std::getenv(ROAR_ENV_S3_SECRET); env != nullptr) {
+        opts.route_secret = env;
+    }
+    if (const char* env = std::getenv(ROAR_ENV_S3_HOSTS); env != nullptr) {
+        opts.route_hosts = env;
+    }
     auto server = roar::proxy::Server::create(opts, std::move(ring));
     if (!server) {
         throw Fatal{server.error()};

@@ -48,6 +48,12 @@ std::string Metrics::render() const
             upstream_errors.load());
     counter("roar_proxy_auth_failures_total", "Requests refused by inbound signature verification.",
             auth_failures.load());
+    counter("roar_proxy_redirects_admitted_total", "Redirected connections (PROXY v2 header) admitted.",
+            redirects_admitted.load());
+    counter("roar_proxy_redirects_refused_total",
+            "Redirected connections refused (not loopback, malformed header, wrong secret, destination not routed, "
+            "TLS).",
+            redirects_refused.load());
     counter("roar_proxy_aws_chunked_requests_total", "Request bodies decoded from aws-chunked before forwarding.",
             aws_chunked_requests.load());
     counter("roar_proxy_header_timeouts_total", "Connections closed because a request head did not arrive in time.",

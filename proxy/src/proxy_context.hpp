@@ -9,6 +9,7 @@
 #include "roar/proxy/credentials.hpp"
 #include "roar/proxy/handler.hpp"
 #include "roar/proxy/metrics.hpp"
+#include "roar/proxy/redirect.hpp"
 #include "roar/proxy/server.hpp"
 
 #include <atomic>
@@ -38,6 +39,7 @@ struct ProxyContext {
     std::unique_ptr<Recorder> recorder;
     std::unique_ptr<HashPool> hashes;
     CredentialCache creds;
+    RedirectPolicy redirect;           // which redirected connections are admitted
     std::string ca_bundle;             // AWS_CA_BUNDLE, used for https upstreams
     std::atomic<bool> stopping{false}; // no new requests; idle connections close
 };

@@ -203,7 +203,7 @@ void Exchange::start()
             self->resume();
         }
     };
-    if (m_plan.op == S3Op::PutObject) {
+    if (m_plan.op == S3Op::PutObject && m_plan.hash_body) {
         const auto expected =
             m_plan.upstream_length == k_unknown_length ? std::nullopt : std::optional(m_plan.upstream_length);
         m_request_hash = std::make_unique<StreamHash>(*m_ctx.hashes, m_io, expected, released);

@@ -14,6 +14,7 @@
 #include "peer_identity.hpp"
 #include "proxy_context.hpp"
 #include "roar/proxy/handler.hpp"
+#include "roar/collector/proxy_header.h"
 #include "roar/proxy/log.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
@@ -210,6 +211,13 @@ tl::expected<std::unique_ptr<Server>, std::string> Server::create(const ServerOp
     impl.ctx.recorder = std::make_unique<Recorder>(std::move(ring), impl.ctx.metrics);
     impl.ctx.hashes = std::make_unique<HashPool>(opts.hash_threads);
     impl.ctx.handler.upstream = opts.upstream;
+    if (!opts.route_secret.empty() && !roar_pp2_is_hex(opts.route_secret.c_str(), opts.route_secret.size())) {
+        return tl::unexpected(std::string("ROAR_S3_SECRET is not lowercase hex"));
+    }
+    if (!opts.route_secret.empty() && opts.route_secret.size() != ROAR_PP2_SECRET_LEN) {
+        return tl::unexpected(fmt::format("ROAR_S3_SECRET must be {} hex characters", ROAR_PP2_SECRET_LEN));
+    }
+    impl.ctx.redirect = RedirectPolicy::from(opts.route_secret, opts.route_hosts);
     impl.ctx.handler.metrics_text = [&impl] { return impl.ctx.metrics.render(); };
     if (const char* ca = std::getenv("AWS_CA_BUNDLE"); ca != nullptr && *ca != '\0') {
         impl.ctx.ca_bundle = ca;

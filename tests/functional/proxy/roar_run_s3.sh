@@ -1,6 +1,6 @@
 # `roar run python3 script.py` with proxy.enabled: the job's S3 reads and
-# writes (boto3 picking the proxy up from AWS_ENDPOINT_URL_S3, which roar
-# sets) show up in `roar show --json` as inputs and outputs with the ETag
+# writes (boto3 with its own endpoint_url to moto; the shim routes those
+# connections to the job's proxy, roar sets no endpoint variable) show up in `roar show --json` as inputs and outputs with the ETag
 # the upstream returned (moto, SigV4 checked) and, for whole bodies, the
 # BLAKE3 of the bytes. A second job reading the first one's output is
 # linked to it. Also: the proxy is gone after the job.
@@ -22,15 +22,16 @@ print(s3.put_object(Bucket="lineage", Key="raw/input.bin", Body=open(sys.argv[2]
 PY
 )
 cat >train.py <<'PY'
-import os, boto3
-assert os.environ["AWS_ENDPOINT_URL_S3"].startswith("http://127.0.0.1:"), os.environ.get("AWS_ENDPOINT_URL_S3")
-s3 = boto3.client("s3")
+import os, sys, boto3
+assert "AWS_ENDPOINT_URL_S3" not in os.environ and "AWS_ENDPOINT_URL" not in os.environ, os.environ
+assert os.environ["ROAR_S3_PROXY"].startswith("127.0.0.1:"), os.environ.get("ROAR_S3_PROXY")
+s3 = boto3.client("s3", endpoint_url=sys.argv[1])
 data = s3.get_object(Bucket="lineage", Key="raw/input.bin")["Body"].read()
 model = bytes(reversed(data))
 open("model.local", "wb").write(model)
 s3.put_object(Bucket="lineage", Key="ckpt/model.bin", Body=model)
 PY
-"$ROAR" run -q python3 train.py
+"$ROAR" run -q python3 train.py "$MOTO_URL"
 j=$(show_json @1)
 s3_in=$(jq -c '.inputs[] | select(.path == "s3://lineage/raw/input.bin")' <<<"$j")
 s3_out=$(jq -c '.outputs[] | select(.path == "s3://lineage/ckpt/model.bin")' <<<"$j")
@@ -48,10 +49,10 @@ pgrep -f "roar-proxy.*--ring" >/dev/null && fail "a job-scoped roar-proxy is sti
 
 # A later job reading the checkpoint is linked to the job that wrote it.
 cat >eval.py <<'PY'
-import boto3
-boto3.client("s3").get_object(Bucket="lineage", Key="ckpt/model.bin")["Body"].read()
+import sys, boto3
+boto3.client("s3", endpoint_url=sys.argv[1]).get_object(Bucket="lineage", Key="ckpt/model.bin")["Body"].read()
 PY
-"$ROAR" run -q python3 eval.py
+"$ROAR" run -q python3 eval.py "$MOTO_URL"
 j2=$(show_json @2)
 assert_eq "$(jq -r '.inputs[] | select(.path == "s3://lineage/ckpt/model.bin") | .hashes.etag' <<<"$j2")" \
   "$out_etag" "second job's input ETag"

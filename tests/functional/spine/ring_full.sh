@@ -1,12 +1,16 @@
-# A full ring never blocks the job: events are dropped and counted, the
-# job record carries the count, and `roar show` warns about it.
+# A full ring whose consumer is stalled never blocks the job for long:
+# producers wait for space only while roar makes progress, and once roar
+# has freed nothing for run.sync_timeout_ms they drop events and count
+# them; the job record carries the count, and `roar show` warns about it.
 . "$(dirname "$0")/../lib/common.sh"
 need python3
 new_project
 "$ROAR" config set run.ring_size_mb 1 >/dev/null
+"$ROAR" config set run.sync_timeout_ms 500 >/dev/null
 echo data >f.txt
 # roar is stopped while the job opens f.txt 300,000 times: the 1 MiB ring
-# (16,384 slots) must overflow, and the job must finish regardless.
+# (16,384 slots) fills, its producers give up after 500 ms without
+# progress, and the job must finish regardless.
 "$ROAR" run -q "$PYTHON" -c '
 import time
 open("started", "w").close()
@@ -28,5 +32,6 @@ j=$(last_job)
 dropped=$(jq -r .dropped_events <<<"$j")
 [[ "$dropped" =~ ^[0-9]+$ && "$dropped" -gt 0 ]] || fail "expected dropped events, got '$dropped'"
 assert_contains "$(jq -r '.notes | join(";")' <<<"$j")" "dropped because the event ring was full" "job note"
+assert_contains "$(jq -r '.notes | join(";")' <<<"$j")" "for roar to drain a full event ring" "the wait is reported"
 assert_contains "$("$ROAR" show "$(jq -r .job_id <<<"$j")")" "dropped" "show warns"
 echo ok

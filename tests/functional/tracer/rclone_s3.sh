@@ -1,6 +1,6 @@
 # rclone (a Go program, traced) copying a local directory to S3 and back
 # under `roar run` with the job's proxy enabled (s3rver upstream; rclone is
-# pointed at the proxy's address, AWS_ENDPOINT_URL_S3, since its S3 traffic
+# pointed at the proxy's own address, http://$ROAR_S3_PROXY, since its S3 traffic
 # is not redirected yet): the local files it read are inputs and the files
 # it wrote outputs, with b3sum's digests, seen by the tracer (rclone is
 # handed over from the shell that execs it); the objects are S3 outputs and
@@ -17,9 +17,10 @@ new_project
 mkdir -p src
 for i in 1 2 3; do head -c $((i * 90000)) /dev/urandom >"src/f$i.bin"; done
 
-# rclone 1.60 ignores AWS_ENDPOINT_URL_S3: the remote names it (in the job's environment).
+# The shim cannot route rclone's raw connects: the remote names the proxy's own
+# address (ROAR_S3_PROXY, in the job's environment; the re-signing path).
 cat >rc.sh <<'SH'
-remote=":s3,provider=Other,env_auth=true,region=us-east-1,endpoint='$AWS_ENDPOINT_URL_S3':tracer-bkt/dir"
+remote=":s3,provider=Other,env_auth=true,region=us-east-1,endpoint='http://$ROAR_S3_PROXY':tracer-bkt/dir"
 if [ "$1" = up ]; then
   exec env -u AWS_CA_BUNDLE rclone --config /dev/null copy src "$remote"
 fi

@@ -1,17 +1,20 @@
 // The ring's producer/consumer protocol: round trips, wrap-around, a full
-// ring counting drops, a producer killed mid-record, many producers.
+// ring waited on (and dropping only when its consumer is gone or stalled),
+// a producer killed mid-record or while waiting, many producers.
 #include "roar/collector/event_ring.h"
 #include "roar/collector/event_ring.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <csignal>
 #include <filesystem>
 
 #include <fcntl.h>
 #include <random>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 
@@ -101,7 +104,7 @@ TEST_CASE("records that straddle the end of the slot area wrap intact", "[collec
     CHECK(total == 500);
 }
 
-TEST_CASE("a full ring refuses and counts instead of blocking", "[collector][ring]")
+TEST_CASE("a full ring whose consumer frees nothing drops after the stall limit, then at once", "[collector][ring]")
 {
     // Records without strings take exactly one slot.
     auto ring = EventRing::create(unique_name(), 1024 * ROAR_SLOT_SIZE, 100);
@@ -115,9 +118,91 @@ TEST_CASE("a full ring refuses and counts instead of blocking", "[collector][rin
     }
     CHECK(accepted == 1024);
     CHECK(ring->counters().dropped == 1100 - 1024);
+    // Only the first producer waited (100 ms without progress); the stall
+    // it declared made the others drop without waiting.
+    CHECK(ring->counters().full_waits == 1);
+    CHECK(ring->counters().full_wait_ns >= 100'000'000u);
     size_t drained = ring->drain([](const RawEvent&) {});
     CHECK(drained == 1024);
     CHECK(producer.publish(ROAR_OP_CLOSE, 1, "") >= 0); // room again
+}
+
+TEST_CASE("a full ring whose consumer is gone drops without waiting", "[collector][ring]")
+{
+    auto ring = EventRing::create(unique_name(), 1024 * ROAR_SLOT_SIZE, 60000);
+    REQUIRE(ring);
+    Producer producer(ring->name());
+    for (int i = 0; i < 1024; ++i) {
+        REQUIRE(producer.publish(ROAR_OP_CLOSE, i, "") >= 0);
+    }
+    producer.ring.hdr->consumer_pid = 0x3ffffff0; // no such process
+    CHECK(producer.publish(ROAR_OP_CLOSE, 0, "") == -1);
+    CHECK(ring->counters().dropped == 1);
+    CHECK(ring->counters().full_waits == 0);
+}
+
+TEST_CASE("producers wait for a slow consumer instead of dropping, and the waits are counted", "[collector][ring]")
+{
+    auto ring = EventRing::create(unique_name(), 1024 * ROAR_SLOT_SIZE, 10000);
+    REQUIRE(ring);
+    constexpr int k_threads = 4, k_each = 5000;
+    std::atomic<int> done{0}, refused{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < k_threads; ++t) {
+        threads.emplace_back([&, t] {
+            Producer producer(ring->name());
+            for (int i = 0; i < k_each; ++i) {
+                if (producer.publish(ROAR_OP_OPEN, t, "/f/" + std::to_string(i)) < 0) {
+                    ++refused;
+                }
+            }
+            ++done;
+        });
+    }
+    size_t total = 0;
+    while (done < k_threads) {
+        // A consumer slower than the producers: naps between drains.
+        ring->wait(std::chrono::milliseconds(1));
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+        total += ring->drain([](const RawEvent&) {});
+    }
+    for (auto& th : threads) {
+        th.join();
+    }
+    total += ring->drain([](const RawEvent&) {}, true);
+    CHECK(refused == 0);
+    CHECK(total == size_t(k_threads * k_each));
+    CHECK(ring->counters().dropped == 0);
+    CHECK(ring->counters().full_waits > 0);
+    CHECK(ring->counters().full_wait_ns > 0);
+}
+
+TEST_CASE("a producer killed while waiting for space wedges no one", "[collector][ring]")
+{
+    auto ring = EventRing::create(unique_name(), 1024 * ROAR_SLOT_SIZE, 60000);
+    REQUIRE(ring);
+    Producer producer(ring->name());
+    for (int i = 0; i < 1024; ++i) {
+        REQUIRE(producer.publish(ROAR_OP_CLOSE, i, "") >= 0);
+    }
+    const pid_t child = fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        producer.publish(ROAR_OP_CLOSE, 0, ""); // waits: the ring is full
+        _exit(0);
+    }
+    while (__atomic_load_n(&producer.ring.hdr->space_wanted, __ATOMIC_ACQUIRE) == 0) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    kill(child, SIGKILL);
+    int status = 0;
+    REQUIRE(waitpid(child, &status, 0) == child);
+    CHECK(WIFSIGNALED(status));
+    CHECK(ring->drain([](const RawEvent&) {}) == 1024);
+    CHECK(producer.ring.hdr->space_wanted == 0); // the consumer cleared it when it freed space
+    CHECK(producer.publish(ROAR_OP_CLOSE, 1, "") >= 0);
+    CHECK(ring->counters().dropped == 0);
+    CHECK(ring->counters().full_waits == 1);
 }
 
 TEST_CASE("a record reserved but never committed is skipped, later records survive", "[collector][ring]")

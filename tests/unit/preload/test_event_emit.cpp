@@ -84,3 +84,21 @@ TEST_CASE("events carry the pid and the calling thread's tid", "[preload][emit]"
     CHECK(ev[0].s1 == "hello");
     CHECK(ev[0].h.time_ns > 0);
 }
+
+TEST_CASE("process records take the precise clock, file records the coarse one", "[preload][emit]")
+{
+    ShimFixture f;
+    // The coarse clock lags by up to a few ticks (more on a tickless idle
+    // CPU); a second is far beyond that and far below any wrong clock.
+    const uint64_t slack = 1000000000u;
+    const uint64_t before = roar_clock_ns(CLOCK_REALTIME);
+    roar_emit(f.S, ROAR_OP_PROC_EXIT, -1, -1, 0, 0, 0, nullptr, nullptr);
+    roar_emit(f.S, ROAR_OP_OPEN, ROAR_AT_FDCWD, -1, 0, 0, 3, "f", nullptr);
+    const uint64_t after = roar_clock_ns(CLOCK_REALTIME);
+    auto ev = f.events();
+    REQUIRE(ev.size() == 2);
+    CHECK(ev[0].h.time_ns >= before);
+    CHECK(ev[0].h.time_ns <= after);
+    CHECK(ev[1].h.time_ns + slack >= before);
+    CHECK(ev[1].h.time_ns <= after);
+}

@@ -53,7 +53,7 @@ enum roar_op {
     ROAR_OP_SPAWN = 5,       /* posix_spawn/system/popen child: result = child pid, s1 = target, s3 = argv */
     ROAR_OP_FORK = 6,        /* in the parent, just before fork(): the child's state is cloned from here */
     ROAR_OP_WAIT = 7,        /* a reaped child: fd = child pid, result = wait status */
-    ROAR_OP_NOTE = 8,        /* s1 = note text about this process (e.g. "io_uring in use") */
+    ROAR_OP_NOTE = 8,        /* s1 = note text about this process (e.g. "io_uring in use"); flags: ROAR_NOTE_* */
 
     /* File system (shim). Paths are raw, relative to `fd` (a dirfd, or
      * ROAR_AT_FDCWD) and the process's current directory. */
@@ -104,6 +104,8 @@ enum roar_op {
  * the ring's tracer_mode allows it: a sync point asking roar run's tracer to
  * PTRACE_SEIZE the publishing thread (event tid) before it calls execve. */
 #define ROAR_EXEC_TRACE_REQUEST 0x40
+/* ROAR_OP_NOTE flags. */
+#define ROAR_NOTE_NETWORK 0x1 /* about network traffic (S3 not observed), not about file I/O */
 /* Any record: a string was cut to fit. */
 #define ROAR_FLAG_TRUNCATED 0x40000000
 
@@ -130,7 +132,7 @@ struct roar_event {
     uint32_t len2;
     uint32_t len3;
     int64_t result;   /* return value, or -errno */
-    uint64_t time_ns; /* CLOCK_REALTIME */
+    uint64_t time_ns; /* CLOCK_REALTIME; the shim's file records (op >= 16): CLOCK_REALTIME_COARSE */
 };
 
 /* The header page. Producers touch `head` (reserve) and the counters;
@@ -156,10 +158,14 @@ struct roar_ring_header {
 
     uint32_t doorbell;       /* futex: producers bump it to wake the consumer */
     uint32_t wake_requested; /* set by the producer that rang for a filling ring; the consumer clears it */
-    uint64_t dropped;        /* records refused because the ring was full */
+    uint64_t dropped;        /* records refused: the ring was full and the consumer gone or stalled */
     uint64_t truncated;      /* records whose strings were cut */
     uint64_t sync_timeouts;  /* sync points that gave up waiting */
-    uint8_t pad4[32];
+    uint64_t full_waits;     /* records whose producer waited for space in a full ring */
+    uint64_t full_wait_ns;   /* total time producers spent waiting for space */
+    uint32_t space_wanted;   /* a producer waits for space: the consumer clears it, wakes `progress` */
+    uint32_t full_wait_ms;   /* a producer drops after the consumer freed nothing this long; 0: never waits */
+    uint64_t stalled_tail;   /* tail + 1 where a producer gave up: others drop at once until tail moves */
 
     /* The ptrace tracer (collector/src/tracer), written by the consumer. */
     uint32_t tracer_mode; /* ROAR_TRACER_*: whether the shim may hand a process to the tracer */
@@ -170,6 +176,14 @@ struct roar_ring_header {
 #define ROAR_TRACER_OFF 0u      /* no ptrace: what the shim cannot enter is reported as not observed */
 #define ROAR_TRACER_AUTO 1u     /* static and Go programs are traced (run.tracer = "auto", the default) */
 #define ROAR_TRACER_COMPLETE 2u /* the whole job runs under the tracer's syscall filter */
+
+#ifdef __cplusplus
+static_assert(sizeof(struct roar_event) == ROAR_SLOT_SIZE, "one event header per slot");
+static_assert(sizeof(struct roar_ring_header) <= ROAR_HEADER_SIZE, "the header fits its page");
+#else
+_Static_assert(sizeof(struct roar_event) == ROAR_SLOT_SIZE, "one event header per slot");
+_Static_assert(sizeof(struct roar_ring_header) <= ROAR_HEADER_SIZE, "the header fits its page");
+#endif
 
 #ifdef __cplusplus
 }

@@ -3,28 +3,40 @@
  * implementation.
  *
  * Protocol, in short: a producer reserves `n` consecutive slots by a CAS
- * on `head` (refusing, and counting a drop, when the ring is full: it never
- * waits for space), copies its record in, and then stores the record's
- * stamp with release ordering. The single consumer reads records in slot
- * order, copies a committed one out, and publishes the new `tail` with
- * release ordering so producers may reuse the slots. A producer killed
- * between reserve and commit leaves one uncommitted record; the consumer
- * skips it once the job is over (or after a grace period), so at most that
- * record is lost.
+ * on `head`, copies its record in, and then stores the record's stamp with
+ * release ordering. The single consumer reads records in slot order,
+ * copies a committed one out, and publishes the new `tail` with release
+ * ordering (in batches) so producers may reuse the slots. A producer
+ * killed between reserve and commit leaves one uncommitted record; the
+ * consumer skips it once the job is over (or after a grace period), so at
+ * most that record is lost.
+ *
+ * A full ring makes the producer wait (roar_ring_wait_space): it sets
+ * `space_wanted`, wakes the consumer and sleeps on the `progress` futex,
+ * which the consumer bumps when it publishes a new tail. The wait is
+ * counted (full_waits, full_wait_ns) and bounded: the record is dropped
+ * and counted only when the consumer process is gone, or when `tail` has
+ * not moved for the header's full_wait_ms (a stalled consumer; the tail is
+ * then marked stalled so that later producers drop at once instead of
+ * each waiting again, until the consumer moves). Nothing is locked, so a
+ * producer killed while waiting wedges no one (at worst the consumer wakes
+ * `progress` once for nobody).
  *
  * A sync point (roar_ring_sync) lets a producer wait, bounded by the
  * header's sync_timeout_ms, until the consumer has processed a given
  * record; the shim uses it before modifying a file so that the collector
  * can hash the bytes the job read before they change.
  *
- * None of these functions touch errno's final value; callers in the shim
- * still save and restore errno around them because futex may set it. */
+ * These functions may leave errno changed (futex, kill); callers in the
+ * shim save and restore it around them. */
 #ifndef ROAR_COLLECTOR_EVENT_RING_H
 #define ROAR_COLLECTOR_EVENT_RING_H
 
 #include "roar/collector/event_format.h"
 
+#include <errno.h>
 #include <linux/futex.h>
+#include <signal.h>
 #include <stddef.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -100,26 +112,134 @@ static inline void roar_ring_copy_out(const struct roar_ring* r, uint64_t pos, v
 
 static inline long roar_futex(uint32_t* addr, int op, uint32_t val, const struct timespec* timeout);
 
+/* Whether the consumer process still exists. A busy consumer (hashing a
+ * large file at a sync point) has a stale heartbeat but is not gone. */
+static inline int roar_ring_consumer_exists(const struct roar_ring* r)
+{
+    const uint32_t pid = __atomic_load_n(&r->hdr->consumer_pid, __ATOMIC_RELAXED);
+    if (pid == 0) {
+        return 0;
+    }
+    return !(syscall(SYS_kill, (pid_t)pid, 0) != 0 && errno == ESRCH);
+}
+
+/* A producer's state while it waits for space (zero-initialised). */
+struct roar_ring_waiting {
+    uint64_t start_ns;     /* when it began waiting; 0 = not yet */
+    uint64_t last_tail;    /* the tail it saw last */
+    uint64_t last_move_ns; /* when it last saw the tail move */
+    uint64_t checked_ns;   /* when it last checked that the consumer exists */
+};
+
+/* One step of waiting for the consumer to free slots, the ring being full
+ * at `tail`. Returns 0 to try the reservation again, -1 to drop the record
+ * (no consumer, consumer stalled, or waiting disabled). */
+static inline int roar_ring_wait_space(struct roar_ring* r, uint64_t tail, struct roar_ring_waiting* w)
+{
+    struct roar_ring_header* h = r->hdr;
+    const uint64_t limit_ns = (uint64_t)__atomic_load_n(&h->full_wait_ms, __ATOMIC_RELAXED) * 1000000ull;
+    if (limit_ns == 0 || __atomic_load_n(&h->stalled_tail, __ATOMIC_ACQUIRE) == tail + 1) {
+        return -1;
+    }
+    const uint64_t now = roar_clock_ns(CLOCK_MONOTONIC);
+    if (w->start_ns == 0) {
+        if (!roar_ring_consumer_exists(r)) {
+            return -1;
+        }
+        w->start_ns = now;
+        w->last_tail = tail;
+        w->last_move_ns = now;
+        w->checked_ns = now;
+        __atomic_fetch_add(&h->full_waits, 1, __ATOMIC_RELAXED);
+    } else if (tail != w->last_tail) {
+        w->last_tail = tail;
+        w->last_move_ns = now;
+    } else if (now - w->last_move_ns >= limit_ns) {
+        __atomic_store_n(&h->stalled_tail, tail + 1, __ATOMIC_RELEASE);
+        return -1;
+    }
+    if (now - w->checked_ns >= 100000000ull) {
+        w->checked_ns = now;
+        if (!roar_ring_consumer_exists(r)) {
+            return -1;
+        }
+    }
+    /* Ask for a wake-up, then look again (the consumer publishes tail,
+     * then reads space_wanted: one of us sees the other), then sleep. */
+    const uint32_t seen = __atomic_load_n(&h->progress, __ATOMIC_ACQUIRE);
+    __atomic_store_n(&h->space_wanted, 1, __ATOMIC_SEQ_CST);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&h->tail, __ATOMIC_ACQUIRE) != tail) {
+        return 0;
+    }
+    __atomic_fetch_add(&h->doorbell, 1, __ATOMIC_RELEASE);
+    roar_futex(&h->doorbell, FUTEX_WAKE, 1, NULL);
+    uint64_t wait_ns = limit_ns - (now - w->last_move_ns);
+    if (wait_ns > 50000000ull) {
+        wait_ns = 50000000ull;
+    }
+    struct timespec ts = {(time_t)(wait_ns / 1000000000ull), (long)(wait_ns % 1000000000ull)};
+    roar_futex(&h->progress, FUTEX_WAIT, seen, &ts);
+    return 0;
+}
+
+static inline void roar_ring_reserve_woke(struct roar_ring* r, uint64_t head, uint32_t n, uint64_t tail)
+{
+    struct roar_ring_header* h = r->hdr;
+    if (head + n - tail > r->nslots / 2 && !__atomic_exchange_n(&h->wake_requested, 1, __ATOMIC_ACQ_REL)) {
+        __atomic_fetch_add(&h->doorbell, 1, __ATOMIC_RELEASE);
+        roar_futex(&h->doorbell, FUTEX_WAKE, 1, NULL);
+    }
+}
+
+/* roar_ring_reserve when the ring was full: the same loop, waiting. */
+static __attribute__((noinline, cold, unused)) int roar_ring_reserve_full(struct roar_ring* r, uint32_t n,
+                                                                          uint64_t* index)
+{
+    struct roar_ring_header* h = r->hdr;
+    struct roar_ring_waiting waiting = {0, 0, 0, 0};
+    uint64_t head = __atomic_load_n(&h->head, __ATOMIC_RELAXED);
+    int rc = 0;
+    for (;;) {
+        const uint64_t tail = __atomic_load_n(&h->tail, __ATOMIC_ACQUIRE);
+        if (head + n - tail > r->nslots) {
+            if (n > r->nslots || roar_ring_wait_space(r, tail, &waiting) != 0) {
+                __atomic_fetch_add(&h->dropped, 1, __ATOMIC_RELAXED);
+                rc = -1;
+                break;
+            }
+            head = __atomic_load_n(&h->head, __ATOMIC_RELAXED);
+            continue;
+        }
+        if (__atomic_compare_exchange_n(&h->head, &head, head + n, 1, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+            *index = head;
+            roar_ring_reserve_woke(r, head, n, tail);
+            break;
+        }
+    }
+    if (waiting.start_ns) {
+        __atomic_fetch_add(&h->full_wait_ns, roar_clock_ns(CLOCK_MONOTONIC) - waiting.start_ns, __ATOMIC_RELAXED);
+    }
+    return rc;
+}
+
 /* Reserves `n` slots; stores the first index in `*index` and returns 0, or
- * counts a drop and returns -1 when the ring has no room. Never blocks.
- * The producer that finds the ring more than half full wakes the consumer
- * (once per consumer wake-up), so a burst does not wait for its next poll. */
+ * counts a drop and returns -1. A full ring is waited on while its
+ * consumer makes progress (roar_ring_wait_space). The producer that finds
+ * the ring more than half full wakes the consumer (once per consumer
+ * wake-up), so a burst does not wait for its next poll. */
 static inline int roar_ring_reserve(struct roar_ring* r, uint32_t n, uint64_t* index)
 {
     struct roar_ring_header* h = r->hdr;
     uint64_t head = __atomic_load_n(&h->head, __ATOMIC_RELAXED);
     for (;;) {
         const uint64_t tail = __atomic_load_n(&h->tail, __ATOMIC_ACQUIRE);
-        if (head + n - tail > r->nslots) {
-            __atomic_fetch_add(&h->dropped, 1, __ATOMIC_RELAXED);
-            return -1;
+        if (__builtin_expect(head + n - tail > r->nslots, 0)) {
+            return roar_ring_reserve_full(r, n, index);
         }
         if (__atomic_compare_exchange_n(&h->head, &head, head + n, 1, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
             *index = head;
-            if (head + n - tail > r->nslots / 2 && !__atomic_exchange_n(&h->wake_requested, 1, __ATOMIC_ACQ_REL)) {
-                __atomic_fetch_add(&h->doorbell, 1, __ATOMIC_RELEASE);
-                roar_futex(&h->doorbell, FUTEX_WAKE, 1, NULL);
-            }
+            roar_ring_reserve_woke(r, head, n, tail);
             return 0;
         }
     }

@@ -45,7 +45,9 @@ std::optional<RawEvent> decode_record(const roar_event& header, uint64_t index, 
 std::vector<std::string> split_argv(std::string_view packed);
 
 struct RingCounters {
-    uint64_t dropped = 0;       // refused by producers because the ring was full
+    uint64_t dropped = 0;       // refused by producers: the ring was full and its consumer gone or stalled
+    uint64_t full_waits = 0;    // records whose producer waited for space in a full ring
+    uint64_t full_wait_ns = 0;  // total time producers waited for space
     uint64_t truncated = 0;     // records whose strings were cut
     uint64_t sync_timeouts = 0; // producers that stopped waiting at a sync point
     uint64_t skipped = 0;       // uncommitted records skipped (producer killed mid-record)
@@ -56,6 +58,8 @@ class EventRing {
 public:
     // Creates the segment `name` (a POSIX shm name such as "/roar-1a2b")
     // holding at least `bytes` of slots; fails if it already exists.
+    // `sync_timeout_ms` bounds a producer's wait at a sync point, and its
+    // wait for space in a full ring while this consumer frees none.
     static Result<EventRing> create(const std::string& name, uint64_t bytes, uint32_t sync_timeout_ms);
 
     EventRing(EventRing&&) noexcept;

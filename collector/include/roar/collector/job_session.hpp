@@ -13,6 +13,7 @@
 #include "roar/collector/path_filter.hpp"
 #include "roar/collector/proxy_control.hpp"
 #include "roar/collector/redact.hpp"
+#include "roar/collector/s3_routing.hpp"
 #include "roar/collector/store/recovery.hpp"
 #include "roar/collector/store/store.hpp"
 #include "roar/collector/tracer.hpp"
@@ -39,6 +40,9 @@ struct JobSessionOptions {
     // ptrace tracing of what the shim cannot enter (run.tracer, see
     // tracer.hpp); when it cannot run here, a note says why.
     TracerMode tracer = TracerMode::off;
+    // With `proxy`: which S3 connections the shim routes to it (issue 17;
+    // proxy_address is the session's). No endpoint variable is set.
+    S3RoutingConfig s3_routing;
 };
 
 // What `roar run` records and how (the CLI builds it from roar.toml).

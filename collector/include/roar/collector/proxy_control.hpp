@@ -26,12 +26,13 @@ struct ProxyProcess {
 struct StartOptions {
     std::string binary; // path of roar-proxy
     std::string listen_host = "127.0.0.1";
-    std::uint16_t port = 0; // 0 = a free port chosen by the proxy
-    std::string upstream;   // empty: the proxy uses $ROAR_UPSTREAM_S3_ENDPOINT or AWS
-    std::string ring;       // shm name of the job's event ring, empty = no events
-    std::string log_file;   // empty = inherit stderr
-    std::string pid_file;   // empty = none
-    bool daemon = false;    // new session, stdio on /dev/null, not a child to reap; outlives its starter
+    std::uint16_t port = 0;       // 0 = a free port chosen by the proxy
+    std::string upstream;         // empty: the proxy uses $ROAR_UPSTREAM_S3_ENDPOINT or AWS
+    std::string ring;             // shm name of the job's event ring, empty = no events
+    std::string log_file;         // empty = inherit stderr
+    std::string pid_file;         // empty = none
+    bool daemon = false;          // new session, stdio on /dev/null, not a child to reap; outlives its starter
+    std::vector<std::string> env; // "NAME=value" entries added to the proxy's environment (the job's S3 secret)
     std::chrono::milliseconds ready_timeout{10000};
 };
 
@@ -75,10 +76,6 @@ private:
     explicit ProxyChild(ProxyProcess process) : m_process(process) { }
     ProxyProcess m_process;
 };
-
-// The environment entries that point a job's S3 clients at the proxy on
-// `port` and make the shim keep them across exec.
-std::vector<std::string> job_environment(std::uint16_t port);
 
 // The standalone daemon of the project whose .roar directory is `roar_dir`.
 struct DaemonStatus {

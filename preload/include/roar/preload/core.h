@@ -14,8 +14,10 @@
 #include "roar/preload/shim_state.h"
 
 #include <dirent.h>
+#include <netdb.h>
 #include <spawn.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #ifdef __cplusplus
@@ -124,6 +126,35 @@ void roar_core_exit(struct roar_libc* L, struct roar_shim* S, enum roar_exit_kin
 pid_t roar_core_wait(struct roar_libc* L, struct roar_shim* S, enum roar_wait_kind kind, pid_t pid, int* status,
                      int options, struct rusage* usage);
 int roar_core_waitid(struct roar_libc* L, struct roar_shim* S, idtype_t idtype, id_t id, siginfo_t* info, int options);
+
+/* S3 routing (core_net.c; the contract is in s3_route.h and proxy_header.h).
+ * With routing off (no ROAR_S3_PROXY) each is the real call after one
+ * branch. */
+enum roar_resolve_kind { ROAR_K_GETHOSTBYNAME, ROAR_K_GETHOSTBYNAME2 };
+enum roar_resolve_r_kind { ROAR_K_GETHOSTBYNAME_R, ROAR_K_GETHOSTBYNAME2_R };
+
+/* connect: a TCP connection to an S3 destination goes to the job's proxy,
+ * which gets a PROXY v2 header first; a TLS one without ROAR_S3_TLS is
+ * connected as asked and reported once per host with a NOTE. */
+int roar_core_connect(struct roar_libc* L, struct roar_shim* S, int fd, const struct sockaddr* addr, socklen_t len);
+/* getpeername: a redirected socket answers its original destination. */
+int roar_core_getpeername(struct roar_libc* L, struct roar_shim* S, int fd, struct sockaddr* addr, socklen_t* len);
+/* The resolver entry points: remember which addresses a name resolved to,
+ * so connect can match the address by the name. */
+int roar_core_getaddrinfo(struct roar_libc* L, struct roar_shim* S, const char* node, const char* service,
+                          const struct addrinfo* hints, struct addrinfo** res);
+struct hostent* roar_core_gethostbyname(struct roar_libc* L, struct roar_shim* S, enum roar_resolve_kind kind,
+                                        const char* name, int af);
+int roar_core_gethostbyname_r(struct roar_libc* L, struct roar_shim* S, enum roar_resolve_r_kind kind, const char* name,
+                              int af, struct hostent* ret, char* buf, size_t buflen, struct hostent** result,
+                              int* h_errnop);
+/* Reads the ROAR_S3_* values (each may be NULL) into S->s3 and turns
+ * routing on when `proxy` is a literal ip:port and `secret` 64 lowercase
+ * hex chars. Called once at start, before the hooks report. Returns 1
+ * (routing on), 0 (no ROAR_S3_PROXY: off) or -1 (malformed: off). */
+int roar_s3_setup(struct roar_shim* S, const char* proxy, const char* secret, const char* hosts, const char* tls);
+/* After PROC_START: a NOTE when setup returned -1 or ignored entries. */
+void roar_s3_report_setup(struct roar_shim* S, int status);
 
 /* Lifecycle (also used by lifecycle.c). */
 

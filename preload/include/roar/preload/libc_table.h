@@ -12,10 +12,12 @@
 #define ROAR_PRELOAD_LIBC_TABLE_H
 
 #include <dirent.h>
+#include <netdb.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -117,7 +119,14 @@ extern "C" {
     X(pid_t, waitpid, (pid_t, int*, int))                                                                              \
     X(pid_t, wait3, (int*, int, struct rusage*))                                                                       \
     X(pid_t, wait4, (pid_t, int*, int, struct rusage*))                                                                \
-    X(int, waitid, (idtype_t, id_t, siginfo_t*, int))
+    X(int, waitid, (idtype_t, id_t, siginfo_t*, int))                                                                  \
+    X(int, connect, (int, const struct sockaddr*, socklen_t))                                                          \
+    X(int, getpeername, (int, struct sockaddr*, socklen_t*))                                                           \
+    X(int, getaddrinfo, (const char*, const char*, const struct addrinfo*, struct addrinfo**))                         \
+    X(struct hostent*, gethostbyname, (const char*))                                                                   \
+    X(struct hostent*, gethostbyname2, (const char*, int))                                                             \
+    X(int, gethostbyname_r, (const char*, struct hostent*, char*, size_t, struct hostent**, int*))                     \
+    X(int, gethostbyname2_r, (const char*, int, struct hostent*, char*, size_t, struct hostent**, int*))
 
 struct roar_libc {
 #define ROAR_LIBC_MEMBER(ret, name, params) ret(*name) params;

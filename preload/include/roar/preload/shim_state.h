@@ -10,6 +10,7 @@
 #define ROAR_PRELOAD_SHIM_STATE_H
 
 #include "roar/collector/event_ring.h"
+#include "roar/collector/s3_route.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -28,12 +29,59 @@ enum roar_shim_status {
 /* fds below this have per-fd bookkeeping; larger ones are always reported. */
 #define ROAR_FD_TRACKED 65536
 #define ROAR_SAVED_ENV_MAX 32
-#define ROAR_SAVED_ENV_BYTES 8192
+#define ROAR_SAVED_ENV_BYTES 16384
 #define ROAR_PREMOD_CACHE_SIZE 256
+#define ROAR_S3_RESOLVED_MAX 64
+#define ROAR_S3_REDIRECTS_MAX 64
+#define ROAR_S3_NOTED_MAX 32
 
 /* roar_shim.fd_flags bits. */
 #define ROAR_FD_KNOWN 0x1   /* opened, duplicated or inherited as a path: CLOSE is reported */
 #define ROAR_FD_WRITTEN 0x2 /* WRITE_FD already reported since the fd was (re)opened */
+
+/* One name the process resolved and one of its addresses. Written under a
+ * per-entry sequence number (odd while being written): a reader that sees
+ * it change, or odd, ignores the entry. */
+struct roar_s3_resolved {
+    uint32_t seq;
+    uint32_t stamp;   /* order of resolution: the newest entry of an address wins */
+    uint8_t addr_len; /* 4 or 16; 0 = empty */
+    uint8_t addr[16];
+    uint16_t name_len;
+    char name[ROAR_S3_HOST_MAX + 1];
+};
+
+/* A socket the shim connected to the proxy instead of `orig`: getpeername
+ * answers `orig`. Identified by the socket's inode, not its fd number. */
+struct roar_s3_redirect {
+    uint32_t seq;
+    uint32_t orig_len;
+    uint64_t dev;
+    uint64_t ino;
+    union {
+        struct {
+            uint16_t family;
+        } any;
+        unsigned char bytes[28]; /* a sockaddr_in or sockaddr_in6 */
+    } orig;
+};
+
+/* S3 routing (issue 17, the contract in s3_route.h / proxy_header.h):
+ * configured at start from ROAR_S3_*; `on` stays 0 (and every network hook
+ * a pass-through after one branch) when ROAR_S3_PROXY is absent. */
+struct roar_s3_state {
+    int on;
+    int tls; /* ROAR_S3_TLS=1: redirect TLS destinations too */
+    struct roar_s3_entry proxy;
+    char secret[65];
+    struct roar_s3_routes routes;
+    struct roar_s3_resolved resolved[ROAR_S3_RESOLVED_MAX];
+    uint32_t resolved_next;
+    struct roar_s3_redirect redirects[ROAR_S3_REDIRECTS_MAX];
+    uint32_t redirects_next;
+    uint64_t noted[ROAR_S3_NOTED_MAX]; /* hashes of hosts already reported as not observed */
+    uint32_t noted_next;
+};
 
 struct roar_shim {
     int status; /* enum roar_shim_status, atomic */
@@ -64,6 +112,7 @@ struct roar_shim {
     /* Hashes of (cwd generation, path) already announced with PRE_MODIFY. */
     uint64_t premod_cache[ROAR_PREMOD_CACHE_SIZE];
     uint8_t fd_flags[ROAR_FD_TRACKED];
+    struct roar_s3_state s3;
 };
 
 /* Per-thread state: reentry depth and the cached tid. Initial-exec TLS so
@@ -87,8 +136,9 @@ int roar_shim_attach(struct roar_shim* S, void* base, uint64_t size, uint32_t pi
  * mapping and stores its size in `*size`, or NULL. */
 void* roar_shim_map_ring(const char* name, uint64_t* size);
 
-/* Saves ROAR_RING, ROAR_PRELOAD, ROAR_JOB_ID, ROAR_KEEP_ENV and the
- * variables ROAR_KEEP_ENV names from `envp` into `S`. `self_path` is this
+/* Saves ROAR_RING, ROAR_PRELOAD, ROAR_JOB_ID, ROAR_KEEP_ENV, the S3
+ * routing variables (ROAR_S3_*) and the variables ROAR_KEEP_ENV names
+ * from `envp` into `S`. `self_path` is this
  * library's path, used when ROAR_PRELOAD is missing (may be NULL). */
 void roar_shim_save_env(struct roar_shim* S, char* const* envp, const char* self_path);
 

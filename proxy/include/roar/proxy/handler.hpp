@@ -52,6 +52,8 @@ struct ForwardPlan {
     bool signed_trailer = false;
     std::string trailer; // aws-chunked: the x-amz-trailer the decoder must verify (empty: none)
     bool expect_continue = false;
+    bool hash_body = true; // false: the body passes through in a framing the relay does not decode (aws-chunked
+                           // on a redirected connection), so no BLAKE3 of it is taken
     // Lineage details.
     std::string range;       // the request's Range header
     std::string copy_source; // "s3://bucket/key" for copies

@@ -36,6 +36,8 @@ public:
     std::atomic<std::uint64_t> events_dropped{0};
     std::atomic<std::uint64_t> client_aborts{0};
     std::atomic<std::uint64_t> auth_failures{0};
+    std::atomic<std::uint64_t> redirects_admitted{0};   // redirected connections (PROXY v2 header) admitted
+    std::atomic<std::uint64_t> redirects_refused{0};    // and refused
     std::atomic<std::uint64_t> aws_chunked_requests{0}; // request bodies decoded from aws-chunked
     std::atomic<std::uint64_t> header_timeouts{0};      // connections closed for a request head that took too long
     std::atomic<std::int64_t> connections_open{0};      // admitted and being served

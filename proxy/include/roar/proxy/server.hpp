@@ -38,6 +38,10 @@ struct ServerOptions {
     std::chrono::seconds connect_timeout{10};        // upstream TCP/TLS connect
     std::chrono::seconds stall_timeout{120};         // upstream transfer without progress
     std::chrono::seconds drain_timeout{5};           // in-flight grace period at shutdown
+    // Redirected connections (S3-ROUTING): the job's secret (ROAR_S3_SECRET;
+    // empty: none is admitted) and its ROAR_S3_HOSTS list.
+    std::string route_secret;
+    std::string route_hosts;
 };
 
 class Server {
