@@ -9,7 +9,11 @@
 
 namespace roar::cli {
 
-int cmd_init(bool force_here);
+struct InitOptions {
+    std::string store; // postgresql://USER@HOST:PORT/DB, or "" (ROAR_STORE_URL, else .roar/roar.db)
+    std::string join;  // the shared project's name ("" : this directory's name, which must be new)
+};
+int cmd_init(const InitOptions& options);
 
 struct RunOptions {
     bool quiet = false;
@@ -41,6 +45,8 @@ int cmd_status(bool json);
 int cmd_reset();
 // Stores the job records saved in `files` when storing them failed.
 int cmd_import(const std::vector<std::string>& files);
+// `roar store sync`: stores every job record saved while the store was unreachable.
+int cmd_store_sync();
 
 int cmd_config_list(bool json);
 int cmd_config_get(const std::string& key);

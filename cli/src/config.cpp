@@ -1,6 +1,8 @@
 // roar.toml handling (see config.hpp).
 #include "config.hpp"
 
+#include "roar/collector/store/postgres_engine.hpp"
+
 #include <toml++/toml.h>
 
 #include <fmt/format.h>
@@ -26,6 +28,10 @@ const std::vector<ConfigKey>& config_keys()
         {"filter.exclude", "string-list", "[]",
          "more paths never recorded: 'dir/' prefixes or globs ('*' crosses '/'); '~/' is your home"},
         {"filter.include", "string-list", "[]", "paths always recorded, even when excluded above"},
+        {"store.url", "string", "\"\"",
+         "shared PostgreSQL store, postgresql://USER@HOST:PORT/DB (empty: .roar/roar.db; never put a password here: "
+         "use ~/.pgpass, PGPASSFILE or PGPASSWORD)"},
+        {"store.project", "string", "\"\"", "the project's name in the shared store (roar init --join NAME)"},
         {"proxy.enabled", "bool", "false", "route the job's S3 calls through roar-proxy to record S3 lineage"},
         {"proxy.port", "int", "9090", "port of the standalone daemon ('roar proxy start')"},
         {"proxy.upstream_endpoint", "string", "\"\"",
@@ -144,6 +150,13 @@ Result<Config> Config::load(const fs::path& path)
     c.proxy_enabled = t["proxy"]["enabled"].value_or(c.proxy_enabled);
     c.proxy_port = int(t["proxy"]["port"].value_or<int64_t>(c.proxy_port));
     c.proxy_upstream = t["proxy"]["upstream_endpoint"].value_or(std::string());
+    c.store_url = t["store"]["url"].value_or(std::string());
+    c.store_project = t["store"]["project"].value_or(std::string());
+    if (!collector::split_store_url_password(c.store_url).password.empty()) {
+        return fail("{}: store.url holds a password; remove it and put it in ~/.pgpass (or PGPASSFILE, "
+                    "PGPASSWORD) instead",
+                    path.string());
+    }
     if (c.ring_size_mb < 1 || c.ring_size_mb > 4096) {
         return fail("{}: run.ring_size_mb must be between 1 and 4096", path.string());
     }
@@ -209,6 +222,11 @@ Result<void> config_set(const fs::path& path, const std::string& name, const std
         std::ostringstream os;
         os << toml::value<std::string>(value);
         toml_value = os.str();
+    }
+    if (name == "store.url" && !collector::split_store_url_password(value).password.empty()) {
+        return fail("store.url: a password is never written to roar.toml; put it in ~/.pgpass (or PGPASSFILE, "
+                    "PGPASSWORD) and set {}",
+                    collector::split_store_url_password(value).url);
     }
     const std::string section = name.substr(0, name.find('.'));
     const std::string leaf = name.substr(section.size() + 1);

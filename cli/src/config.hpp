@@ -32,6 +32,8 @@ struct Config {
     bool proxy_enabled = false;
     int proxy_port = 9090;
     std::string proxy_upstream;
+    std::string store_url;     // "" for the project's SQLite file
+    std::string store_project; // the project's name in a shared store
 
     // Reads `path`; a missing file gives the defaults. Errors name the
     // file, the key and what is wrong.

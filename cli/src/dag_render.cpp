@@ -307,6 +307,7 @@ void write_dag_json(std::ostream& out, const Dag& dag, const Lineage& g, Artifac
             .field("executions", uint64_t(step.executions.size()))
             .field("command", e.command)
             .field("cwd", e.cwd)
+            .field("host", e.host)
             .field("state", state_name(n.state))
             .field("exit_code", e.exit_code)
             .field("status", status_of(e))
@@ -483,8 +484,9 @@ std::string render_dag_text(const Dag& dag, const Lineage& g, ArtifactDigests& d
         const DagNode& n = dag.nodes[view.last];
         const Execution& e = g.executions[size_t(n.execution)];
         const Step& step = g.steps[size_t(e.step)];
-        std::string left =
-            prefix + connector + fmt::format("@{} {}", view.number, shorten(display_command(e.command), command_width));
+        std::string left = prefix + connector
+                           + fmt::format("@{} {}{}", view.number, g.several_hosts ? "[" + e.host + "] " : "",
+                                         shorten(display_command(e.command), command_width));
         std::string right = fmt::format("in:{} out:{}", e.inputs.size(), e.outputs.size());
         if (n.consumed > 0) {
             right += fmt::format(" consumed:{}", n.consumed);

@@ -25,6 +25,12 @@ int main(int argc, char** argv)
     app.add_flag("--no-color", no_color, "never colour the output (NO_COLOR is honoured too)");
 
     auto* init = app.add_subcommand("init", "make the current directory a roar project (.roar/, roar.toml)");
+    InitOptions init_options;
+    init->add_option("--store", init_options.store,
+                     "keep the lineage in a shared PostgreSQL store: postgresql://USER@HOST:PORT/DB "
+                     "(default: ROAR_STORE_URL, else .roar/roar.db)");
+    init->add_option("--join", init_options.join,
+                     "the shared project's name: attaches this checkout to it (the first init creates it)");
 
     RunOptions run_options;
     auto* run = app.add_subcommand("run", "run a command and record the files it reads and writes");
@@ -69,6 +75,11 @@ int main(int argc, char** argv)
     auto* import = app.add_subcommand("import", "store job records saved to recovery files when storing failed");
     import->add_option("files", import_files, "recovery files (.roar/recovery/<job>.json, or where roar said)")
         ->required();
+
+    auto* store_cmd = app.add_subcommand("store", "the lineage store itself");
+    store_cmd->require_subcommand(1);
+    auto* store_sync = store_cmd->add_subcommand(
+        "sync", "store the job records saved locally while the store was unreachable (server down, disk full)");
 
     auto* config = app.add_subcommand("config", "read or change roar.toml");
     config->require_subcommand(1);
@@ -123,7 +134,10 @@ int main(int argc, char** argv)
 
     try {
         if (init->parsed()) {
-            return cmd_init(false);
+            return cmd_init(init_options);
+        }
+        if (store_sync->parsed()) {
+            return cmd_store_sync();
         }
         if (run->parsed()) {
             run_options.command = command;
