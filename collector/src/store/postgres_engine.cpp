@@ -22,6 +22,25 @@ Result<int> postgres_schema_version(pg_conn* conn, const std::string& schema);
 
 namespace {
 
+// `msg` on one line: libpq's messages span several.
+std::string one_line(std::string msg)
+{
+    std::string out;
+    for (const char c : msg) {
+        if (c == '\n' || c == '\t' || c == '\r') {
+            if (!out.empty() && out.back() != ' ') {
+                out += ' ';
+            }
+        } else {
+            out += c;
+        }
+    }
+    while (!out.empty() && out.back() == ' ') {
+        out.pop_back();
+    }
+    return out;
+}
+
 std::string connection_error(pg_conn* conn)
 {
     std::string msg = conn ? PQerrorMessage(conn) : "out of memory";
@@ -226,8 +245,9 @@ bool PostgresStatement::step()
             const std::string msg = m_result ? PQresultErrorMessage(m_result) : connection_error(m_conn);
             PQclear(m_result);
             m_result = nullptr;
-            throw FatalError(fmt::format("database error: {} (in: {})", msg.empty() ? connection_error(m_conn) : msg,
-                                         m_sql.substr(0, 80)));
+            throw FatalError(fmt::format("database error: {} (in: {})",
+                                         msg.empty() ? connection_error(m_conn) : one_line(msg),
+                                         one_line(m_sql.substr(0, 80))));
         }
         m_row = -1;
     }
@@ -306,6 +326,8 @@ Result<pg_conn*> connect(const std::string& url, const std::string& passfile)
         PQfinish(conn);
         return fail("cannot connect to the store {}: {}", redact_store_url(url), msg);
     }
+    // The server's notices ("terminating connection ...") are not roar's output.
+    PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
     return conn;
 }
 
@@ -316,7 +338,7 @@ void run(pg_conn* conn, const std::string& sql)
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
         std::string msg = r ? PQresultErrorMessage(r) : "";
         PQclear(r);
-        throw FatalError(fmt::format("database error: {}", msg.empty() ? connection_error(conn) : msg));
+        throw FatalError(fmt::format("database error: {}", msg.empty() ? connection_error(conn) : one_line(msg)));
     }
     PQclear(r);
 }

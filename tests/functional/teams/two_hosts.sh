@@ -59,4 +59,4 @@ cp "$TEST_TMP/alpha/made-on-alpha.txt" copied.txt
 ROAR_HOST=beta "$ROAR" run -q sh -c 'cat copied.txt > result.txt'
 lineage=$("$ROAR" show --json --lineage result.txt)
 producer=$("$ROAR" log --json | jq -r '.[0].job_id')
-assert_contains "$(jq -c '[.jobs[].job_id]' <<<"$lineage")" "$producer" "upstream of result.txt"
+assert_contains "$(jq -c '[.lineage.jobs[].job_id]' <<<"$lineage")" "$producer" "upstream of result.txt"
