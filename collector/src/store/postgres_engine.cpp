@@ -327,7 +327,8 @@ Result<pg_conn*> connect(const std::string& url, const std::string& passfile)
         return fail("cannot connect to the store {}: {}", redact_store_url(url), msg);
     }
     // The server's notices ("terminating connection ...") are not roar's output.
-    PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
+    PQsetNoticeProcessor(
+        conn, [](void*, const char*) {}, nullptr);
     return conn;
 }
 
