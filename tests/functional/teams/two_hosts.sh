@@ -2,7 +2,7 @@
 # Two checkouts standing in for two machines (ROAR_HOST alpha and beta)
 # write into one shared store at the same time, 16 jobs each: none is
 # lost, each records its host, `roar log` shows hosts once there are
-# several, and a file written on one and read (the same bytes) on the
+# several (log and dag), and a file written on one and read (the same bytes) on the
 # other links the two jobs by content.
 . "$(dirname "$0")/../lib/common.sh"
 start_postgres
@@ -53,6 +53,12 @@ check "roar log shows each job's host once the project spans hosts"
 text=$("$ROAR" log)
 assert_contains "$text" "[alpha]" "log text"
 assert_contains "$text" "[beta]" "log text"
+
+check "roar dag shows each step's host once the project spans hosts"
+dag=$("$ROAR" dag)
+assert_contains "$dag" "[alpha]" "dag text"
+assert_contains "$dag" "[beta]" "dag text"
+assert_contains "$("$ROAR" dag --json | jq -c '[.nodes[].host] | unique')" '"beta"' "host in dag --json"
 
 check "the same bytes read on beta link to the job on alpha that wrote them"
 cp "$TEST_TMP/alpha/made-on-alpha.txt" copied.txt
