@@ -16,7 +16,7 @@ namespace roar::collector {
 namespace {
 
 const char* const k_pg_migrations[] = {
-    // 0 -> 1: the schema of SQLite version 2, without the hash cache.
+    // 0 -> 1: the schema of SQLite version 3, without the hash cache.
     R"sql(
 CREATE TABLE roar_meta (
     version     INTEGER NOT NULL
@@ -78,7 +78,8 @@ CREATE TABLE processes (
     exit_code   BIGINT,
     signal      BIGINT,
     observed    BIGINT NOT NULL,
-    notes       TEXT NOT NULL DEFAULT '[]'
+    notes       TEXT NOT NULL DEFAULT '[]',
+    tracer      TEXT
 );
 CREATE INDEX processes_by_job ON processes(job_id);
 CREATE TABLE artifacts (
