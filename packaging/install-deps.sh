@@ -7,13 +7,13 @@ set -euo pipefail
 
 build_pkgs=(
   build-essential cmake pkg-config git ca-certificates
-  libboost1.74-dev libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libsqlite3-dev sqlite3
+  libboost1.74-dev libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libsqlite3-dev sqlite3 libpq-dev
   libtomlplusplus-dev librust-blake3-dev libexpected-dev libfmt-dev libcli11-dev libspdlog-dev libisal-dev libexpat1-dev
   catch2
 )
 test_pkgs=(
   b3sum jq strace file attr libcap2-bin binutils python3 python3-boto3 awscli rclone s3cmd
-  nginx libnginx-mod-http-dav-ext iperf3 hyperfine nodejs musl-tools golang-go
+  postgresql-15 nginx libnginx-mod-http-dav-ext iperf3 hyperfine nodejs musl-tools golang-go
   chromium clang-format clang-tidy clang libclang-rt-14-dev
 )
 

@@ -1,6 +1,7 @@
-// `roar import FILE...`: stores job records that were saved to recovery
-// files because storing them failed (disk full, database gone). A record
-// already in the store is not stored twice; each imported file is removed.
+// `roar import FILE...` and `roar store sync`: store job records that were
+// saved to recovery files because storing them failed (disk full, database
+// gone, server down). A record already in the store is not stored twice;
+// each imported file is removed.
 #include "commands.hpp"
 
 #include "project.hpp"
@@ -31,6 +32,20 @@ int cmd_import(const std::vector<std::string>& files)
         }
     }
     return failed ? 1 : 0;
+}
+
+int cmd_store_sync()
+{
+    Project project = Project::find();
+    collector::Store store = project.open_store(collector::Access::write, false);
+    int waiting = 0;
+    for (const auto& line : collector::import_pending_recovery_files(store, project.recovery_places())) {
+        std::cout << "roar: " << line << "\n";
+        waiting += line.starts_with("could not") ? 1 : 0;
+    }
+    std::cout << fmt::format("{} is up to date{}.\n", store.describe(),
+                             waiting ? fmt::format(" except {} record(s) that could not be stored", waiting) : "");
+    return waiting ? 1 : 0;
 }
 
 } // namespace roar::cli

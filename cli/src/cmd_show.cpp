@@ -332,6 +332,9 @@ int cmd_log(const LogOptions& options)
     // Step numbers start again at @1 in each session, so a listing that
     // spans sessions says where each one begins.
     const bool several = jobs.front()["session"] != jobs.back()["session"];
+    // Jobs of a shared store may run on many machines: then each line says where.
+    const bool hosts =
+        std::any_of(jobs.begin(), jobs.end(), [&](const auto& j) { return j["host"] != jobs.front()["host"]; });
     nlohmann::json session_shown;
     for (const auto& j : jobs) {
         if (several && j["session"] != session_shown) {
@@ -347,9 +350,10 @@ int cmd_log(const LogOptions& options)
         started = started.substr(0, 19);
         started[10] = ' ';
         std::cout << fmt::format(
-            "{:<5} {}  {}  {:>9}  {}  {}\n", step_text(j["step"]), j["job_id"].get<std::string>(), started,
+            "{:<5} {}  {}  {:>9}  {}  {}{}\n", step_text(j["step"]), j["job_id"].get<std::string>(), started,
             human_duration(j["duration_s"].get<double>()),
             paint(1, j["status"] == "ok" ? k_green : k_red, fmt::format("{:<6}", j["status"].get<std::string>())),
+            hosts ? paint(1, k_dim, fmt::format("[{}] ", j["host"].get<std::string>())) : std::string(),
             display_command(j["command"].get<std::string>()));
     }
     return 0;

@@ -9,9 +9,14 @@
 
 namespace roar::cli {
 
-// `gitignore`: true (-y) adds .roar/ to the project's .gitignore, false
-// (-n) leaves it alone, unset: a hint is printed (no question is asked).
-int cmd_init(std::optional<bool> gitignore);
+struct InitOptions {
+    std::string store; // postgresql://USER@HOST:PORT/DB, or "" (ROAR_STORE_URL, else .roar/roar.db)
+    std::string join;  // the shared project's name ("" : this directory's name, which must be new)
+    // true (-y) adds .roar/ to the project's .gitignore, false (-n) leaves it
+    // alone, unset: a hint is printed (no question is asked).
+    std::optional<bool> gitignore;
+};
+int cmd_init(const InitOptions& options);
 
 struct RunOptions {
     bool quiet = false;
@@ -57,6 +62,8 @@ int cmd_diff(const std::vector<std::string>& refs, bool json);
 int cmd_pop(bool yes);
 // Stores the job records saved in `files` when storing them failed.
 int cmd_import(const std::vector<std::string>& files);
+// `roar store sync`: stores every job record saved while the store was unreachable.
+int cmd_store_sync();
 
 int cmd_config_list(bool json);
 int cmd_config_get(const std::string& key);

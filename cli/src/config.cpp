@@ -3,6 +3,7 @@
 
 #include "roar/collector/redact.hpp"
 #include "roar/collector/s3_routing.hpp"
+#include "roar/collector/store/postgres_engine.hpp"
 
 #include <toml++/toml.h>
 
@@ -29,6 +30,10 @@ const std::vector<ConfigKey>& config_keys()
         {"filter.exclude", "string-list", "[]",
          "more paths never recorded: 'dir/' prefixes or globs ('*' crosses '/'); '~/' is your home"},
         {"filter.include", "string-list", "[]", "paths always recorded, even when excluded above"},
+        {"store.url", "string", "\"\"",
+         "shared PostgreSQL store, postgresql://USER@HOST:PORT/DB (empty: .roar/roar.db; never put a password here: "
+         "use ~/.pgpass, PGPASSFILE or PGPASSWORD)"},
+        {"store.project", "string", "\"\"", "the project's name in the shared store (roar init --join NAME)"},
         {"proxy.enabled", "bool", "false", "route the job's S3 calls through roar-proxy to record S3 lineage"},
         {"proxy.port", "int", "9090", "port of the standalone daemon ('roar proxy start')", 1, 65535},
         {"proxy.upstream_endpoint", "string", "\"\"",
@@ -166,6 +171,13 @@ Result<Config> Config::load(const fs::path& path)
     if (auto redactor = collector::Redactor::create(c.redact_extra_patterns); !redactor) {
         return fail("{}: {}", path.string(), redactor.error().message);
     }
+    c.store_url = t["store"]["url"].value_or(std::string());
+    c.store_project = t["store"]["project"].value_or(std::string());
+    if (!collector::split_store_url_password(c.store_url).password.empty()) {
+        return fail("{}: store.url holds a password; remove it and put it in ~/.pgpass (or PGPASSFILE, "
+                    "PGPASSWORD) instead",
+                    path.string());
+    }
     c.proxy_s3_hosts = strings_of(t["proxy"]["s3_hosts"].node());
     c.proxy_intercept_tls = t["proxy"]["intercept_tls"].value_or(c.proxy_intercept_tls);
     for (const auto& host : c.proxy_s3_hosts) {
@@ -232,6 +244,11 @@ Result<void> config_set(const fs::path& path, const std::string& name, const std
         std::ostringstream os;
         os << toml::value<std::string>(value);
         toml_value = os.str();
+    }
+    if (name == "store.url" && !collector::split_store_url_password(value).password.empty()) {
+        return fail("store.url: a password is never written to roar.toml; put it in ~/.pgpass (or PGPASSFILE, "
+                    "PGPASSWORD) and set {}",
+                    collector::split_store_url_password(value).url);
     }
     const std::string section = name.substr(0, name.find('.'));
     const std::string leaf = name.substr(section.size() + 1);

@@ -37,8 +37,10 @@ struct Config {
     int proxy_port = 9090;
     std::string proxy_upstream;
     std::vector<std::string> redact_extra_patterns; // checked by Redactor::create when loaded
-    std::vector<std::string> proxy_s3_hosts; // more destinations routed to the job's proxy (s3_route.h syntax)
-    bool proxy_intercept_tls = false;        // route TLS destinations too
+    std::vector<std::string> proxy_s3_hosts;        // more destinations routed to the job's proxy (s3_route.h syntax)
+    bool proxy_intercept_tls = false;               // route TLS destinations too
+    std::string store_url;                          // "" for the project's SQLite file
+    std::string store_project;                      // the project's name in a shared store
 
     // Reads `path`; a missing file gives the defaults. Errors name the
     // file, the key and what is wrong.

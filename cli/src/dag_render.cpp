@@ -327,6 +327,7 @@ void write_dag_json(std::ostream& out, const Dag& dag, const Lineage& g, Artifac
             .field("executions", uint64_t(step.executions.size()))
             .field("command", e.command)
             .field("cwd", e.cwd)
+            .field("host", e.host)
             .field("state", state_name(n.state))
             .field("is_stale", n.state == NodeState::stale)
             .field("exit_code", e.exit_code)
@@ -523,7 +524,8 @@ std::string render_dag_text(const Dag& dag, const Lineage& g, ArtifactDigests& d
         const Step& step = g.steps[size_t(e.step)];
         std::string left =
             prefix + connector
-            + fmt::format("{} {}", g.step_ref(e.step), shorten(display_command(e.command), command_width));
+            + fmt::format("{} {}{}", g.step_ref(e.step), g.several_hosts ? "[" + printable(e.host) + "] " : "",
+                          shorten(display_command(e.command), command_width));
         std::string right = fmt::format("in:{} out:{}", e.inputs.size(), e.outputs.size());
         if (n.consumed > 0) {
             right += fmt::format(" consumed:{}", n.consumed);

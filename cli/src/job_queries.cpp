@@ -255,6 +255,7 @@ nlohmann::json job_summaries_json(const std::vector<collector::JobSummary>& jobs
             {"started_at", iso_time(s.started_at)},
             {"duration_s", duration_of(s.started_at, s.ended_at)},
             {"session", nullable(s.session)},
+            {"host", s.host},
         });
     }
     return collector::bytes_json(list);

@@ -147,6 +147,8 @@ Lineage Lineage::load(collector::Store& store, const LineageOptions& options)
             e.step = step->second;
             e.command = job.command;
             e.cwd = job.cwd;
+            e.host = job.host;
+            g.several_hosts = g.several_hosts || (!g.executions.empty() && e.host != g.executions.front().host);
             e.started_at = job.started_at;
             e.ended_at = job.ended_at;
             e.exit_code = job.exit_code;

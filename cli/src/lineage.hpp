@@ -45,6 +45,7 @@ struct Execution {
     std::string job_id;
     int step = 0; // index into Lineage::steps
     std::string command, cwd;
+    std::string host; // where it ran
     double started_at = 0, ended_at = 0;
     int exit_code = 0;
     bool killed = false;
@@ -101,6 +102,7 @@ public:
     std::vector<Execution> executions; // chronological
     std::vector<Use> uses;
     std::vector<PathState> paths;
+    bool several_hosts = false; // the session's jobs ran on more than one machine
 
     // Index of step `number`, if the session has it.
     std::optional<int> step_index(int64_t number) const;

@@ -68,6 +68,12 @@ int main(int argc, char** argv)
     bool init_yes = false, init_no = false;
     auto* init_yes_flag = init->add_flag("-y,--yes", init_yes, "add .roar/ to the project's .gitignore");
     init->add_flag("-n,--no", init_no, "leave .gitignore alone")->excludes(init_yes_flag);
+    InitOptions init_options;
+    init->add_option("--store", init_options.store,
+                     "keep the lineage in a shared PostgreSQL store: postgresql://USER@HOST:PORT/DB "
+                     "(default: ROAR_STORE_URL, else .roar/roar.db)");
+    init->add_option("--join", init_options.join,
+                     "the shared project's name: attaches this checkout to it (the first init creates it)");
 
     RunOptions run_options;
     auto* run = app.add_subcommand("run", "run a command and record the files it reads and writes");
@@ -138,6 +144,11 @@ int main(int argc, char** argv)
     auto* import = app.add_subcommand("import", "store job records saved to recovery files when storing failed");
     import->add_option("files", import_files, "recovery files (.roar/recovery/<job>.json, or where roar said)")
         ->required();
+
+    auto* store_cmd = app.add_subcommand("store", "the lineage store itself");
+    store_cmd->require_subcommand(1);
+    auto* store_sync = store_cmd->add_subcommand(
+        "sync", "store the job records saved locally while the store was unreachable (server down, disk full)");
 
     auto* config = app.add_subcommand("config", "read or change roar.toml");
     config->require_subcommand(1);
@@ -215,7 +226,13 @@ int main(int argc, char** argv)
 
     try {
         if (init->parsed()) {
-            return cmd_init(init_yes ? std::optional<bool>(true) : init_no ? std::optional<bool>(false) : std::nullopt);
+            if (init_yes || init_no) {
+                init_options.gitignore = init_yes;
+            }
+            return cmd_init(init_options);
+        }
+        if (store_sync->parsed()) {
+            return cmd_store_sync();
         }
         if (run->parsed()) {
             run_options.command = command;

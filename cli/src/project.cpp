@@ -6,6 +6,11 @@
 #include "roar/collector/byte_text.hpp"
 #include "roar/collector/path_resolver.hpp"
 
+#include "roar/collector/store/postgres_engine.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdlib>
 #include <iostream>
 
 namespace fs = std::filesystem;
@@ -37,6 +42,45 @@ collector::Redactor Project::redactor() const
         throw FatalError(redactor.error().message);
     }
     return std::move(*redactor);
+}
+
+std::string Project::default_project_name(const fs::path& dir)
+{
+    std::string name;
+    for (const char c : dir.filename().string()) {
+        if (name.size() == 48) {
+            break;
+        }
+        if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+            name += c;
+        } else if (c >= 'A' && c <= 'Z') {
+            name += char(c - 'A' + 'a');
+        } else {
+            name += '_';
+        }
+    }
+    return name.empty() ? "project" : name;
+}
+
+collector::StoreLocation Project::store_location() const
+{
+    collector::StoreLocation where{db_path(), {}, {}, {}};
+    const char* env = std::getenv("ROAR_STORE_URL");
+    where.url = env && *env ? env : m_config.store_url;
+    if (where.url.empty()) {
+        return where;
+    }
+    if (!collector::is_postgres_url(where.url)) {
+        throw FatalError(fmt::format("{} is not a store roar can use (expected postgresql://USER@HOST:PORT/DB)",
+                                     collector::redact_store_url(where.url)));
+    }
+    where.project = m_config.store_project.empty() ? default_project_name(m_root) : m_config.store_project;
+    where.local_cache = roar_dir() / "hash_cache.db";
+    std::error_code ec;
+    if (fs::exists(pgpass_path(), ec)) {
+        where.passfile = pgpass_path();
+    }
+    return where;
 }
 
 collector::Store Project::open_store(collector::Access access, bool import_saved) const

@@ -23,7 +23,10 @@ public:
     std::filesystem::path db_path() const { return roar_dir() / "roar.db"; }
     std::filesystem::path config_path() const { return m_root / "roar.toml"; }
     const Config& config() const { return m_config; }
-    collector::StoreLocation store_location() const { return {db_path()}; }
+    // Where the lineage lives: .roar/roar.db, or the shared store named by
+    // ROAR_STORE_URL or store.url (project store.project, else the
+    // directory's name), with this machine's hash cache in .roar/.
+    collector::StoreLocation store_location() const;
     // Where records that could not be stored are saved until imported.
     collector::RecoveryPlaces recovery_places() const { return collector::recovery_places(roar_dir()); }
     // The built-in redaction rules plus roar.toml's redact.extra_patterns
@@ -34,6 +37,13 @@ public:
     // reason. Opening for writing first imports records saved earlier when
     // storing failed (unless `import_saved` is false), saying so on stderr.
     collector::Store open_store(collector::Access access, bool import_saved = true) const;
+
+    // `dir`'s name as a shared store's project name: lower-case letters,
+    // digits and '_' (what PostgreSQL schema names take unquoted).
+    static std::string default_project_name(const std::filesystem::path& dir);
+    // The file of a password given in `roar init --store` (pgpass format,
+    // readable by this user only); libpq reads it when it exists.
+    std::filesystem::path pgpass_path() const { return roar_dir() / "pgpass"; }
 
     // `path` shown relative to the project root when it lies inside it,
     // escaped for a terminal (collector::escaped_text: "a\xff").

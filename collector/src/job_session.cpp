@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <fcntl.h>
 #include <pwd.h>
 #include <random>
@@ -56,8 +57,13 @@ std::string user_name()
     return std::to_string(getuid());
 }
 
+// The machine as jobs record it: ROAR_HOST when set (a cluster node's
+// stable name, or a test standing in for another machine), else gethostname.
 std::string host_name()
 {
+    if (const char* given = std::getenv("ROAR_HOST"); given && *given) {
+        return given;
+    }
     char buf[256] = {};
     gethostname(buf, sizeof buf - 1);
     return buf;
@@ -301,8 +307,8 @@ StoredJob JobSession::store(Store& store, const JobRecord& job, std::optional<in
     }
     auto saved = write_recovery_file(places, job, step, failure);
     if (saved) {
-        out.notes.push_back(fmt::format("{}; its record is saved in {} ('roar import {}' stores it; the next 'roar "
-                                        "run' does so by itself)",
+        out.notes.push_back(fmt::format("{}; its record is saved in {} ('roar store sync' or 'roar import {}' "
+                                        "stores it; the next 'roar run' does so by itself)",
                                         failure, saved->string(), saved->string()));
     } else {
         out.notes.push_back(fmt::format("{}, and its record could not be saved anywhere either ({}); it is lost",

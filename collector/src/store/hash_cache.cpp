@@ -1,7 +1,8 @@
 // The hash cache (see Store::digest_file): (device, inode, size,
 // mtime_ns) -> BLAKE3, looked up in (device, inode) order inside one read
 // transaction, with new entries kept in memory until a writer's next
-// transaction. A reader only looks up.
+// transaction. A reader only looks up. A shared (PostgreSQL) store keeps
+// the cache in a local SQLite file (Store::cache_engine).
 #include "roar/collector/store/store.hpp"
 
 #include <algorithm>
@@ -13,12 +14,9 @@ namespace {
 
 constexpr const char* k_cache_lookup = "SELECT digest FROM hash_cache WHERE device = ?1 AND inode = ?2 AND "
                                        "algorithm = 'blake3' AND size = ?3 AND mtime_ns = ?4";
-constexpr DialectSql k_cache_store{
-    "INSERT OR REPLACE INTO hash_cache (device, inode, size, mtime_ns, algorithm, digest) "
-    "VALUES (?1, ?2, ?3, ?4, 'blake3', ?5)",
-    "INSERT INTO hash_cache (device, inode, size, mtime_ns, algorithm, digest) VALUES (?1, ?2, ?3, ?4, 'blake3', ?5) "
-    "ON CONFLICT (device, inode, algorithm) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns, "
-    "digest = excluded.digest"};
+// The cache is always an SQLite database (the store's, or the local file).
+constexpr const char* k_cache_store = "INSERT OR REPLACE INTO hash_cache (device, inode, size, mtime_ns, algorithm, "
+                                      "digest) VALUES (?1, ?2, ?3, ?4, 'blake3', ?5)";
 
 double now_seconds()
 {
@@ -30,7 +28,7 @@ double now_seconds()
 
 void Store::write_pending_cache()
 {
-    SqlStatement& store = prepared(k_cache_store);
+    SqlStatement& store = cache_prepared(k_cache_store);
     for (const auto& [key, digest] : m_pending_cache) {
         store.reset();
         store.bind(1, std::get<0>(key)).bind(2, std::get<1>(key)).bind(3, std::get<2>(key));
@@ -42,20 +40,21 @@ void Store::write_pending_cache()
 
 void Store::flush_hash_cache()
 {
-    if (m_pending_cache.empty() || !m_engine || m_engine->access() != Access::write) {
+    StoreEngine* cache = m_engine ? cache_engine() : nullptr;
+    if (m_pending_cache.empty() || !cache || cache->access() != Access::write) {
         return;
     }
     // The cache is an optimisation: never wait long for another job's lock.
-    m_engine->set_lock_wait(std::chrono::milliseconds(200));
+    cache->set_lock_wait(std::chrono::milliseconds(200));
     try {
-        m_engine->begin_write();
+        cache->begin_write();
         write_pending_cache();
-        m_engine->commit();
+        cache->commit();
     } catch (const FatalError&) {
-        m_engine->rollback();
+        cache->rollback();
         m_pending_cache.clear();
     }
-    m_engine->set_lock_wait(k_store_lock_wait);
+    cache->set_lock_wait(k_store_lock_wait);
 }
 
 Result<FileDigest> Store::digest_file(const std::string& path)
@@ -65,11 +64,11 @@ Result<FileDigest> Store::digest_file(const std::string& path)
         return tl::unexpected(identity.error());
     }
     const auto key = std::make_tuple(identity->device, identity->inode, identity->size, identity->mtime_ns);
-    if (identity->is_regular) {
+    if (identity->is_regular && cache_engine()) {
         if (auto pending = m_pending_cache.find(key); pending != m_pending_cache.end()) {
             return FileDigest{pending->second, *identity, false};
         }
-        SqlStatement& lookup = prepared(k_cache_lookup);
+        SqlStatement& lookup = cache_prepared(k_cache_lookup);
         lookup.bind(1, identity->device).bind(2, identity->inode).bind(3, identity->size).bind(4, identity->mtime_ns);
         if (lookup.step()) {
             FileDigest hit{lookup.column_text(0), *identity, false};
@@ -112,37 +111,41 @@ std::vector<Result<FileDigest>> Store::digest_files(const std::vector<std::strin
         return std::tie(ids[a].device, ids[a].inode) < std::tie(ids[b].device, ids[b].inode);
     });
     std::vector<size_t> misses;
+    StoreEngine* cache = cache_engine();
+    if (!cache) { // a reader of a shared store without a local cache
+        misses = regular;
+        regular.clear();
+    }
     // One read transaction for all lookups, not one (with its file locks) each.
-    const bool own_transaction = !m_engine->in_transaction();
+    const bool own_transaction = cache && !cache->in_transaction();
     if (own_transaction) {
-        m_engine->begin_read();
+        cache->begin_read();
     }
     try {
-        SqlStatement& lookup = prepared(k_cache_lookup);
         for (size_t i : regular) {
+            SqlStatement& lookup = cache_prepared(k_cache_lookup);
             const FileIdentity& id = ids[i];
             if (auto pending = m_pending_cache.find(std::make_tuple(id.device, id.inode, id.size, id.mtime_ns));
                 pending != m_pending_cache.end()) {
                 out[i] = FileDigest{pending->second, id, false};
                 continue;
             }
-            lookup.reset();
             lookup.bind(1, id.device).bind(2, id.inode).bind(3, id.size).bind(4, id.mtime_ns);
             if (lookup.step()) {
                 out[i] = FileDigest{lookup.column_text(0), id, false};
             } else {
                 misses.push_back(i);
             }
+            lookup.reset();
         }
-        lookup.reset();
     } catch (const FatalError&) {
         if (own_transaction) {
-            m_engine->rollback();
+            cache->rollback();
         }
         throw;
     }
     if (own_transaction) {
-        m_engine->commit();
+        cache->commit();
     }
     std::vector<std::string> to_hash;
     to_hash.reserve(misses.size());
@@ -164,7 +167,8 @@ void Store::remember_digest(const FileDigest& digest)
     // A file modified within the last two seconds may change again without
     // its mtime moving (coarse timestamps): don't trust it to the cache.
     const double mtime = double(digest.identity.mtime_ns) / 1e9;
-    if (m_engine->access() == Access::write && !digest.changed_while_hashing && mtime < now_seconds() - 2.0) {
+    const StoreEngine* cache = cache_engine();
+    if (cache && cache->access() == Access::write && !digest.changed_while_hashing && mtime < now_seconds() - 2.0) {
         const FileIdentity& id = digest.identity;
         m_pending_cache[std::make_tuple(id.device, id.inode, id.size, id.mtime_ns)] = digest.blake3;
     }

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <map>
 
 namespace roar::collector {
 
@@ -291,6 +292,147 @@ int64_t Store::artifact_for(const ArtifactUse& use, double when)
     return id;
 }
 
+namespace {
+
+constexpr size_t k_rows_per_statement = 1000;
+
+// Runs `head` VALUES (...), (...) `tail` for `rows` rows of `columns`
+// values, k_rows_per_statement rows a statement; `bind_row(stmt, row,
+// first)` binds row `row` from parameter `first` on.
+template <class BindRow> void insert_rows(StoreEngine& engine, std::string_view head, std::string_view tail,
+                                          int columns, size_t rows, BindRow bind_row)
+{
+    for (size_t start = 0; start < rows; start += k_rows_per_statement) {
+        const size_t n = std::min(k_rows_per_statement, rows - start);
+        std::string sql(head);
+        sql += " VALUES ";
+        int param = 1;
+        for (size_t r = 0; r < n; ++r) {
+            sql += r ? ", (" : "(";
+            for (int c = 0; c < columns; ++c) {
+                sql += fmt::format("{}?{}", c ? ", " : "", param++);
+            }
+            sql += ')';
+        }
+        sql += tail;
+        auto stmt = engine.prepare(sql);
+        for (size_t r = 0; r < n; ++r) {
+            bind_row(*stmt, start + r, int(r) * columns + 1);
+        }
+        stmt->run();
+    }
+}
+
+} // namespace
+
+void Store::write_uses_in_bulk(int64_t job_id, const JobRecord& job)
+{
+    // The same artifacts artifact_for() finds or creates one use at a time:
+    // an artifact is identified by BLAKE3, else the ETag, and the other
+    // digests a use knows are added to it.
+    struct Row {
+        const ArtifactUse* use;
+        const char* direction;
+        int64_t artifact = 0;
+    };
+    std::vector<Row> rows;
+    std::vector<std::string> digests;
+    for (const auto* uses : {&job.inputs, &job.outputs, &job.deleted}) {
+        const char* direction = uses == &job.inputs ? "in" : uses == &job.outputs ? "out" : "deleted";
+        for (const auto& use : *uses) {
+            rows.push_back({&use, direction});
+            for (const auto& [alg, digest] : use.hashes) {
+                digests.push_back(digest);
+            }
+        }
+    }
+    std::sort(digests.begin(), digests.end());
+    digests.erase(std::unique(digests.begin(), digests.end()), digests.end());
+    std::map<std::pair<std::string, std::string>, int64_t> known; // (algorithm, digest) -> artifact
+    for (size_t start = 0; start < digests.size(); start += k_rows_per_statement) {
+        const size_t n = std::min(k_rows_per_statement, digests.size() - start);
+        std::string sql = "SELECT algorithm, digest, artifact_id FROM artifact_hashes WHERE digest IN (";
+        for (size_t i = 0; i < n; ++i) {
+            sql += fmt::format("{}?{}", i ? ", " : "", i + 1);
+        }
+        auto q = m_engine->prepare(sql + ")");
+        for (size_t i = 0; i < n; ++i) {
+            q->bind(int(i) + 1, digests[start + i]);
+        }
+        while (q->step()) {
+            known[{q->column_text(0), q->column_text(1)}] = q->column_int(2);
+        }
+    }
+
+    struct NewArtifact {
+        const ArtifactUse* use;
+        int64_t id = 0;
+    };
+    std::vector<NewArtifact> created;
+    struct Hash {
+        int64_t artifact;
+        const std::string* algorithm;
+        const std::string* digest;
+    };
+    std::vector<Hash> hashes;
+    for (Row& row : rows) {
+        const ArtifactUse& use = *row.use;
+        if (use.hashes.empty()) {
+            continue;
+        }
+        for (const char* algorithm : {"blake3", "etag"}) {
+            auto it = use.hashes.find(algorithm);
+            if (it != use.hashes.end()) {
+                if (auto found = known.find({algorithm, it->second}); found != known.end()) {
+                    row.artifact = found->second;
+                    break;
+                }
+            }
+        }
+        if (row.artifact == 0) { // new: ids are drawn below; -k marks the k-th
+            created.push_back({&use});
+            row.artifact = -int64_t(created.size());
+        }
+        for (const auto& [alg, digest] : use.hashes) {
+            known.emplace(std::make_pair(alg, digest), row.artifact); // later uses of the same bytes find it
+            hashes.push_back({row.artifact, &alg, &digest});
+        }
+    }
+    if (!created.empty()) {
+        auto ids = m_engine->prepare("SELECT nextval(pg_get_serial_sequence('artifacts', 'id')) "
+                                     "FROM generate_series(1, ?1)");
+        ids->bind(1, int64_t(created.size()));
+        for (auto& artifact : created) {
+            if (!ids->step()) {
+                throw FatalError("database error: too few artifact ids");
+            }
+            artifact.id = ids->column_int(0);
+        }
+        insert_rows(*m_engine, "INSERT INTO artifacts (id, kind, size, first_seen)", "", 4, created.size(),
+                    [&](SqlStatement& q, size_t i, int p) {
+                        const ArtifactUse& use = *created[i].use;
+                        q.bind(p, created[i].id).bind(p + 1, use.kind);
+                        q.bind(p + 2, use.size ? std::optional<int64_t>(int64_t(*use.size)) : std::nullopt);
+                        q.bind(p + 3, job.ended_at);
+                    });
+    }
+    auto real_id = [&](int64_t artifact) { return artifact < 0 ? created[size_t(-artifact - 1)].id : artifact; };
+    insert_rows(*m_engine, "INSERT INTO artifact_hashes (artifact_id, algorithm, digest)", " ON CONFLICT DO NOTHING", 3,
+                hashes.size(), [&](SqlStatement& q, size_t i, int p) {
+                    q.bind(p, real_id(hashes[i].artifact)).bind(p + 1, *hashes[i].algorithm);
+                    q.bind(p + 2, *hashes[i].digest);
+                });
+    insert_rows(*m_engine, "INSERT INTO job_io (job_id, direction, path, artifact_id, size, notes)",
+                " ON CONFLICT DO NOTHING", 6, rows.size(), [&](SqlStatement& q, size_t i, int p) {
+                    const Row& row = rows[i];
+                    const ArtifactUse& use = *row.use;
+                    q.bind(p, job_id).bind(p + 1, row.direction).bind(p + 2, use.path);
+                    q.bind(p + 3, row.artifact ? std::optional<int64_t>(real_id(row.artifact)) : std::nullopt);
+                    q.bind(p + 4, use.size ? std::optional<int64_t>(int64_t(*use.size)) : std::nullopt);
+                    q.bind(p + 5, use.notes.empty() ? std::string("[]") : nlohmann::json(use.notes).dump());
+                });
+}
+
 Result<int64_t> Store::store_job(const JobRecord& job, std::optional<int64_t> step_number)
 {
     if (!m_engine || m_engine->access() != Access::write) {
@@ -302,7 +444,7 @@ Result<int64_t> Store::store_job(const JobRecord& job, std::optional<int64_t> st
         const int64_t step = step_for(session, job, step_number);
         SqlStatement& insert = prepared(R"sql(
 INSERT INTO jobs (uid, session_id, step_id, command, argv, cwd, started_at, ended_at, exit_code, signal,
-                  hostname, user, git_commit, git_branch, git_remote, git_dirty, git_dirty_files, env,
+                  hostname, "user", git_commit, git_branch, git_remote, git_dirty, git_dirty_files, env,
                   dropped_events, notes, roar_version)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21))sql");
         insert.bind(1, job.uid).bind(2, session).bind(3, step).bind(4, job.command);
@@ -342,6 +484,13 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14))sql");
                 proc.bind(14, std::string_view(p.tracer));
             }
             proc.run();
+        }
+        if (m_engine->dialect() == Dialect::postgresql) {
+            // Each statement is a round trip to the server: many rows each.
+            write_uses_in_bulk(job_id, job);
+            m_engine->commit();
+            flush_hash_cache(); // this machine's cache, in its own file
+            return job_id;
         }
 
         // Artifacts are resolved in digest order, so that creating many

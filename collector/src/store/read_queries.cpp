@@ -302,9 +302,10 @@ std::vector<JobSummary> Store::job_summaries(const JobFilter& filter)
     // The newest N are picked in descending order, then listed oldest first.
     auto q = m_engine->prepare(R"sql(
 SELECT * FROM (
-  SELECT j.uid, st.number, j.command, j.exit_code, j.signal, j.started_at, j.ended_at, j.session_id, j.id
+  SELECT j.uid, st.number, j.command, j.exit_code, j.signal, j.started_at, j.ended_at, j.session_id, j.id,
+         j.hostname
   FROM jobs j LEFT JOIN steps st ON st.id = j.step_id
-  WHERE (?1 IS NULL OR j.session_id = ?1) AND (?2 = 0 OR j.exit_code != 0 OR j.signal IS NOT NULL)
+  WHERE (CAST(?1 AS BIGINT) IS NULL OR j.session_id = ?1) AND (?2 = 0 OR j.exit_code != 0 OR j.signal IS NOT NULL)
   ORDER BY j.started_at DESC, j.id DESC LIMIT ?3) newest
 ORDER BY started_at, id)sql");
     if (filter.session) {
@@ -326,6 +327,7 @@ ORDER BY started_at, id)sql");
         s.ended_at = q->column_double(6);
         s.session = opt_int(*q, 7);
         s.row = q->column_int(8);
+        s.host = q->column_text(9);
         list.push_back(std::move(s));
     }
     return list;

@@ -48,8 +48,8 @@ std::vector<SessionStep> Store::session_steps(int64_t session)
 std::vector<SessionJob> Store::session_jobs(int64_t session)
 {
     std::vector<SessionJob> jobs;
-    auto s = m_engine->prepare("SELECT id, uid, step_id, command, cwd, started_at, ended_at, exit_code, signal "
-                               "FROM jobs WHERE session_id = ?1 ORDER BY started_at, id");
+    auto s = m_engine->prepare("SELECT id, uid, step_id, command, cwd, started_at, ended_at, exit_code, signal, "
+                               "hostname FROM jobs WHERE session_id = ?1 ORDER BY started_at, id");
     s->bind(1, session);
     while (s->step()) {
         SessionJob j;
@@ -62,6 +62,7 @@ std::vector<SessionJob> Store::session_jobs(int64_t session)
         j.ended_at = s->column_double(6);
         j.exit_code = int(s->column_int(7));
         j.killed = !s->column_is_null(8);
+        j.host = s->column_text(9);
         jobs.push_back(std::move(j));
     }
     return jobs;
@@ -70,7 +71,10 @@ std::vector<SessionJob> Store::session_jobs(int64_t session)
 void Store::scan_session_uses(int64_t session, const std::vector<SessionJob>& jobs, bool outputs, const UseSink& sink)
 {
     const char* direction = outputs ? "out" : "in";
+    // SQLite reads a second half on a second connection and thread; a
+    // server streams the whole scan to one connection faster than that.
     const SessionJob* split = jobs.size() >= k_parallel_scan_jobs && std::thread::hardware_concurrency() > 1
+                                      && m_engine->dialect() == Dialect::sqlite
                                   ? &jobs[jobs.size() / 2]
                                   : nullptr;
     auto bind_part = [&](SqlStatement& q) {

@@ -4,6 +4,7 @@
 // session_reads.cpp.
 #include "roar/collector/store/store.hpp"
 
+#include "roar/collector/store/postgres_engine.hpp"
 #include "roar/collector/store/sqlite_engine.hpp"
 
 #include <fmt/format.h>
@@ -32,10 +33,43 @@ bool writable_by_us(const fs::path& file)
     return ::access(file.c_str(), W_OK) == 0 && ::access(dir.c_str(), W_OK | X_OK) == 0;
 }
 
+// This machine's hash cache for a shared store: an SQLite file of roar's
+// schema of which only the hash_cache table is used. A writer creates it
+// when missing; a reader without one hashes every file.
+Result<std::unique_ptr<StoreEngine>> open_local_cache(const fs::path& file, Access access)
+{
+    std::error_code ec;
+    if (file.empty() || (access == Access::read && !fs::exists(file, ec))) {
+        return std::unique_ptr<StoreEngine>();
+    }
+    Result<std::unique_ptr<SqliteEngine>> cache =
+        fs::exists(file, ec) ? SqliteEngine::open(file, access) : SqliteEngine::create(file);
+    if (!cache) {
+        return tl::unexpected(cache.error());
+    }
+    if (access == Access::read && (*cache)->schema_version() < k_schema_version) {
+        return std::unique_ptr<StoreEngine>(); // only a writer upgrades it
+    }
+    return std::unique_ptr<StoreEngine>(std::move(*cache));
+}
+
 } // namespace
 
-Store::Store(std::unique_ptr<StoreEngine> engine, StoreLocation where)
-    : m_engine(std::move(engine)), m_where(std::move(where))
+Result<Store> Store::open_shared(const StoreLocation& where, Access access, bool create)
+{
+    auto engine = PostgresEngine::open(where.url, where.project, access, create, where.passfile.string());
+    if (!engine) {
+        return tl::unexpected(engine.error());
+    }
+    auto cache = open_local_cache(where.local_cache, access);
+    if (!cache) {
+        return tl::unexpected(cache.error());
+    }
+    return Store(std::move(*engine), where, std::move(*cache));
+}
+
+Store::Store(std::unique_ptr<StoreEngine> engine, StoreLocation where, std::unique_ptr<StoreEngine> local_cache)
+    : m_engine(std::move(engine)), m_where(std::move(where)), m_local_cache(std::move(local_cache))
 { }
 
 Store::Store(Store&& other) noexcept = default;
@@ -43,9 +77,12 @@ Store& Store::operator=(Store&& other) noexcept
 {
     if (this != &other) {
         m_statements.clear(); // before the connection they belong to
+        m_cache_statements.clear();
         m_engine = std::move(other.m_engine);
         m_where = std::move(other.m_where);
         m_statements = std::move(other.m_statements);
+        m_local_cache = std::move(other.m_local_cache);
+        m_cache_statements = std::move(other.m_cache_statements);
         m_pending_cache = std::move(other.m_pending_cache);
     }
     return *this;
@@ -56,11 +93,15 @@ Store::~Store()
     if (m_engine) {
         flush_hash_cache();
         m_statements.clear();
+        m_cache_statements.clear();
     }
 }
 
 Result<Store> Store::create(const StoreLocation& where)
 {
+    if (where.shared()) {
+        return open_shared(where, Access::write, true);
+    }
     auto engine = SqliteEngine::create(where.sqlite_file);
     if (!engine) {
         return tl::unexpected(engine.error());
@@ -70,6 +111,9 @@ Result<Store> Store::create(const StoreLocation& where)
 
 Result<Store> Store::open(const StoreLocation& where, Access access)
 {
+    if (where.shared()) {
+        return open_shared(where, access, false);
+    }
     const fs::path& file = where.sqlite_file;
     auto engine = SqliteEngine::open(file, access);
     if (!engine) {
@@ -98,7 +142,13 @@ Result<Store> Store::open(const StoreLocation& where, Access access)
 
 Access Store::access() const { return m_engine ? m_engine->access() : Access::read; }
 
-std::string Store::describe() const { return m_where.sqlite_file.string(); }
+std::string Store::describe() const
+{
+    if (m_where.shared()) {
+        return m_engine ? m_engine->describe() : redact_store_url(m_where.url);
+    }
+    return m_where.sqlite_file.string();
+}
 
 void Store::require_writer(const char* what) const
 {
@@ -117,13 +167,35 @@ SqlStatement& Store::prepared(const char* sql)
     return *slot;
 }
 
+StoreEngine* Store::cache_engine() const
+{
+    if (m_where.shared()) {
+        return m_local_cache.get();
+    }
+    return m_engine.get();
+}
+
+SqlStatement& Store::cache_prepared(const char* sql)
+{
+    auto& slot = m_cache_statements[sql];
+    if (!slot) {
+        slot = cache_engine()->prepare(sql);
+    }
+    slot->reset();
+    return *slot;
+}
+
 std::string Store::moved() const { return m_engine ? m_engine->moved() : std::string(); }
 
 Result<void> Store::reopen(bool create_if_missing)
 {
+    if (m_where.shared()) {
+        return {}; // a server's database does not move under a connection
+    }
     // The old connection goes first: closing it checkpoints and removes its
     // WAL, which must never be replayed into a new file at the same path.
     m_statements.clear();
+    m_cache_statements.clear();
     m_engine.reset();
     const fs::path& file = m_where.sqlite_file;
     std::error_code ec;

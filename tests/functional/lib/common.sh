@@ -41,13 +41,57 @@ fail() { echo "FAIL: $TEST_NAME: ${CHECKING:+$CHECKING: }$*" >&2; exit 1; }
 [[ -x "$ROAR" ]] || fail "roar not built at $ROAR"
 need jq
 
-# Creates and enters a fresh project directory ($PROJECT).
+# Creates and enters a fresh project directory ($PROJECT). Under
+# ROAR_TEST_STORE=postgres (the CTest label postgres) its lineage goes to a
+# new project in this test's throwaway PostgreSQL server instead.
 new_project() {
   PROJECT=$TEST_TMP/${1:-project}
   mkdir -p "$PROJECT"
   cd "$PROJECT"
-  "$ROAR" init >/dev/null
+  if [[ ${ROAR_TEST_STORE:-sqlite} == postgres ]]; then
+    [[ -n ${PG_URL:-} ]] || start_postgres
+    _roar_pg_projects=$((${_roar_pg_projects:-0} + 1))
+    "$ROAR" init --store "$PG_URL" --join "p$_roar_pg_projects" >/dev/null
+  else
+    "$ROAR" init >/dev/null
+  fi
 }
+
+# start_postgres: a throwaway PostgreSQL 15 for this test (initdb into a
+# temporary directory, as the postgres account when running as root, on a
+# free loopback port; stopped at exit). Sets PG_URL (database roar, user
+# roar, no password), PG_PORT, PG_DATA; pg_sql runs psql on it.
+PG_BIN=/usr/lib/postgresql/15/bin
+start_postgres() {
+  [[ -x $PG_BIN/initdb ]] || skip "PostgreSQL 15 is not installed (postgresql-15)"
+  need psql
+  PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/roar-pg.XXXXXX")
+  on_exit "rm -rf '$PG_DIR'"
+  PG_AS=()
+  if [[ $(id -u) == 0 ]]; then
+    chown postgres "$PG_DIR"
+    PG_AS=(runuser -u postgres --)
+  fi
+  PG_PORT=$(free_port)
+  PG_DATA=$PG_DIR/data
+  "${PG_AS[@]}" "$PG_BIN/initdb" -D "$PG_DATA" -U roar --auth=trust -E UTF8 --locale=C.UTF-8 \
+    >"$TEST_TMP/initdb.log" 2>&1 || fail "initdb failed: $(tail -3 "$TEST_TMP/initdb.log")"
+  on_exit "${PG_AS[*]} $PG_BIN/pg_ctl -D '$PG_DATA' -m immediate stop >/dev/null 2>&1"
+  pg_server start || fail "PostgreSQL did not start: $(tail -3 "$PG_DIR/postgres.log")"
+  "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U roar roar
+  PG_URL=postgresql://roar@127.0.0.1:$PG_PORT/roar
+  export PG_PORT PG_URL
+}
+# pg_server start|stop: starts or stops (at once, like a crash) the server.
+pg_server() {
+  if [[ $1 == start ]]; then
+    (cd / && "${PG_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_DIR/postgres.log" -w \
+      -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1" start >/dev/null)
+  else
+    (cd / && "${PG_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DATA" -m immediate -w stop >/dev/null)
+  fi
+}
+pg_sql() { psql -X -q -A -t -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U roar -d roar "$@"; }
 
 assert_eq() { # actual expected what
   [[ "$1" == "$2" ]] || fail "${3:-value}: expected '$2', got '$1'"

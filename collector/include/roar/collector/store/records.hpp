@@ -69,6 +69,7 @@ struct JobSummary {
     bool killed = false; // ended by a signal
     double started_at = 0, ended_at = 0;
     std::optional<int64_t> session;
+    std::string host; // where it ran
 };
 
 // Which jobs `roar log` lists.
@@ -150,6 +151,7 @@ struct SessionJob {
     double started_at = 0, ended_at = 0;
     int exit_code = 0;
     bool killed = false;
+    std::string host; // where it ran
 };
 
 // An artifact's identifying digest (BLAKE3, else the S3 ETag) and size.

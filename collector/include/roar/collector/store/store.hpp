@@ -31,9 +31,20 @@
 
 namespace roar::collector {
 
-// Where a project's lineage lives: today the SQLite file .roar/roar.db.
+// Where a project's lineage lives: the SQLite file .roar/roar.db, or,
+// when `url` is set (postgresql://USER@HOST:PORT/DB), project `project` on
+// that PostgreSQL server, with this machine's hash cache in the SQLite
+// file `local_cache` (the cache is keyed by device and inode, which mean
+// nothing on another machine).
 struct StoreLocation {
     std::filesystem::path sqlite_file;
+    std::string url;
+    std::string project;
+    std::filesystem::path local_cache;
+    // A pgpass file for libpq to read (the project's own, when `roar init
+    // --store` was given a password); empty for PGPASSFILE or ~/.pgpass.
+    std::filesystem::path passfile;
+    bool shared() const { return !url.empty(); }
 };
 
 // Receives one job_io row of a scan: the job's row id, the path (valid
@@ -43,7 +54,7 @@ using UseSink = std::function<void(int64_t job_row, std::string_view path, int64
 class Store {
 public:
     // Creates a new store at `where` with the current schema (the file must
-    // not exist).
+    // not exist; a PostgreSQL project is created, or joined when it exists).
     static Result<Store> create(const StoreLocation& where);
 
     // Opens the existing store at `where` for `access`. A reader that finds
@@ -57,7 +68,7 @@ public:
     virtual ~Store();
 
     Access access() const;
-    // The database as messages name it (a path).
+    // The database as messages name it (a path, or a URL without password).
     std::string describe() const;
 
     // --- Recording (stores opened for writing) ---
@@ -178,14 +189,25 @@ public:
     std::vector<std::optional<int64_t>> artifacts_by_blake3(const std::vector<std::string>& digests);
 
 protected:
-    explicit Store(std::unique_ptr<StoreEngine> engine, StoreLocation where);
+    explicit Store(std::unique_ptr<StoreEngine> engine, StoreLocation where,
+                   std::unique_ptr<StoreEngine> local_cache = nullptr);
     StoreEngine& engine() const { return *m_engine; }
 
 private:
+    // create()/open() of a shared (PostgreSQL) store and its local cache.
+    static Result<Store> open_shared(const StoreLocation& where, Access access, bool create);
     // The statement for `sql`, prepared once per connection and reset for
     // reuse; `sql` must be a string literal (its address is the key).
     SqlStatement& prepared(const char* sql);
     SqlStatement& prepared(const DialectSql& sql) { return prepared(sql.text(m_engine->dialect())); }
+    // The engine holding the hash cache: the store's own, or (for a shared
+    // store) the local SQLite file; null when a reader has no local file.
+    StoreEngine* cache_engine() const;
+    // prepared(), on cache_engine().
+    SqlStatement& cache_prepared(const char* sql);
+    // Writes multi-row inserts of a job's uses and new artifacts (engines
+    // where each statement is a round trip to a server).
+    void write_uses_in_bulk(int64_t job_id, const JobRecord& job);
     void require_writer(const char* what) const;
     int64_t active_session_for_writing();
     int64_t step_for(int64_t session, const JobRecord& job, std::optional<int64_t> step_number);
@@ -200,6 +222,8 @@ private:
     std::unique_ptr<StoreEngine> m_engine;
     StoreLocation m_where;
     std::unordered_map<const char*, std::unique_ptr<SqlStatement>> m_statements;
+    std::unique_ptr<StoreEngine> m_local_cache; // shared stores only
+    std::unordered_map<const char*, std::unique_ptr<SqlStatement>> m_cache_statements;
     // Hash-cache entries not yet written, by (device, inode, size, mtime_ns).
     std::map<std::tuple<uint64_t, uint64_t, uint64_t, int64_t>, std::string> m_pending_cache;
 };
