@@ -1,6 +1,7 @@
 // What the proxy reads out of upstream responses: the XML bodies of
 // CompleteMultipartUpload, CopyObject and DeleteObjects (ETag, Key,
-// VersionId, <Error>) and the headers of the events it builds.
+// VersionId, <Error>) and the response values the recorder turns into
+// events (ExchangeRecord).
 // Input: [op byte] XML body.
 #include "fuzz_proxy.hpp"
 
@@ -24,25 +25,26 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                      S3Op::DeleteObject,
                                      S3Op::PutObject,
                                      S3Op::UploadPart};
-    ForwardPlan plan;
-    plan.op = k_ops[data[0] & 7u];
-    plan.method = "POST";
-    plan.target = {"bucket", "key", false};
-    plan.copy_source = "s3://src/key";
-    plan.upload_id = "upload";
+    // What the relay hands the recorder (roar/proxy/exchange.hpp).
+    ExchangeRecord record;
+    record.op = k_ops[data[0] & 7u];
+    record.method = "POST";
+    record.target = {"bucket", "key", false};
+    record.copy_source = "s3://src/key";
+    record.upload_id = "upload";
     const std::string body(reinterpret_cast<const char*>(data + 1), size - 1);
-
-    ExchangeFacts facts;
-    facts.status = (data[0] & 8u) ? 206 : 200;
-    facts.xml_body = body;
-    // The body's first line doubles as response header values.
+    record.status = (data[0] & 8u) ? 206 : 200;
+    record.response_body = body;
+    // The body's first line doubles as the response's header values.
     const std::string first = body.substr(0, body.find('\n'));
-    facts.headers = {{"etag", first},
-                     {"content-length", first},
-                     {"x-amz-version-id", first},
-                     {"x-amz-delete-marker", first},
-                     {"content-range", first}};
-    (void)lineage_events(plan, facts);
+    record.etag = first;
+    record.version_id = first;
+    record.delete_marker = first;
+    record.content_range = first;
+    if (!first.empty() && (data[0] & 16u)) {
+        record.content_length = std::uint64_t(first.size()) << (data[0] >> 5);
+    }
+    (void)lineage_events(record);
     (void)xml_element(body, "ETag");
     (void)xml_element(body, "Key");
     return 0;
