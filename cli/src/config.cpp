@@ -38,14 +38,14 @@ const std::vector<ConfigKey>& config_keys()
         {"proxy.port", "int", "9090", "port of the standalone daemon ('roar proxy start')", 1, 65535},
         {"proxy.upstream_endpoint", "string", "\"\"",
          "S3 endpoint to forward to (empty: https://s3.<region>.amazonaws.com)"},
-        {"redact.extra_patterns", "string-list", "[]",
-         "more secrets to redact from recorded commands, environment and URLs: extended regular expressions "
-         "(case-insensitive); a capture group limits redaction to that part (docs/redaction.md)"},
         {"proxy.s3_hosts", "string-list", "[]",
          "more S3 endpoints routed to the job's proxy (MinIO, Ceph...): host, host:port, *.suffix, ip[:port] or "
          "[v6]:port, optionally with http:// or https://"},
         {"proxy.intercept_tls", "bool", "false",
          "also route S3 connections that use TLS (HTTPS); off: they are not observed and the job gets a note"},
+        {"redact.extra_patterns", "string-list", "[]",
+         "more secrets to redact from recorded commands, environment and URLs: extended regular expressions "
+         "(case-insensitive); a capture group limits redaction to that part (docs/redaction.md)"},
     };
     return keys;
 }
