@@ -9,6 +9,8 @@ source "$(dirname "$0")/../proxy/lib_s3.sh"
 need curl
 start_s3rver bucket
 export ROAR_UPSTREAM_S3_ENDPOINT=$S3RVER_URL
+# The job talks to the upstream itself; the shim routes it to the job's proxy.
+export S3_URL=$S3RVER_URL
 new_project
 "$ROAR" proxy enable >/dev/null
 iterations=${ROAR_FAULT_ITERATIONS:-4}
@@ -23,7 +25,7 @@ while [ "$i" -lt "$2" ]; do
   i=$((i + 1))
   head -c 20000 /dev/urandom >"$out/o$i.bin"
   curl -fsS --aws-sigv4 aws:amz:us-east-1:s3 --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
-    -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -T "$out/o$i.bin" -o /dev/null "$AWS_ENDPOINT_URL_S3/bucket/$out/o$i.bin"
+    -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -T "$out/o$i.bin" -o /dev/null "$S3_URL/bucket/$out/o$i.bin"
 done
 SH
 s3_outputs() { jq --arg d "$2" '[.outputs[] | select(.kind == "s3" and (.path | startswith("s3://bucket/" + $d + "/")))] | length' <<<"$1"; }

@@ -66,7 +66,8 @@ job() {
   "$ROAR" run -q -- "$@"
   JOB_RC=$?
   set -e
-  JOB=$(show_json @"$(("$("$ROAR" log --json | jq length)"))")
+  # The newest job, by id: runs of one program can share a step (docs/commands/run.md).
+  JOB=$(show_json "$("$ROAR" log --json | jq -r '.[-1].job_id')")
 }
 # assert_io DIRECTION PATH: PATH (relative to $PROJECT) is among the job's
 # inputs/outputs, and for outputs its blake3 is b3sum of the file now.
