@@ -23,12 +23,16 @@ s3_pid=$!
 trap 'kill $s3_pid 2>/dev/null || true' EXIT
 for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
 export AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo-secret AWS_DEFAULT_REGION=us-east-1
-unset AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3
+# The pipeline's scripts talk to this S3 server as they would without roar
+# (how teams point boto3 at MinIO); `roar run` leaves the variable alone and
+# its shim routes those connections through the job's proxy.
+unset AWS_ENDPOINT_URL
+export AWS_ENDPOINT_URL_S3=http://127.0.0.1:$port
 
 echo "Demo project: $work (S3 server on 127.0.0.1:$port)"
 # Raw data lands in the bucket from outside roar, as it would in real life.
 "$py" make_raw.py raw-source.csv
-AWS_ENDPOINT_URL_S3=http://127.0.0.1:$port "$py" - <<'PY'
+"$py" - <<'PY'
 import boto3
 s3 = boto3.client("s3")
 for bucket in ("demo-data", "demo-models"):

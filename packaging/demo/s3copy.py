@@ -1,7 +1,8 @@
 """Copies between a local file and S3 (either side may be s3://bucket/key).
 
-boto3 finds the endpoint in AWS_ENDPOINT_URL_S3, which `roar run` points at
-its proxy when proxy.enabled is set; the script itself knows nothing of roar.
+boto3 finds the S3 endpoint where it always does (AWS_ENDPOINT_URL_S3 in the
+demo); with proxy.enabled set, `roar run`'s shim routes those connections
+through the job's proxy. The script itself knows nothing of roar.
 """
 import sys
 
