@@ -135,13 +135,14 @@ void EventRing::heartbeat()
 namespace {
 
 // Publishes `tail` to producers, and wakes those waiting for space or at a
-// sync point. The fence pairs with the one in roar_ring_wait_space: either
-// the producer sees the new tail or this sees its space_wanted.
+// sync point. The store of tail and the load of space_wanted are
+// sequentially consistent, as are roar_ring_wait_space's store of
+// space_wanted and load of tail: either the producer sees the new tail or
+// this sees its space_wanted.
 void publish_tail(roar_ring_header* header, uint64_t tail)
 {
-    __atomic_store_n(&header->tail, tail, __ATOMIC_RELEASE);
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    const bool space = __atomic_load_n(&header->space_wanted, __ATOMIC_RELAXED) != 0;
+    __atomic_store_n(&header->tail, tail, __ATOMIC_SEQ_CST);
+    const bool space = __atomic_load_n(&header->space_wanted, __ATOMIC_SEQ_CST) != 0;
     if (space || __atomic_load_n(&header->sync_waiters, __ATOMIC_ACQUIRE) > 0) {
         if (space) {
             __atomic_store_n(&header->space_wanted, 0, __ATOMIC_RELAXED);

@@ -145,7 +145,7 @@ TEST_CASE("bytes that are not UTF-8 are written as \\xNN and the line stays vali
     CHECK(line.find('\n') == std::string::npos);
 }
 
-TEST_CASE("--url gets /api/v1/lineage when it names no path", "[cli][openlineage]")
+TEST_CASE("an export URL naming no path gets /api/v1/lineage", "[cli][openlineage]")
 {
     CHECK(endpoint_url("http://127.0.0.1:5000").value() == "http://127.0.0.1:5000/api/v1/lineage");
     CHECK(endpoint_url("http://127.0.0.1:5000/").value() == "http://127.0.0.1:5000/api/v1/lineage");

@@ -165,11 +165,12 @@ static inline int roar_ring_wait_space(struct roar_ring* r, uint64_t tail, struc
         }
     }
     /* Ask for a wake-up, then look again (the consumer publishes tail,
-     * then reads space_wanted: one of us sees the other), then sleep. */
+     * then reads space_wanted, both sequentially consistent like these two:
+     * one of us sees the other), then sleep. Seq-cst operations rather than
+     * a fence, which ThreadSanitizer cannot follow. */
     const uint32_t seen = __atomic_load_n(&h->progress, __ATOMIC_ACQUIRE);
     __atomic_store_n(&h->space_wanted, 1, __ATOMIC_SEQ_CST);
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    if (__atomic_load_n(&h->tail, __ATOMIC_ACQUIRE) != tail) {
+    if (__atomic_load_n(&h->tail, __ATOMIC_SEQ_CST) != tail) {
         return 0;
     }
     __atomic_fetch_add(&h->doorbell, 1, __ATOMIC_RELEASE);
