@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # The README's two commands, for a fresh Debian 12 machine, as root:
 #   bash packaging/setup.sh demo   installs, builds, runs the demo pipeline
-#   bash packaging/setup.sh test   installs (with test tools), builds, runs every test,
-#                                  then again under ASan+UBSan and TSan (build-asan, build-tsan)
-# Both are idempotent: re-running skips what is already installed.
+#   bash packaging/setup.sh test   installs (with test tools), builds, runs every test
+#   bash packaging/setup.sh sanitize   the same sources under ASan+UBSan and TSan
+#                                  (build-asan, build-tsan; README "Sanitizers")
+# All are idempotent: re-running skips what is already installed.
 set -euo pipefail
 
 mode=${1:-}
 case "$mode" in
-  demo | test) ;;
-  *) echo "usage: $0 demo|test" >&2; exit 2 ;;
+  demo | test | sanitize) ;;
+  *) echo "usage: $0 demo|test|sanitize" >&2; exit 2 ;;
 esac
 
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -19,7 +20,7 @@ jobs=$(nproc)
 step() { printf '\n==> %s\n' "$*" >&2; }
 
 step "Installing dependencies"
-if [[ $mode == test ]]; then
+if [[ $mode != demo ]]; then
   "$src/packaging/install-deps.sh" --test
   if [[ -x "$src/tests/functional/node/install.sh" ]]; then
     "$src/tests/functional/node/install.sh"
@@ -37,8 +38,10 @@ if [[ $mode == demo ]]; then
   exec "$src/packaging/demo/run-demo.sh" "$build/bin/roar"
 fi
 
-step "Running the test suite"
-ctest --test-dir "$build" --output-on-failure -j "$jobs" --timeout 1200
+if [[ $mode == test ]]; then
+  step "Running the test suite"
+  exec ctest --test-dir "$build" --output-on-failure -j "$jobs" --timeout 1200
+fi
 
 # The same sources under sanitizers, each in its own tree (README "Working
 # on roar"): ASan+UBSan over the unit and functional suites (label asan),
