@@ -14,15 +14,16 @@ s3 = boto3.client("s3", endpoint_url=sys.argv[1])
 s3.create_bucket(Bucket="lineage")
 s3.put_object(Bucket="lineage", Key="raw/input.bin", Body=open(sys.argv[2], "rb").read())
 PY
-# The endpoint is passed explicitly: Debian's botocore predates AWS_ENDPOINT_URL_S3.
+# The job names its S3 server itself, as jobs do (roar sets no endpoint
+# variable; its shim routes the connections through the job's proxy).
 cat >train.py <<'PY'
-import os, boto3
-s3 = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL_S3"])
+import sys, boto3
+s3 = boto3.client("s3", endpoint_url=sys.argv[1])
 data = s3.get_object(Bucket="lineage", Key="raw/input.bin")["Body"].read()
 open("model.local", "wb").write(data[::-1])
 s3.put_object(Bucket="lineage", Key="ckpt/model.bin", Body=data[::-1])
 PY
-"$ROAR" run -q "$PY" train.py
+"$ROAR" run -q "$PY" train.py "$MOTO_URL"
 "$ROAR" export --format openlineage >events.jsonl
 
 check "the events are valid OpenLineage"
