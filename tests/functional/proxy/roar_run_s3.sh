@@ -45,7 +45,8 @@ out_etag=$(python3 -c 'import sys,boto3; print(boto3.client("s3", endpoint_url=s
 assert_eq "$(jq -r '.hashes.etag' <<<"$s3_out")" "$out_etag" "output ETag"
 assert_eq "$(jq -r '.hashes.blake3' <<<"$s3_out")" "$(b3 model.local)" "output BLAKE3"
 # No proxy left behind; its log is in .roar/.
-pgrep -f "roar-proxy.*--ring" >/dev/null && fail "a job-scoped roar-proxy is still running"
+# (Only this project's: other tests run their own job proxies in parallel.)
+pgrep -f "roar-proxy.*--ring.*--log-file $PROJECT/" >/dev/null && fail "a job-scoped roar-proxy is still running"
 
 # A later job reading the checkpoint is linked to the job that wrote it.
 cat >eval.py <<'PY'
