@@ -692,12 +692,14 @@ public:
                 new_segment(i + 1);
                 continue;
             }
+            // `u` views m_words[i]: read what it says before the word is replaced.
+            const bool ends_segment = m_shell && !u.bare.empty() && u.bare.back() == ';';
             Spans spans;
             word(i, u, spans);
             if (!spans.empty()) {
                 m_words[i] = spans.apply(m_words[i]);
             }
-            if (m_shell && !u.bare.empty() && u.bare.back() == ';') {
+            if (ends_segment) {
                 new_segment(i + 1);
             }
         }
