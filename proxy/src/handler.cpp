@@ -27,31 +27,6 @@ bool is_dropped(std::string_view lname)
     return is_hop_by_hop(lname) || std::find(std::begin(k_names), std::end(k_names), lname) != std::end(k_names);
 }
 
-// Header names listed in the Connection header are hop-by-hop too.
-bool named_in_connection(const RequestHead& head, std::string_view lname)
-{
-    const auto conn = head.header("connection");
-    if (!conn) {
-        return false;
-    }
-    std::string_view rest = *conn;
-    while (!rest.empty()) {
-        const auto comma = rest.find(',');
-        std::string_view tok = rest.substr(0, comma);
-        while (!tok.empty() && tok.front() == ' ') {
-            tok.remove_prefix(1);
-        }
-        while (!tok.empty() && tok.back() == ' ') {
-            tok.remove_suffix(1);
-        }
-        if (iequals(tok, lname)) {
-            return true;
-        }
-        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-    }
-    return false;
-}
-
 // Content-Encoding without the aws-chunked token; empty when nothing is left.
 std::string strip_aws_chunked(std::string_view enc)
 {
@@ -134,6 +109,32 @@ std::optional<Endpoint> parse_endpoint(std::string_view url)
     return ep;
 }
 
+void describe_call(ForwardPlan& plan, const RequestHead& head, std::string_view host, std::string_view decoded_path,
+                   const std::vector<sigv4::QueryParam>& query)
+{
+    plan.target = locate(host, decoded_path);
+    const auto copy_source = head.header("x-amz-copy-source");
+    plan.op = classify(head.method, plan.target, query, copy_source.has_value());
+    plan.range = std::string(head.header("range").value_or(""));
+    for (const auto& p : query) {
+        if (p.name == "uploadId") {
+            plan.upload_id = p.value;
+        } else if (p.name == "partNumber") {
+            plan.part_number = p.value;
+        } else if (p.name == "versionId") {
+            plan.version_id = p.value;
+        }
+    }
+    if (copy_source) {
+        std::string src = sigv4::percent_decode(*copy_source).value_or(std::string(*copy_source));
+        if (!src.empty() && src.front() == '/') {
+            src.erase(0, 1);
+        }
+        src = src.substr(0, src.find("?versionId="));
+        plan.copy_source = "s3://" + src;
+    }
+}
+
 Decision handle(const RequestHead& head, const HandlerConfig& config, const Credentials& creds,
                 std::chrono::system_clock::time_point now)
 {
@@ -170,27 +171,7 @@ Decision handle(const RequestHead& head, const HandlerConfig& config, const Cred
     ForwardPlan plan;
     plan.request_id = request_id;
     plan.method = head.method;
-    plan.target = locate(head.header("host").value_or(""), decoded_path);
-    const auto copy_source = head.header("x-amz-copy-source");
-    plan.op = classify(head.method, plan.target, query, copy_source.has_value());
-    plan.range = std::string(head.header("range").value_or(""));
-    for (const auto& p : query) {
-        if (p.name == "uploadId") {
-            plan.upload_id = p.value;
-        } else if (p.name == "partNumber") {
-            plan.part_number = p.value;
-        } else if (p.name == "versionId") {
-            plan.version_id = p.value;
-        }
-    }
-    if (copy_source) {
-        std::string src = sigv4::percent_decode(*copy_source).value_or(std::string(*copy_source));
-        if (!src.empty() && src.front() == '/') {
-            src.erase(0, 1);
-        }
-        src = src.substr(0, src.find("?versionId="));
-        plan.copy_source = "s3://" + src;
-    }
+    describe_call(plan, head, head.header("host").value_or(""), decoded_path, query);
 
     // Upstream endpoint.
     std::string upstream = config.upstream;

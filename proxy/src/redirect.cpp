@@ -54,30 +54,6 @@ std::optional<std::uint64_t> parse_u64(std::string_view s)
     return v;
 }
 
-bool named_in_connection(const RequestHead& head, std::string_view lname)
-{
-    const auto conn = head.header("connection");
-    if (!conn) {
-        return false;
-    }
-    std::string_view rest = *conn;
-    while (!rest.empty()) {
-        const auto comma = rest.find(',');
-        std::string_view tok = rest.substr(0, comma);
-        while (!tok.empty() && (tok.front() == ' ' || tok.front() == '\t')) {
-            tok.remove_prefix(1);
-        }
-        while (!tok.empty() && (tok.back() == ' ' || tok.back() == '\t')) {
-            tok.remove_suffix(1);
-        }
-        if (iequals(tok, lname)) {
-            return true;
-        }
-        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-    }
-    return false;
-}
-
 RedirectVerdict refuse(std::string reason)
 {
     RedirectVerdict v;
@@ -202,27 +178,7 @@ Decision forward_plan(const RequestHead& head, const ConnectionRoute& route, con
     const std::string decoded_path =
         sigv4::percent_decode(path.empty() ? std::string_view("/") : path).value_or(std::string(path));
     const std::string_view host = head.header("host").value_or(route.authority);
-    plan.target = locate(host, decoded_path);
-    const auto copy_source = head.header("x-amz-copy-source");
-    plan.op = classify(head.method, plan.target, query, copy_source.has_value());
-    plan.range = std::string(head.header("range").value_or(""));
-    for (const auto& p : query) {
-        if (p.name == "uploadId") {
-            plan.upload_id = p.value;
-        } else if (p.name == "partNumber") {
-            plan.part_number = p.value;
-        } else if (p.name == "versionId") {
-            plan.version_id = p.value;
-        }
-    }
-    if (copy_source) {
-        std::string src = sigv4::percent_decode(*copy_source).value_or(std::string(*copy_source));
-        if (!src.empty() && src.front() == '/') {
-            src.erase(0, 1);
-        }
-        src = src.substr(0, src.find("?versionId="));
-        plan.copy_source = "s3://" + src;
-    }
+    describe_call(plan, head, host, decoded_path, query);
 
     // Body framing, as the client sent it.
     if (const auto content_length = head.header("content-length")) {

@@ -51,4 +51,28 @@ bool is_hop_by_hop(std::string_view name)
     return std::any_of(std::begin(k_names), std::end(k_names), [&](std::string_view n) { return iequals(n, name); });
 }
 
+bool named_in_connection(const RequestHead& head, std::string_view lname)
+{
+    const auto conn = head.header("connection");
+    if (!conn) {
+        return false;
+    }
+    std::string_view rest = *conn;
+    while (!rest.empty()) {
+        const auto comma = rest.find(',');
+        std::string_view tok = rest.substr(0, comma);
+        while (!tok.empty() && (tok.front() == ' ' || tok.front() == '\t')) {
+            tok.remove_prefix(1);
+        }
+        while (!tok.empty() && (tok.back() == ' ' || tok.back() == '\t')) {
+            tok.remove_suffix(1);
+        }
+        if (iequals(tok, lname)) {
+            return true;
+        }
+        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    }
+    return false;
+}
+
 } // namespace roar::proxy

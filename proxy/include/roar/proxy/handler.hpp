@@ -70,6 +70,13 @@ struct HandlerConfig {
 
 using Decision = std::variant<LocalResponse, ForwardPlan>;
 
+// Fills what `plan` says of the S3 call for lineage (target, operation,
+// range, upload/part/version ids, copy source) from `head`, its Host
+// `host`, its decoded path and its query. Used by handle() and by the
+// redirected path's forward_plan().
+void describe_call(ForwardPlan& plan, const RequestHead& head, std::string_view host, std::string_view decoded_path,
+                   const std::vector<sigv4::QueryParam>& query);
+
 // Decides what to do with `head` given `config`, the proxy's credentials
 // `creds` and the time `now`. Never throws; errors come back as
 // LocalResponse carrying an S3 XML error document.

@@ -30,5 +30,8 @@ std::string to_lower(std::string_view s);
 bool iequals(std::string_view a, std::string_view b);
 // Whether `name` is a hop-by-hop header that a proxy must not forward.
 bool is_hop_by_hop(std::string_view name);
+// True when the Connection header of `head` lists `lname` (lower-case):
+// such a header is hop-by-hop too.
+bool named_in_connection(const RequestHead& head, std::string_view lname);
 
 } // namespace roar::proxy
