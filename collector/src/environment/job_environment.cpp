@@ -240,16 +240,23 @@ std::string lowercase(std::string_view s)
     return out;
 }
 
+// Sorts by name (case-insensitively), then version; drops repeats.
 void sort_packages(std::vector<PythonPackage>& packages)
 {
-    std::sort(packages.begin(), packages.end(), [](const PythonPackage& a, const PythonPackage& b) {
-        return std::pair(lowercase(a.name), a.version) < std::pair(lowercase(b.name), b.version);
-    });
-    packages.erase(std::unique(packages.begin(), packages.end(),
-                               [](const PythonPackage& a, const PythonPackage& b) {
-                                   return a.name == b.name && a.version == b.version;
-                               }),
-                   packages.end());
+    std::vector<std::pair<std::string, size_t>> keys;
+    keys.reserve(packages.size());
+    for (size_t i = 0; i < packages.size(); ++i) {
+        keys.emplace_back(lowercase(packages[i].name) + '\0' + packages[i].version, i);
+    }
+    std::sort(keys.begin(), keys.end());
+    std::vector<PythonPackage> sorted;
+    sorted.reserve(packages.size());
+    for (size_t k = 0; k < keys.size(); ++k) {
+        if (k == 0 || keys[k].first != keys[k - 1].first) {
+            sorted.push_back(std::move(packages[keys[k].second]));
+        }
+    }
+    packages = std::move(sorted);
 }
 
 PythonPackage package_of(const SiteDistributions& site, uint32_t i)
@@ -277,6 +284,7 @@ PythonEnvironment describe_interpreter(const InterpreterUse& use, const JobFootp
     const std::string stdlib = use.base_prefix + "/lib/python" + major_minor + "/";
 
     std::set<std::string> site_dirs;
+    std::set<std::pair<const SiteDistributions*, uint32_t>> imported;
     for (const uint32_t r : use.reads) {
         const std::string& path = footprint.paths()[r];
         const std::string site = site_dir_of(path);
@@ -302,10 +310,13 @@ PythonEnvironment describe_interpreter(const InterpreterUse& use, const JobFootp
             ++env.unattributed_files;
             continue;
         }
-        env.packages.push_back(package_of(*index, *owner));
+        imported.emplace(index, *owner);
         if (explained[r] == Explained::none) {
             explained[r] = Explained::python_distribution;
         }
+    }
+    for (const auto& [index, owner] : imported) {
+        env.packages.push_back(package_of(*index, owner));
     }
     sort_packages(env.packages);
     env.site_dirs.assign(site_dirs.begin(), site_dirs.end());
