@@ -242,17 +242,17 @@ OwnerIndex build_index(const std::string& site, const std::string& identity)
 
 std::string site_dir_of(std::string_view path)
 {
+    size_t first_end = std::string_view::npos;
     for (const std::string_view name : {"/site-packages", "/dist-packages"}) {
-        size_t at = 0;
-        while ((at = path.find(name, at)) != std::string_view::npos) {
+        for (size_t at = path.find(name); at != std::string_view::npos; at = path.find(name, at + 1)) {
             const size_t end = at + name.size();
             if (end == path.size() || path[end] == '/') {
-                return std::string(path.substr(0, end));
+                first_end = std::min(first_end, end);
+                break;
             }
-            at = end;
         }
     }
-    return {};
+    return first_end == std::string_view::npos ? std::string() : std::string(path.substr(0, first_end));
 }
 
 bool is_site_bookkeeping(std::string_view path, std::string_view site)

@@ -74,6 +74,8 @@ TEST_CASE("the site directory of a path is the prefix through site-packages or d
     CHECK(site_dir_of("/usr/lib/python3/dist-packages/yaml/__init__.py") == "/usr/lib/python3/dist-packages");
     CHECK(site_dir_of("/usr/lib/python3.11/os.py").empty());
     CHECK(site_dir_of("/x/site-packages-old/y.py").empty());
+    CHECK(site_dir_of("/usr/lib/python3/dist-packages/pkg/_vendor/site-packages/m.py")
+          == "/usr/lib/python3/dist-packages"); // the first one wins
 }
 
 TEST_CASE("module files map to the distribution whose RECORD lists them", "[collector][environment][python]")
