@@ -126,7 +126,12 @@ int cmd_run(const RunOptions& given)
         options.proxy_log_dir = project.roar_dir() / "logs";
     }
     JobSession session(options);
-    const JobRecord job = session.record(store, {fs::current_path().string(), recording_filter(project, given.quiet)});
+    RecordingOptions recording{fs::current_path().string(), recording_filter(project, given.quiet), {}};
+    if (config.capture_environment) {
+        recording.environment.emplace();
+        recording.environment->record_all_packages = config.record_all_packages;
+    }
+    const JobRecord job = session.record(store, recording);
     const StoredJob stored = JobSession::store(store, job, rerun.step, project.recovery_places());
     for (const auto& note : stored.notes) {
         std::cerr << "roar: " << note << "\n";
