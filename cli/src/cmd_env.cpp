@@ -86,8 +86,9 @@ void print_environment(const collector::JobDetail& job, const nlohmann::json& e)
     const auto system = e.value("system_packages", nlohmann::json::array());
     out += fmt::format("{} ({})\n", paint(fd, k_bold, "Debian packages"), system.size());
     for (const auto& pkg : system) {
-        out += fmt::format("  {} {}  {}\n", text_of(pkg, "name"), text_of(pkg, "version"),
-                           paint(fd, k_dim, fmt::format("{} files", pkg.value("files", 0))));
+        out += fmt::format(
+            "  {} {}  {}\n", text_of(pkg, "name"), text_of(pkg, "version"),
+            paint(fd, k_dim, fmt::format("{} file{}", pkg.value("files", 0), pkg.value("files", 0) == 1 ? "" : "s")));
     }
     if (const auto& f = e.value("system_files", nlohmann::json::object()); f.value("total", 0) > 0) {
         out += fmt::format("{} {}: {} in Debian packages, {} in Python distributions, {} standard library, {} other\n",
