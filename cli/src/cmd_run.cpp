@@ -125,8 +125,13 @@ std::pair<int, std::optional<int64_t>> run_one(const Project& project, Store& st
         options.s3_routing.intercept_tls = config.proxy_intercept_tls;
     }
     JobSession session(options);
-    const JobRecord job = session.record(
-        store, {fs::current_path().string(), recording_filter(project, given.quiet), project.redactor()});
+    RecordingOptions recording{
+        fs::current_path().string(), recording_filter(project, given.quiet), project.redactor(), {}};
+    if (config.capture_environment) {
+        recording.environment.emplace();
+        recording.environment->record_all_packages = config.record_all_packages;
+    }
+    const JobRecord job = session.record(store, recording);
     const StoredJob stored = JobSession::store(store, job, step, project.recovery_places());
     for (const auto& note : stored.notes) {
         std::cerr << "roar: " << printable(note) << "\n";

@@ -53,7 +53,8 @@ std::string step_text(const nlohmann::json& step)
     return step.is_null() ? "-" : fmt::format("@{}", step.get<int64_t>());
 }
 
-void print_job(const Project& project, const nlohmann::json& j, bool all)
+// `environment`: environment_summary() of the job's environment record.
+void print_job(const Project& project, const nlohmann::json& j, bool all, const std::string& environment)
 {
     const size_t limit = all ? SIZE_MAX : k_listed;
     const int fd = 1;
@@ -83,6 +84,10 @@ void print_job(const Project& project, const nlohmann::json& j, bool all)
         }
     } else {
         out += "  git       (not in a git work tree)\n";
+    }
+    if (!environment.empty()) {
+        out += fmt::format("  platform  {}  {}\n", environment,
+                           paint(fd, k_dim, fmt::format("('roar env {}' has it all)", j["job_id"].get<std::string>())));
     }
     auto list = [&](const char* title, const nlohmann::json& items) {
         out += fmt::format("{} ({})\n", paint(fd, k_bold, title), items.size());
@@ -260,12 +265,14 @@ int cmd_show(const std::string& text, bool json, bool lineage, bool all)
                                      text));
     }
     nlohmann::json record;
+    std::string environment;
     if (ref.kind == Ref::Kind::job) {
         const auto job = store.job(ref.id);
         if (!job) {
             throw FatalError(fmt::format("job {} vanished from the database", ref.id));
         }
         record = job_json(*job);
+        environment = environment_summary(job->environment);
     } else {
         const auto artifact = store.artifact(ref.id);
         if (!artifact) {
@@ -279,7 +286,7 @@ int cmd_show(const std::string& text, bool json, bool lineage, bool all)
     if (json) {
         std::cout << record.dump(2) << std::endl;
     } else if (ref.kind == Ref::Kind::job) {
-        print_job(project, printable(record), all);
+        print_job(project, printable(record), all, environment);
     } else {
         print_artifact(project, printable(record), all);
     }

@@ -28,6 +28,8 @@ int cmd_run(const RunOptions& options);
 
 // `all`: every input, output, path and job in the text view (lists are cut at 50 otherwise).
 int cmd_show(const std::string& ref, bool json, bool lineage, bool all);
+// `roar env REF [--json]`: the environment job REF (or the job that wrote artifact REF) ran in.
+int cmd_env(const std::string& ref, bool json);
 struct LogOptions {
     bool json = false;
     std::string session; // "", "current" or a session number

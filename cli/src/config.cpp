@@ -25,6 +25,10 @@ const std::vector<ConfigKey>& config_keys()
         {"run.tracer", "string", "\"auto\"",
          "ptrace tracing of what the shim cannot enter: \"auto\" (static and Go programs), \"complete\" (every "
          "process, catching raw syscalls too; costs a stop per file syscall) or \"off\""},
+        {"run.capture_environment", "bool", "true",
+         "record the environment each job ran in: machine, Python versions and imported packages, Debian packages"},
+        {"run.record_all_packages", "bool", "false",
+         "also record every installed distribution of each Python interpreter, not only those the job imported"},
         {"filter.defaults", "bool", "true",
          "exclude system and interpreter files (/usr, /proc, site-packages, .pyc, ...) from inputs and outputs"},
         {"filter.exclude", "string-list", "[]",
@@ -161,6 +165,8 @@ Result<Config> Config::load(const fs::path& path)
     if (c.tracer != "auto" && c.tracer != "complete" && c.tracer != "off") {
         return fail("{}: run.tracer must be \"auto\", \"complete\" or \"off\", not \"{}\"", path.string(), c.tracer);
     }
+    c.capture_environment = t["run"]["capture_environment"].value_or(c.capture_environment);
+    c.record_all_packages = t["run"]["record_all_packages"].value_or(c.record_all_packages);
     c.filter_defaults = t["filter"]["defaults"].value_or(c.filter_defaults);
     c.filter_exclude = strings_of(t["filter"]["exclude"].node());
     c.filter_include = strings_of(t["filter"]["include"].node());

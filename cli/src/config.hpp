@@ -30,6 +30,8 @@ struct Config {
     uint64_t ring_size_mb = 64;
     uint32_t sync_timeout_ms = 10000;
     std::string tracer = "auto"; // run.tracer: "auto", "complete" or "off"
+    bool capture_environment = true;
+    bool record_all_packages = false;
     std::vector<std::string> filter_exclude;
     std::vector<std::string> filter_include;
     bool filter_defaults = true;

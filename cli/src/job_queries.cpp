@@ -145,6 +145,36 @@ Ref resolve_ref(collector::Store& store, const Project& project, const std::stri
     throw FatalError(fmt::format("no job, step, path or digest matches '{}' ('roar log' lists the jobs)", text));
 }
 
+std::string environment_summary(const nlohmann::json& environment)
+{
+    if (!environment.is_object()) {
+        return "";
+    }
+    auto plural = [](size_t n, const char* one, const char* many) {
+        return fmt::format("{} {}", n, n == 1 ? one : many);
+    };
+    std::vector<std::string> parts;
+    const auto machine = environment.value("machine", nlohmann::json::object());
+    if (const auto os = machine.value("os", ""); !os.empty()) {
+        parts.push_back(os);
+    }
+    if (const auto gpus = machine.value("gpus", nlohmann::json::array()); !gpus.empty()) {
+        parts.push_back(plural(gpus.size(), "GPU", "GPUs"));
+    }
+    for (const auto& p : environment.value("python", nlohmann::json::array())) {
+        parts.push_back(
+            fmt::format("Python {} ({})", p.value("version", "?"),
+                        plural(p.value("packages", nlohmann::json::array()).size(), "package", "packages")));
+    }
+    parts.push_back(plural(environment.value("system_packages", nlohmann::json::array()).size(), "Debian package",
+                           "Debian packages"));
+    std::string out;
+    for (const auto& part : parts) {
+        out += (out.empty() ? "" : " · ") + part;
+    }
+    return out;
+}
+
 nlohmann::json job_json(const collector::JobDetail& job)
 {
     nlohmann::json j;

@@ -34,6 +34,11 @@ Ref resolve_ref(collector::Store& store, const Project& project, const std::stri
 // A job's full record in the `roar show --json` shape.
 nlohmann::json job_json(const collector::JobDetail& job);
 
+// One line saying what environment record `environment` (JobDetail::environment)
+// holds: "Debian GNU/Linux 12 (bookworm) · Python 3.11.2 (2 packages) · 7
+// Debian packages"; "" when it is null.
+std::string environment_summary(const nlohmann::json& environment);
+
 // An artifact: digests, size, paths seen, producers and consumers.
 nlohmann::json artifact_json(const collector::ArtifactDetail& artifact);
 

@@ -92,6 +92,13 @@ int main(int argc, char** argv)
     bool show_all = false;
     show->add_flag("--all", show_all, "list every input, output, path and job (long lists are cut at 50)");
 
+    std::string env_ref;
+    bool env_json = false;
+    auto* env = app.add_subcommand("env", "the environment a job ran in: machine, Python and its packages, Debian "
+                                          "packages");
+    env->add_option("ref", env_ref, "@N, a job id or prefix, or an artifact (the job that wrote it)")->required();
+    env->add_flag("--json", env_json, "the record as JSON (machine, python, system_packages, ...)");
+
     LogOptions log_options;
     auto* log = app.add_subcommand("log", "one line per recorded job, oldest first");
     log->add_flag("--json", log_options.json, "machine-readable output");
@@ -240,6 +247,9 @@ int main(int argc, char** argv)
         }
         if (show->parsed()) {
             return cmd_show(show_ref, show_json, show_lineage, show_all);
+        }
+        if (env->parsed()) {
+            return cmd_env(env_ref, env_json);
         }
         if (log->parsed()) {
             return cmd_log(log_options);

@@ -252,6 +252,11 @@ JobRecord JobSession::record(Store& store, const RecordingOptions& recording)
     tracker.add_reaped(m_reaped);
     job.ring = m_counters;
     tracker.finish(job);
+    if (recording.environment) {
+        // After the job, from what it opened: no subprocess, no network;
+        // the machine's slow sources are read from a cache (facts_cache.hpp).
+        job.environment = to_json(capture_job_environment(tracker.footprint(job), *recording.environment));
+    }
     if (job.ring.dropped > 0) {
         job.notes.push_back(fmt::format("{} events were dropped because the event ring was full and roar was not "
                                         "draining it (stalled for run.sync_timeout_ms, or gone); this record may "

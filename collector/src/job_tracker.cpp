@@ -430,6 +430,9 @@ void JobTracker::on_event(const RawEvent& event)
             break;
         }
         const int acc = h.flags & O_ACCMODE;
+        if (acc != O_WRONLY) {
+            note_opened_for_reading(st.record, path);
+        }
         PathState& ps = path_state(path);
         if ((acc == O_RDONLY || acc == O_RDWR) && !(h.flags & O_TRUNC)) {
             // O_RDWR|O_CREAT of a file that did not exist reads nothing: the
@@ -660,6 +663,44 @@ void JobTracker::on_s3(const RawEvent& event)
         break;
     default: break;
     }
+}
+
+void JobTracker::note_opened_for_reading(int record, const std::string& path)
+{
+    if (record < 0) {
+        return;
+    }
+    auto [it, added] = m_read_index.try_emplace(path, uint32_t(m_read_paths.size()));
+    if (added) {
+        m_read_paths.push_back(path);
+    }
+    if (m_record_reads.size() <= size_t(record)) {
+        m_record_reads.resize(size_t(record) + 1);
+    }
+    auto& reads = m_record_reads[size_t(record)];
+    if (reads.empty() || reads.back() != it->second) { // a file reopened in a loop costs one entry
+        reads.push_back(it->second);
+    }
+}
+
+JobFootprint JobTracker::footprint(const JobRecord& job) const
+{
+    JobFootprint out;
+    std::vector<int8_t> filtered(m_read_paths.size(), -1); // the filter asked once per path
+    for (size_t i = 0; i < job.processes.size(); ++i) {
+        const ProcessRecord& rec = job.processes[i];
+        const size_t n = out.add_process(rec.pid, rec.exe, rec.argv, rec.cwd);
+        if (i >= m_record_reads.size()) {
+            continue;
+        }
+        for (const uint32_t r : m_record_reads[i]) {
+            if (filtered[r] < 0) {
+                filtered[r] = m_filter.accepts(m_read_paths[r]) ? 0 : 1;
+            }
+            out.add_read(n, m_read_paths[r], filtered[r] == 1);
+        }
+    }
+    return out;
 }
 
 void JobTracker::add_reaped(const std::vector<Reaped>& reaped)

@@ -464,6 +464,13 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?
         insert.bind(20, stored_json(job.notes)).bind(21, ROAR_VERSION_STRING);
         insert.run();
         const int64_t job_id = m_engine->last_insert_id();
+        if (!job.environment.is_null()) {
+            SqlStatement& environment = prepared("INSERT INTO job_environments (job_id, record) VALUES (?1, ?2)");
+            // A path in it that is not UTF-8 (an odd site directory) must not cost the job.
+            environment.bind(1, job_id);
+            environment.bind(2, stored_json(job.environment)); // exact bytes of every path in it
+            environment.run();
+        }
 
         SqlStatement& proc = prepared(R"sql(
 INSERT INTO processes (job_id, seq, pid, ppid, parent_seq, exe, argv, cwd, started_at, exit_code, signal, observed, notes,

@@ -9,6 +9,7 @@
 #include "roar/collector/store/postgres_engine.hpp"
 
 #include <fmt/format.h>
+#include <charconv>
 #include <libpq-fe.h>
 
 namespace roar::collector {
@@ -111,6 +112,13 @@ CREATE INDEX job_io_by_artifact ON job_io(artifact_id);
 CREATE INDEX job_io_by_path ON job_io(path);
 INSERT INTO roar_meta (version) VALUES (0);
 )sql",
+    // 1 -> 2: the environment each job ran in (SQLite's 4 -> 5).
+    R"sql(
+CREATE TABLE job_environments (
+    job_id      BIGINT PRIMARY KEY REFERENCES jobs(id) ON DELETE CASCADE,
+    record      TEXT NOT NULL
+);
+)sql",
 };
 static_assert(sizeof k_pg_migrations / sizeof k_pg_migrations[0] == k_postgres_schema_version);
 
@@ -132,7 +140,17 @@ Result<std::string> query(pg_conn* conn, const std::string& sql)
     return out;
 }
 
-int to_version(const std::string& text) { return text.empty() ? 0 : std::atoi(text.c_str()); }
+// roar_meta's version as the server printed it; "" (no row yet) is 0, and
+// anything but a plain number is -1, which no migration step accepts.
+int to_version(const std::string& text)
+{
+    if (text.empty()) {
+        return 0;
+    }
+    int version = -1;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), version);
+    return ec == std::errc() && end == text.data() + text.size() && version >= 0 ? version : -1;
+}
 
 } // namespace
 
@@ -150,7 +168,11 @@ Result<int> postgres_schema_version(pg_conn* conn, const std::string& schema)
     if (!version) {
         return tl::unexpected(version.error());
     }
-    return to_version(*version);
+    const int number = to_version(*version);
+    if (number < 0) {
+        return fail("{}.roar_meta holds '{}', not a schema version", schema, *version);
+    }
+    return number;
 }
 
 Result<int> migrate_postgres(pg_conn* conn, const std::string& schema, bool create)

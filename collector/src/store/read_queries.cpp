@@ -151,6 +151,11 @@ FROM jobs j LEFT JOIN steps st ON st.id = j.step_id WHERE j.id = ?1)sql");
     j.inputs = uses_of(row, "in");
     j.outputs = uses_of(row, "out");
     j.deleted = uses_of(row, "deleted");
+    auto environment = m_engine->prepare("SELECT record FROM job_environments WHERE job_id = ?1");
+    environment->bind(1, row);
+    if (environment->step()) {
+        j.environment = parse_json(environment->column_view(0), nlohmann::json());
+    }
 
     auto p = m_engine->prepare("SELECT seq, pid, ppid, parent_seq, exe, argv, cwd, exit_code, signal, observed, "
                                "notes, tracer FROM processes WHERE job_id = ?1 ORDER BY seq");

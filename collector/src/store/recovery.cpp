@@ -202,6 +202,9 @@ nlohmann::json job_record_json(const JobRecord& job)
         j["git"] = nullptr;
     }
     j["env"] = job.env;
+    if (!job.environment.is_null()) {
+        j["environment"] = job.environment;
+    }
     return bytes_json(j); // paths, arguments and environment are bytes: keep them exactly
 }
 
@@ -244,6 +247,9 @@ Result<JobRecord> job_record_from_json(const nlohmann::json& doc)
                                git->value("dirty", false), git->value("dirty_files", std::vector<std::string>{})};
         }
         job.env = j.value("env", nlohmann::json::object());
+        if (const auto environment = j.find("environment"); environment != j.end() && environment->is_object()) {
+            job.environment = *environment;
+        }
         if (job.uid.empty() || job.argv.empty()) {
             return fail("the job record has no uid or command");
         }

@@ -124,6 +124,17 @@ ALTER TABLE processes ADD COLUMN tracer TEXT;
 ALTER TABLE steps ADD COLUMN name TEXT;
 CREATE UNIQUE INDEX steps_by_name ON steps(session_id, name) WHERE name IS NOT NULL;
 )sql",
+    // 4 -> 5: the environment each job ran in (machine, Python interpreters
+    // and distributions, Debian packages), as the JSON record
+    // environment/job_environment.hpp's to_json() makes; jobs recorded
+    // before have none. A table of its own: `roar log` and the lineage
+    // queries never read it.
+    R"sql(
+CREATE TABLE job_environments (
+    job_id      INTEGER PRIMARY KEY REFERENCES jobs(id) ON DELETE CASCADE,
+    record      TEXT NOT NULL
+);
+)sql",
 };
 static_assert(sizeof k_migrations / sizeof k_migrations[0] == k_schema_version);
 

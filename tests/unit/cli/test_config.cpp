@@ -79,3 +79,20 @@ TEST_CASE("a missing roar.toml means defaults", "[cli][config]")
     REQUIRE(c);
     CHECK(c->ring_size_mb == 64);
 }
+
+TEST_CASE("environment capture is on by default and only imported packages are listed unless asked", "[cli][config]")
+{
+    roar::test::TempDir dir;
+    roar::test::write_file(dir / "roar.toml", default_config_text());
+    auto defaults = Config::load(dir / "roar.toml");
+    REQUIRE(defaults);
+    CHECK(defaults->capture_environment);
+    CHECK_FALSE(defaults->record_all_packages);
+    roar::test::write_file(dir / "roar.toml", "[run]\nrecord_all_packages = true\ncapture_environment = false\n");
+    auto set = Config::load(dir / "roar.toml");
+    REQUIRE(set);
+    CHECK_FALSE(set->capture_environment);
+    CHECK(set->record_all_packages);
+    roar::test::write_file(dir / "roar.toml", "[run]\nrecord_all_packages = \"yes\"\n");
+    CHECK_FALSE(Config::load(dir / "roar.toml"));
+}

@@ -440,3 +440,45 @@ TEST_CASE("no events dropped: a file someone else created and the job read is an
     CHECK(find(job.inputs, h.path("given.csv")) != nullptr);
     CHECK(find(job.outputs, h.path("given.csv")) == nullptr);
 }
+
+TEST_CASE("the footprint keeps, per process, what it opened for reading, filtered system files included",
+          "[collector][tracker][environment]")
+{
+    Harness h;
+    roar::test::write_file(h.dir / "in.csv", "a\n");
+    h.start(100, 1);
+    const std::string module = "/usr/lib/python3/dist-packages/yaml/__init__.py";
+    h.send(ROAR_OP_OPEN, 100, ROAR_AT_FDCWD, O_RDONLY, 3, module);
+    h.send(ROAR_OP_OPEN, 100, ROAR_AT_FDCWD, O_RDONLY, 4, module); // reopened: one entry
+    h.send(ROAR_OP_OPEN, 100, ROAR_AT_FDCWD, O_RDONLY, 5, "in.csv");
+    h.send(ROAR_OP_OPEN, 100, ROAR_AT_FDCWD, O_WRONLY | O_CREAT | O_TRUNC, 6, "out.bin");
+    h.send(ROAR_OP_OPEN, 100, ROAR_AT_FDCWD, O_RDONLY | O_DIRECTORY, 7, "/usr/lib");
+    h.send(ROAR_OP_OPEN, 100, ROAR_AT_FDCWD, O_RDONLY, -2, "/usr/lib/missing.so");
+    h.send(ROAR_OP_FORK, 100, 0, 0, 101);
+    h.send(ROAR_OP_PROC_START, 101, 100, ROAR_START_FORKED, 0);
+    h.send(ROAR_OP_OPEN, 101, ROAR_AT_FDCWD, O_RDWR, 3, "/etc/ld.so.cache");
+    roar::test::write_file(h.dir / "out.bin", "x");
+    JobRecord job = h.finish();
+    const JobFootprint footprint = h.tracker.footprint(job);
+
+    REQUIRE(footprint.processes().size() == job.processes.size());
+    REQUIRE(footprint.processes().size() == 2);
+    const auto& parent = footprint.processes()[0];
+    CHECK(parent.pid == 100);
+    CHECK(parent.exe == "/usr/bin/python3");
+    CHECK(parent.argv == std::vector<std::string>{"python3", "job.py"});
+    CHECK(parent.cwd == h.dir.path().string());
+    std::vector<std::string> read;
+    for (const uint32_t r : parent.reads) {
+        read.push_back(footprint.paths()[r]);
+    }
+    CHECK(read == std::vector<std::string>{module, h.path("in.csv")});
+    CHECK(footprint.filtered(parent.reads[0]));
+    CHECK_FALSE(footprint.filtered(parent.reads[1]));
+
+    const auto& child = footprint.processes()[1];
+    CHECK(child.pid == 101);
+    CHECK(child.exe == "/usr/bin/python3");
+    REQUIRE(child.reads.size() == 1);
+    CHECK(footprint.paths()[child.reads[0]] == "/etc/ld.so.cache");
+}

@@ -89,6 +89,12 @@ JobRecord sample_job(const std::string& uid)
     job.user = "me";
     job.git = GitState{"abc", "main", "origin", true, {"train.py"}};
     job.env = {{"HOME", "/home/me"}, {"API_KEY", "<redacted>"}};
+    job.environment = {{"machine", {{"os", "Debian GNU/Linux 12 (bookworm)"}, {"gpus", nlohmann::json::array()}}},
+                       {"python",
+                        {{{"executable", "/p/venv/bin/python"},
+                          {"version", "3.11.2"},
+                          {"packages", {{{"name", "numpy"}, {"version", "1.26.4"}}}}}}},
+                       {"system_packages", {{{"name", "libc6"}, {"version", "2.36-9"}}}}};
     return job;
 }
 
@@ -135,7 +141,7 @@ TEST_CASE("a reader that can write an older database upgrades it; the upgrade is
         REQUIRE(db);
         REQUIRE(db->store_job(sample_job("older0000001")));
         // Back to version 1: what migrations 1 -> 2, 2 -> 3 and 3 -> 4 add.
-        db->exec("DROP INDEX steps_by_name; ALTER TABLE steps DROP COLUMN name; "
+        db->exec("DROP TABLE job_environments; DROP INDEX steps_by_name; ALTER TABLE steps DROP COLUMN name; "
                  "DROP INDEX jobs_by_session; DROP INDEX artifact_hashes_by_digest; "
                  "ALTER TABLE steps DROP COLUMN io_paths; ALTER TABLE processes DROP COLUMN tracer; "
                  "PRAGMA user_version = 1");
@@ -232,6 +238,7 @@ TEST_CASE("a job record round-trips through a recovery file and is imported exac
     CHECK(detail->processes[0].tracer == "shim");
     CHECK(detail->processes[1].tracer == "ptrace");
     CHECK_FALSE(detail->processes[2].tracer);
+    CHECK(detail->environment == job.environment);
 
     // The same record again (a second copy): not stored twice, file removed.
     saved = write_recovery_file(places, job, std::nullopt, "disk full");
@@ -373,4 +380,53 @@ TEST_CASE("a recovery file keeps bytes that are not UTF-8 exactly and is valid J
     REQUIRE(imported);
     REQUIRE(imported->row);
     CHECK(db->job(*imported->row)->outputs[0].path == "/p/out\xff");
+}
+
+TEST_CASE("a job's environment record is stored with it and read back, and a job without one reads as null",
+          "[collector][store]")
+{
+    TempDir dir;
+    auto db = Database::create(dir / "roar.db");
+    REQUIRE(db);
+    const JobRecord with = sample_job("environ00001");
+    JobRecord without = sample_job("environ00002");
+    without.environment = nullptr;
+    auto first = db->store_job(with);
+    auto second = db->store_job(without);
+    REQUIRE(first);
+    REQUIRE(second);
+    CHECK(db->job(*first)->environment == with.environment);
+    CHECK(db->job(*second)->environment.is_null());
+    CHECK(count(dir / "roar.db", "SELECT count(*) FROM job_environments") == 1);
+
+    // A path that is not UTF-8 in the record does not cost the job, and
+    // reads back as the same bytes.
+    JobRecord odd = sample_job("environ00003");
+    odd.environment["python"][0]["executable"] = std::string("/p/v\xff/bin/python");
+    auto third = db->store_job(odd);
+    REQUIRE(third);
+    CHECK(db->job(*third)->environment["python"][0]["executable"] == std::string("/p/v\xff/bin/python"));
+}
+
+TEST_CASE("a version 4 database gains the environment table, and its jobs have no environment record",
+          "[collector][store]")
+{
+    TempDir dir;
+    const auto file = dir / "roar.db";
+    int64_t old_row = 0;
+    {
+        auto db = Database::create(file);
+        REQUIRE(db);
+        JobRecord job = sample_job("version40001");
+        job.environment = nullptr;
+        old_row = *db->store_job(job);
+        db->exec("DROP TABLE job_environments; PRAGMA user_version = 4");
+    }
+    auto db = Database::open(file);
+    REQUIRE(db);
+    CHECK(count(file, "PRAGMA user_version") == k_schema_version);
+    CHECK(db->job(old_row)->environment.is_null());
+    auto row = db->store_job(sample_job("version50001"));
+    REQUIRE(row);
+    CHECK(db->job(*row)->environment["python"][0]["version"] == "3.11.2");
 }

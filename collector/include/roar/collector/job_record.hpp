@@ -64,6 +64,9 @@ struct JobRecord {
     std::string hostname, user;
     std::optional<GitState> git;
     nlohmann::json env = nlohmann::json::object(); // safe-to-show variables
+    // The environment it ran in (environment/job_environment.hpp's
+    // to_json: machine, python, system_packages ...); null when not captured.
+    nlohmann::json environment;
 };
 
 } // namespace roar::collector

@@ -7,6 +7,7 @@
 // the record, saving it to a recovery file when the store cannot take it.
 #pragma once
 
+#include "roar/collector/environment/job_environment.hpp"
 #include "roar/collector/event_ring.hpp"
 #include "roar/collector/job_launcher.hpp"
 #include "roar/collector/job_record.hpp"
@@ -50,6 +51,10 @@ struct RecordingOptions {
     std::string cwd; // where the job runs
     PathFilter filter;
     Redactor redactor; // secrets leave the record before it is returned (default: the built-in rules)
+    // Capture the environment the job ran in (machine, Python interpreters
+    // and the distributions they imported, Debian packages of the system
+    // files it used) into JobRecord::environment, once it has finished.
+    std::optional<EnvironmentOptions> environment;
 };
 
 // How storing a job went.

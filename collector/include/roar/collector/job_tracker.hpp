@@ -4,6 +4,7 @@
 // before the job overwrites what it read, and finally builds a JobRecord.
 #pragma once
 
+#include "roar/collector/environment/job_footprint.hpp"
 #include "roar/collector/event_ring.hpp"
 #include "roar/collector/file_hasher.hpp"
 #include "roar/collector/job_launcher.hpp"
@@ -71,6 +72,11 @@ public:
         m_start_coarse = coarse;
         m_start_precise = precise;
     }
+    // What the job did that tells which environment it ran in
+    // (environment/job_footprint.hpp): `job`'s processes, as finish() left
+    // them, each with the paths it opened for reading, those the path
+    // filter keeps out of the inputs included.
+    JobFootprint footprint(const JobRecord& job) const;
 
 private:
     struct FdEntry {
@@ -116,6 +122,7 @@ private:
     void opened_read_write(const std::string& path, bool has_path);
     void set_status(uint32_t pid, int status);
     void settle_lost_writes(JobRecord& job);
+    void note_opened_for_reading(int record, const std::string& path);
 
     std::string m_cwd;
     PathFilter m_filter;
@@ -134,6 +141,11 @@ private:
     int m_root_flags = 0;
     timespec m_start_coarse{};
     timespec m_start_precise{};
+    // Every path opened for reading, once, and per process record the
+    // numbers of those it opened (for footprint()).
+    std::vector<std::string> m_read_paths;
+    std::unordered_map<std::string, uint32_t> m_read_index;
+    std::vector<std::vector<uint32_t>> m_record_reads;
 };
 
 } // namespace roar::collector

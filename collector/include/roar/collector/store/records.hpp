@@ -53,6 +53,7 @@ struct JobDetail {
     std::string host, user, roar_version;
     std::optional<GitDetail> git;
     nlohmann::json env = nlohmann::json::object();
+    nlohmann::json environment; // the environment record (JobRecord::environment); null when none
     int64_t dropped_events = 0;
     std::vector<std::string> notes;
     std::vector<UseDetail> inputs, outputs, deleted;
