@@ -46,6 +46,17 @@ assert_eq "$JOB_RC" 0 "exit status of the download"
 assert_eq "$(io_digest "$JOB" inputs s3://gobkt/obj/data.bin)" "$(b3 data.bin)" "blake3 of the S3 input"
 assert_output "$PROJECT/copy.bin"
 assert_eq "$(b3 copy.bin)" "$(b3 data.bin)" "the copy"
+check "a name the rules list and /etc/hosts maps routes by name (only localhost:PORT is listed, not its address)"
+if grep -Eq '^127\.0\.0\.1[[:space:]].*\blocalhost\b' /etc/hosts; then
+  set +e
+  env -u ROAR_UPSTREAM_S3_ENDPOINT AWS_ENDPOINT_URL_S3="http://localhost:$moto_port" \
+    "$ROAR" run -q -- "$BIN/go_s3" "localhost:$moto_port" gobkt get obj/data.bin byname.bin
+  JOB_RC=$?
+  set -e
+  JOB=$(last_job)
+  assert_eq "$JOB_RC" 0 "exit status of the download by name"
+  assert_eq "$(io_digest "$JOB" inputs s3://gobkt/obj/data.bin)" "$(b3 data.bin)" "blake3 of the S3 input by name"
+fi
 check "the Go client saw the original destination as its peer (getpeername)"
 "$ROAR" run -q -- "$BIN/go_s3" "127.0.0.1:$moto_port" gobkt get obj/data.bin copy2.bin >peer.out
 assert_eq "$(sed -n 's/^peer=//p' peer.out)" "127.0.0.1:$moto_port" "RemoteAddr"
