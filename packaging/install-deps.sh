@@ -13,7 +13,7 @@ build_pkgs=(
 )
 test_pkgs=(
   b3sum jq strace file attr libcap2-bin binutils python3 python3-boto3 awscli rclone s3cmd
-  postgresql-15 nginx libnginx-mod-http-dav-ext iperf3 hyperfine nodejs musl-tools golang-go
+  postgresql-15 nginx libnginx-mod-http-dav-ext iperf3 hyperfine nodejs musl-tools golang-go golang-github-minio-minio-go-v7-dev
   chromium clang-format clang-tidy clang libclang-rt-14-dev
 )
 

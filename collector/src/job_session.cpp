@@ -49,6 +49,18 @@ int probe_command(const std::string& command)
     return roar_exec_probe_at(AT_FDCWD, path);
 }
 
+// The value of NAME in the "NAME=value" list `env`; "" when unset.
+std::string environment_value(const std::vector<std::string>& env, const char* name)
+{
+    const std::string prefix = std::string(name) + "=";
+    for (const auto& entry : env) {
+        if (entry.rfind(prefix, 0) == 0) {
+            return entry.substr(prefix.size());
+        }
+    }
+    return {};
+}
+
 std::string user_name()
 {
     if (const struct passwd* pw = getpwuid(getuid())) {
@@ -151,7 +163,14 @@ void JobSession::run_job(const EventRing::Sink& sink, const std::function<void(c
     m_root_flags = probe_command(m_options.command.front());
     bool trace_root = false;
     if (m_options.tracer != TracerMode::off) {
-        auto created = Tracer::create(TracerOptions{m_options.tracer, ring->name(), preload->string()});
+        TracerOptions tracer_options{m_options.tracer, ring->name(), preload->string()};
+        // The tracer routes traced programs' S3 connections by the job's
+        // own ROAR_S3_* (set above for roar run's proxy, or inherited).
+        tracer_options.s3_proxy = environment_value(env, ROAR_ENV_S3_PROXY);
+        tracer_options.s3_secret = environment_value(env, ROAR_ENV_S3_SECRET);
+        tracer_options.s3_hosts = environment_value(env, ROAR_ENV_S3_HOSTS);
+        tracer_options.s3_tls = environment_value(env, ROAR_ENV_S3_TLS);
+        auto created = Tracer::create(tracer_options);
         if (created) {
             tracer = std::move(*created);
             trace_root = tracer->wants_root(m_root_flags);
@@ -184,6 +203,7 @@ void JobSession::run_job(const EventRing::Sink& sink, const std::function<void(c
     }
     if (tracer) {
         tracer->stop(); // every tracee is gone; from here on waitpid is ours again
+        m_tracer_stats = tracer->stats();
         for (auto& note : tracer->notes()) {
             m_notes.push_back(std::move(note));
         }

@@ -88,6 +88,10 @@ int main(int argc, char** argv)
     for (const auto& note : session.notes()) {
         std::fprintf(stderr, "roar-events: note: %s\n", note.c_str());
     }
+    // Before the summary line (tests read the last line).
+    const TracerStats& t = session.tracer_stats();
+    std::fprintf(stderr, "roar-events: tracer: %llu processes, %llu stops, %llu syscall stops\n",
+                 (unsigned long long)t.processes, (unsigned long long)t.stops, (unsigned long long)t.syscalls);
     const RingCounters& c = session.counters();
     std::fprintf(stderr,
                  "roar-events: %llu events, %llu dropped, %llu truncated, %llu skipped, %llu sync timeouts, "

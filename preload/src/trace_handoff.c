@@ -62,7 +62,11 @@ void roar_handoff_complete(struct roar_shim* S, int64_t index)
         return;
     }
     struct sock_filter prog[ROAR_FILTER_MAX];
-    const unsigned len = roar_filter_build(prog, ROAR_FILTER_MAX, 0);
+    /* connect (and getpeername) stop only when the job routes S3: the
+     * tracer then redirects the program's S3 connections as the shim's
+     * connect hook would have (the same ROAR_S3_* decide both). */
+    const unsigned flags = __atomic_load_n(&S->s3.on, __ATOMIC_ACQUIRE) ? ROAR_FILTER_CONNECT : 0;
+    const unsigned len = roar_filter_build(prog, ROAR_FILTER_MAX, flags);
     /* On failure the exec goes ahead unfiltered; the tracer sees no filter
      * stop for it, lets it go, and the EXEC's note stands. */
     roar_filter_install(prog, len);

@@ -1,47 +1,121 @@
-// The seam for S3 routing of traced programs (/work/wt/S3-ROUTING.md,
-// issue 17): when a job's proxy is enabled, a traced process's connect to
-// an S3 destination is to reach the job's roar-proxy instead, with a PROXY
-// protocol v2 header (original destination, the job's secret, the pid)
-// written on the socket before the tracee's first byte.
-//
-// Design (to implement once s3_route.h and proxy_header.h are on main):
-//  - The filter stops on connect only when ROAR_S3_PROXY is set for the
-//    job (roar_filter_build(..., ROAR_FILTER_CONNECT)): jobs without the
-//    proxy pay nothing.
-//  - At the connect entry stop, read the sockaddr (call.path, call.mode
-//    bytes) and the socket's type (SO_TYPE through pidfd_getfd of the
-//    tracee's fd); only SOCK_STREAM AF_INET/AF_INET6 to a destination
-//    s3_route.h matches is routed (a traced Go program resolves names
-//    itself, so only literal IP:port entries and names the tracee looked up
-//    through a traced resolver can match; the proxy re-checks).
-//  - Rewrite the sockaddr in the tracee's memory (or a scratch area below
-//    its stack pointer, restored after) to the proxy's address, let the
-//    connect complete (syscall-exit stop), then write the PROXY v2 header
-//    on a duplicate of the socket obtained with pidfd_getfd before resuming:
-//    the tracee's first write follows the header. A non-blocking connect
-//    returns EINPROGRESS as it would have; the header is written once the
-//    duplicate is writable (the tracer keeps the tracee stopped until then,
-//    bounded).
-//  - getpeername keeps the proxy's address (documented difference from the
-//    shim, which can fake it).
-// Until then connect is not stopped on and route_connect is not called.
+// S3 routing of traced programs (the ptrace tracer's side of
+// /work/wt/S3-ROUTING.md, issue 17): which connect() of a traced process
+// goes to the job's roar-proxy, and what the redirected connection starts
+// with. The same rules as the shim's (s3_route.h for the matching,
+// proxy_header.h for the PROXY v2 header); the tracer performs the
+// redirect itself on a duplicate of the tracee's socket (tracer.cpp,
+// docs/ARCHITECTURE.md "The ptrace tracer"). Everything here is pure
+// except redirect_socket(), which works on a socket the tracer holds.
 #pragma once
 
-#include "roar/collector/syscall_decoder.hpp"
+#include "roar/collector/result.hpp"
+#include "roar/collector/s3_route.h"
 
+#include <sys/socket.h>
 #include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
 
 namespace roar::collector::tracer {
 
-// What the tracer does with a connect `call` from thread `tid` of `pid`:
-// true when the call was rewritten and the tracee must be stopped again at
-// the syscall exit (to write the PROXY header). Currently never.
-inline bool route_connect(pid_t pid, pid_t tid, const SyscallCall& call)
-{
-    (void)pid;
-    (void)tid;
-    (void)call;
-    return false;
-}
+// The job's routing rules, from the ROAR_S3_* values `roar run` gives the
+// job (off when ROAR_S3_PROXY is unset: the filter then has no connect).
+struct RouteConfig {
+    bool on = false;
+    roar_s3_entry proxy{}; // ROAR_S3_PROXY: an IPv4 or IPv6 address with a port
+    std::string secret;    // ROAR_S3_SECRET: 64 lowercase hex chars
+    roar_s3_routes routes{};
+    bool tls = false; // ROAR_S3_TLS=1
+    // Host names the tracer knows the addresses of without seeing the
+    // program resolve them (a Go program resolves names itself): names in
+    // the hosts file that the rules match at some port.
+    struct KnownName {
+        uint8_t addr[16] = {};
+        size_t addr_len = 0; // 4 or 16
+        std::string name;
+    };
+    std::vector<KnownName> known;
+};
+
+// Parses the job's ROAR_S3_PROXY, ROAR_S3_SECRET, ROAR_S3_HOSTS and
+// ROAR_S3_TLS values (empty: unset). An empty `proxy` gives routing off; a
+// malformed proxy address or secret is an error (the caller notes it and
+// routes nothing). Malformed host entries are left out (routes.rejected).
+Result<RouteConfig> parse_route_config(std::string_view proxy, std::string_view secret, std::string_view hosts,
+                                       std::string_view tls);
+
+// Learns, from the text of a hosts file (/etc/hosts syntax: an address,
+// then names, '#' comments), the addresses of the names `config`'s rules
+// match at some port. Returns how many (address, name) pairs it added.
+size_t learn_hosts_file(RouteConfig& config, std::string_view text);
+
+// A TCP destination as the matcher sees it (an IPv4-mapped IPv6 address is
+// IPv4).
+struct Destination {
+    int family = 0; // the sockaddr's: AF_INET or AF_INET6
+    uint8_t addr[16] = {};
+    size_t addr_len = 0; // 4 or 16
+    uint16_t port = 0;
+};
+
+// The destination of the `len` sockaddr bytes at `sa`; nullopt for any
+// other family or a short address.
+std::optional<Destination> destination_of(const void* sa, size_t len);
+
+// What to do with a connect to `dest`.
+struct RouteDecision {
+    int verdict = ROAR_S3_NO_MATCH; // or ROAR_S3_PLAIN / ROAR_S3_TLS
+    std::string name;               // the host name it matched by (the header's authority), or ""
+};
+
+// Matches `dest` against the rules: a literal ip[:port] entry first, then
+// the known names of its address (their first that matches at its port).
+// The proxy's own address never matches (a client talking to the proxy
+// directly, or the shim's redirected connect in complete mode).
+RouteDecision decide_route(const RouteConfig& config, const Destination& dest);
+
+// The proxy's address for a socket of `family` (an IPv4 proxy is reached
+// from an IPv6 socket through its IPv4-mapped address). Returns its
+// length, 0 when the socket cannot reach it (an IPv4 socket, an IPv6 proxy).
+socklen_t proxy_sockaddr(const RouteConfig& config, int family, sockaddr_storage& out);
+
+// The PROXY v2 header for a connection of process `pid` to `dest`, whose
+// socket now has the local address `local` (`local_len` 0: unknown, zeros
+// are sent). Empty when a field is invalid.
+std::vector<unsigned char> route_header(const RouteConfig& config, const Destination& dest,
+                                        const RouteDecision& decision, const sockaddr_storage& local,
+                                        socklen_t local_len, uint32_t pid);
+
+// The text of a job note about `dest` (the name when known, else the
+// address): "<before><host><after>".
+std::string route_note(const Destination& dest, const RouteDecision& decision, std::string_view before,
+                       std::string_view after);
+
+// How redirect_socket ended.
+enum class RedirectOutcome {
+    redirected,  // connected to the proxy, header written: the tracee's connect returns `result`
+    unreachable, // the proxy did not accept: the tracee's connect is to go ahead as asked
+    failed,      // the socket refused (already connected, ...): the tracee's connect returns `result`
+};
+
+struct RedirectResult {
+    RedirectOutcome outcome = RedirectOutcome::unreachable;
+    int64_t result = 0; // 0, -EINPROGRESS or -errno
+};
+
+// Connects `sock` (the tracer's duplicate of the tracee's socket: the same
+// open file description) to the proxy and writes the header, before the
+// tracee runs again: a blocking connect and write bounded by a send
+// timeout (SO_SNDTIMEO), the description's flags and the socket's timeout
+// restored; a refused connect leaves the socket unconnected. A
+// blocking socket's connect then returns 0; a non-blocking one's
+// -EINPROGRESS (the socket is connected and writable, SO_ERROR 0), as an
+// ordinary connect. `family` is the socket's.
+RedirectResult redirect_socket(int sock, int family, const RouteConfig& config, const Destination& dest,
+                               const RouteDecision& decision, uint32_t pid);
 
 } // namespace roar::collector::tracer

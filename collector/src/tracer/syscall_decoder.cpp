@@ -248,6 +248,14 @@ SyscallCall decode_syscall(long nr, const uint64_t a[6])
         c.needs_result = false;
         return c;
     }
+    case SYS_getpeername: {
+        SyscallCall c = make(SyscallKind::getpeername, 0);
+        c.fd = as_fd(a[0]);
+        c.path = a[1]; // the sockaddr to fill
+        c.argv = a[2]; // its socklen_t, in and out
+        c.needs_result = false;
+        return c;
+    }
     default: return {};
     }
 #else

@@ -24,6 +24,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -32,12 +33,14 @@
 #include <cstring>
 #include <deque>
 #include <fcntl.h>
+#include <fstream>
 #include <linux/futex.h>
 #include <mutex>
 #include <sched.h>
 #include <set>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/user.h>
@@ -55,6 +58,17 @@ namespace {
 
 constexpr int k_kick_signal = SIGURG;
 constexpr size_t k_announced_max = 4096;
+constexpr size_t k_redirects_max = 4096;
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
 
 void on_kick(int) { }
 
@@ -118,6 +132,10 @@ struct Proc {
     std::unordered_set<int> written_fds;        // WRITE_FD or TRUNCATE published since the fd's open
     std::unordered_map<int, WatchedFd> watched; // write-capable fds to check for writes (owned images)
     bool io_uring_noted = false;
+    // S3 routing: redirected sockets (by inode) and the original
+    // destination getpeername answers for them; notes already published.
+    std::unordered_map<uint64_t, std::vector<unsigned char>> redirects;
+    std::unordered_set<std::string> route_noted;
 };
 
 int64_t mtime_ns(const struct stat& st) { return int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec; }
@@ -125,6 +143,38 @@ int64_t mtime_ns(const struct stat& st) { return int64_t(st.st_mtim.tv_sec) * 10
 bool stat_fd(pid_t tid, int fd, struct stat& st)
 {
     return stat(("/proc/" + std::to_string(tid) + "/fd/" + std::to_string(fd)).c_str(), &st) == 0;
+}
+
+// A duplicate of fd `fd` of thread `tid` (of process `pid`) in the tracer:
+// the same open file description (pidfd_getfd). -1 when it cannot be had.
+int tracee_fd(pid_t pid, pid_t tid, int fd)
+{
+    // The thread's own fd table (PIDFD_THREAD, Linux 6.9), else the process's.
+    long pidfd = syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
+    if (pidfd < 0) {
+        pidfd = syscall(SYS_pidfd_open, pid, 0);
+    }
+    if (pidfd < 0) {
+        return -1;
+    }
+    const long dup = syscall(SYS_pidfd_getfd, int(pidfd), fd, 0);
+    const int err = errno;
+    close(int(pidfd));
+    errno = err;
+    return int(dup);
+}
+
+// Makes the syscall the tracee is stopped at (a seccomp stop) return
+// `result` without running it.
+void skip_syscall(pid_t tid, int64_t result)
+{
+    user_regs_struct regs{};
+    if (ptrace(PTRACE_GETREGS, tid, nullptr, &regs) != 0) {
+        return;
+    }
+    regs.orig_rax = uint64_t(-1);
+    regs.rax = uint64_t(result);
+    ptrace(PTRACE_SETREGS, tid, nullptr, &regs);
 }
 
 } // namespace
@@ -136,6 +186,7 @@ struct Tracer::State {
     roar_ring ring{};
     sock_filter filter[ROAR_FILTER_MAX];
     unsigned filter_len = 0;
+    RouteConfig routing; // the job's S3 routing (read-only once created)
 
     // Main thread only.
     bool started = false;
@@ -208,6 +259,9 @@ struct Tracer::State {
     bool should_announce(const Task& t, Proc& p, int dirfd, const std::string& path, bool follow);
     void publish_result(Task& t, Proc& p, const PendingCall& pc, int64_t result);
     void publish_start(Task& t, Proc& p);
+    void route_connect(const Task& t, Proc& p, const SyscallCall& call);
+    void route_getpeername(const Task& t, Proc& p, const SyscallCall& call);
+    void route_note_once(const Task& t, Proc& p, const std::string& text);
     void watch_fd(const Task& t, Proc& p, int fd, const std::string& path, bool write_only);
     void check_watched(const Task& t, Proc& p, int first, int last, bool gone);
     int64_t publish(const Task& t, uint16_t op, int fd, int fd2, int flags, uint32_t mode, int64_t result,
@@ -249,7 +303,18 @@ Result<std::unique_ptr<Tracer>> Tracer::create(const TracerOptions& options)
     if (state->map == MAP_FAILED || roar_ring_view(&state->ring, state->map, state->map_size) != 0) {
         return fail("cannot map the event ring {} for the tracer", options.ring_name);
     }
-    state->filter_len = roar_filter_build(state->filter, ROAR_FILTER_MAX, 0);
+    if (auto routing = parse_route_config(options.s3_proxy, options.s3_secret, options.s3_hosts, options.s3_tls)) {
+        state->routing = std::move(*routing);
+        if (state->routing.on && !options.hosts_file.empty()) {
+            std::ifstream in(options.hosts_file);
+            std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+            learn_hosts_file(state->routing, text);
+        }
+    } else {
+        state->note(fmt::format("S3 connections of traced programs are not routed: {}", routing.error().message));
+    }
+    // connect and getpeername stop only when the job routes S3.
+    state->filter_len = roar_filter_build(state->filter, ROAR_FILTER_MAX, state->routing.on ? ROAR_FILTER_CONNECT : 0);
     const uint32_t mode = options.mode == TracerMode::off        ? ROAR_TRACER_OFF
                           : options.mode == TracerMode::complete ? ROAR_TRACER_COMPLETE
                                                                  : ROAR_TRACER_AUTO;
@@ -677,6 +742,7 @@ Task& Tracer::State::add_child(pid_t parent_pid, pid_t child, bool thread)
         p.cwd_generation = parent.cwd_generation;
         p.written_fds = parent.written_fds;
         p.watched = parent.watched;
+        p.redirects = parent.redirects; // inherited sockets
         if (p.owned) {
             publish(t, ROAR_OP_PROC_START, parent_pid, -1, ROAR_START_FORKED | ROAR_START_TRACED, 0, 0);
         }
@@ -894,7 +960,8 @@ void Tracer::State::on_syscall_entry(Task& t)
             publish(t, ROAR_OP_NOTE, -1, -1, 0, 0, 0, &text);
         }
         break;
-    case SyscallKind::connect: route_connect(t.pid, t.tid, call); break;
+    case SyscallKind::connect: route_connect(t, p, call); break;
+    case SyscallKind::getpeername: route_getpeername(t, p, call); break;
     default:
         if (p.reports_files) {
             file_entry(t, p, call);
@@ -1084,6 +1151,106 @@ void Tracer::State::publish_result(Task& t, Proc& p, const PendingCall& pc, int6
         break;
     default: break;
     }
+}
+
+void Tracer::State::route_note_once(const Task& t, Proc& p, const std::string& text)
+{
+    if (p.route_noted.size() < k_announced_max && p.route_noted.insert(text).second) {
+        publish(t, ROAR_OP_NOTE, -1, -1, ROAR_NOTE_NETWORK, 0, 0, &text);
+    }
+}
+
+void Tracer::State::route_connect(const Task& t, Proc& p, const SyscallCall& call)
+{
+    // A shim image routes its own connects (its hook runs before the
+    // syscall): only the images the tracer owns are routed here.
+    if (!routing.on || !p.owned || call.fd < 0 || call.mode == 0) {
+        return;
+    }
+    unsigned char sa[sizeof(sockaddr_storage)];
+    const size_t len = std::min<size_t>(call.mode, sizeof sa);
+    if (!read_bytes(t.tid, call.path, sa, len)) {
+        return; // the kernel answers EFAULT
+    }
+    const auto dest = destination_of(sa, len);
+    if (!dest) {
+        return;
+    }
+    const RouteDecision decision = decide_route(routing, *dest);
+    if (decision.verdict == ROAR_S3_NO_MATCH) {
+        return;
+    }
+    if (decision.verdict == ROAR_S3_TLS && !routing.tls) {
+        route_note_once(t, p,
+                        route_note(*dest, decision, "S3 over TLS to ", " not observed: enable proxy.intercept_tls"));
+        return;
+    }
+    const int sock = tracee_fd(t.pid, t.tid, call.fd);
+    if (sock < 0) {
+        if (errno != EBADF) {
+            route_note_once(t, p,
+                            route_note(*dest, decision, "S3 connection to ",
+                                       fmt::format(" not observed: the tracer cannot reach the socket ({})",
+                                                   std::strerror(errno))));
+        }
+        return; // a bad fd: the kernel answers EBADF
+    }
+    int type = 0;
+    int domain = 0;
+    socklen_t olen = sizeof type;
+    const bool stream = getsockopt(sock, SOL_SOCKET, SO_TYPE, &type, &olen) == 0 && type == SOCK_STREAM;
+    olen = sizeof domain;
+    const bool inet =
+        getsockopt(sock, SOL_SOCKET, SO_DOMAIN, &domain, &olen) == 0 && (domain == AF_INET || domain == AF_INET6);
+    if (!stream || !inet) {
+        close(sock);
+        return; // UDP, or a sockaddr that does not fit the socket: untouched
+    }
+    const RedirectResult r = redirect_socket(sock, domain, routing, *dest, decision, uint32_t(t.pid));
+    struct stat st { };
+    const bool known = fstat(sock, &st) == 0;
+    close(sock);
+    if (r.outcome == RedirectOutcome::unreachable) {
+        route_note_once(
+            t, p, route_note(*dest, decision, "S3 connection to ", " not observed: the job's proxy did not accept it"));
+        return; // the tracee's connect goes where it asked
+    }
+    if (r.outcome == RedirectOutcome::redirected && known) {
+        if (p.redirects.size() >= k_redirects_max) {
+            p.redirects.clear();
+        }
+        p.redirects[uint64_t(st.st_ino)] = std::vector<unsigned char>(sa, sa + len);
+    }
+    skip_syscall(t.tid, r.result);
+}
+
+void Tracer::State::route_getpeername(const Task& t, Proc& p, const SyscallCall& call)
+{
+    // A redirected socket's peer is the proxy: answer the original
+    // destination instead, as the shim's getpeername does.
+    if (p.redirects.empty() || call.fd < 0 || call.path == 0 || call.argv == 0) {
+        return;
+    }
+    struct stat st { };
+    if (!stat_fd(t.tid, call.fd, st) || !S_ISSOCK(st.st_mode)) {
+        return;
+    }
+    const auto it = p.redirects.find(uint64_t(st.st_ino));
+    if (it == p.redirects.end()) {
+        return;
+    }
+    int32_t cap = 0;
+    if (!read_bytes(t.tid, call.argv, &cap, sizeof cap) || cap < 0) {
+        return; // the kernel answers EFAULT or EINVAL
+    }
+    const std::vector<unsigned char>& orig = it->second;
+    const int32_t full = int32_t(orig.size());
+    const size_t n = std::min<size_t>(size_t(cap), orig.size());
+    if ((n > 0 && !write_bytes(t.tid, call.path, orig.data(), n))
+        || !write_bytes(t.tid, call.argv, &full, sizeof full)) {
+        return;
+    }
+    skip_syscall(t.tid, 0);
 }
 
 int64_t Tracer::State::publish(const Task& t, uint16_t op, int fd, int fd2, int flags, uint32_t mode, int64_t result,

@@ -34,13 +34,15 @@ build_musl() {
 }
 # build_dynamic NAME: progs/NAME.c, dynamically linked.
 build_dynamic() { gcc -O1 -o "$BIN/$1" "$PROGS/$1.c"; }
-# build_go DIR [OUT] [CGO]: progs/DIR/main.go with Debian's Go, offline.
+# build_go DIR [OUT] [CGO]: progs/DIR/main.go with Debian's Go, offline
+# (Debian's golang-*-dev packages, such as minio-go, from /usr/share/gocode).
 build_go() {
   need go
   local dir=$1 out=${2:-$1} cgo=${3:-0}
   mkdir -p "$TEST_TMP/go/$dir"
   cp "$PROGS/$dir/main.go" "$TEST_TMP/go/$dir/"
   (cd "$TEST_TMP/go/$dir" && GO111MODULE=off GOFLAGS= GOPROXY=off CGO_ENABLED=$cgo \
+    GOPATH=$TEST_TMP/gopath:/usr/share/gocode \
     GOCACHE=${GOCACHE:-$HOME/.cache/go-build} timeout 300 go build -o "$BIN/$out" main.go) \
     2>"$TEST_TMP/go.err" || skip "go build failed: $(cat "$TEST_TMP/go.err")"
 }

@@ -209,3 +209,19 @@ TEST_CASE("write-capable opens are the ones the tracer counts as written", "[col
     CHECK(open_can_write(O_WRONLY));
     CHECK(open_can_write(O_RDWR | O_APPEND));
 }
+
+TEST_CASE("S3 routing: connect and getpeername name the fd and where their sockaddr is", "[collector][tracer][decoder]")
+{
+    const SyscallCall c = decode(SYS_connect, 5, k_path, 16);
+    CHECK(c.kind == SyscallKind::connect);
+    CHECK(c.fd == 5);
+    CHECK(c.path == k_path);
+    CHECK(c.mode == 16);
+    CHECK_FALSE(c.needs_result);
+    const SyscallCall g = decode(SYS_getpeername, 7, k_path, k_path2);
+    CHECK(g.kind == SyscallKind::getpeername);
+    CHECK(g.fd == 7);
+    CHECK(g.path == k_path);
+    CHECK(g.argv == k_path2);
+    CHECK_FALSE(g.needs_result);
+}

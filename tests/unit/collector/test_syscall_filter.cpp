@@ -107,11 +107,17 @@ TEST_CASE("other syscall ABIs are never stopped on", "[collector][tracer][filter
     CHECK(run_filter(prog, call(int(__X32_SYSCALL_BIT | 257))) == SECCOMP_RET_ALLOW);
 }
 
-TEST_CASE("connect stops only when S3 routing asks for it", "[collector][tracer][filter]")
+TEST_CASE("connect and getpeername stop only when S3 routing asks for it", "[collector][tracer][filter]")
 {
     CHECK(run_filter(build(), call(SYS_connect)) == SECCOMP_RET_ALLOW);
+    CHECK(run_filter(build(), call(SYS_getpeername)) == SECCOMP_RET_ALLOW);
     CHECK(run_filter(build(ROAR_FILTER_CONNECT), call(SYS_connect)) == SECCOMP_RET_TRACE);
+    CHECK(run_filter(build(ROAR_FILTER_CONNECT), call(SYS_getpeername)) == SECCOMP_RET_TRACE);
+    CHECK(run_filter(build(ROAR_FILTER_CONNECT), call(SYS_getsockname)) == SECCOMP_RET_ALLOW);
     CHECK(run_filter(build(ROAR_FILTER_CONNECT), call(SYS_read)) == SECCOMP_RET_ALLOW);
+    // The rest of the program is unchanged by the flag.
+    CHECK(run_filter(build(ROAR_FILTER_CONNECT), call(SYS_openat)) == SECCOMP_RET_TRACE);
+    CHECK(run_filter(build(ROAR_FILTER_CONNECT), call(SYS_fcntl, 0, F_DUPFD)) == SECCOMP_RET_TRACE);
 }
 
 TEST_CASE("a buffer too small for the program gets nothing", "[collector][tracer][filter]")

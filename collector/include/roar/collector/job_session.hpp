@@ -86,6 +86,8 @@ public:
     // The ring's counters and the session's own notes, after run() or record().
     const RingCounters& counters() const { return m_counters; }
     const std::vector<std::string>& notes() const { return m_notes; }
+    // The ptrace tracer's counters (zero when nothing was traced).
+    const TracerStats& tracer_stats() const { return m_tracer_stats; }
 
     // Stores `job` in `store` (opened for writing) as step `step` when
     // given. When the database was deleted or replaced since `store` was
@@ -104,6 +106,7 @@ private:
     int m_root_status = 0;
     std::vector<Reaped> m_reaped;
     RingCounters m_counters;
+    TracerStats m_tracer_stats;
     std::vector<std::string> m_notes;
 };
 

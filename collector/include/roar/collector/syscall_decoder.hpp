@@ -15,23 +15,24 @@
 namespace roar::collector {
 
 enum class SyscallKind : uint8_t {
-    none,       // not one the tracer reports: resume at once
-    open,       // OPEN: dirfd/path, flags, mode; result = fd or -errno
-    close,      // CLOSE fd..fd2, published before the call releases them
-    dup,        // DUP fd -> result
-    chdir,      // CHDIR path (fd = AT_FDCWD) or fd
-    rename,     // RENAME dirfd/path -> dirfd2/path2, flags
-    link,       // LINK dirfd/path -> dirfd2/path2
-    symlink,    // SYMLINK s1 = target text, dirfd2/path2 = the link
-    unlink,     // UNLINK dirfd/path, flags (AT_REMOVEDIR)
-    mkdir,      // MKDIR dirfd/path, mode
-    truncate,   // TRUNCATE by path (dirfd/path) or by fd
-    transfer,   // TRANSFER fd (in) -> fd2 (out), result = bytes
-    exec,       // EXEC dirfd/path, argv; EXEC_FAILED if it returns
-    fork,       // a new process or thread; FORK before a new process
-    exit_group, // PROC_EXIT with the status
-    io_uring,   // io_uring_setup: a NOTE (its I/O is not observed)
-    connect,    // connect: the S3 routing seam (connect_route.hpp)
+    none,        // not one the tracer reports: resume at once
+    open,        // OPEN: dirfd/path, flags, mode; result = fd or -errno
+    close,       // CLOSE fd..fd2, published before the call releases them
+    dup,         // DUP fd -> result
+    chdir,       // CHDIR path (fd = AT_FDCWD) or fd
+    rename,      // RENAME dirfd/path -> dirfd2/path2, flags
+    link,        // LINK dirfd/path -> dirfd2/path2
+    symlink,     // SYMLINK s1 = target text, dirfd2/path2 = the link
+    unlink,      // UNLINK dirfd/path, flags (AT_REMOVEDIR)
+    mkdir,       // MKDIR dirfd/path, mode
+    truncate,    // TRUNCATE by path (dirfd/path) or by fd
+    transfer,    // TRANSFER fd (in) -> fd2 (out), result = bytes
+    exec,        // EXEC dirfd/path, argv; EXEC_FAILED if it returns
+    fork,        // a new process or thread; FORK before a new process
+    exit_group,  // PROC_EXIT with the status
+    io_uring,    // io_uring_setup: a NOTE (its I/O is not observed)
+    connect,     // connect fd to the sockaddr at `path` (`mode` bytes): S3 routing (connect_route.hpp)
+    getpeername, // getpeername fd into the sockaddr at `path`, its length at `argv`: S3 routing
 };
 
 // Which path a PRE_MODIFY sync point names before the call runs.

@@ -57,14 +57,14 @@ extern "C" {
 #endif
 
 /* roar_filter_build flags. */
-#define ROAR_FILTER_CONNECT 0x1 /* also stop on connect (S3 routing of traced programs) */
+#define ROAR_FILTER_CONNECT 0x1 /* also stop on connect and getpeername (S3 routing of traced programs) */
 
 /* Longest program roar_filter_build writes. */
 #define ROAR_FILTER_MAX 96
 
 #if defined(__x86_64__)
 /* The system calls that stop a traced process (fcntl only for F_DUPFD and
- * F_DUPFD_CLOEXEC; connect only with ROAR_FILTER_CONNECT). The tracer's
+ * F_DUPFD_CLOEXEC; connect and getpeername only with ROAR_FILTER_CONNECT). The tracer's
  * decoder (syscall_decoder.cpp) gives each its event. */
 static const int roar_filter_syscalls[] = {
     /* opens */
@@ -100,7 +100,7 @@ static inline unsigned roar_filter_build(struct sock_filter* out, unsigned cap, 
 #if defined(__x86_64__)
     /* Layout: checks first, then the two returns; jumps are forward
      * offsets to ALLOW (n - 2) or TRACE (n - 1), patched at the end. */
-    const unsigned n = 4 + 3 + (unsigned)ROAR_FILTER_NSYSCALLS + 4 + ((flags & ROAR_FILTER_CONNECT) ? 1 : 0) + 2;
+    const unsigned n = 4 + 3 + (unsigned)ROAR_FILTER_NSYSCALLS + 4 + ((flags & ROAR_FILTER_CONNECT) ? 2 : 0) + 2;
     if (cap < n || n > ROAR_FILTER_MAX) {
         return 0;
     }
@@ -131,6 +131,8 @@ static inline unsigned roar_filter_build(struct sock_filter* out, unsigned cap, 
     }
     if (flags & ROAR_FILTER_CONNECT) {
         out[i] = roar_bpf(BPF_JMP | BPF_JEQ | BPF_K, ROAR_JUMP_TO(trace), 0, SYS_connect);
+        ++i;
+        out[i] = roar_bpf(BPF_JMP | BPF_JEQ | BPF_K, ROAR_JUMP_TO(trace), 0, SYS_getpeername);
         ++i;
     }
     /* fcntl stops only when it duplicates: the command is args[1] (an

@@ -39,6 +39,12 @@ struct TracerOptions {
     TracerMode mode = TracerMode::automatic;
     std::string ring_name;    // the job's ring, mapped again as a producer
     std::string preload_path; // the shim: an image whose LD_PRELOAD has it is the shim's
+    // The job's S3 routing (S3-ROUTING.md), as its environment has it: the
+    // values of ROAR_S3_PROXY, ROAR_S3_SECRET, ROAR_S3_HOSTS, ROAR_S3_TLS
+    // ("" when unset). With a proxy, the filter also stops on connect and
+    // getpeername and the tracer routes traced programs' S3 connections.
+    std::string s3_proxy, s3_secret, s3_hosts, s3_tls;
+    std::string hosts_file = "/etc/hosts"; // names whose addresses route by name (Go resolves names itself)
 };
 
 // Counters for the run report and the benchmark.
