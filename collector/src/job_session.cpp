@@ -6,6 +6,7 @@
 #include "roar/collector/exec_probe.h"
 #include "roar/collector/git_state.hpp"
 #include "roar/collector/hash_pool.hpp"
+#include "roar/collector/job_guard.hpp"
 #include "roar/collector/install_layout.hpp"
 #include "roar/collector/job_environment.hpp"
 #include "roar/collector/job_tracker.hpp"
@@ -157,6 +158,13 @@ void JobSession::run_job(const EventRing::Sink& sink, const std::function<void(c
         }
         set_environment(env, *routing_env);
     }
+    // Ends the job's processes if roar run dies before the job does
+    // (forked before the tracer's thread exists; job_guard.hpp).
+    auto guard = JobGuard::start(fmt::format("{}={}", ROAR_ENV_JOB, m_options.uid));
+    if (!guard) {
+        m_notes.push_back(guard.error().message
+                          + "; had roar run been killed, the job's processes would have run on unrecorded");
+    }
     // Created after the proxy (and git, before run_job): once its thread
     // runs, it reaps every child until stop().
     std::unique_ptr<Tracer> tracer;
@@ -194,6 +202,9 @@ void JobSession::run_job(const EventRing::Sink& sink, const std::function<void(c
     if (proxy) {
         launcher->add_service(proxy->pid());
     }
+    if (guard) {
+        launcher->add_service(guard->pid());
+    }
     while (!launcher->reap()) {
         ring->drain(traced_sink);
         if (after_batch) {
@@ -207,6 +218,9 @@ void JobSession::run_job(const EventRing::Sink& sink, const std::function<void(c
         for (auto& note : tracer->notes()) {
             m_notes.push_back(std::move(note));
         }
+    }
+    if (guard) {
+        guard->release(); // the job is over: the guard leaves without touching anything
     }
     if (proxy) {
         // The proxy publishes its last events before it exits.

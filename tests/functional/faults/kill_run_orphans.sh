@@ -3,7 +3,6 @@
 # left to record what they do.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/lib_faults.bash"
-pending "job processes outlive a SIGKILLed roar run: JobLauncher does not end them when roar run dies (main has this for the job-scoped proxy only: proxy_control PR_SET_PDEATHSIG); issue 10 item 10, JobSession/JobLauncher"
 new_project
 
 for phase in running exiting; do
