@@ -51,19 +51,6 @@ std::string strip_aws_chunked(std::string_view enc)
     return out;
 }
 
-std::optional<std::uint64_t> parse_u64(std::string_view s)
-{
-    std::uint64_t v = 0;
-    if (s.empty() || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-        return std::nullopt;
-    }
-    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v, 10);
-    if (ec != std::errc() || end != s.data() + s.size()) {
-        return std::nullopt; // out of range
-    }
-    return v;
-}
-
 } // namespace
 
 LocalResponse error_response(const S3Error& err, std::string_view resource, std::string_view request_id)
@@ -100,7 +87,7 @@ std::optional<Endpoint> parse_endpoint(std::string_view url)
     if (colon != std::string_view::npos && (close == std::string_view::npos || colon > close)) {
         ep.host = std::string(rest.substr(0, colon));
         ep.port = std::string(rest.substr(colon + 1));
-        if (ep.port.empty() || !parse_u64(ep.port)) {
+        if (ep.port.empty() || !parse_decimal(ep.port)) {
             return std::nullopt;
         }
     } else {
@@ -197,7 +184,7 @@ Decision handle(const RequestHead& head, const HandlerConfig& config, const Cred
     const std::string content_sha = auth->payload_hash;
     const bool aws_chunked = content_sha.rfind("STREAMING-", 0) == 0;
     if (content_length) {
-        const auto n = parse_u64(*content_length);
+        const auto n = parse_decimal(*content_length);
         if (!n) {
             return error_response({400, "InvalidArgument", "Content-Length is not a number."}, path, request_id);
         }
@@ -215,7 +202,7 @@ Decision handle(const RequestHead& head, const HandlerConfig& config, const Cred
             return error_response({400, "InvalidArgument", "Unsupported x-amz-content-sha256 streaming mode."}, path,
                                   request_id);
         }
-        const auto decoded = parse_u64(head.header("x-amz-decoded-content-length").value_or(""));
+        const auto decoded = parse_decimal(head.header("x-amz-decoded-content-length").value_or(""));
         if (!decoded) {
             return error_response(
                 {411, "MissingContentLength", "aws-chunked uploads need x-amz-decoded-content-length."}, path,

@@ -61,19 +61,6 @@ template <typename Fn> void for_each_element(std::string_view s, Fn&& fn)
     }
 }
 
-std::optional<std::uint64_t> parse_decimal(std::string_view s)
-{
-    std::uint64_t v = 0;
-    if (s.empty() || s.front() == '+' || s.front() == '-') {
-        return std::nullopt;
-    }
-    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v, 10);
-    if (ec != std::errc() || end != s.data() + s.size()) {
-        return std::nullopt;
-    }
-    return v;
-}
-
 HeadResult invalid(unsigned status, std::string code, std::string message)
 {
     HeadResult r;

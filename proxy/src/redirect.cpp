@@ -41,19 +41,6 @@ bool is_link_local(const roar_pp2& h)
     return a[0] == 169 && a[1] == 254;
 }
 
-std::optional<std::uint64_t> parse_u64(std::string_view s)
-{
-    std::uint64_t v = 0;
-    if (s.empty() || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-        return std::nullopt;
-    }
-    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v, 10);
-    if (ec != std::errc() || end != s.data() + s.size()) {
-        return std::nullopt;
-    }
-    return v;
-}
-
 RedirectVerdict refuse(std::string reason)
 {
     RedirectVerdict v;
@@ -182,7 +169,7 @@ Decision forward_plan(const RequestHead& head, const ConnectionRoute& route, con
 
     // Body framing, as the client sent it.
     if (const auto content_length = head.header("content-length")) {
-        const auto n = parse_u64(*content_length);
+        const auto n = parse_decimal(*content_length);
         if (!n) {
             return error_response({400, "InvalidArgument", "Content-Length is not a number."}, path, request_id);
         }

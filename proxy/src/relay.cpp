@@ -13,6 +13,7 @@
 #include "relay.hpp"
 
 #include "roar/proxy/log.hpp"
+#include "roar/proxy/request.hpp"
 #include "roar/proxy/s3_event.hpp"
 
 #include <boost/asio/post.hpp>
@@ -40,16 +41,6 @@ std::string reason_for(unsigned status)
 {
     const auto r = boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(status));
     return r.empty() ? std::string("Unknown") : std::string(r);
-}
-
-std::optional<std::uint64_t> parse_length(std::string_view s)
-{
-    std::uint64_t v = 0;
-    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v, 10);
-    if (s.empty() || ec != std::errc() || end != s.data() + s.size()) {
-        return std::nullopt;
-    }
-    return v;
 }
 
 } // namespace
@@ -556,7 +547,7 @@ bool Exchange::header_line(std::string_view line)
         value.remove_suffix(1);
     }
     if (iequals(name, "content-length")) {
-        const auto n = parse_length(value);
+        const auto n = parse_decimal(value);
         if (!n || (m_response_length && *m_response_length != *n)) {
             m_upstream_bad = "the upstream sent a malformed Content-Length";
             return false;

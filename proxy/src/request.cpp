@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 
 namespace roar::proxy {
 
@@ -73,6 +74,19 @@ bool named_in_connection(const RequestHead& head, std::string_view lname)
         rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
     }
     return false;
+}
+
+std::optional<std::uint64_t> parse_decimal(std::string_view s)
+{
+    std::uint64_t v = 0;
+    if (s.empty() || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        return std::nullopt;
+    }
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v, 10);
+    if (ec != std::errc() || end != s.data() + s.size()) {
+        return std::nullopt; // out of range
+    }
+    return v;
 }
 
 } // namespace roar::proxy

@@ -3,6 +3,7 @@
 // handler, the verifier and the relay.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,5 +34,9 @@ bool is_hop_by_hop(std::string_view name);
 // True when the Connection header of `head` lists `lname` (lower-case):
 // such a header is hop-by-hop too.
 bool named_in_connection(const RequestHead& head, std::string_view lname);
+// A header value or port that must be a plain decimal number (digits
+// only: no sign, no spaces), as a u64; nullopt when it is not one or is
+// out of range.
+std::optional<std::uint64_t> parse_decimal(std::string_view s);
 
 } // namespace roar::proxy
