@@ -285,6 +285,45 @@ r = code(lambda: gw.list_objects_v2(Bucket="data"))
 assert r == "403 InvalidAccessKeyId", r
 PY
 
+check "connections beyond --gateway-connections are answered 503 SlowDown, not queued"
+LIM_PORT=$(free_port)
+sed -e "s/^listen = .*/listen = \"127.0.0.1:$LIM_PORT\"/" -e "s|gw.db|gw-limit.db|" "$TEST_TMP/gw.toml" >"$TEST_TMP/gw-limit.toml"
+"$PROXY" --gateway "$TEST_TMP/gw-limit.toml" --gateway-connections 1 --log-file "$TEST_TMP/gateway-limit.log" &
+LIM_PID=$!
+on_exit "kill $LIM_PID 2>/dev/null; wait $LIM_PID 2>/dev/null"
+wait_port "$LIM_PORT" 30 || fail "the second gateway did not start"
+python3 - "$LIM_PORT" <<'PY'
+import socket, sys, time
+port = int(sys.argv[1])
+idle = socket.create_connection(("127.0.0.1", port))   # holds the only slot, sends nothing
+time.sleep(0.5)
+second = socket.create_connection(("127.0.0.1", port))
+second.sendall(b"GET /_roar/health HTTP/1.1\r\nHost: x\r\n\r\n")
+second.settimeout(10)
+answer = second.recv(4096).decode()
+assert answer.startswith("HTTP/1.1 503"), answer
+assert "<Code>SlowDown</Code>" in answer, answer
+idle.close()
+for _ in range(50):    # the slot is free again once the idle connection is gone
+    third = socket.create_connection(("127.0.0.1", port))
+    third.sendall(b"GET /_roar/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    third.settimeout(10)
+    if third.recv(4096).decode().startswith("HTTP/1.1 200"):
+        break
+    time.sleep(0.2)
+else:
+    raise SystemExit("the slot was not freed")
+PY
+kill "$LIM_PID"
+
+check "a read fails over to the replica when the first backend is down"
+stop_backend A
+static <<PY
+$PYHEAD
+assert gw.get_object(Bucket="twice", Key="r")["Body"].read() == b"replicated" * 100
+PY
+assert_contains "$(curl -s "$GW_URL/_roar/ready")" "backend a: down" "ready names the backend that is down"
+
 check "SIGTERM stops the gateway cleanly"
 kill -TERM "$GW_PID"
 wait "$GW_PID" || fail "the gateway exited with $?"
