@@ -31,6 +31,7 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include <arpa/inet.h>
@@ -48,6 +49,7 @@ namespace {
 constexpr std::size_t k_io_chunk = 64 * 1024;
 constexpr std::uint64_t k_max_small_body = 1024 * 1024; // admin, CompleteMultipartUpload, Delete, CreateBucket
 constexpr std::uint64_t k_max_object = 5ull << 30;      // S3's single PUT / part limit
+constexpr std::chrono::seconds k_head_timeout{10};      // a request head, from its first byte
 constexpr std::uint64_t k_min_part = 5ull << 20;        // S3's smallest part but the last
 constexpr std::uint64_t k_drain_limit = 8ull << 20; // an unread body this small is drained to keep the answer readable
 
@@ -716,6 +718,7 @@ struct GatewayServer::Impl {
     std::mutex mutex;
     std::condition_variable cv;
     unsigned active = 0;
+    std::set<int> open_fds; // connections being served (shut down if the drain runs out)
     std::vector<std::thread> workers;
 
     ~Impl()
@@ -1645,14 +1648,16 @@ std::optional<Response> operations_endpoint(Exchange& x, std::string& op_label)
 bool GatewayServer::Impl::serve_request(Conn& conn)
 {
     // The head.
+    // A head must arrive whole within k_head_timeout of its first byte,
+    // so a client dripping header bytes cannot hold a connection slot.
     std::size_t scanned = 0;
-    std::size_t end = std::string_view::npos;
-    while ((end = find_head_end(conn.available(), scanned)) == std::string_view::npos) {
+    const auto head_start = std::chrono::steady_clock::now();
+    while (find_head_end(conn.available(), scanned) == std::string_view::npos) {
         scanned = conn.available().size();
         if (scanned > HeadLimits{}.max_bytes) {
             break;
         }
-        if (!conn.read_more()) {
+        if (std::chrono::steady_clock::now() - head_start > k_head_timeout || !conn.read_more()) {
             return false;
         }
     }
@@ -1784,6 +1789,10 @@ void GatewayServer::Impl::serve_connection(int fd)
             break;
         }
     }
+    // Forgotten before `conn` closes the descriptor, so a shutdown never
+    // touches a number the system has handed out again.
+    std::lock_guard lock(mutex);
+    open_fds.erase(fd);
 }
 
 void GatewayServer::Impl::start_background()
@@ -1920,9 +1929,10 @@ void GatewayServer::run()
                 continue;
             }
             ++g.active;
+            g.open_fds.insert(fd);
         }
         std::thread([&g, fd] {
-            g.serve_connection(fd);
+            g.serve_connection(fd); // forgets and closes fd
             std::lock_guard lock(g.mutex);
             --g.active;
             g.cv.notify_all();
@@ -1932,7 +1942,16 @@ void GatewayServer::run()
     g.listen_fd = -1;
     // Drain: connections finish the request they are serving.
     std::unique_lock lock(g.mutex);
-    g.cv.wait_for(lock, g.options.drain_timeout, [&g] { return g.active == 0; });
+    if (!g.cv.wait_for(lock, g.options.drain_timeout, [&g] { return g.active == 0; })) {
+        // Transfers still running after the drain time: cut their sockets
+        // (their backend transfers then fail at once) and wait for the
+        // threads, which use this object, to end.
+        log_warn("gateway: {} connections still busy after the drain time; closing them", g.active);
+        for (int fd : g.open_fds) {
+            ::shutdown(fd, SHUT_RDWR);
+        }
+        g.cv.wait(lock, [&g] { return g.active == 0; });
+    }
     lock.unlock();
     for (auto& t : g.workers) {
         if (t.joinable()) {

@@ -314,6 +314,32 @@ for _ in range(50):    # the slot is free again once the idle connection is gone
 else:
     raise SystemExit("the slot was not freed")
 PY
+
+check "a client dripping a request head is cut off, freeing its slot"
+python3 - "$LIM_PORT" <<'PY'
+import socket, sys, time
+port = int(sys.argv[1])
+drip = socket.create_connection(("127.0.0.1", port))
+drip.sendall(b"GET /_roar/health HTTP/1.1\r\nHost: x\r\n")
+drip.settimeout(1)
+closed = False
+for i in range(60):                   # a header line a second, never the end of the head
+    try:
+        drip.sendall(b"x-drip-%d: y\r\n" % i)
+        if drip.recv(4096) == b"":
+            closed = True
+            break
+    except socket.timeout:
+        continue
+    except OSError:
+        closed = True
+        break
+assert closed, "the gateway kept a connection whose head never ended"
+ok = socket.create_connection(("127.0.0.1", port))
+ok.sendall(b"GET /_roar/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+ok.settimeout(10)
+assert ok.recv(4096).decode().startswith("HTTP/1.1 200")
+PY
 kill "$LIM_PID"
 
 check "a read fails over to the replica when the first backend is down"
