@@ -145,8 +145,8 @@ PY
 
 # jobs_settled: waits until no background job is queued or running.
 jobs_settled() {
-  local i
-  for i in $(seq 100); do
+  local _
+  for _ in $(seq 100); do
     [[ $("$PROXY" admin jobs | jq '[.jobs[] | select(.state != "failed") | .count] | add // 0') == 0 ]] && return 0
     sleep 0.2
   done
