@@ -4,11 +4,14 @@
 #include "roar/collector/event_format.h"
 #include "roar/collector/s3_route.h"
 #include "roar/proxy/event_ring.hpp"
+#include "roar/proxy/gateway/config.hpp"
+#include "roar/proxy/gateway/front.hpp"
 #include "roar/proxy/log.hpp"
 #include "roar/proxy/server.hpp"
 
 #include <CLI/CLI.hpp>
 #include <curl/curl.h>
+#include <nlohmann/json.hpp>
 
 #include <charconv>
 #include <csignal>
@@ -46,6 +49,186 @@ std::pair<std::string, std::uint16_t> parse_listen(const std::string& text)
     return {host, port};
 }
 
+// Blocks SIGTERM/SIGINT in every thread; a dedicated thread takes them.
+sigset_t block_signals()
+{
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    std::signal(SIGPIPE, SIG_IGN);
+    return signals;
+}
+
+void write_ready(int ready_fd, std::uint16_t port, const std::string& pid_file)
+{
+    if (!pid_file.empty()) {
+        std::ofstream(pid_file) << getpid() << "\n";
+    }
+    if (ready_fd >= 0) {
+        const std::string line = std::to_string(port) + "\n";
+        if (::write(ready_fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
+            throw Fatal{"cannot write the ready signal to fd " + std::to_string(ready_fd)};
+        }
+        ::close(ready_fd);
+    }
+}
+
+// roar-proxy --gateway FILE: the team S3 gateway (docs/gateway.md).
+int run_gateway(const std::string& file, int ready_fd, const std::string& pid_file, unsigned max_connections)
+{
+    namespace gw = roar::proxy::gateway;
+    const sigset_t signals = block_signals();
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    auto config = gw::load_gateway_config(file, roar::proxy::process_env());
+    if (!config) {
+        throw Fatal{config.error().message};
+    }
+    gw::FrontOptions options;
+    options.max_connections = max_connections;
+    auto server = gw::GatewayServer::create(std::move(*config), options);
+    if (!server) {
+        throw Fatal{server.error().message};
+    }
+    roar::proxy::log_info("gateway listening on port {} ({})", (*server)->port(), file);
+    write_ready(ready_fd, (*server)->port(), pid_file);
+    gw::GatewayServer* srv = server->get();
+    std::thread([srv, signals] {
+        int sig = 0;
+        sigwait(&signals, &sig);
+        roar::proxy::log_info("signal {}: draining and shutting down", sig);
+        srv->stop();
+    }).detach();
+    srv->run();
+    roar::proxy::log_info("stopped");
+    if (!pid_file.empty()) {
+        std::remove(pid_file.c_str());
+    }
+    server->reset();
+    curl_global_cleanup();
+    return 0;
+}
+
+std::size_t collect_body(char* data, std::size_t size, std::size_t n, void* out)
+{
+    static_cast<std::string*>(out)->append(data, size * n);
+    return size * n;
+}
+
+// roar-proxy admin WORDS...: the admin API of a running gateway.
+int run_admin(const std::string& url, const std::string& token_env, const std::vector<std::string>& words)
+{
+    const char* token = std::getenv(token_env.c_str());
+    if (token == nullptr || *token == '\0') {
+        throw Fatal{"admin: the admin token is read from $" + token_env + ", which is not set"};
+    }
+    const auto word = [&](std::size_t i) { return i < words.size() ? words[i] : std::string(); };
+    const auto need = [&](std::size_t n, const char* usage) {
+        if (words.size() != n) {
+            throw Fatal{std::string("admin: usage: roar-proxy admin ") + usage};
+        }
+    };
+    std::string method = "GET";
+    std::string path;
+    std::string body;
+    const std::string what = word(0) + " " + word(1);
+    if (what == "tenants list") {
+        need(2, "tenants list");
+        path = "tenants";
+    } else if (what == "tenants create") {
+        need(3, "tenants create NAME");
+        method = "POST";
+        path = "tenants";
+        body = nlohmann::json{{"name", word(2)}}.dump();
+    } else if (what == "tenants show") {
+        need(3, "tenants show NAME");
+        path = "tenants/" + word(2);
+    } else if (what == "tenants disable" || what == "tenants enable") {
+        need(3, "tenants disable|enable NAME");
+        method = "POST";
+        path = "tenants/" + word(2) + "/" + word(1);
+    } else if (what == "keys list") {
+        need(3, "keys list TENANT");
+        path = "tenants/" + word(2) + "/keys";
+    } else if (what == "keys create") {
+        need(3, "keys create TENANT");
+        method = "POST";
+        path = "tenants/" + word(2) + "/keys";
+    } else if (what == "keys rotate") {
+        if (words.size() != 3 && words.size() != 4) {
+            throw Fatal{"admin: usage: roar-proxy admin keys rotate ACCESS_KEY [GRACE_SECONDS]"};
+        }
+        method = "POST";
+        path = "keys/" + word(2) + "/rotate";
+        std::uint64_t grace = 0;
+        if (words.size() == 4) {
+            const auto& g = words[3];
+            const auto [end, ec] = std::from_chars(g.data(), g.data() + g.size(), grace, 10);
+            if (ec != std::errc() || end != g.data() + g.size()) {
+                throw Fatal{"admin: GRACE_SECONDS must be a whole number, got '" + g + "'"};
+            }
+        }
+        body = nlohmann::json{{"grace_seconds", grace}}.dump();
+    } else if (what == "keys revoke") {
+        need(3, "keys revoke ACCESS_KEY");
+        method = "POST";
+        path = "keys/" + word(2) + "/revoke";
+    } else if (what == "backends status") {
+        need(2, "backends status");
+        path = "backends";
+    } else if (word(0) == "jobs") {
+        need(1, "jobs");
+        path = "jobs";
+    } else {
+        throw Fatal{"admin: unknown command '" + what
+                    + "'; one of: tenants list|create|show|disable|enable, keys list|create|rotate|revoke, "
+                      "backends status, jobs"};
+    }
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    CURL* curl = curl_easy_init();
+    std::string full = url;
+    while (!full.empty() && full.back() == '/') {
+        full.pop_back();
+    }
+    full += "/_roar/admin/" + path;
+    std::string response;
+    curl_slist* headers = nullptr;
+    headers = curl_slist_append(headers, (std::string("Authorization: Bearer ") + token).c_str());
+    headers = curl_slist_append(headers, "Content-Type: application/json");
+    curl_easy_setopt(curl, CURLOPT_URL, full.c_str());
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 60L);
+    if (method != "GET") {
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+    }
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response);
+    const CURLcode rc = curl_easy_perform(curl);
+    long status = 0;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(curl);
+    curl_global_cleanup();
+    if (rc != CURLE_OK) {
+        throw Fatal{"admin: " + full + ": " + curl_easy_strerror(rc)};
+    }
+    const auto parsed = nlohmann::json::parse(response, nullptr, false);
+    if (status < 200 || status >= 300) {
+        std::string message = response;
+        if (!parsed.is_discarded() && parsed.contains("error")) {
+            message = parsed["error"].value("code", "") + ": " + parsed["error"].value("message", "");
+        }
+        std::fprintf(stderr, "roar-proxy: admin: HTTP %ld: %s\n", status, message.c_str());
+        return 1;
+    }
+    std::printf("%s\n", parsed.is_discarded() ? response.c_str() : parsed.dump(2).c_str());
+    return 0;
+}
+
 int run(int argc, char** argv)
 {
     CLI::App app{"roar-proxy: records S3 reads and writes of a job as lineage (see docs/proxy.md)"};
@@ -68,6 +251,25 @@ int run(int argc, char** argv)
     app.add_option("--pid-file", pid_file, "write the proxy's pid to this file");
     app.add_option("--log-file", log_file, "append log lines here instead of stderr");
     app.add_flag("--verbose", verbose, "log every request (secrets redacted)");
+    std::string gateway_file;
+    app.add_option("--gateway", gateway_file, "run the team S3 gateway configured by this TOML file (docs/gateway.md)");
+    unsigned gateway_connections = 64;
+    app.add_option("--gateway-connections", gateway_connections,
+                   "gateway: connections served at once (one thread each); more are answered 503 SlowDown")
+        ->check(CLI::Range(1, 4096))
+        ->capture_default_str();
+    auto* admin = app.add_subcommand("admin", "call the admin API of a running gateway (docs/gateway.md)");
+    std::string admin_url = std::getenv("ROAR_GATEWAY_URL") != nullptr ? std::getenv("ROAR_GATEWAY_URL") : "";
+    std::string admin_token_env = "ROAR_GATEWAY_ADMIN_TOKEN";
+    std::vector<std::string> admin_words;
+    admin->add_option("--url", admin_url, "the gateway's URL (else $ROAR_GATEWAY_URL)");
+    admin->add_option("--token-env", admin_token_env, "environment variable holding the admin token")
+        ->capture_default_str();
+    admin
+        ->add_option("command", admin_words,
+                     "tenants list | tenants create|show|disable|enable NAME | keys list|create TENANT | "
+                     "keys rotate AK [GRACE_SECONDS] | keys revoke AK | backends status | jobs")
+        ->required();
     app.add_option("--threads", opts.threads, "event loops moving bytes")
         ->check(CLI::Range(1, 64))
         ->capture_default_str();
@@ -93,8 +295,17 @@ int run(int argc, char** argv)
         return app.exit(e);
     }
 
+    if (admin->parsed()) {
+        if (admin_url.empty()) {
+            throw Fatal{"admin: name the gateway with --url http://HOST:PORT or $ROAR_GATEWAY_URL"};
+        }
+        return run_admin(admin_url, admin_token_env, admin_words);
+    }
     if (!roar::proxy::logger().open(log_file, verbose)) {
         throw Fatal{"cannot open log file " + log_file};
+    }
+    if (!gateway_file.empty()) {
+        return run_gateway(gateway_file, ready_fd, pid_file, gateway_connections);
     }
     if (upstream.empty()) {
         if (const char* env = std::getenv("ROAR_UPSTREAM_S3_ENDPOINT"); env != nullptr) {
@@ -109,12 +320,7 @@ int run(int argc, char** argv)
 
     // Signals are taken by a dedicated thread with sigwait; block them
     // before any other thread exists so every thread inherits the mask.
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGTERM);
-    sigaddset(&signals, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-    std::signal(SIGPIPE, SIG_IGN);
+    const sigset_t signals = block_signals();
     curl_global_init(CURL_GLOBAL_DEFAULT);
 
     std::unique_ptr<roar::proxy::RingPublisher> ring;
@@ -147,16 +353,7 @@ int run(int argc, char** argv)
     roar::proxy::log_info("listening on {}:{}, upstream {}{}", opts.listen_host, port,
                           upstream.empty() ? "https://s3.<region>.amazonaws.com" : upstream,
                           ring_name.empty() ? "" : ", events to ring " + ring_name);
-    if (!pid_file.empty()) {
-        std::ofstream(pid_file) << getpid() << "\n";
-    }
-    if (ready_fd >= 0) {
-        const std::string line = std::to_string(port) + "\n";
-        if (::write(ready_fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
-            throw Fatal{"cannot write the ready signal to fd " + std::to_string(ready_fd)};
-        }
-        ::close(ready_fd);
-    }
+    write_ready(ready_fd, port, pid_file);
 
     roar::proxy::Server* srv = server->get();
     std::thread([srv, signals] {

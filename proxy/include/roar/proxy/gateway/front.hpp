@@ -1,0 +1,101 @@
+// The gateway's server front (`roar-proxy --gateway FILE`): an S3 endpoint
+// over the gateway library. Each connection is served by its own thread
+// with blocking socket I/O (the backend client is blocking libcurl), with
+// the number of connections bounded (one more is answered 503 SlowDown and
+// closed) and every read and write bounded by a timeout, so no client can
+// wedge the server. Requests are verified with the proxy core's SigV4/SigV2
+// verifier against the caller's key (the [auth] static key or a tenant
+// key), placed before any byte leaves, and their bodies streamed between
+// the client and the backend in bounded buffers. /_roar/health,
+// /_roar/ready, /_roar/metrics and the admin API (/_roar/admin/) are served
+// on the same port. The pure pieces (routing, Range, metrics text) are
+// declared here for the unit tests.
+#pragma once
+
+#include "roar/collector/result.hpp"
+#include "roar/proxy/gateway/config.hpp"
+#include "roar/proxy/gateway/metadata.hpp"
+#include "roar/proxy/gateway/object_backend.hpp"
+#include "roar/proxy/s3_error.hpp"
+#include "roar/proxy/sigv4.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <tl/expected.hpp>
+
+namespace roar::proxy::gateway {
+
+// The S3 operations the front serves (and `unsupported` for the rest).
+enum class FrontOp {
+    list_buckets,
+    create_bucket,
+    head_bucket,
+    delete_bucket,
+    get_bucket_location,
+    list_objects,
+    list_uploads,
+    delete_objects,
+    put_object,
+    copy_object,
+    get_object,
+    head_object,
+    delete_object,
+    create_upload,
+    upload_part,
+    complete_upload,
+    abort_upload,
+    list_parts,
+    unsupported,
+};
+
+// "PutObject", "ListObjectsV2", ... (the metrics label).
+std::string_view front_op_name(FrontOp op);
+
+// The operation of `method` on `bucket`/`key` (decoded; both empty for the
+// service) with the decoded query `params`.
+FrontOp classify_request(std::string_view method, std::string_view bucket, std::string_view key,
+                         const std::vector<sigv4::QueryParam>& params);
+
+// The byte range a Range header `value` asks of an object of `size` bytes:
+// nullopt for the whole object (no header, or one the gateway ignores as S3
+// does: several ranges, another unit); S3's InvalidRange (416) when it
+// cannot be satisfied. The returned range has `last` set.
+tl::expected<std::optional<ByteRange>, S3Error> parse_range(std::optional<std::string_view> value, std::uint64_t size);
+
+struct FrontOptions {
+    unsigned max_connections = 64;          // served at once; one more is answered 503 SlowDown
+    std::chrono::seconds io_timeout{60};    // a read or write making no progress this long ends the connection
+    std::chrono::seconds drain_timeout{30}; // shutdown waits this long for transfers in flight
+    bool background = true;                 // run the replication workers and the stale-upload sweep
+};
+
+class GatewayServer {
+public:
+    // Opens the metadata, the secret box and the backends of `config` and
+    // binds its listen address.
+    static Result<std::unique_ptr<GatewayServer>> create(GatewayConfig config, FrontOptions options);
+    ~GatewayServer();
+    GatewayServer(const GatewayServer&) = delete;
+    GatewayServer& operator=(const GatewayServer&) = delete;
+
+    // The port it listens on (the configured one, or the one picked for 0).
+    std::uint16_t port() const;
+    // Serves until stop(), then drains the connections in flight.
+    void run();
+    // Asks run() to return (safe from any thread).
+    void stop();
+
+    struct Impl;
+
+private:
+    explicit GatewayServer(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> m_impl;
+};
+
+} // namespace roar::proxy::gateway

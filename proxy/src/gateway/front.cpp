@@ -1,0 +1,1964 @@
+// The gateway's server front: sockets, one thread per connection (bounded),
+// HTTP/1.1 framing through the proxy core's pure parser, authentication,
+// and the S3 operations over the gateway library. See front.hpp and
+// docs/gateway.md.
+#include "roar/proxy/gateway/front.hpp"
+
+#include "roar/proxy/aws_chunked.hpp"
+#include "roar/proxy/gateway/admin_api.hpp"
+#include "roar/proxy/gateway/backend_client.hpp"
+#include "roar/proxy/gateway/bucket_policy.hpp"
+#include "roar/proxy/gateway/multipart_sweep.hpp"
+#include "roar/proxy/gateway/namespace_hash.hpp"
+#include "roar/proxy/gateway/object_listing.hpp"
+#include "roar/proxy/gateway/placement.hpp"
+#include "roar/proxy/gateway/replication.hpp"
+#include "roar/proxy/gateway/s3_documents.hpp"
+#include "roar/proxy/gateway/secret_box.hpp"
+#include "roar/proxy/gateway/tenant_keys.hpp"
+#include "roar/proxy/http_front.hpp"
+#include "roar/proxy/log.hpp"
+#include "roar/proxy/request_auth.hpp"
+
+#include <blake3.h>
+#include <fmt/format.h>
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <condition_variable>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace roar::proxy::gateway {
+
+namespace {
+
+constexpr std::size_t k_io_chunk = 64 * 1024;
+constexpr std::uint64_t k_max_small_body = 1024 * 1024; // admin, CompleteMultipartUpload, Delete, CreateBucket
+constexpr std::uint64_t k_max_object = 5ull << 30;      // S3's single PUT / part limit
+constexpr std::chrono::seconds k_head_timeout{10};      // a request head, from its first byte
+constexpr std::uint64_t k_min_part = 5ull << 20;        // S3's smallest part but the last
+constexpr std::uint64_t k_drain_limit = 8ull << 20; // an unread body this small is drained to keep the answer readable
+
+std::optional<std::uint64_t> parse_u64(std::string_view s)
+{
+    std::uint64_t v = 0;
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v, 10);
+    if (s.empty() || ec != std::errc() || end != s.data() + s.size()) {
+        return std::nullopt;
+    }
+    return v;
+}
+
+std::string http_date(Millis ms)
+{
+    const std::time_t t = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[64];
+    std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    return buf;
+}
+
+std::string_view reason(unsigned status)
+{
+    switch (status) {
+    case 100: return "Continue";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 206: return "Partial Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 411: return "Length Required";
+    case 413: return "Payload Too Large";
+    case 416: return "Range Not Satisfiable";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 503: return "Service Unavailable";
+    case 505: return "HTTP Version Not Supported";
+    case 507: return "Insufficient Storage";
+    default: return "Unknown";
+    }
+}
+
+std::string json_escape_label(std::string_view s)
+{
+    std::string out;
+    for (char c : s) {
+        if (c == '\\' || c == '"') {
+            out += '\\';
+        }
+        if (c == '\n') {
+            out += "\\n";
+            continue;
+        }
+        out += c;
+    }
+    return out;
+}
+
+// --- metrics -------------------------------------------------------------------
+
+class FrontMetrics {
+public:
+    void request(std::string_view op, unsigned status, double seconds)
+    {
+        std::lock_guard lock(m_mutex);
+        m_requests[{std::string(op), status}] += 1;
+        auto& l = m_latency[std::string(op)];
+        l.first += seconds;
+        l.second += 1;
+    }
+    void backend(const std::string& name, bool ok, double seconds)
+    {
+        std::lock_guard lock(m_mutex);
+        auto& b = m_backends[name];
+        b.requests += 1;
+        b.errors += ok ? 0 : 1;
+        b.seconds += seconds;
+    }
+    std::atomic<std::uint64_t> bytes_in{0};
+    std::atomic<std::uint64_t> bytes_out{0};
+    std::atomic<std::uint64_t> connections{0};
+    std::atomic<std::uint64_t> refused_connections{0};
+
+    std::string render(const std::vector<BackendUsage>& usage, const std::vector<JobCount>& jobs) const
+    {
+        std::string out;
+        std::lock_guard lock(m_mutex);
+        out += "# HELP roar_gateway_requests_total S3 and operations requests by operation and status.\n"
+               "# TYPE roar_gateway_requests_total counter\n";
+        for (const auto& [k, n] : m_requests) {
+            out += fmt::format("roar_gateway_requests_total{{op=\"{}\",status=\"{}\"}} {}\n", k.first, k.second, n);
+        }
+        out += "# HELP roar_gateway_request_seconds Time to answer requests, by operation.\n"
+               "# TYPE roar_gateway_request_seconds summary\n";
+        for (const auto& [op, l] : m_latency) {
+            out += fmt::format("roar_gateway_request_seconds_sum{{op=\"{}\"}} {:.6f}\n", op, l.first);
+            out += fmt::format("roar_gateway_request_seconds_count{{op=\"{}\"}} {}\n", op, l.second);
+        }
+        out += fmt::format("# HELP roar_gateway_bytes_in_total Body bytes received from clients.\n"
+                           "# TYPE roar_gateway_bytes_in_total counter\nroar_gateway_bytes_in_total {}\n",
+                           bytes_in.load());
+        out += fmt::format("# HELP roar_gateway_bytes_out_total Body bytes sent to clients.\n"
+                           "# TYPE roar_gateway_bytes_out_total counter\nroar_gateway_bytes_out_total {}\n",
+                           bytes_out.load());
+        out += fmt::format("# HELP roar_gateway_connections_total Connections accepted.\n"
+                           "# TYPE roar_gateway_connections_total counter\nroar_gateway_connections_total {}\n",
+                           connections.load());
+        out += fmt::format("# HELP roar_gateway_connections_refused_total Connections refused at the limit.\n"
+                           "# TYPE roar_gateway_connections_refused_total counter\n"
+                           "roar_gateway_connections_refused_total {}\n",
+                           refused_connections.load());
+        out += "# HELP roar_gateway_backend_requests_total Object transfers with each backend, by outcome.\n"
+               "# TYPE roar_gateway_backend_requests_total counter\n";
+        for (const auto& [name, b] : m_backends) {
+            out += fmt::format("roar_gateway_backend_requests_total{{backend=\"{}\",outcome=\"ok\"}} {}\n",
+                               json_escape_label(name), b.requests - b.errors);
+            out += fmt::format("roar_gateway_backend_requests_total{{backend=\"{}\",outcome=\"error\"}} {}\n",
+                               json_escape_label(name), b.errors);
+        }
+        out += "# HELP roar_gateway_backend_seconds Time spent in object transfers with each backend.\n"
+               "# TYPE roar_gateway_backend_seconds summary\n";
+        for (const auto& [name, b] : m_backends) {
+            out += fmt::format("roar_gateway_backend_seconds_sum{{backend=\"{}\"}} {:.6f}\n", json_escape_label(name),
+                               b.seconds);
+            out += fmt::format("roar_gateway_backend_seconds_count{{backend=\"{}\"}} {}\n", json_escape_label(name),
+                               b.requests);
+        }
+        const auto gauge = [&](std::string_view name, std::string_view help, auto value_of) {
+            out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n", name, help, name);
+            for (const auto& u : usage) {
+                if (auto v = value_of(u)) {
+                    out += fmt::format("{}{{backend=\"{}\"}} {}\n", name, json_escape_label(u.name), *v);
+                }
+            }
+        };
+        gauge("roar_gateway_backend_used_bytes", "Bytes on the backend (copies waiting for deletion included).",
+              [](const BackendUsage& u) { return std::optional<std::uint64_t>(u.used_bytes); });
+        gauge("roar_gateway_backend_reserved_bytes", "Bytes reserved by uploads in flight.",
+              [](const BackendUsage& u) { return std::optional<std::uint64_t>(u.reserved_bytes); });
+        gauge("roar_gateway_backend_quota_bytes", "The backend's quota (absent: unlimited).",
+              [](const BackendUsage& u) { return u.quota_bytes; });
+        gauge("roar_gateway_backend_available_bytes", "Bytes that can still be reserved (absent: unlimited).",
+              [](const BackendUsage& u) { return u.available(); });
+        gauge("roar_gateway_backend_objects", "Object copies on the backend.",
+              [](const BackendUsage& u) { return std::optional<std::uint64_t>(u.objects); });
+        gauge("roar_gateway_backend_active_uploads", "Multipart uploads in progress on the backend.",
+              [](const BackendUsage& u) { return std::optional<std::uint64_t>(u.active_uploads); });
+        out += "# HELP roar_gateway_jobs Background jobs by kind and state (replication backlog).\n"
+               "# TYPE roar_gateway_jobs gauge\n";
+        for (const auto& j : jobs) {
+            out +=
+                fmt::format("roar_gateway_jobs{{kind=\"{}\",state=\"{}\"}} {}\n",
+                            j.kind == JobKind::replicate ? "replicate" : "remove", json_escape_label(j.state), j.count);
+        }
+        return out;
+    }
+
+private:
+    struct BackendStat {
+        std::uint64_t requests = 0;
+        std::uint64_t errors = 0;
+        double seconds = 0;
+    };
+    mutable std::mutex m_mutex;
+    std::map<std::pair<std::string, unsigned>, std::uint64_t> m_requests;
+    std::map<std::string, std::pair<double, std::uint64_t>> m_latency;
+    std::map<std::string, BackendStat> m_backends;
+};
+
+// --- connection I/O ------------------------------------------------------------
+
+class Conn {
+public:
+    Conn(int fd, std::chrono::seconds timeout) : m_fd(fd), m_timeout_ms(static_cast<int>(timeout.count() * 1000)) { }
+    ~Conn() { ::close(m_fd); }
+    Conn(const Conn&) = delete;
+    Conn& operator=(const Conn&) = delete;
+
+    // Reads more bytes into the buffer; false at EOF, error or timeout.
+    bool read_more()
+    {
+        if (m_pos > 0 && m_pos == m_buf.size()) {
+            m_buf.clear();
+            m_pos = 0;
+        }
+        pollfd p{m_fd, POLLIN, 0};
+        if (::poll(&p, 1, m_timeout_ms) <= 0) {
+            return false;
+        }
+        char tmp[k_io_chunk];
+        const ssize_t n = ::recv(m_fd, tmp, sizeof tmp, 0);
+        if (n <= 0) {
+            return false;
+        }
+        m_buf.append(tmp, static_cast<std::size_t>(n));
+        return true;
+    }
+    // Waits until bytes arrive (true), or the timeout passes, the peer
+    // closes or `stop` is set (false).
+    bool wait_readable(const std::atomic<bool>& stop)
+    {
+        for (int waited = 0; waited < m_timeout_ms && !stop.load(); waited += 200) {
+            pollfd p{m_fd, POLLIN, 0};
+            const int n = ::poll(&p, 1, 200);
+            if (n < 0) {
+                return false;
+            }
+            if (n > 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+    std::string_view available() const { return std::string_view(m_buf).substr(m_pos); }
+    void consume(std::size_t n)
+    {
+        m_pos += n;
+        if (m_pos == m_buf.size()) {
+            m_buf.clear();
+            m_pos = 0;
+        } else if (m_pos > k_io_chunk) {
+            m_buf.erase(0, m_pos);
+            m_pos = 0;
+        }
+    }
+    bool write_all(std::string_view data)
+    {
+        while (!data.empty()) {
+            pollfd p{m_fd, POLLOUT, 0};
+            if (::poll(&p, 1, m_timeout_ms) <= 0) {
+                return false;
+            }
+            const ssize_t n = ::send(m_fd, data.data(), data.size(), MSG_NOSIGNAL);
+            if (n <= 0) {
+                return false;
+            }
+            data.remove_prefix(static_cast<std::size_t>(n));
+        }
+        return true;
+    }
+
+private:
+    int m_fd;
+    int m_timeout_ms;
+    std::string m_buf;
+    std::size_t m_pos = 0;
+};
+
+// --- request bodies ---------------------------------------------------------------
+
+class Sha256 {
+public:
+    Sha256() : m_ctx(EVP_MD_CTX_new()) { EVP_DigestInit_ex(m_ctx, EVP_sha256(), nullptr); }
+    ~Sha256() { EVP_MD_CTX_free(m_ctx); }
+    Sha256(const Sha256&) = delete;
+    Sha256& operator=(const Sha256&) = delete;
+    void update(std::string_view d) { EVP_DigestUpdate(m_ctx, d.data(), d.size()); }
+    std::string hex_digest()
+    {
+        unsigned char out[32];
+        unsigned len = 0;
+        EVP_DigestFinal_ex(m_ctx, out, &len);
+        return sigv4::hex(std::string_view(reinterpret_cast<const char*>(out), len));
+    }
+
+private:
+    EVP_MD_CTX* m_ctx;
+};
+
+// How a request's body is framed and what proves it.
+struct BodySpec {
+    BodyFraming framing = BodyFraming::None;
+    std::uint64_t raw_length = 0;     // Content-Length when framing is Length
+    std::uint64_t decoded_length = 0; // payload bytes the object gets
+    bool aws_chunked = false;
+    std::optional<ChunkSigning> chunk_signing;
+    bool signed_trailer = false;
+    std::string trailer;
+    std::string sha256; // hex x-amz-content-sha256 to check, empty when none applies
+};
+
+// Reads a request body from the connection as the decoded payload bytes,
+// hashing them on the way; the payload's SHA-256 (when the client signed
+// one) is checked before the last byte is handed out, so a body that does
+// not match never reaches a backend whole.
+class BodyReader {
+public:
+    BodyReader(Conn& conn, const BodySpec& spec, FrontMetrics& metrics)
+        : m_conn(conn), m_spec(spec), m_metrics(metrics), m_raw_left(spec.raw_length)
+    {
+        if (spec.aws_chunked) {
+            m_aws = std::make_unique<AwsChunkedDecoder>(spec.chunk_signing, spec.signed_trailer, spec.trailer);
+        }
+        if (!spec.sha256.empty()) {
+            m_sha = std::make_unique<Sha256>();
+        }
+        blake3_hasher_init(&m_b3);
+        m_framing_done = spec.framing == BodyFraming::None || (spec.framing == BodyFraming::Length && m_raw_left == 0);
+    }
+
+    // BodySource: up to `size` payload bytes into `buf`; 0 at the end.
+    std::optional<std::size_t> read(char* buf, std::size_t size)
+    {
+        while (m_pending_pos == m_pending.size()) {
+            if (m_error) {
+                return std::nullopt;
+            }
+            if (m_delivered == m_spec.decoded_length && m_verified) {
+                return 0;
+            }
+            m_pending.clear();
+            m_pending_pos = 0;
+            if (!fill()) {
+                return std::nullopt;
+            }
+        }
+        const std::size_t n = std::min(size, m_pending.size() - m_pending_pos);
+        std::memcpy(buf, m_pending.data() + m_pending_pos, n);
+        m_pending_pos += n;
+        m_delivered += n;
+        return n;
+    }
+
+    // Reads the whole (small) body into a string.
+    std::optional<std::string> read_all()
+    {
+        std::string out;
+        char buf[k_io_chunk];
+        for (;;) {
+            auto n = read(buf, sizeof buf);
+            if (!n) {
+                return std::nullopt;
+            }
+            if (*n == 0) {
+                return out;
+            }
+            out.append(buf, *n);
+        }
+    }
+
+    // Reads the framing left after the payload (chunk terminator, trailers)
+    // so the connection can carry the next request.
+    bool finish_framing()
+    {
+        while (!m_framing_done && !m_error) {
+            if (!fill()) {
+                return false;
+            }
+            if (!m_pending.empty() && m_pending_pos < m_pending.size()) {
+                return false; // payload beyond the declared length
+            }
+        }
+        return !m_error;
+    }
+
+    bool complete() const { return m_framing_done && m_delivered == m_spec.decoded_length && !m_error; }
+    const std::optional<S3Error>& error() const { return m_error; }
+    std::string blake3_hex()
+    {
+        std::uint8_t out[BLAKE3_OUT_LEN];
+        blake3_hasher_finalize(&m_b3, out, sizeof out);
+        return sigv4::hex(std::string_view(reinterpret_cast<const char*>(out), sizeof out));
+    }
+
+private:
+    // Adds decoded bytes to m_pending (possibly none, while framing moves).
+    bool fill()
+    {
+        if (m_framing_done) {
+            return finalize();
+        }
+        if (m_conn.available().empty() && !m_conn.read_more()) {
+            return fail({400, "IncompleteBody", "The request body ended before its declared length."});
+        }
+        const std::string_view in = m_conn.available();
+        if (m_spec.framing == BodyFraming::Length) {
+            const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(m_raw_left, in.size()));
+            std::string copy(in.substr(0, n)); // `in` views the connection buffer, which consume() may clear
+            m_conn.consume(n);
+            m_raw_left -= n;
+            m_framing_done = m_raw_left == 0;
+            return add(copy);
+        }
+        {
+            auto step = m_chunked.step(in);
+            if (step.error) {
+                return fail({400, "IncompleteBody", "Malformed chunked request body: " + *step.error});
+            }
+            std::string copy(step.data); // step.data views the connection buffer, which consume() may clear
+            m_conn.consume(step.consumed);
+            m_framing_done = m_chunked.done();
+            return add(copy);
+        }
+    }
+
+    bool add(const std::string& data)
+    {
+        m_metrics.bytes_in += data.size();
+        const std::size_t before = m_pending.size();
+        if (m_aws) {
+            if (auto r = m_aws->feed(data, m_pending); !r) {
+                return fail(to_s3_error(r.error()));
+            }
+        } else {
+            m_pending += data;
+        }
+        const std::string_view added = std::string_view(m_pending).substr(before);
+        m_decoded += added.size();
+        if (m_decoded > m_spec.decoded_length) {
+            return fail({400, "IncompleteBody", "The request body is longer than its declared length."});
+        }
+        if (m_sha) {
+            m_sha->update(added);
+        }
+        blake3_hasher_update(&m_b3, added.data(), added.size());
+        if (m_decoded == m_spec.decoded_length) {
+            return finalize();
+        }
+        return true;
+    }
+
+    // The whole payload is in: check it before its last bytes leave.
+    bool finalize()
+    {
+        if (m_verified) {
+            return true;
+        }
+        if (m_decoded != m_spec.decoded_length) {
+            if (m_framing_done) {
+                return fail({400, "IncompleteBody", "The request body ended before its declared length."});
+            }
+            return true;
+        }
+        if (m_aws) {
+            if (!m_aws->complete()) {
+                if (m_framing_done) {
+                    return fail({400, "IncompleteBody", "The aws-chunked body ended without its final chunk."});
+                }
+                return true; // its last byte waits for the trailer
+            }
+            if (auto r = m_aws->finish(); !r) {
+                return fail(to_s3_error(r.error()));
+            }
+        }
+        if (m_sha && m_sha->hex_digest() != to_lower(m_spec.sha256)) {
+            return fail({400, "XAmzContentSHA256Mismatch",
+                         "The provided 'x-amz-content-sha256' header does not match what was computed."});
+        }
+        m_verified = true;
+        return true;
+    }
+
+    bool fail(S3Error e)
+    {
+        m_error = std::move(e);
+        return false;
+    }
+
+    Conn& m_conn;
+    const BodySpec& m_spec;
+    FrontMetrics& m_metrics;
+    std::uint64_t m_raw_left;
+    ChunkedBodyDecoder m_chunked;
+    std::unique_ptr<AwsChunkedDecoder> m_aws;
+    std::unique_ptr<Sha256> m_sha;
+    blake3_hasher m_b3{};
+    std::string m_pending;
+    std::size_t m_pending_pos = 0;
+    std::uint64_t m_decoded = 0;
+    std::uint64_t m_delivered = 0;
+    bool m_framing_done = false;
+    bool m_verified = false;
+    std::optional<S3Error> m_error;
+};
+
+struct Response {
+    unsigned status = 200;
+    std::vector<Header> headers;
+    std::string body;
+    std::string content_type = "application/xml";
+};
+
+} // namespace
+
+// --- pure pieces -----------------------------------------------------------------
+
+std::string_view front_op_name(FrontOp op)
+{
+    switch (op) {
+    case FrontOp::list_buckets: return "ListBuckets";
+    case FrontOp::create_bucket: return "CreateBucket";
+    case FrontOp::head_bucket: return "HeadBucket";
+    case FrontOp::delete_bucket: return "DeleteBucket";
+    case FrontOp::get_bucket_location: return "GetBucketLocation";
+    case FrontOp::list_objects: return "ListObjects";
+    case FrontOp::list_uploads: return "ListMultipartUploads";
+    case FrontOp::delete_objects: return "DeleteObjects";
+    case FrontOp::put_object: return "PutObject";
+    case FrontOp::copy_object: return "CopyObject";
+    case FrontOp::get_object: return "GetObject";
+    case FrontOp::head_object: return "HeadObject";
+    case FrontOp::delete_object: return "DeleteObject";
+    case FrontOp::create_upload: return "CreateMultipartUpload";
+    case FrontOp::upload_part: return "UploadPart";
+    case FrontOp::complete_upload: return "CompleteMultipartUpload";
+    case FrontOp::abort_upload: return "AbortMultipartUpload";
+    case FrontOp::list_parts: return "ListParts";
+    case FrontOp::unsupported: return "Unsupported";
+    }
+    return "Unsupported";
+}
+
+FrontOp classify_request(std::string_view method, std::string_view bucket, std::string_view key,
+                         const std::vector<sigv4::QueryParam>& params)
+{
+    const auto has = [&](std::string_view name) {
+        return std::any_of(params.begin(), params.end(), [&](const auto& p) { return p.name == name; });
+    };
+    if (bucket.empty()) {
+        return method == "GET" ? FrontOp::list_buckets : FrontOp::unsupported;
+    }
+    if (key.empty()) {
+        // Bucket sub-resources the gateway does not keep (acl, policy,
+        // versioning, ...) are refused rather than mistaken for a listing.
+        static constexpr std::string_view known[] = {
+            "list-type",          "prefix",      "delimiter",   "marker", "max-keys", "encoding-type",
+            "continuation-token", "start-after", "fetch-owner", "x-id"};
+        const bool plain = std::all_of(params.begin(), params.end(), [&](const auto& p) {
+            return std::find(std::begin(known), std::end(known), p.name) != std::end(known)
+                   || p.name.rfind("X-Amz-", 0) == 0 || p.name == "AWSAccessKeyId" || p.name == "Signature"
+                   || p.name == "Expires";
+        });
+        if (method == "GET" && has("uploads")) {
+            return FrontOp::list_uploads;
+        }
+        if (method == "GET" && has("location")) {
+            return FrontOp::get_bucket_location;
+        }
+        if (method == "POST" && has("delete")) {
+            return FrontOp::delete_objects;
+        }
+        if (!plain) {
+            return FrontOp::unsupported;
+        }
+        if (method == "GET") {
+            return FrontOp::list_objects;
+        }
+        if (method == "PUT") {
+            return FrontOp::create_bucket;
+        }
+        if (method == "HEAD") {
+            return FrontOp::head_bucket;
+        }
+        if (method == "DELETE") {
+            return FrontOp::delete_bucket;
+        }
+        return FrontOp::unsupported;
+    }
+    const bool upload = has("uploadId");
+    if (method == "POST" && has("uploads")) {
+        return FrontOp::create_upload;
+    }
+    if (method == "POST" && upload) {
+        return FrontOp::complete_upload;
+    }
+    if (method == "PUT" && upload && has("partNumber")) {
+        return FrontOp::upload_part;
+    }
+    if (method == "DELETE" && upload) {
+        return FrontOp::abort_upload;
+    }
+    if (method == "GET" && upload) {
+        return FrontOp::list_parts;
+    }
+    if (upload || has("acl") || has("tagging") || has("retention") || has("legal-hold") || has("attributes")
+        || has("torrent") || has("restore") || has("select")) {
+        return FrontOp::unsupported;
+    }
+    if (method == "PUT") {
+        return FrontOp::put_object;
+    }
+    if (method == "GET") {
+        return FrontOp::get_object;
+    }
+    if (method == "HEAD") {
+        return FrontOp::head_object;
+    }
+    if (method == "DELETE") {
+        return FrontOp::delete_object;
+    }
+    return FrontOp::unsupported;
+}
+
+tl::expected<std::optional<ByteRange>, S3Error> parse_range(std::optional<std::string_view> value, std::uint64_t size)
+{
+    if (!value) {
+        return std::optional<ByteRange>();
+    }
+    std::string_view v = sigv4::trim_blanks(*value);
+    if (v.substr(0, 6) != "bytes=" || v.find(',') != std::string_view::npos) {
+        return std::optional<ByteRange>(); // another unit or several ranges: the whole object, as S3 does
+    }
+    v.remove_prefix(6);
+    const auto dash = v.find('-');
+    if (dash == std::string_view::npos) {
+        return std::optional<ByteRange>();
+    }
+    const auto first_text = sigv4::trim_blanks(v.substr(0, dash));
+    const auto last_text = sigv4::trim_blanks(v.substr(dash + 1));
+    const S3Error invalid{416, "InvalidRange", "The requested range is not satisfiable."};
+    ByteRange r;
+    if (first_text.empty()) {
+        const auto suffix = parse_u64(last_text);
+        if (!suffix) {
+            return std::optional<ByteRange>();
+        }
+        if (*suffix == 0 || size == 0) {
+            return tl::unexpected(invalid);
+        }
+        r.first = *suffix >= size ? 0 : size - *suffix;
+        r.last = size - 1;
+        return std::optional<ByteRange>(r);
+    }
+    const auto first = parse_u64(first_text);
+    if (!first) {
+        return std::optional<ByteRange>();
+    }
+    std::uint64_t last = size == 0 ? 0 : size - 1;
+    if (!last_text.empty()) {
+        const auto l = parse_u64(last_text);
+        if (!l || *l < *first) {
+            return std::optional<ByteRange>(); // a syntactically invalid range is ignored
+        }
+        last = std::min(last, *l);
+    }
+    if (*first >= size) {
+        return tl::unexpected(invalid);
+    }
+    r.first = *first;
+    r.last = last;
+    return std::optional<ByteRange>(r);
+}
+
+// --- the server ------------------------------------------------------------------------
+
+struct GatewayServer::Impl {
+    GatewayConfig config;
+    FrontOptions options;
+    std::unique_ptr<MetadataStore> store;
+    std::optional<SecretBox> box;
+    std::vector<std::unique_ptr<BackendClient>> clients;
+    BackendSet backends;
+    std::unique_ptr<AdminApi> admin;
+    FrontMetrics metrics;
+    int listen_fd = -1;
+    std::uint16_t port = 0;
+    std::atomic<bool> stopping{false};
+    std::mutex mutex;
+    std::condition_variable cv;
+    unsigned active = 0;
+    std::set<int> open_fds; // connections being served (shut down if the drain runs out)
+    std::vector<std::thread> workers;
+
+    ~Impl()
+    {
+        if (listen_fd >= 0) {
+            ::close(listen_fd);
+        }
+    }
+
+    Millis ttl() const
+    {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(config.metadata.reservation_ttl).count();
+    }
+    Millis delete_at(Millis now) const
+    {
+        return now + std::chrono::duration_cast<std::chrono::milliseconds>(config.replication.delete_grace).count();
+    }
+
+    void serve_connection(int fd);
+    bool serve_request(Conn& conn);
+    void start_background();
+};
+
+namespace {
+
+// Everything one request needs while it is served.
+struct Exchange {
+    GatewayServer::Impl& g;
+    Conn& conn;
+    const ParsedHead& parsed;
+    const RequestHead& head;
+    std::string request_id;
+    std::string path; // decoded
+    std::string bucket;
+    std::string key;
+    std::vector<sigv4::QueryParam> params;
+    FrontOp op = FrontOp::unsupported;
+    BodySpec body;
+    bool body_consumed = false;
+    bool close_after = false;
+    bool response_started = false;
+    std::optional<Caller> caller;
+
+    std::optional<std::string> param(std::string_view name) const
+    {
+        for (const auto& p : params) {
+            if (p.name == name) {
+                return p.value;
+            }
+        }
+        return std::nullopt;
+    }
+
+    bool send(const Response& r)
+    {
+        std::string out = fmt::format("HTTP/1.1 {} {}\r\n", r.status, reason(r.status));
+        out += "x-amz-request-id: " + request_id + "\r\n";
+        out += "Date: " + http_date(now_millis()) + "\r\n";
+        out += "Server: roar-gateway\r\n";
+        bool has_length = false;
+        for (const auto& [n, v] : r.headers) {
+            out += n + ": " + v + "\r\n";
+            has_length = has_length || iequals(n, "content-length");
+        }
+        if (!has_length) {
+            out += fmt::format("Content-Length: {}\r\n", r.body.size());
+        }
+        if (!r.body.empty()) {
+            out += "Content-Type: " + r.content_type + "\r\n";
+        }
+        if (close_after || !parsed.keep_alive) {
+            out += "Connection: close\r\n";
+        }
+        out += "\r\n";
+        if (head.method != "HEAD") {
+            out += r.body;
+        }
+        response_started = true;
+        return conn.write_all(out);
+    }
+
+    Response error(const S3Error& e) const
+    {
+        Response r;
+        r.status = e.status;
+        r.body = error_xml(e, path, request_id);
+        return r;
+    }
+};
+
+std::optional<std::string> access_key_of(const RequestHead& head, const std::vector<sigv4::QueryParam>& params)
+{
+    if (auto auth = head.header("authorization")) {
+        const auto v = sigv4::trim_blanks(*auth);
+        if (v.substr(0, sigv4::k_algorithm.size()) == sigv4::k_algorithm) {
+            if (auto f = sigv4::parse_authorization(v)) {
+                return f->credential.access_key;
+            }
+            return std::nullopt;
+        }
+        if (v.substr(0, 4) == "AWS ") {
+            const auto rest = v.substr(4);
+            return std::string(rest.substr(0, rest.find(':')));
+        }
+        return std::nullopt;
+    }
+    for (const auto& p : params) {
+        if (p.name == "X-Amz-Credential") {
+            if (auto c = sigv4::parse_credential(p.value)) {
+                return c->access_key;
+            }
+        }
+        if (p.name == "AWSAccessKeyId") {
+            return p.value;
+        }
+    }
+    return std::nullopt;
+}
+
+// Decides how the body of `x` is framed and verified; an S3 error when it cannot be taken.
+std::optional<S3Error> plan_body(Exchange& x, const VerifiedAuth& auth)
+{
+    BodySpec& b = x.body;
+    b.framing = x.parsed.framing;
+    b.raw_length = x.parsed.content_length;
+    b.decoded_length = b.framing == BodyFraming::Length ? b.raw_length : 0;
+    const std::string content_sha(x.head.header("x-amz-content-sha256").value_or(""));
+    if (content_sha.rfind("STREAMING-", 0) == 0) {
+        if (content_sha != "STREAMING-AWS4-HMAC-SHA256-PAYLOAD" && content_sha != "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
+            && content_sha != "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER") {
+            return S3Error{400, "InvalidArgument", "Unsupported x-amz-content-sha256 streaming mode."};
+        }
+        const auto decoded = parse_u64(x.head.header("x-amz-decoded-content-length").value_or(""));
+        if (!decoded) {
+            return S3Error{411, "MissingContentLength", "aws-chunked uploads need x-amz-decoded-content-length."};
+        }
+        b.aws_chunked = true;
+        b.decoded_length = *decoded;
+        if (content_sha.rfind("STREAMING-AWS4-HMAC-SHA256-PAYLOAD", 0) == 0) {
+            b.chunk_signing = ChunkSigning{auth.signing_key, auth.amz_date, auth.credential.scope(), auth.signature};
+            b.signed_trailer = content_sha.size() > std::string_view("STREAMING-AWS4-HMAC-SHA256-PAYLOAD").size();
+        }
+        b.trailer = std::string(sigv4::trim_blanks(x.head.header("x-amz-trailer").value_or("")));
+        if (!b.trailer.empty()) {
+            if (auto declared = parse_declared_trailer(b.trailer); !declared) {
+                return to_s3_error(declared.error());
+            }
+        }
+    } else if (b.framing == BodyFraming::Chunked) {
+        // A Transfer-Encoding: chunked body without aws-chunked has no
+        // length the backend could be told up front.
+        return S3Error{411, "MissingContentLength", "You must provide the Content-Length HTTP header."};
+    } else if (sigv4::is_hex_sha256(content_sha) && !auth.presigned) {
+        b.sha256 = content_sha;
+    }
+    return std::nullopt;
+}
+
+Result<Response> not_implemented(Exchange& x)
+{
+    return x.error(
+        {501, "NotImplemented",
+         fmt::format("The gateway does not implement {} {} (see docs/gateway.md).", x.head.method, x.head.raw_path())});
+}
+
+// The policy of the caller's bucket, or the S3 error to answer.
+Result<tl::expected<BucketPolicy, S3Error>> bucket_policy(Exchange& x)
+{
+    auto p = lookup_bucket_policy(*x.g.store, x.g.config, BucketRef{x.caller->tenant, x.bucket});
+    if (!p) {
+        return tl::unexpected(p.error());
+    }
+    if (!*p) {
+        return tl::expected<BucketPolicy, S3Error>(tl::unexpected(s3::no_such_bucket(x.bucket)));
+    }
+    return tl::expected<BucketPolicy, S3Error>(std::move(**p));
+}
+
+#define GW_POLICY(var)                                                                                                 \
+    auto var##_r = bucket_policy(x);                                                                                   \
+    if (!var##_r) {                                                                                                    \
+        return tl::unexpected(var##_r.error());                                                                        \
+    }                                                                                                                  \
+    if (!*var##_r) {                                                                                                   \
+        return x.error(var##_r->error());                                                                              \
+    }                                                                                                                  \
+    BucketPolicy& var = **var##_r;
+
+#define GW_TRYR(var, expr)                                                                                             \
+    auto var = (expr);                                                                                                 \
+    if (!var) {                                                                                                        \
+        return tl::unexpected(std::move(var).error());                                                                 \
+    }
+
+PutOptions put_options(const Exchange& x)
+{
+    PutOptions o;
+    o.content_type = std::string(x.head.header("content-type").value_or("binary/octet-stream"));
+    for (const auto& [n, v] : x.head.headers) {
+        const auto ln = to_lower(n);
+        if (ln.rfind("x-amz-meta-", 0) == 0) {
+            o.meta.emplace_back(ln.substr(11), v);
+        }
+    }
+    if (auto tp = x.head.header("traceparent")) {
+        o.headers.emplace_back("traceparent", std::string(*tp));
+    }
+    return o;
+}
+
+// Answers 100 Continue when the client waits for it (after every check
+// that could refuse the request, before the body is read).
+bool continue_if_asked(Exchange& x)
+{
+    if (x.parsed.expect_continue) {
+        return x.conn.write_all("HTTP/1.1 100 Continue\r\n\r\n");
+    }
+    return true;
+}
+
+Result<Response> do_list_buckets(Exchange& x)
+{
+    std::vector<s3::BucketEntry> out;
+    for (const auto& b : x.g.config.buckets) {
+        const std::string& owner = b.tenant.empty() ? x.g.config.auth.tenant : b.tenant;
+        if (owner == x.caller->tenant) {
+            out.push_back({b.name, 0});
+        }
+    }
+    GW_TRYR(ns, x.g.store->list_namespaces(x.caller->tenant));
+    for (const auto& n : *ns) {
+        out.push_back({n.bucket.bucket, n.created_at});
+    }
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+    Response r;
+    r.body = s3::list_buckets_xml(out);
+    return r;
+}
+
+Result<Response> do_create_bucket(Exchange& x)
+{
+    BodyReader reader(x.conn, x.body, x.g.metrics);
+    if (x.body.decoded_length > k_max_small_body) {
+        return x.error({400, "MaxMessageLengthExceeded", "The CreateBucket body is too large."});
+    }
+    if (!continue_if_asked(x) || !reader.read_all() || !reader.finish_framing()) {
+        x.close_after = true;
+        return x.error(reader.error().value_or(S3Error{400, "IncompleteBody", "The request body was not read."}));
+    }
+    x.body_consumed = true;
+    const BucketRef ref{x.caller->tenant, x.bucket};
+    if (x.g.config.bucket(ref.tenant, ref.bucket)) {
+        return Response{}; // a configured bucket exists already, and is the caller's
+    }
+    if (!valid_bucket_name(x.bucket)) {
+        return x.error({400, "InvalidBucketName", "The specified bucket is not valid."});
+    }
+    GW_TRYR(existing, x.g.store->find_namespace(ref));
+    if (*existing) {
+        return x.error({409, "BucketAlreadyOwnedByYou",
+                        "Your previous request to create the named bucket succeeded and you already own it."});
+    }
+    if (!x.g.config.tenant_settings(ref.tenant).create_buckets) {
+        return x.error({403, "AccessDenied", "Tenant " + ref.tenant + " may not create buckets."});
+    }
+    auto policy = resolve_bucket_policy(x.g.config, ref, std::nullopt);
+    if (!policy) {
+        return x.error({400, "InvalidRequest", policy.error().message});
+    }
+    const std::string backend_bucket = namespace_bucket_name(x.g.config.namespace_prefix, ref.tenant, ref.bucket);
+    unsigned made = 0;
+    for (const auto& name : policy->backends) {
+        ObjectBackend* io = x.g.backends.io(name);
+        if (!io) {
+            continue;
+        }
+        if (auto r = io->create_bucket(backend_bucket); r) {
+            ++made;
+        } else {
+            log_warn("gateway: creating backend bucket {} on {}: {}", backend_bucket, name, r.error().describe());
+        }
+    }
+    if (made == 0) {
+        return x.error(s3::service_unavailable("no backend of the bucket's policy could create its backend bucket"));
+    }
+    GW_TRYR(bound, x.g.store->bind_namespace(ref, backend_bucket, now_millis()));
+    Response r;
+    r.headers.emplace_back("Location", "/" + x.bucket);
+    return r;
+}
+
+Result<Response> do_head_bucket(Exchange& x)
+{
+    GW_POLICY(policy);
+    (void)policy;
+    Response r;
+    r.headers.emplace_back("x-amz-bucket-region", "us-east-1");
+    return r;
+}
+
+Result<Response> do_bucket_location(Exchange& x)
+{
+    GW_POLICY(policy);
+    (void)policy;
+    Response r;
+    r.body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+             "<LocationConstraint xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"></LocationConstraint>";
+    return r;
+}
+
+Result<Response> do_delete_bucket(Exchange& x)
+{
+    GW_POLICY(policy);
+    const BucketRef ref{x.caller->tenant, x.bucket};
+    if (policy.mode == NamespaceMode::direct) {
+        return x.error({400, "InvalidRequest", "Buckets from the gateway configuration cannot be deleted."});
+    }
+    GW_TRYR(objs, x.g.store->list_objects(ref, "", "", 1));
+    GW_TRYR(ups, x.g.store->list_uploads(ref, "", "", "", 1));
+    if (!objs->empty() || !ups->empty()) {
+        return x.error({409, "BucketNotEmpty", "The bucket you tried to delete is not empty."});
+    }
+    GW_TRYR(removed, x.g.store->remove_namespace(ref));
+    Response r;
+    r.status = 204;
+    return r;
+}
+
+Result<Response> do_list_objects(Exchange& x)
+{
+    GW_POLICY(policy);
+    auto req = parse_list_request(x.params);
+    if (!req) {
+        return x.error(req.error());
+    }
+    const BucketRef ref = policy.bucket;
+    MetadataStore& store = *x.g.store;
+    const KeyFetch fetch = [&](std::string_view prefix, std::string_view after,
+                               std::size_t limit) -> Result<std::vector<ListEntry>> {
+        GW_TRYR(objs, store.list_objects(ref, prefix, after, limit));
+        std::vector<ListEntry> out;
+        out.reserve(objs->size());
+        for (auto& o : *objs) {
+            out.push_back({std::move(o.key), o.size, std::move(o.etag), o.last_modified});
+        }
+        return out;
+    };
+    auto page = list_objects_page(*req, fetch);
+    if (!page) {
+        return x.error(page.error());
+    }
+    Response r;
+    r.body = list_objects_xml(x.bucket, *req, *page);
+    return r;
+}
+
+Result<Response> do_list_uploads(Exchange& x)
+{
+    GW_POLICY(policy);
+    auto req = parse_upload_list_request(x.params);
+    if (!req) {
+        return x.error(req.error());
+    }
+    const BucketRef ref = policy.bucket;
+    MetadataStore& store = *x.g.store;
+    const UploadFetch fetch = [&](std::string_view prefix, std::string_view km, std::string_view um,
+                                  std::size_t limit) { return store.list_uploads(ref, prefix, km, um, limit); };
+    auto page = list_uploads_page(*req, fetch);
+    if (!page) {
+        return x.error(page.error());
+    }
+    Response r;
+    r.body = list_uploads_xml(x.bucket, *req, *page);
+    return r;
+}
+
+Result<Response> do_delete_objects(Exchange& x)
+{
+    GW_POLICY(policy);
+    if (x.body.decoded_length > k_max_small_body) {
+        return x.error({400, "MaxMessageLengthExceeded", "The Delete body is too large."});
+    }
+    BodyReader reader(x.conn, x.body, x.g.metrics);
+    auto text = continue_if_asked(x) ? reader.read_all() : std::nullopt;
+    if (!text || !reader.finish_framing()) {
+        x.close_after = true;
+        return x.error(reader.error().value_or(S3Error{400, "IncompleteBody", "The request body was not read."}));
+    }
+    x.body_consumed = true;
+    auto req = s3::parse_delete_objects(*text);
+    if (!req) {
+        return x.error(req.error());
+    }
+    std::vector<s3::DeleteOutcome> outcomes;
+    const Millis now = now_millis();
+    for (const auto& k : req->keys) {
+        auto d = x.g.store->delete_object(policy.bucket, k, now, x.g.delete_at(now));
+        outcomes.push_back({k, d ? std::nullopt : std::optional<S3Error>(s3::internal_error(d.error().message))});
+    }
+    Response r;
+    r.body = s3::delete_result_xml(outcomes, req->quiet);
+    return r;
+}
+
+// Streams the request body of `x` to `at` on `io` as `size` bytes.
+BackendResult<std::string> upload_body(Exchange& x, BodyReader& reader, ObjectBackend& io, const Location& at,
+                                       std::uint64_t size, const PutOptions& opts, const std::string& upload_id = {},
+                                       int part = 0)
+{
+    const BodySource source = [&](char* buf, std::size_t n) { return reader.read(buf, n); };
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = upload_id.empty() ? io.put_object(at.bucket, at.key, size, source, opts)
+                               : io.upload_part(at.bucket, at.key, upload_id, part, size, source);
+    x.g.metrics.backend(at.backend, r.has_value(),
+                        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    return r;
+}
+
+// The S3 error for a failed upload: the client's own (a bad body) first.
+S3Error upload_error(const BodyReader& reader, const BackendError& e)
+{
+    if (reader.error()) {
+        return *reader.error();
+    }
+    return s3::service_unavailable("backend: " + e.describe());
+}
+
+Result<Response> do_put_object(Exchange& x)
+{
+    GW_POLICY(policy);
+    if (x.key.size() > max_key_length(policy)) {
+        return x.error(s3::key_too_long(max_key_length(policy)));
+    }
+    const std::uint64_t size = x.body.decoded_length;
+    if (size > k_max_object) {
+        return x.error({400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size (5 GiB)."});
+    }
+    Millis now = now_millis();
+    const std::string version = new_id(now);
+    // Placement before any byte leaves: residency and quota decide here.
+    GW_TRYR(reservation, reserve_placement(*x.g.store, policy, size, {}, now, x.g.ttl()));
+    if (!*reservation) {
+        return x.error(s3::insufficient_storage(x.bucket, size));
+    }
+    const Reservation res = **reservation;
+    const BackendConfig* bcfg = x.g.backends.config(res.backend);
+    ObjectBackend* io = x.g.backends.io(res.backend);
+    if (!bcfg || !io || !may_store(policy, *bcfg)) {
+        GW_TRYR(rel, x.g.store->release(res));
+        return x.error(s3::internal_error("placement chose a backend the policy does not allow"));
+    }
+    const Location at = location_for(policy, *bcfg, x.key, version);
+    if (!continue_if_asked(x)) {
+        GW_TRYR(rel, x.g.store->release(res));
+        x.close_after = true;
+        return x.error(s3::internal_error("client went away"));
+    }
+    x.body_consumed = true;
+    BodyReader reader(x.conn, x.body, x.g.metrics);
+    const PutOptions opts = put_options(x);
+    auto etag = upload_body(x, reader, *io, at, size, opts);
+    if (!etag) {
+        x.close_after = !reader.complete() || !reader.finish_framing();
+        if (etag.error().status == 0 && !reader.error()) {
+            // No answer: the backend may hold the bytes; count them and queue their removal.
+            GW_TRYR(ab, x.g.store->abandon_copy(res, at, now_millis()));
+        } else {
+            GW_TRYR(rel, x.g.store->release(res));
+        }
+        return x.error(upload_error(reader, etag.error()));
+    }
+    if (!reader.finish_framing()) {
+        x.close_after = true;
+    }
+    now = now_millis();
+    NewObject o;
+    o.bucket = policy.bucket;
+    o.key = x.key;
+    o.size = size;
+    o.etag = *etag;
+    o.blake3 = reader.blake3_hex();
+    o.content_type = opts.content_type;
+    o.version = version;
+    o.location = at;
+    o.reservation = res;
+    o.replicas = policy.replicas;
+    o.now = now;
+    o.delete_at = x.g.delete_at(now);
+    auto committed = x.g.store->commit_object(o);
+    if (!committed) {
+        (void)x.g.store->abandon_copy(res, at, now);
+        return tl::unexpected(committed.error());
+    }
+    Response r;
+    r.headers.emplace_back("ETag", *etag);
+    return r;
+}
+
+Result<Response> do_head_or_get_object(Exchange& x, bool get)
+{
+    GW_POLICY(policy);
+    GW_TRYR(found, x.g.store->find_object(policy.bucket, x.key));
+    if (!*found) {
+        return x.error(s3::no_such_key(x.key));
+    }
+    const ObjectRecord& o = **found;
+    auto range = parse_range(x.head.header("range"), o.size);
+    if (!range) {
+        Response r = x.error(range.error());
+        r.headers.emplace_back("Content-Range", fmt::format("bytes */{}", o.size));
+        return r;
+    }
+    const auto base_headers = [&](Response& r) {
+        r.headers.emplace_back("ETag", o.etag);
+        r.headers.emplace_back("Last-Modified", http_date(o.last_modified));
+        r.headers.emplace_back("Accept-Ranges", "bytes");
+        r.headers.emplace_back("Content-Type", o.content_type.empty() ? "binary/octet-stream" : o.content_type);
+    };
+    if (!get) {
+        Response r;
+        base_headers(r);
+        std::uint64_t length = o.size;
+        if (*range) {
+            r.status = 206;
+            length = *(*range)->last - (*range)->first + 1;
+            r.headers.emplace_back("Content-Range",
+                                   fmt::format("bytes {}-{}/{}", (*range)->first, *(*range)->last, o.size));
+        }
+        r.headers.emplace_back("Content-Length", std::to_string(length));
+        return r;
+    }
+    GetOptions gopts;
+    gopts.range = *range;
+    if (auto tp = x.head.header("traceparent")) {
+        gopts.headers.emplace_back("traceparent", std::string(*tp));
+    }
+    std::optional<BackendError> last_error;
+    for (const auto& loc : read_order(o.copies, policy, {})) {
+        ObjectBackend* io = x.g.backends.io(loc.backend);
+        if (!io) {
+            continue;
+        }
+        bool sink_failed = false;
+        const HeadCallback on_head = [&](const GetResponse& resp) {
+            Response r;
+            r.status = resp.status == 206 ? 206 : 200;
+            base_headers(r);
+            for (const auto& [n, v] : resp.head.meta) {
+                if (n != "roar-blake3") {
+                    r.headers.emplace_back("x-amz-meta-" + n, v);
+                }
+            }
+            r.headers.emplace_back("Content-Length", std::to_string(resp.content_length));
+            if (!resp.content_range.empty()) {
+                r.headers.emplace_back("Content-Range", resp.content_range);
+            }
+            if (!x.send(r)) {
+                sink_failed = true;
+                return false;
+            }
+            return true;
+        };
+        const BodySink sink = [&](const char* data, std::size_t n) {
+            if (!x.conn.write_all(std::string_view(data, n))) {
+                sink_failed = true;
+                return false;
+            }
+            x.g.metrics.bytes_out += n;
+            return true;
+        };
+        const auto t0 = std::chrono::steady_clock::now();
+        auto got = io->get_object(loc.bucket, loc.key, gopts, on_head, sink);
+        x.g.metrics.backend(loc.backend, got.has_value(),
+                            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        if (got) {
+            Response done;
+            done.status = got->status;
+            return done; // already sent
+        }
+        if (x.response_started) {
+            // The head went out: the client sees a short body; the connection ends.
+            x.close_after = true;
+            log_warn("gateway: {} GET {}/{} from {} broke after the response started: {}", x.request_id, loc.bucket,
+                     loc.key, loc.backend, sink_failed ? "client went away" : got.error().describe());
+            Response done;
+            done.status = 500;
+            return done;
+        }
+        log_warn("gateway: {} GET {} on {}: {}; trying the next copy", x.request_id, loc.key, loc.backend,
+                 got.error().describe());
+        last_error = got.error();
+    }
+    return x.error(s3::service_unavailable(last_error ? "no copy could be read: " + last_error->describe()
+                                                      : "the object has no readable copy"));
+}
+
+Result<Response> do_delete_object(Exchange& x)
+{
+    GW_POLICY(policy);
+    const Millis now = now_millis();
+    GW_TRYR(removed, x.g.store->delete_object(policy.bucket, x.key, now, x.g.delete_at(now)));
+    Response r;
+    r.status = 204;
+    return r;
+}
+
+Result<Response> do_create_upload(Exchange& x)
+{
+    GW_POLICY(policy);
+    if (x.key.size() > max_key_length(policy)) {
+        return x.error(s3::key_too_long(max_key_length(policy)));
+    }
+    const Millis now = now_millis();
+    GW_TRYR(usage, x.g.store->backend_usage());
+    // The object's size is not known yet: prefer a backend with room for
+    // at least one full-size part (S3's 5 MiB minimum), in policy order.
+    auto candidates = placement_candidates(policy, *usage, k_min_part, {});
+    if (candidates.empty()) {
+        candidates = placement_candidates(policy, *usage, 1, {});
+    }
+    if (candidates.empty()) {
+        return x.error(s3::insufficient_storage(x.bucket, 1));
+    }
+    const BackendConfig* bcfg = x.g.backends.config(candidates.front());
+    ObjectBackend* io = x.g.backends.io(candidates.front());
+    if (!bcfg || !io || !may_store(policy, *bcfg)) {
+        return x.error(s3::internal_error("placement chose a backend the policy does not allow"));
+    }
+    UploadRecord u;
+    u.id = new_id(now);
+    u.bucket = policy.bucket;
+    u.key = x.key;
+    u.location = location_for(policy, *bcfg, x.key, new_id(now));
+    const PutOptions opts = put_options(x);
+    u.content_type = opts.content_type;
+    u.created_at = now;
+    auto backend_id = io->create_multipart(u.location.bucket, u.location.key, opts);
+    if (!backend_id) {
+        return x.error(s3::service_unavailable("backend: " + backend_id.error().describe()));
+    }
+    u.backend_upload_id = *backend_id;
+    GW_TRYR(created, x.g.store->create_upload(u));
+    Response r;
+    r.body = s3::initiate_multipart_xml(x.bucket, x.key, u.id);
+    return r;
+}
+
+// The upload the request names, if it belongs to this bucket and key.
+Result<std::optional<UploadRecord>> find_upload_of(Exchange& x, const BucketPolicy& policy)
+{
+    const auto id = x.param("uploadId").value_or("");
+    GW_TRYR(u, x.g.store->find_upload(id));
+    if (!*u || !((*u)->bucket == policy.bucket) || (*u)->key != x.key) {
+        return std::optional<UploadRecord>();
+    }
+    return *u;
+}
+
+Result<Response> do_upload_part(Exchange& x)
+{
+    GW_POLICY(policy);
+    const auto number = parse_u64(x.param("partNumber").value_or(""));
+    if (!number || *number < 1 || *number > 10000) {
+        return x.error({400, "InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive."});
+    }
+    if (x.head.header("x-amz-copy-source")) {
+        return not_implemented(x);
+    }
+    GW_TRYR(up, find_upload_of(x, policy));
+    if (!*up) {
+        return x.error(s3::no_such_upload(x.param("uploadId").value_or("")));
+    }
+    const UploadRecord& u = **up;
+    const std::uint64_t size = x.body.decoded_length;
+    if (size > k_max_object) {
+        return x.error({400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size (5 GiB)."});
+    }
+    const Millis now = now_millis();
+    GW_TRYR(reservation, x.g.store->reserve(u.location.backend, size, now, now + x.g.ttl()));
+    if (!*reservation) {
+        return x.error(s3::insufficient_storage(x.bucket, size));
+    }
+    const Reservation res = **reservation;
+    ObjectBackend* io = x.g.backends.io(u.location.backend);
+    if (!io) {
+        GW_TRYR(rel, x.g.store->release(res));
+        return x.error(s3::internal_error("the upload's backend is no longer configured"));
+    }
+    if (!continue_if_asked(x)) {
+        GW_TRYR(rel, x.g.store->release(res));
+        x.close_after = true;
+        return x.error(s3::internal_error("client went away"));
+    }
+    x.body_consumed = true;
+    BodyReader reader(x.conn, x.body, x.g.metrics);
+    auto etag = upload_body(x, reader, *io, u.location, size, {}, u.backend_upload_id, static_cast<int>(*number));
+    if (!etag) {
+        x.close_after = !reader.complete() || !reader.finish_framing();
+        GW_TRYR(rel, x.g.store->release(res));
+        return x.error(upload_error(reader, etag.error()));
+    }
+    if (!reader.finish_framing()) {
+        x.close_after = true;
+    }
+    GW_TRYR(recorded, x.g.store->record_part(u.id, static_cast<int>(*number), size, *etag, res, now_millis()));
+    if (!*recorded) {
+        GW_TRYR(rel, x.g.store->release(res));
+        return x.error(s3::no_such_upload(u.id));
+    }
+    Response r;
+    r.headers.emplace_back("ETag", *etag);
+    return r;
+}
+
+std::string unquote(std::string_view s)
+{
+    if (s.size() >= 2 && s.front() == '"' && s.back() == '"') {
+        s = s.substr(1, s.size() - 2);
+    }
+    return std::string(s);
+}
+
+Result<Response> do_complete_upload(Exchange& x)
+{
+    GW_POLICY(policy);
+    if (x.body.decoded_length > k_max_small_body) {
+        return x.error({400, "MaxMessageLengthExceeded", "The CompleteMultipartUpload body is too large."});
+    }
+    BodyReader reader(x.conn, x.body, x.g.metrics);
+    auto text = continue_if_asked(x) ? reader.read_all() : std::nullopt;
+    if (!text || !reader.finish_framing()) {
+        x.close_after = true;
+        return x.error(reader.error().value_or(S3Error{400, "IncompleteBody", "The request body was not read."}));
+    }
+    x.body_consumed = true;
+    GW_TRYR(up, find_upload_of(x, policy));
+    if (!*up) {
+        return x.error(s3::no_such_upload(x.param("uploadId").value_or("")));
+    }
+    const UploadRecord& u = **up;
+    auto wanted = s3::parse_complete_multipart(*text);
+    if (!wanted) {
+        return x.error(wanted.error());
+    }
+    if (wanted->empty()) {
+        return x.error(s3::malformed_xml("no parts"));
+    }
+    GW_TRYR(stored, x.g.store->list_parts(u.id, 0, 10001));
+    std::map<int, PartRecord> by_number;
+    for (const auto& p : *stored) {
+        by_number[p.number] = p;
+    }
+    std::vector<UploadedPart> parts;
+    std::vector<int> numbers;
+    for (const auto& w : *wanted) {
+        const auto it = by_number.find(w.number);
+        if (it == by_number.end() || unquote(it->second.etag) != unquote(w.etag)) {
+            return x.error(s3::invalid_part(w.number));
+        }
+        parts.push_back({w.number, it->second.etag});
+        numbers.push_back(w.number);
+    }
+    ObjectBackend* io = x.g.backends.io(u.location.backend);
+    if (!io) {
+        return x.error(s3::internal_error("the upload's backend is no longer configured"));
+    }
+    auto etag = io->complete_multipart(u.location.bucket, u.location.key, u.backend_upload_id, parts);
+    if (!etag) {
+        if (etag.error().status >= 400 && etag.error().status < 500) {
+            return x.error({static_cast<unsigned>(etag.error().status), etag.error().code, etag.error().message});
+        }
+        return x.error(s3::service_unavailable("backend: " + etag.error().describe()));
+    }
+    const Millis now = now_millis();
+    CompleteUpload c;
+    c.upload_id = u.id;
+    c.parts = numbers;
+    c.etag = *etag;
+    c.replicas = policy.replicas;
+    c.now = now;
+    c.delete_at = x.g.delete_at(now);
+    GW_TRYR(done, x.g.store->complete_upload(c));
+    Response r;
+    r.body = s3::complete_multipart_xml("/" + x.bucket + "/" + x.key, x.bucket, x.key, *etag);
+    return r;
+}
+
+Result<Response> do_abort_upload(Exchange& x)
+{
+    GW_POLICY(policy);
+    GW_TRYR(up, find_upload_of(x, policy));
+    if (!*up) {
+        return x.error(s3::no_such_upload(x.param("uploadId").value_or("")));
+    }
+    const UploadRecord& u = **up;
+    if (ObjectBackend* io = x.g.backends.io(u.location.backend)) {
+        if (auto a = io->abort_multipart(u.location.bucket, u.location.key, u.backend_upload_id); !a) {
+            return x.error(s3::service_unavailable("backend: " + a.error().describe()));
+        }
+    }
+    GW_TRYR(removed, x.g.store->remove_upload(u.id));
+    Response r;
+    r.status = 204;
+    return r;
+}
+
+Result<Response> do_list_parts(Exchange& x)
+{
+    GW_POLICY(policy);
+    auto req = parse_part_list_request(x.params);
+    if (!req) {
+        return x.error(req.error());
+    }
+    GW_TRYR(up, find_upload_of(x, policy));
+    if (!*up) {
+        return x.error(s3::no_such_upload(x.param("uploadId").value_or("")));
+    }
+    GW_TRYR(parts, x.g.store->list_parts((*up)->id, req->part_number_marker, req->max_parts + 1));
+    Response r;
+    r.body = list_parts_xml(x.bucket, **up, *req, *parts);
+    return r;
+}
+
+Result<Response> dispatch(Exchange& x)
+{
+    switch (x.op) {
+    case FrontOp::list_buckets: return do_list_buckets(x);
+    case FrontOp::create_bucket: return do_create_bucket(x);
+    case FrontOp::head_bucket: return do_head_bucket(x);
+    case FrontOp::delete_bucket: return do_delete_bucket(x);
+    case FrontOp::get_bucket_location: return do_bucket_location(x);
+    case FrontOp::list_objects: return do_list_objects(x);
+    case FrontOp::list_uploads: return do_list_uploads(x);
+    case FrontOp::delete_objects: return do_delete_objects(x);
+    case FrontOp::put_object:
+        if (x.head.header("x-amz-copy-source")) {
+            return not_implemented(x);
+        }
+        return do_put_object(x);
+    case FrontOp::get_object: return do_head_or_get_object(x, true);
+    case FrontOp::head_object: return do_head_or_get_object(x, false);
+    case FrontOp::delete_object: return do_delete_object(x);
+    case FrontOp::create_upload: return do_create_upload(x);
+    case FrontOp::upload_part: return do_upload_part(x);
+    case FrontOp::complete_upload: return do_complete_upload(x);
+    case FrontOp::abort_upload: return do_abort_upload(x);
+    case FrontOp::list_parts: return do_list_parts(x);
+    case FrontOp::copy_object:
+    case FrontOp::unsupported: return not_implemented(x);
+    }
+    return not_implemented(x);
+}
+
+// /_roar/health, /_roar/ready, /_roar/metrics and the admin API.
+std::optional<Response> operations_endpoint(Exchange& x, std::string& op_label)
+{
+    Response r;
+    r.content_type = "text/plain; charset=utf-8";
+    if (x.path == "/_roar/health") {
+        op_label = "health";
+        r.body = "ok\n";
+        return r;
+    }
+    if (x.path == "/_roar/ready") {
+        op_label = "ready";
+        auto usage = x.g.store->backend_usage();
+        if (!usage) {
+            r.status = 503;
+            r.body = "not ready: metadata: " + usage.error().message + "\n";
+            return r;
+        }
+        std::string lines;
+        unsigned up = 0;
+        for (const auto& name : x.g.backends.names()) {
+            const BackendConfig* cfg = x.g.backends.config(name);
+            auto l = x.g.backends.io(name)->list_objects(cfg->bucket, "", "", "", 1);
+            // Any HTTP answer (even an error document) means the backend is there.
+            const bool answers = l.has_value() || l.error().status != 0;
+            up += answers ? 1 : 0;
+            lines += fmt::format("backend {}: {}\n", name, answers ? "answers" : "down: " + l.error().describe());
+        }
+        r.status = up > 0 ? 200 : 503;
+        r.body = (up > 0 ? "ready\nmetadata: ok\n" : "not ready: no backend answers\nmetadata: ok\n") + lines;
+        return r;
+    }
+    if (x.path == "/_roar/metrics") {
+        op_label = "metrics";
+        auto usage = x.g.store->backend_usage();
+        auto jobs = x.g.store->job_backlog();
+        r.content_type = "text/plain; version=0.0.4";
+        r.body =
+            x.g.metrics.render(usage ? *usage : std::vector<BackendUsage>{}, jobs ? *jobs : std::vector<JobCount>{});
+        return r;
+    }
+    if (is_admin_path(x.path)) {
+        op_label = "admin";
+        if (x.body.decoded_length > k_max_small_body || x.parsed.framing == BodyFraming::Chunked) {
+            r.status = 413;
+            r.content_type = "application/json";
+            r.body =
+                R"({"error":{"code":"RequestTooLarge","message":"admin requests carry at most 1 MiB with a Content-Length"}})";
+            x.close_after = true;
+            return r;
+        }
+        BodyReader reader(x.conn, x.body, x.g.metrics);
+        auto text = continue_if_asked(x) ? reader.read_all() : std::nullopt;
+        if (!text || !reader.finish_framing()) {
+            x.close_after = true;
+            r.status = 400;
+            r.content_type = "application/json";
+            r.body = R"({"error":{"code":"IncompleteBody","message":"the request body was not read"}})";
+            return r;
+        }
+        x.body_consumed = true;
+        AdminRequest req{x.head.method, x.path, std::string(x.head.header("authorization").value_or("")), *text};
+        const auto resp = x.g.admin->handle(req, now_millis());
+        r.status = resp.status;
+        r.content_type = "application/json";
+        r.body = resp.body;
+        return r;
+    }
+    return std::nullopt;
+}
+
+} // namespace
+
+bool GatewayServer::Impl::serve_request(Conn& conn)
+{
+    // The head.
+    // A head must arrive whole within k_head_timeout of its first byte,
+    // so a client dripping header bytes cannot hold a connection slot.
+    std::size_t scanned = 0;
+    const auto head_start = std::chrono::steady_clock::now();
+    while (find_head_end(conn.available(), scanned) == std::string_view::npos) {
+        scanned = conn.available().size();
+        if (scanned > HeadLimits{}.max_bytes) {
+            break;
+        }
+        if (std::chrono::steady_clock::now() - head_start > k_head_timeout || !conn.read_more()) {
+            return false;
+        }
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    const HeadResult hr = parse_request_head(conn.available());
+    const std::string request_id = new_request_id();
+    if (hr.status != HeadStatus::Complete) {
+        const S3Error e{hr.error.status, hr.error.code.empty() ? "BadRequest" : hr.error.code, hr.error.message};
+        const std::string body = error_xml(e, "", request_id);
+        conn.write_all(fmt::format("HTTP/1.1 {} {}\r\nContent-Type: application/xml\r\nContent-Length: {}\r\n"
+                                   "Connection: close\r\n\r\n{}",
+                                   e.status, reason(e.status), body.size(), body));
+        return false;
+    }
+    const ParsedHead parsed = hr.parsed;
+    conn.consume(parsed.size);
+    Exchange x{*this, conn,  parsed, parsed.head, request_id,  {}, {}, {}, {}, FrontOp::unsupported,
+               {},    false, false,  false,       std::nullopt};
+    x.body.framing = parsed.framing;
+    x.body.raw_length = parsed.content_length;
+    x.body.decoded_length = parsed.framing == BodyFraming::Length ? parsed.content_length : 0;
+    std::string op_label = "unknown";
+    Response resp;
+    const auto finish = [&](const Response& r) {
+        if (!x.response_started) {
+            x.send(r);
+        }
+        metrics.request(op_label, r.status,
+                        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        log_debug("gateway: {} {} {} {} -> {}", request_id, parsed.head.method, x.path, op_label, r.status);
+    };
+
+    const auto decoded_path = sigv4::percent_decode(parsed.head.raw_path());
+    const auto params = sigv4::parse_query(parsed.head.raw_query());
+    if (!decoded_path || !params || decoded_path->empty() || decoded_path->front() != '/') {
+        x.close_after = true;
+        finish(x.error({400, "InvalidURI", "Couldn't parse the specified URI."}));
+        return false;
+    }
+    x.path = *decoded_path;
+    x.params = *params;
+    if (auto r = operations_endpoint(x, op_label)) {
+        finish(*r);
+        return !x.close_after && parsed.keep_alive;
+    }
+    {
+        const std::string_view p = std::string_view(x.path).substr(1);
+        const auto slash = p.find('/');
+        x.bucket = std::string(p.substr(0, slash));
+        x.key = slash == std::string_view::npos ? std::string() : std::string(p.substr(slash + 1));
+    }
+    x.op = classify_request(parsed.head.method, x.bucket, x.key, x.params);
+    op_label = std::string(front_op_name(x.op));
+
+    // Who is calling, and is it really them.
+    const Millis now = now_millis();
+    const auto ak = access_key_of(parsed.head, x.params);
+    std::optional<S3Error> refused;
+    if (!ak) {
+        refused = S3Error{403, "AccessDenied", "Anonymous requests are not accepted by the gateway; sign with SigV4."};
+    } else {
+        auto caller = resolve_caller(config, *store, box ? &*box : nullptr, *ak, now);
+        if (!caller) {
+            log_warn("gateway: {} resolving the caller: {}", request_id, caller.error().message);
+            refused = s3::internal_error("the caller's key could not be looked up");
+        } else if (!*caller) {
+            refused =
+                S3Error{403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records."};
+        } else {
+            x.caller = **caller;
+        }
+    }
+    std::optional<VerifiedAuth> auth;
+    if (!refused) {
+        auto v = verify_request(parsed.head, x.caller->credentials, std::chrono::system_clock::now());
+        if (!v) {
+            refused = v.error();
+        } else if (v->scheme == AuthScheme::Preflight) {
+            refused = S3Error{403, "AccessDenied", "CORS is not configured on the gateway."};
+        } else {
+            auth = *v;
+        }
+    }
+    if (!refused) {
+        refused = plan_body(x, *auth);
+    }
+    if (refused) {
+        resp = x.error(*refused);
+    } else {
+        auto r = dispatch(x);
+        if (!r) {
+            log_warn("gateway: {} {} {}: {}", request_id, op_label, x.path, r.error().message);
+            resp = x.error(s3::internal_error("metadata: " + r.error().message));
+        } else {
+            resp = std::move(*r);
+        }
+    }
+    // A body nobody read: drain a small one so the client reads the answer,
+    // close on a large one.
+    if (!x.body_consumed && parsed.framing != BodyFraming::None) {
+        if (parsed.framing == BodyFraming::Length && parsed.content_length <= k_drain_limit
+            && !parsed.expect_continue) {
+            BodySpec drain;
+            drain.framing = BodyFraming::Length;
+            drain.raw_length = parsed.content_length;
+            drain.decoded_length = parsed.content_length;
+            BodyReader reader(conn, drain, metrics);
+            if (!reader.read_all()) {
+                x.close_after = true;
+            }
+        } else {
+            x.close_after = true;
+        }
+    }
+    finish(resp);
+    return !x.close_after && parsed.keep_alive;
+}
+
+void GatewayServer::Impl::serve_connection(int fd)
+{
+    Conn conn(fd, options.io_timeout);
+    while (!stopping.load()) {
+        // Between requests, wait in short slices so a shutdown does not
+        // wait for idle keep-alive connections.
+        if (conn.available().empty() && !conn.wait_readable(stopping)) {
+            break;
+        }
+        if (!serve_request(conn)) {
+            break;
+        }
+    }
+    // Forgotten before `conn` closes the descriptor, so a shutdown never
+    // touches a number the system has handed out again.
+    std::lock_guard lock(mutex);
+    open_fds.erase(fd);
+}
+
+void GatewayServer::Impl::start_background()
+{
+    for (unsigned i = 0; i < config.replication.workers; ++i) {
+        workers.emplace_back([this, i] {
+            ReplicationWorker worker(*store, backends, config, fmt::format("gw-{}-{}", ::getpid(), i));
+            worker.run(stopping, [](const JobReport& r) {
+                if (r.outcome != JobOutcome::idle) {
+                    log_info("gateway: job {}: {}", r.job_id, r.detail);
+                }
+            });
+        });
+    }
+    workers.emplace_back([this] {
+        const auto stale = std::chrono::duration_cast<std::chrono::milliseconds>(config.multipart.stale_after);
+        while (!stopping.load()) {
+            auto r = sweep_stale_uploads(*store, backends, now_millis(), stale);
+            if (!r) {
+                log_warn("gateway: multipart sweep: {}", r.error().message);
+            } else if (r->aborted + r->reservations_expired > 0) {
+                log_info("gateway: multipart sweep: {} stale uploads aborted, {} lapsed reservations released",
+                         r->aborted, r->reservations_expired);
+            }
+            std::unique_lock lock(mutex);
+            cv.wait_for(lock, config.multipart.sweep_interval, [this] { return stopping.load(); });
+        }
+    });
+}
+
+GatewayServer::GatewayServer(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) { }
+
+GatewayServer::~GatewayServer()
+{
+    stop();
+    for (auto& t : m_impl->workers) {
+        if (t.joinable()) {
+            t.join();
+        }
+    }
+}
+
+Result<std::unique_ptr<GatewayServer>> GatewayServer::create(GatewayConfig config, FrontOptions options)
+{
+    auto impl = std::make_unique<Impl>();
+    impl->config = std::move(config);
+    impl->options = options;
+    GW_TRYR(store, open_metadata_store(impl->config.metadata));
+    impl->store = std::move(*store);
+    GW_TRYR(seeded, seed_metadata(*impl->store, impl->config, now_millis()));
+    if (impl->config.secrets.enabled) {
+        GW_TRYR(box, open_secret_box(*impl->store, impl->config.secrets.passphrase));
+        impl->box.emplace(std::move(*box));
+    }
+    for (const auto& b : impl->config.backends) {
+        impl->clients.push_back(std::make_unique<BackendClient>(b));
+        impl->backends.add(b, *impl->clients.back());
+    }
+    impl->admin = std::make_unique<AdminApi>(impl->config, *impl->store, impl->box ? &*impl->box : nullptr);
+
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    addrinfo* res = nullptr;
+    const std::string port = std::to_string(impl->config.listen_port);
+    if (int rc = ::getaddrinfo(impl->config.listen_host.c_str(), port.c_str(), &hints, &res); rc != 0) {
+        return fail("listen {}: {}", impl->config.listen, gai_strerror(rc));
+    }
+    int fd = ::socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, res->ai_protocol);
+    const int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (fd < 0 || ::bind(fd, res->ai_addr, res->ai_addrlen) != 0 || ::listen(fd, 128) != 0) {
+        const int err = errno;
+        ::freeaddrinfo(res);
+        if (fd >= 0) {
+            ::close(fd);
+        }
+        return fail("listen {}: {}", impl->config.listen, std::strerror(err));
+    }
+    ::freeaddrinfo(res);
+    impl->listen_fd = fd;
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    impl->port = ntohs(addr.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port
+                                                  : reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+    return std::unique_ptr<GatewayServer>(new GatewayServer(std::move(impl)));
+}
+
+std::uint16_t GatewayServer::port() const { return m_impl->port; }
+
+void GatewayServer::stop()
+{
+    Impl& g = *m_impl;
+    {
+        std::lock_guard lock(g.mutex);
+        g.stopping = true;
+    }
+    g.cv.notify_all();
+}
+
+void GatewayServer::run()
+{
+    Impl& g = *m_impl;
+    if (g.options.background) {
+        g.start_background();
+    }
+    while (!g.stopping.load()) {
+        pollfd p{g.listen_fd, POLLIN, 0};
+        if (::poll(&p, 1, 200) <= 0) {
+            continue;
+        }
+        const int fd = ::accept4(g.listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+        if (fd < 0) {
+            continue;
+        }
+        const int one = 1;
+        ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        g.metrics.connections += 1;
+        {
+            std::unique_lock lock(g.mutex);
+            if (g.active >= g.options.max_connections) {
+                lock.unlock();
+                g.metrics.refused_connections += 1;
+                const std::string body = error_xml(
+                    {503, "SlowDown", "The gateway is serving its maximum number of connections; retry."}, "", "");
+                const std::string out =
+                    fmt::format("HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/xml\r\n"
+                                "Content-Length: {}\r\nConnection: close\r\n\r\n{}",
+                                body.size(), body);
+                (void)::send(fd, out.data(), out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+                ::close(fd);
+                continue;
+            }
+            ++g.active;
+            g.open_fds.insert(fd);
+        }
+        std::thread([&g, fd] {
+            g.serve_connection(fd); // forgets and closes fd
+            std::lock_guard lock(g.mutex);
+            --g.active;
+            g.cv.notify_all();
+        }).detach();
+    }
+    ::close(g.listen_fd);
+    g.listen_fd = -1;
+    // Drain: connections finish the request they are serving.
+    std::unique_lock lock(g.mutex);
+    if (!g.cv.wait_for(lock, g.options.drain_timeout, [&g] { return g.active == 0; })) {
+        // Transfers still running after the drain time: cut their sockets
+        // (their backend transfers then fail at once) and wait for the
+        // threads, which use this object, to end.
+        log_warn("gateway: {} connections still busy after the drain time; closing them", g.active);
+        for (int fd : g.open_fds) {
+            ::shutdown(fd, SHUT_RDWR);
+        }
+        g.cv.wait(lock, [&g] { return g.active == 0; });
+    }
+    lock.unlock();
+    for (auto& t : g.workers) {
+        if (t.joinable()) {
+            t.join();
+        }
+    }
+    g.workers.clear();
+}
+
+} // namespace roar::proxy::gateway
