@@ -6,17 +6,21 @@
 
 #include "job_queries.hpp"
 #include "lineage.hpp"
+#include "list_summary.hpp"
 #include "project.hpp"
 #include "rerun.hpp"
+#include "run_report.hpp"
 #include "text_style.hpp"
 
 #include "roar/collector/byte_text.hpp"
+#include "roar/collector/extra_digests.hpp"
 #include "roar/collector/install_layout.hpp"
 #include "roar/collector/job_session.hpp"
 #include "roar/collector/path_filter.hpp"
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 
@@ -28,8 +32,10 @@ namespace roar::cli {
 namespace {
 
 // What roar records of this job, from roar.toml: the path filter, with the
-// project's .roar/ and (when roar reports there) its own stderr left out.
-PathFilter recording_filter(const Project& project, bool quiet)
+// project's .roar/ left out. Whether roar reports afterwards (-q) plays no
+// part: a file the job inherited as stderr is recorded when the job wrote
+// to it, and then roar does not append its report to it.
+PathFilter recording_filter(const Project& project)
 {
     const Config& config = project.config();
     std::vector<std::string> exclude =
@@ -38,17 +44,34 @@ PathFilter recording_filter(const Project& project, bool quiet)
     if (auto preload = find_preload_library()) {
         exclude.push_back(preload->string()); // the loader maps it into every process; the tracer sees that open
     }
-    if (!quiet) {
-        // roar appends its report to its own stderr after hashing: if that is
-        // a file the job also writes to, its digest could never match.
-        std::error_code ec;
-        const fs::path report_target = fs::read_symlink("/proc/self/fd/2", ec);
-        if (!ec && fs::is_regular_file(report_target, ec)) {
-            exclude.push_back(report_target.string());
-        }
-    }
     exclude.insert(exclude.end(), config.filter_exclude.begin(), config.filter_exclude.end());
     return PathFilter(exclude, config.filter_include);
+}
+
+// The regular file roar's own stderr writes to (`roar run cmd 2> log`), or "".
+std::string stderr_file()
+{
+    std::error_code ec;
+    const fs::path target = fs::read_symlink("/proc/self/fd/2", ec);
+    if (ec || !fs::is_regular_file(target, ec)) {
+        return "";
+    }
+    return target.string();
+}
+
+// Whether `path` is among what `job` recorded: appending the report to it
+// would make its recorded digest false.
+bool recorded_in(const JobRecord& job, const std::string& path)
+{
+    if (path.empty()) {
+        return false;
+    }
+    for (const auto* uses : {&job.inputs, &job.outputs}) {
+        if (std::any_of(uses->begin(), uses->end(), [&](const ArtifactUse& use) { return use.path == path; })) {
+            return true;
+        }
+    }
+    return false;
 }
 
 // The job-scoped proxy's settings (proxy.upstream_endpoint unless the
@@ -68,6 +91,11 @@ proxy_control::StartOptions job_proxy_options(const Project& project)
     return opts;
 }
 
+// Entries of each list in the run report; past that, the first
+// k_run_shown and the rest summarised by directory.
+constexpr size_t k_run_listed = 10;
+constexpr size_t k_run_shown = 5;
+
 void print_report(const Project& project, const JobRecord& job, const std::string& step)
 {
     const int fd = 2;
@@ -78,7 +106,9 @@ void print_report(const Project& project, const JobRecord& job, const std::strin
         fmt::format("  {} in {} · job {}{}\n", paint(fd, ok ? k_green : k_red, fmt::format("exit {}", job.exit_code)),
                     human_duration(job.ended_at - job.started_at), job.uid, step.empty() ? "" : " (" + step + ")");
     auto list = [&](const char* label, const std::vector<ArtifactUse>& uses) {
-        for (const auto& use : uses) {
+        const size_t shown = uses.size() > k_run_listed ? k_run_shown : uses.size();
+        for (size_t i = 0; i < shown; ++i) {
+            const ArtifactUse& use = uses[i];
             std::string digest;
             for (const char* alg : {"blake3", "etag"}) {
                 if (auto it = use.hashes.find(alg); it != use.hashes.end()) {
@@ -86,27 +116,52 @@ void print_report(const Project& project, const JobRecord& job, const std::strin
                     break;
                 }
             }
-            out += fmt::format("  {:<4} {}  {}  {}\n", label, project.shown_path(use.path), human_size(use.size),
-                               paint(fd, k_dim, digest));
+            out += fmt::format("  {:<4} {}", label, project.shown_path(use.path));
+            out += std::string_view(label) == "del"
+                       ? "\n"
+                       : fmt::format("  {}  {}\n", human_size(use.size), paint(fd, k_dim, digest));
+        }
+        if (shown == uses.size()) {
+            return;
+        }
+        std::vector<ListedFile> rest;
+        for (size_t i = shown; i < uses.size(); ++i) {
+            rest.push_back({project.shown_path(uses[i].path), uses[i].size});
+        }
+        out += fmt::format("  {:<4} ... and {} more ('roar show {} --all' lists every one):\n", label,
+                           human_count(rest.size()), job.uid);
+        for (const auto& line : directory_groups(rest)) {
+            out += fmt::format("         {}\n", line);
         }
     };
     list("in", job.inputs);
     list("out", job.outputs);
-    for (const auto& use : job.deleted) {
-        out += fmt::format("  {:<4} {}\n", "del", project.shown_path(use.path));
-    }
+    list("del", job.deleted);
     if (job.inputs.empty() && job.outputs.empty()) {
         out += "  (no files read or written outside the filtered system paths)\n";
     }
-    for (const auto& note : job.notes) {
-        out += fmt::format("  {} {}\n", paint(fd, k_yellow, "note:"), printable(note));
+    const auto gaps = unobserved_lines(job, [&](const std::string& path) { return project.shown_path(path); });
+    if (!gaps.empty()) {
+        out += fmt::format("  {} ('roar show {}' has the details):\n",
+                           paint(fd, k_yellow, "roar could not observe all of this job"), job.uid);
+        for (const auto& line : gaps) {
+            out += fmt::format("    - {}\n", printable(line));
+        }
     }
     std::cerr << out << std::flush;
 }
 
-// Runs and records one job; its exit status and stored row.
-std::pair<int, std::optional<int64_t>> run_one(const Project& project, Store& store, const RunOptions& given,
-                                               const std::vector<std::string>& command, std::optional<int64_t> step)
+// What running one job gave: its exit status, its stored row, and whether
+// roar may write to its stderr afterwards.
+struct RunOutcome {
+    int exit_code = 0;
+    std::optional<int64_t> row;
+    bool report = false;
+};
+
+// Runs and records one job.
+RunOutcome run_one(const Project& project, Store& store, const RunOptions& given,
+                   const std::vector<std::string>& command, std::optional<int64_t> step)
 {
     const Config& config = project.config();
     JobSessionOptions options;
@@ -124,14 +179,18 @@ std::pair<int, std::optional<int64_t>> run_one(const Project& project, Store& st
         options.s3_routing.s3_hosts = config.proxy_s3_hosts;
         options.s3_routing.intercept_tls = config.proxy_intercept_tls;
     }
+    const auto extra = parse_extra_digests(given.hash.empty() ? config.hash : given.hash);
+    if (!extra) {
+        throw FatalError(fmt::format("--hash: {}", extra.error().message));
+    }
     JobSession session(options);
-    RecordingOptions recording{
-        fs::current_path().string(), recording_filter(project, given.quiet), project.redactor(), {}};
+    RecordingOptions recording{fs::current_path().string(), recording_filter(project), project.redactor(), {}};
     if (config.capture_environment) {
         recording.environment.emplace();
         recording.environment->record_all_packages = config.record_all_packages;
     }
-    const JobRecord job = session.record(store, recording);
+    JobRecord job = session.record(store, recording);
+    add_extra_digests(job, *extra);
     const StoredJob stored = JobSession::store(store, job, step, project.recovery_places());
     for (const auto& note : stored.notes) {
         std::cerr << "roar: " << printable(note) << "\n";
@@ -139,14 +198,17 @@ std::pair<int, std::optional<int64_t>> run_one(const Project& project, Store& st
     if (stored.row && !given.step_name.empty()) {
         store.name_job_step(*stored.row, given.step_name);
     }
-    if (!stored.row || (given.quiet && !given.json)) {
-        return {job.exit_code, stored.row}; // nothing to show: don't read the job back
+    // A report appended to a file the job wrote (`roar run cmd > log 2>&1`)
+    // would change it after it was hashed: then only the record has it.
+    const bool report = !given.quiet && !recorded_in(job, stderr_file());
+    if (!stored.row || (!report && !given.json)) {
+        return {job.exit_code, stored.row, report}; // nothing to show: don't read the job back
     }
     const auto detail = store.job(*stored.row);
     if (!detail) {
         throw FatalError(fmt::format("job {} vanished from the database", job.uid));
     }
-    if (!given.quiet) {
+    if (report) {
         std::string step_ref = detail->step ? fmt::format("@{}", *detail->step) : "";
         if (!given.step_name.empty() && detail->step) {
             step_ref = fmt::format("@{} = @{}", given.step_name, *detail->step);
@@ -156,7 +218,7 @@ std::pair<int, std::optional<int64_t>> run_one(const Project& project, Store& st
     if (given.json) {
         std::cout << job_json(*detail).dump(2) << std::endl;
     }
-    return {job.exit_code, stored.row};
+    return {job.exit_code, stored.row, report};
 }
 
 } // namespace
@@ -188,6 +250,7 @@ int cmd_run(const RunOptions& given)
     }
     int status = 0;
     std::optional<int64_t> last_row;
+    bool report = !given.quiet;
     for (const RerunJob& planned : rerun.jobs) {
         if (!planned.cwd.empty()) {
             std::error_code ec;
@@ -197,11 +260,12 @@ int cmd_run(const RunOptions& given)
                                              planned.cwd, ec.message()));
             }
         }
-        const auto [exit_code, row] = run_one(project, store, given, planned.command, rerun.step);
-        status = status != 0 ? status : exit_code;
-        last_row = row ? row : last_row;
+        const RunOutcome ran = run_one(project, store, given, planned.command, rerun.step);
+        status = status != 0 ? status : ran.exit_code;
+        last_row = ran.row ? ran.row : last_row;
+        report = report && ran.report;
     }
-    if (!given.quiet && last_row) {
+    if (report && last_row) {
         print_stale_downstream(store, *last_row);
     }
     return status;

@@ -3,6 +3,7 @@
 #include "commands.hpp"
 
 #include "job_queries.hpp"
+#include "list_summary.hpp"
 #include "numbers.hpp"
 #include "project.hpp"
 #include "text_style.hpp"
@@ -45,7 +46,23 @@ std::string more_line(size_t shown, size_t total, const char* indent = "  ")
     if (shown >= total) {
         return "";
     }
-    return fmt::format("{}... and {} more ('--all' lists every one; '--json' has them all)\n", indent, total - shown);
+    return fmt::format("{}... and {} more ('--all' lists every one; '--json' has them all)\n", indent,
+                       human_count(total - shown));
+}
+
+// The files of `items` (JSON uses) past the first `shown`, by directory,
+// one indented line each.
+std::string rest_by_directory(const Project& project, const nlohmann::json& items, size_t shown)
+{
+    std::vector<ListedFile> rest;
+    for (size_t i = shown; i < items.size(); ++i) {
+        rest.push_back({project.shown_path(items[i]["path"].get<std::string>()), size_of(items[i]["size"])});
+    }
+    std::string out;
+    for (const auto& line : directory_groups(rest)) {
+        out += fmt::format("      {}\n", line);
+    }
+    return out;
 }
 
 std::string step_text(const nlohmann::json& step)
@@ -105,6 +122,9 @@ void print_job(const Project& project, const nlohmann::json& j, bool all, const 
             }
         }
         out += more_line(std::min(limit, items.size()), items.size());
+        if (limit < items.size()) {
+            out += rest_by_directory(project, items, limit);
+        }
     };
     list("Inputs", j["inputs"]);
     list("Outputs", j["outputs"]);

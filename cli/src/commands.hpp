@@ -20,8 +20,9 @@ int cmd_init(const InitOptions& options);
 
 struct RunOptions {
     bool quiet = false;
-    bool json = false;     // print the job record as JSON on stdout afterwards
-    std::string step_name; // -n NAME: the job's step is named NAME (joining the step of that name)
+    bool json = false;             // print the job record as JSON on stdout afterwards
+    std::string step_name;         // -n NAME: the job's step is named NAME (joining the step of that name)
+    std::vector<std::string> hash; // --hash ALG: digests besides BLAKE3 ("sha256"); empty: run.hash
     std::vector<std::string> command;
 };
 int cmd_run(const RunOptions& options);

@@ -1,6 +1,7 @@
 // roar.toml handling (see config.hpp).
 #include "config.hpp"
 
+#include "roar/collector/extra_digests.hpp"
 #include "roar/collector/redact.hpp"
 #include "roar/collector/s3_routing.hpp"
 #include "roar/collector/store/postgres_engine.hpp"
@@ -29,6 +30,8 @@ const std::vector<ConfigKey>& config_keys()
          "record the environment each job ran in: machine, Python versions and imported packages, Debian packages"},
         {"run.record_all_packages", "bool", "false",
          "also record every installed distribution of each Python interpreter, not only those the job imported"},
+        {"run.hash", "string-list", "[]",
+         "digests recorded in addition to BLAKE3 for the job's files: [\"sha256\"] (as 'roar run --hash sha256')"},
         {"filter.defaults", "bool", "true",
          "exclude system and interpreter files (/usr, /proc, site-packages, .pyc, ...) from inputs and outputs"},
         {"filter.exclude", "string-list", "[]",
@@ -167,6 +170,10 @@ Result<Config> Config::load(const fs::path& path)
     }
     c.capture_environment = t["run"]["capture_environment"].value_or(c.capture_environment);
     c.record_all_packages = t["run"]["record_all_packages"].value_or(c.record_all_packages);
+    c.hash = strings_of(t["run"]["hash"].node());
+    if (auto ok = collector::parse_extra_digests(c.hash); !ok) {
+        return fail("{}: run.hash: {}", path.string(), ok.error().message);
+    }
     c.filter_defaults = t["filter"]["defaults"].value_or(c.filter_defaults);
     c.filter_exclude = strings_of(t["filter"]["exclude"].node());
     c.filter_include = strings_of(t["filter"]["include"].node());

@@ -32,6 +32,7 @@ struct Config {
     std::string tracer = "auto"; // run.tracer: "auto", "complete" or "off"
     bool capture_environment = true;
     bool record_all_packages = false;
+    std::vector<std::string> hash; // run.hash: digests besides BLAKE3 ("sha256")
     std::vector<std::string> filter_exclude;
     std::vector<std::string> filter_include;
     bool filter_defaults = true;

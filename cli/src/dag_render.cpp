@@ -63,15 +63,6 @@ std::string artifact_id(const Lineage& g, const DagArtifact& a)
     return fmt::format("a{}:{}", a.artifact, g.paths[a.path].path);
 }
 
-// Command lines are shown on one line; long ones end in "...".
-std::string shorten(const std::string& text, size_t width)
-{
-    if (text.size() <= width) {
-        return text;
-    }
-    return text.substr(0, width - 3) + "...";
-}
-
 // The digests the artifacts in view need: their own and what superseded them.
 void prefetch(ArtifactDigests& digests, const Dag& dag)
 {
@@ -525,7 +516,7 @@ std::string render_dag_text(const Dag& dag, const Lineage& g, ArtifactDigests& d
         std::string left =
             prefix + connector
             + fmt::format("{} {}{}", g.step_ref(e.step), g.several_hosts ? "[" + printable(e.host) + "] " : "",
-                          shorten(display_command(e.command), command_width));
+                          elide_middle(display_command(e.command), command_width));
         std::string right = fmt::format("in:{} out:{}", e.inputs.size(), e.outputs.size());
         if (n.consumed > 0) {
             right += fmt::format(" consumed:{}", n.consumed);
@@ -710,7 +701,7 @@ std::string node_label(const Lineage& g, const DagNode& n, bool expanded)
     if (n.state != NodeState::active) {
         label += fmt::format(" ({})", state_name(n.state));
     }
-    return label + "\n" + shorten(display_command(e.command), 50);
+    return label + "\n" + elide_middle(display_command(e.command), 50);
 }
 
 std::string node_graph_id(const Lineage& g, int execution, bool expanded)

@@ -80,7 +80,9 @@ int main(int argc, char** argv)
     run->add_flag("-q,--quiet", run_options.quiet, "no report on stderr after the job");
     run->add_flag("--json", run_options.json, "print the job record as JSON on stdout afterwards");
     run->add_option("-n,--name", run_options.step_name, "name the job's step (then @NAME refers to it)");
-    run->footer("Usage: roar run [-q] [--json] [-n NAME] [--] COMMAND [ARGS...]");
+    run->add_option("--hash", run_options.hash,
+                    "also record this digest of the job's files besides BLAKE3: sha256 (default: run.hash)");
+    run->footer("Usage: roar run [-q] [--json] [-n NAME] [--hash sha256] [--] COMMAND [ARGS...]");
 
     std::string show_ref;
     bool show_json = false;
@@ -183,9 +185,10 @@ int main(int argc, char** argv)
             auto it = run_at + 1;
             while (it != args.end()) {
                 if (*it == "-q" || *it == "--quiet" || *it == "--json" || *it == "-h" || *it == "--help"
-                    || it->rfind("--name=", 0) == 0 || (it->rfind("-n", 0) == 0 && it->size() > 2)) {
+                    || it->rfind("--name=", 0) == 0 || (it->rfind("-n", 0) == 0 && it->size() > 2)
+                    || it->rfind("--hash=", 0) == 0) {
                     ++it;
-                } else if ((*it == "-n" || *it == "--name") && it + 1 != args.end()) {
+                } else if ((*it == "-n" || *it == "--name" || *it == "--hash") && it + 1 != args.end()) {
                     it += 2;
                 } else {
                     break;

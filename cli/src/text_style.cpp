@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdlib>
+#include <string_view>
+#include <vector>
 #include <unistd.h>
 
 namespace roar::cli {
@@ -83,6 +85,88 @@ std::string display_command(const std::string& command)
     const size_t end = command.find(' ');
     const size_t slash = command.rfind('/', end == std::string::npos ? std::string::npos : end);
     return printable(std::string_view(command).substr(slash + 1));
+}
+
+namespace {
+
+// Terminal columns of UTF-8 `text` (continuation bytes take none).
+size_t columns(std::string_view text)
+{
+    size_t n = 0;
+    for (char c : text) {
+        n += (static_cast<unsigned char>(c) & 0xC0) != 0x80 ? 1 : 0;
+    }
+    return n;
+}
+
+// The first `n` columns of `text`, or its last `n` when `from_end`, cut at a character boundary.
+std::string_view take_columns(std::string_view text, size_t n, bool from_end)
+{
+    if (columns(text) <= n) {
+        return text;
+    }
+    size_t seen = 0;
+    if (!from_end) {
+        for (size_t i = 0; i < text.size(); ++i) {
+            if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80 && seen++ == n) {
+                return text.substr(0, i);
+            }
+        }
+        return text;
+    }
+    for (size_t i = text.size(); i-- > 0;) {
+        if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80 && ++seen == n) {
+            return text.substr(i);
+        }
+    }
+    return text;
+}
+
+} // namespace
+
+std::string elide_middle(const std::string& command, size_t width)
+{
+    constexpr std::string_view k_gap = " ... ";
+    if (columns(command) <= width) {
+        return command;
+    }
+    if (width <= k_gap.size() + 2) {
+        return std::string(take_columns(command, width, false));
+    }
+    std::vector<std::string_view> words;
+    std::string_view rest(command);
+    while (!rest.empty()) {
+        const size_t space = rest.find(' ');
+        words.push_back(rest.substr(0, space));
+        rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
+    }
+    const size_t budget = width - k_gap.size(); // columns for the front and the back together
+    // The front: the program, and the next word (the script) while it takes at most half.
+    size_t front_words = 1;
+    std::string front(words.front());
+    if (words.size() > 2 && columns(front) + 1 + columns(words[1]) <= budget / 2) {
+        front += " ";
+        front += words[1];
+        front_words = 2;
+    }
+    if (columns(front) > budget / 2) {
+        front = std::string(take_columns(front, budget / 2, false));
+        front_words = words.size() > 1 ? 1 : 0;
+    }
+    // The back: whole trailing words while they fit; else the end of the last one.
+    const size_t room = budget - columns(front);
+    std::string back;
+    for (size_t i = words.size(); i-- > front_words;) {
+        const size_t extra = columns(words[i]) + (back.empty() ? 0 : 1);
+        if (columns(back) + extra > room) {
+            break;
+        }
+        back = back.empty() ? std::string(words[i]) : std::string(words[i]) + " " + back;
+    }
+    if (back.empty()) {
+        back = std::string(take_columns(command, room, true));
+    }
+    return front + std::string(k_gap) + back;
 }
 
 void set_color_enabled(bool enabled) { g_color_override = enabled ? 1 : 0; }

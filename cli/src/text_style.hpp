@@ -40,6 +40,14 @@ nlohmann::json printable(const nlohmann::json& doc);
 // records and JSON keep the full command.
 std::string display_command(const std::string& command);
 
+// `command` (as display_command gives it) fitted into `width` terminal
+// columns by cutting its middle, not its end: the program (and its script
+// when there is room) stay at the front and as many whole trailing words
+// as fit at the back, "python3 train.py ... --lr=0.03 model_3.pkl", so runs
+// that differ in their last arguments still look different. Unchanged when
+// it fits; a command of one long word keeps its start and end.
+std::string elide_middle(const std::string& command, size_t width);
+
 // Colour control: decided once from the stream, NO_COLOR and --no-color.
 void set_color_enabled(bool enabled);
 bool color_enabled(int fd);
