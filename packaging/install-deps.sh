@@ -6,7 +6,7 @@
 set -euo pipefail
 
 build_pkgs=(
-  build-essential cmake pkg-config git ca-certificates
+  build-essential cmake pkg-config git ca-certificates help2man
   libboost1.74-dev libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libsqlite3-dev sqlite3 libpq-dev
   libtomlplusplus-dev librust-blake3-dev libexpected-dev libfmt-dev libcli11-dev libspdlog-dev libisal-dev libexpat1-dev
   catch2
@@ -14,7 +14,7 @@ build_pkgs=(
 test_pkgs=(
   b3sum jq strace file attr libcap2-bin binutils python3 python3-boto3 awscli rclone s3cmd
   postgresql-15 nginx libnginx-mod-http-dav-ext iperf3 hyperfine nodejs musl-tools golang-go golang-github-minio-minio-go-v7-dev
-  chromium clang-format clang-tidy clang libclang-rt-14-dev
+  chromium clang-format clang-tidy clang libclang-rt-14-dev zsh man-db
 )
 
 demo_pkgs=(b3sum python3)
