@@ -14,6 +14,7 @@
 
 #include "roar/collector/byte_text.hpp"
 #include "roar/collector/extra_digests.hpp"
+#include "roar/collector/file_hasher.hpp"
 #include "roar/collector/install_layout.hpp"
 #include "roar/collector/job_session.hpp"
 #include "roar/collector/path_filter.hpp"
@@ -57,6 +58,44 @@ std::string stderr_file()
         return "";
     }
     return target.string();
+}
+
+// A regular file that roar's stdout or stderr is, and so the job's too
+// (`roar run cmd > out.log`: inherited from the user's shell), as it was
+// before the job ran.
+struct InheritedStdio {
+    std::string path;
+    FileIdentity before;
+};
+
+std::vector<InheritedStdio> inherited_stdio()
+{
+    std::vector<InheritedStdio> out;
+    for (const char* link : {"/proc/self/fd/1", "/proc/self/fd/2"}) {
+        std::error_code ec;
+        const fs::path target = fs::read_symlink(link, ec);
+        if (ec) {
+            continue;
+        }
+        if (auto id = identify_file(target.string()); id && id->is_regular) {
+            out.push_back({target.string(), *id});
+        }
+    }
+    return out;
+}
+
+// An inherited stdout/stderr file stays an output of `job` only when the
+// job changed it: the shim counts a stdio stream as written when libc has
+// it in writing mode, which a program (python3) can be without writing a
+// byte.
+void drop_unwritten_stdio(JobRecord& job, const std::vector<InheritedStdio>& stdio)
+{
+    for (const auto& file : stdio) {
+        const auto now = identify_file(file.path);
+        if (now && *now == file.before) {
+            std::erase_if(job.outputs, [&](const ArtifactUse& use) { return use.path == file.path; });
+        }
+    }
 }
 
 // Whether `path` is among what `job` recorded: appending the report to it
@@ -183,6 +222,7 @@ RunOutcome run_one(const Project& project, Store& store, const RunOptions& given
     if (!extra) {
         throw FatalError(fmt::format("--hash: {}", extra.error().message));
     }
+    const std::vector<InheritedStdio> stdio = inherited_stdio();
     JobSession session(options);
     RecordingOptions recording{fs::current_path().string(), recording_filter(project), project.redactor(), {}};
     if (config.capture_environment) {
@@ -190,6 +230,7 @@ RunOutcome run_one(const Project& project, Store& store, const RunOptions& given
         recording.environment->record_all_packages = config.record_all_packages;
     }
     JobRecord job = session.record(store, recording);
+    drop_unwritten_stdio(job, stdio);
     add_extra_digests(job, *extra);
     const StoredJob stored = JobSession::store(store, job, step, project.recovery_places());
     for (const auto& note : stored.notes) {

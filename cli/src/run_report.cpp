@@ -75,7 +75,8 @@ std::vector<std::string> unobserved_lines(const collector::JobRecord& job,
     for (const auto& reason : reasons) {
         size_t count = 0;
         std::vector<std::string> named;
-        for (const auto& [program, pids] : by_reason[reason]) {
+        for (auto& [program, pids] : by_reason[reason]) {
+            std::sort(pids.begin(), pids.end());
             count += pids.size();
             std::vector<std::string> pid_text;
             for (uint32_t pid : pids) {

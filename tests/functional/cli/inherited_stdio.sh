@@ -3,7 +3,7 @@
 # roar never appends its report to a file the job's record holds, and -q
 # never changes the record.
 . "$(dirname "$0")/../lib/common.sh"
-need jq
+need jq python3
 new_project
 outputs() { "$ROAR" show --json "$("$ROAR" log --json | jq -r '.[-1].job_id')" | jq -r '[.outputs[].path] | sort | join(" ")'; }
 
@@ -30,6 +30,14 @@ check "stderr the job did not write to is not an output, and the report goes the
 "$ROAR" run /bin/echo hi >/dev/null 2>report.log
 assert_eq "$(outputs)" "" "report.log not recorded"
 assert_contains "$(cat report.log)" "roar:" "the report is in report.log"
+
+check "a program whose stdio is in writing mode without writing a byte (python3) does not make it an output"
+"$ROAR" run -q python3 -c 'pass' 2>py-q.log
+assert_eq "$(outputs)" "" "py-q.log not recorded with -q"
+"$ROAR" run python3 -c 'pass' >py.out 2>py.log
+assert_eq "$(outputs)" "" "py.out and py.log not recorded"
+"$ROAR" run -q python3 -c 'import sys; sys.stderr.write("warn\n")' 2>py-w.log
+assert_eq "$(outputs)" "$PROJECT/py-w.log" "a python3 job that wrote to stderr records it"
 
 check "-q does not record a stderr file the job left alone either"
 "$ROAR" run -q /bin/echo hi >/dev/null 2>report-q.log

@@ -45,7 +45,7 @@ TEST_CASE("unobserved processes are one line per reason, naming programs and pid
     JobRecord job;
     const std::string statically = "statically linked: the shim cannot load, its file I/O was not observed";
     const std::string go = "Go executable: it makes system calls itself, bypassing the shim";
-    job.processes = {unobserved(11, "busybox", statically), unobserved(12, "busybox", statically),
+    job.processes = {unobserved(12, "busybox", statically), unobserved(11, "busybox", statically),
                      unobserved(13, "hello-go", go), unobserved(14, "static-cat", statically)};
     // The tracker's per-process job notes are said by the grouped lines instead.
     job.notes = {"process 11 (/usr/bin/busybox) was not observed: " + statically,
