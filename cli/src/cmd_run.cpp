@@ -242,7 +242,13 @@ RunOutcome run_one(const Project& project, Store& store, const RunOptions& given
     // A report appended to a file the job wrote (`roar run cmd > log 2>&1`)
     // would change it after it was hashed: then only the record has it.
     const bool report = !given.quiet && !recorded_in(job, stderr_file());
-    if (!stored.row || (!report && !given.json)) {
+    if (!stored.row) {
+        if (report) {
+            print_report(project, job, ""); // not stored (the note above says where it went): no step
+        }
+        return {job.exit_code, stored.row, report};
+    }
+    if (!report && !given.json) {
         return {job.exit_code, stored.row, report}; // nothing to show: don't read the job back
     }
     const auto detail = store.job(*stored.row);
