@@ -24,6 +24,11 @@ assert_eq "$(complete_line roar ru)" "run" "ru"
 assert_eq "$(complete_line roar d | tr '\n' ' ')" "dag diff " "d"
 assert_eq "$(complete_line roar --no-color st | tr '\n' ' ')" "status store " "after a global flag"
 
+check "every subcommand of roar --help completes"
+for sub in $("$ROAR" --help | awk 'tolower($0) ~ /^subcommands:/ { on = 1; next } on && NF { print $1 }'); do
+  assert_contains "$(complete_line roar "$sub")" "$sub" "$sub"
+done
+
 check "flags complete per subcommand"
 assert_eq "$(complete_line roar dag --st)" "--stale-only" "dag --st"
 assert_eq "$(complete_line roar run --ha)" "--hash" "run --ha"
