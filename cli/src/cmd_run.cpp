@@ -14,6 +14,7 @@
 #include "roar/collector/install_layout.hpp"
 #include "roar/collector/job_session.hpp"
 #include "roar/collector/path_filter.hpp"
+#include "roar/collector/progress.hpp"
 
 #include <fmt/format.h>
 
@@ -131,6 +132,7 @@ std::pair<int, std::optional<int64_t>> run_one(const Project& project, Store& st
         recording.environment.emplace();
         recording.environment->record_all_packages = config.record_all_packages;
     }
+    recording.progress = !given.quiet && !given.json && collector::stderr_shows_progress();
     const JobRecord job = session.record(store, recording);
     const StoredJob stored = JobSession::store(store, job, step, project.recovery_places());
     for (const auto& note : stored.notes) {
