@@ -927,11 +927,18 @@ void JobTracker::finish(JobRecord& job)
     constexpr size_t k_batch = 4096;
     constexpr size_t k_none = size_t(-1);
     std::vector<PathId> accepted; // the recorded paths, in path order
+    size_t read = 0, written = 0;
     for (const auto& [name, id] : m_path_ids) {
         if (m_filter.accepts(name)) {
             accepted.push_back(id);
+            read += state(id).read_first ? 1 : 0;
+            written += state(id).written ? 1 : 0;
         }
     }
+    // At most this many: the record's vectors never grow by doubling (a
+    // million uses would briefly need room for a million and a half).
+    job.inputs.reserve(job.inputs.size() + read);
+    job.outputs.reserve(job.outputs.size() + written);
     if (m_progress) {
         m_progress->set_total(accepted.size());
     }

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <array>
 #include <map>
 #include <memory>
 #include <optional>
@@ -224,8 +225,11 @@ private:
     std::unique_ptr<StoreEngine> m_local_cache; // shared stores only
     std::unordered_map<const char*, std::unique_ptr<SqlStatement>> m_cache_statements;
     // Hash-cache entries not yet written, by (device, inode, size, mtime_ns).
+    // The digest is kept as its 64 hex characters inline (a first run of a
+    // job with a million inputs keeps a million of these).
     using CacheKey = std::tuple<uint64_t, uint64_t, uint64_t, int64_t>;
-    std::map<CacheKey, std::string> m_pending_cache;
+    using CachedDigest = std::array<char, 64>;
+    std::map<CacheKey, CachedDigest> m_pending_cache;
 };
 
 } // namespace roar::collector
