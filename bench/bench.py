@@ -28,6 +28,7 @@ import sqlite3
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -458,6 +459,7 @@ def row_1(b):
               ratio=paired_ratio(walls["untraced"], walls["roar"]),
               details={"note": "information: the per-call target applies to the in-loop ratio above"})
     row_1c(b, micro)
+    row_1d(b, micro)
 
 
 def row_1c(b, micro):
@@ -477,6 +479,66 @@ def row_1c(b, micro):
           details={"untraced_s": plain, "per_input_us": (first - a) / n * 1e6})
     b.add("1c-cached", 1, f"  same, re-run with the hash cache warm (s)", unit="s", reference="untraced",
           ref_value=a, roar=cached, ratio=cached / a, details={"per_input_us": (cached - a) / n * 1e6})
+
+
+def max_rss_run(b, argv, cwd):
+    """Wall seconds and peak RSS (MiB) of one command, from /usr/bin/time -v
+    (the maximum over the process and the children it waited for: for
+    `roar run`, roar itself, the job being small)."""
+    time_bin = "/usr/bin/time"
+    if not os.access(time_bin, os.X_OK):
+        raise NotAvailable("/usr/bin/time is not installed (Debian package time)")
+    t0 = time.perf_counter()
+    p = b.run([time_bin, "-v"] + argv, cwd=cwd)
+    secs = time.perf_counter() - t0
+    kib = None
+    for line in p.stderr.decode(errors="replace").splitlines():
+        if "Maximum resident set size" in line:
+            kib = int(line.rsplit(":", 1)[1])
+    if kib is None:
+        raise RuntimeError("/usr/bin/time -v printed no maximum resident set size")
+    return secs, kib / 1024
+
+
+def row_1d(b, micro):
+    """The memory bound: a job whose every one of N distinct files is an
+    input (1,000,000 in the full run), recorded by `roar run` on a fresh
+    project (every file hashed) and again (hash cache warm); peak RSS of
+    the whole command against the untraced job's, wall time against the
+    untraced job's, alternating untraced and roar runs."""
+    n = b.z["micro_distinct"]
+    files = ensure_distinct_files(b, micro, n)
+    argv = [micro, "distinct", str(n), files]
+    proj = b.project("million-inputs")
+    log(f"row 1d: a job with {n:,} inputs, peak RSS and wall time")
+    b.run(argv, cwd=proj)  # warm-up: the files' dentries and pages
+    plain = [max_rss_run(b, argv, proj)]
+    first = max_rss_run(b, b.roar_run(argv), proj)
+    plain.append(max_rss_run(b, argv, proj))
+    cached = max_rss_run(b, b.roar_run(argv), proj)
+    plain_s = median([w for w, _ in plain])
+    plain_mib = max(m for _, m in plain)
+    load = list(os.getloadavg())
+    for rid, label, (wall, mib) in (("1d", "first `roar run`", first), ("1d-cached", "re-run, hash cache warm", cached)):
+        b.add(rid + "-rss", 1, f"  job with {n:,} inputs, {label}: peak RSS of `roar run` (MiB)", unit="MiB",
+              reference="untraced job", ref_value=plain_mib, roar=mib,
+              target=("<=", 300.0, "≤ 300 MiB") if n >= 1_000_000 else None, metric="value",
+              details={"load_after": load, "bytes_per_input": mib * MIB / n})
+        b.add(rid, 1, f"  job with {n:,} inputs, {label}: wall time (s)", unit="s", reference="untraced",
+              ref_value=plain_s, roar=wall, ratio=wall / plain_s,
+              details={"untraced_s": [w for w, _ in plain], "per_input_us": (wall - plain_s) / n * 1e6,
+                       "load_after": load})
+
+
+def parents(path):
+    """`path` and every directory above it."""
+    path = os.path.abspath(path)
+    while True:
+        yield path
+        up = os.path.dirname(path)
+        if up == path:
+            return
+        path = up
 
 
 def ensure_distinct_files(b, micro, n):
@@ -569,7 +631,26 @@ def row_2(b):
     added = statistics.median(y - x for x, y in zip(res["untraced"], res["roar"]))
     b.add("2d", 2, "fixed start-up: `roar run true` minus `true` (ms)", unit="ms", reference="true",
           ref_value=a * 1e3, roar=added * 1e3, ratio=paired_ratio(res["untraced"], res["roar"]), target=("<", 50, "< 50 ms"), metric="value",
-          details={"true_s": stats(res["untraced"]), "roar_run_true_s": stats(res["roar"])})
+          details={"true_s": stats(res["untraced"]), "roar_run_true_s": stats(res["roar"]),
+                   "in_git_work_tree": True})
+    # The same in a project outside any git work tree (git is then not
+    # started at all); the bench's work directory is inside this checkout.
+    outside = tempfile.mkdtemp(prefix="roar-bench-nogit-")
+    try:
+        if any(os.path.exists(os.path.join(d, ".git")) for d in parents(outside)):
+            b.na("2d-nogit", 2, "  same, project outside any git work tree", f"{outside} is inside a git work tree")
+        else:
+            b.run([b.roar, "init"], cwd=outside)
+            res = b.interleave([("untraced", lambda: b.timed([true], cwd=outside)[0]),
+                                ("roar", lambda: b.timed(b.roar_run([true]), cwd=outside)[0])], z["startup_reps"])
+            added = statistics.median(y - x for x, y in zip(res["untraced"], res["roar"]))
+            b.add("2d-nogit", 2, "  same, project outside any git work tree (ms)", unit="ms", reference="true",
+                  ref_value=median(res["untraced"]) * 1e3, roar=added * 1e3,
+                  ratio=paired_ratio(res["untraced"], res["roar"]),
+                  details={"true_s": stats(res["untraced"]), "roar_run_true_s": stats(res["roar"]),
+                           "load": list(os.getloadavg())})
+    finally:
+        shutil.rmtree(outside, ignore_errors=True)
 
     # Dropped events of the Python jobs (default ring size), from the database.
     db = os.path.join(proj, ".roar", "roar.db")
@@ -885,11 +966,19 @@ def row_7(b):
     z = b.z
     b.roar_available()
     jobs, artifacts = z["query_jobs"], z["query_artifacts"]
-    gen = find_generator()
-    gen_name = os.path.splitext(os.path.basename(gen[-1]))[0]
-    # gen_lineage_db.py's --artifacts counts job_io rows (about half of
-    # them outputs, i.e. artifacts): ask it for twice as many.
-    count = artifacts * 2 if gen_name == "gen_lineage_db" else artifacts
+    # The history is written through roar's own store (bench_lineage_fill:
+    # Store::store_job once per job, as `roar run` does) when that tool is
+    # built, else by a generator script writing SQL.
+    try:
+        gen = [b.tool("bench_lineage_fill")]
+        gen_name = "lineage_fill"
+    except NotAvailable:
+        gen = find_generator()
+        gen_name = os.path.splitext(os.path.basename(gen[-1]))[0]
+    # gen_lineage_db.py's --artifacts and bench_lineage_fill's USES count
+    # job_io rows (about half of them outputs, i.e. artifacts): ask for
+    # twice as many.
+    count = artifacts * 2 if gen_name in ("gen_lineage_db", "lineage_fill") else artifacts
     proj = os.path.join(b.cache, f"query-{gen_name}-{jobs}-{count}")
     stamp = os.path.join(proj, ".complete")
     if not os.path.exists(stamp):
@@ -899,8 +988,11 @@ def row_7(b):
         b.run([b.roar, "init"], cwd=proj)
         log(f"row 7: generating a database of {jobs:,} jobs / {artifacts:,} artifacts with {gen[-1]}")
         t0 = time.perf_counter()
-        b.run(gen + ["--db", os.path.join(proj, ".roar", "roar.db"), "--jobs", str(jobs),
-                     "--artifacts", str(count)], timeout=900)
+        db = os.path.join(proj, ".roar", "roar.db")
+        if gen_name == "lineage_fill":
+            b.run(gen + [db, str(jobs), str(count)], timeout=1800)
+        else:
+            b.run(gen + ["--db", db, "--jobs", str(jobs), "--artifacts", str(count)], timeout=900)
         log(f"row 7: generated in {time.perf_counter() - t0:.1f} s")
         open(stamp, "w").close()
     db = os.path.join(proj, ".roar", "roar.db")

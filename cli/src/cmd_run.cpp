@@ -18,6 +18,7 @@
 #include "roar/collector/install_layout.hpp"
 #include "roar/collector/job_session.hpp"
 #include "roar/collector/path_filter.hpp"
+#include "roar/collector/progress.hpp"
 
 #include <fmt/format.h>
 
@@ -229,6 +230,7 @@ RunOutcome run_one(const Project& project, Store& store, const RunOptions& given
         recording.environment.emplace();
         recording.environment->record_all_packages = config.record_all_packages;
     }
+    recording.progress = !given.quiet && !given.json && collector::stderr_shows_progress();
     JobRecord job = session.record(store, recording);
     drop_unwritten_stdio(job, stdio);
     add_extra_digests(job, *extra);

@@ -357,6 +357,10 @@ Lineage Lineage::load(collector::Store& store, const LineageOptions& options)
     // the same content (a re-run that reproduced it), else the job that
     // wrote it before the read; the former can be later, hence the memo.
     std::vector<char> visit(g.executions.size(), 0); // 0: not yet, 1: under way (a cycle), 2: done
+    // Per path, the last execution whose outputs were marked (an input the
+    // execution also wrote is its own business): one pass over its outputs
+    // instead of a search of them for every input.
+    std::vector<int> written_by(g.paths.size(), -1);
     auto step_number_of = [&g](int exec) { return g.steps[size_t(g.executions[size_t(exec)].step)].number; };
     auto evaluate = [&](auto& self, int x) -> bool {
         if (visit[size_t(x)] != 0) {
@@ -365,10 +369,15 @@ Lineage Lineage::load(collector::Store& store, const LineageOptions& options)
         visit[size_t(x)] = 1;
         Execution& e = g.executions[size_t(x)];
         std::vector<StaleReason> reasons;
+        auto mark_outputs = [&] {
+            for (uint32_t o : e.outputs) {
+                written_by[g.uses[o].path] = x;
+            }
+        };
+        mark_outputs();
         for (uint32_t u : e.inputs) {
             const Use& use = g.uses[u];
-            const bool rewrote =
-                std::any_of(e.outputs.begin(), e.outputs.end(), [&](uint32_t o) { return g.uses[o].path == use.path; });
+            const bool rewrote = written_by[use.path] == x;
             if (rewrote || use.artifact == 0) {
                 continue;
             }
@@ -396,7 +405,15 @@ Lineage Lineage::load(collector::Store& store, const LineageOptions& options)
             if (path.writer >= 0 && path.writer != x && path.latest == use.artifact) {
                 from = path.writer;
             }
-            if (from < 0 || from == x || !self(self, from)) {
+            if (from < 0 || from == x) {
+                continue;
+            }
+            const bool first_visit = visit[size_t(from)] == 0;
+            const bool upstream_stale = self(self, from);
+            if (first_visit) {
+                mark_outputs(); // evaluating `from` (and what it read from) marked their outputs
+            }
+            if (!upstream_stale) {
                 continue;
             }
             const StaleReason reason{StaleReason::Kind::upstream, use.path, step_number_of(from)};

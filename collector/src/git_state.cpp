@@ -3,13 +3,18 @@
 // starts (a few milliseconds): `git status --porcelain=v2 --branch` gives
 // the commit, the branch and the modified tracked files; `git config`
 // gives the remote. They must finish before the job starts because the
-// job's supervisor reaps every child of this process.
+// job's supervisor reaps every child of this process. A directory with no
+// `.git` above it (and no GIT_DIR or GIT_WORK_TREE naming one) is outside
+// any work tree: git is then not started at all, which saves `roar run`
+// two process starts before the job.
 #include "roar/collector/git_state.hpp"
 
 #include <array>
 #include <cerrno>
 #include <fcntl.h>
+#include <cstdlib>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
@@ -86,10 +91,44 @@ std::optional<std::string> finish_git(GitCall call)
     return text;
 }
 
+// Whether git could find a work tree from `dir`: a `.git` (directory, or
+// file of a linked work tree or submodule) in `dir` or above, or the
+// environment naming the repository. False only when git would say "not a
+// git repository" (or the directory is gone).
+bool may_be_in_work_tree(const std::string& dir)
+{
+    for (const char* name : {"GIT_DIR", "GIT_WORK_TREE"}) {
+        if (const char* set = std::getenv(name); set != nullptr && *set != '\0') {
+            return true;
+        }
+    }
+    if (dir.empty() || dir.front() != '/') {
+        return true; // relative: let git resolve it
+    }
+    std::string at = dir;
+    while (true) {
+        while (at.size() > 1 && at.back() == '/') {
+            at.pop_back();
+        }
+        struct stat st;
+        if (lstat((at == "/" ? std::string("/.git") : at + "/.git").c_str(), &st) == 0) {
+            return true;
+        }
+        if (at == "/") {
+            return false;
+        }
+        const size_t slash = at.rfind('/');
+        at = slash == 0 ? std::string("/") : at.substr(0, slash);
+    }
+}
+
 } // namespace
 
 std::optional<GitState> read_git_state(const std::string& dir)
 {
+    if (!may_be_in_work_tree(dir)) {
+        return std::nullopt;
+    }
     GitCall status_call = start_git(dir, {"status", "--porcelain=v2", "--branch", "-z", "--untracked-files=no"});
     GitCall remote_call = start_git(dir, {"config", "--get", "remote.origin.url"});
     auto status = finish_git(status_call);

@@ -5,6 +5,7 @@
 #include "roar/collector/early_hasher.hpp"
 #include "roar/collector/exec_probe.h"
 #include "roar/collector/git_state.hpp"
+#include "roar/collector/progress.hpp"
 #include "roar/collector/hash_pool.hpp"
 #include "roar/collector/job_guard.hpp"
 #include "roar/collector/install_layout.hpp"
@@ -285,7 +286,12 @@ JobRecord JobSession::record(Store& store, const RecordingOptions& recording)
     }
     tracker.add_reaped(m_reaped);
     job.ring = m_counters;
-    tracker.finish(job);
+    {
+        ProgressLine progress(recording.progress, "roar: recording");
+        tracker.show_progress(&progress);
+        tracker.finish(job);
+        tracker.show_progress(nullptr);
+    }
     if (recording.environment) {
         // After the job, from what it opened: no subprocess, no network;
         // the machine's slow sources are read from a cache (facts_cache.hpp).

@@ -12,6 +12,7 @@
 
 #include "roar/collector/early_hasher.hpp"
 #include "roar/collector/path_resolver.hpp"
+#include "roar/collector/progress.hpp"
 
 #include <charconv>
 #include <algorithm>
@@ -166,11 +167,54 @@ std::string JobTracker::resolve(uint32_t pid, int dirfd, std::string_view path)
     return resolve_path(st.cwd, path);
 }
 
-JobTracker::PathState& JobTracker::path_state(const std::string& path) { return m_paths[path]; }
-
-void JobTracker::take_input_digest(const std::string& path, PathState& st, bool late)
+JobTracker::PathId JobTracker::PathTable::intern(std::string_view path)
 {
-    if (st.input_digest || st.kind != "file" || !m_filter.accepts(path)) {
+    if (auto it = m_index.find(path); it != m_index.end()) {
+        return it->second;
+    }
+    // The text goes into the current block (64 KiB, or the path's own size
+    // when longer): one allocation per block, not one per path.
+    constexpr size_t k_block = 64 * 1024;
+    if (m_block_size - m_block_used < path.size()) {
+        m_block_size = std::max(k_block, path.size());
+        m_blocks.push_back(std::make_unique<char[]>(m_block_size));
+        m_block_used = 0;
+    }
+    char* text = m_blocks.back().get() + m_block_used;
+    std::copy(path.begin(), path.end(), text);
+    m_block_used += path.size();
+    const std::string_view stored(text, path.size());
+    const auto id = PathId(m_names.size());
+    m_names.push_back(stored);
+    m_index.emplace(stored, id);
+    return id;
+}
+
+std::optional<JobTracker::PathId> JobTracker::PathTable::find(std::string_view path) const
+{
+    auto it = m_index.find(path);
+    return it == m_index.end() ? std::nullopt : std::optional<PathId>(it->second);
+}
+
+JobTracker::PathState& JobTracker::state(PathId id)
+{
+    while (m_states.size() <= id) {
+        m_states.emplace_back();
+    }
+    return m_states[id];
+}
+
+const JobTracker::PathExtra* JobTracker::find_extra(PathId id) const
+{
+    auto it = m_extras.find(id);
+    return it == m_extras.end() ? nullptr : &it->second;
+}
+
+void JobTracker::take_input_digest(PathId id, bool late)
+{
+    PathState& st = state(id);
+    const std::string path(m_path_ids.name(id));
+    if (st.has_digest || st.kind != PathKind::file || !m_filter.accepts(path)) {
         return;
     }
     auto digest = m_digest(path);
@@ -178,27 +222,29 @@ void JobTracker::take_input_digest(const std::string& path, PathState& st, bool 
         return;
     }
     st.existed = true;
-    st.input_digest = *digest;
+    st.has_digest = true;
+    PathExtra& ex = extra(id);
+    ex.input_digest = *digest;
     if (late) {
-        st.notes.push_back("input digest taken after the job began modifying the file; it may not be the bytes read");
+        ex.notes.push_back("input digest taken after the job began modifying the file; it may not be the bytes read");
     }
 }
 
-void JobTracker::mark_read(const std::string& path)
+void JobTracker::mark_read(PathId id)
 {
-    PathState& st = path_state(path);
+    PathState& st = state(id);
     if (!st.written && !st.created) {
         st.read_first = true;
     }
 }
 
-void JobTracker::mark_written(const std::string& path)
+void JobTracker::mark_written(PathId id)
 {
-    PathState& st = path_state(path);
-    if (st.read_first && !st.written && !st.input_digest) {
+    PathState& st = state(id);
+    if (st.read_first && !st.written && !st.has_digest) {
         // The sync point before this write was missed (timeout, or an fd
         // inherited from outside the job): hash what is there now.
-        take_input_digest(path, st, true);
+        take_input_digest(id, true);
     }
     if (!st.written && !st.read_first && !st.existed) {
         st.created = true; // best knowledge: first thing the job did was write
@@ -212,19 +258,23 @@ void JobTracker::rename_path(const std::string& from, const std::string& to)
     // Files (and, for directories, everything below) move from `from` to
     // `to`. The content now at `to` was placed there by the job.
     std::vector<std::pair<std::string, std::string>> moves;
-    for (auto it = m_paths.lower_bound(from); it != m_paths.end() && path_is_within(it->first, from); ++it) {
-        moves.emplace_back(it->first, to + it->first.substr(from.size()));
+    for (auto it = m_path_ids.lower_bound(from); it != m_path_ids.end() && path_is_within(it->first, from); ++it) {
+        moves.emplace_back(std::string(it->first), to + std::string(it->first.substr(from.size())));
     }
     if (moves.empty()) {
         moves.emplace_back(from, to);
     }
     for (const auto& [old_path, new_path] : moves) {
-        PathState& src = path_state(old_path);
-        if (src.read_first && !src.input_digest && !src.written) {
+        const PathId src_id = path_id(old_path);
+        const PathId dst_id = path_id(new_path);
+        PathState& src = state(src_id);
+        PathState& dst = state(dst_id);
+        if (src.read_first && !src.has_digest && !src.written) {
             // The bytes read at old_path now live at new_path, unchanged.
             auto digest = m_digest(new_path);
             if (digest) {
-                src.input_digest = *digest;
+                src.has_digest = true;
+                extra(src_id).input_digest = *digest;
             }
         }
         for (auto& pending : m_early_pending) {
@@ -232,18 +282,16 @@ void JobTracker::rename_path(const std::string& from, const std::string& to)
                 pending = new_path;
             }
         }
-        PathState& dst = path_state(new_path);
-        dst.early_hashes = path_state(old_path).early_hashes;
+        dst.early_hashes = src.early_hashes;
         dst.written = true;
         dst.removed = false;
         if (src.created || !dst.existed) {
             dst.created = dst.created || !dst.read_first;
         }
         dst.existed = true;
-        PathState& src_again = path_state(old_path);
-        src_again.removed = true;
-        src_again.written = false;
-        src_again.existed = false;
+        src.removed = true;
+        src.written = false;
+        src.existed = false;
     }
 }
 
@@ -256,12 +304,16 @@ void JobTracker::closing(const FdEntry& fd)
     if (!m_early || (fd.flags & O_ACCMODE) == O_RDONLY || (fd.flags & O_DIRECTORY)) {
         return;
     }
-    auto it = m_paths.find(fd.path);
-    if (it == m_paths.end() || !it->second.written || it->second.removed || it->second.kind != "file"
-        || it->second.early_hashes >= k_max_early_hashes || !m_filter.accepts(fd.path)) {
+    const auto id = m_path_ids.find(fd.path);
+    if (!id) {
         return;
     }
-    ++it->second.early_hashes;
+    PathState& st = state(*id);
+    if (!st.written || st.removed || st.kind != PathKind::file || st.early_hashes >= k_max_early_hashes
+        || !m_filter.accepts(fd.path)) {
+        return;
+    }
+    ++st.early_hashes;
     m_early_pending.push_back(fd.path);
 }
 
@@ -430,15 +482,16 @@ void JobTracker::on_event(const RawEvent& event)
             break;
         }
         const int acc = h.flags & O_ACCMODE;
+        const PathId id = path_id(path);
         if (acc != O_WRONLY) {
-            note_opened_for_reading(st.record, path);
+            note_opened_for_reading(st.record, id);
         }
-        PathState& ps = path_state(path);
+        PathState& ps = state(id);
         if ((acc == O_RDONLY || acc == O_RDWR) && !(h.flags & O_TRUNC)) {
             // O_RDWR|O_CREAT of a file that did not exist reads nothing: the
             // shim's PRE_MODIFY (sent only for existing files) tells us.
             if (!(acc == O_RDWR && (h.flags & O_CREAT) && !ps.existed)) {
-                mark_read(path);
+                mark_read(id);
             }
         }
         // Opening for writing changes content only when it truncates or
@@ -449,7 +502,7 @@ void JobTracker::on_event(const RawEvent& event)
         const bool truncates = acc != O_RDONLY && (h.flags & O_TRUNC);
         const bool creates = acc != O_RDONLY && (h.flags & O_CREAT) && !ps.existed;
         if (truncates || creates) {
-            mark_written(path);
+            mark_written(id);
         }
         break;
     }
@@ -472,7 +525,7 @@ void JobTracker::on_event(const RawEvent& event)
         if (rec.ppid != 0 && !m_procs.count(rec.ppid) && (h.flags & O_ACCMODE) == O_RDONLY) {
             struct stat sb;
             if (stat(path.c_str(), &sb) == 0 && S_ISREG(sb.st_mode)) {
-                mark_read(path);
+                mark_read(path_id(path));
             }
         }
         break;
@@ -532,12 +585,13 @@ void JobTracker::on_event(const RawEvent& event)
         } else {
             break;
         }
-        PathState& ps = path_state(path);
+        const PathId id = path_id(path);
+        PathState& ps = state(id);
         ps.existed = true;
         const int acc = h.flags & O_ACCMODE;
         const bool will_read = acc == O_RDWR && !(h.flags & O_TRUNC);
         if (!ps.written && (ps.read_first || will_read)) {
-            take_input_digest(path, ps, false);
+            take_input_digest(id, false);
         }
         break;
     }
@@ -548,16 +602,16 @@ void JobTracker::on_event(const RawEvent& event)
         }
         ProcState& st = proc(pid);
         if (h.op == ROAR_OP_TRUNCATE && event.has_s1 && !event.s1.empty()) {
-            mark_written(resolve(pid, h.fd, event.s1));
+            mark_written(path_id(resolve(pid, h.fd, event.s1)));
         } else if (auto it = st.fds.find(h.fd); it != st.fds.end()) {
-            mark_written(it->second.path);
+            mark_written(path_id(it->second.path));
         }
         break;
     }
     case ROAR_OP_READ_FD: {
         ProcState& st = proc(pid);
         if (auto it = st.fds.find(h.fd); it != st.fds.end()) {
-            mark_read(it->second.path);
+            mark_read(path_id(it->second.path));
         }
         break;
     }
@@ -567,10 +621,10 @@ void JobTracker::on_event(const RawEvent& event)
         }
         ProcState& st = proc(pid);
         if (auto in = st.fds.find(h.fd); in != st.fds.end()) {
-            mark_read(in->second.path);
+            mark_read(path_id(in->second.path));
         }
         if (auto out = st.fds.find(h.fd2); out != st.fds.end()) {
-            mark_written(out->second.path);
+            mark_written(path_id(out->second.path));
         }
         break;
     }
@@ -581,17 +635,19 @@ void JobTracker::on_event(const RawEvent& event)
         break;
     case ROAR_OP_LINK:
         if (h.result == 0 && event.has_s2) {
-            mark_written(resolve(pid, h.fd2, event.s2));
+            mark_written(path_id(resolve(pid, h.fd2, event.s2)));
         }
         break;
     case ROAR_OP_UNLINK:
         if (h.result == 0 && event.has_s1) {
             const std::string path = resolve(pid, h.fd, event.s1);
-            for (auto it = m_paths.lower_bound(path); it != m_paths.end() && path_is_within(it->first, path); ++it) {
-                it->second.removed = true;
-                it->second.written = false;
+            for (auto it = m_path_ids.lower_bound(path); it != m_path_ids.end() && path_is_within(it->first, path);
+                 ++it) {
+                PathState& below = state(it->second);
+                below.removed = true;
+                below.written = false;
             }
-            PathState& gone = path_state(path);
+            PathState& gone = state(path_id(path));
             gone.removed = true;
             gone.written = false; // `existed` stays: a file from before the job, now gone, is deleted
         }
@@ -615,20 +671,22 @@ void JobTracker::on_s3(const RawEvent& event)
     if (auto b3 = extras.find("blake3"); b3 != extras.end()) {
         hashes["blake3"] = b3->second;
     }
-    PathState& ps = path_state(path);
-    ps.kind = "s3";
+    const PathId id = path_id(path);
+    PathState& ps = state(id);
+    PathExtra& ex = extra(id);
+    ps.kind = PathKind::s3;
     switch (h.op) {
     case ROAR_OP_S3_GET:
         if (!ps.written) {
             ps.read_first = true;
-            if (ps.s3_in_hashes.empty()) {
-                ps.s3_in_hashes = hashes;
+            if (ex.s3_in_hashes.empty()) {
+                ex.s3_in_hashes = hashes;
                 if (!extras.count("range")) {
-                    ps.s3_in_size = uint64_t(h.result);
+                    ex.s3_in_size = uint64_t(h.result);
                 }
             }
             if (auto range = extras.find("range"); range != extras.end()) {
-                ps.notes.push_back("read partially (" + range->second + ")");
+                ex.notes.push_back("read partially (" + range->second + ")");
             }
         }
         break;
@@ -637,20 +695,20 @@ void JobTracker::on_s3(const RawEvent& event)
     case ROAR_OP_S3_COPY:
         ps.written = true;
         ps.removed = false;
-        ps.s3_out_hashes = hashes;
-        ps.s3_out_size = h.op == ROAR_OP_S3_PUT ? std::optional<uint64_t>(uint64_t(h.result)) : std::nullopt;
+        ex.s3_out_hashes = hashes;
+        ex.s3_out_size = h.op == ROAR_OP_S3_PUT ? std::optional<uint64_t>(uint64_t(h.result)) : std::nullopt;
         if (auto size = extras.find("size"); size != extras.end()) {
             // From the ring, which any process of the job can write: a
             // value that is not a size leaves the size unknown.
             uint64_t n = 0;
             const char* end = size->second.data() + size->second.size();
             const auto [ptr, ec] = std::from_chars(size->second.data(), end, n);
-            ps.s3_out_size = ec == std::errc() && ptr == end ? std::optional<uint64_t>(n) : std::nullopt;
+            ex.s3_out_size = ec == std::errc() && ptr == end ? std::optional<uint64_t>(n) : std::nullopt;
         }
         if (h.op == ROAR_OP_S3_COPY) {
             if (auto src = extras.find("source"); src != extras.end()) {
-                PathState& s = path_state(src->second);
-                s.kind = "s3";
+                PathState& s = state(path_id(src->second));
+                s.kind = PathKind::s3;
                 if (!s.written) {
                     s.read_first = true;
                 }
@@ -665,28 +723,24 @@ void JobTracker::on_s3(const RawEvent& event)
     }
 }
 
-void JobTracker::note_opened_for_reading(int record, const std::string& path)
+void JobTracker::note_opened_for_reading(int record, PathId id)
 {
     if (record < 0) {
         return;
-    }
-    auto [it, added] = m_read_index.try_emplace(path, uint32_t(m_read_paths.size()));
-    if (added) {
-        m_read_paths.push_back(path);
     }
     if (m_record_reads.size() <= size_t(record)) {
         m_record_reads.resize(size_t(record) + 1);
     }
     auto& reads = m_record_reads[size_t(record)];
-    if (reads.empty() || reads.back() != it->second) { // a file reopened in a loop costs one entry
-        reads.push_back(it->second);
+    if (reads.empty() || reads.back() != id) { // a file reopened in a loop costs one entry
+        reads.push_back(id);
     }
 }
 
 JobFootprint JobTracker::footprint(const JobRecord& job) const
 {
     JobFootprint out;
-    std::vector<int8_t> filtered(m_read_paths.size(), -1); // the filter asked once per path
+    std::vector<int8_t> filtered(m_path_ids.size(), -1); // the filter asked once per path
     for (size_t i = 0; i < job.processes.size(); ++i) {
         const ProcessRecord& rec = job.processes[i];
         const size_t n = out.add_process(rec.pid, rec.exe, rec.argv, rec.cwd);
@@ -694,10 +748,11 @@ JobFootprint JobTracker::footprint(const JobRecord& job) const
             continue;
         }
         for (const uint32_t r : m_record_reads[i]) {
+            const std::string path(m_path_ids.name(r));
             if (filtered[r] < 0) {
-                filtered[r] = m_filter.accepts(m_read_paths[r]) ? 0 : 1;
+                filtered[r] = m_filter.accepts(path) ? 0 : 1;
             }
-            out.add_read(n, m_read_paths[r], filtered[r] == 1);
+            out.add_read(n, path, filtered[r] == 1);
         }
     }
     return out;
@@ -748,10 +803,12 @@ std::string path_list(const std::vector<std::string>& paths)
 void JobTracker::settle_lost_writes(JobRecord& job)
 {
     std::vector<std::string> created, undecidable;
-    for (auto& [path, st] : m_paths) {
-        if (st.kind != "file" || !st.read_first || st.written || st.input_digest || !m_filter.accepts(path)) {
+    for (const auto& [name, id] : m_path_ids) {
+        PathState& st = state(id);
+        if (st.kind != PathKind::file || !st.read_first || st.written || st.has_digest || !m_filter.accepts(name)) {
             continue;
         }
+        const std::string path(name);
         struct statx sx { };
         if (statx(AT_FDCWD, path.c_str(), AT_STATX_SYNC_AS_STAT, STATX_BTIME | STATX_MTIME, &sx) != 0) {
             continue; // gone: what finish() does with a vanished input
@@ -761,8 +818,8 @@ void JobTracker::settle_lost_writes(JobRecord& job)
         }
         if ((sx.stx_mask & STATX_BTIME) && before(sx.stx_btime, m_start_coarse)) {
             // It existed before the job and changed while it ran.
-            st.notes.push_back("changed while the job ran and events were lost: whether the job read it before "
-                               "changing it is undecidable, and this digest may not be of the version it read");
+            extra(id).notes.push_back("changed while the job ran and events were lost: whether the job read it before "
+                                      "changing it is undecidable, and this digest may not be of the version it read");
             continue;
         }
         st.read_first = false;
@@ -864,81 +921,116 @@ void JobTracker::finish(JobRecord& job)
 
     // Which recorded files still need a digest: an input nobody modified
     // (hashed now, as it was read) or an output (hashed as it was left).
-    // They are hashed together, so the hash cache is asked once and
-    // uncached files are hashed in parallel.
-    std::vector<std::pair<const std::string*, PathState*>> recorded;
-    std::vector<std::string> to_hash;
-    std::vector<size_t> hash_slot; // per recorded path: index into to_hash, or npos
+    // They are hashed a batch at a time, so the hash cache is asked once a
+    // batch and uncached files are hashed in parallel, while the digests
+    // waiting to become the record's uses stay few.
+    constexpr size_t k_batch = 4096;
     constexpr size_t k_none = size_t(-1);
-    for (auto& [path, st] : m_paths) {
-        if (!m_filter.accepts(path)) {
-            continue;
+    std::vector<PathId> accepted; // the recorded paths, in path order
+    size_t read = 0, written = 0;
+    for (const auto& [name, id] : m_path_ids) {
+        if (m_filter.accepts(name)) {
+            accepted.push_back(id);
+            read += state(id).read_first ? 1 : 0;
+            written += state(id).written ? 1 : 0;
         }
-        recorded.emplace_back(&path, &st);
-        size_t slot = k_none;
-        if (st.kind == "file") {
-            const bool needs_input = st.read_first && !st.input_digest && !st.written;
-            const bool needs_output = st.written && !st.removed;
-            if (needs_input || needs_output) {
-                slot = to_hash.size();
-                to_hash.push_back(path);
-            }
-        }
-        hash_slot.push_back(slot);
     }
-    std::vector<Result<FileDigest>> digests = m_digest_many(to_hash);
-
-    for (size_t r = 0; r < recorded.size(); ++r) {
-        const std::string& path = *recorded[r].first;
-        PathState& st = *recorded[r].second;
-        if (st.kind == "s3") {
-            if (st.read_first) {
-                ArtifactUse use{path, "s3", st.s3_in_size, st.s3_in_hashes, st.notes};
-                job.inputs.push_back(std::move(use));
+    // At most this many: the record's vectors never grow by doubling (a
+    // million uses would briefly need room for a million and a half).
+    job.inputs.reserve(job.inputs.size() + read);
+    job.outputs.reserve(job.outputs.size() + written);
+    if (m_progress) {
+        m_progress->set_total(accepted.size());
+    }
+    std::vector<std::string> to_hash;
+    std::vector<size_t> hash_slot; // per path of the batch: index into to_hash, or k_none
+    for (size_t first = 0; first < accepted.size(); first += k_batch) {
+        const size_t count = std::min(k_batch, accepted.size() - first);
+        to_hash.clear();
+        hash_slot.clear();
+        for (size_t r = first; r < first + count; ++r) {
+            const PathState& st = state(accepted[r]);
+            size_t slot = k_none;
+            if (st.kind == PathKind::file) {
+                const bool needs_input = st.read_first && !st.has_digest && !st.written;
+                const bool needs_output = st.written && !st.removed;
+                if (needs_input || needs_output) {
+                    slot = to_hash.size();
+                    to_hash.emplace_back(m_path_ids.name(accepted[r]));
+                }
             }
-            if (st.written && !st.removed) {
-                job.outputs.push_back(ArtifactUse{path, "s3", st.s3_out_size, st.s3_out_hashes, {}});
-            } else if (st.removed && !st.created) {
-                job.deleted.push_back(ArtifactUse{path, "s3", {}, {}, {}});
-            }
-            continue;
+            hash_slot.push_back(slot);
         }
-        Result<FileDigest>* digest = hash_slot[r] == k_none ? nullptr : &digests[hash_slot[r]];
+        std::vector<Result<FileDigest>> digests = m_digest_many(to_hash);
+        uint64_t bytes = 0;
+        for (size_t r = 0; r < count; ++r) {
+            Result<FileDigest>* digest = hash_slot[r] == k_none ? nullptr : &digests[hash_slot[r]];
+            if (digest && *digest) {
+                bytes += (*digest)->identity.size;
+            }
+            record_path(job, accepted[first + r], digest);
+        }
+        if (m_progress) {
+            m_progress->add(count, bytes);
+        }
+    }
+}
+
+// Adds what the job did to path `id` to `job` (its inputs, outputs or
+// deleted), `digest` being the path's digest now when it was taken.
+void JobTracker::record_path(JobRecord& job, PathId id, Result<FileDigest>* digest)
+{
+    const std::string path(m_path_ids.name(id));
+    PathState& st = state(id);
+    static const PathExtra k_no_extra;
+    const PathExtra* found = find_extra(id);
+    const PathExtra& ex = found ? *found : k_no_extra;
+    if (st.kind == PathKind::s3) {
         if (st.read_first) {
-            if (!st.input_digest && !st.written && digest && *digest) {
-                st.existed = true;
-                st.input_digest = **digest;
-            }
-            if (st.input_digest && st.input_digest->identity.is_regular) {
-                ArtifactUse use{
-                    path, "file", st.input_digest->identity.size, {{"blake3", st.input_digest->blake3}}, st.notes};
-                if (st.input_digest->changed_while_hashing) {
-                    use.notes.push_back("the file changed while it was being hashed");
-                }
-                job.inputs.push_back(std::move(use));
-            } else if (!st.input_digest) {
-                struct stat sb;
-                const bool exists = stat(path.c_str(), &sb) == 0;
-                if (!exists && st.removed) {
-                    ArtifactUse use{path, "file", std::nullopt, {}, st.notes};
-                    use.notes.push_back("read, then deleted before it could be hashed");
-                    job.inputs.push_back(std::move(use));
-                }
-            }
+            ArtifactUse use{path, "s3", ex.s3_in_size, ex.s3_in_hashes, ex.notes};
+            job.inputs.push_back(std::move(use));
         }
         if (st.written && !st.removed) {
-            if (digest && *digest && (*digest)->identity.is_regular) {
-                ArtifactUse use{path, "file", (*digest)->identity.size, {{"blake3", (*digest)->blake3}}, {}};
-                if ((*digest)->changed_while_hashing) {
-                    use.notes.push_back("the file changed while it was being hashed");
-                }
-                job.outputs.push_back(std::move(use));
+            job.outputs.push_back(ArtifactUse{path, "s3", ex.s3_out_size, ex.s3_out_hashes, {}});
+        } else if (st.removed && !st.created) {
+            job.deleted.push_back(ArtifactUse{path, "s3", {}, {}, {}});
+        }
+        return;
+    }
+    if (st.read_first) {
+        const FileDigest* input = st.has_digest && ex.input_digest ? &*ex.input_digest : nullptr;
+        if (!input && !st.written && digest && *digest) {
+            st.existed = true;
+            input = &**digest;
+        }
+        if (input && input->identity.is_regular) {
+            ArtifactUse use{path, "file", input->identity.size, {{"blake3", input->blake3}}, ex.notes};
+            if (input->changed_while_hashing) {
+                use.notes.push_back("the file changed while it was being hashed");
             }
-        } else if (st.removed && !st.created && (st.existed || st.read_first)) {
+            job.inputs.push_back(std::move(use));
+        } else if (!input) {
             struct stat sb;
-            if (stat(path.c_str(), &sb) != 0) {
-                job.deleted.push_back(ArtifactUse{path, "file", std::nullopt, {}, {}});
+            const bool exists = stat(path.c_str(), &sb) == 0;
+            if (!exists && st.removed) {
+                ArtifactUse use{path, "file", std::nullopt, {}, ex.notes};
+                use.notes.push_back("read, then deleted before it could be hashed");
+                job.inputs.push_back(std::move(use));
             }
+        }
+    }
+    if (st.written && !st.removed) {
+        if (digest && *digest && (*digest)->identity.is_regular) {
+            ArtifactUse use{path, "file", (*digest)->identity.size, {{"blake3", (*digest)->blake3}}, {}};
+            if ((*digest)->changed_while_hashing) {
+                use.notes.push_back("the file changed while it was being hashed");
+            }
+            job.outputs.push_back(std::move(use));
+        }
+    } else if (st.removed && !st.created && (st.existed || st.read_first)) {
+        struct stat sb;
+        if (stat(path.c_str(), &sb) != 0) {
+            job.deleted.push_back(ArtifactUse{path, "file", std::nullopt, {}, {}});
         }
     }
 }

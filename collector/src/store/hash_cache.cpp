@@ -5,6 +5,8 @@
 // the cache in a local SQLite file (Store::cache_engine).
 #include "roar/collector/store/store.hpp"
 
+#include "bulk_insert.hpp"
+
 #include <algorithm>
 #include <chrono>
 
@@ -15,8 +17,8 @@ namespace {
 constexpr const char* k_cache_lookup = "SELECT digest FROM hash_cache WHERE device = ?1 AND inode = ?2 AND "
                                        "algorithm = 'blake3' AND size = ?3 AND mtime_ns = ?4";
 // The cache is always an SQLite database (the store's, or the local file).
-constexpr const char* k_cache_store = "INSERT OR REPLACE INTO hash_cache (device, inode, size, mtime_ns, algorithm, "
-                                      "digest) VALUES (?1, ?2, ?3, ?4, 'blake3', ?5)";
+constexpr const char* k_cache_store_head =
+    "INSERT OR REPLACE INTO hash_cache (device, inode, size, mtime_ns, algorithm, digest)";
 
 double now_seconds()
 {
@@ -28,13 +30,19 @@ double now_seconds()
 
 void Store::write_pending_cache()
 {
-    SqlStatement& store = cache_prepared(k_cache_store);
-    for (const auto& [key, digest] : m_pending_cache) {
-        store.reset();
-        store.bind(1, std::get<0>(key)).bind(2, std::get<1>(key)).bind(3, std::get<2>(key));
-        store.bind(4, std::get<3>(key)).bind(5, digest);
-        store.run();
+    // In (device, inode) order, a thousand rows a statement.
+    std::vector<const std::pair<const CacheKey, CachedDigest>*> entries;
+    entries.reserve(m_pending_cache.size());
+    for (const auto& entry : m_pending_cache) {
+        entries.push_back(&entry);
     }
+    store_detail::RowInserter add(*cache_engine(), k_cache_store_head, "", 6);
+    add.insert(entries.size(), [&](SqlStatement& q, size_t i, int p) {
+        const auto& [key, digest] = *entries[i];
+        q.bind(p, std::get<0>(key)).bind(p + 1, std::get<1>(key));
+        q.bind(p + 2, std::get<2>(key)).bind(p + 3, std::get<3>(key));
+        q.bind(p + 4, "blake3").bind(p + 5, std::string_view(digest.data(), digest.size()));
+    });
     m_pending_cache.clear();
 }
 
@@ -66,7 +74,7 @@ Result<FileDigest> Store::digest_file(const std::string& path)
     const auto key = std::make_tuple(identity->device, identity->inode, identity->size, identity->mtime_ns);
     if (identity->is_regular && cache_engine()) {
         if (auto pending = m_pending_cache.find(key); pending != m_pending_cache.end()) {
-            return FileDigest{pending->second, *identity, false};
+            return FileDigest{std::string(pending->second.data(), pending->second.size()), *identity, false};
         }
         SqlStatement& lookup = cache_prepared(k_cache_lookup);
         lookup.bind(1, identity->device).bind(2, identity->inode).bind(3, identity->size).bind(4, identity->mtime_ns);
@@ -127,7 +135,7 @@ std::vector<Result<FileDigest>> Store::digest_files(const std::vector<std::strin
             const FileIdentity& id = ids[i];
             if (auto pending = m_pending_cache.find(std::make_tuple(id.device, id.inode, id.size, id.mtime_ns));
                 pending != m_pending_cache.end()) {
-                out[i] = FileDigest{pending->second, id, false};
+                out[i] = FileDigest{std::string(pending->second.data(), pending->second.size()), id, false};
                 continue;
             }
             lookup.bind(1, id.device).bind(2, id.inode).bind(3, id.size).bind(4, id.mtime_ns);
@@ -170,7 +178,11 @@ void Store::remember_digest(const FileDigest& digest)
     const StoreEngine* cache = cache_engine();
     if (cache && cache->access() == Access::write && !digest.changed_while_hashing && mtime < now_seconds() - 2.0) {
         const FileIdentity& id = digest.identity;
-        m_pending_cache[std::make_tuple(id.device, id.inode, id.size, id.mtime_ns)] = digest.blake3;
+        CachedDigest hex;
+        if (digest.blake3.size() == hex.size()) {
+            std::copy(digest.blake3.begin(), digest.blake3.end(), hex.begin());
+            m_pending_cache[std::make_tuple(id.device, id.inode, id.size, id.mtime_ns)] = hex;
+        }
     }
 }
 

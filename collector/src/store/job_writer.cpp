@@ -6,6 +6,7 @@
 
 #include "roar/collector/byte_text.hpp"
 #include "roar/collector/store/step_matching.hpp"
+#include "bulk_insert.hpp"
 
 #include <fmt/format.h>
 
@@ -15,19 +16,8 @@
 
 namespace roar::collector {
 
-namespace {
-
-// INSERT OR IGNORE needs no statement journal where INSERT OR REPLACE
-// would; (direction, path) is unique within a job, so nothing is ignored.
-constexpr DialectSql k_add_artifact_hash{
-    "INSERT OR IGNORE INTO artifact_hashes (artifact_id, algorithm, digest) VALUES (?1, ?2, ?3)",
-    "INSERT INTO artifact_hashes (artifact_id, algorithm, digest) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING"};
-constexpr DialectSql k_add_use{
-    "INSERT OR IGNORE INTO job_io (job_id, direction, path, artifact_id, size, notes) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    "INSERT INTO job_io (job_id, direction, path, artifact_id, size, notes) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
-    "ON CONFLICT DO NOTHING"};
-
-} // namespace
+using store_detail::k_rows_per_statement;
+using store_detail::RowInserter;
 
 namespace {
 
@@ -252,185 +242,173 @@ void Store::delete_job(int64_t row)
     }
 }
 
-int64_t Store::artifact_for(const ArtifactUse& use, double when)
-{
-    // An artifact is identified by its strongest digest: BLAKE3 when known
-    // (files, and S3 bodies the proxy saw whole), else the S3 ETag.
-    SqlStatement& add = prepared(k_add_artifact_hash);
-    auto add_hashes = [&](int64_t id, std::string_view known) {
-        for (const auto& [alg, digest] : use.hashes) {
-            if (alg == known) {
-                continue; // how the artifact was just found: already there
-            }
-            add.reset();
-            add.bind(1, id).bind(2, alg).bind(3, digest).run();
-        }
-    };
-    for (const char* algorithm : {"blake3", "etag"}) {
-        auto it = use.hashes.find(algorithm);
-        if (it == use.hashes.end()) {
-            continue;
-        }
-        SqlStatement& find = prepared("SELECT artifact_id FROM artifact_hashes WHERE algorithm = ?1 AND digest = ?2");
-        find.bind(1, algorithm).bind(2, it->second);
-        if (find.step()) {
-            const int64_t id = find.column_int(0);
-            find.reset();
-            add_hashes(id, algorithm);
-            return id;
-        }
-        find.reset();
-    }
-    if (use.hashes.empty()) {
-        return 0;
-    }
-    SqlStatement& create = prepared("INSERT INTO artifacts (kind, size, first_seen) VALUES (?1, ?2, ?3)");
-    create.bind(1, use.kind).bind(2, use.size ? std::optional<int64_t>(int64_t(*use.size)) : std::nullopt);
-    create.bind(3, when).run();
-    const int64_t id = m_engine->last_insert_id();
-    add_hashes(id, {});
-    return id;
-}
-
-namespace {
-
-constexpr size_t k_rows_per_statement = 1000;
-
-// Runs `head` VALUES (...), (...) `tail` for `rows` rows of `columns`
-// values, k_rows_per_statement rows a statement; `bind_row(stmt, row,
-// first)` binds row `row` from parameter `first` on.
-template <class BindRow> void insert_rows(StoreEngine& engine, std::string_view head, std::string_view tail,
-                                          int columns, size_t rows, BindRow bind_row)
-{
-    for (size_t start = 0; start < rows; start += k_rows_per_statement) {
-        const size_t n = std::min(k_rows_per_statement, rows - start);
-        std::string sql(head);
-        sql += " VALUES ";
-        int param = 1;
-        for (size_t r = 0; r < n; ++r) {
-            sql += r ? ", (" : "(";
-            for (int c = 0; c < columns; ++c) {
-                sql += fmt::format("{}?{}", c ? ", " : "", param++);
-            }
-            sql += ')';
-        }
-        sql += tail;
-        auto stmt = engine.prepare(sql);
-        for (size_t r = 0; r < n; ++r) {
-            bind_row(*stmt, start + r, int(r) * columns + 1);
-        }
-        stmt->run();
-    }
-}
-
-} // namespace
-
 void Store::write_uses_in_bulk(int64_t job_id, const JobRecord& job)
 {
-    // The same artifacts artifact_for() finds or creates one use at a time:
-    // an artifact is identified by BLAKE3, else the ETag, and the other
-    // digests a use knows are added to it.
+    // An artifact is identified by its strongest digest: BLAKE3 when known
+    // (files, and S3 bodies the proxy saw whole), else the S3 ETag; the
+    // other digests a use knows are added to it. The uses go a thousand at
+    // a time: one query finds the stored artifacts their digests name
+    // (this transaction's own earlier batches included, so later uses of
+    // the same bytes find them), then new artifacts, digests and uses are
+    // written with one multi-row statement each. Memory stays bounded by
+    // the batch, whatever the number of uses.
     struct Row {
         const ArtifactUse* use;
         const char* direction;
-        int64_t artifact = 0;
     };
-    std::vector<Row> rows;
-    std::vector<std::string> digests;
+    std::vector<Row> all;
+    all.reserve(job.inputs.size() + job.outputs.size() + job.deleted.size());
     for (const auto* uses : {&job.inputs, &job.outputs, &job.deleted}) {
         const char* direction = uses == &job.inputs ? "in" : uses == &job.outputs ? "out" : "deleted";
         for (const auto& use : *uses) {
-            rows.push_back({&use, direction});
-            for (const auto& [alg, digest] : use.hashes) {
-                digests.push_back(digest);
-            }
+            all.push_back({&use, direction});
         }
     }
-    std::sort(digests.begin(), digests.end());
-    digests.erase(std::unique(digests.begin(), digests.end()), digests.end());
-    std::map<std::pair<std::string, std::string>, int64_t> known; // (algorithm, digest) -> artifact
-    for (size_t start = 0; start < digests.size(); start += k_rows_per_statement) {
-        const size_t n = std::min(k_rows_per_statement, digests.size() - start);
+    auto lookup_sql = [](size_t count) {
         std::string sql = "SELECT algorithm, digest, artifact_id FROM artifact_hashes WHERE digest IN (";
-        for (size_t i = 0; i < n; ++i) {
+        for (size_t i = 0; i < count; ++i) {
             sql += fmt::format("{}?{}", i ? ", " : "", i + 1);
         }
-        auto q = m_engine->prepare(sql + ")");
-        for (size_t i = 0; i < n; ++i) {
-            q->bind(int(i) + 1, digests[start + i]);
-        }
-        while (q->step()) {
-            known[{q->column_text(0), q->column_text(1)}] = q->column_int(2);
-        }
+        return sql + ")";
+    };
+    std::unique_ptr<SqlStatement> full_lookup;
+    int64_t next_id = 0; // SQLite: the last artifact id given out
+    if (m_engine->dialect() == Dialect::sqlite) {
+        // The ids SQLite would give one INSERT at a time (max + 1), taken
+        // under this transaction's write lock.
+        SqlStatement& last = prepared("SELECT coalesce(max(id), 0) FROM artifacts");
+        last.step();
+        next_id = last.column_int(0);
+        last.reset();
     }
 
     struct NewArtifact {
         const ArtifactUse* use;
         int64_t id = 0;
     };
-    std::vector<NewArtifact> created;
     struct Hash {
         int64_t artifact;
         const std::string* algorithm;
         const std::string* digest;
     };
+    std::vector<std::string_view> digests;
+    std::map<std::pair<std::string, std::string>, int64_t> known; // (algorithm, digest) -> artifact, this batch
+    std::vector<int64_t> artifact_of;
+    std::vector<NewArtifact> created;
     std::vector<Hash> hashes;
-    for (Row& row : rows) {
-        const ArtifactUse& use = *row.use;
-        if (use.hashes.empty()) {
-            continue;
+    RowInserter add_artifacts(*m_engine, "INSERT INTO artifacts (id, kind, size, first_seen)", "", 4);
+    RowInserter add_hashes(*m_engine, "INSERT INTO artifact_hashes (artifact_id, algorithm, digest)",
+                           " ON CONFLICT DO NOTHING", 3);
+    RowInserter add_uses(*m_engine, "INSERT INTO job_io (job_id, direction, path, artifact_id, size, notes)",
+                         " ON CONFLICT DO NOTHING", 6);
+    for (size_t first = 0; first < all.size(); first += k_rows_per_statement) {
+        const size_t count = std::min(k_rows_per_statement, all.size() - first);
+        const Row* rows = all.data() + first;
+        digests.clear();
+        for (size_t r = 0; r < count; ++r) {
+            for (const auto& [alg, digest] : rows[r].use->hashes) {
+                digests.push_back(digest);
+            }
         }
-        for (const char* algorithm : {"blake3", "etag"}) {
-            auto it = use.hashes.find(algorithm);
-            if (it != use.hashes.end()) {
-                if (auto found = known.find({algorithm, it->second}); found != known.end()) {
-                    row.artifact = found->second;
-                    break;
+        std::sort(digests.begin(), digests.end());
+        digests.erase(std::unique(digests.begin(), digests.end()), digests.end());
+        known.clear();
+        for (size_t start = 0; start < digests.size(); start += k_rows_per_statement) {
+            const size_t n = std::min(k_rows_per_statement, digests.size() - start);
+            std::unique_ptr<SqlStatement> part;
+            SqlStatement* q = nullptr;
+            if (n == k_rows_per_statement) {
+                if (!full_lookup) {
+                    full_lookup = m_engine->prepare(lookup_sql(n));
+                }
+                full_lookup->reset();
+                q = full_lookup.get();
+            } else {
+                part = m_engine->prepare(lookup_sql(n));
+                q = part.get();
+            }
+            for (size_t i = 0; i < n; ++i) {
+                q->bind(int(i) + 1, digests[start + i]);
+            }
+            while (q->step()) {
+                known[{q->column_text(0), q->column_text(1)}] = q->column_int(2);
+            }
+            q->reset();
+        }
+
+        artifact_of.assign(count, 0);
+        created.clear();
+        hashes.clear();
+        for (size_t r = 0; r < count; ++r) {
+            const ArtifactUse& use = *rows[r].use;
+            if (use.hashes.empty()) {
+                continue;
+            }
+            int64_t& artifact = artifact_of[r];
+            for (const char* algorithm : {"blake3", "etag"}) {
+                auto it = use.hashes.find(algorithm);
+                if (it != use.hashes.end()) {
+                    if (auto found = known.find({std::string(algorithm), it->second}); found != known.end()) {
+                        artifact = found->second;
+                        break;
+                    }
+                }
+            }
+            if (artifact == 0) { // new: ids are drawn below; -k marks the k-th
+                created.push_back({&use});
+                artifact = -int64_t(created.size());
+            }
+            for (const auto& [alg, digest] : use.hashes) {
+                // A digest already stored, or met earlier in this batch, is
+                // not written again.
+                if (known.emplace(std::make_pair(alg, digest), artifact).second) {
+                    hashes.push_back({artifact, &alg, &digest});
                 }
             }
         }
-        if (row.artifact == 0) { // new: ids are drawn below; -k marks the k-th
-            created.push_back({&use});
-            row.artifact = -int64_t(created.size());
-        }
-        for (const auto& [alg, digest] : use.hashes) {
-            known.emplace(std::make_pair(alg, digest), row.artifact); // later uses of the same bytes find it
-            hashes.push_back({row.artifact, &alg, &digest});
-        }
-    }
-    if (!created.empty()) {
-        auto ids = m_engine->prepare("SELECT nextval(pg_get_serial_sequence('artifacts', 'id')) "
-                                     "FROM generate_series(1, ?1)");
-        ids->bind(1, int64_t(created.size()));
-        for (auto& artifact : created) {
-            if (!ids->step()) {
-                throw FatalError("database error: too few artifact ids");
+        if (!created.empty()) {
+            if (m_engine->dialect() == Dialect::postgresql) {
+                SqlStatement& ids = prepared("SELECT nextval(pg_get_serial_sequence('artifacts', 'id')) "
+                                             "FROM generate_series(1, ?1)");
+                ids.bind(1, int64_t(created.size()));
+                for (auto& artifact : created) {
+                    if (!ids.step()) {
+                        throw FatalError("database error: too few artifact ids");
+                    }
+                    artifact.id = ids.column_int(0);
+                }
+                ids.reset();
+            } else {
+                for (auto& artifact : created) {
+                    artifact.id = ++next_id;
+                }
             }
-            artifact.id = ids->column_int(0);
+            add_artifacts.insert(created.size(), [&](SqlStatement& q, size_t i, int p) {
+                const ArtifactUse& use = *created[i].use;
+                q.bind(p, created[i].id).bind(p + 1, use.kind);
+                q.bind(p + 2, use.size ? std::optional<int64_t>(int64_t(*use.size)) : std::nullopt);
+                q.bind(p + 3, job.ended_at);
+            });
         }
-        insert_rows(*m_engine, "INSERT INTO artifacts (id, kind, size, first_seen)", "", 4, created.size(),
-                    [&](SqlStatement& q, size_t i, int p) {
-                        const ArtifactUse& use = *created[i].use;
-                        q.bind(p, created[i].id).bind(p + 1, use.kind);
-                        q.bind(p + 2, use.size ? std::optional<int64_t>(int64_t(*use.size)) : std::nullopt);
-                        q.bind(p + 3, job.ended_at);
-                    });
+        auto real_id = [&](int64_t artifact) { return artifact < 0 ? created[size_t(-artifact - 1)].id : artifact; };
+        // In (algorithm, digest) order the inserts walk the digest indexes
+        // forwards instead of hitting random pages.
+        std::sort(hashes.begin(), hashes.end(), [](const Hash& a, const Hash& b) {
+            return std::tie(*a.algorithm, *a.digest) < std::tie(*b.algorithm, *b.digest);
+        });
+        add_hashes.insert(hashes.size(), [&](SqlStatement& q, size_t i, int p) {
+            q.bind(p, real_id(hashes[i].artifact)).bind(p + 1, *hashes[i].algorithm);
+            q.bind(p + 2, *hashes[i].digest);
+        });
+        // (direction, path) is unique within a job: nothing is ignored here.
+        add_uses.insert(count, [&](SqlStatement& q, size_t i, int p) {
+            const ArtifactUse& use = *rows[i].use;
+            q.bind(p, job_id).bind(p + 1, rows[i].direction).bind(p + 2, use.path);
+            q.bind(p + 3, artifact_of[i] ? std::optional<int64_t>(real_id(artifact_of[i])) : std::nullopt);
+            q.bind(p + 4, use.size ? std::optional<int64_t>(int64_t(*use.size)) : std::nullopt);
+            q.bind(p + 5, use.notes.empty() ? std::string("[]") : stored_json(use.notes));
+        });
     }
-    auto real_id = [&](int64_t artifact) { return artifact < 0 ? created[size_t(-artifact - 1)].id : artifact; };
-    insert_rows(*m_engine, "INSERT INTO artifact_hashes (artifact_id, algorithm, digest)", " ON CONFLICT DO NOTHING", 3,
-                hashes.size(), [&](SqlStatement& q, size_t i, int p) {
-                    q.bind(p, real_id(hashes[i].artifact)).bind(p + 1, *hashes[i].algorithm);
-                    q.bind(p + 2, *hashes[i].digest);
-                });
-    insert_rows(*m_engine, "INSERT INTO job_io (job_id, direction, path, artifact_id, size, notes)",
-                " ON CONFLICT DO NOTHING", 6, rows.size(), [&](SqlStatement& q, size_t i, int p) {
-                    const Row& row = rows[i];
-                    const ArtifactUse& use = *row.use;
-                    q.bind(p, job_id).bind(p + 1, row.direction).bind(p + 2, use.path);
-                    q.bind(p + 3, row.artifact ? std::optional<int64_t>(real_id(row.artifact)) : std::nullopt);
-                    q.bind(p + 4, use.size ? std::optional<int64_t>(int64_t(*use.size)) : std::nullopt);
-                    q.bind(p + 5, use.notes.empty() ? std::string("[]") : nlohmann::json(use.notes).dump());
-                });
 }
 
 Result<int64_t> Store::store_job(const JobRecord& job, std::optional<int64_t> step_number)
@@ -492,61 +470,12 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14))sql");
             }
             proc.run();
         }
+        write_uses_in_bulk(job_id, job);
         if (m_engine->dialect() == Dialect::postgresql) {
-            // Each statement is a round trip to the server: many rows each.
-            write_uses_in_bulk(job_id, job);
             m_engine->commit();
             flush_hash_cache(); // this machine's cache, in its own file
             return job_id;
         }
-
-        // Artifacts are resolved in digest order, so that creating many
-        // walks the digest indexes forwards instead of hitting random pages;
-        // the uses are then written in path order. (direction, path) is
-        // unique within a job, so no use replaces another: INSERT OR IGNORE
-        // needs no statement journal, INSERT OR REPLACE would.
-        struct Row {
-            const ArtifactUse* use;
-            const char* direction;
-            std::string_view digest; // the identifying one: BLAKE3, else the ETag
-            int64_t artifact = 0;
-        };
-        auto identity_digest = [](const ArtifactUse& use) -> std::string_view {
-            for (const char* algorithm : {"blake3", "etag"}) {
-                if (auto it = use.hashes.find(algorithm); it != use.hashes.end()) {
-                    return it->second;
-                }
-            }
-            return {};
-        };
-        std::vector<Row> rows;
-        rows.reserve(job.inputs.size() + job.outputs.size() + job.deleted.size());
-        for (const auto* uses : {&job.inputs, &job.outputs, &job.deleted}) {
-            const char* direction = uses == &job.inputs ? "in" : uses == &job.outputs ? "out" : "deleted";
-            for (const auto& use : *uses) {
-                rows.push_back({&use, direction, identity_digest(use)});
-            }
-        }
-        std::vector<Row*> by_digest;
-        by_digest.reserve(rows.size());
-        for (auto& row : rows) {
-            by_digest.push_back(&row);
-        }
-        std::sort(by_digest.begin(), by_digest.end(), [](const Row* a, const Row* b) { return a->digest < b->digest; });
-        for (Row* row : by_digest) {
-            row->artifact = artifact_for(*row->use, job.ended_at);
-        }
-        SqlStatement& use_stmt = prepared(k_add_use);
-        for (const Row& row : rows) {
-            const ArtifactUse& use = *row.use;
-            use_stmt.reset();
-            use_stmt.bind(1, job_id).bind(2, row.direction).bind(3, use.path);
-            use_stmt.bind(4, row.artifact ? std::optional<int64_t>(row.artifact) : std::nullopt);
-            use_stmt.bind(5, use.size ? std::optional<int64_t>(int64_t(*use.size)) : std::nullopt);
-            use_stmt.bind(6, use.notes.empty() ? std::string("[]") : stored_json(use.notes));
-            use_stmt.run();
-        }
-        use_stmt.reset();
         write_pending_cache(); // the digests taken for this job, in the same transaction
         m_engine->commit();
         return job_id;

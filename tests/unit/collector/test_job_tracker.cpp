@@ -7,7 +7,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <ctime>
+#include <fmt/format.h>
 #include <fcntl.h>
 #include <map>
 #include <sys/wait.h>
@@ -358,6 +360,70 @@ TEST_CASE("finish hashes the remaining inputs and outputs in one batch, in path 
     REQUIRE(job.outputs.size() == 2);
     CHECK(job.outputs[0].hashes.at("blake3") == blake3_hex("output"));
     CHECK(job.outputs[1].hashes.at("blake3") == blake3_hex("after"));
+}
+
+TEST_CASE("finish records many paths a batch at a time, in path order, moved directories included",
+          "[collector][tracker]")
+{
+    // A job can read a million files: they are hashed and recorded a batch
+    // at a time (so digests never pile up), and a directory renamed by the
+    // job carries what was read below it.
+    TempDir dir;
+    std::vector<size_t> batch_sizes;
+    auto fake = [](const std::string& p) {
+        FileDigest d;
+        d.blake3 = blake3_hex(p);
+        d.identity.size = p.size();
+        d.identity.is_regular = true;
+        return roar::Result<FileDigest>(d);
+    };
+    JobTracker tracker(dir.path().string(), PathFilter(PathFilter::default_excludes(), {}), fake,
+                       [&](const std::vector<std::string>& paths) {
+                           batch_sizes.push_back(paths.size());
+                           std::vector<roar::Result<FileDigest>> out;
+                           for (const auto& p : paths) {
+                               out.push_back(fake(p));
+                           }
+                           return out;
+                       });
+    auto send = [&](uint16_t op, int fd, int flags, int64_t result, std::string s1, std::string s2 = {}) {
+        tracker.on_event(roar::test::raw_event(op, 100, fd, flags, result, s1, s2));
+    };
+    send(ROAR_OP_PROC_START, 1, 0, 0, "/bin/sh");
+    constexpr int k_files = 10000;
+    for (int i = k_files - 1; i >= 0; --i) { // opened in reverse: the record is in path order anyway
+        send(ROAR_OP_OPEN, ROAR_AT_FDCWD, O_RDONLY, 3, fmt::format("data/{:05}.bin", i));
+        send(ROAR_OP_CLOSE, 3, 0, 0, "");
+    }
+    send(ROAR_OP_OPEN, ROAR_AT_FDCWD, O_RDONLY, 3, "tmpdir/a");
+    send(ROAR_OP_OPEN, ROAR_AT_FDCWD, O_RDONLY, 4, "tmpdir/sub/b");
+    tracker.on_event(
+        roar::test::raw_event(ROAR_OP_RENAME, 100, ROAR_AT_FDCWD, 0, 0, "tmpdir", "final", {}, ROAR_AT_FDCWD));
+
+    JobRecord job;
+    tracker.finish(job);
+    REQUIRE(batch_sizes.size() > 1);
+    size_t total = 0;
+    for (size_t n : batch_sizes) {
+        CHECK(n <= 4096);
+        total += n;
+    }
+    const std::string d = dir.path().string() + "/";
+    REQUIRE(job.inputs.size() == k_files + 2);
+    CHECK(job.inputs.front().path == d + "data/00000.bin");
+    CHECK(job.inputs[k_files - 1].path == d + "data/09999.bin");
+    CHECK(std::is_sorted(job.inputs.begin(), job.inputs.end(),
+                         [](const ArtifactUse& a, const ArtifactUse& b) { return a.path < b.path; }));
+    // What was read under tmpdir/ was read before the move: inputs, with
+    // the bytes now under final/ (the move changed no content).
+    CHECK(job.inputs[k_files].path == d + "tmpdir/a");
+    CHECK(job.inputs[k_files].hashes.at("blake3") == blake3_hex(d + "final/a"));
+    CHECK(job.inputs[k_files + 1].path == d + "tmpdir/sub/b");
+    CHECK(job.inputs[k_files + 1].hashes.at("blake3") == blake3_hex(d + "final/sub/b"));
+    REQUIRE(job.outputs.size() == 2);
+    CHECK(job.outputs[0].path == d + "final/a");
+    CHECK(job.outputs[1].path == d + "final/sub/b");
+    CHECK(total == k_files + 2);
 }
 
 namespace {

@@ -9,6 +9,7 @@
 #include "temp_dir.hpp"
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include <fstream>
 #include <sstream>
@@ -429,4 +430,52 @@ TEST_CASE("a version 4 database gains the environment table, and its jobs have n
     auto row = db->store_job(sample_job("version50001"));
     REQUIRE(row);
     CHECK(db->job(*row)->environment["python"][0]["version"] == "3.11.2");
+}
+
+TEST_CASE("a job with more uses than one write batch: every use stored, repeated content is one artifact",
+          "[collector][store]")
+{
+    // Uses are written 1,000 a statement: content met in an earlier batch
+    // of the same job, or in an earlier job, is found, never duplicated.
+    TempDir dir;
+    const auto file = dir / "roar.db";
+    auto db = Database::create(file);
+    REQUIRE(db);
+    JobRecord job = sample_job("0000000000000b01");
+    job.inputs.clear();
+    job.outputs.clear();
+    job.deleted.clear();
+    constexpr int k_inputs = 2500;
+    for (int i = 0; i < k_inputs; ++i) {
+        // 2,500 inputs holding 1,250 distinct contents: path i and path
+        // i + 1,250 hold the same bytes, one batch apart or more.
+        const std::string digest = fmt::format("{:064x}", i % 1250);
+        job.inputs.push_back({fmt::format("/p/in/{:05}", i), "file", uint64_t(i % 1250), {{"blake3", digest}}, {}});
+    }
+    job.outputs.push_back({"/p/out.bin", "file", 7, {{"blake3", fmt::format("{:064x}", 1249)}}, {"same as an input"}});
+    job.deleted.push_back({"/p/gone", "file", std::nullopt, {}, {}});
+    REQUIRE(db->store_job(job));
+    CHECK(count(file, "SELECT count(*) FROM job_io") == k_inputs + 2);
+    CHECK(count(file, "SELECT count(*) FROM artifacts") == 1250);
+    CHECK(count(file, "SELECT count(*) FROM artifact_hashes") == 1250);
+    CHECK(count(file, "SELECT count(DISTINCT artifact_id) FROM job_io WHERE direction = 'in'") == 1250);
+    CHECK(count(file, "SELECT count(*) FROM job_io a JOIN job_io b ON a.artifact_id = b.artifact_id "
+                      "WHERE a.path = '/p/in/00010' AND b.path = '/p/in/01260'")
+          == 1);
+    CHECK(count(file, "SELECT count(*) FROM job_io o JOIN job_io i ON o.artifact_id = i.artifact_id "
+                      "WHERE o.direction = 'out' AND i.path = '/p/in/01249'")
+          == 1);
+    CHECK(count(file, "SELECT count(*) FROM job_io WHERE direction = 'deleted' AND artifact_id IS NULL") == 1);
+    CHECK(count(file, "SELECT count(*) FROM job_io WHERE notes = '[\"same as an input\"]'") == 1);
+
+    // A second job reading the same contents creates no artifact; new
+    // content gets the next ids.
+    JobRecord again = job;
+    again.uid = "0000000000000b02";
+    again.outputs = {{"/p/out2.bin", "file", 8, {{"blake3", std::string(64, 'f')}, {"etag", "\"x\""}}, {}}};
+    REQUIRE(db->store_job(again));
+    CHECK(count(file, "SELECT count(*) FROM artifacts") == 1251);
+    CHECK(count(file, "SELECT count(*) FROM artifact_hashes") == 1252);
+    CHECK(count(file, "SELECT max(id) FROM artifacts") == 1251);
+    CHECK(count(file, "SELECT count(*) FROM job_io") == 2 * (k_inputs + 2));
 }

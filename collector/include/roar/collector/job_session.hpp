@@ -55,6 +55,10 @@ struct RecordingOptions {
     // and the distributions they imported, Debian packages of the system
     // files it used) into JobRecord::environment, once it has finished.
     std::optional<EnvironmentOptions> environment;
+    // A progress line on stderr while the job's files are hashed and
+    // recorded, shown when that takes more than a second; the caller sets
+    // it only when stderr is a terminal and output is for a person.
+    bool progress = false;
 };
 
 // How storing a job went.

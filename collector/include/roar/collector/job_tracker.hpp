@@ -12,6 +12,11 @@
 #include "roar/collector/path_filter.hpp"
 
 #include <ctime>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <vector>
 #include <functional>
 #include <map>
 #include <string>
@@ -20,6 +25,7 @@
 namespace roar::collector {
 
 class EarlyHasher;
+class ProgressLine;
 
 // Returns the BLAKE3 digest of a file (through the hash cache when there
 // is one).
@@ -65,6 +71,10 @@ public:
     // never recorded as its input.
     void finish(JobRecord& job);
 
+    // Counts the paths finish() records on `progress` (a line on the
+    // terminal while a job's many files are hashed). Must outlive this.
+    void show_progress(ProgressLine* progress) { m_progress = progress; }
+
     // When the job started (by default: when this tracker was made), as
     // the file system's coarse clock and the precise clock read then.
     void set_start(const timespec& coarse, const timespec& precise)
@@ -93,15 +103,46 @@ private:
         std::string exec_path;
         std::vector<std::string> exec_argv;
     };
+    // Every distinct path the job touched, interned once: its text is
+    // stored once (in large blocks), an ordered index finds it (renames and
+    // unlinks of directories walk prefixes; the record lists paths in
+    // order), and the rest of the tracker names it by a small integer id.
+    // A job with a million inputs keeps a million of these.
+    using PathId = uint32_t;
+    class PathTable {
+    public:
+        PathId intern(std::string_view path); // the path's id, new or existing
+        std::optional<PathId> find(std::string_view path) const;
+        std::string_view name(PathId id) const { return m_names[id]; }
+        size_t size() const { return m_names.size(); }
+        // Ids in path order, from the first path not before `from`.
+        using Index = std::map<std::string_view, PathId, std::less<>>;
+        Index::const_iterator lower_bound(std::string_view from) const { return m_index.lower_bound(from); }
+        Index::const_iterator begin() const { return m_index.begin(); }
+        Index::const_iterator end() const { return m_index.end(); }
+
+    private:
+        std::vector<std::unique_ptr<char[]>> m_blocks;
+        size_t m_block_used = 0, m_block_size = 0;
+        std::vector<std::string_view> m_names; // by id
+        Index m_index;
+    };
+    enum class PathKind : uint8_t { file, s3 };
+    // What the job did to one path: a few bytes. The rare parts (a digest
+    // taken before the job changed the file, notes, what the proxy said of
+    // an S3 object) live in m_extras.
     struct PathState {
-        std::string kind = "file";
-        bool read_first = false; // read before the job wrote it: an input
-        bool written = false;    // the job put content there
-        bool removed = false;    // unlinked or renamed away at the end
-        bool created = false;    // did not exist before the job wrote it
-        bool existed = false;    // known to have existed before the job touched it
+        PathKind kind = PathKind::file;
+        bool read_first = false;  // read before the job wrote it: an input
+        bool written = false;     // the job put content there
+        bool removed = false;     // unlinked or renamed away at the end
+        bool created = false;     // did not exist before the job wrote it
+        bool existed = false;     // known to have existed before the job touched it
+        bool has_digest = false;  // m_extras holds input_digest
+        uint8_t early_hashes = 0; // times submitted for early hashing
+    };
+    struct PathExtra {
         std::optional<FileDigest> input_digest;
-        int early_hashes = 0; // times submitted for early hashing
         std::vector<std::string> notes;
         // S3 objects: what the proxy reported.
         std::optional<uint64_t> s3_in_size, s3_out_size;
@@ -112,17 +153,21 @@ private:
     int new_record(uint32_t pid, uint32_t ppid, double when);
     int start_record(uint32_t pid, uint32_t ppid, double when);
     std::string resolve(uint32_t pid, int dirfd, std::string_view path);
-    PathState& path_state(const std::string& path);
-    void mark_read(const std::string& path);
-    void mark_written(const std::string& path);
-    void take_input_digest(const std::string& path, PathState& st, bool late);
+    PathId path_id(std::string_view path) { return m_path_ids.intern(path); }
+    PathState& state(PathId id);
+    PathExtra& extra(PathId id) { return m_extras[id]; }
+    const PathExtra* find_extra(PathId id) const;
+    void mark_read(PathId id);
+    void mark_written(PathId id);
+    void take_input_digest(PathId id, bool late);
     void rename_path(const std::string& from, const std::string& to);
     void on_s3(const RawEvent& event);
     void closing(const FdEntry& fd);
     void opened_read_write(const std::string& path, bool has_path);
     void set_status(uint32_t pid, int status);
     void settle_lost_writes(JobRecord& job);
-    void note_opened_for_reading(int record, const std::string& path);
+    void note_opened_for_reading(int record, PathId id);
+    void record_path(JobRecord& job, PathId id, Result<FileDigest>* digest);
 
     std::string m_cwd;
     PathFilter m_filter;
@@ -131,9 +176,12 @@ private:
     std::unordered_map<uint32_t, ProcState> m_procs;
     std::unordered_map<uint32_t, ProcState> m_fork_snapshots;
     std::vector<ProcessRecord> m_processes;
-    std::map<std::string, PathState> m_paths; // ordered: renames of directories walk prefixes
+    PathTable m_path_ids;
+    std::deque<PathState> m_states; // by PathId; a deque: references stay valid as paths are added
+    std::unordered_map<PathId, PathExtra> m_extras;
     std::vector<std::string> m_notes;
     EarlyHasher* m_early = nullptr;
+    ProgressLine* m_progress = nullptr;
     std::vector<std::string> m_early_pending;    // closed, not yet handed to m_early
     std::map<uint32_t, ProcessRecord> m_spawned; // pid -> what SPAWN said, until the child shows up
     uint32_t m_root = 0;
@@ -141,11 +189,9 @@ private:
     int m_root_flags = 0;
     timespec m_start_coarse{};
     timespec m_start_precise{};
-    // Every path opened for reading, once, and per process record the
-    // numbers of those it opened (for footprint()).
-    std::vector<std::string> m_read_paths;
-    std::unordered_map<std::string, uint32_t> m_read_index;
-    std::vector<std::vector<uint32_t>> m_record_reads;
+    // Per process record, the ids of the paths it opened for reading (for
+    // footprint()).
+    std::vector<std::vector<PathId>> m_record_reads;
 };
 
 } // namespace roar::collector

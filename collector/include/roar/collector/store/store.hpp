@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <array>
 #include <map>
 #include <memory>
 #include <optional>
@@ -205,13 +206,12 @@ private:
     StoreEngine* cache_engine() const;
     // prepared(), on cache_engine().
     SqlStatement& cache_prepared(const char* sql);
-    // Writes multi-row inserts of a job's uses and new artifacts (engines
-    // where each statement is a round trip to a server).
+    // Writes a job's uses, and the artifacts and digests they name, with
+    // multi-row statements (job_writer.cpp).
     void write_uses_in_bulk(int64_t job_id, const JobRecord& job);
     void require_writer(const char* what) const;
     int64_t active_session_for_writing();
     int64_t step_for(int64_t session, const JobRecord& job, std::optional<int64_t> step_number);
-    int64_t artifact_for(const ArtifactUse& use, double when);
     void write_pending_cache();
     // Keeps `digest` for the hash cache unless the file may still change
     // unseen (modified in the last two seconds, or while it was hashed).
@@ -225,7 +225,11 @@ private:
     std::unique_ptr<StoreEngine> m_local_cache; // shared stores only
     std::unordered_map<const char*, std::unique_ptr<SqlStatement>> m_cache_statements;
     // Hash-cache entries not yet written, by (device, inode, size, mtime_ns).
-    std::map<std::tuple<uint64_t, uint64_t, uint64_t, int64_t>, std::string> m_pending_cache;
+    // The digest is kept as its 64 hex characters inline (a first run of a
+    // job with a million inputs keeps a million of these).
+    using CacheKey = std::tuple<uint64_t, uint64_t, uint64_t, int64_t>;
+    using CachedDigest = std::array<char, 64>;
+    std::map<CacheKey, CachedDigest> m_pending_cache;
 };
 
 } // namespace roar::collector

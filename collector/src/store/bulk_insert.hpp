@@ -1,0 +1,84 @@
+// Multi-row INSERTs for the store's writers (job_writer.cpp, the hash
+// cache): rows go k_rows_per_statement per statement, the full-size
+// statement prepared once per RowInserter and reset between batches, so a
+// job's rows cost one parse, never one per row. Internal to the store.
+#pragma once
+
+#include "roar/collector/store/engine.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace roar::collector::store_detail {
+
+inline constexpr size_t k_rows_per_statement = 1000;
+
+// Runs `head` VALUES (...), (...) `tail` with `columns` values a row.
+class RowInserter {
+public:
+    RowInserter(StoreEngine& engine, std::string_view head, std::string_view tail, int columns)
+        : m_engine(engine), m_head(head), m_tail(tail), m_columns(columns)
+    { }
+    RowInserter(const RowInserter&) = delete;
+    RowInserter& operator=(const RowInserter&) = delete;
+    ~RowInserter()
+    {
+        if (m_full) {
+            m_full->reset(); // no statement stays open past the transaction
+        }
+    }
+
+    // Inserts `rows` rows; `bind_row(stmt, row, first)` binds row `row`
+    // from parameter `first` on.
+    template <class BindRow> void insert(size_t rows, BindRow bind_row)
+    {
+        for (size_t start = 0; start < rows; start += k_rows_per_statement) {
+            const size_t n = std::min(k_rows_per_statement, rows - start);
+            std::unique_ptr<SqlStatement> part;
+            SqlStatement* stmt = nullptr;
+            if (n == k_rows_per_statement) {
+                if (!m_full) {
+                    m_full = prepare(n);
+                }
+                m_full->reset();
+                stmt = m_full.get();
+            } else {
+                part = prepare(n);
+                stmt = part.get();
+            }
+            for (size_t r = 0; r < n; ++r) {
+                bind_row(*stmt, start + r, int(r) * m_columns + 1);
+            }
+            stmt->run();
+            stmt->reset();
+        }
+    }
+
+private:
+    std::unique_ptr<SqlStatement> prepare(size_t n)
+    {
+        std::string sql = m_head;
+        sql += " VALUES ";
+        int param = 1;
+        for (size_t r = 0; r < n; ++r) {
+            sql += r ? ", (" : "(";
+            for (int c = 0; c < m_columns; ++c) {
+                sql += fmt::format("{}?{}", c ? ", " : "", param++);
+            }
+            sql += ')';
+        }
+        sql += m_tail;
+        return m_engine.prepare(sql);
+    }
+
+    StoreEngine& m_engine;
+    std::string m_head, m_tail;
+    int m_columns;
+    std::unique_ptr<SqlStatement> m_full;
+};
+
+} // namespace roar::collector::store_detail
