@@ -75,6 +75,28 @@ void write_ready(int ready_fd, std::uint16_t port, const std::string& pid_file)
     }
 }
 
+// Runs `server` (a job proxy or a gateway) until one of the blocked
+// `signals` arrives, then stops it, removes the pid file and releases it.
+template <typename ServerPtr>
+int serve_until_signal(ServerPtr& server, const sigset_t& signals, const std::string& pid_file, const char* what)
+{
+    auto* srv = server.get();
+    std::thread([srv, signals, what] {
+        int sig = 0;
+        sigwait(&signals, &sig);
+        roar::proxy::log_info("signal {}: {}", sig, what);
+        srv->stop();
+    }).detach();
+    srv->run();
+    roar::proxy::log_info("stopped");
+    if (!pid_file.empty()) {
+        std::remove(pid_file.c_str());
+    }
+    server.reset();
+    curl_global_cleanup();
+    return 0;
+}
+
 // roar-proxy --gateway FILE: the team S3 gateway (docs/gateway.md).
 int run_gateway(const std::string& file, int ready_fd, const std::string& pid_file, unsigned max_connections)
 {
@@ -93,21 +115,7 @@ int run_gateway(const std::string& file, int ready_fd, const std::string& pid_fi
     }
     roar::proxy::log_info("gateway listening on port {} ({})", (*server)->port(), file);
     write_ready(ready_fd, (*server)->port(), pid_file);
-    gw::GatewayServer* srv = server->get();
-    std::thread([srv, signals] {
-        int sig = 0;
-        sigwait(&signals, &sig);
-        roar::proxy::log_info("signal {}: draining and shutting down", sig);
-        srv->stop();
-    }).detach();
-    srv->run();
-    roar::proxy::log_info("stopped");
-    if (!pid_file.empty()) {
-        std::remove(pid_file.c_str());
-    }
-    server->reset();
-    curl_global_cleanup();
-    return 0;
+    return serve_until_signal(*server, signals, pid_file, "draining and shutting down");
 }
 
 std::size_t collect_body(char* data, std::size_t size, std::size_t n, void* out)
@@ -355,22 +363,7 @@ int run(int argc, char** argv)
                           ring_name.empty() ? "" : ", events to ring " + ring_name);
     write_ready(ready_fd, port, pid_file);
 
-    roar::proxy::Server* srv = server->get();
-    std::thread([srv, signals] {
-        int sig = 0;
-        sigwait(&signals, &sig);
-        roar::proxy::log_info("signal {}: shutting down", sig);
-        srv->stop();
-    }).detach();
-
-    srv->run();
-    roar::proxy::log_info("stopped");
-    if (!pid_file.empty()) {
-        std::remove(pid_file.c_str());
-    }
-    server->reset();
-    curl_global_cleanup();
-    return 0;
+    return serve_until_signal(*server, signals, pid_file, "shutting down");
 }
 
 } // namespace

@@ -2,6 +2,7 @@
 #include "roar/collector/environment/facts_cache.hpp"
 
 #include "environment_fixtures.hpp"
+#include "scoped_env.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -10,39 +11,8 @@
 
 using namespace roar::collector;
 using roar::test::put;
+using roar::test::ScopedEnv;
 using roar::test::TempDir;
-
-namespace {
-
-// Sets an environment variable for the scope, restoring it afterwards.
-class ScopedEnv {
-public:
-    ScopedEnv(const char* name, const char* value) : m_name(name)
-    {
-        if (const char* old = std::getenv(name)) {
-            m_old = old;
-        }
-        if (value) {
-            setenv(name, value, 1);
-        } else {
-            unsetenv(name);
-        }
-    }
-    ~ScopedEnv()
-    {
-        if (m_old) {
-            setenv(m_name, m_old->c_str(), 1);
-        } else {
-            unsetenv(m_name);
-        }
-    }
-
-private:
-    const char* m_name;
-    std::optional<std::string> m_old;
-};
-
-} // namespace
 
 TEST_CASE("the cache lives under XDG_CACHE_HOME, else under HOME/.cache", "[collector][environment][cache]")
 {

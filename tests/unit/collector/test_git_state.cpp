@@ -1,6 +1,7 @@
 // read_git_state: git is asked only where a work tree can be.
 #include "roar/collector/git_state.hpp"
 
+#include "scoped_env.hpp"
 #include "temp_dir.hpp"
 
 #include <catch2/catch.hpp>
@@ -10,37 +11,7 @@
 #include <optional>
 #include <string>
 
-namespace {
-
-// Sets an environment variable for one scope (unset when `value` is null).
-class ScopedEnv {
-public:
-    ScopedEnv(const char* name, const char* value) : m_name(name)
-    {
-        if (const char* old = std::getenv(name)) {
-            m_old = old;
-        }
-        if (value) {
-            setenv(name, value, 1);
-        } else {
-            unsetenv(name);
-        }
-    }
-    ~ScopedEnv()
-    {
-        if (m_old) {
-            setenv(m_name, m_old->c_str(), 1);
-        } else {
-            unsetenv(m_name);
-        }
-    }
-
-private:
-    const char* m_name;
-    std::optional<std::string> m_old;
-};
-
-} // namespace
+using roar::test::ScopedEnv;
 
 TEST_CASE("git is not started outside any work tree", "[collector][git]")
 {
