@@ -958,17 +958,32 @@ Result<Response> do_list_buckets(Exchange& x)
     return r;
 }
 
-Result<Response> do_create_bucket(Exchange& x)
+// The whole body of an S3 call that carries a small XML document (`call`:
+// CreateBucket, Delete, CompleteMultipartUpload), at most k_max_small_body;
+// nullopt with `refusal` set to the S3 error to answer.
+std::optional<std::string> read_small_body(Exchange& x, const char* call, Response& refusal)
 {
-    BodyReader reader(x.conn, x.body, x.g.metrics);
     if (x.body.decoded_length > k_max_small_body) {
-        return x.error({400, "MaxMessageLengthExceeded", "The CreateBucket body is too large."});
+        refusal = x.error({400, "MaxMessageLengthExceeded", fmt::format("The {} body is too large.", call)});
+        return std::nullopt;
     }
-    if (!continue_if_asked(x) || !reader.read_all() || !reader.finish_framing()) {
+    BodyReader reader(x.conn, x.body, x.g.metrics);
+    auto text = continue_if_asked(x) ? reader.read_all() : std::nullopt;
+    if (!text || !reader.finish_framing()) {
         x.close_after = true;
-        return x.error(reader.error().value_or(S3Error{400, "IncompleteBody", "The request body was not read."}));
+        refusal = x.error(reader.error().value_or(S3Error{400, "IncompleteBody", "The request body was not read."}));
+        return std::nullopt;
     }
     x.body_consumed = true;
+    return text;
+}
+
+Result<Response> do_create_bucket(Exchange& x)
+{
+    Response refusal;
+    if (!read_small_body(x, "CreateBucket", refusal)) {
+        return refusal;
+    }
     const BucketRef ref{x.caller->tenant, x.bucket};
     if (x.g.config.bucket(ref.tenant, ref.bucket)) {
         return Response{}; // a configured bucket exists already, and is the caller's
@@ -1098,16 +1113,11 @@ Result<Response> do_list_uploads(Exchange& x)
 Result<Response> do_delete_objects(Exchange& x)
 {
     GW_POLICY(policy);
-    if (x.body.decoded_length > k_max_small_body) {
-        return x.error({400, "MaxMessageLengthExceeded", "The Delete body is too large."});
+    Response refusal;
+    const auto text = read_small_body(x, "Delete", refusal);
+    if (!text) {
+        return refusal;
     }
-    BodyReader reader(x.conn, x.body, x.g.metrics);
-    auto text = continue_if_asked(x) ? reader.read_all() : std::nullopt;
-    if (!text || !reader.finish_framing()) {
-        x.close_after = true;
-        return x.error(reader.error().value_or(S3Error{400, "IncompleteBody", "The request body was not read."}));
-    }
-    x.body_consumed = true;
     auto req = s3::parse_delete_objects(*text);
     if (!req) {
         return x.error(req.error());
@@ -1444,16 +1454,11 @@ std::string unquote(std::string_view s)
 Result<Response> do_complete_upload(Exchange& x)
 {
     GW_POLICY(policy);
-    if (x.body.decoded_length > k_max_small_body) {
-        return x.error({400, "MaxMessageLengthExceeded", "The CompleteMultipartUpload body is too large."});
+    Response refusal;
+    const auto text = read_small_body(x, "CompleteMultipartUpload", refusal);
+    if (!text) {
+        return refusal;
     }
-    BodyReader reader(x.conn, x.body, x.g.metrics);
-    auto text = continue_if_asked(x) ? reader.read_all() : std::nullopt;
-    if (!text || !reader.finish_framing()) {
-        x.close_after = true;
-        return x.error(reader.error().value_or(S3Error{400, "IncompleteBody", "The request body was not read."}));
-    }
-    x.body_consumed = true;
     GW_TRYR(up, find_upload_of(x, policy));
     if (!*up) {
         return x.error(s3::no_such_upload(x.param("uploadId").value_or("")));
