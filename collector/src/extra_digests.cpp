@@ -80,29 +80,6 @@ Result<Digests> blake3_and_sha256(const std::string& path)
 
 } // namespace
 
-const std::vector<std::string>& extra_digest_algorithms()
-{
-    static const std::vector<std::string> algorithms = {"sha256"};
-    return algorithms;
-}
-
-Result<std::vector<std::string>> parse_extra_digests(const std::vector<std::string>& names)
-{
-    std::vector<std::string> out;
-    for (const auto& name : names) {
-        if (name == "blake3") {
-            continue; // always recorded
-        }
-        if (name != "sha256") {
-            return fail("unknown digest '{}': roar records blake3 always, and sha256 on request", name);
-        }
-        if (std::find(out.begin(), out.end(), name) == out.end()) {
-            out.push_back(name);
-        }
-    }
-    return out;
-}
-
 void add_extra_digests(JobRecord& job, const std::vector<std::string>& algorithms)
 {
     if (std::find(algorithms.begin(), algorithms.end(), "sha256") == algorithms.end()) {
