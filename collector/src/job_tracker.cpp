@@ -8,6 +8,24 @@
 //    still exists at the end; a file created and deleted inside the job is
 //    neither;
 //  - deleted lists files that existed before the job and are gone after.
+// Each use is attributed to one process, by the order in which the
+// collector takes events from the ring (ring order, which is the order the
+// producers committed them, so the order in time for events of different
+// processes up to the moment of commit):
+//  - an input to the process whose read made it one (the first read of
+//    the path before any write by the job);
+//  - an output to the process that first wrote its present content: the
+//    first write since the path was last removed (a later write by
+//    another process to the same content does not change it); a rename
+//    carries the writer of the source along, or names the renaming process
+//    when the job had not written the source;
+//  - a deleted path to the process whose removal left it gone (the last);
+//  - an S3 object to the process that made the call, as the proxy reports
+//    it (the PROXY v2 header of a routed connection); on the proxy's
+//    re-signing path the event carries the proxy's own pid, which is not
+//    a process of the job, and the use stays unattributed.
+// When events were lost and a file the job read turns out to have been
+// created by it (settle_lost_writes), its writer is unknown.
 #include "roar/collector/job_tracker.hpp"
 
 #include "roar/collector/early_hasher.hpp"
@@ -230,15 +248,18 @@ void JobTracker::take_input_digest(PathId id, bool late)
     }
 }
 
-void JobTracker::mark_read(PathId id)
+void JobTracker::mark_read(PathId id, uint32_t pid)
 {
     PathState& st = state(id);
     if (!st.written && !st.created) {
+        if (!st.read_first) {
+            st.reader = pid;
+        }
         st.read_first = true;
     }
 }
 
-void JobTracker::mark_written(PathId id)
+void JobTracker::mark_written(PathId id, uint32_t pid)
 {
     PathState& st = state(id);
     if (st.read_first && !st.written && !st.has_digest) {
@@ -249,11 +270,14 @@ void JobTracker::mark_written(PathId id)
     if (!st.written && !st.read_first && !st.existed) {
         st.created = true; // best knowledge: first thing the job did was write
     }
+    if (!st.written) {
+        st.changer = pid;
+    }
     st.written = true;
     st.removed = false;
 }
 
-void JobTracker::rename_path(const std::string& from, const std::string& to)
+void JobTracker::rename_path(const std::string& from, const std::string& to, uint32_t pid)
 {
     // Files (and, for directories, everything below) move from `from` to
     // `to`. The content now at `to` was placed there by the job.
@@ -283,6 +307,7 @@ void JobTracker::rename_path(const std::string& from, const std::string& to)
             }
         }
         dst.early_hashes = src.early_hashes;
+        dst.changer = src.written && src.changer != 0 ? src.changer : pid;
         dst.written = true;
         dst.removed = false;
         if (src.created || !dst.existed) {
@@ -290,6 +315,7 @@ void JobTracker::rename_path(const std::string& from, const std::string& to)
         }
         dst.existed = true;
         src.removed = true;
+        src.changer = pid;
         src.written = false;
         src.existed = false;
     }
@@ -491,7 +517,7 @@ void JobTracker::on_event(const RawEvent& event)
             // O_RDWR|O_CREAT of a file that did not exist reads nothing: the
             // shim's PRE_MODIFY (sent only for existing files) tells us.
             if (!(acc == O_RDWR && (h.flags & O_CREAT) && !ps.existed)) {
-                mark_read(id);
+                mark_read(id, pid);
             }
         }
         // Opening for writing changes content only when it truncates or
@@ -502,7 +528,7 @@ void JobTracker::on_event(const RawEvent& event)
         const bool truncates = acc != O_RDONLY && (h.flags & O_TRUNC);
         const bool creates = acc != O_RDONLY && (h.flags & O_CREAT) && !ps.existed;
         if (truncates || creates) {
-            mark_written(id);
+            mark_written(id, pid);
         }
         break;
     }
@@ -525,7 +551,7 @@ void JobTracker::on_event(const RawEvent& event)
         if (rec.ppid != 0 && !m_procs.count(rec.ppid) && (h.flags & O_ACCMODE) == O_RDONLY) {
             struct stat sb;
             if (stat(path.c_str(), &sb) == 0 && S_ISREG(sb.st_mode)) {
-                mark_read(path_id(path));
+                mark_read(path_id(path), pid);
             }
         }
         break;
@@ -602,16 +628,16 @@ void JobTracker::on_event(const RawEvent& event)
         }
         ProcState& st = proc(pid);
         if (h.op == ROAR_OP_TRUNCATE && event.has_s1 && !event.s1.empty()) {
-            mark_written(path_id(resolve(pid, h.fd, event.s1)));
+            mark_written(path_id(resolve(pid, h.fd, event.s1)), pid);
         } else if (auto it = st.fds.find(h.fd); it != st.fds.end()) {
-            mark_written(path_id(it->second.path));
+            mark_written(path_id(it->second.path), pid);
         }
         break;
     }
     case ROAR_OP_READ_FD: {
         ProcState& st = proc(pid);
         if (auto it = st.fds.find(h.fd); it != st.fds.end()) {
-            mark_read(path_id(it->second.path));
+            mark_read(path_id(it->second.path), pid);
         }
         break;
     }
@@ -621,21 +647,21 @@ void JobTracker::on_event(const RawEvent& event)
         }
         ProcState& st = proc(pid);
         if (auto in = st.fds.find(h.fd); in != st.fds.end()) {
-            mark_read(path_id(in->second.path));
+            mark_read(path_id(in->second.path), pid);
         }
         if (auto out = st.fds.find(h.fd2); out != st.fds.end()) {
-            mark_written(path_id(out->second.path));
+            mark_written(path_id(out->second.path), pid);
         }
         break;
     }
     case ROAR_OP_RENAME:
         if (h.result == 0 && event.has_s1 && event.has_s2) {
-            rename_path(resolve(pid, h.fd, event.s1), resolve(pid, h.fd2, event.s2));
+            rename_path(resolve(pid, h.fd, event.s1), resolve(pid, h.fd2, event.s2), pid);
         }
         break;
     case ROAR_OP_LINK:
         if (h.result == 0 && event.has_s2) {
-            mark_written(path_id(resolve(pid, h.fd2, event.s2)));
+            mark_written(path_id(resolve(pid, h.fd2, event.s2)), pid);
         }
         break;
     case ROAR_OP_UNLINK:
@@ -644,10 +670,14 @@ void JobTracker::on_event(const RawEvent& event)
             for (auto it = m_path_ids.lower_bound(path); it != m_path_ids.end() && path_is_within(it->first, path);
                  ++it) {
                 PathState& below = state(it->second);
+                if (!below.removed) {
+                    below.changer = pid;
+                }
                 below.removed = true;
                 below.written = false;
             }
             PathState& gone = state(path_id(path));
+            gone.changer = pid;
             gone.removed = true;
             gone.written = false; // `existed` stays: a file from before the job, now gone, is deleted
         }
@@ -675,9 +705,13 @@ void JobTracker::on_s3(const RawEvent& event)
     PathState& ps = state(id);
     PathExtra& ex = extra(id);
     ps.kind = PathKind::s3;
+    const uint32_t caller = known_pid(h.pid);
     switch (h.op) {
     case ROAR_OP_S3_GET:
         if (!ps.written) {
+            if (!ps.read_first) {
+                ps.reader = caller;
+            }
             ps.read_first = true;
             if (ex.s3_in_hashes.empty()) {
                 ex.s3_in_hashes = hashes;
@@ -693,6 +727,9 @@ void JobTracker::on_s3(const RawEvent& event)
     case ROAR_OP_S3_PUT:
     case ROAR_OP_S3_MULTIPART_COMPLETE:
     case ROAR_OP_S3_COPY:
+        if (!ps.written) {
+            ps.changer = caller;
+        }
         ps.written = true;
         ps.removed = false;
         ex.s3_out_hashes = hashes;
@@ -710,17 +747,28 @@ void JobTracker::on_s3(const RawEvent& event)
                 PathState& s = state(path_id(src->second));
                 s.kind = PathKind::s3;
                 if (!s.written) {
+                    if (!s.read_first) {
+                        s.reader = caller;
+                    }
                     s.read_first = true;
                 }
             }
         }
         break;
     case ROAR_OP_S3_DELETE:
+        ps.changer = caller;
         ps.removed = true;
         ps.written = false;
         break;
     default: break;
     }
+}
+
+uint32_t JobTracker::known_pid(uint32_t pid) const
+{
+    // The proxy names itself when it cannot tell the caller: only a
+    // process of this job is an attribution.
+    return m_procs.count(pid) || m_spawned.count(pid) ? pid : 0;
 }
 
 void JobTracker::note_opened_for_reading(int record, PathId id)
@@ -823,8 +871,12 @@ void JobTracker::settle_lost_writes(JobRecord& job)
             continue;
         }
         st.read_first = false;
+        st.reader = 0;
         if ((sx.stx_mask & STATX_BTIME) && after(sx.stx_btime, m_start_precise)) {
-            st.written = true; // born while the job ran: its creation was among the lost events
+            // Born while the job ran: its creation, and who made it, were
+            // among the lost events.
+            st.written = true;
+            st.changer = 0;
             st.created = true;
             created.push_back(path);
         } else {
@@ -985,15 +1037,16 @@ void JobTracker::record_path(JobRecord& job, PathId id, Result<FileDigest>* dige
     static const PathExtra k_no_extra;
     const PathExtra* found = find_extra(id);
     const PathExtra& ex = found ? *found : k_no_extra;
+    const auto reader = st.reader ? std::optional<uint32_t>(st.reader) : std::nullopt;
+    const auto changer = st.changer ? std::optional<uint32_t>(st.changer) : std::nullopt;
     if (st.kind == PathKind::s3) {
         if (st.read_first) {
-            ArtifactUse use{path, "s3", ex.s3_in_size, ex.s3_in_hashes, ex.notes};
-            job.inputs.push_back(std::move(use));
+            job.inputs.push_back(ArtifactUse{path, "s3", ex.s3_in_size, ex.s3_in_hashes, ex.notes, reader});
         }
         if (st.written && !st.removed) {
-            job.outputs.push_back(ArtifactUse{path, "s3", ex.s3_out_size, ex.s3_out_hashes, {}});
+            job.outputs.push_back(ArtifactUse{path, "s3", ex.s3_out_size, ex.s3_out_hashes, {}, changer});
         } else if (st.removed && !st.created) {
-            job.deleted.push_back(ArtifactUse{path, "s3", {}, {}, {}});
+            job.deleted.push_back(ArtifactUse{path, "s3", {}, {}, {}, changer});
         }
         return;
     }
@@ -1004,7 +1057,7 @@ void JobTracker::record_path(JobRecord& job, PathId id, Result<FileDigest>* dige
             input = &**digest;
         }
         if (input && input->identity.is_regular) {
-            ArtifactUse use{path, "file", input->identity.size, {{"blake3", input->blake3}}, ex.notes};
+            ArtifactUse use{path, "file", input->identity.size, {{"blake3", input->blake3}}, ex.notes, reader};
             if (input->changed_while_hashing) {
                 use.notes.push_back("the file changed while it was being hashed");
             }
@@ -1013,7 +1066,7 @@ void JobTracker::record_path(JobRecord& job, PathId id, Result<FileDigest>* dige
             struct stat sb;
             const bool exists = stat(path.c_str(), &sb) == 0;
             if (!exists && st.removed) {
-                ArtifactUse use{path, "file", std::nullopt, {}, ex.notes};
+                ArtifactUse use{path, "file", std::nullopt, {}, ex.notes, reader};
                 use.notes.push_back("read, then deleted before it could be hashed");
                 job.inputs.push_back(std::move(use));
             }
@@ -1021,7 +1074,7 @@ void JobTracker::record_path(JobRecord& job, PathId id, Result<FileDigest>* dige
     }
     if (st.written && !st.removed) {
         if (digest && *digest && (*digest)->identity.is_regular) {
-            ArtifactUse use{path, "file", (*digest)->identity.size, {{"blake3", (*digest)->blake3}}, {}};
+            ArtifactUse use{path, "file", (*digest)->identity.size, {{"blake3", (*digest)->blake3}}, {}, changer};
             if ((*digest)->changed_while_hashing) {
                 use.notes.push_back("the file changed while it was being hashed");
             }
@@ -1030,7 +1083,7 @@ void JobTracker::record_path(JobRecord& job, PathId id, Result<FileDigest>* dige
     } else if (st.removed && !st.created && (st.existed || st.read_first)) {
         struct stat sb;
         if (stat(path.c_str(), &sb) != 0) {
-            job.deleted.push_back(ArtifactUse{path, "file", std::nullopt, {}, {}});
+            job.deleted.push_back(ArtifactUse{path, "file", std::nullopt, {}, {}, changer});
         }
     }
 }

@@ -548,3 +548,101 @@ TEST_CASE("the footprint keeps, per process, what it opened for reading, filtere
     REQUIRE(child.reads.size() == 1);
     CHECK(footprint.paths()[child.reads[0]] == "/etc/ld.so.cache");
 }
+
+TEST_CASE("each input is attributed to its first reader and each output to its first writer, in ring order",
+          "[collector][tracker][attribution]")
+{
+    Harness h;
+    roar::test::write_file(h.dir / "in.csv", "a,b\n");
+    roar::test::write_file(h.dir / "state.json", "before");
+    h.start(100, 1);
+    h.start(101, 100);
+    h.start(102, 100);
+    // in.csv: read by 101, then by 100.
+    h.send(ROAR_OP_OPEN, 101, ROAR_AT_FDCWD, O_RDONLY, 3, "in.csv");
+    h.send(ROAR_OP_OPEN, 100, ROAR_AT_FDCWD, O_RDONLY, 3, "in.csv");
+    // out.bin: created by 102, then appended to by 100.
+    h.send(ROAR_OP_OPEN, 102, ROAR_AT_FDCWD, O_WRONLY | O_CREAT | O_TRUNC, 4, "out.bin");
+    h.send(ROAR_OP_OPEN, 100, ROAR_AT_FDCWD, O_WRONLY | O_APPEND, 5, "out.bin");
+    h.send(ROAR_OP_WRITE_FD, 100, 5, 0, 1);
+    // state.json: read by 102, rewritten by 101.
+    h.send(ROAR_OP_OPEN, 102, ROAR_AT_FDCWD, O_RDONLY, 6, "state.json");
+    h.send(ROAR_OP_PRE_MODIFY, 101, ROAR_AT_FDCWD, O_WRONLY | O_TRUNC, 0, "state.json");
+    h.send(ROAR_OP_OPEN, 101, ROAR_AT_FDCWD, O_WRONLY | O_TRUNC, 7, "state.json");
+    roar::test::write_file(h.dir / "out.bin", "result");
+    roar::test::write_file(h.dir / "state.json", "after");
+    JobRecord job = h.finish();
+    const ArtifactUse* in = find(job.inputs, h.path("in.csv"));
+    const ArtifactUse* out = find(job.outputs, h.path("out.bin"));
+    const ArtifactUse* state_in = find(job.inputs, h.path("state.json"));
+    const ArtifactUse* state_out = find(job.outputs, h.path("state.json"));
+    REQUIRE(in);
+    REQUIRE(out);
+    REQUIRE(state_in);
+    REQUIRE(state_out);
+    CHECK(in->pid == 101u);
+    CHECK(out->pid == 102u);
+    CHECK(state_in->pid == 102u);
+    CHECK(state_out->pid == 101u);
+}
+
+TEST_CASE("a rename carries its source's writer, a deleted path names its remover, and content written again after "
+          "a removal names its new writer",
+          "[collector][tracker][attribution]")
+{
+    Harness h;
+    roar::test::write_file(h.dir / "old.log", "stale");
+    h.start(100, 1);
+    h.start(101, 100);
+    h.start(102, 100);
+    // An atomic save: 101 writes the temp file, 100 renames it into place.
+    h.send(ROAR_OP_OPEN, 101, ROAR_AT_FDCWD, O_WRONLY | O_CREAT | O_EXCL, 3, "model.bin.tmp");
+    h.send(ROAR_OP_WRITE_FD, 101, 3, 0, 7);
+    h.send(ROAR_OP_RENAME, 100, ROAR_AT_FDCWD, 0, 0, "model.bin.tmp", "model.bin", {}, ROAR_AT_FDCWD);
+    roar::test::write_file(h.dir / "model.bin", "weights");
+    // old.log, from before the job, removed by 102.
+    h.send(ROAR_OP_PRE_MODIFY, 102, ROAR_AT_FDCWD, 0, 0, "old.log");
+    std::filesystem::remove(h.dir / "old.log");
+    h.send(ROAR_OP_UNLINK, 102, ROAR_AT_FDCWD, 0, 0, "old.log");
+    // log.txt: written by 101 and removed, then written afresh by 102.
+    h.send(ROAR_OP_OPEN, 101, ROAR_AT_FDCWD, O_WRONLY | O_CREAT | O_TRUNC, 4, "log.txt");
+    h.send(ROAR_OP_UNLINK, 101, ROAR_AT_FDCWD, 0, 0, "log.txt");
+    h.send(ROAR_OP_OPEN, 102, ROAR_AT_FDCWD, O_WRONLY | O_CREAT | O_TRUNC, 5, "log.txt");
+    roar::test::write_file(h.dir / "log.txt", "second");
+    JobRecord job = h.finish();
+    const ArtifactUse* model = find(job.outputs, h.path("model.bin"));
+    const ArtifactUse* gone = find(job.deleted, h.path("old.log"));
+    const ArtifactUse* log = find(job.outputs, h.path("log.txt"));
+    REQUIRE(model);
+    REQUIRE(gone);
+    REQUIRE(log);
+    CHECK(model->pid == 101u);
+    CHECK(gone->pid == 102u);
+    CHECK(log->pid == 102u);
+}
+
+TEST_CASE("an S3 call is attributed to the job's process that made it, and the proxy's own pid to none",
+          "[collector][tracker][s3][attribution]")
+{
+    Harness h;
+    h.start(100, 1);
+    h.start(101, 100);
+    h.send(ROAR_OP_S3_GET, 101, 0, 200, 4, "s3://b/data.csv", "\"e1\"", "");
+    h.send(ROAR_OP_S3_GET, 100, 0, 200, 4, "s3://b/data.csv", "\"e1\"", "");
+    h.send(ROAR_OP_S3_PUT, 100, 0, 200, 2, "s3://b/model.bin", "\"e2\"", "");
+    h.send(ROAR_OP_S3_DELETE, 101, 0, 204, 0, "s3://b/old.bin");
+    h.send(ROAR_OP_S3_PUT, 4242, 0, 200, 2, "s3://b/resigned.bin", "\"e3\"", ""); // the re-signing path
+    JobRecord job = h.finish();
+    const ArtifactUse* in = find(job.inputs, "s3://b/data.csv");
+    const ArtifactUse* out = find(job.outputs, "s3://b/model.bin");
+    const ArtifactUse* gone = find(job.deleted, "s3://b/old.bin");
+    const ArtifactUse* resigned = find(job.outputs, "s3://b/resigned.bin");
+    REQUIRE(in);
+    REQUIRE(out);
+    REQUIRE(gone);
+    REQUIRE(resigned);
+    CHECK(in->pid == 101u);
+    CHECK(out->pid == 100u);
+    CHECK(gone->pid == 101u);
+    CHECK_FALSE(resigned->pid);
+}

@@ -21,6 +21,11 @@ struct ArtifactUse {
     std::optional<uint64_t> size;
     std::map<std::string, std::string> hashes; // algorithm -> digest (blake3, etag)
     std::vector<std::string> notes;
+    // The process it is attributed to (JobTracker's rules: the first
+    // reader of an input, the writer of an output's content, the remover of
+    // a deleted path; for S3 the process that made the call); none when
+    // unknown.
+    std::optional<uint32_t> pid;
 };
 
 struct ProcessRecord {

@@ -140,6 +140,12 @@ private:
         bool existed = false;     // known to have existed before the job touched it
         bool has_digest = false;  // m_extras holds input_digest
         uint8_t early_hashes = 0; // times submitted for early hashing
+        // Attribution (0: unknown). `reader`: the process whose event made
+        // the path an input (the first read, in ring order). `changer`: while
+        // written, the process that first wrote its present content; once
+        // removed, the process that removed it.
+        uint32_t reader = 0;
+        uint32_t changer = 0;
     };
     struct PathExtra {
         std::optional<FileDigest> input_digest;
@@ -157,10 +163,11 @@ private:
     PathState& state(PathId id);
     PathExtra& extra(PathId id) { return m_extras[id]; }
     const PathExtra* find_extra(PathId id) const;
-    void mark_read(PathId id);
-    void mark_written(PathId id);
+    void mark_read(PathId id, uint32_t pid);
+    void mark_written(PathId id, uint32_t pid);
     void take_input_digest(PathId id, bool late);
-    void rename_path(const std::string& from, const std::string& to);
+    void rename_path(const std::string& from, const std::string& to, uint32_t pid);
+    uint32_t known_pid(uint32_t pid) const;
     void on_s3(const RawEvent& event);
     void closing(const FdEntry& fd);
     void opened_read_write(const std::string& path, bool has_path);
