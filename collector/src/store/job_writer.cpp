@@ -299,8 +299,8 @@ void Store::write_uses_in_bulk(int64_t job_id, const JobRecord& job)
     RowInserter add_artifacts(*m_engine, "INSERT INTO artifacts (id, kind, size, first_seen)", "", 4);
     RowInserter add_hashes(*m_engine, "INSERT INTO artifact_hashes (artifact_id, algorithm, digest)",
                            " ON CONFLICT DO NOTHING", 3);
-    RowInserter add_uses(*m_engine, "INSERT INTO job_io (job_id, direction, path, artifact_id, size, notes)",
-                         " ON CONFLICT DO NOTHING", 6);
+    RowInserter add_uses(*m_engine, "INSERT INTO job_io (job_id, direction, path, artifact_id, size, notes, pid)",
+                         " ON CONFLICT DO NOTHING", 7);
     for (size_t first = 0; first < all.size(); first += k_rows_per_statement) {
         const size_t count = std::min(k_rows_per_statement, all.size() - first);
         const Row* rows = all.data() + first;
@@ -407,6 +407,7 @@ void Store::write_uses_in_bulk(int64_t job_id, const JobRecord& job)
             q.bind(p + 3, artifact_of[i] ? std::optional<int64_t>(real_id(artifact_of[i])) : std::nullopt);
             q.bind(p + 4, use.size ? std::optional<int64_t>(int64_t(*use.size)) : std::nullopt);
             q.bind(p + 5, use.notes.empty() ? std::string("[]") : stored_json(use.notes));
+            q.bind(p + 6, use.pid ? std::optional<int64_t>(int64_t(*use.pid)) : std::nullopt);
         });
     }
 }

@@ -119,6 +119,10 @@ CREATE TABLE job_environments (
     record      TEXT NOT NULL
 );
 )sql",
+    // 2 -> 3: the process each use is attributed to (SQLite's 5 -> 6).
+    R"sql(
+ALTER TABLE job_io ADD COLUMN pid BIGINT;
+)sql",
 };
 static_assert(sizeof k_pg_migrations / sizeof k_pg_migrations[0] == k_postgres_schema_version);
 

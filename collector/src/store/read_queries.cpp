@@ -92,7 +92,7 @@ PrefixMatches Store::match_prefix(const std::string& lower_hex)
 std::vector<UseDetail> Store::uses_of(int64_t job, const char* direction)
 {
     auto q = m_engine->prepare(R"sql(
-SELECT io.path, io.size, io.notes, h.algorithm, h.digest
+SELECT io.path, io.size, io.notes, io.pid, h.algorithm, h.digest
 FROM job_io io
 LEFT JOIN artifact_hashes h ON h.artifact_id = io.artifact_id
 WHERE io.job_id = ?1 AND io.direction = ?2
@@ -106,10 +106,11 @@ ORDER BY io.path, h.algorithm)sql");
             use.path = std::string(path);
             use.size = opt_int(*q, 1);
             use.notes = string_list(q->column_view(2));
+            use.pid = opt_int(*q, 3);
             list.push_back(std::move(use));
         }
-        if (!q->column_is_null(3)) {
-            list.back().hashes[q->column_text(3)] = q->column_text(4);
+        if (!q->column_is_null(4)) {
+            list.back().hashes[q->column_text(4)] = q->column_text(5);
         }
     }
     return list;

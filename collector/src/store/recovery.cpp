@@ -32,8 +32,12 @@ nlohmann::json opt(const std::optional<uint64_t>& v) { return v ? nlohmann::json
 
 nlohmann::json use_json(const ArtifactUse& use)
 {
-    return {
+    nlohmann::json j = {
         {"path", use.path}, {"kind", use.kind}, {"size", opt(use.size)}, {"hashes", use.hashes}, {"notes", use.notes}};
+    if (use.pid) {
+        j["pid"] = *use.pid;
+    }
+    return j;
 }
 
 nlohmann::json process_json(const ProcessRecord& p)
@@ -69,6 +73,12 @@ ArtifactUse use_from(const nlohmann::json& j)
     }
     use.hashes = j.value("hashes", std::map<std::string, std::string>{});
     use.notes = j.value("notes", std::vector<std::string>{});
+    if (const auto it = j.find("pid"); it != j.end() && it->is_number_unsigned()) {
+        const auto pid = it->get<uint64_t>(); // a pid out of range is unknown, not wrapped
+        if (pid > 0 && pid <= UINT32_MAX) {
+            use.pid = uint32_t(pid);
+        }
+    }
     return use;
 }
 

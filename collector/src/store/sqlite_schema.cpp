@@ -135,6 +135,13 @@ CREATE TABLE job_environments (
     record      TEXT NOT NULL
 );
 )sql",
+    // 5 -> 6: the process each input, output or deleted path is attributed
+    // to (job_tracker.cpp's rules: the first reader, the writer, the
+    // remover; for S3 the caller); NULL when unknown, and for jobs recorded
+    // before.
+    R"sql(
+ALTER TABLE job_io ADD COLUMN pid INTEGER;
+)sql",
 };
 static_assert(sizeof k_migrations / sizeof k_migrations[0] == k_schema_version);
 

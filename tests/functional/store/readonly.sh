@@ -67,7 +67,7 @@ if [[ $(id -u) -eq 0 ]] && as_nobody true 2>/dev/null; then
 
   check "an older schema a reader cannot upgrade is one line saying what to do"
   cp .roar/roar.db current.db
-  sqlite3 .roar/roar.db 'DROP TABLE job_environments; DROP INDEX steps_by_name; ALTER TABLE steps DROP COLUMN name;
+  sqlite3 .roar/roar.db 'ALTER TABLE job_io DROP COLUMN pid; DROP TABLE job_environments; DROP INDEX steps_by_name; ALTER TABLE steps DROP COLUMN name;
     DROP INDEX jobs_by_session; DROP INDEX artifact_hashes_by_digest;
     ALTER TABLE steps DROP COLUMN io_paths; ALTER TABLE processes DROP COLUMN tracer; PRAGMA user_version = 1'
   rm -f .roar/roar.db-wal .roar/roar.db-shm
@@ -83,7 +83,7 @@ if [[ $(id -u) -eq 0 ]] && as_nobody true 2>/dev/null; then
 
   check "a reader who can write upgrades an older schema (the one write a reader makes)"
   assert_eq "$(jq length <("$ROAR" log --json))" 2 "jobs after the upgrade"
-  assert_eq "$(sqlite3 .roar/roar.db 'PRAGMA user_version')" 5 "upgraded"
+  assert_eq "$(sqlite3 .roar/roar.db 'PRAGMA user_version')" 6 "upgraded"
   cp current.db .roar/roar.db
   rm -f .roar/roar.db-wal .roar/roar.db-shm
 fi

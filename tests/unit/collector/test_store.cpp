@@ -55,10 +55,10 @@ JobRecord sample_job(const std::string& uid)
     job.ended_at = 1700000001.5;
     job.exit_code = 3;
     job.signal = std::nullopt;
-    job.inputs.push_back({"/p/data.csv", "file", 10, {{"blake3", "aa11"}}, {}});
-    job.inputs.push_back({"s3://bucket/key", "s3", 5, {{"blake3", "bb22"}, {"etag", "\"e1\""}}, {}});
-    job.outputs.push_back({"/p/model.bin", "file", 20, {{"blake3", "cc33"}}, {"a note"}});
-    job.deleted.push_back({"/p/tmp.txt", "file", std::nullopt, {}, {}});
+    job.inputs.push_back({"/p/data.csv", "file", 10, {{"blake3", "aa11"}}, {}, 42});
+    job.inputs.push_back({"s3://bucket/key", "s3", 5, {{"blake3", "bb22"}, {"etag", "\"e1\""}}, {}, 43});
+    job.outputs.push_back({"/p/model.bin", "file", 20, {{"blake3", "cc33"}}, {"a note"}, 42});
+    job.deleted.push_back({"/p/tmp.txt", "file", std::nullopt, {}, {}}); // who removed it is unknown
     ProcessRecord proc;
     proc.pid = 42;
     proc.ppid = 1;
@@ -141,8 +141,9 @@ TEST_CASE("a reader that can write an older database upgrades it; the upgrade is
         auto db = Database::create(file);
         REQUIRE(db);
         REQUIRE(db->store_job(sample_job("older0000001")));
-        // Back to version 1: what migrations 1 -> 2, 2 -> 3 and 3 -> 4 add.
-        db->exec("DROP TABLE job_environments; DROP INDEX steps_by_name; ALTER TABLE steps DROP COLUMN name; "
+        // Back to version 1: what migrations 1 -> 2 ... 5 -> 6 add.
+        db->exec("ALTER TABLE job_io DROP COLUMN pid; "
+                 "DROP TABLE job_environments; DROP INDEX steps_by_name; ALTER TABLE steps DROP COLUMN name; "
                  "DROP INDEX jobs_by_session; DROP INDEX artifact_hashes_by_digest; "
                  "ALTER TABLE steps DROP COLUMN io_paths; ALTER TABLE processes DROP COLUMN tracer; "
                  "PRAGMA user_version = 1");
@@ -240,6 +241,13 @@ TEST_CASE("a job record round-trips through a recovery file and is imported exac
     CHECK(detail->processes[1].tracer == "ptrace");
     CHECK_FALSE(detail->processes[2].tracer);
     CHECK(detail->environment == job.environment);
+    // So does the process each use is attributed to, and "unknown".
+    CHECK(back->inputs[1].pid == 43u);
+    CHECK_FALSE(back->deleted[0].pid);
+    CHECK(detail->inputs[0].pid == 42);
+    CHECK(detail->inputs[1].pid == 43);
+    CHECK(detail->outputs[0].pid == 42);
+    CHECK_FALSE(detail->deleted[0].pid);
 
     // The same record again (a second copy): not stored twice, file removed.
     saved = write_recovery_file(places, job, std::nullopt, "disk full");
@@ -421,7 +429,7 @@ TEST_CASE("a version 4 database gains the environment table, and its jobs have n
         JobRecord job = sample_job("version40001");
         job.environment = nullptr;
         old_row = *db->store_job(job);
-        db->exec("DROP TABLE job_environments; PRAGMA user_version = 4");
+        db->exec("ALTER TABLE job_io DROP COLUMN pid; DROP TABLE job_environments; PRAGMA user_version = 4");
     }
     auto db = Database::open(file);
     REQUIRE(db);
@@ -430,6 +438,38 @@ TEST_CASE("a version 4 database gains the environment table, and its jobs have n
     auto row = db->store_job(sample_job("version50001"));
     REQUIRE(row);
     CHECK(db->job(*row)->environment["python"][0]["version"] == "3.11.2");
+}
+
+TEST_CASE("a version 5 database gains job_io.pid: its jobs' uses have none, new jobs' uses theirs",
+          "[collector][store][attribution]")
+{
+    TempDir dir;
+    const auto file = dir / "roar.db";
+    int64_t old_row = 0;
+    {
+        auto db = Database::create(file);
+        REQUIRE(db);
+        old_row = *db->store_job(sample_job("version50002"));
+        db->exec("ALTER TABLE job_io DROP COLUMN pid; PRAGMA user_version = 5");
+    }
+    auto db = Database::open(file);
+    REQUIRE(db);
+    CHECK(count(file, "PRAGMA user_version") == k_schema_version);
+    const auto old_job = db->job(old_row);
+    REQUIRE(old_job);
+    REQUIRE(old_job->inputs.size() == 2);
+    CHECK_FALSE(old_job->inputs[0].pid);
+    CHECK_FALSE(old_job->outputs[0].pid);
+    auto row = db->store_job(sample_job("version60001"));
+    REQUIRE(row);
+    const auto job = db->job(*row);
+    REQUIRE(job);
+    CHECK(job->inputs[0].pid == 42);
+    CHECK(job->inputs[1].pid == 43);
+    CHECK(job->outputs[0].pid == 42);
+    CHECK_FALSE(job->deleted[0].pid);
+    // The old job's four uses, and the new job's deletion (whose remover is unknown).
+    CHECK(count(file, "SELECT count(*) FROM job_io WHERE pid IS NULL") == 4 + 1);
 }
 
 TEST_CASE("a job with more uses than one write batch: every use stored, repeated content is one artifact",

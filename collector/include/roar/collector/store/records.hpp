@@ -20,6 +20,7 @@ struct UseDetail {
     std::optional<int64_t> size;
     std::map<std::string, std::string> hashes; // algorithm -> digest
     std::vector<std::string> notes;
+    std::optional<int64_t> pid; // ArtifactUse::pid; none when unknown or recorded before schema 6
 };
 
 struct ProcessDetail {
