@@ -70,6 +70,32 @@ std::string step_text(const nlohmann::json& step)
     return step.is_null() ? "-" : fmt::format("@{}", step.get<int64_t>());
 }
 
+// Per pid of the job's processes (`procs`, JSON), what the text view names
+// it by: its last image's command line, the program by its base name, cut
+// short. A pid's earlier images were replaced by exec, so the last is the
+// one that made S3 calls late.
+std::map<int64_t, std::string> process_names(const nlohmann::json& procs)
+{
+    constexpr size_t k_name_chars = 40;
+    std::map<int64_t, std::string> names;
+    for (const auto& p : procs) {
+        std::string name;
+        for (const auto& a : p["argv"]) {
+            const auto arg = a.get<std::string>();
+            name += name.empty() ? arg.substr(arg.rfind('/') + 1) : " " + arg;
+        }
+        if (name.empty()) {
+            const auto exe = p["exe"].get<std::string>();
+            name = exe.substr(exe.rfind('/') + 1);
+        }
+        if (name.size() > k_name_chars) {
+            name = name.substr(0, k_name_chars - 3) + "...";
+        }
+        names[p["pid"].get<int64_t>()] = std::move(name);
+    }
+    return names;
+}
+
 // `environment`: environment_summary() of the job's environment record.
 void print_job(const Project& project, const nlohmann::json& j, bool all, const std::string& environment)
 {
@@ -106,6 +132,17 @@ void print_job(const Project& project, const nlohmann::json& j, bool all, const 
         out += fmt::format("  platform  {}  {}\n", environment,
                            paint(fd, k_dim, fmt::format("('roar env {}' has it all)", j["job_id"].get<std::string>())));
     }
+    // S3 objects name the process that made the call (a job's local files
+    // can number millions: their pid is in the JSON only).
+    const auto names = process_names(j["processes"]);
+    auto caller = [&](const nlohmann::json& item) -> std::string {
+        if (item.value("kind", "") != "s3" || !item.contains("pid") || !item["pid"].is_number()) {
+            return "";
+        }
+        const int64_t pid = item["pid"].get<int64_t>();
+        const auto name = names.find(pid);
+        return "  " + paint(fd, k_dim, fmt::format("pid {}{}", pid, name == names.end() ? "" : " " + name->second));
+    };
     auto list = [&](const char* title, const nlohmann::json& items) {
         out += fmt::format("{} ({})\n", paint(fd, k_bold, title), items.size());
         size_t shown = 0;
@@ -113,8 +150,9 @@ void print_job(const Project& project, const nlohmann::json& j, bool all, const 
             if (shown++ == limit) {
                 break;
             }
-            out += fmt::format("  {}  {}  {}\n", project.shown_path(item["path"].get<std::string>()),
-                               human_size(size_of(item["size"])), paint(fd, k_dim, digest_text(item["hashes"])));
+            out += fmt::format("  {}  {}  {}{}\n", project.shown_path(item["path"].get<std::string>()),
+                               human_size(size_of(item["size"])), paint(fd, k_dim, digest_text(item["hashes"])),
+                               caller(item));
             if (item.contains("notes")) {
                 for (const auto& note : item["notes"]) {
                     out += fmt::format("      note: {}\n", note.get<std::string>());

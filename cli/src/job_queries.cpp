@@ -42,6 +42,7 @@ nlohmann::json uses_json(const std::vector<collector::UseDetail>& uses)
         if (!use.notes.empty()) {
             item["notes"] = use.notes;
         }
+        item["pid"] = nullable(use.pid); // null: unknown, or recorded before attribution (schema 6)
         list.push_back(std::move(item));
     }
     return list;

@@ -7,6 +7,8 @@
 # on moto, so also routed, and forwarded untouched) succeeds, and a second
 # key pair works. A user-set AWS_ENDPOINT_URL_S3 is left as it is and its
 # host is routed (the proxy forwarding to the original destination).
+# Each S3 entry names the process that made the call (attribution): the
+# python3 subprocess of the job's bash, the aws CLI, s3cmd.
 source "$(dirname "$0")/lib_s3.sh"
 need b3sum
 need s3cmd
@@ -45,7 +47,7 @@ s3.put_object(Bucket="lineage", Key="ckpt/model.bin", Body=bytes(reversed(data))
 account = boto3.client("sts", endpoint_url=moto).get_caller_identity()["Account"]
 other = boto3.client("s3", endpoint_url=moto, aws_access_key_id=key2, aws_secret_access_key=secret2)
 other.put_object(Bucket="lineage", Key="second/key.txt", Body=b"second key pair")
-json.dump({"account": account}, open("job.json", "w"))
+json.dump({"account": account, "pid": os.getpid()}, open("job.json", "w"))
 PY
 printf 'second key pair' >second.local
 echo "cli bytes" >cli.local
@@ -96,6 +98,29 @@ cmp cli-input.bin "$TEST_TMP/input.bin"
 
 check "s3cmd with its own host configuration: its write is recorded"
 assert_eq "$(entry outputs s3://lineage/s3cmd/up.txt | jq -r .hashes.blake3)" "$(b3 s3cmd.local)" "s3cmd put"
+
+check "each S3 entry names the process that made the call, the job's python3 subprocess among them"
+pypid=$(jq -r .pid job.json)
+root=$(jq -r '.processes[0].pid' <<<"$j")
+assert_ne "$pypid" "$root" "job.py's pid against the job's bash"
+assert_eq "$(entry inputs s3://lineage/raw/input.bin | jq -r .pid)" "$pypid" "the S3 input's pid (job.py read it first)"
+assert_eq "$(entry outputs s3://lineage/ckpt/model.bin | jq -r .pid)" "$pypid" "the S3 output's pid"
+assert_eq "$(entry outputs s3://lineage/second/key.txt | jq -r .pid)" "$pypid" "the second key pair's output's pid"
+# caller_runs LIST PATH WORD: the entry's pid is a process of the job whose command line holds WORD.
+caller_runs() {
+  local pid
+  pid=$(entry "$1" "$2" | jq -r .pid)
+  [[ $pid =~ ^[0-9]+$ ]] || fail "$2 has no pid: $(entry "$1" "$2")"
+  jq -e --argjson p "$pid" --arg w "$3" '[.processes[] | select(.pid == $p and (.argv | join(" ") | contains($w)))]
+    | length > 0' <<<"$j" >/dev/null || fail "pid $pid of $2 does not run $3: $(jq -c .processes <<<"$j")"
+  assert_ne "$pid" "$pypid" "$2's pid against job.py's"
+}
+caller_runs outputs s3://lineage/cli/up.txt aws
+caller_runs outputs s3://lineage/s3cmd/up.txt s3cmd
+text=$("$ROAR" show @1)
+line=$(grep -F s3://lineage/ckpt/model.bin <<<"$text")
+assert_contains "$line" "pid $pypid python" "the text view's S3 line"
+assert_contains "$line" " job.py" "the text view's S3 line"
 
 check "no note about unobserved S3 traffic"
 assert_eq "$(jq -r '.notes // [] | map(select(test("S3 .*not observed"))) | length' <<<"$j")" 0 "notes"

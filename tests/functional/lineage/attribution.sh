@@ -1,0 +1,61 @@
+# Every input, output and deleted path of a job names the process that
+# touched it (issue 17, attribution): in a job of several processes,
+# `roar show --json` gives the input the pid of the process that read it,
+# the output the pid of the one that wrote it and the deleted file the pid
+# of the one that removed it, each a pid of the job's process list running
+# the matching program. The text view keeps local files' pids to the JSON.
+# On PostgreSQL (lineage-postgres/attribution) a schema of version 2 gains
+# the column too, its older jobs' entries with a null pid.
+. "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/lib_lineage.bash"
+new_project
+echo data >in.txt
+echo stale >old.txt
+"$ROAR" run -q sh -c "cat in.txt >/dev/null; $PY -c 'open(\"out.txt\", \"w\").write(\"x\")'; rm old.txt; true"
+j=$(show_json @1)
+# pid_of LIST NAME: the pid recorded for $PROJECT/NAME in the job's LIST.
+pid_of() { jq -r --arg p "$PROJECT/$2" ".$1[] | select(.path == \$p) | .pid" <<<"$j"; }
+# runs PID PROGRAM: whether a record of process PID ran PROGRAM (its exe's base name).
+runs() {
+  jq -e --argjson pid "$1" --arg prog "$2" \
+    '[.processes[] | select(.pid == $pid and (.exe | split("/") | last | startswith($prog)))] | length > 0' \
+    <<<"$j" >/dev/null
+}
+reader=$(pid_of inputs in.txt)
+writer=$(pid_of outputs out.txt)
+remover=$(pid_of deleted old.txt)
+
+check "the input names the process that read it: cat"
+[[ $reader =~ ^[0-9]+$ ]] || fail "in.txt's pid: '$reader' ($(jq -c .inputs <<<"$j"))"
+runs "$reader" cat || fail "pid $reader is not a cat of the job: $(jq -c .processes <<<"$j")"
+
+check "the output names the process that wrote it: python3"
+[[ $writer =~ ^[0-9]+$ ]] || fail "out.txt's pid: '$writer' ($(jq -c .outputs <<<"$j"))"
+runs "$writer" python3 || fail "pid $writer is not a python3 of the job: $(jq -c .processes <<<"$j")"
+assert_ne "$writer" "$reader" "the writer's pid against the reader's"
+
+check "the deleted file names the process that removed it: rm"
+[[ $remover =~ ^[0-9]+$ ]] || fail "old.txt's pid: '$remover' ($(jq -c .deleted <<<"$j"))"
+runs "$remover" rm || fail "pid $remover is not an rm of the job: $(jq -c .processes <<<"$j")"
+
+check "every entry of the JSON has a pid member"
+assert_eq "$(jq '[.inputs[], .outputs[], .deleted[] | has("pid")] | all' <<<"$j")" true "pid members"
+
+check "the text view does not list local files' pids"
+text=$("$ROAR" show @1)
+assert_contains "$text" "out.txt" "text view"
+assert_not_contains "$(grep -F out.txt <<<"$text")" "pid" "out.txt's line"
+
+if [[ ${ROAR_TEST_STORE:-sqlite} == postgres ]]; then
+  check "a PostgreSQL schema of version 2 gains job_io.pid; its older jobs' entries have a null pid"
+  schema=roar_p$_roar_pg_projects
+  pg_sql -c "ALTER TABLE $schema.job_io DROP COLUMN pid; UPDATE $schema.roar_meta SET version = 2"
+  "$ROAR" run -q "$PY" -c 'open("again.txt", "w").write(open("in.txt").read())'
+  assert_eq "$(pg_sql -c "SELECT max(version) FROM $schema.roar_meta")" 3 "schema version"
+  assert_eq "$(show_json @1 | jq '[.inputs[], .outputs[] | .pid] | unique')" "[
+  null
+]" "pids of the job recorded before"
+  [[ $(show_json @2 | jq --arg p "$PROJECT/again.txt" '.outputs[] | select(.path == $p) | .pid') =~ ^[0-9]+$ ]] ||
+    fail "the job recorded after the upgrade has no pid"
+fi
+echo ok
