@@ -72,8 +72,8 @@ std::string step_text(const nlohmann::json& step)
 
 // Per pid of the job's processes (`procs`, JSON), what the text view names
 // it by: its last image's command line, the program by its base name, cut
-// short. A pid's earlier images were replaced by exec, so the last is the
-// one that made S3 calls late.
+// short. A pid has several records when it ran exec, and the last image is
+// the one that made the calls (a shell's fork that execs the S3 client).
 std::map<int64_t, std::string> process_names(const nlohmann::json& procs)
 {
     constexpr size_t k_name_chars = 40;
