@@ -25,6 +25,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <arpa/inet.h>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -262,6 +263,9 @@ struct Tracer::State {
     void route_connect(const Task& t, Proc& p, const SyscallCall& call);
     void route_getpeername(const Task& t, Proc& p, const SyscallCall& call);
     void route_note_once(const Task& t, Proc& p, const std::string& text);
+    // Notes a traced program's TCP connect to `dest` (on its `fd`) that no
+    // routing rule matched.
+    void note_unidentified(const Task& t, Proc& p, int fd, const Destination& dest);
     void watch_fd(const Task& t, Proc& p, int fd, const std::string& path, bool write_only);
     void check_watched(const Task& t, Proc& p, int first, int last, bool gone);
     int64_t publish(const Task& t, uint16_t op, int fd, int fd2, int flags, uint32_t mode, int64_t result,
@@ -1160,6 +1164,44 @@ void Tracer::State::route_note_once(const Task& t, Proc& p, const std::string& t
     }
 }
 
+void Tracer::State::note_unidentified(const Task& t, Proc& p, int fd, const Destination& dest)
+{
+    // A traced program resolves host names itself (Go's resolver, a static
+    // libc's), so an S3 endpoint it reached by a name the tracer never saw
+    // matches no rule: say so once per destination instead of missing its
+    // traffic silently. DNS (port 53), the job's own proxy and sockets that
+    // are not TCP over IP are left out.
+    if (dest.port == 53
+        || (dest.port == routing.proxy.port
+            && (routing.proxy.kind == ROAR_S3_IP4 ? dest.addr_len == 4 : dest.addr_len == 16)
+            && std::memcmp(dest.addr, routing.proxy.addr, dest.addr_len) == 0)) {
+        return;
+    }
+    const int sock = tracee_fd(t.pid, t.tid, fd);
+    if (sock < 0) {
+        return;
+    }
+    int type = 0;
+    int domain = 0;
+    socklen_t olen = sizeof type;
+    const bool stream = getsockopt(sock, SOL_SOCKET, SO_TYPE, &type, &olen) == 0 && type == SOCK_STREAM;
+    olen = sizeof domain;
+    const bool inet =
+        getsockopt(sock, SOL_SOCKET, SO_DOMAIN, &domain, &olen) == 0 && (domain == AF_INET || domain == AF_INET6);
+    close(sock);
+    if (!stream || !inet) {
+        return;
+    }
+    char ip[INET6_ADDRSTRLEN] = "";
+    inet_ntop(dest.addr_len == 4 ? AF_INET : AF_INET6, dest.addr, ip, sizeof ip);
+    const std::string where =
+        dest.addr_len == 4 ? fmt::format("{}:{}", ip, dest.port) : fmt::format("[{}]:{}", ip, dest.port);
+    route_note_once(t, p,
+                    fmt::format("TCP connection to {} not identified as S3 (the program resolves host names "
+                                "itself): if it is an S3 endpoint, list it in proxy.s3_hosts",
+                                where));
+}
+
 void Tracer::State::route_connect(const Task& t, Proc& p, const SyscallCall& call)
 {
     // A shim image routes its own connects (its hook runs before the
@@ -1178,6 +1220,7 @@ void Tracer::State::route_connect(const Task& t, Proc& p, const SyscallCall& cal
     }
     const RouteDecision decision = decide_route(routing, *dest);
     if (decision.verdict == ROAR_S3_NO_MATCH) {
+        note_unidentified(t, p, call.fd, *dest);
         return;
     }
     if (decision.verdict == ROAR_S3_TLS && !routing.tls) {

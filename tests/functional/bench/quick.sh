@@ -1,4 +1,4 @@
-# bench/run.sh --quick completes and its JSON has every row (1-8), each
+# bench/run.sh --quick completes and its JSON has every row (1-9), each
 # entry with a numeric result or an explicit n/a reason; a row that failed
 # with an error (n/a "error: ...") fails this test, so a broken benchmark is
 # caught. Absolute times are never asserted.
@@ -14,7 +14,7 @@ assert_eq "$(jq -r .mode "$out")" quick "mode"
 for key in cpu_model cores kernel; do
   [[ -n $(jq -r ".machine.$key // empty" "$out") ]] || fail "machine.$key is not recorded"
 done
-for row in 1 2 3 4 5 6 7 8; do
+for row in 1 2 3 4 5 6 7 8 9; do
   n=$(jq "[.rows[] | select(.row == $row)] | length" "$out")
   ((n > 0)) || fail "row $row is missing from the results"
 done
@@ -27,6 +27,6 @@ errors=$(jq -r '.rows[] | select((.na // "") | startswith("error")) | "\(.id): \
 unjudged=$(jq -r '.rows[] | select(.target and (.na // "") == "" and (.meets | type) != "boolean") | .id' "$out")
 [[ -z $unjudged ]] || fail "entries with a target but no verdict: $unjudged"
 # The printed table names every row.
-for row in 1 2 3 4 5 6 7 8; do
+for row in 1 2 3 4 5 6 7 8 9; do
   grep -q "^| ${row}" "$TEST_TMP/bench.log" || fail "row $row is missing from the printed table"
 done

@@ -7,7 +7,7 @@
 # look ordinary to the program (0 / EINPROGRESS, SO_ERROR 0, getpeername =
 # the original destination); IPv6 too. A connect to a loopback server that
 # is in no rule is untouched: the server gets the program's own bytes, no
-# header. TLS destinations are noted, not redirected. Without ROAR_S3_PROXY
+# header, and the job gets a note naming the address. TLS destinations are noted, not redirected. Without ROAR_S3_PROXY
 # the filter has no connect stop at all.
 source "$(dirname "$0")/../s3route/route_lib.bash"
 need gcc
@@ -93,6 +93,9 @@ assert_eq "$(head -c 14 "$TEST_TMP/plain.got")" "GET / HTTP/1.1" "the server's f
 assert_eq "$(out peer)" "127.0.0.1:$plain_port" "getpeername"
 assert_contains "$(out status)" "204" "the server's answer"
 assert_eq "$(recv "$before" | jq length)" 0 "connections through the receiver"
+
+check "a connection in no rule is noted once as not identified as S3, so a missed endpoint is never silent"
+assert_eq "$(notes)" "TCP connection to 127.0.0.1:$plain_port not identified as S3 (the program resolves host names itself): if it is an S3 endpoint, list it in proxy.s3_hosts" "note"
 
 check "TLS to a listed destination is connected as asked and noted once"
 before=$(recv_lines)
