@@ -199,14 +199,14 @@ void Exchange::start()
             self->resume();
         }
     };
+    // The length of the body as hashed: the decoded one when aws-chunked passes through.
+    const auto expected = m_plan.hash_decodes_aws_chunked              ? m_plan.decoded_length
+                          : m_plan.upstream_length == k_unknown_length ? std::nullopt
+                                                                       : std::optional(m_plan.upstream_length);
     if (m_plan.op == S3Op::PutObject && m_plan.hash_body) {
-        const auto expected =
-            m_plan.upstream_length == k_unknown_length ? std::nullopt : std::optional(m_plan.upstream_length);
         m_request_hash = std::make_unique<StreamHash>(*m_ctx.hashes, m_io, expected, released);
     } else if (m_plan.op == S3Op::UploadPart && m_plan.hash_body && m_ctx.multipart) {
         // Hashed into the upload's pieces at a guessed offset (multipart_digest.hpp).
-        const auto expected =
-            m_plan.upstream_length == k_unknown_length ? std::nullopt : std::optional(m_plan.upstream_length);
         const std::string& text = m_plan.part_number;
         std::uint32_t n = 0;
         const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
@@ -217,6 +217,10 @@ void Exchange::start()
         if (m_part) {
             m_request_hash = std::make_unique<StreamHash>(*m_ctx.hashes, m_io, expected, released, m_part);
         }
+    }
+    if (m_request_hash && m_plan.hash_decodes_aws_chunked) {
+        // No signing key here: chunk signatures are left to the upstream.
+        m_hash_decoder.emplace(std::nullopt, false, m_plan.hash_trailer);
     }
 
     // Answer Expect: 100-continue now that the request is authenticated.
@@ -336,8 +340,21 @@ void Exchange::account_sent(const char* data, std::size_t n)
 {
     m_sent += n;
     m_ctx.metrics.upstream_bytes_sent.fetch_add(n, std::memory_order_relaxed);
-    if (m_request_hash) {
-        m_request_hash->append(data, n, [](const BlockPtr&, std::size_t, std::size_t) {});
+    if (m_request_hash && !m_hash_broken) {
+        if (m_hash_decoder) {
+            m_hash_scratch.clear();
+            if (auto r = m_hash_decoder->feed(std::string_view(data, n), m_hash_scratch); !r) {
+                // The upstream refuses it too; the record gets no BLAKE3.
+                m_hash_broken = true;
+                log_debug("{} {}: aws-chunked body not hashed: {}", m_plan.method, m_plan.target.uri(),
+                          r.error().message);
+            } else if (!m_hash_scratch.empty()) {
+                m_request_hash->append(m_hash_scratch.data(), m_hash_scratch.size(),
+                                       [](const BlockPtr&, std::size_t, std::size_t) {});
+            }
+        } else {
+            m_request_hash->append(data, n, [](const BlockPtr&, std::size_t, std::size_t) {});
+        }
     }
     if (m_plan.op == S3Op::CompleteMultipartUpload && m_request_capture.size() < k_max_request_capture) {
         m_request_capture.append(data, std::min(n, k_max_request_capture - m_request_capture.size()));
@@ -501,6 +518,9 @@ std::size_t Exchange::produce_decoded(char* dst, std::size_t cap)
 bool Exchange::finish_body()
 {
     m_body_done = true;
+    if (m_hash_decoder && !m_hash_broken && !m_hash_decoder->finish()) {
+        m_hash_broken = true;
+    }
     if (m_aws) {
         if (auto r = m_aws->finish(); !r) {
             body_error(to_s3_error(r.error()));
@@ -792,7 +812,7 @@ void Exchange::on_curl_done(CURLcode result)
         fail(send_error(err) ? err.status : 0);
         return;
     }
-    if (m_part && m_status / 100 == 2) {
+    if (m_part && m_status / 100 == 2 && !m_hash_broken) {
         store_part_then_respond();
         return;
     }
@@ -969,7 +989,7 @@ ExchangeRecord Exchange::make_record() const
     r.content_length = m_response_length;
     r.request_bytes = m_sent;
     r.response_bytes = m_received;
-    if (m_request_hash && m_status / 100 == 2) {
+    if (m_request_hash && m_status / 100 == 2 && !m_hash_broken) {
         r.blake3_hex = m_request_blake3;
     } else if (m_response_hash && m_status == 200) {
         r.blake3_hex = m_response_blake3;

@@ -138,6 +138,9 @@ private:
     std::unique_ptr<StreamHash> m_request_hash;
     std::shared_ptr<PartHash> m_part; // UploadPart: the part's pieces (m_request_hash feeds them)
     std::uint32_t m_part_number = 0;
+    std::optional<AwsChunkedDecoder> m_hash_decoder; // aws-chunked passing through: decodes a copy for the hash
+    std::string m_hash_scratch;
+    bool m_hash_broken = false;    // the copy did not decode: no BLAKE3
     std::string m_request_capture; // CompleteMultipartUpload: its part list
 
     // Response.
