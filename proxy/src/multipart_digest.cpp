@@ -89,6 +89,9 @@ std::vector<std::uint32_t> listed_parts(std::string_view xml)
 {
     static constexpr std::string_view k_open = "<PartNumber>";
     static constexpr std::string_view k_close = "</PartNumber>";
+    if (xml.find("</CompleteMultipartUpload>") == std::string_view::npos) {
+        return {};
+    }
     std::vector<std::uint32_t> out;
     std::size_t pos = 0;
     while ((pos = xml.find(k_open, pos)) != std::string_view::npos) {
@@ -223,15 +226,13 @@ MultipartDigest MultipartDigests::complete(const std::string& upload_id, const s
         up = std::move(it->second);
         drop(it);
     }
-    std::vector<std::uint32_t> order = listed;
-    if (order.empty()) {
-        for (const auto& [n, hash] : up.parts) {
-            order.push_back(n);
-        }
+    if (listed.empty()) {
+        out.note = "no BLAKE3: roar-proxy could not read the part list of the CompleteMultipartUpload request";
+        return out;
     }
     blake3::PieceHasher whole;
     std::uint64_t offset = 0;
-    for (const std::uint32_t n : order) {
+    for (const std::uint32_t n : listed) {
         const auto it = up.parts.find(n);
         if (it == up.parts.end()) {
             out.note = up.trouble.empty()

@@ -67,7 +67,9 @@ struct MultipartDigest {
 };
 
 // The part numbers of a CompleteMultipartUpload request body `xml`, in
-// order; empty when it lists none or is malformed.
+// order; empty when it lists none, is malformed or was cut short (no
+// closing </CompleteMultipartUpload>: a prefix of the list would give the
+// digest of a prefix of the object).
 std::vector<std::uint32_t> listed_parts(std::string_view xml);
 
 // Parts of open uploads, per upload id. Thread-safe. Bounded: at most
@@ -93,7 +95,8 @@ public:
     // S3; it replaces an earlier upload of the same part number.
     void add_part(const std::string& upload_id, std::uint32_t part, std::shared_ptr<PartHash> hash);
     // The digest of `upload_id` completed from `listed` (part numbers in
-    // order; empty: every part stored, by number), forgetting the upload.
+    // order; empty: the list could not be read, so no digest), forgetting
+    // the upload.
     MultipartDigest complete(const std::string& upload_id, const std::vector<std::uint32_t>& listed);
     // Forgets `upload_id` (aborted).
     void forget(const std::string& upload_id);

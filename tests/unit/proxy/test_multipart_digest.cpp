@@ -170,9 +170,23 @@ TEST_CASE("an aborted upload is forgotten", "[proxy][multipart]")
 
 TEST_CASE("the part list of a Complete request is read in order", "[proxy][multipart]")
 {
-    CHECK(listed_parts("<Part><PartNumber>2</PartNumber></Part><Part><PartNumber> 10 </PartNumber></Part>")
+    const std::string end = "</CompleteMultipartUpload>";
+    CHECK(listed_parts("<CompleteMultipartUpload><Part><PartNumber>2</PartNumber></Part><Part><PartNumber> 10 "
+                       "</PartNumber></Part>"
+                       + end)
           == std::vector<std::uint32_t>{2, 10});
-    CHECK(listed_parts("<Part><PartNumber>x</PartNumber></Part>").empty());
-    CHECK(listed_parts("<Part><PartNumber>3</Part>").empty());
+    CHECK(listed_parts("<Part><PartNumber>x</PartNumber></Part>" + end).empty());
+    CHECK(listed_parts("<Part><PartNumber>3</Part>" + end).empty());
     CHECK(listed_parts("").empty());
+    // A body cut short lists a prefix of the parts: no list rather than a wrong one.
+    CHECK(listed_parts("<CompleteMultipartUpload><Part><PartNumber>1</PartNumber></Part>").empty());
+}
+
+TEST_CASE("an unreadable part list gives no digest and a note", "[proxy][multipart]")
+{
+    MultipartDigests digests(spool_dir());
+    upload(digests, "u8", 1, random_bytes(100, 17));
+    const auto d = digests.complete("u8", {});
+    CHECK(d.blake3.empty());
+    CHECK(d.note.find("part list") != std::string::npos);
 }
