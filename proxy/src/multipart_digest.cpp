@@ -3,6 +3,8 @@
 // CompleteMultipartUpload.
 #include "multipart_digest.hpp"
 
+#include "roar/proxy/log.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -197,6 +199,8 @@ std::shared_ptr<PartHash> MultipartDigests::begin_part(const std::string& upload
     int fd = -1;
     if (!certain && m_open_spools->load() < k_max_spools) {
         fd = open_spool();
+        log_debug("upload {}: part {} hashed at guessed offset {}, spooled ({})", upload_id, part, offset,
+                  fd >= 0 ? "ok" : "failed");
     }
     return std::make_shared<PartHash>(offset, fd, m_open_spools);
 }
