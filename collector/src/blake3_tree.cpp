@@ -345,6 +345,21 @@ std::optional<Cv> PieceHasher::node_cv(uint64_t first_chunk, uint64_t content_le
     return parent_cv(*l, *r, root);
 }
 
+void PieceHasher::absorb(const PieceHasher& other)
+{
+    // Adding the nodes one by one joins siblings across the two the way
+    // feeding the pieces here would have.
+    for (const auto& [key, node] : other.m_nodes) {
+        add_node(key.first, key.second, node);
+    }
+    for (const auto& [chunk, segments] : other.m_raw) {
+        for (const auto& [start, bytes] : segments) {
+            m_raw[chunk][start] = bytes;
+        }
+    }
+    m_seen += other.m_seen;
+}
+
 std::optional<Cv> PieceHasher::finalize(uint64_t total) const
 {
     if (m_open || m_seen != total) {

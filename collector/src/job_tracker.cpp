@@ -733,6 +733,10 @@ void JobTracker::on_s3(const RawEvent& event)
         ps.written = true;
         ps.removed = false;
         ex.s3_out_hashes = hashes;
+        ex.s3_out_notes.clear();
+        if (auto note = extras.find("note"); note != extras.end()) {
+            ex.s3_out_notes.push_back(note->second);
+        }
         ex.s3_out_size = h.op == ROAR_OP_S3_PUT ? std::optional<uint64_t>(uint64_t(h.result)) : std::nullopt;
         if (auto size = extras.find("size"); size != extras.end()) {
             // From the ring, which any process of the job can write: a
@@ -1044,7 +1048,7 @@ void JobTracker::record_path(JobRecord& job, PathId id, Result<FileDigest>* dige
             job.inputs.push_back(ArtifactUse{path, "s3", ex.s3_in_size, ex.s3_in_hashes, ex.notes, reader});
         }
         if (st.written && !st.removed) {
-            job.outputs.push_back(ArtifactUse{path, "s3", ex.s3_out_size, ex.s3_out_hashes, {}, changer});
+            job.outputs.push_back(ArtifactUse{path, "s3", ex.s3_out_size, ex.s3_out_hashes, ex.s3_out_notes, changer});
         } else if (st.removed && !st.created) {
             job.deleted.push_back(ArtifactUse{path, "s3", {}, {}, {}, changer});
         }

@@ -15,13 +15,14 @@ struct HashPool::Job {
 
 class HashPool::Digest {
 public:
-    Digest() { blake3_hasher_init(&m_hasher); }
+    explicit Digest(std::shared_ptr<BodySink> sink) : m_sink(std::move(sink)) { blake3_hasher_init(&m_hasher); }
 
 private:
     friend class HashPool;
-    blake3_hasher m_hasher{}; // touched only by the thread that holds `m_scheduled`
-    std::deque<Job> m_jobs;   // guarded by the pool's mutex
-    bool m_scheduled = false; // in the ready queue or being hashed
+    std::shared_ptr<BodySink> m_sink; // null: the bytes go to m_hasher
+    blake3_hasher m_hasher{};         // touched only by the thread that holds `m_scheduled`
+    std::deque<Job> m_jobs;           // guarded by the pool's mutex
+    bool m_scheduled = false;         // in the ready queue or being hashed
 };
 
 std::string blake3_hex(const blake3_hasher& hasher)
@@ -57,7 +58,10 @@ HashPool::~HashPool()
     }
 }
 
-std::shared_ptr<HashPool::Digest> HashPool::start() { return std::make_shared<Digest>(); }
+std::shared_ptr<HashPool::Digest> HashPool::start(std::shared_ptr<BodySink> sink)
+{
+    return std::make_shared<Digest>(std::move(sink));
+}
 
 void HashPool::schedule(const std::shared_ptr<Digest>& digest, Job job)
 {
@@ -108,14 +112,23 @@ void HashPool::work()
             digest->m_jobs.pop_front();
             lock.unlock();
             if (job.block) {
-                blake3_hasher_update(&digest->m_hasher, job.block->data.get(), job.len);
+                if (digest->m_sink) {
+                    digest->m_sink->update(reinterpret_cast<const std::uint8_t*>(job.block->data.get()), job.len);
+                } else {
+                    blake3_hasher_update(&digest->m_hasher, job.block->data.get(), job.len);
+                }
                 boost::asio::post(*job.loop, [block = std::move(job.block), done = std::move(job.done)]() mutable {
                     block.reset();
                     done();
                 });
                 lock.lock();
             } else {
-                std::string hex = blake3_hex(digest->m_hasher);
+                std::string hex;
+                if (digest->m_sink) {
+                    digest->m_sink->finish();
+                } else {
+                    hex = blake3_hex(digest->m_hasher);
+                }
                 boost::asio::post(*job.loop, [hex = std::move(hex), done = std::move(job.final)] { done(hex); });
                 lock.lock();
             }

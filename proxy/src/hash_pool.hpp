@@ -28,6 +28,18 @@ namespace roar::proxy {
 // The lowercase hex BLAKE3 of what `hasher` has seen.
 std::string blake3_hex(const blake3_hasher& hasher);
 
+// Where a body's bytes go instead of the pool's plain BLAKE3 (an upload
+// part's pieces, its spool file). Called by one pool thread at a time, in
+// body order.
+class BodySink {
+public:
+    virtual ~BodySink() = default;
+    // The next `len` bytes of the body at `data`.
+    virtual void update(const std::uint8_t* data, std::size_t len) = 0;
+    // The body ended.
+    virtual void finish() = 0;
+};
+
 class HashPool {
 public:
     // Starts `threads` hashing threads (at least one).
@@ -38,8 +50,9 @@ public:
     HashPool& operator=(const HashPool&) = delete;
 
     class Digest;
-    // A new, empty body hash.
-    std::shared_ptr<Digest> start();
+    // A new, empty body hash; with `sink`, the bytes go to it instead and
+    // finish() reports an empty hex.
+    std::shared_ptr<Digest> start(std::shared_ptr<BodySink> sink = nullptr);
     // Appends the first `len` bytes of `block` to `digest`; once hashed,
     // `done` is posted to `loop` (the pool's reference to the block is
     // released on `loop` just before). The caller must not write the block

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "hash_pool.hpp"
+#include "multipart_digest.hpp"
 #include "recorder.hpp"
 #include "roar/proxy/credentials.hpp"
 #include "roar/proxy/handler.hpp"
@@ -38,6 +39,7 @@ struct ProxyContext {
     Metrics metrics;
     std::unique_ptr<Recorder> recorder;
     std::unique_ptr<HashPool> hashes;
+    std::unique_ptr<MultipartDigests> multipart; // the recorder holds a pointer to it
     CredentialCache creds;
     RedirectPolicy redirect;           // which redirected connections are admitted
     std::string ca_bundle;             // AWS_CA_BUNDLE, used for https upstreams

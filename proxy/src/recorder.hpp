@@ -5,6 +5,7 @@
 // loop calls it.
 #pragma once
 
+#include "multipart_digest.hpp"
 #include "roar/proxy/event_ring.hpp"
 #include "roar/proxy/exchange.hpp"
 #include "roar/proxy/metrics.hpp"
@@ -16,8 +17,9 @@ namespace roar::proxy {
 
 class Recorder {
 public:
-    // Publishes into `ring` (may be null: nothing is published) and counts in `metrics`.
-    Recorder(std::unique_ptr<RingPublisher> ring, Metrics& metrics);
+    // Publishes into `ring` (may be null: nothing is published), counts in
+    // `metrics`, and takes multipart digests from `multipart` (may be null).
+    Recorder(std::unique_ptr<RingPublisher> ring, Metrics& metrics, MultipartDigests* multipart = nullptr);
 
     // Records the finished exchange `record`: remembers part sizes of
     // multipart uploads and publishes the events lineage_events() makes.
@@ -29,6 +31,7 @@ private:
     std::unique_ptr<RingPublisher> m_ring;
     Metrics& m_metrics;
     MultipartSizes m_parts;
+    MultipartDigests* m_multipart;
 };
 
 } // namespace roar::proxy

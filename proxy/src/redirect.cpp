@@ -184,8 +184,13 @@ Decision forward_plan(const RequestHead& head, const ConnectionRoute& route, con
     const std::string_view encoding = head.header("content-encoding").value_or("");
     if (content_sha.rfind("STREAMING-", 0) == 0 || to_lower(encoding).find("aws-chunked") != std::string::npos) {
         // aws-chunked passes through as is: its chunk signatures chain from
-        // the request's signature, which only the upstream checks.
-        plan.hash_body = false;
+        // the request's signature, which only the upstream checks. The
+        // relay decodes a copy for the BLAKE3.
+        plan.hash_decodes_aws_chunked = true;
+        plan.hash_trailer = std::string(head.header("x-amz-trailer").value_or(""));
+        if (const auto decoded = head.header("x-amz-decoded-content-length")) {
+            plan.decoded_length = parse_decimal(*decoded);
+        }
     }
     const auto expect = head.header("expect");
     plan.expect_continue = expect && iequals(*expect, "100-continue");

@@ -36,6 +36,7 @@ constexpr std::size_t k_curl_buffer = 512 * 1024;     // curl's receive and uplo
 constexpr std::size_t k_max_queued = 4 * 1024 * 1024; // response bytes queued for the client before curl pauses
 constexpr std::size_t k_raw_read = 256 * 1024;        // client reads of bodies that are decoded
 constexpr std::size_t k_max_capture = 1024 * 1024;
+constexpr std::size_t k_max_request_capture = 2 * 1024 * 1024; // a Complete body listing 10,000 parts
 
 std::string reason_for(unsigned status)
 {
@@ -49,14 +50,18 @@ std::string reason_for(unsigned status)
 // blocks hashed by the pool. Loop thread only.
 class StreamHash {
 public:
+    // With `sink`, the bytes go to it (on the pool) instead of a plain BLAKE3.
     StreamHash(HashPool& pool, boost::asio::io_context& io, std::optional<std::uint64_t> expected,
-               std::function<void()> released)
-        : m_pool(pool), m_io(io), m_inline(expected && *expected <= k_inline_hash), m_released(std::move(released))
+               std::function<void()> released, std::shared_ptr<BodySink> sink = nullptr)
+        : m_pool(pool),
+          m_io(io),
+          m_inline(!sink && expected && *expected <= k_inline_hash),
+          m_released(std::move(released))
     {
         if (m_inline) {
             blake3_hasher_init(&m_hasher);
         } else {
-            m_digest = pool.start();
+            m_digest = pool.start(std::move(sink));
         }
     }
 
@@ -194,10 +199,28 @@ void Exchange::start()
             self->resume();
         }
     };
+    // The length of the body as hashed: the decoded one when aws-chunked passes through.
+    const auto expected = m_plan.hash_decodes_aws_chunked              ? m_plan.decoded_length
+                          : m_plan.upstream_length == k_unknown_length ? std::nullopt
+                                                                       : std::optional(m_plan.upstream_length);
     if (m_plan.op == S3Op::PutObject && m_plan.hash_body) {
-        const auto expected =
-            m_plan.upstream_length == k_unknown_length ? std::nullopt : std::optional(m_plan.upstream_length);
         m_request_hash = std::make_unique<StreamHash>(*m_ctx.hashes, m_io, expected, released);
+    } else if (m_plan.op == S3Op::UploadPart && m_plan.hash_body && m_ctx.multipart) {
+        // Hashed into the upload's pieces at a guessed offset (multipart_digest.hpp).
+        const std::string& text = m_plan.part_number;
+        std::uint32_t n = 0;
+        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+        if (ec == std::errc() && end == text.data() + text.size() && n > 0 && !m_plan.upload_id.empty()) {
+            m_part_number = n;
+            m_part = m_ctx.multipart->begin_part(m_plan.upload_id, n, expected);
+        }
+        if (m_part) {
+            m_request_hash = std::make_unique<StreamHash>(*m_ctx.hashes, m_io, expected, released, m_part);
+        }
+    }
+    if (m_request_hash && m_plan.hash_decodes_aws_chunked) {
+        // No signing key here: chunk signatures are left to the upstream.
+        m_hash_decoder.emplace(std::nullopt, false, m_plan.hash_trailer);
     }
 
     // Answer Expect: 100-continue now that the request is authenticated.
@@ -317,8 +340,24 @@ void Exchange::account_sent(const char* data, std::size_t n)
 {
     m_sent += n;
     m_ctx.metrics.upstream_bytes_sent.fetch_add(n, std::memory_order_relaxed);
-    if (m_request_hash) {
-        m_request_hash->append(data, n, [](const BlockPtr&, std::size_t, std::size_t) {});
+    if (m_request_hash && !m_hash_broken) {
+        if (m_hash_decoder) {
+            m_hash_scratch.clear();
+            if (auto r = m_hash_decoder->feed(std::string_view(data, n), m_hash_scratch); !r) {
+                // The upstream refuses it too; the record gets no BLAKE3.
+                m_hash_broken = true;
+                log_debug("{} {}: aws-chunked body not hashed: {}", m_plan.method, m_plan.target.uri(),
+                          r.error().message);
+            } else if (!m_hash_scratch.empty()) {
+                m_request_hash->append(m_hash_scratch.data(), m_hash_scratch.size(),
+                                       [](const BlockPtr&, std::size_t, std::size_t) {});
+            }
+        } else {
+            m_request_hash->append(data, n, [](const BlockPtr&, std::size_t, std::size_t) {});
+        }
+    }
+    if (m_plan.op == S3Op::CompleteMultipartUpload && m_request_capture.size() < k_max_request_capture) {
+        m_request_capture.append(data, std::min(n, k_max_request_capture - m_request_capture.size()));
     }
     if (m_plan.upstream_length != k_unknown_length && m_sent > m_plan.upstream_length) {
         body_error({400, "IncompleteBody", "The request body is longer than declared."});
@@ -479,6 +518,9 @@ std::size_t Exchange::produce_decoded(char* dst, std::size_t cap)
 bool Exchange::finish_body()
 {
     m_body_done = true;
+    if (m_hash_decoder && !m_hash_broken && !m_hash_decoder->finish()) {
+        m_hash_broken = true;
+    }
     if (m_aws) {
         if (auto r = m_aws->finish(); !r) {
             body_error(to_s3_error(r.error()));
@@ -770,6 +812,30 @@ void Exchange::on_curl_done(CURLcode result)
         fail(send_error(err) ? err.status : 0);
         return;
     }
+    if (m_part && m_status / 100 == 2 && !m_hash_broken) {
+        store_part_then_respond();
+        return;
+    }
+    respond();
+}
+
+void Exchange::store_part_then_respond()
+{
+    // The part joins its upload before the client hears it was stored, so
+    // the client's CompleteMultipartUpload always finds it.
+    std::weak_ptr<Exchange> weak = m_self;
+    m_request_hash->finish([weak](const std::string&) {
+        auto self = weak.lock();
+        if (!self || self->m_finished) {
+            return;
+        }
+        self->m_ctx.multipart->add_part(self->m_plan.upload_id, self->m_part_number, self->m_part);
+        self->respond();
+    });
+}
+
+void Exchange::respond()
+{
     if (!m_head_built) {
         build_head();
     }
@@ -789,7 +855,7 @@ void Exchange::complete(bool keep_alive)
     m_completing = true;
     m_completion_keep_alive = keep_alive;
     std::weak_ptr<Exchange> weak = m_self;
-    if (m_request_hash && m_status / 100 == 2) {
+    if (m_request_hash && !m_part && m_status / 100 == 2) {
         ++m_waiting_hashes;
         m_request_hash->finish([weak](std::string hex) {
             if (auto self = weak.lock()) {
@@ -923,12 +989,13 @@ ExchangeRecord Exchange::make_record() const
     r.content_length = m_response_length;
     r.request_bytes = m_sent;
     r.response_bytes = m_received;
-    if (m_request_hash && m_status / 100 == 2) {
+    if (m_request_hash && m_status / 100 == 2 && !m_hash_broken) {
         r.blake3_hex = m_request_blake3;
     } else if (m_response_hash && m_status == 200) {
         r.blake3_hex = m_response_blake3;
     }
     r.response_body = m_capture;
+    r.request_body = m_request_capture;
     return r;
 }
 

@@ -18,6 +18,7 @@
 #include "client_io.hpp"
 #include "curl_multi.hpp"
 #include "hash_pool.hpp"
+#include "multipart_digest.hpp"
 #include "proxy_context.hpp"
 #include "roar/proxy/exchange.hpp"
 #include "roar/proxy/handler.hpp"
@@ -99,6 +100,8 @@ private:
     void watch_client_writes();
 
     // Completion.
+    void store_part_then_respond();
+    void respond();
     void complete(bool keep_alive);
     void maybe_done();
     void fail(unsigned status_sent);
@@ -133,6 +136,12 @@ private:
     bool m_read_paused = false;
     bool m_read_waiting = false; // a wait for the client to be readable is pending
     std::unique_ptr<StreamHash> m_request_hash;
+    std::shared_ptr<PartHash> m_part; // UploadPart: the part's pieces (m_request_hash feeds them)
+    std::uint32_t m_part_number = 0;
+    std::optional<AwsChunkedDecoder> m_hash_decoder; // aws-chunked passing through: decodes a copy for the hash
+    std::string m_hash_scratch;
+    bool m_hash_broken = false;    // the copy did not decode: no BLAKE3
+    std::string m_request_capture; // CompleteMultipartUpload: its part list
 
     // Response.
     std::chrono::steady_clock::time_point m_started = std::chrono::steady_clock::now();

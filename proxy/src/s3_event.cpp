@@ -150,6 +150,8 @@ std::vector<S3Event> lineage_events(const ExchangeRecord& record, std::int64_t m
         add_line(ev.extra, "upload_id", record.upload_id);
         // The collector reads an output's size from here for non-PUT writes.
         add_line(ev.extra, "size", multipart_bytes >= 0 ? std::to_string(multipart_bytes) : "");
+        add_line(ev.extra, "blake3", record.blake3_hex);
+        add_line(ev.extra, "note", record.note);
         break;
     case S3Op::DeleteObject:
         ev.op = ROAR_OP_S3_DELETE;

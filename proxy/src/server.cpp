@@ -208,7 +208,9 @@ tl::expected<std::unique_ptr<Server>, std::string> Server::create(const ServerOp
     std::unique_ptr<Server> s(new Server());
     Impl& impl = *s->m_impl;
     impl.ctx.opts = opts;
-    impl.ctx.recorder = std::make_unique<Recorder>(std::move(ring), impl.ctx.metrics);
+    impl.ctx.multipart = std::make_unique<MultipartDigests>(
+        opts.spool_dir.empty() ? std::filesystem::temp_directory_path() : std::filesystem::path(opts.spool_dir));
+    impl.ctx.recorder = std::make_unique<Recorder>(std::move(ring), impl.ctx.metrics, impl.ctx.multipart.get());
     impl.ctx.hashes = std::make_unique<HashPool>(opts.hash_threads);
     impl.ctx.handler.upstream = opts.upstream;
     if (!opts.route_secret.empty() && !roar_pp2_is_hex(opts.route_secret.c_str(), opts.route_secret.size())) {

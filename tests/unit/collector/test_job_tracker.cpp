@@ -307,6 +307,24 @@ TEST_CASE("S3 objects from the proxy become inputs and outputs", "[collector][tr
     CHECK(job.outputs[0].path == "s3://b/model.bin");
 }
 
+TEST_CASE("a multipart object keeps the proxy's BLAKE3 or its note saying why there is none",
+          "[collector][tracker][s3]")
+{
+    Harness h;
+    h.send(ROAR_OP_S3_MULTIPART_COMPLETE, 7, 0, 200, 300, "s3://b/whole.bin", "\"e-3\"", "size=300\nblake3=ab12\n");
+    h.send(ROAR_OP_S3_MULTIPART_COMPLETE, 7, 0, 200, -1, "s3://b/part.bin", "\"e-2\"",
+           "note=no BLAKE3: part 2 was not seen\n");
+    JobRecord job = h.finish();
+    REQUIRE(job.outputs.size() == 2);
+    const auto& part = job.outputs[0].path == "s3://b/part.bin" ? job.outputs[0] : job.outputs[1];
+    const auto& whole = job.outputs[0].path == "s3://b/part.bin" ? job.outputs[1] : job.outputs[0];
+    CHECK(whole.hashes.at("blake3") == "ab12");
+    CHECK(*whole.size == 300);
+    CHECK(whole.notes.empty());
+    CHECK(part.hashes.count("blake3") == 0);
+    CHECK(part.notes == std::vector<std::string>{"no BLAKE3: part 2 was not seen"});
+}
+
 TEST_CASE("finish hashes the remaining inputs and outputs in one batch, in path order", "[collector][tracker]")
 {
     TempDir dir;

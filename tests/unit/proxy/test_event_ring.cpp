@@ -103,6 +103,11 @@ TEST_CASE("PUT, copy, multipart completion and deletes", "[proxy][events]")
     CHECK(m[0].etag == "\"3858f62230ac3c915f300c664312c11f-2\"");
     CHECK(m[0].bytes == 130);
     CHECK(m[0].extra == "upload_id=up1\nsize=130\n");
+    mpu.blake3_hex = "ab12";
+    CHECK(lineage_events(mpu, 130).at(0).extra == "upload_id=up1\nsize=130\nblake3=ab12\n");
+    mpu.blake3_hex.clear();
+    mpu.note = "no BLAKE3: part 2 was not seen";
+    CHECK(lineage_events(mpu, 130).at(0).extra == "upload_id=up1\nsize=130\nnote=no BLAKE3: part 2 was not seen\n");
 
     auto d = lineage_events(record_for(S3Op::DeleteObject, "b", "gone", 204));
     REQUIRE(d.size() == 1);

@@ -1,7 +1,8 @@
 // Redirected connections: which PROXY v2 headers the proxy admits (loopback
 // peer, the job's secret, a destination its routing rules redirect) and
 // the transparent forward plan (headers as sent, the original destination
-// or the configured upstream, aws-chunked passed through unhashed).
+// or the configured upstream, aws-chunked passed through undecoded and
+// hashed from a decoded copy).
 #include "roar/collector/proxy_header.h"
 #include "roar/proxy/redirect.hpp"
 
@@ -162,14 +163,19 @@ TEST_CASE("forward_plan sends the request unchanged to its destination", "[proxy
         REQUIRE(std::get_if<ForwardPlan>(&up) != nullptr);
         CHECK(std::get<ForwardPlan>(up).url == "http://127.0.0.1:5000/bucket/dir/a%20b.txt?x-id=PutObject");
     }
-    SECTION("aws-chunked passes through unhashed")
+    SECTION("aws-chunked passes through undecoded and is hashed from a decoded copy")
     {
         head.headers.emplace_back("Content-Encoding", "aws-chunked");
+        head.headers.emplace_back("x-amz-trailer", "x-amz-checksum-crc32");
+        head.headers.emplace_back("x-amz-decoded-content-length", "1234");
         head.headers[2].second = "STREAMING-UNSIGNED-PAYLOAD-TRAILER";
         const auto up = forward_plan(head, route, HandlerConfig{});
         const auto& p = std::get<ForwardPlan>(up);
         CHECK(p.body == BodyKind::Plain);
-        CHECK_FALSE(p.hash_body);
+        CHECK(p.hash_body);
+        CHECK(p.hash_decodes_aws_chunked);
+        CHECK(p.hash_trailer == "x-amz-checksum-crc32");
+        CHECK(p.decoded_length == std::optional<std::uint64_t>(1234));
         CHECK(std::find(p.headers.begin(), p.headers.end(),
                         std::pair<std::string, std::string>{"content-encoding", "aws-chunked"})
               != p.headers.end());

@@ -68,6 +68,10 @@ public:
     // Bytes seen so far over every piece.
     uint64_t bytes_seen() const { return m_seen; }
 
+    // Adds the finished pieces of `other` (no piece open in either, none
+    // overlapping these), as if they had been fed here.
+    void absorb(const PieceHasher& other);
+
 private:
     struct Node {
         Cv cv;

@@ -153,6 +153,7 @@ private:
         // S3 objects: what the proxy reported.
         std::optional<uint64_t> s3_in_size, s3_out_size;
         std::map<std::string, std::string> s3_in_hashes, s3_out_hashes;
+        std::vector<std::string> s3_out_notes; // the proxy's, e.g. why a multipart object has no BLAKE3
     };
 
     ProcState& proc(uint32_t pid);

@@ -37,6 +37,8 @@ struct ExchangeRecord {
     std::uint64_t response_bytes = 0; // response body bytes received from upstream
     std::string blake3_hex;           // of the whole request body (2xx) or response body (200), when seen whole
     std::string response_body;        // the start of the response body, when the plan asked to capture it
+    std::string request_body;         // CompleteMultipartUpload: the start of its request body (the part list)
+    std::string note;                 // set by the recorder: why an object has no BLAKE3
 };
 
 } // namespace roar::proxy

@@ -52,8 +52,13 @@ struct ForwardPlan {
     bool signed_trailer = false;
     std::string trailer; // aws-chunked: the x-amz-trailer the decoder must verify (empty: none)
     bool expect_continue = false;
-    bool hash_body = true; // false: the body passes through in a framing the relay does not decode (aws-chunked
-                           // on a redirected connection), so no BLAKE3 of it is taken
+    bool hash_body = true; // false: no BLAKE3 of the body is taken
+    // Redirected connections: an aws-chunked body passes through as sent
+    // (its chunk signatures chain from the request's, which only the
+    // upstream checks); the relay decodes a copy of it for the BLAKE3 only.
+    bool hash_decodes_aws_chunked = false;
+    std::string hash_trailer;                    // that body's x-amz-trailer (empty: none)
+    std::optional<std::uint64_t> decoded_length; // its x-amz-decoded-content-length
     // Lineage details.
     std::string range;       // the request's Range header
     std::string copy_source; // "s3://bucket/key" for copies

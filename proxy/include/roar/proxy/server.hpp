@@ -42,6 +42,9 @@ struct ServerOptions {
     // empty: none is admitted) and its ROAR_S3_HOSTS list.
     std::string route_secret;
     std::string route_hosts;
+    // Where parts of multipart uploads are spooled while their offset is
+    // unsure (unlinked files; empty: the system's temporary directory).
+    std::string spool_dir;
 };
 
 class Server {
