@@ -3,6 +3,8 @@
 // postgres_schema.cpp.
 #include "roar/collector/store/postgres_engine.hpp"
 
+#include "roar/collector/byte_text.hpp"
+
 #include <fmt/format.h>
 #include <libpq-fe.h>
 
@@ -39,6 +41,25 @@ std::string one_line(std::string msg)
         out.pop_back();
     }
     return out;
+}
+
+// A UTF8 database refuses text that is not UTF-8, yet a Linux path,
+// argument or name may hold any byte but NUL. Such text is stored as this
+// marker followed by the base64 of its bytes, and column_view() gives the
+// bytes back, so both engines keep exactly what the job used. Text that
+// already starts with the marker is encoded too, so reading back is never
+// ambiguous (U+0001 starts no name anyone types). Exact comparisons still
+// match (a lookup's parameter is encoded the same way); such paths sort
+// first and match no prefix pattern.
+constexpr std::string_view k_bytes_marker = "\x01"
+                                            "b64:";
+
+std::string stored_text(std::string_view value)
+{
+    if (is_utf8(value) && value.substr(0, k_bytes_marker.size()) != k_bytes_marker) {
+        return std::string(value);
+    }
+    return std::string(k_bytes_marker) + base64_encode(value);
 }
 
 std::string connection_error(pg_conn* conn)
@@ -112,7 +133,7 @@ PostgresStatement& PostgresStatement::bind(int index, double value)
 }
 PostgresStatement& PostgresStatement::bind(int index, std::string_view value)
 {
-    set(index, std::string(value));
+    set(index, stored_text(value));
     return *this;
 }
 PostgresStatement& PostgresStatement::bind(int index, std::nullopt_t)
@@ -148,6 +169,7 @@ void PostgresStatement::reset()
 {
     PQclear(m_result);
     m_result = nullptr;
+    m_decoded.clear();
     m_row = -1;
     m_params.clear();
 }
@@ -187,7 +209,19 @@ std::string_view PostgresStatement::column_view(int index) const
         || PQgetisnull(m_result, m_row, index)) {
         return {};
     }
-    return {PQgetvalue(m_result, m_row, index), size_t(PQgetlength(m_result, m_row, index))};
+    const std::string_view text{PQgetvalue(m_result, m_row, index), size_t(PQgetlength(m_result, m_row, index))};
+    if (text.substr(0, k_bytes_marker.size()) != k_bytes_marker) {
+        return text;
+    }
+    // Decoded once per cell and kept until the result goes, as libpq keeps
+    // the text of every row (callers may hold views of earlier rows).
+    const int64_t cell = int64_t(m_row) * PQnfields(m_result) + index;
+    auto it = m_decoded.find(cell);
+    if (it == m_decoded.end()) {
+        auto bytes = base64_decode(text.substr(k_bytes_marker.size()));
+        it = m_decoded.emplace(cell, bytes ? std::move(*bytes) : std::string(text)).first;
+    }
+    return it->second;
 }
 
 bool PostgresStatement::column_is_null(int index) const

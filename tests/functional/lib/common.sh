@@ -91,6 +91,23 @@ pg_server() {
     (cd / && "${PG_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DATA" -m immediate -w stop >/dev/null)
   fi
 }
+# pg_stopped_midway SCRIPT: `roar run sh -c SCRIPT` in the current project
+# with the PostgreSQL server stopped while the job runs (the job waits for
+# a file named go, made after the stop, before SCRIPT). Sets RC to roar's
+# exit status; its stderr is in $TEST_TMP/run.err.
+pg_stopped_midway() {
+  set +e
+  "$ROAR" run sh -c "while [ ! -e go ]; do sleep 0.05; done; $1" 2>"$TEST_TMP/run.err" &
+  local job=$!
+  set -e
+  sleep 1
+  pg_server stop
+  touch go
+  set +e
+  wait $job
+  RC=$?
+  set -e
+}
 pg_sql() { psql -X -q -A -t -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U roar -d roar "$@"; }
 
 assert_eq() { # actual expected what

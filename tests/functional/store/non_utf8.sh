@@ -3,7 +3,9 @@
 # item 1): the job is stored with its own exit status, the exact bytes are
 # kept, text views show them escaped (a\xff), every --json output is valid
 # JSON with the exact bytes in "<name>_b64", a path round-trips through
-# `roar show`, and a recovery file and `roar import` keep them too.
+# `roar show`, and a recovery file and `roar import` keep them too. Runs
+# on both engines (store-postgres/non_utf8: a UTF8 PostgreSQL database, the
+# recovery file made by stopping the server and stored by roar store sync).
 . "$(dirname "$0")/../lib/common.sh"
 need python3 base64
 new_project
@@ -117,26 +119,46 @@ text=$("$ROAR" show "d$ff/out.txt")
 assert_contains "$text" 'd\xff/out.txt' "the artifact's text view"
 no_raw_byte "$text" "show of the artifact"
 
-check "a job that cannot be stored is saved with its exact bytes and imported by roar import"
-# The job moves the database away and leaves a file that is not one, so
-# storing fails and the record goes to a recovery file.
-run_rc "$ROAR" run sh -c 'echo z > "$(printf "r\377")"; mv .roar/roar.db "$0"; echo garbage > .roar/roar.db' \
-  "$TEST_TMP/kept.db"
-assert_eq "$RC" 0 "exit status of the job that was not stored"
-saved=$(sed -n "s/.*its record is saved in \([^ ]*\) .*/\1/p" <<<"$ERR_TEXT")
-[[ -n $saved && -f $saved ]] || fail "no saved record named in: $ERR_TEXT"
-valid_json "recovery file" <"$saved"
-assert_eq "$(jq -r '.job.outputs[] | .path_b64 // empty' "$saved")" "$(b64 "$PROJECT/r$ff")" \
-  "the saved output's exact bytes"
-uid=$(basename "$saved" .json)
-mv "$TEST_TMP/kept.db" .roar/roar.db
-rm -f .roar/roar.db-wal .roar/roar.db-shm
-run_rc "$ROAR" import "$saved"
-assert_eq "$RC" 0 "roar import: $ERR_TEXT"
-j=$("$ROAR" show --json "$uid")
-assert_eq "$(jq -r '.outputs[] | .path_b64 // empty' <<<"$j")" "$(b64 "$PROJECT/r$ff")" "the imported output's exact bytes"
-assert_eq "$("$ROAR" show --json "r$ff" | jq -r '.produced_by[0].job_id')" "$(jq -r .job_id <<<"$j")" \
-  "the imported path is found by roar show"
+if [[ ${ROAR_TEST_STORE:-sqlite} == postgres ]]; then
+  check "a job whose server went away is saved with its exact bytes and stored by roar store sync"
+  pg_stopped_midway 'echo z > "$(printf "r\377")"'
+  assert_eq "$RC" 0 "exit status of the job that was not stored"
+  shopt -s nullglob
+  saved=(.roar/recovery/*.json)
+  assert_eq "${#saved[@]}" 1 "recovery files"
+  valid_json "recovery file" <"${saved[0]}"
+  assert_eq "$(jq -r '.job.outputs[] | .path_b64 // empty' "${saved[0]}")" "$(b64 "$PROJECT/r$ff")" \
+    "the saved output's exact bytes"
+  uid=$(jq -r '.job.uid' "${saved[0]}")
+  pg_server start
+  run_rc "$ROAR" store sync
+  assert_eq "$RC" 0 "roar store sync: $ERR_TEXT"
+  j=$("$ROAR" show --json "$uid")
+  assert_eq "$(jq -r '.outputs[] | .path_b64 // empty' <<<"$j")" "$(b64 "$PROJECT/r$ff")" "the stored output's exact bytes"
+  assert_eq "$("$ROAR" show --json "r$ff" | jq -r '.produced_by[0].job_id')" "$(jq -r .job_id <<<"$j")" \
+    "the stored path is found by roar show"
+else
+  check "a job that cannot be stored is saved with its exact bytes and imported by roar import"
+  # The job moves the database away and leaves a file that is not one, so
+  # storing fails and the record goes to a recovery file.
+  run_rc "$ROAR" run sh -c 'echo z > "$(printf "r\377")"; mv .roar/roar.db "$0"; echo garbage > .roar/roar.db' \
+    "$TEST_TMP/kept.db"
+  assert_eq "$RC" 0 "exit status of the job that was not stored"
+  saved=$(sed -n "s/.*its record is saved in \([^ ]*\) .*/\1/p" <<<"$ERR_TEXT")
+  [[ -n $saved && -f $saved ]] || fail "no saved record named in: $ERR_TEXT"
+  valid_json "recovery file" <"$saved"
+  assert_eq "$(jq -r '.job.outputs[] | .path_b64 // empty' "$saved")" "$(b64 "$PROJECT/r$ff")" \
+    "the saved output's exact bytes"
+  uid=$(basename "$saved" .json)
+  mv "$TEST_TMP/kept.db" .roar/roar.db
+  rm -f .roar/roar.db-wal .roar/roar.db-shm
+  run_rc "$ROAR" import "$saved"
+  assert_eq "$RC" 0 "roar import: $ERR_TEXT"
+  j=$("$ROAR" show --json "$uid")
+  assert_eq "$(jq -r '.outputs[] | .path_b64 // empty' <<<"$j")" "$(b64 "$PROJECT/r$ff")" "the imported output's exact bytes"
+  assert_eq "$("$ROAR" show --json "r$ff" | jq -r '.produced_by[0].job_id')" "$(jq -r .job_id <<<"$j")" \
+    "the imported path is found by roar show"
+fi
 
 check "roar-events writes valid JSON lines with the exact argument bytes"
 events=$("$ROAR_BUILD_DIR/bin/roar-events" true "$ff" 2>/dev/null)

@@ -10,18 +10,8 @@ new_project_pg
 echo input >in.txt
 
 check "a job whose server went away keeps its exit status and is saved locally"
-set +e
-"$ROAR" run sh -c 'while [ ! -e go ]; do sleep 0.05; done; cat in.txt > out.txt; exit 3' 2>"$TEST_TMP/run.err" &
-job=$!
-set -e
-sleep 1
-pg_server stop
-touch go
-set +e
-wait $job
-rc=$?
-set -e
-assert_eq "$rc" 3 "exit status of the job"
+pg_stopped_midway 'cat in.txt > out.txt; exit 3'
+assert_eq "$RC" 3 "exit status of the job"
 err=$(cat "$TEST_TMP/run.err")
 assert_contains "$err" "roar store sync" "what roar said"
 shopt -s nullglob

@@ -9,8 +9,10 @@
 
 #include "roar/collector/store/engine.hpp"
 
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 struct pg_conn;
@@ -70,6 +72,9 @@ private:
     std::vector<std::optional<std::string>> m_params;
     pg_result* m_result = nullptr;
     int m_row = -1;
+    // Cells stored as bytes that are not UTF-8, decoded (row * columns +
+    // column -> bytes); node-based, so views of them stay valid.
+    mutable std::unordered_map<int64_t, std::string> m_decoded;
 };
 
 class PostgresEngine final : public StoreEngine {
