@@ -1200,6 +1200,20 @@ def go_program(b, name):
     return out
 
 
+def add_strace_rows(b, rid, res):
+    """Rows RID-strace (the workload under strace -f against untraced) and
+    RID-vs-strace (strace's time over roar's, median of the interleaved
+    pairs; the issue asks roar's filtered tracer to be several times
+    cheaper) from interleaved "untraced", "roar" and "strace" times."""
+    a, r, st = median(res["untraced"]), median(res["roar"]), median(res["strace"])
+    b.add(f"{rid}-strace", 8, "  same under strace -f (s)", unit="s", reference="untraced", ref_value=a, roar=st,
+          ratio=paired_ratio(res["untraced"], res["strace"]),
+          details={"strace_s": stats(res["strace"]), "note": "ptrace on every syscall; not roar"})
+    b.add(f"{rid}-vs-strace", 8, "  strace -f time / roar time (how much cheaper roar's tracer is)", unit="x",
+          reference="strace -f", ref_value=st, roar=paired_ratio(res["roar"], res["strace"]),
+          target=(">=", 3.0, "≥ 3x"), metric="value", details={"strace_s": st, "roar_s": r})
+
+
 def row_8(b):
     z = b.z
     b.roar_available()
@@ -1242,13 +1256,7 @@ def row_8(b):
         if strace:
             # The same real Go workload under strace -f, which stops on every
             # syscall (reads, writes, futexes, epoll): what roar's filter saves.
-            st = median(res["strace"])
-            b.add("8a-strace", 8, "  same under strace -f (s)", unit="s", reference="untraced", ref_value=a, roar=st,
-                  ratio=paired_ratio(res["untraced"], res["strace"]),
-                  details={"strace_s": stats(res["strace"]), "note": "ptrace on every syscall; not roar"})
-            b.add("8a-vs-strace", 8, "  strace -f time / roar time (how much cheaper roar's tracer is)", unit="x",
-                  reference="strace -f", ref_value=st, roar=paired_ratio(res["roar"], res["strace"]),
-                  target=(">=", 3.0, "≥ 3x"), metric="value", details={"strace_s": st, "roar_s": r})
+            add_strace_rows(b, "8a", res)
 
     # 8b: a Go program doing nothing but open+close: the tracer's per-call
     # cost (three ptrace stops per iteration), against strace -f.
@@ -1279,13 +1287,7 @@ def row_8(b):
               details={"untraced_s": stats(res["untraced"]), "roar_s": stats(res["roar"]),
                        "roar_us_per_iteration": (r - a) / iters * 1e6})
         if strace:
-            st = median(res["strace"])
-            b.add("8b-strace", 8, "  same under strace -f (s)", unit="s", reference="untraced", ref_value=a, roar=st,
-                  ratio=paired_ratio(res["untraced"], res["strace"]),
-                  details={"strace_s": stats(res["strace"]), "note": "ptrace on every syscall; not roar"})
-            b.add("8b-vs-strace", 8, "  strace -f time / roar time (how much cheaper roar's tracer is)", unit="x",
-                  reference="strace -f", ref_value=st, roar=st / r, target=(">=", 3.0, "≥ 3x"), metric="value",
-                  details={"strace_s": st, "roar_s": r})
+            add_strace_rows(b, "8b", res)
         else:
             b.na("8b-strace", 8, "  same under strace -f", "strace is not installed")
 

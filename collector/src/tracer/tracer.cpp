@@ -165,6 +165,23 @@ int tracee_fd(pid_t pid, pid_t tid, int fd)
     return int(dup);
 }
 
+// The domain (AF_INET or AF_INET6) of `sock` when it is a TCP socket over
+// IP, else 0 (UDP, Unix sockets).
+int tcp_over_ip(int sock)
+{
+    int type = 0;
+    int domain = 0;
+    socklen_t len = sizeof type;
+    if (getsockopt(sock, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_STREAM) {
+        return 0;
+    }
+    len = sizeof domain;
+    if (getsockopt(sock, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 || (domain != AF_INET && domain != AF_INET6)) {
+        return 0;
+    }
+    return domain;
+}
+
 // Makes the syscall the tracee is stopped at (a seccomp stop) return
 // `result` without running it.
 void skip_syscall(pid_t tid, int64_t result)
@@ -1181,15 +1198,9 @@ void Tracer::State::note_unidentified(const Task& t, Proc& p, int fd, const Dest
     if (sock < 0) {
         return;
     }
-    int type = 0;
-    int domain = 0;
-    socklen_t olen = sizeof type;
-    const bool stream = getsockopt(sock, SOL_SOCKET, SO_TYPE, &type, &olen) == 0 && type == SOCK_STREAM;
-    olen = sizeof domain;
-    const bool inet =
-        getsockopt(sock, SOL_SOCKET, SO_DOMAIN, &domain, &olen) == 0 && (domain == AF_INET || domain == AF_INET6);
+    const int domain = tcp_over_ip(sock);
     close(sock);
-    if (!stream || !inet) {
+    if (domain == 0) {
         return;
     }
     char ip[INET6_ADDRSTRLEN] = "";
@@ -1238,14 +1249,8 @@ void Tracer::State::route_connect(const Task& t, Proc& p, const SyscallCall& cal
         }
         return; // a bad fd: the kernel answers EBADF
     }
-    int type = 0;
-    int domain = 0;
-    socklen_t olen = sizeof type;
-    const bool stream = getsockopt(sock, SOL_SOCKET, SO_TYPE, &type, &olen) == 0 && type == SOCK_STREAM;
-    olen = sizeof domain;
-    const bool inet =
-        getsockopt(sock, SOL_SOCKET, SO_DOMAIN, &domain, &olen) == 0 && (domain == AF_INET || domain == AF_INET6);
-    if (!stream || !inet) {
+    const int domain = tcp_over_ip(sock);
+    if (domain == 0) {
         close(sock);
         return; // UDP, or a sockaddr that does not fit the socket: untouched
     }
