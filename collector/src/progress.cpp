@@ -114,12 +114,10 @@ ProgressLine::~ProgressLine()
 void ProgressLine::run(std::chrono::milliseconds delay)
 {
     std::unique_lock lock(m_mutex);
-    // No delay (ROAR_PROGRESS_DELAY_MS=0, for tests): drawn at least once,
-    // however soon the work ends.
     if (delay.count() > 0 && m_wake.wait_for(lock, delay, [this] { return m_stop; })) {
         return; // done before it was worth showing
     }
-    do {
+    auto draw = [this] {
         const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count();
         write_all(m_fd, "\r"
                             + progress_text(m_label, m_done.load(std::memory_order_relaxed),
@@ -127,7 +125,15 @@ void ProgressLine::run(std::chrono::milliseconds delay)
                                             m_bytes.load(std::memory_order_relaxed), elapsed, m_unit)
                             + "\x1b[K");
         m_shown = true;
+    };
+    do {
+        draw();
     } while (!m_wake.wait_for(lock, std::chrono::milliseconds(250), [this] { return m_stop; }));
+    if (delay.count() == 0) {
+        // No delay (ROAR_PROGRESS_DELAY_MS=0, for tests): drawn once more
+        // with the final counts, however soon the work ended.
+        draw();
+    }
 }
 
 } // namespace roar::collector

@@ -71,7 +71,7 @@ TEST_CASE("the progress line shows only when enabled and the work lasts", "[coll
         }
         CHECK(drain(pipe.fds[0]).empty());
     }
-    SECTION("no delay: even work that ends at once draws the line, then erases it")
+    SECTION("no delay: even work that ends at once draws the line with its final counts, then erases it")
     {
         {
             ProgressLine line(true, "work", pipe.fds[1], std::chrono::milliseconds(0));
@@ -80,6 +80,7 @@ TEST_CASE("the progress line shows only when enabled and the work lasts", "[coll
         }
         const std::string out = drain(pipe.fds[0]);
         CHECK(out.rfind("\rwork: ", 0) == 0);
+        CHECK(out.find("\rwork: 2/2 files\x1b[K\r\x1b[K") != std::string::npos);
         CHECK(out.size() >= 4);
         CHECK(out.substr(out.size() - 4) == "\r\x1b[K");
     }

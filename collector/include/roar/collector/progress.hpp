@@ -33,7 +33,7 @@ class ProgressLine {
 public:
     // Disabled (no thread, no output) unless `enabled`. `fd`: where the
     // line goes (stderr); `delay`: how long work may take before it shows
-    // (zero: drawn at once, and at least once);
+    // (zero: drawn at once, and again with the final counts at the end);
     // `unit`: what add() counts ("files", "jobs").
     ProgressLine(bool enabled, std::string label, int fd = 2, std::chrono::milliseconds delay = progress_delay(),
                  std::string unit = "files");
