@@ -9,6 +9,8 @@
 #include "openlineage_http.hpp"
 #include "project.hpp"
 
+#include "roar/collector/progress.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -16,6 +18,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <map>
+#include <unistd.h>
 
 namespace roar::cli {
 
@@ -115,24 +118,33 @@ int cmd_export(const ExportOptions& options)
     }
     const std::vector<int64_t> rows = selected_jobs(store, project, options);
     size_t sent = 0;
-    for (const int64_t row : rows) {
-        const auto job = store.job(row);
-        if (!job) {
-            throw FatalError(fmt::format("job {} vanished from the database", row));
-        }
-        event_options.session = session_of(job->session);
-        for (const auto& event : openlineage::run_events(*job, event_options)) {
-            const std::string line = openlineage::to_json_line(event);
-            if (!sender) {
-                std::cout << line << '\n';
-                continue;
+    {
+        // A progress line on stderr when it is a terminal, unless the events
+        // themselves go to that terminal (stdout one too): they show progress.
+        // It is erased (end of this block) before the summary below.
+        collector::ProgressLine progress(collector::stderr_shows_progress() && (sender || isatty(1) == 0),
+                                         "roar: exporting", 2, collector::progress_delay(), "jobs");
+        progress.set_total(rows.size());
+        for (const int64_t row : rows) {
+            const auto job = store.job(row);
+            if (!job) {
+                throw FatalError(fmt::format("job {} vanished from the database", row));
             }
-            if (auto posted = sender->send(line); !posted) {
-                throw FatalError(fmt::format("export: sending an event of job {} to {} failed: {}; {} of {} events "
-                                             "were sent (exporting again is safe: run ids are stable)",
-                                             job->uid, *endpoint, posted.error().message, sent, rows.size() * 2));
+            event_options.session = session_of(job->session);
+            for (const auto& event : openlineage::run_events(*job, event_options)) {
+                const std::string line = openlineage::to_json_line(event);
+                if (!sender) {
+                    std::cout << line << '\n';
+                    continue;
+                }
+                if (auto posted = sender->send(line); !posted) {
+                    throw FatalError(fmt::format("export: sending an event of job {} to {} failed: {}; {} of {} events "
+                                                 "were sent (exporting again is safe: run ids are stable)",
+                                                 job->uid, *endpoint, posted.error().message, sent, rows.size() * 2));
+                }
+                ++sent;
             }
-            ++sent;
+            progress.add(1);
         }
     }
     std::cout.flush();

@@ -37,16 +37,21 @@ int cmd_status(bool json)
     const auto snapshot = store.snapshot();
     LineageOptions load_options;
     load_options.check_all_paths = true;
-    const Lineage g = Lineage::load(store, load_options);
     ArtifactDigests digests(store);
-    {
+    const Lineage g = [&] {
+        // On a terminal (stderr), a long check shows how far it got; the
+        // line is erased before anything is printed, and --json never has it.
+        collector::ProgressLine progress(!json && collector::stderr_shows_progress(), "roar: checking");
+        load_options.progress = &progress;
+        Lineage loaded = Lineage::load(store, load_options);
         std::vector<int64_t> recorded;
-        recorded.reserve(g.paths.size());
-        for (const auto& p : g.paths) {
+        recorded.reserve(loaded.paths.size());
+        for (const auto& p : loaded.paths) {
             recorded.push_back(p.latest);
         }
         digests.prefetch(std::move(recorded));
-    }
+        return loaded;
+    }();
 
     // Every checked path; the JSON is streamed (a long history tracks
     // hundreds of thousands of paths), in the key order nlohmann would use.

@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <deque>
 #include <exception>
+#include <iterator>
 #include <limits>
 #include <thread>
 #include <string_view>
@@ -310,6 +311,9 @@ Lineage Lineage::load(collector::Store& store, const LineageOptions& options)
     // in one batch (cache lookups together, changed files hashed in parallel).
     std::vector<uint32_t> regular;
     std::vector<std::string> regular_paths;
+    if (options.progress) {
+        options.progress->set_total(uint64_t(std::count(check.begin(), check.end(), 1)));
+    }
     for (size_t i = 0; i < g.paths.size(); ++i) {
         if (!check[i]) {
             continue;
@@ -317,37 +321,51 @@ Lineage Lineage::load(collector::Store& store, const LineageOptions& options)
         PathState& p = g.paths[i];
         if (p.path.rfind("s3://", 0) == 0) {
             p.disk = DiskState::remote;
-            continue;
-        }
-        struct stat st;
-        if (stat(p.path.c_str(), &st) != 0) {
+        } else if (struct stat st; stat(p.path.c_str(), &st) != 0) {
             if (errno == ENOENT || errno == ENOTDIR) {
                 p.disk = DiskState::missing;
             }
-            continue;
-        }
-        if (S_ISREG(st.st_mode)) {
+        } else if (S_ISREG(st.st_mode)) {
             regular.push_back(uint32_t(i));
             regular_paths.push_back(p.path);
+            continue; // counted when digested
+        }
+        if (options.progress) {
+            options.progress->add(1);
         }
     }
     if (!regular.empty()) {
+        // In batches, so a progress line moves while a large tree is hashed.
+        constexpr size_t k_digest_batch = 1000;
         collector::HashPool pool(collector::HashPool::default_threads());
-        const auto digests = store.digest_files(regular_paths, pool);
+        std::vector<std::string> batch;
         std::vector<size_t> readable;
         std::vector<std::string> blake3;
-        for (size_t k = 0; k < regular.size(); ++k) {
-            if (digests[k]) { // unreadable now: left unchecked
-                readable.push_back(k);
-                blake3.push_back(digests[k]->blake3);
+        for (size_t first = 0; first < regular.size(); first += k_digest_batch) {
+            const size_t count = std::min(k_digest_batch, regular.size() - first);
+            batch.assign(std::make_move_iterator(regular_paths.begin() + std::ptrdiff_t(first)),
+                         std::make_move_iterator(regular_paths.begin() + std::ptrdiff_t(first + count)));
+            const auto digests = store.digest_files(batch, pool);
+            uint64_t bytes = 0;
+            readable.clear();
+            blake3.clear();
+            for (size_t k = 0; k < count; ++k) {
+                if (digests[k]) { // unreadable now: left unchecked
+                    readable.push_back(first + k);
+                    blake3.push_back(digests[k]->blake3);
+                    bytes += digests[k]->identity.size;
+                }
             }
-        }
-        const auto artifacts = store.artifacts_by_blake3(blake3);
-        for (size_t i = 0; i < readable.size(); ++i) {
-            PathState& p = g.paths[regular[readable[i]]];
-            p.disk_digest = std::move(blake3[i]);
-            p.on_disk = artifacts[i].value_or(-1);
-            p.disk = (p.latest == 0 || p.on_disk == p.latest) ? DiskState::present : DiskState::modified;
+            const auto artifacts = store.artifacts_by_blake3(blake3);
+            for (size_t i = 0; i < readable.size(); ++i) {
+                PathState& p = g.paths[regular[readable[i]]];
+                p.disk_digest = std::move(blake3[i]);
+                p.on_disk = artifacts[i].value_or(-1);
+                p.disk = (p.latest == 0 || p.on_disk == p.latest) ? DiskState::present : DiskState::modified;
+            }
+            if (options.progress) {
+                options.progress->add(count, bytes);
+            }
         }
     }
 

@@ -5,6 +5,7 @@
 // projects; read by dag, status, `roar run`'s stale report and `roar run @N`.
 #pragma once
 
+#include "roar/collector/progress.hpp"
 #include "roar/collector/store/store.hpp"
 
 #include <cstdint>
@@ -90,6 +91,9 @@ struct LineageOptions {
     // Which paths to compare with the disk: those the current executions
     // used (enough for staleness), or every path of the session (status).
     bool check_all_paths = false;
+    // Counts the checked paths as they are compared (total, then each one),
+    // for `roar status`'s progress line; none when null.
+    collector::ProgressLine* progress = nullptr;
 };
 
 class Lineage {

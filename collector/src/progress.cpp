@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <cstdlib>
 #include <cstring>
 #include <unistd.h>
@@ -51,14 +52,27 @@ bool stderr_shows_progress()
     return isatty(2) && !(term && std::strcmp(term, "dumb") == 0);
 }
 
+std::chrono::milliseconds progress_delay()
+{
+    const char* given = std::getenv("ROAR_PROGRESS_DELAY_MS");
+    int64_t ms = 0;
+    if (given && *given) {
+        const char* end = given + std::strlen(given);
+        if (auto [ptr, ec] = std::from_chars(given, end, ms); ec == std::errc() && ptr == end && ms >= 0) {
+            return std::chrono::milliseconds(ms);
+        }
+    }
+    return std::chrono::milliseconds(1000);
+}
+
 std::string progress_text(const std::string& label, uint64_t done, uint64_t total, uint64_t bytes,
-                          double elapsed_seconds)
+                          double elapsed_seconds, const std::string& unit)
 {
     std::string out = label + ": " + count_text(done);
     if (total > 0) {
         out += "/" + count_text(total);
     }
-    out += " files";
+    out += " " + unit;
     if (bytes > 0) {
         out += ", " + bytes_text(double(bytes));
         if (elapsed_seconds > 0) {
@@ -73,8 +87,8 @@ std::string progress_text(const std::string& label, uint64_t done, uint64_t tota
     return out;
 }
 
-ProgressLine::ProgressLine(bool enabled, std::string label, int fd, std::chrono::milliseconds delay)
-    : m_label(std::move(label)), m_fd(fd), m_start(std::chrono::steady_clock::now())
+ProgressLine::ProgressLine(bool enabled, std::string label, int fd, std::chrono::milliseconds delay, std::string unit)
+    : m_label(std::move(label)), m_unit(std::move(unit)), m_fd(fd), m_start(std::chrono::steady_clock::now())
 {
     if (enabled) {
         m_thread = std::thread([this, delay] { run(delay); });
@@ -100,18 +114,26 @@ ProgressLine::~ProgressLine()
 void ProgressLine::run(std::chrono::milliseconds delay)
 {
     std::unique_lock lock(m_mutex);
-    if (m_wake.wait_for(lock, delay, [this] { return m_stop; })) {
+    if (delay.count() > 0 && m_wake.wait_for(lock, delay, [this] { return m_stop; })) {
         return; // done before it was worth showing
     }
-    do {
+    auto draw = [this] {
         const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count();
         write_all(m_fd, "\r"
                             + progress_text(m_label, m_done.load(std::memory_order_relaxed),
                                             m_total.load(std::memory_order_relaxed),
-                                            m_bytes.load(std::memory_order_relaxed), elapsed)
+                                            m_bytes.load(std::memory_order_relaxed), elapsed, m_unit)
                             + "\x1b[K");
         m_shown = true;
+    };
+    do {
+        draw();
     } while (!m_wake.wait_for(lock, std::chrono::milliseconds(250), [this] { return m_stop; }));
+    if (delay.count() == 0) {
+        // No delay (ROAR_PROGRESS_DELAY_MS=0, for tests): drawn once more
+        // with the final counts, however soon the work ended.
+        draw();
+    }
 }
 
 } // namespace roar::collector

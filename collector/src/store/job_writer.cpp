@@ -412,6 +412,36 @@ void Store::write_uses_in_bulk(int64_t job_id, const JobRecord& job)
     }
 }
 
+void Store::write_processes_in_bulk(int64_t job_id, const JobRecord& job)
+{
+    // A process names its parent by seq (its index in job.processes), never
+    // by row id, so the rows can go many a statement in any id order: on
+    // PostgreSQL a make -j job's thousands of processes cost a few round
+    // trips, not one each. On SQLite, where a statement costs no round trip
+    // but a 1,000-row one takes a quarter of a second to prepare, 50 rows a
+    // statement (store_job of 5,000 processes: 0.027 s, as one a statement;
+    // 0.30 s at 1,000 a statement).
+    const size_t rows = m_engine->dialect() == Dialect::sqlite ? 50 : k_rows_per_statement;
+    RowInserter add_processes(*m_engine,
+                              "INSERT INTO processes (job_id, seq, pid, ppid, parent_seq, exe, argv, cwd, started_at, "
+                              "exit_code, signal, observed, notes, tracer)",
+                              "", 14, rows);
+    add_processes.insert(job.processes.size(), [&](SqlStatement& q, size_t i, int c) {
+        const ProcessRecord& p = job.processes[i];
+        q.bind(c, job_id).bind(c + 1, int64_t(i)).bind(c + 2, int64_t(p.pid)).bind(c + 3, int64_t(p.ppid));
+        q.bind(c + 4, p.parent >= 0 ? std::optional<int64_t>(p.parent) : std::nullopt);
+        q.bind(c + 5, p.exe).bind(c + 6, stored_json(p.argv)).bind(c + 7, p.cwd).bind(c + 8, p.started_at);
+        q.bind(c + 9, p.exit_code ? std::optional<int64_t>(*p.exit_code) : std::nullopt);
+        q.bind(c + 10, p.signal ? std::optional<int64_t>(*p.signal) : std::nullopt);
+        q.bind(c + 11, int64_t(p.observed)).bind(c + 12, stored_json(p.notes));
+        if (p.tracer.empty()) {
+            q.bind(c + 13, std::nullopt);
+        } else {
+            q.bind(c + 13, std::string_view(p.tracer));
+        }
+    });
+}
+
 Result<int64_t> Store::store_job(const JobRecord& job, std::optional<int64_t> step_number)
 {
     if (!m_engine || m_engine->access() != Access::write) {
@@ -451,26 +481,7 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?
             environment.run();
         }
 
-        SqlStatement& proc = prepared(R"sql(
-INSERT INTO processes (job_id, seq, pid, ppid, parent_seq, exe, argv, cwd, started_at, exit_code, signal, observed, notes,
-                       tracer)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14))sql");
-        for (size_t i = 0; i < job.processes.size(); ++i) {
-            const ProcessRecord& p = job.processes[i];
-            proc.reset();
-            proc.bind(1, job_id).bind(2, int64_t(i)).bind(3, int64_t(p.pid)).bind(4, int64_t(p.ppid));
-            proc.bind(5, p.parent >= 0 ? std::optional<int64_t>(p.parent) : std::nullopt);
-            proc.bind(6, p.exe).bind(7, stored_json(p.argv)).bind(8, p.cwd).bind(9, p.started_at);
-            proc.bind(10, p.exit_code ? std::optional<int64_t>(*p.exit_code) : std::nullopt);
-            proc.bind(11, p.signal ? std::optional<int64_t>(*p.signal) : std::nullopt);
-            proc.bind(12, int64_t(p.observed)).bind(13, stored_json(p.notes));
-            if (p.tracer.empty()) {
-                proc.bind(14, std::nullopt);
-            } else {
-                proc.bind(14, std::string_view(p.tracer));
-            }
-            proc.run();
-        }
+        write_processes_in_bulk(job_id, job);
         write_uses_in_bulk(job_id, job);
         if (m_engine->dialect() == Dialect::postgresql) {
             m_engine->commit();

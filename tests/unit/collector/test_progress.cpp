@@ -46,6 +46,7 @@ TEST_CASE("progress text: files, bytes, rate and time left", "[collector][progre
     CHECK(progress_text("x", 1, 2, 3 * 1024 * 1024, 1.5) == "x: 1/2 files, 3.0 MiB (2.0 MiB/s), 2 s left");
     CHECK(progress_text("x", 1, 100, 0, 10.0) == "x: 1/100 files, 16 min 30 s left");
     CHECK(progress_text("x", 5, 5, 0, 1.0) == "x: 5/5 files");
+    CHECK(progress_text("roar: exporting", 3, 12, 0, 1.0, "jobs") == "roar: exporting: 3/12 jobs, 3 s left");
 }
 
 TEST_CASE("the progress line shows only when enabled and the work lasts", "[collector][progress]")
@@ -69,6 +70,19 @@ TEST_CASE("the progress line shows only when enabled and the work lasts", "[coll
             line.add(3);
         }
         CHECK(drain(pipe.fds[0]).empty());
+    }
+    SECTION("no delay: even work that ends at once draws the line with its final counts, then erases it")
+    {
+        {
+            ProgressLine line(true, "work", pipe.fds[1], std::chrono::milliseconds(0));
+            line.set_total(2);
+            line.add(2);
+        }
+        const std::string out = drain(pipe.fds[0]);
+        CHECK(out.rfind("\rwork: ", 0) == 0);
+        CHECK(out.find("\rwork: 2/2 files\x1b[K\r\x1b[K") != std::string::npos);
+        CHECK(out.size() >= 4);
+        CHECK(out.substr(out.size() - 4) == "\r\x1b[K");
     }
     SECTION("long work: the line is drawn in place, then erased")
     {

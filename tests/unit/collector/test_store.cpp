@@ -519,3 +519,71 @@ TEST_CASE("a job with more uses than one write batch: every use stored, repeated
     CHECK(count(file, "SELECT max(id) FROM artifacts") == 1251);
     CHECK(count(file, "SELECT count(*) FROM job_io") == 2 * (k_inputs + 2));
 }
+
+TEST_CASE("a job with more processes than one write batch reads every process back exactly", "[collector][store]")
+{
+    // Processes are written many a statement (50 on SQLite, 1,000 on
+    // PostgreSQL); each names its parent by seq, so the links must survive
+    // whatever ids the rows get.
+    TempDir dir;
+    const auto file = dir / "roar.db";
+    auto db = Database::create(file);
+    REQUIRE(db);
+    JobRecord job = sample_job("0000000000000c01");
+    job.processes.clear();
+    constexpr int k_processes = 2525; // full statements and a partial one, whatever the rows a statement
+    for (int i = 0; i < k_processes; ++i) {
+        ProcessRecord p;
+        p.pid = uint32_t(1000 + i);
+        p.ppid = i == 0 ? 1 : uint32_t(1000 + (i - 1) / 2);
+        p.parent = i == 0 ? -1 : (i - 1) / 2;
+        p.exe = fmt::format("/bin/t\xff{}", i);
+        p.argv = {"t", fmt::format("a\xfe{}", i), ""};
+        p.cwd = fmt::format("/p/{}", i % 7);
+        p.started_at = 1700000000.5 + i;
+        if (i % 3 == 0) {
+            p.exit_code = i % 256;
+        } else if (i % 3 == 1) {
+            p.exit_code = 128 + 9;
+            p.signal = 9;
+        }
+        p.observed = i % 11 != 0;
+        p.tracer = p.observed ? (i % 2 ? "shim" : "ptrace") : "";
+        if (i % 5 == 0) {
+            p.notes = {fmt::format("note \xff{}", i)};
+        }
+        job.processes.push_back(std::move(p));
+    }
+    auto row = db->store_job(job);
+    REQUIRE(row);
+    CHECK(count(file, "SELECT count(*) FROM processes") == k_processes);
+    CHECK(count(file, "SELECT count(*) FROM processes WHERE started_at = 1700000000.5 + seq") == k_processes);
+    auto detail = db->job(*row);
+    REQUIRE(detail);
+    REQUIRE(detail->processes.size() == size_t(k_processes));
+    int mismatched = 0;
+    for (int i = 0; i < k_processes; ++i) {
+        const ProcessRecord& want = job.processes[size_t(i)];
+        const ProcessDetail& got = detail->processes[size_t(i)];
+        // -1 stands for none (no value here is negative).
+        const bool same = got.seq == i && got.pid == int64_t(want.pid) && got.ppid == int64_t(want.ppid)
+                          && got.parent.value_or(-1) == want.parent && got.exe == want.exe && got.argv == want.argv
+                          && got.cwd == want.cwd && got.exit_code.value_or(-1) == want.exit_code.value_or(-1)
+                          && got.signal.value_or(-1) == want.signal.value_or(-1) && got.observed == want.observed
+                          && got.tracer.value_or("") == want.tracer && got.tracer.has_value() == !want.tracer.empty()
+                          && got.notes == want.notes;
+        if (!same) {
+            UNSCOPED_INFO("process " << i << " differs");
+            ++mismatched;
+        }
+    }
+    CHECK(mismatched == 0);
+    // A second job's processes keep to their own job.
+    JobRecord again = sample_job("0000000000000c02");
+    auto second = db->store_job(again);
+    REQUIRE(second);
+    auto other = db->job(*second);
+    REQUIRE(other);
+    CHECK(other->processes.size() == again.processes.size());
+    CHECK(count(file, "SELECT count(*) FROM processes") == k_processes + int64_t(again.processes.size()));
+}

@@ -19,18 +19,24 @@ namespace roar::collector {
 // Whether stderr is a terminal that can show a progress line.
 bool stderr_shows_progress();
 
-// The line for `label` after `elapsed` seconds: "label: done/total files"
-// (or "done files" when the total is unknown, 0), bytes and rate when
-// known, time left when a total is.
+// How long work runs before its progress line shows: a second, or
+// ROAR_PROGRESS_DELAY_MS milliseconds when set (tests use 0).
+std::chrono::milliseconds progress_delay();
+
+// The line for `label` after `elapsed` seconds: "label: done/total unit"
+// (or "done unit" when the total is unknown, 0), bytes and rate when
+// known, time left when a total is. `unit` names what is counted.
 std::string progress_text(const std::string& label, uint64_t done, uint64_t total, uint64_t bytes,
-                          double elapsed_seconds);
+                          double elapsed_seconds, const std::string& unit = "files");
 
 class ProgressLine {
 public:
     // Disabled (no thread, no output) unless `enabled`. `fd`: where the
-    // line goes (stderr); `delay`: how long work may take before it shows.
-    ProgressLine(bool enabled, std::string label, int fd = 2,
-                 std::chrono::milliseconds delay = std::chrono::milliseconds(1000));
+    // line goes (stderr); `delay`: how long work may take before it shows
+    // (zero: drawn at once, and again with the final counts at the end);
+    // `unit`: what add() counts ("files", "jobs").
+    ProgressLine(bool enabled, std::string label, int fd = 2, std::chrono::milliseconds delay = progress_delay(),
+                 std::string unit = "files");
     ProgressLine(const ProgressLine&) = delete;
     ProgressLine& operator=(const ProgressLine&) = delete;
     ~ProgressLine(); // erases the line if it was shown
@@ -48,6 +54,7 @@ private:
     void run(std::chrono::milliseconds delay);
 
     std::string m_label;
+    std::string m_unit;
     int m_fd;
     std::atomic<uint64_t> m_done{0}, m_total{0}, m_bytes{0};
     std::mutex m_mutex;

@@ -209,6 +209,9 @@ private:
     // Writes a job's uses, and the artifacts and digests they name, with
     // multi-row statements (job_writer.cpp).
     void write_uses_in_bulk(int64_t job_id, const JobRecord& job);
+    // Writes `job`'s processes under row `job_id`, a thousand a statement
+    // (job_writer.cpp).
+    void write_processes_in_bulk(int64_t job_id, const JobRecord& job);
     void require_writer(const char* what) const;
     int64_t active_session_for_writing();
     int64_t step_for(int64_t session, const JobRecord& job, std::optional<int64_t> step_number);
