@@ -1038,10 +1038,10 @@ def start_postgres(b):
     account when run as root), stopped with the row; returns its URL."""
     if not os.access(os.path.join(PG_BIN, "initdb"), os.X_OK):
         raise NotAvailable("PostgreSQL 15 is not installed (postgresql-15)")
-    root = os.path.join(b.work, "postgres")
-    if os.path.exists(root):
-        shutil.rmtree(root)
-    os.makedirs(root)
+    # Its own directory under /tmp: as root the server runs as postgres,
+    # which cannot enter the work directory (a test's is private to root).
+    root = tempfile.mkdtemp(prefix="roar-bench-pg.")
+    atexit.register(shutil.rmtree, root, True)
     user = None
     if os.getuid() == 0:
         user = "postgres"
