@@ -165,6 +165,14 @@ bool PostgresStatement::step()
     return ++m_row < PQntuples(m_result);
 }
 
+int64_t PostgresStatement::changes() const
+{
+    const char* text = m_result ? PQcmdTuples(m_result) : "";
+    int64_t n = 0;
+    std::from_chars(text, text + std::strlen(text), n);
+    return n;
+}
+
 void PostgresStatement::reset()
 {
     PQclear(m_result);
@@ -306,6 +314,36 @@ Result<std::unique_ptr<PostgresEngine>> PostgresEngine::open(const std::string& 
     return engine;
 }
 
+Result<std::unique_ptr<PostgresEngine>> PostgresEngine::open_component(const std::string& url,
+                                                                       const std::string& schema,
+                                                                       const std::string& passfile)
+{
+    const bool valid = !schema.empty() && schema.size() <= 63 && schema.rfind("roar_", 0) != 0
+                       && std::all_of(schema.begin(), schema.end(), [](char c) {
+                              return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+                          });
+    if (!valid) {
+        return fail("'{}' is not a schema a component may use (1 to 63 of [a-z0-9_], not starting roar_)", schema);
+    }
+    auto conn = connect(url, passfile);
+    if (!conn) {
+        return tl::unexpected(conn.error());
+    }
+    std::unique_ptr<PostgresEngine> engine(
+        new PostgresEngine(*conn, split_store_url_password(url).url, "", schema, Access::write));
+    try {
+        // Two instances starting at once: the lock makes one create it.
+        run(engine->m_conn, "BEGIN");
+        run(engine->m_conn, fmt::format("SELECT pg_advisory_xact_lock(hashtext('{}'))", schema));
+        run(engine->m_conn, fmt::format("CREATE SCHEMA IF NOT EXISTS {}", schema));
+        run(engine->m_conn, "COMMIT");
+        engine->configure_session();
+    } catch (const FatalError& e) {
+        return fail("cannot use schema {} of {}: {}", schema, engine->describe(), e.what());
+    }
+    return engine;
+}
+
 Result<bool> PostgresEngine::project_exists(const std::string& url, const std::string& project,
                                             const std::string& passfile)
 {
@@ -371,7 +409,11 @@ void PostgresEngine::ensure_connected()
     configure_session();
 }
 
-std::string PostgresEngine::describe() const { return fmt::format("{} (project {})", m_url, m_project); }
+std::string PostgresEngine::describe() const
+{
+    return m_project.empty() ? fmt::format("{} (schema {})", m_url, m_schema)
+                             : fmt::format("{} (project {})", m_url, m_project);
+}
 
 std::unique_ptr<SqlStatement> PostgresEngine::prepare(std::string_view sql)
 {

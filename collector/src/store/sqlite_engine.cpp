@@ -121,6 +121,8 @@ bool SqliteStatement::step()
     throw FatalError(fmt::format("database error: {}", sqlite_message(m_db)));
 }
 
+int64_t SqliteStatement::changes() const { return sqlite3_changes64(m_db); }
+
 void SqliteStatement::reset()
 {
     sqlite3_reset(m_stmt);
@@ -163,6 +165,21 @@ Result<std::unique_ptr<SqliteEngine>> SqliteEngine::create(const fs::path& path)
     std::unique_ptr<SqliteEngine> engine(new SqliteEngine(*handle, path, Access::write, false));
     if (auto migrated = engine->check_and_migrate(); !migrated) {
         return tl::unexpected(migrated.error());
+    }
+    return engine;
+}
+
+Result<std::unique_ptr<SqliteEngine>> SqliteEngine::open_component(const fs::path& path)
+{
+    auto handle = open_handle(path.string(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    if (!handle) {
+        return fail("cannot open {}: {}", path.string(), handle.error().message);
+    }
+    std::unique_ptr<SqliteEngine> engine(new SqliteEngine(*handle, path, Access::write, false));
+    try {
+        engine->exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL");
+    } catch (const FatalError& e) {
+        return fail("cannot use {}: {}", path.string(), e.what());
     }
     return engine;
 }

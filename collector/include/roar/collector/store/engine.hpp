@@ -61,7 +61,9 @@ public:
     SqlStatement& bind(int index, uint64_t value) { return bind(index, int64_t(value)); }
 
     virtual bool step() = 0; // true while a row is available
-    void run()               // steps to completion
+    // The rows an INSERT, UPDATE or DELETE changed, once step() has run it.
+    virtual int64_t changes() const = 0;
+    void run() // steps to completion
     {
         while (step()) {
         }

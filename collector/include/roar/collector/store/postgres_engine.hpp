@@ -57,6 +57,7 @@ public:
     PostgresStatement& bind(int index, std::nullopt_t) override;
 
     bool step() override;
+    int64_t changes() const override;
     void reset() override;
 
     int64_t column_int(int index) const override;
@@ -86,6 +87,13 @@ public:
     static Result<std::unique_ptr<PostgresEngine>> open(const std::string& url, const std::string& project,
                                                         Access access, bool create = false,
                                                         const std::string& passfile = {});
+    // Connects to `url` for a component that keeps its own tables and
+    // schema version in PostgreSQL schema `schema` (the gateway's
+    // metadata; 1 to 63 of [a-z0-9_], not roar_*, which are projects'),
+    // creating the schema when missing. No project and no lineage schema;
+    // begin_write() serialises writers on `schema` as for a project.
+    static Result<std::unique_ptr<PostgresEngine>> open_component(const std::string& url, const std::string& schema,
+                                                                  const std::string& passfile = {});
     // Whether project `project` exists on the server at `url`.
     static Result<bool> project_exists(const std::string& url, const std::string& project,
                                        const std::string& passfile = {});

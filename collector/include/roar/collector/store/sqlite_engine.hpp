@@ -33,6 +33,7 @@ public:
     SqliteStatement& bind(int index, std::nullopt_t) override;
 
     bool step() override;
+    int64_t changes() const override;
     void reset() override;
 
     int64_t column_int(int index) const override;
@@ -58,6 +59,12 @@ public:
     // an older schema is migrated; for `Access::read` the file is opened
     // read-only and an older schema is left as it is (see schema_version()).
     static Result<std::unique_ptr<SqliteEngine>> open(const std::filesystem::path& path, Access access);
+
+    // Opens `path` for writing, creating it when missing, for a component
+    // that keeps its own tables and schema version in it (the gateway's
+    // metadata): WAL mode and the store's lock wait, but no lineage schema
+    // and no user_version check.
+    static Result<std::unique_ptr<SqliteEngine>> open_component(const std::filesystem::path& path);
 
     SqliteEngine(const SqliteEngine&) = delete;
     SqliteEngine& operator=(const SqliteEngine&) = delete;
