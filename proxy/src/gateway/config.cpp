@@ -621,7 +621,7 @@ Result<void> read_metadata(const Reader& r, const toml::table& root, GatewayConf
         return r.error(node, "metadata.url", "is required, e.g. [metadata] url = \"sqlite:///var/lib/roar/gw.db\"");
     }
     const auto& t = *node->as_table();
-    if (auto ok = r.known_keys(t, "metadata", {"url", "reservation_ttl"}); !ok) {
+    if (auto ok = r.known_keys(t, "metadata", {"url", "schema", "reservation_ttl"}); !ok) {
         return ok;
     }
     GW_TRY(url, r.required_string(t, "metadata", "url", node));
@@ -640,6 +640,17 @@ Result<void> read_metadata(const Reader& r, const toml::table& root, GatewayConf
         c.metadata.engine = MetadataEngine::postgresql;
     } else {
         return r.error(t.get("url"), "metadata.url", "expected sqlite:///PATH or postgresql://...");
+    }
+    GW_TRY(schema, r.string(t, "metadata", "schema"));
+    if (*schema) {
+        const std::string& name = **schema;
+        const bool valid = !name.empty() && name.size() <= 63 && name.rfind("roar_", 0) != 0
+                           && name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") == std::string::npos;
+        if (!valid) {
+            return r.error(t.get("schema"), "metadata.schema",
+                           "expected 1 to 63 of [a-z0-9_], not starting with roar_ (those are lineage projects)");
+        }
+        c.metadata.schema = name;
     }
     GW_TRY(ttl, r.duration(t, "metadata", "reservation_ttl"));
     if (*ttl) {

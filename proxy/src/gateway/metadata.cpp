@@ -2,7 +2,7 @@
 // quota arithmetic, and the choice of engine for a metadata URL.
 #include "roar/proxy/gateway/metadata.hpp"
 
-#include "roar/proxy/gateway/sqlite_metadata.hpp"
+#include "roar/proxy/gateway/sql_metadata.hpp"
 
 #include <openssl/rand.h>
 
@@ -86,8 +86,7 @@ Result<void> seed_metadata(MetadataStore& store, const GatewayConfig& config, Mi
 Result<std::unique_ptr<MetadataStore>> open_metadata_store(const MetadataConfig& config)
 {
     if (config.engine == MetadataEngine::postgresql) {
-        return fail("metadata.url: PostgreSQL metadata needs the shared store layer, which this build does not have "
-                    "yet; use sqlite:///PATH for now");
+        return open_postgres_metadata(config.url, config.schema);
     }
     // A fresh deployment's directory is made here rather than failing on it.
     std::error_code ec;

@@ -1,17 +1,23 @@
 // Shared pieces of the gateway's unit tests: an environment lookup over a
-// map, the example configuration, and a temporary metadata store.
+// map, the example configuration, and a temporary metadata store:
+// SQLite in a temporary directory, or, when ROAR_GATEWAY_TEST_POSTGRES_URL
+// names a server (tests/functional/gateway/metadata_postgres.sh starts one
+// and runs this binary against it), a fresh schema there.
 #pragma once
 
 #include "roar/proxy/gateway/config.hpp"
 #include "roar/proxy/gateway/metadata.hpp"
-#include "roar/proxy/gateway/sqlite_metadata.hpp"
+#include "roar/proxy/gateway/sql_metadata.hpp"
 #include "temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <string>
+#include <unistd.h>
 
 namespace roar::test {
 
@@ -101,14 +107,41 @@ inline GatewayConfig example_config(const std::string& extra = "")
     return *c;
 }
 
-// A fresh SQLite metadata store in its own directory.
-struct TempStore {
+// The PostgreSQL server the metadata tests run against, or "" for SQLite.
+inline std::string test_postgres_url()
+{
+    const char* url = std::getenv("ROAR_GATEWAY_TEST_POSTGRES_URL");
+    return url ? url : "";
+}
+
+// Where one test's metadata lives: a file in a temporary directory, or a
+// schema of its own on the test PostgreSQL; open() may be called several
+// times for several connections to the same metadata.
+struct TestMetadata {
     TempDir dir;
+    std::string schema;
+    TestMetadata()
+    {
+        static std::atomic<int> counter{0};
+        schema = "gwtest_" + std::to_string(::getpid()) + "_" + std::to_string(counter++);
+    }
+    Result<std::unique_ptr<MetadataStore>> open() const
+    {
+        const std::string url = test_postgres_url();
+        return url.empty() ? open_sqlite_metadata(dir / "gw.db") : open_postgres_metadata(url, schema);
+    }
+};
+
+// A fresh metadata store (see TestMetadata).
+struct TempStore {
+    TestMetadata where;
     std::unique_ptr<MetadataStore> store;
     TempStore()
     {
-        auto s = open_sqlite_metadata(dir / "gw.db");
-        REQUIRE(s);
+        auto s = where.open();
+        if (!s) {
+            FAIL(s.error().message);
+        }
         store = std::move(*s);
     }
     MetadataStore& operator*() { return *store; }

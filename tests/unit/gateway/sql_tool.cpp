@@ -1,8 +1,9 @@
 // roar_gateway_sql_tool: prints the gateway's metadata SQL for the test
 // that runs it on a real PostgreSQL (tests/functional/gateway/sql_postgres.sh).
 //   roar_gateway_sql_tool schema sqlite|postgresql   the schema
-//   roar_gateway_sql_tool statements                 every data statement, one per line
-#include "roar/proxy/gateway/sqlite_metadata.hpp"
+//   roar_gateway_sql_tool statements                 every data statement, one per line ($N placeholders)
+#include "roar/collector/store/postgres_engine.hpp"
+#include "roar/proxy/gateway/sql_metadata.hpp"
 
 #include <cstdio>
 #include <string>
@@ -21,7 +22,8 @@ int main(int argc, char** argv)
     }
     if (op == "statements") {
         for (const auto s : metadata_statements()) {
-            std::printf("%.*s\n", static_cast<int>(s.size()), s.data());
+            const std::string text = roar::collector::postgres_placeholders(s);
+            std::printf("%s\n", text.c_str());
         }
         return 0;
     }

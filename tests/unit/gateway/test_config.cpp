@@ -62,6 +62,20 @@ TEST_CASE("the issue's example configuration is read with every key", "[gateway]
     CHECK(c.bucket("other", "eu-only") == nullptr);
 }
 
+TEST_CASE("a PostgreSQL metadata URL is read with its schema, gateway_metadata by default", "[gateway][config]")
+{
+    auto c = example_config();
+    CHECK(c.metadata.schema == "gateway_metadata");
+    const std::string pg = "url = \"postgresql://roar@db.example.org/gw\"";
+    auto d = parse_gateway_config(
+        replace(example_toml(), "url = \"sqlite:///tmp/unused-gw.db\"", pg + "\nschema = \"team_gw\""),
+        "/etc/roar/gw.toml", env_of(example_env()));
+    REQUIRE(d);
+    CHECK(d->metadata.engine == MetadataEngine::postgresql);
+    CHECK(d->metadata.url == "postgresql://roar@db.example.org/gw");
+    CHECK(d->metadata.schema == "team_gw");
+}
+
 TEST_CASE("defaults of the background settings", "[gateway][config]")
 {
     const GatewayConfig c = example_config();
@@ -210,6 +224,12 @@ TEST_CASE("configuration errors name the file, the line, the key and the reason"
     {
         auto e = error_of(replace(example_toml(), "sqlite:///tmp/unused-gw.db", "mysql://x"));
         CHECK(e.find("metadata.url: expected sqlite:///PATH or postgresql://") != std::string::npos);
+    }
+    SECTION("a metadata schema that is a lineage project's")
+    {
+        auto e = error_of(replace(example_toml(), "url = \"sqlite:///tmp/unused-gw.db\"",
+                                  "url = \"postgresql://roar@db/gw\"\nschema = \"roar_lab\""));
+        CHECK(e.find("metadata.schema: expected 1 to 63 of [a-z0-9_], not starting with roar_") != std::string::npos);
     }
     SECTION("an admin API without a passphrase for tenant secrets")
     {

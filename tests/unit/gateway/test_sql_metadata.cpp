@@ -110,11 +110,11 @@ TEST_CASE("lapsed reservations are released", "[gateway][metadata]")
     CHECK(usage_of(*s, "a").reserved_bytes == 0);
 }
 
-TEST_CASE("concurrent connections on one file never over-allocate a quota", "[gateway][metadata]")
+TEST_CASE("concurrent connections to one metadata never over-allocate a quota", "[gateway][metadata]")
 {
-    TempDir dir;
+    TestMetadata where;
     {
-        auto first = open_sqlite_metadata(dir / "gw.db");
+        auto first = where.open();
         REQUIRE(first);
         REQUIRE((*first)->register_backends({{"a", 1000}}));
     }
@@ -124,7 +124,7 @@ TEST_CASE("concurrent connections on one file never over-allocate a quota", "[ga
     std::atomic<bool> failed{false};
     for (int t = 0; t < 4; ++t) {
         threads.emplace_back([&] {
-            auto store = open_sqlite_metadata(dir / "gw.db");
+            auto store = where.open();
             if (!store) {
                 failed = true;
                 return;
@@ -144,7 +144,7 @@ TEST_CASE("concurrent connections on one file never over-allocate a quota", "[ga
     }
     REQUIRE_FALSE(failed);
     CHECK(granted == 10);
-    auto check = open_sqlite_metadata(dir / "gw.db");
+    auto check = where.open();
     REQUIRE(check);
     CHECK(usage_of(**check, "a").reserved_bytes == 1000);
 }
@@ -512,15 +512,15 @@ TEST_CASE("tenants, keys, policies and namespaces", "[gateway][metadata][tenants
 
 TEST_CASE("settings are set once; reopening keeps the schema and the data", "[gateway][metadata]")
 {
-    TempDir dir;
+    TestMetadata where;
     {
-        auto s = open_sqlite_metadata(dir / "gw.db");
+        auto s = where.open();
         REQUIRE(s);
         CHECK(*(*s)->init_setting("x", "first") == "first");
         CHECK(*(*s)->init_setting("x", "second") == "first");
         REQUIRE((*s)->register_backends({{"a", 10}}));
     }
-    auto s = open_sqlite_metadata(dir / "gw.db");
+    auto s = where.open();
     REQUIRE(s);
     CHECK(*(*s)->setting("x") == std::optional<std::string>("first"));
     CHECK(*(*s)->setting("schema_version") == std::optional<std::string>("1"));
@@ -547,12 +547,21 @@ TEST_CASE("opening the configured store makes its directory", "[gateway][metadat
     CHECK(std::filesystem::exists(dir / "new/sub/gw.db"));
 }
 
-TEST_CASE("PostgreSQL metadata is refused until the shared store layer exists", "[gateway][metadata]")
+TEST_CASE("an unreachable PostgreSQL metadata server is an error that hides the password", "[gateway][metadata]")
 {
     MetadataConfig c;
-    c.url = "postgresql://roar:secret@127.0.0.1/gw";
+    c.url = "postgresql://roar:secret@127.0.0.1:1/gw";
     c.engine = MetadataEngine::postgresql;
     auto s = open_metadata_store(c);
     REQUIRE_FALSE(s);
+    CHECK(s.error().message.find("cannot open gateway metadata") != std::string::npos);
+    CHECK(s.error().message.find("127.0.0.1:1") != std::string::npos);
     CHECK(s.error().message.find("secret") == std::string::npos);
+}
+
+TEST_CASE("a PostgreSQL metadata schema must not be a lineage project's", "[gateway][metadata]")
+{
+    auto s = open_postgres_metadata("postgresql://roar@127.0.0.1:1/gw", "roar_lab");
+    REQUIRE_FALSE(s);
+    CHECK(s.error().message.find("not starting roar_") != std::string::npos);
 }

@@ -89,6 +89,7 @@ struct MetadataConfig {
     std::string url;
     MetadataEngine engine = MetadataEngine::sqlite;
     std::filesystem::path sqlite_path;               // for sqlite:// URLs, relative ones resolved against the file
+    std::string schema = "gateway_metadata";         // for postgresql:// URLs: the schema of the gateway's tables
     std::chrono::seconds reservation_ttl{24 * 3600}; // an unfinished upload's quota reservation lapses after this
 };
 
