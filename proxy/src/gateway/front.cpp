@@ -1211,6 +1211,7 @@ Result<Response> do_put_object(Exchange& x)
     o.etag = *etag;
     o.blake3 = reader.blake3_hex();
     o.content_type = opts.content_type;
+    o.user_metadata = opts.meta;
     o.version = version;
     o.location = at;
     o.reservation = res;
@@ -1250,6 +1251,9 @@ Result<Response> do_head_or_get_object(Exchange& x, bool get)
     if (!get) {
         Response r;
         base_headers(r);
+        for (const auto& [n, v] : o.user_metadata) {
+            r.headers.emplace_back("x-amz-meta-" + n, v);
+        }
         std::uint64_t length = o.size;
         if (*range) {
             r.status = 206;

@@ -155,6 +155,10 @@ CREATE TABLE gw_namespaces (
     PRIMARY KEY (tenant, bucket)
 );
 )sql",
+    // 2: the client's x-amz-meta-* headers of each object, "name: value" lines.
+    R"sql(
+ALTER TABLE gw_objects ADD COLUMN user_metadata TEXT NOT NULL DEFAULT '';
+)sql",
 };
 constexpr int k_schema_version = sizeof k_schema / sizeof k_schema[0];
 
@@ -188,12 +192,13 @@ const char* const k_release_used = "UPDATE gw_backends SET used_bytes = CASE WHE
                                    "THEN used_bytes - ?2 ELSE 0 END WHERE name = ?1";
 
 // --- objects -------------------------------------------------------------------
-#define GW_OBJECT_COLUMNS "id, tenant, bucket, object_key, size, etag, blake3, content_type, last_modified"
+#define GW_OBJECT_COLUMNS                                                                                              \
+    "id, tenant, bucket, object_key, size, etag, blake3, content_type, last_modified, user_metadata"
 const char* const k_object_by_key =
     "SELECT " GW_OBJECT_COLUMNS " FROM gw_objects WHERE tenant = ?1 AND bucket = ?2 AND object_key = ?3";
 const char* const k_object_by_id = "SELECT " GW_OBJECT_COLUMNS " FROM gw_objects WHERE id = ?1";
 const char* const k_object_insert =
-    "INSERT INTO gw_objects (" GW_OBJECT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+    "INSERT INTO gw_objects (" GW_OBJECT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 const char* const k_object_delete = "DELETE FROM gw_objects WHERE id = ?1";
 const char* const k_object_list =
     "SELECT " GW_OBJECT_COLUMNS " FROM gw_objects WHERE tenant = ?1 AND bucket = ?2 AND object_key > ?3 "
@@ -202,7 +207,8 @@ const char* const k_object_list_bounded =
     "SELECT " GW_OBJECT_COLUMNS " FROM gw_objects WHERE tenant = ?1 AND bucket = ?2 AND object_key > ?3 "
     "AND object_key >= ?4 AND object_key < ?6 ORDER BY object_key LIMIT ?5";
 const char* const k_objects_on_backend =
-    "SELECT o.id, o.tenant, o.bucket, o.object_key, o.size, o.etag, o.blake3, o.content_type, o.last_modified "
+    "SELECT o.id, o.tenant, o.bucket, o.object_key, o.size, o.etag, o.blake3, o.content_type, o.last_modified, "
+    "o.user_metadata "
     "FROM gw_copies c JOIN gw_objects o ON o.id = c.object_id "
     "WHERE c.backend = ?1 AND c.object_id > ?2 ORDER BY c.object_id LIMIT ?3";
 const char* const k_object_set_blake3 = "UPDATE gw_objects SET blake3 = ?2 WHERE id = ?1 AND blake3 = ''";
@@ -642,7 +648,24 @@ ObjectRecord object_from(const Statement& s)
     o.blake3 = s.text(6);
     o.content_type = s.text(7);
     o.last_modified = s.i64(8);
+    for (const auto& line : split_lines(s.text(9))) {
+        const auto colon = line.find(": ");
+        if (colon != std::string::npos) {
+            o.user_metadata.emplace_back(line.substr(0, colon), line.substr(colon + 2));
+        }
+    }
     return o;
+}
+
+// x-amz-meta-* headers as "name: value" lines (names are HTTP tokens without
+// ':', values hold no line break).
+std::string user_metadata_text(const std::vector<std::pair<std::string, std::string>>& meta)
+{
+    std::vector<std::string> lines;
+    for (const auto& [name, value] : meta) {
+        lines.push_back(name + ": " + value);
+    }
+    return join_lines(lines);
 }
 
 UploadRecord upload_from(const Statement& s)
@@ -819,6 +842,7 @@ public:
         rec.blake3 = o.blake3;
         rec.content_type = o.content_type;
         rec.last_modified = o.now;
+        rec.user_metadata = o.user_metadata;
         GW_CHECK(insert_object(rec));
         GW_CHECK(insert_copy(rec.id, o.location, o.now));
         GW_CHECK(reservation_to_used(o.reservation, o.size));
@@ -1672,6 +1696,7 @@ private:
             .bind(7, o.blake3)
             .bind(8, o.content_type)
             .bind(9, o.last_modified)
+            .bind(10, user_metadata_text(o.user_metadata))
             .run();
     }
 

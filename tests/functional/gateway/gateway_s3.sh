@@ -107,6 +107,7 @@ assert got["ContentType"] == "application/x-test", got["ContentType"]
 assert got["Metadata"] == {"origin": "test"}, got["Metadata"]
 head = gw.head_object(Bucket="data", Key="dir/obj 1.bin")
 assert head["ContentLength"] == len(body), head
+assert head["Metadata"] == {"origin": "test"}, head["Metadata"]  # kept in the metadata at PUT
 rng = gw.get_object(Bucket="data", Key="dir/obj 1.bin", Range="bytes=1000-1999")
 assert rng["ResponseMetadata"]["HTTPStatusCode"] == 206
 assert rng["ContentRange"] == "bytes 1000-1999/%d" % len(body), rng["ContentRange"]

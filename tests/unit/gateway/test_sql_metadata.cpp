@@ -6,6 +6,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <sqlite3.h>
+
 #include <atomic>
 #include <thread>
 
@@ -176,6 +178,62 @@ TEST_CASE("committing an object records it, its copy and its bytes in one step",
     auto other = s->find_object({"other", "data"}, "dir/file");
     REQUIRE(other);
     CHECK_FALSE(*other);
+}
+
+TEST_CASE("an object keeps the user metadata it was written with", "[gateway][metadata]")
+{
+    TempStore s;
+    register_abc(*s);
+    const Reservation r = reserve_ok(*s, "a", 10);
+    NewObject o;
+    o.bucket = k_data;
+    o.key = "with-meta";
+    o.size = 10;
+    o.etag = "\"e\"";
+    o.user_metadata = {{"origin", "lab: bench 3"}, {"empty", ""}};
+    o.version = new_id(1000);
+    o.location = {"a", "store-a", "data/with-meta~" + o.version};
+    o.reservation = r;
+    o.now = 1000;
+    o.delete_at = 1000;
+    REQUIRE(s->commit_object(o));
+    auto found = s->find_object(k_data, "with-meta");
+    REQUIRE(found);
+    REQUIRE(*found);
+    CHECK((*found)->user_metadata == o.user_metadata);
+    CHECK((*s->find_object_by_id(o.version))->user_metadata == o.user_metadata);
+    put(*s, "without", 5);
+    CHECK((*s->find_object(k_data, "without"))->user_metadata.empty());
+}
+
+TEST_CASE("a version-1 metadata file is upgraded in place, its objects without user metadata", "[gateway][metadata]")
+{
+    TempDir dir;
+    {
+        // The tables version 1 had that the upgrade and the read touch, frozen here.
+        sqlite3* db = nullptr;
+        REQUIRE(sqlite3_open((dir / "gw.db").c_str(), &db) == SQLITE_OK);
+        const char* v1 = "CREATE TABLE gw_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);"
+                         "INSERT INTO gw_settings VALUES ('schema_version', '1');"
+                         "CREATE TABLE gw_objects (id TEXT PRIMARY KEY, tenant TEXT NOT NULL, bucket TEXT NOT NULL,"
+                         " object_key TEXT NOT NULL, size BIGINT NOT NULL, etag TEXT NOT NULL,"
+                         " blake3 TEXT NOT NULL DEFAULT '', content_type TEXT NOT NULL DEFAULT '',"
+                         " last_modified BIGINT NOT NULL, UNIQUE (tenant, bucket, object_key));"
+                         "CREATE TABLE gw_copies (object_id TEXT NOT NULL, backend TEXT NOT NULL,"
+                         " backend_bucket TEXT NOT NULL, backend_key TEXT NOT NULL, created_at BIGINT NOT NULL,"
+                         " PRIMARY KEY (object_id, backend), UNIQUE (backend, backend_bucket, backend_key));"
+                         "INSERT INTO gw_objects VALUES ('v1', 'default', 'data', 'old', 3, '\"e\"', '', '', 5);";
+        CHECK(sqlite3_exec(db, v1, nullptr, nullptr, nullptr) == SQLITE_OK);
+        sqlite3_close(db);
+    }
+    auto s = open_sqlite_metadata(dir / "gw.db");
+    REQUIRE(s);
+    CHECK(*(*s)->setting("schema_version") == std::optional<std::string>("2"));
+    auto old = (*s)->find_object({"default", "data"}, "old");
+    REQUIRE(old);
+    REQUIRE(*old);
+    CHECK((*old)->size == 3);
+    CHECK((*old)->user_metadata.empty());
 }
 
 TEST_CASE("replacing a key queues the old copies' deletion and keeps their bytes until then", "[gateway][metadata]")
@@ -523,7 +581,7 @@ TEST_CASE("settings are set once; reopening keeps the schema and the data", "[ga
     auto s = where.open();
     REQUIRE(s);
     CHECK(*(*s)->setting("x") == std::optional<std::string>("first"));
-    CHECK(*(*s)->setting("schema_version") == std::optional<std::string>("1"));
+    CHECK(*(*s)->setting("schema_version") == std::optional<std::string>("2"));
     CHECK((*s)->backend_usage()->size() == 1);
 }
 

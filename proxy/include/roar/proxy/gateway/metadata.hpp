@@ -63,6 +63,8 @@ struct ObjectRecord {
     std::string content_type;
     Millis last_modified = 0;
     std::vector<Location> copies; // in the order they were made
+    // The client's x-amz-meta-* headers at PUT (names in lower case, without the prefix).
+    std::vector<std::pair<std::string, std::string>> user_metadata;
 };
 
 struct BackendLimit {
@@ -95,6 +97,7 @@ struct NewObject {
     std::string etag;
     std::string blake3;
     std::string content_type;
+    std::vector<std::pair<std::string, std::string>> user_metadata; // x-amz-meta-* as sent, names in lower case
     std::string version; // the version id chosen before the upload (it is part of the backend key)
     Location location;
     Reservation reservation;
