@@ -2,7 +2,9 @@
 // cache): rows go k_rows_per_statement per statement, the full-size
 // statement prepared once per RowInserter and reset between batches, so a
 // job's rows cost one parse, never one per row (a writer may ask for fewer
-// rows a statement). Internal to the store.
+// rows a statement). A writer whose rows cannot conflict with stored ones
+// may let them stream instead (PostgreSQL's COPY: one round trip for any
+// number of rows, no statement to parse). Internal to the store.
 #pragma once
 
 #include "roar/collector/store/engine.hpp"
@@ -23,11 +25,26 @@ inline constexpr size_t k_rows_per_statement = 1000;
 // quadratic in the rows to prepare a multi-row VALUES (0.24 s for 1,000
 // rows of 14 values), so a writer whose rows are cheap one at a time there
 // asks for fewer; PostgreSQL, where a statement is a round trip, wants many.
+//
+// Whether a writer's rows may meet a stored row with the same key: only
+// rows that cannot (the store's write lock is held and the writer left
+// out what it found stored) may stream, since a stream has no ON CONFLICT.
+enum class Conflicts { possible, impossible };
+
 class RowInserter {
 public:
+    // `head` is the statement before VALUES ("INSERT INTO job_io (job_id,
+    // path)"), `tail` what follows them (" ON CONFLICT DO NOTHING"). Rows
+    // may stream only when they cannot conflict and `head` is a plain
+    // INSERT INTO.
     RowInserter(StoreEngine& engine, std::string_view head, std::string_view tail, int columns,
-                size_t rows_per_statement = k_rows_per_statement)
-        : m_engine(engine), m_head(head), m_tail(tail), m_columns(columns), m_rows(rows_per_statement)
+                size_t rows_per_statement = k_rows_per_statement, Conflicts conflicts = Conflicts::possible)
+        : m_engine(engine),
+          m_head(head),
+          m_tail(tail),
+          m_columns(columns),
+          m_rows(rows_per_statement),
+          m_may_stream(conflicts == Conflicts::impossible && head.substr(0, k_insert.size()) == k_insert)
     { }
     RowInserter(const RowInserter&) = delete;
     RowInserter& operator=(const RowInserter&) = delete;
@@ -42,6 +59,19 @@ public:
     // from parameter `first` on.
     template <class BindRow> void insert(size_t rows, BindRow bind_row)
     {
+        if (rows == 0) {
+            return;
+        }
+        if (m_may_stream) {
+            if (auto stream = m_engine.stream_rows(std::string_view(m_head).substr(k_insert.size()))) {
+                for (size_t r = 0; r < rows; ++r) {
+                    bind_row(*stream, r, 1);
+                    stream->end_row();
+                }
+                stream->finish();
+                return;
+            }
+        }
         for (size_t start = 0; start < rows; start += m_rows) {
             const size_t n = std::min(m_rows, rows - start);
             std::unique_ptr<SqlStatement> part;
@@ -82,9 +112,12 @@ private:
     }
 
     StoreEngine& m_engine;
+    static constexpr std::string_view k_insert = "INSERT INTO ";
+
     std::string m_head, m_tail;
     int m_columns;
     size_t m_rows;
+    bool m_may_stream;
     std::unique_ptr<SqlStatement> m_full;
 };
 

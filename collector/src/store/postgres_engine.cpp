@@ -62,6 +62,16 @@ std::string stored_text(std::string_view value)
     return std::string(k_bytes_marker) + base64_encode(value);
 }
 
+// A double as PostgreSQL reads it back exactly.
+void append_double(std::string& out, double value)
+{
+    if (std::isinf(value)) {
+        out += value > 0 ? "Infinity" : "-Infinity";
+    } else {
+        fmt::format_to(std::back_inserter(out), "{}", value); // shortest text that reads back exactly
+    }
+}
+
 std::string connection_error(pg_conn* conn)
 {
     std::string msg = conn ? PQerrorMessage(conn) : "out of memory";
@@ -76,6 +86,153 @@ std::string connection_error(pg_conn* conn)
     }
     return msg;
 }
+
+// COPY ... FROM STDIN in the text format: fields split by tabs, rows by
+// newlines, NULL as \N, and backslash, tab, newline and carriage return
+// escaped. Text is stored as a bound parameter would be (stored_text), so
+// a streamed row reads back like an inserted one. Rows are sent 64 KiB at
+// a time; a stream abandoned by an exception is ended with an error, so
+// the server drops its rows with the transaction.
+class PostgresRowStream final : public RowStream {
+public:
+    PostgresRowStream(pg_conn* conn, const std::string& sql) : m_conn(conn)
+    {
+        pg_result* result = PQexec(conn, sql.c_str());
+        const ExecStatusType status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+        const std::string msg = result ? PQresultErrorMessage(result) : "";
+        PQclear(result);
+        if (status != PGRES_COPY_IN) {
+            throw FatalError(fmt::format("database error: {} (in: {})",
+                                         msg.empty() ? connection_error(conn) : one_line(msg), sql.substr(0, 80)));
+        }
+        m_open = true;
+    }
+    PostgresRowStream(const PostgresRowStream&) = delete;
+    PostgresRowStream& operator=(const PostgresRowStream&) = delete;
+    ~PostgresRowStream() override
+    {
+        if (m_open) {
+            PQputCopyEnd(m_conn, "abandoned");
+            drain();
+        }
+    }
+
+    using SqlStatement::bind;
+    PostgresRowStream& bind(int index, int64_t value) override
+    {
+        Field& f = field(index);
+        f.null = false;
+        f.text.clear();
+        fmt::format_to(std::back_inserter(f.text), "{}", value);
+        return *this;
+    }
+    PostgresRowStream& bind(int index, double value) override
+    {
+        Field& f = field(index);
+        f.null = false;
+        f.text.clear();
+        append_double(f.text, value);
+        return *this;
+    }
+    PostgresRowStream& bind(int index, std::string_view value) override
+    {
+        Field& f = field(index);
+        f.null = false;
+        if (is_utf8(value) && value.substr(0, k_bytes_marker.size()) != k_bytes_marker) {
+            f.text.assign(value);
+        } else {
+            f.text = stored_text(value);
+        }
+        return *this;
+    }
+    PostgresRowStream& bind(int index, std::nullopt_t) override
+    {
+        field(index).null = true;
+        return *this;
+    }
+
+    void end_row() override
+    {
+        for (size_t i = 0; i < m_fields.size(); ++i) {
+            if (i) {
+                m_buffer += '\t';
+            }
+            Field& f = m_fields[i];
+            if (f.null) {
+                m_buffer += "\\N";
+                continue;
+            }
+            for (const char c : f.text) {
+                switch (c) {
+                case '\\': m_buffer += "\\\\"; break;
+                case '\t': m_buffer += "\\t"; break;
+                case '\n': m_buffer += "\\n"; break;
+                case '\r': m_buffer += "\\r"; break;
+                default: m_buffer += c;
+                }
+            }
+            f.null = true;
+        }
+        m_buffer += '\n';
+        if (m_buffer.size() >= k_chunk) {
+            flush();
+        }
+    }
+
+    void finish() override
+    {
+        flush();
+        m_open = false;
+        if (PQputCopyEnd(m_conn, nullptr) != 1) {
+            throw FatalError(fmt::format("database error: {}", connection_error(m_conn)));
+        }
+        pg_result* result = PQgetResult(m_conn);
+        const ExecStatusType status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+        const std::string msg = result ? PQresultErrorMessage(result) : "";
+        PQclear(result);
+        drain();
+        if (status != PGRES_COMMAND_OK) {
+            throw FatalError(
+                fmt::format("database error: {} (in: COPY)", msg.empty() ? connection_error(m_conn) : one_line(msg)));
+        }
+    }
+
+private:
+    static constexpr size_t k_chunk = 64 * 1024;
+    struct Field {
+        bool null = true;
+        std::string text;
+    };
+
+    Field& field(int index)
+    {
+        if (index < 1) {
+            throw FatalError(fmt::format("internal error: column {} of a row stream", index));
+        }
+        if (m_fields.size() < size_t(index)) {
+            m_fields.resize(size_t(index));
+        }
+        return m_fields[size_t(index) - 1];
+    }
+    void flush()
+    {
+        if (!m_buffer.empty() && PQputCopyData(m_conn, m_buffer.data(), int(m_buffer.size())) != 1) {
+            throw FatalError(fmt::format("database error: {}", connection_error(m_conn)));
+        }
+        m_buffer.clear();
+    }
+    void drain()
+    {
+        while (pg_result* rest = PQgetResult(m_conn)) {
+            PQclear(rest);
+        }
+    }
+
+    pg_conn* m_conn;
+    bool m_open = false;
+    std::vector<Field> m_fields;
+    std::string m_buffer;
+};
 
 } // namespace
 
@@ -124,11 +281,9 @@ PostgresStatement& PostgresStatement::bind(int index, int64_t value)
 }
 PostgresStatement& PostgresStatement::bind(int index, double value)
 {
-    if (std::isinf(value)) {
-        set(index, value > 0 ? "Infinity" : "-Infinity");
-    } else {
-        set(index, fmt::format("{}", value)); // shortest text that reads back exactly
-    }
+    std::string text;
+    append_double(text, value);
+    set(index, std::move(text));
     return *this;
 }
 PostgresStatement& PostgresStatement::bind(int index, std::string_view value)
@@ -421,6 +576,11 @@ std::unique_ptr<SqlStatement> PostgresEngine::prepare(std::string_view sql)
 }
 
 void PostgresEngine::exec(std::string_view sql) { run(m_conn, postgres_placeholders(sql)); }
+
+std::unique_ptr<RowStream> PostgresEngine::stream_rows(std::string_view table_columns)
+{
+    return std::make_unique<PostgresRowStream>(m_conn, fmt::format("COPY {} FROM STDIN", table_columns));
+}
 
 void PostgresEngine::begin_write()
 {

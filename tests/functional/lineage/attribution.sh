@@ -51,11 +51,22 @@ if [[ ${ROAR_TEST_STORE:-sqlite} == postgres ]]; then
   schema=roar_p$_roar_pg_projects
   pg_sql -c "ALTER TABLE $schema.job_io DROP COLUMN pid; UPDATE $schema.roar_meta SET version = 2"
   "$ROAR" run -q "$PY" -c 'open("again.txt", "w").write(open("in.txt").read())'
-  assert_eq "$(pg_sql -c "SELECT max(version) FROM $schema.roar_meta")" 3 "schema version"
+  assert_eq "$(pg_sql -c "SELECT max(version) FROM $schema.roar_meta")" 4 "schema version"
   assert_eq "$(show_json @1 | jq '[.inputs[], .outputs[] | .pid] | unique')" "[
   null
 ]" "pids of the job recorded before"
   [[ $(show_json @2 | jq --arg p "$PROJECT/again.txt" '.outputs[] | select(.path == $p) | .pid') =~ ^[0-9]+$ ]] ||
     fail "the job recorded after the upgrade has no pid"
+
+  check "a PostgreSQL schema of version 4 checks no foreign key per use and keys digests by digest"
+  assert_eq "$(pg_sql -c "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND conrelid IN
+    ('$schema.job_io'::regclass, '$schema.artifact_hashes'::regclass)")" 0 "foreign keys on job_io and artifact_hashes"
+  assert_eq "$(pg_sql -c "SELECT string_agg(a.attname, ',' ORDER BY k.n) FROM pg_index i
+    CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n)
+    JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+    WHERE i.indrelid = '$schema.artifact_hashes'::regclass AND i.indisprimary")" "digest,algorithm" \
+    "artifact_hashes's key"
+  digest=$(show_json @2 | jq -r --arg p "$PROJECT/again.txt" '.outputs[] | select(.path == $p) | .blake3')
+  assert_eq "$(show_json "${digest:0:12}" | jq -r '.paths[0]')" "$PROJECT/again.txt" "an artifact found by digest prefix"
 fi
 echo ok

@@ -119,6 +119,17 @@ text=$("$ROAR" show "d$ff/out.txt")
 assert_contains "$text" 'd\xff/out.txt' "the artifact's text view"
 no_raw_byte "$text" "show of the artifact"
 
+check "file names with a tab, a newline and a backslash are stored exactly"
+# PostgreSQL takes a job's rows as a COPY stream, where these bytes are
+# escapes: each must come back as itself.
+run_rc "$ROAR" run -q sh -c 'printf 1 > "$(printf "t\tb")"; printf 2 > "$(printf "n\nl")"; printf 3 > "b\\s"'
+assert_eq "$RC" 0 "the job's exit status"
+outs=$(last_job | jq -r '.outputs[] | (.path_b64 // (.path | @base64))')
+for name in $'t\tb' $'n\nl' 'b\s'; do
+  want=$(b64 "$PROJECT/$name")
+  grep -qx -- "$want" <<<"$outs" || fail "the output $(printf %q "$name") is not stored exactly (have: $outs)"
+done
+
 if [[ ${ROAR_TEST_STORE:-sqlite} == postgres ]]; then
   check "a job whose server went away is saved with its exact bytes and stored by roar store sync"
   pg_stopped_midway 'echo z > "$(printf "r\377")"'

@@ -1,5 +1,5 @@
 // The engine layer under the store: one connection to one database engine
-// (SQLite today), prepared statements with positional parameters written
+// (SQLite or PostgreSQL), prepared statements with positional parameters written
 // ?1, ?2 ... (an engine with other placeholders rewrites them when
 // preparing), transactions, and the few operations where engines truly
 // differ. The store's queries (store.hpp) are written once against this;
@@ -82,6 +82,26 @@ public:
     }
 };
 
+// Rows appended to one table as one stream (PostgreSQL's COPY), for
+// writers whose rows cannot conflict with stored ones: bind a row's
+// columns (1-based, as for a statement), then end_row(); finish() ends the
+// stream. step() is not available. Throws FatalError on engine errors.
+class RowStream : public SqlStatement {
+public:
+    virtual void end_row() = 0;
+    virtual void finish() = 0;
+
+    bool step() override { throw FatalError("internal error: step() on a row stream"); }
+    void reset() override { }
+    int64_t column_int(int) const override { return no_columns(); }
+    double column_double(int) const override { return double(no_columns()); }
+    std::string_view column_view(int) const override { return (void)no_columns(), std::string_view(); }
+    bool column_is_null(int) const override { return no_columns() != 0; }
+
+private:
+    [[noreturn]] static int64_t no_columns() { throw FatalError("internal error: a row stream has no columns"); }
+};
+
 // One connection to a store's database. Methods throw FatalError on
 // engine errors unless they return a Result.
 class StoreEngine {
@@ -113,6 +133,10 @@ public:
 
     // --- Where engines differ ---
 
+    // A stream of rows into `table_columns` ("job_io (job_id, path)") in
+    // this transaction; null when the engine has none (SQLite, where a
+    // prepared multi-row INSERT costs no round trip).
+    virtual std::unique_ptr<RowStream> stream_rows(std::string_view /*table_columns*/) { return nullptr; }
     // Large reads follow (SQLite maps the file instead of copying pages).
     virtual void prepare_bulk_read() { }
     // Another read-only connection to the same database, for reading one

@@ -21,7 +21,7 @@ struct pg_result;
 namespace roar::collector {
 
 // The schema version this build writes into a project's PostgreSQL schema.
-inline constexpr int k_postgres_schema_version = 3;
+inline constexpr int k_postgres_schema_version = 4;
 
 // Whether `url` names a PostgreSQL store (postgresql:// or postgres://).
 bool is_postgres_url(std::string_view url);
@@ -109,6 +109,7 @@ public:
     Dialect dialect() const override { return Dialect::postgresql; }
     std::unique_ptr<SqlStatement> prepare(std::string_view sql) override;
     void exec(std::string_view sql) override;
+    std::unique_ptr<RowStream> stream_rows(std::string_view table_columns) override;
     void begin_write() override;
     void begin_read() override;
     void commit() override;
