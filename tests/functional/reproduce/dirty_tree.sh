@@ -1,0 +1,34 @@
+# A job run in a dirty tree records the diff against HEAD in its
+# environment record (`roar env` mentions it); roar reproduce shows it in
+# the plan and --run applies it, reproducing bit-for-bit; a dirty tree
+# whose diff was not recorded is refused (exit 2).
+. "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/lib_reproduce.bash"
+new_pipeline
+commit=$(git rev-parse HEAD)
+sed -i 's/reversed(text.splitlines(True))/sorted(text.splitlines(True))/' step2.py # uncommitted
+run_pipeline
+
+check "the job's environment record holds the diff against HEAD"
+envj=$("$ROAR" env --json @2)
+assert_eq "$(jq -r .git.diff.base <<<"$envj")" "$commit" "base commit"
+assert_eq "$(jq -r .git.diff.patch <<<"$envj")" "$(git diff --binary HEAD)" "the patch is git's"
+assert_eq "$(jq -r .git.root <<<"$envj")" "$PROJECT" "work tree root"
+assert_contains "$("$ROAR" env @2)" "Git diff $(git diff --binary HEAD | wc -c) B of uncommitted changes against ${commit:0:12}" "roar env mentions it"
+
+check "the plan says the tree was dirty and shows the diff"
+plan=$("$ROAR" reproduce out/model.txt)
+assert_contains "$plan" "tree    dirty: step2.py (recorded diff of" "dirty"
+assert_contains "$plan" "+open(sys.argv[2], \"w\").write(\"\".join(sorted(text.splitlines(True))))" "the diff"
+
+check "--run applies the recorded diff and reproduces"
+git_ stash -q # the working tree is clean again: only the record has the change
+reproduce_json out/model.txt
+assert_eq "$RC" 0 "reproduced (stderr: $ERR)"
+dir=$(jq -r .directory <<<"$OUT")
+assert_contains "$(cat "$dir/step2.py")" "sorted(" "the diff was applied"
+assert_eq "$(b3 "$dir/out/model.txt")" "$(b3 out/model.txt)" "same model"
+
+check "a clean tree records no diff"
+git_ stash pop -q && git_ commit -q -am "sorted" && "$ROAR" run -q "$PY" step2.py out/a.txt out/b.txt
+assert_eq "$("$ROAR" env --json @2 | jq -c '.git | has("diff")')" false "no diff"
