@@ -6,7 +6,6 @@
 PY=${ROAR_TEST_PYTHON:-/usr/bin/python3}
 [[ -x "$PY" ]] || skip "$PY is not installed"
 need git b3sum
-export TMPDIR=$TEST_TMP # the rebuilds' directories go away with the test's
 
 git_() { git -c user.name=roar-test -c user.email=roar-test@example.invalid -c init.defaultBranch=main "$@"; }
 
@@ -41,10 +40,13 @@ run_pipeline() {
   "$ROAR" run -q "$PY" step3.py out/a.txt out/b.txt out/model.txt
 }
 
-# reproduce_json ARGS...: `roar reproduce --run --json ARGS`, its exit status in $RC.
+# reproduce_json ARGS...: `roar reproduce --run --json ARGS` (building under
+# $TEST_TMP), its stdout in $OUT, stderr in $ERR, exit status in $RC.
 reproduce_json() {
   set +e
-  OUT=$("$ROAR" reproduce --run --json "$@" 2>"$TEST_TMP/reproduce.err")
+  # The rebuild's directory goes away with the test's (not TMPDIR itself:
+  # a PostgreSQL server started later must not live in $TEST_TMP).
+  OUT=$(TMPDIR=$TEST_TMP "$ROAR" reproduce --run --json "$@" 2>"$TEST_TMP/reproduce.err")
   RC=$?
   set -e
   ERR=$(cat "$TEST_TMP/reproduce.err")
