@@ -150,7 +150,9 @@ void decide_git(ReproducePlan& plan)
         commits.insert(job.git->commit);
         const nlohmann::json diff = job.git_record.is_object() ? job.git_record.value("diff", nlohmann::json())
                                                                : nlohmann::json();
-        diffs.insert(job.git->dirty ? diff.dump() : "");
+        if (job.git->dirty) {
+            diffs.insert(diff.dump());
+        }
         if (plan.commit.empty()) {
             plan.commit = job.git->commit;
             plan.branch = job.git->branch;
@@ -302,6 +304,29 @@ ReproducePlan make_reproduce_plan(collector::Store& store, const Project& projec
     }
     decide_git(plan);
 
+    // A job that ran in the clean tree is rebuilt with the later jobs'
+    // diff applied: fine unless it read a file the diff changes.
+    std::set<std::string> clean_jobs;
+    for (const auto& job : plan.jobs) {
+        if (job.git && !job.git->dirty) {
+            clean_jobs.insert(job.uid);
+        }
+    }
+    if (plan.dirty && !clean_jobs.empty()) {
+        for (const auto& [key, input] : roots) {
+            const auto rel = relative_to(input.path, plan.root);
+            if (!rel || std::find(plan.dirty_files.begin(), plan.dirty_files.end(), *rel) == plan.dirty_files.end()) {
+                continue;
+            }
+            for (const auto& uid : input.read_by) {
+                if (clean_jobs.count(uid) > 0) {
+                    plan.problems.push_back(fmt::format("job {} read {} before it was changed, later jobs after: "
+                                                        "commit the change and re-run the pipeline first",
+                                                        uid.substr(0, 8), *rel));
+                }
+            }
+        }
+    }
     std::set<std::string> tracked;
     if (!plan.root.empty() && !plan.commit.empty()) {
         tracked = tracked_at(plan.root, plan.commit);
