@@ -10,8 +10,7 @@
 
 namespace roar::cli {
 
-ChildResult run_child(const std::vector<std::string>& argv, const std::string& cwd, bool capture,
-                      bool stdout_to_stderr)
+ChildResult run_child(const std::vector<std::string>& argv, const std::string& cwd, bool capture, bool stdout_to_stderr)
 {
     ChildResult result;
     if (argv.empty()) {

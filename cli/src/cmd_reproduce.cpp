@@ -37,17 +37,16 @@ constexpr int k_refused = 2;
 [[noreturn]] void refuse(const ReproduceOptions& options, const std::string& message)
 {
     if (options.json) {
-        std::cout << nlohmann::json{{"reproduced", false}, {"refused", message}, {"differences", nlohmann::json::array()}}
+        std::cout << nlohmann::json{{"reproduced", false},
+                                    {"refused", message},
+                                    {"differences", nlohmann::json::array()}}
                          .dump(2)
                   << std::endl;
     }
     throw FatalError(message, k_refused);
 }
 
-std::string short_digest(const std::string& digest)
-{
-    return digest.empty() ? "(not hashed)" : digest.substr(0, 12);
-}
+std::string short_digest(const std::string& digest) { return digest.empty() ? "(not hashed)" : digest.substr(0, 12); }
 
 std::string job_label(const PlanJob& job)
 {
@@ -75,10 +74,7 @@ std::string moved_path(const std::string& path, const std::string& root, const s
     return rel->empty() ? dir : dir + "/" + *rel;
 }
 
-bool is_remote(const std::string& path)
-{
-    return path.rfind("s3://", 0) == 0;
-}
+bool is_remote(const std::string& path) { return path.rfind("s3://", 0) == 0; }
 
 nlohmann::json plan_json(const ReproducePlan& plan, const std::vector<std::string>& env_diffs)
 {
@@ -103,12 +99,13 @@ nlohmann::json plan_json(const ReproducePlan& plan, const std::vector<std::strin
         diff = {{"bytes", plan.diff.value("bytes", 0)}, {"recorded", plan.diff.contains("patch")}};
     }
     return {{"target", plan.target},
-            {"git", {{"root", plan.root},
-                     {"commit", plan.commit},
-                     {"branch", plan.branch},
-                     {"dirty", plan.dirty},
-                     {"dirty_files", plan.dirty_files},
-                     {"diff", diff}}},
+            {"git",
+             {{"root", plan.root},
+              {"commit", plan.commit},
+              {"branch", plan.branch},
+              {"dirty", plan.dirty},
+              {"dirty_files", plan.dirty_files},
+              {"diff", diff}}},
             {"environment_differences", env_diffs},
             {"inputs", inputs},
             {"jobs", jobs},
@@ -139,8 +136,8 @@ void print_plan(const ReproducePlan& plan, const std::vector<std::string>& env_d
             } else if (plan.diff.value("too_large", false)) {
                 state = "diff larger than 4 MiB, not recorded";
             }
-            out += fmt::format("  tree    dirty: {} ({})\n", printable(fmt::format("{}", fmt::join(plan.dirty_files, ", "))),
-                               state);
+            out += fmt::format("  tree    dirty: {} ({})\n",
+                               printable(fmt::format("{}", fmt::join(plan.dirty_files, ", "))), state);
             if (const auto p = plan.diff.find("patch"); p != plan.diff.end() && p->is_string()) {
                 for (std::string_view rest = p->get_ref<const std::string&>(); !rest.empty();) {
                     const size_t nl = rest.find('\n');
@@ -365,8 +362,7 @@ int run_plan(const ReproduceOptions& options, const ReproducePlan& plan)
         }
         const ChildResult r = run_child(argv, cwd, false, true);
         if (r.exit_code != job.exit_code && !quiet) {
-            std::cerr << fmt::format("roar: {} exited {} (recorded {})\n", job_label(job), r.exit_code,
-                                     job.exit_code);
+            std::cerr << fmt::format("roar: {} exited {} (recorded {})\n", job_label(job), r.exit_code, job.exit_code);
         }
         bool diverged = false;
         for (const auto& out : job.outputs) {
@@ -392,22 +388,22 @@ int run_plan(const ReproduceOptions& options, const ReproducePlan& plan)
         for (const auto& d : differences) {
             diffs.push_back({{"path", d.path}, {"recorded", d.recorded}, {"rebuilt", d.rebuilt}, {"job", d.job}});
         }
-        nlohmann::json report = {{"reproduced", reproduced},
-                                 {"differences", diffs},
-                                 {"directory", dir},
-                                 {"jobs", plan.jobs.size()},
-                                 {"artifacts_compared", compared},
-                                 {"first_divergent_job",
-                                  first_divergent.empty() ? nlohmann::json() : nlohmann::json(first_divergent)}};
+        nlohmann::json report = {
+            {"reproduced", reproduced},
+            {"differences", diffs},
+            {"directory", dir},
+            {"jobs", plan.jobs.size()},
+            {"artifacts_compared", compared},
+            {"first_divergent_job", first_divergent.empty() ? nlohmann::json() : nlohmann::json(first_divergent)}};
         std::cout << collector::bytes_json(report).dump(2) << std::endl;
     } else if (reproduced) {
         std::cout << fmt::format("reproduced bit-for-bit: {} artifact{} of {} job{} match the record (rebuilt in "
                                  "{})\n",
-                                 compared, compared == 1 ? "" : "s", plan.jobs.size(),
-                                 plan.jobs.size() == 1 ? "" : "s", printable(dir));
+                                 compared, compared == 1 ? "" : "s", plan.jobs.size(), plan.jobs.size() == 1 ? "" : "s",
+                                 printable(dir));
     } else {
-        std::string out = fmt::format("not reproduced: {} of {} artifacts differ (rebuilt in {})\n",
-                                      differences.size(), compared, printable(dir));
+        std::string out = fmt::format("not reproduced: {} of {} artifacts differ (rebuilt in {})\n", differences.size(),
+                                      compared, printable(dir));
         for (const auto& job : plan.jobs) {
             if (job.uid == first_divergent) {
                 out += fmt::format("first divergence: {}  {}\n", job_label(job),
@@ -415,9 +411,8 @@ int run_plan(const ReproduceOptions& options, const ReproducePlan& plan)
             }
         }
         for (const auto& d : differences) {
-            out += fmt::format("  {}  recorded {}  rebuilt {}  (job {})\n", printable(d.path),
-                               short_digest(d.recorded), d.rebuilt.empty() ? "(missing)" : short_digest(d.rebuilt),
-                               d.job.substr(0, 8));
+            out += fmt::format("  {}  recorded {}  rebuilt {}  (job {})\n", printable(d.path), short_digest(d.recorded),
+                               d.rebuilt.empty() ? "(missing)" : short_digest(d.rebuilt), d.job.substr(0, 8));
         }
         std::cout << out;
     }

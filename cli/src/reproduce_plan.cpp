@@ -148,8 +148,8 @@ void decide_git(ReproducePlan& plan)
             continue;
         }
         commits.insert(job.git->commit);
-        const nlohmann::json diff = job.git_record.is_object() ? job.git_record.value("diff", nlohmann::json())
-                                                               : nlohmann::json();
+        const nlohmann::json diff =
+            job.git_record.is_object() ? job.git_record.value("diff", nlohmann::json()) : nlohmann::json();
         if (job.git->dirty) {
             diffs.insert(diff.dump());
         }
@@ -333,9 +333,10 @@ ReproducePlan make_reproduce_plan(collector::Store& store, const Project& projec
     }
     for (auto& [key, input] : roots) {
         const auto rel = relative_to(input.path, plan.root);
-        input.in_checkout = rel && (tracked.count(*rel) > 0 || std::find(plan.dirty_files.begin(),
-                                                                          plan.dirty_files.end(),
-                                                                          *rel) != plan.dirty_files.end());
+        input.in_checkout =
+            rel
+            && (tracked.count(*rel) > 0
+                || std::find(plan.dirty_files.begin(), plan.dirty_files.end(), *rel) != plan.dirty_files.end());
         if (input.artifact != 0) {
             if (const auto artifact = store.artifact(input.artifact)) {
                 input.seen_at = artifact->paths;

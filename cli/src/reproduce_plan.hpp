@@ -43,12 +43,12 @@ struct PlanInput {
     // Tracked at the recorded commit (or changed by its diff): the checkout
     // provides it. Otherwise it is an external input.
     bool in_checkout = false;
-    std::vector<std::string> seen_at;  // every path its content was recorded at
-    std::vector<std::string> read_by;  // uids of the plan's jobs that read it
+    std::vector<std::string> seen_at; // every path its content was recorded at
+    std::vector<std::string> read_by; // uids of the plan's jobs that read it
 };
 
 struct ReproducePlan {
-    std::string target; // what the user named
+    std::string target;        // what the user named
     std::vector<PlanJob> jobs; // dependency order
     std::vector<PlanInput> inputs;
     std::string root;   // the recorded work tree's top directory ("" when unknown)
