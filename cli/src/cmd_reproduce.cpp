@@ -133,7 +133,7 @@ void print_plan(const ReproducePlan& plan, const std::vector<std::string>& env_d
             if (plan.diff.contains("patch")) {
                 state = fmt::format("recorded diff of {}, applied on --run",
                                     human_size(plan.diff.value("bytes", uint64_t(0))));
-            } else if (plan.diff.value("too_large", false)) {
+            } else if (plan.diff.is_object() && plan.diff.value("too_large", false)) {
                 state = "diff larger than 4 MiB, not recorded";
             }
             out += fmt::format("  tree    dirty: {} ({})\n",
@@ -305,6 +305,11 @@ int run_plan(const ReproduceOptions& options, const ReproducePlan& plan)
         }
     }
     const std::vector<std::string> sources = locate_inputs(options, plan);
+    if (!options.json) {
+        for (const auto& d : environment_differences(plan.jobs)) {
+            std::cerr << fmt::format("{} this machine differs: {}\n", paint(2, k_yellow, "roar: note:"), printable(d));
+        }
+    }
     const std::string dir = build_dir(options, plan);
     const bool quiet = options.json;
     if (!quiet) {
