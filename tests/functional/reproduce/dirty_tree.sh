@@ -2,7 +2,7 @@
 # environment record (`roar env` mentions it); roar reproduce shows it in
 # the plan and --run applies it, reproducing bit-for-bit, also for a job
 # that ran before the change; one that read a file before it was changed is
-# refused (exit 2).
+# refused (exit 2), as is a diff over 4 MiB (only its size is recorded).
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/lib_reproduce.bash"
 new_pipeline
@@ -46,3 +46,14 @@ git_ stash -q
 check "a clean tree records no diff"
 git_ stash pop -q && git_ commit -q -am "sorted" && "$ROAR" run -q "$PY" step2.py out/a.txt out/b.txt
 assert_eq "$("$ROAR" env --json @2 | jq -c '.git | has("diff")')" false "no diff"
+
+check "a diff over 4 MiB is not recorded, and --run refuses saying so"
+head -c 3500000 /dev/urandom | base64 >big.txt
+git_ add big.txt # staged, not committed: part of git diff HEAD
+"$ROAR" run -q "$PY" step1.py data/raw.csv out/a.txt
+"$ROAR" run -q "$PY" step2.py out/a.txt out/b.txt
+assert_eq "$("$ROAR" env --json @2 | jq -c '[.git.diff.too_large, (.git.diff | has("patch")), .git.diff.bytes > 4194304]')" "[true,false,true]" "only the size"
+assert_contains "$("$ROAR" env @2)" "(not recorded: larger than 4 MiB)" "roar env says so"
+reproduce_json out/b.txt
+assert_eq "$RC" 2 "refused"
+assert_contains "$ERR" "larger than the 4 MiB roar records" "says why"
