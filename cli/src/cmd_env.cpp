@@ -1,7 +1,8 @@
 // `roar env REF`: the environment a job ran in (the record environment
 // capture made when it finished: machine, Python interpreters with the
 // distributions they imported, Debian packages of the system files it
-// used), as text or as the record itself (--json). An artifact stands for
+// used, and a dirty git tree's recorded diff), as text or as the record
+// itself (--json). An artifact stands for
 // the job that last wrote it.
 #include "commands.hpp"
 
@@ -97,6 +98,19 @@ void print_environment(const collector::JobDetail& job, const nlohmann::json& e)
                            f.value("python_distributions", 0), f.value("python_stdlib", 0), f.value("other", 0));
         for (const auto& example : f.value("other_examples", nlohmann::json::array())) {
             out += fmt::format("  other: {}\n", example.is_string() ? example.get<std::string>() : "");
+        }
+    }
+    if (const auto& git = e.value("git", nlohmann::json::object()); git.contains("diff")) {
+        const auto& d = git["diff"];
+        const std::string base = text_of(d, "base").substr(0, 12);
+        const std::string size = human_size(d.value("bytes", uint64_t(0)));
+        if (d.contains("patch")) {
+            out += fmt::format("{} {} of uncommitted changes against {} (recorded: 'roar reproduce' applies them)\n",
+                               paint(fd, k_bold, "Git diff"), size, base);
+        } else {
+            out += fmt::format("{} {} of uncommitted changes against {} (not recorded: {})\n",
+                               paint(fd, k_bold, "Git diff"), size, base,
+                               d.value("too_large", false) ? "larger than 4 MiB" : "git diff failed");
         }
     }
     for (const auto& note : e.value("notes", nlohmann::json::array())) {

@@ -68,6 +68,16 @@ int cmd_import(const std::vector<std::string>& files);
 // `roar store sync`: stores every job record saved while the store was unreachable.
 int cmd_store_sync();
 
+struct ReproduceOptions {
+    std::string ref;  // an artifact (path, digest prefix) or a job (@N, job id): its outputs
+    bool run = false; // rebuild in a fresh checkout and compare digests (else print the plan)
+    bool json = false;
+    std::string dir; // --run: build here (must not exist or be empty); "" for a new temporary directory
+};
+// `roar reproduce`: exit 0 (plan printed, or reproduced), 1 (not
+// reproduced), 2 (refused: an input is missing or the checkout impossible).
+int cmd_reproduce(const ReproduceOptions& options);
+
 int cmd_config_list(bool json);
 int cmd_config_get(const std::string& key);
 int cmd_config_set(const std::string& key, const std::string& value);

@@ -169,6 +169,9 @@ std::string environment_summary(const nlohmann::json& environment)
     }
     parts.push_back(plural(environment.value("system_packages", nlohmann::json::array()).size(), "Debian package",
                            "Debian packages"));
+    if (const auto git = environment.value("git", nlohmann::json::object()); git.contains("diff")) {
+        parts.push_back("uncommitted changes");
+    }
     std::string out;
     for (const auto& part : parts) {
         out += (out.empty() ? "" : " · ") + part;

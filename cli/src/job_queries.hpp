@@ -36,7 +36,8 @@ nlohmann::json job_json(const collector::JobDetail& job);
 
 // One line saying what environment record `environment` (JobDetail::environment)
 // holds: "Debian GNU/Linux 12 (bookworm) · Python 3.11.2 (2 packages) · 7
-// Debian packages"; "" when it is null.
+// Debian packages", plus "uncommitted changes" when the job ran in a dirty
+// git tree; "" when it is null.
 std::string environment_summary(const nlohmann::json& environment);
 
 // An artifact: digests, size, paths seen, producers and consumers.

@@ -101,6 +101,19 @@ int main(int argc, char** argv)
     env->add_option("ref", env_ref, "@N, a job id or prefix, or an artifact (the job that wrote it)")->required();
     env->add_flag("--json", env_json, "the record as JSON (machine, python, system_packages, ...)");
 
+    ReproduceOptions reproduce_options;
+    auto* reproduce = app.add_subcommand("reproduce", "the plan to rebuild an artifact from its lineage, or (--run) "
+                                                      "rebuild it in a fresh checkout and compare digests");
+    reproduce->add_option("ref", reproduce_options.ref, "an artifact (path, digest prefix) or a job (@N, job id)")
+        ->required();
+    reproduce->add_flag("--run", reproduce_options.run,
+                        "check out the recorded commit, run the jobs under 'roar run', compare every output");
+    reproduce->add_option("--dir", reproduce_options.dir,
+                          "with --run: build in DIR (new or empty; default: a new directory under TMPDIR)");
+    reproduce->add_flag("--json", reproduce_options.json,
+                        "machine-readable output (with --run: {reproduced, differences: [{path, recorded, "
+                        "rebuilt, job}]})");
+
     LogOptions log_options;
     auto* log = app.add_subcommand("log", "one line per recorded job, oldest first");
     log->add_flag("--json", log_options.json, "machine-readable output");
@@ -253,6 +266,12 @@ int main(int argc, char** argv)
         }
         if (env->parsed()) {
             return cmd_env(env_ref, env_json);
+        }
+        if (reproduce->parsed()) {
+            if (!reproduce_options.dir.empty() && !reproduce_options.run) {
+                throw FatalError("--dir is for --run: 'roar reproduce --run --dir DIR REF'", 2);
+            }
+            return cmd_reproduce(reproduce_options);
         }
         if (log->parsed()) {
             return cmd_log(log_options);

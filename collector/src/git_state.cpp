@@ -6,11 +6,14 @@
 // job's supervisor reaps every child of this process. A directory with no
 // `.git` above it (and no GIT_DIR or GIT_WORK_TREE naming one) is outside
 // any work tree: git is then not started at all, which saves `roar run`
-// two process starts before the job.
+// two process starts before the job. Only when the tree is dirty does a
+// third command, `git diff --binary HEAD`, record the uncommitted changes
+// (bounded by k_max_recorded_diff) so `roar reproduce` can re-apply them.
 #include "roar/collector/git_state.hpp"
 
 #include <array>
 #include <cerrno>
+#include <cstdint>
 #include <fcntl.h>
 #include <cstdlib>
 #include <spawn.h>
@@ -59,21 +62,30 @@ GitCall start_git(const std::string& dir, std::vector<std::string> args)
     return {pid, out[0]};
 }
 
-// Collects the output of a started call; nullopt if it failed.
-std::optional<std::string> finish_git(GitCall call)
+// Collects the output of a started call (at most `limit` bytes of it are
+// kept; `total`, when given, receives the whole size); nullopt if it failed.
+std::optional<std::string> finish_git(GitCall call, uint64_t limit = UINT64_MAX, uint64_t* total = nullptr,
+                                      bool trim = true)
 {
     if (call.pid < 0) {
         return std::nullopt;
     }
     std::string text;
+    uint64_t seen = 0;
     std::array<char, 8192> buf;
     for (;;) {
         const ssize_t n = read(call.out, buf.data(), buf.size());
         if (n > 0) {
-            text.append(buf.data(), size_t(n));
+            seen += uint64_t(n);
+            if (seen <= limit) {
+                text.append(buf.data(), size_t(n));
+            }
         } else if (n == 0 || errno != EINTR) {
             break;
         }
+    }
+    if (total != nullptr) {
+        *total = seen;
     }
     close(call.out);
     int status = 0;
@@ -85,17 +97,37 @@ std::optional<std::string> finish_git(GitCall call)
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         return std::nullopt;
     }
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) {
+    while (trim && !text.empty() && (text.back() == '\n' || text.back() == '\r')) {
         text.pop_back();
     }
     return text;
 }
 
+// Records the uncommitted changes of the dirty tree at `dir` into `state`.
+void read_git_diff(const std::string& dir, GitState& state)
+{
+    // No external diff drivers or text conversions: the patch must apply.
+    GitCall call = start_git(dir, {"diff", "--binary", "--no-color", "--no-ext-diff", "--no-textconv", "HEAD"});
+    uint64_t total = 0;
+    auto patch = finish_git(call, k_max_recorded_diff, &total, false);
+    if (!patch) {
+        state.diff_failed = true;
+        return;
+    }
+    state.diff_bytes = total;
+    if (total > k_max_recorded_diff) {
+        state.diff_too_large = true;
+    } else {
+        state.diff = std::move(*patch);
+    }
+}
+
 // Whether git could find a work tree from `dir`: a `.git` (directory, or
 // file of a linked work tree or submodule) in `dir` or above, or the
 // environment naming the repository. False only when git would say "not a
-// git repository" (or the directory is gone).
-bool may_be_in_work_tree(const std::string& dir)
+// git repository" (or the directory is gone). `root` receives the
+// directory holding the `.git` found ("" when none was looked for).
+bool may_be_in_work_tree(const std::string& dir, std::string& root)
 {
     for (const char* name : {"GIT_DIR", "GIT_WORK_TREE"}) {
         if (const char* set = std::getenv(name); set != nullptr && *set != '\0') {
@@ -112,6 +144,7 @@ bool may_be_in_work_tree(const std::string& dir)
         }
         struct stat st;
         if (lstat((at == "/" ? std::string("/.git") : at + "/.git").c_str(), &st) == 0) {
+            root = at;
             return true;
         }
         if (at == "/") {
@@ -126,7 +159,8 @@ bool may_be_in_work_tree(const std::string& dir)
 
 std::optional<GitState> read_git_state(const std::string& dir)
 {
-    if (!may_be_in_work_tree(dir)) {
+    std::string root;
+    if (!may_be_in_work_tree(dir, root)) {
         return std::nullopt;
     }
     GitCall status_call = start_git(dir, {"status", "--porcelain=v2", "--branch", "-z", "--untracked-files=no"});
@@ -137,6 +171,7 @@ std::optional<GitState> read_git_state(const std::string& dir)
         return std::nullopt; // not a work tree, or no git
     }
     GitState state;
+    state.root = root;
     state.remote = remote.value_or("");
     // Entries are NUL-separated; a rename ("2 ...") is followed by its source path.
     size_t pos = 0;
@@ -177,6 +212,9 @@ std::optional<GitState> read_git_state(const std::string& dir)
         }
     }
     state.dirty = !state.dirty_files.empty();
+    if (state.dirty && !state.commit.empty()) {
+        read_git_diff(dir, state);
+    }
     return state;
 }
 

@@ -52,6 +52,30 @@ int probe_command(const std::string& command)
 }
 
 // The value of NAME in the "NAME=value" list `env`; "" when unset.
+// The git part of a job's environment record: the work tree's top
+// directory and, for a dirty tree, its recorded diff against `commit`
+// (`roar reproduce` re-applies it): {"root", "diff": {"base", "bytes",
+// "patch"}} with "too_large" or "failed" instead of "patch" when there is none.
+nlohmann::json git_environment(const GitState& git)
+{
+    nlohmann::json out = nlohmann::json::object();
+    if (!git.root.empty()) {
+        out["root"] = git.root;
+    }
+    if (git.dirty) {
+        nlohmann::json diff = {{"base", git.commit}, {"bytes", git.diff_bytes}};
+        if (git.diff_too_large) {
+            diff["too_large"] = true;
+        } else if (git.diff_failed || git.commit.empty()) {
+            diff["failed"] = true;
+        } else {
+            diff["patch"] = git.diff;
+        }
+        out["diff"] = std::move(diff);
+    }
+    return out;
+}
+
 std::string environment_value(const std::vector<std::string>& env, const char* name)
 {
     const std::string prefix = std::string(name) + "=";
@@ -296,6 +320,14 @@ JobRecord JobSession::record(Store& store, const RecordingOptions& recording)
         // After the job, from what it opened: no subprocess, no network;
         // the machine's slow sources are read from a cache (facts_cache.hpp).
         job.environment = to_json(capture_job_environment(tracker.footprint(job), *recording.environment));
+    }
+    // The uncommitted changes are part of what the job ran with: kept even
+    // when environment capture is off.
+    if (job.git && (job.environment.is_object() || job.git->dirty)) {
+        if (!job.environment.is_object()) {
+            job.environment = nlohmann::json::object();
+        }
+        job.environment["git"] = git_environment(*job.git);
     }
     if (job.ring.dropped > 0) {
         job.notes.push_back(fmt::format("{} events were dropped because the event ring was full and roar was not "

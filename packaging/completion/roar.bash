@@ -13,7 +13,7 @@ _roar_refs()
 _roar()
 {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-    local commands="init run show env log dag status export diff pop reset import store config proxy"
+    local commands="init run show env reproduce log dag status export diff pop reset import store config proxy"
     local global="--no-color --version --help"
     # The subcommand: the first word after `roar` that is not a global flag.
     local i sub="" at=0
@@ -63,6 +63,10 @@ _roar()
         ;;
     show) flags="--json --lineage --all" ;;
     env) flags="--json" ;;
+    reproduce)
+        [[ $prev == --dir ]] && { COMPREPLY=($(compgen -d -- "$cur")); return; }
+        flags="--run --dir --json"
+        ;;
     log) flags="--json --session -n --last --failed" ;;
     dag)
         case $prev in
@@ -94,7 +98,7 @@ _roar()
     esac
     if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "$flags --help" -- "$cur"))
-    elif [[ $sub == show || $sub == env || $sub == diff || $sub == export ]]; then
+    elif [[ $sub == show || $sub == env || $sub == reproduce || $sub == diff || $sub == export ]]; then
         COMPREPLY=($(compgen -W "$(_roar_refs)" -- "$cur") $(compgen -f -- "$cur"))
     elif [[ $sub == store || $sub == proxy ]]; then
         COMPREPLY=($(compgen -W "$flags" -- "$cur"))

@@ -51,7 +51,21 @@ struct GitState {
     std::string commit, branch, remote;
     bool dirty = false;
     std::vector<std::string> dirty_files;
+    // The work tree's top directory, as found without running git ("" when
+    // only GIT_DIR or GIT_WORK_TREE named the repository).
+    std::string root;
+    // A dirty tree's uncommitted changes to tracked files, `git diff
+    // --binary HEAD` (for `roar reproduce`); empty when clean. When the
+    // patch is over k_max_recorded_diff, `diff_too_large` is set and only
+    // its size is kept; `diff_failed` when git could not produce it.
+    std::string diff;
+    uint64_t diff_bytes = 0;
+    bool diff_too_large = false;
+    bool diff_failed = false;
 };
+
+// The largest recorded diff of a dirty tree (4 MiB).
+inline constexpr uint64_t k_max_recorded_diff = uint64_t(4) << 20;
 
 struct JobRecord {
     std::string uid;

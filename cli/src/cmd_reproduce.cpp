@@ -1,0 +1,449 @@
+// `roar reproduce REF`: prints the plan to rebuild an artifact from its
+// lineage (reproduce_plan.hpp), and with --run executes it: a fresh
+// checkout of the recorded commit (a detached git worktree, else a clone)
+// with the recorded diff applied, external inputs copied in by digest, each
+// job run under `roar run` in a store of the rebuild's own (DIR/.roar, so
+// the original project's record is untouched), then every rebuilt output's
+// BLAKE3 compared with the recorded one.
+#include "commands.hpp"
+
+#include "child_process.hpp"
+#include "project.hpp"
+#include "reproduce_plan.hpp"
+#include "text_style.hpp"
+
+#include "roar/collector/byte_text.hpp"
+#include "roar/collector/file_hasher.hpp"
+#include "roar/collector/redact.hpp"
+#include "roar/collector/store/step_matching.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <unistd.h>
+
+namespace roar::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int k_refused = 2;
+
+// The refusal `message` (exit 2); with --json the report says it too.
+[[noreturn]] void refuse(const ReproduceOptions& options, const std::string& message)
+{
+    if (options.json) {
+        std::cout << nlohmann::json{{"reproduced", false},
+                                    {"refused", message},
+                                    {"differences", nlohmann::json::array()}}
+                         .dump(2)
+                  << std::endl;
+    }
+    throw FatalError(message, k_refused);
+}
+
+std::string short_digest(const std::string& digest) { return digest.empty() ? "(not hashed)" : digest.substr(0, 12); }
+
+std::string job_label(const PlanJob& job)
+{
+    return job.step ? fmt::format("@{} ({})", *job.step, job.uid.substr(0, 8)) : job.uid.substr(0, 8);
+}
+
+// The BLAKE3 of the file at `path` now ("" when it cannot be read).
+std::string current_blake3(const std::string& path)
+{
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec)) {
+        return "";
+    }
+    const auto digest = collector::blake3_file(path);
+    return digest ? digest->blake3 : "";
+}
+
+// `path` under the recorded root moved to `dir`; unchanged outside it.
+std::string moved_path(const std::string& path, const std::string& root, const std::string& dir)
+{
+    const auto rel = relative_to(path, root);
+    if (!rel) {
+        return path;
+    }
+    return rel->empty() ? dir : dir + "/" + *rel;
+}
+
+bool is_remote(const std::string& path) { return path.rfind("s3://", 0) == 0; }
+
+nlohmann::json plan_json(const ReproducePlan& plan, const std::vector<std::string>& env_diffs)
+{
+    nlohmann::json jobs = nlohmann::json::array();
+    for (const auto& job : plan.jobs) {
+        jobs.push_back({{"job_id", job.uid},
+                        {"step", job.step ? nlohmann::json(*job.step) : nlohmann::json()},
+                        {"argv", job.argv},
+                        {"command", job.command},
+                        {"cwd", job.cwd}});
+    }
+    nlohmann::json inputs = nlohmann::json::array();
+    for (const auto& in : plan.inputs) {
+        inputs.push_back({{"path", in.path},
+                          {"digest", in.digest},
+                          {"from", in.in_checkout ? "checkout" : "external"},
+                          {"seen_at", in.seen_at},
+                          {"read_by", in.read_by}});
+    }
+    nlohmann::json diff = nlohmann::json();
+    if (plan.dirty && plan.diff.is_object()) {
+        diff = {{"bytes", plan.diff.value("bytes", 0)}, {"recorded", plan.diff.contains("patch")}};
+    }
+    return {{"target", plan.target},
+            {"git",
+             {{"root", plan.root},
+              {"commit", plan.commit},
+              {"branch", plan.branch},
+              {"dirty", plan.dirty},
+              {"dirty_files", plan.dirty_files},
+              {"diff", diff}}},
+            {"environment_differences", env_diffs},
+            {"inputs", inputs},
+            {"jobs", jobs},
+            {"problems", plan.problems}};
+}
+
+void print_plan(const ReproducePlan& plan, const std::vector<std::string>& env_diffs)
+{
+    const int fd = 1;
+    std::string out;
+    out += fmt::format("{} {}: {} job{}\n", paint(fd, k_bold, "Plan to rebuild"), printable(plan.target),
+                       plan.jobs.size(), plan.jobs.size() == 1 ? "" : "s");
+    out += paint(fd, k_bold, "Git") + "\n";
+    if (plan.commit.empty()) {
+        out += "  no commit recorded\n";
+    } else {
+        out += fmt::format("  commit  {}{}\n", plan.commit, plan.branch.empty() ? "" : " (" + plan.branch + ")");
+        if (!plan.root.empty()) {
+            out += fmt::format("  repo    {}\n", printable(plan.root));
+        }
+        if (!plan.dirty) {
+            out += "  tree    clean\n";
+        } else {
+            std::string state = "diff not recorded";
+            if (plan.diff.contains("patch")) {
+                state = fmt::format("recorded diff of {}, applied on --run",
+                                    human_size(plan.diff.value("bytes", uint64_t(0))));
+            } else if (plan.diff.is_object() && plan.diff.value("too_large", false)) {
+                state = "diff larger than 4 MiB, not recorded";
+            }
+            out += fmt::format("  tree    dirty: {} ({})\n",
+                               printable(fmt::format("{}", fmt::join(plan.dirty_files, ", "))), state);
+            if (const auto p = plan.diff.find("patch"); p != plan.diff.end() && p->is_string()) {
+                for (std::string_view rest = p->get_ref<const std::string&>(); !rest.empty();) {
+                    const size_t nl = rest.find('\n');
+                    out += "    " + printable(std::string(rest.substr(0, nl))) + "\n";
+                    rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+                }
+            }
+        }
+    }
+    out += paint(fd, k_bold, "Environment differences") + "\n";
+    if (env_diffs.empty()) {
+        out += "  none (this machine has the recorded OS, interpreters and packages)\n";
+    }
+    for (const auto& d : env_diffs) {
+        out += "  " + printable(d) + "\n";
+    }
+    size_t external = 0;
+    for (const auto& in : plan.inputs) {
+        external += in.in_checkout ? 0 : 1;
+    }
+    out += fmt::format("{} ({})\n", paint(fd, k_bold, "External inputs"), external);
+    for (const auto& in : plan.inputs) {
+        if (in.in_checkout) {
+            continue;
+        }
+        out += fmt::format("  {}  blake3 {}  last seen: {}\n", printable(in.path), short_digest(in.digest),
+                           printable(fmt::format("{}", fmt::join(in.seen_at, ", "))));
+    }
+    out += fmt::format("{} ({})\n", paint(fd, k_bold, "From the checkout"), plan.inputs.size() - external);
+    for (const auto& in : plan.inputs) {
+        if (in.in_checkout) {
+            out += fmt::format("  {}  blake3 {}\n", printable(in.path), short_digest(in.digest));
+        }
+    }
+    out += fmt::format("{} (in dependency order)\n", paint(fd, k_bold, "Jobs"));
+    for (size_t i = 0; i < plan.jobs.size(); ++i) {
+        const auto& job = plan.jobs[i];
+        out += fmt::format("  {}. {}  in {}\n     {}\n", i + 1, job_label(job), printable(job.cwd),
+                           printable(collector::join_command(job.argv)));
+    }
+    for (const auto& p : plan.problems) {
+        out += fmt::format("{} {}\n", paint(fd, k_yellow, "cannot run:"), printable(p));
+    }
+    std::cout << out;
+}
+
+// Where each external input will come from: a recorded location whose
+// content still has the recorded digest. Refuses naming the first missing one.
+std::vector<std::string> locate_inputs(const ReproduceOptions& options, const ReproducePlan& plan)
+{
+    std::vector<std::string> sources(plan.inputs.size());
+    for (size_t i = 0; i < plan.inputs.size(); ++i) {
+        const PlanInput& in = plan.inputs[i];
+        if (in.in_checkout || is_remote(in.path)) {
+            continue; // S3 objects are read where they are (not checked)
+        }
+        if (in.digest.empty()) {
+            refuse(options, fmt::format("external input {} was not hashed when it was read: its content cannot be "
+                                        "checked",
+                                        in.path));
+        }
+        const bool movable = relative_to(in.path, plan.root).has_value();
+        for (const auto& at : in.seen_at) {
+            if (!is_remote(at) && (movable || at == in.path) && current_blake3(at) == in.digest) {
+                sources[i] = at;
+                break;
+            }
+        }
+        if (sources[i].empty()) {
+            refuse(options, fmt::format("external input {} (blake3 {}) is not available: no recorded location ({}) "
+                                        "has that content now; put it back and try again",
+                                        in.path, short_digest(in.digest), fmt::join(in.seen_at, ", ")));
+        }
+    }
+    return sources;
+}
+
+// A fresh checkout of the plan's commit at `dir`: a detached worktree of
+// the recorded repository, else a clone of it (or of its remote).
+void check_out(const ReproduceOptions& options, const ReproducePlan& plan, const std::string& dir)
+{
+    const ChildResult worktree =
+        run_child({"git", "-C", plan.root, "worktree", "add", "--detach", "--quiet", dir, plan.commit}, "", true);
+    if (worktree.exit_code == 0) {
+        return;
+    }
+    const std::string source = fs::exists(plan.root + "/.git") ? plan.root : plan.remote;
+    if (source.empty()) {
+        refuse(options, fmt::format("cannot check out {}: {}", plan.commit, worktree.out));
+    }
+    const ChildResult clone = run_child({"git", "clone", "--quiet", "--no-checkout", source, dir}, "", true);
+    const ChildResult checkout =
+        clone.exit_code == 0 ? run_child({"git", "-C", dir, "checkout", "--quiet", "--detach", plan.commit}, "", true)
+                             : clone;
+    if (checkout.exit_code != 0) {
+        std::string why = checkout.out;
+        while (!why.empty() && why.back() == '\n') {
+            why.pop_back();
+        }
+        refuse(options, fmt::format("cannot check out commit {} from {}: {}", plan.commit, source, why));
+    }
+}
+
+// Applies the recorded diff in `dir`, refusing when git cannot.
+void apply_diff(const ReproduceOptions& options, const ReproducePlan& plan, const std::string& dir)
+{
+    const std::string patch_file = dir + "/.git-roar-reproduce.patch";
+    {
+        std::ofstream f(patch_file, std::ios::binary);
+        f << plan.diff.value("patch", std::string());
+        if (!f) {
+            refuse(options, fmt::format("cannot write the recorded diff to {}", patch_file));
+        }
+    }
+    const ChildResult r = run_child({"git", "-C", dir, "apply", "--whitespace=nowarn", patch_file}, "", true);
+    std::error_code ec;
+    fs::remove(patch_file, ec);
+    if (r.exit_code != 0) {
+        std::string why = r.out;
+        while (!why.empty() && why.back() == '\n') {
+            why.pop_back();
+        }
+        refuse(options, fmt::format("the recorded diff does not apply to {}: {}", plan.commit, printable(why)));
+    }
+}
+
+// The directory to build in: --dir (new or empty), else a new one under TMPDIR.
+std::string build_dir(const ReproduceOptions& options, const ReproducePlan& plan)
+{
+    std::error_code ec;
+    if (!options.dir.empty()) {
+        const fs::path dir = fs::absolute(options.dir, ec);
+        if (fs::exists(dir, ec) && !fs::is_empty(dir, ec)) {
+            refuse(options, fmt::format("--dir {} exists and is not empty: give a new directory", options.dir));
+        }
+        fs::remove(dir, ec); // git creates it
+        return dir.lexically_normal().string();
+    }
+    const char* tmp = std::getenv("TMPDIR");
+    std::string pattern = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/roar-reproduce-XXXXXX";
+    if (mkdtemp(pattern.data()) == nullptr) {
+        refuse(options, fmt::format("cannot create a directory under {}", pattern));
+    }
+    const std::string name = fs::path(plan.root).filename().string();
+    return pattern + "/" + (name.empty() ? "tree" : name);
+}
+
+struct Difference {
+    std::string path, recorded, rebuilt, job;
+};
+
+int run_plan(const ReproduceOptions& options, const ReproducePlan& plan)
+{
+    if (!plan.problems.empty()) {
+        refuse(options, plan.problems.front());
+    }
+    if (plan.jobs.empty()) {
+        refuse(options, "no recorded job to run");
+    }
+    for (const auto& job : plan.jobs) {
+        if (!relative_to(job.cwd, plan.root)) {
+            refuse(options, fmt::format("job {} ran in {}, outside the repository {}: it cannot be rebuilt in a "
+                                        "fresh checkout",
+                                        job_label(job), job.cwd, plan.root));
+        }
+    }
+    const std::vector<std::string> sources = locate_inputs(options, plan);
+    if (!options.json) {
+        for (const auto& d : environment_differences(plan.jobs)) {
+            std::cerr << fmt::format("{} this machine differs: {}\n", paint(2, k_yellow, "roar: note:"), printable(d));
+        }
+    }
+    const std::string dir = build_dir(options, plan);
+    const bool quiet = options.json;
+    if (!quiet) {
+        std::cerr << fmt::format("roar: checking out {} in {}\n", plan.commit.substr(0, 12), dir);
+    }
+    check_out(options, plan, dir);
+    if (plan.dirty) {
+        apply_diff(options, plan, dir);
+    }
+    for (size_t i = 0; i < plan.inputs.size(); ++i) {
+        const PlanInput& in = plan.inputs[i];
+        if (sources[i].empty()) {
+            continue;
+        }
+        const std::string to = moved_path(in.path, plan.root, dir);
+        if (to == sources[i]) {
+            continue; // outside the repository: read where it is
+        }
+        std::error_code ec;
+        fs::create_directories(fs::path(to).parent_path(), ec);
+        // A copy, never a link: a job writing its input in place must not
+        // change the original.
+        if (!fs::copy_file(sources[i], to, fs::copy_options::overwrite_existing, ec)) {
+            refuse(options, fmt::format("cannot copy external input {} to {}: {}", sources[i], to, ec.message()));
+        }
+    }
+
+    // The rebuild's own store: never the original project's.
+    unsetenv("ROAR_STORE_URL");
+    std::string self = fs::read_symlink("/proc/self/exe").string();
+    if (const ChildResult init = run_child({self, "init", "-n"}, dir, true); init.exit_code != 0) {
+        refuse(options, fmt::format("cannot make {} a roar project: {}", dir, init.out));
+    }
+
+    std::vector<Difference> differences;
+    std::string first_divergent;
+    size_t compared = 0;
+    for (const auto& job : plan.jobs) {
+        std::vector<std::string> argv = {self, "run", "-q", "--"};
+        for (const auto& arg : job.argv) {
+            argv.push_back(moved_path(arg, plan.root, dir));
+        }
+        const std::string cwd = moved_path(job.cwd, plan.root, dir);
+        if (!quiet) {
+            std::cerr << fmt::format("roar: rebuilding {}: {}\n", job_label(job),
+                                     printable(collector::join_command(job.argv)));
+        }
+        // Directories the job wrote into existed before it (made outside
+        // any recorded job, ignored by git): make them again.
+        for (const auto& out : job.outputs) {
+            if (!is_remote(out.path) && relative_to(out.path, plan.root)) {
+                std::error_code ec;
+                fs::create_directories(fs::path(moved_path(out.path, plan.root, dir)).parent_path(), ec);
+            }
+        }
+        const ChildResult r = run_child(argv, cwd, false, true);
+        if (r.exit_code != job.exit_code && !quiet) {
+            std::cerr << fmt::format("roar: {} exited {} (recorded {})\n", job_label(job), r.exit_code, job.exit_code);
+        }
+        bool diverged = false;
+        for (const auto& out : job.outputs) {
+            const auto b3 = out.hashes.find("blake3");
+            if (is_remote(out.path) || !relative_to(out.path, plan.root) || b3 == out.hashes.end()) {
+                continue;
+            }
+            ++compared;
+            const std::string rebuilt = current_blake3(moved_path(out.path, plan.root, dir));
+            if (rebuilt != b3->second) {
+                differences.push_back({out.path, b3->second, rebuilt, job.uid});
+                diverged = true;
+            }
+        }
+        if (diverged && first_divergent.empty()) {
+            first_divergent = job.uid;
+        }
+    }
+
+    const bool reproduced = differences.empty();
+    if (options.json) {
+        nlohmann::json diffs = nlohmann::json::array();
+        for (const auto& d : differences) {
+            diffs.push_back({{"path", d.path}, {"recorded", d.recorded}, {"rebuilt", d.rebuilt}, {"job", d.job}});
+        }
+        nlohmann::json report = {
+            {"reproduced", reproduced},
+            {"differences", diffs},
+            {"directory", dir},
+            {"jobs", plan.jobs.size()},
+            {"artifacts_compared", compared},
+            {"first_divergent_job", first_divergent.empty() ? nlohmann::json() : nlohmann::json(first_divergent)}};
+        std::cout << collector::bytes_json(report).dump(2) << std::endl;
+    } else if (reproduced) {
+        std::cout << fmt::format("reproduced bit-for-bit: {} artifact{} of {} job{} match the record (rebuilt in "
+                                 "{})\n",
+                                 compared, compared == 1 ? "" : "s", plan.jobs.size(), plan.jobs.size() == 1 ? "" : "s",
+                                 printable(dir));
+    } else {
+        std::string out = fmt::format("not reproduced: {} of {} artifacts differ (rebuilt in {})\n", differences.size(),
+                                      compared, printable(dir));
+        for (const auto& job : plan.jobs) {
+            if (job.uid == first_divergent) {
+                out += fmt::format("first divergence: {}  {}\n", job_label(job),
+                                   printable(collector::join_command(job.argv)));
+            }
+        }
+        for (const auto& d : differences) {
+            out += fmt::format("  {}  recorded {}  rebuilt {}  (job {})\n", printable(d.path), short_digest(d.recorded),
+                               d.rebuilt.empty() ? "(missing)" : short_digest(d.rebuilt), d.job.substr(0, 8));
+        }
+        std::cout << out;
+    }
+    return reproduced ? 0 : 1;
+}
+
+} // namespace
+
+int cmd_reproduce(const ReproduceOptions& options)
+{
+    Project project = Project::find();
+    ReproducePlan plan;
+    {
+        collector::Store store = project.open_store(collector::Access::read);
+        plan = make_reproduce_plan(store, project, options.ref);
+    } // closed: the rebuild does not hold the original store open
+    if (options.run) {
+        return run_plan(options, plan);
+    }
+    const std::vector<std::string> env_diffs = environment_differences(plan.jobs);
+    if (options.json) {
+        std::cout << collector::bytes_json(plan_json(plan, env_diffs)).dump(2) << std::endl;
+    } else {
+        print_plan(plan, env_diffs);
+    }
+    return 0;
+}
+
+} // namespace roar::cli

@@ -1,0 +1,437 @@
+// Building `roar reproduce`'s plan (see reproduce_plan.hpp) from the
+// store's upstream walk and job records, and comparing the recorded
+// environment with this machine's (machine facts, Python interpreters and
+// the distributions in their site directories).
+#include "reproduce_plan.hpp"
+
+#include "child_process.hpp"
+#include "job_queries.hpp"
+
+#include "roar/collector/environment/facts_cache.hpp"
+#include "roar/collector/environment/machine_facts.hpp"
+#include "roar/collector/environment/python_version.hpp"
+#include "roar/collector/redact.hpp"
+#include "roar/collector/store/step_matching.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <numeric>
+#include <set>
+
+namespace roar::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string text_of(const nlohmann::json& j, const char* key)
+{
+    const auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// A distribution name as installers compare them: lower case, runs of
+// '-', '_' and '.' as one '_'.
+std::string normalized_name(std::string_view name)
+{
+    std::string out;
+    for (char c : name) {
+        if (c == '-' || c == '_' || c == '.') {
+            if (out.empty() || out.back() != '_') {
+                out += '_';
+            }
+        } else {
+            out += char(std::tolower(static_cast<unsigned char>(c)));
+        }
+    }
+    return out;
+}
+
+// The distributions installed in site directory `site`: normalized name
+// -> version, from the NAME-VERSION.dist-info / .egg-info entries.
+std::map<std::string, std::string> installed_in(const std::string& site)
+{
+    std::map<std::string, std::string> out;
+    std::error_code ec;
+    for (fs::directory_iterator it(site, ec), end; !ec && it != end; it.increment(ec)) {
+        std::string name = it->path().filename().string();
+        for (const char* suffix : {".dist-info", ".egg-info"}) {
+            const std::string s = suffix;
+            if (name.size() > s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0) {
+                name.resize(name.size() - s.size());
+                const size_t dash = name.find('-');
+                if (dash != std::string::npos) {
+                    std::string version = name.substr(dash + 1);
+                    if (const size_t py = version.find("-py"); py != std::string::npos) {
+                        version.resize(py); // egg-info: NAME-VERSION-pyX.Y
+                    }
+                    out.emplace(normalized_name(name.substr(0, dash)), version);
+                }
+            }
+        }
+    }
+    return out;
+}
+
+// The work tree's top directory of `cwd` per git ("" when not a work tree now).
+std::string git_toplevel(const std::string& cwd)
+{
+    std::error_code ec;
+    if (cwd.empty() || !fs::is_directory(cwd, ec)) {
+        return "";
+    }
+    ChildResult r = run_child({"git", "-C", cwd, "rev-parse", "--show-toplevel"}, "", true);
+    while (!r.out.empty() && (r.out.back() == '\n' || r.out.back() == '\r')) {
+        r.out.pop_back();
+    }
+    return r.exit_code == 0 ? r.out : "";
+}
+
+// The files tracked at `commit` in the repository at `root` (relative
+// paths); empty when git cannot say.
+std::set<std::string> tracked_at(const std::string& root, const std::string& commit)
+{
+    std::set<std::string> out;
+    const ChildResult r = run_child({"git", "-C", root, "ls-tree", "-r", "-z", "--name-only", commit}, "", true);
+    if (r.exit_code != 0) {
+        return out;
+    }
+    size_t pos = 0;
+    while (pos < r.out.size()) {
+        size_t end = r.out.find('\0', pos);
+        if (end == std::string::npos) {
+            end = r.out.size();
+        }
+        out.insert(r.out.substr(pos, end - pos));
+        pos = end + 1;
+    }
+    return out;
+}
+
+// The jobs upstream of artifact `id`, added to `uids` (in visiting order)
+// with, for each root input, who read it.
+void add_upstream(collector::Store& store, int64_t id, std::vector<std::string>& uids,
+                  std::map<std::pair<std::string, int64_t>, PlanInput>& roots)
+{
+    const collector::Upstream up = store.upstream(id);
+    for (const auto& job : up.jobs) {
+        if (std::find(uids.begin(), uids.end(), job.uid) == uids.end()) {
+            uids.push_back(job.uid);
+        }
+        for (const auto& in : job.inputs) {
+            if (in.producer) {
+                continue;
+            }
+            PlanInput& root = roots[{in.path, in.artifact}];
+            root.path = in.path;
+            root.digest = in.digest;
+            root.artifact = in.artifact;
+            if (std::find(root.read_by.begin(), root.read_by.end(), job.uid) == root.read_by.end()) {
+                root.read_by.push_back(job.uid);
+            }
+        }
+    }
+}
+
+// Fills the plan's git facts from its jobs and notes what would stop --run.
+void decide_git(ReproducePlan& plan)
+{
+    std::set<std::string> commits, diffs;
+    for (const auto& job : plan.jobs) {
+        if (!job.git || job.git->commit.empty()) {
+            plan.problems.push_back(fmt::format("job {} ran outside a git work tree (or before its first commit): "
+                                                "there is no commit to check out",
+                                                job.uid.substr(0, 8)));
+            continue;
+        }
+        commits.insert(job.git->commit);
+        const nlohmann::json diff =
+            job.git_record.is_object() ? job.git_record.value("diff", nlohmann::json()) : nlohmann::json();
+        if (job.git->dirty) {
+            diffs.insert(diff.dump());
+        }
+        if (plan.commit.empty()) {
+            plan.commit = job.git->commit;
+            plan.branch = job.git->branch;
+            plan.remote = job.git->remote;
+        }
+        if (job.git->dirty) {
+            plan.dirty = true;
+            plan.diff = diff;
+            for (const auto& f : job.git->dirty_files) {
+                if (std::find(plan.dirty_files.begin(), plan.dirty_files.end(), f) == plan.dirty_files.end()) {
+                    plan.dirty_files.push_back(f);
+                }
+            }
+        }
+        if (plan.root.empty() && job.git_record.is_object()) {
+            plan.root = text_of(job.git_record, "root");
+        }
+    }
+    if (commits.size() > 1) {
+        plan.problems.push_back(fmt::format("the jobs ran at {} different commits ({}): reproduce rebuilds from one "
+                                            "checkout; re-run the pipeline at one commit first",
+                                            commits.size(), fmt::join(commits, ", ")));
+    } else if (diffs.size() > 1) {
+        plan.problems.push_back("the jobs ran with different uncommitted changes: reproduce rebuilds from one "
+                                "checkout; commit the changes and re-run the pipeline first");
+    }
+    if (plan.dirty) {
+        if (plan.diff.is_null()) {
+            plan.problems.push_back(fmt::format("the tree was dirty ({}) and its diff was not recorded (jobs recorded "
+                                                "before roar kept diffs): commit the changes and re-run the pipeline",
+                                                fmt::join(plan.dirty_files, ", ")));
+        } else if (plan.diff.value("too_large", false)) {
+            plan.problems.push_back(fmt::format("the tree was dirty and its diff ({} bytes) was larger than the 4 MiB "
+                                                "roar records: commit the changes and re-run the pipeline",
+                                                plan.diff.value("bytes", 0)));
+        } else if (!plan.diff.contains("patch")) {
+            plan.problems.push_back("the tree was dirty and git could not produce its diff when the job ran: commit "
+                                    "the changes and re-run the pipeline");
+        }
+    }
+    if (plan.root.empty() && !plan.jobs.empty()) {
+        plan.root = git_toplevel(plan.jobs.front().cwd);
+    }
+    if (plan.root.empty() && !plan.commit.empty()) {
+        plan.problems.push_back("the recorded work tree's directory is unknown and the jobs' directory is no longer "
+                                "a git work tree: there is no repository to check the commit out from");
+    }
+}
+
+} // namespace
+
+std::optional<std::string> relative_to(const std::string& path, const std::string& root)
+{
+    if (root.empty()) {
+        return std::nullopt;
+    }
+    if (path == root) {
+        return std::string();
+    }
+    const std::string prefix = root.back() == '/' ? root : root + "/";
+    if (path.rfind(prefix, 0) == 0) {
+        return path.substr(prefix.size());
+    }
+    return std::nullopt;
+}
+
+std::vector<size_t> dependency_order(const std::vector<double>& started_at, const std::vector<int64_t>& rows)
+{
+    std::vector<size_t> order(started_at.size());
+    std::iota(order.begin(), order.end(), size_t(0));
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+        return started_at[a] != started_at[b] ? started_at[a] < started_at[b] : rows[a] < rows[b];
+    });
+    return order;
+}
+
+ReproducePlan make_reproduce_plan(collector::Store& store, const Project& project, const std::string& text)
+{
+    ReproducePlan plan;
+    plan.target = text;
+    const auto snapshot = store.snapshot();
+    const Ref ref = resolve_ref(store, project, text);
+    std::vector<std::string> uids;
+    std::map<std::pair<std::string, int64_t>, PlanInput> roots;
+    if (ref.kind == Ref::Kind::artifact) {
+        const auto artifact = store.artifact(ref.id);
+        if (!artifact || artifact->produced_by.empty()) {
+            throw FatalError(fmt::format("'{}' was not produced by a recorded job: there is nothing to rebuild "
+                                         "('roar show {}' says where it came from)",
+                                         text, text));
+        }
+        add_upstream(store, ref.id, uids, roots);
+    } else {
+        const auto job = store.job(ref.id);
+        if (!job || job->outputs.empty()) {
+            throw FatalError(fmt::format("job '{}' wrote nothing: there is nothing to rebuild", text));
+        }
+        for (const auto& out : job->outputs) {
+            if (const auto id = store.artifact_at_path(out.path)) {
+                add_upstream(store, *id, uids, roots);
+            }
+        }
+        if (std::find(uids.begin(), uids.end(), job->uid) == uids.end()) {
+            throw FatalError(fmt::format("job '{}''s outputs were rewritten by later jobs: name the artifact to "
+                                         "rebuild instead",
+                                         text));
+        }
+    }
+
+    std::vector<PlanJob> jobs;
+    for (const auto& uid : uids) {
+        const auto matches = store.match_prefix(uid);
+        auto detail = matches.jobs.empty() ? std::nullopt : store.job(matches.jobs.front());
+        if (!detail) {
+            continue;
+        }
+        PlanJob job;
+        job.row = detail->row;
+        job.uid = detail->uid;
+        job.step = detail->step;
+        job.argv = detail->argv;
+        job.command = detail->command;
+        job.cwd = detail->cwd;
+        job.started_at = detail->started_at;
+        job.exit_code = detail->exit_code;
+        job.outputs = std::move(detail->outputs);
+        job.git = detail->git;
+        job.environment = detail->environment;
+        if (job.environment.is_object()) {
+            job.git_record = job.environment.value("git", nlohmann::json());
+        }
+        for (const auto& arg : job.argv) {
+            if (arg.find(collector::k_redacted) != std::string::npos) {
+                plan.problems.push_back(fmt::format("job {}'s recorded command had secrets redacted: {}",
+                                                    job.uid.substr(0, 8), collector::join_command(job.argv)));
+                break;
+            }
+        }
+        jobs.push_back(std::move(job));
+    }
+    std::vector<double> starts;
+    std::vector<int64_t> rows;
+    for (const auto& job : jobs) {
+        starts.push_back(job.started_at);
+        rows.push_back(job.row);
+    }
+    for (size_t i : dependency_order(starts, rows)) {
+        plan.jobs.push_back(std::move(jobs[i]));
+    }
+    decide_git(plan);
+
+    // A job that ran in the clean tree is rebuilt with the later jobs'
+    // diff applied: fine unless it read a file the diff changes.
+    std::set<std::string> clean_jobs;
+    for (const auto& job : plan.jobs) {
+        if (job.git && !job.git->dirty) {
+            clean_jobs.insert(job.uid);
+        }
+    }
+    if (plan.dirty && !clean_jobs.empty()) {
+        for (const auto& [key, input] : roots) {
+            const auto rel = relative_to(input.path, plan.root);
+            if (!rel || std::find(plan.dirty_files.begin(), plan.dirty_files.end(), *rel) == plan.dirty_files.end()) {
+                continue;
+            }
+            for (const auto& uid : input.read_by) {
+                if (clean_jobs.count(uid) > 0) {
+                    plan.problems.push_back(fmt::format("job {} read {} before it was changed, later jobs after: "
+                                                        "commit the change and re-run the pipeline first",
+                                                        uid.substr(0, 8), *rel));
+                }
+            }
+        }
+    }
+    std::set<std::string> tracked;
+    if (!plan.root.empty() && !plan.commit.empty()) {
+        tracked = tracked_at(plan.root, plan.commit);
+    }
+    for (auto& [key, input] : roots) {
+        const auto rel = relative_to(input.path, plan.root);
+        input.in_checkout =
+            rel
+            && (tracked.count(*rel) > 0
+                || std::find(plan.dirty_files.begin(), plan.dirty_files.end(), *rel) != plan.dirty_files.end());
+        if (input.artifact != 0) {
+            if (const auto artifact = store.artifact(input.artifact)) {
+                input.seen_at = artifact->paths;
+            }
+        }
+        if (std::find(input.seen_at.begin(), input.seen_at.end(), input.path) == input.seen_at.end()) {
+            input.seen_at.insert(input.seen_at.begin(), input.path);
+        }
+        plan.inputs.push_back(std::move(input));
+    }
+    return plan;
+}
+
+std::vector<std::string> environment_differences(const std::vector<PlanJob>& jobs)
+{
+    std::vector<std::string> out;
+    collector::FactsCache facts(collector::default_environment_cache_dir() / "facts.json");
+    const collector::MachineFacts here = collector::read_machine_facts(collector::MachineSources{}, facts);
+    std::set<std::string> said;
+    auto add = [&](std::string line) {
+        if (said.insert(line).second) {
+            out.push_back(std::move(line));
+        }
+    };
+    std::map<std::string, std::map<std::string, std::string>> sites; // site dir -> installed
+    for (const auto& job : jobs) {
+        const nlohmann::json& e = job.environment;
+        if (!e.is_object()) {
+            continue;
+        }
+        if (const auto m = e.find("machine"); m != e.end() && m->is_object()) {
+            if (const std::string os = text_of(*m, "os"); !os.empty() && os != here.os) {
+                add(fmt::format("os: recorded {}, here {}", os, here.os));
+            }
+            if (const std::string arch = text_of(*m, "arch"); !arch.empty() && arch != here.arch) {
+                add(fmt::format("architecture: recorded {}, here {}", arch, here.arch));
+            }
+            std::vector<std::string> recorded_gpus, here_gpus;
+            for (const auto& g : m->value("gpus", nlohmann::json::array())) {
+                recorded_gpus.push_back(text_of(g, "name"));
+            }
+            for (const auto& g : here.gpus) {
+                here_gpus.push_back(g.name);
+            }
+            if (recorded_gpus != here_gpus) {
+                add(fmt::format("gpus: recorded {}, here {}",
+                                recorded_gpus.empty() ? "none" : fmt::format("{}", fmt::join(recorded_gpus, ", ")),
+                                here_gpus.empty() ? "none" : fmt::format("{}", fmt::join(here_gpus, ", "))));
+            }
+        }
+        for (const auto& p : e.value("python", nlohmann::json::array())) {
+            const std::string exe = text_of(p, "executable");
+            std::string real = text_of(p, "real_executable");
+            if (real.empty()) {
+                real = exe;
+            }
+            std::error_code ec;
+            if (!fs::exists(real, ec)) {
+                add(fmt::format("python: {} (recorded {}) is not installed here", exe, text_of(p, "version")));
+                continue;
+            }
+            const std::string version = text_of(p, "version");
+            const auto found = collector::find_python_version(real, "", "", facts);
+            if (!version.empty() && !found.version.empty() && found.version != version) {
+                add(fmt::format("python: {} is {} here, recorded {}", exe, found.version, version));
+            }
+            std::vector<std::string> site_dirs;
+            for (const auto& s : p.value("site_dirs", nlohmann::json::array())) {
+                if (s.is_string()) {
+                    site_dirs.push_back(s.get<std::string>());
+                }
+            }
+            for (const auto& pkg : p.value("packages", nlohmann::json::array())) {
+                const std::string name = text_of(pkg, "name");
+                const std::string want = text_of(pkg, "version");
+                std::string have;
+                for (const auto& site : site_dirs) {
+                    auto [it, fresh] = sites.try_emplace(site);
+                    if (fresh) {
+                        it->second = installed_in(site);
+                    }
+                    if (const auto d = it->second.find(normalized_name(name)); d != it->second.end()) {
+                        have = d->second;
+                        break;
+                    }
+                }
+                if (have.empty()) {
+                    add(fmt::format("python package {} {} is not installed for {}", name, want, exe));
+                } else if (have != want) {
+                    add(fmt::format("python package {}: {} here, recorded {}", name, have, want));
+                }
+            }
+        }
+    }
+    return out;
+}
+
+} // namespace roar::cli

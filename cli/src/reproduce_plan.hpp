@@ -1,0 +1,86 @@
+// The plan `roar reproduce` follows to rebuild an artifact from its
+// lineage: the jobs upstream of it in dependency order with their exact
+// commands and directories, the git commit (and recorded diff) they ran
+// at, the inputs no recorded job produced (split into files the checkout
+// provides and external inputs that must be found by digest), and how the
+// recorded environment differs from this machine's.
+#pragma once
+
+#include "project.hpp"
+
+#include "roar/collector/store/records.hpp"
+#include "roar/collector/store/store.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace roar::cli {
+
+// One job of the plan.
+struct PlanJob {
+    int64_t row = 0;
+    std::string uid;
+    std::optional<int64_t> step;
+    std::vector<std::string> argv;
+    std::string command, cwd;
+    double started_at = 0;
+    int64_t exit_code = 0;
+    std::vector<collector::UseDetail> outputs;
+    std::optional<collector::GitDetail> git;
+    nlohmann::json git_record; // the "git" part of its environment record (root, diff); null when none
+    nlohmann::json environment;
+};
+
+// A file (or S3 object) the plan's jobs read that none of them produced.
+struct PlanInput {
+    std::string path;   // as recorded
+    std::string digest; // blake3 (or the ETag of an S3 object); "" when not hashed
+    int64_t artifact = 0;
+    // Tracked at the recorded commit (or changed by its diff): the checkout
+    // provides it. Otherwise it is an external input.
+    bool in_checkout = false;
+    std::vector<std::string> seen_at; // every path its content was recorded at
+    std::vector<std::string> read_by; // uids of the plan's jobs that read it
+};
+
+struct ReproducePlan {
+    std::string target;        // what the user named
+    std::vector<PlanJob> jobs; // dependency order
+    std::vector<PlanInput> inputs;
+    std::string root;   // the recorded work tree's top directory ("" when unknown)
+    std::string commit; // "" when the jobs ran outside git
+    std::string branch, remote;
+    bool dirty = false;
+    std::vector<std::string> dirty_files;
+    nlohmann::json diff; // the recorded diff record ({"base", "bytes", "patch"|"too_large"|"failed"}); null when clean
+    // Why the plan cannot be run here as recorded (mixed commits, no
+    // commit, an unrecorded diff, a redacted secret): --run refuses.
+    std::vector<std::string> problems;
+};
+
+// The plan for `text` (an artifact: a path or digest prefix; or a job,
+// whose outputs are rebuilt) in `store`. Throws FatalError for an unknown
+// reference or an artifact no recorded job produced.
+ReproducePlan make_reproduce_plan(collector::Store& store, const Project& project, const std::string& text);
+
+// The order to run jobs in: by start time, which is a dependency order
+// because the store names as an input's producer the latest job that wrote
+// it before its reader started. `started_at` and `rows` (ties) are
+// parallel; returns indexes into them.
+std::vector<size_t> dependency_order(const std::vector<double>& started_at, const std::vector<int64_t>& rows);
+
+// How the environment `jobs` were recorded in differs from this machine:
+// OS, architecture, GPUs, each Python interpreter (missing, another
+// version) and each imported distribution (missing, another version); one
+// line each, empty when nothing differs.
+std::vector<std::string> environment_differences(const std::vector<PlanJob>& jobs);
+
+// `path` relative to `root` when it lies inside it ("" for root itself),
+// nullopt otherwise.
+std::optional<std::string> relative_to(const std::string& path, const std::string& root);
+
+} // namespace roar::cli
