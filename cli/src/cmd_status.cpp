@@ -34,7 +34,7 @@ int64_t last_writer(const Lineage& g, const PathState& path)
 // HEADs every S3 object among `files` (their latest recorded version, from
 // `store`) with the user's credentials; results by path.
 std::unordered_map<const PathState*, RemoteResult> check_s3_objects(const std::vector<const PathState*>& files,
-                                                                   collector::Store& store, const Project& project)
+                                                                    collector::Store& store, const Project& project)
 {
     std::vector<const PathState*> s3;
     std::vector<RemoteObject> objects;
@@ -59,8 +59,7 @@ std::unordered_map<const PathState*, RemoteResult> check_s3_objects(const std::v
         return by_path;
     }
     const auto env = proxy::process_env();
-    RemoteCheckOptions options{remote_endpoint(env, project.config().proxy_upstream),
-                               proxy::resolve_credentials(env)};
+    RemoteCheckOptions options{remote_endpoint(env, project.config().proxy_upstream), proxy::resolve_credentials(env)};
     auto results = check_remote(objects, options);
     for (size_t i = 0; i < s3.size(); ++i) {
         by_path.emplace(s3[i], std::move(results[i]));
@@ -87,7 +86,8 @@ std::string remote_line(int fd, const std::string& uri, const RemoteResult& r)
     case RemoteState::modified:
         return fmt::format("  {}  {}  ({})\n", paint(fd, k_yellow, "modified"), printable(uri), printable(r.reason));
     case RemoteState::missing: return fmt::format("  {}  {}\n", paint(fd, k_red, "missing "), printable(uri));
-    default: return fmt::format("  {}  {}  ({})\n", paint(fd, k_dim, "not checked"), printable(uri), printable(r.reason));
+    default:
+        return fmt::format("  {}  {}  ({})\n", paint(fd, k_dim, "not checked"), printable(uri), printable(r.reason));
     }
 }
 
@@ -127,8 +127,8 @@ int cmd_status(bool json, bool remote)
         ++counts[disk_state_name(p.disk)];
         files.push_back(&p);
     }
-    const auto remote_results = remote ? check_s3_objects(files, store, project)
-                                       : std::unordered_map<const PathState*, RemoteResult>{};
+    const auto remote_results =
+        remote ? check_s3_objects(files, store, project) : std::unordered_map<const PathState*, RemoteResult>{};
     std::map<std::string, int> remote_counts{{"missing", 0}, {"modified", 0}, {"not_checked", 0}, {"present", 0}};
     for (const auto& [path, result] : remote_results) {
         ++remote_counts[result.state == RemoteState::not_checked ? "not_checked" : remote_state_name(result.state)];
@@ -169,8 +169,7 @@ int cmd_status(bool json, bool remote)
             if (auto r = remote_results.find(p); r != remote_results.end()) {
                 write_remote(w, r->second);
             }
-            w.field("state", disk_state_name(p->disk))
-                .key("written_by_step");
+            w.field("state", disk_state_name(p->disk)).key("written_by_step");
             writer ? w.value(writer) : w.null();
             w.end_object();
         }
@@ -227,9 +226,9 @@ int cmd_status(bool json, bool remote)
                        g.steps.size() == 1 ? "" : "s", g.executions.size(), g.executions.size() == 1 ? "" : "s");
     std::string s3_summary;
     if (remote && counts["remote"]) {
-        s3_summary = fmt::format("; S3 objects: {} present, {} modified, {} missing, {} not checked",
-                                 remote_counts["present"], remote_counts["modified"], remote_counts["missing"],
-                                 remote_counts["not_checked"]);
+        s3_summary =
+            fmt::format("; S3 objects: {} present, {} modified, {} missing, {} not checked", remote_counts["present"],
+                        remote_counts["modified"], remote_counts["missing"], remote_counts["not_checked"]);
     } else if (counts["remote"]) {
         s3_summary = fmt::format(", {} remote (not checked)", counts["remote"]);
     }

@@ -148,7 +148,8 @@ Result<HeadRequest> signed_head(std::string_view uri, const std::string& endpoin
         }
     } else {
         const auto sep = endpoint.find("://");
-        if (sep == std::string::npos || (endpoint.compare(0, sep, "http") != 0 && endpoint.compare(0, sep, "https") != 0)) {
+        if (sep == std::string::npos
+            || (endpoint.compare(0, sep, "http") != 0 && endpoint.compare(0, sep, "https") != 0)) {
             return fail("endpoint '{}' is not an http:// or https:// URL", endpoint);
         }
         scheme = endpoint.substr(0, sep);
@@ -181,8 +182,7 @@ Result<HeadRequest> signed_head(std::string_view uri, const std::string& endpoin
     const std::string date8(amz_date.substr(0, 8));
     const std::string scope = sigv4::credential_scope(date8, region, "s3");
     const std::string to_sign = sigv4::string_to_sign(amz_date, scope, sigv4::canonical_request(parts));
-    const std::string sig =
-        sigv4::signature(sigv4::signing_key(credentials.secret_key, date8, region, "s3"), to_sign);
+    const std::string sig = sigv4::signature(sigv4::signing_key(credentials.secret_key, date8, region, "s3"), to_sign);
 
     HeadRequest request;
     request.url = scheme + "://" + authority + path;
@@ -228,10 +228,9 @@ RemoteResult judge_head(const RemoteObject& recorded, long status, const std::st
         return r;
     }
     if (status != 200) {
-        r.reason = !bucket_region.empty()
-                       ? fmt::format("HTTP {}: the bucket is in {} (set AWS_REGION={})", status, bucket_region,
-                                     bucket_region)
-                       : fmt::format("HTTP {}", status);
+        r.reason = !bucket_region.empty() ? fmt::format("HTTP {}: the bucket is in {} (set AWS_REGION={})", status,
+                                                        bucket_region, bucket_region)
+                                          : fmt::format("HTTP {}", status);
         return r;
     }
     r.etag = etag;

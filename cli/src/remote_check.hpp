@@ -44,9 +44,9 @@ const char* remote_state_name(RemoteState state);
 
 // What the record says about one S3 object.
 struct RemoteObject {
-    std::string uri;                // s3://bucket/key
-    std::string etag;               // as recorded (quotes included); empty when unknown
-    std::optional<int64_t> size;    // recorded size, when known
+    std::string uri;             // s3://bucket/key
+    std::string etag;            // as recorded (quotes included); empty when unknown
+    std::optional<int64_t> size; // recorded size, when known
 };
 
 // What the HEAD found.
@@ -65,10 +65,10 @@ RemoteResult judge_head(const RemoteObject& recorded, long status, const std::st
                         const std::string& network_error);
 
 struct RemoteCheckOptions {
-    std::string endpoint;                                    // remote_endpoint()
+    std::string endpoint;                                      // remote_endpoint()
     tl::expected<proxy::Credentials, std::string> credentials; // resolve_credentials()
-    size_t parallel = 8;                                     // HEADs in flight at most
-    std::chrono::milliseconds timeout{15000};                // per HEAD, connecting included
+    size_t parallel = 8;                                       // HEADs in flight at most
+    std::chrono::milliseconds timeout{15000};                  // per HEAD, connecting included
 };
 
 // HEADs every object of `objects` as `options` say, results in the same
