@@ -1,11 +1,12 @@
 // `roar diff REF REF` / `roar diff @N`: what differs between two jobs
 // (arguments, working directory, exit status, inputs and outputs with
-// their digests, environment, git state). `@N` alone compares the step's
+// their digests and the programs that used them, environment, git state). `@N` alone compares the step's
 // last run with the one before it that wrote the same paths.
 #include "commands.hpp"
 
 #include "job_queries.hpp"
 #include "lineage.hpp"
+#include "list_summary.hpp"
 #include "project.hpp"
 #include "text_style.hpp"
 
@@ -29,16 +30,62 @@ std::string use_digest(const collector::UseDetail& use)
     return use.hashes.empty() ? "" : use.hashes.begin()->first + ":" + use.hashes.begin()->second;
 }
 
-// Paths added, removed and changed from `a` to `b`, and how many are the same.
-nlohmann::json diff_uses(const std::vector<collector::UseDetail>& a, const std::vector<collector::UseDetail>& b,
+// Per pid of `job`, the programs it ran in exec order, by base name, as
+// exec_chain() joins them ("sh>python3").
+std::map<int64_t, std::string> pid_programs(const collector::JobDetail& job)
+{
+    std::map<int64_t, std::vector<std::string>> programs;
+    for (const auto& p : job.processes) {
+        const std::string& path = p.argv.empty() ? p.exe : p.argv.front();
+        programs[p.pid].push_back(path.substr(path.rfind('/') + 1));
+    }
+    std::map<int64_t, std::string> chains;
+    for (const auto& [pid, list] : programs) {
+        chains[pid] = exec_chain(list);
+    }
+    return chains;
+}
+
+// The process `use` is attributed to in `job` ("python3 (pid 12)"), or ""
+// when it has no pid.
+std::string use_process(const collector::UseDetail& use, const std::map<int64_t, std::string>& programs)
+{
+    if (!use.pid) {
+        return "";
+    }
+    const auto it = programs.find(*use.pid);
+    return it == programs.end() ? fmt::format("pid {}", *use.pid) : fmt::format("{} (pid {})", it->second, *use.pid);
+}
+
+// Inputs (or, with `outputs`, outputs) added, removed and changed from job
+// `a` to job `b`, how many are the same, and the paths whose
+// process changed program (both jobs having a pid for it: pids alone
+// differ from run to run).
+nlohmann::json diff_uses(const collector::JobDetail& a, const collector::JobDetail& b, bool outputs,
                          const Project& project)
 {
+    const auto programs_a = pid_programs(a), programs_b = pid_programs(b);
     std::map<std::string, std::string> before, after;
-    for (const auto& u : a) {
+    std::map<std::string, const collector::UseDetail*> use_before;
+    for (const auto& u : outputs ? a.outputs : a.inputs) {
         before[u.path] = use_digest(u);
+        use_before[u.path] = &u;
     }
-    for (const auto& u : b) {
+    nlohmann::json process_changed = nlohmann::json::array();
+    for (const auto& u : outputs ? b.outputs : b.inputs) {
         after[u.path] = use_digest(u);
+        const auto was = use_before.find(u.path);
+        if (was == use_before.end() || !was->second->pid || !u.pid) {
+            continue;
+        }
+        const auto old_program = programs_a.find(*was->second->pid);
+        const auto new_program = programs_b.find(*u.pid);
+        if (old_program != programs_a.end() && new_program != programs_b.end()
+            && old_program->second != new_program->second) {
+            process_changed.push_back({{"path", project.display_path(u.path)},
+                                       {"a", use_process(*was->second, programs_a)},
+                                       {"b", use_process(u, programs_b)}});
+        }
     }
     nlohmann::json added = nlohmann::json::array(), removed = nlohmann::json::array(),
                    changed = nlohmann::json::array();
@@ -58,7 +105,11 @@ nlohmann::json diff_uses(const std::vector<collector::UseDetail>& a, const std::
             removed.push_back({{"path", project.display_path(path)}, {"digest", digest}});
         }
     }
-    return {{"added", added}, {"removed", removed}, {"changed", changed}, {"unchanged", same}};
+    return {{"added", added},
+            {"removed", removed},
+            {"changed", changed},
+            {"unchanged", same},
+            {"process_changed", process_changed}};
 }
 
 // Keys of two JSON objects added, removed and changed from `a` to `b`.
@@ -171,8 +222,8 @@ int cmd_diff(const std::vector<std::string>& refs, bool json)
     doc["argv"] = {{"a", a->argv}, {"b", b->argv}, {"same", a->argv == b->argv}};
     doc["cwd"] = {{"a", a->cwd}, {"b", b->cwd}, {"same", a->cwd == b->cwd}};
     doc["exit_code"] = {{"a", a->exit_code}, {"b", b->exit_code}, {"same", a->exit_code == b->exit_code}};
-    doc["inputs"] = diff_uses(a->inputs, b->inputs, project);
-    doc["outputs"] = diff_uses(a->outputs, b->outputs, project);
+    doc["inputs"] = diff_uses(*a, *b, false, project);
+    doc["outputs"] = diff_uses(*a, *b, true, project);
     doc["env"] = diff_objects(a->env, b->env);
     doc["git"] = diff_objects(git_json(a->git), git_json(b->git));
     if (json) {
@@ -207,6 +258,11 @@ int cmd_diff(const std::vector<std::string>& refs, bool json)
         }
         for (const auto& c : d["removed"]) {
             out += fmt::format("    - {}  {}\n", c["path"].get<std::string>(), c["digest"].get<std::string>());
+        }
+        for (const auto& c : d["process_changed"]) {
+            out += fmt::format("    p {}  {} by {} → {}\n", c["path"].get<std::string>(),
+                               std::string_view(side) == "inputs" ? "read" : "written", c["a"].get<std::string>(),
+                               c["b"].get<std::string>());
         }
     }
     for (const char* part : {"env", "git"}) {

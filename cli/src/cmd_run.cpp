@@ -145,6 +145,8 @@ void print_report(const Project& project, const JobRecord& job, const std::strin
     out +=
         fmt::format("  {} in {} · job {}{}\n", paint(fd, ok ? k_green : k_red, fmt::format("exit {}", job.exit_code)),
                     human_duration(job.ended_at - job.started_at), job.uid, step.empty() ? "" : " (" + step + ")");
+    const bool several_processes = std::any_of(job.processes.begin(), job.processes.end(),
+                                               [&](const auto& p) { return p.pid != job.processes.front().pid; });
     auto list = [&](const char* label, const std::vector<ArtifactUse>& uses) {
         const size_t shown = uses.size() > k_run_listed ? k_run_shown : uses.size();
         for (size_t i = 0; i < shown; ++i) {
@@ -156,10 +158,15 @@ void print_report(const Project& project, const JobRecord& job, const std::strin
                     break;
                 }
             }
+            // The process that made the call: always for S3, for files when
+            // the job has more than one process.
+            const std::string by = use.pid && (several_processes || use.kind == "s3")
+                                       ? "  " + paint(fd, k_dim, process_label(job.processes, *use.pid))
+                                       : "";
             out += fmt::format("  {:<4} {}", label, project.shown_path(use.path));
             out += std::string_view(label) == "del"
-                       ? "\n"
-                       : fmt::format("  {}  {}\n", human_size(use.size), paint(fd, k_dim, digest));
+                       ? by + "\n"
+                       : fmt::format("  {}  {}{}\n", human_size(use.size), paint(fd, k_dim, digest), by);
         }
         if (shown == uses.size()) {
             return;

@@ -39,6 +39,8 @@ std::string digest_text(const nlohmann::json& hashes)
 
 // Entries a list shows before "... and N more" unless --all is given.
 constexpr size_t k_listed = 50;
+// The same for each process's reads, writes and deletes under "By process".
+constexpr size_t k_per_process = 5;
 
 // The line after a list cut at `shown` of `total` entries, or "".
 std::string more_line(size_t shown, size_t total, const char* indent = "  ")
@@ -94,6 +96,61 @@ std::map<int64_t, std::string> process_names(const nlohmann::json& procs)
         names[p["pid"].get<int64_t>()] = std::move(name);
     }
     return names;
+}
+
+// Per pid of the job's processes (`procs`, JSON), the programs it ran in
+// exec order, by base name, as exec_chain() joins them ("sh>python3").
+std::map<int64_t, std::string> pid_programs(const nlohmann::json& procs)
+{
+    std::map<int64_t, std::vector<std::string>> programs;
+    for (const auto& p : procs) {
+        std::string path = p["argv"].empty() ? p["exe"].get<std::string>() : p["argv"][0].get<std::string>();
+        programs[p["pid"].get<int64_t>()].push_back(path.substr(path.rfind('/') + 1));
+    }
+    std::map<int64_t, std::string> chains;
+    for (const auto& [pid, list] : programs) {
+        chains[pid] = exec_chain(list);
+    }
+    return chains;
+}
+
+// The "By process" section: for each pid that read, wrote or deleted
+// something in job `j` (local files and S3 alike), what it did, each list
+// cut at `limit` entries; "" when no entry has a pid.
+std::string by_process_text(const Project& project, const nlohmann::json& j, size_t limit, int fd)
+{
+    constexpr std::pair<const char*, const char*> k_lists[] = {
+        {"inputs", "read"}, {"outputs", "wrote"}, {"deleted", "deleted"}};
+    // pid -> verb -> paths, pids ascending.
+    std::map<int64_t, std::map<std::string, std::vector<std::string>>> done;
+    for (const auto& [list, verb] : k_lists) {
+        for (const auto& item : j[list]) {
+            if (item.contains("pid") && item["pid"].is_number()) {
+                done[item["pid"].get<int64_t>()][verb].push_back(project.shown_path(item["path"].get<std::string>()));
+            }
+        }
+    }
+    if (done.empty()) {
+        return "";
+    }
+    const auto programs = pid_programs(j["processes"]);
+    std::string out = fmt::format("{} ({} with inputs or outputs)\n", paint(fd, k_bold, "By process"), done.size());
+    for (const auto& [pid, verbs] : done) {
+        const auto name = programs.find(pid);
+        out += fmt::format("  pid {}{}\n", pid,
+                           name == programs.end() ? " (not in the process list)" : " " + name->second);
+        for (const auto& [list, verb] : k_lists) {
+            const auto paths = verbs.find(verb);
+            if (paths == verbs.end()) {
+                continue;
+            }
+            for (size_t i = 0; i < paths->second.size() && i < limit; ++i) {
+                out += fmt::format("    {:<7} {}\n", verb, paths->second[i]);
+            }
+            out += more_line(std::min(limit, paths->second.size()), paths->second.size(), "    ");
+        }
+    }
+    return out;
 }
 
 // `environment`: environment_summary() of the job's environment record.
@@ -204,6 +261,7 @@ void print_job(const Project& project, const nlohmann::json& j, bool all, const 
             }
         }
     }
+    out += by_process_text(project, j, all ? SIZE_MAX : k_per_process, fd);
     const auto& env = j["env"];
     out += fmt::format("{} ({}; secrets are redacted, see docs/redaction.md)\n", paint(fd, k_bold, "Environment"),
                        env.size());

@@ -1,17 +1,20 @@
 // `roar status`: for the active session, whether each tracked file is
 // still on disk as last recorded (present, modified, missing), and which
-// steps are stale and why.
+// steps are stale and why; with --remote, whether each S3 object is still
+// in its bucket as recorded (remote_check.hpp).
 #include "commands.hpp"
 
 #include "dag_render.hpp"
 #include "json_writer.hpp"
 #include "lineage.hpp"
 #include "project.hpp"
+#include "remote_check.hpp"
 #include "text_style.hpp"
 
 #include <fmt/format.h>
 
 #include <iostream>
+#include <unordered_map>
 
 namespace roar::cli {
 
@@ -28,9 +31,69 @@ int64_t last_writer(const Lineage& g, const PathState& path)
     return 0;
 }
 
+// HEADs every S3 object among `files` (their latest recorded version, from
+// `store`) with the user's credentials; results by path.
+std::unordered_map<const PathState*, RemoteResult> check_s3_objects(const std::vector<const PathState*>& files,
+                                                                    collector::Store& store, const Project& project)
+{
+    std::vector<const PathState*> s3;
+    std::vector<RemoteObject> objects;
+    for (const PathState* p : files) {
+        if (p->disk != DiskState::remote) {
+            continue;
+        }
+        RemoteObject o{p->path, {}, std::nullopt};
+        if (p->latest != 0) {
+            if (auto a = store.artifact(p->latest)) {
+                if (auto etag = a->hashes.find("etag"); etag != a->hashes.end()) {
+                    o.etag = etag->second;
+                }
+                o.size = a->size;
+            }
+        }
+        s3.push_back(p);
+        objects.push_back(std::move(o));
+    }
+    std::unordered_map<const PathState*, RemoteResult> by_path;
+    if (objects.empty()) {
+        return by_path;
+    }
+    const auto env = proxy::process_env();
+    RemoteCheckOptions options{remote_endpoint(env, project.config().proxy_upstream), proxy::resolve_credentials(env)};
+    auto results = check_remote(objects, options);
+    for (size_t i = 0; i < s3.size(); ++i) {
+        by_path.emplace(s3[i], std::move(results[i]));
+    }
+    return by_path;
+}
+
+// The "remote" object of one S3 file in `roar status --json`.
+void write_remote(JsonWriter& w, const RemoteResult& r)
+{
+    w.key("remote").begin_object().key("etag");
+    r.etag.empty() ? w.null() : w.value(r.etag);
+    w.key("reason");
+    r.reason.empty() ? w.null() : w.value(r.reason);
+    w.key("size");
+    r.size ? w.value(*r.size) : w.null();
+    w.field("state", r.state == RemoteState::not_checked ? "not_checked" : remote_state_name(r.state)).end_object();
+}
+
+// The text line of an S3 object that is not present as recorded.
+std::string remote_line(int fd, const std::string& uri, const RemoteResult& r)
+{
+    switch (r.state) {
+    case RemoteState::modified:
+        return fmt::format("  {}  {}  ({})\n", paint(fd, k_yellow, "modified"), printable(uri), printable(r.reason));
+    case RemoteState::missing: return fmt::format("  {}  {}\n", paint(fd, k_red, "missing "), printable(uri));
+    default:
+        return fmt::format("  {}  {}  ({})\n", paint(fd, k_dim, "not checked"), printable(uri), printable(r.reason));
+    }
+}
+
 } // namespace
 
-int cmd_status(bool json)
+int cmd_status(bool json, bool remote)
 {
     Project project = Project::find();
     collector::Store store = project.open_store(collector::Access::read);
@@ -64,6 +127,12 @@ int cmd_status(bool json)
         ++counts[disk_state_name(p.disk)];
         files.push_back(&p);
     }
+    const auto remote_results =
+        remote ? check_s3_objects(files, store, project) : std::unordered_map<const PathState*, RemoteResult>{};
+    std::map<std::string, int> remote_counts{{"missing", 0}, {"modified", 0}, {"not_checked", 0}, {"present", 0}};
+    for (const auto& [path, result] : remote_results) {
+        ++remote_counts[result.state == RemoteState::not_checked ? "not_checked" : remote_state_name(result.state)];
+    }
     nlohmann::json stale = nlohmann::json::array();
     std::vector<std::string> stale_refs;
     for (size_t i = 0; i < g.steps.size(); ++i) {
@@ -96,9 +165,11 @@ int cmd_status(bool json)
             p->disk_digest.empty() ? w.null() : w.value(p->disk_digest);
             w.field("path", p->path)
                 .field("is_stale", p->stale)
-                .field("recorded_digest", digests.get(p->latest).digest)
-                .field("state", disk_state_name(p->disk))
-                .key("written_by_step");
+                .field("recorded_digest", digests.get(p->latest).digest);
+            if (auto r = remote_results.find(p); r != remote_results.end()) {
+                write_remote(w, r->second);
+            }
+            w.field("state", disk_state_name(p->disk)).key("written_by_step");
             writer ? w.value(writer) : w.null();
             w.end_object();
         }
@@ -106,7 +177,15 @@ int cmd_status(bool json)
         for (const auto& line : plan) {
             w.value(line);
         }
-        w.end_array().field("session_id", g.session_id).key("stale_artifacts").begin_array();
+        w.end_array();
+        if (remote) {
+            w.key("remote_counts").begin_object();
+            for (const auto& [state, n] : remote_counts) {
+                w.field(state, n);
+            }
+            w.end_object();
+        }
+        w.field("session_id", g.session_id).key("stale_artifacts").begin_array();
         for (const PathState* p : files) {
             if (p->stale) {
                 w.value(p->path);
@@ -145,14 +224,28 @@ int cmd_status(bool json)
     }
     out += fmt::format("{} {}: {} step{}, {} job{}\n", paint(fd, k_bold, "Session"), g.session_id, g.steps.size(),
                        g.steps.size() == 1 ? "" : "s", g.executions.size(), g.executions.size() == 1 ? "" : "s");
+    std::string s3_summary;
+    if (remote && counts["remote"]) {
+        s3_summary =
+            fmt::format("; S3 objects: {} present, {} modified, {} missing, {} not checked", remote_counts["present"],
+                        remote_counts["modified"], remote_counts["missing"], remote_counts["not_checked"]);
+    } else if (counts["remote"]) {
+        s3_summary = fmt::format(", {} remote (not checked)", counts["remote"]);
+    }
     out += fmt::format("{} {} present, {} modified, {} missing{}\n", paint(fd, k_bold, "Tracked files:"),
-                       counts["present"], counts["modified"], counts["missing"],
-                       counts["remote"] ? fmt::format(", {} remote (not checked)", counts["remote"]) : "");
+                       counts["present"], counts["modified"], counts["missing"], s3_summary);
     // A long list of changed files is cut: --json has every one.
     constexpr int k_listed = 20;
     constexpr size_t k_reasons_listed = 5;
     int listed = 0;
     for (const PathState* f : files) {
+        const auto r = remote_results.find(f);
+        if (r != remote_results.end() && r->second.state != RemoteState::present) {
+            if (++listed <= k_listed) {
+                out += remote_line(fd, f->path, r->second);
+            }
+            continue;
+        }
         if (f->disk != DiskState::modified && f->disk != DiskState::missing) {
             continue;
         }

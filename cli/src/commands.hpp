@@ -48,7 +48,9 @@ struct DagCommandOptions {
     std::string html;   // write the HTML page here
 };
 int cmd_dag(const DagCommandOptions& options);
-int cmd_status(bool json);
+// `roar status`; `remote` also HEADs each S3 object through the user's
+// credentials (remote_check.hpp) instead of counting it as not checked.
+int cmd_status(bool json, bool remote);
 
 struct ExportOptions {
     std::string format;        // "openlineage"

@@ -89,4 +89,16 @@ std::vector<std::string> directory_groups(const std::vector<ListedFile>& rest, s
     return lines;
 }
 
+std::string exec_chain(const std::vector<std::string>& programs)
+{
+    if (programs.size() > 3) {
+        return programs.front() + ">+" + std::to_string(programs.size() - 2) + ">" + programs.back();
+    }
+    std::string out;
+    for (const auto& p : programs) {
+        out += (out.empty() ? "" : ">") + p;
+    }
+    return out;
+}
+
 } // namespace roar::cli

@@ -28,4 +28,9 @@ std::string human_count(uint64_t n);
 // entry without a directory counts under "./". Empty when `rest` is.
 std::vector<std::string> directory_groups(const std::vector<ListedFile>& rest, size_t max_groups = 5);
 
+// The programs one pid ran, in exec order, `programs`, joined by '>'
+// ("sh>python3"); past three, the middle ones are counted instead
+// ("env>+4>python3": wrapper scripts such as pyenv's shims exec several).
+std::string exec_chain(const std::vector<std::string>& programs);
+
 } // namespace roar::cli

@@ -134,6 +134,9 @@ int main(int argc, char** argv)
     bool status_json = false;
     auto* status = app.add_subcommand("status", "tracked files present/modified/missing on disk, and stale steps");
     status->add_flag("--json", status_json, "machine-readable output");
+    bool status_remote = false;
+    status->add_flag("--remote", status_remote,
+                     "check S3 objects with a HEAD through your AWS credentials (ETag and size)");
 
     ExportOptions export_options;
     auto* export_cmd =
@@ -280,7 +283,7 @@ int main(int argc, char** argv)
             return cmd_dag(dag_options);
         }
         if (status->parsed()) {
-            return cmd_status(status_json);
+            return cmd_status(status_json, status_remote);
         }
         if (export_cmd->parsed()) {
             return cmd_export(export_options);

@@ -126,6 +126,18 @@ nlohmann::json dataset(const collector::JobDetail& job, const collector::UseDeta
         content["s3ETag"] = etag->second;
     }
     facets["roar_content"] = std::move(content);
+    if (use.pid) {
+        auto process = roar_facet("1-0-0/RoarProcessDatasetFacet.json", "RoarProcessDatasetFacet");
+        process["pid"] = *use.pid;
+        process["programs"] = nlohmann::json::array();
+        for (const auto& p : job.processes) {
+            if (p.pid == *use.pid) {
+                const std::string& path = p.argv.empty() ? p.exe : p.argv.front();
+                process["programs"].push_back(path.substr(path.rfind('/') + 1));
+            }
+        }
+        facets["roar_process"] = std::move(process);
+    }
     // The identifying digest is the dataset's version: the same bytes are
     // the same version wherever and by whichever job they were seen.
     if (blake3 != use.hashes.end() || etag != use.hashes.end()) {

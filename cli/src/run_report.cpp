@@ -47,6 +47,17 @@ bool is_gap_note(const std::string& note) { return note.rfind("read partially", 
 
 } // namespace
 
+std::string process_label(const std::vector<collector::ProcessRecord>& processes, uint32_t pid)
+{
+    std::vector<std::string> programs;
+    for (const auto& p : processes) {
+        if (p.pid == pid) {
+            programs.push_back(program_of(p));
+        }
+    }
+    return programs.empty() ? fmt::format("pid {}", pid) : fmt::format("pid {} {}", pid, exec_chain(programs));
+}
+
 std::vector<std::string> unobserved_lines(const collector::JobRecord& job,
                                           const std::function<std::string(const std::string&)>& shown_path)
 {

@@ -21,4 +21,9 @@ namespace roar::cli {
 std::vector<std::string> unobserved_lines(const collector::JobRecord& job,
                                           const std::function<std::string(const std::string&)>& shown_path);
 
+// "pid N PROGRAM" for the process `pid` of `processes`, naming the
+// programs it ran when it called exec ("pid N sh>python3", exec_chain());
+// "pid N" alone when the pid is not among them.
+std::string process_label(const std::vector<collector::ProcessRecord>& processes, uint32_t pid);
+
 } // namespace roar::cli

@@ -75,7 +75,7 @@ _roar()
         esac
         flags="--expanded --stale-only --show-artifacts --json --format --html"
         ;;
-    status) flags="--json" ;;
+    status) flags="--json --remote" ;;
     export)
         [[ $prev == --format ]] && { COMPREPLY=($(compgen -W "openlineage" -- "$cur")); return; }
         flags="--format --session --url --namespace"

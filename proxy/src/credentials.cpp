@@ -128,6 +128,22 @@ tl::expected<Credentials, std::string> resolve_keys(const EnvLookup& env)
                                {}};
         }
     }
+    // A profile the SDKs could use through a source roar does not implement
+    // is named as such, so the user knows why keys that work elsewhere fail.
+    for (const auto& src : sources) {
+        const auto text = read_file(src.path);
+        if (!text) {
+            continue;
+        }
+        for (const char* key : {"credential_process", "sso_session", "sso_start_url", "role_arn",
+                                "web_identity_token_file", "credential_source"}) {
+            if (ini_value(*text, src.section, key)) {
+                return tl::unexpected("profile " + profile + " in " + src.path + " gets its keys through " + key
+                                      + ", which roar does not support (only static keys: set AWS_ACCESS_KEY_ID and "
+                                        "AWS_SECRET_ACCESS_KEY, with AWS_SESSION_TOKEN for temporary ones)");
+            }
+        }
+    }
     return tl::unexpected("no AWS credentials found (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE "
                           "naming a profile with static keys in "
                           + cred_path + " or " + config_path + ")");

@@ -1,7 +1,7 @@
 # `roar export --format openlineage` on stdout: two schema-valid events per
 # job with the job's real times, datasets named by host and path with their
-# BLAKE3 and size, run facets, the session as parent run, stable run ids,
-# and the REF / --session selections.
+# BLAKE3 and size and the process that used them, run facets, the session
+# as parent run, stable run ids, and the REF / --session selections.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/lib_export.bash"
 new_project
@@ -35,6 +35,14 @@ assert_eq "$(jq -r '.outputs[0].name' <<<"$train")" "$PROJECT/model.txt" "output
 assert_eq "$(jq -r '.outputs[0].facets.roar_content.blake3' <<<"$train")" "$(b3 model.txt)" "output BLAKE3"
 assert_eq "$(jq -r '.outputs[0].facets.version.datasetVersion' <<<"$train")" "$(b3 model.txt)" "output version"
 assert_eq "$(jq -c '.outputs[0].facets' <<<"$(sed -n 3p all.jsonl)")" null "no output content when the job starts"
+
+check "a dataset with content names the process that used it: its pid and programs"
+train_job=$(show_json "$(jq -r '.[1].job_id' <<<"$jobs")")
+assert_eq "$(jq '.inputs[0].facets.roar_process.pid' <<<"$train")" \
+  "$(jq --arg p "$PROJECT/clean.csv" '.inputs[] | select(.path == $p) | .pid' <<<"$train_job")" "input's pid"
+assert_eq "$(jq '.outputs[0].facets.roar_process.pid' <<<"$train")" \
+  "$(jq --arg p "$PROJECT/model.txt" '.outputs[] | select(.path == $p) | .pid' <<<"$train_job")" "output's pid"
+assert_contains "$(jq -r '.inputs[0].facets.roar_process.programs | join(" ")' <<<"$train")" "python" "programs"
 
 check "argv, host and git are run facets"
 assert_eq "$(jq -c '.run.facets.roar_command.argv[1:]' <<<"$train")" '["copy.py","clean.csv","model.txt"]' "argv"

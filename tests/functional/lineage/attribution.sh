@@ -3,7 +3,9 @@
 # `roar show --json` gives the input the pid of the process that read it,
 # the output the pid of the one that wrote it and the deleted file the pid
 # of the one that removed it, each a pid of the job's process list running
-# the matching program. The text view keeps local files' pids to the JSON.
+# the matching program. The text view lists them per process ("By
+# process", every program of an exec'd pid named), and roar run's report
+# names the process next to each file of a job of several processes.
 # On PostgreSQL (lineage-postgres/attribution) a schema of version 2 gains
 # the column too, its older jobs' entries with a null pid.
 . "$(dirname "$0")/../lib/common.sh"
@@ -11,7 +13,8 @@
 new_project
 echo data >in.txt
 echo stale >old.txt
-"$ROAR" run -q sh -c "cat in.txt >/dev/null; $PY -c 'open(\"out.txt\", \"w\").write(\"x\")'; rm old.txt; true"
+"$ROAR" run sh -c "cat in.txt >/dev/null; $PY -c 'open(\"out.txt\", \"w\").write(\"x\")'; rm old.txt; true" \
+  2>report.txt
 j=$(show_json @1)
 # pid_of LIST NAME: the pid recorded for $PROJECT/NAME in the job's LIST.
 pid_of() { jq -r --arg p "$PROJECT/$2" ".$1[] | select(.path == \$p) | .pid" <<<"$j"; }
@@ -41,10 +44,41 @@ runs "$remover" rm || fail "pid $remover is not an rm of the job: $(jq -c .proce
 check "every entry of the JSON has a pid member"
 assert_eq "$(jq '[.inputs[], .outputs[], .deleted[] | has("pid")] | all' <<<"$j")" true "pid members"
 
-check "the text view does not list local files' pids"
+check "the run report names the process next to each file"
+assert_contains "$(grep -F ' in.txt' report.txt)" "pid $reader sh>cat" "in.txt's report line"
+assert_contains "$(grep -F ' out.txt' report.txt)" "pid $writer sh>python3" "out.txt's report line"
+assert_contains "$(grep -F ' old.txt' report.txt)" "pid $remover sh>rm" "old.txt's report line"
+
+check "the text view lists what each process read, wrote and deleted"
 text=$("$ROAR" show @1)
-assert_contains "$text" "out.txt" "text view"
-assert_not_contains "$(grep -F out.txt <<<"$text")" "pid" "out.txt's line"
+by=$(sed -n '/^By process/,/^Environment/p' <<<"$text")
+assert_contains "$by" "By process (3 with inputs or outputs)"
+assert_contains "$by" "  pid $reader sh>cat
+    read    in.txt"
+assert_contains "$by" "  pid $writer sh>python3
+    wrote   out.txt"
+assert_contains "$by" "  pid $remover sh>rm
+    deleted old.txt"
+
+check "a pid that ran exec is named by every program it ran, and long lists are cut"
+mkdir -p many
+"$ROAR" run -q sh -c 'for i in 1 2 3 4 5 6 7; do echo $i >many/f$i; done; exec cat many/f1'
+text=$("$ROAR" show @2)
+assert_contains "$text" "sh>cat"
+assert_contains "$text" "    wrote   many/f5
+    ... and 2 more ('--all' lists every one; '--json' has them all)"
+assert_contains "$("$ROAR" show --all @2)" "    wrote   many/f7"
+
+check "roar diff names a path whose process changed program between two jobs"
+"$ROAR" run -q sh -c "$PY -c 'open(\"d.txt\", \"w\").write(\"1\")'"
+"$ROAR" run -q sh -c 'echo 1 >d.txt'
+changed=$("$ROAR" diff --json @3 @4 | jq -c '.outputs.process_changed')
+assert_eq "$(jq -r '.[0].path' <<<"$changed")" d.txt "path whose process changed"
+assert_contains "$(jq -r '.[0].a' <<<"$changed")" "python3" "the first job's writer"
+assert_contains "$(jq -r '.[0].b' <<<"$changed")" "sh (pid " "the second job's writer"
+assert_contains "$("$ROAR" diff @3 @4)" "    p d.txt  written by "
+assert_eq "$("$ROAR" diff --json @1 @1 | jq -c '[.inputs.process_changed, .outputs.process_changed]')" "[[],[]]" \
+  "a job against itself"
 
 if [[ ${ROAR_TEST_STORE:-sqlite} == postgres ]]; then
   check "a PostgreSQL schema of version 2 gains job_io.pid; its older jobs' entries have a null pid"
@@ -55,7 +89,7 @@ if [[ ${ROAR_TEST_STORE:-sqlite} == postgres ]]; then
   assert_eq "$(show_json @1 | jq '[.inputs[], .outputs[] | .pid] | unique')" "[
   null
 ]" "pids of the job recorded before"
-  [[ $(show_json @2 | jq --arg p "$PROJECT/again.txt" '.outputs[] | select(.path == $p) | .pid') =~ ^[0-9]+$ ]] ||
+  [[ $(show_json @5 | jq --arg p "$PROJECT/again.txt" '.outputs[] | select(.path == $p) | .pid') =~ ^[0-9]+$ ]] ||
     fail "the job recorded after the upgrade has no pid"
 
   check "a PostgreSQL schema of version 4 checks no foreign key per use and keys digests by digest"

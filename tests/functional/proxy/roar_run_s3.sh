@@ -3,7 +3,8 @@
 # connections to the job's proxy, roar sets no endpoint variable) show up in `roar show --json` as inputs and outputs with the ETag
 # the upstream returned (moto, SigV4 checked) and, for whole bodies, the
 # BLAKE3 of the bytes. A second job reading the first one's output is
-# linked to it. Also: the proxy is gone after the job.
+# linked to it, and its run report names the process of the S3 call. Also:
+# the proxy is gone after the job.
 source "$(dirname "$0")/lib_s3.sh"
 need b3sum
 "$ROAR" proxy --help >/dev/null 2>&1 || skip "'roar proxy' is not wired into the CLI yet"
@@ -53,8 +54,14 @@ cat >eval.py <<'PY'
 import sys, boto3
 boto3.client("s3", endpoint_url=sys.argv[1]).get_object(Bucket="lineage", Key="ckpt/model.bin")["Body"].read()
 PY
-"$ROAR" run -q python3 eval.py "$MOTO_URL"
+"$ROAR" run python3 eval.py "$MOTO_URL" 2>report.txt
 j2=$(show_json @2)
+check "the run report names the process that made each S3 call"
+s3_pid=$(jq -r '.inputs[] | select(.path == "s3://lineage/ckpt/model.bin") | .pid' <<<"$j2")
+[[ $s3_pid =~ ^[0-9]+$ ]] || fail "the S3 input has no pid: $(jq -c .inputs <<<"$j2")"
+line=$(grep -F 's3://lineage/ckpt/model.bin' report.txt)
+# (python3 may be reached through wrapper scripts that exec it: "env>+5>python3".)
+[[ $line == *"pid $s3_pid "*python3 ]] || fail "the S3 input's report line names no 'pid $s3_pid ...python3': $line"
 assert_eq "$(jq -r '.inputs[] | select(.path == "s3://lineage/ckpt/model.bin") | .hashes.etag' <<<"$j2")" \
   "$out_etag" "second job's input ETag"
 echo ok

@@ -140,3 +140,25 @@ TEST_CASE("a command of one long word keeps its start and its end", "[cli][text_
     CHECK(cut.back() == 'z');
     CHECK(cut.find(" ... ") != std::string::npos);
 }
+
+TEST_CASE("a pid's exec chain names its programs and counts the middle of a long one", "[cli][run_report]")
+{
+    CHECK(exec_chain({}).empty());
+    CHECK(exec_chain({"sh", "python3"}) == "sh>python3");
+    CHECK(exec_chain({"env", "bash", "python3"}) == "env>bash>python3");
+    CHECK(exec_chain({"env", "bash", "env", "bash", "env", "bash", "python3"}) == "env>+5>python3");
+}
+
+TEST_CASE("a process label names the pid and the programs it ran", "[cli][run_report]")
+{
+    std::vector<ProcessRecord> procs(3);
+    procs[0].pid = 10;
+    procs[0].argv = {"/bin/sh", "-c", "x"};
+    procs[1].pid = 11;
+    procs[1].argv = {"/bin/sh"};
+    procs[2].pid = 11;
+    procs[2].exe = "/usr/bin/cat";
+    CHECK(process_label(procs, 10) == "pid 10 sh");
+    CHECK(process_label(procs, 11) == "pid 11 sh>cat");
+    CHECK(process_label(procs, 12) == "pid 12");
+}

@@ -116,3 +116,20 @@ TEST_CASE("ini_value parsing", "[proxy][credentials]")
     CHECK_FALSE(ini_value(text, "c", "k"));
     CHECK_FALSE(ini_value(text, "a", "missing"));
 }
+
+TEST_CASE("a profile that gets its keys through SSO or credential_process is named as unsupported",
+          "[proxy][credentials]")
+{
+    TempDir dir;
+    dir.write("config", "[profile sso]\nsso_session = corp\nregion = eu-west-1\n[profile proc]\n"
+                        "credential_process = /usr/bin/get-keys\n");
+    for (const auto& [profile, source] : {std::pair<std::string, std::string>{"sso", "sso_session"},
+                                          std::pair<std::string, std::string>{"proc", "credential_process"}}) {
+        auto c = resolve_credentials(env_of({{"AWS_PROFILE", profile},
+                                             {"AWS_SHARED_CREDENTIALS_FILE", (dir.path / "none").string()},
+                                             {"AWS_CONFIG_FILE", (dir.path / "config").string()}}));
+        REQUIRE_FALSE(c);
+        CHECK(c.error().find("profile " + profile) != std::string::npos);
+        CHECK(c.error().find("gets its keys through " + source + ", which roar does not support") != std::string::npos);
+    }
+}
