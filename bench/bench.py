@@ -1259,7 +1259,7 @@ def row_8(b):
             add_strace_rows(b, "8a", res)
 
     # 8b: a Go program doing nothing but open+close: the tracer's per-call
-    # cost (three ptrace stops per iteration), against strace -f.
+    # cost (one ptrace stop per iteration: the close), against strace -f.
     iters = z["tracer_iters"]
     label = f"tracer: Go program, {iters:,} x open+close of one file (s)"
     try:

@@ -68,7 +68,7 @@ static int for_each_fd(struct roar_shim* S, char* link, size_t cap,
             }
         }
     }
-    syscall(SYS_close, dfd);
+    syscall(SYS_close, (unsigned long long)dfd | ROAR_CLOSE_OWN);
     return stop;
 }
 
@@ -106,7 +106,7 @@ void roar_report_start(struct roar_libc* L, struct roar_shim* S, char* const* ar
             if (len == (long)sizeof g_start_cmdline && syscall(SYS_read, fd, &extra, 1) > 0) {
                 flags |= ROAR_START_ARGV_TRUNCATED;
             }
-            syscall(SYS_close, fd);
+            syscall(SYS_close, (unsigned long long)fd | ROAR_CLOSE_OWN);
         }
         if (len > 0 && g_start_cmdline[len - 1] == 0) {
             --len; /* the file ends each argument with a NUL; s3 separates them */

@@ -52,7 +52,7 @@ void* roar_shim_map_ring(const char* name, uint64_t* size)
     }
     /* Programs close inherited fds (close_range in subprocess): report
      * through the mapping only. */
-    syscall(SYS_close, fd);
+    syscall(SYS_close, (unsigned long long)fd | ROAR_CLOSE_OWN);
     return base;
 }
 

@@ -21,7 +21,7 @@ int roar_traced_by_roar(const struct roar_ring* ring)
     }
     char buf[1024]; /* TracerPid is among the first dozen lines */
     const long n = syscall(SYS_read, fd, buf, sizeof buf - 1);
-    syscall(SYS_close, fd);
+    syscall(SYS_close, (unsigned long long)fd | ROAR_CLOSE_OWN);
     if (n <= 0) {
         return 0;
     }

@@ -17,6 +17,10 @@ namespace roar::collector::tracer {
 
 namespace {
 
+// The flag the kernel adds to every file opened on a 64-bit system (the
+// glibc headers define O_LARGEFILE as 0 there).
+constexpr int k_kernel_largefile = 0100000;
+
 std::string proc_path(pid_t pid, const char* leaf) { return "/proc/" + std::to_string(pid) + "/" + leaf; }
 
 // Reads up to `max` bytes of a /proc file; `full` says whether it ended.
@@ -122,6 +126,38 @@ std::vector<OpenFd> read_path_fds(pid_t pid)
         }
         const std::string info = read_file(proc_path(pid, "fdinfo/") + entry->d_name, 4096);
         fds.push_back(OpenFd{fd, number<int>(field(info, "flags"), 8), std::move(target)});
+    }
+    closedir(d);
+    return fds;
+}
+
+std::optional<OpenFd> read_path_fd(pid_t tid, int fd, bool& is_open)
+{
+    const std::string name = std::to_string(fd);
+    std::string target = read_link(proc_path(tid, "fd/") + name);
+    is_open = !target.empty();
+    constexpr std::string_view k_deleted = " (deleted)";
+    if (target.empty() || target.front() != '/'
+        || (target.size() > k_deleted.size()
+            && target.compare(target.size() - k_deleted.size(), k_deleted.size(), k_deleted) == 0)) {
+        return std::nullopt;
+    }
+    const std::string info = read_file(proc_path(tid, "fdinfo/") + name, 4096);
+    const int flags = number<int>(field(info, "flags"), 8) & ~int(k_kernel_largefile);
+    return OpenFd{fd, flags, std::move(target)};
+}
+
+std::vector<int> read_fd_numbers(pid_t tid)
+{
+    std::vector<int> fds;
+    DIR* d = opendir(proc_path(tid, "fd").c_str());
+    if (!d) {
+        return fds;
+    }
+    while (const dirent* entry = readdir(d)) {
+        if (entry->d_name[0] >= '0' && entry->d_name[0] <= '9') {
+            fds.push_back(number<int>(entry->d_name));
+        }
     }
     closedir(d);
     return fds;

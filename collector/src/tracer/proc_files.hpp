@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,15 @@ struct OpenFd {
 // The fds of `pid` that name a path (pipes, sockets and anon inodes are
 // left out, as the shim does).
 std::vector<OpenFd> read_path_fds(pid_t pid);
+
+// Fd `fd` of thread `tid`, when it is open: `is_open` says whether it is,
+// and the result holds its target and flags (fdinfo's, less the
+// O_LARGEFILE the kernel adds) when it names a path that still exists
+// (not a pipe, socket, anon inode or "... (deleted)" file).
+std::optional<OpenFd> read_path_fd(pid_t tid, int fd, bool& is_open);
+
+// The fd numbers open in thread `tid`'s table.
+std::vector<int> read_fd_numbers(pid_t tid);
 
 // The file offset of `fd` in thread `tid` (fdinfo's "pos"), or -1.
 int64_t read_fd_pos(pid_t tid, int fd);

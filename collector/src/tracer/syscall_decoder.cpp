@@ -154,6 +154,9 @@ SyscallCall decode_syscall(long nr, const uint64_t a[6])
     case SYS_dup3: {
         SyscallCall c = make(SyscallKind::dup, ROAR_OP_DUP);
         c.fd = as_fd(a[0]);
+        if (nr != SYS_dup) {
+            c.fd2 = as_fd(a[1]); // closed first if open
+        }
         return c;
     }
     case SYS_fcntl: {

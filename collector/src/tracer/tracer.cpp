@@ -6,7 +6,9 @@
 //
 // A tracee is resumed with PTRACE_SYSCALL only when the event it stopped
 // for needs the call's result (an OPEN's fd); otherwise with PTRACE_CONT,
-// so most filter stops cost one round trip. A call that may destroy an
+// so most filter stops cost one round trip. Read-only opens do not stop at
+// all: the fds they made are reported (OPEN, from /proc) at the process's
+// first stop that needs them ("unknown fds", below). A call that may destroy an
 // existing file's bytes is announced with PRE_MODIFY and the tracee stays
 // stopped (parked) until the collector has taken that record, as the shim
 // waits at its sync point; the thread meanwhile serves every other tracee.
@@ -132,6 +134,11 @@ struct Proc {
     std::unordered_set<std::string> announced;  // PRE_MODIFY already published for these
     std::unordered_set<int> written_fds;        // WRITE_FD or TRUNCATE published since the fd's open
     std::unordered_map<int, WatchedFd> watched; // write-capable fds to check for writes (owned images)
+    // Fds the collector knows what to make of: an OPEN, FD_INHERITED or
+    // DUP was published for them, or they name no path. Any other open fd
+    // came from a read-only open the filter let through unstopped (or a
+    // call the tracer does not follow): learn_fd reports it first.
+    std::unordered_set<int> known_fds;
     bool io_uring_noted = false;
     // S3 routing: redirected sockets (by inode) and the original
     // destination getpeername answers for them; notes already published.
@@ -274,6 +281,8 @@ struct Tracer::State {
     void on_syscall_entry(Task& t);
     void on_syscall_exit(Task& t);
     void file_entry(Task& t, Proc& p, const SyscallCall& call);
+    // Learns the unknown fds `call` depends on before its event is published.
+    void learn_fds_for(const Task& t, Proc& p, const SyscallCall& call);
     bool should_announce(const Task& t, Proc& p, int dirfd, const std::string& path, bool follow);
     void publish_result(Task& t, Proc& p, const PendingCall& pc, int64_t result);
     void publish_start(Task& t, Proc& p);
@@ -284,6 +293,13 @@ struct Tracer::State {
     // routing rule matched.
     void note_unidentified(const Task& t, Proc& p, int fd, const Destination& dest);
     void watch_fd(const Task& t, Proc& p, int fd, const std::string& path, bool write_only);
+    // Publishes OPEN for fd `fd` of the stopped `t` if it is open, names a
+    // path and is not in p.known_fds yet; then it is known.
+    void learn_fd(const Task& t, Proc& p, int fd);
+    // learn_fd for every open fd of `t` in [first, last].
+    void learn_fds(const Task& t, Proc& p, int first = 0, int last = INT_MAX);
+    // The fds open in `t` now, all taken as known (a new image, a new tracee).
+    void know_open_fds(const Task& t, Proc& p);
     void check_watched(const Task& t, Proc& p, int first, int last, bool gone);
     int64_t publish(const Task& t, uint16_t op, int fd, int fd2, int flags, uint32_t mode, int64_t result,
                     const std::string* s1 = nullptr, const std::string* s2 = nullptr, const std::string* s3 = nullptr);
@@ -741,6 +757,7 @@ Task& Tracer::State::adopt(pid_t tid)
         Task& t = tasks[tid];
         t.tid = tid;
         t.pid = tid;
+        know_open_fds(t, p); // as before: what it inherited from outside is not reported
         return t;
     }
     return add_child(ppid, tid, false);
@@ -763,6 +780,7 @@ Task& Tracer::State::add_child(pid_t parent_pid, pid_t child, bool thread)
         p.cwd_generation = parent.cwd_generation;
         p.written_fds = parent.written_fds;
         p.watched = parent.watched;
+        p.known_fds = parent.known_fds; // a copy of its table, learnt at the fork's entry
         p.redirects = parent.redirects; // inherited sockets
         if (p.owned) {
             publish(t, ROAR_OP_PROC_START, parent_pid, -1, ROAR_START_FORKED | ROAR_START_TRACED, 0, 0);
@@ -827,6 +845,7 @@ void Tracer::State::on_exec(Task& leader)
     p.written_fds.clear();
     p.io_uring_noted = false;
     p.reports_files = true; // a shim in this image finds itself traced and leaves them to us
+    know_open_fds(t, p);    // the old image's were learnt at the exec's entry; these are FD_INHERITED
     ++p.cwd_generation;
     if (p.owned) {
         publish_start(t, p);
@@ -881,6 +900,41 @@ void Tracer::State::check_watched(const Task& t, Proc& p, int first, int last, b
     }
 }
 
+void Tracer::State::learn_fd(const Task& t, Proc& p, int fd)
+{
+    if (fd < 0 || p.known_fds.count(fd)) {
+        return;
+    }
+    bool is_open = false;
+    const std::optional<OpenFd> named = read_path_fd(t.tid, fd, is_open);
+    if (!is_open) {
+        return; // the call fails with EBADF; a later open may take the number
+    }
+    p.known_fds.insert(fd);
+    if (named) {
+        // As the shim's OPEN, with the path the kernel resolved (absolute,
+        // through any symlinks) and the flags the fd has.
+        publish(t, ROAR_OP_OPEN, ROAR_AT_FDCWD, -1, named->flags, 0, fd, &named->target);
+    }
+}
+
+void Tracer::State::learn_fds(const Task& t, Proc& p, int first, int last)
+{
+    for (const int fd : read_fd_numbers(t.tid)) {
+        if (fd >= first && fd <= last) {
+            learn_fd(t, p, fd);
+        }
+    }
+}
+
+void Tracer::State::know_open_fds(const Task& t, Proc& p)
+{
+    p.known_fds.clear();
+    for (const int fd : read_fd_numbers(t.tid)) {
+        p.known_fds.insert(fd);
+    }
+}
+
 void Tracer::State::publish_start(Task& t, Proc& p)
 {
     const ProcessImage img = read_image(t.pid);
@@ -918,6 +972,9 @@ void Tracer::State::on_syscall_entry(Task& t)
     switch (call.kind) {
     case SyscallKind::none: break;
     case SyscallKind::exit_group:
+        if (p.reports_files) {
+            learn_fds(t, p); // before the kernel closes them
+        }
         if (p.owned) {
             check_watched(t, p, 0, INT_MAX, false);
             publish(t, ROAR_OP_PROC_EXIT, -1, -1, 0, 0, call.flags);
@@ -942,12 +999,18 @@ void Tracer::State::on_syscall_entry(Task& t)
             }
         }
         t.clone_flags = flags;
+        if (!(flags & CLONE_THREAD) && p.reports_files) {
+            learn_fds(t, p); // the child's table is a copy: both start from what is known
+        }
         if (!(flags & CLONE_THREAD) && p.owned) {
             publish(t, ROAR_OP_FORK, -1, -1, 0, 0, 0);
         }
         break;
     }
     case SyscallKind::exec: {
+        if (p.reports_files) {
+            learn_fds(t, p); // the old image's reads, before close-on-exec drops them
+        }
         if (!p.owned) {
             break; // the shim published this process's EXEC
         }
@@ -1011,6 +1074,7 @@ void Tracer::State::file_entry(Task& t, Proc& p, const SyscallCall& decoded)
             apply_open_flags(call, int64_t(how[0]), uint32_t(how[1]));
         }
     }
+    learn_fds_for(t, p, call);
     if (call.kind == SyscallKind::close) {
         // Published before the fds are released, as the shim does.
         check_watched(t, p, call.fd, call.fd2, false);
@@ -1018,9 +1082,11 @@ void Tracer::State::file_entry(Task& t, Proc& p, const SyscallCall& decoded)
         if (call.fd2 - call.fd < 4096) {
             for (int fd = call.fd; fd <= call.fd2 && fd >= 0; ++fd) {
                 p.written_fds.erase(fd);
+                p.known_fds.erase(fd);
             }
         } else {
             std::erase_if(p.written_fds, [&](int fd) { return fd >= call.fd && fd <= call.fd2; });
+            std::erase_if(p.known_fds, [&](int fd) { return fd >= call.fd && fd <= call.fd2; });
         }
         resume(t);
         return;
@@ -1056,6 +1122,38 @@ void Tracer::State::file_entry(Task& t, Proc& p, const SyscallCall& decoded)
         return;
     }
     resume(t);
+}
+
+void Tracer::State::learn_fds_for(const Task& t, Proc& p, const SyscallCall& call)
+{
+    switch (call.kind) {
+    case SyscallKind::close:
+        if (call.fd == call.fd2) {
+            learn_fd(t, p, call.fd);
+        } else {
+            learn_fds(t, p, call.fd, call.fd2);
+        }
+        return;
+    case SyscallKind::dup:
+        learn_fd(t, p, call.fd);
+        learn_fd(t, p, call.fd2); // dup2/dup3 close it first
+        return;
+    case SyscallKind::transfer:
+        learn_fd(t, p, call.fd);
+        learn_fd(t, p, call.fd2);
+        return;
+    default: break;
+    }
+    if (call.pre_modify != PreModify::none || call.kind == SyscallKind::rename || call.kind == SyscallKind::unlink
+        || call.kind == SyscallKind::link) {
+        // The call may change a file this process is reading, or the path
+        // an fd names: report its reads first, as they were.
+        learn_fds(t, p);
+        return;
+    }
+    learn_fd(t, p, call.dirfd);
+    learn_fd(t, p, call.dirfd2);
+    learn_fd(t, p, call.fd);
 }
 
 bool Tracer::State::should_announce(const Task& t, Proc& p, int dirfd, const std::string& path, bool follow)
@@ -1122,6 +1220,7 @@ void Tracer::State::publish_result(Task& t, Proc& p, const PendingCall& pc, int6
     case SyscallKind::open:
         publish(t, ROAR_OP_OPEN, c.dirfd, -1, flags, c.mode, result, s1);
         if (result >= 0) {
+            p.known_fds.insert(int(result));
             p.written_fds.erase(int(result));
             p.watched.erase(int(result));
             // Writes are not stopped on: a write-capable fd that did not
@@ -1134,6 +1233,7 @@ void Tracer::State::publish_result(Task& t, Proc& p, const PendingCall& pc, int6
     case SyscallKind::dup:
         publish(t, ROAR_OP_DUP, c.fd, -1, 0, 0, result);
         if (result >= 0) {
+            p.known_fds.insert(int(result)); // its source was learnt at the entry
             if (p.written_fds.count(c.fd)) {
                 p.written_fds.insert(int(result));
             } else {

@@ -43,6 +43,9 @@ TEST_CASE("every syscall the filter stops on is decoded", "[collector][tracer][d
         INFO("syscall " << nr);
         CHECK(decode(nr).kind != SyscallKind::none);
     }
+    // open and openat stop only with flags that may change a file (checked before the list).
+    CHECK(decode(SYS_open, k_path, O_WRONLY).kind == SyscallKind::open);
+    CHECK(decode(SYS_openat, k_cwd, k_path, O_WRONLY).kind == SyscallKind::open);
     CHECK(decode(SYS_read).kind == SyscallKind::none);
     CHECK(decode(SYS_fcntl, 3, F_GETFL).kind == SyscallKind::none);
 }
@@ -111,6 +114,7 @@ TEST_CASE("the fd table: close before the call, dup with the new fd", "[collecto
         c = decode(nr, 4, 9, 0);
         CHECK(c.op == ROAR_OP_DUP);
         CHECK(c.fd == 4);
+        CHECK(c.fd2 == (nr == SYS_dup ? -1 : 9)); // dup2/dup3 close it first: the tracer learns it
         CHECK(c.needs_result);
     }
     CHECK(decode(SYS_fcntl, 4, F_DUPFD_CLOEXEC, 10).op == ROAR_OP_DUP);

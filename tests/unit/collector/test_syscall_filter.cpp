@@ -30,6 +30,7 @@ uint32_t run_filter(const std::vector<sock_filter>& prog, const seccomp_data& da
         case BPF_JMP | BPF_JEQ | BPF_K: pc += acc == ins.k ? ins.jt : ins.jf; break;
         case BPF_JMP | BPF_JGE | BPF_K: pc += acc >= ins.k ? ins.jt : ins.jf; break;
         case BPF_JMP | BPF_JSET | BPF_K: pc += (acc & ins.k) ? ins.jt : ins.jf; break;
+        case BPF_JMP | BPF_JA: pc += ins.k; break;
         case BPF_RET | BPF_K: return ins.k;
         default: FAIL("instruction the interpreter does not know: " << ins.code);
         }
@@ -67,9 +68,11 @@ TEST_CASE("the filter stops on every file and process syscall the tracer reports
         INFO("syscall " << nr);
         CHECK(run_filter(prog, call(nr)) == SECCOMP_RET_TRACE);
     }
-    CHECK(run_filter(prog, call(SYS_openat, AT_FDCWD, 0, O_RDONLY)) == SECCOMP_RET_TRACE);
+    CHECK(run_filter(prog, call(SYS_openat, AT_FDCWD, 0, O_WRONLY)) == SECCOMP_RET_TRACE);
+    CHECK(run_filter(prog, call(SYS_open, 0, O_RDWR)) == SECCOMP_RET_TRACE);
     CHECK(run_filter(prog, call(SYS_fcntl, 3, F_DUPFD)) == SECCOMP_RET_TRACE);
     CHECK(run_filter(prog, call(SYS_fcntl, 3, F_DUPFD_CLOEXEC)) == SECCOMP_RET_TRACE);
+    CHECK(run_filter(prog, call(SYS_close, 3)) == SECCOMP_RET_TRACE);
 }
 
 TEST_CASE("everything else runs at full speed", "[collector][tracer][filter]")
@@ -87,13 +90,40 @@ TEST_CASE("everything else runs at full speed", "[collector][tracer][filter]")
     CHECK(run_filter(prog, call(SYS_fcntl, 3, F_SETFD, FD_CLOEXEC)) == SECCOMP_RET_ALLOW);
 }
 
+TEST_CASE("read-only opens run unstopped and opens that may change a file stop", "[collector][tracer][filter]")
+{
+    const auto prog = build();
+    for (int flags : {O_RDONLY, O_RDONLY | O_CLOEXEC, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, O_PATH}) {
+        INFO("flags " << flags);
+        CHECK(run_filter(prog, call(SYS_openat, AT_FDCWD, 0, uint64_t(flags))) == SECCOMP_RET_ALLOW);
+        CHECK(run_filter(prog, call(SYS_open, 0, uint64_t(flags))) == SECCOMP_RET_ALLOW);
+    }
+    for (int flags : {O_WRONLY, O_RDWR, O_RDONLY | O_CREAT, O_RDONLY | O_TRUNC, O_WRONLY | O_APPEND, O_TMPFILE | O_RDWR,
+                      O_ACCMODE}) {
+        INFO("flags " << flags);
+        CHECK(run_filter(prog, call(SYS_openat, AT_FDCWD, 0, uint64_t(flags))) == SECCOMP_RET_TRACE);
+        CHECK(run_filter(prog, call(SYS_open, 0, uint64_t(flags))) == SECCOMP_RET_TRACE);
+    }
+    // openat2's flags are in memory, creat always creates: both always stop.
+    CHECK(run_filter(prog, call(SYS_openat2, AT_FDCWD, 0, 0)) == SECCOMP_RET_TRACE);
+    CHECK(run_filter(prog, call(SYS_creat, 0, 0)) == SECCOMP_RET_TRACE);
+    // The decision reads each call's own flag argument, not the other's.
+    CHECK(run_filter(prog, call(SYS_openat, AT_FDCWD, O_WRONLY, O_RDONLY)) == SECCOMP_RET_ALLOW);
+    CHECK(run_filter(prog, call(SYS_open, 0, O_RDONLY, O_WRONLY)) == SECCOMP_RET_ALLOW);
+}
+
 TEST_CASE("roar's own opens inside a traced process pass unstopped", "[collector][tracer][filter]")
 {
     const auto prog = build();
-    CHECK(run_filter(prog, call(SYS_openat, AT_FDCWD, 0, O_RDONLY | O_CLOEXEC | ROAR_OPEN_OWN)) == SECCOMP_RET_ALLOW);
-    CHECK(run_filter(prog, call(SYS_openat, AT_FDCWD, 0, O_RDONLY | O_CLOEXEC)) == SECCOMP_RET_TRACE);
+    CHECK(run_filter(prog, call(SYS_openat, AT_FDCWD, 0, O_RDWR | O_CLOEXEC | ROAR_OPEN_OWN)) == SECCOMP_RET_ALLOW);
+    CHECK(run_filter(prog, call(SYS_openat, AT_FDCWD, 0, O_RDWR | O_CLOEXEC)) == SECCOMP_RET_TRACE);
     // The bit means nothing to open(2), whose flags are args[1]: it still stops.
-    CHECK(run_filter(prog, call(SYS_open, 0, ROAR_OPEN_OWN)) == SECCOMP_RET_TRACE);
+    CHECK(run_filter(prog, call(SYS_open, 0, O_RDWR | ROAR_OPEN_OWN)) == SECCOMP_RET_TRACE);
+    // Their closes carry ROAR_CLOSE_OWN above the 32-bit fd; every other close stops.
+    CHECK(run_filter(prog, call(SYS_close, 7 | ROAR_CLOSE_OWN)) == SECCOMP_RET_ALLOW);
+    CHECK(run_filter(prog, call(SYS_close, 7)) == SECCOMP_RET_TRACE);
+    CHECK(run_filter(prog, call(SYS_close, 0xffffffffULL)) == SECCOMP_RET_TRACE);
+    CHECK(run_filter(prog, call(SYS_close, uint64_t(-1))) == SECCOMP_RET_TRACE); // close(-1), sign-extended
 }
 
 TEST_CASE("other syscall ABIs are never stopped on", "[collector][tracer][filter]")
@@ -116,7 +146,8 @@ TEST_CASE("connect and getpeername stop only when S3 routing asks for it", "[col
     CHECK(run_filter(build(ROAR_FILTER_CONNECT), call(SYS_getsockname)) == SECCOMP_RET_ALLOW);
     CHECK(run_filter(build(ROAR_FILTER_CONNECT), call(SYS_read)) == SECCOMP_RET_ALLOW);
     // The rest of the program is unchanged by the flag.
-    CHECK(run_filter(build(ROAR_FILTER_CONNECT), call(SYS_openat)) == SECCOMP_RET_TRACE);
+    CHECK(run_filter(build(ROAR_FILTER_CONNECT), call(SYS_openat, AT_FDCWD, 0, O_WRONLY)) == SECCOMP_RET_TRACE);
+    CHECK(run_filter(build(ROAR_FILTER_CONNECT), call(SYS_openat, AT_FDCWD, 0, O_RDONLY)) == SECCOMP_RET_ALLOW);
     CHECK(run_filter(build(ROAR_FILTER_CONNECT), call(SYS_fcntl, 0, F_DUPFD)) == SECCOMP_RET_TRACE);
 }
 
@@ -141,9 +172,14 @@ TEST_CASE("installed for real, the filter stops exactly those calls (ENOSYS with
         if (syscall(SYS_getpid) != getpid() || syscall(SYS_fcntl, 1, F_GETFL) < 0) {
             _exit(11);
         }
-        // Would stop: with no tracer attached the kernel fails it with ENOSYS.
+        const long read_only = syscall(SYS_openat, AT_FDCWD, "/", O_RDONLY);
+        if (read_only < 0) {
+            _exit(15);
+        }
+        // Would stop: with no tracer attached the kernel fails it with ENOSYS
+        // (not EISDIR, which "/" opened for writing gives).
         errno = 0;
-        if (syscall(SYS_openat, AT_FDCWD, "/", O_RDONLY) != -1 || errno != ENOSYS) {
+        if (syscall(SYS_openat, AT_FDCWD, "/", O_WRONLY) != -1 || errno != ENOSYS) {
             _exit(12);
         }
         errno = 0;
@@ -151,8 +187,18 @@ TEST_CASE("installed for real, the filter stops exactly those calls (ENOSYS with
             _exit(13);
         }
         // roar's own open passes.
-        const long fd = syscall(SYS_openat, AT_FDCWD, "/", O_RDONLY | ROAR_OPEN_OWN);
-        _exit(fd >= 0 ? 0 : 14);
+        errno = 0;
+        if (syscall(SYS_close, read_only) != -1 || errno != ENOSYS) {
+            _exit(16);
+        }
+        // roar's own close passes, and the kernel closes the fd it names.
+        if (syscall(SYS_close, (unsigned long long)read_only | ROAR_CLOSE_OWN) != 0
+            || fcntl((int)read_only, F_GETFD) != -1) {
+            _exit(17);
+        }
+        errno = 0;
+        const long fd = syscall(SYS_openat, AT_FDCWD, "/", O_WRONLY | ROAR_OPEN_OWN);
+        _exit(fd == -1 && errno == EISDIR ? 0 : 14);
     }
     int status = 0;
     REQUIRE(waitpid(child, &status, 0) == child);

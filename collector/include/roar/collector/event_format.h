@@ -117,6 +117,13 @@ enum roar_op {
  * unreported. Never set by programs. */
 #define ROAR_OPEN_OWN 0x40000000
 
+/* Its close(2) counterpart: a bit above the 32-bit fd, which the kernel
+ * ignores (close takes an unsigned int). roar's closes of the fds it opened
+ * with ROAR_OPEN_OWN carry it, so they too pass the filter: the tracer,
+ * which learns the fds of read-only opens at their close, never takes
+ * roar's own for a program's. Never set by programs. */
+#define ROAR_CLOSE_OWN 0x100000000ULL
+
 /* The first slot of every record. Exactly ROAR_SLOT_SIZE bytes. */
 struct roar_event {
     uint64_t stamp;  /* ROAR_STAMP(index) once committed; stored last */

@@ -237,13 +237,13 @@ static inline int roar_exec_probe_at(int dirfd, const char* path)
     }
     char interp[ROAR_PROBE_INTERP_MAX];
     int flags = roar_exec_probe_fd((int)fd, interp);
-    syscall(SYS_close, fd);
+    syscall(SYS_close, (unsigned long long)fd | ROAR_CLOSE_OWN);
     if (interp[0]) {
         const long ifd = syscall(SYS_openat, AT_FDCWD, interp, O_RDONLY | O_CLOEXEC | ROAR_OPEN_OWN);
         if (ifd >= 0) {
             flags |= roar_exec_probe_fd((int)ifd, (char*)0)
                      & (ROAR_EXEC_STATIC | ROAR_EXEC_SETID | ROAR_EXEC_FILECAPS | ROAR_EXEC_GO | ROAR_EXEC_32BIT);
-            syscall(SYS_close, ifd);
+            syscall(SYS_close, (unsigned long long)ifd | ROAR_CLOSE_OWN);
         }
     }
     return flags;

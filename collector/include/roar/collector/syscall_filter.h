@@ -7,7 +7,12 @@
  * traced root command, and the tracer's own availability check.
  *
  * An openat whose flags carry ROAR_OPEN_OWN (roar's own probes inside a
- * job's process) is allowed unstopped.
+ * job's process), and a close carrying ROAR_CLOSE_OWN (its close), are
+ * allowed unstopped. So is a read-only open or openat
+ * (no O_WRONLY, O_RDWR, O_CREAT or O_TRUNC): the tracer learns its fd at
+ * the process's next stop that needs it (the fd's close, a dup, an exec,
+ * exit_group, a call that may change a file) from /proc, which saves the
+ * two stops that would cost on the commonest file syscall.
  *
  * Only the x86_64 syscall ABI is decoded. Calls made through any other ABI
  * (i386 `int 0x80`, x32) are allowed untouched: a 32-bit program under the
@@ -59,18 +64,23 @@ extern "C" {
 /* roar_filter_build flags. */
 #define ROAR_FILTER_CONNECT 0x1 /* also stop on connect and getpeername (S3 routing of traced programs) */
 
+/* Open flags that make an open or openat stop: the ones that may create
+ * or change a file. Other opens read, and run unstopped. */
+#define ROAR_FILTER_OPEN_CHANGES (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC)
+
 /* Longest program roar_filter_build writes. */
 #define ROAR_FILTER_MAX 96
 
 #if defined(__x86_64__)
-/* The system calls that stop a traced process (fcntl only for F_DUPFD and
+/* The system calls that stop a traced process (open and openat only with
+ * ROAR_FILTER_OPEN_CHANGES flags, fcntl only for F_DUPFD and
  * F_DUPFD_CLOEXEC; connect and getpeername only with ROAR_FILTER_CONNECT). The tracer's
  * decoder (syscall_decoder.cpp) gives each its event. */
 static const int roar_filter_syscalls[] = {
-    /* opens */
-    SYS_open, SYS_openat, SYS_openat2, SYS_creat,
-    /* the fd table */
-    SYS_close, SYS_close_range, SYS_dup, SYS_dup2, SYS_dup3,
+    /* opens (open and openat are checked before the list, by their flags) */
+    SYS_openat2, SYS_creat,
+    /* the fd table (close is checked before the list, for ROAR_CLOSE_OWN) */
+    SYS_close_range, SYS_dup, SYS_dup2, SYS_dup3,
     /* the namespace */
     SYS_rename, SYS_renameat, SYS_renameat2, SYS_link, SYS_linkat, SYS_symlink, SYS_symlinkat, SYS_unlink, SYS_unlinkat,
     SYS_rmdir, SYS_truncate, SYS_ftruncate, SYS_mkdir, SYS_mkdirat, SYS_chdir, SYS_fchdir,
@@ -100,7 +110,7 @@ static inline unsigned roar_filter_build(struct sock_filter* out, unsigned cap, 
 #if defined(__x86_64__)
     /* Layout: checks first, then the two returns; jumps are forward
      * offsets to ALLOW (n - 2) or TRACE (n - 1), patched at the end. */
-    const unsigned n = 4 + 3 + (unsigned)ROAR_FILTER_NSYSCALLS + 4 + ((flags & ROAR_FILTER_CONNECT) ? 2 : 0) + 2;
+    const unsigned n = 4 + 7 + 3 + (unsigned)ROAR_FILTER_NSYSCALLS + 4 + ((flags & ROAR_FILTER_CONNECT) ? 2 : 0) + 2;
     if (cap < n || n > ROAR_FILTER_MAX) {
         return 0;
     }
@@ -116,14 +126,32 @@ static inline unsigned roar_filter_build(struct sock_filter* out, unsigned cap, 
     ++i;
     out[i] = roar_bpf(BPF_JMP | BPF_JGE | BPF_K, ROAR_JUMP_TO(allow), 0, __X32_SYSCALL_BIT);
     ++i;
-    /* roar's own opens (ROAR_OPEN_OWN in the flags, args[2]) pass; other
-     * openat calls stop. Anything else goes on to the list with nr still
-     * in the accumulator. */
-    out[i] = roar_bpf(BPF_JMP | BPF_JEQ | BPF_K, 0, 2, SYS_openat);
+    /* open and openat: their flags (args[1], args[2]) decide. roar's own
+     * openat calls (ROAR_OPEN_OWN) and read-only opens pass; opens that
+     * may create or change a file stop. Anything else goes on to the list
+     * with nr still in the accumulator. */
+    out[i] = roar_bpf(BPF_JMP | BPF_JEQ | BPF_K, 0, 3, SYS_openat);
     ++i;
     out[i] = roar_bpf(BPF_LD | BPF_W | BPF_ABS, 0, 0, offsetof(struct seccomp_data, args[2]));
     ++i;
-    out[i] = roar_bpf(BPF_JMP | BPF_JSET | BPF_K, ROAR_JUMP_TO(allow), ROAR_JUMP_TO(trace), ROAR_OPEN_OWN);
+    out[i] = roar_bpf(BPF_JMP | BPF_JSET | BPF_K, ROAR_JUMP_TO(allow), 0, ROAR_OPEN_OWN);
+    ++i;
+    out[i] = roar_bpf(BPF_JMP | BPF_JA, 0, 0, 2); /* to the flag check */
+    ++i;
+    out[i] = roar_bpf(BPF_JMP | BPF_JEQ | BPF_K, 0, 2, SYS_open);
+    ++i;
+    out[i] = roar_bpf(BPF_LD | BPF_W | BPF_ABS, 0, 0, offsetof(struct seccomp_data, args[1]));
+    ++i;
+    out[i] = roar_bpf(BPF_JMP | BPF_JSET | BPF_K, ROAR_JUMP_TO(trace), ROAR_JUMP_TO(allow), ROAR_FILTER_OPEN_CHANGES);
+    ++i;
+    /* close: roar's own (ROAR_CLOSE_OWN, in the upper half of args[0])
+     * pass; the others stop. */
+    out[i] = roar_bpf(BPF_JMP | BPF_JEQ | BPF_K, 0, 2, SYS_close);
+    ++i;
+    out[i] = roar_bpf(BPF_LD | BPF_W | BPF_ABS, 0, 0, offsetof(struct seccomp_data, args[0]) + 4);
+    ++i;
+    out[i] =
+        roar_bpf(BPF_JMP | BPF_JEQ | BPF_K, ROAR_JUMP_TO(allow), ROAR_JUMP_TO(trace), (unsigned)(ROAR_CLOSE_OWN >> 32));
     ++i;
     for (unsigned s = 0; s < ROAR_FILTER_NSYSCALLS; ++s) {
         out[i] = roar_bpf(BPF_JMP | BPF_JEQ | BPF_K, ROAR_JUMP_TO(trace), 0, (unsigned)roar_filter_syscalls[s]);

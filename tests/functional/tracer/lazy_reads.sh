@@ -1,0 +1,51 @@
+# Read-only opens run without a ptrace stop: the tracer learns their fds
+# from /proc at the process's next stop that needs them (the fd's close, a
+# dup over it, an exec, exit_group, a call that may change a file) and
+# publishes the OPEN then. Each place is checked here, with the record's
+# digests, and the stop count of an open+close loop (one stop per
+# iteration, not three).
+. "$(dirname "$0")/tracer_lib.bash"
+build_static read_modes
+new_project
+printf 'kept open\n' >kept.txt
+printf 'duplicated\n' >duped.txt
+printf 'close on exec\n' >cloexec.txt
+printf 'read, then rewritten\n' >rewritten.txt
+before_rewrite=$(b3 rewritten.txt)
+
+job "$BIN/read_modes" keep kept.txt
+check "a file still open at exit_group is an input"
+assert_eq "$JOB_RC" 0 "exit status"
+assert_input "$PROJECT/kept.txt" "$(b3 kept.txt)"
+
+job "$BIN/read_modes" dup duped.txt
+check "a file read through a dup2 copy is an input, once"
+assert_eq "$JOB_RC" 0 "exit status"
+assert_eq "$(io_paths "$JOB" inputs)" "$PROJECT/duped.txt" "inputs"
+assert_input "$PROJECT/duped.txt" "$(b3 duped.txt)"
+
+job "$BIN/read_modes" exec cloexec.txt /bin/true
+check "an O_CLOEXEC fd open at exec is an input of the image that read it"
+assert_eq "$JOB_RC" 0 "exit status"
+assert_input "$PROJECT/cloexec.txt" "$(b3 cloexec.txt)"
+
+job "$BIN/read_modes" rewrite rewritten.txt
+check "a file read and then rewritten while still open is an input with its old digest and an output"
+assert_eq "$JOB_RC" 0 "exit status"
+assert_input "$PROJECT/rewritten.txt" "$before_rewrite"
+assert_output "$PROJECT/rewritten.txt"
+
+check "the OPEN learnt at close names the absolute path and the fd"
+events "$BIN/read_modes" dup duped.txt
+assert_eq "$EVENTS_RC" 0 "exit status"
+assert_eq "$(q '[.[] | select(.op == "open")] | map(.s1) | unique | join(" ")')" "$PROJECT/duped.txt" "OPEN paths"
+assert_eq "$(q '[.[] | select(.op == "open")] | length')" 1 "OPENs"
+
+check "an open+close loop costs one stop per iteration"
+events "$BIN/read_modes" loop kept.txt 2000
+assert_eq "$EVENTS_RC" 0 "exit status"
+stops=$(sed -n 's/^roar-events: tracer: .*, \([0-9]*\) stops, .*/\1/p' "$TEST_TMP/events.err")
+[[ -n $stops ]] || fail "no tracer stop count in: $(cat "$TEST_TMP/events.err")"
+((stops >= 2000 && stops < 2100)) || fail "$stops ptrace stops for 2,000 iterations (want one per iteration)"
+assert_eq "$(q '[.[] | select(.op == "open")] | length')" 2000 "OPENs"
+echo ok
