@@ -174,6 +174,7 @@ public:
             f.null = true;
         }
         m_buffer += '\n';
+        ++m_rows;
         if (m_buffer.size() >= k_chunk) {
             flush();
         }

@@ -97,6 +97,10 @@ public:
     double column_double(int) const override { return double(no_columns()); }
     std::string_view column_view(int) const override { return (void)no_columns(), std::string_view(); }
     bool column_is_null(int) const override { return no_columns() != 0; }
+    int64_t changes() const override { return m_rows; }
+
+protected:
+    int64_t m_rows = 0; // rows ended so far
 
 private:
     [[noreturn]] static int64_t no_columns() { throw FatalError("internal error: a row stream has no columns"); }
