@@ -6,11 +6,13 @@
 #include "dag_render.hpp"
 #include "json_writer.hpp"
 #include "lineage.hpp"
+#include "list_summary.hpp"
 #include "project.hpp"
 #include "text_style.hpp"
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <iostream>
 
 namespace roar::cli {
@@ -26,6 +28,61 @@ int64_t last_writer(const Lineage& g, const PathState& path)
         }
     }
     return 0;
+}
+
+// What differs in dataset `p` from what the job that last read it read:
+// its files changed, added and removed (absolute paths, in byte order).
+struct DatasetChanges {
+    std::vector<std::string> changed, added, removed;
+};
+
+DatasetChanges dataset_changes(const Lineage& g, const PathState& p)
+{
+    DatasetChanges out;
+    if (p.uses.empty()) {
+        return out;
+    }
+    const Execution& reader = g.executions[size_t(g.uses[p.uses.back()].execution)];
+    std::vector<std::string_view> recorded;
+    for (uint32_t u : reader.inputs) {
+        const Use& use = g.uses[u];
+        const PathState& f = g.paths[use.path];
+        if (f.path.ends_with('/') || !f.path.starts_with(p.path)) {
+            continue;
+        }
+        recorded.push_back(f.path);
+        if (f.disk == DiskState::missing) {
+            out.removed.push_back(f.path);
+        } else if ((f.disk == DiskState::present || f.disk == DiskState::modified) && f.on_disk != use.artifact) {
+            out.changed.push_back(f.path);
+        }
+    }
+    std::sort(recorded.begin(), recorded.end());
+    for (const auto& now : p.dataset_files) {
+        if (!std::binary_search(recorded.begin(), recorded.end(), std::string_view(now))) {
+            out.added.push_back(now);
+        }
+    }
+    std::sort(out.changed.begin(), out.changed.end());
+    std::sort(out.removed.begin(), out.removed.end());
+    return out;
+}
+
+// "changed: a, b, c and 4 more", the paths as shown; empty when none.
+std::string changes_text(const Project& project, const char* what, const std::vector<std::string>& paths)
+{
+    constexpr size_t k_named = 3;
+    if (paths.empty()) {
+        return "";
+    }
+    std::string out = fmt::format("{} {}: ", paths.size(), what);
+    for (size_t i = 0; i < paths.size() && i < k_named; ++i) {
+        out += (i ? ", " : "") + project.shown_path(paths[i]);
+    }
+    if (paths.size() > k_named) {
+        out += fmt::format(" and {} more", paths.size() - k_named);
+    }
+    return out;
 }
 
 } // namespace
@@ -92,7 +149,24 @@ int cmd_status(bool json)
         w.end_object().key("files").begin_array();
         for (const PathState* p : files) {
             const int64_t writer = last_writer(g, *p);
-            w.begin_object().key("disk_digest");
+            w.begin_object();
+            if (p->path.ends_with('/')) {
+                // A dataset: which of its files differ ("added" and
+                // "removed" against the listing the job read).
+                const DatasetChanges changes = dataset_changes(g, *p);
+                w.key("dataset").begin_object();
+                for (const auto& [name, list] :
+                     {std::pair{"added", &changes.added}, std::pair{"changed", &changes.changed},
+                      std::pair{"removed", &changes.removed}}) {
+                    w.key(name).begin_array();
+                    for (const auto& path : *list) {
+                        w.value(path);
+                    }
+                    w.end_array();
+                }
+                w.field("files", uint64_t(p->dataset_files.size())).end_object();
+            }
+            w.key("disk_digest");
             p->disk_digest.empty() ? w.null() : w.value(p->disk_digest);
             w.field("path", p->path)
                 .field("is_stale", p->stale)
@@ -161,7 +235,19 @@ int cmd_status(bool json)
         }
         const std::string path = project.shown_path(f->path);
         const int64_t writer = last_writer(g, *f);
-        if (f->disk == DiskState::modified) {
+        if (f->disk == DiskState::modified && f->path.ends_with('/')) {
+            const DatasetChanges changes = dataset_changes(g, *f);
+            std::vector<std::string> parts;
+            for (const auto& part :
+                 {changes_text(project, "changed", changes.changed), changes_text(project, "added", changes.added),
+                  changes_text(project, "removed", changes.removed)}) {
+                if (!part.empty()) {
+                    parts.push_back(part);
+                }
+            }
+            out += fmt::format("  {}  {}  (dataset, {} files now; {})\n", paint(fd, k_yellow, "modified"), path,
+                               human_count(f->dataset_files.size()), fmt::join(parts, "; "));
+        } else if (f->disk == DiskState::modified) {
             out += fmt::format("  {}  {}  (recorded {}, now {})\n", paint(fd, k_yellow, "modified"), path,
                                digests.get(f->latest).digest.substr(0, 12), f->disk_digest.substr(0, 12));
         } else if (writer) {
