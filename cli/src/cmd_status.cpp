@@ -114,11 +114,13 @@ int cmd_status(bool json)
     // hundreds of thousands of paths), in the key order nlohmann would use.
     std::vector<const PathState*> files;
     std::map<std::string, int> counts{{"present", 0}, {"modified", 0}, {"missing", 0}, {"remote", 0}};
+    std::map<std::string, int> dataset_counts{{"present", 0}, {"modified", 0}, {"missing", 0}};
     for (const auto& p : g.paths) {
         if (p.disk == DiskState::unchecked) {
             continue; // directories, unreadable files
         }
-        ++counts[disk_state_name(p.disk)];
+        // A dataset is counted apart: its files are tracked files already.
+        ++(p.path.ends_with('/') ? dataset_counts : counts)[disk_state_name(p.disk)];
         files.push_back(&p);
     }
     nlohmann::json stale = nlohmann::json::array();
@@ -144,6 +146,10 @@ int cmd_status(bool json)
         JsonWriter w(std::cout);
         w.begin_object().key("counts").begin_object();
         for (const auto& [state, n] : counts) {
+            w.field(state, n);
+        }
+        w.end_object().key("dataset_counts").begin_object();
+        for (const auto& [state, n] : dataset_counts) {
             w.field(state, n);
         }
         w.end_object().key("files").begin_array();
@@ -222,6 +228,10 @@ int cmd_status(bool json)
     out += fmt::format("{} {} present, {} modified, {} missing{}\n", paint(fd, k_bold, "Tracked files:"),
                        counts["present"], counts["modified"], counts["missing"],
                        counts["remote"] ? fmt::format(", {} remote (not checked)", counts["remote"]) : "");
+    if (dataset_counts["present"] + dataset_counts["modified"] + dataset_counts["missing"] > 0) {
+        out += fmt::format("{} {} present, {} modified, {} missing\n", paint(fd, k_bold, "Datasets:"),
+                           dataset_counts["present"], dataset_counts["modified"], dataset_counts["missing"]);
+    }
     // A long list of changed files is cut: --json has every one.
     constexpr int k_listed = 20;
     constexpr size_t k_reasons_listed = 5;

@@ -74,6 +74,8 @@ assert_eq "$(jq -c '[.dataset.added, .dataset.removed]' <<<"$st")" "[[],[]]" "no
 assert_contains "$("$ROAR" status)" "modified  data/train/  (dataset, 200 files now; 1 changed: data/train/f050.txt)" \
   "status text"
 assert_contains "$("$ROAR" status)" "train.py" "the reading step is stale"
+assert_contains "$("$ROAR" status)" "Datasets: 0 present, 1 modified, 0 missing" "datasets counted apart"
+assert_eq "$("$ROAR" status --json | jq -c '[.counts.modified, .dataset_counts.modified]')" "[1,1]" "JSON counts"
 printf 'row 050\n' >data/train/f050.txt
 assert_eq "$(dataset_status | jq -r .state)" present "restored: present again"
 
