@@ -147,10 +147,29 @@ void print_report(const Project& project, const JobRecord& job, const std::strin
                     human_duration(job.ended_at - job.started_at), job.uid, step.empty() ? "" : " (" + step + ")");
     const bool several_processes = std::any_of(job.processes.begin(), job.processes.end(),
                                                [&](const auto& p) { return p.pid != job.processes.front().pid; });
-    auto list = [&](const char* label, const std::vector<ArtifactUse>& uses) {
+    auto list = [&](const char* label, const std::vector<ArtifactUse>& all_uses) {
+        // A dataset is one entry ("data/train/  (dataset, 2,000 files,
+        // 1.2 GiB)"), its files not listed again; datasets come first.
+        std::vector<const ArtifactUse*> datasets, uses;
+        for (const auto& use : all_uses) {
+            (use.kind == "dataset" ? datasets : uses).push_back(&use);
+        }
+        std::vector<size_t> members(datasets.size(), 0);
+        if (!datasets.empty()) {
+            std::erase_if(uses, [&](const ArtifactUse* use) {
+                for (size_t d = 0; d < datasets.size(); ++d) {
+                    if (use->kind == "file" && use->path.starts_with(datasets[d]->path)) {
+                        ++members[d];
+                        return true;
+                    }
+                }
+                return false;
+            });
+            uses.insert(uses.begin(), datasets.begin(), datasets.end());
+        }
         const size_t shown = uses.size() > k_run_listed ? k_run_shown : uses.size();
         for (size_t i = 0; i < shown; ++i) {
-            const ArtifactUse& use = uses[i];
+            const ArtifactUse& use = *uses[i];
             std::string digest;
             for (const char* alg : {"blake3", "etag"}) {
                 if (auto it = use.hashes.find(alg); it != use.hashes.end()) {
@@ -164,6 +183,11 @@ void print_report(const Project& project, const JobRecord& job, const std::strin
                                        ? "  " + paint(fd, k_dim, process_label(job.processes, *use.pid))
                                        : "";
             out += fmt::format("  {:<4} {}", label, project.shown_path(use.path));
+            if (i < datasets.size()) {
+                out += fmt::format("  (dataset, {} files, {})  {}\n", human_count(members[i]), human_size(use.size),
+                                   paint(fd, k_dim, digest));
+                continue;
+            }
             out += std::string_view(label) == "del"
                        ? by + "\n"
                        : fmt::format("  {}  {}{}\n", human_size(use.size), paint(fd, k_dim, digest), by);
@@ -173,7 +197,7 @@ void print_report(const Project& project, const JobRecord& job, const std::strin
         }
         std::vector<ListedFile> rest;
         for (size_t i = shown; i < uses.size(); ++i) {
-            rest.push_back({project.shown_path(uses[i].path), uses[i].size});
+            rest.push_back({project.shown_path(uses[i]->path), uses[i]->size});
         }
         out += fmt::format("  {:<4} ... and {} more ('roar show {} --all' lists every one):\n", label,
                            human_count(rest.size()), job.uid);

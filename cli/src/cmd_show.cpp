@@ -3,6 +3,7 @@
 #include "commands.hpp"
 
 #include "job_queries.hpp"
+#include "lineage.hpp"
 #include "list_summary.hpp"
 #include "numbers.hpp"
 #include "project.hpp"
@@ -200,16 +201,37 @@ void print_job(const Project& project, const nlohmann::json& j, bool all, const 
         const auto name = names.find(pid);
         return "  " + paint(fd, k_dim, fmt::format("pid {}{}", pid, name == names.end() ? "" : " " + name->second));
     };
-    auto list = [&](const char* title, const nlohmann::json& items) {
-        out += fmt::format("{} ({})\n", paint(fd, k_bold, title), items.size());
+    auto list = [&](const char* title, const nlohmann::json& all_items) {
+        // A dataset is one entry here; its files are in --json, each with
+        // the dataset's path.
+        const nlohmann::json* view = &all_items;
+        nlohmann::json filtered = nlohmann::json::array();
+        size_t in_datasets = 0;
+        if (std::any_of(all_items.begin(), all_items.end(), [](const auto& i) { return i.contains("dataset"); })) {
+            for (const auto& item : all_items) {
+                if (item.contains("dataset")) {
+                    ++in_datasets;
+                } else {
+                    filtered.push_back(item);
+                }
+            }
+            view = &filtered;
+        }
+        const nlohmann::json& items = *view;
+        out += fmt::format("{} ({}{})\n", paint(fd, k_bold, title), items.size(),
+                           in_datasets ? fmt::format(", with {} files in datasets", human_count(in_datasets)) : "");
         size_t shown = 0;
         for (const auto& item : items) {
             if (shown++ == limit) {
                 break;
             }
-            out += fmt::format("  {}  {}  {}{}\n", project.shown_path(item["path"].get<std::string>()),
-                               human_size(size_of(item["size"])), paint(fd, k_dim, digest_text(item["hashes"])),
-                               caller(item));
+            const std::string what =
+                item.value("kind", "") == "dataset"
+                    ? fmt::format("(dataset, {} files, {})", human_count(item.value("files", uint64_t(0))),
+                                  human_size(size_of(item["size"])))
+                    : human_size(size_of(item["size"]));
+            out += fmt::format("  {}  {}  {}{}\n", project.shown_path(item["path"].get<std::string>()), what,
+                               paint(fd, k_dim, digest_text(item["hashes"])), caller(item));
             if (item.contains("notes")) {
                 for (const auto& note : item["notes"]) {
                     out += fmt::format("      note: {}\n", note.get<std::string>());
@@ -335,6 +357,34 @@ std::string lineage_text(const Project& project, const nlohmann::json& a, int fd
     return out;
 }
 
+// The jobs of the active session that produced files of the dataset at
+// `path` (as the session's latest reader of the dataset read them), each
+// with how many: [{job_id, step, command, files}], oldest first.
+nlohmann::json dataset_producers(collector::Store& store, const std::string& path)
+{
+    const Lineage g = Lineage::load(store);
+    std::map<int, uint64_t> files; // execution -> files it produced
+    for (const auto& p : g.paths) {
+        if (p.path != path || p.uses.empty()) {
+            continue;
+        }
+        const Execution& reader = g.executions[size_t(g.uses[p.uses.back()].execution)];
+        for (uint32_t u : reader.inputs) {
+            const Use& use = g.uses[u];
+            if (use.producer >= 0 && g.paths[use.path].path.starts_with(path)) {
+                ++files[use.producer];
+            }
+        }
+    }
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& [exec, n] : files) {
+        const Execution& e = g.executions[size_t(exec)];
+        out.push_back(
+            {{"job_id", e.job_id}, {"step", g.steps[size_t(e.step)].number}, {"command", e.command}, {"files", n}});
+    }
+    return out;
+}
+
 void print_artifact(const Project& project, const nlohmann::json& a, bool all)
 {
     const size_t limit = all ? SIZE_MAX : k_listed;
@@ -361,6 +411,15 @@ void print_artifact(const Project& project, const nlohmann::json& a, bool all)
     };
     jobs("Produced by", a["produced_by"]);
     jobs("Consumed by", a["consumed_by"]);
+    if (a.contains("files_produced_by")) {
+        const auto& list = a["files_produced_by"];
+        out += fmt::format("{} ({})\n", paint(fd, k_bold, "Its files produced by"), list.size());
+        for (const auto& j : list) {
+            out +=
+                fmt::format("  {} {}  {} files  {}\n", step_text(j["step"]), j["job_id"].get<std::string>(),
+                            human_count(j["files"].get<uint64_t>()), display_command(j["command"].get<std::string>()));
+        }
+    }
     if (a.contains("lineage")) {
         out += lineage_text(project, a, fd);
     }
@@ -395,6 +454,9 @@ int cmd_show(const std::string& text, bool json, bool lineage, bool all)
             throw FatalError(fmt::format("artifact {} vanished from the database", ref.id));
         }
         record = artifact_json(*artifact);
+        if (artifact->kind == "dataset" && !ref.path.empty()) {
+            record["files_produced_by"] = dataset_producers(store, ref.path);
+        }
     }
     if (lineage) {
         record["lineage"] = upstream_json(store.upstream(ref.id));

@@ -7,12 +7,14 @@
 #include "dag_render.hpp"
 #include "json_writer.hpp"
 #include "lineage.hpp"
+#include "list_summary.hpp"
 #include "project.hpp"
 #include "remote_check.hpp"
 #include "text_style.hpp"
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <iostream>
 #include <unordered_map>
 
@@ -91,6 +93,61 @@ std::string remote_line(int fd, const std::string& uri, const RemoteResult& r)
     }
 }
 
+// What differs in dataset `p` from what the job that last read it read:
+// its files changed, added and removed (absolute paths, in byte order).
+struct DatasetChanges {
+    std::vector<std::string> changed, added, removed;
+};
+
+DatasetChanges dataset_changes(const Lineage& g, const PathState& p)
+{
+    DatasetChanges out;
+    if (p.uses.empty()) {
+        return out;
+    }
+    const Execution& reader = g.executions[size_t(g.uses[p.uses.back()].execution)];
+    std::vector<std::string_view> recorded;
+    for (uint32_t u : reader.inputs) {
+        const Use& use = g.uses[u];
+        const PathState& f = g.paths[use.path];
+        if (f.path.ends_with('/') || !f.path.starts_with(p.path)) {
+            continue;
+        }
+        recorded.push_back(f.path);
+        if (f.disk == DiskState::missing) {
+            out.removed.push_back(f.path);
+        } else if ((f.disk == DiskState::present || f.disk == DiskState::modified) && f.on_disk != use.artifact) {
+            out.changed.push_back(f.path);
+        }
+    }
+    std::sort(recorded.begin(), recorded.end());
+    for (const auto& now : p.dataset_files) {
+        if (!std::binary_search(recorded.begin(), recorded.end(), std::string_view(now))) {
+            out.added.push_back(now);
+        }
+    }
+    std::sort(out.changed.begin(), out.changed.end());
+    std::sort(out.removed.begin(), out.removed.end());
+    return out;
+}
+
+// "changed: a, b, c and 4 more", the paths as shown; empty when none.
+std::string changes_text(const Project& project, const char* what, const std::vector<std::string>& paths)
+{
+    constexpr size_t k_named = 3;
+    if (paths.empty()) {
+        return "";
+    }
+    std::string out = fmt::format("{} {}: ", paths.size(), what);
+    for (size_t i = 0; i < paths.size() && i < k_named; ++i) {
+        out += (i ? ", " : "") + project.shown_path(paths[i]);
+    }
+    if (paths.size() > k_named) {
+        out += fmt::format(" and {} more", paths.size() - k_named);
+    }
+    return out;
+}
+
 } // namespace
 
 int cmd_status(bool json, bool remote)
@@ -120,11 +177,13 @@ int cmd_status(bool json, bool remote)
     // hundreds of thousands of paths), in the key order nlohmann would use.
     std::vector<const PathState*> files;
     std::map<std::string, int> counts{{"present", 0}, {"modified", 0}, {"missing", 0}, {"remote", 0}};
+    std::map<std::string, int> dataset_counts{{"present", 0}, {"modified", 0}, {"missing", 0}};
     for (const auto& p : g.paths) {
         if (p.disk == DiskState::unchecked) {
             continue; // directories, unreadable files
         }
-        ++counts[disk_state_name(p.disk)];
+        // A dataset is counted apart: its files are tracked files already.
+        ++(p.path.ends_with('/') ? dataset_counts : counts)[disk_state_name(p.disk)];
         files.push_back(&p);
     }
     const auto remote_results =
@@ -158,10 +217,31 @@ int cmd_status(bool json, bool remote)
         for (const auto& [state, n] : counts) {
             w.field(state, n);
         }
+        w.end_object().key("dataset_counts").begin_object();
+        for (const auto& [state, n] : dataset_counts) {
+            w.field(state, n);
+        }
         w.end_object().key("files").begin_array();
         for (const PathState* p : files) {
             const int64_t writer = last_writer(g, *p);
-            w.begin_object().key("disk_digest");
+            w.begin_object();
+            if (p->path.ends_with('/')) {
+                // A dataset: which of its files differ ("added" and
+                // "removed" against the listing the job read).
+                const DatasetChanges changes = dataset_changes(g, *p);
+                w.key("dataset").begin_object();
+                for (const auto& [name, list] :
+                     {std::pair{"added", &changes.added}, std::pair{"changed", &changes.changed},
+                      std::pair{"removed", &changes.removed}}) {
+                    w.key(name).begin_array();
+                    for (const auto& path : *list) {
+                        w.value(path);
+                    }
+                    w.end_array();
+                }
+                w.field("files", uint64_t(p->dataset_files.size())).end_object();
+            }
+            w.key("disk_digest");
             p->disk_digest.empty() ? w.null() : w.value(p->disk_digest);
             w.field("path", p->path)
                 .field("is_stale", p->stale)
@@ -234,6 +314,10 @@ int cmd_status(bool json, bool remote)
     }
     out += fmt::format("{} {} present, {} modified, {} missing{}\n", paint(fd, k_bold, "Tracked files:"),
                        counts["present"], counts["modified"], counts["missing"], s3_summary);
+    if (dataset_counts["present"] + dataset_counts["modified"] + dataset_counts["missing"] > 0) {
+        out += fmt::format("{} {} present, {} modified, {} missing\n", paint(fd, k_bold, "Datasets:"),
+                           dataset_counts["present"], dataset_counts["modified"], dataset_counts["missing"]);
+    }
     // A long list of changed files is cut: --json has every one.
     constexpr int k_listed = 20;
     constexpr size_t k_reasons_listed = 5;
@@ -254,7 +338,19 @@ int cmd_status(bool json, bool remote)
         }
         const std::string path = project.shown_path(f->path);
         const int64_t writer = last_writer(g, *f);
-        if (f->disk == DiskState::modified) {
+        if (f->disk == DiskState::modified && f->path.ends_with('/')) {
+            const DatasetChanges changes = dataset_changes(g, *f);
+            std::vector<std::string> parts;
+            for (const auto& part :
+                 {changes_text(project, "changed", changes.changed), changes_text(project, "added", changes.added),
+                  changes_text(project, "removed", changes.removed)}) {
+                if (!part.empty()) {
+                    parts.push_back(part);
+                }
+            }
+            out += fmt::format("  {}  {}  (dataset, {} files now; {})\n", paint(fd, k_yellow, "modified"), path,
+                               human_count(f->dataset_files.size()), fmt::join(parts, "; "));
+        } else if (f->disk == DiskState::modified) {
             out += fmt::format("  {}  {}  (recorded {}, now {})\n", paint(fd, k_yellow, "modified"), path,
                                digests.get(f->latest).digest.substr(0, 12), f->disk_digest.substr(0, 12));
         } else if (writer) {

@@ -183,6 +183,19 @@ Dag build_dag(const Lineage& g, const DagOptions& options)
         bool operator<(const EdgePath& o) const { return std::tie(from, to) < std::tie(o.from, o.to); }
     };
     std::vector<EdgePath> edge_paths;
+    // Datasets in the session (few): their files that no job in view
+    // produced are listed as the one dataset entry, not each (edges keep
+    // them).
+    std::vector<std::string_view> datasets;
+    for (const auto& p : g.paths) {
+        if (p.path.ends_with('/') && p.path.rfind("s3://", 0) != 0) {
+            datasets.push_back(p.path);
+        }
+    }
+    auto in_dataset = [&datasets](std::string_view path) {
+        return std::any_of(datasets.begin(), datasets.end(),
+                           [&](std::string_view d) { return path.size() > d.size() && path.starts_with(d); });
+    };
     std::vector<int> consumers;
     for (size_t begin = 0; begin < records.size();) {
         size_t end = begin;
@@ -240,6 +253,9 @@ Dag build_dag(const Lineage& g, const DagOptions& options)
         }
         a.terminal = consumers.empty();
         if (!options.show_artifacts && !(a.terminal && produced_in_view)) {
+            continue;
+        }
+        if (!produced_in_view && !datasets.empty() && in_dataset(path.path)) {
             continue;
         }
         a.consumers = consumers;

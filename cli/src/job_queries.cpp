@@ -32,19 +32,42 @@ nlohmann::json nullable(const std::optional<int64_t>& value)
     return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
 }
 
+// A dataset's files stay listed one by one (each has its own lineage):
+// each dataset entry gets its number of files ("files"), each of those
+// files the dataset's path ("dataset"). Datasets are few, so a pass each.
+void mark_dataset_members(nlohmann::json& list)
+{
+    for (auto& d : list) {
+        if (d["kind"] != "dataset") {
+            continue;
+        }
+        const std::string prefix = d["path"].get<std::string>();
+        uint64_t files = 0;
+        for (auto& item : list) {
+            if (item["kind"] == "file" && item["path"].get<std::string>().starts_with(prefix)) {
+                item["dataset"] = prefix;
+                ++files;
+            }
+        }
+        d["files"] = files;
+    }
+}
+
 nlohmann::json uses_json(const std::vector<collector::UseDetail>& uses)
 {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& use : uses) {
         nlohmann::json item = {{"path", use.path}, {"hashes", use.hashes}};
         item["size"] = nullable(use.size);
-        item["kind"] = use.path.rfind("s3://", 0) == 0 ? "s3" : "file"; // one artifact may live in both places
+        // One artifact may live in both places: the path says which this is.
+        item["kind"] = use.path.rfind("s3://", 0) == 0 ? "s3" : use.path.ends_with('/') ? "dataset" : "file";
         if (!use.notes.empty()) {
             item["notes"] = use.notes;
         }
         item["pid"] = nullable(use.pid); // null: unknown, or recorded before attribution (schema 6)
         list.push_back(std::move(item));
     }
+    mark_dataset_members(list);
     return list;
 }
 
@@ -111,6 +134,12 @@ Ref resolve_ref(collector::Store& store, const Project& project, const std::stri
     const std::string path = text.rfind("s3://", 0) == 0 ? text : abs;
     if (auto artifact = store.artifact_at_path(path)) {
         return {Ref::Kind::artifact, *artifact, path};
+    }
+    // A recorded dataset, named with or without its trailing '/'.
+    if (!path.ends_with('/') && path.rfind("s3://", 0) != 0) {
+        if (auto artifact = store.artifact_at_path(path + "/")) {
+            return {Ref::Kind::artifact, *artifact, path + "/"};
+        }
     }
     // A path copied from a text view: its escapes ("a\xff") stand for the recorded bytes.
     if (const std::string raw = collector::unescaped_text(text); raw != text) {

@@ -8,6 +8,7 @@
 #include "job_queries.hpp"
 #include "project.hpp"
 
+#include "roar/collector/dataset.hpp"
 #include "roar/collector/hash_pool.hpp"
 
 #include <fmt/format.h>
@@ -113,6 +114,43 @@ int64_t Lineage::current_content(uint32_t path_index) const
     }
     return p.latest;
 }
+
+namespace {
+
+// Datasets on disk: the files under each of `datasets` (indexes into
+// g.paths) found again by the rule's walk, hashed through the hash cache,
+// and the dataset digest of what is there compared with the recorded one.
+void check_datasets(collector::Store& store, Lineage& g, const std::vector<uint32_t>& datasets)
+{
+    if (datasets.empty()) {
+        return;
+    }
+    collector::HashPool pool(collector::HashPool::default_threads());
+    for (uint32_t i : datasets) {
+        PathState& p = g.paths[i];
+        auto files = collector::walk_dataset(p.path);
+        if (!files) {
+            struct stat st;
+            if (stat(p.path.c_str(), &st) != 0 && (errno == ENOENT || errno == ENOTDIR)) {
+                p.disk = DiskState::missing;
+            }
+            continue;
+        }
+        const auto digests = store.digest_files(*files, pool);
+        std::vector<collector::DatasetMember> members;
+        for (size_t k = 0; k < files->size(); ++k) {
+            if (digests[k]) { // unreadable now: left out, so the digest differs
+                members.push_back({(*files)[k].substr(p.path.size()), digests[k]->identity.size, digests[k]->blake3});
+            }
+        }
+        p.disk_digest = collector::dataset_digest(std::move(members));
+        p.on_disk = store.artifacts_by_blake3({p.disk_digest}).front().value_or(-1);
+        p.disk = (p.latest == 0 || p.on_disk == p.latest) ? DiskState::present : DiskState::modified;
+        p.dataset_files = std::move(*files);
+    }
+}
+
+} // namespace
 
 Lineage Lineage::load(collector::Store& store, const LineageOptions& options)
 {
@@ -311,6 +349,7 @@ Lineage Lineage::load(collector::Store& store, const LineageOptions& options)
     // in one batch (cache lookups together, changed files hashed in parallel).
     std::vector<uint32_t> regular;
     std::vector<std::string> regular_paths;
+    std::vector<uint32_t> datasets;
     if (options.progress) {
         options.progress->set_total(uint64_t(std::count(check.begin(), check.end(), 1)));
     }
@@ -321,6 +360,8 @@ Lineage Lineage::load(collector::Store& store, const LineageOptions& options)
         PathState& p = g.paths[i];
         if (p.path.rfind("s3://", 0) == 0) {
             p.disk = DiskState::remote;
+        } else if (p.path.ends_with('/')) {
+            datasets.push_back(uint32_t(i));
         } else if (struct stat st; stat(p.path.c_str(), &st) != 0) {
             if (errno == ENOENT || errno == ENOTDIR) {
                 p.disk = DiskState::missing;
@@ -368,6 +409,8 @@ Lineage Lineage::load(collector::Store& store, const LineageOptions& options)
             }
         }
     }
+
+    check_datasets(store, g, datasets);
 
     // Staleness of every execution, oldest first: an input whose content
     // now differs from what was read, or that came from a stale job. The

@@ -85,6 +85,9 @@ struct PathState {
     std::string disk_digest; // blake3 of what is on disk, when checked and present
     int writer = -1;         // the execution that wrote it last, if any
     bool stale = false;      // its latest writer is stale
+    // A dataset (a path ending in '/', dataset.hpp): the files under it
+    // now, absolute, in byte order, when checked and present.
+    std::vector<std::string> dataset_files;
 };
 
 struct LineageOptions {

@@ -28,6 +28,7 @@
 // created by it (settle_lost_writes), its writer is unknown.
 #include "roar/collector/job_tracker.hpp"
 
+#include "roar/collector/dataset.hpp"
 #include "roar/collector/early_hasher.hpp"
 #include "roar/collector/path_resolver.hpp"
 #include "roar/collector/progress.hpp"
@@ -505,6 +506,9 @@ void JobTracker::on_event(const RawEvent& event)
         const std::string path = resolve(pid, h.fd, event.s1);
         st.fds[int(h.result)] = FdEntry{path, h.flags};
         if (h.flags & O_DIRECTORY) {
+            if (m_filter.accepts(path)) {
+                m_listed.insert(path);
+            }
             break;
         }
         const int acc = h.flags & O_ACCMODE;
@@ -1029,6 +1033,36 @@ void JobTracker::finish(JobRecord& job)
         if (m_progress) {
             m_progress->add(count, bytes);
         }
+    }
+    if (!m_listed.empty()) {
+        add_datasets(job);
+    }
+}
+
+// Adds to `job`'s inputs, after its files, the directories it read as a
+// whole (find_datasets' rule), each one artifact of kind "dataset".
+void JobTracker::add_datasets(JobRecord& job) const
+{
+    std::vector<ReadFile> reads;
+    for (const auto& use : job.inputs) {
+        auto b3 = use.hashes.find("blake3");
+        if (use.kind == "file" && use.size && b3 != use.hashes.end()) {
+            reads.push_back(ReadFile{use.path, *use.size, b3->second});
+        }
+    }
+    std::sort(reads.begin(), reads.end(), [](const ReadFile& a, const ReadFile& b) { return a.path < b.path; });
+    std::vector<std::string_view> changed;
+    for (const auto* uses : {&job.outputs, &job.deleted}) {
+        for (const auto& use : *uses) {
+            changed.push_back(use.path);
+        }
+    }
+    std::sort(changed.begin(), changed.end());
+    const std::vector<std::string> listed(m_listed.begin(), m_listed.end());
+    auto found = find_datasets(listed, reads, changed);
+    for (auto& d : found) {
+        job.inputs.push_back(
+            ArtifactUse{std::move(d.path), "dataset", d.bytes, {{"blake3", std::move(d.digest)}}, {}, std::nullopt});
     }
 }
 

@@ -13,7 +13,9 @@ assert_eq "$(io_digest "$j" outputs "$PROJECT/copy.bin")" "$(b3 copy.bin)" "cp o
 
 "$ROAR" run -q tar czf src.tgz src
 j=$(show_json @2)
-assert_eq "$(io_paths "$j" inputs | wc -l)" 4 "tar read every file"
+assert_eq "$(jq '[.inputs[] | select(.kind == "file")] | length' <<<"$j")" 4 "tar read every file"
+assert_eq "$(jq -r '[.inputs[] | select(.kind == "dataset")] | map(.path) | join(",")' <<<"$j")" "$PROJECT/src/" \
+  "tar read src/ as a whole: one dataset"
 assert_eq "$(io_digest "$j" outputs "$PROJECT/src.tgz")" "$(b3 src.tgz)" "tar+gzip output through an inherited fd"
 
 "$ROAR" run -q gzip -k src/f2.bin

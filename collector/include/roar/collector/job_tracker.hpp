@@ -21,6 +21,7 @@
 #include <map>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace roar::collector {
 
@@ -200,6 +201,10 @@ private:
     // Per process record, the ids of the paths it opened for reading (for
     // footprint()).
     std::vector<std::vector<PathId>> m_record_reads;
+    // Directories the job opened as directories (listed), among the paths
+    // the filter keeps: candidates for datasets (dataset.hpp).
+    std::unordered_set<std::string> m_listed;
+    void add_datasets(JobRecord& job) const;
 };
 
 } // namespace roar::collector

@@ -1,0 +1,244 @@
+// Datasets: which listed directories a job read as a whole, their digest,
+// and the walk that finds a dataset's files on disk again.
+#include "roar/collector/dataset.hpp"
+
+#include "roar/collector/file_hasher.hpp"
+
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <memory>
+
+namespace roar::collector {
+
+namespace {
+
+void append_u64(std::string& out, uint64_t value)
+{
+    for (int i = 0; i < 8; ++i) {
+        out.push_back(char((value >> (8 * i)) & 0xff));
+    }
+}
+
+int hex_value(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+// The 32 bytes `hex` spells, or the text itself when it is not 64 hex digits.
+void append_digest(std::string& out, std::string_view hex)
+{
+    std::string raw;
+    if (hex.size() == 64) {
+        for (size_t i = 0; i < 64; i += 2) {
+            const int hi = hex_value(hex[i]), lo = hex_value(hex[i + 1]);
+            if (hi < 0 || lo < 0) {
+                raw.clear();
+                break;
+            }
+            raw.push_back(char(hi * 16 + lo));
+        }
+    }
+    out += raw.size() == 32 ? std::string_view(raw) : hex;
+}
+
+bool has_prefix(std::string_view s, std::string_view prefix)
+{
+    return s.size() >= prefix.size() && s.compare(0, prefix.size(), prefix) == 0;
+}
+
+// Memoised "does this directory count" over the listed directories.
+class DatasetRule {
+public:
+    DatasetRule(const std::vector<std::string>& listed, const std::vector<ReadFile>& reads,
+                const std::vector<std::string_view>& changed, const DirectoryLister& list)
+        : m_listed(listed), m_reads(reads), m_changed(changed), m_list(list)
+    {
+        std::sort(m_listed.begin(), m_listed.end());
+    }
+
+    bool listed(const std::string& dir) const { return std::binary_search(m_listed.begin(), m_listed.end(), dir); }
+
+    // The files of `dir` (relative to it) when it counts, else nothing.
+    const std::optional<std::vector<DatasetMember>>& members(const std::string& dir)
+    {
+        if (auto it = m_memo.find(dir); it != m_memo.end()) {
+            return it->second;
+        }
+        auto found = compute(dir);
+        return m_memo.emplace(dir, std::move(found)).first->second;
+    }
+
+    const std::vector<std::string>& all_listed() const { return m_listed; }
+
+private:
+    std::optional<std::vector<DatasetMember>> compute(const std::string& dir)
+    {
+        const std::string prefix = dir == "/" ? dir : dir + "/";
+        // Something under it was written or removed: not read as it was.
+        auto changed = std::lower_bound(m_changed.begin(), m_changed.end(), std::string_view(prefix));
+        if (changed != m_changed.end() && has_prefix(*changed, prefix)) {
+            return std::nullopt;
+        }
+        auto entries = m_list(dir);
+        if (!entries) {
+            return std::nullopt;
+        }
+        std::vector<DatasetMember> out;
+        for (const auto& entry : *entries) {
+            const std::string path = prefix + entry.name;
+            if (entry.type == DirectoryEntry::Type::file) {
+                auto read = std::lower_bound(m_reads.begin(), m_reads.end(), std::string_view(path),
+                                             [](const ReadFile& r, std::string_view p) { return r.path < p; });
+                if (read == m_reads.end() || read->path != path) {
+                    return std::nullopt; // a file it did not read
+                }
+                out.push_back(DatasetMember{entry.name, read->size, std::string(read->blake3)});
+            } else if (entry.type == DirectoryEntry::Type::directory) {
+                if (!listed(path)) {
+                    return std::nullopt; // a subdirectory it did not look into
+                }
+                const auto& sub = members(path);
+                if (!sub) {
+                    return std::nullopt;
+                }
+                for (const auto& m : *sub) {
+                    out.push_back(DatasetMember{entry.name + "/" + m.relative, m.size, m.blake3});
+                }
+            }
+        }
+        return out;
+    }
+
+    std::vector<std::string> m_listed;
+    const std::vector<ReadFile>& m_reads;
+    const std::vector<std::string_view>& m_changed;
+    const DirectoryLister& m_list;
+    std::map<std::string, std::optional<std::vector<DatasetMember>>> m_memo;
+};
+
+} // namespace
+
+std::string dataset_digest(std::vector<DatasetMember> members)
+{
+    std::sort(members.begin(), members.end(),
+              [](const DatasetMember& a, const DatasetMember& b) { return a.relative < b.relative; });
+    std::string encoded = "roar-dataset-v1\n";
+    for (const auto& m : members) {
+        append_u64(encoded, m.relative.size());
+        encoded += m.relative;
+        append_u64(encoded, m.size);
+        append_digest(encoded, m.blake3);
+    }
+    return blake3_hex(encoded);
+}
+
+Result<std::vector<DirectoryEntry>> list_directory(const std::string& path)
+{
+    std::unique_ptr<DIR, int (*)(DIR*)> dir(opendir(path.c_str()), closedir);
+    if (!dir) {
+        return fail("cannot list {}: {}", path, strerror(errno));
+    }
+    std::vector<DirectoryEntry> out;
+    while (const dirent* d = readdir(dir.get())) {
+        const std::string_view name = d->d_name;
+        if (name == "." || name == "..") {
+            continue;
+        }
+        DirectoryEntry entry;
+        entry.name = std::string(name);
+        unsigned char type = d->d_type;
+        if (type == DT_UNKNOWN) {
+            struct stat sb;
+            const std::string full = path + (path.ends_with('/') ? "" : "/") + entry.name;
+            if (lstat(full.c_str(), &sb) == 0) {
+                type = S_ISREG(sb.st_mode) ? DT_REG : S_ISDIR(sb.st_mode) ? DT_DIR : DT_LNK;
+            }
+        }
+        entry.type = type == DT_REG   ? DirectoryEntry::Type::file
+                     : type == DT_DIR ? DirectoryEntry::Type::directory
+                                      : DirectoryEntry::Type::other;
+        out.push_back(std::move(entry));
+    }
+    return out;
+}
+
+std::vector<FoundDataset> find_datasets(const std::vector<std::string>& listed, const std::vector<ReadFile>& reads,
+                                        const std::vector<std::string_view>& changed, const DirectoryLister& list)
+{
+    DatasetRule rule(listed, reads, changed, list);
+    std::vector<FoundDataset> out;
+    for (const auto& dir : rule.all_listed()) {
+        const auto& members = rule.members(dir);
+        if (!members || members->size() < k_min_dataset_files) {
+            continue;
+        }
+        // Only the topmost: a dataset inside a dataset is part of it.
+        const size_t slash = dir.find_last_of('/');
+        if (slash != std::string::npos && slash > 0) {
+            const std::string parent = dir.substr(0, slash);
+            if (rule.listed(parent) && rule.members(parent)) {
+                continue;
+            }
+        }
+        FoundDataset d;
+        d.path = dir == "/" ? dir : dir + "/";
+        d.members = *members;
+        std::sort(d.members.begin(), d.members.end(),
+                  [](const DatasetMember& a, const DatasetMember& b) { return a.relative < b.relative; });
+        for (const auto& m : d.members) {
+            d.bytes += m.size;
+        }
+        d.digest = dataset_digest(d.members);
+        out.push_back(std::move(d));
+    }
+    return out;
+}
+
+Result<std::vector<std::string>> walk_dataset(const std::string& directory, const DirectoryLister& list)
+{
+    std::string root = directory;
+    while (root.size() > 1 && root.ends_with('/')) {
+        root.pop_back();
+    }
+    std::vector<std::string> files;
+    std::vector<std::string> pending{root};
+    bool first = true;
+    while (!pending.empty()) {
+        const std::string dir = std::move(pending.back());
+        pending.pop_back();
+        auto entries = list(dir);
+        if (!entries) {
+            if (first) {
+                return tl::unexpected(entries.error());
+            }
+            continue;
+        }
+        first = false;
+        const std::string prefix = dir == "/" ? dir : dir + "/";
+        for (const auto& entry : *entries) {
+            if (entry.type == DirectoryEntry::Type::file) {
+                files.push_back(prefix + entry.name);
+            } else if (entry.type == DirectoryEntry::Type::directory) {
+                pending.push_back(prefix + entry.name);
+            }
+        }
+    }
+    std::sort(files.begin(), files.end());
+    return files;
+}
+
+} // namespace roar::collector

@@ -1,0 +1,199 @@
+// Datasets: the digest's byte encoding, the rule for which listed
+// directories a job read as a whole, and the walk status repeats.
+#include "roar/collector/dataset.hpp"
+#include "roar/collector/file_hasher.hpp"
+#include "roar/collector/job_tracker.hpp"
+
+#include "raw_event.hpp"
+#include "temp_dir.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <filesystem>
+#include <map>
+
+using namespace roar::collector;
+using roar::test::TempDir;
+
+namespace {
+
+// A file system of directories given as name lists: "d/" a subdirectory,
+// "@l" a symlink, anything else a regular file.
+DirectoryLister fake_tree(std::map<std::string, std::vector<std::string>> tree)
+{
+    return [tree = std::move(tree)](const std::string& path) -> roar::Result<std::vector<DirectoryEntry>> {
+        auto it = tree.find(path);
+        if (it == tree.end()) {
+            return roar::fail("no directory {}", path);
+        }
+        std::vector<DirectoryEntry> out;
+        for (const auto& name : it->second) {
+            if (name.ends_with('/')) {
+                out.push_back({DirectoryEntry::Type::directory, name.substr(0, name.size() - 1)});
+            } else if (name.starts_with('@')) {
+                out.push_back({DirectoryEntry::Type::other, name.substr(1)});
+            } else {
+                out.push_back({DirectoryEntry::Type::file, name});
+            }
+        }
+        return out;
+    };
+}
+
+std::string le64(uint64_t v)
+{
+    std::string s;
+    for (int i = 0; i < 8; ++i) {
+        s.push_back(char((v >> (8 * i)) & 0xff));
+    }
+    return s;
+}
+
+const std::string k_d1 = blake3_hex("one");
+const std::string k_d2 = blake3_hex("two");
+
+// The reads of files named in `paths`, each of size 3 with digest k_d1.
+std::vector<ReadFile> reads_of(const std::vector<std::string>& paths)
+{
+    std::vector<ReadFile> out;
+    for (const auto& p : paths) {
+        out.push_back(ReadFile{p, 3, k_d1});
+    }
+    std::sort(out.begin(), out.end(), [](const ReadFile& a, const ReadFile& b) { return a.path < b.path; });
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("the dataset digest is BLAKE3 of the documented length-prefixed encoding", "[collector][dataset]")
+{
+    std::string raw1;
+    for (size_t i = 0; i < 64; i += 2) {
+        raw1.push_back(char(std::stoi(k_d1.substr(i, 2), nullptr, 16)));
+    }
+    std::string raw2;
+    for (size_t i = 0; i < 64; i += 2) {
+        raw2.push_back(char(std::stoi(k_d2.substr(i, 2), nullptr, 16)));
+    }
+    const std::string expected =
+        "roar-dataset-v1\n" + le64(3) + "a/x" + le64(3) + raw1 + le64(1) + "b" + le64(7) + raw2;
+    CHECK(dataset_digest({{"b", 7, k_d2}, {"a/x", 3, k_d1}}) == blake3_hex(expected));
+}
+
+TEST_CASE("the dataset digest ignores member order and sees every field and boundary", "[collector][dataset]")
+{
+    const std::string base = dataset_digest({{"a", 3, k_d1}, {"b", 3, k_d2}});
+    CHECK(dataset_digest({{"b", 3, k_d2}, {"a", 3, k_d1}}) == base);
+    CHECK(dataset_digest({{"a", 3, k_d1}, {"c", 3, k_d2}}) != base);
+    CHECK(dataset_digest({{"a", 4, k_d1}, {"b", 3, k_d2}}) != base);
+    CHECK(dataset_digest({{"a", 3, k_d2}, {"b", 3, k_d2}}) != base);
+    CHECK(dataset_digest({{"a", 3, k_d1}}) != base);
+    // Paths are bytes: no separator can make two lists encode alike.
+    CHECK(dataset_digest({{"ab", 3, k_d1}}) != dataset_digest({{"a", 3, k_d1}, {"b", 3, k_d1}}));
+    CHECK(dataset_digest({{std::string("caf\xe9", 4), 3, k_d1}}) != dataset_digest({{"caf\xc3\xa9", 3, k_d1}}));
+}
+
+TEST_CASE("a listed directory whose every file was read is one dataset", "[collector][dataset]")
+{
+    auto list = fake_tree({{"/p/data", {"a.csv", "b.csv", "sub/", "@link"}}, {"/p/data/sub", {"c.csv"}}});
+    auto found = find_datasets({"/p/data", "/p/data/sub"},
+                               reads_of({"/p/data/a.csv", "/p/data/b.csv", "/p/data/sub/c.csv"}), {}, list);
+    REQUIRE(found.size() == 1);
+    CHECK(found[0].path == "/p/data/");
+    REQUIRE(found[0].members.size() == 3);
+    CHECK(found[0].members[0].relative == "a.csv");
+    CHECK(found[0].members[2].relative == "sub/c.csv");
+    CHECK(found[0].bytes == 9);
+    CHECK(found[0].digest == dataset_digest(found[0].members));
+}
+
+TEST_CASE("a listed directory with a file the job did not read is no dataset", "[collector][dataset]")
+{
+    auto list = fake_tree({{"/p/data", {"a.csv", "b.csv", "c.csv"}}});
+    CHECK(find_datasets({"/p/data"}, reads_of({"/p/data/a.csv", "/p/data/b.csv"}), {}, list).empty());
+}
+
+TEST_CASE("a directory read file by file but never listed is no dataset", "[collector][dataset]")
+{
+    auto list = fake_tree({{"/p/data", {"a.csv", "b.csv"}}});
+    CHECK(find_datasets({}, reads_of({"/p/data/a.csv", "/p/data/b.csv"}), {}, list).empty());
+}
+
+TEST_CASE("a subdirectory the job did not list keeps its parent from being a dataset", "[collector][dataset]")
+{
+    auto list = fake_tree(
+        {{"/p/data", {"a.csv", "b.csv", "cache/"}}, {"/p/data/cache", {"x"}}, {"/p/data/more", {"m1", "m2"}}});
+    CHECK(find_datasets({"/p/data"}, reads_of({"/p/data/a.csv", "/p/data/b.csv"}), {}, list).empty());
+}
+
+TEST_CASE("only the topmost dataset is recorded, and a complete subdirectory of an incomplete parent is one",
+          "[collector][dataset]")
+{
+    auto list = fake_tree({{"/p/data", {"skipped.csv", "train/"}}, {"/p/data/train", {"t1", "t2"}}});
+    auto found =
+        find_datasets({"/p/data", "/p/data/train"}, reads_of({"/p/data/train/t1", "/p/data/train/t2"}), {}, list);
+    REQUIRE(found.size() == 1);
+    CHECK(found[0].path == "/p/data/train/");
+}
+
+TEST_CASE("a directory the job wrote or deleted in is no dataset", "[collector][dataset]")
+{
+    auto list = fake_tree({{"/p/data", {"a.csv", "b.csv"}}});
+    const std::vector<std::string> paths{"/p/data/a.csv", "/p/data/b.csv"};
+    const auto reads = reads_of(paths); // views into `paths`
+    CHECK(find_datasets({"/p/data"}, reads, {"/p/data/gone.csv"}, list).empty());
+    CHECK(find_datasets({"/p/data"}, reads, {"/p/database.db"}, list).size() == 1);
+}
+
+TEST_CASE("a directory of fewer than two files is no dataset", "[collector][dataset]")
+{
+    auto list = fake_tree({{"/p/one", {"a.csv"}}, {"/p/empty", {}}});
+    CHECK(find_datasets({"/p/one", "/p/empty"}, reads_of({"/p/one/a.csv"}), {}, list).empty());
+}
+
+TEST_CASE("walking a dataset finds its regular files recursively, in byte order, without following symlinks",
+          "[collector][dataset]")
+{
+    TempDir dir;
+    std::filesystem::create_directories(dir / "d" / "sub");
+    roar::test::write_file(dir / "d" / "b", "1");
+    roar::test::write_file(dir / "d" / "sub" / "a", "2");
+    std::filesystem::create_symlink(dir / "d" / "b", dir / "d" / "link");
+    std::filesystem::create_directory_symlink(dir / "d" / "sub", dir / "d" / "linkdir");
+    const std::string root = (dir / "d").string();
+    auto files = walk_dataset(root + "/");
+    REQUIRE(files);
+    CHECK(*files == std::vector<std::string>{root + "/b", root + "/sub/a"});
+    CHECK_FALSE(walk_dataset((dir / "absent").string()));
+}
+
+TEST_CASE("the tracker records a listed directory whose files the job read as a dataset input",
+          "[collector][dataset][tracker]")
+{
+    TempDir dir;
+    std::filesystem::create_directories(dir / "train");
+    roar::test::write_file(dir / "train" / "a", "aaa");
+    roar::test::write_file(dir / "train" / "b", "bb");
+    JobTracker tracker(dir.path().string(), PathFilter(PathFilter::default_excludes(), {}),
+                       [](const std::string& p) { return blake3_file(p); });
+    uint64_t index = 0;
+    auto send = [&](uint16_t op, int flags, int64_t result, std::string s1, std::string s2 = {}, std::string s3 = {}) {
+        RawEvent e =
+            roar::test::raw_event(op, 100, op == ROAR_OP_PROC_START ? 1 : ROAR_AT_FDCWD, flags, result, s1, s2, s3, 0);
+        e.index = index++;
+        tracker.on_event(e);
+    };
+    send(ROAR_OP_PROC_START, 0, 0, "/usr/bin/python3", dir.path().string(), std::string("python3\0job.py", 14));
+    send(ROAR_OP_OPEN, O_RDONLY | O_DIRECTORY, 3, "train");
+    send(ROAR_OP_OPEN, O_RDONLY, 4, "train/a");
+    send(ROAR_OP_OPEN, O_RDONLY, 5, "train/b");
+    JobRecord job;
+    tracker.finish(job);
+    REQUIRE(job.inputs.size() == 3);
+    const ArtifactUse& d = job.inputs.back();
+    CHECK(d.kind == "dataset");
+    CHECK(d.path == (dir / "train").string() + "/");
+    CHECK(*d.size == 5);
+    CHECK(d.hashes.at("blake3") == dataset_digest({{"a", 3, blake3_hex("aaa")}, {"b", 2, blake3_hex("bb")}}));
+}
