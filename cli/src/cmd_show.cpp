@@ -123,12 +123,24 @@ std::string by_process_text(const Project& project, const nlohmann::json& j, siz
     constexpr std::pair<const char*, const char*> k_lists[] = {
         {"inputs", "read"}, {"outputs", "wrote"}, {"deleted", "deleted"}};
     // pid -> verb -> paths, pids ascending.
+    // A file of a dataset the job read is named by its dataset, once per
+    // process, as in the lists above.
     std::map<int64_t, std::map<std::string, std::vector<std::string>>> done;
+    std::set<std::pair<int64_t, std::string>> datasets_named;
     for (const auto& [list, verb] : k_lists) {
         for (const auto& item : j[list]) {
-            if (item.contains("pid") && item["pid"].is_number()) {
-                done[item["pid"].get<int64_t>()][verb].push_back(project.shown_path(item["path"].get<std::string>()));
+            if (!item.contains("pid") || !item["pid"].is_number()) {
+                continue;
             }
+            const int64_t pid = item["pid"].get<int64_t>();
+            if (item.contains("dataset") && item["dataset"].is_string()) {
+                const std::string dataset = item["dataset"].get<std::string>();
+                if (datasets_named.emplace(pid, dataset).second) {
+                    done[pid][verb].push_back(project.shown_path(dataset) + "  (dataset)");
+                }
+                continue;
+            }
+            done[pid][verb].push_back(project.shown_path(item["path"].get<std::string>()));
         }
     }
     if (done.empty()) {

@@ -134,11 +134,11 @@ ALTER TABLE job_io ADD COLUMN pid BIGINT;
     // digest index goes. SQLite keeps its foreign keys: there a check is a
     // B-tree probe, not a query.
     R"sql(
-ALTER TABLE job_io DROP CONSTRAINT job_io_job_id_fkey;
-ALTER TABLE job_io DROP CONSTRAINT job_io_artifact_id_fkey;
-ALTER TABLE artifact_hashes DROP CONSTRAINT artifact_hashes_artifact_id_fkey;
+ALTER TABLE job_io DROP CONSTRAINT IF EXISTS job_io_job_id_fkey;
+ALTER TABLE job_io DROP CONSTRAINT IF EXISTS job_io_artifact_id_fkey;
+ALTER TABLE artifact_hashes DROP CONSTRAINT IF EXISTS artifact_hashes_artifact_id_fkey;
 ALTER TABLE artifact_hashes DROP CONSTRAINT artifact_hashes_pkey, ADD PRIMARY KEY (digest, algorithm);
-DROP INDEX artifact_hashes_by_digest;
+DROP INDEX IF EXISTS artifact_hashes_by_digest;
 )sql",
 };
 static_assert(sizeof k_pg_migrations / sizeof k_pg_migrations[0] == k_postgres_schema_version);
