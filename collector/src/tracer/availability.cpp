@@ -19,8 +19,10 @@ long tracee_options()
 {
     // EXITKILL: if roar run dies, its tracees die with it instead of
     // running on under a filter whose stops nobody answers (ENOSYS).
+    // TRACEEXIT: a process killed by a signal stops once more before the
+    // kernel closes its files, so the reads it never closed are learnt.
     return PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACESECCOMP | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK
-           | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL;
+           | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL;
 }
 
 std::string check_tracing_permitted(const sock_filter* prog, unsigned len)

@@ -684,6 +684,18 @@ void Tracer::State::on_status(pid_t tid, int status)
         resume(t);
         return;
     case PTRACE_EVENT_EXEC: on_exec(t); return;
+    case PTRACE_EVENT_EXIT: {
+        // A thread ending; its files are still open. exit_group learnt them
+        // already; a death by signal (or a last thread's exit) has not.
+        // (A SIGKILL may end the task without this stop: such reads are
+        // lost, see coverage.md.)
+        auto proc = procs.find(t.pid);
+        if (proc != procs.end() && proc->second.reports_files) {
+            learn_fds(t, proc->second);
+        }
+        resume(t);
+        return;
+    }
     case PTRACE_EVENT_STOP:
         if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
             ptrace(PTRACE_LISTEN, tid, nullptr, nullptr); // a group stop: stay stopped until SIGCONT

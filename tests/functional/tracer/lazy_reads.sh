@@ -1,7 +1,7 @@
 # Read-only opens run without a ptrace stop: the tracer learns their fds
 # from /proc at the process's next stop that needs them (the fd's close, a
-# dup over it, an exec, exit_group, a call that may change a file) and
-# publishes the OPEN then. Each place is checked here, with the record's
+# dup over it, an exec, exit_group or a death by signal, a call that may
+# change a file) and publishes the OPEN then. Each place is checked here, with the record's
 # digests, and the stop count of an open+close loop (one stop per
 # iteration, not three).
 . "$(dirname "$0")/tracer_lib.bash"
@@ -16,6 +16,11 @@ before_rewrite=$(b3 rewritten.txt)
 job "$BIN/read_modes" keep kept.txt
 check "a file still open at exit_group is an input"
 assert_eq "$JOB_RC" 0 "exit status"
+assert_input "$PROJECT/kept.txt" "$(b3 kept.txt)"
+
+job "$BIN/read_modes" killed kept.txt
+check "a file still open when a signal kills the process is an input"
+assert_eq "$JOB_RC" 143 "exit status (SIGTERM)"
 assert_input "$PROJECT/kept.txt" "$(b3 kept.txt)"
 
 job "$BIN/read_modes" dup duped.txt

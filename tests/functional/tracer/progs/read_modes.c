@@ -2,11 +2,13 @@
  * fds are reported when the process next stops for something needing
  * them): each mode leaves such an fd where only that later stop finds it.
  *   read_modes keep FILE        reads FILE and exits without closing it
+ *   read_modes killed FILE      reads FILE, then dies of SIGTERM without closing it
  *   read_modes dup FILE         reads FILE through a dup2 copy, closing the original first
  *   read_modes exec FILE PROG   reads FILE through an O_CLOEXEC fd, then execs PROG
  *   read_modes rewrite FILE     reads FILE, then truncates and rewrites it with the fd still open
  *   read_modes loop FILE N      opens and closes FILE N times */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -40,6 +42,11 @@ int main(int argc, char** argv)
     }
     if (strcmp(mode, "keep") == 0) {
         _exit(0); /* exit_group with the fd open */
+    }
+    if (strcmp(mode, "killed") == 0) {
+        signal(SIGTERM, SIG_DFL);
+        raise(SIGTERM);
+        return 3;
     }
     if (strcmp(mode, "dup") == 0) {
         if (dup2(fd, 9) != 9 || close(fd) != 0 || !read_some(9)) {
