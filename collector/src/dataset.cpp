@@ -1,6 +1,7 @@
 // Datasets: which listed directories a job read as a whole, their digest,
 // and the walk that finds a dataset's files on disk again.
 #include "roar/collector/dataset.hpp"
+#include "roar/collector/byte_text.hpp"
 
 #include "roar/collector/file_hasher.hpp"
 
@@ -24,27 +25,13 @@ void append_u64(std::string& out, uint64_t value)
     }
 }
 
-int hex_value(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 // The 32 bytes `hex` spells, or the text itself when it is not 64 hex digits.
 void append_digest(std::string& out, std::string_view hex)
 {
     std::string raw;
     if (hex.size() == 64) {
         for (size_t i = 0; i < 64; i += 2) {
-            const int hi = hex_value(hex[i]), lo = hex_value(hex[i + 1]);
+            const int hi = hex_digit_value(hex[i]), lo = hex_digit_value(hex[i + 1]);
             if (hi < 0 || lo < 0) {
                 raw.clear();
                 break;

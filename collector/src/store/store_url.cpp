@@ -4,6 +4,8 @@
 // fuzzer) can use it without a server library.
 #include "roar/collector/store/postgres_engine.hpp"
 
+#include "roar/collector/byte_text.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -14,26 +16,13 @@ namespace roar::collector {
 
 namespace {
 
-int hex_value(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 std::string percent_decode(std::string_view text)
 {
     std::string out;
     for (size_t i = 0; i < text.size(); ++i) {
-        if (text[i] == '%' && i + 2 < text.size() + 0 && hex_value(text[i + 1]) >= 0 && hex_value(text[i + 2]) >= 0) {
-            out += char(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
+        if (text[i] == '%' && i + 2 < text.size() + 0 && hex_digit_value(text[i + 1]) >= 0
+            && hex_digit_value(text[i + 2]) >= 0) {
+            out += char(hex_digit_value(text[i + 1]) * 16 + hex_digit_value(text[i + 2]));
             i += 2;
         } else {
             out += text[i];

@@ -35,6 +35,9 @@ std::string escaped_text(std::string_view bytes);
 // copied from a text view ("a\xff") name the recorded one.
 std::string unescaped_text(std::string_view text);
 
+// The value of hex digit `c` (either case), or -1 when it is none.
+int hex_digit_value(char c);
+
 // Standard base64 (RFC 4648, with padding) of `bytes`, and back; decoding
 // returns nullopt for text that is not base64.
 std::string base64_encode(std::string_view bytes);
