@@ -170,20 +170,6 @@ std::string escaped_text(std::string_view bytes)
     return out;
 }
 
-int hex_digit_value(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 std::string unescaped_text(std::string_view text)
 {
     auto hex = [](std::string_view digits) -> int {
