@@ -212,3 +212,4 @@ gw.create_bucket(Bucket="mine")
 assert code(lambda: gw.copy_object(Bucket="mine", Key="stolen", CopySource="data/dir/src 1.bin")) == "404 NoSuchBucket"
 assert code(lambda: gw.head_object(Bucket="mine", Key="stolen")) == "404 404"
 PY
+echo "PASS: $TEST_NAME"
