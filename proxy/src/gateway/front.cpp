@@ -678,6 +678,30 @@ std::optional<CopySource> parse_copy_source(std::string_view value)
     return CopySource{std::string(d.substr(0, slash)), std::string(d.substr(slash + 1))};
 }
 
+tl::expected<ByteRange, S3Error> parse_copy_source_range(std::optional<std::string_view> value, std::uint64_t size)
+{
+    if (!value) {
+        return size == 0 ? ByteRange{0, std::nullopt} : ByteRange{0, size - 1};
+    }
+    const S3Error invalid{400, "InvalidArgument",
+                          fmt::format("Range specified is not valid for source object of size: {}", size)};
+    const std::string_view v = sigv4::trim_blanks(*value);
+    if (v.substr(0, 6) != "bytes=") {
+        return tl::unexpected(invalid);
+    }
+    const std::string_view spec = v.substr(6);
+    const auto dash = spec.find('-');
+    if (dash == std::string_view::npos) {
+        return tl::unexpected(invalid);
+    }
+    const auto first = parse_u64(spec.substr(0, dash));
+    const auto last = parse_u64(spec.substr(dash + 1));
+    if (!first || !last || *first > *last || *last >= size) {
+        return tl::unexpected(invalid);
+    }
+    return ByteRange{*first, *last};
+}
+
 std::optional<MetadataDirective> parse_metadata_directive(std::optional<std::string_view> value)
 {
     if (!value) {
@@ -1581,6 +1605,86 @@ Result<std::optional<UploadRecord>> find_upload_of(Exchange& x, const BucketPoli
     return *u;
 }
 
+// UploadPartCopy: part `number` of upload `u` made of a range of the
+// object x-amz-copy-source names, streamed from one of its copies to the
+// upload's backend, with the part's size reserved there first.
+Result<Response> do_upload_part_copy(Exchange& x, const UploadRecord& u, int number)
+{
+    const auto source = parse_copy_source(x.head.header("x-amz-copy-source").value_or(""));
+    if (!source) {
+        return x.error(
+            {400, "InvalidArgument", "Copy Source must mention the source bucket and key: sourcebucket/sourcekey."});
+    }
+    for (const auto& [n, v] : x.head.headers) {
+        if (to_lower(n).rfind("x-amz-copy-source-if-", 0) == 0) {
+            return not_implemented(x);
+        }
+    }
+    GW_TRYR(source_policy, lookup_bucket_policy(*x.g.store, x.g.config, BucketRef{x.caller->tenant, source->bucket}));
+    if (!*source_policy) {
+        return x.error(s3::no_such_bucket(source->bucket));
+    }
+    GW_TRYR(found, x.g.store->find_object((*source_policy)->bucket, source->key));
+    if (!*found) {
+        return x.error(s3::no_such_key(source->key));
+    }
+    const ObjectRecord& o = **found;
+    const auto range = parse_copy_source_range(x.head.header("x-amz-copy-source-range"), o.size);
+    if (!range) {
+        return x.error(range.error());
+    }
+    const std::uint64_t size = range->last ? *range->last - range->first + 1 : 0;
+    GW_TRYR(reservation, x.g.store->reserve(u.location.backend, size, now_millis(), now_millis() + x.g.ttl()));
+    if (!*reservation) {
+        return x.error(s3::insufficient_storage(x.bucket, size));
+    }
+    const Reservation res = **reservation;
+    ObjectBackend* target = x.g.backends.io(u.location.backend);
+    if (!target) {
+        GW_TRYR(rel, x.g.store->release(res));
+        return x.error(s3::internal_error("the upload's backend is no longer configured"));
+    }
+    std::optional<BackendError> last_error;
+    std::optional<std::string> etag;
+    for (const auto& from : read_order(o.copies, **source_policy, {})) {
+        ObjectBackend* io = x.g.backends.io(from.backend);
+        if (!io) {
+            continue;
+        }
+        CopyRequest req;
+        req.source = io;
+        req.from = from;
+        req.target = target;
+        req.to = u.location;
+        req.size = o.size;
+        const auto t0 = std::chrono::steady_clock::now();
+        auto r = stream_copy_part(req, range->first, size, u.backend_upload_id, number);
+        x.g.metrics.backend(u.location.backend, r.has_value(),
+                            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        if (r) {
+            etag = std::move(*r);
+            break;
+        }
+        log_warn("gateway: {} part copy of {} from {}: {}; trying the next copy", x.request_id, o.key, from.backend,
+                 r.error().describe());
+        last_error = r.error();
+    }
+    if (!etag) {
+        GW_TRYR(rel, x.g.store->release(res));
+        return x.error(s3::service_unavailable(
+            "part copy: " + (last_error ? last_error->describe() : std::string("the object has no readable copy"))));
+    }
+    const Millis now = now_millis();
+    GW_TRYR(recorded, x.g.store->record_part(u.id, number, size, *etag, res, now));
+    if (!*recorded) {
+        GW_TRYR(rel, x.g.store->release(res));
+        return x.error(s3::no_such_upload(u.id));
+    }
+    Response r;
+    r.body = s3::copy_part_xml(*etag, now);
+    return r;
+}
+
 Result<Response> do_upload_part(Exchange& x)
 {
     GW_POLICY(policy);
@@ -1588,14 +1692,14 @@ Result<Response> do_upload_part(Exchange& x)
     if (!number || *number < 1 || *number > 10000) {
         return x.error({400, "InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive."});
     }
-    if (x.head.header("x-amz-copy-source")) {
-        return not_implemented(x);
-    }
     GW_TRYR(up, find_upload_of(x, policy));
     if (!*up) {
         return x.error(s3::no_such_upload(x.param("uploadId").value_or("")));
     }
     const UploadRecord& u = **up;
+    if (x.head.header("x-amz-copy-source")) {
+        return do_upload_part_copy(x, u, static_cast<int>(*number));
+    }
     const std::uint64_t size = x.body.decoded_length;
     if (size > k_max_object) {
         return x.error({400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size (5 GiB)."});

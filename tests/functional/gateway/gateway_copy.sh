@@ -212,4 +212,34 @@ gw.create_bucket(Bucket="mine")
 assert code(lambda: gw.copy_object(Bucket="mine", Key="stolen", CopySource="data/dir/src 1.bin")) == "404 NoSuchBucket"
 assert code(lambda: gw.head_object(Bucket="mine", Key="stolen")) == "404 404"
 PY
+check "UploadPartCopy with ranges assembles the source into a new object"
+head -c 7000000 /dev/urandom >"$TEST_TMP/parts.bin"
+before_b=$(used b)
+static "$TEST_TMP/parts.bin" <<PY
+$PYHEAD
+body = open(sys.argv[1], "rb").read()
+gw.put_object(Bucket="data", Key="parts-src.bin", Body=body)
+up = gw.create_multipart_upload(Bucket="other", Key="assembled.bin")["UploadId"]
+cut = 5 * 1024 * 1024
+p1 = gw.upload_part_copy(Bucket="other", Key="assembled.bin", UploadId=up, PartNumber=1,
+                         CopySource={"Bucket": "data", "Key": "parts-src.bin"}, CopySourceRange="bytes=0-%d" % (cut - 1))
+p2 = gw.upload_part_copy(Bucket="other", Key="assembled.bin", UploadId=up, PartNumber=2,
+                         CopySource="data/parts-src.bin", CopySourceRange="bytes=%d-%d" % (cut, len(body) - 1))
+assert p1["CopyPartResult"]["ETag"] and p2["CopyPartResult"]["ETag"], (p1, p2)
+assert code(lambda: gw.upload_part_copy(Bucket="other", Key="assembled.bin", UploadId=up, PartNumber=3,
+                                        CopySource="data/parts-src.bin",
+                                        CopySourceRange="bytes=0-%d" % len(body))) == "400 InvalidArgument"
+assert code(lambda: gw.upload_part_copy(Bucket="other", Key="assembled.bin", UploadId=up, PartNumber=3,
+                                        CopySource="data/none.bin")) == "404 NoSuchKey"
+parts = gw.list_parts(Bucket="other", Key="assembled.bin", UploadId=up)["Parts"]
+assert [(p["PartNumber"], p["Size"]) for p in parts] == [(1, cut), (2, len(body) - cut)], parts
+gw.complete_multipart_upload(Bucket="other", Key="assembled.bin", UploadId=up, MultipartUpload={"Parts": [
+    {"PartNumber": 1, "ETag": p1["CopyPartResult"]["ETag"]}, {"PartNumber": 2, "ETag": p2["CopyPartResult"]["ETag"]}]})
+got = gw.get_object(Bucket="other", Key="assembled.bin")["Body"].read()
+assert got == body, "the assembled object's bytes differ from the source"
+PY
+read -r ub rb <<<"$(used b)"
+read -r ub0 _ <<<"$before_b"
+assert_eq "$((ub - ub0)) $rb" "14000000 0" "backend b charged the source and the assembled copy, nothing left reserved"
+
 echo "PASS: $TEST_NAME"

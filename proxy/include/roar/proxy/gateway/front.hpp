@@ -89,6 +89,12 @@ enum class MetadataDirective {
 // when absent); nullopt for any other value.
 std::optional<MetadataDirective> parse_metadata_directive(std::optional<std::string_view> value);
 
+// The bytes an UploadPartCopy's x-amz-copy-source-range `value`
+// ("bytes=FIRST-LAST", inclusive) asks of a source of `size` bytes: the
+// whole source when absent (`last` unset for an empty one); S3's
+// InvalidArgument (400) for any other form or a range past the end.
+tl::expected<ByteRange, S3Error> parse_copy_source_range(std::optional<std::string_view> value, std::uint64_t size);
+
 struct FrontOptions {
     unsigned max_connections = 64;          // served at once; one more is answered 503 SlowDown
     std::chrono::seconds io_timeout{60};    // a read or write making no progress this long ends the connection

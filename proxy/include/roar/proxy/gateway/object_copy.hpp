@@ -37,6 +37,13 @@ struct CopyResult {
 // but whose verification failed wrote: the caller deletes `req.to` then.
 BackendResult<CopyResult> stream_copy(const CopyRequest& req);
 
+// Streams bytes [first, first + size) of `req.from` on `req.source` into
+// part `number` of the multipart upload `upload_id` at `req.to` on
+// `req.target` (req.size is the source's whole size); returns the part's
+// ETag, verified like a copy's.
+BackendResult<std::string> stream_copy_part(const CopyRequest& req, std::uint64_t first, std::uint64_t size,
+                                            const std::string& upload_id, int number);
+
 // Whether `etag` (quotes allowed) is a plain MD5 hex digest, as S3 gives
 // for single PUTs without KMS encryption.
 bool is_plain_md5_etag(std::string_view etag);
