@@ -120,3 +120,25 @@ TEST_CASE("front: the metadata directive is COPY unless REPLACE is asked for")
     CHECK_FALSE(parse_metadata_directive("replace-all"));
     CHECK_FALSE(parse_metadata_directive(""));
 }
+
+TEST_CASE("front: a copy source range is an inclusive byte range inside the source")
+{
+    const auto whole = parse_copy_source_range(std::nullopt, 100);
+    REQUIRE(whole);
+    CHECK(whole->first == 0);
+    CHECK(whole->last == 99u);
+    const auto empty = parse_copy_source_range(std::nullopt, 0);
+    REQUIRE(empty);
+    CHECK_FALSE(empty->last);
+    const auto part = parse_copy_source_range("bytes=10-19", 100);
+    REQUIRE(part);
+    CHECK(part->first == 10);
+    CHECK(part->last == 19u);
+    CHECK(parse_copy_source_range("bytes=99-99", 100)->last == 99u);
+    CHECK(parse_copy_source_range("bytes=90-100", 100).error().code == "InvalidArgument");
+    CHECK(parse_copy_source_range("bytes=20-10", 100).error().status == 400);
+    CHECK_FALSE(parse_copy_source_range("bytes=10-", 100));
+    CHECK_FALSE(parse_copy_source_range("bytes=-10", 100));
+    CHECK_FALSE(parse_copy_source_range("items=0-1", 100));
+    CHECK_FALSE(parse_copy_source_range("bytes=0-1,3-4", 100));
+}

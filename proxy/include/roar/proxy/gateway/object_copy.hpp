@@ -3,7 +3,8 @@
 // each UploadPart) reads from, hashing the bytes on the way. Every PUT is
 // verified: the bytes sent must be exactly the expected size, and a plain
 // MD5 ETag from the target must be the MD5 of those bytes. Used by the
-// replication worker and by rebalance.
+// replication worker, rebalance, and the front's CopyObject and
+// UploadPartCopy.
 #pragma once
 
 #include "roar/proxy/gateway/metadata.hpp"
