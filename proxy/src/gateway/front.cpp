@@ -10,6 +10,7 @@
 #include "roar/proxy/gateway/bucket_policy.hpp"
 #include "roar/proxy/gateway/multipart_sweep.hpp"
 #include "roar/proxy/gateway/namespace_hash.hpp"
+#include "roar/proxy/gateway/object_copy.hpp"
 #include "roar/proxy/gateway/object_listing.hpp"
 #include "roar/proxy/gateway/placement.hpp"
 #include "roar/proxy/gateway/replication.hpp"
@@ -651,6 +652,71 @@ FrontOp classify_request(std::string_view method, std::string_view bucket, std::
     return FrontOp::unsupported;
 }
 
+std::optional<CopySource> parse_copy_source(std::string_view value)
+{
+    // The query is cut before decoding: an encoded '?' belongs to the key.
+    std::string_view v = sigv4::trim_blanks(value);
+    if (const auto q = v.find('?'); q != std::string_view::npos) {
+        const std::string_view query = v.substr(q + 1);
+        if (query.substr(0, 10) != "versionId=") {
+            return std::nullopt;
+        }
+        v = v.substr(0, q);
+    }
+    auto decoded = sigv4::percent_decode(v);
+    if (!decoded) {
+        return std::nullopt;
+    }
+    std::string_view d = *decoded;
+    if (!d.empty() && d.front() == '/') {
+        d.remove_prefix(1);
+    }
+    const auto slash = d.find('/');
+    if (slash == std::string_view::npos || slash == 0 || slash + 1 == d.size()) {
+        return std::nullopt;
+    }
+    return CopySource{std::string(d.substr(0, slash)), std::string(d.substr(slash + 1))};
+}
+
+tl::expected<ByteRange, S3Error> parse_copy_source_range(std::optional<std::string_view> value, std::uint64_t size)
+{
+    if (!value) {
+        return size == 0 ? ByteRange{0, std::nullopt} : ByteRange{0, size - 1};
+    }
+    const S3Error invalid{400, "InvalidArgument",
+                          fmt::format("Range specified is not valid for source object of size: {}", size)};
+    const std::string_view v = sigv4::trim_blanks(*value);
+    if (v.substr(0, 6) != "bytes=") {
+        return tl::unexpected(invalid);
+    }
+    const std::string_view spec = v.substr(6);
+    const auto dash = spec.find('-');
+    if (dash == std::string_view::npos) {
+        return tl::unexpected(invalid);
+    }
+    const auto first = parse_u64(spec.substr(0, dash));
+    const auto last = parse_u64(spec.substr(dash + 1));
+    if (!first || !last || *first > *last || *last >= size) {
+        return tl::unexpected(invalid);
+    }
+    return ByteRange{*first, *last};
+}
+
+std::optional<MetadataDirective> parse_metadata_directive(std::optional<std::string_view> value)
+{
+    if (!value) {
+        return MetadataDirective::copy;
+    }
+    const std::string_view v = sigv4::trim_blanks(*value);
+    if (v == "COPY") {
+        return MetadataDirective::copy;
+    }
+    if (v == "REPLACE") {
+        return MetadataDirective::replace;
+    }
+    return std::nullopt;
+}
+
 tl::expected<std::optional<ByteRange>, S3Error> parse_range(std::optional<std::string_view> value, std::uint64_t size)
 {
     if (!value) {
@@ -1228,6 +1294,154 @@ Result<Response> do_put_object(Exchange& x)
     return r;
 }
 
+// Makes the bytes of `o` (read from its copies in `source_policy`'s order)
+// the object at `at` on `target`: with the backend's own CopyObject when a
+// copy already lives on that backend and the stored metadata is kept,
+// else streamed GET -> PUT through the gateway. Returns the new ETag and the
+// BLAKE3 of the bytes.
+BackendResult<CopyResult> copy_bytes(Exchange& x, const ObjectRecord& o, const BucketPolicy& source_policy,
+                                     ObjectBackend& target, const Location& at, const PutOptions& opts,
+                                     bool server_side)
+{
+    std::optional<BackendError> last_error;
+    for (const auto& from : read_order(o.copies, source_policy, {})) {
+        ObjectBackend* source = x.g.backends.io(from.backend);
+        if (!source) {
+            continue;
+        }
+        const auto t0 = std::chrono::steady_clock::now();
+        BackendResult<CopyResult> r;
+        if (server_side && from.backend == at.backend) {
+            auto etag = target.copy_object(from.bucket, from.key, at.bucket, at.key);
+            if (etag) {
+                r = CopyResult{*etag, o.blake3};
+            } else {
+                r = tl::unexpected(etag.error());
+            }
+        } else if (server_side) {
+            continue; // the copies on other backends are tried by streaming below
+        } else {
+            CopyRequest req;
+            req.source = source;
+            req.from = from;
+            req.target = &target;
+            req.to = at;
+            req.size = o.size;
+            req.put = opts;
+            req.multipart_threshold = x.g.config.replication.multipart_threshold;
+            req.part_size = x.g.config.replication.part_size;
+            r = stream_copy(req);
+        }
+        x.g.metrics.backend(at.backend, r.has_value(),
+                            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        if (r) {
+            return r;
+        }
+        log_warn("gateway: {} copy of {} from {} to {}: {}; trying the next copy", x.request_id, o.key, from.backend,
+                 at.backend, r.error().describe());
+        last_error = r.error();
+    }
+    if (server_side) {
+        return copy_bytes(x, o, source_policy, target, at, opts, false);
+    }
+    return tl::unexpected(last_error.value_or(BackendError{0, "NoCopy", "the object has no readable copy"}));
+}
+
+Result<Response> do_copy_object(Exchange& x)
+{
+    const auto source = parse_copy_source(x.head.header("x-amz-copy-source").value_or(""));
+    if (!source) {
+        return x.error(
+            {400, "InvalidArgument", "Copy Source must mention the source bucket and key: sourcebucket/sourcekey."});
+    }
+    const auto directive = parse_metadata_directive(x.head.header("x-amz-metadata-directive"));
+    if (!directive) {
+        return x.error({400, "InvalidArgument", "Unknown metadata directive."});
+    }
+    for (const auto& [n, v] : x.head.headers) {
+        if (to_lower(n).rfind("x-amz-copy-source-if-", 0) == 0) {
+            return not_implemented(x); // conditional copies are refused rather than ignored
+        }
+    }
+    GW_POLICY(policy);
+    if (x.key.size() > max_key_length(policy)) {
+        return x.error(s3::key_too_long(max_key_length(policy)));
+    }
+    // The source is looked up as the caller: another tenant's bucket of the
+    // same name is a different bucket, so copies never cross tenants.
+    GW_TRYR(source_policy, lookup_bucket_policy(*x.g.store, x.g.config, BucketRef{x.caller->tenant, source->bucket}));
+    if (!*source_policy) {
+        return x.error(s3::no_such_bucket(source->bucket));
+    }
+    GW_TRYR(found, x.g.store->find_object((*source_policy)->bucket, source->key));
+    if (!*found) {
+        return x.error(s3::no_such_key(source->key));
+    }
+    const ObjectRecord& o = **found;
+    if (source->bucket == x.bucket && source->key == x.key && *directive == MetadataDirective::copy) {
+        return x.error({400, "InvalidRequest",
+                        "This copy request is illegal because it is trying to copy an object to itself without "
+                        "changing the object's metadata, storage class, website redirect location or encryption "
+                        "attributes."});
+    }
+    Millis now = now_millis();
+    const std::string version = new_id(now);
+    GW_TRYR(reservation, reserve_placement(*x.g.store, policy, o.size, {}, now, x.g.ttl()));
+    if (!*reservation) {
+        return x.error(s3::insufficient_storage(x.bucket, o.size));
+    }
+    const Reservation res = **reservation;
+    const BackendConfig* bcfg = x.g.backends.config(res.backend);
+    ObjectBackend* io = x.g.backends.io(res.backend);
+    if (!bcfg || !io || !may_store(policy, *bcfg)) {
+        GW_TRYR(rel, x.g.store->release(res));
+        return x.error(s3::internal_error("placement chose a backend the policy does not allow"));
+    }
+    const Location at = location_for(policy, *bcfg, x.key, version);
+    PutOptions opts;
+    if (*directive == MetadataDirective::replace) {
+        opts = put_options(x);
+    } else {
+        opts.content_type = o.content_type.empty() ? "binary/octet-stream" : o.content_type;
+        opts.meta = o.user_metadata;
+    }
+    // The backend's CopyObject keeps the source's backend metadata, which is
+    // what GetObject returns: only a COPY directive may use it.
+    auto copied = copy_bytes(x, o, **source_policy, *io, at, opts, *directive == MetadataDirective::copy);
+    if (!copied) {
+        // A failed or unverified copy may have left bytes at `at`: count them and queue their removal.
+        GW_TRYR(ab, x.g.store->abandon_copy(res, at, now_millis()));
+        return x.error(s3::service_unavailable("copy: " + copied.error().describe()));
+    }
+    if (!o.blake3.empty() && !copied->blake3.empty() && copied->blake3 != o.blake3) {
+        GW_TRYR(ab, x.g.store->abandon_copy(res, at, now_millis()));
+        return x.error(s3::service_unavailable("copy: the bytes read differ from the source's recorded BLAKE3"));
+    }
+    now = now_millis();
+    NewObject n;
+    n.bucket = policy.bucket;
+    n.key = x.key;
+    n.size = o.size;
+    n.etag = copied->etag;
+    n.blake3 = copied->blake3;
+    n.content_type = opts.content_type;
+    n.user_metadata = opts.meta;
+    n.version = version;
+    n.location = at;
+    n.reservation = res;
+    n.replicas = policy.replicas;
+    n.now = now;
+    n.delete_at = x.g.delete_at(now);
+    auto committed = x.g.store->commit_object(n);
+    if (!committed) {
+        (void)x.g.store->abandon_copy(res, at, now);
+        return tl::unexpected(committed.error());
+    }
+    Response r;
+    r.body = s3::copy_object_xml(copied->etag, now);
+    return r;
+}
+
 Result<Response> do_head_or_get_object(Exchange& x, bool get)
 {
     GW_POLICY(policy);
@@ -1391,6 +1605,86 @@ Result<std::optional<UploadRecord>> find_upload_of(Exchange& x, const BucketPoli
     return *u;
 }
 
+// UploadPartCopy: part `number` of upload `u` made of a range of the
+// object x-amz-copy-source names, streamed from one of its copies to the
+// upload's backend, with the part's size reserved there first.
+Result<Response> do_upload_part_copy(Exchange& x, const UploadRecord& u, int number)
+{
+    const auto source = parse_copy_source(x.head.header("x-amz-copy-source").value_or(""));
+    if (!source) {
+        return x.error(
+            {400, "InvalidArgument", "Copy Source must mention the source bucket and key: sourcebucket/sourcekey."});
+    }
+    for (const auto& [n, v] : x.head.headers) {
+        if (to_lower(n).rfind("x-amz-copy-source-if-", 0) == 0) {
+            return not_implemented(x);
+        }
+    }
+    GW_TRYR(source_policy, lookup_bucket_policy(*x.g.store, x.g.config, BucketRef{x.caller->tenant, source->bucket}));
+    if (!*source_policy) {
+        return x.error(s3::no_such_bucket(source->bucket));
+    }
+    GW_TRYR(found, x.g.store->find_object((*source_policy)->bucket, source->key));
+    if (!*found) {
+        return x.error(s3::no_such_key(source->key));
+    }
+    const ObjectRecord& o = **found;
+    const auto range = parse_copy_source_range(x.head.header("x-amz-copy-source-range"), o.size);
+    if (!range) {
+        return x.error(range.error());
+    }
+    const std::uint64_t size = range->last ? *range->last - range->first + 1 : 0;
+    GW_TRYR(reservation, x.g.store->reserve(u.location.backend, size, now_millis(), now_millis() + x.g.ttl()));
+    if (!*reservation) {
+        return x.error(s3::insufficient_storage(x.bucket, size));
+    }
+    const Reservation res = **reservation;
+    ObjectBackend* target = x.g.backends.io(u.location.backend);
+    if (!target) {
+        GW_TRYR(rel, x.g.store->release(res));
+        return x.error(s3::internal_error("the upload's backend is no longer configured"));
+    }
+    std::optional<BackendError> last_error;
+    std::optional<std::string> etag;
+    for (const auto& from : read_order(o.copies, **source_policy, {})) {
+        ObjectBackend* io = x.g.backends.io(from.backend);
+        if (!io) {
+            continue;
+        }
+        CopyRequest req;
+        req.source = io;
+        req.from = from;
+        req.target = target;
+        req.to = u.location;
+        req.size = o.size;
+        const auto t0 = std::chrono::steady_clock::now();
+        auto r = stream_copy_part(req, range->first, size, u.backend_upload_id, number);
+        x.g.metrics.backend(u.location.backend, r.has_value(),
+                            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        if (r) {
+            etag = std::move(*r);
+            break;
+        }
+        log_warn("gateway: {} part copy of {} from {}: {}; trying the next copy", x.request_id, o.key, from.backend,
+                 r.error().describe());
+        last_error = r.error();
+    }
+    if (!etag) {
+        GW_TRYR(rel, x.g.store->release(res));
+        return x.error(s3::service_unavailable(
+            "part copy: " + (last_error ? last_error->describe() : std::string("the object has no readable copy"))));
+    }
+    const Millis now = now_millis();
+    GW_TRYR(recorded, x.g.store->record_part(u.id, number, size, *etag, res, now));
+    if (!*recorded) {
+        GW_TRYR(rel, x.g.store->release(res));
+        return x.error(s3::no_such_upload(u.id));
+    }
+    Response r;
+    r.body = s3::copy_part_xml(*etag, now);
+    return r;
+}
+
 Result<Response> do_upload_part(Exchange& x)
 {
     GW_POLICY(policy);
@@ -1398,14 +1692,14 @@ Result<Response> do_upload_part(Exchange& x)
     if (!number || *number < 1 || *number > 10000) {
         return x.error({400, "InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive."});
     }
-    if (x.head.header("x-amz-copy-source")) {
-        return not_implemented(x);
-    }
     GW_TRYR(up, find_upload_of(x, policy));
     if (!*up) {
         return x.error(s3::no_such_upload(x.param("uploadId").value_or("")));
     }
     const UploadRecord& u = **up;
+    if (x.head.header("x-amz-copy-source")) {
+        return do_upload_part_copy(x, u, static_cast<int>(*number));
+    }
     const std::uint64_t size = x.body.decoded_length;
     if (size > k_max_object) {
         return x.error({400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size (5 GiB)."});
@@ -1562,11 +1856,8 @@ Result<Response> dispatch(Exchange& x)
     case FrontOp::list_objects: return do_list_objects(x);
     case FrontOp::list_uploads: return do_list_uploads(x);
     case FrontOp::delete_objects: return do_delete_objects(x);
-    case FrontOp::put_object:
-        if (x.head.header("x-amz-copy-source")) {
-            return not_implemented(x);
-        }
-        return do_put_object(x);
+    case FrontOp::put_object: return do_put_object(x);
+    case FrontOp::copy_object: return do_copy_object(x);
     case FrontOp::get_object: return do_head_or_get_object(x, true);
     case FrontOp::head_object: return do_head_or_get_object(x, false);
     case FrontOp::delete_object: return do_delete_object(x);
@@ -1575,7 +1866,6 @@ Result<Response> dispatch(Exchange& x)
     case FrontOp::complete_upload: return do_complete_upload(x);
     case FrontOp::abort_upload: return do_abort_upload(x);
     case FrontOp::list_parts: return do_list_parts(x);
-    case FrontOp::copy_object:
     case FrontOp::unsupported: return not_implemented(x);
     }
     return not_implemented(x);
@@ -1719,6 +2009,9 @@ bool GatewayServer::Impl::serve_request(Conn& conn)
         x.key = slash == std::string_view::npos ? std::string() : std::string(p.substr(slash + 1));
     }
     x.op = classify_request(parsed.head.method, x.bucket, x.key, x.params);
+    if (x.op == FrontOp::put_object && parsed.head.header("x-amz-copy-source")) {
+        x.op = FrontOp::copy_object;
+    }
     op_label = std::string(front_op_name(x.op));
 
     // Who is calling, and is it really them.

@@ -198,6 +198,16 @@ BackendResult<std::string> copy_range(const CopyRequest& req, std::uint64_t firs
 
 } // namespace
 
+BackendResult<std::string> stream_copy_part(const CopyRequest& req, std::uint64_t first, std::uint64_t size,
+                                            const std::string& upload_id, int number)
+{
+    blake3_hasher b3;
+    blake3_hasher_init(&b3);
+    return copy_range(req, first, size, b3, [&](const BodySource& source) {
+        return req.target->upload_part(req.to.bucket, req.to.key, upload_id, number, size, source);
+    });
+}
+
 BackendResult<CopyResult> stream_copy(const CopyRequest& req)
 {
     blake3_hasher b3;

@@ -1,6 +1,7 @@
-// The server front's pure pieces: which S3 operation a request is, and
-// the byte range a Range header asks for (S3's rules: suffix ranges, ends
-// clamped, 416 past the end, other forms ignored).
+// The server front's pure pieces: which S3 operation a request is, the
+// byte range a Range header asks for (S3's rules: suffix ranges, ends
+// clamped, 416 past the end, other forms ignored), and what a CopyObject's
+// x-amz-copy-source and x-amz-metadata-directive headers name.
 #include "roar/proxy/gateway/front.hpp"
 
 #include <catch2/catch.hpp>
@@ -91,4 +92,53 @@ TEST_CASE("front: Range headers follow S3's rules")
         }
         CHECK_FALSE(range("bytes=0-", 0));
     }
+}
+
+TEST_CASE("front: a copy source names a bucket and a key, decoded, with a version id ignored")
+{
+    const auto plain = parse_copy_source("data/dir/obj 1.bin");
+    REQUIRE(plain);
+    CHECK(plain->bucket == "data");
+    CHECK(plain->key == "dir/obj 1.bin");
+    const auto encoded = parse_copy_source("/data/dir%2Fa%20b%3Fc.bin?versionId=3HL4kqtJlcpXroDTDmJ");
+    REQUIRE(encoded);
+    CHECK(encoded->bucket == "data");
+    CHECK(encoded->key == "dir/a b?c.bin");
+    CHECK_FALSE(parse_copy_source(""));
+    CHECK_FALSE(parse_copy_source("data"));
+    CHECK_FALSE(parse_copy_source("data/"));
+    CHECK_FALSE(parse_copy_source("/key-without-bucket"));
+    CHECK_FALSE(parse_copy_source("data/k?partNumber=1"));
+    CHECK_FALSE(parse_copy_source("data/bad%zzescape"));
+}
+
+TEST_CASE("front: the metadata directive is COPY unless REPLACE is asked for")
+{
+    CHECK(parse_metadata_directive(std::nullopt) == MetadataDirective::copy);
+    CHECK(parse_metadata_directive("COPY") == MetadataDirective::copy);
+    CHECK(parse_metadata_directive(" REPLACE ") == MetadataDirective::replace);
+    CHECK_FALSE(parse_metadata_directive("replace-all"));
+    CHECK_FALSE(parse_metadata_directive(""));
+}
+
+TEST_CASE("front: a copy source range is an inclusive byte range inside the source")
+{
+    const auto whole = parse_copy_source_range(std::nullopt, 100);
+    REQUIRE(whole);
+    CHECK(whole->first == 0);
+    CHECK(whole->last == 99u);
+    const auto empty = parse_copy_source_range(std::nullopt, 0);
+    REQUIRE(empty);
+    CHECK_FALSE(empty->last);
+    const auto part = parse_copy_source_range("bytes=10-19", 100);
+    REQUIRE(part);
+    CHECK(part->first == 10);
+    CHECK(part->last == 19u);
+    CHECK(parse_copy_source_range("bytes=99-99", 100)->last == 99u);
+    CHECK(parse_copy_source_range("bytes=90-100", 100).error().code == "InvalidArgument");
+    CHECK(parse_copy_source_range("bytes=20-10", 100).error().status == 400);
+    CHECK_FALSE(parse_copy_source_range("bytes=10-", 100));
+    CHECK_FALSE(parse_copy_source_range("bytes=-10", 100));
+    CHECK_FALSE(parse_copy_source_range("items=0-1", 100));
+    CHECK_FALSE(parse_copy_source_range("bytes=0-1,3-4", 100));
 }

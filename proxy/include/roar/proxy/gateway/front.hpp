@@ -68,6 +68,33 @@ FrontOp classify_request(std::string_view method, std::string_view bucket, std::
 // cannot be satisfied. The returned range has `last` set.
 tl::expected<std::optional<ByteRange>, S3Error> parse_range(std::optional<std::string_view> value, std::uint64_t size);
 
+// The source a CopyObject or UploadPartCopy names in x-amz-copy-source.
+struct CopySource {
+    std::string bucket;
+    std::string key;
+};
+
+// The bucket and key of an x-amz-copy-source `value` ("bucket/key" or
+// "/bucket/key", percent-encoded, an optional "?versionId=..." ignored since
+// the gateway keeps one version of a key); nullopt when it names no key.
+std::optional<CopySource> parse_copy_source(std::string_view value);
+
+// What CopyObject does with the source's content type and user metadata.
+enum class MetadataDirective {
+    copy,    // keep the source's
+    replace, // take the request's Content-Type and x-amz-meta-* headers
+};
+
+// The directive an x-amz-metadata-directive header `value` asks for (COPY
+// when absent); nullopt for any other value.
+std::optional<MetadataDirective> parse_metadata_directive(std::optional<std::string_view> value);
+
+// The bytes an UploadPartCopy's x-amz-copy-source-range `value`
+// ("bytes=FIRST-LAST", inclusive) asks of a source of `size` bytes: the
+// whole source when absent (`last` unset for an empty one); S3's
+// InvalidArgument (400) for any other form or a range past the end.
+tl::expected<ByteRange, S3Error> parse_copy_source_range(std::optional<std::string_view> value, std::uint64_t size);
+
 struct FrontOptions {
     unsigned max_connections = 64;          // served at once; one more is answered 503 SlowDown
     std::chrono::seconds io_timeout{60};    // a read or write making no progress this long ends the connection

@@ -3,7 +3,8 @@
 // each UploadPart) reads from, hashing the bytes on the way. Every PUT is
 // verified: the bytes sent must be exactly the expected size, and a plain
 // MD5 ETag from the target must be the MD5 of those bytes. Used by the
-// replication worker and by rebalance.
+// replication worker, rebalance, and the front's CopyObject and
+// UploadPartCopy.
 #pragma once
 
 #include "roar/proxy/gateway/metadata.hpp"
@@ -36,6 +37,13 @@ struct CopyResult {
 // multipart upload is aborted), except what a PUT that the target accepted
 // but whose verification failed wrote: the caller deletes `req.to` then.
 BackendResult<CopyResult> stream_copy(const CopyRequest& req);
+
+// Streams bytes [first, first + size) of `req.from` on `req.source` into
+// part `number` of the multipart upload `upload_id` at `req.to` on
+// `req.target` (req.size is the source's whole size); returns the part's
+// ETag, verified like a copy's.
+BackendResult<std::string> stream_copy_part(const CopyRequest& req, std::uint64_t first, std::uint64_t size,
+                                            const std::string& upload_id, int number);
 
 // Whether `etag` (quotes allowed) is a plain MD5 hex digest, as S3 gives
 // for single PUTs without KMS encryption.
