@@ -158,7 +158,7 @@ void print_report(const Project& project, const JobRecord& job, const std::strin
         if (!datasets.empty()) {
             std::erase_if(uses, [&](const ArtifactUse* use) {
                 for (size_t d = 0; d < datasets.size(); ++d) {
-                    if (use->kind == "file" && use->path.starts_with(datasets[d]->path)) {
+                    if ((use->kind == "file" || use->kind == "s3") && use->path.starts_with(datasets[d]->path)) {
                         ++members[d];
                         return true;
                     }

@@ -34,14 +34,25 @@ int64_t last_writer(const Lineage& g, const PathState& path)
 }
 
 // HEADs every S3 object among `files` (their latest recorded version, from
-// `store`) with the user's credentials; results by path.
+// `store`) with the user's credentials; results by path. An S3 dataset
+// is not checked, with the reason.
 std::unordered_map<const PathState*, RemoteResult> check_s3_objects(const std::vector<const PathState*>& files,
                                                                     collector::Store& store, const Project& project)
 {
     std::vector<const PathState*> s3;
     std::vector<RemoteObject> objects;
+    std::unordered_map<const PathState*, RemoteResult> by_path;
     for (const PathState* p : files) {
         if (p->disk != DiskState::remote) {
+            continue;
+        }
+        if (p->path.ends_with('/')) {
+            // An S3 dataset: HEADs cannot see a listing that changed.
+            by_path.emplace(p, RemoteResult{RemoteState::not_checked,
+                                            "an S3 dataset: HEAD requests cannot see a changed listing; its objects "
+                                            "are checked one by one",
+                                            {},
+                                            std::nullopt});
             continue;
         }
         RemoteObject o{p->path, {}, std::nullopt};
@@ -56,7 +67,6 @@ std::unordered_map<const PathState*, RemoteResult> check_s3_objects(const std::v
         s3.push_back(p);
         objects.push_back(std::move(o));
     }
-    std::unordered_map<const PathState*, RemoteResult> by_path;
     if (objects.empty()) {
         return by_path;
     }
@@ -177,7 +187,7 @@ int cmd_status(bool json, bool remote)
     // hundreds of thousands of paths), in the key order nlohmann would use.
     std::vector<const PathState*> files;
     std::map<std::string, int> counts{{"present", 0}, {"modified", 0}, {"missing", 0}, {"remote", 0}};
-    std::map<std::string, int> dataset_counts{{"present", 0}, {"modified", 0}, {"missing", 0}};
+    std::map<std::string, int> dataset_counts{{"present", 0}, {"modified", 0}, {"missing", 0}, {"remote", 0}};
     for (const auto& p : g.paths) {
         if (p.disk == DiskState::unchecked) {
             continue; // directories, unreadable files
@@ -190,6 +200,9 @@ int cmd_status(bool json, bool remote)
         remote ? check_s3_objects(files, store, project) : std::unordered_map<const PathState*, RemoteResult>{};
     std::map<std::string, int> remote_counts{{"missing", 0}, {"modified", 0}, {"not_checked", 0}, {"present", 0}};
     for (const auto& [path, result] : remote_results) {
+        if (path->path.ends_with('/')) {
+            continue; // an S3 dataset: its objects are counted
+        }
         ++remote_counts[result.state == RemoteState::not_checked ? "not_checked" : remote_state_name(result.state)];
     }
     nlohmann::json stale = nlohmann::json::array();
@@ -225,9 +238,10 @@ int cmd_status(bool json, bool remote)
         for (const PathState* p : files) {
             const int64_t writer = last_writer(g, *p);
             w.begin_object();
-            if (p->path.ends_with('/')) {
+            if (p->path.ends_with('/') && p->disk != DiskState::remote) {
                 // A dataset: which of its files differ ("added" and
-                // "removed" against the listing the job read).
+                // "removed" against the listing the job read). An S3
+                // dataset is not listed again.
                 const DatasetChanges changes = dataset_changes(g, *p);
                 w.key("dataset").begin_object();
                 for (const auto& [name, list] :
@@ -314,9 +328,12 @@ int cmd_status(bool json, bool remote)
     }
     out += fmt::format("{} {} present, {} modified, {} missing{}\n", paint(fd, k_bold, "Tracked files:"),
                        counts["present"], counts["modified"], counts["missing"], s3_summary);
-    if (dataset_counts["present"] + dataset_counts["modified"] + dataset_counts["missing"] > 0) {
-        out += fmt::format("{} {} present, {} modified, {} missing\n", paint(fd, k_bold, "Datasets:"),
-                           dataset_counts["present"], dataset_counts["modified"], dataset_counts["missing"]);
+    if (dataset_counts["present"] + dataset_counts["modified"] + dataset_counts["missing"] + dataset_counts["remote"]
+        > 0) {
+        out += fmt::format("{} {} present, {} modified, {} missing{}\n", paint(fd, k_bold, "Datasets:"),
+                           dataset_counts["present"], dataset_counts["modified"], dataset_counts["missing"],
+                           dataset_counts["remote"] ? fmt::format(", {} remote (not checked)", dataset_counts["remote"])
+                                                    : std::string());
     }
     // A long list of changed files is cut: --json has every one.
     constexpr int k_listed = 20;

@@ -32,7 +32,7 @@ nlohmann::json nullable(const std::optional<int64_t>& value)
     return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
 }
 
-// A dataset's files stay listed one by one (each has its own lineage):
+// A dataset's files (or S3 objects) stay listed one by one (each has its own lineage):
 // each dataset entry gets its number of files ("files"), each of those
 // files the dataset's path ("dataset"). Datasets are few, so a pass each.
 void mark_dataset_members(nlohmann::json& list)
@@ -44,7 +44,8 @@ void mark_dataset_members(nlohmann::json& list)
         const std::string prefix = d["path"].get<std::string>();
         uint64_t files = 0;
         for (auto& item : list) {
-            if (item["kind"] == "file" && item["path"].get<std::string>().starts_with(prefix)) {
+            if ((item["kind"] == "file" || item["kind"] == "s3")
+                && item["path"].get<std::string>().starts_with(prefix)) {
                 item["dataset"] = prefix;
                 ++files;
             }
@@ -60,7 +61,8 @@ nlohmann::json uses_json(const std::vector<collector::UseDetail>& uses)
         nlohmann::json item = {{"path", use.path}, {"hashes", use.hashes}};
         item["size"] = nullable(use.size);
         // One artifact may live in both places: the path says which this is.
-        item["kind"] = use.path.rfind("s3://", 0) == 0 ? "s3" : use.path.ends_with('/') ? "dataset" : "file";
+        // (A dataset, local or S3, is the only artifact whose path ends in '/'.)
+        item["kind"] = use.path.ends_with('/') ? "dataset" : use.path.rfind("s3://", 0) == 0 ? "s3" : "file";
         if (!use.notes.empty()) {
             item["notes"] = use.notes;
         }

@@ -119,11 +119,14 @@ private:
 
 } // namespace
 
-std::string dataset_digest(std::vector<DatasetMember> members)
+namespace {
+
+// BLAKE3 of `tag` and the members' encoding (dataset_digest's contract).
+std::string tagged_digest(std::string_view tag, std::vector<DatasetMember> members)
 {
     std::sort(members.begin(), members.end(),
               [](const DatasetMember& a, const DatasetMember& b) { return a.relative < b.relative; });
-    std::string encoded = "roar-dataset-v1\n";
+    std::string encoded(tag);
     for (const auto& m : members) {
         append_u64(encoded, m.relative.size());
         encoded += m.relative;
@@ -131,6 +134,117 @@ std::string dataset_digest(std::vector<DatasetMember> members)
         append_digest(encoded, m.blake3);
     }
     return blake3_hex(encoded);
+}
+
+// Memoised "does this prefix count" over a job's listings.
+class S3DatasetRule {
+public:
+    S3DatasetRule(const std::map<std::string, S3Listing>& listings, const std::vector<ReadFile>& reads,
+                  const std::vector<std::string_view>& changed)
+        : m_listings(listings), m_reads(reads), m_changed(changed)
+    { }
+
+    // The objects under `prefix` (relative to it) when it counts, else nothing.
+    const std::optional<std::vector<DatasetMember>>& members(const std::string& prefix)
+    {
+        if (auto it = m_memo.find(prefix); it != m_memo.end()) {
+            return it->second;
+        }
+        // Placed first: a listing that names itself as a common prefix ends here.
+        m_memo.emplace(prefix, std::nullopt);
+        auto found = compute(prefix);
+        return m_memo[prefix] = std::move(found);
+    }
+
+private:
+    std::optional<std::vector<DatasetMember>> compute(const std::string& prefix)
+    {
+        auto listing = m_listings.find(prefix);
+        if (listing == m_listings.end() || !listing->second.saw_first || !listing->second.saw_last) {
+            return std::nullopt;
+        }
+        if (!prefix.ends_with('/')) {
+            return std::nullopt; // "s3://bucket/pre": not a folder-like prefix
+        }
+        auto changed = std::lower_bound(m_changed.begin(), m_changed.end(), std::string_view(prefix));
+        if (changed != m_changed.end() && has_prefix(*changed, prefix)) {
+            return std::nullopt;
+        }
+        std::vector<DatasetMember> out;
+        for (const auto& object : listing->second.objects) {
+            auto read = std::lower_bound(m_reads.begin(), m_reads.end(), std::string_view(object.uri),
+                                         [](const ReadFile& r, std::string_view p) { return r.path < p; });
+            if (read == m_reads.end() || read->path != object.uri || read->size != object.size || read->blake3.empty()
+                || !has_prefix(object.uri, prefix)) {
+                return std::nullopt; // not read whole, or not as listed
+            }
+            out.push_back(DatasetMember{object.uri.substr(prefix.size()), read->size, std::string(read->blake3)});
+        }
+        for (const auto& common : listing->second.common_prefixes) {
+            if (!has_prefix(common, prefix) || common == prefix) {
+                return std::nullopt;
+            }
+            const auto& sub = members(common);
+            if (!sub) {
+                return std::nullopt;
+            }
+            const std::string relative = common.substr(prefix.size());
+            for (const auto& m : *sub) {
+                out.push_back(DatasetMember{relative + m.relative, m.size, m.blake3});
+            }
+        }
+        // Pages listed twice repeat their objects.
+        std::sort(out.begin(), out.end(),
+                  [](const DatasetMember& a, const DatasetMember& b) { return a.relative < b.relative; });
+        out.erase(std::unique(out.begin(), out.end(),
+                              [](const DatasetMember& a, const DatasetMember& b) { return a.relative == b.relative; }),
+                  out.end());
+        return out;
+    }
+
+    const std::map<std::string, S3Listing>& m_listings;
+    const std::vector<ReadFile>& m_reads;
+    const std::vector<std::string_view>& m_changed;
+    std::map<std::string, std::optional<std::vector<DatasetMember>>> m_memo;
+};
+
+} // namespace
+
+std::string dataset_digest(std::vector<DatasetMember> members)
+{
+    return tagged_digest("roar-dataset-v1\n", std::move(members));
+}
+
+std::string s3_dataset_digest(std::vector<DatasetMember> members)
+{
+    return tagged_digest("roar-s3-dataset-v1\n", std::move(members));
+}
+
+std::vector<FoundDataset> find_s3_datasets(const std::map<std::string, S3Listing>& listings,
+                                           const std::vector<ReadFile>& reads,
+                                           const std::vector<std::string_view>& changed)
+{
+    S3DatasetRule rule(listings, reads, changed);
+    std::vector<FoundDataset> out;
+    for (const auto& [prefix, listing] : listings) {
+        const auto& members = rule.members(prefix);
+        if (!members || members->size() < k_min_dataset_files) {
+            continue;
+        }
+        // Only the topmost: `listings` is in order, so an enclosing one came first.
+        if (!out.empty() && has_prefix(prefix, out.back().path)) {
+            continue;
+        }
+        FoundDataset d;
+        d.path = prefix;
+        d.members = *members;
+        for (const auto& m : d.members) {
+            d.bytes += m.size;
+        }
+        d.digest = s3_dataset_digest(d.members);
+        out.push_back(std::move(d));
+    }
+    return out;
 }
 
 Result<std::vector<DirectoryEntry>> list_directory(const std::string& path)

@@ -38,6 +38,8 @@ std::string op_name(uint16_t op)
     case ROAR_OP_S3_COPY: return "s3_copy";
     case ROAR_OP_S3_MULTIPART_COMPLETE: return "s3_multipart_complete";
     case ROAR_OP_S3_HEAD: return "s3_head";
+    case ROAR_OP_S3_LIST_PAGE: return "s3_list_page";
+    case ROAR_OP_S3_LISTED: return "s3_listed";
     default: return fmt::format("op{}", op);
     }
 }

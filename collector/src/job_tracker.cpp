@@ -696,6 +696,10 @@ void JobTracker::on_s3(const RawEvent& event)
     if (!event.has_s1) {
         return;
     }
+    if (h.op == ROAR_OP_S3_LIST_PAGE || h.op == ROAR_OP_S3_LISTED) {
+        on_s3_listing(event);
+        return;
+    }
     const std::string path(event.s1);
     auto extras = parse_extras(event.s3);
     std::map<std::string, std::string> hashes;
@@ -769,6 +773,31 @@ void JobTracker::on_s3(const RawEvent& event)
         ps.written = false;
         break;
     default: break;
+    }
+}
+
+// Notes a page of a ListObjects(V2) answer, or one of its entries, under
+// the listing's "s3://bucket/prefix".
+void JobTracker::on_s3_listing(const RawEvent& event)
+{
+    const roar_event& h = event.header;
+    const std::string_view uri = event.s1;
+    const size_t slash = uri.find('/', 5);
+    if (!uri.starts_with("s3://") || slash == std::string_view::npos) {
+        return;
+    }
+    auto extras = parse_extras(event.s3);
+    if (h.op == ROAR_OP_S3_LIST_PAGE) {
+        S3Listing& listing = m_s3_listings[std::string(uri)];
+        listing.saw_first = listing.saw_first || extras["first"] == "1";
+        listing.saw_last = listing.saw_last || extras["truncated"] == "0";
+        return;
+    }
+    S3Listing& listing = m_s3_listings[std::string(uri.substr(0, slash + 1)) + extras["prefix"]];
+    if (extras["common_prefix"] == "1") {
+        listing.common_prefixes.emplace_back(uri);
+    } else if (h.result >= 0) {
+        listing.objects.push_back(S3Listing::Object{std::string(uri), uint64_t(h.result)});
     }
 }
 
@@ -1034,7 +1063,7 @@ void JobTracker::finish(JobRecord& job)
             m_progress->add(count, bytes);
         }
     }
-    if (!m_listed.empty()) {
+    if (!m_listed.empty() || !m_s3_listings.empty()) {
         add_datasets(job);
     }
 }
@@ -1043,14 +1072,16 @@ void JobTracker::finish(JobRecord& job)
 // whole (find_datasets' rule), each one artifact of kind "dataset".
 void JobTracker::add_datasets(JobRecord& job) const
 {
-    std::vector<ReadFile> reads;
+    std::vector<ReadFile> reads, s3_reads;
     for (const auto& use : job.inputs) {
         auto b3 = use.hashes.find("blake3");
-        if (use.kind == "file" && use.size && b3 != use.hashes.end()) {
-            reads.push_back(ReadFile{use.path, *use.size, b3->second});
+        if ((use.kind == "file" || use.kind == "s3") && use.size && b3 != use.hashes.end()) {
+            (use.kind == "s3" ? s3_reads : reads).push_back(ReadFile{use.path, *use.size, b3->second});
         }
     }
-    std::sort(reads.begin(), reads.end(), [](const ReadFile& a, const ReadFile& b) { return a.path < b.path; });
+    const auto by_path = [](const ReadFile& a, const ReadFile& b) { return a.path < b.path; };
+    std::sort(reads.begin(), reads.end(), by_path);
+    std::sort(s3_reads.begin(), s3_reads.end(), by_path);
     std::vector<std::string_view> changed;
     for (const auto* uses : {&job.outputs, &job.deleted}) {
         for (const auto& use : *uses) {
@@ -1059,7 +1090,11 @@ void JobTracker::add_datasets(JobRecord& job) const
     }
     std::sort(changed.begin(), changed.end());
     const std::vector<std::string> listed(m_listed.begin(), m_listed.end());
-    auto found = find_datasets(listed, reads, changed);
+    auto found = listed.empty() ? std::vector<FoundDataset>() : find_datasets(listed, reads, changed);
+    if (!m_s3_listings.empty()) {
+        auto in_s3 = find_s3_datasets(m_s3_listings, s3_reads, changed);
+        std::move(in_s3.begin(), in_s3.end(), std::back_inserter(found));
+    }
     for (auto& d : found) {
         job.inputs.push_back(
             ArtifactUse{std::move(d.path), "dataset", d.bytes, {{"blake3", std::move(d.digest)}}, {}, std::nullopt});

@@ -1,10 +1,13 @@
 // Lineage event construction for S3 data operations: GetObject (input,
 // ranged or not), PutObject / CompleteMultipartUpload / CopyObject
-// (outputs), DeleteObject(s) (deletes) and HeadObject (metadata).
+// (outputs), DeleteObject(s) (deletes), HeadObject (metadata) and
+// ListObjects(V2) pages (what a job listed, for S3 datasets).
 #include "roar/proxy/s3_event.hpp"
 
 #include "roar/collector/event_format.h"
+#include "roar/proxy/sigv4.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 namespace roar::proxy {
@@ -73,11 +76,95 @@ void add_line(std::string& extra, std::string_view name, std::string_view value)
     }
 }
 
+// Calls `each` with the body of every <tag>...</tag> element of `xml`, in order.
+template <typename F> void each_element(std::string_view xml, std::string_view tag, F&& each)
+{
+    const std::string open = "<" + std::string(tag) + ">";
+    const std::string close = "</" + std::string(tag) + ">";
+    std::size_t at = 0;
+    while (true) {
+        const auto a = xml.find(open, at);
+        if (a == std::string_view::npos) {
+            return;
+        }
+        const auto b = xml.find(close, a + open.size());
+        if (b == std::string_view::npos) {
+            return;
+        }
+        each(xml.substr(a + open.size(), b - a - open.size()));
+        at = b + close.size();
+    }
+}
+
 } // namespace
 
 bool wants_xml_body(S3Op op)
 {
-    return op == S3Op::CompleteMultipartUpload || op == S3Op::CopyObject || op == S3Op::DeleteObjects;
+    return op == S3Op::CompleteMultipartUpload || op == S3Op::CopyObject || op == S3Op::DeleteObjects
+           || op == S3Op::ListObjects;
+}
+
+std::optional<ListPage> parse_list_page(std::string_view xml)
+{
+    if (xml.find("<ListBucketResult") == std::string_view::npos
+        || xml.find("</ListBucketResult>") == std::string_view::npos) {
+        return std::nullopt;
+    }
+    // The page's own elements, wherever they stand (S3 puts them first,
+    // moto after the entries): the page without its entries, whose
+    // <Prefix> and <Key> elements must not be taken for them.
+    std::string head;
+    for (std::size_t at = 0; at < xml.size();) {
+        const auto a = std::min(xml.find("<Contents>", at), xml.find("<CommonPrefixes>", at));
+        head.append(xml.substr(at, a == std::string_view::npos ? std::string_view::npos : a - at));
+        if (a == std::string_view::npos) {
+            break;
+        }
+        const std::string_view close = xml.compare(a, 10, "<Contents>") == 0 ? "</Contents>" : "</CommonPrefixes>";
+        const auto b = xml.find(close, a);
+        at = b == std::string_view::npos ? xml.size() : b + close.size();
+    }
+    const bool url = xml_element(head, "EncodingType").value_or("") == "url";
+    bool ok = true;
+    auto decode = [&](std::string text) {
+        if (!url) {
+            return text;
+        }
+        auto decoded = sigv4::query_decode(text);
+        ok = ok && decoded.has_value();
+        return decoded.value_or(std::string());
+    };
+    ListPage page;
+    page.bucket = xml_element(head, "Name").value_or("");
+    page.prefix = decode(xml_element(head, "Prefix").value_or(""));
+    page.truncated = xml_element(head, "IsTruncated").value_or("") == "true";
+    page.first = xml_element(head, "ContinuationToken").value_or("").empty()
+                 && xml_element(head, "StartAfter").value_or("").empty()
+                 && xml_element(head, "Marker").value_or("").empty();
+    each_element(xml, "Contents", [&](std::string_view item) {
+        auto key = xml_element(item, "Key");
+        const auto size = xml_element(item, "Size");
+        std::uint64_t n = 0;
+        if (!key || !size) {
+            ok = false;
+            return;
+        }
+        const auto [end, ec] = std::from_chars(size->data(), size->data() + size->size(), n);
+        if (ec != std::errc() || end != size->data() + size->size()) {
+            ok = false;
+            return;
+        }
+        page.objects.push_back(ListPage::Object{decode(std::move(*key)), xml_element(item, "ETag").value_or(""), n});
+    });
+    each_element(xml, "CommonPrefixes", [&](std::string_view item) {
+        if (auto p = xml_element(item, "Prefix")) {
+            page.common_prefixes.push_back(decode(std::move(*p)));
+        }
+    });
+    if (!ok) {
+        return std::nullopt;
+    }
+    return page;
 }
 
 std::optional<std::string> xml_element(std::string_view xml, std::string_view tag)
@@ -181,6 +268,51 @@ std::vector<S3Event> lineage_events(const ExchangeRecord& record, std::int64_t m
                 out.push_back(std::move(del));
             }
             rest.remove_prefix(b + 10);
+        }
+        return out;
+    }
+    case S3Op::ListObjects: {
+        // The page, then one event per entry; nothing when the capture was
+        // cut or the body is not a listing (a partial page would pass for
+        // a whole one).
+        if (record.response_body.size() < record.response_bytes) {
+            return out;
+        }
+        auto page = parse_list_page(record.response_body);
+        if (!page || page->bucket.empty()) {
+            return out;
+        }
+        const std::string base = "s3://" + page->bucket + "/";
+        S3Event head;
+        head.op = ROAR_OP_S3_LIST_PAGE;
+        head.uri = base + page->prefix;
+        head.status = ev.status;
+        head.pid = record.pid;
+        head.bytes = static_cast<std::int64_t>(page->objects.size());
+        add_line(head.extra, "truncated", page->truncated ? "1" : "0");
+        add_line(head.extra, "first", page->first ? "1" : "");
+        out.push_back(std::move(head));
+        for (auto& object : page->objects) {
+            S3Event entry;
+            entry.op = ROAR_OP_S3_LISTED;
+            entry.uri = base + object.key;
+            entry.etag = std::move(object.etag);
+            entry.status = ev.status;
+            entry.pid = record.pid;
+            entry.bytes = static_cast<std::int64_t>(object.size);
+            add_line(entry.extra, "prefix", page->prefix);
+            out.push_back(std::move(entry));
+        }
+        for (const auto& common : page->common_prefixes) {
+            S3Event entry;
+            entry.op = ROAR_OP_S3_LISTED;
+            entry.uri = base + common;
+            entry.status = ev.status;
+            entry.pid = record.pid;
+            entry.bytes = -1;
+            add_line(entry.extra, "prefix", page->prefix);
+            add_line(entry.extra, "common_prefix", "1");
+            out.push_back(std::move(entry));
         }
         return out;
     }

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <map>
+#include <set>
 
 using namespace roar::collector;
 using roar::test::TempDir;
@@ -196,4 +197,134 @@ TEST_CASE("the tracker records a listed directory whose files the job read as a 
     CHECK(d.path == (dir / "train").string() + "/");
     CHECK(*d.size == 5);
     CHECK(d.hashes.at("blake3") == dataset_digest({{"a", 3, blake3_hex("aaa")}, {"b", 2, blake3_hex("bb")}}));
+}
+
+namespace {
+
+// The whole reads of S3 objects `uris`, each of size 3 with digest k_d1;
+// the uris are kept for the test's run (ReadFile holds views).
+std::vector<ReadFile> s3_reads_of(const std::vector<std::string>& uris)
+{
+    static std::set<std::string> kept;
+    std::vector<ReadFile> out;
+    for (const auto& u : uris) {
+        out.push_back(ReadFile{*kept.insert(u).first, 3, k_d1});
+    }
+    std::sort(out.begin(), out.end(), [](const ReadFile& a, const ReadFile& b) { return a.path < b.path; });
+    return out;
+}
+
+// A whole listing (first and last page seen) of `objects`, each of size 3.
+S3Listing whole_listing(const std::vector<std::string>& objects, const std::vector<std::string>& common = {})
+{
+    S3Listing l;
+    l.saw_first = true;
+    l.saw_last = true;
+    for (const auto& o : objects) {
+        l.objects.push_back({o, 3});
+    }
+    l.common_prefixes = common;
+    return l;
+}
+
+} // namespace
+
+TEST_CASE("the S3 dataset digest is the dataset encoding under its own version tag", "[collector][dataset][s3]")
+{
+    std::string raw1;
+    for (size_t i = 0; i < 64; i += 2) {
+        raw1.push_back(char(std::stoi(k_d1.substr(i, 2), nullptr, 16)));
+    }
+    const std::string expected = "roar-s3-dataset-v1\n" + le64(3) + "a/x" + le64(3) + raw1;
+    CHECK(s3_dataset_digest({{"a/x", 3, k_d1}}) == blake3_hex(expected));
+    CHECK(s3_dataset_digest({{"a/x", 3, k_d1}}) != dataset_digest({{"a/x", 3, k_d1}}));
+}
+
+TEST_CASE("a wholly listed prefix whose every object was read is one S3 dataset", "[collector][dataset][s3]")
+{
+    std::map<std::string, S3Listing> listings{
+        {"s3://b/train/", whole_listing({"s3://b/train/a", "s3://b/train/b"}, {"s3://b/train/sub/"})},
+        {"s3://b/train/sub/", whole_listing({"s3://b/train/sub/c"})},
+    };
+    auto found =
+        find_s3_datasets(listings, s3_reads_of({"s3://b/train/a", "s3://b/train/b", "s3://b/train/sub/c"}), {});
+    REQUIRE(found.size() == 1);
+    CHECK(found[0].path == "s3://b/train/");
+    CHECK(found[0].bytes == 9);
+    REQUIRE(found[0].members.size() == 3);
+    CHECK(found[0].members[2].relative == "sub/c");
+    CHECK(found[0].digest == s3_dataset_digest({{"a", 3, k_d1}, {"b", 3, k_d1}, {"sub/c", 3, k_d1}}));
+}
+
+TEST_CASE("an S3 prefix is no dataset when an object, a page or a common prefix was missed", "[collector][dataset][s3]")
+{
+    const auto all = s3_reads_of({"s3://b/p/a", "s3://b/p/b"});
+    std::map<std::string, S3Listing> listings{{"s3://b/p/", whole_listing({"s3://b/p/a", "s3://b/p/b"})}};
+    CHECK(find_s3_datasets(listings, all, {}).size() == 1);
+    CHECK(find_s3_datasets(listings, s3_reads_of({"s3://b/p/a"}), {}).empty());
+
+    auto unfinished = listings;
+    unfinished["s3://b/p/"].saw_last = false;
+    CHECK(find_s3_datasets(unfinished, all, {}).empty());
+    auto no_start = listings;
+    no_start["s3://b/p/"].saw_first = false;
+    CHECK(find_s3_datasets(no_start, all, {}).empty());
+
+    auto with_sub = listings;
+    with_sub["s3://b/p/"].common_prefixes = {"s3://b/p/sub/"};
+    CHECK(find_s3_datasets(with_sub, all, {}).empty());
+
+    std::vector<ReadFile> resized = all;
+    resized[1].size = 4; // changed between the listing and the read
+    CHECK(find_s3_datasets(listings, resized, {}).empty());
+    std::vector<ReadFile> ranged = all;
+    ranged[1].blake3 = {}; // only part of it read
+    CHECK(find_s3_datasets(listings, ranged, {}).empty());
+
+    const std::vector<std::string_view> wrote{"s3://b/p/out"};
+    CHECK(find_s3_datasets(listings, all, wrote).empty());
+}
+
+TEST_CASE("an S3 prefix that is not folder-like or has fewer than two objects is no dataset, only the topmost counts",
+          "[collector][dataset][s3]")
+{
+    const auto all = s3_reads_of({"s3://b/p/a", "s3://b/p/q/b", "s3://b/p/q/c"});
+    CHECK(find_s3_datasets({{"s3://b/p/q", whole_listing({"s3://b/p/q/b", "s3://b/p/q/c"})}}, all, {}).empty());
+    CHECK(find_s3_datasets({{"s3://b/p/", whole_listing({"s3://b/p/a"})}}, all, {}).empty());
+    auto nested = find_s3_datasets({{"s3://b/p/", whole_listing({"s3://b/p/a", "s3://b/p/q/b", "s3://b/p/q/c"})},
+                                    {"s3://b/p/q/", whole_listing({"s3://b/p/q/b", "s3://b/p/q/c"})}},
+                                   all, {});
+    REQUIRE(nested.size() == 1);
+    CHECK(nested[0].path == "s3://b/p/");
+}
+
+TEST_CASE("the tracker records a prefix listed over several pages whose objects the job read as an S3 dataset",
+          "[collector][dataset][tracker][s3]")
+{
+    TempDir dir;
+    JobTracker tracker(dir.path().string(), PathFilter(PathFilter::default_excludes(), {}),
+                       [](const std::string& p) { return blake3_file(p); });
+    uint64_t index = 0;
+    auto send = [&](uint16_t op, int64_t result, std::string s1, std::string s2 = {}, std::string s3 = {}) {
+        RawEvent e =
+            roar::test::raw_event(op, 100, op == ROAR_OP_PROC_START ? 1 : ROAR_AT_FDCWD, 200, result, s1, s2, s3, 0);
+        e.index = index++;
+        tracker.on_event(e);
+    };
+    send(ROAR_OP_PROC_START, 0, "/usr/bin/python3", dir.path().string(), std::string("python3\0job.py", 14));
+    send(ROAR_OP_S3_LIST_PAGE, 1, "s3://b/train/", {}, "truncated=1\nfirst=1\n");
+    send(ROAR_OP_S3_LISTED, 3, "s3://b/train/a", "\"e1\"", "prefix=train/\n");
+    send(ROAR_OP_S3_LIST_PAGE, 1, "s3://b/train/", {}, "truncated=0\n");
+    send(ROAR_OP_S3_LISTED, 2, "s3://b/train/b", "\"e2\"", "prefix=train/\n");
+    send(ROAR_OP_S3_GET, 3, "s3://b/train/a", "\"e1\"", "blake3=" + blake3_hex("aaa") + "\n");
+    send(ROAR_OP_S3_GET, 2, "s3://b/train/b", "\"e2\"", "blake3=" + blake3_hex("bb") + "\n");
+    JobRecord job;
+    tracker.finish(job);
+    REQUIRE(job.inputs.size() == 3);
+    const ArtifactUse& d = job.inputs.back();
+    CHECK(d.kind == "dataset");
+    CHECK(d.path == "s3://b/train/");
+    CHECK(*d.size == 5);
+    CHECK(d.hashes.at("blake3") == s3_dataset_digest({{"a", 3, blake3_hex("aaa")}, {"b", 2, blake3_hex("bb")}}));
+    CHECK(job.inputs[0].kind == "s3");
 }

@@ -125,6 +125,120 @@ TEST_CASE("PUT, copy, multipart completion and deletes", "[proxy][events]")
     CHECK(dm[1].pid == 77);
 }
 
+namespace {
+
+// A ListObjectsV2 page of bucket "b" listing `prefix` with `contents` (raw XML of <Contents> items).
+std::string list_page(const std::string& prefix, bool truncated, const std::string& token, const std::string& contents)
+{
+    return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+           "<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Name>b</Name><Prefix>"
+           + prefix + "</Prefix><MaxKeys>2</MaxKeys><IsTruncated>" + (truncated ? "true" : "false") + "</IsTruncated>"
+           + (token.empty() ? "" : "<ContinuationToken>" + token + "</ContinuationToken>") + contents
+           + "</ListBucketResult>";
+}
+
+} // namespace
+
+TEST_CASE("a listing page is parsed into its prefix, objects, common prefixes and place in the listing",
+          "[proxy][events][list]")
+{
+    const std::string xml = list_page("train/", true, "",
+                                      "<Contents><Key>train/a.csv</Key><LastModified>x</LastModified>"
+                                      "<ETag>&quot;e1&quot;</ETag><Size>10</Size></Contents>"
+                                      "<Contents><Key>train/b&amp;c</Key><ETag>\"e2\"</ETag><Size>0</Size></Contents>"
+                                      "<CommonPrefixes><Prefix>train/sub/</Prefix></CommonPrefixes>");
+    auto page = parse_list_page(xml);
+    REQUIRE(page);
+    CHECK(page->bucket == "b");
+    CHECK(page->prefix == "train/");
+    CHECK(page->truncated);
+    CHECK(page->first);
+    REQUIRE(page->objects.size() == 2);
+    CHECK(page->objects[0].key == "train/a.csv");
+    CHECK(page->objects[0].etag == "\"e1\"");
+    CHECK(page->objects[0].size == 10);
+    CHECK(page->objects[1].key == "train/b&c");
+    CHECK(page->objects[1].size == 0);
+    CHECK(page->common_prefixes == std::vector<std::string>{"train/sub/"});
+
+    auto later = parse_list_page(list_page("", false, "tok", ""));
+    REQUIRE(later);
+    CHECK(later->prefix.empty());
+    CHECK_FALSE(later->truncated);
+    CHECK_FALSE(later->first);
+    CHECK(later->objects.empty());
+}
+
+TEST_CASE("a listing page's own elements are found after its entries too, as moto places them", "[proxy][events][list]")
+{
+    auto page = parse_list_page("<ListBucketResult><IsTruncated>true</IsTruncated>"
+                                "<Contents><Key>t/a</Key><ETag>\"e\"</ETag><Size>1</Size></Contents>"
+                                "<CommonPrefixes><Prefix>t/s/</Prefix></CommonPrefixes>"
+                                "<Name>bkt</Name><Prefix>t/</Prefix><NextContinuationToken>n</NextContinuationToken>"
+                                "</ListBucketResult>");
+    REQUIRE(page);
+    CHECK(page->bucket == "bkt");
+    CHECK(page->prefix == "t/");
+    CHECK(page->truncated);
+    CHECK(page->first);
+    REQUIRE(page->objects.size() == 1);
+    CHECK(page->common_prefixes == std::vector<std::string>{"t/s/"});
+}
+
+TEST_CASE("a listing page with EncodingType url has its prefix and keys decoded", "[proxy][events][list]")
+{
+    std::string xml = list_page("my%20data/", false, "",
+                                "<Contents><Key>my%20data/a+b%2Bc</Key><ETag>\"e\"</ETag><Size>1</Size></Contents>");
+    xml.insert(xml.find("<MaxKeys>"), "<EncodingType>url</EncodingType>");
+    auto page = parse_list_page(xml);
+    REQUIRE(page);
+    CHECK(page->prefix == "my data/");
+    REQUIRE(page->objects.size() == 1);
+    CHECK(page->objects[0].key == "my data/a b+c");
+}
+
+TEST_CASE("a listing page that is cut, an error or has a malformed size is not parsed", "[proxy][events][list]")
+{
+    const std::string xml =
+        list_page("p/", false, "", "<Contents><Key>p/a</Key><ETag>\"e\"</ETag><Size>1</Size></Contents>");
+    CHECK(parse_list_page(xml));
+    CHECK_FALSE(parse_list_page(xml.substr(0, xml.size() - 5)));
+    CHECK_FALSE(parse_list_page("<Error><Code>AccessDenied</Code></Error>"));
+    CHECK_FALSE(parse_list_page(
+        list_page("p/", false, "", "<Contents><Key>p/a</Key><ETag>\"e\"</ETag><Size>1x</Size></Contents>")));
+    CHECK_FALSE(parse_list_page(list_page("p/", false, "", "<Contents><ETag>\"e\"</ETag><Size>1</Size></Contents>")));
+}
+
+TEST_CASE("a ListObjects page publishes one page event and one event per entry", "[proxy][events][list]")
+{
+    auto r = record_for(S3Op::ListObjects, "b", "", 200);
+    r.response_body = list_page("train/", true, "",
+                                "<Contents><Key>train/a</Key><ETag>\"e1\"</ETag><Size>3</Size></Contents>"
+                                "<CommonPrefixes><Prefix>train/sub/</Prefix></CommonPrefixes>");
+    r.response_bytes = r.response_body.size();
+    r.pid = 7;
+    auto evs = lineage_events(r);
+    REQUIRE(evs.size() == 3);
+    CHECK(evs[0].op == ROAR_OP_S3_LIST_PAGE);
+    CHECK(evs[0].uri == "s3://b/train/");
+    CHECK(evs[0].bytes == 1);
+    CHECK(evs[0].extra == "truncated=1\nfirst=1\n");
+    CHECK(evs[1].op == ROAR_OP_S3_LISTED);
+    CHECK(evs[1].uri == "s3://b/train/a");
+    CHECK(evs[1].etag == "\"e1\"");
+    CHECK(evs[1].bytes == 3);
+    CHECK(evs[1].pid == 7);
+    CHECK(evs[1].extra == "prefix=train/\n");
+    CHECK(evs[2].op == ROAR_OP_S3_LISTED);
+    CHECK(evs[2].uri == "s3://b/train/sub/");
+    CHECK(evs[2].bytes == -1);
+    CHECK(evs[2].extra == "prefix=train/\ncommon_prefix=1\n");
+
+    // A body longer than what the relay captured is not a whole page.
+    r.response_bytes = r.response_body.size() + 1;
+    CHECK(lineage_events(r).empty());
+}
+
 TEST_CASE("malformed values from the upstream never throw", "[proxy][events][malformed]")
 {
     // Issue 10 item 11: an ETag with an empty character reference used to

@@ -1,7 +1,8 @@
-// Datasets: a directory a job read as a whole, recorded as one artifact
-// besides its member files. Holds the rule that decides which listed
-// directories count (find_datasets), the digest's byte encoding
-// (dataset_digest) and the walk `roar status` repeats (walk_dataset).
+// Datasets: a directory or S3 prefix a job read as a whole, recorded as one
+// artifact besides its member files. Holds the rules that decide which
+// listed directories and prefixes count (find_datasets, find_s3_datasets),
+// the digests' byte encodings (dataset_digest, s3_dataset_digest) and the
+// walk `roar status` repeats (walk_dataset).
 // docs/ARCHITECTURE.md ("Datasets") explains the choices.
 #pragma once
 
@@ -9,6 +10,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,6 +32,11 @@ struct DatasetMember {
 // path's bytes, the size as 8 bytes little-endian and the member's 32-byte
 // BLAKE3 (decoded from hex; a malformed digest is hashed as its text).
 std::string dataset_digest(std::vector<DatasetMember> members);
+
+// Returns the digest of an S3 prefix dataset: dataset_digest's encoding
+// with the tag "roar-s3-dataset-v1\n", each member's relative path being
+// its key without the prefix and its digest the object's BLAKE3.
+std::string s3_dataset_digest(std::vector<DatasetMember> members);
 
 // One entry of a directory listing.
 struct DirectoryEntry {
@@ -69,6 +76,29 @@ inline constexpr size_t k_min_dataset_files = 2;
 std::vector<FoundDataset> find_datasets(const std::vector<std::string>& listed, const std::vector<ReadFile>& reads,
                                         const std::vector<std::string_view>& changed,
                                         const DirectoryLister& list = list_directory);
+
+// What a job's ListObjects(V2) calls returned for one prefix, all pages together.
+struct S3Listing {
+    struct Object {
+        std::string uri; // s3://bucket/key
+        uint64_t size = 0;
+    };
+    bool saw_first = false; // a page that starts the listing
+    bool saw_last = false;  // a page that is not truncated
+    std::vector<Object> objects;
+    std::vector<std::string> common_prefixes; // s3://bucket/prefix/
+};
+
+// Returns the S3 datasets among the prefixes a job listed (`listings`, by
+// "s3://bucket/prefix"): a prefix counts when it is empty or ends in '/',
+// its listing was whole (a first and a last page seen), every object it
+// returned was read whole by the job (in `reads`, sorted by uri, with the
+// listed size and a BLAKE3), every common prefix it returned counts too,
+// nothing under it is in `changed` (sorted) and it holds at least
+// k_min_dataset_files objects; only the topmost are returned, by uri.
+std::vector<FoundDataset> find_s3_datasets(const std::map<std::string, S3Listing>& listings,
+                                           const std::vector<ReadFile>& reads,
+                                           const std::vector<std::string_view>& changed);
 
 // A dataset directory as it is now: every regular file under `directory`
 // (absolute, trailing '/' optional), recursively, symlinks not followed,

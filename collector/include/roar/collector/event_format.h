@@ -82,7 +82,17 @@ enum roar_op {
     ROAR_OP_S3_DELETE = 66,
     ROAR_OP_S3_COPY = 67, /* s1 = destination; s3 carries source=s3://... */
     ROAR_OP_S3_MULTIPART_COMPLETE = 68,
-    ROAR_OP_S3_HEAD = 69
+    ROAR_OP_S3_HEAD = 69,
+    /* One page of a ListObjects(V2) answer: s1 = "s3://bucket/prefix" (the
+     * prefix as listed, maybe empty), s3 carries truncated=0|1 and first=1
+     * when the page starts the listing (no continuation token, marker or
+     * start-after); result = keys on the page. Its entries follow it. */
+    ROAR_OP_S3_LIST_PAGE = 70,
+    /* One entry of the page before it: s1 = "s3://bucket/key", s2 = ETag,
+     * s3 carries prefix=<the listing's prefix> and common_prefix=1 for a
+     * CommonPrefixes entry (key = that prefix); result = size, -1 for a
+     * common prefix. */
+    ROAR_OP_S3_LISTED = 71
 };
 
 /* ROAR_OP_PROC_START flags. */

@@ -4,6 +4,7 @@
 // before the job overwrites what it read, and finally builds a JobRecord.
 #pragma once
 
+#include "roar/collector/dataset.hpp"
 #include "roar/collector/environment/job_footprint.hpp"
 #include "roar/collector/event_ring.hpp"
 #include "roar/collector/file_hasher.hpp"
@@ -204,7 +205,9 @@ private:
     // Directories the job opened as directories (listed), among the paths
     // the filter keeps: candidates for datasets (dataset.hpp).
     std::unordered_set<std::string> m_listed;
+    std::map<std::string, S3Listing> m_s3_listings; // by "s3://bucket/prefix"
     void add_datasets(JobRecord& job) const;
+    void on_s3_listing(const RawEvent& event);
 };
 
 } // namespace roar::collector

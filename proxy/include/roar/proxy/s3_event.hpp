@@ -1,7 +1,8 @@
 // Which finished S3 calls become lineage events, and with what content.
 // Pure: it sees the relay's ExchangeRecord (request, status, response
 // headers the relay kept, byte counts, BLAKE3 of a whole body, the small
-// XML body of Complete/Copy/DeleteObjects responses), never sockets.
+// XML body of Complete/Copy/DeleteObjects and List responses), never
+// sockets.
 #pragma once
 
 #include "roar/proxy/event_ring.hpp"
@@ -30,6 +31,26 @@ std::vector<S3Event> lineage_events(const ExchangeRecord& record, std::int64_t m
 // The text of the first <tag>...</tag> element in `xml`, XML-unescaped
 // (malformed character references are kept as they are).
 std::optional<std::string> xml_element(std::string_view xml, std::string_view tag);
+
+// One ListObjects(V2) answer page (a ListBucketResult), as parsed.
+struct ListPage {
+    struct Object {
+        std::string key; // decoded
+        std::string etag;
+        std::uint64_t size = 0;
+    };
+    std::string bucket;                       // <Name>
+    std::string prefix;                       // <Prefix>, decoded; empty when absent
+    bool truncated = false;                   // <IsTruncated>true
+    bool first = true;                        // no ContinuationToken, StartAfter or Marker: the listing's start
+    std::vector<Object> objects;              // <Contents>, in the page's order
+    std::vector<std::string> common_prefixes; // <CommonPrefixes><Prefix>, decoded
+};
+
+// The page `xml` describes, keys decoded when it says EncodingType url;
+// nullopt when it is not a whole ListBucketResult (an error, a cut body) or
+// an entry's Key or Size is malformed.
+std::optional<ListPage> parse_list_page(std::string_view xml);
 
 // Sums the sizes of uploaded parts per upload id so CompleteMultipartUpload
 // events carry the object's size. Thread-safe; bounded to k_max_uploads.
