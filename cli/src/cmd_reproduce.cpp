@@ -1,14 +1,17 @@
 // `roar reproduce REF`: prints the plan to rebuild an artifact from its
-// lineage (reproduce_plan.hpp), and with --run executes it: a fresh
-// checkout of the recorded commit (a detached git worktree, else a clone)
-// with the recorded diff applied, external inputs copied in by digest, each
-// job run under `roar run` in a store of the rebuild's own (DIR/.roar, so
-// the original project's record is untouched), then every rebuilt output's
-// BLAKE3 compared with the recorded one.
+// lineage (reproduce_plan.hpp), and with --run executes it: S3 external
+// inputs HEADed as recorded (remote_check.hpp), a fresh checkout of the
+// recorded commit (a detached git worktree, else a clone) with the recorded
+// diff applied, external inputs copied in by digest, each job run under
+// `roar run` in a store of the rebuild's own (DIR/.roar, so the original
+// project's record is untouched), then every rebuilt output's BLAKE3
+// compared with the recorded one. Outputs outside the repository are
+// written in place, so --run refuses them unless --allow-outside-writes.
 #include "commands.hpp"
 
 #include "child_process.hpp"
 #include "project.hpp"
+#include "remote_check.hpp"
 #include "reproduce_plan.hpp"
 #include "text_style.hpp"
 
@@ -23,6 +26,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <unistd.h>
 
 namespace roar::cli {
@@ -33,15 +37,18 @@ namespace {
 
 constexpr int k_refused = 2;
 
-// The refusal `message` (exit 2); with --json the report says it too.
-[[noreturn]] void refuse(const ReproduceOptions& options, const std::string& message)
+// The refusal `message` (exit 2); with --json the report says it too,
+// with the members of `extra` (an object) added.
+[[noreturn]] void refuse(const ReproduceOptions& options, const std::string& message,
+                         const nlohmann::json& extra = nlohmann::json::object())
 {
     if (options.json) {
-        std::cout << nlohmann::json{{"reproduced", false},
-                                    {"refused", message},
-                                    {"differences", nlohmann::json::array()}}
-                         .dump(2)
-                  << std::endl;
+        nlohmann::json report = {{"reproduced", false},
+                                 {"refused", message},
+                                 {"differences", nlohmann::json::array()},
+                                 {"warnings", nlohmann::json::array()}};
+        report.update(extra);
+        std::cout << collector::bytes_json(report).dump(2) << std::endl;
     }
     throw FatalError(message, k_refused);
 }
@@ -76,7 +83,54 @@ std::string moved_path(const std::string& path, const std::string& root, const s
 
 bool is_remote(const std::string& path) { return path.rfind("s3://", 0) == 0; }
 
-nlohmann::json plan_json(const ReproducePlan& plan, const std::vector<std::string>& env_diffs)
+// HEADs (with the user's credentials, at the endpoint `status --remote`
+// uses, `configured` being proxy.upstream_endpoint) every S3 external input
+// of `plan`; results by input index. An S3 dataset (s3://b/prefix/) is not
+// checked: a HEAD cannot see a changed listing, and its objects are
+// inputs of their own.
+std::map<size_t, RemoteResult> check_s3_inputs(const ReproducePlan& plan, const std::string& configured)
+{
+    std::map<size_t, RemoteResult> out;
+    std::vector<size_t> asked;
+    std::vector<RemoteObject> objects;
+    for (size_t i = 0; i < plan.inputs.size(); ++i) {
+        const PlanInput& in = plan.inputs[i];
+        if (in.in_checkout || !is_remote(in.path)) {
+            continue;
+        }
+        if (in.path.back() == '/') {
+            out[i] = RemoteResult{RemoteState::not_checked,
+                                  "an S3 dataset: a HEAD cannot see a changed listing (its objects are checked one "
+                                  "by one)",
+                                  {},
+                                  std::nullopt};
+            continue;
+        }
+        asked.push_back(i);
+        objects.push_back({in.path, in.etag, in.size});
+    }
+    if (objects.empty()) {
+        return out;
+    }
+    const auto env = proxy::process_env();
+    auto results = check_remote(objects, {remote_endpoint(env, configured), proxy::resolve_credentials(env)});
+    for (size_t k = 0; k < asked.size(); ++k) {
+        out[asked[k]] = std::move(results[k]);
+    }
+    return out;
+}
+
+// The "remote" member of an input in the JSON plan.
+nlohmann::json remote_json(const RemoteResult& r)
+{
+    return {{"state", r.state == RemoteState::not_checked ? "not_checked" : remote_state_name(r.state)},
+            {"reason", r.reason},
+            {"etag", r.etag},
+            {"size", r.size ? nlohmann::json(*r.size) : nlohmann::json()}};
+}
+
+nlohmann::json plan_json(const ReproducePlan& plan, const EnvironmentDifferences& env_diffs,
+                         const std::map<size_t, RemoteResult>& remote)
 {
     nlohmann::json jobs = nlohmann::json::array();
     for (const auto& job : plan.jobs) {
@@ -87,12 +141,32 @@ nlohmann::json plan_json(const ReproducePlan& plan, const std::vector<std::strin
                         {"cwd", job.cwd}});
     }
     nlohmann::json inputs = nlohmann::json::array();
-    for (const auto& in : plan.inputs) {
-        inputs.push_back({{"path", in.path},
-                          {"digest", in.digest},
-                          {"from", in.in_checkout ? "checkout" : "external"},
-                          {"seen_at", in.seen_at},
-                          {"read_by", in.read_by}});
+    for (size_t i = 0; i < plan.inputs.size(); ++i) {
+        const PlanInput& in = plan.inputs[i];
+        nlohmann::json j = {{"path", in.path},
+                            {"digest", in.digest},
+                            {"from", in.in_checkout ? "checkout" : "external"},
+                            {"seen_at", in.seen_at},
+                            {"read_by", in.read_by}};
+        if (is_remote(in.path)) {
+            j["etag"] = in.etag;
+            j["size"] = in.size ? nlohmann::json(*in.size) : nlohmann::json();
+        }
+        if (const auto r = remote.find(i); r != remote.end()) {
+            j["remote"] = remote_json(r->second);
+        }
+        inputs.push_back(std::move(j));
+    }
+    nlohmann::json debian = nlohmann::json::array();
+    for (const auto& d : env_diffs.debian) {
+        debian.push_back({{"name", d.name},
+                          {"architecture", d.architecture},
+                          {"recorded", d.recorded},
+                          {"here", d.here.empty() ? nlohmann::json() : nlohmann::json(d.here)}});
+    }
+    nlohmann::json outside = nlohmann::json::array();
+    for (const auto& o : plan.outside_outputs) {
+        outside.push_back({{"path", o.path}, {"job", o.job}});
     }
     nlohmann::json diff = nlohmann::json();
     if (plan.dirty && plan.diff.is_object()) {
@@ -106,13 +180,23 @@ nlohmann::json plan_json(const ReproducePlan& plan, const std::vector<std::strin
               {"dirty", plan.dirty},
               {"dirty_files", plan.dirty_files},
               {"diff", diff}}},
-            {"environment_differences", env_diffs},
+            {"environment_differences", env_diffs.lines},
+            {"debian_package_differences", debian},
             {"inputs", inputs},
+            {"outside_outputs", outside},
             {"jobs", jobs},
             {"problems", plan.problems}};
 }
 
-void print_plan(const ReproducePlan& plan, const std::vector<std::string>& env_diffs)
+// How an S3 input stands now, for the plan's text: "present", "missing
+// (HEAD answered 404)", ...
+std::string remote_text(const RemoteResult& r)
+{
+    return r.reason.empty() ? remote_state_name(r.state) : fmt::format("{} ({})", remote_state_name(r.state), r.reason);
+}
+
+void print_plan(const ReproducePlan& plan, const EnvironmentDifferences& env_diffs,
+                const std::map<size_t, RemoteResult>& remote)
 {
     const int fd = 1;
     std::string out;
@@ -148,10 +232,10 @@ void print_plan(const ReproducePlan& plan, const std::vector<std::string>& env_d
         }
     }
     out += paint(fd, k_bold, "Environment differences") + "\n";
-    if (env_diffs.empty()) {
+    if (env_diffs.lines.empty()) {
         out += "  none (this machine has the recorded OS, interpreters and packages)\n";
     }
-    for (const auto& d : env_diffs) {
+    for (const auto& d : env_diffs.lines) {
         out += "  " + printable(d) + "\n";
     }
     size_t external = 0;
@@ -159,17 +243,33 @@ void print_plan(const ReproducePlan& plan, const std::vector<std::string>& env_d
         external += in.in_checkout ? 0 : 1;
     }
     out += fmt::format("{} ({})\n", paint(fd, k_bold, "External inputs"), external);
-    for (const auto& in : plan.inputs) {
+    for (size_t i = 0; i < plan.inputs.size(); ++i) {
+        const PlanInput& in = plan.inputs[i];
         if (in.in_checkout) {
             continue;
         }
-        out += fmt::format("  {}  blake3 {}  last seen: {}\n", printable(in.path), short_digest(in.digest),
+        std::string s3;
+        if (is_remote(in.path)) {
+            s3 = fmt::format("  etag {}  size {}", in.etag.empty() ? "(unknown)" : printable(in.etag),
+                             in.size ? std::to_string(*in.size) : "(unknown)");
+        }
+        out += fmt::format("  {}  blake3 {}{}  last seen: {}\n", printable(in.path), short_digest(in.digest), s3,
                            printable(fmt::format("{}", fmt::join(in.seen_at, ", "))));
+        if (const auto r = remote.find(i); r != remote.end()) {
+            out += fmt::format("    now: {}\n", printable(remote_text(r->second)));
+        }
     }
     out += fmt::format("{} ({})\n", paint(fd, k_bold, "From the checkout"), plan.inputs.size() - external);
     for (const auto& in : plan.inputs) {
         if (in.in_checkout) {
             out += fmt::format("  {}  blake3 {}\n", printable(in.path), short_digest(in.digest));
+        }
+    }
+    if (!plan.outside_outputs.empty()) {
+        out += fmt::format("{} ({}): --run writes them in place, so it refuses unless --allow-outside-writes\n",
+                           paint(fd, k_bold, "Outputs outside the repository"), plan.outside_outputs.size());
+        for (const auto& o : plan.outside_outputs) {
+            out += fmt::format("  {}  (job {})\n", printable(o.path), o.job.substr(0, 8));
         }
     }
     out += fmt::format("{} (in dependency order)\n", paint(fd, k_bold, "Jobs"));
@@ -192,7 +292,7 @@ std::vector<std::string> locate_inputs(const ReproduceOptions& options, const Re
     for (size_t i = 0; i < plan.inputs.size(); ++i) {
         const PlanInput& in = plan.inputs[i];
         if (in.in_checkout || is_remote(in.path)) {
-            continue; // S3 objects are read where they are (not checked)
+            continue; // S3 objects are read where they are (check_s3_before_run HEADs them)
         }
         if (in.digest.empty()) {
             refuse(options, fmt::format("external input {} was not hashed when it was read: its content cannot be "
@@ -289,7 +389,39 @@ struct Difference {
     std::string path, recorded, rebuilt, job;
 };
 
-int run_plan(const ReproduceOptions& options, const ReproducePlan& plan)
+// Refuses (naming each) when an S3 external input is missing or was
+// modified since it was read; returns a warning for each that could not be
+// checked (no credentials, 403, network): the rebuild then reads it as it
+// is now.
+std::vector<std::string> check_s3_before_run(const ReproduceOptions& options, const ReproducePlan& plan,
+                                             const std::string& configured_endpoint)
+{
+    std::vector<std::string> warnings, unavailable;
+    nlohmann::json details = nlohmann::json::array();
+    for (const auto& [i, r] : check_s3_inputs(plan, configured_endpoint)) {
+        const std::string& path = plan.inputs[i].path;
+        if (r.state == RemoteState::not_checked) {
+            warnings.push_back(fmt::format("S3 input {} was not checked ({}): the rebuild reads it as it is now", path,
+                                           r.reason));
+        } else if (r.state != RemoteState::present) {
+            unavailable.push_back(fmt::format("{} is {} ({})", path, remote_state_name(r.state), r.reason));
+            details.push_back({{"path", path}, {"state", remote_state_name(r.state)}, {"reason", r.reason}});
+        }
+    }
+    for (const auto& w : warnings) {
+        std::cerr << fmt::format("{} {}\n", paint(2, k_yellow, "roar: warning:"), printable(w));
+    }
+    if (!unavailable.empty()) {
+        refuse(options,
+               fmt::format("S3 input{} not available as recorded: {}; put {} back as recorded and try again",
+                           unavailable.size() == 1 ? "" : "s", fmt::join(unavailable, "; "),
+                           unavailable.size() == 1 ? "it" : "them"),
+               {{"unavailable_inputs", details}, {"warnings", warnings}});
+    }
+    return warnings;
+}
+
+int run_plan(const ReproduceOptions& options, const ReproducePlan& plan, const Project& project)
 {
     if (!plan.problems.empty()) {
         refuse(options, plan.problems.front());
@@ -304,9 +436,19 @@ int run_plan(const ReproduceOptions& options, const ReproducePlan& plan)
                                         job_label(job), job.cwd, plan.root));
         }
     }
+    if (!plan.outside_outputs.empty() && !options.allow_outside_writes) {
+        std::vector<std::string> paths;
+        for (const auto& o : plan.outside_outputs) {
+            paths.push_back(o.path);
+        }
+        refuse(options, fmt::format("the jobs write outside the repository, where a rebuild would overwrite the files "
+                                    "in place: {} (give --allow-outside-writes to rebuild them there and compare them)",
+                                    fmt::join(paths, ", ")));
+    }
     const std::vector<std::string> sources = locate_inputs(options, plan);
+    const std::vector<std::string> warnings = check_s3_before_run(options, plan, project.config().proxy_upstream);
     if (!options.json) {
-        for (const auto& d : environment_differences(plan.jobs)) {
+        for (const auto& d : environment_differences(plan.jobs).lines) {
             std::cerr << fmt::format("{} this machine differs: {}\n", paint(2, k_yellow, "roar: note:"), printable(d));
         }
     }
@@ -358,9 +500,10 @@ int run_plan(const ReproduceOptions& options, const ReproducePlan& plan)
                                      printable(collector::join_command(job.argv)));
         }
         // Directories the job wrote into existed before it (made outside
-        // any recorded job, ignored by git): make them again.
+        // any recorded job, ignored by git): make them again. (Outputs
+        // outside the repository got here only with --allow-outside-writes.)
         for (const auto& out : job.outputs) {
-            if (!is_remote(out.path) && relative_to(out.path, plan.root)) {
+            if (!is_remote(out.path)) {
                 std::error_code ec;
                 fs::create_directories(fs::path(moved_path(out.path, plan.root, dir)).parent_path(), ec);
             }
@@ -372,7 +515,7 @@ int run_plan(const ReproduceOptions& options, const ReproducePlan& plan)
         bool diverged = false;
         for (const auto& out : job.outputs) {
             const auto b3 = out.hashes.find("blake3");
-            if (is_remote(out.path) || !relative_to(out.path, plan.root) || b3 == out.hashes.end()) {
+            if (is_remote(out.path) || b3 == out.hashes.end()) {
                 continue;
             }
             ++compared;
@@ -399,6 +542,7 @@ int run_plan(const ReproduceOptions& options, const ReproducePlan& plan)
             {"directory", dir},
             {"jobs", plan.jobs.size()},
             {"artifacts_compared", compared},
+            {"warnings", warnings},
             {"first_divergent_job", first_divergent.empty() ? nlohmann::json() : nlohmann::json(first_divergent)}};
         std::cout << collector::bytes_json(report).dump(2) << std::endl;
     } else if (reproduced) {
@@ -435,13 +579,15 @@ int cmd_reproduce(const ReproduceOptions& options)
         plan = make_reproduce_plan(store, project, options.ref);
     } // closed: the rebuild does not hold the original store open
     if (options.run) {
-        return run_plan(options, plan);
+        return run_plan(options, plan, project);
     }
-    const std::vector<std::string> env_diffs = environment_differences(plan.jobs);
+    const EnvironmentDifferences env_diffs = environment_differences(plan.jobs);
+    const auto remote =
+        options.remote ? check_s3_inputs(plan, project.config().proxy_upstream) : std::map<size_t, RemoteResult>{};
     if (options.json) {
-        std::cout << collector::bytes_json(plan_json(plan, env_diffs)).dump(2) << std::endl;
+        std::cout << collector::bytes_json(plan_json(plan, env_diffs, remote)).dump(2) << std::endl;
     } else {
-        print_plan(plan, env_diffs);
+        print_plan(plan, env_diffs, remote);
     }
     return 0;
 }

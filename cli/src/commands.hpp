@@ -75,6 +75,8 @@ struct ReproduceOptions {
     bool run = false; // rebuild in a fresh checkout and compare digests (else print the plan)
     bool json = false;
     std::string dir; // --run: build here (must not exist or be empty); "" for a new temporary directory
+    bool remote = false; // the plan: HEAD each S3 external input (--run always does)
+    bool allow_outside_writes = false; // --run: let jobs write their outputs outside the repository in place
 };
 // `roar reproduce`: exit 0 (plan printed, or reproduced), 1 (not
 // reproduced), 2 (refused: an input is missing or the checkout impossible).

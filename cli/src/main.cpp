@@ -110,6 +110,12 @@ int main(int argc, char** argv)
                         "check out the recorded commit, run the jobs under 'roar run', compare every output");
     reproduce->add_option("--dir", reproduce_options.dir,
                           "with --run: build in DIR (new or empty; default: a new directory under TMPDIR)");
+    reproduce->add_flag("--remote", reproduce_options.remote,
+                        "HEAD each S3 external input with your credentials and show whether it is there as recorded "
+                        "(--run always does, and refuses when one is missing or modified)");
+    reproduce->add_flag("--allow-outside-writes", reproduce_options.allow_outside_writes,
+                        "with --run: let jobs write outputs outside the repository in place (over the files there "
+                        "now) and compare them too; without it --run refuses such a plan");
     reproduce->add_flag("--json", reproduce_options.json,
                         "machine-readable output (with --run: {reproduced, differences: [{path, recorded, "
                         "rebuilt, job}]})");
@@ -273,6 +279,11 @@ int main(int argc, char** argv)
         if (reproduce->parsed()) {
             if (!reproduce_options.dir.empty() && !reproduce_options.run) {
                 throw FatalError("--dir is for --run: 'roar reproduce --run --dir DIR REF'", 2);
+            }
+            if (reproduce_options.allow_outside_writes && !reproduce_options.run) {
+                throw FatalError("--allow-outside-writes is for --run: 'roar reproduce --run --allow-outside-writes "
+                                 "REF'",
+                                 2);
             }
             return cmd_reproduce(reproduce_options);
         }

@@ -1,12 +1,13 @@
 // Building `roar reproduce`'s plan (see reproduce_plan.hpp) from the
 // store's upstream walk and job records, and comparing the recorded
-// environment with this machine's (machine facts, Python interpreters and
-// the distributions in their site directories).
+// environment with this machine's (machine facts, Python interpreters, the
+// distributions in their site directories and dpkg's installed packages).
 #include "reproduce_plan.hpp"
 
 #include "child_process.hpp"
 #include "job_queries.hpp"
 
+#include "roar/collector/environment/dpkg_owners.hpp"
 #include "roar/collector/environment/facts_cache.hpp"
 #include "roar/collector/environment/machine_facts.hpp"
 #include "roar/collector/environment/python_version.hpp"
@@ -20,6 +21,7 @@
 #include <map>
 #include <numeric>
 #include <set>
+#include <tuple>
 
 namespace roar::cli {
 
@@ -340,6 +342,10 @@ ReproducePlan make_reproduce_plan(collector::Store& store, const Project& projec
         if (input.artifact != 0) {
             if (const auto artifact = store.artifact(input.artifact)) {
                 input.seen_at = artifact->paths;
+                if (const auto etag = artifact->hashes.find("etag"); etag != artifact->hashes.end()) {
+                    input.etag = etag->second;
+                }
+                input.size = artifact->size;
             }
         }
         if (std::find(input.seen_at.begin(), input.seen_at.end(), input.path) == input.seen_at.end()) {
@@ -347,12 +353,69 @@ ReproducePlan make_reproduce_plan(collector::Store& store, const Project& projec
         }
         plan.inputs.push_back(std::move(input));
     }
+    for (const auto& job : plan.jobs) {
+        for (const auto& out : job.outputs) {
+            if (out.path.rfind("s3://", 0) != 0 && relative_to(out.path, plan.root)) {
+                continue;
+            }
+            const auto same = [&](const PlanOutsideOutput& o) { return o.path == out.path; };
+            if (auto it = std::find_if(plan.outside_outputs.begin(), plan.outside_outputs.end(), same);
+                it != plan.outside_outputs.end()) {
+                it->job = job.uid;
+            } else {
+                plan.outside_outputs.push_back({out.path, job.uid});
+            }
+        }
+    }
     return plan;
 }
 
-std::vector<std::string> environment_differences(const std::vector<PlanJob>& jobs)
+std::vector<DebianDifference> debian_package_differences(const std::vector<PlanJob>& jobs,
+                                                          const std::optional<std::vector<DebianPackage>>& installed)
 {
-    std::vector<std::string> out;
+    std::map<std::pair<std::string, std::string>, std::string> here; // (name, architecture) -> version
+    if (installed) {
+        for (const auto& p : *installed) {
+            here.emplace(std::pair(p.name, p.architecture), p.version);
+        }
+    }
+    std::map<std::tuple<std::string, std::string, std::string>, DebianDifference> found; // sorted, one per version
+    for (const auto& job : jobs) {
+        if (!job.environment.is_object()) {
+            continue;
+        }
+        for (const auto& p : job.environment.value("system_packages", nlohmann::json::array())) {
+            DebianDifference d{text_of(p, "name"), text_of(p, "architecture"), text_of(p, "version"), ""};
+            if (d.name.empty()) {
+                continue;
+            }
+            if (const auto it = here.find({d.name, d.architecture}); it != here.end()) {
+                if (it->second == d.recorded) {
+                    continue;
+                }
+                d.here = it->second;
+            }
+            found.try_emplace({d.name, d.architecture, d.recorded}, std::move(d));
+        }
+    }
+    std::vector<DebianDifference> out;
+    for (auto& [key, d] : found) {
+        out.push_back(std::move(d));
+    }
+    return out;
+}
+
+std::string describe_debian_difference(const DebianDifference& d)
+{
+    const std::string name = d.architecture.empty() ? d.name : d.name + ":" + d.architecture;
+    return d.here.empty() ? fmt::format("debian package {} {} is not installed here", name, d.recorded)
+                          : fmt::format("debian package {}: {} here, recorded {}", name, d.here, d.recorded);
+}
+
+EnvironmentDifferences environment_differences(const std::vector<PlanJob>& jobs)
+{
+    EnvironmentDifferences result;
+    std::vector<std::string>& out = result.lines;
     collector::FactsCache facts(collector::default_environment_cache_dir() / "facts.json");
     const collector::MachineFacts here = collector::read_machine_facts(collector::MachineSources{}, facts);
     std::set<std::string> said;
@@ -431,7 +494,26 @@ std::vector<std::string> environment_differences(const std::vector<PlanJob>& job
             }
         }
     }
-    return out;
+
+    // The recorder's own reader of dpkg's database (and its cached index).
+    std::optional<std::vector<DebianPackage>> installed;
+    auto dpkg = collector::DpkgOwners::open({"/var/lib/dpkg", collector::default_environment_cache_dir(), {}});
+    if (dpkg) {
+        installed.emplace();
+        for (const auto& p : dpkg->packages()) {
+            installed->push_back({std::string(p.name), std::string(p.version), std::string(p.architecture)});
+        }
+    }
+    result.debian = debian_package_differences(jobs, installed);
+    if (!dpkg && !result.debian.empty()) {
+        add(fmt::format("debian packages: {} recorded, but this machine's cannot be read ({})", result.debian.size(),
+                        dpkg.error().message));
+    } else {
+        for (const auto& d : result.debian) {
+            add(describe_debian_difference(d));
+        }
+    }
+    return result;
 }
 
 } // namespace roar::cli

@@ -45,12 +45,24 @@ struct PlanInput {
     bool in_checkout = false;
     std::vector<std::string> seen_at; // every path its content was recorded at
     std::vector<std::string> read_by; // uids of the plan's jobs that read it
+    // An S3 object's recorded ETag (quotes included; "" when unknown) and
+    // size: what --run's HEAD compares with.
+    std::string etag;
+    std::optional<int64_t> size;
+};
+
+// A file (or S3 object) a plan's job wrote outside the recorded work tree:
+// --run would write it in place, over what is there now.
+struct PlanOutsideOutput {
+    std::string path;
+    std::string job; // uid of the (last) plan job that wrote it
 };
 
 struct ReproducePlan {
     std::string target;        // what the user named
     std::vector<PlanJob> jobs; // dependency order
     std::vector<PlanInput> inputs;
+    std::vector<PlanOutsideOutput> outside_outputs; // outputs outside `root`, S3 objects included
     std::string root;   // the recorded work tree's top directory ("" when unknown)
     std::string commit; // "" when the jobs ran outside git
     std::string branch, remote;
@@ -73,11 +85,41 @@ ReproducePlan make_reproduce_plan(collector::Store& store, const Project& projec
 // parallel; returns indexes into them.
 std::vector<size_t> dependency_order(const std::vector<double>& started_at, const std::vector<int64_t>& rows);
 
+// An installed Debian package.
+struct DebianPackage {
+    std::string name, version, architecture;
+};
+
+// A Debian package a job's environment record names (it owned system files
+// the job used) that this machine lacks or has at another version.
+struct DebianDifference {
+    std::string name, architecture;
+    std::string recorded;
+    std::string here; // "" when it is not installed here
+};
+
+// The Debian packages recorded for `jobs` (their environment records'
+// system_packages) compared with `installed` (this machine's, nullopt when
+// it has no dpkg database: then every recorded package is missing), by
+// name and architecture; one entry per recorded (package, version), in
+// name order.
+std::vector<DebianDifference> debian_package_differences(const std::vector<PlanJob>& jobs,
+                                                          const std::optional<std::vector<DebianPackage>>& installed);
+
+// The one-line form of `difference`, as the plan prints it.
+std::string describe_debian_difference(const DebianDifference& difference);
+
+struct EnvironmentDifferences {
+    std::vector<std::string> lines;      // one per difference, Debian packages included
+    std::vector<DebianDifference> debian; // the Debian part, for the JSON plan
+};
+
 // How the environment `jobs` were recorded in differs from this machine:
 // OS, architecture, GPUs, each Python interpreter (missing, another
-// version) and each imported distribution (missing, another version); one
-// line each, empty when nothing differs.
-std::vector<std::string> environment_differences(const std::vector<PlanJob>& jobs);
+// version), each imported distribution (missing, another version) and each
+// Debian package (read from dpkg's database by the recorder's DpkgOwners);
+// empty when nothing differs.
+EnvironmentDifferences environment_differences(const std::vector<PlanJob>& jobs);
 
 // `path` relative to `root` when it lies inside it ("" for root itself),
 // nullopt otherwise.

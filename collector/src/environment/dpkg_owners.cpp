@@ -201,4 +201,14 @@ DpkgOwners::Package DpkgOwners::package(uint32_t owner) const
     return {view.name, view.version, view.detail};
 }
 
+std::vector<DpkgOwners::Package> DpkgOwners::packages() const
+{
+    std::vector<Package> out;
+    out.reserve(m_index.owner_count());
+    for (uint32_t i = 0; i < m_index.owner_count(); ++i) {
+        out.push_back(package(i));
+    }
+    return out;
+}
+
 } // namespace roar::collector

@@ -4,6 +4,7 @@
 #include "environment_fixtures.hpp"
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include <thread>
 
@@ -90,6 +91,23 @@ TEST_CASE("removed packages, unknown lists and directories own nothing", "[colle
     CHECK(owner_name(*owners, "/usr/bin/oldtool") == "(none)"); // config-files only
     CHECK(owner_name(*owners, "/usr/bin/ghost") == "(none)");   // not in status
     CHECK(owner_name(*owners, "/.") == "(none)");
+}
+
+TEST_CASE("the installed packages are listed with their versions, removed ones left out",
+          "[collector][environment][dpkg]")
+{
+    TempDir dir;
+    fake_dpkg(dir);
+    for (int pass = 0; pass < 2; ++pass) { // built, then from the cache
+        auto owners = DpkgOwners::open(options_for(dir));
+        REQUIRE(owners);
+        CHECK(owners->built() == (pass == 0));
+        std::vector<std::string> listed;
+        for (const auto& p : owners->packages()) {
+            listed.push_back(fmt::format("{}:{} {}", p.name, p.architecture, p.version));
+        }
+        CHECK(listed == std::vector<std::string>{"libfake1:amd64 1.2-3", "python3.11-minimal:amd64 3.11.2-6+deb12u1"});
+    }
 }
 
 TEST_CASE("a compiled module counts as its source file", "[collector][environment][dpkg]")

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 namespace roar::collector {
 
@@ -40,6 +41,10 @@ public:
         std::string_view name, version, architecture;
     };
     Package package(uint32_t owner) const;
+
+    // Every installed package of the database (the owners the index was
+    // built from), in dpkg's status-file order.
+    std::vector<Package> packages() const;
 
     // Whether open() had to read dpkg's database (the cache was cold).
     bool built() const { return m_built; }
