@@ -401,8 +401,8 @@ std::vector<std::string> check_s3_before_run(const ReproduceOptions& options, co
     for (const auto& [i, r] : check_s3_inputs(plan, configured_endpoint)) {
         const std::string& path = plan.inputs[i].path;
         if (r.state == RemoteState::not_checked) {
-            warnings.push_back(fmt::format("S3 input {} was not checked ({}): the rebuild reads it as it is now", path,
-                                           r.reason));
+            warnings.push_back(
+                fmt::format("S3 input {} was not checked ({}): the rebuild reads it as it is now", path, r.reason));
         } else if (r.state != RemoteState::present) {
             unavailable.push_back(fmt::format("{} is {} ({})", path, remote_state_name(r.state), r.reason));
             details.push_back({{"path", path}, {"state", remote_state_name(r.state)}, {"reason", r.reason}});

@@ -74,7 +74,7 @@ struct ReproduceOptions {
     std::string ref;  // an artifact (path, digest prefix) or a job (@N, job id): its outputs
     bool run = false; // rebuild in a fresh checkout and compare digests (else print the plan)
     bool json = false;
-    std::string dir; // --run: build here (must not exist or be empty); "" for a new temporary directory
+    std::string dir;     // --run: build here (must not exist or be empty); "" for a new temporary directory
     bool remote = false; // the plan: HEAD each S3 external input (--run always does)
     bool allow_outside_writes = false; // --run: let jobs write their outputs outside the repository in place
 };

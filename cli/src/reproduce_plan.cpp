@@ -371,7 +371,7 @@ ReproducePlan make_reproduce_plan(collector::Store& store, const Project& projec
 }
 
 std::vector<DebianDifference> debian_package_differences(const std::vector<PlanJob>& jobs,
-                                                          const std::optional<std::vector<DebianPackage>>& installed)
+                                                         const std::optional<std::vector<DebianPackage>>& installed)
 {
     std::map<std::pair<std::string, std::string>, std::string> here; // (name, architecture) -> version
     if (installed) {

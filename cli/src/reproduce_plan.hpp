@@ -62,13 +62,14 @@ struct ReproducePlan {
     std::string target;        // what the user named
     std::vector<PlanJob> jobs; // dependency order
     std::vector<PlanInput> inputs;
-    std::vector<PlanOutsideOutput> outside_outputs; // outputs outside `root`, S3 objects included
     std::string root;   // the recorded work tree's top directory ("" when unknown)
     std::string commit; // "" when the jobs ran outside git
     std::string branch, remote;
     bool dirty = false;
     std::vector<std::string> dirty_files;
     nlohmann::json diff; // the recorded diff record ({"base", "bytes", "patch"|"too_large"|"failed"}); null when clean
+    // The jobs' outputs outside `root`, S3 objects included.
+    std::vector<PlanOutsideOutput> outside_outputs;
     // Why the plan cannot be run here as recorded (mixed commits, no
     // commit, an unrecorded diff, a redacted secret): --run refuses.
     std::vector<std::string> problems;
@@ -104,13 +105,13 @@ struct DebianDifference {
 // name and architecture; one entry per recorded (package, version), in
 // name order.
 std::vector<DebianDifference> debian_package_differences(const std::vector<PlanJob>& jobs,
-                                                          const std::optional<std::vector<DebianPackage>>& installed);
+                                                         const std::optional<std::vector<DebianPackage>>& installed);
 
 // The one-line form of `difference`, as the plan prints it.
 std::string describe_debian_difference(const DebianDifference& difference);
 
 struct EnvironmentDifferences {
-    std::vector<std::string> lines;      // one per difference, Debian packages included
+    std::vector<std::string> lines;       // one per difference, Debian packages included
     std::vector<DebianDifference> debian; // the Debian part, for the JSON plan
 };
 
