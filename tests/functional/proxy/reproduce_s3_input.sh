@@ -5,7 +5,8 @@
 # HEADs it with the user's credentials before anything runs: it reproduces
 # bit-for-bit while the object is there, goes on with a warning when the
 # HEAD cannot be answered, and refuses with exit 2 naming the object once
-# it is overwritten (modified) or deleted (missing).
+# it is overwritten (modified) or deleted (missing). A job that writes an
+# S3 object is refused as a write outside the repository.
 source "$(dirname "$0")/lib_s3.sh"
 source "$(dirname "$0")/../reproduce/lib_reproduce.bash"
 start_moto
@@ -91,4 +92,15 @@ reproduce_json out/b.txt
 assert_eq "$RC" 2 "refused (stdout: $OUT)"
 assert_contains "$ERR" "roar: S3 input not available as recorded: $uri is missing (HEAD answered 404)" "names it as missing"
 assert_eq "$(jq -c '.unavailable_inputs[0] | [.path, .state]' <<<"$OUT")" "[\"$uri\",\"missing\"]" "JSON"
+
+check "a job that wrote an S3 object is an output outside the repository, refused without --allow-outside-writes"
+cat >publish.py <<'PY'
+import sys, boto3
+boto3.client("s3", endpoint_url=sys.argv[1]).put_object(Bucket="srcdata", Key="published.txt", Body=open(sys.argv[2], "rb").read())
+PY
+"$ROAR" run -q "$PY" publish.py "$MOTO_URL" out/b.txt
+assert_eq "$("$ROAR" reproduce --json @3 | jq -c '[.outside_outputs[].path]')" '["s3://srcdata/published.txt"]' "the plan lists it"
+reproduce_json @3
+assert_eq "$RC" 2 "refused (stdout: $OUT)"
+assert_contains "$ERR" "roar: the jobs write outside the repository, where a rebuild would overwrite the files in place: s3://srcdata/published.txt" "names it"
 echo ok
