@@ -43,6 +43,42 @@ std::string one_line(std::string msg)
     return out;
 }
 
+// `sql` with each ?N placeholder outside quotes replaced by `spell(N)`
+// (N is 0 when its digits do not fit a size_t).
+template <typename Spell> std::string rewrite_placeholders(std::string_view sql, Spell spell)
+{
+    std::string out;
+    out.reserve(sql.size());
+    char quote = 0;
+    for (size_t i = 0; i < sql.size(); ++i) {
+        const char c = sql[i];
+        if (quote) {
+            quote = c == quote ? 0 : quote;
+        } else if (c == '\'' || c == '"') {
+            quote = c;
+        } else if (c == '?' && i + 1 < sql.size() && sql[i + 1] >= '0' && sql[i + 1] <= '9') {
+            size_t n = 0;
+            const auto [end, ec] = std::from_chars(sql.data() + i + 1, sql.data() + sql.size(), n);
+            out += spell(ec == std::errc() ? n : 0);
+            i = size_t(end - sql.data()) - 1;
+            continue;
+        }
+        out += c;
+    }
+    return out;
+}
+
+// A double column's text (float8out's, Infinity included) as a double.
+double double_of(std::string_view text)
+{
+    if (text == "Infinity" || text == "-Infinity") {
+        return text.front() == '-' ? -HUGE_VAL : HUGE_VAL;
+    }
+    double value = 0;
+    std::from_chars(text.data(), text.data() + text.size(), value);
+    return value;
+}
+
 // A UTF8 database refuses text that is not UTF-8, yet a Linux path,
 // argument or name may hold any byte but NUL. Such text is stored as this
 // marker followed by the base64 of its bytes, and column_view() gives the
@@ -315,16 +351,7 @@ public:
         }
         return value;
     }
-    double column_double(int index) const override
-    {
-        const std::string_view text = column_view(index);
-        if (text == "Infinity" || text == "-Infinity") {
-            return text.front() == '-' ? -HUGE_VAL : HUGE_VAL;
-        }
-        double value = 0;
-        std::from_chars(text.data(), text.data() + text.size(), value);
-        return value;
-    }
+    double column_double(int index) const override { return double_of(column_view(index)); }
     std::string_view column_view(int index) const override
     {
         if (index < 0 || size_t(index) >= m_fields.size() || m_fields[size_t(index)].null) {
@@ -355,30 +382,15 @@ private:
         return *this;
     }
 
-    // The statement's text with its ?N placeholders (outside quotes) replaced by the bound literals.
+    // The statement's text with its ?N placeholders replaced by the bound literals.
     std::string spliced() const
     {
-        std::string out;
-        char quote = 0;
-        for (size_t i = 0; i < m_sql.size(); ++i) {
-            const char c = m_sql[i];
-            if (quote) {
-                quote = c == quote ? 0 : quote;
-            } else if (c == '\'' || c == '"') {
-                quote = c;
-            } else if (c == '?' && i + 1 < m_sql.size() && m_sql[i + 1] >= '0' && m_sql[i + 1] <= '9') {
-                size_t n = 0;
-                const auto [end, ec] = std::from_chars(m_sql.data() + i + 1, m_sql.data() + m_sql.size(), n);
-                if (ec != std::errc() || n < 1 || n > m_params.size()) {
-                    throw FatalError(fmt::format("internal error: parameter ?{} is not bound", n));
-                }
-                out += m_params[n - 1];
-                i = size_t(end - m_sql.data()) - 1;
-                continue;
+        return rewrite_placeholders(m_sql, [this](size_t n) {
+            if (n < 1 || n > m_params.size()) {
+                throw FatalError(fmt::format("internal error: parameter ?{} is not bound", n));
             }
-            out += c;
-        }
-        return out;
+            return m_params[n - 1];
+        });
     }
 
     void start()
@@ -527,22 +539,7 @@ private:
 
 std::string postgres_placeholders(std::string_view sql)
 {
-    std::string out;
-    out.reserve(sql.size());
-    char quote = 0;
-    for (size_t i = 0; i < sql.size(); ++i) {
-        const char c = sql[i];
-        if (quote) {
-            quote = c == quote ? 0 : quote;
-        } else if (c == '\'' || c == '"') {
-            quote = c;
-        } else if (c == '?' && i + 1 < sql.size() && sql[i + 1] >= '0' && sql[i + 1] <= '9') {
-            out += '$';
-            continue;
-        }
-        out += c;
-    }
-    return out;
+    return rewrite_placeholders(sql, [](size_t n) { return fmt::format("${}", n); });
 }
 
 // -------------------------------------------------------- PostgresStatement
@@ -644,16 +641,7 @@ int64_t PostgresStatement::column_int(int index) const
     return value;
 }
 
-double PostgresStatement::column_double(int index) const
-{
-    const std::string_view text = column_view(index);
-    if (text == "Infinity" || text == "-Infinity") {
-        return text.front() == '-' ? -HUGE_VAL : HUGE_VAL;
-    }
-    double value = 0;
-    std::from_chars(text.data(), text.data() + text.size(), value);
-    return value;
-}
+double PostgresStatement::column_double(int index) const { return double_of(column_view(index)); }
 
 std::string_view PostgresStatement::column_view(int index) const
 {

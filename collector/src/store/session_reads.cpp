@@ -33,6 +33,68 @@ std::string uses_sql(const char* op)
                        op);
 }
 
+// A scan's rows kept for later, in a flat buffer: no allocation per row.
+struct HeldUses {
+    std::vector<int64_t> job, artifact;
+    std::vector<size_t> end; // of each path in text
+    std::string text;
+
+    void add(int64_t job_row, std::string_view path, int64_t artifact_id)
+    {
+        job.push_back(job_row);
+        artifact.push_back(artifact_id);
+        text += path;
+        end.push_back(text.size());
+    }
+    void replay(const UseSink& sink) const
+    {
+        size_t start = 0;
+        for (size_t i = 0; i < job.size(); ++i) {
+            sink(job[i], std::string_view(text).substr(start, end[i] - start), artifact[i]);
+            start = end[i];
+        }
+    }
+};
+
+// A scan running on a thread of its own: whatever it throws is thrown
+// again by finish(), and it is joined before its caller's frame (whose
+// buffers it fills) goes, even when the caller's own scan throws.
+class ScanThread {
+public:
+    ScanThread() = default;
+    ScanThread(const ScanThread&) = delete;
+    ScanThread& operator=(const ScanThread&) = delete;
+    ~ScanThread()
+    {
+        if (m_thread.joinable()) {
+            m_thread.join();
+        }
+    }
+    template <typename F> void start(F read)
+    {
+        m_thread = std::thread([this, read] {
+            try {
+                read();
+            } catch (...) {
+                m_failed = std::current_exception();
+            }
+        });
+    }
+    void finish()
+    {
+        if (m_thread.joinable()) {
+            m_thread.join();
+        }
+        if (m_failed) {
+            std::rethrow_exception(m_failed);
+        }
+    }
+
+private:
+    std::thread m_thread;
+    std::exception_ptr m_failed;
+};
+
 // One direction of a session's job_io rows to `sink`, on SQLite: the
 // later half of a long history is stepped through on a second connection
 // and thread (into a flat buffer) while `sink` takes the first half.
@@ -51,65 +113,37 @@ void scan_direction(StoreEngine& first, int64_t session, const std::vector<Sessi
             q.bind(2, std::numeric_limits<double>::infinity()).bind(3, int64_t(0)); // every job
         }
     };
-    struct Rows {
-        std::vector<int64_t> job, artifact;
-        std::vector<size_t> end; // of each path in text
-        std::string text;
-    } later;
-    std::exception_ptr failed;
-    std::thread reader;
+    HeldUses later;
+    ScanThread reader;
     if (split) {
-        reader = std::thread([&] {
-            try {
-                auto second = first.open_reader();
-                if (!second) {
-                    throw FatalError(second.error().message);
-                }
-                if (!*second) {
-                    throw FatalError("internal error: the engine gave no second reader");
-                }
-                StoreEngine& engine = **second;
-                engine.prepare_bulk_read();
-                engine.begin_read();
-                auto q = engine.prepare(uses_sql(">="));
-                bind_part(*q);
-                while (q->step()) {
-                    later.job.push_back(q->column_int(0));
-                    later.artifact.push_back(q->column_int(2));
-                    later.text += q->column_view(1);
-                    later.end.push_back(later.text.size());
-                }
-                q.reset();
-                engine.commit();
-            } catch (...) {
-                failed = std::current_exception();
+        reader.start([&] {
+            auto second = first.open_reader();
+            if (!second) {
+                throw FatalError(second.error().message);
             }
+            if (!*second) {
+                throw FatalError("internal error: the engine gave no second reader");
+            }
+            StoreEngine& engine = **second;
+            engine.prepare_bulk_read();
+            engine.begin_read();
+            auto q = engine.prepare(uses_sql(">="));
+            bind_part(*q);
+            while (q->step()) {
+                later.add(q->column_int(0), q->column_view(1), q->column_int(2));
+            }
+            q.reset();
+            engine.commit();
         });
     }
-    try {
-        first.prepare_bulk_read();
-        auto q = first.prepare(uses_sql("<"));
-        bind_part(*q);
-        while (q->step()) {
-            sink(q->column_int(0), q->column_view(1), q->column_int(2));
-        }
-    } catch (...) {
-        if (reader.joinable()) {
-            reader.join(); // never leave it running on this frame's buffers
-        }
-        throw;
+    first.prepare_bulk_read();
+    auto q = first.prepare(uses_sql("<"));
+    bind_part(*q);
+    while (q->step()) {
+        sink(q->column_int(0), q->column_view(1), q->column_int(2));
     }
-    if (reader.joinable()) {
-        reader.join();
-        if (failed) {
-            std::rethrow_exception(failed);
-        }
-        size_t start = 0;
-        for (size_t i = 0; i < later.job.size(); ++i) {
-            sink(later.job[i], std::string_view(later.text).substr(start, later.end[i] - start), later.artifact[i]);
-            start = later.end[i];
-        }
-    }
+    reader.finish();
+    later.replay(sink);
 }
 
 } // namespace
@@ -129,67 +163,35 @@ void Store::scan_session_uses(int64_t session, const std::vector<SessionJob>& jo
     constexpr const char* k_sql = "SELECT io.job_id, io.direction, io.path, coalesce(io.artifact_id, 0) FROM jobs j "
                                   "JOIN job_io io ON io.job_id = j.id AND io.direction IN (?2, ?3) "
                                   "WHERE j.session_id = ?1";
-    struct Rows {
-        std::vector<int64_t> job, artifact;
-        std::vector<size_t> end; // of each path in text
-        std::string text;
-        void add(SqlStatement& q)
-        {
-            job.push_back(q.column_int(0));
-            artifact.push_back(q.column_int(3));
-            text += q.column_view(2);
-            end.push_back(text.size());
-        }
-    } later;
+    HeldUses later;
     std::unique_ptr<StoreEngine> second;
     if (jobs.size() >= k_parallel_scan_jobs && std::thread::hardware_concurrency() > 1) {
         if (auto opened = m_engine->open_reader(); opened && *opened && (*opened)->in_transaction()) {
             second = std::move(*opened);
         }
     }
-    std::exception_ptr failed;
-    std::thread reader;
+    ScanThread reader;
     if (second) {
-        reader = std::thread([&] {
-            try {
-                auto q = second->prepare_scan(k_sql);
-                q->bind(1, session).bind(2, "in").bind(3, "in");
-                while (q->step()) {
-                    later.add(*q);
-                }
-            } catch (...) {
-                failed = std::current_exception();
+        reader.start([&] {
+            auto q = second->prepare_scan(k_sql);
+            q->bind(1, session).bind(2, "in").bind(3, "in");
+            while (q->step()) {
+                later.add(q->column_int(0), q->column_view(2), q->column_int(3));
             }
         });
     }
-    try {
-        // Without a second connection, one scan of both directions.
-        auto q = m_engine->prepare_scan(k_sql);
-        q->bind(1, session).bind(2, "out").bind(3, second ? "out" : "in");
-        while (q->step()) {
-            if (q->column_view(1) == "out") {
-                outputs(q->column_int(0), q->column_view(2), q->column_int(3));
-            } else {
-                later.add(*q);
-            }
-        }
-    } catch (...) {
-        if (reader.joinable()) {
-            reader.join(); // never leave it running on this frame's buffers
-        }
-        throw;
-    }
-    if (reader.joinable()) {
-        reader.join();
-        if (failed) {
-            std::rethrow_exception(failed);
+    // Without a second connection, one scan of both directions.
+    auto q = m_engine->prepare_scan(k_sql);
+    q->bind(1, session).bind(2, "out").bind(3, second ? "out" : "in");
+    while (q->step()) {
+        if (q->column_view(1) == "out") {
+            outputs(q->column_int(0), q->column_view(2), q->column_int(3));
+        } else {
+            later.add(q->column_int(0), q->column_view(2), q->column_int(3));
         }
     }
-    size_t start = 0;
-    for (size_t i = 0; i < later.job.size(); ++i) {
-        inputs(later.job[i], std::string_view(later.text).substr(start, later.end[i] - start), later.artifact[i]);
-        start = later.end[i];
-    }
+    reader.finish();
+    later.replay(inputs);
 }
 
 std::vector<SessionStep> Store::session_steps(int64_t session)
