@@ -94,6 +94,13 @@ int cmd_export(const ExportOptions& options)
     event_options.job_namespace = options.job_namespace.empty()
                                       ? fmt::format("roar/{}", project.root().filename().string())
                                       : options.job_namespace;
+    if (!project.config().openlineage_schema_base.empty()) {
+        std::string base = project.config().openlineage_schema_base;
+        while (base.ends_with('/')) {
+            base.pop_back();
+        }
+        event_options.schema_base = std::move(base);
+    }
     std::map<int64_t, std::optional<openlineage::SessionRun>> sessions;
     auto session_of = [&](int64_t id) -> std::optional<openlineage::SessionRun> {
         if (id <= 0) {

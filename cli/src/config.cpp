@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -53,6 +54,9 @@ const std::vector<ConfigKey>& config_keys()
         {"redact.extra_patterns", "string-list", "[]",
          "more secrets to redact from recorded commands, environment and URLs: extended regular expressions "
          "(case-insensitive); a capture group limits redaction to that part (docs/redaction.md)"},
+        {"export.openlineage_schema_base", "string", "\"\"",
+         "where roar's OpenLineage facet schemas are published, the base of their _schemaURL (empty: "
+         "file:///usr/share/roar/openlineage/facets, where the package installs them)"},
     };
     return keys;
 }
@@ -67,6 +71,23 @@ const ConfigKey* find_key(const std::string& name)
         }
     }
     return nullptr;
+}
+
+// An absolute URL ("scheme://..."), without spaces, or empty.
+Result<void> check_schema_base(const std::string& base)
+{
+    const size_t colon = base.find("://");
+    const bool scheme =
+        colon != std::string::npos && colon > 0 && std::all_of(base.begin(), base.begin() + long(colon), [](char c) {
+            return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' || c == '-'
+                   || c == '.';
+        });
+    const bool clean = std::none_of(base.begin(), base.end(), [](char c) { return c <= ' ' || c == '#' || c == '?'; });
+    if (!base.empty() && !(scheme && clean && colon + 3 < base.size())) {
+        return fail("'{}' is not an absolute URL (expected scheme://host/path, e.g. https://example.com/roar/facets)",
+                    base);
+    }
+    return {};
 }
 
 std::string valid_keys()
@@ -190,6 +211,10 @@ Result<Config> Config::load(const fs::path& path)
         return fail("{}: store.url holds a password; remove it and put it in ~/.pgpass (or PGPASSFILE, "
                     "PGPASSWORD) instead",
                     path.string());
+    }
+    c.openlineage_schema_base = t["export"]["openlineage_schema_base"].value_or(std::string());
+    if (auto ok = check_schema_base(c.openlineage_schema_base); !ok) {
+        return fail("{}: export.openlineage_schema_base: {}", path.string(), ok.error().message);
     }
     c.proxy_s3_hosts = strings_of(t["proxy"]["s3_hosts"].node());
     c.proxy_intercept_tls = t["proxy"]["intercept_tls"].value_or(c.proxy_intercept_tls);

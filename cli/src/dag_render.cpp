@@ -1,10 +1,11 @@
 // The `roar dag` model and its JSON, text, dot and Mermaid renderings (see
 // dag_render.hpp; the HTML page is in dag_html.cpp).
 //
-// Everything here is linear in what is in view (plus one sort): artifacts
-// are grouped by sorting (path, content, direction, node) records instead
-// of a map of per-artifact objects, digests are fetched in batches for the
-// artifacts actually shown, and the JSON goes out as it is produced.
+// Everything here is linear in what is in view (plus small sorts):
+// artifacts are grouped path by path, sorting each path's few (content,
+// direction, node) records instead of keeping a map of per-artifact
+// objects, digests are fetched in batches for the artifacts actually
+// shown, and the JSON goes out as it is produced.
 #include "dag_render.hpp"
 
 #include "job_queries.hpp"
@@ -144,7 +145,9 @@ Dag build_dag(const Lineage& g, const DagOptions& options)
         n.dependencies.erase(std::unique(n.dependencies.begin(), n.dependencies.end()), n.dependencies.end());
     }
 
-    // Every (path, content) a node in view wrote or read, grouped by sorting.
+    // Every (path, content) a node in view wrote or read, grouped: a
+    // path's uses are already listed with it, so only each path's few
+    // records are sorted, not every use of the session at once.
     struct Record {
         uint32_t path;
         int64_t artifact;
@@ -153,30 +156,10 @@ Dag build_dag(const Lineage& g, const DagOptions& options)
         uint32_t use;
         bool operator<(const Record& o) const
         {
-            return std::tie(path, artifact, input, node) < std::tie(o.path, o.artifact, o.input, o.node);
+            return std::tie(artifact, input, node, use) < std::tie(o.artifact, o.input, o.node, o.use);
         }
     };
     std::vector<Record> records;
-    size_t total_uses = 0;
-    for (const DagNode& n : dag.nodes) {
-        for (int m : n.members) {
-            total_uses += g.executions[size_t(m)].inputs.size() + g.executions[size_t(m)].outputs.size();
-        }
-    }
-    records.reserve(total_uses);
-    for (size_t ni = 0; ni < dag.nodes.size(); ++ni) {
-        for (int m : dag.nodes[ni].members) {
-            const Execution& e = g.executions[size_t(m)];
-            for (uint32_t u : e.outputs) {
-                records.push_back({g.uses[u].path, g.uses[u].artifact, false, int(ni), u});
-            }
-            for (uint32_t u : e.inputs) {
-                records.push_back({g.uses[u].path, g.uses[u].artifact, true, int(ni), u});
-            }
-        }
-    }
-    std::sort(records.begin(), records.end());
-
     struct EdgePath {
         int from, to;
         uint32_t path;
@@ -197,75 +180,85 @@ Dag build_dag(const Lineage& g, const DagOptions& options)
                            [&](std::string_view d) { return path.size() > d.size() && path.starts_with(d); });
     };
     std::vector<int> consumers;
-    for (size_t begin = 0; begin < records.size();) {
-        size_t end = begin;
-        while (end < records.size() && records[end].path == records[begin].path
-               && records[end].artifact == records[begin].artifact) {
-            ++end;
-        }
-        // The producer: the last execution in view that wrote it, else
-        // whoever wrote what the first reader read (possibly out of view).
-        int producer = -1;
-        consumers.clear();
-        for (size_t r = begin; r < end; ++r) {
-            const int exec = g.uses[records[r].use].execution;
-            if (!records[r].input) {
-                producer = exec;
-            } else {
-                consumers.push_back(exec);
-                if (producer < 0) {
-                    producer = g.uses[records[r].use].producer;
-                }
+    for (uint32_t p = 0; p < g.paths.size(); ++p) {
+        records.clear();
+        for (uint32_t u : g.paths[p].uses) {
+            const Use& use = g.uses[u];
+            if (const int ni = node_of[size_t(use.execution)]; ni >= 0) {
+                records.push_back({p, use.artifact, !use.output, ni, u});
             }
         }
-        const uint32_t path_index = records[begin].path;
-        const int64_t artifact = records[begin].artifact;
-        begin = end;
+        std::sort(records.begin(), records.end());
+        for (size_t begin = 0; begin < records.size();) {
+            size_t end = begin;
+            while (end < records.size() && records[end].path == records[begin].path
+                   && records[end].artifact == records[begin].artifact) {
+                ++end;
+            }
+            // The producer: the last execution in view that wrote it, else
+            // whoever wrote what the first reader read (possibly out of view).
+            int producer = -1;
+            consumers.clear();
+            for (size_t r = begin; r < end; ++r) {
+                const int exec = g.uses[records[r].use].execution;
+                if (!records[r].input) {
+                    producer = exec;
+                } else {
+                    consumers.push_back(exec);
+                    if (producer < 0) {
+                        producer = g.uses[records[r].use].producer;
+                    }
+                }
+            }
+            const uint32_t path_index = records[begin].path;
+            const int64_t artifact = records[begin].artifact;
+            begin = end;
 
-        const PathState& path = g.paths[path_index];
-        const bool produced_in_view = producer >= 0 && node_of[size_t(producer)] >= 0;
-        const int producer_node = producer >= 0 ? node_for(producer) : -1;
-        if (producer_node >= 0) {
-            for (int c : consumers) {
-                if (g.executions[size_t(c)].step != g.executions[size_t(producer)].step) {
-                    edge_paths.push_back({producer_node, node_of[size_t(c)], path_index});
+            const PathState& path = g.paths[path_index];
+            const bool produced_in_view = producer >= 0 && node_of[size_t(producer)] >= 0;
+            const int producer_node = producer >= 0 ? node_for(producer) : -1;
+            if (producer_node >= 0) {
+                for (int c : consumers) {
+                    if (g.executions[size_t(c)].step != g.executions[size_t(producer)].step) {
+                        edge_paths.push_back({producer_node, node_of[size_t(c)], path_index});
+                    }
                 }
             }
+            DagArtifact a;
+            a.path = path_index;
+            a.artifact = artifact;
+            a.producer = producer;
+            a.producer_node = producer_node;
+            const int64_t now = g.current_content(path_index);
+            if (producer >= 0 && !g.executions[size_t(producer)].current) {
+                a.state = "superseded";
+            }
+            if (now != 0 && now != artifact) {
+                a.state = "superseded";
+                a.now = now;
+            }
+            if (std::string_view(a.state) == "active" && producer >= 0 && g.executions[size_t(producer)].stale) {
+                a.state = "stale";
+            }
+            if (options.stale_only && std::string_view(a.state) != "stale") {
+                continue;
+            }
+            a.terminal = consumers.empty();
+            if (!options.show_artifacts && !(a.terminal && produced_in_view)) {
+                continue;
+            }
+            if (!produced_in_view && !datasets.empty() && in_dataset(path.path)) {
+                continue;
+            }
+            a.consumers = consumers;
+            a.on_disk = disk_state_name(path.disk);
+            if (path.disk == DiskState::present || path.disk == DiskState::modified) {
+                a.on_disk = path.on_disk == artifact ? "present" : "modified";
+            }
+            dag.stale_artifacts += std::string_view(a.state) == "stale";
+            dag.superseded_artifacts += std::string_view(a.state) == "superseded";
+            dag.artifacts.push_back(std::move(a));
         }
-        DagArtifact a;
-        a.path = path_index;
-        a.artifact = artifact;
-        a.producer = producer;
-        a.producer_node = producer_node;
-        const int64_t now = g.current_content(path_index);
-        if (producer >= 0 && !g.executions[size_t(producer)].current) {
-            a.state = "superseded";
-        }
-        if (now != 0 && now != artifact) {
-            a.state = "superseded";
-            a.now = now;
-        }
-        if (std::string_view(a.state) == "active" && producer >= 0 && g.executions[size_t(producer)].stale) {
-            a.state = "stale";
-        }
-        if (options.stale_only && std::string_view(a.state) != "stale") {
-            continue;
-        }
-        a.terminal = consumers.empty();
-        if (!options.show_artifacts && !(a.terminal && produced_in_view)) {
-            continue;
-        }
-        if (!produced_in_view && !datasets.empty() && in_dataset(path.path)) {
-            continue;
-        }
-        a.consumers = consumers;
-        a.on_disk = disk_state_name(path.disk);
-        if (path.disk == DiskState::present || path.disk == DiskState::modified) {
-            a.on_disk = path.on_disk == artifact ? "present" : "modified";
-        }
-        dag.stale_artifacts += std::string_view(a.state) == "stale";
-        dag.superseded_artifacts += std::string_view(a.state) == "superseded";
-        dag.artifacts.push_back(std::move(a));
     }
 
     std::stable_sort(edge_paths.begin(), edge_paths.end());

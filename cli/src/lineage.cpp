@@ -251,21 +251,27 @@ Lineage Lineage::load(collector::Store& store, const LineageOptions& options)
             (output ? e.outputs : e.inputs).push_back(index);
             g.uses.push_back(Use{id, artifact, exec, output, -1});
         };
-        // One pass over the session's job_io rows in `direction` (the store
-        // reads a long history on two threads).
+        // The session's outputs, then its inputs (the store reads a long
+        // history on two threads, or streams it from a server).
         auto exec_of = [&](int64_t row) { return row >= 0 && row <= max_job_row ? execution_of[size_t(row)] : -1; };
-        auto scan = [&](bool output) {
-            store.scan_session_uses(g.session_id, jobs, output,
-                                    [&](int64_t job_row, std::string_view path, int64_t artifact) {
-                                        if (const int exec = exec_of(job_row); exec >= 0) {
-                                            add(exec, path, artifact, output);
-                                        }
-                                    });
-        };
-        scan(true);
-        std::fill(last_paths.begin(), last_paths.end(), std::vector<uint32_t>{});
-        this_exec = -1;
-        scan(false);
+        bool inputs_begun = false;
+        store.scan_session_uses(
+            g.session_id, jobs,
+            [&](int64_t job_row, std::string_view path, int64_t artifact) {
+                if (const int exec = exec_of(job_row); exec >= 0) {
+                    add(exec, path, artifact, true);
+                }
+            },
+            [&](int64_t job_row, std::string_view path, int64_t artifact) {
+                if (!inputs_begun) { // the outputs' path hints do not fit the inputs
+                    inputs_begun = true;
+                    std::fill(last_paths.begin(), last_paths.end(), std::vector<uint32_t>{});
+                    this_exec = -1;
+                }
+                if (const int exec = exec_of(job_row); exec >= 0) {
+                    add(exec, path, artifact, false);
+                }
+            });
         std::vector<uint32_t> counts(g.paths.size(), 0);
         for (const auto& use : g.uses) {
             ++counts[use.path];

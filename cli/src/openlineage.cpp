@@ -19,15 +19,16 @@ namespace {
 std::string producer() { return fmt::format("https://roar.invalid/roar/releases/{}", ROAR_VERSION_STRING); }
 
 // The base fields every facet carries; `schema` is OpenLineage's facet
-// file URL with its definition, or one of roar's under k_roar_schema_base.
+// file URL with its definition, or one of roar's (roar_facet).
 nlohmann::json facet(const std::string& schema)
 {
     return nlohmann::json{{"_producer", producer()}, {"_schemaURL", schema}};
 }
 
-nlohmann::json roar_facet(const char* file, const char* definition)
+// One of roar's facets: its schema is `file` under the options' schema base.
+nlohmann::json roar_facet(const EventOptions& options, const char* file, const char* definition)
 {
-    return facet(fmt::format("{}/{}#/$defs/{}", k_roar_schema_base, file, definition));
+    return facet(fmt::format("{}/{}#/$defs/{}", options.schema_base, file, definition));
 }
 
 constexpr const char* k_parent_schema =
@@ -60,7 +61,7 @@ nlohmann::json run_facets(const collector::JobDetail& job, const EventOptions& o
     engine["openlineageAdapterVersion"] = ROAR_VERSION_STRING;
     facets["processing_engine"] = std::move(engine);
 
-    auto command = roar_facet("1-0-0/RoarCommandRunFacet.json", "RoarCommandRunFacet");
+    auto command = roar_facet(options, "1-0-0/RoarCommandRunFacet.json", "RoarCommandRunFacet");
     command["jobId"] = job.uid;
     command["command"] = job.command;
     command["argv"] = job.argv;
@@ -77,13 +78,13 @@ nlohmann::json run_facets(const collector::JobDetail& job, const EventOptions& o
     }
     facets["roar_command"] = std::move(command);
 
-    auto host = roar_facet("1-0-0/RoarHostRunFacet.json", "RoarHostRunFacet");
+    auto host = roar_facet(options, "1-0-0/RoarHostRunFacet.json", "RoarHostRunFacet");
     host["hostname"] = job.host;
     host["user"] = job.user;
     facets["roar_host"] = std::move(host);
 
     if (job.git) {
-        auto git = roar_facet("1-0-0/RoarGitRunFacet.json", "RoarGitRunFacet");
+        auto git = roar_facet(options, "1-0-0/RoarGitRunFacet.json", "RoarGitRunFacet");
         git["commit"] = job.git->commit;
         git["branch"] = job.git->branch;
         git["remote"] = job.git->remote;
@@ -105,7 +106,8 @@ nlohmann::json job_of(const collector::JobDetail& job, const EventOptions& optio
 
 // One dataset of `job`; its content facets only `with_content` (an output's
 // content does not exist yet when its job starts).
-nlohmann::json dataset(const collector::JobDetail& job, const collector::UseDetail& use, bool with_content, bool output)
+nlohmann::json dataset(const collector::JobDetail& job, const collector::UseDetail& use, const EventOptions& options,
+                       bool with_content, bool output)
 {
     const DatasetName name = dataset_name(use.path, job.host);
     nlohmann::json d{{"namespace", name.namespace_}, {"name", name.name}};
@@ -113,7 +115,7 @@ nlohmann::json dataset(const collector::JobDetail& job, const collector::UseDeta
         return d;
     }
     nlohmann::json facets = nlohmann::json::object();
-    auto content = roar_facet("1-0-0/RoarContentDatasetFacet.json", "RoarContentDatasetFacet");
+    auto content = roar_facet(options, "1-0-0/RoarContentDatasetFacet.json", "RoarContentDatasetFacet");
     if (use.size) {
         content["size"] = *use.size;
     }
@@ -127,7 +129,7 @@ nlohmann::json dataset(const collector::JobDetail& job, const collector::UseDeta
     }
     facets["roar_content"] = std::move(content);
     if (use.pid) {
-        auto process = roar_facet("1-0-0/RoarProcessDatasetFacet.json", "RoarProcessDatasetFacet");
+        auto process = roar_facet(options, "1-0-0/RoarProcessDatasetFacet.json", "RoarProcessDatasetFacet");
         process["pid"] = *use.pid;
         process["programs"] = nlohmann::json::array();
         for (const auto& p : job.processes) {
@@ -159,11 +161,11 @@ nlohmann::json event(const char* type, double when, const collector::JobDetail& 
 {
     nlohmann::json inputs = nlohmann::json::array();
     for (const auto& use : job.inputs) {
-        inputs.push_back(dataset(job, use, true, false));
+        inputs.push_back(dataset(job, use, options, true, false));
     }
     nlohmann::json outputs = nlohmann::json::array();
     for (const auto& use : job.outputs) {
-        outputs.push_back(dataset(job, use, outputs_with_content, true));
+        outputs.push_back(dataset(job, use, options, outputs_with_content, true));
     }
     return {{"eventType", type},
             {"eventTime", iso_time(when)},

@@ -25,9 +25,11 @@ namespace roar::cli::openlineage {
 
 // The spec version the events follow (the schema kept in tests/).
 inline constexpr const char* k_event_schema = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent";
-// Where roar's custom facet schemas are published: docs/openlineage/facets/
-// of roar's source tree under this base (the schema files' $id use it too).
-inline constexpr const char* k_roar_schema_base = "https://roar.invalid/roar/docs/openlineage/facets";
+// Where roar's custom facet schemas are, by default: the package installs
+// docs/openlineage/facets/ of roar's source tree there, so the URL names
+// a file on any machine with roar installed (the schema files' $id use it
+// too). export.openlineage_schema_base in roar.toml names another place.
+inline constexpr const char* k_default_schema_base = "file:///usr/share/roar/openlineage/facets";
 
 // The session a job belongs to: the parent run of its jobs.
 struct SessionRun {
@@ -38,6 +40,8 @@ struct SessionRun {
 struct EventOptions {
     std::string job_namespace;         // the namespace of jobs (and of the session's parent job)
     std::optional<SessionRun> session; // the job's session, when it has one
+    // The base of roar's facets' _schemaURL: VERSION/FILE.json follows it.
+    std::string schema_base = k_default_schema_base;
 };
 
 // A dataset's OpenLineage identity.

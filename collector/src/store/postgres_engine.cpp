@@ -43,6 +43,42 @@ std::string one_line(std::string msg)
     return out;
 }
 
+// `sql` with each ?N placeholder outside quotes replaced by `spell(N)`
+// (N is 0 when its digits do not fit a size_t).
+template <typename Spell> std::string rewrite_placeholders(std::string_view sql, Spell spell)
+{
+    std::string out;
+    out.reserve(sql.size());
+    char quote = 0;
+    for (size_t i = 0; i < sql.size(); ++i) {
+        const char c = sql[i];
+        if (quote) {
+            quote = c == quote ? 0 : quote;
+        } else if (c == '\'' || c == '"') {
+            quote = c;
+        } else if (c == '?' && i + 1 < sql.size() && sql[i + 1] >= '0' && sql[i + 1] <= '9') {
+            size_t n = 0;
+            const auto [end, ec] = std::from_chars(sql.data() + i + 1, sql.data() + sql.size(), n);
+            out += spell(ec == std::errc() ? n : 0);
+            i = size_t(end - sql.data()) - 1;
+            continue;
+        }
+        out += c;
+    }
+    return out;
+}
+
+// A double column's text (float8out's, Infinity included) as a double.
+double double_of(std::string_view text)
+{
+    if (text == "Infinity" || text == "-Infinity") {
+        return text.front() == '-' ? -HUGE_VAL : HUGE_VAL;
+    }
+    double value = 0;
+    std::from_chars(text.data(), text.data() + text.size(), value);
+    return value;
+}
+
 // A UTF8 database refuses text that is not UTF-8, yet a Linux path,
 // argument or name may hold any byte but NUL. Such text is stored as this
 // marker followed by the base64 of its bytes, and column_view() gives the
@@ -235,26 +271,275 @@ private:
     std::string m_buffer;
 };
 
+// A long read as COPY (SELECT ...) TO STDOUT: rows arrive while the
+// server is still producing them, and each is parsed as it is stepped to,
+// so neither side waits for the whole result (PQexecParams keeps every row
+// of a result in memory before the first can be read). COPY takes no
+// parameters: they are spliced into the text as quoted literals, which the
+// server types from their context as it does an untyped parameter. Fields
+// come in the text format (tab-separated, \N for NULL, backslash escapes)
+// and text stored as bytes (stored_text) is decoded as column_view()
+// decodes a statement's cells.
+class PostgresCopyScan final : public SqlStatement {
+public:
+    PostgresCopyScan(pg_conn* conn, std::string sql) : m_conn(conn), m_sql(std::move(sql)) { }
+    PostgresCopyScan(const PostgresCopyScan&) = delete;
+    PostgresCopyScan& operator=(const PostgresCopyScan&) = delete;
+    ~PostgresCopyScan() override { drain(); }
+
+    using SqlStatement::bind;
+    PostgresCopyScan& bind(int index, int64_t value) override { return set(index, fmt::format("'{}'", value)); }
+    PostgresCopyScan& bind(int index, double value) override
+    {
+        std::string text = "'";
+        append_double(text, value);
+        return set(index, text + "'");
+    }
+    PostgresCopyScan& bind(int index, std::string_view value) override
+    {
+        const std::string stored = stored_text(value);
+        char* quoted = PQescapeLiteral(m_conn, stored.data(), stored.size());
+        if (!quoted) {
+            throw FatalError(fmt::format("database error: {}", connection_error(m_conn)));
+        }
+        std::string literal(quoted);
+        PQfreemem(quoted);
+        return set(index, std::move(literal));
+    }
+    PostgresCopyScan& bind(int index, std::nullopt_t) override { return set(index, "NULL"); }
+
+    bool step() override
+    {
+        if (!m_started) {
+            start();
+        }
+        if (m_done) {
+            return false;
+        }
+        char* line = nullptr;
+        const int size = PQgetCopyData(m_conn, &line, 0);
+        if (size < 0) {
+            m_done = true;
+            finish(size);
+            return false;
+        }
+        try {
+            parse(std::string_view(line, size_t(size)));
+        } catch (...) {
+            PQfreemem(line);
+            throw;
+        }
+        PQfreemem(line);
+        return true;
+    }
+    int64_t changes() const override { return 0; }
+    void reset() override
+    {
+        drain();
+        m_started = m_done = false;
+        m_params.clear();
+        m_fields.clear();
+    }
+
+    int64_t column_int(int index) const override
+    {
+        const std::string_view text = column_view(index);
+        int64_t value = 0;
+        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+        if (ec != std::errc() || end != text.data() + text.size()) {
+            return text == "t" ? 1 : int64_t(column_double(index)); // a boolean, or a double read as an integer
+        }
+        return value;
+    }
+    double column_double(int index) const override { return double_of(column_view(index)); }
+    std::string_view column_view(int index) const override
+    {
+        if (index < 0 || size_t(index) >= m_fields.size() || m_fields[size_t(index)].null) {
+            return {};
+        }
+        return m_fields[size_t(index)].text;
+    }
+    bool column_is_null(int index) const override
+    {
+        return index < 0 || size_t(index) >= m_fields.size() || m_fields[size_t(index)].null;
+    }
+
+private:
+    struct Field {
+        bool null = true;
+        std::string text; // unescaped, and decoded when stored as bytes
+    };
+
+    PostgresCopyScan& set(int index, std::string literal)
+    {
+        if (index < 1) {
+            throw FatalError(fmt::format("internal error: parameter {} of a statement", index));
+        }
+        if (m_params.size() < size_t(index)) {
+            m_params.resize(size_t(index), "NULL");
+        }
+        m_params[size_t(index) - 1] = std::move(literal);
+        return *this;
+    }
+
+    // The statement's text with its ?N placeholders replaced by the bound literals.
+    std::string spliced() const
+    {
+        return rewrite_placeholders(m_sql, [this](size_t n) {
+            if (n < 1 || n > m_params.size()) {
+                throw FatalError(fmt::format("internal error: parameter ?{} is not bound", n));
+            }
+            return m_params[n - 1];
+        });
+    }
+
+    void start()
+    {
+        m_started = true;
+        const std::string copy = fmt::format("COPY ({}) TO STDOUT", spliced());
+        pg_result* result = PQexec(m_conn, copy.c_str());
+        const ExecStatusType status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+        const std::string msg = result ? PQresultErrorMessage(result) : "";
+        PQclear(result);
+        if (status != PGRES_COPY_OUT) {
+            m_done = true;
+            drain();
+            throw FatalError(fmt::format("database error: {} (in: {})",
+                                         msg.empty() ? connection_error(m_conn) : one_line(msg),
+                                         one_line(m_sql.substr(0, 80))));
+        }
+    }
+
+    // After the last row (or a failure of the stream): the command's own result.
+    void finish(int size)
+    {
+        pg_result* result = PQgetResult(m_conn);
+        const ExecStatusType status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+        const std::string msg = result ? PQresultErrorMessage(result) : "";
+        PQclear(result);
+        drain();
+        if (size == -2 || status != PGRES_COMMAND_OK) {
+            throw FatalError(fmt::format("database error: {} (in: {})",
+                                         msg.empty() ? connection_error(m_conn) : one_line(msg),
+                                         one_line(m_sql.substr(0, 80))));
+        }
+    }
+
+    // Reads what is left of an unfinished COPY, so the connection can run
+    // the next statement.
+    void drain()
+    {
+        if (!m_started) {
+            return;
+        }
+        if (!m_done) {
+            m_done = true;
+            char* line = nullptr;
+            while (PQgetCopyData(m_conn, &line, 0) >= 0) {
+                PQfreemem(line);
+            }
+        }
+        while (pg_result* rest = PQgetResult(m_conn)) {
+            PQclear(rest);
+        }
+    }
+
+    // One row of COPY's text format, without its newline, into m_fields.
+    void parse(std::string_view line)
+    {
+        if (!line.empty() && line.back() == '\n') {
+            line.remove_suffix(1);
+        }
+        size_t column = 0;
+        size_t at = 0;
+        for (;;) {
+            if (m_fields.size() <= column) {
+                m_fields.resize(column + 1);
+            }
+            Field& f = m_fields[column];
+            const size_t tab = std::min(line.find('\t', at), line.size());
+            const std::string_view raw = line.substr(at, tab - at);
+            f.null = raw == "\\N";
+            f.text.clear();
+            if (!f.null) {
+                unescape(raw, f.text);
+                if (std::string_view(f.text).substr(0, k_bytes_marker.size()) == k_bytes_marker) {
+                    if (auto bytes = base64_decode(std::string_view(f.text).substr(k_bytes_marker.size()))) {
+                        f.text = std::move(*bytes);
+                    }
+                }
+            }
+            ++column;
+            if (tab == line.size()) {
+                break;
+            }
+            at = tab + 1;
+        }
+        for (size_t i = column; i < m_fields.size(); ++i) {
+            m_fields[i].null = true;
+        }
+    }
+
+    // COPY's backslash escapes (\\ \b \f \n \r \t \v, octal \NNN and hex \xHH) undone.
+    static void unescape(std::string_view raw, std::string& out)
+    {
+        if (raw.find('\\') == std::string_view::npos) {
+            out.assign(raw);
+            return;
+        }
+        out.reserve(raw.size());
+        for (size_t i = 0; i < raw.size(); ++i) {
+            if (raw[i] != '\\' || i + 1 == raw.size()) {
+                out += raw[i];
+                continue;
+            }
+            const char c = raw[++i];
+            switch (c) {
+            case 'b': out += '\b'; break;
+            case 'f': out += '\f'; break;
+            case 'n': out += '\n'; break;
+            case 'r': out += '\r'; break;
+            case 't': out += '\t'; break;
+            case 'v': out += '\v'; break;
+            case 'x': {
+                unsigned value = 0;
+                const size_t digits = std::min<size_t>(2, raw.size() - i - 1);
+                const auto [end, ec] = std::from_chars(raw.data() + i + 1, raw.data() + i + 1 + digits, value, 16);
+                if (ec != std::errc()) {
+                    out += c;
+                    break;
+                }
+                out += char(value);
+                i = size_t(end - raw.data()) - 1;
+                break;
+            }
+            default:
+                if (c >= '0' && c <= '7') {
+                    unsigned value = 0;
+                    const size_t digits = std::min<size_t>(3, raw.size() - i);
+                    const auto [end, ec] = std::from_chars(raw.data() + i, raw.data() + i + digits, value, 8);
+                    out += char(value);
+                    i = size_t(end - raw.data()) - 1;
+                    (void)ec;
+                } else {
+                    out += c; // \\ and any other escaped character stand for themselves
+                }
+            }
+        }
+    }
+
+    pg_conn* m_conn;
+    std::string m_sql;
+    std::vector<std::string> m_params; // SQL literals, "NULL" when unbound
+    bool m_started = false, m_done = false;
+    std::vector<Field> m_fields;
+};
+
 } // namespace
 
 std::string postgres_placeholders(std::string_view sql)
 {
-    std::string out;
-    out.reserve(sql.size());
-    char quote = 0;
-    for (size_t i = 0; i < sql.size(); ++i) {
-        const char c = sql[i];
-        if (quote) {
-            quote = c == quote ? 0 : quote;
-        } else if (c == '\'' || c == '"') {
-            quote = c;
-        } else if (c == '?' && i + 1 < sql.size() && sql[i + 1] >= '0' && sql[i + 1] <= '9') {
-            out += '$';
-            continue;
-        }
-        out += c;
-    }
-    return out;
+    return rewrite_placeholders(sql, [](size_t n) { return fmt::format("${}", n); });
 }
 
 // -------------------------------------------------------- PostgresStatement
@@ -356,16 +641,7 @@ int64_t PostgresStatement::column_int(int index) const
     return value;
 }
 
-double PostgresStatement::column_double(int index) const
-{
-    const std::string_view text = column_view(index);
-    if (text == "Infinity" || text == "-Infinity") {
-        return text.front() == '-' ? -HUGE_VAL : HUGE_VAL;
-    }
-    double value = 0;
-    std::from_chars(text.data(), text.data() + text.size(), value);
-    return value;
-}
+double PostgresStatement::column_double(int index) const { return double_of(column_view(index)); }
 
 std::string_view PostgresStatement::column_view(int index) const
 {
@@ -577,6 +853,61 @@ std::unique_ptr<SqlStatement> PostgresEngine::prepare(std::string_view sql)
 }
 
 void PostgresEngine::exec(std::string_view sql) { run(m_conn, postgres_placeholders(sql)); }
+
+std::unique_ptr<SqlStatement> PostgresEngine::prepare_scan(std::string_view sql)
+{
+    return std::make_unique<PostgresCopyScan>(m_conn, std::string(sql));
+}
+
+Result<std::unique_ptr<StoreEngine>> PostgresEngine::open_reader() const
+{
+    // The parameters this connection was made with, password included
+    // (from the URL, a passfile or the environment), so the second
+    // connection reaches the same server as the same user.
+    PQconninfoOption* options = PQconninfo(m_conn);
+    if (!options) {
+        return fail("cannot open a second connection to the store {}: out of memory", describe());
+    }
+    std::vector<const char*> keys, values;
+    for (PQconninfoOption* o = options; o->keyword; ++o) {
+        if (o->val && *o->val) {
+            keys.push_back(o->keyword);
+            values.push_back(o->val);
+        }
+    }
+    keys.push_back(nullptr);
+    values.push_back(nullptr);
+    pg_conn* conn = PQconnectdbParams(keys.data(), values.data(), 0);
+    PQconninfoFree(options);
+    if (!conn || PQstatus(conn) != CONNECTION_OK) {
+        std::string msg = connection_error(conn);
+        PQfinish(conn);
+        return fail("cannot open a second connection to the store {}: {}", describe(), msg);
+    }
+    PQsetNoticeProcessor(
+        conn, [](void*, const char*) {}, nullptr);
+    std::unique_ptr<PostgresEngine> reader(new PostgresEngine(conn, m_url, m_project, m_schema, Access::read));
+    reader->m_schema_version = m_schema_version;
+    try {
+        reader->configure_session();
+        if (m_in_transaction) {
+            PostgresStatement exported(m_conn, "SELECT pg_export_snapshot()");
+            if (!exported.step()) {
+                throw FatalError("database error: no snapshot to share");
+            }
+            run(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+            reader->m_in_transaction = true;
+            const std::string_view id = exported.column_view(0);
+            if (id.empty() || id.find_first_not_of("0123456789ABCDEFabcdef-") != std::string_view::npos) {
+                throw FatalError(fmt::format("database error: unexpected snapshot id '{}'", id));
+            }
+            run(conn, fmt::format("SET TRANSACTION SNAPSHOT '{}'", id));
+        }
+    } catch (const FatalError& e) {
+        return fail("cannot open a second connection to the store {}: {}", describe(), e.what());
+    }
+    return std::unique_ptr<StoreEngine>(std::move(reader));
+}
 
 std::unique_ptr<RowStream> PostgresEngine::stream_rows(std::string_view table_columns)
 {

@@ -5,7 +5,10 @@
 // connection and thread (into a flat buffer) while the caller's sink takes
 // the first half: stepping through SQLite is most of the cost of a long
 // history. A stored job's rows never change, so both read transactions
-// agree on every job the caller listed.
+// agree on every job the caller listed. A server engine streams the scan
+// (prepare_scan), so rows are taken in while the server still reads them:
+// both directions at once, or for a long history each on its own
+// connection, the second in the first one's snapshot.
 #include "roar/collector/store/store.hpp"
 
 #include <fmt/format.h>
@@ -30,7 +33,166 @@ std::string uses_sql(const char* op)
                        op);
 }
 
+// A scan's rows kept for later, in a flat buffer: no allocation per row.
+struct HeldUses {
+    std::vector<int64_t> job, artifact;
+    std::vector<size_t> end; // of each path in text
+    std::string text;
+
+    void add(int64_t job_row, std::string_view path, int64_t artifact_id)
+    {
+        job.push_back(job_row);
+        artifact.push_back(artifact_id);
+        text += path;
+        end.push_back(text.size());
+    }
+    void replay(const UseSink& sink) const
+    {
+        size_t start = 0;
+        for (size_t i = 0; i < job.size(); ++i) {
+            sink(job[i], std::string_view(text).substr(start, end[i] - start), artifact[i]);
+            start = end[i];
+        }
+    }
+};
+
+// A scan running on a thread of its own: whatever it throws is thrown
+// again by finish(), and it is joined before its caller's frame (whose
+// buffers it fills) goes, even when the caller's own scan throws.
+class ScanThread {
+public:
+    ScanThread() = default;
+    ScanThread(const ScanThread&) = delete;
+    ScanThread& operator=(const ScanThread&) = delete;
+    ~ScanThread()
+    {
+        if (m_thread.joinable()) {
+            m_thread.join();
+        }
+    }
+    template <typename F> void start(F read)
+    {
+        m_thread = std::thread([this, read] {
+            try {
+                read();
+            } catch (...) {
+                m_failed = std::current_exception();
+            }
+        });
+    }
+    void finish()
+    {
+        if (m_thread.joinable()) {
+            m_thread.join();
+        }
+        if (m_failed) {
+            std::rethrow_exception(m_failed);
+        }
+    }
+
+private:
+    std::thread m_thread;
+    std::exception_ptr m_failed;
+};
+
+// One direction of a session's job_io rows to `sink`, on SQLite: the
+// later half of a long history is stepped through on a second connection
+// and thread (into a flat buffer) while `sink` takes the first half.
+void scan_direction(StoreEngine& first, int64_t session, const std::vector<SessionJob>& jobs, bool outputs,
+                    const UseSink& sink)
+{
+    const char* direction = outputs ? "out" : "in";
+    const SessionJob* split = jobs.size() >= k_parallel_scan_jobs && std::thread::hardware_concurrency() > 1
+                                  ? &jobs[jobs.size() / 2]
+                                  : nullptr;
+    auto bind_part = [&](SqlStatement& q) {
+        q.bind(1, session).bind(4, direction);
+        if (split) {
+            q.bind(2, split->started_at).bind(3, split->row);
+        } else {
+            q.bind(2, std::numeric_limits<double>::infinity()).bind(3, int64_t(0)); // every job
+        }
+    };
+    HeldUses later;
+    ScanThread reader;
+    if (split) {
+        reader.start([&] {
+            auto second = first.open_reader();
+            if (!second) {
+                throw FatalError(second.error().message);
+            }
+            if (!*second) {
+                throw FatalError("internal error: the engine gave no second reader");
+            }
+            StoreEngine& engine = **second;
+            engine.prepare_bulk_read();
+            engine.begin_read();
+            auto q = engine.prepare(uses_sql(">="));
+            bind_part(*q);
+            while (q->step()) {
+                later.add(q->column_int(0), q->column_view(1), q->column_int(2));
+            }
+            q.reset();
+            engine.commit();
+        });
+    }
+    first.prepare_bulk_read();
+    auto q = first.prepare(uses_sql("<"));
+    bind_part(*q);
+    while (q->step()) {
+        sink(q->column_int(0), q->column_view(1), q->column_int(2));
+    }
+    reader.finish();
+    later.replay(sink);
+}
+
 } // namespace
+
+void Store::scan_session_uses(int64_t session, const std::vector<SessionJob>& jobs, const UseSink& outputs,
+                              const UseSink& inputs)
+{
+    if (m_engine->dialect() == Dialect::sqlite) {
+        scan_direction(*m_engine, session, jobs, true, outputs);
+        scan_direction(*m_engine, session, jobs, false, inputs);
+        return;
+    }
+    // A server streams each direction as it reads it: outputs to the
+    // caller at once; inputs, for a long history on a second connection
+    // in the same snapshot (both backends then work at once), into a flat
+    // buffer handed over once the outputs are all in.
+    constexpr const char* k_sql = "SELECT io.job_id, io.direction, io.path, coalesce(io.artifact_id, 0) FROM jobs j "
+                                  "JOIN job_io io ON io.job_id = j.id AND io.direction IN (?2, ?3) "
+                                  "WHERE j.session_id = ?1";
+    HeldUses later;
+    std::unique_ptr<StoreEngine> second;
+    if (jobs.size() >= k_parallel_scan_jobs && std::thread::hardware_concurrency() > 1) {
+        if (auto opened = m_engine->open_reader(); opened && *opened && (*opened)->in_transaction()) {
+            second = std::move(*opened);
+        }
+    }
+    ScanThread reader;
+    if (second) {
+        reader.start([&] {
+            auto q = second->prepare_scan(k_sql);
+            q->bind(1, session).bind(2, "in").bind(3, "in");
+            while (q->step()) {
+                later.add(q->column_int(0), q->column_view(2), q->column_int(3));
+            }
+        });
+    }
+    // Without a second connection, one scan of both directions.
+    auto q = m_engine->prepare_scan(k_sql);
+    q->bind(1, session).bind(2, "out").bind(3, second ? "out" : "in");
+    while (q->step()) {
+        if (q->column_view(1) == "out") {
+            outputs(q->column_int(0), q->column_view(2), q->column_int(3));
+        } else {
+            later.add(q->column_int(0), q->column_view(2), q->column_int(3));
+        }
+    }
+    reader.finish();
+    later.replay(inputs);
+}
 
 std::vector<SessionStep> Store::session_steps(int64_t session)
 {
@@ -66,84 +228,6 @@ std::vector<SessionJob> Store::session_jobs(int64_t session)
         jobs.push_back(std::move(j));
     }
     return jobs;
-}
-
-void Store::scan_session_uses(int64_t session, const std::vector<SessionJob>& jobs, bool outputs, const UseSink& sink)
-{
-    const char* direction = outputs ? "out" : "in";
-    // SQLite reads a second half on a second connection and thread; a
-    // server streams the whole scan to one connection faster than that.
-    const SessionJob* split = jobs.size() >= k_parallel_scan_jobs && std::thread::hardware_concurrency() > 1
-                                      && m_engine->dialect() == Dialect::sqlite
-                                  ? &jobs[jobs.size() / 2]
-                                  : nullptr;
-    auto bind_part = [&](SqlStatement& q) {
-        q.bind(1, session).bind(4, direction);
-        if (split) {
-            q.bind(2, split->started_at).bind(3, split->row);
-        } else {
-            q.bind(2, std::numeric_limits<double>::infinity()).bind(3, int64_t(0)); // every job
-        }
-    };
-    struct Rows {
-        std::vector<int64_t> job, artifact;
-        std::vector<size_t> end; // of each path in text
-        std::string text;
-    } later;
-    std::exception_ptr failed;
-    std::thread reader;
-    if (split) {
-        reader = std::thread([&] {
-            try {
-                auto second = m_engine->open_reader();
-                if (!second) {
-                    throw FatalError(second.error().message);
-                }
-                if (!*second) {
-                    throw FatalError("internal error: the engine gave no second reader");
-                }
-                StoreEngine& engine = **second;
-                engine.prepare_bulk_read();
-                engine.begin_read();
-                auto q = engine.prepare(uses_sql(">="));
-                bind_part(*q);
-                while (q->step()) {
-                    later.job.push_back(q->column_int(0));
-                    later.artifact.push_back(q->column_int(2));
-                    later.text += q->column_view(1);
-                    later.end.push_back(later.text.size());
-                }
-                q.reset();
-                engine.commit();
-            } catch (...) {
-                failed = std::current_exception();
-            }
-        });
-    }
-    try {
-        m_engine->prepare_bulk_read();
-        auto q = m_engine->prepare(uses_sql("<"));
-        bind_part(*q);
-        while (q->step()) {
-            sink(q->column_int(0), q->column_view(1), q->column_int(2));
-        }
-    } catch (...) {
-        if (reader.joinable()) {
-            reader.join(); // never leave it running on this frame's buffers
-        }
-        throw;
-    }
-    if (reader.joinable()) {
-        reader.join();
-        if (failed) {
-            std::rethrow_exception(failed);
-        }
-        size_t start = 0;
-        for (size_t i = 0; i < later.job.size(); ++i) {
-            sink(later.job[i], std::string_view(later.text).substr(start, later.end[i] - start), later.artifact[i]);
-            start = later.end[i];
-        }
-    }
 }
 
 void Store::scan_job_inputs(int64_t row, const UseSink& sink)

@@ -1,6 +1,7 @@
 # Helpers for the export tests; source after ../lib/common.sh.
-# Gives: $PY, NODE_DIR (ajv lives there), validate FILE (every event valid
-# against the OpenLineage schema and its facets' schemas), start_receiver
+# Gives: $PY, NODE_DIR (ajv lives there), validate FILE [BASE] (every event
+# valid against the OpenLineage schema and its facets' schemas, roar's
+# published under BASE when given), start_receiver
 # [OPTIONS] (a lineage_receiver.mjs on a free loopback port: $RECEIVER_URL,
 # $RECEIVED the file its events go to), and a small pipeline.
 PY=${ROAR_TEST_PYTHON:-/usr/bin/python3}
@@ -12,7 +13,7 @@ export NODE_DIR=$ROAR_SOURCE_DIR/tests/functional/node
 
 validate() {
   local out
-  out=$(node "$EXPORT_DIR/validate_openlineage.mjs" "$1") || fail "events not valid OpenLineage: $out"
+  out=$(node "$EXPORT_DIR/validate_openlineage.mjs" "$@") || fail "events not valid OpenLineage: $out"
 }
 
 _receivers=0

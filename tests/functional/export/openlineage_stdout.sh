@@ -11,6 +11,25 @@ make_pipeline
 check "every event is valid against the OpenLineage schema and its facets' schemas"
 validate all.jsonl
 
+check "roar's facets name their schemas under the default base, where the package installs them"
+assert_eq "$(jq -r '.inputs[0].facets.roar_content._schemaURL' <<<"$(sed -n 4p all.jsonl)")" \
+  'file:///usr/share/roar/openlineage/facets/1-0-0/RoarContentDatasetFacet.json#/$defs/RoarContentDatasetFacet' \
+  "roar_content's schema URL"
+assert_eq "$(jq -r '.run.facets | to_entries[] | select(.key | startswith("roar_")) | .value._schemaURL' all.jsonl |
+  sed 's#/1-0-0/.*##' | sort -u)" "file:///usr/share/roar/openlineage/facets" "base of every roar facet's schema URL"
+
+check "export.openlineage_schema_base moves every custom facet's schema URL, and nothing else"
+"$ROAR" config set export.openlineage_schema_base https://docs.example.test/roar/facets/ >/dev/null
+"$ROAR" export --format openlineage >based.jsonl
+validate based.jsonl https://docs.example.test/roar/facets
+assert_eq "$(grep -o '"_schemaURL":"[^"]*roar[^"]*"' based.jsonl | sed 's#/1-0-0/.*##' | sort -u)" \
+  '"_schemaURL":"https://docs.example.test/roar/facets' "custom facets' base"
+sed 's#https://docs.example.test/roar/facets/#file:///usr/share/roar/openlineage/facets/#g' based.jsonl >unbased.jsonl
+cmp unbased.jsonl all.jsonl || fail "events differ in more than the schema base"
+expect_failure "$ROAR" config set export.openlineage_schema_base 'not a url'
+assert_contains "$ERR_OUT" "export.openlineage_schema_base: 'not a url' is not an absolute URL" "bad base refused"
+"$ROAR" config set export.openlineage_schema_base '' >/dev/null
+
 check "one START and one COMPLETE or FAIL per job, in job order"
 assert_eq "$(wc -l <all.jsonl)" 8 "events for 4 jobs"
 assert_eq "$(jq -r .eventType all.jsonl | tr '\n' ' ')" "START COMPLETE START COMPLETE START FAIL START COMPLETE " \

@@ -2,9 +2,11 @@
 // the official schema kept in openlineage-spec/ and every facet against its
 // own schema: OpenLineage's facet files there, roar's in
 // docs/openlineage/facets/. A facet with no schema, or whose _schemaURL is
-// not its schema's, is an error too. Prints one line per problem and exits 1
-// if there is any. ajv and ajv-formats come from tests/functional/node
-// (NODE_DIR).
+// not its schema's, is an error too. With a second argument, roar's schemas
+// are taken as published under that base (roar.toml's
+// export.openlineage_schema_base) instead of their default one. Prints one
+// line per problem and exits 1 if there is any. ajv and ajv-formats come
+// from tests/functional/node (NODE_DIR).
 import { createRequire } from 'node:module';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
@@ -17,6 +19,8 @@ const addFormats = require('ajv-formats').default;
 const here = dirname(fileURLToPath(import.meta.url));
 const specDir = join(here, 'openlineage-spec');
 const roarDir = join(here, '..', '..', '..', 'docs', 'openlineage', 'facets', '1-0-0');
+const defaultBase = 'file:///usr/share/roar/openlineage/facets';
+const base = process.argv[3];
 
 const ajv = new Ajv2020({ strict: false, allErrors: true });
 addFormats(ajv);
@@ -24,6 +28,7 @@ const load = (file) => JSON.parse(readFileSync(file, 'utf8'));
 const spec = load(join(specDir, 'OpenLineage.json'));
 ajv.addSchema(spec);
 
+const problems = [];
 // facet key -> { id, validate }
 const facets = new Map();
 for (const file of [
@@ -31,6 +36,14 @@ for (const file of [
   ...readdirSync(roarDir).map((f) => join(roarDir, f)),
 ]) {
   const schema = load(file);
+  if (file.startsWith(roarDir)) {
+    if (!schema.$id.startsWith(`${defaultBase}/1-0-0/`)) {
+      problems.push(`${file}: $id ${schema.$id} is not under ${defaultBase}/1-0-0/`);
+    }
+    if (base) {
+      schema.$id = base + schema.$id.slice(defaultBase.length);
+    }
+  }
   ajv.addSchema(schema);
   for (const key of Object.keys(schema.properties ?? {})) {
     facets.set(key, { id: schema.$id, validate: ajv.getSchema(schema.$id) });
@@ -38,7 +51,6 @@ for (const file of [
 }
 const validateEvent = ajv.getSchema(spec.$id);
 
-const problems = [];
 const lines = readFileSync(process.argv[2], 'utf8').split('\n').filter((l) => l.length > 0);
 lines.forEach((line, i) => {
   const where = `event ${i + 1}`;

@@ -130,6 +130,13 @@ for name in $'t\tb' $'n\nl' 'b\s'; do
   grep -qx -- "$want" <<<"$outs" || fail "the output $(printf %q "$name") is not stored exactly (have: $outs)"
 done
 
+check "the session's scan behind roar dag reads those names back exactly"
+# On PostgreSQL the scan is a COPY ... TO STDOUT stream, with the same escapes.
+paths=$("$ROAR" dag --json --show-artifacts | jq -r '.artifacts[] | (.path_b64 // (.path | @base64))')
+for name in $'t\tb' $'n\nl' 'b\s' "a$ff"; do
+  grep -qx -- "$(b64 "$PROJECT/$name")" <<<"$paths" || fail "dag's artifact $(printf %q "$name") is not read back exactly"
+done
+
 if [[ ${ROAR_TEST_STORE:-sqlite} == postgres ]]; then
   check "a job whose server went away is saved with its exact bytes and stored by roar store sync"
   pg_stopped_midway 'echo z > "$(printf "r\377")"'

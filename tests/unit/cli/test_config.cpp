@@ -5,6 +5,7 @@
 #include "../collector/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include <fstream>
 #include <sstream>
@@ -49,6 +50,21 @@ TEST_CASE("unknown keys and wrong types are rejected with a useful message", "[c
 
     roar::test::write_file(dir / "roar.toml", "[proxy\n");
     CHECK_FALSE(Config::load(dir / "roar.toml"));
+}
+
+TEST_CASE("the OpenLineage schema base must be an absolute URL", "[cli][config]")
+{
+    roar::test::TempDir dir;
+    roar::test::write_file(dir / "roar.toml", "[export]\nopenlineage_schema_base = \"https://docs.example.com/f\"\n");
+    auto good = Config::load(dir / "roar.toml");
+    REQUIRE(good);
+    CHECK(good->openlineage_schema_base == "https://docs.example.com/f");
+    for (const char* bad : {"docs/facets", "://x", "https://a b", "https://x/#frag"}) {
+        roar::test::write_file(dir / "roar.toml", fmt::format("[export]\nopenlineage_schema_base = \"{}\"\n", bad));
+        auto c = Config::load(dir / "roar.toml");
+        REQUIRE_FALSE(c);
+        CHECK(c.error().message.find("export.openlineage_schema_base") != std::string::npos);
+    }
 }
 
 TEST_CASE("config set edits one line and keeps comments", "[cli][config]")

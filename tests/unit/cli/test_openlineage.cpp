@@ -154,3 +154,22 @@ TEST_CASE("an export URL naming no path gets /api/v1/lineage", "[cli][openlineag
     CHECK_FALSE(endpoint_url("localhost:5000").has_value());
     CHECK_FALSE(endpoint_url("http:///api").has_value());
 }
+
+TEST_CASE("roar's own facets name their schema file under the schema base", "[cli][openlineage]")
+{
+    auto url_of = [](const EventOptions& options) {
+        return run_events(sample_job(), options)[1]["inputs"][0]["facets"]["roar_content"]["_schemaURL"];
+    };
+    CHECK(url_of(with_session())
+          == "file:///usr/share/roar/openlineage/facets/1-0-0/RoarContentDatasetFacet.json#/$defs/"
+             "RoarContentDatasetFacet");
+    EventOptions published = with_session();
+    published.schema_base = "https://docs.example.com/roar/facets";
+    CHECK(url_of(published)
+          == "https://docs.example.com/roar/facets/1-0-0/RoarContentDatasetFacet.json#/$defs/RoarContentDatasetFacet");
+    const auto facets = run_events(sample_job(), published)[1]["run"]["facets"];
+    CHECK(facets["roar_host"]["_schemaURL"]
+          == "https://docs.example.com/roar/facets/1-0-0/RoarHostRunFacet.json#/$defs/RoarHostRunFacet");
+    // OpenLineage's own facets keep their spec URLs.
+    CHECK(facets["parent"]["_schemaURL"].get<std::string>().rfind("https://openlineage.io/spec/facets/", 0) == 0);
+}

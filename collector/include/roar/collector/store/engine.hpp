@@ -119,6 +119,11 @@ public:
 
     // A statement for `sql` (placeholders ?1, ?2 ...).
     virtual std::unique_ptr<SqlStatement> prepare(std::string_view sql) = 0;
+    // A statement for a long read (one SELECT, placeholders as for
+    // prepare) whose rows are handed over as they arrive rather than once
+    // the whole result is in; no other statement may run on this
+    // connection until its last row has been stepped to or it is reset.
+    virtual std::unique_ptr<SqlStatement> prepare_scan(std::string_view sql) { return prepare(sql); }
     // Runs `sql` (one or more statements, no results).
     virtual void exec(std::string_view sql) = 0;
 
@@ -144,7 +149,10 @@ public:
     // Large reads follow (SQLite maps the file instead of copying pages).
     virtual void prepare_bulk_read() { }
     // Another read-only connection to the same database, for reading one
-    // scan on two threads; null when the engine has no use for one.
+    // scan on two threads; null when the engine has no use for one. An
+    // engine that can share a snapshot (PostgreSQL) opens it inside this
+    // connection's read transaction, if one is open (in_transaction() is
+    // then true on it); otherwise the caller begins its own.
     virtual Result<std::unique_ptr<StoreEngine>> open_reader() const { return std::unique_ptr<StoreEngine>(); }
     // "" while this connection still reaches the database at its location;
     // otherwise what happened to it ("... was deleted", "... was replaced").

@@ -108,8 +108,12 @@ public:
     Access access() const override { return m_access; }
     Dialect dialect() const override { return Dialect::postgresql; }
     std::unique_ptr<SqlStatement> prepare(std::string_view sql) override;
+    std::unique_ptr<SqlStatement> prepare_scan(std::string_view sql) override;
     void exec(std::string_view sql) override;
     std::unique_ptr<RowStream> stream_rows(std::string_view table_columns) override;
+    // A second connection with this one's settings; inside a read
+    // transaction, it is opened in the same snapshot (pg_export_snapshot).
+    Result<std::unique_ptr<StoreEngine>> open_reader() const override;
     void begin_write() override;
     void begin_read() override;
     void commit() override;

@@ -178,10 +178,12 @@ public:
     // A session's steps by number, and its jobs by start time.
     std::vector<SessionStep> session_steps(int64_t session);
     std::vector<SessionJob> session_jobs(int64_t session);
-    // Every output (or input) row of the jobs of `session`; `jobs` is
-    // session_jobs(session), which decides where a long scan is split
-    // between two connections and threads on engines that read that way.
-    void scan_session_uses(int64_t session, const std::vector<SessionJob>& jobs, bool outputs, const UseSink& sink);
+    // Every output row of the jobs of `session` to `outputs`, then every
+    // input row to `inputs`; `jobs` is session_jobs(session), which decides
+    // where a long scan is split between two connections and threads on
+    // engines that read that way.
+    void scan_session_uses(int64_t session, const std::vector<SessionJob>& jobs, const UseSink& outputs,
+                           const UseSink& inputs);
     // The inputs of job `row`.
     void scan_job_inputs(int64_t row, const UseSink& sink);
     // The identifying digest and size of each artifact of `ids`.
