@@ -57,24 +57,29 @@ static int close_shared(void* arg)
     return close(fd) == 0 ? 0 : 1;
 }
 
+/* Creates, writes and closes DIR/f0 .. DIR/f<n-1>. */
+static int create_loop(const char* dir, long n)
+{
+    char path[4096];
+    for (long i = 0; i < n; ++i) {
+        snprintf(path, sizeof path, "%s/f%ld", dir, i);
+        const int fd = open(path, k_create, 0644);
+        if (!write_all(fd, "loop\n") || close(fd) != 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 int main(int argc, char** argv)
 {
-    if (argc < 3) {
+    const char* mode = argc >= 3 ? argv[1] : "usage";
+    const char* file = argc >= 3 ? argv[2] : "";
+    if (strcmp(mode, "usage") == 0) {
         return 2;
     }
-    const char* mode = argv[1];
-    const char* file = argv[2];
     if (strcmp(mode, "loop") == 0) {
-        const long n = argc > 3 ? atol(argv[3]) : 1;
-        char path[4096];
-        for (long i = 0; i < n; ++i) {
-            snprintf(path, sizeof path, "%s/f%ld", file, i);
-            const int fd = open(path, k_create, 0644);
-            if (!write_all(fd, "loop\n") || close(fd) != 0) {
-                return 1;
-            }
-        }
-        return 0;
+        return create_loop(file, argc > 3 ? atol(argv[3]) : 1);
     }
     if (strcmp(mode, "reread") == 0) {
         if (!read_some(file)) {
