@@ -1,6 +1,7 @@
 // Event interpretation: what becomes an input, an output or a deletion,
 // driven by synthetic events on real files.
 #include "roar/collector/job_tracker.hpp"
+#include "roar/collector/syscall_filter.h"
 
 #include "raw_event.hpp"
 #include "temp_dir.hpp"
@@ -525,6 +526,17 @@ TEST_CASE("no events dropped: a file someone else created and the job read is an
     CHECK(find(job.outputs, h.path("given.csv")) == nullptr);
 }
 
+// A job started after `file` (when given) was made with `content`, by
+// process 100: the start of the learnt-late cases below.
+void start_after(Harness& h, const char* file = nullptr, const char* content = "")
+{
+    if (file) {
+        roar::test::write_file(h.dir / file, content);
+    }
+    restart_clock(h.tracker);
+    h.start(100, 1);
+}
+
 // The OPEN the tracer publishes for a write-capable fd it learnt from /proc
 // after an unstopped open that created or replaced the file.
 void learnt_open(Harness& h, uint32_t pid, const std::string& path, int fd)
@@ -539,9 +551,7 @@ TEST_CASE("learnt late: a file read, then replaced by an unstopped open, is an i
           "[collector][tracker][tracer]")
 {
     Harness h;
-    roar::test::write_file(h.dir / "settings.txt", "before");
-    restart_clock(h.tracker);
-    h.start(100, 1);
+    start_after(h, "settings.txt", "before");
     h.send(ROAR_OP_OPEN, 100, ROAR_AT_FDCWD, O_RDONLY, 3, "settings.txt");
     h.send(ROAR_OP_CLOSE, 100, 3, 0, 0);
     roar::test::write_file(h.dir / "settings.txt", "after!"); // the unstopped O_CREAT|O_TRUNC open and its write
@@ -561,8 +571,7 @@ TEST_CASE("learnt late: a file born during the job and read before its writer's 
           "[collector][tracker][tracer]")
 {
     Harness h;
-    restart_clock(h.tracker);
-    h.start(100, 1);
+    start_after(h);
     h.start(101, 100);
     roar::test::write_file(h.dir / "handed.txt", "made by 100");         // 100's unstopped open and write
     h.send(ROAR_OP_OPEN, 101, ROAR_AT_FDCWD, O_RDONLY, 3, "handed.txt"); // 101 reads it first, in ring order
@@ -577,9 +586,7 @@ TEST_CASE("learnt late: a file replaced and then removed that predates the job i
           "[collector][tracker][tracer]")
 {
     Harness h;
-    roar::test::write_file(h.dir / "old.txt", "from before");
-    restart_clock(h.tracker);
-    h.start(100, 1);
+    start_after(h, "old.txt", "from before");
     roar::test::write_file(h.dir / "old.txt", "replaced");
     learnt_open(h, 100, h.path("old.txt"), 3);
     h.send(ROAR_OP_CLOSE, 100, 3, 0, 0);
@@ -594,9 +601,7 @@ TEST_CASE("learnt late: a write-capable fd on a file unchanged since before the 
           "[collector][tracker][tracer]")
 {
     Harness h;
-    roar::test::write_file(h.dir / "passed.log", "untouched");
-    restart_clock(h.tracker);
-    h.start(100, 1);
+    start_after(h, "passed.log", "untouched");
     learnt_open(h, 100, h.path("passed.log"), 5); // say, an fd received over SCM_RIGHTS
     JobRecord job = finish_with_drops(h.tracker, 0);
     CHECK(find(job.outputs, h.path("passed.log")) == nullptr);
