@@ -25,13 +25,17 @@
 //    re-signing path the event carries the proxy's own pid, which is not
 //    a process of the job, and the use stays unattributed.
 // When events were lost and a file the job read turns out to have been
-// created by it (settle_lost_writes), its writer is unknown.
+// created by it (settle_lost_writes), its writer is unknown. An open the
+// ptrace tracer learnt after the fact (ROAR_OPEN_LEARNT) that created or
+// replaced a file happened at an unknown moment before its event: the file
+// system's birth time settles what that leaves open (learnt_replacement).
 #include "roar/collector/job_tracker.hpp"
 
 #include "roar/collector/dataset.hpp"
 #include "roar/collector/early_hasher.hpp"
 #include "roar/collector/path_resolver.hpp"
 #include "roar/collector/progress.hpp"
+#include "roar/collector/syscall_filter.h"
 
 #include <charconv>
 #include <algorithm>
@@ -263,7 +267,7 @@ void JobTracker::mark_read(PathId id, uint32_t pid)
 void JobTracker::mark_written(PathId id, uint32_t pid)
 {
     PathState& st = state(id);
-    if (st.read_first && !st.written && !st.has_digest) {
+    if (st.read_first && !st.written && !st.has_digest && !st.input_lost) {
         // The sync point before this write was missed (timeout, or an fd
         // inherited from outside the job): hash what is there now.
         take_input_digest(id, true);
@@ -532,7 +536,9 @@ void JobTracker::on_event(const RawEvent& event)
         const bool truncates = acc != O_RDONLY && (h.flags & O_TRUNC);
         const bool creates = acc != O_RDONLY && (h.flags & O_CREAT) && !ps.existed;
         if (truncates || creates) {
-            mark_written(id, pid);
+            if (!(h.mode & ROAR_OPEN_LEARNT) || learnt_replacement(id)) {
+                mark_written(id, pid);
+            }
         }
         break;
     }
@@ -877,6 +883,46 @@ std::string path_list(const std::vector<std::string>& paths)
 
 } // namespace
 
+// An open the tracer learnt only after the fact created or replaced `id`
+// (its filter lets such opens run without a stop, so no PRE_MODIFY came
+// first), at some moment between the process's previous stop and now.
+// Events of other processes in between may be out of order with it. The
+// file system's times (coarse clock, as in settle_lost_writes) settle what
+// they can: a file whose inode has not changed since before the job was
+// neither created nor truncated by it (the fd came from elsewhere, such as
+// SCM_RIGHTS): false, not written. A file born during the job: its reads
+// by anyone were of the job's own bytes, never an input. A file born
+// before: replaced, not created, and if the job read it, the bytes it read
+// are gone. Returns whether the open wrote the file.
+bool JobTracker::learnt_replacement(PathId id)
+{
+    PathState& st = state(id);
+    if (st.written || st.kind != PathKind::file) {
+        return true; // the content there was already the job's
+    }
+    const std::string path(m_path_ids.name(id));
+    struct statx sx { };
+    const bool known = statx(AT_FDCWD, path.c_str(), AT_STATX_SYNC_AS_STAT, STATX_BTIME | STATX_CTIME, &sx) == 0;
+    if (known && (sx.stx_mask & STATX_CTIME) && before(sx.stx_ctime, m_start_coarse)) {
+        return false;
+    }
+    const bool born_known = known && (sx.stx_mask & STATX_BTIME);
+    if (born_known && after(sx.stx_btime, m_start_precise)) {
+        st.read_first = false;
+        st.reader = 0;
+        return true;
+    }
+    if (born_known && before(sx.stx_btime, m_start_coarse)) {
+        st.existed = true;
+    }
+    if (st.read_first && !st.has_digest) {
+        st.input_lost = true;
+        extra(id).notes.push_back("replaced by an open the tracer learnt only later (its filter does not stop such "
+                                  "opens): the bytes read were not hashed");
+    }
+    return true;
+}
+
 // Events were lost (a full ring, a killed producer): a file the job read
 // with no write seen may have been created by the job, its open(O_CREAT)
 // among the lost events. The file system says when: a file born after the
@@ -1135,6 +1181,8 @@ void JobTracker::record_path(JobRecord& job, PathId id, Result<FileDigest>* dige
                 use.notes.push_back("the file changed while it was being hashed");
             }
             job.inputs.push_back(std::move(use));
+        } else if (!input && st.input_lost) {
+            job.inputs.push_back(ArtifactUse{path, "file", std::nullopt, {}, ex.notes, reader});
         } else if (!input) {
             struct stat sb;
             const bool exists = stat(path.c_str(), &sb) == 0;

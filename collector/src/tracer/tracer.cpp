@@ -6,9 +6,10 @@
 //
 // A tracee is resumed with PTRACE_SYSCALL only when the event it stopped
 // for needs the call's result (an OPEN's fd); otherwise with PTRACE_CONT,
-// so most filter stops cost one round trip. Read-only opens do not stop at
-// all: the fds they made are reported (OPEN, from /proc) at the process's
-// first stop that needs them ("unknown fds", below). A call that may destroy an
+// so most filter stops cost one round trip. Read-only opens, and opens that
+// create or replace a whole file, do not stop at all: the fds they made are
+// reported (OPEN, from /proc) at the process's first stop that needs them
+// ("unknown fds", below). A call that may destroy an
 // existing file's bytes is announced with PRE_MODIFY and the tracee stays
 // stopped (parked) until the collector has taken that record, as the shim
 // waits at its sync point; the thread meanwhile serves every other tracee.
@@ -38,6 +39,7 @@
 #include <fcntl.h>
 #include <fstream>
 #include <linux/futex.h>
+#include <linux/kcmp.h>
 #include <mutex>
 #include <sched.h>
 #include <set>
@@ -136,9 +138,11 @@ struct Proc {
     std::unordered_map<int, WatchedFd> watched; // write-capable fds to check for writes (owned images)
     // Fds the collector knows what to make of: an OPEN, FD_INHERITED or
     // DUP was published for them, or they name no path. Any other open fd
-    // came from a read-only open the filter let through unstopped (or a
-    // call the tracer does not follow): learn_fd reports it first.
-    std::unordered_set<int> known_fds;
+    // came from an open the filter let through unstopped (read-only, or
+    // creating or replacing a whole file), or from a call the tracer does
+    // not follow: learn_fd reports it first. One set per fd table:
+    // processes sharing one (CLONE_FILES) share it.
+    std::shared_ptr<std::unordered_set<int>> known_fds = std::make_shared<std::unordered_set<int>>();
     bool io_uring_noted = false;
     // S3 routing: redirected sockets (by inode) and the original
     // destination getpeername answers for them; notes already published.
@@ -187,6 +191,14 @@ int tcp_over_ip(int sock)
         return 0;
     }
     return domain;
+}
+
+// Whether processes `a` and `b` share one fd table (kcmp); `fallback` when
+// the kernel cannot tell.
+bool shares_fd_table(pid_t a, pid_t b, bool fallback)
+{
+    const long r = syscall(SYS_kcmp, a, b, KCMP_FILES, 0, 0);
+    return r < 0 ? fallback : r == 0;
 }
 
 // Makes the syscall the tracee is stopped at (a seccomp stop) return
@@ -275,7 +287,9 @@ struct Tracer::State {
     void resume(Task& t, int sig = 0);
     void park(Task& t, int64_t index);
     Task& adopt(pid_t tid);
-    Task& add_child(pid_t parent_pid, pid_t child, bool thread);
+    // A new traced thread or process `child` of process `parent_pid`;
+    // `shares_files`: it was cloned with CLONE_FILES (kcmp decides when it can).
+    Task& add_child(pid_t parent_pid, pid_t child, bool thread, bool shares_files);
     void on_new_child(Task& t, int event);
     void on_exec(Task& t);
     void on_syscall_entry(Task& t);
@@ -294,7 +308,9 @@ struct Tracer::State {
     void note_unidentified(const Task& t, Proc& p, int fd, const Destination& dest);
     void watch_fd(const Task& t, Proc& p, int fd, const std::string& path, bool write_only);
     // Publishes OPEN for fd `fd` of the stopped `t` if it is open, names a
-    // path and is not in p.known_fds yet; then it is known.
+    // path and is not in p.known_fds yet; then it is known. A
+    // write-capable one came from an open that created or replaced the
+    // file: its OPEN says so (O_CREAT | O_TRUNC, ROAR_OPEN_LEARNT).
     void learn_fd(const Task& t, Proc& p, int fd);
     // learn_fd for every open fd of `t` in [first, last].
     void learn_fds(const Task& t, Proc& p, int first = 0, int last = INT_MAX);
@@ -752,7 +768,7 @@ Task& Tracer::State::adopt(pid_t tid)
     pid_t ppid = 0;
     read_ids(tid, tgid, ppid);
     if (tgid > 0 && tgid != tid && procs.count(tgid)) {
-        return add_child(tgid, tid, true);
+        return add_child(tgid, tid, true, true);
     }
     if (procs.count(tid)) {
         // A leader we know only through another thread: the one that was
@@ -772,10 +788,10 @@ Task& Tracer::State::adopt(pid_t tid)
         know_open_fds(t, p); // as before: what it inherited from outside is not reported
         return t;
     }
-    return add_child(ppid, tid, false);
+    return add_child(ppid, tid, false, false);
 }
 
-Task& Tracer::State::add_child(pid_t parent_pid, pid_t child, bool thread)
+Task& Tracer::State::add_child(pid_t parent_pid, pid_t child, bool thread, bool shares_files)
 {
     if (auto it = tasks.find(child); it != tasks.end()) {
         return it->second; // its own first stop came first
@@ -792,7 +808,13 @@ Task& Tracer::State::add_child(pid_t parent_pid, pid_t child, bool thread)
         p.cwd_generation = parent.cwd_generation;
         p.written_fds = parent.written_fds;
         p.watched = parent.watched;
-        p.known_fds = parent.known_fds; // a copy of its table, learnt at the fork's entry
+        // A copy of its table, learnt at the fork's entry, or the same table
+        // (CLONE_FILES): then an fd one opens and the other closes is known.
+        if (shares_fd_table(parent_pid, child, shares_files)) {
+            p.known_fds = parent.known_fds;
+        } else {
+            p.known_fds = std::make_shared<std::unordered_set<int>>(*parent.known_fds);
+        }
         p.redirects = parent.redirects; // inherited sockets
         if (p.owned) {
             publish(t, ROAR_OP_PROC_START, parent_pid, -1, ROAR_START_FORKED | ROAR_START_TRACED, 0, 0);
@@ -808,7 +830,7 @@ void Tracer::State::on_new_child(Task& t, int event)
         return;
     }
     const bool thread = event == PTRACE_EVENT_CLONE && (t.clone_flags & CLONE_THREAD);
-    add_child(t.pid, pid_t(msg), thread);
+    add_child(t.pid, pid_t(msg), thread, event == PTRACE_EVENT_CLONE && (t.clone_flags & CLONE_FILES));
 }
 
 void Tracer::State::on_exec(Task& leader)
@@ -914,7 +936,7 @@ void Tracer::State::check_watched(const Task& t, Proc& p, int first, int last, b
 
 void Tracer::State::learn_fd(const Task& t, Proc& p, int fd)
 {
-    if (fd < 0 || p.known_fds.count(fd)) {
+    if (fd < 0 || p.known_fds->count(fd)) {
         return;
     }
     bool is_open = false;
@@ -922,12 +944,23 @@ void Tracer::State::learn_fd(const Task& t, Proc& p, int fd)
     if (!is_open) {
         return; // the call fails with EBADF; a later open may take the number
     }
-    p.known_fds.insert(fd);
-    if (named) {
-        // As the shim's OPEN, with the path the kernel resolved (absolute,
-        // through any symlinks) and the flags the fd has.
-        publish(t, ROAR_OP_OPEN, ROAR_AT_FDCWD, -1, named->flags, 0, fd, &named->target);
+    p.known_fds->insert(fd);
+    if (!named) {
+        return;
     }
+    // As the shim's OPEN, with the path the kernel resolved (absolute,
+    // through any symlinks) and the flags the fd has. The kernel keeps
+    // neither O_CREAT nor O_TRUNC there; the filter lets a write open run
+    // unstopped only when it creates or replaces the whole file, so a
+    // write-capable fd learnt here did: its content is the job's, and
+    // there is nothing left to watch.
+    int flags = named->flags;
+    if (open_can_write(flags)) {
+        flags |= O_CREAT | O_TRUNC;
+        p.written_fds.insert(fd);
+        p.watched.erase(fd);
+    }
+    publish(t, ROAR_OP_OPEN, ROAR_AT_FDCWD, -1, flags, ROAR_OPEN_LEARNT, fd, &named->target);
 }
 
 void Tracer::State::learn_fds(const Task& t, Proc& p, int first, int last)
@@ -941,9 +974,10 @@ void Tracer::State::learn_fds(const Task& t, Proc& p, int first, int last)
 
 void Tracer::State::know_open_fds(const Task& t, Proc& p)
 {
-    p.known_fds.clear();
+    // A new set: exec gives a process sharing its table (CLONE_FILES) its own.
+    p.known_fds = std::make_shared<std::unordered_set<int>>();
     for (const int fd : read_fd_numbers(t.tid)) {
-        p.known_fds.insert(fd);
+        p.known_fds->insert(fd);
     }
 }
 
@@ -1094,11 +1128,11 @@ void Tracer::State::file_entry(Task& t, Proc& p, const SyscallCall& decoded)
         if (call.fd2 - call.fd < 4096) {
             for (int fd = call.fd; fd <= call.fd2 && fd >= 0; ++fd) {
                 p.written_fds.erase(fd);
-                p.known_fds.erase(fd);
+                p.known_fds->erase(fd);
             }
         } else {
             std::erase_if(p.written_fds, [&](int fd) { return fd >= call.fd && fd <= call.fd2; });
-            std::erase_if(p.known_fds, [&](int fd) { return fd >= call.fd && fd <= call.fd2; });
+            std::erase_if(*p.known_fds, [&](int fd) { return fd >= call.fd && fd <= call.fd2; });
         }
         resume(t);
         return;
@@ -1232,7 +1266,7 @@ void Tracer::State::publish_result(Task& t, Proc& p, const PendingCall& pc, int6
     case SyscallKind::open:
         publish(t, ROAR_OP_OPEN, c.dirfd, -1, flags, c.mode, result, s1);
         if (result >= 0) {
-            p.known_fds.insert(int(result));
+            p.known_fds->insert(int(result));
             p.written_fds.erase(int(result));
             p.watched.erase(int(result));
             // Writes are not stopped on: a write-capable fd that did not
@@ -1245,7 +1279,7 @@ void Tracer::State::publish_result(Task& t, Proc& p, const PendingCall& pc, int6
     case SyscallKind::dup:
         publish(t, ROAR_OP_DUP, c.fd, -1, 0, 0, result);
         if (result >= 0) {
-            p.known_fds.insert(int(result)); // its source was learnt at the entry
+            p.known_fds->insert(int(result)); // its source was learnt at the entry
             if (p.written_fds.count(c.fd)) {
                 p.written_fds.insert(int(result));
             } else {

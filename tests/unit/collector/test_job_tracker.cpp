@@ -1,6 +1,7 @@
 // Event interpretation: what becomes an input, an output or a deletion,
 // driven by synthetic events on real files.
 #include "roar/collector/job_tracker.hpp"
+#include "roar/collector/syscall_filter.h"
 
 #include "raw_event.hpp"
 #include "temp_dir.hpp"
@@ -523,6 +524,87 @@ TEST_CASE("no events dropped: a file someone else created and the job read is an
     JobRecord job = finish_with_drops(h.tracker, 0);
     CHECK(find(job.inputs, h.path("given.csv")) != nullptr);
     CHECK(find(job.outputs, h.path("given.csv")) == nullptr);
+}
+
+// A job started after `file` (when given) was made with `content`, by
+// process 100: the start of the learnt-late cases below.
+void start_after(Harness& h, const char* file = nullptr, const char* content = "")
+{
+    if (file) {
+        roar::test::write_file(h.dir / file, content);
+    }
+    restart_clock(h.tracker);
+    h.start(100, 1);
+}
+
+// The OPEN the tracer publishes for a write-capable fd it learnt from /proc
+// after an unstopped open that created or replaced the file.
+void learnt_open(Harness& h, uint32_t pid, const std::string& path, int fd)
+{
+    RawEvent e = roar::test::raw_event(ROAR_OP_OPEN, pid, ROAR_AT_FDCWD, O_WRONLY | O_CREAT | O_TRUNC, fd, path);
+    e.header.mode = ROAR_OPEN_LEARNT;
+    e.index = h.index++;
+    h.tracker.on_event(e);
+}
+
+TEST_CASE("learnt late: a file read, then replaced by an unstopped open, is an input with no digest and a note",
+          "[collector][tracker][tracer]")
+{
+    Harness h;
+    start_after(h, "settings.txt", "before");
+    h.send(ROAR_OP_OPEN, 100, ROAR_AT_FDCWD, O_RDONLY, 3, "settings.txt");
+    h.send(ROAR_OP_CLOSE, 100, 3, 0, 0);
+    roar::test::write_file(h.dir / "settings.txt", "after!"); // the unstopped O_CREAT|O_TRUNC open and its write
+    learnt_open(h, 100, h.path("settings.txt"), 3);
+    JobRecord job = finish_with_drops(h.tracker, 0);
+    const ArtifactUse* in = find(job.inputs, h.path("settings.txt"));
+    REQUIRE(in != nullptr);
+    CHECK(in->hashes.empty()); // never the new bytes' digest
+    REQUIRE(in->notes.size() == 1);
+    CHECK(in->notes[0].find("learnt only later") != std::string::npos);
+    const ArtifactUse* out = find(job.outputs, h.path("settings.txt"));
+    REQUIRE(out != nullptr);
+    CHECK(out->hashes.at("blake3") == blake3_hex("after!"));
+}
+
+TEST_CASE("learnt late: a file born during the job and read before its writer's open was learnt is no input",
+          "[collector][tracker][tracer]")
+{
+    Harness h;
+    start_after(h);
+    h.start(101, 100);
+    roar::test::write_file(h.dir / "handed.txt", "made by 100");         // 100's unstopped open and write
+    h.send(ROAR_OP_OPEN, 101, ROAR_AT_FDCWD, O_RDONLY, 3, "handed.txt"); // 101 reads it first, in ring order
+    learnt_open(h, 100, h.path("handed.txt"), 4);
+    JobRecord job = finish_with_drops(h.tracker, 0);
+    CHECK(find(job.inputs, h.path("handed.txt")) == nullptr);
+    REQUIRE(find(job.outputs, h.path("handed.txt")) != nullptr);
+    CHECK(find(job.outputs, h.path("handed.txt"))->pid == std::optional<uint32_t>(100));
+}
+
+TEST_CASE("learnt late: a file replaced and then removed that predates the job is deleted",
+          "[collector][tracker][tracer]")
+{
+    Harness h;
+    start_after(h, "old.txt", "from before");
+    roar::test::write_file(h.dir / "old.txt", "replaced");
+    learnt_open(h, 100, h.path("old.txt"), 3);
+    h.send(ROAR_OP_CLOSE, 100, 3, 0, 0);
+    std::filesystem::remove(h.dir / "old.txt");
+    h.send(ROAR_OP_UNLINK, 100, ROAR_AT_FDCWD, 0, 0, "old.txt");
+    JobRecord job = finish_with_drops(h.tracker, 0);
+    CHECK(find(job.outputs, h.path("old.txt")) == nullptr);
+    CHECK(find(job.deleted, h.path("old.txt")) != nullptr);
+}
+
+TEST_CASE("learnt late: a write-capable fd on a file unchanged since before the job does not make it an output",
+          "[collector][tracker][tracer]")
+{
+    Harness h;
+    start_after(h, "passed.log", "untouched");
+    learnt_open(h, 100, h.path("passed.log"), 5); // say, an fd received over SCM_RIGHTS
+    JobRecord job = finish_with_drops(h.tracker, 0);
+    CHECK(find(job.outputs, h.path("passed.log")) == nullptr);
 }
 
 TEST_CASE("the footprint keeps, per process, what it opened for reading, filtered system files included",

@@ -104,12 +104,36 @@ TEST_CASE("read-only opens run unstopped and opens that may change a file stop",
         CHECK(run_filter(prog, call(SYS_openat, AT_FDCWD, 0, uint64_t(flags))) == SECCOMP_RET_TRACE);
         CHECK(run_filter(prog, call(SYS_open, 0, uint64_t(flags))) == SECCOMP_RET_TRACE);
     }
-    // openat2's flags are in memory, creat always creates: both always stop.
+    // openat2's flags are in memory: it always stops.
     CHECK(run_filter(prog, call(SYS_openat2, AT_FDCWD, 0, 0)) == SECCOMP_RET_TRACE);
-    CHECK(run_filter(prog, call(SYS_creat, 0, 0)) == SECCOMP_RET_TRACE);
     // The decision reads each call's own flag argument, not the other's.
     CHECK(run_filter(prog, call(SYS_openat, AT_FDCWD, O_WRONLY, O_RDONLY)) == SECCOMP_RET_ALLOW);
     CHECK(run_filter(prog, call(SYS_open, 0, O_RDONLY, O_WRONLY)) == SECCOMP_RET_ALLOW);
+}
+
+TEST_CASE("opens that create or replace a whole file run unstopped and other write opens stop",
+          "[collector][tracer][filter]")
+{
+    const auto prog = build();
+    for (int flags : {O_WRONLY | O_CREAT | O_TRUNC, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, O_WRONLY | O_CREAT | O_EXCL,
+                      O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND}) {
+        INFO("flags " << flags);
+        CHECK(run_filter(prog, call(SYS_openat, AT_FDCWD, 0, uint64_t(flags))) == SECCOMP_RET_ALLOW);
+        CHECK(run_filter(prog, call(SYS_open, 0, uint64_t(flags))) == SECCOMP_RET_ALLOW);
+    }
+    // No O_CREAT (the file is expected to exist: its bytes may be the
+    // job's input), no write access, or O_CREAT alone: a PRE_MODIFY stop.
+    for (int flags : {O_WRONLY | O_TRUNC, O_RDWR | O_TRUNC, O_WRONLY | O_CREAT, O_RDWR | O_CREAT, O_WRONLY | O_EXCL,
+                      O_RDONLY | O_CREAT | O_TRUNC, O_RDONLY | O_CREAT | O_EXCL, O_WRONLY | O_CREAT | O_APPEND}) {
+        INFO("flags " << flags);
+        CHECK(run_filter(prog, call(SYS_openat, AT_FDCWD, 0, uint64_t(flags))) == SECCOMP_RET_TRACE);
+        CHECK(run_filter(prog, call(SYS_open, 0, uint64_t(flags))) == SECCOMP_RET_TRACE);
+    }
+    // creat(2) is O_WRONLY | O_CREAT | O_TRUNC.
+    CHECK(run_filter(prog, call(SYS_creat, 0, 0644)) == SECCOMP_RET_ALLOW);
+    // roar's own bit does not change the other checks' outcome.
+    CHECK(run_filter(prog, call(SYS_openat, AT_FDCWD, 0, O_WRONLY | O_CREAT | O_TRUNC | ROAR_OPEN_OWN))
+          == SECCOMP_RET_ALLOW);
 }
 
 TEST_CASE("roar's own opens inside a traced process pass unstopped", "[collector][tracer][filter]")
@@ -185,6 +209,11 @@ TEST_CASE("installed for real, the filter stops exactly those calls (ENOSYS with
         errno = 0;
         if (syscall(SYS_dup, 1) != -1 || errno != ENOSYS) {
             _exit(13);
+        }
+        // Creating or replacing a whole file passes: "/" gives EISDIR.
+        errno = 0;
+        if (syscall(SYS_openat, AT_FDCWD, "/", O_WRONLY | O_CREAT | O_TRUNC, 0644) != -1 || errno != EISDIR) {
+            _exit(18);
         }
         // roar's own open passes.
         errno = 0;

@@ -141,6 +141,7 @@ private:
         bool created = false;     // did not exist before the job wrote it
         bool existed = false;     // known to have existed before the job touched it
         bool has_digest = false;  // m_extras holds input_digest
+        bool input_lost = false;  // read, then replaced before it could be hashed (learnt_replacement)
         uint8_t early_hashes = 0; // times submitted for early hashing
         // Attribution (0: unknown). `reader`: the process whose event made
         // the path an input (the first read, in ring order). `changer`: while
@@ -169,6 +170,7 @@ private:
     void mark_read(PathId id, uint32_t pid);
     void mark_written(PathId id, uint32_t pid);
     void take_input_digest(PathId id, bool late);
+    bool learnt_replacement(PathId id);
     void rename_path(const std::string& from, const std::string& to, uint32_t pid);
     uint32_t known_pid(uint32_t pid) const;
     void on_s3(const RawEvent& event);

@@ -9,10 +9,15 @@
  * An openat whose flags carry ROAR_OPEN_OWN (roar's own probes inside a
  * job's process), and a close carrying ROAR_CLOSE_OWN (its close), are
  * allowed unstopped. So is a read-only open or openat
- * (no O_WRONLY, O_RDWR, O_CREAT or O_TRUNC): the tracer learns its fd at
- * the process's next stop that needs it (the fd's close, a dup, an exec,
+ * (no O_WRONLY, O_RDWR, O_CREAT or O_TRUNC), and so is one that creates
+ * or replaces a whole file (a write access mode with O_CREAT and either
+ * O_TRUNC or O_EXCL, creat(2) included): the tracer learns its fd at the
+ * process's next stop that needs it (the fd's close, a dup, an exec,
  * exit_group, a call that may change a file) from /proc, which saves the
- * two stops that would cost on the commonest file syscall.
+ * two stops that would cost on the commonest file syscalls. Such a write
+ * open has no PRE_MODIFY sync point: docs/ARCHITECTURE.md ("Unknown fds")
+ * says what that costs. Other write opens (O_TRUNC alone, an append,
+ * O_RDWR in place, O_TMPFILE) still stop.
  *
  * Only the x86_64 syscall ABI is decoded. Calls made through any other ABI
  * (i386 `int 0x80`, x32) are allowed untouched: a 32-bit program under the
@@ -64,21 +69,33 @@ extern "C" {
 /* roar_filter_build flags. */
 #define ROAR_FILTER_CONNECT 0x1 /* also stop on connect and getpeername (S3 routing of traced programs) */
 
-/* Open flags that make an open or openat stop: the ones that may create
- * or change a file. Other opens read, and run unstopped. */
+/* Open flags that may create or change a file: an open or openat without
+ * any of them reads, and runs unstopped. With them it stops, unless it
+ * creates or replaces a whole file (O_WRONLY or O_RDWR, O_CREAT, and
+ * O_TRUNC or O_EXCL), which runs unstopped too. */
 #define ROAR_FILTER_OPEN_CHANGES (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC)
+
+/* The mode of an OPEN the tracer publishes for an fd it learnt from /proc
+ * at a stop after the call (an open this filter let run unstopped), not at
+ * the call; creation modes use only the low 12 bits. With a write access
+ * mode (and O_CREAT | O_TRUNC added: the kernel keeps neither in the fd's
+ * flags) it stands for an open that created or replaced the file at some
+ * moment before the event, so the collector cannot order it against other
+ * processes' events (job_tracker.cpp, learnt_replacement). */
+#define ROAR_OPEN_LEARNT 0x80000000u
 
 /* Longest program roar_filter_build writes. */
 #define ROAR_FILTER_MAX 96
 
 #if defined(__x86_64__)
 /* The system calls that stop a traced process (open and openat only with
- * ROAR_FILTER_OPEN_CHANGES flags, fcntl only for F_DUPFD and
+ * ROAR_FILTER_OPEN_CHANGES flags and not creating or replacing a whole
+ * file, creat never, fcntl only for F_DUPFD and
  * F_DUPFD_CLOEXEC; connect and getpeername only with ROAR_FILTER_CONNECT). The tracer's
  * decoder (syscall_decoder.cpp) gives each its event. */
 static const int roar_filter_syscalls[] = {
     /* opens (open and openat are checked before the list, by their flags) */
-    SYS_openat2, SYS_creat,
+    SYS_openat2,
     /* the fd table (close is checked before the list, for ROAR_CLOSE_OWN) */
     SYS_close_range, SYS_dup, SYS_dup2, SYS_dup3,
     /* the namespace */
@@ -110,7 +127,7 @@ static inline unsigned roar_filter_build(struct sock_filter* out, unsigned cap, 
 #if defined(__x86_64__)
     /* Layout: checks first, then the two returns; jumps are forward
      * offsets to ALLOW (n - 2) or TRACE (n - 1), patched at the end. */
-    const unsigned n = 4 + 7 + 3 + (unsigned)ROAR_FILTER_NSYSCALLS + 4 + ((flags & ROAR_FILTER_CONNECT) ? 2 : 0) + 2;
+    const unsigned n = 4 + 11 + 3 + (unsigned)ROAR_FILTER_NSYSCALLS + 4 + ((flags & ROAR_FILTER_CONNECT) ? 2 : 0) + 2;
     if (cap < n || n > ROAR_FILTER_MAX) {
         return 0;
     }
@@ -127,9 +144,10 @@ static inline unsigned roar_filter_build(struct sock_filter* out, unsigned cap, 
     out[i] = roar_bpf(BPF_JMP | BPF_JGE | BPF_K, ROAR_JUMP_TO(allow), 0, __X32_SYSCALL_BIT);
     ++i;
     /* open and openat: their flags (args[1], args[2]) decide. roar's own
-     * openat calls (ROAR_OPEN_OWN) and read-only opens pass; opens that
-     * may create or change a file stop. Anything else goes on to the list
-     * with nr still in the accumulator. */
+     * openat calls (ROAR_OPEN_OWN), read-only opens and opens creating or
+     * replacing a whole file pass; other opens that may create or change
+     * a file stop. Anything else goes on to the list with nr still in the
+     * accumulator. */
     out[i] = roar_bpf(BPF_JMP | BPF_JEQ | BPF_K, 0, 3, SYS_openat);
     ++i;
     out[i] = roar_bpf(BPF_LD | BPF_W | BPF_ABS, 0, 0, offsetof(struct seccomp_data, args[2]));
@@ -138,11 +156,21 @@ static inline unsigned roar_filter_build(struct sock_filter* out, unsigned cap, 
     ++i;
     out[i] = roar_bpf(BPF_JMP | BPF_JA, 0, 0, 2); /* to the flag check */
     ++i;
-    out[i] = roar_bpf(BPF_JMP | BPF_JEQ | BPF_K, 0, 2, SYS_open);
+    out[i] = roar_bpf(BPF_JMP | BPF_JEQ | BPF_K, 0, 6, SYS_open); /* past the flag checks */
     ++i;
     out[i] = roar_bpf(BPF_LD | BPF_W | BPF_ABS, 0, 0, offsetof(struct seccomp_data, args[1]));
     ++i;
-    out[i] = roar_bpf(BPF_JMP | BPF_JSET | BPF_K, ROAR_JUMP_TO(trace), ROAR_JUMP_TO(allow), ROAR_FILTER_OPEN_CHANGES);
+    out[i] = roar_bpf(BPF_JMP | BPF_JSET | BPF_K, 0, ROAR_JUMP_TO(allow), ROAR_FILTER_OPEN_CHANGES);
+    ++i;
+    /* The flags are still in the accumulator (JSET does not change it):
+     * a write access mode, O_CREAT, then O_TRUNC or O_EXCL pass. */
+    out[i] = roar_bpf(BPF_JMP | BPF_JSET | BPF_K, 0, ROAR_JUMP_TO(trace), O_ACCMODE);
+    ++i;
+    out[i] = roar_bpf(BPF_JMP | BPF_JSET | BPF_K, 0, ROAR_JUMP_TO(trace), O_CREAT);
+    ++i;
+    out[i] = roar_bpf(BPF_JMP | BPF_JSET | BPF_K, ROAR_JUMP_TO(allow), 0, O_TRUNC);
+    ++i;
+    out[i] = roar_bpf(BPF_JMP | BPF_JSET | BPF_K, ROAR_JUMP_TO(allow), ROAR_JUMP_TO(trace), O_EXCL);
     ++i;
     /* close: roar's own (ROAR_CLOSE_OWN, in the upper half of args[0])
      * pass; the others stop. */
