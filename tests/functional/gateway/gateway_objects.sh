@@ -27,7 +27,8 @@ if [[ $ENGINE == postgres ]]; then
   start_postgres
   METADATA_URL=$PG_URL
   # A version-2 gateway schema: today's tables without what migration 3
-  # added (gw_uploads.user_metadata), with an upload begun before the upgrade.
+  # added (gw_uploads.user_metadata), with an upload begun before the
+  # upgrade (just now, so the stale-upload sweep leaves it alone).
   pg -c "CREATE SCHEMA gateway_metadata"
   "$SQL_TOOL" schema postgresql >"$TEST_TMP/schema.sql"
   PGOPTIONS="-c search_path=gateway_metadata" pg -f "$TEST_TMP/schema.sql"
@@ -36,7 +37,8 @@ if [[ $ENGINE == postgres ]]; then
     -c "INSERT INTO gw_settings (name, value) VALUES ('schema_version', '2')" \
     -c "INSERT INTO gw_uploads (id, tenant, bucket, object_key, backend, backend_bucket, backend_key,
           backend_upload_id, content_type, created_at)
-        VALUES ('v2upload', 'default', 'data', 'from-v2', 'b', 'store-b', 'data/from-v2~v2upload', 'x', '', 1)"
+        VALUES ('v2upload', 'default', 'data', 'from-v2', 'b', 'store-b', 'data/from-v2~v2upload', 'x', '',
+                $(date +%s%3N))"
 fi
 
 export GW_SECRET=gateway-static-secret-0123456789
@@ -230,4 +232,5 @@ vgw.meta.events.register("before-send.s3.ListObjectsV2", retarget)
 assert error_of(lambda: vgw.list_objects_v2(Bucket="data")) == "403 SignatureDoesNotMatch"
 PY
 
+curl -sf "$GW_URL/_roar/metrics" | grep '^roar_gateway_copies_total' || true
 echo "PASS: $TEST_NAME ($ENGINE)"
