@@ -87,11 +87,13 @@ vgw = client("http://gw.example:%s" % os.environ["GW_PORT"], "AKIAGATEWAYTEST", 
 backend_a = client(os.environ["GW_A_URL"], os.environ["GW_A_KEY"], os.environ["GW_A_SECRET"])
 
 def error_of(call):
+    """The "STATUS Code" of the S3 error `call` raises, or "ok"."""
     try:
         call()
+        return "ok"
     except botocore.exceptions.ClientError as e:
-        return "%s %s" % (e.response["ResponseMetadata"]["HTTPStatusCode"], e.response["Error"]["Code"])
-    return "ok"
+        answer = e.response
+        return "%s %s" % (answer["ResponseMetadata"]["HTTPStatusCode"], answer["Error"]["Code"])
 
 def backend_keys(client, bucket, prefix):
     # Filtered here: moto with auth rejects the signature of a Prefix holding "~".
