@@ -620,13 +620,11 @@ BackendResult<void> BackendClient::delete_object(const std::string& bucket, cons
     return {};
 }
 
-BackendResult<std::string> BackendClient::copy_object(const std::string& src_bucket, const std::string& src_key,
-                                                      const std::string& dst_bucket, const std::string& dst_key)
+namespace {
+
+// The ETag in the XML answer `x` of a copy or completion call, or its error.
+BackendResult<std::string> etag_answer(const BackendResult<Exchange>& x)
 {
-    std::vector<Header> headers{{"x-amz-copy-source", "/" + src_bucket + "/" + sigv4::uri_encode(src_key, true)}};
-    const std::string empty;
-    auto x =
-        m_impl->simple(m_impl->sign("PUT", dst_bucket, dst_key, {}, std::move(headers), sigv4::k_empty_sha256), &empty);
     if (!x) {
         return tl::unexpected(x.error());
     }
@@ -634,6 +632,18 @@ BackendResult<std::string> BackendClient::copy_object(const std::string& src_buc
         return tl::unexpected(parse_backend_error(x->status, x->captured));
     }
     return parse_etag_result(x->captured);
+}
+
+} // namespace
+
+BackendResult<std::string> BackendClient::copy_object(const std::string& src_bucket, const std::string& src_key,
+                                                      const std::string& dst_bucket, const std::string& dst_key)
+{
+    std::vector<Header> headers{{"x-amz-copy-source", "/" + src_bucket + "/" + sigv4::uri_encode(src_key, true)}};
+    const std::string empty;
+    auto x =
+        m_impl->simple(m_impl->sign("PUT", dst_bucket, dst_key, {}, std::move(headers), sigv4::k_empty_sha256), &empty);
+    return etag_answer(x);
 }
 
 BackendResult<BackendListPage> BackendClient::list_objects(const std::string& bucket, const std::string& prefix,
@@ -729,6 +739,22 @@ BackendResult<std::string> BackendClient::upload_part(const std::string& bucket,
     return x.header("etag").value_or("");
 }
 
+BackendResult<std::string> BackendClient::upload_part_copy(const std::string& src_bucket, const std::string& src_key,
+                                                           const ByteRange& range, const std::string& dst_bucket,
+                                                           const std::string& dst_key, const std::string& upload_id,
+                                                           int number)
+{
+    std::vector<Header> headers{
+        {"x-amz-copy-source", "/" + src_bucket + "/" + sigv4::uri_encode(src_key, true)},
+        {"x-amz-copy-source-range", fmt::format("bytes={}-{}", range.first, range.last.value_or(range.first))}};
+    const std::string empty;
+    auto x = m_impl->simple(m_impl->sign("PUT", dst_bucket, dst_key,
+                                         {{"partNumber", std::to_string(number)}, {"uploadId", upload_id}},
+                                         std::move(headers), sigv4::k_empty_sha256),
+                            &empty);
+    return etag_answer(x);
+}
+
 BackendResult<std::string> BackendClient::complete_multipart(const std::string& bucket, const std::string& key,
                                                              const std::string& upload_id,
                                                              const std::vector<UploadedPart>& parts)
@@ -737,13 +763,7 @@ BackendResult<std::string> BackendClient::complete_multipart(const std::string& 
     auto x = m_impl->simple(m_impl->sign("POST", bucket, key, {{"uploadId", upload_id}},
                                          {{"content-type", "application/xml"}}, sigv4::sha256_hex(body)),
                             &body);
-    if (!x) {
-        return tl::unexpected(x.error());
-    }
-    if (!x->success()) {
-        return tl::unexpected(parse_backend_error(x->status, x->captured));
-    }
-    return parse_etag_result(x->captured);
+    return etag_answer(x);
 }
 
 BackendResult<void> BackendClient::abort_multipart(const std::string& bucket, const std::string& key,

@@ -75,6 +75,18 @@ Result<ImportOutcome> classify(MetadataStore& store, const ImportRecord& rec)
     return ImportOutcome::added_copy;
 }
 
+// Copies the content type and user metadata of backend object `head` into
+// `rec` (the gateway's own roar-blake3 note is not user metadata).
+void take_head(ImportRecord& rec, const ObjectHead& head)
+{
+    rec.content_type = head.content_type;
+    for (const auto& [name, value] : head.meta) {
+        if (name != "roar-blake3") {
+            rec.user_metadata.emplace_back(name, value);
+        }
+    }
+}
+
 } // namespace
 
 Result<SyncSummary> sync_backend(MetadataStore& store, ObjectBackend& io, const GatewayConfig& config,
@@ -129,7 +141,22 @@ Result<SyncSummary> sync_backend(MetadataStore& store, ObjectBackend& io, const 
                 rec.last_modified = obj.last_modified ? obj.last_modified : now;
                 rec.location = {backend->name, t.backend_bucket, obj.key};
                 rec.version = decoded->version.empty() ? new_id(now) : decoded->version;
-                GW_TRY(outcome, options.dry_run ? classify(store, rec) : store.import_object(rec, now));
+                GW_TRY(planned, classify(store, rec));
+                if (*planned == ImportOutcome::imported && !options.dry_run) {
+                    // A new key: its content type and user metadata are only in the backend's HEAD.
+                    auto head = io.head_object(t.backend_bucket, obj.key);
+                    if (!head && head.error().not_found()) {
+                        summary.notes.push_back(
+                            fmt::format("{} vanished from {} while it was read", obj.key, backend->name));
+                        continue;
+                    }
+                    if (!head) {
+                        return fail("reading the metadata of {} on backend {}: {}", obj.key, backend->name,
+                                    head.error().describe());
+                    }
+                    take_head(rec, *head);
+                }
+                GW_TRY(outcome, options.dry_run ? std::move(planned) : store.import_object(rec, now));
                 switch (*outcome) {
                 case ImportOutcome::imported:
                     ++summary.counts.imported;

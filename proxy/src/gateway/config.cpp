@@ -534,6 +534,29 @@ Result<void> read_listen(const Reader& r, const toml::table& root, GatewayConfig
         c.listen_host = c.listen_host.substr(1, c.listen_host.size() - 2);
     }
     c.listen_port = static_cast<std::uint16_t>(port);
+    GW_TRY(suffix, r.string(root, "", "virtual_host_suffix"));
+    const auto dns_name = [](std::string_view name) {
+        const auto label_char = [](char ch) {
+            return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '.';
+        };
+        return !name.empty() && name.size() <= 253 && name.front() != '.' && name.back() != '.'
+               && name.find("..") == std::string_view::npos && std::all_of(name.begin(), name.end(), label_char);
+    };
+    if (*suffix) {
+        if (!dns_name(**suffix)) {
+            return r.error(root.get("virtual_host_suffix"), "virtual_host_suffix",
+                           "expected a lower-case DNS name such as \"gw.example\"");
+        }
+        c.virtual_host_suffix = **suffix;
+    } else {
+        // A host name (one with a letter outside an IPv6 literal) serves virtual hosts under itself.
+        const bool ip_literal = c.listen_host.find(':') != std::string::npos
+                                || std::all_of(c.listen_host.begin(), c.listen_host.end(),
+                                               [](char ch) { return (ch >= '0' && ch <= '9') || ch == '.'; });
+        if (!ip_literal && dns_name(c.listen_host)) {
+            c.virtual_host_suffix = c.listen_host;
+        }
+    }
     return {};
 }
 
@@ -1097,9 +1120,10 @@ Result<GatewayConfig> parse_gateway_config(std::string_view text, const fs::path
                     std::string(e.description()));
     }
     Reader r(origin, env);
-    if (auto ok = r.known_keys(root, "",
-                               {"listen", "auth", "admin", "secrets", "metadata", "backend", "bucket", "tenant",
-                                "tenant_defaults", "namespace", "multipart", "replication", "rebalance"});
+    if (auto ok =
+            r.known_keys(root, "",
+                         {"listen", "virtual_host_suffix", "auth", "admin", "secrets", "metadata", "backend", "bucket",
+                          "tenant", "tenant_defaults", "namespace", "multipart", "replication", "rebalance"});
         !ok) {
         return tl::unexpected(ok.error());
     }

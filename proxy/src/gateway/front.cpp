@@ -30,10 +30,12 @@
 #include <charconv>
 #include <condition_variable>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -137,6 +139,12 @@ public:
         b.errors += ok ? 0 : 1;
         b.seconds += seconds;
     }
+    // A CopyObject or UploadPartCopy (`op`) made on `backend`, with its own copy call or streamed.
+    void copy(std::string_view op, const std::string& backend, bool backend_copy)
+    {
+        std::lock_guard lock(m_mutex);
+        m_copies[{std::string(op), backend, backend_copy ? "backend" : "streamed"}] += 1;
+    }
     std::atomic<std::uint64_t> bytes_in{0};
     std::atomic<std::uint64_t> bytes_out{0};
     std::atomic<std::uint64_t> connections{0};
@@ -186,6 +194,14 @@ public:
             out += fmt::format("roar_gateway_backend_seconds_count{{backend=\"{}\"}} {}\n", json_escape_label(name),
                                b.requests);
         }
+        out += "# HELP roar_gateway_copies_total Copies made for CopyObject and UploadPartCopy, by target backend and "
+               "how: the backend's own copy call or streamed through the gateway.\n"
+               "# TYPE roar_gateway_copies_total counter\n";
+        for (const auto& [k, n] : m_copies) {
+            const auto& [op, backend, mode] = k;
+            out += fmt::format("roar_gateway_copies_total{{op=\"{}\",backend=\"{}\",mode=\"{}\"}} {}\n", op,
+                               json_escape_label(backend), mode, n);
+        }
         const auto gauge = [&](std::string_view name, std::string_view help, auto value_of) {
             out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n", name, help, name);
             for (const auto& u : usage) {
@@ -226,6 +242,7 @@ private:
     std::map<std::pair<std::string, unsigned>, std::uint64_t> m_requests;
     std::map<std::string, std::pair<double, std::uint64_t>> m_latency;
     std::map<std::string, BackendStat> m_backends;
+    std::map<std::tuple<std::string, std::string, std::string>, std::uint64_t> m_copies;
 };
 
 // --- connection I/O ------------------------------------------------------------
@@ -717,6 +734,26 @@ std::optional<MetadataDirective> parse_metadata_directive(std::optional<std::str
     return std::nullopt;
 }
 
+std::optional<std::string> virtual_host_bucket(std::string_view host, std::string_view suffix)
+{
+    host = sigv4::trim_blanks(host);
+    if (suffix.empty() || host.empty() || host.front() == '[') {
+        return std::nullopt; // no suffix configured, or an IPv6 literal
+    }
+    if (const auto colon = host.rfind(':'); colon != std::string_view::npos) {
+        host = host.substr(0, colon);
+    }
+    if (!host.empty() && host.back() == '.') {
+        host.remove_suffix(1); // a fully qualified name
+    }
+    const std::string h = to_lower(host);
+    const std::string tail = "." + to_lower(suffix);
+    if (h.size() <= tail.size() || h.compare(h.size() - tail.size(), tail.size(), tail) != 0) {
+        return std::nullopt;
+    }
+    return h.substr(0, h.size() - tail.size());
+}
+
 tl::expected<std::optional<ByteRange>, S3Error> parse_range(std::optional<std::string_view> value, std::uint64_t size)
 {
     if (!value) {
@@ -950,28 +987,35 @@ Result<Response> not_implemented(Exchange& x)
          fmt::format("The gateway does not implement {} {} (see docs/gateway.md).", x.head.method, x.head.raw_path())});
 }
 
-// The policy of the caller's bucket, or the S3 error to answer.
-Result<tl::expected<BucketPolicy, S3Error>> bucket_policy(Exchange& x)
-{
-    auto p = lookup_bucket_policy(*x.g.store, x.g.config, BucketRef{x.caller->tenant, x.bucket});
-    if (!p) {
-        return tl::unexpected(p.error());
-    }
-    if (!*p) {
-        return tl::expected<BucketPolicy, S3Error>(tl::unexpected(s3::no_such_bucket(x.bucket)));
-    }
-    return tl::expected<BucketPolicy, S3Error>(std::move(**p));
-}
+// What a request step gives: its value, or the S3 error response to send.
+template <typename T> using Answer = tl::expected<T, Response>;
 
-#define GW_POLICY(var)                                                                                                 \
-    auto var##_r = bucket_policy(x);                                                                                   \
+// GW_ANSWER(var, expr): `expr` is a Result<Answer<T>>; returns its metadata
+// error or its response, else binds its value to `var`.
+#define GW_ANSWER(var, expr)                                                                                           \
+    auto var##_r = (expr);                                                                                             \
     if (!var##_r) {                                                                                                    \
         return tl::unexpected(var##_r.error());                                                                        \
     }                                                                                                                  \
     if (!*var##_r) {                                                                                                   \
-        return x.error(var##_r->error());                                                                              \
+        return std::move(*var##_r).error();                                                                            \
     }                                                                                                                  \
-    BucketPolicy& var = **var##_r;
+    auto& var = **var##_r;
+
+// The policy of the caller's bucket `bucket`, or the S3 error response to send.
+Result<Answer<BucketPolicy>> bucket_policy(Exchange& x, const std::string& bucket)
+{
+    auto p = lookup_bucket_policy(*x.g.store, x.g.config, BucketRef{x.caller->tenant, bucket});
+    if (!p) {
+        return tl::unexpected(p.error());
+    }
+    if (!*p) {
+        return Answer<BucketPolicy>(tl::unexpected(x.error(s3::no_such_bucket(bucket))));
+    }
+    return Answer<BucketPolicy>(std::move(**p));
+}
+
+#define GW_POLICY(var) GW_ANSWER(var, bucket_policy(x, x.bucket))
 
 #define GW_TRYR(var, expr)                                                                                             \
     auto var = (expr);                                                                                                 \
@@ -1222,6 +1266,68 @@ S3Error upload_error(const BodyReader& reader, const BackendError& e)
     return s3::service_unavailable("backend: " + e.describe());
 }
 
+// An object's new home: the reservation placement made, the chosen
+// backend's client and the backend key of version `version`.
+struct Placed {
+    Reservation res;
+    ObjectBackend* io = nullptr;
+    Location at;
+    std::string version;
+};
+
+// Chooses where `size` bytes for the key of `x` in `policy` go (residency
+// and quota decide here, before any byte leaves) and reserves them; the S3
+// error response when no allowed backend has room.
+Result<Answer<Placed>> place_object(Exchange& x, const BucketPolicy& policy, std::uint64_t size)
+{
+    const Millis now = now_millis();
+    Placed p;
+    p.version = new_id(now);
+    GW_TRYR(reservation, reserve_placement(*x.g.store, policy, size, {}, now, x.g.ttl()));
+    if (!*reservation) {
+        return Answer<Placed>(tl::unexpected(x.error(s3::insufficient_storage(x.bucket, size))));
+    }
+    p.res = **reservation;
+    const BackendConfig* bcfg = x.g.backends.config(p.res.backend);
+    p.io = x.g.backends.io(p.res.backend);
+    if (!bcfg || !p.io || !may_store(policy, *bcfg)) {
+        GW_TRYR(rel, x.g.store->release(p.res));
+        return Answer<Placed>(
+            tl::unexpected(x.error(s3::internal_error("placement chose a backend the policy does not allow"))));
+    }
+    p.at = location_for(policy, *bcfg, x.key, p.version);
+    return Answer<Placed>(std::move(p));
+}
+
+// Records the `size` bytes written at `p` (ETag `etag`, BLAKE3 `blake3`,
+// content type and user metadata from `opts`) as the key of `x` in
+// `policy`: object and copy rows, quota and replication job in one
+// transaction; if that fails the bytes are charged and queued for removal.
+// Returns the commit time.
+Result<Millis> commit_placed(Exchange& x, const BucketPolicy& policy, const Placed& p, std::uint64_t size,
+                             const std::string& etag, const std::string& blake3, const PutOptions& opts)
+{
+    const Millis now = now_millis();
+    auto committed = x.g.store->commit_object(NewObject{.bucket = policy.bucket,
+                                                        .key = x.key,
+                                                        .size = size,
+                                                        .etag = etag,
+                                                        .blake3 = blake3,
+                                                        .content_type = opts.content_type,
+                                                        .user_metadata = opts.meta,
+                                                        .version = p.version,
+                                                        .location = p.at,
+                                                        .reservation = p.res,
+                                                        .replicas = policy.replicas,
+                                                        .now = now,
+                                                        .delete_at = x.g.delete_at(now)});
+    if (!committed) {
+        (void)x.g.store->abandon_copy(p.res, p.at, now);
+        return tl::unexpected(committed.error());
+    }
+    return now;
+}
+
 Result<Response> do_put_object(Exchange& x)
 {
     GW_POLICY(policy);
@@ -1232,172 +1338,127 @@ Result<Response> do_put_object(Exchange& x)
     if (size > k_max_object) {
         return x.error({400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size (5 GiB)."});
     }
-    Millis now = now_millis();
-    const std::string version = new_id(now);
-    // Placement before any byte leaves: residency and quota decide here.
-    GW_TRYR(reservation, reserve_placement(*x.g.store, policy, size, {}, now, x.g.ttl()));
-    if (!*reservation) {
-        return x.error(s3::insufficient_storage(x.bucket, size));
-    }
-    const Reservation res = **reservation;
-    const BackendConfig* bcfg = x.g.backends.config(res.backend);
-    ObjectBackend* io = x.g.backends.io(res.backend);
-    if (!bcfg || !io || !may_store(policy, *bcfg)) {
-        GW_TRYR(rel, x.g.store->release(res));
-        return x.error(s3::internal_error("placement chose a backend the policy does not allow"));
-    }
-    const Location at = location_for(policy, *bcfg, x.key, version);
+    GW_ANSWER(placed, place_object(x, policy, size));
     if (!continue_if_asked(x)) {
-        GW_TRYR(rel, x.g.store->release(res));
+        GW_TRYR(rel, x.g.store->release(placed.res));
         x.close_after = true;
         return x.error(s3::internal_error("client went away"));
     }
     x.body_consumed = true;
     BodyReader reader(x.conn, x.body, x.g.metrics);
     const PutOptions opts = put_options(x);
-    auto etag = upload_body(x, reader, *io, at, size, opts);
+    auto etag = upload_body(x, reader, *placed.io, placed.at, size, opts);
     if (!etag) {
         x.close_after = !reader.complete() || !reader.finish_framing();
         if (etag.error().status == 0 && !reader.error()) {
             // No answer: the backend may hold the bytes; count them and queue their removal.
-            GW_TRYR(ab, x.g.store->abandon_copy(res, at, now_millis()));
+            GW_TRYR(ab, x.g.store->abandon_copy(placed.res, placed.at, now_millis()));
         } else {
-            GW_TRYR(rel, x.g.store->release(res));
+            GW_TRYR(rel, x.g.store->release(placed.res));
         }
         return x.error(upload_error(reader, etag.error()));
     }
     if (!reader.finish_framing()) {
         x.close_after = true;
     }
-    now = now_millis();
-    NewObject o;
-    o.bucket = policy.bucket;
-    o.key = x.key;
-    o.size = size;
-    o.etag = *etag;
-    o.blake3 = reader.blake3_hex();
-    o.content_type = opts.content_type;
-    o.user_metadata = opts.meta;
-    o.version = version;
-    o.location = at;
-    o.reservation = res;
-    o.replicas = policy.replicas;
-    o.now = now;
-    o.delete_at = x.g.delete_at(now);
-    auto committed = x.g.store->commit_object(o);
-    if (!committed) {
-        (void)x.g.store->abandon_copy(res, at, now);
-        return tl::unexpected(committed.error());
-    }
+    GW_TRYR(committed, commit_placed(x, policy, placed, size, *etag, reader.blake3_hex(), opts));
     Response r;
     r.headers.emplace_back("ETag", *etag);
     return r;
 }
 
-// Makes the bytes of `o` (read from its copies in `source_policy`'s order)
-// the object at `at` on `target`: with the backend's own CopyObject when a
-// copy already lives on that backend and the stored metadata is kept,
-// else streamed GET -> PUT through the gateway. Returns the new ETag and the
-// BLAKE3 of the bytes.
-BackendResult<CopyResult> copy_bytes(Exchange& x, const ObjectRecord& o, const BucketPolicy& source_policy,
-                                     ObjectBackend& target, const Location& at, const PutOptions& opts,
-                                     bool server_side)
+// The object an x-amz-copy-source header names, and its bucket's policy.
+struct CopySourceObject {
+    BucketPolicy policy;
+    ObjectRecord object;
+};
+
+// The object the x-amz-copy-source of `x` names, looked up as the caller
+// (another tenant's bucket of that name is a different bucket, so copies
+// never cross tenants); the S3 error response when the header is malformed
+// or conditional, or names nothing.
+Result<Answer<CopySourceObject>> find_copy_source(Exchange& x)
+{
+    const auto source = parse_copy_source(x.head.header("x-amz-copy-source").value_or(""));
+    if (!source) {
+        return Answer<CopySourceObject>(tl::unexpected(x.error(
+            {400, "InvalidArgument", "Copy Source must mention the source bucket and key: sourcebucket/sourcekey."})));
+    }
+    for (const auto& [n, v] : x.head.headers) {
+        if (to_lower(n).rfind("x-amz-copy-source-if-", 0) == 0) {
+            GW_TRYR(refused, not_implemented(x)); // conditional copies are refused rather than ignored
+            return Answer<CopySourceObject>(tl::unexpected(std::move(*refused)));
+        }
+    }
+    GW_TRYR(policy, bucket_policy(x, source->bucket));
+    if (!*policy) {
+        return Answer<CopySourceObject>(tl::unexpected(std::move(*policy).error()));
+    }
+    GW_TRYR(found, x.g.store->find_object((*policy)->bucket, source->key));
+    if (!*found) {
+        return Answer<CopySourceObject>(tl::unexpected(x.error(s3::no_such_key(source->key))));
+    }
+    return Answer<CopySourceObject>(CopySourceObject{std::move(**policy), std::move(**found)});
+}
+
+// One attempt at copying from source copy `from` (on `source`); `backend_copy`
+// says whether it is the target backend's own copy call.
+template <typename T> using CopyAttempt =
+    std::function<BackendResult<T>(ObjectBackend& source, const Location& from, bool backend_copy)>;
+
+// Runs `attempt` for operation `op` over the copies of `src` until one
+// succeeds: first (when `backend_copy` allows) with the target backend's own
+// copy call on a copy that already lives on `target_backend`, then streamed
+// through the gateway from each copy in the source policy's read order.
+template <typename T> BackendResult<T> copy_from_copies(Exchange& x, std::string_view op, const CopySourceObject& src,
+                                                        const std::string& target_backend, bool backend_copy,
+                                                        const CopyAttempt<T>& attempt)
 {
     std::optional<BackendError> last_error;
-    for (const auto& from : read_order(o.copies, source_policy, {})) {
-        ObjectBackend* source = x.g.backends.io(from.backend);
-        if (!source) {
+    for (const bool server_side : {true, false}) {
+        if (server_side && !backend_copy) {
             continue;
         }
-        const auto t0 = std::chrono::steady_clock::now();
-        BackendResult<CopyResult> r;
-        if (server_side && from.backend == at.backend) {
-            auto etag = target.copy_object(from.bucket, from.key, at.bucket, at.key);
-            if (etag) {
-                r = CopyResult{*etag, o.blake3};
-            } else {
-                r = tl::unexpected(etag.error());
+        for (const auto& from : read_order(src.object.copies, src.policy, {})) {
+            ObjectBackend* source = x.g.backends.io(from.backend);
+            if (!source || (server_side && from.backend != target_backend)) {
+                continue;
             }
-        } else if (server_side) {
-            continue; // the copies on other backends are tried by streaming below
-        } else {
-            CopyRequest req;
-            req.source = source;
-            req.from = from;
-            req.target = &target;
-            req.to = at;
-            req.size = o.size;
-            req.put = opts;
-            req.multipart_threshold = x.g.config.replication.multipart_threshold;
-            req.part_size = x.g.config.replication.part_size;
-            r = stream_copy(req);
+            const auto t0 = std::chrono::steady_clock::now();
+            auto r = attempt(*source, from, server_side);
+            x.g.metrics.backend(target_backend, r.has_value(),
+                                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+            if (r) {
+                x.g.metrics.copy(op, target_backend, server_side);
+                return r;
+            }
+            log_warn("gateway: {} {} of {} from {} to {}: {}; trying the next copy", x.request_id, op, src.object.key,
+                     from.backend, target_backend, r.error().describe());
+            last_error = r.error();
         }
-        x.g.metrics.backend(at.backend, r.has_value(),
-                            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-        if (r) {
-            return r;
-        }
-        log_warn("gateway: {} copy of {} from {} to {}: {}; trying the next copy", x.request_id, o.key, from.backend,
-                 at.backend, r.error().describe());
-        last_error = r.error();
-    }
-    if (server_side) {
-        return copy_bytes(x, o, source_policy, target, at, opts, false);
     }
     return tl::unexpected(last_error.value_or(BackendError{0, "NoCopy", "the object has no readable copy"}));
 }
 
 Result<Response> do_copy_object(Exchange& x)
 {
-    const auto source = parse_copy_source(x.head.header("x-amz-copy-source").value_or(""));
-    if (!source) {
-        return x.error(
-            {400, "InvalidArgument", "Copy Source must mention the source bucket and key: sourcebucket/sourcekey."});
-    }
     const auto directive = parse_metadata_directive(x.head.header("x-amz-metadata-directive"));
     if (!directive) {
         return x.error({400, "InvalidArgument", "Unknown metadata directive."});
     }
-    for (const auto& [n, v] : x.head.headers) {
-        if (to_lower(n).rfind("x-amz-copy-source-if-", 0) == 0) {
-            return not_implemented(x); // conditional copies are refused rather than ignored
-        }
-    }
+    GW_ANSWER(src, find_copy_source(x));
     GW_POLICY(policy);
     if (x.key.size() > max_key_length(policy)) {
         return x.error(s3::key_too_long(max_key_length(policy)));
     }
-    // The source is looked up as the caller: another tenant's bucket of the
-    // same name is a different bucket, so copies never cross tenants.
-    GW_TRYR(source_policy, lookup_bucket_policy(*x.g.store, x.g.config, BucketRef{x.caller->tenant, source->bucket}));
-    if (!*source_policy) {
-        return x.error(s3::no_such_bucket(source->bucket));
-    }
-    GW_TRYR(found, x.g.store->find_object((*source_policy)->bucket, source->key));
-    if (!*found) {
-        return x.error(s3::no_such_key(source->key));
-    }
-    const ObjectRecord& o = **found;
-    if (source->bucket == x.bucket && source->key == x.key && *directive == MetadataDirective::copy) {
+    const ObjectRecord& o = src.object;
+    if (src.policy.bucket == policy.bucket && o.key == x.key && *directive == MetadataDirective::copy) {
         return x.error({400, "InvalidRequest",
                         "This copy request is illegal because it is trying to copy an object to itself without "
                         "changing the object's metadata, storage class, website redirect location or encryption "
                         "attributes."});
     }
-    Millis now = now_millis();
-    const std::string version = new_id(now);
-    GW_TRYR(reservation, reserve_placement(*x.g.store, policy, o.size, {}, now, x.g.ttl()));
-    if (!*reservation) {
-        return x.error(s3::insufficient_storage(x.bucket, o.size));
-    }
-    const Reservation res = **reservation;
-    const BackendConfig* bcfg = x.g.backends.config(res.backend);
-    ObjectBackend* io = x.g.backends.io(res.backend);
-    if (!bcfg || !io || !may_store(policy, *bcfg)) {
-        GW_TRYR(rel, x.g.store->release(res));
-        return x.error(s3::internal_error("placement chose a backend the policy does not allow"));
-    }
-    const Location at = location_for(policy, *bcfg, x.key, version);
+    GW_ANSWER(placed, place_object(x, policy, o.size));
     PutOptions opts;
     if (*directive == MetadataDirective::replace) {
         opts = put_options(x);
@@ -1407,38 +1468,38 @@ Result<Response> do_copy_object(Exchange& x)
     }
     // The backend's CopyObject keeps the source's backend metadata, which is
     // what GetObject returns: only a COPY directive may use it.
-    auto copied = copy_bytes(x, o, **source_policy, *io, at, opts, *directive == MetadataDirective::copy);
+    const CopyAttempt<CopyResult> attempt = [&](ObjectBackend& source, const Location& from,
+                                                bool backend_copy) -> BackendResult<CopyResult> {
+        if (backend_copy) {
+            auto etag = placed.io->copy_object(from.bucket, from.key, placed.at.bucket, placed.at.key);
+            if (!etag) {
+                return tl::unexpected(etag.error());
+            }
+            return CopyResult{*etag, o.blake3};
+        }
+        return stream_copy({.source = &source,
+                            .from = from,
+                            .target = placed.io,
+                            .to = placed.at,
+                            .size = o.size,
+                            .put = opts,
+                            .multipart_threshold = x.g.config.replication.multipart_threshold,
+                            .part_size = x.g.config.replication.part_size});
+    };
+    auto copied =
+        copy_from_copies(x, "CopyObject", src, placed.res.backend, *directive == MetadataDirective::copy, attempt);
     if (!copied) {
         // A failed or unverified copy may have left bytes at `at`: count them and queue their removal.
-        GW_TRYR(ab, x.g.store->abandon_copy(res, at, now_millis()));
+        GW_TRYR(ab, x.g.store->abandon_copy(placed.res, placed.at, now_millis()));
         return x.error(s3::service_unavailable("copy: " + copied.error().describe()));
     }
     if (!o.blake3.empty() && !copied->blake3.empty() && copied->blake3 != o.blake3) {
-        GW_TRYR(ab, x.g.store->abandon_copy(res, at, now_millis()));
+        GW_TRYR(ab, x.g.store->abandon_copy(placed.res, placed.at, now_millis()));
         return x.error(s3::service_unavailable("copy: the bytes read differ from the source's recorded BLAKE3"));
     }
-    now = now_millis();
-    NewObject n;
-    n.bucket = policy.bucket;
-    n.key = x.key;
-    n.size = o.size;
-    n.etag = copied->etag;
-    n.blake3 = copied->blake3;
-    n.content_type = opts.content_type;
-    n.user_metadata = opts.meta;
-    n.version = version;
-    n.location = at;
-    n.reservation = res;
-    n.replicas = policy.replicas;
-    n.now = now;
-    n.delete_at = x.g.delete_at(now);
-    auto committed = x.g.store->commit_object(n);
-    if (!committed) {
-        (void)x.g.store->abandon_copy(res, at, now);
-        return tl::unexpected(committed.error());
-    }
+    GW_TRYR(committed, commit_placed(x, policy, placed, o.size, copied->etag, copied->blake3, opts));
     Response r;
-    r.body = s3::copy_object_xml(copied->etag, now);
+    r.body = s3::copy_object_xml(copied->etag, *committed);
     return r;
 }
 
@@ -1582,6 +1643,7 @@ Result<Response> do_create_upload(Exchange& x)
     u.location = location_for(policy, *bcfg, x.key, new_id(now));
     const PutOptions opts = put_options(x);
     u.content_type = opts.content_type;
+    u.user_metadata = opts.meta;
     u.created_at = now;
     auto backend_id = io->create_multipart(u.location.bucket, u.location.key, opts);
     if (!backend_id) {
@@ -1605,83 +1667,79 @@ Result<std::optional<UploadRecord>> find_upload_of(Exchange& x, const BucketPoli
     return *u;
 }
 
+// Where a part of upload `u` goes: `size` bytes reserved on the upload's
+// backend, and that backend's client.
+struct PartSlot {
+    Reservation res;
+    ObjectBackend* io = nullptr;
+};
+
+// Reserves `size` bytes for a part of upload `u` on its pinned backend; the
+// S3 error response when that backend has no room or is no longer configured.
+Result<Answer<PartSlot>> reserve_part(Exchange& x, const UploadRecord& u, std::uint64_t size)
+{
+    const Millis now = now_millis();
+    GW_TRYR(reservation, x.g.store->reserve(u.location.backend, size, now, now + x.g.ttl()));
+    if (!*reservation) {
+        return Answer<PartSlot>(tl::unexpected(x.error(s3::insufficient_storage(x.bucket, size))));
+    }
+    PartSlot slot{**reservation, x.g.backends.io(u.location.backend)};
+    if (!slot.io) {
+        GW_TRYR(rel, x.g.store->release(slot.res));
+        return Answer<PartSlot>(
+            tl::unexpected(x.error(s3::internal_error("the upload's backend is no longer configured"))));
+    }
+    return Answer<PartSlot>(slot);
+}
+
+// Records part `number` of upload `u` (`size` bytes, ETag `etag`) made in
+// `slot`; the S3 error response (with the bytes released) when the upload
+// is gone. Returns the time recorded.
+Result<Answer<Millis>> record_part_of(Exchange& x, const UploadRecord& u, int number, std::uint64_t size,
+                                      const std::string& etag, const PartSlot& slot)
+{
+    const Millis now = now_millis();
+    GW_TRYR(recorded, x.g.store->record_part(u.id, number, size, etag, slot.res, now));
+    if (!*recorded) {
+        GW_TRYR(rel, x.g.store->release(slot.res));
+        return Answer<Millis>(tl::unexpected(x.error(s3::no_such_upload(u.id))));
+    }
+    return Answer<Millis>(now);
+}
+
 // UploadPartCopy: part `number` of upload `u` made of a range of the
-// object x-amz-copy-source names, streamed from one of its copies to the
-// upload's backend, with the part's size reserved there first.
+// object x-amz-copy-source names, with the part's size reserved on the
+// upload's backend first. When a copy of the source lives on that backend,
+// the backend's own UploadPartCopy makes it; otherwise (or when that fails)
+// it is streamed from one of the source's copies.
 Result<Response> do_upload_part_copy(Exchange& x, const UploadRecord& u, int number)
 {
-    const auto source = parse_copy_source(x.head.header("x-amz-copy-source").value_or(""));
-    if (!source) {
-        return x.error(
-            {400, "InvalidArgument", "Copy Source must mention the source bucket and key: sourcebucket/sourcekey."});
-    }
-    for (const auto& [n, v] : x.head.headers) {
-        if (to_lower(n).rfind("x-amz-copy-source-if-", 0) == 0) {
-            return not_implemented(x);
-        }
-    }
-    GW_TRYR(source_policy, lookup_bucket_policy(*x.g.store, x.g.config, BucketRef{x.caller->tenant, source->bucket}));
-    if (!*source_policy) {
-        return x.error(s3::no_such_bucket(source->bucket));
-    }
-    GW_TRYR(found, x.g.store->find_object((*source_policy)->bucket, source->key));
-    if (!*found) {
-        return x.error(s3::no_such_key(source->key));
-    }
-    const ObjectRecord& o = **found;
+    GW_ANSWER(src, find_copy_source(x));
+    const ObjectRecord& o = src.object;
     const auto range = parse_copy_source_range(x.head.header("x-amz-copy-source-range"), o.size);
     if (!range) {
         return x.error(range.error());
     }
     const std::uint64_t size = range->last ? *range->last - range->first + 1 : 0;
-    GW_TRYR(reservation, x.g.store->reserve(u.location.backend, size, now_millis(), now_millis() + x.g.ttl()));
-    if (!*reservation) {
-        return x.error(s3::insufficient_storage(x.bucket, size));
-    }
-    const Reservation res = **reservation;
-    ObjectBackend* target = x.g.backends.io(u.location.backend);
-    if (!target) {
-        GW_TRYR(rel, x.g.store->release(res));
-        return x.error(s3::internal_error("the upload's backend is no longer configured"));
-    }
-    std::optional<BackendError> last_error;
-    std::optional<std::string> etag;
-    for (const auto& from : read_order(o.copies, **source_policy, {})) {
-        ObjectBackend* io = x.g.backends.io(from.backend);
-        if (!io) {
-            continue;
+    GW_ANSWER(slot, reserve_part(x, u, size));
+    const CopyAttempt<std::string> attempt = [&](ObjectBackend& source, const Location& from,
+                                                 bool backend_copy) -> BackendResult<std::string> {
+        if (backend_copy) {
+            return slot.io->upload_part_copy(from.bucket, from.key, *range, u.location.bucket, u.location.key,
+                                             u.backend_upload_id, number);
         }
-        CopyRequest req;
-        req.source = io;
-        req.from = from;
-        req.target = target;
-        req.to = u.location;
-        req.size = o.size;
-        const auto t0 = std::chrono::steady_clock::now();
-        auto r = stream_copy_part(req, range->first, size, u.backend_upload_id, number);
-        x.g.metrics.backend(u.location.backend, r.has_value(),
-                            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-        if (r) {
-            etag = std::move(*r);
-            break;
-        }
-        log_warn("gateway: {} part copy of {} from {}: {}; trying the next copy", x.request_id, o.key, from.backend,
-                 r.error().describe());
-        last_error = r.error();
-    }
+        const CopyRequest req{.source = &source, .from = from, .target = slot.io, .to = u.location, .size = o.size};
+        return stream_copy_part(req, range->first, size, u.backend_upload_id, number);
+    };
+    // An empty part has no byte range to name: it is streamed.
+    auto etag = copy_from_copies(x, "UploadPartCopy", src, u.location.backend, size > 0, attempt);
     if (!etag) {
-        GW_TRYR(rel, x.g.store->release(res));
-        return x.error(s3::service_unavailable(
-            "part copy: " + (last_error ? last_error->describe() : std::string("the object has no readable copy"))));
+        GW_TRYR(rel, x.g.store->release(slot.res));
+        return x.error(s3::service_unavailable("part copy: " + etag.error().describe()));
     }
-    const Millis now = now_millis();
-    GW_TRYR(recorded, x.g.store->record_part(u.id, number, size, *etag, res, now));
-    if (!*recorded) {
-        GW_TRYR(rel, x.g.store->release(res));
-        return x.error(s3::no_such_upload(u.id));
-    }
+    GW_ANSWER(when, record_part_of(x, u, number, size, *etag, slot));
     Response r;
-    r.body = s3::copy_part_xml(*etag, now);
+    r.body = s3::copy_part_xml(*etag, when);
     return r;
 }
 
@@ -1704,38 +1762,25 @@ Result<Response> do_upload_part(Exchange& x)
     if (size > k_max_object) {
         return x.error({400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size (5 GiB)."});
     }
-    const Millis now = now_millis();
-    GW_TRYR(reservation, x.g.store->reserve(u.location.backend, size, now, now + x.g.ttl()));
-    if (!*reservation) {
-        return x.error(s3::insufficient_storage(x.bucket, size));
-    }
-    const Reservation res = **reservation;
-    ObjectBackend* io = x.g.backends.io(u.location.backend);
-    if (!io) {
-        GW_TRYR(rel, x.g.store->release(res));
-        return x.error(s3::internal_error("the upload's backend is no longer configured"));
-    }
+    GW_ANSWER(slot, reserve_part(x, u, size));
     if (!continue_if_asked(x)) {
-        GW_TRYR(rel, x.g.store->release(res));
+        GW_TRYR(rel, x.g.store->release(slot.res));
         x.close_after = true;
         return x.error(s3::internal_error("client went away"));
     }
     x.body_consumed = true;
     BodyReader reader(x.conn, x.body, x.g.metrics);
-    auto etag = upload_body(x, reader, *io, u.location, size, {}, u.backend_upload_id, static_cast<int>(*number));
+    auto etag = upload_body(x, reader, *slot.io, u.location, size, {}, u.backend_upload_id, static_cast<int>(*number));
     if (!etag) {
         x.close_after = !reader.complete() || !reader.finish_framing();
-        GW_TRYR(rel, x.g.store->release(res));
+        GW_TRYR(rel, x.g.store->release(slot.res));
         return x.error(upload_error(reader, etag.error()));
     }
     if (!reader.finish_framing()) {
         x.close_after = true;
     }
-    GW_TRYR(recorded, x.g.store->record_part(u.id, static_cast<int>(*number), size, *etag, res, now_millis()));
-    if (!*recorded) {
-        GW_TRYR(rel, x.g.store->release(res));
-        return x.error(s3::no_such_upload(u.id));
-    }
+    GW_ANSWER(when, record_part_of(x, u, static_cast<int>(*number), size, *etag, slot));
+    (void)when;
     Response r;
     r.headers.emplace_back("ETag", *etag);
     return r;
@@ -2003,10 +2048,18 @@ bool GatewayServer::Impl::serve_request(Conn& conn)
         return !x.close_after && parsed.keep_alive;
     }
     {
+        // Virtual-host style names the bucket in Host and the key in the
+        // whole path; path style names both in the path. The signature
+        // covers the Host and path exactly as sent, so either verifies.
         const std::string_view p = std::string_view(x.path).substr(1);
-        const auto slash = p.find('/');
-        x.bucket = std::string(p.substr(0, slash));
-        x.key = slash == std::string_view::npos ? std::string() : std::string(p.substr(slash + 1));
+        if (auto vhost = virtual_host_bucket(parsed.head.header("host").value_or(""), config.virtual_host_suffix)) {
+            x.bucket = std::move(*vhost);
+            x.key = std::string(p);
+        } else {
+            const auto slash = p.find('/');
+            x.bucket = std::string(p.substr(0, slash));
+            x.key = slash == std::string_view::npos ? std::string() : std::string(p.substr(slash + 1));
+        }
     }
     x.op = classify_request(parsed.head.method, x.bucket, x.key, x.params);
     if (x.op == FrontOp::put_object && parsed.head.header("x-amz-copy-source")) {

@@ -159,6 +159,10 @@ CREATE TABLE gw_namespaces (
     R"sql(
 ALTER TABLE gw_objects ADD COLUMN user_metadata TEXT NOT NULL DEFAULT '';
 )sql",
+    // 3: the x-amz-meta-* headers given at CreateMultipartUpload, until the upload completes.
+    R"sql(
+ALTER TABLE gw_uploads ADD COLUMN user_metadata TEXT NOT NULL DEFAULT '';
+)sql",
 };
 constexpr int k_schema_version = sizeof k_schema / sizeof k_schema[0];
 
@@ -224,10 +228,11 @@ const char* const k_copy_at =
     "SELECT object_id FROM gw_copies WHERE backend = ?1 AND backend_bucket = ?2 AND backend_key = ?3";
 
 // --- multipart -------------------------------------------------------------------
-#define GW_UPLOAD_COLUMNS                                                                                              \
-    "id, tenant, bucket, object_key, backend, backend_bucket, backend_key, backend_upload_id, content_type, created_at"
+#define GW_UPLOAD_COLUMNS                                                                                                 \
+    "id, tenant, bucket, object_key, backend, backend_bucket, backend_key, backend_upload_id, content_type, created_at, " \
+    "user_metadata"
 const char* const k_upload_insert =
-    "INSERT INTO gw_uploads (" GW_UPLOAD_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+    "INSERT INTO gw_uploads (" GW_UPLOAD_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
 const char* const k_upload_by_id = "SELECT " GW_UPLOAD_COLUMNS " FROM gw_uploads WHERE id = ?1";
 const char* const k_upload_delete = "DELETE FROM gw_uploads WHERE id = ?1";
 const char* const k_uploads_list =
@@ -637,6 +642,19 @@ std::optional<std::string> prefix_successor(std::string prefix)
     return std::nullopt;
 }
 
+// The "name: value" lines user_metadata_text wrote, as pairs.
+std::vector<std::pair<std::string, std::string>> user_metadata_from(const std::string& text)
+{
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& line : split_lines(text)) {
+        const auto colon = line.find(": ");
+        if (colon != std::string::npos) {
+            out.emplace_back(line.substr(0, colon), line.substr(colon + 2));
+        }
+    }
+    return out;
+}
+
 ObjectRecord object_from(const Statement& s)
 {
     ObjectRecord o;
@@ -648,12 +666,7 @@ ObjectRecord object_from(const Statement& s)
     o.blake3 = s.text(6);
     o.content_type = s.text(7);
     o.last_modified = s.i64(8);
-    for (const auto& line : split_lines(s.text(9))) {
-        const auto colon = line.find(": ");
-        if (colon != std::string::npos) {
-            o.user_metadata.emplace_back(line.substr(0, colon), line.substr(colon + 2));
-        }
-    }
+    o.user_metadata = user_metadata_from(s.text(9));
     return o;
 }
 
@@ -678,6 +691,7 @@ UploadRecord upload_from(const Statement& s)
     u.backend_upload_id = s.text(7);
     u.content_type = s.text(8);
     u.created_at = s.i64(9);
+    u.user_metadata = user_metadata_from(s.text(10));
     return u;
 }
 
@@ -1026,6 +1040,8 @@ public:
             o.key = rec.key;
             o.size = rec.size;
             o.etag = rec.etag;
+            o.content_type = rec.content_type;
+            o.user_metadata = rec.user_metadata;
             o.last_modified = rec.last_modified;
             GW_CHECK(insert_object(o));
         }
@@ -1053,6 +1069,7 @@ public:
             .bind(8, u.backend_upload_id)
             .bind(9, u.content_type)
             .bind(10, u.created_at)
+            .bind(11, user_metadata_text(u.user_metadata))
             .run();
     }
 
@@ -1160,6 +1177,7 @@ public:
         rec.size = used;
         rec.etag = c.etag;
         rec.content_type = u.content_type;
+        rec.user_metadata = u.user_metadata;
         rec.last_modified = c.now;
         GW_CHECK(insert_object(rec));
         GW_CHECK(insert_copy(rec.id, u.location, c.now));

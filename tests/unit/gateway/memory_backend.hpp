@@ -250,6 +250,27 @@ public:
         return "\"" + md5_hex(*data) + "\"";
     }
 
+    BackendResult<std::string> upload_part_copy(const std::string& src_bucket, const std::string& src_key,
+                                                const ByteRange& range, const std::string& dst_bucket,
+                                                const std::string& dst_key, const std::string& upload_id,
+                                                int number) override
+    {
+        std::lock_guard lock(m_mutex);
+        calls.push_back(fmt::format("PARTCOPY {}/{} {}-{} {}/{} {}", src_bucket, src_key, range.first,
+                                    range.last.value_or(range.first), dst_bucket, dst_key, number));
+        const Object* o = find(src_bucket, src_key);
+        auto u = m_uploads.find(upload_id);
+        if (!o || u == m_uploads.end()) {
+            return tl::unexpected(BackendError{404, o ? "NoSuchUpload" : "NoSuchKey", "not found"});
+        }
+        const std::uint64_t last = range.last.value_or(range.first);
+        if (last >= o->data.size() || range.first > last) {
+            return tl::unexpected(BackendError{400, "InvalidArgument", "range outside the source"});
+        }
+        u->second.parts[number] = o->data.substr(range.first, last - range.first + 1);
+        return "\"" + md5_hex(u->second.parts[number]) + "\"";
+    }
+
     BackendResult<std::string> complete_multipart(const std::string& bucket, const std::string& key,
                                                   const std::string& upload_id,
                                                   const std::vector<UploadedPart>& parts) override

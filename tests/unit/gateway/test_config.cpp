@@ -156,6 +156,21 @@ TEST_CASE("${ENV} expands in string values, with defaults and $$", "[gateway][co
     CHECK_FALSE(expand_env("${UNTERMINATED", env_of({})));
 }
 
+TEST_CASE("virtual-host addressing takes the configured suffix, else a listen host name", "[gateway][config]")
+{
+    CHECK(example_config().virtual_host_suffix.empty()); // 127.0.0.1 names no host
+    auto named = parse_gateway_config(replace(example_toml(), "127.0.0.1:9000", "gw.example:9000"), "gw.toml",
+                                      env_of(example_env()));
+    REQUIRE(named);
+    CHECK(named->virtual_host_suffix == "gw.example");
+    auto set = parse_gateway_config("virtual_host_suffix = \"s3.lab.example\"\n" + example_toml(), "gw.toml",
+                                    env_of(example_env()));
+    REQUIRE(set);
+    CHECK(set->virtual_host_suffix == "s3.lab.example");
+    auto e = error_of("virtual_host_suffix = \"Bad..Name\"\n" + example_toml());
+    CHECK(e.find("virtual_host_suffix: expected a lower-case DNS name") != std::string::npos);
+}
+
 TEST_CASE("credentials can come from files, relative to the configuration", "[gateway][config]")
 {
     TempDir dir;

@@ -1,7 +1,8 @@
 // The server front's pure pieces: which S3 operation a request is, the
 // byte range a Range header asks for (S3's rules: suffix ranges, ends
-// clamped, 416 past the end, other forms ignored), and what a CopyObject's
-// x-amz-copy-source and x-amz-metadata-directive headers name.
+// clamped, 416 past the end, other forms ignored), what a CopyObject's
+// x-amz-copy-source and x-amz-metadata-directive headers name, and the
+// bucket a virtual-host style Host header names.
 #include "roar/proxy/gateway/front.hpp"
 
 #include <catch2/catch.hpp>
@@ -45,6 +46,19 @@ TEST_CASE("front: requests are classified as the S3 operation they are")
     CHECK(op("PUT", "b", "k", {{"tagging", ""}}) == FrontOp::unsupported);
     CHECK(op("GET", "b", "k", {{"acl", ""}}) == FrontOp::unsupported);
     CHECK(front_op_name(FrontOp::put_object) == "PutObject");
+}
+
+TEST_CASE("front: a Host under the virtual-host suffix names the bucket, any other host is path style")
+{
+    CHECK(virtual_host_bucket("data.gw.example:9000", "gw.example") == std::optional<std::string>("data"));
+    CHECK(virtual_host_bucket("Data.GW.Example", "gw.example") == std::optional<std::string>("data"));
+    CHECK(virtual_host_bucket("my.bucket.gw.example.:80", "gw.example") == std::optional<std::string>("my.bucket"));
+    CHECK_FALSE(virtual_host_bucket("gw.example:9000", "gw.example"));
+    CHECK_FALSE(virtual_host_bucket("xgw.example", "gw.example"));
+    CHECK_FALSE(virtual_host_bucket("127.0.0.1:9000", "gw.example"));
+    CHECK_FALSE(virtual_host_bucket("data.gw.example", ""));
+    CHECK_FALSE(virtual_host_bucket("[::1]:9000", "gw.example"));
+    CHECK_FALSE(virtual_host_bucket("", "gw.example"));
 }
 
 TEST_CASE("front: Range headers follow S3's rules")

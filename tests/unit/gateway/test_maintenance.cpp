@@ -1,5 +1,6 @@
 // Housekeeping and operator commands over in-memory backends: the stale
-// multipart sweep, sync (import, dry run, known, conflicts, progress) and
+// multipart sweep, sync (import, dry run, known, conflicts, progress, the
+// content type and user metadata of new keys) and
 // rebalance (plan, move, verify, source deletion queued).
 #include "gateway_fixture.hpp"
 
@@ -123,6 +124,39 @@ TEST_CASE("sync imports a backend's existing objects into their buckets", "[gate
         auto s = sync_backend(*g.store, g.a, g.config, opt, nullptr, g.now);
         CHECK(s->counts.listed == 1);
         CHECK(s->counts.imported == 1);
+    }
+}
+
+TEST_CASE("sync takes a new key's content type and user metadata from the backend's HEAD", "[gateway][sync]")
+{
+    Gateway g;
+    PutOptions opts;
+    opts.content_type = "text/csv";
+    opts.meta = {{"origin", "lab 3"}, {"roar-blake3", "not user metadata"}};
+    REQUIRE(g.a.put_object("store-a", "data/with-meta.csv", 3, memory_source("a,b"), opts));
+    g.a.put_raw("store-a", "data/plain", "p");
+    SyncOptions opt;
+    opt.backend = "a";
+    SECTION("a dry run reads no HEAD")
+    {
+        opt.dry_run = true;
+        REQUIRE(sync_backend(*g.store, g.a, g.config, opt, nullptr, g.now));
+        CHECK(std::none_of(g.a.calls.begin(), g.a.calls.end(),
+                           [](const std::string& c) { return c.rfind("HEAD ", 0) == 0; }));
+    }
+    SECTION("a real run stores what the HEAD says, and a second run reads no HEAD")
+    {
+        REQUIRE(sync_backend(*g.store, g.a, g.config, opt, nullptr, g.now));
+        const ObjectRecord o = g.object("data", "with-meta.csv");
+        CHECK(o.content_type == "text/csv");
+        CHECK(o.user_metadata == std::vector<std::pair<std::string, std::string>>{{"origin", "lab 3"}});
+        CHECK(g.object("data", "plain").user_metadata.empty());
+        g.a.calls.clear();
+        auto again = sync_backend(*g.store, g.a, g.config, opt, nullptr, g.now);
+        REQUIRE(again);
+        CHECK(again->counts.known == 2);
+        CHECK(std::none_of(g.a.calls.begin(), g.a.calls.end(),
+                           [](const std::string& c) { return c.rfind("HEAD ", 0) == 0; }));
     }
 }
 

@@ -61,6 +61,26 @@ PutResult put(MetadataStore& s, const std::string& key, std::uint64_t size, cons
 
 void register_abc(MetadataStore& s) { REQUIRE(s.register_backends({{"a", 1000}, {"b", 2000}, {"c", std::nullopt}})); }
 
+// gw_uploads as versions 1 and 2 had it, frozen for the upgrade tests.
+#define GW_V1_UPLOADS                                                                                                  \
+    "CREATE TABLE gw_uploads (id TEXT PRIMARY KEY, tenant TEXT NOT NULL, bucket TEXT NOT NULL,"                        \
+    " object_key TEXT NOT NULL, backend TEXT NOT NULL, backend_bucket TEXT NOT NULL,"                                  \
+    " backend_key TEXT NOT NULL, backend_upload_id TEXT NOT NULL,"                                                     \
+    " content_type TEXT NOT NULL DEFAULT '', created_at BIGINT NOT NULL);"
+
+// Writes an old metadata file at `path` made by the statements `sql`, then
+// opens it with today's code (which upgrades it).
+std::unique_ptr<MetadataStore> open_frozen(const std::filesystem::path& path, const char* sql)
+{
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    CHECK(sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+    auto s = open_sqlite_metadata(path);
+    REQUIRE(s);
+    return std::move(*s);
+}
+
 } // namespace
 
 TEST_CASE("a reservation succeeds only while used + reserved + bytes fits the quota", "[gateway][metadata]")
@@ -209,31 +229,43 @@ TEST_CASE("an object keeps the user metadata it was written with", "[gateway][me
 TEST_CASE("a version-1 metadata file is upgraded in place, its objects without user metadata", "[gateway][metadata]")
 {
     TempDir dir;
-    {
-        // The tables version 1 had that the upgrade and the read touch, frozen here.
-        sqlite3* db = nullptr;
-        REQUIRE(sqlite3_open((dir / "gw.db").c_str(), &db) == SQLITE_OK);
-        const char* v1 = "CREATE TABLE gw_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);"
-                         "INSERT INTO gw_settings VALUES ('schema_version', '1');"
-                         "CREATE TABLE gw_objects (id TEXT PRIMARY KEY, tenant TEXT NOT NULL, bucket TEXT NOT NULL,"
-                         " object_key TEXT NOT NULL, size BIGINT NOT NULL, etag TEXT NOT NULL,"
-                         " blake3 TEXT NOT NULL DEFAULT '', content_type TEXT NOT NULL DEFAULT '',"
-                         " last_modified BIGINT NOT NULL, UNIQUE (tenant, bucket, object_key));"
-                         "CREATE TABLE gw_copies (object_id TEXT NOT NULL, backend TEXT NOT NULL,"
-                         " backend_bucket TEXT NOT NULL, backend_key TEXT NOT NULL, created_at BIGINT NOT NULL,"
-                         " PRIMARY KEY (object_id, backend), UNIQUE (backend, backend_bucket, backend_key));"
-                         "INSERT INTO gw_objects VALUES ('v1', 'default', 'data', 'old', 3, '\"e\"', '', '', 5);";
-        CHECK(sqlite3_exec(db, v1, nullptr, nullptr, nullptr) == SQLITE_OK);
-        sqlite3_close(db);
-    }
-    auto s = open_sqlite_metadata(dir / "gw.db");
-    REQUIRE(s);
-    CHECK(*(*s)->setting("schema_version") == std::optional<std::string>("2"));
-    auto old = (*s)->find_object({"default", "data"}, "old");
+    // The tables version 1 had that the upgrade and the read touch, frozen here.
+    const char* v1 = "CREATE TABLE gw_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);"
+                     "INSERT INTO gw_settings VALUES ('schema_version', '1');"
+                     "CREATE TABLE gw_objects (id TEXT PRIMARY KEY, tenant TEXT NOT NULL, bucket TEXT NOT NULL,"
+                     " object_key TEXT NOT NULL, size BIGINT NOT NULL, etag TEXT NOT NULL,"
+                     " blake3 TEXT NOT NULL DEFAULT '', content_type TEXT NOT NULL DEFAULT '',"
+                     " last_modified BIGINT NOT NULL, UNIQUE (tenant, bucket, object_key));"
+                     "CREATE TABLE gw_copies (object_id TEXT NOT NULL, backend TEXT NOT NULL,"
+                     " backend_bucket TEXT NOT NULL, backend_key TEXT NOT NULL, created_at BIGINT NOT NULL,"
+                     " PRIMARY KEY (object_id, backend), UNIQUE (backend, backend_bucket, backend_key));" GW_V1_UPLOADS
+                     "INSERT INTO gw_objects VALUES ('v1', 'default', 'data', 'old', 3, '\"e\"', '', '', 5);";
+    auto s = open_frozen(dir / "gw.db", v1);
+    CHECK(*s->setting("schema_version") == std::optional<std::string>("3"));
+    auto old = s->find_object({"default", "data"}, "old");
     REQUIRE(old);
     REQUIRE(*old);
     CHECK((*old)->size == 3);
     CHECK((*old)->user_metadata.empty());
+}
+
+TEST_CASE("a version-2 metadata file is upgraded in place, an upload in progress without user metadata",
+          "[gateway][metadata]")
+{
+    TempDir dir;
+    // Version 2's gw_uploads, frozen here, with an upload begun before the upgrade.
+    const char* v2 = "CREATE TABLE gw_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);"
+                     "INSERT INTO gw_settings VALUES ('schema_version', '2');" GW_V1_UPLOADS
+                     "INSERT INTO gw_uploads VALUES ('u2', 'default', 'data', 'big', 'a', 'store-a',"
+                     " 'data/big~u2', 'backend-u2', 'text/csv', 7);";
+    auto s = open_frozen(dir / "gw.db", v2);
+    CHECK(*s->setting("schema_version") == std::optional<std::string>("3"));
+    auto u = s->find_upload("u2");
+    REQUIRE(u);
+    REQUIRE(*u);
+    CHECK((*u)->content_type == "text/csv");
+    CHECK((*u)->backend_upload_id == "backend-u2");
+    CHECK((*u)->user_metadata.empty());
 }
 
 TEST_CASE("replacing a key queues the old copies' deletion and keeps their bytes until then", "[gateway][metadata]")
@@ -373,8 +405,11 @@ TEST_CASE("multipart parts hold reserved bytes until the upload completes", "[ga
     u.key = "big";
     u.location = {"b", "store-b", "data/big~" + u.id};
     u.backend_upload_id = "backend-upload-1";
+    u.content_type = "application/x-big";
+    u.user_metadata = {{"origin", "run 7"}, {"shard", "2: of 4"}};
     u.created_at = 1000;
     REQUIRE(s->create_upload(u));
+    CHECK((*s->find_upload(u.id))->user_metadata == u.user_metadata);
     REQUIRE(*s->record_part(u.id, 1, 500, "\"p1\"", reserve_ok(*s, "b", 500), 1100));
     REQUIRE(*s->record_part(u.id, 2, 300, "\"p2\"", reserve_ok(*s, "b", 300), 1200));
     REQUIRE(*s->record_part(u.id, 3, 100, "\"p3\"", reserve_ok(*s, "b", 100), 1200));
@@ -408,6 +443,8 @@ TEST_CASE("multipart parts hold reserved bytes until the upload completes", "[ga
     CHECK((*o)->size == 700);
     CHECK((*o)->etag == "\"final-2\"");
     CHECK((*o)->copies[0].key == "data/big~" + u.id);
+    CHECK((*o)->content_type == "application/x-big");
+    CHECK((*o)->user_metadata == u.user_metadata);
     auto gone = s->find_upload(u.id);
     REQUIRE(gone);
     CHECK_FALSE(*gone);
@@ -503,7 +540,8 @@ TEST_CASE("sync imports count bytes and skip what is known", "[gateway][metadata
 {
     TempStore s;
     register_abc(*s);
-    ImportRecord rec{k_data, "old", 50, "\"e1\"", 500, {"a", "store-a", "data/old"}, new_id(1000)};
+    ImportRecord rec{
+        k_data, "old", 50, "\"e1\"", 500, {"a", "store-a", "data/old"}, new_id(1000), "text/csv", {{"origin", "lab"}}};
     CHECK(*s->import_object(rec, 1000) == ImportOutcome::imported);
     CHECK(*s->import_object(rec, 1000) == ImportOutcome::known);
     CHECK(usage_of(*s, "a").used_bytes == 50);
@@ -517,6 +555,8 @@ TEST_CASE("sync imports count bytes and skip what is known", "[gateway][metadata
     auto o = s->find_object(k_data, "old");
     REQUIRE((*o)->copies.size() == 2);
     CHECK((*o)->last_modified == 500);
+    CHECK((*o)->content_type == "text/csv");
+    CHECK((*o)->user_metadata == rec.user_metadata);
 }
 
 TEST_CASE("tenants, keys, policies and namespaces", "[gateway][metadata][tenants]")
@@ -581,7 +621,7 @@ TEST_CASE("settings are set once; reopening keeps the schema and the data", "[ga
     auto s = where.open();
     REQUIRE(s);
     CHECK(*(*s)->setting("x") == std::optional<std::string>("first"));
-    CHECK(*(*s)->setting("schema_version") == std::optional<std::string>("2"));
+    CHECK(*(*s)->setting("schema_version") == std::optional<std::string>("3"));
     CHECK((*s)->backend_usage()->size() == 1);
 }
 

@@ -75,6 +75,10 @@ public:
     BackendResult<std::string> upload_part(const std::string& bucket, const std::string& key,
                                            const std::string& upload_id, int number, std::uint64_t size,
                                            const BodySource& source) override;
+    BackendResult<std::string> upload_part_copy(const std::string& src_bucket, const std::string& src_key,
+                                                const ByteRange& range, const std::string& dst_bucket,
+                                                const std::string& dst_key, const std::string& upload_id,
+                                                int number) override;
     BackendResult<std::string> complete_multipart(const std::string& bucket, const std::string& key,
                                                   const std::string& upload_id,
                                                   const std::vector<UploadedPart>& parts) override;

@@ -4,7 +4,8 @@
 // map to the configured buckets stored on that backend by their key_prefix
 // (or to the one bucket named), and a version suffix the gateway wrote
 // ("~" + 26 characters) is recognised, so metadata lost with the backend
-// intact can be rebuilt.
+// intact can be rebuilt. A new key's content type and x-amz-meta-* come
+// from one HEAD on the backend, so HeadObject and CopyObject keep them.
 #pragma once
 
 #include "roar/proxy/gateway/bucket_policy.hpp"

@@ -120,6 +120,10 @@ struct GatewayConfig {
     std::string listen;           // "host:port" as written
     std::string listen_host;
     std::uint16_t listen_port = 0;
+    // Requests for Host "BUCKET.<suffix>[:port]" are virtual-host style:
+    // `virtual_host_suffix`, else the listen host when it is a name (not an
+    // IP address); empty: path style only.
+    std::string virtual_host_suffix;
     std::string namespace_prefix = "roar"; // [namespace] prefix of hashed backend bucket names
     AuthConfig auth;
     AdminConfig admin;

@@ -95,6 +95,12 @@ std::optional<MetadataDirective> parse_metadata_directive(std::optional<std::str
 // InvalidArgument (400) for any other form or a range past the end.
 tl::expected<ByteRange, S3Error> parse_copy_source_range(std::optional<std::string_view> value, std::uint64_t size);
 
+// The bucket a virtual-host request names: the labels before
+// ".`suffix`" in Host header `host` (port and case ignored), e.g. "data"
+// for "data.gw.example:9000" with suffix "gw.example"; nullopt for a
+// path-style request (another host, the suffix itself, or no suffix).
+std::optional<std::string> virtual_host_bucket(std::string_view host, std::string_view suffix);
+
 struct FrontOptions {
     unsigned max_connections = 64;          // served at once; one more is answered 503 SlowDown
     std::chrono::seconds io_timeout{60};    // a read or write making no progress this long ends the connection

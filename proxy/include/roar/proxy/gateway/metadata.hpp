@@ -118,6 +118,8 @@ struct UploadRecord {
     Location location; // the backend and the backend key the object will have
     std::string backend_upload_id;
     std::string content_type;
+    // x-amz-meta-* given at CreateMultipartUpload, which the completed object keeps.
+    std::vector<std::pair<std::string, std::string>> user_metadata;
     Millis created_at = 0;
 };
 
@@ -197,6 +199,9 @@ struct ImportRecord {
     Millis last_modified = 0;
     Location location;
     std::string version; // used when the key is new
+    // From the backend's HEAD; kept only when the key is new.
+    std::string content_type;
+    std::vector<std::pair<std::string, std::string>> user_metadata;
 };
 
 enum class ImportOutcome {

@@ -133,6 +133,13 @@ public:
     virtual BackendResult<std::string> upload_part(const std::string& bucket, const std::string& key,
                                                    const std::string& upload_id, int number, std::uint64_t size,
                                                    const BodySource& source) = 0;
+    // Server-side UploadPartCopy within this backend: bytes `range` (both
+    // ends set, inclusive) of `src_key` in `src_bucket` become part `number`
+    // of upload `upload_id` at `dst_key` in `dst_bucket`; returns its ETag.
+    virtual BackendResult<std::string> upload_part_copy(const std::string& src_bucket, const std::string& src_key,
+                                                        const ByteRange& range, const std::string& dst_bucket,
+                                                        const std::string& dst_key, const std::string& upload_id,
+                                                        int number) = 0;
     // Completes an upload from `parts`; returns the object's ETag.
     virtual BackendResult<std::string> complete_multipart(const std::string& bucket, const std::string& key,
                                                           const std::string& upload_id,
