@@ -67,6 +67,19 @@ std::map<std::string, std::pair<std::string, std::string>> imported(const nlohma
     return out;
 }
 
+// The keys of maps `a` and `b` together, sorted.
+template <typename Map> std::set<std::string> keys_of(const Map& a, const Map& b)
+{
+    std::set<std::string> keys;
+    for (const auto& [key, value] : a) {
+        keys.insert(key);
+    }
+    for (const auto& [key, value] : b) {
+        keys.insert(key);
+    }
+    return keys;
+}
+
 void compare_machines(const nlohmann::json& before, const nlohmann::json& after, std::vector<EnvironmentChange>& out)
 {
     const nlohmann::json none = nlohmann::json::object();
@@ -83,13 +96,7 @@ void compare_machines(const nlohmann::json& before, const nlohmann::json& after,
 void compare_pythons(const nlohmann::json& before, const nlohmann::json& after, std::vector<EnvironmentChange>& out)
 {
     const auto a = interpreters(before), b = interpreters(after);
-    std::set<std::string> executables;
-    for (const auto& m : {a, b}) {
-        for (const auto& [exe, p] : m) {
-            executables.insert(exe);
-        }
-    }
-    for (const auto& exe : executables) {
+    for (const auto& exe : keys_of(a, b)) {
         const auto x = a.find(exe), y = b.find(exe);
         const nlohmann::json* pa = x == a.end() ? nullptr : x->second;
         const nlohmann::json* pb = y == b.end() ? nullptr : y->second;
@@ -98,13 +105,7 @@ void compare_pythons(const nlohmann::json& before, const nlohmann::json& after, 
             out.push_back({"python", exe, va, vb, ""});
         }
         const auto da = imported(pa), db = imported(pb);
-        std::set<std::string> names;
-        for (const auto& m : {da, db}) {
-            for (const auto& [n, p] : m) {
-                names.insert(n);
-            }
-        }
-        for (const auto& n : names) {
+        for (const auto& n : keys_of(da, db)) {
             const auto i = da.find(n), j = db.find(n);
             const std::string shown = j != db.end() ? j->second.first : i->second.first;
             const std::string wa = i == da.end() ? "" : i->second.second, wb = j == db.end() ? "" : j->second.second;
