@@ -1,9 +1,12 @@
 // `roar diff REF REF` / `roar diff @N`: what differs between two jobs
 // (arguments, working directory, exit status, inputs and outputs with
-// their digests and the programs that used them, environment, git state). `@N` alone compares the step's
-// last run with the one before it that wrote the same paths.
+// their digests and the programs that used them, environment variables,
+// git state, and the environment records: machine, Python, packages).
+// `@N` alone compares the step's last run with the one before it that wrote
+// the same paths.
 #include "commands.hpp"
 
+#include "environment_diff.hpp"
 #include "job_queries.hpp"
 #include "lineage.hpp"
 #include "list_summary.hpp"
@@ -16,6 +19,7 @@
 #include <charconv>
 #include <iostream>
 #include <map>
+#include <optional>
 
 namespace roar::cli {
 
@@ -144,6 +148,54 @@ nlohmann::json git_json(const std::optional<collector::GitDetail>& git)
     return {{"commit", git->commit}, {"branch", git->branch}, {"remote", git->remote}, {"dirty", git->dirty}};
 }
 
+// The changes from `a`'s environment record to `b`'s; nullopt when either
+// job has none (recorded before roar captured environments).
+std::optional<std::vector<EnvironmentChange>> environment_changes(const collector::JobDetail& a,
+                                                                  const collector::JobDetail& b)
+{
+    if (!a.environment.is_object() || !b.environment.is_object()) {
+        return std::nullopt;
+    }
+    return compare_environment_records(a.environment, b.environment);
+}
+
+// The JSON of `changes` for jobs `a` and `b`: which job has a record
+// ("recorded"), whether they were compared and the changes.
+nlohmann::json environment_json(const std::optional<std::vector<EnvironmentChange>>& changes,
+                                const collector::JobDetail& a, const collector::JobDetail& b)
+{
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& c : changes.value_or(std::vector<EnvironmentChange>{})) {
+        list.push_back(environment_change_json(c));
+    }
+    return {{"recorded", {{"a", a.environment.is_object()}, {"b", b.environment.is_object()}}},
+            {"compared", changes.has_value()},
+            {"changes", list}};
+}
+
+// The text lines for `changes` between jobs `a` and `b`: one per change, or
+// why the records were not compared; "" when they are equal.
+std::string environment_text(const std::optional<std::vector<EnvironmentChange>>& changes,
+                             const collector::JobDetail& a, const collector::JobDetail& b)
+{
+    if (!changes) {
+        std::vector<std::string> missing;
+        for (const auto* job : {&a, &b}) {
+            if (!job->environment.is_object()) {
+                missing.push_back(job->uid);
+            }
+        }
+        return fmt::format("  environment not compared: job {} has no environment record (recorded before roar "
+                           "captured environments, or with run.capture_environment = false)\n",
+                           fmt::join(missing, " and job "));
+    }
+    std::string out;
+    for (const auto& c : *changes) {
+        out += fmt::format("    ~ {}\n", printable(describe_environment_change(c)));
+    }
+    return out.empty() ? out : "  environment\n" + out;
+}
+
 std::string step_text(const collector::JobDetail& job) { return job.step ? fmt::format(" (@{})", *job.step) : ""; }
 
 } // namespace
@@ -226,6 +278,8 @@ int cmd_diff(const std::vector<std::string>& refs, bool json)
     doc["outputs"] = diff_uses(*a, *b, true, project);
     doc["env"] = diff_objects(a->env, b->env);
     doc["git"] = diff_objects(git_json(a->git), git_json(b->git));
+    const auto env_changes = environment_changes(*a, *b);
+    doc["environment"] = environment_json(env_changes, *a, *b);
     if (json) {
         std::cout << doc.dump(2) << std::endl;
         return 0;
@@ -281,6 +335,7 @@ int cmd_diff(const std::vector<std::string>& refs, bool json)
             out += fmt::format("    - {}: {}\n", k, v.dump());
         }
     }
+    out += environment_text(env_changes, *a, *b);
     std::cout << out;
     return 0;
 }

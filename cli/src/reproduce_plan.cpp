@@ -5,6 +5,7 @@
 #include "reproduce_plan.hpp"
 
 #include "child_process.hpp"
+#include "environment_diff.hpp"
 #include "job_queries.hpp"
 
 #include "roar/collector/environment/dpkg_owners.hpp"
@@ -35,23 +36,6 @@ std::string text_of(const nlohmann::json& j, const char* key)
     return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-// A distribution name as installers compare them: lower case, runs of
-// '-', '_' and '.' as one '_'.
-std::string normalized_name(std::string_view name)
-{
-    std::string out;
-    for (char c : name) {
-        if (c == '-' || c == '_' || c == '.') {
-            if (out.empty() || out.back() != '_') {
-                out += '_';
-            }
-        } else {
-            out += char(std::tolower(static_cast<unsigned char>(c)));
-        }
-    }
-    return out;
-}
-
 // The distributions installed in site directory `site`: normalized name
 // -> version, from the NAME-VERSION.dist-info / .egg-info entries.
 std::map<std::string, std::string> installed_in(const std::string& site)
@@ -70,7 +54,7 @@ std::map<std::string, std::string> installed_in(const std::string& site)
                     if (const size_t py = version.find("-py"); py != std::string::npos) {
                         version.resize(py); // egg-info: NAME-VERSION-pyX.Y
                     }
-                    out.emplace(normalized_name(name.substr(0, dash)), version);
+                    out.emplace(normalized_distribution_name(name.substr(0, dash)), version);
                 }
             }
         }
@@ -481,7 +465,7 @@ EnvironmentDifferences environment_differences(const std::vector<PlanJob>& jobs)
                     if (fresh) {
                         it->second = installed_in(site);
                     }
-                    if (const auto d = it->second.find(normalized_name(name)); d != it->second.end()) {
+                    if (const auto d = it->second.find(normalized_distribution_name(name)); d != it->second.end()) {
                         have = d->second;
                         break;
                     }
