@@ -534,6 +534,13 @@ Result<void> read_listen(const Reader& r, const toml::table& root, GatewayConfig
         c.listen_host = c.listen_host.substr(1, c.listen_host.size() - 2);
     }
     c.listen_port = static_cast<std::uint16_t>(port);
+    GW_TRY(format, r.string(root, "", "log_format"));
+    if (*format) {
+        if (**format != "text" && **format != "json") {
+            return r.error(root.get("log_format"), "log_format", "expected \"text\" or \"json\"");
+        }
+        c.log_format = **format;
+    }
     return {};
 }
 
@@ -1098,8 +1105,8 @@ Result<GatewayConfig> parse_gateway_config(std::string_view text, const fs::path
     }
     Reader r(origin, env);
     if (auto ok = r.known_keys(root, "",
-                               {"listen", "auth", "admin", "secrets", "metadata", "backend", "bucket", "tenant",
-                                "tenant_defaults", "namespace", "multipart", "replication", "rebalance"});
+                               {"listen", "log_format", "auth", "admin", "secrets", "metadata", "backend", "bucket",
+                                "tenant", "tenant_defaults", "namespace", "multipart", "replication", "rebalance"});
         !ok) {
         return tl::unexpected(ok.error());
     }

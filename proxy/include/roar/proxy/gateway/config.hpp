@@ -121,6 +121,7 @@ struct GatewayConfig {
     std::string listen_host;
     std::uint16_t listen_port = 0;
     std::string namespace_prefix = "roar"; // [namespace] prefix of hashed backend bucket names
+    std::string log_format = "text";       // log_format: "text" or "json" (proxy/log.hpp)
     AuthConfig auth;
     AdminConfig admin;
     SecretsConfig secrets;
