@@ -373,8 +373,8 @@ int run(int argc, char** argv)
             sync_options.bucket = parse_bucket_ref(sync_bucket);
         }
         curl_global_init(CURL_GLOBAL_DEFAULT);
-        const int rc = gw::run_sync_command(load_for_command(gateway_file, "sync"), sync_options, sync_json, stdout,
-                                            stderr);
+        const int rc =
+            gw::run_sync_command(load_for_command(gateway_file, "sync"), sync_options, sync_json, stdout, stderr);
         curl_global_cleanup();
         return rc;
     }

@@ -2026,8 +2026,8 @@ bool GatewayServer::Impl::serve_request(Conn& conn)
         }
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         metrics.request(op_label, r.status, seconds);
-        log_request(x, op_label, r.status, conn.received() - conn.available().size() - received0,
-                    conn.sent() - sent0, seconds, client_trace);
+        log_request(x, op_label, r.status, conn.received() - conn.available().size() - received0, conn.sent() - sent0,
+                    seconds, client_trace);
     };
 
     const auto decoded_path = sigv4::percent_decode(parsed.head.raw_path());

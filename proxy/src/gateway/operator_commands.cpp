@@ -53,19 +53,19 @@ void print(std::FILE* f, const std::string& text)
 
 std::string sync_progress_line(const SyncCounts& c)
 {
-    return fmt::format("sync: {} listed, {} imported, {} added copies, {} known, {} conflicts, {} unmapped\n",
-                       c.listed, c.imported, c.added_copies, c.known, c.conflicts, c.unmapped);
+    return fmt::format("sync: {} listed, {} imported, {} added copies, {} known, {} conflicts, {} unmapped\n", c.listed,
+                       c.imported, c.added_copies, c.known, c.conflicts, c.unmapped);
 }
 
 std::string format_sync_summary(const SyncSummary& s, const std::string& backend, bool json)
 {
     const SyncCounts& c = s.counts;
     if (json) {
-        nlohmann::json j{{"command", "sync"},         {"backend", backend},
-                         {"dry_run", s.dry_run},      {"listed", c.listed},
-                         {"imported", c.imported},    {"added_copies", c.added_copies},
-                         {"known", c.known},          {"conflicts", c.conflicts},
-                         {"unmapped", c.unmapped},    {"bytes_imported", c.bytes_imported},
+        nlohmann::json j{{"command", "sync"},      {"backend", backend},
+                         {"dry_run", s.dry_run},   {"listed", c.listed},
+                         {"imported", c.imported}, {"added_copies", c.added_copies},
+                         {"known", c.known},       {"conflicts", c.conflicts},
+                         {"unmapped", c.unmapped}, {"bytes_imported", c.bytes_imported},
                          {"notes", s.notes}};
         return j.dump() + "\n";
     }
@@ -74,8 +74,8 @@ std::string format_sync_summary(const SyncSummary& s, const std::string& backend
                                   s.dry_run ? " (dry run: nothing changed)" : "", c.listed);
     out += fmt::format("  {} {} new objects and {} copies of known objects ({} bytes)\n", verb, c.imported,
                        c.added_copies, c.bytes_imported);
-    out += fmt::format("  {} already known, {} conflicts left alone, {} outside every bucket\n", c.known,
-                       c.conflicts, c.unmapped);
+    out += fmt::format("  {} already known, {} conflicts left alone, {} outside every bucket\n", c.known, c.conflicts,
+                       c.unmapped);
     for (const auto& n : s.notes) {
         out += "  note: " + n + "\n";
     }
@@ -221,8 +221,7 @@ template <typename Work> int with_gateway(const char* command, const GatewayConf
 
 } // namespace
 
-int run_sync_command(const GatewayConfig& config, const SyncOptions& options, bool json, std::FILE* out,
-                     std::FILE* err)
+int run_sync_command(const GatewayConfig& config, const SyncOptions& options, bool json, std::FILE* out, std::FILE* err)
 {
     return with_gateway("sync", config, err, [&](OpenGateway& g) -> Result<int> {
         ObjectBackend* io = g.backends.io(options.backend);

@@ -29,10 +29,10 @@ TEST_CASE("a traceparent that is not exactly version 00 in lower case is refused
 {
     const std::string good = "00-" + k_trace + "-" + k_span + "-01";
     CHECK_FALSE(parse_traceparent(""));
-    CHECK_FALSE(parse_traceparent("01-" + k_trace + "-" + k_span + "-01"));    // another version
-    CHECK_FALSE(parse_traceparent("ff-" + k_trace + "-" + k_span + "-01"));    // the invalid version
-    CHECK_FALSE(parse_traceparent(good + "-extra"));                           // more fields
-    CHECK_FALSE(parse_traceparent(" " + good));                                // blanks
+    CHECK_FALSE(parse_traceparent("01-" + k_trace + "-" + k_span + "-01"));                  // another version
+    CHECK_FALSE(parse_traceparent("ff-" + k_trace + "-" + k_span + "-01"));                  // the invalid version
+    CHECK_FALSE(parse_traceparent(good + "-extra"));                                         // more fields
+    CHECK_FALSE(parse_traceparent(" " + good));                                              // blanks
     CHECK_FALSE(parse_traceparent("00-4BF92F3577B34DA6A3CE929D0E0E4736-" + k_span + "-01")); // upper case
     CHECK_FALSE(parse_traceparent("00-" + std::string(32, '0') + "-" + k_span + "-01"));     // zero trace id
     CHECK_FALSE(parse_traceparent("00-" + k_trace + "-" + std::string(16, '0') + "-01"));    // zero parent id

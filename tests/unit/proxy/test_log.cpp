@@ -129,8 +129,9 @@ TEST_CASE("text log records append their fields as name=value, redacted", "[prox
     {
         Logger log;
         REQUIRE(log.open(path.string(), false));
-        log.write_record("info", "gateway request",
-                         {{"op", std::string("GetObject")}, {"status", std::uint64_t{404}}, {"token", std::string("x")}});
+        log.write_record(
+            "info", "gateway request",
+            {{"op", std::string("GetObject")}, {"status", std::uint64_t{404}}, {"token", std::string("x")}});
     }
     std::ifstream in(path);
     std::stringstream text;

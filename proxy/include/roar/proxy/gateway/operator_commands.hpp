@@ -21,9 +21,9 @@
 namespace roar::proxy::gateway {
 
 // Exit codes of the operator commands (docs/gateway.md).
-inline constexpr int k_exit_done = 0;       // finished, nothing left for the operator
-inline constexpr int k_exit_error = 1;      // could not run (configuration, metadata, a backend)
-inline constexpr int k_exit_attention = 3;  // finished, but some objects were left alone (conflicts, skipped moves)
+inline constexpr int k_exit_done = 0;      // finished, nothing left for the operator
+inline constexpr int k_exit_error = 1;     // could not run (configuration, metadata, a backend)
+inline constexpr int k_exit_attention = 3; // finished, but some objects were left alone (conflicts, skipped moves)
 
 struct RebalanceOptions {
     bool dry_run = false;
