@@ -859,16 +859,26 @@ def xfer_fn(b, load, env, base, method, size):
     return f
 
 
-def stream_peak_rss(b, load, env, proc, port, big):
-    """Streams `big` bytes PUT then GET through the server `proc` listening
-    on `port`; returns (idle VmHWM KiB, peak VmHWM KiB, PUT result, GET result)."""
-    idle = vm_hwm_kib(proc.pid)
-    url = f"http://127.0.0.1:{port}/bench/rss-obj"
-    put = json.loads(b.run([load, "put", url, str(big)], env=env).stdout)
-    get = json.loads(b.run([load, "get", url], env=env).stdout)
-    if get["bytes"] != big:
-        raise RuntimeError(f"GET of the {big}-byte object returned {get['bytes']} bytes")
-    return idle, vm_hwm_kib(proc.pid), put, get
+def peak_rss_row(b, load, env, rid, row, who, server, start):
+    """Row `rid`: a fresh server (`start()` -> (process, port); `who` names
+    it in the log, `server` in the result) streams rss_bytes PUT then GET;
+    its peak RSS (VmHWM) against its idle one."""
+    big = b.z["rss_bytes"]
+    proc, port = start()
+    try:
+        idle = vm_hwm_kib(proc.pid)
+        log(f"row {rid}: peak RSS while streaming {big / GIB:.2f} GiB PUT + GET through {who}")
+        url = f"http://127.0.0.1:{port}/bench/rss-obj"
+        put = json.loads(b.run([load, "put", url, str(big)], env=env).stdout)
+        get = json.loads(b.run([load, "get", url], env=env).stdout)
+        if get["bytes"] != big:
+            raise RuntimeError(f"GET of the {big}-byte object returned {get['bytes']} bytes")
+        peak = vm_hwm_kib(proc.pid)
+        b.add(rid, row, f"{server} peak RSS (VmHWM) streaming {big / GIB:.2f} GiB PUT then GET (MiB)", unit="MiB",
+              reference=f"idle {server}", ref_value=idle / 1024, roar=peak / 1024, target=("<=", 64, "≤ 64 MiB"),
+              metric="value", details={"put_mib_per_s": put["mib_per_s"], "get_mib_per_s": get["mib_per_s"]})
+    finally:
+        b.stop(proc)
 
 
 def row_5(b):
@@ -919,17 +929,8 @@ def row_5(b):
             b.stop(proxy)
 
         # Peak RSS: a fresh proxy streams rss_bytes up and back down.
-        big = z["rss_bytes"]
-        proxy, pport = b.start_proxy(nport)
-        try:
-            log(f"row 5c: peak RSS while streaming {big / GIB:.2f} GiB PUT + GET through roar-proxy")
-            idle, peak, put, get = stream_peak_rss(b, load, env, proxy, pport, big)
-            b.add("5c", 5, f"proxy peak RSS (VmHWM) streaming {big / GIB:.2f} GiB PUT then GET (MiB)", unit="MiB",
-                  reference="idle proxy", ref_value=idle / 1024, roar=peak / 1024, target=("<=", 64, "≤ 64 MiB"),
-                  metric="value", details={"put_mib_per_s": put["mib_per_s"], "get_mib_per_s": get["mib_per_s"]})
-            os.remove(os.path.join(www, "bench", "rss-obj"))
-        finally:
-            b.stop(proxy)
+        peak_rss_row(b, load, env, "5c", 5, "roar-proxy", "proxy", lambda: b.start_proxy(nport))
+        os.remove(os.path.join(www, "bench", "rss-obj"))
     finally:
         b.stop(nginx)
 
@@ -987,17 +988,7 @@ def row_10(b):
             b.stop(gw)
 
         # Peak RSS: a fresh gateway streams rss_bytes up and back down.
-        big = z["rss_bytes"]
-        gw, gport = b.start_gateway(nport)
-        try:
-            log(f"row 10d: peak RSS while streaming {big / GIB:.2f} GiB PUT + GET through the gateway")
-            idle, peak, put, get = stream_peak_rss(b, load, env, gw, gport, big)
-            b.add("10d", 10, f"gateway peak RSS (VmHWM) streaming {big / GIB:.2f} GiB PUT then GET (MiB)",
-                  unit="MiB", reference="idle gateway", ref_value=idle / 1024, roar=peak / 1024,
-                  target=("<=", 64, "≤ 64 MiB"), metric="value",
-                  details={"put_mib_per_s": put["mib_per_s"], "get_mib_per_s": get["mib_per_s"]})
-        finally:
-            b.stop(gw)
+        peak_rss_row(b, load, env, "10d", 10, "the gateway", "gateway", lambda: b.start_gateway(nport))
     finally:
         b.stop(nginx)
         shutil.rmtree(os.path.join(www, "bench"), ignore_errors=True)

@@ -17,11 +17,7 @@ new_gateway_url
 cat >"$TEST_TMP/gw.toml" <<EOF
 $(gateway_toml_head "$GW_PORT" "sqlite://$TEST_TMP/gw.db")
 $(backends_toml 1048576 1000000 "")
-[[bucket]]
-name = "data"
-backends = ["a", "b"]
-placement = "first-fit"
-key_prefix = "data/"
+$(data_bucket_toml)
 
 [rebalance]
 high_water = 0.9

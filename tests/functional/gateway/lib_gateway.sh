@@ -42,6 +42,12 @@ url = "$2"
 TOML
 }
 
+# data_bucket_toml: the [[bucket]] "data", placed first-fit over backends a
+# and b under the key prefix data/.
+data_bucket_toml() {
+  printf '[[bucket]]\nname = "data"\nbackends = ["a", "b"]\nplacement = "first-fit"\nkey_prefix = "data/"\n'
+}
+
 # start_gateway NAME FILE [ARGS...]: roar-proxy --gateway FILE --verbose
 # ARGS in the background (output in $TEST_TMP/NAME.log, stopped at exit),
 # waiting for the port FILE's listen names; sets GW_PID.

@@ -83,11 +83,32 @@ TEST_CASE("every line the logger writes is redacted", "[proxy][log]")
     CHECK(text.str().find("AKIDEXAMPLE") == std::string::npos);
 }
 
-TEST_CASE("JSON log records are one object per line with every string field redacted", "[proxy][log]")
+namespace {
+
+// A log file path of this process for test `name`, removed if it exists.
+std::filesystem::path fresh_log_path(const std::string& name)
 {
     const auto path =
-        std::filesystem::temp_directory_path() / ("roar-log-json-test-" + std::to_string(getpid()) + ".log");
+        std::filesystem::temp_directory_path() / ("roar-log-" + name + "-test-" + std::to_string(getpid()) + ".log");
     std::filesystem::remove(path);
+    return path;
+}
+
+// The contents of the log at `path`, which is removed.
+std::string take_log(const std::filesystem::path& path)
+{
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    std::filesystem::remove(path);
+    return text.str();
+}
+
+} // namespace
+
+TEST_CASE("JSON log records are one object per line with every string field redacted", "[proxy][log]")
+{
+    const auto path = fresh_log_path("json");
     {
         Logger log;
         REQUIRE(log.open(path.string(), false));
@@ -99,14 +120,12 @@ TEST_CASE("JSON log records are one object per line with every string field reda
                           {"status", std::uint64_t{200}},
                           {"duration_ms", 1.5}});
     }
-    std::ifstream in(path);
+    const std::string all = take_log(path);
     std::vector<nlohmann::json> records;
-    std::string all;
+    std::istringstream in(all);
     for (std::string line; std::getline(in, line);) {
-        all += line + "\n";
         records.push_back(nlohmann::json::parse(line));
     }
-    std::filesystem::remove(path);
     REQUIRE(records.size() == 2);
     CHECK(records[0]["level"] == "warn");
     CHECK(records[0]["msg"] == "header Authorization: REDACTED");
@@ -123,9 +142,7 @@ TEST_CASE("JSON log records are one object per line with every string field reda
 
 TEST_CASE("text log records append their fields as name=value, redacted", "[proxy][log]")
 {
-    const auto path =
-        std::filesystem::temp_directory_path() / ("roar-log-fields-test-" + std::to_string(getpid()) + ".log");
-    std::filesystem::remove(path);
+    const auto path = fresh_log_path("fields");
     {
         Logger log;
         REQUIRE(log.open(path.string(), false));
@@ -133,9 +150,5 @@ TEST_CASE("text log records append their fields as name=value, redacted", "[prox
             "info", "gateway request",
             {{"op", std::string("GetObject")}, {"status", std::uint64_t{404}}, {"token", std::string("x")}});
     }
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    std::filesystem::remove(path);
-    CHECK(text.str().find("info: gateway request op=GetObject status=404 token=REDACTED\n") != std::string::npos);
+    CHECK(take_log(path).find("info: gateway request op=GetObject status=404 token=REDACTED\n") != std::string::npos);
 }
