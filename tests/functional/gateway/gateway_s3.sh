@@ -18,11 +18,7 @@ poll_interval = "200ms"
 [tenant_defaults]
 backends = ["b"]
 $(backends_toml 1048576 67108864 "")
-[[bucket]]
-name = "data"
-backends = ["a", "b"]
-placement = "first-fit"
-key_prefix = "data/"
+$(data_bucket_toml)
 
 [[bucket]]
 name = "small"
