@@ -49,10 +49,11 @@ PY
 check "a job whose proxy's upstream is the gateway runs and its S3 calls reach the gateway"
 "$ROAR" run -q python3 train.py "$GW_URL"
 j=$(show_json @1)
-s3_in=$(jq -c '.inputs[] | select(.path == "s3://data/raw/input.bin")' <<<"$j")
-s3_out=$(jq -c '.outputs[] | select(.path == "s3://data/ckpt/model.bin")' <<<"$j")
-[[ -n "$s3_in" ]] || fail "S3 input missing: $(jq -c .inputs <<<"$j")"
-[[ -n "$s3_out" ]] || fail "S3 output missing: $(jq -c .outputs <<<"$j")"
+# recorded inputs|outputs PATH: the job's record of PATH.
+recorded() { jq -c --arg p "$2" ".$1[] | select(.path == \$p)" <<<"$j"; }
+s3_in=$(recorded inputs s3://data/raw/input.bin)
+s3_out=$(recorded outputs s3://data/ckpt/model.bin)
+[[ -n "$s3_in" && -n "$s3_out" ]] || fail "S3 input or output missing: $(jq -c '[.inputs, .outputs]' <<<"$j")"
 grep -q "op=PutObject method=PUT bucket=data key=ckpt/model.bin status=200" "$TEST_TMP/gateway.log" ||
   fail "the gateway did not serve the job's PutObject"
 
