@@ -305,10 +305,43 @@ http {{
         """roar-proxy in front of the upstream; returns (process, port)."""
         if not os.access(self.proxy, os.X_OK):
             raise NotAvailable(f"roar-proxy not built at {self.proxy}")
+        return self.start_ready([self.proxy, "--listen", "127.0.0.1:0", "--upstream",
+                                 f"http://127.0.0.1:{upstream_port}"], dict(self.env, **BENCH_AWS_ENV))
+
+    def start_gateway(self, backend_port):
+        """roar-proxy --gateway with one bucket "bench" on the nginx upstream
+        as its only backend (SQLite metadata, a static key, the log in a
+        file); returns (process, port)."""
+        if not os.access(self.proxy, os.X_OK):
+            raise NotAvailable(f"roar-proxy not built at {self.proxy}")
+        root = os.path.join(self.work, "gateway")
+        shutil.rmtree(root, ignore_errors=True)
+        os.makedirs(root)
+        conf = os.path.join(root, "gateway.toml")
+        with open(conf, "w") as f:
+            f.write(f"""listen = "127.0.0.1:{free_port()}"
+[auth]
+access_key = "{BENCH_AWS_ENV['AWS_ACCESS_KEY_ID']}"
+secret_key_env = "AWS_SECRET_ACCESS_KEY"
+[metadata]
+url = "sqlite://{root}/gw.db"
+[[backend]]
+name = "nginx"
+endpoint = "http://127.0.0.1:{backend_port}"
+bucket = "bench"
+access_key_env = "AWS_ACCESS_KEY_ID"
+secret_key_env = "AWS_SECRET_ACCESS_KEY"
+[[bucket]]
+name = "bench"
+backends = ["nginx"]
+""")
+        return self.start_ready([self.proxy, "--gateway", conf, "--log-file", os.path.join(root, "gateway.log")],
+                                dict(self.env, **BENCH_AWS_ENV))
+
+    def start_ready(self, argv, env):
+        """Starts roar-proxy `argv` with --ready-fd; returns (process, port)."""
         r, w = os.pipe()
-        env = dict(self.env, **BENCH_AWS_ENV)
-        p = self.start([self.proxy, "--listen", "127.0.0.1:0", "--upstream", f"http://127.0.0.1:{upstream_port}",
-                        "--ready-fd", str(w)], env=env, pass_fds=(w,))
+        p = self.start(argv + ["--ready-fd", str(w)], env=env, pass_fds=(w,))
         os.close(w)
         line = b""
         deadline = time.monotonic() + 10
@@ -323,8 +356,9 @@ http {{
                 time.sleep(0.02)
         os.close(r)
         if not line.strip().isdigit():
+            err = p.stderr.read().decode(errors="replace") if p.poll() is not None else ""
             self.stop(p)
-            raise NotAvailable("roar-proxy did not report its port on --ready-fd")
+            raise NotAvailable(f"roar-proxy did not report its port on --ready-fd {err.strip()[-300:]}")
         return p, int(line)
 
     # ---- results ----------------------------------------------------------
@@ -811,6 +845,42 @@ def vm_hwm_kib(pid):
     return None
 
 
+def xfer_fn(b, load, env, base, method, size):
+    """A measurement for b.interleave: GET of `base`xfer-src (checked to be
+    `size` bytes) or PUT of `size` bytes as `base`xfer-dst; returns MiB/s."""
+    def f():
+        if method == "GET":
+            out = json.loads(b.run([load, "get", base + "xfer-src"], env=env).stdout)
+            if out["bytes"] != size:
+                raise RuntimeError(f"GET returned {out['bytes']} bytes, expected {size}")
+        else:
+            out = json.loads(b.run([load, "put", base + "xfer-dst", str(size)], env=env).stdout)
+        return out["mib_per_s"]
+    return f
+
+
+def peak_rss_row(b, load, env, rid, row, who, server, start):
+    """Row `rid`: a fresh server (`start()` -> (process, port); `who` names
+    it in the log, `server` in the result) streams rss_bytes PUT then GET;
+    its peak RSS (VmHWM) against its idle one."""
+    big = b.z["rss_bytes"]
+    proc, port = start()
+    try:
+        idle = vm_hwm_kib(proc.pid)
+        log(f"row {rid}: peak RSS while streaming {big / GIB:.2f} GiB PUT + GET through {who}")
+        url = f"http://127.0.0.1:{port}/bench/rss-obj"
+        put = json.loads(b.run([load, "put", url, str(big)], env=env).stdout)
+        get = json.loads(b.run([load, "get", url], env=env).stdout)
+        if get["bytes"] != big:
+            raise RuntimeError(f"GET of the {big}-byte object returned {get['bytes']} bytes")
+        peak = vm_hwm_kib(proc.pid)
+        b.add(rid, row, f"{server} peak RSS (VmHWM) streaming {big / GIB:.2f} GiB PUT then GET (MiB)", unit="MiB",
+              reference=f"idle {server}", ref_value=idle / 1024, roar=peak / 1024, target=("<=", 64, "≤ 64 MiB"),
+              metric="value", details={"put_mib_per_s": put["mib_per_s"], "get_mib_per_s": get["mib_per_s"]})
+    finally:
+        b.stop(proc)
+
+
 def row_5(b):
     z = b.z
     load = b.tool("bench_s3_load")
@@ -841,17 +911,7 @@ def row_5(b):
             b.run([load, "put", src, str(size)], env=env)
 
             def xfer(port, method):
-                def f():
-                    if method == "GET":
-                        out = json.loads(b.run([load, "get", f"http://127.0.0.1:{port}/bench/xfer-src"],
-                                               env=env).stdout)
-                        if out["bytes"] != size:
-                            raise RuntimeError(f"GET returned {out['bytes']} bytes, expected {size}")
-                    else:
-                        out = json.loads(b.run([load, "put", f"http://127.0.0.1:{port}/bench/xfer-dst",
-                                                str(size)], env=env).stdout)
-                    return out["mib_per_s"]
-                return f
+                return xfer_fn(b, load, env, f"http://127.0.0.1:{port}/bench/", method, size)
             for method, rid in (("GET", "5a"), ("PUT", "5b")):
                 log(f"row {rid}: {size / MIB:.0f} MiB {method} x {z['xfer_reps']}")
                 res = b.interleave([("direct", xfer(nport, method)), ("proxy", xfer(pport, method))],
@@ -869,25 +929,69 @@ def row_5(b):
             b.stop(proxy)
 
         # Peak RSS: a fresh proxy streams rss_bytes up and back down.
-        big = z["rss_bytes"]
-        proxy, pport = b.start_proxy(nport)
-        try:
-            idle = vm_hwm_kib(proxy.pid)
-            log(f"row 5c: peak RSS while streaming {big / GIB:.2f} GiB PUT + GET through roar-proxy")
-            url = f"http://127.0.0.1:{pport}/bench/rss-obj"
-            put = json.loads(b.run([load, "put", url, str(big)], env=env).stdout)
-            get = json.loads(b.run([load, "get", url], env=env).stdout)
-            if get["bytes"] != big:
-                raise RuntimeError(f"GET of the {big}-byte object returned {get['bytes']} bytes")
-            peak = vm_hwm_kib(proxy.pid)
-            b.add("5c", 5, f"proxy peak RSS (VmHWM) streaming {big / GIB:.2f} GiB PUT then GET (MiB)", unit="MiB",
-                  reference="idle proxy", ref_value=idle / 1024, roar=peak / 1024, target=("<=", 64, "≤ 64 MiB"),
-                  metric="value", details={"put_mib_per_s": put["mib_per_s"], "get_mib_per_s": get["mib_per_s"]})
-            os.remove(os.path.join(www, "bench", "rss-obj"))
-        finally:
-            b.stop(proxy)
+        peak_rss_row(b, load, env, "5c", 5, "roar-proxy", "proxy", lambda: b.start_proxy(nport))
+        os.remove(os.path.join(www, "bench", "rss-obj"))
     finally:
         b.stop(nginx)
+
+
+# ---- row 10: the team S3 gateway ------------------------------------------------------
+
+def row_10(b):
+    """roar-proxy --gateway in front of the nginx upstream of rows 4/5 vs
+    nginx directly, interleaved: 1 KiB GET added p50 (1 and 16 clients),
+    xfer_bytes GET and PUT throughput, and the gateway's peak RSS while
+    streaming rss_bytes up and back down."""
+    z = b.z
+    load = b.tool("bench_s3_load")
+    env = dict(b.env, **BENCH_AWS_ENV)
+    nginx, nport, www = b.start_nginx()
+    try:
+        gw, gport = b.start_gateway(nport)
+        try:
+            direct = f"http://127.0.0.1:{nport}/bench/"
+            gateway = f"http://127.0.0.1:{gport}/bench/"
+            # The same objects both ways: written directly for nginx, and
+            # through the gateway (which keeps them at key~version).
+            size = z["xfer_bytes"]
+            for base in (direct, gateway):
+                b.run([load, "put", base + "small-1k", "1024"], env=env)
+                b.run([load, "put", base + "xfer-src", str(size)], env=env)
+
+            def lat(base, threads, requests):
+                p = b.run([load, "latency", base + "small-1k", "GET", str(threads), str(requests), "1024"], env=env)
+                return json.loads(p.stdout)
+            for threads, requests in ((1, z["lat_requests"]), (16, z["lat_requests_16"])):
+                rid = f"10a{threads}"
+                log(f"row {rid}: gateway 1 KiB GET, {threads} client(s) x {requests} requests x {z['lat_reps']}")
+                res = b.interleave([("direct", lambda: lat(direct, threads, requests)),
+                                    ("gateway", lambda: lat(gateway, threads, requests))], z["lat_reps"])
+                d50 = median([x["p50_ms"] for x in res["direct"]])
+                g50 = median([x["p50_ms"] for x in res["gateway"]])
+                added = statistics.median(y["p50_ms"] - x["p50_ms"] for x, y in zip(res["direct"], res["gateway"]))
+                b.add(rid, 10, f"gateway: 1 KiB GET, {threads} client{'s' if threads > 1 else ''}, added p50 (ms)",
+                      unit="ms", reference="direct to nginx", ref_value=d50, roar=added, ratio=g50 / d50,
+                      target=("<=", 0.5, "≤ +0.5 ms"), metric="value",
+                      details={"direct_p50_ms": d50, "gateway_p50_ms": g50,
+                               "direct_p99_ms": median([x["p99_ms"] for x in res["direct"]]),
+                               "gateway_p99_ms": median([x["p99_ms"] for x in res["gateway"]])})
+
+            for method, rid in (("GET", "10b"), ("PUT", "10c")):
+                log(f"row {rid}: gateway {size / MIB:.0f} MiB {method} x {z['xfer_reps']}")
+                res = b.interleave([("direct", xfer_fn(b, load, env, direct, method, size)),
+                                    ("gateway", xfer_fn(b, load, env, gateway, method, size))], z["xfer_reps"])
+                d, g = median(res["direct"]), median(res["gateway"])
+                b.add(rid, 10, f"gateway: {size / MIB:.0f} MiB {method} throughput (MiB/s)", unit="MiB/s",
+                      reference="direct to nginx", ref_value=d, roar=g, ratio=paired_ratio(res["direct"], res["gateway"]),
+                      target=(">=", 0.9, "≥ 0.9x"), details={"direct": stats(res["direct"]), "gateway": stats(res["gateway"])})
+        finally:
+            b.stop(gw)
+
+        # Peak RSS: a fresh gateway streams rss_bytes up and back down.
+        peak_rss_row(b, load, env, "10d", 10, "the gateway", "gateway", lambda: b.start_gateway(nport))
+    finally:
+        b.stop(nginx)
+        shutil.rmtree(os.path.join(www, "bench"), ignore_errors=True)
 
 
 # ---- row 6: collector ingest ----------------------------------------------------------
@@ -1319,7 +1423,8 @@ def row_8(b):
 
 ROWS = {1: (row_1, "shim microbenchmark"), 2: (row_2, "end-to-end"), 3: (row_3, "hashing"),
         4: (row_4, "proxy latency"), 5: (row_5, "proxy throughput and memory"), 6: (row_6, "collector ingest"),
-        7: (row_7, "query scale"), 8: (row_8, "ptrace tracer"), 9: (row_9, "PostgreSQL store")}
+        7: (row_7, "query scale"), 8: (row_8, "ptrace tracer"), 9: (row_9, "PostgreSQL store"),
+        10: (row_10, "team S3 gateway")}
 
 
 def main():
@@ -1328,7 +1433,7 @@ def main():
     ap.add_argument("--quick", action="store_true", help="small sizes (about 1-2 minutes)")
     ap.add_argument("--out", help="results JSON (default BUILD/bench/results.json)")
     ap.add_argument("--work", help="scratch directory (default BUILD/bench/work)")
-    ap.add_argument("--rows", default="1,2,3,4,5,6,7,8,9", help="which rows to run, e.g. 1,3")
+    ap.add_argument("--rows", default="1,2,3,4,5,6,7,8,9,10", help="which rows to run, e.g. 1,3")
     ap.add_argument("--command", default=None, help="the command line to record")
     ap.add_argument("--update-docs", metavar="FILE", help="replace the results block of FILE (docs/benchmarks.md)")
     args = ap.parse_args()

@@ -8,6 +8,9 @@
 #include <chrono>
 #include <ctime>
 #include <initializer_list>
+#include <type_traits>
+
+#include <nlohmann/json.hpp>
 
 #include <unistd.h>
 
@@ -41,7 +44,7 @@ Logger::~Logger()
     }
 }
 
-void Logger::write(std::string_view level, std::string_view text)
+void Logger::write_record(std::string_view level, std::string_view message, const std::vector<LogField>& fields)
 {
     const auto now = std::chrono::system_clock::now();
     const std::time_t tt = std::chrono::system_clock::to_time_t(now);
@@ -50,8 +53,33 @@ void Logger::write(std::string_view level, std::string_view text)
     gmtime_r(&tt, &tm);
     char stamp[32];
     std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-    const std::string line =
-        fmt::format("{}.{:03d}Z roar-proxy[{}] {}: {}\n", stamp, ms, getpid(), level, redact(text));
+    std::string line;
+    if (m_format == LogFormat::json) {
+        nlohmann::ordered_json j;
+        j["time"] = fmt::format("{}.{:03d}Z", stamp, ms);
+        j["level"] = std::string(level);
+        j["pid"] = getpid();
+        j["msg"] = redact(message);
+        for (const auto& f : fields) {
+            std::visit(
+                [&](const auto& v) {
+                    if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::string>) {
+                        j[f.name] = redact(v);
+                    } else {
+                        j[f.name] = v;
+                    }
+                },
+                f.value);
+        }
+        // Replace invalid UTF-8 rather than fail: a key can be any bytes.
+        line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    } else {
+        std::string text(message);
+        for (const auto& f : fields) {
+            std::visit([&](const auto& v) { text += fmt::format(" {}={}", f.name, v); }, f.value);
+        }
+        line = fmt::format("{}.{:03d}Z roar-proxy[{}] {}: {}\n", stamp, ms, getpid(), level, redact(text));
+    }
     const std::lock_guard<std::mutex> lock(m_mutex);
     std::fwrite(line.data(), 1, line.size(), m_file);
     std::fflush(m_file);

@@ -6,6 +6,7 @@
 #include "roar/proxy/event_ring.hpp"
 #include "roar/proxy/gateway/config.hpp"
 #include "roar/proxy/gateway/front.hpp"
+#include "roar/proxy/gateway/operator_commands.hpp"
 #include "roar/proxy/log.hpp"
 #include "roar/proxy/server.hpp"
 
@@ -98,7 +99,8 @@ int serve_until_signal(ServerPtr& server, const sigset_t& signals, const std::st
 }
 
 // roar-proxy --gateway FILE: the team S3 gateway (docs/gateway.md).
-int run_gateway(const std::string& file, int ready_fd, const std::string& pid_file, unsigned max_connections)
+int run_gateway(const std::string& file, int ready_fd, const std::string& pid_file, unsigned max_connections,
+                bool log_format_given)
 {
     namespace gw = roar::proxy::gateway;
     const sigset_t signals = block_signals();
@@ -106,6 +108,9 @@ int run_gateway(const std::string& file, int ready_fd, const std::string& pid_fi
     auto config = gw::load_gateway_config(file, roar::proxy::process_env());
     if (!config) {
         throw Fatal{config.error().message};
+    }
+    if (!log_format_given && config->log_format == "json") {
+        roar::proxy::logger().set_format(roar::proxy::LogFormat::json);
     }
     gw::FrontOptions options;
     options.max_connections = max_connections;
@@ -116,6 +121,31 @@ int run_gateway(const std::string& file, int ready_fd, const std::string& pid_fi
     roar::proxy::log_info("gateway listening on port {} ({})", (*server)->port(), file);
     write_ready(ready_fd, (*server)->port(), pid_file);
     return serve_until_signal(*server, signals, pid_file, "draining and shutting down");
+}
+
+// The configuration of `roar-proxy --gateway FILE sync|rebalance`.
+roar::proxy::gateway::GatewayConfig load_for_command(const std::string& file, const char* command)
+{
+    if (file.empty()) {
+        throw Fatal{std::string(command) + ": name the gateway's configuration with --gateway FILE before '" + command
+                    + "'"};
+    }
+    auto config = roar::proxy::gateway::load_gateway_config(file, roar::proxy::process_env());
+    if (!config) {
+        throw Fatal{std::string(command) + ": " + config.error().message};
+    }
+    return std::move(*config);
+}
+
+// "TENANT/BUCKET" of sync --bucket.
+roar::proxy::gateway::BucketRef parse_bucket_ref(const std::string& text)
+{
+    const auto slash = text.find('/');
+    if (slash == std::string::npos || slash == 0 || slash + 1 == text.size()
+        || text.find('/', slash + 1) != std::string::npos) {
+        throw Fatal{"sync: --bucket wants TENANT/BUCKET, got '" + text + "'"};
+    }
+    return {text.substr(0, slash), text.substr(slash + 1)};
 }
 
 std::size_t collect_body(char* data, std::size_t size, std::size_t n, void* out)
@@ -259,6 +289,10 @@ int run(int argc, char** argv)
     app.add_option("--pid-file", pid_file, "write the proxy's pid to this file");
     app.add_option("--log-file", log_file, "append log lines here instead of stderr");
     app.add_flag("--verbose", verbose, "log every request (secrets redacted)");
+    std::string log_format;
+    app.add_option("--log-format", log_format,
+                   "log lines as text or as one JSON object each (a gateway's default: its log_format)")
+        ->check(CLI::IsMember({"text", "json"}));
     std::string gateway_file;
     app.add_option("--gateway", gateway_file, "run the team S3 gateway configured by this TOML file (docs/gateway.md)");
     unsigned gateway_connections = 64;
@@ -278,6 +312,31 @@ int run(int argc, char** argv)
                      "tenants list | tenants create|show|disable|enable NAME | keys list|create TENANT | "
                      "keys rotate AK [GRACE_SECONDS] | keys revoke AK | backends status | jobs")
         ->required();
+    namespace gw = roar::proxy::gateway;
+    auto* sync = app.add_subcommand(
+        "sync", "with --gateway FILE: import the objects already in a backend bucket into the metadata");
+    gw::SyncOptions sync_options;
+    std::string sync_bucket;
+    bool sync_json = false;
+    sync->add_option("--backend", sync_options.backend, "the [[backend]] to import from")->required();
+    sync->add_option("--prefix", sync_options.prefix, "only backend keys starting with this");
+    sync->add_option("--bucket", sync_bucket, "import into this TENANT/BUCKET only (needed for tenant buckets)");
+    sync->add_flag("--dry-run", sync_options.dry_run, "classify the objects, change nothing");
+    sync->add_flag("--json", sync_json, "print the summary as one JSON object");
+    auto* rebalance = app.add_subcommand(
+        "rebalance", "with --gateway FILE: move objects from backends above the high water mark to ones with room");
+    gw::RebalanceOptions rebalance_options;
+    bool rebalance_json = false;
+    double high_water = 0;
+    double low_water = 0;
+    rebalance->add_flag("--dry-run", rebalance_options.dry_run, "print the plan, change nothing");
+    rebalance->add_flag("--json", rebalance_json, "print the summary as one JSON object");
+    auto* high_opt = rebalance->add_option("--high-water", high_water,
+                                           "fraction of its quota above which a backend gives objects away "
+                                           "(else [rebalance] high_water)");
+    auto* low_opt = rebalance->add_option("--low-water", low_water,
+                                          "fraction of its quota a relieved backend is brought down to "
+                                          "(else [rebalance] low_water)");
     app.add_option("--threads", opts.threads, "event loops moving bytes")
         ->check(CLI::Range(1, 64))
         ->capture_default_str();
@@ -309,11 +368,37 @@ int run(int argc, char** argv)
         }
         return run_admin(admin_url, admin_token_env, admin_words);
     }
+    if (sync->parsed()) {
+        if (!sync_bucket.empty()) {
+            sync_options.bucket = parse_bucket_ref(sync_bucket);
+        }
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        const int rc =
+            gw::run_sync_command(load_for_command(gateway_file, "sync"), sync_options, sync_json, stdout, stderr);
+        curl_global_cleanup();
+        return rc;
+    }
+    if (rebalance->parsed()) {
+        if (high_opt->count() > 0) {
+            rebalance_options.high_water = high_water;
+        }
+        if (low_opt->count() > 0) {
+            rebalance_options.low_water = low_water;
+        }
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        const int rc = gw::run_rebalance_command(load_for_command(gateway_file, "rebalance"), rebalance_options,
+                                                 rebalance_json, stdout, stderr);
+        curl_global_cleanup();
+        return rc;
+    }
     if (!roar::proxy::logger().open(log_file, verbose)) {
         throw Fatal{"cannot open log file " + log_file};
     }
+    if (log_format == "json") {
+        roar::proxy::logger().set_format(roar::proxy::LogFormat::json);
+    }
     if (!gateway_file.empty()) {
-        return run_gateway(gateway_file, ready_fd, pid_file, gateway_connections);
+        return run_gateway(gateway_file, ready_fd, pid_file, gateway_connections, !log_format.empty());
     }
     if (upstream.empty()) {
         if (const char* env = std::getenv("ROAR_UPSTREAM_S3_ENDPOINT"); env != nullptr) {

@@ -2,6 +2,7 @@
 // uses and the parsing of backend responses (see backend_client.hpp).
 #include "roar/proxy/gateway/backend_client.hpp"
 
+#include "roar/proxy/gateway/trace_context.hpp"
 #include "roar/proxy/gateway/xml_tree.hpp"
 #include "roar/proxy/request_auth.hpp"
 #include "roar/proxy/s3_error.hpp"
@@ -426,6 +427,13 @@ struct BackendClient::Impl {
                        const std::vector<sigv4::QueryParam>& query, std::vector<Header> headers,
                        std::string_view payload_hash)
     {
+        // Every call made while a request or job is served carries its
+        // trace, with the gateway's span as the parent.
+        if (TraceScope* trace = TraceScope::current()) {
+            std::erase_if(headers, [](const Header& h) { return iequals(h.first, "traceparent"); });
+            headers.emplace_back("traceparent", format_traceparent(trace->context()));
+            trace->note_backend(config.name);
+        }
         return sign_backend_request(config, method, bucket, key, query, std::move(headers), payload_hash,
                                     std::chrono::system_clock::now());
     }

@@ -557,6 +557,13 @@ Result<void> read_listen(const Reader& r, const toml::table& root, GatewayConfig
             c.virtual_host_suffix = c.listen_host;
         }
     }
+    GW_TRY(format, r.string(root, "", "log_format"));
+    if (*format) {
+        if (**format != "text" && **format != "json") {
+            return r.error(root.get("log_format"), "log_format", "expected \"text\" or \"json\"");
+        }
+        c.log_format = **format;
+    }
     return {};
 }
 
@@ -1122,7 +1129,7 @@ Result<GatewayConfig> parse_gateway_config(std::string_view text, const fs::path
     Reader r(origin, env);
     if (auto ok =
             r.known_keys(root, "",
-                         {"listen", "virtual_host_suffix", "auth", "admin", "secrets", "metadata", "backend", "bucket",
+                         {"listen", "virtual_host_suffix", "log_format", "auth", "admin", "secrets", "metadata", "backend", "bucket",
                           "tenant", "tenant_defaults", "namespace", "multipart", "replication", "rebalance"});
         !ok) {
         return tl::unexpected(ok.error());

@@ -17,6 +17,7 @@
 #include "roar/proxy/gateway/s3_documents.hpp"
 #include "roar/proxy/gateway/secret_box.hpp"
 #include "roar/proxy/gateway/tenant_keys.hpp"
+#include "roar/proxy/gateway/trace_context.hpp"
 #include "roar/proxy/http_front.hpp"
 #include "roar/proxy/log.hpp"
 #include "roar/proxy/request_auth.hpp"
@@ -271,6 +272,7 @@ public:
             return false;
         }
         m_buf.append(tmp, static_cast<std::size_t>(n));
+        m_received += static_cast<std::uint64_t>(n);
         return true;
     }
     // Waits until bytes arrive (true), or the timeout passes, the peer
@@ -313,13 +315,19 @@ public:
                 return false;
             }
             data.remove_prefix(static_cast<std::size_t>(n));
+            m_sent += static_cast<std::uint64_t>(n);
         }
         return true;
     }
+    // Bytes read from and written to the client so far (heads included).
+    std::uint64_t received() const { return m_received; }
+    std::uint64_t sent() const { return m_sent; }
 
 private:
     int m_fd;
     int m_timeout_ms;
+    std::uint64_t m_received = 0;
+    std::uint64_t m_sent = 0;
     std::string m_buf;
     std::size_t m_pos = 0;
 };
@@ -1033,9 +1041,6 @@ PutOptions put_options(const Exchange& x)
             o.meta.emplace_back(ln.substr(11), v);
         }
     }
-    if (auto tp = x.head.header("traceparent")) {
-        o.headers.emplace_back("traceparent", std::string(*tp));
-    }
     return o;
 }
 
@@ -1541,9 +1546,6 @@ Result<Response> do_head_or_get_object(Exchange& x, bool get)
     }
     GetOptions gopts;
     gopts.range = *range;
-    if (auto tp = x.head.header("traceparent")) {
-        gopts.headers.emplace_back("traceparent", std::string(*tp));
-    }
     std::optional<BackendError> last_error;
     for (const auto& loc : read_order(o.copies, policy, {})) {
         ObjectBackend* io = x.g.backends.io(loc.backend);
@@ -1987,6 +1989,38 @@ std::optional<Response> operations_endpoint(Exchange& x, std::string& op_label)
     return std::nullopt;
 }
 
+// The request's log record: who, what, outcome, bytes on the client
+// connection, duration, the backends called and the trace (never a
+// header value or a query string).
+void log_request(const Exchange& x, const std::string& op, unsigned status, std::uint64_t bytes_in,
+                 std::uint64_t bytes_out, double seconds, const std::optional<TraceContext>& client_trace)
+{
+    const TraceScope* trace = TraceScope::current();
+    std::string backends;
+    for (const auto& b : trace->backends()) {
+        backends += (backends.empty() ? "" : ",") + b;
+    }
+    std::vector<LogField> fields{{"request_id", x.request_id},
+                                 {"op", op},
+                                 {"method", x.head.method},
+                                 {"bucket", x.bucket},
+                                 {"key", x.key},
+                                 {"status", std::uint64_t{status}},
+                                 {"bytes_in", bytes_in},
+                                 {"bytes_out", bytes_out},
+                                 {"duration_ms", seconds * 1000.0},
+                                 {"backend", backends},
+                                 {"trace_id", trace->context().trace_id},
+                                 {"span_id", trace->context().span_id}};
+    if (client_trace) {
+        fields.push_back({"parent_span_id", client_trace->span_id});
+    }
+    if (x.caller) {
+        fields.push_back({"tenant", x.caller->tenant});
+    }
+    logger().write_record("info", "gateway request", fields);
+}
+
 } // namespace
 
 bool GatewayServer::Impl::serve_request(Conn& conn)
@@ -2006,6 +2040,8 @@ bool GatewayServer::Impl::serve_request(Conn& conn)
         }
     }
     const auto t0 = std::chrono::steady_clock::now();
+    const std::uint64_t received0 = conn.received() - conn.available().size();
+    const std::uint64_t sent0 = conn.sent();
     const HeadResult hr = parse_request_head(conn.available());
     const std::string request_id = new_request_id();
     if (hr.status != HeadStatus::Complete) {
@@ -2018,6 +2054,10 @@ bool GatewayServer::Impl::serve_request(Conn& conn)
     }
     const ParsedHead parsed = hr.parsed;
     conn.consume(parsed.size);
+    // The gateway's span of this request: a child of the client's valid
+    // traceparent, else a new trace; every backend call carries it.
+    const auto client_trace = parse_traceparent(parsed.head.header("traceparent").value_or(""));
+    TraceScope trace(start_span(client_trace));
     Exchange x{*this, conn,  parsed, parsed.head, request_id,  {}, {}, {}, {}, FrontOp::unsupported,
                {},    false, false,  false,       std::nullopt};
     x.body.framing = parsed.framing;
@@ -2029,9 +2069,10 @@ bool GatewayServer::Impl::serve_request(Conn& conn)
         if (!x.response_started) {
             x.send(r);
         }
-        metrics.request(op_label, r.status,
-                        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-        log_debug("gateway: {} {} {} {} -> {}", request_id, parsed.head.method, x.path, op_label, r.status);
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        metrics.request(op_label, r.status, seconds);
+        log_request(x, op_label, r.status, conn.received() - conn.available().size() - received0, conn.sent() - sent0,
+                    seconds, client_trace);
     };
 
     const auto decoded_path = sigv4::percent_decode(parsed.head.raw_path());
@@ -2165,6 +2206,7 @@ void GatewayServer::Impl::start_background()
     workers.emplace_back([this] {
         const auto stale = std::chrono::duration_cast<std::chrono::milliseconds>(config.multipart.stale_after);
         while (!stopping.load()) {
+            const TraceScope trace(start_span(std::nullopt)); // one trace per sweep
             auto r = sweep_stale_uploads(*store, backends, now_millis(), stale);
             if (!r) {
                 log_warn("gateway: multipart sweep: {}", r.error().message);

@@ -4,6 +4,7 @@
 #include "roar/proxy/gateway/bucket_policy.hpp"
 #include "roar/proxy/gateway/object_copy.hpp"
 #include "roar/proxy/gateway/placement.hpp"
+#include "roar/proxy/gateway/trace_context.hpp"
 
 #include "result_try.hpp"
 
@@ -38,6 +39,8 @@ Result<JobReport> ReplicationWorker::run_once()
     if (!*job) {
         return JobReport{};
     }
+    // Each job is a trace of its own: its backend calls carry one traceparent.
+    const TraceScope trace(start_span(std::nullopt));
     return (*job)->kind == JobKind::replicate ? replicate(**job) : remove(**job);
 }
 

@@ -5,40 +5,20 @@
 # REPLACE metadata directives, the errors S3 gives (missing source, a copy
 # onto itself), 507 with nothing written when the destination has no room,
 # quota charged for every copy, and another tenant's bucket out of reach.
-source "$(dirname "$0")/lib_backends.sh"
-PROXY=$ROAR_BUILD_DIR/bin/roar-proxy
-[[ -x "$PROXY" ]] || fail "roar-proxy not built at $PROXY"
+source "$(dirname "$0")/lib_gateway.sh"
 need aws curl jq
 start_backend_a
 start_backend_b
 
-export GW_SECRET=gateway-static-secret-0123456789
-export ROAR_GATEWAY_ADMIN_TOKEN=admin-token-0123456789abcdef
-export GW_PASSPHRASE=a-passphrase-for-tenant-secrets
-GW_PORT=$(free_port)
-GW_URL=http://127.0.0.1:$GW_PORT
-export ROAR_GATEWAY_URL=$GW_URL GW_URL
+new_gateway_url
 cat >"$TEST_TMP/gw.toml" <<EOF
-listen = "127.0.0.1:$GW_PORT"
-[auth]
-access_key = "AKIAGATEWAYTEST"
-secret_key_env = "GW_SECRET"
-[admin]
-token_env = "ROAR_GATEWAY_ADMIN_TOKEN"
-[secrets]
-passphrase_env = "GW_PASSPHRASE"
-[metadata]
-url = "sqlite://$TEST_TMP/gw.db"
+$(gateway_toml_head "$GW_PORT" "sqlite://$TEST_TMP/gw.db")
 [replication]
 poll_interval = "200ms"
 [tenant_defaults]
 backends = ["b"]
 $(backends_toml 1048576 67108864 "")
-[[bucket]]
-name = "data"
-backends = ["a", "b"]
-placement = "first-fit"
-key_prefix = "data/"
+$(data_bucket_toml)
 
 [[bucket]]
 name = "other"
@@ -50,39 +30,7 @@ name = "small"
 backends = ["a"]
 key_prefix = "small/"
 EOF
-"$PROXY" --gateway "$TEST_TMP/gw.toml" --log-file "$TEST_TMP/gateway.log" --verbose &
-GW_PID=$!
-on_exit "kill $GW_PID 2>/dev/null; wait $GW_PID 2>/dev/null"
-wait_port "$GW_PORT" 30 || fail "the gateway did not start: $(tail -5 "$TEST_TMP/gateway.log")"
-
-# gw_py KEY SECRET: runs the Python on stdin with boto3 clients `gw` (the
-# gateway, with these credentials), `a` and `b` (the backends directly).
-gw_py() {
-  local key=$1 secret=$2
-  shift 2
-  GW_KEY=$key GW_SEC=$secret python3 - "$@"
-}
-PYHEAD='
-import os, sys, boto3, botocore
-from botocore.config import Config
-cfg = Config(retries={"max_attempts": 1}, s3={"addressing_style": "path"})
-gw = boto3.client("s3", endpoint_url=os.environ["GW_URL"], region_name="us-east-1", config=cfg,
-                  aws_access_key_id=os.environ["GW_KEY"], aws_secret_access_key=os.environ["GW_SEC"])
-a = boto3.client("s3", endpoint_url=os.environ["GW_A_URL"], region_name="us-east-1", config=cfg,
-                 aws_access_key_id=os.environ["GW_A_KEY"], aws_secret_access_key=os.environ["GW_A_SECRET"])
-b = boto3.client("s3", endpoint_url=os.environ["GW_B_URL"], region_name="us-east-1", config=cfg,
-                 aws_access_key_id=os.environ["GW_B_KEY"], aws_secret_access_key=os.environ["GW_B_SECRET"])
-def keys(client, bucket, prefix):
-    listed = client.list_objects_v2(Bucket=bucket).get("Contents", [])
-    return sorted(o["Key"] for o in listed if o["Key"].startswith(prefix))
-def code(fn):
-    try:
-        fn()
-    except botocore.exceptions.ClientError as e:
-        return "%s %s" % (e.response["ResponseMetadata"]["HTTPStatusCode"], e.response["Error"]["Code"])
-    return "ok"
-'
-static() { gw_py AKIAGATEWAYTEST "$GW_SECRET" "$@"; }
+start_gateway gateway "$TEST_TMP/gw.toml"
 # used NAME: backend NAME's used_bytes and reserved_bytes, "USED RESERVED".
 used() { "$PROXY" admin backends status | jq -r --arg n "$1" '.backends[] | select(.name == $n) | "\(.used_bytes) \(.reserved_bytes)"'; }
 

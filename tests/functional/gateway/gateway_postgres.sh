@@ -4,31 +4,17 @@
 # the quota (every refused PUT is 507 InsufficientStorage and leaves
 # nothing on the backend), and an object written through one gateway is
 # listed and read through the other.
-source "$(dirname "$0")/lib_backends.sh"
-PROXY=$ROAR_BUILD_DIR/bin/roar-proxy
-[[ -x "$PROXY" ]] || fail "roar-proxy not built at $PROXY"
+source "$(dirname "$0")/lib_gateway.sh"
 need jq
 start_postgres
 start_backend_b
 
-export GW_SECRET=gateway-static-secret-0123456789
-export ROAR_GATEWAY_ADMIN_TOKEN=admin-token-0123456789abcdef
-export GW_PASSPHRASE=a-passphrase-for-tenant-secrets
 QUOTA=1000100 # 25 objects of SIZE, and room for the small one written at the end
 SIZE=40000
 # gateway_toml PORT: one gateway's configuration; both share $PG_URL.
 gateway_toml() {
+  gateway_toml_head "$1" "$PG_URL"
   cat <<TOML
-listen = "127.0.0.1:$1"
-[auth]
-access_key = "AKIAGATEWAYTEST"
-secret_key_env = "GW_SECRET"
-[admin]
-token_env = "ROAR_GATEWAY_ADMIN_TOKEN"
-[secrets]
-passphrase_env = "GW_PASSPHRASE"
-[metadata]
-url = "$PG_URL"
 $(backends_toml "" $QUOTA "")
 [[bucket]]
 name = "data"
@@ -38,12 +24,10 @@ TOML
 }
 PORT_A=$(free_port)
 gateway_toml "$PORT_A" >"$TEST_TMP/gw-a.toml"
-_gw_bg gateway-a "$PROXY" --gateway "$TEST_TMP/gw-a.toml" --verbose
-wait_port "$PORT_A" 30 || fail "gateway A did not start: $(tail -5 "$TEST_TMP/gateway-a.log")"
+start_gateway gateway-a "$TEST_TMP/gw-a.toml"
 PORT_B=$(free_port)
 gateway_toml "$PORT_B" >"$TEST_TMP/gw-b.toml"
-_gw_bg gateway-b "$PROXY" --gateway "$TEST_TMP/gw-b.toml" --verbose
-wait_port "$PORT_B" 30 || fail "gateway B did not start: $(tail -5 "$TEST_TMP/gateway-b.log")"
+start_gateway gateway-b "$TEST_TMP/gw-b.toml"
 export GW_URL_A=http://127.0.0.1:$PORT_A GW_URL_B=http://127.0.0.1:$PORT_B
 
 check "both gateways keep their metadata in the shared PostgreSQL schema"

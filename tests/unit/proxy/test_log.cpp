@@ -1,14 +1,17 @@
 // Redaction: no credential-bearing query parameter (SigV2 and SigV4), no
 // Authorization field and no secret header reaches a log line, whatever
-// the call site formats; what is not secret stays readable.
+// the call site formats, in text or JSON records; what is not secret stays
+// readable.
 #include "roar/proxy/log.hpp"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <vector>
 #include <unistd.h>
 
 using namespace roar::proxy;
@@ -78,4 +81,74 @@ TEST_CASE("every line the logger writes is redacted", "[proxy][log]")
     CHECK(text.str().find("Authorization: REDACTED") != std::string::npos);
     CHECK(text.str().find("c2VjcmV0") == std::string::npos);
     CHECK(text.str().find("AKIDEXAMPLE") == std::string::npos);
+}
+
+namespace {
+
+// A log file path of this process for test `name`, removed if it exists.
+std::filesystem::path fresh_log_path(const std::string& name)
+{
+    const auto path =
+        std::filesystem::temp_directory_path() / ("roar-log-" + name + "-test-" + std::to_string(getpid()) + ".log");
+    std::filesystem::remove(path);
+    return path;
+}
+
+// The contents of the log at `path`, which is removed.
+std::string take_log(const std::filesystem::path& path)
+{
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    std::filesystem::remove(path);
+    return text.str();
+}
+
+} // namespace
+
+TEST_CASE("JSON log records are one object per line with every string field redacted", "[proxy][log]")
+{
+    const auto path = fresh_log_path("json");
+    {
+        Logger log;
+        REQUIRE(log.open(path.string(), false));
+        log.set_format(LogFormat::json);
+        log.write("warn", "header Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/x, Signature=c2VjcmV0");
+        log.write_record("info", "gateway request",
+                         {{"request_id", std::string("R1")},
+                          {"key", std::string("k\"ey\n?X-Amz-Signature=c2VjcmV0")},
+                          {"status", std::uint64_t{200}},
+                          {"duration_ms", 1.5}});
+    }
+    const std::string all = take_log(path);
+    std::vector<nlohmann::json> records;
+    std::istringstream in(all);
+    for (std::string line; std::getline(in, line);) {
+        records.push_back(nlohmann::json::parse(line));
+    }
+    REQUIRE(records.size() == 2);
+    CHECK(records[0]["level"] == "warn");
+    CHECK(records[0]["msg"] == "header Authorization: REDACTED");
+    CHECK(records[0]["pid"] == getpid());
+    CHECK(records[0]["time"].get<std::string>().back() == 'Z');
+    CHECK(records[1]["msg"] == "gateway request");
+    CHECK(records[1]["request_id"] == "R1");
+    CHECK(records[1]["key"] == "k\"ey\n?X-Amz-Signature=REDACTED");
+    CHECK(records[1]["status"] == 200);
+    CHECK(records[1]["duration_ms"] == 1.5);
+    CHECK(all.find("c2VjcmV0") == std::string::npos);
+    CHECK(all.find("AKIDEXAMPLE") == std::string::npos);
+}
+
+TEST_CASE("text log records append their fields as name=value, redacted", "[proxy][log]")
+{
+    const auto path = fresh_log_path("fields");
+    {
+        Logger log;
+        REQUIRE(log.open(path.string(), false));
+        log.write_record(
+            "info", "gateway request",
+            {{"op", std::string("GetObject")}, {"status", std::uint64_t{404}}, {"token", std::string("x")}});
+    }
+    CHECK(take_log(path).find("info: gateway request op=GetObject status=404 token=REDACTED\n") != std::string::npos);
 }

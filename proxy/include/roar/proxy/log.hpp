@@ -1,33 +1,54 @@
-// One-line log records to stderr or a file, with secrets redacted: every
-// line passes through redact() on its way out, so no call site can print
-// an Authorization header, a SigV2 or SigV4 signature, a credential, a
+// One-line log records to stderr or a file, as text or as one JSON object
+// per line, with secrets redacted: every message and every string field
+// passes through redact() on its way out, so no call site can print an
+// Authorization header, a SigV2 or SigV4 signature, a credential, a
 // security token or a cookie, whatever it formats. redact_target() and
 // redact_header() are the same rules for callers that want the redacted
 // value itself.
 #pragma once
 
+#include <cstdint>
 #include <cstdio>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <variant>
+#include <vector>
 
 #include <fmt/format.h>
 
 namespace roar::proxy {
+
+enum class LogFormat {
+    text, // "<UTC time> roar-proxy[pid] <level>: <message> name=value ..."
+    json, // {"time":...,"level":...,"pid":...,"msg":...,<fields>}
+};
+
+// A named value of a structured log record.
+struct LogField {
+    std::string name;
+    std::variant<std::string, std::uint64_t, double> value;
+};
 
 class Logger {
 public:
     // Logs to `path` (appending) or stderr when empty; `verbose` enables debug lines.
     bool open(const std::string& path, bool verbose);
     bool verbose() const { return m_verbose; }
-    // Writes one line "<UTC time> roar-proxy[pid] <level>: <redact(text)>".
-    void write(std::string_view level, std::string_view text);
+    // Chooses the line format (before other threads log).
+    void set_format(LogFormat format) { m_format = format; }
+    LogFormat format() const { return m_format; }
+    // Writes one record of `level` with the redacted `text`.
+    void write(std::string_view level, std::string_view text) { write_record(level, text, {}); }
+    // Writes one record of `level`: `message` and `fields`, every string redacted.
+    void write_record(std::string_view level, std::string_view message, const std::vector<LogField>& fields);
     ~Logger();
 
 private:
     std::mutex m_mutex;
     std::FILE* m_file = stderr;
     bool m_verbose = false;
+    LogFormat m_format = LogFormat::text;
 };
 
 Logger& logger();

@@ -125,6 +125,7 @@ struct GatewayConfig {
     // IP address); empty: path style only.
     std::string virtual_host_suffix;
     std::string namespace_prefix = "roar"; // [namespace] prefix of hashed backend bucket names
+    std::string log_format = "text";       // log_format: "text" or "json" (proxy/log.hpp)
     AuthConfig auth;
     AdminConfig admin;
     SecretsConfig secrets;

@@ -1,0 +1,99 @@
+// W3C traceparent parsing and span ids, and the per-thread trace scope
+// (see trace_context.hpp).
+#include "roar/proxy/gateway/trace_context.hpp"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <array>
+#include <random>
+
+namespace roar::proxy::gateway {
+
+namespace {
+
+thread_local TraceScope* t_current = nullptr;
+
+bool lower_hex(std::string_view s)
+{
+    return std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+bool all_zero(std::string_view s)
+{
+    return std::all_of(s.begin(), s.end(), [](char c) { return c == '0'; });
+}
+
+// `n` random bytes as 2n lower-case hex digits, never all zero.
+std::string random_hex(std::size_t n)
+{
+    static constexpr char k_digits[] = "0123456789abcdef";
+    std::array<unsigned char, 16> bytes{};
+    std::string out;
+    do {
+        if (RAND_bytes(bytes.data(), static_cast<int>(n)) != 1) {
+            // No entropy from OpenSSL: ids only need to be unlikely to collide.
+            thread_local std::mt19937_64 fallback{std::random_device{}()};
+            for (std::size_t i = 0; i < n; ++i) {
+                bytes[i] = static_cast<unsigned char>(fallback());
+            }
+        }
+        out.clear();
+        for (std::size_t i = 0; i < n; ++i) {
+            out.push_back(k_digits[bytes[i] >> 4]);
+            out.push_back(k_digits[bytes[i] & 0xf]);
+        }
+    } while (all_zero(out));
+    return out;
+}
+
+} // namespace
+
+std::optional<TraceContext> parse_traceparent(std::string_view v)
+{
+    // 2 + 1 + 32 + 1 + 16 + 1 + 2
+    if (v.size() != 55 || v[2] != '-' || v[35] != '-' || v[52] != '-' || v.substr(0, 2) != "00") {
+        return std::nullopt;
+    }
+    const std::string_view trace = v.substr(3, 32);
+    const std::string_view span = v.substr(36, 16);
+    const std::string_view flags = v.substr(53, 2);
+    if (!lower_hex(trace) || !lower_hex(span) || !lower_hex(flags) || all_zero(trace) || all_zero(span)) {
+        return std::nullopt;
+    }
+    const auto nibble = [](char c) { return static_cast<std::uint8_t>(c <= '9' ? c - '0' : c - 'a' + 10); };
+    return TraceContext{std::string(trace), std::string(span),
+                        static_cast<std::uint8_t>(nibble(flags[0]) << 4 | nibble(flags[1]))};
+}
+
+std::string format_traceparent(const TraceContext& c)
+{
+    static constexpr char k_digits[] = "0123456789abcdef";
+    std::string out = "00-" + c.trace_id + "-" + c.span_id + "-";
+    out.push_back(k_digits[c.flags >> 4]);
+    out.push_back(k_digits[c.flags & 0xf]);
+    return out;
+}
+
+TraceContext start_span(const std::optional<TraceContext>& parent)
+{
+    if (parent) {
+        return {parent->trace_id, random_hex(8), parent->flags};
+    }
+    return {random_hex(16), random_hex(8), 0};
+}
+
+TraceScope::TraceScope(TraceContext context) : m_context(std::move(context)), m_outer(t_current) { t_current = this; }
+
+TraceScope::~TraceScope() { t_current = m_outer; }
+
+TraceScope* TraceScope::current() { return t_current; }
+
+void TraceScope::note_backend(std::string_view name)
+{
+    if (std::find(m_backends.begin(), m_backends.end(), name) == m_backends.end()) {
+        m_backends.emplace_back(name);
+    }
+}
+
+} // namespace roar::proxy::gateway
