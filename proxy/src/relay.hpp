@@ -119,6 +119,7 @@ private:
     Done m_done;
     CURL* m_easy = nullptr;
     curl_slist* m_headers = nullptr;
+    curl_slist* m_connect_to = nullptr; // plan.connect_to
     std::shared_ptr<Exchange> m_self; // keeps the exchange alive while curl or a wait holds `this`
     bool m_finished = false;          // done() called (or about to be)
 

@@ -44,6 +44,7 @@ struct ForwardPlan {
     S3Target target;
     std::string method;
     std::string url;                                          // absolute upstream URL
+    std::string connect_to; // "host:port:ip:port": connect to that address for the URL's host (curl CONNECT_TO)
     std::vector<std::pair<std::string, std::string>> headers; // lower-case names, signed
     BodyKind body = BodyKind::None;
     std::uint64_t client_length = 0;           // bytes on the wire from the client (k_unknown_length if chunked)
