@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <initializer_list>
 #include <sstream>
 
 #include <arpa/inet.h>
@@ -71,6 +72,21 @@ bool add_ext(X509* cert, X509V3_CTX* ctx, int nid, const char* value)
     const bool ok = X509_add_ext(cert, ext, -1) == 1;
     X509_EXTENSION_free(ext);
     return ok;
+}
+
+// Adds the extensions `exts` (nid, value in OpenSSL's config syntax) to
+// `cert`, issued by `issuer`, and signs it with the issuer's `key`.
+bool extend_and_sign(X509* cert, X509* issuer, EVP_PKEY* key, std::initializer_list<std::pair<int, const char*>> exts)
+{
+    X509V3_CTX ctx;
+    X509V3_set_ctx_nodb(&ctx);
+    X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
+    for (const auto& [nid, value] : exts) {
+        if (!add_ext(cert, &ctx, nid, value)) {
+            return false;
+        }
+    }
+    return X509_sign(cert, key, EVP_sha256()) != 0;
 }
 
 // Validity [now - backdate, now + lifetime], the end capped at `cap` when given.
@@ -151,14 +167,11 @@ tl::expected<X509Ptr, std::string> new_ca_cert(EVP_PKEY* key)
     X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1,
                                0);
     X509_set_issuer_name(cert.get(), name);
-    X509V3_CTX ctx;
-    X509V3_set_ctx_nodb(&ctx);
-    X509V3_set_ctx(&ctx, cert.get(), cert.get(), nullptr, nullptr, 0);
-    if (!add_ext(cert.get(), &ctx, NID_basic_constraints, "critical,CA:TRUE,pathlen:0")
-        || !add_ext(cert.get(), &ctx, NID_key_usage, "critical,keyCertSign,cRLSign")
-        || !add_ext(cert.get(), &ctx, NID_subject_key_identifier, "hash")
-        || !add_ext(cert.get(), &ctx, NID_authority_key_identifier, "keyid:always")
-        || X509_sign(cert.get(), key, EVP_sha256()) == 0) {
+    if (!extend_and_sign(cert.get(), cert.get(), key,
+                         {{NID_basic_constraints, "critical,CA:TRUE,pathlen:0"},
+                          {NID_key_usage, "critical,keyCertSign,cRLSign"},
+                          {NID_subject_key_identifier, "hash"},
+                          {NID_authority_key_identifier, "keyid:always"}})) {
         return tl::unexpected(ssl_error("cannot sign the roar CA certificate"));
     }
     return cert;
@@ -328,16 +341,13 @@ tl::expected<X509Ptr, std::string> RoarCa::mint_leaf(std::string_view host, EVP_
                                    reinterpret_cast<const unsigned char*>(name.c_str()), -1, -1, 0);
     }
     const std::string san = (is_ip_literal(host) ? "IP:" : "DNS:") + name;
-    X509V3_CTX ctx;
-    X509V3_set_ctx_nodb(&ctx);
-    X509V3_set_ctx(&ctx, m_cert.get(), cert.get(), nullptr, nullptr, 0);
-    if (!add_ext(cert.get(), &ctx, NID_basic_constraints, "critical,CA:FALSE")
-        || !add_ext(cert.get(), &ctx, NID_key_usage, "critical,digitalSignature")
-        || !add_ext(cert.get(), &ctx, NID_ext_key_usage, "serverAuth")
-        || !add_ext(cert.get(), &ctx, NID_subject_alt_name, san.c_str())
-        || !add_ext(cert.get(), &ctx, NID_subject_key_identifier, "hash")
-        || !add_ext(cert.get(), &ctx, NID_authority_key_identifier, "keyid:always")
-        || X509_sign(cert.get(), m_key.get(), EVP_sha256()) == 0) {
+    if (!extend_and_sign(cert.get(), m_cert.get(), m_key.get(),
+                         {{NID_basic_constraints, "critical,CA:FALSE"},
+                          {NID_key_usage, "critical,digitalSignature"},
+                          {NID_ext_key_usage, "serverAuth"},
+                          {NID_subject_alt_name, san.c_str()},
+                          {NID_subject_key_identifier, "hash"},
+                          {NID_authority_key_identifier, "keyid:always"}})) {
         return tl::unexpected(ssl_error(fmt::format("cannot sign a leaf certificate for {}", host)));
     }
     return cert;
