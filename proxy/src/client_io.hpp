@@ -148,7 +148,8 @@ private:
     SSL* m_ssl = nullptr;
     BIO* m_rbio = nullptr; // ciphertext from the client (owned by m_ssl)
     BIO* m_wbio = nullptr; // ciphertext to the client (owned by m_ssl)
-    std::vector<char> m_raw; // a socket read's ciphertext
+    // A socket read's ciphertext.
+    std::vector<char> m_raw;
     std::string m_tls_error;
     std::chrono::steady_clock::time_point m_progress = std::chrono::steady_clock::now();
 };
