@@ -13,6 +13,7 @@
 #include "roar/collector/job_tracker.hpp"
 #include "roar/collector/s3_route.h"
 #include "roar/collector/store/step_matching.hpp"
+#include "roar/proxy/tls_ca.hpp"
 
 #include <fmt/format.h>
 
@@ -109,6 +110,31 @@ std::string host_name()
 
 } // namespace
 
+std::vector<std::string> JobSession::tls_interception_environment(std::vector<std::string>& proxy_env)
+{
+    // proxy.intercept_tls: the roar CA (made on first use) and the job's
+    // trust in it; the proxy finds the same CA through ROAR_CA_DIR.
+    const auto getenv_c = [](const char* name) -> const char* { return std::getenv(name); };
+    const auto fail_note = [this](const std::string& why) {
+        m_notes.push_back(fmt::format("proxy.intercept_tls: {}; S3 calls over TLS are not observed", why));
+        return std::vector<std::string>{};
+    };
+    auto dir = proxy::ca_directory(getenv_c);
+    if (!dir) {
+        return fail_note(dir.error());
+    }
+    auto ca = proxy::RoarCa::open(*dir);
+    if (!ca) {
+        return fail_note(ca.error());
+    }
+    auto trust = proxy::job_trust_environment(*ca, proxy::system_ca_file(), getenv_c, m_notes);
+    if (!trust) {
+        return fail_note(trust.error());
+    }
+    proxy_env.push_back(fmt::format("{}={}", proxy::k_ca_dir_env, dir->string()));
+    return *trust;
+}
+
 JobSession::JobSession(JobSessionOptions options) : m_options(std::move(options))
 {
     if (m_options.uid.empty()) {
@@ -147,10 +173,10 @@ void JobSession::run_job(const EventRing::Sink& sink, const std::function<void(c
             throw FatalError(secret.error().message);
         }
         S3RoutingConfig routing = m_options.s3_routing;
+        std::vector<std::string> trust_env;
         if (routing.intercept_tls) {
-            m_notes.push_back("proxy.intercept_tls is set, but this roar-proxy does not intercept TLS yet: S3 calls "
-                              "over TLS are not observed");
-            routing.intercept_tls = false;
+            trust_env = tls_interception_environment(opts.env);
+            routing.intercept_tls = !trust_env.empty();
         }
         routing.proxy_address = "127.0.0.1:1"; // replaced once the proxy listens
         std::vector<std::string> warnings;
@@ -161,7 +187,8 @@ void JobSession::run_job(const EventRing::Sink& sink, const std::function<void(c
         }
         m_notes.insert(m_notes.end(), warnings.begin(), warnings.end());
         for (const auto& entry : *routing_env) {
-            if (entry.rfind(ROAR_ENV_S3_SECRET "=", 0) == 0 || entry.rfind(ROAR_ENV_S3_HOSTS "=", 0) == 0) {
+            if (entry.rfind(ROAR_ENV_S3_SECRET "=", 0) == 0 || entry.rfind(ROAR_ENV_S3_HOSTS "=", 0) == 0
+                || entry.rfind(ROAR_ENV_S3_TLS "=", 0) == 0) {
                 opts.env.push_back(entry);
             }
         }
@@ -182,6 +209,7 @@ void JobSession::run_job(const EventRing::Sink& sink, const std::function<void(c
             }
         }
         set_environment(env, *routing_env);
+        set_environment(env, trust_env);
     }
     // Ends the job's processes if roar run dies before the job does
     // (forked before the tracer's thread exists; job_guard.hpp).

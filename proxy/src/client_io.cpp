@@ -2,6 +2,10 @@
 // gather-writing output queue that waits for writability through Asio.
 #include "client_io.hpp"
 
+#include <boost/asio/post.hpp>
+
+#include <openssl/err.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -16,6 +20,7 @@ namespace {
 
 constexpr std::size_t k_copy_block = 64 * 1024;
 constexpr std::size_t k_max_iov = 64;
+constexpr std::size_t k_tls_read = 64 * 1024;
 
 } // namespace
 
@@ -60,7 +65,37 @@ ClientIo::ClientIo(boost::asio::ip::tcp::socket socket) : m_socket(std::move(soc
     m_socket.set_option(boost::asio::ip::tcp::no_delay(true), ec);
 }
 
-ClientIo::~ClientIo() { close(); }
+ClientIo::~ClientIo()
+{
+    close();
+    if (m_ssl != nullptr) {
+        SSL_free(m_ssl);
+    }
+}
+
+void ClientIo::start_tls(SSL* ssl)
+{
+    m_ssl = ssl;
+    m_rbio = BIO_new(BIO_s_mem());
+    m_wbio = BIO_new(BIO_s_mem());
+    if (m_rbio == nullptr || m_wbio == nullptr) {
+        BIO_free(m_rbio);
+        BIO_free(m_wbio);
+        m_rbio = nullptr;
+        m_wbio = nullptr;
+        m_tls_error = "out of memory";
+        fail();
+        return;
+    }
+    BIO_set_mem_eof_return(m_rbio, -1); // an empty read BIO means "want more", not EOF
+    SSL_set_bio(m_ssl, m_rbio, m_wbio);
+    SSL_set_accept_state(m_ssl);
+    m_raw.resize(k_tls_read);
+    if (!m_in.empty()) {
+        BIO_write(m_rbio, m_in.data(), static_cast<int>(m_in.size()));
+        m_in.consume(m_in.size());
+    }
+}
 
 ClientIo::Io ClientIo::fill(std::size_t max, std::size_t& got)
 {
@@ -72,6 +107,51 @@ ClientIo::Io ClientIo::fill(std::size_t max, std::size_t& got)
 }
 
 ClientIo::Io ClientIo::recv(char* dst, std::size_t n, std::size_t& got)
+{
+    got = 0;
+    if (m_ssl == nullptr) {
+        return raw_recv(dst, n, got);
+    }
+    if (m_fd < 0 || !m_tls_error.empty()) {
+        return Io::Error;
+    }
+    if (n == 0) {
+        return Io::Ok;
+    }
+    for (;;) {
+        ERR_clear_error();
+        std::size_t r = 0;
+        const int rc = SSL_read_ex(m_ssl, dst, n, &r);
+        const int err = rc == 1 ? SSL_ERROR_NONE : SSL_get_error(m_ssl, rc);
+        pump_tls_output(); // handshake records, alerts, session tickets
+        send_queued();
+        if (rc == 1) {
+            got = r;
+            return Io::Ok;
+        }
+        if (err == SSL_ERROR_ZERO_RETURN) {
+            return Io::Closed; // close_notify
+        }
+        if (err != SSL_ERROR_WANT_READ) {
+            const unsigned long code = ERR_peek_error();
+            char buf[256] = "the TLS connection failed";
+            if (code != 0) {
+                ERR_error_string_n(code, buf, sizeof buf);
+            }
+            ERR_clear_error();
+            m_tls_error = buf;
+            return Io::Error;
+        }
+        std::size_t raw = 0;
+        const Io io = raw_recv(m_raw.data(), m_raw.size(), raw);
+        if (io != Io::Ok) {
+            return io;
+        }
+        BIO_write(m_rbio, m_raw.data(), static_cast<int>(raw));
+    }
+}
+
+ClientIo::Io ClientIo::raw_recv(char* dst, std::size_t n, std::size_t& got)
 {
     got = 0;
     if (m_fd < 0) {
@@ -94,10 +174,25 @@ ClientIo::Io ClientIo::recv(char* dst, std::size_t n, std::size_t& got)
     }
 }
 
+bool ClientIo::tls_readable() const
+{
+    // Decrypted bytes, or records read from the socket and not processed:
+    // the socket may never become readable again for them.
+    return m_ssl != nullptr && (SSL_pending(m_ssl) > 0 || BIO_ctrl_pending(m_rbio) > 0);
+}
+
 void ClientIo::wait_readable(std::function<void(bool)> fn)
 {
     if (m_fd < 0) {
         fn(false);
+        return;
+    }
+    if (tls_readable()) {
+        m_read_waiting = true;
+        boost::asio::post(m_socket.get_executor(), [self = shared_from_this(), fn = std::move(fn)] {
+            self->m_read_waiting = false;
+            fn(self->m_fd >= 0);
+        });
         return;
     }
     m_read_waiting = true;
@@ -113,6 +208,13 @@ void ClientIo::write(std::string_view bytes) { write(&bytes, 1); }
 void ClientIo::write(const std::string_view* parts, std::size_t count)
 {
     if (m_failed) {
+        return;
+    }
+    if (m_ssl != nullptr) {
+        for (std::size_t i = 0; i < count; ++i) {
+            encrypt(parts[i]);
+        }
+        send_queued();
         return;
     }
     std::size_t skip = 0; // bytes of `parts` already sent
@@ -154,7 +256,7 @@ void ClientIo::write(const std::string_view* parts, std::size_t count)
         const std::size_t drop = std::min(skip, part.size());
         part.remove_prefix(drop);
         skip -= drop;
-        queue(part);
+        raw_queue(part);
     }
     if (!m_out.empty() && !m_write_waiting) {
         arm_write_wait();
@@ -162,6 +264,44 @@ void ClientIo::write(const std::string_view* parts, std::size_t count)
 }
 
 void ClientIo::queue(std::string_view bytes)
+{
+    if (m_ssl != nullptr) {
+        encrypt(bytes);
+        return;
+    }
+    raw_queue(bytes);
+}
+
+void ClientIo::encrypt(std::string_view bytes)
+{
+    while (!bytes.empty() && !m_failed) {
+        ERR_clear_error();
+        std::size_t wrote = 0;
+        if (SSL_write_ex(m_ssl, bytes.data(), bytes.size(), &wrote) != 1) {
+            // Only after a failed handshake or a fatal alert: the client cannot be answered.
+            ERR_clear_error();
+            if (m_tls_error.empty()) {
+                m_tls_error = "cannot encrypt for the client";
+            }
+            fail();
+            return;
+        }
+        bytes.remove_prefix(wrote);
+    }
+    pump_tls_output();
+}
+
+void ClientIo::pump_tls_output()
+{
+    char* data = nullptr;
+    const long n = BIO_get_mem_data(m_wbio, &data);
+    if (n > 0) {
+        raw_queue(std::string_view(data, static_cast<std::size_t>(n)));
+        (void)BIO_reset(m_wbio);
+    }
+}
+
+void ClientIo::raw_queue(std::string_view bytes)
 {
     while (!bytes.empty() && !m_failed) {
         Segment* last = m_out.empty() ? nullptr : &m_out.back();
@@ -199,6 +339,10 @@ void ClientIo::queue(const BlockPtr& block, std::size_t offset, std::size_t len)
         return;
     }
     const char* data = block->data.get() + offset;
+    if (m_ssl != nullptr) {
+        encrypt(std::string_view(data, len));
+        return;
+    }
     if (!m_out.empty()) {
         Segment& last = m_out.back();
         if (!last.copy && last.block == block && last.data + last.len == data) {
@@ -287,6 +431,13 @@ void ClientIo::shutdown_send()
 {
     if (m_fd < 0) {
         return;
+    }
+    if (m_ssl != nullptr && !m_failed && m_tls_error.empty() && SSL_is_init_finished(m_ssl) == 1) {
+        ERR_clear_error();
+        SSL_shutdown(m_ssl); // queues close_notify
+        ERR_clear_error();
+        pump_tls_output();
+        send_queued();
     }
     if (m_out.empty()) {
         ::shutdown(m_fd, SHUT_WR);

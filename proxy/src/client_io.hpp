@@ -6,17 +6,25 @@
 // blocks; the owner is told about progress through one-shot callbacks
 // that run from Asio handlers only, never from inside a write() call, so
 // they can safely resume a paused curl transfer.
+//
+// After start_tls() the same interface carries TLS (a redirected
+// connection under proxy.intercept_tls): reads decrypt and writes encrypt
+// through OpenSSL memory BIOs, so the socket stays non-blocking and on the
+// event loop; the handshake runs inside the first reads.
 #pragma once
 
 #include "block.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 
+#include <openssl/ssl.h>
+
 #include <chrono>
 #include <cstddef>
 #include <deque>
 #include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -58,6 +66,16 @@ public:
     ClientIo& operator=(const ClientIo&) = delete;
 
     int fd() const { return m_fd; }
+    // Terminates TLS on this socket from here on with `ssl` (server side;
+    // this takes it): the bytes in in() are the start of the client's
+    // handshake, and in() holds decrypted bytes afterwards.
+    void start_tls(SSL* ssl);
+    // The TLS session (nullptr for plain connections).
+    SSL* ssl() const { return m_ssl; }
+    // Whether the TLS handshake has completed.
+    bool tls_established() const { return m_ssl != nullptr && SSL_is_init_finished(m_ssl) == 1; }
+    // Why TLS failed ("" when it did not).
+    const std::string& tls_error() const { return m_tls_error; }
     InBuffer& in() { return m_in; }
     // When bytes last moved in either direction.
     std::chrono::steady_clock::time_point last_progress() const { return m_progress; }
@@ -108,6 +126,13 @@ private:
     };
     void flush();
     void fail();
+    Io raw_recv(char* dst, std::size_t n, std::size_t& got);
+    void raw_queue(std::string_view bytes);
+    // Encrypts `bytes` into the output queue (TLS only).
+    void encrypt(std::string_view bytes);
+    // Moves what OpenSSL wrote (records, alerts) into the output queue.
+    void pump_tls_output();
+    bool tls_readable() const;
     void arm_write_wait();
 
     boost::asio::ip::tcp::socket m_socket;
@@ -120,6 +145,12 @@ private:
     bool m_read_waiting = false;
     bool m_shutdown_pending = false;
     std::function<void()> m_on_written;
+    SSL* m_ssl = nullptr;
+    BIO* m_rbio = nullptr; // ciphertext from the client (owned by m_ssl)
+    BIO* m_wbio = nullptr; // ciphertext to the client (owned by m_ssl)
+    // A socket read's ciphertext.
+    std::vector<char> m_raw;
+    std::string m_tls_error;
     std::chrono::steady_clock::time_point m_progress = std::chrono::steady_clock::now();
 };
 

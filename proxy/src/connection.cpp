@@ -15,6 +15,7 @@
 
 #include "roar/proxy/log.hpp"
 #include "roar/proxy/redirect.hpp"
+#include "tls_front.hpp"
 
 #include <boost/asio/post.hpp>
 
@@ -62,6 +63,12 @@ std::string local_response_text(const LocalResponse& resp, bool keep_alive, bool
         out += resp.body;
     }
     return out;
+}
+
+// How a redirected connection's destination is named in the log.
+std::string route_name(const ConnectionRoute& route)
+{
+    return route.authority.empty() ? route.destination : route.authority;
 }
 
 } // namespace
@@ -157,6 +164,11 @@ void Connection::read_more()
             return;
         }
         // The client closed or the socket failed: nothing to answer.
+        if (!m_io->tls_error().empty()) {
+            const std::string refusal = TlsFront::refusal(m_io->ssl());
+            log_warn("TLS from pid {} to {} failed: {}", m_route.pid, route_name(m_route),
+                     refusal.empty() ? m_io->tls_error() : refusal);
+        }
         close_now();
         return;
     }
@@ -217,9 +229,25 @@ void Connection::accept_redirected()
     }
     v.route.peer = m_route.peer;
     m_route = std::move(v.route);
+    if (m_route.tls) {
+        // proxy.intercept_tls: the client's handshake starts here; the
+        // reads that follow run it, and in() holds plaintext afterwards.
+        SSL* ssl = m_ctx.tls ? m_ctx.tls->new_session(m_route.authority.empty() ? m_route.dst_ip : m_route.authority,
+                                                      m_route.dst_port)
+                             : nullptr;
+        if (ssl == nullptr) {
+            m_ctx.metrics.redirects_refused.fetch_add(1, std::memory_order_relaxed);
+            log_warn("refusing a redirected TLS connection from pid {} to {}: {}", m_route.pid, route_name(m_route),
+                     m_ctx.tls ? "cannot start a TLS session" : "this roar-proxy does not intercept TLS");
+            close_now();
+            return;
+        }
+        m_io->start_tls(ssl);
+    }
     m_ctx.metrics.redirects_admitted.fetch_add(1, std::memory_order_relaxed);
-    log_debug("redirected connection from {} (pid {}) to {}{}", m_route.peer, m_route.pid,
-              m_route.authority.empty() ? "" : m_route.authority + " at ", m_route.destination);
+    log_debug("redirected connection from {} (pid {}) to {}{}{}", m_route.peer, m_route.pid,
+              m_route.authority.empty() ? "" : m_route.authority + " at ", m_route.destination,
+              m_route.tls ? " (TLS terminated here)" : "");
     m_phase = Phase::Head;
     on_head_bytes();
 }
@@ -234,11 +262,12 @@ void Connection::on_head_bytes()
         arm_timer();
     }
     const std::string_view bytes = m_io->in().view();
-    if (m_route.mode == ConnectionRoute::Mode::Forward && bytes.front() == '\x16') {
-        // A TLS ClientHello after the header: this proxy does not intercept TLS.
+    if (m_route.mode == ConnectionRoute::Mode::Forward && !m_route.tls && bytes.front() == '\x16') {
+        // A TLS ClientHello on a connection the shim called plain (a
+        // non-standard port without https:// in its entry): not HTTP.
         m_ctx.metrics.redirects_refused.fetch_add(1, std::memory_order_relaxed);
-        log_warn("refusing a redirected TLS connection from pid {} to {}: this roar-proxy does not intercept TLS",
-                 m_route.pid, m_route.authority.empty() ? m_route.destination : m_route.authority);
+        log_warn("refusing a redirected TLS connection from pid {} to {}: its routing entry does not say https://",
+                 m_route.pid, route_name(m_route));
         close_now();
         return;
     }
@@ -306,6 +335,9 @@ void Connection::handle_head(ParsedHead parsed)
     const bool operational = head.raw_path().rfind("/_roar/", 0) == 0;
     m_op = operational ? "roar" : "rejected";
 
+    if (m_route.tls && m_route.tls_server_name.empty()) {
+        m_route.tls_server_name = TlsFront::server_name(m_io->ssl());
+    }
     Decision decision = decide(head, operational);
     if (auto* local = std::get_if<LocalResponse>(&decision)) {
         if (local->status == 403) {

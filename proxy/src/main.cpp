@@ -9,6 +9,7 @@
 #include "roar/proxy/gateway/operator_commands.hpp"
 #include "roar/proxy/log.hpp"
 #include "roar/proxy/server.hpp"
+#include "roar/proxy/tls_ca.hpp"
 
 #include <CLI/CLI.hpp>
 #include <curl/curl.h>
@@ -437,6 +438,15 @@ int run(int argc, char** argv)
     }
     if (const char* env = std::getenv(ROAR_ENV_S3_HOSTS); env != nullptr) {
         opts.route_hosts = env;
+    }
+    // proxy.intercept_tls: the job's shim redirects TLS connections too,
+    // and this proxy terminates them with leaves of the roar CA.
+    if (const char* env = std::getenv(ROAR_ENV_S3_TLS); env != nullptr && std::string_view(env) == "1") {
+        auto dir = roar::proxy::ca_directory([](const char* name) -> const char* { return std::getenv(name); });
+        if (!dir) {
+            throw Fatal{dir.error()};
+        }
+        opts.tls_ca_dir = dir->string();
     }
     auto server = roar::proxy::Server::create(opts, std::move(ring));
     if (!server) {

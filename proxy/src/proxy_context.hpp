@@ -12,6 +12,7 @@
 #include "roar/proxy/metrics.hpp"
 #include "roar/proxy/redirect.hpp"
 #include "roar/proxy/server.hpp"
+#include "tls_front.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -42,6 +43,7 @@ struct ProxyContext {
     std::unique_ptr<MultipartDigests> multipart; // the recorder holds a pointer to it
     CredentialCache creds;
     RedirectPolicy redirect;           // which redirected connections are admitted
+    std::unique_ptr<TlsFront> tls;     // terminates redirected TLS (null: proxy.intercept_tls is off)
     std::string ca_bundle;             // AWS_CA_BUNDLE, used for https upstreams
     std::atomic<bool> stopping{false}; // no new requests; idle connections close
 };

@@ -15,16 +15,20 @@ namespace roar::proxy {
 
 namespace {
 
-std::string address_text(const roar_pp2& h)
+std::string ip_text(const roar_pp2& h)
 {
     char buf[INET6_ADDRSTRLEN] = {};
-    if (h.ipv6) {
-        ::inet_ntop(AF_INET6, h.dst_addr, buf, sizeof buf);
-        return fmt::format("[{}]:{}", buf, h.dst_port);
-    }
-    ::inet_ntop(AF_INET, h.dst_addr, buf, sizeof buf);
-    return fmt::format("{}:{}", buf, h.dst_port);
+    ::inet_ntop(h.ipv6 ? AF_INET6 : AF_INET, h.dst_addr, buf, sizeof buf);
+    return buf;
 }
+
+std::string address_text(const roar_pp2& h)
+{
+    return h.ipv6 ? fmt::format("[{}]:{}", ip_text(h), h.dst_port) : fmt::format("{}:{}", ip_text(h), h.dst_port);
+}
+
+// `host` as the host part of a URL: an IPv6 literal in brackets.
+std::string url_host(const std::string& host) { return host.find(':') != std::string::npos ? "[" + host + "]" : host; }
 
 // Link-local destinations (169.254/16, fe80::/10, and IPv4-mapped forms)
 // hold instance metadata services: never reached through a name match.
@@ -125,6 +129,8 @@ RedirectVerdict admit_redirect(std::string_view bytes, std::string_view peer_ip,
     v.route.pid = h.has_pid ? h.pid : 0;
     v.route.authority = authority;
     v.route.destination = destination;
+    v.route.dst_ip = ip_text(h);
+    v.route.dst_port = h.dst_port;
     v.route.tls = verdict == ROAR_S3_TLS || (h.has_flags && (h.flags & ROAR_PP2_FLAG_TLS) != 0);
     return v;
 }
@@ -140,6 +146,7 @@ Decision forward_plan(const RequestHead& head, const ConnectionRoute& route, con
 
     // Where it goes: the configured upstream, else the original destination.
     std::string base;
+    std::string connect_to;
     if (!config.upstream.empty()) {
         const auto ep = parse_endpoint(config.upstream);
         if (!ep) {
@@ -147,14 +154,25 @@ Decision forward_plan(const RequestHead& head, const ConnectionRoute& route, con
                                   path, request_id);
         }
         base = ep->scheme + "://" + ep->authority();
-    } else {
-        if (route.tls) {
-            return error_response({501, "NotImplemented", "roar-proxy does not intercept TLS."}, path, request_id);
+    } else if (route.tls) {
+        if (route.tls_server_name.empty()) {
+            // Only reachable by a misconfiguration: TLS bytes are refused
+            // before any request unless this proxy terminated them.
+            return error_response(
+                {501, "NotImplemented", "roar-proxy did not terminate TLS on this connection (proxy.intercept_tls)."},
+                path, request_id);
         }
+        // The original destination over https, verified as the client
+        // would have: the name it asked for, at the address it connected to.
+        const std::string host = url_host(route.tls_server_name);
+        base = fmt::format("https://{}:{}", host, route.dst_port);
+        connect_to = fmt::format("{}:{}:{}", host, route.dst_port, route.destination);
+    } else {
         base = "http://" + route.destination;
     }
 
     ForwardPlan plan;
+    plan.connect_to = std::move(connect_to);
     plan.request_id = request_id;
     plan.method = head.method;
     plan.url = base + head.target;

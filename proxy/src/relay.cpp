@@ -184,6 +184,10 @@ void Exchange::release_easy(bool reset)
         curl_slist_free_all(m_headers);
         m_headers = nullptr;
     }
+    if (m_connect_to != nullptr) {
+        curl_slist_free_all(m_connect_to);
+        m_connect_to = nullptr;
+    }
 }
 
 bool Exchange::request_body_complete() const { return m_raw_done; }
@@ -259,6 +263,10 @@ void Exchange::start()
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
     if (!m_ctx.ca_bundle.empty()) {
         curl_easy_setopt(h, CURLOPT_CAINFO, m_ctx.ca_bundle.c_str());
+    }
+    if (!m_plan.connect_to.empty()) {
+        m_connect_to = curl_slist_append(nullptr, m_plan.connect_to.c_str());
+        curl_easy_setopt(h, CURLOPT_CONNECT_TO, m_connect_to);
     }
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &Exchange::curl_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, this);

@@ -119,6 +119,8 @@ private:
     Done m_done;
     CURL* m_easy = nullptr;
     curl_slist* m_headers = nullptr;
+    // plan.connect_to, for CURLOPT_CONNECT_TO.
+    curl_slist* m_connect_to = nullptr;
     std::shared_ptr<Exchange> m_self; // keeps the exchange alive while curl or a wait holds `this`
     bool m_finished = false;          // done() called (or about to be)
 

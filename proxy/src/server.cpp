@@ -220,6 +220,13 @@ tl::expected<std::unique_ptr<Server>, std::string> Server::create(const ServerOp
         return tl::unexpected(fmt::format("ROAR_S3_SECRET must be {} hex characters", ROAR_PP2_SECRET_LEN));
     }
     impl.ctx.redirect = RedirectPolicy::from(opts.route_secret, opts.route_hosts);
+    if (!opts.tls_ca_dir.empty()) {
+        auto front = TlsFront::create(opts.tls_ca_dir, impl.ctx.redirect);
+        if (!front) {
+            return tl::unexpected("cannot intercept TLS: " + front.error());
+        }
+        impl.ctx.tls = std::move(*front);
+    }
     impl.ctx.handler.metrics_text = [&impl] { return impl.ctx.metrics.render(); };
     if (const char* ca = std::getenv("AWS_CA_BUNDLE"); ca != nullptr && *ca != '\0') {
         impl.ctx.ca_bundle = ca;

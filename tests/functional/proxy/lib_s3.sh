@@ -71,6 +71,12 @@ PY
   export AWS_ACCESS_KEY_ID=${creds%% *} AWS_SECRET_ACCESS_KEY=${creds#* }
 }
 
+# moto_etag BUCKET KEY: the ETag moto holds for the object (read directly, not through a proxy).
+moto_etag() {
+  python3 -c 'import sys, boto3; print(boto3.client("s3", endpoint_url=sys.argv[1]).head_object(
+    Bucket=sys.argv[2], Key=sys.argv[3])["ETag"])' "$MOTO_URL" "$1" "$2"
+}
+
 # start_s3rver BUCKET...: s3rver (npm, tests/functional/node) with BUCKETs
 # (BUCKET=FILE also configures it with FILE, e.g. a CORS XML); sets
 # S3RVER_URL, S3RVER_DIR and the S3RVER/S3RVER credentials.

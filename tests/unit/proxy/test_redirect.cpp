@@ -180,12 +180,26 @@ TEST_CASE("forward_plan sends the request unchanged to its destination", "[proxy
                         std::pair<std::string, std::string>{"content-encoding", "aws-chunked"})
               != p.headers.end());
     }
-    SECTION("a TLS destination without an upstream is not forwarded in clear")
+    SECTION("a TLS destination the proxy did not terminate is not forwarded in clear")
     {
         route.tls = true;
         const auto local = forward_plan(head, route, HandlerConfig{});
         REQUIRE(std::get_if<LocalResponse>(&local) != nullptr);
         CHECK(std::get<LocalResponse>(local).status == 501);
+    }
+    SECTION("a terminated TLS connection goes on over https to the name it asked for, at its address")
+    {
+        route.tls = true;
+        route.tls_server_name = "bucket.s3.us-east-1.amazonaws.com";
+        route.dst_ip = "52.216.1.2";
+        route.dst_port = 443;
+        route.destination = "52.216.1.2:443";
+        const auto up = forward_plan(head, route, HandlerConfig{});
+        REQUIRE(std::get_if<ForwardPlan>(&up) != nullptr);
+        const auto& p = std::get<ForwardPlan>(up);
+        CHECK(p.url == "https://bucket.s3.us-east-1.amazonaws.com:443/bucket/dir/a%20b.txt?x-id=PutObject");
+        CHECK(p.connect_to == "bucket.s3.us-east-1.amazonaws.com:443:52.216.1.2:443");
+        CHECK(p.headers == expected);
     }
     SECTION("a Content-Length that is not a number")
     {

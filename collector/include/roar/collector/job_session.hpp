@@ -104,6 +104,10 @@ public:
 private:
     void run_job(const EventRing::Sink& sink, const std::function<void(const JobLauncher&)>& launched,
                  const std::function<void()>& after_batch);
+    // proxy.intercept_tls: the job's trust variables ("NAME=value"; empty,
+    // with a note, when the roar CA cannot be used); adds the CA's
+    // directory to `proxy_env`.
+    std::vector<std::string> tls_interception_environment(std::vector<std::string>& proxy_env);
 
     JobSessionOptions m_options;
     int m_root_flags = 0; // what the command's executable is (ROAR_EXEC_*)

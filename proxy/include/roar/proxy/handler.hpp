@@ -42,6 +42,8 @@ struct ForwardPlan {
     std::string request_id;
     S3Op op = S3Op::Other;
     S3Target target;
+    // "host:port:ip:port": connect to that address for the URL's host (curl CONNECT_TO); empty: resolve it.
+    std::string connect_to;
     std::string method;
     std::string url;                                          // absolute upstream URL
     std::vector<std::pair<std::string, std::string>> headers; // lower-case names, signed

@@ -29,7 +29,7 @@ PreambleKind classify_preamble(std::string_view first);
 struct ConnectionRoute {
     enum class Mode {
         ReSign,  // plain client of the proxy's address: verify, re-sign, forward to the configured upstream
-        Forward, // redirected connection: forward unchanged to `destination` (not implemented yet)
+        Forward, // redirected connection: forward unchanged to `destination`
     };
     Mode mode = Mode::ReSign;
     std::string peer;        // "ip" of the client socket, the key for per-peer connection caps
@@ -37,6 +37,11 @@ struct ConnectionRoute {
     std::string authority;   // Forward: host[:port] the client connected to (PP2_TYPE_AUTHORITY)
     std::string destination; // Forward: original destination "ip:port"
     bool tls = false;        // Forward: the destination speaks TLS
+    std::string dst_ip;      // Forward: the original destination's address (no brackets)
+    std::uint16_t dst_port = 0;
+    // Forward over TLS, once the proxy terminated it: the server name the
+    // client's handshake named (SNI), else the authority or address.
+    std::string tls_server_name;
 };
 
 } // namespace roar::proxy

@@ -56,7 +56,8 @@ bool is_loopback_ip(std::string_view ip);
 
 // The plan for request `head` on an admitted redirected connection with
 // route `route`: forwarded to config.upstream when set, else to the route's
-// destination, with every end-to-end header as the client sent it. An
+// destination (over https to route.tls_server_name at that address when
+// the client spoke TLS), with every end-to-end header as the client sent it. An
 // aws-chunked body passes through undecoded and is not hashed (the record
 // keeps the ETag only). Never throws; errors come back as LocalResponse.
 Decision forward_plan(const RequestHead& head, const ConnectionRoute& route, const HandlerConfig& config);

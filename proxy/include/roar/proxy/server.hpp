@@ -42,6 +42,9 @@ struct ServerOptions {
     // empty: none is admitted) and its ROAR_S3_HOSTS list.
     std::string route_secret;
     std::string route_hosts;
+    // proxy.intercept_tls: the roar CA's directory (tls_ca.hpp); redirected
+    // TLS connections are terminated with its leaves. Empty: they are refused.
+    std::string tls_ca_dir;
     // Where parts of multipart uploads are spooled while their offset is
     // unsure (unlinked files; empty: the system's temporary directory).
     std::string spool_dir;
