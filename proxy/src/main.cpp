@@ -259,6 +259,8 @@ int run(int argc, char** argv)
     app.add_option("--pid-file", pid_file, "write the proxy's pid to this file");
     app.add_option("--log-file", log_file, "append log lines here instead of stderr");
     app.add_flag("--verbose", verbose, "log every request (secrets redacted)");
+    app.add_flag("--peer-pids", opts.peer_pids,
+                 "attribute each direct loopback connection's calls to the pid holding the client socket");
     std::string gateway_file;
     app.add_option("--gateway", gateway_file, "run the team S3 gateway configured by this TOML file (docs/gateway.md)");
     unsigned gateway_connections = 64;
