@@ -1,5 +1,5 @@
 // roar-proxy process control: fork/exec with a ready pipe, SIGTERM with a
-// deadline, and the daemon's pid/port files.
+// deadline, and the daemon's pid/port files (written by proxy_daemon.cpp).
 #include "roar/collector/proxy_control.hpp"
 
 #include <algorithm>
@@ -68,6 +68,9 @@ std::variant<ProxyProcess, std::string> start(const StartOptions& opts)
     }
     if (!opts.ring.empty()) {
         args.insert(args.end(), {"--ring", opts.ring});
+    }
+    if (opts.peer_pids) {
+        args.emplace_back("--peer-pids");
     }
     if (!opts.log_file.empty()) {
         args.insert(args.end(), {"--log-file", opts.log_file});
@@ -256,25 +259,6 @@ DaemonStatus daemon_status(const std::string& roar_dir)
     return st;
 }
 
-std::variant<ProxyProcess, std::string> start_daemon(const std::string& roar_dir, StartOptions opts)
-{
-    const auto st = daemon_status(roar_dir);
-    if (st.running) {
-        return "a proxy daemon is already running (pid=" + std::to_string(st.pid) + ", port=" + std::to_string(st.port)
-               + "); stop it first with 'roar proxy stop'";
-    }
-    opts.daemon = true;
-    opts.pid_file = roar_dir + "/proxy.pid";
-    if (opts.log_file.empty()) {
-        opts.log_file = roar_dir + "/proxy.log";
-    }
-    auto started = start(opts);
-    if (auto* p = std::get_if<ProxyProcess>(&started)) {
-        std::ofstream(roar_dir + "/proxy.port") << p->port << "\n";
-    }
-    return started;
-}
-
 std::string stop_daemon(const std::string& roar_dir)
 {
     const auto st = daemon_status(roar_dir);
@@ -282,7 +266,9 @@ std::string stop_daemon(const std::string& roar_dir)
         ::unlink((roar_dir + "/proxy.port").c_str());
         return "no proxy daemon is running for this project";
     }
-    const bool clean = stop(st.pid, std::chrono::seconds(10), false);
+    // The daemon stops its proxy (up to 10 s for calls in flight), then
+    // stores every open client job.
+    const bool clean = stop(st.pid, std::chrono::seconds(30), false);
     ::unlink((roar_dir + "/proxy.port").c_str());
     ::unlink((roar_dir + "/proxy.pid").c_str());
     return clean ? std::string() : "the proxy daemon (pid=" + std::to_string(st.pid) + ") had to be killed";

@@ -33,6 +33,7 @@ struct StartOptions {
     std::string pid_file;         // empty = none
     bool daemon = false;          // new session, stdio on /dev/null, not a child to reap; outlives its starter
     std::vector<std::string> env; // "NAME=value" entries added to the proxy's environment (the job's S3 secret)
+    bool peer_pids = false;       // --peer-pids: calls on direct loopback connections carry the client's pid
     std::chrono::milliseconds ready_timeout{10000};
 };
 
@@ -77,7 +78,9 @@ private:
     ProxyProcess m_process;
 };
 
-// The standalone daemon of the project whose .roar directory is `roar_dir`.
+// The standalone daemon of the project whose .roar directory is `roar_dir`
+// (proxy_daemon.hpp starts it): running when proxy.pid names a live
+// process whose name starts with roar-proxy (the daemon is roar-proxyd).
 struct DaemonStatus {
     bool running = false;
     pid_t pid = -1;
@@ -85,11 +88,8 @@ struct DaemonStatus {
 };
 DaemonStatus daemon_status(const std::string& roar_dir);
 
-// Starts the daemon (pid and port files under `roar_dir`, log in
-// roar_dir/proxy.log); an error when one is running already.
-std::variant<ProxyProcess, std::string> start_daemon(const std::string& roar_dir, StartOptions opts);
-
-// Stops the daemon and removes its files; an error message, or empty on success.
+// Stops the daemon (SIGTERM, SIGKILL after 30 s) and removes its files; an
+// error message, or empty on success.
 std::string stop_daemon(const std::string& roar_dir);
 
 } // namespace roar::collector::proxy_control
