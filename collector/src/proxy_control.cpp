@@ -55,6 +55,41 @@ pid_t live_pid_from(const std::string& path)
 
 } // namespace
 
+std::optional<std::uint16_t> read_ready_port(int fd, std::chrono::milliseconds timeout)
+{
+    std::string line;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+            break;
+        }
+        pollfd p{fd, POLLIN, 0};
+        const int r = ::poll(&p, 1, static_cast<int>(left.count()));
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r <= 0) {
+            break;
+        }
+        char buf[32];
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n <= 0) {
+            break;
+        }
+        line.append(buf, static_cast<std::size_t>(n));
+        if (line.find('\n') != std::string::npos) {
+            break;
+        }
+    }
+    unsigned port = 0;
+    if (std::from_chars(line.data(), line.data() + line.size(), port).ec != std::errc() || port == 0 || port > 65535) {
+        return std::nullopt;
+    }
+    return static_cast<std::uint16_t>(port);
+}
+
 std::variant<ProxyProcess, std::string> start(const StartOptions& opts)
 {
     int ready[2];
@@ -137,37 +172,9 @@ std::variant<ProxyProcess, std::string> start(const StartOptions& opts)
     }
     ::close(ready[1]);
 
-    std::string line;
-    const auto deadline = std::chrono::steady_clock::now() + opts.ready_timeout;
-    for (;;) {
-        const auto left =
-            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-        if (left.count() <= 0) {
-            break;
-        }
-        pollfd p{ready[0], POLLIN, 0};
-        const int r = ::poll(&p, 1, static_cast<int>(left.count()));
-        if (r < 0 && errno == EINTR) {
-            continue;
-        }
-        if (r <= 0) {
-            break;
-        }
-        char buf[32];
-        const ssize_t n = ::read(ready[0], buf, sizeof buf);
-        if (n <= 0) {
-            break;
-        }
-        line.append(buf, static_cast<std::size_t>(n));
-        if (line.find('\n') != std::string::npos) {
-            break;
-        }
-    }
+    const auto ready_port = read_ready_port(ready[0], opts.ready_timeout);
     ::close(ready[0]);
-    long port = -1;
-    if (std::from_chars(line.data(), line.data() + line.size(), port).ec != std::errc()) {
-        port = -1;
-    }
+    const long port = ready_port ? long(*ready_port) : -1;
     if (port <= 0 || port > 65535) {
         ::kill(pid, SIGKILL);
         if (!opts.daemon) {

@@ -29,7 +29,6 @@
 #include <optional>
 
 #include <fcntl.h>
-#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -495,31 +494,15 @@ std::variant<proxy_control::ProxyProcess, std::string> start_proxy_daemon(const 
         std::_Exit(code);
     }
     ::close(ready[1]);
-    std::string line;
-    for (;;) {
-        pollfd p{ready[0], POLLIN, 0};
-        const int r = ::poll(&p, 1, static_cast<int>(options.proxy.ready_timeout.count()) + 5000);
-        if (r < 0 && errno == EINTR) {
-            continue;
-        }
-        char buf[32];
-        const ssize_t n = r > 0 ? ::read(ready[0], buf, sizeof buf) : 0;
-        if (n <= 0) {
-            break;
-        }
-        line.append(buf, static_cast<std::size_t>(n));
-        if (line.find('\n') != std::string::npos) {
-            break;
-        }
-    }
+    // The daemon's proxy has its own ready timeout; creating the ring comes first.
+    const auto port = proxy_control::read_ready_port(ready[0], options.proxy.ready_timeout + std::chrono::seconds(5));
     ::close(ready[0]);
-    unsigned port = 0;
-    if (std::from_chars(line.data(), line.data() + line.size(), port).ec != std::errc() || port == 0 || port > 65535) {
+    if (!port) {
         ::kill(pid, SIGTERM);
         ::waitpid(pid, nullptr, 0);
         return fmt::format("the proxy daemon did not start; see {}", options.proxy.log_file);
     }
-    return proxy_control::ProxyProcess{pid, static_cast<std::uint16_t>(port)};
+    return proxy_control::ProxyProcess{pid, *port};
 }
 
 } // namespace roar::collector

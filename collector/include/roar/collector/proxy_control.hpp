@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -36,6 +37,10 @@ struct StartOptions {
     bool peer_pids = false;       // --peer-pids: calls on direct loopback connections carry the client's pid
     std::chrono::milliseconds ready_timeout{10000};
 };
+
+// The port a starting process writes to `fd` as one line once it listens,
+// read within `timeout`; nullopt when none comes (it failed, or is slow).
+std::optional<std::uint16_t> read_ready_port(int fd, std::chrono::milliseconds timeout);
 
 // Starts roar-proxy per `opts` and waits until it listens; returns its pid
 // and port, or a message saying why it did not start (with the last lines
