@@ -6,7 +6,8 @@
 # s3://b/k` names the writer and the reader with their pids; `roar log`,
 # `roar dag` and `roar status` list the jobs like any. A daemon killed with
 # SIGKILL after a call keeps that call: the open job's journal is stored
-# by the next `roar proxy stop`. Runs on both engines (proxy-postgres/).
+# by the next `roar proxy stop`; a daemon whose roar-proxy is killed
+# stores its open jobs itself. Runs on both engines (proxy-postgres/).
 source "$(dirname "$0")/lib_s3.sh"
 need aws
 start_moto
@@ -124,4 +125,32 @@ assert_contains "$out" "stored the 1 job it had open when it was killed" "stop a
 art=$("$ROAR" show --json s3://daemon/out/kept.txt)
 assert_eq "$(jq -r '.produced_by[0].pid' <<<"$art")" "$(cat long.pid)" "the killed daemon's call's writer"
 [[ -z "$(ls .roar/proxy-daemon)" ]] || fail "journals left after they were stored"
+
+check "when its roar-proxy is killed, the daemon stores its open jobs and exits"
+start_daemon
+rm -f long.pid
+"$PYTHON" - "$URL" <<'PY' &
+import os, sys, time, boto3
+s3 = boto3.client("s3", endpoint_url=sys.argv[1])
+s3.put_object(Bucket="daemon", Key="out/third.txt", Body=b"third")
+open("long.pid", "w").write(str(os.getpid()))
+time.sleep(60)
+PY
+third=$!
+on_exit "kill $third 2>/dev/null"
+for ((i = 0; i < 100; i++)); do
+  [[ -s long.pid ]] && break
+  sleep 0.1
+done
+kill -9 "$(pgrep -P "$DAEMON_PID" roar-proxy)"
+for ((i = 0; i < 100; i++)); do
+  kill -0 "$DAEMON_PID" 2>/dev/null || break
+  sleep 0.1
+done
+kill -0 "$DAEMON_PID" 2>/dev/null && fail "the daemon outlived its proxy by 10 s"
+kill -0 "$third" 2>/dev/null || fail "the client should still be running"
+art=$("$ROAR" show --json s3://daemon/out/third.txt)
+assert_eq "$(jq -r '.produced_by[0].pid' <<<"$art")" "$(cat long.pid)" "the still-running client's job"
+assert_contains "$("$ROAR" proxy)" "daemon:   not running" "status after the daemon exited"
+kill "$third"
 echo ok
