@@ -26,6 +26,27 @@ start_daemon() {
   on_exit "kill -9 $DAEMON_PID 2>/dev/null"
 }
 
+# start_long_client KEY: a boto3 process that puts s3://daemon/KEY, writes
+# its pid to long.pid and stays running; its pid in LONG_PID (killed at exit).
+start_long_client() {
+  rm -f long.pid
+  "$PYTHON" - "$URL" "$1" <<'PY' &
+import os, sys, time, boto3
+s3 = boto3.client("s3", endpoint_url=sys.argv[1])
+s3.put_object(Bucket="daemon", Key=sys.argv[2], Body=sys.argv[2].encode())
+open("long.pid", "w").write(str(os.getpid()))
+time.sleep(60)
+PY
+  LONG_PID=$!
+  on_exit "kill $LONG_PID 2>/dev/null"
+  local i
+  for ((i = 0; i < 100; i++)); do
+    [[ -s long.pid ]] && return
+    sleep 0.1
+  done
+  fail "the long-running client did not make its call"
+}
+
 check "roar proxy start runs the recording daemon"
 start_daemon
 assert_eq "$(cat /proc/"$DAEMON_PID"/comm)" roar-proxyd "the daemon's process name"
@@ -96,20 +117,7 @@ jq -e --arg u "$writer_job" '[.. | strings | select(. == $u)] | length > 0' <<<"
 
 check "a daemon killed with SIGKILL after a call keeps that call"
 start_daemon
-"$PYTHON" - "$URL" <<'PY' &
-import os, sys, time, boto3
-s3 = boto3.client("s3", endpoint_url=sys.argv[1])
-s3.put_object(Bucket="daemon", Key="out/kept.txt", Body=b"kept")
-open("long.pid", "w").write(str(os.getpid()))
-time.sleep(60)
-PY
-long=$!
-on_exit "kill $long 2>/dev/null"
-for ((i = 0; i < 100; i++)); do
-  [[ -s long.pid ]] && break
-  sleep 0.1
-done
-[[ -s long.pid ]] || fail "the long-running client did not make its call"
+start_long_client out/kept.txt
 sleep 0.5 # the documented bound: a drained event is in the journal at once; the ring is drained within 250 ms
 proxy_pid=$(pgrep -P "$DAEMON_PID" roar-proxy)
 kill -9 "$DAEMON_PID"
@@ -119,7 +127,7 @@ for ((i = 0; i < 50; i++)); do
 done
 kill -0 "$proxy_pid" 2>/dev/null && fail "roar-proxy outlived its killed daemon"
 [[ -n "$(ls .roar/proxy-daemon)" ]] || fail "the killed daemon left no journal"
-kill "$long"
+kill "$LONG_PID"
 out=$("$ROAR" proxy stop)
 assert_contains "$out" "stored the 1 job it had open when it was killed" "stop after a kill"
 art=$("$ROAR" show --json s3://daemon/out/kept.txt)
@@ -128,29 +136,16 @@ assert_eq "$(jq -r '.produced_by[0].pid' <<<"$art")" "$(cat long.pid)" "the kill
 
 check "when its roar-proxy is killed, the daemon stores its open jobs and exits"
 start_daemon
-rm -f long.pid
-"$PYTHON" - "$URL" <<'PY' &
-import os, sys, time, boto3
-s3 = boto3.client("s3", endpoint_url=sys.argv[1])
-s3.put_object(Bucket="daemon", Key="out/third.txt", Body=b"third")
-open("long.pid", "w").write(str(os.getpid()))
-time.sleep(60)
-PY
-third=$!
-on_exit "kill $third 2>/dev/null"
-for ((i = 0; i < 100; i++)); do
-  [[ -s long.pid ]] && break
-  sleep 0.1
-done
+start_long_client out/third.txt
 kill -9 "$(pgrep -P "$DAEMON_PID" roar-proxy)"
 for ((i = 0; i < 100; i++)); do
   kill -0 "$DAEMON_PID" 2>/dev/null || break
   sleep 0.1
 done
 kill -0 "$DAEMON_PID" 2>/dev/null && fail "the daemon outlived its proxy by 10 s"
-kill -0 "$third" 2>/dev/null || fail "the client should still be running"
+kill -0 "$LONG_PID" 2>/dev/null || fail "the client should still be running"
 art=$("$ROAR" show --json s3://daemon/out/third.txt)
 assert_eq "$(jq -r '.produced_by[0].pid' <<<"$art")" "$(cat long.pid)" "the still-running client's job"
 assert_contains "$("$ROAR" proxy)" "daemon:   not running" "status after the daemon exited"
-kill "$third"
+kill "$LONG_PID"
 echo ok
