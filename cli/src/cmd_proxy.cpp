@@ -1,13 +1,17 @@
 // `roar proxy`: status (enabled in roar.toml? binary found? daemon running,
 // pid and port?), enable/disable (proxy.enabled) and the standalone daemon
 // started on proxy.port with proxy.upstream_endpoint (the environment's
-// ROAR_UPSTREAM_S3_ENDPOINT wins, as for the job-scoped proxy).
+// ROAR_UPSTREAM_S3_ENDPOINT wins, as for the job-scoped proxy), which
+// records its clients' S3 calls into this project as jobs of their own.
 #include "cmd_proxy.hpp"
 
 #include "project.hpp"
+#include "text_style.hpp"
 
 #include "roar/collector/install_layout.hpp"
+#include "roar/collector/job_session.hpp"
 #include "roar/collector/proxy_control.hpp"
+#include "roar/collector/proxy_daemon.hpp"
 #include "roar/collector/result.hpp"
 
 #include <CLI/CLI.hpp>
@@ -19,6 +23,45 @@
 namespace roar::cli {
 
 namespace proxy_control = collector::proxy_control;
+
+namespace {
+
+// How the daemon stores a client's job in `project`: redacted, into the
+// project's store, else into a recovery file (which the next writer
+// imports); false only when neither took it.
+collector::StoreClientJob client_job_storer(const Project& project)
+{
+    return [&project](const collector::JobRecord& job) {
+        collector::JobRecord redacted = job;
+        project.redactor().apply(redacted);
+        try {
+            collector::Store store = project.open_store(collector::Access::write, false);
+            const auto stored = collector::JobSession::store(store, redacted, std::nullopt, project.recovery_places());
+            for (const auto& note : stored.notes) {
+                std::cerr << "roar: " << printable(note) << "\n";
+            }
+            return true;
+        } catch (const FatalError& e) {
+            auto saved = collector::write_recovery_file(project.recovery_places(), redacted, std::nullopt, e.what());
+            std::cerr << "roar: could not store job " << redacted.uid << ": " << e.what()
+                      << (saved ? "; saved in " + saved->string() : std::string()) << "\n";
+            return saved.has_value();
+        }
+    };
+}
+
+// Stores the jobs a killed daemon left (proxy_daemon.hpp), saying so.
+void store_left_jobs(const Project& project)
+{
+    const std::size_t left =
+        collector::store_left_client_jobs(project.roar_dir() / "proxy-daemon", client_job_storer(project));
+    if (left > 0) {
+        std::cout << fmt::format("Stored {} job{} the proxy daemon had open when it was killed.\n", left,
+                                 left == 1 ? "" : "s");
+    }
+}
+
+} // namespace
 
 CLI::App* add_proxy_subcommand(CLI::App& app, ProxyCommand& cmd)
 {
@@ -46,14 +89,19 @@ int cmd_proxy(const ProxyCommand& cmd)
         if (!binary) {
             throw FatalError(binary.error().message);
         }
-        proxy_control::StartOptions opts;
-        opts.binary = binary->string();
-        opts.port = static_cast<std::uint16_t>(project.config().proxy_port);
+        if (!proxy_control::daemon_status(roar_dir).running) {
+            store_left_jobs(project);
+        }
+        collector::ProxyDaemonOptions opts;
+        opts.proxy.binary = binary->string();
+        opts.proxy.port = static_cast<std::uint16_t>(project.config().proxy_port);
         const char* env_upstream = std::getenv("ROAR_UPSTREAM_S3_ENDPOINT");
         if (env_upstream == nullptr || *env_upstream == '\0') {
-            opts.upstream = project.config().proxy_upstream;
+            opts.proxy.upstream = project.config().proxy_upstream;
         }
-        auto started = proxy_control::start_daemon(roar_dir, opts);
+        opts.proxy.log_file = roar_dir + "/proxy.log";
+        opts.jobs.journal_dir = project.roar_dir() / "proxy-daemon";
+        auto started = collector::start_proxy_daemon(roar_dir, opts, client_job_storer(project));
         if (auto* err = std::get_if<std::string>(&started)) {
             throw FatalError(*err);
         }
@@ -65,11 +113,21 @@ int cmd_proxy(const ProxyCommand& cmd)
         const auto st = proxy_control::daemon_status(roar_dir);
         const std::string err = proxy_control::stop_daemon(roar_dir);
         if (!st.running) {
-            throw FatalError(err);
+            // A killed daemon's open jobs are still in its journals.
+            const std::size_t left =
+                collector::store_left_client_jobs(project.roar_dir() / "proxy-daemon", client_job_storer(project));
+            if (left == 0) {
+                throw FatalError(err);
+            }
+            std::cout << fmt::format("No proxy daemon was running; stored the {} job{} it had open when it was "
+                                     "killed.\n",
+                                     left, left == 1 ? "" : "s");
+            return 0;
         }
         std::cout << fmt::format("Proxy daemon stopped (pid={}).\n", st.pid);
         if (!err.empty()) {
             std::cerr << "roar: " << err << "\n";
+            store_left_jobs(project);
         }
         return 0;
     }

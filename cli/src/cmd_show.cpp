@@ -175,6 +175,9 @@ void print_job(const Project& project, const nlohmann::json& j, bool all, const 
     out += fmt::format("{} {}  (step {})\n", paint(fd, k_bold, "Job"), j["job_id"].get<std::string>(),
                        step_text(j["step"]));
     out += fmt::format("  command   {}\n", j["command"].get<std::string>());
+    if (j["kind"] == collector::k_job_kind_proxy) {
+        out += "  kind      proxy daemon (this process's S3 calls through 'roar proxy start')\n";
+    }
     out += fmt::format("  cwd       {}\n", j["cwd"].get<std::string>());
     const int code = j["exit_code"].get<int>();
     out += fmt::format("  status    {}  (exit {})\n", paint(fd, code == 0 ? k_green : k_red, j["status"]), code);
@@ -416,8 +419,10 @@ void print_artifact(const Project& project, const nlohmann::json& a, bool all)
         out += fmt::format("{} ({})\n", paint(fd, k_bold, title), list.size());
         for (size_t i = 0; i < list.size() && i < limit; ++i) {
             const auto& j = list[i];
-            out += fmt::format("  {} {}  {}  {}\n", step_text(j["step"]), j["job_id"].get<std::string>(),
-                               j["started_at"].get<std::string>(), display_command(j["command"].get<std::string>()));
+            out += fmt::format("  {} {}  {}  {}{}\n", step_text(j["step"]), j["job_id"].get<std::string>(),
+                               j["started_at"].get<std::string>(), display_command(j["command"].get<std::string>()),
+                               j["pid"].is_number() ? paint(fd, k_dim, fmt::format("  pid {}", j["pid"].get<int64_t>()))
+                                                    : std::string());
         }
         out += more_line(std::min(limit, list.size()), list.size());
     };
@@ -551,7 +556,8 @@ int cmd_log(const LogOptions& options)
             human_duration(j["duration_s"].get<double>()),
             paint(1, j["status"] == "ok" ? k_green : k_red, fmt::format("{:<6}", j["status"].get<std::string>())),
             hosts ? paint(1, k_dim, fmt::format("[{}] ", j["host"].get<std::string>())) : std::string(),
-            display_command(j["command"].get<std::string>()));
+            (j["kind"] == collector::k_job_kind_proxy ? paint(1, k_dim, "[proxy daemon] ") : std::string())
+                + display_command(j["command"].get<std::string>()));
     }
     return 0;
 }

@@ -82,7 +82,8 @@ nlohmann::json jobs_touching_json(const std::vector<collector::ArtifactUseByJob>
                         {"command", j.command},
                         {"started_at", iso_time(j.started_at)},
                         {"path", j.path},
-                        {"exit_code", j.exit_code}});
+                        {"exit_code", j.exit_code},
+                        {"pid", nullable(j.pid)}});
     }
     return list;
 }
@@ -214,6 +215,7 @@ nlohmann::json job_json(const collector::JobDetail& job)
 {
     nlohmann::json j;
     j["job_id"] = job.uid;
+    j["kind"] = job.kind;
     j["step"] = nullable(job.step);
     j["session"] = job.session;
     j["command"] = job.command;
@@ -313,6 +315,7 @@ nlohmann::json job_summaries_json(const std::vector<collector::JobSummary>& jobs
     for (const auto& s : jobs) {
         list.push_back({
             {"job_id", s.uid},
+            {"kind", s.kind},
             {"step", nullable(s.step)},
             {"command", s.command},
             {"exit_code", s.exit_code},

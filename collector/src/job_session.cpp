@@ -135,6 +135,19 @@ std::vector<std::string> JobSession::tls_interception_environment(std::vector<st
     return *trust;
 }
 
+JobRecord new_job_record(const std::vector<std::string>& command, const std::string& cwd)
+{
+    JobRecord job;
+    job.uid = new_job_uid();
+    job.argv = command;
+    job.command = join_command(command);
+    job.cwd = cwd;
+    job.hostname = host_name();
+    job.user = user_name();
+    job.started_at = now_seconds();
+    return job;
+}
+
 JobSession::JobSession(JobSessionOptions options) : m_options(std::move(options))
 {
     if (m_options.uid.empty()) {
@@ -313,15 +326,9 @@ JobRecord JobSession::record(Store& store, const RecordingOptions& recording)
         });
     tracker.hash_early(&early);
 
-    JobRecord job;
+    JobRecord job = new_job_record(m_options.command, recording.cwd);
     job.uid = m_options.uid;
-    job.argv = m_options.command;
-    job.command = join_command(m_options.command);
-    job.cwd = recording.cwd;
-    job.hostname = host_name();
-    job.user = user_name();
     job.env = recorded_environment();
-    job.started_at = now_seconds();
     // git runs before the job: the launcher reaps every child of this process.
     job.git = read_git_state(recording.cwd);
 

@@ -1,5 +1,5 @@
 // roar-proxy process control: fork/exec with a ready pipe, SIGTERM with a
-// deadline, and the daemon's pid/port files.
+// deadline, and the daemon's pid/port files (written by proxy_daemon.cpp).
 #include "roar/collector/proxy_control.hpp"
 
 #include <algorithm>
@@ -55,6 +55,41 @@ pid_t live_pid_from(const std::string& path)
 
 } // namespace
 
+std::optional<std::uint16_t> read_ready_port(int fd, std::chrono::milliseconds timeout)
+{
+    std::string line;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+            break;
+        }
+        pollfd p{fd, POLLIN, 0};
+        const int r = ::poll(&p, 1, static_cast<int>(left.count()));
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r <= 0) {
+            break;
+        }
+        char buf[32];
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n <= 0) {
+            break;
+        }
+        line.append(buf, static_cast<std::size_t>(n));
+        if (line.find('\n') != std::string::npos) {
+            break;
+        }
+    }
+    unsigned port = 0;
+    if (std::from_chars(line.data(), line.data() + line.size(), port).ec != std::errc() || port == 0 || port > 65535) {
+        return std::nullopt;
+    }
+    return static_cast<std::uint16_t>(port);
+}
+
 std::variant<ProxyProcess, std::string> start(const StartOptions& opts)
 {
     int ready[2];
@@ -68,6 +103,9 @@ std::variant<ProxyProcess, std::string> start(const StartOptions& opts)
     }
     if (!opts.ring.empty()) {
         args.insert(args.end(), {"--ring", opts.ring});
+    }
+    if (opts.peer_pids) {
+        args.emplace_back("--peer-pids");
     }
     if (!opts.log_file.empty()) {
         args.insert(args.end(), {"--log-file", opts.log_file});
@@ -134,37 +172,9 @@ std::variant<ProxyProcess, std::string> start(const StartOptions& opts)
     }
     ::close(ready[1]);
 
-    std::string line;
-    const auto deadline = std::chrono::steady_clock::now() + opts.ready_timeout;
-    for (;;) {
-        const auto left =
-            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-        if (left.count() <= 0) {
-            break;
-        }
-        pollfd p{ready[0], POLLIN, 0};
-        const int r = ::poll(&p, 1, static_cast<int>(left.count()));
-        if (r < 0 && errno == EINTR) {
-            continue;
-        }
-        if (r <= 0) {
-            break;
-        }
-        char buf[32];
-        const ssize_t n = ::read(ready[0], buf, sizeof buf);
-        if (n <= 0) {
-            break;
-        }
-        line.append(buf, static_cast<std::size_t>(n));
-        if (line.find('\n') != std::string::npos) {
-            break;
-        }
-    }
+    const auto ready_port = read_ready_port(ready[0], opts.ready_timeout);
     ::close(ready[0]);
-    long port = -1;
-    if (std::from_chars(line.data(), line.data() + line.size(), port).ec != std::errc()) {
-        port = -1;
-    }
+    const long port = ready_port ? long(*ready_port) : -1;
     if (port <= 0 || port > 65535) {
         ::kill(pid, SIGKILL);
         if (!opts.daemon) {
@@ -256,25 +266,6 @@ DaemonStatus daemon_status(const std::string& roar_dir)
     return st;
 }
 
-std::variant<ProxyProcess, std::string> start_daemon(const std::string& roar_dir, StartOptions opts)
-{
-    const auto st = daemon_status(roar_dir);
-    if (st.running) {
-        return "a proxy daemon is already running (pid=" + std::to_string(st.pid) + ", port=" + std::to_string(st.port)
-               + "); stop it first with 'roar proxy stop'";
-    }
-    opts.daemon = true;
-    opts.pid_file = roar_dir + "/proxy.pid";
-    if (opts.log_file.empty()) {
-        opts.log_file = roar_dir + "/proxy.log";
-    }
-    auto started = start(opts);
-    if (auto* p = std::get_if<ProxyProcess>(&started)) {
-        std::ofstream(roar_dir + "/proxy.port") << p->port << "\n";
-    }
-    return started;
-}
-
 std::string stop_daemon(const std::string& roar_dir)
 {
     const auto st = daemon_status(roar_dir);
@@ -282,7 +273,9 @@ std::string stop_daemon(const std::string& roar_dir)
         ::unlink((roar_dir + "/proxy.port").c_str());
         return "no proxy daemon is running for this project";
     }
-    const bool clean = stop(st.pid, std::chrono::seconds(10), false);
+    // The daemon stops its proxy (up to 10 s for calls in flight), then
+    // stores every open client job.
+    const bool clean = stop(st.pid, std::chrono::seconds(30), false);
     ::unlink((roar_dir + "/proxy.port").c_str());
     ::unlink((roar_dir + "/proxy.pid").c_str());
     return clean ? std::string() : "the proxy daemon (pid=" + std::to_string(st.pid) + ") had to be killed";

@@ -13,6 +13,8 @@
 // the configured upstream (ReSign) or forwarded unchanged (Forward).
 #include "connection.hpp"
 
+#include "peer_identity.hpp"
+
 #include "roar/proxy/log.hpp"
 #include "roar/proxy/redirect.hpp"
 #include "tls_front.hpp"
@@ -21,11 +23,27 @@
 
 #include <fmt/format.h>
 
+#include <sys/socket.h>
 #include <unistd.h>
 
 namespace roar::proxy {
 
 namespace {
+
+// The pid of the loopback process on the other end of socket `fd`, when
+// peer_identity.hpp can tell; `fallback` otherwise.
+std::uint32_t peer_pid_or(int fd, std::uint32_t fallback)
+{
+    boost::asio::ip::tcp::endpoint remote, local;
+    socklen_t remote_len = static_cast<socklen_t>(remote.capacity());
+    socklen_t local_len = static_cast<socklen_t>(local.capacity());
+    if (::getpeername(fd, remote.data(), &remote_len) != 0 || ::getsockname(fd, local.data(), &local_len) != 0) {
+        return fallback;
+    }
+    remote.resize(remote_len);
+    local.resize(local_len);
+    return loopback_peer_pid(remote, local).value_or(fallback);
+}
 
 constexpr std::size_t k_head_read = 16 * 1024;
 constexpr auto k_linger = std::chrono::seconds(2);
@@ -83,6 +101,9 @@ Connection::Connection(EventLoop& loop, boost::asio::ip::tcp::socket socket, std
 {
     m_route.peer = std::move(peer);
     m_route.pid = static_cast<std::uint32_t>(::getpid());
+    if (m_ctx.opts.peer_pids) {
+        m_route.pid = peer_pid_or(m_io->fd(), m_route.pid);
+    }
 }
 
 Connection::~Connection()

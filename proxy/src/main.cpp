@@ -294,6 +294,8 @@ int run(int argc, char** argv)
     app.add_option("--log-format", log_format,
                    "log lines as text or as one JSON object each (a gateway's default: its log_format)")
         ->check(CLI::IsMember({"text", "json"}));
+    app.add_flag("--peer-pids", opts.peer_pids,
+                 "attribute each direct loopback connection's calls to the pid holding the client socket");
     std::string gateway_file;
     app.add_option("--gateway", gateway_file, "run the team S3 gateway configured by this TOML file (docs/gateway.md)");
     unsigned gateway_connections = 64;

@@ -1,9 +1,14 @@
 // peer_key(): the remote address plus, for loopback peers, the socket
-// owner's uid from NETLINK_SOCK_DIAG (an exact-match lookup, not a dump).
+// owner's uid from NETLINK_SOCK_DIAG (an exact-match lookup, not a dump);
+// loopback_peer_pid(): the same lookup's socket inode, found among the
+// open files in /proc.
 #include "peer_identity.hpp"
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
+#include <filesystem>
+#include <string_view>
 
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
@@ -28,10 +33,10 @@ void put_address(const boost::asio::ip::address& a, __be32 out[4])
     }
 }
 
-} // namespace
-
-std::optional<unsigned> loopback_socket_uid(const boost::asio::ip::tcp::endpoint& client,
-                                            const boost::asio::ip::tcp::endpoint& server)
+// The kernel's sock_diag answer for the TCP socket whose local end is
+// `client` and remote end `server`; nullopt when it does not say.
+std::optional<inet_diag_msg> client_socket_diag(const boost::asio::ip::tcp::endpoint& client,
+                                                const boost::asio::ip::tcp::endpoint& server)
 {
     if (client.address().is_v4() != server.address().is_v4()) {
         return std::nullopt;
@@ -61,7 +66,7 @@ std::optional<unsigned> loopback_socket_uid(const boost::asio::ip::tcp::endpoint
     msg.req.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
     sockaddr_nl kernel{};
     kernel.nl_family = AF_NETLINK;
-    std::optional<unsigned> uid;
+    std::optional<inet_diag_msg> found;
     if (::sendto(fd, &msg, sizeof msg, 0, reinterpret_cast<const sockaddr*>(&kernel), sizeof kernel)
         == static_cast<ssize_t>(sizeof msg)) {
         alignas(nlmsghdr) char buf[8192];
@@ -70,12 +75,55 @@ std::optional<unsigned> loopback_socket_uid(const boost::asio::ip::tcp::endpoint
             const auto* h = reinterpret_cast<const nlmsghdr*>(buf);
             if (NLMSG_OK(h, static_cast<unsigned>(n)) && h->nlmsg_type == SOCK_DIAG_BY_FAMILY
                 && h->nlmsg_len >= NLMSG_LENGTH(sizeof(inet_diag_msg))) {
-                uid = static_cast<const inet_diag_msg*>(NLMSG_DATA(h))->idiag_uid;
+                std::memcpy(&found.emplace(), NLMSG_DATA(h), sizeof(inet_diag_msg));
             }
         }
     }
     ::close(fd);
-    return uid;
+    return found;
+}
+
+} // namespace
+
+std::optional<unsigned> loopback_socket_uid(const boost::asio::ip::tcp::endpoint& client,
+                                            const boost::asio::ip::tcp::endpoint& server)
+{
+    const auto diag = client_socket_diag(client, server);
+    if (!diag) {
+        return std::nullopt;
+    }
+    return diag->idiag_uid;
+}
+
+std::optional<std::uint32_t> loopback_peer_pid(const boost::asio::ip::tcp::endpoint& client,
+                                               const boost::asio::ip::tcp::endpoint& server)
+{
+    if (!client.address().is_loopback()) {
+        return std::nullopt;
+    }
+    const auto diag = client_socket_diag(client, server);
+    if (!diag || diag->idiag_inode == 0) {
+        return std::nullopt;
+    }
+    const std::string wanted = "socket:[" + std::to_string(diag->idiag_inode) + "]";
+    std::error_code ec;
+    for (const auto& proc : std::filesystem::directory_iterator("/proc", ec)) {
+        const std::string name = proc.path().filename().string();
+        std::uint32_t pid = 0;
+        const auto parsed = std::from_chars(name.data(), name.data() + name.size(), pid);
+        if (parsed.ec != std::errc() || parsed.ptr != name.data() + name.size() || pid == 0) {
+            continue;
+        }
+        std::error_code fd_ec; // another user's process, or one that just exited: skipped
+        for (const auto& fd : std::filesystem::directory_iterator(proc.path() / "fd", fd_ec)) {
+            char target[64];
+            const ssize_t n = ::readlink(fd.path().c_str(), target, sizeof target);
+            if (n > 0 && std::string_view(target, static_cast<std::size_t>(n)) == wanted) {
+                return pid;
+            }
+        }
+    }
+    return std::nullopt;
 }
 
 std::string peer_key(const boost::asio::ip::tcp::endpoint& local, const boost::asio::ip::tcp::endpoint& remote)

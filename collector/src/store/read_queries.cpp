@@ -177,6 +177,9 @@ FROM jobs j LEFT JOIN steps st ON st.id = j.step_id WHERE j.id = ?1)sql");
         if (!p->column_is_null(11)) {
             proc.tracer = p->column_text(11);
         }
+        if (proc.seq == 0 && proc.tracer == k_job_kind_proxy) {
+            j.kind = k_job_kind_proxy; // the daemon's client process (proxy_daemon.hpp)
+        }
         j.processes.push_back(std::move(proc));
     }
     return j;
@@ -185,7 +188,7 @@ FROM jobs j LEFT JOIN steps st ON st.id = j.step_id WHERE j.id = ?1)sql");
 std::vector<ArtifactUseByJob> Store::jobs_touching(int64_t artifact, const char* direction)
 {
     auto q = m_engine->prepare(R"sql(
-SELECT j.uid, st.number, j.command, j.started_at, io.path, j.exit_code
+SELECT j.uid, st.number, j.command, j.started_at, io.path, j.exit_code, io.pid
 FROM job_io io JOIN jobs j ON j.id = io.job_id LEFT JOIN steps st ON st.id = j.step_id
 WHERE io.artifact_id = ?1 AND io.direction = ?2
 ORDER BY j.started_at, j.id)sql");
@@ -193,7 +196,7 @@ ORDER BY j.started_at, j.id)sql");
     std::vector<ArtifactUseByJob> list;
     while (q->step()) {
         list.push_back({q->column_text(0), opt_int(*q, 1), q->column_text(2), q->column_double(3), q->column_text(4),
-                        q->column_int(5)});
+                        q->column_int(5), opt_int(*q, 6)});
     }
     return list;
 }
@@ -309,7 +312,8 @@ std::vector<JobSummary> Store::job_summaries(const JobFilter& filter)
     auto q = m_engine->prepare(R"sql(
 SELECT * FROM (
   SELECT j.uid, st.number, j.command, j.exit_code, j.signal, j.started_at, j.ended_at, j.session_id, j.id,
-         j.hostname
+         j.hostname,
+         (SELECT COUNT(*) FROM processes p WHERE p.job_id = j.id AND p.seq = 0 AND p.tracer = 'proxy') AS by_proxy
   FROM jobs j LEFT JOIN steps st ON st.id = j.step_id
   WHERE (CAST(?1 AS BIGINT) IS NULL OR j.session_id = ?1) AND (?2 = 0 OR j.exit_code != 0 OR j.signal IS NOT NULL)
   ORDER BY j.started_at DESC, j.id DESC LIMIT ?3) newest
@@ -334,6 +338,7 @@ ORDER BY started_at, id)sql");
         s.session = opt_int(*q, 7);
         s.row = q->column_int(8);
         s.host = q->column_text(9);
+        s.kind = q->column_int(10) > 0 ? k_job_kind_proxy : k_job_kind_run;
         list.push_back(std::move(s));
     }
     return list;

@@ -67,6 +67,10 @@ struct StoredJob {
     std::vector<std::string> notes; // one line each for the user (database moved, recovery file)
 };
 
+// A job record opened here and now for `command` run in `cwd`: a fresh
+// uid, argv and command, this machine's name and this user, the start time.
+JobRecord new_job_record(const std::vector<std::string>& command, const std::string& cwd);
+
 class JobSession {
 public:
     explicit JobSession(JobSessionOptions options);

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -33,8 +34,13 @@ struct StartOptions {
     std::string pid_file;         // empty = none
     bool daemon = false;          // new session, stdio on /dev/null, not a child to reap; outlives its starter
     std::vector<std::string> env; // "NAME=value" entries added to the proxy's environment (the job's S3 secret)
+    bool peer_pids = false;       // --peer-pids: calls on direct loopback connections carry the client's pid
     std::chrono::milliseconds ready_timeout{10000};
 };
+
+// The port a starting process writes to `fd` as one line once it listens,
+// read within `timeout`; nullopt when none comes (it failed, or is slow).
+std::optional<std::uint16_t> read_ready_port(int fd, std::chrono::milliseconds timeout);
 
 // Starts roar-proxy per `opts` and waits until it listens; returns its pid
 // and port, or a message saying why it did not start (with the last lines
@@ -77,7 +83,9 @@ private:
     ProxyProcess m_process;
 };
 
-// The standalone daemon of the project whose .roar directory is `roar_dir`.
+// The standalone daemon of the project whose .roar directory is `roar_dir`
+// (proxy_daemon.hpp starts it): running when proxy.pid names a live
+// process whose name starts with roar-proxy (the daemon is roar-proxyd).
 struct DaemonStatus {
     bool running = false;
     pid_t pid = -1;
@@ -85,11 +93,8 @@ struct DaemonStatus {
 };
 DaemonStatus daemon_status(const std::string& roar_dir);
 
-// Starts the daemon (pid and port files under `roar_dir`, log in
-// roar_dir/proxy.log); an error when one is running already.
-std::variant<ProxyProcess, std::string> start_daemon(const std::string& roar_dir, StartOptions opts);
-
-// Stops the daemon and removes its files; an error message, or empty on success.
+// Stops the daemon (SIGTERM, SIGKILL after 30 s) and removes its files; an
+// error message, or empty on success.
 std::string stop_daemon(const std::string& roar_dir);
 
 } // namespace roar::collector::proxy_control

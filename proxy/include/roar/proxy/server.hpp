@@ -48,6 +48,10 @@ struct ServerOptions {
     // Where parts of multipart uploads are spooled while their offset is
     // unsure (unlinked files; empty: the system's temporary directory).
     std::string spool_dir;
+    // Attribute the calls on each direct loopback connection to the process
+    // holding the client's socket (peer_identity.hpp) rather than to the
+    // proxy; the standalone daemon's recorder makes a job per such process.
+    bool peer_pids = false;
 };
 
 class Server {

@@ -40,10 +40,17 @@ struct GitDetail {
     std::vector<std::string> dirty_files;
 };
 
+// What recorded a job: "run" (`roar run`, `roar-events`) or "proxy" (the
+// standalone proxy daemon, proxy_daemon.hpp: its processes have tracer
+// "proxy").
+inline constexpr const char* k_job_kind_run = "run";
+inline constexpr const char* k_job_kind_proxy = "proxy";
+
 // A job's full record (what `roar show JOB` prints).
 struct JobDetail {
     int64_t row = 0;
     std::string uid;
+    std::string kind = k_job_kind_run;
     std::optional<int64_t> step; // its step's number
     int64_t session = 0;
     std::string command, cwd;
@@ -65,6 +72,7 @@ struct JobDetail {
 struct JobSummary {
     int64_t row = 0;
     std::string uid;
+    std::string kind = k_job_kind_run;
     std::optional<int64_t> step;
     std::string command;
     int64_t exit_code = 0;
@@ -89,6 +97,7 @@ struct ArtifactUseByJob {
     double started_at = 0;
     std::string path;
     int64_t exit_code = 0;
+    std::optional<int64_t> pid; // the process the use is attributed to (UseDetail::pid)
 };
 
 // An artifact (one content): digests, size, where it was seen, who made and read it.
