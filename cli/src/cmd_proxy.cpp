@@ -53,6 +53,7 @@ int cmd_proxy(const ProxyCommand& cmd)
         if (env_upstream == nullptr || *env_upstream == '\0') {
             opts.upstream = project.config().proxy_upstream;
         }
+        opts.forward_checksums = project.config().proxy_forward_checksums;
         auto started = proxy_control::start_daemon(roar_dir, opts);
         if (auto* err = std::get_if<std::string>(&started)) {
             throw FatalError(*err);

@@ -34,6 +34,7 @@ struct StartOptions {
     bool daemon = false;          // new session, stdio on /dev/null, not a child to reap; outlives its starter
     std::vector<std::string> env; // "NAME=value" entries added to the proxy's environment (the job's S3 secret)
     std::chrono::milliseconds ready_timeout{10000};
+    bool forward_checksums = false; // --forward-checksums (roar.toml proxy.forward_checksums)
 };
 
 // Starts roar-proxy per `opts` and waits until it listens; returns its pid
