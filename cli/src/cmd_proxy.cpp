@@ -99,6 +99,7 @@ int cmd_proxy(const ProxyCommand& cmd)
         if (env_upstream == nullptr || *env_upstream == '\0') {
             opts.proxy.upstream = project.config().proxy_upstream;
         }
+        opts.proxy.forward_checksums = project.config().proxy_forward_checksums;
         opts.proxy.log_file = roar_dir + "/proxy.log";
         opts.jobs.journal_dir = project.roar_dir() / "proxy-daemon";
         auto started = collector::start_proxy_daemon(roar_dir, opts, client_job_storer(project));

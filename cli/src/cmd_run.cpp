@@ -128,6 +128,7 @@ proxy_control::StartOptions job_proxy_options(const Project& project)
     if (env_upstream == nullptr || *env_upstream == '\0') {
         opts.upstream = project.config().proxy_upstream;
     }
+    opts.forward_checksums = project.config().proxy_forward_checksums;
     return opts;
 }
 

@@ -49,6 +49,9 @@ const std::vector<ConfigKey>& config_keys()
         {"proxy.s3_hosts", "string-list", "[]",
          "more S3 endpoints routed to the job's proxy (MinIO, Ceph...): host, host:port, *.suffix, ip[:port] or "
          "[v6]:port, optionally with http:// or https://"},
+        {"proxy.forward_checksums", "bool", "false",
+         "pass a client's verified trailing checksum (aws-chunked trailer) on to the upstream as aws-chunked: only "
+         "for upstreams that decode aws-chunked (AWS S3, MinIO, moto; not s3rver)"},
         {"proxy.intercept_tls", "bool", "false",
          "also route S3 connections that use TLS (HTTPS); off: they are not observed and the job gets a note"},
         {"redact.extra_patterns", "string-list", "[]",
@@ -201,6 +204,7 @@ Result<Config> Config::load(const fs::path& path)
     c.proxy_enabled = t["proxy"]["enabled"].value_or(c.proxy_enabled);
     c.proxy_port = int(t["proxy"]["port"].value_or<int64_t>(c.proxy_port));
     c.proxy_upstream = t["proxy"]["upstream_endpoint"].value_or(std::string());
+    c.proxy_forward_checksums = t["proxy"]["forward_checksums"].value_or(c.proxy_forward_checksums);
     c.redact_extra_patterns = strings_of(t["redact"]["extra_patterns"].node());
     if (auto redactor = collector::Redactor::create(c.redact_extra_patterns); !redactor) {
         return fail("{}: {}", path.string(), redactor.error().message);

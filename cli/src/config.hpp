@@ -39,6 +39,7 @@ struct Config {
     bool proxy_enabled = false;
     int proxy_port = 9090;
     std::string proxy_upstream;
+    bool proxy_forward_checksums = false;           // the proxy passes verified trailing checksums upstream
     std::vector<std::string> redact_extra_patterns; // checked by Redactor::create when loaded
     std::vector<std::string> proxy_s3_hosts;        // more destinations routed to the job's proxy (s3_route.h syntax)
     bool proxy_intercept_tls = false;               // route TLS destinations too

@@ -101,6 +101,9 @@ std::variant<ProxyProcess, std::string> start(const StartOptions& opts)
     if (!opts.upstream.empty()) {
         args.insert(args.end(), {"--upstream", opts.upstream});
     }
+    if (opts.forward_checksums) {
+        args.emplace_back("--forward-checksums");
+    }
     if (!opts.ring.empty()) {
         args.insert(args.end(), {"--ring", opts.ring});
     }

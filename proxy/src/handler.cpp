@@ -51,6 +51,30 @@ std::string strip_aws_chunked(std::string_view enc)
     return out;
 }
 
+// Plans the re-framing that passes a verified trailing checksum of
+// `algorithm` on to the upstream (ForwardPlan::forward_checksum): the
+// upstream gets `decoded` payload bytes as unsigned-trailer aws-chunked,
+// `upstream_hash` becomes that mode's payload hash, and `headers` the
+// framing headers to add (those curl and sign_outbound set left out). The
+// BLAKE3 of the body is taken over a decoded copy, as on redirected
+// connections.
+void forward_trailer(ForwardPlan& plan, ChecksumAlgorithm algorithm, std::uint64_t decoded, std::string& upstream_hash,
+                     std::vector<std::pair<std::string, std::string>>& headers)
+{
+    plan.forward_checksum = true;
+    plan.upstream_length = AwsChunkedEncoder::encoded_length(decoded, algorithm);
+    plan.hash_decodes_aws_chunked = true;
+    plan.hash_trailer = plan.trailer;
+    plan.decoded_length = decoded;
+    for (auto& [name, value] : AwsChunkedEncoder::upstream_headers(decoded, algorithm)) {
+        if (name == "x-amz-content-sha256") {
+            upstream_hash = std::move(value);
+        } else if (name != "content-length") {
+            headers.emplace_back(std::move(name), std::move(value));
+        }
+    }
+}
+
 } // namespace
 
 LocalResponse error_response(const S3Error& err, std::string_view resource, std::string_view request_id)
@@ -183,6 +207,7 @@ Decision handle(const RequestHead& head, const HandlerConfig& config, const Cred
     const bool te_chunked = head.header("transfer-encoding").has_value();
     const std::string content_sha = auth->payload_hash;
     const bool aws_chunked = content_sha.rfind("STREAMING-", 0) == 0;
+    std::vector<std::pair<std::string, std::string>> forwarded; // upstream framing headers of a forwarded checksum
     if (content_length) {
         const auto n = parse_decimal(*content_length);
         if (!n) {
@@ -221,12 +246,17 @@ Decision handle(const RequestHead& head, const HandlerConfig& config, const Cred
         // cannot verify before a byte moves.
         plan.trailer = std::string(sigv4::trim_blanks(head.header("x-amz-trailer").value_or("")));
         if (!plan.trailer.empty()) {
-            if (auto declared = parse_declared_trailer(plan.trailer); !declared) {
+            auto declared = parse_declared_trailer(plan.trailer);
+            if (!declared) {
                 return error_response(to_s3_error(declared.error()), path, request_id);
+            }
+            if (config.forward_checksums) {
+                forward_trailer(plan, *declared, *decoded, upstream_hash, forwarded);
             }
         }
     }
-    if (plan.upstream_length != k_unknown_length && plan.upstream_length > config.max_single_put
+    const std::uint64_t payload_length = plan.forward_checksum ? *plan.decoded_length : plan.upstream_length;
+    if (payload_length != k_unknown_length && payload_length > config.max_single_put
         && (plan.op == S3Op::PutObject || plan.op == S3Op::UploadPart)) {
         return error_response({400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size (5 GiB)."},
                               path, request_id);
@@ -246,19 +276,28 @@ Decision handle(const RequestHead& head, const HandlerConfig& config, const Cred
         if (is_dropped(lname) || named_in_connection(head, lname)) {
             continue;
         }
-        // The trailer's checksum is not passed on (see AwsChunkedEncoder),
-        // and S3 refuses an algorithm without its checksum.
-        if (lname == "x-amz-sdk-checksum-algorithm" && !plan.trailer.empty()) {
+        // Unless the trailer's checksum is passed on, S3 would refuse the
+        // algorithm without its checksum.
+        if (lname == "x-amz-sdk-checksum-algorithm" && !plan.trailer.empty() && !plan.forward_checksum) {
             continue;
         }
         if (lname == "content-encoding" && aws_chunked) {
             std::string rest = strip_aws_chunked(value);
+            if (plan.forward_checksum) {
+                rest = rest.empty() ? "aws-chunked" : "aws-chunked," + rest;
+            }
             if (!rest.empty()) {
                 out.headers.emplace_back(std::move(lname), std::move(rest));
             }
             continue;
         }
         out.headers.emplace_back(std::move(lname), value);
+    }
+    for (auto& [name, value] : forwarded) {
+        if (name == "content-encoding" && head.header("content-encoding")) {
+            continue; // merged with the client's other codings above
+        }
+        out.headers.emplace_back(std::move(name), std::move(value));
     }
     if (auto token = head.header("x-amz-security-token")) {
         out.headers.emplace_back("x-amz-security-token", std::string(*token));

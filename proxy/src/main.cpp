@@ -285,6 +285,9 @@ int run(int argc, char** argv)
     app.add_option(
         "--upstream", upstream,
         "upstream S3 endpoint URL (else $ROAR_UPSTREAM_S3_ENDPOINT, else https://s3.<region>.amazonaws.com)");
+    app.add_flag("--forward-checksums", opts.forward_checksums,
+                 "pass a verified trailing checksum (x-amz-checksum-* in an aws-chunked trailer) on to the upstream, "
+                 "re-framed as aws-chunked: only for upstreams that decode aws-chunked (AWS S3, MinIO, moto)");
     app.add_option("--ring", ring_name, "POSIX shm name of the job's event ring (else $ROAR_RING)");
     app.add_option("--ready-fd", ready_fd, "write the listening port and a newline to this fd, then close it");
     app.add_option("--pid-file", pid_file, "write the proxy's pid to this file");

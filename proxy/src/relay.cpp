@@ -163,6 +163,9 @@ Exchange::Exchange(ProxyContext& ctx, boost::asio::io_context& io, CurlMulti& mu
     if (m_plan.body == BodyKind::AwsChunked) {
         ctx.metrics.aws_chunked_requests.fetch_add(1, std::memory_order_relaxed);
         m_aws.emplace(m_plan.chunk_signing, m_plan.signed_trailer, m_plan.trailer);
+        if (m_plan.forward_checksum) {
+            m_encoder.emplace();
+        }
     }
     if (m_request.framing == BodyFraming::Chunked) {
         m_chunked.emplace();
@@ -499,7 +502,7 @@ std::size_t Exchange::produce_decoded(char* dst, std::size_t cap)
             payload = step.data;
             // `payload` points into `in`: use it before consuming.
             if (m_aws) {
-                auto r = m_aws->feed(payload, m_pending);
+                auto r = decode_aws(payload);
                 if (!r) {
                     body_error(to_s3_error(r.error()));
                     return CURL_READFUNC_ABORT;
@@ -511,7 +514,7 @@ std::size_t Exchange::produce_decoded(char* dst, std::size_t cap)
             m_raw_done = m_chunked->done();
         } else {
             const auto take = static_cast<std::size_t>(std::min<std::uint64_t>(in.size(), m_raw_left));
-            auto r = m_aws->feed(std::string_view(in.data(), take), m_pending);
+            auto r = decode_aws(std::string_view(in.data(), take));
             in.consume(take);
             m_raw_left -= take;
             m_raw_done = m_raw_left == 0;
@@ -521,6 +524,29 @@ std::size_t Exchange::produce_decoded(char* dst, std::size_t cap)
             }
         }
     }
+}
+
+tl::expected<void, ChunkError> Exchange::decode_aws(std::string_view framed)
+{
+    if (!m_encoder) {
+        return m_aws->feed(framed, m_pending);
+    }
+    m_decoded.clear();
+    auto r = m_aws->feed(framed, m_decoded);
+    if (!r) {
+        return r;
+    }
+    m_encoder->feed(m_decoded, m_pending);
+    if (m_aws->complete()) {
+        // The decoder holds the last byte back until the trailer has
+        // verified, so the upstream's terminal chunk follows that check.
+        if (!m_aws->verified_checksum()) {
+            return tl::unexpected(ChunkError{ChunkError::Malformed, "aws-chunked body ended without its checksum"});
+        }
+        m_encoder->finish(*m_aws->verified_checksum(), m_pending);
+        m_encoder.reset();
+    }
+    return {};
 }
 
 bool Exchange::finish_body()
@@ -995,7 +1021,8 @@ ExchangeRecord Exchange::make_record() const
         }
     }
     r.content_length = m_response_length;
-    r.request_bytes = m_sent;
+    // Re-framed for the upstream (forward_checksum): the object has the decoded bytes.
+    r.request_bytes = m_plan.forward_checksum ? m_aws->decoded_bytes() : m_sent;
     r.response_bytes = m_received;
     if (m_request_hash && m_status / 100 == 2 && !m_hash_broken) {
         r.blake3_hex = m_request_blake3;

@@ -82,6 +82,9 @@ private:
     std::size_t produce(char* dst, std::size_t cap);
     std::size_t produce_raw(char* dst, std::size_t cap);
     std::size_t produce_decoded(char* dst, std::size_t cap);
+    // Feeds `framed` client bytes to the aws-chunked decoder, appending what
+    // goes upstream to m_pending (re-framed when m_encoder is set).
+    tl::expected<void, ChunkError> decode_aws(std::string_view framed);
     bool finish_body();
     void body_error(S3Error err);
     std::size_t pause_read_until_readable();
@@ -126,11 +129,13 @@ private:
 
     // Request body.
     std::optional<AwsChunkedDecoder> m_aws;
+    std::optional<AwsChunkedEncoder> m_encoder; // ForwardPlan::forward_checksum: re-frames m_aws's output
+    std::string m_decoded;                      // m_aws's output on its way into m_encoder
     std::optional<ChunkedBodyDecoder> m_chunked;
     std::uint64_t m_raw_left = 0; // Length framing: wire bytes still to read
     bool m_raw_done = false;      // the client's body has been read completely
     bool m_body_done = false;     // and handed to curl
-    std::string m_pending;        // decoded bytes not handed to curl yet
+    std::string m_pending;        // decoded (or re-framed) bytes not handed to curl yet
     std::size_t m_pending_pos = 0;
     std::uint64_t m_sent = 0;
     std::optional<S3Error> m_body_error;

@@ -213,6 +213,7 @@ tl::expected<std::unique_ptr<Server>, std::string> Server::create(const ServerOp
     impl.ctx.recorder = std::make_unique<Recorder>(std::move(ring), impl.ctx.metrics, impl.ctx.multipart.get());
     impl.ctx.hashes = std::make_unique<HashPool>(opts.hash_threads);
     impl.ctx.handler.upstream = opts.upstream;
+    impl.ctx.handler.forward_checksums = opts.forward_checksums;
     if (!opts.route_secret.empty() && !roar_pp2_is_hex(opts.route_secret.c_str(), opts.route_secret.size())) {
         return tl::unexpected(std::string("ROAR_S3_SECRET is not lowercase hex"));
     }

@@ -1,9 +1,10 @@
 """A minimal STREAMING-UNSIGNED-PAYLOAD-TRAILER uploader (what the JS SDK
 and boto3 over https send), written from the S3 documentation, for
 roar-proxy's functional tests. usage:
-  trailer_checksum_client.py URL BUCKET KEY FILE ALGORITHM [corrupt|no-terminal]
+  trailer_checksum_client.py URL BUCKET KEY FILE ALGORITHM [corrupt|no-terminal|print]
 ALGORITHM: crc32, crc32c, sha1 or sha256 (crc32c needs no library: it is
-computed here bit by bit). Prints the HTTP status and the response body."""
+computed here bit by bit). Prints the HTTP status and the response body;
+with `print`, only the checksum it would send (URL, BUCKET, KEY unused)."""
 import base64, datetime, hashlib, hmac, http.client, os, sys, urllib.parse, zlib
 
 url, bucket, key, path, algorithm = sys.argv[1:6]
@@ -30,6 +31,9 @@ digest = {
 }[algorithm]
 checksum = base64.b64encode(digest(data + (b"x" if mode == "corrupt" else b""))).decode()
 trailer = f"x-amz-checksum-{algorithm}"
+if mode == "print":
+    print(checksum)
+    sys.exit(0)
 
 body = b""
 for i in range(0, len(data), 65536):

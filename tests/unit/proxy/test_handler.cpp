@@ -316,3 +316,44 @@ TEST_CASE("an aws-chunked trailer is declared to the decoder, and what it cannot
     CHECK(std::get<LocalResponse>(e).error_code == "InvalidRequest");
     CHECK(std::get<LocalResponse>(e).body.find("x-amz-checksum-crc64nvme") != std::string::npos);
 }
+
+TEST_CASE("with forward_checksums a trailing checksum goes upstream as a signed unsigned-trailer aws-chunked body",
+          "[proxy][handler]")
+{
+    HandlerConfig c = config();
+    c.forward_checksums = true;
+    auto head = signed_request("PUT", "/bucket/k", "",
+                               {{"content-encoding", "aws-chunked,gzip"},
+                                {"content-length", "52"},
+                                {"x-amz-decoded-content-length", "11"},
+                                {"x-amz-sdk-checksum-algorithm", "CRC32"},
+                                {"x-amz-trailer", "x-amz-checksum-crc32"}},
+                               "STREAMING-UNSIGNED-PAYLOAD-TRAILER");
+    auto d = handle(head, c, k_creds, k_now);
+    REQUIRE(std::holds_alternative<ForwardPlan>(d));
+    const auto& p = std::get<ForwardPlan>(d);
+    CHECK(p.forward_checksum);
+    CHECK(p.trailer == "x-amz-checksum-crc32");
+    // "b\r\n" + 11 bytes + "\r\n", "0\r\n", "x-amz-checksum-crc32:" + 8 + "\r\n\r\n".
+    CHECK(p.upstream_length == AwsChunkedEncoder::encoded_length(11, ChecksumAlgorithm::Crc32));
+    CHECK(p.upstream_length == 3 + 11 + 2 + 3 + 21 + 8 + 4);
+    CHECK(p.decoded_length == 11u);
+    CHECK(p.hash_decodes_aws_chunked);
+    CHECK(header(p, "content-encoding") == "aws-chunked,gzip");
+    CHECK(header(p, "x-amz-decoded-content-length") == "11");
+    CHECK(header(p, "x-amz-trailer") == "x-amz-checksum-crc32");
+    CHECK(header(p, "x-amz-sdk-checksum-algorithm") == "CRC32");
+    CHECK(header(p, "x-amz-content-sha256") == "STREAMING-UNSIGNED-PAYLOAD-TRAILER");
+    CHECK(header(p, "authorization").find("x-amz-trailer") != std::string::npos); // signed
+
+    // Without a trailer nothing changes: the body goes decoded.
+    auto plain = signed_request(
+        "PUT", "/bucket/k", "",
+        {{"content-encoding", "aws-chunked"}, {"content-length", "52"}, {"x-amz-decoded-content-length", "11"}},
+        "STREAMING-UNSIGNED-PAYLOAD-TRAILER");
+    auto q = handle(plain, c, k_creds, k_now);
+    REQUIRE(std::holds_alternative<ForwardPlan>(q));
+    CHECK_FALSE(std::get<ForwardPlan>(q).forward_checksum);
+    CHECK(std::get<ForwardPlan>(q).upstream_length == 11);
+    CHECK(header(std::get<ForwardPlan>(q), "content-encoding") == "<absent>");
+}

@@ -36,6 +36,7 @@ struct StartOptions {
     std::vector<std::string> env; // "NAME=value" entries added to the proxy's environment (the job's S3 secret)
     bool peer_pids = false;       // --peer-pids: calls on direct loopback connections carry the client's pid
     std::chrono::milliseconds ready_timeout{10000};
+    bool forward_checksums = false; // --forward-checksums (roar.toml proxy.forward_checksums)
 };
 
 // The port a starting process writes to `fd` as one line once it listens,

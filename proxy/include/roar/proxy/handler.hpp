@@ -53,6 +53,10 @@ struct ForwardPlan {
     std::optional<ChunkSigning> chunk_signing; // set for signed aws-chunked
     bool signed_trailer = false;
     std::string trailer; // aws-chunked: the x-amz-trailer the decoder must verify (empty: none)
+    // aws-chunked with a trailing checksum and HandlerConfig::forward_checksums:
+    // the relay re-frames the decoded bytes with AwsChunkedEncoder and ends
+    // them with the verified checksum, so the upstream receives it too.
+    bool forward_checksum = false;
     bool expect_continue = false;
     bool hash_body = true; // false: no BLAKE3 of the body is taken
     // Redirected connections: an aws-chunked body passes through as sent
@@ -73,6 +77,9 @@ struct HandlerConfig {
     std::string upstream;                      // base URL; empty = https://s3.<region>.amazonaws.com
     std::function<std::string()> metrics_text; // Prometheus exposition for /_roar/metrics
     std::uint64_t max_single_put = k_max_single_put;
+    // Pass a verified trailing checksum on to the upstream (roar.toml
+    // proxy.forward_checksums): only for upstreams that decode aws-chunked.
+    bool forward_checksums = false;
 };
 
 using Decision = std::variant<LocalResponse, ForwardPlan>;

@@ -26,6 +26,7 @@ struct ServerOptions {
     std::string listen_host = "127.0.0.1";
     std::uint16_t listen_port = 9090; // 0 = any free port
     std::string upstream;             // empty = per-request AWS endpoint from the credential scope
+    bool forward_checksums = false;   // pass verified trailing checksums on (HandlerConfig)
     std::size_t threads = 1;          // event loops
     std::size_t hash_threads = 1;     // BLAKE3 threads
     std::size_t max_header_bytes = 64 * 1024;
