@@ -1127,10 +1127,10 @@ Result<GatewayConfig> parse_gateway_config(std::string_view text, const fs::path
                     std::string(e.description()));
     }
     Reader r(origin, env);
-    if (auto ok =
-            r.known_keys(root, "",
-                         {"listen", "virtual_host_suffix", "log_format", "auth", "admin", "secrets", "metadata", "backend", "bucket",
-                          "tenant", "tenant_defaults", "namespace", "multipart", "replication", "rebalance"});
+    if (auto ok = r.known_keys(root, "",
+                               {"listen", "virtual_host_suffix", "log_format", "auth", "admin", "secrets", "metadata",
+                                "backend", "bucket", "tenant", "tenant_defaults", "namespace", "multipart",
+                                "replication", "rebalance"});
         !ok) {
         return tl::unexpected(ok.error());
     }

@@ -221,7 +221,7 @@ assert error_of(lambda: vgw.get_object(Bucket="nosuchbucket", Key="x")) == "404 
 vgw.delete_object(Bucket="data", Key="vhost/a b.txt")
 assert error_of(lambda: gw.head_object(Bucket="data", Key="vhost/a b.txt")) == "404 404"
 PY
-requests=$(grep -c "gateway: .* GET /vhost/a b.txt GetObject -> 200" "$TEST_TMP/gateway.log" || true)
+requests=$(grep -c "gateway request .*op=GetObject method=GET bucket=data key=vhost/a b.txt status=200" "$TEST_TMP/gateway.log" || true)
 ((requests >= 1)) || fail "the gateway log shows no virtual-host GET of /vhost/a b.txt"
 
 check "a virtual-host request whose Host differs from the one signed is refused"
