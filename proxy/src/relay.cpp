@@ -1021,8 +1021,18 @@ ExchangeRecord Exchange::make_record() const
         }
     }
     r.content_length = m_response_length;
-    // Re-framed for the upstream (forward_checksum): the object has the decoded bytes.
-    r.request_bytes = m_plan.forward_checksum ? m_aws->decoded_bytes() : m_sent;
+    // An aws-chunked body's object is its decoded bytes, not the framing:
+    // re-framed for the upstream (forward_checksum), counted by the decoder;
+    // passing through, counted by the hash's decoding copy, else (not
+    // hashed) the x-amz-decoded-content-length the upstream accepted.
+    r.request_bytes = m_sent;
+    if (m_plan.forward_checksum) {
+        r.request_bytes = m_aws->decoded_bytes();
+    } else if (m_hash_decoder && !m_hash_broken) {
+        r.request_bytes = m_hash_decoder->decoded_bytes();
+    } else if (m_plan.hash_decodes_aws_chunked && m_plan.decoded_length && m_status / 100 == 2) {
+        r.request_bytes = *m_plan.decoded_length;
+    }
     r.response_bytes = m_received;
     if (m_request_hash && m_status / 100 == 2 && !m_hash_broken) {
         r.blake3_hex = m_request_blake3;

@@ -1,7 +1,8 @@
 # aws-chunked bodies on a redirected connection (under `roar run`) pass
 # through undecoded to moto_server, which decodes them, while the proxy
-# hashes a decoded copy: the S3 output gets the BLAKE3 of the file, for
-# signed chunks and for unsigned chunks with a trailing checksum.
+# hashes a decoded copy: the S3 output gets the BLAKE3 and the size of the
+# file (not of its framing), for signed chunks and for unsigned chunks
+# with a trailing checksum.
 source "$(dirname "$0")/lib_s3.sh"
 need b3sum
 "$ROAR" proxy --help >/dev/null 2>&1 || skip "'roar proxy' is not wired into the CLI yet"
@@ -22,6 +23,11 @@ stored_b3() {
   b3 "$TEST_TMP/back.bin"
 }
 
+# output_size JOB KEY: the size the job recorded for s3://chunks/KEY.
+output_size() {
+  show_json "$1" | jq -r --arg p "s3://chunks/$2" '.outputs[] | select(.path == $p) | .size // "none"'
+}
+
 # output_b3 JOB KEY: the BLAKE3 the job recorded for s3://chunks/KEY.
 output_b3() {
   show_json "$1" | jq -r --arg p "s3://chunks/$2" '.outputs[] | select(.path == $p) | .hashes.blake3 // "none"'
@@ -32,10 +38,14 @@ out=$("$ROAR" run -q python3 "$dir/signed_chunks_client.py" "$MOTO_URL" chunks s
 [[ "$out" == 200* ]] || fail "upload answered: $out"
 assert_eq "$(stored_b3 signed.bin)" "$want" "stored object"
 assert_eq "$(output_b3 @1 signed.bin)" "$want" "recorded BLAKE3"
+check "a signed aws-chunked PutObject records the decoded size, not the framed one"
+assert_eq "$(output_size @1 signed.bin)" 300000 "recorded size"
 
 check "an unsigned aws-chunked PutObject with a trailing CRC32 records the BLAKE3 of its decoded body"
 out=$("$ROAR" run -q python3 "$dir/trailer_checksum_client.py" "$MOTO_URL" chunks trailer.bin "$TEST_TMP/in.bin" crc32)
 [[ "$out" == 200* ]] || fail "upload answered: $out"
 assert_eq "$(stored_b3 trailer.bin)" "$want" "stored object"
 assert_eq "$(output_b3 @2 trailer.bin)" "$want" "recorded BLAKE3"
+check "an unsigned aws-chunked PutObject with a trailer records the decoded size"
+assert_eq "$(output_size @2 trailer.bin)" 300000 "recorded size"
 echo ok
