@@ -3,6 +3,8 @@
 // against AWS's published examples (tests/unit/proxy/test_sigv4.cpp).
 #include "roar/proxy/sigv4.hpp"
 
+#include "roar/collector/hex_digit.hpp"
+
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
@@ -18,20 +20,6 @@ bool is_unreserved(unsigned char c)
 {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.'
            || c == '_' || c == '~';
-}
-
-int hex_value(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
 }
 
 } // namespace
@@ -106,8 +94,8 @@ std::optional<std::string> decode(std::string_view s, bool plus_is_space)
         if (i + 2 >= s.size()) {
             return std::nullopt;
         }
-        const int hi = hex_value(s[i + 1]);
-        const int lo = hex_value(s[i + 2]);
+        const int hi = collector::hex_digit_value(s[i + 1]);
+        const int lo = collector::hex_digit_value(s[i + 2]);
         if (hi < 0 || lo < 0) {
             return std::nullopt;
         }
@@ -355,7 +343,7 @@ std::optional<AuthFields> parse_authorization(std::string_view value)
 
 bool is_hex_sha256(std::string_view s)
 {
-    return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) { return hex_value(c) >= 0; });
+    return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) { return collector::hex_digit_value(c) >= 0; });
 }
 
 } // namespace roar::proxy::sigv4

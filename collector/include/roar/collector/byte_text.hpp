@@ -11,6 +11,8 @@
 //   columns (argv, environment, notes) so the exact bytes round-trip.
 #pragma once
 
+#include "roar/collector/hex_digit.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <optional>
@@ -34,22 +36,6 @@ std::string escaped_text(std::string_view bytes);
 // including a backslash that starts no such escape, is kept. Lets a path
 // copied from a text view ("a\xff") name the recorded one.
 std::string unescaped_text(std::string_view text);
-
-// The value of hex digit `c` (either case), or -1 when it is none. Inline,
-// so code built without the collector library (the fuzz targets) can use it.
-constexpr int hex_digit_value(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
 
 // Standard base64 (RFC 4648, with padding) of `bytes`, and back; decoding
 // returns nullopt for text that is not base64.
