@@ -152,22 +152,11 @@ std::variant<ProxyProcess, std::string> start(const StartOptions& opts)
         // Own process group: a Ctrl-C meant for the job must not stop the
         // proxy before the job's last S3 call is recorded.
         ::setpgid(0, 0);
-        if (!opts.daemon) {
-            // Dies with the thread that started it; the parent check closes
-            // the window where the parent died before the request was made.
-            ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-            if (::getppid() != parent) {
-                ::_exit(1);
-            }
-        }
-        if (opts.daemon) {
-            ::setsid();
-            const int devnull = ::open("/dev/null", O_RDWR);
-            if (devnull >= 0) {
-                ::dup2(devnull, 0);
-                ::dup2(devnull, 1);
-                ::dup2(devnull, 2);
-            }
+        // Dies with the thread that started it; the parent check closes
+        // the window where the parent died before the request was made.
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (::getppid() != parent) {
+            ::_exit(1);
         }
         ::dup2(ready[1], 3); // dup2 clears O_CLOEXEC on fd 3
         ::execve(argv[0], argv.data(), envp.data());
@@ -180,11 +169,7 @@ std::variant<ProxyProcess, std::string> start(const StartOptions& opts)
     const long port = ready_port ? long(*ready_port) : -1;
     if (port <= 0 || port > 65535) {
         ::kill(pid, SIGKILL);
-        if (!opts.daemon) {
-            ::waitpid(pid, nullptr, 0);
-        } else {
-            ::waitpid(pid, nullptr, WNOHANG);
-        }
+        ::waitpid(pid, nullptr, 0);
         std::string why = "roar-proxy (" + opts.binary + ") did not start listening on " + opts.listen_host + ":"
                           + std::to_string(opts.port);
         if (!opts.log_file.empty()) {
@@ -233,9 +218,7 @@ void request_stop(pid_t pid)
 
 std::variant<ProxyChild, std::string> ProxyChild::start(const StartOptions& opts)
 {
-    StartOptions child = opts;
-    child.daemon = false;
-    auto started = proxy_control::start(child);
+    auto started = proxy_control::start(opts);
     if (auto* err = std::get_if<std::string>(&started)) {
         return *err;
     }

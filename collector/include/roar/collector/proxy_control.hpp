@@ -32,7 +32,6 @@ struct StartOptions {
     std::string ring;             // shm name of the job's event ring, empty = no events
     std::string log_file;         // empty = inherit stderr
     std::string pid_file;         // empty = none
-    bool daemon = false;          // new session, stdio on /dev/null, not a child to reap; outlives its starter
     std::vector<std::string> env; // "NAME=value" entries added to the proxy's environment (the job's S3 secret)
     bool peer_pids = false;       // --peer-pids: calls on direct loopback connections carry the client's pid
     std::chrono::milliseconds ready_timeout{10000};
@@ -63,7 +62,7 @@ void request_stop(pid_t pid);
 // owner's scope, exceptions included.
 class ProxyChild {
 public:
-    // Starts roar-proxy per `opts` (which must not be a daemon).
+    // Starts roar-proxy per `opts`.
     static std::variant<ProxyChild, std::string> start(const StartOptions& opts);
 
     ProxyChild(ProxyChild&& other) noexcept : m_process(other.m_process) { other.m_process.pid = -1; }
