@@ -93,5 +93,11 @@ PY
 )
 printf 'roar-proxy large stream: %d MiB, PUT %.0f MiB/s, GET %.0f MiB/s, peak RSS %d KiB, added latency %s\n' \
   "$size_mib" "$put_mibs" "$get_mibs" "$peak" "$latency"
-((peak < rss_limit_kib)) || fail "peak RSS $peak KiB exceeds $rss_limit_kib KiB"
+if [[ ${ROAR_SANITIZER:-} == asan ]]; then
+  # ASan's quarantine keeps freed blocks (256 MiB by default): the bound
+  # is the plain build's check.
+  echo "peak RSS not bounded in an ASan build (the plain build checks $rss_limit_kib KiB)"
+else
+  ((peak < rss_limit_kib)) || fail "peak RSS $peak KiB exceeds $rss_limit_kib KiB"
+fi
 stop_proxy
