@@ -13,37 +13,35 @@ head -c 5000 /dev/urandom >in.bin
 in_b3=$(b3 in.bin)
 sleep 0.05 # file times are coarse: in.bin predates the job
 
-job "$BIN/transfers" cfr-new in.bin new.bin
+# copied PROG MODE OUT: `PROG MODE in.bin OUT` ran, in.bin is an input with
+# its digest and OUT an output with b3sum's.
+copied() {
+  job "$1" "$2" in.bin "$3"
+  assert_eq "$JOB_RC" 0 "exit status"
+  assert_input "$PROJECT/in.bin" "$in_b3"
+  assert_output "$PROJECT/$3"
+}
+
 check "copy_file_range into a file it creates: the source is an input and the copy an output"
-assert_eq "$JOB_RC" 0 "exit status"
+copied "$BIN/transfers" cfr-new new.bin
 cmp -s in.bin new.bin || fail "new.bin differs from in.bin"
-assert_input "$PROJECT/in.bin" "$in_b3"
-assert_output "$PROJECT/new.bin"
 
-head -c 5000 /dev/zero >over.bin
-job "$BIN/transfers" sendfile-over in.bin over.bin
 check "sendfile over an existing file of the same size through a write-only fd: an output"
-assert_eq "$JOB_RC" 0 "exit status"
+head -c 5000 /dev/zero >over.bin
+copied "$BIN/transfers" sendfile-over over.bin
 cmp -s in.bin over.bin || fail "over.bin differs from in.bin"
-assert_input "$PROJECT/in.bin" "$in_b3"
-assert_output "$PROJECT/over.bin"
 
-printf 'head\n' >log.bin
-job "$BIN/transfers" splice-append in.bin log.bin
 check "splice through a pipe onto the end of an existing file: an output"
-assert_eq "$JOB_RC" 0 "exit status"
+printf 'head\n' >log.bin
+copied "$BIN/transfers" splice-append log.bin
 assert_eq "$(stat -c %s log.bin)" 5005 "size of log.bin"
-assert_input "$PROJECT/in.bin" "$in_b3"
-assert_output "$PROJECT/log.bin"
 
+check "copy_file_range at an offset into a file read through O_RDWR: an input with the bytes read, and an output"
 printf 'table\n' >table.bin
 table_b3=$(b3 table.bin)
-job "$BIN/transfers" cfr-rdwr in.bin table.bin
-check "copy_file_range at an offset into a file read through O_RDWR: an input with the bytes read, and an output"
-assert_eq "$JOB_RC" 0 "exit status"
+copied "$BIN/transfers" cfr-rdwr table.bin
 assert_eq "$(stat -c %s table.bin)" 5006 "size of table.bin"
 assert_input "$PROJECT/table.bin" "$table_b3"
-assert_output "$PROJECT/table.bin"
 
 check "2,000 copy_file_range calls cost no stop each"
 events "$BIN/transfers" loop "$PROJECT/in.bin" "$TEST_TMP/loop.bin" 2000
@@ -58,18 +56,13 @@ assert_eq "$(q '[.[] | select(.op == "open" and .s1 == "'"$TEST_TMP"'/loop.bin")
 # check of the write-only fd it stopped on.
 gcc -O1 -o "$BIN/transfers-dyn" "$PROGS/transfers.c"
 "$ROAR" config set run.tracer complete >/dev/null
-head -c 5000 /dev/zero >raw.bin
-job "$BIN/transfers-dyn" raw-over in.bin raw.bin
 check "complete mode: a raw copy_file_range over an existing file is an output"
-assert_eq "$JOB_RC" 0 "exit status"
+head -c 5000 /dev/zero >raw.bin
+copied "$BIN/transfers-dyn" raw-over raw.bin
 cmp -s in.bin raw.bin || fail "raw.bin differs from in.bin"
-assert_input "$PROJECT/in.bin" "$in_b3"
-assert_output "$PROJECT/raw.bin"
 assert_eq "$(tracer_of raw-over)" "shim+ptrace" "tracer"
 
-job "$BIN/transfers-dyn" cfr-new in.bin dyn.bin
 check "complete mode: libc's copy_file_range into a new file is recorded once"
-assert_eq "$JOB_RC" 0 "exit status"
-assert_input "$PROJECT/in.bin" "$in_b3"
-assert_output "$PROJECT/dyn.bin"
+copied "$BIN/transfers-dyn" cfr-new dyn.bin
+assert_eq "$(io_paths "$JOB" outputs)" "$PROJECT/dyn.bin" "outputs"
 echo ok
