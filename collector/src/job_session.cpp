@@ -156,7 +156,7 @@ JobSession::JobSession(JobSessionOptions options) : m_options(std::move(options)
 }
 
 void JobSession::run_job(const EventRing::Sink& sink, const std::function<void(const JobLauncher&)>& launched,
-                         const std::function<void()>& after_batch)
+                         const std::function<void()>& after_batch, const PathFilter* recorded)
 {
     if (m_options.command.empty()) {
         throw FatalError("no command given");
@@ -244,6 +244,9 @@ void JobSession::run_job(const EventRing::Sink& sink, const std::function<void(c
         tracer_options.s3_secret = environment_value(env, ROAR_ENV_S3_SECRET);
         tracer_options.s3_hosts = environment_value(env, ROAR_ENV_S3_HOSTS);
         tracer_options.s3_tls = environment_value(env, ROAR_ENV_S3_TLS);
+        if (recorded) {
+            tracer_options.digest_filter = *recorded;
+        }
         auto created = Tracer::create(tracer_options);
         if (created) {
             tracer = std::move(*created);
@@ -302,7 +305,7 @@ void JobSession::run_job(const EventRing::Sink& sink, const std::function<void(c
 
 int JobSession::run(const EventRing::Sink& sink)
 {
-    run_job(sink, {}, {});
+    run_job(sink, {}, {}, nullptr);
     return m_root_status;
 }
 
@@ -336,7 +339,7 @@ JobRecord JobSession::record(Store& store, const RecordingOptions& recording)
             [&](const JobLauncher& launcher) {
                 tracker.set_root(uint32_t(launcher.root_pid()), m_options.command, m_root_flags);
             },
-            [&tracker] { tracker.start_early_hashes(); });
+            [&tracker] { tracker.start_early_hashes(); }, &recording.filter);
     job.notes = m_notes;
     job.ended_at = now_seconds();
     job.exit_code = exit_code_of(m_root_status);

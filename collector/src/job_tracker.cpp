@@ -28,9 +28,12 @@
 // created by it (settle_lost_writes), its writer is unknown. An open the
 // ptrace tracer learnt after the fact (ROAR_OPEN_LEARNT) that created or
 // replaced a file happened at an unknown moment before its event: the file
-// system's birth time settles what that leaves open (learnt_replacement).
+// system's birth time settles what that leaves open (learnt_replacement);
+// a file the job read before such a replacement keeps the digest the
+// tracer took when it learnt the read (take_learnt_digest).
 #include "roar/collector/job_tracker.hpp"
 
+#include "roar/collector/byte_text.hpp"
 #include "roar/collector/dataset.hpp"
 #include "roar/collector/early_hasher.hpp"
 #include "roar/collector/path_resolver.hpp"
@@ -251,6 +254,31 @@ void JobTracker::take_input_digest(PathId id, bool late)
     if (late) {
         ex.notes.push_back("input digest taken after the job began modifying the file; it may not be the bytes read");
     }
+}
+
+// The tracer hashed the file when it learnt the read-only fd, having seen
+// its inode unchanged since before the job (ctime) before and after: the
+// bytes the job found there, so the bytes read, whatever replaces them later.
+void JobTracker::take_learnt_digest(PathId id, std::string_view blake3, std::string_view size)
+{
+    PathState& st = state(id);
+    if (st.has_digest || st.written || st.kind != PathKind::file || !m_filter.accepts(m_path_ids.name(id))) {
+        return;
+    }
+    uint64_t bytes = 0;
+    const auto [end, ec] = std::from_chars(size.data(), size.data() + size.size(), bytes);
+    const bool hex = blake3.size() == 64
+                     && std::all_of(blake3.begin(), blake3.end(), [](char c) { return hex_digit_value(c) >= 0; });
+    if (ec != std::errc() || end != size.data() + size.size() || !hex) {
+        return;
+    }
+    FileDigest digest;
+    digest.blake3 = std::string(blake3);
+    digest.identity.size = bytes;
+    digest.identity.is_regular = true;
+    st.existed = true;
+    st.has_digest = true;
+    extra(id).input_digest = std::move(digest);
 }
 
 void JobTracker::mark_read(PathId id, uint32_t pid)
@@ -527,6 +555,9 @@ void JobTracker::on_event(const RawEvent& event)
             if (!(acc == O_RDWR && (h.flags & O_CREAT) && !ps.existed)) {
                 mark_read(id, pid);
             }
+        }
+        if (acc == O_RDONLY && (h.mode & ROAR_OPEN_LEARNT) && event.has_s2) {
+            take_learnt_digest(id, event.s2, event.s3);
         }
         // Opening for writing changes content only when it truncates or
         // creates the file (the shim's PRE_MODIFY, sent just before opens of
@@ -893,7 +924,8 @@ std::string path_list(const std::vector<std::string>& paths)
 // SCM_RIGHTS): false, not written. A file born during the job: its reads
 // by anyone were of the job's own bytes, never an input. A file born
 // before: replaced, not created, and if the job read it, the bytes it read
-// are gone. Returns whether the open wrote the file.
+// are gone unless the tracer hashed them (take_learnt_digest). Returns
+// whether the open wrote the file.
 bool JobTracker::learnt_replacement(PathId id)
 {
     PathState& st = state(id);

@@ -79,14 +79,6 @@ SyscallCall unlink_call(int dirfd, uint64_t path, int64_t flags)
     return c;
 }
 
-SyscallCall transfer_call(int in, int out)
-{
-    SyscallCall c = make(SyscallKind::transfer, ROAR_OP_TRANSFER);
-    c.fd = in;
-    c.fd2 = out;
-    return c;
-}
-
 SyscallCall fork_call(int64_t flags)
 {
     SyscallCall c = make(SyscallKind::fork, ROAR_OP_FORK);
@@ -214,9 +206,6 @@ SyscallCall decode_syscall(long nr, const uint64_t a[6])
         c.dirfd = c.fd = as_fd(a[0]);
         return c;
     }
-    case SYS_sendfile: return transfer_call(as_fd(a[1]), as_fd(a[0]));
-    case SYS_copy_file_range:
-    case SYS_splice: return transfer_call(as_fd(a[0]), as_fd(a[2]));
     case SYS_execve:
     case SYS_execveat: {
         SyscallCall c = make(SyscallKind::exec, ROAR_OP_EXEC);

@@ -13,6 +13,9 @@
 // existing file's bytes is announced with PRE_MODIFY and the tracee stays
 // stopped (parked) until the collector has taken that record, as the shim
 // waits at its sync point; the thread meanwhile serves every other tracee.
+// A read-only fd learnt late is hashed at that stop when it is small and
+// provably unchanged since before the job (read_digest): an unstopped open
+// that later replaces the file leaves no sync point to hash it at.
 #include "roar/collector/tracer.hpp"
 
 #include "availability.hpp"
@@ -22,6 +25,7 @@
 
 #include "roar/collector/event_ring.h"
 #include "roar/collector/exec_probe.h"
+#include "roar/collector/file_hasher.hpp"
 #include "roar/collector/syscall_decoder.hpp"
 #include "roar/collector/syscall_filter.h"
 
@@ -40,7 +44,9 @@
 #include <fstream>
 #include <linux/futex.h>
 #include <linux/kcmp.h>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <sched.h>
 #include <set>
 #include <sys/mman.h>
@@ -51,6 +57,7 @@
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <thread>
+#include <tuple>
 #include <unistd.h>
 #include <unordered_map>
 #include <unordered_set>
@@ -64,6 +71,10 @@ namespace {
 constexpr int k_kick_signal = SIGURG;
 constexpr size_t k_announced_max = 4096;
 constexpr size_t k_redirects_max = 4096;
+// Largest file read_digest hashes while its reader is stopped (about
+// 0.3 ms of BLAKE3 from the page cache), and how many digests it keeps.
+constexpr off_t k_read_digest_max_bytes = off_t(1) << 20;
+constexpr size_t k_read_digests_max = 4096;
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
@@ -115,8 +126,8 @@ struct Task {
     int64_t clone_flags = 0; // of the clone/clone3 it is in
 };
 
-// A write-capable fd of an owned process whose writes the tracer does not
-// stop on (inherited, or opened without O_TRUNC): the file as it was, to
+// A write-capable fd whose writes the tracer does not stop on (inherited by
+// an owned image, or opened without O_TRUNC): the file as it was, to
 // tell at close, exit or exec whether anything was written through it.
 struct WatchedFd {
     dev_t dev = 0;
@@ -135,7 +146,7 @@ struct Proc {
     uint32_t cwd_generation = 0;
     std::unordered_set<std::string> announced;  // PRE_MODIFY already published for these
     std::unordered_set<int> written_fds;        // WRITE_FD or TRUNCATE published since the fd's open
-    std::unordered_map<int, WatchedFd> watched; // write-capable fds to check for writes (owned images)
+    std::unordered_map<int, WatchedFd> watched; // write-capable fds to check for writes
     // Fds the collector knows what to make of: an OPEN, FD_INHERITED or
     // DUP was published for them, or they name no path. Any other open fd
     // came from an open the filter let through unstopped (read-only, or
@@ -144,6 +155,7 @@ struct Proc {
     // processes sharing one (CLONE_FILES) share it.
     std::shared_ptr<std::unordered_set<int>> known_fds = std::make_shared<std::unordered_set<int>>();
     bool io_uring_noted = false;
+    bool exit_learnt = false; // its fds were learnt as it ended (exit_group, PTRACE_EVENT_EXIT)
     // S3 routing: redirected sockets (by inode) and the original
     // destination getpeername answers for them; notes already published.
     std::unordered_map<uint64_t, std::vector<unsigned char>> redirects;
@@ -151,6 +163,22 @@ struct Proc {
 };
 
 int64_t mtime_ns(const struct stat& st) { return int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec; }
+
+int64_t ctime_ns(const struct stat& st) { return int64_t(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec; }
+
+// What names one version of a file's bytes: (device, inode, size, mtime, ctime).
+using FileVersion = std::tuple<uint64_t, uint64_t, int64_t, int64_t, int64_t>;
+
+FileVersion version_of(const struct stat& st)
+{
+    return {uint64_t(st.st_dev), uint64_t(st.st_ino), int64_t(st.st_size), mtime_ns(st), ctime_ns(st)};
+}
+
+// A file's digest as a learnt OPEN carries it (s2, s3; syscall_filter.h).
+struct ReadDigest {
+    std::string blake3;
+    std::string size;
+};
 
 bool stat_fd(pid_t tid, int fd, struct stat& st)
 {
@@ -223,7 +251,8 @@ struct Tracer::State {
     roar_ring ring{};
     sock_filter filter[ROAR_FILTER_MAX];
     unsigned filter_len = 0;
-    RouteConfig routing; // the job's S3 routing (read-only once created)
+    RouteConfig routing;  // the job's S3 routing (read-only once created)
+    int64_t start_ns = 0; // CLOCK_REALTIME_COARSE when created, before the job: file times below it predate the job
 
     // Main thread only.
     bool started = false;
@@ -253,6 +282,7 @@ struct Tracer::State {
     std::unordered_map<pid_t, Task> tasks;
     std::unordered_map<pid_t, Proc> procs;
     std::vector<pid_t> parked;
+    std::map<FileVersion, ReadDigest> read_digests; // read_digest's results
 
     ~State()
     {
@@ -314,6 +344,12 @@ struct Tracer::State {
     void learn_fd(const Task& t, Proc& p, int fd);
     // learn_fd for every open fd of `t` in [first, last].
     void learn_fds(const Task& t, Proc& p, int first = 0, int last = INT_MAX);
+    // The digest of the file open on read-only fd `fd` of the stopped `t`
+    // (named `path`) when the record may take it for the bytes the job
+    // read there: a regular file options.digest_filter accepts, at most
+    // k_read_digest_max_bytes, whose inode last changed before the job
+    // started, before and after hashing. Else none.
+    std::optional<ReadDigest> read_digest(const Task& t, int fd, const std::string& path);
     // The fds open in `t` now, all taken as known (a new image, a new tracee).
     void know_open_fds(const Task& t, Proc& p);
     void check_watched(const Task& t, Proc& p, int first, int last, bool gone);
@@ -343,6 +379,7 @@ Result<std::unique_ptr<Tracer>> Tracer::create(const TracerOptions& options)
 {
     auto state = std::make_unique<State>();
     state->options = options;
+    state->start_ns = int64_t(roar_clock_ns(CLOCK_REALTIME_COARSE));
     const int fd = shm_open(options.ring_name.c_str(), O_RDWR | O_CLOEXEC, 0);
     if (fd < 0) {
         return fail("cannot open the event ring {} for the tracer: {}", options.ring_name, std::strerror(errno));
@@ -703,11 +740,13 @@ void Tracer::State::on_status(pid_t tid, int status)
     case PTRACE_EVENT_EXIT: {
         // A thread ending; its files are still open. exit_group learnt them
         // already; a death by signal (or a last thread's exit) has not.
-        // (A SIGKILL may end the task without this stop: such reads are
-        // lost, see coverage.md.)
+        // (A SIGKILL may end the task without this stop: on_gone notes
+        // that such reads may be lost.) The leader's stop is the process's
+        // end; another thread's may be its own exit alone.
         auto proc = procs.find(t.pid);
         if (proc != procs.end() && proc->second.reports_files) {
             learn_fds(t, proc->second);
+            proc->second.exit_learnt = proc->second.exit_learnt || t.tid == t.pid;
         }
         resume(t);
         return;
@@ -744,6 +783,15 @@ void Tracer::State::on_gone(pid_t tid, int status)
         if (pid == tid) {
             if (auto p = procs.find(pid); p != procs.end()) {
                 check_watched(dead, p->second, 0, INT_MAX, true); // killed before it closed them
+                if (WIFSIGNALED(status) && p->second.reports_files && !p->second.exit_learnt) {
+                    // SIGKILL ends a task without its exit stop: the fds it
+                    // never closed were not learnt, and /proc has no more.
+                    const std::string text = fmt::format(
+                        "killed by signal {} before the tracer could learn the files it still had open: reads "
+                        "through them, and files it created or replaced and had not closed, may be missing",
+                        WTERMSIG(status));
+                    publish(dead, ROAR_OP_NOTE, -1, -1, 0, 0, 0, &text);
+                }
                 procs.erase(p);
             }
         } else {
@@ -959,8 +1007,55 @@ void Tracer::State::learn_fd(const Task& t, Proc& p, int fd)
         flags |= O_CREAT | O_TRUNC;
         p.written_fds.insert(fd);
         p.watched.erase(fd);
+    } else if (!(flags & O_DIRECTORY)) {
+        // The open ran unstopped, so an open replacing this file will too:
+        // no PRE_MODIFY would hash the bytes read before they are gone.
+        if (const auto digest = read_digest(t, fd, named->target)) {
+            publish(t, ROAR_OP_OPEN, ROAR_AT_FDCWD, -1, flags, ROAR_OPEN_LEARNT, fd, &named->target, &digest->blake3,
+                    &digest->size);
+            return;
+        }
     }
     publish(t, ROAR_OP_OPEN, ROAR_AT_FDCWD, -1, flags, ROAR_OPEN_LEARNT, fd, &named->target);
+}
+
+std::optional<ReadDigest> Tracer::State::read_digest(const Task& t, int fd, const std::string& path)
+{
+    if (!options.digest_filter || path.empty() || path.front() != '/' || is_pseudo_fs(path)
+        || !options.digest_filter->accepts(path)) {
+        return std::nullopt;
+    }
+    struct stat st { };
+    // A change by the job sets ctime at or after start_ns (a coarse clock
+    // read before the job, and file times are never behind it): a ctime
+    // below it proves these are the bytes the job found, and read.
+    if (!stat_fd(t.tid, fd, st) || !S_ISREG(st.st_mode) || st.st_size > k_read_digest_max_bytes
+        || ctime_ns(st) >= start_ns) {
+        return std::nullopt;
+    }
+    const FileVersion version = version_of(st);
+    if (const auto known = read_digests.find(version); known != read_digests.end()) {
+        return known->second;
+    }
+    // A description of our own: the tracee's offset and read-ahead stay as they are.
+    const std::string link = "/proc/" + std::to_string(t.tid) + "/fd/" + std::to_string(fd);
+    const int own = open(link.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (own < 0) {
+        return std::nullopt;
+    }
+    auto digest = blake3_fd(own, path);
+    struct stat after { };
+    const bool unchanged = fstat(own, &after) == 0 && version_of(after) == version;
+    close(own);
+    if (!digest || digest->changed_while_hashing || !unchanged) {
+        return std::nullopt;
+    }
+    if (read_digests.size() >= k_read_digests_max) {
+        read_digests.clear();
+    }
+    ReadDigest out{std::move(digest->blake3), std::to_string(st.st_size)};
+    read_digests.emplace(version, out);
+    return out;
 }
 
 void Tracer::State::learn_fds(const Task& t, Proc& p, int first, int last)
@@ -1020,9 +1115,10 @@ void Tracer::State::on_syscall_entry(Task& t)
     case SyscallKind::exit_group:
         if (p.reports_files) {
             learn_fds(t, p); // before the kernel closes them
+            p.exit_learnt = true;
+            check_watched(t, p, 0, INT_MAX, false);
         }
         if (p.owned) {
-            check_watched(t, p, 0, INT_MAX, false);
             publish(t, ROAR_OP_PROC_EXIT, -1, -1, 0, 0, call.flags);
         }
         break;
@@ -1184,10 +1280,6 @@ void Tracer::State::learn_fds_for(const Task& t, Proc& p, const SyscallCall& cal
         learn_fd(t, p, call.fd);
         learn_fd(t, p, call.fd2); // dup2/dup3 close it first
         return;
-    case SyscallKind::transfer:
-        learn_fd(t, p, call.fd);
-        learn_fd(t, p, call.fd2);
-        return;
     default: break;
     }
     if (call.pre_modify != PreModify::none || call.kind == SyscallKind::rename || call.kind == SyscallKind::unlink
@@ -1270,8 +1362,10 @@ void Tracer::State::publish_result(Task& t, Proc& p, const PendingCall& pc, int6
             p.written_fds.erase(int(result));
             p.watched.erase(int(result));
             // Writes are not stopped on: a write-capable fd that did not
-            // truncate (which counts as writing) is checked for changes.
-            if (p.owned && open_can_write(c.flags) && !(c.flags & (O_TRUNC | O_DIRECTORY)) && s1) {
+            // truncate (which counts as writing) is checked for changes. In
+            // a shim image too: its hooks see libc's writes and copies, not
+            // raw ones (complete mode).
+            if (open_can_write(c.flags) && !(c.flags & (O_TRUNC | O_DIRECTORY)) && s1) {
                 watch_fd(t, p, int(result), pc.path, (c.flags & O_ACCMODE) == O_WRONLY && !(c.flags & O_APPEND));
             }
         }
@@ -1310,7 +1404,6 @@ void Tracer::State::publish_result(Task& t, Proc& p, const PendingCall& pc, int6
             p.written_fds.insert(c.fd);
         }
         break;
-    case SyscallKind::transfer: publish(t, ROAR_OP_TRANSFER, c.fd, c.fd2, 0, 0, result); break;
     case SyscallKind::exec:
         if (result < 0) {
             publish(t, ROAR_OP_EXEC_FAILED, c.dirfd, -1, 0, 0, result);

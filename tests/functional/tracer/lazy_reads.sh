@@ -18,10 +18,22 @@ check "a file still open at exit_group is an input"
 assert_eq "$JOB_RC" 0 "exit status"
 assert_input "$PROJECT/kept.txt" "$(b3 kept.txt)"
 
+# process_notes ARGV_WORD: the notes of the process whose argv has the word, joined by '|'.
+process_notes() { jq -r "[.processes[] | select(.argv | index(\"$1\")) | .notes[]?] | join(\"|\")" <<<"$JOB"; }
+
 job "$BIN/read_modes" killed kept.txt
 check "a file still open when a signal kills the process is an input"
 assert_eq "$JOB_RC" 143 "exit status (SIGTERM)"
 assert_input "$PROJECT/kept.txt" "$(b3 kept.txt)"
+assert_not_contains "$(process_notes killed)" "before the tracer could learn" "process notes"
+
+job "$BIN/read_modes" sigkill kept.txt
+check "a process SIGKILL ends before its open files could be learnt has them as inputs or says they may be missing"
+assert_eq "$JOB_RC" 137 "exit status (SIGKILL)"
+if ! io_paths "$JOB" inputs | grep -qxF "$PROJECT/kept.txt"; then
+  assert_contains "$(process_notes sigkill)" "killed by signal 9 before the tracer could learn the files it still had open" \
+    "process notes"
+fi
 
 job "$BIN/read_modes" dup duped.txt
 check "a file read through a dup2 copy is an input, once"

@@ -4,8 +4,9 @@
 # the OPEN then, marked learnt. Each hazard of that delay is checked here
 # with the record: a rename, unlink or ftruncate before the close, a death
 # by signal, a dup, an exec, a CLONE_FILES sibling, a file read before it
-# is replaced, a file another process reads while the writer still has it
-# open, and O_TMPFILE + linkat; plus the stop count of a create+write+close
+# is replaced (its digest taken when its read was learnt, unless it is over
+# 1 MiB or its inode changed during the job), a file another process reads
+# while the writer still has it open, and O_TMPFILE + linkat; plus the stop count of a create+write+close
 # loop (one stop per iteration: the close).
 . "$(dirname "$0")/tracer_lib.bash"
 build_static write_modes
@@ -84,15 +85,35 @@ assert_output "$PROJECT/out/handed.txt"
 assert_not_contains "$(io_paths "$JOB" inputs)" "$PROJECT/out/handed.txt" "inputs"
 
 printf 'the settings before\n' >settings.txt
+settings_b3=$(b3 settings.txt)
 sleep 0.1 # made well before the job (file birth times are coarse)
 job "$BIN/write_modes" reread settings.txt
-check "a file read, then replaced by an unstopped open, is an input with no digest and a note, and an output"
+check "a file read, then replaced by an unstopped open, is an input with the digest of the bytes read, and an output"
 assert_eq "$JOB_RC" 0 "exit status"
 assert_eq "$(cat settings.txt)" "replaced" "the file"
 assert_output "$PROJECT/settings.txt"
-io_paths "$JOB" inputs | grep -qxF "$PROJECT/settings.txt" || fail "settings.txt is not an input"
-assert_eq "$(io_digest "$JOB" inputs "$PROJECT/settings.txt")" "" "input digest (the bytes read are gone)"
-assert_contains "$(input_notes "$PROJECT/settings.txt")" "replaced by an open the tracer learnt only later" "input note"
+assert_input "$PROJECT/settings.txt" "$settings_b3"
+assert_eq "$(input_notes "$PROJECT/settings.txt")" "" "input notes"
+
+head -c $((2 * 1024 * 1024)) /dev/urandom >big.bin
+sleep 0.1
+job "$BIN/write_modes" reread big.bin
+check "a file over 1 MiB read, then replaced by an unstopped open, is an input with no digest and a note"
+assert_eq "$JOB_RC" 0 "exit status"
+assert_output "$PROJECT/big.bin"
+io_paths "$JOB" inputs | grep -qxF "$PROJECT/big.bin" || fail "big.bin is not an input"
+assert_eq "$(io_digest "$JOB" inputs "$PROJECT/big.bin")" "" "input digest (not hashed while its reader stopped)"
+assert_contains "$(input_notes "$PROJECT/big.bin")" "replaced by an open the tracer learnt only later" "input note"
+
+printf 'the mode changes\n' >chmodded.txt
+sleep 0.1
+job "$BIN/write_modes" chmod chmodded.txt
+check "a file whose inode changed during the job, read and then replaced, is an input with no digest and a note"
+assert_eq "$JOB_RC" 0 "exit status"
+io_paths "$JOB" inputs | grep -qxF "$PROJECT/chmodded.txt" || fail "chmodded.txt is not an input"
+assert_eq "$(io_digest "$JOB" inputs "$PROJECT/chmodded.txt")" "" "input digest (the bytes read cannot be told apart)"
+assert_contains "$(input_notes "$PROJECT/chmodded.txt")" "replaced by an open the tracer learnt only later" \
+  "input note"
 
 printf 'from before the job\n' >old.txt
 sleep 0.1

@@ -537,11 +537,13 @@ void start_after(Harness& h, const char* file = nullptr, const char* content = "
     h.start(100, 1);
 }
 
-// The OPEN the tracer publishes for a write-capable fd it learnt from /proc
-// after an unstopped open that created or replaced the file.
-void learnt_open(Harness& h, uint32_t pid, const std::string& path, int fd)
+// The OPEN the tracer publishes for an fd it learnt from /proc: by default
+// a write-capable one, after an unstopped open that created or replaced the
+// file; a read-only one may carry the digest and size the tracer took.
+void learnt_open(Harness& h, uint32_t pid, const std::string& path, int fd, int flags = O_WRONLY | O_CREAT | O_TRUNC,
+                 const std::string& blake3 = {}, const std::string& size = {})
 {
-    RawEvent e = roar::test::raw_event(ROAR_OP_OPEN, pid, ROAR_AT_FDCWD, O_WRONLY | O_CREAT | O_TRUNC, fd, path);
+    RawEvent e = roar::test::raw_event(ROAR_OP_OPEN, pid, ROAR_AT_FDCWD, flags, fd, path, blake3, size);
     e.header.mode = ROAR_OPEN_LEARNT;
     e.index = h.index++;
     h.tracker.on_event(e);
@@ -565,6 +567,41 @@ TEST_CASE("learnt late: a file read, then replaced by an unstopped open, is an i
     const ArtifactUse* out = find(job.outputs, h.path("settings.txt"));
     REQUIRE(out != nullptr);
     CHECK(out->hashes.at("blake3") == blake3_hex("after!"));
+}
+
+TEST_CASE("learnt late: a file read, hashed by the tracer, then replaced is an input with that digest",
+          "[collector][tracker][tracer]")
+{
+    Harness h;
+    start_after(h, "settings.txt", "before");
+    learnt_open(h, 100, h.path("settings.txt"), 3, O_RDONLY, blake3_hex("before"), "6");
+    h.send(ROAR_OP_CLOSE, 100, 3, 0, 0);
+    roar::test::write_file(h.dir / "settings.txt", "after!");
+    learnt_open(h, 100, h.path("settings.txt"), 3);
+    JobRecord job = finish_with_drops(h.tracker, 0);
+    const ArtifactUse* in = find(job.inputs, h.path("settings.txt"));
+    REQUIRE(in != nullptr);
+    CHECK(in->hashes.at("blake3") == blake3_hex("before"));
+    CHECK(in->size == std::optional<uint64_t>(6));
+    CHECK(in->notes.empty());
+    REQUIRE(find(job.outputs, h.path("settings.txt")) != nullptr);
+}
+
+TEST_CASE("learnt late: a malformed digest on a learnt read is ignored", "[collector][tracker][tracer]")
+{
+    Harness h;
+    roar::test::write_file(h.dir / "b.txt", "bbb");
+    start_after(h, "a.txt", "aaa");
+    learnt_open(h, 100, h.path("a.txt"), 3, O_RDONLY, "not-a-digest", "3");
+    h.send(ROAR_OP_CLOSE, 100, 3, 0, 0);
+    learnt_open(h, 100, h.path("b.txt"), 4, O_RDONLY, blake3_hex("bbb"), "3x");
+    h.send(ROAR_OP_CLOSE, 100, 4, 0, 0);
+    JobRecord job = finish_with_drops(h.tracker, 0);
+    // Unchanged, so hashed at the end as any input.
+    REQUIRE(find(job.inputs, h.path("a.txt")) != nullptr);
+    CHECK(find(job.inputs, h.path("a.txt"))->hashes.at("blake3") == blake3_hex("aaa"));
+    REQUIRE(find(job.inputs, h.path("b.txt")) != nullptr);
+    CHECK(find(job.inputs, h.path("b.txt"))->hashes.at("blake3") == blake3_hex("bbb"));
 }
 
 TEST_CASE("learnt late: a file born during the job and read before its writer's open was learnt is no input",

@@ -166,20 +166,6 @@ TEST_CASE("the namespace: renames, links, unlinks, truncates", "[collector][trac
     CHECK(decode(SYS_fchdir, 5).fd == 5);
 }
 
-TEST_CASE("in-kernel copies name the fd read from and the fd written to", "[collector][tracer][decoder]")
-{
-    SyscallCall c = decode(SYS_sendfile, 8, 7, 0, 100); // out, in
-    CHECK(c.op == ROAR_OP_TRANSFER);
-    CHECK(c.fd == 7);
-    CHECK(c.fd2 == 8);
-    c = decode(SYS_copy_file_range, 3, 0, 4, 0, 100, 0); // in, off, out
-    CHECK(c.fd == 3);
-    CHECK(c.fd2 == 4);
-    c = decode(SYS_splice, 5, 0, 6, 0, 100, 0);
-    CHECK(c.fd == 5);
-    CHECK(c.fd2 == 6);
-}
-
 TEST_CASE("processes: exec, fork and clone, exit", "[collector][tracer][decoder]")
 {
     SyscallCall c = decode(SYS_execve, k_path, 0x5000, 0x6000);

@@ -85,6 +85,11 @@ TEST_CASE("everything else runs at full speed", "[collector][tracer][filter]")
         INFO("syscall " << nr);
         CHECK(run_filter(prog, call(nr)) == SECCOMP_RET_ALLOW);
     }
+    // In-kernel copies: their files are known through their opens, their
+    // writes as write(2)'s are.
+    CHECK(run_filter(prog, call(SYS_sendfile, 4, 3)) == SECCOMP_RET_ALLOW);
+    CHECK(run_filter(prog, call(SYS_copy_file_range, 3, 0, 4)) == SECCOMP_RET_ALLOW);
+    CHECK(run_filter(prog, call(SYS_splice, 3, 0, 4)) == SECCOMP_RET_ALLOW);
     // fcntl only stops when it duplicates an fd.
     CHECK(run_filter(prog, call(SYS_fcntl, 3, F_GETFL)) == SECCOMP_RET_ALLOW);
     CHECK(run_filter(prog, call(SYS_fcntl, 3, F_SETFD, FD_CLOEXEC)) == SECCOMP_RET_ALLOW);

@@ -106,18 +106,19 @@ TEST_CASE("a shim the tracer follows leaves file syscalls to it and keeps the re
     CHECK(f.events_of(ROAR_OP_OPEN).empty());
     CHECK(roar_emit(f.S, ROAR_OP_RENAME, ROAR_AT_FDCWD, ROAR_AT_FDCWD, 0, 0, 0, "a", "b") == -1);
     CHECK(roar_emit(f.S, ROAR_OP_PRE_MODIFY, ROAR_AT_FDCWD, -1, 0, 0, 0, "a", nullptr) == -1);
-    // Writes and process events are the shim's: the tracer does not stop on write(2).
+    // Writes, in-kernel copies and process events are the shim's: the tracer
+    // stops neither on write(2) nor on copy_file_range, sendfile or splice.
     CHECK(roar_emit(f.S, ROAR_OP_WRITE_FD, 7, -1, 0, 0, 0, nullptr, nullptr) >= 0);
+    CHECK(roar_emit(f.S, ROAR_OP_TRANSFER, 7, 8, 0, 0, 100, nullptr, nullptr) >= 0);
     CHECK(roar_emit(f.S, ROAR_OP_PROC_EXIT, -1, -1, 0, 0, 0, nullptr, nullptr) >= 0);
     CHECK(roar_emit(f.S, ROAR_OP_FD_INHERITED, 1, -1, O_WRONLY, 0, 0, "/tmp/log", nullptr) >= 0);
     CHECK(f.header()->dropped == 0); // left out, not dropped
-    for (uint16_t op :
-         {ROAR_OP_OPEN, ROAR_OP_CLOSE, ROAR_OP_DUP, ROAR_OP_CHDIR, ROAR_OP_RENAME, ROAR_OP_LINK, ROAR_OP_SYMLINK,
-          ROAR_OP_UNLINK, ROAR_OP_TRUNCATE, ROAR_OP_TRANSFER, ROAR_OP_MKDIR, ROAR_OP_PRE_MODIFY}) {
+    for (uint16_t op : {ROAR_OP_OPEN, ROAR_OP_CLOSE, ROAR_OP_DUP, ROAR_OP_CHDIR, ROAR_OP_RENAME, ROAR_OP_LINK,
+                        ROAR_OP_SYMLINK, ROAR_OP_UNLINK, ROAR_OP_TRUNCATE, ROAR_OP_MKDIR, ROAR_OP_PRE_MODIFY}) {
         CHECK(roar_op_from_tracer(op));
     }
     for (uint16_t op : {ROAR_OP_PROC_START, ROAR_OP_EXEC, ROAR_OP_SPAWN, ROAR_OP_FORK, ROAR_OP_WAIT, ROAR_OP_NOTE,
-                        ROAR_OP_WRITE_FD, ROAR_OP_FD_INHERITED, ROAR_OP_PROC_EXIT}) {
+                        ROAR_OP_WRITE_FD, ROAR_OP_TRANSFER, ROAR_OP_FD_INHERITED, ROAR_OP_PROC_EXIT}) {
         CHECK_FALSE(roar_op_from_tracer(op));
     }
 }

@@ -106,8 +106,10 @@ public:
                            const RecoveryPlaces& places);
 
 private:
+    // `recorded`: the record's path filter (record()), handed to the
+    // tracer for the digests of the files it learns were read; null from run().
     void run_job(const EventRing::Sink& sink, const std::function<void(const JobLauncher&)>& launched,
-                 const std::function<void()>& after_batch);
+                 const std::function<void()>& after_batch, const PathFilter* recorded);
     // proxy.intercept_tls: the job's trust variables ("NAME=value"; empty,
     // with a note, when the roar CA cannot be used); adds the CA's
     // directory to `proxy_env`.

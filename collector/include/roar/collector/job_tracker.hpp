@@ -170,6 +170,9 @@ private:
     void mark_read(PathId id, uint32_t pid);
     void mark_written(PathId id, uint32_t pid);
     void take_input_digest(PathId id, bool late);
+    // The input digest of `id` from a learnt read-only OPEN (`blake3`, `size`:
+    // its s2 and s3), when it has none yet and the job has not written it.
+    void take_learnt_digest(PathId id, std::string_view blake3, std::string_view size);
     bool learnt_replacement(PathId id);
     void rename_path(const std::string& from, const std::string& to, uint32_t pid);
     uint32_t known_pid(uint32_t pid) const;

@@ -26,7 +26,6 @@ enum class SyscallKind : uint8_t {
     unlink,      // UNLINK dirfd/path, flags (AT_REMOVEDIR)
     mkdir,       // MKDIR dirfd/path, mode
     truncate,    // TRUNCATE by path (dirfd/path) or by fd
-    transfer,    // TRANSFER fd (in) -> fd2 (out), result = bytes
     exec,        // EXEC dirfd/path, argv; EXEC_FAILED if it returns
     fork,        // a new process or thread; FORK before a new process
     exit_group,  // PROC_EXIT with the status

@@ -19,6 +19,11 @@
  * says what that costs. Other write opens (O_TRUNC alone, an append,
  * O_RDWR in place, O_TMPFILE) still stop.
  *
+ * In-kernel copies (sendfile, copy_file_range, splice) never stop: the
+ * file read from is an input through its open, and the file written to is
+ * an output through its open (one that creates or replaces it) or through
+ * the change the tracer finds at the fd's close, as for write(2).
+ *
  * Only the x86_64 syscall ABI is decoded. Calls made through any other ABI
  * (i386 `int 0x80`, x32) are allowed untouched: a 32-bit program under the
  * filter runs at full speed and unobserved (its EXEC carries
@@ -81,7 +86,11 @@ extern "C" {
  * mode (and O_CREAT | O_TRUNC added: the kernel keeps neither in the fd's
  * flags) it stands for an open that created or replaced the file at some
  * moment before the event, so the collector cannot order it against other
- * processes' events (job_tracker.cpp, learnt_replacement). */
+ * processes' events (job_tracker.cpp, learnt_replacement). With
+ * O_RDONLY it may carry s2 = the file's BLAKE3 (hex) and s3 = its size
+ * (decimal): the tracer hashed the file when it learnt the fd, its inode
+ * unchanged since before the job, so these are the bytes the job read
+ * (tracer.cpp, read_digest). */
 #define ROAR_OPEN_LEARNT 0x80000000u
 
 /* Longest program roar_filter_build writes. */
@@ -101,8 +110,6 @@ static const int roar_filter_syscalls[] = {
     /* the namespace */
     SYS_rename, SYS_renameat, SYS_renameat2, SYS_link, SYS_linkat, SYS_symlink, SYS_symlinkat, SYS_unlink, SYS_unlinkat,
     SYS_rmdir, SYS_truncate, SYS_ftruncate, SYS_mkdir, SYS_mkdirat, SYS_chdir, SYS_fchdir,
-    /* in-kernel copies */
-    SYS_sendfile, SYS_copy_file_range, SYS_splice,
     /* processes */
     SYS_execve, SYS_execveat, SYS_clone, SYS_clone3, SYS_fork, SYS_vfork, SYS_exit_group,
     /* I/O the tracer cannot follow, reported as a note */

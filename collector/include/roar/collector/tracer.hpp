@@ -18,9 +18,11 @@
 
 #include "roar/collector/event_ring.hpp"
 #include "roar/collector/job_launcher.hpp"
+#include "roar/collector/path_filter.hpp"
 #include "roar/collector/result.hpp"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,6 +47,13 @@ struct TracerOptions {
     // getpeername and the tracer routes traced programs' S3 connections.
     std::string s3_proxy, s3_secret, s3_hosts, s3_tls;
     std::string hosts_file = "/etc/hosts"; // names whose addresses route by name (Go resolves names itself)
+    // The record's path filter. With it, a read-only fd the tracer learns
+    // (its open ran unstopped) is hashed at that stop when the filter
+    // accepts its file, the file is small and its inode is unchanged since
+    // before the job: the OPEN carries the digest, so a file the job reads
+    // and then replaces with an unstopped open keeps the digest of the
+    // bytes it read. Without it nothing is hashed (roar-events).
+    std::optional<PathFilter> digest_filter;
 };
 
 // Counters for the run report and the benchmark.

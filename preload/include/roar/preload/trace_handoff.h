@@ -28,7 +28,8 @@ int roar_handoff_wanted(const struct roar_shim* S, int probe);
 void roar_handoff_complete(struct roar_shim* S, int64_t index);
 
 /* Ops the tracer publishes itself for a process it follows: the shim's
- * would be duplicates. */
+ * would be duplicates. Not TRANSFER: the tracer does not stop on the
+ * in-kernel copies, so the shim's hook still reports the libc calls. */
 static inline int roar_op_from_tracer(uint16_t op)
 {
     switch (op) {
@@ -41,7 +42,6 @@ static inline int roar_op_from_tracer(uint16_t op)
     case ROAR_OP_SYMLINK:
     case ROAR_OP_UNLINK:
     case ROAR_OP_TRUNCATE:
-    case ROAR_OP_TRANSFER:
     case ROAR_OP_MKDIR:
     case ROAR_OP_PRE_MODIFY: return 1;
     default: return 0;

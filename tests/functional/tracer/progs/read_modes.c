@@ -3,6 +3,7 @@
  * them): each mode leaves such an fd where only that later stop finds it.
  *   read_modes keep FILE        reads FILE and exits without closing it
  *   read_modes killed FILE      reads FILE, then dies of SIGTERM without closing it
+ *   read_modes sigkill FILE     reads FILE, then dies of SIGKILL without closing it
  *   read_modes dup FILE         reads FILE through a dup2 copy, closing the original first
  *   read_modes exec FILE PROG   reads FILE through an O_CLOEXEC fd, then execs PROG
  *   read_modes rewrite FILE     reads FILE, then truncates and rewrites it with the fd still open
@@ -46,6 +47,10 @@ int main(int argc, char** argv)
     if (strcmp(mode, "killed") == 0) {
         signal(SIGTERM, SIG_DFL);
         raise(SIGTERM);
+        return 3;
+    }
+    if (strcmp(mode, "sigkill") == 0) {
+        raise(SIGKILL);
         return 3;
     }
     if (strcmp(mode, "dup") == 0) {

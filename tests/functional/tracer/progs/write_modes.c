@@ -12,6 +12,7 @@
  *   write_modes exec FILE PROG    writes FILE through an O_CLOEXEC fd, then execs PROG
  *   write_modes excl FILE         creates FILE with O_EXCL, writes and closes it
  *   write_modes reread FILE       reads FILE, closes it, then replaces it (O_CREAT|O_TRUNC)
+ *   write_modes chmod FILE        makes FILE mode 0600 (its inode changes, not its bytes), then as reread
  *   write_modes replace FILE      replaces FILE, closes it, then unlinks it
  *   write_modes handoff FILE      writes FILE; a child forked before reads it while the fd is still open
  *   write_modes shared FILE       a CLONE_FILES child closes the fd its parent opened FILE with
@@ -24,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -81,8 +83,8 @@ int main(int argc, char** argv)
     if (strcmp(mode, "loop") == 0) {
         return create_loop(file, argc > 3 ? atol(argv[3]) : 1);
     }
-    if (strcmp(mode, "reread") == 0) {
-        if (!read_some(file)) {
+    if (strcmp(mode, "reread") == 0 || strcmp(mode, "chmod") == 0) {
+        if ((strcmp(mode, "chmod") == 0 && chmod(file, 0600) != 0) || !read_some(file)) {
             return 1;
         }
         const int fd = open(file, k_create, 0644);
