@@ -30,6 +30,7 @@
 #include <atomic>
 #include <charconv>
 #include <condition_variable>
+#include <cerrno>
 #include <cstring>
 #include <functional>
 #include <map>
@@ -262,12 +263,17 @@ public:
             m_buf.clear();
             m_pos = 0;
         }
-        pollfd p{m_fd, POLLIN, 0};
-        if (::poll(&p, 1, m_timeout_ms) <= 0) {
-            return false;
-        }
         char tmp[k_io_chunk];
-        const ssize_t n = ::recv(m_fd, tmp, sizeof tmp, 0);
+        // Bytes already waiting (the usual case after wait_readable) are
+        // taken without a poll first; poll only bounds a real wait.
+        ssize_t n = ::recv(m_fd, tmp, sizeof tmp, MSG_DONTWAIT);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+            pollfd p{m_fd, POLLIN, 0};
+            if (::poll(&p, 1, m_timeout_ms) <= 0) {
+                return false;
+            }
+            n = ::recv(m_fd, tmp, sizeof tmp, 0);
+        }
         if (n <= 0) {
             return false;
         }
@@ -306,11 +312,16 @@ public:
     bool write_all(std::string_view data)
     {
         while (!data.empty()) {
-            pollfd p{m_fd, POLLOUT, 0};
-            if (::poll(&p, 1, m_timeout_ms) <= 0) {
-                return false;
+            // Written at once while the socket has room; poll only bounds
+            // the wait for a full send buffer to drain.
+            const ssize_t n = ::send(m_fd, data.data(), data.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+                pollfd p{m_fd, POLLOUT, 0};
+                if (::poll(&p, 1, m_timeout_ms) <= 0) {
+                    return false;
+                }
+                continue;
             }
-            const ssize_t n = ::send(m_fd, data.data(), data.size(), MSG_NOSIGNAL);
             if (n <= 0) {
                 return false;
             }
@@ -883,7 +894,9 @@ struct Exchange {
         return std::nullopt;
     }
 
-    bool send(const Response& r)
+    // The bytes send() writes for `r`: its head, and its body unless the
+    // request is a HEAD.
+    std::string render(const Response& r) const
     {
         std::string out = fmt::format("HTTP/1.1 {} {}\r\n", r.status, reason(r.status));
         out += "x-amz-request-id: " + request_id + "\r\n";
@@ -907,8 +920,13 @@ struct Exchange {
         if (head.method != "HEAD") {
             out += r.body;
         }
+        return out;
+    }
+
+    bool send(const Response& r)
+    {
         response_started = true;
-        return conn.write_all(out);
+        return conn.write_all(render(r));
     }
 
     Response error(const S3Error& e) const
@@ -1553,6 +1571,17 @@ Result<Response> do_head_or_get_object(Exchange& x, bool get)
             continue;
         }
         bool sink_failed = false;
+        // The head waits for the first body bytes and leaves in the same
+        // write: one segment, so a small object costs the client one wake-up.
+        std::string head_out;
+        const auto write_out = [&](std::string_view bytes) {
+            x.response_started = true;
+            if (!x.conn.write_all(bytes)) {
+                sink_failed = true;
+                return false;
+            }
+            return true;
+        };
         const HeadCallback on_head = [&](const GetResponse& resp) {
             Response r;
             r.status = resp.status == 206 ? 206 : 200;
@@ -1566,15 +1595,19 @@ Result<Response> do_head_or_get_object(Exchange& x, bool get)
             if (!resp.content_range.empty()) {
                 r.headers.emplace_back("Content-Range", resp.content_range);
             }
-            if (!x.send(r)) {
-                sink_failed = true;
-                return false;
-            }
+            head_out = x.render(r);
             return true;
         };
         const BodySink sink = [&](const char* data, std::size_t n) {
-            if (!x.conn.write_all(std::string_view(data, n))) {
-                sink_failed = true;
+            bool written = false;
+            if (!head_out.empty()) {
+                head_out.append(data, n);
+                written = write_out(head_out);
+                std::string().swap(head_out);
+            } else {
+                written = write_out(std::string_view(data, n));
+            }
+            if (!written) {
                 return false;
             }
             x.g.metrics.bytes_out += n;
@@ -1585,6 +1618,9 @@ Result<Response> do_head_or_get_object(Exchange& x, bool get)
         x.g.metrics.backend(loc.backend, got.has_value(),
                             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
         if (got) {
+            if (!head_out.empty() && !write_out(head_out)) { // an empty body: the head alone
+                x.close_after = true;
+            }
             Response done;
             done.status = got->status;
             return done; // already sent

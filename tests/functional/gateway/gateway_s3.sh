@@ -77,6 +77,23 @@ assert code(lambda: gw.get_object(Bucket="nope", Key="x")) == "404 NoSuchBucket"
 assert [x["Name"] for x in gw.list_buckets()["Buckets"]] == ["data", "small", "twice"]
 PY
 
+check "an empty object and a 1 KiB one read back whole, again and again on kept-alive connections"
+static <<PY
+$PYHEAD
+small = os.urandom(1024)
+empty_put = gw.put_object(Bucket="data", Key="tiny/empty", Body=b"")
+small_put = gw.put_object(Bucket="data", Key="tiny/1k", Body=small)
+for _ in range(10):
+    e = gw.get_object(Bucket="data", Key="tiny/empty")
+    assert e["ContentLength"] == 0 and e["ETag"] == empty_put["ETag"], e
+    assert e["Body"].read() == b"", "the empty object has a body"
+    s = gw.get_object(Bucket="data", Key="tiny/1k")
+    assert s["ContentLength"] == 1024 and s["ETag"] == small_put["ETag"], s
+    assert s["Body"].read() == small, "the 1 KiB body differs"
+gw.delete_object(Bucket="data", Key="tiny/empty")
+gw.delete_object(Bucket="data", Key="tiny/1k")
+PY
+
 check "first-fit placement: backend a until its quota is full, then b"
 head -c 600000 /dev/urandom >"$TEST_TMP/p1.bin"
 head -c 600000 /dev/urandom >"$TEST_TMP/p2.bin"
