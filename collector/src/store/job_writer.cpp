@@ -19,6 +19,7 @@
 namespace roar::collector {
 
 using store_detail::k_rows_per_statement;
+using store_detail::KeyLookup;
 using store_detail::RowInserter;
 
 namespace {
@@ -33,6 +34,8 @@ class PathInterner {
 public:
     explicit PathInterner(StoreEngine& engine)
         : m_engine(engine),
+          m_lookup(engine, "SELECT id, path FROM paths WHERE path IN (",
+                   "SELECT id, path FROM paths WHERE path = ANY(?1::text[])"),
           m_add(engine, "INSERT INTO paths (id, path)", "", 2, k_rows_per_statement,
                 store_detail::Conflicts::impossible)
     { }
@@ -46,33 +49,14 @@ public:
         m_distinct.erase(std::unique(m_distinct.begin(), m_distinct.end()), m_distinct.end());
         m_known.clear();
         m_known.reserve(m_distinct.size());
-        for (size_t start = 0; start < m_distinct.size(); start += k_rows_per_statement) {
-            const size_t n = std::min(k_rows_per_statement, m_distinct.size() - start);
-            std::unique_ptr<SqlStatement> part;
-            SqlStatement* q = nullptr;
-            if (n == k_rows_per_statement) {
-                if (!m_full_lookup) {
-                    m_full_lookup = m_engine.prepare(lookup_sql(n));
-                }
-                m_full_lookup->reset();
-                q = m_full_lookup.get();
-            } else {
-                part = m_engine.prepare(lookup_sql(n));
-                q = part.get();
+        m_lookup.run(m_distinct, [&](SqlStatement& q) {
+            // The stored bytes are one of the batch's: find that view.
+            const std::string_view stored = q.column_view(1);
+            auto at = std::lower_bound(m_distinct.begin(), m_distinct.end(), stored);
+            if (at != m_distinct.end() && *at == stored) {
+                m_known.emplace(*at, q.column_int(0));
             }
-            for (size_t i = 0; i < n; ++i) {
-                q->bind(int(i) + 1, m_distinct[start + i]);
-            }
-            while (q->step()) {
-                // The stored bytes are one of the batch's: find that view.
-                auto at = std::lower_bound(m_distinct.begin() + std::ptrdiff_t(start),
-                                           m_distinct.begin() + std::ptrdiff_t(start + n), q->column_view(1));
-                if (at != m_distinct.begin() + std::ptrdiff_t(start + n) && *at == q->column_view(1)) {
-                    m_known.emplace(*at, q->column_int(0));
-                }
-            }
-            q->reset();
-        }
+        });
         m_new.clear();
         for (const auto path : m_distinct) {
             if (!m_known.count(path)) {
@@ -96,15 +80,6 @@ public:
     }
 
 private:
-    static std::string lookup_sql(size_t count)
-    {
-        std::string sql = "SELECT id, path FROM paths WHERE path IN (";
-        for (size_t i = 0; i < count; ++i) {
-            sql += fmt::format("{}?{}", i ? ", " : "", i + 1);
-        }
-        return sql + ")";
-    }
-
     // Reserves `count` new ids; returns the one before the first.
     int64_t draw_ids(int64_t count)
     {
@@ -130,8 +105,8 @@ private:
     }
 
     StoreEngine& m_engine;
+    KeyLookup m_lookup;
     RowInserter m_add;
-    std::unique_ptr<SqlStatement> m_full_lookup;
     std::optional<int64_t> m_last_id;
     std::vector<std::string_view> m_distinct, m_new;
     std::unordered_map<std::string_view, int64_t> m_known;
@@ -380,23 +355,12 @@ void Store::write_uses_in_bulk(int64_t job_id, const JobRecord& job)
             all.push_back({&use, direction});
         }
     }
-    auto lookup_sql = [](size_t count) {
-        std::string sql = "SELECT algorithm, digest, artifact_id FROM artifact_hashes WHERE digest IN (";
-        for (size_t i = 0; i < count; ++i) {
-            sql += fmt::format("{}?{}", i ? ", " : "", i + 1);
-        }
-        return sql + ")";
-    };
-    // PostgreSQL: the batch's digests go as one array parameter, one short
-    // statement a batch instead of a thousand parameters to parse; only
-    // printable ASCII is spelt into an array literal (blake3, sha256 and
-    // ETags are), anything else takes the IN list.
     const bool postgres = m_engine->dialect() == Dialect::postgresql;
-    auto plain = [](std::string_view digest) {
-        return std::all_of(digest.begin(), digest.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
-    };
-    std::string array;
-    std::unique_ptr<SqlStatement> full_lookup;
+    // The batch's digests, looked up together (on PostgreSQL as one array
+    // parameter when they are printable ASCII: blake3, sha256 and ETags are).
+    KeyLookup digest_lookup(
+        *m_engine, "SELECT algorithm, digest, artifact_id FROM artifact_hashes WHERE digest IN (",
+        "SELECT algorithm, digest, artifact_id FROM artifact_hashes WHERE digest = ANY(?1::text[])");
     int64_t next_id = 0; // SQLite: the last artifact id given out
     if (m_engine->dialect() == Dialect::sqlite) {
         // The ids SQLite would give one INSERT at a time (max + 1), taken
@@ -454,50 +418,9 @@ void Store::write_uses_in_bulk(int64_t job_id, const JobRecord& job)
         std::sort(digests.begin(), digests.end());
         digests.erase(std::unique(digests.begin(), digests.end()), digests.end());
         known.clear();
-        const bool as_array = postgres && std::all_of(digests.begin(), digests.end(), plain);
-        if (as_array && !digests.empty()) {
-            array = "{";
-            for (const auto digest : digests) {
-                array += array.size() > 1 ? ",\"" : "\"";
-                for (const char c : digest) {
-                    if (c == '"' || c == '\\') {
-                        array += '\\';
-                    }
-                    array += c;
-                }
-                array += '"';
-            }
-            array += '}';
-            SqlStatement& q =
-                prepared("SELECT algorithm, digest, artifact_id FROM artifact_hashes WHERE digest = ANY(?1::text[])");
-            q.bind(1, std::string_view(array));
-            while (q.step()) {
-                known[{q.column_text(0), q.column_text(1)}] = q.column_int(2);
-            }
-            q.reset();
-        }
-        for (size_t start = 0; !as_array && start < digests.size(); start += k_rows_per_statement) {
-            const size_t n = std::min(k_rows_per_statement, digests.size() - start);
-            std::unique_ptr<SqlStatement> part;
-            SqlStatement* q = nullptr;
-            if (n == k_rows_per_statement) {
-                if (!full_lookup) {
-                    full_lookup = m_engine->prepare(lookup_sql(n));
-                }
-                full_lookup->reset();
-                q = full_lookup.get();
-            } else {
-                part = m_engine->prepare(lookup_sql(n));
-                q = part.get();
-            }
-            for (size_t i = 0; i < n; ++i) {
-                q->bind(int(i) + 1, digests[start + i]);
-            }
-            while (q->step()) {
-                known[{q->column_text(0), q->column_text(1)}] = q->column_int(2);
-            }
-            q->reset();
-        }
+        digest_lookup.run(digests, [&](SqlStatement& q) {
+            known[{q.column_text(0), q.column_text(1)}] = q.column_int(2);
+        });
 
         artifact_of.assign(count, 0);
         created.clear();

@@ -233,30 +233,34 @@ std::vector<std::string> Store::path_names(const std::vector<int64_t>& ids)
     if (ids.empty()) {
         return out;
     }
-    // (id, index in `ids`) by id: a row read is placed by binary search.
+    const auto [lowest, highest] = std::minmax_element(ids.begin(), ids.end());
+    const int64_t low = *lowest, high = *highest;
+    if (uint64_t(high - low) / 4 < ids.size()) {
+        // Dense (a long session names most of its range): one streamed
+        // range read, each row placed through a table by id, rows not
+        // asked for skipped.
+        constexpr size_t k_none = std::numeric_limits<size_t>::max();
+        std::vector<size_t> slot(size_t(high - low) + 1, k_none);
+        for (size_t i = 0; i < ids.size(); ++i) {
+            slot[size_t(ids[i] - low)] = i;
+        }
+        auto q = m_engine->prepare_scan("SELECT id, path FROM paths WHERE id >= ?1 AND id <= ?2");
+        q->bind(1, low).bind(2, high);
+        while (q->step()) {
+            const int64_t id = q->column_int(0);
+            if (id >= low && id <= high && slot[size_t(id - low)] != k_none) {
+                out[slot[size_t(id - low)]] = std::string(q->column_view(1));
+            }
+        }
+        return out;
+    }
+    // Sparse: batches of bound ids (the last padded with its last id),
+    // each row placed by binary search over (id, index in `ids`).
     std::vector<std::pair<int64_t, size_t>> wanted(ids.size());
     for (size_t i = 0; i < ids.size(); ++i) {
         wanted[i] = {ids[i], i};
     }
     std::sort(wanted.begin(), wanted.end());
-    auto place = [&](int64_t id, std::string_view path) {
-        auto at = std::lower_bound(wanted.begin(), wanted.end(), std::pair<int64_t, size_t>(id, 0));
-        for (; at != wanted.end() && at->first == id; ++at) {
-            out[at->second] = std::string(path);
-        }
-    };
-    const int64_t low = wanted.front().first, high = wanted.back().first;
-    if (uint64_t(high - low) / 4 < wanted.size()) {
-        // Dense (a long session names most of its range): one streamed
-        // range read, rows not asked for skipped.
-        auto q = m_engine->prepare_scan("SELECT id, path FROM paths WHERE id >= ?1 AND id <= ?2");
-        q->bind(1, low).bind(2, high);
-        while (q->step()) {
-            place(q->column_int(0), q->column_view(1));
-        }
-        return out;
-    }
-    // Sparse: batches of bound ids, the last batch padded with its last id.
     constexpr size_t k_batch = 256;
     static const std::string batch_sql = [] {
         std::string sql = "SELECT id, path FROM paths WHERE id IN (?1";
@@ -272,7 +276,11 @@ std::vector<std::string> Store::path_names(const std::vector<int64_t>& ids)
             q.bind(int(i + 1), wanted[std::min(start + i, wanted.size() - 1)].first);
         }
         while (q.step()) {
-            place(q.column_int(0), q.column_view(1));
+            const int64_t id = q.column_int(0);
+            auto at = std::lower_bound(wanted.begin(), wanted.end(), std::pair<int64_t, size_t>(id, 0));
+            for (; at != wanted.end() && at->first == id; ++at) {
+                out[at->second] = std::string(q.column_view(1));
+            }
         }
     }
     q.reset();

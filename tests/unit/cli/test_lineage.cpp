@@ -396,8 +396,7 @@ TEST_CASE("overrides replace --name=x and --name x, append what is not there, an
     CHECK_THROWS_WITH(apply_overrides(argv, {"--=4"}, "@2"), Catch::Contains("not an override"));
 }
 
-TEST_CASE("a job's uses are read in byte order of their paths, whenever each path was first recorded",
-          "[cli][lineage]")
+TEST_CASE("a job's uses are read in byte order of their paths, whenever each path was first recorded", "[cli][lineage]")
 {
     // Path ids follow first recording: z.csv, recorded in an earlier
     // session, has a lower id than a.csv, new in the job that reads both.
