@@ -68,11 +68,8 @@ if [[ $(id -u) -eq 0 ]] && as_nobody true 2>/dev/null; then
   check "an older schema a reader cannot upgrade is one line saying what to do"
   cp .roar/roar.db current.db
   # Back to version 1: migration 6 -> 7 undone (uses carry their paths), then the earlier ones.
-  sqlite3 .roar/roar.db "CREATE TABLE job_io_v6 (job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
-    direction TEXT NOT NULL, path TEXT NOT NULL, artifact_id INTEGER REFERENCES artifacts(id), size INTEGER,
-    notes TEXT NOT NULL DEFAULT '[]', pid INTEGER, PRIMARY KEY (job_id, direction, path));
-    INSERT INTO job_io_v6 SELECT io.job_id, io.direction, p.path, io.artifact_id, io.size, io.notes, io.pid
-    FROM job_io io JOIN paths p ON p.id = io.path_id;
+  sqlite3 .roar/roar.db "CREATE TABLE job_io_v6 AS SELECT io.job_id, io.direction, p.path, io.artifact_id, io.size,
+    io.notes, io.pid FROM job_io io JOIN paths p ON p.id = io.path_id;
     DROP TABLE job_io; DROP TABLE paths; ALTER TABLE job_io_v6 RENAME TO job_io;
     CREATE INDEX job_io_by_artifact ON job_io(artifact_id); CREATE INDEX job_io_by_path ON job_io(path)"
   sqlite3 .roar/roar.db 'ALTER TABLE job_io DROP COLUMN pid; DROP TABLE job_environments; DROP INDEX steps_by_name; ALTER TABLE steps DROP COLUMN name;

@@ -47,21 +47,12 @@ std::string slurp(const std::filesystem::path& p)
 // Undoes migration 6 -> 7: uses carry their path's text again and the
 // paths table goes, as a version 6 file had it.
 constexpr const char* k_back_to_v6 = R"sql(
-CREATE TABLE job_io_v6 (
-    job_id      INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
-    direction   TEXT NOT NULL CHECK (direction IN ('in', 'out', 'deleted')),
-    path        TEXT NOT NULL,
-    artifact_id INTEGER REFERENCES artifacts(id),
-    size        INTEGER,
-    notes       TEXT NOT NULL DEFAULT '[]',
-    pid         INTEGER,
-    PRIMARY KEY (job_id, direction, path)
-);
-INSERT INTO job_io_v6 SELECT io.job_id, io.direction, p.path, io.artifact_id, io.size, io.notes, io.pid
+CREATE TABLE job_io_v6 AS SELECT io.job_id, io.direction, p.path, io.artifact_id, io.size, io.notes, io.pid
 FROM job_io io JOIN paths p ON p.id = io.path_id;
 DROP TABLE job_io;
 DROP TABLE paths;
 ALTER TABLE job_io_v6 RENAME TO job_io;
+CREATE UNIQUE INDEX job_io_key ON job_io(job_id, direction, path);
 CREATE INDEX job_io_by_artifact ON job_io(artifact_id);
 CREATE INDEX job_io_by_path ON job_io(path);
 PRAGMA user_version = 6;
