@@ -193,7 +193,7 @@ SELECT j.uid, st.number, j.command, j.started_at, p.path, j.exit_code, io.pid
 FROM job_io io JOIN paths p ON p.id = io.path_id JOIN jobs j ON j.id = io.job_id
 LEFT JOIN steps st ON st.id = j.step_id
 WHERE io.artifact_id = ?1 AND io.direction = ?2
-ORDER BY j.started_at, j.id)sql");
+ORDER BY j.started_at, j.id, p.path)sql");
     q->bind(1, artifact).bind(2, direction);
     std::vector<ArtifactUseByJob> list;
     while (q->step()) {
