@@ -206,9 +206,15 @@ Result<void> migrate_sqlite(sqlite3* db, const fs::path& path, int from_version)
                  "PRAGMA cache_size=-65536");
         for (int v = from_version; v < k_schema_version; ++v) {
             exec(db, "BEGIN IMMEDIATE");
-            SqliteStatement again(db, "PRAGMA user_version");
-            again.step();
-            if (again.column_int(0) != v) { // another process migrated meanwhile
+            int found = 0;
+            {
+                // Finished before the step runs: DROP TABLE fails while a
+                // statement is still open on the connection.
+                SqliteStatement again(db, "PRAGMA user_version");
+                again.step();
+                found = again.column_int(0);
+            }
+            if (found != v) { // another process migrated meanwhile
                 exec(db, "ROLLBACK");
                 continue;
             }
