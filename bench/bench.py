@@ -1104,8 +1104,8 @@ def row_7(b):
     njobs = con.execute("SELECT count(*) FROM jobs").fetchone()[0]
     nart = con.execute("SELECT count(*) FROM artifacts").fetchone()[0]
     mid = con.execute("SELECT uid FROM jobs ORDER BY id LIMIT 1 OFFSET ?", (njobs // 2,)).fetchone()[0]
-    path = con.execute("SELECT path FROM job_io WHERE direction = 'out' ORDER BY rowid LIMIT 1 OFFSET ?",
-                       (njobs // 2,)).fetchone()[0]
+    path = con.execute("SELECT p.path FROM job_io io JOIN paths p ON p.id = io.path_id WHERE io.direction = 'out' "
+                       "ORDER BY io.rowid LIMIT 1 OFFSET ?", (njobs // 2,)).fetchone()[0]
     con.close()
     size_mib = os.path.getsize(db) / MIB
     queries = [("7a", "roar show --json JOB (a middle job)", [b.roar, "show", "--json", mid]),

@@ -115,8 +115,13 @@ def main():
                     "exit_code, observed, notes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", procs)
     con.executemany("INSERT INTO artifacts (id, kind, size, first_seen) VALUES (?,?,?,?)", artifacts)
     con.executemany("INSERT INTO artifact_hashes (artifact_id, algorithm, digest) VALUES (?,?,?)", hashes)
-    con.executemany("INSERT INTO job_io (job_id, direction, path, artifact_id, size, notes) VALUES (?,?,?,?,?,?)",
-                    io_rows)
+    # Schema 7 interns paths: each distinct path once, the uses name it by id.
+    path_ids = {}
+    for row in io_rows:
+        path_ids.setdefault(row[2], len(path_ids) + 1)
+    con.executemany("INSERT INTO paths (id, path) VALUES (?,?)", ((i, p) for p, i in path_ids.items()))
+    con.executemany("INSERT INTO job_io (job_id, direction, path_id, artifact_id, size, notes) VALUES (?,?,?,?,?,?)",
+                    ((j, d, path_ids[p], a, s, n) for j, d, p, a, s, n in io_rows))
     con.execute("COMMIT")
     con.execute("ANALYZE")
     counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("jobs", "steps", "artifacts", "job_io")}

@@ -61,7 +61,7 @@ def main():
     if con.execute("SELECT count(*) FROM jobs").fetchone()[0]:
         sys.exit("lineage_db_synth: the database already has jobs; start from a fresh `roar init`")
     con.execute("BEGIN")
-    tables = ("jobs", "processes", "artifacts", "artifact_hashes", "job_io", "steps")
+    tables = ("jobs", "processes", "artifacts", "artifact_hashes", "job_io", "steps", "paths")
     indexes = con.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
                           f"AND tbl_name IN ({','.join('?' * len(tables))})", tables).fetchall()
     for name, _ in indexes:
@@ -97,8 +97,10 @@ def main():
                                      "first_seen": f"{t0} + (x / {per_job}) * 60.0"}, seq(n_art))
     insert_select(con, "artifact_hashes", {"artifact_id": "x + 1", "algorithm": "'blake3'",
                                            "digest": "lower(hex(randomblob(32)))"}, seq(n_art))
+    # Artifact i's path is path i (schema 7 interns paths).
+    insert_select(con, "paths", {"id": "x + 1", "path": path.format(a="(x + 1)")}, seq(n_art))
     insert_select(con, "job_io", {"job_id": f"x / {per_job} + 1", "direction": "'out'",
-                                  "path": path.format(a="(x + 1)"), "artifact_id": "x + 1",
+                                  "path_id": "x + 1", "artifact_id": "x + 1",
                                   "size": "4096 + (x + 1) % 65536", "notes": "'[]'"}, seq(n_art))
     # Inputs of job j >= 1 (0-based): k-th read, k < reads.
     near = reads * 4 // 5
@@ -106,7 +108,7 @@ def main():
            f"ELSE 1 + abs(random()) % ((x / {reads} + 1) * {per_job}) END)")
     con.execute(f"CREATE TEMP TABLE inputs AS SELECT x / {reads} + 2 AS job, {art} AS art "
                 f"FROM {seq((jobs - 1) * reads)}")
-    insert_select(con, "job_io", {"job_id": "job", "direction": "'in'", "path": path.format(a="art"),
+    insert_select(con, "job_io", {"job_id": "job", "direction": "'in'", "path_id": "art",
                                   "artifact_id": "art", "size": "4096 + art % 65536", "notes": "'[]'"},
                   "temp.inputs")
     for _, sql in indexes:

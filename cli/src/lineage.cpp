@@ -15,7 +15,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <deque>
 #include <exception>
 #include <iterator>
 #include <limits>
@@ -26,11 +25,6 @@
 namespace roar::cli {
 
 namespace {
-
-struct ViewHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
 
 void add_unique(std::vector<int>& list, int value)
 {
@@ -116,6 +110,54 @@ int64_t Lineage::current_content(uint32_t path_index) const
 }
 
 namespace {
+
+// A job's uses of one direction arrive in path-id order. Ids follow the
+// paths' byte order within a job's first recording (and after the schema
+// 7 migration), the order uses were always read in; a job mixing paths
+// first recorded at different times is put back in byte order here, and
+// g.paths renumbered by first use, so the graph and everything printed
+// from it do not depend on when a path was first recorded.
+void in_path_order(Lineage& g)
+{
+    auto by_path = [&g](const Use& a, const Use& b) { return g.paths[a.path].path < g.paths[b.path].path; };
+    bool reordered = false;
+    std::vector<Use> run;
+    for (auto& e : g.executions) {
+        for (const auto* list : {&e.outputs, &e.inputs}) {
+            bool sorted = true;
+            for (size_t i = 1; i < list->size() && sorted; ++i) {
+                sorted = !by_path(g.uses[(*list)[i]], g.uses[(*list)[i - 1]]);
+            }
+            if (sorted) {
+                continue;
+            }
+            run.clear();
+            for (uint32_t u : *list) {
+                run.push_back(g.uses[u]);
+            }
+            std::stable_sort(run.begin(), run.end(), by_path);
+            for (size_t i = 0; i < run.size(); ++i) {
+                g.uses[(*list)[i]] = run[i];
+            }
+            reordered = true;
+        }
+    }
+    if (!reordered) {
+        return;
+    }
+    constexpr uint32_t k_unseen = std::numeric_limits<uint32_t>::max();
+    std::vector<uint32_t> renumbered(g.paths.size(), k_unseen);
+    std::vector<PathState> paths;
+    paths.reserve(g.paths.size());
+    for (auto& use : g.uses) {
+        if (renumbered[use.path] == k_unseen) {
+            renumbered[use.path] = uint32_t(paths.size());
+            paths.push_back(std::move(g.paths[use.path]));
+        }
+        use.path = renumbered[use.path];
+    }
+    g.paths = std::move(paths);
+}
 
 // Datasets on disk: the files under each of `datasets` (indexes into
 // g.paths) found again by the rule's walk, hashed through the hash cache,
@@ -215,63 +257,48 @@ Lineage Lineage::load(collector::Store& store, const LineageOptions& options)
         for (size_t i = 0; i < g.executions.size(); ++i) {
             execution_of[size_t(g.executions[i].job_row)] = int(i);
         }
-        // Paths are interned: a project has far fewer paths than uses.
-        std::deque<std::string> storage;
-        std::unordered_map<std::string_view, uint32_t, ViewHash, std::equal_to<>> path_ids;
-        path_ids.reserve(1 << 14);
-        // Executions of one step use the same paths in the same (index)
-        // order, so the previous execution's list usually names the next
-        // path without hashing it.
-        std::vector<std::vector<uint32_t>> last_paths(g.steps.size());
-        std::vector<uint32_t> this_paths;
-        int this_exec = -1;
-        auto intern = [&](std::string_view path) {
-            auto it = path_ids.find(path);
-            if (it == path_ids.end()) {
-                storage.emplace_back(path);
-                it = path_ids.emplace(std::string_view(storage.back()), uint32_t(g.paths.size())).first;
-                g.paths.push_back(PathState{storage.back(), {}, 0, DiskState::unchecked, 0, {}});
+        // The store names each path by id; g.paths is indexed in order of
+        // first use, and each path's text is read once after the scan.
+        std::vector<uint32_t> local_of; // store path id -> index in g.paths + 1 (0: not yet)
+        std::vector<int64_t> store_ids;
+        auto add = [&](int exec, int64_t path_id, int64_t artifact, bool output) {
+            if (path_id < 0) {
+                return;
             }
-            return it->second;
-        };
-        auto add = [&](int exec, std::string_view path, int64_t artifact, bool output) {
+            if (size_t(path_id) >= local_of.size()) {
+                local_of.resize(std::max(size_t(path_id) + 1, local_of.size() * 2), 0);
+            }
+            uint32_t& local = local_of[size_t(path_id)];
+            if (local == 0) {
+                g.paths.push_back(PathState{});
+                store_ids.push_back(path_id);
+                local = uint32_t(g.paths.size());
+            }
             Execution& e = g.executions[size_t(exec)];
-            if (exec != this_exec) {
-                if (this_exec >= 0) {
-                    last_paths[size_t(g.executions[size_t(this_exec)].step)].swap(this_paths);
-                }
-                this_paths.clear();
-                this_exec = exec;
-            }
-            const auto& hint = last_paths[size_t(e.step)];
-            const size_t at = this_paths.size();
-            const uint32_t id = at < hint.size() && g.paths[hint[at]].path == path ? hint[at] : intern(path);
-            this_paths.push_back(id);
             const auto index = uint32_t(g.uses.size());
             (output ? e.outputs : e.inputs).push_back(index);
-            g.uses.push_back(Use{id, artifact, exec, output, -1});
+            g.uses.push_back(Use{local - 1, artifact, exec, output, -1});
         };
         // The session's outputs, then its inputs (the store reads a long
         // history on two threads, or streams it from a server).
         auto exec_of = [&](int64_t row) { return row >= 0 && row <= max_job_row ? execution_of[size_t(row)] : -1; };
-        bool inputs_begun = false;
         store.scan_session_uses(
             g.session_id, jobs,
-            [&](int64_t job_row, std::string_view path, int64_t artifact) {
+            [&](int64_t job_row, int64_t path_id, int64_t artifact) {
                 if (const int exec = exec_of(job_row); exec >= 0) {
-                    add(exec, path, artifact, true);
+                    add(exec, path_id, artifact, true);
                 }
             },
-            [&](int64_t job_row, std::string_view path, int64_t artifact) {
-                if (!inputs_begun) { // the outputs' path hints do not fit the inputs
-                    inputs_begun = true;
-                    std::fill(last_paths.begin(), last_paths.end(), std::vector<uint32_t>{});
-                    this_exec = -1;
-                }
+            [&](int64_t job_row, int64_t path_id, int64_t artifact) {
                 if (const int exec = exec_of(job_row); exec >= 0) {
-                    add(exec, path, artifact, false);
+                    add(exec, path_id, artifact, false);
                 }
             });
+        auto names = store.path_names(store_ids);
+        for (size_t i = 0; i < g.paths.size(); ++i) {
+            g.paths[i].path = std::move(names[i]);
+        }
+        in_path_order(g);
         std::vector<uint32_t> counts(g.paths.size(), 0);
         for (const auto& use : g.uses) {
             ++counts[use.path];

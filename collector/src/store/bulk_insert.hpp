@@ -4,7 +4,8 @@
 // job's rows cost one parse, never one per row (a writer may ask for fewer
 // rows a statement). A writer whose rows cannot conflict with stored ones
 // may let them stream instead (PostgreSQL's COPY: one round trip for any
-// number of rows, no statement to parse). Internal to the store.
+// number of rows, no statement to parse). KeyLookup is the reading side:
+// stored rows found by many text keys a statement. Internal to the store.
 #pragma once
 
 #include "roar/collector/store/engine.hpp"
@@ -15,6 +16,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace roar::collector::store_detail {
 
@@ -119,6 +121,93 @@ private:
     size_t m_rows;
     bool m_may_stream;
     std::unique_ptr<SqlStatement> m_full;
+};
+
+// Finds stored rows by a text key, many keys a statement: `in_head` is the
+// query up to its IN list ("SELECT id, path FROM paths WHERE path IN ("),
+// run with k_rows_per_statement keys bound a statement (the full-size
+// statement prepared once per KeyLookup). On PostgreSQL, when every key
+// is printable ASCII (so stored as it is), the keys go instead as one
+// array parameter to `array_sql` ("... WHERE path = ANY(?1::text[])"):
+// one short statement for any number of keys.
+class KeyLookup {
+public:
+    KeyLookup(StoreEngine& engine, std::string in_head, std::string array_sql)
+        : m_engine(engine), m_in_head(std::move(in_head)), m_array_sql(std::move(array_sql))
+    { }
+    KeyLookup(const KeyLookup&) = delete;
+    KeyLookup& operator=(const KeyLookup&) = delete;
+
+    // Calls `on_row(stmt)` for each stored row matching one of `keys`.
+    template <class OnRow> void run(const std::vector<std::string_view>& keys, OnRow on_row)
+    {
+        auto plain = [](std::string_view key) {
+            return std::all_of(key.begin(), key.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
+        };
+        if (m_engine.dialect() == Dialect::postgresql && std::all_of(keys.begin(), keys.end(), plain)) {
+            if (keys.empty()) {
+                return;
+            }
+            m_array = "{";
+            for (const auto key : keys) {
+                m_array += m_array.size() > 1 ? ",\"" : "\"";
+                for (const char c : key) {
+                    if (c == '"' || c == '\\') {
+                        m_array += '\\';
+                    }
+                    m_array += c;
+                }
+                m_array += '"';
+            }
+            m_array += '}';
+            if (!m_by_array) {
+                m_by_array = m_engine.prepare(m_array_sql);
+            }
+            m_by_array->reset();
+            m_by_array->bind(1, std::string_view(m_array));
+            while (m_by_array->step()) {
+                on_row(*m_by_array);
+            }
+            m_by_array->reset();
+            return;
+        }
+        for (size_t start = 0; start < keys.size(); start += k_rows_per_statement) {
+            const size_t n = std::min(k_rows_per_statement, keys.size() - start);
+            std::unique_ptr<SqlStatement> part;
+            SqlStatement* q = nullptr;
+            if (n == k_rows_per_statement) {
+                if (!m_full) {
+                    m_full = prepare(n);
+                }
+                m_full->reset();
+                q = m_full.get();
+            } else {
+                part = prepare(n);
+                q = part.get();
+            }
+            for (size_t i = 0; i < n; ++i) {
+                q->bind(int(i) + 1, keys[start + i]);
+            }
+            while (q->step()) {
+                on_row(*q);
+            }
+            q->reset();
+        }
+    }
+
+private:
+    std::unique_ptr<SqlStatement> prepare(size_t n)
+    {
+        std::string sql = m_in_head;
+        for (size_t i = 0; i < n; ++i) {
+            sql += fmt::format("{}?{}", i ? ", " : "", i + 1);
+        }
+        return m_engine.prepare(sql + ")");
+    }
+
+    StoreEngine& m_engine;
+    std::string m_in_head, m_array_sql, m_array;
+    std::unique_ptr<SqlStatement> m_full, m_by_array;
 };
 
 } // namespace roar::collector::store_detail

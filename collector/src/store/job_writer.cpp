@@ -13,13 +13,104 @@
 #include <algorithm>
 #include <iterator>
 #include <map>
+#include <optional>
+#include <unordered_map>
 
 namespace roar::collector {
 
 using store_detail::k_rows_per_statement;
+using store_detail::KeyLookup;
 using store_detail::RowInserter;
 
 namespace {
+
+// Gives paths their ids in the `paths` table, a batch at a time: one
+// query per k_rows_per_statement paths finds the stored ones (this
+// transaction's earlier batches included), and the rest are written with
+// ids drawn under the store's write lock, so no row can conflict (on
+// PostgreSQL they stream). Paths are kept as the store keeps any text
+// (a server engine encodes what is not UTF-8), so equal bytes, equal id.
+class PathInterner {
+public:
+    explicit PathInterner(StoreEngine& engine)
+        : m_engine(engine),
+          m_lookup(engine, "SELECT id, path FROM paths WHERE path IN (",
+                   "SELECT id, path FROM paths WHERE path = ANY(?1::text[])"),
+          m_add(engine, "INSERT INTO paths (id, path)", "", 2, k_rows_per_statement,
+                store_detail::Conflicts::impossible)
+    { }
+
+    // The id of each of `paths`, in order, in `ids`; `paths` must outlive
+    // the call.
+    void intern(const std::vector<std::string_view>& paths, std::vector<int64_t>& ids)
+    {
+        m_distinct.assign(paths.begin(), paths.end());
+        std::sort(m_distinct.begin(), m_distinct.end());
+        m_distinct.erase(std::unique(m_distinct.begin(), m_distinct.end()), m_distinct.end());
+        m_known.clear();
+        m_known.reserve(m_distinct.size());
+        m_lookup.run(m_distinct, [&](SqlStatement& q) {
+            // The stored bytes are one of the batch's: find that view.
+            const std::string_view stored = q.column_view(1);
+            auto at = std::lower_bound(m_distinct.begin(), m_distinct.end(), stored);
+            if (at != m_distinct.end() && *at == stored) {
+                m_known.emplace(*at, q.column_int(0));
+            }
+        });
+        m_new.clear();
+        for (const auto path : m_distinct) {
+            if (!m_known.count(path)) {
+                m_new.push_back(path);
+            }
+        }
+        if (!m_new.empty()) {
+            int64_t id = draw_ids(int64_t(m_new.size()));
+            for (const auto path : m_new) {
+                m_known.emplace(path, ++id);
+            }
+            m_add.insert(m_new.size(), [&](SqlStatement& q, size_t i, int p) {
+                q.bind(p, m_known.at(m_new[i])).bind(p + 1, m_new[i]);
+            });
+        }
+        ids.clear();
+        ids.reserve(paths.size());
+        for (const auto path : paths) {
+            ids.push_back(m_known.at(path));
+        }
+    }
+
+private:
+    // Reserves `count` new ids; returns the one before the first.
+    int64_t draw_ids(int64_t count)
+    {
+        if (m_engine.dialect() == Dialect::postgresql) {
+            // One range: nextval, then the sequence moved past its end.
+            auto q = m_engine.prepare("SELECT setval(pg_get_serial_sequence('paths', 'id'), "
+                                      "nextval(pg_get_serial_sequence('paths', 'id')) + ?1 - 1)");
+            q->bind(1, count);
+            if (!q->step()) {
+                throw FatalError("database error: no path ids");
+            }
+            return q->column_int(0) - count;
+        }
+        // SQLite: the ids one INSERT at a time would get (max + 1).
+        if (!m_last_id) {
+            auto q = m_engine.prepare("SELECT coalesce(max(id), 0) FROM paths");
+            q->step();
+            m_last_id = q->column_int(0);
+        }
+        const int64_t before = *m_last_id;
+        *m_last_id += count;
+        return before;
+    }
+
+    StoreEngine& m_engine;
+    KeyLookup m_lookup;
+    RowInserter m_add;
+    std::optional<int64_t> m_last_id;
+    std::vector<std::string_view> m_distinct, m_new;
+    std::unordered_map<std::string_view, int64_t> m_known;
+};
 
 nlohmann::json paths_json(const StepPaths& paths) { return {{"in", paths.inputs}, {"out", paths.outputs}}; }
 
@@ -264,23 +355,12 @@ void Store::write_uses_in_bulk(int64_t job_id, const JobRecord& job)
             all.push_back({&use, direction});
         }
     }
-    auto lookup_sql = [](size_t count) {
-        std::string sql = "SELECT algorithm, digest, artifact_id FROM artifact_hashes WHERE digest IN (";
-        for (size_t i = 0; i < count; ++i) {
-            sql += fmt::format("{}?{}", i ? ", " : "", i + 1);
-        }
-        return sql + ")";
-    };
-    // PostgreSQL: the batch's digests go as one array parameter, one short
-    // statement a batch instead of a thousand parameters to parse; only
-    // printable ASCII is spelt into an array literal (blake3, sha256 and
-    // ETags are), anything else takes the IN list.
     const bool postgres = m_engine->dialect() == Dialect::postgresql;
-    auto plain = [](std::string_view digest) {
-        return std::all_of(digest.begin(), digest.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
-    };
-    std::string array;
-    std::unique_ptr<SqlStatement> full_lookup;
+    // The batch's digests, looked up together (on PostgreSQL as one array
+    // parameter when they are printable ASCII: blake3, sha256 and ETags are).
+    KeyLookup digest_lookup(
+        *m_engine, "SELECT algorithm, digest, artifact_id FROM artifact_hashes WHERE digest IN (",
+        "SELECT algorithm, digest, artifact_id FROM artifact_hashes WHERE digest = ANY(?1::text[])");
     int64_t next_id = 0; // SQLite: the last artifact id given out
     if (m_engine->dialect() == Dialect::sqlite) {
         // The ids SQLite would give one INSERT at a time (max + 1), taken
@@ -316,11 +396,19 @@ void Store::write_uses_in_bulk(int64_t job_id, const JobRecord& job)
                               k_rows_per_statement, Conflicts::impossible);
     RowInserter add_hashes(*m_engine, "INSERT INTO artifact_hashes (artifact_id, algorithm, digest)",
                            " ON CONFLICT DO NOTHING", 3, k_rows_per_statement, Conflicts::impossible);
-    RowInserter add_uses(*m_engine, "INSERT INTO job_io (job_id, direction, path, artifact_id, size, notes, pid)",
+    RowInserter add_uses(*m_engine, "INSERT INTO job_io (job_id, direction, path_id, artifact_id, size, notes, pid)",
                          " ON CONFLICT DO NOTHING", 7, k_rows_per_statement, Conflicts::impossible);
+    PathInterner interner(*m_engine);
+    std::vector<std::string_view> batch_paths;
+    std::vector<int64_t> path_of;
     for (size_t first = 0; first < all.size(); first += batch) {
         const size_t count = std::min(batch, all.size() - first);
         const Row* rows = all.data() + first;
+        batch_paths.clear();
+        for (size_t r = 0; r < count; ++r) {
+            batch_paths.push_back(rows[r].use->path);
+        }
+        interner.intern(batch_paths, path_of);
         digests.clear();
         for (size_t r = 0; r < count; ++r) {
             for (const auto& [alg, digest] : rows[r].use->hashes) {
@@ -330,50 +418,9 @@ void Store::write_uses_in_bulk(int64_t job_id, const JobRecord& job)
         std::sort(digests.begin(), digests.end());
         digests.erase(std::unique(digests.begin(), digests.end()), digests.end());
         known.clear();
-        const bool as_array = postgres && std::all_of(digests.begin(), digests.end(), plain);
-        if (as_array && !digests.empty()) {
-            array = "{";
-            for (const auto digest : digests) {
-                array += array.size() > 1 ? ",\"" : "\"";
-                for (const char c : digest) {
-                    if (c == '"' || c == '\\') {
-                        array += '\\';
-                    }
-                    array += c;
-                }
-                array += '"';
-            }
-            array += '}';
-            SqlStatement& q =
-                prepared("SELECT algorithm, digest, artifact_id FROM artifact_hashes WHERE digest = ANY(?1::text[])");
-            q.bind(1, std::string_view(array));
-            while (q.step()) {
-                known[{q.column_text(0), q.column_text(1)}] = q.column_int(2);
-            }
-            q.reset();
-        }
-        for (size_t start = 0; !as_array && start < digests.size(); start += k_rows_per_statement) {
-            const size_t n = std::min(k_rows_per_statement, digests.size() - start);
-            std::unique_ptr<SqlStatement> part;
-            SqlStatement* q = nullptr;
-            if (n == k_rows_per_statement) {
-                if (!full_lookup) {
-                    full_lookup = m_engine->prepare(lookup_sql(n));
-                }
-                full_lookup->reset();
-                q = full_lookup.get();
-            } else {
-                part = m_engine->prepare(lookup_sql(n));
-                q = part.get();
-            }
-            for (size_t i = 0; i < n; ++i) {
-                q->bind(int(i) + 1, digests[start + i]);
-            }
-            while (q->step()) {
-                known[{q->column_text(0), q->column_text(1)}] = q->column_int(2);
-            }
-            q->reset();
-        }
+        digest_lookup.run(digests, [&](SqlStatement& q) {
+            known[{q.column_text(0), q.column_text(1)}] = q.column_int(2);
+        });
 
         artifact_of.assign(count, 0);
         created.clear();
@@ -446,7 +493,7 @@ void Store::write_uses_in_bulk(int64_t job_id, const JobRecord& job)
         // (direction, path) is unique within a job: nothing is ignored here.
         add_uses.insert(count, [&](SqlStatement& q, size_t i, int p) {
             const ArtifactUse& use = *rows[i].use;
-            q.bind(p, job_id).bind(p + 1, rows[i].direction).bind(p + 2, use.path);
+            q.bind(p, job_id).bind(p + 1, rows[i].direction).bind(p + 2, path_of[i]);
             q.bind(p + 3, artifact_of[i] ? std::optional<int64_t>(real_id(artifact_of[i])) : std::nullopt);
             q.bind(p + 4, use.size ? std::optional<int64_t>(int64_t(*use.size)) : std::nullopt);
             q.bind(p + 5, use.notes.empty() ? std::string("[]") : stored_json(use.notes));

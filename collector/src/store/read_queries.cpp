@@ -61,7 +61,8 @@ ORDER BY j.started_at DESC, j.id DESC LIMIT 1)sql");
 std::optional<int64_t> Store::artifact_at_path(const std::string& path)
 {
     auto q = m_engine->prepare("SELECT artifact_id FROM job_io io JOIN jobs j ON j.id = io.job_id "
-                               "WHERE io.path = ?1 AND io.artifact_id IS NOT NULL "
+                               "WHERE io.path_id = (SELECT id FROM paths WHERE path = ?1) "
+                               "AND io.artifact_id IS NOT NULL "
                                "ORDER BY (io.direction = 'out') DESC, j.ended_at DESC LIMIT 1");
     q->bind(1, path);
     if (!q->step()) {
@@ -92,11 +93,11 @@ PrefixMatches Store::match_prefix(const std::string& lower_hex)
 std::vector<UseDetail> Store::uses_of(int64_t job, const char* direction)
 {
     auto q = m_engine->prepare(R"sql(
-SELECT io.path, io.size, io.notes, io.pid, h.algorithm, h.digest
-FROM job_io io
+SELECT p.path, io.size, io.notes, io.pid, h.algorithm, h.digest
+FROM job_io io JOIN paths p ON p.id = io.path_id
 LEFT JOIN artifact_hashes h ON h.artifact_id = io.artifact_id
 WHERE io.job_id = ?1 AND io.direction = ?2
-ORDER BY io.path, h.algorithm)sql");
+ORDER BY p.path, h.algorithm)sql");
     q->bind(1, job).bind(2, direction);
     std::vector<UseDetail> list;
     while (q->step()) {
@@ -188,10 +189,11 @@ FROM jobs j LEFT JOIN steps st ON st.id = j.step_id WHERE j.id = ?1)sql");
 std::vector<ArtifactUseByJob> Store::jobs_touching(int64_t artifact, const char* direction)
 {
     auto q = m_engine->prepare(R"sql(
-SELECT j.uid, st.number, j.command, j.started_at, io.path, j.exit_code, io.pid
-FROM job_io io JOIN jobs j ON j.id = io.job_id LEFT JOIN steps st ON st.id = j.step_id
+SELECT j.uid, st.number, j.command, j.started_at, p.path, j.exit_code, io.pid
+FROM job_io io JOIN paths p ON p.id = io.path_id JOIN jobs j ON j.id = io.job_id
+LEFT JOIN steps st ON st.id = j.step_id
 WHERE io.artifact_id = ?1 AND io.direction = ?2
-ORDER BY j.started_at, j.id)sql");
+ORDER BY j.started_at, j.id, p.path)sql");
     q->bind(1, artifact).bind(2, direction);
     std::vector<ArtifactUseByJob> list;
     while (q->step()) {
@@ -219,7 +221,8 @@ std::optional<ArtifactDetail> Store::artifact(int64_t id)
     while (h->step()) {
         out.hashes[h->column_text(0)] = h->column_text(1);
     }
-    auto p = m_engine->prepare("SELECT DISTINCT path FROM job_io WHERE artifact_id = ?1 ORDER BY path");
+    auto p = m_engine->prepare("SELECT DISTINCT p.path FROM job_io io JOIN paths p ON p.id = io.path_id "
+                               "WHERE io.artifact_id = ?1 ORDER BY p.path");
     p->bind(1, id);
     while (p->step()) {
         out.paths.push_back(p->column_text(0));
@@ -238,9 +241,9 @@ FROM job_io io JOIN jobs j ON j.id = io.job_id LEFT JOIN steps st ON st.id = j.s
 WHERE io.artifact_id = ?1 AND io.direction = 'out' AND j.started_at < ?2
 ORDER BY j.started_at DESC, j.id DESC LIMIT 1)sql");
     auto inputs = m_engine->prepare(R"sql(
-SELECT io.path, io.artifact_id, h.algorithm, h.digest FROM job_io io
+SELECT p.path, io.artifact_id, h.algorithm, h.digest FROM job_io io JOIN paths p ON p.id = io.path_id
 LEFT JOIN artifact_hashes h ON h.artifact_id = io.artifact_id AND h.algorithm IN ('blake3', 'etag')
-WHERE io.job_id = ?1 AND io.direction = 'in' ORDER BY io.path, h.algorithm)sql");
+WHERE io.job_id = ?1 AND io.direction = 'in' ORDER BY p.path, h.algorithm)sql");
 
     Upstream out;
     std::map<int64_t, std::string> seen; // job row -> uid
@@ -372,7 +375,7 @@ bool Store::outputs_read_in_session(int64_t row)
 {
     auto q = m_engine->prepare(R"sql(
 SELECT 1 FROM job_io o
-JOIN job_io i ON i.path = o.path AND i.direction = 'in' AND i.job_id != o.job_id
+JOIN job_io i ON i.path_id = o.path_id AND i.direction = 'in' AND i.job_id != o.job_id
 JOIN jobs j ON j.id = i.job_id AND j.session_id = (SELECT session_id FROM jobs WHERE id = ?1)
 WHERE o.job_id = ?1 AND o.direction = 'out' LIMIT 1)sql");
     q->bind(1, row);

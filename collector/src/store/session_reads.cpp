@@ -1,6 +1,8 @@
 // Reading a session for its pipeline (see Store::session_steps and
 // friends): steps, jobs, and every job_io row in a handful of queries, so
-// `roar dag` costs rows read, never round trips per job. Past a few
+// `roar dag` costs rows read, never round trips per job. A use is read as
+// integers (job, path id, artifact); the paths a scan named are read once
+// afterwards (path_names), not once per use. Past a few
 // thousand jobs, the later half of a scan is stepped through on a second
 // connection and thread (into a flat buffer) while the caller's sink takes
 // the first half: stepping through SQLite is most of the cost of a long
@@ -27,31 +29,26 @@ constexpr size_t k_parallel_scan_jobs = 2000;
 
 std::string uses_sql(const char* op)
 {
-    return fmt::format("SELECT io.job_id, io.path, coalesce(io.artifact_id, 0) FROM jobs j "
+    return fmt::format("SELECT io.job_id, io.path_id, coalesce(io.artifact_id, 0) FROM jobs j "
                        "JOIN job_io io ON io.job_id = j.id AND io.direction = ?4 "
                        "WHERE j.session_id = ?1 AND (j.started_at, j.id) {} (?2, ?3)",
                        op);
 }
 
-// A scan's rows kept for later, in a flat buffer: no allocation per row.
+// A scan's rows kept for later, in flat buffers: no allocation per row.
 struct HeldUses {
-    std::vector<int64_t> job, artifact;
-    std::vector<size_t> end; // of each path in text
-    std::string text;
+    std::vector<int64_t> job, path, artifact;
 
-    void add(int64_t job_row, std::string_view path, int64_t artifact_id)
+    void add(int64_t job_row, int64_t path_id, int64_t artifact_id)
     {
         job.push_back(job_row);
+        path.push_back(path_id);
         artifact.push_back(artifact_id);
-        text += path;
-        end.push_back(text.size());
     }
     void replay(const UseSink& sink) const
     {
-        size_t start = 0;
         for (size_t i = 0; i < job.size(); ++i) {
-            sink(job[i], std::string_view(text).substr(start, end[i] - start), artifact[i]);
-            start = end[i];
+            sink(job[i], path[i], artifact[i]);
         }
     }
 };
@@ -130,7 +127,7 @@ void scan_direction(StoreEngine& first, int64_t session, const std::vector<Sessi
             auto q = engine.prepare(uses_sql(">="));
             bind_part(*q);
             while (q->step()) {
-                later.add(q->column_int(0), q->column_view(1), q->column_int(2));
+                later.add(q->column_int(0), q->column_int(1), q->column_int(2));
             }
             q.reset();
             engine.commit();
@@ -140,7 +137,7 @@ void scan_direction(StoreEngine& first, int64_t session, const std::vector<Sessi
     auto q = first.prepare(uses_sql("<"));
     bind_part(*q);
     while (q->step()) {
-        sink(q->column_int(0), q->column_view(1), q->column_int(2));
+        sink(q->column_int(0), q->column_int(1), q->column_int(2));
     }
     reader.finish();
     later.replay(sink);
@@ -160,7 +157,7 @@ void Store::scan_session_uses(int64_t session, const std::vector<SessionJob>& jo
     // caller at once; inputs, for a long history on a second connection
     // in the same snapshot (both backends then work at once), into a flat
     // buffer handed over once the outputs are all in.
-    constexpr const char* k_sql = "SELECT io.job_id, io.direction, io.path, coalesce(io.artifact_id, 0) FROM jobs j "
+    constexpr const char* k_sql = "SELECT io.job_id, io.direction, io.path_id, coalesce(io.artifact_id, 0) FROM jobs j "
                                   "JOIN job_io io ON io.job_id = j.id AND io.direction IN (?2, ?3) "
                                   "WHERE j.session_id = ?1";
     HeldUses later;
@@ -176,7 +173,7 @@ void Store::scan_session_uses(int64_t session, const std::vector<SessionJob>& jo
             auto q = second->prepare_scan(k_sql);
             q->bind(1, session).bind(2, "in").bind(3, "in");
             while (q->step()) {
-                later.add(q->column_int(0), q->column_view(2), q->column_int(3));
+                later.add(q->column_int(0), q->column_int(2), q->column_int(3));
             }
         });
     }
@@ -185,9 +182,9 @@ void Store::scan_session_uses(int64_t session, const std::vector<SessionJob>& jo
     q->bind(1, session).bind(2, "out").bind(3, second ? "out" : "in");
     while (q->step()) {
         if (q->column_view(1) == "out") {
-            outputs(q->column_int(0), q->column_view(2), q->column_int(3));
+            outputs(q->column_int(0), q->column_int(2), q->column_int(3));
         } else {
-            later.add(q->column_int(0), q->column_view(2), q->column_int(3));
+            later.add(q->column_int(0), q->column_int(2), q->column_int(3));
         }
     }
     reader.finish();
@@ -230,14 +227,64 @@ std::vector<SessionJob> Store::session_jobs(int64_t session)
     return jobs;
 }
 
-void Store::scan_job_inputs(int64_t row, const UseSink& sink)
+std::vector<std::string> Store::path_names(const std::vector<int64_t>& ids)
 {
-    SqlStatement& s =
-        prepared("SELECT path, coalesce(artifact_id, 0) FROM job_io WHERE job_id = ?1 AND direction = 'in'");
-    s.bind(1, row);
-    while (s.step()) {
-        sink(row, s.column_view(0), s.column_int(1));
+    std::vector<std::string> out(ids.size());
+    if (ids.empty()) {
+        return out;
     }
+    const auto [lowest, highest] = std::minmax_element(ids.begin(), ids.end());
+    const int64_t low = *lowest, high = *highest;
+    if (uint64_t(high - low) / 4 < ids.size()) {
+        // Dense (a long session names most of its range): one streamed
+        // range read, each row placed through a table by id, rows not
+        // asked for skipped.
+        constexpr size_t k_none = std::numeric_limits<size_t>::max();
+        std::vector<size_t> slot(size_t(high - low) + 1, k_none);
+        for (size_t i = 0; i < ids.size(); ++i) {
+            slot[size_t(ids[i] - low)] = i;
+        }
+        auto q = m_engine->prepare_scan("SELECT id, path FROM paths WHERE id >= ?1 AND id <= ?2");
+        q->bind(1, low).bind(2, high);
+        while (q->step()) {
+            const int64_t id = q->column_int(0);
+            if (id >= low && id <= high && slot[size_t(id - low)] != k_none) {
+                out[slot[size_t(id - low)]] = std::string(q->column_view(1));
+            }
+        }
+        return out;
+    }
+    // Sparse: batches of bound ids (the last padded with its last id),
+    // each row placed by binary search over (id, index in `ids`).
+    std::vector<std::pair<int64_t, size_t>> wanted(ids.size());
+    for (size_t i = 0; i < ids.size(); ++i) {
+        wanted[i] = {ids[i], i};
+    }
+    std::sort(wanted.begin(), wanted.end());
+    constexpr size_t k_batch = 256;
+    static const std::string batch_sql = [] {
+        std::string sql = "SELECT id, path FROM paths WHERE id IN (?1";
+        for (size_t i = 2; i <= k_batch; ++i) {
+            sql += fmt::format(", ?{}", i);
+        }
+        return sql + ")";
+    }();
+    SqlStatement& q = prepared(batch_sql.c_str());
+    for (size_t start = 0; start < wanted.size(); start += k_batch) {
+        q.reset();
+        for (size_t i = 0; i < k_batch; ++i) {
+            q.bind(int(i + 1), wanted[std::min(start + i, wanted.size() - 1)].first);
+        }
+        while (q.step()) {
+            const int64_t id = q.column_int(0);
+            auto at = std::lower_bound(wanted.begin(), wanted.end(), std::pair<int64_t, size_t>(id, 0));
+            for (; at != wanted.end() && at->first == id; ++at) {
+                out[at->second] = std::string(q.column_view(1));
+            }
+        }
+    }
+    q.reset();
+    return out;
 }
 
 std::unordered_map<int64_t, ArtifactDigest> Store::artifact_digests(std::vector<int64_t> ids)

@@ -142,6 +142,35 @@ CREATE TABLE job_environments (
     R"sql(
 ALTER TABLE job_io ADD COLUMN pid INTEGER;
 )sql",
+    // 6 -> 7: paths are interned: each distinct path (its exact stored
+    // bytes) is a row of `paths`, and a use names it by id. A use row and
+    // its index entries then hold integers instead of the path's text
+    // (most of a many-input job's write and of a dag scan's bytes). Paths
+    // are never deleted (like artifacts, other jobs may name them).
+    R"sql(
+CREATE TABLE paths (
+    id          INTEGER PRIMARY KEY,
+    path        TEXT NOT NULL UNIQUE
+);
+INSERT INTO paths (path) SELECT DISTINCT path FROM job_io ORDER BY path;
+CREATE TABLE job_io_interned (
+    job_id      INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+    direction   TEXT NOT NULL CHECK (direction IN ('in', 'out', 'deleted')),
+    path_id     INTEGER NOT NULL REFERENCES paths(id),
+    artifact_id INTEGER REFERENCES artifacts(id),
+    size        INTEGER,
+    notes       TEXT NOT NULL DEFAULT '[]',
+    pid         INTEGER,
+    PRIMARY KEY (job_id, direction, path_id)
+);
+INSERT INTO job_io_interned (job_id, direction, path_id, artifact_id, size, notes, pid)
+SELECT io.job_id, io.direction, p.id, io.artifact_id, io.size, io.notes, io.pid
+FROM job_io io JOIN paths p ON p.path = io.path ORDER BY io.rowid;
+DROP TABLE job_io;
+ALTER TABLE job_io_interned RENAME TO job_io;
+CREATE INDEX job_io_by_artifact ON job_io(artifact_id);
+CREATE INDEX job_io_by_path ON job_io(path_id);
+)sql",
 };
 static_assert(sizeof k_migrations / sizeof k_migrations[0] == k_schema_version);
 
@@ -177,9 +206,15 @@ Result<void> migrate_sqlite(sqlite3* db, const fs::path& path, int from_version)
                  "PRAGMA cache_size=-65536");
         for (int v = from_version; v < k_schema_version; ++v) {
             exec(db, "BEGIN IMMEDIATE");
-            SqliteStatement again(db, "PRAGMA user_version");
-            again.step();
-            if (again.column_int(0) != v) { // another process migrated meanwhile
+            int found = 0;
+            {
+                // Finished before the step runs: DROP TABLE fails while a
+                // statement is still open on the connection.
+                SqliteStatement again(db, "PRAGMA user_version");
+                again.step();
+                found = again.column_int(0);
+            }
+            if (found != v) { // another process migrated meanwhile
                 exec(db, "ROLLBACK");
                 continue;
             }

@@ -110,7 +110,7 @@ check "a path that is not UTF-8 still gives valid JSON, its bad bytes written as
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1] + "/.roar/roar.db")
 name = sys.argv[1].encode() + b"/caf\xe9.csv"
-n = db.execute("UPDATE job_io SET path = CAST(? AS TEXT) WHERE path LIKE '%/report.txt'", (name,)).rowcount
+n = db.execute("UPDATE paths SET path = CAST(? AS TEXT) WHERE path LIKE '%/report.txt'", (name,)).rowcount
 assert n == 1, n
 db.commit()
 PY

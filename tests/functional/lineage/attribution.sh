@@ -83,9 +83,19 @@ assert_eq "$("$ROAR" diff --json @1 @1 | jq -c '[.inputs.process_changed, .outpu
 if [[ ${ROAR_TEST_STORE:-sqlite} == postgres ]]; then
   check "a PostgreSQL schema of version 2 gains job_io.pid; its older jobs' entries have a null pid"
   schema=roar_p$_roar_pg_projects
-  pg_sql -c "ALTER TABLE $schema.job_io DROP COLUMN pid; UPDATE $schema.roar_meta SET version = 2"
+  # Back to version 2: uses carry their paths again (4 -> 5 undone), without pids (2 -> 3 undone).
+  paths_before=$(show_json @1 | jq -c '[.inputs[], .outputs[] | .path]')
+  pg_sql -c "ALTER TABLE $schema.job_io ADD COLUMN path TEXT COLLATE \"C\";
+    UPDATE $schema.job_io io SET path = p.path FROM $schema.paths p WHERE p.id = io.path_id;
+    ALTER TABLE $schema.job_io DROP COLUMN path_id; DROP TABLE $schema.paths;
+    ALTER TABLE $schema.job_io ALTER COLUMN path SET NOT NULL, ADD PRIMARY KEY (job_id, direction, path);
+    CREATE INDEX job_io_by_path ON $schema.job_io(path);
+    ALTER TABLE $schema.job_io DROP COLUMN pid; UPDATE $schema.roar_meta SET version = 2"
   "$ROAR" run -q "$PY" -c 'open("again.txt", "w").write(open("in.txt").read())'
-  assert_eq "$(pg_sql -c "SELECT max(version) FROM $schema.roar_meta")" 4 "schema version"
+  assert_eq "$(pg_sql -c "SELECT max(version) FROM $schema.roar_meta")" 5 "schema version"
+  assert_eq "$(show_json @1 | jq -c '[.inputs[], .outputs[] | .path]')" "$paths_before" "paths of the job recorded before"
+  assert_eq "$(pg_sql -c "SELECT count(*) FROM $schema.paths")" \
+    "$(pg_sql -c "SELECT count(DISTINCT path_id) FROM $schema.job_io")" "each path once"
   assert_eq "$(show_json @1 | jq '[.inputs[], .outputs[] | .pid] | unique')" "[
   null
 ]" "pids of the job recorded before"

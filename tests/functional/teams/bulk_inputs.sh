@@ -13,10 +13,12 @@ echo same >data/dup-b.txt
 
 check "2502 inputs of one job are all recorded"
 "$ROAR" run -q sh -c 'cat data/*.txt > all.txt'
-n=$(pg_sql -c "SELECT count(*) FROM roar_bulk.job_io WHERE direction = 'in' AND path NOT LIKE '%/'")
+n=$(pg_sql -c "SELECT count(*) FROM roar_bulk.job_io io JOIN roar_bulk.paths p ON p.id = io.path_id
+  WHERE direction = 'in' AND path NOT LIKE '%/'")
 assert_eq "$n" 2502 "input files stored"
 # The shell listed data/ for the glob and cat read every file in it.
-assert_eq "$(pg_sql -c "SELECT count(*) FROM roar_bulk.job_io WHERE direction = 'in' AND path LIKE '%/'")" 1 \
+assert_eq "$(pg_sql -c "SELECT count(*) FROM roar_bulk.job_io io JOIN roar_bulk.paths p ON p.id = io.path_id
+  WHERE direction = 'in' AND path LIKE '%/'")" 1 \
   "the directory read as a whole, stored as one dataset input"
 
 check "two inputs with the same bytes are one artifact"

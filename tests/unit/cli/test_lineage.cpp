@@ -395,3 +395,26 @@ TEST_CASE("overrides replace --name=x and --name x, append what is not there, an
     CHECK_THROWS_WITH(apply_overrides(argv, {"epochs=4"}, "@2"), Catch::Contains("not an override"));
     CHECK_THROWS_WITH(apply_overrides(argv, {"--=4"}, "@2"), Catch::Contains("not an override"));
 }
+
+TEST_CASE("a job's uses are read in byte order of their paths, whenever each path was first recorded", "[cli][lineage]")
+{
+    // Path ids follow first recording: z.csv, recorded in an earlier
+    // session, has a lower id than a.csv, new in the job that reads both.
+    Fixture f;
+    f.run({"python3", "old.py"}, {{"z.csv", "z"}}, {});
+    f.db->start_new_session();
+    f.run({"python3", "new.py"}, {{"z.csv", "z"}, {"a.csv", "a"}}, {{"m.bin", "m"}});
+    const Lineage g = Lineage::load(*f.db);
+    REQUIRE(g.executions.size() == 1);
+    std::vector<std::string> read;
+    for (uint32_t u : g.executions[0].inputs) {
+        read.push_back(g.paths[g.uses[u].path].path);
+    }
+    CHECK(read == std::vector<std::string>{f.path("a.csv"), f.path("z.csv")});
+    // Paths are numbered by first use: the output, then the inputs in byte order.
+    REQUIRE(g.paths.size() == 3);
+    CHECK(g.paths[0].path == f.path("m.bin"));
+    CHECK(g.paths[1].path == f.path("a.csv"));
+    CHECK(g.paths[2].path == f.path("z.csv"));
+    CHECK(g.paths[2].uses.size() == 1);
+}

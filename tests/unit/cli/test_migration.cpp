@@ -201,6 +201,9 @@ TEST_CASE("a version-1 database is migrated on open and its pipeline reads the s
     CHECK(scalar(db.handle(), "SELECT count(*) FROM pragma_table_info('processes') WHERE name = 'tracer'") == 1);
     CHECK(scalar(db.handle(), "SELECT count(*) FROM jobs") == 2);
     CHECK(scalar(db.handle(), "SELECT count(*) FROM job_io") == 6);
+    // 6 -> 7: each of the five paths once, the uses naming them by id.
+    CHECK(scalar(db.handle(), "SELECT count(*) FROM paths") == 5);
+    CHECK(scalar(db.handle(), "SELECT count(DISTINCT path_id) FROM job_io") == 5);
 
     {
         const Lineage g = Lineage::load(db);

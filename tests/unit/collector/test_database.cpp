@@ -200,7 +200,8 @@ TEST_CASE("store_job records every use, shares artifacts, and adds an S3 object'
     CHECK(count(*db, "SELECT count(*) FROM job_io WHERE direction = 'deleted' AND artifact_id IS NULL") == 1);
     CHECK(count(*db, "SELECT count(*) FROM artifacts") == 500);
     CHECK(count(*db, "SELECT count(*) FROM job_io a JOIN job_io b ON a.artifact_id = b.artifact_id "
-                     "WHERE a.direction = 'in' AND b.direction = 'out' AND substr(a.path, 6) = substr(b.path, 6)")
+                     "JOIN paths pa ON pa.id = a.path_id JOIN paths pb ON pb.id = b.path_id "
+                     "WHERE a.direction = 'in' AND b.direction = 'out' AND substr(pa.path, 6) = substr(pb.path, 6)")
           == 500);
     CHECK(count(*db, "SELECT count(*) FROM job_io WHERE notes = '[\"a note\"]'") == 500);
     CHECK(count(*db, "SELECT count(*) FROM job_io WHERE notes = '[]'") == 502);

@@ -44,6 +44,20 @@ std::string slurp(const std::filesystem::path& p)
     return ss.str();
 }
 
+// Undoes migration 6 -> 7: uses carry their path's text again and the
+// paths table goes, as a version 6 file had it.
+constexpr const char* k_back_to_v6 = R"sql(
+CREATE TABLE job_io_v6 AS SELECT io.job_id, io.direction, p.path, io.artifact_id, io.size, io.notes, io.pid
+FROM job_io io JOIN paths p ON p.id = io.path_id;
+DROP TABLE job_io;
+DROP TABLE paths;
+ALTER TABLE job_io_v6 RENAME TO job_io;
+CREATE UNIQUE INDEX job_io_key ON job_io(job_id, direction, path);
+CREATE INDEX job_io_by_artifact ON job_io(artifact_id);
+CREATE INDEX job_io_by_path ON job_io(path);
+PRAGMA user_version = 6;
+)sql";
+
 JobRecord sample_job(const std::string& uid)
 {
     JobRecord job;
@@ -141,7 +155,8 @@ TEST_CASE("a reader that can write an older database upgrades it; the upgrade is
         auto db = Database::create(file);
         REQUIRE(db);
         REQUIRE(db->store_job(sample_job("older0000001")));
-        // Back to version 1: what migrations 1 -> 2 ... 5 -> 6 add.
+        // Back to version 1: what migrations 1 -> 2 ... 6 -> 7 add.
+        db->exec(k_back_to_v6);
         db->exec("ALTER TABLE job_io DROP COLUMN pid; "
                  "DROP TABLE job_environments; DROP INDEX steps_by_name; ALTER TABLE steps DROP COLUMN name; "
                  "DROP INDEX jobs_by_session; DROP INDEX artifact_hashes_by_digest; "
@@ -429,6 +444,7 @@ TEST_CASE("a version 4 database gains the environment table, and its jobs have n
         JobRecord job = sample_job("version40001");
         job.environment = nullptr;
         old_row = *db->store_job(job);
+        db->exec(k_back_to_v6);
         db->exec("ALTER TABLE job_io DROP COLUMN pid; DROP TABLE job_environments; PRAGMA user_version = 4");
     }
     auto db = Database::open(file);
@@ -450,6 +466,7 @@ TEST_CASE("a version 5 database gains job_io.pid: its jobs' uses have none, new 
         auto db = Database::create(file);
         REQUIRE(db);
         old_row = *db->store_job(sample_job("version50002"));
+        db->exec(k_back_to_v6);
         db->exec("ALTER TABLE job_io DROP COLUMN pid; PRAGMA user_version = 5");
     }
     auto db = Database::open(file);
@@ -470,6 +487,54 @@ TEST_CASE("a version 5 database gains job_io.pid: its jobs' uses have none, new 
     CHECK_FALSE(job->deleted[0].pid);
     // The old job's four uses, and the new job's deletion (whose remover is unknown).
     CHECK(count(file, "SELECT count(*) FROM job_io WHERE pid IS NULL") == 4 + 1);
+}
+
+TEST_CASE("a version 6 database gains the paths table: its uses keep their exact paths, new jobs share them",
+          "[collector][store]")
+{
+    TempDir dir;
+    const auto file = dir / "roar.db";
+    const std::string odd = "/p/caf\xe9.csv"; // Latin-1, not UTF-8: stored as its bytes
+    int64_t old_row = 0, other_row = 0;
+    {
+        auto db = Database::create(file);
+        REQUIRE(db);
+        JobRecord job = sample_job("version60002");
+        job.inputs.push_back({odd, "file", 3, {{"blake3", "dd44"}}, {}, 42});
+        old_row = *db->store_job(job);
+        JobRecord other = sample_job("version60003"); // the same paths as the first
+        other.started_at += 10;
+        other.ended_at += 10;
+        other_row = *db->store_job(other);
+        db->exec(k_back_to_v6);
+    }
+    REQUIRE(count(file, "SELECT count(*) FROM sqlite_master WHERE name = 'paths'") == 0);
+    auto db = Database::open(file);
+    REQUIRE(db);
+    CHECK(count(file, "PRAGMA user_version") == k_schema_version);
+    // data.csv, the S3 key, model.bin, tmp.txt and the odd one, each once.
+    CHECK(count(file, "SELECT count(*) FROM paths") == 5);
+    CHECK(count(file, "SELECT count(*) FROM job_io") == 5 + 4);
+    CHECK(count(file, "SELECT count(*) FROM pragma_table_info('job_io') WHERE name = 'path'") == 0);
+    const auto old_job = db->job(old_row);
+    REQUIRE(old_job);
+    REQUIRE(old_job->inputs.size() == 3);
+    CHECK(old_job->inputs[0].path == odd);
+    CHECK(old_job->inputs[0].pid == 42);
+    CHECK(old_job->inputs[1].path == "/p/data.csv");
+    CHECK(old_job->inputs[1].hashes.at("blake3") == "aa11");
+    CHECK(old_job->outputs.at(0).notes == std::vector<std::string>{"a note"});
+    CHECK(old_job->deleted.at(0).path == "/p/tmp.txt");
+    CHECK(db->job(other_row)->inputs.size() == 2);
+    CHECK(db->artifact_at_path(odd).has_value());
+    // A new job's paths are found, not added again; a new path gets the next id.
+    JobRecord next = sample_job("version70001");
+    next.outputs.push_back({"/p/new.bin", "file", 1, {{"blake3", "ee55"}}, {}, 42});
+    next.inputs.push_back({odd, "file", 3, {{"blake3", "dd44"}}, {}, 42});
+    REQUIRE(db->store_job(next));
+    CHECK(count(file, "SELECT count(*) FROM paths") == 6);
+    CHECK(count(file, "SELECT max(id) FROM paths") == 6);
+    CHECK(count(file, "SELECT count(DISTINCT path_id) FROM job_io") == 6);
 }
 
 TEST_CASE("a job with more uses than one write batch: every use stored, repeated content is one artifact",
@@ -500,11 +565,15 @@ TEST_CASE("a job with more uses than one write batch: every use stored, repeated
     CHECK(count(file, "SELECT count(*) FROM artifact_hashes") == 1250);
     CHECK(count(file, "SELECT count(DISTINCT artifact_id) FROM job_io WHERE direction = 'in'") == 1250);
     CHECK(count(file, "SELECT count(*) FROM job_io a JOIN job_io b ON a.artifact_id = b.artifact_id "
-                      "WHERE a.path = '/p/in/00010' AND b.path = '/p/in/01260'")
+                      "WHERE a.path_id = (SELECT id FROM paths WHERE path = '/p/in/00010') "
+                      "AND b.path_id = (SELECT id FROM paths WHERE path = '/p/in/01260')")
           == 1);
     CHECK(count(file, "SELECT count(*) FROM job_io o JOIN job_io i ON o.artifact_id = i.artifact_id "
-                      "WHERE o.direction = 'out' AND i.path = '/p/in/01249'")
+                      "WHERE o.direction = 'out' AND i.path_id = (SELECT id FROM paths WHERE path = '/p/in/01249')")
           == 1);
+    // Each path once, its id the row's; the uses name them by id.
+    CHECK(count(file, "SELECT count(*) FROM paths") == k_inputs + 2);
+    CHECK(count(file, "SELECT max(id) FROM paths") == k_inputs + 2);
     CHECK(count(file, "SELECT count(*) FROM job_io WHERE direction = 'deleted' AND artifact_id IS NULL") == 1);
     CHECK(count(file, "SELECT count(*) FROM job_io WHERE notes = '[\"same as an input\"]'") == 1);
 
@@ -518,6 +587,9 @@ TEST_CASE("a job with more uses than one write batch: every use stored, repeated
     CHECK(count(file, "SELECT count(*) FROM artifact_hashes") == 1252);
     CHECK(count(file, "SELECT max(id) FROM artifacts") == 1251);
     CHECK(count(file, "SELECT count(*) FROM job_io") == 2 * (k_inputs + 2));
+    // Its paths are the first job's, but one: only the new output is a new path.
+    CHECK(count(file, "SELECT count(*) FROM paths") == k_inputs + 3);
+    CHECK(count(file, "SELECT count(DISTINCT path_id) FROM job_io") == k_inputs + 3);
 }
 
 TEST_CASE("a job with more processes than one write batch reads every process back exactly", "[collector][store]")

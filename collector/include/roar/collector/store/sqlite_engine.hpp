@@ -15,7 +15,7 @@ namespace roar::collector {
 
 // The schema version this build writes; older databases are migrated
 // forward by writers, newer ones are refused.
-inline constexpr int k_schema_version = 6;
+inline constexpr int k_schema_version = 7;
 
 // SqlStatement over sqlite3_stmt. Also usable on a raw handle, which only
 // tests of the on-disk format do.

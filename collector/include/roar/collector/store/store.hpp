@@ -48,9 +48,9 @@ struct StoreLocation {
     bool shared() const { return !url.empty(); }
 };
 
-// Receives one job_io row of a scan: the job's row id, the path (valid
-// during the call) and the artifact (0 when unknown).
-using UseSink = std::function<void(int64_t job_row, std::string_view path, int64_t artifact)>;
+// Receives one job_io row of a scan: the job's row id, the path's id
+// (path_names() gives its text) and the artifact (0 when unknown).
+using UseSink = std::function<void(int64_t job_row, int64_t path_id, int64_t artifact)>;
 
 class Store {
 public:
@@ -184,8 +184,9 @@ public:
     // engines that read that way.
     void scan_session_uses(int64_t session, const std::vector<SessionJob>& jobs, const UseSink& outputs,
                            const UseSink& inputs);
-    // The inputs of job `row`.
-    void scan_job_inputs(int64_t row, const UseSink& sink);
+    // The stored path of each of `ids` (the path ids a scan gave), in the
+    // same order; "" for an id with no path.
+    std::vector<std::string> path_names(const std::vector<int64_t>& ids);
     // The identifying digest and size of each artifact of `ids`.
     std::unordered_map<int64_t, ArtifactDigest> artifact_digests(std::vector<int64_t> ids);
     // The artifact with BLAKE3 `digest` for each of `digests` (nullopt when none).
