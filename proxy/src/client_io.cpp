@@ -21,6 +21,8 @@ namespace {
 constexpr std::size_t k_copy_block = 64 * 1024;
 constexpr std::size_t k_max_iov = 64;
 constexpr std::size_t k_tls_read = 64 * 1024;
+// The most plaintext one TLS record carries.
+constexpr std::size_t k_tls_record = 16 * 1024;
 
 } // namespace
 
@@ -214,7 +216,7 @@ void ClientIo::write(const std::string_view* parts, std::size_t count)
         for (std::size_t i = 0; i < count; ++i) {
             encrypt(parts[i]);
         }
-        send_queued();
+        send_queued(); // seals what was gathered
         return;
     }
     std::size_t skip = 0; // bytes of `parts` already sent
@@ -275,6 +277,34 @@ void ClientIo::queue(std::string_view bytes)
 void ClientIo::encrypt(std::string_view bytes)
 {
     while (!bytes.empty() && !m_failed) {
+        if (m_plain.empty() && bytes.size() >= k_tls_record) {
+            // Whole records straight from the caller's memory.
+            const std::size_t whole = bytes.size() - bytes.size() % k_tls_record;
+            ssl_write(bytes.substr(0, whole));
+            bytes.remove_prefix(whole);
+            continue;
+        }
+        const std::size_t take = std::min(bytes.size(), k_tls_record - m_plain.size());
+        m_plain.append(bytes.data(), take);
+        bytes.remove_prefix(take);
+        if (m_plain.size() == k_tls_record) {
+            seal();
+        }
+    }
+}
+
+void ClientIo::seal()
+{
+    if (m_plain.empty() || m_failed) {
+        return;
+    }
+    ssl_write(m_plain);
+    m_plain.clear();
+}
+
+void ClientIo::ssl_write(std::string_view bytes)
+{
+    while (!bytes.empty() && !m_failed) {
         ERR_clear_error();
         std::size_t wrote = 0;
         if (SSL_write_ex(m_ssl, bytes.data(), bytes.size(), &wrote) != 1) {
@@ -322,6 +352,9 @@ void ClientIo::raw_queue(std::string_view bytes)
 
 void ClientIo::send_queued()
 {
+    if (m_ssl != nullptr) {
+        seal();
+    }
     if (!m_write_waiting && !m_failed) {
         flush();
     }
@@ -425,6 +458,7 @@ void ClientIo::fail()
     m_failed = true;
     m_out.clear();
     m_queued = 0;
+    m_plain.clear();
 }
 
 void ClientIo::shutdown_send()
@@ -433,6 +467,7 @@ void ClientIo::shutdown_send()
         return;
     }
     if (m_ssl != nullptr && !m_failed && m_tls_error.empty() && SSL_is_init_finished(m_ssl) == 1) {
+        seal();
         ERR_clear_error();
         SSL_shutdown(m_ssl); // queues close_notify
         ERR_clear_error();

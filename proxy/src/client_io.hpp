@@ -10,7 +10,9 @@
 // After start_tls() the same interface carries TLS (a redirected
 // connection under proxy.intercept_tls): reads decrypt and writes encrypt
 // through OpenSSL memory BIOs, so the socket stays non-blocking and on the
-// event loop; the handshake runs inside the first reads.
+// event loop; the handshake runs inside the first reads. Plaintext written
+// or queued is gathered into full records and sealed when it is sent, so a
+// response head and a small body leave as one TLS record in one sendmsg.
 #pragma once
 
 #include "block.hpp"
@@ -101,8 +103,9 @@ public:
     void write(const BlockPtr& block, std::size_t offset, std::size_t len);
     // The same without sending yet.
     void queue(const BlockPtr& block, std::size_t offset, std::size_t len);
-    // Bytes queued and not written yet.
-    std::size_t queued() const { return m_queued; }
+    // Bytes queued and not written yet (plaintext not sealed into a TLS
+    // record yet included).
+    std::size_t queued() const { return m_queued + m_plain.size(); }
     // Whether a write failed (the client went away); later writes are dropped.
     bool failed() const { return m_failed; }
     // Calls `fn()` after the next time queued bytes were written following a
@@ -128,8 +131,13 @@ private:
     void fail();
     Io raw_recv(char* dst, std::size_t n, std::size_t& got);
     void raw_queue(std::string_view bytes);
-    // Encrypts `bytes` into the output queue (TLS only).
+    // Adds `bytes` to the plaintext being gathered into TLS records,
+    // sealing each record that fills up (TLS only).
     void encrypt(std::string_view bytes);
+    // Seals the gathered plaintext into a record in the output queue.
+    void seal();
+    // Encrypts `bytes` into records in the output queue.
+    void ssl_write(std::string_view bytes);
     // Moves what OpenSSL wrote (records, alerts) into the output queue.
     void pump_tls_output();
     bool tls_readable() const;
@@ -150,6 +158,8 @@ private:
     BIO* m_wbio = nullptr; // ciphertext to the client (owned by m_ssl)
     // A socket read's ciphertext.
     std::vector<char> m_raw;
+    // Plaintext for the client not sealed into a record yet (less than one record).
+    std::string m_plain;
     std::string m_tls_error;
     std::chrono::steady_clock::time_point m_progress = std::chrono::steady_clock::now();
 };

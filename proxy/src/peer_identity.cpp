@@ -1,7 +1,7 @@
 // peer_key(): the remote address plus, for loopback peers, the socket
 // owner's uid from NETLINK_SOCK_DIAG (an exact-match lookup, not a dump);
 // loopback_peer_pid(): the same lookup's socket inode, found among the
-// open files in /proc.
+// open files in /proc of the processes of the socket's owner.
 #include "peer_identity.hpp"
 
 #include <cerrno>
@@ -15,6 +15,7 @@
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -112,6 +113,13 @@ std::optional<std::uint32_t> loopback_peer_pid(const boost::asio::ip::tcp::endpo
         std::uint32_t pid = 0;
         const auto parsed = std::from_chars(name.data(), name.data() + name.size(), pid);
         if (parsed.ec != std::errc() || parsed.ptr != name.data() + name.size() || pid == 0) {
+            continue;
+        }
+        // The socket belongs to the user who created it; /proc/PID is owned
+        // by the process's user. One stat skips every other user's process
+        // without listing its open files.
+        struct stat st { };
+        if (::stat(proc.path().c_str(), &st) != 0 || st.st_uid != diag->idiag_uid) {
             continue;
         }
         std::error_code fd_ec; // another user's process, or one that just exited: skipped

@@ -23,8 +23,10 @@ std::optional<unsigned> loopback_socket_uid(const boost::asio::ip::tcp::endpoint
 // The pid of the process holding the client socket whose local end is
 // `client` and remote end `server`, when `client` is a loopback address,
 // the kernel names the socket and that process's /proc/PID/fd is readable
-// (the same user's processes); nullopt otherwise. Walks /proc: meant for
-// once per connection, not per request.
+// (the same user's processes); nullopt otherwise. Walks /proc, listing the
+// open files only of the processes whose user owns the socket (a process
+// that changed its user after creating the socket is not found): meant
+// for once per connection, not per request.
 std::optional<std::uint32_t> loopback_peer_pid(const boost::asio::ip::tcp::endpoint& client,
                                                const boost::asio::ip::tcp::endpoint& server);
 

@@ -873,14 +873,16 @@ void Exchange::respond()
     if (!m_head_built) {
         build_head();
     }
+    // The head (when no body came) and the last chunk leave together.
     if (!m_head_queued) {
-        m_client->write(m_head);
+        m_client->queue(m_head);
         m_head.clear();
         m_head_queued = true;
     }
     if (m_chunked_out) {
-        m_client->write("0\r\n\r\n");
+        m_client->queue("0\r\n\r\n");
     }
+    m_client->send_queued();
     complete(m_keep_alive);
 }
 

@@ -4,7 +4,8 @@
 # against the roar CA it created in ROAR_CA_DIR; a server name outside the
 # job's routing rules gets no certificate; requests on the TLS connection
 # are forwarded as on the plain path (keep-alive, a 20 MB response read
-# slowly arrives intact), and a proxy without ROAR_S3_TLS refuses the
+# slowly arrives intact), a small response is one TLS record (head and
+# body sealed together), and a proxy without ROAR_S3_TLS refuses the
 # TLS connection. Played with Python's ssl module as the job's client.
 source "$(dirname "$0")/lib_s3.sh"
 mkdir -p "$TEST_TMP/www/lineage"
@@ -80,6 +81,53 @@ check "a 20 MB response read slowly through TLS arrives intact"
 r=$(client s3.us-east-1.amazonaws.com big)
 want=$(sha256sum <"$TEST_TMP/www/lineage/big" | cut -d' ' -f1)
 assert_eq "$(jq -r '.digests | unique | .[]' <<<"$r")" "$want" "the large response's bytes"
+
+check "a small response leaves as one TLS record"
+# The client runs TLS over memory buffers, so it sees the records the
+# proxy wrote: a response head and a 13-byte body are one record.
+cat >"$TEST_TMP/records.py" <<'PY'
+import json, socket, ssl, struct, sys
+port, secret, ca = sys.argv[1:4]
+SIG = b"\r\n\r\n\x00\r\nQUIT\n"
+authority = b"s3.us-east-1.amazonaws.com"
+tlvs = struct.pack("!BH", 0x02, len(authority)) + authority + struct.pack("!BH", 0xE0, 64) + secret.encode()
+body = socket.inet_aton("127.0.0.1") + socket.inet_aton("127.0.0.9") + struct.pack("!HH", 40000, 443) + tlvs
+raw = socket.create_connection(("127.0.0.1", int(port)), timeout=30)
+raw.sendall(SIG + bytes([0x21, 0x11]) + struct.pack("!H", len(body)) + body)
+ctx = ssl.create_default_context(cafile=ca)
+inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+tls = ctx.wrap_bio(inc, out, server_hostname="s3.us-east-1.amazonaws.com")
+while True:
+    try:
+        tls.do_handshake()
+        break
+    except ssl.SSLWantReadError:
+        raw.sendall(out.read())
+        inc.write(raw.recv(65536))
+raw.sendall(out.read())
+tls.write(f"GET /lineage/small HTTP/1.1\r\nHost: {authority.decode()}\r\n\r\n".encode())
+raw.sendall(out.read())
+wire, plain, records = b"", b"", 0
+while b"small object" not in plain:
+    chunk = raw.recv(65536)
+    if not chunk:
+        break
+    wire += chunk
+    while len(wire) >= 5 and len(wire) >= 5 + struct.unpack("!H", wire[3:5])[0]:
+        n = 5 + struct.unpack("!H", wire[3:5])[0]
+        records += 1
+        inc.write(wire[:n])
+        wire = wire[n:]
+    try:
+        while True:
+            plain += tls.read(65536)
+    except ssl.SSLWantReadError:
+        pass
+print(json.dumps({"records": records, "status": plain[:12].decode(errors="replace")}))
+PY
+r=$(python3 "$TEST_TMP/records.py" "$PROXY_PORT" "$secret" "$ROAR_CA_DIR/ca.pem")
+assert_eq "$(jq -r .status <<<"$r")" "HTTP/1.1 200" "status"
+assert_eq "$(jq -r .records <<<"$r")" 1 "TLS records carrying the response"
 
 check "a server name outside the job's routing rules gets no certificate"
 r=$(client www.example.com small)
