@@ -17,6 +17,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <iostream>
 
@@ -102,6 +103,8 @@ int cmd_proxy(const ProxyCommand& cmd)
         opts.proxy.forward_checksums = project.config().proxy_forward_checksums;
         opts.proxy.log_file = roar_dir + "/proxy.log";
         opts.jobs.journal_dir = project.roar_dir() / "proxy-daemon";
+        opts.jobs.idle = std::chrono::seconds(project.config().proxy_daemon_idle_seconds);
+        opts.jobs.exit_check = std::chrono::milliseconds(project.config().proxy_daemon_exit_check_ms);
         auto started = collector::start_proxy_daemon(roar_dir, opts, client_job_storer(project));
         if (auto* err = std::get_if<std::string>(&started)) {
             throw FatalError(*err);

@@ -44,6 +44,11 @@ const std::vector<ConfigKey>& config_keys()
         {"store.project", "string", "\"\"", "the project's name in the shared store (roar init --join NAME)"},
         {"proxy.enabled", "bool", "false", "route the job's S3 calls through roar-proxy to record S3 lineage"},
         {"proxy.port", "int", "9090", "port of the standalone daemon ('roar proxy start')", 1, 65535},
+        {"proxy.daemon_idle_seconds", "int", "60",
+         "the standalone daemon stores a client process's job after this many seconds without a call from it", 1,
+         86400},
+        {"proxy.daemon_exit_check_ms", "int", "250",
+         "how often the standalone daemon looks for client processes that exited, to store their jobs (ms)", 10, 60000},
         {"proxy.upstream_endpoint", "string", "\"\"",
          "S3 endpoint to forward to (empty: https://s3.<region>.amazonaws.com)"},
         {"proxy.s3_hosts", "string-list", "[]",
@@ -203,6 +208,10 @@ Result<Config> Config::load(const fs::path& path)
     c.filter_include = strings_of(t["filter"]["include"].node());
     c.proxy_enabled = t["proxy"]["enabled"].value_or(c.proxy_enabled);
     c.proxy_port = int(t["proxy"]["port"].value_or<int64_t>(c.proxy_port));
+    c.proxy_daemon_idle_seconds =
+        uint32_t(t["proxy"]["daemon_idle_seconds"].value_or<int64_t>(c.proxy_daemon_idle_seconds));
+    c.proxy_daemon_exit_check_ms =
+        uint32_t(t["proxy"]["daemon_exit_check_ms"].value_or<int64_t>(c.proxy_daemon_exit_check_ms));
     c.proxy_upstream = t["proxy"]["upstream_endpoint"].value_or(std::string());
     c.proxy_forward_checksums = t["proxy"]["forward_checksums"].value_or(c.proxy_forward_checksums);
     c.redact_extra_patterns = strings_of(t["redact"]["extra_patterns"].node());

@@ -38,6 +38,8 @@ struct Config {
     bool filter_defaults = true;
     bool proxy_enabled = false;
     int proxy_port = 9090;
+    uint32_t proxy_daemon_idle_seconds = 60;   // the daemon stores a quiet client's job after this long
+    uint32_t proxy_daemon_exit_check_ms = 250; // how often the daemon looks for clients that exited
     std::string proxy_upstream;
     bool proxy_forward_checksums = false;           // the proxy passes verified trailing checksums upstream
     std::vector<std::string> redact_extra_patterns; // checked by Redactor::create when loaded
