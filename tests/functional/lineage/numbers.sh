@@ -73,5 +73,5 @@ assert_contains "$list" "(1 to 4096)" "ring_size_mb range"
 assert_contains "$list" "(0 to 600000)" "sync_timeout_ms range"
 assert_contains "$list" "(1 to 65535)" "proxy.port range"
 assert_eq "$("$ROAR" config list --json | jq -c '[.[] | select(.type == "int") | [.key, .min, .max]]')" \
-  '[["run.ring_size_mb",1,4096],["run.sync_timeout_ms",0,600000],["proxy.port",1,65535]]' "config list --json ranges"
+  '[["run.ring_size_mb",1,4096],["run.sync_timeout_ms",0,600000],["proxy.port",1,65535],["proxy.daemon_idle_seconds",1,86400],["proxy.daemon_exit_check_ms",10,60000]]' "config list --json ranges"
 echo ok
