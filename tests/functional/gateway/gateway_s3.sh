@@ -249,6 +249,24 @@ r = code(lambda: gw.list_objects_v2(Bucket="data"))
 assert r == "403 InvalidAccessKeyId", r
 PY
 
+# slot_freed PORT WHOSE: a new connection's health check on PORT answers
+# 200 within 10 s, i.e. WHOSE slot was released (just after the close the
+# client sees, so a first probe may still find the slot taken).
+slot_freed() {
+  python3 - "$1" "$2" <<'PY'
+import socket, sys, time
+for _ in range(50):
+    probe = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+    probe.sendall(b"GET /_roar/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    probe.settimeout(10)
+    if probe.recv(4096).decode().startswith("HTTP/1.1 200"):
+        break
+    time.sleep(0.2)
+else:
+    raise SystemExit(sys.argv[2] + " slot was not freed")
+PY
+}
+
 check "connections beyond --gateway-connections are answered 503 SlowDown, not queued"
 LIM_PORT=$(free_port)
 sed -e "s/^listen = .*/listen = \"127.0.0.1:$LIM_PORT\"/" -e "s|gw.db|gw-limit.db|" "$TEST_TMP/gw.toml" >"$TEST_TMP/gw-limit.toml"
@@ -268,16 +286,8 @@ answer = second.recv(4096).decode()
 assert answer.startswith("HTTP/1.1 503"), answer
 assert "<Code>SlowDown</Code>" in answer, answer
 idle.close()
-for _ in range(50):    # the slot is free again once the idle connection is gone
-    third = socket.create_connection(("127.0.0.1", port))
-    third.sendall(b"GET /_roar/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-    third.settimeout(10)
-    if third.recv(4096).decode().startswith("HTTP/1.1 200"):
-        break
-    time.sleep(0.2)
-else:
-    raise SystemExit("the slot was not freed")
 PY
+slot_freed "$LIM_PORT" "the idle connection's"
 
 check "a client dripping a request head is cut off, freeing its slot"
 python3 - "$LIM_PORT" <<'PY'
@@ -299,16 +309,8 @@ for i in range(60):                   # a header line a second, never the end of
         closed = True
         break
 assert closed, "the gateway kept a connection whose head never ended"
-for _ in range(50):    # the slot is released just after the close the client saw
-    ok = socket.create_connection(("127.0.0.1", port))
-    ok.sendall(b"GET /_roar/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-    ok.settimeout(10)
-    if ok.recv(4096).decode().startswith("HTTP/1.1 200"):
-        break
-    time.sleep(0.2)
-else:
-    raise SystemExit("the dripping client's slot was not freed")
 PY
+slot_freed "$LIM_PORT" "the dripping client's"
 kill "$LIM_PID"
 
 check "a read fails over to the replica when the first backend is down"
