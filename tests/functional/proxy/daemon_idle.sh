@@ -6,11 +6,7 @@
 # looked for. Values outside their ranges are refused naming the range.
 source "$(dirname "$0")/lib_s3.sh"
 start_moto
-new_project
-port=$(free_port)
-"$ROAR" config set proxy.port "$port" >/dev/null
-"$ROAR" config set proxy.upstream_endpoint "$MOTO_URL" >/dev/null
-URL=http://127.0.0.1:$port
+daemon_project
 
 check "the daemon's timing keys refuse values outside their ranges"
 expect_failure "$ROAR" config set proxy.daemon_idle_seconds 0

@@ -11,11 +11,7 @@
 source "$(dirname "$0")/lib_s3.sh"
 need aws
 start_moto
-new_project
-port=$(free_port)
-"$ROAR" config set proxy.port "$port" >/dev/null
-"$ROAR" config set proxy.upstream_endpoint "$MOTO_URL" >/dev/null
-URL=http://127.0.0.1:$port
+daemon_project
 
 # start_daemon: `roar proxy start`, its pid in DAEMON_PID (killed at exit).
 start_daemon() {

@@ -47,6 +47,17 @@ bg_start() {
   on_exit "kill $BG_PID 2>/dev/null; wait $BG_PID 2>/dev/null"
 }
 
+# daemon_project: a new project whose standalone daemon (`roar proxy
+# start`) will listen on a free port (in `port`, its URL in `URL`) and
+# forward to moto (start_moto first).
+daemon_project() {
+  new_project
+  port=$(free_port)
+  "$ROAR" config set proxy.port "$port" >/dev/null
+  "$ROAR" config set proxy.upstream_endpoint "$MOTO_URL" >/dev/null
+  URL=http://127.0.0.1:$port
+}
+
 # start_moto: moto_server with SigV4 checking on; sets MOTO_URL and exports
 # AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY of an IAM user allowed everything
 # (moto only checks signatures after its first 3 unauthenticated calls).
