@@ -4,6 +4,8 @@
 
 #include <limits.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -30,6 +32,17 @@ static int call_open(struct roar_libc* L, enum roar_open_kind kind, int dirfd, c
     return -1;
 }
 
+/* An open of dirfd/path with `flags` returned `fd` (-1: errno says why):
+ * the fd is known, and OPEN reports the result. Preserves errno. */
+static void open_done(struct roar_shim* S, int dirfd, const char* path, int flags, mode_t mode, int fd)
+{
+    const int err = errno;
+    roar_fd_opened(S, fd);
+    roar_emit(S, ROAR_OP_OPEN, dirfd, -1, flags, roar_needs_mode(flags) ? (uint32_t)mode : 0, fd >= 0 ? fd : -err, path,
+              NULL);
+    errno = err;
+}
+
 int roar_core_open(struct roar_libc* L, struct roar_shim* S, enum roar_open_kind kind, int dirfd, const char* path,
                    int flags, mode_t mode)
 {
@@ -41,11 +54,25 @@ int roar_core_open(struct roar_libc* L, struct roar_shim* S, enum roar_open_kind
     }
     roar_before_write_open(L, S, dirfd, path, flags);
     const int fd = call_open(L, kind, dirfd, path, flags, mode);
-    const int err = errno;
-    roar_fd_opened(S, fd);
-    roar_emit(S, ROAR_OP_OPEN, dirfd, -1, flags, roar_needs_mode(flags) ? (uint32_t)mode : 0, fd >= 0 ? fd : -err, path,
-              NULL);
-    errno = err;
+    open_done(S, dirfd, path, flags, mode, fd);
+    return fd;
+}
+
+long roar_core_openat2(struct roar_libc* L, struct roar_shim* S, int dirfd, const char* path, const void* how,
+                       size_t size)
+{
+    /* struct open_how starts with u64 flags, u64 mode (OPEN_HOW_SIZE_VER0
+     * is 24); a shorter size is the kernel's EINVAL. */
+    if (!roar_active(S) || !how || size < 2 * sizeof(uint64_t)) {
+        return roar_libc_syscall()(SYS_openat2, dirfd, path, how, size);
+    }
+    uint64_t fields[2];
+    memcpy(fields, how, sizeof fields);
+    const int flags = (int)fields[0];
+    const mode_t mode = (mode_t)fields[1];
+    roar_before_write_open(L, S, dirfd, path, flags);
+    const long fd = roar_libc_syscall()(SYS_openat2, dirfd, path, how, size);
+    open_done(S, dirfd, path, flags, mode, fd < 0 || fd > INT_MAX ? -1 : (int)fd);
     return fd;
 }
 
@@ -355,6 +382,50 @@ int roar_core_fcntl(struct roar_libc* L, struct roar_shim* S, int is64, int fd, 
     if ((cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) && roar_active(S)) {
         const int err = errno;
         fd_duplicated(S, fd, r, r >= 0 ? r : -err, cmd == F_DUPFD_CLOEXEC ? O_CLOEXEC : 0);
+        errno = err;
+    }
+    return r;
+}
+
+/* Reports each fd the SCM_RIGHTS control messages of `msg` carried. */
+static void fds_received(struct roar_shim* S, struct msghdr* msg)
+{
+    for (struct cmsghdr* c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len < CMSG_LEN(0)) {
+            continue;
+        }
+        const size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        const unsigned char* data = CMSG_DATA(c);
+        for (size_t i = 0; i < count; ++i) {
+            int fd;
+            memcpy(&fd, data + i * sizeof fd, sizeof fd);
+            roar_report_received_fd(S, fd);
+        }
+    }
+}
+
+ssize_t roar_core_recvmsg(struct roar_libc* L, struct roar_shim* S, int fd, struct msghdr* msg, int flags)
+{
+    const ssize_t r = ROAR_REAL(L, recvmsg)(fd, msg, flags);
+    if (r >= 0 && msg && msg->msg_control && msg->msg_controllen > 0 && roar_active(S)) {
+        const int err = errno;
+        fds_received(S, msg);
+        errno = err;
+    }
+    return r;
+}
+
+int roar_core_recvmmsg(struct roar_libc* L, struct roar_shim* S, int fd, struct mmsghdr* vec, unsigned int vlen,
+                       int flags, struct timespec* timeout)
+{
+    const int r = ROAR_REAL(L, recvmmsg)(fd, vec, vlen, flags, timeout);
+    if (r > 0 && roar_active(S)) {
+        const int err = errno;
+        for (int i = 0; i < r; ++i) {
+            if (vec[i].msg_hdr.msg_control && vec[i].msg_hdr.msg_controllen > 0) {
+                fds_received(S, &vec[i].msg_hdr);
+            }
+        }
         errno = err;
     }
     return r;

@@ -5,6 +5,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -26,6 +27,28 @@ void* roar_libc_resolve(void** slot, const char* name)
     }
     __atomic_store_n(slot, fn, __ATOMIC_RELAXED);
     return fn;
+}
+
+roar_syscall_fn roar_libc_syscall_slot;
+
+roar_syscall_fn roar_libc_syscall_resolve(void)
+{
+    return (roar_syscall_fn)roar_libc_resolve((void**)&roar_libc_syscall_slot, "syscall");
+}
+
+long roar_own_syscall(long number, ...)
+{
+    /* Six arguments whatever the number, as glibc's wrapper reads them. */
+    va_list ap;
+    va_start(ap, number);
+    const long a1 = va_arg(ap, long);
+    const long a2 = va_arg(ap, long);
+    const long a3 = va_arg(ap, long);
+    const long a4 = va_arg(ap, long);
+    const long a5 = va_arg(ap, long);
+    const long a6 = va_arg(ap, long);
+    va_end(ap);
+    return roar_libc_syscall()(number, a1, a2, a3, a4, a5, a6);
 }
 
 pid_t roar_sys_getpid(void) { return (pid_t)syscall(SYS_getpid); }
@@ -73,5 +96,6 @@ void roar_libc_preresolve_for_fork(struct roar_libc* L)
     (void)ROAR_REAL(L, _exit);
     (void)ROAR_REAL(L, exit);
     (void)ROAR_REAL(L, fork);
+    (void)roar_libc_syscall();
     __atomic_store_n(&done, 1, __ATOMIC_RELEASE);
 }

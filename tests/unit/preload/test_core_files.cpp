@@ -335,3 +335,39 @@ TEST_CASE("an append stream counts as written at once; a read stream does not", 
     REQUIRE(closes.size() == 2);
     CHECK(closes[0].h.fd == afd);
 }
+
+TEST_CASE("a raw syscall of an open or rename is reported through the libc hook's core", "[preload][syscall]")
+{
+    ShimFixture f;
+    errno = 1234;
+    const long open_args[6] = {5, reinterpret_cast<long>("data/in.csv"), O_RDONLY, 0, 0, 0};
+    CHECK(roar_core_syscall(&f.L, f.S, SYS_openat, open_args) == 7);
+    CHECK(errno == 1234);
+    g_fake.exists = false;
+    const long rename_args[6] = {
+        ROAR_AT_FDCWD, reinterpret_cast<long>("a.tmp"), ROAR_AT_FDCWD, reinterpret_cast<long>("a.txt"), 0, 0};
+    CHECK(roar_core_syscall(&f.L, f.S, SYS_renameat2, rename_args) == 0);
+    auto ev = f.events();
+    REQUIRE(ev.size() == 2);
+    CHECK(ev[0].h.op == ROAR_OP_OPEN);
+    CHECK(ev[0].h.fd == 5);
+    CHECK(ev[0].s1 == "data/in.csv");
+    CHECK(ev[0].h.result == 7);
+    CHECK(ev[1].h.op == ROAR_OP_RENAME);
+    CHECK(ev[1].s1 == "a.tmp");
+    CHECK(ev[1].s2 == "a.txt");
+    REQUIRE(g_fake.calls.size() == 2);
+    CHECK(g_fake.calls[0] == "openat data/in.csv");
+}
+
+TEST_CASE("the syscall hook observes file and process numbers only", "[preload][syscall]")
+{
+    CHECK(roar_syscall_observed(SYS_openat));
+    CHECK(roar_syscall_observed(SYS_openat2));
+    CHECK(roar_syscall_observed(SYS_write));
+    CHECK(roar_syscall_observed(SYS_fork));
+    CHECK_FALSE(roar_syscall_observed(SYS_futex));
+    CHECK_FALSE(roar_syscall_observed(SYS_read));
+    CHECK_FALSE(roar_syscall_observed(SYS_getpid));
+    CHECK_FALSE(roar_syscall_observed(SYS_exit));
+}

@@ -18,6 +18,7 @@
 #include <spawn.h>
 #include <stdio.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 
 #ifdef __cplusplus
@@ -71,6 +72,11 @@ enum roar_wait_kind { ROAR_K_WAIT, ROAR_K_WAITPID, ROAR_K_WAIT3, ROAR_K_WAIT4 };
  * PRE_MODIFY + sync before a write-intent open of an existing file. */
 int roar_core_open(struct roar_libc* L, struct roar_shim* S, enum roar_open_kind kind, int dirfd, const char* path,
                    int flags, mode_t mode);
+/* openat2(2), which glibc reaches only through syscall(): as roar_core_open
+ * with the flags and mode of `how` (passed through untouched when `size`
+ * is too small to hold them). */
+long roar_core_openat2(struct roar_libc* L, struct roar_shim* S, int dirfd, const char* path, const void* how,
+                       size_t size);
 FILE* roar_core_fopen(struct roar_libc* L, struct roar_shim* S, enum roar_fopen_kind kind, const char* path,
                       const char* mode, FILE* stream);
 FILE* roar_core_fdopen(struct roar_libc* L, struct roar_shim* S, int fd, const char* mode);
@@ -88,6 +94,11 @@ int roar_core_close_range(struct roar_libc* L, struct roar_shim* S, unsigned int
 void roar_core_closefrom(struct roar_libc* L, struct roar_shim* S, int lowfd);
 int roar_core_dup(struct roar_libc* L, struct roar_shim* S, enum roar_dup_kind kind, int oldfd, int newfd, int flags);
 int roar_core_fcntl(struct roar_libc* L, struct roar_shim* S, int is64, int fd, int cmd, void* arg);
+/* recvmsg/recvmmsg: after the call, each fd an SCM_RIGHTS control message
+ * carried is reported with roar_report_received_fd. */
+ssize_t roar_core_recvmsg(struct roar_libc* L, struct roar_shim* S, int fd, struct msghdr* msg, int flags);
+int roar_core_recvmmsg(struct roar_libc* L, struct roar_shim* S, int fd, struct mmsghdr* vec, unsigned int vlen,
+                       int flags, struct timespec* timeout);
 
 /* Working directory and namespace changes. */
 int roar_core_chdir(struct roar_libc* L, struct roar_shim* S, const char* path);
@@ -156,6 +167,70 @@ int roar_s3_setup(struct roar_shim* S, const char* proxy, const char* secret, co
 /* After PROC_START: a NOTE when setup returned -1 or ignored entries. */
 void roar_s3_report_setup(struct roar_shim* S, int status);
 
+/* Raw system calls (syscall(2)). */
+
+/* Whether the shim reports system call `number` when a program makes it
+ * through syscall(): the file and process calls its libc hooks cover. Every
+ * other number goes straight to libc's syscall. */
+static inline int roar_syscall_observed(long number)
+{
+    switch (number) {
+    case SYS_open:
+    case SYS_openat:
+    case SYS_openat2:
+    case SYS_creat:
+    case SYS_close:
+    case SYS_close_range:
+    case SYS_dup:
+    case SYS_dup2:
+    case SYS_dup3:
+    case SYS_fcntl:
+    case SYS_chdir:
+    case SYS_fchdir:
+    case SYS_rename:
+    case SYS_renameat:
+    case SYS_renameat2:
+    case SYS_link:
+    case SYS_linkat:
+    case SYS_symlink:
+    case SYS_symlinkat:
+    case SYS_unlink:
+    case SYS_unlinkat:
+    case SYS_rmdir:
+    case SYS_mkdir:
+    case SYS_mkdirat:
+    case SYS_truncate:
+    case SYS_ftruncate:
+    case SYS_write:
+    case SYS_pwrite64:
+    case SYS_writev:
+    case SYS_pwritev:
+    case SYS_pwritev2:
+    case SYS_mmap:
+    case SYS_sendfile:
+    case SYS_copy_file_range:
+    case SYS_splice:
+    case SYS_execve:
+    case SYS_execveat:
+    case SYS_fork:
+    case SYS_clone:
+    case SYS_clone3:
+    case SYS_exit_group:
+    case SYS_connect:
+    case SYS_recvmsg:
+    case SYS_recvmmsg: return 1;
+    default: return 0;
+    }
+}
+/* syscall(number, a[0..5]) for an observed number: the same events as the
+ * matching libc hook (the core function that hook calls, which performs
+ * the call through libc's wrapper of the same system call), the same
+ * result and errno. Forks that do not share memory (fork, clone and clone3
+ * without CLONE_VM, CLONE_VFORK or CLONE_THREAD) are reported like fork();
+ * fcntl only for F_DUPFD and F_DUPFD_CLOEXEC; everything else is passed to
+ * libc's syscall unchanged. */
+long roar_core_syscall(struct roar_libc* L, struct roar_shim* S, long number, const long a[6]);
+
 /* Lifecycle (also used by lifecycle.c). */
 
 /* Reports this process: PROC_START (ppid, exe, cwd, argv from `argv` or
@@ -164,6 +239,10 @@ void roar_report_start(struct roar_libc* L, struct roar_shim* S, char* const* ar
 /* In a fork child: refreshes the pid if `new_pid` differs from the cached
  * one and reports PROC_START with ROAR_START_FORKED. Idempotent. */
 void roar_fork_child(struct roar_libc* L, struct roar_shim* S, uint32_t new_pid);
+/* `fd` arrived in an SCM_RIGHTS message: FD_INHERITED (path and F_GETFL
+ * flags, as at start) when it names a path, and READ_FD when it is
+ * read-only, so the collector knows it like an fd this process opened. */
+void roar_report_received_fd(struct roar_shim* S, int fd);
 /* Reports PROC_EXIT once (status, or ROAR_EXIT_STATUS_UNKNOWN when
  * `unknown`), preceded by notes on what the shim could not see. */
 void roar_report_exit(struct roar_shim* S, int status, int unknown);

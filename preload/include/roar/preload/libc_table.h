@@ -121,6 +121,8 @@ extern "C" {
     X(pid_t, wait4, (pid_t, int*, int, struct rusage*))                                                                \
     X(int, waitid, (idtype_t, id_t, siginfo_t*, int))                                                                  \
     X(int, connect, (int, const struct sockaddr*, socklen_t))                                                          \
+    X(ssize_t, recvmsg, (int, struct msghdr*, int))                                                                    \
+    X(int, recvmmsg, (int, struct mmsghdr*, unsigned int, int, struct timespec*))                                      \
     X(int, getpeername, (int, struct sockaddr*, socklen_t*))                                                           \
     X(int, getaddrinfo, (const char*, const char*, const struct addrinfo*, struct addrinfo**))                         \
     X(struct hostent*, gethostbyname, (const char*))                                                                   \
@@ -155,6 +157,21 @@ void roar_libc_init_helpers(struct roar_libc* libc);
 pid_t roar_sys_getpid(void);
 pid_t roar_sys_getppid(void);
 int roar_sys_faccessat(int dirfd, const char* path, int mode, int flags);
+
+/* libc's own syscall(2). The shim exports a `syscall` hook, so a plain
+ * call from inside the shim would come back to it: the preload sources are
+ * compiled with `syscall` defined as roar_own_syscall (CMakeLists.txt),
+ * which forwards the number and six arguments to the function this
+ * returns (dlsym(RTLD_NEXT) on first use, like the table's entries). */
+typedef long (*roar_syscall_fn)(long, ...);
+extern roar_syscall_fn roar_libc_syscall_slot;
+roar_syscall_fn roar_libc_syscall_resolve(void);
+static inline roar_syscall_fn roar_libc_syscall(void)
+{
+    const roar_syscall_fn fn = __atomic_load_n(&roar_libc_syscall_slot, __ATOMIC_RELAXED);
+    return fn ? fn : roar_libc_syscall_resolve();
+}
+long roar_own_syscall(long number, ...);
 
 /* The real `fn` of table `L`, resolved on first use. */
 #define ROAR_REAL(L, fn)                                                                                               \

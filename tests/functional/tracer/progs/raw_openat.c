@@ -1,6 +1,7 @@
 /* A dynamically linked program that opens files behind libc's back:
- * `raw_openat IN OUT` reads IN and writes OUT with syscall(SYS_openat),
- * which the shim does not hook; only run.tracer = "complete" sees them. */
+ * `raw_openat IN OUT` reads IN and writes OUT with syscall(SYS_openat):
+ * the shim's syscall hook sees them, and under run.tracer = "complete" the
+ * tracer does instead. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <sys/syscall.h>
