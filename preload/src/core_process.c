@@ -409,8 +409,18 @@ static int clone_child(void* p)
 int roar_core_clone(struct roar_libc* L, struct roar_shim* S, int (*fn)(void*), void* stack, int flags, void* arg,
                     void* parent_tid, void* tls, void* child_tid)
 {
-    /* Threads and memory-sharing children are left alone. */
+    /* Threads and memory-sharing children are left alone; a memory-sharing
+     * child that is not a vfork (its parent runs on) gets a note, as it
+     * reports with this process's pid and state until it execs. */
     if (!roar_active(S) || (flags & (CLONE_VM | CLONE_THREAD)) || !fn) {
+        if ((flags & (CLONE_VM | CLONE_THREAD | CLONE_VFORK)) == CLONE_VM && roar_active(S)) {
+            const int saved = errno;
+            roar_emit(S, ROAR_OP_NOTE, -1, -1, 0, 0, 0,
+                      "a child started with clone(CLONE_VM) shares this process's memory: until it execs, what it "
+                      "does is recorded as this process's",
+                      NULL);
+            errno = saved;
+        }
         return ROAR_REAL(L, clone)(fn, stack, flags, arg, parent_tid, tls, child_tid);
     }
     const int saved = errno;

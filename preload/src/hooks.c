@@ -4,6 +4,7 @@
  * libc does. Nothing else in the library is exported (preload.map). */
 #include "lifecycle.h"
 
+#include <aio.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -148,6 +149,11 @@ ROAR_HOOK ssize_t pwritev2(int fd, const struct iovec* iov, int iovcnt, off_t of
 ROAR_HOOK ssize_t pwritev64v2(int fd, const struct iovec* iov, int iovcnt, off_t offset, int flags) { return roar_core_write(L_, S_, ROAR_K_PWRITEV64V2, fd, NULL, 0, iov, iovcnt, offset, flags); }
 ROAR_HOOK void* mmap(void* addr, size_t length, int prot, int flags, int fd, off_t offset) { return roar_core_mmap(L_, S_, 0, addr, length, prot, flags, fd, offset); }
 ROAR_HOOK void* mmap64(void* addr, size_t length, int prot, int flags, int fd, off_t offset) { return roar_core_mmap(L_, S_, 1, addr, length, prot, flags, fd, offset); }
+ROAR_HOOK int mprotect(void* addr, size_t length, int prot) { return roar_core_mprotect(L_, S_, addr, length, prot); }
+ROAR_HOOK int aio_write(struct aiocb* cb) { return roar_core_aio_write(L_, S_, 0, cb); }
+ROAR_HOOK int aio_write64(struct aiocb64* cb) { return roar_core_aio_write(L_, S_, 1, (struct aiocb*)cb); }
+ROAR_HOOK int lio_listio(int mode, struct aiocb* const list[], int nent, struct sigevent* sig) { return roar_core_lio_listio(L_, S_, 0, mode, list, nent, sig); }
+ROAR_HOOK int lio_listio64(int mode, struct aiocb64* const list[], int nent, struct sigevent* sig) { return roar_core_lio_listio(L_, S_, 1, mode, (struct aiocb* const*)list, nent, sig); }
 ROAR_HOOK ssize_t copy_file_range(int fd_in, off_t* off_in, int fd_out, off_t* off_out, size_t len, unsigned int flags) { return roar_core_transfer(L_, S_, ROAR_K_COPY_FILE_RANGE, fd_in, off_in, fd_out, off_out, len, flags); }
 ROAR_HOOK ssize_t sendfile(int out_fd, int in_fd, off_t* offset, size_t count) { return roar_core_transfer(L_, S_, ROAR_K_SENDFILE, in_fd, offset, out_fd, NULL, count, 0); }
 ROAR_HOOK ssize_t sendfile64(int out_fd, int in_fd, off_t* offset, size_t count) { return roar_core_transfer(L_, S_, ROAR_K_SENDFILE64, in_fd, offset, out_fd, NULL, count, 0); }

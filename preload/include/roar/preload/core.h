@@ -118,6 +118,17 @@ ssize_t roar_core_write(struct roar_libc* L, struct roar_shim* S, enum roar_writ
                         size_t count, const struct iovec* iov, int iovcnt, off_t offset, int flags);
 void* roar_core_mmap(struct roar_libc* L, struct roar_shim* S, int is64, void* addr, size_t length, int prot, int flags,
                      int fd, off_t offset);
+/* mprotect adding PROT_WRITE, in a process that made a read-only shared
+ * file mapping: a NOTE naming each shared file mapping in the range
+ * (writes through it are not observed). */
+int roar_core_mprotect(struct roar_libc* L, struct roar_shim* S, void* addr, size_t length, int prot);
+/* POSIX AIO: glibc's helper threads write with libc-internal calls the
+ * shim cannot see, so each write request counts as the first write of its
+ * fd when it is submitted (aio_write, the LIO_WRITE entries of lio_listio;
+ * `is64`: the *64 entry point, same layout on 64-bit ABIs). */
+int roar_core_aio_write(struct roar_libc* L, struct roar_shim* S, int is64, struct aiocb* cb);
+int roar_core_lio_listio(struct roar_libc* L, struct roar_shim* S, int is64, int mode, struct aiocb* const list[],
+                         int nent, struct sigevent* sig);
 ssize_t roar_core_transfer(struct roar_libc* L, struct roar_shim* S, enum roar_transfer_kind kind, int fd_in,
                            off_t* off_in, int fd_out, off_t* off_out, size_t length, unsigned int flags);
 

@@ -11,6 +11,7 @@
 #ifndef ROAR_PRELOAD_LIBC_TABLE_H
 #define ROAR_PRELOAD_LIBC_TABLE_H
 
+#include <aio.h>
 #include <dirent.h>
 #include <netdb.h>
 #include <signal.h>
@@ -99,6 +100,11 @@ extern "C" {
     X(ssize_t, pwritev64v2, (int, const struct iovec*, int, off_t, int))                                               \
     X(void*, mmap, (void*, size_t, int, int, int, off_t))                                                              \
     X(void*, mmap64, (void*, size_t, int, int, int, off_t))                                                            \
+    X(int, mprotect, (void*, size_t, int))                                                                             \
+    X(int, aio_write, (struct aiocb*))                                                                                 \
+    X(int, aio_write64, (struct aiocb64*))                                                                             \
+    X(int, lio_listio, (int, struct aiocb* const*, int, struct sigevent*))                                             \
+    X(int, lio_listio64, (int, struct aiocb64* const*, int, struct sigevent*))                                         \
     X(int, execve, (const char*, char* const*, char* const*))                                                          \
     X(int, execvpe, (const char*, char* const*, char* const*))                                                         \
     X(int, fexecve, (int, char* const*, char* const*))                                                                 \

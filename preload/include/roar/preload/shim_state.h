@@ -93,6 +93,7 @@ struct roar_shim {
     int exit_called;          /* exit() seen: the destructor reports exit_status */
     int exit_sent;            /* PROC_EXIT published */
     int fs_by_tracer;         /* roar's ptrace tracer follows this process and publishes its file syscalls */
+    int shared_ro_maps;       /* a read-only MAP_SHARED mapping of a file was made (mprotect may widen it) */
     /* Ring pages this process has made writable in its page table ahead
      * of use (byte offsets into the slot area; see event_emit.c). */
     uint64_t prefault_start;

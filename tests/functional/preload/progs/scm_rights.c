@@ -1,8 +1,8 @@
-/* fds passed over a Unix socket: `scm_rights IN OUT msg|mmsg` opens IN for
- * reading and OUT (which exists) for appending, sends both fds to a forked
- * child in one SCM_RIGHTS message and closes its own copies; the child
- * receives them with recvmsg (or recvmmsg), copies what it reads from the
- * first onto the end of the second, and exits. */
+/* fds passed over a Unix socket: `scm_rights IN OUT msg|mmsg|idle` opens
+ * IN for reading and OUT (which exists) for appending, sends both fds to a
+ * forked child in one SCM_RIGHTS message and closes its own copies; the
+ * child receives them with recvmsg (or recvmmsg), copies what it reads
+ * from the first onto the end of the second (not with idle), and exits. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <string.h>
@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int child(int sock, int use_mmsg)
+static int child(int sock, int use_mmsg, int idle)
 {
     char byte;
     struct iovec iov = {&byte, 1};
@@ -34,8 +34,8 @@ static int child(int sock, int use_mmsg)
     int fds[2];
     memcpy(fds, CMSG_DATA(c), sizeof fds);
     char buf[256];
-    const ssize_t n = read(fds[0], buf, sizeof buf);
-    if (n <= 0 || write(fds[1], buf, (size_t)n) != n) {
+    const ssize_t n = idle ? 0 : read(fds[0], buf, sizeof buf);
+    if (n < 0 || (!idle && (n == 0 || write(fds[1], buf, (size_t)n) != n))) {
         return 1;
     }
     close(fds[0]);
@@ -52,7 +52,7 @@ int main(int argc, char** argv)
     const pid_t pid = fork();
     if (pid == 0) {
         close(sv[0]);
-        _exit(child(sv[1], strcmp(argv[3], "mmsg") == 0));
+        _exit(child(sv[1], strcmp(argv[3], "mmsg") == 0, strcmp(argv[3], "idle") == 0));
     }
     close(sv[1]);
     int fds[2] = {open(argv[1], O_RDONLY), open(argv[2], O_WRONLY | O_APPEND)};
