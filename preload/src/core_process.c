@@ -369,11 +369,8 @@ void roar_fork_child(struct roar_libc* L, struct roar_shim* S, uint32_t new_pid)
               ROAR_START_FORKED | (S->fs_by_tracer ? ROAR_START_FS_TRACED : 0), 0, 0, NULL, NULL);
 }
 
-pid_t roar_core_fork(struct roar_libc* L, struct roar_shim* S, enum roar_fork_kind kind)
+int roar_fork_begin(struct roar_libc* L, struct roar_shim* S)
 {
-    /* vfork is always a real fork: a vfork child borrows the parent's
-     * memory and stack, where neither the shim nor a wrapper function
-     * could safely run. */
     const int active = roar_active(S);
     if (active) {
         const int saved = errno;
@@ -381,12 +378,26 @@ pid_t roar_core_fork(struct roar_libc* L, struct roar_shim* S, enum roar_fork_ki
         roar_emit(S, ROAR_OP_FORK, -1, -1, 0, 0, 0, NULL, NULL);
         errno = saved;
     }
-    const pid_t r = kind == ROAR_K__FORK ? ROAR_REAL(L, _Fork)() : ROAR_REAL(L, fork)();
-    if (r == 0 && active) {
+    return active;
+}
+
+void roar_fork_end(struct roar_libc* L, struct roar_shim* S, int active, long result)
+{
+    if (result == 0 && active) {
         const int err = errno;
         roar_fork_child(L, S, (uint32_t)L->getpid_fn());
         errno = err;
     }
+}
+
+pid_t roar_core_fork(struct roar_libc* L, struct roar_shim* S, enum roar_fork_kind kind)
+{
+    /* vfork is always a real fork: a vfork child borrows the parent's
+     * memory and stack, where neither the shim nor a wrapper function
+     * could safely run. */
+    const int active = roar_fork_begin(L, S);
+    const pid_t r = kind == ROAR_K__FORK ? ROAR_REAL(L, _Fork)() : ROAR_REAL(L, fork)();
+    roar_fork_end(L, S, active, r);
     return r;
 }
 

@@ -18,23 +18,13 @@
 #define A_PTR(i) ((void*)a[i])
 #define A_STR(i) ((const char*)a[i])
 
-/* A raw fork-like call (its child has its own memory): FORK before it,
- * PROC_START in the child, as roar_core_fork does for fork(). */
+/* A raw fork-like call (its child has its own memory): reported as
+ * roar_core_fork reports fork(). */
 static long raw_fork(struct roar_libc* L, struct roar_shim* S, long number, const long a[6])
 {
-    const int active = roar_active(S);
-    if (active) {
-        const int saved = errno;
-        roar_libc_preresolve_for_fork(L);
-        roar_emit(S, ROAR_OP_FORK, -1, -1, 0, 0, 0, NULL, NULL);
-        errno = saved;
-    }
+    const int active = roar_fork_begin(L, S);
     const long r = roar_libc_syscall()(number, a[0], a[1], a[2], a[3], a[4], a[5]);
-    if (r == 0 && active) {
-        const int err = errno;
-        roar_fork_child(L, S, (uint32_t)L->getpid_fn());
-        errno = err;
-    }
+    roar_fork_end(L, S, active, r);
     return r;
 }
 

@@ -246,7 +246,10 @@ ROAR_HOOK long syscall(long number, ...)
 {
     va_list ap;
     va_start(ap, number);
-    const long a[6] = {va_arg(ap, long), va_arg(ap, long), va_arg(ap, long), va_arg(ap, long), va_arg(ap, long), va_arg(ap, long)};
+    long a[6];
+    for (int i = 0; i < 6; ++i) { /* one by one: an initializer list's order is unspecified */
+        a[i] = va_arg(ap, long);
+    }
     va_end(ap);
     if (!roar_syscall_observed(number)) {
         return roar_libc_syscall()(number, a[0], a[1], a[2], a[3], a[4], a[5]);

@@ -141,6 +141,11 @@ int roar_core_spawn(struct roar_libc* L, struct roar_shim* S, int search, pid_t*
 int roar_core_system(struct roar_libc* L, struct roar_shim* S, const char* command);
 FILE* roar_core_popen(struct roar_libc* L, struct roar_shim* S, const char* command, const char* type);
 pid_t roar_core_fork(struct roar_libc* L, struct roar_shim* S, enum roar_fork_kind kind);
+/* Around any call that forks (fork(), a raw fork syscall): FORK before it,
+ * returning whether the shim reports; the child's PROC_START after it
+ * when `result` is 0. Both preserve errno. */
+int roar_fork_begin(struct roar_libc* L, struct roar_shim* S);
+void roar_fork_end(struct roar_libc* L, struct roar_shim* S, int active, long result);
 int roar_core_clone(struct roar_libc* L, struct roar_shim* S, int (*fn)(void*), void* stack, int flags, void* arg,
                     void* parent_tid, void* tls, void* child_tid);
 void roar_core_exit(struct roar_libc* L, struct roar_shim* S, enum roar_exit_kind kind, int status)
