@@ -28,8 +28,9 @@
 
 static void prefault_ahead(struct roar_shim* S, int64_t index)
 {
-    if (index < 0 || __atomic_load_n(&S->prefault_state, __ATOMIC_RELAXED) == 2) {
-        return;
+    if (index < __atomic_load_n(&S->prefault_due, __ATOMIC_RELAXED)
+        || __atomic_load_n(&S->prefault_state, __ATOMIC_RELAXED) == 2) {
+        return; /* prefault_due >= 0: a dropped record (-1) also returns */
     }
     const uint64_t area = S->ring.nslots * ROAR_SLOT_SIZE;
     if (area < 4 * ROAR_PREFAULT_CHUNK) {
@@ -51,6 +52,11 @@ static void prefault_ahead(struct roar_shim* S, int64_t index)
     const uint64_t done = S->prefault_next - S->prefault_start;
     const uint64_t at = (pos - S->prefault_start) & (area - 1);
     if (at + ROAR_PREFAULT_CHUNK / 2 < done) {
+        /* Nothing to do until the write position has come that close:
+         * positions advance by one slot per index. */
+        const uint64_t ahead = done - ROAR_PREFAULT_CHUNK / 2 - at;
+        __atomic_store_n(&S->prefault_due, index + (int64_t)((ahead + ROAR_SLOT_SIZE - 1) / ROAR_SLOT_SIZE),
+                         __ATOMIC_RELAXED);
         return;
     }
     if (done >= area) {
@@ -95,25 +101,35 @@ static struct roar_str str_of(const char* s, uint32_t max)
     return r;
 }
 
-int64_t roar_emit3(struct roar_shim* S, uint16_t op, int32_t fd, int32_t fd2, int32_t flags, uint32_t mode,
-                   int64_t result, const char* s1, const char* s2, const char* s3, uint32_t len3)
+/* roar_emit3's body, inlined into roar_emit too: most events go through
+ * roar_emit, and this keeps them to one call. */
+static inline __attribute__((always_inline)) int64_t emit(struct roar_shim* S, uint16_t op, int32_t fd, int32_t fd2,
+                                                          int32_t flags, uint32_t mode, int64_t result, const char* s1,
+                                                          const char* s2, struct roar_str s3)
 {
     if (S->fs_by_tracer && roar_op_from_tracer(op)) {
         return -1; /* the tracer publishes it from the syscall */
     }
     struct roar_event ev;
     fill_header(S, &ev, op, fd, fd2, flags, mode, result);
-    const struct roar_str c = {s3, len3};
     const int64_t index =
-        roar_ring_publish(&S->ring, &ev, str_of(s1, ROAR_MAX_PATH_BYTES), str_of(s2, ROAR_MAX_PATH_BYTES), c);
+        roar_ring_publish(&S->ring, &ev, str_of(s1, ROAR_MAX_PATH_BYTES), str_of(s2, ROAR_MAX_PATH_BYTES), s3);
     prefault_ahead(S, index);
     return index;
+}
+
+int64_t roar_emit3(struct roar_shim* S, uint16_t op, int32_t fd, int32_t fd2, int32_t flags, uint32_t mode,
+                   int64_t result, const char* s1, const char* s2, const char* s3, uint32_t len3)
+{
+    const struct roar_str c = {s3, len3};
+    return emit(S, op, fd, fd2, flags, mode, result, s1, s2, c);
 }
 
 int64_t roar_emit(struct roar_shim* S, uint16_t op, int32_t fd, int32_t fd2, int32_t flags, uint32_t mode,
                   int64_t result, const char* s1, const char* s2)
 {
-    return roar_emit3(S, op, fd, fd2, flags, mode, result, s1, s2, NULL, 0);
+    const struct roar_str none = {NULL, 0};
+    return emit(S, op, fd, fd2, flags, mode, result, s1, s2, none);
 }
 
 int64_t roar_emit_argv(struct roar_shim* S, uint32_t pid, uint16_t op, int32_t fd, int32_t fd2, int32_t flags,

@@ -255,6 +255,31 @@ static inline uint32_t roar_clamp_len(uint32_t len, uint32_t max, int* truncated
     return len;
 }
 
+/* Copies string `s` and its NUL to `p`, which has room for both; an
+ * absent string copies nothing. Returns the byte after it. */
+static inline unsigned char* roar_ring_put_flat(unsigned char* p, struct roar_str s)
+{
+    if (!s.ptr) {
+        return p;
+    }
+    __builtin_memcpy(p, s.ptr, s.len);
+    p[s.len] = 0;
+    return p + s.len + 1u;
+}
+
+/* Copies string `s` and its NUL to absolute byte position `pos` of the
+ * slot area, wrapping at its end; an absent string copies nothing.
+ * Returns the position after it. */
+static inline uint64_t roar_ring_put_str(struct roar_ring* r, uint64_t pos, struct roar_str s)
+{
+    if (!s.ptr) {
+        return pos;
+    }
+    roar_ring_copy_in(r, pos, s.ptr, s.len);
+    r->slots[(pos + s.len) & (r->nslots * ROAR_SLOT_SIZE - 1)] = 0;
+    return pos + s.len + 1u;
+}
+
 /* Publishes `ev` (op, pid, fds, flags, mode, result, time_ns filled by the
  * caller) with up to three strings; fills stamp, nslots and lengths.
  * Returns the record's slot index, or -1 when it was dropped. */
@@ -280,18 +305,21 @@ static inline int64_t roar_ring_publish(struct roar_ring* r, struct roar_event* 
     }
     ev->nslots = (uint16_t)n;
     ev->stamp = 0;
-    uint64_t pos = index * ROAR_SLOT_SIZE;
-    struct roar_event* slot = (struct roar_event*)(r->slots + (pos & (r->nslots * ROAR_SLOT_SIZE - 1)));
+    const uint64_t area = r->nslots * ROAR_SLOT_SIZE;
+    const uint64_t off = (index * ROAR_SLOT_SIZE) & (area - 1);
+    struct roar_event* slot = (struct roar_event*)(r->slots + off);
     __builtin_memcpy(slot, ev, sizeof *ev);
-    pos += sizeof *ev;
-    const struct roar_str strs[3] = {s1, s2, s3};
-    static const char nul = 0;
-    for (int i = 0; i < 3; ++i) {
-        if (strs[i].ptr) {
-            roar_ring_copy_in(r, pos, strs[i].ptr, strs[i].len);
-            roar_ring_copy_in(r, pos + strs[i].len, &nul, 1);
-            pos += strs[i].len + 1u;
-        }
+    if (__builtin_expect(off + (uint64_t)n * ROAR_SLOT_SIZE <= area, 1)) {
+        /* The record does not wrap at the end of the slot area. */
+        unsigned char* p = (unsigned char*)(slot + 1);
+        p = roar_ring_put_flat(p, s1);
+        p = roar_ring_put_flat(p, s2);
+        roar_ring_put_flat(p, s3);
+    } else {
+        uint64_t pos = index * ROAR_SLOT_SIZE + sizeof *ev;
+        pos = roar_ring_put_str(r, pos, s1);
+        pos = roar_ring_put_str(r, pos, s2);
+        roar_ring_put_str(r, pos, s3);
     }
     __atomic_store_n(&slot->stamp, ROAR_STAMP(index), __ATOMIC_RELEASE);
     return (int64_t)index;
