@@ -187,7 +187,10 @@ static inline int roar_ring_wait_space(struct roar_ring* r, uint64_t tail, struc
 static inline void roar_ring_reserve_woke(struct roar_ring* r, uint64_t head, uint32_t n, uint64_t tail)
 {
     struct roar_ring_header* h = r->hdr;
-    if (head + n - tail > r->nslots / 2 && !__atomic_exchange_n(&h->wake_requested, 1, __ATOMIC_ACQ_REL)) {
+    /* Read before the exchange: while the ring stays half full, every
+     * producer would otherwise write the flag's cache line per record. */
+    if (head + n - tail > r->nslots / 2 && !__atomic_load_n(&h->wake_requested, __ATOMIC_RELAXED)
+        && !__atomic_exchange_n(&h->wake_requested, 1, __ATOMIC_ACQ_REL)) {
         __atomic_fetch_add(&h->doorbell, 1, __ATOMIC_RELEASE);
         roar_futex(&h->doorbell, FUTEX_WAKE, 1, NULL);
     }
