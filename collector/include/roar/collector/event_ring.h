@@ -283,48 +283,70 @@ static inline uint64_t roar_ring_put_str(struct roar_ring* r, uint64_t pos, stru
     return pos + s.len + 1u;
 }
 
-/* Publishes `ev` (op, pid, fds, flags, mode, result, time_ns filled by the
- * caller) with up to three strings; fills stamp, nslots and lengths.
- * Returns the record's slot index, or -1 when it was dropped. */
-static inline int64_t roar_ring_publish(struct roar_ring* r, struct roar_event* ev, struct roar_str s1,
-                                        struct roar_str s2, struct roar_str s3)
+/* The first step of publishing: cuts each string at its bound (flagging
+ * `ev` and counting the record when one is cut), stores the lengths in
+ * `ev`, and returns the slots the record needs. */
+static inline uint32_t roar_ring_measure(struct roar_ring* r, struct roar_event* ev, struct roar_str* s1,
+                                         struct roar_str* s2, struct roar_str* s3)
 {
     int truncated = 0;
-    s1.len = roar_clamp_len(s1.len, ROAR_MAX_PATH_BYTES, &truncated);
-    s2.len = roar_clamp_len(s2.len, ROAR_MAX_PATH_BYTES, &truncated);
-    s3.len = roar_clamp_len(s3.len, ROAR_MAX_ARGV_BYTES, &truncated);
-    ev->len1 = s1.ptr ? s1.len + 1 : 0;
-    ev->len2 = s2.ptr ? s2.len + 1 : 0;
-    ev->len3 = s3.ptr ? s3.len + 1 : 0;
+    s1->len = roar_clamp_len(s1->len, ROAR_MAX_PATH_BYTES, &truncated);
+    s2->len = roar_clamp_len(s2->len, ROAR_MAX_PATH_BYTES, &truncated);
+    s3->len = roar_clamp_len(s3->len, ROAR_MAX_ARGV_BYTES, &truncated);
+    ev->len1 = s1->ptr ? s1->len + 1 : 0;
+    ev->len2 = s2->ptr ? s2->len + 1 : 0;
+    ev->len3 = s3->ptr ? s3->len + 1 : 0;
     if (truncated) {
         ev->flags |= ROAR_FLAG_TRUNCATED;
         __atomic_fetch_add(&r->hdr->truncated, 1, __ATOMIC_RELAXED);
     }
     const uint64_t total = sizeof(struct roar_event) + ev->len1 + ev->len2 + ev->len3;
-    const uint32_t n = (uint32_t)((total + ROAR_SLOT_SIZE - 1) / ROAR_SLOT_SIZE);
-    uint64_t index;
-    if (roar_ring_reserve(r, n, &index) != 0) {
-        return -1;
-    }
-    ev->nslots = (uint16_t)n;
-    ev->stamp = 0;
-    const uint64_t area = r->nslots * ROAR_SLOT_SIZE;
-    const uint64_t off = (index * ROAR_SLOT_SIZE) & (area - 1);
-    struct roar_event* slot = (struct roar_event*)(r->slots + off);
-    __builtin_memcpy(slot, ev, sizeof *ev);
-    if (__builtin_expect(off + (uint64_t)n * ROAR_SLOT_SIZE <= area, 1)) {
+    return (uint32_t)((total + ROAR_SLOT_SIZE - 1) / ROAR_SLOT_SIZE);
+}
+
+/* The header slot of the record reserved at `index`. */
+static inline struct roar_event* roar_ring_slot(const struct roar_ring* r, uint64_t index)
+{
+    return (struct roar_event*)(r->slots + ((index * ROAR_SLOT_SIZE) & (r->nslots * ROAR_SLOT_SIZE - 1)));
+}
+
+/* The last step: copies the strings of the `n`-slot record reserved at
+ * `index`, whose header (stamp 0) is in place, and commits it. */
+static inline void roar_ring_commit(struct roar_ring* r, uint64_t index, uint32_t n, struct roar_str s1,
+                                    struct roar_str s2, struct roar_str s3)
+{
+    struct roar_event* slot = roar_ring_slot(r, index);
+    if (__builtin_expect((unsigned char*)slot + (uint64_t)n * ROAR_SLOT_SIZE <= r->slots + r->nslots * ROAR_SLOT_SIZE,
+                         1)) {
         /* The record does not wrap at the end of the slot area. */
         unsigned char* p = (unsigned char*)(slot + 1);
         p = roar_ring_put_flat(p, s1);
         p = roar_ring_put_flat(p, s2);
         roar_ring_put_flat(p, s3);
     } else {
-        uint64_t pos = index * ROAR_SLOT_SIZE + sizeof *ev;
+        uint64_t pos = index * ROAR_SLOT_SIZE + sizeof *slot;
         pos = roar_ring_put_str(r, pos, s1);
         pos = roar_ring_put_str(r, pos, s2);
         roar_ring_put_str(r, pos, s3);
     }
     __atomic_store_n(&slot->stamp, ROAR_STAMP(index), __ATOMIC_RELEASE);
+}
+
+/* Publishes `ev` (op, pid, fds, flags, mode, result, time_ns filled by the
+ * caller) with up to three strings; fills stamp, nslots and lengths.
+ * Returns the record's slot index, or -1 when it was dropped. */
+static inline int64_t roar_ring_publish(struct roar_ring* r, struct roar_event* ev, struct roar_str s1,
+                                        struct roar_str s2, struct roar_str s3)
+{
+    const uint32_t n = roar_ring_measure(r, ev, &s1, &s2, &s3);
+    uint64_t index;
+    if (roar_ring_reserve(r, n, &index) != 0) {
+        return -1;
+    }
+    ev->nslots = (uint16_t)n;
+    ev->stamp = 0;
+    __builtin_memcpy(roar_ring_slot(r, index), ev, sizeof *ev);
+    roar_ring_commit(r, index, n, s1, s2, s3);
     return (int64_t)index;
 }
 
