@@ -365,6 +365,7 @@ void roar_fork_child(struct roar_libc* L, struct roar_shim* S, uint32_t new_pid)
     /* fork does not copy the page table of a shared file mapping. */
     S->prefault_state = 0;
     S->prefault_countdown = 0;
+    S->prefault_due = 0;
     roar_emit(S, ROAR_OP_PROC_START, (int)L->getppid_fn(), -1,
               ROAR_START_FORKED | (S->fs_by_tracer ? ROAR_START_FS_TRACED : 0), 0, 0, NULL, NULL);
 }

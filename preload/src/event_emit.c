@@ -28,8 +28,9 @@
 
 static void prefault_ahead(struct roar_shim* S, int64_t index)
 {
-    if (index < 0 || __atomic_load_n(&S->prefault_state, __ATOMIC_RELAXED) == 2) {
-        return;
+    if (index < __atomic_load_n(&S->prefault_due, __ATOMIC_RELAXED)
+        || __atomic_load_n(&S->prefault_state, __ATOMIC_RELAXED) == 2) {
+        return; /* prefault_due >= 0: a dropped record (-1) also returns */
     }
     const uint64_t area = S->ring.nslots * ROAR_SLOT_SIZE;
     if (area < 4 * ROAR_PREFAULT_CHUNK) {
@@ -51,6 +52,11 @@ static void prefault_ahead(struct roar_shim* S, int64_t index)
     const uint64_t done = S->prefault_next - S->prefault_start;
     const uint64_t at = (pos - S->prefault_start) & (area - 1);
     if (at + ROAR_PREFAULT_CHUNK / 2 < done) {
+        /* Nothing to do until the write position has come that close:
+         * positions advance by one slot per index. */
+        const uint64_t ahead = done - ROAR_PREFAULT_CHUNK / 2 - at;
+        __atomic_store_n(&S->prefault_due, index + (int64_t)((ahead + ROAR_SLOT_SIZE - 1) / ROAR_SLOT_SIZE),
+                         __ATOMIC_RELAXED);
         return;
     }
     if (done >= area) {
@@ -66,6 +72,15 @@ static void prefault_ahead(struct roar_shim* S, int64_t index)
     S->prefault_next += ROAR_PREFAULT_CHUNK;
 }
 
+/* Process records carry the precise time (the collector dates processes
+ * with it); file records are ordered by their slot index and their time
+ * is only informative, so they read the coarse clock, a load from the
+ * vDSO page instead of a timestamp-counter read. */
+static inline uint64_t event_time(uint16_t op)
+{
+    return roar_clock_ns(op < ROAR_OP_OPEN ? CLOCK_REALTIME : CLOCK_REALTIME_COARSE);
+}
+
 static void fill_header(struct roar_shim* S, struct roar_event* ev, uint16_t op, int32_t fd, int32_t fd2, int32_t flags,
                         uint32_t mode, int64_t result)
 {
@@ -78,11 +93,7 @@ static void fill_header(struct roar_shim* S, struct roar_event* ev, uint16_t op,
     ev->flags = flags;
     ev->mode = mode;
     ev->result = result;
-    /* Process records carry the precise time (the collector dates
-     * processes with it); file records are ordered by their slot index and
-     * their time is only informative, so they read the coarse clock, a
-     * load from the vDSO page instead of a timestamp-counter read. */
-    ev->time_ns = roar_clock_ns(op < ROAR_OP_OPEN ? CLOCK_REALTIME : CLOCK_REALTIME_COARSE);
+    ev->time_ns = event_time(op);
 }
 
 static struct roar_str str_of(const char* s, uint32_t max)
@@ -95,25 +106,61 @@ static struct roar_str str_of(const char* s, uint32_t max)
     return r;
 }
 
-int64_t roar_emit3(struct roar_shim* S, uint16_t op, int32_t fd, int32_t fd2, int32_t flags, uint32_t mode,
-                   int64_t result, const char* s1, const char* s2, const char* s3, uint32_t len3)
+/* roar_emit3's body, inlined into roar_emit too: most events go through
+ * roar_emit, and this keeps them to one call. The header is stored into
+ * the reserved slot field by field rather than built on the stack and
+ * copied: copying it in 16-byte pieces right after storing its 2- and
+ * 4-byte fields stalled on failed store-to-load forwarding. */
+static inline __attribute__((always_inline)) int64_t emit(struct roar_shim* S, uint16_t op, int32_t fd, int32_t fd2,
+                                                          int32_t flags, uint32_t mode, int64_t result, const char* s1,
+                                                          const char* s2, struct roar_str s3)
 {
     if (S->fs_by_tracer && roar_op_from_tracer(op)) {
         return -1; /* the tracer publishes it from the syscall */
     }
-    struct roar_event ev;
-    fill_header(S, &ev, op, fd, fd2, flags, mode, result);
+    const uint32_t tid = roar_shim_tid(S);
+    const uint64_t time_ns = event_time(op);
+    struct roar_str a = str_of(s1, ROAR_MAX_PATH_BYTES);
+    struct roar_str b = str_of(s2, ROAR_MAX_PATH_BYTES);
+    struct roar_event lens;
+    lens.flags = flags;
+    const uint32_t n = roar_ring_measure(&S->ring, &lens, &a, &b, &s3);
+    uint64_t index;
+    if (roar_ring_reserve(&S->ring, n, &index) != 0) {
+        return -1;
+    }
+    struct roar_event* slot = roar_ring_slot(&S->ring, index);
+    slot->stamp = 0;
+    slot->op = op;
+    slot->nslots = (uint16_t)n;
+    slot->pid = S->pid;
+    slot->tid = tid;
+    slot->fd = fd;
+    slot->fd2 = fd2;
+    slot->flags = lens.flags;
+    slot->mode = mode;
+    slot->len1 = lens.len1;
+    slot->len2 = lens.len2;
+    slot->len3 = lens.len3;
+    slot->result = result;
+    slot->time_ns = time_ns;
+    roar_ring_commit(&S->ring, index, n, a, b, s3);
+    prefault_ahead(S, (int64_t)index);
+    return (int64_t)index;
+}
+
+int64_t roar_emit3(struct roar_shim* S, uint16_t op, int32_t fd, int32_t fd2, int32_t flags, uint32_t mode,
+                   int64_t result, const char* s1, const char* s2, const char* s3, uint32_t len3)
+{
     const struct roar_str c = {s3, len3};
-    const int64_t index =
-        roar_ring_publish(&S->ring, &ev, str_of(s1, ROAR_MAX_PATH_BYTES), str_of(s2, ROAR_MAX_PATH_BYTES), c);
-    prefault_ahead(S, index);
-    return index;
+    return emit(S, op, fd, fd2, flags, mode, result, s1, s2, c);
 }
 
 int64_t roar_emit(struct roar_shim* S, uint16_t op, int32_t fd, int32_t fd2, int32_t flags, uint32_t mode,
                   int64_t result, const char* s1, const char* s2)
 {
-    return roar_emit3(S, op, fd, fd2, flags, mode, result, s1, s2, NULL, 0);
+    const struct roar_str none = {NULL, 0};
+    return emit(S, op, fd, fd2, flags, mode, result, s1, s2, none);
 }
 
 int64_t roar_emit_argv(struct roar_shim* S, uint32_t pid, uint16_t op, int32_t fd, int32_t fd2, int32_t flags,

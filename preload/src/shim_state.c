@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 __thread int roar_t_depth __attribute__((tls_model("initial-exec")));
-static __thread uint32_t t_tid __attribute__((tls_model("initial-exec")));
-static __thread uint32_t t_tid_generation __attribute__((tls_model("initial-exec")));
+__thread uint32_t roar_t_tid __attribute__((tls_model("initial-exec")));
+__thread uint32_t roar_t_tid_generation __attribute__((tls_model("initial-exec")));
 
 int roar_shim_attach(struct roar_shim* S, void* base, uint64_t size, uint32_t pid)
 {
@@ -136,12 +136,9 @@ void roar_shim_save_env(struct roar_shim* S, char* const* envp, const char* self
     S->preload_path_len = S->preload_path ? (uint32_t)strlen(S->preload_path) : 0;
 }
 
-uint32_t roar_shim_tid(const struct roar_shim* S)
+uint32_t roar_shim_tid_fetch(const struct roar_shim* S)
 {
-    const uint32_t generation = __atomic_load_n(&S->fork_generation, __ATOMIC_RELAXED) + 1;
-    if (t_tid_generation != generation) {
-        t_tid = (uint32_t)syscall(SYS_gettid);
-        t_tid_generation = generation;
-    }
-    return t_tid;
+    roar_t_tid = (uint32_t)syscall(SYS_gettid);
+    roar_t_tid_generation = __atomic_load_n(&S->fork_generation, __ATOMIC_RELAXED) + 1;
+    return roar_t_tid;
 }

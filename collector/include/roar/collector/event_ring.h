@@ -187,7 +187,10 @@ static inline int roar_ring_wait_space(struct roar_ring* r, uint64_t tail, struc
 static inline void roar_ring_reserve_woke(struct roar_ring* r, uint64_t head, uint32_t n, uint64_t tail)
 {
     struct roar_ring_header* h = r->hdr;
-    if (head + n - tail > r->nslots / 2 && !__atomic_exchange_n(&h->wake_requested, 1, __ATOMIC_ACQ_REL)) {
+    /* Read before the exchange: while the ring stays half full, every
+     * producer would otherwise write the flag's cache line per record. */
+    if (head + n - tail > r->nslots / 2 && !__atomic_load_n(&h->wake_requested, __ATOMIC_RELAXED)
+        && !__atomic_exchange_n(&h->wake_requested, 1, __ATOMIC_ACQ_REL)) {
         __atomic_fetch_add(&h->doorbell, 1, __ATOMIC_RELEASE);
         roar_futex(&h->doorbell, FUTEX_WAKE, 1, NULL);
     }
@@ -255,45 +258,95 @@ static inline uint32_t roar_clamp_len(uint32_t len, uint32_t max, int* truncated
     return len;
 }
 
+/* Copies string `s` and its NUL to `p`, which has room for both; an
+ * absent string copies nothing. Returns the byte after it. */
+static inline unsigned char* roar_ring_put_flat(unsigned char* p, struct roar_str s)
+{
+    if (!s.ptr) {
+        return p;
+    }
+    __builtin_memcpy(p, s.ptr, s.len);
+    p[s.len] = 0;
+    return p + s.len + 1u;
+}
+
+/* Copies string `s` and its NUL to absolute byte position `pos` of the
+ * slot area, wrapping at its end; an absent string copies nothing.
+ * Returns the position after it. */
+static inline uint64_t roar_ring_put_str(struct roar_ring* r, uint64_t pos, struct roar_str s)
+{
+    if (!s.ptr) {
+        return pos;
+    }
+    roar_ring_copy_in(r, pos, s.ptr, s.len);
+    r->slots[(pos + s.len) & (r->nslots * ROAR_SLOT_SIZE - 1)] = 0;
+    return pos + s.len + 1u;
+}
+
+/* The first step of publishing: cuts each string at its bound (flagging
+ * `ev` and counting the record when one is cut), stores the lengths in
+ * `ev`, and returns the slots the record needs. */
+static inline uint32_t roar_ring_measure(struct roar_ring* r, struct roar_event* ev, struct roar_str* s1,
+                                         struct roar_str* s2, struct roar_str* s3)
+{
+    int truncated = 0;
+    s1->len = roar_clamp_len(s1->len, ROAR_MAX_PATH_BYTES, &truncated);
+    s2->len = roar_clamp_len(s2->len, ROAR_MAX_PATH_BYTES, &truncated);
+    s3->len = roar_clamp_len(s3->len, ROAR_MAX_ARGV_BYTES, &truncated);
+    ev->len1 = s1->ptr ? s1->len + 1 : 0;
+    ev->len2 = s2->ptr ? s2->len + 1 : 0;
+    ev->len3 = s3->ptr ? s3->len + 1 : 0;
+    if (truncated) {
+        ev->flags |= ROAR_FLAG_TRUNCATED;
+        __atomic_fetch_add(&r->hdr->truncated, 1, __ATOMIC_RELAXED);
+    }
+    const uint64_t total = sizeof(struct roar_event) + ev->len1 + ev->len2 + ev->len3;
+    return (uint32_t)((total + ROAR_SLOT_SIZE - 1) / ROAR_SLOT_SIZE);
+}
+
+/* The header slot of the record reserved at `index`. */
+static inline struct roar_event* roar_ring_slot(const struct roar_ring* r, uint64_t index)
+{
+    return (struct roar_event*)(r->slots + ((index * ROAR_SLOT_SIZE) & (r->nslots * ROAR_SLOT_SIZE - 1)));
+}
+
+/* The last step: copies the strings of the `n`-slot record reserved at
+ * `index`, whose header (stamp 0) is in place, and commits it. */
+static inline void roar_ring_commit(struct roar_ring* r, uint64_t index, uint32_t n, struct roar_str s1,
+                                    struct roar_str s2, struct roar_str s3)
+{
+    struct roar_event* slot = roar_ring_slot(r, index);
+    if (__builtin_expect((unsigned char*)slot + (uint64_t)n * ROAR_SLOT_SIZE <= r->slots + r->nslots * ROAR_SLOT_SIZE,
+                         1)) {
+        /* The record does not wrap at the end of the slot area. */
+        unsigned char* p = (unsigned char*)(slot + 1);
+        p = roar_ring_put_flat(p, s1);
+        p = roar_ring_put_flat(p, s2);
+        roar_ring_put_flat(p, s3);
+    } else {
+        uint64_t pos = index * ROAR_SLOT_SIZE + sizeof *slot;
+        pos = roar_ring_put_str(r, pos, s1);
+        pos = roar_ring_put_str(r, pos, s2);
+        roar_ring_put_str(r, pos, s3);
+    }
+    __atomic_store_n(&slot->stamp, ROAR_STAMP(index), __ATOMIC_RELEASE);
+}
+
 /* Publishes `ev` (op, pid, fds, flags, mode, result, time_ns filled by the
  * caller) with up to three strings; fills stamp, nslots and lengths.
  * Returns the record's slot index, or -1 when it was dropped. */
 static inline int64_t roar_ring_publish(struct roar_ring* r, struct roar_event* ev, struct roar_str s1,
                                         struct roar_str s2, struct roar_str s3)
 {
-    int truncated = 0;
-    s1.len = roar_clamp_len(s1.len, ROAR_MAX_PATH_BYTES, &truncated);
-    s2.len = roar_clamp_len(s2.len, ROAR_MAX_PATH_BYTES, &truncated);
-    s3.len = roar_clamp_len(s3.len, ROAR_MAX_ARGV_BYTES, &truncated);
-    ev->len1 = s1.ptr ? s1.len + 1 : 0;
-    ev->len2 = s2.ptr ? s2.len + 1 : 0;
-    ev->len3 = s3.ptr ? s3.len + 1 : 0;
-    if (truncated) {
-        ev->flags |= ROAR_FLAG_TRUNCATED;
-        __atomic_fetch_add(&r->hdr->truncated, 1, __ATOMIC_RELAXED);
-    }
-    const uint64_t total = sizeof(struct roar_event) + ev->len1 + ev->len2 + ev->len3;
-    const uint32_t n = (uint32_t)((total + ROAR_SLOT_SIZE - 1) / ROAR_SLOT_SIZE);
+    const uint32_t n = roar_ring_measure(r, ev, &s1, &s2, &s3);
     uint64_t index;
     if (roar_ring_reserve(r, n, &index) != 0) {
         return -1;
     }
     ev->nslots = (uint16_t)n;
     ev->stamp = 0;
-    uint64_t pos = index * ROAR_SLOT_SIZE;
-    struct roar_event* slot = (struct roar_event*)(r->slots + (pos & (r->nslots * ROAR_SLOT_SIZE - 1)));
-    __builtin_memcpy(slot, ev, sizeof *ev);
-    pos += sizeof *ev;
-    const struct roar_str strs[3] = {s1, s2, s3};
-    static const char nul = 0;
-    for (int i = 0; i < 3; ++i) {
-        if (strs[i].ptr) {
-            roar_ring_copy_in(r, pos, strs[i].ptr, strs[i].len);
-            roar_ring_copy_in(r, pos + strs[i].len, &nul, 1);
-            pos += strs[i].len + 1u;
-        }
-    }
-    __atomic_store_n(&slot->stamp, ROAR_STAMP(index), __ATOMIC_RELEASE);
+    __builtin_memcpy(roar_ring_slot(r, index), ev, sizeof *ev);
+    roar_ring_commit(r, index, n, s1, s2, s3);
     return (int64_t)index;
 }
 

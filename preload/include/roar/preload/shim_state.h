@@ -98,6 +98,7 @@ struct roar_shim {
      * of use (byte offsets into the slot area; see event_emit.c). */
     uint64_t prefault_start;
     uint64_t prefault_next;
+    int64_t prefault_due;        /* events at lower ring indexes need no populate (atomic) */
     int prefault_state;          /* 0 not started, 1 running, 2 done or unsupported */
     uint32_t prefault_countdown; /* events to publish before starting */
 
@@ -143,8 +144,22 @@ void* roar_shim_map_ring(const char* name, uint64_t* size);
  * library's path, used when ROAR_PRELOAD is missing (may be NULL). */
 void roar_shim_save_env(struct roar_shim* S, char* const* envp, const char* self_path);
 
+/* The calling thread's cached tid and the fork generation it belongs to
+ * (generation + 1; 0 = not cached yet). */
+extern __thread uint32_t roar_t_tid __attribute__((tls_model("initial-exec")));
+extern __thread uint32_t roar_t_tid_generation __attribute__((tls_model("initial-exec")));
+
+/* Asks the kernel for the calling thread's tid and caches it. */
+uint32_t roar_shim_tid_fetch(const struct roar_shim* S);
+
 /* The calling thread's tid, cached per thread and per fork generation. */
-uint32_t roar_shim_tid(const struct roar_shim* S);
+static inline uint32_t roar_shim_tid(const struct roar_shim* S)
+{
+    if (__builtin_expect(roar_t_tid_generation != __atomic_load_n(&S->fork_generation, __ATOMIC_RELAXED) + 1, 0)) {
+        return roar_shim_tid_fetch(S);
+    }
+    return roar_t_tid;
+}
 
 /* Returns the fd's bookkeeping byte (0 for untracked fds). */
 static inline uint8_t roar_fd_get(const struct roar_shim* S, int fd)
