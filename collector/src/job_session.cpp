@@ -246,6 +246,7 @@ void JobSession::run_job(const EventRing::Sink& sink, const std::function<void(c
         tracer_options.s3_tls = environment_value(env, ROAR_ENV_S3_TLS);
         if (recorded) {
             tracer_options.digest_filter = *recorded;
+            tracer_options.cached_digest = m_cached_digest;
         }
         auto created = Tracer::create(tracer_options);
         if (created) {
@@ -284,6 +285,7 @@ void JobSession::run_job(const EventRing::Sink& sink, const std::function<void(c
     if (tracer) {
         tracer->stop(); // every tracee is gone; from here on waitpid is ours again
         m_tracer_stats = tracer->stats();
+        m_tracer_hashed = tracer->take_hashed();
         for (auto& note : tracer->notes()) {
             m_notes.push_back(std::move(note));
         }
@@ -328,6 +330,7 @@ JobRecord JobSession::record(Store& store, const RecordingOptions& recording)
             return store.digest_files(paths, pool(), &early);
         });
     tracker.hash_early(&early);
+    m_cached_digest = store.cache_lookup_for_thread();
 
     JobRecord job = new_job_record(m_options.command, recording.cwd);
     job.uid = m_options.uid;
@@ -340,6 +343,9 @@ JobRecord JobSession::record(Store& store, const RecordingOptions& recording)
                 tracker.set_root(uint32_t(launcher.root_pid()), m_options.command, m_root_flags);
             },
             [&tracker] { tracker.start_early_hashes(); }, &recording.filter);
+    m_cached_digest = nullptr; // its connection closes with the tracer's options
+    store.remember_digests(m_tracer_hashed);
+    m_tracer_hashed.clear();
     job.notes = m_notes;
     job.ended_at = now_seconds();
     job.exit_code = exit_code_of(m_root_status);

@@ -7,6 +7,8 @@
 
 #include "bulk_insert.hpp"
 
+#include "roar/collector/store/sqlite_engine.hpp"
+
 #include <algorithm>
 #include <chrono>
 
@@ -168,6 +170,53 @@ std::vector<Result<FileDigest>> Store::digest_files(const std::vector<std::strin
         out[misses[k]] = std::move(hashed[k]);
     }
     return out;
+}
+
+std::function<std::optional<std::string>(const FileIdentity&)> Store::cache_lookup_for_thread() const
+{
+    const StoreEngine* cache = m_engine ? cache_engine() : nullptr;
+    const std::filesystem::path& file = m_where.shared() ? m_where.local_cache : m_where.sqlite_file;
+    if (!cache || file.empty()) {
+        return {};
+    }
+    auto opened = SqliteEngine::open(file, Access::read);
+    if (!opened || (*opened)->schema_version() < k_schema_version) {
+        return {};
+    }
+    (*opened)->set_lock_wait(std::chrono::milliseconds(0));
+    struct Reader {
+        std::unique_ptr<SqliteEngine> engine;
+        std::unique_ptr<SqlStatement> lookup;
+    };
+    auto reader = std::make_shared<Reader>();
+    reader->engine = std::move(*opened);
+    try {
+        reader->lookup = reader->engine->prepare(k_cache_lookup);
+    } catch (const std::exception&) {
+        return {};
+    }
+    return [reader](const FileIdentity& id) -> std::optional<std::string> {
+        try {
+            SqlStatement& q = *reader->lookup;
+            q.reset();
+            q.bind(1, id.device).bind(2, id.inode).bind(3, id.size).bind(4, id.mtime_ns);
+            std::optional<std::string> hit;
+            if (q.step()) {
+                hit = q.column_text(0);
+            }
+            q.reset();
+            return hit;
+        } catch (const std::exception&) {
+            return std::nullopt; // busy or unreadable: hash the file instead
+        }
+    };
+}
+
+void Store::remember_digests(const std::vector<FileDigest>& digests)
+{
+    for (const FileDigest& digest : digests) {
+        remember_digest(digest);
+    }
 }
 
 void Store::remember_digest(const FileDigest& digest)

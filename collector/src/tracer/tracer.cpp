@@ -61,6 +61,7 @@
 #include <unistd.h>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 
 namespace roar::collector {
 
@@ -75,6 +76,8 @@ constexpr size_t k_redirects_max = 4096;
 // 0.3 ms of BLAKE3 from the page cache), and how many digests it keeps.
 constexpr off_t k_read_digest_max_bytes = off_t(1) << 20;
 constexpr size_t k_read_digests_max = 4096;
+// How many of its digests the tracer keeps for the hash cache.
+constexpr size_t k_hashed_max = 100000;
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
@@ -278,8 +281,9 @@ struct Tracer::State {
     std::atomic<int> parked_count{0};
     std::atomic<uint64_t> stat_processes{0}, stat_stops{0}, stat_syscalls{0};
 
-    // Tracing thread only.
+    // Tracing thread only (then take_hashed, after stop()).
     std::unordered_map<pid_t, Task> tasks;
+    std::vector<FileDigest> hashed; // read_digest's own hashing, for the hash cache
     std::unordered_map<pid_t, Proc> procs;
     std::vector<pid_t> parked;
     std::map<FileVersion, ReadDigest> read_digests; // read_digest's results
@@ -348,8 +352,11 @@ struct Tracer::State {
     // (named `path`) when the record may take it for the bytes the job
     // read there: a regular file options.digest_filter accepts, at most
     // k_read_digest_max_bytes, whose inode last changed before the job
-    // started, before and after hashing. Else none.
+    // started, before and after hashing (or, unread, the digest
+    // options.cached_digest holds for it). Else none.
     std::optional<ReadDigest> read_digest(const Task& t, int fd, const std::string& path);
+    // Keeps `digest` for read_digest's next look at the same file version.
+    void remember_read_digest(const FileVersion& version, const ReadDigest& digest);
     // The fds open in `t` now, all taken as known (a new image, a new tracee).
     void know_open_fds(const Task& t, Proc& p);
     void check_watched(const Task& t, Proc& p, int first, int last, bool gone);
@@ -491,6 +498,8 @@ TracerStats Tracer::stats() const
 {
     return TracerStats{m_state->stat_processes.load(), m_state->stat_stops.load(), m_state->stat_syscalls.load()};
 }
+
+std::vector<FileDigest> Tracer::take_hashed() { return std::exchange(m_state->hashed, {}); }
 
 // ---- main thread side ---------------------------------------------------
 
@@ -1037,6 +1046,23 @@ std::optional<ReadDigest> Tracer::State::read_digest(const Task& t, int fd, cons
     if (const auto known = read_digests.find(version); known != read_digests.end()) {
         return known->second;
     }
+    // The cache holds what its identity's bytes hash to (as for every
+    // input roar hashes after a job); the ctime check says they are the
+    // bytes read. A hit saves reading the file (rclone has just dropped it
+    // from the page cache) while its reader waits.
+    FileIdentity identity;
+    identity.device = uint64_t(st.st_dev);
+    identity.inode = uint64_t(st.st_ino);
+    identity.size = uint64_t(st.st_size);
+    identity.mtime_ns = mtime_ns(st);
+    identity.is_regular = true;
+    if (options.cached_digest) {
+        if (auto cached = options.cached_digest(identity)) {
+            ReadDigest out{std::move(*cached), std::to_string(st.st_size)};
+            remember_read_digest(version, out);
+            return out;
+        }
+    }
     // A description of our own: the tracee's offset and read-ahead stay as they are.
     const std::string link = "/proc/" + std::to_string(t.tid) + "/fd/" + std::to_string(fd);
     const int own = open(link.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
@@ -1050,12 +1076,20 @@ std::optional<ReadDigest> Tracer::State::read_digest(const Task& t, int fd, cons
     if (!digest || digest->changed_while_hashing || !unchanged) {
         return std::nullopt;
     }
+    if (options.cached_digest && hashed.size() < k_hashed_max) {
+        hashed.push_back(FileDigest{digest->blake3, identity, false});
+    }
+    ReadDigest out{std::move(digest->blake3), std::to_string(st.st_size)};
+    remember_read_digest(version, out);
+    return out;
+}
+
+void Tracer::State::remember_read_digest(const FileVersion& version, const ReadDigest& digest)
+{
     if (read_digests.size() >= k_read_digests_max) {
         read_digests.clear();
     }
-    ReadDigest out{std::move(digest->blake3), std::to_string(st.st_size)};
-    read_digests.emplace(version, out);
-    return out;
+    read_digests.emplace(version, digest);
 }
 
 void Tracer::State::learn_fds(const Task& t, Proc& p, int first, int last)

@@ -121,6 +121,9 @@ private:
     std::vector<Reaped> m_reaped;
     RingCounters m_counters;
     TracerStats m_tracer_stats;
+    // record()'s hash cache for the tracer, and the files the tracer hashed.
+    std::function<std::optional<std::string>(const FileIdentity&)> m_cached_digest;
+    std::vector<FileDigest> m_tracer_hashed;
     std::vector<std::string> m_notes;
 };
 

@@ -17,10 +17,12 @@
 #pragma once
 
 #include "roar/collector/event_ring.hpp"
+#include "roar/collector/file_hasher.hpp"
 #include "roar/collector/job_launcher.hpp"
 #include "roar/collector/path_filter.hpp"
 #include "roar/collector/result.hpp"
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -54,6 +56,11 @@ struct TracerOptions {
     // and then replaces with an unstopped open keeps the digest of the
     // bytes it read. Without it nothing is hashed (roar-events).
     std::optional<PathFilter> digest_filter;
+    // This machine's hash cache (Store::cache_lookup_for_thread), called on
+    // the tracer's thread: a file it holds a digest for is not read while
+    // its reader is stopped. The tracer's other digests are kept for it
+    // (take_hashed).
+    std::function<std::optional<std::string>(const FileIdentity&)> cached_digest;
 };
 
 // Counters for the run report and the benchmark.
@@ -102,6 +109,10 @@ public:
     std::vector<std::string> notes() const;
 
     TracerStats stats() const;
+
+    // The files the tracer hashed (the cache did not know them), for the
+    // hash cache; call after stop().
+    std::vector<FileDigest> take_hashed();
 
     struct State; // the thread and everything it owns (tracer.cpp)
 

@@ -127,6 +127,16 @@ public:
     // Does nothing for a reader.
     void flush_hash_cache();
 
+    // A look-up of the hash cache for another thread (the tracer's, during
+    // a job), on a read-only connection of its own that never waits for a
+    // lock (a busy cache is a miss): the BLAKE3 (hex) the cache holds for
+    // an identity. Null when this store has no cache to read.
+    std::function<std::optional<std::string>(const FileIdentity&)> cache_lookup_for_thread() const;
+
+    // Keeps each of `digests` (hashed elsewhere, as by the tracer) for the
+    // hash cache, as digest_file keeps its own.
+    void remember_digests(const std::vector<FileDigest>& digests);
+
     // --- Reading ---
 
     // One read transaction for as long as it lives: every query of a
