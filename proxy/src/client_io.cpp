@@ -360,6 +360,28 @@ void ClientIo::send_queued()
     }
 }
 
+void ClientIo::send_soon()
+{
+    if (m_send_posted || m_failed) {
+        return;
+    }
+    m_send_posted = true;
+    boost::asio::post(m_socket.get_executor(), [self = shared_from_this()] {
+        self->m_send_posted = false;
+        if (self->m_fd < 0) {
+            return;
+        }
+        self->send_queued();
+        // Everything left without a wait for writability: whoever waits
+        // for the queue to drain hears it now.
+        if (!self->m_write_waiting && self->m_on_written) {
+            auto fn = std::move(self->m_on_written);
+            self->m_on_written = nullptr;
+            fn();
+        }
+    });
+}
+
 void ClientIo::write(const BlockPtr& block, std::size_t offset, std::size_t len)
 {
     queue(block, offset, len);

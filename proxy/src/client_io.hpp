@@ -99,6 +99,9 @@ public:
     void queue(std::string_view bytes);
     // Sends what is queued, as far as the socket takes it now.
     void send_queued();
+    // Sends what is queued from an Asio handler posted now (once until it
+    // ran), so pieces queued by one batch of callbacks leave in one sendmsg.
+    void send_soon();
     // Queues `len` bytes at `offset` of `block` by reference (no copy).
     void write(const BlockPtr& block, std::size_t offset, std::size_t len);
     // The same without sending yet.
@@ -152,6 +155,7 @@ private:
     bool m_write_waiting = false;
     bool m_read_waiting = false;
     bool m_shutdown_pending = false;
+    bool m_send_posted = false;
     std::function<void()> m_on_written;
     SSL* m_ssl = nullptr;
     BIO* m_rbio = nullptr; // ciphertext from the client (owned by m_ssl)

@@ -719,7 +719,9 @@ std::size_t Exchange::consume(const char* data, std::size_t n)
             m_client->queue(block, offset, len);
         });
         m_client->queue(chunk_tail);
-        m_client->send_queued();
+        // curl hands the body over in 16 KiB pieces: what one socket event
+        // brought leaves in one sendmsg after curl returns.
+        m_client->send_soon();
     } else {
         if (m_response_hash) {
             m_response_hash->append(data, n, [](const BlockPtr&, std::size_t, std::size_t) {});

@@ -252,7 +252,7 @@ std::string complete_multipart_body(const std::vector<UploadedPart>& parts)
 
 namespace {
 
-constexpr long k_buffer = 256 * 1024;
+constexpr long k_buffer = 512 * 1024;             // curl's largest receive buffer: fewer, larger reads
 constexpr std::size_t k_max_captured = 16u << 20; // XML answers; bigger ones are refused
 
 std::once_flag g_curl_init;

@@ -52,6 +52,10 @@ namespace roar::proxy::gateway {
 namespace {
 
 constexpr std::size_t k_io_chunk = 64 * 1024;
+// A GET body is gathered up to this much per send: curl hands it over in
+// 16 KiB pieces, and a send (with the client's wake-up) per piece was the
+// cost of a large GET.
+constexpr std::size_t k_send_batch = 512 * 1024;
 constexpr std::uint64_t k_max_small_body = 1024 * 1024; // admin, CompleteMultipartUpload, Delete, CreateBucket
 constexpr std::uint64_t k_max_object = 5ull << 30;      // S3's single PUT / part limit
 constexpr std::chrono::seconds k_head_timeout{10};      // a request head, from its first byte
@@ -264,22 +268,29 @@ public:
             m_pos = 0;
         }
         char tmp[k_io_chunk];
+        const std::size_t n = read_into(tmp, sizeof tmp);
+        m_buf.append(tmp, n);
+        return n > 0;
+    }
+    // Reads up to `size` bytes straight into `dst` (available() must be
+    // empty); 0 at EOF, error or timeout.
+    std::size_t read_into(char* dst, std::size_t size)
+    {
         // Bytes already waiting (the usual case after wait_readable) are
         // taken without a poll first; poll only bounds a real wait.
-        ssize_t n = ::recv(m_fd, tmp, sizeof tmp, MSG_DONTWAIT);
+        ssize_t n = ::recv(m_fd, dst, size, MSG_DONTWAIT);
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
             pollfd p{m_fd, POLLIN, 0};
             if (::poll(&p, 1, m_timeout_ms) <= 0) {
-                return false;
+                return 0;
             }
-            n = ::recv(m_fd, tmp, sizeof tmp, 0);
+            n = ::recv(m_fd, dst, size, 0);
         }
         if (n <= 0) {
-            return false;
+            return 0;
         }
-        m_buf.append(tmp, static_cast<std::size_t>(n));
         m_received += static_cast<std::uint64_t>(n);
-        return true;
+        return static_cast<std::size_t>(n);
     }
     // Waits until bytes arrive (true), or the timeout passes, the peer
     // closes or `stop` is set (false).
@@ -398,6 +409,10 @@ public:
     // BodySource: up to `size` payload bytes into `buf`; 0 at the end.
     std::optional<std::size_t> read(char* buf, std::size_t size)
     {
+        if (m_pending_pos == m_pending.size() && m_spec.framing == BodyFraming::Length && !m_aws && !m_framing_done
+            && !m_error && size > 0) {
+            return read_plain(buf, size);
+        }
         while (m_pending_pos == m_pending.size()) {
             if (m_error) {
                 return std::nullopt;
@@ -460,6 +475,32 @@ public:
     }
 
 private:
+    // A plain body read straight into `buf` (no copy through m_pending).
+    std::optional<std::size_t> read_plain(char* buf, std::size_t size)
+    {
+        const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(m_raw_left, size));
+        std::size_t n = 0;
+        if (const std::string_view in = m_conn.available(); !in.empty()) {
+            n = std::min(want, in.size());
+            std::memcpy(buf, in.data(), n);
+            m_conn.consume(n);
+        } else {
+            n = m_conn.read_into(buf, want);
+        }
+        if (n == 0) {
+            fail({400, "IncompleteBody", "The request body ended before its declared length."});
+            return std::nullopt;
+        }
+        m_raw_left -= n;
+        m_framing_done = m_raw_left == 0;
+        m_metrics.bytes_in += n;
+        if (!took(std::string_view(buf, n))) {
+            return std::nullopt;
+        }
+        m_delivered += n;
+        return n;
+    }
+
     // Adds decoded bytes to m_pending (possibly none, while framing moves).
     bool fill()
     {
@@ -501,7 +542,12 @@ private:
         } else {
             m_pending += data;
         }
-        const std::string_view added = std::string_view(m_pending).substr(before);
+        return took(std::string_view(m_pending).substr(before));
+    }
+
+    // Counts and hashes `added` decoded bytes; the last of them are checked.
+    bool took(std::string_view added)
+    {
         m_decoded += added.size();
         if (m_decoded > m_spec.decoded_length) {
             return fail({400, "IncompleteBody", "The request body is longer than its declared length."});
@@ -1571,15 +1617,22 @@ Result<Response> do_head_or_get_object(Exchange& x, bool get)
             continue;
         }
         bool sink_failed = false;
-        // The head waits for the first body bytes and leaves in the same
-        // write: one segment, so a small object costs the client one wake-up.
+        // The head and the body's pieces are gathered and leave together
+        // (k_send_batch at a time): a small object costs the client one
+        // wake-up. Bytes not sent yet are dropped when this copy fails, so
+        // the next copy starts the response afresh.
         std::string head_out;
-        const auto write_out = [&](std::string_view bytes) {
+        std::uint64_t unsent_body = 0; // body bytes in head_out
+        const auto write_out = [&](std::string& bytes) {
             x.response_started = true;
-            if (!x.conn.write_all(bytes)) {
+            const bool ok = x.conn.write_all(bytes);
+            bytes.clear();
+            if (!ok) {
                 sink_failed = true;
                 return false;
             }
+            x.g.metrics.bytes_out += unsent_body;
+            unsent_body = 0;
             return true;
         };
         const HeadCallback on_head = [&](const GetResponse& resp) {
@@ -1599,26 +1652,19 @@ Result<Response> do_head_or_get_object(Exchange& x, bool get)
             return true;
         };
         const BodySink sink = [&](const char* data, std::size_t n) {
-            bool written = false;
-            if (!head_out.empty()) {
-                head_out.append(data, n);
-                written = write_out(head_out);
-                std::string().swap(head_out);
-            } else {
-                written = write_out(std::string_view(data, n));
+            if (head_out.size() + n > k_io_chunk && head_out.capacity() < k_send_batch) {
+                head_out.reserve(k_send_batch + k_io_chunk); // one allocation for a large body
             }
-            if (!written) {
-                return false;
-            }
-            x.g.metrics.bytes_out += n;
-            return true;
+            head_out.append(data, n);
+            unsent_body += n;
+            return head_out.size() < k_send_batch || write_out(head_out);
         };
         const auto t0 = std::chrono::steady_clock::now();
         auto got = io->get_object(loc.bucket, loc.key, gopts, on_head, sink);
         x.g.metrics.backend(loc.backend, got.has_value(),
                             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
         if (got) {
-            if (!head_out.empty() && !write_out(head_out)) { // an empty body: the head alone
+            if (!head_out.empty() && !write_out(head_out)) { // the rest (or, for an empty body, the head alone)
                 x.close_after = true;
             }
             Response done;
