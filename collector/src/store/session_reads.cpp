@@ -2,12 +2,14 @@
 // friends): steps, jobs, and every job_io row in a handful of queries, so
 // `roar dag` costs rows read, never round trips per job. A use is read as
 // integers (job, path id, artifact); the paths a scan named are read once
-// afterwards (path_names), not once per use. Past a few
-// thousand jobs, the later half of a scan is stepped through on a second
-// connection and thread (into a flat buffer) while the caller's sink takes
-// the first half: stepping through SQLite is most of the cost of a long
-// history. A stored job's rows never change, so both read transactions
-// agree on every job the caller listed. A server engine streams the scan
+// afterwards (path_names), not once per use. On SQLite a session holding
+// most of the project's jobs is read as the whole job_io table in storage
+// order and put back in the index's order (scan_table), a smaller one job
+// by job through the index. Past a few thousand jobs, the later half of a
+// scan is stepped through on a second connection and thread (into a flat
+// buffer): stepping through SQLite is most of the cost of a long history.
+// A stored job's rows never change, so both read transactions agree on
+// every job the caller listed. A server engine streams the scan
 // (prepare_scan), so rows are taken in while the server still reads them:
 // both directions at once, or for a long history each on its own
 // connection, the second in the first one's snapshot.
