@@ -96,6 +96,22 @@ private:
     std::exception_ptr m_failed;
 };
 
+// A second SQLite connection to `first`'s store, in a read transaction
+// of its own, for the later half of a scan.
+std::unique_ptr<StoreEngine> open_second_reader(const StoreEngine& first)
+{
+    auto second = first.open_reader();
+    if (!second) {
+        throw FatalError(second.error().message);
+    }
+    if (!*second) {
+        throw FatalError("internal error: the engine gave no second reader");
+    }
+    (*second)->prepare_bulk_read();
+    (*second)->begin_read();
+    return std::move(*second);
+}
+
 // One direction of a session's job_io rows to `sink`, on SQLite: the
 // later half of a long history is stepped through on a second connection
 // and thread (into a flat buffer) while `sink` takes the first half.
@@ -118,16 +134,8 @@ void scan_direction(StoreEngine& first, int64_t session, const std::vector<Sessi
     ScanThread reader;
     if (split) {
         reader.start([&] {
-            auto second = first.open_reader();
-            if (!second) {
-                throw FatalError(second.error().message);
-            }
-            if (!*second) {
-                throw FatalError("internal error: the engine gave no second reader");
-            }
-            StoreEngine& engine = **second;
-            engine.prepare_bulk_read();
-            engine.begin_read();
+            const auto second = open_second_reader(first);
+            StoreEngine& engine = *second;
             auto q = engine.prepare(uses_sql(">="));
             bind_part(*q);
             while (q->step()) {
@@ -218,16 +226,8 @@ void scan_table(StoreEngine& first, const std::vector<SessionJob>& jobs, const U
     ScanThread reader;
     if (middle > 0) {
         reader.start([&] {
-            auto second = first.open_reader();
-            if (!second) {
-                throw FatalError(second.error().message);
-            }
-            if (!*second) {
-                throw FatalError("internal error: the engine gave no second reader");
-            }
-            StoreEngine& engine = **second;
-            engine.prepare_bulk_read();
-            engine.begin_read();
+            const auto second = open_second_reader(first);
+            StoreEngine& engine = *second;
             read_table_part(engine, place_of, middle, 0, size_t(highest - middle) + 1, parts[1]);
             engine.commit();
         });
