@@ -311,15 +311,23 @@ Lineage Lineage::load(collector::Store& store, const LineageOptions& options)
         }
     }
 
-    // Each path's history in order; the latest version; who produced what each input read.
+    // Each path's history in order; the latest version; its latest writer;
+    // who produced what each input read: the latest write by an earlier
+    // execution (a job's input sorts before its output) when it wrote the
+    // content read, else nothing recorded (the file was changed outside
+    // roar in between). One walk along each history.
     auto key = [&g](uint32_t u) { return std::pair(g.uses[u].execution, g.uses[u].output); };
     for (auto& p : g.paths) {
         std::sort(p.uses.begin(), p.uses.end(), [&](uint32_t a, uint32_t b) { return key(a) < key(b); });
         p.latest = g.uses[p.uses.back()].artifact;
-        for (auto it = p.uses.rbegin(); it != p.uses.rend(); ++it) {
-            if (g.uses[*it].output) {
-                p.writer = g.uses[*it].execution;
-                break;
+        const Use* last_write = nullptr;
+        for (uint32_t u : p.uses) {
+            Use& use = g.uses[u];
+            if (use.output) {
+                last_write = &use;
+                p.writer = use.execution;
+            } else if (last_write != nullptr && use.artifact != 0 && last_write->artifact == use.artifact) {
+                use.producer = last_write->execution;
             }
         }
     }
@@ -346,27 +354,6 @@ Lineage Lineage::load(collector::Store& store, const LineageOptions& options)
         }
         step.command = g.executions[size_t(step.current())].command;
     }
-    for (auto& use : g.uses) {
-        if (use.output || use.artifact == 0) {
-            continue;
-        }
-        const auto& history = g.paths[use.path].uses;
-        auto at = std::lower_bound(history.begin(), history.end(), use.execution,
-                                   [&g](uint32_t u, int exec) { return g.uses[u].execution < exec; });
-        // The latest write before this job is what it read, unless the file
-        // was changed outside roar in between (then nothing recorded produced it).
-        while (at != history.begin()) {
-            --at;
-            const Use& before = g.uses[*at];
-            if (before.output) {
-                if (before.artifact == use.artifact) {
-                    use.producer = before.execution;
-                }
-                break;
-            }
-        }
-    }
-
     // The disk: what is at each path now, through the hash cache.
     // Every path an input of some execution or an output of a current one
     // (a superseded execution's outputs matter to status only).
@@ -456,6 +443,24 @@ Lineage Lineage::load(collector::Store& store, const LineageOptions& options)
     // instead of a search of them for every input.
     std::vector<int> written_by(g.paths.size(), -1);
     auto step_number_of = [&g](int exec) { return g.steps[size_t(g.executions[size_t(exec)].step)].number; };
+    // Per path, the latest execution that wrote `now` (its current
+    // content) there, -1 when none did; found once, on first asking.
+    constexpr int k_unknown = -2;
+    std::vector<int> rewriter(g.paths.size(), k_unknown);
+    auto rewriter_of = [&](uint32_t path, int64_t now) {
+        int& by = rewriter[path];
+        if (by == k_unknown) {
+            by = -1;
+            const auto& history = g.paths[path].uses;
+            for (auto it = history.rbegin(); it != history.rend(); ++it) {
+                if (g.uses[*it].output && g.uses[*it].artifact == now) {
+                    by = g.uses[*it].execution;
+                    break;
+                }
+            }
+        }
+        return by;
+    };
     auto evaluate = [&](auto& self, int x) -> bool {
         if (visit[size_t(x)] != 0) {
             return visit[size_t(x)] == 2 && g.executions[size_t(x)].stale;
@@ -479,15 +484,8 @@ Lineage Lineage::load(collector::Store& store, const LineageOptions& options)
             const int64_t now = g.current_content(use.path);
             if (now != 0 && now != use.artifact) {
                 StaleReason reason{StaleReason::Kind::changed, use.path, 0};
-                for (auto it = path.uses.rbegin(); it != path.uses.rend(); ++it) {
-                    const Use& later = g.uses[*it];
-                    if (later.execution <= x) {
-                        break;
-                    }
-                    if (later.output && later.artifact == now) {
-                        reason = {StaleReason::Kind::reproduced, use.path, step_number_of(later.execution)};
-                        break;
-                    }
+                if (const int by = rewriter_of(use.path, now); by > x) {
+                    reason = {StaleReason::Kind::reproduced, use.path, step_number_of(by)};
                 }
                 if (reason.kind == StaleReason::Kind::changed && path.disk == DiskState::modified) {
                     reason.kind = StaleReason::Kind::modified;

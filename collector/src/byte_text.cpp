@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 
 namespace roar::collector {
 
@@ -132,6 +133,17 @@ json from_stored_form(json doc, bool root)
 bool is_utf8(std::string_view bytes)
 {
     for (size_t i = 0; i < bytes.size();) {
+        // Plain ASCII (most text) eight bytes at a time.
+        constexpr uint64_t k_high_bits = 0x8080808080808080ULL;
+        for (uint64_t word = 0; i + sizeof word <= bytes.size(); i += sizeof word) {
+            std::memcpy(&word, bytes.data() + i, sizeof word);
+            if ((word & k_high_bits) != 0) {
+                break;
+            }
+        }
+        if (i == bytes.size()) {
+            break;
+        }
         const size_t n = utf8_length(bytes, i);
         if (n == 0) {
             return false;
@@ -146,6 +158,16 @@ std::string escaped_text(std::string_view bytes)
     std::string out;
     out.reserve(bytes.size());
     for (size_t i = 0; i < bytes.size();) {
+        // Printable ASCII (most text) is copied in runs.
+        size_t plain = i;
+        while (plain < bytes.size() && bytes[plain] >= 0x20 && bytes[plain] < 0x7F) {
+            ++plain;
+        }
+        out.append(bytes.substr(i, plain - i));
+        i = plain;
+        if (i == bytes.size()) {
+            break;
+        }
         const auto c = static_cast<unsigned char>(bytes[i]);
         const size_t n = utf8_length(bytes, i);
         if (n == 0) {

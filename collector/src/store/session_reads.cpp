@@ -2,12 +2,14 @@
 // friends): steps, jobs, and every job_io row in a handful of queries, so
 // `roar dag` costs rows read, never round trips per job. A use is read as
 // integers (job, path id, artifact); the paths a scan named are read once
-// afterwards (path_names), not once per use. Past a few
-// thousand jobs, the later half of a scan is stepped through on a second
-// connection and thread (into a flat buffer) while the caller's sink takes
-// the first half: stepping through SQLite is most of the cost of a long
-// history. A stored job's rows never change, so both read transactions
-// agree on every job the caller listed. A server engine streams the scan
+// afterwards (path_names), not once per use. On SQLite a session holding
+// most of the project's jobs is read as the whole job_io table in storage
+// order and put back in the index's order (scan_table), a smaller one job
+// by job through the index. Past a few thousand jobs, the later half of a
+// scan is stepped through on a second connection and thread (into a flat
+// buffer): stepping through SQLite is most of the cost of a long history.
+// A stored job's rows never change, so both read transactions agree on
+// every job the caller listed. A server engine streams the scan
 // (prepare_scan), so rows are taken in while the server still reads them:
 // both directions at once, or for a long history each on its own
 // connection, the second in the first one's snapshot.
@@ -26,6 +28,8 @@ namespace {
 
 // Sessions with at least this many jobs read job_io on two threads.
 constexpr size_t k_parallel_scan_jobs = 2000;
+// A job not listed for a scan.
+constexpr uint32_t k_unlisted = std::numeric_limits<uint32_t>::max();
 
 std::string uses_sql(const char* op)
 {
@@ -92,6 +96,22 @@ private:
     std::exception_ptr m_failed;
 };
 
+// A second SQLite connection to `first`'s store, in a read transaction
+// of its own, for the later half of a scan.
+std::unique_ptr<StoreEngine> open_second_reader(const StoreEngine& first)
+{
+    auto second = first.open_reader();
+    if (!second) {
+        throw FatalError(second.error().message);
+    }
+    if (!*second) {
+        throw FatalError("internal error: the engine gave no second reader");
+    }
+    (*second)->prepare_bulk_read();
+    (*second)->begin_read();
+    return std::move(*second);
+}
+
 // One direction of a session's job_io rows to `sink`, on SQLite: the
 // later half of a long history is stepped through on a second connection
 // and thread (into a flat buffer) while `sink` takes the first half.
@@ -114,16 +134,8 @@ void scan_direction(StoreEngine& first, int64_t session, const std::vector<Sessi
     ScanThread reader;
     if (split) {
         reader.start([&] {
-            auto second = first.open_reader();
-            if (!second) {
-                throw FatalError(second.error().message);
-            }
-            if (!*second) {
-                throw FatalError("internal error: the engine gave no second reader");
-            }
-            StoreEngine& engine = **second;
-            engine.prepare_bulk_read();
-            engine.begin_read();
+            const auto second = open_second_reader(first);
+            StoreEngine& engine = *second;
             auto q = engine.prepare(uses_sql(">="));
             bind_part(*q);
             while (q->step()) {
@@ -143,12 +155,139 @@ void scan_direction(StoreEngine& first, int64_t session, const std::vector<Sessi
     later.replay(sink);
 }
 
+// A part of job_io read in storage order: each row of a listed job as
+// its slot (the job's place in the list, twice, plus 1 for an input), path
+// id and artifact.
+struct TableRows {
+    std::vector<uint32_t> slot;
+    std::vector<int64_t> path, artifact;
+};
+
+// The rows of job_io from rowid `low` (below `high`, when not 0) whose job
+// has a place in `place_of` (indexed by job row) to `into`, which has room
+// for about `expected` rows.
+void read_table_part(StoreEngine& engine, const std::vector<uint32_t>& place_of, int64_t low, int64_t high,
+                     size_t expected, TableRows& into)
+{
+    // Room reserved up front (untouched memory costs nothing): growing a
+    // large buffer copies it and takes every page afresh.
+    constexpr size_t k_max_reserved = size_t(1) << 26;
+    into.slot.reserve(std::min(expected, k_max_reserved));
+    into.path.reserve(std::min(expected, k_max_reserved));
+    into.artifact.reserve(std::min(expected, k_max_reserved));
+    auto q = engine.prepare(high > 0 ? "SELECT job_id, direction = 'in', path_id, coalesce(artifact_id, 0) FROM job_io "
+                                       "WHERE rowid >= ?1 AND rowid < ?2 AND direction IN ('in', 'out')"
+                                     : "SELECT job_id, direction = 'in', path_id, coalesce(artifact_id, 0) FROM job_io "
+                                       "WHERE rowid >= ?1 AND direction IN ('in', 'out')");
+    q->bind(1, low);
+    if (high > 0) {
+        q->bind(2, high);
+    }
+    while (q->step()) {
+        const int64_t job = q->column_int(0);
+        if (job < 0 || uint64_t(job) >= place_of.size() || place_of[size_t(job)] == k_unlisted) {
+            continue;
+        }
+        into.slot.push_back(place_of[size_t(job)] * 2 + uint32_t(q->column_int(1) != 0));
+        into.path.push_back(q->column_int(2));
+        into.artifact.push_back(q->column_int(3));
+    }
+}
+
+// The rows of `jobs` read as the whole job_io table in storage order (for a
+// long history, its later half on a second connection and thread), then
+// put in the order the index gives: jobs as listed, outputs before inputs,
+// a job's rows of one direction by path id. Each row costs a step through
+// the table instead of an index entry plus a table lookup.
+void scan_table(StoreEngine& first, const std::vector<SessionJob>& jobs, const UseSink& outputs, const UseSink& inputs)
+{
+    int64_t max_job = 0;
+    for (const auto& job : jobs) {
+        max_job = std::max(max_job, job.row);
+    }
+    std::vector<uint32_t> place_of(size_t(max_job) + 1, k_unlisted);
+    for (size_t i = 0; i < jobs.size(); ++i) {
+        if (jobs[i].row >= 0) {
+            place_of[size_t(jobs[i].row)] = uint32_t(i);
+        }
+    }
+    int64_t lowest = 0, middle = 0, highest = 0;
+    if (jobs.size() >= k_parallel_scan_jobs && std::thread::hardware_concurrency() > 1) {
+        // Apart, so each is one step to an end of the table, not a scan.
+        auto q = first.prepare("SELECT coalesce((SELECT min(rowid) FROM job_io), 0), "
+                               "coalesce((SELECT max(rowid) FROM job_io), 0)");
+        if (q->step()) {
+            lowest = q->column_int(0);
+            highest = q->column_int(1);
+            middle = lowest + (highest - lowest) / 2;
+        }
+    }
+    TableRows parts[2];
+    ScanThread reader;
+    if (middle > 0) {
+        reader.start([&] {
+            const auto second = open_second_reader(first);
+            StoreEngine& engine = *second;
+            read_table_part(engine, place_of, middle, 0, size_t(highest - middle) + 1, parts[1]);
+            engine.commit();
+        });
+    }
+    first.prepare_bulk_read();
+    read_table_part(first, place_of, std::numeric_limits<int64_t>::min(), middle, size_t(middle - lowest), parts[0]);
+    reader.finish();
+
+    // Placed by slot (a counting sort), then each slot's few rows by path id.
+    std::vector<size_t> start(jobs.size() * 2 + 1, 0);
+    for (const auto& part : parts) {
+        for (uint32_t slot : part.slot) {
+            ++start[slot + 1];
+        }
+    }
+    for (size_t i = 1; i < start.size(); ++i) {
+        start[i] += start[i - 1];
+    }
+    std::vector<std::pair<int64_t, int64_t>> rows(start.back()); // (path id, artifact)
+    {
+        std::vector<size_t> next(start.begin(), start.end() - 1);
+        for (auto& part : parts) {
+            for (size_t i = 0; i < part.slot.size(); ++i) {
+                rows[next[part.slot[i]]++] = {part.path[i], part.artifact[i]};
+            }
+            part = TableRows{};
+        }
+    }
+    for (size_t slot = 0; slot + 1 < start.size(); ++slot) {
+        const auto begin = rows.begin() + std::ptrdiff_t(start[slot]),
+                   end = rows.begin() + std::ptrdiff_t(start[slot + 1]);
+        if (!std::is_sorted(begin, end)) {
+            std::sort(begin, end);
+        }
+    }
+    for (const bool output : {true, false}) {
+        for (size_t i = 0; i < jobs.size(); ++i) {
+            const size_t slot = i * 2 + (output ? 0 : 1);
+            for (size_t r = start[slot]; r < start[slot + 1]; ++r) {
+                (output ? outputs : inputs)(jobs[i].row, rows[r].first, rows[r].second);
+            }
+        }
+    }
+}
+
 } // namespace
 
 void Store::scan_session_uses(int64_t session, const std::vector<SessionJob>& jobs, const UseSink& outputs,
                               const UseSink& inputs)
 {
     if (m_engine->dialect() == Dialect::sqlite) {
+        // Most of the project's jobs (the usual case: one session): the
+        // whole table in storage order; else each job's rows by the index.
+        auto total = m_engine->prepare("SELECT count(*) FROM jobs");
+        if (total->step() && uint64_t(total->column_int(0)) <= 2 * uint64_t(jobs.size())) {
+            total.reset();
+            scan_table(*m_engine, jobs, outputs, inputs);
+            return;
+        }
+        total.reset();
         scan_direction(*m_engine, session, jobs, true, outputs);
         scan_direction(*m_engine, session, jobs, false, inputs);
         return;

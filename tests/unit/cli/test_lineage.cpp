@@ -418,3 +418,53 @@ TEST_CASE("a job's uses are read in byte order of their paths, whenever each pat
     CHECK(g.paths[2].path == f.path("z.csv"));
     CHECK(g.paths[2].uses.size() == 1);
 }
+
+TEST_CASE("a session's uses come job by job, outputs first, each job's by path id, read either way", "[cli][lineage]")
+{
+    // Most of the project's jobs in the session: the store reads the whole
+    // job_io table; a session of few of them: each job's rows by index.
+    // Rows go in with path ids out of byte order (z.csv is recorded first).
+    Fixture f;
+    f.run({"python3", "old.py"}, {{"z.csv", "z"}}, {{"y.bin", "y"}});
+    auto order_of = [&f] {
+        auto& store = static_cast<collector::Store&>(*f.db);
+        const int64_t session = *store.active_session();
+        const auto jobs = store.session_jobs(session);
+        std::vector<std::tuple<int64_t, bool, int64_t>> rows; // (job row, output, path id)
+        store.scan_session_uses(
+            session, jobs, [&](int64_t job, int64_t path, int64_t) { rows.emplace_back(job, true, path); },
+            [&](int64_t job, int64_t path, int64_t) { rows.emplace_back(job, false, path); });
+        std::vector<std::tuple<int64_t, bool, int64_t>> expected;
+        for (const bool output : {true, false}) {
+            for (const auto& job : jobs) {
+                for (const auto& row : rows) {
+                    if (std::get<0>(row) == job.row && std::get<1>(row) == output) {
+                        expected.push_back(row);
+                    }
+                }
+            }
+        }
+        for (size_t i = 1; i < expected.size(); ++i) {
+            const auto& [job, output, path] = expected[i];
+            const auto& [before_job, before_output, before_path] = expected[i - 1];
+            if (job == before_job && output == before_output) {
+                CHECK(before_path < path);
+            }
+        }
+        return std::pair(rows, expected);
+    };
+    const int64_t second =
+        f.run({"python3", "b.py"}, {{"m.csv", "m"}, {"a.csv", "a"}, {"z.csv", "z"}}, {{"x.bin", "x"}, {"b.bin", "b"}});
+    f.run({"python3", "c.py"}, {{"b.bin", "b"}, {"y.bin", "y"}}, {{"c.bin", "c"}});
+    const auto [whole, whole_expected] = order_of();
+    CHECK(whole.size() == 10);
+    CHECK(whole == whole_expected);
+    CHECK(std::count_if(whole.begin(), whole.end(), [&](const auto& r) { return std::get<0>(r) == second; }) == 5);
+
+    // Three jobs outside the new session, one in it.
+    f.db->start_new_session();
+    f.run({"python3", "d.py"}, {{"c.bin", "c"}, {"a.csv", "a"}, {"z.csv", "z"}}, {{"d.bin", "d"}});
+    const auto [indexed, indexed_expected] = order_of();
+    CHECK(indexed.size() == 4);
+    CHECK(indexed == indexed_expected);
+}

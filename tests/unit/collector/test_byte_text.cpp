@@ -35,6 +35,26 @@ TEST_CASE("byte text: UTF-8 validation rejects stray, truncated, overlong and su
     CHECK_FALSE(is_utf8("\xF4\x90\x80\x80"));
 }
 
+TEST_CASE("byte text: long text is judged and escaped the same past its plain ASCII runs", "[collector][byte_text]")
+{
+    // Runs longer than the eight bytes checked at once, with what needs
+    // care at every offset of a word and at the very end.
+    const std::string run = "/data/proj/stage00001/part-021.bin";
+    for (size_t at = 0; at <= run.size(); ++at) {
+        const std::string head = run.substr(0, at), tail = run.substr(at);
+        CHECK(is_utf8(head + "é" + tail));
+        CHECK(is_utf8(head + "\xF0\x9F\x98\x80" + tail));
+        CHECK_FALSE(is_utf8(head + "\xff" + tail));
+        CHECK_FALSE(is_utf8(head + "\xE2\x82"));
+        CHECK(escaped_text(head + "\xff" + tail) == head + R"(\xff)" + tail);
+        CHECK(escaped_text(head + "\n" + tail) == head + R"(\n)" + tail);
+        CHECK(escaped_text(head + "\x7f" + tail) == head + R"(\x7f)" + tail);
+        CHECK(escaped_text(head + "é" + tail) == head + "é" + tail);
+    }
+    CHECK(is_utf8(run + run));
+    CHECK(escaped_text(run + run) == run + run);
+}
+
 TEST_CASE("byte text: escaped_text writes invalid bytes and controls as escapes and keeps UTF-8",
           "[collector][byte_text]")
 {
