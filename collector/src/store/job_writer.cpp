@@ -337,12 +337,13 @@ void Store::write_uses_in_bulk(int64_t job_id, const JobRecord& job)
 {
     // An artifact is identified by its strongest digest: BLAKE3 when known
     // (files, and S3 bodies the proxy saw whole), else the S3 ETag; the
-    // other digests a use knows are added to it. The uses go a thousand at
-    // a time: one query finds the stored artifacts their digests name
-    // (this transaction's own earlier batches included, so later uses of
-    // the same bytes find them), then new artifacts, digests and uses are
-    // written with one multi-row statement each. Memory stays bounded by
-    // the batch, whatever the number of uses.
+    // other digests a use knows are added to it. The uses go ten thousand
+    // at a time: a lookup (on SQLite one a thousand digests) finds the
+    // stored artifacts their digests name (this transaction's own earlier
+    // batches included, so later uses of the same bytes find them), then
+    // new artifacts, digests and uses are written with multi-row
+    // statements (or streamed). Memory stays bounded by the batch, whatever
+    // the number of uses.
     struct Row {
         const ArtifactUse* use;
         const char* direction;
@@ -355,7 +356,6 @@ void Store::write_uses_in_bulk(int64_t job_id, const JobRecord& job)
             all.push_back({&use, direction});
         }
     }
-    const bool postgres = m_engine->dialect() == Dialect::postgresql;
     // The batch's digests, looked up together (on PostgreSQL as one array
     // parameter when they are printable ASCII: blake3, sha256 and ETags are).
     KeyLookup digest_lookup(
@@ -389,9 +389,12 @@ void Store::write_uses_in_bulk(int64_t job_id, const JobRecord& job)
     // only digests it found neither stored nor earlier in the batch, and
     // each (direction, path) of the job once: nothing can conflict, so on
     // PostgreSQL the rows stream (COPY) instead of going as statements.
-    // There a batch is larger too: each costs a round trip.
+    // A batch is ten statements' worth: on PostgreSQL each batch costs
+    // round trips, and on SQLite its digests, inserted in order, land on
+    // neighbouring index pages (storing 100,000 inputs: the digests' inserts
+    // took 0.65 s instead of 0.95 s in 1,000-row batches, under load 8).
     using store_detail::Conflicts;
-    const size_t batch = postgres ? 10 * k_rows_per_statement : k_rows_per_statement;
+    const size_t batch = 10 * k_rows_per_statement;
     RowInserter add_artifacts(*m_engine, "INSERT INTO artifacts (id, kind, size, first_seen)", "", 4,
                               k_rows_per_statement, Conflicts::impossible);
     RowInserter add_hashes(*m_engine, "INSERT INTO artifact_hashes (artifact_id, algorithm, digest)",
