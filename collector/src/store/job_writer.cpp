@@ -510,10 +510,10 @@ void Store::write_processes_in_bulk(int64_t job_id, const JobRecord& job)
     // A process names its parent by seq (its index in job.processes), never
     // by row id, so the rows can go many a statement in any id order: on
     // PostgreSQL a make -j job's thousands of processes cost a few round
-    // trips, not one each. On SQLite, where a statement costs no round trip
-    // but a 1,000-row one takes a quarter of a second to prepare, 50 rows a
-    // statement (store_job of 5,000 processes: 0.027 s, as one a statement;
-    // 0.30 s at 1,000 a statement).
+    // trips, not one each. On SQLite, where a statement costs no round trip,
+    // 50 rows a statement (store_job of 5,000 processes: 0.027 s, as one a
+    // statement; 0.30 s at 1,000 a statement, measured when placeholders
+    // were numbered, which made a 1,000-row statement slow to prepare).
     const size_t rows = m_engine->dialect() == Dialect::sqlite ? 50 : k_rows_per_statement;
     // The job's row is new, so its processes conflict with nothing: on
     // PostgreSQL they stream.
