@@ -101,6 +101,9 @@ int cmd_export(const ExportOptions& options)
         }
         event_options.schema_base = std::move(base);
     }
+    if (!project.config().openlineage_producer.empty()) {
+        event_options.producer = project.config().openlineage_producer;
+    }
     std::map<int64_t, std::optional<openlineage::SessionRun>> sessions;
     auto session_of = [&](int64_t id) -> std::optional<openlineage::SessionRun> {
         if (id <= 0) {

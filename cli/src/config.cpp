@@ -65,6 +65,9 @@ const std::vector<ConfigKey>& config_keys()
         {"export.openlineage_schema_base", "string", "\"\"",
          "where roar's OpenLineage facet schemas are published, the base of their _schemaURL (empty: "
          "file:///usr/share/roar/openlineage/facets, where the package installs them)"},
+        {"export.openlineage_producer", "string", "\"\"",
+         "the producer URI of exported OpenLineage events, e.g. the repository and tag roar was built from (empty: "
+         "https://roar.invalid/roar/releases/VERSION)"},
     };
     return keys;
 }
@@ -82,7 +85,7 @@ const ConfigKey* find_key(const std::string& name)
 }
 
 // An absolute URL ("scheme://..."), without spaces, or empty.
-Result<void> check_schema_base(const std::string& base)
+Result<void> check_absolute_url(const std::string& base)
 {
     const size_t colon = base.find("://");
     const bool scheme =
@@ -92,8 +95,7 @@ Result<void> check_schema_base(const std::string& base)
         });
     const bool clean = std::none_of(base.begin(), base.end(), [](char c) { return c <= ' ' || c == '#' || c == '?'; });
     if (!base.empty() && !(scheme && clean && colon + 3 < base.size())) {
-        return fail("'{}' is not an absolute URL (expected scheme://host/path, e.g. https://example.com/roar/facets)",
-                    base);
+        return fail("'{}' is not an absolute URL (expected scheme://host/path, e.g. https://example.com/roar)", base);
     }
     return {};
 }
@@ -226,8 +228,12 @@ Result<Config> Config::load(const fs::path& path)
                     path.string());
     }
     c.openlineage_schema_base = t["export"]["openlineage_schema_base"].value_or(std::string());
-    if (auto ok = check_schema_base(c.openlineage_schema_base); !ok) {
+    if (auto ok = check_absolute_url(c.openlineage_schema_base); !ok) {
         return fail("{}: export.openlineage_schema_base: {}", path.string(), ok.error().message);
+    }
+    c.openlineage_producer = t["export"]["openlineage_producer"].value_or(std::string());
+    if (auto ok = check_absolute_url(c.openlineage_producer); !ok) {
+        return fail("{}: export.openlineage_producer: {}", path.string(), ok.error().message);
     }
     c.proxy_s3_hosts = strings_of(t["proxy"]["s3_hosts"].node());
     c.proxy_intercept_tls = t["proxy"]["intercept_tls"].value_or(c.proxy_intercept_tls);

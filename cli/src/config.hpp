@@ -48,6 +48,7 @@ struct Config {
     std::string store_url;                          // "" for the project's SQLite file
     std::string store_project;                      // the project's name in a shared store
     std::string openlineage_schema_base;            // export.openlineage_schema_base; "" for the default
+    std::string openlineage_producer;               // export.openlineage_producer; "" for the default
 
     // Reads `path`; a missing file gives the defaults. Errors name the
     // file, the key and what is wrong.

@@ -16,19 +16,17 @@ namespace roar::cli::openlineage {
 
 namespace {
 
-std::string producer() { return fmt::format("https://roar.invalid/roar/releases/{}", ROAR_VERSION_STRING); }
-
 // The base fields every facet carries; `schema` is OpenLineage's facet
 // file URL with its definition, or one of roar's (roar_facet).
-nlohmann::json facet(const std::string& schema)
+nlohmann::json facet(const EventOptions& options, const std::string& schema)
 {
-    return nlohmann::json{{"_producer", producer()}, {"_schemaURL", schema}};
+    return nlohmann::json{{"_producer", options.producer}, {"_schemaURL", schema}};
 }
 
 // One of roar's facets: its schema is `file` under the options' schema base.
 nlohmann::json roar_facet(const EventOptions& options, const char* file, const char* definition)
 {
-    return facet(fmt::format("{}/{}#/$defs/{}", options.schema_base, file, definition));
+    return facet(options, fmt::format("{}/{}#/$defs/{}", options.schema_base, file, definition));
 }
 
 constexpr const char* k_parent_schema =
@@ -49,13 +47,13 @@ nlohmann::json run_facets(const collector::JobDetail& job, const EventOptions& o
     if (options.session) {
         const nlohmann::json parent_job{{"namespace", options.job_namespace}, {"name", "session"}};
         const nlohmann::json parent_run{{"runId", session_run_id(*options.session)}};
-        auto parent = facet(k_parent_schema);
+        auto parent = facet(options, k_parent_schema);
         parent["run"] = parent_run;
         parent["job"] = parent_job;
         parent["root"] = {{"run", parent_run}, {"job", parent_job}};
         facets["parent"] = std::move(parent);
     }
-    auto engine = facet(k_engine_schema);
+    auto engine = facet(options, k_engine_schema);
     engine["name"] = "roar";
     engine["version"] = job.roar_version.empty() ? ROAR_VERSION_STRING : job.roar_version;
     engine["openlineageAdapterVersion"] = ROAR_VERSION_STRING;
@@ -97,7 +95,7 @@ nlohmann::json run_facets(const collector::JobDetail& job, const EventOptions& o
 
 nlohmann::json job_of(const collector::JobDetail& job, const EventOptions& options)
 {
-    auto type = facet(k_job_type_schema);
+    auto type = facet(options, k_job_type_schema);
     type["processingType"] = "BATCH";
     type["integration"] = "ROAR";
     type["jobType"] = "COMMAND";
@@ -143,13 +141,13 @@ nlohmann::json dataset(const collector::JobDetail& job, const collector::UseDeta
     // The identifying digest is the dataset's version: the same bytes are
     // the same version wherever and by whichever job they were seen.
     if (blake3 != use.hashes.end() || etag != use.hashes.end()) {
-        auto version = facet(k_version_schema);
+        auto version = facet(options, k_version_schema);
         version["datasetVersion"] = blake3 != use.hashes.end() ? blake3->second : etag->second;
         facets["version"] = std::move(version);
     }
     d["facets"] = std::move(facets);
     if (output && use.size) {
-        auto stats = facet(k_output_stats_schema);
+        auto stats = facet(options, k_output_stats_schema);
         stats["size"] = *use.size;
         d["outputFacets"] = {{"outputStatistics", std::move(stats)}};
     }
@@ -169,7 +167,7 @@ nlohmann::json event(const char* type, double when, const collector::JobDetail& 
     }
     return {{"eventType", type},
             {"eventTime", iso_time(when)},
-            {"producer", producer()},
+            {"producer", options.producer},
             {"schemaURL", k_event_schema},
             {"run", {{"runId", job_run_id(job)}, {"facets", run_facets(job, options)}}},
             {"job", job_of(job, options)},
@@ -290,6 +288,8 @@ nlohmann::json sanitized(const nlohmann::json& j)
 }
 
 } // namespace
+
+std::string default_producer() { return fmt::format("https://roar.invalid/roar/releases/{}", ROAR_VERSION_STRING); }
 
 DatasetName dataset_name(std::string_view path, std::string_view host)
 {

@@ -31,6 +31,12 @@ inline constexpr const char* k_event_schema = "https://openlineage.io/spec/2-0-2
 // too). export.openlineage_schema_base in roar.toml names another place.
 inline constexpr const char* k_default_schema_base = "file:///usr/share/roar/openlineage/facets";
 
+// The `producer` of every event and facet unless export.openlineage_producer
+// names another: https://roar.invalid/roar/releases/VERSION. `.invalid` is
+// reserved (RFC 2606), so the URI identifies roar's release without
+// pretending to be an address anyone serves.
+std::string default_producer();
+
 // The session a job belongs to: the parent run of its jobs.
 struct SessionRun {
     int64_t id = 0;
@@ -42,6 +48,8 @@ struct EventOptions {
     std::optional<SessionRun> session; // the job's session, when it has one
     // The base of roar's facets' _schemaURL: VERSION/FILE.json follows it.
     std::string schema_base = k_default_schema_base;
+    // The URI of whatever produced the events (OpenLineage's `producer`).
+    std::string producer = default_producer();
 };
 
 // A dataset's OpenLineage identity.

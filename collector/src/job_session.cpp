@@ -177,6 +177,10 @@ void JobSession::run_job(const EventRing::Sink& sink, const std::function<void(c
     if (m_options.proxy) {
         proxy_control::StartOptions opts = *m_options.proxy;
         opts.port = 0;
+        // roar run binds the proxy's socket and the job starts at once: its
+        // S3 connections wait in the socket's queue until the proxy is up,
+        // and a job with no S3 traffic does not wait for the proxy at all.
+        opts.hand_over = true;
         opts.ring = ring->name();
         // The shim routes the job's S3 connections to the proxy (issue 17):
         // the proxy gets the job's secret and routing rules, the job gets
@@ -276,6 +280,11 @@ void JobSession::run_job(const EventRing::Sink& sink, const std::function<void(c
         launcher->add_service(guard->pid());
     }
     while (!launcher->reap()) {
+        if (proxy) {
+            if (auto failed = proxy->check_start(); !failed.empty()) {
+                m_notes.push_back(failed + "; S3 calls of this job were not observed");
+            }
+        }
         ring->drain(traced_sink);
         if (after_batch) {
             after_batch();

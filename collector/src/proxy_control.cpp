@@ -11,9 +11,13 @@
 #include <sstream>
 #include <string_view>
 #include <thread>
+#include <tuple>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -51,6 +55,44 @@ pid_t live_pid_from(const std::string& path)
     std::string name;
     std::getline(comm, name);
     return name.rfind("roar-proxy", 0) == 0 ? static_cast<pid_t>(pid) : -1;
+}
+
+// A close-on-exec TCP socket listening on `host`:`port` (an IPv4 or IPv6
+// literal; port 0: a free one), at fd 5 or above (so it cannot collide with
+// the fds the child is given), and its port; or why not.
+std::variant<std::pair<int, std::uint16_t>, std::string> listen_socket(const std::string& host, std::uint16_t port)
+{
+    sockaddr_storage addr{};
+    socklen_t length = 0;
+    auto* v4 = reinterpret_cast<sockaddr_in*>(&addr);
+    auto* v6 = reinterpret_cast<sockaddr_in6*>(&addr);
+    if (::inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons(port);
+        length = sizeof *v4;
+    } else if (::inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons(port);
+        length = sizeof *v6;
+    } else {
+        return "cannot listen on '" + host + "': not an IP address";
+    }
+    const int made = ::socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const int fd = made < 0 ? -1 : ::fcntl(made, F_DUPFD_CLOEXEC, 5);
+    if (made >= 0) {
+        ::close(made);
+    }
+    const int one = 1;
+    if (fd < 0 || ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0
+        || ::bind(fd, reinterpret_cast<const sockaddr*>(&addr), length) != 0 || ::listen(fd, SOMAXCONN) != 0
+        || ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length) != 0) {
+        std::string why = "cannot listen on " + host + ":" + std::to_string(port) + ": " + std::strerror(errno);
+        if (fd >= 0) {
+            ::close(fd);
+        }
+        return why;
+    }
+    return std::pair{fd, static_cast<std::uint16_t>(ntohs(addr.ss_family == AF_INET ? v4->sin_port : v6->sin6_port))};
 }
 
 } // namespace
@@ -92,12 +134,32 @@ std::optional<std::uint16_t> read_ready_port(int fd, std::chrono::milliseconds t
 
 std::variant<ProxyProcess, std::string> start(const StartOptions& opts)
 {
+    int listen_fd = -1;
+    std::uint16_t listen_port = 0;
+    if (opts.hand_over) {
+        auto listening = listen_socket(opts.listen_host, opts.port);
+        if (auto* err = std::get_if<std::string>(&listening)) {
+            return *err;
+        }
+        std::tie(listen_fd, listen_port) = std::get<std::pair<int, std::uint16_t>>(listening);
+    }
     int ready[2];
     if (::pipe2(ready, O_CLOEXEC) != 0) {
-        return std::string("cannot create a pipe for roar-proxy: ") + std::strerror(errno);
+        const int err = errno;
+        if (listen_fd >= 0) {
+            ::close(listen_fd);
+        }
+        return std::string("cannot create a pipe for roar-proxy: ") + std::strerror(err);
+    }
+    if (const int moved = ::fcntl(ready[1], F_DUPFD_CLOEXEC, 5); moved >= 0) {
+        ::close(ready[1]);
+        ready[1] = moved;
     }
     std::vector<std::string> args = {opts.binary, "--listen", opts.listen_host + ":" + std::to_string(opts.port),
                                      "--ready-fd", "3"};
+    if (listen_fd >= 0) {
+        args.insert(args.end(), {"--listen-fd", "4"});
+    }
     if (!opts.upstream.empty()) {
         args.insert(args.end(), {"--upstream", opts.upstream});
     }
@@ -143,9 +205,13 @@ std::variant<ProxyProcess, std::string> start(const StartOptions& opts)
     const pid_t parent = ::getpid();
     const pid_t pid = ::fork();
     if (pid < 0) {
+        const int err = errno;
         ::close(ready[0]);
         ::close(ready[1]);
-        return std::string("cannot fork roar-proxy: ") + std::strerror(errno);
+        if (listen_fd >= 0) {
+            ::close(listen_fd);
+        }
+        return std::string("cannot fork roar-proxy: ") + std::strerror(err);
     }
     if (pid == 0) {
         // Child: only async-signal-safe calls until exec.
@@ -158,11 +224,21 @@ std::variant<ProxyProcess, std::string> start(const StartOptions& opts)
         if (::getppid() != parent) {
             ::_exit(1);
         }
-        ::dup2(ready[1], 3); // dup2 clears O_CLOEXEC on fd 3
+        // Both are at 5 or above, so neither dup2 overwrites the other and
+        // each clears O_CLOEXEC on its copy.
+        ::dup2(ready[1], 3);
+        if (listen_fd >= 0) {
+            ::dup2(listen_fd, 4);
+        }
         ::execve(argv[0], argv.data(), envp.data());
         ::_exit(127);
     }
     ::close(ready[1]);
+    if (listen_fd >= 0) {
+        // The proxy accepts on its copy; ProxyChild keeps this one while the
+        // proxy starts, to see whether a client is waiting.
+        return ProxyProcess{pid, listen_port, ready[0], listen_fd};
+    }
 
     const auto ready_port = read_ready_port(ready[0], opts.ready_timeout);
     ::close(ready[0]);
@@ -222,15 +298,64 @@ std::variant<ProxyChild, std::string> ProxyChild::start(const StartOptions& opts
     if (auto* err = std::get_if<std::string>(&started)) {
         return *err;
     }
-    return ProxyChild(std::get<ProxyProcess>(started));
+    return ProxyChild(std::get<ProxyProcess>(started), opts.log_file);
 }
 
 ProxyChild::~ProxyChild() { stop(std::chrono::seconds(5)); }
 
+void ProxyChild::close_start_fds()
+{
+    for (int* fd : {&m_process.ready_fd, &m_process.listen_fd}) {
+        if (*fd >= 0) {
+            ::close(*fd);
+            *fd = -1;
+        }
+    }
+}
+
+std::string ProxyChild::check_start()
+{
+    pollfd ready{m_process.ready_fd, POLLIN, 0};
+    if (m_process.ready_fd < 0 || ::poll(&ready, 1, 0) <= 0) {
+        return {};
+    }
+    // A line, or the end of the pipe: the proxy listens, or ended.
+    const bool listening = read_ready_port(m_process.ready_fd, std::chrono::milliseconds(100)).has_value();
+    close_start_fds();
+    if (listening) {
+        return {};
+    }
+    std::string why = "roar-proxy ended before it listened";
+    if (!m_log_file.empty()) {
+        why += "; its log says:" + tail_of(m_log_file, 5);
+    }
+    return why;
+}
+
 bool ProxyChild::stop(std::chrono::milliseconds timeout)
 {
     if (m_process.pid <= 0) {
+        close_start_fds();
         return false;
+    }
+    if (m_process.ready_fd >= 0) {
+        // Still starting (as far as this side knows). Pending connections
+        // first, then the ready line: the proxy writes that line before it
+        // accepts, and no client comes after the job, so a proxy that is not
+        // ready with nobody waiting has served no one and has nothing to
+        // publish.
+        pollfd waiting{m_process.listen_fd, POLLIN, 0};
+        const bool client_waiting = ::poll(&waiting, 1, 0) > 0;
+        pollfd ready{m_process.ready_fd, POLLIN, 0};
+        if (!client_waiting && ::poll(&ready, 1, 0) <= 0) {
+            ::kill(m_process.pid, SIGKILL);
+            ::waitpid(m_process.pid, nullptr, 0);
+            close_start_fds();
+            m_process.pid = -1;
+            return true;
+        }
+        read_ready_port(m_process.ready_fd, timeout); // let it start and serve the waiting client
+        close_start_fds();
     }
     const bool clean = proxy_control::stop(m_process.pid, timeout, true);
     m_process.pid = -1;

@@ -290,6 +290,8 @@ int run(int argc, char** argv)
                  "re-framed as aws-chunked: only for upstreams that decode aws-chunked (AWS S3, MinIO, moto)");
     app.add_option("--ring", ring_name, "POSIX shm name of the job's event ring (else $ROAR_RING)");
     app.add_option("--ready-fd", ready_fd, "write the listening port and a newline to this fd, then close it");
+    app.add_option("--listen-fd", opts.listen_fd,
+                   "serve this inherited listening TCP socket instead of binding --listen (roar run hands one over)");
     app.add_option("--pid-file", pid_file, "write the proxy's pid to this file");
     app.add_option("--log-file", log_file, "append log lines here instead of stderr");
     app.add_flag("--verbose", verbose, "log every request (secrets redacted)");

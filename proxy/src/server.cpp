@@ -22,6 +22,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <cstdlib>
+#include <sys/socket.h>
 #include <thread>
 #include <vector>
 
@@ -70,6 +71,8 @@ struct Server::Impl {
     }
 
     EventLoop& main_loop() { return *loops.front(); }
+
+    tl::expected<void, std::string> listen(const ServerOptions& opts);
 
     void accept_next()
     {
@@ -243,23 +246,8 @@ tl::expected<std::unique_ptr<Server>, std::string> Server::create(const ServerOp
     impl.drain_timer = std::make_unique<asio::steady_timer>(impl.main_loop().io());
     impl.retry_timer = std::make_unique<asio::steady_timer>(impl.main_loop().io());
 
-    boost::system::error_code ec;
-    const auto addr = asio::ip::make_address(opts.listen_host, ec);
-    if (ec) {
-        return tl::unexpected("cannot listen on '" + opts.listen_host + "': not an IP address");
-    }
-    const tcp::endpoint ep(addr, opts.listen_port);
-    impl.acceptor->open(ep.protocol(), ec);
-    if (!ec) {
-        impl.acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
-        impl.acceptor->bind(ep, ec);
-    }
-    if (!ec) {
-        impl.acceptor->listen(asio::socket_base::max_listen_connections, ec);
-    }
-    if (ec) {
-        return tl::unexpected(
-            fmt::format("cannot listen on {}:{}: {}", opts.listen_host, opts.listen_port, ec.message()));
+    if (auto listening = impl.listen(opts); !listening) {
+        return tl::unexpected(listening.error());
     }
     if (auto creds = impl.ctx.creds.get(); creds) {
         log_info("verifying and re-signing with credentials from {}", creds->source);
@@ -267,6 +255,44 @@ tl::expected<std::unique_ptr<Server>, std::string> Server::create(const ServerOp
         log_warn("{}; S3 requests will be refused until credentials appear", creds.error());
     }
     return s;
+}
+
+// Opens the acceptor per `opts`: adopts opts.listen_fd, or binds
+// listen_host:listen_port and listens.
+tl::expected<void, std::string> Server::Impl::listen(const ServerOptions& opts)
+{
+    boost::system::error_code ec;
+    if (opts.listen_fd >= 0) {
+        sockaddr_storage local{};
+        socklen_t length = sizeof local;
+        if (::getsockname(opts.listen_fd, reinterpret_cast<sockaddr*>(&local), &length) != 0
+            || (local.ss_family != AF_INET && local.ss_family != AF_INET6)) {
+            return tl::unexpected(fmt::format("--listen-fd {} is not a TCP socket", opts.listen_fd));
+        }
+        acceptor->assign(local.ss_family == AF_INET ? tcp::v4() : tcp::v6(), opts.listen_fd, ec);
+        if (ec) {
+            return tl::unexpected(fmt::format("cannot serve --listen-fd {}: {}", opts.listen_fd, ec.message()));
+        }
+        return {};
+    }
+    const auto addr = asio::ip::make_address(opts.listen_host, ec);
+    if (ec) {
+        return tl::unexpected("cannot listen on '" + opts.listen_host + "': not an IP address");
+    }
+    const tcp::endpoint ep(addr, opts.listen_port);
+    acceptor->open(ep.protocol(), ec);
+    if (!ec) {
+        acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+        acceptor->bind(ep, ec);
+    }
+    if (!ec) {
+        acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    }
+    if (ec) {
+        return tl::unexpected(
+            fmt::format("cannot listen on {}:{}: {}", opts.listen_host, opts.listen_port, ec.message()));
+    }
+    return {};
 }
 
 std::uint16_t Server::port() const

@@ -4,6 +4,7 @@
 #include "roar/collector/store/postgres_engine.hpp"
 
 #include "roar/collector/byte_text.hpp"
+#include "roar/collector/lazy_library.hpp"
 
 #include <fmt/format.h>
 #include <libpq-fe.h>
@@ -677,6 +678,9 @@ namespace {
 // ~/.pgpass, and every other unset setting from the PG* environment.
 Result<pg_conn*> connect(const std::string& url, const std::string& passfile)
 {
+    if (auto loaded = load_libpq(); !loaded) {
+        return fail("cannot connect to the store {}: {}", redact_store_url(url), loaded.error().message);
+    }
     // Keywords before dbname are defaults the URL may override.
     const char* keys[] = {"connect_timeout", "application_name", "dbname", nullptr, nullptr};
     const char* values[] = {"10", "roar", url.c_str(), nullptr, nullptr};

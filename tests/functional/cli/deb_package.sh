@@ -27,6 +27,12 @@ for path in ./usr/bin/roar ./usr/bin/roar-proxy ./usr/bin/roar-events ./usr/lib/
   assert_contains "$contents" "$path" "$path in the .deb"
 done
 
+check "it depends on libpq5 and libcurl4, which roar loads only when it needs them"
+depends=$(dpkg-deb -f "$deb" Depends)
+assert_contains "$depends" "libpq5" "Depends"
+assert_contains "$depends" "libcurl4" "Depends"
+assert_contains "$depends" "libsqlite3-0" "Depends (from shlibdeps)"
+
 check "its binaries are stripped"
 mkdir "$TEST_TMP/root"
 dpkg-deb -x "$deb" "$TEST_TMP/root"

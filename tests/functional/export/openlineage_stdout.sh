@@ -30,6 +30,23 @@ expect_failure "$ROAR" config set export.openlineage_schema_base 'not a url'
 assert_contains "$ERR_OUT" "export.openlineage_schema_base: 'not a url' is not an absolute URL" "bad base refused"
 "$ROAR" config set export.openlineage_schema_base '' >/dev/null
 
+check "export.openlineage_producer replaces the producer of every event and facet, and nothing else"
+default=$(grep -o '"_\?producer":"[^"]*"' all.jsonl | sed 's/^"_//; s/^"//' | sort -u)
+assert_eq "$(wc -l <<<"$default")" 1 "one producer on events and facets"
+[[ $default =~ ^producer\":\"https://roar\.invalid/roar/releases/[0-9][0-9.]*\"$ ]] ||
+  fail "default producer: $default"
+"$ROAR" config set export.openlineage_producer https://git.example.test/tools/roar/tree/v9 >/dev/null
+"$ROAR" export --format openlineage >produced.jsonl
+validate produced.jsonl
+assert_eq "$(grep -o '"_\?producer":"[^"]*"' produced.jsonl | sed 's/^"_//; s/^"//' | sort -u)" \
+  'producer":"https://git.example.test/tools/roar/tree/v9"' "configured producer on events and facets"
+sed 's#https://git.example.test/tools/roar/tree/v9#https://roar.invalid/roar/releases/VERSION#g' produced.jsonl >p1.jsonl
+sed -E 's#https://roar.invalid/roar/releases/[^"]*#https://roar.invalid/roar/releases/VERSION#g' all.jsonl >p2.jsonl
+cmp p1.jsonl p2.jsonl || fail "events differ in more than the producer"
+expect_failure "$ROAR" config set export.openlineage_producer 'roar 0.1'
+assert_contains "$ERR_OUT" "export.openlineage_producer: 'roar 0.1' is not an absolute URL" "bad producer refused"
+"$ROAR" config set export.openlineage_producer '' >/dev/null
+
 check "one START and one COMPLETE or FAIL per job, in job order"
 assert_eq "$(wc -l <all.jsonl)" 8 "events for 4 jobs"
 assert_eq "$(jq -r .eventType all.jsonl | tr '\n' ' ')" "START COMPLETE START COMPLETE START FAIL START COMPLETE " \

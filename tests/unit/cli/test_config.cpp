@@ -52,18 +52,22 @@ TEST_CASE("unknown keys and wrong types are rejected with a useful message", "[c
     CHECK_FALSE(Config::load(dir / "roar.toml"));
 }
 
-TEST_CASE("the OpenLineage schema base must be an absolute URL", "[cli][config]")
+TEST_CASE("the OpenLineage schema base and producer must be absolute URLs", "[cli][config]")
 {
     roar::test::TempDir dir;
-    roar::test::write_file(dir / "roar.toml", "[export]\nopenlineage_schema_base = \"https://docs.example.com/f\"\n");
+    roar::test::write_file(dir / "roar.toml", "[export]\nopenlineage_schema_base = \"https://docs.example.com/f\"\n"
+                                              "openlineage_producer = \"https://git.example.com/roar/tree/v1\"\n");
     auto good = Config::load(dir / "roar.toml");
     REQUIRE(good);
     CHECK(good->openlineage_schema_base == "https://docs.example.com/f");
-    for (const char* bad : {"docs/facets", "://x", "https://a b", "https://x/#frag"}) {
-        roar::test::write_file(dir / "roar.toml", fmt::format("[export]\nopenlineage_schema_base = \"{}\"\n", bad));
-        auto c = Config::load(dir / "roar.toml");
-        REQUIRE_FALSE(c);
-        CHECK(c.error().message.find("export.openlineage_schema_base") != std::string::npos);
+    CHECK(good->openlineage_producer == "https://git.example.com/roar/tree/v1");
+    for (const char* key : {"openlineage_schema_base", "openlineage_producer"}) {
+        for (const char* bad : {"docs/facets", "://x", "https://a b", "https://x/#frag"}) {
+            roar::test::write_file(dir / "roar.toml", fmt::format("[export]\n{} = \"{}\"\n", key, bad));
+            auto c = Config::load(dir / "roar.toml");
+            REQUIRE_FALSE(c);
+            CHECK(c.error().message.find(fmt::format("export.{}", key)) != std::string::npos);
+        }
     }
 }
 

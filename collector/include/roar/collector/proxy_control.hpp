@@ -1,8 +1,9 @@
 // Process control for roar-proxy, used by `roar proxy` (the standalone
 // daemon: .roar/proxy.pid + .roar/proxy.port) and by a job session (a
-// job-scoped proxy on a free port, owned by a ProxyChild). The proxy is
-// started with --ready-fd, so the caller learns the bound port from the
-// proxy itself: no port races between concurrent jobs. A job-scoped proxy
+// job-scoped proxy on a free port, owned by a ProxyChild). The port is
+// bound once, by whoever listens on it: the proxy (it reports the port on
+// --ready-fd) or, for a job, roar run itself (StartOptions::hand_over), so
+// concurrent jobs never race for a port. A job-scoped proxy
 // is killed by the kernel when the thread that started it dies
 // (PR_SET_PDEATHSIG), so it never outlives a killed `roar run` with the
 // user's credentials in memory.
@@ -22,6 +23,11 @@ namespace roar::collector::proxy_control {
 struct ProxyProcess {
     pid_t pid = -1;
     std::uint16_t port = 0;
+    // While a handed-over proxy (StartOptions::hand_over) starts: the read
+    // end of its ready pipe and the caller's copy of the listening socket;
+    // -1 once it listens (or failed).
+    int ready_fd = -1;
+    int listen_fd = -1;
 };
 
 struct StartOptions {
@@ -36,15 +42,21 @@ struct StartOptions {
     bool peer_pids = false;       // --peer-pids: calls on direct loopback connections carry the client's pid
     std::chrono::milliseconds ready_timeout{10000};
     bool forward_checksums = false; // --forward-checksums (roar.toml proxy.forward_checksums)
+    // Bind the listening socket here and hand it to the proxy (--listen-fd),
+    // returning at once: the caller's clients can connect right away (the
+    // kernel queues them until the proxy accepts) and need not wait for the
+    // proxy's start-up. The ProxyChild then follows the start.
+    bool hand_over = false;
 };
 
 // The port a starting process writes to `fd` as one line once it listens,
 // read within `timeout`; nullopt when none comes (it failed, or is slow).
 std::optional<std::uint16_t> read_ready_port(int fd, std::chrono::milliseconds timeout);
 
-// Starts roar-proxy per `opts` and waits until it listens; returns its pid
-// and port, or a message saying why it did not start (with the last lines
-// of its log when there is one).
+// Starts roar-proxy per `opts` and waits until it listens (with
+// `hand_over`: once its socket listens); returns its pid and port, or a
+// message saying why it did not start (with the last lines of its log when
+// there is one).
 std::variant<ProxyProcess, std::string> start(const StartOptions& opts);
 
 // Sends SIGTERM to `pid` and waits up to `timeout` for it to exit (reaping
@@ -65,22 +77,32 @@ public:
     // Starts roar-proxy per `opts`.
     static std::variant<ProxyChild, std::string> start(const StartOptions& opts);
 
-    ProxyChild(ProxyChild&& other) noexcept : m_process(other.m_process) { other.m_process.pid = -1; }
+    ProxyChild(ProxyChild&& other) noexcept : m_process(other.m_process), m_log_file(std::move(other.m_log_file))
+    {
+        other.m_process = ProxyProcess{};
+    }
     ProxyChild& operator=(ProxyChild&&) = delete;
     ProxyChild(const ProxyChild&) = delete;
     ~ProxyChild();
 
     pid_t pid() const { return m_process.pid; }
     std::uint16_t port() const { return m_process.port; }
+    // For a handed-over proxy, without waiting: empty while it starts or
+    // once it listens; once, when it ended before it listened, why (with its
+    // log's last lines). Clients then find the port closed.
+    std::string check_start();
 
     // Stops the proxy, waiting up to `timeout` for it to finish what is in
-    // flight; true when it exited by itself with status 0. Later calls (and
-    // the destructor) do nothing.
+    // flight; true when it exited by itself with status 0, or was still
+    // starting with no client waiting (it never served anyone: it is killed
+    // without waiting). Later calls (and the destructor) do nothing.
     bool stop(std::chrono::milliseconds timeout);
 
 private:
-    explicit ProxyChild(ProxyProcess process) : m_process(process) { }
+    ProxyChild(ProxyProcess process, std::string log_file) : m_process(process), m_log_file(std::move(log_file)) { }
+    void close_start_fds();
     ProxyProcess m_process;
+    std::string m_log_file;
 };
 
 // The standalone daemon of the project whose .roar directory is `roar_dir`

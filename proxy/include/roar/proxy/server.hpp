@@ -25,6 +25,10 @@ namespace roar::proxy {
 struct ServerOptions {
     std::string listen_host = "127.0.0.1";
     std::uint16_t listen_port = 9090; // 0 = any free port
+    // A listening TCP socket to serve instead of binding listen_host:port
+    // (roar run binds it and hands it over, so a job need not wait for the
+    // proxy to start); -1: bind.
+    int listen_fd = -1;
     std::string upstream;             // empty = per-request AWS endpoint from the credential scope
     bool forward_checksums = false;   // pass verified trailing checksums on (HandlerConfig)
     std::size_t threads = 1;          // event loops

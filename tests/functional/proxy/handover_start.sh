@@ -1,0 +1,54 @@
+# roar run binds its job proxy's listening socket itself and hands it to
+# roar-proxy (--listen-fd), so the job starts without waiting for the
+# proxy: S3 connections made meanwhile wait in the socket's queue until the
+# proxy serves them, a job with no S3 traffic never waits for it, and a
+# proxy that dies before it listens costs the job nothing but the record of
+# its S3 calls, which the job's notes say. A stand-in roar-proxy
+# (ROAR_PROXY_BINARY) makes the proxy slow to start, or fail.
+source "$(dirname "$0")/lib_s3.sh"
+need b3sum
+start_moto
+python3 -c 'import sys, boto3; boto3.client("s3", endpoint_url=sys.argv[1]).create_bucket(Bucket="handover")' \
+  "$MOTO_URL"
+export ROAR_UPSTREAM_S3_ENDPOINT=$MOTO_URL
+new_project
+"$ROAR" proxy enable >/dev/null
+real_proxy=$(dirname "$ROAR")/roar-proxy
+printf '#!/bin/sh\nsleep 3\nexec %q "$@"\n' "$real_proxy" >"$TEST_TMP/slow-proxy"
+cat >"$TEST_TMP/failing-proxy" <<'SH'
+#!/bin/sh
+while [ $# -gt 0 ]; do [ "$1" = --log-file ] && echo "simulated start-up failure" >>"$2"; shift; done
+exit 1
+SH
+chmod +x "$TEST_TMP/slow-proxy" "$TEST_TMP/failing-proxy"
+cat >put.py <<'PY'
+import sys, boto3
+boto3.client("s3", endpoint_url=sys.argv[1]).put_object(Bucket="handover", Key=sys.argv[2], Body=open(sys.argv[3], "rb").read())
+PY
+echo "written while the proxy started" >early.local
+echo "written with no proxy" >direct.local
+last_job() { "$ROAR" log --json | jq -r '.[-1].job_id'; }
+
+check "a job with no S3 traffic does not wait for its proxy to start"
+before=$(date +%s%N)
+ROAR_PROXY_BINARY=$TEST_TMP/slow-proxy "$ROAR" run -q true
+elapsed_ms=$((($(date +%s%N) - before) / 1000000))
+((elapsed_ms < 2500)) || fail "roar run true took $elapsed_ms ms with a proxy that needs 3 s to start"
+assert_eq "$(show_json "$(last_job)" | jq -r '.notes // [] | map(select(test("proxy"))) | length')" 0 "proxy notes"
+
+check "an S3 call made while the proxy starts waits for it and is recorded"
+ROAR_PROXY_BINARY=$TEST_TMP/slow-proxy "$ROAR" run -q python3 put.py "$MOTO_URL" early.txt early.local
+out=$(show_json "$(last_job)" | jq -c '.outputs[] | select(.path == "s3://handover/early.txt")')
+[[ -n $out ]] || fail "S3 output missing: $out"
+assert_eq "$(jq -r .hashes.blake3 <<<"$out")" "$(b3 early.local)" "output BLAKE3"
+
+check "a proxy that ends before it listens: the job runs, its S3 call goes to the server directly, and the notes say why"
+ROAR_PROXY_BINARY=$TEST_TMP/failing-proxy "$ROAR" run -q python3 put.py "$MOTO_URL" direct.txt direct.local ||
+  fail "the job failed with a failing proxy"
+assert_eq "$(moto_etag handover direct.txt)" "\"$(md5sum <direct.local | cut -d' ' -f1)\"" "object written directly"
+job=$(last_job)
+notes=$(show_json "$job" | jq -r '.notes // [] | join("\n")')
+assert_contains "$notes" "roar-proxy ended before it listened" "start failure note"
+assert_contains "$notes" "simulated start-up failure" "the proxy's own words, from its log"
+assert_contains "$notes" "S3 calls of this job were not observed" "what the job lacks"
+assert_eq "$(show_json "$job" | jq '[.outputs[] | select(.path | startswith("s3://"))] | length')" 0 "no S3 output recorded"
