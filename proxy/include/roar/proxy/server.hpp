@@ -29,10 +29,10 @@ struct ServerOptions {
     // (roar run binds it and hands it over, so a job need not wait for the
     // proxy to start); -1: bind.
     int listen_fd = -1;
-    std::string upstream;             // empty = per-request AWS endpoint from the credential scope
-    bool forward_checksums = false;   // pass verified trailing checksums on (HandlerConfig)
-    std::size_t threads = 1;          // event loops
-    std::size_t hash_threads = 1;     // BLAKE3 threads
+    std::string upstream;           // empty = per-request AWS endpoint from the credential scope
+    bool forward_checksums = false; // pass verified trailing checksums on (HandlerConfig)
+    std::size_t threads = 1;        // event loops
+    std::size_t hash_threads = 1;   // BLAKE3 threads
     std::size_t max_header_bytes = 64 * 1024;
     std::size_t max_header_fields = 100;
     std::size_t max_connections = 1024;              // admitted at once, all peers
