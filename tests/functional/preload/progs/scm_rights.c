@@ -1,8 +1,11 @@
 /* fds passed over a Unix socket: `scm_rights IN OUT msg|mmsg|idle` opens
  * IN for reading and OUT (which exists) for appending, sends both fds to a
  * forked child in one SCM_RIGHTS message and closes its own copies; the
- * child receives them with recvmsg (or recvmmsg), copies what it reads
- * from the first onto the end of the second (not with idle), and exits. */
+ * child receives them with recvmsg (or recvmmsg), waits until the parent
+ * has closed its copies (a second byte), copies what it reads from the
+ * first onto the end of the second (not with idle), and exits. Only the
+ * child's fd can have written: a tracer that checks an fd for a change
+ * when it is closed cannot see the child's write at the parent's close. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <string.h>
@@ -33,6 +36,10 @@ static int child(int sock, int use_mmsg, int idle)
     }
     int fds[2];
     memcpy(fds, CMSG_DATA(c), sizeof fds);
+    char go;
+    if (read(sock, &go, 1) != 1) {
+        return 1;
+    }
     char buf[256];
     const ssize_t n = idle ? 0 : read(fds[0], buf, sizeof buf);
     if (n < 0 || (!idle && (n == 0 || write(fds[1], buf, (size_t)n) != n))) {
@@ -82,6 +89,9 @@ int main(int argc, char** argv)
     }
     close(fds[0]);
     close(fds[1]);
+    if (write(sv[0], "g", 1) != 1) {
+        return 1;
+    }
     int status = 0;
     return waitpid(pid, &status, 0) == pid && status == 0 ? 0 : 1;
 }
