@@ -30,17 +30,6 @@ constexpr uint64_t k_parallel_bytes = uint64_t(32) << 20;
 // Subtrees at least this large give their right half to another thread.
 constexpr uint64_t k_fork_bytes = uint64_t(8) << 20;
 
-FileIdentity identity_of(const struct stat& st)
-{
-    FileIdentity id;
-    id.device = st.st_dev;
-    id.inode = st.st_ino;
-    id.size = static_cast<uint64_t>(st.st_size);
-    id.mtime_ns = int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-    id.is_regular = S_ISREG(st.st_mode);
-    return id;
-}
-
 // Reads exactly `len` bytes at `offset`; false on an error or a short
 // read (the file shrank).
 bool pread_exact(int fd, uint8_t* buf, size_t len, uint64_t offset)
@@ -93,6 +82,17 @@ std::optional<blake3::Cv> fd_subtree(int fd, uint64_t offset, uint64_t len, bool
 }
 
 } // namespace
+
+FileIdentity identity_of(const struct stat& st)
+{
+    FileIdentity id;
+    id.device = st.st_dev;
+    id.inode = st.st_ino;
+    id.size = static_cast<uint64_t>(st.st_size);
+    id.mtime_ns = int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+    id.is_regular = S_ISREG(st.st_mode);
+    return id;
+}
 
 Result<FileIdentity> identify_file(const std::string& path)
 {

@@ -1050,12 +1050,7 @@ std::optional<ReadDigest> Tracer::State::read_digest(const Task& t, int fd, cons
     // input roar hashes after a job); the ctime check says they are the
     // bytes read. A hit saves reading the file (rclone has just dropped it
     // from the page cache) while its reader waits.
-    FileIdentity identity;
-    identity.device = uint64_t(st.st_dev);
-    identity.inode = uint64_t(st.st_ino);
-    identity.size = uint64_t(st.st_size);
-    identity.mtime_ns = mtime_ns(st);
-    identity.is_regular = true;
+    const FileIdentity identity = identity_of(st);
     if (options.cached_digest) {
         if (auto cached = options.cached_digest(identity)) {
             ReadDigest out{std::move(*cached), std::to_string(st.st_size)};

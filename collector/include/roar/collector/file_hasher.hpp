@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+struct stat;
+
 namespace roar::collector {
 
 // What identifies a file's content cheaply: if none of these changed, the
@@ -21,6 +23,9 @@ struct FileIdentity {
     bool is_regular = false;
     bool operator==(const FileIdentity&) const = default;
 };
+
+// The identity `st` (a stat() result) describes.
+FileIdentity identity_of(const struct stat& st);
 
 // stat() of `path` as a FileIdentity, or an error naming the path.
 Result<FileIdentity> identify_file(const std::string& path);
