@@ -1,6 +1,7 @@
 /* Core of the open family, stdio and directory streams, and the fd table
  * (close, close_range, closefrom, dup*, fcntl F_DUPFD*). */
 #include "core_util.h"
+#include "roar/preload/reopen_cache.h"
 
 #include <limits.h>
 #include <string.h>
@@ -33,13 +34,27 @@ static int call_open(struct roar_libc* L, enum roar_open_kind kind, int dirfd, c
 }
 
 /* An open of dirfd/path with `flags` returned `fd` (-1: errno says why):
- * the fd is known, and OPEN reports the result. Preserves errno. */
+ * the fd is known, and OPEN reports the result, unless the reopen cache
+ * says the collector already has this open (the fd is then only marked).
+ * Preserves errno. */
 static void open_done(struct roar_shim* S, int dirfd, const char* path, int flags, mode_t mode, int fd)
 {
     const int err = errno;
+    struct roar_reopen_probe probe;
+    probe.len = 0;
+    if (fd >= 0 && fd < ROAR_FD_TRACKED) {
+        if (roar_reopen_seen(S, dirfd, path, flags, &probe)) {
+            roar_fd_set(S, fd, ROAR_FD_ELIDED);
+            errno = err;
+            return;
+        }
+    }
     roar_fd_opened(S, fd);
-    roar_emit(S, ROAR_OP_OPEN, dirfd, -1, flags, roar_needs_mode(flags) ? (uint32_t)mode : 0, fd >= 0 ? fd : -err, path,
-              NULL);
+    if (roar_emit(S, ROAR_OP_OPEN, dirfd, -1, flags, roar_needs_mode(flags) ? (uint32_t)mode : 0, fd >= 0 ? fd : -err,
+                  path, NULL)
+        >= 0) {
+        roar_reopen_remember(S, path, flags, &probe);
+    }
     errno = err;
 }
 
@@ -354,6 +369,7 @@ void roar_core_closefrom(struct roar_libc* L, struct roar_shim* S, int lowfd)
 /* A dup made `newfd` a copy of `oldfd`. */
 static void fd_duplicated(struct roar_shim* S, int oldfd, int newfd, int result, int flags)
 {
+    roar_fd_announce_elided(S, oldfd); /* the copy must be known too */
     if (result >= 0) {
         roar_fd_set(S, newfd, (uint8_t)(roar_fd_get(S, oldfd) & ROAR_FD_KNOWN));
     }

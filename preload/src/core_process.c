@@ -4,6 +4,7 @@
 #include "core_util.h"
 #include "roar/collector/exec_probe.h"
 #include "roar/preload/env_repair.h"
+#include "roar/preload/reopen_cache.h"
 #include "roar/preload/trace_handoff.h"
 
 #include <limits.h>
@@ -72,42 +73,17 @@ static int for_each_fd(struct roar_shim* S, char* link, size_t cap,
     return stop;
 }
 
-/* Publishes FD_INHERITED for `fd`, which /proc names `target`, when that
- * is a path (pipes, sockets and anon inodes carry no lineage). Returns
- * its F_GETFL flags, or -1 when it is not a path. */
-static int announce_fd(struct roar_shim* S, int fd, const char* target)
-{
-    if (target[0] != '/') {
-        return -1;
-    }
-    const long flags = syscall(SYS_fcntl, fd, F_GETFL);
-    roar_fd_set(S, fd, ROAR_FD_KNOWN);
-    roar_emit(S, ROAR_OP_FD_INHERITED, fd, -1, flags < 0 ? 0 : (int)flags, 0, 0, target, NULL);
-    return flags < 0 ? 0 : (int)flags;
-}
-
 static int report_inherited_fd(struct roar_shim* S, int fd, const char* target)
 {
-    (void)announce_fd(S, fd, target);
+    (void)roar_announce_fd(S, fd, target);
     return 0;
 }
 
 void roar_report_received_fd(struct roar_shim* S, int fd)
 {
-    char proc_path[32] = "/proc/self/fd/";
-    char digits[12];
-    size_t n = 0;
-    for (unsigned int v = (unsigned int)fd; n == 0 || v > 0; v /= 10) {
-        digits[n++] = (char)('0' + v % 10);
-    }
-    size_t len = strlen(proc_path);
-    while (n > 0) {
-        proc_path[len++] = digits[--n];
-    }
-    proc_path[len] = 0;
     char link[ROAR_MAX_PATH_BYTES];
-    const char* target = fd >= 0 ? read_link(AT_FDCWD, proc_path, link, sizeof link) : NULL;
-    const int flags = target ? announce_fd(S, fd, target) : -1;
+    const char* target = roar_fd_target(fd, link, sizeof link);
+    const int flags = target ? roar_announce_fd(S, fd, target) : -1;
     /* Like a read-only open, receiving a read-only fd counts as a read. */
     if (flags >= 0 && (flags & O_ACCMODE) == O_RDONLY) {
         roar_emit(S, ROAR_OP_READ_FD, fd, -1, 0, 0, 0, NULL, NULL);
@@ -362,6 +338,9 @@ void roar_fork_child(struct roar_libc* L, struct roar_shim* S, uint32_t new_pid)
     __atomic_fetch_add(&S->fork_generation, 1, __ATOMIC_RELAXED);
     S->exit_called = 0;
     S->exit_sent = 0;
+    /* The collector keeps each process's reads: the parent's reports are
+     * not the child's. */
+    roar_reopen_reset(S);
     /* fork does not copy the page table of a shared file mapping. */
     S->prefault_state = 0;
     S->prefault_countdown = 0;

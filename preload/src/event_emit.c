@@ -4,6 +4,7 @@
 #include "roar/preload/trace_handoff.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -106,6 +107,55 @@ static struct roar_str str_of(const char* s, uint32_t max)
     return r;
 }
 
+/* Marks `fd` known and publishes FD_INHERITED for it, as /proc names it
+ * (`target`), when that is a path. Returns its F_GETFL flags, or -1. */
+int roar_announce_fd(struct roar_shim* S, int fd, const char* target)
+{
+    if (target[0] != '/') {
+        return -1;
+    }
+    const long flags = syscall(SYS_fcntl, fd, F_GETFL);
+    roar_fd_set(S, fd, ROAR_FD_KNOWN);
+    roar_emit(S, ROAR_OP_FD_INHERITED, fd, -1, flags < 0 ? 0 : (int)flags, 0, 0, target, NULL);
+    return flags < 0 ? 0 : (int)flags;
+}
+
+const char* roar_fd_target(int fd, char* buf, size_t cap)
+{
+    char proc_path[32] = "/proc/self/fd/";
+    char digits[12];
+    size_t n = 0;
+    if (fd < 0 || cap < 2) {
+        return NULL;
+    }
+    for (unsigned int v = (unsigned int)fd; n == 0 || v > 0; v /= 10) {
+        digits[n++] = (char)('0' + v % 10);
+    }
+    size_t len = strlen(proc_path);
+    while (n > 0) {
+        proc_path[len++] = digits[--n];
+    }
+    proc_path[len] = 0;
+    const long got = syscall(SYS_readlinkat, AT_FDCWD, proc_path, buf, cap - 1);
+    if (got < 0) {
+        return NULL;
+    }
+    buf[got] = 0;
+    return buf;
+}
+
+void roar_fd_announce_elided_slow(struct roar_shim* S, int fd)
+{
+    const int saved = errno;
+    roar_fd_set(S, fd, (uint8_t)(roar_fd_get(S, fd) & ~ROAR_FD_ELIDED));
+    char link[ROAR_MAX_PATH_BYTES];
+    const char* target = roar_fd_target(fd, link, sizeof link);
+    if (target) {
+        (void)roar_announce_fd(S, fd, target);
+    }
+    errno = saved;
+}
+
 /* roar_emit3's body, inlined into roar_emit too: most events go through
  * roar_emit, and this keeps them to one call. The header is stored into
  * the reserved slot field by field rather than built on the stack and
@@ -118,6 +168,13 @@ static inline __attribute__((always_inline)) int64_t emit(struct roar_shim* S, u
     if (S->fs_by_tracer && roar_op_from_tracer(op)) {
         return -1; /* the tracer publishes it from the syscall */
     }
+    if (op >= ROAR_OP_OPEN && op != ROAR_OP_CLOSE && op != ROAR_OP_FD_INHERITED) {
+        /* A record naming an fd the collector was not told of (fd and fd2
+         * of file records are fds or dirfds; of process records, pids). */
+        roar_fd_announce_elided(S, fd);
+        roar_fd_announce_elided(S, fd2);
+    }
+    roar_ring_note_changes(&S->ring, op, flags);
     const uint32_t tid = roar_shim_tid(S);
     const uint64_t time_ns = event_time(op);
     struct roar_str a = str_of(s1, ROAR_MAX_PATH_BYTES);

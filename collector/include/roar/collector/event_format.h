@@ -20,7 +20,7 @@ extern "C" {
 #endif
 
 #define ROAR_RING_MAGIC 0x4e474952524f4152ull /* "ROARRING" little-endian */
-#define ROAR_RING_VERSION 1u
+#define ROAR_RING_VERSION 2u
 #define ROAR_SLOT_SIZE 64u
 #define ROAR_HEADER_SIZE 4096u
 /* Upper bound for one record, header included (64 KiB). */
@@ -187,6 +187,14 @@ struct roar_ring_header {
     /* The ptrace tracer (collector/src/tracer), written by the consumer. */
     uint32_t tracer_mode; /* ROAR_TRACER_*: whether the shim may hand a process to the tracer */
     uint32_t tracer_tid;  /* the tracing thread once it runs (the TracerPid of its tracees), else 0 */
+
+    /* Records published so far that may change what a path names or holds
+     * (see roar_op_changes_files in event_ring.h), counted by every producer
+     * before it reserves such a record. A process that sees the count
+     * unchanged since it published a read-only OPEN of a path knows that a
+     * second one would tell the collector nothing new (the shim's reopen
+     * cache). On a line of its own: jobs that write a lot bump it often. */
+    uint64_t changes __attribute__((aligned(64)));
 };
 
 /* roar_ring_header.tracer_mode. */

@@ -35,6 +35,7 @@
 #include "roar/collector/event_format.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/futex.h>
 #include <signal.h>
 #include <stddef.h>
@@ -332,12 +333,40 @@ static inline void roar_ring_commit(struct roar_ring* r, uint64_t index, uint32_
     __atomic_store_n(&slot->stamp, ROAR_STAMP(index), __ATOMIC_RELEASE);
 }
 
+/* Whether a record of `op` with open `flags` may change what some path
+ * names or holds, as the collector sees it: anything but process events,
+ * notes, read-only opens, closes, dups, chdirs, read-only fds and S3
+ * calls. Unknown operations count as changes. */
+static inline int roar_op_changes_files(uint16_t op, int32_t flags)
+{
+    switch (op) {
+    case ROAR_OP_OPEN:
+    case ROAR_OP_FD_INHERITED: return (flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC)) != 0;
+    case ROAR_OP_CLOSE:
+    case ROAR_OP_DUP:
+    case ROAR_OP_CHDIR:
+    case ROAR_OP_READ_FD: return 0;
+    default: return op >= ROAR_OP_OPEN && op < ROAR_OP_S3_GET;
+    }
+}
+
+/* Counts a record of `op` that may change files (the header's `changes`);
+ * called before the record is reserved, so that a reader who sees the old
+ * count knows the record's change is not yet in the ring. */
+static inline void roar_ring_note_changes(struct roar_ring* r, uint16_t op, int32_t flags)
+{
+    if (roar_op_changes_files(op, flags)) {
+        __atomic_fetch_add(&r->hdr->changes, 1, __ATOMIC_RELEASE);
+    }
+}
+
 /* Publishes `ev` (op, pid, fds, flags, mode, result, time_ns filled by the
  * caller) with up to three strings; fills stamp, nslots and lengths.
  * Returns the record's slot index, or -1 when it was dropped. */
 static inline int64_t roar_ring_publish(struct roar_ring* r, struct roar_event* ev, struct roar_str s1,
                                         struct roar_str s2, struct roar_str s3)
 {
+    roar_ring_note_changes(r, ev->op, ev->flags);
     const uint32_t n = roar_ring_measure(r, ev, &s1, &s2, &s3);
     uint64_t index;
     if (roar_ring_reserve(r, n, &index) != 0) {

@@ -34,6 +34,28 @@ int64_t roar_emit_argv(struct roar_shim* S, uint32_t pid, uint16_t op, int32_t f
  * announced by this process. */
 void roar_pre_modify(struct roar_shim* S, int dirfd, const char* path, int flags);
 
+/* Marks `fd` known and publishes FD_INHERITED for it, as /proc names it
+ * (`target`), when that is a path (pipes and sockets carry no lineage).
+ * Returns its F_GETFL flags, or -1 when it is not a path. */
+int roar_announce_fd(struct roar_shim* S, int fd, const char* target);
+
+/* What /proc/self/fd names `fd`, written into `buf` of `cap` bytes;
+ * NULL when it cannot be read. */
+const char* roar_fd_target(int fd, char* buf, size_t cap);
+
+/* roar_fd_announce_elided's slow path. */
+void roar_fd_announce_elided_slow(struct roar_shim* S, int fd);
+
+/* Tells the collector of `fd` when the reopen cache kept its OPEN back
+ * (ROAR_FD_ELIDED): before any record that names it, and before a dup.
+ * Preserves errno. */
+static inline void roar_fd_announce_elided(struct roar_shim* S, int fd)
+{
+    if (__builtin_expect(roar_fd_get(S, fd) & ROAR_FD_ELIDED, 0)) {
+        roar_fd_announce_elided_slow(S, fd);
+    }
+}
+
 #ifdef __cplusplus
 }
 #endif

@@ -34,10 +34,30 @@ enum roar_shim_status {
 #define ROAR_S3_RESOLVED_MAX 64
 #define ROAR_S3_REDIRECTS_MAX 64
 #define ROAR_S3_NOTED_MAX 32
+#define ROAR_REOPEN_SLOTS 64
+#define ROAR_REOPEN_PATH_MAX 232
 
 /* roar_shim.fd_flags bits. */
 #define ROAR_FD_KNOWN 0x1   /* opened, duplicated or inherited as a path: CLOSE is reported */
 #define ROAR_FD_WRITTEN 0x2 /* WRITE_FD already reported since the fd was (re)opened */
+/* Opened read-only again with nothing changed since the same open was
+ * reported (the reopen cache): no OPEN was published, so the collector does
+ * not know the number. The first record that names the fd announces it
+ * (FD_INHERITED, from /proc/self/fd) before itself; its close is silent. */
+#define ROAR_FD_ELIDED 0x4
+
+/* One read-only open the process reported: the path as given (absolute,
+ * or relative to the working directory of cwd_generation), its flags and
+ * the ring's change count read before the OPEN was published. Written
+ * under `seq` like roar_s3_resolved. */
+struct roar_reopen_entry {
+    uint32_t seq;
+    int32_t flags;
+    uint32_t cwd_generation; /* 0 for an absolute path */
+    uint32_t len;
+    uint64_t changes;
+    char path[ROAR_REOPEN_PATH_MAX];
+};
 
 /* One name the process resolved and one of its addresses. Written under a
  * per-entry sequence number (odd while being written): a reader that sees
@@ -113,6 +133,8 @@ struct roar_shim {
 
     /* Hashes of (cwd generation, path) already announced with PRE_MODIFY. */
     uint64_t premod_cache[ROAR_PREMOD_CACHE_SIZE];
+    /* Read-only opens already reported, by path (see ROAR_FD_ELIDED). */
+    struct roar_reopen_entry reopen[ROAR_REOPEN_SLOTS];
     uint8_t fd_flags[ROAR_FD_TRACKED];
     struct roar_s3_state s3;
 };
