@@ -4,16 +4,16 @@
 // the commands that never make an HTTP request (nearly all of them) do not
 // load it and the ~30 libraries it brings. Signatures are curl.h's (the
 // compiler checks them); a function the CLI starts using must be added here,
-// or the link fails.
+// or the link fails. The scaffolding is roar/collector/lazy_library_stubs.hpp's.
 #define CURL_DISABLE_TYPECHECK
-#include "roar/collector/lazy_library.hpp"
+#include "roar/collector/lazy_library_stubs.hpp"
 
 #include <curl/curl.h>
 
 #include <cstdarg>
 
 // X(return type, name, (parameters), (arguments)); the two variadic
-// functions (VARIADIC) are defined by hand below.
+// functions (ROAR_LIBCURL_VARIADIC) are defined by hand below.
 #define ROAR_LIBCURL_FUNCTIONS(X)                                                                                      \
     X(CURLcode, curl_global_init, (long flags), (flags))                                                               \
     X(CURL*, curl_easy_init, (void), ())                                                                               \
@@ -33,34 +33,7 @@
     X(void, curl_slist_free_all, (struct curl_slist * list), (list))
 #define ROAR_LIBCURL_VARIADIC(V) V(curl_easy_setopt) V(curl_easy_getinfo)
 
-namespace {
-
-#define ROAR_LIBCURL_INDEX(ret, name, params, args) k_##name,
-#define ROAR_LIBCURL_VARIADIC_INDEX(name) k_##name,
-enum Function : std::size_t {
-    ROAR_LIBCURL_FUNCTIONS(ROAR_LIBCURL_INDEX) ROAR_LIBCURL_VARIADIC(ROAR_LIBCURL_VARIADIC_INDEX) k_count
-};
-
-#define ROAR_LIBCURL_NAME(ret, name, params, args) #name,
-#define ROAR_LIBCURL_VARIADIC_NAME(name) #name,
-constexpr const char* k_names[] = {ROAR_LIBCURL_FUNCTIONS(ROAR_LIBCURL_NAME)
-                                       ROAR_LIBCURL_VARIADIC(ROAR_LIBCURL_VARIADIC_NAME)};
-
-std::atomic<void*> g_slots[k_count];
-
-roar::collector::LazyLibrary& libcurl()
-{
-    static roar::collector::LazyLibrary library("libcurl.so.4", "libcurl4", k_names, g_slots, k_count);
-    return library;
-}
-
-template <typename F> F* real(Function index) { return reinterpret_cast<F*>(libcurl().function(index)); }
-
-} // namespace
-
-#define ROAR_LIBCURL_FORWARD(ret, name, params, args)                                                                  \
-    extern "C" ret name params { return real<decltype(::name)>(k_##name) args; }
-ROAR_LIBCURL_FUNCTIONS(ROAR_LIBCURL_FORWARD)
+ROAR_LAZY_LIBRARY(libcurl, "libcurl.so.4", "libcurl4", ROAR_LIBCURL_FUNCTIONS, ROAR_LIBCURL_VARIADIC)
 
 // The option's type decides how its one argument was passed (curl.h's
 // CURLOPTTYPE_* ranges); it is read and passed on as that type.

@@ -50,7 +50,19 @@ size_t utf8_length(std::string_view s, size_t i)
     return n;
 }
 
-constexpr char k_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+constexpr std::string_view k_standard_digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+constexpr std::string_view k_url_safe_digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+// Each byte's value as a digit of `digits`, -1 for a byte that is not one.
+std::array<int8_t, 256> digit_values(std::string_view digits)
+{
+    std::array<int8_t, 256> values{};
+    values.fill(-1);
+    for (size_t k = 0; k < digits.size(); ++k) {
+        values[static_cast<unsigned char>(digits[k])] = int8_t(k);
+    }
+    return values;
+}
 
 bool is_bad_string(const json& j) { return j.is_string() && !is_utf8(j.get_ref<const std::string&>()); }
 
@@ -231,70 +243,74 @@ std::string unescaped_text(std::string_view text)
     return out;
 }
 
-std::string base64_encode(std::string_view bytes)
+std::string base64_encode(std::string_view bytes, Base64Alphabet alphabet)
 {
+    const std::string_view digits = alphabet == Base64Alphabet::url_safe ? k_url_safe_digits : k_standard_digits;
     std::string out;
     out.reserve((bytes.size() + 2) / 3 * 4);
     size_t i = 0;
     for (; i + 3 <= bytes.size(); i += 3) {
         const uint32_t v =
             uint32_t(uint8_t(bytes[i])) << 16 | uint32_t(uint8_t(bytes[i + 1])) << 8 | uint32_t(uint8_t(bytes[i + 2]));
-        out += k_alphabet[v >> 18];
-        out += k_alphabet[(v >> 12) & 63];
-        out += k_alphabet[(v >> 6) & 63];
-        out += k_alphabet[v & 63];
+        out += digits[v >> 18];
+        out += digits[(v >> 12) & 63];
+        out += digits[(v >> 6) & 63];
+        out += digits[v & 63];
     }
     if (const size_t rest = bytes.size() - i; rest > 0) {
         uint32_t v = uint32_t(uint8_t(bytes[i])) << 16;
         if (rest == 2) {
             v |= uint32_t(uint8_t(bytes[i + 1])) << 8;
         }
-        out += k_alphabet[v >> 18];
-        out += k_alphabet[(v >> 12) & 63];
-        out += rest == 2 ? k_alphabet[(v >> 6) & 63] : '=';
-        out += '=';
+        out += digits[v >> 18];
+        out += digits[(v >> 12) & 63];
+        if (rest == 2) {
+            out += digits[(v >> 6) & 63];
+        }
+        if (alphabet == Base64Alphabet::standard) {
+            out.append(3 - rest, '=');
+        }
     }
     return out;
 }
 
-std::optional<std::string> base64_decode(std::string_view text)
+std::optional<std::string> base64_decode(std::string_view text, Base64Alphabet alphabet)
 {
-    static const std::array<int8_t, 256> k_values = [] {
-        std::array<int8_t, 256> values{};
-        values.fill(-1);
-        for (int k = 0; k < 64; ++k) {
-            values[static_cast<unsigned char>(k_alphabet[k])] = int8_t(k);
+    static const std::array<int8_t, 256> k_standard_values = digit_values(k_standard_digits);
+    static const std::array<int8_t, 256> k_url_safe_values = digit_values(k_url_safe_digits);
+    const auto& values = alphabet == Base64Alphabet::url_safe ? k_url_safe_values : k_standard_values;
+    if (alphabet == Base64Alphabet::standard) {
+        // Padded to whole groups of four; '=' (at most two) only at the end.
+        if (text.size() % 4 != 0) {
+            return std::nullopt;
         }
-        return values;
-    }();
-    if (text.size() % 4 != 0) {
+        for (int k = 0; k < 2 && !text.empty() && text.back() == '='; ++k) {
+            text.remove_suffix(1);
+        }
+    }
+    // A last group of one digit holds no whole byte.
+    if (text.size() % 4 == 1) {
         return std::nullopt;
     }
     std::string out;
-    out.reserve(text.size() / 4 * 3);
-    for (size_t i = 0; i < text.size(); i += 4) {
-        const bool last = i + 4 == text.size();
-        const size_t pad = last ? (text[i + 3] == '=' ? (text[i + 2] == '=' ? 2 : 1) : 0) : 0;
-        uint32_t v = 0;
-        for (size_t k = 0; k < 4; ++k) {
-            const auto c = static_cast<unsigned char>(text[i + k]);
-            if (k >= 4 - pad) {
-                v <<= 6;
-                continue;
-            }
-            const int8_t d = k_values[c];
-            if (d < 0) {
-                return std::nullopt;
-            }
-            v = (v << 6) | uint32_t(d);
+    out.reserve(text.size() / 4 * 3 + 2);
+    uint32_t bits = 0;
+    int count = 0; // bits in `bits` not yet written
+    for (const char c : text) {
+        const int8_t d = values[static_cast<unsigned char>(c)];
+        if (d < 0) {
+            return std::nullopt;
         }
-        out += char(v >> 16);
-        if (pad < 2) {
-            out += char((v >> 8) & 0xFF);
+        bits = (bits << 6) | uint32_t(d);
+        count += 6;
+        if (count >= 8) {
+            count -= 8;
+            out += char((bits >> count) & 0xFF);
         }
-        if (pad < 1) {
-            out += char(v & 0xFF);
-        }
+    }
+    // The last digit's unused bits are zero: one text for each byte string.
+    if ((bits & ((1u << count) - 1)) != 0) {
+        return std::nullopt;
     }
     return out;
 }

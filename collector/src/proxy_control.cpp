@@ -95,6 +95,15 @@ std::variant<std::pair<int, std::uint16_t>, std::string> listen_socket(const std
     return std::pair{fd, static_cast<std::uint16_t>(ntohs(addr.ss_family == AF_INET ? v4->sin_port : v6->sin6_port))};
 }
 
+// Whether `fd` has something to read now, without waiting: for the ready
+// pipe a line or its end, for the listening socket a pending connection.
+// False for -1 (already closed).
+bool readable_now(int fd)
+{
+    pollfd p{fd, POLLIN, 0};
+    return fd >= 0 && ::poll(&p, 1, 0) > 0;
+}
+
 } // namespace
 
 std::optional<std::uint16_t> read_ready_port(int fd, std::chrono::milliseconds timeout)
@@ -315,8 +324,7 @@ void ProxyChild::close_start_fds()
 
 std::string ProxyChild::check_start()
 {
-    pollfd ready{m_process.ready_fd, POLLIN, 0};
-    if (m_process.ready_fd < 0 || ::poll(&ready, 1, 0) <= 0) {
+    if (!readable_now(m_process.ready_fd)) {
         return {};
     }
     // A line, or the end of the pipe: the proxy listens, or ended.
@@ -344,10 +352,7 @@ bool ProxyChild::stop(std::chrono::milliseconds timeout)
         // accepts, and no client comes after the job, so a proxy that is not
         // ready with nobody waiting has served no one and has nothing to
         // publish.
-        pollfd waiting{m_process.listen_fd, POLLIN, 0};
-        const bool client_waiting = ::poll(&waiting, 1, 0) > 0;
-        pollfd ready{m_process.ready_fd, POLLIN, 0};
-        if (!client_waiting && ::poll(&ready, 1, 0) <= 0) {
+        if (!readable_now(m_process.listen_fd) && !readable_now(m_process.ready_fd)) {
             ::kill(m_process.pid, SIGKILL);
             ::waitpid(m_process.pid, nullptr, 0);
             close_start_fds();

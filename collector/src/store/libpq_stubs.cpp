@@ -3,8 +3,9 @@
 // link libpq, so a command that never opens a PostgreSQL store never loads
 // it. Each definition has libpq-fe.h's exact signature (the compiler checks
 // it against the header's declaration); a function the code starts using
-// must be added to the list below, or the link fails.
-#include "roar/collector/lazy_library.hpp"
+// must be added to the list below, or the link fails. The scaffolding is
+// lazy_library_stubs.hpp's.
+#include "roar/collector/lazy_library_stubs.hpp"
 
 #include <libpq-fe.h>
 
@@ -74,30 +75,10 @@
     X(char*, PQescapeLiteral, (PGconn * conn, const char* text, size_t length), (conn, text, length))                  \
     X(char*, PQescapeIdentifier, (PGconn * conn, const char* text, size_t length), (conn, text, length))
 
-namespace {
-
-#define ROAR_LIBPQ_INDEX(ret, name, params, args) k_##name,
-enum Function : std::size_t { ROAR_LIBPQ_FUNCTIONS(ROAR_LIBPQ_INDEX) k_count };
-
-#define ROAR_LIBPQ_NAME(ret, name, params, args) #name,
-constexpr const char* k_names[] = {ROAR_LIBPQ_FUNCTIONS(ROAR_LIBPQ_NAME)};
-
-std::atomic<void*> g_slots[k_count];
-
-roar::collector::LazyLibrary& libpq()
-{
-    static roar::collector::LazyLibrary library("libpq.so.5", "libpq5", k_names, g_slots, k_count);
-    return library;
-}
-
-} // namespace
+ROAR_LAZY_LIBRARY(libpq, "libpq.so.5", "libpq5", ROAR_LIBPQ_FUNCTIONS, ROAR_LAZY_NONE)
 
 namespace roar::collector {
 
 Result<void> load_libpq() { return libpq().load(); }
 
 } // namespace roar::collector
-
-#define ROAR_LIBPQ_FORWARD(ret, name, params, args)                                                                    \
-    extern "C" ret name params { return reinterpret_cast<decltype(&::name)>(libpq().function(k_##name)) args; }
-ROAR_LIBPQ_FUNCTIONS(ROAR_LIBPQ_FORWARD)

@@ -5,6 +5,8 @@
 
 #include "encoding.hpp"
 
+#include "roar/collector/byte_text.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -119,7 +121,7 @@ S3Result<ListPage> list_objects_page(const ListRequest& req, const KeyFetch& fet
 {
     std::string cursor;
     if (!req.continuation_token.empty()) {
-        auto raw = base64_decode(req.continuation_token);
+        auto raw = collector::base64_decode(req.continuation_token, collector::Base64Alphabet::url_safe);
         if (!raw || raw->substr(0, k_token_tag.size()) != k_token_tag) {
             return tl::unexpected(invalid_argument("The continuation token provided is incorrect"));
         }
@@ -179,7 +181,8 @@ S3Result<ListPage> list_objects_page(const ListRequest& req, const KeyFetch& fet
         }
     }
     if (page.truncated) {
-        page.next_token = base64_encode(std::string(k_token_tag) + position, true);
+        page.next_token =
+            collector::base64_encode(std::string(k_token_tag) + position, collector::Base64Alphabet::url_safe);
         page.next_marker = last_was_prefix ? page.common_prefixes.back() : position;
     }
     return page;

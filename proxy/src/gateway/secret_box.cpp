@@ -2,8 +2,9 @@
 // secret_box.hpp).
 #include "roar/proxy/gateway/secret_box.hpp"
 
-#include "encoding.hpp"
 #include "result_try.hpp"
+
+#include "roar/collector/byte_text.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -37,7 +38,7 @@ std::string random_bytes(std::size_t n)
 // "scrypt:N:r:p:<salt base64>"
 std::string kdf_text(const KdfParams& k, std::string_view salt)
 {
-    return fmt::format("scrypt:{}:{}:{}:{}", k.n, k.r, k.p, base64_encode(salt));
+    return fmt::format("scrypt:{}:{}:{}:{}", k.n, k.r, k.p, collector::base64_encode(salt));
 }
 
 Result<std::pair<KdfParams, std::string>> parse_kdf_text(std::string_view text)
@@ -60,7 +61,7 @@ Result<std::pair<KdfParams, std::string>> parse_kdf_text(std::string_view text)
     if (!number(k.n) || !number(k.r) || !number(k.p)) {
         return bad();
     }
-    auto salt = base64_decode(text);
+    auto salt = collector::base64_decode(text);
     if (!salt || salt->size() < 16) {
         return bad();
     }
@@ -112,7 +113,7 @@ std::string SecretBox::seal(std::string_view plaintext, std::string_view context
     if (!ok) {
         throw FatalError("AES-256-GCM encryption failed (OpenSSL)");
     }
-    std::string sealed = "v1:" + base64_encode(out);
+    std::string sealed = "v1:" + collector::base64_encode(out);
     OPENSSL_cleanse(out.data(), out.size());
     return sealed;
 }
@@ -122,7 +123,7 @@ Result<std::string> SecretBox::open(std::string_view sealed, std::string_view co
     if (sealed.substr(0, 3) != "v1:") {
         return fail("a sealed tenant secret has an unknown format");
     }
-    auto raw = base64_decode(sealed.substr(3));
+    auto raw = collector::base64_decode(sealed.substr(3));
     if (!raw || raw->size() < k_nonce + k_tag) {
         return fail("a sealed tenant secret is malformed");
     }

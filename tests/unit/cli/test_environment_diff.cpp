@@ -3,9 +3,12 @@
 // change with its one-line form.
 #include "environment_diff.hpp"
 
+#include "described_lines.hpp"
+
 #include <catch2/catch.hpp>
 
 using namespace roar::cli;
+using roar::cli::test::lines_of;
 
 namespace {
 
@@ -30,15 +33,6 @@ nlohmann::json record(const std::string& kernel, const std::string& python, cons
             {"system_packages", {{{"name", "libc6"}, {"version", libc}, {"architecture", "amd64"}, {"files", 2}}}}};
 }
 
-std::vector<std::string> lines_of(const std::vector<EnvironmentChange>& changes)
-{
-    std::vector<std::string> out;
-    for (const auto& c : changes) {
-        out.push_back(describe_environment_change(c));
-    }
-    return out;
-}
-
 } // namespace
 
 TEST_CASE("Equal environment records have no changes", "[cli][environment_diff]")
@@ -51,7 +45,7 @@ TEST_CASE("Each differing fact is one change, machine first, in before-after for
 {
     const auto changes = compare_environment_records(record("6.1.0", "3.11.2", "1.26.0", "2.36-9"),
                                                      record("6.5.0", "3.12.1", "2.0.0", "2.36-10"));
-    CHECK(lines_of(changes)
+    CHECK(lines_of(changes, describe_environment_change)
           == std::vector<std::string>{"machine kernel: 6.1.0 -> 6.5.0", "python /usr/bin/python3: 3.11.2 -> 3.12.1",
                                       "package numpy: 1.26.0 -> 2.0.0 (python /usr/bin/python3)",
                                       "debian libc6:amd64: 2.36-9 -> 2.36-10"});
@@ -70,11 +64,11 @@ TEST_CASE("Packages and interpreters present on one side only are added or remov
     auto after = record("6.1.0", "3.11.2", "1.26.0", "2.36-9");
     after["python"].push_back({{"executable", "/opt/venv/bin/python"}, {"version", "3.12.1"}});
     after["system_packages"].push_back({{"name", "tzdata"}, {"version", "2024a-0"}, {"architecture", "all"}});
-    CHECK(lines_of(compare_environment_records(before, after))
+    CHECK(lines_of(compare_environment_records(before, after), describe_environment_change)
           == std::vector<std::string>{"python /opt/venv/bin/python added: 3.12.1",
                                       "package numpy added: 1.26.0 (python /usr/bin/python3)",
                                       "debian tzdata:all added: 2024a-0"});
-    CHECK(lines_of(compare_environment_records(after, before))
+    CHECK(lines_of(compare_environment_records(after, before), describe_environment_change)
           == std::vector<std::string>{"python /opt/venv/bin/python removed: 3.12.1",
                                       "package numpy removed: 1.26.0 (python /usr/bin/python3)",
                                       "debian tzdata:all removed: 2024a-0"});
@@ -96,6 +90,6 @@ TEST_CASE("A GPU appearing is a machine change naming the GPUs", "[cli][environm
     const auto before = record("6.1.0", "3.11.2", "", "2.36-9");
     auto after = before;
     after["machine"]["gpus"] = {{{"name", "NVIDIA A100"}, {"driver_version", "550.54"}}};
-    CHECK(lines_of(compare_environment_records(before, after))
+    CHECK(lines_of(compare_environment_records(before, after), describe_environment_change)
           == std::vector<std::string>{"machine gpus: none -> NVIDIA A100"});
 }

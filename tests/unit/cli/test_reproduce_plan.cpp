@@ -3,11 +3,14 @@
 // recorded Debian packages with this machine's.
 #include "reproduce_plan.hpp"
 
+#include "described_lines.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <array>
 
 using namespace roar::cli;
+using roar::cli::test::lines_of;
 
 TEST_CASE("Jobs run oldest first, ties in the order they were stored", "[cli][reproduce]")
 {
@@ -40,15 +43,6 @@ PlanJob job_using(const std::vector<std::array<const char*, 3>>& packages)
     return job;
 }
 
-std::vector<std::string> lines_of(const std::vector<DebianDifference>& differences)
-{
-    std::vector<std::string> out;
-    for (const auto& d : differences) {
-        out.push_back(describe_debian_difference(d));
-    }
-    return out;
-}
-
 } // namespace
 
 TEST_CASE("Recorded Debian packages missing here or at another version are differences", "[cli][reproduce]")
@@ -60,7 +54,7 @@ TEST_CASE("Recorded Debian packages missing here or at another version are diffe
                                              {"python3.11-minimal", "3.11.2-6+deb12u1", "amd64"},
                                              {"tzdata", "2024a-0", "all"}};
     const auto differences = debian_package_differences(jobs, here);
-    CHECK(lines_of(differences)
+    CHECK(lines_of(differences, describe_debian_difference)
           == std::vector<std::string>{"debian package libssl3:amd64 3.0.11-1 is not installed here",
                                       "debian package python3.11-minimal:amd64: 3.11.2-6+deb12u1 here, recorded "
                                       "3.11.2-6"});
@@ -73,7 +67,8 @@ TEST_CASE("Recorded Debian packages missing here or at another version are diffe
 TEST_CASE("A Debian package installed only for another architecture counts as missing", "[cli][reproduce]")
 {
     const std::vector<DebianPackage> here = {{"libc6", "2.36-9", "arm64"}};
-    CHECK(lines_of(debian_package_differences({job_using({{"libc6", "2.36-9", "amd64"}})}, here))
+    CHECK(lines_of(debian_package_differences({job_using({{"libc6", "2.36-9", "amd64"}})}, here),
+                   describe_debian_difference)
           == std::vector<std::string>{"debian package libc6:amd64 2.36-9 is not installed here"});
 }
 
@@ -82,7 +77,8 @@ TEST_CASE("A differing version several jobs recorded is listed once and a matchi
     const std::vector<PlanJob> jobs = {job_using({{"libc6", "2.36-8", "amd64"}}),
                                        job_using({{"libc6", "2.36-9", "amd64"}}),
                                        job_using({{"libc6", "2.36-8", "amd64"}})};
-    CHECK(lines_of(debian_package_differences(jobs, std::vector<DebianPackage>{{"libc6", "2.36-9", "amd64"}}))
+    CHECK(lines_of(debian_package_differences(jobs, std::vector<DebianPackage>{{"libc6", "2.36-9", "amd64"}}),
+                   describe_debian_difference)
           == std::vector<std::string>{"debian package libc6:amd64: 2.36-9 here, recorded 2.36-8"});
 }
 

@@ -80,20 +80,67 @@ TEST_CASE("byte text: unescaped_text gives back the bytes escaped_text wrote", "
 }
 
 TEST_CASE("byte text: base64 round-trips every length and byte and rejects what is not base64",
-          "[collector][byte_text]")
+          "[collector][byte_text][base64]")
 {
     CHECK(base64_encode("") == "");
     CHECK(base64_encode("f") == "Zg==");
     CHECK(base64_encode("fo") == "Zm8=");
     CHECK(base64_encode("foo") == "Zm9v");
     CHECK(base64_encode("a\xff") == "Yf8=");
+    CHECK(base64_encode("\xfb\xff") == "+/8=");
     const std::string all = every_byte() + std::string(1, '\0');
     for (size_t n = 0; n <= all.size(); n += 7) {
         const std::string part = all.substr(0, n);
         CHECK(base64_decode(base64_encode(part)) == part);
     }
+    CHECK(base64_decode("") == std::string());
+    CHECK(base64_decode("Zm8=") == std::string("fo"));
+    CHECK(base64_decode("+/8=") == std::string("\xfb\xff"));
+    // Padding: exactly to a group of four, only at the end.
+    CHECK_FALSE(base64_decode("Zg").has_value());
     CHECK_FALSE(base64_decode("Zg=").has_value());
+    CHECK_FALSE(base64_decode("Zg===").has_value());
+    CHECK_FALSE(base64_decode("Zm9v====").has_value());
+    CHECK_FALSE(base64_decode("Z===").has_value());
+    CHECK_FALSE(base64_decode("====").has_value());
+    CHECK_FALSE(base64_decode("Zg==Zg==").has_value());
+    CHECK_FALSE(base64_decode("Zm=v").has_value());
+    // Characters: the alphabet's only, no whitespace, no URL-safe digits.
     CHECK_FALSE(base64_decode("Z!==").has_value());
+    CHECK_FALSE(base64_decode("Zm9v\n").has_value());
+    CHECK_FALSE(base64_decode("Zm 9v").has_value());
+    CHECK_FALSE(base64_decode(" Zm9v").has_value());
+    CHECK_FALSE(base64_decode("-_8=").has_value());
+    CHECK_FALSE(base64_decode(std::string("Zm9v\0", 5)).has_value());
+    // The last digit's unused bits are zero ("Zh==" would also read as "f").
+    CHECK_FALSE(base64_decode("Zh==").has_value());
+    CHECK_FALSE(base64_decode("Zm9=").has_value());
+}
+
+TEST_CASE("byte text: URL-safe base64 uses '-' and '_', has no padding and rejects the standard alphabet's",
+          "[collector][byte_text][base64]")
+{
+    constexpr auto url = Base64Alphabet::url_safe;
+    CHECK(base64_encode("", url) == "");
+    CHECK(base64_encode("f", url) == "Zg");
+    CHECK(base64_encode("fo", url) == "Zm8");
+    CHECK(base64_encode("foo", url) == "Zm9v");
+    CHECK(base64_encode("\xfb\xff", url) == "-_8");
+    const std::string all = every_byte() + std::string(1, '\0');
+    for (size_t n = 0; n <= all.size(); ++n) {
+        const std::string part = all.substr(0, n);
+        const std::string text = base64_encode(part, url);
+        CHECK(text.find_first_of("+/=") == std::string::npos);
+        CHECK(base64_decode(text, url) == part);
+    }
+    CHECK(base64_decode("-_8", url) == std::string("\xfb\xff"));
+    CHECK_FALSE(base64_decode("+/8", url).has_value());
+    CHECK_FALSE(base64_decode("Zg==", url).has_value());
+    CHECK_FALSE(base64_decode("Zm8=", url).has_value());
+    CHECK_FALSE(base64_decode("Zm9vZ", url).has_value()); // a last group of one digit
+    CHECK_FALSE(base64_decode("Zh", url).has_value());
+    CHECK_FALSE(base64_decode("Zm9v\n", url).has_value());
+    CHECK_FALSE(base64_decode("not a token", url).has_value());
 }
 
 TEST_CASE("byte text: the JSON form keeps UTF-8 as is and adds <name>_b64 for members that are not UTF-8",

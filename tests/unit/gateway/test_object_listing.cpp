@@ -96,6 +96,7 @@ TEST_CASE("pages follow continuation tokens until the end, each entry once", "[g
             break;
         }
         CHECK_FALSE(page->next_token.empty());
+        CHECK(page->next_token.find_first_of("+/=") == std::string::npos); // URL-safe, unpadded
         req.continuation_token = page->next_token;
     }
     CHECK(pages == 8); // 50 entries in pages of 7

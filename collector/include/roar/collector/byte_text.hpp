@@ -8,7 +8,10 @@
 //   in base64 in a sibling member "<name>_b64"), used by every JSON output
 //   (show, log, dag, status, run --json, recovery files, roar-events);
 // - stored_json() / parse_stored_json(): how the store keeps JSON-valued
-//   columns (argv, environment, notes) so the exact bytes round-trip.
+//   columns (argv, environment, notes) so the exact bytes round-trip;
+// - base64_encode() / base64_decode(): roar's one base64 codec (the JSON
+//   form, the PostgreSQL engine's bytes, the gateway's sealed secrets and
+//   continuation tokens).
 #pragma once
 
 #include "roar/collector/hex_digit.hpp"
@@ -37,10 +40,19 @@ std::string escaped_text(std::string_view bytes);
 // copied from a text view ("a\xff") name the recorded one.
 std::string unescaped_text(std::string_view text);
 
-// Standard base64 (RFC 4648, with padding) of `bytes`, and back; decoding
-// returns nullopt for text that is not base64.
-std::string base64_encode(std::string_view bytes);
-std::optional<std::string> base64_decode(std::string_view text);
+// RFC 4648's two base64 alphabets: standard ('+' and '/', padded with '='
+// to whole groups of four; the JSON form, the store, sealed secrets) and
+// URL-safe ('-' and '_', unpadded; the gateway's continuation tokens).
+enum class Base64Alphabet { standard, url_safe };
+
+// Base64 of `bytes` in `alphabet`.
+std::string base64_encode(std::string_view bytes, Base64Alphabet alphabet = Base64Alphabet::standard);
+
+// The bytes `text` (base64 in `alphabet`) stands for; nullopt unless `text`
+// is exactly what base64_encode() writes for some bytes: only that
+// alphabet's digits, the standard alphabet's padding and no other '=', no
+// whitespace, and zero unused bits in the last digit.
+std::optional<std::string> base64_decode(std::string_view text, Base64Alphabet alphabet = Base64Alphabet::standard);
 
 // `doc` in roar's JSON form for bytes: every string that is valid UTF-8 is
 // kept as is; in an object, a member `name` whose string value is not UTF-8

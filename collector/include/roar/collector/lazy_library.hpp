@@ -3,8 +3,9 @@
 // LDAP, SASL, GnuTLS, p11-kit) whose loading and constructors cost every
 // `roar` process about 4 ms, though most commands never talk to PostgreSQL or
 // HTTP. Programs call these libraries' functions as usual: small forwarding
-// definitions (libpq_stubs.cpp, the CLI's libcurl_stubs.cpp) resolve the real
-// ones from the library the first time it is required.
+// definitions (libpq_stubs.cpp, the CLI's libcurl_stubs.cpp, both built on
+// lazy_library_stubs.hpp) resolve the real ones from the library the first
+// time it is required.
 #pragma once
 
 #include "roar/collector/result.hpp"
