@@ -156,7 +156,8 @@ FROM jobs j LEFT JOIN steps st ON st.id = j.step_id WHERE j.id = ?1)sql");
     j.inputs = uses_of(row, "in");
     j.outputs = uses_of(row, "out");
     j.deleted = uses_of(row, "deleted");
-    auto environment = m_engine->prepare("SELECT record FROM job_environments WHERE job_id = ?1"); // one row: job_id is its key
+    // One row at most: job_id is the table's key.
+    auto environment = m_engine->prepare("SELECT record FROM job_environments WHERE job_id = ?1");
     environment->bind(1, row);
     if (environment->step()) {
         j.environment = parse_json(environment->column_view(0), nlohmann::json());
