@@ -63,7 +63,8 @@ std::optional<int64_t> Store::artifact_at_path(const std::string& path)
     auto q = m_engine->prepare("SELECT artifact_id FROM job_io io JOIN jobs j ON j.id = io.job_id "
                                "WHERE io.path_id = (SELECT id FROM paths WHERE path = ?1) "
                                "AND io.artifact_id IS NOT NULL "
-                               "ORDER BY (io.direction = 'out') DESC, j.ended_at DESC LIMIT 1");
+                               "ORDER BY (io.direction = 'out') DESC, j.ended_at DESC, j.id DESC, io.direction DESC "
+                               "LIMIT 1");
     q->bind(1, path);
     if (!q->step()) {
         return std::nullopt;
@@ -73,7 +74,9 @@ std::optional<int64_t> Store::artifact_at_path(const std::string& path)
 
 PrefixMatches Store::match_prefix(const std::string& lower_hex)
 {
-    // Prefix ranges ('~' sorts after every hex digit) use the uid and digest indexes.
+    // Prefix ranges ('~' sorts after every hex digit) use the uid and digest
+    // indexes. No ORDER BY: callers use how many matched (up to 2) and the
+    // match only when it is the one, never which two of many.
     const std::string upper = lower_hex + "~";
     PrefixMatches out;
     auto jobs = m_engine->prepare("SELECT id FROM jobs WHERE uid >= ?1 AND uid < ?2 LIMIT 2");
@@ -153,6 +156,7 @@ FROM jobs j LEFT JOIN steps st ON st.id = j.step_id WHERE j.id = ?1)sql");
     j.inputs = uses_of(row, "in");
     j.outputs = uses_of(row, "out");
     j.deleted = uses_of(row, "deleted");
+    // One row at most: job_id is the table's key.
     auto environment = m_engine->prepare("SELECT record FROM job_environments WHERE job_id = ?1");
     environment->bind(1, row);
     if (environment->step()) {
@@ -160,7 +164,7 @@ FROM jobs j LEFT JOIN steps st ON st.id = j.step_id WHERE j.id = ?1)sql");
     }
 
     auto p = m_engine->prepare("SELECT seq, pid, ppid, parent_seq, exe, argv, cwd, exit_code, signal, observed, "
-                               "notes, tracer FROM processes WHERE job_id = ?1 ORDER BY seq");
+                               "notes, tracer FROM processes WHERE job_id = ?1 ORDER BY seq, id");
     p->bind(1, row);
     while (p->step()) {
         ProcessDetail proc;

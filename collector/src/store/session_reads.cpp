@@ -12,7 +12,10 @@
 // every job the caller listed. A server engine streams the scan
 // (prepare_scan), so rows are taken in while the server still reads them:
 // both directions at once, or for a long history each on its own
-// connection, the second in the first one's snapshot.
+// connection, the second in the first one's snapshot. Whatever the engine,
+// the caller gets the rows in one order, the index's (jobs in the order
+// listed, a job's rows by path id): what roar dag and status print follows
+// it, so it must not follow where rows happen to lie on disk.
 #include "roar/collector/store/store.hpp"
 
 #include <fmt/format.h>
@@ -31,11 +34,14 @@ constexpr size_t k_parallel_scan_jobs = 2000;
 // A job not listed for a scan.
 constexpr uint32_t k_unlisted = std::numeric_limits<uint32_t>::max();
 
+// In the order session_jobs lists jobs, then by path id: the jobs_by_session
+// index and job_io's primary key give it without a sort.
 std::string uses_sql(const char* op)
 {
     return fmt::format("SELECT io.job_id, io.path_id, coalesce(io.artifact_id, 0) FROM jobs j "
                        "JOIN job_io io ON io.job_id = j.id AND io.direction = ?4 "
-                       "WHERE j.session_id = ?1 AND (j.started_at, j.id) {} (?2, ?3)",
+                       "WHERE j.session_id = ?1 AND (j.started_at, j.id) {} (?2, ?3) "
+                       "ORDER BY j.started_at, j.id, io.path_id",
                        op);
 }
 
@@ -155,51 +161,17 @@ void scan_direction(StoreEngine& first, int64_t session, const std::vector<Sessi
     later.replay(sink);
 }
 
-// A part of job_io read in storage order: each row of a listed job as
-// its slot (the job's place in the list, twice, plus 1 for an input), path
-// id and artifact.
+// A part of job_io read in storage order (or a server's): each row of a
+// listed job as its slot (the job's place in the list, twice, plus 1 for an
+// input), path id and artifact.
 struct TableRows {
     std::vector<uint32_t> slot;
     std::vector<int64_t> path, artifact;
 };
 
-// The rows of job_io from rowid `low` (below `high`, when not 0) whose job
-// has a place in `place_of` (indexed by job row) to `into`, which has room
-// for about `expected` rows.
-void read_table_part(StoreEngine& engine, const std::vector<uint32_t>& place_of, int64_t low, int64_t high,
-                     size_t expected, TableRows& into)
-{
-    // Room reserved up front (untouched memory costs nothing): growing a
-    // large buffer copies it and takes every page afresh.
-    constexpr size_t k_max_reserved = size_t(1) << 26;
-    into.slot.reserve(std::min(expected, k_max_reserved));
-    into.path.reserve(std::min(expected, k_max_reserved));
-    into.artifact.reserve(std::min(expected, k_max_reserved));
-    auto q = engine.prepare(high > 0 ? "SELECT job_id, direction = 'in', path_id, coalesce(artifact_id, 0) FROM job_io "
-                                       "WHERE rowid >= ?1 AND rowid < ?2 AND direction IN ('in', 'out')"
-                                     : "SELECT job_id, direction = 'in', path_id, coalesce(artifact_id, 0) FROM job_io "
-                                       "WHERE rowid >= ?1 AND direction IN ('in', 'out')");
-    q->bind(1, low);
-    if (high > 0) {
-        q->bind(2, high);
-    }
-    while (q->step()) {
-        const int64_t job = q->column_int(0);
-        if (job < 0 || uint64_t(job) >= place_of.size() || place_of[size_t(job)] == k_unlisted) {
-            continue;
-        }
-        into.slot.push_back(place_of[size_t(job)] * 2 + uint32_t(q->column_int(1) != 0));
-        into.path.push_back(q->column_int(2));
-        into.artifact.push_back(q->column_int(3));
-    }
-}
-
-// The rows of `jobs` read as the whole job_io table in storage order (for a
-// long history, its later half on a second connection and thread), then
-// put in the order the index gives: jobs as listed, outputs before inputs,
-// a job's rows of one direction by path id. Each row costs a step through
-// the table instead of an index entry plus a table lookup.
-void scan_table(StoreEngine& first, const std::vector<SessionJob>& jobs, const UseSink& outputs, const UseSink& inputs)
+// Each listed job's place in `jobs`, indexed by job row; k_unlisted for
+// the rows of other jobs.
+std::vector<uint32_t> places_of(const std::vector<SessionJob>& jobs)
 {
     int64_t max_job = 0;
     for (const auto& job : jobs) {
@@ -211,32 +183,26 @@ void scan_table(StoreEngine& first, const std::vector<SessionJob>& jobs, const U
             place_of[size_t(jobs[i].row)] = uint32_t(i);
         }
     }
-    int64_t lowest = 0, middle = 0, highest = 0;
-    if (jobs.size() >= k_parallel_scan_jobs && std::thread::hardware_concurrency() > 1) {
-        // Apart, so each is one step to an end of the table, not a scan.
-        auto q = first.prepare("SELECT coalesce((SELECT min(rowid) FROM job_io), 0), "
-                               "coalesce((SELECT max(rowid) FROM job_io), 0)");
-        if (q->step()) {
-            lowest = q->column_int(0);
-            highest = q->column_int(1);
-            middle = lowest + (highest - lowest) / 2;
-        }
-    }
-    TableRows parts[2];
-    ScanThread reader;
-    if (middle > 0) {
-        reader.start([&] {
-            const auto second = open_second_reader(first);
-            StoreEngine& engine = *second;
-            read_table_part(engine, place_of, middle, 0, size_t(highest - middle) + 1, parts[1]);
-            engine.commit();
-        });
-    }
-    first.prepare_bulk_read();
-    read_table_part(first, place_of, std::numeric_limits<int64_t>::min(), middle, size_t(middle - lowest), parts[0]);
-    reader.finish();
+    return place_of;
+}
 
-    // Placed by slot (a counting sort), then each slot's few rows by path id.
+// The slot of a row of job `job` (an input when `input`) to `place_of`, or
+// k_unlisted when the job is not listed.
+uint32_t slot_of(const std::vector<uint32_t>& place_of, int64_t job, bool input)
+{
+    if (job < 0 || uint64_t(job) >= place_of.size() || place_of[size_t(job)] == k_unlisted) {
+        return k_unlisted;
+    }
+    return place_of[size_t(job)] * 2 + uint32_t(input);
+}
+
+// The rows held in `parts` to `outputs` and `inputs` in the order the index
+// gives: jobs as listed, outputs before inputs, a job's rows of one
+// direction by path id. Placed by slot (a counting sort), then each slot's
+// few rows by path id; `parts` are emptied.
+void emit_in_index_order(const std::vector<SessionJob>& jobs, TableRows (&parts)[2], const UseSink& outputs,
+                         const UseSink& inputs)
+{
     std::vector<size_t> start(jobs.size() * 2 + 1, 0);
     for (const auto& part : parts) {
         for (uint32_t slot : part.slot) {
@@ -273,6 +239,71 @@ void scan_table(StoreEngine& first, const std::vector<SessionJob>& jobs, const U
     }
 }
 
+// The rows of job_io from rowid `low` (below `high`, when not 0) whose job
+// has a place in `place_of` (indexed by job row) to `into`, which has room
+// for about `expected` rows.
+void read_table_part(StoreEngine& engine, const std::vector<uint32_t>& place_of, int64_t low, int64_t high,
+                     size_t expected, TableRows& into)
+{
+    // Room reserved up front (untouched memory costs nothing): growing a
+    // large buffer copies it and takes every page afresh.
+    constexpr size_t k_max_reserved = size_t(1) << 26;
+    into.slot.reserve(std::min(expected, k_max_reserved));
+    into.path.reserve(std::min(expected, k_max_reserved));
+    into.artifact.reserve(std::min(expected, k_max_reserved));
+    auto q = engine.prepare(high > 0 ? "SELECT job_id, direction = 'in', path_id, coalesce(artifact_id, 0) FROM job_io "
+                                       "WHERE rowid >= ?1 AND rowid < ?2 AND direction IN ('in', 'out')"
+                                     : "SELECT job_id, direction = 'in', path_id, coalesce(artifact_id, 0) FROM job_io "
+                                       "WHERE rowid >= ?1 AND direction IN ('in', 'out')");
+    q->bind(1, low);
+    if (high > 0) {
+        q->bind(2, high);
+    }
+    while (q->step()) {
+        const uint32_t slot = slot_of(place_of, q->column_int(0), q->column_int(1) != 0);
+        if (slot == k_unlisted) {
+            continue;
+        }
+        into.slot.push_back(slot);
+        into.path.push_back(q->column_int(2));
+        into.artifact.push_back(q->column_int(3));
+    }
+}
+
+// The rows of `jobs` read as the whole job_io table in storage order (for a
+// long history, its later half on a second connection and thread), then
+// put in the order the index gives (emit_in_index_order). Each row costs a
+// step through the table instead of an index entry plus a table lookup.
+void scan_table(StoreEngine& first, const std::vector<SessionJob>& jobs, const UseSink& outputs, const UseSink& inputs)
+{
+    const std::vector<uint32_t> place_of = places_of(jobs);
+    int64_t lowest = 0, middle = 0, highest = 0;
+    if (jobs.size() >= k_parallel_scan_jobs && std::thread::hardware_concurrency() > 1) {
+        // Apart, so each is one step to an end of the table, not a scan.
+        auto q = first.prepare("SELECT coalesce((SELECT min(rowid) FROM job_io), 0), "
+                               "coalesce((SELECT max(rowid) FROM job_io), 0)");
+        if (q->step()) {
+            lowest = q->column_int(0);
+            highest = q->column_int(1);
+            middle = lowest + (highest - lowest) / 2;
+        }
+    }
+    TableRows parts[2];
+    ScanThread reader;
+    if (middle > 0) {
+        reader.start([&] {
+            const auto second = open_second_reader(first);
+            StoreEngine& engine = *second;
+            read_table_part(engine, place_of, middle, 0, size_t(highest - middle) + 1, parts[1]);
+            engine.commit();
+        });
+    }
+    first.prepare_bulk_read();
+    read_table_part(first, place_of, std::numeric_limits<int64_t>::min(), middle, size_t(middle - lowest), parts[0]);
+    reader.finish();
+    emit_in_index_order(jobs, parts, outputs, inputs);
+}
+
 } // namespace
 
 void Store::scan_session_uses(int64_t session, const std::vector<SessionJob>& jobs, const UseSink& outputs,
@@ -292,42 +323,49 @@ void Store::scan_session_uses(int64_t session, const std::vector<SessionJob>& jo
         scan_direction(*m_engine, session, jobs, false, inputs);
         return;
     }
-    // A server streams each direction as it reads it: outputs to the
-    // caller at once; inputs, for a long history on a second connection
-    // in the same snapshot (both backends then work at once), into a flat
-    // buffer handed over once the outputs are all in.
+    // A server streams each direction as it reads it, for a long history
+    // each on its own connection in the same snapshot (both backends then
+    // work at once), into flat buffers put in the index's order once all
+    // are in. The order is the C++ side's, not an ORDER BY: the server
+    // answers by a hash join in heap order, and sorting there would spill
+    // a long history to disk; placing the rows by job costs no more than
+    // scan_table does on SQLite.
     constexpr const char* k_sql = "SELECT io.job_id, io.direction, io.path_id, coalesce(io.artifact_id, 0) FROM jobs j "
                                   "JOIN job_io io ON io.job_id = j.id AND io.direction IN (?2, ?3) "
                                   "WHERE j.session_id = ?1";
-    HeldUses later;
+    const std::vector<uint32_t> place_of = places_of(jobs);
+    auto take = [&place_of](SqlStatement& q, TableRows& into) {
+        while (q.step()) {
+            const uint32_t slot = slot_of(place_of, q.column_int(0), q.column_view(1) == "in");
+            if (slot == k_unlisted) {
+                continue;
+            }
+            into.slot.push_back(slot);
+            into.path.push_back(q.column_int(2));
+            into.artifact.push_back(q.column_int(3));
+        }
+    };
     std::unique_ptr<StoreEngine> second;
     if (jobs.size() >= k_parallel_scan_jobs && std::thread::hardware_concurrency() > 1) {
         if (auto opened = m_engine->open_reader(); opened && *opened && (*opened)->in_transaction()) {
             second = std::move(*opened);
         }
     }
+    TableRows parts[2];
     ScanThread reader;
     if (second) {
         reader.start([&] {
             auto q = second->prepare_scan(k_sql);
             q->bind(1, session).bind(2, "in").bind(3, "in");
-            while (q->step()) {
-                later.add(q->column_int(0), q->column_int(2), q->column_int(3));
-            }
+            take(*q, parts[1]);
         });
     }
     // Without a second connection, one scan of both directions.
     auto q = m_engine->prepare_scan(k_sql);
     q->bind(1, session).bind(2, "out").bind(3, second ? "out" : "in");
-    while (q->step()) {
-        if (q->column_view(1) == "out") {
-            outputs(q->column_int(0), q->column_int(2), q->column_int(3));
-        } else {
-            later.add(q->column_int(0), q->column_int(2), q->column_int(3));
-        }
-    }
+    take(*q, parts[0]);
     reader.finish();
-    later.replay(inputs);
+    emit_in_index_order(jobs, parts, outputs, inputs);
 }
 
 std::vector<SessionStep> Store::session_steps(int64_t session)
@@ -368,6 +406,8 @@ std::vector<SessionJob> Store::session_jobs(int64_t session)
 
 std::vector<std::string> Store::path_names(const std::vector<int64_t>& ids)
 {
+    // No ORDER BY: each row is placed by its id, so the order rows come in
+    // does not show.
     std::vector<std::string> out(ids.size());
     if (ids.empty()) {
         return out;
@@ -438,6 +478,9 @@ std::unordered_map<int64_t, ArtifactDigest> Store::artifact_digests(std::vector<
         }
         return sql + ")";
     }();
+    // No ORDER BY: each row goes to its artifact's entry, and of several
+    // digests the one kept is chosen by algorithm (blake3, else etag, else
+    // the first in byte order), not by the order rows come in.
     std::unordered_map<int64_t, ArtifactDigest> out;
     std::sort(ids.begin(), ids.end());
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
@@ -453,8 +496,9 @@ std::unordered_map<int64_t, ArtifactDigest> Store::artifact_digests(std::vector<
                 continue;
             }
             const std::string_view algorithm = q.column_view(1);
-            if (algorithm == "blake3" || info.algorithm.empty()
-                || (algorithm == "etag" && info.algorithm != "blake3")) {
+            auto rank = [](std::string_view a) { return a == "blake3" ? 0 : a == "etag" ? 1 : 2; };
+            if (info.algorithm.empty() || rank(algorithm) < rank(info.algorithm)
+                || (rank(algorithm) == rank(info.algorithm) && algorithm < info.algorithm)) {
                 info.algorithm = std::string(algorithm);
                 info.digest = q.column_text(2);
             }
@@ -480,6 +524,7 @@ std::unordered_map<int64_t, ArtifactDigest> Store::artifact_digests(std::vector<
 
 std::vector<std::optional<int64_t>> Store::artifacts_by_blake3(const std::vector<std::string>& digests)
 {
+    // One row at most: (digest, algorithm) is the primary key.
     std::vector<std::optional<int64_t>> out;
     out.reserve(digests.size());
     SqlStatement& q = prepared("SELECT artifact_id FROM artifact_hashes WHERE algorithm = 'blake3' AND digest = ?1");
