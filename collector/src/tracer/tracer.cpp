@@ -341,6 +341,10 @@ struct Tracer::State {
     // routing rule matched.
     void note_unidentified(const Task& t, Proc& p, int fd, const Destination& dest);
     void watch_fd(const Task& t, Proc& p, int fd, const std::string& path, bool write_only);
+    // watch_fd for each write-capable fd of `fds` (the fds a new image
+    // inherited; read from /proc when not given).
+    void watch_inherited(const Task& t, Proc& p, const std::vector<OpenFd>& fds);
+    void watch_inherited(const Task& t, Proc& p) { watch_inherited(t, p, read_path_fds(t.pid)); }
     // Publishes OPEN for fd `fd` of the stopped `t` if it is open, names a
     // path and is not in p.known_fds yet; then it is known. A
     // write-capable one came from an open that created or replaced the
@@ -940,6 +944,10 @@ void Tracer::State::on_exec(Task& leader)
     ++p.cwd_generation;
     if (p.owned) {
         publish_start(t, p);
+    } else if (!(probe & ROAR_EXEC_32BIT)) {
+        // The shim's image: it reports the inherited fds and its libc
+        // writes, but a raw write(2) into one of them only changes the file.
+        watch_inherited(t, p);
     }
     resume(t);
 }
@@ -1110,13 +1118,21 @@ void Tracer::State::publish_start(Task& t, Proc& p)
     const ProcessImage img = read_image(t.pid);
     const int flags = ROAR_START_TRACED | (img.argv_truncated ? ROAR_START_ARGV_TRUNCATED : 0);
     publish(t, ROAR_OP_PROC_START, img.ppid, -1, flags, 0, 0, &img.exe, &img.cwd, &img.argv);
-    for (const OpenFd& fd : read_path_fds(t.pid)) {
+    const std::vector<OpenFd> fds = read_path_fds(t.pid);
+    for (const OpenFd& fd : fds) {
         publish(t, ROAR_OP_FD_INHERITED, fd.fd, -1, fd.flags, 0, 0, &fd.target);
+    }
+    watch_inherited(t, p, fds);
+    stat_processes.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Tracer::State::watch_inherited(const Task& t, Proc& p, const std::vector<OpenFd>& fds)
+{
+    for (const OpenFd& fd : fds) {
         if (open_can_write(fd.flags)) {
             watch_fd(t, p, fd.fd, fd.target, (fd.flags & O_ACCMODE) == O_WRONLY); // `> log`: written if it changes
         }
     }
-    stat_processes.fetch_add(1, std::memory_order_relaxed);
 }
 
 void Tracer::State::on_syscall_entry(Task& t)

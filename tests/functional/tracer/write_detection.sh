@@ -3,7 +3,9 @@
 # notes the file and reports a write when the file changed by the time the
 # fd is closed, the program exits or execs, or is killed. Written files
 # are outputs; a file opened read-write but only read, or a redirection
-# nothing was written to, is not.
+# nothing was written to, is not. Under run.tracer = complete the same
+# holds for a dynamically linked program's raw write(2) into a redirection
+# it inherited, which the shim's libc hooks never see.
 . "$(dirname "$0")/tracer_lib.bash"
 build_static fd_writes
 new_project
@@ -42,4 +44,19 @@ job "$BIN/fd_writes" append-die dying.txt
 check "killed before closing: what it appended still makes the file an output"
 assert_eq "$JOB_RC" 137 "exit status"
 assert_output "$PROJECT/dying.txt"
+
+gcc -O1 -o "$BIN/fd_writes-dyn" "$PROGS/fd_writes.c"
+"$ROAR" config set run.tracer complete >/dev/null
+set +e
+"$ROAR" run -q -- "$BIN/fd_writes-dyn" raw-say hello >rawsaid.txt
+"$ROAR" run -q -- "$BIN/fd_writes-dyn" silent >rawquiet.txt
+set -e
+said=$(show_json "$("$ROAR" log --json | jq -r '.[-2].job_id')")
+JOB=$(last_job)
+check "complete mode: a dynamic program's raw write into an inherited redirection is an output; silence is not"
+assert_eq "$(cat rawsaid.txt)" "hello" "rawsaid.txt"
+assert_eq "$(io_paths "$said" outputs)" "$PROJECT/rawsaid.txt" "outputs of 'raw-say'"
+assert_eq "$(io_digest "$said" outputs "$PROJECT/rawsaid.txt")" "$(b3 rawsaid.txt)" "blake3 of rawsaid.txt"
+assert_eq "$(jq -r '[.processes[] | select(.argv | index("raw-say"))] | last | .tracer' <<<"$said")" "shim+ptrace" "tracer"
+assert_eq "$(io_paths "$JOB" outputs)" "" "outputs of 'silent'"
 echo ok

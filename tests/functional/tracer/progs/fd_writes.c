@@ -3,6 +3,7 @@
  *   fd_writes append FILE     appends a line through O_WRONLY|O_APPEND
  *   fd_writes rdwr-read FILE  opens O_RDWR and only reads
  *   fd_writes say TEXT        writes TEXT to stdout (a redirection of the caller)
+ *   fd_writes raw-say TEXT    the same with a raw syscall(SYS_write), which no libc hook sees
  *   fd_writes silent          writes nothing
  *   fd_writes append-die FILE appends, then is killed by SIGKILL before closing
  *   fd_writes overwrite FILE  rewrites the first 4 bytes in place through O_WRONLY
@@ -10,6 +11,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 int main(int argc, char** argv)
@@ -26,6 +28,9 @@ int main(int argc, char** argv)
     }
     if (strcmp(mode, "say") == 0) {
         return write(1, argv[2], strlen(argv[2])) == (ssize_t)strlen(argv[2]) ? 0 : 1;
+    }
+    if (strcmp(mode, "raw-say") == 0) {
+        return syscall(SYS_write, 1, argv[2], strlen(argv[2])) == (long)strlen(argv[2]) ? 0 : 1;
     }
     if (strcmp(mode, "rdwr-read") == 0) {
         char buf[64];
