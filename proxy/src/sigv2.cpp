@@ -20,28 +20,11 @@ namespace roar::proxy::sigv2 {
 
 std::string base64(std::string_view raw)
 {
-    static constexpr char k_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    out.reserve((raw.size() + 2) / 3 * 4);
-    std::size_t i = 0;
-    for (; i + 3 <= raw.size(); i += 3) {
-        const auto n = static_cast<std::uint32_t>(static_cast<unsigned char>(raw[i])) << 16
-                       | static_cast<std::uint32_t>(static_cast<unsigned char>(raw[i + 1])) << 8
-                       | static_cast<unsigned char>(raw[i + 2]);
-        out.push_back(k_alphabet[n >> 18 & 63]);
-        out.push_back(k_alphabet[n >> 12 & 63]);
-        out.push_back(k_alphabet[n >> 6 & 63]);
-        out.push_back(k_alphabet[n & 63]);
-    }
-    if (i < raw.size()) {
-        const bool two = i + 1 < raw.size();
-        const auto n = static_cast<std::uint32_t>(static_cast<unsigned char>(raw[i])) << 16
-                       | (two ? static_cast<std::uint32_t>(static_cast<unsigned char>(raw[i + 1])) << 8 : 0u);
-        out.push_back(k_alphabet[n >> 18 & 63]);
-        out.push_back(k_alphabet[n >> 12 & 63]);
-        out.push_back(two ? k_alphabet[n >> 6 & 63] : '=');
-        out.push_back('=');
-    }
+    // OpenSSL's encoder: 4 characters per 3 bytes, padded, plus a NUL.
+    std::string out((raw.size() + 2) / 3 * 4 + 1, '\0');
+    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                  reinterpret_cast<const unsigned char*>(raw.data()), static_cast<int>(raw.size()));
+    out.resize(n > 0 ? std::size_t(n) : 0);
     return out;
 }
 

@@ -16,7 +16,8 @@
 
 namespace roar::proxy::sigv2 {
 
-// Standard base64 (with padding) of the raw bytes `raw`.
+// Standard base64 (with padding) of the raw bytes `raw`, by OpenSSL (the
+// proxy core does not link the collector and its byte_text codec).
 std::string base64(std::string_view raw);
 // Raw (20-byte) HMAC-SHA1 of `data` under `key`.
 std::string hmac_sha1(std::string_view key, std::string_view data);
