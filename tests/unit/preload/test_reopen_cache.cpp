@@ -13,7 +13,8 @@ namespace {
 
 int open_close(ShimFixture& f, const char* path, int flags = O_RDONLY, int dirfd = ROAR_AT_FDCWD)
 {
-    const int fd = roar_core_open(&f.L, f.S, dirfd == ROAR_AT_FDCWD ? ROAR_K_OPEN : ROAR_K_OPENAT, dirfd, path, flags, 0);
+    const int fd =
+        roar_core_open(&f.L, f.S, dirfd == ROAR_AT_FDCWD ? ROAR_K_OPEN : ROAR_K_OPENAT, dirfd, path, flags, 0);
     roar_core_close(&f.L, f.S, fd);
     return fd;
 }
