@@ -1,6 +1,9 @@
 /* Floods a job's event ring on cue, for the fault suite's overflow tests.
  * flood FILE N [CREATED]: writes "started", waits for "resume", opens and
- * closes FILE N times (each a ring event), then, with CREATED, creates that
+ * closes FILE N times relative to a directory fd (each open a ring event:
+ * the shim's reopen cache never keeps back an open relative to a dirfd,
+ * while a plain reopen of an unchanged file would publish nothing), then,
+ * with CREATED, creates that
  * file, writes "flooded", waits for "go" and reads CREATED back; last it
  * writes "done.txt". Waits poll the working directory every 10 ms. */
 #include <fcntl.h>
@@ -45,8 +48,13 @@ int main(int argc, char** argv)
     const long n = atol(argv[2]);
     touch("started");
     wait_for("resume");
+    const int dir = open(".", O_RDONLY | O_DIRECTORY);
+    if (dir < 0) {
+        perror(".");
+        return 1;
+    }
     for (long i = 0; i < n; ++i) {
-        const int fd = open(argv[1], O_RDONLY);
+        const int fd = openat(dir, argv[1], O_RDONLY);
         if (fd < 0) {
             perror(argv[1]);
             return 1;
