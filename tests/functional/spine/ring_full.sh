@@ -10,14 +10,17 @@ new_project
 echo data >f.txt
 # roar is stopped while the job opens f.txt 300,000 times: the 1 MiB ring
 # (16,384 slots) fills, its producers give up after 500 ms without
-# progress, and the job must finish regardless.
+# progress, and the job must finish regardless. The opens are relative to
+# a directory fd, which the shim's reopen cache never keeps back, so each
+# one is a ring event.
 "$ROAR" run -q "$PYTHON" -c '
-import time
+import os
 open("started", "w").close()
-while open("f.txt").read() and not __import__("os").path.exists("resume"):
+while open("f.txt").read() and not os.path.exists("resume"):
     pass
+d = os.open(".", os.O_RDONLY | os.O_DIRECTORY)
 for _ in range(300000):
-    open("f.txt").close()
+    os.close(os.open("f.txt", os.O_RDONLY, dir_fd=d))
 open("done.txt", "w").write("finished\n")
 ' &
 roar_pid=$!
