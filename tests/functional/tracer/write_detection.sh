@@ -4,8 +4,9 @@
 # fd is closed, the program exits or execs, or is killed. Written files
 # are outputs; a file opened read-write but only read, or a redirection
 # nothing was written to, is not. Under run.tracer = complete the same
-# holds for a dynamically linked program's raw write(2) into a redirection
-# it inherited, which the shim's libc hooks never see.
+# holds for a dynamically linked program's write(2) into a redirection it
+# inherited, made with an inline `syscall` instruction that no shim hook
+# sees.
 . "$(dirname "$0")/tracer_lib.bash"
 build_static fd_writes
 new_project
@@ -53,7 +54,7 @@ set +e
 set -e
 said=$(show_json "$("$ROAR" log --json | jq -r '.[-2].job_id')")
 JOB=$(last_job)
-check "complete mode: a dynamic program's raw write into an inherited redirection is an output; silence is not"
+check "complete mode: a dynamic program's inline-syscall write into an inherited redirection is an output; silence is not"
 assert_eq "$(cat rawsaid.txt)" "hello" "rawsaid.txt"
 assert_eq "$(io_paths "$said" outputs)" "$PROJECT/rawsaid.txt" "outputs of 'raw-say'"
 assert_eq "$(io_digest "$said" outputs "$PROJECT/rawsaid.txt")" "$(b3 rawsaid.txt)" "blake3 of rawsaid.txt"

@@ -3,7 +3,9 @@
  *   fd_writes append FILE     appends a line through O_WRONLY|O_APPEND
  *   fd_writes rdwr-read FILE  opens O_RDWR and only reads
  *   fd_writes say TEXT        writes TEXT to stdout (a redirection of the caller)
- *   fd_writes raw-say TEXT    the same with a raw syscall(SYS_write), which no libc hook sees
+ *   fd_writes raw-say TEXT    the same with an inline `syscall` instruction (x86-64; elsewhere
+ *                             libc's syscall()), which no libc hook, not even the shim's
+ *                             syscall() hook, sees
  *   fd_writes silent          writes nothing
  *   fd_writes append-die FILE appends, then is killed by SIGKILL before closing
  *   fd_writes overwrite FILE  rewrites the first 4 bytes in place through O_WRONLY
@@ -13,6 +15,20 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+static long raw_write(int fd, const char* buf, size_t n)
+{
+#if defined(__x86_64__)
+    long ret;
+    __asm__ volatile("syscall"
+                     : "=a"(ret)
+                     : "a"((long)SYS_write), "D"((long)fd), "S"(buf), "d"(n)
+                     : "rcx", "r11", "memory");
+    return ret;
+#else
+    return syscall(SYS_write, fd, buf, n);
+#endif
+}
 
 int main(int argc, char** argv)
 {
@@ -30,7 +46,7 @@ int main(int argc, char** argv)
         return write(1, argv[2], strlen(argv[2])) == (ssize_t)strlen(argv[2]) ? 0 : 1;
     }
     if (strcmp(mode, "raw-say") == 0) {
-        return syscall(SYS_write, 1, argv[2], strlen(argv[2])) == (long)strlen(argv[2]) ? 0 : 1;
+        return raw_write(1, argv[2], strlen(argv[2])) == (long)strlen(argv[2]) ? 0 : 1;
     }
     if (strcmp(mode, "rdwr-read") == 0) {
         char buf[64];
