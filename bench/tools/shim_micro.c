@@ -8,6 +8,8 @@
  *   shim_micro mkfiles N DIR       creates the files `distinct` reads
  *   shim_micro readone FILE        reads one byte of FILE (an input for the hash-cache row)
  *   shim_micro procs P N DIR       P child processes, each N x open+close of DIR/p<i>
+ *   shim_micro procs-at P N DIR    the same with openat(DIR's fd, "p<i>"): an open relative
+ *                                  to a directory fd, which the shim reports every time
  *   shim_micro connect N           N x a TCP connect to a loopback listener of its own
  *                                  (socket, connect, accept, close both): the cost of
  *                                  the shim's connect hook for traffic that is not S3
@@ -79,6 +81,20 @@ static double open_close_loop(long n, const char* path)
     return now_s() - t0;
 }
 
+/* open_close_loop with the path relative to directory fd `dirfd`. */
+static double openat_close_loop(long n, int dirfd, const char* name)
+{
+    const double t0 = now_s();
+    for (long i = 0; i < n; ++i) {
+        const int fd = openat(dirfd, name, O_RDONLY);
+        if (fd < 0) {
+            die("cannot open", name);
+        }
+        close(fd);
+    }
+    return now_s() - t0;
+}
+
 static double connect_loop(long n)
 {
     const int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -112,7 +128,7 @@ static double connect_loop(long n)
 int main(int argc, char** argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: shim_micro open1|distinct|mkfiles|readone|procs|connect ...\n");
+        fprintf(stderr, "usage: shim_micro open1|distinct|mkfiles|readone|procs|procs-at|connect ...\n");
         return 2;
     }
     const char* mode = argv[1];
@@ -184,7 +200,8 @@ int main(int argc, char** argv)
         report(n, now_s() - t0, cpu_s(RUSAGE_SELF) - g_cpu0);
         return 0;
     }
-    if (strcmp(mode, "procs") == 0 && argc >= 5) {
+    const int at = strcmp(mode, "procs-at") == 0;
+    if ((at || strcmp(mode, "procs") == 0) && argc >= 5) {
         const int procs = atoi(argv[2]);
         const long n = atol(argv[3]);
         const double t0 = now_s();
@@ -195,8 +212,17 @@ int main(int argc, char** argv)
             }
             if (pid == 0) {
                 char path[4096];
-                snprintf(path, sizeof path, "%s/p%d", argv[4], p);
-                open_close_loop(n, path);
+                if (at) {
+                    const int dir = open(argv[4], O_RDONLY | O_DIRECTORY);
+                    if (dir < 0) {
+                        die("cannot open", argv[4]);
+                    }
+                    snprintf(path, sizeof path, "p%d", p);
+                    openat_close_loop(n, dir, path);
+                } else {
+                    snprintf(path, sizeof path, "%s/p%d", argv[4], p);
+                    open_close_loop(n, path);
+                }
                 _exit(0);
             }
         }
