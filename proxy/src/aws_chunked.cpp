@@ -327,9 +327,8 @@ tl::expected<void, ChunkError> AwsChunkedDecoder::on_trailer_line(std::string& o
     }
     const std::string computed = m_checksum->finish_base64();
     if (computed != value) {
-        static constexpr std::string_view k_names[] = {"CRC32", "CRC32C", "SHA1", "SHA256"};
         return error(ChunkError::BadDigest, fmt::format("The {} you specified did not match the calculated checksum.",
-                                                        k_names[static_cast<int>(*m_declared)]));
+                                                        checksum_label(*m_declared)));
     }
     m_verified = TrailerChecksum{*m_declared, value};
     m_trailer_text.append(name).append(":").append(value).append("\n");

@@ -33,6 +33,17 @@ std::optional<ChecksumAlgorithm> checksum_algorithm(std::string_view name)
     return std::nullopt;
 }
 
+std::string_view checksum_label(ChecksumAlgorithm algorithm)
+{
+    switch (algorithm) {
+    case ChecksumAlgorithm::Crc32: return "CRC32";
+    case ChecksumAlgorithm::Crc32c: return "CRC32C";
+    case ChecksumAlgorithm::Sha1: return "SHA1";
+    case ChecksumAlgorithm::Sha256: return "SHA256";
+    }
+    return {};
+}
+
 std::string_view checksum_header(ChecksumAlgorithm algorithm)
 {
     switch (algorithm) {

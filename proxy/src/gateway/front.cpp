@@ -385,6 +385,9 @@ struct BodySpec {
     bool signed_trailer = false;
     std::string trailer;
     std::string sha256; // hex x-amz-content-sha256 to check, empty when none applies
+    // An x-amz-checksum-crc32/-crc32c/-sha1/-sha256 header: the payload's
+    // checksum, checked like the SHA-256 (a trailer's is the decoder's).
+    std::optional<TrailerChecksum> header_checksum;
 };
 
 // Reads a request body from the connection as the decoded payload bytes,
@@ -401,6 +404,9 @@ public:
         }
         if (!spec.sha256.empty()) {
             m_sha = std::make_unique<Sha256>();
+        }
+        if (spec.header_checksum) {
+            m_check = std::make_unique<Checksum>(spec.header_checksum->algorithm);
         }
         blake3_hasher_init(&m_b3);
         m_framing_done = spec.framing == BodyFraming::None || (spec.framing == BodyFraming::Length && m_raw_left == 0);
@@ -466,6 +472,19 @@ public:
     }
 
     bool complete() const { return m_framing_done && m_delivered == m_spec.decoded_length && !m_error; }
+    // The flexible checksum the payload came with (a header's, else the
+    // aws-chunked trailer's), once the payload matched it; none before, or
+    // when the client sent none.
+    std::optional<TrailerChecksum> checksum() const
+    {
+        if (!m_verified) {
+            return std::nullopt;
+        }
+        if (m_spec.header_checksum) {
+            return m_spec.header_checksum;
+        }
+        return m_aws ? m_aws->verified_checksum() : std::nullopt;
+    }
     const std::optional<S3Error>& error() const { return m_error; }
     std::string blake3_hex()
     {
@@ -555,6 +574,9 @@ private:
         if (m_sha) {
             m_sha->update(added);
         }
+        if (m_check) {
+            m_check->update(added);
+        }
         blake3_hasher_update(&m_b3, added.data(), added.size());
         if (m_decoded == m_spec.decoded_length) {
             return finalize();
@@ -589,6 +611,11 @@ private:
             return fail({400, "XAmzContentSHA256Mismatch",
                          "The provided 'x-amz-content-sha256' header does not match what was computed."});
         }
+        if (m_check && m_check->finish_base64() != m_spec.header_checksum->value) {
+            return fail({400, "BadDigest",
+                         fmt::format("The {} you specified did not match the calculated checksum.",
+                                     checksum_label(m_spec.header_checksum->algorithm))});
+        }
         m_verified = true;
         return true;
     }
@@ -606,6 +633,7 @@ private:
     ChunkedBodyDecoder m_chunked;
     std::unique_ptr<AwsChunkedDecoder> m_aws;
     std::unique_ptr<Sha256> m_sha;
+    std::unique_ptr<Checksum> m_check; // of header_checksum's algorithm
     blake3_hasher m_b3{};
     std::string m_pending;
     std::size_t m_pending_pos = 0;
@@ -1049,6 +1077,31 @@ std::optional<S3Error> plan_body(Exchange& x, const VerifiedAuth& auth)
     } else if (sigv4::is_hex_sha256(content_sha) && !auth.presigned) {
         b.sha256 = content_sha;
     }
+    for (const auto& [name, value] : x.head.headers) {
+        const std::string lname = to_lower(name);
+        if (lname.rfind("x-amz-checksum-", 0) != 0 || lname == "x-amz-checksum-mode"
+            || lname == "x-amz-checksum-algorithm" || lname == "x-amz-checksum-type") {
+            continue;
+        }
+        const auto algorithm = checksum_algorithm(lname);
+        if (!algorithm) {
+            // A checksum the gateway cannot compute (x-amz-checksum-crc64nvme)
+            // is refused, as in a trailer, rather than passed by unchecked.
+            return S3Error{400, "InvalidRequest",
+                           fmt::format("The gateway cannot verify {}: send a CRC32, CRC32C, SHA-1 or SHA-256 "
+                                       "checksum instead.",
+                                       lname)};
+        }
+        if (b.header_checksum) {
+            return S3Error{400, "InvalidRequest",
+                           "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed."};
+        }
+        const std::string_view v = sigv4::trim_blanks(value);
+        if (v.size() != checksum_value_length(*algorithm)) {
+            return S3Error{400, "InvalidRequest", fmt::format("Value for {} header is invalid.", lname)};
+        }
+        b.header_checksum = TrailerChecksum{*algorithm, std::string(v)};
+    }
     return std::nullopt;
 }
 
@@ -1368,13 +1421,26 @@ Result<Answer<Placed>> place_object(Exchange& x, const BucketPolicy& policy, std
     return Answer<Placed>(std::move(p));
 }
 
+// A verified flexible checksum as the metadata keeps it (ObjectRecord's
+// checksum_header and checksum_value); both empty when there is none.
+struct KeptChecksum {
+    std::string header;
+    std::string value;
+};
+
+KeptChecksum kept_checksum(const std::optional<TrailerChecksum>& c)
+{
+    return c ? KeptChecksum{std::string(c->header()), c->value} : KeptChecksum{};
+}
+
 // Records the `size` bytes written at `p` (ETag `etag`, BLAKE3 `blake3`,
-// content type and user metadata from `opts`) as the key of `x` in
-// `policy`: object and copy rows, quota and replication job in one
-// transaction; if that fails the bytes are charged and queued for removal.
-// Returns the commit time.
+// flexible checksum `checksum`, content type and user metadata from
+// `opts`) as the key of `x` in `policy`: object and copy rows, quota and
+// replication job in one transaction; if that fails the bytes are charged
+// and queued for removal. Returns the commit time.
 Result<Millis> commit_placed(Exchange& x, const BucketPolicy& policy, const Placed& p, std::uint64_t size,
-                             const std::string& etag, const std::string& blake3, const PutOptions& opts)
+                             const std::string& etag, const std::string& blake3, const KeptChecksum& checksum,
+                             const PutOptions& opts)
 {
     const Millis now = now_millis();
     auto committed = x.g.store->commit_object(NewObject{.bucket = policy.bucket,
@@ -1384,6 +1450,8 @@ Result<Millis> commit_placed(Exchange& x, const BucketPolicy& policy, const Plac
                                                         .blake3 = blake3,
                                                         .content_type = opts.content_type,
                                                         .user_metadata = opts.meta,
+                                                        .checksum_header = checksum.header,
+                                                        .checksum_value = checksum.value,
                                                         .version = p.version,
                                                         .location = p.at,
                                                         .reservation = p.res,
@@ -1430,9 +1498,13 @@ Result<Response> do_put_object(Exchange& x)
     if (!reader.finish_framing()) {
         x.close_after = true;
     }
-    GW_TRYR(committed, commit_placed(x, policy, placed, size, *etag, reader.blake3_hex(), opts));
+    const KeptChecksum checksum = kept_checksum(reader.checksum());
+    GW_TRYR(committed, commit_placed(x, policy, placed, size, *etag, reader.blake3_hex(), checksum, opts));
     Response r;
     r.headers.emplace_back("ETag", *etag);
+    if (!checksum.header.empty()) {
+        r.headers.emplace_back(checksum.header, checksum.value); // S3 answers a PUT with the checksum it verified
+    }
     return r;
 }
 
@@ -1566,7 +1638,9 @@ Result<Response> do_copy_object(Exchange& x)
         GW_TRYR(ab, x.g.store->abandon_copy(placed.res, placed.at, now_millis()));
         return x.error(s3::service_unavailable("copy: the bytes read differ from the source's recorded BLAKE3"));
     }
-    GW_TRYR(committed, commit_placed(x, policy, placed, o.size, copied->etag, copied->blake3, opts));
+    // The copy has the source's bytes, so it keeps the source's checksum.
+    GW_TRYR(committed, commit_placed(x, policy, placed, o.size, copied->etag, copied->blake3,
+                                     KeptChecksum{o.checksum_header, o.checksum_value}, opts));
     Response r;
     r.body = s3::copy_object_xml(copied->etag, *committed);
     return r;
@@ -1586,11 +1660,20 @@ Result<Response> do_head_or_get_object(Exchange& x, bool get)
         r.headers.emplace_back("Content-Range", fmt::format("bytes */{}", o.size));
         return r;
     }
+    // The checksum kept at PUT, when the client asks for it
+    // (x-amz-checksum-mode: ENABLED) and reads the whole object: it covers
+    // the whole object only, so a ranged read gets none.
+    const bool with_checksum =
+        !o.checksum_header.empty() && !*range
+        && iequals(sigv4::trim_blanks(x.head.header("x-amz-checksum-mode").value_or("")), "ENABLED");
     const auto base_headers = [&](Response& r) {
         r.headers.emplace_back("ETag", o.etag);
         r.headers.emplace_back("Last-Modified", http_date(o.last_modified));
         r.headers.emplace_back("Accept-Ranges", "bytes");
         r.headers.emplace_back("Content-Type", o.content_type.empty() ? "binary/octet-stream" : o.content_type);
+        if (with_checksum) {
+            r.headers.emplace_back(o.checksum_header, o.checksum_value);
+        }
     };
     if (!get) {
         Response r;

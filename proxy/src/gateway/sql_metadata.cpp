@@ -163,6 +163,11 @@ ALTER TABLE gw_objects ADD COLUMN user_metadata TEXT NOT NULL DEFAULT '';
     R"sql(
 ALTER TABLE gw_uploads ADD COLUMN user_metadata TEXT NOT NULL DEFAULT '';
 )sql",
+    // 4: the flexible checksum each object was uploaded with, as verified.
+    R"sql(
+ALTER TABLE gw_objects ADD COLUMN checksum_header TEXT NOT NULL DEFAULT '';
+ALTER TABLE gw_objects ADD COLUMN checksum_value TEXT NOT NULL DEFAULT '';
+)sql",
 };
 constexpr int k_schema_version = sizeof k_schema / sizeof k_schema[0];
 
@@ -196,13 +201,14 @@ const char* const k_release_used = "UPDATE gw_backends SET used_bytes = CASE WHE
                                    "THEN used_bytes - ?2 ELSE 0 END WHERE name = ?1";
 
 // --- objects -------------------------------------------------------------------
-#define GW_OBJECT_COLUMNS                                                                                              \
-    "id, tenant, bucket, object_key, size, etag, blake3, content_type, last_modified, user_metadata"
+#define GW_OBJECT_COLUMNS                                                                                               \
+    "id, tenant, bucket, object_key, size, etag, blake3, content_type, last_modified, user_metadata, checksum_header, " \
+    "checksum_value"
 const char* const k_object_by_key =
     "SELECT " GW_OBJECT_COLUMNS " FROM gw_objects WHERE tenant = ?1 AND bucket = ?2 AND object_key = ?3";
 const char* const k_object_by_id = "SELECT " GW_OBJECT_COLUMNS " FROM gw_objects WHERE id = ?1";
 const char* const k_object_insert =
-    "INSERT INTO gw_objects (" GW_OBJECT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+    "INSERT INTO gw_objects (" GW_OBJECT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
 const char* const k_object_delete = "DELETE FROM gw_objects WHERE id = ?1";
 const char* const k_object_list =
     "SELECT " GW_OBJECT_COLUMNS " FROM gw_objects WHERE tenant = ?1 AND bucket = ?2 AND object_key > ?3 "
@@ -212,7 +218,7 @@ const char* const k_object_list_bounded =
     "AND object_key >= ?4 AND object_key < ?6 ORDER BY object_key LIMIT ?5";
 const char* const k_objects_on_backend =
     "SELECT o.id, o.tenant, o.bucket, o.object_key, o.size, o.etag, o.blake3, o.content_type, o.last_modified, "
-    "o.user_metadata "
+    "o.user_metadata, o.checksum_header, o.checksum_value "
     "FROM gw_copies c JOIN gw_objects o ON o.id = c.object_id "
     "WHERE c.backend = ?1 AND c.object_id > ?2 ORDER BY c.object_id LIMIT ?3";
 const char* const k_object_set_blake3 = "UPDATE gw_objects SET blake3 = ?2 WHERE id = ?1 AND blake3 = ''";
@@ -667,6 +673,8 @@ ObjectRecord object_from(const Statement& s)
     o.content_type = s.text(7);
     o.last_modified = s.i64(8);
     o.user_metadata = user_metadata_from(s.text(9));
+    o.checksum_header = s.text(10);
+    o.checksum_value = s.text(11);
     return o;
 }
 
@@ -857,6 +865,8 @@ public:
         rec.content_type = o.content_type;
         rec.last_modified = o.now;
         rec.user_metadata = o.user_metadata;
+        rec.checksum_header = o.checksum_header;
+        rec.checksum_value = o.checksum_value;
         GW_CHECK(insert_object(rec));
         GW_CHECK(insert_copy(rec.id, o.location, o.now));
         GW_CHECK(reservation_to_used(o.reservation, o.size));
@@ -1715,6 +1725,8 @@ private:
             .bind(8, o.content_type)
             .bind(9, o.last_modified)
             .bind(10, user_metadata_text(o.user_metadata))
+            .bind(11, o.checksum_header)
+            .bind(12, o.checksum_value)
             .run();
     }
 

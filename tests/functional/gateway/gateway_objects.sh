@@ -5,13 +5,16 @@
 # the source and the upload share a backend (the backend's access log sees
 # no GET of the source) and streams otherwise, byte-equal either way; and
 # virtual-host addressing (Host "BUCKET.gw.example:PORT") serves PUT, GET,
-# HEAD, List and DELETE, verified over the Host the client signed.
+# HEAD, List and DELETE, verified over the Host the client signed; a
+# flexible checksum sent with a PUT (x-amz-checksum-*) is verified (a
+# mismatch is BadDigest and stores nothing), kept, and returned to a whole
+# GetObject or HeadObject in checksum mode, and to a copy's.
 # Virtual hosts need names that resolve: the Python clients resolve
 # *.gw.example to 127.0.0.1 through a getaddrinfo wrapper (no DNS, no
 # /etc/hosts change); the HTTP requests themselves are real.
 # GW_OBJECTS_ENGINE=postgres (gateway_objects_postgres.sh) keeps the
 # metadata on a throwaway PostgreSQL whose gateway schema starts at
-# version 2, so the upgrade to 3 is checked on that engine too.
+# version 2, so the upgrades to 3 and 4 are checked on that engine too.
 source "$(dirname "$0")/lib_backends.sh"
 PROXY=$ROAR_BUILD_DIR/bin/roar-proxy
 SQL_TOOL=${ROAR_GATEWAY_SQL_TOOL:-$ROAR_BUILD_DIR/bin/roar_gateway_sql_tool}
@@ -34,6 +37,8 @@ if [[ $ENGINE == postgres ]]; then
   PGOPTIONS="-c search_path=gateway_metadata" pg -f "$TEST_TMP/schema.sql"
   PGOPTIONS="-c search_path=gateway_metadata" pg \
     -c "ALTER TABLE gw_uploads DROP COLUMN user_metadata" \
+    -c "ALTER TABLE gw_objects DROP COLUMN checksum_header" \
+    -c "ALTER TABLE gw_objects DROP COLUMN checksum_value" \
     -c "INSERT INTO gw_settings (name, value) VALUES ('schema_version', '2')" \
     -c "INSERT INTO gw_uploads (id, tenant, bucket, object_key, backend, backend_bucket, backend_key,
           backend_upload_id, content_type, created_at)
@@ -108,8 +113,8 @@ metric() {
 }
 
 if [[ $ENGINE == postgres ]]; then
-  check "the gateway upgrades a version-2 PostgreSQL schema to 3, keeping the upload begun before"
-  assert_eq "$(pg -tAc "SELECT value FROM gateway_metadata.gw_settings WHERE name = 'schema_version'")" 3 "schema version"
+  check "the gateway upgrades a version-2 PostgreSQL schema to 4, keeping the upload begun before"
+  assert_eq "$(pg -tAc "SELECT value FROM gateway_metadata.gw_settings WHERE name = 'schema_version'")" 4 "schema version"
   assert_eq "$(pg -tAc "SELECT user_metadata FROM gateway_metadata.gw_uploads WHERE id = 'v2upload'")" "" \
     "the old upload's (empty) user metadata"
   objects_py <<'PY'
@@ -232,6 +237,44 @@ def retarget(request, **kwargs):
     request.headers["Host"] = "other.gw.example:%s" % os.environ["GW_PORT"]
 vgw.meta.events.register("before-send.s3.ListObjectsV2", retarget)
 assert error_of(lambda: vgw.list_objects_v2(Bucket="data")) == "403 SignatureDoesNotMatch"
+PY
+
+check "a PUT's flexible checksum is verified, kept, and returned to a whole GetObject or HeadObject that asks"
+objects_py <<'PY'
+from gwobj import *
+import base64, hashlib, zlib
+body = b"checksummed bytes\n" * 1000
+sha = base64.b64encode(hashlib.sha256(body).digest()).decode()
+crc = base64.b64encode(zlib.crc32(body).to_bytes(4, "big")).decode()
+# An explicit value goes as the x-amz-checksum-crc32 header; an algorithm
+# alone is computed by botocore (as a header or an aws-chunked trailer).
+put = gw.put_object(Bucket="data", Key="ck/crc", Body=body, ChecksumCRC32=crc)
+assert put.get("ChecksumCRC32") == crc, put
+put = gw.put_object(Bucket="data", Key="ck/sha", Body=body, ChecksumAlgorithm="SHA256")
+assert put.get("ChecksumSHA256") == sha, put
+# botocore checks a returned checksum against the body it reads.
+got = gw.get_object(Bucket="data", Key="ck/crc", ChecksumMode="ENABLED")
+assert got.get("ChecksumCRC32") == crc and got["Body"].read() == body, got
+got = gw.get_object(Bucket="data", Key="ck/sha", ChecksumMode="ENABLED")
+assert got.get("ChecksumSHA256") == sha and got["Body"].read() == body, got
+assert gw.head_object(Bucket="data", Key="ck/sha", ChecksumMode="ENABLED").get("ChecksumSHA256") == sha
+ranged = gw.get_object(Bucket="data", Key="ck/sha", ChecksumMode="ENABLED", Range="bytes=0-9")
+assert "ChecksumSHA256" not in ranged and ranged["Body"].read() == body[:10], ranged
+# CopyObject keeps the source's checksum: the bytes are the same.
+gw.copy_object(Bucket="data", Key="ck/copy", CopySource={"Bucket": "data", "Key": "ck/crc"})
+assert gw.head_object(Bucket="data", Key="ck/copy", ChecksumMode="ENABLED").get("ChecksumCRC32") == crc
+PY
+
+check "a PUT whose x-amz-checksum-crc32 does not match its bytes is refused with BadDigest, one with a CRC-64/NVME with InvalidRequest, and nothing is stored"
+objects_py <<'PY'
+from gwobj import *
+assert error_of(lambda: gw.put_object(Bucket="data", Key="ck/bad", Body=b"some bytes",
+                                      ChecksumCRC32="AAAAAA==")) == "400 BadDigest"
+assert error_of(lambda: gw.head_object(Bucket="data", Key="ck/bad")) == "404 404"
+# A checksum the gateway cannot compute is refused, not let through unchecked.
+assert error_of(lambda: gw.put_object(Bucket="data", Key="ck/nvme", Body=b"some bytes",
+                                      ChecksumCRC64NVME="AAAAAAAAAAA=")) == "400 InvalidRequest"
+assert error_of(lambda: gw.head_object(Bucket="data", Key="ck/nvme")) == "404 404"
 PY
 
 curl -sf "$GW_URL/_roar/metrics" | grep '^roar_gateway_copies_total' || true

@@ -226,6 +226,34 @@ TEST_CASE("an object keeps the user metadata it was written with", "[gateway][me
     CHECK((*s->find_object(k_data, "without"))->user_metadata.empty());
 }
 
+TEST_CASE("an object keeps the flexible checksum it was verified with", "[gateway][metadata]")
+{
+    TempStore s;
+    register_abc(*s);
+    const Reservation r = reserve_ok(*s, "a", 10);
+    NewObject o;
+    o.bucket = k_data;
+    o.key = "with-checksum";
+    o.size = 10;
+    o.etag = "\"e\"";
+    o.checksum_header = "x-amz-checksum-crc32c";
+    o.checksum_value = "yZRlqg==";
+    o.version = new_id(1000);
+    o.location = {"a", "store-a", "data/with-checksum~" + o.version};
+    o.reservation = r;
+    o.now = 1000;
+    o.delete_at = 1000;
+    REQUIRE(s->commit_object(o));
+    auto found = s->find_object(k_data, "with-checksum");
+    REQUIRE(found);
+    REQUIRE(*found);
+    CHECK((*found)->checksum_header == "x-amz-checksum-crc32c");
+    CHECK((*found)->checksum_value == "yZRlqg==");
+    CHECK((*s->find_object_by_id(o.version))->checksum_value == "yZRlqg==");
+    put(*s, "plain", 5);
+    CHECK((*s->find_object(k_data, "plain"))->checksum_header.empty());
+}
+
 TEST_CASE("a version-1 metadata file is upgraded in place, its objects without user metadata", "[gateway][metadata]")
 {
     TempDir dir;
@@ -241,25 +269,32 @@ TEST_CASE("a version-1 metadata file is upgraded in place, its objects without u
                      " PRIMARY KEY (object_id, backend), UNIQUE (backend, backend_bucket, backend_key));" GW_V1_UPLOADS
                      "INSERT INTO gw_objects VALUES ('v1', 'default', 'data', 'old', 3, '\"e\"', '', '', 5);";
     auto s = open_frozen(dir / "gw.db", v1);
-    CHECK(*s->setting("schema_version") == std::optional<std::string>("3"));
+    CHECK(*s->setting("schema_version") == std::optional<std::string>("4"));
     auto old = s->find_object({"default", "data"}, "old");
     REQUIRE(old);
     REQUIRE(*old);
     CHECK((*old)->size == 3);
     CHECK((*old)->user_metadata.empty());
+    CHECK((*old)->checksum_header.empty());
+    CHECK((*old)->checksum_value.empty());
 }
 
 TEST_CASE("a version-2 metadata file is upgraded in place, an upload in progress without user metadata",
           "[gateway][metadata]")
 {
     TempDir dir;
-    // Version 2's gw_uploads, frozen here, with an upload begun before the upgrade.
+    // Version 2's gw_objects and gw_uploads, frozen here, with an upload begun before the upgrade.
     const char* v2 = "CREATE TABLE gw_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);"
-                     "INSERT INTO gw_settings VALUES ('schema_version', '2');" GW_V1_UPLOADS
+                     "INSERT INTO gw_settings VALUES ('schema_version', '2');"
+                     "CREATE TABLE gw_objects (id TEXT PRIMARY KEY, tenant TEXT NOT NULL, bucket TEXT NOT NULL,"
+                     " object_key TEXT NOT NULL, size BIGINT NOT NULL, etag TEXT NOT NULL,"
+                     " blake3 TEXT NOT NULL DEFAULT '', content_type TEXT NOT NULL DEFAULT '',"
+                     " last_modified BIGINT NOT NULL, user_metadata TEXT NOT NULL DEFAULT '',"
+                     " UNIQUE (tenant, bucket, object_key));" GW_V1_UPLOADS
                      "INSERT INTO gw_uploads VALUES ('u2', 'default', 'data', 'big', 'a', 'store-a',"
                      " 'data/big~u2', 'backend-u2', 'text/csv', 7);";
     auto s = open_frozen(dir / "gw.db", v2);
-    CHECK(*s->setting("schema_version") == std::optional<std::string>("3"));
+    CHECK(*s->setting("schema_version") == std::optional<std::string>("4"));
     auto u = s->find_upload("u2");
     REQUIRE(u);
     REQUIRE(*u);
@@ -621,7 +656,7 @@ TEST_CASE("settings are set once; reopening keeps the schema and the data", "[ga
     auto s = where.open();
     REQUIRE(s);
     CHECK(*(*s)->setting("x") == std::optional<std::string>("first"));
-    CHECK(*(*s)->setting("schema_version") == std::optional<std::string>("3"));
+    CHECK(*(*s)->setting("schema_version") == std::optional<std::string>("4"));
     CHECK((*s)->backend_usage()->size() == 1);
 }
 

@@ -21,6 +21,8 @@ enum class ChecksumAlgorithm { Crc32, Crc32c, Sha1, Sha256 };
 std::optional<ChecksumAlgorithm> checksum_algorithm(std::string_view name);
 // "x-amz-checksum-crc32" etc. for `algorithm`.
 std::string_view checksum_header(ChecksumAlgorithm algorithm);
+// "CRC32", "CRC32C", "SHA1" or "SHA256": the name S3's error messages use.
+std::string_view checksum_label(ChecksumAlgorithm algorithm);
 // Length of the base64 value of `algorithm` (8 for the CRCs, 28 and 44).
 std::size_t checksum_value_length(ChecksumAlgorithm algorithm);
 

@@ -65,6 +65,13 @@ struct ObjectRecord {
     std::vector<Location> copies; // in the order they were made
     // The client's x-amz-meta-* headers at PUT (names in lower case, without the prefix).
     std::vector<std::pair<std::string, std::string>> user_metadata;
+    // The flexible checksum the client sent with the object's bytes and the
+    // gateway verified: the header's name in lower case
+    // ("x-amz-checksum-crc32", -crc32c, -sha1, -sha256) and its base64
+    // value. Both empty when there was none (or the object came another way:
+    // multipart, sync).
+    std::string checksum_header;
+    std::string checksum_value;
 };
 
 struct BackendLimit {
@@ -98,6 +105,8 @@ struct NewObject {
     std::string blake3;
     std::string content_type;
     std::vector<std::pair<std::string, std::string>> user_metadata; // x-amz-meta-* as sent, names in lower case
+    std::string checksum_header;                                    // as ObjectRecord's
+    std::string checksum_value;
     std::string version; // the version id chosen before the upload (it is part of the backend key)
     Location location;
     Reservation reservation;
