@@ -200,7 +200,7 @@ TEST_CASE("committing an object records it, its copy and its bytes in one step",
     CHECK_FALSE(*other);
 }
 
-TEST_CASE("an object keeps the user metadata it was written with", "[gateway][metadata]")
+TEST_CASE("an object keeps the user metadata and the verified checksum it was written with", "[gateway][metadata]")
 {
     TempStore s;
     register_abc(*s);
@@ -211,6 +211,8 @@ TEST_CASE("an object keeps the user metadata it was written with", "[gateway][me
     o.size = 10;
     o.etag = "\"e\"";
     o.user_metadata = {{"origin", "lab: bench 3"}, {"empty", ""}};
+    o.checksum_header = "x-amz-checksum-crc32c";
+    o.checksum_value = "yZRlqg==";
     o.version = new_id(1000);
     o.location = {"a", "store-a", "data/with-meta~" + o.version};
     o.reservation = r;
@@ -221,37 +223,14 @@ TEST_CASE("an object keeps the user metadata it was written with", "[gateway][me
     REQUIRE(found);
     REQUIRE(*found);
     CHECK((*found)->user_metadata == o.user_metadata);
-    CHECK((*s->find_object_by_id(o.version))->user_metadata == o.user_metadata);
-    put(*s, "without", 5);
-    CHECK((*s->find_object(k_data, "without"))->user_metadata.empty());
-}
-
-TEST_CASE("an object keeps the flexible checksum it was verified with", "[gateway][metadata]")
-{
-    TempStore s;
-    register_abc(*s);
-    const Reservation r = reserve_ok(*s, "a", 10);
-    NewObject o;
-    o.bucket = k_data;
-    o.key = "with-checksum";
-    o.size = 10;
-    o.etag = "\"e\"";
-    o.checksum_header = "x-amz-checksum-crc32c";
-    o.checksum_value = "yZRlqg==";
-    o.version = new_id(1000);
-    o.location = {"a", "store-a", "data/with-checksum~" + o.version};
-    o.reservation = r;
-    o.now = 1000;
-    o.delete_at = 1000;
-    REQUIRE(s->commit_object(o));
-    auto found = s->find_object(k_data, "with-checksum");
-    REQUIRE(found);
-    REQUIRE(*found);
     CHECK((*found)->checksum_header == "x-amz-checksum-crc32c");
     CHECK((*found)->checksum_value == "yZRlqg==");
-    CHECK((*s->find_object_by_id(o.version))->checksum_value == "yZRlqg==");
-    put(*s, "plain", 5);
-    CHECK((*s->find_object(k_data, "plain"))->checksum_header.empty());
+    const auto by_id = *s->find_object_by_id(o.version);
+    CHECK(by_id->user_metadata == o.user_metadata);
+    CHECK(by_id->checksum_value == "yZRlqg==");
+    put(*s, "without", 5);
+    CHECK((*s->find_object(k_data, "without"))->user_metadata.empty());
+    CHECK((*s->find_object(k_data, "without"))->checksum_header.empty());
 }
 
 TEST_CASE("a version-1 metadata file is upgraded in place, its objects without user metadata", "[gateway][metadata]")
