@@ -1077,10 +1077,15 @@ std::optional<S3Error> plan_body(Exchange& x, const VerifiedAuth& auth)
     } else if (sigv4::is_hex_sha256(content_sha) && !auth.presigned) {
         b.sha256 = content_sha;
     }
+    static constexpr std::string_view k_checksum_prefix = "x-amz-checksum-";
     for (const auto& [name, value] : x.head.headers) {
+        // Every request passes here: only a checksum header is copied to lower case.
+        if (name.size() <= k_checksum_prefix.size()
+            || !iequals(std::string_view(name).substr(0, k_checksum_prefix.size()), k_checksum_prefix)) {
+            continue;
+        }
         const std::string lname = to_lower(name);
-        if (lname.rfind("x-amz-checksum-", 0) != 0 || lname == "x-amz-checksum-mode"
-            || lname == "x-amz-checksum-algorithm" || lname == "x-amz-checksum-type") {
+        if (lname == "x-amz-checksum-mode" || lname == "x-amz-checksum-algorithm" || lname == "x-amz-checksum-type") {
             continue;
         }
         const auto algorithm = checksum_algorithm(lname);
