@@ -23,9 +23,26 @@
 #include <string>
 #include <thread>
 
+#include <malloc.h>
 #include <unistd.h>
 
 namespace {
+
+// libcurl allocates its receive buffer (CURLOPT_BUFFERSIZE: 512 KiB here)
+// for every transfer and frees it when the transfer ends. glibc's default
+// policy gives the top of the heap back to the kernel as soon as more than
+// twice the largest freed block is free there, so under steady load the
+// heap grew and shrank by brk every few dozen requests, each time with page
+// faults and TLB flushes (16 clients of 1 KiB GETs: 155 brk calls per
+// 6,400 requests, and malloc's share of the proxy's CPU near 10%). A fixed
+// policy keeps up to 16 MiB free at the top for the next transfers and
+// takes blocks up to 4 MiB (curl's buffers, the relay's 1 MiB hashing
+// blocks) from the heap instead of a mapping each.
+void keep_heap_for_transfers()
+{
+    mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 16 * 1024 * 1024);
+}
 
 // The one fatal error type: caught in main and printed as one line.
 struct Fatal {
@@ -472,6 +489,7 @@ int run(int argc, char** argv)
 
 int main(int argc, char** argv)
 {
+    keep_heap_for_transfers();
     try {
         return run(argc, argv);
     } catch (const Fatal& f) {
