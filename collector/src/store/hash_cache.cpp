@@ -22,8 +22,6 @@ constexpr const char* k_cache_lookup = "SELECT digest FROM hash_cache WHERE devi
 constexpr const char* k_cache_store_head =
     "INSERT OR REPLACE INTO hash_cache (device, inode, size, mtime_ns, algorithm, digest)";
 
-constexpr size_t k_pending_cache_flush = 65536;
-
 double now_seconds()
 {
     using namespace std::chrono;
@@ -174,7 +172,7 @@ std::vector<Result<FileDigest>> Store::digest_files(const std::vector<std::strin
     // Kept for the job's own transaction, the new entries of a job with a
     // million inputs would hold about 130 MB until the job is stored: past
     // this many they are written now, in a transaction of their own.
-    if (m_pending_cache.size() >= k_pending_cache_flush && cache && !cache->in_transaction()) {
+    if (m_pending_cache.size() >= m_pending_cache_limit && cache && !cache->in_transaction()) {
         flush_hash_cache();
     }
     return out;

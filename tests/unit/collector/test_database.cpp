@@ -175,6 +175,40 @@ TEST_CASE("digest_files answers from the cache, hashes the rest and refuses what
     CHECK(third[0]->blake3 == second[0]->blake3);
 }
 
+TEST_CASE("digest_files writes the pending hash-cache entries once the limit is reached, not at the job's end",
+          "[collector][db][hash]")
+{
+    TempDir dir;
+    auto db = Database::create(dir / "roar.db");
+    REQUIRE(db);
+    db->set_pending_cache_limit(8);
+    struct utimbuf old_times {
+        1600000000, 1600000000
+    };
+    std::vector<std::string> paths;
+    for (int i = 0; i < 12; ++i) {
+        const auto file = dir / ("old" + std::to_string(i));
+        roar::test::write_file(file, "content " + std::to_string(i));
+        utime(file.c_str(), &old_times);
+        paths.push_back(file.string());
+    }
+    HashPool pool(2);
+    // Under the limit: kept for the job's transaction.
+    const std::vector<std::string> first_five(paths.begin(), paths.begin() + 5);
+    auto first = db->digest_files(first_five, pool);
+    CHECK(count(*db, "SELECT count(*) FROM hash_cache") == 0);
+    // Past it: all ten pending entries are written by the call itself.
+    const std::vector<std::string> next_five(paths.begin() + 5, paths.begin() + 10);
+    auto second = db->digest_files(next_five, pool);
+    CHECK(count(*db, "SELECT count(*) FROM hash_cache") == 10);
+    auto last = db->digest_files({paths[10], paths[11]}, pool);
+    REQUIRE(last[1]);
+    CHECK(last[1]->blake3 == blake3_hex("content 11"));
+    CHECK(count(*db, "SELECT count(*) FROM hash_cache") == 10);
+    db->flush_hash_cache();
+    CHECK(count(*db, "SELECT count(*) FROM hash_cache") == 12);
+}
+
 TEST_CASE("store_job records every use, shares artifacts, and adds an S3 object's other hashes", "[collector][db]")
 {
     TempDir dir;

@@ -118,9 +118,14 @@ public:
     // files at once: every path is stat()ed, files `early` (when given,
     // finished) hashed during the job and that are unchanged take that
     // digest, cached digests are looked up in one read transaction, and the
-    // rest are hashed on `pool`'s threads.
+    // rest are hashed on `pool`'s threads. When that leaves more new
+    // entries pending than pending_cache_limit(), they are written at once
+    // (flush_hash_cache), so a job of many inputs does not hold them all.
     std::vector<Result<FileDigest>> digest_files(const std::vector<std::string>& paths, HashPool& pool,
                                                  const EarlyHasher* early = nullptr);
+
+    size_t pending_cache_limit() const { return m_pending_cache_limit; }
+    void set_pending_cache_limit(size_t entries) { m_pending_cache_limit = entries; }
 
     // Writes pending hash-cache entries now, in one transaction; skips them
     // (they are only an optimisation) if another job holds the write lock.
@@ -246,6 +251,7 @@ private:
     using CacheKey = std::tuple<uint64_t, uint64_t, uint64_t, int64_t>;
     using CachedDigest = std::array<char, 64>;
     std::map<CacheKey, CachedDigest> m_pending_cache;
+    size_t m_pending_cache_limit = 65536; // about 8 MB of entries
 };
 
 } // namespace roar::collector
