@@ -59,7 +59,7 @@ struct InterpreterUse {
 // The pyvenv.cfg that put `process` in a venv: the one it read at start,
 // else the one next to the argv[0] it was started as, else the one above a
 // site directory it read from.
-std::string find_pyvenv_cfg(const FootprintProcess& process, const std::vector<std::string>& paths,
+std::string find_pyvenv_cfg(const FootprintProcess& process, const std::deque<std::string>& paths,
                             const std::string& argv0_path)
 {
     for (const uint32_t r : process.reads) {
@@ -106,7 +106,7 @@ std::string venv_executable(const std::string& prefix, const std::string& argv0_
 }
 
 // The major.minor of the standard library `process` read ("" if none).
-std::string hint_from_reads(const FootprintProcess& process, const std::vector<std::string>& paths)
+std::string hint_from_reads(const FootprintProcess& process, const std::deque<std::string>& paths)
 {
     for (const uint32_t r : process.reads) {
         const std::string_view path = paths[r];

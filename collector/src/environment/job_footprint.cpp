@@ -11,12 +11,16 @@ size_t JobFootprint::add_process(uint32_t pid, std::string exe, std::vector<std:
 
 void JobFootprint::add_read(size_t process, std::string_view path, bool filtered)
 {
-    auto [it, added] = m_index.try_emplace(std::string(path), uint32_t(m_paths.size()));
-    if (added) {
-        m_paths.emplace_back(path);
+    uint32_t number = 0;
+    if (const auto found = m_index.find(path); found != m_index.end()) {
+        number = found->second;
+    } else {
+        number = uint32_t(m_paths.size());
+        const std::string& stored = m_paths.emplace_back(path);
         m_filtered.push_back(filtered);
+        m_index.emplace(stored, number);
     }
-    m_processes.at(process).reads.push_back(it->second);
+    m_processes.at(process).reads.push_back(number);
 }
 
 } // namespace roar::collector

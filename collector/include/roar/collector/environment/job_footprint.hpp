@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -25,6 +26,13 @@ struct FootprintProcess {
 
 class JobFootprint {
 public:
+    JobFootprint() = default;
+    // Moved, never copied: the index refers to the stored paths' bytes.
+    JobFootprint(JobFootprint&&) = default;
+    JobFootprint& operator=(JobFootprint&&) = default;
+    JobFootprint(const JobFootprint&) = delete;
+    JobFootprint& operator=(const JobFootprint&) = delete;
+
     // Adds a process; returns its number for add_read().
     size_t add_process(uint32_t pid, std::string exe, std::vector<std::string> argv, std::string cwd);
 
@@ -33,15 +41,17 @@ public:
     // inputs (a system or interpreter file).
     void add_read(size_t process, std::string_view path, bool filtered);
 
-    const std::vector<std::string>& paths() const { return m_paths; }
-    bool contains(const std::string& path) const { return m_index.count(path) != 0; }
+    const std::deque<std::string>& paths() const { return m_paths; }
+    bool contains(std::string_view path) const { return m_index.count(path) != 0; }
     bool filtered(uint32_t path) const { return m_filtered[path]; }
     const std::vector<FootprintProcess>& processes() const { return m_processes; }
 
 private:
-    std::vector<std::string> m_paths;
+    // Each path once: a deque, whose strings never move, so the index keys
+    // are views of them (a job of a million inputs has a million paths here).
+    std::deque<std::string> m_paths;
     std::vector<bool> m_filtered;
-    std::unordered_map<std::string, uint32_t> m_index;
+    std::unordered_map<std::string_view, uint32_t> m_index;
     std::vector<FootprintProcess> m_processes;
 };
 
