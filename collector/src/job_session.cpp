@@ -363,16 +363,19 @@ JobRecord JobSession::record(Store& store, const RecordingOptions& recording)
     }
     tracker.add_reaped(m_reaped);
     job.ring = m_counters;
-    {
-        ProgressLine progress(recording.progress, "roar: recording");
-        tracker.show_progress(&progress);
-        tracker.finish(job);
-        tracker.show_progress(nullptr);
-    }
+    tracker.finish_processes(job);
     if (recording.environment) {
         // After the job, from what it opened: no subprocess, no network;
         // the machine's slow sources are read from a cache (facts_cache.hpp).
+        // Before the paths are recorded, so that for a job of many files the
+        // footprint is gone before the record's uses are made.
         job.environment = to_json(capture_job_environment(tracker.footprint(job), *recording.environment));
+    }
+    {
+        ProgressLine progress(recording.progress, "roar: recording");
+        tracker.show_progress(&progress);
+        tracker.finish_paths(job);
+        tracker.show_progress(nullptr);
     }
     // The uncommitted changes are part of what the job ran with: kept even
     // when environment capture is off.

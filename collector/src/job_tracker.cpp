@@ -1014,6 +1014,12 @@ void JobTracker::settle_lost_writes(JobRecord& job)
 
 void JobTracker::finish(JobRecord& job)
 {
+    finish_processes(job);
+    finish_paths(job);
+}
+
+void JobTracker::finish_processes(JobRecord& job)
+{
     // Processes: images whose exec was seen but whose shim never started.
     for (auto& [pid, st] : m_procs) {
         if (st.exec_pending) {
@@ -1068,6 +1074,10 @@ void JobTracker::finish(JobRecord& job)
     job.notes.insert(job.notes.end(), m_notes.begin(), m_notes.end());
     // Fix up the root's exit code from the launcher's view.
     job.processes = std::move(m_processes);
+}
+
+void JobTracker::finish_paths(JobRecord& job)
+{
     if (m_early) {
         // A lost event may have been a read-write open, an unobserved
         // process may have mapped a file: early digests are then not trusted.

@@ -73,6 +73,13 @@ public:
     // never recorded as its input.
     void finish(JobRecord& job);
 
+    // finish() in its two steps: the processes (`job`'s processes and their
+    // notes; footprint() can be taken after it), then the paths (inputs,
+    // outputs, deleted: hashing). A job of many files keeps the footprint
+    // and the record's uses from being held at once this way.
+    void finish_processes(JobRecord& job);
+    void finish_paths(JobRecord& job);
+
     // Counts the paths finish() records on `progress` (a line on the
     // terminal while a job's many files are hashed). Must outlive this.
     void show_progress(ProgressLine* progress) { m_progress = progress; }
@@ -85,8 +92,8 @@ public:
         m_start_precise = precise;
     }
     // What the job did that tells which environment it ran in
-    // (environment/job_footprint.hpp): `job`'s processes, as finish() left
-    // them, each with the paths it opened for reading, those the path
+    // (environment/job_footprint.hpp): `job`'s processes, as
+    // finish_processes() left them, each with the paths it opened for reading, those the path
     // filter keeps out of the inputs included.
     JobFootprint footprint(const JobRecord& job) const;
 
