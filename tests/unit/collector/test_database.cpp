@@ -31,6 +31,24 @@ int64_t count(const Database& db, const char* sql)
     return q.column_int(0);
 }
 
+constexpr struct utimbuf k_old_times {
+    1600000000, 1600000000
+};
+
+// `n` files dir/old<i> holding "content <i>", dated 2020 (old enough for
+// the hash cache to keep their digests).
+std::vector<std::string> old_files(const TempDir& dir, int n)
+{
+    std::vector<std::string> paths;
+    for (int i = 0; i < n; ++i) {
+        const auto file = dir / ("old" + std::to_string(i));
+        roar::test::write_file(file, "content " + std::to_string(i));
+        utime(file.c_str(), &k_old_times);
+        paths.push_back(file.string());
+    }
+    return paths;
+}
+
 } // namespace
 
 TEST_CASE("create writes the current schema version; create refuses an existing file", "[collector][db]")
@@ -120,16 +138,7 @@ TEST_CASE("digest_files answers from the cache, hashes the rest and refuses what
     TempDir dir;
     auto db = Database::create(dir / "roar.db");
     REQUIRE(db);
-    struct utimbuf old_times {
-        1600000000, 1600000000
-    };
-    std::vector<std::string> paths;
-    for (int i = 0; i < 30; ++i) {
-        const auto file = dir / ("old" + std::to_string(i));
-        roar::test::write_file(file, "content " + std::to_string(i));
-        utime(file.c_str(), &old_times);
-        paths.push_back(file.string());
-    }
+    std::vector<std::string> paths = old_files(dir, 30);
     const auto recent = dir / "recent"; // modified just now: "racily clean", never cached
     roar::test::write_file(recent, "recent");
     paths.push_back(recent.string());
@@ -155,7 +164,7 @@ TEST_CASE("digest_files answers from the cache, hashes the rest and refuses what
     // Hits come from the cache (poisoned here), misses are hashed again.
     db->exec("UPDATE hash_cache SET digest = 'cached-' || inode");
     roar::test::write_file(paths[3], "changed, longer");
-    utime(paths[3].c_str(), &old_times);
+    utime(paths[3].c_str(), &k_old_times);
     auto second = db->digest_files(paths, pool);
     for (int i = 0; i < 30; ++i) {
         REQUIRE(second[size_t(i)]);
@@ -182,16 +191,7 @@ TEST_CASE("digest_files writes the pending hash-cache entries once the limit is 
     auto db = Database::create(dir / "roar.db");
     REQUIRE(db);
     db->set_pending_cache_limit(8);
-    struct utimbuf old_times {
-        1600000000, 1600000000
-    };
-    std::vector<std::string> paths;
-    for (int i = 0; i < 12; ++i) {
-        const auto file = dir / ("old" + std::to_string(i));
-        roar::test::write_file(file, "content " + std::to_string(i));
-        utime(file.c_str(), &old_times);
-        paths.push_back(file.string());
-    }
+    const std::vector<std::string> paths = old_files(dir, 12);
     HashPool pool(2);
     // Under the limit: kept for the job's transaction.
     const std::vector<std::string> first_five(paths.begin(), paths.begin() + 5);
