@@ -93,8 +93,8 @@ public:
     }
     // What the job did that tells which environment it ran in
     // (environment/job_footprint.hpp): `job`'s processes, as
-    // finish_processes() left them, each with the paths it opened for reading, those the path
-    // filter keeps out of the inputs included.
+    // finish_processes() left them, each with the paths it opened for
+    // reading, those the path filter keeps out of the inputs included.
     JobFootprint footprint(const JobRecord& job) const;
 
 private:

@@ -118,9 +118,10 @@ public:
     // files at once: every path is stat()ed, files `early` (when given,
     // finished) hashed during the job and that are unchanged take that
     // digest, cached digests are looked up in one read transaction, and the
-    // rest are hashed on `pool`'s threads. When that leaves more new
-    // entries pending than pending_cache_limit(), they are written at once
-    // (flush_hash_cache), so a job of many inputs does not hold them all.
+    // rest are hashed on `pool`'s threads. When that leaves
+    // pending_cache_limit() new entries pending or more, they are written
+    // at once (flush_hash_cache), so a job of many inputs does not hold
+    // them all.
     std::vector<Result<FileDigest>> digest_files(const std::vector<std::string>& paths, HashPool& pool,
                                                  const EarlyHasher* early = nullptr);
 
