@@ -1080,7 +1080,7 @@ std::optional<S3Error> plan_body(Exchange& x, const VerifiedAuth& auth)
     static constexpr std::string_view k_checksum_prefix = "x-amz-checksum-";
     for (const auto& [name, value] : x.head.headers) {
         // Every request passes here: only a checksum header is copied to lower case.
-        if (name.size() <= k_checksum_prefix.size()
+        if (name.size() < k_checksum_prefix.size()
             || !iequals(std::string_view(name).substr(0, k_checksum_prefix.size()), k_checksum_prefix)) {
             continue;
         }

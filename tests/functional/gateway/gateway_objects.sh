@@ -265,7 +265,7 @@ gw.copy_object(Bucket="data", Key="ck/copy", CopySource={"Bucket": "data", "Key"
 assert gw.head_object(Bucket="data", Key="ck/copy", ChecksumMode="ENABLED").get("ChecksumCRC32") == crc
 PY
 
-check "a PUT whose x-amz-checksum-crc32 does not match its bytes is refused with BadDigest, one with a CRC-64/NVME with InvalidRequest, and nothing is stored"
+check "a PUT whose x-amz-checksum-crc32 does not match its bytes is refused with BadDigest, one with a CRC-64/NVME or a bare x-amz-checksum- header with InvalidRequest, and nothing is stored"
 objects_py <<'PY'
 from gwobj import *
 assert error_of(lambda: gw.put_object(Bucket="data", Key="ck/bad", Body=b"some bytes",
@@ -275,6 +275,13 @@ assert error_of(lambda: gw.head_object(Bucket="data", Key="ck/bad")) == "404 404
 assert error_of(lambda: gw.put_object(Bucket="data", Key="ck/nvme", Body=b"some bytes",
                                       ChecksumCRC64NVME="AAAAAAAAAAA=")) == "400 InvalidRequest"
 assert error_of(lambda: gw.head_object(Bucket="data", Key="ck/nvme")) == "404 404"
+# So is a checksum header that names no algorithm at all.
+def bare_checksum(request, **kwargs):
+    request.headers["x-amz-checksum-"] = "AAAAAA=="
+gw.meta.events.register("before-sign.s3.PutObject", bare_checksum)
+assert error_of(lambda: gw.put_object(Bucket="data", Key="ck/bare", Body=b"some bytes")) == "400 InvalidRequest"
+gw.meta.events.unregister("before-sign.s3.PutObject", bare_checksum)
+assert error_of(lambda: gw.head_object(Bucket="data", Key="ck/bare")) == "404 404"
 PY
 
 curl -sf "$GW_URL/_roar/metrics" | grep '^roar_gateway_copies_total' || true
