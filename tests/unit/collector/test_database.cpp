@@ -96,10 +96,7 @@ TEST_CASE("the hash cache answers for an unchanged file and not for a changed on
     const auto file = dir / "data.bin";
     roar::test::write_file(file, "first content");
     // Age the file so it is not "racily clean".
-    struct utimbuf old_times {
-        1600000000, 1600000000
-    };
-    utime(file.c_str(), &old_times);
+    utime(file.c_str(), &k_old_times);
     auto first = db->digest_file(file.string());
     REQUIRE(first);
     CHECK(first->blake3 == blake3_hex("first content"));
@@ -109,7 +106,7 @@ TEST_CASE("the hash cache answers for an unchanged file and not for a changed on
 
     // store_job writes pending entries in its own transaction.
     roar::test::write_file(dir / "second.bin", "second");
-    utime((dir / "second.bin").c_str(), &old_times);
+    utime((dir / "second.bin").c_str(), &k_old_times);
     REQUIRE(db->digest_file((dir / "second.bin").string()));
     JobRecord job;
     job.uid = "cache0000001";
@@ -126,7 +123,7 @@ TEST_CASE("the hash cache answers for an unchanged file and not for a changed on
     CHECK(second->blake3 == "cached");
 
     roar::test::write_file(file, "other content!");
-    utime(file.c_str(), &old_times); // same mtime, different size: still a miss
+    utime(file.c_str(), &k_old_times); // same mtime, different size: still a miss
     auto third = db->digest_file(file.string());
     REQUIRE(third);
     CHECK(third->blake3 == blake3_hex("other content!"));
@@ -195,11 +192,11 @@ TEST_CASE("digest_files writes the pending hash-cache entries once the limit is 
     HashPool pool(2);
     // Under the limit: kept for the job's transaction.
     const std::vector<std::string> first_five(paths.begin(), paths.begin() + 5);
-    auto first = db->digest_files(first_five, pool);
+    db->digest_files(first_five, pool);
     CHECK(count(*db, "SELECT count(*) FROM hash_cache") == 0);
     // Past it: all ten pending entries are written by the call itself.
     const std::vector<std::string> next_five(paths.begin() + 5, paths.begin() + 10);
-    auto second = db->digest_files(next_five, pool);
+    db->digest_files(next_five, pool);
     CHECK(count(*db, "SELECT count(*) FROM hash_cache") == 10);
     auto last = db->digest_files({paths[10], paths[11]}, pool);
     REQUIRE(last[1]);

@@ -118,14 +118,13 @@ public:
     // files at once: every path is stat()ed, files `early` (when given,
     // finished) hashed during the job and that are unchanged take that
     // digest, cached digests are looked up in one read transaction, and the
-    // rest are hashed on `pool`'s threads. When that leaves
-    // pending_cache_limit() new entries pending or more, they are written
-    // at once (flush_hash_cache), so a job of many inputs does not hold
-    // them all.
+    // rest are hashed on `pool`'s threads. When that leaves the pending
+    // limit's number of new entries or more (65,536 unless
+    // set_pending_cache_limit says otherwise), they are written at once
+    // (flush_hash_cache), so a job of many inputs does not hold them all.
     std::vector<Result<FileDigest>> digest_files(const std::vector<std::string>& paths, HashPool& pool,
                                                  const EarlyHasher* early = nullptr);
 
-    size_t pending_cache_limit() const { return m_pending_cache_limit; }
     void set_pending_cache_limit(size_t entries) { m_pending_cache_limit = entries; }
 
     // Writes pending hash-cache entries now, in one transaction; skips them
