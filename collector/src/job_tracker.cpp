@@ -870,7 +870,7 @@ JobFootprint JobTracker::footprint(const JobRecord& job) const
             continue;
         }
         for (const uint32_t r : m_record_reads[i]) {
-            const std::string path(m_path_ids.name(r));
+            const std::string_view path = m_path_ids.name(r);
             if (filtered[r] < 0) {
                 filtered[r] = m_filter.accepts(path) ? 0 : 1;
             }
