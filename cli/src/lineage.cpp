@@ -270,9 +270,8 @@ Lineage Lineage::load(collector::Store& store, const LineageOptions& options)
             }
             uint32_t& local = local_of[size_t(path_id)];
             if (local == 0) {
-                g.paths.push_back(PathState{});
                 store_ids.push_back(path_id);
-                local = uint32_t(g.paths.size());
+                local = uint32_t(store_ids.size());
             }
             Execution& e = g.executions[size_t(exec)];
             const auto index = uint32_t(g.uses.size());
@@ -293,8 +292,12 @@ Lineage Lineage::load(collector::Store& store, const LineageOptions& options)
                 if (const int exec = exec_of(job_row); exec >= 0) {
                     add(exec, path_id, artifact, false);
                 }
-            });
+            },
+            [&](size_t rows) { g.uses.reserve(rows); }); // room made once: 2M uses are 48 MB
+        // The paths' states are made once all are known: growing the
+        // vector while scanning moved every one made so far, twice over.
         auto names = store.path_names(store_ids);
+        g.paths.resize(store_ids.size());
         for (size_t i = 0; i < g.paths.size(); ++i) {
             g.paths[i].path = std::move(names[i]);
         }

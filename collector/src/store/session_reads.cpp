@@ -199,9 +199,10 @@ uint32_t slot_of(const std::vector<uint32_t>& place_of, int64_t job, bool input)
 // The rows held in `parts` to `outputs` and `inputs` in the order the index
 // gives: jobs as listed, outputs before inputs, a job's rows of one
 // direction by path id. Placed by slot (a counting sort), then each slot's
-// few rows by path id; `parts` are emptied.
+// few rows by path id; `parts` are emptied. `expect`, when given, hears
+// the number of rows before the first goes out.
 void emit_in_index_order(const std::vector<SessionJob>& jobs, TableRows (&parts)[2], const UseSink& outputs,
-                         const UseSink& inputs)
+                         const UseSink& inputs, const std::function<void(size_t)>& expect)
 {
     std::vector<size_t> start(jobs.size() * 2 + 1, 0);
     for (const auto& part : parts) {
@@ -228,6 +229,9 @@ void emit_in_index_order(const std::vector<SessionJob>& jobs, TableRows (&parts)
         if (!std::is_sorted(begin, end)) {
             std::sort(begin, end);
         }
+    }
+    if (expect) {
+        expect(rows.size());
     }
     for (const bool output : {true, false}) {
         for (size_t i = 0; i < jobs.size(); ++i) {
@@ -274,7 +278,8 @@ void read_table_part(StoreEngine& engine, const std::vector<uint32_t>& place_of,
 // long history, its later half on a second connection and thread), then
 // put in the order the index gives (emit_in_index_order). Each row costs a
 // step through the table instead of an index entry plus a table lookup.
-void scan_table(StoreEngine& first, const std::vector<SessionJob>& jobs, const UseSink& outputs, const UseSink& inputs)
+void scan_table(StoreEngine& first, const std::vector<SessionJob>& jobs, const UseSink& outputs, const UseSink& inputs,
+                const std::function<void(size_t)>& expect)
 {
     const std::vector<uint32_t> place_of = places_of(jobs);
     int64_t lowest = 0, middle = 0, highest = 0;
@@ -301,13 +306,13 @@ void scan_table(StoreEngine& first, const std::vector<SessionJob>& jobs, const U
     first.prepare_bulk_read();
     read_table_part(first, place_of, std::numeric_limits<int64_t>::min(), middle, size_t(middle - lowest), parts[0]);
     reader.finish();
-    emit_in_index_order(jobs, parts, outputs, inputs);
+    emit_in_index_order(jobs, parts, outputs, inputs, expect);
 }
 
 } // namespace
 
 void Store::scan_session_uses(int64_t session, const std::vector<SessionJob>& jobs, const UseSink& outputs,
-                              const UseSink& inputs)
+                              const UseSink& inputs, const std::function<void(size_t)>& expect)
 {
     if (m_engine->dialect() == Dialect::sqlite) {
         // Most of the project's jobs (the usual case: one session): the
@@ -315,7 +320,7 @@ void Store::scan_session_uses(int64_t session, const std::vector<SessionJob>& jo
         auto total = m_engine->prepare("SELECT count(*) FROM jobs");
         if (total->step() && uint64_t(total->column_int(0)) <= 2 * uint64_t(jobs.size())) {
             total.reset();
-            scan_table(*m_engine, jobs, outputs, inputs);
+            scan_table(*m_engine, jobs, outputs, inputs, expect);
             return;
         }
         total.reset();
@@ -365,7 +370,7 @@ void Store::scan_session_uses(int64_t session, const std::vector<SessionJob>& jo
     q->bind(1, session).bind(2, "out").bind(3, second ? "out" : "in");
     take(*q, parts[0]);
     reader.finish();
-    emit_in_index_order(jobs, parts, outputs, inputs);
+    emit_in_index_order(jobs, parts, outputs, inputs, expect);
 }
 
 std::vector<SessionStep> Store::session_steps(int64_t session)

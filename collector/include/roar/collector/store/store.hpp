@@ -196,9 +196,11 @@ public:
     // Every output row of the jobs of `session` to `outputs`, then every
     // input row to `inputs`; `jobs` is session_jobs(session), which decides
     // where a long scan is split between two connections and threads on
-    // engines that read that way.
+    // engines that read that way. `expect`, when given, is told the number
+    // of rows to come before the first, on engines that know it then (for
+    // the receiver to make room once instead of growing).
     void scan_session_uses(int64_t session, const std::vector<SessionJob>& jobs, const UseSink& outputs,
-                           const UseSink& inputs);
+                           const UseSink& inputs, const std::function<void(size_t rows)>& expect = {});
     // The stored path of each of `ids` (the path ids a scan gave), in the
     // same order; "" for an id with no path.
     std::vector<std::string> path_names(const std::vector<int64_t>& ids);
