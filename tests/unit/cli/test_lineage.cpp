@@ -11,6 +11,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <map>
 #include <sstream>
 
 using namespace roar;
@@ -467,4 +468,59 @@ TEST_CASE("a session's uses come job by job, outputs first, each job's by path i
     const auto [indexed, indexed_expected] = order_of();
     CHECK(indexed.size() == 4);
     CHECK(indexed == indexed_expected);
+}
+
+TEST_CASE("every input of a long session is compared with the disk: present, modified, missing, unchecked",
+          "[cli][lineage]")
+{
+    // Enough inputs that the paths are stat-ed in parallel; each kind of
+    // answer lands on its own path, wherever it falls in the list.
+    Fixture f;
+    constexpr int k_inputs = 20000;
+    std::vector<std::pair<std::string, std::string>> inputs;
+    for (int i = 0; i < k_inputs; ++i) {
+        inputs.emplace_back(fmt::format("in/{:05}.txt", i), fmt::format("content {}", i));
+    }
+    f.run({"python3", "wide.py"}, inputs, {{"out.bin", "o"}});
+    auto expected = [](int i) {
+        if (i % 7 == 0) {
+            return DiskState::present;
+        }
+        if (i % 11 == 0) {
+            return DiskState::modified;
+        }
+        if (i == 5000 || i == 15001) { // a directory where the file was: neither file nor missing
+            return DiskState::unchecked;
+        }
+        return DiskState::missing;
+    };
+    std::filesystem::create_directories(f.dir / "in");
+    for (int i = 0; i < k_inputs; ++i) {
+        const auto path = f.dir / "in" / fmt::format("{:05}.txt", i);
+        switch (expected(i)) {
+        case DiskState::present: test::write_file(path, fmt::format("content {}", i)); break;
+        case DiskState::modified: test::write_file(path, "changed"); break;
+        case DiskState::unchecked: std::filesystem::create_directories(path); break;
+        default: break;
+        }
+    }
+
+    const Lineage g = Lineage::load(*f.db);
+    std::map<std::string, DiskState> seen;
+    for (const auto& p : g.paths) {
+        seen[p.path] = p.disk;
+    }
+    REQUIRE(seen.size() == k_inputs + 1);
+    int wrong = 0;
+    for (int i = 0; i < k_inputs; ++i) {
+        const DiskState disk = seen.at(f.path(fmt::format("in/{:05}.txt", i)));
+        if (disk != expected(i) && ++wrong <= 5) {
+            FAIL_CHECK(fmt::format("input {}: {} on disk, expected {}", i, disk_state_name(disk),
+                                   disk_state_name(expected(i))));
+        }
+    }
+    CHECK(wrong == 0);
+    CHECK(seen.at(f.path("out.bin")) == DiskState::missing);
+    REQUIRE(g.executions.size() == 1);
+    CHECK(g.executions[0].stale);
 }
