@@ -10,6 +10,7 @@
 
 #include "roar/collector/dataset.hpp"
 #include "roar/collector/hash_pool.hpp"
+#include "roar/collector/huge_pages.hpp"
 
 #include <fmt/format.h>
 
@@ -340,10 +341,15 @@ Lineage Lineage::load(collector::Store& store, const LineageOptions& options)
                     add(exec, path_id, artifact, false);
                 }
             },
-            [&](size_t rows) { g.uses.reserve(rows); }); // room made once: 2M uses are 48 MB
+            [&](size_t rows) { // room made once: 2M uses are 48 MB, in huge pages where offered
+                g.uses.reserve(rows);
+                collector::prefer_huge_pages_for(g.uses);
+            });
         // The paths' states are made once all are known: growing the
         // vector while scanning moved every one made so far, twice over.
         auto names = store.path_names(store_ids);
+        g.paths.reserve(store_ids.size());
+        collector::prefer_huge_pages_for(g.paths);
         g.paths.resize(store_ids.size());
         for (size_t i = 0; i < g.paths.size(); ++i) {
             g.paths[i].path = std::move(names[i]);

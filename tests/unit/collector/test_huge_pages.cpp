@@ -1,0 +1,83 @@
+// The huge-page hint for large buffers: it marks the whole 2 MiB pages
+// inside a range (as /proc/self/smaps shows), leaves ranges holding no
+// whole huge page alone, and never changes what the memory holds.
+#include "roar/collector/huge_pages.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <sys/mman.h>
+
+using namespace roar::collector;
+
+namespace {
+
+constexpr size_t k_huge = size_t(2) << 20;
+
+// The VmFlags of the mapping of /proc/self/smaps that holds `address`.
+std::string flags_at(const void* address)
+{
+    const auto at = reinterpret_cast<uintptr_t>(address);
+    std::ifstream smaps("/proc/self/smaps");
+    std::string line;
+    bool inside = false;
+    while (std::getline(smaps, line)) {
+        uintptr_t low = 0, high = 0;
+        char dash = 0;
+        std::istringstream range(line);
+        if (range >> std::hex >> low >> dash >> high && dash == '-') {
+            inside = at >= low && at < high;
+        } else if (inside && line.rfind("VmFlags:", 0) == 0) {
+            return line;
+        }
+    }
+    return "";
+}
+
+bool has_flag(const std::string& flags, const char* flag)
+{
+    std::istringstream words(flags);
+    std::string word;
+    while (words >> word) {
+        if (word == flag) {
+            return true;
+        }
+    }
+    return false;
+}
+
+} // namespace
+
+TEST_CASE("prefer_huge_pages marks the whole huge pages of a range, and only them", "[collector][huge_pages]")
+{
+    if (!std::filesystem::exists("/sys/kernel/mm/transparent_hugepage/enabled")) {
+        WARN("this kernel has no transparent huge pages: nothing to mark");
+        return;
+    }
+    // 8 MiB of address space aligned to a huge page, filled before the hint.
+    const size_t length = 4 * k_huge;
+    void* mapped = mmap(nullptr, length + k_huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    REQUIRE(mapped != MAP_FAILED);
+    auto* base = reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(mapped) + k_huge - 1) & ~(k_huge - 1));
+    std::memset(base, 'x', length);
+
+    // A range starting mid-page and ending mid-page: only the huge pages
+    // wholly inside it (the second and third) are marked ("hg").
+    prefer_huge_pages(base + 4096, 3 * k_huge);
+    CHECK_FALSE(has_flag(flags_at(base), "hg"));
+    CHECK(has_flag(flags_at(base + k_huge), "hg"));
+    CHECK(has_flag(flags_at(base + 2 * k_huge + k_huge - 1), "hg"));
+    CHECK_FALSE(has_flag(flags_at(base + 3 * k_huge), "hg"));
+    // Nothing whole inside, a null pointer: no change, no failure.
+    prefer_huge_pages(base + 3 * k_huge + 1, k_huge);
+    prefer_huge_pages(nullptr, length);
+    CHECK_FALSE(has_flag(flags_at(base + 3 * k_huge), "hg"));
+    CHECK(std::all_of(base, base + length, [](char c) { return c == 'x'; }));
+    munmap(mapped, length + k_huge);
+}
