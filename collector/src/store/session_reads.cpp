@@ -32,6 +32,8 @@ namespace {
 
 // Sessions with at least this many jobs read job_io on two threads.
 constexpr size_t k_parallel_scan_jobs = 2000;
+// Digest lookups of at least this many artifacts run on two connections.
+constexpr size_t k_parallel_lookup_ids = 8192;
 // A job not listed for a scan.
 constexpr uint32_t k_unlisted = std::numeric_limits<uint32_t>::max();
 
@@ -117,6 +119,28 @@ std::unique_ptr<StoreEngine> open_second_reader(const StoreEngine& first)
     (*second)->prepare_bulk_read();
     (*second)->begin_read();
     return std::move(*second);
+}
+
+// A second connection to `first`'s store for reading part of a long
+// lookup on another thread: in `first`'s snapshot where the engine can
+// share one (PostgreSQL), else (SQLite) in a read transaction of its own.
+// Null when there is no second core or connection to be had; the caller
+// then reads alone.
+std::unique_ptr<StoreEngine> helper_reader(const StoreEngine& first)
+{
+    if (std::thread::hardware_concurrency() < 2) {
+        return nullptr;
+    }
+    auto opened = first.open_reader();
+    if (!opened || !*opened) {
+        return nullptr;
+    }
+    if (first.dialect() == Dialect::sqlite) {
+        (*opened)->prepare_bulk_read();
+        (*opened)->begin_read();
+        return std::move(*opened);
+    }
+    return (*opened)->in_transaction() ? std::move(*opened) : nullptr;
 }
 
 // One direction of a session's job_io rows to `sink`, on SQLite: the
@@ -501,9 +525,9 @@ std::unordered_map<int64_t, ArtifactDigest> Store::artifact_digests(std::vector<
     if (ids.empty()) {
         return out;
     }
-    auto remember = [&out](SqlStatement& q) {
+    auto remember = [](SqlStatement& q, std::unordered_map<int64_t, ArtifactDigest>& into) {
         while (q.step()) {
-            ArtifactDigest& info = out[q.column_int(0)];
+            ArtifactDigest& info = into[q.column_int(0)];
             info.size = q.column_opt_int(3);
             if (q.column_is_null(1)) {
                 continue;
@@ -521,17 +545,39 @@ std::unordered_map<int64_t, ArtifactDigest> Store::artifact_digests(std::vector<
         SqlStatement& q = prepared("SELECT a.id, h.algorithm, h.digest, a.size FROM artifacts a LEFT JOIN "
                                    "artifact_hashes h ON h.artifact_id = a.id WHERE a.id = ?1");
         q.bind(1, ids.front());
-        remember(q);
+        remember(q, out);
         return out;
     }
-    SqlStatement& q = prepared(batch_sql.c_str());
-    for (size_t start = 0; start < ids.size(); start += k_batch) {
-        q.reset();
-        for (size_t i = 0; i < k_batch; ++i) {
-            q.bind(int(i + 1), ids[std::min(start + i, ids.size() - 1)]);
+    // The ids from `first` to `end` in batches, the last padded with its last id.
+    auto look_up = [&](SqlStatement& q, size_t first, size_t end, std::unordered_map<int64_t, ArtifactDigest>& into) {
+        for (size_t start = first; start < end; start += k_batch) {
+            q.reset();
+            for (size_t i = 0; i < k_batch; ++i) {
+                q.bind(int(i + 1), ids[std::min(start + i, end - 1)]);
+            }
+            remember(q, into);
         }
-        remember(q);
+    };
+    // A long list (a whole session's artifacts, for `roar dag --json`):
+    // its later half on a second connection and thread, each lookup being
+    // a few index probes in a large file or a round trip to a server.
+    size_t split = ids.size();
+    std::unordered_map<int64_t, ArtifactDigest> later;
+    ScanThread reader;
+    if (ids.size() >= k_parallel_lookup_ids) {
+        if (std::shared_ptr<StoreEngine> second = helper_reader(*m_engine)) {
+            split = (ids.size() / 2 + k_batch - 1) / k_batch * k_batch;
+            reader.start([&look_up, &later, second, split, end = ids.size()] {
+                auto q = second->prepare(batch_sql);
+                look_up(*q, split, end, later);
+                q.reset();
+                second->commit();
+            });
+        }
     }
+    look_up(prepared(batch_sql.c_str()), 0, split, out);
+    reader.finish();
+    out.merge(later);
     return out;
 }
 

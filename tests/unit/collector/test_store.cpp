@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <sys/stat.h>
 #include <utime.h>
@@ -658,4 +659,50 @@ TEST_CASE("a job with more processes than one write batch reads every process ba
     REQUIRE(other);
     CHECK(other->processes.size() == again.processes.size());
     CHECK(count(file, "SELECT count(*) FROM processes") == k_processes + int64_t(again.processes.size()));
+}
+
+TEST_CASE("the digests of many artifacts, looked up on two connections, are each artifact's own",
+          "[collector][store]")
+{
+    // Enough artifacts that the lookup splits; each has a digest of its
+    // own, some an ETag only, some both (blake3 is the one given).
+    TempDir dir;
+    const auto file = dir / "roar.db";
+    auto db = Database::create(file);
+    REQUIRE(db);
+    JobRecord job = sample_job("0000000000000c01");
+    job.inputs.clear();
+    job.outputs.clear();
+    job.deleted.clear();
+    constexpr int k_inputs = 20000;
+    for (int i = 0; i < k_inputs; ++i) {
+        std::map<std::string, std::string> hashes;
+        if (i % 5 != 0) {
+            hashes["blake3"] = fmt::format("{:064x}", i);
+        }
+        if (i % 3 == 0 || i % 5 == 0) {
+            hashes["etag"] = fmt::format("\"etag-{}\"", i);
+        }
+        job.inputs.push_back({fmt::format("/p/in/{:05}", i), "file", uint64_t(i), hashes, {}});
+    }
+    REQUIRE(db->store_job(job));
+    Store& store = *db;
+    std::vector<int64_t> ids;
+    for (int64_t id = 1; id <= k_inputs + 1; ++id) { // the last names no artifact
+        ids.push_back(id);
+    }
+    const auto found = store.artifact_digests(ids);
+    REQUIRE(found.size() == size_t(k_inputs));
+    CHECK(found.count(k_inputs + 1) == 0);
+    // Artifact ids follow the inputs' order: input i is artifact i + 1.
+    int wrong = 0;
+    for (int i = 0; i < k_inputs; ++i) {
+        const ArtifactDigest& got = found.at(i + 1);
+        const bool blake3 = i % 5 != 0;
+        const std::string digest = blake3 ? fmt::format("{:064x}", i) : fmt::format("\"etag-{}\"", i);
+        if ((got.algorithm != (blake3 ? "blake3" : "etag") || got.digest != digest || got.size != i) && ++wrong <= 5) {
+            FAIL_CHECK(fmt::format("artifact {}: {} {} size {}", i + 1, got.algorithm, got.digest, got.size.value_or(-1)));
+        }
+    }
+    CHECK(wrong == 0);
 }
