@@ -20,6 +20,7 @@
 #include <iterator>
 #include <limits>
 #include <thread>
+#include <span>
 #include <string_view>
 #include <system_error>
 #include <sys/stat.h>
@@ -309,38 +310,36 @@ Lineage Lineage::load(collector::Store& store, const LineageOptions& options)
         // first use, and each path's text is read once after the scan.
         std::vector<uint32_t> local_of; // store path id -> index in g.paths + 1 (0: not yet)
         std::vector<int64_t> store_ids;
-        auto add = [&](int exec, int64_t path_id, int64_t artifact, bool output) {
-            if (path_id < 0) {
+        // A job's rows of one direction, all at once.
+        auto add = [&](int64_t job_row, std::span<const collector::ScannedUse> rows, bool output) {
+            const int exec = job_row >= 0 && job_row <= max_job_row ? execution_of[size_t(job_row)] : -1;
+            if (exec < 0) {
                 return;
             }
-            if (size_t(path_id) >= local_of.size()) {
-                local_of.resize(std::max(size_t(path_id) + 1, local_of.size() * 2), 0);
-            }
-            uint32_t& local = local_of[size_t(path_id)];
-            if (local == 0) {
-                store_ids.push_back(path_id);
-                local = uint32_t(store_ids.size());
-            }
             Execution& e = g.executions[size_t(exec)];
-            const auto index = uint32_t(g.uses.size());
-            (output ? e.outputs : e.inputs).push_back(index);
-            g.uses.push_back(Use{local - 1, artifact, exec, output, -1});
+            std::vector<uint32_t>& list = output ? e.outputs : e.inputs;
+            list.reserve(list.size() + rows.size());
+            for (const auto& row : rows) {
+                if (row.path_id < 0) {
+                    continue;
+                }
+                if (size_t(row.path_id) >= local_of.size()) {
+                    local_of.resize(std::max(size_t(row.path_id) + 1, local_of.size() * 2), 0);
+                }
+                uint32_t& local = local_of[size_t(row.path_id)];
+                if (local == 0) {
+                    store_ids.push_back(row.path_id);
+                    local = uint32_t(store_ids.size());
+                }
+                list.push_back(uint32_t(g.uses.size()));
+                g.uses.push_back(Use{local - 1, row.artifact, exec, output, -1});
+            }
         };
         // The session's outputs, then its inputs (the store reads a long
         // history on two threads, or streams it from a server).
-        auto exec_of = [&](int64_t row) { return row >= 0 && row <= max_job_row ? execution_of[size_t(row)] : -1; };
         store.scan_session_uses(
-            g.session_id, jobs,
-            [&](int64_t job_row, int64_t path_id, int64_t artifact) {
-                if (const int exec = exec_of(job_row); exec >= 0) {
-                    add(exec, path_id, artifact, true);
-                }
-            },
-            [&](int64_t job_row, int64_t path_id, int64_t artifact) {
-                if (const int exec = exec_of(job_row); exec >= 0) {
-                    add(exec, path_id, artifact, false);
-                }
-            },
+            g.session_id, jobs, [&](int64_t job_row, auto rows) { add(job_row, rows, true); },
+            [&](int64_t job_row, auto rows) { add(job_row, rows, false); },
             [&](size_t rows) { // room made once: 2M uses are 48 MB, in huge pages where offered
                 g.uses.reserve(rows);
                 collector::prefer_huge_pages_for(g.uses);

@@ -48,20 +48,53 @@ std::string uses_sql(const char* op)
                        op);
 }
 
+// Rows arriving job by job (an index scan's order) to `sink`, one call
+// per job; finish() sends the last job's.
+class JobBatches {
+public:
+    explicit JobBatches(const UseSink& sink) : m_sink(sink) { }
+    void add(int64_t job_row, int64_t path_id, int64_t artifact)
+    {
+        if (job_row != m_job) {
+            finish();
+            m_job = job_row;
+        }
+        m_rows.push_back({path_id, artifact});
+    }
+    void finish()
+    {
+        if (!m_rows.empty()) {
+            m_sink(m_job, m_rows);
+            m_rows.clear();
+        }
+    }
+
+private:
+    const UseSink& m_sink;
+    int64_t m_job = 0;
+    std::vector<ScannedUse> m_rows;
+};
+
 // A scan's rows kept for later, in flat buffers: no allocation per row.
 struct HeldUses {
-    std::vector<int64_t> job, path, artifact;
+    std::vector<int64_t> job;
+    std::vector<ScannedUse> rows;
 
     void add(int64_t job_row, int64_t path_id, int64_t artifact_id)
     {
         job.push_back(job_row);
-        path.push_back(path_id);
-        artifact.push_back(artifact_id);
+        rows.push_back({path_id, artifact_id});
     }
+    // Each job's rows (held in order, job by job) to `sink` in one call.
     void replay(const UseSink& sink) const
     {
-        for (size_t i = 0; i < job.size(); ++i) {
-            sink(job[i], path[i], artifact[i]);
+        for (size_t first = 0; first < job.size();) {
+            size_t end = first + 1;
+            while (end < job.size() && job[end] == job[first]) {
+                ++end;
+            }
+            sink(job[first], std::span(rows).subspan(first, end - first));
+            first = end;
         }
     }
 };
@@ -179,9 +212,11 @@ void scan_direction(StoreEngine& first, int64_t session, const std::vector<Sessi
     first.prepare_bulk_read();
     auto q = first.prepare(uses_sql("<"));
     bind_part(*q);
+    JobBatches batches(sink);
     while (q->step()) {
-        sink(q->column_int(0), q->column_int(1), q->column_int(2));
+        batches.add(q->column_int(0), q->column_int(1), q->column_int(2));
     }
+    batches.finish();
     reader.finish();
     later.replay(sink);
 }
@@ -238,7 +273,7 @@ void emit_in_index_order(const std::vector<SessionJob>& jobs, TableRows (&parts)
     for (size_t i = 1; i < start.size(); ++i) {
         start[i] += start[i - 1];
     }
-    std::vector<std::pair<int64_t, int64_t>> rows; // (path id, artifact)
+    std::vector<ScannedUse> rows;
     rows.reserve(start.back());
     prefer_huge_pages_for(rows);
     rows.resize(start.back());
@@ -264,8 +299,9 @@ void emit_in_index_order(const std::vector<SessionJob>& jobs, TableRows (&parts)
     for (const bool output : {true, false}) {
         for (size_t i = 0; i < jobs.size(); ++i) {
             const size_t slot = i * 2 + (output ? 0 : 1);
-            for (size_t r = start[slot]; r < start[slot + 1]; ++r) {
-                (output ? outputs : inputs)(jobs[i].row, rows[r].first, rows[r].second);
+            if (start[slot + 1] > start[slot]) {
+                (output ? outputs : inputs)(jobs[i].row,
+                                            std::span(rows).subspan(start[slot], start[slot + 1] - start[slot]));
             }
         }
     }

@@ -432,9 +432,20 @@ TEST_CASE("a session's uses come job by job, outputs first, each job's by path i
         const int64_t session = *store.active_session();
         const auto jobs = store.session_jobs(session);
         std::vector<std::tuple<int64_t, bool, int64_t>> rows; // (job row, output, path id)
-        store.scan_session_uses(
-            session, jobs, [&](int64_t job, int64_t path, int64_t) { rows.emplace_back(job, true, path); },
-            [&](int64_t job, int64_t path, int64_t) { rows.emplace_back(job, false, path); });
+        std::map<std::pair<int64_t, bool>, int> calls;         // each job's rows of a direction come in one call
+        auto take = [&rows, &calls](bool output) {
+            return [&rows, &calls, output](int64_t job, std::span<const collector::ScannedUse> uses) {
+                ++calls[{job, output}];
+                CHECK_FALSE(uses.empty());
+                for (const auto& use : uses) {
+                    rows.emplace_back(job, output, use.path_id);
+                }
+            };
+        };
+        store.scan_session_uses(session, jobs, take(true), take(false));
+        for (const auto& [job_direction, n] : calls) {
+            CHECK(n == 1);
+        }
         std::vector<std::tuple<int64_t, bool, int64_t>> expected;
         for (const bool output : {true, false}) {
             for (const auto& job : jobs) {

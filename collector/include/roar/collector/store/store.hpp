@@ -24,6 +24,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -48,9 +49,16 @@ struct StoreLocation {
     bool shared() const { return !url.empty(); }
 };
 
-// Receives one job_io row of a scan: the job's row id, the path's id
-// (path_names() gives its text) and the artifact (0 when unknown).
-using UseSink = std::function<void(int64_t job_row, int64_t path_id, int64_t artifact)>;
+// One job_io row of a scan: the path's id (path_names() gives its text)
+// and the artifact (0 when unknown).
+struct ScannedUse {
+    int64_t path_id = 0;
+    int64_t artifact = 0;
+    friend auto operator<=>(const ScannedUse&, const ScannedUse&) = default;
+};
+// Receives a scan's rows a job at a time: the job's row id and all its
+// rows of the direction being scanned, by path id.
+using UseSink = std::function<void(int64_t job_row, std::span<const ScannedUse> rows)>;
 
 class Store {
 public:
