@@ -185,8 +185,7 @@ std::vector<Found> stat_all(const Lineage& g, const std::vector<uint32_t>& which
         }
     };
     constexpr size_t k_per_thread = 8192; // below this a thread costs more than it saves
-    const size_t parts =
-        std::clamp<size_t>(which.size() / k_per_thread, 1, collector::HashPool::default_threads() + 1);
+    const size_t parts = std::clamp<size_t>(which.size() / k_per_thread, 1, collector::HashPool::default_threads() + 1);
     const size_t share = (which.size() + parts - 1) / parts;
     std::vector<std::thread> helpers;
     size_t inline_from = which.size(); // parts no thread could be started for run here

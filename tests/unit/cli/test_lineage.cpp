@@ -432,7 +432,7 @@ TEST_CASE("a session's uses come job by job, outputs first, each job's by path i
         const int64_t session = *store.active_session();
         const auto jobs = store.session_jobs(session);
         std::vector<std::tuple<int64_t, bool, int64_t>> rows; // (job row, output, path id)
-        std::map<std::pair<int64_t, bool>, int> calls;         // each job's rows of a direction come in one call
+        std::map<std::pair<int64_t, bool>, int> calls;        // each job's rows of a direction come in one call
         auto take = [&rows, &calls](bool output) {
             return [&rows, &calls, output](int64_t job, std::span<const collector::ScannedUse> uses) {
                 ++calls[{job, output}];

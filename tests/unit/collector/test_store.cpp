@@ -661,8 +661,7 @@ TEST_CASE("a job with more processes than one write batch reads every process ba
     CHECK(count(file, "SELECT count(*) FROM processes") == k_processes + int64_t(again.processes.size()));
 }
 
-TEST_CASE("the digests of many artifacts, looked up on two connections, are each artifact's own",
-          "[collector][store]")
+TEST_CASE("the digests of many artifacts, looked up on two connections, are each artifact's own", "[collector][store]")
 {
     // Enough artifacts that the lookup splits; each has a digest of its
     // own, some an ETag only, some both (blake3 is the one given).
@@ -701,7 +700,8 @@ TEST_CASE("the digests of many artifacts, looked up on two connections, are each
         const bool blake3 = i % 5 != 0;
         const std::string digest = blake3 ? fmt::format("{:064x}", i) : fmt::format("\"etag-{}\"", i);
         if ((got.algorithm != (blake3 ? "blake3" : "etag") || got.digest != digest || got.size != i) && ++wrong <= 5) {
-            FAIL_CHECK(fmt::format("artifact {}: {} {} size {}", i + 1, got.algorithm, got.digest, got.size.value_or(-1)));
+            FAIL_CHECK(
+                fmt::format("artifact {}: {} {} size {}", i + 1, got.algorithm, got.digest, got.size.value_or(-1)));
         }
     }
     CHECK(wrong == 0);
