@@ -114,6 +114,16 @@ JobRecord sample_job(const std::string& uid)
     return job;
 }
 
+// sample_job(uid) with no uses, for a test to give it its own.
+JobRecord job_without_uses(const std::string& uid)
+{
+    JobRecord job = sample_job(uid);
+    job.inputs.clear();
+    job.outputs.clear();
+    job.deleted.clear();
+    return job;
+}
+
 } // namespace
 
 TEST_CASE("a reader looks up the hash cache but never writes it, and cannot store or start sessions",
@@ -547,10 +557,7 @@ TEST_CASE("a job with more uses than one write batch: every use stored, repeated
     const auto file = dir / "roar.db";
     auto db = Database::create(file);
     REQUIRE(db);
-    JobRecord job = sample_job("0000000000000b01");
-    job.inputs.clear();
-    job.outputs.clear();
-    job.deleted.clear();
+    JobRecord job = job_without_uses("0000000000000b01");
     constexpr int k_inputs = 2500;
     for (int i = 0; i < k_inputs; ++i) {
         // 2,500 inputs holding 1,250 distinct contents: path i and path
@@ -665,15 +672,8 @@ TEST_CASE("the digests of many artifacts, looked up on two connections, are each
 {
     // Enough artifacts that the lookup splits; each has a digest of its
     // own, some an ETag only, some both (blake3 is the one given).
-    TempDir dir;
-    const auto file = dir / "roar.db";
-    auto db = Database::create(file);
-    REQUIRE(db);
-    JobRecord job = sample_job("0000000000000c01");
-    job.inputs.clear();
-    job.outputs.clear();
-    job.deleted.clear();
     constexpr int k_inputs = 20000;
+    JobRecord job = job_without_uses("0000000000000c01");
     for (int i = 0; i < k_inputs; ++i) {
         std::map<std::string, std::string> hashes;
         if (i % 5 != 0) {
@@ -684,6 +684,9 @@ TEST_CASE("the digests of many artifacts, looked up on two connections, are each
         }
         job.inputs.push_back({fmt::format("/p/in/{:05}", i), "file", uint64_t(i), hashes, {}});
     }
+    TempDir dir;
+    auto db = Database::create(dir / "roar.db");
+    REQUIRE(db);
     REQUIRE(db->store_job(job));
     Store& store = *db;
     std::vector<int64_t> ids;
