@@ -58,7 +58,7 @@ std::string closest_name(const std::string& word, const std::vector<std::string>
 // made from it. The heap keeps 64 MiB of what they free for the next
 // buffer instead of handing it back to the kernel, whose fresh pages each
 // cost a fault (`roar dag --json` on the benchmark's 2,000,000-row history:
-// 65,000 page faults instead of 50,000). Address space only: a small
+// 50,000 page faults instead of 65,000). Address space only: a small
 // command touches no more memory than before. Not for `roar run`, whose
 // peak is its record.
 void keep_freed_memory_for_reuse() { mallopt(M_TOP_PAD, 64 << 20); }
