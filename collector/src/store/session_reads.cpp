@@ -30,8 +30,6 @@ namespace roar::collector {
 
 namespace {
 
-// Sessions with at least this many jobs read job_io on two threads.
-constexpr size_t k_parallel_scan_jobs = 2000;
 // Digest lookups of at least this many artifacts run on two connections.
 constexpr size_t k_parallel_lookup_ids = 8192;
 // A job not listed for a scan.
@@ -180,12 +178,11 @@ std::unique_ptr<StoreEngine> helper_reader(const StoreEngine& first)
 // later half of a long history is stepped through on a second connection
 // and thread (into a flat buffer) while `sink` takes the first half.
 void scan_direction(StoreEngine& first, int64_t session, const std::vector<SessionJob>& jobs, bool outputs,
-                    const UseSink& sink)
+                    const UseSink& sink, size_t parallel_jobs)
 {
     const char* direction = outputs ? "out" : "in";
-    const SessionJob* split = jobs.size() >= k_parallel_scan_jobs && std::thread::hardware_concurrency() > 1
-                                  ? &jobs[jobs.size() / 2]
-                                  : nullptr;
+    const SessionJob* split =
+        jobs.size() >= parallel_jobs && std::thread::hardware_concurrency() > 1 ? &jobs[jobs.size() / 2] : nullptr;
     auto bind_part = [&](SqlStatement& q) {
         q.bind(1, session).bind(4, direction);
         if (split) {
@@ -347,11 +344,11 @@ void read_table_part(StoreEngine& engine, const std::vector<uint32_t>& place_of,
 // put in the order the index gives (emit_in_index_order). Each row costs a
 // step through the table instead of an index entry plus a table lookup.
 void scan_table(StoreEngine& first, const std::vector<SessionJob>& jobs, const UseSink& outputs, const UseSink& inputs,
-                const std::function<void(size_t)>& expect)
+                const std::function<void(size_t)>& expect, size_t parallel_jobs)
 {
     const std::vector<uint32_t> place_of = places_of(jobs);
     int64_t lowest = 0, middle = 0, highest = 0;
-    if (jobs.size() >= k_parallel_scan_jobs && std::thread::hardware_concurrency() > 1) {
+    if (jobs.size() >= parallel_jobs && std::thread::hardware_concurrency() > 1) {
         // Apart, so each is one step to an end of the table, not a scan.
         auto q = first.prepare("SELECT coalesce((SELECT min(rowid) FROM job_io), 0), "
                                "coalesce((SELECT max(rowid) FROM job_io), 0)");
@@ -388,12 +385,12 @@ void Store::scan_session_uses(int64_t session, const std::vector<SessionJob>& jo
         auto total = m_engine->prepare("SELECT count(*) FROM jobs");
         if (total->step() && uint64_t(total->column_int(0)) <= 2 * uint64_t(jobs.size())) {
             total.reset();
-            scan_table(*m_engine, jobs, outputs, inputs, expect);
+            scan_table(*m_engine, jobs, outputs, inputs, expect, m_parallel_scan_jobs);
             return;
         }
         total.reset();
-        scan_direction(*m_engine, session, jobs, true, outputs);
-        scan_direction(*m_engine, session, jobs, false, inputs);
+        scan_direction(*m_engine, session, jobs, true, outputs, m_parallel_scan_jobs);
+        scan_direction(*m_engine, session, jobs, false, inputs, m_parallel_scan_jobs);
         return;
     }
     // A server streams each direction as it reads it, for a long history
@@ -419,7 +416,7 @@ void Store::scan_session_uses(int64_t session, const std::vector<SessionJob>& jo
         }
     };
     std::unique_ptr<StoreEngine> second;
-    if (jobs.size() >= k_parallel_scan_jobs && std::thread::hardware_concurrency() > 1) {
+    if (jobs.size() >= m_parallel_scan_jobs && std::thread::hardware_concurrency() > 1) {
         if (auto opened = m_engine->open_reader(); opened && *opened && (*opened)->in_transaction()) {
             second = std::move(*opened);
         }

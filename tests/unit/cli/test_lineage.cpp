@@ -535,3 +535,51 @@ TEST_CASE("every input of a long session is compared with the disk: present, mod
     REQUIRE(g.executions.size() == 1);
     CHECK(g.executions[0].stale);
 }
+
+TEST_CASE("a session in a longer project, read through the index on two threads, comes a job at a time",
+          "[cli][lineage]")
+{
+    // A session holding less than half of the project's jobs is read
+    // through the index; one past the parallel threshold (lowered here
+    // from 2,000) on two connections, the later half held and handed over
+    // after the first. Each job's rows of a direction still come in one
+    // call, in the jobs' order, by path id.
+    Fixture f;
+    auto& store = static_cast<collector::Store&>(*f.db);
+    store.set_parallel_scan_jobs(4);
+    auto job = [&](int i) {
+        // Paths first recorded in an order other than their byte order.
+        f.run({"python3", "step.py", std::to_string(i)},
+              {{fmt::format("in/{:03}/z.csv", i % 7), "z"}, {fmt::format("in/{:03}/a.csv", i), "a"}},
+              {{fmt::format("out/{:03}.bin", i), std::to_string(i)}});
+    };
+    for (int i = 0; i < 25; ++i) {
+        job(i);
+    }
+    const int64_t session = store.start_new_session();
+    for (int i = 25; i < 45; ++i) {
+        job(i);
+    }
+    const auto jobs = store.session_jobs(session);
+    REQUIRE(jobs.size() == 20);
+    std::vector<std::tuple<bool, int64_t, size_t>> calls; // (output, job row, rows)
+    size_t rows = 0;
+    auto take = [&](bool output) {
+        return [&, output](int64_t row, std::span<const collector::ScannedUse> uses) {
+            calls.emplace_back(output, row, uses.size());
+            for (size_t i = 1; i < uses.size(); ++i) {
+                CHECK(uses[i - 1].path_id < uses[i].path_id);
+            }
+            rows += uses.size();
+        };
+    };
+    store.scan_session_uses(session, jobs, take(true), take(false));
+    std::vector<std::tuple<bool, int64_t, size_t>> expected;
+    for (const bool output : {true, false}) {
+        for (const auto& j : jobs) {
+            expected.emplace_back(output, j.row, output ? 1 : 2);
+        }
+    }
+    CHECK(calls == expected);
+    CHECK(rows == 3 * 20);
+}

@@ -209,6 +209,10 @@ public:
     // the receiver to make room once instead of growing).
     void scan_session_uses(int64_t session, const std::vector<SessionJob>& jobs, const UseSink& outputs,
                            const UseSink& inputs, const std::function<void(size_t rows)>& expect = {});
+    // Sessions of at least `jobs` jobs (2,000 unless this says otherwise)
+    // are scanned on two connections and threads, where the machine has a
+    // second core.
+    void set_parallel_scan_jobs(size_t jobs) { m_parallel_scan_jobs = jobs; }
     // The stored path of each of `ids` (the path ids a scan gave), in the
     // same order; "" for an id with no path.
     std::vector<std::string> path_names(const std::vector<int64_t>& ids);
@@ -262,6 +266,7 @@ private:
     using CachedDigest = std::array<char, 64>;
     std::map<CacheKey, CachedDigest> m_pending_cache;
     size_t m_pending_cache_limit = 65536; // about 8 MB of entries
+    size_t m_parallel_scan_jobs = 2000;
 };
 
 } // namespace roar::collector
