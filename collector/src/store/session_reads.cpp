@@ -83,17 +83,14 @@ struct HeldUses {
         job.push_back(job_row);
         rows.push_back({path_id, artifact_id});
     }
-    // Each job's rows (held in order, job by job) to `sink` in one call.
+    // The rows (held in order, job by job) to `sink`, a job per call.
     void replay(const UseSink& sink) const
     {
-        for (size_t first = 0; first < job.size();) {
-            size_t end = first + 1;
-            while (end < job.size() && job[end] == job[first]) {
-                ++end;
-            }
-            sink(job[first], std::span(rows).subspan(first, end - first));
-            first = end;
+        JobBatches batches(sink);
+        for (size_t i = 0; i < job.size(); ++i) {
+            batches.add(job[i], rows[i].path_id, rows[i].artifact);
         }
+        batches.finish();
     }
 };
 
@@ -152,7 +149,7 @@ std::unique_ptr<StoreEngine> open_second_reader(const StoreEngine& first)
     return std::move(*second);
 }
 
-// A second connection to `first`'s store for reading part of a long
+// A second connection to `first`'s store for reading part of a long scan or
 // lookup on another thread: in `first`'s snapshot where the engine can
 // share one (PostgreSQL), else (SQLite) in a read transaction of its own.
 // Null when there is no second core or connection to be had; the caller
@@ -415,12 +412,7 @@ void Store::scan_session_uses(int64_t session, const std::vector<SessionJob>& jo
             into.artifact.push_back(q.column_int(3));
         }
     };
-    std::unique_ptr<StoreEngine> second;
-    if (jobs.size() >= m_parallel_scan_jobs && std::thread::hardware_concurrency() > 1) {
-        if (auto opened = m_engine->open_reader(); opened && *opened && (*opened)->in_transaction()) {
-            second = std::move(*opened);
-        }
-    }
+    std::unique_ptr<StoreEngine> second = jobs.size() >= m_parallel_scan_jobs ? helper_reader(*m_engine) : nullptr;
     TableRows parts[2];
     ScanThread reader;
     if (second) {
