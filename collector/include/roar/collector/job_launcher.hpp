@@ -82,6 +82,7 @@ public:
 
 private:
     JobLauncher(pid_t root, ChildTracer* tracer) : m_root(root), m_tracer(tracer) { }
+    static JobLauncher started(pid_t child, uint32_t* wake_word, ChildTracer* tracer);
     bool only_services_remain() const;
     void reaped_one(pid_t pid, int status);
     pid_t m_root;
