@@ -2,12 +2,13 @@
 // facts_cache.hpp).
 #include "roar/collector/environment/facts_cache.hpp"
 
+#include "text_files.hpp"
+
 #include <fmt/format.h>
 
 #include <cstdlib>
 #include <fstream>
 #include <random>
-#include <sstream>
 #include <unistd.h>
 
 namespace roar::collector {
@@ -17,6 +18,26 @@ namespace {
 // Facts about files that no longer exist pile up as packages are upgraded:
 // past this many the file starts again from empty.
 constexpr size_t k_max_facts = 2000;
+
+// Whether the fact under `key` was learnt from a file that no longer has
+// that identity (rebuilt, upgraded, deleted): keys "libraries PATH ID" and
+// "python-version PATH ID" (the path may hold spaces; the identity cannot).
+// Such a fact can never be found again; others are kept.
+bool about_a_replaced_file(const std::string& key)
+{
+    for (const std::string_view kind : {std::string_view("libraries "), std::string_view("python-version ")}) {
+        if (!key.starts_with(kind)) {
+            continue;
+        }
+        const size_t last = key.rfind(' ');
+        if (last == std::string::npos || last <= kind.size()) {
+            return false;
+        }
+        const auto id = identify_file(key.substr(kind.size(), last - kind.size()));
+        return !id || identity_key(*id) != std::string_view(key).substr(last + 1);
+    }
+    return false;
+}
 
 } // namespace
 
@@ -50,13 +71,11 @@ std::string short_name(std::string_view text)
 
 FactsCache::FactsCache(std::filesystem::path file) : m_file(std::move(file))
 {
-    std::ifstream in(m_file);
-    if (!in) {
+    const auto text = text::read_file(m_file.string());
+    if (!text) {
         return;
     }
-    std::stringstream text;
-    text << in.rdbuf();
-    auto parsed = nlohmann::json::parse(text.str(), nullptr, false);
+    auto parsed = nlohmann::json::parse(*text, nullptr, false);
     if (parsed.is_object() && parsed.size() <= k_max_facts) {
         m_facts = std::move(parsed);
     }
@@ -81,6 +100,13 @@ Result<void> FactsCache::save()
 {
     if (!m_dirty) {
         return {};
+    }
+    // Every job reads the whole file: facts about programs since rebuilt or
+    // deleted (test binaries under /tmp, upgraded interpreters) go when it
+    // is written, so it holds what is still true rather than growing to
+    // k_max_facts (at 500 facts, parsing it cost each `roar run` 3 ms).
+    for (auto it = m_facts.begin(); it != m_facts.end();) {
+        it = about_a_replaced_file(it.key()) ? m_facts.erase(it) : std::next(it);
     }
     std::error_code ec;
     std::filesystem::create_directories(m_file.parent_path(), ec);

@@ -42,7 +42,10 @@ public:
     // Stores `value` under `key`; save() writes it.
     void put(const std::string& key, nlohmann::json value);
 
-    // Writes the facts if put() changed them (temporary file, then rename).
+    // Writes the facts if put() changed them (temporary file, then rename),
+    // leaving out facts about a file that has since changed: those stored
+    // under "libraries PATH IDENTITY" or "python-version PATH IDENTITY"
+    // (identity_key) whose PATH is gone or has another identity now.
     Result<void> save();
 
 private:
