@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <thread>
 #include <sstream>
 #include <sys/stat.h>
 #include <utime.h>
@@ -127,6 +128,47 @@ TEST_CASE("the hash cache answers for an unchanged file and not for a changed on
     auto third = db->digest_file(file.string());
     REQUIRE(third);
     CHECK(third->blake3 == blake3_hex("other content!"));
+}
+
+namespace {
+
+// How many of this process's descriptors are open on `file`.
+int descriptors_on(const std::filesystem::path& file)
+{
+    int n = 0;
+    for (const auto& fd : std::filesystem::directory_iterator("/proc/self/fd")) {
+        std::error_code ec;
+        n += std::filesystem::read_symlink(fd.path(), ec) == file ? 1 : 0;
+    }
+    return n;
+}
+
+} // namespace
+
+TEST_CASE("the hash cache look-up for another thread opens its connection on first use", "[collector][db][hash]")
+{
+    TempDir dir;
+    auto db = Database::create(dir / "roar.db");
+    REQUIRE(db);
+    const auto file = dir / "data.bin";
+    roar::test::write_file(file, "cached content");
+    utime(file.c_str(), &k_old_times);
+    REQUIRE(db->digest_file(file.string()));
+    db->flush_hash_cache();
+
+    const int before = descriptors_on(dir / "roar.db");
+    auto lookup = db->cache_lookup_for_thread();
+    REQUIRE(lookup);
+    CHECK(descriptors_on(dir / "roar.db") == before); // nothing opened until it is asked
+    std::optional<std::string> hit, miss;
+    std::thread tracer([&] {
+        hit = lookup(*identify_file(file.string()));
+        miss = lookup(FileIdentity{1, 2, 3, 4, true});
+    });
+    tracer.join();
+    CHECK(hit == blake3_hex("cached content"));
+    CHECK_FALSE(miss);
+    CHECK(descriptors_on(dir / "roar.db") == before + 1);
 }
 
 TEST_CASE("digest_files answers from the cache, hashes the rest and refuses what is not a file",

@@ -141,7 +141,8 @@ public:
     void flush_hash_cache();
 
     // A look-up of the hash cache for another thread (the tracer's, during
-    // a job), on a read-only connection of its own that never waits for a
+    // a job), on a read-only connection of its own (opened by the first look-up,
+    // on the thread that calls it) that never waits for a
     // lock (a busy cache is a miss): the BLAKE3 (hex) the cache holds for
     // an identity. Null when this store has no cache to read.
     std::function<std::optional<std::string>(const FileIdentity&)> cache_lookup_for_thread() const;
