@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -270,28 +271,54 @@ bool stop(pid_t pid, std::chrono::milliseconds timeout, bool is_child)
     if (pid <= 0) {
         return false;
     }
+    // A pidfd becomes readable the moment the process exits, so the wait
+    // ends then: polling every 20 ms, as before, added up to 20 ms to the
+    // end of every job whose proxy had served a request. Without pidfds
+    // (kernels before 5.3) it polls every millisecond.
+    const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
     ::kill(pid, SIGTERM);
     const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
+    bool exited = false;
+    bool clean = false;
+    while (true) {
         if (is_child) {
             int status = 0;
             const pid_t r = ::waitpid(pid, &status, WNOHANG);
-            if (r == pid) {
-                return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-            }
-            if (r < 0) {
-                return false;
+            if (r == pid || r < 0) {
+                exited = true;
+                clean = r == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+                break;
             }
         } else if (!alive(pid)) {
-            return true;
+            exited = clean = true;
+            break;
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+            break;
+        }
+        if (pidfd >= 0) {
+            pollfd p{pidfd, POLLIN, 0};
+            const int ready = ::poll(&p, 1, static_cast<int>(std::min<long long>(left.count() + 1, 1000)));
+            if (ready == 1 && !is_child) {
+                exited = clean = true; // it exited; its own parent reaps it
+                break;
+            }
+        } else {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
     }
-    ::kill(pid, SIGKILL);
-    if (is_child) {
-        ::waitpid(pid, nullptr, 0);
+    if (pidfd >= 0) {
+        ::close(pidfd);
     }
-    return false;
+    if (!exited) {
+        ::kill(pid, SIGKILL);
+        if (is_child) {
+            ::waitpid(pid, nullptr, 0);
+        }
+    }
+    return clean;
 }
 
 void request_stop(pid_t pid)
