@@ -21,9 +21,11 @@
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include <malloc.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 namespace {
@@ -285,6 +287,31 @@ int run_admin(const std::string& url, const std::string& token_env, const std::v
     return 0;
 }
 
+// --exit-with-parent PID (roar run's and the proxy daemon's job proxy):
+// SIGKILL when the thread that started this process ends, and exit now if
+// that process is already gone (the parent is then another one). Read from
+// argv before anything else, so the window where the parent's death goes
+// unnoticed is only the exec.
+void exit_with_parent(int argc, char** argv)
+{
+    for (int i = 1; i + 1 < argc; ++i) {
+        if (std::string_view(argv[i]) != "--exit-with-parent") {
+            continue;
+        }
+        const std::string_view text(argv[i + 1]);
+        long parent = 0;
+        const auto parsed = std::from_chars(text.data(), text.data() + text.size(), parent);
+        if (parsed.ec != std::errc() || parsed.ptr != text.data() + text.size() || parent <= 0) {
+            return; // CLI11 reports the bad value
+        }
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (::getppid() != static_cast<pid_t>(parent)) {
+            std::_Exit(1);
+        }
+        return;
+    }
+}
+
 int run(int argc, char** argv)
 {
     CLI::App app{"roar-proxy: records S3 reads and writes of a job as lineage (see docs/proxy.md)"};
@@ -310,6 +337,10 @@ int run(int argc, char** argv)
     app.add_option("--listen-fd", opts.listen_fd,
                    "serve this inherited listening TCP socket instead of binding --listen (roar run hands one over)");
     app.add_option("--pid-file", pid_file, "write the proxy's pid to this file");
+    long exit_with_parent_pid = 0;
+    app.add_option("--exit-with-parent", exit_with_parent_pid,
+                   "be killed when the thread of process PID that started this one ends (roar run's job proxy)")
+        ->check(CLI::PositiveNumber);
     app.add_option("--log-file", log_file, "append log lines here instead of stderr");
     app.add_flag("--verbose", verbose, "log every request (secrets redacted)");
     std::string log_format;
@@ -489,6 +520,7 @@ int run(int argc, char** argv)
 
 int main(int argc, char** argv)
 {
+    exit_with_parent(argc, argv);
     keep_heap_for_transfers();
     try {
         return run(argc, argv);
