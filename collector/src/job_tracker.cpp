@@ -1112,6 +1112,9 @@ void JobTracker::finish_paths(JobRecord& job)
             written += state(id).written ? 1 : 0;
         }
     }
+    // Nothing looks a path up by name from here on: the index's memory
+    // goes before the record's uses are made.
+    m_path_ids.drop_index();
     // At most this many: the record's vectors never grow by doubling (a
     // million uses would briefly need room for a million and a half).
     job.inputs.reserve(job.inputs.size() + read);

@@ -65,6 +65,9 @@ void Store::flush_hash_cache()
         m_pending_cache.clear();
     }
     cache->set_lock_wait(k_store_lock_wait);
+    // While a job of many files is recorded, these writes would otherwise
+    // keep a full page cache (64 MiB) alive next to the job's record.
+    cache->release_memory();
 }
 
 Result<FileDigest> Store::digest_file(const std::string& path)

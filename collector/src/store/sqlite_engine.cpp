@@ -317,6 +317,8 @@ void SqliteEngine::prepare_bulk_read()
     sqlite3_exec(m_db, "PRAGMA mmap_size = 4294967296", nullptr, nullptr, nullptr);
 }
 
+void SqliteEngine::release_memory() { sqlite3_db_release_memory(m_db); }
+
 Result<std::unique_ptr<StoreEngine>> SqliteEngine::open_reader() const
 {
     auto handle =

@@ -5,6 +5,7 @@
 #include "temp_dir.hpp"
 
 #include <catch2/catch.hpp>
+#include <sqlite3.h>
 
 #include <fstream>
 #include <thread>
@@ -246,6 +247,31 @@ TEST_CASE("digest_files writes the pending hash-cache entries once the limit is 
     CHECK(count(*db, "SELECT count(*) FROM hash_cache") == 10);
     db->flush_hash_cache();
     CHECK(count(*db, "SELECT count(*) FROM hash_cache") == 12);
+}
+
+TEST_CASE("a write of pending hash-cache entries gives the page cache back", "[collector][db][hash]")
+{
+    TempDir dir;
+    auto db = Database::create(dir / "roar.db");
+    REQUIRE(db);
+    db->set_pending_cache_limit(200);
+    const std::vector<std::string> paths = old_files(dir, 400);
+    HashPool pool(2);
+    const auto cache_bytes = [&db] {
+        int used = 0, highest = 0;
+        sqlite3_db_status(db->handle(), SQLITE_DBSTATUS_CACHE_USED, &used, &highest, 0);
+        return used;
+    };
+    db->digest_files(std::vector<std::string>(paths.begin(), paths.begin() + 150), pool);
+    CHECK(count(*db, "SELECT count(*) FROM hash_cache") == 0);
+    const int loaded = cache_bytes(); // the pages that count read
+    // 250 pending entries pass the limit: the call writes them, then lets
+    // their pages go (a job of a million files would hold 64 MiB).
+    db->digest_files(std::vector<std::string>(paths.begin() + 150, paths.end()), pool);
+    const int after_write = cache_bytes();
+    CHECK(loaded > 16384);
+    CHECK(after_write < loaded / 2);
+    CHECK(count(*db, "SELECT count(*) FROM hash_cache") == 400);
 }
 
 TEST_CASE("store_job records every use, shares artifacts, and adds an S3 object's other hashes", "[collector][db]")

@@ -76,7 +76,9 @@ public:
     // finish() in its two steps: the processes (`job`'s processes and their
     // notes; footprint() can be taken after it), then the paths (inputs,
     // outputs, deleted: hashing). A job of many files keeps the footprint
-    // and the record's uses from being held at once this way.
+    // and the record's uses from being held at once this way. After
+    // finish_paths the tracker takes no more events (its path index is
+    // freed); footprint() still answers.
     void finish_processes(JobRecord& job);
     void finish_paths(JobRecord& job);
 
@@ -129,6 +131,9 @@ private:
         Index::const_iterator lower_bound(std::string_view from) const { return m_index.lower_bound(from); }
         Index::const_iterator begin() const { return m_index.begin(); }
         Index::const_iterator end() const { return m_index.end(); }
+        // Frees the index (a third of the table's memory); name() and
+        // size() still answer, look-ups by name no longer do.
+        void drop_index() { Index().swap(m_index); }
 
     private:
         std::vector<std::unique_ptr<char[]>> m_blocks;

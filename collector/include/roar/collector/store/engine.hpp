@@ -148,6 +148,10 @@ public:
     virtual std::unique_ptr<RowStream> stream_rows(std::string_view /*table_columns*/) { return nullptr; }
     // Large reads follow (SQLite maps the file instead of copying pages).
     virtual void prepare_bulk_read() { }
+    // Gives back the memory of pages this connection keeps cached but is
+    // not using (SQLite's page cache after a commit); the next statements
+    // read those pages again.
+    virtual void release_memory() { }
     // Another read-only connection to the same database, for reading one
     // scan on two threads; null when the engine has no use for one. An
     // engine that can share a snapshot (PostgreSQL) opens it inside this

@@ -90,6 +90,7 @@ public:
     int64_t last_insert_id() override;
     void set_lock_wait(std::chrono::milliseconds wait) override;
     void prepare_bulk_read() override;
+    void release_memory() override;
     Result<std::unique_ptr<StoreEngine>> open_reader() const override;
     std::string moved() const override;
 
