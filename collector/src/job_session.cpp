@@ -31,6 +31,10 @@ namespace roar::collector {
 
 namespace {
 
+// How long a job runs before its proxy is started without an S3 connection
+// (longer than a trivial command, much shorter than an S3 client's start).
+constexpr std::chrono::milliseconds k_proxy_start_delay{20};
+
 std::string new_job_uid()
 {
     std::random_device rd;
@@ -181,6 +185,12 @@ void JobSession::run_job(const EventRing::Sink& sink, const std::function<void(c
         // S3 connections wait in the socket's queue until the proxy is up,
         // and a job with no S3 traffic does not wait for the proxy at all.
         opts.hand_over = true;
+        // ... and the proxy itself starts with the job's first S3 connection
+        // or once the job has run k_proxy_start_delay, whichever is first: a
+        // short job with no S3 traffic never starts it, and a longer one has
+        // it started well before a typical S3 client (an interpreter and an
+        // SDK to load) connects.
+        opts.defer_start = k_proxy_start_delay;
         opts.ring = ring->name();
         // The shim routes the job's S3 connections to the proxy (issue 17):
         // the proxy gets the job's secret and routing rules, the job gets
@@ -273,16 +283,18 @@ void JobSession::run_job(const EventRing::Sink& sink, const std::function<void(c
     if (launched) {
         launched(*launcher);
     }
-    if (proxy) {
-        launcher->add_service(proxy->pid());
-    }
     if (guard) {
         launcher->add_service(guard->pid());
     }
+    pid_t proxy_service = -1;
     while (!launcher->reap()) {
         if (proxy) {
             if (auto failed = proxy->check_start(); !failed.empty()) {
                 m_notes.push_back(failed + "; S3 calls of this job were not observed");
+            }
+            if (proxy->pid() > 0 && proxy->pid() != proxy_service) {
+                proxy_service = proxy->pid(); // started by the job's first S3 connection
+                launcher->add_service(proxy_service);
             }
         }
         ring->drain(traced_sink);

@@ -143,17 +143,12 @@ std::optional<std::uint16_t> read_ready_port(int fd, std::chrono::milliseconds t
     return static_cast<std::uint16_t>(port);
 }
 
-std::variant<ProxyProcess, std::string> start(const StartOptions& opts)
+namespace {
+
+// Starts roar-proxy per `opts`, handing it `listen_fd` (bound to
+// `listen_port`) when that is not -1; the fd is closed on failure.
+std::variant<ProxyProcess, std::string> spawn(const StartOptions& opts, int listen_fd, std::uint16_t listen_port)
 {
-    int listen_fd = -1;
-    std::uint16_t listen_port = 0;
-    if (opts.hand_over) {
-        auto listening = listen_socket(opts.listen_host, opts.port);
-        if (auto* err = std::get_if<std::string>(&listening)) {
-            return *err;
-        }
-        std::tie(listen_fd, listen_port) = std::get<std::pair<int, std::uint16_t>>(listening);
-    }
     int ready[2];
     if (::pipe2(ready, O_CLOEXEC) != 0) {
         const int err = errno;
@@ -267,6 +262,22 @@ std::variant<ProxyProcess, std::string> start(const StartOptions& opts)
     return ProxyProcess{pid, static_cast<std::uint16_t>(port)};
 }
 
+} // namespace
+
+std::variant<ProxyProcess, std::string> start(const StartOptions& opts)
+{
+    int listen_fd = -1;
+    std::uint16_t listen_port = 0;
+    if (opts.hand_over) {
+        auto listening = listen_socket(opts.listen_host, opts.port);
+        if (auto* err = std::get_if<std::string>(&listening)) {
+            return *err;
+        }
+        std::tie(listen_fd, listen_port) = std::get<std::pair<int, std::uint16_t>>(listening);
+    }
+    return spawn(opts, listen_fd, listen_port);
+}
+
 bool stop(pid_t pid, std::chrono::milliseconds timeout, bool is_child)
 {
     if (pid <= 0) {
@@ -333,6 +344,22 @@ void request_stop(pid_t pid)
 
 std::variant<ProxyChild, std::string> ProxyChild::start(const StartOptions& opts)
 {
+    if (opts.defer_start && opts.hand_over) {
+        // What would make every start fail is found now, as without deferral.
+        if (::access(opts.binary.c_str(), X_OK) != 0) {
+            const int err = errno;
+            return "cannot start roar-proxy (" + opts.binary + "): " + std::strerror(err);
+        }
+        auto listening = listen_socket(opts.listen_host, opts.port);
+        if (auto* err = std::get_if<std::string>(&listening)) {
+            return *err;
+        }
+        const auto [fd, port] = std::get<std::pair<int, std::uint16_t>>(listening);
+        ProxyChild child(ProxyProcess{-1, port, -1, fd}, opts.log_file);
+        child.m_deferred = opts;
+        child.m_start_by = std::chrono::steady_clock::now() + *opts.defer_start;
+        return child;
+    }
     auto started = proxy_control::start(opts);
     if (auto* err = std::get_if<std::string>(&started)) {
         return *err;
@@ -352,8 +379,30 @@ void ProxyChild::close_start_fds()
     }
 }
 
+// Starts the deferred proxy on the socket this side holds; "" or why not
+// (the socket is then closed: waiting clients find the port closed).
+std::string ProxyChild::start_deferred()
+{
+    const StartOptions opts = std::move(*m_deferred);
+    m_deferred.reset();
+    const int listen_fd = m_process.listen_fd;
+    m_process.listen_fd = -1; // spawn() owns it now, and closes it on failure
+    auto started = spawn(opts, listen_fd, m_process.port);
+    if (auto* err = std::get_if<std::string>(&started)) {
+        return *err;
+    }
+    m_process = std::get<ProxyProcess>(started);
+    return {};
+}
+
 std::string ProxyChild::check_start()
 {
+    if (m_deferred) {
+        // A client waits, or the job has run long enough to need the proxy
+        // soon: it starts now.
+        const bool due = std::chrono::steady_clock::now() >= m_start_by || readable_now(m_process.listen_fd);
+        return due ? start_deferred() : std::string();
+    }
     if (!readable_now(m_process.ready_fd)) {
         return {};
     }
@@ -372,6 +421,16 @@ std::string ProxyChild::check_start()
 
 bool ProxyChild::stop(std::chrono::milliseconds timeout)
 {
+    if (m_deferred) {
+        // Never asked for. A client that connected since the last check
+        // (the job is over, but its request may be in the socket) is
+        // served as a starting proxy's would be.
+        if (!readable_now(m_process.listen_fd) || !start_deferred().empty()) {
+            m_deferred.reset();
+            close_start_fds();
+            return true;
+        }
+    }
     if (m_process.pid <= 0) {
         close_start_fds();
         return false;

@@ -3,8 +3,11 @@
 # proxy: S3 connections made meanwhile wait in the socket's queue until the
 # proxy serves them, a job with no S3 traffic never waits for it, and a
 # proxy that dies before it listens costs the job nothing but the record of
-# its S3 calls, which the job's notes say. A stand-in roar-proxy
-# (ROAR_PROXY_BINARY) makes the proxy slow to start, or fail.
+# its S3 calls, which the job's notes say. The proxy itself is started
+# with the job's first S3 connection or once the job has run 20 ms: a short
+# job with no S3 traffic never starts one. A stand-in roar-proxy
+# (ROAR_PROXY_BINARY) makes the proxy slow to start, or fail, or marks
+# that it was started.
 source "$(dirname "$0")/lib_s3.sh"
 need b3sum
 start_moto
@@ -20,7 +23,8 @@ cat >"$TEST_TMP/failing-proxy" <<'SH'
 while [ $# -gt 0 ]; do [ "$1" = --log-file ] && echo "simulated start-up failure" >>"$2"; shift; done
 exit 1
 SH
-chmod +x "$TEST_TMP/slow-proxy" "$TEST_TMP/failing-proxy"
+printf '#!/bin/sh\necho started >>%q\nexec %q "$@"\n' "$TEST_TMP/proxy-started" "$real_proxy" >"$TEST_TMP/marking-proxy"
+chmod +x "$TEST_TMP/slow-proxy" "$TEST_TMP/failing-proxy" "$TEST_TMP/marking-proxy"
 cat >put.py <<'PY'
 import sys, boto3
 boto3.client("s3", endpoint_url=sys.argv[1]).put_object(Bucket="handover", Key=sys.argv[2], Body=open(sys.argv[3], "rb").read())
@@ -35,6 +39,15 @@ ROAR_PROXY_BINARY=$TEST_TMP/slow-proxy "$ROAR" run -q true
 elapsed_ms=$((($(date +%s%N) - before) / 1000000))
 ((elapsed_ms < 2500)) || fail "roar run true took $elapsed_ms ms with a proxy that needs 3 s to start"
 assert_eq "$(show_json "$(last_job)" | jq -r '.notes // [] | map(select(test("proxy"))) | length')" 0 "proxy notes"
+
+check "a short job with no S3 traffic never starts its proxy"
+rm -f "$TEST_TMP/proxy-started"
+ROAR_PROXY_BINARY=$TEST_TMP/marking-proxy "$ROAR" run -q true
+[[ ! -e $TEST_TMP/proxy-started ]] || fail "roar-proxy was started for 'true'"
+
+check "a job that runs longer starts its proxy before any S3 call"
+ROAR_PROXY_BINARY=$TEST_TMP/marking-proxy "$ROAR" run -q sleep 0.5
+assert_eq "$(cat "$TEST_TMP/proxy-started" 2>/dev/null)" "started" "proxy started during 'sleep 0.5'"
 
 check "an S3 call made while the proxy starts waits for it and is recorded"
 ROAR_PROXY_BINARY=$TEST_TMP/slow-proxy "$ROAR" run -q python3 put.py "$MOTO_URL" early.txt early.local

@@ -47,6 +47,12 @@ struct StartOptions {
     // kernel queues them until the proxy accepts) and need not wait for the
     // proxy's start-up. The ProxyChild then follows the start.
     bool hand_over = false;
+    // With hand_over, for ProxyChild: roar-proxy itself is started by
+    // ProxyChild::check_start, as soon as a client waits on the socket or
+    // this long after start(), whichever comes first. A short job that makes
+    // no S3 call never pays for a proxy; a longer one has it ready before
+    // its S3 client is, as without the delay.
+    std::optional<std::chrono::milliseconds> defer_start;
 };
 
 // The port a starting process writes to `fd` as one line once it listens,
@@ -74,22 +80,31 @@ void request_stop(pid_t pid);
 // owner's scope, exceptions included.
 class ProxyChild {
 public:
-    // Starts roar-proxy per `opts`.
+    // Starts roar-proxy per `opts` (with `defer_start`: binds its socket
+    // and checks that its binary can be run; check_start() starts it).
     static std::variant<ProxyChild, std::string> start(const StartOptions& opts);
 
-    ProxyChild(ProxyChild&& other) noexcept : m_process(other.m_process), m_log_file(std::move(other.m_log_file))
+    ProxyChild(ProxyChild&& other) noexcept
+        : m_process(other.m_process),
+          m_log_file(std::move(other.m_log_file)),
+          m_deferred(std::move(other.m_deferred)),
+          m_start_by(other.m_start_by)
     {
         other.m_process = ProxyProcess{};
+        other.m_deferred.reset();
     }
     ProxyChild& operator=(ProxyChild&&) = delete;
     ProxyChild(const ProxyChild&) = delete;
     ~ProxyChild();
 
+    // -1 while a deferred proxy (StartOptions::defer_start) is not started.
     pid_t pid() const { return m_process.pid; }
     std::uint16_t port() const { return m_process.port; }
     // For a handed-over proxy, without waiting: empty while it starts or
     // once it listens; once, when it ended before it listened, why (with its
-    // log's last lines). Clients then find the port closed.
+    // log's last lines). Clients then find the port closed. A deferred
+    // proxy is started here once a client waits or its delay has passed
+    // (pid() then names it); if it cannot be, the message says why.
     std::string check_start();
 
     // Stops the proxy, waiting up to `timeout` for it to finish what is in
@@ -101,8 +116,11 @@ public:
 private:
     ProxyChild(ProxyProcess process, std::string log_file) : m_process(process), m_log_file(std::move(log_file)) { }
     void close_start_fds();
+    std::string start_deferred();
     ProxyProcess m_process;
     std::string m_log_file;
+    std::optional<StartOptions> m_deferred; // not started yet: how to start it
+    std::chrono::steady_clock::time_point m_start_by;
 };
 
 // The standalone daemon of the project whose .roar directory is `roar_dir`
