@@ -17,11 +17,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstdlib>
 #include <fcntl.h>
 #include <pwd.h>
 #include <random>
+#include <string_view>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -32,8 +35,24 @@ namespace roar::collector {
 namespace {
 
 // How long a job runs before its proxy is started without an S3 connection
-// (longer than a trivial command, much shorter than an S3 client's start).
-constexpr std::chrono::milliseconds k_proxy_start_delay{20};
+// (longer than a trivial command, much shorter than an S3 client's start);
+// $ROAR_PROXY_START_DELAY_MS, a whole number, replaces it (tests use it to
+// tell the two ways of starting apart whatever the machine's speed).
+std::chrono::milliseconds proxy_start_delay()
+{
+    constexpr std::chrono::milliseconds k_default{20};
+    const char* text = std::getenv("ROAR_PROXY_START_DELAY_MS");
+    if (text == nullptr) {
+        return k_default;
+    }
+    const std::string_view value(text);
+    unsigned long ms = 0;
+    const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), ms);
+    if (ec != std::errc() || end != value.data() + value.size()) {
+        return k_default;
+    }
+    return std::chrono::milliseconds(std::min<unsigned long>(ms, 24ul * 3600 * 1000));
+}
 
 std::string new_job_uid()
 {
@@ -186,11 +205,11 @@ void JobSession::run_job(const EventRing::Sink& sink, const std::function<void(c
         // and a job with no S3 traffic does not wait for the proxy at all.
         opts.hand_over = true;
         // ... and the proxy itself starts with the job's first S3 connection
-        // or once the job has run k_proxy_start_delay, whichever is first: a
+        // or once the job has run proxy_start_delay(), whichever is first: a
         // short job with no S3 traffic never starts it, and a longer one has
         // it started well before a typical S3 client (an interpreter and an
         // SDK to load) connects.
-        opts.defer_start = k_proxy_start_delay;
+        opts.defer_start = proxy_start_delay();
         opts.ring = ring->name();
         // The shim routes the job's S3 connections to the proxy (issue 17):
         // the proxy gets the job's secret and routing rules, the job gets

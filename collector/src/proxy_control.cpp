@@ -357,7 +357,6 @@ std::variant<ProxyChild, std::string> ProxyChild::start(const StartOptions& opts
         const auto [fd, port] = std::get<std::pair<int, std::uint16_t>>(listening);
         ProxyChild child(ProxyProcess{-1, port, -1, fd}, opts.log_file);
         child.m_deferred = opts;
-        child.m_start_by = std::chrono::steady_clock::now() + *opts.defer_start;
         return child;
     }
     auto started = proxy_control::start(opts);
@@ -400,7 +399,11 @@ std::string ProxyChild::check_start()
     if (m_deferred) {
         // A client waits, or the job has run long enough to need the proxy
         // soon: it starts now.
-        const bool due = std::chrono::steady_clock::now() >= m_start_by || readable_now(m_process.listen_fd);
+        const auto now = std::chrono::steady_clock::now();
+        if (!m_start_by) {
+            m_start_by = now + *m_deferred->defer_start;
+        }
+        const bool due = now >= *m_start_by || readable_now(m_process.listen_fd);
         return due ? start_deferred() : std::string();
     }
     if (!readable_now(m_process.ready_fd)) {

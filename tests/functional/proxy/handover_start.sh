@@ -4,8 +4,8 @@
 # proxy serves them, a job with no S3 traffic never waits for it, and a
 # proxy that dies before it listens costs the job nothing but the record of
 # its S3 calls, which the job's notes say. The proxy itself is started
-# with the job's first S3 connection or once the job has run 20 ms: a short
-# job with no S3 traffic never starts one. A stand-in roar-proxy
+# with the job's first S3 connection or once the job has run a delay: a
+# short job with no S3 traffic never starts one. A stand-in roar-proxy
 # (ROAR_PROXY_BINARY) makes the proxy slow to start, or fail, or marks
 # that it was started.
 source "$(dirname "$0")/lib_s3.sh"
@@ -40,14 +40,23 @@ elapsed_ms=$((($(date +%s%N) - before) / 1000000))
 ((elapsed_ms < 2500)) || fail "roar run true took $elapsed_ms ms with a proxy that needs 3 s to start"
 assert_eq "$(show_json "$(last_job)" | jq -r '.notes // [] | map(select(test("proxy"))) | length')" 0 "proxy notes"
 
-check "a short job with no S3 traffic never starts its proxy"
+# The delay is 20 ms; ROAR_PROXY_START_DELAY_MS sets it here, so that
+# neither check depends on how fast this machine (or a sanitizer build) is.
+check "a job shorter than the delay with no S3 traffic never starts its proxy"
 rm -f "$TEST_TMP/proxy-started"
-ROAR_PROXY_BINARY=$TEST_TMP/marking-proxy "$ROAR" run -q true
-[[ ! -e $TEST_TMP/proxy-started ]] || fail "roar-proxy was started for 'true'"
+ROAR_PROXY_START_DELAY_MS=60000 ROAR_PROXY_BINARY=$TEST_TMP/marking-proxy "$ROAR" run -q sleep 0.3
+[[ ! -e $TEST_TMP/proxy-started ]] || fail "roar-proxy was started for 'sleep 0.3' with a 60 s delay"
 
-check "a job that runs longer starts its proxy before any S3 call"
-ROAR_PROXY_BINARY=$TEST_TMP/marking-proxy "$ROAR" run -q sleep 0.5
+check "a job that runs past the delay starts its proxy without an S3 call"
+ROAR_PROXY_START_DELAY_MS=50 ROAR_PROXY_BINARY=$TEST_TMP/marking-proxy "$ROAR" run -q sleep 0.5
 assert_eq "$(cat "$TEST_TMP/proxy-started" 2>/dev/null)" "started" "proxy started during 'sleep 0.5'"
+
+check "an S3 call starts the proxy before the delay and is recorded"
+echo "written before the delay" >soon.local
+ROAR_PROXY_START_DELAY_MS=60000 "$ROAR" run -q python3 put.py "$MOTO_URL" soon.txt soon.local
+out=$(show_json "$(last_job)" | jq -c '.outputs[] | select(.path == "s3://handover/soon.txt")')
+[[ -n $out ]] || fail "S3 output missing: $out"
+assert_eq "$(jq -r .hashes.blake3 <<<"$out")" "$(b3 soon.local)" "output BLAKE3"
 
 check "an S3 call made while the proxy starts waits for it and is recorded"
 ROAR_PROXY_BINARY=$TEST_TMP/slow-proxy "$ROAR" run -q python3 put.py "$MOTO_URL" early.txt early.local

@@ -49,7 +49,8 @@ struct StartOptions {
     bool hand_over = false;
     // With hand_over, for ProxyChild: roar-proxy itself is started by
     // ProxyChild::check_start, as soon as a client waits on the socket or
-    // this long after start(), whichever comes first. A short job that makes
+    // this long after the first check_start() (a job's, once it runs),
+    // whichever comes first. A short job that makes
     // no S3 call never pays for a proxy; a longer one has it ready before
     // its S3 client is, as without the delay.
     std::optional<std::chrono::milliseconds> defer_start;
@@ -119,8 +120,8 @@ private:
     std::string start_deferred();
     ProxyProcess m_process;
     std::string m_log_file;
-    std::optional<StartOptions> m_deferred; // not started yet: how to start it
-    std::chrono::steady_clock::time_point m_start_by;
+    std::optional<StartOptions> m_deferred;                          // not started yet: how to start it
+    std::optional<std::chrono::steady_clock::time_point> m_start_by; // set by the first check_start()
 };
 
 // The standalone daemon of the project whose .roar directory is `roar_dir`
