@@ -312,7 +312,7 @@ void JobSession::run_job(const EventRing::Sink& sink, const std::function<void(c
                 m_notes.push_back(failed + "; S3 calls of this job were not observed");
             }
             if (proxy->pid() > 0 && proxy->pid() != proxy_service) {
-                proxy_service = proxy->pid(); // started by the job's first S3 connection
+                proxy_service = proxy->pid(); // just started: a client waited, or the delay passed
                 launcher->add_service(proxy_service);
             }
         }

@@ -50,9 +50,9 @@ struct StartOptions {
     // With hand_over, for ProxyChild: roar-proxy itself is started by
     // ProxyChild::check_start, as soon as a client waits on the socket or
     // this long after the first check_start() (a job's, once it runs),
-    // whichever comes first. A short job that makes
-    // no S3 call never pays for a proxy; a longer one has it ready before
-    // its S3 client is, as without the delay.
+    // whichever comes first. A short job that makes no S3 call never pays
+    // for a proxy; a longer one has it ready before its S3 client is, as
+    // without the delay.
     std::optional<std::chrono::milliseconds> defer_start;
 };
 
