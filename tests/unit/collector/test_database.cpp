@@ -265,8 +265,9 @@ TEST_CASE("a write of pending hash-cache entries gives the page cache back", "[c
     db->digest_files(std::vector<std::string>(paths.begin(), paths.begin() + 150), pool);
     CHECK(count(*db, "SELECT count(*) FROM hash_cache") == 0);
     const int loaded = cache_bytes(); // the pages that count read
-    // 250 pending entries pass the limit: the call writes them, then lets
-    // their pages go (a job of a million files would hold 64 MiB).
+    // 250 more take the pending entries (400) past the limit: the call
+    // writes them, then lets their pages go (a job of a million files
+    // would hold 64 MiB).
     db->digest_files(std::vector<std::string>(paths.begin() + 150, paths.end()), pool);
     const int after_write = cache_bytes();
     CHECK(loaded > 16384);
