@@ -150,7 +150,13 @@ SqliteEngine::SqliteEngine(sqlite3* db, fs::path path, Access access, bool immut
     }
 }
 
-SqliteEngine::~SqliteEngine() { sqlite3_close_v2(m_db); }
+SqliteEngine::~SqliteEngine()
+{
+    sqlite3_finalize(m_begin_read);
+    sqlite3_finalize(m_begin_write);
+    sqlite3_finalize(m_commit);
+    sqlite3_close_v2(m_db);
+}
 
 Result<std::unique_ptr<SqliteEngine>> SqliteEngine::create(const fs::path& path)
 {
@@ -300,9 +306,23 @@ void SqliteEngine::exec(std::string_view sql)
     }
 }
 
-void SqliteEngine::begin_write() { exec("BEGIN IMMEDIATE"); }
-void SqliteEngine::begin_read() { exec("BEGIN DEFERRED"); }
-void SqliteEngine::commit() { exec("COMMIT"); }
+void SqliteEngine::run_kept(sqlite3_stmt*& kept, const char* sql)
+{
+    if (!kept && sqlite3_prepare_v3(m_db, sql, -1, SQLITE_PREPARE_PERSISTENT, &kept, nullptr) != SQLITE_OK) {
+        throw FatalError(fmt::format("database error: {}", sqlite_message(m_db)));
+    }
+    const int rc = sqlite3_step(kept);
+    if (rc != SQLITE_DONE) {
+        std::string msg = sqlite_message(m_db);
+        sqlite3_reset(kept);
+        throw FatalError(fmt::format("database error: {}", msg));
+    }
+    sqlite3_reset(kept);
+}
+
+void SqliteEngine::begin_write() { run_kept(m_begin_write, "BEGIN IMMEDIATE"); }
+void SqliteEngine::begin_read() { run_kept(m_begin_read, "BEGIN DEFERRED"); }
+void SqliteEngine::commit() { run_kept(m_commit, "COMMIT"); }
 void SqliteEngine::rollback() noexcept { sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr); }
 bool SqliteEngine::in_transaction() const { return sqlite3_get_autocommit(m_db) == 0; }
 int64_t SqliteEngine::last_insert_id() { return sqlite3_last_insert_rowid(m_db); }

@@ -98,8 +98,14 @@ private:
     SqliteEngine(sqlite3* db, std::filesystem::path path, Access access, bool immutable);
     Result<void> check_and_migrate();
     Result<void> probe_read_only();
+    // Runs one of the transaction statements, prepared on first use and
+    // kept (a lookup that begins and commits a snapshot pays no parsing).
+    void run_kept(sqlite3_stmt*& kept, const char* sql);
 
     sqlite3* m_db = nullptr;
+    sqlite3_stmt* m_begin_read = nullptr;
+    sqlite3_stmt* m_begin_write = nullptr;
+    sqlite3_stmt* m_commit = nullptr;
     std::filesystem::path m_path;
     Access m_access;
     bool m_immutable = false; // read-only .roar: no locks, no WAL index
