@@ -30,9 +30,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
+#include <condition_variable>
 #include <map>
 #include <mutex>
+#include <thread>
+#include <type_traits>
 
 namespace fs = std::filesystem;
 
@@ -529,11 +533,126 @@ public:
     }
     void rollback() noexcept { m_engine->rollback(); }
 
+    Result<void> begin_read()
+    {
+        try {
+            m_engine->begin_read();
+            return {};
+        } catch (const FatalError& e) {
+            return fail("gateway metadata: {}", e.what());
+        }
+    }
+
+    // Another, read-only connection to the same database; null when the
+    // engine has none. Not while this one is in a transaction (PostgreSQL's
+    // would then share its snapshot).
+    Result<std::unique_ptr<collector::StoreEngine>> open_reader() const
+    {
+        try {
+            return m_engine->open_reader();
+        } catch (const FatalError& e) {
+            return fail("gateway metadata: {}", e.what());
+        }
+    }
+
 private:
     // Declared first, so the statements are finalised before it closes.
     std::unique_ptr<collector::StoreEngine> m_engine;
     std::map<const char*, std::unique_ptr<collector::SqlStatement>> m_cache;
     std::int64_t m_changes = 0;
+};
+
+// Read-only connections for lookups, so that the requests of many clients
+// do not queue behind the one connection that writes, nor behind a write
+// waiting for another gateway's lock (SQLite in WAL mode and PostgreSQL
+// both let them read meanwhile). They are opened on first need, up to a
+// cap, from a seed connection of their own (opening from the writing one
+// would need its mutex); when all are busy a lookup waits for one. A reader
+// whose lookup failed is closed rather than reused (its server may have
+// gone); the next lookup opens a new one.
+class ReaderPool {
+public:
+    explicit ReaderPool(std::size_t cap) : m_cap(cap) { }
+
+    // The connection new readers are opened from; none (the default)
+    // leaves every lookup on the writing connection.
+    void seed(std::unique_ptr<collector::StoreEngine> seed)
+    {
+        const bool enabled = seed != nullptr;
+        {
+            std::lock_guard seed_lock(m_seed_mutex);
+            m_seed = std::move(seed);
+        }
+        std::lock_guard lock(m_mutex);
+        m_enabled = enabled;
+    }
+
+    // An idle reader, else a new one while under the cap; null when there
+    // is no seed or a reader could not be opened (the caller then reads on
+    // the writing connection).
+    std::unique_ptr<Connection> take()
+    {
+        std::unique_lock lock(m_mutex);
+        if (!m_enabled) {
+            return nullptr;
+        }
+        m_cv.wait(lock, [&] { return !m_idle.empty() || m_open < m_cap; });
+        if (!m_idle.empty()) {
+            auto c = std::move(m_idle.back());
+            m_idle.pop_back();
+            return c;
+        }
+        ++m_open;
+        lock.unlock();
+        std::unique_ptr<collector::StoreEngine> engine;
+        {
+            std::lock_guard seed_lock(m_seed_mutex);
+            if (m_seed) {
+                try {
+                    if (auto opened = m_seed->open_reader()) {
+                        engine = std::move(*opened);
+                    }
+                } catch (const FatalError&) {
+                    // No reader this time: the lookup uses the writing connection.
+                }
+            }
+        }
+        if (!engine) {
+            lock.lock();
+            --m_open;
+            lock.unlock();
+            m_cv.notify_one();
+            return nullptr;
+        }
+        auto c = std::make_unique<Connection>();
+        c->attach(std::move(engine));
+        return c;
+    }
+
+    // Returns `c` after a lookup; `healthy` false closes it.
+    void give_back(std::unique_ptr<Connection> c, bool healthy)
+    {
+        {
+            std::lock_guard lock(m_mutex);
+            if (healthy) {
+                m_idle.push_back(std::move(c));
+            } else {
+                --m_open;
+            }
+        }
+        m_cv.notify_one();
+        // An unhealthy `c` closes here, outside the lock.
+    }
+
+private:
+    std::mutex m_mutex;
+    std::condition_variable m_cv;
+    std::vector<std::unique_ptr<Connection>> m_idle;
+    const std::size_t m_cap;
+    bool m_enabled = false; // seeded
+    std::size_t m_open = 0; // idle and lent out
+    std::mutex m_seed_mutex;
+    std::unique_ptr<collector::StoreEngine> m_seed;
 };
 
 // A write transaction (SQLite: BEGIN IMMEDIATE; PostgreSQL: BEGIN and the
@@ -728,7 +847,13 @@ public:
     Result<void> open(std::unique_ptr<collector::StoreEngine> engine)
     {
         m_c.attach(std::move(engine));
-        return migrate();
+        GW_CHECK(migrate());
+        // Readers for lookups; without one (the engine has none, or it
+        // could not be opened) lookups share the writing connection.
+        if (auto seed = m_c.open_reader(); seed && *seed) {
+            m_readers.seed(std::move(*seed));
+        }
+        return {};
     }
 
     // --- backends and quota -----------------------------------------------------------
@@ -824,26 +949,26 @@ public:
     // --- objects ------------------------------------------------------------------------
     Result<std::optional<ObjectRecord>> find_object(const BucketRef& bucket, std::string_view key) override
     {
-        std::lock_guard lock(m_mutex);
-        return object_by_key(bucket, key, true);
+        return read(Snapshot::one, [&](Connection& c) { return object_by_key(c, bucket, key, true); });
     }
 
     Result<std::optional<ObjectRecord>> find_object_by_id(std::string_view id) override
     {
-        std::lock_guard lock(m_mutex);
-        std::optional<ObjectRecord> o;
-        {
-            GW_TRY(s, m_c.prepare(sql::k_object_by_id));
-            s->bind(1, id);
-            GW_TRY(row, s->step());
-            if (!*row) {
-                return o;
+        return read(Snapshot::one, [&](Connection& c) -> Result<std::optional<ObjectRecord>> {
+            std::optional<ObjectRecord> o;
+            {
+                GW_TRY(s, c.prepare(sql::k_object_by_id));
+                s->bind(1, id);
+                GW_TRY(row, s->step());
+                if (!*row) {
+                    return o;
+                }
+                o = object_from(*s);
             }
-            o = object_from(*s);
-        }
-        GW_TRY(copies, copies_of(o->id));
-        o->copies = std::move(*copies);
-        return o;
+            GW_TRY(copies, copies_of(c, o->id));
+            o->copies = std::move(*copies);
+            return o;
+        });
     }
 
     Result<PutResult> commit_object(const NewObject& o) override
@@ -883,7 +1008,7 @@ public:
         std::lock_guard lock(m_mutex);
         Transaction t(m_c);
         GW_CHECK(t.begin());
-        GW_TRY(old, object_by_key(bucket, key, true));
+        GW_TRY(old, object_by_key(m_c, bucket, key, true));
         if (!*old) {
             return std::optional<ObjectRecord>();
         }
@@ -895,26 +1020,27 @@ public:
     Result<std::vector<ObjectRecord>> list_objects(const BucketRef& bucket, std::string_view prefix,
                                                    std::string_view after, std::size_t limit) override
     {
-        std::lock_guard lock(m_mutex);
-        const auto upper = prefix_successor(std::string(prefix));
-        GW_TRY(s, m_c.prepare(upper ? sql::k_object_list_bounded : sql::k_object_list));
-        s->bind(1, bucket.tenant)
-            .bind(2, bucket.bucket)
-            .bind(3, after)
-            .bind(4, prefix)
-            .bind(5, static_cast<std::int64_t>(limit));
-        if (upper) {
-            s->bind(6, *upper);
-        }
-        std::vector<ObjectRecord> out;
-        for (;;) {
-            GW_TRY(row, s->step());
-            if (!*row) {
-                break;
+        return read(Snapshot::per_statement, [&](Connection& c) -> Result<std::vector<ObjectRecord>> {
+            const auto upper = prefix_successor(std::string(prefix));
+            GW_TRY(s, c.prepare(upper ? sql::k_object_list_bounded : sql::k_object_list));
+            s->bind(1, bucket.tenant)
+                .bind(2, bucket.bucket)
+                .bind(3, after)
+                .bind(4, prefix)
+                .bind(5, static_cast<std::int64_t>(limit));
+            if (upper) {
+                s->bind(6, *upper);
             }
-            out.push_back(object_from(*s));
-        }
-        return out;
+            std::vector<ObjectRecord> out;
+            for (;;) {
+                GW_TRY(row, s->step());
+                if (!*row) {
+                    break;
+                }
+                out.push_back(object_from(*s));
+            }
+            return out;
+        });
     }
 
     Result<std::vector<ObjectRecord>> objects_on_backend(const std::string& backend, std::string_view after_id,
@@ -934,7 +1060,7 @@ public:
             }
         }
         for (auto& o : out) {
-            GW_TRY(copies, copies_of(o.id));
+            GW_TRY(copies, copies_of(m_c, o.id));
             o.copies = std::move(*copies);
         }
         return out;
@@ -1032,7 +1158,7 @@ public:
         if (*owner) {
             return ImportOutcome::known;
         }
-        GW_TRY(existing, object_by_key(rec.bucket, rec.key, false));
+        GW_TRY(existing, object_by_key(m_c, rec.bucket, rec.key, false));
         ImportOutcome outcome = ImportOutcome::imported;
         std::string object_id = rec.version;
         if (*existing) {
@@ -1085,8 +1211,7 @@ public:
 
     Result<std::optional<UploadRecord>> find_upload(std::string_view upload_id) override
     {
-        std::lock_guard lock(m_mutex);
-        return upload_by_id(upload_id);
+        return read(Snapshot::per_statement, [&](Connection& c) { return upload_by_id(c, upload_id); });
     }
 
     Result<bool> record_part(const std::string& upload_id, int number, std::uint64_t size, const std::string& etag,
@@ -1095,7 +1220,7 @@ public:
         std::lock_guard lock(m_mutex);
         Transaction t(m_c);
         GW_CHECK(t.begin());
-        GW_TRY(upload, upload_by_id(upload_id));
+        GW_TRY(upload, upload_by_id(m_c, upload_id));
         if (!*upload) {
             return false;
         }
@@ -1120,35 +1245,35 @@ public:
 
     Result<std::vector<PartRecord>> list_parts(std::string_view upload_id, int after, std::size_t limit) override
     {
-        std::lock_guard lock(m_mutex);
-        return parts_of(upload_id, after, limit);
+        return read(Snapshot::per_statement, [&](Connection& c) { return parts_of(c, upload_id, after, limit); });
     }
 
     Result<std::vector<UploadRecord>> list_uploads(const BucketRef& bucket, std::string_view prefix,
                                                    std::string_view key_marker, std::string_view upload_marker,
                                                    std::size_t limit) override
     {
-        std::lock_guard lock(m_mutex);
-        std::vector<UploadRecord> out;
-        GW_TRY(s, m_c.prepare(sql::k_uploads_list));
-        s->bind(1, bucket.tenant)
-            .bind(2, bucket.bucket)
-            .bind(3, prefix)
-            .bind(4, key_marker)
-            .bind(5, upload_marker)
-            .bind(6, static_cast<std::int64_t>(limit));
-        for (;;) {
-            GW_TRY(row, s->step());
-            if (!*row) {
-                break;
+        return read(Snapshot::per_statement, [&](Connection& c) -> Result<std::vector<UploadRecord>> {
+            std::vector<UploadRecord> out;
+            GW_TRY(s, c.prepare(sql::k_uploads_list));
+            s->bind(1, bucket.tenant)
+                .bind(2, bucket.bucket)
+                .bind(3, prefix)
+                .bind(4, key_marker)
+                .bind(5, upload_marker)
+                .bind(6, static_cast<std::int64_t>(limit));
+            for (;;) {
+                GW_TRY(row, s->step());
+                if (!*row) {
+                    break;
+                }
+                UploadRecord u = upload_from(*s);
+                if (u.key.compare(0, prefix.size(), prefix) != 0) {
+                    break; // past the prefix range (keys are ordered)
+                }
+                out.push_back(std::move(u));
             }
-            UploadRecord u = upload_from(*s);
-            if (u.key.compare(0, prefix.size(), prefix) != 0) {
-                break; // past the prefix range (keys are ordered)
-            }
-            out.push_back(std::move(u));
-        }
-        return out;
+            return out;
+        });
     }
 
     Result<PutResult> complete_upload(const CompleteUpload& c) override
@@ -1156,12 +1281,12 @@ public:
         std::lock_guard lock(m_mutex);
         Transaction t(m_c);
         GW_CHECK(t.begin());
-        GW_TRY(upload, upload_by_id(c.upload_id));
+        GW_TRY(upload, upload_by_id(m_c, c.upload_id));
         if (!*upload) {
             return fail("no such multipart upload {}", c.upload_id);
         }
         const UploadRecord& u = **upload;
-        GW_TRY(parts, parts_of(c.upload_id, 0, 10001));
+        GW_TRY(parts, parts_of(m_c, c.upload_id, 0, 10001));
         std::map<int, std::uint64_t> sizes;
         std::uint64_t all = 0;
         for (const auto& p : *parts) {
@@ -1209,11 +1334,11 @@ public:
         std::lock_guard lock(m_mutex);
         Transaction t(m_c);
         GW_CHECK(t.begin());
-        GW_TRY(upload, upload_by_id(upload_id));
+        GW_TRY(upload, upload_by_id(m_c, upload_id));
         if (!*upload) {
             return std::optional<UploadRecord>();
         }
-        GW_TRY(parts, parts_of(upload_id, 0, 10001));
+        GW_TRY(parts, parts_of(m_c, upload_id, 0, 10001));
         std::int64_t all = 0;
         for (const auto& p : *parts) {
             all += static_cast<std::int64_t>(p.size);
@@ -1374,14 +1499,15 @@ public:
 
     Result<std::optional<TenantRecord>> find_tenant(std::string_view name) override
     {
-        std::lock_guard lock(m_mutex);
-        GW_TRY(s, m_c.prepare(sql::k_tenant_by_name));
-        s->bind(1, name);
-        GW_TRY(row, s->step());
-        if (!*row) {
-            return std::optional<TenantRecord>();
-        }
-        return std::optional<TenantRecord>(TenantRecord{s->text(0), s->i64(1) != 0, s->i64(2)});
+        return read(Snapshot::per_statement, [&](Connection& c) -> Result<std::optional<TenantRecord>> {
+            GW_TRY(s, c.prepare(sql::k_tenant_by_name));
+            s->bind(1, name);
+            GW_TRY(row, s->step());
+            if (!*row) {
+                return std::optional<TenantRecord>();
+            }
+            return std::optional<TenantRecord>(TenantRecord{s->text(0), s->i64(1) != 0, s->i64(2)});
+        });
     }
 
     Result<bool> set_tenant_disabled(const std::string& name, bool disabled) override
@@ -1407,14 +1533,15 @@ public:
 
     Result<std::optional<KeyRecord>> find_key(std::string_view access_key) override
     {
-        std::lock_guard lock(m_mutex);
-        GW_TRY(s, m_c.prepare(sql::k_key_by_id));
-        s->bind(1, access_key);
-        GW_TRY(row, s->step());
-        if (!*row) {
-            return std::optional<KeyRecord>();
-        }
-        return std::optional<KeyRecord>(key_from(*s));
+        return read(Snapshot::per_statement, [&](Connection& c) -> Result<std::optional<KeyRecord>> {
+            GW_TRY(s, c.prepare(sql::k_key_by_id));
+            s->bind(1, access_key);
+            GW_TRY(row, s->step());
+            if (!*row) {
+                return std::optional<KeyRecord>();
+            }
+            return std::optional<KeyRecord>(key_from(*s));
+        });
     }
 
     Result<std::vector<KeyRecord>> list_keys(std::string_view tenant) override
@@ -1474,25 +1601,26 @@ public:
 
     Result<std::optional<StoredPolicy>> find_bucket_policy(const BucketRef& bucket) override
     {
-        std::lock_guard lock(m_mutex);
-        GW_TRY(s, m_c.prepare(sql::k_policy_get));
-        s->bind(1, bucket.tenant).bind(2, bucket.bucket);
-        GW_TRY(row, s->step());
-        if (!*row) {
-            return std::optional<StoredPolicy>();
-        }
-        StoredPolicy p;
-        if (!s->is_null(0)) {
-            p.replicas = static_cast<unsigned>(s->i64(0));
-        }
-        if (!s->is_null(1)) {
-            p.placement = parse_placement(s->text(1));
-        }
-        if (!s->is_null(2)) {
-            p.residencies = split_lines(s->text(2));
-        }
-        p.updated_at = s->i64(3);
-        return std::optional<StoredPolicy>(std::move(p));
+        return read(Snapshot::per_statement, [&](Connection& c) -> Result<std::optional<StoredPolicy>> {
+            GW_TRY(s, c.prepare(sql::k_policy_get));
+            s->bind(1, bucket.tenant).bind(2, bucket.bucket);
+            GW_TRY(row, s->step());
+            if (!*row) {
+                return std::optional<StoredPolicy>();
+            }
+            StoredPolicy p;
+            if (!s->is_null(0)) {
+                p.replicas = static_cast<unsigned>(s->i64(0));
+            }
+            if (!s->is_null(1)) {
+                p.placement = parse_placement(s->text(1));
+            }
+            if (!s->is_null(2)) {
+                p.residencies = split_lines(s->text(2));
+            }
+            p.updated_at = s->i64(3);
+            return std::optional<StoredPolicy>(std::move(p));
+        });
     }
 
     Result<void> bind_namespace(const BucketRef& bucket, const std::string& backend_bucket, Millis now) override
@@ -1521,14 +1649,15 @@ public:
 
     Result<std::optional<NamespaceRecord>> find_namespace(const BucketRef& bucket) override
     {
-        std::lock_guard lock(m_mutex);
-        GW_TRY(s, m_c.prepare(sql::k_namespace_get));
-        s->bind(1, bucket.tenant).bind(2, bucket.bucket);
-        GW_TRY(row, s->step());
-        if (!*row) {
-            return std::optional<NamespaceRecord>();
-        }
-        return std::optional<NamespaceRecord>(namespace_from(*s));
+        return read(Snapshot::per_statement, [&](Connection& c) -> Result<std::optional<NamespaceRecord>> {
+            GW_TRY(s, c.prepare(sql::k_namespace_get));
+            s->bind(1, bucket.tenant).bind(2, bucket.bucket);
+            GW_TRY(row, s->step());
+            if (!*row) {
+                return std::optional<NamespaceRecord>();
+            }
+            return std::optional<NamespaceRecord>(namespace_from(*s));
+        });
     }
 
     Result<std::vector<NamespaceRecord>> list_namespaces(std::string_view tenant) override
@@ -1622,10 +1751,10 @@ private:
         return std::optional<std::string>(s->text(0));
     }
 
-    Result<std::vector<Location>> copies_of(const std::string& object_id)
+    Result<std::vector<Location>> copies_of(Connection& c, const std::string& object_id)
     {
         std::vector<Location> out;
-        GW_TRY(s, m_c.prepare(sql::k_copies_of));
+        GW_TRY(s, c.prepare(sql::k_copies_of));
         s->bind(1, object_id);
         for (;;) {
             GW_TRY(row, s->step());
@@ -1637,11 +1766,12 @@ private:
         return out;
     }
 
-    Result<std::optional<ObjectRecord>> object_by_key(const BucketRef& bucket, std::string_view key, bool with_copies)
+    Result<std::optional<ObjectRecord>> object_by_key(Connection& c, const BucketRef& bucket, std::string_view key,
+                                                      bool with_copies)
     {
         std::optional<ObjectRecord> o;
         {
-            GW_TRY(s, m_c.prepare(sql::k_object_by_key));
+            GW_TRY(s, c.prepare(sql::k_object_by_key));
             s->bind(1, bucket.tenant).bind(2, bucket.bucket).bind(3, key);
             GW_TRY(row, s->step());
             if (!*row) {
@@ -1650,7 +1780,7 @@ private:
             o = object_from(*s);
         }
         if (with_copies) {
-            GW_TRY(copies, copies_of(o->id));
+            GW_TRY(copies, copies_of(c, o->id));
             o->copies = std::move(*copies);
         }
         return o;
@@ -1686,9 +1816,9 @@ private:
         return std::optional<std::string>(s->text(0));
     }
 
-    Result<std::optional<UploadRecord>> upload_by_id(std::string_view id)
+    Result<std::optional<UploadRecord>> upload_by_id(Connection& c, std::string_view id)
     {
-        GW_TRY(s, m_c.prepare(sql::k_upload_by_id));
+        GW_TRY(s, c.prepare(sql::k_upload_by_id));
         s->bind(1, id);
         GW_TRY(row, s->step());
         if (!*row) {
@@ -1697,10 +1827,10 @@ private:
         return std::optional<UploadRecord>(upload_from(*s));
     }
 
-    Result<std::vector<PartRecord>> parts_of(std::string_view upload_id, int after, std::size_t limit)
+    Result<std::vector<PartRecord>> parts_of(Connection& c, std::string_view upload_id, int after, std::size_t limit)
     {
         std::vector<PartRecord> out;
-        GW_TRY(s, m_c.prepare(sql::k_parts_list));
+        GW_TRY(s, c.prepare(sql::k_parts_list));
         s->bind(1, upload_id).bind(2, after).bind(3, static_cast<std::int64_t>(limit));
         for (;;) {
             GW_TRY(row, s->step());
@@ -1825,7 +1955,7 @@ private:
     Result<std::vector<Location>> replace_key(const BucketRef& bucket, const std::string& key, const Location& at,
                                               Millis now, Millis delete_at)
     {
-        GW_TRY(old, object_by_key(bucket, key, true));
+        GW_TRY(old, object_by_key(m_c, bucket, key, true));
         if (!*old) {
             return std::vector<Location>();
         }
@@ -1842,8 +1972,43 @@ private:
         return s->bind(1, upload_id).run();
     }
 
-    std::mutex m_mutex;
+    // Whether a lookup's statements must agree with each other (one
+    // snapshot) or each may read the latest committed state.
+    enum class Snapshot { one, per_statement };
+
+    // Runs the read-only lookup `fn(Connection&)` on a reader of its own;
+    // on the writing connection, under its mutex, when there is none.
+    template <typename Fn> std::invoke_result_t<Fn&, Connection&> read(Snapshot snapshot, Fn&& fn)
+    {
+        auto reader = m_readers.take();
+        if (!reader) {
+            std::lock_guard lock(m_mutex);
+            return fn(m_c);
+        }
+        const bool in_snapshot = snapshot == Snapshot::one;
+        if (in_snapshot) {
+            if (auto begun = reader->begin_read(); !begun) {
+                m_readers.give_back(std::move(reader), false);
+                return tl::unexpected(std::move(begun).error());
+            }
+        }
+        auto out = fn(*reader);
+        bool healthy = out.has_value();
+        if (in_snapshot) {
+            if (healthy) {
+                healthy = reader->commit().has_value();
+            } else {
+                reader->rollback();
+            }
+        }
+        m_readers.give_back(std::move(reader), healthy);
+        return out;
+    }
+
+    std::mutex m_mutex; // the writing connection's
     Connection m_c;
+    // Declared after m_c: readers close before the writing connection.
+    ReaderPool m_readers{std::clamp<std::size_t>(std::thread::hardware_concurrency(), 4, 16)};
 };
 
 } // namespace

@@ -4,11 +4,16 @@
 // tenants, keys, policies and namespaces.
 #include "gateway_test_support.hpp"
 
+#include "roar/collector/store/postgres_engine.hpp"
+#include "roar/collector/store/sqlite_engine.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <sqlite3.h>
 
 #include <atomic>
+#include <chrono>
+#include <future>
 #include <thread>
 
 using namespace roar::test;
@@ -79,6 +84,25 @@ std::unique_ptr<MetadataStore> open_frozen(const std::filesystem::path& path, co
     auto s = open_sqlite_metadata(path);
     REQUIRE(s);
     return std::move(*s);
+}
+
+// Another gateway's write transaction on `where`, holding the metadata's
+// write lock (SQLite's, or the schema's advisory lock on PostgreSQL) until
+// it is rolled back or closed.
+std::unique_ptr<roar::collector::StoreEngine> hold_write_lock(const TestMetadata& where)
+{
+    std::unique_ptr<roar::collector::StoreEngine> engine;
+    if (const std::string url = test_postgres_url(); url.empty()) {
+        auto opened = roar::collector::SqliteEngine::open_component(where.dir / "gw.db");
+        REQUIRE(opened);
+        engine = std::move(*opened);
+    } else {
+        auto opened = roar::collector::PostgresEngine::open_component(url, where.schema);
+        REQUIRE(opened);
+        engine = std::move(*opened);
+    }
+    engine->begin_write();
+    return engine;
 }
 
 } // namespace
@@ -169,6 +193,41 @@ TEST_CASE("concurrent connections to one metadata never over-allocate a quota", 
     auto check = where.open();
     REQUIRE(check);
     CHECK(usage_of(**check, "a").reserved_bytes == 1000);
+}
+
+TEST_CASE("lookups are answered while a write waits for another gateway's lock", "[gateway][metadata]")
+{
+    using namespace std::chrono_literals;
+    TestMetadata where;
+    auto opened = where.open();
+    REQUIRE(opened);
+    MetadataStore& s = **opened;
+    register_abc(s);
+    const PutResult p = put(s, "k", 10);
+    auto other = hold_write_lock(where);
+    // This gateway's write queues behind the other's lock...
+    auto write = std::async(std::launch::async, [&] { return s.reserve("a", 1, 1000, 61000); });
+    const bool write_waits = write.wait_for(300ms) == std::future_status::timeout;
+    // ...and its lookups, which only read, do not queue behind the write.
+    auto lookup = std::async(std::launch::async, [&] { return s.find_object(k_data, "k"); });
+    auto key = std::async(std::launch::async, [&] { return s.find_key("AKIANOSUCHKEY"); });
+    const bool answered =
+        lookup.wait_for(10s) == std::future_status::ready && key.wait_for(10s) == std::future_status::ready;
+    other->rollback();
+    other.reset();
+    CHECK(write_waits);
+    CHECK(answered);
+    auto reserved = write.get();
+    REQUIRE(reserved);
+    CHECK(*reserved);
+    auto found = lookup.get();
+    REQUIRE(found);
+    REQUIRE(*found);
+    CHECK((*found)->id == p.id);
+    CHECK((*found)->copies.size() == 1);
+    auto no_key = key.get();
+    REQUIRE(no_key);
+    CHECK_FALSE(*no_key);
 }
 
 TEST_CASE("committing an object records it, its copy and its bytes in one step", "[gateway][metadata]")
