@@ -2008,7 +2008,9 @@ private:
     std::mutex m_mutex; // the writing connection's
     Connection m_c;
     // Declared after m_c: readers close before the writing connection.
-    ReaderPool m_readers{std::clamp<std::size_t>(std::thread::hardware_concurrency(), 4, 16)};
+    // Lookups are short: a few readers serve many client threads, and a
+    // PostgreSQL shared by several gateways keeps connections to spare.
+    ReaderPool m_readers{std::clamp<std::size_t>(std::thread::hardware_concurrency(), 4, 8)};
 };
 
 } // namespace
