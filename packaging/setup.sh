@@ -63,6 +63,7 @@ ctest --test-dir "$build-asan" -L asan --output-on-failure -j "$jobs" --timeout 
 
 step "Building with TSan in $build-tsan"
 cmake -S "$src" -B "$build-tsan" "${san_flags[@]}" -DROAR_SANITIZE=thread >/dev/null
-cmake --build "$build-tsan" -j "$jobs" --target roar roar-proxy roar_proxy_ring_tool roar_collector_tests roar_proxy_tests
+cmake --build "$build-tsan" -j "$jobs" --target roar roar-proxy roar_proxy_ring_tool roar_collector_tests roar_proxy_tests \
+  roar_gateway_tests
 step "Running the tsan tests"
 ctest --test-dir "$build-tsan" -L tsan --output-on-failure -j "$jobs" --timeout 1200
