@@ -32,6 +32,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -569,7 +570,9 @@ private:
 // cap, from a seed connection of their own (opening from the writing one
 // would need its mutex); when all are busy a lookup waits for one. A reader
 // whose lookup failed is closed rather than reused (its server may have
-// gone); the next lookup opens a new one.
+// gone); the next lookup opens a new one. When opening fails (a server
+// out of connections), lookups use the writing connection and no reader
+// is tried again for a second.
 class ReaderPool {
 public:
     explicit ReaderPool(std::size_t cap) : m_cap(cap) { }
@@ -602,6 +605,9 @@ public:
             m_idle.pop_back();
             return c;
         }
+        if (std::chrono::steady_clock::now() < m_retry_at) {
+            return nullptr;
+        }
         ++m_open;
         lock.unlock();
         std::unique_ptr<collector::StoreEngine> engine;
@@ -620,6 +626,7 @@ public:
         if (!engine) {
             lock.lock();
             --m_open;
+            m_retry_at = std::chrono::steady_clock::now() + k_retry_open;
             lock.unlock();
             m_cv.notify_one();
             return nullptr;
@@ -645,9 +652,12 @@ public:
     }
 
 private:
+    static constexpr std::chrono::seconds k_retry_open{1};
+
     std::mutex m_mutex;
     std::condition_variable m_cv;
     std::vector<std::unique_ptr<Connection>> m_idle;
+    std::chrono::steady_clock::time_point m_retry_at; // no new reader before
     const std::size_t m_cap;
     bool m_enabled = false; // seeded
     std::size_t m_open = 0; // idle and lent out

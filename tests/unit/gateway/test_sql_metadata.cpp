@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <future>
 #include <thread>
 
@@ -228,6 +229,31 @@ TEST_CASE("lookups are answered while a write waits for another gateway's lock",
     auto no_key = key.get();
     REQUIRE(no_key);
     CHECK_FALSE(*no_key);
+}
+
+TEST_CASE("lookups are answered on the writing connection when no reader can be opened", "[gateway][metadata]")
+{
+    if (!test_postgres_url().empty()) {
+        return; // the file trick below is SQLite's
+    }
+    TestMetadata where;
+    auto opened = where.open();
+    REQUIRE(opened);
+    MetadataStore& s = **opened;
+    register_abc(s);
+    const PutResult p = put(s, "k", 10);
+    // Readers are opened by name on first need: with the file moved away
+    // none can be, while the open writing connection still reads it.
+    std::filesystem::rename(where.dir / "gw.db", where.dir / "moved.db");
+    for (int i = 0; i < 3; ++i) {
+        auto found = s.find_object(k_data, "k");
+        REQUIRE(found);
+        REQUIRE(*found);
+        CHECK((*found)->id == p.id);
+    }
+    auto missing = s.find_key("AKIANOSUCHKEY");
+    REQUIRE(missing);
+    CHECK_FALSE(*missing);
 }
 
 TEST_CASE("committing an object records it, its copy and its bytes in one step", "[gateway][metadata]")
