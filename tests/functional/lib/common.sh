@@ -6,6 +6,20 @@
 # free_port, and on_exit for cleanups.
 set -euo pipefail
 
+# ctest leaves its own log (LastTest.log.tmp, written whenever another test
+# ends) open in the tests it starts. A traced job inherits it as a
+# write-capable fd to a file that changes while the job runs, which roar
+# records as an output, as it should for a redirection; the tests' jobs
+# must not be handed it. Every inherited fd above 2 that names a regular
+# file is closed (255 is bash's own, the script being read).
+for _fd in /proc/$$/fd/*; do
+  _fd=${_fd##*/}
+  if ((_fd > 2 && _fd != 255)) && [[ -f /proc/$$/fd/$_fd ]]; then
+    eval "exec $_fd>&-"
+  fi
+done
+unset _fd
+
 ROAR_SOURCE_DIR=${ROAR_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)}
 ROAR_BUILD_DIR=${ROAR_BUILD_DIR:-$ROAR_SOURCE_DIR/build}
 ROAR=$ROAR_BUILD_DIR/bin/roar
