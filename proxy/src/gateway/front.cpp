@@ -1711,17 +1711,23 @@ Result<Response> do_head_or_get_object(Exchange& x, bool get)
         // the next copy starts the response afresh.
         std::string head_out;
         std::uint64_t unsent_body = 0; // body bytes in head_out
-        const auto write_out = [&](std::string& bytes) {
+        // Sends `bytes`, of which `body` are body bytes, to the client.
+        const auto send = [&](std::string_view bytes, std::uint64_t body) {
             x.response_started = true;
-            const bool ok = x.conn.write_all(bytes);
-            bytes.clear();
-            if (!ok) {
+            if (!x.conn.write_all(bytes)) {
                 sink_failed = true;
                 return false;
             }
-            x.g.metrics.bytes_out += unsent_body;
-            unsent_body = 0;
+            x.g.metrics.bytes_out += body;
             return true;
+        };
+        const auto write_out = [&](std::string& bytes) {
+            const bool ok = send(bytes, unsent_body);
+            bytes.clear();
+            if (ok) {
+                unsent_body = 0;
+            }
+            return ok;
         };
         const HeadCallback on_head = [&](const GetResponse& resp) {
             Response r;
@@ -1744,12 +1750,7 @@ Result<Response> do_head_or_get_object(Exchange& x, bool get)
             // more), large pieces go to the client straight from curl's
             // buffer instead of through head_out: one copy less per byte.
             if (x.response_started && head_out.empty() && n >= k_io_chunk) {
-                if (!x.conn.write_all(std::string_view(data, n))) {
-                    sink_failed = true;
-                    return false;
-                }
-                x.g.metrics.bytes_out += n;
-                return true;
+                return send(std::string_view(data, n), n);
             }
             if (head_out.size() + n > k_io_chunk && head_out.capacity() < k_send_batch) {
                 head_out.reserve(k_send_batch + k_io_chunk); // one allocation for a large body

@@ -579,7 +579,7 @@ public:
 
     // The connection new readers are opened from; none (the default)
     // leaves every lookup on the writing connection.
-    void seed(std::unique_ptr<collector::StoreEngine> seed)
+    void seed(std::unique_ptr<Connection> seed)
     {
         const bool enabled = seed != nullptr;
         {
@@ -613,15 +613,9 @@ public:
         std::unique_ptr<collector::StoreEngine> engine;
         {
             std::lock_guard seed_lock(m_seed_mutex);
-            if (m_seed) {
-                try {
-                    if (auto opened = m_seed->open_reader()) {
-                        engine = std::move(*opened);
-                    }
-                } catch (const FatalError&) {
-                    // No reader this time: the lookup uses the writing connection.
-                }
-            }
+            if (auto opened = m_seed->open_reader(); opened) {
+                engine = std::move(*opened);
+            } // else no reader this time: the lookup uses the writing connection
         }
         if (!engine) {
             lock.lock();
@@ -662,7 +656,7 @@ private:
     bool m_enabled = false; // seeded
     std::size_t m_open = 0; // idle and lent out
     std::mutex m_seed_mutex;
-    std::unique_ptr<collector::StoreEngine> m_seed;
+    std::unique_ptr<Connection> m_seed;
 };
 
 // A write transaction (SQLite: BEGIN IMMEDIATE; PostgreSQL: BEGIN and the
@@ -860,8 +854,10 @@ public:
         GW_CHECK(migrate());
         // Readers for lookups; without one (the engine has none, or it
         // could not be opened) lookups share the writing connection.
-        if (auto seed = m_c.open_reader(); seed && *seed) {
-            m_readers.seed(std::move(*seed));
+        if (auto reader = m_c.open_reader(); reader && *reader) {
+            auto seed = std::make_unique<Connection>();
+            seed->attach(std::move(*reader));
+            m_readers.seed(std::move(seed));
         }
         return {};
     }

@@ -44,7 +44,7 @@ std::mt19937_64& id_generator()
     return generator;
 }
 
-// `n` (at most 16) random bytes as 2n lower-case hex digits, never all zero.
+// `n` random bytes as 2n lower-case hex digits, never all zero.
 std::string random_hex(std::size_t n)
 {
     static constexpr char k_digits[] = "0123456789abcdef";
