@@ -97,7 +97,7 @@ void add_extra_digests(JobRecord& job, const std::vector<std::string>& algorithm
             } else if (digests->blake3 != blake3->second) {
                 use.notes.push_back("sha256 not recorded: the file changed after roar hashed it");
             } else {
-                use.hashes["sha256"] = digests->sha256;
+                use.hashes.set("sha256", digests->sha256);
             }
         }
     }

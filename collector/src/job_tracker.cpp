@@ -1164,10 +1164,12 @@ void JobTracker::finish_paths(JobRecord& job)
 void JobTracker::add_datasets(JobRecord& job) const
 {
     std::vector<ReadFile> reads, s3_reads;
+    std::deque<std::string> digests; // as text, for the ReadFiles' views (a use keeps bytes)
     for (const auto& use : job.inputs) {
         auto b3 = use.hashes.find("blake3");
         if ((use.kind == "file" || use.kind == "s3") && use.size && b3 != use.hashes.end()) {
-            (use.kind == "s3" ? s3_reads : reads).push_back(ReadFile{use.path, *use.size, b3->second});
+            digests.push_back(b3->second);
+            (use.kind == "s3" ? s3_reads : reads).push_back(ReadFile{use.path, *use.size, digests.back()});
         }
     }
     const auto by_path = [](const ReadFile& a, const ReadFile& b) { return a.path < b.path; };

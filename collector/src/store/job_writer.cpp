@@ -348,14 +348,30 @@ void Store::write_uses_in_bulk(int64_t job_id, const JobRecord& job)
         const ArtifactUse* use;
         const char* direction;
     };
-    std::vector<Row> all;
-    all.reserve(job.inputs.size() + job.outputs.size() + job.deleted.size());
-    for (const auto* uses : {&job.inputs, &job.outputs, &job.deleted}) {
-        const char* direction = uses == &job.inputs ? "in" : uses == &job.outputs ? "out" : "deleted";
-        for (const auto& use : *uses) {
-            all.push_back({&use, direction});
+    // The uses in order (inputs, outputs, deleted), a batch at a time: a
+    // list of all of them would cost 16 MB for a job of a million.
+    struct Cursor {
+        const JobRecord& job;
+        int list = 0;
+        size_t at = 0;
+
+        // Fills `rows` with up to `most` next uses; false when none is left.
+        bool next(std::vector<Row>& rows, size_t most)
+        {
+            static constexpr const char* k_directions[] = {"in", "out", "deleted"};
+            const std::vector<ArtifactUse>* lists[] = {&job.inputs, &job.outputs, &job.deleted};
+            rows.clear();
+            while (list < 3 && rows.size() < most) {
+                if (at == lists[list]->size()) {
+                    ++list;
+                    at = 0;
+                    continue;
+                }
+                rows.push_back({&(*lists[list])[at++], k_directions[list]});
+            }
+            return !rows.empty();
         }
-    }
+    };
     // The batch's digests, looked up together (on PostgreSQL as one array
     // parameter when they are printable ASCII: blake3, sha256 and ETags are).
     KeyLookup digest_lookup(
@@ -380,6 +396,11 @@ void Store::write_uses_in_bulk(int64_t job_id, const JobRecord& job)
         const std::string* algorithm;
         const std::string* digest;
     };
+    struct Entry {
+        std::string algorithm, digest;
+    };
+    std::vector<Entry> entries;      // the batch's digests, row by row
+    std::vector<size_t> first_entry; // per row of the batch: its first in entries, and the end
     std::vector<std::string_view> digests;
     std::map<std::pair<std::string, std::string>, int64_t> known; // (algorithm, digest) -> artifact, this batch
     std::vector<int64_t> artifact_of;
@@ -404,19 +425,29 @@ void Store::write_uses_in_bulk(int64_t job_id, const JobRecord& job)
     PathInterner interner(*m_engine);
     std::vector<std::string_view> batch_paths;
     std::vector<int64_t> path_of;
-    for (size_t first = 0; first < all.size(); first += batch) {
-        const size_t count = std::min(batch, all.size() - first);
-        const Row* rows = all.data() + first;
+    Cursor cursor{job};
+    std::vector<Row> rows;
+    while (cursor.next(rows, batch)) {
+        const size_t count = rows.size();
         batch_paths.clear();
         for (size_t r = 0; r < count; ++r) {
             batch_paths.push_back(rows[r].use->path);
         }
         interner.intern(batch_paths, path_of);
-        digests.clear();
+        // The batch's digests as text, held for the batch: a use keeps a
+        // BLAKE3 digest as bytes (digests.hpp).
+        entries.clear();
+        first_entry.resize(count + 1);
         for (size_t r = 0; r < count; ++r) {
+            first_entry[r] = entries.size();
             for (const auto& [alg, digest] : rows[r].use->hashes) {
-                digests.push_back(digest);
+                entries.push_back({alg, digest});
             }
+        }
+        first_entry[count] = entries.size();
+        digests.clear();
+        for (const auto& entry : entries) {
+            digests.push_back(entry.digest);
         }
         std::sort(digests.begin(), digests.end());
         digests.erase(std::unique(digests.begin(), digests.end()), digests.end());
@@ -429,29 +460,30 @@ void Store::write_uses_in_bulk(int64_t job_id, const JobRecord& job)
         created.clear();
         hashes.clear();
         for (size_t r = 0; r < count; ++r) {
-            const ArtifactUse& use = *rows[r].use;
-            if (use.hashes.empty()) {
+            const Entry* use_first = entries.data() + first_entry[r];
+            const Entry* use_end = entries.data() + first_entry[r + 1];
+            if (use_first == use_end) {
                 continue;
             }
             int64_t& artifact = artifact_of[r];
             for (const char* algorithm : {"blake3", "etag"}) {
-                auto it = use.hashes.find(algorithm);
-                if (it != use.hashes.end()) {
-                    if (auto found = known.find({std::string(algorithm), it->second}); found != known.end()) {
+                auto it = std::find_if(use_first, use_end, [&](const Entry& e) { return e.algorithm == algorithm; });
+                if (it != use_end) {
+                    if (auto found = known.find({it->algorithm, it->digest}); found != known.end()) {
                         artifact = found->second;
                         break;
                     }
                 }
             }
             if (artifact == 0) { // new: ids are drawn below; -k marks the k-th
-                created.push_back({&use});
+                created.push_back({rows[r].use});
                 artifact = -int64_t(created.size());
             }
-            for (const auto& [alg, digest] : use.hashes) {
+            for (const Entry* e = use_first; e != use_end; ++e) {
                 // A digest already stored, or met earlier in this batch, is
                 // not written again.
-                if (known.emplace(std::make_pair(alg, digest), artifact).second) {
-                    hashes.push_back({artifact, &alg, &digest});
+                if (known.emplace(std::make_pair(e->algorithm, e->digest), artifact).second) {
+                    hashes.push_back({artifact, &e->algorithm, &e->digest});
                 }
             }
         }
@@ -478,7 +510,7 @@ void Store::write_uses_in_bulk(int64_t job_id, const JobRecord& job)
             }
             add_artifacts.insert(created.size(), [&](SqlStatement& q, size_t i, int p) {
                 const ArtifactUse& use = *created[i].use;
-                q.bind(p, created[i].id).bind(p + 1, use.kind);
+                q.bind(p, created[i].id).bind(p + 1, use.kind.view());
                 q.bind(p + 2, use.size ? std::optional<int64_t>(int64_t(*use.size)) : std::nullopt);
                 q.bind(p + 3, job.ended_at);
             });

@@ -2,24 +2,52 @@
 // it read, wrote and deleted. Built by JobTracker, stored by Database.
 #pragma once
 
+#include "roar/collector/digests.hpp"
 #include "roar/collector/event_ring.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <iosfwd>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace roar::collector {
 
+// What a use is: "file", "s3", or "dataset" (a directory or prefix the job
+// read as a whole). A pointer to one shared copy of the name: a job with a
+// million inputs holds a million of these.
+class ArtifactKind {
+public:
+    ArtifactKind() = default;            // "file"
+    ArtifactKind(std::string_view name); // NOLINT: converts as the string it replaced did
+    ArtifactKind(const char* name) : ArtifactKind(std::string_view(name)) { }
+    ArtifactKind(const std::string& name) : ArtifactKind(std::string_view(name)) { }
+
+    std::string_view view() const { return m_name; }
+    explicit operator std::string() const { return m_name; }
+    bool operator==(const ArtifactKind& o) const { return view() == o.view(); }
+    bool operator==(std::string_view o) const { return view() == o; }
+    bool operator==(const char* o) const { return view() == o; }
+    bool operator==(const std::string& o) const { return view() == o; }
+
+private:
+    const char* m_name = "file";
+};
+
+std::ostream& operator<<(std::ostream& out, const ArtifactKind& kind);
+void to_json(nlohmann::json& j, const ArtifactKind& kind);
+void from_json(const nlohmann::json& j, ArtifactKind& kind);
+
 // A file or S3 object as one job saw it.
 struct ArtifactUse {
-    std::string path;          // absolute path, or s3://bucket/key
-    std::string kind = "file"; // "file" or "s3"
+    std::string path;  // absolute path, or s3://bucket/key
+    ArtifactKind kind; // "file", "s3" or "dataset"
     std::optional<uint64_t> size;
-    std::map<std::string, std::string> hashes; // algorithm -> digest (blake3, etag)
+    Digests hashes; // algorithm -> digest (blake3, etag)
     std::vector<std::string> notes;
     // The process it is attributed to (JobTracker's rules: the first
     // reader of an input, the writer of an output's content, the remover of
