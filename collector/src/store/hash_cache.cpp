@@ -18,6 +18,8 @@ namespace {
 
 constexpr const char* k_cache_lookup = "SELECT digest FROM hash_cache WHERE device = ?1 AND inode = ?2 AND "
                                        "algorithm = 'blake3' AND size = ?3 AND mtime_ns = ?4";
+// Past this many lookups in one call, their pages are not kept cached.
+constexpr size_t k_lookups_kept = 1024;
 // The cache is always an SQLite database (the store's, or the local file).
 constexpr const char* k_cache_store_head =
     "INSERT OR REPLACE INTO hash_cache (device, inode, size, mtime_ns, algorithm, digest)";
@@ -159,6 +161,13 @@ std::vector<Result<FileDigest>> Store::digest_files(const std::vector<std::strin
     }
     if (own_transaction) {
         cache->commit();
+        // The lookups of a job's many files walk the cache's b-tree forwards,
+        // batch after batch, and would keep a full page cache (64 MiB) next
+        // to the job's record; a batch after this one re-reads the few
+        // pages it shares with it.
+        if (regular.size() >= k_lookups_kept) {
+            cache->release_memory();
+        }
     }
     std::vector<std::string> to_hash;
     to_hash.reserve(misses.size());
