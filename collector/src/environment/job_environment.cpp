@@ -59,12 +59,12 @@ struct InterpreterUse {
 // The pyvenv.cfg that put `process` in a venv: the one it read at start,
 // else the one next to the argv[0] it was started as, else the one above a
 // site directory it read from.
-std::string find_pyvenv_cfg(const FootprintProcess& process, const std::deque<std::string>& paths,
+std::string find_pyvenv_cfg(const FootprintProcess& process, const std::vector<std::string_view>& paths,
                             const std::string& argv0_path)
 {
     for (const uint32_t r : process.reads) {
         if (base_name(paths[r]) == "pyvenv.cfg") {
-            return paths[r];
+            return std::string(paths[r]);
         }
     }
     if (!argv0_path.empty()) {
@@ -106,7 +106,7 @@ std::string venv_executable(const std::string& prefix, const std::string& argv0_
 }
 
 // The major.minor of the standard library `process` read ("" if none).
-std::string hint_from_reads(const FootprintProcess& process, const std::deque<std::string>& paths)
+std::string hint_from_reads(const FootprintProcess& process, const std::vector<std::string_view>& paths)
 {
     for (const uint32_t r : process.reads) {
         const std::string_view path = paths[r];
@@ -286,7 +286,7 @@ PythonEnvironment describe_interpreter(const InterpreterUse& use, const JobFootp
     std::set<std::string> site_dirs;
     std::set<std::pair<const SiteDistributions*, uint32_t>> imported;
     for (const uint32_t r : use.reads) {
-        const std::string& path = footprint.paths()[r];
+        const std::string_view path = footprint.paths()[r];
         const std::string site = site_dir_of(path);
         if (site.empty()) {
             if (!major_minor.empty() && text::starts_with(path, stdlib) && explained[r] == Explained::none) {

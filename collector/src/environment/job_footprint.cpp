@@ -1,7 +1,17 @@
 // JobFootprint (see job_footprint.hpp).
 #include "roar/collector/environment/job_footprint.hpp"
 
+#include <cstring>
+#include <functional>
+
 namespace roar::collector {
+
+namespace {
+
+constexpr size_t k_block_size = 64 * 1024;
+constexpr size_t k_first_slots = 1024;
+
+} // namespace
 
 size_t JobFootprint::add_process(uint32_t pid, std::string exe, std::vector<std::string> argv, std::string cwd)
 {
@@ -9,18 +19,47 @@ size_t JobFootprint::add_process(uint32_t pid, std::string exe, std::vector<std:
     return m_processes.size() - 1;
 }
 
+size_t JobFootprint::slot_of(std::string_view path) const
+{
+    const size_t mask = m_slots.size() - 1;
+    size_t slot = std::hash<std::string_view>{}(path)&mask;
+    while (m_slots[slot] != 0 && m_paths[m_slots[slot] - 1] != path) {
+        slot = (slot + 1) & mask;
+    }
+    return slot;
+}
+
+void JobFootprint::grow_index()
+{
+    std::vector<uint32_t> old(std::max(k_first_slots, m_slots.size() * 2), 0);
+    old.swap(m_slots);
+    for (uint32_t number = 0; number < m_paths.size(); ++number) {
+        m_slots[slot_of(m_paths[number])] = number + 1;
+    }
+}
+
+bool JobFootprint::contains(std::string_view path) const { return !m_slots.empty() && m_slots[slot_of(path)] != 0; }
+
 void JobFootprint::add_read(size_t process, std::string_view path, bool filtered)
 {
-    uint32_t number = 0;
-    if (const auto found = m_index.find(path); found != m_index.end()) {
-        number = found->second;
-    } else {
-        number = uint32_t(m_paths.size());
-        const std::string& stored = m_paths.emplace_back(path);
-        m_filtered.push_back(filtered);
-        m_index.emplace(stored, number);
+    if ((m_paths.size() + 1) * 2 > m_slots.size()) {
+        grow_index();
     }
-    m_processes.at(process).reads.push_back(number);
+    const size_t slot = slot_of(path);
+    if (m_slots[slot] == 0) {
+        if (m_block_size - m_block_used < path.size()) {
+            m_block_size = std::max(k_block_size, path.size());
+            m_blocks.push_back(std::make_unique<char[]>(m_block_size));
+            m_block_used = 0;
+        }
+        char* bytes = m_blocks.back().get() + m_block_used;
+        std::memcpy(bytes, path.data(), path.size());
+        m_block_used += path.size();
+        m_paths.emplace_back(bytes, path.size());
+        m_filtered.push_back(filtered);
+        m_slots[slot] = uint32_t(m_paths.size());
+    }
+    m_processes.at(process).reads.push_back(m_slots[slot] - 1);
 }
 
 } // namespace roar::collector

@@ -673,7 +673,7 @@ TEST_CASE("the footprint keeps, per process, what it opened for reading, filtere
     CHECK(parent.cwd == h.dir.path().string());
     std::vector<std::string> read;
     for (const uint32_t r : parent.reads) {
-        read.push_back(footprint.paths()[r]);
+        read.emplace_back(footprint.paths()[r]);
     }
     CHECK(read == std::vector<std::string>{module, h.path("in.csv")});
     CHECK(footprint.filtered(parent.reads[0]));
