@@ -28,18 +28,11 @@ void append_u64(std::string& out, uint64_t value)
 // The 32 bytes `hex` spells, or the text itself when it is not 64 hex digits.
 void append_digest(std::string& out, std::string_view hex)
 {
-    std::string raw;
-    if (hex.size() == 64) {
-        for (size_t i = 0; i < 64; i += 2) {
-            const int hi = hex_digit_value(hex[i]), lo = hex_digit_value(hex[i + 1]);
-            if (hi < 0 || lo < 0) {
-                raw.clear();
-                break;
-            }
-            raw.push_back(char(hi * 16 + lo));
-        }
+    if (const auto bytes = digest_bytes(hex)) {
+        out.append(reinterpret_cast<const char*>(bytes->data()), bytes->size());
+    } else {
+        out += hex;
     }
-    out += raw.size() == 32 ? std::string_view(raw) : hex;
 }
 
 bool has_prefix(std::string_view s, std::string_view prefix)

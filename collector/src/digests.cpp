@@ -5,6 +5,7 @@
 #include "roar/collector/blake3_tree.hpp"
 #include "roar/collector/hex_digit.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace roar::collector {
@@ -17,22 +18,10 @@ constexpr std::string_view k_blake3 = "blake3";
 // writes), so that reading it back gives the same text.
 std::optional<std::array<uint8_t, 32>> canonical_blake3(std::string_view hex)
 {
-    if (hex.size() != 64) {
+    if (std::any_of(hex.begin(), hex.end(), [](char c) { return c >= 'A' && c <= 'F'; })) {
         return std::nullopt;
     }
-    std::array<uint8_t, 32> out{};
-    for (size_t i = 0; i < 32; ++i) {
-        const char hi = hex[2 * i], lo = hex[2 * i + 1];
-        if ((hi >= 'A' && hi <= 'F') || (lo >= 'A' && lo <= 'F')) {
-            return std::nullopt;
-        }
-        const int h = hex_digit_value(hi), l = hex_digit_value(lo);
-        if (h < 0 || l < 0) {
-            return std::nullopt;
-        }
-        out[i] = uint8_t(h * 16 + l);
-    }
-    return out;
+    return digest_bytes(hex);
 }
 
 } // namespace
