@@ -198,18 +198,7 @@ JobTracker::PathId JobTracker::PathTable::intern(std::string_view path)
     if (auto it = m_index.find(path); it != m_index.end()) {
         return it->second;
     }
-    // The text goes into the current block (64 KiB, or the path's own size
-    // when longer): one allocation per block, not one per path.
-    constexpr size_t k_block = 64 * 1024;
-    if (m_block_size - m_block_used < path.size()) {
-        m_block_size = std::max(k_block, path.size());
-        m_blocks.push_back(std::make_unique<char[]>(m_block_size));
-        m_block_used = 0;
-    }
-    char* text = m_blocks.back().get() + m_block_used;
-    std::copy(path.begin(), path.end(), text);
-    m_block_used += path.size();
-    const std::string_view stored(text, path.size());
+    const std::string_view stored = m_text.keep(path);
     const auto id = PathId(m_names.size());
     m_names.push_back(stored);
     m_index.emplace(stored, id);

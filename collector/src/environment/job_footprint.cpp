@@ -1,14 +1,12 @@
 // JobFootprint (see job_footprint.hpp).
 #include "roar/collector/environment/job_footprint.hpp"
 
-#include <cstring>
 #include <functional>
 
 namespace roar::collector {
 
 namespace {
 
-constexpr size_t k_block_size = 64 * 1024;
 constexpr size_t k_first_slots = 1024;
 
 } // namespace
@@ -47,15 +45,7 @@ void JobFootprint::add_read(size_t process, std::string_view path, bool filtered
     }
     const size_t slot = slot_of(path);
     if (m_slots[slot] == 0) {
-        if (m_block_size - m_block_used < path.size()) {
-            m_block_size = std::max(k_block_size, path.size());
-            m_blocks.push_back(std::make_unique<char[]>(m_block_size));
-            m_block_used = 0;
-        }
-        char* bytes = m_blocks.back().get() + m_block_used;
-        std::memcpy(bytes, path.data(), path.size());
-        m_block_used += path.size();
-        m_paths.emplace_back(bytes, path.size());
+        m_paths.push_back(m_text.keep(path));
         m_filtered.push_back(filtered);
         m_slots[slot] = uint32_t(m_paths.size());
     }

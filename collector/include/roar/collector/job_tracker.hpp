@@ -11,6 +11,7 @@
 #include "roar/collector/job_launcher.hpp"
 #include "roar/collector/job_record.hpp"
 #include "roar/collector/path_filter.hpp"
+#include "roar/collector/text_arena.hpp"
 
 #include <ctime>
 #include <deque>
@@ -136,8 +137,7 @@ private:
         void drop_index() { Index().swap(m_index); }
 
     private:
-        std::vector<std::unique_ptr<char[]>> m_blocks;
-        size_t m_block_used = 0, m_block_size = 0;
+        TextArena m_text;
         std::vector<std::string_view> m_names; // by id
         Index m_index;
     };

@@ -7,8 +7,9 @@
 // integers, not 2,000 strings.
 #pragma once
 
+#include "roar/collector/text_arena.hpp"
+
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,13 +54,12 @@ private:
     size_t slot_of(std::string_view path) const;
     void grow_index();
 
-    // Each path's bytes once, in blocks that never move, viewed by number,
+    // Each path's bytes once (TextArena), viewed by number,
     // with an open-addressing index of numbers (number + 1 per slot, 0 for
     // empty, at most half full): about 30 bytes a path beside its text,
     // where a string and a hash-map node cost about 140 (a job of a million
     // inputs has a million paths here).
-    std::vector<std::unique_ptr<char[]>> m_blocks;
-    size_t m_block_used = 0, m_block_size = 0;
+    TextArena m_text;
     std::vector<std::string_view> m_paths;
     std::vector<bool> m_filtered;
     std::vector<uint32_t> m_slots;
