@@ -42,11 +42,13 @@
 
 #include <charconv>
 #include <algorithm>
+#include <array>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <malloc.h>
 
 namespace roar::collector {
 
@@ -211,12 +213,23 @@ std::optional<JobTracker::PathId> JobTracker::PathTable::find(std::string_view p
     return it == m_index.end() ? std::nullopt : std::optional<PathId>(it->second);
 }
 
+void JobTracker::PathTable::release_before(PathId first_kept)
+{
+    while (m_first < first_kept && !m_names.empty()) {
+        m_names.pop_front();
+        ++m_first;
+    }
+    if (!m_names.empty()) {
+        m_text.release_before(m_names.front());
+    }
+}
+
 JobTracker::PathState& JobTracker::state(PathId id)
 {
-    while (m_states.size() <= id) {
+    while (m_states_first + m_states.size() <= id) {
         m_states.emplace_back();
     }
-    return m_states[id];
+    return m_states[id - m_states_first];
 }
 
 const JobTracker::PathExtra* JobTracker::find_extra(PathId id) const
@@ -1065,6 +1078,78 @@ void JobTracker::finish_processes(JobRecord& job)
     job.processes = std::move(m_processes);
 }
 
+namespace {
+
+// Puts the uses finish_paths adds to a record in path order, when they
+// were added in another: told the place of each path as its uses are
+// added, it moves each list's new uses into their places at the end.
+class RecordOrder {
+public:
+    explicit RecordOrder(JobRecord& job)
+        : m_lists{List{&job.inputs, job.inputs.size(), {}}, List{&job.outputs, job.outputs.size(), {}},
+                  List{&job.deleted, job.deleted.size(), {}}}
+    { }
+
+    // The uses added since the last call are of the path at `place`.
+    void placed(uint32_t place)
+    {
+        for (List& list : m_lists) {
+            while (list.first + list.places.size() < list.uses->size()) {
+                list.places.push_back(place);
+            }
+        }
+    }
+
+    // Orders each list's added uses by place, `places` being one more than
+    // the last place.
+    void sort(size_t places)
+    {
+        constexpr uint32_t k_none = uint32_t(-1);
+        std::vector<uint32_t> at(places, k_none); // by place: which added use has it
+        std::vector<uint32_t> from;               // by position: which added use goes there
+        for (List& list : m_lists) {
+            std::fill(at.begin(), at.end(), k_none);
+            for (size_t i = 0; i < list.places.size(); ++i) {
+                at[list.places[i]] = uint32_t(i);
+            }
+            from.clear();
+            for (const uint32_t use : at) {
+                if (use != k_none) {
+                    from.push_back(use);
+                }
+            }
+            std::vector<uint32_t>().swap(list.places);
+            // Each cycle of the permutation in turn, one use held aside.
+            ArtifactUse* uses = list.uses->data() + list.first;
+            for (uint32_t start = 0; start < from.size(); ++start) {
+                if (from[start] == start) {
+                    continue;
+                }
+                ArtifactUse held = std::move(uses[start]);
+                uint32_t pos = start;
+                while (from[pos] != start) {
+                    const uint32_t next = from[pos];
+                    uses[pos] = std::move(uses[next]);
+                    from[pos] = pos;
+                    pos = next;
+                }
+                uses[pos] = std::move(held);
+                from[pos] = pos;
+            }
+        }
+    }
+
+private:
+    struct List {
+        std::vector<ArtifactUse>* uses;
+        size_t first;                 // uses before it were there before: they keep their places
+        std::vector<uint32_t> places; // per added use
+    };
+    std::array<List, 3> m_lists;
+};
+
+} // namespace
+
 void JobTracker::finish_paths(JobRecord& job)
 {
     if (m_early) {
@@ -1090,59 +1175,95 @@ void JobTracker::finish_paths(JobRecord& job)
     // They are hashed a batch at a time, so the hash cache is asked once a
     // batch and uncached files are hashed in parallel, while the digests
     // waiting to become the record's uses stay few.
+    //
+    // The paths are walked in the order they were first seen (by id), so
+    // that what the tracker holds of each (its name, its state) is freed as
+    // the walk passes it: for a job of a million files the tracker's paths
+    // and the record's uses are then never all held at once. The record
+    // lists paths in path order: each use is put in its place at the end.
     constexpr size_t k_batch = 4096;
     constexpr size_t k_none = size_t(-1);
-    std::vector<PathId> accepted; // the recorded paths, in path order
-    size_t read = 0, written = 0;
+    constexpr uint32_t k_not_recorded = uint32_t(-1);
+    std::vector<uint32_t> rank(m_path_ids.size(), k_not_recorded); // by id: place in path order
+    size_t accepted = 0, read = 0, written = 0;
     for (const auto& [name, id] : m_path_ids) {
         if (m_filter.accepts(name)) {
-            accepted.push_back(id);
+            rank[id] = uint32_t(accepted++);
             read += state(id).read_first ? 1 : 0;
             written += state(id).written ? 1 : 0;
         }
     }
     // Nothing looks a path up by name from here on: the index's memory
-    // goes before the record's uses are made.
+    // goes before the record's uses are made, and so do the paths each
+    // process read (footprint() was taken before this).
     m_path_ids.drop_index();
+    std::vector<std::vector<PathId>>().swap(m_record_reads);
     // At most this many: the record's vectors never grow by doubling (a
     // million uses would briefly need room for a million and a half).
     job.inputs.reserve(job.inputs.size() + read);
     job.outputs.reserve(job.outputs.size() + written);
     if (m_progress) {
-        m_progress->set_total(accepted.size());
+        m_progress->set_total(accepted);
     }
+    RecordOrder order(job);
+    constexpr size_t k_trim_paths = 100000;
+    constexpr size_t k_batches_per_trim = 16;
+    size_t batches = 0;
+    std::vector<PathId> batch;
     std::vector<std::string> to_hash;
     std::vector<size_t> hash_slot; // per path of the batch: index into to_hash, or k_none
-    for (size_t first = 0; first < accepted.size(); first += k_batch) {
-        const size_t count = std::min(k_batch, accepted.size() - first);
+    for (PathId next = 0; next < rank.size();) {
+        batch.clear();
+        for (; next < rank.size() && batch.size() < k_batch; ++next) {
+            if (rank[next] != k_not_recorded) {
+                batch.push_back(next);
+            }
+        }
         to_hash.clear();
         hash_slot.clear();
-        for (size_t r = first; r < first + count; ++r) {
-            const PathState& st = state(accepted[r]);
+        for (const PathId id : batch) {
+            const PathState& st = state(id);
             size_t slot = k_none;
             if (st.kind == PathKind::file) {
                 const bool needs_input = st.read_first && !st.has_digest && !st.written;
                 const bool needs_output = st.written && !st.removed;
                 if (needs_input || needs_output) {
                     slot = to_hash.size();
-                    to_hash.emplace_back(m_path_ids.name(accepted[r]));
+                    to_hash.emplace_back(m_path_ids.name(id));
                 }
             }
             hash_slot.push_back(slot);
         }
         std::vector<Result<FileDigest>> digests = m_digest_many(to_hash);
         uint64_t bytes = 0;
-        for (size_t r = 0; r < count; ++r) {
+        for (size_t r = 0; r < batch.size(); ++r) {
             Result<FileDigest>* digest = hash_slot[r] == k_none ? nullptr : &digests[hash_slot[r]];
             if (digest && *digest) {
                 bytes += (*digest)->identity.size;
             }
-            record_path(job, accepted[first + r], digest);
+            record_path(job, batch[r], digest);
+            order.placed(rank[batch[r]]);
         }
         if (m_progress) {
-            m_progress->add(count, bytes);
+            m_progress->add(batch.size(), bytes);
+        }
+        // Done with every path before `next`.
+        m_path_ids.release_before(next);
+        while (m_states_first < next && !m_states.empty()) {
+            m_states.pop_front();
+            ++m_states_first;
+        }
+        if (accepted >= k_trim_paths && ++batches % k_batches_per_trim == 0) {
+            // What was just freed lies in holes between what is still held:
+            // given back, so that the record's uses, which grow in one
+            // mapping of their own, do not count it twice (row 1d in
+            // docs/benchmarks.md: 37 MiB less at the peak of a job with a
+            // million inputs).
+            malloc_trim(0);
         }
     }
+    std::vector<uint32_t>().swap(rank);
+    order.sort(accepted);
     if (!m_listed.empty() || !m_s3_listings.empty()) {
         add_datasets(job);
     }

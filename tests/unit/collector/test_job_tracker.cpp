@@ -326,7 +326,9 @@ TEST_CASE("a multipart object keeps the proxy's BLAKE3 or its note saying why th
     CHECK(part.notes == std::vector<std::string>{"no BLAKE3: part 2 was not seen"});
 }
 
-TEST_CASE("finish hashes the remaining inputs and outputs in one batch, in path order", "[collector][tracker]")
+TEST_CASE("finish hashes the remaining inputs and outputs in one batch, in the order the job first used them, and "
+          "records them in path order",
+          "[collector][tracker]")
 {
     TempDir dir;
     std::vector<std::vector<std::string>> batches;
@@ -369,10 +371,11 @@ TEST_CASE("finish hashes the remaining inputs and outputs in one batch, in path 
     CHECK(single == 1);
     REQUIRE(batches.size() == 1);
     const std::string d = dir.path().string() + "/";
-    CHECK(batches[0] == std::vector<std::string>{d + "a_in", d + "b_in", d + "out", d + "rewritten", d + "vanished"});
+    CHECK(batches[0] == std::vector<std::string>{d + "b_in", d + "a_in", d + "rewritten", d + "out", d + "vanished"});
     REQUIRE(job.inputs.size() == 3);
     CHECK(job.inputs[0].path == d + "a_in");
     CHECK(job.inputs[0].hashes.at("blake3") == blake3_hex("input a"));
+    CHECK(job.inputs[1].path == d + "b_in");
     CHECK(job.inputs[1].hashes.at("blake3") == blake3_hex("input b"));
     CHECK(job.inputs[2].path == d + "rewritten");
     CHECK(job.inputs[2].hashes.at("blake3") == blake3_hex("before"));
@@ -443,6 +446,80 @@ TEST_CASE("finish records many paths a batch at a time, in path order, moved dir
     CHECK(job.outputs[0].path == d + "final/a");
     CHECK(job.outputs[1].path == d + "final/sub/b");
     CHECK(total == k_files + 2);
+}
+
+TEST_CASE("finish records paths first used in any order in path order, each with its own digest",
+          "[collector][tracker]")
+{
+    // The tracker frees each path as it records it, walking them in the
+    // order the job first used them; the record is put in path order after.
+    TempDir dir;
+    auto fake = [](const std::string& p) {
+        FileDigest d;
+        d.blake3 = blake3_hex(p);
+        d.identity.size = p.size();
+        d.identity.is_regular = true;
+        return roar::Result<FileDigest>(d);
+    };
+    JobTracker tracker(dir.path().string(), PathFilter(PathFilter::default_excludes(), {}), fake,
+                       [&](const std::vector<std::string>& paths) {
+                           std::vector<roar::Result<FileDigest>> out;
+                           for (const auto& p : paths) {
+                               out.push_back(fake(p));
+                           }
+                           return out;
+                       });
+    auto send = [&](uint16_t op, int fd, int flags, int64_t result, std::string s1) {
+        tracker.on_event(roar::test::raw_event(op, 100, fd, flags, result, s1));
+    };
+    send(ROAR_OP_PROC_START, 1, 0, 0, "/bin/sh");
+    // Long names, so that the paths fill many of the tracker's text blocks,
+    // and an order unrelated to the names' (a fixed shuffle).
+    constexpr int k_files = 9000;
+    std::vector<int> order(k_files);
+    for (int i = 0; i < k_files; ++i) {
+        order[size_t(i)] = int((int64_t(i) * 7919) % k_files); // 7919 is prime: a permutation
+    }
+    const std::string padding(120, 'p');
+    for (const int i : order) {
+        const std::string name = fmt::format("set/{}/{:05}", padding, i);
+        switch (i % 3) {
+        case 0: // read: an input
+            send(ROAR_OP_OPEN, ROAR_AT_FDCWD, O_RDONLY, 3, name);
+            send(ROAR_OP_CLOSE, 3, 0, 0, "");
+            break;
+        case 1: // written: an output
+            send(ROAR_OP_OPEN, ROAR_AT_FDCWD, O_WRONLY | O_CREAT | O_TRUNC, 3, name);
+            send(ROAR_OP_CLOSE, 3, 0, 0, "");
+            break;
+        default: // read, then deleted: an input and a deletion
+            send(ROAR_OP_OPEN, ROAR_AT_FDCWD, O_RDONLY, 3, name);
+            send(ROAR_OP_CLOSE, 3, 0, 0, "");
+            send(ROAR_OP_UNLINK, ROAR_AT_FDCWD, 0, 0, name);
+            break;
+        }
+    }
+
+    JobRecord job;
+    tracker.finish(job);
+    const std::string d = dir.path().string() + "/set/" + padding + "/";
+    const auto by_path = [](const ArtifactUse& a, const ArtifactUse& b) { return a.path < b.path; };
+    REQUIRE(job.inputs.size() == 6000);
+    REQUIRE(job.outputs.size() == 3000);
+    REQUIRE(job.deleted.size() == 3000);
+    CHECK(std::is_sorted(job.inputs.begin(), job.inputs.end(), by_path));
+    CHECK(std::is_sorted(job.outputs.begin(), job.outputs.end(), by_path));
+    CHECK(std::is_sorted(job.deleted.begin(), job.deleted.end(), by_path));
+    CHECK(job.inputs.front().path == d + "00000");
+    CHECK(job.inputs.back().path == d + "08999");
+    CHECK(job.outputs.front().path == d + "00001");
+    CHECK(job.deleted.front().path == d + "00002");
+    for (const auto* uses : {&job.inputs, &job.outputs}) {
+        for (const ArtifactUse& use : *uses) {
+            REQUIRE(use.hashes.at("blake3") == blake3_hex(use.path));
+            REQUIRE(use.size == use.path.size());
+        }
+    }
 }
 
 namespace {
@@ -661,8 +738,10 @@ TEST_CASE("the footprint keeps, per process, what it opened for reading, filtere
     h.send(ROAR_OP_PROC_START, 101, 100, ROAR_START_FORKED, 0);
     h.send(ROAR_OP_OPEN, 101, ROAR_AT_FDCWD, O_RDWR, 3, "/etc/ld.so.cache");
     roar::test::write_file(h.dir / "out.bin", "x");
-    JobRecord job = h.finish();
-    const JobFootprint footprint = h.tracker.footprint(job);
+    JobRecord job;
+    h.tracker.finish_processes(job);
+    const JobFootprint footprint = h.tracker.footprint(job); // as the job session takes it
+    h.tracker.finish_paths(job);
 
     REQUIRE(footprint.processes().size() == job.processes.size());
     REQUIRE(footprint.processes().size() == 2);

@@ -78,8 +78,8 @@ public:
     // notes; footprint() can be taken after it), then the paths (inputs,
     // outputs, deleted: hashing). A job of many files keeps the footprint
     // and the record's uses from being held at once this way. After
-    // finish_paths the tracker takes no more events (its path index is
-    // freed); footprint() still answers.
+    // finish_paths the tracker takes no more events and footprint() no
+    // longer answers: its paths are freed while the record's uses are made.
     void finish_processes(JobRecord& job);
     void finish_paths(JobRecord& job);
 
@@ -98,6 +98,7 @@ public:
     // (environment/job_footprint.hpp): `job`'s processes, as
     // finish_processes() left them, each with the paths it opened for
     // reading, those the path filter keeps out of the inputs included.
+    // Taken before finish_paths (afterwards: the processes alone).
     JobFootprint footprint(const JobRecord& job) const;
 
 private:
@@ -125,8 +126,8 @@ private:
     public:
         PathId intern(std::string_view path); // the path's id, new or existing
         std::optional<PathId> find(std::string_view path) const;
-        std::string_view name(PathId id) const { return m_names[id]; }
-        size_t size() const { return m_names.size(); }
+        std::string_view name(PathId id) const { return m_names[id - m_first]; }
+        size_t size() const { return m_first + m_names.size(); }
         // Ids in path order, from the first path not before `from`.
         using Index = std::map<std::string_view, PathId, std::less<>>;
         Index::const_iterator lower_bound(std::string_view from) const { return m_index.lower_bound(from); }
@@ -135,10 +136,14 @@ private:
         // Frees the index (a third of the table's memory); name() and
         // size() still answer, look-ups by name no longer do.
         void drop_index() { Index().swap(m_index); }
+        // After drop_index: frees the names of the ids before `first_kept`
+        // (name() no longer answers for them), as a walk in id order passes.
+        void release_before(PathId first_kept);
 
     private:
         TextArena m_text;
-        std::vector<std::string_view> m_names; // by id
+        std::deque<std::string_view> m_names; // by id, from m_first
+        PathId m_first = 0;
         Index m_index;
     };
     enum class PathKind : uint8_t { file, s3 };
@@ -204,7 +209,10 @@ private:
     std::unordered_map<uint32_t, ProcState> m_fork_snapshots;
     std::vector<ProcessRecord> m_processes;
     PathTable m_path_ids;
-    std::deque<PathState> m_states; // by PathId; a deque: references stay valid as paths are added
+    // By PathId from m_states_first; a deque: references stay valid as paths
+    // are added, and finish_paths frees it from the front as it goes.
+    std::deque<PathState> m_states;
+    PathId m_states_first = 0;
     std::unordered_map<PathId, PathExtra> m_extras;
     std::vector<std::string> m_notes;
     EarlyHasher* m_early = nullptr;
