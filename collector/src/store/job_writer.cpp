@@ -575,6 +575,7 @@ Result<int64_t> Store::store_job(const JobRecord& job, std::optional<int64_t> st
         return fail("could not store job {}: {} is not open for writing", job.uid, describe());
     }
     try {
+        m_engine->prepare_write(job.inputs.size() + job.outputs.size() + job.deleted.size());
         m_engine->begin_write();
         const int64_t session = active_session_for_writing();
         const int64_t step = step_for(session, job, step_number);

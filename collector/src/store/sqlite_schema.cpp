@@ -200,10 +200,10 @@ Result<void> migrate_sqlite(sqlite3* db, const fs::path& path, int from_version)
         }
         // Statement journals (INSERT OR REPLACE, foreign keys) stay in memory:
         // once one spills to a temp file, every later statement of the job's
-        // transaction writes its pages there too. A 64 MiB page cache keeps
-        // a job with 100,000 inputs from spilling pages to the WAL twice.
-        exec(db, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY; "
-                 "PRAGMA cache_size=-65536");
+        // transaction writes its pages there too.
+        exec(db, fmt::format("PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY; "
+                             "PRAGMA cache_size=-{}",
+                             k_page_cache_kib));
         for (int v = from_version; v < k_schema_version; ++v) {
             exec(db, "BEGIN IMMEDIATE");
             int found = 0;

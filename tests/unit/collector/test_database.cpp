@@ -1,6 +1,7 @@
 // The SQLite store: creation, refusal of corrupt or foreign files (left
 // untouched), the hash cache, and storing a job.
 #include "roar/collector/database.hpp"
+#include "roar/collector/store/sqlite_engine.hpp"
 
 #include "temp_dir.hpp"
 
@@ -273,6 +274,24 @@ TEST_CASE("a write of pending hash-cache entries gives the page cache back", "[c
     CHECK(loaded > 16384);
     CHECK(after_write < loaded / 2);
     CHECK(count(*db, "SELECT count(*) FROM hash_cache") == 400);
+}
+
+TEST_CASE("a write of very many rows gets a smaller page cache, and the next write the usual one", "[collector][db]")
+{
+    TempDir dir;
+    auto engine = roar::collector::SqliteEngine::create(dir / "roar.db");
+    REQUIRE(engine);
+    const auto cache_kib = [&engine] {
+        auto q = (*engine)->prepare("PRAGMA cache_size");
+        REQUIRE(q->step());
+        return -q->column_int(0); // negative: KiB
+    };
+    CHECK(cache_kib() == roar::collector::k_page_cache_kib);
+    (*engine)->prepare_write(roar::collector::k_large_write_rows);
+    CHECK(cache_kib() == roar::collector::k_large_write_cache_kib);
+    CHECK(roar::collector::k_large_write_cache_kib < roar::collector::k_page_cache_kib);
+    (*engine)->prepare_write(1000);
+    CHECK(cache_kib() == roar::collector::k_page_cache_kib);
 }
 
 TEST_CASE("store_job records every use, shares artifacts, and adds an S3 object's other hashes", "[collector][db]")

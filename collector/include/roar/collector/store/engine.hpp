@@ -148,6 +148,10 @@ public:
     virtual std::unique_ptr<RowStream> stream_rows(std::string_view /*table_columns*/) { return nullptr; }
     // Large reads follow (SQLite maps the file instead of copying pages).
     virtual void prepare_bulk_read() { }
+    // A write transaction of about `rows` rows follows: the engine sizes
+    // what it keeps of it in memory (SQLite's page cache, which a very
+    // large job's transaction outgrows and spills to the WAL either way).
+    virtual void prepare_write(size_t /*rows*/) { }
     // Gives back the memory of pages this connection keeps cached but is
     // not using (SQLite's page cache after a commit); the next statements
     // read those pages again.

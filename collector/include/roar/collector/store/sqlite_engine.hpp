@@ -13,6 +13,15 @@
 
 namespace roar::collector {
 
+// The page cache of every connection, in KiB: it holds a job of 100,000
+// inputs' write transaction without spilling pages to the WAL twice, and a
+// large history's indexes while it is read.
+constexpr int64_t k_page_cache_kib = 64 * 1024;
+// A write transaction of at least this many rows outgrows that cache and
+// spills to the WAL either way: it gets a smaller one (prepare_write).
+constexpr size_t k_large_write_rows = 250000;
+constexpr int64_t k_large_write_cache_kib = 16 * 1024;
+
 // The schema version this build writes; older databases are migrated
 // forward by writers, newer ones are refused.
 inline constexpr int k_schema_version = 7;
@@ -90,6 +99,7 @@ public:
     int64_t last_insert_id() override;
     void set_lock_wait(std::chrono::milliseconds wait) override;
     void prepare_bulk_read() override;
+    void prepare_write(size_t rows) override;
     void release_memory() override;
     Result<std::unique_ptr<StoreEngine>> open_reader() const override;
     std::string moved() const override;
@@ -110,7 +120,8 @@ private:
     Access m_access;
     bool m_immutable = false; // read-only .roar: no locks, no WAL index
     int m_schema_version = 0;
-    dev_t m_device = 0; // the file opened, to notice it deleted or replaced
+    int64_t m_cache_kib = 0; // the page cache's size prepare_write set (0: none yet)
+    dev_t m_device = 0;      // the file opened, to notice it deleted or replaced
     ino_t m_inode = 0;
 };
 
