@@ -222,7 +222,9 @@ int64_t Store::step_for(int64_t session, const JobRecord& job, std::optional<int
     // Steps recorded before schema v4, by their command shape: a re-run
     // joins them as it did then.
     {
-        const StepPaths paths = step_paths(job);
+        // The job's paths, copied and sorted only when an older step needs
+        // comparing with them (a job of a million inputs: 80 MB).
+        std::optional<StepPaths> paths;
         const std::string shape = step_signature(job.argv, job.cwd);
         SqlStatement& find = prepared("SELECT id, io_paths FROM steps WHERE session_id = ?1 AND (signature = ?2 OR "
                                       "(signature >= ?3 AND signature < ?4)) ORDER BY number");
@@ -233,7 +235,10 @@ int64_t Store::step_for(int64_t session, const JobRecord& job, std::optional<int
             if (known.v3) {
                 continue;
             }
-            if (!compatible && (!known.legacy || step_io_compatible(paths, *known.legacy))) {
+            if (!compatible && known.legacy && !paths) {
+                paths = step_paths(job);
+            }
+            if (!compatible && (!known.legacy || step_io_compatible(*paths, *known.legacy))) {
                 compatible.emplace(find.column_int(0), std::move(known));
             }
         }
