@@ -18,9 +18,11 @@ namespace roar::collector {
 // large history's indexes while it is read.
 constexpr int64_t k_page_cache_kib = 64 * 1024;
 // A write transaction of at least this many rows outgrows that cache and
-// spills to the WAL either way: it gets a smaller one (prepare_write).
+// spills to the WAL either way: it gets a smaller one (prepare_write). Half
+// the size: a smaller one costs more time than it saves memory (a first run
+// of a job with a million inputs: 16 MiB, 12% slower; 32 MiB, 5%).
 constexpr size_t k_large_write_rows = 250000;
-constexpr int64_t k_large_write_cache_kib = 16 * 1024;
+constexpr int64_t k_large_write_cache_kib = 32 * 1024;
 
 // The schema version this build writes; older databases are migrated
 // forward by writers, newer ones are refused.
