@@ -384,6 +384,35 @@ TEST_CASE("finish hashes the remaining inputs and outputs in one batch, in the o
     CHECK(job.outputs[1].hashes.at("blake3") == blake3_hex("after"));
 }
 
+namespace {
+
+// A tracker whose "digest" of a file is the BLAKE3 of its path and whose
+// size is the path's length, so no file need exist; the size of each batch
+// it hashes goes to `batch_sizes` when given.
+JobTracker digest_of_name_tracker(const TempDir& dir, std::vector<size_t>* batch_sizes = nullptr)
+{
+    auto fake = [](const std::string& p) {
+        FileDigest d;
+        d.blake3 = blake3_hex(p);
+        d.identity.size = p.size();
+        d.identity.is_regular = true;
+        return roar::Result<FileDigest>(d);
+    };
+    return JobTracker(dir.path().string(), PathFilter(PathFilter::default_excludes(), {}), fake,
+                      [fake, batch_sizes](const std::vector<std::string>& paths) {
+                          if (batch_sizes) {
+                              batch_sizes->push_back(paths.size());
+                          }
+                          std::vector<roar::Result<FileDigest>> out;
+                          for (const auto& p : paths) {
+                              out.push_back(fake(p));
+                          }
+                          return out;
+                      });
+}
+
+} // namespace
+
 TEST_CASE("finish records many paths a batch at a time, in path order, moved directories included",
           "[collector][tracker]")
 {
@@ -392,22 +421,7 @@ TEST_CASE("finish records many paths a batch at a time, in path order, moved dir
     // job carries what was read below it.
     TempDir dir;
     std::vector<size_t> batch_sizes;
-    auto fake = [](const std::string& p) {
-        FileDigest d;
-        d.blake3 = blake3_hex(p);
-        d.identity.size = p.size();
-        d.identity.is_regular = true;
-        return roar::Result<FileDigest>(d);
-    };
-    JobTracker tracker(dir.path().string(), PathFilter(PathFilter::default_excludes(), {}), fake,
-                       [&](const std::vector<std::string>& paths) {
-                           batch_sizes.push_back(paths.size());
-                           std::vector<roar::Result<FileDigest>> out;
-                           for (const auto& p : paths) {
-                               out.push_back(fake(p));
-                           }
-                           return out;
-                       });
+    JobTracker tracker = digest_of_name_tracker(dir, &batch_sizes);
     auto send = [&](uint16_t op, int fd, int flags, int64_t result, std::string s1, std::string s2 = {}) {
         tracker.on_event(roar::test::raw_event(op, 100, fd, flags, result, s1, s2));
     };
@@ -454,21 +468,7 @@ TEST_CASE("finish records paths first used in any order in path order, each with
     // The tracker frees each path as it records it, walking them in the
     // order the job first used them; the record is put in path order after.
     TempDir dir;
-    auto fake = [](const std::string& p) {
-        FileDigest d;
-        d.blake3 = blake3_hex(p);
-        d.identity.size = p.size();
-        d.identity.is_regular = true;
-        return roar::Result<FileDigest>(d);
-    };
-    JobTracker tracker(dir.path().string(), PathFilter(PathFilter::default_excludes(), {}), fake,
-                       [&](const std::vector<std::string>& paths) {
-                           std::vector<roar::Result<FileDigest>> out;
-                           for (const auto& p : paths) {
-                               out.push_back(fake(p));
-                           }
-                           return out;
-                       });
+    JobTracker tracker = digest_of_name_tracker(dir);
     auto send = [&](uint16_t op, int fd, int flags, int64_t result, std::string s1) {
         tracker.on_event(roar::test::raw_event(op, 100, fd, flags, result, s1));
     };
