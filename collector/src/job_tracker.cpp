@@ -215,21 +215,18 @@ std::optional<JobTracker::PathId> JobTracker::PathTable::find(std::string_view p
 
 void JobTracker::PathTable::release_before(PathId first_kept)
 {
-    while (m_first < first_kept && !m_names.empty()) {
-        m_names.pop_front();
-        ++m_first;
-    }
-    if (!m_names.empty()) {
-        m_text.release_before(m_names.front());
+    m_names.release_before(first_kept);
+    if (!m_names.all_released()) {
+        m_text.release_before(m_names.first_held());
     }
 }
 
 JobTracker::PathState& JobTracker::state(PathId id)
 {
-    while (m_states_first + m_states.size() <= id) {
-        m_states.emplace_back();
+    while (m_states.size() <= id) {
+        m_states.push_back({});
     }
-    return m_states[id - m_states_first];
+    return m_states[id];
 }
 
 const JobTracker::PathExtra* JobTracker::find_extra(PathId id) const
@@ -1249,10 +1246,7 @@ void JobTracker::finish_paths(JobRecord& job)
         }
         // Done with every path before `next`.
         m_path_ids.release_before(next);
-        while (m_states_first < next && !m_states.empty()) {
-            m_states.pop_front();
-            ++m_states_first;
-        }
+        m_states.release_before(next);
         if (accepted >= k_trim_paths && ++batches % k_batches_per_trim == 0) {
             // What was just freed lies in holes between what is still held:
             // given back, so that the record's uses, which grow in one

@@ -122,12 +122,35 @@ private:
     // order), and the rest of the tracker names it by a small integer id.
     // A job with a million inputs keeps a million of these.
     using PathId = uint32_t;
+    // Values by PathId, in a deque (references stay valid as ids are
+    // added) that finish_paths frees from the front as its walk passes:
+    // after release_before(id), only ids from `id` on answer.
+    template <typename T> class ById {
+    public:
+        T& operator[](PathId id) { return m_values[id - m_first]; }
+        const T& operator[](PathId id) const { return m_values[id - m_first]; }
+        size_t size() const { return m_first + m_values.size(); } // one past the last id
+        void push_back(T value) { m_values.push_back(std::move(value)); }
+        // The value of the first id not released (there must be one).
+        const T& first_held() const { return m_values.front(); }
+        bool all_released() const { return m_values.empty(); }
+        void release_before(PathId id)
+        {
+            for (; m_first < id && !m_values.empty(); ++m_first) {
+                m_values.pop_front();
+            }
+        }
+
+    private:
+        std::deque<T> m_values;
+        PathId m_first = 0; // ids before it are released
+    };
     class PathTable {
     public:
         PathId intern(std::string_view path); // the path's id, new or existing
         std::optional<PathId> find(std::string_view path) const;
-        std::string_view name(PathId id) const { return m_names[id - m_first]; }
-        size_t size() const { return m_first + m_names.size(); }
+        std::string_view name(PathId id) const { return m_names[id]; }
+        size_t size() const { return m_names.size(); }
         // Ids in path order, from the first path not before `from`.
         using Index = std::map<std::string_view, PathId, std::less<>>;
         Index::const_iterator lower_bound(std::string_view from) const { return m_index.lower_bound(from); }
@@ -142,8 +165,7 @@ private:
 
     private:
         TextArena m_text;
-        std::deque<std::string_view> m_names; // by id, from m_first
-        PathId m_first = 0;
+        ById<std::string_view> m_names;
         Index m_index;
     };
     enum class PathKind : uint8_t { file, s3 };
@@ -209,10 +231,7 @@ private:
     std::unordered_map<uint32_t, ProcState> m_fork_snapshots;
     std::vector<ProcessRecord> m_processes;
     PathTable m_path_ids;
-    // By PathId from m_states_first; a deque: references stay valid as paths
-    // are added, and finish_paths frees it from the front as it goes.
-    std::deque<PathState> m_states;
-    PathId m_states_first = 0;
+    ById<PathState> m_states;
     std::unordered_map<PathId, PathExtra> m_extras;
     std::vector<std::string> m_notes;
     EarlyHasher* m_early = nullptr;
