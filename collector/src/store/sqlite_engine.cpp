@@ -19,6 +19,13 @@ namespace {
 
 std::string sqlite_message(sqlite3* db) { return db ? sqlite3_errmsg(db) : "out of memory"; }
 
+// Every reader's connection settings: query_only, so that a reader cannot
+// write even by mistake.
+std::string reader_settings()
+{
+    return fmt::format("PRAGMA query_only=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-{}", k_page_cache_kib);
+}
+
 // `path` as an SQLite URI with `query` ("mode=ro", "immutable=1").
 std::string file_uri(const fs::path& path, const char* query)
 {
@@ -260,8 +267,7 @@ Result<void> SqliteEngine::probe_read_only()
         }
     }
     m_schema_version = probe.version;
-    // query_only: a reader cannot write even by mistake.
-    exec(fmt::format("PRAGMA query_only=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-{}", k_page_cache_kib));
+    exec(reader_settings());
     return {};
 }
 
@@ -359,8 +365,7 @@ Result<std::unique_ptr<StoreEngine>> SqliteEngine::open_reader() const
     }
     std::unique_ptr<SqliteEngine> reader(new SqliteEngine(*handle, m_path, Access::read, m_immutable));
     reader->m_schema_version = m_schema_version;
-    reader->exec(
-        fmt::format("PRAGMA query_only=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-{}", k_page_cache_kib));
+    reader->exec(reader_settings());
     return std::unique_ptr<StoreEngine>(std::move(reader));
 }
 
