@@ -1,4 +1,4 @@
-// Locating libroar_preload.so and roar-proxy next to the running binary.
+// Locating libroar_preload.so, roar-guard and roar-proxy next to the running binary.
 #include "roar/collector/install_layout.hpp"
 
 #include <cstdlib>
@@ -48,6 +48,14 @@ Result<fs::path> find_preload_library()
         "ROAR_PRELOAD_LIBRARY",
         {dir / "../lib/roar/libroar_preload.so", fs::path(ROAR_INSTALL_PREFIX) / "lib/roar/libroar_preload.so"},
         "libroar_preload.so");
+}
+
+Result<fs::path> find_guard_program()
+{
+    const fs::path dir = self_exe_dir();
+    return find_first("ROAR_GUARD_PROGRAM",
+                      {dir / "../lib/roar/roar-guard", fs::path(ROAR_INSTALL_PREFIX) / "lib/roar/roar-guard"},
+                      "roar-guard");
 }
 
 Result<fs::path> find_proxy_binary()

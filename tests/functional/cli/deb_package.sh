@@ -1,5 +1,6 @@
 # The release .deb (CPack, packaging/CMakeLists.txt) carries roar,
-# roar-proxy, roar-events, the shim, the man pages and the shell completion,
+# roar-proxy, roar-events, the shim and the job guard's program, the man
+# pages and the shell completion,
 # with stripped binaries; their debug symbols are a separate roar-dbgsym
 # package, by build id.
 . "$(dirname "$0")/../lib/common.sh"
@@ -19,9 +20,10 @@ shopt -u nullglob
 deb=${debs[0]}
 dbg=${dbgs[0]:-}
 
-check "the .deb carries the programs, the shim, the man pages and completion"
+check "the .deb carries the programs, the shim, the job guard, the man pages and completion"
 contents=$(dpkg-deb -c "$deb")
 for path in ./usr/bin/roar ./usr/bin/roar-proxy ./usr/bin/roar-events ./usr/lib/roar/libroar_preload.so \
+  ./usr/lib/roar/roar-guard \
   ./usr/share/man/man1/roar.1 ./usr/share/man/man1/roar-run.1 \
   ./usr/share/bash-completion/completions/roar ./usr/share/zsh/vendor-completions/_roar; do
   assert_contains "$contents" "$path" "$path in the .deb"

@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <filesystem>
+#include <fmt/format.h>
 #include <csignal>
 #include <string>
 #include <sys/wait.h>
@@ -85,6 +87,11 @@ TEST_CASE("a job guard released at the job's end leaves every process alone", "[
     const std::string marker = unique_marker("released");
     auto guard = JobGuard::start(marker);
     REQUIRE(guard);
+    // The installed guard program runs it (beside this test binary's shim,
+    // as beside roar's), not a fork of this process.
+    std::error_code ec;
+    const auto exe = std::filesystem::read_symlink(fmt::format("/proc/{}/exe", guard->pid()), ec);
+    CHECK(exe.filename() == "roar-guard");
     const pid_t sleeper = marked_sleep(marker);
     REQUIRE(sleeper > 0);
     guard->release();
@@ -96,6 +103,10 @@ TEST_CASE("a job guard released at the job's end leaves every process alone", "[
 
 TEST_CASE("a job guard whose roar run died ends the job's processes, and only those", "[collector][guard]")
 {
+    // Both ways of running it: the guard program, and a fork of roar run
+    // where the program is not installed.
+    const bool forked = GENERATE(false, true);
+    CAPTURE(forked);
     const std::string marker = unique_marker("died");
     // Plays roar run: starts the guard and a marked process, tells us the
     // process's pid, and dies by SIGKILL without releasing the guard.
@@ -106,6 +117,9 @@ TEST_CASE("a job guard whose roar run died ends the job's processes, and only th
     REQUIRE(runner >= 0);
     if (runner == 0) {
         close(report[0]);
+        if (forked) {
+            setenv("ROAR_GUARD_PROGRAM", "/nonexistent/roar-guard", 1);
+        }
         auto guard = JobGuard::start(marker);
         const pid_t sleeper = guard ? marked_sleep(marker) : -1;
         [[maybe_unused]] ssize_t n = write(report[1], &sleeper, sizeof sleeper);

@@ -16,6 +16,10 @@ std::filesystem::path self_exe_dir();
 // the configured install prefix's lib/roar/.
 Result<std::filesystem::path> find_preload_library();
 
+// roar-guard (the job guard's program, job_guard.hpp): $ROAR_GUARD_PROGRAM,
+// <exe dir>/../lib/roar/, or the install prefix's lib/roar/.
+Result<std::filesystem::path> find_guard_program();
+
 // roar-proxy: $ROAR_PROXY_BINARY, <exe dir>/roar-proxy, or the install
 // prefix's bin/.
 Result<std::filesystem::path> find_proxy_binary();

@@ -9,13 +9,17 @@
 
 #include <sys/types.h>
 
+#include <filesystem>
+
 #include <string>
 
 namespace roar::collector {
 
 class JobGuard {
 public:
-    // Forks the guard. `marker` is one environment entry ("NAME=VALUE")
+    // Starts the guard: the `roar-guard` program installed beside the
+    // shim (find_guard_program), or a fork of this process when there is
+    // none. `marker` is one environment entry ("NAME=VALUE")
     // that every process of this job carries and no other process does
     // (the job's ring name): after roar run dies the guard ends, with
     // SIGTERM and after a grace period SIGKILL, every process whose initial
@@ -39,6 +43,7 @@ public:
 
 private:
     JobGuard(pid_t pid, int fd) : m_pid(pid), m_fd(fd) { }
+    static Result<JobGuard> spawn(const std::filesystem::path& program, const std::string& marker, int pipefd[2]);
     pid_t m_pid = -1;
     int m_fd = -1; // write end: its last close without a 'q' means "roar run died"
 };
