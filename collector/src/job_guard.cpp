@@ -9,9 +9,7 @@
 #include "roar/collector/install_layout.hpp"
 
 #include <cerrno>
-#include <csignal>
 #include <cstring>
-#include <ctime>
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
