@@ -339,6 +339,7 @@ void JobTracker::rename_path(const std::string& from, const std::string& to, uin
             }
         }
         dst.early_hashes = src.early_hashes;
+        src.early_hashes = 0; // the next file at old_path is a new one (a temp file, rewritten each epoch)
         dst.changer = src.written && src.changer != 0 ? src.changer : pid;
         dst.written = true;
         dst.removed = false;
@@ -356,8 +357,10 @@ void JobTracker::rename_path(const std::string& from, const std::string& to, uin
 void JobTracker::closing(const FdEntry& fd)
 {
     // A file the job wrote and has now closed is likely finished: hash it
-    // while the job goes on. Twice at most, so a file reopened and appended
-    // to again and again is hashed once, at the end.
+    // while the job goes on. Twice at most per file, so a file reopened and
+    // appended to again and again is hashed once, at the end. A rename or
+    // unlink ends the file at a name: a checkpoint written to a temp name
+    // and renamed every epoch is a new file each time, hashed each time.
     constexpr int k_max_early_hashes = 2;
     if (!m_early || (fd.flags & O_ACCMODE) == O_RDONLY || (fd.flags & O_DIRECTORY)) {
         return;
@@ -715,11 +718,13 @@ void JobTracker::on_event(const RawEvent& event)
                 }
                 below.removed = true;
                 below.written = false;
+                below.early_hashes = 0;
             }
             PathState& gone = state(path_id(path));
             gone.changer = pid;
             gone.removed = true;
             gone.written = false; // `existed` stays: a file from before the job, now gone, is deleted
+            gone.early_hashes = 0;
         }
         break;
     default: break; // SYMLINK, MKDIR and future ops carry nothing we record yet

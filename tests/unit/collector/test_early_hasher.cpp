@@ -10,6 +10,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -153,4 +154,51 @@ TEST_CASE("the tracker hashes a closed output early under its final name, and st
     REQUIRE(job.outputs.size() == 1);
     CHECK(job.outputs[0].path == (dir / "epoch_0.pt").string());
     CHECK(job.outputs[0].hashes.at("blake3") == blake3_hex("weights"));
+}
+
+TEST_CASE("a checkpoint written to a temp name and renamed every epoch is hashed early every epoch; a file "
+          "rewritten in place at most twice",
+          "[collector][early_hasher][tracker]")
+{
+    TempDir dir;
+    HashPool pool(1);
+    EarlyHasher early([&]() -> HashPool& { return pool; });
+    JobTracker tracker(dir.path().string(), PathFilter(PathFilter::default_excludes(), {}),
+                       [](const std::string& p) { return blake3_file(p); });
+    tracker.hash_early(&early);
+    auto send = [&](uint16_t op, int fd, int flags, int64_t result, std::string s1, std::string s2 = {}) {
+        tracker.on_event(roar::test::raw_event(op, 100, fd, flags, result, s1, s2, {}, ROAR_AT_FDCWD));
+    };
+    send(ROAR_OP_PROC_START, 1, 0, 0, "/bin/sh");
+    // The temp name is handed over before the rename is seen: the tracker
+    // drained the close on its own, as it does when the job is slower.
+    constexpr size_t k_epochs = 4;
+    for (size_t epoch = 0; epoch < k_epochs; ++epoch) {
+        const std::string final_name = "epoch_" + std::to_string(epoch) + ".pt";
+        send(ROAR_OP_OPEN, ROAR_AT_FDCWD, O_WRONLY | O_CREAT | O_TRUNC, 3, "ckpt.tmp");
+        roar::test::write_file(dir / "ckpt.tmp", "weights of epoch " + std::to_string(epoch));
+        send(ROAR_OP_CLOSE, 3, 0, 0, "");
+        tracker.start_early_hashes();
+        REQUIRE(wait_for_digests(early, epoch + 1));
+        REQUIRE(rename((dir / "ckpt.tmp").c_str(), (dir / final_name).c_str()) == 0);
+        send(ROAR_OP_RENAME, ROAR_AT_FDCWD, 0, 0, "ckpt.tmp", final_name);
+    }
+    // The same file truncated and rewritten, closed each time: hashed after
+    // its first two closes only (each version is a new size, a new digest).
+    for (size_t round = 0; round < 4; ++round) {
+        send(ROAR_OP_OPEN, ROAR_AT_FDCWD, O_WRONLY | O_CREAT | O_TRUNC, 4, "log.txt");
+        roar::test::write_file(dir / "log.txt", std::string(10 + round, 'l'));
+        send(ROAR_OP_CLOSE, 4, 0, 0, "");
+        tracker.start_early_hashes();
+        REQUIRE(wait_for_digests(early, k_epochs + std::min<size_t>(round + 1, 2)));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200)); // a third hash would land by now
+    CHECK(early.size() == k_epochs + 2);
+    JobRecord job;
+    tracker.finish(job);
+    REQUIRE(job.outputs.size() == k_epochs + 1);
+    for (size_t epoch = 0; epoch < k_epochs; ++epoch) {
+        CHECK(job.outputs[epoch].path == (dir / ("epoch_" + std::to_string(epoch) + ".pt")).string());
+        CHECK(job.outputs[epoch].hashes.at("blake3") == blake3_hex("weights of epoch " + std::to_string(epoch)));
+    }
 }
