@@ -17,24 +17,70 @@ std::string expand_home(const std::string& pattern)
     return pattern;
 }
 
-bool matches(const std::string& pattern, std::string_view path)
+// fnmatch(pattern, path, 0) for a pattern whose only special character is
+// '*' (which then matches any bytes, '/' included), without copying the
+// path: a '*' that fails to extend the match is retried one byte further.
+bool star_match(std::string_view pattern, std::string_view path)
 {
-    if (!pattern.empty() && pattern.back() == '/') {
-        const std::string_view dir(pattern.data(), pattern.size() - 1);
-        return path == dir || (path.size() > dir.size() && path.substr(0, pattern.size()) == pattern);
+    size_t p = 0, s = 0;
+    size_t star = std::string_view::npos, resume = 0;
+    while (s < path.size()) {
+        if (p < pattern.size() && pattern[p] == '*') {
+            star = p++;
+            resume = s;
+        } else if (p < pattern.size() && pattern[p] == path[s]) {
+            ++p;
+            ++s;
+        } else if (star != std::string_view::npos) {
+            p = star + 1;
+            s = ++resume;
+        } else {
+            return false;
+        }
     }
-    return fnmatch(pattern.c_str(), std::string(path).c_str(), 0) == 0;
+    while (p < pattern.size() && pattern[p] == '*') {
+        ++p;
+    }
+    return p == pattern.size();
 }
 
 } // namespace
+
+PathFilter::Pattern PathFilter::Pattern::of(std::string text)
+{
+    Pattern out;
+    if (!text.empty() && text.back() == '/') {
+        out.kind = Kind::directory;
+    } else if (text.find_first_of("?[\\") == std::string::npos) {
+        out.kind = Kind::stars;
+    } else {
+        out.kind = Kind::glob;
+    }
+    out.text = std::move(text);
+    return out;
+}
+
+bool PathFilter::Pattern::matches(std::string_view path) const
+{
+    switch (kind) {
+    case Kind::directory: {
+        const std::string_view dir(text.data(), text.size() - 1);
+        return path == dir || (path.size() > dir.size() && path.substr(0, text.size()) == text);
+    }
+    case Kind::stars: return star_match(text, path);
+    case Kind::glob: return fnmatch(text.c_str(), std::string(path).c_str(), 0) == 0;
+    }
+    return false;
+}
 
 PathFilter::PathFilter(std::vector<std::string> exclude, std::vector<std::string> include)
 {
     for (auto& p : exclude) {
         m_exclude.push_back(expand_home(p));
+        m_exclude_patterns.push_back(Pattern::of(m_exclude.back()));
     }
     for (auto& p : include) {
-        m_include.push_back(expand_home(p));
+        m_include.push_back(Pattern::of(expand_home(p)));
     }
 }
 
@@ -77,12 +123,12 @@ std::vector<std::string> PathFilter::default_excludes()
 bool PathFilter::accepts(std::string_view path) const
 {
     for (const auto& p : m_include) {
-        if (matches(p, path)) {
+        if (p.matches(path)) {
             return true;
         }
     }
-    for (const auto& p : m_exclude) {
-        if (matches(p, path)) {
+    for (const auto& p : m_exclude_patterns) {
+        if (p.matches(path)) {
             return false;
         }
     }

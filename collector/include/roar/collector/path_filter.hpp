@@ -25,8 +25,18 @@ public:
     const std::vector<std::string>& excludes() const { return m_exclude; }
 
 private:
+    // A pattern, sorted once by how it is matched.
+    struct Pattern {
+        enum class Kind { directory, stars, glob };
+        Kind kind = Kind::glob;
+        std::string text;
+        static Pattern of(std::string text);
+        bool matches(std::string_view path) const;
+    };
+
     std::vector<std::string> m_exclude;
-    std::vector<std::string> m_include;
+    std::vector<Pattern> m_exclude_patterns;
+    std::vector<Pattern> m_include;
 };
 
 } // namespace roar::collector
