@@ -114,11 +114,12 @@ private:
 
 namespace {
 
-// BLAKE3 of `tag` and the members' encoding (dataset_digest's contract).
-std::string tagged_digest(std::string_view tag, std::vector<DatasetMember> members)
+constexpr std::string_view k_dataset_tag = "roar-dataset-v1\n";
+
+// BLAKE3 of `tag` and the members' encoding (dataset_digest's contract),
+// `members` being sorted by relative path.
+std::string tagged_digest_of_sorted(std::string_view tag, const std::vector<DatasetMember>& members)
 {
-    std::sort(members.begin(), members.end(),
-              [](const DatasetMember& a, const DatasetMember& b) { return a.relative < b.relative; });
     std::string encoded(tag);
     for (const auto& m : members) {
         append_u64(encoded, m.relative.size());
@@ -127,6 +128,13 @@ std::string tagged_digest(std::string_view tag, std::vector<DatasetMember> membe
         append_digest(encoded, m.blake3);
     }
     return blake3_hex(encoded);
+}
+
+std::string tagged_digest(std::string_view tag, std::vector<DatasetMember> members)
+{
+    std::sort(members.begin(), members.end(),
+              [](const DatasetMember& a, const DatasetMember& b) { return a.relative < b.relative; });
+    return tagged_digest_of_sorted(tag, members);
 }
 
 // Memoised "does this prefix count" over a job's listings.
@@ -205,7 +213,7 @@ private:
 
 std::string dataset_digest(std::vector<DatasetMember> members)
 {
-    return tagged_digest("roar-dataset-v1\n", std::move(members));
+    return tagged_digest(k_dataset_tag, std::move(members));
 }
 
 std::string s3_dataset_digest(std::vector<DatasetMember> members)
@@ -296,7 +304,7 @@ std::vector<FoundDataset> find_datasets(const std::vector<std::string>& listed, 
         for (const auto& m : d.members) {
             d.bytes += m.size;
         }
-        d.digest = dataset_digest(d.members);
+        d.digest = tagged_digest_of_sorted(k_dataset_tag, d.members);
         out.push_back(std::move(d));
     }
     return out;
