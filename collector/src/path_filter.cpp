@@ -17,18 +17,19 @@ std::string expand_home(const std::string& pattern)
     return pattern;
 }
 
-// fnmatch(pattern, path, 0) for a pattern whose only special character is
-// '*' (which then matches any bytes, '/' included), without copying the
-// path: a '*' that fails to extend the match is retried one byte further.
-bool star_match(std::string_view pattern, std::string_view path)
+} // namespace
+
+// A '*' that fails to extend the match is retried one byte further; only
+// the last '*' is ever retried, so this takes at most |pattern| x |text| steps.
+bool star_match(std::string_view pattern, std::string_view text)
 {
     size_t p = 0, s = 0;
     size_t star = std::string_view::npos, resume = 0;
-    while (s < path.size()) {
+    while (s < text.size()) {
         if (p < pattern.size() && pattern[p] == '*') {
             star = p++;
             resume = s;
-        } else if (p < pattern.size() && pattern[p] == path[s]) {
+        } else if (p < pattern.size() && pattern[p] == text[s]) {
             ++p;
             ++s;
         } else if (star != std::string_view::npos) {
@@ -43,8 +44,6 @@ bool star_match(std::string_view pattern, std::string_view path)
     }
     return p == pattern.size();
 }
-
-} // namespace
 
 PathFilter::Pattern PathFilter::Pattern::of(std::string text)
 {

@@ -4,6 +4,8 @@
 
 #include "result_try.hpp"
 
+#include "roar/collector/path_filter.hpp"
+
 #include <toml++/toml.h>
 
 #include <fmt/format.h>
@@ -218,32 +220,11 @@ bool residency_allowed(std::string_view label, const std::vector<std::string>& p
     if (patterns.empty()) {
         return true;
     }
-    // Glob with '*' only, iterative with one backtrack point.
-    auto match = [](std::string_view pat, std::string_view s) {
-        std::size_t p = 0, i = 0, star = std::string_view::npos, mark = 0;
-        while (i < s.size()) {
-            if (p < pat.size() && pat[p] == '*') {
-                star = p++;
-                mark = i;
-            } else if (p < pat.size() && pat[p] == s[i]) {
-                ++p;
-                ++i;
-            } else if (star != std::string_view::npos) {
-                p = star + 1;
-                i = ++mark;
-            } else {
-                return false;
-            }
-        }
-        while (p < pat.size() && pat[p] == '*') {
-            ++p;
-        }
-        return p == pat.size();
-    };
     if (label.empty()) {
         return false;
     }
-    return std::any_of(patterns.begin(), patterns.end(), [&](const std::string& pat) { return match(pat, label); });
+    return std::any_of(patterns.begin(), patterns.end(),
+                       [&](const std::string& pat) { return collector::star_match(pat, label); });
 }
 
 namespace {

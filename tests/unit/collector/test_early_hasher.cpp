@@ -15,7 +15,9 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <thread>
+#include <tuple>
 #include <unistd.h>
+#include <utility>
 
 using namespace roar::collector;
 using roar::test::TempDir;
@@ -47,6 +49,34 @@ void rewrite_keeping_identity(const std::string& path, const std::string& bytes)
             == FileIdentity{uint64_t(before.st_dev), uint64_t(before.st_ino), uint64_t(before.st_size),
                             int64_t(before.st_mtim.tv_sec) * 1000000000 + before.st_mtim.tv_nsec, true});
 }
+
+// A tracker that hands closed outputs to an early hasher, in a temporary
+// directory, with one process (pid 100) started.
+class TrackedJob {
+public:
+    TrackedJob()
+        : m_pool(1),
+          m_early([this]() -> HashPool& { return m_pool; }),
+          m_tracker(m_dir.path().string(), PathFilter(PathFilter::default_excludes(), {}),
+                    [](const std::string& p) { return blake3_file(p); })
+    {
+        m_tracker.hash_early(&m_early);
+        send(ROAR_OP_PROC_START, 1, 0, 0, "/bin/sh");
+    }
+
+    void send(uint16_t op, int fd, int flags, int64_t result, std::string s1, std::string s2 = {})
+    {
+        m_tracker.on_event(roar::test::raw_event(op, 100, fd, flags, result, s1, s2, {}, ROAR_AT_FDCWD));
+    }
+
+    std::tuple<TempDir&, EarlyHasher&, JobTracker&> parts() { return {m_dir, m_early, m_tracker}; }
+
+private:
+    TempDir m_dir;
+    HashPool m_pool;
+    EarlyHasher m_early;
+    JobTracker m_tracker;
+};
 
 } // namespace
 
@@ -124,16 +154,9 @@ TEST_CASE("discard drops early digests and stops taking more", "[collector][earl
 TEST_CASE("the tracker hashes a closed output early under its final name, and stops at a read-write open",
           "[collector][early_hasher][tracker]")
 {
-    TempDir dir;
-    HashPool pool(1);
-    EarlyHasher early([&]() -> HashPool& { return pool; });
-    JobTracker tracker(dir.path().string(), PathFilter(PathFilter::default_excludes(), {}),
-                       [](const std::string& p) { return blake3_file(p); });
-    tracker.hash_early(&early);
-    auto send = [&](uint16_t op, int fd, int flags, int64_t result, std::string s1, std::string s2 = {}) {
-        tracker.on_event(roar::test::raw_event(op, 100, fd, flags, result, s1, s2, {}, ROAR_AT_FDCWD));
-    };
-    send(ROAR_OP_PROC_START, 1, 0, 0, "/bin/sh");
+    TrackedJob t;
+    auto [dir, early, tracker] = t.parts();
+    auto send = [&t](auto&&... event) { t.send(std::forward<decltype(event)>(event)...); };
     // Written, closed, then renamed before the tracker hands it over.
     send(ROAR_OP_OPEN, ROAR_AT_FDCWD, O_WRONLY | O_CREAT | O_TRUNC, 3, "ckpt.tmp");
     roar::test::write_file(dir / "ckpt.tmp", "weights");
@@ -160,16 +183,9 @@ TEST_CASE("a checkpoint written to a temp name and renamed every epoch is hashed
           "rewritten in place at most twice",
           "[collector][early_hasher][tracker]")
 {
-    TempDir dir;
-    HashPool pool(1);
-    EarlyHasher early([&]() -> HashPool& { return pool; });
-    JobTracker tracker(dir.path().string(), PathFilter(PathFilter::default_excludes(), {}),
-                       [](const std::string& p) { return blake3_file(p); });
-    tracker.hash_early(&early);
-    auto send = [&](uint16_t op, int fd, int flags, int64_t result, std::string s1, std::string s2 = {}) {
-        tracker.on_event(roar::test::raw_event(op, 100, fd, flags, result, s1, s2, {}, ROAR_AT_FDCWD));
-    };
-    send(ROAR_OP_PROC_START, 1, 0, 0, "/bin/sh");
+    TrackedJob t;
+    auto [dir, early, tracker] = t.parts();
+    auto send = [&t](auto&&... event) { t.send(std::forward<decltype(event)>(event)...); };
     // The temp name is handed over before the rename is seen: the tracker
     // drained the close on its own, as it does when the job is slower.
     constexpr size_t k_epochs = 4;

@@ -9,6 +9,11 @@
 
 namespace roar::collector {
 
+// Whether `text` matches `pattern`, in which '*' stands for any bytes
+// ('/' included) and every other byte for itself: fnmatch(pattern, text, 0)
+// for a pattern without '?', '[' or '\\'.
+bool star_match(std::string_view pattern, std::string_view text);
+
 class PathFilter {
 public:
     // Patterns: a pattern ending in "/" is a directory prefix; anything
