@@ -9,9 +9,10 @@
 //    the job's opens of other names (which the tracker cannot tie to it)
 //    do not exist;
 //  - stores through a shared writable mapping are the one change inotify
-//    does not report: the tracker discards everything when the job opens
-//    a file read-write (a mapping needs that) or when it may have missed
-//    such an open.
+//    does not report: the tracker forbids the digest of each file the job
+//    opens read-write (a mapping needs that), and discards everything
+//    when it cannot tell which file that was or may have missed such an
+//    open.
 #include "roar/collector/early_hasher.hpp"
 
 #include <fcntl.h>
@@ -113,6 +114,12 @@ void EarlyHasher::discard(const std::string& reason)
     m_digests.clear();
 }
 
+void EarlyHasher::forbid(uint64_t device, uint64_t inode)
+{
+    std::lock_guard lock(m_mutex);
+    m_forbidden.emplace(device, inode);
+}
+
 void EarlyHasher::finish()
 {
     std::unique_lock lock(m_mutex);
@@ -151,7 +158,7 @@ std::optional<FileDigest> EarlyHasher::digest_for(const FileIdentity& id) const
 {
     std::lock_guard lock(m_mutex);
     auto it = m_digests.find(key_of(id));
-    if (it == m_digests.end() || !m_closed || m_queued != 0) {
+    if (it == m_digests.end() || !m_closed || m_queued != 0 || m_forbidden.count({id.device, id.inode})) {
         return std::nullopt;
     }
     return it->second.first;

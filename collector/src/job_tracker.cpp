@@ -36,6 +36,7 @@
 #include "roar/collector/byte_text.hpp"
 #include "roar/collector/dataset.hpp"
 #include "roar/collector/early_hasher.hpp"
+#include "roar/collector/file_hasher.hpp"
 #include "roar/collector/path_resolver.hpp"
 #include "roar/collector/progress.hpp"
 #include "roar/collector/syscall_filter.h"
@@ -49,6 +50,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <malloc.h>
+#include <cstdlib>
+#include <memory>
 
 namespace roar::collector {
 
@@ -340,6 +343,8 @@ void JobTracker::rename_path(const std::string& from, const std::string& to, uin
         }
         dst.early_hashes = src.early_hashes;
         src.early_hashes = 0; // the next file at old_path is a new one (a temp file, rewritten each epoch)
+        dst.opened_rw = src.opened_rw;
+        src.opened_rw = false;
         dst.changer = src.written && src.changer != 0 ? src.changer : pid;
         dst.written = true;
         dst.removed = false;
@@ -389,15 +394,29 @@ void JobTracker::start_early_hashes()
 void JobTracker::opened_read_write(const std::string& path, bool has_path)
 {
     // A read-write fd can back a shared writable mapping, whose stores
-    // change a file without any event roar or the kernel reports.
-    // Devices (a terminal, /dev/null) cannot be outputs.
+    // change that file without any event roar or the kernel reports: its
+    // early digest is never used. The file is the one at `path` now (this
+    // event is read after the open) and, should `path` have been renamed
+    // since, the one the rename moves this mark to (finish_paths forbids
+    // each marked path's file as the job left it). When neither can be
+    // told (no path, gone, or a symbolic link on the way that could have
+    // pointed elsewhere), no early digest is used at all. Devices (a
+    // terminal, /dev/null) cannot be outputs.
     if (!m_early) {
         return;
     }
     struct stat sb;
-    if (has_path && stat(path.c_str(), &sb) == 0
-        && (S_ISCHR(sb.st_mode) || S_ISBLK(sb.st_mode) || S_ISDIR(sb.st_mode))) {
+    const bool found = has_path && stat(path.c_str(), &sb) == 0;
+    if (found && (S_ISCHR(sb.st_mode) || S_ISBLK(sb.st_mode) || S_ISDIR(sb.st_mode))) {
         return;
+    }
+    if (found && S_ISREG(sb.st_mode)) {
+        std::unique_ptr<char, decltype(&std::free)> real(realpath(path.c_str(), nullptr), &std::free);
+        if (real && path == real.get()) {
+            m_early->forbid(uint64_t(sb.st_dev), uint64_t(sb.st_ino));
+            state(path_id(path)).opened_rw = true;
+            return;
+        }
     }
     m_early->discard(fmt::format("{} was opened read-write", has_path ? path : "a file"));
 }
@@ -1232,6 +1251,12 @@ void JobTracker::finish_paths(JobRecord& job)
                 if (needs_input || needs_output) {
                     slot = to_hash.size();
                     to_hash.emplace_back(m_path_ids.name(id));
+                    if (st.opened_rw && m_early) {
+                        // The file opened read-write may be here now, under a name it was renamed to.
+                        if (const auto now = identify_file(to_hash.back())) {
+                            m_early->forbid(now->device, now->inode);
+                        }
+                    }
                 }
             }
             hash_slot.push_back(slot);

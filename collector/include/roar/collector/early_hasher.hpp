@@ -4,7 +4,8 @@
 // reported no change to the file's inode since it was opened for hashing
 // (inotify), its identity is the same at the end, and nothing in the job
 // could have changed it unseen (a shared writable mapping, an unobserved
-// process, a lost event): the tracker says so through discard().
+// process, a lost event): the tracker says so through forbid() for one
+// file, discard() for all.
 #pragma once
 
 #include "roar/collector/file_hasher.hpp"
@@ -18,6 +19,7 @@
 #include <set>
 #include <string>
 #include <tuple>
+#include <utility>
 
 namespace roar::collector {
 
@@ -37,6 +39,11 @@ public:
     // Trusts no early digest from now on and takes no more; `reason` is
     // kept for reason().
     void discard(const std::string& reason);
+
+    // Never trusts an early digest of the file (device, inode): the job
+    // opened it read-write, so a shared writable mapping may change it
+    // with no event and no inotify report.
+    void forbid(uint64_t device, uint64_t inode);
 
     // Ends early hashing, after the job: drops queued hashes, waits for
     // running ones and reads what the kernel reported about watched files.
@@ -63,7 +70,8 @@ private:
     std::string m_reason;
     // Digests by (device, inode, size, mtime_ns), with the inotify watch of the inode.
     std::map<std::tuple<uint64_t, uint64_t, uint64_t, int64_t>, std::pair<FileDigest, int>> m_digests;
-    std::set<int> m_changed; // watches that reported a change
+    std::set<int> m_changed;                             // watches that reported a change
+    std::set<std::pair<uint64_t, uint64_t>> m_forbidden; // (device, inode): forbid()
 };
 
 } // namespace roar::collector

@@ -182,6 +182,7 @@ private:
         bool has_digest = false;  // m_extras holds input_digest
         bool input_lost = false;  // read, then replaced before it could be hashed (learnt_replacement)
         uint8_t early_hashes = 0; // times submitted for early hashing
+        bool opened_rw = false;   // opened read-write (mappable): no early digest is used for it
         // Attribution (0: unknown). `reader`: the process whose event made
         // the path an input (the first read, in ring order). `changer`: while
         // written, the process that first wrote its present content; once
