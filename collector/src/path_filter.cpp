@@ -75,8 +75,7 @@ bool PathFilter::Pattern::matches(std::string_view path) const
 PathFilter::PathFilter(std::vector<std::string> exclude, std::vector<std::string> include)
 {
     for (auto& p : exclude) {
-        m_exclude.push_back(expand_home(p));
-        m_exclude_patterns.push_back(Pattern::of(m_exclude.back()));
+        m_exclude.push_back(Pattern::of(expand_home(p)));
     }
     for (auto& p : include) {
         m_include.push_back(Pattern::of(expand_home(p)));
@@ -126,7 +125,7 @@ bool PathFilter::accepts(std::string_view path) const
             return true;
         }
     }
-    for (const auto& p : m_exclude_patterns) {
+    for (const auto& p : m_exclude) {
         if (p.matches(path)) {
             return false;
         }

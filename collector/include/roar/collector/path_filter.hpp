@@ -27,8 +27,6 @@ public:
     // Whether `path` (absolute, normalised) may be recorded.
     bool accepts(std::string_view path) const;
 
-    const std::vector<std::string>& excludes() const { return m_exclude; }
-
 private:
     // A pattern, sorted once by how it is matched.
     struct Pattern {
@@ -39,8 +37,7 @@ private:
         bool matches(std::string_view path) const;
     };
 
-    std::vector<std::string> m_exclude;
-    std::vector<Pattern> m_exclude_patterns;
+    std::vector<Pattern> m_exclude;
     std::vector<Pattern> m_include;
 };
 
