@@ -115,6 +115,7 @@ private:
 namespace {
 
 constexpr std::string_view k_dataset_tag = "roar-dataset-v1\n";
+constexpr std::string_view k_s3_dataset_tag = "roar-s3-dataset-v1\n";
 
 // BLAKE3 of `tag` and the members' encoding (dataset_digest's contract),
 // `members` being sorted by relative path.
@@ -218,7 +219,7 @@ std::string dataset_digest(std::vector<DatasetMember> members)
 
 std::string s3_dataset_digest(std::vector<DatasetMember> members)
 {
-    return tagged_digest("roar-s3-dataset-v1\n", std::move(members));
+    return tagged_digest(k_s3_dataset_tag, std::move(members));
 }
 
 std::vector<FoundDataset> find_s3_datasets(const std::map<std::string, S3Listing>& listings,
@@ -242,7 +243,7 @@ std::vector<FoundDataset> find_s3_datasets(const std::map<std::string, S3Listing
         for (const auto& m : d.members) {
             d.bytes += m.size;
         }
-        d.digest = s3_dataset_digest(d.members);
+        d.digest = tagged_digest_of_sorted(k_s3_dataset_tag, d.members); // the rule sorted them
         out.push_back(std::move(d));
     }
     return out;
