@@ -1,8 +1,8 @@
 // The session's pipeline graph and its staleness (see lineage.hpp).
 //
 // Everything comes from a few of the store's session reads (steps, jobs,
-// job_io, and one digest lookup per checked path), so the cost grows with
-// the number of rows read, never with round trips per job.
+// each job's use lists, and one digest lookup per checked path), so the
+// cost grows with the number of rows read, never with round trips per job.
 #include "lineage.hpp"
 
 #include "job_queries.hpp"
@@ -334,8 +334,8 @@ Lineage Lineage::load(collector::Store& store, const LineageOptions& options)
                 g.uses.push_back(Use{local - 1, row.artifact, exec, output, -1});
             }
         };
-        // The session's outputs, then its inputs (the store reads a long
-        // history on two threads, or streams it from a server).
+        // The session's outputs, then its inputs (a row per job: its use
+        // lists, streamed from a server).
         store.scan_session_uses(
             g.session_id, jobs, [&](int64_t job_row, auto rows) { add(job_row, rows, true); },
             [&](int64_t job_row, auto rows) { add(job_row, rows, false); },

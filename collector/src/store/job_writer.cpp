@@ -7,6 +7,7 @@
 #include "roar/collector/byte_text.hpp"
 #include "roar/collector/store/step_matching.hpp"
 #include "bulk_insert.hpp"
+#include "use_lists.hpp"
 
 #include <fmt/format.h>
 
@@ -322,6 +323,8 @@ void Store::delete_job(int64_t row)
         step.reset();
         SqlStatement& uses = prepared("DELETE FROM job_io WHERE job_id = ?1");
         uses.bind(1, row).run();
+        SqlStatement& lists = prepared("DELETE FROM job_uses WHERE job_id = ?1");
+        lists.bind(1, row).run();
         SqlStatement& processes = prepared("DELETE FROM processes WHERE job_id = ?1");
         processes.bind(1, row).run();
         SqlStatement& job = prepared("DELETE FROM jobs WHERE id = ?1");
@@ -428,6 +431,9 @@ void Store::write_uses_in_bulk(int64_t job_id, const JobRecord& job)
     RowInserter add_uses(*m_engine, "INSERT INTO job_io (job_id, direction, path_id, artifact_id, size, notes, pid)",
                          " ON CONFLICT DO NOTHING", 7, k_rows_per_statement, Conflicts::impossible);
     PathInterner interner(*m_engine);
+    // The job's inputs and outputs again as two use lists (use_lists.hpp),
+    // written once the last batch is in.
+    std::vector<ScannedUse> lists[2]; // outputs, inputs
     std::vector<std::string_view> batch_paths;
     std::vector<int64_t> path_of;
     Cursor cursor{job};
@@ -530,6 +536,12 @@ void Store::write_uses_in_bulk(int64_t job_id, const JobRecord& job)
             q.bind(p, real_id(hashes[i].artifact)).bind(p + 1, *hashes[i].algorithm);
             q.bind(p + 2, *hashes[i].digest);
         });
+        for (size_t r = 0; r < count; ++r) {
+            const bool output = rows[r].direction[0] == 'o', input = rows[r].direction[0] == 'i';
+            if (output || input) {
+                lists[input ? 1 : 0].push_back({path_of[r], artifact_of[r] ? real_id(artifact_of[r]) : 0});
+            }
+        }
         // (direction, path) is unique within a job: nothing is ignored here.
         add_uses.insert(count, [&](SqlStatement& q, size_t i, int p) {
             const ArtifactUse& use = *rows[i].use;
@@ -540,6 +552,20 @@ void Store::write_uses_in_bulk(int64_t job_id, const JobRecord& job)
             q.bind(p + 6, use.pid ? std::optional<int64_t>(int64_t(*use.pid)) : std::nullopt);
         });
     }
+    std::string texts[2];
+    for (int i = 0; i < 2; ++i) {
+        // A path used twice in one direction keeps its first use, as job_io does.
+        auto& list = lists[i];
+        std::stable_sort(list.begin(), list.end(),
+                         [](const ScannedUse& a, const ScannedUse& b) { return a.path_id < b.path_id; });
+        list.erase(std::unique(list.begin(), list.end(),
+                               [](const ScannedUse& a, const ScannedUse& b) { return a.path_id == b.path_id; }),
+                   list.end());
+        texts[i] = store_detail::use_list_text(list);
+        list = {};
+    }
+    SqlStatement& together = prepared("INSERT INTO job_uses (job_id, outputs, inputs) VALUES (?1, ?2, ?3)");
+    together.bind(1, job_id).bind(2, texts[0]).bind(3, texts[1]).run();
 }
 
 void Store::write_processes_in_bulk(int64_t job_id, const JobRecord& job)

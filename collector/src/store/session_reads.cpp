@@ -1,23 +1,18 @@
 // Reading a session for its pipeline (see Store::session_steps and
-// friends): steps, jobs, and every job_io row in a handful of queries, so
-// `roar dag` costs rows read, never round trips per job. A use is read as
-// integers (job, path id, artifact); the paths a scan named are read once
-// afterwards (path_names), not once per use. On SQLite a session holding
-// most of the project's jobs is read as the whole job_io table in storage
-// order and put back in the index's order (scan_table), a smaller one job
-// by job through the index. Past a few thousand jobs, the later half of a
-// scan is stepped through on a second connection and thread (into a flat
-// buffer): stepping through SQLite is most of the cost of a long history.
-// A stored job's rows never change, so both read transactions agree on
-// every job the caller listed. A server engine streams the scan
-// (prepare_scan), so rows are taken in while the server still reads them:
-// both directions at once, or for a long history each on its own
-// connection, the second in the first one's snapshot. Whatever the engine,
-// the caller gets the rows in one order, the index's (jobs in the order
-// listed, a job's rows by path id): what roar dag and status print follows
-// it, so it must not follow where rows happen to lie on disk.
+// friends): steps, jobs, and every job's inputs and outputs in a handful of
+// queries, so `roar dag` costs rows read, never round trips per job. A
+// job's uses are read as its two use lists (job_uses, use_lists.hpp): a row
+// per job, not per use, which on a long history is most of what `roar dag`
+// reads. A use is a pair of integers (path id, artifact); the paths a scan
+// named are read once afterwards (path_names), not once per use. A job
+// whose lists are missing or do not parse is read from job_io instead, so
+// a damaged row costs time, never uses. Whatever the engine, the caller
+// gets the uses in one order (jobs as listed, a job's uses by path id):
+// what roar dag and status print follows it, so it must not follow where
+// rows happen to lie on disk.
 #include "roar/collector/store/store.hpp"
 #include "roar/collector/huge_pages.hpp"
+#include "use_lists.hpp"
 
 #include <fmt/format.h>
 
@@ -35,68 +30,9 @@ constexpr size_t k_parallel_lookup_ids = 8192;
 // A job not listed for a scan.
 constexpr uint32_t k_unlisted = std::numeric_limits<uint32_t>::max();
 
-// In the order session_jobs lists jobs, then by path id: the jobs_by_session
-// index and job_io's primary key give it without a sort.
-std::string uses_sql(const char* op)
-{
-    return fmt::format("SELECT io.job_id, io.path_id, coalesce(io.artifact_id, 0) FROM jobs j "
-                       "JOIN job_io io ON io.job_id = j.id AND io.direction = ?4 "
-                       "WHERE j.session_id = ?1 AND (j.started_at, j.id) {} (?2, ?3) "
-                       "ORDER BY j.started_at, j.id, io.path_id",
-                       op);
-}
-
-// Rows arriving job by job (an index scan's order) to `sink`, one call
-// per job; finish() sends the last job's.
-class JobBatches {
-public:
-    explicit JobBatches(const UseSink& sink) : m_sink(sink) { }
-    void add(int64_t job_row, int64_t path_id, int64_t artifact)
-    {
-        if (job_row != m_job) {
-            finish();
-            m_job = job_row;
-        }
-        m_rows.push_back({path_id, artifact});
-    }
-    void finish()
-    {
-        if (!m_rows.empty()) {
-            m_sink(m_job, m_rows);
-            m_rows.clear();
-        }
-    }
-
-private:
-    const UseSink& m_sink;
-    int64_t m_job = 0;
-    std::vector<ScannedUse> m_rows;
-};
-
-// A scan's rows kept for later, in flat buffers: no allocation per row.
-struct HeldUses {
-    std::vector<int64_t> job;
-    std::vector<ScannedUse> rows;
-
-    void add(int64_t job_row, int64_t path_id, int64_t artifact_id)
-    {
-        job.push_back(job_row);
-        rows.push_back({path_id, artifact_id});
-    }
-    // The rows (held in order, job by job) to `sink`, a job per call.
-    void replay(const UseSink& sink) const
-    {
-        JobBatches batches(sink);
-        for (size_t i = 0; i < job.size(); ++i) {
-            batches.add(job[i], rows[i].path_id, rows[i].artifact);
-        }
-        batches.finish();
-    }
-};
-
-// A scan running on a thread of its own: whatever it throws is thrown
+// A lookup running on a thread of its own: whatever it throws is thrown
 // again by finish(), and it is joined before its caller's frame (whose
-// buffers it fills) goes, even when the caller's own scan throws.
+// buffers it fills) goes, even when the caller's own lookup throws.
 class ScanThread {
 public:
     ScanThread() = default;
@@ -133,27 +69,11 @@ private:
     std::exception_ptr m_failed;
 };
 
-// A second SQLite connection to `first`'s store, in a read transaction
-// of its own, for the later half of a scan.
-std::unique_ptr<StoreEngine> open_second_reader(const StoreEngine& first)
-{
-    auto second = first.open_reader();
-    if (!second) {
-        throw FatalError(second.error().message);
-    }
-    if (!*second) {
-        throw FatalError("internal error: the engine gave no second reader");
-    }
-    (*second)->prepare_bulk_read();
-    (*second)->begin_read();
-    return std::move(*second);
-}
-
-// A second connection to `first`'s store for reading part of a long scan or
-// lookup on another thread: in `first`'s snapshot where the engine can
-// share one (PostgreSQL), else (SQLite) in a read transaction of its own.
-// Null when there is no second core or connection to be had; the caller
-// then reads alone.
+// A second connection to `first`'s store for reading part of a long lookup
+// on another thread: in `first`'s snapshot where the engine can share one
+// (PostgreSQL), else (SQLite) in a read transaction of its own. Null when
+// there is no second core or connection to be had; the caller then reads
+// alone.
 std::unique_ptr<StoreEngine> helper_reader(const StoreEngine& first)
 {
     if (std::thread::hardware_concurrency() < 2) {
@@ -171,60 +91,8 @@ std::unique_ptr<StoreEngine> helper_reader(const StoreEngine& first)
     return (*opened)->in_transaction() ? std::move(*opened) : nullptr;
 }
 
-// One direction of a session's job_io rows to `sink`, on SQLite: the
-// later half of a long history is stepped through on a second connection
-// and thread (into a flat buffer) while `sink` takes the first half.
-void scan_direction(StoreEngine& first, int64_t session, const std::vector<SessionJob>& jobs, bool outputs,
-                    const UseSink& sink, size_t parallel_jobs)
-{
-    const char* direction = outputs ? "out" : "in";
-    const SessionJob* split =
-        jobs.size() >= parallel_jobs && std::thread::hardware_concurrency() > 1 ? &jobs[jobs.size() / 2] : nullptr;
-    auto bind_part = [&](SqlStatement& q) {
-        q.bind(1, session).bind(4, direction);
-        if (split) {
-            q.bind(2, split->started_at).bind(3, split->row);
-        } else {
-            q.bind(2, std::numeric_limits<double>::infinity()).bind(3, int64_t(0)); // every job
-        }
-    };
-    HeldUses later;
-    ScanThread reader;
-    if (split) {
-        reader.start([&] {
-            const auto second = open_second_reader(first);
-            StoreEngine& engine = *second;
-            auto q = engine.prepare(uses_sql(">="));
-            bind_part(*q);
-            while (q->step()) {
-                later.add(q->column_int(0), q->column_int(1), q->column_int(2));
-            }
-            q.reset();
-            engine.commit();
-        });
-    }
-    first.prepare_bulk_read();
-    auto q = first.prepare(uses_sql("<"));
-    bind_part(*q);
-    JobBatches batches(sink);
-    while (q->step()) {
-        batches.add(q->column_int(0), q->column_int(1), q->column_int(2));
-    }
-    batches.finish();
-    reader.finish();
-    later.replay(sink);
-}
-
-// A part of job_io read in storage order (or a server's): each row of a
-// listed job as its slot (the job's place in the list, twice, plus 1 for an
-// input), path id and artifact.
-struct TableRows {
-    std::vector<uint32_t> slot;
-    std::vector<int64_t> path, artifact;
-};
-
 // Each listed job's place in `jobs`, indexed by job row; k_unlisted for
-// the rows of other jobs.
+// other jobs.
 std::vector<uint32_t> places_of(const std::vector<SessionJob>& jobs)
 {
     int64_t max_job = 0;
@@ -240,135 +108,74 @@ std::vector<uint32_t> places_of(const std::vector<SessionJob>& jobs)
     return place_of;
 }
 
-// The slot of a row of job `job` (an input when `input`) to `place_of`, or
-// k_unlisted when the job is not listed.
-uint32_t slot_of(const std::vector<uint32_t>& place_of, int64_t job, bool input)
-{
-    if (job < 0 || uint64_t(job) >= place_of.size() || place_of[size_t(job)] == k_unlisted) {
-        return k_unlisted;
-    }
-    return place_of[size_t(job)] * 2 + uint32_t(input);
-}
-
-// The rows held in `parts` to `outputs` and `inputs` in the order the index
-// gives: jobs as listed, outputs before inputs, a job's rows of one
-// direction by path id. Placed by slot (a counting sort), then each slot's
-// few rows by path id; `parts` are emptied. `expect`, when given, hears
-// the number of rows before the first goes out.
-void emit_in_index_order(const std::vector<SessionJob>& jobs, TableRows (&parts)[2], const UseSink& outputs,
-                         const UseSink& inputs, const std::function<void(size_t)>& expect)
-{
-    std::vector<size_t> start(jobs.size() * 2 + 1, 0);
-    for (const auto& part : parts) {
-        for (uint32_t slot : part.slot) {
-            ++start[slot + 1];
-        }
-    }
-    for (size_t i = 1; i < start.size(); ++i) {
-        start[i] += start[i - 1];
-    }
-    std::vector<ScannedUse> rows;
-    rows.reserve(start.back());
-    prefer_huge_pages_for(rows);
-    rows.resize(start.back());
+// A scan's uses, in blocks that never move once made, so no use is
+// copied while the scan grows (a long session's are tens of MB, and moving
+// them to a larger buffer cost as much as parsing them). A job's uses lie
+// in one block; blocks grow with what was read before them, up to 1 Mi
+// uses (16 MiB), and ask for huge pages where the kernel offers them.
+class UseBlocks {
+public:
+    // The last block, with room made for `more` uses (in a new block when
+    // the last has less).
+    std::vector<ScannedUse>& room_for(size_t more)
     {
-        std::vector<size_t> next(start.begin(), start.end() - 1);
-        for (auto& part : parts) {
-            for (size_t i = 0; i < part.slot.size(); ++i) {
-                rows[next[part.slot[i]]++] = {part.path[i], part.artifact[i]};
-            }
-            part = TableRows{};
+        if (m_blocks.empty() || m_blocks.back().capacity() - m_blocks.back().size() < more) {
+            constexpr size_t k_first = 4096, k_largest = size_t(1) << 20;
+            m_blocks.emplace_back().reserve(std::max(more, std::clamp(size(), k_first, k_largest)));
+            prefer_huge_pages_for(m_blocks.back());
         }
+        return m_blocks.back();
     }
-    for (size_t slot = 0; slot + 1 < start.size(); ++slot) {
-        const auto begin = rows.begin() + std::ptrdiff_t(start[slot]),
-                   end = rows.begin() + std::ptrdiff_t(start[slot + 1]);
-        if (!std::is_sorted(begin, end)) {
-            std::sort(begin, end);
+    size_t size() const
+    {
+        size_t n = 0;
+        for (const auto& block : m_blocks) {
+            n += block.size();
         }
+        return n;
     }
-    if (expect) {
-        expect(rows.size());
-    }
-    for (const bool output : {true, false}) {
-        for (size_t i = 0; i < jobs.size(); ++i) {
-            const size_t slot = i * 2 + (output ? 0 : 1);
-            if (start[slot + 1] > start[slot]) {
-                (output ? outputs : inputs)(jobs[i].row,
-                                            std::span(rows).subspan(start[slot], start[slot + 1] - start[slot]));
-            }
-        }
-    }
-}
 
-// The rows of job_io from rowid `low` (below `high`, when not 0) whose job
-// has a place in `place_of` (indexed by job row) to `into`, which has room
-// for about `expected` rows.
-void read_table_part(StoreEngine& engine, const std::vector<uint32_t>& place_of, int64_t low, int64_t high,
-                     size_t expected, TableRows& into)
+private:
+    std::vector<std::vector<ScannedUse>> m_blocks;
+};
+
+// Where a listed job's uses lie once read: its outputs from `at`, then its
+// inputs (a block never moves, so the pointer holds).
+struct ListedUses {
+    bool read = false;
+    const ScannedUse* at = nullptr;
+    size_t outputs = 0, inputs = 0;
+};
+
+// The use lists of the jobs of `session`, read on `engine` into `into`:
+// each listed job's place in `found` says where. A job with no row or
+// whose text is not a use list is left unread.
+void read_use_lists(StoreEngine& engine, int64_t session, const std::vector<uint32_t>& place_of, UseBlocks& into,
+                    std::vector<ListedUses>& found)
 {
-    // Room reserved up front (untouched memory costs nothing): growing a
-    // large buffer copies it and takes every page afresh. In huge pages
-    // where the kernel offers them: a page fault per 2 MiB, not per 4 KiB.
-    constexpr size_t k_max_reserved = size_t(1) << 26;
-    into.slot.reserve(std::min(expected, k_max_reserved));
-    into.path.reserve(std::min(expected, k_max_reserved));
-    into.artifact.reserve(std::min(expected, k_max_reserved));
-    prefer_huge_pages_for(into.slot);
-    prefer_huge_pages_for(into.path);
-    prefer_huge_pages_for(into.artifact);
-    auto q = engine.prepare(high > 0 ? "SELECT job_id, direction = 'in', path_id, coalesce(artifact_id, 0) FROM job_io "
-                                       "WHERE rowid >= ?1 AND rowid < ?2 AND direction IN ('in', 'out')"
-                                     : "SELECT job_id, direction = 'in', path_id, coalesce(artifact_id, 0) FROM job_io "
-                                       "WHERE rowid >= ?1 AND direction IN ('in', 'out')");
-    q->bind(1, low);
-    if (high > 0) {
-        q->bind(2, high);
-    }
+    auto q = engine.prepare_scan("SELECT j.id, u.outputs, u.inputs FROM jobs j LEFT JOIN job_uses u ON u.job_id = j.id "
+                                 "WHERE j.session_id = ?1");
+    q->bind(1, session);
     while (q->step()) {
-        const uint32_t slot = slot_of(place_of, q->column_int(0), q->column_int(1) != 0);
-        if (slot == k_unlisted) {
+        const int64_t job = q->column_int(0);
+        if (job < 0 || uint64_t(job) >= place_of.size() || place_of[size_t(job)] == k_unlisted || q->column_is_null(1)
+            || q->column_is_null(2)) {
             continue;
         }
-        into.slot.push_back(slot);
-        into.path.push_back(q->column_int(2));
-        into.artifact.push_back(q->column_int(3));
-    }
-}
-
-// The rows of `jobs` read as the whole job_io table in storage order (for a
-// long history, its later half on a second connection and thread), then
-// put in the order the index gives (emit_in_index_order). Each row costs a
-// step through the table instead of an index entry plus a table lookup.
-void scan_table(StoreEngine& first, const std::vector<SessionJob>& jobs, const UseSink& outputs, const UseSink& inputs,
-                const std::function<void(size_t)>& expect, size_t parallel_jobs)
-{
-    const std::vector<uint32_t> place_of = places_of(jobs);
-    int64_t lowest = 0, middle = 0, highest = 0;
-    if (jobs.size() >= parallel_jobs && std::thread::hardware_concurrency() > 1) {
-        // Apart, so each is one step to an end of the table, not a scan.
-        auto q = first.prepare("SELECT coalesce((SELECT min(rowid) FROM job_io), 0), "
-                               "coalesce((SELECT max(rowid) FROM job_io), 0)");
-        if (q->step()) {
-            lowest = q->column_int(0);
-            highest = q->column_int(1);
-            middle = lowest + (highest - lowest) / 2;
+        const std::string_view listed[2] = {q->column_view(1), q->column_view(2)};
+        // n items take at least 4n - 1 characters ("1:0,1:0").
+        auto& block = into.room_for((listed[0].size() + 1) / 4 + (listed[1].size() + 1) / 4);
+        const size_t start = block.size();
+        if (!store_detail::parse_use_list(listed[0], block)) {
+            continue;
         }
+        const size_t middle = block.size();
+        if (!store_detail::parse_use_list(listed[1], block)) {
+            block.resize(start);
+            continue;
+        }
+        found[place_of[size_t(job)]] = {true, block.data() + start, middle - start, block.size() - middle};
     }
-    TableRows parts[2];
-    ScanThread reader;
-    if (middle > 0) {
-        reader.start([&] {
-            const auto second = open_second_reader(first);
-            StoreEngine& engine = *second;
-            read_table_part(engine, place_of, middle, 0, size_t(highest - middle) + 1, parts[1]);
-            engine.commit();
-        });
-    }
-    first.prepare_bulk_read();
-    read_table_part(first, place_of, std::numeric_limits<int64_t>::min(), middle, size_t(middle - lowest), parts[0]);
-    reader.finish();
-    emit_in_index_order(jobs, parts, outputs, inputs, expect);
 }
 
 } // namespace
@@ -376,58 +183,50 @@ void scan_table(StoreEngine& first, const std::vector<SessionJob>& jobs, const U
 void Store::scan_session_uses(int64_t session, const std::vector<SessionJob>& jobs, const UseSink& outputs,
                               const UseSink& inputs, const std::function<void(size_t)>& expect)
 {
-    if (m_engine->dialect() == Dialect::sqlite) {
-        // Most of the project's jobs (the usual case: one session): the
-        // whole table in storage order; else each job's rows by the index.
-        auto total = m_engine->prepare("SELECT count(*) FROM jobs");
-        if (total->step() && uint64_t(total->column_int(0)) <= 2 * uint64_t(jobs.size())) {
-            total.reset();
-            scan_table(*m_engine, jobs, outputs, inputs, expect, m_parallel_scan_jobs);
-            return;
-        }
-        total.reset();
-        scan_direction(*m_engine, session, jobs, true, outputs, m_parallel_scan_jobs);
-        scan_direction(*m_engine, session, jobs, false, inputs, m_parallel_scan_jobs);
-        return;
-    }
-    // A server streams each direction as it reads it, for a long history
-    // each on its own connection in the same snapshot (both backends then
-    // work at once), into flat buffers put in the index's order once all
-    // are in. The order is the C++ side's, not an ORDER BY: the server
-    // answers by a hash join in heap order, and sorting there would spill
-    // a long history to disk; placing the rows by job costs no more than
-    // scan_table does on SQLite.
-    constexpr const char* k_sql = "SELECT io.job_id, io.direction, io.path_id, coalesce(io.artifact_id, 0) FROM jobs j "
-                                  "JOIN job_io io ON io.job_id = j.id AND io.direction IN (?2, ?3) "
-                                  "WHERE j.session_id = ?1";
     const std::vector<uint32_t> place_of = places_of(jobs);
-    auto take = [&place_of](SqlStatement& q, TableRows& into) {
-        while (q.step()) {
-            const uint32_t slot = slot_of(place_of, q.column_int(0), q.column_view(1) == "in");
-            if (slot == k_unlisted) {
-                continue;
-            }
-            into.slot.push_back(slot);
-            into.path.push_back(q.column_int(2));
-            into.artifact.push_back(q.column_int(3));
+    std::vector<ListedUses> found(jobs.size());
+    // One connection and thread: reading the later half on a second
+    // connection took longer (its start, and two parsers on two cores the
+    // rest of roar also uses), on SQLite and on PostgreSQL alike.
+    UseBlocks uses;
+    m_engine->prepare_bulk_read();
+    read_use_lists(*m_engine, session, place_of, uses, found);
+    // Jobs the scan gave no lists for: their rows of job_io, by the index.
+    std::vector<ScannedUse> rows;
+    for (size_t i = 0; i < jobs.size(); ++i) {
+        if (found[i].read) {
+            continue;
         }
-    };
-    std::unique_ptr<StoreEngine> second = jobs.size() >= m_parallel_scan_jobs ? helper_reader(*m_engine) : nullptr;
-    TableRows parts[2];
-    ScanThread reader;
-    if (second) {
-        reader.start([&] {
-            auto q = second->prepare_scan(k_sql);
-            q->bind(1, session).bind(2, "in").bind(3, "in");
-            take(*q, parts[1]);
-        });
+        SqlStatement& q = prepared("SELECT direction = 'in', path_id, coalesce(artifact_id, 0) FROM job_io "
+                                   "WHERE job_id = ?1 AND direction IN ('out', 'in') ORDER BY direction DESC, path_id");
+        q.bind(1, jobs[i].row);
+        rows.clear();
+        size_t outputs_end = rows.max_size();
+        while (q.step()) {
+            if (q.column_int(0) != 0 && outputs_end == rows.max_size()) {
+                outputs_end = rows.size();
+            }
+            rows.push_back({q.column_int(1), q.column_int(2)});
+        }
+        q.reset();
+        auto& block = uses.room_for(rows.size());
+        const size_t start = block.size();
+        block.insert(block.end(), rows.begin(), rows.end());
+        outputs_end = std::min(outputs_end, rows.size());
+        found[i] = {true, block.data() + start, outputs_end, rows.size() - outputs_end};
     }
-    // Without a second connection, one scan of both directions.
-    auto q = m_engine->prepare_scan(k_sql);
-    q->bind(1, session).bind(2, "out").bind(3, second ? "out" : "in");
-    take(*q, parts[0]);
-    reader.finish();
-    emit_in_index_order(jobs, parts, outputs, inputs, expect);
+    if (expect) {
+        expect(uses.size());
+    }
+    for (const bool output : {true, false}) {
+        for (size_t i = 0; i < jobs.size(); ++i) {
+            const ListedUses& f = found[i];
+            const size_t n = output ? f.outputs : f.inputs;
+            if (n > 0) {
+                (output ? outputs : inputs)(jobs[i].row, std::span(output ? f.at : f.at + f.outputs, n));
+            }
+        }
+    }
 }
 
 std::vector<SessionStep> Store::session_steps(int64_t session)

@@ -171,6 +171,26 @@ ALTER TABLE job_io_interned RENAME TO job_io;
 CREATE INDEX job_io_by_artifact ON job_io(artifact_id);
 CREATE INDEX job_io_by_path ON job_io(path_id);
 )sql",
+    // 7 -> 8: each job's inputs and outputs also kept together, as one use
+    // list per direction (use_lists.hpp), so `roar dag` and `roar status`
+    // read a row per job, not a row per use. job_io keeps a row per use for
+    // the questions asked of one path or artifact. Every job has a row.
+    R"sql(
+CREATE TABLE job_uses (
+    job_id      INTEGER PRIMARY KEY REFERENCES jobs(id) ON DELETE CASCADE,
+    outputs     TEXT NOT NULL,
+    inputs      TEXT NOT NULL
+);
+INSERT INTO job_uses (job_id, outputs, inputs)
+SELECT j.id,
+    coalesce((SELECT group_concat(d || ':' || a, ',') FROM (
+        SELECT path_id - lag(path_id, 1, 0) OVER (ORDER BY path_id) AS d, coalesce(artifact_id, 0) AS a
+        FROM job_io WHERE job_id = j.id AND direction = 'out' ORDER BY path_id)), ''),
+    coalesce((SELECT group_concat(d || ':' || a, ',') FROM (
+        SELECT path_id - lag(path_id, 1, 0) OVER (ORDER BY path_id) AS d, coalesce(artifact_id, 0) AS a
+        FROM job_io WHERE job_id = j.id AND direction = 'in' ORDER BY path_id)), '')
+FROM jobs j ORDER BY j.id;
+)sql",
 };
 static_assert(sizeof k_migrations / sizeof k_migrations[0] == k_schema_version);
 

@@ -81,18 +81,36 @@ assert_eq "$("$ROAR" diff --json @1 @1 | jq -c '[.inputs.process_changed, .outpu
   "a job against itself"
 
 if [[ ${ROAR_TEST_STORE:-sqlite} == postgres ]]; then
-  check "a PostgreSQL schema of version 2 gains job_io.pid; its older jobs' entries have a null pid"
+  check "a PostgreSQL schema of version 2 gains job_io.pid (older jobs' entries null) and use lists"
   schema=roar_p$_roar_pg_projects
   # Back to version 2: uses carry their paths again (4 -> 5 undone), without pids (2 -> 3 undone).
   paths_before=$(show_json @1 | jq -c '[.inputs[], .outputs[] | .path]')
-  pg_sql -c "ALTER TABLE $schema.job_io ADD COLUMN path TEXT COLLATE \"C\";
+  pg_sql -c "DROP TABLE $schema.job_uses; ALTER TABLE $schema.job_io ADD COLUMN path TEXT COLLATE \"C\";
     UPDATE $schema.job_io io SET path = p.path FROM $schema.paths p WHERE p.id = io.path_id;
     ALTER TABLE $schema.job_io DROP COLUMN path_id; DROP TABLE $schema.paths;
     ALTER TABLE $schema.job_io ALTER COLUMN path SET NOT NULL, ADD PRIMARY KEY (job_id, direction, path);
     CREATE INDEX job_io_by_path ON $schema.job_io(path);
     ALTER TABLE $schema.job_io DROP COLUMN pid; UPDATE $schema.roar_meta SET version = 2"
   "$ROAR" run -q "$PY" -c 'open("again.txt", "w").write(open("in.txt").read())'
-  assert_eq "$(pg_sql -c "SELECT max(version) FROM $schema.roar_meta")" 5 "schema version"
+  assert_eq "$(pg_sql -c "SELECT max(version) FROM $schema.roar_meta")" 6 "schema version"
+  # Each list decoded here on its own (items split, path ids summed) must
+  # name exactly its job's job_io rows: the upgrade's lists for the jobs
+  # recorded before, the writer's for the one after.
+  assert_eq "$(pg_sql -c "SELECT count(*) FROM $schema.jobs WHERE id NOT IN (SELECT job_id FROM $schema.job_uses)")" \
+    0 "jobs without use lists"
+  assert_eq "$(pg_sql -c "WITH items AS (
+      SELECT u.job_id, l.dir, t.item, t.n FROM $schema.job_uses u
+      CROSS JOIN LATERAL (VALUES ('out', u.outputs), ('in', u.inputs)) AS l(dir, list)
+      CROSS JOIN LATERAL regexp_split_to_table(l.list, ',') WITH ORDINALITY AS t(item, n) WHERE l.list <> ''),
+    listed AS (
+      SELECT job_id, dir, sum(split_part(item, ':', 1)::bigint) OVER (PARTITION BY job_id, dir ORDER BY n) AS path_id,
+             split_part(item, ':', 2)::bigint AS artifact FROM items),
+    rows AS (SELECT job_id, direction AS dir, path_id, coalesce(artifact_id, 0) AS artifact FROM $schema.job_io
+             WHERE direction IN ('in', 'out'))
+    SELECT (SELECT count(*) FROM listed) - (SELECT count(*) FROM rows)
+      + (SELECT count(*) FROM (SELECT * FROM listed EXCEPT SELECT * FROM rows) x)
+      + (SELECT count(*) FROM (SELECT * FROM rows EXCEPT SELECT * FROM listed) y)")" 0 \
+    "uses the lists and job_io disagree on"
   assert_eq "$(show_json @1 | jq -c '[.inputs[], .outputs[] | .path]')" "$paths_before" "paths of the job recorded before"
   assert_eq "$(pg_sql -c "SELECT count(*) FROM $schema.paths")" \
     "$(pg_sql -c "SELECT count(DISTINCT path_id) FROM $schema.job_io")" "each path once"

@@ -67,12 +67,12 @@ if [[ $(id -u) -eq 0 ]] && as_nobody true 2>/dev/null; then
 
   check "an older schema a reader cannot upgrade is one line saying what to do"
   cp .roar/roar.db current.db
-  # Back to version 1: migration 6 -> 7 undone (uses carry their paths), then the earlier ones.
+  # Back to version 1: migration 6 -> 7 undone (uses carry their paths), then 7 -> 8 and the earlier ones.
   sqlite3 .roar/roar.db "CREATE TABLE job_io_v6 AS SELECT io.job_id, io.direction, p.path, io.artifact_id, io.size,
     io.notes, io.pid FROM job_io io JOIN paths p ON p.id = io.path_id;
     DROP TABLE job_io; DROP TABLE paths; ALTER TABLE job_io_v6 RENAME TO job_io;
     CREATE INDEX job_io_by_artifact ON job_io(artifact_id); CREATE INDEX job_io_by_path ON job_io(path)"
-  sqlite3 .roar/roar.db 'ALTER TABLE job_io DROP COLUMN pid; DROP TABLE job_environments; DROP INDEX steps_by_name; ALTER TABLE steps DROP COLUMN name;
+  sqlite3 .roar/roar.db 'DROP TABLE job_uses; ALTER TABLE job_io DROP COLUMN pid; DROP TABLE job_environments; DROP INDEX steps_by_name; ALTER TABLE steps DROP COLUMN name;
     DROP INDEX jobs_by_session; DROP INDEX artifact_hashes_by_digest;
     ALTER TABLE steps DROP COLUMN io_paths; ALTER TABLE processes DROP COLUMN tracer; PRAGMA user_version = 1'
   rm -f .roar/roar.db-wal .roar/roar.db-shm
@@ -88,7 +88,9 @@ if [[ $(id -u) -eq 0 ]] && as_nobody true 2>/dev/null; then
 
   check "a reader who can write upgrades an older schema (the one write a reader makes)"
   assert_eq "$(jq length <("$ROAR" log --json))" 2 "jobs after the upgrade"
-  assert_eq "$(sqlite3 .roar/roar.db 'PRAGMA user_version')" 7 "upgraded"
+  assert_eq "$(sqlite3 .roar/roar.db 'PRAGMA user_version')" 8 "upgraded"
+  assert_eq "$(sqlite3 .roar/roar.db 'SELECT count(*) FROM jobs j JOIN job_uses u ON u.job_id = j.id')" 2 \
+    "jobs with use lists"
   assert_eq "$(sqlite3 .roar/roar.db 'SELECT count(*) FROM job_io io LEFT JOIN paths p ON p.id = io.path_id
     WHERE p.path IS NULL')" 0 "uses whose path was lost"
   cp current.db .roar/roar.db

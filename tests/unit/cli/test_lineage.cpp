@@ -420,10 +420,9 @@ TEST_CASE("a job's uses are read in byte order of their paths, whenever each pat
     CHECK(g.paths[2].uses.size() == 1);
 }
 
-TEST_CASE("a session's uses come job by job, outputs first, each job's by path id, read either way", "[cli][lineage]")
+TEST_CASE("a session's uses come job by job, outputs first, each job's by path id", "[cli][lineage]")
 {
-    // Most of the project's jobs in the session: the store reads the whole
-    // job_io table; a session of few of them: each job's rows by index.
+    // The whole project in one session, then a session of one job of four.
     // Rows go in with path ids out of byte order (z.csv is recorded first).
     Fixture f;
     f.run({"python3", "old.py"}, {{"z.csv", "z"}}, {{"y.bin", "y"}});
@@ -536,17 +535,12 @@ TEST_CASE("every input of a long session is compared with the disk: present, mod
     CHECK(g.executions[0].stale);
 }
 
-TEST_CASE("a session in a longer project, read through the index on two threads, comes a job at a time",
-          "[cli][lineage]")
+TEST_CASE("a session in a longer project comes a job at a time, each job's uses by path id", "[cli][lineage]")
 {
-    // A session holding less than half of the project's jobs is read
-    // through the index; one past the parallel threshold (lowered here
-    // from 2,000) on two connections, the later half held and handed over
-    // after the first. Each job's rows of a direction still come in one
-    // call, in the jobs' order, by path id.
+    // Only the session's jobs are read. Each job's uses of a direction come
+    // in one call, in the jobs' order, by path id.
     Fixture f;
     auto& store = static_cast<collector::Store&>(*f.db);
-    store.set_parallel_scan_jobs(4);
     auto job = [&](int i) {
         // Paths first recorded in an order other than their byte order.
         f.run({"python3", "step.py", std::to_string(i)},

@@ -13,7 +13,9 @@
 
 #include <fstream>
 #include <map>
+#include <span>
 #include <sstream>
+#include <tuple>
 #include <sys/stat.h>
 #include <utime.h>
 
@@ -56,8 +58,42 @@ ALTER TABLE job_io_v6 RENAME TO job_io;
 CREATE UNIQUE INDEX job_io_key ON job_io(job_id, direction, path);
 CREATE INDEX job_io_by_artifact ON job_io(artifact_id);
 CREATE INDEX job_io_by_path ON job_io(path);
+DROP TABLE job_uses;
 PRAGMA user_version = 6;
 )sql";
+
+// Every use a scan of the active session gives: (output, job row, path id,
+// artifact), in the order they came.
+std::vector<std::tuple<bool, int64_t, int64_t, int64_t>> scanned_uses(Store& store)
+{
+    std::vector<std::tuple<bool, int64_t, int64_t, int64_t>> out;
+    const int64_t session = *store.active_session();
+    auto take = [&out](bool output) {
+        return [&out, output](int64_t job, std::span<const ScannedUse> uses) {
+            for (const auto& use : uses) {
+                out.emplace_back(output, job, use.path_id, use.artifact);
+            }
+        };
+    };
+    store.scan_session_uses(session, store.session_jobs(session), take(true), take(false));
+    return out;
+}
+
+// Each job's stored use lists: job row -> (outputs, inputs).
+std::map<int64_t, std::pair<std::string, std::string>> use_lists(const std::filesystem::path& file)
+{
+    std::map<int64_t, std::pair<std::string, std::string>> out;
+    sqlite3* raw = nullptr;
+    REQUIRE(sqlite3_open_v2(file.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+    {
+        Statement q(raw, "SELECT job_id, outputs, inputs FROM job_uses");
+        while (q.step()) {
+            out[q.column_int(0)] = {q.column_text(1), q.column_text(2)};
+        }
+    }
+    sqlite3_close(raw);
+    return out;
+}
 
 JobRecord sample_job(const std::string& uid)
 {
@@ -112,6 +148,30 @@ JobRecord sample_job(const std::string& uid)
                           {"packages", {{{"name", "numpy"}, {"version", "1.26.4"}}}}}}},
                        {"system_packages", {{{"name", "libc6"}, {"version", "2.36-9"}}}}};
     return job;
+}
+
+// Jobs whose uses exercise the use lists: several of each direction, paths
+// shared between jobs and first recorded out of byte order, a use with no
+// digest, a job with no uses at all.
+void store_varied_jobs(Database& db)
+{
+    for (int i = 0; i < 4; ++i) {
+        JobRecord job = sample_job(fmt::format("lists{:07}", i));
+        job.started_at += 10 * i;
+        job.ended_at += 10 * i;
+        job.inputs.push_back(
+            {fmt::format("/p/in/{}.csv", 9 - i), "file", 1, {{"blake3", fmt::format("{:04}", i)}}, {}});
+        job.inputs.push_back({"/p/in/0.csv", "file", std::nullopt, {}, {}}); // no digest: no artifact
+        job.outputs.push_back({fmt::format("/p/out/{}.bin", i), "file", 2, {{"blake3", fmt::format("f{:03}", i)}}, {}});
+        REQUIRE(db.store_job(job));
+    }
+    JobRecord empty = sample_job("lists_empty");
+    empty.started_at += 100;
+    empty.ended_at += 100;
+    empty.inputs.clear();
+    empty.outputs.clear();
+    empty.deleted.clear();
+    REQUIRE(db.store_job(empty));
 }
 
 // sample_job(uid) with no uses, for a test to give it its own.
@@ -546,6 +606,59 @@ TEST_CASE("a version 6 database gains the paths table: its uses keep their exact
     CHECK(count(file, "SELECT count(*) FROM paths") == 6);
     CHECK(count(file, "SELECT max(id) FROM paths") == 6);
     CHECK(count(file, "SELECT count(DISTINCT path_id) FROM job_io") == 6);
+}
+
+TEST_CASE("a version 7 database gains each job's use lists, the same text a new job's are written with",
+          "[collector][store][use_lists]")
+{
+    TempDir dir;
+    const auto file = dir / "roar.db";
+    std::map<int64_t, std::pair<std::string, std::string>> written;
+    std::vector<std::tuple<bool, int64_t, int64_t, int64_t>> before;
+    {
+        auto db = Database::create(file);
+        REQUIRE(db);
+        store_varied_jobs(*db);
+        written = use_lists(file);
+        before = scanned_uses(*db);
+        db->exec("DROP TABLE job_uses; PRAGMA user_version = 7");
+    }
+    REQUIRE(written.size() == 5);
+    CHECK(written.rbegin()->second == std::pair<std::string, std::string>("", "")); // the job with no uses
+    REQUIRE(before.size() == 4 * (4 + 2)); // four jobs of four inputs and two outputs
+    auto db = Database::open(file);
+    REQUIRE(db);
+    CHECK(count(file, "PRAGMA user_version") == k_schema_version);
+    CHECK(use_lists(file) == written);
+    CHECK(scanned_uses(*db) == before);
+}
+
+TEST_CASE("a job whose use lists are missing or damaged is read from job_io: the same uses in the same order",
+          "[collector][store][use_lists]")
+{
+    TempDir dir;
+    const auto file = dir / "roar.db";
+    auto db = Database::create(file);
+    REQUIRE(db);
+    store_varied_jobs(*db);
+    const auto before = scanned_uses(*db);
+    REQUIRE(before.size() == 4 * (4 + 2)); // four jobs of four inputs and two outputs
+    const auto rows = use_lists(file);
+    auto row = rows.begin();
+    const int64_t first = row->first, second = (++row)->first, third = (++row)->first, fourth = (++row)->first;
+    db->exec(fmt::format("DELETE FROM job_uses WHERE job_id = {}; "
+                         "UPDATE job_uses SET inputs = '3:1,0:2' WHERE job_id = {}; "
+                         "UPDATE job_uses SET outputs = 'x' WHERE job_id = {}; "
+                         "UPDATE job_uses SET inputs = '' WHERE job_id = {}",
+                         first, second, third, fourth));
+    auto after = scanned_uses(*db);
+    // The fourth job's inputs were emptied: it has none now, as far as the
+    // lists say, and that is what a reader believes.
+    std::erase_if(after, [&](const auto& use) { return std::get<1>(use) == fourth && !std::get<0>(use); });
+    auto expected = before;
+    std::erase_if(expected, [&](const auto& use) { return std::get<1>(use) == fourth && !std::get<0>(use); });
+    CHECK(after == expected);
+    CHECK(scanned_uses(*db).size() == before.size() - 4);
 }
 
 TEST_CASE("a job with more uses than one write batch: every use stored, repeated content is one artifact",

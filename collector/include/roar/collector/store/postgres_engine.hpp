@@ -21,7 +21,7 @@ struct pg_result;
 namespace roar::collector {
 
 // The schema version this build writes into a project's PostgreSQL schema.
-inline constexpr int k_postgres_schema_version = 5;
+inline constexpr int k_postgres_schema_version = 6;
 
 // Whether `url` names a PostgreSQL store (postgresql:// or postgres://).
 bool is_postgres_url(std::string_view url);

@@ -49,15 +49,15 @@ struct StoreLocation {
     bool shared() const { return !url.empty(); }
 };
 
-// One job_io row of a scan: the path's id (path_names() gives its text)
-// and the artifact (0 when unknown).
+// One use of a scan: the path's id (path_names() gives its text) and the
+// artifact (0 when unknown).
 struct ScannedUse {
     int64_t path_id = 0;
     int64_t artifact = 0;
     friend auto operator<=>(const ScannedUse&, const ScannedUse&) = default;
 };
-// Receives a scan's rows a job at a time: the job's row id and all its
-// rows of the direction being scanned, by path id.
+// Receives a scan's uses a job at a time: the job's row id and all its
+// uses of the direction being scanned, by path id.
 using UseSink = std::function<void(int64_t job_row, std::span<const ScannedUse> rows)>;
 
 class Store {
@@ -202,18 +202,13 @@ public:
     // A session's steps by number, and its jobs by start time.
     std::vector<SessionStep> session_steps(int64_t session);
     std::vector<SessionJob> session_jobs(int64_t session);
-    // Every output row of the jobs of `session` to `outputs`, then every
-    // input row to `inputs`; `jobs` is session_jobs(session), which decides
-    // where a long scan is split between two connections and threads on
-    // engines that read that way. `expect`, when given, is told the number
-    // of rows to come before the first, on engines that know it then (for
-    // the receiver to make room once instead of growing).
+    // Every output of the jobs `jobs` lists (session_jobs(session)) to
+    // `outputs`, a job per call in the list's order, then every input to
+    // `inputs`. `expect`, when given, is told the number of uses to come
+    // before the first (for the receiver to make room once instead of
+    // growing).
     void scan_session_uses(int64_t session, const std::vector<SessionJob>& jobs, const UseSink& outputs,
                            const UseSink& inputs, const std::function<void(size_t rows)>& expect = {});
-    // Sessions of at least `jobs` jobs (2,000 unless this says otherwise)
-    // are scanned on two connections and threads, where the machine has a
-    // second core.
-    void set_parallel_scan_jobs(size_t jobs) { m_parallel_scan_jobs = jobs; }
     // The stored path of each of `ids` (the path ids a scan gave), in the
     // same order; "" for an id with no path.
     std::vector<std::string> path_names(const std::vector<int64_t>& ids);
@@ -267,7 +262,6 @@ private:
     using CachedDigest = std::array<char, 64>;
     std::map<CacheKey, CachedDigest> m_pending_cache;
     size_t m_pending_cache_limit = 65536; // about 8 MB of entries
-    size_t m_parallel_scan_jobs = 2000;
 };
 
 } // namespace roar::collector
