@@ -122,6 +122,10 @@ def main():
     con.executemany("INSERT INTO paths (id, path) VALUES (?,?)", ((i, p) for p, i in path_ids.items()))
     con.executemany("INSERT INTO job_io (job_id, direction, path_id, artifact_id, size, notes) VALUES (?,?,?,?,?,?)",
                     ((j, d, path_ids[p], a, s, n) for j, d, p, a, s, n in io_rows))
+    # Written in schema 7's shape: roar's own migration adds the per-job use
+    # lists (job_uses) the first time roar opens the file.
+    con.execute("DROP TABLE job_uses")
+    con.execute("PRAGMA user_version = 7")
     con.execute("COMMIT")
     con.execute("ANALYZE")
     counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("jobs", "steps", "artifacts", "job_io")}

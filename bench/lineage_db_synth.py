@@ -113,6 +113,10 @@ def main():
                   "temp.inputs")
     for _, sql in indexes:
         con.execute(sql)
+    # Written in schema 7's shape: roar's own migration adds the per-job use
+    # lists (job_uses) the first time roar opens the file.
+    con.execute("DROP TABLE job_uses")
+    con.execute("PRAGMA user_version = 7")
     con.execute("COMMIT")
     con.execute("ANALYZE")
     con.execute("PRAGMA journal_mode = WAL")
