@@ -432,7 +432,8 @@ void Store::write_uses_in_bulk(int64_t job_id, const JobRecord& job)
                          " ON CONFLICT DO NOTHING", 7, k_rows_per_statement, Conflicts::impossible);
     PathInterner interner(*m_engine);
     // The job's inputs and outputs again as two use lists (use_lists.hpp),
-    // written once the last batch is in.
+    // written once the last batch is in; a job of more uses has none.
+    const bool listed = job.inputs.size() + job.outputs.size() <= store_detail::k_max_listed_uses;
     std::vector<ScannedUse> lists[2]; // outputs, inputs
     std::vector<std::string_view> batch_paths;
     std::vector<int64_t> path_of;
@@ -536,7 +537,7 @@ void Store::write_uses_in_bulk(int64_t job_id, const JobRecord& job)
             q.bind(p, real_id(hashes[i].artifact)).bind(p + 1, *hashes[i].algorithm);
             q.bind(p + 2, *hashes[i].digest);
         });
-        for (size_t r = 0; r < count; ++r) {
+        for (size_t r = 0; listed && r < count; ++r) {
             const bool output = rows[r].direction[0] == 'o', input = rows[r].direction[0] == 'i';
             if (output || input) {
                 lists[input ? 1 : 0].push_back({path_of[r], artifact_of[r] ? real_id(artifact_of[r]) : 0});
@@ -551,6 +552,9 @@ void Store::write_uses_in_bulk(int64_t job_id, const JobRecord& job)
             q.bind(p + 5, use.notes.empty() ? std::string("[]") : stored_json(use.notes));
             q.bind(p + 6, use.pid ? std::optional<int64_t>(int64_t(*use.pid)) : std::nullopt);
         });
+    }
+    if (!listed) {
+        return;
     }
     std::string texts[2];
     for (int i = 0; i < 2; ++i) {

@@ -172,7 +172,8 @@ CREATE INDEX job_io_by_path ON job_io(path_id);
 )sql",
     // 5 -> 6: each job's inputs and outputs also kept together (SQLite's
     // 7 -> 8): one use list per direction (use_lists.hpp), so a session's
-    // pipeline is read as a row per job. Every job has a row.
+    // pipeline is read as a row per job. Every job of at most 65,536 uses
+    // (k_max_listed_uses) has a row.
     R"sql(
 CREATE TABLE job_uses (
     job_id      BIGINT PRIMARY KEY,
@@ -182,14 +183,15 @@ CREATE TABLE job_uses (
 INSERT INTO job_uses (job_id, outputs, inputs)
 SELECT j.id, coalesce(u.outputs, ''), coalesce(u.inputs, '')
 FROM jobs j LEFT JOIN (
-    SELECT job_id,
+    SELECT job_id, count(*) AS uses,
         string_agg(d || ':' || a, ',' ORDER BY path_id) FILTER (WHERE direction = 'out') AS outputs,
         string_agg(d || ':' || a, ',' ORDER BY path_id) FILTER (WHERE direction = 'in') AS inputs
     FROM (SELECT job_id, direction, path_id, coalesce(artifact_id, 0) AS a,
                  path_id - lag(path_id, 1, 0::bigint) OVER (PARTITION BY job_id, direction ORDER BY path_id) AS d
           FROM job_io WHERE direction IN ('in', 'out')) io
     GROUP BY job_id
-) u ON u.job_id = j.id;
+) u ON u.job_id = j.id
+WHERE coalesce(u.uses, 0) <= 65536;
 )sql",
 };
 static_assert(sizeof k_pg_migrations / sizeof k_pg_migrations[0] == k_postgres_schema_version);

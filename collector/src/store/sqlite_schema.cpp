@@ -174,7 +174,8 @@ CREATE INDEX job_io_by_path ON job_io(path_id);
     // 7 -> 8: each job's inputs and outputs also kept together, as one use
     // list per direction (use_lists.hpp), so `roar dag` and `roar status`
     // read a row per job, not a row per use. job_io keeps a row per use for
-    // the questions asked of one path or artifact. Every job has a row.
+    // the questions asked of one path or artifact. Every job of at most
+    // 65,536 uses (k_max_listed_uses) has a row.
     R"sql(
 CREATE TABLE job_uses (
     job_id      INTEGER PRIMARY KEY REFERENCES jobs(id) ON DELETE CASCADE,
@@ -189,7 +190,9 @@ SELECT j.id,
     coalesce((SELECT group_concat(d || ':' || a, ',') FROM (
         SELECT path_id - lag(path_id, 1, 0) OVER (ORDER BY path_id) AS d, coalesce(artifact_id, 0) AS a
         FROM job_io WHERE job_id = j.id AND direction = 'in' ORDER BY path_id)), '')
-FROM jobs j ORDER BY j.id;
+FROM jobs j
+WHERE (SELECT count(*) FROM job_io WHERE job_id = j.id AND direction IN ('in', 'out')) <= 65536
+ORDER BY j.id;
 )sql",
 };
 static_assert(sizeof k_migrations / sizeof k_migrations[0] == k_schema_version);

@@ -5,7 +5,9 @@
 // the path id minus the previous item's (the first item's is the path id
 // itself), so it is at least 1, and A is the artifact id, 0 when the use
 // has none. "" is no use. Both engines build the same text in SQL when a
-// store is migrated (sqlite_schema.cpp, postgres_schema.cpp). Internal to
+// store is migrated (sqlite_schema.cpp, postgres_schema.cpp). A job of
+// more than k_max_listed_uses uses has no lists (its writer's memory stays
+// bounded; a reader takes its rows of job_io, by the index). Internal to
 // the store.
 #pragma once
 
@@ -17,6 +19,10 @@
 #include <vector>
 
 namespace roar::collector::store_detail {
+
+// The most uses (inputs and outputs together) a job with use lists has;
+// the migrations' SQL says the same number.
+inline constexpr size_t k_max_listed_uses = 65536;
 
 // `uses` (in path-id order, each path once) as a use list.
 std::string use_list_text(std::span<const ScannedUse> uses);

@@ -7,6 +7,7 @@
 #include "roar/collector/store/recovery.hpp"
 
 #include "temp_dir.hpp"
+#include "use_lists.hpp"
 
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
@@ -659,6 +660,38 @@ TEST_CASE("a job whose use lists are missing or damaged is read from job_io: the
     std::erase_if(expected, [&](const auto& use) { return std::get<1>(use) == fourth && !std::get<0>(use); });
     CHECK(after == expected);
     CHECK(scanned_uses(*db).size() == before.size() - 4);
+}
+
+TEST_CASE("a job of more uses than a use list holds has none, and a session read takes its rows from job_io",
+          "[collector][store][use_lists]")
+{
+    TempDir dir;
+    const auto file = dir / "roar.db";
+    auto db = Database::create(file);
+    REQUIRE(db);
+    store_varied_jobs(*db); // four jobs with lists, one without uses
+    JobRecord big = sample_job("lists_big");
+    big.started_at += 1000;
+    big.ended_at += 1000;
+    big.inputs.clear();
+    const size_t limit = roar::collector::store_detail::k_max_listed_uses;
+    for (size_t i = 0; i < limit; ++i) { // with the output: one use past the limit
+        big.inputs.push_back(
+            {fmt::format("/p/big/{:06}", limit - i), "file", 1, {{"blake3", fmt::format("{:x}", i)}}, {}});
+    }
+    const int64_t big_row = *db->store_job(big);
+    CHECK(count(file, fmt::format("SELECT count(*) FROM job_uses WHERE job_id = {}", big_row).c_str()) == 0);
+    CHECK(count(file, "SELECT count(*) FROM job_uses") == 5);
+    const auto uses = scanned_uses(*db);
+    std::vector<int64_t> big_inputs;
+    for (const auto& [output, job, path, artifact] : uses) {
+        if (job == big_row && !output) {
+            big_inputs.push_back(path);
+        }
+    }
+    CHECK(big_inputs.size() == limit);
+    CHECK(std::is_sorted(big_inputs.begin(), big_inputs.end()));
+    CHECK(uses.size() == 4 * (4 + 2) + limit + 1);
 }
 
 TEST_CASE("a job with more uses than one write batch: every use stored, repeated content is one artifact",
