@@ -5,8 +5,9 @@
 // per job, not per use, which on a long history is most of what `roar dag`
 // reads. A use is a pair of integers (path id, artifact); the paths a scan
 // named are read once afterwards (path_names), not once per use. A job
-// whose lists are missing or do not parse is read from job_io instead, so
-// a damaged row costs time, never uses. Whatever the engine, the caller
+// without lists (more uses than a list holds) or whose lists do not parse
+// is read from job_io by its index instead, so a damaged row costs time,
+// never uses. Whatever the engine, the caller
 // gets the uses in one order (jobs as listed, a job's uses by path id):
 // what roar dag and status print follows it, so it must not follow where
 // rows happen to lie on disk.
