@@ -7,10 +7,9 @@
 // named are read once afterwards (path_names), not once per use. A job
 // without lists (more uses than a list holds) or whose lists do not parse
 // is read from job_io by its index instead, so a damaged row costs time,
-// never uses. Whatever the engine, the caller
-// gets the uses in one order (jobs as listed, a job's uses by path id):
-// what roar dag and status print follows it, so it must not follow where
-// rows happen to lie on disk.
+// never uses. Whatever the engine, the caller gets the uses in one order
+// (jobs as listed, a job's uses by path id): what roar dag and status print
+// follows it, so it must not follow where rows happen to lie on disk.
 #include "roar/collector/store/store.hpp"
 #include "roar/collector/huge_pages.hpp"
 #include "use_lists.hpp"
