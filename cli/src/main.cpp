@@ -5,13 +5,13 @@
 #include "commands.hpp"
 #include "text_style.hpp"
 
+#include "roar/collector/huge_pages.hpp"
 #include "roar/collector/result.hpp"
 
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <iostream>
-#include <malloc.h>
 
 using namespace roar;
 using namespace roar::cli;
@@ -55,13 +55,14 @@ std::string closest_name(const std::string& word, const std::vector<std::string>
 
 // The read commands (show, log, dag, status, diff, export) turn a long
 // history into large short-lived buffers: a table read, then the graph
-// made from it. The heap keeps 64 MiB of what they free for the next
-// buffer instead of handing it back to the kernel, whose fresh pages each
-// cost a fault (`roar dag --json` on the benchmark's 2,000,000-row history:
-// 50,000 page faults instead of 65,000). Address space only: a small
-// command touches no more memory than before. Not for `roar run`, whose
-// peak is its record.
-void keep_freed_memory_for_reuse() { mallopt(M_TOP_PAD, 64 << 20); }
+// made from it, in many small blocks. Their heap is one room of 1 GiB of
+// address space, kept as blocks are freed and backed with huge pages
+// (collector/huge_pages.hpp), so fresh memory costs a page fault per 2 MiB
+// instead of per 4 KiB: `roar dag --json` on the benchmark's
+// 2,000,000-use history took 20,000 faults before, 8,000 after, and 13-26%
+// less time (docs/benchmarks.md, session 21). A small command touches no
+// more memory than before. Not for `roar run`, whose peak is its record.
+void prepare_heap_for_reading() { collector::prefer_huge_pages_for_heap(); }
 
 } // namespace
 
@@ -282,7 +283,7 @@ int main(int argc, char** argv)
             return cmd_run(run_options);
         }
         if (show->parsed()) {
-            keep_freed_memory_for_reuse();
+            prepare_heap_for_reading();
             return cmd_show(show_ref, show_json, show_lineage, show_all);
         }
         if (env->parsed()) {
@@ -300,23 +301,23 @@ int main(int argc, char** argv)
             return cmd_reproduce(reproduce_options);
         }
         if (log->parsed()) {
-            keep_freed_memory_for_reuse();
+            prepare_heap_for_reading();
             return cmd_log(log_options);
         }
         if (dag->parsed()) {
-            keep_freed_memory_for_reuse();
+            prepare_heap_for_reading();
             return cmd_dag(dag_options);
         }
         if (status->parsed()) {
-            keep_freed_memory_for_reuse();
+            prepare_heap_for_reading();
             return cmd_status(status_json, status_remote);
         }
         if (export_cmd->parsed()) {
-            keep_freed_memory_for_reuse();
+            prepare_heap_for_reading();
             return cmd_export(export_options);
         }
         if (diff->parsed()) {
-            keep_freed_memory_for_reuse();
+            prepare_heap_for_reading();
             return cmd_diff(diff_refs, diff_json);
         }
         if (pop->parsed()) {

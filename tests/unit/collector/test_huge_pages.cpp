@@ -1,6 +1,8 @@
 // The huge-page hint for large buffers: it marks the whole 2 MiB pages
 // inside a range (as /proc/self/smaps shows), leaves ranges holding no
-// whole huge page alone, and never changes what the memory holds.
+// whole huge page alone, and never changes what the memory holds. The
+// heap's hint gives glibc's heap a marked room that blocks of a few MB
+// come from.
 #include "roar/collector/huge_pages.hpp"
 
 #include <catch2/catch.hpp>
@@ -12,7 +14,11 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <cstdlib>
+#include <malloc.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 using namespace roar::collector;
 
@@ -80,4 +86,48 @@ TEST_CASE("prefer_huge_pages marks the whole huge pages of a range, and only the
     CHECK_FALSE(has_flag(flags_at(base + 3 * k_huge), "hg"));
     CHECK(std::all_of(base, base + length, [](char c) { return c == 'x'; }));
     munmap(mapped, length + k_huge);
+}
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool k_sanitized = true; // the sanitizer's allocator: the heap is not used
+#else
+constexpr bool k_sanitized = false;
+#endif
+
+TEST_CASE("prefer_huge_pages_for_heap grows the heap by 1 GiB of marked room that blocks of MBs come from",
+          "[collector][huge_pages]")
+{
+    if (k_sanitized || !std::filesystem::exists("/sys/kernel/mm/transparent_hugepage/enabled")) {
+        WARN("no glibc heap or no transparent huge pages here: nothing to check");
+        return;
+    }
+    // In a child: the settings are the process's for good.
+    const pid_t child = fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        char* const before = static_cast<char*>(sbrk(0));
+        prefer_huge_pages_for_heap();
+        char* const after = static_cast<char*>(sbrk(0));
+        if (after <= before || mallinfo2().keepcost < size_t(1) << 30) {
+            _exit(1); // the heap did not grow, or has less than 1 GiB free at its top
+        }
+        if (!has_flag(flags_at(before + (after - before) / 2), "hg")) {
+            _exit(2); // the room is not marked
+        }
+        // A 4 MiB block (by glibc's default a mapping of its own) comes from the heap.
+        const size_t mapped = mallinfo2().hblkhd;
+        void* volatile block = malloc(size_t(4) << 20);
+        std::memset(block, 'x', size_t(4) << 20);
+        if (mallinfo2().hblkhd != mapped) {
+            _exit(3);
+        }
+        free(block);
+        _exit(sbrk(0) == after ? 0 : 4); // freed room is kept
+    }
+    int status = 0;
+    REQUIRE(waitpid(child, &status, 0) == child);
+    REQUIRE(WIFEXITED(status));
+    INFO(
+        "1: no growth or under 1 GiB of room, 2: room not marked, 3: a 4 MiB block mapped on its own, 4: room given back");
+    CHECK(WEXITSTATUS(status) == 0);
 }

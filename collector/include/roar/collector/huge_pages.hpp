@@ -20,4 +20,16 @@ template <typename Vector> void prefer_huge_pages_for(const Vector& v)
     prefer_huge_pages(v.data(), v.capacity() * sizeof(typename Vector::value_type));
 }
 
+// For a command about to build a large structure out of many small
+// allocations (`roar dag` or `roar status` reading a long history): the
+// heap is made to grow in one step of 1 GiB (address space, not memory),
+// that room is kept rather than given back as blocks are freed, blocks up
+// to 32 MiB are taken from it, and the kernel is asked to back it with
+// huge pages. Memory is then touched in 2 MiB pages, so a command holding
+// a few hundred MB takes a few hundred page faults instead of tens of
+// thousands (on a VM, each is a trip through the hypervisor). Only for a
+// short-lived process: freed memory stays with it. Does nothing under an
+// allocator other than glibc's heap (a sanitizer's).
+void prefer_huge_pages_for_heap();
+
 } // namespace roar::collector
