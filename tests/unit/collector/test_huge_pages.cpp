@@ -88,8 +88,16 @@ TEST_CASE("prefer_huge_pages marks the whole huge pages of a range, and only the
     munmap(mapped, length + k_huge);
 }
 
+// Under a sanitizer its allocator serves malloc: the heap is not used.
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool k_sanitized = true; // the sanitizer's allocator: the heap is not used
+#define ROAR_SANITIZED_ALLOCATOR 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define ROAR_SANITIZED_ALLOCATOR 1
+#endif
+#endif
+#ifdef ROAR_SANITIZED_ALLOCATOR
+constexpr bool k_sanitized = true;
 #else
 constexpr bool k_sanitized = false;
 #endif
