@@ -576,11 +576,15 @@ int Tracer::State::submit(Request::Kind kind, pid_t target)
 
 void Tracer::State::run()
 {
-    // Signals for roar run (SIGTERM to forward, SIGCHLD) go to the main
-    // thread; this one takes only its kick.
+    // Signals for roar run (SIGTERM to forward) go to the main thread;
+    // this one takes its kick and SIGCHLD. Every ptrace stop sends
+    // SIGCHLD to this thread, the tracees' parent: were it blocked here,
+    // the kernel could not discard it (a blocked signal is never ignored)
+    // and would wake the main thread with it, once per stop.
     sigset_t mask;
     sigfillset(&mask);
     sigdelset(&mask, k_kick_signal);
+    sigdelset(&mask, SIGCHLD);
     pthread_sigmask(SIG_BLOCK, &mask, nullptr);
     thread_tid.store(pid_t(syscall(SYS_gettid)), std::memory_order_release);
 

@@ -3,7 +3,7 @@
 # dup over it, an exec, exit_group or a death by signal, a call that may
 # change a file) and publishes the OPEN then. Each place is checked here, with the record's
 # digests, and the stop count of an open+close loop (one stop per
-# iteration, not three).
+# iteration, not three) and what those stops cost roar run's main thread.
 . "$(dirname "$0")/tracer_lib.bash"
 build_static read_modes
 new_project
@@ -65,4 +65,24 @@ stops=$(sed -n 's/^roar-events: tracer: .*, \([0-9]*\) stops, .*/\1/p' "$TEST_TM
 [[ -n $stops ]] || fail "no tracer stop count in: $(cat "$TEST_TMP/events.err")"
 ((stops >= 2000 && stops < 2100)) || fail "$stops ptrace stops for 2,000 iterations (want one per iteration)"
 assert_eq "$(q '[.[] | select(.op == "open")] | length')" 2000 "OPENs"
+
+check "the loop's stops do not wake roar run's main thread (no SIGCHLD left pending for it)"
+# Every ptrace stop sends SIGCHLD to the tracing thread. Were it blocked
+# there, the kernel would hand it to the main thread instead, waking it
+# once per stop. The job reads the main thread's voluntary context
+# switches (roar's /proc/PID/status) before and after 2,000 iterations.
+cat >wakes.sh <<'SH'
+p=$$
+while [ "$p" -gt 1 ] && [ "$(cat /proc/$p/comm)" != roar ]; do
+  p=$(cut -d' ' -f4 /proc/$p/stat)
+done
+switches() { awk '/^voluntary_ctxt_switches/ {print $2}' /proc/$p/status; }
+before=$(switches)
+"$@" || exit 1
+echo "$(( $(switches) - before ))" >wakes.out
+SH
+job sh wakes.sh "$BIN/read_modes" loop kept.txt 2000
+assert_eq "$JOB_RC" 0 "exit status"
+wakes=$(cat wakes.out)
+((wakes < 500)) || fail "roar run's main thread woke $wakes times during 2,000 stops (want far fewer than one per stop)"
 echo ok
