@@ -49,6 +49,23 @@ std::string read_file(const std::string& path, size_t max, bool* full = nullptr)
     return out;
 }
 
+// The start of an fd's fdinfo (pos, then flags, then more): one read,
+// since the kernel writes a whole fdinfo in one go and the fields roar
+// wants come first. This runs at every stopped close: a second read just
+// to see the end of the file would be a syscall more per stop.
+std::string read_fdinfo(pid_t pid, const std::string& fd)
+{
+    const std::string path = proc_path(pid, "fdinfo/") + fd;
+    const int f = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (f < 0) {
+        return {};
+    }
+    char buf[1024];
+    const ssize_t n = read(f, buf, sizeof buf);
+    close(f);
+    return n > 0 ? std::string(buf, size_t(n)) : std::string();
+}
+
 std::string read_link(const std::string& path)
 {
     char buf[ROAR_MAX_PATH_BYTES];
@@ -124,7 +141,7 @@ std::vector<OpenFd> read_path_fds(pid_t pid)
         if (target.empty() || target.front() != '/') {
             continue;
         }
-        const std::string info = read_file(proc_path(pid, "fdinfo/") + entry->d_name, 4096);
+        const std::string info = read_fdinfo(pid, entry->d_name);
         fds.push_back(OpenFd{fd, number<int>(field(info, "flags"), 8), std::move(target)});
     }
     closedir(d);
@@ -142,7 +159,7 @@ std::optional<OpenFd> read_path_fd(pid_t tid, int fd, bool& is_open)
             && target.compare(target.size() - k_deleted.size(), k_deleted.size(), k_deleted) == 0)) {
         return std::nullopt;
     }
-    const std::string info = read_file(proc_path(tid, "fdinfo/") + name, 4096);
+    const std::string info = read_fdinfo(tid, name);
     const int flags = number<int>(field(info, "flags"), 8) & ~int(k_kernel_largefile);
     return OpenFd{fd, flags, std::move(target)};
 }
@@ -165,7 +182,7 @@ std::vector<int> read_fd_numbers(pid_t tid)
 
 int64_t read_fd_pos(pid_t tid, int fd)
 {
-    const std::string info = read_file(proc_path(tid, "fdinfo/") + std::to_string(fd), 4096);
+    const std::string info = read_fdinfo(tid, std::to_string(fd));
     const std::string_view pos = field(info, "pos");
     return pos.empty() ? -1 : number<int64_t>(pos);
 }
