@@ -159,9 +159,29 @@ std::optional<OpenFd> read_path_fd(pid_t tid, int fd, bool& is_open)
             && target.compare(target.size() - k_deleted.size(), k_deleted.size(), k_deleted) == 0)) {
         return std::nullopt;
     }
-    const std::string info = read_fdinfo(tid, name);
-    const int flags = number<int>(field(info, "flags"), 8) & ~int(k_kernel_largefile);
-    return OpenFd{fd, flags, std::move(target)};
+    // The link's permission bits are the fd's access mode (r for a
+    // readable fd, w for a writable one): one lstat instead of opening,
+    // reading and closing the fdinfo, at every stopped close. An fd that
+    // can do neither (O_PATH) gets fdinfo's flags.
+    struct stat link { };
+    if (lstat((proc_path(tid, "fd/") + name).c_str(), &link) != 0) {
+        is_open = false;
+        return std::nullopt;
+    }
+    const bool can_read = link.st_mode & S_IRUSR;
+    const bool can_write = link.st_mode & S_IWUSR;
+    if (!can_read && !can_write) {
+        const int flags = read_fd_flags(tid, fd);
+        return flags < 0 ? std::nullopt : std::optional<OpenFd>(OpenFd{fd, flags, std::move(target)});
+    }
+    return OpenFd{fd, can_write ? (can_read ? O_RDWR : O_WRONLY) : O_RDONLY, std::move(target)};
+}
+
+int read_fd_flags(pid_t tid, int fd)
+{
+    const std::string info = read_fdinfo(tid, std::to_string(fd));
+    const std::string_view flags = field(info, "flags");
+    return flags.empty() ? -1 : number<int>(flags, 8) & ~int(k_kernel_largefile);
 }
 
 std::vector<int> read_fd_numbers(pid_t tid)

@@ -29,7 +29,7 @@ ProcessImage read_image(pid_t pid);
 
 struct OpenFd {
     int fd;
-    int flags; // F_GETFL, from fdinfo
+    int flags; // F_GETFL, from fdinfo (read_path_fd: see there)
     std::string target;
 };
 
@@ -38,10 +38,15 @@ struct OpenFd {
 std::vector<OpenFd> read_path_fds(pid_t pid);
 
 // Fd `fd` of thread `tid`, when it is open: `is_open` says whether it is,
-// and the result holds its target and flags (fdinfo's, less the
-// O_LARGEFILE the kernel adds) when it names a path that still exists
-// (not a pipe, socket, anon inode or "... (deleted)" file).
+// and the result holds its target and flags when it names a path that
+// still exists (not a pipe, socket, anon inode or "... (deleted)" file).
+// The flags are its access mode alone (O_RDONLY, O_WRONLY or O_RDWR) when
+// it can read or write, else read_fd_flags's (O_PATH).
 std::optional<OpenFd> read_path_fd(pid_t tid, int fd, bool& is_open);
+
+// All of fd `fd`'s flags as fdinfo has them, less the O_LARGEFILE the
+// kernel adds (O_DIRECTORY, O_APPEND ...; never O_CREAT or O_TRUNC), or -1.
+int read_fd_flags(pid_t tid, int fd);
 
 // The fd numbers open in thread `tid`'s table.
 std::vector<int> read_fd_numbers(pid_t tid);

@@ -353,12 +353,12 @@ struct Tracer::State {
     // learn_fd for every open fd of `t` in [first, last].
     void learn_fds(const Task& t, Proc& p, int first = 0, int last = INT_MAX);
     // The digest of the file open on read-only fd `fd` of the stopped `t`
-    // (named `path`) when the record may take it for the bytes the job
+    // (named `path`, `st` its stat) when the record may take it for the bytes the job
     // read there: a regular file options.digest_filter accepts, at most
     // k_read_digest_max_bytes, whose inode last changed before the job
     // started, before and after hashing (or, unread, the digest
     // options.cached_digest holds for it). Else none.
-    std::optional<ReadDigest> read_digest(const Task& t, int fd, const std::string& path);
+    std::optional<ReadDigest> read_digest(const Task& t, int fd, const std::string& path, const struct stat& st);
     // Keeps `digest` for read_digest's next look at the same file version.
     void remember_read_digest(const FileVersion& version, const ReadDigest& digest);
     // The fds open in `t` now, all taken as known (a new image, a new tracee).
@@ -1018,8 +1018,8 @@ void Tracer::State::learn_fd(const Task& t, Proc& p, int fd)
         return;
     }
     // As the shim's OPEN, with the path the kernel resolved (absolute,
-    // through any symlinks) and the flags the fd has. The kernel keeps
-    // neither O_CREAT nor O_TRUNC there; the filter lets a write open run
+    // through any symlinks) and the fd's access mode. The kernel keeps
+    // neither O_CREAT nor O_TRUNC; the filter lets a write open run
     // unstopped only when it creates or replaces the whole file, so a
     // write-capable fd learnt here did: its content is the job's, and
     // there is nothing left to watch.
@@ -1028,30 +1028,34 @@ void Tracer::State::learn_fd(const Task& t, Proc& p, int fd)
         flags |= O_CREAT | O_TRUNC;
         p.written_fds.insert(fd);
         p.watched.erase(fd);
-    } else if (!(flags & O_DIRECTORY)) {
-        // The open ran unstopped, so an open replacing this file will too:
-        // no PRE_MODIFY would hash the bytes read before they are gone.
-        if (const auto digest = read_digest(t, fd, named->target)) {
-            publish(t, ROAR_OP_OPEN, ROAR_AT_FDCWD, -1, flags, ROAR_OPEN_LEARNT, fd, &named->target, &digest->blake3,
-                    &digest->size);
-            return;
+    } else {
+        struct stat st { };
+        if (!is_pseudo_fs(named->target) && stat_fd(t.tid, fd, st) && S_ISREG(st.st_mode)) {
+            // The open ran unstopped, so an open replacing this file will
+            // too: no PRE_MODIFY would hash the bytes read before they are gone.
+            if (const auto digest = read_digest(t, fd, named->target, st)) {
+                publish(t, ROAR_OP_OPEN, ROAR_AT_FDCWD, -1, flags, ROAR_OPEN_LEARNT, fd, &named->target,
+                        &digest->blake3, &digest->size);
+                return;
+            }
+        } else if (const int all = read_fd_flags(t.tid, fd); all >= 0) {
+            flags = all; // a directory's O_DIRECTORY: listed, not read
         }
     }
     publish(t, ROAR_OP_OPEN, ROAR_AT_FDCWD, -1, flags, ROAR_OPEN_LEARNT, fd, &named->target);
 }
 
-std::optional<ReadDigest> Tracer::State::read_digest(const Task& t, int fd, const std::string& path)
+std::optional<ReadDigest> Tracer::State::read_digest(const Task& t, int fd, const std::string& path,
+                                                     const struct stat& st)
 {
     if (!options.digest_filter || path.empty() || path.front() != '/' || is_pseudo_fs(path)
         || !options.digest_filter->accepts(path)) {
         return std::nullopt;
     }
-    struct stat st { };
     // A change by the job sets ctime at or after start_ns (a coarse clock
     // read before the job, and file times are never behind it): a ctime
     // below it proves these are the bytes the job found, and read.
-    if (!stat_fd(t.tid, fd, st) || !S_ISREG(st.st_mode) || st.st_size > k_read_digest_max_bytes
-        || ctime_ns(st) >= start_ns) {
+    if (!S_ISREG(st.st_mode) || st.st_size > k_read_digest_max_bytes || ctime_ns(st) >= start_ns) {
         return std::nullopt;
     }
     const FileVersion version = version_of(st);

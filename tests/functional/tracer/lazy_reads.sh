@@ -58,6 +58,15 @@ assert_eq "$EVENTS_RC" 0 "exit status"
 assert_eq "$(q '[.[] | select(.op == "open")] | map(.s1) | unique | join(" ")')" "$PROJECT/duped.txt" "OPEN paths"
 assert_eq "$(q '[.[] | select(.op == "open")] | length')" 1 "OPENs"
 
+check "a directory learnt at close keeps O_DIRECTORY (listed, not read), a file its access mode"
+mkdir -p listed
+events "$BIN/read_modes" list listed
+assert_eq "$EVENTS_RC" 0 "exit status"
+assert_eq "$(q "[.[] | select(.op == \"open\" and .s1 == \"$PROJECT/listed\") | (.flags / $((0200000)) | floor) % 2] | join(\" \")")" 1 \
+  "O_DIRECTORY of the directory's OPEN"
+events "$BIN/read_modes" dup duped.txt
+assert_eq "$(q "[.[] | select(.op == \"open\") | .flags] | unique | join(\" \")")" 0 "flags of the file's OPEN (O_RDONLY)"
+
 check "an open+close loop costs one stop per iteration"
 events "$BIN/read_modes" loop kept.txt 2000
 assert_eq "$EVENTS_RC" 0 "exit status"

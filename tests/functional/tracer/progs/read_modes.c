@@ -7,11 +7,13 @@
  *   read_modes dup FILE         reads FILE through a dup2 copy, closing the original first
  *   read_modes exec FILE PROG   reads FILE through an O_CLOEXEC fd, then execs PROG
  *   read_modes rewrite FILE     reads FILE, then truncates and rewrites it with the fd still open
- *   read_modes loop FILE N      opens and closes FILE N times */
+ *   read_modes loop FILE N      opens and closes FILE N times
+ *   read_modes list DIR         lists DIR through an O_DIRECTORY fd, then closes it */
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static int read_some(int fd)
@@ -36,6 +38,14 @@ int main(int argc, char** argv)
             }
         }
         return 0;
+    }
+    if (strcmp(mode, "list") == 0) {
+        const int dir = open(file, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        char entries[4096];
+        if (dir < 0 || syscall(SYS_getdents64, dir, entries, sizeof entries) < 0) {
+            return 1;
+        }
+        return close(dir);
     }
     const int fd = open(file, O_RDONLY | O_CLOEXEC);
     if (!read_some(fd)) {
