@@ -27,7 +27,9 @@ void prefer_huge_pages_for_heap()
     // Blocks below this come from the heap, not from mappings of their
     // own (32 MiB is glibc's largest threshold); a vector or hash table of
     // a few MB is then inside the hinted room as well.
-    (void)mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    constexpr int k_mmap_threshold = 32 << 20;
+    constexpr size_t k_grow = size_t(1) << 20;
+    (void)mallopt(M_MMAP_THRESHOLD, k_mmap_threshold);
     (void)mallopt(M_TRIM_THRESHOLD, k_room);
     (void)mallopt(M_TOP_PAD, k_room);
     // One block larger than the free room at the heap's top makes it
@@ -35,11 +37,11 @@ void prefer_huge_pages_for_heap()
     // allocator other than glibc's, or no address space to spare) leaves
     // the break where it was and nothing is hinted.
     const size_t top = mallinfo2().keepcost;
-    if (top + (size_t(1) << 20) >= size_t(32) << 20) {
-        return; // room enough already: not the start of a process
+    if (top + k_grow >= size_t(k_mmap_threshold)) {
+        return; // room enough already, or the block would be a mapping of its own
     }
     char* const before = static_cast<char*>(sbrk(0));
-    void* volatile block = malloc(top + (size_t(1) << 20)); // volatile: the compiler may not drop the pair
+    void* volatile block = malloc(top + k_grow); // volatile: the compiler may not drop the pair
     char* const after = static_cast<char*>(sbrk(0));
     free(block);
     if (before != reinterpret_cast<char*>(-1) && after > before) {
