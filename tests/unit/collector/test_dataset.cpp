@@ -95,6 +95,48 @@ TEST_CASE("the dataset digest ignores member order and sees every field and boun
     CHECK(dataset_digest({{std::string("caf\xe9", 4), 3, k_d1}}) != dataset_digest({{"caf\xc3\xa9", 3, k_d1}}));
 }
 
+TEST_CASE("a dataset of many members digests as its whole encoding", "[collector][dataset]")
+{
+    // Far more than the block the digest is hashed in, with members whose
+    // encodings straddle the block boundaries.
+    std::vector<DatasetMember> members;
+    for (int i = 0; i < 3000; ++i) {
+        members.push_back({"shard_" + std::to_string(i % 7) + "/sample_" + std::to_string(i) + ".bin",
+                           uint64_t(4096 + i), i % 2 ? k_d1 : k_d2});
+    }
+    auto sorted = members;
+    std::sort(sorted.begin(), sorted.end(),
+              [](const DatasetMember& a, const DatasetMember& b) { return a.relative < b.relative; });
+    std::string expected = "roar-dataset-v1\n";
+    for (const auto& m : sorted) {
+        std::string raw;
+        for (size_t i = 0; i < 64; i += 2) {
+            raw.push_back(char(std::stoi(m.blake3.substr(i, 2), nullptr, 16)));
+        }
+        expected += le64(m.relative.size()) + m.relative + le64(m.size) + raw;
+    }
+    REQUIRE(expected.size() > 4 * 16384);
+    CHECK(dataset_digest(members) == blake3_hex(expected));
+}
+
+TEST_CASE("a dataset's members are in byte order of their whole relative path", "[collector][dataset]")
+{
+    // "a-b" sorts before "a/x" ('-' < '/'), though the directory "a" sorts
+    // before the file "a-b" by name.
+    auto list = fake_tree({{"/p/d", {"a/", "a-b", "z"}}, {"/p/d/a", {"x", "y/"}}, {"/p/d/a/y", {"q"}}});
+    auto found = find_datasets({"/p/d", "/p/d/a", "/p/d/a/y"},
+                               reads_of({"/p/d/a-b", "/p/d/z", "/p/d/a/x", "/p/d/a/y/q"}), {}, list);
+    REQUIRE(found.size() == 1);
+    CHECK(found[0].path == "/p/d/");
+    std::vector<std::string> relative;
+    for (const auto& m : found[0].members) {
+        relative.push_back(m.relative);
+    }
+    CHECK(relative == std::vector<std::string>{"a-b", "a/x", "a/y/q", "z"});
+    CHECK(found[0].bytes == 12);
+    CHECK(found[0].digest == dataset_digest(found[0].members));
+}
+
 TEST_CASE("a listed directory whose every file was read is one dataset", "[collector][dataset]")
 {
     auto list = fake_tree({{"/p/data", {"a.csv", "b.csv", "sub/", "@link"}}, {"/p/data/sub", {"c.csv"}}});
