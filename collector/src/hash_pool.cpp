@@ -1,6 +1,7 @@
-// The hashing thread pool (see hash_pool.hpp). hash_all shares one atomic
-// cursor between the caller and the workers, so a batch of many small
-// files costs one queue operation per thread, not one per file.
+// The hashing thread pool (see hash_pool.hpp). for_each (and hash_all on
+// it) shares one atomic cursor between the caller and the workers, so a
+// batch of many small files costs one queue operation per thread, not one
+// per file.
 #include "roar/collector/hash_pool.hpp"
 
 #include <algorithm>
@@ -11,22 +12,22 @@ namespace roar::collector {
 
 namespace {
 
-// One hash_all call: the paths, where results go, and how far it got.
+// One for_each call: the work, how many items, and how far it got.
 struct Batch {
-    const std::vector<std::string>* paths = nullptr;
-    std::vector<Result<FileDigest>>* out = nullptr;
-    size_t total = 0; // paths->size(), read without touching paths
+    const std::function<void(size_t)>* work = nullptr;
+    size_t total = 0;
     std::atomic<size_t> next{0};
     std::mutex mutex;
     std::condition_variable finished;
     size_t done = 0; // guarded by mutex
 
-    // Hashes paths until none are left; safe to call after the batch ended.
-    void work()
+    // Does items until none are left; safe to call after the batch ended
+    // (`work` is then never called: it may be gone).
+    void run()
     {
         size_t mine = 0;
         for (size_t i = next.fetch_add(1); i < total; i = next.fetch_add(1)) {
-            (*out)[i] = blake3_file((*paths)[i]);
+            (*work)(i);
             ++mine;
         }
         if (mine > 0) {
@@ -102,25 +103,29 @@ std::shared_future<Result<FileDigest>> HashPool::submit(std::string path)
     return future;
 }
 
+void HashPool::for_each(size_t count, const std::function<void(size_t)>& work)
+{
+    if (count == 0) {
+        return;
+    }
+    auto batch = std::make_shared<Batch>();
+    batch->work = &work;
+    batch->total = count;
+    // Helpers that start after the batch is done find no item left and
+    // touch nothing but their shared_ptr.
+    const size_t helpers = std::min(m_threads.size(), count - 1);
+    for (size_t i = 0; i < helpers; ++i) {
+        post([batch] { batch->run(); });
+    }
+    batch->run();
+    std::unique_lock lock(batch->mutex);
+    batch->finished.wait(lock, [&] { return batch->done == count; });
+}
+
 std::vector<Result<FileDigest>> HashPool::hash_all(const std::vector<std::string>& paths)
 {
     std::vector<Result<FileDigest>> out(paths.size());
-    if (paths.empty()) {
-        return out;
-    }
-    auto batch = std::make_shared<Batch>();
-    batch->paths = &paths;
-    batch->out = &out;
-    batch->total = paths.size();
-    // Helpers that start after the batch is done find no path left and
-    // touch nothing but their shared_ptr.
-    const size_t helpers = std::min(m_threads.size(), paths.size() - 1);
-    for (size_t i = 0; i < helpers; ++i) {
-        post([batch] { batch->work(); });
-    }
-    batch->work();
-    std::unique_lock lock(batch->mutex);
-    batch->finished.wait(lock, [&] { return batch->done == paths.size(); });
+    for_each(paths.size(), [&](size_t i) { out[i] = blake3_file(paths[i]); });
     return out;
 }
 

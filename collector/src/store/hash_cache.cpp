@@ -20,6 +20,8 @@ constexpr const char* k_cache_lookup = "SELECT digest FROM hash_cache WHERE devi
                                        "algorithm = 'blake3' AND size = ?3 AND mtime_ns = ?4";
 // Past this many lookups in one call, their pages are not kept cached.
 constexpr size_t k_lookups_kept = 1024;
+// A batch of at least this many files is stat'ed on the hashing threads too.
+constexpr size_t k_parallel_stats = 64;
 // The cache is always an SQLite database (the store's, or the local file).
 constexpr const char* k_cache_store_head =
     "INSERT OR REPLACE INTO hash_cache (device, inode, size, mtime_ns, algorithm, digest)";
@@ -103,11 +105,23 @@ std::vector<Result<FileDigest>> Store::digest_files(const std::vector<std::strin
                                                     const EarlyHasher* early)
 {
     std::vector<Result<FileDigest>> out(paths.size());
+    // Each file's stat, on every core when there are many: after a job that
+    // read thousands of files, their stats were most of this (row 2a in
+    // docs/benchmarks.md).
+    std::vector<Result<FileIdentity>> identities(paths.size());
+    const auto identify = [&](size_t i) { identities[i] = identify_file(paths[i]); };
+    if (paths.size() >= k_parallel_stats) {
+        pool.for_each(paths.size(), identify);
+    } else {
+        for (size_t i = 0; i < paths.size(); ++i) {
+            identify(i);
+        }
+    }
     std::vector<FileIdentity> ids(paths.size());
     std::vector<size_t> regular;
     regular.reserve(paths.size());
     for (size_t i = 0; i < paths.size(); ++i) {
-        auto identity = identify_file(paths[i]);
+        auto& identity = identities[i];
         if (!identity) {
             out[i] = tl::unexpected(identity.error());
         } else if (!identity->is_regular) {

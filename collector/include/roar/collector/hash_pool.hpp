@@ -37,6 +37,11 @@ public:
     // thread hashes too, so this never waits behind queued work alone.
     std::vector<Result<FileDigest>> hash_all(const std::vector<std::string>& paths);
 
+    // Calls `work` with every index in [0, count), on the workers and the
+    // calling thread together, in no set order; returns when every call
+    // has returned. `work` must be safe to call from several threads.
+    void for_each(size_t count, const std::function<void(size_t)>& work);
+
     // Queues `task` to run on a worker thread (after the tasks queued
     // before it); the destructor still runs it if it has not started.
     void post(std::function<void()> task);
