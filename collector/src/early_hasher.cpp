@@ -12,7 +12,11 @@
 //    does not report: the tracker forbids the digest of each file the job
 //    opens read-write (a mapping needs that), and discards everything
 //    when it cannot tell which file that was or may have missed such an
-//    open.
+//    open;
+//  - an input is not watched (a job may read a hundred thousand files):
+//    it is taken only when its mtime is two seconds old, as the hash cache
+//    trusts a file, so that any later change moves the mtime and the
+//    identity at the end no longer matches.
 #include "roar/collector/early_hasher.hpp"
 
 #include <fcntl.h>
@@ -20,9 +24,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "roar/collector/blake3_tree.hpp"
+#include "roar/collector/hex_digit.hpp"
+
 #include <cerrno>
-#include <cstring>
+#include <chrono>
 #include <climits>
+#include <cstring>
 #include <fmt/format.h>
 
 namespace roar::collector {
@@ -30,6 +38,15 @@ namespace roar::collector {
 namespace {
 
 auto key_of(const FileIdentity& id) { return std::make_tuple(id.device, id.inode, id.size, id.mtime_ns); }
+
+// Whether a file last modified at `mtime_ns` may be trusted by its identity:
+// two seconds have passed, so a change from now on moves its mtime.
+bool settled(int64_t mtime_ns)
+{
+    using namespace std::chrono;
+    const int64_t now = duration_cast<nanoseconds>(system_clock::now().time_since_epoch()).count();
+    return mtime_ns < now - int64_t(2'000'000'000);
+}
 
 } // namespace
 
@@ -65,6 +82,73 @@ void EarlyHasher::submit(const std::string& path)
         --m_queued;
         m_idle.notify_all();
     });
+}
+
+void EarlyHasher::use_cache(CacheLookup lookup)
+{
+    std::lock_guard lock(m_lookup_mutex);
+    m_lookup = std::move(lookup);
+}
+
+void EarlyHasher::submit_input(const std::string& path)
+{
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_closed || m_inputs_taken >= k_max_inputs) {
+            return;
+        }
+        ++m_inputs_taken;
+        ++m_queued;
+    }
+    m_pool().post([this, path] {
+        take_input(path);
+        std::lock_guard lock(m_mutex);
+        --m_queued;
+        m_idle.notify_all();
+    });
+}
+
+void EarlyHasher::take_input(const std::string& path)
+{
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_closed) {
+            return; // finish() came first: the end of the job takes it
+        }
+    }
+    // O_NONBLOCK: a FIFO at the path must not block the pool.
+    const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+        return;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || !settled(identity_of(st).mtime_ns)) {
+        close(fd);
+        return;
+    }
+    const FileIdentity id = identity_of(st);
+    std::optional<std::string> known;
+    {
+        std::lock_guard lock(m_lookup_mutex);
+        if (m_lookup) {
+            known = m_lookup(id);
+        }
+    }
+    std::optional<FileDigest> digest;
+    if (known) {
+        digest = FileDigest{std::move(*known), id, false};
+    } else if (auto hashed = blake3_fd(fd, path); hashed && !hashed->changed_while_hashing && hashed->identity == id) {
+        digest = std::move(*hashed);
+    }
+    close(fd);
+    const auto bytes = digest ? digest_bytes(digest->blake3) : std::nullopt;
+    if (!bytes) {
+        return;
+    }
+    std::lock_guard lock(m_mutex);
+    if (!m_discarded) {
+        m_inputs[key_of(id)] = {*bytes, known.has_value()};
+    }
 }
 
 void EarlyHasher::hash(const std::string& path)
@@ -112,6 +196,7 @@ void EarlyHasher::discard(const std::string& reason)
     m_closed = true;
     m_discarded = true;
     m_digests.clear();
+    m_inputs.clear();
 }
 
 void EarlyHasher::forbid(uint64_t device, uint64_t inode)
@@ -144,7 +229,7 @@ void EarlyHasher::finish()
                 if (m_reason.empty()) {
                     m_reason = "too many file changes were reported to tell which files changed";
                 }
-                m_digests.clear();
+                m_digests.clear(); // inputs are not watched: an overflow says nothing of them
             } else if (ev->mask & (IN_MODIFY | IN_ATTRIB)) {
                 m_changed.insert(ev->wd);
             }
@@ -154,14 +239,25 @@ void EarlyHasher::finish()
     std::erase_if(m_digests, [this](const auto& kv) { return m_changed.count(kv.second.second) != 0; });
 }
 
-std::optional<FileDigest> EarlyHasher::digest_for(const FileIdentity& id) const
+std::optional<FileDigest> EarlyHasher::digest_for(const FileIdentity& id, bool* from_cache) const
 {
     std::lock_guard lock(m_mutex);
-    auto it = m_digests.find(key_of(id));
-    if (it == m_digests.end() || !m_closed || m_queued != 0 || m_forbidden.count({id.device, id.inode})) {
+    if (!m_closed || m_queued != 0 || m_forbidden.count({id.device, id.inode})) {
         return std::nullopt;
     }
-    return it->second.first;
+    if (auto it = m_digests.find(key_of(id)); it != m_digests.end()) {
+        if (from_cache) {
+            *from_cache = false;
+        }
+        return it->second.first;
+    }
+    if (auto it = m_inputs.find(key_of(id)); it != m_inputs.end()) {
+        if (from_cache) {
+            *from_cache = it->second.second;
+        }
+        return FileDigest{blake3::to_hex(it->second.first), id, false};
+    }
+    return std::nullopt;
 }
 
 std::string EarlyHasher::reason() const
@@ -173,7 +269,7 @@ std::string EarlyHasher::reason() const
 size_t EarlyHasher::size() const
 {
     std::lock_guard lock(m_mutex);
-    return m_digests.size();
+    return m_digests.size() + m_inputs.size();
 }
 
 } // namespace roar::collector

@@ -374,6 +374,9 @@ JobRecord JobSession::record(Store& store, const RecordingOptions& recording)
         [&store, &pool, &early](const std::vector<std::string>& paths) {
             return store.digest_files(paths, pool(), &early);
         });
+    // The inputs' digests taken early come from the hash cache when it has
+    // them, read on a connection of their own.
+    early.use_cache(store.cache_lookup_for_thread());
     tracker.hash_early(&early);
     m_cached_digest = store.cache_lookup_for_thread();
 

@@ -367,7 +367,7 @@ void JobTracker::closing(const FdEntry& fd)
     // unlink ends the file at a name: a checkpoint written to a temp name
     // and renamed every epoch is a new file each time, hashed each time.
     constexpr int k_max_early_hashes = 2;
-    if (!m_early || (fd.flags & O_ACCMODE) == O_RDONLY || (fd.flags & O_DIRECTORY)) {
+    if (!m_early || (fd.flags & O_DIRECTORY)) {
         return;
     }
     const auto id = m_path_ids.find(fd.path);
@@ -375,6 +375,18 @@ void JobTracker::closing(const FdEntry& fd)
         return;
     }
     PathState& st = state(*id);
+    if ((fd.flags & O_ACCMODE) == O_RDONLY) {
+        // A file the job has read: its digest is taken now (from the hash
+        // cache, else hashed) rather than after the job, once per path, for
+        // the first EarlyHasher::k_max_inputs inputs.
+        if (st.read_first && !st.written && !st.removed && !st.has_digest && !st.opened_rw && !st.early_input
+            && st.kind == PathKind::file && m_early_inputs < EarlyHasher::k_max_inputs && m_filter.accepts(fd.path)) {
+            st.early_input = true;
+            ++m_early_inputs;
+            m_early_inputs_pending.push_back(fd.path);
+        }
+        return;
+    }
     if (!st.written || st.removed || st.kind != PathKind::file || st.early_hashes >= k_max_early_hashes
         || !m_filter.accepts(fd.path)) {
         return;
@@ -389,6 +401,10 @@ void JobTracker::start_early_hashes()
         m_early->submit(path);
     }
     m_early_pending.clear();
+    for (const auto& path : m_early_inputs_pending) {
+        m_early->submit_input(path);
+    }
+    m_early_inputs_pending.clear();
 }
 
 void JobTracker::opened_read_write(const std::string& path, bool has_path)

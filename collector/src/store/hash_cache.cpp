@@ -127,9 +127,12 @@ std::vector<Result<FileDigest>> Store::digest_files(const std::vector<std::strin
         } else if (!identity->is_regular) {
             // Not opened at all: opening a FIFO for reading would block.
             out[i] = fail("{} is not a regular file", paths[i]);
-        } else if (auto hashed = early ? early->digest_for(*identity) : std::nullopt) {
+        } else if (bool from_cache = false;
+                   auto hashed = early ? early->digest_for(*identity, &from_cache) : std::nullopt) {
             out[i] = std::move(*hashed);
-            remember_digest(*out[i]);
+            if (!from_cache) {
+                remember_digest(*out[i]);
+            }
         } else {
             ids[i] = *identity;
             regular.push_back(i);

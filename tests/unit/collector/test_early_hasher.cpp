@@ -12,6 +12,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
+#include <filesystem>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <thread>
@@ -272,4 +274,130 @@ TEST_CASE("a checkpoint written to a temp name and renamed every epoch is hashed
         CHECK(job.outputs[epoch].path == (dir / ("epoch_" + std::to_string(epoch) + ".pt")).string());
         CHECK(job.outputs[epoch].hashes.at("blake3") == blake3_hex("weights of epoch " + std::to_string(epoch)));
     }
+}
+
+namespace {
+
+// Writes `content` to `path` and dates it ten seconds back: an input the
+// early hasher may take (the hash cache's two-second rule).
+void write_settled(const std::filesystem::path& path, const std::string& content)
+{
+    roar::test::write_file(path, content);
+    struct timespec then;
+    clock_gettime(CLOCK_REALTIME, &then);
+    then.tv_sec -= 10;
+    const struct timespec times[2] = {then, then};
+    REQUIRE(utimensat(AT_FDCWD, path.c_str(), times, 0) == 0);
+}
+
+} // namespace
+
+TEST_CASE("an input's digest is taken early from the cache when it has it, else hashed; a file changed in the last "
+          "two seconds is left to the end",
+          "[collector][early_hasher]")
+{
+    TempDir dir;
+    const std::string cached = (dir / "cached.bin").string(), fresh = (dir / "fresh.bin").string(),
+                      recent = (dir / "recent.bin").string();
+    write_settled(cached, "cached");
+    write_settled(fresh, "fresh");
+    roar::test::write_file(recent, "recent");
+    const FileIdentity cached_id = *identify_file(cached);
+    HashPool pool(1);
+    EarlyHasher early([&]() -> HashPool& { return pool; });
+    size_t lookups = 0;
+    early.use_cache([&](const FileIdentity& id) -> std::optional<std::string> {
+        ++lookups;
+        if (id == cached_id) {
+            return blake3_hex("what the cache says");
+        }
+        return std::nullopt;
+    });
+    early.submit_input(cached);
+    early.submit_input(fresh);
+    early.submit_input(recent);
+    REQUIRE(wait_for_digests(early, 2));
+    early.finish();
+    CHECK(lookups == 2); // the recent file is not even looked up
+    bool from_cache = false;
+    auto a = early.digest_for(cached_id, &from_cache);
+    REQUIRE(a);
+    CHECK(a->blake3 == blake3_hex("what the cache says"));
+    CHECK(from_cache);
+    auto b = early.digest_for(*identify_file(fresh), &from_cache);
+    REQUIRE(b);
+    CHECK(b->blake3 == blake3_hex("fresh"));
+    CHECK_FALSE(from_cache);
+    CHECK_FALSE(early.digest_for(*identify_file(recent)));
+}
+
+TEST_CASE("an input changed after its early digest, forbidden, or discarded is not taken", "[collector][early_hasher]")
+{
+    TempDir dir;
+    const std::string changed = (dir / "changed").string(), mapped = (dir / "mapped").string(),
+                      other = (dir / "other").string();
+    write_settled(changed, "before");
+    write_settled(mapped, "mapped");
+    write_settled(other, "other");
+    HashPool pool(1);
+    {
+        EarlyHasher early([&]() -> HashPool& { return pool; });
+        early.submit_input(changed);
+        early.submit_input(mapped);
+        REQUIRE(wait_for_digests(early, 2));
+        roar::test::write_file(changed, "after, and longer"); // a new size and mtime
+        const FileIdentity mapped_id = *identify_file(mapped);
+        early.forbid(mapped_id.device, mapped_id.inode);
+        early.finish();
+        CHECK_FALSE(early.digest_for(*identify_file(changed)));
+        CHECK_FALSE(early.digest_for(mapped_id));
+    }
+    EarlyHasher early([&]() -> HashPool& { return pool; });
+    early.submit_input(other);
+    REQUIRE(wait_for_digests(early, 1));
+    early.discard("events were lost");
+    early.finish();
+    CHECK_FALSE(early.digest_for(*identify_file(other)));
+}
+
+TEST_CASE("the tracker takes a closed input's digest early, once per path, and only for a recorded file the job "
+          "has not written",
+          "[collector][early_hasher][tracker]")
+{
+    TrackedJob t;
+    auto [dir, early, tracker] = t.parts();
+    auto send = [&t](auto&&... event) { t.send(std::forward<decltype(event)>(event)...); };
+    write_settled(dir / "data.csv", "rows");
+    write_settled(dir / "notes.txt", "notes");
+    size_t lookups = 0; // one per input taken (outputs are not looked up)
+    early.use_cache([&](const FileIdentity&) -> std::optional<std::string> {
+        ++lookups;
+        return std::nullopt;
+    });
+    // Read and closed twice: taken once.
+    for (int round = 0; round < 2; ++round) {
+        send(ROAR_OP_OPEN, ROAR_AT_FDCWD, O_RDONLY, 3, "data.csv");
+        send(ROAR_OP_CLOSE, 3, 0, 0, "");
+        tracker.start_early_hashes();
+    }
+    REQUIRE(wait_for_digests(early, 1));
+    // Written, then read: an output, not an input.
+    send(ROAR_OP_OPEN, ROAR_AT_FDCWD, O_WRONLY | O_TRUNC, 4, "notes.txt");
+    send(ROAR_OP_CLOSE, 4, 0, 0, "");
+    send(ROAR_OP_OPEN, ROAR_AT_FDCWD, O_RDONLY, 5, "notes.txt");
+    send(ROAR_OP_CLOSE, 5, 0, 0, "");
+    // Filtered out: never recorded, so never hashed.
+    send(ROAR_OP_OPEN, ROAR_AT_FDCWD, O_RDONLY, 6, "/etc/hostname");
+    send(ROAR_OP_CLOSE, 6, 0, 0, "");
+    tracker.start_early_hashes();
+    REQUIRE(wait_for_digests(early, 2));                         // data.csv, and notes.txt as an output
+    std::this_thread::sleep_for(std::chrono::milliseconds(200)); // anything more would land by now
+    CHECK(early.size() == 2);
+    early.finish();
+    CHECK(lookups == 1);
+    bool from_cache = true;
+    auto digest = early.digest_for(*identify_file((dir / "data.csv").string()), &from_cache);
+    REQUIRE(digest);
+    CHECK(digest->blake3 == blake3_hex("rows"));
+    CHECK_FALSE(from_cache);
 }

@@ -1,16 +1,20 @@
-// Hashing files the job has finished writing while the job still runs, so
-// that little is left to hash after it (docs/ARCHITECTURE.md, "Hashing
-// during the job"). A digest taken early is used only if the kernel
-// reported no change to the file's inode since it was opened for hashing
-// (inotify), its identity is the same at the end, and nothing in the job
-// could have changed it unseen (a shared writable mapping, an unobserved
-// process, a lost event): the tracker says so through forbid() for one
-// file, discard() for all.
+// Hashing files the job has finished writing, and files it has finished
+// reading, while the job still runs, so that little is left to hash after
+// it (docs/ARCHITECTURE.md, "Hashing during the job"). An output's digest
+// taken early is used only if the kernel reported no change to the file's
+// inode since it was opened for hashing (inotify); an input's only if its
+// mtime was two seconds old when it was hashed (the hash cache's rule: a
+// later change moves the mtime). Either is used only if the identity is
+// the same at the end, and nothing in the job could have changed the file
+// unseen (a shared writable mapping, an unobserved process, a lost
+// event): the tracker says so through forbid() for one file, discard()
+// for all.
 #pragma once
 
 #include "roar/collector/file_hasher.hpp"
 #include "roar/collector/hash_pool.hpp"
 
+#include <array>
 #include <condition_variable>
 #include <functional>
 #include <map>
@@ -36,6 +40,19 @@ public:
     // closed after writing); does nothing once discarded or finished.
     void submit(const std::string& path);
 
+    // Where submit_input() finds digests already known (the hash cache; it
+    // is called on the pool's threads, one at a time). Before any submit.
+    using CacheLookup = std::function<std::optional<std::string>(const FileIdentity&)>;
+    void use_cache(CacheLookup lookup);
+
+    // Queues taking the digest of the file at `path`, which the job has
+    // just closed after reading it: from the cache, else hashed. Files
+    // changed in the last two seconds are left to the end of the job, and
+    // so is every input past k_max_inputs (their digests are held until
+    // then).
+    void submit_input(const std::string& path);
+    static constexpr size_t k_max_inputs = 65536;
+
     // Trusts no early digest from now on and takes no more; `reason` is
     // kept for reason().
     void discard(const std::string& reason);
@@ -50,8 +67,9 @@ public:
     void finish();
 
     // After finish(): the early digest of the file with identity `id`, if
-    // it was hashed early and nothing has changed it since.
-    std::optional<FileDigest> digest_for(const FileIdentity& id) const;
+    // it was taken early and nothing has changed it since; `from_cache` is
+    // set when it came from the hash cache (it need not be stored again).
+    std::optional<FileDigest> digest_for(const FileIdentity& id, bool* from_cache = nullptr) const;
 
     // Why early digests are not used ("" if they are), and how many there are.
     std::string reason() const;
@@ -59,6 +77,7 @@ public:
 
 private:
     void hash(const std::string& path);
+    void take_input(const std::string& path);
 
     std::function<HashPool&()> m_pool;
     int m_inotify = -1;
@@ -72,6 +91,12 @@ private:
     std::map<std::tuple<uint64_t, uint64_t, uint64_t, int64_t>, std::pair<FileDigest, int>> m_digests;
     std::set<int> m_changed;                             // watches that reported a change
     std::set<std::pair<uint64_t, uint64_t>> m_forbidden; // (device, inode): forbid()
+    // Inputs: BLAKE3 as bytes by (device, inode, size, mtime_ns), and
+    // whether it came from the cache.
+    std::map<std::tuple<uint64_t, uint64_t, uint64_t, int64_t>, std::pair<std::array<uint8_t, 32>, bool>> m_inputs;
+    size_t m_inputs_taken = 0; // submitted with submit_input
+    std::mutex m_lookup_mutex; // one lookup at a time: the cache's connection is not shared
+    CacheLookup m_lookup;
 };
 
 } // namespace roar::collector

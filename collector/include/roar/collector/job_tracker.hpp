@@ -183,6 +183,7 @@ private:
         bool input_lost = false;  // read, then replaced before it could be hashed (learnt_replacement)
         uint8_t early_hashes = 0; // times submitted for early hashing
         bool opened_rw = false;   // opened read-write (mappable): no early digest is used for it
+        bool early_input = false; // submitted for early hashing as an input
         // Attribution (0: unknown). `reader`: the process whose event made
         // the path an input (the first read, in ring order). `changer`: while
         // written, the process that first wrote its present content; once
@@ -237,8 +238,10 @@ private:
     std::vector<std::string> m_notes;
     EarlyHasher* m_early = nullptr;
     ProgressLine* m_progress = nullptr;
-    std::vector<std::string> m_early_pending;    // closed, not yet handed to m_early
-    std::map<uint32_t, ProcessRecord> m_spawned; // pid -> what SPAWN said, until the child shows up
+    std::vector<std::string> m_early_pending;        // closed, not yet handed to m_early
+    std::vector<std::string> m_early_inputs_pending; // read and closed, not yet handed to m_early
+    size_t m_early_inputs = 0;                       // inputs handed to m_early
+    std::map<uint32_t, ProcessRecord> m_spawned;     // pid -> what SPAWN said, until the child shows up
     uint32_t m_root = 0;
     std::vector<std::string> m_root_argv;
     int m_root_flags = 0;
