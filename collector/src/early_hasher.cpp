@@ -27,6 +27,7 @@
 #include "roar/collector/blake3_tree.hpp"
 #include "roar/collector/hex_digit.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <climits>
@@ -90,18 +91,21 @@ void EarlyHasher::use_cache(CacheLookup lookup)
     m_lookup = std::move(lookup);
 }
 
-void EarlyHasher::submit_input(const std::string& path)
+void EarlyHasher::submit_inputs(std::vector<std::string> paths)
 {
     {
         std::lock_guard lock(m_mutex);
         if (m_closed || m_inputs_taken >= k_max_inputs) {
             return;
         }
-        ++m_inputs_taken;
+        paths.resize(std::min(paths.size(), k_max_inputs - m_inputs_taken));
+        m_inputs_taken += paths.size();
         ++m_queued;
     }
-    m_pool().post([this, path] {
-        take_input(path);
+    m_pool().post([this, paths = std::move(paths)] {
+        for (const auto& path : paths) {
+            take_input(path);
+        }
         std::lock_guard lock(m_mutex);
         --m_queued;
         m_idle.notify_all();
@@ -116,14 +120,9 @@ void EarlyHasher::take_input(const std::string& path)
             return; // finish() came first: the end of the job takes it
         }
     }
-    // O_NONBLOCK: a FIFO at the path must not block the pool.
-    const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0) {
-        return;
-    }
+    // A stat first: a file the cache knows is not opened at all.
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || !settled(identity_of(st).mtime_ns)) {
-        close(fd);
+    if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || !settled(identity_of(st).mtime_ns)) {
         return;
     }
     const FileIdentity id = identity_of(st);
@@ -137,10 +136,19 @@ void EarlyHasher::take_input(const std::string& path)
     std::optional<FileDigest> digest;
     if (known) {
         digest = FileDigest{std::move(*known), id, false};
-    } else if (auto hashed = blake3_fd(fd, path); hashed && !hashed->changed_while_hashing && hashed->identity == id) {
-        digest = std::move(*hashed);
+    } else {
+        // O_NONBLOCK: a FIFO put at the path since must not block the pool.
+        const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0) {
+            return;
+        }
+        // The file opened must be the one stat'ed (blake3_fd checks it is
+        // unchanged while it reads).
+        if (auto hashed = blake3_fd(fd, path); hashed && !hashed->changed_while_hashing && hashed->identity == id) {
+            digest = std::move(*hashed);
+        }
+        close(fd);
     }
-    close(fd);
     const auto bytes = digest ? digest_bytes(digest->blake3) : std::nullopt;
     if (!bytes) {
         return;

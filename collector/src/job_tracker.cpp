@@ -402,10 +402,10 @@ void JobTracker::start_early_hashes()
         m_early->submit(path);
     }
     m_early_pending.clear();
-    for (const auto& path : m_early_inputs_pending) {
-        m_early->submit_input(path);
+    if (!m_early_inputs_pending.empty()) {
+        m_early->submit_inputs(std::move(m_early_inputs_pending));
+        m_early_inputs_pending.clear();
     }
-    m_early_inputs_pending.clear();
 }
 
 void JobTracker::opened_read_write(const std::string& path, bool has_path)

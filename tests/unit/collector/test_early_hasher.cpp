@@ -313,9 +313,7 @@ TEST_CASE("an input's digest is taken early from the cache when it has it, else 
         }
         return std::nullopt;
     });
-    early.submit_input(cached);
-    early.submit_input(fresh);
-    early.submit_input(recent);
+    early.submit_inputs({cached, fresh, recent});
     REQUIRE(wait_for_digests(early, 2));
     early.finish();
     CHECK(lookups == 2); // the recent file is not even looked up
@@ -342,8 +340,7 @@ TEST_CASE("an input changed after its early digest, forbidden, or discarded is n
     HashPool pool(1);
     {
         EarlyHasher early([&]() -> HashPool& { return pool; });
-        early.submit_input(changed);
-        early.submit_input(mapped);
+        early.submit_inputs({changed, mapped});
         REQUIRE(wait_for_digests(early, 2));
         roar::test::write_file(changed, "after, and longer"); // a new size and mtime
         const FileIdentity mapped_id = *identify_file(mapped);
@@ -353,7 +350,7 @@ TEST_CASE("an input changed after its early digest, forbidden, or discarded is n
         CHECK_FALSE(early.digest_for(mapped_id));
     }
     EarlyHasher early([&]() -> HashPool& { return pool; });
-    early.submit_input(other);
+    early.submit_inputs({other});
     REQUIRE(wait_for_digests(early, 1));
     early.discard("events were lost");
     early.finish();

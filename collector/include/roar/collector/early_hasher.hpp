@@ -24,6 +24,7 @@
 #include <string>
 #include <tuple>
 #include <utility>
+#include <vector>
 
 namespace roar::collector {
 
@@ -40,17 +41,17 @@ public:
     // closed after writing); does nothing once discarded or finished.
     void submit(const std::string& path);
 
-    // Where submit_input() finds digests already known (the hash cache; it
+    // Where submit_inputs() finds digests already known (the hash cache; it
     // is called on the pool's threads, one at a time). Before any submit.
     using CacheLookup = std::function<std::optional<std::string>(const FileIdentity&)>;
     void use_cache(CacheLookup lookup);
 
-    // Queues taking the digest of the file at `path`, which the job has
-    // just closed after reading it: from the cache, else hashed. Files
-    // changed in the last two seconds are left to the end of the job, and
-    // so is every input past k_max_inputs (their digests are held until
-    // then).
-    void submit_input(const std::string& path);
+    // Queues taking the digests of the files at `paths`, which the job has
+    // just closed after reading them: from the cache, else hashed, one
+    // task for them all. Files changed in the last two seconds are left to
+    // the end of the job, and so is every input past k_max_inputs (their
+    // digests are held until then).
+    void submit_inputs(std::vector<std::string> paths);
     static constexpr size_t k_max_inputs = 65536;
 
     // Trusts no early digest from now on and takes no more; `reason` is
@@ -94,7 +95,7 @@ private:
     // Inputs: BLAKE3 as bytes by (device, inode, size, mtime_ns), and
     // whether it came from the cache.
     std::map<std::tuple<uint64_t, uint64_t, uint64_t, int64_t>, std::pair<std::array<uint8_t, 32>, bool>> m_inputs;
-    size_t m_inputs_taken = 0; // submitted with submit_input
+    size_t m_inputs_taken = 0; // submitted with submit_inputs
     std::mutex m_lookup_mutex; // one lookup at a time: the cache's connection is not shared
     CacheLookup m_lookup;
 };
