@@ -29,7 +29,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <climits>
 #include <cstring>
 #include <fmt/format.h>
@@ -39,15 +38,6 @@ namespace roar::collector {
 namespace {
 
 auto key_of(const FileIdentity& id) { return std::make_tuple(id.device, id.inode, id.size, id.mtime_ns); }
-
-// Whether a file last modified at `mtime_ns` may be trusted by its identity:
-// two seconds have passed, so a change from now on moves its mtime.
-bool settled(int64_t mtime_ns)
-{
-    using namespace std::chrono;
-    const int64_t now = duration_cast<nanoseconds>(system_clock::now().time_since_epoch()).count();
-    return mtime_ns < now - int64_t(2'000'000'000);
-}
 
 } // namespace
 
@@ -122,7 +112,7 @@ void EarlyHasher::take_input(const std::string& path)
     }
     // A stat first: a file the cache knows is not opened at all.
     struct stat st;
-    if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || !settled(identity_of(st).mtime_ns)) {
+    if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || !identity_settled(identity_of(st))) {
         return;
     }
     const FileIdentity id = identity_of(st);

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <fcntl.h>
 #include <memory>
@@ -92,6 +93,13 @@ FileIdentity identity_of(const struct stat& st)
     id.mtime_ns = int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
     id.is_regular = S_ISREG(st.st_mode);
     return id;
+}
+
+bool identity_settled(const FileIdentity& id)
+{
+    using namespace std::chrono;
+    const int64_t now = duration_cast<nanoseconds>(system_clock::now().time_since_epoch()).count();
+    return id.mtime_ns < now - int64_t(2'000'000'000);
 }
 
 Result<FileIdentity> identify_file(const std::string& path)

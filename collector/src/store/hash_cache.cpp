@@ -26,12 +26,6 @@ constexpr size_t k_parallel_stats = 64;
 constexpr const char* k_cache_store_head =
     "INSERT OR REPLACE INTO hash_cache (device, inode, size, mtime_ns, algorithm, digest)";
 
-double now_seconds()
-{
-    using namespace std::chrono;
-    return duration<double>(system_clock::now().time_since_epoch()).count();
-}
-
 } // namespace
 
 void Store::write_pending_cache()
@@ -275,9 +269,9 @@ void Store::remember_digest(const FileDigest& digest)
 {
     // A file modified within the last two seconds may change again without
     // its mtime moving (coarse timestamps): don't trust it to the cache.
-    const double mtime = double(digest.identity.mtime_ns) / 1e9;
     const StoreEngine* cache = cache_engine();
-    if (cache && cache->access() == Access::write && !digest.changed_while_hashing && mtime < now_seconds() - 2.0) {
+    if (cache && cache->access() == Access::write && !digest.changed_while_hashing
+        && identity_settled(digest.identity)) {
         const FileIdentity& id = digest.identity;
         CachedDigest hex;
         if (digest.blake3.size() == hex.size()) {

@@ -27,6 +27,11 @@ struct FileIdentity {
 // The identity `st` (a stat() result) describes.
 FileIdentity identity_of(const struct stat& st);
 
+// Whether a file may be trusted by its identity: it was last modified more
+// than two seconds ago, so any change from now on moves its mtime (file
+// timestamps are coarse). The hash cache's rule, and early inputs'.
+bool identity_settled(const FileIdentity& id);
+
 // stat() of `path` as a FileIdentity, or an error naming the path.
 Result<FileIdentity> identify_file(const std::string& path);
 
