@@ -523,10 +523,11 @@ def row_1c(b, micro):
     cached = b.timed(b.roar_run(argv), cwd=proj)[0]
     a = median(plain)
     b.add("1c", 1, f"  job reading {n:,} distinct files, all recorded: first `roar run` (s)", unit="s",
-          reference="untraced", ref_value=a, roar=first, ratio=first / a,
+          reference="untraced", ref_value=a, roar=first, ratio=first / a, target=("<=", 3.0, "≤ 3x"),
           details={"untraced_s": plain, "per_input_us": (first - a) / n * 1e6})
     b.add("1c-cached", 1, f"  same, re-run with the hash cache warm (s)", unit="s", reference="untraced",
-          ref_value=a, roar=cached, ratio=cached / a, details={"per_input_us": (cached - a) / n * 1e6})
+          ref_value=a, roar=cached, ratio=cached / a, target=("<=", 1.5, "≤ 1.5x"),
+          details={"per_input_us": (cached - a) / n * 1e6})
 
 
 def max_rss_run(b, argv, cwd):
@@ -643,10 +644,11 @@ def row_2(b):
         ("2a", f"python training-like job ({z['train_samples']:,} samples x {z['train_epochs']} epochs, "
                f"{z['train_epochs'] * z['train_ckpt_mib']} MiB checkpoints)", train, ("<=", 1.05, "≤ 1.05x"),
          "ckpt"),
-        ("2b", f"tar czf of {z['tar_files']:,} files", ["tar", "czf", "out.tgz", "-C", "data", "tarsrc"], None,
+        ("2b", f"tar czf of {z['tar_files']:,} files", ["tar", "czf", "out.tgz", "-C", "data", "tarsrc"],
+         ("<=", 1.10, "≤ 1.10x"),
          "out.tgz"),
         ("2c", f"cp -r of a tree ({z['cp_files']} files, {z['cp_files'] * z['cp_file_kib'] // 1024} MiB)",
-         ["cp", "-r", "data/tree", "tree_copy"], None, "tree_copy"),
+         ["cp", "-r", "data/tree", "tree_copy"], ("<=", 1.25, "≤ 1.25x"), "tree_copy"),
     )
     for rid, label, argv, target, outputs in jobs:
         log(f"row {rid}: {label}")
@@ -1155,9 +1157,10 @@ def row_7(b):
                     ("7e", "roar dag (the tree)", [b.roar, "dag"]),
                     ("7f", "roar status (every tracked path checked)", [b.roar, "status"])]
     # The store issue asks show to answer under 50 ms and dag --json under
-    # 1 s on this history; the lineage issue asks the dag tree for "well
-    # under a second".
-    targets = {"7a": ("<", 0.05, "< 50 ms"), "7b": ("<", 0.05, "< 50 ms"), "7d": ("<", 1.0, "< 1 s"),
+    # 1 s on this history, the speed issue dag --json in 0.5 s (the
+    # stricter one is the row's target); the lineage issue asks the dag
+    # tree for "well under a second".
+    targets = {"7a": ("<", 0.05, "< 50 ms"), "7b": ("<", 0.05, "< 50 ms"), "7d": ("<=", 0.5, "≤ 0.5 s"),
                "7e": ("<", 1.0, "< 1 s")}
     for rid, label, argv in queries:
         log(f"row {rid}: {label}")
@@ -1341,18 +1344,20 @@ def go_program(b, name):
     return out
 
 
-def add_strace_rows(b, rid, res):
+def add_strace_rows(b, rid, res, target=None):
     """Rows RID-strace (the workload under strace -f against untraced) and
     RID-vs-strace (strace's time over roar's, median of the interleaved
-    pairs; the issue asks roar's filtered tracer to be several times
-    cheaper) from interleaved "untraced", "roar" and "strace" times."""
+    pairs) from interleaved "untraced", "roar" and "strace" times. `target`
+    is RID-vs-strace's, if it has one: the issue asks the filtered tracer to
+    be several times cheaper than strace on the Go open+close program (8b);
+    for rclone (8a) its target is the ratio to untraced."""
     a, r, st = median(res["untraced"]), median(res["roar"]), median(res["strace"])
     b.add(f"{rid}-strace", 8, "  same under strace -f (s)", unit="s", reference="untraced", ref_value=a, roar=st,
           ratio=paired_ratio(res["untraced"], res["strace"]),
           details={"strace_s": stats(res["strace"]), "note": "ptrace on every syscall; not roar"})
     b.add(f"{rid}-vs-strace", 8, "  strace -f time / roar time (how much cheaper roar's tracer is)", unit="x",
           reference="strace -f", ref_value=st, roar=paired_ratio(res["roar"], res["strace"]),
-          target=(">=", 3.0, "≥ 3x"), metric="value", details={"strace_s": st, "roar_s": r})
+          target=target, metric="value", details={"strace_s": st, "roar_s": r})
 
 
 def row_8(b):
@@ -1428,7 +1433,7 @@ def row_8(b):
               details={"untraced_s": stats(res["untraced"]), "roar_s": stats(res["roar"]),
                        "roar_us_per_iteration": (r - a) / iters * 1e6})
         if strace:
-            add_strace_rows(b, "8b", res)
+            add_strace_rows(b, "8b", res, target=(">=", 3.0, "≥ 3x"))
         else:
             b.na("8b-strace", 8, "  same under strace -f", "strace is not installed")
 
@@ -1539,7 +1544,7 @@ def update_docs(path, b, table_text):
         f"Machine: {m['cpu_model']}, {m['cores']} cores, {m['memory_gib']} GiB, "
         f"{m['virtualization'] or 'no virtualization detected'}, kernel {m['kernel']}, {m['os']}. "
         f"Load average {b.load_before[0]:.2f} when it started and {load[0]:.2f} when it ended"
-        + (" (other builds were running: read single numbers with care, ratios less so)."
+        + (" (above half the cores: read single numbers with care, ratios less so)."
            if max(b.load_before[0], load[0]) > 0.5 * (m['cores'] or 1) else "."),
         "",
         "Ratios are roar / reference (times: lower is better; throughputs: higher is better); values are medians "
