@@ -93,59 +93,72 @@ void EarlyHasher::submit_inputs(std::vector<std::string> paths)
         ++m_queued;
     }
     m_pool().post([this, paths = std::move(paths)] {
-        for (const auto& path : paths) {
-            take_input(path);
-        }
+        take_inputs(paths);
         std::lock_guard lock(m_mutex);
         --m_queued;
         m_idle.notify_all();
     });
 }
 
-void EarlyHasher::take_input(const std::string& path)
+void EarlyHasher::take_inputs(const std::vector<std::string>& paths)
 {
-    {
+    const auto closed = [this] {
         std::lock_guard lock(m_mutex);
-        if (m_closed) {
-            return; // finish() came first: the end of the job takes it
-        }
-    }
-    // A stat first: a file the cache knows is not opened at all.
-    struct stat st;
-    if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || !identity_settled(identity_of(st))) {
+        return m_closed; // finish() came first: the end of the job takes the rest
+    };
+    if (closed()) {
         return;
     }
-    const FileIdentity id = identity_of(st);
-    std::optional<std::string> known;
-    {
+    // Stats first, then the cache for all of them at once: a file the
+    // cache knows is not opened at all.
+    std::vector<const std::string*> settled;
+    std::vector<FileIdentity> ids;
+    for (const auto& path : paths) {
+        struct stat st;
+        if (stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && identity_settled(identity_of(st))) {
+            settled.push_back(&path);
+            ids.push_back(identity_of(st));
+        }
+    }
+    std::vector<std::optional<std::string>> known(ids.size());
+    if (!ids.empty()) {
         std::lock_guard lock(m_lookup_mutex);
         if (m_lookup) {
-            known = m_lookup(id);
+            m_lookup(ids, known);
+            known.resize(ids.size());
         }
     }
-    std::optional<FileDigest> digest;
-    if (known) {
-        digest = FileDigest{std::move(*known), id, false};
-    } else {
-        // O_NONBLOCK: a FIFO put at the path since must not block the pool.
-        const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-        if (fd < 0) {
-            return;
+    for (size_t i = 0; i < ids.size(); ++i) {
+        const FileIdentity& id = ids[i];
+        const bool from_cache = known[i].has_value();
+        std::optional<FileDigest> digest;
+        if (from_cache) {
+            digest = FileDigest{std::move(*known[i]), id, false};
+        } else {
+            if (closed()) {
+                return;
+            }
+            // O_NONBLOCK: a FIFO put at the path since must not block the pool.
+            const std::string& path = *settled[i];
+            const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+            if (fd < 0) {
+                continue;
+            }
+            // The file opened must be the one stat'ed (blake3_fd checks it is
+            // unchanged while it reads).
+            if (auto hashed = blake3_fd(fd, path); hashed && !hashed->changed_while_hashing && hashed->identity == id) {
+                digest = std::move(*hashed);
+            }
+            close(fd);
         }
-        // The file opened must be the one stat'ed (blake3_fd checks it is
-        // unchanged while it reads).
-        if (auto hashed = blake3_fd(fd, path); hashed && !hashed->changed_while_hashing && hashed->identity == id) {
-            digest = std::move(*hashed);
+        const auto bytes = digest ? digest_bytes(digest->blake3) : std::nullopt;
+        if (!bytes) {
+            continue;
         }
-        close(fd);
-    }
-    const auto bytes = digest ? digest_bytes(digest->blake3) : std::nullopt;
-    if (!bytes) {
-        return;
-    }
-    std::lock_guard lock(m_mutex);
-    if (!m_discarded) {
-        m_inputs[key_of(id)] = {*bytes, known.has_value()};
+        std::lock_guard lock(m_mutex);
+        if (!m_discarded) {
+            m_inputs[key_of(id)] = {*bytes, from_cache};
+        }
     }
 }
 

@@ -376,7 +376,7 @@ JobRecord JobSession::record(Store& store, const RecordingOptions& recording)
         });
     // The inputs' digests taken early come from the hash cache when it has
     // them, read on a connection of their own.
-    early.use_cache(store.cache_lookup_for_thread());
+    early.use_cache(store.cache_batch_lookup_for_thread());
     tracker.hash_early(&early);
     m_cached_digest = store.cache_lookup_for_thread();
 

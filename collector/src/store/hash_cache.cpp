@@ -201,60 +201,122 @@ std::vector<Result<FileDigest>> Store::digest_files(const std::vector<std::strin
     return out;
 }
 
-std::function<std::optional<std::string>(const FileIdentity&)> Store::cache_lookup_for_thread() const
-{
-    const StoreEngine* cache = m_engine ? cache_engine() : nullptr;
-    const std::filesystem::path& file = m_where.shared() ? m_where.local_cache : m_where.sqlite_file;
-    if (!cache || file.empty()) {
-        return {};
-    }
-    // Its connection is opened by the first lookup, on the thread that asks:
-    // most jobs never ask (roar run's tracer does, for a traced process about
-    // to overwrite a file), and opening it cost every job 0.8 ms.
-    struct Reader {
-        std::filesystem::path file;
-        bool tried = false;
-        std::unique_ptr<SqliteEngine> engine;
-        std::unique_ptr<SqlStatement> lookup;
+namespace {
 
-        void open()
-        {
-            tried = true;
-            auto opened = SqliteEngine::open(file, Access::read);
-            if (!opened || (*opened)->schema_version() < k_schema_version) {
-                return;
-            }
-            (*opened)->set_lock_wait(std::chrono::milliseconds(0));
-            try {
-                lookup = (*opened)->prepare(k_cache_lookup);
-                engine = std::move(*opened);
-            } catch (const std::exception&) {
-                lookup.reset();
-            }
-        }
-    };
-    auto reader = std::make_shared<Reader>();
-    reader->file = file;
-    return [reader](const FileIdentity& id) -> std::optional<std::string> {
-        if (!reader->tried) {
-            reader->open();
-        }
-        if (!reader->lookup) {
-            return std::nullopt; // no usable cache: hash the file instead
+// The hash cache read for another thread (the tracer's, the early inputs'
+// pool) on a read-only connection of its own, opened by the first lookup
+// on the thread that asks: most jobs never ask, and opening it cost every
+// job 0.8 ms. It never waits for a lock: a busy or unreadable cache is a
+// miss, and the file is hashed instead.
+class ThreadCacheReader {
+public:
+    explicit ThreadCacheReader(std::filesystem::path file) : m_file(std::move(file)) { }
+
+    std::optional<std::string> find(const FileIdentity& id)
+    {
+        if (!ready()) {
+            return std::nullopt;
         }
         try {
-            SqlStatement& q = *reader->lookup;
-            q.reset();
-            q.bind(1, id.device).bind(2, id.inode).bind(3, id.size).bind(4, id.mtime_ns);
-            std::optional<std::string> hit;
-            if (q.step()) {
-                hit = q.column_text(0);
-            }
-            q.reset();
-            return hit;
+            return find_one(id);
         } catch (const std::exception&) {
-            return std::nullopt; // busy or unreadable: hash the file instead
+            return std::nullopt;
         }
+    }
+
+    // One read transaction for the batch: a lookup on its own takes the
+    // WAL's read lock and checks the file (fcntl, fstat, fcntl) every time.
+    void find_all(std::span<const FileIdentity> ids, std::vector<std::optional<std::string>>& out)
+    {
+        out.assign(ids.size(), std::nullopt);
+        if (!ready()) {
+            return;
+        }
+        try {
+            m_engine->begin_read();
+            for (size_t i = 0; i < ids.size(); ++i) {
+                out[i] = find_one(ids[i]);
+            }
+            m_engine->commit();
+        } catch (const std::exception&) {
+            m_engine->rollback(); // what was found stands; the rest are misses
+        }
+    }
+
+private:
+    bool ready()
+    {
+        if (!m_tried) {
+            open();
+        }
+        return m_lookup != nullptr;
+    }
+
+    void open()
+    {
+        m_tried = true;
+        auto opened = SqliteEngine::open(m_file, Access::read);
+        if (!opened || (*opened)->schema_version() < k_schema_version) {
+            return;
+        }
+        (*opened)->set_lock_wait(std::chrono::milliseconds(0));
+        try {
+            m_lookup = (*opened)->prepare(k_cache_lookup);
+            m_engine = std::move(*opened);
+        } catch (const std::exception&) {
+            m_lookup.reset();
+        }
+    }
+
+    std::optional<std::string> find_one(const FileIdentity& id)
+    {
+        SqlStatement& q = *m_lookup;
+        q.reset();
+        q.bind(1, id.device).bind(2, id.inode).bind(3, id.size).bind(4, id.mtime_ns);
+        std::optional<std::string> hit;
+        if (q.step()) {
+            hit = q.column_text(0);
+        }
+        q.reset();
+        return hit;
+    }
+
+    std::filesystem::path m_file;
+    bool m_tried = false;
+    std::unique_ptr<SqliteEngine> m_engine;
+    std::unique_ptr<SqlStatement> m_lookup;
+};
+
+} // namespace
+
+std::filesystem::path Store::thread_cache_file() const
+{
+    const StoreEngine* cache = m_engine ? cache_engine() : nullptr;
+    if (!cache) {
+        return {};
+    }
+    return m_where.shared() ? m_where.local_cache : m_where.sqlite_file;
+}
+
+std::function<std::optional<std::string>(const FileIdentity&)> Store::cache_lookup_for_thread() const
+{
+    std::filesystem::path file = thread_cache_file();
+    if (file.empty()) {
+        return {};
+    }
+    auto reader = std::make_shared<ThreadCacheReader>(std::move(file));
+    return [reader](const FileIdentity& id) { return reader->find(id); };
+}
+
+Store::CacheBatchLookup Store::cache_batch_lookup_for_thread() const
+{
+    std::filesystem::path file = thread_cache_file();
+    if (file.empty()) {
+        return {};
+    }
+    auto reader = std::make_shared<ThreadCacheReader>(std::move(file));
+    return [reader](std::span<const FileIdentity> ids, std::vector<std::optional<std::string>>& out) {
+        reader->find_all(ids, out);
     };
 }
 

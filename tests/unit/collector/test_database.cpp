@@ -173,6 +173,44 @@ TEST_CASE("the hash cache look-up for another thread opens its connection on fir
     CHECK(descriptors_on(dir / "roar.db") == before + 1);
 }
 
+TEST_CASE("the hash cache look-up of a batch answers each identity in order, in one read transaction",
+          "[collector][db][hash]")
+{
+    TempDir dir;
+    auto db = Database::create(dir / "roar.db");
+    REQUIRE(db);
+    std::vector<std::string> paths = old_files(dir, 3);
+    std::vector<FileIdentity> ids;
+    for (const auto& path : paths) {
+        REQUIRE(db->digest_file(path));
+        ids.push_back(*identify_file(path));
+    }
+    db->flush_hash_cache();
+    ids.insert(ids.begin() + 1, FileIdentity{1, 2, 3, 4, true}); // not in the cache
+
+    auto lookup = db->cache_batch_lookup_for_thread();
+    REQUIRE(lookup);
+    std::vector<std::optional<std::string>> found{std::string("stale")}; // replaced, not appended to
+    std::thread pool_thread([&] { lookup(ids, found); });
+    pool_thread.join();
+    REQUIRE(found.size() == 4);
+    CHECK(found[0] == blake3_hex("content 0"));
+    CHECK_FALSE(found[1]);
+    CHECK(found[2] == blake3_hex("content 1"));
+    CHECK(found[3] == blake3_hex("content 2"));
+
+    // The transaction ended with the call: the next batch sees what was written since.
+    const auto later = dir / "later.bin";
+    roar::test::write_file(later, "later");
+    utime(later.c_str(), &k_old_times);
+    REQUIRE(db->digest_file(later.string()));
+    db->flush_hash_cache();
+    std::thread again([&] { lookup(std::vector<FileIdentity>{*identify_file(later.string())}, found); });
+    again.join();
+    REQUIRE(found.size() == 1);
+    CHECK(found[0] == blake3_hex("later"));
+}
+
 TEST_CASE("digest_files answers from the cache, hashes the rest and refuses what is not a file",
           "[collector][db][hash]")
 {

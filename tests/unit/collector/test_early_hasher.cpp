@@ -305,18 +305,22 @@ TEST_CASE("an input's digest is taken early from the cache when it has it, else 
     const FileIdentity cached_id = *identify_file(cached);
     HashPool pool(1);
     EarlyHasher early([&]() -> HashPool& { return pool; });
-    size_t lookups = 0;
-    early.use_cache([&](const FileIdentity& id) -> std::optional<std::string> {
-        ++lookups;
-        if (id == cached_id) {
-            return blake3_hex("what the cache says");
+    size_t lookups = 0, batches = 0;
+    early.use_cache([&](std::span<const FileIdentity> ids, std::vector<std::optional<std::string>>& out) {
+        ++batches;
+        out.assign(ids.size(), std::nullopt);
+        for (size_t i = 0; i < ids.size(); ++i) {
+            ++lookups;
+            if (ids[i] == cached_id) {
+                out[i] = blake3_hex("what the cache says");
+            }
         }
-        return std::nullopt;
     });
     early.submit_inputs({cached, fresh, recent});
     REQUIRE(wait_for_digests(early, 2));
     early.finish();
     CHECK(lookups == 2); // the recent file is not even looked up
+    CHECK(batches == 1); // the batch's files are looked up together
     bool from_cache = false;
     auto a = early.digest_for(cached_id, &from_cache);
     REQUIRE(a);
@@ -367,9 +371,9 @@ TEST_CASE("the tracker takes a closed input's digest early, once per path, and o
     write_settled(dir / "data.csv", "rows");
     write_settled(dir / "notes.txt", "notes");
     size_t lookups = 0; // one per input taken (outputs are not looked up)
-    early.use_cache([&](const FileIdentity&) -> std::optional<std::string> {
-        ++lookups;
-        return std::nullopt;
+    early.use_cache([&](std::span<const FileIdentity> ids, std::vector<std::optional<std::string>>& out) {
+        lookups += ids.size();
+        out.assign(ids.size(), std::nullopt);
     });
     // Read and closed twice: taken once.
     for (int round = 0; round < 2; ++round) {

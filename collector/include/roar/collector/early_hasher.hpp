@@ -21,6 +21,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -41,9 +42,12 @@ public:
     // closed after writing); does nothing once discarded or finished.
     void submit(const std::string& path);
 
-    // Where submit_inputs() finds digests already known (the hash cache; it
-    // is called on the pool's threads, one at a time). Before any submit.
-    using CacheLookup = std::function<std::optional<std::string>(const FileIdentity&)>;
+    // Where submit_inputs() finds digests already known (the hash cache,
+    // asked for a batch's files at once: `out` gets one entry per identity,
+    // in order). Called on the pool's threads, one at a time. Before any
+    // submit.
+    using CacheLookup =
+        std::function<void(std::span<const FileIdentity> ids, std::vector<std::optional<std::string>>& out)>;
     void use_cache(CacheLookup lookup);
 
     // Queues taking the digests of the files at `paths`, which the job has
@@ -78,7 +82,7 @@ public:
 
 private:
     void hash(const std::string& path);
-    void take_input(const std::string& path);
+    void take_inputs(const std::vector<std::string>& paths);
 
     std::function<HashPool&()> m_pool;
     int m_inotify = -1;

@@ -147,6 +147,14 @@ public:
     // an identity. Null when this store has no cache to read.
     std::function<std::optional<std::string>(const FileIdentity&)> cache_lookup_for_thread() const;
 
+    // The same for many files at once (the early inputs of a job, a batch
+    // at a time): `out` gets one entry per identity, in order. One read
+    // transaction a call, so one set of file locks for the batch instead
+    // of one per file.
+    using CacheBatchLookup =
+        std::function<void(std::span<const FileIdentity> ids, std::vector<std::optional<std::string>>& out)>;
+    CacheBatchLookup cache_batch_lookup_for_thread() const;
+
     // Keeps each of `digests` (hashed elsewhere, as by the tracer) for the
     // hash cache, as digest_file keeps its own.
     void remember_digests(const std::vector<FileDigest>& digests);
@@ -234,6 +242,9 @@ private:
     StoreEngine* cache_engine() const;
     // prepared(), on cache_engine().
     SqlStatement& cache_prepared(const char* sql);
+    // The SQLite file another thread reads the hash cache from (empty when
+    // this store has no cache to read).
+    std::filesystem::path thread_cache_file() const;
     // Writes a job's uses, and the artifacts and digests they name, with
     // multi-row statements (job_writer.cpp).
     void write_uses_in_bulk(int64_t job_id, const JobRecord& job);
