@@ -106,59 +106,68 @@ void EarlyHasher::take_inputs(const std::vector<std::string>& paths)
         std::lock_guard lock(m_mutex);
         return m_closed; // finish() came first: the end of the job takes the rest
     };
-    if (closed()) {
-        return;
-    }
-    // Stats first, then the cache for all of them at once: a file the
-    // cache knows is not opened at all.
+    // A chunk at a time, so that finish() waits for one chunk at most:
+    // stats first, then the cache for the whole chunk at once (a file the
+    // cache knows is not opened at all), then the misses hashed.
     std::vector<const std::string*> settled;
     std::vector<FileIdentity> ids;
-    for (const auto& path : paths) {
-        struct stat st;
-        if (stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && identity_settled(identity_of(st))) {
-            settled.push_back(&path);
-            ids.push_back(identity_of(st));
+    std::vector<std::optional<std::string>> known;
+    for (size_t first = 0; first < paths.size(); first += k_input_chunk) {
+        if (closed()) {
+            return;
+        }
+        settled.clear();
+        ids.clear();
+        for (size_t k = first; k < std::min(paths.size(), first + k_input_chunk); ++k) {
+            struct stat st;
+            if (stat(paths[k].c_str(), &st) == 0 && S_ISREG(st.st_mode) && identity_settled(identity_of(st))) {
+                settled.push_back(&paths[k]);
+                ids.push_back(identity_of(st));
+            }
+        }
+        known.assign(ids.size(), std::nullopt);
+        if (!ids.empty()) {
+            std::lock_guard lock(m_lookup_mutex);
+            if (m_lookup) {
+                m_lookup(ids, known);
+                known.resize(ids.size());
+            }
+        }
+        for (size_t i = 0; i < ids.size(); ++i) {
+            if (!known[i] && closed()) {
+                return; // a file to hash, which may be large
+            }
+            take_input(*settled[i], ids[i], std::move(known[i]));
         }
     }
-    std::vector<std::optional<std::string>> known(ids.size());
-    if (!ids.empty()) {
-        std::lock_guard lock(m_lookup_mutex);
-        if (m_lookup) {
-            m_lookup(ids, known);
-            known.resize(ids.size());
+}
+
+void EarlyHasher::take_input(const std::string& path, const FileIdentity& id, std::optional<std::string> known)
+{
+    const bool from_cache = known.has_value();
+    std::optional<FileDigest> digest;
+    if (from_cache) {
+        digest = FileDigest{std::move(*known), id, false};
+    } else {
+        // O_NONBLOCK: a FIFO put at the path since must not block the pool.
+        const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0) {
+            return;
         }
+        // The file opened must be the one stat'ed (blake3_fd checks it is
+        // unchanged while it reads).
+        if (auto hashed = blake3_fd(fd, path); hashed && !hashed->changed_while_hashing && hashed->identity == id) {
+            digest = std::move(*hashed);
+        }
+        close(fd);
     }
-    for (size_t i = 0; i < ids.size(); ++i) {
-        const FileIdentity& id = ids[i];
-        const bool from_cache = known[i].has_value();
-        std::optional<FileDigest> digest;
-        if (from_cache) {
-            digest = FileDigest{std::move(*known[i]), id, false};
-        } else {
-            if (closed()) {
-                return;
-            }
-            // O_NONBLOCK: a FIFO put at the path since must not block the pool.
-            const std::string& path = *settled[i];
-            const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-            if (fd < 0) {
-                continue;
-            }
-            // The file opened must be the one stat'ed (blake3_fd checks it is
-            // unchanged while it reads).
-            if (auto hashed = blake3_fd(fd, path); hashed && !hashed->changed_while_hashing && hashed->identity == id) {
-                digest = std::move(*hashed);
-            }
-            close(fd);
-        }
-        const auto bytes = digest ? digest_bytes(digest->blake3) : std::nullopt;
-        if (!bytes) {
-            continue;
-        }
-        std::lock_guard lock(m_mutex);
-        if (!m_discarded) {
-            m_inputs[key_of(id)] = {*bytes, from_cache};
-        }
+    const auto bytes = digest ? digest_bytes(digest->blake3) : std::nullopt;
+    if (!bytes) {
+        return;
+    }
+    std::lock_guard lock(m_mutex);
+    if (!m_discarded) {
+        m_inputs[key_of(id)] = {*bytes, from_cache};
     }
 }
 

@@ -333,6 +333,32 @@ TEST_CASE("an input's digest is taken early from the cache when it has it, else 
     CHECK_FALSE(early.digest_for(*identify_file(recent)));
 }
 
+TEST_CASE("a long batch of inputs is looked up a chunk at a time", "[collector][early_hasher]")
+{
+    TempDir dir;
+    std::vector<std::string> paths;
+    for (size_t i = 0; i < EarlyHasher::k_input_chunk + 10; ++i) {
+        paths.push_back((dir / ("in" + std::to_string(i))).string());
+        write_settled(paths.back(), "input " + std::to_string(i));
+    }
+    HashPool pool(1);
+    EarlyHasher early([&]() -> HashPool& { return pool; });
+    std::vector<size_t> batch_sizes;
+    early.use_cache([&](std::span<const FileIdentity> ids, std::vector<std::optional<std::string>>& out) {
+        batch_sizes.push_back(ids.size());
+        out.assign(ids.size(), blake3_hex("from the cache"));
+    });
+    early.submit_inputs(paths);
+    REQUIRE(wait_for_digests(early, paths.size()));
+    early.finish();
+    CHECK(batch_sizes == std::vector<size_t>{EarlyHasher::k_input_chunk, 10});
+    bool from_cache = false;
+    auto last = early.digest_for(*identify_file(paths.back()), &from_cache);
+    REQUIRE(last);
+    CHECK(last->blake3 == blake3_hex("from the cache"));
+    CHECK(from_cache);
+}
+
 TEST_CASE("an input changed after its early digest, forbidden, or discarded is not taken", "[collector][early_hasher]")
 {
     TempDir dir;

@@ -57,6 +57,9 @@ public:
     // digests are held until then).
     void submit_inputs(std::vector<std::string> paths);
     static constexpr size_t k_max_inputs = 65536;
+    // A batch's inputs are stat'ed and looked up this many at a time (one
+    // cache transaction each), so that finish() waits for one chunk at most.
+    static constexpr size_t k_input_chunk = 256;
 
     // Trusts no early digest from now on and takes no more; `reason` is
     // kept for reason().
@@ -83,6 +86,7 @@ public:
 private:
     void hash(const std::string& path);
     void take_inputs(const std::vector<std::string>& paths);
+    void take_input(const std::string& path, const FileIdentity& id, std::optional<std::string> known);
 
     std::function<HashPool&()> m_pool;
     int m_inotify = -1;
