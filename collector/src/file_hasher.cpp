@@ -4,6 +4,11 @@
 // k_parallel_bytes and more are hashed as BLAKE3's tree on every core
 // (each thread preads and hashes its own subtrees), as b3sum does; no
 // mmap, so a file truncated while it is hashed cannot fault the process.
+//
+// Most files a job reads are small, and hashing one is then a handful of
+// system calls: open, fstat, one pread, fstat, close. Nothing else is paid
+// per file (the core count is read once, the read-ahead hint is given only
+// for files larger than one read).
 #include "roar/collector/file_hasher.hpp"
 
 #include "roar/collector/blake3_tree.hpp"
@@ -82,6 +87,15 @@ std::optional<blake3::Cv> fd_subtree(int fd, uint64_t offset, uint64_t len, bool
     return blake3::parent_cv(*l, *r, root);
 }
 
+// The number of threads a large file is hashed on. glibc answers
+// hardware_concurrency() by reading /sys/devices/system/cpu/online, three
+// system calls, so it is asked once.
+unsigned hashing_threads()
+{
+    static const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+    return threads;
+}
+
 } // namespace
 
 FileIdentity identity_of(const struct stat& st)
@@ -128,10 +142,12 @@ Result<FileDigest> blake3_fd(int fd, const std::string& path)
     if (fstat(fd, &before) != 0 || !S_ISREG(before.st_mode)) {
         return fail("{} is not a regular file", path);
     }
-    posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     const uint64_t size = uint64_t(before.st_size);
-    const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
-    if (size >= k_parallel_bytes && threads > 1) {
+    if (size > k_read_block) {
+        posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    }
+    if (size >= k_parallel_bytes && hashing_threads() > 1) {
+        const unsigned threads = hashing_threads();
         std::unique_ptr<uint8_t[]> buffer(new uint8_t[k_read_block]);
         if (auto root = fd_subtree(fd, 0, size, true, threads, buffer.get())) {
             struct stat after;
@@ -162,6 +178,12 @@ Result<FileDigest> blake3_fd(int fd, const std::string& path)
         }
         offset += n;
         blake3_hasher_update(&hasher, buffer.get(), static_cast<size_t>(n));
+        if (size_t(n) < k_read_block && uint64_t(offset) >= size) {
+            // A short read that reaches the size fstat gave is the end of
+            // the file: a file that grew since shows in the fstat below,
+            // so the read that would return 0 is not made.
+            break;
+        }
     }
     struct stat after;
     fstat(fd, &after);
