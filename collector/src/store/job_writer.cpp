@@ -528,10 +528,10 @@ void Store::write_uses_in_bulk(int64_t job_id, const JobRecord& job)
             });
         }
         auto real_id = [&](int64_t artifact) { return artifact < 0 ? created[size_t(-artifact - 1)].id : artifact; };
-        // In (algorithm, digest) order the inserts walk the digest indexes
-        // forwards instead of hitting random pages.
+        // In key order, (digest, algorithm), the inserts walk the key's
+        // B-tree forwards instead of hitting random pages.
         std::sort(hashes.begin(), hashes.end(), [](const Hash& a, const Hash& b) {
-            return std::tie(*a.algorithm, *a.digest) < std::tie(*b.algorithm, *b.digest);
+            return std::tie(*a.digest, *a.algorithm) < std::tie(*b.digest, *b.algorithm);
         });
         add_hashes.insert(hashes.size(), [&](SqlStatement& q, size_t i, int p) {
             q.bind(p, real_id(hashes[i].artifact)).bind(p + 1, *hashes[i].algorithm);

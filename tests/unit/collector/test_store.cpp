@@ -40,6 +40,22 @@ int64_t count(const std::filesystem::path& file, const char* sql)
     return n;
 }
 
+// SQLite's plan for `sql`, its steps' details one per line.
+std::string query_plan(const std::filesystem::path& file, const std::string& sql)
+{
+    sqlite3* raw = nullptr;
+    REQUIRE(sqlite3_open_v2(file.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+    std::string out;
+    {
+        Statement q(raw, "EXPLAIN QUERY PLAN " + sql);
+        while (q.step()) {
+            out += q.column_text(3) + "\n";
+        }
+    }
+    sqlite3_close(raw);
+    return out;
+}
+
 std::string slurp(const std::filesystem::path& p)
 {
     std::ifstream in(p, std::ios::binary);
@@ -48,8 +64,25 @@ std::string slurp(const std::filesystem::path& p)
     return ss.str();
 }
 
-// Undoes migration 6 -> 7: uses carry their path's text again and the
-// paths table goes, as a version 6 file had it.
+// Undoes migration 8 -> 9: artifact_hashes keyed by (algorithm, digest)
+// with a digest index beside, as a version 8 file had it.
+constexpr const char* k_back_to_v8 = R"sql(
+CREATE TABLE artifact_hashes_v8 (
+    artifact_id INTEGER NOT NULL REFERENCES artifacts(id),
+    algorithm   TEXT NOT NULL,
+    digest      TEXT NOT NULL,
+    PRIMARY KEY (algorithm, digest)
+);
+INSERT INTO artifact_hashes_v8 SELECT artifact_id, algorithm, digest FROM artifact_hashes;
+DROP TABLE artifact_hashes;
+ALTER TABLE artifact_hashes_v8 RENAME TO artifact_hashes;
+CREATE INDEX artifact_hashes_by_artifact ON artifact_hashes(artifact_id);
+CREATE INDEX artifact_hashes_by_digest ON artifact_hashes(digest);
+PRAGMA user_version = 8;
+)sql";
+
+// Undoes migrations 6 -> 7 ... 8 -> 9: uses carry their path's text again
+// and the paths table goes, as a version 6 file had it.
 constexpr const char* k_back_to_v6 = R"sql(
 CREATE TABLE job_io_v6 AS SELECT io.job_id, io.direction, p.path, io.artifact_id, io.size, io.notes, io.pid
 FROM job_io io JOIN paths p ON p.id = io.path_id;
@@ -228,6 +261,7 @@ TEST_CASE("a reader that can write an older database upgrades it; the upgrade is
         REQUIRE(db);
         REQUIRE(db->store_job(sample_job("older0000001")));
         // Back to version 1: what migrations 1 -> 2 ... 6 -> 7 add.
+        db->exec(k_back_to_v8);
         db->exec(k_back_to_v6);
         db->exec("ALTER TABLE job_io DROP COLUMN pid; "
                  "DROP TABLE job_environments; DROP INDEX steps_by_name; ALTER TABLE steps DROP COLUMN name; "
@@ -516,6 +550,7 @@ TEST_CASE("a version 4 database gains the environment table, and its jobs have n
         JobRecord job = sample_job("version40001");
         job.environment = nullptr;
         old_row = *db->store_job(job);
+        db->exec(k_back_to_v8);
         db->exec(k_back_to_v6);
         db->exec("ALTER TABLE job_io DROP COLUMN pid; DROP TABLE job_environments; PRAGMA user_version = 4");
     }
@@ -538,6 +573,7 @@ TEST_CASE("a version 5 database gains job_io.pid: its jobs' uses have none, new 
         auto db = Database::create(file);
         REQUIRE(db);
         old_row = *db->store_job(sample_job("version50002"));
+        db->exec(k_back_to_v8);
         db->exec(k_back_to_v6);
         db->exec("ALTER TABLE job_io DROP COLUMN pid; PRAGMA user_version = 5");
     }
@@ -578,6 +614,7 @@ TEST_CASE("a version 6 database gains the paths table: its uses keep their exact
         other.started_at += 10;
         other.ended_at += 10;
         other_row = *db->store_job(other);
+        db->exec(k_back_to_v8);
         db->exec(k_back_to_v6);
     }
     REQUIRE(count(file, "SELECT count(*) FROM sqlite_master WHERE name = 'paths'") == 0);
@@ -622,6 +659,7 @@ TEST_CASE("a version 7 database gains each job's use lists, the same text a new 
         store_varied_jobs(*db);
         written = use_lists(file);
         before = scanned_uses(*db);
+        db->exec(k_back_to_v8);
         db->exec("DROP TABLE job_uses; PRAGMA user_version = 7");
     }
     REQUIRE(written.size() == 5);
@@ -632,6 +670,53 @@ TEST_CASE("a version 7 database gains each job's use lists, the same text a new 
     CHECK(count(file, "PRAGMA user_version") == k_schema_version);
     CHECK(use_lists(file) == written);
     CHECK(scanned_uses(*db) == before);
+}
+
+TEST_CASE("a version 8 database's digests are keyed by digest first: the same artifacts found by digest and prefix",
+          "[collector][store]")
+{
+    TempDir dir;
+    const auto file = dir / "roar.db";
+    const std::vector<std::string> digests{"aa11", "bb22", "cc33", "ffff"};
+    std::vector<std::optional<int64_t>> by_digest;
+    PrefixMatches by_prefix;
+    int64_t hashes = 0;
+    {
+        auto db = Database::create(file);
+        REQUIRE(db);
+        REQUIRE(db->store_job(sample_job("version80001")));
+        by_digest = db->artifacts_by_blake3(digests);
+        by_prefix = db->match_prefix("cc");
+        hashes = count(file, "SELECT count(*) FROM artifact_hashes");
+        db->exec(k_back_to_v8);
+    }
+    REQUIRE(by_digest[0]);
+    REQUIRE_FALSE(by_digest[3]);
+    REQUIRE(by_prefix.artifacts.size() == 1);
+    REQUIRE(count(file, "SELECT count(*) FROM sqlite_master WHERE name = 'artifact_hashes_by_digest'") == 1);
+    auto db = Database::open(file);
+    REQUIRE(db);
+    CHECK(count(file, "PRAGMA user_version") == k_schema_version);
+    CHECK(count(file, "SELECT count(*) FROM sqlite_master WHERE name = 'artifact_hashes_by_digest'") == 0);
+    // The key's first column is the digest.
+    CHECK(count(file, "SELECT count(*) FROM pragma_index_info('sqlite_autoindex_artifact_hashes_1') "
+                      "WHERE seqno = 0 AND name = 'digest'")
+          == 1);
+    CHECK(count(file, "SELECT count(*) FROM artifact_hashes") == hashes);
+    CHECK(db->artifacts_by_blake3(digests) == by_digest);
+    CHECK(db->match_prefix("cc").artifacts == by_prefix.artifacts);
+    // A new job finds the old artifacts by digest: no second artifact for the same bytes.
+    const int64_t artifacts = count(file, "SELECT count(*) FROM artifacts");
+    REQUIRE(db->store_job(sample_job("version90001")));
+    CHECK(count(file, "SELECT count(*) FROM artifacts") == artifacts);
+    // The lookups by digest and by prefix search the key.
+    for (const char* lookup :
+         {"SELECT algorithm, digest, artifact_id FROM artifact_hashes WHERE digest IN ('aa11')",
+          "SELECT DISTINCT artifact_id FROM artifact_hashes WHERE digest >= 'cc' AND digest < 'cc~'"}) {
+        INFO(lookup);
+        CHECK(query_plan(file, lookup).find("SEARCH artifact_hashes USING INDEX sqlite_autoindex_artifact_hashes_1")
+              != std::string::npos);
+    }
 }
 
 TEST_CASE("a job whose use lists are missing or damaged is read from job_io: the same uses in the same order",
