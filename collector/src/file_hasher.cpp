@@ -146,8 +146,8 @@ Result<FileDigest> blake3_fd(int fd, const std::string& path)
     if (size > k_read_block) {
         posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     }
-    if (size >= k_parallel_bytes && hashing_threads() > 1) {
-        const unsigned threads = hashing_threads();
+    const unsigned threads = hashing_threads();
+    if (size >= k_parallel_bytes && threads > 1) {
         std::unique_ptr<uint8_t[]> buffer(new uint8_t[k_read_block]);
         if (auto root = fd_subtree(fd, 0, size, true, threads, buffer.get())) {
             struct stat after;

@@ -89,12 +89,10 @@ TEST_CASE("a digest not marked changed is the digest of the file at the size it 
         ::close(fd);
         done = true;
     });
-    int unmarked = 0;
     for (int i = 0; i < 2000 && !done.load(); ++i) {
         auto digest = blake3_file(path);
         REQUIRE(digest);
         if (!digest->changed_while_hashing) {
-            ++unmarked;
             REQUIRE(digest->identity.size <= content.size());
             CHECK(digest->blake3 == blake3_hex(std::string_view(content).substr(0, digest->identity.size)));
         }
@@ -104,8 +102,6 @@ TEST_CASE("a digest not marked changed is the digest of the file at the size it 
     auto last = blake3_file(path);
     REQUIRE(last);
     CHECK(last->blake3 == blake3_hex(std::string_view(content).substr(0, last->identity.size)));
-    INFO("unmarked digests while the file grew: " << unmarked);
-    SUCCEED();
 }
 
 TEST_CASE("hashing a missing file or a directory is an error naming it", "[collector][hash]")

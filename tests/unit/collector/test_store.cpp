@@ -260,7 +260,7 @@ TEST_CASE("a reader that can write an older database upgrades it; the upgrade is
         auto db = Database::create(file);
         REQUIRE(db);
         REQUIRE(db->store_job(sample_job("older0000001")));
-        // Back to version 1: what migrations 1 -> 2 ... 6 -> 7 add.
+        // Back to version 1: what migrations 1 -> 2 ... 8 -> 9 add.
         db->exec(k_back_to_v8);
         db->exec(k_back_to_v6);
         db->exec("ALTER TABLE job_io DROP COLUMN pid; "
