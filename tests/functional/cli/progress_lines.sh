@@ -48,3 +48,35 @@ assert_not_contains "$tty_text" "roar: exporting" "no progress among the events"
 check "roar export with stderr in a file shows no progress line"
 "$ROAR" export --format openlineage >events2.jsonl 2>export.err
 [[ ! -s export.err ]] || fail "stderr should be empty, got: $(cat export.err)"
+
+# back_to_v8: undoes migration 8 -> 9 (digests keyed by algorithm first,
+# with a digest index beside), as a version 8 store had them.
+back_to_v8() {
+  sqlite3 .roar/roar.db "CREATE TABLE artifact_hashes_v8 (artifact_id INTEGER NOT NULL REFERENCES artifacts(id),
+    algorithm TEXT NOT NULL, digest TEXT NOT NULL, PRIMARY KEY (algorithm, digest));
+    INSERT INTO artifact_hashes_v8 SELECT artifact_id, algorithm, digest FROM artifact_hashes;
+    DROP TABLE artifact_hashes; ALTER TABLE artifact_hashes_v8 RENAME TO artifact_hashes;
+    CREATE INDEX artifact_hashes_by_artifact ON artifact_hashes(artifact_id);
+    CREATE INDEX artifact_hashes_by_digest ON artifact_hashes(digest); PRAGMA user_version = 8"
+}
+if command -v sqlite3 >/dev/null; then
+  check "upgrading an older store shows a progress line on a terminal, erased before the output"
+  back_to_v8
+  tty_text=$(on_tty "'$ROAR' log --json >log.json")
+  assert_contains "$tty_text" "roar: upgrading " "progress on the terminal"
+  assert_contains "$tty_text" "(schema 8 to 9, once): " "the versions"
+  assert_contains "$tty_text" "/1 steps" "steps counted against the total"
+  assert_contains "$tty_text" $'\r\e[K' "the line is erased"
+  assert_eq "$(jq length log.json)" 2 "the log after the upgrade"
+  assert_eq "$(sqlite3 .roar/roar.db 'PRAGMA user_version')" 9 "upgraded"
+
+  check "upgrading with stderr in a file shows no progress line"
+  back_to_v8
+  "$ROAR" log --json >log2.json 2>upgrade.err
+  [[ ! -s upgrade.err ]] || fail "stderr should be empty, got: $(cat upgrade.err)"
+  assert_eq "$(sqlite3 .roar/roar.db 'PRAGMA user_version')" 9 "upgraded without a terminal"
+
+  check "a store at the current schema shows no upgrade line on a terminal"
+  tty_text=$(on_tty "'$ROAR' log --json >log3.json")
+  assert_not_contains "$tty_text" "roar: upgrading" "no upgrade to show"
+fi
