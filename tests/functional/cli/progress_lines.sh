@@ -49,15 +49,10 @@ check "roar export with stderr in a file shows no progress line"
 "$ROAR" export --format openlineage >events2.jsonl 2>export.err
 [[ ! -s export.err ]] || fail "stderr should be empty, got: $(cat export.err)"
 
-# back_to_v8: undoes migration 8 -> 9 (digests keyed by algorithm first,
-# with a digest index beside), as a version 8 store had them.
+# back_to_v8: the store as schema 8 left it.
 back_to_v8() {
-  sqlite3 .roar/roar.db "CREATE TABLE artifact_hashes_v8 (artifact_id INTEGER NOT NULL REFERENCES artifacts(id),
-    algorithm TEXT NOT NULL, digest TEXT NOT NULL, PRIMARY KEY (algorithm, digest));
-    INSERT INTO artifact_hashes_v8 SELECT artifact_id, algorithm, digest FROM artifact_hashes;
-    DROP TABLE artifact_hashes; ALTER TABLE artifact_hashes_v8 RENAME TO artifact_hashes;
-    CREATE INDEX artifact_hashes_by_artifact ON artifact_hashes(artifact_id);
-    CREATE INDEX artifact_hashes_by_digest ON artifact_hashes(digest); PRAGMA user_version = 8"
+  undo_schema_9 .roar/roar.db
+  sqlite3 .roar/roar.db "PRAGMA user_version = 8"
 }
 if command -v sqlite3 >/dev/null; then
   check "upgrading an older store shows a progress line on a terminal, erased before the output"

@@ -69,12 +69,7 @@ if [[ $(id -u) -eq 0 ]] && as_nobody true 2>/dev/null; then
   cp .roar/roar.db current.db
   # Back to version 1: migration 8 -> 9 undone (digests keyed by algorithm first, with a digest index),
   # 6 -> 7 (uses carry their paths), then 7 -> 8 and the earlier ones.
-  sqlite3 .roar/roar.db "CREATE TABLE artifact_hashes_v8 (artifact_id INTEGER NOT NULL REFERENCES artifacts(id),
-    algorithm TEXT NOT NULL, digest TEXT NOT NULL, PRIMARY KEY (algorithm, digest));
-    INSERT INTO artifact_hashes_v8 SELECT artifact_id, algorithm, digest FROM artifact_hashes;
-    DROP TABLE artifact_hashes; ALTER TABLE artifact_hashes_v8 RENAME TO artifact_hashes;
-    CREATE INDEX artifact_hashes_by_artifact ON artifact_hashes(artifact_id);
-    CREATE INDEX artifact_hashes_by_digest ON artifact_hashes(digest)"
+  undo_schema_9 .roar/roar.db
   sqlite3 .roar/roar.db "CREATE TABLE job_io_v6 AS SELECT io.job_id, io.direction, p.path, io.artifact_id, io.size,
     io.notes, io.pid FROM job_io io JOIN paths p ON p.id = io.path_id;
     DROP TABLE job_io; DROP TABLE paths; ALTER TABLE job_io_v6 RENAME TO job_io;
