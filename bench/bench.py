@@ -1234,8 +1234,8 @@ def row_9(b):
     # during the timed rows (autovacuum on the same two cores as 9f's writer,
     # and plans made without statistics for 9a-9e). Done here, untimed.
     port = url.rsplit(":", 1)[1].split("/")[0]
-    vacuum_s = b.timed(["psql", "-X", "-q", "-h", "127.0.0.1", "-p", port, "-U", "roar", "-d", "roar",
-                        "-c", "VACUUM (ANALYZE)"])[0]
+    psql_roar = ["psql", "-X", "-q", "-h", "127.0.0.1", "-p", port, "-U", "roar", "-d", "roar"]
+    vacuum_s = b.timed(psql_roar + ["-c", "VACUUM (ANALYZE)"])[0]
     log(f"row 9: VACUUM (ANALYZE) after the fill took {vacuum_s:.1f} s")
     log_json = json.loads(b.run([b.roar, "log", "--json"], cwd=proj).stdout)
     njobs = len(log_json)
@@ -1250,7 +1250,7 @@ def row_9(b):
     # The reference is what any client pays before its first answer: psql
     # connecting (a new server process per connection) and running SELECT 1,
     # interleaved with roar's command.
-    psql = ["psql", "-X", "-q", "-h", "127.0.0.1", "-p", port, "-U", "roar", "-d", "roar", "-c", "SELECT 1"]
+    psql = psql_roar + ["-c", "SELECT 1"]
     for rid, label, argv, target in queries:
         log(f"row {rid}: {label}")
         res = b.interleave([("psql", lambda: b.timed_answer(psql)),
