@@ -233,7 +233,7 @@ struct RunOutcome {
 
 // Runs and records one job.
 RunOutcome run_one(const Project& project, Store& store, const RunOptions& given,
-                   const std::vector<std::string>& command, std::optional<int64_t> step)
+                   const std::vector<std::string>& command, std::optional<int64_t> step, GitStateReader* started_git)
 {
     const Config& config = project.config();
     JobSessionOptions options;
@@ -263,6 +263,7 @@ RunOutcome run_one(const Project& project, Store& store, const RunOptions& given
         recording.environment->record_all_packages = config.record_all_packages;
     }
     recording.progress = !given.quiet && !given.json && collector::stderr_shows_progress();
+    recording.started_git = started_git;
     JobRecord job = session.record(store, recording);
     drop_unwritten_stdio(job, stdio);
     add_extra_digests(job, *extra);
@@ -307,6 +308,15 @@ RunOutcome run_one(const Project& project, Store& store, const RunOptions& given
 
 int cmd_run(const RunOptions& given)
 {
+    // git's view of the directory (commit, branch, modified files) is taken
+    // beside roar's own start; the job's session waits for it before the
+    // job starts. A re-run elsewhere (`roar run @N`) asks git there itself.
+    std::error_code cwd_error;
+    const fs::path start_dir = fs::current_path(cwd_error);
+    std::optional<GitStateReader> git;
+    if (!cwd_error) {
+        git.emplace(start_dir.string());
+    }
     Project project = Project::find();
     // A broken or read-only database is reported before the job runs.
     Store store = project.open_store(Access::write);
@@ -342,7 +352,7 @@ int cmd_run(const RunOptions& given)
                                              planned.cwd, ec.message()));
             }
         }
-        const RunOutcome ran = run_one(project, store, given, planned.command, rerun.step);
+        const RunOutcome ran = run_one(project, store, given, planned.command, rerun.step, git ? &*git : nullptr);
         status = status != 0 ? status : ran.exit_code;
         last_row = ran.row ? ran.row : last_row;
         report = report && ran.report;

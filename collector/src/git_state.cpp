@@ -1,25 +1,31 @@
 // git state through the git command itself, so every repository layout
-// git understands works. Two commands run concurrently before the job
-// starts (a few milliseconds): `git status --porcelain=v2 --branch` gives
-// the commit, the branch and the modified tracked files; `git config`
-// gives the remote. They must finish before the job starts because the
-// job's supervisor reaps every child of this process. A directory with no
+// git understands works. `git status --porcelain=v2 --branch` gives the
+// commit, the branch and the modified tracked files; the remote comes from
+// the repository's config file when that file states it plainly (see
+// plain_origin_url), else from `git config`, run beside the status. git
+// starts when the reader is made and runs while `roar run` prepares the
+// job; it must have finished before the job starts because the job's
+// supervisor reaps every child of this process. A directory with no
 // `.git` above it (and no GIT_DIR or GIT_WORK_TREE naming one) is outside
-// any work tree: git is then not started at all, which saves `roar run`
-// two process starts before the job. Only when the tree is dirty does a
-// third command, `git diff --binary HEAD`, record the uncommitted changes
-// (bounded by k_max_recorded_diff) so `roar reproduce` can re-apply them.
+// any work tree: git is then not started at all. Only when the tree is
+// dirty does a further command, `git diff --binary HEAD`, record the
+// uncommitted changes (bounded by k_max_recorded_diff) so `roar reproduce`
+// can re-apply them.
 #include "roar/collector/git_state.hpp"
 
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <cstdint>
-#include <fcntl.h>
 #include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
 #include <spawn.h>
+#include <string_view>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <utility>
 #include <vector>
 
 extern char** environ;
@@ -28,10 +34,7 @@ namespace roar::collector {
 
 namespace {
 
-struct GitCall {
-    pid_t pid = -1;
-    int out = -1;
-};
+using GitCall = GitStateReader::Call;
 
 // Starts `git -C dir ARGS...` with its stdout on a pipe.
 GitCall start_git(const std::string& dir, std::vector<std::string> args)
@@ -155,23 +158,107 @@ bool may_be_in_work_tree(const std::string& dir, std::string& root)
     }
 }
 
-} // namespace
-
-std::optional<GitState> read_git_state(const std::string& dir)
+// Whether git reads configuration from more than the repository's files:
+// `git -c` (GIT_CONFIG_PARAMETERS), GIT_CONFIG_COUNT/KEY/VALUE, another
+// global or system file, or another repository directory.
+bool config_from_environment()
 {
-    std::string root;
-    if (!may_be_in_work_tree(dir, root)) {
+    for (char** e = environ; *e != nullptr; ++e) {
+        const std::string_view entry(*e);
+        if (entry.starts_with("GIT_CONFIG") || entry.starts_with("GIT_COMMON_DIR=")) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// remote.origin.url from `root`/.git/config when that file settles it
+// (plain_origin_url), read without starting git; nullopt: ask git.
+std::optional<std::string> remote_from_config_file(const std::string& root)
+{
+    if (root.empty() || config_from_environment()) {
         return std::nullopt;
     }
-    GitCall status_call = start_git(dir, {"status", "--porcelain=v2", "--branch", "-z", "--untracked-files=no"});
-    GitCall remote_call = start_git(dir, {"config", "--get", "remote.origin.url"});
-    auto status = finish_git(status_call);
-    auto remote = finish_git(remote_call);
+    const std::string git_dir = (root == "/" ? std::string() : root) + "/.git";
+    struct stat st;
+    // A linked work tree or submodule (`.git` is a file) has its config
+    // elsewhere; a per-worktree config (extensions.worktreeConfig) is read
+    // after this one.
+    if (lstat(git_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+        return std::nullopt;
+    }
+    if (lstat((git_dir + "/config.worktree").c_str(), &st) == 0 || errno != ENOENT) {
+        return std::nullopt;
+    }
+    const int fd = open((git_dir + "/config").c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        return std::nullopt;
+    }
+    constexpr size_t k_limit = 1 << 20; // larger than any hand-kept config
+    std::string text;
+    std::array<char, 8192> buf;
+    for (;;) {
+        const ssize_t n = read(fd, buf.data(), buf.size());
+        if (n > 0) {
+            text.append(buf.data(), size_t(n));
+            if (text.size() > k_limit) {
+                break;
+            }
+        } else if (n == 0 || errno != EINTR) {
+            break;
+        }
+    }
+    const bool read_whole = text.size() <= k_limit;
+    close(fd);
+    if (!read_whole) {
+        return std::nullopt;
+    }
+    return plain_origin_url(text);
+}
+
+} // namespace
+
+GitStateReader::GitStateReader(const std::string& dir) : m_dir(dir)
+{
+    if (!may_be_in_work_tree(dir, m_root)) {
+        return;
+    }
+    m_started = true;
+    m_status = start_git(dir, {"status", "--porcelain=v2", "--branch", "-z", "--untracked-files=no"});
+    m_remote = remote_from_config_file(m_root);
+    if (!m_remote) {
+        m_remote_call = start_git(dir, {"config", "--get", "remote.origin.url"});
+    }
+}
+
+GitStateReader::~GitStateReader()
+{
+    for (Call* call : {&m_status, &m_remote_call}) {
+        if (call->pid >= 0) {
+            close(call->out);
+            while (waitpid(call->pid, nullptr, 0) < 0 && errno == EINTR) {
+            }
+        }
+    }
+}
+
+std::optional<GitState> GitStateReader::finish()
+{
+    m_finished = true;
+    if (!m_started) {
+        return std::nullopt;
+    }
+    m_started = false;
+    auto status = finish_git(std::exchange(m_status, {}));
+    std::optional<std::string> remote = m_remote;
+    if (!remote) {
+        remote = finish_git(std::exchange(m_remote_call, {}));
+    }
     if (!status) {
         return std::nullopt; // not a work tree, or no git
     }
     GitState state;
-    state.root = root;
+    state.root = m_root;
     state.remote = remote.value_or("");
     // Entries are NUL-separated; a rename ("2 ...") is followed by its source path.
     size_t pos = 0;
@@ -213,9 +300,154 @@ std::optional<GitState> read_git_state(const std::string& dir)
     }
     state.dirty = !state.dirty_files.empty();
     if (state.dirty && !state.commit.empty()) {
-        read_git_diff(dir, state);
+        read_git_diff(m_dir, state);
     }
     return state;
+}
+
+std::optional<GitState> read_git_state(const std::string& dir) { return GitStateReader(dir).finish(); }
+
+namespace {
+
+bool config_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
+
+std::string_view trim_config_space(std::string_view text)
+{
+    while (!text.empty() && config_space(text.front())) {
+        text.remove_prefix(1);
+    }
+    while (!text.empty() && config_space(text.back())) {
+        text.remove_suffix(1);
+    }
+    return text;
+}
+
+std::string lower_ascii(std::string_view text)
+{
+    std::string out(text);
+    for (char& c : out) {
+        c = char(std::tolower(static_cast<unsigned char>(c)));
+    }
+    return out;
+}
+
+// What a config line's section header names.
+enum class Section { other, origin, unsure };
+
+// `[name]` or `[name "subsection"]` at the start of `line`; `rest`
+// receives what follows the `]`.
+Section parse_section_header(std::string_view line, std::string_view& rest)
+{
+    size_t i = 1; // after '['
+    const size_t name_start = i;
+    while (i < line.size()
+           && (std::isalnum(static_cast<unsigned char>(line[i])) != 0 || line[i] == '-' || line[i] == '.')) {
+        ++i;
+    }
+    const std::string name = lower_ascii(line.substr(name_start, i - name_start));
+    if (name.empty()) {
+        return Section::unsure;
+    }
+    // An include may set the url; `[remote.origin]` is the old spelling.
+    if (name == "include" || name == "includeif" || name.starts_with("remote.")) {
+        return Section::unsure;
+    }
+    std::string_view subsection;
+    bool has_subsection = false;
+    if (i < line.size() && config_space(line[i])) {
+        while (i < line.size() && config_space(line[i])) {
+            ++i;
+        }
+        if (i >= line.size() || line[i] != '"') {
+            return Section::unsure;
+        }
+        const size_t close = line.find('"', i + 1);
+        if (close == std::string_view::npos) {
+            return Section::unsure;
+        }
+        subsection = line.substr(i + 1, close - i - 1);
+        if (subsection.find('\\') != std::string_view::npos) {
+            return Section::unsure; // escapes in the name: let git read it
+        }
+        has_subsection = true;
+        i = close + 1;
+    }
+    if (i >= line.size() || line[i] != ']') {
+        return Section::unsure;
+    }
+    rest = line.substr(i + 1);
+    return name == "remote" && has_subsection && subsection == "origin" ? Section::origin : Section::other;
+}
+
+} // namespace
+
+std::optional<std::string> plain_origin_url(std::string_view config_text)
+{
+    if (config_text.starts_with("\xEF\xBB\xBF")) {
+        return std::nullopt; // a byte-order mark: unusual enough to ask git
+    }
+    std::optional<std::string> url;
+    bool in_origin = false;
+    while (!config_text.empty()) {
+        const size_t end = config_text.find('\n');
+        std::string_view raw = config_text.substr(0, end);
+        config_text.remove_prefix(end == std::string_view::npos ? config_text.size() : end + 1);
+        if (!raw.empty() && raw.back() == '\r') {
+            raw.remove_suffix(1);
+        }
+        // A backslash before the newline continues the value on the next
+        // line, which then is no line of its own.
+        if (!raw.empty() && raw.back() == '\\') {
+            return std::nullopt;
+        }
+        std::string_view line = trim_config_space(raw);
+        if (line.empty() || line.front() == '#' || line.front() == ';') {
+            continue;
+        }
+        if (line.front() == '[') {
+            std::string_view rest;
+            const Section section = parse_section_header(line, rest);
+            if (section == Section::unsure) {
+                return std::nullopt;
+            }
+            rest = trim_config_space(rest);
+            if (!rest.empty() && rest.front() != '#' && rest.front() != ';') {
+                return std::nullopt; // a key on the header's line
+            }
+            in_origin = section == Section::origin;
+            continue;
+        }
+        if (!in_origin) {
+            continue;
+        }
+        size_t i = 0;
+        while (i < line.size() && (std::isalnum(static_cast<unsigned char>(line[i])) != 0 || line[i] == '-')) {
+            ++i;
+        }
+        if (i == 0 || std::isalpha(static_cast<unsigned char>(line[0])) == 0) {
+            return std::nullopt;
+        }
+        const std::string key = lower_ascii(line.substr(0, i));
+        std::string_view after = trim_config_space(line.substr(i));
+        if (key != "url") {
+            continue;
+        }
+        if (after.empty() || after.front() != '=') {
+            return std::nullopt; // `url` without a value
+        }
+        std::string_view value = after.substr(1);
+        if (value.find_first_of("\"\\") != std::string_view::npos) {
+            return std::nullopt; // quotes or escapes: git's own reading
+        }
+        value = trim_config_space(value.substr(0, value.find_first_of("#;")));
+        for (const char c : value) {
+            if (config_space(c)) {
+                return std::nullopt; // inner spaces: git's own reading
+            }
+        }
+        url = std::string(value);
+    }
+    return url;
 }
 
 } // namespace roar::collector

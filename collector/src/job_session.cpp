@@ -184,7 +184,8 @@ JobSession::JobSession(JobSessionOptions options) : m_options(std::move(options)
 }
 
 void JobSession::run_job(const EventRing::Sink& sink, const std::function<void(const JobLauncher&)>& launched,
-                         const std::function<void()>& after_batch, const PathFilter* recorded)
+                         const std::function<void()>& after_batch, const PathFilter* recorded,
+                         const std::function<void()>& before_reaping)
 {
     if (m_options.command.empty()) {
         throw FatalError("no command given");
@@ -269,8 +270,11 @@ void JobSession::run_job(const EventRing::Sink& sink, const std::function<void(c
         m_notes.push_back(guard.error().message
                           + "; had roar run been killed, the job's processes would have run on unrecorded");
     }
-    // Created after the proxy (and git, before run_job): once its thread
-    // runs, it reaps every child until stop().
+    if (before_reaping) {
+        before_reaping(); // git, started while the ring, proxy and guard were made
+    }
+    // Created after the proxy and git: once its thread runs, it reaps every
+    // child until stop().
     std::unique_ptr<Tracer> tracer;
     m_root_flags = probe_command(m_options.command.front());
     bool trace_root = false;
@@ -352,12 +356,19 @@ void JobSession::run_job(const EventRing::Sink& sink, const std::function<void(c
 
 int JobSession::run(const EventRing::Sink& sink)
 {
-    run_job(sink, {}, {}, nullptr);
+    run_job(sink, {}, {}, nullptr, {});
     return m_root_status;
 }
 
 JobRecord JobSession::record(Store& store, const RecordingOptions& recording)
 {
+    // git runs while the job is prepared, and is waited for before the job
+    // starts (run_job's before_reaping): the launcher reaps every child.
+    std::optional<GitStateReader> own_git;
+    GitStateReader& git = recording.started_git != nullptr && recording.started_git->pending()
+                                  && recording.started_git->dir() == recording.cwd
+                              ? *recording.started_git
+                              : own_git.emplace(recording.cwd);
     // Hashing threads start only after the job (never fork with them running).
     std::optional<HashPool> hash_pool;
     auto pool = [&hash_pool]() -> HashPool& {
@@ -383,14 +394,12 @@ JobRecord JobSession::record(Store& store, const RecordingOptions& recording)
     JobRecord job = new_job_record(m_options.command, recording.cwd);
     job.uid = m_options.uid;
     job.env = recorded_environment();
-    // git runs before the job: the launcher reaps every child of this process.
-    job.git = read_git_state(recording.cwd);
 
     run_job([&tracker](const RawEvent& event) { tracker.on_event(event); },
             [&](const JobLauncher& launcher) {
                 tracker.set_root(uint32_t(launcher.root_pid()), m_options.command, m_root_flags);
             },
-            [&tracker] { tracker.start_early_hashes(); }, &recording.filter);
+            [&tracker] { tracker.start_early_hashes(); }, &recording.filter, [&] { job.git = git.finish(); });
     m_cached_digest = nullptr; // its connection closes with the tracer's options
     store.remember_digests(m_tracer_hashed);
     m_tracer_hashed.clear();

@@ -7,6 +7,8 @@
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -45,5 +47,139 @@ TEST_CASE("git is not started outside any work tree", "[collector][git]")
         ScopedEnv git_dir("GIT_DIR", (tmp / "elsewhere").c_str());
         CHECK_FALSE(roar::collector::read_git_state((tmp / "work").string()));
         CHECK(fs::exists(marker));
+    }
+}
+
+TEST_CASE("remote.origin.url is read from a plain repository config", "[collector][git]")
+{
+    using roar::collector::plain_origin_url;
+    SECTION("the url of the origin section")
+    {
+        CHECK(plain_origin_url("[core]\n\tbare = false\n[remote \"origin\"]\n\turl = https://example.invalid/a.git\n"
+                               "\tfetch = +refs/heads/*:refs/remotes/origin/*\n")
+              == "https://example.invalid/a.git");
+    }
+    SECTION("the last url wins, across repeated sections, as git config --get says")
+    {
+        CHECK(plain_origin_url("[remote \"origin\"]\nurl = one\n[remote \"origin\"]\nurl = two\n") == "two");
+    }
+    SECTION("section and key names ignore case; the remote's name does not")
+    {
+        CHECK(plain_origin_url("[REMOTE \"origin\"]\n  URL = u\n") == "u");
+        CHECK_FALSE(plain_origin_url("[remote \"Origin\"]\nurl = u\n"));
+    }
+    SECTION("a comment after the value and CRLF line ends are dropped")
+    {
+        CHECK(plain_origin_url("[remote \"origin\"]\r\n\turl = git@host:team/repo.git # ours\r\n")
+              == "git@host:team/repo.git");
+        CHECK(plain_origin_url("; note\n# note\n[remote \"origin\"] ; header comment\n\turl=u;x\n") == "u");
+    }
+    SECTION("other remotes and sections are not the origin")
+    {
+        CHECK_FALSE(plain_origin_url("[remote \"upstream\"]\nurl = u\n"));
+        CHECK_FALSE(plain_origin_url("[core]\nurl = u\n"));
+        CHECK_FALSE(plain_origin_url(""));
+    }
+    SECTION("whatever the file alone cannot settle is left to git")
+    {
+        const char* unsure[] = {
+            "[include]\npath = other\n[remote \"origin\"]\nurl = u\n",
+            "[includeIf \"gitdir:~/w/\"]\npath = other\n[remote \"origin\"]\nurl = u\n",
+            "[remote.origin]\nurl = u\n",
+            "[remote \"origin\"]\nurl = \"quoted\"\n",
+            "[remote \"origin\"]\nurl = a\\\\b\n",
+            "[remote \"origin\"]\nurl = with space\n",
+            "[remote \"origin\"]\nurl\n",
+            "[remote \"origin\"] url = u\n",
+            "[alias]\nx = one \\\n[remote \"origin\"]\nurl = u\n",
+            "[remote \"origin\"]\n1url = u\n",
+            "\xEF\xBB\xBF[remote \"origin\"]\nurl = u\n",
+            "[remote \"ori\\\"gin\"]\nurl = u\n",
+        };
+        for (const char* text : unsure) {
+            INFO(text);
+            CHECK_FALSE(plain_origin_url(text));
+        }
+    }
+}
+
+TEST_CASE("the remote comes from the config file without a git config process", "[collector][git]")
+{
+    namespace fs = std::filesystem;
+    roar::test::TempDir tmp;
+    // A `git` that logs its arguments and answers status as a clean tree.
+    fs::create_directories(tmp / "bin");
+    const fs::path log = tmp / "git-args";
+    roar::test::write_file(tmp / "bin" / "git",
+                           "#!/bin/sh\necho \"$*\" >> '" + log.string()
+                               + "'\ncase \"$*\" in *config*) echo from-git-config ;; "
+                                 "*status*) printf '# branch.oid 1111111111111111111111111111111111111111\\0"
+                                 "# branch.head main\\0' ;; esac\nexit 0\n");
+    fs::permissions(tmp / "bin" / "git", fs::perms::owner_all);
+    const std::string path = (tmp / "bin").string() + ":/usr/bin:/bin";
+    ScopedEnv use_fake_git("PATH", path.c_str());
+    ScopedEnv no_git_dir("GIT_DIR", nullptr);
+    ScopedEnv no_work_tree("GIT_WORK_TREE", nullptr);
+    ScopedEnv no_parameters("GIT_CONFIG_PARAMETERS", nullptr);
+    ScopedEnv no_count("GIT_CONFIG_COUNT", nullptr);
+    fs::create_directories(tmp / "work" / ".git");
+    const auto read_log = [&] {
+        std::ifstream in(log);
+        return std::string(std::istreambuf_iterator<char>(in), {});
+    };
+
+    SECTION("a plain origin url: only git status runs")
+    {
+        roar::test::write_file(tmp / "work" / ".git" / "config", "[remote \"origin\"]\n\turl = https://h/r.git\n");
+        const auto state = roar::collector::read_git_state((tmp / "work").string());
+        REQUIRE(state);
+        CHECK(state->remote == "https://h/r.git");
+        CHECK(state->branch == "main");
+        CHECK(read_log().find("config") == std::string::npos);
+    }
+    SECTION("no origin in the file: git config is asked (another file may set it)")
+    {
+        roar::test::write_file(tmp / "work" / ".git" / "config", "[core]\n\tbare = false\n");
+        const auto state = roar::collector::read_git_state((tmp / "work").string());
+        REQUIRE(state);
+        CHECK(state->remote == "from-git-config");
+    }
+    SECTION("config given in the environment: git config is asked")
+    {
+        roar::test::write_file(tmp / "work" / ".git" / "config", "[remote \"origin\"]\n\turl = https://h/r.git\n");
+        ScopedEnv count("GIT_CONFIG_COUNT", "1");
+        const auto state = roar::collector::read_git_state((tmp / "work").string());
+        REQUIRE(state);
+        CHECK(state->remote == "from-git-config");
+    }
+    SECTION("a per-worktree config: git config is asked")
+    {
+        roar::test::write_file(tmp / "work" / ".git" / "config", "[remote \"origin\"]\n\turl = https://h/r.git\n");
+        roar::test::write_file(tmp / "work" / ".git" / "config.worktree", "");
+        const auto state = roar::collector::read_git_state((tmp / "work").string());
+        REQUIRE(state);
+        CHECK(state->remote == "from-git-config");
+    }
+}
+
+TEST_CASE("the config file's url is the one git config gives", "[collector][git]")
+{
+    namespace fs = std::filesystem;
+    if (std::system("git --version > /dev/null 2>&1") != 0) {
+        WARN("git is not installed: skipped");
+        return;
+    }
+    roar::test::TempDir tmp;
+    const fs::path repo = tmp / "repo";
+    REQUIRE(std::system(("git init -q '" + repo.string() + "'").c_str()) == 0);
+    const std::string remotes[] = {"https://example.invalid/team/repo.git", "git@host:team/repo.git",
+                                   "/srv/git/repo.git", "ssh://u@h:2222/~/r.git"};
+    for (const std::string& url : remotes) {
+        INFO(url);
+        std::system(("git -C '" + repo.string() + "' remote remove origin > /dev/null 2>&1").c_str());
+        REQUIRE(std::system(("git -C '" + repo.string() + "' remote add origin '" + url + "'").c_str()) == 0);
+        std::ifstream in(repo / ".git" / "config");
+        const std::string text(std::istreambuf_iterator<char>(in), {});
+        CHECK(roar::collector::plain_origin_url(text) == url);
     }
 }

@@ -9,6 +9,7 @@
 
 #include "roar/collector/environment/job_environment.hpp"
 #include "roar/collector/event_ring.hpp"
+#include "roar/collector/git_state.hpp"
 #include "roar/collector/job_launcher.hpp"
 #include "roar/collector/job_record.hpp"
 #include "roar/collector/path_filter.hpp"
@@ -59,6 +60,10 @@ struct RecordingOptions {
     // recorded, shown when that takes more than a second; the caller sets
     // it only when stderr is a terminal and output is for a person.
     bool progress = false;
+    // git already started by the caller (`roar run` does so first thing, to
+    // run it beside its own start), used when its directory is `cwd` and
+    // it was not finished yet; else record() starts git itself.
+    GitStateReader* started_git = nullptr;
 };
 
 // How storing a job went.
@@ -108,8 +113,11 @@ public:
 private:
     // `recorded`: the record's path filter (record()), handed to the
     // tracer for the digests of the files it learns were read; null from run().
+    // `before_reaping` runs before anything reaps every child of this
+    // process (record() collects git there).
     void run_job(const EventRing::Sink& sink, const std::function<void(const JobLauncher&)>& launched,
-                 const std::function<void()>& after_batch, const PathFilter* recorded);
+                 const std::function<void()>& after_batch, const PathFilter* recorded,
+                 const std::function<void()>& before_reaping);
     // proxy.intercept_tls: the job's trust variables ("NAME=value"; empty,
     // with a note, when the roar CA cannot be used); adds the CA's
     // directory to `proxy_env`.
