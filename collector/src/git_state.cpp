@@ -36,10 +36,13 @@ namespace {
 
 using GitCall = GitStateReader::Call;
 
-// Starts `git -C dir ARGS...` with its stdout on a pipe.
+// Starts `git --no-optional-locks -C dir ARGS...` with its stdout on a
+// pipe. Without optional locks `git status` does not write the refreshed
+// index back: it never holds `index.lock`, so a git command the user runs
+// at the same moment does not fail for roar's sake.
 GitCall start_git(const std::string& dir, std::vector<std::string> args)
 {
-    args.insert(args.begin(), {"git", "-C", dir});
+    args.insert(args.begin(), {"git", "--no-optional-locks", "-C", dir});
     std::vector<char*> argv;
     for (auto& a : args) {
         argv.push_back(a.data());

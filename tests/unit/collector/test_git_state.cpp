@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -182,4 +183,31 @@ TEST_CASE("the config file's url is the one git config gives", "[collector][git]
         const std::string text(std::istreambuf_iterator<char>(in), {});
         CHECK(roar::collector::plain_origin_url(text) == url);
     }
+}
+
+TEST_CASE("reading the git state does not rewrite the repository's index", "[collector][git]")
+{
+    namespace fs = std::filesystem;
+    if (std::system("git --version > /dev/null 2>&1") != 0) {
+        WARN("git is not installed: skipped");
+        return;
+    }
+    roar::test::TempDir tmp;
+    const fs::path repo = tmp / "repo";
+    const std::string git = "git -C '" + repo.string() + "' -c user.name=t -c user.email=t@example.invalid ";
+    REQUIRE(std::system(("git init -q '" + repo.string() + "'").c_str()) == 0);
+    roar::test::write_file(repo / "tracked.txt", "same bytes\n");
+    REQUIRE(std::system((git + "add tracked.txt && " + git + "commit -q -m one").c_str()) == 0);
+    // Same content, new time: git status would refresh the entry and, when
+    // it may take index.lock, write the index back.
+    fs::last_write_time(repo / "tracked.txt", fs::last_write_time(repo / "tracked.txt") + std::chrono::hours(1));
+    const auto read_index = [&] {
+        std::ifstream in(repo / ".git" / "index", std::ios::binary);
+        return std::string(std::istreambuf_iterator<char>(in), {});
+    };
+    const std::string before = read_index();
+    const auto state = roar::collector::read_git_state(repo.string());
+    REQUIRE(state);
+    CHECK_FALSE(state->dirty);
+    CHECK(read_index() == before);
 }
