@@ -22,6 +22,11 @@ namespace roar::collector {
 Result<int> migrate_postgres(pg_conn* conn, const std::string& schema, bool create);
 // postgres_schema.cpp: the version of project schema `schema` (0: none).
 Result<int> postgres_schema_version(pg_conn* conn, const std::string& schema);
+// postgres_schema.cpp: runs `settings` (statements setting up a session
+// whose search_path is the project's schema) and reads the schema's
+// version, in one round trip; 0 when there is no such project (and then
+// the settings did not take).
+Result<int> configure_and_read_version(pg_conn* conn, const std::string& settings);
 
 namespace {
 
@@ -739,7 +744,19 @@ Result<std::unique_ptr<PostgresEngine>> PostgresEngine::open(const std::string& 
     }
     std::unique_ptr<PostgresEngine> engine(
         new PostgresEngine(*conn, split_store_url_password(url).url, project, *schema, access));
-    if (auto checked = engine->check_and_migrate(create && access == Access::write); !checked) {
+    if (access == Access::read) {
+        // A reader's settings and the schema check go as one round trip
+        // (`roar show` on a server across a network pays each one).
+        auto version = configure_and_read_version(engine->m_conn, engine->session_settings());
+        if (!version) {
+            return fail("cannot use the store {}: {}", engine->describe(), version.error().message);
+        }
+        if (auto checked = engine->check_version(*version); !checked) {
+            return tl::unexpected(checked.error());
+        }
+        return engine;
+    }
+    if (auto checked = engine->check_and_migrate(create); !checked) {
         return tl::unexpected(checked.error());
     }
     try {
@@ -806,31 +823,38 @@ Result<void> PostgresEngine::check_and_migrate(bool create)
     if (!version) {
         return fail("cannot use the store {}: {}", describe(), version.error().message);
     }
-    if (*version == 0) {
+    return check_version(*version);
+}
+
+Result<void> PostgresEngine::check_version(int version)
+{
+    if (version == 0) {
         return fail("the store {} has no project '{}' (run 'roar init --store URL --join {}' to create it)", m_url,
                     m_project, m_project);
     }
-    if (*version > k_postgres_schema_version) {
+    if (version > k_postgres_schema_version) {
         return fail("project '{}' in the store {} has schema version {}, newer than this roar ({}); upgrade roar",
-                    m_project, m_url, *version, k_postgres_schema_version);
+                    m_project, m_url, version, k_postgres_schema_version);
     }
-    if (*version < k_postgres_schema_version) {
+    if (version < k_postgres_schema_version) {
         return fail("project '{}' in the store {} has schema version {} and this roar reads version {}: run any "
                     "recording roar command (roar run) once to upgrade it",
-                    m_project, m_url, *version, k_postgres_schema_version);
+                    m_project, m_url, version, k_postgres_schema_version);
     }
-    m_schema_version = *version;
+    m_schema_version = version;
     return {};
+}
+
+std::string PostgresEngine::session_settings() const
+{
+    // The schema name was checked to be [a-z0-9_]: safe to splice.
+    return fmt::format("SET search_path TO {}; SET lock_timeout = {}{}", m_schema, m_lock_wait.count(),
+                       m_access == Access::read ? "; SET default_transaction_read_only = on" : "");
 }
 
 void PostgresEngine::configure_session()
 {
-    // The schema name was checked to be [a-z0-9_]: safe to splice.
-    run(m_conn, fmt::format("SET search_path TO {}", m_schema));
-    run(m_conn, fmt::format("SET lock_timeout = {}", m_lock_wait.count()));
-    if (m_access == Access::read) {
-        run(m_conn, "SET default_transaction_read_only = on");
-    }
+    run(m_conn, session_settings()); // one round trip: several statements in one query
 }
 
 void PostgresEngine::ensure_connected()

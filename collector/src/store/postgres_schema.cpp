@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 #include <charconv>
+#include <cstring>
 #include <libpq-fe.h>
 
 namespace roar::collector {
@@ -245,6 +246,35 @@ Result<int> postgres_schema_version(pg_conn* conn, const std::string& schema)
     const int number = to_version(*version);
     if (number < 0) {
         return fail("{}.roar_meta holds '{}', not a schema version", schema, *version);
+    }
+    return number;
+}
+
+Result<int> configure_and_read_version(pg_conn* conn, const std::string& settings)
+{
+    // Statements sent as one query run as one transaction: when the
+    // project's schema or its roar_meta is missing, the settings are undone
+    // with the failed SELECT, and the caller gives the connection up.
+    PGresult* r = PQexec(conn, (settings + "; SELECT max(version) FROM roar_meta").c_str());
+    const ExecStatusType status = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    if (status != PGRES_TUPLES_OK) {
+        const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+        if (state != nullptr && (std::strcmp(state, "42P01") == 0 || std::strcmp(state, "3F000") == 0)) {
+            PQclear(r);
+            return 0; // undefined table or schema: no such project
+        }
+        std::string msg = r ? PQresultErrorMessage(r) : PQerrorMessage(conn);
+        PQclear(r);
+        while (!msg.empty() && msg.back() == '\n') {
+            msg.pop_back();
+        }
+        return fail("{}", msg);
+    }
+    const std::string text = PQntuples(r) > 0 && PQnfields(r) > 0 ? PQgetvalue(r, 0, 0) : "";
+    PQclear(r);
+    const int number = to_version(text);
+    if (number < 0) {
+        return fail("roar_meta holds '{}', not a schema version", text);
     }
     return number;
 }

@@ -63,3 +63,14 @@ mkdir -p "$TEST_TMP/e" && cd "$TEST_TMP/e"
 ROAR_STORE_URL=$PG_URL "$ROAR" init --join team >/dev/null
 assert_eq "$("$ROAR" config get store.url)" "'$PG_URL'" "store.url from ROAR_STORE_URL"
 assert_eq "$("$ROAR" log --json | jq length)" 1 "the joined project's job is visible"
+
+check "a read command on a project the store does not have names it and how to create it"
+mkdir -p "$TEST_TMP/f" && cd "$TEST_TMP/f"
+ROAR_STORE_URL=$PG_URL "$ROAR" init --join team >/dev/null
+"$ROAR" config set store.project ghost >/dev/null
+expect_failure "$ROAR" log
+assert_contains "$ERR_OUT" "has no project 'ghost'" "log"
+assert_contains "$ERR_OUT" "--join ghost" "log"
+expect_failure "$ROAR" show @1
+assert_contains "$ERR_OUT" "has no project 'ghost'" "show"
+assert_eq "$(pg_sql -c "SELECT count(*) FROM pg_namespace WHERE nspname = 'roar_ghost'")" 0 "no schema made by reading"

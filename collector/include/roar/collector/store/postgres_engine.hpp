@@ -125,6 +125,11 @@ public:
 private:
     PostgresEngine(pg_conn* conn, std::string url, std::string project, std::string schema, Access access);
     Result<void> check_and_migrate(bool create);
+    // Whether this roar can use a project schema at `version` (0: none).
+    Result<void> check_version(int version);
+    // The statements that set up a session (search_path, lock_timeout,
+    // read-only for readers), as one text.
+    std::string session_settings() const;
     // Re-establishes a connection the server dropped (restarted between
     // jobs); throws FatalError when the server is still unreachable.
     void ensure_connected();
