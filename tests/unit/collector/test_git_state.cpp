@@ -16,6 +16,29 @@
 
 using roar::test::ScopedEnv;
 
+namespace {
+
+// A fresh repository under `tmp`, made by the real git; nullopt (with a
+// warning) when git is not installed.
+std::optional<std::filesystem::path> real_git_repo(const roar::test::TempDir& tmp)
+{
+    if (std::system("git --version > /dev/null 2>&1") != 0) {
+        WARN("git is not installed: skipped");
+        return std::nullopt;
+    }
+    const std::filesystem::path repo = tmp / "repo";
+    REQUIRE(std::system(("git init -q '" + repo.string() + "'").c_str()) == 0);
+    return repo;
+}
+
+std::string file_bytes(const std::filesystem::path& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+} // namespace
+
 TEST_CASE("git is not started outside any work tree", "[collector][git]")
 {
     namespace fs = std::filesystem;
@@ -124,10 +147,6 @@ TEST_CASE("the remote comes from the config file without a git config process", 
     ScopedEnv no_parameters("GIT_CONFIG_PARAMETERS", nullptr);
     ScopedEnv no_count("GIT_CONFIG_COUNT", nullptr);
     fs::create_directories(tmp / "work" / ".git");
-    const auto read_log = [&] {
-        std::ifstream in(log);
-        return std::string(std::istreambuf_iterator<char>(in), {});
-    };
 
     SECTION("a plain origin url: only git status runs")
     {
@@ -136,7 +155,7 @@ TEST_CASE("the remote comes from the config file without a git config process", 
         REQUIRE(state);
         CHECK(state->remote == "https://h/r.git");
         CHECK(state->branch == "main");
-        CHECK(read_log().find("config") == std::string::npos);
+        CHECK(file_bytes(log).find("config") == std::string::npos);
     }
     SECTION("no origin in the file: git config is asked (another file may set it)")
     {
@@ -165,49 +184,40 @@ TEST_CASE("the remote comes from the config file without a git config process", 
 
 TEST_CASE("the config file's url is the one git config gives", "[collector][git]")
 {
-    namespace fs = std::filesystem;
-    if (std::system("git --version > /dev/null 2>&1") != 0) {
-        WARN("git is not installed: skipped");
+    roar::test::TempDir tmp;
+    const auto made = real_git_repo(tmp);
+    if (!made) {
         return;
     }
-    roar::test::TempDir tmp;
-    const fs::path repo = tmp / "repo";
-    REQUIRE(std::system(("git init -q '" + repo.string() + "'").c_str()) == 0);
+    const std::filesystem::path& repo = *made;
     const std::string remotes[] = {"https://example.invalid/team/repo.git", "git@host:team/repo.git",
                                    "/srv/git/repo.git", "ssh://u@h:2222/~/r.git"};
     for (const std::string& url : remotes) {
         INFO(url);
         std::system(("git -C '" + repo.string() + "' remote remove origin > /dev/null 2>&1").c_str());
         REQUIRE(std::system(("git -C '" + repo.string() + "' remote add origin '" + url + "'").c_str()) == 0);
-        std::ifstream in(repo / ".git" / "config");
-        const std::string text(std::istreambuf_iterator<char>(in), {});
-        CHECK(roar::collector::plain_origin_url(text) == url);
+        CHECK(roar::collector::plain_origin_url(file_bytes(repo / ".git" / "config")) == url);
     }
 }
 
 TEST_CASE("reading the git state does not rewrite the repository's index", "[collector][git]")
 {
     namespace fs = std::filesystem;
-    if (std::system("git --version > /dev/null 2>&1") != 0) {
-        WARN("git is not installed: skipped");
+    roar::test::TempDir tmp;
+    const auto made = real_git_repo(tmp);
+    if (!made) {
         return;
     }
-    roar::test::TempDir tmp;
-    const fs::path repo = tmp / "repo";
+    const fs::path& repo = *made;
     const std::string git = "git -C '" + repo.string() + "' -c user.name=t -c user.email=t@example.invalid ";
-    REQUIRE(std::system(("git init -q '" + repo.string() + "'").c_str()) == 0);
     roar::test::write_file(repo / "tracked.txt", "same bytes\n");
     REQUIRE(std::system((git + "add tracked.txt && " + git + "commit -q -m one").c_str()) == 0);
     // Same content, new time: git status would refresh the entry and, when
     // it may take index.lock, write the index back.
     fs::last_write_time(repo / "tracked.txt", fs::last_write_time(repo / "tracked.txt") + std::chrono::hours(1));
-    const auto read_index = [&] {
-        std::ifstream in(repo / ".git" / "index", std::ios::binary);
-        return std::string(std::istreambuf_iterator<char>(in), {});
-    };
-    const std::string before = read_index();
+    const std::string before = file_bytes(repo / ".git" / "index");
     const auto state = roar::collector::read_git_state(repo.string());
     REQUIRE(state);
     CHECK_FALSE(state->dirty);
-    CHECK(read_index() == before);
+    CHECK(file_bytes(repo / ".git" / "index") == before);
 }
