@@ -352,6 +352,13 @@ int cmd_run(const RunOptions& given)
                                              planned.cwd, ec.message()));
             }
         }
+        // git started for another directory (a re-run recorded elsewhere), or
+        // already used, is collected now: the job's launcher must not reap
+        // a git process as one of the job's.
+        std::error_code here_error;
+        if (git && (!git->pending() || git->dir() != fs::current_path(here_error).string())) {
+            git.reset();
+        }
         const RunOutcome ran = run_one(project, store, given, planned.command, rerun.step, git ? &*git : nullptr);
         status = status != 0 ? status : ran.exit_code;
         last_row = ran.row ? ran.row : last_row;
