@@ -13,6 +13,8 @@
 // can re-apply them.
 #include "roar/collector/git_state.hpp"
 
+#include "environment/text_files.hpp"
+
 #include <array>
 #include <cctype>
 #include <cerrno>
@@ -193,30 +195,12 @@ std::optional<std::string> remote_from_config_file(const std::string& root)
     if (lstat((git_dir + "/config.worktree").c_str(), &st) == 0 || errno != ENOENT) {
         return std::nullopt;
     }
-    const int fd = open((git_dir + "/config").c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0) {
-        return std::nullopt;
-    }
     constexpr size_t k_limit = 1 << 20; // larger than any hand-kept config
-    std::string text;
-    std::array<char, 8192> buf;
-    for (;;) {
-        const ssize_t n = read(fd, buf.data(), buf.size());
-        if (n > 0) {
-            text.append(buf.data(), size_t(n));
-            if (text.size() > k_limit) {
-                break;
-            }
-        } else if (n == 0 || errno != EINTR) {
-            break;
-        }
-    }
-    const bool read_whole = text.size() <= k_limit;
-    close(fd);
-    if (!read_whole) {
+    const auto text = text::read_file(git_dir + "/config", k_limit + 1);
+    if (!text || text->size() > k_limit) {
         return std::nullopt;
     }
-    return plain_origin_url(text);
+    return plain_origin_url(*text);
 }
 
 } // namespace

@@ -1,6 +1,7 @@
 // Reading the small text files environment capture learns from
 // (/etc/os-release, dpkg's lists, dist-info metadata): whole files with one
-// read loop, and "Key: value" / "KEY=value" lines. Private to the module.
+// read loop, and "Key: value" / "KEY=value" lines. Private to the collector
+// (git_state.cpp reads .git/config with read_file too).
 #pragma once
 
 #include <cerrno>
