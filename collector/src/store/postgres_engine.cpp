@@ -818,8 +818,7 @@ Result<bool> PostgresEngine::project_exists(const std::string& url, const std::s
 
 Result<void> PostgresEngine::check_and_migrate(bool create)
 {
-    auto version = m_access == Access::write ? migrate_postgres(m_conn, m_schema, create)
-                                             : postgres_schema_version(m_conn, m_schema);
+    auto version = migrate_postgres(m_conn, m_schema, create); // writers only: readers check at open
     if (!version) {
         return fail("cannot use the store {}: {}", describe(), version.error().message);
     }

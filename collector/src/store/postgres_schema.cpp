@@ -197,34 +197,50 @@ WHERE coalesce(u.uses, 0) <= 65536;
 };
 static_assert(sizeof k_pg_migrations / sizeof k_pg_migrations[0] == k_postgres_schema_version);
 
+// The failure of query result `r` (null: the connection's), without its
+// trailing newlines; clears `r`.
+Error failed_query(PGresult* r, pg_conn* conn)
+{
+    std::string msg = r ? PQresultErrorMessage(r) : PQerrorMessage(conn);
+    PQclear(r);
+    while (!msg.empty() && msg.back() == '\n') {
+        msg.pop_back();
+    }
+    return Error{msg};
+}
+
+// The first column of the first row of `r` ("" when none); clears `r`.
+std::string first_value(PGresult* r)
+{
+    std::string out = PQntuples(r) > 0 && PQnfields(r) > 0 ? PQgetvalue(r, 0, 0) : "";
+    PQclear(r);
+    return out;
+}
+
 // Runs `sql`; returns the first column of the first row ("" when none).
 Result<std::string> query(pg_conn* conn, const std::string& sql)
 {
     PGresult* r = PQexec(conn, sql.c_str());
     const ExecStatusType status = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-        std::string msg = r ? PQresultErrorMessage(r) : PQerrorMessage(conn);
-        PQclear(r);
-        while (!msg.empty() && msg.back() == '\n') {
-            msg.pop_back();
-        }
-        return fail("{}", msg);
+        return tl::unexpected(failed_query(r, conn));
     }
-    std::string out = PQntuples(r) > 0 && PQnfields(r) > 0 ? PQgetvalue(r, 0, 0) : "";
-    PQclear(r);
-    return out;
+    return first_value(r);
 }
 
-// roar_meta's version as the server printed it; "" (no row yet) is 0, and
-// anything but a plain number is -1, which no migration step accepts.
-int to_version(const std::string& text)
+// roar_meta's version as the server printed it (`table` names it in the
+// error); "" (no row yet) is 0, and anything but a plain number an error.
+Result<int> to_version(const std::string& text, const std::string& table)
 {
     if (text.empty()) {
         return 0;
     }
     int version = -1;
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), version);
-    return ec == std::errc() && end == text.data() + text.size() && version >= 0 ? version : -1;
+    if (ec != std::errc() || end != text.data() + text.size() || version < 0) {
+        return fail("{} holds '{}', not a schema version", table, text);
+    }
+    return version;
 }
 
 } // namespace
@@ -243,11 +259,7 @@ Result<int> postgres_schema_version(pg_conn* conn, const std::string& schema)
     if (!version) {
         return tl::unexpected(version.error());
     }
-    const int number = to_version(*version);
-    if (number < 0) {
-        return fail("{}.roar_meta holds '{}', not a schema version", schema, *version);
-    }
-    return number;
+    return to_version(*version, schema + ".roar_meta");
 }
 
 Result<int> configure_and_read_version(pg_conn* conn, const std::string& settings)
@@ -263,20 +275,9 @@ Result<int> configure_and_read_version(pg_conn* conn, const std::string& setting
             PQclear(r);
             return 0; // undefined table or schema: no such project
         }
-        std::string msg = r ? PQresultErrorMessage(r) : PQerrorMessage(conn);
-        PQclear(r);
-        while (!msg.empty() && msg.back() == '\n') {
-            msg.pop_back();
-        }
-        return fail("{}", msg);
+        return tl::unexpected(failed_query(r, conn));
     }
-    const std::string text = PQntuples(r) > 0 && PQnfields(r) > 0 ? PQgetvalue(r, 0, 0) : "";
-    PQclear(r);
-    const int number = to_version(text);
-    if (number < 0) {
-        return fail("roar_meta holds '{}', not a schema version", text);
-    }
-    return number;
+    return to_version(first_value(r), "roar_meta");
 }
 
 Result<int> migrate_postgres(pg_conn* conn, const std::string& schema, bool create)

@@ -124,6 +124,8 @@ public:
 
 private:
     PostgresEngine(pg_conn* conn, std::string url, std::string project, std::string schema, Access access);
+    // Writers: brings the project schema to this roar's version (creating it
+    // when `create`), then check_version.
     Result<void> check_and_migrate(bool create);
     // Whether this roar can use a project schema at `version` (0: none).
     Result<void> check_version(int version);
