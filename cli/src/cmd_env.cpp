@@ -5,6 +5,7 @@
 // itself (--json). An artifact stands for
 // the job that last wrote it.
 #include "commands.hpp"
+#include "environment_diff.hpp"
 
 #include "job_queries.hpp"
 #include "project.hpp"
@@ -18,12 +19,6 @@
 namespace roar::cli {
 
 namespace {
-
-std::string text_of(const nlohmann::json& j, const char* key)
-{
-    const auto it = j.find(key);
-    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
 
 // The job `ref` names: itself, or for an artifact the job that last wrote it.
 int64_t job_row_of(collector::Store& store, const Project& project, const std::string& text)
@@ -48,34 +43,34 @@ void print_environment(const collector::JobDetail& job, const nlohmann::json& e)
                        job.step ? fmt::format(" (@{})", *job.step) : "", display_command(job.command));
     const auto& m = e.value("machine", nlohmann::json::object());
     out += paint(fd, k_bold, "Machine") + "\n";
-    out += fmt::format("  os        {}\n", text_of(m, "os"));
-    out += fmt::format("  kernel    {} ({})\n", text_of(m, "kernel"), text_of(m, "arch"));
-    out += fmt::format("  cpu       {} x {}\n", text_of(m, "cpu"), m.value("cpu_count", 0));
+    out += fmt::format("  os        {}\n", json_text(m, "os"));
+    out += fmt::format("  kernel    {} ({})\n", json_text(m, "kernel"), json_text(m, "arch"));
+    out += fmt::format("  cpu       {} x {}\n", json_text(m, "cpu"), m.value("cpu_count", 0));
     out += fmt::format("  memory    {}\n", human_size(m.value("memory_bytes", uint64_t(0))));
     const auto gpus = m.value("gpus", nlohmann::json::array());
     if (gpus.empty()) {
         out += "  gpus      none\n";
     }
     for (const auto& g : gpus) {
-        std::string extra = fmt::format("driver {}", text_of(g, "driver_version"));
-        if (!text_of(g, "cuda_version").empty()) {
-            extra += fmt::format(", CUDA {}", text_of(g, "cuda_version"));
+        std::string extra = fmt::format("driver {}", json_text(g, "driver_version"));
+        if (!json_text(g, "cuda_version").empty()) {
+            extra += fmt::format(", CUDA {}", json_text(g, "cuda_version"));
         }
         if (g.contains("memory_bytes")) {
             extra += fmt::format(", {}", human_size(g.value("memory_bytes", uint64_t(0))));
         }
-        out += fmt::format("  gpu       {} ({})\n", text_of(g, "name"), extra);
+        out += fmt::format("  gpu       {} ({})\n", json_text(g, "name"), extra);
     }
 
     const auto python = e.value("python", nlohmann::json::array());
     out += fmt::format("{} ({})\n", paint(fd, k_bold, "Python"), python.size());
     for (const auto& p : python) {
-        const std::string kind = text_of(p, "kind");
-        out += fmt::format("  {}  {}  {}{}\n", text_of(p, "executable"), text_of(p, "version"), kind,
-                           kind == "system" ? "" : " " + text_of(p, "prefix"));
+        const std::string kind = json_text(p, "kind");
+        out += fmt::format("  {}  {}  {}{}\n", json_text(p, "executable"), json_text(p, "version"), kind,
+                           kind == "system" ? "" : " " + json_text(p, "prefix"));
         const auto packages = p.value("packages", nlohmann::json::array());
         for (const auto& pkg : packages) {
-            out += fmt::format("    {} {}\n", text_of(pkg, "name"), text_of(pkg, "version"));
+            out += fmt::format("    {} {}\n", json_text(pkg, "name"), json_text(pkg, "version"));
         }
         if (packages.empty()) {
             out += "    (no installed distribution imported)\n";
@@ -89,7 +84,7 @@ void print_environment(const collector::JobDetail& job, const nlohmann::json& e)
     out += fmt::format("{} ({})\n", paint(fd, k_bold, "Debian packages"), system.size());
     for (const auto& pkg : system) {
         out += fmt::format(
-            "  {} {}  {}\n", text_of(pkg, "name"), text_of(pkg, "version"),
+            "  {} {}  {}\n", json_text(pkg, "name"), json_text(pkg, "version"),
             paint(fd, k_dim, fmt::format("{} file{}", pkg.value("files", 0), pkg.value("files", 0) == 1 ? "" : "s")));
     }
     if (const auto& f = e.value("system_files", nlohmann::json::object()); f.value("total", 0) > 0) {
@@ -102,7 +97,7 @@ void print_environment(const collector::JobDetail& job, const nlohmann::json& e)
     }
     if (const auto& git = e.value("git", nlohmann::json::object()); git.contains("diff")) {
         const auto& d = git["diff"];
-        const std::string base = text_of(d, "base").substr(0, 12);
+        const std::string base = json_text(d, "base").substr(0, 12);
         const std::string size = human_size(d.value("bytes", uint64_t(0)));
         if (d.contains("patch")) {
             out += fmt::format("{} {} of uncommitted changes against {} (recorded: 'roar reproduce' applies them)\n",

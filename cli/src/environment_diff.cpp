@@ -14,12 +14,6 @@ namespace roar::cli {
 
 namespace {
 
-std::string text_of(const nlohmann::json& j, const char* key)
-{
-    const auto it = j.find(key);
-    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 // A machine fact as text: a string, a number, or the GPUs' names.
 std::string machine_fact(const nlohmann::json& machine, const char* key)
 {
@@ -33,7 +27,7 @@ std::string machine_fact(const nlohmann::json& machine, const char* key)
     if (it->is_array()) {
         std::vector<std::string> names;
         for (const auto& g : *it) {
-            names.push_back(text_of(g, "name"));
+            names.push_back(json_text(g, "name"));
         }
         return names.empty() ? "none" : fmt::format("{}", fmt::join(names, ", "));
     }
@@ -46,7 +40,7 @@ std::map<std::string, const nlohmann::json*> interpreters(const nlohmann::json& 
     std::map<std::string, const nlohmann::json*> out;
     if (const auto p = e.find("python"); p != e.end() && p->is_array()) {
         for (const auto& python : *p) {
-            out.emplace(text_of(python, "executable"), &python);
+            out.emplace(json_text(python, "executable"), &python);
         }
     }
     return out;
@@ -61,8 +55,8 @@ std::map<std::string, std::pair<std::string, std::string>> imported(const nlohma
         return out;
     }
     for (const auto& pkg : python->value("packages", nlohmann::json::array())) {
-        const std::string name = text_of(pkg, "name");
-        out.emplace(normalized_distribution_name(name), std::pair(name, text_of(pkg, "version")));
+        const std::string name = json_text(pkg, "name");
+        out.emplace(normalized_distribution_name(name), std::pair(name, json_text(pkg, "version")));
     }
     return out;
 }
@@ -100,7 +94,7 @@ void compare_pythons(const nlohmann::json& before, const nlohmann::json& after, 
         const auto x = a.find(exe), y = b.find(exe);
         const nlohmann::json* pa = x == a.end() ? nullptr : x->second;
         const nlohmann::json* pb = y == b.end() ? nullptr : y->second;
-        const std::string va = pa ? text_of(*pa, "version") : "", vb = pb ? text_of(*pb, "version") : "";
+        const std::string va = pa ? json_text(*pa, "version") : "", vb = pb ? json_text(*pb, "version") : "";
         if (!pa || !pb || va != vb) {
             out.push_back({"python", exe, va, vb, ""});
         }
@@ -121,7 +115,7 @@ std::vector<DebianPackage> debian_packages(const nlohmann::json& e)
 {
     std::vector<DebianPackage> out;
     for (const auto& p : e.value("system_packages", nlohmann::json::array())) {
-        out.push_back({text_of(p, "name"), text_of(p, "version"), text_of(p, "architecture")});
+        out.push_back({json_text(p, "name"), json_text(p, "version"), json_text(p, "architecture")});
     }
     return out;
 }
@@ -151,6 +145,12 @@ void compare_debian(const nlohmann::json& before, const nlohmann::json& after, s
 }
 
 } // namespace
+
+std::string json_text(const nlohmann::json& j, const char* key)
+{
+    const auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
 
 std::string normalized_distribution_name(std::string_view name)
 {

@@ -20,6 +20,10 @@ struct EnvironmentChange {
     std::string python;        // for a package: the interpreter that imported it
 };
 
+// The string member `key` of JSON object `j`; "" when it is absent or not
+// a string (environment records leave out what was not found).
+std::string json_text(const nlohmann::json& j, const char* key);
+
 // A distribution name as installers compare them: lower case, runs of
 // '-', '_' and '.' as one '_'; `name` as recorded.
 std::string normalized_distribution_name(std::string_view name);

@@ -25,7 +25,7 @@ size_t collect_body(char* data, size_t size, size_t count, void* user)
 }
 
 // The first line of `body`, cut to k_quoted_body characters.
-std::string quoted(const std::string& body)
+std::string first_line(const std::string& body)
 {
     std::string line = body.substr(0, body.find_first_of("\r\n"));
     if (line.size() > k_quoted_body) {
@@ -114,7 +114,7 @@ Result<void> EventSender::send(const std::string& event_json)
             if (status >= 200 && status < 300) {
                 return {};
             }
-            why = body.empty() ? fmt::format("HTTP {}", status) : fmt::format("HTTP {}: {}", status, quoted(body));
+            why = body.empty() ? fmt::format("HTTP {}", status) : fmt::format("HTTP {}: {}", status, first_line(body));
             retry = status == 429 || status >= 500;
         }
         if (!retry) {

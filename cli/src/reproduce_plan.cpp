@@ -30,12 +30,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string text_of(const nlohmann::json& j, const char* key)
-{
-    const auto it = j.find(key);
-    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 // The distributions installed in site directory `site`: normalized name
 // -> version, from the NAME-VERSION.dist-info / .egg-info entries.
 std::map<std::string, std::string> installed_in(const std::string& site)
@@ -154,7 +148,7 @@ void decide_git(ReproducePlan& plan)
             }
         }
         if (plan.root.empty() && job.git_record.is_object()) {
-            plan.root = text_of(job.git_record, "root");
+            plan.root = json_text(job.git_record, "root");
         }
     }
     if (commits.size() > 1) {
@@ -369,7 +363,7 @@ std::vector<DebianDifference> debian_package_differences(const std::vector<PlanJ
             continue;
         }
         for (const auto& p : job.environment.value("system_packages", nlohmann::json::array())) {
-            DebianDifference d{text_of(p, "name"), text_of(p, "architecture"), text_of(p, "version"), ""};
+            DebianDifference d{json_text(p, "name"), json_text(p, "architecture"), json_text(p, "version"), ""};
             if (d.name.empty()) {
                 continue;
             }
@@ -415,15 +409,15 @@ EnvironmentDifferences environment_differences(const std::vector<PlanJob>& jobs)
             continue;
         }
         if (const auto m = e.find("machine"); m != e.end() && m->is_object()) {
-            if (const std::string os = text_of(*m, "os"); !os.empty() && os != here.os) {
+            if (const std::string os = json_text(*m, "os"); !os.empty() && os != here.os) {
                 add(fmt::format("os: recorded {}, here {}", os, here.os));
             }
-            if (const std::string arch = text_of(*m, "arch"); !arch.empty() && arch != here.arch) {
+            if (const std::string arch = json_text(*m, "arch"); !arch.empty() && arch != here.arch) {
                 add(fmt::format("architecture: recorded {}, here {}", arch, here.arch));
             }
             std::vector<std::string> recorded_gpus, here_gpus;
             for (const auto& g : m->value("gpus", nlohmann::json::array())) {
-                recorded_gpus.push_back(text_of(g, "name"));
+                recorded_gpus.push_back(json_text(g, "name"));
             }
             for (const auto& g : here.gpus) {
                 here_gpus.push_back(g.name);
@@ -435,17 +429,17 @@ EnvironmentDifferences environment_differences(const std::vector<PlanJob>& jobs)
             }
         }
         for (const auto& p : e.value("python", nlohmann::json::array())) {
-            const std::string exe = text_of(p, "executable");
-            std::string real = text_of(p, "real_executable");
+            const std::string exe = json_text(p, "executable");
+            std::string real = json_text(p, "real_executable");
             if (real.empty()) {
                 real = exe;
             }
             std::error_code ec;
             if (!fs::exists(real, ec)) {
-                add(fmt::format("python: {} (recorded {}) is not installed here", exe, text_of(p, "version")));
+                add(fmt::format("python: {} (recorded {}) is not installed here", exe, json_text(p, "version")));
                 continue;
             }
-            const std::string version = text_of(p, "version");
+            const std::string version = json_text(p, "version");
             const auto found = collector::find_python_version(real, "", "", facts);
             if (!version.empty() && !found.version.empty() && found.version != version) {
                 add(fmt::format("python: {} is {} here, recorded {}", exe, found.version, version));
@@ -457,8 +451,8 @@ EnvironmentDifferences environment_differences(const std::vector<PlanJob>& jobs)
                 }
             }
             for (const auto& pkg : p.value("packages", nlohmann::json::array())) {
-                const std::string name = text_of(pkg, "name");
-                const std::string want = text_of(pkg, "version");
+                const std::string name = json_text(pkg, "name");
+                const std::string want = json_text(pkg, "version");
                 std::string have;
                 for (const auto& site : site_dirs) {
                     auto [it, fresh] = sites.try_emplace(site);

@@ -150,7 +150,8 @@ BackendError parse_backend_error(long status, std::string_view body)
 
 namespace {
 
-std::uint64_t parse_u64(std::string_view s)
+// A decimal size from a backend's answer; 0 when absent or malformed.
+std::uint64_t u64_or_zero(std::string_view s)
 {
     std::uint64_t n = 0;
     std::from_chars(s.data(), s.data() + s.size(), n);
@@ -194,7 +195,7 @@ tl::expected<BackendListPage, std::string> parse_list_objects_response(std::stri
     }
     BackendListPage page;
     for (const XmlElement* c : doc->children_named("Contents")) {
-        page.objects.push_back({c->child_text("Key"), parse_u64(c->child_text("Size")), c->child_text("ETag"),
+        page.objects.push_back({c->child_text("Key"), u64_or_zero(c->child_text("Size")), c->child_text("ETag"),
                                 parse_iso8601(c->child_text("LastModified"))});
     }
     for (const XmlElement* p : doc->children_named("CommonPrefixes")) {
@@ -257,8 +258,8 @@ constexpr std::size_t k_max_captured = 16u << 20; // XML answers; bigger ones ar
 
 std::once_flag g_curl_init;
 
-// One HTTP exchange: what to send and what came back.
-struct Exchange {
+// One HTTP transfer with a backend: what to send and what came back.
+struct Transfer {
     SignedRequest request;
     std::optional<std::uint64_t> upload_size; // a request body of this many bytes
     const BodySource* source = nullptr;
@@ -287,7 +288,7 @@ struct Exchange {
     ObjectHead object_head() const
     {
         ObjectHead h;
-        h.size = parse_u64(header("content-length").value_or("0"));
+        h.size = u64_or_zero(header("content-length").value_or("0"));
         h.etag = header("etag").value_or("");
         h.content_type = header("content-type").value_or("");
         if (auto lm = header("last-modified")) {
@@ -315,14 +316,14 @@ struct Exchange {
             // "bytes a-b/total"
             const auto slash = response.content_range.rfind('/');
             if (slash != std::string::npos) {
-                response.head.size = parse_u64(std::string_view(response.content_range).substr(slash + 1));
+                response.head.size = u64_or_zero(std::string_view(response.content_range).substr(slash + 1));
             }
         }
     }
 
     static std::size_t on_header(char* data, std::size_t size, std::size_t n, void* self)
     {
-        auto* x = static_cast<Exchange*>(self);
+        auto* x = static_cast<Transfer*>(self);
         std::string_view line(data, size * n);
         while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) {
             line.remove_suffix(1);
@@ -348,7 +349,7 @@ struct Exchange {
 
     static std::size_t on_write(char* data, std::size_t size, std::size_t n, void* self)
     {
-        auto* x = static_cast<Exchange*>(self);
+        auto* x = static_cast<Transfer*>(self);
         const std::size_t len = size * n;
         if (x->sink && x->success()) {
             if (!x->head_delivered) {
@@ -378,7 +379,7 @@ struct Exchange {
 
     static std::size_t on_read(char* buf, std::size_t size, std::size_t n, void* self)
     {
-        auto* x = static_cast<Exchange*>(self);
+        auto* x = static_cast<Transfer*>(self);
         const auto got = (*x->source)(buf, size * n);
         if (!got) {
             x->cancelled = true;
@@ -439,7 +440,7 @@ struct BackendClient::Impl {
     }
 
     // Runs exchange `x`; an error only when no complete HTTP answer arrived.
-    BackendResult<void> perform(Exchange& x)
+    BackendResult<void> perform(Transfer& x)
     {
         CURL* h = acquire();
         if (!h) {
@@ -467,15 +468,15 @@ struct BackendClient::Impl {
         if (!options.ca_bundle.empty()) {
             curl_easy_setopt(h, CURLOPT_CAINFO, options.ca_bundle.c_str());
         }
-        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &Exchange::on_header);
+        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &Transfer::on_header);
         curl_easy_setopt(h, CURLOPT_HEADERDATA, &x);
-        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &Exchange::on_write);
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &Transfer::on_write);
         curl_easy_setopt(h, CURLOPT_WRITEDATA, &x);
         if (x.no_body) {
             curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
         } else if (x.upload_size) {
             curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-            curl_easy_setopt(h, CURLOPT_READFUNCTION, &Exchange::on_read);
+            curl_easy_setopt(h, CURLOPT_READFUNCTION, &Transfer::on_read);
             curl_easy_setopt(h, CURLOPT_READDATA, &x);
             curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(*x.upload_size));
             if (x.request.method != "PUT") {
@@ -509,9 +510,9 @@ struct BackendClient::Impl {
     }
 
     // Runs a request whose answer is a small document (or nothing).
-    BackendResult<Exchange> simple(SignedRequest req, const std::string* body = nullptr)
+    BackendResult<Transfer> simple(SignedRequest req, const std::string* body = nullptr)
     {
-        Exchange x;
+        Transfer x;
         x.request = std::move(req);
         BodySource source;
         if (body) {
@@ -560,7 +561,7 @@ std::vector<Header> put_headers(const PutOptions& options)
 
 BackendResult<ObjectHead> BackendClient::head_object(const std::string& bucket, const std::string& key)
 {
-    Exchange x;
+    Transfer x;
     x.request = m_impl->sign("HEAD", bucket, key, {}, {}, sigv4::k_empty_sha256);
     x.no_body = true;
     if (auto ok = m_impl->perform(x); !ok) {
@@ -586,7 +587,7 @@ BackendResult<GetResponse> BackendClient::get_object(const std::string& bucket, 
                                           ? fmt::format("bytes={}-{}", options.range->first, *options.range->last)
                                           : fmt::format("bytes={}-", options.range->first));
     }
-    Exchange x;
+    Transfer x;
     x.request = m_impl->sign("GET", bucket, key, {}, std::move(headers), sigv4::k_empty_sha256);
     x.sink = &sink;
     x.on_head = on_head ? &on_head : nullptr;
@@ -603,7 +604,7 @@ BackendResult<std::string> BackendClient::put_object(const std::string& bucket, 
                                                      std::uint64_t size, const BodySource& source,
                                                      const PutOptions& options)
 {
-    Exchange x;
+    Transfer x;
     x.request = m_impl->sign("PUT", bucket, key, {}, put_headers(options), sigv4::k_unsigned_payload);
     x.source = &source;
     x.upload_size = size;
@@ -631,7 +632,7 @@ BackendResult<void> BackendClient::delete_object(const std::string& bucket, cons
 namespace {
 
 // The ETag in the XML answer `x` of a copy or completion call, or its error.
-BackendResult<std::string> etag_answer(const BackendResult<Exchange>& x)
+BackendResult<std::string> etag_answer(const BackendResult<Transfer>& x)
 {
     if (!x) {
         return tl::unexpected(x.error());
@@ -733,7 +734,7 @@ BackendResult<std::string> BackendClient::upload_part(const std::string& bucket,
                                                       const std::string& upload_id, int number, std::uint64_t size,
                                                       const BodySource& source)
 {
-    Exchange x;
+    Transfer x;
     x.request = m_impl->sign("PUT", bucket, key, {{"partNumber", std::to_string(number)}, {"uploadId", upload_id}}, {},
                              sigv4::k_unsigned_payload);
     x.source = &source;

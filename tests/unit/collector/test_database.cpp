@@ -8,9 +8,7 @@
 #include <catch2/catch.hpp>
 #include <sqlite3.h>
 
-#include <fstream>
 #include <thread>
-#include <sstream>
 #include <sys/stat.h>
 #include <utime.h>
 
@@ -18,14 +16,6 @@ using namespace roar::collector;
 using roar::test::TempDir;
 
 namespace {
-
-std::string slurp(const std::filesystem::path& p)
-{
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
 
 int64_t count(const Database& db, const char* sql)
 {
@@ -78,7 +68,7 @@ TEST_CASE("open refuses missing, corrupt and foreign files and leaves them as th
     auto corrupt = Database::open(dir / "corrupt.db");
     REQUIRE_FALSE(corrupt);
     CHECK(corrupt.error().message.find("left untouched") != std::string::npos);
-    CHECK(slurp(dir / "corrupt.db") == garbage);
+    CHECK(roar::test::read_file(dir / "corrupt.db") == garbage);
 
     {
         sqlite3* raw = nullptr;

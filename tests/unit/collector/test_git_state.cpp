@@ -8,8 +8,6 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <fstream>
-#include <iterator>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -29,12 +27,6 @@ std::optional<std::filesystem::path> real_git_repo(const roar::test::TempDir& tm
     const std::filesystem::path repo = tmp / "repo";
     REQUIRE(std::system(("git init -q '" + repo.string() + "'").c_str()) == 0);
     return repo;
-}
-
-std::string file_bytes(const std::filesystem::path& path)
-{
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 } // namespace
@@ -155,7 +147,7 @@ TEST_CASE("the remote comes from the config file without a git config process", 
         REQUIRE(state);
         CHECK(state->remote == "https://h/r.git");
         CHECK(state->branch == "main");
-        CHECK(file_bytes(log).find("config") == std::string::npos);
+        CHECK(roar::test::read_file(log).find("config") == std::string::npos);
     }
     SECTION("no origin in the file: git config is asked (another file may set it)")
     {
@@ -196,7 +188,7 @@ TEST_CASE("the config file's url is the one git config gives", "[collector][git]
         INFO(url);
         std::system(("git -C '" + repo.string() + "' remote remove origin > /dev/null 2>&1").c_str());
         REQUIRE(std::system(("git -C '" + repo.string() + "' remote add origin '" + url + "'").c_str()) == 0);
-        CHECK(roar::collector::plain_origin_url(file_bytes(repo / ".git" / "config")) == url);
+        CHECK(roar::collector::plain_origin_url(roar::test::read_file(repo / ".git" / "config")) == url);
     }
 }
 
@@ -215,9 +207,9 @@ TEST_CASE("reading the git state does not rewrite the repository's index", "[col
     // Same content, new time: git status would refresh the entry and, when
     // it may take index.lock, write the index back.
     fs::last_write_time(repo / "tracked.txt", fs::last_write_time(repo / "tracked.txt") + std::chrono::hours(1));
-    const std::string before = file_bytes(repo / ".git" / "index");
+    const std::string before = roar::test::read_file(repo / ".git" / "index");
     const auto state = roar::collector::read_git_state(repo.string());
     REQUIRE(state);
     CHECK_FALSE(state->dirty);
-    CHECK(file_bytes(repo / ".git" / "index") == before);
+    CHECK(roar::test::read_file(repo / ".git" / "index") == before);
 }

@@ -12,7 +12,7 @@
 
 namespace {
 
-const char k_secret[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+const char k_header_secret[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
 roar_pp2 sample(bool ipv6)
 {
@@ -30,7 +30,7 @@ roar_pp2 sample(bool ipv6)
     const std::string authority = "bucket.s3.us-east-1.amazonaws.com";
     std::memcpy(h.authority, authority.data(), authority.size());
     h.authority_len = uint16_t(authority.size());
-    std::memcpy(h.secret, k_secret, 64);
+    std::memcpy(h.secret, k_header_secret, 64);
     h.has_secret = 1;
     h.pid = 0x01020304;
     h.has_pid = 1;
@@ -96,8 +96,8 @@ TEST_CASE("an IPv4 header round-trips every field", "[collector][proxy_header]")
     CHECK(out.dst_port == 443);
     CHECK(std::string(out.authority) == "bucket.s3.us-east-1.amazonaws.com");
     CHECK(out.has_secret == 1);
-    CHECK(std::string(out.secret) == k_secret);
-    CHECK(roar_pp2_secret_equal(out.secret, k_secret) == 1);
+    CHECK(std::string(out.secret) == k_header_secret);
+    CHECK(roar_pp2_secret_equal(out.secret, k_header_secret) == 1);
     CHECK(out.has_pid == 1);
     CHECK(out.pid == 0x01020304u);
     CHECK(out.has_flags == 1);
@@ -223,8 +223,8 @@ TEST_CASE("the encoder refuses invalid fields and a small buffer", "[collector][
 
 TEST_CASE("secrets compare equal only when every byte is", "[collector][proxy_header]")
 {
-    std::string other = k_secret;
+    std::string other = k_header_secret;
     other[63] = 'e';
-    CHECK(roar_pp2_secret_equal(k_secret, k_secret) == 1);
-    CHECK(roar_pp2_secret_equal(k_secret, other.c_str()) == 0);
+    CHECK(roar_pp2_secret_equal(k_header_secret, k_header_secret) == 1);
+    CHECK(roar_pp2_secret_equal(k_header_secret, other.c_str()) == 0);
 }

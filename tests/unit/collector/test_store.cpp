@@ -13,10 +13,8 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
-#include <fstream>
 #include <map>
 #include <span>
-#include <sstream>
 #include <tuple>
 #include <sys/stat.h>
 #include <utime.h>
@@ -55,14 +53,6 @@ std::string query_plan(const std::filesystem::path& file, const std::string& sql
     }
     sqlite3_close(raw);
     return out;
-}
-
-std::string slurp(const std::filesystem::path& p)
-{
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
 }
 
 // Undoes migration 8 -> 9: artifact_hashes keyed by (algorithm, digest)
@@ -233,7 +223,7 @@ TEST_CASE("a reader looks up the hash cache but never writes it, and cannot stor
         1600000000, 1600000000
     };
     utime(data.c_str(), &old_times);
-    const std::string before = slurp(file);
+    const std::string before = roar::test::read_file(file);
     {
         auto reader = Database::open_read_only(file);
         REQUIRE(reader);
@@ -248,9 +238,9 @@ TEST_CASE("a reader looks up the hash cache but never writes it, and cannot stor
         CHECK_THROWS_AS(reader->start_new_session(), roar::FatalError);
     }
     CHECK(count(file, "SELECT count(*) FROM hash_cache") == 0);
-    CHECK(slurp(file) == before);
+    CHECK(roar::test::read_file(file) == before);
     // SQLite may leave an empty WAL beside the file (for its read locks), never frames.
-    CHECK(slurp(dir / "roar.db-wal").empty());
+    CHECK(roar::test::read_file(dir / "roar.db-wal").empty());
 }
 
 TEST_CASE("a reader that can write an older database upgrades it; the upgrade is the only write", "[collector][store]")
@@ -285,11 +275,11 @@ TEST_CASE("a newer or foreign database is refused by a reader too, untouched", "
         REQUIRE(db);
         db->exec("PRAGMA user_version = 99");
     }
-    const std::string before = slurp(file);
+    const std::string before = roar::test::read_file(file);
     auto newer = Database::open_read_only(file);
     REQUIRE_FALSE(newer);
     CHECK(newer.error().message.find("newer than this roar") != std::string::npos);
-    CHECK(slurp(file) == before);
+    CHECK(roar::test::read_file(file) == before);
     CHECK_FALSE(Database::open_read_only(dir / "missing.db"));
 }
 
@@ -426,7 +416,7 @@ TEST_CASE("a recovery file holding a secret (an older roar, a new extra pattern)
     REQUIRE(lines.size() == 1);
     auto row = db->latest_job_of_step(1);
     REQUIRE(row);
-    const std::string stored = slurp(dir / "roar.db") + slurp(dir / "roar.db-wal");
+    const std::string stored = roar::test::read_file(dir / "roar.db") + roar::test::read_file(dir / "roar.db-wal");
     CHECK(stored.find("hunter2") == std::string::npos);
     CHECK(stored.find("ZX81") == std::string::npos);
     auto detail = db->job(row->row);
@@ -495,7 +485,7 @@ TEST_CASE("a recovery file keeps bytes that are not UTF-8 exactly and is valid J
     places.dirs = {dir / "recovery"};
     auto saved = write_recovery_file(places, job, std::nullopt, "disk full");
     REQUIRE(saved);
-    const auto doc = nlohmann::json::parse(slurp(*saved)); // throws when not valid JSON
+    const auto doc = nlohmann::json::parse(roar::test::read_file(*saved)); // throws when not valid JSON
     CHECK(doc["job"]["outputs"][0]["path"] == R"(/p/out\xff)");
     CHECK(doc["job"]["outputs"][0]["path_b64"] == "L3Avb3V0/w==");
     auto back = job_record_from_json(doc["job"]);
