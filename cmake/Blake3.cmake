@@ -18,4 +18,6 @@ add_library(roar_blake3 STATIC
   ${ROAR_BLAKE3_DIR}/blake3_avx512_x86-64_unix.S)
 target_include_directories(roar_blake3 SYSTEM PUBLIC ${ROAR_BLAKE3_DIR})
 target_compile_options(roar_blake3 PRIVATE -O3)
+# Built as its authors build it: one object per source, in unity builds too.
+set_target_properties(roar_blake3 PROPERTIES UNITY_BUILD OFF)
 add_library(roar::blake3 ALIAS roar_blake3)

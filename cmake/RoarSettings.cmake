@@ -8,6 +8,16 @@ add_library(roar::warnings ALIAS roar_warnings)
 target_compile_options(roar_warnings INTERFACE -Wall -Wextra -Wshadow -Wno-missing-field-initializers
                                                $<$<BOOL:${ROAR_WERROR}>:-Werror>)
 
+# Unity builds (-DCMAKE_UNITY_BUILD=ON; packaging/setup.sh builds its trees
+# so, in about half the compiler time): a target's sources are compiled
+# eight to a file, so two files of one target must not define the same
+# name in their anonymous namespaces. GCC warns about a class whose member
+# has a type from an anonymous namespace unless the class is in the main
+# file, which a unity file never is: that warning is off there only.
+if(CMAKE_UNITY_BUILD AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  target_compile_options(roar_warnings INTERFACE $<$<COMPILE_LANGUAGE:CXX>:-Wno-subobject-linkage>)
+endif()
+
 # Sanitizers apply to the CLI, collector and proxy, never to the preload
 # library (a sanitizer runtime cannot be injected into arbitrary programs).
 # A sanitized build is its own build tree (README "Working on roar"):
@@ -32,7 +42,11 @@ if(ROAR_SANITIZE)
                                                    -fno-sanitize-recover=all
                                                    $<$<CXX_COMPILER_ID:GNU>:-Wno-maybe-uninitialized>)
   target_link_options(roar_sanitizers INTERFACE -fsanitize=${_roar_san})
-  target_sources(roar_sanitizers INTERFACE ${CMAKE_CURRENT_LIST_DIR}/sanitizer_options.cpp)
+  # Compiled into each sanitized program, never into a library (in a unity
+  # build a library's copy would share an object with code the program
+  # needs, and the two copies would clash).
+  target_sources(roar_sanitizers INTERFACE
+                 $<$<STREQUAL:$<TARGET_PROPERTY:TYPE>,EXECUTABLE>:${CMAKE_CURRENT_LIST_DIR}/sanitizer_options.cpp>)
   target_compile_definitions(roar_sanitizers INTERFACE ROAR_SANITIZER_REPORTS="${ROAR_SANITIZER_REPORTS}")
   if("address" IN_LIST ROAR_SANITIZE)
     set(ROAR_SANITIZER_LABEL asan)

@@ -32,7 +32,7 @@ else
 fi
 
 step "Building roar in $build"
-cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DROAR_WERROR=ON >/dev/null
+cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DROAR_WERROR=ON -DCMAKE_UNITY_BUILD=ON >/dev/null
 cmake --build "$build" -j "$jobs"
 
 if [[ $mode == demo ]]; then
@@ -52,7 +52,7 @@ fi
 # -O1 -g1 (line tables): reports keep file:line, the trees build in about
 # 60% of RelWithDebInfo's compiler time.
 san_flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG"
-  "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" -DROAR_WERROR=ON)
+  "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" -DROAR_WERROR=ON -DCMAKE_UNITY_BUILD=ON)
 step "Building with ASan+UBSan in $build-asan"
 cmake -S "$src" -B "$build-asan" "${san_flags[@]}" -DROAR_SANITIZE="address;undefined" >/dev/null
 # Only what the asan selection runs (no gateway, benchmarks or preload unit tests).
