@@ -195,8 +195,16 @@ tl::expected<BackendListPage, std::string> parse_list_objects_response(std::stri
     }
     BackendListPage page;
     for (const XmlElement* c : doc->children_named("Contents")) {
-        page.objects.push_back({c->child_text("Key"), u64_or_zero(c->child_text("Size")), c->child_text("ETag"),
-                                parse_iso8601(c->child_text("LastModified"))});
+        // Sizes become quota: one that is missing or not a number fails the
+        // listing rather than counting as 0.
+        const std::string size = c->child_text("Size");
+        std::uint64_t n = 0;
+        const auto [end, ec] = std::from_chars(size.data(), size.data() + size.size(), n, 10);
+        if (size.empty() || ec != std::errc() || end != size.data() + size.size()) {
+            return tl::unexpected(fmt::format("object {:?} is listed without a valid Size", c->child_text("Key")));
+        }
+        page.objects.push_back(
+            {c->child_text("Key"), n, c->child_text("ETag"), parse_iso8601(c->child_text("LastModified"))});
     }
     for (const XmlElement* p : doc->children_named("CommonPrefixes")) {
         page.prefixes.push_back(p->child_text("Prefix"));

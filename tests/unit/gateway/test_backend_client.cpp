@@ -106,6 +106,23 @@ TEST_CASE("listing responses are parsed with their continuation", "[gateway][bac
     CHECK_FALSE(parse_list_objects_response("<Error/>"));
 }
 
+TEST_CASE("a listed object without a valid size fails the listing", "[gateway][backend]")
+{
+    const auto listing = [](const std::string& size) {
+        return parse_list_objects_response("<ListBucketResult><IsTruncated>false</IsTruncated><Contents><Key>k</Key>"
+                                           + size + "<ETag>e</ETag></Contents></ListBucketResult>");
+    };
+    REQUIRE(listing("<Size>0</Size>"));
+    CHECK(listing("<Size>18446744073709551615</Size>")->objects.at(0).size == 18446744073709551615ull);
+    for (const char* bad : {"", "<Size></Size>", "<Size>-1</Size>", "<Size>12x</Size>", "<Size> 12</Size>",
+                            "<Size>18446744073709551616</Size>"}) {
+        INFO(bad);
+        const auto page = listing(bad);
+        REQUIRE_FALSE(page);
+        CHECK(page.error() == "object \"k\" is listed without a valid Size");
+    }
+}
+
 TEST_CASE("multipart and copy answers are parsed, including errors sent with 200", "[gateway][backend]")
 {
     CHECK(*parse_upload_id("<InitiateMultipartUploadResult><UploadId>u1</UploadId></InitiateMultipartUploadResult>")
