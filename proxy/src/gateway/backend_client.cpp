@@ -280,6 +280,7 @@ struct Transfer {
     std::string captured;
     bool head_delivered = false;
     bool cancelled = false;
+    std::string cancel_code = "Aborted"; // "BadResponse" when the backend's answer was at fault
     std::string cancel_reason;
     GetResponse response;
 
@@ -312,6 +313,31 @@ struct Transfer {
     }
 
     bool success() const { return status >= 200 && status < 300; }
+
+    // Builds the response and hands it to on_head, once, before the first
+    // body byte (or after the whole exchange, for an empty body); false, with
+    // cancel_reason set, when the body must not be passed on. The client is
+    // told the body's length from the backend's Content-Length: an answer
+    // without a valid one (chunked, say) cannot be relayed as it is.
+    bool deliver_head()
+    {
+        head_delivered = true;
+        const auto length = header("content-length");
+        std::uint64_t n = 0;
+        const auto [end, ec] = length ? std::from_chars(length->data(), length->data() + length->size(), n, 10)
+                                      : std::from_chars_result{nullptr, std::errc::invalid_argument};
+        if (!length || length->empty() || ec != std::errc() || end != length->data() + length->size()) {
+            cancel_code = "BadResponse";
+            cancel_reason = "the backend answered without a valid Content-Length";
+            return false;
+        }
+        build_response();
+        if (on_head && !(*on_head)(response)) {
+            cancel_reason = "the receiver declined the response";
+            return false;
+        }
+        return true;
+    }
 
     // The GetResponse the head callback receives.
     void build_response()
@@ -360,14 +386,9 @@ struct Transfer {
         auto* x = static_cast<Transfer*>(self);
         const std::size_t len = size * n;
         if (x->sink && x->success()) {
-            if (!x->head_delivered) {
-                x->head_delivered = true;
-                x->build_response();
-                if (x->on_head && !(*x->on_head)(x->response)) {
-                    x->cancelled = true;
-                    x->cancel_reason = "the receiver declined the response";
-                    return 0;
-                }
+            if (!x->head_delivered && !x->deliver_head()) {
+                x->cancelled = true;
+                return 0;
             }
             if (!(*x->sink)(data, len)) {
                 x->cancelled = true;
@@ -500,19 +521,15 @@ struct BackendClient::Impl {
             // A connection that failed mid-transfer is not reused.
             curl_easy_cleanup(h);
             if (x.cancelled) {
-                return tl::unexpected(BackendError{x.status, "Aborted", x.cancel_reason});
+                return tl::unexpected(BackendError{x.status, x.cancel_code, x.cancel_reason});
             }
             const char* code = rc == CURLE_OPERATION_TIMEDOUT ? "Timeout" : "Transport";
             return tl::unexpected(
                 BackendError{0, code, fmt::format("{} {}: {}", x.request.method, config.name, curl_easy_strerror(rc))});
         }
         release(h);
-        if (x.success() && x.sink && !x.head_delivered) {
-            x.head_delivered = true;
-            x.build_response();
-            if (x.on_head && !(*x.on_head)(x.response)) {
-                return tl::unexpected(BackendError{x.status, "Aborted", "the receiver declined the response"});
-            }
+        if (x.success() && x.sink && !x.head_delivered && !x.deliver_head()) {
+            return tl::unexpected(BackendError{x.status, x.cancel_code, x.cancel_reason});
         }
         return {};
     }

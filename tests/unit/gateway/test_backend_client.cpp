@@ -9,6 +9,13 @@
 
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <thread>
+
 using namespace roar::test;
 using namespace roar::proxy::gateway;
 namespace proxy = roar::proxy;
@@ -30,6 +37,65 @@ proxy::RequestHead as_received(const SignedRequest& r)
     }
     return head;
 }
+
+// A loopback server that answers every request with `answer`, whatever
+// was asked, until it is destroyed.
+class CannedServer {
+public:
+    explicit CannedServer(std::string answer) : m_answer(std::move(answer))
+    {
+        m_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof addr;
+        REQUIRE(::bind(m_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+        REQUIRE(::listen(m_fd, 8) == 0);
+        REQUIRE(::getsockname(m_fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+        m_port = ntohs(addr.sin_port);
+        m_thread = std::thread([this] { serve(); });
+    }
+    ~CannedServer()
+    {
+        ::shutdown(m_fd, SHUT_RDWR); // wakes accept()
+        m_thread.join();
+        ::close(m_fd);
+    }
+    std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(m_port); }
+
+private:
+    void serve()
+    {
+        for (;;) {
+            const int c = ::accept4(m_fd, nullptr, nullptr, SOCK_CLOEXEC);
+            if (c < 0) {
+                return;
+            }
+            std::string request;
+            char buf[4096];
+            while (request.find("\r\n\r\n") == std::string::npos) {
+                const ssize_t n = ::read(c, buf, sizeof buf);
+                if (n <= 0) {
+                    break;
+                }
+                request.append(buf, std::size_t(n));
+            }
+            for (std::size_t off = 0; off < m_answer.size();) {
+                const ssize_t n = ::write(c, m_answer.data() + off, m_answer.size() - off);
+                if (n <= 0) {
+                    break;
+                }
+                off += std::size_t(n);
+            }
+            ::close(c);
+        }
+    }
+
+    std::string m_answer;
+    int m_fd = -1;
+    unsigned short m_port = 0;
+    std::thread m_thread;
+};
 
 } // namespace
 
@@ -151,4 +217,42 @@ TEST_CASE("a client to a closed port reports a retryable transport error", "[gat
     REQUIRE_FALSE(head);
     CHECK(head.error().status == 0);
     CHECK(head.error().retryable());
+}
+
+TEST_CASE("an object read whose answer has no valid length is refused before any byte is passed on",
+          "[gateway][backend]")
+{
+    const auto get = [](const std::string& answer) {
+        CannedServer server(answer);
+        BackendConfig b = example_config().backends[0];
+        b.endpoint = server.endpoint();
+        BackendClient client(b);
+        bool head_seen = false;
+        std::string body;
+        const HeadCallback on_head = [&](const GetResponse&) { return head_seen = true; };
+        const BodySink sink = [&](const char* data, std::size_t n) {
+            body.append(data, n);
+            return true;
+        };
+        auto got = client.get_object("store-a", "k", {}, on_head, sink);
+        return std::tuple(std::move(got), head_seen, body);
+    };
+    {
+        auto [got, head_seen, body] = get("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nETag: \"e\"\r\n\r\nhello");
+        REQUIRE(got);
+        CHECK(got->content_length == 5);
+        CHECK(head_seen);
+        CHECK(body == "hello");
+    }
+    for (const char* answer : {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+                               "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+                               "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nhello"}) {
+        INFO(answer);
+        auto [got, head_seen, body] = get(answer);
+        REQUIRE_FALSE(got);
+        CHECK(got.error().code == "BadResponse");
+        CHECK(got.error().describe().find("Content-Length") != std::string::npos);
+        CHECK_FALSE(head_seen);
+        CHECK(body.empty());
+    }
 }
