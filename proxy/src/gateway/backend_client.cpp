@@ -294,10 +294,25 @@ struct Transfer {
         return std::nullopt;
     }
 
+    // The answer's Content-Length, when it has a valid one.
+    std::optional<std::uint64_t> length() const
+    {
+        const auto text = header("content-length");
+        if (!text || text->empty()) {
+            return std::nullopt;
+        }
+        std::uint64_t n = 0;
+        const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), n, 10);
+        if (ec != std::errc() || end != text->data() + text->size()) {
+            return std::nullopt;
+        }
+        return n;
+    }
+
     ObjectHead object_head() const
     {
         ObjectHead h;
-        h.size = u64_or_zero(header("content-length").value_or("0"));
+        h.size = length().value_or(0);
         h.etag = header("etag").value_or("");
         h.content_type = header("content-type").value_or("");
         if (auto lm = header("last-modified")) {
@@ -322,11 +337,7 @@ struct Transfer {
     bool deliver_head()
     {
         head_delivered = true;
-        const auto length = header("content-length");
-        std::uint64_t n = 0;
-        const auto [end, ec] = length ? std::from_chars(length->data(), length->data() + length->size(), n, 10)
-                                      : std::from_chars_result{nullptr, std::errc::invalid_argument};
-        if (!length || length->empty() || ec != std::errc() || end != length->data() + length->size()) {
+        if (!length()) {
             cancel_code = "BadResponse";
             cancel_reason = "the backend answered without a valid Content-Length";
             return false;
@@ -598,6 +609,10 @@ BackendResult<ObjectHead> BackendClient::head_object(const std::string& bucket, 
             e.code = "NoSuchKey";
         }
         return tl::unexpected(e);
+    }
+    if (!x.length()) { // the object's size would be taken as 0
+        return tl::unexpected(
+            BackendError{x.status, "BadResponse", "the backend answered without a valid Content-Length"});
     }
     return x.object_head();
 }

@@ -256,3 +256,27 @@ TEST_CASE("an object read whose answer has no valid length is refused before any
         CHECK(body.empty());
     }
 }
+
+TEST_CASE("an object's head without a valid length is refused, not taken as size 0", "[gateway][backend]")
+{
+    const auto head = [](const std::string& answer) {
+        CannedServer server(answer);
+        BackendConfig b = example_config().backends[0];
+        b.endpoint = server.endpoint();
+        return BackendClient(b).head_object("store-a", "k");
+    };
+    const auto good = head("HTTP/1.1 200 OK\r\nContent-Length: 12\r\nETag: \"e\"\r\n\r\n");
+    REQUIRE(good);
+    CHECK(good->size == 12);
+    CHECK(good->etag == "\"e\"");
+    const auto empty = head("HTTP/1.1 200 OK\r\nETag: \"e\"\r\nContent-Length: 0\r\n\r\n");
+    REQUIRE(empty);
+    CHECK(empty->size == 0);
+    for (const char* answer : {"HTTP/1.1 200 OK\r\nETag: \"e\"\r\nConnection: close\r\n\r\n",
+                               "HTTP/1.1 200 OK\r\nETag: \"e\"\r\nTransfer-Encoding: chunked\r\n\r\n"}) {
+        INFO(answer);
+        const auto got = head(answer);
+        REQUIRE_FALSE(got);
+        CHECK(got.error().code == "BadResponse");
+    }
+}
