@@ -1729,7 +1729,14 @@ Result<Response> do_head_or_get_object(Exchange& x, bool get)
             }
             return ok;
         };
+        // A copy changed behind the gateway's back is not served as the
+        // recorded object: the next copy is tried.
+        std::string changed;
         const HeadCallback on_head = [&](const GetResponse& resp) {
+            if (resp.head.size != o.size) {
+                changed = fmt::format("the copy holds {} bytes where the record has {}", resp.head.size, o.size);
+                return false;
+            }
             Response r;
             r.status = resp.status == 206 ? 206 : 200;
             base_headers(r);
@@ -1779,6 +1786,9 @@ Result<Response> do_head_or_get_object(Exchange& x, bool get)
             Response done;
             done.status = 500;
             return done;
+        }
+        if (!changed.empty()) {
+            got = tl::unexpected(BackendError{0, "BadResponse", changed});
         }
         log_warn("gateway: {} GET {} on {}: {}; trying the next copy", x.request_id, loc.key, loc.backend,
                  got.error().describe());

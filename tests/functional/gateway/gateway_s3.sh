@@ -193,6 +193,25 @@ for _ in range(100):
 assert len(keys(a, "store-a", "twice/")) == 1 and len(keys(b, "store-b", "twice/")) == 1
 PY
 
+check "a copy changed behind the gateway is not served: the read fails, or uses the other copy"
+static <<PY
+$PYHEAD
+before = set(keys(a, "store-a", "small/"))
+gw.put_object(Bucket="small", Key="changed", Body=b"recorded" * 10)
+[copy] = set(keys(a, "store-a", "small/")) - before
+a.put_object(Bucket="store-a", Key=copy, Body=b"rewritten elsewhere")
+assert code(lambda: gw.get_object(Bucket="small", Key="changed")["Body"].read()) == "503 ServiceUnavailable"
+assert code(lambda: gw.get_object(Bucket="small", Key="changed", Range="bytes=0-3")["Body"].read()) \
+    == "503 ServiceUnavailable"
+[twice] = keys(a, "store-a", "twice/")
+a.put_object(Bucket="store-a", Key=twice, Body=b"short")
+for _ in range(4):
+    assert gw.get_object(Bucket="twice", Key="r")["Body"].read() == b"replicated" * 100
+a.put_object(Bucket="store-a", Key=twice, Body=b"replicated" * 100)
+PY
+assert_contains "$(cat "$TEST_TMP/gateway.log")" "the copy holds 19 bytes where the record has 80" \
+  "the changed copy is named in the log"
+
 check "a deleted object's copy is removed from its backend and its quota released"
 static <<PY
 $PYHEAD
