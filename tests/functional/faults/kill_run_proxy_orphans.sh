@@ -21,6 +21,12 @@ FAULT_MARK=$FAULT_MARK "$ROAR" run -q sh -c 'touch started; sleep 60' &
 roar_pid=$!
 wait_file started 30 || true
 [[ -e started ]] || fail "the job did not start"
+# The proxy starts once the job has run 20 ms (or at its first S3
+# connection), which can be after `started` appears: wait for it.
+for ((i = 0; i < 100; i++)); do
+  [[ -n "$(marked_proxies)" ]] && break
+  sleep 0.1
+done
 [[ -n "$(marked_proxies)" ]] || fail "no job-scoped roar-proxy found while the job runs (the check would be void)"
 kill -9 "$roar_pid"
 wait "$roar_pid" 2>/dev/null || true
