@@ -197,14 +197,12 @@ tl::expected<BackendListPage, std::string> parse_list_objects_response(std::stri
     for (const XmlElement* c : doc->children_named("Contents")) {
         // Sizes become quota: one that is missing or not a number fails the
         // listing rather than counting as 0.
-        const std::string size = c->child_text("Size");
-        std::uint64_t n = 0;
-        const auto [end, ec] = std::from_chars(size.data(), size.data() + size.size(), n, 10);
-        if (size.empty() || ec != std::errc() || end != size.data() + size.size()) {
+        const auto size = parse_decimal(c->child_text("Size"));
+        if (!size) {
             return tl::unexpected(fmt::format("object {:?} is listed without a valid Size", c->child_text("Key")));
         }
         page.objects.push_back(
-            {c->child_text("Key"), n, c->child_text("ETag"), parse_iso8601(c->child_text("LastModified"))});
+            {c->child_text("Key"), *size, c->child_text("ETag"), parse_iso8601(c->child_text("LastModified"))});
     }
     for (const XmlElement* p : doc->children_named("CommonPrefixes")) {
         page.prefixes.push_back(p->child_text("Prefix"));
@@ -298,15 +296,7 @@ struct Transfer {
     std::optional<std::uint64_t> length() const
     {
         const auto text = header("content-length");
-        if (!text || text->empty()) {
-            return std::nullopt;
-        }
-        std::uint64_t n = 0;
-        const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), n, 10);
-        if (ec != std::errc() || end != text->data() + text->size()) {
-            return std::nullopt;
-        }
-        return n;
+        return text ? parse_decimal(*text) : std::nullopt;
     }
 
     ObjectHead object_head() const

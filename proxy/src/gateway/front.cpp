@@ -28,7 +28,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <charconv>
 #include <condition_variable>
 #include <cerrno>
 #include <cstring>
@@ -61,16 +60,6 @@ constexpr std::uint64_t k_max_object = 5ull << 30;      // S3's single PUT / par
 constexpr std::chrono::seconds k_head_timeout{10};      // a request head, from its first byte
 constexpr std::uint64_t k_min_part = 5ull << 20;        // S3's smallest part but the last
 constexpr std::uint64_t k_drain_limit = 8ull << 20; // an unread body this small is drained to keep the answer readable
-
-std::optional<std::uint64_t> parse_u64(std::string_view s)
-{
-    std::uint64_t v = 0;
-    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v, 10);
-    if (s.empty() || ec != std::errc() || end != s.data() + s.size()) {
-        return std::nullopt;
-    }
-    return v;
-}
 
 std::string http_date(Millis ms)
 {
@@ -804,8 +793,8 @@ tl::expected<ByteRange, S3Error> parse_copy_source_range(std::optional<std::stri
     if (dash == std::string_view::npos) {
         return tl::unexpected(invalid);
     }
-    const auto first = parse_u64(spec.substr(0, dash));
-    const auto last = parse_u64(spec.substr(dash + 1));
+    const auto first = parse_decimal(spec.substr(0, dash));
+    const auto last = parse_decimal(spec.substr(dash + 1));
     if (!first || !last || *first > *last || *last >= size) {
         return tl::unexpected(invalid);
     }
@@ -866,7 +855,7 @@ tl::expected<std::optional<ByteRange>, S3Error> parse_range(std::optional<std::s
     const S3Error invalid{416, "InvalidRange", "The requested range is not satisfiable."};
     ByteRange r;
     if (first_text.empty()) {
-        const auto suffix = parse_u64(last_text);
+        const auto suffix = parse_decimal(last_text);
         if (!suffix) {
             return std::optional<ByteRange>();
         }
@@ -877,13 +866,13 @@ tl::expected<std::optional<ByteRange>, S3Error> parse_range(std::optional<std::s
         r.last = size - 1;
         return std::optional<ByteRange>(r);
     }
-    const auto first = parse_u64(first_text);
+    const auto first = parse_decimal(first_text);
     if (!first) {
         return std::optional<ByteRange>();
     }
     std::uint64_t last = size == 0 ? 0 : size - 1;
     if (!last_text.empty()) {
-        const auto l = parse_u64(last_text);
+        const auto l = parse_decimal(last_text);
         if (!l || *l < *first) {
             return std::optional<ByteRange>(); // a syntactically invalid range is ignored
         }
@@ -1054,7 +1043,7 @@ std::optional<S3Error> plan_body(Exchange& x, const VerifiedAuth& auth)
             && content_sha != "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER") {
             return S3Error{400, "InvalidArgument", "Unsupported x-amz-content-sha256 streaming mode."};
         }
-        const auto decoded = parse_u64(x.head.header("x-amz-decoded-content-length").value_or(""));
+        const auto decoded = parse_decimal(x.head.header("x-amz-decoded-content-length").value_or(""));
         if (!decoded) {
             return S3Error{411, "MissingContentLength", "aws-chunked uploads need x-amz-decoded-content-length."};
         }
@@ -1940,7 +1929,7 @@ Result<Response> do_upload_part_copy(Exchange& x, const UploadRecord& u, int num
 Result<Response> do_upload_part(Exchange& x)
 {
     GW_POLICY(policy);
-    const auto number = parse_u64(x.param("partNumber").value_or(""));
+    const auto number = parse_decimal(x.param("partNumber").value_or(""));
     if (!number || *number < 1 || *number > 10000) {
         return x.error({400, "InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive."});
     }
