@@ -5,6 +5,7 @@
 
 #include "roar/collector/hex_digit.hpp"
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
@@ -47,20 +48,93 @@ std::string hex(std::string_view raw)
     return out;
 }
 
+namespace {
+
+// OpenSSL 3's one-shot SHA256() and HMAC() look their algorithm up in the
+// provider store on every call (a lock and a search: 0.5 and 1.3 µs, against
+// 0.3 and 0.6 µs with the algorithm fetched once and a context reused). A
+// request verified and re-signed makes two of each, so the algorithms are
+// fetched once per process and each thread keeps its contexts.
+struct Sha256Algorithms {
+    EVP_MD* digest = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    ~Sha256Algorithms()
+    {
+        EVP_MAC_free(mac);
+        EVP_MD_free(digest);
+    }
+};
+
+const Sha256Algorithms& sha256_algorithms()
+{
+    static const Sha256Algorithms algorithms;
+    return algorithms;
+}
+
+struct ThreadContexts {
+    EVP_MD_CTX* digest = EVP_MD_CTX_new();
+    EVP_MAC_CTX* mac = nullptr;
+    ThreadContexts()
+    {
+        const auto& a = sha256_algorithms();
+        if (a.mac != nullptr) {
+            mac = EVP_MAC_CTX_new(a.mac);
+            char name[] = "SHA256";
+            const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, name, 0),
+                                         OSSL_PARAM_construct_end()};
+            if (mac != nullptr && EVP_MAC_CTX_set_params(mac, params) != 1) {
+                EVP_MAC_CTX_free(mac);
+                mac = nullptr;
+            }
+        }
+    }
+    ~ThreadContexts()
+    {
+        EVP_MAC_CTX_free(mac);
+        EVP_MD_CTX_free(digest);
+    }
+    ThreadContexts(const ThreadContexts&) = delete;
+    ThreadContexts& operator=(const ThreadContexts&) = delete;
+};
+
+ThreadContexts& thread_contexts()
+{
+    thread_local ThreadContexts contexts;
+    return contexts;
+}
+
+} // namespace
+
 std::string sha256_hex(std::string_view data)
 {
     std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
-    SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest.data());
+    const auto* md = sha256_algorithms().digest;
+    EVP_MD_CTX* ctx = thread_contexts().digest;
+    unsigned int len = 0;
+    if (md == nullptr || ctx == nullptr || EVP_DigestInit_ex(ctx, md, nullptr) != 1
+        || EVP_DigestUpdate(ctx, data.data(), data.size()) != 1 || EVP_DigestFinal_ex(ctx, digest.data(), &len) != 1) {
+        SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest.data());
+    }
     return hex(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
 }
 
 std::string hmac_sha256(std::string_view key, std::string_view data)
 {
     std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
-    unsigned int len = 0;
+    EVP_MAC_CTX* ctx = thread_contexts().mac;
+    std::size_t len = 0;
+    // Never a null key: EVP_MAC_init would keep the context's previous one.
+    static constexpr unsigned char k_no_key[1] = {0};
+    const auto* key_bytes = key.empty() ? k_no_key : reinterpret_cast<const unsigned char*>(key.data());
+    if (ctx != nullptr && EVP_MAC_init(ctx, key_bytes, key.size(), nullptr) == 1
+        && EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1
+        && EVP_MAC_final(ctx, out.data(), &len, out.size()) == 1) {
+        return std::string(reinterpret_cast<const char*>(out.data()), len);
+    }
+    unsigned int one_shot = 0;
     HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
-         data.size(), out.data(), &len);
-    return std::string(reinterpret_cast<const char*>(out.data()), len);
+         data.size(), out.data(), &one_shot);
+    return std::string(reinterpret_cast<const char*>(out.data()), one_shot);
 }
 
 std::string uri_encode(std::string_view s, bool keep_slash)

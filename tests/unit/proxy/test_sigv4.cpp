@@ -7,6 +7,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <string>
+#include <thread>
+#include <vector>
+
 using namespace roar::proxy;
 using namespace roar::proxy::sigv4;
 
@@ -58,6 +62,45 @@ TEST_CASE("the remembered signing key follows every input", "[proxy][sigv4]")
     const std::string by_hand = hmac_sha256(
         hmac_sha256(hmac_sha256(hmac_sha256("AWS4" + secret, "20120216"), "us-east-1"), "iam"), "aws4_request");
     CHECK(hex(by_hand) == other_date);
+}
+
+TEST_CASE("SHA-256 and HMAC-SHA256 give the published values whatever came before", "[proxy][sigv4]")
+{
+    // Each thread reuses one digest and one MAC context: a call must not
+    // see the previous call's key or data. FIPS 180-2 and RFC 4231 vectors,
+    // and HMAC's empty key (which must not mean "the last key").
+    const std::string empty_key_mac = "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad";
+    const std::string rfc4231_2 = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+    const std::string rfc4231_6 = "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54";
+    // Computed on this thread and on a fresh one (Catch checks on this one).
+    const auto compute = [] {
+        std::vector<std::string> out;
+        for (int round = 0; round < 3; ++round) {
+            out.push_back(sha256_hex("abc"));
+            out.push_back(sha256_hex(""));
+            out.push_back(hex(hmac_sha256("Jefe", "what do ya want for nothing?")));
+            out.push_back(hex(hmac_sha256(std::string_view(), ""))); // right after a keyed call
+            out.push_back(hex(hmac_sha256("", "")));
+            // A key longer than SHA-256's block is hashed first.
+            out.push_back(
+                hex(hmac_sha256(std::string(131, '\xaa'), "Test Using Larger Than Block-Size Key - Hash Key First")));
+        }
+        return out;
+    };
+    std::vector<std::string> elsewhere;
+    std::thread other([&] { elsewhere = compute(); });
+    other.join();
+    for (const auto& got : {compute(), elsewhere}) {
+        REQUIRE(got.size() == 18);
+        for (std::size_t i = 0; i < got.size(); i += 6) {
+            CHECK(got[i] == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+            CHECK(got[i + 1] == k_empty);
+            CHECK(got[i + 2] == rfc4231_2);
+            CHECK(got[i + 3] == empty_key_mac);
+            CHECK(got[i + 4] == empty_key_mac);
+            CHECK(got[i + 5] == rfc4231_6);
+        }
+    }
 }
 
 TEST_CASE("sigv4 test suite: get-vanilla", "[proxy][sigv4]")
