@@ -841,7 +841,10 @@ def row_4(b):
                     rid = f"4{'ab'[method == 'PUT']}{threads}"
                     log(f"row 4: 1 KiB {method}, {threads} client(s) x {requests} requests x {z['lat_reps']}")
                     res = b.interleave([("direct", lambda: lat(nport, method, threads, requests)),
-                                        ("proxy", lambda: lat(pport, method, threads, requests))], z["lat_reps"])
+                                        ("proxy", lambda: with_server_cpu(proxy.pid, threads * requests,
+                                                                          lambda: lat(pport, method, threads,
+                                                                                      requests)))],
+                                       z["lat_reps"])
                     d50 = median([x["p50_ms"] for x in res["direct"]])
                     p50 = median([x["p50_ms"] for x in res["proxy"]])
                     d99 = median([x["p99_ms"] for x in res["direct"]])
@@ -851,9 +854,13 @@ def row_4(b):
                                   f"added p50 (ms)", unit="ms", reference="direct to nginx", ref_value=d50,
                           roar=added, ratio=p50 / d50, target=("<=", 0.3, "≤ +0.3 ms"), metric="value",
                           details={"direct_p50_ms": d50, "proxy_p50_ms": p50, "direct_p99_ms": d99,
-                                   "proxy_p99_ms": p99, "direct": res["direct"], "proxy": res["proxy"]})
+                                   "proxy_p99_ms": p99,
+                                   "proxy_cpu_us_per_request": median([x["server_cpu_us"] for x in res["proxy"]]),
+                                   "direct": res["direct"], "proxy": res["proxy"]})
                     b.add(rid + "-p99", 4, f"  same, p99 (ms): direct vs proxy", unit="ms",
                           reference="direct to nginx", ref_value=d99, roar=p99, ratio=p99 / d99)
+                    b.add(rid + "-cpu", 4, f"  same, the proxy's CPU per request (µs, user + system)", unit="µs",
+                          roar=median([x["server_cpu_us"] for x in res["proxy"]]))
             # The client's own cost: the same requests unsigned, straight to nginx.
             floor = median([lat(nport, "GET", 1, z["lat_requests"], signed=False)["p50_ms"]
                             for _ in range(z["lat_reps"])])
@@ -872,6 +879,25 @@ def vm_hwm_kib(pid):
             if line.startswith("VmHWM:"):
                 return int(line.split()[1])
     return None
+
+
+def cpu_seconds(pid):
+    """CPU seconds (user + system) process `pid` has used so far, its
+    exited threads included (/proc/PID/stat, in clock ticks)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def with_server_cpu(pid, requests, fn):
+    """fn() (a latency run's JSON), with the server's CPU per request
+    (microseconds) added as "server_cpu_us": the server's own cost, which
+    the clients' wake-ups and the other processes on the cores do not move
+    as much as they move the latency."""
+    before = cpu_seconds(pid)
+    out = fn()
+    out["server_cpu_us"] = (cpu_seconds(pid) - before) / requests * 1e6
+    return out
 
 
 def xfer_fn(b, load, env, base, method, size):
@@ -994,7 +1020,9 @@ def row_10(b):
                 rid = f"10a{threads}"
                 log(f"row {rid}: gateway 1 KiB GET, {threads} client(s) x {requests} requests x {z['lat_reps']}")
                 res = b.interleave([("direct", lambda: lat(direct, threads, requests)),
-                                    ("gateway", lambda: lat(gateway, threads, requests))], z["lat_reps"])
+                                    ("gateway", lambda: with_server_cpu(gw.pid, threads * requests,
+                                                                       lambda: lat(gateway, threads, requests)))],
+                                   z["lat_reps"])
                 d50 = median([x["p50_ms"] for x in res["direct"]])
                 g50 = median([x["p50_ms"] for x in res["gateway"]])
                 added = statistics.median(y["p50_ms"] - x["p50_ms"] for x, y in zip(res["direct"], res["gateway"]))
@@ -1003,7 +1031,10 @@ def row_10(b):
                       target=("<=", 0.5, "≤ +0.5 ms"), metric="value",
                       details={"direct_p50_ms": d50, "gateway_p50_ms": g50,
                                "direct_p99_ms": median([x["p99_ms"] for x in res["direct"]]),
-                               "gateway_p99_ms": median([x["p99_ms"] for x in res["gateway"]])})
+                               "gateway_p99_ms": median([x["p99_ms"] for x in res["gateway"]]),
+                               "gateway_cpu_us_per_request": median([x["server_cpu_us"] for x in res["gateway"]])})
+                b.add(rid + "-cpu", 10, f"  same, the gateway's CPU per request (µs, user + system)", unit="µs",
+                      roar=median([x["server_cpu_us"] for x in res["gateway"]]))
 
             for method, rid in (("GET", "10b"), ("PUT", "10c")):
                 log(f"row {rid}: gateway {size / MIB:.0f} MiB {method} x {z['xfer_reps']}")
