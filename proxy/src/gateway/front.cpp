@@ -1642,8 +1642,12 @@ Result<Response> do_copy_object(Exchange& x)
 
 Result<Response> do_head_or_get_object(Exchange& x, bool get)
 {
+    // The bucket's policy and the object in one read snapshot, over before
+    // any backend is asked.
+    auto lookups = x.g.store->read_scope();
     GW_POLICY(policy);
     GW_TRYR(found, x.g.store->find_object(policy.bucket, x.key));
+    lookups.reset();
     if (!*found) {
         return x.error(s3::no_such_key(x.key));
     }

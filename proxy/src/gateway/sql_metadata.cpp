@@ -1982,10 +1982,82 @@ private:
     // snapshot) or each may read the latest committed state.
     enum class Snapshot { one, per_statement };
 
+public:
+    std::unique_ptr<ReadScope> read_scope() override
+    {
+        if (t_shared != nullptr) {
+            return nullptr;
+        }
+        auto reader = m_readers.take();
+        if (!reader) {
+            return nullptr;
+        }
+        return std::make_unique<SharedReadScope>(*this, std::move(reader));
+    }
+
+private:
+    // The reader of this thread's open read scope, its transaction begun
+    // at the scope's first lookup.
+    struct SharedRead {
+        SqlMetadata* store = nullptr;
+        std::unique_ptr<Connection> reader;
+        bool begun = false;
+        bool failed = false; // a lookup failed: rolled back, and the scope's later lookups go their own way
+    };
+    static thread_local SharedRead* t_shared;
+
+    class SharedReadScope final : public ReadScope {
+    public:
+        SharedReadScope(SqlMetadata& store, std::unique_ptr<Connection> reader)
+        {
+            m_shared.store = &store;
+            m_shared.reader = std::move(reader);
+            t_shared = &m_shared;
+        }
+        ~SharedReadScope() override
+        {
+            t_shared = nullptr;
+            bool healthy = !m_shared.failed;
+            if (m_shared.begun && healthy) {
+                healthy = m_shared.reader->commit().has_value();
+            }
+            m_shared.store->m_readers.give_back(std::move(m_shared.reader), healthy);
+        }
+        SharedReadScope(const SharedReadScope&) = delete;
+        SharedReadScope& operator=(const SharedReadScope&) = delete;
+
+    private:
+        SharedRead m_shared;
+    };
+
     // Runs the read-only lookup `fn(Connection&)` on a reader of its own;
     // on the writing connection, under its mutex, when there is none.
+    // Inside this thread's read scope, on the scope's reader and snapshot.
     template <typename Fn> std::invoke_result_t<Fn&, Connection&> read(Snapshot snapshot, Fn&& fn)
     {
+        if (SharedRead* shared = t_shared; shared != nullptr && shared->store == this && !shared->failed) {
+            if (!shared->begun) {
+                if (auto begun = shared->reader->begin_read(); !begun) {
+                    shared->failed = true;
+                    return tl::unexpected(std::move(begun).error());
+                }
+                shared->begun = true;
+            }
+            auto out = fn(*shared->reader);
+            if (!out) {
+                // Never another reader from the pool while this one is
+                // held (threads holding one each and waiting for a second
+                // could wait forever): later lookups of the scope use the
+                // writing connection.
+                shared->reader->rollback();
+                shared->failed = true;
+            }
+            return out;
+        }
+        if (SharedRead* shared = t_shared; shared != nullptr && shared->store == this) {
+            std::lock_guard lock(m_mutex);
+            return fn(m_c);
+        }
         auto reader = m_readers.take();
         if (!reader) {
             std::lock_guard lock(m_mutex);
@@ -2018,6 +2090,8 @@ private:
     // PostgreSQL shared by several gateways keeps connections to spare.
     ReaderPool m_readers{std::clamp<std::size_t>(std::thread::hardware_concurrency(), 4, 8)};
 };
+
+thread_local SqlMetadata::SharedRead* SqlMetadata::t_shared = nullptr;
 
 } // namespace
 

@@ -256,6 +256,41 @@ TEST_CASE("lookups are answered on the writing connection when no reader can be 
     CHECK_FALSE(*missing);
 }
 
+TEST_CASE("lookups in a read scope read one snapshot; after it they see later writes", "[gateway][metadata]")
+{
+    TestMetadata where;
+    auto opened = where.open();
+    REQUIRE(opened);
+    MetadataStore& s = **opened;
+    register_abc(s);
+    const PutResult before = put(s, "before", 10);
+    {
+        auto scope = s.read_scope();
+        REQUIRE(scope);
+        CHECK_FALSE(s.read_scope()); // one open scope per thread
+        auto seen = s.find_object(k_data, "before");
+        REQUIRE(seen);
+        REQUIRE(*seen);
+        CHECK((*seen)->id == before.id);
+        put(s, "during", 10); // on the writing connection, committed
+        auto during = s.find_object(k_data, "during");
+        REQUIRE(during);
+        CHECK_FALSE(*during); // the scope's snapshot was taken before it
+        auto policy = s.find_bucket_policy(k_data);
+        REQUIRE(policy);
+        // Another thread's lookups are not part of this thread's scope.
+        auto elsewhere = std::async(std::launch::async, [&s] {
+            auto found = s.find_object(k_data, "during");
+            return found && *found;
+        });
+        CHECK(elsewhere.get());
+    }
+    auto after = s.find_object(k_data, "during");
+    REQUIRE(after);
+    CHECK(*after);
+    CHECK(s.read_scope()); // the reader went back; a new scope opens
+}
+
 TEST_CASE("committing an object records it, its copy and its bytes in one step", "[gateway][metadata]")
 {
     TempStore s;

@@ -220,9 +220,24 @@ enum class ImportOutcome {
     conflict,   // the key is known with other content: left alone
 };
 
+// See MetadataStore::read_scope.
+class ReadScope {
+public:
+    virtual ~ReadScope() = default;
+};
+
 class MetadataStore {
 public:
     virtual ~MetadataStore() = default;
+
+    // Lookups this thread makes on this store while the returned scope
+    // lives read one snapshot, in one read transaction, instead of one
+    // each (a GET's bucket policy and object: on SQLite a read transaction
+    // costs about as much as the lookups in it). Writes are not part of it
+    // and are not seen by it: a scope is for a run of lookups only, ended
+    // before anything long (a backend transfer). Null when lookups would
+    // not gain (no reader connection, or a scope is already open here).
+    virtual std::unique_ptr<ReadScope> read_scope() { return nullptr; }
 
     // --- backends and quota -------------------------------------------------
     // Creates or updates the quota limit of each backend in `limits`, keeping
