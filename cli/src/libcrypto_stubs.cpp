@@ -12,9 +12,11 @@
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
@@ -45,8 +47,22 @@
     X(int, EVP_DigestFinal_ex, (EVP_MD_CTX * ctx, unsigned char* md, unsigned int* s), (ctx, md, s))                   \
     X(int, EVP_DigestInit_ex, (EVP_MD_CTX * ctx, const EVP_MD* type, ENGINE* impl), (ctx, type, impl))                 \
     X(int, EVP_DigestUpdate, (EVP_MD_CTX * ctx, const void* d, size_t cnt), (ctx, d, cnt))                             \
+    X(void, EVP_MAC_CTX_free, (EVP_MAC_CTX * ctx), (ctx))                                                              \
+    X(EVP_MAC_CTX*, EVP_MAC_CTX_new, (EVP_MAC * mac), (mac))                                                           \
+    X(int, EVP_MAC_CTX_set_params, (EVP_MAC_CTX * ctx, const OSSL_PARAM params[]), (ctx, params))                      \
+    X(EVP_MAC*, EVP_MAC_fetch, (OSSL_LIB_CTX * libctx, const char* algorithm, const char* properties),                 \
+      (libctx, algorithm, properties))                                                                                 \
+    X(int, EVP_MAC_final, (EVP_MAC_CTX * ctx, unsigned char* out, size_t* outl, size_t outsize),                       \
+      (ctx, out, outl, outsize))                                                                                       \
+    X(void, EVP_MAC_free, (EVP_MAC * mac), (mac))                                                                      \
+    X(int, EVP_MAC_init, (EVP_MAC_CTX * ctx, const unsigned char* key, size_t keylen, const OSSL_PARAM params[]),      \
+      (ctx, key, keylen, params))                                                                                      \
+    X(int, EVP_MAC_update, (EVP_MAC_CTX * ctx, const unsigned char* data, size_t datalen), (ctx, data, datalen))       \
     X(void, EVP_MD_CTX_free, (EVP_MD_CTX * ctx), (ctx))                                                                \
     X(EVP_MD_CTX*, EVP_MD_CTX_new, (void), ())                                                                         \
+    X(EVP_MD*, EVP_MD_fetch, (OSSL_LIB_CTX * ctx, const char* algorithm, const char* properties),                      \
+      (ctx, algorithm, properties))                                                                                    \
+    X(void, EVP_MD_free, (EVP_MD * md), (md))                                                                          \
     X(void, EVP_PKEY_free, (EVP_PKEY * pkey), (pkey))                                                                  \
     X(const EVP_MD*, EVP_sha256, (void), ())                                                                           \
     X(unsigned char*, HMAC,                                                                                            \
@@ -60,6 +76,8 @@
        void* u),                                                                                                       \
       (bio, x, enc, kstr, klen, cb, u))                                                                                \
     X(int, PEM_write_bio_X509, (BIO * bio, const X509* x), (bio, x))                                                   \
+    X(OSSL_PARAM, OSSL_PARAM_construct_end, (void), ())                                                                \
+    X(OSSL_PARAM, OSSL_PARAM_construct_utf8_string, (const char* key, char* buf, size_t bsize), (key, buf, bsize))     \
     X(int, RAND_bytes, (unsigned char* buf, int num), (buf, num))                                                      \
     X(unsigned char*, SHA256, (const unsigned char* d, size_t n, unsigned char* md), (d, n, md))                       \
     X(X509_EXTENSION*, X509V3_EXT_conf_nid,                                                                            \
