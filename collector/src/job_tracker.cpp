@@ -233,6 +233,15 @@ JobTracker::PathState& JobTracker::state(PathId id)
     return m_states[id];
 }
 
+bool JobTracker::recorded(PathId id, std::string_view name)
+{
+    PathState& st = state(id);
+    if (st.filter_verdict == 0) {
+        st.filter_verdict = m_filter.accepts(name) ? 1 : 2;
+    }
+    return st.filter_verdict == 1;
+}
+
 const JobTracker::PathExtra* JobTracker::find_extra(PathId id) const
 {
     auto it = m_extras.find(id);
@@ -381,7 +390,7 @@ void JobTracker::closing(const FdEntry& fd)
         // cache, else hashed) rather than after the job, once per path, for
         // the first EarlyHasher::k_max_inputs inputs.
         if (st.read_first && !st.written && !st.removed && !st.has_digest && !st.opened_rw && !st.early_input
-            && st.kind == PathKind::file && m_early_inputs < EarlyHasher::k_max_inputs && m_filter.accepts(fd.path)) {
+            && st.kind == PathKind::file && m_early_inputs < EarlyHasher::k_max_inputs && recorded(*id, fd.path)) {
             st.early_input = true;
             ++m_early_inputs;
             m_early_inputs_pending.push_back(fd.path);
@@ -389,7 +398,7 @@ void JobTracker::closing(const FdEntry& fd)
         return;
     }
     if (!st.written || st.removed || st.kind != PathKind::file || st.early_hashes >= k_max_early_hashes
-        || !m_filter.accepts(fd.path)) {
+        || !recorded(*id, fd.path)) {
         return;
     }
     ++st.early_hashes;
@@ -899,10 +908,9 @@ void JobTracker::note_opened_for_reading(int record, PathId id)
     }
 }
 
-JobFootprint JobTracker::footprint(const JobRecord& job) const
+JobFootprint JobTracker::footprint(const JobRecord& job)
 {
     JobFootprint out;
-    std::vector<int8_t> filtered(m_path_ids.size(), -1); // the filter asked once per path
     for (size_t i = 0; i < job.processes.size(); ++i) {
         const ProcessRecord& rec = job.processes[i];
         const size_t n = out.add_process(rec.pid, rec.exe, rec.argv, rec.cwd);
@@ -911,10 +919,7 @@ JobFootprint JobTracker::footprint(const JobRecord& job) const
         }
         for (const uint32_t r : m_record_reads[i]) {
             const std::string_view path = m_path_ids.name(r);
-            if (filtered[r] < 0) {
-                filtered[r] = m_filter.accepts(path) ? 0 : 1;
-            }
-            out.add_read(n, path, filtered[r] == 1);
+            out.add_read(n, path, !recorded(r, path));
         }
     }
     return out;
@@ -1225,7 +1230,7 @@ void JobTracker::finish_paths(JobRecord& job)
     std::vector<uint32_t> rank(m_path_ids.size(), k_not_recorded); // by id: place in path order
     size_t accepted = 0, read = 0, written = 0;
     for (const auto& [name, id] : m_path_ids) {
-        if (m_filter.accepts(name)) {
+        if (recorded(id, name)) {
             rank[id] = uint32_t(accepted++);
             read += state(id).read_first ? 1 : 0;
             written += state(id).written ? 1 : 0;

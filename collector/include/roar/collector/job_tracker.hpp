@@ -99,7 +99,7 @@ public:
     // finish_processes() left them, each with the paths it opened for
     // reading, those the path filter keeps out of the inputs included.
     // Taken before finish_paths (afterwards: the processes alone).
-    JobFootprint footprint(const JobRecord& job) const;
+    JobFootprint footprint(const JobRecord& job);
 
 private:
     struct FdEntry {
@@ -184,6 +184,9 @@ private:
         uint8_t early_hashes = 0; // times submitted for early hashing
         bool opened_rw = false;   // opened read-write (mappable): no early digest is used for it
         bool early_input = false; // submitted for early hashing as an input
+        // The path filter's verdict, asked once per path (recorded()): 0
+        // not asked yet, 1 recorded, 2 excluded.
+        uint8_t filter_verdict = 0;
         // Attribution (0: unknown). `reader`: the process whose event made
         // the path an input (the first read, in ring order). `changer`: while
         // written, the process that first wrote its present content; once
@@ -206,6 +209,11 @@ private:
     std::string resolve(uint32_t pid, int dirfd, std::string_view path);
     PathId path_id(std::string_view path) { return m_path_ids.intern(path); }
     PathState& state(PathId id);
+    // Whether the path filter records path `id` (named `name`): the filter
+    // is asked the first time only (a job of 100,000 inputs asked it three
+    // times a path: at the input's close, for the footprint, and when the
+    // paths are recorded).
+    bool recorded(PathId id, std::string_view name);
     PathExtra& extra(PathId id) { return m_extras[id]; }
     const PathExtra* find_extra(PathId id) const;
     void mark_read(PathId id, uint32_t pid);
