@@ -850,17 +850,18 @@ def row_4(b):
                     d99 = median([x["p99_ms"] for x in res["direct"]])
                     p99 = median([x["p99_ms"] for x in res["proxy"]])
                     added = statistics.median(y["p50_ms"] - x["p50_ms"] for x, y in zip(res["direct"], res["proxy"]))
+                    cpu = median([x["server_cpu_us"] for x in res["proxy"]])
                     b.add(rid, 4, f"proxy: 1 KiB {method}, {threads} client{'s' if threads > 1 else ''}, "
                                   f"added p50 (ms)", unit="ms", reference="direct to nginx", ref_value=d50,
                           roar=added, ratio=p50 / d50, target=("<=", 0.3, "≤ +0.3 ms"), metric="value",
                           details={"direct_p50_ms": d50, "proxy_p50_ms": p50, "direct_p99_ms": d99,
                                    "proxy_p99_ms": p99,
-                                   "proxy_cpu_us_per_request": median([x["server_cpu_us"] for x in res["proxy"]]),
+                                   "proxy_cpu_us_per_request": cpu,
                                    "direct": res["direct"], "proxy": res["proxy"]})
                     b.add(rid + "-p99", 4, f"  same, p99 (ms): direct vs proxy", unit="ms",
                           reference="direct to nginx", ref_value=d99, roar=p99, ratio=p99 / d99)
                     b.add(rid + "-cpu", 4, f"  same, the proxy's CPU per request (µs, user + system)", unit="µs",
-                          roar=median([x["server_cpu_us"] for x in res["proxy"]]))
+                          roar=cpu)
             # The client's own cost: the same requests unsigned, straight to nginx.
             floor = median([lat(nport, "GET", 1, z["lat_requests"], signed=False)["p50_ms"]
                             for _ in range(z["lat_reps"])])
@@ -1026,15 +1027,16 @@ def row_10(b):
                 d50 = median([x["p50_ms"] for x in res["direct"]])
                 g50 = median([x["p50_ms"] for x in res["gateway"]])
                 added = statistics.median(y["p50_ms"] - x["p50_ms"] for x, y in zip(res["direct"], res["gateway"]))
+                cpu = median([x["server_cpu_us"] for x in res["gateway"]])
                 b.add(rid, 10, f"gateway: 1 KiB GET, {threads} client{'s' if threads > 1 else ''}, added p50 (ms)",
                       unit="ms", reference="direct to nginx", ref_value=d50, roar=added, ratio=g50 / d50,
                       target=("<=", 0.5, "≤ +0.5 ms"), metric="value",
                       details={"direct_p50_ms": d50, "gateway_p50_ms": g50,
                                "direct_p99_ms": median([x["p99_ms"] for x in res["direct"]]),
                                "gateway_p99_ms": median([x["p99_ms"] for x in res["gateway"]]),
-                               "gateway_cpu_us_per_request": median([x["server_cpu_us"] for x in res["gateway"]])})
+                               "gateway_cpu_us_per_request": cpu})
                 b.add(rid + "-cpu", 10, f"  same, the gateway's CPU per request (µs, user + system)", unit="µs",
-                      roar=median([x["server_cpu_us"] for x in res["gateway"]]))
+                      roar=cpu)
 
             for method, rid in (("GET", "10b"), ("PUT", "10c")):
                 log(f"row {rid}: gateway {size / MIB:.0f} MiB {method} x {z['xfer_reps']}")

@@ -252,7 +252,7 @@ void JobTracker::take_input_digest(PathId id, bool late)
 {
     PathState& st = state(id);
     const std::string path(m_path_ids.name(id));
-    if (st.has_digest || st.kind != PathKind::file || !m_filter.accepts(path)) {
+    if (st.has_digest || st.kind != PathKind::file || !recorded(id, path)) {
         return;
     }
     auto digest = m_digest(path);
@@ -274,7 +274,7 @@ void JobTracker::take_input_digest(PathId id, bool late)
 void JobTracker::take_learnt_digest(PathId id, std::string_view blake3, std::string_view size)
 {
     PathState& st = state(id);
-    if (st.has_digest || st.written || st.kind != PathKind::file || !m_filter.accepts(m_path_ids.name(id))) {
+    if (st.has_digest || st.written || st.kind != PathKind::file || !recorded(id, m_path_ids.name(id))) {
         return;
     }
     uint64_t bytes = 0;
@@ -1013,7 +1013,7 @@ void JobTracker::settle_lost_writes(JobRecord& job)
     std::vector<std::string> created, undecidable;
     for (const auto& [name, id] : m_path_ids) {
         PathState& st = state(id);
-        if (st.kind != PathKind::file || !st.read_first || st.written || st.has_digest || !m_filter.accepts(name)) {
+        if (st.kind != PathKind::file || !st.read_first || st.written || st.has_digest || !recorded(id, name)) {
             continue;
         }
         const std::string path(name);

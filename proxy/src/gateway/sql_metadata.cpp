@@ -953,6 +953,18 @@ public:
     }
 
     // --- objects ------------------------------------------------------------------------
+    std::unique_ptr<ReadScope> read_scope() override
+    {
+        if (t_shared != nullptr) {
+            return nullptr;
+        }
+        auto reader = m_readers.take();
+        if (!reader) {
+            return nullptr;
+        }
+        return std::make_unique<SharedReadScope>(*this, std::move(reader));
+    }
+
     Result<std::optional<ObjectRecord>> find_object(const BucketRef& bucket, std::string_view key) override
     {
         return read(Snapshot::one, [&](Connection& c) { return object_by_key(c, bucket, key, true); });
@@ -1982,20 +1994,6 @@ private:
     // snapshot) or each may read the latest committed state.
     enum class Snapshot { one, per_statement };
 
-public:
-    std::unique_ptr<ReadScope> read_scope() override
-    {
-        if (t_shared != nullptr) {
-            return nullptr;
-        }
-        auto reader = m_readers.take();
-        if (!reader) {
-            return nullptr;
-        }
-        return std::make_unique<SharedReadScope>(*this, std::move(reader));
-    }
-
-private:
     // The reader of this thread's open read scope, its transaction begun
     // at the scope's first lookup.
     struct SharedRead {
@@ -2035,7 +2033,14 @@ private:
     // Inside this thread's read scope, on the scope's reader and snapshot.
     template <typename Fn> std::invoke_result_t<Fn&, Connection&> read(Snapshot snapshot, Fn&& fn)
     {
-        if (SharedRead* shared = t_shared; shared != nullptr && shared->store == this && !shared->failed) {
+        if (SharedRead* shared = t_shared; shared != nullptr && shared->store == this) {
+            if (shared->failed) {
+                // Never another reader from the pool while this one is
+                // held (threads holding one each and waiting for a second
+                // could wait forever): the writing connection.
+                std::lock_guard lock(m_mutex);
+                return fn(m_c);
+            }
             if (!shared->begun) {
                 if (auto begun = shared->reader->begin_read(); !begun) {
                     shared->failed = true;
@@ -2045,18 +2050,10 @@ private:
             }
             auto out = fn(*shared->reader);
             if (!out) {
-                // Never another reader from the pool while this one is
-                // held (threads holding one each and waiting for a second
-                // could wait forever): later lookups of the scope use the
-                // writing connection.
                 shared->reader->rollback();
-                shared->failed = true;
+                shared->failed = true; // later lookups of the scope go to the writing connection
             }
             return out;
-        }
-        if (SharedRead* shared = t_shared; shared != nullptr && shared->store == this) {
-            std::lock_guard lock(m_mutex);
-            return fn(m_c);
         }
         auto reader = m_readers.take();
         if (!reader) {
