@@ -13,7 +13,6 @@
 
 #include <algorithm>
 #include <iterator>
-#include <map>
 #include <optional>
 #include <unordered_map>
 
@@ -410,7 +409,23 @@ void Store::write_uses_in_bulk(int64_t job_id, const JobRecord& job)
     std::vector<Entry> entries;      // the batch's digests, row by row
     std::vector<size_t> first_entry; // per row of the batch: its first in entries, and the end
     std::vector<std::string_view> digests;
-    std::map<std::pair<std::string, std::string>, int64_t> known; // (algorithm, digest) -> artifact, this batch
+    // (algorithm, digest) -> artifact, this batch, keyed by views of the
+    // batch's own entries: a stored digest the lookup finds is kept under
+    // the entry that names it (one a batch entry does not name is of no
+    // use to the batch).
+    struct DigestKey {
+        std::string_view algorithm, digest;
+        bool operator==(const DigestKey&) const = default;
+    };
+    struct DigestKeyHash {
+        size_t operator()(const DigestKey& key) const
+        {
+            const std::hash<std::string_view> hash;
+            return hash(key.digest) ^ (hash(key.algorithm) * 0x9e3779b97f4a7c15ULL);
+        }
+    };
+    std::unordered_map<DigestKey, int64_t, DigestKeyHash> known;
+    std::vector<std::string_view> algorithms; // the batch's, each once
     std::vector<int64_t> artifact_of;
     std::vector<NewArtifact> created;
     std::vector<Hash> hashes;
@@ -457,15 +472,27 @@ void Store::write_uses_in_bulk(int64_t job_id, const JobRecord& job)
             }
         }
         first_entry[count] = entries.size();
+        // From here on `entries` stays as it is: the views below are of its strings.
         digests.clear();
+        algorithms.clear();
         for (const auto& entry : entries) {
             digests.push_back(entry.digest);
+            if (std::find(algorithms.begin(), algorithms.end(), entry.algorithm) == algorithms.end()) {
+                algorithms.push_back(entry.algorithm);
+            }
         }
         std::sort(digests.begin(), digests.end());
         digests.erase(std::unique(digests.begin(), digests.end()), digests.end());
         known.clear();
+        known.reserve(entries.size());
         digest_lookup.run(digests, [&](SqlStatement& q) {
-            known[{q.column_text(0), q.column_text(1)}] = q.column_int(2);
+            const std::string_view digest = q.column_view(1);
+            const auto at = std::lower_bound(digests.begin(), digests.end(), digest);
+            const std::string_view algorithm = q.column_view(0);
+            const auto named = std::find(algorithms.begin(), algorithms.end(), algorithm);
+            if (at != digests.end() && *at == digest && named != algorithms.end()) {
+                known[{*named, *at}] = q.column_int(2);
+            }
         });
 
         artifact_of.assign(count, 0);
@@ -481,7 +508,7 @@ void Store::write_uses_in_bulk(int64_t job_id, const JobRecord& job)
             for (const char* algorithm : {"blake3", "etag"}) {
                 auto it = std::find_if(use_first, use_end, [&](const Entry& e) { return e.algorithm == algorithm; });
                 if (it != use_end) {
-                    if (auto found = known.find({it->algorithm, it->digest}); found != known.end()) {
+                    if (auto found = known.find(DigestKey{it->algorithm, it->digest}); found != known.end()) {
                         artifact = found->second;
                         break;
                     }
@@ -494,7 +521,7 @@ void Store::write_uses_in_bulk(int64_t job_id, const JobRecord& job)
             for (const Entry* e = use_first; e != use_end; ++e) {
                 // A digest already stored, or met earlier in this batch, is
                 // not written again.
-                if (known.emplace(std::make_pair(e->algorithm, e->digest), artifact).second) {
+                if (known.emplace(DigestKey{e->algorithm, e->digest}, artifact).second) {
                     hashes.push_back({artifact, &e->algorithm, &e->digest});
                 }
             }
@@ -611,7 +638,9 @@ Result<int64_t> Store::store_job(const JobRecord& job, std::optional<int64_t> st
     }
     try {
         m_engine->prepare_write(job.inputs.size() + job.outputs.size() + job.deleted.size());
-        m_engine->begin_write();
+        // Every id the job's rows name is found or made below, under this
+        // transaction's write lock.
+        m_engine->begin_write_of_own_references();
         const int64_t session = active_session_for_writing();
         const int64_t step = step_for(session, job, step_number);
         SqlStatement& insert = prepared(R"sql(

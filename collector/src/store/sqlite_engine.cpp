@@ -162,6 +162,8 @@ SqliteEngine::~SqliteEngine()
     sqlite3_finalize(m_begin_read);
     sqlite3_finalize(m_begin_write);
     sqlite3_finalize(m_commit);
+    sqlite3_finalize(m_references_off);
+    sqlite3_finalize(m_references_on);
     sqlite3_close_v2(m_db);
 }
 
@@ -328,8 +330,45 @@ void SqliteEngine::run_kept(sqlite3_stmt*& kept, const char* sql)
 
 void SqliteEngine::begin_write() { run_kept(m_begin_write, "BEGIN IMMEDIATE"); }
 void SqliteEngine::begin_read() { run_kept(m_begin_read, "BEGIN DEFERRED"); }
-void SqliteEngine::commit() { run_kept(m_commit, "COMMIT"); }
-void SqliteEngine::rollback() noexcept { sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr); }
+void SqliteEngine::commit()
+{
+    run_kept(m_commit, "COMMIT");
+    check_references_again();
+}
+
+void SqliteEngine::rollback() noexcept
+{
+    sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
+    check_references_again();
+}
+
+void SqliteEngine::begin_write_of_own_references()
+{
+    // The setting is ignored inside a transaction: it changes before BEGIN
+    // and after COMMIT or ROLLBACK.
+    run_kept(m_references_off, "PRAGMA foreign_keys = OFF");
+    m_references_unchecked = true;
+    try {
+        begin_write();
+    } catch (...) {
+        check_references_again();
+        throw;
+    }
+}
+
+void SqliteEngine::check_references_again() noexcept
+{
+    if (!m_references_unchecked || !sqlite3_get_autocommit(m_db)) {
+        return;
+    }
+    try {
+        run_kept(m_references_on, "PRAGMA foreign_keys = ON");
+        m_references_unchecked = false;
+    } catch (const FatalError&) {
+        // Left off until the next commit or rollback tries again; a
+        // connection that cannot run a PRAGMA fails its next write too.
+    }
+}
 bool SqliteEngine::in_transaction() const { return sqlite3_get_autocommit(m_db) == 0; }
 int64_t SqliteEngine::last_insert_id() { return sqlite3_last_insert_rowid(m_db); }
 

@@ -322,6 +322,40 @@ TEST_CASE("a write of very many rows gets a smaller page cache, and the next wri
     CHECK(cache_kib() == roar::collector::k_page_cache_kib);
 }
 
+TEST_CASE("a write of the writer's own references goes unchecked, and checking resumes when it ends", "[collector][db]")
+{
+    TempDir dir;
+    auto engine = roar::collector::SqliteEngine::create(dir / "roar.db");
+    REQUIRE(engine);
+    auto& db = **engine;
+    db.exec("CREATE TABLE parent (id INTEGER PRIMARY KEY); CREATE TABLE child (p INTEGER REFERENCES parent(id))");
+    const auto add_orphan = [&db] { db.prepare("INSERT INTO child (p) VALUES (7)")->run(); };
+    const auto checking = [&db] {
+        auto q = db.prepare("PRAGMA foreign_keys");
+        REQUIRE(q->step());
+        return q->column_int(0) == 1;
+    };
+    REQUIRE(checking());
+    SECTION("committed")
+    {
+        db.begin_write_of_own_references();
+        CHECK_FALSE(checking());
+        CHECK_NOTHROW(add_orphan());
+        db.exec("DELETE FROM child");
+        db.commit();
+    }
+    SECTION("rolled back")
+    {
+        db.begin_write_of_own_references();
+        CHECK_NOTHROW(add_orphan());
+        db.rollback();
+    }
+    CHECK(checking());
+    db.begin_write();
+    CHECK_THROWS_AS(add_orphan(), roar::FatalError);
+    db.rollback();
+}
+
 TEST_CASE("store_job records every use, shares artifacts, and adds an S3 object's other hashes", "[collector][db]")
 {
     TempDir dir;

@@ -845,6 +845,9 @@ TEST_CASE("a job with more uses than one write batch: every use stored, repeated
     // Its paths are the first job's, but one: only the new output is a new path.
     CHECK(count(file, "SELECT count(*) FROM paths") == k_inputs + 3);
     CHECK(count(file, "SELECT count(DISTINCT path_id) FROM job_io") == k_inputs + 3);
+    // The writer leaves its own references unchecked as it writes: every
+    // one names a stored row.
+    CHECK(count(file, "SELECT count(*) FROM pragma_foreign_key_check") == 0);
 }
 
 TEST_CASE("a job with more processes than one write batch reads every process back exactly", "[collector][store]")

@@ -152,6 +152,14 @@ public:
     // what it keeps of it in memory (SQLite's page cache, which a very
     // large job's transaction outgrows and spills to the WAL either way).
     virtual void prepare_write(size_t /*rows*/) { }
+    // begin_write() for a transaction whose rows reference only rows the
+    // writer found or wrote inside it (a job's rows: its own id, the paths
+    // it interned, the artifacts it found or made): the engine may leave
+    // those references unchecked row by row, and checks again once the
+    // transaction ends, committed or not. SQLite's foreign-key checks were
+    // a tenth of storing a job of 100,000 new inputs (docs/benchmarks.md,
+    // session 30); PostgreSQL checks them regardless.
+    virtual void begin_write_of_own_references() { begin_write(); }
     // Gives back the memory of pages this connection keeps cached but is
     // not using (SQLite's page cache after a commit); the next statements
     // read those pages again.

@@ -102,6 +102,7 @@ public:
     void set_lock_wait(std::chrono::milliseconds wait) override;
     void prepare_bulk_read() override;
     void prepare_write(size_t rows) override;
+    void begin_write_of_own_references() override;
     void release_memory() override;
     Result<std::unique_ptr<StoreEngine>> open_reader() const override;
     std::string moved() const override;
@@ -113,11 +114,16 @@ private:
     // Runs one of the transaction statements, prepared on first use and
     // kept (a lookup that begins and commits a snapshot pays no parsing).
     void run_kept(sqlite3_stmt*& kept, const char* sql);
+    // Foreign keys checked again after begin_write_of_own_references().
+    void check_references_again() noexcept;
 
     sqlite3* m_db = nullptr;
     sqlite3_stmt* m_begin_read = nullptr;
     sqlite3_stmt* m_begin_write = nullptr;
     sqlite3_stmt* m_commit = nullptr;
+    sqlite3_stmt* m_references_off = nullptr;
+    sqlite3_stmt* m_references_on = nullptr;
+    bool m_references_unchecked = false; // in a begin_write_of_own_references() transaction
     std::filesystem::path m_path;
     Access m_access;
     bool m_immutable = false; // read-only .roar: no locks, no WAL index
