@@ -369,6 +369,7 @@ void SqliteEngine::check_references_again() noexcept
         // connection that cannot run a PRAGMA fails its next write too.
     }
 }
+
 bool SqliteEngine::in_transaction() const { return sqlite3_get_autocommit(m_db) == 0; }
 int64_t SqliteEngine::last_insert_id() { return sqlite3_last_insert_rowid(m_db); }
 
