@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace roar::collector::store_detail {
 
@@ -141,6 +142,15 @@ private:
     bool m_may_stream;
     std::unique_ptr<SqlStatement> m_full;
 };
+
+// The view among `sorted` (sorted, each once) equal to `key`, or null: a
+// stored row's key mapped back to the batch's own bytes, which outlive
+// the row (a KeyLookup's column views do not).
+inline const std::string_view* batch_view(const std::vector<std::string_view>& sorted, std::string_view key)
+{
+    const auto at = std::lower_bound(sorted.begin(), sorted.end(), key);
+    return at != sorted.end() && *at == key ? &*at : nullptr;
+}
 
 // Finds stored rows by a text key, many keys a statement: `in_head` is the
 // query up to its IN list ("SELECT id, path FROM paths WHERE path IN ("),

@@ -51,10 +51,8 @@ public:
         m_known.reserve(m_distinct.size());
         m_lookup.run(m_distinct, [&](SqlStatement& q) {
             // The stored bytes are one of the batch's: find that view.
-            const std::string_view stored = q.column_view(1);
-            auto at = std::lower_bound(m_distinct.begin(), m_distinct.end(), stored);
-            if (at != m_distinct.end() && *at == stored) {
-                m_known.emplace(*at, q.column_int(0));
+            if (const std::string_view* path = store_detail::batch_view(m_distinct, q.column_view(1))) {
+                m_known.emplace(*path, q.column_int(0));
             }
         });
         m_new.clear();
@@ -486,12 +484,10 @@ void Store::write_uses_in_bulk(int64_t job_id, const JobRecord& job)
         known.clear();
         known.reserve(entries.size());
         digest_lookup.run(digests, [&](SqlStatement& q) {
-            const std::string_view digest = q.column_view(1);
-            const auto at = std::lower_bound(digests.begin(), digests.end(), digest);
-            const std::string_view algorithm = q.column_view(0);
-            const auto named = std::find(algorithms.begin(), algorithms.end(), algorithm);
-            if (at != digests.end() && *at == digest && named != algorithms.end()) {
-                known[{*named, *at}] = q.column_int(2);
+            const std::string_view* digest = store_detail::batch_view(digests, q.column_view(1));
+            const auto named = std::find(algorithms.begin(), algorithms.end(), q.column_view(0));
+            if (digest && named != algorithms.end()) {
+                known[{*named, *digest}] = q.column_int(2);
             }
         });
 
