@@ -119,8 +119,8 @@ int serve_until_signal(ServerPtr& server, const sigset_t& signals, const std::st
 }
 
 // roar-proxy --gateway FILE: the team S3 gateway (docs/gateway.md).
-int run_gateway(const std::string& file, int ready_fd, const std::string& pid_file, unsigned max_connections,
-                bool log_format_given)
+int run_gateway(const std::string& file, int ready_fd, const std::string& pid_file,
+                const roar::proxy::gateway::FrontOptions& options, bool log_format_given)
 {
     namespace gw = roar::proxy::gateway;
     const sigset_t signals = block_signals();
@@ -132,8 +132,6 @@ int run_gateway(const std::string& file, int ready_fd, const std::string& pid_fi
     if (!log_format_given && config->log_format == "json") {
         roar::proxy::logger().set_format(roar::proxy::LogFormat::json);
     }
-    gw::FrontOptions options;
-    options.max_connections = max_connections;
     auto server = gw::GatewayServer::create(std::move(*config), options);
     if (!server) {
         throw Fatal{server.error().message};
@@ -351,10 +349,15 @@ int run(int argc, char** argv)
                  "attribute each direct loopback connection's calls to the pid holding the client socket");
     std::string gateway_file;
     app.add_option("--gateway", gateway_file, "run the team S3 gateway configured by this TOML file (docs/gateway.md)");
-    unsigned gateway_connections = 64;
-    app.add_option("--gateway-connections", gateway_connections,
-                   "gateway: connections served at once (one thread each); more are answered 503 SlowDown")
+    roar::proxy::gateway::FrontOptions gateway_options;
+    app.add_option("--gateway-connections", gateway_options.max_connections,
+                   "gateway: requests served at once (a thread each); one more is answered 503 SlowDown")
         ->check(CLI::Range(1, 4096))
+        ->capture_default_str();
+    app.add_option("--gateway-open-connections", gateway_options.max_open_connections,
+                   "gateway: connections open at once, idle keep-alive ones included (they wait without a "
+                   "thread); one more is answered 503 SlowDown")
+        ->check(CLI::Range(1, 1000000))
         ->capture_default_str();
     auto* admin = app.add_subcommand("admin", "call the admin API of a running gateway (docs/gateway.md)");
     std::string admin_url = std::getenv("ROAR_GATEWAY_URL") != nullptr ? std::getenv("ROAR_GATEWAY_URL") : "";
@@ -454,7 +457,7 @@ int run(int argc, char** argv)
         roar::proxy::logger().set_format(roar::proxy::LogFormat::json);
     }
     if (!gateway_file.empty()) {
-        return run_gateway(gateway_file, ready_fd, pid_file, gateway_connections, !log_format.empty());
+        return run_gateway(gateway_file, ready_fd, pid_file, gateway_options, !log_format.empty());
     }
     if (upstream.empty()) {
         if (const char* env = std::getenv("ROAR_UPSTREAM_S3_ENDPOINT"); env != nullptr) {

@@ -1,5 +1,6 @@
-// The gateway's server front: sockets, one thread per connection (bounded),
-// HTTP/1.1 framing through the proxy core's pure parser, authentication,
+// The gateway's server front: connections wait in an epoll set between
+// requests and a bounded pool of threads serves the requests that arrive
+// (GatewayServer::run), HTTP/1.1 framing through the proxy core's pure parser, authentication,
 // and the S3 operations over the gateway library. See front.hpp and
 // docs/gateway.md.
 #include "roar/proxy/gateway/front.hpp"
@@ -34,15 +35,18 @@
 #include <functional>
 #include <map>
 #include <mutex>
-#include <set>
 #include <thread>
 #include <tuple>
+#include <unordered_map>
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -60,6 +64,13 @@ constexpr std::uint64_t k_max_object = 5ull << 30;      // S3's single PUT / par
 constexpr std::chrono::seconds k_head_timeout{10};      // a request head, from its first byte
 constexpr std::uint64_t k_min_part = 5ull << 20;        // S3's smallest part but the last
 constexpr std::uint64_t k_drain_limit = 8ull << 20; // an unread body this small is drained to keep the answer readable
+// File descriptors kept for everything but client connections (backends'
+// connections, the metadata's files, logs) when the open-connection
+// limit is checked against the process's descriptor limit.
+constexpr unsigned k_fd_reserve = 256;
+// After answering, a connection keeps its thread this long for the
+// client's next request before it waits in the epoll set.
+constexpr int k_linger_ms = 2;
 
 std::string http_date(Millis ms)
 {
@@ -144,6 +155,9 @@ public:
     std::atomic<std::uint64_t> bytes_out{0};
     std::atomic<std::uint64_t> connections{0};
     std::atomic<std::uint64_t> refused_connections{0};
+    std::atomic<std::uint64_t> refused_requests{0};
+    std::atomic<std::int64_t> open_connections{0};
+    std::atomic<std::int64_t> requests_in_flight{0};
 
     std::string render(const std::vector<BackendUsage>& usage, const std::vector<JobCount>& jobs) const
     {
@@ -173,6 +187,16 @@ public:
                            "# TYPE roar_gateway_connections_refused_total counter\n"
                            "roar_gateway_connections_refused_total {}\n",
                            refused_connections.load());
+        out += fmt::format("# HELP roar_gateway_requests_refused_total Requests refused with every request thread "
+                           "busy.\n# TYPE roar_gateway_requests_refused_total counter\n"
+                           "roar_gateway_requests_refused_total {}\n",
+                           refused_requests.load());
+        out += fmt::format("# HELP roar_gateway_connections_open Client connections open, idle ones included.\n"
+                           "# TYPE roar_gateway_connections_open gauge\nroar_gateway_connections_open {}\n",
+                           open_connections.load());
+        out += fmt::format("# HELP roar_gateway_requests_in_flight Requests being served.\n"
+                           "# TYPE roar_gateway_requests_in_flight gauge\nroar_gateway_requests_in_flight {}\n",
+                           requests_in_flight.load());
         out += "# HELP roar_gateway_backend_requests_total Object transfers with each backend, by outcome.\n"
                "# TYPE roar_gateway_backend_requests_total counter\n";
         for (const auto& [name, b] : m_backends) {
@@ -281,21 +305,29 @@ public:
         m_received += static_cast<std::uint64_t>(n);
         return static_cast<std::size_t>(n);
     }
-    // Waits until bytes arrive (true), or the timeout passes, the peer
-    // closes or `stop` is set (false).
-    bool wait_readable(const std::atomic<bool>& stop)
+    // Takes the bytes already waiting on the socket, without waiting for
+    // more, until `limit` are buffered or a read finds fewer than it had
+    // room for (the rest, if any, wakes the epoll set again). False when
+    // the peer has closed its side or the socket failed (what arrived
+    // before is kept).
+    bool take_waiting(std::size_t limit)
     {
-        for (int waited = 0; waited < m_timeout_ms && !stop.load(); waited += 200) {
-            pollfd p{m_fd, POLLIN, 0};
-            const int n = ::poll(&p, 1, 200);
-            if (n < 0) {
-                return false;
-            }
+        char tmp[k_io_chunk];
+        while (m_buf.size() - m_pos < limit) {
+            const ssize_t n = ::recv(m_fd, tmp, sizeof tmp, MSG_DONTWAIT);
             if (n > 0) {
-                return true;
+                m_buf.append(tmp, static_cast<std::size_t>(n));
+                m_received += static_cast<std::uint64_t>(n);
+                if (static_cast<std::size_t>(n) < sizeof tmp) {
+                    return true;
+                }
+            } else if (n < 0 && errno == EINTR) {
+                continue;
+            } else {
+                return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
             }
         }
-        return false;
+        return true;
     }
     std::string_view available() const { return std::string_view(m_buf).substr(m_pos); }
     void consume(std::size_t n)
@@ -330,6 +362,15 @@ public:
         }
         return true;
     }
+    // Gives back a large emptied buffer: a connection waiting for its next
+    // request keeps none of the one before.
+    void release_buffer()
+    {
+        if (m_pos == m_buf.size() && m_buf.capacity() > 4096) {
+            std::string().swap(m_buf);
+            m_pos = 0;
+        }
+    }
     // Bytes read from and written to the client so far (heads included).
     std::uint64_t received() const { return m_received; }
     std::uint64_t sent() const { return m_sent; }
@@ -341,6 +382,25 @@ private:
     std::uint64_t m_sent = 0;
     std::string m_buf;
     std::size_t m_pos = 0;
+};
+
+std::int64_t steady_ms()
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+// A client connection of the front. Its socket and buffer belong to the
+// one thread that took its readiness from the epoll set (it is armed
+// one-shot), the times to whoever sweeps.
+struct FrontClient {
+    FrontClient(int fd_, std::chrono::seconds timeout, std::uint64_t id_) : conn(fd_, timeout), fd(fd_), id(id_) { }
+    Conn conn; // closes fd when the last holder lets go
+    const int fd;
+    const std::uint64_t id;
+    std::atomic<bool> busy{true};            // being read or served (not waiting in the set)
+    std::atomic<std::int64_t> head_since{0}; // steady_ms() of a waiting partial head's first byte; 0: none
+    std::atomic<std::int64_t> idle_since{0}; // steady_ms() since it has waited for a request
 };
 
 // --- request bodies ---------------------------------------------------------------
@@ -900,16 +960,31 @@ struct GatewayServer::Impl {
     int listen_fd = -1;
     std::uint16_t port = 0;
     std::atomic<bool> stopping{false};
-    std::mutex mutex;
+    std::mutex mutex; // with cv: stopping, the drain, the background sweep's sleep
     std::condition_variable cv;
-    unsigned active = 0;
-    std::set<int> open_fds; // connections being served (shut down if the drain runs out)
-    std::vector<std::thread> workers;
+    std::vector<std::thread> workers; // background: replication, the stale-upload sweep
+
+    // The front (run()): connections wait for a request in `epoll_fd`, each
+    // armed one-shot; a thread of the pool takes a ready one, reads what
+    // has arrived and, once the head is whole, serves the request.
+    int epoll_fd = -1;
+    std::mutex listen_mutex; // accepting, and closing the listener
+    std::mutex clients_mutex;
+    std::unordered_map<std::uint64_t, std::shared_ptr<FrontClient>> front_clients;
+    std::uint64_t last_client_id = 0;
+    std::atomic<unsigned> serving{0}; // requests being served
+    std::atomic<unsigned> waiting{0}; // pool threads waiting in epoll_wait
+    std::atomic<std::int64_t> last_sweep{0};
+    std::mutex pool_mutex;
+    std::vector<std::thread> pool;
 
     ~Impl()
     {
         if (listen_fd >= 0) {
             ::close(listen_fd);
+        }
+        if (epoll_fd >= 0) {
+            ::close(epoll_fd);
         }
     }
 
@@ -922,9 +997,16 @@ struct GatewayServer::Impl {
         return now + std::chrono::duration_cast<std::chrono::milliseconds>(config.replication.delete_grace).count();
     }
 
-    void serve_connection(int fd);
     bool serve_request(Conn& conn);
     void start_background();
+
+    void pool_thread();
+    void add_pool_thread();
+    void accept_waiting();
+    void take_ready(FrontClient& client);
+    void wait_for_request(FrontClient& client);
+    void forget(const FrontClient& client);
+    void sweep(std::int64_t now);
 };
 
 namespace {
@@ -2357,23 +2439,249 @@ bool GatewayServer::Impl::serve_request(Conn& conn)
     return !x.close_after && parsed.keep_alive;
 }
 
-void GatewayServer::Impl::serve_connection(int fd)
+namespace {
+
+// Arms `fd` one-shot in the set, with `client` as its data (the listener's
+// is null). A client's entry in Impl::front_clients outlives its arming:
+// only the thread that took its readiness (or accepted it) forgets it.
+bool arm(int epoll_fd, int op, int fd, FrontClient* client)
 {
-    Conn conn(fd, options.io_timeout);
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
+    ev.data.ptr = client;
+    return ::epoll_ctl(epoll_fd, op, fd, &ev) == 0;
+}
+
+// A 503 SlowDown on `fd`, closing the connection.
+void refuse(int fd, std::string_view message)
+{
+    const std::string body = error_xml({503, "SlowDown", std::string(message)}, "", "");
+    const std::string out = fmt::format("HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/xml\r\n"
+                                        "Content-Length: {}\r\nConnection: close\r\n\r\n{}",
+                                        body.size(), body);
+    (void)::send(fd, out.data(), out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+// The open-connection limit the process's file descriptors allow: the soft
+// limit is raised towards the hard one when `wanted` needs it, else the
+// connection limit is lowered, and that is logged.
+unsigned fit_open_connections(unsigned wanted)
+{
+    rlimit lim{};
+    if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) {
+        return wanted;
+    }
+    const rlim_t need = rlim_t(wanted) + k_fd_reserve;
+    if (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < need) {
+        rlimit raised = lim;
+        raised.rlim_cur = lim.rlim_max == RLIM_INFINITY ? need : std::min(need, lim.rlim_max);
+        if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) {
+            lim = raised;
+        }
+    }
+    if (lim.rlim_cur == RLIM_INFINITY || lim.rlim_cur >= need) {
+        return wanted;
+    }
+    const auto fits = static_cast<unsigned>(lim.rlim_cur > 2 * k_fd_reserve ? lim.rlim_cur - k_fd_reserve
+                                                                            : std::max<rlim_t>(1, lim.rlim_cur / 2));
+    log_warn("gateway: {} open connections asked for; the file descriptor limit ({}) leaves room for {}", wanted,
+             lim.rlim_cur, fits);
+    return fits;
+}
+
+} // namespace
+
+// One thread of the front's pool: takes whatever is ready (the listener or
+// a connection), and sweeps out stale connections once a second.
+void GatewayServer::Impl::pool_thread()
+{
     while (!stopping.load()) {
-        // Between requests, wait in short slices so a shutdown does not
-        // wait for idle keep-alive connections.
-        if (conn.available().empty() && !conn.wait_readable(stopping)) {
+        epoll_event ev{};
+        waiting.fetch_add(1);
+        const int n = ::epoll_wait(epoll_fd, &ev, 1, 200);
+        waiting.fetch_sub(1);
+        if (n == 1 && ev.data.ptr == nullptr) {
+            accept_waiting();
+        } else if (n == 1) {
+            take_ready(*static_cast<FrontClient*>(ev.data.ptr));
+        }
+        const std::int64_t now = steady_ms();
+        std::int64_t last = last_sweep.load();
+        if (now - last >= 1000 && last_sweep.compare_exchange_strong(last, now)) {
+            sweep(now);
+        }
+    }
+}
+
+// Another thread for the pool, unless one is already waiting for work or
+// the pool is full (a request per thread, and one more to answer 503).
+void GatewayServer::Impl::add_pool_thread()
+{
+    if (waiting.load() > 0) {
+        return;
+    }
+    std::lock_guard lock(pool_mutex);
+    if (stopping.load() || waiting.load() > 0 || pool.size() > options.max_connections) {
+        return;
+    }
+    pool.emplace_back([this] { pool_thread(); });
+}
+
+void GatewayServer::Impl::accept_waiting()
+{
+    std::lock_guard accepting(listen_mutex);
+    if (listen_fd < 0) {
+        return;
+    }
+    for (;;) {
+        const int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED) {
+                continue;
+            }
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                // The connection stays queued; taking it again at once would spin.
+                log_warn("gateway: cannot accept a connection: {}", std::strerror(errno));
+                std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            }
             break;
         }
-        if (!serve_request(conn)) {
+        const int one = 1;
+        ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        metrics.connections += 1;
+        std::shared_ptr<FrontClient> client;
+        {
+            std::lock_guard lock(clients_mutex);
+            if (front_clients.size() < options.max_open_connections) {
+                client = std::make_shared<FrontClient>(fd, options.io_timeout, ++last_client_id);
+                client->idle_since = steady_ms();
+                client->busy = false;
+                front_clients.emplace(client->id, client);
+                metrics.open_connections += 1;
+            }
+        }
+        if (!client) {
+            metrics.refused_connections += 1;
+            refuse(fd, "The gateway has its maximum number of connections open; retry.");
+            ::close(fd);
+        } else if (!arm(epoll_fd, EPOLL_CTL_ADD, fd, client.get())) {
+            log_warn("gateway: cannot watch a connection: {}", std::strerror(errno));
+            forget(*client);
+        }
+    }
+    arm(epoll_fd, EPOLL_CTL_MOD, listen_fd, nullptr);
+}
+
+// Drops `client` from the front, closing its socket (once the accepting
+// thread lets go, for one just accepted). `client` is gone afterwards.
+void GatewayServer::Impl::forget(const FrontClient& client)
+{
+    std::lock_guard lock(clients_mutex);
+    if (front_clients.erase(client.id) > 0) {
+        metrics.open_connections -= 1;
+    }
+}
+
+// Back into the set until its next bytes arrive.
+void GatewayServer::Impl::wait_for_request(FrontClient& client)
+{
+    client.busy = false;
+    if (!arm(epoll_fd, EPOLL_CTL_MOD, client.fd, &client)) {
+        forget(client);
+    }
+}
+
+// `client` has bytes (or has closed): reads what is there and, once its
+// request head is whole, serves requests while whole ones keep arriving.
+void GatewayServer::Impl::take_ready(FrontClient& client)
+{
+    client.busy = true;
+    Conn& conn = client.conn;
+    const std::size_t max_head = HeadLimits{}.max_bytes;
+    const bool open = conn.take_waiting(max_head + 1);
+    const auto head_waiting = [&conn, max_head] {
+        return find_head_end(conn.available()) != std::string_view::npos || conn.available().size() > max_head;
+    };
+    if (!head_waiting()) {
+        if (!open || stopping.load()) {
+            forget(client);
+            return;
+        }
+        if (!conn.available().empty() && client.head_since.load() == 0) {
+            client.head_since = steady_ms();
+        }
+        wait_for_request(client);
+        return;
+    }
+    if (stopping.load()) {
+        forget(client);
+        return;
+    }
+    if (serving.fetch_add(1) >= options.max_connections) {
+        serving.fetch_sub(1);
+        metrics.refused_requests += 1;
+        refuse(client.fd, "The gateway is serving its maximum number of requests; retry.");
+        forget(client);
+        return;
+    }
+    metrics.requests_in_flight += 1;
+    add_pool_thread(); // someone must still be waiting for the set while this request is served
+    bool keep = true;
+    bool still_open = open;
+    for (;;) {
+        while (keep && !stopping.load() && head_waiting()) {
+            keep = serve_request(conn);
+        }
+        if (!keep || stopping.load() || !conn.available().empty()) {
+            break;
+        }
+        // A client sending requests back to back has its next one here
+        // within a moment: waited for on this thread, it costs a poll
+        // instead of re-arming the set and waking another thread.
+        pollfd p{client.fd, POLLIN, 0};
+        if (::poll(&p, 1, k_linger_ms) != 1) {
+            break;
+        }
+        still_open = conn.take_waiting(max_head + 1);
+        if (!still_open && !head_waiting()) {
             break;
         }
     }
-    // Forgotten before `conn` closes the descriptor, so a shutdown never
-    // touches a number the system has handed out again.
-    std::lock_guard lock(mutex);
-    open_fds.erase(fd);
+    metrics.requests_in_flight -= 1;
+    serving.fetch_sub(1);
+    if (stopping.load()) {
+        { // the drain in run() waits for `serving` under `mutex`
+            std::lock_guard lock(mutex);
+        }
+        cv.notify_all();
+    }
+    if (!keep || !still_open || stopping.load()) {
+        forget(client);
+        return;
+    }
+    client.head_since = conn.available().empty() ? 0 : steady_ms();
+    client.idle_since = steady_ms();
+    conn.release_buffer();
+    wait_for_request(client);
+}
+
+// Cuts the connections waiting in the set past their time: a partial head
+// older than k_head_timeout, an idle keep-alive connection older than the
+// I/O timeout. The shutdown wakes the set, whose thread then drops them.
+void GatewayServer::Impl::sweep(std::int64_t now)
+{
+    const std::int64_t head_limit = std::chrono::milliseconds(k_head_timeout).count();
+    const std::int64_t idle_limit = std::chrono::milliseconds(options.io_timeout).count();
+    std::lock_guard lock(clients_mutex);
+    for (const auto& [id, client] : front_clients) {
+        if (client->busy.load()) {
+            continue;
+        }
+        const std::int64_t head = client->head_since.load();
+        if (head != 0 ? now - head > head_limit : now - client->idle_since.load() > idle_limit) {
+            ::shutdown(client->fd, SHUT_RDWR);
+        }
+    }
 }
 
 void GatewayServer::Impl::start_background()
@@ -2457,6 +2765,16 @@ Result<std::unique_ptr<GatewayServer>> GatewayServer::create(GatewayConfig confi
     }
     ::freeaddrinfo(res);
     impl->listen_fd = fd;
+    // Accepted until the queue is empty, by whichever pool thread the
+    // listener's readiness wakes.
+    if (::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) {
+        return fail("listen {}: {}", impl->config.listen, std::strerror(errno));
+    }
+    impl->epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
+    if (impl->epoll_fd < 0 || !arm(impl->epoll_fd, EPOLL_CTL_ADD, fd, nullptr)) {
+        return fail("gateway: epoll: {}", std::strerror(errno));
+    }
+    impl->options.max_open_connections = fit_open_connections(impl->options.max_open_connections);
     sockaddr_storage addr{};
     socklen_t len = sizeof addr;
     ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
@@ -2483,58 +2801,53 @@ void GatewayServer::run()
     if (g.options.background) {
         g.start_background();
     }
-    while (!g.stopping.load()) {
-        pollfd p{g.listen_fd, POLLIN, 0};
-        if (::poll(&p, 1, 200) <= 0) {
-            continue;
+    {
+        std::lock_guard lock(g.pool_mutex);
+        for (unsigned i = 0; i < std::min(2u, g.options.max_connections + 1); ++i) {
+            g.pool.emplace_back([&g] { g.pool_thread(); });
         }
-        const int fd = ::accept4(g.listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
-        if (fd < 0) {
-            continue;
-        }
-        const int one = 1;
-        ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        g.metrics.connections += 1;
-        {
-            std::unique_lock lock(g.mutex);
-            if (g.active >= g.options.max_connections) {
-                lock.unlock();
-                g.metrics.refused_connections += 1;
-                const std::string body = error_xml(
-                    {503, "SlowDown", "The gateway is serving its maximum number of connections; retry."}, "", "");
-                const std::string out =
-                    fmt::format("HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/xml\r\n"
-                                "Content-Length: {}\r\nConnection: close\r\n\r\n{}",
-                                body.size(), body);
-                (void)::send(fd, out.data(), out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-                ::close(fd);
-                continue;
-            }
-            ++g.active;
-            g.open_fds.insert(fd);
-        }
-        std::thread([&g, fd] {
-            g.serve_connection(fd); // forgets and closes fd
-            std::lock_guard lock(g.mutex);
-            --g.active;
-            g.cv.notify_all();
-        }).detach();
     }
-    ::close(g.listen_fd);
-    g.listen_fd = -1;
-    // Drain: connections finish the request they are serving.
     std::unique_lock lock(g.mutex);
-    if (!g.cv.wait_for(lock, g.options.drain_timeout, [&g] { return g.active == 0; })) {
+    g.cv.wait(lock, [&g] { return g.stopping.load(); });
+    lock.unlock();
+    {
+        // No new connections: the listener closes (once no thread is accepting).
+        std::lock_guard accepting(g.listen_mutex);
+        ::epoll_ctl(g.epoll_fd, EPOLL_CTL_DEL, g.listen_fd, nullptr);
+        ::close(g.listen_fd);
+        g.listen_fd = -1;
+    }
+    // Drain: the requests being served finish.
+    lock.lock();
+    if (!g.cv.wait_for(lock, g.options.drain_timeout, [&g] { return g.serving.load() == 0; })) {
         // Transfers still running after the drain time: cut their sockets
         // (their backend transfers then fail at once) and wait for the
         // threads, which use this object, to end.
-        log_warn("gateway: {} connections still busy after the drain time; closing them", g.active);
-        for (int fd : g.open_fds) {
-            ::shutdown(fd, SHUT_RDWR);
+        log_warn("gateway: {} requests still in flight after the drain time; closing them", g.serving.load());
+        {
+            std::lock_guard clients(g.clients_mutex);
+            for (const auto& [id, client] : g.front_clients) {
+                if (client->busy.load()) {
+                    ::shutdown(client->fd, SHUT_RDWR);
+                }
+            }
         }
-        g.cv.wait(lock, [&g] { return g.active == 0; });
+        g.cv.wait(lock, [&g] { return g.serving.load() == 0; });
     }
     lock.unlock();
+    std::vector<std::thread> pool;
+    {
+        std::lock_guard pool_lock(g.pool_mutex); // no thread is added once `stopping` is set
+        pool.swap(g.pool);
+    }
+    for (auto& t : pool) {
+        t.join();
+    }
+    {
+        std::lock_guard clients(g.clients_mutex); // the idle connections close here
+        g.metrics.open_connections -= static_cast<std::int64_t>(g.front_clients.size());
+        g.front_clients.clear();
+    }
     for (auto& t : g.workers) {
         if (t.joinable()) {
             t.join();

@@ -286,17 +286,59 @@ else:
 PY
 }
 
-check "connections beyond --gateway-connections are answered 503 SlowDown, not queued"
 LIM_PORT=$(free_port)
 sed -e "s/^listen = .*/listen = \"127.0.0.1:$LIM_PORT\"/" -e "s|gw.db|gw-limit.db|" "$TEST_TMP/gw.toml" >"$TEST_TMP/gw-limit.toml"
-"$PROXY" --gateway "$TEST_TMP/gw-limit.toml" --gateway-connections 1 --log-file "$TEST_TMP/gateway-limit.log" &
+"$PROXY" --gateway "$TEST_TMP/gw-limit.toml" --gateway-connections 1 --gateway-open-connections 3 \
+  --log-file "$TEST_TMP/gateway-limit.log" &
 LIM_PID=$!
 on_exit "kill $LIM_PID 2>/dev/null; wait $LIM_PID 2>/dev/null"
 wait_port "$LIM_PORT" 30 || fail "the second gateway did not start"
+
+check "idle connections hold no request slot: with --gateway-connections 1, two sit idle and a third client is served"
 python3 - "$LIM_PORT" <<'PY'
 import socket, sys, time
 port = int(sys.argv[1])
-idle = socket.create_connection(("127.0.0.1", port))   # holds the only slot, sends nothing
+idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(2)]  # connected, sending nothing
+idle[0].sendall(b"GET /_roar/health HTTP/1.1\r\nHost: x\r\n\r\n")  # one request, then idle on keep-alive
+idle[0].settimeout(10)
+assert idle[0].recv(4096).decode().startswith("HTTP/1.1 200")
+time.sleep(0.3)
+third = socket.create_connection(("127.0.0.1", port))
+third.sendall(b"GET /_roar/health HTTP/1.1\r\nHost: x\r\n\r\n")
+third.settimeout(10)
+answer = third.recv(4096).decode()
+assert answer.startswith("HTTP/1.1 200"), answer
+for s in idle + [third]:
+    s.close()
+PY
+
+check "connections beyond --gateway-open-connections are answered 503 SlowDown at once"
+python3 - "$LIM_PORT" <<'PY'
+import socket, sys, time
+port = int(sys.argv[1])
+held = [socket.create_connection(("127.0.0.1", port)) for _ in range(3)]
+time.sleep(0.3)
+extra = socket.create_connection(("127.0.0.1", port))
+extra.settimeout(10)
+answer = extra.recv(4096).decode()
+assert answer.startswith("HTTP/1.1 503"), answer
+assert "<Code>SlowDown</Code>" in answer, answer
+for s in held:
+    s.close()
+PY
+slot_freed "$LIM_PORT" "the closed connections'"
+
+check "a request beyond --gateway-connections is answered 503 SlowDown, not queued"
+# The only request thread is held by a signed upload whose body stops
+# after 10 of its 1000 bytes.
+GW_URL=http://127.0.0.1:$LIM_PORT static <<PY
+$PYHEAD
+import socket, time, urllib.parse
+port = urllib.parse.urlsplit(os.environ["GW_URL"]).port
+url = gw.generate_presigned_url("put_object", Params={"Bucket": "data", "Key": "slow-upload"}, ExpiresIn=300)
+target = url.split(str(port), 1)[1]
+slow = socket.create_connection(("127.0.0.1", port))
+slow.sendall(f"PUT {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 1000\r\n\r\n".encode() + b"x" * 10)
 time.sleep(0.5)
 second = socket.create_connection(("127.0.0.1", port))
 second.sendall(b"GET /_roar/health HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -304,11 +346,13 @@ second.settimeout(10)
 answer = second.recv(4096).decode()
 assert answer.startswith("HTTP/1.1 503"), answer
 assert "<Code>SlowDown</Code>" in answer, answer
-idle.close()
+slow.close()
 PY
-slot_freed "$LIM_PORT" "the idle connection's"
+slot_freed "$LIM_PORT" "the slow upload's"
+curl -s "http://127.0.0.1:$LIM_PORT/_roar/metrics" | grep -Eq '^roar_gateway_requests_refused_total [1-9]' ||
+  fail "the refused request is not counted in roar_gateway_requests_refused_total"
 
-check "a client dripping a request head is cut off, freeing its slot"
+check "a client dripping a request head is cut off after the head timeout"
 python3 - "$LIM_PORT" <<'PY'
 import socket, sys, time
 port = int(sys.argv[1])

@@ -102,8 +102,10 @@ tl::expected<ByteRange, S3Error> parse_copy_source_range(std::optional<std::stri
 std::optional<std::string> virtual_host_bucket(std::string_view host, std::string_view suffix);
 
 struct FrontOptions {
-    unsigned max_connections = 64;          // served at once; one more is answered 503 SlowDown
-    std::chrono::seconds io_timeout{60};    // a read or write making no progress this long ends the connection
+    unsigned max_connections = 64;          // requests served at once (a thread each); one more: 503 SlowDown
+    unsigned max_open_connections = 1024;   // connections open at once, idle ones included; one more: 503 SlowDown
+    std::chrono::seconds io_timeout{60};    // a read or write making no progress this long, or an idle keep-alive
+                                            // connection this long, ends the connection
     std::chrono::seconds drain_timeout{30}; // shutdown waits this long for transfers in flight
     bool background = true;                 // run the replication workers and the stale-upload sweep
 };
