@@ -2788,10 +2788,10 @@ std::uint16_t GatewayServer::port() const { return m_impl->port; }
 void GatewayServer::stop()
 {
     Impl& g = *m_impl;
-    {
-        std::lock_guard lock(g.mutex);
-        g.stopping = true;
-    }
+    // Notified under the lock: run() may return, and the server be
+    // destroyed, as soon as it sees `stopping`.
+    std::lock_guard lock(g.mutex);
+    g.stopping = true;
     g.cv.notify_all();
 }
 
