@@ -398,7 +398,7 @@ struct FrontClient {
     Conn conn; // closes fd when the last holder lets go
     const int fd;
     const std::uint64_t id;
-    std::atomic<bool> busy{true};            // being read or served (not waiting in the set)
+    std::atomic<bool> busy{true}; // being read or served (not waiting in the set); its store of false releases
     std::atomic<std::int64_t> head_since{0}; // steady_ms() of a waiting partial head's first byte; 0: none
     std::atomic<std::int64_t> idle_since{0}; // steady_ms() since it has waited for a request
 };
@@ -2595,7 +2595,9 @@ void GatewayServer::Impl::wait_for_request(FrontClient& client)
 // request head is whole, serves requests while whole ones keep arriving.
 void GatewayServer::Impl::take_ready(FrontClient& client)
 {
-    client.busy = true;
+    // Acquires what the thread that armed it last did with it (epoll
+    // orders the two, but is no C++ synchronisation).
+    client.busy.exchange(true, std::memory_order_acq_rel);
     Conn& conn = client.conn;
     const std::size_t max_head = HeadLimits{}.max_bytes;
     const bool open = conn.take_waiting(max_head + 1);
