@@ -398,7 +398,8 @@ struct FrontClient {
     Conn conn; // closes fd when the last holder lets go
     const int fd;
     const std::uint64_t id;
-    std::atomic<bool> busy{true}; // being read or served (not waiting in the set); its store of false releases
+    std::mutex arming;                       // held while it is armed, taken by the thread its readiness wakes
+    std::atomic<bool> busy{true};            // being read or served (not waiting in the set)
     std::atomic<std::int64_t> head_since{0}; // steady_ms() of a waiting partial head's first byte; 0: none
     std::atomic<std::int64_t> idle_since{0}; // steady_ms() since it has waited for a request
 };
@@ -2555,7 +2556,6 @@ void GatewayServer::Impl::accept_waiting()
             if (front_clients.size() < options.max_open_connections) {
                 client = std::make_shared<FrontClient>(fd, options.io_timeout, ++last_client_id);
                 client->idle_since = steady_ms();
-                client->busy = false;
                 front_clients.emplace(client->id, client);
                 metrics.open_connections += 1;
             }
@@ -2564,7 +2564,12 @@ void GatewayServer::Impl::accept_waiting()
             metrics.refused_connections += 1;
             refuse(fd, "The gateway has its maximum number of connections open; retry.");
             ::close(fd);
-        } else if (!arm(epoll_fd, EPOLL_CTL_ADD, fd, client.get())) {
+            continue;
+        }
+        std::unique_lock armed(client->arming); // as in wait_for_request
+        client->busy = false;
+        if (!arm(epoll_fd, EPOLL_CTL_ADD, fd, client.get())) {
+            armed.unlock();
             log_warn("gateway: cannot watch a connection: {}", std::strerror(errno));
             forget(*client);
         }
@@ -2582,22 +2587,30 @@ void GatewayServer::Impl::forget(const FrontClient& client)
     }
 }
 
-// Back into the set until its next bytes arrive.
+// Back into the set until its next bytes arrive. Once armed, another
+// thread may take it (and forget it) at once: nothing here touches it
+// after `arming` is released.
 void GatewayServer::Impl::wait_for_request(FrontClient& client)
 {
+    std::unique_lock armed(client.arming);
     client.busy = false;
-    if (!arm(epoll_fd, EPOLL_CTL_MOD, client.fd, &client)) {
-        forget(client);
+    if (arm(epoll_fd, EPOLL_CTL_MOD, client.fd, &client)) {
+        return;
     }
+    armed.unlock();
+    forget(client);
 }
 
 // `client` has bytes (or has closed): reads what is there and, once its
 // request head is whole, serves requests while whole ones keep arriving.
 void GatewayServer::Impl::take_ready(FrontClient& client)
 {
-    // Acquires what the thread that armed it last did with it (epoll
-    // orders the two, but is no C++ synchronisation).
-    client.busy.exchange(true, std::memory_order_acq_rel);
+    {
+        // After the thread that armed it is done with it (epoll orders the
+        // two, but is no C++ synchronisation).
+        std::lock_guard armed(client.arming);
+        client.busy = true;
+    }
     Conn& conn = client.conn;
     const std::size_t max_head = HeadLimits{}.max_bytes;
     const bool open = conn.take_waiting(max_head + 1);
