@@ -46,8 +46,10 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 namespace roar::proxy::gateway {
@@ -975,7 +977,8 @@ struct GatewayServer::Impl {
     std::uint64_t last_client_id = 0;
     std::atomic<unsigned> serving{0}; // requests being served
     std::atomic<unsigned> waiting{0}; // pool threads waiting in epoll_wait
-    std::atomic<std::int64_t> last_sweep{0};
+    int sweep_fd = -1;                // timerfd: the sweep, once a second
+    int stop_fd = -1;                 // eventfd: readable once stop() was called
     std::mutex pool_mutex;
     std::vector<std::thread> pool;
 
@@ -984,8 +987,10 @@ struct GatewayServer::Impl {
         if (listen_fd >= 0) {
             ::close(listen_fd);
         }
-        if (epoll_fd >= 0) {
-            ::close(epoll_fd);
+        for (int fd : {epoll_fd, sweep_fd, stop_fd}) {
+            if (fd >= 0) {
+                ::close(fd);
+            }
         }
     }
 
@@ -2442,14 +2447,17 @@ bool GatewayServer::Impl::serve_request(Conn& conn)
 
 namespace {
 
-// Arms `fd` one-shot in the set, with `client` as its data (the listener's
-// is null). A client's entry in Impl::front_clients outlives its arming:
+// The epoll data of the set's other members (a client's is its FrontClient).
+char k_listener_tag, k_sweep_tag, k_stop_tag;
+
+// Arms `fd` one-shot in the set, with `data` as its data (a client, or one
+// of the tags). A client's entry in Impl::front_clients outlives its arming:
 // only the thread that took its readiness (or accepted it) forgets it.
-bool arm(int epoll_fd, int op, int fd, FrontClient* client)
+bool arm(int epoll_fd, int op, int fd, void* data)
 {
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
-    ev.data.ptr = client;
+    ev.data.ptr = data;
     return ::epoll_ctl(epoll_fd, op, fd, &ev) == 0;
 }
 
@@ -2492,24 +2500,28 @@ unsigned fit_open_connections(unsigned wanted)
 
 } // namespace
 
-// One thread of the front's pool: takes whatever is ready (the listener or
-// a connection), and sweeps out stale connections once a second.
+// One thread of the front's pool: takes whatever is ready (the listener, a
+// connection, the sweep's timer) until stop() makes its eventfd readable,
+// which wakes every thread. An idle gateway wakes once a second, to sweep.
 void GatewayServer::Impl::pool_thread()
 {
     while (!stopping.load()) {
         epoll_event ev{};
         waiting.fetch_add(1);
-        const int n = ::epoll_wait(epoll_fd, &ev, 1, 200);
+        const int n = ::epoll_wait(epoll_fd, &ev, 1, -1);
         waiting.fetch_sub(1);
-        if (n == 1 && ev.data.ptr == nullptr) {
-            accept_waiting();
-        } else if (n == 1) {
-            take_ready(*static_cast<FrontClient*>(ev.data.ptr));
+        if (n != 1 || ev.data.ptr == &k_stop_tag) {
+            continue;
         }
-        const std::int64_t now = steady_ms();
-        std::int64_t last = last_sweep.load();
-        if (now - last >= 1000 && last_sweep.compare_exchange_strong(last, now)) {
-            sweep(now);
+        if (ev.data.ptr == &k_listener_tag) {
+            accept_waiting();
+        } else if (ev.data.ptr == &k_sweep_tag) {
+            std::uint64_t expirations = 0;
+            (void)::read(sweep_fd, &expirations, sizeof expirations);
+            sweep(steady_ms());
+            arm(epoll_fd, EPOLL_CTL_MOD, sweep_fd, &k_sweep_tag);
+        } else {
+            take_ready(*static_cast<FrontClient*>(ev.data.ptr));
         }
     }
 }
@@ -2574,7 +2586,7 @@ void GatewayServer::Impl::accept_waiting()
             forget(*client);
         }
     }
-    arm(epoll_fd, EPOLL_CTL_MOD, listen_fd, nullptr);
+    arm(epoll_fd, EPOLL_CTL_MOD, listen_fd, &k_listener_tag);
 }
 
 // Drops `client` from the front, closing its socket (once the accepting
@@ -2785,8 +2797,20 @@ Result<std::unique_ptr<GatewayServer>> GatewayServer::create(GatewayConfig confi
     if (::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) {
         return fail("listen {}: {}", impl->config.listen, std::strerror(errno));
     }
+    // The set: the listener, the sweep's timer (once a second) and stop()'s
+    // eventfd (level-triggered, never read: it wakes every thread).
     impl->epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
-    if (impl->epoll_fd < 0 || !arm(impl->epoll_fd, EPOLL_CTL_ADD, fd, nullptr)) {
+    impl->sweep_fd = ::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    impl->stop_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    const itimerspec every_second{{1, 0}, {1, 0}};
+    epoll_event stop_event{};
+    stop_event.events = EPOLLIN;
+    stop_event.data.ptr = &k_stop_tag;
+    if (impl->epoll_fd < 0 || impl->sweep_fd < 0 || impl->stop_fd < 0
+        || ::timerfd_settime(impl->sweep_fd, 0, &every_second, nullptr) != 0
+        || !arm(impl->epoll_fd, EPOLL_CTL_ADD, fd, &k_listener_tag)
+        || !arm(impl->epoll_fd, EPOLL_CTL_ADD, impl->sweep_fd, &k_sweep_tag)
+        || ::epoll_ctl(impl->epoll_fd, EPOLL_CTL_ADD, impl->stop_fd, &stop_event) != 0) {
         return fail("gateway: epoll: {}", std::strerror(errno));
     }
     impl->options.max_open_connections = fit_open_connections(impl->options.max_open_connections);
@@ -2807,6 +2831,8 @@ void GatewayServer::stop()
     // destroyed, as soon as it sees `stopping`.
     std::lock_guard lock(g.mutex);
     g.stopping = true;
+    const std::uint64_t one = 1;
+    (void)::write(g.stop_fd, &one, sizeof one); // wakes the pool's threads
     g.cv.notify_all();
 }
 
