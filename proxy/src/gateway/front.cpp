@@ -176,29 +176,20 @@ public:
             out += fmt::format("roar_gateway_request_seconds_sum{{op=\"{}\"}} {:.6f}\n", op, l.first);
             out += fmt::format("roar_gateway_request_seconds_count{{op=\"{}\"}} {}\n", op, l.second);
         }
-        out += fmt::format("# HELP roar_gateway_bytes_in_total Body bytes received from clients.\n"
-                           "# TYPE roar_gateway_bytes_in_total counter\nroar_gateway_bytes_in_total {}\n",
-                           bytes_in.load());
-        out += fmt::format("# HELP roar_gateway_bytes_out_total Body bytes sent to clients.\n"
-                           "# TYPE roar_gateway_bytes_out_total counter\nroar_gateway_bytes_out_total {}\n",
-                           bytes_out.load());
-        out += fmt::format("# HELP roar_gateway_connections_total Connections accepted.\n"
-                           "# TYPE roar_gateway_connections_total counter\nroar_gateway_connections_total {}\n",
-                           connections.load());
-        out += fmt::format("# HELP roar_gateway_connections_refused_total Connections refused at the limit.\n"
-                           "# TYPE roar_gateway_connections_refused_total counter\n"
-                           "roar_gateway_connections_refused_total {}\n",
-                           refused_connections.load());
-        out += fmt::format("# HELP roar_gateway_requests_refused_total Requests refused with every request thread "
-                           "busy.\n# TYPE roar_gateway_requests_refused_total counter\n"
-                           "roar_gateway_requests_refused_total {}\n",
-                           refused_requests.load());
-        out += fmt::format("# HELP roar_gateway_connections_open Client connections open, idle ones included.\n"
-                           "# TYPE roar_gateway_connections_open gauge\nroar_gateway_connections_open {}\n",
-                           open_connections.load());
-        out += fmt::format("# HELP roar_gateway_requests_in_flight Requests being served.\n"
-                           "# TYPE roar_gateway_requests_in_flight gauge\nroar_gateway_requests_in_flight {}\n",
-                           requests_in_flight.load());
+        // One metric with one value: its HELP and TYPE lines, then the value.
+        const auto single = [&out](std::string_view name, std::string_view type, std::string_view help, auto value) {
+            out += fmt::format("# HELP {0} {1}\n# TYPE {0} {2}\n{0} {3}\n", name, help, type, value);
+        };
+        single("roar_gateway_bytes_in_total", "counter", "Body bytes received from clients.", bytes_in.load());
+        single("roar_gateway_bytes_out_total", "counter", "Body bytes sent to clients.", bytes_out.load());
+        single("roar_gateway_connections_total", "counter", "Connections accepted.", connections.load());
+        single("roar_gateway_connections_refused_total", "counter", "Connections refused at the limit.",
+               refused_connections.load());
+        single("roar_gateway_requests_refused_total", "counter", "Requests refused with every request thread busy.",
+               refused_requests.load());
+        single("roar_gateway_connections_open", "gauge", "Client connections open, idle ones included.",
+               open_connections.load());
+        single("roar_gateway_requests_in_flight", "gauge", "Requests being served.", requests_in_flight.load());
         out += "# HELP roar_gateway_backend_requests_total Object transfers with each backend, by outcome.\n"
                "# TYPE roar_gateway_backend_requests_total counter\n";
         for (const auto& [name, b] : m_backends) {

@@ -294,19 +294,26 @@ LIM_PID=$!
 on_exit "kill $LIM_PID 2>/dev/null; wait $LIM_PID 2>/dev/null"
 wait_port "$LIM_PORT" 30 || fail "the second gateway did not start"
 
+# ASK: Python defining ask(port, conn=None): a health check on `conn` (else a
+# new connection to `port`), returning the connection and the answer's text.
+ASK='
+import socket
+def ask(port, conn=None):
+    conn = conn or socket.create_connection(("127.0.0.1", port))
+    conn.sendall(b"GET /_roar/health HTTP/1.1\r\nHost: x\r\n\r\n")
+    conn.settimeout(10)
+    return conn, conn.recv(4096).decode()
+'
+
 check "idle connections hold no request slot: with --gateway-connections 1, two sit idle and a third client is served"
-python3 - "$LIM_PORT" <<'PY'
-import socket, sys, time
+python3 - "$LIM_PORT" <<PY
+$ASK
+import sys, time
 port = int(sys.argv[1])
 idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(2)]  # connected, sending nothing
-idle[0].sendall(b"GET /_roar/health HTTP/1.1\r\nHost: x\r\n\r\n")  # one request, then idle on keep-alive
-idle[0].settimeout(10)
-assert idle[0].recv(4096).decode().startswith("HTTP/1.1 200")
+assert ask(port, idle[0])[1].startswith("HTTP/1.1 200")  # one request, then idle on keep-alive
 time.sleep(0.3)
-third = socket.create_connection(("127.0.0.1", port))
-third.sendall(b"GET /_roar/health HTTP/1.1\r\nHost: x\r\n\r\n")
-third.settimeout(10)
-answer = third.recv(4096).decode()
+third, answer = ask(port)
 assert answer.startswith("HTTP/1.1 200"), answer
 for s in idle + [third]:
     s.close()
@@ -333,17 +340,15 @@ check "a request beyond --gateway-connections is answered 503 SlowDown, not queu
 # after 10 of its 1000 bytes.
 GW_URL=http://127.0.0.1:$LIM_PORT static <<PY
 $PYHEAD
-import socket, time, urllib.parse
+$ASK
+import time, urllib.parse
 port = urllib.parse.urlsplit(os.environ["GW_URL"]).port
 url = gw.generate_presigned_url("put_object", Params={"Bucket": "data", "Key": "slow-upload"}, ExpiresIn=300)
 target = url.split(str(port), 1)[1]
 slow = socket.create_connection(("127.0.0.1", port))
 slow.sendall(f"PUT {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 1000\r\n\r\n".encode() + b"x" * 10)
 time.sleep(0.5)
-second = socket.create_connection(("127.0.0.1", port))
-second.sendall(b"GET /_roar/health HTTP/1.1\r\nHost: x\r\n\r\n")
-second.settimeout(10)
-answer = second.recv(4096).decode()
+answer = ask(port)[1]
 assert answer.startswith("HTTP/1.1 503"), answer
 assert "<Code>SlowDown</Code>" in answer, answer
 slow.close()
