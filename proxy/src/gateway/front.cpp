@@ -1,8 +1,8 @@
 // The gateway's server front: connections wait in an epoll set between
 // requests and a bounded pool of threads serves the requests that arrive
-// (GatewayServer::run), HTTP/1.1 framing through the proxy core's pure parser, authentication,
-// and the S3 operations over the gateway library. See front.hpp and
-// docs/gateway.md.
+// (GatewayServer::run), HTTP/1.1 framing through the proxy core's pure
+// parser, authentication, and the S3 operations over the gateway library.
+// See front.hpp and docs/gateway.md.
 #include "roar/proxy/gateway/front.hpp"
 
 #include "roar/proxy/aws_chunked.hpp"
@@ -111,6 +111,16 @@ std::string_view reason(unsigned status)
     }
 }
 
+// The whole answer of error `e` on a connection that then closes: a
+// request the front refuses before (or without) parsing it.
+std::string closing_answer(const S3Error& e, std::string_view request_id)
+{
+    const std::string body = error_xml(e, "", request_id);
+    return fmt::format("HTTP/1.1 {} {}\r\nContent-Type: application/xml\r\nContent-Length: {}\r\n"
+                       "Connection: close\r\n\r\n{}",
+                       e.status, reason(e.status), body.size(), body);
+}
+
 std::string json_escape_label(std::string_view s)
 {
     std::string out;
@@ -158,10 +168,10 @@ public:
     std::atomic<std::uint64_t> connections{0};
     std::atomic<std::uint64_t> refused_connections{0};
     std::atomic<std::uint64_t> refused_requests{0};
-    std::atomic<std::int64_t> open_connections{0};
-    std::atomic<std::int64_t> requests_in_flight{0};
 
-    std::string render(const std::vector<BackendUsage>& usage, const std::vector<JobCount>& jobs) const
+    // `open` client connections, `in_flight` requests (both the front's own counts).
+    std::string render(const std::vector<BackendUsage>& usage, const std::vector<JobCount>& jobs, std::size_t open,
+                       unsigned in_flight) const
     {
         std::string out;
         std::lock_guard lock(m_mutex);
@@ -187,9 +197,8 @@ public:
                refused_connections.load());
         single("roar_gateway_requests_refused_total", "counter", "Requests refused with every request thread busy.",
                refused_requests.load());
-        single("roar_gateway_connections_open", "gauge", "Client connections open, idle ones included.",
-               open_connections.load());
-        single("roar_gateway_requests_in_flight", "gauge", "Requests being served.", requests_in_flight.load());
+        single("roar_gateway_connections_open", "gauge", "Client connections open, idle ones included.", open);
+        single("roar_gateway_requests_in_flight", "gauge", "Requests being served.", in_flight);
         out += "# HELP roar_gateway_backend_requests_total Object transfers with each backend, by outcome.\n"
                "# TYPE roar_gateway_backend_requests_total counter\n";
         for (const auto& [name, b] : m_backends) {
@@ -2219,8 +2228,13 @@ std::optional<Response> operations_endpoint(Exchange& x, std::string& op_label)
         auto usage = x.g.store->backend_usage();
         auto jobs = x.g.store->job_backlog();
         r.content_type = "text/plain; version=0.0.4";
-        r.body =
-            x.g.metrics.render(usage ? *usage : std::vector<BackendUsage>{}, jobs ? *jobs : std::vector<JobCount>{});
+        std::size_t open = 0;
+        {
+            std::lock_guard lock(x.g.clients_mutex);
+            open = x.g.front_clients.size();
+        }
+        r.body = x.g.metrics.render(usage ? *usage : std::vector<BackendUsage>{},
+                                    jobs ? *jobs : std::vector<JobCount>{}, open, x.g.serving.load());
         return r;
     }
     if (is_admin_path(x.path)) {
@@ -2310,10 +2324,7 @@ bool GatewayServer::Impl::serve_request(Conn& conn)
     const std::string request_id = new_request_id();
     if (hr.status != HeadStatus::Complete) {
         const S3Error e{hr.error.status, hr.error.code.empty() ? "BadRequest" : hr.error.code, hr.error.message};
-        const std::string body = error_xml(e, "", request_id);
-        conn.write_all(fmt::format("HTTP/1.1 {} {}\r\nContent-Type: application/xml\r\nContent-Length: {}\r\n"
-                                   "Connection: close\r\n\r\n{}",
-                                   e.status, reason(e.status), body.size(), body));
+        conn.write_all(closing_answer(e, request_id));
         return false;
     }
     const ParsedHead parsed = hr.parsed;
@@ -2455,10 +2466,7 @@ bool arm(int epoll_fd, int op, int fd, void* data)
 // A 503 SlowDown on `fd`, closing the connection.
 void refuse(int fd, std::string_view message)
 {
-    const std::string body = error_xml({503, "SlowDown", std::string(message)}, "", "");
-    const std::string out = fmt::format("HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/xml\r\n"
-                                        "Content-Length: {}\r\nConnection: close\r\n\r\n{}",
-                                        body.size(), body);
+    const std::string out = closing_answer({503, "SlowDown", std::string(message)}, "");
     (void)::send(fd, out.data(), out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
@@ -2560,7 +2568,6 @@ void GatewayServer::Impl::accept_waiting()
                 client = std::make_shared<FrontClient>(fd, options.io_timeout, ++last_client_id);
                 client->idle_since = steady_ms();
                 front_clients.emplace(client->id, client);
-                metrics.open_connections += 1;
             }
         }
         if (!client) {
@@ -2585,9 +2592,7 @@ void GatewayServer::Impl::accept_waiting()
 void GatewayServer::Impl::forget(const FrontClient& client)
 {
     std::lock_guard lock(clients_mutex);
-    if (front_clients.erase(client.id) > 0) {
-        metrics.open_connections -= 1;
-    }
+    front_clients.erase(client.id);
 }
 
 // Back into the set until its next bytes arrive. Once armed, another
@@ -2642,7 +2647,6 @@ void GatewayServer::Impl::take_ready(FrontClient& client)
         forget(client);
         return;
     }
-    metrics.requests_in_flight += 1;
     add_pool_thread(); // someone must still be waiting for the set while this request is served
     bool keep = true;
     bool still_open = open;
@@ -2665,7 +2669,6 @@ void GatewayServer::Impl::take_ready(FrontClient& client)
             break;
         }
     }
-    metrics.requests_in_flight -= 1;
     serving.fetch_sub(1);
     if (stopping.load()) {
         { // the drain in run() waits for `serving` under `mutex`
@@ -2877,7 +2880,6 @@ void GatewayServer::run()
     }
     {
         std::lock_guard clients(g.clients_mutex); // the idle connections close here
-        g.metrics.open_connections -= static_cast<std::int64_t>(g.front_clients.size());
         g.front_clients.clear();
     }
     for (auto& t : g.workers) {
