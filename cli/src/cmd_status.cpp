@@ -190,7 +190,7 @@ int cmd_status(bool json, bool remote)
     std::map<std::string, int> dataset_counts{{"present", 0}, {"modified", 0}, {"missing", 0}, {"remote", 0}};
     for (const auto& p : g.paths) {
         if (p.disk == DiskState::unchecked) {
-            continue; // directories, unreadable files
+            continue; // paths stat cannot reach, unreadable files
         }
         // A dataset is counted apart: its files are tracked files already.
         ++(p.path.ends_with('/') ? dataset_counts : counts)[disk_state_name(p.disk)];
@@ -257,6 +257,9 @@ int cmd_status(bool json, bool remote)
             }
             w.key("disk_digest");
             p->disk_digest.empty() ? w.null() : w.value(p->disk_digest);
+            if (!p->disk_kind.empty()) {
+                w.field("disk_kind", p->disk_kind);
+            }
             w.field("path", p->path)
                 .field("is_stale", p->stale)
                 .field("recorded_digest", digests.get(p->latest).digest);
@@ -367,6 +370,9 @@ int cmd_status(bool json, bool remote)
             }
             out += fmt::format("  {}  {}  (dataset, {} files now; {})\n", paint(fd, k_yellow, "modified"), path,
                                human_count(f->dataset_files.size()), fmt::join(parts, "; "));
+        } else if (f->disk == DiskState::modified && !f->disk_kind.empty()) {
+            out += fmt::format("  {}  {}  (recorded {}, now a {})\n", paint(fd, k_yellow, "modified"), path,
+                               digests.get(f->latest).digest.substr(0, 12), f->disk_kind);
         } else if (f->disk == DiskState::modified) {
             out += fmt::format("  {}  {}  (recorded {}, now {})\n", paint(fd, k_yellow, "modified"), path,
                                digests.get(f->latest).digest.substr(0, 12), f->disk_digest.substr(0, 12));

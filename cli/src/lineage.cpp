@@ -165,7 +165,35 @@ void in_path_order(Lineage& g)
 // What stat says of a path compared with the disk: a regular file (to be
 // digested), nothing there, or anything else (a directory, a device, a
 // path stat cannot reach), which stays unchecked.
-enum class Found : char { regular, missing, other };
+// What stat found at a tracked path: a regular file, nothing, something
+// else where a file was recorded (a directory, FIFO, socket or device), or
+// no answer (EACCES on the way: left unchecked).
+enum class Found : char { regular, missing, directory, fifo, socket, device, unknown };
+
+const char* found_kind_name(Found f)
+{
+    switch (f) {
+    case Found::directory: return "directory";
+    case Found::fifo: return "FIFO";
+    case Found::socket: return "socket";
+    case Found::device: return "device";
+    default: return "";
+    }
+}
+
+Found found_of(const struct stat& st)
+{
+    if (S_ISREG(st.st_mode)) {
+        return Found::regular;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        return Found::directory;
+    }
+    if (S_ISFIFO(st.st_mode)) {
+        return Found::fifo;
+    }
+    return S_ISSOCK(st.st_mode) ? Found::socket : Found::device;
+}
 
 // stat of each of `which` (indexes into g.paths), in order. A long session
 // checks about one path per input it recorded (100,000 stat calls on the
@@ -173,14 +201,14 @@ enum class Found : char { regular, missing, other };
 // machine's cores.
 std::vector<Found> stat_all(const Lineage& g, const std::vector<uint32_t>& which)
 {
-    std::vector<Found> found(which.size(), Found::other);
+    std::vector<Found> found(which.size(), Found::unknown);
     auto run = [&g, &which, &found](size_t begin, size_t end) {
         for (size_t k = begin; k < end; ++k) {
             struct stat st;
             if (stat(g.paths[which[k]].path.c_str(), &st) != 0) {
-                found[k] = (errno == ENOENT || errno == ENOTDIR) ? Found::missing : Found::other;
+                found[k] = (errno == ENOENT || errno == ENOTDIR) ? Found::missing : Found::unknown;
             } else {
-                found[k] = S_ISREG(st.st_mode) ? Found::regular : Found::other;
+                found[k] = found_of(st);
             }
         }
     };
@@ -455,6 +483,12 @@ Lineage Lineage::load(collector::Store& store, const LineageOptions& options)
         }
         if (found[k] == Found::missing) {
             p.disk = DiskState::missing;
+        } else if (found[k] != Found::unknown && p.latest != 0) {
+            // A file was recorded here and something else stands there now:
+            // its content is not the recorded one, and never recorded.
+            p.disk = DiskState::modified;
+            p.on_disk = -1;
+            p.disk_kind = found_kind_name(found[k]);
         }
         if (options.progress) {
             options.progress->add(1);

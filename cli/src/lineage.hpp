@@ -83,6 +83,9 @@ struct PathState {
     DiskState disk = DiskState::unchecked;
     int64_t on_disk = 0;     // artifact now on disk when present; -1: content never recorded
     std::string disk_digest; // blake3 of what is on disk, when checked and present
+    // What stands at the path instead of a file ("directory", "FIFO",
+    // "socket", "device"; modified), or "" (a regular file, or nothing).
+    std::string disk_kind;
     int writer = -1;         // the execution that wrote it last, if any
     bool stale = false;      // its latest writer is stale
     // A dataset (a path ending in '/', dataset.hpp): the files under it
