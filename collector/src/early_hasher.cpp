@@ -37,7 +37,7 @@ namespace roar::collector {
 
 namespace {
 
-auto key_of(const FileIdentity& id) { return std::make_tuple(id.device, id.inode, id.size, id.mtime_ns); }
+auto key_of(const FileIdentity& id) { return std::make_tuple(id.device, id.inode, id.size, id.mtime_ns, id.ctime_ns); }
 
 } // namespace
 

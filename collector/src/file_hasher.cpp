@@ -105,6 +105,7 @@ FileIdentity identity_of(const struct stat& st)
     id.inode = st.st_ino;
     id.size = static_cast<uint64_t>(st.st_size);
     id.mtime_ns = int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+    id.ctime_ns = int64_t(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec;
     id.is_regular = S_ISREG(st.st_mode);
     return id;
 }

@@ -1,5 +1,5 @@
 // The hash cache (see Store::digest_file): (device, inode, size,
-// mtime_ns) -> BLAKE3, looked up in (device, inode) order inside one read
+// mtime_ns, ctime_ns) -> BLAKE3, looked up in (device, inode) order inside one read
 // transaction, with new entries kept in memory until a writer's next
 // transaction. A reader only looks up. A shared (PostgreSQL) store keeps
 // the cache in a local SQLite file (Store::cache_engine).
@@ -17,14 +17,25 @@ namespace roar::collector {
 namespace {
 
 constexpr const char* k_cache_lookup = "SELECT digest FROM hash_cache WHERE device = ?1 AND inode = ?2 AND "
-                                       "algorithm = 'blake3' AND size = ?3 AND mtime_ns = ?4";
+                                       "algorithm = 'blake3' AND size = ?3 AND mtime_ns = ?4 AND ctime_ns = ?5";
 // Past this many lookups in one call, their pages are not kept cached.
 constexpr size_t k_lookups_kept = 1024;
 // A batch of at least this many files is stat'ed on the hashing threads too.
 constexpr size_t k_parallel_stats = 64;
 // The cache is always an SQLite database (the store's, or the local file).
 constexpr const char* k_cache_store_head =
-    "INSERT OR REPLACE INTO hash_cache (device, inode, size, mtime_ns, algorithm, digest)";
+    "INSERT OR REPLACE INTO hash_cache (device, inode, size, mtime_ns, ctime_ns, algorithm, digest)";
+
+std::tuple<uint64_t, uint64_t, uint64_t, int64_t, int64_t> cache_key(const FileIdentity& id)
+{
+    return {id.device, id.inode, id.size, id.mtime_ns, id.ctime_ns};
+}
+
+// Binds `id` to k_cache_lookup's parameters.
+void bind_lookup(SqlStatement& lookup, const FileIdentity& id)
+{
+    lookup.bind(1, id.device).bind(2, id.inode).bind(3, id.size).bind(4, id.mtime_ns).bind(5, id.ctime_ns);
+}
 
 } // namespace
 
@@ -36,12 +47,12 @@ void Store::write_pending_cache()
     for (const auto& entry : m_pending_cache) {
         entries.push_back(&entry);
     }
-    store_detail::RowInserter add(*cache_engine(), k_cache_store_head, "", 6);
+    store_detail::RowInserter add(*cache_engine(), k_cache_store_head, "", 7);
     add.insert(entries.size(), [&](SqlStatement& q, size_t i, int p) {
         const auto& [key, digest] = *entries[i];
         q.bind(p, std::get<0>(key)).bind(p + 1, std::get<1>(key));
-        q.bind(p + 2, std::get<2>(key)).bind(p + 3, std::get<3>(key));
-        q.bind(p + 4, "blake3").bind(p + 5, std::string_view(digest.data(), digest.size()));
+        q.bind(p + 2, std::get<2>(key)).bind(p + 3, std::get<3>(key)).bind(p + 4, std::get<4>(key));
+        q.bind(p + 5, "blake3").bind(p + 6, std::string_view(digest.data(), digest.size()));
     });
     m_pending_cache.clear();
 }
@@ -74,13 +85,12 @@ Result<FileDigest> Store::digest_file(const std::string& path)
     if (!identity) {
         return tl::unexpected(identity.error());
     }
-    const auto key = std::make_tuple(identity->device, identity->inode, identity->size, identity->mtime_ns);
     if (identity->is_regular && cache_engine()) {
-        if (auto pending = m_pending_cache.find(key); pending != m_pending_cache.end()) {
+        if (auto pending = m_pending_cache.find(cache_key(*identity)); pending != m_pending_cache.end()) {
             return FileDigest{std::string(pending->second.data(), pending->second.size()), *identity, false};
         }
         SqlStatement& lookup = cache_prepared(k_cache_lookup);
-        lookup.bind(1, identity->device).bind(2, identity->inode).bind(3, identity->size).bind(4, identity->mtime_ns);
+        bind_lookup(lookup, *identity);
         if (lookup.step()) {
             FileDigest hit{lookup.column_text(0), *identity, false};
             lookup.reset();
@@ -151,12 +161,11 @@ std::vector<Result<FileDigest>> Store::digest_files(const std::vector<std::strin
         for (size_t i : regular) {
             SqlStatement& lookup = cache_prepared(k_cache_lookup);
             const FileIdentity& id = ids[i];
-            if (auto pending = m_pending_cache.find(std::make_tuple(id.device, id.inode, id.size, id.mtime_ns));
-                pending != m_pending_cache.end()) {
+            if (auto pending = m_pending_cache.find(cache_key(id)); pending != m_pending_cache.end()) {
                 out[i] = FileDigest{std::string(pending->second.data(), pending->second.size()), id, false};
                 continue;
             }
-            lookup.bind(1, id.device).bind(2, id.inode).bind(3, id.size).bind(4, id.mtime_ns);
+            bind_lookup(lookup, id);
             if (lookup.step()) {
                 out[i] = FileDigest{lookup.column_text(0), id, false};
             } else {
@@ -272,7 +281,7 @@ private:
     {
         SqlStatement& q = *m_lookup;
         q.reset();
-        q.bind(1, id.device).bind(2, id.inode).bind(3, id.size).bind(4, id.mtime_ns);
+        bind_lookup(q, id);
         std::optional<std::string> hit;
         if (q.step()) {
             hit = q.column_text(0);
@@ -338,7 +347,7 @@ void Store::remember_digest(const FileDigest& digest)
         CachedDigest hex;
         if (digest.blake3.size() == hex.size()) {
             std::copy(digest.blake3.begin(), digest.blake3.end(), hex.begin());
-            m_pending_cache[std::make_tuple(id.device, id.inode, id.size, id.mtime_ns)] = hex;
+            m_pending_cache[cache_key(id)] = hex;
         }
     }
 }

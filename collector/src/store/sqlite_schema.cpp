@@ -221,6 +221,15 @@ DROP TABLE artifact_hashes;
 ALTER TABLE artifact_hashes_v9 RENAME TO artifact_hashes;
 CREATE INDEX artifact_hashes_by_artifact ON artifact_hashes(artifact_id);
 )sql",
+    // 9 -> 10: the hash cache keys on each file's ctime as well, so that a
+    // file whose bytes changed in place while its size and mtime were put
+    // back (`cp -p` onto it, `tar x` of an archive made with `--mtime`) is
+    // hashed again. Entries from before cannot say their ctime: they go,
+    // and the files they named are hashed once more.
+    R"sql(
+DELETE FROM hash_cache;
+ALTER TABLE hash_cache ADD COLUMN ctime_ns INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 static_assert(sizeof k_migrations / sizeof k_migrations[0] == k_schema_version);
 

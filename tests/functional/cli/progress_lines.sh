@@ -59,17 +59,17 @@ if command -v sqlite3 >/dev/null; then
   back_to_v8
   tty_text=$(on_tty "'$ROAR' log --json >log.json")
   assert_contains "$tty_text" "roar: upgrading " "progress on the terminal"
-  assert_contains "$tty_text" "(schema 8 to 9, once): " "the versions"
-  assert_contains "$tty_text" "/1 steps" "steps counted against the total"
+  assert_contains "$tty_text" "(schema 8 to 10, once): " "the versions"
+  assert_contains "$tty_text" "/2 steps" "steps counted against the total"
   assert_contains "$tty_text" $'\r\e[K' "the line is erased"
   assert_eq "$(jq length log.json)" 2 "the log after the upgrade"
-  assert_eq "$(sqlite3 .roar/roar.db 'PRAGMA user_version')" 9 "upgraded"
+  assert_eq "$(sqlite3 .roar/roar.db 'PRAGMA user_version')" 10 "upgraded"
 
   check "upgrading with stderr in a file shows no progress line"
   back_to_v8
   "$ROAR" log --json >log2.json 2>upgrade.err
   [[ ! -s upgrade.err ]] || fail "stderr should be empty, got: $(cat upgrade.err)"
-  assert_eq "$(sqlite3 .roar/roar.db 'PRAGMA user_version')" 9 "upgraded without a terminal"
+  assert_eq "$(sqlite3 .roar/roar.db 'PRAGMA user_version')" 10 "upgraded without a terminal"
 
   check "a store at the current schema shows no upgrade line on a terminal"
   tty_text=$(on_tty "'$ROAR' log --json >log3.json")

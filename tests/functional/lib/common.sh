@@ -148,11 +148,13 @@ expect_failure() {
 b3() { b3sum --no-names "$1"; }
 
 # show_json REF: `roar show --json REF`; last_job: the newest job's record.
-# undo_schema_9 DB: takes a SQLite store back to schema 8's artifact_hashes
-# (keyed by algorithm first, a digest index beside), for tests that need an
-# older file; the caller sets PRAGMA user_version.
+# undo_schema_9 DB: takes a SQLite store back to schema 8's hash_cache (no
+# ctime_ns) and artifact_hashes (keyed by algorithm first, a digest index
+# beside), for tests that need an older file; the caller sets PRAGMA
+# user_version.
 undo_schema_9() {
-  sqlite3 "$1" "CREATE TABLE artifact_hashes_v8 (artifact_id INTEGER NOT NULL REFERENCES artifacts(id),
+  sqlite3 "$1" "ALTER TABLE hash_cache DROP COLUMN ctime_ns;
+    CREATE TABLE artifact_hashes_v8 (artifact_id INTEGER NOT NULL REFERENCES artifacts(id),
     algorithm TEXT NOT NULL, digest TEXT NOT NULL, PRIMARY KEY (algorithm, digest));
     INSERT INTO artifact_hashes_v8 SELECT artifact_id, algorithm, digest FROM artifact_hashes;
     DROP TABLE artifact_hashes; ALTER TABLE artifact_hashes_v8 RENAME TO artifact_hashes;

@@ -14,7 +14,7 @@ db() { sqlite3 .roar/roar.db "$1"; }
 
 check "a schema 7 history is upgraded on first open, every row kept"
 "$ROAR" log -n 1 >/dev/null || fail "roar log on the generated history"
-assert_eq "$(db 'PRAGMA user_version')" 9 "schema version after the upgrade"
+assert_eq "$(db 'PRAGMA user_version')" 10 "schema version after the upgrade"
 assert_eq "$(db 'SELECT count(*) FROM job_io')" "$(jq .job_io gen.json)" "job_io rows"
 assert_eq "$(db 'SELECT count(*) FROM artifact_hashes')" "$(jq .artifacts gen.json)" "artifact digests"
 assert_eq "$(db 'PRAGMA integrity_check')" ok "integrity after the upgrade"

@@ -58,3 +58,38 @@ assert_eq "$(stale_files)" '["metrics.json"]' "the next good run made the evalua
 follow_plan
 assert_eq "$(stale_files)" "[]" "after the plan"
 echo ok
+
+check "an input changed in place with its size and mtime put back (cp -p): status sees it, a new run records the new bytes"
+new_project inplace
+write_copy_script copy.py
+printf 'label,0\n' >data.csv
+printf 'label,1\n' >v2.csv
+touch -d '2020-01-02 03:04:05' data.csv v2.csv
+run copy.py data.csv out.txt
+assert_eq "$(stale_files)" "[]" "fresh"
+inode=$(stat -c %i data.csv)
+cp -p v2.csv data.csv # into the same inode, then size and mtime as they were
+assert_eq "$(stat -c '%i %s %Y' data.csv)" "$inode 8 $(stat -c %Y v2.csv)" "same inode, size and mtime"
+s=$("$ROAR" status --json)
+assert_eq "$(jq -r '.files[] | select(.path | endswith("/data.csv")) | .state' <<<"$s")" modified "status: modified"
+assert_eq "$(stale_files)" '["out.txt"]' "the copy's output is stale"
+"$ROAR" run -q cat data.csv >/dev/null
+assert_eq "$(io_digest "$(last_job)" inputs "$PWD/data.csv")" "$(b3 data.csv)" "the new run's input is the new bytes"
+
+check "a tracked input replaced by a directory or a FIFO is reported modified, and its reader stale"
+new_project kinds
+write_copy_script copy.py
+printf 'a\n' >a.txt
+printf 'b\n' >b.txt
+run copy.py a.txt b.txt out.txt
+rm a.txt b.txt
+mkdir a.txt
+mkfifo b.txt
+s=$("$ROAR" status --json)
+assert_eq "$(jq -c '[.files[] | select(.path | test("/[ab][.]txt$")) | [.state, .disk_kind]] | sort' <<<"$s")" \
+  '[["modified","FIFO"],["modified","directory"]]' "both modified, with what stands there"
+assert_eq "$(stale_files)" '["out.txt"]' "the reader's output is stale"
+t=$("$ROAR" status)
+assert_contains "$t" "now a directory" "text: the directory"
+assert_contains "$t" "now a FIFO" "text: the FIFO"
+assert_contains "$t" "2 modified" "counted"

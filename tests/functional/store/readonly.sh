@@ -90,7 +90,7 @@ if [[ $(id -u) -eq 0 ]] && as_nobody true 2>/dev/null; then
 
   check "a reader who can write upgrades an older schema (the one write a reader makes)"
   assert_eq "$(jq length <("$ROAR" log --json))" 2 "jobs after the upgrade"
-  assert_eq "$(sqlite3 .roar/roar.db 'PRAGMA user_version')" 9 "upgraded"
+  assert_eq "$(sqlite3 .roar/roar.db 'PRAGMA user_version')" 10 "upgraded"
   assert_eq "$(sqlite3 .roar/roar.db "SELECT count(*) FROM sqlite_master WHERE name = 'artifact_hashes_by_digest'")" 0 \
     "digest index gone (the key leads with the digest)"
   assert_eq "$(sqlite3 .roar/roar.db 'SELECT count(*) FROM jobs j JOIN job_uses u ON u.job_id = j.id')" 2 \

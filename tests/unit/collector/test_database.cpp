@@ -155,7 +155,7 @@ TEST_CASE("the hash cache look-up for another thread opens its connection on fir
     std::optional<std::string> hit, miss;
     std::thread tracer([&] {
         hit = lookup(*identify_file(file.string()));
-        miss = lookup(FileIdentity{1, 2, 3, 4, true});
+        miss = lookup(FileIdentity{1, 2, 3, 4, 5, true});
     });
     tracer.join();
     CHECK(hit == blake3_hex("cached content"));
@@ -176,7 +176,7 @@ TEST_CASE("the hash cache look-up of a batch answers each identity in order, in 
         ids.push_back(*identify_file(path));
     }
     db->flush_hash_cache();
-    ids.insert(ids.begin() + 1, FileIdentity{1, 2, 3, 4, true}); // not in the cache
+    ids.insert(ids.begin() + 1, FileIdentity{1, 2, 3, 4, 5, true}); // not in the cache
 
     auto lookup = db->cache_batch_lookup_for_thread();
     REQUIRE(lookup);

@@ -58,6 +58,7 @@ std::string query_plan(const std::filesystem::path& file, const std::string& sql
 // Undoes migration 8 -> 9: artifact_hashes keyed by (algorithm, digest)
 // with a digest index beside, as a version 8 file had it.
 constexpr const char* k_back_to_v8 = R"sql(
+ALTER TABLE hash_cache DROP COLUMN ctime_ns;
 CREATE TABLE artifact_hashes_v8 (
     artifact_id INTEGER NOT NULL REFERENCES artifacts(id),
     algorithm   TEXT NOT NULL,

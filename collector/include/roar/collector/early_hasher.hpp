@@ -96,13 +96,14 @@ private:
     bool m_closed = false;    // finish() or discard(): no new hashes
     bool m_discarded = false; // discard(): no digest is kept
     std::string m_reason;
-    // Digests by (device, inode, size, mtime_ns), with the inotify watch of the inode.
-    std::map<std::tuple<uint64_t, uint64_t, uint64_t, int64_t>, std::pair<FileDigest, int>> m_digests;
+    // Digests by (device, inode, size, mtime_ns, ctime_ns), with the inotify watch of the inode.
+    std::map<std::tuple<uint64_t, uint64_t, uint64_t, int64_t, int64_t>, std::pair<FileDigest, int>> m_digests;
     std::set<int> m_changed;                             // watches that reported a change
     std::set<std::pair<uint64_t, uint64_t>> m_forbidden; // (device, inode): forbid()
-    // Inputs: BLAKE3 as bytes by (device, inode, size, mtime_ns), and
-    // whether it came from the cache.
-    std::map<std::tuple<uint64_t, uint64_t, uint64_t, int64_t>, std::pair<std::array<uint8_t, 32>, bool>> m_inputs;
+    // Inputs: BLAKE3 as bytes by (device, inode, size, mtime_ns, ctime_ns),
+    // and whether it came from the cache.
+    std::map<std::tuple<uint64_t, uint64_t, uint64_t, int64_t, int64_t>, std::pair<std::array<uint8_t, 32>, bool>>
+        m_inputs;
     size_t m_inputs_taken = 0; // submitted with submit_inputs
     std::mutex m_lookup_mutex; // one lookup at a time: the cache's connection is not shared
     CacheLookup m_lookup;

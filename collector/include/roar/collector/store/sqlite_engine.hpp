@@ -26,7 +26,7 @@ constexpr int64_t k_large_write_cache_kib = 32 * 1024;
 
 // The schema version this build writes; older databases are migrated
 // forward by writers, newer ones are refused.
-inline constexpr int k_schema_version = 9;
+inline constexpr int k_schema_version = 10;
 
 // SqlStatement over sqlite3_stmt. Also usable on a raw handle, which only
 // tests of the on-disk format do.

@@ -115,7 +115,7 @@ public:
     // hash-cache entries are kept.
     Result<void> reopen(bool create_if_missing);
 
-    // --- The hash cache: (device, inode, size, mtime_ns) -> BLAKE3 ---
+    // --- The hash cache: (device, inode, size, mtime_ns, ctime_ns) -> BLAKE3 ---
 
     // BLAKE3 of `path`, through the cache. A writer keeps new entries in
     // memory until the next store_job (inside its transaction) or
@@ -266,10 +266,10 @@ private:
     std::unordered_map<const char*, std::unique_ptr<SqlStatement>> m_statements;
     std::unique_ptr<StoreEngine> m_local_cache; // shared stores only
     std::unordered_map<const char*, std::unique_ptr<SqlStatement>> m_cache_statements;
-    // Hash-cache entries not yet written, by (device, inode, size, mtime_ns).
-    // The digest is kept as its 64 hex characters inline (a first run of a
-    // job with a million inputs keeps a million of these).
-    using CacheKey = std::tuple<uint64_t, uint64_t, uint64_t, int64_t>;
+    // Hash-cache entries not yet written, by (device, inode, size, mtime_ns,
+    // ctime_ns). The digest is kept as its 64 hex characters inline (a first
+    // run of a job with a million inputs keeps a million of these).
+    using CacheKey = std::tuple<uint64_t, uint64_t, uint64_t, int64_t, int64_t>;
     using CachedDigest = std::array<char, 64>;
     std::map<CacheKey, CachedDigest> m_pending_cache;
     size_t m_pending_cache_limit = 65536; // about 8 MB of entries
