@@ -315,7 +315,14 @@ std::optional<std::string> base64_decode(std::string_view text, Base64Alphabet a
     return out;
 }
 
-json bytes_json(const json& doc)
+namespace {
+
+// bytes_json() of `doc`; `covered`: `doc` is an object held by a member,
+// whose `name_b64` companion (in the object around it) already carries
+// the bytes of its string members, so it gets none of its own for them. Its
+// members' names are data then (an environment's variable may be called
+// FOO_b64).
+json shown_form(const json& doc, bool covered)
 {
     if (is_bad_string(doc)) {
         return escaped_text(doc.get_ref<const std::string&>());
@@ -323,7 +330,7 @@ json bytes_json(const json& doc)
     if (doc.is_array()) {
         json out = json::array();
         for (const auto& item : doc) {
-            out.push_back(bytes_json(item));
+            out.push_back(shown_form(item, false));
         }
         return out;
     }
@@ -333,7 +340,10 @@ json bytes_json(const json& doc)
     json out = json::object();
     for (const auto& [raw_key, value] : doc.items()) {
         const std::string key = shown_key(raw_key);
-        out[key] = bytes_json(value);
+        out[key] = shown_form(value, value.is_object());
+        if (covered && value.is_string()) {
+            continue;
+        }
         if (json b64 = companion(value); !b64.is_null()) {
             out[key + std::string(k_suffix)] = std::move(b64);
         }
@@ -341,12 +351,13 @@ json bytes_json(const json& doc)
     return out;
 }
 
-json bytes_from_json(const json& doc)
+// The inverse of shown_form(doc, covered).
+json exact_form(const json& doc, bool covered)
 {
     if (doc.is_array()) {
         json out = json::array();
         for (const auto& item : doc) {
-            out.push_back(bytes_from_json(item));
+            out.push_back(exact_form(item, false));
         }
         return out;
     }
@@ -355,15 +366,15 @@ json bytes_from_json(const json& doc)
     }
     json out = json::object();
     for (const auto& [key, value] : doc.items()) {
-        out[key] = bytes_from_json(value);
+        out[key] = exact_form(value, value.is_object());
     }
     for (const auto& [key, b64] : doc.items()) {
         if (key.size() <= k_suffix.size() || !key.ends_with(k_suffix)) {
             continue;
         }
         const std::string name = key.substr(0, key.size() - k_suffix.size());
-        if (!out.contains(name)) {
-            continue;
+        if (!out.contains(name) || (covered && doc[name].is_string())) {
+            continue; // no companion: a member of its own
         }
         json& target = out[name];
         auto decoded = [](const json& j) { return j.is_string() ? base64_decode(j.get<std::string>()) : std::nullopt; };
@@ -383,11 +394,19 @@ json bytes_from_json(const json& doc)
                     target[item_key] = *bytes;
                 }
             }
+        } else {
+            continue; // not a companion's shape: a member of its own
         }
         out.erase(key);
     }
     return out;
 }
+
+} // namespace
+
+json bytes_json(const json& doc) { return shown_form(doc, false); }
+
+json bytes_from_json(const json& doc) { return exact_form(doc, false); }
 
 std::string stored_json(const json& doc) { return stored_form(doc).dump(); }
 

@@ -168,6 +168,24 @@ TEST_CASE("byte text: the JSON form keeps UTF-8 as is and adds <name>_b64 for me
     CHECK(bytes_from_json(json::parse(shown.dump())) == record);
 }
 
+TEST_CASE("byte text: an object held by a member gets its companion outside only, and its names are data",
+          "[collector][byte_text]")
+{
+    // A variable that is not UTF-8, and two whose names end in _b64.
+    const json record = {{"env", {{"MYVAR", "two\xff"}, {"FOO", "plain"}, {"FOO_b64", "aGVsbG8="}}},
+                         {"job", {{"cwd", "/w/\xfe"}, {"argv", {"a", "\xff"}}}}};
+    const json shown = bytes_json(record);
+    CHECK(shown["env"] == json({{"MYVAR", R"(two\xff)"}, {"FOO", "plain"}, {"FOO_b64", "aGVsbG8="}}));
+    CHECK(shown["env_b64"] == json({{"MYVAR", base64_encode("two\xff")}}));
+    CHECK(shown["job_b64"] == json({{"cwd", base64_encode("/w/\xfe")}}));
+    CHECK_FALSE(shown["job"].contains("cwd_b64"));
+    CHECK(shown["job"]["argv_b64"] == json({nullptr, "/w=="})); // an array's companion stays beside it
+    CHECK(bytes_from_json(json::parse(shown.dump())) == record);
+    const json plain = {{"env", {{"FOO", "plain"}, {"FOO_b64", "aGVsbG8="}}}};
+    CHECK(bytes_json(plain) == plain);
+    CHECK(bytes_from_json(plain) == plain);
+}
+
 TEST_CASE("byte text: the JSON form of a document with only UTF-8 is the document", "[collector][byte_text]")
 {
     const json record = {{"path", "/w/é"}, {"argv", {"a", "b"}}, {"n", 1}, {"list", json::array({{{"k", "v"}}})}};

@@ -61,12 +61,16 @@ std::optional<std::string> base64_decode(std::string_view text, Base64Alphabet a
 // of the same length with null for the elements that are UTF-8 and base64
 // for the others; a member holding an object of strings (the environment)
 // gets `name_b64`, an object with the base64 of each value that is not
-// UTF-8 under its (escaped) key. Object keys that are not UTF-8 are
-// escaped. The result always dumps as valid JSON.
+// UTF-8 under its (escaped) key, and that object's own string members get
+// no companion inside it (their names are data: a variable may be called
+// FOO_b64). Object keys that are not UTF-8 are escaped. The result always
+// dumps as valid JSON.
 nlohmann::json bytes_json(const nlohmann::json& doc);
 
-// The inverse of bytes_json(): every `name_b64` member next to a `name`
-// member puts its exact bytes back into `name` and is removed.
+// The inverse of bytes_json(): every `name_b64` companion next to a `name`
+// member puts its exact bytes back into `name` and is removed (inside an
+// object held by a member, a `name_b64` next to a string `name` is a
+// member of its own, as bytes_json() writes none there).
 nlohmann::json bytes_from_json(const nlohmann::json& doc);
 
 // `doc` as the store's column text: a string that is not UTF-8 is written
