@@ -13,6 +13,8 @@
 #include "project.hpp"
 #include "text_style.hpp"
 
+#include "roar/collector/byte_text.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -281,26 +283,27 @@ int cmd_diff(const std::vector<std::string>& refs, bool json)
     const auto env_changes = environment_changes(*a, *b);
     doc["environment"] = environment_json(env_changes, *a, *b);
     if (json) {
-        std::cout << doc.dump(2) << std::endl;
+        std::cout << collector::bytes_json(doc).dump(2) << std::endl; // arguments, paths and values are bytes
         return 0;
     }
+    const nlohmann::json shown = printable(doc); // recorded text, escaped for a terminal
 
     const int fd = 1;
     std::string out = fmt::format("{} job {}{} → job {}{}\n", paint(fd, k_bold, "roar diff:"), a->uid, step_text(*a),
                                   b->uid, step_text(*b));
     if (a->argv != b->argv) {
-        out += fmt::format("  command  - {}\n           + {}\n", a->command, b->command);
+        out += fmt::format("  command  - {}\n           + {}\n", printable(a->command), printable(b->command));
     } else {
-        out += fmt::format("  command  same: {}\n", a->command);
+        out += fmt::format("  command  same: {}\n", printable(a->command));
     }
     if (a->cwd != b->cwd) {
-        out += fmt::format("  cwd      {} → {}\n", a->cwd, b->cwd);
+        out += fmt::format("  cwd      {} → {}\n", printable(a->cwd), printable(b->cwd));
     }
     if (a->exit_code != b->exit_code) {
         out += fmt::format("  exit     {} → {}\n", a->exit_code, b->exit_code);
     }
     for (const char* side : {"inputs", "outputs"}) {
-        const auto& d = doc[side];
+        const auto& d = shown[side];
         out += fmt::format("  {:<8} {} changed, {} added, {} removed, {} the same\n", side, d["changed"].size(),
                            d["added"].size(), d["removed"].size(), d["unchanged"].get<int64_t>());
         for (const auto& c : d["changed"]) {
@@ -320,7 +323,7 @@ int cmd_diff(const std::vector<std::string>& refs, bool json)
         }
     }
     for (const char* part : {"env", "git"}) {
-        const auto& d = doc[part];
+        const auto& d = shown[part];
         if (d["added"].empty() && d["removed"].empty() && d["changed"].empty()) {
             continue;
         }

@@ -42,6 +42,7 @@ j=$(last_job)
 assert_eq "$(jq -r '.env.FOO' <<<"$j")" 'v\xff' "escaped value"
 assert_eq "$(jq -r '.env_b64.FOO' <<<"$j")" "$(b64 "v$ff")" "exact value"
 assert_eq "$(jq -r '.env_b64 | length' <<<"$j")" 1 "only the value that needs it has a _b64"
+assert_eq "$(jq -r '.env | has("FOO_b64")' <<<"$j")" false "no companion inside env itself"
 
 check "an argument that is not UTF-8 is stored exactly"
 run_rc "$ROAR" run -q true "$ff"
@@ -137,6 +138,8 @@ for name in $'t\tb' $'n\nl' 'b\s' "a$ff"; do
   grep -qx -- "$(b64 "$PROJECT/$name")" <<<"$paths" || fail "dag's artifact $(printf %q "$name") is not read back exactly"
 done
 
+# Variables whose names end in _b64 are the job's own: a recovery file keeps them as they are.
+export KEEP=plain KEEP_b64=aGVsbG8=
 if [[ ${ROAR_TEST_STORE:-sqlite} == postgres ]]; then
   check "a job whose server went away is saved with its exact bytes and stored by roar store sync"
   pg_stopped_midway 'echo z > "$(printf "r\377")"'
@@ -177,6 +180,25 @@ else
   assert_eq "$("$ROAR" show --json "r$ff" | jq -r '.produced_by[0].job_id')" "$(jq -r .job_id <<<"$j")" \
     "the imported path is found by roar show"
 fi
+unset KEEP KEEP_b64
+assert_eq "$(jq -c '.env | {KEEP, KEEP_b64}' <<<"$j")" '{"KEEP":"plain","KEEP_b64":"aGVsbG8="}' \
+  "variables named NAME and NAME_b64 kept as they were"
+
+check "roar diff of jobs whose arguments and environment are not UTF-8: valid JSON with _b64, text escaped"
+env MYVAR="one$ff" "$ROAR" run -q -n diffed sh -c 'echo "$0" > d.txt' "a$ff"
+env MYVAR="two$ff" "$ROAR" run -q -n diffed sh -c 'echo "$0" > d.txt' "b$ff"$'\e[2J'
+run_rc "$ROAR" diff --json @diffed
+assert_eq "$RC" 0 "diff --json: $ERR_TEXT"
+d=$("$ROAR" diff --json @diffed)
+valid_json "diff --json" <<<"$d"
+assert_eq "$(jq -r '.argv.a_b64[3]' <<<"$d")" "$(b64 "a$ff")" "the first job's argument, exact"
+run_rc "$ROAR" diff @diffed
+assert_eq "$RC" 0 "diff: $ERR_TEXT"
+text=$("$ROAR" diff @diffed)
+assert_contains "$text" 'a\xff' "the argument, escaped"
+assert_contains "$text" 'MYVAR' "the changed variable"
+no_raw_byte "$text" "diff"
+[[ $text != *$'\e'* ]] || fail "diff prints a raw escape character"
 
 check "roar-events writes valid JSON lines with the exact argument bytes"
 events=$("$ROAR_BUILD_DIR/bin/roar-events" true "$ff" 2>/dev/null)
