@@ -13,6 +13,7 @@
 #include "roar/collector/proxy_control.hpp"
 #include "roar/collector/proxy_daemon.hpp"
 #include "roar/collector/result.hpp"
+#include "roar/collector/store/postgres_engine.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -148,7 +149,7 @@ int cmd_proxy(const ProxyCommand& cmd)
                                  : !project.config().proxy_upstream.empty()
                                      ? project.config().proxy_upstream
                                      : std::string("https://s3.<region>.amazonaws.com");
-    std::cout << fmt::format("upstream: {}\n", upstream);
+    std::cout << fmt::format("upstream: {}\n", printable(collector::redact_store_url(upstream))); // no password shown
     if (st.running) {
         std::cout << fmt::format("daemon:   running (pid={}, port={})\n", st.pid, st.port);
     } else {

@@ -100,6 +100,29 @@ bool ends_value(char c)
            || c == '<' || c == '>';
 }
 
+// `text` with the password of every scheme://user:PASSWORD@host replaced
+// by REDACTED (an upstream URL written with credentials in it).
+std::string redact_url_passwords(std::string text)
+{
+    for (std::size_t p = text.find("://"); p != std::string::npos; p = text.find("://", p + 3)) {
+        const std::size_t authority = p + 3;
+        std::size_t end = authority;
+        while (end < text.size() && text[end] != '/' && text[end] != '?' && text[end] != '#' && text[end] != '\''
+               && text[end] != '"' && text[end] != ' ' && text[end] != '\t' && text[end] != '\n' && text[end] != '\r') {
+            ++end;
+        }
+        const std::size_t at = text.rfind('@', end == 0 ? 0 : end - 1);
+        if (at == std::string::npos || at < authority) {
+            continue;
+        }
+        const std::size_t colon = text.find(':', authority);
+        if (colon < at && at > colon + 1) {
+            text.replace(colon + 1, at - colon - 1, k_redacted);
+        }
+    }
+    return text;
+}
+
 bool name_in(std::string_view name, std::initializer_list<std::string_view> names)
 {
     // A client may percent-encode a parameter name; S3 decodes it, so do we.
@@ -185,7 +208,7 @@ std::string redact(std::string_view text)
             i = end;
         }
     }
-    return out;
+    return redact_url_passwords(std::move(out));
 }
 
 std::string redact_target(std::string_view target) { return redact(target); }

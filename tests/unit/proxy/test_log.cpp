@@ -152,3 +152,12 @@ TEST_CASE("text log records append their fields as name=value, redacted", "[prox
     }
     CHECK(take_log(path).find("info: gateway request op=GetObject status=404 token=REDACTED\n") != std::string::npos);
 }
+
+TEST_CASE("a password in a URL is redacted, the user and host kept", "[proxy][log]")
+{
+    CHECK(redact("upstream 'http://user:PwSecret987@127.0.0.1:9' is not an http(s)://host[:port] URL")
+          == "upstream 'http://user:REDACTED@127.0.0.1:9' is not an http(s)://host[:port] URL");
+    CHECK(redact("https://a:b@h/x?y=1 and https://token@h/") == "https://a:REDACTED@h/x?y=1 and https://token@h/");
+    CHECK(redact("https://h.example/p@q:r") == "https://h.example/p@q:r"); // an @ in the path is no userinfo
+    CHECK(redact("mailto: x@y and a:b@c") == "mailto: x@y and a:b@c");
+}

@@ -83,8 +83,9 @@ bool is_secret_parameter(std::string_view name);
 bool is_secret_header(std::string_view name);
 
 // `text` with the value of every credential-bearing `name=value` (query
-// parameters, Authorization header fields) and of every secret header
-// written as `Name: value` (to the end of its line) replaced by REDACTED.
+// parameters, Authorization header fields), of every secret header
+// written as `Name: value` (to the end of its line) and the password of
+// every `scheme://user:password@host` replaced by REDACTED.
 std::string redact(std::string_view text);
 // `target` (path?query) with the value of every secret query parameter
 // replaced by REDACTED.
