@@ -186,17 +186,17 @@ std::string JobTracker::resolve(uint32_t pid, int dirfd, std::string_view path)
 {
     ProcState& st = proc(pid);
     if (!path.empty() && path.front() == '/') {
-        return resolve_path("/", path);
+        return m_resolver.resolve("/", path);
     }
     if (dirfd == ROAR_AT_FDCWD) {
-        return resolve_path(st.cwd, path);
+        return m_resolver.resolve(st.cwd, path);
     }
     auto it = st.fds.find(dirfd);
     if (it != st.fds.end()) {
-        return resolve_path(it->second.path, path);
+        return m_resolver.resolve(it->second.path, path);
     }
     // Unknown dirfd (inherited without a path): best effort.
-    return resolve_path(st.cwd, path);
+    return m_resolver.resolve(st.cwd, path);
 }
 
 JobTracker::PathId JobTracker::PathTable::intern(std::string_view path)
@@ -744,7 +744,15 @@ void JobTracker::on_event(const RawEvent& event)
     }
     case ROAR_OP_RENAME:
         if (h.result == 0 && event.has_s1 && event.has_s2) {
-            rename_path(resolve(pid, h.fd, event.s1), resolve(pid, h.fd2, event.s2), pid);
+            const std::string from = resolve(pid, h.fd, event.s1);
+            const std::string to = resolve(pid, h.fd2, event.s2);
+            m_resolver.forget();
+            rename_path(from, to, pid);
+        }
+        break;
+    case ROAR_OP_SYMLINK:
+        if (h.result == 0) {
+            m_resolver.forget(); // a link where a directory's ".." was looked up
         }
         break;
     case ROAR_OP_LINK:
@@ -755,6 +763,7 @@ void JobTracker::on_event(const RawEvent& event)
     case ROAR_OP_UNLINK:
         if (h.result == 0 && event.has_s1) {
             const std::string path = resolve(pid, h.fd, event.s1);
+            m_resolver.forget();
             for (auto it = m_path_ids.lower_bound(path); it != m_path_ids.end() && path_is_within(it->first, path);
                  ++it) {
                 PathState& below = state(it->second);
@@ -772,7 +781,7 @@ void JobTracker::on_event(const RawEvent& event)
             gone.early_hashes = 0;
         }
         break;
-    default: break; // SYMLINK, MKDIR and future ops carry nothing we record yet
+    default: break; // MKDIR and future ops carry nothing we record yet
     }
 }
 

@@ -862,3 +862,31 @@ TEST_CASE("an S3 call is attributed to the job's process that made it, and the p
     CHECK(gone->pid == 101u);
     CHECK_FALSE(resigned->pid);
 }
+
+TEST_CASE("'..' after a symbolically linked directory names the file the kernel opened", "[collector][tracker]")
+{
+    // real/sub/ and alias -> real/sub: alias/../x.txt is real/x.txt.
+    Harness h;
+    std::filesystem::create_directories(h.dir / "real/sub");
+    std::filesystem::create_directory_symlink("real/sub", h.dir / "alias");
+    roar::test::write_file(h.dir / "real/x.txt", "REAL");
+    roar::test::write_file(h.dir / "x.txt", "TOP");
+    roar::test::write_file(h.dir / "model.bin", "an old model");
+    h.start(100, 1);
+    h.send(ROAR_OP_OPEN, 100, ROAR_AT_FDCWD, O_RDONLY, 3, "alias/../x.txt");
+    h.send(ROAR_OP_OPEN, 100, ROAR_AT_FDCWD, O_WRONLY | O_CREAT | O_TRUNC, 4, "alias/../model.bin");
+    roar::test::write_file(h.dir / "real/model.bin", "new model");
+    h.send(ROAR_OP_CHDIR, 100, ROAR_AT_FDCWD, 0, 0, "alias");
+    roar::test::write_file(h.dir / "real/y.txt", "Y");
+    h.send(ROAR_OP_OPEN, 100, ROAR_AT_FDCWD, O_RDONLY, 5, "../y.txt");
+    JobRecord job = h.finish();
+    const ArtifactUse* in = find(job.inputs, h.path("real/x.txt"));
+    REQUIRE(in);
+    CHECK(in->hashes.at("blake3") == blake3_hex("REAL"));
+    CHECK_FALSE(find(job.inputs, h.path("x.txt")));
+    CHECK(find(job.inputs, h.path("real/y.txt")));
+    const ArtifactUse* out = find(job.outputs, h.path("real/model.bin"));
+    REQUIRE(out);
+    CHECK(out->hashes.at("blake3") == blake3_hex("new model"));
+    CHECK_FALSE(find(job.outputs, h.path("model.bin"))); // the old one at the name by text is not the job's
+}

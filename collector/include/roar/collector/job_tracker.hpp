@@ -11,6 +11,7 @@
 #include "roar/collector/job_launcher.hpp"
 #include "roar/collector/job_record.hpp"
 #include "roar/collector/path_filter.hpp"
+#include "roar/collector/path_resolver.hpp"
 #include "roar/collector/text_arena.hpp"
 
 #include <ctime>
@@ -234,6 +235,7 @@ private:
     void record_path(JobRecord& job, PathId id, Result<FileDigest>* digest);
 
     std::string m_cwd;
+    PathResolver m_resolver; // what the job's ".." after a symbolic link names
     PathFilter m_filter;
     DigestFunction m_digest;
     BatchDigestFunction m_digest_many;
