@@ -60,6 +60,9 @@ namespace {
 
 double seconds(uint64_t ns) { return double(ns) / 1e9; }
 
+// How many paths a note names before "and N more".
+constexpr size_t k_named_paths = 10;
+
 // Who published a PROC_START with `flags` (ProcessRecord::tracer).
 const char* tracer_of(int flags)
 {
@@ -197,6 +200,32 @@ std::string JobTracker::resolve(uint32_t pid, int dirfd, std::string_view path)
     }
     // Unknown dirfd (inherited without a path): best effort.
     return m_resolver.resolve(st.cwd, path);
+}
+
+// A directory renamed from `from` to `to` (both resolved) takes the
+// working directories and open fds below it along: the kernel's hold on
+// them is the directory, not its name. Renames of files are the common
+// case and cost one lstat here; only a directory's walks every process's
+// fd table.
+void JobTracker::move_held_paths(const std::string& from, const std::string& to)
+{
+    struct stat sb { };
+    if (lstat(to.c_str(), &sb) == 0 && !S_ISDIR(sb.st_mode)) {
+        return; // a file: nothing is held below it (gone again already: it may have been a directory)
+    }
+    const auto moved = [&](std::string& path) {
+        if (path_is_within(path, from)) {
+            path = to + path.substr(from.size());
+        }
+    };
+    for (auto* procs : {&m_procs, &m_fork_snapshots}) {
+        for (auto& [pid, st] : *procs) {
+            moved(st.cwd);
+            for (auto& [fd, entry] : st.fds) {
+                moved(entry.path);
+            }
+        }
+    }
 }
 
 JobTracker::PathId JobTracker::PathTable::intern(std::string_view path)
@@ -748,6 +777,7 @@ void JobTracker::on_event(const RawEvent& event)
             const std::string to = resolve(pid, h.fd2, event.s2);
             m_resolver.forget();
             rename_path(from, to, pid);
+            move_held_paths(from, to);
         }
         break;
     case ROAR_OP_SYMLINK:
@@ -953,15 +983,18 @@ bool after(const statx_timestamp& t, const timespec& ref)
     return t.tv_sec > ref.tv_sec || (t.tv_sec == ref.tv_sec && int64_t(t.tv_nsec) > int64_t(ref.tv_nsec));
 }
 
-std::string path_list(const std::vector<std::string>& paths)
+// The first k_named_paths of `paths`, and how many more of `total` (by
+// default, as many as `paths` holds) there are.
+std::string path_list(const std::vector<std::string>& paths, size_t total = 0)
 {
-    constexpr size_t k_named = 10;
+    total = std::max(total, paths.size());
     std::string out;
-    for (size_t i = 0; i < paths.size() && i < k_named; ++i) {
+    for (size_t i = 0; i < paths.size() && i < k_named_paths; ++i) {
         out += (i ? ", " : "") + paths[i];
     }
-    if (paths.size() > k_named) {
-        out += fmt::format(" and {} more", paths.size() - k_named);
+    const size_t named = std::min(paths.size(), k_named_paths);
+    if (total > named) {
+        out += fmt::format(" and {} more", total - named);
     }
     return out;
 }
@@ -1323,6 +1356,13 @@ void JobTracker::finish_paths(JobRecord& job)
     }
     std::vector<uint32_t>().swap(rank);
     order.sort(accepted);
+    if (m_unseen_moves > 0) {
+        job.notes.push_back(fmt::format(
+            "{} file{} the job used {} not recorded: {} directory no longer exists (renamed or removed where roar "
+            "could not see it): {}",
+            m_unseen_moves, m_unseen_moves == 1 ? "" : "s", m_unseen_moves == 1 ? "is" : "are",
+            m_unseen_moves == 1 ? "its" : "their", path_list(m_unseen_moved, m_unseen_moves)));
+    }
     if (!m_listed.empty() || !m_s3_listings.empty()) {
         add_datasets(job);
     }
@@ -1407,6 +1447,19 @@ void JobTracker::record_path(JobRecord& job, PathId id, Result<FileDigest>* dige
                 use.notes.push_back("read, then deleted before it could be hashed");
                 job.inputs.push_back(std::move(use));
             }
+        }
+    }
+    if (digest && !*digest && !st.removed) {
+        // Not there to hash: when its directory is gone, the job's own
+        // names for it went wrong somewhere (a directory renamed outside
+        // the job, or by a process roar did not observe), and it says so.
+        struct stat sb;
+        const std::string dir = path.substr(0, path.rfind('/'));
+        if (!dir.empty() && stat(dir.c_str(), &sb) != 0) {
+            if (m_unseen_moved.size() < k_named_paths) {
+                m_unseen_moved.push_back(path);
+            }
+            ++m_unseen_moves;
         }
     }
     if (st.written && !st.removed) {

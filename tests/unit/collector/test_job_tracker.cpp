@@ -890,3 +890,60 @@ TEST_CASE("'..' after a symbolically linked directory names the file the kernel 
     CHECK(out->hashes.at("blake3") == blake3_hex("new model"));
     CHECK_FALSE(find(job.outputs, h.path("model.bin"))); // the old one at the name by text is not the job's
 }
+
+TEST_CASE("a renamed directory takes the working directories and open fds in it along", "[collector][tracker]")
+{
+    Harness h;
+    std::filesystem::create_directories(h.dir / "work");
+    std::filesystem::create_directories(h.dir / "cwd");
+    roar::test::write_file(h.dir / "work/in.txt", "in");
+    h.start(100, 1);
+    h.send(ROAR_OP_OPEN, 100, ROAR_AT_FDCWD, O_RDONLY | O_DIRECTORY, 3, "work");
+    h.send(ROAR_OP_OPEN, 100, ROAR_AT_FDCWD, O_WRONLY | O_CREAT | O_TRUNC, 4, "work/early.txt");
+    h.send(ROAR_OP_CHDIR, 100, ROAR_AT_FDCWD, 0, 0, "cwd");
+    h.send(ROAR_OP_FORK, 100, 0, 0, 0);
+    std::filesystem::rename(h.dir / "work", h.dir / "done");
+    h.send(ROAR_OP_RENAME, 100, ROAR_AT_FDCWD, 0, 0, "../work", "../done", {}, ROAR_AT_FDCWD);
+    std::filesystem::rename(h.dir / "cwd", h.dir / "cwd2");
+    h.send(ROAR_OP_RENAME, 100, ROAR_AT_FDCWD, 0, 0, "../cwd", "../cwd2", {}, ROAR_AT_FDCWD);
+    // Through the directory fd, the cwd, an fd opened before, and a child forked before the renames.
+    h.send(ROAR_OP_OPEN, 100, 3, O_WRONLY | O_CREAT | O_TRUNC, 5, "out.txt");
+    roar::test::write_file(h.dir / "done/out.txt", "result");
+    h.send(ROAR_OP_OPEN, 100, 3, O_RDONLY, 6, "in.txt");
+    h.send(ROAR_OP_OPEN, 100, ROAR_AT_FDCWD, O_WRONLY | O_CREAT | O_TRUNC, 7, "here.txt");
+    roar::test::write_file(h.dir / "cwd2/here.txt", "here");
+    roar::test::write_file(h.dir / "done/early.txt", "early");
+    h.send(ROAR_OP_WRITE_FD, 100, 4, 0, 0);
+    h.send(ROAR_OP_PROC_START, 101, 100, ROAR_START_FORKED, 0);
+    h.send(ROAR_OP_OPEN, 101, ROAR_AT_FDCWD, O_WRONLY | O_CREAT | O_TRUNC, 8, "child.txt");
+    roar::test::write_file(h.dir / "cwd2/child.txt", "child");
+    JobRecord job = h.finish();
+    CHECK(find(job.outputs, h.path("done/out.txt")));
+    CHECK(find(job.inputs, h.path("done/in.txt")));
+    CHECK(find(job.outputs, h.path("cwd2/here.txt")));
+    CHECK(find(job.outputs, h.path("cwd2/child.txt")));
+    const ArtifactUse* early = find(job.outputs, h.path("done/early.txt"));
+    REQUIRE(early);
+    CHECK(early->pid == std::optional<uint32_t>(100));
+    CHECK(job.outputs.size() == 4);
+    CHECK(job.notes.empty());
+}
+
+TEST_CASE("files lost with a directory renamed where roar could not see it are named in a note", "[collector][tracker]")
+{
+    Harness h;
+    std::filesystem::create_directories(h.dir / "work");
+    h.start(100, 1);
+    h.send(ROAR_OP_OPEN, 100, ROAR_AT_FDCWD, O_RDONLY | O_DIRECTORY, 3, "work");
+    std::filesystem::rename(h.dir / "work", h.dir / "done"); // by a process outside the job: no event
+    h.send(ROAR_OP_OPEN, 100, 3, O_WRONLY | O_CREAT | O_TRUNC, 4, "out.txt");
+    roar::test::write_file(h.dir / "done/out.txt", "result");
+    h.send(ROAR_OP_OPEN, 100, ROAR_AT_FDCWD, O_WRONLY | O_CREAT | O_TRUNC, 5, "gone.txt"); // deleted outside: no note
+    JobRecord job = h.finish();
+    CHECK(job.outputs.empty());
+    REQUIRE(job.notes.size() == 1);
+    CHECK(job.notes[0]
+          == fmt::format("1 file the job used is not recorded: its directory no longer exists (renamed or removed "
+                         "where roar could not see it): {}",
+                         h.path("work/out.txt")));
+}

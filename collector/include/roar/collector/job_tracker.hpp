@@ -208,6 +208,7 @@ private:
     int new_record(uint32_t pid, uint32_t ppid, double when);
     int start_record(uint32_t pid, uint32_t ppid, double when);
     std::string resolve(uint32_t pid, int dirfd, std::string_view path);
+    void move_held_paths(const std::string& from, const std::string& to);
     PathId path_id(std::string_view path) { return m_path_ids.intern(path); }
     PathState& state(PathId id);
     // Whether the path filter records path `id` (named `name`): the filter
@@ -246,6 +247,10 @@ private:
     ById<PathState> m_states;
     std::unordered_map<PathId, PathExtra> m_extras;
     std::vector<std::string> m_notes;
+    // Paths the job used that were not there to hash because their
+    // directory is gone: the first few, and how many.
+    std::vector<std::string> m_unseen_moved;
+    size_t m_unseen_moves = 0;
     EarlyHasher* m_early = nullptr;
     ProgressLine* m_progress = nullptr;
     std::vector<std::string> m_early_pending;        // closed, not yet handed to m_early
