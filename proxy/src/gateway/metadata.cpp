@@ -1,5 +1,6 @@
 // Engine-independent pieces of the metadata model: ids, the clock, the
-// quota arithmetic, and the choice of engine for a metadata URL.
+// quota arithmetic, the check of a conditional write against the current
+// object, and the choice of engine for a metadata URL.
 #include "roar/proxy/gateway/metadata.hpp"
 
 #include "roar/proxy/gateway/sql_metadata.hpp"
@@ -48,6 +49,58 @@ std::string new_id(Millis now)
         lo >>= 5;
     }
     return out;
+}
+
+namespace {
+
+// `tag` without blanks, a weak prefix (W/) or its quotes.
+std::string_view opaque_tag(std::string_view tag)
+{
+    while (!tag.empty() && (tag.front() == ' ' || tag.front() == '\t')) {
+        tag.remove_prefix(1);
+    }
+    while (!tag.empty() && (tag.back() == ' ' || tag.back() == '\t')) {
+        tag.remove_suffix(1);
+    }
+    if (tag.substr(0, 2) == "W/") {
+        tag.remove_prefix(2);
+    }
+    if (tag.size() >= 2 && tag.front() == '"' && tag.back() == '"') {
+        tag = tag.substr(1, tag.size() - 2);
+    }
+    return tag;
+}
+
+} // namespace
+
+bool etag_list_matches(std::string_view list, std::string_view etag)
+{
+    const std::string_view want = opaque_tag(etag);
+    while (!list.empty()) {
+        const auto comma = list.find(',');
+        const std::string_view item = opaque_tag(list.substr(0, comma));
+        if (item == "*" || (!item.empty() && item == want)) {
+            return true;
+        }
+        list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+    }
+    return false;
+}
+
+ConditionCheck check_write_condition(const WriteCondition& c, const ObjectRecord* current)
+{
+    if (c.if_match) {
+        if (!current) {
+            return ConditionCheck::no_object;
+        }
+        if (!etag_list_matches(*c.if_match, current->etag)) {
+            return ConditionCheck::failed;
+        }
+    }
+    if (c.if_none_match_any && current) {
+        return ConditionCheck::failed;
+    }
+    return ConditionCheck::met;
 }
 
 Millis now_millis()

@@ -173,6 +173,12 @@ ALTER TABLE gw_uploads ADD COLUMN user_metadata TEXT NOT NULL DEFAULT '';
 ALTER TABLE gw_objects ADD COLUMN checksum_header TEXT NOT NULL DEFAULT '';
 ALTER TABLE gw_objects ADD COLUMN checksum_value TEXT NOT NULL DEFAULT '';
 )sql",
+    // 5: the standard headers (Cache-Control, Content-Disposition, Content-Encoding,
+    // Content-Language, Expires) given at PUT or CreateMultipartUpload, "Name: value" lines.
+    R"sql(
+ALTER TABLE gw_objects ADD COLUMN object_headers TEXT NOT NULL DEFAULT '';
+ALTER TABLE gw_uploads ADD COLUMN object_headers TEXT NOT NULL DEFAULT '';
+)sql",
 };
 constexpr int k_schema_version = sizeof k_schema / sizeof k_schema[0];
 
@@ -208,12 +214,12 @@ const char* const k_release_used = "UPDATE gw_backends SET used_bytes = CASE WHE
 // --- objects -------------------------------------------------------------------
 #define GW_OBJECT_COLUMNS                                                                                               \
     "id, tenant, bucket, object_key, size, etag, blake3, content_type, last_modified, user_metadata, checksum_header, " \
-    "checksum_value"
+    "checksum_value, object_headers"
 const char* const k_object_by_key =
     "SELECT " GW_OBJECT_COLUMNS " FROM gw_objects WHERE tenant = ?1 AND bucket = ?2 AND object_key = ?3";
 const char* const k_object_by_id = "SELECT " GW_OBJECT_COLUMNS " FROM gw_objects WHERE id = ?1";
 const char* const k_object_insert =
-    "INSERT INTO gw_objects (" GW_OBJECT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+    "INSERT INTO gw_objects (" GW_OBJECT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
 const char* const k_object_delete = "DELETE FROM gw_objects WHERE id = ?1";
 const char* const k_object_list =
     "SELECT " GW_OBJECT_COLUMNS " FROM gw_objects WHERE tenant = ?1 AND bucket = ?2 AND object_key > ?3 "
@@ -223,7 +229,7 @@ const char* const k_object_list_bounded =
     "AND object_key >= ?4 AND object_key < ?6 ORDER BY object_key LIMIT ?5";
 const char* const k_objects_on_backend =
     "SELECT o.id, o.tenant, o.bucket, o.object_key, o.size, o.etag, o.blake3, o.content_type, o.last_modified, "
-    "o.user_metadata, o.checksum_header, o.checksum_value "
+    "o.user_metadata, o.checksum_header, o.checksum_value, o.object_headers "
     "FROM gw_copies c JOIN gw_objects o ON o.id = c.object_id "
     "WHERE c.backend = ?1 AND c.object_id > ?2 ORDER BY c.object_id LIMIT ?3";
 const char* const k_object_set_blake3 = "UPDATE gw_objects SET blake3 = ?2 WHERE id = ?1 AND blake3 = ''";
@@ -241,9 +247,9 @@ const char* const k_copy_at =
 // --- multipart -------------------------------------------------------------------
 #define GW_UPLOAD_COLUMNS                                                                                                 \
     "id, tenant, bucket, object_key, backend, backend_bucket, backend_key, backend_upload_id, content_type, created_at, " \
-    "user_metadata"
+    "user_metadata, object_headers"
 const char* const k_upload_insert =
-    "INSERT INTO gw_uploads (" GW_UPLOAD_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+    "INSERT INTO gw_uploads (" GW_UPLOAD_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
 const char* const k_upload_by_id = "SELECT " GW_UPLOAD_COLUMNS " FROM gw_uploads WHERE id = ?1";
 const char* const k_upload_delete = "DELETE FROM gw_uploads WHERE id = ?1";
 const char* const k_uploads_list =
@@ -798,11 +804,12 @@ ObjectRecord object_from(const Statement& s)
     o.user_metadata = user_metadata_from(s.text(9));
     o.checksum_header = s.text(10);
     o.checksum_value = s.text(11);
+    o.object_headers = user_metadata_from(s.text(12));
     return o;
 }
 
-// x-amz-meta-* headers as "name: value" lines (names are HTTP tokens without
-// ':', values hold no line break).
+// x-amz-meta-* (or standard object) headers as "name: value" lines (names
+// are HTTP tokens without ':', values hold no line break).
 std::string user_metadata_text(const std::vector<std::pair<std::string, std::string>>& meta)
 {
     std::vector<std::string> lines;
@@ -823,6 +830,7 @@ UploadRecord upload_from(const Statement& s)
     u.content_type = s.text(8);
     u.created_at = s.i64(9);
     u.user_metadata = user_metadata_from(s.text(10));
+    u.object_headers = user_metadata_from(s.text(11));
     return u;
 }
 
@@ -995,6 +1003,11 @@ public:
         Transaction t(m_c);
         GW_CHECK(t.begin());
         PutResult result;
+        GW_TRY(check, check_condition(o.condition, o.bucket, o.key));
+        if (*check != ConditionCheck::met) {
+            result.condition = *check;
+            return result; // the transaction rolls back: nothing changed
+        }
         result.id = o.version;
         GW_TRY(replaced, replace_key(o.bucket, o.key, o.location, o.now, o.delete_at));
         result.replaced = std::move(*replaced);
@@ -1008,6 +1021,7 @@ public:
         rec.content_type = o.content_type;
         rec.last_modified = o.now;
         rec.user_metadata = o.user_metadata;
+        rec.object_headers = o.object_headers;
         rec.checksum_header = o.checksum_header;
         rec.checksum_value = o.checksum_value;
         GW_CHECK(insert_object(rec));
@@ -1224,6 +1238,7 @@ public:
             .bind(9, u.content_type)
             .bind(10, u.created_at)
             .bind(11, user_metadata_text(u.user_metadata))
+            .bind(12, user_metadata_text(u.object_headers))
             .run();
     }
 
@@ -1320,6 +1335,21 @@ public:
             used += it->second;
         }
         PutResult result;
+        GW_TRY(check, check_condition(c.condition, u.bucket, u.key));
+        if (*check != ConditionCheck::met) {
+            // The backend already joined the parts: the upload ends here and
+            // its object's bytes are charged and queued for removal.
+            result.condition = *check;
+            GW_CHECK(adjust_reserved(u.location.backend, -static_cast<std::int64_t>(all)));
+            {
+                GW_TRY(s, m_c.prepare(sql::k_add_used));
+                GW_CHECK(s->bind(1, u.location.backend).bind(2, used).run());
+            }
+            GW_CHECK(insert_remove_job(u.location, used, c.now, c.now));
+            GW_CHECK(drop_upload_rows(u.id));
+            GW_CHECK(t.commit());
+            return result;
+        }
         result.id = u.id;
         GW_TRY(replaced, replace_key(u.bucket, u.key, u.location, c.now, c.delete_at));
         result.replaced = std::move(*replaced);
@@ -1331,6 +1361,7 @@ public:
         rec.etag = c.etag;
         rec.content_type = u.content_type;
         rec.user_metadata = u.user_metadata;
+        rec.object_headers = u.object_headers;
         rec.last_modified = c.now;
         GW_CHECK(insert_object(rec));
         GW_CHECK(insert_copy(rec.id, u.location, c.now));
@@ -1875,6 +1906,7 @@ private:
             .bind(10, user_metadata_text(o.user_metadata))
             .bind(11, o.checksum_header)
             .bind(12, o.checksum_value)
+            .bind(13, user_metadata_text(o.object_headers))
             .run();
     }
 
@@ -1978,6 +2010,17 @@ private:
             return std::vector<Location>();
         }
         return drop_object(**old, at, now, delete_at);
+    }
+
+    // Write condition `c` against the current object of `key` in `bucket`,
+    // read inside the caller's write transaction.
+    Result<ConditionCheck> check_condition(const WriteCondition& c, const BucketRef& bucket, const std::string& key)
+    {
+        if (!c.any()) {
+            return ConditionCheck::met;
+        }
+        GW_TRY(current, object_by_key(m_c, bucket, key, false));
+        return check_write_condition(c, current->has_value() ? &**current : nullptr);
     }
 
     Result<void> drop_upload_rows(const std::string& upload_id)

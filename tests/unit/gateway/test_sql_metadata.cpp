@@ -320,6 +320,168 @@ TEST_CASE("committing an object records it, its copy and its bytes in one step",
     CHECK_FALSE(*other);
 }
 
+namespace {
+
+// A create-only (If-None-Match: *) object `key` of 10 bytes on backend a
+// with ETag `etag`, its bytes reserved on `s`.
+NewObject create_only(MetadataStore& s, const std::string& key, const std::string& etag)
+{
+    NewObject o;
+    o.bucket = k_data;
+    o.key = key;
+    o.size = 10;
+    o.etag = etag;
+    o.version = new_id(1000);
+    o.location = {"a", "store-a", "data/" + key + "~" + o.version};
+    o.reservation = reserve_ok(s, "a", 10);
+    o.now = 1000;
+    o.delete_at = 1000;
+    o.condition.if_none_match_any = true;
+    return o;
+}
+
+} // namespace
+
+TEST_CASE("a conditional commit is checked against the current object in its own transaction", "[gateway][metadata]")
+{
+    TempStore s;
+    register_abc(*s);
+    const NewObject first = create_only(*s, "lock", "\"one\"");
+    auto won = s->commit_object(first);
+    REQUIRE(won);
+    CHECK(won->condition == ConditionCheck::met);
+    // A second create-only write of the key changes nothing.
+    const NewObject second = create_only(*s, "lock", "\"two\"");
+    auto lost = s->commit_object(second);
+    REQUIRE(lost);
+    CHECK(lost->condition == ConditionCheck::failed);
+    CHECK((*s->find_object(k_data, "lock"))->etag == "\"one\"");
+    CHECK(usage_of(*s, "a").used_bytes == 10);
+    CHECK(usage_of(*s, "a").reserved_bytes == 10); // the loser's, for the caller to abandon
+    // If-Match: the current ETag replaces, another is refused, a missing key is no_object.
+    NewObject replace = create_only(*s, "lock", "\"three\"");
+    replace.condition = {.if_none_match_any = false, .if_match = "\"two\""};
+    CHECK(s->commit_object(replace)->condition == ConditionCheck::failed);
+    replace.condition.if_match = "\"one\"";
+    CHECK(s->commit_object(replace)->condition == ConditionCheck::met);
+    CHECK((*s->find_object(k_data, "lock"))->etag == "\"three\"");
+    NewObject missing = create_only(*s, "nothing-here", "\"x\"");
+    missing.condition = {.if_none_match_any = false, .if_match = "*"};
+    CHECK(s->commit_object(missing)->condition == ConditionCheck::no_object);
+    CHECK_FALSE(*s->find_object(k_data, "nothing-here"));
+}
+
+TEST_CASE("concurrent create-only commits of one key on several connections: exactly one wins", "[gateway][metadata]")
+{
+    TestMetadata where;
+    {
+        auto first = where.open();
+        REQUIRE(first);
+        REQUIRE((*first)->register_backends({{"a", std::nullopt}}));
+    }
+    std::atomic<int> won{0};
+    std::atomic<int> lost{0};
+    std::atomic<bool> failed{false};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&, t] {
+            auto store = where.open();
+            if (!store) {
+                failed = true;
+                return;
+            }
+            for (int i = 0; i < 5; ++i) {
+                auto r = (*store)->reserve("a", 10, 1000, 100000);
+                if (!r || !*r) {
+                    failed = true;
+                    return;
+                }
+                NewObject o;
+                o.bucket = k_data;
+                o.key = "race-" + std::to_string(i);
+                o.size = 10;
+                o.etag = "\"writer-" + std::to_string(t) + "\"";
+                o.version = new_id(1000);
+                o.location = {"a", "store-a", o.key + "~" + o.version};
+                o.reservation = **r;
+                o.now = 1000;
+                o.delete_at = 1000;
+                o.condition.if_none_match_any = true;
+                auto c = (*store)->commit_object(o);
+                if (!c) {
+                    failed = true;
+                    return;
+                }
+                (c->condition == ConditionCheck::met ? won : lost) += 1;
+            }
+        });
+    }
+    for (auto& t : threads) {
+        t.join();
+    }
+    REQUIRE_FALSE(failed);
+    CHECK(won == 5); // one per key
+    CHECK(lost == 15);
+}
+
+TEST_CASE("an object and an upload keep the standard headers they were written with", "[gateway][metadata]")
+{
+    TempStore s;
+    register_abc(*s);
+    const std::vector<std::pair<std::string, std::string>> headers = {
+        {"Cache-Control", "max-age=5"}, {"Content-Disposition", "attachment; filename=\"x: y.bin\""}};
+    NewObject o = create_only(*s, "with-headers", "\"h\"");
+    o.object_headers = headers;
+    REQUIRE(s->commit_object(o));
+    CHECK((*s->find_object(k_data, "with-headers"))->object_headers == headers);
+    UploadRecord u;
+    u.id = new_id(1000);
+    u.bucket = k_data;
+    u.key = "mp-headers";
+    u.location = {"a", "store-a", "data/mp-headers~" + u.id};
+    u.backend_upload_id = "x";
+    u.object_headers = headers;
+    u.created_at = 1000;
+    REQUIRE(s->create_upload(u));
+    REQUIRE(*s->record_part(u.id, 1, 5, "\"p1\"", reserve_ok(*s, "a", 5), 1100));
+    auto done =
+        s->complete_upload({.upload_id = u.id, .parts = {1}, .etag = "\"m-1\"", .now = 2000, .delete_at = 2000});
+    REQUIRE(done);
+    CHECK((*s->find_object(k_data, "mp-headers"))->object_headers == headers);
+}
+
+TEST_CASE("a conditional completion that fails removes the upload and queues its joined bytes for removal",
+          "[gateway][metadata]")
+{
+    TempStore s;
+    register_abc(*s);
+    REQUIRE(s->commit_object(create_only(*s, "taken", "\"first\"")));
+    UploadRecord u;
+    u.id = new_id(1000);
+    u.bucket = k_data;
+    u.key = "taken";
+    u.location = {"b", "store-b", "data/taken~" + u.id};
+    u.backend_upload_id = "x";
+    u.created_at = 1000;
+    REQUIRE(s->create_upload(u));
+    REQUIRE(*s->record_part(u.id, 1, 50, "\"p1\"", reserve_ok(*s, "b", 50), 1100));
+    CompleteUpload c{.upload_id = u.id, .parts = {1}, .etag = "\"m-1\"", .now = 2000, .delete_at = 2000};
+    c.condition.if_none_match_any = true;
+    auto done = s->complete_upload(c);
+    REQUIRE(done);
+    CHECK(done->condition == ConditionCheck::failed);
+    CHECK((*s->find_object(k_data, "taken"))->etag == "\"first\"");
+    CHECK_FALSE(*s->find_upload(u.id));
+    const BackendUsage b = usage_of(*s, "b");
+    CHECK(b.reserved_bytes == 0);
+    CHECK(b.used_bytes == 50); // until the removal job has deleted them
+    auto job = s->claim_job("w", 2000, 3000);
+    REQUIRE(job);
+    REQUIRE(*job);
+    CHECK((*job)->kind == JobKind::remove);
+    CHECK((*job)->location == u.location);
+}
+
 TEST_CASE("an object keeps the user metadata and the verified checksum it was written with", "[gateway][metadata]")
 {
     TempStore s;
@@ -368,7 +530,7 @@ TEST_CASE("a version-1 metadata file is upgraded in place, its objects without u
                      " PRIMARY KEY (object_id, backend), UNIQUE (backend, backend_bucket, backend_key));" GW_V1_UPLOADS
                      "INSERT INTO gw_objects VALUES ('v1', 'default', 'data', 'old', 3, '\"e\"', '', '', 5);";
     auto s = open_frozen(dir / "gw.db", v1);
-    CHECK(*s->setting("schema_version") == std::optional<std::string>("4"));
+    CHECK(*s->setting("schema_version") == std::optional<std::string>("5"));
     auto old = s->find_object({"default", "data"}, "old");
     REQUIRE(old);
     REQUIRE(*old);
@@ -393,7 +555,7 @@ TEST_CASE("a version-2 metadata file is upgraded in place, an upload in progress
                      "INSERT INTO gw_uploads VALUES ('u2', 'default', 'data', 'big', 'a', 'store-a',"
                      " 'data/big~u2', 'backend-u2', 'text/csv', 7);";
     auto s = open_frozen(dir / "gw.db", v2);
-    CHECK(*s->setting("schema_version") == std::optional<std::string>("4"));
+    CHECK(*s->setting("schema_version") == std::optional<std::string>("5"));
     auto u = s->find_upload("u2");
     REQUIRE(u);
     REQUIRE(*u);
@@ -755,7 +917,7 @@ TEST_CASE("settings are set once; reopening keeps the schema and the data", "[ga
     auto s = where.open();
     REQUIRE(s);
     CHECK(*(*s)->setting("x") == std::optional<std::string>("first"));
-    CHECK(*(*s)->setting("schema_version") == std::optional<std::string>("4"));
+    CHECK(*(*s)->setting("schema_version") == std::optional<std::string>("5"));
     CHECK((*s)->backend_usage()->size() == 1);
 }
 

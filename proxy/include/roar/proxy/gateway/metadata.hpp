@@ -72,6 +72,10 @@ struct ObjectRecord {
     // multipart, sync).
     std::string checksum_header;
     std::string checksum_value;
+    // The standard headers the client set at PUT or CreateMultipartUpload
+    // that GET and HEAD give back (Cache-Control, Content-Disposition,
+    // Content-Encoding, Content-Language, Expires), names as S3 writes them.
+    std::vector<std::pair<std::string, std::string>> object_headers;
 };
 
 struct BackendLimit {
@@ -96,6 +100,31 @@ struct Reservation {
     std::uint64_t bytes = 0;
 };
 
+// What a conditional write (PutObject, CompleteMultipartUpload) asks of
+// the key's current object, checked in the transaction that would make the
+// new version current, so two writers never both pass it.
+struct WriteCondition {
+    bool if_none_match_any = false;      // If-None-Match: * (create only)
+    std::optional<std::string> if_match; // If-Match: the ETag list (or *) the current object must match
+    bool any() const { return if_none_match_any || if_match.has_value(); }
+};
+
+// How a write's condition fared against the key's current object.
+enum class ConditionCheck {
+    met,
+    failed,    // S3's 412 PreconditionFailed
+    no_object, // If-Match on a key with no object: S3's 404 NoSuchKey
+};
+
+// Whether the ETag `etag` (quotes kept or not) is in `list`, the value of
+// an If-Match or If-None-Match header ("*" matches any; weak tags compare
+// by their opaque part, as S3 does).
+bool etag_list_matches(std::string_view list, std::string_view etag);
+
+// The check of write condition `c` against the key's current object
+// `current` (null when the key has none).
+ConditionCheck check_write_condition(const WriteCondition& c, const ObjectRecord* current);
+
 // A whole object written to `location` under `reservation`.
 struct NewObject {
     BucketRef bucket;
@@ -107,17 +136,21 @@ struct NewObject {
     std::vector<std::pair<std::string, std::string>> user_metadata; // x-amz-meta-* as sent, names in lower case
     std::string checksum_header;                                    // as ObjectRecord's
     std::string checksum_value;
+    std::vector<std::pair<std::string, std::string>> object_headers; // as ObjectRecord's
     std::string version; // the version id chosen before the upload (it is part of the backend key)
     Location location;
     Reservation reservation;
     unsigned replicas = 1; // the policy's count: more than 1 queues a replication job
     Millis now = 0;
-    Millis delete_at = 0; // when the copies of a replaced version may be removed
+    Millis delete_at = 0;     // when the copies of a replaced version may be removed
+    WriteCondition condition; // checked against the current object in the commit's transaction
 };
 
 struct PutResult {
     std::string id;
     std::vector<Location> replaced; // copies of the previous version, queued for deletion
+    // Not `met`: the write's condition did not hold and no object changed.
+    ConditionCheck condition = ConditionCheck::met;
 };
 
 struct UploadRecord {
@@ -129,6 +162,7 @@ struct UploadRecord {
     std::string content_type;
     // x-amz-meta-* given at CreateMultipartUpload, which the completed object keeps.
     std::vector<std::pair<std::string, std::string>> user_metadata;
+    std::vector<std::pair<std::string, std::string>> object_headers; // as ObjectRecord's, kept by the object
     Millis created_at = 0;
 };
 
@@ -146,6 +180,10 @@ struct CompleteUpload {
     unsigned replicas = 1;
     Millis now = 0;
     Millis delete_at = 0;
+    // Checked against the current object in the completion's transaction;
+    // when it fails the upload is gone and its completed bytes are queued
+    // for removal (the backend already joined them).
+    WriteCondition condition;
 };
 
 enum class JobKind { replicate, remove };
@@ -261,6 +299,8 @@ public:
     // Records object `o` (replacing the key's previous version) in one
     // transaction: object and copy rows, reservation to used bytes, deletion
     // jobs for the replaced copies, a replication job if o.replicas > 1.
+    // When o.condition does not hold against the current object nothing
+    // changes and the result says why (the caller abandons its bytes).
     virtual Result<PutResult> commit_object(const NewObject& o) = 0;
     // Removes the key `key` of `bucket` and queues the deletion of every
     // copy (runnable from `delete_at`); returns the removed record.
@@ -312,7 +352,9 @@ public:
                                                            std::string_view key_marker, std::string_view upload_marker,
                                                            std::size_t limit) = 0;
     // Turns upload `c.upload_id` into an object made of `c.parts`, in one
-    // transaction (like commit_object; parts not used are freed).
+    // transaction (like commit_object; parts not used are freed). When
+    // c.condition does not hold the upload is removed instead, its bytes
+    // queued for removal, and the result says why.
     virtual Result<PutResult> complete_upload(const CompleteUpload& c) = 0;
     // Removes upload `upload_id` and frees its parts' bytes; returns it.
     virtual Result<std::optional<UploadRecord>> remove_upload(std::string_view upload_id) = 0;
