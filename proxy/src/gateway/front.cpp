@@ -22,6 +22,7 @@
 #include "roar/proxy/http_front.hpp"
 #include "roar/proxy/log.hpp"
 #include "roar/proxy/request_auth.hpp"
+#include "roar/proxy/sigv2.hpp"
 
 #include <blake3.h>
 #include <fmt/format.h>
@@ -408,19 +409,21 @@ struct FrontClient {
 
 // --- request bodies ---------------------------------------------------------------
 
-class Sha256 {
+// An OpenSSL digest (`md`: SHA-256 for a signed payload, MD5 for Content-MD5)
+// of bytes added piece by piece.
+class Digest {
 public:
-    Sha256() : m_ctx(EVP_MD_CTX_new()) { EVP_DigestInit_ex(m_ctx, EVP_sha256(), nullptr); }
-    ~Sha256() { EVP_MD_CTX_free(m_ctx); }
-    Sha256(const Sha256&) = delete;
-    Sha256& operator=(const Sha256&) = delete;
+    explicit Digest(const EVP_MD* md) : m_ctx(EVP_MD_CTX_new()) { EVP_DigestInit_ex(m_ctx, md, nullptr); }
+    ~Digest() { EVP_MD_CTX_free(m_ctx); }
+    Digest(const Digest&) = delete;
+    Digest& operator=(const Digest&) = delete;
     void update(std::string_view d) { EVP_DigestUpdate(m_ctx, d.data(), d.size()); }
-    std::string hex_digest()
+    std::string raw_digest()
     {
-        unsigned char out[32];
+        unsigned char out[EVP_MAX_MD_SIZE];
         unsigned len = 0;
         EVP_DigestFinal_ex(m_ctx, out, &len);
-        return sigv4::hex(std::string_view(reinterpret_cast<const char*>(out), len));
+        return std::string(reinterpret_cast<const char*>(out), len);
     }
 
 private:
@@ -440,12 +443,14 @@ struct BodySpec {
     // An x-amz-checksum-crc32/-crc32c/-sha1/-sha256 header: the payload's
     // checksum, checked like the SHA-256 (a trailer's is the decoder's).
     std::optional<TrailerChecksum> header_checksum;
+    std::string content_md5; // the 16 raw bytes of a Content-MD5 header to check, empty when none
 };
 
 // Reads a request body from the connection as the decoded payload bytes,
 // hashing them on the way; the payload's SHA-256 (when the client signed
-// one) is checked before the last byte is handed out, so a body that does
-// not match never reaches a backend whole.
+// one), its flexible checksum and its Content-MD5 are checked before the
+// last byte is handed out, so a body that does not match never reaches a
+// backend whole.
 class BodyReader {
 public:
     BodyReader(Conn& conn, const BodySpec& spec, FrontMetrics& metrics)
@@ -455,7 +460,10 @@ public:
             m_aws = std::make_unique<AwsChunkedDecoder>(spec.chunk_signing, spec.signed_trailer, spec.trailer);
         }
         if (!spec.sha256.empty()) {
-            m_sha = std::make_unique<Sha256>();
+            m_sha = std::make_unique<Digest>(EVP_sha256());
+        }
+        if (!spec.content_md5.empty()) {
+            m_md5 = std::make_unique<Digest>(EVP_md5());
         }
         if (spec.header_checksum) {
             m_check = std::make_unique<Checksum>(spec.header_checksum->algorithm);
@@ -626,6 +634,9 @@ private:
         if (m_sha) {
             m_sha->update(added);
         }
+        if (m_md5) {
+            m_md5->update(added);
+        }
         if (m_check) {
             m_check->update(added);
         }
@@ -659,7 +670,7 @@ private:
                 return fail(to_s3_error(r.error()));
             }
         }
-        if (m_sha && m_sha->hex_digest() != to_lower(m_spec.sha256)) {
+        if (m_sha && sigv4::hex(m_sha->raw_digest()) != to_lower(m_spec.sha256)) {
             return fail({400, "XAmzContentSHA256Mismatch",
                          "The provided 'x-amz-content-sha256' header does not match what was computed."});
         }
@@ -667,6 +678,9 @@ private:
             return fail({400, "BadDigest",
                          fmt::format("The {} you specified did not match the calculated checksum.",
                                      checksum_label(m_spec.header_checksum->algorithm))});
+        }
+        if (m_md5 && m_md5->raw_digest() != m_spec.content_md5) {
+            return fail(s3::bad_digest());
         }
         m_verified = true;
         return true;
@@ -684,7 +698,8 @@ private:
     std::uint64_t m_raw_left;
     ChunkedBodyDecoder m_chunked;
     std::unique_ptr<AwsChunkedDecoder> m_aws;
-    std::unique_ptr<Sha256> m_sha;
+    std::unique_ptr<Digest> m_sha;
+    std::unique_ptr<Digest> m_md5;     // of content_md5
     std::unique_ptr<Checksum> m_check; // of header_checksum's algorithm
     blake3_hasher m_b3{};
     std::string m_pending;
@@ -780,38 +795,49 @@ FrontOp classify_request(std::string_view method, std::string_view bucket, std::
         return FrontOp::unsupported;
     }
     const bool upload = has("uploadId");
+    FrontOp op = FrontOp::unsupported;
+    // The parameters `op` reads besides the signature's and x-id.
+    std::vector<std::string_view> reads;
     if (method == "POST" && has("uploads")) {
-        return FrontOp::create_upload;
+        op = FrontOp::create_upload;
+        reads = {"uploads"};
+    } else if (method == "POST" && upload) {
+        op = FrontOp::complete_upload;
+        reads = {"uploadId"};
+    } else if (method == "PUT" && upload && has("partNumber")) {
+        op = FrontOp::upload_part;
+        reads = {"uploadId", "partNumber"};
+    } else if (method == "DELETE" && upload) {
+        op = FrontOp::abort_upload;
+        reads = {"uploadId"};
+    } else if (method == "GET" && upload) {
+        op = FrontOp::list_parts;
+        reads = {"uploadId", "max-parts", "part-number-marker", "encoding-type"};
+    } else if (method == "PUT") {
+        op = FrontOp::put_object;
+    } else if (method == "GET" || method == "HEAD") {
+        op = method == "GET" ? FrontOp::get_object : FrontOp::head_object;
+        reads = {"versionId",
+                 "response-content-type",
+                 "response-content-disposition",
+                 "response-content-encoding",
+                 "response-content-language",
+                 "response-cache-control",
+                 "response-expires"};
+    } else if (method == "DELETE") {
+        op = FrontOp::delete_object;
+        reads = {"versionId"};
     }
-    if (method == "POST" && upload) {
-        return FrontOp::complete_upload;
-    }
-    if (method == "PUT" && upload && has("partNumber")) {
-        return FrontOp::upload_part;
-    }
-    if (method == "DELETE" && upload) {
-        return FrontOp::abort_upload;
-    }
-    if (method == "GET" && upload) {
-        return FrontOp::list_parts;
-    }
-    if (upload || has("acl") || has("tagging") || has("retention") || has("legal-hold") || has("attributes")
-        || has("torrent") || has("restore") || has("select")) {
-        return FrontOp::unsupported;
-    }
-    if (method == "PUT") {
-        return FrontOp::put_object;
-    }
-    if (method == "GET") {
-        return FrontOp::get_object;
-    }
-    if (method == "HEAD") {
-        return FrontOp::head_object;
-    }
-    if (method == "DELETE") {
-        return FrontOp::delete_object;
-    }
-    return FrontOp::unsupported;
+    const bool plain = std::all_of(params.begin(), params.end(), [&](const auto& p) {
+        if (p.name == "versionId") {
+            // Only the null version (every object of an unversioned bucket) is kept.
+            return p.value == "null" && std::find(reads.begin(), reads.end(), p.name) != reads.end();
+        }
+        return std::find(reads.begin(), reads.end(), p.name) != reads.end() || p.name == "x-id"
+               || p.name.rfind("X-Amz-", 0) == 0 || p.name == "AWSAccessKeyId" || p.name == "Signature"
+               || p.name == "Expires";
+    });
+    return plain ? op : FrontOp::unsupported;
 }
 
 std::optional<CopySource> parse_copy_source(std::string_view value)
@@ -947,6 +973,77 @@ tl::expected<std::optional<ByteRange>, S3Error> parse_range(std::optional<std::s
     r.first = *first;
     r.last = last;
     return std::optional<ByteRange>(r);
+}
+
+namespace {
+
+// An If-Modified-Since/If-Unmodified-Since `value` in seconds since the
+// epoch; nullopt when it does not parse (the header is then ignored).
+std::optional<std::int64_t> condition_seconds(std::optional<std::string_view> value)
+{
+    if (!value) {
+        return std::nullopt;
+    }
+    const auto t = sigv2::parse_http_date(*value);
+    if (!t) {
+        return std::nullopt;
+    }
+    return std::chrono::duration_cast<std::chrono::seconds>(t->time_since_epoch()).count();
+}
+
+} // namespace
+
+ReadVerdict evaluate_read_conditions(const ReadConditions& c, std::string_view etag, Millis last_modified)
+{
+    const std::int64_t modified = last_modified / 1000;
+    if (c.if_match) {
+        if (!etag_list_matches(*c.if_match, etag)) {
+            return {ReadDecision::precondition_failed, "If-Match"};
+        }
+    } else if (const auto since = condition_seconds(c.if_unmodified_since); since && modified > *since) {
+        return {ReadDecision::precondition_failed, "If-Unmodified-Since"};
+    }
+    if (c.if_none_match) {
+        if (etag_list_matches(*c.if_none_match, etag)) {
+            return {ReadDecision::not_modified, "If-None-Match"};
+        }
+    } else if (const auto since = condition_seconds(c.if_modified_since); since && modified <= *since) {
+        return {ReadDecision::not_modified, "If-Modified-Since"};
+    }
+    return {};
+}
+
+tl::expected<WriteCondition, S3Error> parse_write_condition(std::optional<std::string_view> if_match,
+                                                            std::optional<std::string_view> if_none_match)
+{
+    WriteCondition c;
+    if (if_none_match) {
+        if (sigv4::trim_blanks(*if_none_match) != "*") {
+            return tl::unexpected(s3::not_implemented("If-None-Match other than * on a write"));
+        }
+        c.if_none_match_any = true;
+    }
+    if (if_match) {
+        c.if_match = std::string(sigv4::trim_blanks(*if_match));
+    }
+    return c;
+}
+
+tl::expected<std::string, S3Error> parse_content_md5(std::optional<std::string_view> value)
+{
+    if (!value) {
+        return std::string();
+    }
+    const std::string_view v = sigv4::trim_blanks(*value);
+    // base64 of 16 bytes: 22 characters and "==".
+    if (v.size() != 24 || v.substr(22) != "==") {
+        return tl::unexpected(s3::invalid_digest());
+    }
+    unsigned char out[18];
+    if (EVP_DecodeBlock(out, reinterpret_cast<const unsigned char*>(v.data()), static_cast<int>(v.size())) != 18) {
+        return tl::unexpected(s3::invalid_digest());
+    }
+    return std::string(reinterpret_cast<const char*>(out), 16);
 }
 
 // --- the server ------------------------------------------------------------------------
@@ -1154,6 +1251,11 @@ std::optional<S3Error> plan_body(Exchange& x, const VerifiedAuth& auth)
     } else if (sigv4::is_hex_sha256(content_sha) && !auth.presigned) {
         b.sha256 = content_sha;
     }
+    auto md5 = parse_content_md5(x.head.header("content-md5"));
+    if (!md5) {
+        return md5.error();
+    }
+    b.content_md5 = std::move(*md5);
     static constexpr std::string_view k_checksum_prefix = "x-amz-checksum-";
     for (const auto& [name, value] : x.head.headers) {
         // Every request passes here: only a checksum header is copied to lower case.
@@ -1241,6 +1343,99 @@ PutOptions put_options(const Exchange& x)
         }
     }
     return o;
+}
+
+// The standard headers S3 keeps with an object and gives back on GET and
+// HEAD (Content-Type aside, which has its own column), as S3 writes them.
+constexpr std::string_view k_object_header_names[] = {"Cache-Control", "Content-Disposition", "Content-Encoding",
+                                                      "Content-Language", "Expires"};
+
+// Content-Encoding without the aws-chunked coding, which is the request's
+// framing and not the object's (S3 drops it too).
+std::string object_content_encoding(std::string_view value)
+{
+    std::string out;
+    while (!value.empty()) {
+        const auto comma = value.find(',');
+        const std::string_view coding = sigv4::trim_blanks(value.substr(0, comma));
+        if (!coding.empty() && !iequals(coding, "aws-chunked")) {
+            out += out.empty() ? "" : ", ";
+            out += coding;
+        }
+        value = comma == std::string_view::npos ? std::string_view{} : value.substr(comma + 1);
+    }
+    return out;
+}
+
+// The standard object headers (k_object_header_names) of the request of
+// `x`, for the metadata to keep.
+std::vector<Header> object_headers_of(const Exchange& x)
+{
+    std::vector<Header> out;
+    for (const std::string_view name : k_object_header_names) {
+        const auto v = x.head.header(name);
+        if (!v) {
+            continue;
+        }
+        std::string value(sigv4::trim_blanks(*v));
+        if (name == "Content-Encoding") {
+            value = object_content_encoding(value);
+        }
+        if (!value.empty()) {
+            out.emplace_back(std::string(name), std::move(value));
+        }
+    }
+    return out;
+}
+
+// A header of a write (PutObject, CopyObject, CreateMultipartUpload) that
+// asks for something the gateway does not keep (tags, a storage class
+// other than STANDARD): S3's NotImplemented, naming it, rather than an
+// object silently without it.
+std::optional<S3Error> refused_write_header(const Exchange& x)
+{
+    if (x.head.header("x-amz-tagging")) {
+        return s3::not_implemented("x-amz-tagging (object tags are not kept)");
+    }
+    if (const auto d = x.head.header("x-amz-tagging-directive"); d && sigv4::trim_blanks(*d) != "COPY") {
+        return s3::not_implemented("x-amz-tagging-directive REPLACE (object tags are not kept)");
+    }
+    if (const auto c = x.head.header("x-amz-storage-class"); c && sigv4::trim_blanks(*c) != "STANDARD") {
+        return s3::not_implemented(
+            fmt::format("x-amz-storage-class {} (every object is STANDARD)", sigv4::trim_blanks(*c)));
+    }
+    return std::nullopt;
+}
+
+// The write condition of the request of `x` (If-Match, If-None-Match).
+tl::expected<WriteCondition, S3Error> write_condition_of(const Exchange& x)
+{
+    return parse_write_condition(x.head.header("if-match"), x.head.header("if-none-match"));
+}
+
+// The S3 error for write condition `c` found `check` (not met).
+S3Error condition_error(const Exchange& x, const WriteCondition& c, ConditionCheck check)
+{
+    if (check == ConditionCheck::no_object) {
+        return s3::no_such_key(x.key);
+    }
+    return s3::precondition_failed(c.if_match ? "If-Match" : "If-None-Match");
+}
+
+// Checks write condition `c` against the current object of the key of `x`
+// in `policy` before any byte moves (the store checks it again when it
+// commits); the S3 error when it does not hold.
+Result<std::optional<S3Error>> precheck_write(Exchange& x, const BucketPolicy& policy, const WriteCondition& c)
+{
+    if (!c.any()) {
+        return std::optional<S3Error>();
+    }
+    GW_TRYR(current, x.g.store->find_object(policy.bucket, x.key));
+    const ConditionCheck check = check_write_condition(c, current->has_value() ? &**current : nullptr);
+    if (check == ConditionCheck::met) {
+        return std::optional<S3Error>();
+    }
+    return std::optional<S3Error>(condition_error(x, c, check));
 }
 
 // Answers 100 Continue when the client waits for it (after every check
@@ -1438,6 +1633,9 @@ Result<Response> do_delete_objects(Exchange& x)
     }
     std::vector<s3::DeleteOutcome> outcomes;
     const Millis now = now_millis();
+    if (req->names_versions) {
+        return x.error(s3::not_implemented("DeleteObjects naming a VersionId other than null (versioning)"));
+    }
     for (const auto& k : req->keys) {
         auto d = x.g.store->delete_object(policy.bucket, k, now, x.g.delete_at(now));
         outcomes.push_back({k, d ? std::nullopt : std::optional<S3Error>(s3::internal_error(d.error().message))});
@@ -1515,15 +1713,26 @@ KeptChecksum kept_checksum(const std::optional<TrailerChecksum>& c)
     return c ? KeptChecksum{std::string(c->header()), c->value} : KeptChecksum{};
 }
 
+// What an object keeps besides its bytes: content type and user metadata
+// (`put`, as the backend got them), the standard headers GET gives back,
+// and the condition its write makes current under.
+struct ObjectMeta {
+    PutOptions put;
+    std::vector<Header> object_headers;
+    WriteCondition condition;
+};
+
 // Records the `size` bytes written at `p` (ETag `etag`, BLAKE3 `blake3`,
-// flexible checksum `checksum`, content type and user metadata from
-// `opts`) as the key of `x` in `policy`: object and copy rows, quota and
-// replication job in one transaction; if that fails the bytes are charged
-// and queued for removal. Returns the commit time.
-Result<Millis> commit_placed(Exchange& x, const BucketPolicy& policy, const Placed& p, std::uint64_t size,
-                             const std::string& etag, const std::string& blake3, const KeptChecksum& checksum,
-                             const PutOptions& opts)
+// flexible checksum `checksum`, metadata and write condition `meta`) as
+// the key of `x` in `policy`: object and copy rows, quota and replication
+// job in one transaction; if that fails, or the condition no longer holds
+// (the S3 error response then), the bytes are charged and queued for
+// removal. Returns the commit time.
+Result<Answer<Millis>> commit_placed(Exchange& x, const BucketPolicy& policy, const Placed& p, std::uint64_t size,
+                                     const std::string& etag, const std::string& blake3, const KeptChecksum& checksum,
+                                     const ObjectMeta& meta)
 {
+    const PutOptions& opts = meta.put;
     const Millis now = now_millis();
     auto committed = x.g.store->commit_object(NewObject{.bucket = policy.bucket,
                                                         .key = x.key,
@@ -1534,17 +1743,23 @@ Result<Millis> commit_placed(Exchange& x, const BucketPolicy& policy, const Plac
                                                         .user_metadata = opts.meta,
                                                         .checksum_header = checksum.header,
                                                         .checksum_value = checksum.value,
+                                                        .object_headers = meta.object_headers,
                                                         .version = p.version,
                                                         .location = p.at,
                                                         .reservation = p.res,
                                                         .replicas = policy.replicas,
                                                         .now = now,
-                                                        .delete_at = x.g.delete_at(now)});
+                                                        .delete_at = x.g.delete_at(now),
+                                                        .condition = meta.condition});
     if (!committed) {
         (void)x.g.store->abandon_copy(p.res, p.at, now);
         return tl::unexpected(committed.error());
     }
-    return now;
+    if (committed->condition != ConditionCheck::met) {
+        GW_TRYR(ab, x.g.store->abandon_copy(p.res, p.at, now));
+        return Answer<Millis>(tl::unexpected(x.error(condition_error(x, meta.condition, committed->condition))));
+    }
+    return Answer<Millis>(now);
 }
 
 Result<Response> do_put_object(Exchange& x)
@@ -1557,6 +1772,17 @@ Result<Response> do_put_object(Exchange& x)
     if (size > k_max_object) {
         return x.error({400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size (5 GiB)."});
     }
+    if (auto refused = refused_write_header(x)) {
+        return x.error(*refused);
+    }
+    const auto condition = write_condition_of(x);
+    if (!condition) {
+        return x.error(condition.error());
+    }
+    GW_TRYR(unmet, precheck_write(x, policy, *condition));
+    if (*unmet) {
+        return x.error(**unmet);
+    }
     GW_ANSWER(placed, place_object(x, policy, size));
     if (!continue_if_asked(x)) {
         GW_TRYR(rel, x.g.store->release(placed.res));
@@ -1565,8 +1791,8 @@ Result<Response> do_put_object(Exchange& x)
     }
     x.body_consumed = true;
     BodyReader reader(x.conn, x.body, x.g.metrics);
-    const PutOptions opts = put_options(x);
-    auto etag = upload_body(x, reader, *placed.io, placed.at, size, opts);
+    const ObjectMeta meta{put_options(x), object_headers_of(x), *condition};
+    auto etag = upload_body(x, reader, *placed.io, placed.at, size, meta.put);
     if (!etag) {
         x.close_after = !reader.complete() || !reader.finish_framing();
         if (etag.error().status == 0 && !reader.error()) {
@@ -1581,7 +1807,8 @@ Result<Response> do_put_object(Exchange& x)
         x.close_after = true;
     }
     const KeptChecksum checksum = kept_checksum(reader.checksum());
-    GW_TRYR(committed, commit_placed(x, policy, placed, size, *etag, reader.blake3_hex(), checksum, opts));
+    GW_ANSWER(committed, commit_placed(x, policy, placed, size, *etag, reader.blake3_hex(), checksum, meta));
+    (void)committed;
     Response r;
     r.headers.emplace_back("ETag", *etag);
     if (!checksum.header.empty()) {
@@ -1669,10 +1896,21 @@ Result<Response> do_copy_object(Exchange& x)
     if (!directive) {
         return x.error({400, "InvalidArgument", "Unknown metadata directive."});
     }
+    if (auto refused = refused_write_header(x)) {
+        return x.error(*refused);
+    }
+    const auto condition = write_condition_of(x);
+    if (!condition) {
+        return x.error(condition.error());
+    }
     GW_ANSWER(src, find_copy_source(x));
     GW_POLICY(policy);
     if (x.key.size() > max_key_length(policy)) {
         return x.error(s3::key_too_long(max_key_length(policy)));
+    }
+    GW_TRYR(unmet, precheck_write(x, policy, *condition));
+    if (*unmet) {
+        return x.error(**unmet);
     }
     const ObjectRecord& o = src.object;
     if (src.policy.bucket == policy.bucket && o.key == x.key && *directive == MetadataDirective::copy) {
@@ -1682,13 +1920,17 @@ Result<Response> do_copy_object(Exchange& x)
                         "attributes."});
     }
     GW_ANSWER(placed, place_object(x, policy, o.size));
-    PutOptions opts;
+    ObjectMeta meta;
+    meta.condition = *condition;
     if (*directive == MetadataDirective::replace) {
-        opts = put_options(x);
+        meta.put = put_options(x);
+        meta.object_headers = object_headers_of(x);
     } else {
-        opts.content_type = o.content_type.empty() ? "binary/octet-stream" : o.content_type;
-        opts.meta = o.user_metadata;
+        meta.put.content_type = o.content_type.empty() ? "binary/octet-stream" : o.content_type;
+        meta.put.meta = o.user_metadata;
+        meta.object_headers = o.object_headers;
     }
+    const PutOptions& opts = meta.put;
     // The backend's CopyObject keeps the source's backend metadata, which is
     // what GetObject returns: only a COPY directive may use it.
     const CopyAttempt<CopyResult> attempt = [&](ObjectBackend& source, const Location& from,
@@ -1721,10 +1963,10 @@ Result<Response> do_copy_object(Exchange& x)
         return x.error(s3::service_unavailable("copy: the bytes read differ from the source's recorded BLAKE3"));
     }
     // The copy has the source's bytes, so it keeps the source's checksum.
-    GW_TRYR(committed, commit_placed(x, policy, placed, o.size, copied->etag, copied->blake3,
-                                     KeptChecksum{o.checksum_header, o.checksum_value}, opts));
+    GW_ANSWER(committed, commit_placed(x, policy, placed, o.size, copied->etag, copied->blake3,
+                                       KeptChecksum{o.checksum_header, o.checksum_value}, meta));
     Response r;
-    r.body = s3::copy_object_xml(copied->etag, *committed);
+    r.body = s3::copy_object_xml(copied->etag, committed);
     return r;
 }
 
@@ -1740,6 +1982,20 @@ Result<Response> do_head_or_get_object(Exchange& x, bool get)
         return x.error(s3::no_such_key(x.key));
     }
     const ObjectRecord& o = **found;
+    const ReadVerdict verdict =
+        evaluate_read_conditions({x.head.header("if-match"), x.head.header("if-none-match"),
+                                  x.head.header("if-modified-since"), x.head.header("if-unmodified-since")},
+                                 o.etag, o.last_modified);
+    if (verdict.decision == ReadDecision::precondition_failed) {
+        return x.error(s3::precondition_failed(verdict.condition));
+    }
+    if (verdict.decision == ReadDecision::not_modified) {
+        Response r; // no body, as S3 answers
+        r.status = 304;
+        r.headers.emplace_back("ETag", o.etag);
+        r.headers.emplace_back("Last-Modified", http_date(o.last_modified));
+        return r;
+    }
     auto range = parse_range(x.head.header("range"), o.size);
     if (!range) {
         Response r = x.error(range.error());
@@ -1752,11 +2008,25 @@ Result<Response> do_head_or_get_object(Exchange& x, bool get)
     const bool with_checksum =
         !o.checksum_header.empty() && !*range
         && iequals(sigv4::trim_blanks(x.head.header("x-amz-checksum-mode").value_or("")), "ENABLED");
+    // The object's standard headers, with the response-* parameters'
+    // overrides (a signed request's, as S3 allows).
+    std::vector<Header> shown{{"Content-Type", o.content_type.empty() ? "binary/octet-stream" : o.content_type}};
+    shown.insert(shown.end(), o.object_headers.begin(), o.object_headers.end());
+    static constexpr std::pair<std::string_view, std::string_view> k_overrides[] = {
+        {"response-content-type", "Content-Type"},         {"response-content-disposition", "Content-Disposition"},
+        {"response-content-encoding", "Content-Encoding"}, {"response-content-language", "Content-Language"},
+        {"response-cache-control", "Cache-Control"},       {"response-expires", "Expires"}};
+    for (const auto& [param, name] : k_overrides) {
+        if (auto v = x.param(param)) {
+            std::erase_if(shown, [&](const Header& h) { return h.first == name; });
+            shown.emplace_back(std::string(name), std::move(*v));
+        }
+    }
     const auto base_headers = [&](Response& r) {
         r.headers.emplace_back("ETag", o.etag);
         r.headers.emplace_back("Last-Modified", http_date(o.last_modified));
         r.headers.emplace_back("Accept-Ranges", "bytes");
-        r.headers.emplace_back("Content-Type", o.content_type.empty() ? "binary/octet-stream" : o.content_type);
+        r.headers.insert(r.headers.end(), shown.begin(), shown.end());
         if (with_checksum) {
             r.headers.emplace_back(o.checksum_header, o.checksum_value);
         }
@@ -1895,6 +2165,9 @@ Result<Response> do_create_upload(Exchange& x)
     if (x.key.size() > max_key_length(policy)) {
         return x.error(s3::key_too_long(max_key_length(policy)));
     }
+    if (auto refused = refused_write_header(x)) {
+        return x.error(*refused);
+    }
     const Millis now = now_millis();
     GW_TRYR(usage, x.g.store->backend_usage());
     // The object's size is not known yet: prefer a backend with room for
@@ -1919,6 +2192,7 @@ Result<Response> do_create_upload(Exchange& x)
     const PutOptions opts = put_options(x);
     u.content_type = opts.content_type;
     u.user_metadata = opts.meta;
+    u.object_headers = object_headers_of(x);
     u.created_at = now;
     auto backend_id = io->create_multipart(u.location.bucket, u.location.key, opts);
     if (!backend_id) {
@@ -2072,6 +2346,10 @@ std::string unquote(std::string_view s)
 Result<Response> do_complete_upload(Exchange& x)
 {
     GW_POLICY(policy);
+    const auto condition = write_condition_of(x);
+    if (!condition) {
+        return x.error(condition.error());
+    }
     Response refusal;
     const auto text = read_small_body(x, "CompleteMultipartUpload", refusal);
     if (!text) {
@@ -2108,6 +2386,12 @@ Result<Response> do_complete_upload(Exchange& x)
     if (!io) {
         return x.error(s3::internal_error("the upload's backend is no longer configured"));
     }
+    // Checked before the backend joins the parts (the upload stays usable
+    // when it fails here), and again when the completion commits.
+    GW_TRYR(unmet, precheck_write(x, policy, *condition));
+    if (*unmet) {
+        return x.error(**unmet);
+    }
     auto etag = io->complete_multipart(u.location.bucket, u.location.key, u.backend_upload_id, parts);
     if (!etag) {
         if (etag.error().status >= 400 && etag.error().status < 500) {
@@ -2123,7 +2407,11 @@ Result<Response> do_complete_upload(Exchange& x)
     c.replicas = policy.replicas;
     c.now = now;
     c.delete_at = x.g.delete_at(now);
+    c.condition = *condition;
     GW_TRYR(done, x.g.store->complete_upload(c));
+    if (done->condition != ConditionCheck::met) {
+        return x.error(condition_error(x, *condition, done->condition));
+    }
     Response r;
     r.body = s3::complete_multipart_xml("/" + x.bucket + "/" + x.key, x.bucket, x.key, *etag);
     return r;

@@ -68,6 +68,20 @@ S3Error service_unavailable(std::string_view why)
 {
     return {503, "ServiceUnavailable", fmt::format("Please reduce your request rate or retry: {}", why)};
 }
+S3Error precondition_failed(std::string_view condition)
+{
+    return {412, "PreconditionFailed",
+            fmt::format("At least one of the pre-conditions you specified did not hold: {}", condition)};
+}
+S3Error not_implemented(std::string_view what)
+{
+    return {501, "NotImplemented",
+            fmt::format("A header or parameter you provided implies functionality the gateway does not implement: "
+                        "{} (see docs/gateway.md).",
+                        what)};
+}
+S3Error bad_digest() { return {400, "BadDigest", "The Content-MD5 you specified did not match what we received."}; }
+S3Error invalid_digest() { return {400, "InvalidDigest", "The Content-MD5 you specified was invalid."}; }
 
 std::string initiate_multipart_xml(std::string_view bucket, std::string_view key, std::string_view upload_id)
 {
@@ -171,6 +185,9 @@ S3Result<DeleteRequest> parse_delete_objects(std::string_view body)
             return tl::unexpected(malformed_xml("an Object without a Key"));
         }
         r.keys.push_back(key->text);
+        if (const XmlElement* version = o->child("VersionId"); version && version->text != "null") {
+            r.names_versions = true;
+        }
     }
     if (r.keys.empty() || r.keys.size() > 1000) {
         return tl::unexpected(malformed_xml("a Delete names 1 to 1000 objects"));

@@ -14,7 +14,13 @@
 # /etc/hosts change); the HTTP requests themselves are real.
 # GW_OBJECTS_ENGINE=postgres (gateway_objects_postgres.sh) keeps the
 # metadata on a throwaway PostgreSQL whose gateway schema starts at
-# version 2, so the upgrades to 3 and 4 are checked on that engine too.
+# version 2, so the upgrades to 3, 4 and 5 are checked on that engine too.
+# Then S3's conditional requests (If-Match, If-None-Match, If-Modified-Since,
+# If-Unmodified-Since on GET and HEAD; If-None-Match: * and If-Match on PUT
+# and CompleteMultipartUpload, create-only racing writers included),
+# Content-MD5 (BadDigest, InvalidDigest), the standard object headers and
+# response-* overrides, and the refusals (501) of what the gateway does not
+# keep: versions, parts by number, tags, other storage classes.
 source "$(dirname "$0")/lib_backends.sh"
 PROXY=$ROAR_BUILD_DIR/bin/roar-proxy
 SQL_TOOL=${ROAR_GATEWAY_SQL_TOOL:-$ROAR_BUILD_DIR/bin/roar_gateway_sql_tool}
@@ -39,6 +45,8 @@ if [[ $ENGINE == postgres ]]; then
     -c "ALTER TABLE gw_uploads DROP COLUMN user_metadata" \
     -c "ALTER TABLE gw_objects DROP COLUMN checksum_header" \
     -c "ALTER TABLE gw_objects DROP COLUMN checksum_value" \
+    -c "ALTER TABLE gw_objects DROP COLUMN object_headers" \
+    -c "ALTER TABLE gw_uploads DROP COLUMN object_headers" \
     -c "INSERT INTO gw_settings (name, value) VALUES ('schema_version', '2')" \
     -c "INSERT INTO gw_uploads (id, tenant, bucket, object_key, backend, backend_bucket, backend_key,
           backend_upload_id, content_type, created_at)
@@ -113,8 +121,10 @@ metric() {
 }
 
 if [[ $ENGINE == postgres ]]; then
-  check "the gateway upgrades a version-2 PostgreSQL schema to 4, keeping the upload begun before"
-  assert_eq "$(pg -tAc "SELECT value FROM gateway_metadata.gw_settings WHERE name = 'schema_version'")" 4 "schema version"
+  check "the gateway upgrades a version-2 PostgreSQL schema to 5, keeping the upload begun before"
+  assert_eq "$(pg -tAc "SELECT value FROM gateway_metadata.gw_settings WHERE name = 'schema_version'")" 5 "schema version"
+  assert_eq "$(pg -tAc "SELECT object_headers FROM gateway_metadata.gw_uploads WHERE id = 'v2upload'")" "" \
+    "the old upload's (empty) standard headers"
   assert_eq "$(pg -tAc "SELECT user_metadata FROM gateway_metadata.gw_uploads WHERE id = 'v2upload'")" "" \
     "the old upload's (empty) user metadata"
   objects_py <<'PY'
@@ -282,6 +292,185 @@ gw.meta.events.register("before-sign.s3.PutObject", bare_checksum)
 assert error_of(lambda: gw.put_object(Bucket="data", Key="ck/bare", Body=b"some bytes")) == "400 InvalidRequest"
 gw.meta.events.unregister("before-sign.s3.PutObject", bare_checksum)
 assert error_of(lambda: gw.head_object(Bucket="data", Key="ck/bare")) == "404 404"
+PY
+
+check "GetObject and HeadObject answer If-Match, If-None-Match, If-Modified-Since and If-Unmodified-Since as S3 does"
+objects_py <<'PY'
+from gwobj import *
+import datetime
+etag = gw.put_object(Bucket="data", Key="cond/get", Body=b"v1")["ETag"]
+future, past = datetime.datetime(2099, 1, 1), datetime.datetime(2000, 1, 1)
+for op in (gw.get_object, gw.head_object):
+    get = lambda **kw: op(Bucket="data", Key="cond/get", **kw)
+    assert error_of(lambda: get(IfMatch='"0000"')) in ("412 PreconditionFailed", "412 412"), op
+    assert error_of(lambda: get(IfNoneMatch=etag)) == "304 304", op
+    assert error_of(lambda: get(IfModifiedSince=future)) == "304 304", op
+    assert error_of(lambda: get(IfUnmodifiedSince=past)) in ("412 PreconditionFailed", "412 412"), op
+    assert error_of(lambda: get(IfMatch=etag, IfNoneMatch='"other"', IfModifiedSince=past,
+                                IfUnmodifiedSince=future)) == "ok", op
+    # S3's precedence: a true If-Match wins over a false If-Unmodified-Since,
+    # a false If-None-Match answers 304 whatever If-Modified-Since says.
+    assert error_of(lambda: get(IfMatch=etag, IfUnmodifiedSince=past)) == "ok", op
+    assert error_of(lambda: get(IfNoneMatch=etag, IfModifiedSince=past)) == "304 304", op
+assert gw.get_object(Bucket="data", Key="cond/get", IfMatch=etag)["Body"].read() == b"v1"
+PY
+# A 304 carries the ETag and no body.
+ETAG=$(objects_py <<'PY'
+from gwobj import *
+print(gw.head_object(Bucket="data", Key="cond/get")["ETag"])
+PY
+)
+curl -s -D "$TEST_TMP/h304" -o "$TEST_TMP/b304" --aws-sigv4 "aws:amz:us-east-1:s3" \
+  --user "AKIAGATEWAYTEST:$GW_SECRET" -H "If-None-Match: $ETAG" "$GW_URL/data/cond/get"
+grep -q '^HTTP/1.1 304' "$TEST_TMP/h304" || fail "no 304: $(head -1 "$TEST_TMP/h304")"
+grep -qi "^ETag: $ETAG" "$TEST_TMP/h304" || fail "a 304 without the ETag"
+[[ ! -s "$TEST_TMP/b304" ]] || fail "a 304 with a body"
+
+check "a PUT with If-None-Match: * on an existing key, or a wrong If-Match, is 412 and keeps the object; If-Match on no object is 404"
+objects_py <<'PY'
+from gwobj import *
+first = gw.put_object(Bucket="data", Key="cond/put", Body=b"original owner", IfNoneMatch="*")["ETag"]
+assert error_of(lambda: gw.put_object(Bucket="data", Key="cond/put", Body=b"second", IfNoneMatch="*")) \
+    == "412 PreconditionFailed"
+assert error_of(lambda: gw.put_object(Bucket="data", Key="cond/put", Body=b"third",
+                                      IfMatch='"00000000000000000000000000000000"')) == "412 PreconditionFailed"
+assert gw.get_object(Bucket="data", Key="cond/put")["Body"].read() == b"original owner"
+assert error_of(lambda: gw.put_object(Bucket="data", Key="cond/none", Body=b"x", IfMatch=first)) == "404 NoSuchKey"
+assert error_of(lambda: gw.head_object(Bucket="data", Key="cond/none")) == "404 404"
+gw.put_object(Bucket="data", Key="cond/put", Body=b"rightful update", IfMatch=first)
+assert gw.get_object(Bucket="data", Key="cond/put")["Body"].read() == b"rightful update"
+PY
+
+check "of eight concurrent create-only PUTs of one key exactly one wins, and the object is the winner's"
+objects_py <<'PY'
+from gwobj import *
+import threading
+results = {}
+def writer(i):
+    body = (b"writer %d " % i) * 40000
+    results[i] = (error_of(lambda: gw.put_object(Bucket="data", Key="cond/race", Body=body, IfNoneMatch="*")), body)
+threads = [threading.Thread(target=writer, args=(i,)) for i in range(8)]
+for t in threads: t.start()
+for t in threads: t.join()
+winners = [i for i, (r, _) in results.items() if r == "ok"]
+assert len(winners) == 1, results
+assert all(r == "412 PreconditionFailed" for i, (r, _) in results.items() if i not in winners), results
+assert gw.get_object(Bucket="data", Key="cond/race")["Body"].read() == results[winners[0]][1]
+PY
+
+check "CompleteMultipartUpload honours If-None-Match: * and If-Match"
+objects_py <<'PY'
+from gwobj import *
+import botocore
+def upload(key, body):
+    u = gw.create_multipart_upload(Bucket="data", Key=key)["UploadId"]
+    e = gw.upload_part(Bucket="data", Key=key, UploadId=u, PartNumber=1, Body=body)["ETag"]
+    return u, {"Parts": [{"PartNumber": 1, "ETag": e}]}
+old = gw.put_object(Bucket="data", Key="cond/mp", Body=b"kept")["ETag"]
+u, parts = upload("cond/mp", b"multipart bytes")
+def complete(**kw):
+    return gw.complete_multipart_upload(Bucket="data", Key="cond/mp", UploadId=u, MultipartUpload=parts, **kw)
+try:
+    complete(IfNoneMatch="*")
+    raise SystemExit("a create-only completion replaced an existing object")
+except botocore.exceptions.ClientError as e:
+    assert e.response["Error"]["Code"] == "PreconditionFailed", e.response
+try:
+    complete(IfMatch='"00000000000000000000000000000000"')
+    raise SystemExit("a completion with a wrong If-Match replaced the object")
+except botocore.exceptions.ClientError as e:
+    assert e.response["Error"]["Code"] == "PreconditionFailed", e.response
+assert gw.get_object(Bucket="data", Key="cond/mp")["Body"].read() == b"kept"
+complete(IfMatch=old)  # the upload survived the refusals made before the backend joined the parts
+assert gw.get_object(Bucket="data", Key="cond/mp")["Body"].read() == b"multipart bytes"
+PY
+
+check "a PUT or UploadPart whose Content-MD5 does not match is BadDigest and stores nothing; a malformed one is InvalidDigest"
+objects_py <<'PY'
+from gwobj import *
+import base64, hashlib
+body = b"payload"
+right = base64.b64encode(hashlib.md5(body).digest()).decode()
+wrong = base64.b64encode(hashlib.md5(b"other").digest()).decode()
+gw.put_object(Bucket="data", Key="md5/right", Body=body, ContentMD5=right)
+assert gw.get_object(Bucket="data", Key="md5/right")["Body"].read() == body
+assert error_of(lambda: gw.put_object(Bucket="data", Key="md5/wrong", Body=body, ContentMD5=wrong)) == "400 BadDigest"
+assert error_of(lambda: gw.head_object(Bucket="data", Key="md5/wrong")) == "404 404"
+assert error_of(lambda: gw.put_object(Bucket="data", Key="md5/bad", Body=body, ContentMD5="not-base64")) \
+    == "400 InvalidDigest"
+assert error_of(lambda: gw.head_object(Bucket="data", Key="md5/bad")) == "404 404"
+u = gw.create_multipart_upload(Bucket="data", Key="md5/mp")["UploadId"]
+assert error_of(lambda: gw.upload_part(Bucket="data", Key="md5/mp", UploadId=u, PartNumber=1, Body=body,
+                                       ContentMD5=wrong)) == "400 BadDigest"
+assert gw.list_parts(Bucket="data", Key="md5/mp", UploadId=u).get("Parts", []) == []
+gw.upload_part(Bucket="data", Key="md5/mp", UploadId=u, PartNumber=1, Body=body, ContentMD5=right)
+assert len(gw.list_parts(Bucket="data", Key="md5/mp", UploadId=u)["Parts"]) == 1
+gw.abort_multipart_upload(Bucket="data", Key="md5/mp", UploadId=u)
+PY
+
+check "Cache-Control, Content-Disposition, Content-Encoding, Content-Language and Expires are kept by PUT, multipart and COPY, replaced by REPLACE, and response-* overrides them on GET"
+objects_py <<'PY'
+from gwobj import *
+import datetime
+hdrs = dict(CacheControl="max-age=5", ContentDisposition='attachment; filename="x.bin"', ContentEncoding="gzip",
+            ContentLanguage="de", Expires=datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc))
+keys = list(hdrs)
+def shown(r):
+    return {k: r.get(k) for k in keys}
+gw.put_object(Bucket="data", Key="hdr/put", Body=b"x", **hdrs)
+assert shown(gw.head_object(Bucket="data", Key="hdr/put")) == hdrs
+got = gw.get_object(Bucket="data", Key="hdr/put")
+assert shown(got) == hdrs and got["Body"].read() == b"x"
+u = gw.create_multipart_upload(Bucket="data", Key="hdr/mp", **hdrs)["UploadId"]
+e = gw.upload_part(Bucket="data", Key="hdr/mp", UploadId=u, PartNumber=1, Body=b"x")["ETag"]
+gw.complete_multipart_upload(Bucket="data", Key="hdr/mp", UploadId=u,
+                             MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": e}]})
+assert shown(gw.head_object(Bucket="data", Key="hdr/mp")) == hdrs
+gw.copy_object(Bucket="data", Key="hdr/copy", CopySource={"Bucket": "data", "Key": "hdr/put"})
+assert shown(gw.head_object(Bucket="data", Key="hdr/copy")) == hdrs
+gw.copy_object(Bucket="data", Key="hdr/replaced", CopySource={"Bucket": "data", "Key": "hdr/put"},
+               MetadataDirective="REPLACE", CacheControl="no-store")
+r = gw.head_object(Bucket="data", Key="hdr/replaced")
+assert shown(r) == dict.fromkeys(keys) | {"CacheControl": "no-store"}, shown(r)
+g = gw.get_object(Bucket="data", Key="hdr/put", ResponseContentType="image/png", ResponseContentDisposition="inline",
+                  ResponseCacheControl="no-cache", ResponseContentLanguage="fi", ResponseContentEncoding="identity",
+                  ResponseExpires=datetime.datetime(2031, 1, 1, tzinfo=datetime.timezone.utc))
+assert (g["ContentType"], g["ContentDisposition"], g["CacheControl"], g["ContentLanguage"], g["ContentEncoding"],
+        g["Expires"].year) == ("image/png", "inline", "no-cache", "fi", "identity", 2031), g
+# A flexible-checksum upload's aws-chunked framing is not the object's Content-Encoding.
+gw.put_object(Bucket="data", Key="hdr/chunked", Body=b"y" * 100, ChecksumAlgorithm="CRC32")
+assert gw.head_object(Bucket="data", Key="hdr/chunked").get("ContentEncoding") is None
+PY
+
+check "versionId other than null, partNumber on GET or HEAD and DeleteObjects naming a version are refused with 501; versionId=null is the current object"
+objects_py <<'PY'
+from gwobj import *
+gw.put_object(Bucket="data", Key="ver/k", Body=b"current data")
+bogus = "3HL4kqtJlcpXroDTDmJ-rmSpXd3dIbrHY"
+assert error_of(lambda: gw.get_object(Bucket="data", Key="ver/k", VersionId=bogus)) == "501 NotImplemented"
+assert error_of(lambda: gw.head_object(Bucket="data", Key="ver/k", VersionId=bogus)) == "501 501"
+assert error_of(lambda: gw.delete_object(Bucket="data", Key="ver/k", VersionId=bogus)) == "501 NotImplemented"
+assert error_of(lambda: gw.get_object(Bucket="data", Key="ver/k", PartNumber=1)) == "501 NotImplemented"
+assert error_of(lambda: gw.head_object(Bucket="data", Key="ver/k", PartNumber=1)) == "501 501"
+assert error_of(lambda: gw.delete_objects(Bucket="data", Delete={"Objects": [{"Key": "ver/k", "VersionId": bogus}]})) \
+    == "501 NotImplemented"
+assert gw.get_object(Bucket="data", Key="ver/k")["Body"].read() == b"current data"
+assert gw.get_object(Bucket="data", Key="ver/k", VersionId="null")["Body"].read() == b"current data"
+gw.delete_objects(Bucket="data", Delete={"Objects": [{"Key": "ver/k", "VersionId": "null"}]})
+assert error_of(lambda: gw.head_object(Bucket="data", Key="ver/k")) == "404 404"
+PY
+
+check "a PUT with x-amz-tagging or a storage class other than STANDARD is refused with 501 and stores nothing"
+objects_py <<'PY'
+from gwobj import *
+assert error_of(lambda: gw.put_object(Bucket="data", Key="tag/t", Body=b"t", Tagging="team=a")) == "501 NotImplemented"
+assert error_of(lambda: gw.put_object(Bucket="data", Key="tag/t", Body=b"t", StorageClass="STANDARD_IA")) \
+    == "501 NotImplemented"
+assert error_of(lambda: gw.create_multipart_upload(Bucket="data", Key="tag/t", Tagging="team=a")) \
+    == "501 NotImplemented"
+assert error_of(lambda: gw.head_object(Bucket="data", Key="tag/t")) == "404 404"
+gw.put_object(Bucket="data", Key="tag/t", Body=b"t", StorageClass="STANDARD")
+assert gw.get_object(Bucket="data", Key="tag/t")["Body"].read() == b"t"
 PY
 
 curl -sf "$GW_URL/_roar/metrics" | grep '^roar_gateway_copies_total' || true

@@ -1,8 +1,9 @@
 // The server front's pure pieces: which S3 operation a request is, the
 // byte range a Range header asks for (S3's rules: suffix ranges, ends
 // clamped, 416 past the end, other forms ignored), what a CopyObject's
-// x-amz-copy-source and x-amz-metadata-directive headers name, and the
-// bucket a virtual-host style Host header names.
+// x-amz-copy-source and x-amz-metadata-directive headers name, the
+// bucket a virtual-host style Host header names, what conditional headers
+// decide, and what a Content-MD5 header gives.
 #include "roar/proxy/gateway/front.hpp"
 
 #include <catch2/catch.hpp>
@@ -46,6 +47,112 @@ TEST_CASE("front: requests are classified as the S3 operation they are")
     CHECK(op("PUT", "b", "k", {{"tagging", ""}}) == FrontOp::unsupported);
     CHECK(op("GET", "b", "k", {{"acl", ""}}) == FrontOp::unsupported);
     CHECK(front_op_name(FrontOp::put_object) == "PutObject");
+}
+
+TEST_CASE("front: an object request with a parameter its operation does not read is refused, not served plainly")
+{
+    // Versioning is not served: a version id other than null changes what is read or deleted.
+    CHECK(op("GET", "b", "k", {{"versionId", "3HL4kqtJ"}}) == FrontOp::unsupported);
+    CHECK(op("HEAD", "b", "k", {{"versionId", "3HL4kqtJ"}}) == FrontOp::unsupported);
+    CHECK(op("DELETE", "b", "k", {{"versionId", "3HL4kqtJ"}}) == FrontOp::unsupported);
+    CHECK(op("PUT", "b", "k", {{"versionId", "null"}}) == FrontOp::unsupported);
+    // null is the version id of every object of an unversioned bucket.
+    CHECK(op("GET", "b", "k", {{"versionId", "null"}}) == FrontOp::get_object);
+    CHECK(op("DELETE", "b", "k", {{"versionId", "null"}}) == FrontOp::delete_object);
+    // partNumber reads one part of a multipart object: not served.
+    CHECK(op("GET", "b", "k", {{"partNumber", "2"}}) == FrontOp::unsupported);
+    CHECK(op("HEAD", "b", "k", {{"partNumber", "1"}}) == FrontOp::unsupported);
+    CHECK(op("GET", "b", "k", {{"attributes", ""}}) == FrontOp::unsupported);
+    CHECK(op("GET", "b", "k", {{"some-future-subresource", ""}}) == FrontOp::unsupported);
+    CHECK(op("POST", "b", "k", {{"restore", ""}}) == FrontOp::unsupported);
+    CHECK(op("POST", "b", "k") == FrontOp::unsupported);
+    // What clients send harmlessly, and what the operation reads, passes.
+    CHECK(op("GET", "b", "k", {{"x-id", "GetObject"}, {"response-content-type", "a/b"}}) == FrontOp::get_object);
+    CHECK(op("GET", "b", "k", {{"X-Amz-Signature", "s"}, {"X-Amz-Expires", "60"}}) == FrontOp::get_object);
+    CHECK(op("GET", "b", "k", {{"AWSAccessKeyId", "a"}, {"Signature", "s"}, {"Expires", "1"}}) == FrontOp::get_object);
+    CHECK(op("PUT", "b", "k", {{"x-id", "PutObject"}}) == FrontOp::put_object);
+    CHECK(op("GET", "b", "k", {{"uploadId", "u"}, {"max-parts", "2"}, {"part-number-marker", "1"}})
+          == FrontOp::list_parts);
+    CHECK(op("PUT", "b", "k", {{"uploadId", "u"}, {"partNumber", "1"}, {"x-id", "UploadPart"}})
+          == FrontOp::upload_part);
+}
+
+TEST_CASE("front: conditional GET and HEAD headers decide as S3 does, If-Match and If-None-Match first")
+{
+    const std::string etag = "\"abc\"";
+    const Millis modified = 946684800000 + 500; // Sat, 01 Jan 2000 00:00:00.500 GMT
+    const auto verdict = [&](ReadConditions c) { return evaluate_read_conditions(c, etag, modified).decision; };
+    CHECK(verdict({}) == ReadDecision::serve);
+    CHECK(verdict({.if_match = "\"abc\""}) == ReadDecision::serve);
+    CHECK(verdict({.if_match = "\"x\", \"abc\""}) == ReadDecision::serve);
+    CHECK(verdict({.if_match = "*"}) == ReadDecision::serve);
+    CHECK(verdict({.if_match = "\"wrong\""}) == ReadDecision::precondition_failed);
+    CHECK(verdict({.if_none_match = "\"abc\""}) == ReadDecision::not_modified);
+    CHECK(verdict({.if_none_match = "W/\"abc\""}) == ReadDecision::not_modified);
+    CHECK(verdict({.if_none_match = "*"}) == ReadDecision::not_modified);
+    CHECK(verdict({.if_none_match = "\"other\""}) == ReadDecision::serve);
+    // Dates compare in whole seconds: the same second is not modified since.
+    CHECK(verdict({.if_modified_since = "Sat, 01 Jan 2000 00:00:00 GMT"}) == ReadDecision::not_modified);
+    CHECK(verdict({.if_modified_since = "Fri, 31 Dec 1999 23:59:59 GMT"}) == ReadDecision::serve);
+    CHECK(verdict({.if_modified_since = "Thu, 01 Jan 2099 00:00:00 GMT"}) == ReadDecision::not_modified);
+    CHECK(verdict({.if_unmodified_since = "Sat, 01 Jan 2000 00:00:00 GMT"}) == ReadDecision::serve);
+    CHECK(verdict({.if_unmodified_since = "Fri, 31 Dec 1999 23:59:59 GMT"}) == ReadDecision::precondition_failed);
+    // A date that does not parse is ignored.
+    CHECK(verdict({.if_unmodified_since = "yesterday"}) == ReadDecision::serve);
+    // S3's precedence: a true If-Match wins over a false If-Unmodified-Since ...
+    CHECK(verdict({.if_match = "\"abc\"", .if_unmodified_since = "Fri, 31 Dec 1999 00:00:00 GMT"})
+          == ReadDecision::serve);
+    // ... and a false If-None-Match gives 304 whatever If-Modified-Since says.
+    CHECK(verdict({.if_none_match = "\"abc\"", .if_modified_since = "Fri, 31 Dec 1999 00:00:00 GMT"})
+          == ReadDecision::not_modified);
+    CHECK(verdict({.if_none_match = "\"other\"", .if_modified_since = "Thu, 01 Jan 2099 00:00:00 GMT"})
+          == ReadDecision::serve);
+    // A failed If-Match is 412 even when If-None-Match would be 304.
+    const ReadVerdict both =
+        evaluate_read_conditions({.if_match = "\"x\"", .if_none_match = "\"abc\""}, etag, modified);
+    CHECK(both.decision == ReadDecision::precondition_failed);
+    CHECK(both.condition == "If-Match");
+}
+
+TEST_CASE("front: a write's If-None-Match must be *, and its conditions hold against the current object")
+{
+    auto c = parse_write_condition(std::nullopt, " * ");
+    REQUIRE(c);
+    CHECK(c->if_none_match_any);
+    CHECK_FALSE(c->if_match);
+    const auto other = parse_write_condition(std::nullopt, "\"abc\"");
+    REQUIRE_FALSE(other);
+    CHECK(other.error().status == 501);
+    CHECK(other.error().code == "NotImplemented");
+    ObjectRecord current;
+    current.etag = "\"abc\"";
+    CHECK(check_write_condition(*c, nullptr) == ConditionCheck::met);
+    CHECK(check_write_condition(*c, &current) == ConditionCheck::failed);
+    auto m = parse_write_condition("\"abc\"", std::nullopt);
+    REQUIRE(m);
+    CHECK(check_write_condition(*m, &current) == ConditionCheck::met);
+    CHECK(check_write_condition(*m, nullptr) == ConditionCheck::no_object);
+    current.etag = "\"def\"";
+    CHECK(check_write_condition(*m, &current) == ConditionCheck::failed);
+    CHECK(check_write_condition(WriteCondition{}, &current) == ConditionCheck::met);
+}
+
+TEST_CASE("front: a Content-MD5 header is base64 of 16 bytes, anything else InvalidDigest")
+{
+    const auto none = parse_content_md5(std::nullopt);
+    REQUIRE(none);
+    CHECK(none->empty());
+    // MD5("") = d41d8cd98f00b204e9800998ecf8427e
+    const auto empty = parse_content_md5("1B2M2Y8AsgTpgAmY7PhCfg==");
+    REQUIRE(empty);
+    CHECK(*empty == std::string("\xd4\x1d\x8c\xd9\x8f\x00\xb2\x04\xe9\x80\x09\x98\xec\xf8\x42\x7e", 16));
+    for (const char* bad : {"", "abc", "1B2M2Y8AsgTpgAmY7PhCfg", "1B2M2Y8AsgTpgAmY7PhC*g==", "1B2M2Y8AsgTpgAmY7PhCfgAA",
+                            "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="}) {
+        const auto r = parse_content_md5(bad);
+        REQUIRE_FALSE(r);
+        CHECK(r.error().code == "InvalidDigest");
+        CHECK(r.error().status == 400);
+    }
 }
 
 TEST_CASE("front: a Host under the virtual-host suffix names the bucket, any other host is path style")

@@ -58,9 +58,54 @@ enum class FrontOp {
 std::string_view front_op_name(FrontOp op);
 
 // The operation of `method` on `bucket`/`key` (decoded; both empty for the
-// service) with the decoded query `params`.
+// service) with the decoded query `params`. Query parameters are an
+// allowlist: one the operation does not read (versioning, tagging, ACLs,
+// partNumber on a GET, ...) makes the request `unsupported` (501) rather
+// than a plain one with a different meaning. versionId=null, the version
+// id S3 gives every object of an unversioned bucket, names the current
+// object of a GET, HEAD or DELETE.
 FrontOp classify_request(std::string_view method, std::string_view bucket, std::string_view key,
                          const std::vector<sigv4::QueryParam>& params);
+
+// What the conditional headers of a GetObject or HeadObject decide.
+enum class ReadDecision {
+    serve,
+    not_modified,        // 304, with the object's ETag and no body
+    precondition_failed, // 412 PreconditionFailed
+};
+
+// The conditional headers of a GetObject or HeadObject, as sent.
+struct ReadConditions {
+    std::optional<std::string_view> if_match;
+    std::optional<std::string_view> if_none_match;
+    std::optional<std::string_view> if_modified_since;
+    std::optional<std::string_view> if_unmodified_since;
+};
+
+struct ReadVerdict {
+    ReadDecision decision = ReadDecision::serve;
+    std::string_view condition; // the header that decided it ("If-Match", ...), empty for serve
+};
+
+// The verdict of conditions `c` on an object with ETag `etag` last modified
+// at `last_modified` (ms; compared in whole seconds, as Last-Modified is
+// written), in RFC 7232's order as S3 applies it: If-Match (else
+// If-Unmodified-Since) first, false giving 412, so a true If-Match wins
+// over a false If-Unmodified-Since; then If-None-Match (else
+// If-Modified-Since), false giving 304, so a false If-None-Match answers
+// 304 whatever If-Modified-Since says. A date that does not parse is
+// ignored, as S3 does.
+ReadVerdict evaluate_read_conditions(const ReadConditions& c, std::string_view etag, Millis last_modified);
+
+// The write condition of a PutObject or CompleteMultipartUpload from its
+// If-Match and If-None-Match header values; NotImplemented (501) for an
+// If-None-Match other than "*", which S3 does not serve on writes either.
+tl::expected<WriteCondition, S3Error> parse_write_condition(std::optional<std::string_view> if_match,
+                                                            std::optional<std::string_view> if_none_match);
+
+// The 16 raw bytes a Content-MD5 header `value` gives (empty when there is
+// no header); S3's InvalidDigest (400) when it is not base64 of 16 bytes.
+tl::expected<std::string, S3Error> parse_content_md5(std::optional<std::string_view> value);
 
 // The byte range a Range header `value` asks of an object of `size` bytes:
 // nullopt for the whole object (no header, or one the gateway ignores as S3

@@ -28,6 +28,14 @@ S3Error key_too_long(std::size_t max);
 S3Error residency_refused(std::string_view bucket, std::string_view backend, std::string_view residency);
 S3Error internal_error(std::string_view why);
 S3Error service_unavailable(std::string_view why);
+// 412: the conditional header `condition` (If-Match, ...) did not hold.
+S3Error precondition_failed(std::string_view condition);
+// 501: the gateway does not serve `what` (see docs/gateway.md).
+S3Error not_implemented(std::string_view what);
+// 400 BadDigest: the body does not match its Content-MD5.
+S3Error bad_digest();
+// 400 InvalidDigest: a Content-MD5 that is not base64 of 16 bytes.
+S3Error invalid_digest();
 
 // Documents the gateway writes -----------------------------------------------
 std::string initiate_multipart_xml(std::string_view bucket, std::string_view key, std::string_view upload_id);
@@ -61,6 +69,7 @@ S3Result<std::vector<CompletedPart>> parse_complete_multipart(std::string_view b
 struct DeleteRequest {
     std::vector<std::string> keys;
     bool quiet = false;
+    bool names_versions = false; // an Object names a VersionId other than "null"
 };
 // The keys of a DeleteObjects body (at most 1000).
 S3Result<DeleteRequest> parse_delete_objects(std::string_view body);
