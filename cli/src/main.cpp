@@ -222,8 +222,8 @@ int main(int argc, char** argv)
                     || it->rfind("--name=", 0) == 0 || (it->rfind("-n", 0) == 0 && it->size() > 2)
                     || it->rfind("--hash=", 0) == 0) {
                     ++it;
-                } else if ((*it == "-n" || *it == "--name" || *it == "--hash") && it + 1 != args.end()) {
-                    it += 2;
+                } else if (*it == "-n" || *it == "--name" || *it == "--hash") {
+                    it += it + 1 != args.end() ? 2 : 1; // given no value, it stays an option CLI11 reports
                 } else {
                     break;
                 }

@@ -43,6 +43,14 @@ std::string tail_of(const std::string& path, std::size_t lines)
     return out;
 }
 
+// "; its log says:" and the last lines of `log_file`, or "" when there is
+// no log or nothing in it (the proxy's reason then went to stderr).
+std::string log_tail_clause(const std::string& log_file)
+{
+    const std::string tail = log_file.empty() ? std::string() : tail_of(log_file, 5);
+    return tail.empty() ? std::string() : "; its log says:" + tail;
+}
+
 bool alive(pid_t pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM); }
 
 // The pid in a pid file, if that process still runs roar-proxy.
@@ -254,9 +262,7 @@ std::variant<ProxyProcess, std::string> spawn(const StartOptions& opts, int list
         ::waitpid(pid, nullptr, 0);
         std::string why = "roar-proxy (" + opts.binary + ") did not start listening on " + opts.listen_host + ":"
                           + std::to_string(opts.port);
-        if (!opts.log_file.empty()) {
-            why += "; its log says:" + tail_of(opts.log_file, 5);
-        }
+        why += log_tail_clause(opts.log_file);
         return why;
     }
     return ProxyProcess{pid, static_cast<std::uint16_t>(port)};
@@ -416,9 +422,7 @@ std::string ProxyChild::check_start()
         return {};
     }
     std::string why = "roar-proxy ended before it listened";
-    if (!m_log_file.empty()) {
-        why += "; its log says:" + tail_of(m_log_file, 5);
-    }
+    why += log_tail_clause(m_log_file);
     return why;
 }
 

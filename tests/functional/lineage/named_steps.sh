@@ -33,6 +33,13 @@ check "a name that cannot be one is refused"
 expect_failure "$ROAR" run -n 9lives -- true
 assert_contains "$ERR_OUT" "cannot name a step" "bad name"
 
+check "-n or --hash with no value is a usage error, not a command to run"
+for opt in -n --name --hash; do
+  expect_failure "$ROAR" run "$opt"
+  assert_contains "$ERR_OUT" "required" "$opt without a value"
+  assert_not_contains "$ERR_OUT" "cannot run" "$opt is not taken for the command"
+done
+
 check "a changed input: every model is stale, and the plan says @train"
 printf 'b\n' >data.csv
 assert_eq "$(stale_files)" '["clean.csv","model_1.pkl","model_2.pkl","model_3.pkl"]' "stale"

@@ -480,7 +480,7 @@ TEST_CASE("a session's uses come job by job, outputs first, each job's by path i
     CHECK(indexed == indexed_expected);
 }
 
-TEST_CASE("every input of a long session is compared with the disk: present, modified, missing, unchecked",
+TEST_CASE("every input of a long session is compared with the disk: present, modified, missing, replaced",
           "[cli][lineage]")
 {
     // Enough inputs that the paths are stat-ed in parallel; each kind of
@@ -499,37 +499,43 @@ TEST_CASE("every input of a long session is compared with the disk: present, mod
         if (i % 11 == 0) {
             return DiskState::modified;
         }
-        if (i == 5000 || i == 15001) { // a directory where the file was: neither file nor missing
-            return DiskState::unchecked;
-        }
         return DiskState::missing;
     };
+    // A directory where the file was: modified, and says so.
+    const auto replaced = [](int i) { return i == 5000 || i == 15002; };
     std::filesystem::create_directories(f.dir / "in");
     for (int i = 0; i < k_inputs; ++i) {
         const auto path = f.dir / "in" / fmt::format("{:05}.txt", i);
         switch (expected(i)) {
         case DiskState::present: test::write_file(path, fmt::format("content {}", i)); break;
         case DiskState::modified: test::write_file(path, "changed"); break;
-        case DiskState::unchecked: std::filesystem::create_directories(path); break;
         default: break;
+        }
+        if (replaced(i)) {
+            std::filesystem::create_directories(path);
         }
     }
 
     const Lineage g = Lineage::load(*f.db);
     std::map<std::string, DiskState> seen;
+    std::map<std::string, std::string> kinds;
     for (const auto& p : g.paths) {
         seen[p.path] = p.disk;
+        kinds[p.path] = p.disk_kind;
     }
     REQUIRE(seen.size() == k_inputs + 1);
     int wrong = 0;
     for (int i = 0; i < k_inputs; ++i) {
         const DiskState disk = seen.at(f.path(fmt::format("in/{:05}.txt", i)));
-        if (disk != expected(i) && ++wrong <= 5) {
-            FAIL_CHECK(fmt::format("input {}: {} on disk, expected {}", i, disk_state_name(disk),
-                                   disk_state_name(expected(i))));
+        const DiskState want = replaced(i) ? DiskState::modified : expected(i);
+        if (disk != want && ++wrong <= 5) {
+            FAIL_CHECK(fmt::format("input {}: {} on disk, expected {}", i, disk_state_name(disk), disk_state_name(want)));
         }
     }
     CHECK(wrong == 0);
+    CHECK(kinds.at(f.path("in/05000.txt")) == "directory");
+    CHECK(kinds.at(f.path("in/15002.txt")) == "directory");
+    CHECK(kinds.at(f.path("in/00007.txt")).empty());
     CHECK(seen.at(f.path("out.bin")) == DiskState::missing);
     REQUIRE(g.executions.size() == 1);
     CHECK(g.executions[0].stale);
