@@ -90,6 +90,28 @@ std::map<std::string, std::string> parse_extras(std::string_view s)
     return out;
 }
 
+// The `size=` of an S3 event's `extras`; nullopt when absent or not a
+// size (the ring is writable by any process of the job).
+std::optional<uint64_t> extra_size(const std::map<std::string, std::string>& extras)
+{
+    const auto size = extras.find("size");
+    if (size == extras.end()) {
+        return std::nullopt;
+    }
+    uint64_t n = 0;
+    const char* end = size->second.data() + size->second.size();
+    const auto [ptr, ec] = std::from_chars(size->second.data(), end, n);
+    return ec == std::errc() && ptr == end && ptr != size->second.data() ? std::optional<uint64_t>(n) : std::nullopt;
+}
+
+// Adds `note` to `notes` unless it is there already.
+void add_note(std::vector<std::string>& notes, std::string note)
+{
+    if (std::find(notes.begin(), notes.end(), note) == notes.end()) {
+        notes.push_back(std::move(note));
+    }
+}
+
 std::string exec_flags_note(int flags)
 {
     if (flags & ROAR_EXEC_32BIT) {
@@ -846,14 +868,28 @@ void JobTracker::on_s3(const RawEvent& event)
                 ps.reader = caller;
             }
             ps.read_first = true;
-            if (ex.s3_in_hashes.empty()) {
+            const auto range = extras.find("range");
+            const bool cut = extras.count("cut") > 0;
+            // The first read's identity; a later whole read of the same
+            // object adds the BLAKE3 a partial one could not have.
+            const auto etag_of = [](const std::map<std::string, std::string>& of) {
+                const auto it = of.find("etag");
+                return it == of.end() ? std::string() : it->second;
+            };
+            const bool completes = hashes.count("blake3") && !ex.s3_in_hashes.count("blake3")
+                                   && etag_of(hashes) == etag_of(ex.s3_in_hashes);
+            if (ex.s3_in_hashes.empty() || completes) {
                 ex.s3_in_hashes = hashes;
-                if (!extras.count("range")) {
+                ex.s3_in_size = extra_size(extras);
+                if (!ex.s3_in_size && range == extras.end() && !cut) {
                     ex.s3_in_size = uint64_t(h.result);
                 }
             }
-            if (auto range = extras.find("range"); range != extras.end()) {
-                ex.notes.push_back("read partially (" + range->second + ")");
+            if (range != extras.end()) {
+                add_note(ex.notes, "read partially (" + range->second + ")");
+            }
+            if (cut) {
+                add_note(ex.notes, "read partially (the transfer stopped before the end of the object)");
             }
         }
         break;
@@ -871,13 +907,9 @@ void JobTracker::on_s3(const RawEvent& event)
             ex.s3_out_notes.push_back(note->second);
         }
         ex.s3_out_size = h.op == ROAR_OP_S3_PUT ? std::optional<uint64_t>(uint64_t(h.result)) : std::nullopt;
-        if (auto size = extras.find("size"); size != extras.end()) {
-            // From the ring, which any process of the job can write: a
-            // value that is not a size leaves the size unknown.
-            uint64_t n = 0;
-            const char* end = size->second.data() + size->second.size();
-            const auto [ptr, ec] = std::from_chars(size->second.data(), end, n);
-            ex.s3_out_size = ec == std::errc() && ptr == end ? std::optional<uint64_t>(n) : std::nullopt;
+        if (extras.count("size")) {
+            // A value that is not a size leaves the size unknown.
+            ex.s3_out_size = extra_size(extras);
         }
         if (h.op == ROAR_OP_S3_COPY) {
             if (auto src = extras.find("source"); src != extras.end()) {

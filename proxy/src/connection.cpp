@@ -23,6 +23,8 @@
 
 #include <fmt/format.h>
 
+#include <exception>
+
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -81,6 +83,18 @@ std::string local_response_text(const LocalResponse& resp, bool keep_alive, bool
         out += resp.body;
     }
     return out;
+}
+
+// Records `record` of an exchange whose connection is gone (closed while
+// the response was under way), on the loop with no connection to turn a
+// failure into an answer.
+void record_orphan(ProxyContext& ctx, const ExchangeRecord& record)
+{
+    try {
+        ctx.recorder->record(record);
+    } catch (const std::exception& e) {
+        log_warn("recording {} after its connection closed failed: {}", record.target.uri(), e.what());
+    }
 }
 
 // How a redirected connection's destination is named in the log.
@@ -394,9 +408,11 @@ void Connection::relay(ForwardPlan plan, const ParsedHead& parsed)
     request.pid = m_route.pid;
     std::weak_ptr<Connection> weak = shared_from_this();
     m_exchange = std::make_shared<Exchange>(
-        m_ctx, m_loop.io(), m_loop.curl(), m_io, std::move(plan), request, [weak](RelayOutcome outcome) {
+        m_ctx, m_loop.io(), m_loop.curl(), m_io, std::move(plan), request, [weak, &ctx = m_ctx](RelayOutcome outcome) {
             if (auto self = weak.lock()) {
                 self->guarded("relay", [&] { self->on_relay_done(std::move(outcome)); });
+            } else if (outcome.record) {
+                record_orphan(ctx, *outcome.record);
             }
         });
     m_exchange->start();
@@ -405,13 +421,15 @@ void Connection::relay(ForwardPlan plan, const ParsedHead& parsed)
 void Connection::on_relay_done(RelayOutcome outcome)
 {
     m_exchange.reset();
+    // Recorded even when the connection gave up on the exchange: a client
+    // that was sent part of an object read it.
+    if (outcome.record) {
+        m_ctx.recorder->record(*outcome.record);
+    }
     if (m_phase != Phase::Relaying) {
         return; // the connection already gave up on this exchange (closed, or answered an internal error)
     }
     m_response_started = true;
-    if (outcome.record) {
-        m_ctx.recorder->record(*outcome.record);
-    }
     log_debug("{} {} ({}) -> {} in {:.3f}s", m_method, m_target, m_op, outcome.status,
               std::chrono::duration<double>(std::chrono::steady_clock::now() - m_request_started).count());
     end_request(outcome.status);

@@ -951,6 +951,13 @@ void Exchange::fail(unsigned status_sent)
     RelayOutcome out;
     out.status = status_sent;
     out.keep_alive = false;
+    // The client was sent the head of a successful answer and some of its
+    // body: what it saw happened, and the recorder decides what it means.
+    if (m_head_queued && m_status / 100 == 2 && !m_body_error && request_body_complete()) {
+        out.record = make_record();
+        out.record->cut = true;
+        out.record->blake3_hex.clear();
+    }
     release_easy(!request_body_complete() || m_body_error.has_value());
     post_done(std::move(out));
 }

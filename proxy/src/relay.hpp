@@ -34,9 +34,11 @@
 namespace roar::proxy {
 
 struct RelayOutcome {
-    unsigned status = 0;                  // status sent to the client (0: none; the connection must close)
-    bool keep_alive = false;              // the connection may serve another request
-    std::optional<ExchangeRecord> record; // set when the whole response reached the client's socket
+    unsigned status = 0;     // status sent to the client (0: none; the connection must close)
+    bool keep_alive = false; // the connection may serve another request
+    // Set when the whole response reached the client's socket, and when a
+    // 2xx head did but its body was cut short (record->cut).
+    std::optional<ExchangeRecord> record;
 };
 
 // What the connection knows about the request besides the plan.

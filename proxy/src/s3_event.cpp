@@ -96,6 +96,28 @@ template <typename F> void each_element(std::string_view xml, std::string_view t
     }
 }
 
+// The size of the object a GetObject answer `record` is part of: the total
+// of its Content-Range (206), or its Content-Length (200); nullopt when
+// the upstream did not say.
+std::optional<std::uint64_t> object_size(const ExchangeRecord& record)
+{
+    if (record.status != 206) {
+        return record.content_length;
+    }
+    const std::string_view range = record.content_range;
+    const auto slash = range.rfind('/');
+    if (slash == std::string_view::npos) {
+        return std::nullopt;
+    }
+    const std::string_view total = range.substr(slash + 1);
+    std::uint64_t n = 0;
+    const auto [end, ec] = std::from_chars(total.data(), total.data() + total.size(), n);
+    if (total.empty() || ec != std::errc() || end != total.data() + total.size()) {
+        return std::nullopt;
+    }
+    return n;
+}
+
 } // namespace
 
 bool wants_xml_body(S3Op op)
@@ -188,6 +210,11 @@ std::vector<S3Event> lineage_events(const ExchangeRecord& record, std::int64_t m
     if (record.status < 200 || record.status >= 300) {
         return out;
     }
+    // A cut answer is only lineage for a read: the client had part of the
+    // object. Any other call's outcome is in the body the client missed.
+    if (record.cut && record.op != S3Op::GetObject) {
+        return out;
+    }
     S3Event ev;
     ev.uri = record.target.uri();
     ev.status = static_cast<std::int32_t>(record.status);
@@ -201,8 +228,17 @@ std::vector<S3Event> lineage_events(const ExchangeRecord& record, std::int64_t m
         if (record.status == 206) {
             add_line(ev.extra, "range", record.range);
             add_line(ev.extra, "content_range", record.content_range);
-        } else {
+        } else if (!record.cut) {
             add_line(ev.extra, "blake3", record.blake3_hex);
+        }
+        if (record.status == 206 || record.cut) {
+            // Read in part: an input all the same, known by its ETag and
+            // the object's size (no BLAKE3: the whole body was not seen).
+            const auto size = object_size(record);
+            add_line(ev.extra, "size", size ? std::to_string(*size) : "");
+        }
+        if (record.cut) {
+            add_line(ev.extra, "cut", "1");
         }
         break;
     case S3Op::HeadObject:

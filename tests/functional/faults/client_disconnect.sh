@@ -1,8 +1,9 @@
 # Clients that disconnect mid-stream: half-way through the request head,
 # half-way through an upload, half-way through a download. The proxy
 # survives, frees the request, serves the next one, never lets the upstream
-# finish an upload the client abandoned, and publishes no ring event for
-# what did not complete.
+# finish an upload the client abandoned, publishes no ring event for a
+# request that did not complete, and publishes the abandoned download as
+# what it was: a partial read (its ETag and size, no BLAKE3).
 source "$(dirname "$0")/../proxy/lib_s3.sh"
 need curl
 [[ -x "$RING_TOOL" ]] || fail "ring tool not built at $RING_TOOL"
@@ -87,9 +88,13 @@ if grep -q '^PUT abandoned [0-9]* complete$' "$TEST_TMP/upstream-puts.log"; then
   fail "the upstream received the abandoned PUT as a complete body: $(grep abandoned "$TEST_TMP/upstream-puts.log")"
 fi
 
-check "no ring event for the abandoned requests"
+check "no ring event for the abandoned head and upload"
 stop_proxy
 "$RING_TOOL" dump "$ring" >"$TEST_TMP/events.jsonl"
 uris=$(jq -r '.uri' "$TEST_TMP/events.jsonl" | sort | uniq -c | awk '{print $2 "=" $1}' | tr '\n' ' ')
-assert_eq "$uris" "s3://b/ok=$good " "events (only the completed GETs and PUTs)"
+assert_eq "$uris" "s3://b/big=1 s3://b/ok=$good " "events (the completed GETs and PUTs, and the abandoned download)"
+
+check "an abandoned download is published as a partial read, with its ETag and size and no BLAKE3"
+assert_eq "$(jq -c 'select(.uri == "s3://b/big") | [.op, .etag, .extra]' "$TEST_TMP/events.jsonl")" \
+  '[64,"\"big\"","size=67108864\ncut=1\n"]' "the download's event"
 echo ok

@@ -3,8 +3,10 @@
 # connections to the job's proxy, roar sets no endpoint variable) show up in `roar show --json` as inputs and outputs with the ETag
 # the upstream returned (moto, SigV4 checked) and, for whole bodies, the
 # BLAKE3 of the bytes. A second job reading the first one's output is
-# linked to it, and its run report names the process of the S3 call. Also:
-# the proxy is gone after the job.
+# linked to it, and its run report names the process of the S3 call. A
+# job that reads only the start
+# of an object and closes the stream has it as an input all the same (ETag
+# and size, a note, no BLAKE3). Also: the proxy is gone after the job.
 source "$(dirname "$0")/lib_s3.sh"
 need b3sum
 "$ROAR" proxy --help >/dev/null 2>&1 || skip "'roar proxy' is not wired into the CLI yet"
@@ -64,4 +66,27 @@ line=$(grep -F 's3://lineage/ckpt/model.bin' report.txt)
 [[ $line == *"pid $s3_pid "*python3 ]] || fail "the S3 input's report line names no 'pid $s3_pid ...python3': $line"
 assert_eq "$(jq -r '.inputs[] | select(.path == "s3://lineage/ckpt/model.bin") | .hashes.etag' <<<"$j2")" \
   "$out_etag" "second job's input ETag"
+
+check "an object read in part (the stream closed early) is an input with its ETag and size, a note and no BLAKE3"
+python3 - "$MOTO_URL" <<'PY'
+import sys, boto3
+boto3.client("s3", endpoint_url=sys.argv[1]).put_object(Bucket="lineage", Key="raw/big.bin", Body=b"x" * (11 << 20))
+PY
+cat >peek.py <<'PY'
+import sys, boto3
+body = boto3.client("s3", endpoint_url=sys.argv[1]).get_object(Bucket="lineage", Key="raw/big.bin")["Body"]
+head = body.read(1000)
+body.close()
+open("head.txt", "wb").write(head)
+PY
+"$ROAR" run -q python3 peek.py "$MOTO_URL"
+peeked=$(show_json @3 | jq -c '.inputs[] | select(.path == "s3://lineage/raw/big.bin")')
+[[ -n "$peeked" ]] || fail "the object read in part is not an input: $(show_json @3 | jq -c .inputs)"
+big_etag=$(python3 -c 'import sys,boto3; print(boto3.client("s3", endpoint_url=sys.argv[1]).head_object(
+  Bucket="lineage", Key="raw/big.bin")["ETag"])' "$MOTO_URL")
+assert_eq "$(jq -r '.hashes.etag' <<<"$peeked")" "$big_etag" "the partial read's ETag"
+assert_eq "$(jq -r '.size' <<<"$peeked")" $((11 << 20)) "the partial read's size"
+assert_eq "$(jq -r '.hashes.blake3 // "none"' <<<"$peeked")" none "the partial read's BLAKE3"
+assert_eq "$(jq -c '.notes' <<<"$peeked")" '["read partially (the transfer stopped before the end of the object)"]' \
+  "the partial read's note"
 echo ok

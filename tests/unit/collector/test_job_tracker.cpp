@@ -308,6 +308,47 @@ TEST_CASE("S3 objects from the proxy become inputs and outputs", "[collector][tr
     CHECK(job.outputs[0].path == "s3://b/model.bin");
 }
 
+TEST_CASE("an S3 object read in part is an input known by its ETag and size, with a note", "[collector][tracker][s3]")
+{
+    Harness h;
+    h.send(ROAR_OP_S3_GET, 7, 0, 200, 1048576, "s3://b/big.bin", "\"e1\"", "size=11534336\ncut=1\n");
+    h.send(ROAR_OP_S3_GET, 7, 0, 200, 4096, "s3://b/big.bin", "\"e1\"", "size=11534336\ncut=1\n");
+    h.send(ROAR_OP_S3_GET, 7, 0, 206, 10, "s3://b/ranged.bin", "\"e2\"",
+           "range=bytes=0-9\ncontent_range=bytes 0-9/42\nsize=42\n");
+    h.send(ROAR_OP_S3_GET, 7, 0, 200, 700, "s3://b/nosize.bin", "\"e3\"", "cut=1\n");
+    JobRecord job = h.finish();
+    const ArtifactUse* big = find(job.inputs, "s3://b/big.bin");
+    const ArtifactUse* ranged = find(job.inputs, "s3://b/ranged.bin");
+    const ArtifactUse* nosize = find(job.inputs, "s3://b/nosize.bin");
+    REQUIRE(big);
+    REQUIRE(ranged);
+    REQUIRE(nosize);
+    CHECK(big->hashes == std::map<std::string, std::string>{{"etag", "\"e1\""}});
+    CHECK(big->size == std::optional<uint64_t>(11534336));
+    CHECK(big->notes == std::vector<std::string>{"read partially (the transfer stopped before the end of the object)"});
+    CHECK(ranged->size == std::optional<uint64_t>(42));
+    CHECK(ranged->notes == std::vector<std::string>{"read partially (bytes=0-9)"});
+    CHECK(nosize->size == std::nullopt); // never the bytes that happened to go through
+}
+
+TEST_CASE("a whole read after a partial one gives the input its BLAKE3, unless the object changed in between",
+          "[collector][tracker][s3]")
+{
+    Harness h;
+    h.send(ROAR_OP_S3_GET, 7, 0, 206, 10, "s3://b/same.bin", "\"e1\"", "range=bytes=0-9\nsize=42\n");
+    h.send(ROAR_OP_S3_GET, 7, 0, 200, 42, "s3://b/same.bin", "\"e1\"", "blake3=ab12\n");
+    h.send(ROAR_OP_S3_GET, 7, 0, 206, 10, "s3://b/changed.bin", "\"e1\"", "range=bytes=0-9\nsize=42\n");
+    h.send(ROAR_OP_S3_GET, 7, 0, 200, 50, "s3://b/changed.bin", "\"e2\"", "blake3=cd34\n");
+    JobRecord job = h.finish();
+    const ArtifactUse* same = find(job.inputs, "s3://b/same.bin");
+    const ArtifactUse* changed = find(job.inputs, "s3://b/changed.bin");
+    REQUIRE(same);
+    REQUIRE(changed);
+    CHECK(same->hashes == std::map<std::string, std::string>{{"etag", "\"e1\""}, {"blake3", "ab12"}});
+    CHECK(same->size == std::optional<uint64_t>(42));
+    CHECK(changed->hashes == std::map<std::string, std::string>{{"etag", "\"e1\""}});
+}
+
 TEST_CASE("a multipart object keeps the proxy's BLAKE3 or its note saying why there is none",
           "[collector][tracker][s3]")
 {

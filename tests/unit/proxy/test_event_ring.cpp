@@ -52,7 +52,49 @@ TEST_CASE("GET: whole body carries blake3, ranged carries the range", "[proxy][e
     r.content_range = "bytes 0-9/42";
     auto ranged = lineage_events(r);
     REQUIRE(ranged.size() == 1);
-    CHECK(ranged[0].extra == "version_id=v9\nrange=bytes=0-9\ncontent_range=bytes 0-9/42\n");
+    CHECK(ranged[0].extra == "version_id=v9\nrange=bytes=0-9\ncontent_range=bytes 0-9/42\nsize=42\n");
+}
+
+TEST_CASE("a GET cut short after its head was sent is a read with the object's size and no blake3", "[proxy][events]")
+{
+    auto r = record_for(S3Op::GetObject, "b", "big", 200);
+    r.etag = "\"abc\"";
+    r.content_length = 11534336;
+    r.response_bytes = 1048576;
+    r.cut = true;
+    r.blake3_hex = "deadbeef"; // never published for a body not seen whole
+    auto evs = lineage_events(r);
+    REQUIRE(evs.size() == 1);
+    CHECK(evs[0].op == ROAR_OP_S3_GET);
+    CHECK(evs[0].etag == "\"abc\"");
+    CHECK(evs[0].bytes == 1048576);
+    CHECK(evs[0].extra == "size=11534336\ncut=1\n");
+
+    SECTION("a ranged one takes the size from Content-Range, or has none when it says '*'")
+    {
+        r.status = 206;
+        r.range = "bytes=0-99";
+        r.content_range = "bytes 0-99/5000";
+        CHECK(lineage_events(r).at(0).extra == "range=bytes=0-99\ncontent_range=bytes 0-99/5000\nsize=5000\ncut=1\n");
+        r.content_range = "bytes 0-99/*";
+        CHECK(lineage_events(r).at(0).extra == "range=bytes=0-99\ncontent_range=bytes 0-99/*\ncut=1\n");
+        r.content_range = "bytes 0-99/-1";
+        CHECK(lineage_events(r).at(0).extra == "range=bytes=0-99\ncontent_range=bytes 0-99/-1\ncut=1\n");
+    }
+    SECTION("with no Content-Length the size is unknown")
+    {
+        r.content_length.reset();
+        CHECK(lineage_events(r).at(0).extra == "cut=1\n");
+    }
+    SECTION("any other call cut short publishes nothing: its outcome was in the body")
+    {
+        for (const auto op : {S3Op::CopyObject, S3Op::CompleteMultipartUpload, S3Op::ListObjects, S3Op::HeadObject,
+                              S3Op::PutObject, S3Op::DeleteObjects}) {
+            r.op = op;
+            r.response_body = "<CopyObjectResult><ETag>\"0123456789abcdef0123456789abcdef\"</ETag></CopyObjectResult>";
+            CHECK(lineage_events(r).empty());
+        }
+    }
 }
 
 TEST_CASE("failed calls and non-data calls publish nothing", "[proxy][events]")

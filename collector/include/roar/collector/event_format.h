@@ -75,7 +75,8 @@ enum roar_op {
 
     /* S3 (roar-proxy). s1 = "s3://bucket/key", s2 = ETag (quotes kept as
      * the upstream sent them), s3 = extra "name=value\n" lines (blake3,
-     * version_id, range, source, upload_id). result = body bytes,
+     * version_id, range, size, cut, source, upload_id; docs/proxy.md,
+     * "What is captured"). result = body bytes,
      * flags = HTTP status. pid = the proxy's pid. */
     ROAR_OP_S3_GET = 64,
     ROAR_OP_S3_PUT = 65,

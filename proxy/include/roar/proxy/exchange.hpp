@@ -31,6 +31,9 @@ struct ExchangeRecord {
     std::string delete_marker;                   // x-amz-delete-marker
     std::string content_range;                   // Content-Range
     std::optional<std::uint64_t> content_length; // Content-Length, when sent and numeric
+    // The response head reached the client but not the whole body: the
+    // client went away, or the upstream failed, part-way through it.
+    bool cut = false;
 
     // The bytes.
     std::uint64_t request_bytes = 0;  // request body bytes sent upstream (decoded)
