@@ -912,16 +912,7 @@ void JobTracker::on_s3(const RawEvent& event)
             ex.s3_out_size = extra_size(extras);
         }
         if (h.op == ROAR_OP_S3_COPY) {
-            if (auto src = extras.find("source"); src != extras.end()) {
-                PathState& s = state(path_id(src->second));
-                s.kind = PathKind::s3;
-                if (!s.written) {
-                    if (!s.read_first) {
-                        s.reader = caller;
-                    }
-                    s.read_first = true;
-                }
-            }
+            on_s3_copy_source(extras, caller);
         }
         break;
     case ROAR_OP_S3_DELETE:
@@ -931,6 +922,34 @@ void JobTracker::on_s3(const RawEvent& event)
         break;
     default: break;
     }
+}
+
+void JobTracker::on_s3_copy_source(const std::map<std::string, std::string>& extras, uint32_t caller)
+{
+    const auto src = extras.find("source");
+    if (src == extras.end()) {
+        return;
+    }
+    const PathId id = path_id(src->second);
+    PathState& s = state(id);
+    s.kind = PathKind::s3;
+    if (s.written) {
+        return; // the job's own output: not an input
+    }
+    if (!s.read_first) {
+        s.reader = caller;
+    }
+    s.read_first = true;
+    PathExtra& ex = extra(id);
+    if (!ex.s3_in_hashes.empty()) {
+        return; // what the job's own read of it saw stands
+    }
+    if (const auto etag = extras.find("source_etag"); etag != extras.end() && !etag->second.empty()) {
+        ex.s3_in_hashes["etag"] = etag->second;
+        return;
+    }
+    const auto note = extras.find("source_note");
+    add_note(ex.notes, note != extras.end() ? note->second : "copied without a digest: the source's is unknown");
 }
 
 // Notes a page of a ListObjects(V2) answer, or one of its entries, under

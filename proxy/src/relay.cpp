@@ -1016,6 +1016,7 @@ ExchangeRecord Exchange::make_record() const
     r.upload_id = m_plan.upload_id;
     r.part_number = m_plan.part_number;
     r.copy_source = m_plan.copy_source;
+    r.copy_source_if_match = m_plan.copy_source_if_match;
     r.pid = m_request.pid;
     r.status = m_status;
     for (const auto& [name, value] : m_response_headers) {
@@ -1029,6 +1030,10 @@ ExchangeRecord Exchange::make_record() const
             r.delete_marker = value;
         } else if (iequals(name, "content-range")) {
             r.content_range = value;
+        } else if (iequals(name, "x-amz-server-side-encryption") && r.encryption.empty()) {
+            r.encryption = value;
+        } else if (iequals(name, "x-amz-server-side-encryption-customer-algorithm")) {
+            r.encryption = "SSE-C";
         }
     }
     r.content_length = m_response_length;

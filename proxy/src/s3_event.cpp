@@ -118,6 +118,42 @@ std::optional<std::uint64_t> object_size(const ExchangeRecord& record)
     return n;
 }
 
+// Whether `etag` is the MD5 of an object's bytes as S3 writes it: 32 hex
+// digits in quotes (a multipart ETag ends in "-N").
+bool is_md5_etag(std::string_view etag)
+{
+    if (etag.size() != 34 || etag.front() != '"' || etag.back() != '"') {
+        return false;
+    }
+    return std::all_of(etag.begin() + 1, etag.end() - 1, [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    });
+}
+
+// Adds to `extra` what CopyObject `record`, answered ETag `copy_etag`,
+// tells of its source: `source_etag=` when that is known, else
+// `source_note=` saying why not. S3 copies an object only when it matches
+// the client's x-amz-copy-source-if-match, so that ETag is the source's.
+// Without one: S3 gives a copy the MD5 of its bytes as ETag (unless it
+// stores it under SSE-KMS or SSE-C), and that is the source's ETag too
+// when the source was stored in one piece the same way, which is how the
+// proxy records it (docs/proxy.md, "What is captured").
+void add_copy_source(std::string& extra, const ExchangeRecord& record, std::string_view copy_etag)
+{
+    const std::string_view wanted = record.copy_source_if_match;
+    if (!wanted.empty() && wanted != "*" && wanted.find(',') == std::string_view::npos) {
+        add_line(extra, "source_etag", wanted);
+        return;
+    }
+    const bool md5 = record.encryption.rfind("aws:kms", 0) != 0 && record.encryption != "SSE-C";
+    if (md5 && is_md5_etag(copy_etag)) {
+        add_line(extra, "source_etag", copy_etag);
+        return;
+    }
+    add_line(extra, "source_note",
+             "copied without a digest: the copy's ETag is not the MD5 of its bytes, so the source's is unknown");
+}
+
 } // namespace
 
 bool wants_xml_body(S3Op op)
@@ -261,6 +297,7 @@ std::vector<S3Event> lineage_events(const ExchangeRecord& record, std::int64_t m
         ev.bytes = -1;
         add_line(ev.extra, "source", record.copy_source);
         add_line(ev.extra, "source_version_id", record.copy_source_version_id);
+        add_copy_source(ev.extra, record, ev.etag);
         break;
     case S3Op::CompleteMultipartUpload:
         // S3 may answer 200 and report the failure in the body.

@@ -4,7 +4,8 @@
 # the upstream returned (moto, SigV4 checked) and, for whole bodies, the
 # BLAKE3 of the bytes. A second job reading the first one's output is
 # linked to it, and its run report names the process of the S3 call. A
-# job that reads only the start
+# job that copies that output (CopyObject) has it as an input with its
+# ETag, linked to the job that wrote it; a job that reads only the start
 # of an object and closes the stream has it as an input all the same (ETag
 # and size, a note, no BLAKE3). Also: the proxy is gone after the job.
 source "$(dirname "$0")/lib_s3.sh"
@@ -67,6 +68,23 @@ line=$(grep -F 's3://lineage/ckpt/model.bin' report.txt)
 assert_eq "$(jq -r '.inputs[] | select(.path == "s3://lineage/ckpt/model.bin") | .hashes.etag' <<<"$j2")" \
   "$out_etag" "second job's input ETag"
 
+check "a CopyObject's source is an input with its ETag, linked to the job that wrote it"
+cat >duplicate.py <<'PY'
+import sys, boto3
+boto3.client("s3", endpoint_url=sys.argv[1]).copy_object(
+    Bucket="lineage", Key="ckpt/copy.bin", CopySource={"Bucket": "lineage", "Key": "ckpt/model.bin"})
+PY
+"$ROAR" run -q python3 duplicate.py "$MOTO_URL"
+j3=$(show_json @3)
+copied=$(jq -c '.inputs[] | select(.path == "s3://lineage/ckpt/model.bin")' <<<"$j3")
+[[ -n "$copied" ]] || fail "the copy's source is not an input: $(jq -c .inputs <<<"$j3")"
+assert_eq "$(jq -r '.hashes.etag' <<<"$copied")" "$out_etag" "the copy source's ETag"
+assert_eq "$(jq -c '.notes // []' <<<"$copied")" "[]" "the copy source's notes"
+producer=$("$ROAR" show --lineage --json s3://lineage/ckpt/copy.bin |
+  jq -r '.lineage.jobs[] | select(.step == 3) | .inputs[] | select(.path == "s3://lineage/ckpt/model.bin")
+         | .producer_job')
+assert_eq "$producer" "$(jq -r .job_id <<<"$j")" "the job that wrote the copy's source"
+
 check "an object read in part (the stream closed early) is an input with its ETag and size, a note and no BLAKE3"
 python3 - "$MOTO_URL" <<'PY'
 import sys, boto3
@@ -80,8 +98,8 @@ body.close()
 open("head.txt", "wb").write(head)
 PY
 "$ROAR" run -q python3 peek.py "$MOTO_URL"
-peeked=$(show_json @3 | jq -c '.inputs[] | select(.path == "s3://lineage/raw/big.bin")')
-[[ -n "$peeked" ]] || fail "the object read in part is not an input: $(show_json @3 | jq -c .inputs)"
+peeked=$(show_json @4 | jq -c '.inputs[] | select(.path == "s3://lineage/raw/big.bin")')
+[[ -n "$peeked" ]] || fail "the object read in part is not an input: $(show_json @4 | jq -c .inputs)"
 big_etag=$(python3 -c 'import sys,boto3; print(boto3.client("s3", endpoint_url=sys.argv[1]).head_object(
   Bucket="lineage", Key="raw/big.bin")["ETag"])' "$MOTO_URL")
 assert_eq "$(jq -r '.hashes.etag' <<<"$peeked")" "$big_etag" "the partial read's ETag"

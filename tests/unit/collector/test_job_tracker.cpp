@@ -349,6 +349,37 @@ TEST_CASE("a whole read after a partial one gives the input its BLAKE3, unless t
     CHECK(changed->hashes == std::map<std::string, std::string>{{"etag", "\"e1\""}});
 }
 
+TEST_CASE("a copy's source is an input with the ETag the proxy gives it, or a note saying it has none",
+          "[collector][tracker][s3]")
+{
+    Harness h;
+    h.send(ROAR_OP_S3_COPY, 7, 0, 200, -1, "s3://b/dst", "\"c1\"", "source=s3://b/src\nsource_etag=\"c1\"\n");
+    h.send(ROAR_OP_S3_COPY, 7, 0, 200, -1, "s3://b/dst-kms", "\"k\"",
+           "source=s3://b/src-kms\nsource_note=copied without a digest\n");
+    h.send(ROAR_OP_S3_COPY, 7, 0, 200, -1, "s3://b/dst-bare", "\"c2\"", "source=s3://b/src-bare\n");
+    // A source the job read itself keeps what that read saw.
+    h.send(ROAR_OP_S3_GET, 7, 0, 200, 5, "s3://b/read", "\"r1\"", "blake3=ab12\n");
+    h.send(ROAR_OP_S3_COPY, 7, 0, 200, -1, "s3://b/dst-read", "\"x\"", "source=s3://b/read\nsource_etag=\"x\"\n");
+    JobRecord job = h.finish();
+    const ArtifactUse* src = find(job.inputs, "s3://b/src");
+    const ArtifactUse* kms = find(job.inputs, "s3://b/src-kms");
+    const ArtifactUse* bare = find(job.inputs, "s3://b/src-bare");
+    const ArtifactUse* read = find(job.inputs, "s3://b/read");
+    REQUIRE(src);
+    REQUIRE(kms);
+    REQUIRE(bare);
+    REQUIRE(read);
+    CHECK(src->hashes == std::map<std::string, std::string>{{"etag", "\"c1\""}});
+    CHECK(src->notes.empty());
+    CHECK(src->pid == std::nullopt); // pid 7 is not a process of this job
+    CHECK(kms->hashes.empty());
+    CHECK(kms->notes == std::vector<std::string>{"copied without a digest"});
+    CHECK(bare->hashes.empty());
+    CHECK(bare->notes == std::vector<std::string>{"copied without a digest: the source's is unknown"});
+    CHECK(read->hashes == std::map<std::string, std::string>{{"etag", "\"r1\""}, {"blake3", "ab12"}});
+    CHECK(find(job.outputs, "s3://b/dst")->hashes.at("etag") == "\"c1\"");
+}
+
 TEST_CASE("a multipart object keeps the proxy's BLAKE3 or its note saying why there is none",
           "[collector][tracker][s3]")
 {

@@ -97,6 +97,41 @@ TEST_CASE("a GET cut short after its head was sent is a read with the object's s
     }
 }
 
+TEST_CASE("a copy names its source's ETag when S3 vouches for it, else says why not", "[proxy][events]")
+{
+    const std::string md5 = "\"0123456789abcdef0123456789abcdef\"";
+    auto copy = record_for(S3Op::CopyObject, "b", "dst", 200);
+    copy.copy_source = "s3://b/src";
+    copy.response_body = "<CopyObjectResult><ETag>" + md5 + "</ETag></CopyObjectResult>";
+
+    SECTION("the copy's MD5 ETag is the source's")
+    {
+        CHECK(lineage_events(copy).at(0).extra == "source=s3://b/src\nsource_etag=" + md5 + "\n");
+        copy.encryption = "AES256"; // SSE-S3 keeps MD5 ETags
+        CHECK(lineage_events(copy).at(0).extra == "source=s3://b/src\nsource_etag=" + md5 + "\n");
+    }
+    SECTION("x-amz-copy-source-if-match names it exactly, whatever the copy's ETag")
+    {
+        copy.copy_source_if_match = "\"9f0e-4\"";
+        copy.copy_source_version_id = "v3";
+        CHECK(lineage_events(copy).at(0).extra == "source=s3://b/src\nsource_version_id=v3\nsource_etag=\"9f0e-4\"\n");
+        copy.copy_source_if_match = "*";
+        CHECK(lineage_events(copy).at(0).extra.find("source_etag=" + md5) != std::string::npos);
+    }
+    SECTION("an ETag that is not an MD5 (a multipart form, SSE-KMS, SSE-C) leaves a note instead")
+    {
+        const std::string note = "source_note=copied without a digest: the copy's ETag is not the MD5 of its bytes, "
+                                 "so the source's is unknown\n";
+        copy.response_body = "<CopyObjectResult><ETag>\"0123456789abcdef0123456789abcdef-2\"</ETag></CopyObjectResult>";
+        CHECK(lineage_events(copy).at(0).extra == "source=s3://b/src\n" + note);
+        copy.response_body = "<CopyObjectResult><ETag>" + md5 + "</ETag></CopyObjectResult>";
+        for (const char* sse : {"aws:kms", "aws:kms:dsse", "SSE-C"}) {
+            copy.encryption = sse;
+            CHECK(lineage_events(copy).at(0).extra == "source=s3://b/src\n" + note);
+        }
+    }
+}
+
 TEST_CASE("failed calls and non-data calls publish nothing", "[proxy][events]")
 {
     CHECK(lineage_events(record_for(S3Op::GetObject, "b", "k", 404)).empty());
@@ -127,7 +162,9 @@ TEST_CASE("PUT, copy, multipart completion and deletes", "[proxy][events]")
     REQUIRE(c.size() == 1);
     CHECK(c[0].op == ROAR_OP_S3_COPY);
     CHECK(c[0].etag == "\"c0\"");
-    CHECK(c[0].extra == "source=s3://b/src\n");
+    CHECK(c[0].extra
+          == "source=s3://b/src\nsource_note=copied without a digest: the copy's ETag is not the MD5 of its bytes, "
+             "so the source's is unknown\n");
 
     auto mpu = record_for(S3Op::CompleteMultipartUpload, "b", "big", 200);
     mpu.upload_id = "up1";

@@ -81,7 +81,7 @@ enum roar_op {
     ROAR_OP_S3_GET = 64,
     ROAR_OP_S3_PUT = 65,
     ROAR_OP_S3_DELETE = 66,
-    ROAR_OP_S3_COPY = 67, /* s1 = destination; s3 carries source=s3://... */
+    ROAR_OP_S3_COPY = 67, /* s1 = destination; s3 carries source=s3://..., source_etag= or source_note= */
     ROAR_OP_S3_MULTIPART_COMPLETE = 68,
     ROAR_OP_S3_HEAD = 69,
     /* One page of a ListObjects(V2) answer: s1 = "s3://bucket/prefix" (the

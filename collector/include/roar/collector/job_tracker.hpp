@@ -228,6 +228,9 @@ private:
     void rename_path(const std::string& from, const std::string& to, uint32_t pid);
     uint32_t known_pid(uint32_t pid) const;
     void on_s3(const RawEvent& event);
+    // Marks the source named in a CopyObject event's `extras` read by
+    // process `caller`, with the identity the event gives it.
+    void on_s3_copy_source(const std::map<std::string, std::string>& extras, uint32_t caller);
     void closing(const FdEntry& fd);
     void opened_read_write(const std::string& path, bool has_path);
     void set_status(uint32_t pid, int status);

@@ -16,12 +16,13 @@ struct ExchangeRecord {
     // The request.
     std::string method;
     S3Op op = S3Op::Other;
-    S3Target target;         // bucket and key
-    std::string range;       // Range header
-    std::string upload_id;   // uploadId query parameter
-    std::string part_number; // partNumber query parameter
-    std::string copy_source; // "s3://bucket/key" of x-amz-copy-source
-    std::uint32_t pid = 0;   // process the call is attributed to (the proxy's own pid for now)
+    S3Target target;                  // bucket and key
+    std::string range;                // Range header
+    std::string upload_id;            // uploadId query parameter
+    std::string part_number;          // partNumber query parameter
+    std::string copy_source;          // "s3://bucket/key" of x-amz-copy-source
+    std::string copy_source_if_match; // x-amz-copy-source-if-match: the ETag the source had to have
+    std::uint32_t pid = 0;            // process the call is attributed to (the proxy's own pid for now)
 
     // The response.
     unsigned status = 0;
@@ -31,6 +32,7 @@ struct ExchangeRecord {
     std::string delete_marker;                   // x-amz-delete-marker
     std::string content_range;                   // Content-Range
     std::optional<std::uint64_t> content_length; // Content-Length, when sent and numeric
+    std::string encryption;                      // x-amz-server-side-encryption, or "SSE-C" for a customer key
     // The response head reached the client but not the whole body: the
     // client went away, or the upstream failed, part-way through it.
     bool cut = false;

@@ -66,8 +66,9 @@ struct ForwardPlan {
     std::string hash_trailer;                    // that body's x-amz-trailer (empty: none)
     std::optional<std::uint64_t> decoded_length; // its x-amz-decoded-content-length
     // Lineage details.
-    std::string range;       // the request's Range header
-    std::string copy_source; // "s3://bucket/key" for copies
+    std::string range;                // the request's Range header
+    std::string copy_source;          // "s3://bucket/key" for copies
+    std::string copy_source_if_match; // its x-amz-copy-source-if-match
     std::string upload_id;
     std::string part_number;
     std::string version_id; // requested versionId
