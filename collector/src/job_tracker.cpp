@@ -946,6 +946,12 @@ void JobTracker::on_s3_copy_source(const std::map<std::string, std::string>& ext
     }
     if (const auto etag = extras.find("source_etag"); etag != extras.end() && !etag->second.empty()) {
         ex.s3_in_hashes["etag"] = etag->second;
+        if (extras.count("source_etag_inferred")) {
+            // The copy's own ETag: the MD5 of the bytes, which is the
+            // source's ETag only if the source was stored in one piece.
+            add_note(ex.notes, "copied: its ETag is the copy's (the MD5 of its bytes), the source's own only if it "
+                               "was uploaded in one piece");
+        }
         return;
     }
     const auto note = extras.find("source_note");

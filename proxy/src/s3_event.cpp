@@ -148,6 +148,7 @@ void add_copy_source(std::string& extra, const ExchangeRecord& record, std::stri
     const bool md5 = record.encryption.rfind("aws:kms", 0) != 0 && record.encryption != "SSE-C";
     if (md5 && is_md5_etag(copy_etag)) {
         add_line(extra, "source_etag", copy_etag);
+        add_line(extra, "source_etag_inferred", "1");
         return;
     }
     add_line(extra, "source_note",

@@ -104,11 +104,12 @@ TEST_CASE("a copy names its source's ETag when S3 vouches for it, else says why 
     copy.copy_source = "s3://b/src";
     copy.response_body = "<CopyObjectResult><ETag>" + md5 + "</ETag></CopyObjectResult>";
 
-    SECTION("the copy's MD5 ETag is the source's")
+    SECTION("the copy's MD5 ETag is the source's, marked as inferred")
     {
-        CHECK(lineage_events(copy).at(0).extra == "source=s3://b/src\nsource_etag=" + md5 + "\n");
+        const std::string inferred = "source=s3://b/src\nsource_etag=" + md5 + "\nsource_etag_inferred=1\n";
+        CHECK(lineage_events(copy).at(0).extra == inferred);
         copy.encryption = "AES256"; // SSE-S3 keeps MD5 ETags
-        CHECK(lineage_events(copy).at(0).extra == "source=s3://b/src\nsource_etag=" + md5 + "\n");
+        CHECK(lineage_events(copy).at(0).extra == inferred);
     }
     SECTION("x-amz-copy-source-if-match names it exactly, whatever the copy's ETag")
     {
