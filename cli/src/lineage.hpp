@@ -86,8 +86,8 @@ struct PathState {
     // What stands at the path instead of a file ("directory", "FIFO",
     // "socket", "device"; modified), or "" (a regular file, or nothing).
     std::string disk_kind;
-    int writer = -1;         // the execution that wrote it last, if any
-    bool stale = false;      // its latest writer is stale
+    int writer = -1;    // the execution that wrote it last, if any
+    bool stale = false; // its latest writer is stale
     // A dataset (a path ending in '/', dataset.hpp): the files under it
     // now, absolute, in byte order, when checked and present.
     std::vector<std::string> dataset_files;

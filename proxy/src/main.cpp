@@ -528,7 +528,8 @@ int main(int argc, char** argv)
     try {
         return run(argc, argv);
     } catch (const Fatal& f) {
-        std::fprintf(stderr, "roar-proxy: %s\n", roar::proxy::redact(f.message).c_str()); // an upstream URL may hold a password
+        std::fprintf(stderr, "roar-proxy: %s\n",
+                     roar::proxy::redact(f.message).c_str()); // an upstream URL may hold a password
         return 1;
     }
 }

@@ -529,7 +529,8 @@ TEST_CASE("every input of a long session is compared with the disk: present, mod
         const DiskState disk = seen.at(f.path(fmt::format("in/{:05}.txt", i)));
         const DiskState want = replaced(i) ? DiskState::modified : expected(i);
         if (disk != want && ++wrong <= 5) {
-            FAIL_CHECK(fmt::format("input {}: {} on disk, expected {}", i, disk_state_name(disk), disk_state_name(want)));
+            FAIL_CHECK(
+                fmt::format("input {}: {} on disk, expected {}", i, disk_state_name(disk), disk_state_name(want)));
         }
     }
     CHECK(wrong == 0);
