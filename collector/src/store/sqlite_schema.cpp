@@ -225,10 +225,19 @@ CREATE INDEX artifact_hashes_by_artifact ON artifact_hashes(artifact_id);
     // file whose bytes changed in place while its size and mtime were put
     // back (`cp -p` onto it, `tar x` of an archive made with `--mtime`) is
     // hashed again. Entries from before cannot say their ctime: they go,
-    // and the files they named are hashed once more.
+    // and the files they named are hashed once more: the table is made anew.
     R"sql(
-DELETE FROM hash_cache;
-ALTER TABLE hash_cache ADD COLUMN ctime_ns INTEGER NOT NULL DEFAULT 0;
+DROP TABLE hash_cache;
+CREATE TABLE hash_cache (
+    device      INTEGER NOT NULL,
+    inode       INTEGER NOT NULL,
+    size        INTEGER NOT NULL,
+    mtime_ns    INTEGER NOT NULL,
+    algorithm   TEXT NOT NULL,
+    digest      TEXT NOT NULL,
+    ctime_ns    INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (device, inode, algorithm)
+) WITHOUT ROWID;
 )sql",
 };
 static_assert(sizeof k_migrations / sizeof k_migrations[0] == k_schema_version);
