@@ -302,6 +302,11 @@ Result<void> config_set(const fs::path& path, const std::string& name, const std
         os << toml::value<std::string>(value);
         toml_value = os.str();
     }
+    if (name == "store.url" && !value.empty() && !collector::is_postgres_url(value)) {
+        return fail("store.url: {} is not a store roar can use (expected postgresql://USER@HOST:PORT/DB, or \"\" for "
+                    "the project's own SQLite file)",
+                    collector::redact_store_url(value));
+    }
     if (name == "store.url" && !collector::split_store_url_password(value).password.empty()) {
         return fail("store.url: a password is never written to roar.toml; put it in ~/.pgpass (or PGPASSFILE, "
                     "PGPASSWORD) and set {}",

@@ -58,6 +58,12 @@ expect_failure "$ROAR" config set store.url "$pw_url"
 assert_not_contains "$ERR_OUT" "s3cr3t-pw" "config set error"
 assert_not_contains "$(cat roar.toml)" "s3cr3t-pw" "roar.toml after config set"
 
+check "roar config set refuses a store.url that is not a store roar can use"
+expect_failure "$ROAR" config set store.url ftp://user:pw@host/x
+assert_contains "$ERR_OUT" "is not a store roar can use" "config set error"
+assert_not_contains "$ERR_OUT" ":pw@" "no password in the error"
+assert_not_contains "$(cat roar.toml)" "ftp://" "roar.toml after config set"
+
 check "ROAR_STORE_URL makes roar init use the shared store"
 mkdir -p "$TEST_TMP/e" && cd "$TEST_TMP/e"
 ROAR_STORE_URL=$PG_URL "$ROAR" init --join team >/dev/null
