@@ -415,12 +415,18 @@ void print_artifact(const Project& project, const nlohmann::json& a, bool all)
         out += fmt::format("  {}\n", project.shown_path(a["paths"][i].get<std::string>()));
     }
     out += more_line(std::min(limit, a["paths"].size()), a["paths"].size());
+    // Seen at several paths, one job may write or read it at more than one:
+    // each line then says which.
+    const bool several_paths = a["paths"].size() > 1;
     auto jobs = [&](const char* title, const nlohmann::json& list) {
         out += fmt::format("{} ({})\n", paint(fd, k_bold, title), list.size());
         for (size_t i = 0; i < list.size() && i < limit; ++i) {
             const auto& j = list[i];
-            out += fmt::format("  {} {}  {}  {}{}\n", step_text(j["step"]), j["job_id"].get<std::string>(),
+            out += fmt::format("  {} {}  {}  {}{}{}\n", step_text(j["step"]), j["job_id"].get<std::string>(),
                                j["started_at"].get<std::string>(), display_command(j["command"].get<std::string>()),
+                               several_paths && j["path"].is_string()
+                                   ? "  " + project.shown_path(j["path"].get<std::string>())
+                                   : std::string(),
                                j["pid"].is_number() ? paint(fd, k_dim, fmt::format("  pid {}", j["pid"].get<int64_t>()))
                                                     : std::string());
         }

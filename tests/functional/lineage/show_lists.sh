@@ -21,4 +21,10 @@ assert_eq "$(show_json @1 | jq '.inputs | length')" 60 "--json has every input"
 art=$("$ROAR" --no-color show data/f01.txt)
 assert_contains "$art" "... and 10 more" "paths of one artifact cut"
 assert_eq "$("$ROAR" --no-color show data/f01.txt --all | grep -c '^  data/')" 60 "--all lists every path"
+# One job writing the same bytes to two paths is listed once for each: each line names its path.
+"$ROAR" run -q sh -c 'echo twin > a.txt; echo twin > b.txt'
+art=$("$ROAR" --no-color show a.txt)
+assert_contains "$art" "Produced by (2)" "both writes listed"
+assert_eq "$(grep -cE '^  @2 .*  a[.]txt(  pid [0-9]+)?$' <<<"$art")" 1 "the write of a.txt says so"
+assert_eq "$(grep -cE '^  @2 .*  b[.]txt(  pid [0-9]+)?$' <<<"$art")" 1 "the write of b.txt says so"
 echo ok
