@@ -328,14 +328,18 @@ int cmd_diff(const std::vector<std::string>& refs, bool json)
             continue;
         }
         out += fmt::format("  {}\n", part);
+        // Strings quoted as they are (printable() escaped them already), not JSON-escaped again.
+        const auto value = [](const nlohmann::json& v) {
+            return v.is_string() ? "\"" + v.get<std::string>() + "\"" : v.dump();
+        };
         for (const auto& [k, v] : d["changed"].items()) {
-            out += fmt::format("    ~ {}: {} → {}\n", k, v[0].dump(), v[1].dump());
+            out += fmt::format("    ~ {}: {} → {}\n", k, value(v[0]), value(v[1]));
         }
         for (const auto& [k, v] : d["added"].items()) {
-            out += fmt::format("    + {}: {}\n", k, v.dump());
+            out += fmt::format("    + {}: {}\n", k, value(v));
         }
         for (const auto& [k, v] : d["removed"].items()) {
-            out += fmt::format("    - {}: {}\n", k, v.dump());
+            out += fmt::format("    - {}: {}\n", k, value(v));
         }
     }
     out += environment_text(env_changes, *a, *b);

@@ -196,7 +196,7 @@ run_rc "$ROAR" diff @diffed
 assert_eq "$RC" 0 "diff: $ERR_TEXT"
 text=$("$ROAR" diff @diffed)
 assert_contains "$text" 'a\xff' "the argument, escaped"
-assert_contains "$text" 'MYVAR' "the changed variable"
+assert_contains "$text" 'MYVAR: "one\xff" → "two\xff"' "the changed variable, escaped once"
 no_raw_byte "$text" "diff"
 [[ $text != *$'\e'* ]] || fail "diff prints a raw escape character"
 
