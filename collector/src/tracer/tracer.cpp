@@ -141,6 +141,24 @@ struct WatchedFd {
     std::string path; // to look again once the process is gone
 };
 
+// What the tracer knows of one fd table.
+struct FdTable {
+    // Fds the collector knows what to make of: an OPEN, FD_INHERITED or
+    // DUP was published for them, or they name no path. Any other open fd
+    // came from an open the filter let through unstopped (read-only, or
+    // creating or replacing a whole file), or from a call the tracer does
+    // not follow: learn_fd reports it first.
+    std::unordered_set<int> known;
+    // Fds whose close was published and let run: until a call names the
+    // number again, the kernel may not have closed it yet (the closing
+    // thread resumed, another thread's stop came first), or may have given
+    // the number to a new file opened unstopped. A scan of the table by
+    // another thread's stop publishes such an fd (once per name it shows)
+    // without making it known, so the file the number holds next is learnt
+    // at its own call. Value: the name last published that way.
+    std::unordered_map<int, std::string> closing;
+};
+
 // One traced process (its current image).
 struct Proc {
     bool owned = false;         // no shim in this image: the tracer publishes its process events too
@@ -150,13 +168,9 @@ struct Proc {
     std::unordered_set<std::string> announced;  // PRE_MODIFY already published for these
     std::unordered_set<int> written_fds;        // WRITE_FD or TRUNCATE published since the fd's open
     std::unordered_map<int, WatchedFd> watched; // write-capable fds to check for writes
-    // Fds the collector knows what to make of: an OPEN, FD_INHERITED or
-    // DUP was published for them, or they name no path. Any other open fd
-    // came from an open the filter let through unstopped (read-only, or
-    // creating or replacing a whole file), or from a call the tracer does
-    // not follow: learn_fd reports it first. One set per fd table:
-    // processes sharing one (CLONE_FILES) share it.
-    std::shared_ptr<std::unordered_set<int>> known_fds = std::make_shared<std::unordered_set<int>>();
+    // What the tracer knows of the fd table, shared by the processes
+    // sharing it (CLONE_FILES); see FdTable.
+    std::shared_ptr<FdTable> fds = std::make_shared<FdTable>();
     bool io_uring_noted = false;
     bool exit_learnt = false; // its fds were learnt as it ended (exit_group, PTRACE_EVENT_EXIT)
     // S3 routing: redirected sockets (by inode) and the original
@@ -346,12 +360,22 @@ struct Tracer::State {
     void watch_inherited(const Task& t, Proc& p, const std::vector<OpenFd>& fds);
     void watch_inherited(const Task& t, Proc& p) { watch_inherited(t, p, read_path_fds(t.pid)); }
     // Publishes OPEN for fd `fd` of the stopped `t` if it is open, names a
-    // path and is not in p.known_fds yet; then it is known. A
+    // path and is not known yet (p.fds->known); then it is known. A
     // write-capable one came from an open that created or replaced the
     // file: its OPEN says so (O_CREAT | O_TRUNC, ROAR_OPEN_LEARNT).
-    void learn_fd(const Task& t, Proc& p, int fd);
+    // `named_by_call`: the stopped call names `fd`, so the number holds
+    // the file it names now even if a close of it was published
+    // (FdTable::closing); else (a scan of the table) such an fd is
+    // published without becoming known.
+    void learn_fd(const Task& t, Proc& p, int fd, bool named_by_call = false);
     // learn_fd for every open fd of `t` in [first, last].
-    void learn_fds(const Task& t, Proc& p, int first = 0, int last = INT_MAX);
+    void learn_fds(const Task& t, Proc& p, int first = 0, int last = INT_MAX, bool named_by_call = false);
+    // Fd `fd` was published by the call that made it: known, not closing.
+    static void know_fd(Proc& p, int fd)
+    {
+        p.fds->known.insert(fd);
+        p.fds->closing.erase(fd);
+    }
     // The digest of the file open on read-only fd `fd` of the stopped `t`
     // (named `path`, `st` its stat) when the record may take it for the bytes the job
     // read there: a regular file options.digest_filter accepts, at most
@@ -876,9 +900,9 @@ Task& Tracer::State::add_child(pid_t parent_pid, pid_t child, bool thread, bool 
         // A copy of its table, learnt at the fork's entry, or the same table
         // (CLONE_FILES): then an fd one opens and the other closes is known.
         if (shares_fd_table(parent_pid, child, shares_files)) {
-            p.known_fds = parent.known_fds;
+            p.fds = parent.fds;
         } else {
-            p.known_fds = std::make_shared<std::unordered_set<int>>(*parent.known_fds);
+            p.fds = std::make_shared<FdTable>(*parent.fds);
         }
         p.redirects = parent.redirects; // inherited sockets
         if (p.owned) {
@@ -1003,17 +1027,34 @@ void Tracer::State::check_watched(const Task& t, Proc& p, int first, int last, b
     }
 }
 
-void Tracer::State::learn_fd(const Task& t, Proc& p, int fd)
+void Tracer::State::learn_fd(const Task& t, Proc& p, int fd, bool named_by_call)
 {
-    if (fd < 0 || p.known_fds->count(fd)) {
+    if (fd < 0 || p.fds->known.count(fd)) {
         return;
     }
     bool is_open = false;
     const std::optional<OpenFd> named = read_path_fd(t.tid, fd, is_open);
+    const auto closing = p.fds->closing.find(fd);
     if (!is_open) {
+        if (closing != p.fds->closing.end()) {
+            p.fds->closing.erase(closing); // closed now
+        }
         return; // the call fails with EBADF; a later open may take the number
     }
-    p.known_fds->insert(fd);
+    if (closing != p.fds->closing.end() && !named_by_call) {
+        // Closed by a call of this table not known to be done: the same
+        // file still, or a new one. Reported, not known (FdTable::closing).
+        std::string shown = named ? named->target : std::string();
+        if (closing->second == shown) {
+            return;
+        }
+        closing->second = std::move(shown);
+    } else {
+        if (closing != p.fds->closing.end()) {
+            p.fds->closing.erase(closing);
+        }
+        p.fds->known.insert(fd);
+    }
     if (!named) {
         return;
     }
@@ -1103,21 +1144,21 @@ void Tracer::State::remember_read_digest(const FileVersion& version, const ReadD
     read_digests.emplace(version, digest);
 }
 
-void Tracer::State::learn_fds(const Task& t, Proc& p, int first, int last)
+void Tracer::State::learn_fds(const Task& t, Proc& p, int first, int last, bool named_by_call)
 {
     for (const int fd : read_fd_numbers(t.tid)) {
         if (fd >= first && fd <= last) {
-            learn_fd(t, p, fd);
+            learn_fd(t, p, fd, named_by_call);
         }
     }
 }
 
 void Tracer::State::know_open_fds(const Task& t, Proc& p)
 {
-    // A new set: exec gives a process sharing its table (CLONE_FILES) its own.
-    p.known_fds = std::make_shared<std::unordered_set<int>>();
+    // A new table: exec gives a process sharing its table (CLONE_FILES) its own.
+    p.fds = std::make_shared<FdTable>();
     for (const int fd : read_fd_numbers(t.tid)) {
-        p.known_fds->insert(fd);
+        p.fds->known.insert(fd);
     }
 }
 
@@ -1274,14 +1315,29 @@ void Tracer::State::file_entry(Task& t, Proc& p, const SyscallCall& decoded)
         // Published before the fds are released, as the shim does.
         check_watched(t, p, call.fd, call.fd2, false);
         publish(t, ROAR_OP_CLOSE, call.fd, call.fd2, 0, 0, 0);
+        // The fds the collector knew are closing, not closed, until a call
+        // names them again (FdTable::closing).
+        auto close_known = [&p](int fd) {
+            if (p.fds->known.erase(fd)) {
+                p.fds->closing[fd].clear();
+            }
+        };
         if (call.fd2 - call.fd < 4096) {
             for (int fd = call.fd; fd <= call.fd2 && fd >= 0; ++fd) {
                 p.written_fds.erase(fd);
-                p.known_fds->erase(fd);
+                close_known(fd);
             }
         } else {
             std::erase_if(p.written_fds, [&](int fd) { return fd >= call.fd && fd <= call.fd2; });
-            std::erase_if(*p.known_fds, [&](int fd) { return fd >= call.fd && fd <= call.fd2; });
+            std::vector<int> closed;
+            for (const int fd : p.fds->known) {
+                if (fd >= call.fd && fd <= call.fd2) {
+                    closed.push_back(fd);
+                }
+            }
+            for (const int fd : closed) {
+                close_known(fd);
+            }
         }
         resume(t);
         return;
@@ -1324,14 +1380,14 @@ void Tracer::State::learn_fds_for(const Task& t, Proc& p, const SyscallCall& cal
     switch (call.kind) {
     case SyscallKind::close:
         if (call.fd == call.fd2) {
-            learn_fd(t, p, call.fd);
+            learn_fd(t, p, call.fd, true);
         } else {
-            learn_fds(t, p, call.fd, call.fd2);
+            learn_fds(t, p, call.fd, call.fd2, true);
         }
         return;
     case SyscallKind::dup:
-        learn_fd(t, p, call.fd);
-        learn_fd(t, p, call.fd2); // dup2/dup3 close it first
+        learn_fd(t, p, call.fd, true);
+        learn_fd(t, p, call.fd2, true); // dup2/dup3 close it first
         return;
     default: break;
     }
@@ -1342,9 +1398,9 @@ void Tracer::State::learn_fds_for(const Task& t, Proc& p, const SyscallCall& cal
         learn_fds(t, p);
         return;
     }
-    learn_fd(t, p, call.dirfd);
-    learn_fd(t, p, call.dirfd2);
-    learn_fd(t, p, call.fd);
+    learn_fd(t, p, call.dirfd, true);
+    learn_fd(t, p, call.dirfd2, true);
+    learn_fd(t, p, call.fd, true);
 }
 
 bool Tracer::State::should_announce(const Task& t, Proc& p, int dirfd, const std::string& path, bool follow)
@@ -1411,7 +1467,7 @@ void Tracer::State::publish_result(Task& t, Proc& p, const PendingCall& pc, int6
     case SyscallKind::open:
         publish(t, ROAR_OP_OPEN, c.dirfd, -1, flags, c.mode, result, s1);
         if (result >= 0) {
-            p.known_fds->insert(int(result));
+            know_fd(p, int(result));
             p.written_fds.erase(int(result));
             p.watched.erase(int(result));
             // Writes are not stopped on: a write-capable fd that did not
@@ -1426,7 +1482,7 @@ void Tracer::State::publish_result(Task& t, Proc& p, const PendingCall& pc, int6
     case SyscallKind::dup:
         publish(t, ROAR_OP_DUP, c.fd, -1, 0, 0, result);
         if (result >= 0) {
-            p.known_fds->insert(int(result)); // its source was learnt at the entry
+            know_fd(p, int(result)); // its source was learnt at the entry
             if (p.written_fds.count(c.fd)) {
                 p.written_fds.insert(int(result));
             } else {
