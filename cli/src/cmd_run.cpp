@@ -23,8 +23,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <sys/resource.h>
 
 namespace fs = std::filesystem;
 using namespace roar::collector;
@@ -229,6 +232,7 @@ struct RunOutcome {
     int exit_code = 0;
     std::optional<int64_t> row;
     bool report = false;
+    int signal = 0; // the signal that killed the job, or 0
 };
 
 // Runs and records one job.
@@ -281,7 +285,7 @@ RunOutcome run_one(const Project& project, Store& store, const RunOptions& given
         if (report) {
             print_report(project, job, ""); // not stored (the note above says where it went): no step
         }
-        return {job.exit_code, stored.row, report};
+        return {job.exit_code, stored.row, report, job.signal.value_or(0)};
     }
     if (report) {
         // The report is made from the record in memory; of the stored job it
@@ -301,12 +305,34 @@ RunOutcome run_one(const Project& project, Store& store, const RunOptions& given
         }
         std::cout << job_json(*detail).dump(2) << std::endl;
     }
-    return {job.exit_code, stored.row, report};
+    return {job.exit_code, stored.row, report, job.signal.value_or(0)};
 }
 
 } // namespace
 
-int cmd_run(const RunOptions& given)
+void die_like_job(int signal)
+{
+    std::cout.flush();
+    std::cerr.flush();
+    std::fflush(nullptr);
+    // Dying of SIGSEGV or SIGABRT would leave a core file of roar's, whose
+    // only fault is the job's: none (as sudo does).
+    const struct rlimit no_core {
+        0, 0
+    };
+    setrlimit(RLIMIT_CORE, &no_core);
+    struct sigaction dfl { };
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    sigaction(signal, &dfl, nullptr);
+    sigset_t only;
+    sigemptyset(&only);
+    sigaddset(&only, signal);
+    sigprocmask(SIG_UNBLOCK, &only, nullptr);
+    raise(signal);
+}
+
+RunResult cmd_run(const RunOptions& given)
 {
     // git's view of the directory (commit, branch, modified files) is taken
     // beside roar's own start; the job's session waits for it before the
@@ -340,7 +366,7 @@ int cmd_run(const RunOptions& given)
         }
         rerun.step = store.step_number_named(name);
     }
-    int status = 0;
+    RunResult status;
     std::optional<int64_t> last_row;
     bool report = !given.quiet;
     for (const RerunJob& planned : rerun.jobs) {
@@ -360,7 +386,9 @@ int cmd_run(const RunOptions& given)
             git.reset();
         }
         const RunOutcome ran = run_one(project, store, given, planned.command, rerun.step, git ? &*git : nullptr);
-        status = status != 0 ? status : ran.exit_code;
+        if (status.exit_code == 0) {
+            status = {ran.exit_code, ran.signal};
+        }
         last_row = ran.row ? ran.row : last_row;
         report = report && ran.report;
     }

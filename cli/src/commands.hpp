@@ -25,7 +25,18 @@ struct RunOptions {
     std::vector<std::string> hash; // --hash ALG: digests besides BLAKE3 ("sha256"); empty: run.hash
     std::vector<std::string> command;
 };
-int cmd_run(const RunOptions& options);
+// What `roar run` ended with: the exit status to give (the job's, 128+N
+// when signal N killed it) and that signal (0: none), which roar dies of in
+// turn once the record is stored (die_like_job), so that its own parent
+// sees what the job's parent would have.
+struct RunResult {
+    int exit_code = 0;
+    int signal = 0;
+};
+RunResult cmd_run(const RunOptions& options);
+// Ends roar with `signal`, without a core file; returns only if the signal
+// did not end it.
+void die_like_job(int signal);
 
 // `all`: every input, output, path and job in the text view (lists are cut at 50 otherwise).
 int cmd_show(const std::string& ref, bool json, bool lineage, bool all);

@@ -280,7 +280,11 @@ int main(int argc, char** argv)
         }
         if (run->parsed()) {
             run_options.command = command;
-            return cmd_run(run_options);
+            const RunResult ran = cmd_run(run_options);
+            if (ran.signal != 0) {
+                die_like_job(ran.signal);
+            }
+            return ran.exit_code;
         }
         if (show->parsed()) {
             prepare_heap_for_reading();

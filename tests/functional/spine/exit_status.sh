@@ -32,6 +32,32 @@ assert_eq "$rc" 143 "SIGTERM forwarded"
 last=$("$ROAR" log --json | jq -r '.[-1].exit_code')
 assert_eq "$last" 143 "terminated job recorded"
 
+# A job killed by a signal: roar records it, then dies of the same signal,
+# so its parent sees a death by signal, as it would of the job (Python's
+# negative returncode, a shell's "Terminated"), and leaves no core file.
+cat >"$TEST_TMP/killed.py" <<'PY'
+import os, subprocess, sys
+roar = sys.argv[1]
+# The job dumps its own core in job/ (core_pattern "core"): roar's would land here.
+for sig, cmd in ((15, "kill -TERM $$"), (11, "cd job && kill -SEGV $$"), (9, "kill -KILL $$")):
+    plain = subprocess.run(["sh", "-c", cmd]).returncode
+    traced = subprocess.run([roar, "run", "-q", "sh", "-c", cmd]).returncode
+    print(sig, plain, traced)
+PY
+mkdir -p cores/job && cd cores
+while read -r sig plain traced; do
+  assert_eq "$plain" "-$sig" "the job alone dies of signal $sig"
+  assert_eq "$traced" "-$sig" "roar run dies of signal $sig too"
+done < <(ulimit -c unlimited 2>/dev/null; "$PYTHON" "$TEST_TMP/killed.py" "$ROAR")
+assert_eq "$(ls | grep -c '^core' || true)" 0 "no core file of roar's (the job's own are in job/)"
+cd "$PROJECT"
+assert_eq "$("$ROAR" log --json | jq -r '[.[-3:][] | .exit_code] | join(",")')" "143,139,137" "the three jobs recorded"
+set +e
+"$ROAR" run -q sh -c 'exit 143'
+rc=$?
+set -e
+assert_eq "$rc" 143 "a job exiting 143 of its own is an exit, not a signal"
+
 # Ctrl-C: the terminal signals the whole foreground group; roar survives
 # it, the job handles it, and the job is recorded. (A background job of a
 # script starts with SIGINT ignored: restore the default, as a terminal has.)
