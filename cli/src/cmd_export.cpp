@@ -10,6 +10,7 @@
 #include "project.hpp"
 
 #include "roar/collector/progress.hpp"
+#include "roar/collector/redact.hpp"
 
 #include <fmt/format.h>
 
@@ -69,6 +70,14 @@ std::vector<int64_t> selected_jobs(collector::Store& store, const Project& proje
         rows.push_back(job.row);
     }
     return rows;
+}
+
+// `text` (a message naming the endpoint) with the secret shapes of a URL
+// redacted: a password in it, an access_token parameter.
+std::string without_secrets(const std::string& text)
+{
+    static const auto redactor = collector::Redactor::create();
+    return redactor ? redactor->text(text) : text;
 }
 
 } // namespace
@@ -148,9 +157,10 @@ int cmd_export(const ExportOptions& options)
                     continue;
                 }
                 if (auto posted = sender->send(line); !posted) {
-                    throw FatalError(fmt::format("export: sending an event of job {} to {} failed: {}; {} of {} events "
-                                                 "were sent (exporting again is safe: run ids are stable)",
-                                                 job->uid, *endpoint, posted.error().message, sent, rows.size() * 2));
+                    throw FatalError(without_secrets(fmt::format(
+                        "export: sending an event of job {} to {} failed: {}; {} of {} events were sent (exporting "
+                        "again is safe: run ids are stable)",
+                        job->uid, *endpoint, posted.error().message, sent, rows.size() * 2)));
                 }
                 ++sent;
             }
@@ -160,7 +170,7 @@ int cmd_export(const ExportOptions& options)
     std::cout.flush();
     if (sender) {
         std::cerr << fmt::format("roar: sent {} events ({} job{}) to {}\n", sent, rows.size(),
-                                 rows.size() == 1 ? "" : "s", *endpoint);
+                                 rows.size() == 1 ? "" : "s", without_secrets(*endpoint));
     }
     return 0;
 }

@@ -44,6 +44,18 @@ assert_eq "$(wc -l <<<"$ERR_OUT")" 1 "lines of the error"
 assert_contains "$ERR_OUT" "http://127.0.0.1:$port/api/v1/lineage failed" "names the endpoint"
 assert_contains "$ERR_OUT" "tried 4 times" "retried"
 
+check "a password or token in the URL is never printed, on success or failure"
+start_receiver
+"$ROAR" export --format openlineage --session 2 --url "${RECEIVER_URL/http:\/\//http://alice:hunter2pw@}" 2>err.txt >/dev/null
+assert_contains "$(cat err.txt)" "sent " "sent with a password in the URL"
+assert_not_contains "$(cat err.txt)" "hunter2pw" "the summary"
+"$ROAR" export --format openlineage --session 2 --url "$RECEIVER_URL/api/v1/lineage?access_token=tok1234567890" \
+  2>err.txt >/dev/null || true # sent or refused: either way, what it says
+[[ -s err.txt ]] || fail "nothing said of the export with a token"
+assert_not_contains "$(cat err.txt)" "tok1234567890" "the summary or error with a token"
+expect_failure "$ROAR" export --format openlineage --url "http://alice:hunter2pw@127.0.0.1:$port"
+assert_not_contains "$ERR_OUT" "hunter2pw" "the error"
+
 check "a URL that is not http(s) is refused before anything is read"
 expect_failure "$ROAR" export --format openlineage --url "localhost:5000"
 assert_contains "$ERR_OUT" "--url takes an http:// or https:// URL" "bad URL"
