@@ -679,6 +679,33 @@ bool PostgresStatement::column_is_null(int index) const
 
 namespace {
 
+// `msg` (libpq's, which may quote the URI or a piece of it) with `url`'s
+// password replaced, wherever it stands: the URL whole, the password as
+// written in it, decoded.
+std::string without_password(std::string msg, const std::string& url)
+{
+    const auto replace_all = [&msg](const std::string& from, const std::string& to) {
+        if (from.empty()) {
+            return;
+        }
+        for (size_t at = msg.find(from); at != std::string::npos; at = msg.find(from, at + to.size())) {
+            msg.replace(at, from.size(), to);
+        }
+    };
+    replace_all(url, redact_store_url(url));
+    const SplitStoreUrl split = split_store_url_password(url);
+    replace_all(split.password, "***");
+    // As written (percent-encoded, or an escape libpq could not decode).
+    if (const size_t scheme = url.find("://"); scheme != std::string::npos) {
+        const size_t at = url.find('@', scheme + 3);
+        const size_t colon = url.find(':', scheme + 3);
+        if (at != std::string::npos && colon < at) {
+            replace_all(url.substr(colon + 1, at - colon - 1), "***");
+        }
+    }
+    return msg;
+}
+
 // Connects to `url`: libpq reads the password from the URL, PGPASSFILE or
 // ~/.pgpass, and every other unset setting from the PG* environment.
 Result<pg_conn*> connect(const std::string& url, const std::string& passfile)
@@ -695,7 +722,7 @@ Result<pg_conn*> connect(const std::string& url, const std::string& passfile)
     }
     pg_conn* conn = PQconnectdbParams(keys, values, 1);
     if (!conn || PQstatus(conn) != CONNECTION_OK) {
-        std::string msg = connection_error(conn);
+        std::string msg = without_password(connection_error(conn), url);
         PQfinish(conn);
         return fail("cannot connect to the store {}: {}", redact_store_url(url), msg);
     }

@@ -52,6 +52,13 @@ assert_contains "$ERR_OUT" "postgresql://roar:***@127.0.0.1:$dead/roar" "error"
 expect_failure env ROAR_STORE_URL="postgresql://roar:s3cr3t-pw@127.0.0.1:$dead/roar" "$ROAR" log
 assert_not_contains "$ERR_OUT" "s3cr3t-pw" "ROAR_STORE_URL error"
 
+check "a URL libpq cannot parse: its message quotes the URI, without the password"
+expect_failure "$ROAR" init --store "postgresql://roar:s3cr3t-pw@[::1/roar" --join team
+assert_contains "$ERR_OUT" "cannot connect to the store" "error"
+assert_not_contains "$ERR_OUT" "s3cr3t-pw" "malformed URL error"
+expect_failure "$ROAR" init --store "postgresql://roar:s3cr3t%ZZpw@127.0.0.1:$dead/roar" --join team
+assert_not_contains "$ERR_OUT" "s3cr3t" "bad percent-escape error"
+
 check "roar config set refuses a store.url with a password"
 cd "$TEST_TMP/a"
 expect_failure "$ROAR" config set store.url "$pw_url"
