@@ -1029,6 +1029,57 @@ tl::expected<WriteCondition, S3Error> parse_write_condition(std::optional<std::s
     return c;
 }
 
+std::optional<S3Error> refused_object_header(FrontOp op, const RequestHead& head)
+{
+    const bool write = op == FrontOp::put_object || op == FrontOp::copy_object || op == FrontOp::create_upload;
+    const bool object_bytes = write || op == FrontOp::get_object || op == FrontOp::head_object
+                              || op == FrontOp::upload_part || op == FrontOp::complete_upload;
+    const bool copy = op == FrontOp::copy_object || (op == FrontOp::upload_part && head.header("x-amz-copy-source"));
+    const auto starts = [](std::string_view name, std::string_view prefix) { return name.rfind(prefix, 0) == 0; };
+    for (const auto& [raw_name, raw_value] : head.headers) {
+        const std::string name = to_lower(raw_name);
+        const std::string_view value = sigv4::trim_blanks(raw_value);
+        if (object_bytes && starts(name, "x-amz-server-side-encryption-customer-")) {
+            return s3::not_implemented(name + " (SSE-C: objects are not encrypted with a customer key)");
+        }
+        if (copy && starts(name, "x-amz-copy-source-server-side-encryption-customer-")) {
+            return s3::not_implemented(name + " (SSE-C: objects are not encrypted with a customer key)");
+        }
+        if (!write) {
+            continue;
+        }
+        if (name == "x-amz-server-side-encryption") {
+            return s3::not_implemented(
+                fmt::format("x-amz-server-side-encryption {} (objects are not encrypted by the gateway)", value));
+        }
+        if (starts(name, "x-amz-server-side-encryption-")) {
+            return s3::not_implemented(name + " (objects are not encrypted by the gateway)");
+        }
+        if (starts(name, "x-amz-object-lock-")) {
+            return s3::not_implemented(name + " (object lock is not kept)");
+        }
+        if (name == "x-amz-website-redirect-location") {
+            return s3::not_implemented(name + " (website redirects are not kept)");
+        }
+        if (starts(name, "x-amz-grant-")) {
+            return s3::not_implemented(name + " (ACLs are not kept: every object is private)");
+        }
+        if (name == "x-amz-acl" && value != "private") {
+            return s3::not_implemented(fmt::format("x-amz-acl {} (ACLs are not kept: every object is private)", value));
+        }
+        if (name == "x-amz-tagging") {
+            return s3::not_implemented("x-amz-tagging (object tags are not kept)");
+        }
+        if (name == "x-amz-tagging-directive" && value != "COPY") {
+            return s3::not_implemented(fmt::format("x-amz-tagging-directive {} (object tags are not kept)", value));
+        }
+        if (name == "x-amz-storage-class" && value != "STANDARD") {
+            return s3::not_implemented(fmt::format("x-amz-storage-class {} (every object is STANDARD)", value));
+        }
+    }
+    return std::nullopt;
+}
+
 tl::expected<std::string, S3Error> parse_content_md5(std::optional<std::string_view> value)
 {
     if (!value) {
@@ -1386,25 +1437,6 @@ std::vector<Header> object_headers_of(const Exchange& x)
         }
     }
     return out;
-}
-
-// A header of a write (PutObject, CopyObject, CreateMultipartUpload) that
-// asks for something the gateway does not keep (tags, a storage class
-// other than STANDARD): S3's NotImplemented, naming it, rather than an
-// object silently without it.
-std::optional<S3Error> refused_write_header(const Exchange& x)
-{
-    if (x.head.header("x-amz-tagging")) {
-        return s3::not_implemented("x-amz-tagging (object tags are not kept)");
-    }
-    if (const auto d = x.head.header("x-amz-tagging-directive"); d && sigv4::trim_blanks(*d) != "COPY") {
-        return s3::not_implemented("x-amz-tagging-directive REPLACE (object tags are not kept)");
-    }
-    if (const auto c = x.head.header("x-amz-storage-class"); c && sigv4::trim_blanks(*c) != "STANDARD") {
-        return s3::not_implemented(
-            fmt::format("x-amz-storage-class {} (every object is STANDARD)", sigv4::trim_blanks(*c)));
-    }
-    return std::nullopt;
 }
 
 // The write condition of the request of `x` (If-Match, If-None-Match).
@@ -1772,9 +1804,6 @@ Result<Response> do_put_object(Exchange& x)
     if (size > k_max_object) {
         return x.error({400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size (5 GiB)."});
     }
-    if (auto refused = refused_write_header(x)) {
-        return x.error(*refused);
-    }
     const auto condition = write_condition_of(x);
     if (!condition) {
         return x.error(condition.error());
@@ -1895,9 +1924,6 @@ Result<Response> do_copy_object(Exchange& x)
     const auto directive = parse_metadata_directive(x.head.header("x-amz-metadata-directive"));
     if (!directive) {
         return x.error({400, "InvalidArgument", "Unknown metadata directive."});
-    }
-    if (auto refused = refused_write_header(x)) {
-        return x.error(*refused);
     }
     const auto condition = write_condition_of(x);
     if (!condition) {
@@ -2164,9 +2190,6 @@ Result<Response> do_create_upload(Exchange& x)
     GW_POLICY(policy);
     if (x.key.size() > max_key_length(policy)) {
         return x.error(s3::key_too_long(max_key_length(policy)));
-    }
-    if (auto refused = refused_write_header(x)) {
-        return x.error(*refused);
     }
     const Millis now = now_millis();
     GW_TRYR(usage, x.g.store->backend_usage());
@@ -2455,6 +2478,11 @@ Result<Response> do_list_parts(Exchange& x)
 
 Result<Response> dispatch(Exchange& x)
 {
+    // Before anything is looked up, placed or sent: a header asking for
+    // what the gateway does not implement is refused, never ignored.
+    if (auto refused = refused_object_header(x.op, x.head)) {
+        return x.error(*refused);
+    }
     switch (x.op) {
     case FrontOp::list_buckets: return do_list_buckets(x);
     case FrontOp::create_bucket: return do_create_bucket(x);

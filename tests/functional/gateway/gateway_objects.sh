@@ -20,7 +20,9 @@
 # and CompleteMultipartUpload, create-only racing writers included),
 # Content-MD5 (BadDigest, InvalidDigest), the standard object headers and
 # response-* overrides, and the refusals (501) of what the gateway does not
-# keep: versions, parts by number, tags, other storage classes.
+# keep: versions, parts by number, tags, other storage classes, encryption
+# (SSE-C, SSE-KMS, SSE-S3), object lock, website redirects, grants and ACLs
+# other than private.
 source "$(dirname "$0")/lib_backends.sh"
 PROXY=$ROAR_BUILD_DIR/bin/roar-proxy
 SQL_TOOL=${ROAR_GATEWAY_SQL_TOOL:-$ROAR_BUILD_DIR/bin/roar_gateway_sql_tool}
@@ -472,6 +474,73 @@ assert error_of(lambda: gw.head_object(Bucket="data", Key="tag/t")) == "404 404"
 gw.put_object(Bucket="data", Key="tag/t", Body=b"t", StorageClass="STANDARD")
 assert gw.get_object(Bucket="data", Key="tag/t")["Body"].read() == b"t"
 PY
+
+check "SSE-C, SSE-KMS, SSE-S3, object lock, website redirects, grants and ACLs other than private are refused with 501 naming the header, before any byte reaches a backend"
+objects_py <<'PY'
+import base64, datetime
+from gwobj import *
+def refused(call, header):
+    try:
+        call()
+    except botocore.exceptions.ClientError as e:
+        answer = e.response
+        got = (answer["ResponseMetadata"]["HTTPStatusCode"], answer["Error"]["Code"])
+        assert got == (501, "NotImplemented"), (header, got)
+        assert header in answer["Error"]["Message"], (header, answer["Error"]["Message"])
+        return
+    raise AssertionError("a request with %s was accepted" % header)
+gw.put_object(Bucket="data", Key="plain/src", Body=b"plain source")
+ssec = {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": b"k" * 32}
+source_ssec = {"CopySourceSSECustomerAlgorithm": "AES256", "CopySourceSSECustomerKey": b"k" * 32}
+put = lambda **kw: gw.put_object(Bucket="data", Key="sse/put", Body=b"secret", **kw)
+refused(lambda: put(**ssec), "x-amz-server-side-encryption-customer-")
+refused(lambda: put(ServerSideEncryption="AES256"), "x-amz-server-side-encryption AES256")
+refused(lambda: put(ServerSideEncryption="aws:kms"), "x-amz-server-side-encryption aws:kms")
+refused(lambda: put(ServerSideEncryption="aws:kms:dsse"), "x-amz-server-side-encryption aws:kms:dsse")
+refused(lambda: put(SSEKMSKeyId="alias/k"), "x-amz-server-side-encryption-aws-kms-key-id")
+refused(lambda: put(SSEKMSEncryptionContext=base64.b64encode(b'{"a":"b"}').decode()),
+        "x-amz-server-side-encryption-context")
+refused(lambda: put(BucketKeyEnabled=True), "x-amz-server-side-encryption-bucket-key-enabled")
+refused(lambda: put(ObjectLockMode="GOVERNANCE"), "x-amz-object-lock-mode")
+refused(lambda: put(ObjectLockRetainUntilDate=datetime.datetime(2099, 1, 1)), "x-amz-object-lock-retain-until-date")
+refused(lambda: put(ObjectLockLegalHoldStatus="ON"), "x-amz-object-lock-legal-hold")
+refused(lambda: put(WebsiteRedirectLocation="/elsewhere"), "x-amz-website-redirect-location")
+refused(lambda: put(GrantRead='id="abc"'), "x-amz-grant-read")
+refused(lambda: put(ACL="public-read"), "x-amz-acl public-read")
+copy = lambda **kw: gw.copy_object(Bucket="data", Key="sse/copy", CopySource="data/plain/src", **kw)
+refused(lambda: copy(**ssec), "x-amz-server-side-encryption-customer-")
+refused(lambda: copy(**source_ssec), "x-amz-copy-source-server-side-encryption-customer-")
+refused(lambda: copy(ServerSideEncryption="aws:kms"), "x-amz-server-side-encryption aws:kms")
+refused(lambda: copy(ACL="authenticated-read"), "x-amz-acl authenticated-read")
+create = lambda **kw: gw.create_multipart_upload(Bucket="data", Key="sse/mpu", **kw)
+refused(lambda: create(**ssec), "x-amz-server-side-encryption-customer-")
+refused(lambda: create(ServerSideEncryption="AES256"), "x-amz-server-side-encryption AES256")
+refused(lambda: create(ObjectLockLegalHoldStatus="ON"), "x-amz-object-lock-legal-hold")
+refused(lambda: create(GrantFullControl='id="abc"'), "x-amz-grant-full-control")
+up = gw.create_multipart_upload(Bucket="data", Key="plain/mpu")["UploadId"]
+refused(lambda: gw.upload_part(Bucket="data", Key="plain/mpu", UploadId=up, PartNumber=1, Body=b"p", **ssec),
+        "x-amz-server-side-encryption-customer-")
+refused(lambda: gw.upload_part_copy(Bucket="data", Key="plain/mpu", UploadId=up, PartNumber=1,
+                                    CopySource="data/plain/src", **source_ssec),
+        "x-amz-copy-source-server-side-encryption-customer-")
+assert gw.list_parts(Bucket="data", Key="plain/mpu", UploadId=up).get("Parts", []) == []
+gw.abort_multipart_upload(Bucket="data", Key="plain/mpu", UploadId=up)
+refused(lambda: gw.get_object(Bucket="data", Key="plain/src", **ssec), "x-amz-server-side-encryption-customer-")
+assert error_of(lambda: gw.head_object(Bucket="data", Key="plain/src", **ssec)) == "501 501"
+for key in ("sse/put", "sse/copy", "sse/mpu"):
+    assert error_of(lambda: gw.head_object(Bucket="data", Key=key)) == "404 404", key
+assert [u["Key"] for u in gw.list_multipart_uploads(Bucket="data").get("Uploads", []) if u["Key"].startswith("sse/")] == []
+# private is every object's ACL: asking for it changes nothing and is served.
+gw.put_object(Bucket="data", Key="plain/private", Body=b"p", ACL="private")
+gw.copy_object(Bucket="data", Key="plain/private-copy", CopySource="data/plain/private", ACL="private")
+up = gw.create_multipart_upload(Bucket="data", Key="plain/private-mpu", ACL="private")["UploadId"]
+gw.abort_multipart_upload(Bucket="data", Key="plain/private-mpu", UploadId=up)
+assert gw.get_object(Bucket="data", Key="plain/private-copy")["Body"].read() == b"p"
+PY
+for backend in a b; do
+  assert_eq "$(grep -c '/data/sse/' "$TEST_TMP/backend-$backend.log" || true)" 0 \
+    "requests for the refused keys on backend $backend"
+done
 
 curl -sf "$GW_URL/_roar/metrics" | grep '^roar_gateway_copies_total' || true
 echo "PASS: $TEST_NAME ($ENGINE)"

@@ -3,7 +3,8 @@
 // clamped, 416 past the end, other forms ignored), what a CopyObject's
 // x-amz-copy-source and x-amz-metadata-directive headers name, the
 // bucket a virtual-host style Host header names, what conditional headers
-// decide, and what a Content-MD5 header gives.
+// decide, what a Content-MD5 header gives, and which headers an object
+// call refuses rather than ignores.
 #include "roar/proxy/gateway/front.hpp"
 
 #include <catch2/catch.hpp>
@@ -135,6 +136,82 @@ TEST_CASE("front: a write's If-None-Match must be *, and its conditions hold aga
     current.etag = "\"def\"";
     CHECK(check_write_condition(*m, &current) == ConditionCheck::failed);
     CHECK(check_write_condition(WriteCondition{}, &current) == ConditionCheck::met);
+}
+
+TEST_CASE("front: a header asking an object call for what the gateway does not implement is refused, naming it")
+{
+    const auto refused = [](FrontOp o, std::vector<std::pair<std::string, std::string>> headers) -> std::string {
+        roar::proxy::RequestHead head;
+        head.method = "PUT";
+        head.target = "/b/k";
+        head.headers = std::move(headers);
+        const auto e = refused_object_header(o, head);
+        if (!e) {
+            return "";
+        }
+        CHECK(e->status == 501);
+        CHECK(e->code == "NotImplemented");
+        return e->message;
+    };
+    const auto names = [&](FrontOp o, std::vector<std::pair<std::string, std::string>> headers, std::string_view what) {
+        const std::string message = refused(o, std::move(headers));
+        INFO(message);
+        CHECK(message.find(what) != std::string::npos);
+    };
+    // What every client sends, and what the gateway keeps, passes.
+    for (const FrontOp o : {FrontOp::put_object, FrontOp::copy_object, FrontOp::create_upload}) {
+        CHECK(refused(o, {}).empty());
+        CHECK(refused(o, {{"Content-Type", "text/plain"},
+                          {"x-amz-meta-a", "1"},
+                          {"X-Amz-Acl", " private "},
+                          {"x-amz-storage-class", "STANDARD"},
+                          {"x-amz-tagging-directive", "COPY"},
+                          {"x-amz-copy-source", "b/src"},
+                          {"x-amz-metadata-directive", "REPLACE"}})
+                  .empty());
+    }
+    // SSE-C on any read or write of an object's bytes.
+    for (const FrontOp o : {FrontOp::put_object, FrontOp::copy_object, FrontOp::create_upload, FrontOp::upload_part,
+                            FrontOp::complete_upload, FrontOp::get_object, FrontOp::head_object}) {
+        names(o, {{"X-Amz-Server-Side-Encryption-Customer-Algorithm", "AES256"}},
+              "x-amz-server-side-encryption-customer-algorithm (SSE-C");
+        names(o, {{"x-amz-server-side-encryption-customer-key", "a2V5"}}, "x-amz-server-side-encryption-customer-key");
+        names(o, {{"x-amz-server-side-encryption-customer-key-MD5", "bWQ1"}},
+              "x-amz-server-side-encryption-customer-key-md5");
+    }
+    // The source's SSE-C on a copy: CopyObject, and UploadPart with a copy source.
+    names(FrontOp::copy_object, {{"x-amz-copy-source-server-side-encryption-customer-algorithm", "AES256"}},
+          "x-amz-copy-source-server-side-encryption-customer-algorithm");
+    names(FrontOp::upload_part,
+          {{"x-amz-copy-source", "b/src"}, {"x-amz-copy-source-server-side-encryption-customer-key", "a2V5"}},
+          "x-amz-copy-source-server-side-encryption-customer-key");
+    // Writes: encryption, object lock, redirects, ACLs, tags, storage classes.
+    for (const FrontOp o : {FrontOp::put_object, FrontOp::copy_object, FrontOp::create_upload}) {
+        names(o, {{"x-amz-server-side-encryption", "AES256"}}, "x-amz-server-side-encryption AES256");
+        names(o, {{"x-amz-server-side-encryption", "aws:kms"}}, "x-amz-server-side-encryption aws:kms");
+        names(o, {{"x-amz-server-side-encryption", "aws:kms:dsse"}}, "x-amz-server-side-encryption aws:kms:dsse");
+        names(o, {{"x-amz-server-side-encryption-aws-kms-key-id", "k"}}, "x-amz-server-side-encryption-aws-kms-key-id");
+        names(o, {{"x-amz-server-side-encryption-context", "e30="}}, "x-amz-server-side-encryption-context");
+        names(o, {{"x-amz-server-side-encryption-bucket-key-enabled", "true"}},
+              "x-amz-server-side-encryption-bucket-key-enabled");
+        names(o, {{"x-amz-object-lock-mode", "GOVERNANCE"}}, "x-amz-object-lock-mode (object lock");
+        names(o, {{"x-amz-object-lock-retain-until-date", "2030-01-01T00:00:00Z"}},
+              "x-amz-object-lock-retain-until-date");
+        names(o, {{"x-amz-object-lock-legal-hold", "ON"}}, "x-amz-object-lock-legal-hold");
+        names(o, {{"x-amz-website-redirect-location", "/other"}}, "x-amz-website-redirect-location");
+        names(o, {{"x-amz-grant-read", "id=abc"}}, "x-amz-grant-read (ACLs");
+        names(o, {{"x-amz-grant-full-control", "id=abc"}}, "x-amz-grant-full-control");
+        names(o, {{"x-amz-acl", "public-read"}}, "x-amz-acl public-read");
+        names(o, {{"x-amz-acl", "bucket-owner-full-control"}}, "x-amz-acl bucket-owner-full-control");
+        names(o, {{"x-amz-tagging", "team=a"}}, "x-amz-tagging (object tags");
+        names(o, {{"x-amz-tagging-directive", "REPLACE"}}, "x-amz-tagging-directive REPLACE");
+        names(o, {{"x-amz-storage-class", "GLACIER"}}, "x-amz-storage-class GLACIER");
+    }
+    // Reads, parts and deletes carry no write options to refuse.
+    CHECK(refused(FrontOp::get_object, {{"x-amz-acl", "public-read"}}).empty());
+    CHECK(refused(FrontOp::upload_part, {{"x-amz-server-side-encryption", "AES256"}}).empty());
+    CHECK(refused(FrontOp::upload_part, {{"x-amz-copy-source-server-side-encryption-customer-key", "a2V5"}}).empty());
+    CHECK(refused(FrontOp::delete_object, {{"x-amz-server-side-encryption-customer-key", "a2V5"}}).empty());
 }
 
 TEST_CASE("front: a Content-MD5 header is base64 of 16 bytes, anything else InvalidDigest")

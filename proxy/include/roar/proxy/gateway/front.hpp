@@ -16,6 +16,7 @@
 #include "roar/proxy/gateway/config.hpp"
 #include "roar/proxy/gateway/metadata.hpp"
 #include "roar/proxy/gateway/object_backend.hpp"
+#include "roar/proxy/request.hpp"
 #include "roar/proxy/s3_error.hpp"
 #include "roar/proxy/sigv4.hpp"
 
@@ -102,6 +103,21 @@ ReadVerdict evaluate_read_conditions(const ReadConditions& c, std::string_view e
 // If-None-Match other than "*", which S3 does not serve on writes either.
 tl::expected<WriteCondition, S3Error> parse_write_condition(std::optional<std::string_view> if_match,
                                                             std::optional<std::string_view> if_none_match);
+
+// The header of request `head` for object operation `op` that asks for
+// what the gateway does not implement, as S3's NotImplemented (501) naming
+// it; nullopt when there is none. Checked before any byte moves, so a
+// refused request stores and reads nothing. On every object read or write
+// (and CompleteMultipartUpload): SSE-C (x-amz-server-side-encryption-
+// customer-*). On a copy (CopyObject, or UploadPart with x-amz-copy-source):
+// the source's SSE-C (x-amz-copy-source-server-side-encryption-customer-*).
+// On PutObject, CopyObject and CreateMultipartUpload: any
+// x-amz-server-side-encryption* (objects are not encrypted by the gateway,
+// and the header is not passed to the backends), object lock
+// (x-amz-object-lock-*), x-amz-website-redirect-location, x-amz-grant-*,
+// x-amz-acl other than private, x-amz-tagging, x-amz-tagging-directive other
+// than COPY and x-amz-storage-class other than STANDARD.
+std::optional<S3Error> refused_object_header(FrontOp op, const RequestHead& head);
 
 // The 16 raw bytes a Content-MD5 header `value` gives (empty when there is
 // no header); S3's InvalidDigest (400) when it is not base64 of 16 bytes.
