@@ -844,9 +844,14 @@ std::optional<CopySource> parse_copy_source(std::string_view value)
 {
     // The query is cut before decoding: an encoded '?' belongs to the key.
     std::string_view v = sigv4::trim_blanks(value);
+    std::optional<std::string> version_id;
     if (const auto q = v.find('?'); q != std::string_view::npos) {
         const std::string_view query = v.substr(q + 1);
         if (query.substr(0, 10) != "versionId=") {
+            return std::nullopt;
+        }
+        version_id = sigv4::percent_decode(query.substr(10));
+        if (!version_id) {
             return std::nullopt;
         }
         v = v.substr(0, q);
@@ -863,7 +868,7 @@ std::optional<CopySource> parse_copy_source(std::string_view value)
     if (slash == std::string_view::npos || slash == 0 || slash + 1 == d.size()) {
         return std::nullopt;
     }
-    return CopySource{std::string(d.substr(0, slash)), std::string(d.substr(slash + 1))};
+    return CopySource{std::string(d.substr(0, slash)), std::string(d.substr(slash + 1)), std::move(version_id)};
 }
 
 tl::expected<ByteRange, S3Error> parse_copy_source_range(std::optional<std::string_view> value, std::uint64_t size)
@@ -1862,6 +1867,13 @@ Result<Answer<CopySourceObject>> find_copy_source(Exchange& x)
     if (!source) {
         return Answer<CopySourceObject>(tl::unexpected(x.error(
             {400, "InvalidArgument", "Copy Source must mention the source bucket and key: sourcebucket/sourcekey."})));
+    }
+    if (source->version_id && *source->version_id != "null") {
+        // null is the version id of every object of an unversioned bucket:
+        // the current object. Any other names a version the gateway does
+        // not keep.
+        return Answer<CopySourceObject>(tl::unexpected(x.error(s3::not_implemented(
+            "x-amz-copy-source with a versionId other than null (the gateway keeps one version of a key)"))));
     }
     for (const auto& [n, v] : x.head.headers) {
         if (to_lower(n).rfind("x-amz-copy-source-if-", 0) == 0) {

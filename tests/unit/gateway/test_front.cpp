@@ -292,16 +292,22 @@ TEST_CASE("front: Range headers follow S3's rules")
     }
 }
 
-TEST_CASE("front: a copy source names a bucket and a key, decoded, with a version id ignored")
+TEST_CASE("front: a copy source names a bucket, a key and maybe a version id, decoded")
 {
     const auto plain = parse_copy_source("data/dir/obj 1.bin");
     REQUIRE(plain);
     CHECK(plain->bucket == "data");
     CHECK(plain->key == "dir/obj 1.bin");
+    CHECK_FALSE(plain->version_id);
     const auto encoded = parse_copy_source("/data/dir%2Fa%20b%3Fc.bin?versionId=3HL4kqtJlcpXroDTDmJ");
     REQUIRE(encoded);
     CHECK(encoded->bucket == "data");
     CHECK(encoded->key == "dir/a b?c.bin");
+    // The version id is kept for the copy to refuse (any but null), never dropped.
+    CHECK(encoded->version_id == std::optional<std::string>("3HL4kqtJlcpXroDTDmJ"));
+    CHECK(parse_copy_source("data/k?versionId=null")->version_id == std::optional<std::string>("null"));
+    CHECK(parse_copy_source("data/k?versionId=a%2Bb")->version_id == std::optional<std::string>("a+b"));
+    CHECK_FALSE(parse_copy_source("data/k?versionId=bad%zz"));
     CHECK_FALSE(parse_copy_source(""));
     CHECK_FALSE(parse_copy_source("data"));
     CHECK_FALSE(parse_copy_source("data/"));

@@ -133,11 +133,12 @@ tl::expected<std::optional<ByteRange>, S3Error> parse_range(std::optional<std::s
 struct CopySource {
     std::string bucket;
     std::string key;
+    std::optional<std::string> version_id; // decoded, when a "?versionId=" names one
 };
 
-// The bucket and key of an x-amz-copy-source `value` ("bucket/key" or
-// "/bucket/key", percent-encoded, an optional "?versionId=..." ignored since
-// the gateway keeps one version of a key); nullopt when it names no key.
+// The bucket, key and version id of an x-amz-copy-source `value`
+// ("bucket/key" or "/bucket/key", percent-encoded, with an optional
+// "?versionId=..."); nullopt when it names no key or has another query.
 std::optional<CopySource> parse_copy_source(std::string_view value);
 
 // What CopyObject does with the source's content type and user metadata.
