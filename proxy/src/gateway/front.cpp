@@ -1491,7 +1491,9 @@ Result<Response> do_list_buckets(Exchange& x)
     for (const auto& b : x.g.config.buckets) {
         const std::string& owner = b.tenant.empty() ? x.g.config.auth.tenant : b.tenant;
         if (owner == x.caller->tenant) {
-            out.push_back({b.name, 0});
+            GW_TRYR(seen, x.g.store->setting(bucket_first_seen_setting({owner, b.name})));
+            const auto since = parse_decimal(seen->value_or(""));
+            out.push_back({b.name, static_cast<Millis>(since.value_or(0))});
         }
     }
     GW_TRYR(ns, x.g.store->list_namespaces(x.caller->tenant));

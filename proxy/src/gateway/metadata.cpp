@@ -133,7 +133,21 @@ Result<void> seed_metadata(MetadataStore& store, const GatewayConfig& config, Mi
             return tl::unexpected(created.error());
         }
     }
+    // A configured bucket has no creation of its own: the first start that
+    // names it stands for one, kept across restarts and shared by every
+    // gateway on this metadata.
+    for (const auto& b : config.buckets) {
+        const BucketRef ref{b.tenant.empty() ? config.auth.tenant : b.tenant, b.name};
+        if (auto seen = store.init_setting(bucket_first_seen_setting(ref), std::to_string(now)); !seen) {
+            return tl::unexpected(seen.error());
+        }
+    }
     return {};
+}
+
+std::string bucket_first_seen_setting(const BucketRef& bucket)
+{
+    return "bucket_first_seen." + bucket.tenant + "/" + bucket.bucket;
 }
 
 Result<std::unique_ptr<MetadataStore>> open_metadata_store(const MetadataConfig& config)

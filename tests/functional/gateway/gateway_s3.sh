@@ -4,7 +4,9 @@
 # full, 507 with nothing written, multipart (boto3 and `aws s3 cp`), wrong
 # and unknown keys refused with S3's errors, health/ready/metrics, the
 # admin API and its CLI (tenants, keys, revocation, tenant buckets in
-# hashed namespaces), deletion releasing quota, and replication.
+# hashed namespaces), deletion releasing quota, replication, and
+# ListBuckets' creation dates (a configured bucket's first start, kept
+# across restarts; a tenant bucket's CreateBucket).
 source "$(dirname "$0")/lib_gateway.sh"
 need aws curl jq cmp
 start_backend_a
@@ -31,6 +33,7 @@ backends = ["a", "b"]
 replicas = 2
 key_prefix = "twice/"
 EOF
+GW_FIRST_START=$(date +%s)
 start_gateway gateway "$TEST_TMP/gw.toml"
 
 check "health answers and ready reports metadata and both backends"
@@ -76,6 +79,21 @@ assert code(lambda: gw.head_object(Bucket="data", Key="top")) == "404 404"
 assert code(lambda: gw.get_object(Bucket="nope", Key="x")) == "404 NoSuchBucket"
 assert [x["Name"] for x in gw.list_buckets()["Buckets"]] == ["data", "small", "twice"]
 PY
+
+check "ListBuckets dates a configured bucket from the gateway's first start with it, as kept in the metadata"
+static "$GW_FIRST_START" "$TEST_TMP/gw.db" <<PY >"$TEST_TMP/created.txt"
+$PYHEAD
+import sqlite3
+started = int(sys.argv[1])
+db = sqlite3.connect("file:%s?mode=ro" % sys.argv[2], uri=True)
+for x in gw.list_buckets()["Buckets"]:
+    created = x["CreationDate"].timestamp()
+    assert started - 1 <= created <= started + 60, (x["Name"], x["CreationDate"], started)
+    kept = db.execute("SELECT value FROM gw_settings WHERE name = ?", ("bucket_first_seen.default/" + x["Name"],)).fetchone()
+    assert kept and int(kept[0]) // 1000 == int(created), (x["Name"], kept, created)
+    print(x["Name"], x["CreationDate"].isoformat())
+PY
+assert_eq "$(wc -l <"$TEST_TMP/created.txt")" 3 "configured buckets listed with their first-seen time"
 
 check "an empty object and a 1 KiB one read back whole, again and again on kept-alive connections"
 static <<PY
@@ -247,7 +265,10 @@ TX_SECRET=$(jq -r .secret_key <<<"$key_json")
 assert_eq "$(jq -r '.tenants[].name' <<<"$("$PROXY" admin tenants list)" | grep -c team-x)" 1 "tenant listed"
 gw_py "$TX_KEY" "$TX_SECRET" <<PY
 $PYHEAD
+import time
 gw.create_bucket(Bucket="data")   # the same name as the static tenant's bucket: a different bucket
+created = gw.list_buckets()["Buckets"][0]["CreationDate"].timestamp()
+assert abs(created - time.time()) < 60, "a tenant's bucket is dated from its CreateBucket: %s" % created
 gw.put_object(Bucket="data", Key="mine", Body=b"team-x")
 assert gw.get_object(Bucket="data", Key="mine")["Body"].read() == b"team-x"
 assert code(lambda: gw.get_object(Bucket="data", Key="p2")) == "404 NoSuchKey"
@@ -393,4 +414,16 @@ check "SIGTERM stops the gateway cleanly"
 kill -TERM "$GW_PID"
 wait "$GW_PID" || fail "the gateway exited with $?"
 assert_contains "$(cat "$TEST_TMP/gateway.log")" "stopped" "shutdown logged"
+
+check "a restarted gateway keeps the configured buckets' first-seen time"
+sleep 1 # a later start whose own time would show in whole seconds
+start_gateway gateway-again "$TEST_TMP/gw.toml"
+static <<PY >"$TEST_TMP/created-again.txt"
+$PYHEAD
+for x in gw.list_buckets()["Buckets"]:
+    print(x["Name"], x["CreationDate"].isoformat())
+PY
+assert_eq "$(cat "$TEST_TMP/created-again.txt")" "$(cat "$TEST_TMP/created.txt")" "CreationDate after the restart"
+kill -TERM "$GW_PID"
+wait "$GW_PID" || fail "the restarted gateway exited with $?"
 echo "PASS: $TEST_NAME"

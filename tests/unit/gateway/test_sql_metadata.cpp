@@ -921,6 +921,29 @@ TEST_CASE("settings are set once; reopening keeps the schema and the data", "[ga
     CHECK((*s)->backend_usage()->size() == 1);
 }
 
+TEST_CASE("a configured bucket's first-seen time is set by the first start and kept by later ones",
+          "[gateway][metadata]")
+{
+    const GatewayConfig c = example_config();
+    TempStore s;
+    const auto seen = [&](const std::string& bucket) {
+        auto v = s->setting(bucket_first_seen_setting({c.auth.tenant, bucket}));
+        REQUIRE(v);
+        return *v;
+    };
+    CHECK(seen("data") == std::nullopt);
+    REQUIRE(seed_metadata(*s, c, 1000));
+    REQUIRE(seed_metadata(*s, c, 5000));
+    CHECK(seen("data") == std::optional<std::string>("1000"));
+    CHECK(seen("eu-only") == std::optional<std::string>("1000"));
+    // A bucket added to the configuration later is first seen at the start naming it.
+    const GatewayConfig more =
+        example_config("[[bucket]]\nname = \"late\"\nbackends = [\"c\"]\nkey_prefix = \"late/\"\n");
+    REQUIRE(seed_metadata(*s, more, 9000));
+    CHECK(seen("late") == std::optional<std::string>("9000"));
+    CHECK(seen("data") == std::optional<std::string>("1000"));
+}
+
 TEST_CASE("ids are time-ordered and unique", "[gateway][metadata]")
 {
     const std::string a = new_id(1000);

@@ -413,9 +413,16 @@ public:
 // provides that engine.
 Result<std::unique_ptr<MetadataStore>> open_metadata_store(const MetadataConfig& config);
 
-// Registers the configured backends' quotas and creates the configured
-// tenants ([auth] tenant and [[tenant]] names) in `store`.
+// Registers the configured backends' quotas, creates the configured
+// tenants ([auth] tenant and [[tenant]] names) in `store` and records `now`
+// as the first-seen time of each configured bucket not seen before.
 Result<void> seed_metadata(MetadataStore& store, const GatewayConfig& config, Millis now);
+
+// The setting (gw_settings name) keeping when configured bucket `bucket`
+// (its owner and name) was first seen by a gateway on this metadata, in
+// milliseconds since the epoch, written once and never overwritten:
+// ListBuckets answers it as the bucket's CreationDate.
+std::string bucket_first_seen_setting(const BucketRef& bucket);
 
 // A new version/upload/job id: 26 characters of lower-case Crockford
 // base32, time-ordered (48-bit milliseconds `now`, 80 random bits).
