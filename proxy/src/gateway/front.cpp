@@ -1069,7 +1069,10 @@ std::optional<S3Error> refused_object_header(FrontOp op, const RequestHead& head
         if (starts(name, "x-amz-grant-")) {
             return s3::not_implemented(name + " (ACLs are not kept: every object is private)");
         }
-        if (name == "x-amz-acl" && value != "private") {
+        // Every object is its tenant's alone: "bucket-owner-full-control"
+        // (which tools send when writing to another account's bucket)
+        // means the same here.
+        if (name == "x-amz-acl" && value != "private" && value != "bucket-owner-full-control") {
             return s3::not_implemented(fmt::format("x-amz-acl {} (ACLs are not kept: every object is private)", value));
         }
         if (name == "x-amz-tagging") {

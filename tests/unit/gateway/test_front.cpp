@@ -202,11 +202,12 @@ TEST_CASE("front: a header asking an object call for what the gateway does not i
         names(o, {{"x-amz-grant-read", "id=abc"}}, "x-amz-grant-read (ACLs");
         names(o, {{"x-amz-grant-full-control", "id=abc"}}, "x-amz-grant-full-control");
         names(o, {{"x-amz-acl", "public-read"}}, "x-amz-acl public-read");
-        names(o, {{"x-amz-acl", "bucket-owner-full-control"}}, "x-amz-acl bucket-owner-full-control");
         names(o, {{"x-amz-tagging", "team=a"}}, "x-amz-tagging (object tags");
         names(o, {{"x-amz-tagging-directive", "REPLACE"}}, "x-amz-tagging-directive REPLACE");
         names(o, {{"x-amz-storage-class", "GLACIER"}}, "x-amz-storage-class GLACIER");
     }
+    // Every object is its tenant's: the owner's full control is what it has.
+    CHECK(refused(FrontOp::put_object, {{"x-amz-acl", "bucket-owner-full-control"}}).empty());
     // Reads, parts and deletes carry no write options to refuse.
     CHECK(refused(FrontOp::get_object, {{"x-amz-acl", "public-read"}}).empty());
     CHECK(refused(FrontOp::upload_part, {{"x-amz-server-side-encryption", "AES256"}}).empty());
