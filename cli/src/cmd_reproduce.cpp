@@ -370,6 +370,9 @@ std::string build_dir(const ReproduceOptions& options, const ReproducePlan& plan
     std::error_code ec;
     if (!options.dir.empty()) {
         const fs::path dir = fs::absolute(options.dir, ec);
+        if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) {
+            refuse(options, fmt::format("--dir {} is not a directory: give a new or empty directory", options.dir));
+        }
         if (fs::exists(dir, ec) && !fs::is_empty(dir, ec)) {
             refuse(options, fmt::format("--dir {} exists and is not empty: give a new directory", options.dir));
         }

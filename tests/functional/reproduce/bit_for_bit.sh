@@ -54,3 +54,14 @@ mkdir -p "$TEST_TMP/full" && touch "$TEST_TMP/full/x"
 reproduce_json --dir "$TEST_TMP/full" out/model.txt
 assert_eq "$RC" 2 "refused"
 assert_contains "$ERR" "is not empty" "says why"
+
+check "--dir naming a regular file, even an empty one, is refused in one line and the file is kept"
+printf 'notes\n' >"$TEST_TMP/notes.txt"
+: >"$TEST_TMP/empty.txt"
+for f in notes.txt empty.txt; do
+  reproduce_json --dir "$TEST_TMP/$f" out/model.txt
+  assert_eq "$RC" 2 "$f refused"
+  assert_eq "$ERR" "roar: --dir $TEST_TMP/$f is not a directory: give a new or empty directory" "$f: one line saying why"
+  [[ -f $TEST_TMP/$f ]] || fail "$f was replaced"
+done
+assert_eq "$(cat "$TEST_TMP/notes.txt")" notes "notes.txt keeps its content"
