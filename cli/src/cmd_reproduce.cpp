@@ -284,37 +284,6 @@ void print_plan(const ReproducePlan& plan, const EnvironmentDifferences& env_dif
     std::cout << out;
 }
 
-// Where each external input will come from: a recorded location whose
-// content still has the recorded digest. Refuses naming the first missing one.
-std::vector<std::string> locate_inputs(const ReproduceOptions& options, const ReproducePlan& plan)
-{
-    std::vector<std::string> sources(plan.inputs.size());
-    for (size_t i = 0; i < plan.inputs.size(); ++i) {
-        const PlanInput& in = plan.inputs[i];
-        if (in.in_checkout || is_remote(in.path)) {
-            continue; // S3 objects are read where they are (check_s3_before_run HEADs them)
-        }
-        if (in.digest.empty()) {
-            refuse(options, fmt::format("external input {} was not hashed when it was read: its content cannot be "
-                                        "checked",
-                                        in.path));
-        }
-        const bool movable = relative_to(in.path, plan.root).has_value();
-        for (const auto& at : in.seen_at) {
-            if (!is_remote(at) && (movable || at == in.path) && current_blake3(at) == in.digest) {
-                sources[i] = at;
-                break;
-            }
-        }
-        if (sources[i].empty()) {
-            refuse(options, fmt::format("external input {} (blake3 {}) is not available: no recorded location ({}) "
-                                        "has that content now; put it back and try again",
-                                        in.path, short_digest(in.digest), fmt::join(in.seen_at, ", ")));
-        }
-    }
-    return sources;
-}
-
 // A fresh checkout of the plan's commit at `dir`: a detached worktree of
 // the recorded repository, else a clone of it (or of its remote).
 void check_out(const ReproduceOptions& options, const ReproducePlan& plan, const std::string& dir)
@@ -432,13 +401,6 @@ int run_plan(const ReproduceOptions& options, const ReproducePlan& plan, const P
     if (plan.jobs.empty()) {
         refuse(options, "no recorded job to run");
     }
-    for (const auto& job : plan.jobs) {
-        if (!relative_to(job.cwd, plan.root)) {
-            refuse(options, fmt::format("job {} ran in {}, outside the repository {}: it cannot be rebuilt in a "
-                                        "fresh checkout",
-                                        job_label(job), job.cwd, plan.root));
-        }
-    }
     if (!plan.outside_outputs.empty() && !options.allow_outside_writes) {
         std::vector<std::string> paths;
         for (const auto& o : plan.outside_outputs) {
@@ -448,7 +410,6 @@ int run_plan(const ReproduceOptions& options, const ReproducePlan& plan, const P
                                     "in place: {} (give --allow-outside-writes to rebuild them there and compare them)",
                                     fmt::join(paths, ", ")));
     }
-    const std::vector<std::string> sources = locate_inputs(options, plan);
     const std::vector<std::string> warnings = check_s3_before_run(options, plan, project.config().proxy_upstream);
     if (!options.json) {
         for (const auto& d : environment_differences(plan.jobs).lines) {
@@ -466,19 +427,19 @@ int run_plan(const ReproduceOptions& options, const ReproducePlan& plan, const P
     }
     for (size_t i = 0; i < plan.inputs.size(); ++i) {
         const PlanInput& in = plan.inputs[i];
-        if (sources[i].empty()) {
-            continue;
+        if (in.source.empty()) {
+            continue; // in the checkout, or an S3 object
         }
         const std::string to = moved_path(in.path, plan.root, dir);
-        if (to == sources[i]) {
+        if (to == in.source) {
             continue; // outside the repository: read where it is
         }
         std::error_code ec;
         fs::create_directories(fs::path(to).parent_path(), ec);
         // A copy, never a link: a job writing its input in place must not
         // change the original.
-        if (!fs::copy_file(sources[i], to, fs::copy_options::overwrite_existing, ec)) {
-            refuse(options, fmt::format("cannot copy external input {} to {}: {}", sources[i], to, ec.message()));
+        if (!fs::copy_file(in.source, to, fs::copy_options::overwrite_existing, ec)) {
+            refuse(options, fmt::format("cannot copy external input {} to {}: {}", in.source, to, ec.message()));
         }
     }
 
@@ -495,7 +456,7 @@ int run_plan(const ReproduceOptions& options, const ReproducePlan& plan, const P
     for (const auto& job : plan.jobs) {
         std::vector<std::string> argv = {self, "run", "-q", "--"};
         for (const auto& arg : job.argv) {
-            argv.push_back(moved_path(arg, plan.root, dir));
+            argv.push_back(moved_argument(arg, plan.root, dir));
         }
         const std::string cwd = moved_path(job.cwd, plan.root, dir);
         if (!quiet) {

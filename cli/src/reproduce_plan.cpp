@@ -22,6 +22,7 @@
 #include <map>
 #include <numeric>
 #include <set>
+#include <string_view>
 #include <tuple>
 
 namespace roar::cli {
@@ -199,6 +200,77 @@ std::optional<std::string> relative_to(const std::string& path, const std::strin
     return std::nullopt;
 }
 
+namespace {
+
+// Whether `c`, next to a recorded path in a command argument, ends it: a
+// space, a quote or a shell or option separator. Anything else (letters,
+// digits, '.', '-', a backslash, a glob) could continue a path.
+bool ends_path(char c)
+{
+    static constexpr std::string_view k_ends = " \t\n\r'\"`;&|<>(),:=$}]";
+    return k_ends.find(c) != std::string_view::npos;
+}
+
+std::string short_blake3(const std::string& digest) { return digest.substr(0, 12); }
+
+} // namespace
+
+std::string moved_argument(const std::string& arg, const std::string& root, const std::string& dir)
+{
+    std::string from = root;
+    while (from.size() > 1 && from.back() == '/') {
+        from.pop_back();
+    }
+    if (from.empty() || from == "/") {
+        const auto rel = relative_to(arg, root);
+        return !rel ? arg : rel->empty() ? dir : dir + "/" + *rel;
+    }
+    std::string out;
+    size_t done = 0;
+    for (size_t pos = arg.find(from); pos != std::string::npos; pos = arg.find(from, pos + 1)) {
+        const size_t end = pos + from.size();
+        const bool starts = pos == 0 || ends_path(arg[pos - 1]);
+        const bool ends = end == arg.size() || arg[end] == '/' || ends_path(arg[end]);
+        if (starts && ends && pos >= done) {
+            out.append(arg, done, pos - done);
+            out += dir;
+            done = end;
+        }
+    }
+    out.append(arg, done, std::string::npos);
+    return out;
+}
+
+void locate_external_inputs(ReproducePlan& plan, const std::function<std::string(const std::string&)>& blake3_now)
+{
+    for (PlanInput& in : plan.inputs) {
+        if (in.in_checkout || in.path.rfind("s3://", 0) == 0) {
+            continue; // S3 objects are read where they are (--run HEADs them)
+        }
+        if (in.digest.empty()) {
+            plan.problems.push_back(fmt::format("external input {} was not hashed when it was read: its content "
+                                                "cannot be checked",
+                                                in.path));
+            continue;
+        }
+        // A location inside the work tree is copied into the checkout; one
+        // outside it is read where the job reads it, so only the input's
+        // own path will do.
+        const bool movable = relative_to(in.path, plan.root).has_value();
+        for (const auto& at : in.seen_at) {
+            if (at.rfind("s3://", 0) != 0 && (movable || at == in.path) && blake3_now(at) == in.digest) {
+                in.source = at;
+                break;
+            }
+        }
+        if (in.source.empty()) {
+            plan.problems.push_back(fmt::format("external input {} (blake3 {}) is not available: no recorded "
+                                                "location ({}) has that content now; put it back and try again",
+                                                in.path, short_blake3(in.digest), fmt::join(in.seen_at, ", ")));
+        }
+    }
+}
+
 std::vector<size_t> dependency_order(const std::vector<double>& started_at, const std::vector<int64_t>& rows)
 {
     std::vector<size_t> order(started_at.size());
@@ -331,6 +403,25 @@ ReproducePlan make_reproduce_plan(collector::Store& store, const Project& projec
         }
         plan.inputs.push_back(std::move(input));
     }
+    if (!plan.root.empty()) {
+        for (const auto& job : plan.jobs) {
+            if (!relative_to(job.cwd, plan.root)) {
+                plan.problems.push_back(fmt::format("job {} ran in {}, outside the repository {}: it cannot be "
+                                                    "rebuilt in a fresh checkout",
+                                                    job.uid.substr(0, 8), job.cwd, plan.root));
+            }
+        }
+    }
+    // The same look-up --run makes, through the hash cache: a file
+    // unchanged since it was last hashed is not read again.
+    locate_external_inputs(plan, [&store](const std::string& path) {
+        std::error_code ec;
+        if (!fs::is_regular_file(path, ec)) {
+            return std::string();
+        }
+        const auto digest = store.digest_file(path);
+        return digest ? digest->blake3 : std::string();
+    });
     for (const auto& job : plan.jobs) {
         for (const auto& out : job.outputs) {
             if (out.path.rfind("s3://", 0) != 0 && relative_to(out.path, plan.root)) {

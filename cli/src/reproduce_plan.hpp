@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -49,6 +50,11 @@ struct PlanInput {
     // size: what --run's HEAD compares with.
     std::string etag;
     std::optional<int64_t> size;
+    // Where --run copies a local external input from: the first recorded
+    // location (seen_at) holding the recorded content now. "" for an input
+    // of the checkout, an S3 object, or when no location holds it (then the
+    // plan has a problem naming it).
+    std::string source;
 };
 
 // A file (or S3 object) a plan's job wrote outside the recorded work tree:
@@ -71,7 +77,8 @@ struct ReproducePlan {
     // The jobs' outputs outside `root`, S3 objects included.
     std::vector<PlanOutsideOutput> outside_outputs;
     // Why the plan cannot be run here as recorded (mixed commits, no
-    // commit, an unrecorded diff, a redacted secret): --run refuses.
+    // commit, an unrecorded diff, a redacted secret, a job that ran outside
+    // the repository, an external input not available): --run refuses.
     std::vector<std::string> problems;
 };
 
@@ -125,5 +132,18 @@ EnvironmentDifferences environment_differences(const std::vector<PlanJob>& jobs)
 // `path` relative to `root` when it lies inside it ("" for root itself),
 // nullopt otherwise.
 std::optional<std::string> relative_to(const std::string& path, const std::string& root);
+
+// Finds each local external input of `plan` by content: sets its `source`
+// to the first of its recorded locations whose BLAKE3 (`blake3_now` of a
+// path: "" when it cannot be read) is the recorded one, and adds a problem
+// naming the input when it was not hashed or no location has it now.
+void locate_external_inputs(ReproducePlan& plan, const std::function<std::string(const std::string&)>& blake3_now);
+
+// Command argument `arg` with the recorded work tree `root` moved to `dir`
+// wherever `arg` names a path in it: the whole argument, after an option's
+// '=', or inside a shell string; an occurrence counts when nothing that
+// can continue a path comes before it or right after it (a '/' may
+// follow), so /repo.bak and /other/repo stay as they are.
+std::string moved_argument(const std::string& arg, const std::string& root, const std::string& dir);
 
 } // namespace roar::cli

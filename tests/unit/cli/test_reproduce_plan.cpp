@@ -1,5 +1,6 @@
 // The pure parts of `roar reproduce`'s plan: the order jobs run in,
-// moving recorded paths into the rebuild's checkout, and comparing the
+// moving recorded paths (whole or inside arguments) into the rebuild's
+// checkout, finding external inputs by content, and comparing the
 // recorded Debian packages with this machine's.
 #include "reproduce_plan.hpp"
 
@@ -8,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include <array>
+#include <map>
 
 using namespace roar::cli;
 using roar::cli::test::lines_of;
@@ -26,6 +28,98 @@ TEST_CASE("A path inside the work tree is relative to it and one outside is not"
     CHECK_FALSE(relative_to("/repository/a.txt", "/repo").has_value());
     CHECK_FALSE(relative_to("/data/raw.csv", "/repo").has_value());
     CHECK_FALSE(relative_to("/repo/a.txt", "").has_value());
+}
+
+TEST_CASE("A recorded work-tree path inside an argument moves into the checkout", "[cli][reproduce]")
+{
+    CHECK(moved_argument("/repo/in.txt", "/repo", "/rb") == "/rb/in.txt");
+    CHECK(moved_argument("/repo", "/repo", "/rb") == "/rb");
+    CHECK(moved_argument("--out=/repo/out.txt", "/repo", "/rb") == "--out=/rb/out.txt");
+    CHECK(moved_argument("cat /repo/a.txt > /repo/b.txt", "/repo", "/rb") == "cat /rb/a.txt > /rb/b.txt");
+    CHECK(moved_argument("cd '/repo' && ls", "/repo/", "/rb") == "cd '/rb' && ls");
+    CHECK(moved_argument("PYTHONPATH=/repo:/repo/lib", "/repo", "/rb") == "PYTHONPATH=/rb:/rb/lib");
+    CHECK(moved_argument("x=\"$(cat /repo/v)\"", "/repo", "/rb") == "x=\"$(cat /rb/v)\"");
+}
+
+TEST_CASE("A path that only starts or ends like the work tree stays as it is", "[cli][reproduce]")
+{
+    CHECK(moved_argument("/repository/a.txt", "/repo", "/rb") == "/repository/a.txt");
+    CHECK(moved_argument("cp /repo.bak/a /repo-old/b", "/repo", "/rb") == "cp /repo.bak/a /repo-old/b");
+    CHECK(moved_argument("/other/repo/a.txt", "/repo", "/rb") == "/other/repo/a.txt");
+    CHECK(moved_argument("--in=data/repo/x", "/repo", "/rb") == "--in=data/repo/x");
+    CHECK(moved_argument("relative/path.txt", "/repo", "/rb") == "relative/path.txt");
+    CHECK(moved_argument("/repo/a", "", "/rb") == "/repo/a");
+}
+
+namespace {
+
+// A plan of one local external input recorded at `path` (and `also`)
+// with digest `digest`, for the work tree /repo.
+ReproducePlan plan_reading(const std::string& path, const std::string& digest,
+                           const std::vector<std::string>& also = {})
+{
+    ReproducePlan plan;
+    plan.root = "/repo";
+    PlanInput in;
+    in.path = path;
+    in.digest = digest;
+    in.seen_at = {path};
+    in.seen_at.insert(in.seen_at.end(), also.begin(), also.end());
+    plan.inputs.push_back(in);
+    return plan;
+}
+
+} // namespace
+
+TEST_CASE("An external input is taken from the first recorded location that still has its content", "[cli][reproduce]")
+{
+    ReproducePlan plan = plan_reading("/repo/data/raw.csv", "aa", {"/repo/data/copy.csv", "/repo/data/kept.csv"});
+    const std::map<std::string, std::string> now = {
+        {"/repo/data/raw.csv", "bb"}, {"/repo/data/copy.csv", "aa"}, {"/repo/data/kept.csv", "aa"}};
+    locate_external_inputs(plan, [&](const std::string& p) { return now.count(p) > 0 ? now.at(p) : ""; });
+    CHECK(plan.problems.empty());
+    CHECK(plan.inputs[0].source == "/repo/data/copy.csv");
+}
+
+TEST_CASE("An external input no location has now, or never hashed, is a problem of the plan", "[cli][reproduce]")
+{
+    const auto nothing = [](const std::string&) { return std::string(); };
+    ReproducePlan gone = plan_reading("/repo/data/raw.csv", "0123456789abcdef");
+    locate_external_inputs(gone, nothing);
+    REQUIRE(gone.problems.size() == 1);
+    CHECK(gone.problems[0]
+          == "external input /repo/data/raw.csv (blake3 0123456789ab) is not available: no recorded location "
+             "(/repo/data/raw.csv) has that content now; put it back and try again");
+    CHECK(gone.inputs[0].source.empty());
+
+    ReproducePlan unhashed = plan_reading("/data/raw.csv", "");
+    locate_external_inputs(unhashed, nothing);
+    REQUIRE(unhashed.problems.size() == 1);
+    CHECK(unhashed.problems[0]
+          == "external input /data/raw.csv was not hashed when it was read: its content "
+             "cannot be checked");
+}
+
+TEST_CASE("An input outside the work tree is only taken from its own path; checkout and S3 inputs are not looked up",
+          "[cli][reproduce]")
+{
+    ReproducePlan plan = plan_reading("/data/raw.csv", "aa", {"/data/other.csv"});
+    PlanInput tracked;
+    tracked.path = "/repo/step1.py";
+    tracked.in_checkout = true;
+    plan.inputs.push_back(tracked);
+    PlanInput s3;
+    s3.path = "s3://bucket/raw.csv";
+    s3.digest = "etag";
+    plan.inputs.push_back(s3);
+    std::vector<std::string> asked;
+    locate_external_inputs(plan, [&](const std::string& p) {
+        asked.push_back(p);
+        return p == "/data/other.csv" ? std::string("aa") : std::string();
+    });
+    CHECK(asked == std::vector<std::string>{"/data/raw.csv"});
+    REQUIRE(plan.problems.size() == 1);
+    CHECK(plan.problems[0].rfind("external input /data/raw.csv (blake3 aa) is not available", 0) == 0);
 }
 
 namespace {
