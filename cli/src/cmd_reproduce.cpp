@@ -6,7 +6,10 @@
 // `roar run` in a store of the rebuild's own (DIR/.roar, so the original
 // project's record is untouched), then every rebuilt output's BLAKE3
 // compared with the recorded one. Outputs outside the repository are
-// written in place, so --run refuses them unless --allow-outside-writes.
+// written in place, so --run refuses them unless --allow-outside-writes;
+// paths in the recorded work tree are moved into the checkout wherever an
+// argument names them, and a rebuilt job that still wrote there (a path a
+// script names) or that roar did not record stops the rebuild.
 #include "commands.hpp"
 
 #include "child_process.hpp"
@@ -22,11 +25,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <string_view>
 #include <unistd.h>
 
 namespace roar::cli {
@@ -357,6 +363,69 @@ std::string build_dir(const ReproduceOptions& options, const ReproducePlan& plan
     return pattern + "/" + (name.empty() ? "tree" : name);
 }
 
+// The job `roar run` has just recorded in the rebuild's project at `dir`:
+// the newest that ran in `cwd` and started at `since` (unix seconds) or
+// later; nullopt when it recorded none. Throws FatalError when the
+// rebuild's store cannot be read.
+std::optional<collector::JobDetail> rebuilt_job(const std::string& dir, const std::string& cwd, double since)
+{
+    const Project rebuild = Project::find(dir);
+    collector::Store store = rebuild.open_store(collector::Access::read);
+    collector::JobFilter newest;
+    newest.last = 8;
+    const auto jobs = store.job_summaries(newest);
+    for (auto it = jobs.rbegin(); it != jobs.rend() && it->started_at + 1 >= since; ++it) {
+        if (auto detail = store.job(it->row); detail && detail->cwd == cwd) {
+            return detail;
+        }
+    }
+    return std::nullopt;
+}
+
+// The paths job `rebuilt` wrote or deleted in the recorded work tree
+// `root` instead of in the checkout `dir`.
+std::vector<std::string> original_tree_writes(const collector::JobDetail& rebuilt, const std::string& root,
+                                              const std::string& dir)
+{
+    std::vector<std::string> out;
+    for (const auto* uses : {&rebuilt.outputs, &rebuilt.deleted}) {
+        for (const auto& use : *uses) {
+            if (relative_to(use.path, root) && !relative_to(use.path, dir)
+                && std::find(out.begin(), out.end(), use.path) == out.end()) {
+                out.push_back(use.path);
+            }
+        }
+    }
+    return out;
+}
+
+// Why `roar run` failed, from the end of its stderr: its last "roar: "
+// line, else the last line.
+std::string failure_reason(const std::string& stderr_tail)
+{
+    std::string last, last_roar;
+    for (std::string_view rest = stderr_tail; !rest.empty();) {
+        const size_t nl = rest.find('\n');
+        std::string line(rest.substr(0, nl));
+        rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+        while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) {
+            line.pop_back();
+        }
+        if (line.rfind("roar: ", 0) == 0) {
+            last_roar = line.substr(6);
+        }
+        if (!line.empty()) {
+            last = line;
+        }
+    }
+    return !last_roar.empty() ? last_roar : !last.empty() ? last : "it printed nothing";
+}
+
+double now_seconds()
+{
+    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
 struct Difference {
     std::string path, recorded, rebuilt, job;
 };
@@ -445,6 +514,12 @@ int run_plan(const ReproduceOptions& options, const ReproducePlan& plan, const P
 
     // The rebuild's own store: never the original project's.
     unsetenv("ROAR_STORE_URL");
+    // A roar.toml committed with store.url sends the rebuild's jobs to that
+    // shared store; the password `roar init --store` kept in .roar/pgpass
+    // is not in the checkout, so they read it where it is.
+    if (std::error_code ec; fs::exists(project.pgpass_path(), ec) && std::getenv("PGPASSFILE") == nullptr) {
+        setenv("PGPASSFILE", project.pgpass_path().c_str(), 1);
+    }
     std::string self = fs::read_symlink("/proc/self/exe").string();
     if (const ChildResult init = run_child({self, "init", "-n"}, dir, true); init.exit_code != 0) {
         refuse(options, fmt::format("cannot make {} a roar project: {}", dir, init.out));
@@ -463,16 +538,49 @@ int run_plan(const ReproduceOptions& options, const ReproducePlan& plan, const P
             std::cerr << fmt::format("roar: rebuilding {}: {}\n", job_label(job),
                                      printable(collector::join_command(job.argv)));
         }
-        // Directories the job wrote into existed before it (made outside
-        // any recorded job, ignored by git): make them again. (Outputs
-        // outside the repository got here only with --allow-outside-writes.)
+        // The job's directory and those it wrote into existed before it
+        // (made outside any recorded job, ignored by git): make them
+        // again. (Outputs outside the repository got here only with
+        // --allow-outside-writes.)
+        if (std::error_code ec; !fs::is_directory(cwd, ec)) {
+            fs::create_directories(cwd, ec);
+        }
         for (const auto& out : job.outputs) {
             if (!is_remote(out.path)) {
                 std::error_code ec;
                 fs::create_directories(fs::path(moved_path(out.path, plan.root, dir)).parent_path(), ec);
             }
         }
-        const ChildResult r = run_child(argv, cwd, false, true);
+        // A shell's $PWD is the checkout's directory, not the original's.
+        setenv("PWD", cwd.c_str(), 1);
+        const double since = now_seconds();
+        const ChildResult r = run_child_keeping_stderr(argv, cwd, true);
+        std::optional<collector::JobDetail> record;
+        try {
+            record = rebuilt_job(dir, cwd, since);
+        } catch (const FatalError& e) {
+            refuse(options,
+                   fmt::format("{} was not rebuilt as recorded: roar run exited {} and the rebuild's record cannot be "
+                               "read ({}); the rebuild stops here (in {})",
+                               job_label(job), r.exit_code, e.what(), dir),
+                   {{"directory", dir}});
+        }
+        if (!record) {
+            // roar failed before (or while) running the job: a setup
+            // failure, not a divergence.
+            refuse(options,
+                   fmt::format("{} was not rebuilt: roar run exited {} without recording a job ({}); the rebuild "
+                               "stops here (in {})",
+                               job_label(job), r.exit_code, failure_reason(r.out), dir),
+                   {{"directory", dir}});
+        }
+        if (const auto strays = original_tree_writes(*record, plan.root, dir); !strays.empty()) {
+            refuse(options,
+                   fmt::format("the rebuild of {} wrote into the original work tree {}, not the checkout: {} (its "
+                               "command or a program it ran names the recorded directory); the rebuild stops here",
+                               job_label(job), plan.root, fmt::join(strays, ", ")),
+                   {{"directory", dir}, {"original_tree_writes", strays}});
+        }
         if (r.exit_code != job.exit_code && !quiet) {
             std::cerr << fmt::format("roar: {} exited {} (recorded {})\n", job_label(job), r.exit_code, job.exit_code);
         }

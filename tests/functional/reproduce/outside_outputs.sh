@@ -3,7 +3,9 @@
 # rebuild would write them in place over the user's files; with
 # --allow-outside-writes it rebuilds them there and compares them like the
 # others: the deterministic one matches, the time-stamped one is a
-# difference entry with its path.
+# difference entry with its path. Paths in the work tree inside an argument
+# (--out=PATH, a sh -c string) are moved into the checkout, and a program
+# that names the work tree itself is caught writing there (exit 2).
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/lib_reproduce.bash"
 new_pipeline
@@ -60,3 +62,34 @@ rc=$?
 set -e
 assert_eq "$rc" 2 "exit status"
 assert_contains "$err" "--allow-outside-writes is for --run" "says so"
+
+check "a work-tree path inside an argument (--out=, sh -c) is moved into the checkout; the original files are untouched"
+cat >embed.py <<'PY'
+import sys
+a = dict(x.split("=", 1) for x in sys.argv[1:])
+open(a["--out"], "w").write("embedded " + open(a["--in"]).read())
+PY
+printf 'import sys\nopen("%s/out/hard.txt", "w").write("hard-coded " + open(sys.argv[1]).read())\n' "$PROJECT" >hard.py
+git_ add embed.py hard.py
+git_ commit -q -m "embedded and hard-coded paths"
+printf "read only by these jobs\n" >data/embed.csv # content no other job wrote
+"$ROAR" run -q "$PY" embed.py --in="$PROJECT/data/embed.csv" --out="$PROJECT/out/embed.txt"
+"$ROAR" run -q sh -c "cat $PROJECT/out/embed.txt > $PROJECT/out/embed2.txt"
+touch -d 2000-01-01 out/embed.txt out/embed2.txt
+before=$(stat -c %Y out/embed.txt out/embed2.txt)
+reproduce_json out/embed2.txt
+assert_eq "$RC" 0 "reproduced (stdout: $OUT stderr: $ERR)"
+dir=$(jq -r .directory <<<"$OUT")
+assert_eq "$(b3 "$dir/out/embed.txt")" "$(b3 out/embed.txt)" "--out= wrote in the checkout"
+assert_eq "$(b3 "$dir/out/embed2.txt")" "$(b3 out/embed2.txt)" "the sh -c string wrote in the checkout"
+assert_eq "$(stat -c %Y out/embed.txt out/embed2.txt)" "$before" "the original files were not rewritten"
+
+check "a program naming the work tree itself is caught writing there after it ran: exit 2 naming the file, the rebuild stops"
+"$ROAR" run -q "$PY" hard.py data/embed.csv
+hard=$(last_job | jq -r .job_id)
+hard_step=$(last_job | jq -r .step)
+reproduce_json out/hard.txt
+assert_eq "$RC" 2 "refused (stdout: $OUT)"
+assert_contains "$ERR" "roar: the rebuild of @$hard_step (${hard:0:8}) wrote into the original work tree $PROJECT, not the checkout: $PROJECT/out/hard.txt" "names the job and the file"
+assert_eq "$(jq -r '.original_tree_writes | join(" ")' <<<"$OUT")" "$PROJECT/out/hard.txt" "JSON lists the file"
+assert_eq "$(jq -r .reproduced <<<"$OUT")" false "JSON: not reproduced"
