@@ -11,6 +11,36 @@
 
 namespace roar::cli {
 
+namespace {
+
+// Forks and execs `argv` (in `cwd` when given) with its stdout on `out_fd`
+// and its stderr on `err_fd` (-1: roar's own); the child's pid, or -1.
+pid_t start_child(const std::vector<std::string>& argv, const std::string& cwd, int out_fd, int err_fd)
+{
+    std::vector<char*> args;
+    for (const auto& a : argv) {
+        args.push_back(const_cast<char*>(a.c_str()));
+    }
+    args.push_back(nullptr);
+    const pid_t pid = fork();
+    if (pid != 0) {
+        return pid;
+    }
+    if (out_fd >= 0) {
+        dup2(out_fd, 1);
+    }
+    if (err_fd >= 0) {
+        dup2(err_fd, 2);
+    }
+    if (!cwd.empty() && chdir(cwd.c_str()) != 0) {
+        _exit(127);
+    }
+    execvp(args[0], args.data());
+    _exit(127);
+}
+
+} // namespace
+
 ChildResult run_child(const std::vector<std::string>& argv, const std::string& cwd, bool capture, bool stdout_to_stderr)
 {
     ChildResult result;
@@ -21,31 +51,14 @@ ChildResult run_child(const std::vector<std::string>& argv, const std::string& c
     if (capture && pipe2(pipe_fds, O_CLOEXEC) != 0) {
         return result;
     }
-    std::vector<char*> args;
-    for (const auto& a : argv) {
-        args.push_back(const_cast<char*>(a.c_str()));
-    }
-    args.push_back(nullptr);
-    const pid_t pid = fork();
+    const pid_t pid = capture ? start_child(argv, cwd, pipe_fds[1], pipe_fds[1])
+                              : start_child(argv, cwd, stdout_to_stderr ? 2 : -1, -1);
     if (pid < 0) {
         if (capture) {
             close(pipe_fds[0]);
             close(pipe_fds[1]);
         }
         return result;
-    }
-    if (pid == 0) {
-        if (capture) {
-            dup2(pipe_fds[1], 1);
-            dup2(pipe_fds[1], 2);
-        } else if (stdout_to_stderr) {
-            dup2(2, 1);
-        }
-        if (!cwd.empty() && chdir(cwd.c_str()) != 0) {
-            _exit(127);
-        }
-        execvp(args[0], args.data());
-        _exit(127);
     }
     if (capture) {
         close(pipe_fds[1]);
@@ -79,27 +92,11 @@ ChildResult run_child_keeping_stderr(const std::vector<std::string>& argv, const
     if (argv.empty() || pipe2(pipe_fds, O_CLOEXEC) != 0) {
         return result;
     }
-    std::vector<char*> args;
-    for (const auto& a : argv) {
-        args.push_back(const_cast<char*>(a.c_str()));
-    }
-    args.push_back(nullptr);
-    const pid_t pid = fork();
+    const pid_t pid = start_child(argv, cwd, stdout_to_stderr ? pipe_fds[1] : -1, pipe_fds[1]);
     if (pid < 0) {
         close(pipe_fds[0]);
         close(pipe_fds[1]);
         return result;
-    }
-    if (pid == 0) {
-        dup2(pipe_fds[1], 2);
-        if (stdout_to_stderr) {
-            dup2(pipe_fds[1], 1);
-        }
-        if (!cwd.empty() && chdir(cwd.c_str()) != 0) {
-            _exit(127);
-        }
-        execvp(args[0], args.data());
-        _exit(127);
     }
     close(pipe_fds[1]);
     // Passes on what is in the pipe now (waiting up to `wait_ms` for some);
