@@ -5,6 +5,7 @@
 #include "roar/proxy/s3_event.hpp"
 
 #include "roar/collector/event_format.h"
+#include "roar/proxy/etag.hpp"
 #include "roar/proxy/sigv4.hpp"
 
 #include <algorithm>
@@ -118,18 +119,6 @@ std::optional<std::uint64_t> object_size(const ExchangeRecord& record)
     return n;
 }
 
-// Whether `etag` is the MD5 of an object's bytes as S3 writes it: 32 hex
-// digits in quotes (a multipart ETag ends in "-N").
-bool is_md5_etag(std::string_view etag)
-{
-    if (etag.size() != 34 || etag.front() != '"' || etag.back() != '"') {
-        return false;
-    }
-    return std::all_of(etag.begin() + 1, etag.end() - 1, [](char c) {
-        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-    });
-}
-
 // Adds to `extra` what CopyObject `record`, answered ETag `copy_etag`,
 // tells of its source: `source_etag=` when that is known, else
 // `source_note=` saying why not. S3 copies an object only when it matches
@@ -146,7 +135,7 @@ void add_copy_source(std::string& extra, const ExchangeRecord& record, std::stri
         return;
     }
     const bool md5 = record.encryption.rfind("aws:kms", 0) != 0 && record.encryption != "SSE-C";
-    if (md5 && is_md5_etag(copy_etag)) {
+    if (md5 && is_plain_md5_etag(copy_etag)) {
         add_line(extra, "source_etag", copy_etag);
         add_line(extra, "source_etag_inferred", "1");
         return;

@@ -2,6 +2,8 @@
 // verified copy built on it (see object_copy.hpp).
 #include "roar/proxy/gateway/object_copy.hpp"
 
+#include "roar/proxy/etag.hpp"
+
 #include <blake3.h>
 #include <openssl/evp.h>
 
@@ -16,22 +18,6 @@
 #include <vector>
 
 namespace roar::proxy::gateway {
-
-bool is_plain_md5_etag(std::string_view etag)
-{
-    etag = unquote_etag(etag);
-    return etag.size() == 32 && std::all_of(etag.begin(), etag.end(), [](char c) {
-               return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-           });
-}
-
-std::string_view unquote_etag(std::string_view etag)
-{
-    if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') {
-        etag = etag.substr(1, etag.size() - 2);
-    }
-    return etag;
-}
 
 namespace {
 

@@ -2,6 +2,7 @@
 // threshold, and failures on either side.
 #include "memory_backend.hpp"
 
+#include "roar/proxy/etag.hpp"
 #include "roar/proxy/gateway/object_copy.hpp"
 
 #include <blake3.h>
@@ -10,6 +11,8 @@
 
 using namespace roar::test;
 using namespace roar::proxy::gateway;
+using roar::proxy::is_plain_md5_etag;
+using roar::proxy::unquote_etag;
 
 namespace {
 

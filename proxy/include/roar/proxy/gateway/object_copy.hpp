@@ -45,11 +45,4 @@ BackendResult<CopyResult> stream_copy(const CopyRequest& req);
 BackendResult<std::string> stream_copy_part(const CopyRequest& req, std::uint64_t first, std::uint64_t size,
                                             const std::string& upload_id, int number);
 
-// Whether `etag` (quotes allowed) is a plain MD5 hex digest, as S3 gives
-// for single PUTs without KMS encryption.
-bool is_plain_md5_etag(std::string_view etag);
-
-// `etag` without surrounding double quotes.
-std::string_view unquote_etag(std::string_view etag);
-
 } // namespace roar::proxy::gateway
