@@ -695,14 +695,7 @@ std::string without_password(std::string msg, const std::string& url)
     replace_all(url, redact_store_url(url));
     const SplitStoreUrl split = split_store_url_password(url);
     replace_all(split.password, "***");
-    // As written (percent-encoded, or an escape libpq could not decode).
-    if (const size_t scheme = url.find("://"); scheme != std::string::npos) {
-        const size_t at = url.find('@', scheme + 3);
-        const size_t colon = url.find(':', scheme + 3);
-        if (at != std::string::npos && colon < at) {
-            replace_all(url.substr(colon + 1, at - colon - 1), "***");
-        }
-    }
+    replace_all(split.written_password, "***"); // percent-encoded, or an escape libpq could not decode
     return msg;
 }
 

@@ -58,12 +58,13 @@ bool is_postgres_url(std::string_view url)
 
 SplitStoreUrl split_store_url_password(std::string_view url)
 {
-    SplitStoreUrl out{std::string(url), {}};
+    SplitStoreUrl out{std::string(url), {}, {}};
     const auto [begin, end] = userinfo_span(url);
     const std::string_view userinfo = url.substr(begin, end - begin);
     const size_t colon = userinfo.find(':');
     if (colon != std::string_view::npos) {
-        out.password = percent_decode(userinfo.substr(colon + 1));
+        out.written_password = std::string(userinfo.substr(colon + 1));
+        out.password = percent_decode(out.written_password);
         out.url = std::string(url.substr(0, begin + colon)) + std::string(url.substr(end));
     }
     // A password in the query string (?password=...) goes the same way.
@@ -75,7 +76,8 @@ SplitStoreUrl split_store_url_password(std::string_view url)
             const size_t amp = rest.find('&');
             const std::string_view item = rest.substr(0, amp);
             if (item.starts_with("password=")) {
-                out.password = percent_decode(item.substr(9));
+                out.written_password = std::string(item.substr(9));
+                out.password = percent_decode(out.written_password);
             } else if (!item.empty()) {
                 kept += (kept.empty() ? "" : "&") + std::string(item);
             }

@@ -30,10 +30,11 @@ bool is_postgres_url(std::string_view url);
 std::string redact_store_url(std::string_view url);
 
 // `url` without its password (what roar.toml may hold), and the password
-// ("" when there is none), as percent-decoded text.
+// ("" when there is none), as percent-decoded text and as the URL writes it.
 struct SplitStoreUrl {
     std::string url;
     std::string password;
+    std::string written_password; // before percent-decoding (what a parser's message may quote)
 };
 SplitStoreUrl split_store_url_password(std::string_view url);
 
