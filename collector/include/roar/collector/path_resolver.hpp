@@ -42,7 +42,12 @@ public:
 
     // Drops what was learnt from the file system: call when a rename,
     // unlink or new symbolic link may have changed it.
-    void forget() { m_parents.clear(); }
+    void forget()
+    {
+        if (!m_parents.empty()) { // clear() zeroes every bucket, even of an empty map: renames and unlinks are many
+            m_parents.clear();
+        }
+    }
 
     // How many directories were looked up on the file system so far.
     uint64_t lookups() const { return m_lookups; }
