@@ -359,6 +359,11 @@ int run(int argc, char** argv)
                    "thread); one more is answered 503 SlowDown")
         ->check(CLI::Range(1, 1000000))
         ->capture_default_str();
+    app.add_option("--gateway-thread-idle", gateway_options.thread_idle,
+                   "gateway: seconds a request thread may wait for work before it ends, while another waits "
+                   "too (the pool grows with load and shrinks back to two threads)")
+        ->check(CLI::Range(1, 86400))
+        ->capture_default_str();
     auto* admin = app.add_subcommand("admin", "call the admin API of a running gateway (docs/gateway.md)");
     std::string admin_url = std::getenv("ROAR_GATEWAY_URL") != nullptr ? std::getenv("ROAR_GATEWAY_URL") : "";
     std::string admin_token_env = "ROAR_GATEWAY_ADMIN_TOKEN";

@@ -29,6 +29,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <climits>
 #include <atomic>
 #include <condition_variable>
 #include <cerrno>
@@ -170,9 +171,10 @@ public:
     std::atomic<std::uint64_t> refused_connections{0};
     std::atomic<std::uint64_t> refused_requests{0};
 
-    // `open` client connections, `in_flight` requests (both the front's own counts).
+    // `open` client connections, `in_flight` requests, `threads` request
+    // threads (the front's own counts).
     std::string render(const std::vector<BackendUsage>& usage, const std::vector<JobCount>& jobs, std::size_t open,
-                       unsigned in_flight) const
+                       unsigned in_flight, std::size_t threads) const
     {
         std::string out;
         std::lock_guard lock(m_mutex);
@@ -200,6 +202,7 @@ public:
                refused_requests.load());
         single("roar_gateway_connections_open", "gauge", "Client connections open, idle ones included.", open);
         single("roar_gateway_requests_in_flight", "gauge", "Requests being served.", in_flight);
+        single("roar_gateway_request_threads", "gauge", "Request threads (busy or waiting for work).", threads);
         out += "# HELP roar_gateway_backend_requests_total Object transfers with each backend, by outcome.\n"
                "# TYPE roar_gateway_backend_requests_total counter\n";
         for (const auto& [name, b] : m_backends) {
@@ -1137,6 +1140,8 @@ struct GatewayServer::Impl {
     int stop_fd = -1;                 // eventfd: readable once stop() was called
     std::mutex pool_mutex;
     std::vector<std::thread> pool;
+    std::vector<std::thread> retired; // pool threads that ended when idle, to be joined
+    std::atomic<std::size_t> pool_size{0};
 
     ~Impl()
     {
@@ -1163,7 +1168,9 @@ struct GatewayServer::Impl {
     void start_background();
 
     void pool_thread();
+    bool retire_idle_thread();
     void add_pool_thread();
+    void join_retired();
     void accept_waiting();
     void take_ready(FrontClient& client);
     void wait_for_request(FrontClient& client);
@@ -2566,8 +2573,9 @@ std::optional<Response> operations_endpoint(Exchange& x, std::string& op_label)
             std::lock_guard lock(x.g.clients_mutex);
             open = x.g.front_clients.size();
         }
-        r.body = x.g.metrics.render(usage ? *usage : std::vector<BackendUsage>{},
-                                    jobs ? *jobs : std::vector<JobCount>{}, open, x.g.serving.load());
+        r.body =
+            x.g.metrics.render(usage ? *usage : std::vector<BackendUsage>{}, jobs ? *jobs : std::vector<JobCount>{},
+                               open, x.g.serving.load(), x.g.pool_size.load());
         return r;
     }
     if (is_admin_path(x.path)) {
@@ -2835,13 +2843,20 @@ unsigned fit_open_connections(unsigned wanted)
 // One thread of the front's pool: takes whatever is ready (the listener, a
 // connection, the sweep's timer) until stop() makes its eventfd readable,
 // which wakes every thread. An idle gateway wakes once a second, to sweep.
+// A thread that found no work for `thread_idle` ends while another thread
+// is waiting, so the pool a burst of requests grew shrinks back.
 void GatewayServer::Impl::pool_thread()
 {
+    const auto idle_ms =
+        static_cast<int>(std::min<std::int64_t>(std::chrono::milliseconds(options.thread_idle).count(), INT_MAX));
     while (!stopping.load()) {
         epoll_event ev{};
         waiting.fetch_add(1);
-        const int n = ::epoll_wait(epoll_fd, &ev, 1, -1);
+        const int n = ::epoll_wait(epoll_fd, &ev, 1, idle_ms);
         waiting.fetch_sub(1);
+        if (n == 0 && retire_idle_thread()) {
+            return;
+        }
         if (n != 1 || ev.data.ptr == &k_stop_tag) {
             continue;
         }
@@ -2858,6 +2873,36 @@ void GatewayServer::Impl::pool_thread()
     }
 }
 
+// The calling pool thread, idle, leaves the pool when another thread is
+// waiting for work and more than two are left; its std::thread moves to
+// `retired`, joined by the next add_pool_thread() or by run().
+bool GatewayServer::Impl::retire_idle_thread()
+{
+    std::lock_guard lock(pool_mutex);
+    if (stopping.load() || waiting.load() == 0 || pool.size() <= 2) {
+        return false;
+    }
+    const auto self = std::find_if(pool.begin(), pool.end(),
+                                   [](const std::thread& t) { return t.get_id() == std::this_thread::get_id(); });
+    if (self == pool.end()) {
+        return false;
+    }
+    retired.push_back(std::move(*self));
+    pool.erase(self);
+    pool_size.store(pool.size());
+    return true;
+}
+
+// Joins the threads that retired (each has left pool_thread() or is about
+// to: it holds no lock and touches nothing after retiring). pool_mutex held.
+void GatewayServer::Impl::join_retired()
+{
+    for (auto& t : retired) {
+        t.join();
+    }
+    retired.clear();
+}
+
 // Another thread for the pool, unless one is already waiting for work or
 // the pool is full (a request per thread, and one more to answer 503).
 void GatewayServer::Impl::add_pool_thread()
@@ -2866,10 +2911,12 @@ void GatewayServer::Impl::add_pool_thread()
         return;
     }
     std::lock_guard lock(pool_mutex);
+    join_retired();
     if (stopping.load() || waiting.load() > 0 || pool.size() > options.max_connections) {
         return;
     }
     pool.emplace_back([this] { pool_thread(); });
+    pool_size.store(pool.size());
 }
 
 void GatewayServer::Impl::accept_waiting()
@@ -3174,6 +3221,7 @@ void GatewayServer::run()
         for (unsigned i = 0; i < std::min(2u, g.options.max_connections + 1); ++i) {
             g.pool.emplace_back([&g] { g.pool_thread(); });
         }
+        g.pool_size.store(g.pool.size());
     }
     std::unique_lock lock(g.mutex);
     g.cv.wait(lock, [&g] { return g.stopping.load(); });
@@ -3205,8 +3253,9 @@ void GatewayServer::run()
     lock.unlock();
     std::vector<std::thread> pool;
     {
-        std::lock_guard pool_lock(g.pool_mutex); // no thread is added once `stopping` is set
+        std::lock_guard pool_lock(g.pool_mutex); // no thread is added or retired once `stopping` is set
         pool.swap(g.pool);
+        g.join_retired();
     }
     for (auto& t : pool) {
         t.join();

@@ -402,6 +402,43 @@ PY
 slot_freed "$LIM_PORT" "the dripping client's"
 kill "$LIM_PID"
 
+POOL_PORT=$(free_port)
+sed -e "s/^listen = .*/listen = \"127.0.0.1:$POOL_PORT\"/" -e "s|gw.db|gw-pool.db|" "$TEST_TMP/gw.toml" >"$TEST_TMP/gw-pool.toml"
+"$PROXY" --gateway "$TEST_TMP/gw-pool.toml" --gateway-connections 6 --gateway-thread-idle 1 \
+  --log-file "$TEST_TMP/gateway-pool.log" &
+POOL_PID=$!
+on_exit "kill $POOL_PID 2>/dev/null; wait $POOL_PID 2>/dev/null"
+wait_port "$POOL_PORT" 30 || fail "the pool gateway did not start"
+
+check "the request threads grow with the requests held at once and shrink back to two when idle"
+GW_URL=http://127.0.0.1:$POOL_PORT static <<PY
+$PYHEAD
+import socket, time, urllib.parse, urllib.request
+port = urllib.parse.urlsplit(os.environ["GW_URL"]).port
+def threads():
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/_roar/metrics", timeout=10).read().decode()
+    return int(next(l.split()[1] for l in text.splitlines() if l.startswith("roar_gateway_request_threads ")))
+held = []
+for i in range(5):  # uploads whose bodies stop after 10 of 1000 bytes: each holds a thread
+    url = gw.generate_presigned_url("put_object", Params={"Bucket": "data", "Key": f"held-{i}"}, ExpiresIn=300)
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(f"PUT {url.split(str(port), 1)[1]} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+              "Content-Length: 1000\r\n\r\n".encode() + b"x" * 10)
+    held.append(s)
+time.sleep(0.5)
+grown = threads()
+assert grown >= 6, f"{grown} request threads with five requests held and one served"
+for s in held:
+    s.close()
+for _ in range(200):  # a thread idle for 1 s ends while another waits
+    left = threads()
+    if left == 2:
+        break
+    time.sleep(0.1)
+assert left == 2, f"{left} request threads still there 20 s after the held requests ended (from {grown})"
+PY
+kill "$POOL_PID"
+
 check "a read fails over to the replica when the first backend is down"
 stop_backend A
 static <<PY

@@ -169,6 +169,8 @@ struct FrontOptions {
     std::chrono::seconds io_timeout{60};    // a read or write making no progress this long, or an idle keep-alive
                                             // connection this long, ends the connection
     std::chrono::seconds drain_timeout{30}; // shutdown waits this long for transfers in flight
+    std::chrono::seconds thread_idle{60};   // a request thread waiting this long for work ends, while another
+                                            // thread waits too (the first two threads stay)
     bool background = true;                 // run the replication workers and the stale-upload sweep
 };
 
