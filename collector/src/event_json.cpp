@@ -40,6 +40,7 @@ std::string op_name(uint16_t op)
     case ROAR_OP_S3_HEAD: return "s3_head";
     case ROAR_OP_S3_LIST_PAGE: return "s3_list_page";
     case ROAR_OP_S3_LISTED: return "s3_listed";
+    case ROAR_OP_S3_PART_COPY: return "s3_part_copy";
     default: return fmt::format("op{}", op);
     }
 }

@@ -49,7 +49,7 @@ volatile std::sig_atomic_t g_stop_signal = 0;
 
 void on_stop_signal(int number) { g_stop_signal = number; }
 
-bool is_s3_event(std::uint16_t op) { return op >= ROAR_OP_S3_GET && op <= ROAR_OP_S3_LISTED; }
+bool is_s3_event(std::uint16_t op) { return op >= ROAR_OP_S3_GET && op <= ROAR_OP_S3_PART_COPY; }
 
 std::string read_small_file(const std::string& path)
 {

@@ -144,6 +144,7 @@ void describe_call(ForwardPlan& plan, const RequestHead& head, std::string_view 
         src = src.substr(0, src.find("?versionId="));
         plan.copy_source = "s3://" + src;
         plan.copy_source_if_match = std::string(head.header("x-amz-copy-source-if-match").value_or(""));
+        plan.copy_source_range = std::string(head.header("x-amz-copy-source-range").value_or(""));
     }
 }
 

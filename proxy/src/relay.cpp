@@ -1017,6 +1017,7 @@ ExchangeRecord Exchange::make_record() const
     r.part_number = m_plan.part_number;
     r.copy_source = m_plan.copy_source;
     r.copy_source_if_match = m_plan.copy_source_if_match;
+    r.copy_source_range = m_plan.copy_source_range;
     r.pid = m_request.pid;
     r.status = m_status;
     for (const auto& [name, value] : m_response_headers) {

@@ -1,7 +1,8 @@
 // Lineage event construction for S3 data operations: GetObject (input,
 // ranged or not), PutObject / CompleteMultipartUpload / CopyObject
-// (outputs), DeleteObject(s) (deletes), HeadObject (metadata) and
-// ListObjects(V2) pages (what a job listed, for S3 datasets).
+// (outputs), UploadPartCopy (its source, read), DeleteObject(s)
+// (deletes), HeadObject (metadata) and ListObjects(V2) pages (what a job
+// listed, for S3 datasets).
 #include "roar/proxy/s3_event.hpp"
 
 #include "roar/collector/event_format.h"
@@ -119,6 +120,14 @@ std::optional<std::uint64_t> object_size(const ExchangeRecord& record)
     return n;
 }
 
+// The ETag the source of copy `record` had for S3 to copy it: its
+// x-amz-copy-source-if-match when that names one ETag; empty otherwise.
+std::string_view vouched_source_etag(const ExchangeRecord& record)
+{
+    const std::string_view wanted = record.copy_source_if_match;
+    return wanted != "*" && wanted.find(',') == std::string_view::npos ? wanted : std::string_view();
+}
+
 // Adds to `extra` what CopyObject `record`, answered ETag `copy_etag`,
 // tells of its source: `source_etag=` when that is known, else
 // `source_note=` saying why not. S3 copies an object only when it matches
@@ -129,8 +138,7 @@ std::optional<std::uint64_t> object_size(const ExchangeRecord& record)
 // proxy records it (docs/proxy.md, "What is captured").
 void add_copy_source(std::string& extra, const ExchangeRecord& record, std::string_view copy_etag)
 {
-    const std::string_view wanted = record.copy_source_if_match;
-    if (!wanted.empty() && wanted != "*" && wanted.find(',') == std::string_view::npos) {
+    if (const auto wanted = vouched_source_etag(record); !wanted.empty()) {
         add_line(extra, "source_etag", wanted);
         return;
     }
@@ -144,12 +152,33 @@ void add_copy_source(std::string& extra, const ExchangeRecord& record, std::stri
              "copied without a digest: the copy's ETag is not the MD5 of its bytes, so the source's is unknown");
 }
 
+// The event of UploadPartCopy `record`, seen from its source. The
+// answer's ETag is the part's, never the source's: the source's is the
+// client's x-amz-copy-source-if-match or, for the collector to find, the
+// ETag of a HeadObject the same process made of it before.
+S3Event part_copy_event(const ExchangeRecord& record)
+{
+    S3Event ev;
+    ev.op = ROAR_OP_S3_PART_COPY;
+    ev.uri = record.copy_source;
+    ev.etag = std::string(vouched_source_etag(record));
+    ev.status = static_cast<std::int32_t>(record.status);
+    ev.bytes = -1;
+    ev.pid = record.pid;
+    add_line(ev.extra, "version_id", record.copy_source_version_id);
+    add_line(ev.extra, "range", record.copy_source_range);
+    add_line(ev.extra, "upload_id", record.upload_id);
+    add_line(ev.extra, "part_number", record.part_number);
+    add_line(ev.extra, "destination", record.target.uri());
+    return ev;
+}
+
 } // namespace
 
 bool wants_xml_body(S3Op op)
 {
-    return op == S3Op::CompleteMultipartUpload || op == S3Op::CopyObject || op == S3Op::DeleteObjects
-           || op == S3Op::ListObjects;
+    return op == S3Op::CompleteMultipartUpload || op == S3Op::CopyObject || op == S3Op::UploadPartCopy
+           || op == S3Op::DeleteObjects || op == S3Op::ListObjects;
 }
 
 std::optional<ListPage> parse_list_page(std::string_view xml)
@@ -289,6 +318,13 @@ std::vector<S3Event> lineage_events(const ExchangeRecord& record, std::int64_t m
         add_line(ev.extra, "source_version_id", record.copy_source_version_id);
         add_copy_source(ev.extra, record, ev.etag);
         break;
+    case S3Op::UploadPartCopy:
+        // Like CopyObject, S3 may answer 200 and report the failure in the body.
+        if (record.response_body.find("<Error>") != std::string::npos || record.copy_source.size() <= 5) {
+            return out;
+        }
+        out.push_back(part_copy_event(record));
+        return out;
     case S3Op::CompleteMultipartUpload:
         // S3 may answer 200 and report the failure in the body.
         if (record.response_body.find("<Error>") != std::string::npos) {

@@ -88,8 +88,8 @@ TEST_CASE("a GET cut short after its head was sent is a read with the object's s
     }
     SECTION("any other call cut short publishes nothing: its outcome was in the body")
     {
-        for (const auto op : {S3Op::CopyObject, S3Op::CompleteMultipartUpload, S3Op::ListObjects, S3Op::HeadObject,
-                              S3Op::PutObject, S3Op::DeleteObjects}) {
+        for (const auto op : {S3Op::CopyObject, S3Op::UploadPartCopy, S3Op::CompleteMultipartUpload, S3Op::ListObjects,
+                              S3Op::HeadObject, S3Op::PutObject, S3Op::DeleteObjects}) {
             r.op = op;
             r.response_body = "<CopyObjectResult><ETag>\"0123456789abcdef0123456789abcdef\"</ETag></CopyObjectResult>";
             CHECK(lineage_events(r).empty());
@@ -130,6 +130,51 @@ TEST_CASE("a copy names its source's ETag when S3 vouches for it, else says why 
             copy.encryption = sse;
             CHECK(lineage_events(copy).at(0).extra == "source=s3://b/src\n" + note);
         }
+    }
+}
+
+TEST_CASE("an UploadPartCopy is a read of its source, with the ETag S3 vouches for and the range copied",
+          "[proxy][events]")
+{
+    auto part = record_for(S3Op::UploadPartCopy, "b", "big2", 200);
+    part.copy_source = "s3://b/big";
+    part.copy_source_range = "bytes=0-5242879";
+    part.upload_id = "up1";
+    part.part_number = "1";
+    part.pid = 4321;
+    // The answer's ETag is the new part's, never the source's.
+    part.response_body = "<CopyPartResult><ETag>\"0123456789abcdef0123456789abcdef\"</ETag></CopyPartResult>";
+
+    SECTION("without x-amz-copy-source-if-match the source's ETag is left to the collector")
+    {
+        const auto evs = lineage_events(part);
+        REQUIRE(evs.size() == 1);
+        CHECK(evs[0].op == ROAR_OP_S3_PART_COPY);
+        CHECK(evs[0].uri == "s3://b/big");
+        CHECK(evs[0].etag.empty());
+        CHECK(evs[0].bytes == -1);
+        CHECK(evs[0].pid == 4321);
+        CHECK(evs[0].extra == "range=bytes=0-5242879\nupload_id=up1\npart_number=1\ndestination=s3://b/big2\n");
+    }
+    SECTION("x-amz-copy-source-if-match names it exactly; the source's version id is kept")
+    {
+        part.copy_source_if_match = "\"9f0e-4\"";
+        part.copy_source_version_id = "v3";
+        part.copy_source_range.clear(); // the whole object in one part
+        const auto evs = lineage_events(part);
+        REQUIRE(evs.size() == 1);
+        CHECK(evs[0].etag == "\"9f0e-4\"");
+        CHECK(evs[0].extra == "version_id=v3\nupload_id=up1\npart_number=1\ndestination=s3://b/big2\n");
+        part.copy_source_if_match = "*";
+        CHECK(lineage_events(part).at(0).etag.empty());
+    }
+    SECTION("a failure, even one answered 200, publishes nothing")
+    {
+        part.response_body = "<Error><Code>InternalError</Code></Error>";
+        CHECK(lineage_events(part).empty());
+        part.response_body.clear();
+        part.status = 412; // the source no longer matches x-amz-copy-source-if-match
+        CHECK(lineage_events(part).empty());
     }
 }
 

@@ -93,7 +93,14 @@ enum roar_op {
      * s3 carries prefix=<the listing's prefix> and common_prefix=1 for a
      * CommonPrefixes entry (key = that prefix); result = size, -1 for a
      * common prefix. */
-    ROAR_OP_S3_LISTED = 71
+    ROAR_OP_S3_LISTED = 71,
+    /* One successful UploadPartCopy, seen from its source (what was read):
+     * s1 = the source "s3://bucket/key", s2 = its ETag when the client made
+     * the copy conditional on one (x-amz-copy-source-if-match), else empty;
+     * s3 carries version_id (the source's), range (x-amz-copy-source-range;
+     * absent: the whole object), upload_id, part_number and destination
+     * (s3://bucket/key of the upload); result = -1. */
+    ROAR_OP_S3_PART_COPY = 72
 };
 
 /* ROAR_OP_PROC_START flags. */

@@ -22,6 +22,7 @@ struct ExchangeRecord {
     std::string part_number;          // partNumber query parameter
     std::string copy_source;          // "s3://bucket/key" of x-amz-copy-source
     std::string copy_source_if_match; // x-amz-copy-source-if-match: the ETag the source had to have
+    std::string copy_source_range;    // x-amz-copy-source-range: the source's bytes an UploadPartCopy copies
     std::uint32_t pid = 0;            // process the call is attributed to (the proxy's own pid for now)
 
     // The response.

@@ -69,6 +69,7 @@ struct ForwardPlan {
     std::string range;                // the request's Range header
     std::string copy_source;          // "s3://bucket/key" for copies
     std::string copy_source_if_match; // its x-amz-copy-source-if-match
+    std::string copy_source_range;    // its x-amz-copy-source-range (UploadPartCopy)
     std::string upload_id;
     std::string part_number;
     std::string version_id; // requested versionId
