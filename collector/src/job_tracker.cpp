@@ -7,7 +7,10 @@
 //    the fd, a transfer into it, a truncate, a rename or link onto it) that
 //    still exists at the end; a file created and deleted inside the job is
 //    neither;
-//  - deleted lists files that existed before the job and are gone after.
+//  - deleted lists files that existed before the job and are gone after;
+//  - an S3 object is an input when the job read it (GetObject) or copied
+//    from it (CopyObject, UploadPartCopy: several parts one input), unless
+//    the job wrote it first; an output when it put, completed or copied it.
 // Each use is attributed to one process, by the order in which the
 // collector takes events from the ring (ring order, which is the order the
 // producers committed them, so the order in time for events of different
@@ -102,6 +105,49 @@ std::optional<uint64_t> extra_size(const std::map<std::string, std::string>& ext
     const char* end = size->second.data() + size->second.size();
     const auto [ptr, ec] = std::from_chars(size->second.data(), end, n);
     return ec == std::errc() && ptr == end && ptr != size->second.data() ? std::optional<uint64_t>(n) : std::nullopt;
+}
+
+// The bytes [first, last] an x-amz-copy-source-range `range`
+// ("bytes=first-last") names; nullopt when it is not one.
+std::optional<std::pair<uint64_t, uint64_t>> copy_range(std::string_view range)
+{
+    if (!range.starts_with("bytes=")) {
+        return std::nullopt;
+    }
+    range.remove_prefix(6);
+    const auto dash = range.find('-');
+    if (dash == std::string_view::npos) {
+        return std::nullopt;
+    }
+    const auto number = [](std::string_view text) -> std::optional<uint64_t> {
+        uint64_t n = 0;
+        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+        if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
+            return std::nullopt;
+        }
+        return n;
+    };
+    const auto first = number(range.substr(0, dash));
+    const auto last = number(range.substr(dash + 1));
+    if (!first || !last || *last < *first) {
+        return std::nullopt;
+    }
+    return std::pair{*first, *last};
+}
+
+// Whether the byte ranges `ranges` ([first, last], any order) cover an
+// object of `size` bytes.
+bool covers(std::vector<std::pair<uint64_t, uint64_t>> ranges, uint64_t size)
+{
+    std::sort(ranges.begin(), ranges.end());
+    uint64_t next = 0; // the first byte not covered yet
+    for (const auto& [first, last] : ranges) {
+        if (first > next) {
+            return false;
+        }
+        next = std::max(next, last + 1);
+    }
+    return next >= size;
 }
 
 // Adds `note` to `notes` unless it is there already.
@@ -915,6 +961,15 @@ void JobTracker::on_s3(const RawEvent& event)
             on_s3_copy_source(extras, caller);
         }
         break;
+    case ROAR_OP_S3_HEAD: {
+        S3Head& head = m_s3_heads[id];
+        head.pid = h.pid;
+        head.etag = event.has_s2 ? std::string(event.s2) : std::string();
+        head.version_id = extras["version_id"];
+        head.size = h.result >= 0 ? std::optional<uint64_t>(uint64_t(h.result)) : std::nullopt;
+        break;
+    }
+    case ROAR_OP_S3_PART_COPY: on_s3_part_copy(id, event, extras, caller); break;
     case ROAR_OP_S3_DELETE:
         ps.changer = caller;
         ps.removed = true;
@@ -956,6 +1011,81 @@ void JobTracker::on_s3_copy_source(const std::map<std::string, std::string>& ext
     }
     const auto note = extras.find("source_note");
     add_note(ex.notes, note != extras.end() ? note->second : "copied without a digest: the source's is unknown");
+}
+
+void JobTracker::on_s3_part_copy(PathId id, const RawEvent& event, const std::map<std::string, std::string>& extras,
+                                 uint32_t caller)
+{
+    PathState& s = state(id);
+    if (s.written) {
+        return; // the job's own output: not an input
+    }
+    if (!s.read_first) {
+        s.reader = caller;
+    }
+    s.read_first = true;
+    PartCopySource& src = m_part_copies[id];
+    // The source's ETag: the client's x-amz-copy-source-if-match (S3
+    // copies only a source that matches it), else the ETag of the HEAD the
+    // same process made of the same version before (a managed copy's).
+    const auto version = extras.find("version_id");
+    if (event.has_s2 && !event.s2.empty() && (src.etag.empty() || src.etag_from_head)) {
+        src.etag = std::string(event.s2);
+        src.etag_from_head = false;
+    }
+    if (const auto head = m_s3_heads.find(id);
+        head != m_s3_heads.end() && head->second.pid == event.header.pid
+        && (version == extras.end() || head->second.version_id.empty() || head->second.version_id == version->second)) {
+        if (src.etag.empty() && !head->second.etag.empty()) {
+            src.etag = head->second.etag;
+            src.etag_from_head = true;
+        }
+        if (!src.size) {
+            src.size = head->second.size;
+        }
+    }
+    const auto range = extras.find("range");
+    if (range == extras.end()) {
+        src.whole = true;
+    } else if (const auto bytes = copy_range(range->second)) {
+        const auto upload = extras.find("upload_id");
+        src.ranges[upload == extras.end() ? std::string() : upload->second].push_back(*bytes);
+    } else {
+        src.unreadable_range = true;
+    }
+}
+
+void JobTracker::settle_part_copies()
+{
+    for (const auto& [id, src] : m_part_copies) {
+        PathExtra& ex = extra(id);
+        const std::optional<uint64_t> size = src.size ? src.size : ex.s3_in_size;
+        if (ex.s3_in_hashes.empty()) { // else what the job's own read of it saw stands
+            if (!src.etag.empty()) {
+                ex.s3_in_hashes["etag"] = src.etag;
+            } else {
+                add_note(ex.notes, "copied in parts without a digest: the version read is unknown (no "
+                                   "x-amz-copy-source-if-match, and no HEAD of it by the same process before)");
+            }
+            ex.s3_in_size = size;
+        }
+        // One upload whose parts cover the object read it all, as does a
+        // whole GetObject of it (which gave it a BLAKE3).
+        bool whole = src.whole || ex.s3_in_hashes.count("blake3") > 0;
+        for (const auto& [upload, ranges] : src.ranges) {
+            whole = whole || (size && covers(ranges, *size));
+        }
+        if (whole) {
+            continue;
+        }
+        if (!size || src.unreadable_range) {
+            add_note(ex.notes, "copied in parts: whether they cover the whole object is unknown");
+        } else {
+            add_note(ex.notes, "read partially (copied in parts that do not cover the whole object)");
+        }
+    }
+    m_part_copies.clear();
+    m_s3_heads.clear();
 }
 
 // Notes a page of a ListObjects(V2) answer, or one of its entries, under
@@ -1311,6 +1441,7 @@ void JobTracker::finish_paths(JobRecord& job)
     if (job.ring.dropped > 0 || job.ring.skipped > 0) {
         settle_lost_writes(job);
     }
+    settle_part_copies();
 
     // Which recorded files still need a digest: an input nobody modified
     // (hashed now, as it was read) or an output (hashed as it was left).

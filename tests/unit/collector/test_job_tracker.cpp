@@ -380,6 +380,63 @@ TEST_CASE("a copy's source is an input with the ETag the proxy gives it, or a no
     CHECK(find(job.outputs, "s3://b/dst")->hashes.at("etag") == "\"c1\"");
 }
 
+TEST_CASE("an object copied in parts is one input, with the ETag of the copier's HEAD or its if-match, partial "
+          "only when its parts did not cover it",
+          "[collector][tracker][s3]")
+{
+    Harness h;
+    // aws s3 cp s3://b/big s3://b/big2: a HEAD, then one part copy per range.
+    h.send(ROAR_OP_S3_HEAD, 7, 0, 200, 12, "s3://b/big", "\"h-2\"", "");
+    h.send(ROAR_OP_S3_PART_COPY, 7, 0, 200, -1, "s3://b/big", {},
+           "range=bytes=5-11\nupload_id=u1\npart_number=2\ndestination=s3://b/big2\n");
+    h.send(ROAR_OP_S3_PART_COPY, 7, 0, 200, -1, "s3://b/big", {},
+           "range=bytes=0-4\nupload_id=u1\npart_number=1\ndestination=s3://b/big2\n");
+    h.send(ROAR_OP_S3_MULTIPART_COMPLETE, 7, 0, 200, 12, "s3://b/big2", "\"c-2\"", "size=12\n");
+    // Only the first half copied; the if-match names the ETag exactly.
+    h.send(ROAR_OP_S3_HEAD, 7, 0, 200, 100, "s3://b/half", "\"h-old\"", "");
+    h.send(ROAR_OP_S3_PART_COPY, 7, 0, 200, -1, "s3://b/half", "\"m1\"", "range=bytes=0-49\nupload_id=u2\n");
+    // HEADed by another process: its ETag is not taken, nor its size.
+    h.send(ROAR_OP_S3_HEAD, 8, 0, 200, 10, "s3://b/other", "\"o1\"", "");
+    h.send(ROAR_OP_S3_PART_COPY, 7, 0, 200, -1, "s3://b/other", {}, "range=bytes=0-9\nupload_id=u3\n");
+    // A HEAD of another version is not the one copied.
+    h.send(ROAR_OP_S3_HEAD, 7, 0, 200, 10, "s3://b/versioned", "\"v-old\"", "version_id=v1\n");
+    h.send(ROAR_OP_S3_PART_COPY, 7, 0, 200, -1, "s3://b/versioned", {}, "version_id=v2\nupload_id=u4\n");
+    // The job's own output copied again is no input.
+    h.send(ROAR_OP_S3_PUT, 7, 0, 200, 3, "s3://b/mine", "\"p1\"", "");
+    h.send(ROAR_OP_S3_PART_COPY, 7, 0, 200, -1, "s3://b/mine", {}, "upload_id=u5\n");
+    JobRecord job = h.finish();
+
+    const ArtifactUse* big = find(job.inputs, "s3://b/big");
+    REQUIRE(big);
+    CHECK(big->hashes == std::map<std::string, std::string>{{"etag", "\"h-2\""}});
+    CHECK(big->size == std::optional<uint64_t>(12));
+    CHECK(big->notes.empty());
+    REQUIRE(find(job.outputs, "s3://b/big2"));
+    CHECK(find(job.outputs, "s3://b/big2")->hashes.at("etag") == "\"c-2\"");
+
+    const ArtifactUse* half = find(job.inputs, "s3://b/half");
+    REQUIRE(half);
+    CHECK(half->hashes == std::map<std::string, std::string>{{"etag", "\"m1\""}});
+    CHECK(half->size == std::optional<uint64_t>(100));
+    CHECK(half->notes
+          == std::vector<std::string>{"read partially (copied in parts that do not cover the whole object)"});
+
+    const ArtifactUse* other = find(job.inputs, "s3://b/other");
+    REQUIRE(other);
+    CHECK(other->hashes.empty());
+    CHECK(other->size == std::nullopt);
+    CHECK(other->notes
+          == std::vector<std::string>{"copied in parts without a digest: the version read is unknown (no "
+                                      "x-amz-copy-source-if-match, and no HEAD of it by the same process before)",
+                                      "copied in parts: whether they cover the whole object is unknown"});
+
+    const ArtifactUse* versioned = find(job.inputs, "s3://b/versioned");
+    REQUIRE(versioned);
+    CHECK(versioned->hashes.empty());
+    CHECK(find(job.inputs, "s3://b/mine") == nullptr);
+    CHECK(job.inputs.size() == 4); // HEADs alone make no input
+}
+
 TEST_CASE("a multipart object keeps the proxy's BLAKE3 or its note saying why there is none",
           "[collector][tracker][s3]")
 {

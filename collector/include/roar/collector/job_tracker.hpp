@@ -231,6 +231,13 @@ private:
     // Marks the source named in a CopyObject event's `extras` read by
     // process `caller`, with the identity the event gives it.
     void on_s3_copy_source(const std::map<std::string, std::string>& extras, uint32_t caller);
+    // What the job read of the S3 object `id` with UploadPartCopy (`event`,
+    // `extras`), made by process `caller`; several parts of one object make
+    // one input, settled by settle_part_copies.
+    void on_s3_part_copy(PathId id, const RawEvent& event, const std::map<std::string, std::string>& extras,
+                         uint32_t caller);
+    // Gives each object copied in parts its input's ETag, size and notes.
+    void settle_part_copies();
     void closing(const FdEntry& fd);
     void opened_read_write(const std::string& path, bool has_path);
     void set_status(uint32_t pid, int status);
@@ -272,6 +279,26 @@ private:
     // the filter keeps: candidates for datasets (dataset.hpp).
     std::unordered_set<std::string> m_listed;
     std::map<std::string, S3Listing> m_s3_listings; // by "s3://bucket/prefix"
+    // The last HeadObject of an S3 object: what a managed copy learns of
+    // its source before copying it in parts.
+    struct S3Head {
+        uint32_t pid = 0; // as the event gave it (the proxy's own pid when it could not tell)
+        std::string etag;
+        std::string version_id;
+        std::optional<uint64_t> size;
+    };
+    std::unordered_map<PathId, S3Head> m_s3_heads;
+    // An S3 object the job copied from in parts (UploadPartCopy).
+    struct PartCopySource {
+        std::string etag;              // x-amz-copy-source-if-match's, else the HEAD's; empty: unknown
+        bool etag_from_head = false;   // the HEAD's, which an if-match of a later part replaces
+        std::optional<uint64_t> size;  // the object's, from that HEAD
+        bool whole = false;            // a part copied the whole object (no range)
+        bool unreadable_range = false; // a range that is not "bytes=first-last"
+        // Per upload id, the byte ranges [first, last] its parts copied.
+        std::map<std::string, std::vector<std::pair<uint64_t, uint64_t>>> ranges;
+    };
+    std::unordered_map<PathId, PartCopySource> m_part_copies;
     void add_datasets(JobRecord& job) const;
     void on_s3_listing(const RawEvent& event);
 };
