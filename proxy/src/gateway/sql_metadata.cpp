@@ -179,6 +179,21 @@ ALTER TABLE gw_objects ADD COLUMN checksum_value TEXT NOT NULL DEFAULT '';
 ALTER TABLE gw_objects ADD COLUMN object_headers TEXT NOT NULL DEFAULT '';
 ALTER TABLE gw_uploads ADD COLUMN object_headers TEXT NOT NULL DEFAULT '';
 )sql",
+    // 6: how many parts each object was uploaded in (0: one PUT or copy; NULL:
+    // not known, a multipart ETag recorded before this version or found by
+    // sync) and the sizes of a completed multipart upload's parts, which
+    // GetObject/HeadObject ?partNumber=N read. An object recorded before
+    // whose ETag has no "-N" came from one PUT or copy.
+    R"sql(
+ALTER TABLE gw_objects ADD COLUMN parts_count BIGINT;
+UPDATE gw_objects SET parts_count = 0 WHERE etag NOT LIKE '%-%';
+CREATE TABLE gw_object_parts (
+    object_id       TEXT NOT NULL,
+    part_number     INTEGER NOT NULL,
+    size            BIGINT NOT NULL,
+    PRIMARY KEY (object_id, part_number)
+);
+)sql",
 };
 constexpr int k_schema_version = sizeof k_schema / sizeof k_schema[0];
 
@@ -214,13 +229,18 @@ const char* const k_release_used = "UPDATE gw_backends SET used_bytes = CASE WHE
 // --- objects -------------------------------------------------------------------
 #define GW_OBJECT_COLUMNS                                                                                               \
     "id, tenant, bucket, object_key, size, etag, blake3, content_type, last_modified, user_metadata, checksum_header, " \
-    "checksum_value, object_headers"
+    "checksum_value, object_headers, parts_count"
 const char* const k_object_by_key =
     "SELECT " GW_OBJECT_COLUMNS " FROM gw_objects WHERE tenant = ?1 AND bucket = ?2 AND object_key = ?3";
 const char* const k_object_by_id = "SELECT " GW_OBJECT_COLUMNS " FROM gw_objects WHERE id = ?1";
-const char* const k_object_insert =
-    "INSERT INTO gw_objects (" GW_OBJECT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+const char* const k_object_insert = "INSERT INTO gw_objects (" GW_OBJECT_COLUMNS
+                                    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
 const char* const k_object_delete = "DELETE FROM gw_objects WHERE id = ?1";
+const char* const k_object_part_insert =
+    "INSERT INTO gw_object_parts (object_id, part_number, size) VALUES (?1, ?2, ?3)";
+const char* const k_object_parts_of =
+    "SELECT part_number, size FROM gw_object_parts WHERE object_id = ?1 ORDER BY part_number";
+const char* const k_object_parts_delete = "DELETE FROM gw_object_parts WHERE object_id = ?1";
 const char* const k_object_list =
     "SELECT " GW_OBJECT_COLUMNS " FROM gw_objects WHERE tenant = ?1 AND bucket = ?2 AND object_key > ?3 "
     "AND object_key >= ?4 ORDER BY object_key LIMIT ?5";
@@ -229,7 +249,7 @@ const char* const k_object_list_bounded =
     "AND object_key >= ?4 AND object_key < ?6 ORDER BY object_key LIMIT ?5";
 const char* const k_objects_on_backend =
     "SELECT o.id, o.tenant, o.bucket, o.object_key, o.size, o.etag, o.blake3, o.content_type, o.last_modified, "
-    "o.user_metadata, o.checksum_header, o.checksum_value, o.object_headers "
+    "o.user_metadata, o.checksum_header, o.checksum_value, o.object_headers, o.parts_count "
     "FROM gw_copies c JOIN gw_objects o ON o.id = c.object_id "
     "WHERE c.backend = ?1 AND c.object_id > ?2 ORDER BY c.object_id LIMIT ?3";
 const char* const k_object_set_blake3 = "UPDATE gw_objects SET blake3 = ?2 WHERE id = ?1 AND blake3 = ''";
@@ -347,6 +367,9 @@ const char* const k_all[] = {
     k_object_by_id,
     k_object_insert,
     k_object_delete,
+    k_object_part_insert,
+    k_object_parts_of,
+    k_object_parts_delete,
     k_object_list,
     k_object_list_bounded,
     k_objects_on_backend,
@@ -805,6 +828,9 @@ ObjectRecord object_from(const Statement& s)
     o.checksum_header = s.text(10);
     o.checksum_value = s.text(11);
     o.object_headers = user_metadata_from(s.text(12));
+    if (!s.is_null(13)) {
+        o.parts_count = static_cast<unsigned>(s.u64(13));
+    }
     return o;
 }
 
@@ -1024,6 +1050,7 @@ public:
         rec.object_headers = o.object_headers;
         rec.checksum_header = o.checksum_header;
         rec.checksum_value = o.checksum_value;
+        rec.parts_count = 0;
         GW_CHECK(insert_object(rec));
         GW_CHECK(insert_copy(rec.id, o.location, o.now));
         GW_CHECK(reservation_to_used(o.reservation, o.size));
@@ -1167,6 +1194,26 @@ public:
         return t.commit();
     }
 
+    Result<std::vector<PartRecord>> object_parts(std::string_view object_id) override
+    {
+        return read(Snapshot::per_statement, [&](Connection& c) -> Result<std::vector<PartRecord>> {
+            std::vector<PartRecord> out;
+            GW_TRY(s, c.prepare(sql::k_object_parts_of));
+            s->bind(1, object_id);
+            for (;;) {
+                GW_TRY(row, s->step());
+                if (!*row) {
+                    break;
+                }
+                PartRecord p;
+                p.number = static_cast<int>(s->i64(0));
+                p.size = s->u64(1);
+                out.push_back(std::move(p));
+            }
+            return out;
+        });
+    }
+
     Result<void> set_blake3(const std::string& object_id, const std::string& digest) override
     {
         std::lock_guard lock(m_mutex);
@@ -1211,6 +1258,11 @@ public:
             o.content_type = rec.content_type;
             o.user_metadata = rec.user_metadata;
             o.last_modified = rec.last_modified;
+            // The backend's upload does not tell the parts' sizes: an ETag
+            // without "-N" is one part, any other's layout is unknown.
+            if (rec.etag.find('-') == std::string::npos) {
+                o.parts_count = 0;
+            }
             GW_CHECK(insert_object(o));
         }
         GW_CHECK(insert_copy(object_id, rec.location, now));
@@ -1363,7 +1415,12 @@ public:
         rec.user_metadata = u.user_metadata;
         rec.object_headers = u.object_headers;
         rec.last_modified = c.now;
+        rec.parts_count = static_cast<unsigned>(c.parts.size());
         GW_CHECK(insert_object(rec));
+        for (const int n : c.parts) {
+            GW_TRY(s, m_c.prepare(sql::k_object_part_insert));
+            GW_CHECK(s->bind(1, rec.id).bind(2, n).bind(3, sizes[n]).run());
+        }
         GW_CHECK(insert_copy(rec.id, u.location, c.now));
         GW_CHECK(adjust_reserved(u.location.backend, -static_cast<std::int64_t>(all)));
         {
@@ -1907,6 +1964,7 @@ private:
             .bind(11, o.checksum_header)
             .bind(12, o.checksum_value)
             .bind(13, user_metadata_text(o.object_headers))
+            .bind(14, o.parts_count)
             .run();
     }
 
@@ -1994,6 +2052,10 @@ private:
         }
         {
             GW_TRY(s, m_c.prepare(sql::k_copies_delete));
+            GW_CHECK(s->bind(1, o.id).run());
+        }
+        {
+            GW_TRY(s, m_c.prepare(sql::k_object_parts_delete));
             GW_CHECK(s->bind(1, o.id).run());
         }
         GW_TRY(s, m_c.prepare(sql::k_object_delete));

@@ -14,7 +14,7 @@
 # /etc/hosts change); the HTTP requests themselves are real.
 # GW_OBJECTS_ENGINE=postgres (gateway_objects_postgres.sh) keeps the
 # metadata on a throwaway PostgreSQL whose gateway schema starts at
-# version 2, so the upgrades to 3, 4 and 5 are checked on that engine too.
+# version 2, so the upgrades to 3, 4, 5 and 6 are checked on that engine too.
 # Then S3's conditional requests (If-Match, If-None-Match, If-Modified-Since,
 # If-Unmodified-Since on GET and HEAD; If-None-Match: * and If-Match on PUT
 # and CompleteMultipartUpload, create-only racing writers included),
@@ -49,6 +49,8 @@ if [[ $ENGINE == postgres ]]; then
     -c "ALTER TABLE gw_objects DROP COLUMN checksum_value" \
     -c "ALTER TABLE gw_objects DROP COLUMN object_headers" \
     -c "ALTER TABLE gw_uploads DROP COLUMN object_headers" \
+    -c "ALTER TABLE gw_objects DROP COLUMN parts_count" \
+    -c "DROP TABLE gw_object_parts" \
     -c "INSERT INTO gw_settings (name, value) VALUES ('schema_version', '2')" \
     -c "INSERT INTO gw_uploads (id, tenant, bucket, object_key, backend, backend_bucket, backend_key,
           backend_upload_id, content_type, created_at)
@@ -123,8 +125,8 @@ metric() {
 }
 
 if [[ $ENGINE == postgres ]]; then
-  check "the gateway upgrades a version-2 PostgreSQL schema to 5, keeping the upload begun before"
-  assert_eq "$(pg -tAc "SELECT value FROM gateway_metadata.gw_settings WHERE name = 'schema_version'")" 5 "schema version"
+  check "the gateway upgrades a version-2 PostgreSQL schema to 6, keeping the upload begun before"
+  assert_eq "$(pg -tAc "SELECT value FROM gateway_metadata.gw_settings WHERE name = 'schema_version'")" 6 "schema version"
   assert_eq "$(pg -tAc "SELECT object_headers FROM gateway_metadata.gw_uploads WHERE id = 'v2upload'")" "" \
     "the old upload's (empty) standard headers"
   assert_eq "$(pg -tAc "SELECT user_metadata FROM gateway_metadata.gw_uploads WHERE id = 'v2upload'")" "" \

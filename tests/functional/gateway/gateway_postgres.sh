@@ -31,7 +31,7 @@ start_gateway gateway-b "$TEST_TMP/gw-b.toml"
 export GW_URL_A=http://127.0.0.1:$PORT_A GW_URL_B=http://127.0.0.1:$PORT_B
 
 check "both gateways keep their metadata in the shared PostgreSQL schema"
-assert_eq "$(pg -tAc "SELECT value FROM gateway_metadata.gw_settings WHERE name = 'schema_version'")" 5 "schema version"
+assert_eq "$(pg -tAc "SELECT value FROM gateway_metadata.gw_settings WHERE name = 'schema_version'")" 6 "schema version"
 assert_eq "$(pg -tAc "SELECT quota_bytes FROM gateway_metadata.gw_backends WHERE name = 'b'")" $QUOTA "quota row"
 
 check "PUTs racing through two gateways never place more than the quota, and every refusal is 507"

@@ -11,7 +11,7 @@ start_postgres
 check "the schema applies on PostgreSQL"
 "$SQL_TOOL" schema postgresql >"$TEST_TMP/schema.sql"
 pg -f "$TEST_TMP/schema.sql"
-assert_eq "$(pg -tAc "SELECT count(*) FROM information_schema.tables WHERE table_name LIKE 'gw\_%'")" 12 "tables"
+assert_eq "$(pg -tAc "SELECT count(*) FROM information_schema.tables WHERE table_name LIKE 'gw\_%'")" 13 "tables"
 
 check "every data statement prepares on PostgreSQL"
 "$SQL_TOOL" statements >"$TEST_TMP/statements.sql"

@@ -528,9 +528,10 @@ TEST_CASE("a version-1 metadata file is upgraded in place, its objects without u
                      "CREATE TABLE gw_copies (object_id TEXT NOT NULL, backend TEXT NOT NULL,"
                      " backend_bucket TEXT NOT NULL, backend_key TEXT NOT NULL, created_at BIGINT NOT NULL,"
                      " PRIMARY KEY (object_id, backend), UNIQUE (backend, backend_bucket, backend_key));" GW_V1_UPLOADS
-                     "INSERT INTO gw_objects VALUES ('v1', 'default', 'data', 'old', 3, '\"e\"', '', '', 5);";
+                     "INSERT INTO gw_objects VALUES ('v1', 'default', 'data', 'old', 3, '\"e\"', '', '', 5);"
+                     "INSERT INTO gw_objects VALUES ('v1mp', 'default', 'data', 'old-mp', 9, '\"e-2\"', '', '', 5);";
     auto s = open_frozen(dir / "gw.db", v1);
-    CHECK(*s->setting("schema_version") == std::optional<std::string>("5"));
+    CHECK(*s->setting("schema_version") == std::optional<std::string>("6"));
     auto old = s->find_object({"default", "data"}, "old");
     REQUIRE(old);
     REQUIRE(*old);
@@ -538,6 +539,13 @@ TEST_CASE("a version-1 metadata file is upgraded in place, its objects without u
     CHECK((*old)->user_metadata.empty());
     CHECK((*old)->checksum_header.empty());
     CHECK((*old)->checksum_value.empty());
+    // An ETag without "-N" was one PUT (one part); a multipart one's part
+    // sizes were never kept.
+    CHECK((*old)->parts_count == std::optional<unsigned>(0));
+    auto old_mp = s->find_object({"default", "data"}, "old-mp");
+    REQUIRE(*old_mp);
+    CHECK_FALSE((*old_mp)->parts_count);
+    CHECK(s->object_parts("v1mp")->empty());
 }
 
 TEST_CASE("a version-2 metadata file is upgraded in place, an upload in progress without user metadata",
@@ -555,7 +563,7 @@ TEST_CASE("a version-2 metadata file is upgraded in place, an upload in progress
                      "INSERT INTO gw_uploads VALUES ('u2', 'default', 'data', 'big', 'a', 'store-a',"
                      " 'data/big~u2', 'backend-u2', 'text/csv', 7);";
     auto s = open_frozen(dir / "gw.db", v2);
-    CHECK(*s->setting("schema_version") == std::optional<std::string>("5"));
+    CHECK(*s->setting("schema_version") == std::optional<std::string>("6"));
     auto u = s->find_upload("u2");
     REQUIRE(u);
     REQUIRE(*u);
@@ -746,6 +754,54 @@ TEST_CASE("multipart parts hold reserved bytes until the upload completes", "[ga
     CHECK_FALSE(*gone);
 }
 
+TEST_CASE("a completed upload keeps its parts' numbers and sizes until the object is replaced or deleted",
+          "[gateway][metadata]")
+{
+    TempStore s;
+    register_abc(*s);
+    const auto complete = [&](const std::string& key, const std::vector<std::pair<int, std::uint64_t>>& parts,
+                              Millis now) {
+        UploadRecord u;
+        u.id = new_id(now);
+        u.bucket = k_data;
+        u.key = key;
+        u.location = {"c", "store-c", "data/" + key + "~" + u.id};
+        u.backend_upload_id = "backend-" + u.id;
+        u.created_at = now;
+        REQUIRE(s->create_upload(u));
+        std::vector<int> numbers;
+        for (const auto& [n, size] : parts) {
+            REQUIRE(*s->record_part(u.id, n, size, "\"p\"", reserve_ok(*s, "c", size, now), now));
+            numbers.push_back(n);
+        }
+        // An uploaded part left out of the completion is not in the layout.
+        REQUIRE(*s->record_part(u.id, 9, 11, "\"p9\"", reserve_ok(*s, "c", 11, now), now));
+        REQUIRE(s->complete_upload({u.id, numbers, "\"m-" + std::to_string(parts.size()) + "\"", 1, now, now}));
+        return u.id;
+    };
+    const std::string first = complete("mp", {{1, 700}, {3, 20}, {4, 0}}, 1000);
+    auto o = s->find_object(k_data, "mp");
+    REQUIRE(*o);
+    CHECK((*o)->parts_count == std::optional<unsigned>(3));
+    auto layout = s->object_parts(first);
+    REQUIRE(layout);
+    REQUIRE(layout->size() == 3);
+    CHECK(((*layout)[0].number == 1 && (*layout)[0].size == 700));
+    CHECK(((*layout)[1].number == 3 && (*layout)[1].size == 20));
+    CHECK(((*layout)[2].number == 4 && (*layout)[2].size == 0));
+
+    // Replaced by a PUT: the old layout goes with the old version, the new one is one part.
+    put(*s, "mp", 5, "c", 1, 2000);
+    CHECK(s->object_parts(first)->empty());
+    CHECK((*s->find_object(k_data, "mp"))->parts_count == std::optional<unsigned>(0));
+
+    // Replaced by another upload, then deleted.
+    const std::string second = complete("mp", {{2, 64}}, 3000);
+    CHECK(s->object_parts(second)->size() == 1);
+    REQUIRE(s->delete_object(k_data, "mp", 4000, 4000));
+    CHECK(s->object_parts(second)->empty());
+}
+
 TEST_CASE("removing an upload frees its parts, and stale uploads are found by age", "[gateway][metadata]")
 {
     TempStore s;
@@ -853,6 +909,15 @@ TEST_CASE("sync imports count bytes and skip what is known", "[gateway][metadata
     CHECK((*o)->last_modified == 500);
     CHECK((*o)->content_type == "text/csv");
     CHECK((*o)->user_metadata == rec.user_metadata);
+    // A plain ETag is one part; a multipart one's sizes the backend does not tell.
+    CHECK((*o)->parts_count == std::optional<unsigned>(0));
+    ImportRecord mp = rec;
+    mp.key = "old-mp";
+    mp.etag = "\"0123abcd-3\"";
+    mp.location = {"a", "store-a", "data/old-mp"};
+    mp.version = new_id(1001);
+    CHECK(*s->import_object(mp, 1000) == ImportOutcome::imported);
+    CHECK_FALSE((*s->find_object(k_data, "old-mp"))->parts_count);
 }
 
 TEST_CASE("tenants, keys, policies and namespaces", "[gateway][metadata][tenants]")
@@ -917,7 +982,7 @@ TEST_CASE("settings are set once; reopening keeps the schema and the data", "[ga
     auto s = where.open();
     REQUIRE(s);
     CHECK(*(*s)->setting("x") == std::optional<std::string>("first"));
-    CHECK(*(*s)->setting("schema_version") == std::optional<std::string>("5"));
+    CHECK(*(*s)->setting("schema_version") == std::optional<std::string>("6"));
     CHECK((*s)->backend_usage()->size() == 1);
 }
 

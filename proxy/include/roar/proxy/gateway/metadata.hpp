@@ -6,7 +6,8 @@
 //   - quota counters per backend: used bytes (everything physically on the
 //     backend, including copies waiting to be deleted) and reserved bytes
 //     (uploads in flight, multipart parts);
-//   - multipart uploads pinned to one backend, and their parts;
+//   - multipart uploads pinned to one backend, and their parts; a completed
+//     upload's object keeps its parts' numbers and sizes;
 //   - tenants, their access keys (secrets sealed, see secret_box.hpp), bucket
 //     policies and the namespace (backend bucket) of each tenant bucket;
 //   - a durable job queue: replication copies and deletions of copies.
@@ -76,6 +77,12 @@ struct ObjectRecord {
     // that GET and HEAD give back (Cache-Control, Content-Disposition,
     // Content-Encoding, Content-Language, Expires), names as S3 writes them.
     std::vector<std::pair<std::string, std::string>> object_headers;
+    // How many parts the object was uploaded in: 0 for one PUT or copy
+    // (which S3 reads as one part without a parts count), the count of a
+    // CompleteMultipartUpload (whose part sizes object_parts gives), and
+    // nullopt when not known (a multipart ETag recorded by an older
+    // gateway, or found by sync).
+    std::optional<unsigned> parts_count;
 };
 
 struct BackendLimit {
@@ -328,6 +335,10 @@ public:
     // failed commit, a copy made for a version that changed): charges them
     // as used and queues their deletion.
     virtual Result<void> abandon_copy(const Reservation& r, const Location& at, Millis now) = 0;
+    // The parts (number and size, ascending by number) of object version
+    // `object_id` as its CompleteMultipartUpload made it; empty for an
+    // object of one PUT or copy, or one whose layout is not known.
+    virtual Result<std::vector<PartRecord>> object_parts(std::string_view object_id) = 0;
     // Records the BLAKE3 `digest` of object `object_id` if it had none.
     virtual Result<void> set_blake3(const std::string& object_id, const std::string& digest) = 0;
     // Whether a copy row points at `at`.
@@ -352,7 +363,8 @@ public:
                                                            std::string_view key_marker, std::string_view upload_marker,
                                                            std::size_t limit) = 0;
     // Turns upload `c.upload_id` into an object made of `c.parts`, in one
-    // transaction (like commit_object; parts not used are freed). When
+    // transaction (like commit_object; parts not used are freed), which
+    // keeps those parts' numbers and sizes (object_parts). When
     // c.condition does not hold the upload is removed instead, its bytes
     // queued for removal, and the result says why.
     virtual Result<PutResult> complete_upload(const CompleteUpload& c) = 0;
