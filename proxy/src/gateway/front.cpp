@@ -821,6 +821,7 @@ FrontOp classify_request(std::string_view method, std::string_view bucket, std::
     } else if (method == "GET" || method == "HEAD") {
         op = method == "GET" ? FrontOp::get_object : FrontOp::head_object;
         reads = {"versionId",
+                 "partNumber",
                  "response-content-type",
                  "response-content-disposition",
                  "response-content-encoding",
@@ -981,6 +982,47 @@ tl::expected<std::optional<ByteRange>, S3Error> parse_range(std::optional<std::s
     r.first = *first;
     r.last = last;
     return std::optional<ByteRange>(r);
+}
+
+tl::expected<std::optional<int>, S3Error> parse_part_number(std::optional<std::string_view> value)
+{
+    if (!value) {
+        return std::optional<int>();
+    }
+    const auto n = parse_decimal(*value);
+    if (!n || *n < 1 || *n > 10000) {
+        return tl::unexpected(
+            S3Error{400, "InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive"});
+    }
+    return std::optional<int>(static_cast<int>(*n));
+}
+
+tl::expected<PartSpan, S3Error> locate_part(const ObjectRecord& o, const std::vector<PartRecord>& parts, int number)
+{
+    const S3Error no_part{416, "InvalidPartNumber", "The requested partnumber is not satisfiable"};
+    if (!o.parts_count) {
+        return tl::unexpected(s3::not_implemented(
+            "partNumber on an object whose part sizes the gateway does not know (found by sync, or completed by an "
+            "older roar-proxy); read it with a Range"));
+    }
+    if (*o.parts_count == 0) {
+        if (number != 1) {
+            return tl::unexpected(no_part);
+        }
+        return PartSpan{0, o.size, std::nullopt};
+    }
+    std::uint64_t first = 0;
+    for (const auto& p : parts) {
+        if (p.number == number) {
+            if (first + p.size > o.size || parts.size() != *o.parts_count) {
+                return tl::unexpected(s3::internal_error(
+                    fmt::format("the recorded parts of {} do not add up to its {} bytes", o.key, o.size)));
+            }
+            return PartSpan{first, p.size, o.parts_count};
+        }
+        first += p.size;
+    }
+    return tl::unexpected(no_part);
 }
 
 namespace {
@@ -2020,13 +2062,59 @@ Result<Response> do_copy_object(Exchange& x)
     return r;
 }
 
+// The byte range GetObject/HeadObject of object `o` reads: when the request
+// names partNumber `part`, that part's in `layout` (o's, from
+// object_parts) with o's parts count, else its Range header's (nullopt: the
+// whole object); the error to answer otherwise.
+struct ReadSpan {
+    std::optional<ByteRange> range;
+    std::optional<unsigned> parts_count;
+    bool empty_part = false; // a part of no bytes: nothing to read from a copy
+};
+
+Answer<ReadSpan> read_span(Exchange& x, const ObjectRecord& o, const std::vector<PartRecord>& layout,
+                           std::optional<int> part)
+{
+    using Out = Answer<ReadSpan>;
+    if (!part) {
+        auto range = parse_range(x.head.header("range"), o.size);
+        if (!range) {
+            Response r = x.error(range.error());
+            r.headers.emplace_back("Content-Range", fmt::format("bytes */{}", o.size));
+            return Out(tl::unexpect, std::move(r));
+        }
+        return Out(ReadSpan{*range, std::nullopt});
+    }
+    auto span = locate_part(o, layout, *part);
+    if (!span) {
+        return Out(tl::unexpect, x.error(span.error()));
+    }
+    if (span->size == 0) {
+        return Out(ReadSpan{std::nullopt, span->parts_count, true});
+    }
+    return Out(ReadSpan{ByteRange{span->first, span->first + span->size - 1}, span->parts_count});
+}
+
 Result<Response> do_head_or_get_object(Exchange& x, bool get)
 {
-    // The bucket's policy and the object in one read snapshot, over before
-    // any backend is asked.
+    const auto part = parse_part_number(x.param("partNumber"));
+    if (!part) {
+        return x.error(part.error());
+    }
+    if (*part && x.head.header("range")) {
+        return x.error({400, "InvalidRequest", "Cannot specify both Range header and partNumber query parameter"});
+    }
+    // The bucket's policy, the object and a part's layout in one read
+    // snapshot (the layout is the version's found), over before any backend
+    // is asked.
     auto lookups = x.g.store->read_scope();
     GW_POLICY(policy);
     GW_TRYR(found, x.g.store->find_object(policy.bucket, x.key));
+    std::vector<PartRecord> layout;
+    if (*part && *found && (*found)->parts_count.value_or(0) > 0) {
+        GW_TRYR(parts, x.g.store->object_parts((*found)->id));
+        layout = std::move(*parts);
+    }
     lookups.reset();
     if (!*found) {
         return x.error(s3::no_such_key(x.key));
@@ -2046,17 +2134,17 @@ Result<Response> do_head_or_get_object(Exchange& x, bool get)
         r.headers.emplace_back("Last-Modified", http_date(o.last_modified));
         return r;
     }
-    auto range = parse_range(x.head.header("range"), o.size);
-    if (!range) {
-        Response r = x.error(range.error());
-        r.headers.emplace_back("Content-Range", fmt::format("bytes */{}", o.size));
-        return r;
+    auto spanned = read_span(x, o, layout, *part);
+    if (!spanned) {
+        return std::move(spanned).error();
     }
+    const ReadSpan& span = *spanned;
+    const std::optional<ByteRange>& range = span.range;
     // The checksum kept at PUT, when the client asks for it
     // (x-amz-checksum-mode: ENABLED) and reads the whole object: it covers
-    // the whole object only, so a ranged read gets none.
+    // the whole object only, so a ranged read or a part gets none.
     const bool with_checksum =
-        !o.checksum_header.empty() && !*range
+        !o.checksum_header.empty() && !range && !*part
         && iequals(sigv4::trim_blanks(x.head.header("x-amz-checksum-mode").value_or("")), "ENABLED");
     // The object's standard headers, with the response-* parameters'
     // overrides (a signed request's, as S3 allows).
@@ -2080,25 +2168,29 @@ Result<Response> do_head_or_get_object(Exchange& x, bool get)
         if (with_checksum) {
             r.headers.emplace_back(o.checksum_header, o.checksum_value);
         }
+        if (span.parts_count) {
+            r.headers.emplace_back("x-amz-mp-parts-count", std::to_string(*span.parts_count));
+        }
     };
-    if (!get) {
+    // A part of no bytes (an empty object's, or a multipart upload's empty
+    // last part) is answered from the metadata alone.
+    if (!get || span.empty_part) {
         Response r;
         base_headers(r);
         for (const auto& [n, v] : o.user_metadata) {
             r.headers.emplace_back("x-amz-meta-" + n, v);
         }
-        std::uint64_t length = o.size;
-        if (*range) {
+        std::uint64_t length = span.empty_part ? 0 : o.size;
+        if (range) {
             r.status = 206;
-            length = *(*range)->last - (*range)->first + 1;
-            r.headers.emplace_back("Content-Range",
-                                   fmt::format("bytes {}-{}/{}", (*range)->first, *(*range)->last, o.size));
+            length = *range->last - range->first + 1;
+            r.headers.emplace_back("Content-Range", fmt::format("bytes {}-{}/{}", range->first, *range->last, o.size));
         }
         r.headers.emplace_back("Content-Length", std::to_string(length));
         return r;
     }
     GetOptions gopts;
-    gopts.range = *range;
+    gopts.range = range;
     std::optional<BackendError> last_error;
     for (const auto& loc : read_order(o.copies, policy, {})) {
         ObjectBackend* io = x.g.backends.io(loc.backend);

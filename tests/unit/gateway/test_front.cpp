@@ -60,9 +60,10 @@ TEST_CASE("front: an object request with a parameter its operation does not read
     // null is the version id of every object of an unversioned bucket.
     CHECK(op("GET", "b", "k", {{"versionId", "null"}}) == FrontOp::get_object);
     CHECK(op("DELETE", "b", "k", {{"versionId", "null"}}) == FrontOp::delete_object);
-    // partNumber reads one part of a multipart object: not served.
-    CHECK(op("GET", "b", "k", {{"partNumber", "2"}}) == FrontOp::unsupported);
-    CHECK(op("HEAD", "b", "k", {{"partNumber", "1"}}) == FrontOp::unsupported);
+    // partNumber reads one part of an object; it names no sub-resource elsewhere.
+    CHECK(op("GET", "b", "k", {{"partNumber", "2"}}) == FrontOp::get_object);
+    CHECK(op("HEAD", "b", "k", {{"partNumber", "1"}}) == FrontOp::head_object);
+    CHECK(op("DELETE", "b", "k", {{"partNumber", "1"}}) == FrontOp::unsupported);
     CHECK(op("GET", "b", "k", {{"attributes", ""}}) == FrontOp::unsupported);
     CHECK(op("GET", "b", "k", {{"some-future-subresource", ""}}) == FrontOp::unsupported);
     CHECK(op("POST", "b", "k", {{"restore", ""}}) == FrontOp::unsupported);
@@ -290,6 +291,79 @@ TEST_CASE("front: Range headers follow S3's rules")
             CHECK(r.error().code == "InvalidRange");
         }
         CHECK_FALSE(range("bytes=0-", 0));
+    }
+}
+
+TEST_CASE("front: partNumber is an integer from 1 to 10000")
+{
+    CHECK_FALSE(parse_part_number(std::nullopt).value());
+    CHECK(parse_part_number("1").value() == std::optional<int>(1));
+    CHECK(parse_part_number("10000").value() == std::optional<int>(10000));
+    for (auto v : {"0", "10001", "-1", "", "1.5", "x", " 2", "99999999999999999999999"}) {
+        auto n = parse_part_number(v);
+        REQUIRE_FALSE(n);
+        CHECK(n.error().status == 400);
+        CHECK(n.error().code == "InvalidArgument");
+    }
+}
+
+TEST_CASE("front: a part's bytes follow from the sizes of the parts before it")
+{
+    ObjectRecord mp;
+    mp.key = "mp";
+    mp.size = 700 + 20 + 0 + 9;
+    mp.parts_count = 4;
+    // Part numbers as completed: 1, 3, 4, 7 (a completion may skip numbers).
+    const std::vector<PartRecord> layout = {{1, 700, "", 0}, {3, 20, "", 0}, {4, 0, "", 0}, {7, 9, "", 0}};
+    SECTION("each part: its offset, its size and the parts count")
+    {
+        const std::pair<int, std::pair<std::uint64_t, std::uint64_t>> want[] = {
+            {1, {0, 700}}, {3, {700, 20}}, {4, {720, 0}}, {7, {720, 9}}};
+        for (const auto& [n, span] : want) {
+            auto p = locate_part(mp, layout, n);
+            REQUIRE(p);
+            CHECK(p->first == span.first);
+            CHECK(p->size == span.second);
+            CHECK(p->parts_count == std::optional<unsigned>(4));
+        }
+    }
+    SECTION("a number the object was not completed with: 416 InvalidPartNumber")
+    {
+        for (int n : {2, 5, 8, 10000}) {
+            auto p = locate_part(mp, layout, n);
+            REQUIRE_FALSE(p);
+            CHECK(p.error().status == 416);
+            CHECK(p.error().code == "InvalidPartNumber");
+        }
+    }
+    SECTION("a layout that does not add up to the object is an internal error, not wrong bytes")
+    {
+        ObjectRecord shorter = mp;
+        shorter.size = 710;
+        CHECK(locate_part(shorter, layout, 3).error().status == 500);
+        ObjectRecord more = mp;
+        more.parts_count = 5;
+        CHECK(locate_part(more, layout, 1).error().status == 500);
+    }
+    SECTION("an object of one PUT or copy is one part, the whole object, without a parts count")
+    {
+        ObjectRecord one;
+        one.size = 42;
+        one.parts_count = 0;
+        auto p = locate_part(one, {}, 1);
+        REQUIRE(p);
+        CHECK(p->first == 0);
+        CHECK(p->size == 42);
+        CHECK_FALSE(p->parts_count);
+        CHECK(locate_part(one, {}, 2).error().code == "InvalidPartNumber");
+    }
+    SECTION("an object whose layout is not known: 501 NotImplemented")
+    {
+        ObjectRecord synced;
+        synced.size = 42;
+        auto p = locate_part(synced, {}, 1);
+        REQUIRE_FALSE(p);
+        CHECK(p.error().status == 501);
     }
 }
 

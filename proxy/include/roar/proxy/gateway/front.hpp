@@ -8,7 +8,7 @@
 // key), placed before any byte leaves, and their bodies streamed between
 // the client and the backend in bounded buffers. /_roar/health,
 // /_roar/ready, /_roar/metrics and the admin API (/_roar/admin/) are served
-// on the same port. The pure pieces (routing, Range, metrics text) are
+// on the same port. The pure pieces (routing, Range, parts, metrics text) are
 // declared here for the unit tests.
 #pragma once
 
@@ -128,6 +128,27 @@ tl::expected<std::string, S3Error> parse_content_md5(std::optional<std::string_v
 // does: several ranges, another unit); S3's InvalidRange (416) when it
 // cannot be satisfied. The returned range has `last` set.
 tl::expected<std::optional<ByteRange>, S3Error> parse_range(std::optional<std::string_view> value, std::uint64_t size);
+
+// The part a GetObject/HeadObject partNumber parameter `value` names:
+// nullopt without one; S3's InvalidArgument (400) unless it is an integer
+// from 1 to 10000.
+tl::expected<std::optional<int>, S3Error> parse_part_number(std::optional<std::string_view> value);
+
+// The bytes ?partNumber=N reads of an object.
+struct PartSpan {
+    std::uint64_t first = 0;
+    std::uint64_t size = 0;
+    // x-amz-mp-parts-count: the object's count of parts when it was
+    // uploaded in parts; nullopt for one PUT or copy (S3 sends none).
+    std::optional<unsigned> parts_count;
+};
+
+// The bytes part `number` of object `o` holds, `parts` being its layout
+// (MetadataStore::object_parts, ascending by number; offsets follow from
+// the sizes of the parts before): an object of one PUT or copy is one part,
+// the whole object. S3's InvalidPartNumber (416) for a part the object does
+// not have; NotImplemented (501) when the object's layout is not known.
+tl::expected<PartSpan, S3Error> locate_part(const ObjectRecord& o, const std::vector<PartRecord>& parts, int number);
 
 // The source a CopyObject or UploadPartCopy names in x-amz-copy-source.
 struct CopySource {
