@@ -4,9 +4,9 @@
 //    by the job); its digest is of the bytes before the job's first write,
 //    taken at the shim's PRE_MODIFY sync point or at the end if untouched;
 //  - an output is a path the job wrote (O_WRONLY/O_TRUNC open, a write on
-//    the fd, a transfer into it, a truncate, a rename or link onto it) that
-//    still exists at the end; a file created and deleted inside the job is
-//    neither;
+//    the fd, a transfer into it, a truncate, a rename or link onto it,
+//    either name of a renameat2(RENAME_EXCHANGE)) that still exists at the
+//    end; a file created and deleted inside the job is neither;
 //  - deleted lists files that existed before the job and are gone after;
 //  - an S3 object is an input when the job read it (GetObject) or copied
 //    from it (CopyObject, UploadPartCopy: several parts one input), unless
@@ -56,6 +56,12 @@
 #include <malloc.h>
 #include <cstdlib>
 #include <memory>
+#include <set>
+#include <tuple>
+
+#ifndef RENAME_EXCHANGE
+#define RENAME_EXCHANGE (1 << 1)
+#endif
 
 namespace roar::collector {
 
@@ -272,18 +278,24 @@ std::string JobTracker::resolve(uint32_t pid, int dirfd, std::string_view path)
 
 // A directory renamed from `from` to `to` (both resolved) takes the
 // working directories and open fds below it along: the kernel's hold on
-// them is the directory, not its name. Renames of files are the common
-// case and cost one lstat here; only a directory's walks every process's
-// fd table.
-void JobTracker::move_held_paths(const std::string& from, const std::string& to)
+// them is the directory, not its name. `exchange`: the two swapped places
+// (RENAME_EXCHANGE), so what was below `to` is below `from` now. Renames
+// of files are the common case and cost an lstat here; only a directory's
+// walks every process's fd table.
+void JobTracker::move_held_paths(const std::string& from, const std::string& to, bool exchange)
 {
-    struct stat sb { };
-    if (lstat(to.c_str(), &sb) == 0 && !S_ISDIR(sb.st_mode)) {
+    const auto file = [](const std::string& path) {
+        struct stat sb { };
+        return lstat(path.c_str(), &sb) == 0 && !S_ISDIR(sb.st_mode);
+    };
+    if (file(to) && (!exchange || file(from))) {
         return; // a file: nothing is held below it (gone again already: it may have been a directory)
     }
     const auto moved = [&](std::string& path) {
         if (path_is_within(path, from)) {
             path = to + path.substr(from.size());
+        } else if (exchange && path_is_within(path, to)) {
+            path = from + path.substr(to.size());
         }
     };
     for (auto* procs : {&m_procs, &m_fork_snapshots}) {
@@ -463,6 +475,88 @@ void JobTracker::rename_path(const std::string& from, const std::string& to, uin
         src.changer = pid;
         src.written = false;
         src.existed = false;
+    }
+}
+
+// renameat2(RENAME_EXCHANGE): both names stay, their contents swap. What
+// the job did to a name (read it first: an input, with the bytes it read;
+// found it there before the job; created it) stays with the name; what it
+// did to the content (wrote it, and which process did) goes with the
+// content. Each name then holds content the job put there, so both are
+// outputs: the atomic-swap pattern (write new.tmp, exchange it with
+// model.bin) leaves model.bin with the new bytes and new.tmp with the old
+// ones, which the job placed at new.tmp as a rename would have: a later
+// job that reads new.tmp depends on this one. Two directories exchanged
+// swap everything below them alike; a path below one with none known at
+// the same place below the other moves as in a rename.
+void JobTracker::exchange_paths(const std::string& a, const std::string& b, uint32_t pid)
+{
+    std::set<std::string> below; // relative to a and b ("" for a and b themselves)
+    for (const std::string* dir : {&a, &b}) {
+        for (auto it = m_path_ids.lower_bound(*dir); it != m_path_ids.end() && path_is_within(it->first, *dir); ++it) {
+            below.emplace(it->first.substr(dir->size()));
+        }
+    }
+    below.emplace();
+    const auto there = [&](const std::string& path) {
+        const auto id = m_path_ids.find(path);
+        return id && !state(*id).removed;
+    };
+    for (const std::string& rest : below) {
+        const std::string at_a = a + rest, at_b = b + rest;
+        // The exchange itself found both; below them, what the job left there.
+        exchange_pair(at_a, at_b, rest.empty() || there(at_a), rest.empty() || there(at_b), pid);
+    }
+}
+
+void JobTracker::exchange_pair(const std::string& a, const std::string& b, bool a_there, bool b_there, uint32_t pid)
+{
+    if (!a_there && !b_there) {
+        return;
+    }
+    const PathId a_id = path_id(a);
+    const PathId b_id = path_id(b);
+    // The bytes read at a name and not yet hashed are now at the other one, unchanged.
+    for (const auto& [read, now_at, was_there] : {std::tuple(a_id, &b, a_there), std::tuple(b_id, &a, b_there)}) {
+        const PathState& st = state(read);
+        if (was_there && st.read_first && !st.has_digest && !st.written && recorded(read, m_path_ids.name(read))) {
+            if (auto digest = m_digest(*now_at)) {
+                state(read).has_digest = true;
+                state(read).existed = true;
+                extra(read).input_digest = *digest;
+            }
+        }
+    }
+    const PathState old_a = state(a_id), old_b = state(b_id);
+    // `to` takes the content `from` held (`from_there`), as in rename_path.
+    const auto take = [&](PathState& to, const PathState& from, bool from_there) {
+        if (!from_there) {
+            to.removed = true;
+            to.written = false;
+            to.changer = pid;
+            to.existed = false;
+            to.early_hashes = 0;
+            to.opened_rw = false;
+            return;
+        }
+        to.changer = from.written && from.changer != 0 ? from.changer : pid;
+        to.written = true;
+        to.removed = false;
+        if (from.created || !to.existed) {
+            to.created = to.created || !to.read_first;
+        }
+        to.existed = true;
+        to.early_hashes = from.early_hashes;
+        to.opened_rw = from.opened_rw;
+    };
+    take(state(a_id), old_b, b_there);
+    take(state(b_id), old_a, a_there);
+    for (auto& pending : m_early_pending) {
+        if (pending == a) {
+            pending = b;
+        } else if (pending == b) {
+            pending = a;
+        }
     }
 }
 
@@ -844,8 +938,13 @@ void JobTracker::on_event(const RawEvent& event)
             const std::string from = resolve(pid, h.fd, event.s1);
             const std::string to = resolve(pid, h.fd2, event.s2);
             m_resolver.forget();
-            rename_path(from, to, pid);
-            move_held_paths(from, to);
+            if (h.flags & RENAME_EXCHANGE) {
+                exchange_paths(from, to, pid);
+                move_held_paths(from, to, true);
+            } else { // RENAME_NOREPLACE is a rename; RENAME_WHITEOUT's whiteout at `from` is not a file
+                rename_path(from, to, pid);
+                move_held_paths(from, to, false);
+            }
         }
         break;
     case ROAR_OP_SYMLINK:

@@ -15,6 +15,10 @@
 #include <map>
 #include <sys/wait.h>
 
+#ifndef RENAME_EXCHANGE
+#define RENAME_EXCHANGE (1 << 1)
+#endif
+
 using namespace roar::collector;
 using roar::test::TempDir;
 
@@ -159,6 +163,75 @@ TEST_CASE("atomic save: the renamed target is the output, not the temp name", "[
     REQUIRE(job.outputs.size() == 1);
     CHECK(job.outputs[0].path == h.path("model.bin"));
     CHECK(job.deleted.empty());
+}
+
+TEST_CASE("an exchange swaps two names' contents: both are outputs, each with what it holds, a read one an input",
+          "[collector][tracker]")
+{
+    Harness h;
+    roar::test::write_file(h.dir / "model.bin", "old");
+    roar::test::write_file(h.dir / "a.txt", "A");
+    roar::test::write_file(h.dir / "b.txt", "B");
+    h.start(100, 1);
+    h.start(101, 100);
+    // 101 writes new.tmp, 100 exchanges it with model.bin (the sync points first).
+    h.send(ROAR_OP_OPEN, 101, ROAR_AT_FDCWD, O_WRONLY | O_CREAT | O_TRUNC, 3, "new.tmp");
+    roar::test::write_file(h.dir / "new.tmp", "new");
+    h.send(ROAR_OP_WRITE_FD, 101, 3, 0, 0);
+    h.send(ROAR_OP_PRE_MODIFY, 100, ROAR_AT_FDCWD, 0, 0, "model.bin");
+    h.send(ROAR_OP_PRE_MODIFY, 100, ROAR_AT_FDCWD, 0, 0, "new.tmp");
+    std::filesystem::rename(h.dir / "new.tmp", h.dir / "swap");
+    std::filesystem::rename(h.dir / "model.bin", h.dir / "new.tmp");
+    std::filesystem::rename(h.dir / "swap", h.dir / "model.bin");
+    h.send(ROAR_OP_RENAME, 100, ROAR_AT_FDCWD, RENAME_EXCHANGE, 0, "new.tmp", "model.bin", {}, ROAR_AT_FDCWD);
+    // a.txt read, then exchanged with b.txt before any sync point hashed it.
+    h.send(ROAR_OP_OPEN, 100, ROAR_AT_FDCWD, O_RDONLY, 4, "a.txt");
+    h.send(ROAR_OP_READ_FD, 100, 4, 0, 1);
+    std::filesystem::rename(h.dir / "a.txt", h.dir / "swap");
+    std::filesystem::rename(h.dir / "b.txt", h.dir / "a.txt");
+    std::filesystem::rename(h.dir / "swap", h.dir / "b.txt");
+    h.send(ROAR_OP_RENAME, 100, ROAR_AT_FDCWD, RENAME_EXCHANGE, 0, "a.txt", "b.txt", {}, ROAR_AT_FDCWD);
+    JobRecord job = h.finish();
+    const ArtifactUse* model = find(job.outputs, h.path("model.bin"));
+    const ArtifactUse* tmp = find(job.outputs, h.path("new.tmp"));
+    REQUIRE(model);
+    REQUIRE(tmp);
+    CHECK(model->hashes.at("blake3") == blake3_hex("new"));
+    CHECK(model->pid == std::optional<uint32_t>(101)); // the writer of the content it holds
+    CHECK(tmp->hashes.at("blake3") == blake3_hex("old"));
+    CHECK(tmp->pid == std::optional<uint32_t>(100)); // placed there by the exchange
+    const ArtifactUse* read = find(job.inputs, h.path("a.txt"));
+    REQUIRE(read);
+    CHECK(read->hashes.at("blake3") == blake3_hex("A"));
+    CHECK(find(job.outputs, h.path("a.txt")));
+    CHECK(find(job.outputs, h.path("b.txt")));
+    CHECK(job.outputs.size() == 4);
+    CHECK(job.inputs.size() == 1);
+    CHECK(job.deleted.empty());
+    CHECK(job.notes.empty());
+}
+
+TEST_CASE("two directories exchanged swap the paths below them and the working directories in them",
+          "[collector][tracker]")
+{
+    Harness h;
+    std::filesystem::create_directories(h.dir / "x");
+    std::filesystem::create_directories(h.dir / "y");
+    h.start(100, 1);
+    h.send(ROAR_OP_OPEN, 100, ROAR_AT_FDCWD, O_WRONLY | O_CREAT | O_TRUNC, 3, "x/only_x.txt");
+    roar::test::write_file(h.dir / "x/only_x.txt", "x");
+    h.send(ROAR_OP_CHDIR, 100, ROAR_AT_FDCWD, 0, 0, "y");
+    std::filesystem::rename(h.dir / "x", h.dir / "swap");
+    std::filesystem::rename(h.dir / "y", h.dir / "x");
+    std::filesystem::rename(h.dir / "swap", h.dir / "y");
+    h.send(ROAR_OP_RENAME, 100, ROAR_AT_FDCWD, RENAME_EXCHANGE, 0, "../x", "../y", {}, ROAR_AT_FDCWD);
+    h.send(ROAR_OP_OPEN, 100, ROAR_AT_FDCWD, O_WRONLY | O_CREAT | O_TRUNC, 4, "here.txt");
+    roar::test::write_file(h.dir / "x/here.txt", "here");
+    JobRecord job = h.finish();
+    CHECK(find(job.outputs, h.path("y/only_x.txt")));
+    CHECK(find(job.outputs, h.path("x/here.txt"))); // the cwd went along with its directory
+    CHECK(job.outputs.size() == 2);
+    CHECK(job.notes.empty());
 }
 
 TEST_CASE("O_RDWR opened but only read is an input, not an output", "[collector][tracker]")

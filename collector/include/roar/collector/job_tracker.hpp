@@ -208,7 +208,7 @@ private:
     int new_record(uint32_t pid, uint32_t ppid, double when);
     int start_record(uint32_t pid, uint32_t ppid, double when);
     std::string resolve(uint32_t pid, int dirfd, std::string_view path);
-    void move_held_paths(const std::string& from, const std::string& to);
+    void move_held_paths(const std::string& from, const std::string& to, bool exchange);
     PathId path_id(std::string_view path) { return m_path_ids.intern(path); }
     PathState& state(PathId id);
     // Whether the path filter records path `id` (named `name`): the filter
@@ -226,6 +226,11 @@ private:
     void take_learnt_digest(PathId id, std::string_view blake3, std::string_view size);
     bool learnt_replacement(PathId id);
     void rename_path(const std::string& from, const std::string& to, uint32_t pid);
+    // renameat2(RENAME_EXCHANGE) of `a` and `b` by `pid` (see job_tracker.cpp).
+    void exchange_paths(const std::string& a, const std::string& b, uint32_t pid);
+    // One pair of exchange_paths: `a` and `b` swap contents; `a_there` and
+    // `b_there` tell whether each held a file before.
+    void exchange_pair(const std::string& a, const std::string& b, bool a_there, bool b_there, uint32_t pid);
     uint32_t known_pid(uint32_t pid) const;
     void on_s3(const RawEvent& event);
     // Marks the source named in a CopyObject event's `extras` read by
