@@ -45,6 +45,7 @@
 #include "roar/collector/progress.hpp"
 #include "roar/collector/syscall_filter.h"
 
+#include <cerrno>
 #include <charconv>
 #include <algorithm>
 #include <array>
@@ -1650,6 +1651,13 @@ void JobTracker::finish_paths(JobRecord& job)
             m_unseen_moves, m_unseen_moves == 1 ? "" : "s", m_unseen_moves == 1 ? "is" : "are",
             m_unseen_moves == 1 ? "its" : "their", path_list(m_unseen_moved, m_unseen_moves)));
     }
+    if (m_unseen_removals > 0) {
+        job.notes.push_back(fmt::format("{} file{} the job wrote {} gone at the end, removed by something roar did "
+                                        "not observe: {}",
+                                        m_unseen_removals, m_unseen_removals == 1 ? "" : "s",
+                                        m_unseen_removals == 1 ? "was" : "were",
+                                        path_list(m_unseen_removed, m_unseen_removals)));
+    }
     if (!m_listed.empty() || !m_s3_listings.empty()) {
         add_datasets(job);
     }
@@ -1740,6 +1748,10 @@ void JobTracker::record_path(JobRecord& job, PathId id, Result<FileDigest>* dige
         // Not there to hash: when its directory is gone, the job's own
         // names for it went wrong somewhere (a directory renamed outside
         // the job, or by a process roar did not observe), and it says so.
+        // When the directory is there and only the file the job wrote is
+        // gone, with no unlink or rename of it seen, something roar did
+        // not observe removed it (a process outside the job, a setuid
+        // helper, another machine on a shared file system): said too.
         struct stat sb;
         const std::string dir = path.substr(0, path.rfind('/'));
         if (!dir.empty() && stat(dir.c_str(), &sb) != 0) {
@@ -1747,6 +1759,11 @@ void JobTracker::record_path(JobRecord& job, PathId id, Result<FileDigest>* dige
                 m_unseen_moved.push_back(path);
             }
             ++m_unseen_moves;
+        } else if (st.written && lstat(path.c_str(), &sb) != 0 && errno == ENOENT) {
+            if (m_unseen_removed.size() < k_named_paths) {
+                m_unseen_removed.push_back(path);
+            }
+            ++m_unseen_removals;
         }
     }
     if (st.written && !st.removed) {

@@ -1140,7 +1140,6 @@ TEST_CASE("files lost with a directory renamed where roar could not see it are n
     std::filesystem::rename(h.dir / "work", h.dir / "done"); // by a process outside the job: no event
     h.send(ROAR_OP_OPEN, 100, 3, O_WRONLY | O_CREAT | O_TRUNC, 4, "out.txt");
     roar::test::write_file(h.dir / "done/out.txt", "result");
-    h.send(ROAR_OP_OPEN, 100, ROAR_AT_FDCWD, O_WRONLY | O_CREAT | O_TRUNC, 5, "gone.txt"); // deleted outside: no note
     JobRecord job = h.finish();
     CHECK(job.outputs.empty());
     REQUIRE(job.notes.size() == 1);
@@ -1148,4 +1147,38 @@ TEST_CASE("files lost with a directory renamed where roar could not see it are n
           == fmt::format("1 file the job used is not recorded: its directory no longer exists (renamed or removed "
                          "where roar could not see it): {}",
                          h.path("work/out.txt")));
+}
+
+TEST_CASE("outputs removed where roar could not see it are named in a note, those the job removed are not",
+          "[collector][tracker]")
+{
+    Harness h;
+    h.start(100, 1);
+    // Twelve files written, then removed by something outside the job: no event.
+    for (int i = 0; i < 12; ++i) {
+        const std::string name = fmt::format("gone{:02}.txt", i);
+        h.send(ROAR_OP_OPEN, 100, ROAR_AT_FDCWD, O_WRONLY | O_CREAT | O_TRUNC, 3, name);
+        h.send(ROAR_OP_CLOSE, 100, 3, 0, 0);
+    }
+    // Written and removed by the job (an unlink, a rename away), or still there: no note.
+    h.send(ROAR_OP_OPEN, 100, ROAR_AT_FDCWD, O_WRONLY | O_CREAT | O_TRUNC, 3, "scratch.tmp");
+    h.send(ROAR_OP_UNLINK, 100, ROAR_AT_FDCWD, 0, 0, "scratch.tmp");
+    h.send(ROAR_OP_OPEN, 100, ROAR_AT_FDCWD, O_WRONLY | O_CREAT | O_TRUNC, 4, "a.tmp");
+    h.send(ROAR_OP_RENAME, 100, ROAR_AT_FDCWD, 0, 0, "a.tmp", "kept.txt", {}, ROAR_AT_FDCWD);
+    roar::test::write_file(h.dir / "kept.txt", "kept");
+    // Only read, and gone at the end: not the job's output, no note either.
+    h.send(ROAR_OP_OPEN, 100, ROAR_AT_FDCWD, O_RDONLY, 5, "read.txt");
+    h.send(ROAR_OP_READ_FD, 100, 5, 0, 1);
+    JobRecord job = h.finish();
+    REQUIRE(job.outputs.size() == 1);
+    CHECK(job.outputs[0].path == h.path("kept.txt"));
+    REQUIRE(job.notes.size() == 1);
+    std::string named;
+    for (int i = 0; i < 10; ++i) {
+        named += (i ? ", " : "") + h.path(fmt::format("gone{:02}.txt", i).c_str());
+    }
+    CHECK(job.notes[0]
+          == fmt::format("12 files the job wrote were gone at the end, removed by something roar did not observe: {} "
+                         "and 2 more",
+                         named));
 }

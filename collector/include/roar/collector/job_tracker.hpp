@@ -266,6 +266,11 @@ private:
     // directory is gone: the first few, and how many.
     std::vector<std::string> m_unseen_moved;
     size_t m_unseen_moves = 0;
+    // Files the job wrote that were gone at the end, their directory still
+    // there, with no unlink or rename of them seen: the first few, and how
+    // many.
+    std::vector<std::string> m_unseen_removed;
+    size_t m_unseen_removals = 0;
     EarlyHasher* m_early = nullptr;
     ProgressLine* m_progress = nullptr;
     std::vector<std::string> m_early_pending;        // closed, not yet handed to m_early
