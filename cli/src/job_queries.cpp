@@ -131,9 +131,13 @@ Ref resolve_ref(collector::Store& store, const Project& project, const std::stri
         }
         throw FatalError(fmt::format("no step {} in this session ('roar log' lists the jobs)", text));
     }
-    // A path: as given, relative to the current directory.
+    // A path: as given, relative to the current directory, with its ".."
+    // applied as the kernel does, as the job's own paths were recorded
+    // (`alias/../x` is `real/x` when alias -> real/sub).
     std::error_code ec;
-    const std::string abs = collector::resolve_path(fs::current_path(ec).string(), text);
+    const std::string cwd = fs::current_path(ec).string();
+    collector::PathResolver resolver;
+    const std::string abs = resolver.resolve(cwd, text);
     const std::string path = text.rfind("s3://", 0) == 0 ? text : abs;
     if (auto artifact = store.artifact_at_path(path)) {
         return {Ref::Kind::artifact, *artifact, path};
@@ -146,8 +150,7 @@ Ref resolve_ref(collector::Store& store, const Project& project, const std::stri
     }
     // A path copied from a text view: its escapes ("a\xff") stand for the recorded bytes.
     if (const std::string raw = collector::unescaped_text(text); raw != text) {
-        const std::string raw_path =
-            raw.rfind("s3://", 0) == 0 ? raw : collector::resolve_path(fs::current_path(ec).string(), raw);
+        const std::string raw_path = raw.rfind("s3://", 0) == 0 ? raw : resolver.resolve(cwd, raw);
         if (auto artifact = store.artifact_at_path(raw_path)) {
             return {Ref::Kind::artifact, *artifact, raw_path};
         }

@@ -50,6 +50,10 @@ assert_eq "$(cat real/out.txt)" REAL "the kernel read real/x.txt"
 assert_dotdot_input
 check "outputs written and appended as alias/../NAME are real/NAME, old files at ./NAME are not (shim)"
 assert_dotdot_outputs
+check "roar show alias/../x.txt is the file the job read there, real/x.txt, as the kernel resolves it"
+shown=$("$ROAR" show --json alias/../x.txt)
+assert_eq "$(jq -r '.hashes.blake3' <<<"$shown")" "$(b3 real/x.txt)" "roar show's artifact"
+assert_contains "$(jq -r '.paths[]' <<<"$shown")" "$PROJECT/real/x.txt" "its recorded paths"
 
 check "after chdir into a symbolic link, ../x.txt is the link target's sibling (shim, Python)"
 linked_tree python_cwd
