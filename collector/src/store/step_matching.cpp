@@ -32,7 +32,9 @@ std::string step_program(const std::vector<std::string>& argv, std::string_view 
         }
         // The script as named when the job read it (step_1.py and step_2.py
         // are different code); else digit runs do not count (`./fit 0.1`).
-        const std::string path = resolve_path(cwd, arg);
+        // Its ".." is applied as the kernel does, as the job's inputs were
+        // recorded: `alias/../step_1.py` read as `real/step_1.py` is read.
+        const std::string path = PathResolver().resolve(cwd, arg);
         const bool read =
             std::any_of(inputs.begin(), inputs.end(), [&](const ArtifactUse& u) { return u.path == path; });
         program += '\x1f';

@@ -61,4 +61,15 @@ run train.py data.csv model_v2.pkl --lr 0.5
 assert_eq "$(steps)" 9 "steps"
 printf 'z\n' >data.csv
 assert_contains "$(stale_files)" '"model_v2.pkl"' "the new output is stale too"
+
+check "scripts named through '..' after a symbolic link are the files the job read: step_1.py and step_2.py are two steps"
+new_project dotdot
+mkdir -p real/sub
+ln -s real/sub alias
+printf 'x\n' >data.csv
+write_copy_script real/step_1.py
+write_copy_script real/step_2.py
+run alias/../step_1.py data.csv out.txt
+run alias/../step_2.py data.csv out.txt
+assert_eq "$(steps)" 2 "steps"
 echo ok

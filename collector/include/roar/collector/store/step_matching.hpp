@@ -5,7 +5,9 @@
 // A run that wrote a subset or superset of a step's outputs (a failed run
 // that stopped early, its retry) joins that step. Steps recorded before
 // schema v4 keep the older rule (step_signature and step_paths below).
-// Pure functions; the store applies them when it assigns a job its step.
+// The store applies these when it assigns a job its step; they look at
+// nothing but their arguments, except step_program's ".." after a
+// symbolic link, looked up on the file system as the job's paths were.
 #pragma once
 
 #include "roar/collector/job_record.hpp"
@@ -20,7 +22,9 @@ namespace roar::collector {
 // and what says which code it ran: the first non-option argument (the
 // script; digit runs normalised unless the job read that file, so
 // step_1.py and step_2.py differ) or the text after -c/-e/-m (digit runs
-// normalised). Other options and arguments are left out.
+// normalised). The script's path is `cwd` joined with it, its ".."
+// applied as the kernel does (PathResolver). Other options and arguments
+// are left out.
 std::string step_program(const std::vector<std::string>& argv, std::string_view cwd,
                          const std::vector<ArtifactUse>& inputs);
 
