@@ -65,10 +65,13 @@ std::vector<std::string> string_list(const nlohmann::json& j)
 }
 
 // The footprint of roar-events output: a minimal reading of the events
-// (process images, working directories, successful opens for reading).
+// (process images, working directories, successful opens for reading),
+// paths named as the tracker names them (a ".." after a symbolic link goes
+// up from its target), so the record is the one roar run would make.
 JobFootprint footprint_from_events(const std::string& file, const PathFilter& filter)
 {
     JobFootprint footprint;
+    PathResolver resolver;
     std::map<uint32_t, std::pair<size_t, std::string>> procs; // pid -> (process number, cwd)
     std::istringstream lines(read_all(file));
     std::string line;
@@ -91,8 +94,11 @@ JobFootprint footprint_from_events(const std::string& file, const PathFilter& fi
             continue;
         }
         const std::string s1 = e.value("s1", "");
+        if ((op == "rename" || op == "unlink" || op == "symlink") && e.value("result", -1) == 0) {
+            resolver.forget(); // as the tracker: a ".." looked up may name something else now
+        }
         if (op == "chdir" && e.value("result", -1) >= 0 && !s1.empty()) {
-            proc->second.second = resolve_path(proc->second.second, s1);
+            proc->second.second = resolver.resolve(proc->second.second, s1);
         }
         const int flags = e.value("flags", 0);
         const bool reads = (flags & O_ACCMODE) != O_WRONLY && !(flags & O_DIRECTORY);
@@ -102,7 +108,7 @@ JobFootprint footprint_from_events(const std::string& file, const PathFilter& fi
         if (s1.front() != '/' && e.value("fd", 0) != ROAR_AT_FDCWD) {
             continue; // relative to a directory fd this reading does not follow
         }
-        const std::string path = resolve_path(proc->second.second, s1);
+        const std::string path = resolver.resolve(proc->second.second, s1);
         footprint.add_read(proc->second.first, path, !filter.accepts(path));
     }
     return footprint;

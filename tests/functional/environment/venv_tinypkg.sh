@@ -95,6 +95,14 @@ all=$(jq -c '[.python[0].installed_packages[] | {name, version}]' "$TEST_TMP/all
 assert_eq "$all" '[{"name":"otherpkg","version":"2.0.1"},{"name":"tinypkg","version":"0.1.3"}]' "installed packages"
 assert_eq "$(jq -c '[.python[0].packages[].name]' "$TEST_TMP/all.json")" '["tinypkg"]' "imported packages"
 
+check "a module imported through '..' after a symbolic link is the file the kernel opened: tinypkg is recorded"
+ln -s "$site/tinypkg" alias
+capture dotdot -- "$VPY" -c "import sys; sys.path.insert(0, 'alias/..'); import tinypkg"
+opened=$(jq -r 'select(.op == "open" and .result >= 0) | .s1 // empty' "$TEST_TMP/dotdot.jsonl")
+assert_contains "$opened" "$work/alias/../tinypkg/" "the module (or its cached bytecode) opened through the link"
+assert_eq "$(jq -c '[.python[0].packages[] | {name, version}]' "$TEST_TMP/dotdot.json")" \
+  '[{"name":"tinypkg","version":"0.1.3"}]' "imported packages"
+
 check "upgrading a distribution in place is seen by the next capture"
 sleep 0.05
 make_wheel tinypkg 0.2.0
