@@ -134,6 +134,9 @@ std::vector<InterpreterUse> group_interpreters(const JobFootprint& footprint)
         }
         const std::string argv0 = process.argv.empty() ? std::string() : process.argv[0];
         std::string argv0_path;
+        // By text, not as the kernel applies "..": Python finds its prefix
+        // and pyvenv.cfg from argv[0] normalised by text (`lnk/../venv/bin/
+        // python` runs with sys.prefix ./venv wherever lnk points).
         if (argv0.find('/') != std::string::npos) {
             argv0_path = resolve_path(process.cwd.empty() ? std::string("/") : process.cwd, argv0);
         }
