@@ -437,9 +437,9 @@ void JobTracker::rename_path(const std::string& from, const std::string& to, uin
     // Files (and, for directories, everything below) move from `from` to
     // `to`. The content now at `to` was placed there by the job.
     std::vector<std::pair<std::string, std::string>> moves;
-    for (auto it = m_path_ids.lower_bound(from); it != m_path_ids.end() && path_is_within(it->first, from); ++it) {
-        moves.emplace_back(std::string(it->first), to + std::string(it->first.substr(from.size())));
-    }
+    m_path_ids.for_each_within(from, [&](std::string_view path, PathId) {
+        moves.emplace_back(std::string(path), to + std::string(path.substr(from.size())));
+    });
     if (moves.empty()) {
         moves.emplace_back(from, to);
     }
@@ -494,9 +494,8 @@ void JobTracker::exchange_paths(const std::string& a, const std::string& b, uint
 {
     std::set<std::string> below; // relative to a and b ("" for a and b themselves)
     for (const std::string* dir : {&a, &b}) {
-        for (auto it = m_path_ids.lower_bound(*dir); it != m_path_ids.end() && path_is_within(it->first, *dir); ++it) {
-            below.emplace(it->first.substr(dir->size()));
-        }
+        m_path_ids.for_each_within(*dir,
+                                   [&](std::string_view path, PathId) { below.emplace(path.substr(dir->size())); });
     }
     below.emplace();
     const auto there = [&](const std::string& path) {
@@ -962,16 +961,15 @@ void JobTracker::on_event(const RawEvent& event)
         if (h.result == 0 && event.has_s1) {
             const std::string path = resolve(pid, h.fd, event.s1);
             m_resolver.forget();
-            for (auto it = m_path_ids.lower_bound(path); it != m_path_ids.end() && path_is_within(it->first, path);
-                 ++it) {
-                PathState& below = state(it->second);
+            m_path_ids.for_each_within(path, [&](std::string_view, PathId id) {
+                PathState& below = state(id);
                 if (!below.removed) {
                     below.changer = pid;
                 }
                 below.removed = true;
                 below.written = false;
                 below.early_hashes = 0;
-            }
+            });
             PathState& gone = state(path_id(path));
             gone.changer = pid;
             gone.removed = true;

@@ -120,6 +120,20 @@ if [[ -n $STATIC ]]; then
   assert_renamed_job
 fi
 
+check "a directory renamed by the job takes its files along when a sibling's name extends its own (work.log)"
+new_project sibling
+job "$PYTHON" -c "
+import os
+os.mkdir('work')
+open('work.log', 'w').write('log')
+open('work/out.txt', 'w').write('out')
+os.rename('work', 'done')
+"
+assert_eq "$JOB_RC" 0 "exit status"
+assert_io outputs done/out.txt
+assert_io outputs work.log
+assert_eq "$(jq -r '.notes | length' <<<"$JOB")" 0 "no notes: nothing was lost"
+
 check "a file lost with a directory renamed outside the job is named in a note"
 renamed_tree renamed_outside
 "$ROAR" run -q -- "$TEST_TMP/dir_rename" wait &

@@ -1131,6 +1131,38 @@ TEST_CASE("a renamed directory takes the working directories and open fds in it 
     CHECK(job.notes.empty());
 }
 
+TEST_CASE("a renamed or exchanged directory takes its files along when a sibling's name extends its own",
+          "[collector][tracker]")
+{
+    // "work.log" and "work-2" sort between "work" and "work/...": the walk
+    // below a directory must not stop at them.
+    Harness h;
+    std::filesystem::create_directories(h.dir / "work");
+    std::filesystem::create_directories(h.dir / "x");
+    std::filesystem::create_directories(h.dir / "y");
+    h.start(100, 1);
+    for (const char* name : {"work.log", "work-2", "work/out.txt", "x.txt", "x/in_x.txt", "y/in_y.txt"}) {
+        h.send(ROAR_OP_OPEN, 100, ROAR_AT_FDCWD, O_WRONLY | O_CREAT | O_TRUNC, 3, name);
+        roar::test::write_file(h.dir / name, name);
+        h.send(ROAR_OP_CLOSE, 100, 3, 0, 0);
+    }
+    std::filesystem::rename(h.dir / "work", h.dir / "done");
+    h.send(ROAR_OP_RENAME, 100, ROAR_AT_FDCWD, 0, 0, "work", "done", {}, ROAR_AT_FDCWD);
+    std::filesystem::rename(h.dir / "x", h.dir / "swap");
+    std::filesystem::rename(h.dir / "y", h.dir / "x");
+    std::filesystem::rename(h.dir / "swap", h.dir / "y");
+    h.send(ROAR_OP_RENAME, 100, ROAR_AT_FDCWD, RENAME_EXCHANGE, 0, "x", "y", {}, ROAR_AT_FDCWD);
+    JobRecord job = h.finish();
+    CHECK(find(job.outputs, h.path("done/out.txt")));
+    CHECK(find(job.outputs, h.path("y/in_x.txt")));
+    CHECK(find(job.outputs, h.path("x/in_y.txt")));
+    CHECK(find(job.outputs, h.path("work.log")));
+    CHECK(find(job.outputs, h.path("work-2")));
+    CHECK(find(job.outputs, h.path("x.txt")));
+    CHECK(job.outputs.size() == 6);
+    CHECK(job.notes.empty());
+}
+
 TEST_CASE("files lost with a directory renamed where roar could not see it are named in a note", "[collector][tracker]")
 {
     Harness h;

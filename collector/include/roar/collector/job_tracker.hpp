@@ -155,6 +155,23 @@ private:
         // Ids in path order, from the first path not before `from`.
         using Index = std::map<std::string_view, PathId, std::less<>>;
         Index::const_iterator lower_bound(std::string_view from) const { return m_index.lower_bound(from); }
+        // Calls f(name, id) for `dir` (when interned) and every path below
+        // it, in path order. Not a walk from lower_bound(dir) while
+        // path_is_within: "dir.log" and "dir-2" sort between "dir" and
+        // "dir/..." and would end it early.
+        template <typename F> void for_each_within(std::string_view dir, F&& f) const
+        {
+            std::string below(dir);
+            if (below != "/") {
+                if (auto it = m_index.find(dir); it != m_index.end()) {
+                    f(it->first, it->second);
+                }
+                below += '/';
+            }
+            for (auto it = m_index.lower_bound(below); it != m_index.end() && it->first.starts_with(below); ++it) {
+                f(it->first, it->second);
+            }
+        }
         Index::const_iterator begin() const { return m_index.begin(); }
         Index::const_iterator end() const { return m_index.end(); }
         // Frees the index (a third of the table's memory); name() and
