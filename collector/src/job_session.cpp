@@ -124,8 +124,10 @@ std::string user_name()
     return std::to_string(getuid());
 }
 
-// The machine as jobs record it: ROAR_HOST when set (a cluster node's
-// stable name, or a test standing in for another machine), else gethostname.
+} // namespace
+
+// ROAR_HOST when set (a cluster node's stable name, or a test standing in
+// for another machine), else gethostname.
 std::string host_name()
 {
     if (const char* given = std::getenv("ROAR_HOST"); given && *given) {
@@ -135,8 +137,6 @@ std::string host_name()
     gethostname(buf, sizeof buf - 1);
     return buf;
 }
-
-} // namespace
 
 std::vector<std::string> JobSession::tls_interception_environment(std::vector<std::string>& proxy_env)
 {

@@ -72,6 +72,11 @@ struct StoredJob {
     std::vector<std::string> notes; // one line each for the user (database moved, recovery file)
 };
 
+// The machine as jobs record it in their `hostname`; `roar status` on a
+// shared store compares it with each job's to know which files are on
+// this disk.
+std::string host_name();
+
 // A job record opened here and now for `command` run in `cwd`: a fresh
 // uid, argv and command, this machine's name and this user, the start time.
 JobRecord new_job_record(const std::vector<std::string>& command, const std::string& cwd);
