@@ -162,6 +162,110 @@ void in_path_order(Lineage& g)
     g.paths = std::move(paths);
 }
 
+// Splits each local path used by jobs of several machines into one
+// PathState per machine (a file on /work on one node is not the file on
+// /work on another), this machine's (`local_host`) keeping the original;
+// a copy for another machine, or a path only other machines used, gets
+// that machine's name in `host`. S3 objects are the same everywhere and
+// stay whole. Runs once uses are listed per path, before histories are
+// walked, so every later step (latest version, writers, producers,
+// staleness) sees one machine's history per path.
+// Returns the paths split in more than one, each as its PathStates' indexes.
+std::vector<std::vector<uint32_t>> split_by_host(Lineage& g, const std::string& local_host)
+{
+    std::vector<std::vector<uint32_t>> split;
+    if (std::all_of(g.executions.begin(), g.executions.end(),
+                    [&](const Execution& e) { return e.host == local_host; })) {
+        return split; // the common case: nothing to split
+    }
+    const size_t known = g.paths.size();
+    std::vector<std::pair<std::string_view, uint32_t>> copies; // machine -> its PathState, for one path
+    std::vector<uint32_t> kept;
+    for (size_t i = 0; i < known; ++i) {
+        if (g.paths[i].path.starts_with("s3://")) {
+            continue;
+        }
+        auto host_of = [&g](uint32_t u) -> const std::string& {
+            return g.executions[size_t(g.uses[u].execution)].host;
+        };
+        // Taken out: new PathStates may move g.paths.
+        const std::vector<uint32_t> uses = std::move(g.paths[i].uses);
+        // A path only other machines used stays where it is, as the first one's.
+        const bool used_here =
+            std::any_of(uses.begin(), uses.end(), [&](uint32_t u) { return host_of(u) == local_host; });
+        copies.clear();
+        kept.clear();
+        for (uint32_t u : uses) {
+            const std::string& host = host_of(u);
+            uint32_t to = uint32_t(i);
+            if (host != local_host) {
+                auto at = std::find_if(copies.begin(), copies.end(), [&](const auto& c) { return c.first == host; });
+                if (at != copies.end()) {
+                    to = at->second;
+                } else {
+                    if (used_here || !copies.empty()) {
+                        to = uint32_t(g.paths.size());
+                        std::string path = g.paths[i].path;
+                        g.paths.emplace_back().path = std::move(path);
+                    }
+                    g.paths[to].host = host;
+                    copies.emplace_back(host, to);
+                }
+            }
+            if (to == i) {
+                kept.push_back(u);
+            } else {
+                g.uses[u].path = to;
+                g.paths[to].uses.push_back(u);
+            }
+        }
+        g.paths[i].uses = kept;
+        if (copies.size() > (used_here ? 0 : 1)) {
+            auto& group = split.emplace_back(1, uint32_t(i));
+            for (const auto& c : copies) {
+                if (c.second != i) {
+                    group.push_back(c.second);
+                }
+            }
+        }
+    }
+    return split;
+}
+
+// A file a job on one machine wrote and a job on another read at the same
+// path (a shared file system, or the same bytes copied there): the read
+// came from the latest such write before it, when the bytes are the ones
+// written and the reader's machine recorded no producer of its own. The
+// reader then depends on the writer, stale when the writer is (as far as
+// the writer's machine's record tells). `split`: split_by_host's groups.
+void link_across_hosts(Lineage& g, const std::vector<std::vector<uint32_t>>& split)
+{
+    for (const auto& group : split) {
+        for (uint32_t c : group) {
+            for (uint32_t u : g.paths[c].uses) {
+                Use& read = g.uses[u];
+                if (read.output || read.producer >= 0 || read.artifact == 0) {
+                    continue;
+                }
+                for (uint32_t d : group) {
+                    if (d == c) {
+                        continue;
+                    }
+                    for (uint32_t w : g.paths[d].uses) {
+                        const Use& write = g.uses[w];
+                        if (write.execution >= read.execution) {
+                            break; // chronological
+                        }
+                        if (write.output && write.artifact == read.artifact && write.execution > read.producer) {
+                            read.producer = write.execution;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 // What stat says of a path compared with the disk: a regular file (to be
 // digested), nothing there, or anything else (a directory, a device, a
 // path stat cannot reach), which stays unchecked.
@@ -392,6 +496,10 @@ Lineage Lineage::load(collector::Store& store, const LineageOptions& options)
             g.paths[g.uses[u].path].uses.push_back(u);
         }
     }
+    std::vector<std::vector<uint32_t>> split; // local paths used on several machines
+    if (options.local_host) {
+        split = split_by_host(g, *options.local_host);
+    }
 
     // Each path's history in order; the latest version; its latest writer;
     // who produced what each input read: the latest write by an earlier
@@ -413,6 +521,7 @@ Lineage Lineage::load(collector::Store& store, const LineageOptions& options)
             }
         }
     }
+    link_across_hosts(g, split);
     // Current executions: the latest writers, and each step's latest
     // execution when no job of the step is the latest writer of anything.
     for (const auto& p : g.paths) {
@@ -453,6 +562,11 @@ Lineage Lineage::load(collector::Store& store, const LineageOptions& options)
     std::vector<std::string> regular_paths;
     std::vector<uint32_t> datasets;
     std::vector<uint32_t> files; // the rest: local files, told apart by stat
+    for (size_t i = 0; i < g.paths.size(); ++i) {
+        if (!g.paths[i].host.empty()) {
+            check[i] = 0; // on another machine's disk: never compared with this one
+        }
+    }
     if (options.progress) {
         options.progress->set_total(uint64_t(std::count(check.begin(), check.end(), 1)));
     }

@@ -91,6 +91,10 @@ struct PathState {
     // A dataset (a path ending in '/', dataset.hpp): the files under it
     // now, absolute, in byte order, when checked and present.
     std::vector<std::string> dataset_files;
+    // With LineageOptions::local_host: the other machine whose jobs' uses
+    // of this local path these are (never checked against this disk);
+    // empty for this machine's, and for S3 objects.
+    std::string host;
 };
 
 struct LineageOptions {
@@ -100,6 +104,14 @@ struct LineageOptions {
     // Counts the checked paths as they are compared (total, then each one),
     // for `roar status`'s progress line; none when null.
     collector::ProgressLine* progress = nullptr;
+    // This machine's name as jobs record it (collector::host_name()), for a
+    // store shared by several machines: a local path is then one PathState
+    // per machine whose jobs used it, since each machine has its own disk.
+    // Only this machine's are compared with the disk; another machine's
+    // keep its `host` and are judged from that machine's record alone (its
+    // latest recorded version, re-produced there with other content).
+    // Unset: every job's files are this disk's (a SQLite store).
+    std::optional<std::string> local_host;
 };
 
 class Lineage {
