@@ -1,7 +1,9 @@
 // `roar status`: for the active session, whether each tracked file is
 // still on disk as last recorded (present, modified, missing), and which
 // steps are stale and why; with --remote, whether each S3 object is still
-// in its bucket as recorded (remote_check.hpp).
+// in its bucket as recorded (remote_check.hpp). On a store shared by
+// several machines, only this machine's jobs' files are compared with
+// this disk; the others' are counted as not checked here.
 #include "commands.hpp"
 
 #include "dag_render.hpp"
@@ -12,10 +14,13 @@
 #include "remote_check.hpp"
 #include "text_style.hpp"
 
+#include "roar/collector/job_session.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <iostream>
+#include <set>
 #include <unordered_map>
 
 namespace roar::cli {
@@ -158,15 +163,59 @@ std::string changes_text(const Project& project, const char* what, const std::ve
     return out;
 }
 
+// The local files and datasets of other machines' jobs, which this disk
+// cannot tell about, and those machines' names.
+struct Elsewhere {
+    std::vector<const PathState*> paths;
+    int files = 0, datasets = 0;
+    std::set<std::string> hosts;
+};
+
+Elsewhere elsewhere(const Lineage& g)
+{
+    Elsewhere out;
+    for (const auto& p : g.paths) {
+        if (!p.host.empty()) {
+            out.paths.push_back(&p);
+            ++(p.path.ends_with('/') ? out.datasets : out.files);
+            out.hosts.insert(p.host);
+        }
+    }
+    return out;
+}
+
+// "Not checked here: 3 files recorded by jobs on another host (gpu-07); ...".
+std::string elsewhere_line(int fd, const Elsewhere& e)
+{
+    std::string what = fmt::format("{} file{}", e.files, e.files == 1 ? "" : "s");
+    if (e.datasets > 0) {
+        what += fmt::format(" and {} dataset{}", e.datasets, e.datasets == 1 ? "" : "s");
+    }
+    return fmt::format(
+        "{} {} recorded by jobs on {} ({}); run 'roar status' there\n", paint(fd, k_bold, "Not checked here:"), what,
+        e.hosts.size() == 1 ? "another host" : "other hosts", printable(fmt::to_string(fmt::join(e.hosts, ", "))));
+}
+
 } // namespace
 
-int cmd_status(bool json, bool remote)
+int cmd_status(bool json, bool remote, bool all_hosts)
 {
     Project project = Project::find();
     collector::Store store = project.open_store(collector::Access::read);
     const auto snapshot = store.snapshot();
     LineageOptions load_options;
     load_options.check_all_paths = true;
+    // Each machine has its own disk: on a shared store, a job of another
+    // machine wrote or read its files there, and comparing them with this
+    // disk would call them missing or modified. Jobs are told apart by the
+    // name they record (ROAR_HOST, else the host name). A SQLite store is
+    // one checkout's, on this disk, so all its jobs' files are checked
+    // whatever name they were recorded under: a container's host name
+    // changes from one start to the next, and the job rows hold no more
+    // stable machine id.
+    if (project.store_location().shared()) {
+        load_options.local_host = collector::host_name();
+    }
     ArtifactDigests digests(store);
     const Lineage g = [&] {
         // On a terminal (stderr), a long check shows how far it got; the
@@ -196,6 +245,11 @@ int cmd_status(bool json, bool remote)
         ++(p.path.ends_with('/') ? dataset_counts : counts)[disk_state_name(p.disk)];
         files.push_back(&p);
     }
+    const Elsewhere other_hosts = elsewhere(g);
+    const size_t checked_files = files.size();
+    if (all_hosts) {
+        files.insert(files.end(), other_hosts.paths.begin(), other_hosts.paths.end());
+    }
     const auto remote_results =
         remote ? check_s3_objects(files, store, project) : std::unordered_map<const PathState*, RemoteResult>{};
     std::map<std::string, int> remote_counts{{"missing", 0}, {"modified", 0}, {"not_checked", 0}, {"present", 0}};
@@ -212,7 +266,11 @@ int cmd_status(bool json, bool remote)
         if (!s.stale) {
             continue;
         }
-        stale_refs.push_back(g.step_ref(int(i)));
+        // Once the session spans machines, each line names where the step
+        // ran (as `roar dag` does): its plan entry is to be run there.
+        stale_refs.push_back(g.several_hosts ? fmt::format("{} [{}]", g.step_ref(int(i)),
+                                                           printable(g.executions[size_t(s.current())].host))
+                                             : g.step_ref(int(i)));
         nlohmann::json reasons = nlohmann::json::array();
         for (const auto& r : s.stale_reasons) {
             reasons.push_back(describe_reason(g, r, project));
@@ -260,17 +318,33 @@ int cmd_status(bool json, bool remote)
             if (!p->disk_kind.empty()) {
                 w.field("disk_kind", p->disk_kind);
             }
+            if (!p->host.empty()) {
+                w.field("host", p->host);
+            }
             w.field("path", p->path)
                 .field("is_stale", p->stale)
                 .field("recorded_digest", digests.get(p->latest).digest);
             if (auto r = remote_results.find(p); r != remote_results.end()) {
                 write_remote(w, r->second);
             }
-            w.field("state", disk_state_name(p->disk)).key("written_by_step");
+            w.field("state", p->host.empty() ? disk_state_name(p->disk) : "unknown").key("written_by_step");
             writer ? w.value(writer) : w.null();
             w.end_object();
         }
-        w.end_array().field("jobs", uint64_t(g.executions.size())).key("plan").begin_array();
+        w.end_array().field("jobs", uint64_t(g.executions.size()));
+        if (!other_hosts.paths.empty()) { // absent when everything was checked, as on any one-machine store
+            w.key("not_checked_here")
+                .begin_object()
+                .field("datasets", other_hosts.datasets)
+                .field("files", other_hosts.files)
+                .key("hosts")
+                .begin_array();
+            for (const auto& host : other_hosts.hosts) {
+                w.value(host);
+            }
+            w.end_array().end_object();
+        }
+        w.key("plan").begin_array();
         for (const auto& line : plan) {
             w.value(line);
         }
@@ -283,8 +357,8 @@ int cmd_status(bool json, bool remote)
             w.end_object();
         }
         w.field("session_id", g.session_id).key("stale_artifacts").begin_array();
-        for (const PathState* p : files) {
-            if (p->stale) {
+        for (size_t i = 0; i < checked_files; ++i) {
+            if (const PathState* p = files[i]; p->stale) {
                 w.value(p->path);
             }
         }
@@ -338,6 +412,9 @@ int cmd_status(bool json, bool remote)
                            dataset_counts["remote"] ? fmt::format(", {} remote (not checked)", dataset_counts["remote"])
                                                     : std::string());
     }
+    if (!other_hosts.paths.empty()) {
+        out += elsewhere_line(fd, other_hosts);
+    }
     // A long list of changed files is cut: --json has every one.
     constexpr int k_listed = 20;
     constexpr size_t k_reasons_listed = 5;
@@ -350,10 +427,15 @@ int cmd_status(bool json, bool remote)
             }
             continue;
         }
-        if (f->disk != DiskState::modified && f->disk != DiskState::missing) {
+        if (f->host.empty() && f->disk != DiskState::modified && f->disk != DiskState::missing) {
             continue;
         }
         if (++listed > k_listed) {
+            continue;
+        }
+        if (!f->host.empty()) { // --all-hosts
+            out += fmt::format("  {}  {}  (recorded on {})\n", paint(fd, k_dim, "unknown "),
+                               project.shown_path(f->path), printable(f->host));
             continue;
         }
         const std::string path = project.shown_path(f->path);

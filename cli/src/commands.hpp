@@ -60,8 +60,10 @@ struct DagCommandOptions {
 };
 int cmd_dag(const DagCommandOptions& options);
 // `roar status`; `remote` also HEADs each S3 object through the user's
-// credentials (remote_check.hpp) instead of counting it as not checked.
-int cmd_status(bool json, bool remote);
+// credentials (remote_check.hpp) instead of counting it as not checked;
+// `all_hosts` lists, on a shared store, the files of other machines' jobs
+// (never compared with this disk) as unknown instead of only counting them.
+int cmd_status(bool json, bool remote, bool all_hosts);
 
 struct ExportOptions {
     std::string format;        // "openlineage"

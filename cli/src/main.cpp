@@ -155,6 +155,9 @@ int main(int argc, char** argv)
     bool status_remote = false;
     status->add_flag("--remote", status_remote,
                      "check S3 objects with a HEAD through your AWS credentials (ETag and size)");
+    bool status_all_hosts = false;
+    status->add_flag("--all-hosts", status_all_hosts,
+                     "on a shared store, also list the files of other hosts' jobs (not checked here) as unknown");
 
     ExportOptions export_options;
     auto* export_cmd =
@@ -314,7 +317,7 @@ int main(int argc, char** argv)
         }
         if (status->parsed()) {
             prepare_heap_for_reading();
-            return cmd_status(status_json, status_remote);
+            return cmd_status(status_json, status_remote, status_all_hosts);
         }
         if (export_cmd->parsed()) {
             prepare_heap_for_reading();

@@ -75,7 +75,7 @@ _roar()
         esac
         flags="--expanded --stale-only --show-artifacts --json --format --html"
         ;;
-    status) flags="--json --remote" ;;
+    status) flags="--json --remote --all-hosts" ;;
     export)
         [[ $prev == --format ]] && { COMPREPLY=($(compgen -W "openlineage" -- "$cur")); return; }
         flags="--format --session --url --namespace"
