@@ -174,59 +174,63 @@ void in_path_order(Lineage& g)
 std::vector<std::vector<uint32_t>> split_by_host(Lineage& g, const std::string& local_host)
 {
     std::vector<std::vector<uint32_t>> split;
-    if (std::all_of(g.executions.begin(), g.executions.end(),
-                    [&](const Execution& e) { return e.host == local_host; })) {
-        return split; // the common case: nothing to split
+    // Each execution's machine as a number: 0 for this one, then others
+    // in order of first appearance (few), so uses compare integers.
+    std::vector<std::string_view> hosts{local_host};
+    std::vector<uint32_t> machine(g.executions.size(), 0);
+    for (size_t x = 0; x < g.executions.size(); ++x) {
+        const std::string_view host = g.executions[x].host;
+        auto at = std::find(hosts.begin(), hosts.end(), host);
+        if (at == hosts.end()) {
+            at = hosts.insert(hosts.end(), host);
+        }
+        machine[x] = uint32_t(at - hosts.begin());
     }
-    const size_t known = g.paths.size();
-    std::vector<std::pair<std::string_view, uint32_t>> copies; // machine -> its PathState, for one path
+    if (hosts.size() == 1) {
+        return split; // the common case: every job ran here
+    }
+    constexpr uint32_t k_none = std::numeric_limits<uint32_t>::max();
+    std::vector<uint32_t> copy_of(hosts.size(), k_none); // machine -> its PathState, for one path
     std::vector<uint32_t> kept;
+    const size_t known = g.paths.size();
     for (size_t i = 0; i < known; ++i) {
-        if (g.paths[i].path.starts_with("s3://")) {
+        if (g.paths[i].path.starts_with("s3://") || g.paths[i].uses.empty()) {
             continue;
         }
-        auto host_of = [&g](uint32_t u) -> const std::string& {
-            return g.executions[size_t(g.uses[u].execution)].host;
-        };
         // Taken out: new PathStates may move g.paths.
         const std::vector<uint32_t> uses = std::move(g.paths[i].uses);
-        // A path only other machines used stays where it is, as the first one's.
-        const bool used_here =
-            std::any_of(uses.begin(), uses.end(), [&](uint32_t u) { return host_of(u) == local_host; });
-        copies.clear();
+        auto machine_of = [&](uint32_t u) { return machine[size_t(g.uses[u].execution)]; };
+        // This machine's uses stay at i; so do the first other machine's
+        // when this one never used the path.
+        std::fill(copy_of.begin(), copy_of.end(), k_none);
+        copy_of[0] = uint32_t(i);
+        if (std::none_of(uses.begin(), uses.end(), [&](uint32_t u) { return machine_of(u) == 0; })) {
+            const uint32_t first = machine_of(uses.front());
+            copy_of[first] = uint32_t(i);
+            g.paths[i].host = hosts[first];
+        }
+        std::vector<uint32_t> group{uint32_t(i)};
         kept.clear();
         for (uint32_t u : uses) {
-            const std::string& host = host_of(u);
-            uint32_t to = uint32_t(i);
-            if (host != local_host) {
-                auto at = std::find_if(copies.begin(), copies.end(), [&](const auto& c) { return c.first == host; });
-                if (at != copies.end()) {
-                    to = at->second;
-                } else {
-                    if (used_here || !copies.empty()) {
-                        to = uint32_t(g.paths.size());
-                        std::string path = g.paths[i].path;
-                        g.paths.emplace_back().path = std::move(path);
-                    }
-                    g.paths[to].host = host;
-                    copies.emplace_back(host, to);
-                }
+            const uint32_t m = machine_of(u);
+            if (copy_of[m] == k_none) {
+                copy_of[m] = uint32_t(g.paths.size());
+                group.push_back(copy_of[m]);
+                std::string path = g.paths[i].path;
+                PathState& other = g.paths.emplace_back();
+                other.path = std::move(path);
+                other.host = hosts[m];
             }
-            if (to == i) {
+            if (copy_of[m] == i) {
                 kept.push_back(u);
             } else {
-                g.uses[u].path = to;
-                g.paths[to].uses.push_back(u);
+                g.uses[u].path = copy_of[m];
+                g.paths[copy_of[m]].uses.push_back(u);
             }
         }
         g.paths[i].uses = kept;
-        if (copies.size() > (used_here ? 0 : 1)) {
-            auto& group = split.emplace_back(1, uint32_t(i));
-            for (const auto& c : copies) {
-                if (c.second != i) {
-                    group.push_back(c.second);
-                }
-            }
+        if (group.size() > 1) {
+            split.push_back(std::move(group));
         }
     }
     return split;

@@ -28,6 +28,7 @@ struct Fixture {
     std::optional<Database> db;
     int counter = 0;
     double clock = 1000;
+    std::string host; // the machine the next jobs record
     Fixture()
     {
         std::filesystem::create_directories(dir / ".roar");
@@ -50,6 +51,7 @@ struct Fixture {
         job.argv = argv;
         job.command = collector::join_command(argv);
         job.cwd = dir.path().string();
+        job.hostname = host;
         job.started_at = clock;
         job.ended_at = clock + 1;
         clock += 10;
@@ -583,4 +585,66 @@ TEST_CASE("a session in a longer project comes a job at a time, each job's uses 
     }
     CHECK(calls == expected);
     CHECK(rows == 3 * 20);
+}
+
+TEST_CASE("with local_host, another machine's files stay unchecked and a path both use keeps each one's history",
+          "[cli][lineage][hosts]")
+{
+    Fixture f;
+    f.host = "alpha";
+    f.run({"sh", "make-a.sh"}, {}, {{"a.txt", "a"}}); // on alpha's disk only
+    f.host = "here";
+    f.run({"sh", "write-shared.sh"}, {}, {{"shared.txt", "mine"}});
+    f.run({"sh", "read-shared.sh"}, {{"shared.txt", "mine"}}, {{"copy.txt", "mine"}});
+    f.host = "alpha"; // later, the same path on alpha's disk
+    f.run({"sh", "write-shared-alpha.sh"}, {}, {{"shared.txt", "theirs"}});
+    f.run({"sh", "read-shared-alpha.sh"}, {{"shared.txt", "theirs"}}, {{"alpha-copy.txt", "theirs"}});
+    // A shared file system: alpha writes features, this machine reads them.
+    f.host = "alpha";
+    f.run({"sh", "features.sh"}, {}, {{"features.bin", "x"}});
+    f.host = "here";
+    f.run({"sh", "train.sh"}, {{"features.bin", "x"}}, {{"model.bin", "m"}});
+    for (const auto& [name, content] :
+         {std::pair{"shared.txt", "mine"}, {"copy.txt", "mine"}, {"features.bin", "x"}, {"model.bin", "m"}}) {
+        test::write_file(f.dir / name, content);
+    }
+
+    LineageOptions here;
+    here.check_all_paths = true;
+    here.local_host = "here";
+    const Lineage g = Lineage::load(*f.db, here);
+    std::map<std::pair<std::string, std::string>, const PathState*> by; // (path, host)
+    for (const auto& p : g.paths) {
+        CHECK(by.emplace(std::pair{p.path, p.host}, &p).second);
+    }
+    CHECK(by.size() == 8);
+    CHECK(by.at({f.path("a.txt"), "alpha"})->disk == DiskState::unchecked);
+    CHECK(by.at({f.path("alpha-copy.txt"), "alpha"})->disk == DiskState::unchecked);
+    CHECK(by.at({f.path("shared.txt"), ""})->disk == DiskState::present);
+    CHECK(by.at({f.path("shared.txt"), "alpha"})->disk == DiskState::unchecked);
+    CHECK(by.at({f.path("features.bin"), ""})->disk == DiskState::present);
+    for (const auto& e : g.executions) {
+        CHECK_FALSE(e.stale);
+    }
+    // The read here of alpha's write at the same path comes from alpha's job.
+    const Execution& train = g.executions.back();
+    REQUIRE(train.inputs.size() == 1);
+    const int producer = g.uses[train.inputs[0]].producer;
+    REQUIRE(producer >= 0);
+    CHECK(g.executions[size_t(producer)].command == "sh features.sh");
+    CHECK(g.steps[size_t(train.step)].dependencies == std::vector<int>{g.executions[size_t(producer)].step});
+
+    // Without it (a SQLite store), every job's files are this disk's.
+    LineageOptions all;
+    all.check_all_paths = true;
+    const Lineage one = Lineage::load(*f.db, all);
+    std::map<std::string, DiskState> disk;
+    for (const auto& p : one.paths) {
+        CHECK(p.host.empty());
+        disk[p.path] = p.disk;
+    }
+    CHECK(disk.size() == 6);
+    CHECK(disk.at(f.path("a.txt")) == DiskState::missing);
+    CHECK(disk.at(f.path("shared.txt")) == DiskState::modified);
+    CHECK(one.executions[4].stale); // alpha's read of shared.txt, judged by this disk
 }
