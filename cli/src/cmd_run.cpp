@@ -393,7 +393,7 @@ RunResult cmd_run(const RunOptions& given)
         report = report && ran.report;
     }
     if (report && last_row) {
-        print_stale_downstream(store, *last_row);
+        print_stale_downstream(store, *last_row, disk_host(project.store_location()));
     }
     return status;
 }

@@ -14,8 +14,6 @@
 #include "remote_check.hpp"
 #include "text_style.hpp"
 
-#include "roar/collector/job_session.hpp"
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -205,17 +203,7 @@ int cmd_status(bool json, bool remote, bool all_hosts)
     const auto snapshot = store.snapshot();
     LineageOptions load_options;
     load_options.check_all_paths = true;
-    // Each machine has its own disk: on a shared store, a job of another
-    // machine wrote or read its files there, and comparing them with this
-    // disk would call them missing or modified. Jobs are told apart by the
-    // name they record (ROAR_HOST, else the host name). A SQLite store is
-    // one checkout's, on this disk, so all its jobs' files are checked
-    // whatever name they were recorded under: a container's host name
-    // changes from one start to the next, and the job rows hold no more
-    // stable machine id.
-    if (project.store_location().shared()) {
-        load_options.local_host = collector::host_name();
-    }
+    load_options.local_host = disk_host(project.store_location());
     ArtifactDigests digests(store);
     const Lineage g = [&] {
         // On a terminal (stderr), a long check shows how far it got; the

@@ -11,6 +11,7 @@
 #include "roar/collector/dataset.hpp"
 #include "roar/collector/hash_pool.hpp"
 #include "roar/collector/huge_pages.hpp"
+#include "roar/collector/job_session.hpp"
 
 #include <fmt/format.h>
 
@@ -865,6 +866,22 @@ std::optional<int> Lineage::step_named(std::string_view name) const
         }
     }
     return std::nullopt;
+}
+
+std::optional<std::string> disk_host(const collector::StoreLocation& where)
+{
+    // Each machine has its own disk: on a shared store a job of another
+    // machine wrote or read its files there, and comparing them with this
+    // disk would call them missing or modified. Jobs are told apart by the
+    // name they record (ROAR_HOST, else the host name). A SQLite store is
+    // one checkout's, on this disk, so all its jobs' files are checked
+    // whatever name they were recorded under: a container's host name
+    // changes from one start to the next, and a job row holds no more
+    // stable machine id.
+    if (!where.shared()) {
+        return std::nullopt;
+    }
+    return collector::host_name();
 }
 
 bool valid_step_name(std::string_view name)

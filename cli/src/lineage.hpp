@@ -149,6 +149,12 @@ public:
     int64_t current_content(uint32_t path_index) const;
 };
 
+// The machine whose jobs' files are on this disk, for
+// LineageOptions::local_host: this one's name as jobs record it
+// (collector::host_name()) when `where` is a shared store; none for a
+// SQLite store, whose jobs' files are all this disk's.
+std::optional<std::string> disk_host(const collector::StoreLocation& where);
+
 // Whether `name` can name a step (`roar run -n NAME`, `@NAME`): a letter
 // or '_' first, then letters, digits, '_', '-' and '.'.
 bool valid_step_name(std::string_view name);

@@ -145,7 +145,7 @@ RerunPlan plan_rerun(collector::Store& store, const std::vector<std::string>& co
     return plan;
 }
 
-void print_stale_downstream(collector::Store& store, int64_t job_row)
+void print_stale_downstream(collector::Store& store, int64_t job_row, const std::optional<std::string>& local_host)
 {
     const auto number = store.step_number_of_job(job_row);
     // Only what this job wrote can have made later steps stale: when no
@@ -154,7 +154,9 @@ void print_stale_downstream(collector::Store& store, int64_t job_row)
     if (!number || !store.outputs_read_in_session(job_row)) {
         return;
     }
-    const Lineage g = Lineage::load(store);
+    LineageOptions options;
+    options.local_host = local_host;
+    const Lineage g = Lineage::load(store, options);
     const auto index = g.step_index(*number);
     if (!index) {
         return;

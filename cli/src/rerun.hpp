@@ -42,7 +42,9 @@ std::vector<std::string> apply_overrides(std::vector<std::string> argv, const st
 
 // After job `job_row` was stored: "Downstream steps are stale: @2, @3" on
 // stderr when steps depending on its step are now stale (in the order to
-// re-run them).
-void print_stale_downstream(collector::Store& store, int64_t job_row);
+// re-run them). `local_host`: LineageOptions::local_host (disk_host()), so
+// that, as in `roar status`, only this machine's files are compared with
+// this disk.
+void print_stale_downstream(collector::Store& store, int64_t job_row, const std::optional<std::string>& local_host);
 
 } // namespace roar::cli
