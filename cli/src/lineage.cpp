@@ -190,6 +190,13 @@ std::vector<std::vector<uint32_t>> split_by_host(Lineage& g, const std::string& 
     if (hosts.size() == 1) {
         return split; // the common case: every job ran here
     }
+    // A job that recorded no name (a record saved without one) ran on a
+    // machine nobody can name: its files are not this disk's either, and
+    // an empty `host` would say they were.
+    std::vector<std::string_view> names(hosts.begin(), hosts.end());
+    for (auto& name : names) {
+        name = name.empty() ? std::string_view("(no host recorded)") : name;
+    }
     constexpr uint32_t k_none = std::numeric_limits<uint32_t>::max();
     std::vector<uint32_t> copy_of(hosts.size(), k_none); // machine -> its PathState, for one path
     std::vector<uint32_t> kept;
@@ -208,7 +215,7 @@ std::vector<std::vector<uint32_t>> split_by_host(Lineage& g, const std::string& 
         if (std::none_of(uses.begin(), uses.end(), [&](uint32_t u) { return machine_of(u) == 0; })) {
             const uint32_t first = machine_of(uses.front());
             copy_of[first] = uint32_t(i);
-            g.paths[i].host = hosts[first];
+            g.paths[i].host = names[first];
         }
         std::vector<uint32_t> group{uint32_t(i)};
         kept.clear();
@@ -220,7 +227,7 @@ std::vector<std::vector<uint32_t>> split_by_host(Lineage& g, const std::string& 
                 std::string path = g.paths[i].path;
                 PathState& other = g.paths.emplace_back();
                 other.path = std::move(path);
-                other.host = hosts[m];
+                other.host = names[m];
             }
             if (copy_of[m] == i) {
                 kept.push_back(u);
