@@ -18,7 +18,6 @@
 
 #include <algorithm>
 #include <iostream>
-#include <set>
 #include <unordered_map>
 
 namespace roar::cli {
@@ -161,39 +160,6 @@ std::string changes_text(const Project& project, const char* what, const std::ve
     return out;
 }
 
-// The local files and datasets of other machines' jobs, which this disk
-// cannot tell about, and those machines' names.
-struct Elsewhere {
-    std::vector<const PathState*> paths;
-    int files = 0, datasets = 0;
-    std::set<std::string> hosts;
-};
-
-Elsewhere elsewhere(const Lineage& g)
-{
-    Elsewhere out;
-    for (const auto& p : g.paths) {
-        if (!p.host.empty()) {
-            out.paths.push_back(&p);
-            ++(p.path.ends_with('/') ? out.datasets : out.files);
-            out.hosts.insert(p.host);
-        }
-    }
-    return out;
-}
-
-// "Not checked here: 3 files recorded by jobs on another host (gpu-07); ...".
-std::string elsewhere_line(int fd, const Elsewhere& e)
-{
-    std::string what = fmt::format("{} file{}", e.files, e.files == 1 ? "" : "s");
-    if (e.datasets > 0) {
-        what += fmt::format(" and {} dataset{}", e.datasets, e.datasets == 1 ? "" : "s");
-    }
-    return fmt::format(
-        "{} {} recorded by jobs on {} ({}); run 'roar status' there\n", paint(fd, k_bold, "Not checked here:"), what,
-        e.hosts.size() == 1 ? "another host" : "other hosts", printable(fmt::to_string(fmt::join(e.hosts, ", "))));
-}
-
 } // namespace
 
 int cmd_status(bool json, bool remote, bool all_hosts)
@@ -233,7 +199,7 @@ int cmd_status(bool json, bool remote, bool all_hosts)
         ++(p.path.ends_with('/') ? dataset_counts : counts)[disk_state_name(p.disk)];
         files.push_back(&p);
     }
-    const Elsewhere other_hosts = elsewhere(g);
+    const NotCheckedHere other_hosts = not_checked_here(g);
     const size_t checked_files = files.size();
     if (all_hosts) {
         files.insert(files.end(), other_hosts.paths.begin(), other_hosts.paths.end());
@@ -401,7 +367,7 @@ int cmd_status(bool json, bool remote, bool all_hosts)
                                                     : std::string());
     }
     if (!other_hosts.paths.empty()) {
-        out += elsewhere_line(fd, other_hosts);
+        out += not_checked_here_line(fd, other_hosts, "status");
     }
     // A long list of changed files is cut: --json has every one.
     constexpr int k_listed = 20;

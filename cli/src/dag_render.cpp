@@ -271,6 +271,18 @@ Dag build_dag(const Lineage& g, const DagOptions& options)
     return dag;
 }
 
+std::string not_checked_here_line(int fd, const NotCheckedHere& elsewhere, const char* command)
+{
+    std::string what = fmt::format("{} file{}", elsewhere.files, elsewhere.files == 1 ? "" : "s");
+    if (elsewhere.datasets > 0) {
+        what += fmt::format(" and {} dataset{}", elsewhere.datasets, elsewhere.datasets == 1 ? "" : "s");
+    }
+    return fmt::format("{} {} recorded by jobs on {} ({}); run 'roar {}' there\n",
+                       paint(fd, k_bold, "Not checked here:"), what,
+                       elsewhere.hosts.size() == 1 ? "another host" : "other hosts",
+                       printable(fmt::to_string(fmt::join(elsewhere.hosts, ", "))), command);
+}
+
 std::string describe_reason(const Lineage& g, const StaleReason& reason, const Project& project)
 {
     const std::string path =

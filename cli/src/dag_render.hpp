@@ -76,6 +76,10 @@ std::string render_dag_text(const Dag& dag, const Lineage& g, ArtifactDigests& d
 std::string render_dag_dot(const Dag& dag, const Lineage& g, const Project& project);
 std::string render_dag_mermaid(const Dag& dag, const Lineage& g, const Project& project);
 
+// "Not checked here: 3 files recorded by jobs on another host (gpu-07);
+// run 'roar COMMAND' there", for status and dag on a shared store.
+std::string not_checked_here_line(int fd, const NotCheckedHere& elsewhere, const char* command);
+
 // Artifacts a picture draws at most; beyond that a page would take minutes
 // to lay out in a browser, so --html draws the steps only.
 inline constexpr size_t k_html_max_artifacts = 2000;

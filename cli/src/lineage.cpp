@@ -891,6 +891,19 @@ std::optional<std::string> disk_host(const collector::StoreLocation& where)
     return collector::host_name();
 }
 
+NotCheckedHere not_checked_here(const Lineage& g)
+{
+    NotCheckedHere out;
+    for (const auto& p : g.paths) {
+        if (!p.host.empty()) {
+            out.paths.push_back(&p);
+            ++(p.path.ends_with('/') ? out.datasets : out.files);
+            out.hosts.insert(p.host);
+        }
+    }
+    return out;
+}
+
 bool valid_step_name(std::string_view name)
 {
     auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -154,6 +155,17 @@ public:
 // (collector::host_name()) when `where` is a shared store; none for a
 // SQLite store, whose jobs' files are all this disk's.
 std::optional<std::string> disk_host(const collector::StoreLocation& where);
+
+// The local files and datasets that other machines' jobs used (PathStates
+// with a `host`), which this disk cannot tell about, and those machines'
+// names; empty unless `g` was loaded with LineageOptions::local_host.
+struct NotCheckedHere {
+    std::vector<const PathState*> paths;
+    int files = 0, datasets = 0;
+    std::set<std::string> hosts;
+    bool empty() const { return paths.empty(); }
+};
+NotCheckedHere not_checked_here(const Lineage& g);
 
 // Whether `name` can name a step (`roar run -n NAME`, `@NAME`): a letter
 // or '_' first, then letters, digits, '_', '-' and '.'.
