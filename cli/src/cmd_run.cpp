@@ -348,7 +348,7 @@ RunResult cmd_run(const RunOptions& given)
     Store store = project.open_store(Access::write);
     // `roar run @N [--name=value]`: each current job of step N, recorded
     // command and directory; else the command given.
-    RerunPlan rerun = plan_rerun(store, given.command, given.quiet);
+    RerunPlan rerun = plan_rerun(store, given.command, given.quiet, disk_host(project.store_location()));
     if (rerun.jobs.empty() || rerun.jobs.front().command.empty()) {
         throw FatalError("roar run needs a command, e.g. 'roar run python3 train.py'");
     }

@@ -81,7 +81,8 @@ std::vector<std::string> apply_overrides(std::vector<std::string> argv, const st
     return argv;
 }
 
-RerunPlan plan_rerun(collector::Store& store, const std::vector<std::string>& command, bool quiet)
+RerunPlan plan_rerun(collector::Store& store, const std::vector<std::string>& command, bool quiet,
+                     const std::optional<std::string>& local_host)
 {
     if (command.empty() || command.front().empty() || command.front()[0] != '@') {
         return {{RerunJob{command, {}}}, std::nullopt, {}};
@@ -130,12 +131,25 @@ RerunPlan plan_rerun(collector::Store& store, const std::vector<std::string>& co
     }
 
     if (!quiet) {
-        const auto upstream = g.stale_upstream(*index);
+        // Which jobs to re-run is the step's latest writers across every
+        // machine (the load above: a path re-written on another machine
+        // leaves the older job superseded, as it always did). Whether
+        // upstream steps are stale is this disk's question: on a session
+        // that spans machines, it is asked of the load that compares only
+        // this machine's files with this disk (the steps are the same).
+        Lineage here;
+        if (local_host && g.several_hosts) {
+            LineageOptions options;
+            options.local_host = local_host;
+            here = Lineage::load(store, options);
+        }
+        const Lineage& judged = here.session_id != 0 ? here : g;
+        const auto upstream = judged.stale_upstream(*index);
         if (!upstream.empty()) {
             std::cerr << fmt::format("{} {} depends on stale step{} {}: re-run {} first, or this run's outputs "
                                      "will be stale too\n",
                                      paint(2, k_yellow, "roar: note:"), label, upstream.size() == 1 ? "" : "s",
-                                     step_list(g, upstream), upstream.size() == 1 ? "it" : "them");
+                                     step_list(judged, upstream), upstream.size() == 1 ? "it" : "them");
         }
         for (const auto& job : plan.jobs) {
             std::cerr << fmt::format("roar: re-running {}: {}\n", label,

@@ -28,9 +28,12 @@ struct RerunPlan {
 // step's latest execution when none is), oldest first, each its recorded
 // argv with the overrides applied (see apply_overrides), to run in its
 // recorded working directory. Unless `quiet`, a note on stderr says when
-// steps upstream are stale. Any other `command` is one job, unchanged.
-// Throws FatalError for an unknown step or a malformed override.
-RerunPlan plan_rerun(collector::Store& store, const std::vector<std::string>& command, bool quiet);
+// steps upstream are stale, judged as `roar dag` does (`local_host`:
+// LineageOptions::local_host, disk_host()). Any other `command` is one
+// job, unchanged. Throws FatalError for an unknown step or a malformed
+// override.
+RerunPlan plan_rerun(collector::Store& store, const std::vector<std::string>& command, bool quiet,
+                     const std::optional<std::string>& local_host);
 
 // `argv` with each override applied: `--name=value` or `--name value`
 // replaces the recorded `--name=x` or `--name x` (keeping its form), and is
