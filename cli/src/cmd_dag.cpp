@@ -1,5 +1,6 @@
 // `roar dag`: the active session's pipeline as a tree (or JSON, Graphviz
-// dot, Mermaid, or a self-contained HTML page).
+// dot, Mermaid, or a self-contained HTML page). On a store shared by
+// several machines, another machine's files are shown as not checked here.
 #include "commands.hpp"
 
 #include "dag_render.hpp"
@@ -18,7 +19,11 @@ int cmd_dag(const DagCommandOptions& options)
     Project project = Project::find();
     collector::Store store = project.open_store(collector::Access::read);
     const auto snapshot = store.snapshot();
-    const Lineage lineage = Lineage::load(store);
+    // On a shared store, only this machine's jobs' files are compared with
+    // this disk (disk_host()); other machines' are judged by their record.
+    LineageOptions load_options;
+    load_options.local_host = disk_host(project.store_location());
+    const Lineage lineage = Lineage::load(store, load_options);
     ArtifactDigests digests(store);
     const DagOptions view{options.expanded, options.stale_only, options.show_artifacts};
 

@@ -190,7 +190,7 @@ const char* const k_page_tail = R"html(</script>
       title = "@" + d.step + (d.id !== "@" + d.step ? " " + d.job_id : "") + "  " + cut(program(d.command), 20);
       sub = cut(d.command, 36);
     } else {
-      title = cut(d.display_path, 32);
+      title = cut((d.host ? "[" + d.host + "] " : "") + d.display_path, 32);
       sub = human(d.size) + "  " + (d.digest ? d.algorithm + ":" + d.digest.slice(0, 10) : "");
     }
     g.innerHTML = '<rect width="' + W + '" height="' + H + '" rx="' + (v.kind === "step" ? 6 : 16) + '"></rect>' +
@@ -239,7 +239,7 @@ const char* const k_page_tail = R"html(</script>
         ["digest", d.digest ? "<code>" + esc(d.algorithm + ":" + d.digest) + "</code>" : "-"],
         ["size", esc(human(d.size)) + (d.size !== null ? " (" + d.size + " bytes)" : "")],
         ["state", esc(d.state)],
-        ["on disk", esc(d.on_disk)],
+        ["on disk", d.host ? "not checked here (recorded on " + esc(d.host) + ")" : esc(d.on_disk)],
         ["superseded by", d.superseded_by ? "<code>" + esc(d.superseded_by) + "</code>" : null],
         ["produced by", d.producer ? refs([d.producer]) : "outside the pipeline"],
         ["consumed by", refs(d.consumers)]

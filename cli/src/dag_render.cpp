@@ -59,9 +59,37 @@ std::string node_id(const Lineage& g, int execution, bool expanded)
     return expanded ? g.executions[size_t(execution)].job_id : fmt::format("@{}", step_number(g, execution));
 }
 
+// On a shared store one path can be several machines' files (PathState::host):
+// another machine's keeps its name in its id and its label, so the two
+// stay apart; this machine's read as on a one-machine store.
 std::string artifact_id(const Lineage& g, const DagArtifact& a)
 {
-    return fmt::format("a{}:{}", a.artifact, g.paths[a.path].path);
+    const PathState& p = g.paths[a.path];
+    return p.host.empty() ? fmt::format("a{}:{}", a.artifact, p.path)
+                          : fmt::format("a{}:[{}]{}", a.artifact, p.host, p.path);
+}
+
+// `path_index`'s path as shown, "[HOST] " first for another machine's.
+std::string shown_entry(const Lineage& g, const Project& project, uint32_t path_index)
+{
+    const PathState& p = g.paths[path_index];
+    return p.host.empty() ? project.shown_path(p.path)
+                          : fmt::format("[{}] {}", printable(p.host), project.shown_path(p.path));
+}
+
+// What the text tree says of an output's file: nothing when it is as
+// recorded or superseded, missing or modified on this disk, or, for
+// another machine's file, that this disk was not asked.
+std::string on_disk_note(const Lineage& g, const DagArtifact& a)
+{
+    const PathState& p = g.paths[a.path];
+    if (!p.host.empty()) {
+        return fmt::format(" (not checked here, recorded on {})", printable(p.host));
+    }
+    const std::string_view disk = a.on_disk;
+    return std::string_view(a.state) != "superseded" && (disk == "missing" || disk == "modified")
+               ? fmt::format(" ({} on disk)", disk)
+               : "";
 }
 
 // The digests the artifacts in view need: their own and what superseded them.
@@ -315,6 +343,19 @@ void write_dag_json(std::ostream& out, const Dag& dag, const Lineage& g, Artifac
     if (dag.artifacts_omitted > 0) {
         w.field("artifacts_omitted", uint64_t(dag.artifacts_omitted));
     }
+    // Absent when every file was checked, as on any one-machine store.
+    if (const NotCheckedHere elsewhere = not_checked_here(g); !elsewhere.empty()) {
+        w.key("not_checked_here")
+            .begin_object()
+            .field("datasets", elsewhere.datasets)
+            .field("files", elsewhere.files)
+            .key("hosts")
+            .begin_array();
+        for (const auto& host : elsewhere.hosts) {
+            w.value(host);
+        }
+        w.end_array().end_object();
+    }
 
     w.key("nodes").begin_array();
     for (const DagNode& n : dag.nodes) {
@@ -410,8 +451,11 @@ void write_dag_json(std::ostream& out, const Dag& dag, const Lineage& g, Artifac
             .field("id", artifact_id(g, a))
             .field("artifact_id", a.artifact)
             .field("path", path.path)
-            .field("display_path", project.display_path(path.path))
-            .field("digest", info.digest)
+            .field("display_path", project.display_path(path.path));
+        if (!path.host.empty()) { // another machine's file at this path (a shared store)
+            w.field("host", path.host);
+        }
+        w.field("digest", info.digest)
             .field("hash", info.digest)
             .field("algorithm", info.algorithm)
             .field("size", info.size);
@@ -588,16 +632,13 @@ std::string render_dag_text(const Dag& dag, const Lineage& g, ArtifactDigests& d
                 const auto& info = digests.get(a->artifact);
                 const std::string st = a->state;
                 const std::string disk = a->on_disk;
-                lines.push_back(
-                    {"", "",
-                     inner
-                         + fmt::format(
-                             "  → {}  {}  {}{}{}", project.shown_path(g.paths[a->path].path),
-                             human_size(info.size ? std::optional<uint64_t>(uint64_t(*info.size)) : std::nullopt),
-                             paint(fd, k_dim, short_digest(info.algorithm, info.digest)),
-                             st == "active" ? "" : " [" + st + "]",
-                             st != "superseded" && (disk == "missing" || disk == "modified") ? " (" + disk + " on disk)"
-                                                                                             : "")});
+                lines.push_back({"", "",
+                                 inner
+                                     + fmt::format("  → {}  {}  {}{}{}", project.shown_path(g.paths[a->path].path),
+                                                   human_size(info.size ? std::optional<uint64_t>(uint64_t(*info.size))
+                                                                        : std::nullopt),
+                                                   paint(fd, k_dim, short_digest(info.algorithm, info.digest)),
+                                                   st == "active" ? "" : " [" + st + "]", on_disk_note(g, *a))});
             }
         }
         if (options.stale_only && e.current) {
@@ -628,7 +669,7 @@ std::string render_dag_text(const Dag& dag, const Lineage& g, ArtifactDigests& d
     if (options.show_artifacts && !sources.empty()) {
         std::vector<std::string> names;
         for (size_t i = 0; i < sources.size() && i < k_max_sources; ++i) {
-            names.push_back(project.shown_path(g.paths[sources[i]->path].path)
+            names.push_back(shown_entry(g, project, sources[i]->path)
                             + (std::string_view(sources[i]->state) == "superseded" ? " [changed]" : ""));
         }
         out += fmt::format("Inputs from outside the pipeline: {}{}\n", fmt::join(names, ", "),
@@ -665,6 +706,9 @@ std::string render_dag_text(const Dag& dag, const Lineage& g, ArtifactDigests& d
         }
         const size_t w = display_width(l.left);
         out += l.left + std::string(w < width ? width - w : 0, ' ') + "  " + l.right + "\n";
+    }
+    if (const NotCheckedHere elsewhere = not_checked_here(g); !elsewhere.empty()) {
+        out += not_checked_here_line(fd, elsewhere, "dag");
     }
     out += "\n";
     out +=
@@ -734,7 +778,7 @@ std::string edge_label(const Lineage& g, const Project& project, const DagEdge& 
 {
     std::vector<std::string> paths;
     for (uint32_t p : edge.paths) {
-        paths.push_back(project.shown_path(g.paths[p].path));
+        paths.push_back(shown_entry(g, project, p));
     }
     return fmt::format("{}", fmt::join(paths, separator));
 }
@@ -767,12 +811,11 @@ std::string render_dag_dot(const Dag& dag, const Lineage& g, const Project& proj
     for (const DagArtifact& a : dag.artifacts) {
         const std::string state = a.state;
         const std::string id = graph_id(artifact_id(g, a));
-        out += fmt::format(
-            "  {} [shape=note, style=filled, fillcolor=\"{}\", label={}];\n", id,
-            state == "stale"        ? "#fdecc8"
-            : state == "superseded" ? "#eeeeee"
-                                    : "#ffffff",
-            dot_quote(project.shown_path(g.paths[a.path].path) + (state == "active" ? "" : " (" + state + ")")));
+        out += fmt::format("  {} [shape=note, style=filled, fillcolor=\"{}\", label={}];\n", id,
+                           state == "stale"        ? "#fdecc8"
+                           : state == "superseded" ? "#eeeeee"
+                                                   : "#ffffff",
+                           dot_quote(shown_entry(g, project, a.path) + (state == "active" ? "" : " (" + state + ")")));
         if (a.producer_node >= 0) {
             out += fmt::format("  {} -> {};\n",
                                node_graph_id(g, dag.nodes[size_t(a.producer_node)].execution, expanded), id);
@@ -806,7 +849,7 @@ std::string render_dag_mermaid(const Dag& dag, const Lineage& g, const Project& 
     } else {
         for (const DagArtifact& a : dag.artifacts) {
             const std::string id = graph_id(artifact_id(g, a));
-            out += fmt::format("  {}[/\"{}\"/]", id, mermaid_label(project.shown_path(g.paths[a.path].path)));
+            out += fmt::format("  {}[/\"{}\"/]", id, mermaid_label(shown_entry(g, project, a.path)));
             if (std::string_view(a.state) != "active") {
                 out += fmt::format(":::{}", a.state);
             }
