@@ -651,3 +651,54 @@ TEST_CASE("with local_host, another machine's files stay unchecked and a path bo
     CHECK(disk.at(f.path("shared.txt")) == DiskState::modified);
     CHECK(one.executions[4].stale); // alpha's read of shared.txt, judged by this disk
 }
+
+TEST_CASE("the dag document with local_host: another machine's entry of a path has its host and its own id",
+          "[cli][lineage][dag][hosts]")
+{
+    Fixture f;
+    f.host = "alpha";
+    f.run({"sh", "same.sh"}, {}, {{"same.txt", "s"}}); // the same bytes at the same path on both machines
+    f.run({"sh", "only-alpha.sh"}, {}, {{"alpha.txt", "a"}});
+    f.host = "here";
+    f.run({"sh", "same-here.sh"}, {}, {{"same.txt", "s"}});
+    test::write_file(f.dir / "same.txt", "s");
+    const Project project = f.project();
+    ArtifactDigests digests(*f.db);
+
+    LineageOptions here;
+    here.local_host = "here";
+    const Lineage g = Lineage::load(*f.db, here);
+    const NotCheckedHere elsewhere = not_checked_here(g);
+    CHECK(elsewhere.files == 2);
+    CHECK(elsewhere.datasets == 0);
+    CHECK(elsewhere.hosts == std::set<std::string>{"alpha"});
+    auto dag = dag_json(g, digests, project, {false, false, true});
+    CHECK(dag["not_checked_here"] == nlohmann::json({{"datasets", 0}, {"files", 2}, {"hosts", {"alpha"}}}));
+    std::map<std::string, nlohmann::json> same; // host ("" here) -> entry of same.txt
+    for (const auto& a : dag["artifacts"]) {
+        if (a["display_path"] == "same.txt") {
+            CHECK(same.emplace(a.value("host", ""), a).second);
+        }
+        if (a["display_path"] == "alpha.txt") {
+            CHECK(a["host"] == "alpha");
+            CHECK(a["on_disk"] == "unchecked");
+        }
+    }
+    REQUIRE(same.size() == 2);
+    CHECK(same.at("")["on_disk"] == "present");
+    CHECK(same.at("alpha")["on_disk"] == "unchecked");
+    CHECK(same.at("")["artifact_id"] == same.at("alpha")["artifact_id"]);
+    CHECK(same.at("")["id"] != same.at("alpha")["id"]);
+    const std::string text = render_dag_text(build_dag(g, {false, false, true}), g, digests, project, 1);
+    CHECK_THAT(text, Catch::Contains("alpha.txt") && Catch::Contains("(not checked here, recorded on alpha)")
+                         && Catch::Contains("Not checked here: 2 files recorded by jobs on another host (alpha)"));
+
+    // Without it (a SQLite store) the document is as on one machine.
+    const Lineage one = Lineage::load(*f.db);
+    CHECK(not_checked_here(one).empty());
+    auto plain = dag_json(one, digests, project, {false, false, true});
+    CHECK_FALSE(plain.contains("not_checked_here"));
+    for (const auto& a : plain["artifacts"]) {
+        CHECK_FALSE(a.contains("host"));
+    }
+}
