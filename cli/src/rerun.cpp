@@ -134,11 +134,14 @@ RerunPlan plan_rerun(collector::Store& store, const std::vector<std::string>& co
         // Which jobs to re-run is the step's latest writers across every
         // machine (the load above: a path re-written on another machine
         // leaves the older job superseded, as it always did). Whether
-        // upstream steps are stale is this disk's question: on a session
-        // that spans machines, it is asked of the load that compares only
-        // this machine's files with this disk (the steps are the same).
+        // upstream steps are stale is this disk's question: when a job of
+        // the session ran on another machine, it is asked of the load that
+        // compares only this machine's files with this disk (the steps are
+        // the same).
         Lineage here;
-        if (local_host && g.several_hosts) {
+        if (local_host && std::any_of(g.executions.begin(), g.executions.end(), [&](const Execution& e) {
+                return e.host != *local_host;
+            })) {
             LineageOptions options;
             options.local_host = local_host;
             here = Lineage::load(store, options);
