@@ -286,18 +286,7 @@ int cmd_status(bool json, bool remote, bool all_hosts)
             w.end_object();
         }
         w.end_array().field("jobs", uint64_t(g.executions.size()));
-        if (!other_hosts.paths.empty()) { // absent when everything was checked, as on any one-machine store
-            w.key("not_checked_here")
-                .begin_object()
-                .field("datasets", other_hosts.datasets)
-                .field("files", other_hosts.files)
-                .key("hosts")
-                .begin_array();
-            for (const auto& host : other_hosts.hosts) {
-                w.value(host);
-            }
-            w.end_array().end_object();
-        }
+        write_not_checked_here(w, other_hosts);
         w.key("plan").begin_array();
         for (const auto& line : plan) {
             w.value(line);

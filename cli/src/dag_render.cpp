@@ -311,6 +311,23 @@ std::string not_checked_here_line(int fd, const NotCheckedHere& elsewhere, const
                        printable(fmt::to_string(fmt::join(elsewhere.hosts, ", "))), command);
 }
 
+void write_not_checked_here(JsonWriter& w, const NotCheckedHere& elsewhere)
+{
+    if (elsewhere.empty()) {
+        return;
+    }
+    w.key("not_checked_here")
+        .begin_object()
+        .field("datasets", elsewhere.datasets)
+        .field("files", elsewhere.files)
+        .key("hosts")
+        .begin_array();
+    for (const auto& host : elsewhere.hosts) {
+        w.value(host);
+    }
+    w.end_array().end_object();
+}
+
 std::string describe_reason(const Lineage& g, const StaleReason& reason, const Project& project)
 {
     const std::string path =
@@ -343,19 +360,7 @@ void write_dag_json(std::ostream& out, const Dag& dag, const Lineage& g, Artifac
     if (dag.artifacts_omitted > 0) {
         w.field("artifacts_omitted", uint64_t(dag.artifacts_omitted));
     }
-    // Absent when every file was checked, as on any one-machine store.
-    if (const NotCheckedHere elsewhere = not_checked_here(g); !elsewhere.empty()) {
-        w.key("not_checked_here")
-            .begin_object()
-            .field("datasets", elsewhere.datasets)
-            .field("files", elsewhere.files)
-            .key("hosts")
-            .begin_array();
-        for (const auto& host : elsewhere.hosts) {
-            w.value(host);
-        }
-        w.end_array().end_object();
-    }
+    write_not_checked_here(w, not_checked_here(g));
 
     w.key("nodes").begin_array();
     for (const DagNode& n : dag.nodes) {

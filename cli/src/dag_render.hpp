@@ -80,6 +80,12 @@ std::string render_dag_mermaid(const Dag& dag, const Lineage& g, const Project& 
 // run 'roar COMMAND' there", for status and dag on a shared store.
 std::string not_checked_here_line(int fd, const NotCheckedHere& elsewhere, const char* command);
 
+class JsonWriter;
+// The same in --json: member "not_checked_here" {datasets, files, hosts},
+// written only when something was not checked (never on a one-machine
+// store, whose documents stay as they were).
+void write_not_checked_here(JsonWriter& w, const NotCheckedHere& elsewhere);
+
 // Artifacts a picture draws at most; beyond that a page would take minutes
 // to lay out in a browser, so --html draws the steps only.
 inline constexpr size_t k_html_max_artifacts = 2000;
