@@ -230,6 +230,9 @@ int cmd_status(bool json, bool remote, bool all_hosts)
             reasons.push_back(describe_reason(g, r, project));
         }
         stale.push_back({{"step", s.number}, {"command", s.command}, {"reasons", reasons}});
+        if (g.several_hosts) { // the text's "[host]"; absent on a one-machine session, as before
+            stale.back()["host"] = g.executions[size_t(s.current())].host;
+        }
     }
     // What to run, in order, for nothing to be stale.
     std::vector<std::string> plan;
@@ -318,7 +321,11 @@ int cmd_status(bool json, bool remote, bool all_hosts)
         }
         w.end_array().key("stale_steps").begin_array();
         for (const auto& st : stale) {
-            w.begin_object().field("command", st["command"].get<std::string>()).key("reasons").begin_array();
+            w.begin_object().field("command", st["command"].get<std::string>());
+            if (st.contains("host")) {
+                w.field("host", st["host"].get<std::string>());
+            }
+            w.key("reasons").begin_array();
             for (const auto& r : st["reasons"]) {
                 w.value(r.get<std::string>());
             }

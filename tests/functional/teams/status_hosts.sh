@@ -98,6 +98,9 @@ json=$(ROAR_HOST=beta "$ROAR" status --json)
 train=$(jq -c '.stale_steps[] | select(.command | contains("model.txt"))' <<<"$json")
 [[ -n $train ]] || fail "beta's step is not stale: $(jq -c .stale_steps <<<"$json")"
 assert_contains "$(jq -r '.reasons[0]' <<<"$train")" "upstream step" "why beta's step is stale"
+assert_eq "$(jq -r '.host' <<<"$train")" beta "where beta's stale step ran, in --json"
+assert_eq "$(jq -r --arg c "cat $TEST_TMP/nfs/raw.txt" '.stale_steps[] | select(.command | contains($c)) | .host' \
+  <<<"$json")" alpha "where alpha's stale step ran, in --json"
 assert_eq "$(jq -r --arg p "$TEST_TMP/nfs/features.txt" '.files[] | select(.path == $p) | .state' <<<"$json")" \
   present "the shared features on beta's disk"
 assert_contains "$(ROAR_HOST=beta "$ROAR" status)" "[alpha] sh -c 'cat $TEST_TMP/nfs/raw.txt" \
