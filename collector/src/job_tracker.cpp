@@ -1060,7 +1060,15 @@ void JobTracker::on_s3(const RawEvent& event)
         }
         break;
     case ROAR_OP_S3_HEAD: {
-        S3Head& head = m_s3_heads[id];
+        const auto [at, fresh] = m_s3_heads.try_emplace(id);
+        S3Head& head = at->second;
+        if (fresh) {
+            m_s3_head_order.push_back(id);
+            if (m_s3_head_order.size() > k_kept_heads) {
+                m_s3_heads.erase(m_s3_head_order.front());
+                m_s3_head_order.pop_front();
+            }
+        }
         head.pid = h.pid;
         head.etag = event.has_s2 ? std::string(event.s2) : std::string();
         head.version_id = extras["version_id"];
@@ -1184,6 +1192,7 @@ void JobTracker::settle_part_copies()
     }
     m_part_copies.clear();
     m_s3_heads.clear();
+    m_s3_head_order.clear();
 }
 
 // Notes a page of a ListObjects(V2) answer, or one of its entries, under

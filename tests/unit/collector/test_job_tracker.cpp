@@ -510,6 +510,30 @@ TEST_CASE("an object copied in parts is one input, with the ETag of the copier's
     CHECK(job.inputs.size() == 4); // HEADs alone make no input
 }
 
+TEST_CASE("the HEADs kept for part copies are the latest 65,536: an older one gives the version-unknown note",
+          "[collector][tracker][s3]")
+{
+    Harness h;
+    h.send(ROAR_OP_S3_HEAD, 7, 0, 200, 12, "s3://b/early", "\"e1\"", "");
+    for (int i = 0; i < 65536; ++i) { // a sync checking what exists
+        h.send(ROAR_OP_S3_HEAD, 7, 0, 200, 1, "s3://b/listed/" + std::to_string(i), "\"l\"", "");
+    }
+    h.send(ROAR_OP_S3_HEAD, 7, 0, 200, 12, "s3://b/late", "\"t1\"", "");
+    for (const char* source : {"s3://b/early", "s3://b/late"}) {
+        h.send(ROAR_OP_S3_PART_COPY, 7, 0, 200, -1, source, {}, "range=bytes=0-11\nupload_id=u1\n");
+    }
+    JobRecord job = h.finish();
+    const ArtifactUse* early = find(job.inputs, "s3://b/early");
+    REQUIRE(early);
+    CHECK(early->hashes.empty());
+    CHECK(!early->notes.empty());
+    CHECK(early->notes.front().starts_with("copied in parts without a digest: the version read is unknown"));
+    const ArtifactUse* late = find(job.inputs, "s3://b/late");
+    REQUIRE(late);
+    CHECK(late->hashes == std::map<std::string, std::string>{{"etag", "\"t1\""}});
+    CHECK(late->notes.empty());
+}
+
 TEST_CASE("a multipart object keeps the proxy's BLAKE3 or its note saying why there is none",
           "[collector][tracker][s3]")
 {

@@ -314,7 +314,14 @@ private:
         std::string version_id;
         std::optional<uint64_t> size;
     };
+    // The latest k_kept_heads objects HEADed, oldest first in
+    // m_s3_head_order: a managed copy HEADs its source just before its
+    // part copies, and a job HEADing millions of objects (a sync checking
+    // what exists) must not keep them all. A part copy whose HEAD has
+    // left the window gets the "version read is unknown" note.
+    static constexpr size_t k_kept_heads = 65536;
     std::unordered_map<PathId, S3Head> m_s3_heads;
+    std::deque<PathId> m_s3_head_order;
     // An S3 object the job copied from in parts (UploadPartCopy).
     struct PartCopySource {
         std::string etag;              // x-amz-copy-source-if-match's, else the HEAD's; empty: unknown
